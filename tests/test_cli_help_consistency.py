@@ -211,7 +211,7 @@ def test_an_option_without_a_value_says_what_applies(command: str, option: str,
         assert default_misocp_solver() in stated
 
 
-TIME_LIMIT_COMMANDS = ("solve", "restore", "plan", "partition", "schedule")
+TIME_LIMIT_COMMANDS = ("solve", "partition", "schedule")
 
 
 @pytest.mark.parametrize("command", TIME_LIMIT_COMMANDS)
@@ -268,3 +268,26 @@ def test_the_readme_says_which_options_show_no_default() -> None:
     text = " ".join((Path(__file__).parents[1] / "README.md").read_text().split())
     assert "an on/off pair too (`--ac-check / --no-ac-check [default: ac-check]`" in text
     assert "a lone flag" in text and "is off unless given" in text
+
+
+@pytest.mark.parametrize(("command", "within", "on_top"), [
+    ("restore", "reading the network, building the model, the MILP and the second phase "
+     "fall within it", "the AC check and writing the outputs come on top"),
+    ("plan", "reading the network, building the models, the plan, the measures, the second "
+     "phase and the AC checks (those past it are left out) fall within it",
+     "writing the outputs comes on top")])
+def test_restore_and_plan_count_the_time_limit_from_the_call(command: str, within: str,
+                                                             on_top: str) -> None:
+    """``restore`` and ``plan`` count ``--time-limit`` from the call, reading the network
+    included (``api_resilience``: ``t0``/``deadline`` at the call; docs/resilience.md, "The
+    whole command"), and their help says so; it said the limit was "of the optimisation
+    alone", reading and power flows on top (user test ut39_mixed #2). Out of time, the answer
+    is the shed-all fallback (tests/test_resilience_fallback_label.py: a limit of 1e-6 s,
+    used up by reading the net)."""
+    _, text = _help_rows(command)["--time-limit"]
+    assert text.startswith("Time limit [s] counted from the call;"), text
+    assert within in text and on_top in text, text
+    assert "shed-all fallback" in text
+    for wrong in ("optimisation alone", "reading the network, its power flows",
+                  "several times longer"):
+        assert wrong not in text, f"{command} --time-limit: {text!r}"

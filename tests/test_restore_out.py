@@ -87,7 +87,7 @@ def test_the_folder_holds_the_restoration(restored: Path) -> None:
     switching = pl.read_parquet(restored / "switching.parquet").to_dicts()
     # no name: this net's lines have none (tests/test_resilience_names.py names them)
     assert switching == [{"branch": "line:3", "name": None, "action": "close",
-                          "operated_by": "switch 0 'sw_tie'"}]
+                          "operated_by": "switch 0 'sw_tie'", "fallback": False}]
 
 
 def test_the_tables_agree_with_pandapower(restored: Path) -> None:

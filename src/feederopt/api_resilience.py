@@ -25,6 +25,7 @@ from feederopt.algorithms.base import ProgressCallback, interrupted_label, repor
 from feederopt.algorithms.resilience import (
     MIP_GAP,
     RecourseFactory,
+    restore_shed_all_note,
     shed_all_note,
     solve_extensive,
     solve_lshaped,
@@ -147,6 +148,7 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
     # lines, then the sites on the next run)
     idx, sites = _resolved(problem, broken, dg_sites, repeats)
     report_phase(progress, f"restoration MILP ({len(idx)} broken lines)")
+    setup_s = time.perf_counter() - t0  # reading the network, building the problem
     op = _restore(problem, idx, sites=sites, radiality=rad, penalty_pu=pen,
                   time_limit_s=None if time_limit_s is None
                   else max(time_limit_s - (time.perf_counter() - t0), 0.0))
@@ -159,8 +161,10 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
         report_phase(progress, "AC check (pandapower)")
         ac = restoration_ac(net, problem, op, sites, idx)
     res = restore_result(problem, idx, op, rad.value, pen, sites, ac)
-    return replace(res, switching=switching(net, problem, op.closed, idx),
-                   notes=_warnings(repeats) + res.notes,
+    return replace(res, switching=switching(net, problem, op.closed, idx,
+                                            fallback=op.shed_all),
+                   notes=_warnings(repeats) + restore_shed_all_note(op, setup_s, time_limit_s)
+                   + res.notes,
                    status=interrupted_label(res.status))
 
 
@@ -214,13 +218,15 @@ def _candidate_warnings(st: PlanSettings) -> list[str]:
                      + _repeats("harden_candidates", st.harden_candidates))
 
 
-def switching(net: Network, problem: ResilienceProblem, closed: Any, broken: tuple[int, ...]
-              ) -> list[dict[str, str]]:
+def switching(net: Network, problem: ResilienceProblem, closed: Any, broken: tuple[int, ...],
+              *, fallback: bool = False) -> list[dict[str, Any]]:
     """The switch operations from the network's normal state (normally open lines open,
     the rest closed) to the restoration ``closed``: each working line to open or close, with
     its user ``name`` (:meth:`Network.element_names`, as every result names its rows) and
     the pandapower switches that do it (``operated_by``) where known. Broken lines are left
-    out (the disaster opened them)."""
+    out (the disaster opened them). ``fallback``: ``closed`` is the shed-all operation of a
+    run out of time (``Operation.shed_all``), not a restoration plan; each row then says so
+    (``"fallback": True``)."""
     import polars as pl
 
     live = net.branches.filter(pl.col("in_service"))
@@ -234,10 +240,13 @@ def switching(net: Network, problem: ResilienceProblem, closed: Any, broken: tup
         now = bool(closed[k] > 0.5)
         if now == (not normally_open[k]):
             continue
-        row = {"branch": bid, **({"name": names[bid]} if bid in names else {}),
-               "action": "close" if now else "open"}
+        row: dict[str, Any] = {"branch": bid,
+                               **({"name": names[bid]} if bid in names else {}),
+                               "action": "close" if now else "open"}
         if bid in operated:
             row["operated_by"] = str(operated[bid])
+        if fallback:
+            row["fallback"] = True
         out.append(row)
     return out
 
@@ -439,7 +448,8 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
     res = plan_result(problem, scs, out, sm, acs)
     adopted += shed_all_note(scs, out.operations) + _ac_skipped_note(skipped)
     views = [replace(v, switching=switching(net, problem, op.closed,
-                                            problem.out_of_service(sc, out.harden)))
+                                            problem.out_of_service(sc, out.harden),
+                                            fallback=op.shed_all))
              for v, sc, op in zip(res.scenarios, scs, out.operations, strict=True)]
     return replace(res, scenarios=views,
                    notes=warned + _candidate_warnings(st) + adopted + res.notes,

@@ -320,6 +320,31 @@ def shed_all_note(scenarios: list[Scenario], operations: list[Operation]) -> lis
             "scenario's); give more time"]
 
 
+#: How the console and the reports label the switching of a shed-all operation
+#: (:func:`_shed_all`): the fallback of a run out of time, not a restoration plan.
+FALLBACK_LABEL = "shed-all fallback (no time)"
+
+
+def restore_shed_all_note(op: Operation, used_s: float | None = None,
+                          limit_s: float | None = None) -> list[str]:
+    """The note of a restoration whose operation is the shed-all one (:func:`_shed_all`),
+    as :func:`shed_all_note` is a plan's: the time was up before the start topology's
+    operation. ``used_s`` of ``limit_s`` [s]: what reading the network and building the
+    problem took of the limit, which counts from the call (user test ut39_mixed: case84tpc
+    ``--time-limit 2`` spent about 2.5 s there, and nothing said the answer was the
+    fallback)."""
+    if not op.shed_all:
+        return []
+    spent = (f"; reading the network and building the problem took {used_s:.2f} s of the "
+             f"{limit_s:g} s limit, which counts from the call"
+             if used_s is not None and limit_s is not None else "")
+    return [f"the time limit left no time for the start topology's operation: the answer is "
+            f"the {FALLBACK_LABEL}, which sheds every sheddable load with every switchable "
+            "line open (a feasible operation, so its shed is an upper bound, not the least); "
+            "its switch operations only open lines and are no restoration plan"
+            f"{spent}; give more time"]
+
+
 # ----- the recourse of one scenario at a fixed first stage ----------------------------------
 @dataclass
 class RecourseValue:

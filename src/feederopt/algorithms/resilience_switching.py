@@ -146,7 +146,8 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
     if new.weighted_shed_pu > op.weighted_shed_pu + tol or \
             float(np.sum(new.shed_load_pu)) > first.shed + tol:
         return replace(op, switching=FIRST_PHASE)
-    return replace(new, switching=status)
+    # the shed-all fallback stays one: its shed is still every sheddable load, not the least
+    return replace(new, switching=status, shed_all=op.shed_all)
 
 
 def _fixed_solve(model: HighsModel, blk: Block,

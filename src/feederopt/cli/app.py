@@ -160,10 +160,12 @@ TIME_LIMIT_SCOPE = ("reading the network, its power flows (the base case, the AC
                     "several times longer on a large grid")
 
 
-def time_limit_help(what: str = "of the optimisation alone", after: str = "") -> str:
+def time_limit_help(what: str = "of the optimisation alone", after: str = "",
+                    scope: str = TIME_LIMIT_SCOPE) -> str:
     """The help of a command's ``--time-limit``: ``Time limit [s]``, ``what`` it covers,
-    :data:`TIME_LIMIT_SCOPE` and ``after`` (where the command shows the times)."""
-    return f"Time limit [s] {what}; {TIME_LIMIT_SCOPE}{after}."
+    ``scope`` (what comes on top of it: :data:`TIME_LIMIT_SCOPE`, or a command's own where its
+    limit counts from the call) and ``after`` (where the command shows the times)."""
+    return f"Time limit [s] {what}; {scope}{after}."
 
 
 #: When the running command started (``time.perf_counter()``; set by :func:`cli_command`).

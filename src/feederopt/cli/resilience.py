@@ -59,8 +59,20 @@ RADIALITY_OPT = typer.Option(
     "lines <= N-1' (loops possible) with its switching penalty.")
 #: The default of --switch-penalty, in the unit of each command's help.
 PENALTY_DEFAULT = "[default: 0; the seed's 0.01 with --radiality seed]"
-#: How long restore and plan may run.
-TIME_LIMIT_HELP = time_limit_help()
+#: How long restore and plan may run: their limits count from the call, reading the network
+#: included (docs/resilience.md, "The whole command"; user test ut39_mixed #2: the help said
+#: "of the optimisation alone", reading and power flows on top).
+TIME_LIMIT_HELP = time_limit_help(
+    "counted from the call", scope="reading the network, building the model, the MILP and "
+    "the second phase fall within it; the AC check and writing the outputs come on top. "
+    "With no time left for the MILP's start the answer is the shed-all fallback (every "
+    "sheddable load shed, every switchable line open), labelled so")
+PLAN_TIME_LIMIT_HELP = time_limit_help(
+    "counted from the call", scope="reading the network, building the models, the plan, "
+    "the measures, the second phase and the AC checks (those past it are left out) fall "
+    "within it; writing the outputs comes on top. A scenario with no time left for its "
+    "operation gets the shed-all fallback (every sheddable load shed, every switchable "
+    "line open), labelled so")
 
 
 @app.command()
@@ -95,7 +107,7 @@ def restore(
     """Phase 1 of seed 003: with the given lines broken, switch the others to shed the least
     load (big-M LinDistFlow MILP on HiGHS), with the fewest switch changes from the normal
     state."""
-    from feederopt import dg_output_text, named_id
+    from feederopt import MAX_SWITCH_OPS, dg_output_text, named_id, switch_operations_text
     from feederopt import restore as run
 
     with progress_display(f"restore {source}", quiet=quiet, verbose=verbose) as progress:
@@ -137,10 +149,11 @@ def restore(
     t.add_row("lower bound / gap", f"{bound_fmt(res.lower_bound_kw, ',.2f', ' kW')} / "
               f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
     t.add_row("closed lines", ", ".join(op.closed_lines) or "-")
-    t.add_row("switching (from the normal state)", "; ".join(
-        f"{w['action']} {named_id(w['branch'], branch_names)}"
-        + (f" ({w['operated_by']})" if w.get("operated_by")
-                                          else "") for w in res.switching) or "-")
+    # the shed-all fallback of a run out of time opens every switchable line: labelled, and
+    # its rows counted past MAX_SWITCH_OPS (all in the JSON), not listed as a plan
+    t.add_row("switching (from the normal state)", switch_operations_text(
+        res.switching, branch_names, MAX_SWITCH_OPS if res.fallback else None,
+        fallback=res.fallback, operated_by=True))
     t.add_row("energised buses", ", ".join(op.energised_buses))
     if op.dg_output_kw:
         t.add_row("backup DG output (model)", dg_output_text(op))
@@ -261,7 +274,7 @@ def plan(
         "for the extensive form's MILP, 1e-6 for the L-shaped method]."),
     time_limit: float = typer.Option(
         600.0, "--time-limit",
-        help=time_limit_help("of the plan and the measures together")),
+        help=PLAN_TIME_LIMIT_HELP),
     json_file: str | None = typer.Option(None, "--json", metavar=FILE,
                                          help="Write the result as JSON."),
     no_ac_check: bool = typer.Option(False, "--no-ac-check",
@@ -376,7 +389,8 @@ def plan(
         sw.add_column(col, justify="right" if col.endswith("(kW)") else "left")
     for sc in res.scenarios:
         sw.add_row(sc.name, f"{sc.served_kw:,.2f}", f"{sc.operation.shed_kw:,.2f}",
-                   switch_operations_text(sc.switching, branch_names))
+                   switch_operations_text(sc.switching, branch_names,
+                                          fallback=sc.fallback))
     out.print(sw)
     if any(len(sc.switching) > MAX_SWITCH_OPS for sc in res.scenarios):
         out.print(f"(at most {MAX_SWITCH_OPS} switch operations a scenario are shown; all of "

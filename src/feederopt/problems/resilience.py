@@ -257,7 +257,8 @@ class ResilienceProblem:
             normally_open=pu.normally_open.copy())
         return cls(grid, list(pu.bus_ids), list(pu.branch_ids), s_base_mva, st, harden,
                    bool(net.integer_ids), {"case": str(net.meta.get("case", net.name))},
-                   lw.firm, lw.ids, lw.firm_p, model_notes(net, pu),
+                   lw.firm, lw.ids, lw.firm_p,
+                   model_notes(net, pu) + source_load_notes(net, pu, index),
                    *name_aliases(net, set(pu.branch_ids), set(pu.bus_ids)),
                    branch_shared=shared_names(net, set(pu.branch_ids)),
                    generator_ids=_element_ids(net.generators, index),
@@ -566,6 +567,29 @@ def model_notes(net: Network, pu: PerUnitNetwork) -> list[str]:
         out.append("line charging and transformer magnetising shunts are ignored "
                    "(as in LinDistFlow)")
     return out
+
+
+def source_load_notes(net: Network, pu: PerUnitNetwork, index: dict[str, int]) -> list[str]:
+    """A note naming the in-service loads at source buses, or none. The operation model's
+    balance (5b) holds at the non-source buses only: a source feeds its own bus's load
+    directly, so that load is served in every operation and never shed (a ``sheddable`` flag
+    or ``priority`` there has no effect); it counts in the load and the served load
+    (:func:`feederopt.results.resilience.total_load_kw`; user test ut39_mixed: 500 kW at the
+    ext_grid bus were left out of restore's "load" and plan's ``served_kw``)."""
+    ld = net.loads.filter(pl.col("in_service").fill_null(True))
+    if not ld.height:
+        return []
+    names = net.element_names("loads")
+    at = [(str(i), float(p or 0.0)) for i, b, p in zip(
+        ld["id"].to_list(), ld["bus"].to_list(), ld["p_mw"].to_list(), strict=True)
+        if str(b) in index and pu.is_source[index[str(b)]]]
+    if not at:
+        return []
+    text = ", ".join(f"{i} '{names[i]}'" if i in names else i for i, _ in at)
+    kw = 1000.0 * sum(p for _, p in at)
+    return [f"the load at the source buses ({text}: {kw:,.2f} kW) is fed by the source "
+            "directly: served in every operation, never shed; it counts in the load and the "
+            "served load"]
 
 
 def _load_weights(net: Network, index: dict[str, int], s_base_mva: float,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from feederopt.algorithms.resilience import FALLBACK_LABEL
 from feederopt.io.pandapower import TieRule
 from feederopt.io.writing import atomic_folder, check_output, write_table
 from feederopt.network.container import Network
@@ -403,7 +404,8 @@ def render_plan(result: Mapping[str, Any], png: bytes, source: str) -> str:
 
 #: ``switching.parquet`` of a plan folder: per scenario, its switch operations.
 PLAN_SWITCHING_SCHEMA = {"scenario": pl.String, "branch": pl.String, "name": pl.String,
-                         "action": pl.String, "operated_by": pl.String}
+                         "action": pl.String, "operated_by": pl.String,
+                         "fallback": pl.Boolean}
 #: ``shed.parquet`` of a plan folder: per scenario, the loads it sheds.
 PLAN_SHED_SCHEMA = {"scenario": pl.String, "load": pl.String, "name": pl.String,
                     "shed_kw": pl.Float64}
@@ -412,9 +414,10 @@ PLAN_SHED_SCHEMA = {"scenario": pl.String, "load": pl.String, "name": pl.String,
 def plan_switching_frame(result: Mapping[str, Any]) -> pl.DataFrame:
     """``switching.parquet`` of a plan folder: each scenario's switch operations from the
     normal state (``scenario``, ``branch``, its user ``name``, ``action``: open | close,
-    ``operated_by``: a pandapower net's switches; null where none), as the JSON's
-    ``scenarios[].switching``."""
-    rows = [{"scenario": sc["name"], **{k: w.get(k) for k in SWITCHING_SCHEMA}}
+    ``operated_by``: a pandapower net's switches; null where none; ``fallback``: true where
+    the scenario's operation is the shed-all fallback of a recourse out of time, no
+    restoration plan), as the JSON's ``scenarios[].switching``."""
+    rows = [{"scenario": sc["name"], **_switching_row(w)}
             for sc in result.get("scenarios", []) for w in sc.get("switching") or []]
     return pl.DataFrame(rows, schema=PLAN_SWITCHING_SCHEMA)
 
@@ -467,15 +470,21 @@ def write_resilience_folder(out: str | Path, source: Any, result: Mapping[str, A
 RESTORATION_PNG = "restoration.png"
 #: The switch operations' table of a restore folder, and its columns.
 SWITCHING_SCHEMA = {"branch": pl.String, "name": pl.String, "action": pl.String,
-                    "operated_by": pl.String}
+                    "operated_by": pl.String, "fallback": pl.Boolean}
+
+
+def _switching_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row of ``switching.parquet`` from one of the JSON's switching rows (``fallback``
+    false where the row has none)."""
+    return {k: bool(row.get(k)) if k == "fallback" else row.get(k) for k in SWITCHING_SCHEMA}
 
 
 def switching_frame(switching: list[Mapping[str, Any]]) -> pl.DataFrame:
     """``switching.parquet``: a restoration's switch operations from the normal state (the
     branch, its user ``name``, ``open`` or ``close``, and the pandapower switches that do it;
-    null where none)."""
-    return pl.DataFrame([{k: row.get(k) for k in SWITCHING_SCHEMA} for row in switching],
-                        schema=SWITCHING_SCHEMA)
+    null where none; ``fallback``: true where the operation is the shed-all fallback of a
+    run out of time, no restoration plan)."""
+    return pl.DataFrame([_switching_row(row) for row in switching], schema=SWITCHING_SCHEMA)
 
 
 def restore_summary(result: Mapping[str, Any]) -> dict[str, Any]:
@@ -551,9 +560,13 @@ def render_restore(result: Mapping[str, Any], png: bytes, source: str,
                           "Red dotted: broken; black: closed; grey dashed: open; red buses: "
                           "shedding load; green squares: backup DGs."))
     switching = list(result.get("switching") or [])
+    fallback = (f"<p>{html.escape(FALLBACK_LABEL[0].upper() + FALLBACK_LABEL[1:])}: the "
+                "time was up before the start topology's operation, so every sheddable load "
+                "is shed with every switchable line open; these operations are no "
+                "restoration plan (see the notes).</p>" if result.get("fallback") else "")
     body += section("switching", "Switch operations from the normal state",
-                    records_table(switching) if switching else
-                    "<p>None: the normal state serves the restoration.</p>")
+                    fallback + (records_table(switching) if switching else
+                                "<p>None: the normal state serves the restoration.</p>"))
     per_bus = op.get("shed_per_bus_kw") or {}
     per_load = op.get("shed_per_load_kw") or {}
     shed = records_table([{"bus": k, "shed [kW]": v} for k, v in per_bus.items()])

@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 
 from feederopt._version import stamped
-from feederopt.algorithms.resilience import Operation, PlanOutcome
+from feederopt.algorithms.resilience import FALLBACK_LABEL, Operation, PlanOutcome
 from feederopt.algorithms.resilience_measures import EV_PLAN_SHARE, StochasticMeasures
 from feederopt.algorithms.resilience_switching import FIRST_PHASE, TIME_LIMIT
 from feederopt.errors import shown_list
@@ -123,13 +123,23 @@ MAX_SWITCH_OPS = 8
 
 def switch_operations_text(rows: Sequence[Mapping[str, Any]],
                            names: Mapping[str, str] | None = None,
-                           most: int | None = MAX_SWITCH_OPS) -> str:
-    """Switch operations for a person: ``"close line:3 'L_Tie'; open line:1"``, at most
-    ``most`` of them (None: all) and then ``"... (+4 more)"``, or ``"-"``."""
+                           most: int | None = MAX_SWITCH_OPS, *, fallback: bool = False,
+                           operated_by: bool = False) -> str:
+    """Switch operations for a person: ``"close line:3 'L_Tie'; open line:1"`` (with
+    ``operated_by``, each row's switches in brackets), at most ``most`` of them (None: all)
+    and then ``"... (+4 more)"``, or ``"-"``. The shed-all operation of a run out of time
+    (``fallback``, or rows marked ``"fallback"``) is labelled as such:
+    ``"shed-all fallback (no time): 79 operations: open line:2; ..."``, no restoration
+    plan."""
     shown = rows if most is None else rows[:most]
-    text = "; ".join(f"{r['action']} {named_id(str(r['branch']), names)}" for r in shown)
+    text = "; ".join(f"{r['action']} {named_id(str(r['branch']), names)}"
+                     + (f" ({r['operated_by']})" if operated_by and r.get("operated_by")
+                        else "") for r in shown)
     if len(rows) > len(shown):
         text += f"; ... (+{len(rows) - len(shown)} more)"
+    if fallback or any(r.get("fallback") for r in rows):
+        return f"{FALLBACK_LABEL}: " + (f"{len(rows)} operation{'s' * (len(rows) != 1)}: "
+                                        f"{text}" if rows else "no switch operation")
     return text or "-"
 
 
@@ -285,6 +295,7 @@ class RestoreResult:
     broken: list[str]
     radiality: str
     status: str
+    #: The load of every bus [kW], the source buses' included (:func:`total_load_kw`).
     total_load_kw: float
     shed_kw: float
     penalty_kw: float
@@ -302,8 +313,9 @@ class RestoreResult:
     ac_check: dict[str, Any] | None = None
     #: The switch operations from the normal state: ``{"branch", "name" (the branch's user
     #: name), "action": "open"|"close", "operated_by" (a pandapower net's switches)}``, name
-    #: and operated_by where known; broken lines are not listed.
-    switching: list[dict[str, str]] = field(default_factory=list)
+    #: and operated_by where known, and ``"fallback": true`` when ``fallback`` is; broken
+    #: lines are not listed.
+    switching: list[dict[str, Any]] = field(default_factory=list)
     #: The user's names of the buses and branches by id (:func:`result_names`), for the ids
     #: that have one: ``broken``, ``closed_lines``, ... are ids.
     names: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -312,6 +324,11 @@ class RestoreResult:
     #: null); not in :meth:`to_dict` (the JSON has the operation's own lists).
     buses: pl.DataFrame | None = field(default=None, repr=False, compare=False)
     branches: pl.DataFrame | None = field(default=None, repr=False, compare=False)
+    #: True: the operation is the shed-all fallback of a run whose time was up before the
+    #: start topology's operation (``Operation.shed_all``): every sheddable load shed, every
+    #: switchable line open; its ``switching`` only opens lines and is no restoration plan
+    #: (a note says so).
+    fallback: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         doc = asdict(replace(self, buses=None, branches=None))
@@ -436,14 +453,18 @@ class ScenarioView:
     #: ``time_limit`` (a recourse MILP stopped at its limit: a feasible operation, not proven
     #: the best for the plan).
     recourse_status: str = "optimal"
-    #: The load this operation serves [kW]: the load of the non-source buses (as
-    #: ``RestoreResult.total_load_kw``) less ``operation.shed_kw``.
+    #: The load this operation serves [kW]: the load of every bus, the source buses'
+    #: included (as ``RestoreResult.total_load_kw``), less ``operation.shed_kw``.
     served_kw: float = 0.0
     #: The switch operations from the normal state to this scenario's operation, as
     #: ``RestoreResult.switching`` has them (``branch``, its user ``name``, ``action``:
     #: ``open`` | ``close``, ``operated_by``); the lines the scenario takes out (broken and not
     #: hardened) are not listed. Read from the solution, not solved again.
-    switching: list[dict[str, str]] = field(default_factory=list)
+    switching: list[dict[str, Any]] = field(default_factory=list)
+    #: True: this scenario's operation is the shed-all fallback of a recourse out of time
+    #: (``Operation.shed_all``), its ``switching`` rows marked ``"fallback": true``
+    #: (``RestoreResult.fallback``).
+    fallback: bool = False
 
 
 @dataclass(frozen=True)
@@ -568,9 +589,13 @@ def _sites(problem: ResilienceProblem, site: np.ndarray) -> list[str]:
 
 
 def total_load_kw(problem: ResilienceProblem) -> float:
-    """The load of the non-source buses [kW]: what an operation can shed or serve."""
+    """The load of every bus [kW], the source buses' included: what an operation serves
+    (this less its shed). A source bus's load is served in every operation and never shed
+    (the model's balance (5b) holds at the non-source buses only; a note names those loads,
+    :func:`feederopt.problems.resilience.source_load_notes`): user test ut39_mixed, 500 of
+    3,100 kW at the ext_grid bus, was printed as a load of 2,600 kW."""
     g = problem.grid
-    return round(float(g.p_load[~g.is_source].sum() * problem.kw_per_pu), 6)
+    return round(float(g.p_load.sum() * problem.kw_per_pu), 6)
 
 
 def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Operation,
@@ -593,7 +618,7 @@ def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
         solve_time_s=op.solve_time_s, notes=list(problem.notes) + island_note([("", view)])
         + second_phase_note([("", op)]),
         ac_check=ac.to_dict() if ac is not None else None, buses=buses, branches=branches,
-        names=result_names(problem))
+        names=result_names(problem), fallback=op.shed_all)
 
 
 def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: PlanOutcome,
@@ -610,7 +635,8 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
                                   [problem.branch_ids[i] for i in sc.broken],
                                   _r(shed_cost), _r(pen), _r(shed_cost + pen), view,
                                   _ac_dict(acs[k] if acs is not None else None),
-                                  _op_status(op.status), _r(load_kw - view.shed_kw)))
+                                  _op_status(op.status), _r(load_kw - view.shed_kw),
+                                  fallback=op.shed_all))
     exp_rec = float(sum(v.probability * v.recourse for v in views))
     mv = None
     if measures is not None:
