@@ -142,3 +142,71 @@ def test_hour_indices_keep_no_clock_time(net: Path, tmp_path: Path) -> None:
     _, _, prof = schedule_inputs(str(net), str(path), None, None, notes)
     assert prof.start is None and prof.clock == ()
     assert not any("hour 0 =" in n for n in notes)
+
+
+# ----- a 23-hour day with naive timestamps (user test ut39_sched #2) --------------------------
+def _spring_day() -> list[datetime]:
+    """The local hours of 31 Mar 2024 in Berlin (the change to summer time), one hour apart in
+    UTC: 23 of them, 02:00 skipped."""
+    berlin = ZoneInfo("Europe/Berlin")
+    t = datetime(2024, 3, 30, 23, tzinfo=UTC)  # 00:00+01:00
+    out = []
+    while (local := t.astimezone(berlin)).date().day == 31:
+        out.append(local)
+        t += timedelta(hours=1)
+    return out
+
+
+SPRING_HINT = ("timestamps without UTC offset skip 02:00 on 2024-03-31: a change to summer "
+               "time? give UTC offsets, or hour indices 0..22, with --hours 23")
+
+
+def test_the_spring_day_has_23_hours_and_skips_0200() -> None:  # the calendar, checked
+    day = _spring_day()
+    assert len(day) == 23 and [t.hour for t in day[:3]] == [0, 1, 3]
+
+
+@pytest.mark.parametrize("hours", [23, None])
+def test_a_23_hour_day_with_naive_timestamps_hints_at_summer_time(
+        net: Path, tmp_path: Path, hours: int | None) -> None:
+    """Before: "missing hour(s) ... hour 2" with no hint (ut39_sched, day23_naive.csv)."""
+    naive = [t.replace(tzinfo=None).isoformat(sep=" ", timespec="minutes")
+             for t in _spring_day()]
+    path = _write(tmp_path / "spring.csv", naive)
+    with pytest.raises(InputError) as exc:
+        schedule_inputs(str(net), str(path), None, hours)
+    (p,) = exc.value.problems
+    assert "missing hour(s)" in p.message and p.hint == SPRING_HINT
+    args = ["schedule", str(net), "--profiles", str(path), "--no-ac-check"]
+    res = CliRunner().invoke(app, [*args, *(["--hours", str(hours)] if hours else [])])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert " ".join(SPRING_HINT.split()) in " ".join(res.output.split())
+    # the two ways the hint gives run: the UTC offsets, and hour indices 0..22 with --hours 23
+    aware = _write(tmp_path / "aware.csv", [t.isoformat(timespec="minutes")
+                                            for t in _spring_day()])
+    _, _, prof = schedule_inputs(str(net), str(aware), None, 23)
+    assert prof.of("dA").round(2).tolist() == [round(0.5 + 0.01 * k, 2) for k in range(23)]
+    idx = _write(tmp_path / "idx.csv", [str(h) for h in range(23)])
+    assert schedule_inputs(str(net), str(idx), None, 23)[2].hours == 23
+
+
+def test_three_naive_hours_skipping_one_get_the_hint_not_a_shorter_horizon(
+        net: Path, tmp_path: Path) -> None:
+    """Before: 00:00, 01:00, 03:00 with --hours 3 suggested --hours 2 (dropping 03:00)."""
+    path = _write(tmp_path / "three.csv", ["2024-03-31 00:00", "2024-03-31 01:00",
+                                           "2024-03-31 03:00"])
+    with pytest.raises(InputError) as exc:
+        schedule_inputs(str(net), str(path), None, 3)
+    (p,) = exc.value.problems
+    assert p.hint == ("timestamps without UTC offset skip 02:00 on 2024-03-31: a change to "
+                      "summer time? give UTC offsets, or hour indices 0..2, with --hours 3")
+
+
+def test_a_naive_table_missing_two_hours_gets_no_summer_time_hint(net: Path,
+                                                                  tmp_path: Path) -> None:
+    stamps = [f"2024-06-01 {h:02d}:00" for h in range(24) if h not in (2, 3)]
+    path = _write(tmp_path / "gap2.csv", stamps)
+    with pytest.raises(InputError) as exc:
+        schedule_inputs(str(net), str(path), None, 22)
+    (p,) = exc.value.problems
+    assert "missing hour(s)" in p.message and "summer time" not in p.hint

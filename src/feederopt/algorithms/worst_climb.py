@@ -33,7 +33,7 @@ import numpy as np
 
 from feederopt.algorithms.policy_bound import maximise_linear
 from feederopt.errors import SolverError
-from feederopt.formulations.schedule import UNCERTAIN, ScheduleData, recourse_block
+from feederopt.formulations.schedule import UNCERTAIN, ScheduleData, nominal, recourse_block
 from feederopt.solvers import interrupt
 from feederopt.solvers.highs_backend import HighsModel
 
@@ -47,30 +47,57 @@ class SecondStage:
     gradient: dict[str, np.ndarray]
 
 
+class RecourseLp:
+    """The second-stage LP at the first stage ``x``, built once and solved for one realisation
+    after another (:meth:`solve`): only the right-hand sides where ``xi`` enters change
+    (:meth:`~feederopt.solvers.highs_backend.HighsModel.set_data`), and HiGHS starts each
+    solve from the last one's basis.
+
+    It is the LP :func:`second_stage` builds for every ``(x, xi)``, the same rows and columns.
+    Building is most of the time on small models (the 6-bus, 2-hour feeder of user test
+    ut39_sched: 0.11 s of 0.12 s per realisation in ``feederopt check``), so the out-of-sample
+    check (:func:`~feederopt.validation.schedule.served_verdicts`) builds one per first stage;
+    the measurements are in docs/schedule.md (Speed, "The sample check")."""
+
+    def __init__(self, d: ScheduleData, x: dict[str, np.ndarray],
+                 xi: dict[str, np.ndarray] | None = None, time_limit_s: float = 600.0) -> None:
+        rb = recourse_block(d, xi if xi is not None else nominal(d))
+        for g, v in x.items():
+            grp = rb.groups[g]
+            grp.lb = np.asarray(v, float).copy()
+            grp.ub = np.asarray(v, float).copy()
+            grp.integer = False
+        self.block = rb
+        self.model = HighsModel(rb)
+        self.model.set_time_limit(time_limit_s)
+
+    def solve(self, xi: dict[str, np.ndarray] | None = None) -> SecondStage:
+        """``Q(x, xi)`` (``xi`` None: the realisation last given), its recourse and
+        subgradient."""
+        if xi is not None:
+            groups = self.block.groups
+            self.model.set_data({g: np.asarray(xi.get(g, np.zeros(groups[g].size)), float)
+                                 for g in UNCERTAIN})
+        with interrupt.shielded():  # one short LP: a stopped run still evaluates its incumbent
+            sol = self.model.solve()
+        if not sol.has_solution or sol.status != "optimal":
+            raise SolverError(f"the second-stage LP ended {sol.status}")
+        duals = self.model.row_duals()
+        grad = {g: np.zeros(self.block.groups[g].size) for g in UNCERTAIN}
+        for rows in self.block.rows:
+            for g in UNCERTAIN:
+                a = rows.terms.get(g)
+                if a is not None:
+                    grad[g] -= a.T @ duals[rows.name]
+        return SecondStage(float(sol.objective), self.model.values(), grad)
+
+
 def second_stage(d: ScheduleData, x: dict[str, np.ndarray], xi: dict[str, np.ndarray],
                  time_limit_s: float = 600.0) -> SecondStage:
     """The second-stage LP at the first stage ``x`` and the realisation ``xi`` (module
-    docstring): its value, solution and subgradient ``g = -B^T y`` in ``xi``."""
-    rb = recourse_block(d, xi)
-    for g, v in x.items():
-        grp = rb.groups[g]
-        grp.lb = np.asarray(v, float).copy()
-        grp.ub = np.asarray(v, float).copy()
-        grp.integer = False
-    model = HighsModel(rb)
-    model.set_time_limit(time_limit_s)
-    with interrupt.shielded():  # one short LP: a stopped run still evaluates its incumbent
-        sol = model.solve()
-    if not sol.has_solution or sol.status != "optimal":
-        raise SolverError(f"the second-stage LP ended {sol.status}")
-    duals = model.row_duals()
-    grad = {g: np.zeros(rb.groups[g].size) for g in UNCERTAIN}
-    for rows in rb.rows:
-        for g in UNCERTAIN:
-            a = rows.terms.get(g)
-            if a is not None:
-                grad[g] -= a.T @ duals[rows.name]
-    return SecondStage(float(sol.objective), model.values(), grad)
+    docstring): its value, solution and subgradient ``g = -B^T y`` in ``xi``, built anew
+    (:class:`RecourseLp` solves one first stage for many realisations)."""
+    return RecourseLp(d, x, xi, time_limit_s).solve()
 
 
 @dataclass
@@ -110,4 +137,4 @@ def climb(d: ScheduleData, x: dict[str, np.ndarray], xi: dict[str, np.ndarray], 
     return Climb(xi, cur.value, path, time.perf_counter() - t0)
 
 
-__all__ = ["Climb", "SecondStage", "climb", "second_stage"]
+__all__ = ["Climb", "RecourseLp", "SecondStage", "climb", "second_stage"]

@@ -377,11 +377,16 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
         covered = seen[:need] > 0
         full = int(np.argmin(covered.all(1))) if not covered.all() else need
         shorter = full > 0 and not covered[full:].any()
+        # naive timestamps that skip one hour: a 23-hour day (the change to summer time)
+        # written in local time; before (user test ut39_sched #2), "hour 2" with no hint, or
+        # for 00:00, 01:00, 03:00 with --hours 3 the advice --hours 2, which drops 03:00
+        skipped = _skipped_hour(stamps, hrs)
+        hint = (_skipped_hour_hint(skipped, len(set(hrs.tolist()))) if skipped is not None
+                else f"the table gives every element the hours 0..{full - 1} only: --hours "
+                f"{full} (hours={full} from Python) schedules those" if shorter else "")
         problems.append(_problem("profiles", f"missing hour(s): every element needs a value at "
                                  f"each of the {need} hours of the horizon", tuple(gaps),
-                                 "time", f"the table gives every element the hours 0..{full - 1}"
-                                 f" only: --hours {full} (hours={full} from Python) schedules "
-                                 "those" if shorter else ""))
+                                 "time", hint))
     unprofiled = [i for k in PROFILED for i in devices.ids(k) if i not in col]
     if unprofiled:
         problems.append(_problem("profiles", "PV, wind and EV units need a profile",
@@ -404,6 +409,30 @@ def _long_day(stamps: list[datetime], hrs: np.ndarray, hours: int) -> bool:
     return (bool(stamps) and all(t.utcoffset() is not None for t in stamps)
             and len({t.utcoffset() for t in stamps}) > 1 and int(hrs.max()) == hours
             and len({t.date() for t in stamps}) == 1)
+
+
+def _skipped_hour(stamps: list[datetime], hrs: np.ndarray) -> datetime | None:
+    """The one hour that timestamps without a UTC offset skip, or ``None``: the table's hours
+    (of all its rows) are ``0..max`` but one, strictly inside. On the day of the change to
+    summer time a local clock skips an hour (31 Mar 2024 in Europe: ``01:00`` is followed by
+    ``03:00``), so a 23-hour day written in naive local time reads as a day with a hole;
+    with UTC offsets the hours are the instants' and nothing is skipped."""
+    if not stamps or any(t.utcoffset() is not None for t in stamps):
+        return None
+    present = set(hrs.tolist())
+    top = max(present)
+    missing = set(range(top + 1)) - present
+    if len(missing) != 1:
+        return None
+    (gap,) = missing
+    return min(stamps) + timedelta(hours=gap)
+
+
+def _skipped_hour_hint(skipped: datetime, hours: int) -> str:
+    """The hint for a naive table of ``hours`` hours that skips the hour ``skipped``."""
+    return (f"timestamps without UTC offset skip {skipped:%H:%M} on {skipped:%Y-%m-%d}: a "
+            f"change to summer time? give UTC offsets, or hour indices 0..{hours - 1}, with "
+            f"--hours {hours}")
 
 
 def _long_day_hint(stamps: list[datetime], hours: int) -> str:

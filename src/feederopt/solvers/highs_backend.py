@@ -172,7 +172,11 @@ class HighsModel:
                 len(ints), ints, np.full(len(ints), highspy.HighsVarType.kInteger)
             )
         mats, los, his = [], [], []
+        self._row_start: list[int] = []  # the first row of each of block.rows in the model
+        start = 0
         for rows in block.rows:
+            self._row_start.append(start)
+            start += rows.m
             a, const = self._matrix(rows.terms, rows.m)
             rhs = rows.rhs - const
             mats.append(a)
@@ -356,6 +360,39 @@ class HighsModel:
         size = g.size if g is not None else 1
         idx = (self.offset[group] + np.arange(size)).astype(np.int32)
         self.h.changeColsBounds(size, idx, np.asarray(lb, float), np.asarray(ub, float))
+
+    def set_data(self, values: dict[str, np.ndarray]) -> None:
+        """New values of data groups (``Role.DATA``): the bounds of the block's rows where they
+        appear are set again, ``rhs - sum_g A_g value_g`` as in the constructor; the matrix,
+        the columns and HiGHS's basis stay, so the next :meth:`solve` starts from the last
+        one's basis. This is the persistent form of building the block again with the new
+        data (the same LP, one ``changeRowsBounds`` call per row set instead of a new model).
+        Cuts added since hold no data groups and are left as they are."""
+        for g, v in values.items():
+            grp = self.block.groups[g]
+            if grp.role is not Role.DATA:
+                raise ValueError(f"set_data: group {g!r} is not a data group")
+            v = np.asarray(v, float)
+            if v.shape != (grp.size,):
+                raise ValueError(f"set_data: group {g!r} has {grp.size} entries, not {v.shape}")
+            grp.value = v.copy()
+            grp.lb = v.copy()
+            grp.ub = v.copy()
+        for rows, start in zip(self.block.rows, self._row_start, strict=True):
+            if not any(g in values for g in rows.terms):
+                continue
+            const = np.zeros(rows.m)
+            for g, a in rows.terms.items():
+                grp = self.block.groups[g]
+                if grp.role is Role.DATA:
+                    const += a @ np.asarray(grp.value, float)
+            hi = rows.rhs - const
+            lo = hi if rows.sense is Sense.EQ else np.full(rows.m, -INF)
+            idx = np.arange(start, start + rows.m, dtype=np.int32)
+            # in highspy's compiled module, not in its type stub (highspy 1.16)
+            self.h.changeRowsBounds(  # type: ignore[attr-defined]
+                rows.m, idx, np.where(np.isfinite(lo), lo, -INF),
+                np.where(np.isfinite(hi), hi, INF))
 
     def set_costs(self, costs: dict[str, np.ndarray]) -> None:
         c = np.zeros(self.n)
