@@ -580,6 +580,7 @@ class AcIsland:
             TAP_TOL,
             capacitor_states,
             hold_taps,
+            phase_nodes,
             regulator_taps,
         )
 
@@ -714,17 +715,16 @@ class AcIsland:
             # which Iowa 240 gives no 0.48 kV for (T_bus3082_L, Gen3's bus, read 0.0348 p.u.
             # at 277 V line-neutral, and the voltage feedback shed blocks for it)
             mags = np.asarray(dss.Bus.VMagAngle(), float)[0::2] / self.base_v[bus]
-            nodes = list(dss.Bus.Nodes())
-            if self.dead_nodes:  # a dead phase is judged by nobody's limits
-                keep = [k for k, node in enumerate(nodes[:len(mags)])
-                        if not (node in (1, 2, 3)
-                                and f"{bus}.{'abc'[node - 1]}" in self.dead_nodes)]
-                mags, nodes = mags[keep], [nodes[k] for k in keep]
-            if len(mags) == 0:
+            # the phase nodes 1-3 only (phase_nodes, the filter of the three-phase solve's
+            # check and the base-case verdicts): a bank's floating star point (bus2=x.4.4.4,
+            # ~0 p.u.) had put every plan "outside the limits"; a dead phase is judged by
+            # nobody's limits
+            named = {n: float(v) for n, v in phase_nodes(bus, dss.Bus.Nodes(), mags).items()
+                     if n not in self.dead_nodes}
+            if not named:
                 continue
-            for node, v in zip(nodes, mags, strict=False):
-                if node in (1, 2, 3):
-                    res.voltages_pu[f"{bus}.{'abc'[node - 1]}"] = float(v)
+            res.voltages_pu.update(named)
+            mags = np.fromiter(named.values(), float)
             res.low_pu = min(res.low_pu, float(mags.min()))
             res.high_pu = max(res.high_pu, float(mags.max()))
             if mags.min() < vmin - V_TOL or mags.max() > vmax + V_TOL:
