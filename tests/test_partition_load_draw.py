@@ -1,5 +1,5 @@
 """What OpenDSS's loads draw in the partition's AC check, and which of them are below their
-``Vminpu`` (:func:`feederopt.validation.partition.load_draw`).
+``Vminpu`` or above their ``Vmaxpu`` (:func:`feederopt.validation.partition.load_draw`).
 
 OpenDSS draws a load below its ``Vminpu`` as a constant impedance whatever its model (OpenDSS
 Reference Guide, Load object), so a constant-power load there draws less than its kW: the
@@ -50,17 +50,37 @@ def test_each_connection_is_judged_on_its_own_base(key: str) -> None:
     constant impedance matched at Vminpu); the others draw their kW."""
     name = {"v3": "wye3", "vd": "delta3", "v1": "wye1", "vd1": "delta1"}[key]
     _solve(0.97, **{key: 0.96})
-    total, below = load_draw(list(KW))
+    total, below, _ = load_draw(list(KW))
     assert below == [] and total == pytest.approx(sum(KW.values()), abs=1e-6)
     _solve(0.97, **{key: 0.98})
-    total, below = load_draw(list(KW))
+    total, below, _ = load_draw(list(KW))
     assert below == [name]
     for other, kw in KW.items():
-        drawn, _ = load_draw([other])
+        drawn, _, _ = load_draw([other])
         if other == name:
             assert drawn == pytest.approx(kw * (0.97 / 0.98) ** 2, rel=2e-3)
         else:
             assert drawn == pytest.approx(kw, abs=1e-6)
+
+
+@pytest.mark.parametrize("name", list(KW))
+def test_each_connection_above_its_vmaxpu(name: str) -> None:
+    """At 1.03 p.u. no load is above its default Vmaxpu of 1.05; with a Vmaxpu of 1.02 the
+    load is above it, and OpenDSS draws it as a constant impedance matched at Vmaxpu,
+    ``kW (1.03 / 1.02)^2``, more than its kW (ut39_recheck_a: a plan at 1.098 p.u. drew
+    961 kW for 880), and ``load_draw`` names it; 1.04 leaves it inside."""
+    _solve(1.03)
+    total, below, above = load_draw(list(KW))
+    assert below == above == [] and total == pytest.approx(sum(KW.values()), abs=1e-6)
+    for vmax, flagged in ((1.04, []), (1.02, [name])):
+        dss.Text.Command(f"Edit Load.{name} vmaxpu={vmax}")
+        dss.Text.Command("Solve")
+        _, below, above = load_draw(list(KW))
+        assert below == [] and above == flagged
+    for other, kw in KW.items():
+        drawn, _, _ = load_draw([other])
+        want = kw * (1.03 / 1.02) ** 2 if other == name else kw
+        assert drawn == pytest.approx(want, rel=2e-3 if other == name else 1e-9)
 
 
 @pytest.mark.parametrize("vmin", [0.95, 1.2])

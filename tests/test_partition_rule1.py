@@ -68,10 +68,10 @@ def test_rule_one_failure_is_said(monkeypatch: pytest.MonkeyPatch) -> None:
     """When the rule-1 QP finds no point the plan says so, and why."""
     real = HighsModel.least_squares_stage
 
-    def failing(self, fixed, objective_max, groups):  # type: ignore[no-untyped-def]
+    def failing(self, fixed, objective_max, groups, **kw):  # type: ignore[no-untyped-def]
         if any(g.startswith("e0.op_") for g in fixed):
             return StageOutcome(None, "NumericalError", "Clarabel status NumericalError")
-        return real(self, fixed, objective_max, groups)
+        return real(self, fixed, objective_max, groups, **kw)
 
     monkeypatch.setattr(HighsModel, "least_squares_stage", failing)
     res = _run()

@@ -124,10 +124,10 @@ def test_unbalanced_set_points_are_said(monkeypatch: pytest.MonkeyPatch) -> None
     much, per microgrid, against the hand sums."""
     real = HighsModel.least_squares_stage
 
-    def failing(self, fixed, objective_max, groups):  # type: ignore[no-untyped-def]
+    def failing(self, fixed, objective_max, groups, **kw):  # type: ignore[no-untyped-def]
         if any(g.startswith("e0.op_") for g in fixed):
             return StageOutcome(None, "NumericalError", "Clarabel status NumericalError")
-        return real(self, fixed, objective_max, groups)
+        return real(self, fixed, objective_max, groups, **kw)
 
     monkeypatch.setattr(HighsModel, "least_squares_stage", failing)
     res = _run()

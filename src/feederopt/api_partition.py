@@ -279,7 +279,8 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
         island = AcIsland(net, cur_data, cur.plan)
         ac = island.solve(cur_data.nominal())
         # what the served loads draw in that power flow (read once here, not in every sample)
-        drawn, below = load_draw(island.live_loads) if ac.converged else (math.nan, [])
+        drawn, below, above = (load_draw(island.live_loads) if ac.converged
+                               else (math.nan, [], []))
         vm = model_voltages(cur_data, cur.plan)
         margin = min((min(v - limits[n.rsplit(".", 1)[0]][0],
                           limits[n.rsplit(".", 1)[0]][1] - v)
@@ -306,6 +307,7 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             "der_breaches": list(ac.der_breaches),
             "opendss_load_kw": drawn,
             "opendss_loads_below_vminpu": below,
+            "opendss_loads_above_vmaxpu": above,
             "solve_time_s": cur.run_time_s, "opendss_time_s": time.perf_counter() - t})
         if best is None or margin > best[0]:
             best = (margin, k, cur, cur_data, cur_shifts)
@@ -356,6 +358,16 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
                              "within_voltage_limits": within, "limit_shifts_pu": kept_shifts}
     kept.served_load_opendss_kw = rows[kept_k]["opendss_load_kw"]
     kept.loads_below_vminpu = rows[kept_k]["opendss_loads_below_vminpu"]
+    kept.loads_above_vmaxpu = rows[kept_k]["opendss_loads_above_vmaxpu"]
+    for side, limit, names in (("below", "Vminpu", kept.loads_below_vminpu),
+                               ("above", "Vmaxpu", kept.loads_above_vmaxpu)):
+        if names:  # OpenDSS's Load object leaves its model there (docs/partition-ac-check.md)
+            kept.notes.append(
+                f"OpenDSS's check at the nominal load: {len(names)} load(s) {side} their "
+                f"{limit} ({', '.join(names[:5])}{', ...' if len(names) > 5 else ''}), "
+                f"which OpenDSS draws as constant impedance whatever their model, so it "
+                f"serves {kept.served_load_opendss_kw:,.1f} kW where the model serves "
+                f"{kept.served_load_at_plan_kw:,.1f} kW at the plan's voltages")
     if kept_k == 0 and within:
         return kept, kept_data
     first = rows[0]

@@ -95,6 +95,7 @@ from feederopt.problems.partition import (
 )
 from feederopt.solvers import interrupt
 from feederopt.solvers.highs_backend import HighsModel
+from feederopt.solvers.least_squares import StageOutcome
 
 #: HiGHS's presolve for the partitioning MILPs. Off: HiGHS 1.15's MIP presolve declared the
 #: (feasible: every block de-energised is a plan) extensive form of ``ieee37mod`` (its earlier
@@ -213,10 +214,11 @@ class PartitionResult:
     served_load_at_plan_kw: float = math.nan
     #: What the served loads draw in OpenDSS's power flow of the plan at the nominal load
     #: [kW] (the voltage feedback's kept round; nan without it), and those of them below
-    #: their ``Vminpu`` there, which OpenDSS draws as constant impedance whatever their model
-    #: (:func:`feederopt.validation.partition.load_draw`).
+    #: their ``Vminpu`` or above their ``Vmaxpu`` there, which OpenDSS draws as constant
+    #: impedance whatever their model (:func:`feederopt.validation.partition.load_draw`).
     served_load_opendss_kw: float = math.nan
     loads_below_vminpu: list[str] = field(default_factory=list)
+    loads_above_vmaxpu: list[str] = field(default_factory=list)
     microgrids: list[MicrogridReport] = field(default_factory=list)
     #: The voltage feedback's record (:func:`feederopt.api_partition.partition`): ``enabled``,
     #: ``rounds`` (one row per plan: its objective, set-points, the model's and OpenDSS's
@@ -1285,17 +1287,27 @@ def tie_broken(data: PartitionData, model: HighsModel, vals: dict[str, np.ndarra
     pruned = open_empty_leaves(data, vals)
     if pruned is not None:
         tried: list[str] = []
-        out = least_norm_setpoints(model, pruned, objective, rel_tol, nominal_copy, tried)
+        out = least_norm_setpoints(model, pruned, objective, rel_tol, nominal_copy, tried,
+                                   former_nodes(data, pruned))
         if out is not None:
             if notes is not None:
                 notes.extend(tried)
             return out
-    return least_norm_setpoints(model, vals, objective, rel_tol, nominal_copy, notes)
+    return least_norm_setpoints(model, vals, objective, rel_tol, nominal_copy, notes,
+                                former_nodes(data, vals))
+
+
+def former_nodes(data: PartitionData, vals: dict[str, np.ndarray]) -> np.ndarray:
+    """The pu nodes of the grid-forming DERs of ``vals`` (``zinv``), whose voltages are the
+    plan's set-points (:func:`least_norm_setpoints`, stage 0)."""
+    gf = np.flatnonzero(np.round(vals["zinv"]) > 0.5)
+    return np.array(sorted({int(j) for d in gf for j in data.ph_node[data.ph_der == d]}), int)
 
 
 def least_norm_setpoints(model: HighsModel, vals: dict[str, np.ndarray], objective: float,
                          rel_tol: float = 1e-8, nominal_copy: str | None = None,
-                         notes: list[str] | None = None) -> dict[str, np.ndarray] | None:
+                         notes: list[str] | None = None,
+                         formers: np.ndarray | None = None) -> dict[str, np.ndarray] | None:
     """The second lexicographic stage: among the solutions of ``model`` with its binaries
     fixed at ``vals`` and an objective within ``rel_tol`` of ``objective`` (the first stage's
     optimum), the one with the least Euclidean norm of the DER set-points,
@@ -1335,14 +1347,33 @@ def least_norm_setpoints(model: HighsModel, vals: dict[str, np.ndarray], objecti
     (:func:`_tie_break`). Solved as a convex QP by Clarabel on the model's rows
     (:meth:`HighsModel.least_squares_stage`; the model is not changed); returns the new
     values, or ``None`` when neither QP gives a point (the caller keeps the first-stage point;
-    a note goes to ``notes`` too)."""
+    a note goes to ``notes`` too).
+
+    Stage 0, the grid formers' voltages (with ``nominal_copy`` and the grid-forming DERs'
+    nodes ``formers``): before the set-points, the nominal copy's squared voltages ``w_j``
+    at those nodes are taken nearest nominal on the same face,
+
+        min  sum_{j in formers} (w_j - 1)^2      s.t. the rows above,
+
+    and held within :data:`VSET_TOL` of that point in the set-point stage. Why: with fixed
+    set-points the voltage is part of the plan (OpenDSS holds the grid former at it), and
+    where the cost is flat in it (constant-power loads, equal DER costs) the least norm of the
+    set-points alone picked the voltage whose shunt capacitors give the most reactive power:
+    ut39_recheck_a's pc.dss was planned at 1.0983 p.u., where OpenDSS draws its loads above
+    their Vmaxpu 1.05 as constant impedance (961 kW for 880) and the grid former's phase c
+    left its band; at 1.0 p.u. it stays inside. The optimum (the cap) is unchanged; the stage
+    is skipped, with the set-point stage as before, when its QP or the held set-point stage
+    finds no point."""
     fixed = {g: np.round(vals[g]) for g in _integer_groups(model)}
     cap = objective + rel_tol * (1.0 + abs(objective))
     why = ""
     if nominal_copy is not None:  # the set-points are the nominal dispatch, as in (16)
         zero = {f"{nominal_copy}{g}": np.zeros(model.block.groups[f"{nominal_copy}{g}"].size)
                 for g in REDISPATCH_GROUPS}
-        first = model.least_squares_stage({**fixed, **zero}, cap, SETPOINT_GROUPS)
+        first = _setpoints_near_nominal(model, {**fixed, **zero}, cap, f"{nominal_copy}w",
+                                        formers)
+        if first.x is None:
+            first = model.least_squares_stage({**fixed, **zero}, cap, SETPOINT_GROUPS)
         if first.x is not None:
             if notes is not None and first.accuracy == "certified":
                 notes.append(f"the set-point tie-break's QP ({first.reason}): tie-break rule 1 "
@@ -1365,6 +1396,27 @@ def least_norm_setpoints(model: HighsModel, vals: dict[str, np.ndarray], objecti
         notes.append(f"the set-point tie-break's QP found no point ({out.reason}): the "
                      "set-points are the MILP's, one of its optimal points")
     return model.values_of(out.x) if out.x is not None else None
+
+
+#: [p.u.^2] How far the set-point stage may move a grid former's squared voltage from the
+#: point of stage 0 (:func:`least_norm_setpoints`): Clarabel's accuracy, about 1e-8, with room.
+VSET_TOL = 1e-6
+
+
+def _setpoints_near_nominal(model: HighsModel, fixed: dict[str, np.ndarray], cap: float,
+                            w_group: str, formers: np.ndarray | None) -> StageOutcome:
+    """Stage 0 and the set-point stage of :func:`least_norm_setpoints` (its docstring): the
+    outcome of the set-point stage with the grid formers' ``w`` held near their point
+    nearest 1 p.u.; an outcome with no point when there are no grid formers or a QP finds
+    none (the caller runs the set-point stage alone)."""
+    if formers is None or not len(formers) or w_group not in model.block.groups:
+        return StageOutcome(None, "skipped")
+    near = model.least_squares_stage(fixed, cap, (), near=(w_group, formers, 1.0))
+    if near.x is None:
+        return near
+    w = model.values_of(near.x)[w_group][formers]
+    return model.least_squares_stage(fixed, cap, SETPOINT_GROUPS,
+                                     box=(w_group, formers, w - VSET_TOL, w + VSET_TOL))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -162,7 +162,8 @@ def partition(
                  "voltage-dependent loads, nominal realisation") + ")")
     if not _missing(res.served_load_opendss_kw):
         t.add_row("served load in OpenDSS (nominal load)",
-                  _opendss_load_text(res.served_load_opendss_kw, res.loads_below_vminpu))
+                  _opendss_load_text(res.served_load_opendss_kw, res.loads_below_vminpu,
+                                     res.loads_above_vmaxpu))
     for mg in res.microgrids:
         t.add_row(f"microgrid {mg.index}: grid-forming V set-point",
                   f"{', '.join(mg.grid_forming) or '-'} at {_fmt(mg.v_set_pu, '.4f', ' p.u.')}"
@@ -279,10 +280,14 @@ def _exit(res: Any, *, quiet: bool) -> None:
         raise typer.Exit(EXIT_LIMITS_BROKEN)
 
 
-def _opendss_load_text(kw: float, below: list[str]) -> str:
-    """``served_load_opendss_kw`` and the loads below their Vminpu, in one cell."""
+def _opendss_load_text(kw: float, below: list[str], above: list[str]) -> str:
+    """``served_load_opendss_kw`` and the loads below their Vminpu or above their Vmaxpu,
+    in one cell."""
     text = _fmt(kw, ",.1f", " kW")
     if below:
         text += (f"; {len(below)} load(s) below their Vminpu, which OpenDSS draws as constant "
+                 "impedance")
+    if above:
+        text += (f"; {len(above)} load(s) above their Vmaxpu, which OpenDSS draws as constant "
                  "impedance")
     return text

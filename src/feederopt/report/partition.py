@@ -225,7 +225,9 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
         "served load in OpenDSS, nominal load [kW]": fmt(r.get("served_load_opendss_kw"),
                                                          ",.1f") + (
             f" ({len(r['loads_below_vminpu'])} load(s) below their Vminpu: constant impedance "
-            "in OpenDSS)" if r.get("loads_below_vminpu") else ""),
+            "in OpenDSS)" if r.get("loads_below_vminpu") else "") + (
+            f" ({len(r['loads_above_vmaxpu'])} load(s) above their Vmaxpu: constant impedance "
+            "in OpenDSS)" if r.get("loads_above_vmaxpu") else ""),
         "run time / to best [s]": f"{fmt(r.get('run_time_s'), '.2f')} / "
                                   f"{fmt(r.get('time_to_best_s'), '.2f')}",
         "worst total slack [p.u.]": fmt(r.get("worst_total_slack"), ".2e"),

@@ -272,7 +272,10 @@ class HighsModel:
             self.h.setOptionValue("simplex_strategy", 4)
 
     def least_squares_stage(self, fixed: dict[str, np.ndarray], objective_max: float,
-                            groups: tuple[str, ...]) -> StageOutcome:
+                            groups: tuple[str, ...],
+                            near: tuple[str, np.ndarray, float] | None = None,
+                            box: tuple[str, np.ndarray, np.ndarray, np.ndarray] | None = None
+                            ) -> StageOutcome:
         """A second lexicographic stage on this model's rows (cuts included): with the groups
         in ``fixed`` fixed (the binaries) and the current objective kept as the row
         ``c^T x <= objective_max`` (scaled by ``max |c|`` to a row of order one), minimise
@@ -281,7 +284,11 @@ class HighsModel:
         models) with the fixed columns substituted out
         (:func:`feederopt.solvers.least_squares.least_norm_point`). The model is not changed.
         Returns the outcome: its point (``values_of`` gives it by group), ``None`` when
-        Clarabel found none that meets the rows, with its status and why."""
+        Clarabel found none that meets the rows, with its status and why.
+
+        ``near = (group, idx, t)``: instead of ``groups``, minimise ``sum (x_j - t)^2`` over
+        the columns ``idx`` of ``group`` (the partition's grid-former voltage stage);
+        ``box = (group, idx, lo, hi)``: those columns held within ``[lo, hi]`` besides."""
         lp = self.h.getLp()
         n = self.n
         parts = (np.asarray(lp.a_matrix_.value_, float),
@@ -304,6 +311,15 @@ class HighsModel:
         am = sp.vstack([am, sp.csr_matrix(c / scale)]).tocsr()
         rlo = np.append(rlo, -INF)
         rhi = np.append(rhi, objective_max / scale)
+        if box is not None:
+            idx = self.offset[box[0]] + np.asarray(box[1], int)
+            clo[idx] = np.maximum(clo[idx], box[2])
+            chi[idx] = np.minimum(chi[idx], box[3])
+        if near is not None:
+            cols = self.offset[near[0]] + np.asarray(near[1], int)
+            target = np.zeros(n)
+            target[cols] = near[2]
+            return least_norm_point(am, rlo, rhi, clo, chi, cols, 0.5 * INF, target)
         cols = np.concatenate([self.offset[g] + np.arange(self.block.groups[g].size)
                                for g in groups])
         return least_norm_point(am, rlo, rhi, clo, chi, cols, 0.5 * INF)

@@ -96,9 +96,12 @@ def _status_name(status: object) -> str:
 
 
 def least_norm_point(a: sp.csr_matrix, rlo: np.ndarray, rhi: np.ndarray, clo: np.ndarray,
-                     chi: np.ndarray, squared: np.ndarray, big: float) -> StageOutcome:
+                     chi: np.ndarray, squared: np.ndarray, big: float,
+                     target: np.ndarray | None = None) -> StageOutcome:
     """The least-norm point (module docstring) over the columns ``squared`` (indices);
-    a bound of magnitude ``big`` or more counts as none."""
+    a bound of magnitude ``big`` or more counts as none. With ``target`` (one value per
+    column) the point nearest it, ``min sum_{j in J} (x_j - t_j)^2`` (the partition's
+    grid-former voltage stage: ``w`` nearest 1 p.u.); the same QP up to a constant."""
     import clarabel
 
     n = a.shape[1]
@@ -128,12 +131,13 @@ def least_norm_point(a: sp.csr_matrix, rlo: np.ndarray, rhi: np.ndarray, clo: np
     b = np.concatenate([hi[req], hi[rup], -lo[rdn], fhi[cup], -flo[cdn]])
     diag = np.zeros(n)
     diag[np.asarray(squared, int)] = 2.0
+    lin = np.zeros(n) if target is None else -diag * np.asarray(target, float)
     cones = [clarabel.ZeroConeT(zero.shape[0]), clarabel.NonnegativeConeT(nonneg.shape[0])]
 
     def solve(weights: np.ndarray) -> tuple[str, Any]:
         settings = clarabel.DefaultSettings()
         settings.verbose = False
-        sol = clarabel.DefaultSolver(sp.diags(weights, format="csc"), np.zeros(len(free)),
+        sol = clarabel.DefaultSolver(sp.diags(weights, format="csc"), lin[free],
                                      amat, b, cones, settings).solve()
         return _status_name(sol.status), sol
 

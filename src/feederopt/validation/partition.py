@@ -310,17 +310,20 @@ class AcSample:
     capacitors_switched: int = 0
 
 
-def load_draw(names: list[str]) -> tuple[float, list[str]]:
+def load_draw(names: list[str]) -> tuple[float, list[str], list[str]]:
     """The active power [kW] that the OpenDSS loads ``names`` of the solved circuit draw
-    (the sum over their terminals of ``CktElement.Powers``), and those of them below their
-    ``Vminpu``, as OpenDSS's ``Load`` judges it: the voltage across each phase (wye: phase to
+    (the sum over their terminals of ``CktElement.Powers``), those of them below their
+    ``Vminpu`` and those above their ``Vmaxpu`` (1.05 by default; user test ut39_recheck_a:
+    a plan at 1.098 p.u. drew 961 kW for 880), as OpenDSS's ``Load`` judges it: the voltage
+    across each phase (wye: phase to
     the load's neutral conductor; delta: phase to the next phase, a one-phase delta load
     across its two conductors) against ``Vminpu`` times the load's base, ``kV`` for a
     delta or one-phase load and ``kV / sqrt(3)`` for a two- or three-phase wye one (OpenDSS
-    Reference Guide, Load object: below ``Vminpu`` the load is a constant impedance)."""
+    Reference Guide, Load object: below ``Vminpu`` and above ``Vmaxpu`` the load is a
+    constant impedance, matched at the limit: a constant-power load draws ``kW (V / Vlim)^2``)."""
     import opendssdirect as dss
 
-    total, below = 0.0, []
+    total, below, above = 0.0, [], []
     for name in names:
         dss.Circuit.SetActiveElement(f"Load.{name}")
         n_ph = int(dss.CktElement.NumPhases())
@@ -339,7 +342,9 @@ def load_draw(names: list[str]) -> tuple[float, list[str]]:
             base = kv * 1000.0 / (math.sqrt(3.0) if n_ph in (2, 3) else 1.0)
         if len(across) and base > 0 and np.abs(across).min() < float(dss.Loads.Vminpu()) * base:
             below.append(name)
-    return total, below
+        if len(across) and base > 0 and np.abs(across).max() > float(dss.Loads.Vmaxpu()) * base:
+            above.append(name)
+    return total, below, above
 
 
 class AcIsland:
