@@ -138,4 +138,6 @@ def test_console_says_the_search_did_not_certify(run, capsys) -> None:
     assert "the master had not completed a solve" not in out
     n = result.uncertain.uncertified_topologies
     assert f"did not certify the {n} topolog" in out
+    # its topology is the least-violating one evaluated: labelled as the check labels it
+    assert "open branches (least-violating state, breaks the limits)" in out
     assert f"lower bound {result.lower_bound:.3f} kW is the master's" in out

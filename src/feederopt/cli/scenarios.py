@@ -738,8 +738,9 @@ def check(
                   "loads together is not sampled: the corners below)")
     # an infeasible result's topology is its least-violating one (ut39_uncert #1)
     table.add_row(kept_state_label("open branches", str(data.get("status")),
-                                   "least-violating state") if mc.least_violating
-                  else "open branches", ", ".join(mc.open_branches) or "-")
+                                   "least-violating state",
+                                   least_violating=mc.least_violating),
+                  ", ".join(mc.open_branches) or "-")
     table.add_row("limits", _limits_text(mc.limits, _limit_options(v_min, v_max, max_loading)))
     table.add_row("feasible, convex model",
                   f"{mc.feasible_convex} ({mc.feasible_share_convex * 100:.2f} %)")
