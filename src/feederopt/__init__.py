@@ -113,7 +113,13 @@ if TYPE_CHECKING:
         ac_broken_text,
     )
     from feederopt.solvers import interrupt
-    from feederopt.solvers.status import IterationRecord, PhaseRecord, SampleRecord, Status
+    from feederopt.solvers.status import (
+        IterationRecord,
+        PhaseRecord,
+        SampleRecord,
+        Status,
+        holds_least_violating_state,
+    )
     from feederopt.validation.ac import ac_power_flow
     from feederopt.validation.ac_polish import polish_text
     from feederopt.validation.fidelity import model_fidelity
@@ -148,6 +154,7 @@ _FOR_CLI = {
     "IterationRecord": "feederopt.solvers.status",
     "PhaseRecord": "feederopt.solvers.status",
     "SampleRecord": "feederopt.solvers.status",
+    "holds_least_violating_state": "feederopt.solvers.status",
     "ProgressCallback": "feederopt.algorithms.base",
     "DEFAULT_RADIALITY": "feederopt.problems.reconfiguration",
     "TIE_RULES": "feederopt.io.pandapower",
@@ -307,6 +314,7 @@ __all__ = [
     "generate_scenarios",
     "generation_by_bus",
     "held_text",
+    "holds_least_violating_state",
     "interrupt",
     "is_three_phase",
     "kept_state_label",

@@ -424,7 +424,15 @@ class RobustCuttingPlane(MasterLoop):
         vertices, results, certified, bound = self._at_extreme_points(y)
         if not certified:
             # Feasible at the maximiser found, but not proven feasible everywhere: exclude it.
+            # Its worst case, if it is robustly feasible, is at least the value found there
+            # and at least the master's bound that offered it: the run's lower bound is held
+            # at or below that (as for an unproven worst case, module docstring), else the
+            # no-good cut would let the master's bound pass over it.
             self.uncertified += 1
+            switching = float(self.y_cost @ y) + self.y_const
+            found = max((float(r.objective) for r in results if r.feasible), default=-math.inf)
+            self.unproven_floor = min(self.unproven_floor,
+                                      max(found + switching, self.lower))
             if helper is not None:
                 helper.no_good_cut(y)
             return
@@ -630,9 +638,14 @@ class RobustCuttingPlane(MasterLoop):
                                     topologies_evaluated=len(self.evaluated),
                                     search_iterations=self.search_iterations)
             # A proof states +inf, the optimum of an infeasible problem, and says what proved
-            # it (ut36_core #2: -inf and no infeasible_reason); a run that stopped, -inf.
+            # it (ut36_core #2: -inf and no infeasible_reason). A run that stopped states the
+            # master's bound (-inf before its first solve): the master is a relaxation of the
+            # robust problem (radiality, cuts valid for every topology, DistFlow at one point
+            # of the set), held below every topology excluded unproven (update_lower), so it
+            # bounds the robust optimum though no topology was certified (ut39_recheck_b: -inf
+            # beside a log row at 470.38 kW on case84tpc).
             return RawSolution(status, self.method, None if y is None else y.copy(), math.nan,
-                               math.inf if proven else -math.inf, math.inf, self.iteration,
+                               math.inf if proven else self.lower, math.inf, self.iteration,
                                self.elapsed, log=list(self.log), timings=dict(self.timings),
                                solver=solver, outcome=outcome, within_limits=False,
                                diagnosis=vertex_diagnosis(results),

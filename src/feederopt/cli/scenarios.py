@@ -227,14 +227,39 @@ def print_uncertain(result: Any) -> None:
             out.print(f"note: {note}", style="yellow", markup=False)
         if result.has_topology:
             out.print(f"note: {NOMINAL_NOTE}", style="dim", markup=False)
-        lb = result.lower_bound
-        if result.has_topology and (lb is None or not math.isfinite(lb)) and (
-                result.status.value != "infeasible"):  # proven: there is nothing to bound
-            out.print(f"note: no lower bound was reached before the run stopped "
-                      f"({result.status.value}): the master had not completed a solve, so "
-                      "the gap is unknown; a longer --time-limit gives one", style="yellow",
-                      markup=False)
+        note = stopped_bound_note(result)
+        if note is not None:
+            out.print(f"note: {note}", style="yellow", markup=False)
         print_uncertain_verdict(result)
+
+
+def stopped_bound_note(result: Any) -> str | None:
+    """Why a scenario or robust run that stopped has no gap: no lower bound (the master had
+    not completed a solve), or, for a robust run, no topology certified within the limits at
+    every extreme point (the worst-case search did not prove the ones it was given within the
+    time limit: ``uncertified_topologies``), so no upper bound; its lower bound is then the
+    master's, a relaxation's. None when there is a gap, or nothing to bound (proven
+    infeasible). ut39_recheck_b: case84tpc's run said "lower bound -inf" and "the master had
+    not completed a solve" beside a master bound of 470.38 kW in its log."""
+    status = result.status.value
+    if not result.has_topology or status == "infeasible":
+        return None
+    lb = result.lower_bound
+    if lb is None or not math.isfinite(lb):
+        return (f"no lower bound was reached before the run stopped ({status}): the master "
+                "had not completed a solve, so the gap is unknown; a longer --time-limit "
+                "gives one")
+    uncertified = getattr(result.uncertain, "uncertified_topologies", None) or 0
+    objective = result.objective
+    if uncertified and (objective is None or not math.isfinite(objective)):
+        n = uncertified
+        return (f"no topology was certified within the limits at every extreme point before "
+                f"the run stopped ({status}): the worst-case (violation) search did not "
+                f"certify the {n} topolog{'y' if n == 1 else 'ies'} it was given within the "
+                "time limit, so there is no upper bound and the gap is unknown; the lower "
+                f"bound {lb:.3f} kW is the master's (a relaxation: no robust topology does "
+                "better); a longer --time-limit may certify one")
+    return None
 
 
 def robust_feasible_text(summary: Any) -> str:
@@ -713,8 +738,9 @@ def check(
                   "loads together is not sampled: the corners below)")
     # an infeasible result's topology is its least-violating one (ut39_uncert #1)
     table.add_row(kept_state_label("open branches", str(data.get("status")),
-                                   "least-violating state") if mc.least_violating
-                  else "open branches", ", ".join(mc.open_branches) or "-")
+                                   "least-violating state",
+                                   least_violating=mc.least_violating),
+                  ", ".join(mc.open_branches) or "-")
     table.add_row("limits", _limits_text(mc.limits, _limit_options(v_min, v_max, max_loading)))
     table.add_row("feasible, convex model",
                   f"{mc.feasible_convex} ({mc.feasible_share_convex * 100:.2f} %)")

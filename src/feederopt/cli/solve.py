@@ -174,13 +174,15 @@ def print_result(result: Any) -> None:
         if dead:
             table.add_row("base case unsupplied", f"{len(dead['buses'])} bus(es), "
                           f"{dead['load_mw']:.4f} MW (not in the base losses)")
-    from feederopt import branch_label, kept_state_label
+    from feederopt import branch_label, holds_least_violating_state, kept_state_label
 
     opened = ", ".join(branch_label(b) for b in result.open_branches)
     # an infeasible run's topology is the least-violating one, not a plan (ut37_tph2)
     table.add_row(kept_state_label("open branches", result.status.value,
-                                   "least-violating state") if result.has_topology
-                  else "open branches", opened or "-")
+                                   "least-violating state",
+                                   least_violating=holds_least_violating_state(
+                                       result.status.value, result.has_topology,
+                                       result.objective)), opened or "-")
     moved = redispatch_text(result)
     if moved:  # the optimiser's dispatch, which the losses and the AC check are at
         table.add_row("generators re-dispatched (P)", moved)

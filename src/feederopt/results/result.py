@@ -40,14 +40,19 @@ def _num(x: float | None) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def kept_state_label(label: str, status: str, state: str) -> str:
+def kept_state_label(label: str, status: str, state: str, *,
+                     least_violating: bool | None = None) -> str:
     """The row name of a run's switch states (``label``: "open switches", "open branches")
     in the console and the report: ``label`` itself, or, when ``status`` is ``infeasible``,
     ``"label (state, breaks the limits)"``: the states shown are the ones the run kept
     (``state``: the voltage feedback's kept state, the least-violating one), which break the
     limits, not a switching plan within them (user test ut37_tph2: an infeasible three-phase
-    result listed "open switches" and "changed switches" as a plan)."""
-    return f"{label} ({state}, breaks the limits)" if status == "infeasible" else label
+    result listed "open switches" and "changed switches" as a plan). ``least_violating``, when
+    given, decides instead of the status: the rule of
+    :func:`~feederopt.solvers.status.holds_least_violating_state`, which also labels a run
+    that stopped before it found a topology within the limits (ut39_recheck_b)."""
+    kept = status == "infeasible" if least_violating is None else least_violating
+    return f"{label} ({state}, breaks the limits)" if kept else label
 
 
 def switching_text(rec: Any) -> str | None:

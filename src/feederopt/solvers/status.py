@@ -50,6 +50,27 @@ class Status(StrEnum):
     ERROR = "error"
 
 
+#: Statuses of a run that stopped (time limit, stop request) rather than ended.
+STOPPED_STATUSES = ("time_limit", "interrupted")
+
+
+def holds_least_violating_state(status: str, has_topology: bool | None,
+                                objective: float | None) -> bool:
+    """Whether a result's topology is a least-violating one (it breaks the limits), not a
+    plan within them: it holds a topology (``has_topology`` true) and either the run proved
+    that none meets the limits (status ``infeasible``) or it stopped (:data:`STOPPED_STATUSES`)
+    before it found one within them (no objective: NaN, or None in the JSON; a robust run
+    whose worst-case search certified no topology, ut39_recheck_b). One rule for the
+    solve's console, ``feederopt check`` and the report (the row "open branches
+    (least-violating state, breaks the limits)")."""
+    if has_topology is not True:
+        return False
+    if status == "infeasible":
+        return True
+    no_objective = objective is None or (isinstance(objective, float) and math.isnan(objective))
+    return status in STOPPED_STATUSES and no_objective
+
+
 #: The phase of a row of the iteration log: the objective's (losses plus costs, bounds in kW)
 #: and, after a proof that no radial topology meets the limits, the search for the
 #: least-violating topology (bounds on the total slack, in p.u.; Benders' phase 1), then its

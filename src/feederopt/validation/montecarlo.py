@@ -72,6 +72,7 @@ from feederopt.problems.presolve import fixed_open, without_fixed_open
 from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationProblem
 from feederopt.problems.uncertain import envelope
 from feederopt.solvers import interrupt
+from feederopt.solvers.status import holds_least_violating_state
 from feederopt.validation.ac_limits import AC_LIMIT_TOLERANCE
 
 #: How the samples are drawn, as ``feederopt check`` and its JSON (``sampling``) say it.
@@ -115,7 +116,8 @@ class MonteCarloResult:
     #: least-violating topology of an infeasible result (:attr:`least_violating`).
     notes: list[str] = field(default_factory=list)
     #: True when the topology checked is the least-violating one of a result proven
-    #: infeasible (status ``infeasible``, :func:`holds_least_violating`): it breaks the
+    #: infeasible, or of one stopped before it found a topology within the limits
+    #: (:func:`holds_least_violating`): it breaks the
     #: limits at the result's own loads, so its shares measure how often it happens to hold
     #: them, not a plan's reliability (user test ut39_uncert #1).
     least_violating: bool = False
@@ -504,13 +506,31 @@ LEAST_VIOLATING_NOTE = (
     "sampled, it is no plan within them")
 
 
+def least_violating_note(status: str) -> str:
+    """:data:`LEAST_VIOLATING_NOTE` for an infeasible result; for one that stopped before it
+    found a topology within the limits (status ``time_limit``, ``interrupted``), the same
+    warning with what the status says: infeasibility is not proven."""
+    if status == "infeasible":
+        return LEAST_VIOLATING_NOTE
+    return (f"the result found no topology within the limits before it stopped (status "
+            f"'{status}'; infeasibility not proven): the topology checked is the "
+            "least-violating one it evaluated, which breaks the limits at the loads it was "
+            "solved for (its diagnosis says where); the shares say how often that topology "
+            "holds them in the box sampled, it is no plan within them")
+
+
 def holds_least_violating(data: dict[str, Any]) -> bool:
-    """Whether a result is an infeasible one that holds its least-violating topology: status
-    ``infeasible`` and ``has_topology`` true (``feederopt solve`` prints its open branches as
-    "open branches (least-violating state, breaks the limits)"). Such a topology is checked
-    (said so, and ``feederopt check`` exits 3 as the solve did); an infeasible result without
-    a topology, or one written before ``has_topology`` was recorded, is not."""
-    return data.get("status") == "infeasible" and data.get("has_topology") is True
+    """Whether a result holds a least-violating topology, not a plan within the limits
+    (:func:`~feederopt.solvers.status.holds_least_violating_state`, the solve's rule):
+    ``has_topology`` true and status ``infeasible``, or a run stopped (``time_limit``,
+    ``interrupted``) with no objective (no topology within the limits found: a robust run
+    whose worst-case search certified none, ut39_recheck_b). ``feederopt solve`` prints its
+    open branches as "open branches (least-violating state, breaks the limits)"; such a
+    topology is checked, said so, and ``feederopt check`` exits as the solve did; an
+    infeasible result without a topology, or one written before ``has_topology`` was
+    recorded, is not."""
+    return holds_least_violating_state(str(data.get("status")), data.get("has_topology"),
+                                       data.get("objective"))
 
 
 #: The result kinds other than a solve's, as :func:`~feederopt._version.document_kind` names
@@ -897,7 +917,7 @@ def check_result(
                        limits=result_limits(data, v_min=v_min, v_max=v_max,
                                             max_loading_percent=max_loading_percent))
     if holds_least_violating(data):  # said first: the shares are no plan's (ut39_uncert #1)
-        notes.insert(0, LEAST_VIOLATING_NOTE)
+        notes.insert(0, least_violating_note(str(data.get("status"))))
         mc.least_violating = True
     mc.notes = notes
     return mc
