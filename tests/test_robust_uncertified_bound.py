@@ -129,7 +129,8 @@ def test_the_master_bound_is_stated_and_bounds_the_robust_optimum(run) -> None:
     assert result.lower_bound <= truth * (1 + 1e-3)
 
 
-def test_console_says_the_search_did_not_certify(run, capsys) -> None:
+def test_console_says_the_search_did_not_certify(run, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "400")  # rows unwrapped (pytest-xdist's width is 80)
     _, result = run
     print_result(result)
     print_uncertain(result)
@@ -141,3 +142,34 @@ def test_console_says_the_search_did_not_certify(run, capsys) -> None:
     # its topology is the least-violating one evaluated: labelled as the check labels it
     assert "open branches (least-violating state, breaks the limits)" in out
     assert f"lower bound {result.lower_bound:.3f} kW is the master's" in out
+
+
+def quickly_uncertified_search(real: Any) -> Any:
+    """As :func:`uncertified_search`, but the search gives up at once (a search whose own
+    time share is spent): the master cuts each such topology away long before the run's
+    limit."""
+    def search(*args: Any, **kwargs: Any) -> worstcase.WorstCase:
+        found = real(*args, **kwargs)
+        objective = kwargs.get("objective", args[6] if len(args) > 6 else "violation")
+        if objective == "violation" and not (found.status == "optimal"
+                                             and found.bound > 1e-6):
+            return worstcase.WorstCase(found.u, found.value, 1.0, "time_limit", 0.0)
+        return found
+    return search
+
+
+def test_topologies_cut_away_uncertified_prove_no_infeasibility() -> None:
+    """Once every topology the searches could not certify is cut away, the master has none
+    left; that proves nothing about them (session 39: the run said ``infeasible``, bound
+    +inf, on this feeder, whose robust optimum the brute force finds finite). The run stopped
+    at its searches' limits: ``time_limit``, with a bound at most the robust optimum."""
+    net = meshed(20, v_min=V_MIN)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(worstcase, "worst_case", quickly_uncertified_search(worstcase.worst_case))
+        result = feederopt.solve(net, robust=X, budget=BUDGET, oracle="dual", ac_check=False,
+                                 time_limit=120, workers=1)
+    truth = robust_optimum_kw(net)
+    assert math.isfinite(truth)
+    assert result.uncertain.uncertified_topologies >= 1
+    assert result.status.value == "time_limit", result.status
+    assert result.lower_bound <= truth * (1 + 1e-3)

@@ -165,7 +165,9 @@ def test_objective_is_the_worst_case_found_and_the_bound_is_apart(run, truth) ->
     assert result.gap == pytest.approx((bound - result.lower_bound) / bound, rel=1e-6)
 
 
-def test_console_and_report_label_the_bound(run, capsys, tmp_path: Path) -> None:
+def test_console_and_report_label_the_bound(run, capsys, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "400")  # rows unwrapped (pytest-xdist's width is 80)
     _, result = run
     bound = result.to_dict()["robust_summary"]["worst_case_bound_kw"]
     print_result(result)

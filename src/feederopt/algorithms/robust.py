@@ -94,7 +94,7 @@ from typing import Any
 
 import numpy as np
 
-from feederopt.algorithms.base import ProgressCallback, RawSolution
+from feederopt.algorithms.base import ProgressCallback, RawSolution, stopped_status
 from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
 from feederopt.algorithms.outcomes import Execution, RobustOutcome
 from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, evaluate_task
@@ -625,8 +625,19 @@ class RobustCuttingPlane(MasterLoop):
         if self.oracle == "dual":
             solver += " + SCIP (worst-case search)"
         if self.incumbent_y is None:
-            proven = infeasible_master or self.converged()
-            status = Status.INFEASIBLE if proven else self.final_status(False)
+            # Infeasibility is proven only if no topology was cut away uncertified: a master
+            # that runs out of topologies after no-good cuts on topologies whose worst-case
+            # search stopped at its time limit proves nothing about them (they may be
+            # robustly feasible); such a run stopped at the searches' limits (session 39: a
+            # 7-bus feeder said "infeasible" with 2 uncertified topologies and a finite
+            # robust optimum).
+            proven = (infeasible_master or self.converged()) and self.uncertified == 0
+            if proven:
+                status = Status.INFEASIBLE
+            elif self.uncertified:
+                status = stopped_status()
+            else:
+                status = self.final_status(False)
             y = None
             results: list[SlaveResult] = []
             worst_violation: float | None = None
