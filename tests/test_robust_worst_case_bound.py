@@ -198,3 +198,33 @@ def test_a_file_of_schema_version_2_is_read_anew(run) -> None:
     assert now["robust_summary"]["worst_case_bound_kw"] == bound
     assert now["robust_summary"]["worst_case_proven"] is False
     assert now["schema_version"] == 2  # the stamp says what the file is
+
+
+def test_a_converted_file_says_its_search_status_was_not_recorded() -> None:
+    """A schema-2 file whose figure was the search's bound (user test session 39, c84_rob.json)
+    is read with ``worst_case_search_status`` "not proven": the report and the console's words
+    say the search did not prove the worst case and that the file did not record why, not
+    "stopped with status not proven". By hand: the extreme points' largest losses are 470 kW,
+    the old bound 6000 kW and the old objective 6005 kW-eq (switching cost 5): the objective
+    read is 475 kW-eq and its upper bound 6005 kW-eq."""
+    from feederopt.report.scenarios import robust_section, worst_case_bound_row
+    from feederopt.results.uncertain import RobustSummary
+
+    old = {"kind": "solve", "schema_version": 2, "method": "robust-cutting-plane",
+           "status": "time_limit", "objective": 6005.0, "lower_bound": 400.0,
+           "robust": [{"vertex": "v0", "objective_kw": 400.0},
+                      {"vertex": "v1", "objective_kw": 470.0}],
+           "robust_summary": {"worst_case_objective_kw": 6000.0}}
+    doc = read_as_current(old, "old.json")
+    assert doc["objective"] == pytest.approx(475.0)
+    row = worst_case_bound_row(doc)
+    assert row is not None
+    for text in (" ".join(summary_section(doc).split()), " ".join(robust_section(doc).split()),
+                 RobustSummary([], 0.05, [], 2, 4, None, worst_case_objective_kw=470.0, worst_case_bound_kw=6000.0,
+                               worst_case_search_status=doc["robust_summary"][
+                                   "worst_case_search_status"]).objective_bound_text(475.0)):
+        text = text.replace("&#x27;", "'")
+        assert "status not proven" not in text and "ended not proven" not in text
+        assert "result written before feederopt recorded the search's status" in text
+    assert "6005.0000 kW-eq (the worst-case search did not prove the topology's worst case" \
+        in row[1].replace("&#x27;", "'")

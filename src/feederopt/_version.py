@@ -86,6 +86,12 @@ def iteration_row(row: Mapping[str, Any]) -> dict[str, Any]:
 #: that the console prints).
 _SAME_KW = 1e-3
 
+#: The ``robust_summary.worst_case_search_status`` that :func:`robust_as_current` gives an old
+#: file whose worst-case search stopped before its proof: the file did not record the search's
+#: status (a SCIP status such as ``time_limit``), only that its figure was a bound. The console
+#: and the report word it as such, not as a status the search ended with.
+UNRECORDED_SEARCH_STATUS = "not proven"
+
 
 def robust_as_current(doc: Mapping[str, Any]) -> dict[str, Any]:
     """A robust solve's document written before schema version 3 in this version's layout:
@@ -94,8 +100,8 @@ def robust_as_current(doc: Mapping[str, Any]) -> dict[str, Any]:
     cost. The worst case found is the largest ``objective_kw`` of its ``robust`` rows (the
     topology's extreme points evaluated): where the old figure lies above it, the file's run
     stopped that search, and the bound becomes ``worst_case_bound_kw``, the objective the
-    worst case found plus the switching cost (``worst_case_search_status`` ``"not proven"``:
-    the old file did not say why); else the worst case was proven. A document without a
+    worst case found plus the switching cost (``worst_case_search_status``
+    :data:`UNRECORDED_SEARCH_STATUS`: the old file did not say why); else the worst case was proven. A document without a
     ``robust_summary``, or that has ``worst_case_bound_kw`` already, is returned as it is."""
     summ = doc.get("robust_summary")
     if not isinstance(summ, Mapping) or "worst_case_bound_kw" in summ:
@@ -118,7 +124,7 @@ def robust_as_current(doc: Mapping[str, Any]) -> dict[str, Any]:
             else objective,
             "robust_summary": {**summ, "worst_case_objective_kw": best,
                                "worst_case_bound_kw": old, "worst_case_proven": False,
-                               "worst_case_search_status": "not proven"}}
+                               "worst_case_search_status": UNRECORDED_SEARCH_STATUS}}
 
 
 def read_as_current(doc: Any, path: str) -> Any:

@@ -38,9 +38,11 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from feederopt._version import UNRECORDED_SEARCH_STATUS
 from feederopt.report.page import MAX_ROWS, _finite, _note, fmt, kv_table, section
 from feederopt.results.result import loading_limit_text
 from feederopt.results.uncertain import (
+    UNRECORDED_NOTE,
     WORST_CASE_BOUND_LABEL,
     ac_all_label,
     expected_objective_terms,
@@ -403,6 +405,8 @@ def robust_section(r: Mapping[str, Any]) -> str:
             "upper bound on the worst case [kW]": summ.get("worst_case_bound_kw"),
             "worst case proven": None if summ.get("worst_case_search_status") is None
             else ("yes" if summ.get("worst_case_proven") else
+                  f"no (the worst-case search did not prove it; {UNRECORDED_NOTE})"
+                  if summ.get("worst_case_search_status") == UNRECORDED_SEARCH_STATUS else
                   f"no (the worst-case search ended {summ.get('worst_case_search_status')})"),
             "extreme points where the relaxation is not exact":
                 ", ".join(str(x) for x in summ["inexact_vertices"])

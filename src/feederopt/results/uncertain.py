@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from feederopt._version import UNRECORDED_SEARCH_STATUS
+
 
 def _num(x: float | None) -> float | None:
     return float(x) if x is not None and math.isfinite(x) else None
@@ -669,6 +671,11 @@ class RobustSummary:
         }
 
 
+#: Why a robust result read from an old file (:data:`~feederopt._version.UNRECORDED_SEARCH_STATUS`
+#: as its ``worst_case_search_status``) gives no status for its worst-case search: the console
+#: and the report say this, not "stopped with status not proven" (user test session 39).
+UNRECORDED_NOTE = "result written before feederopt recorded the search's status"
+
 #: The label of the row beside a robust run's objective when the worst-case search did not
 #: prove the topology's worst case (console and report).
 WORST_CASE_BOUND_LABEL = "upper bound on the worst case"
@@ -683,15 +690,21 @@ def worst_case_bound_text(objective: float | None, found: float | None,
     is the worst case ``found`` plus the switching cost), and why it is not the objective;
     ``bound`` None or inf: no bound. The topology's worst case (plus switching cost) lies
     between ``max(objective, lower_bound)`` and that bound; a worst case found below the run's
-    lower bound is said to be so. None when the worst case is proven (the objective is the
+    lower bound is said to be so; a result converted from an old file
+    (:func:`~feederopt._version.robust_as_current`, ``status``
+    :data:`~feederopt._version.UNRECORDED_SEARCH_STATUS`) says that the search did not prove
+    it and that the file did not record why (:data:`UNRECORDED_NOTE`). None when the worst case is proven (the objective is the
     worst case) or not known. The console (:meth:`RobustSummary.objective_bound_text`) and
     the report (from result.json's ``robust_summary``) print the same words."""
     if status is None or status == "optimal" or objective is None \
             or not math.isfinite(objective):
         return None
-    why = ("at its time limit" if status == "time_limit" else f"with status {status}")
-    tail = (f"the worst-case search (SCIP) stopped {why} before proving the topology's worst "
-            "case")
+    if status == UNRECORDED_SEARCH_STATUS:
+        tail = f"the worst-case search did not prove the topology's worst case ({UNRECORDED_NOTE})"
+    else:
+        why = ("at its time limit" if status == "time_limit" else f"with status {status}")
+        tail = (f"the worst-case search (SCIP) stopped {why} before proving the topology's "
+                "worst case")
     below = lower_bound is not None and math.isfinite(lower_bound) and lower_bound > objective
     low = (f"the lower bound ({lower_bound:.4f} kW-eq; the worst case found, the objective, "
            "lies below it: the search did not reach the worst extreme point)" if below
