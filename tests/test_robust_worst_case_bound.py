@@ -220,7 +220,8 @@ def test_a_converted_file_says_its_search_status_was_not_recorded() -> None:
     row = worst_case_bound_row(doc)
     assert row is not None
     for text in (" ".join(summary_section(doc).split()), " ".join(robust_section(doc).split()),
-                 RobustSummary([], 0.05, [], 2, 4, None, worst_case_objective_kw=470.0, worst_case_bound_kw=6000.0,
+                 RobustSummary([], 0.05, [], 2, 4, None, worst_case_objective_kw=470.0,
+                               worst_case_bound_kw=6000.0,
                                worst_case_search_status=doc["robust_summary"][
                                    "worst_case_search_status"]).objective_bound_text(475.0)):
         text = text.replace("&#x27;", "'")

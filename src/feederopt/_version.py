@@ -101,8 +101,9 @@ def robust_as_current(doc: Mapping[str, Any]) -> dict[str, Any]:
     topology's extreme points evaluated): where the old figure lies above it, the file's run
     stopped that search, and the bound becomes ``worst_case_bound_kw``, the objective the
     worst case found plus the switching cost (``worst_case_search_status``
-    :data:`UNRECORDED_SEARCH_STATUS`: the old file did not say why); else the worst case was proven. A document without a
-    ``robust_summary``, or that has ``worst_case_bound_kw`` already, is returned as it is."""
+    :data:`UNRECORDED_SEARCH_STATUS`: the old file did not say why); else the worst case was
+    proven. A document without a ``robust_summary``, or that has ``worst_case_bound_kw``
+    already, is returned as it is."""
     summ = doc.get("robust_summary")
     if not isinstance(summ, Mapping) or "worst_case_bound_kw" in summ:
         return dict(doc)

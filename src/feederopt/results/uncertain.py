@@ -693,9 +693,10 @@ def worst_case_bound_text(objective: float | None, found: float | None,
     lower bound is said to be so; a result converted from an old file
     (:func:`~feederopt._version.robust_as_current`, ``status``
     :data:`~feederopt._version.UNRECORDED_SEARCH_STATUS`) says that the search did not prove
-    it and that the file did not record why (:data:`UNRECORDED_NOTE`). None when the worst case is proven (the objective is the
-    worst case) or not known. The console (:meth:`RobustSummary.objective_bound_text`) and
-    the report (from result.json's ``robust_summary``) print the same words."""
+    it and that the file did not record why (:data:`UNRECORDED_NOTE`). None when the worst
+    case is proven (the objective is the worst case) or not known. The console
+    (:meth:`RobustSummary.objective_bound_text`) and the report (from result.json's
+    ``robust_summary``) print the same words."""
     if status is None or status == "optimal" or objective is None \
             or not math.isfinite(objective):
         return None
