@@ -98,3 +98,36 @@ def test_schedule_uncertain_buses_names_the_repeated_and_the_unknown_bus_at_once
                     "--robust-budget", "1", "--time-limit", "5", "-q"])
     assert "--uncertain-buses names a bus more than once: 3" in out
     assert "uncertain bus not in the network (given: 999)" in out
+
+
+@pytest.mark.parametrize("command", [["restore"], ["plan", "--no-measures", "--time-limit", "5"]])
+def test_broken_counts_the_errors_and_gives_the_warnings_apart(grid, command) -> None:
+    """``--broken line:1,line:1,line:77`` is one error (line:77: the net has lines 0-9) and
+    one warning (line:1 twice, counted once): the heading counts the one error, and the
+    warning follows it under its own count (before: "2 problems in the input", the warning
+    listed among them; user test session 39)."""
+    path, _ = grid
+    out = _refused([command[0], str(path), "--broken", "line:1,line:1,line:77",
+                    "--no-ac-check", "-q", *command[1:]])
+    lines = [" ".join(x.split()) for x in out.splitlines() if x.strip()]
+    start = lines.index("error: 1 problem in the input")
+    assert lines[start + 1].startswith("- invalid_value: options.broken: branch ids that the "
+                                       "network does not have (given: line:77)")
+    assert lines[start + 2] == "and 1 warning:"
+    assert lines[start + 3].startswith("- warning: invalid_value: options.broken: --broken "
+                                       "names a line more than once: line:1")
+    assert len(lines) == start + 4
+
+
+def test_an_input_error_counts_its_errors_and_lists_its_warnings_after() -> None:
+    """The Python API's message says what the command line says: one error counted, one
+    warning apart after it; problems that are all warnings are counted as the problems."""
+    from feederopt import InputError, Problem, ProblemKind
+    from feederopt.errors import Severity
+
+    warn = Problem(ProblemKind.INVALID_VALUE, "options", "named twice", ("a",), "broken",
+                   severity=Severity.WARNING)
+    err = Problem(ProblemKind.INVALID_VALUE, "options", "unknown", ("b",), "broken")
+    assert str(InputError([warn, err])).splitlines() == [
+        "1 problem in the input:", f"  - {err}", "and 1 warning:", f"  - {warn}"]
+    assert str(InputError([warn])).splitlines() == ["1 problem in the input:", f"  - {warn}"]

@@ -171,6 +171,11 @@ class Problem:
         return out
 
 
+def plural(n: int, noun: str) -> str:
+    """``1 problem``, ``2 problems``: ``n`` and ``noun``, with an ``s`` unless ``n`` is 1."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 class FeederoptError(Exception):
     """Base class of every error that feederopt raises on purpose."""
 
@@ -187,10 +192,32 @@ class InputError(FeederoptError):
     def __post_init__(self) -> None:
         super().__init__(self.__str__())
 
+    def split(self) -> tuple[list[Problem], list[Problem]]:
+        """The errors and, apart, the warnings among :attr:`problems` (a repeated id of
+        ``--broken``, say, raised with an unknown one): the count says how many errors there
+        are, and the warnings follow it, labelled (before, ``restore --broken 2,2,999`` said
+        "2 problems" for one error and one warning). Problems that are all warnings are
+        counted as the problems."""
+        errors = [p for p in self.problems if p.is_error]
+        if not errors:
+            return list(self.problems), []
+        return errors, [p for p in self.problems if not p.is_error]
+
+    def headings(self) -> tuple[str, str | None]:
+        """The heading of the errors (``1 problem in the input``) and of the warnings after
+        them (``and 1 warning``; None without warnings), as :meth:`split` parts them: the
+        command line prints the same words."""
+        errors, warnings = self.split()
+        return (f"{plural(len(errors), 'problem')} in the input",
+                f"and {plural(len(warnings), 'warning')}" if warnings else None)
+
     def __str__(self) -> str:
-        n = len(self.problems)
-        head = f"{n} problem{'s' if n != 1 else ''} in the input"
-        return head + ":\n" + "\n".join(f"  - {p}" for p in self.problems)
+        errors, warnings = self.split()
+        head, warning_head = self.headings()
+        text = head + ":\n" + "\n".join(f"  - {p}" for p in errors)
+        if warning_head is not None:
+            text += f"\n{warning_head}:\n" + "\n".join(f"  - {p}" for p in warnings)
+        return text
 
 
 class OptionNameError(InputError, TypeError):

@@ -274,11 +274,17 @@ def report_error(exc: FeederoptError, as_json: bool) -> None:
         typer.echo(json.dumps(payload, indent=2))
         return
     err = stderr()
-    if problems:
-        n = len(problems)
-        err.print(f"[bold red]error:[/] {n} problem{'s' if n != 1 else ''} in the input")
-        for line in problem_lines(problems):
+    if isinstance(exc, InputError) and problems:
+        # the errors counted, the warnings apart after them (InputError.split)
+        errors, warnings = exc.split()
+        head, warning_head = exc.headings()
+        err.print(f"[bold red]error:[/] {head}")
+        for line in problem_lines(errors):
             err.print(f"  - {line}", markup=False)
+        if warning_head is not None:
+            err.print(f"[bold yellow]{warning_head}:[/]")
+            for line in problem_lines(warnings):
+                err.print(f"  - {line}", markup=False)
     else:
         err.print("[bold red]error:[/] ", end="")
         err.print(str(exc), markup=False)
