@@ -835,25 +835,33 @@ def _inputs(result: Result) -> list[str]:
 
 
 def to_pandapower(result: Result, net: Any) -> Any:
-    """A copy of the pandapower ``net`` with ``result``'s switch states and, for a
-    distribution OPF, its device settings written into it (:meth:`Result.to_pandapower`);
-    :class:`~feederopt.errors.InputError` when ``result`` has none to write."""
+    """A copy of the pandapower ``net`` with ``result``'s switch states, the network's loads
+    and the generators' dispatch and, for a distribution OPF, its device settings written
+    into it (:meth:`Result.to_pandapower`); :class:`~feederopt.errors.InputError` when
+    ``result`` has none to write."""
     network = result.switch_states_network()
-    out = _write_switch_states(net, network, result.closed)
+    out = _write_switch_states(net, network, result.closed, result.generators)
     if result.dopf is not None:
         _write_devices(out, network, result.dopf.settings)
     return out
 
 
-def _write_switch_states(pp_net: Any, network: Network, closed: dict[str, bool]) -> Any:
-    """The states written into a copy of ``pp_net``; with a :class:`FeederoptWarning` when the
+def _write_switch_states(pp_net: Any, network: Network, closed: dict[str, bool],
+                         generators: pl.DataFrame | None = None) -> Any:
+    """The states written into a copy of ``pp_net``, with the network's loads and the
+    generators' set-points at the dispatch of ``generators`` (a result's: ``id``, ``p_mw``,
+    ``q_mvar``; a null or missing row keeps the network's set-point), as the AC check writes
+    them into its copy (:func:`feederopt.io.pandapower.write_operating_point`); with a
+    :class:`FeederoptWarning` when the
     network was edited after it was read from pandapower: the switch states are still the
     answer's, but ``pp.runpp`` on the copy is then no longer the result's AC check (the net
     lacks the edits, which the user has to make in it too). Not refused: writing the states
     into a net the user edits alike is what such a user wants."""
-    from feederopt.io.pandapower import origin_edits, write_switch_states
+    from feederopt.io.pandapower import origin_edits, write_operating_point, write_switch_states
 
     out = write_switch_states(pp_net, network, closed)
+    p, q = _dispatch(network, generators)
+    write_operating_point(out, network, p, q)
     edits = origin_edits(network)
     if edits:
         warn_user(
@@ -862,6 +870,23 @@ def _write_switch_states(pp_net: Any, network: Network, closed: dict[str, bool])
             "are written into a net that lacks these edits, so pp.runpp on it is not the "
             "result's AC check; make the same edits in the net")
     return out
+
+
+def _dispatch(network: Network, generators: pl.DataFrame | None
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Per in-service generator of ``network`` (table order), the P, Q [MW, MVAr] of
+    ``generators`` (a result's dispatch), its own set-point where that has none."""
+    gens = network.generators.filter(pl.col("in_service"))
+    p = gens["p_mw"].cast(pl.Float64).to_numpy().copy()
+    q = gens["q_mvar"].cast(pl.Float64).to_numpy().copy()
+    if generators is None or not generators.height:
+        return p, q
+    got = {str(r["id"]): (r["p_mw"], r["q_mvar"]) for r in generators.iter_rows(named=True)}
+    for k, gid in enumerate(gens["id"].cast(pl.String).to_list()):
+        pk, qk = got.get(gid, (None, None))
+        if pk is not None and qk is not None and math.isfinite(pk) and math.isfinite(qk):
+            p[k], q[k] = float(pk), float(qk)
+    return p, q
 
 
 def _write_devices(pp_net: Any, network: Network, settings: DeviceSettings) -> Any:

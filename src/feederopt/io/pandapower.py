@@ -3438,34 +3438,9 @@ class OriginModel(_StatefulNet):
         live = br.filter(pl.col("in_service"))
         where = {r["id"]: (r["pp_element"], r["pp_index"]) for r in live.iter_rows(named=True)}
         ld = network.loads
-        if "pp_element" in ld.columns:
-            for row in ld.iter_rows(named=True):
-                if row["pp_element"] == "asymmetric_load":
-                    _asym_put(net.asymmetric_load, row["pp_index"], row["p_mw"], row["q_mvar"])
-                    net.asymmetric_load.at[row["pp_index"], "in_service"] = bool(
-                        row["in_service"])
-                    continue
-                if row["pp_element"] == "motor":
-                    _motor_put(net.motor, row["pp_index"], row["p_mw"])
-                    net.motor.at[row["pp_index"], "in_service"] = bool(row["in_service"])
-                    continue
-                cols = _LOAD_COLUMNS.get(row["pp_element"])
-                if cols is None:
-                    continue
-                table = net[row["pp_element"]]
-                table.at[row["pp_index"], cols[0]] = row["p_mw"]
-                table.at[row["pp_index"], cols[1]] = row["q_mvar"]
-                table.at[row["pp_index"], "in_service"] = bool(row["in_service"])
-                if "scaling" in table:
-                    table.at[row["pp_index"], "scaling"] = 1.0
+        _write_loads(net, ld)
         gens = network.generators.filter(pl.col("in_service"))
-        gen_rows: list[tuple[str, int]] = []
-        if "pp_element" in gens.columns:
-            gen_rows = [(str(e), int(i)) for e, i in
-                        zip(gens["pp_element"].to_list(), gens["pp_index"].to_list(), strict=True)]
-        for table in {t for t, _ in gen_rows}:
-            if "scaling" in net[table] and table != "asymmetric_sgen":  # _write scales those
-                net[table]["scaling"] = 1.0
+        gen_rows = _generator_rows(net, network)
         return cls(
             net=net,
             branch_ids=[str(b) for b in live["id"].to_list()],
@@ -3485,20 +3460,137 @@ class OriginModel(_StatefulNet):
     def _write(self, state: np.ndarray, p: np.ndarray, q: np.ndarray) -> None:
         _write_branch_states(self.net, self.where,
                              dict(zip(self.branch_ids, state.tolist(), strict=True)), self.plan)
-        for (table, idx), pk, qk in zip(self.gen_rows, p, q, strict=True):
-            if table in _INJECTING:  # a discharging storage or exporting ward: load sign
-                cols = _LOAD_COLUMNS[table]
-                self.net[table].at[idx, cols[0]] = -float(pk)
-                self.net[table].at[idx, cols[1]] = -float(qk)
-                continue
-            if table == "asymmetric_sgen":
-                _asym_put(self.net[table], idx, float(pk), float(qk))
-                continue
-            if table not in ("sgen", "gen"):
-                continue  # an xward's internal source: its voltage is the net's
-            self.net[table].at[idx, "p_mw"] = float(pk)
-            if table == "sgen":
-                self.net[table].at[idx, "q_mvar"] = float(qk)
+        _write_set_points(self.net, self.gen_rows, p, q)
+
+
+def write_operating_point(
+    net: pandapowerNet,
+    network: Network,
+    gen_p_mw: np.ndarray | None = None,
+    gen_q_mvar: np.ndarray | None = None,
+) -> pandapowerNet:
+    """Write ``network``'s loads and its in-service generators' set-points into ``net`` (a
+    copy of the net it was read from, changed in place), as the AC check writes them into its
+    own copy (:class:`OriginModel`), so that ``pp.runpp(net)`` runs at them: per load row
+    ``p_mw``, ``q_mvar`` and ``in_service`` at ``scaling`` 1 (an asymmetric load's phases in
+    their proportions, a motor's loading), per in-service generator ``p_mw`` and, but for a
+    voltage-holding ``gen``, ``q_mvar`` at ``scaling`` 1 (``gen_p_mw``/``gen_q_mvar`` [MW,
+    MVAr], one per in-service generator in table order, default: the network's
+    ``p_mw``/``q_mvar``; a storage or ward injecting with load sign).
+
+    Only the rows that differ from the tables as read from the net (``network.origin_tables``)
+    are written, so that an unedited element keeps its own ``scaling`` and columns (a motor its
+    ``loading_percent``); without those tables, every row is.
+
+    Why: ``result.to_pandapower(net)`` wrote the switch states only, so that the loads and
+    set-points of a network edited with ``network.replace(loads=...)`` were the net's old
+    ones, silently (user test ut39_api: 139.55 kW by ``pp.runpp`` against the AC check's
+    330.72 kW, loads x 1.5)."""
+    read = network.origin_tables or {}
+    loads = network.loads
+    _write_loads(net, loads.filter(_changed(loads, read.get("loads"),
+                                            ("p_mw", "q_mvar", "in_service"))))
+    gens = network.generators.filter(pl.col("in_service"))
+    if "pp_element" not in gens.columns or not gens.height:
+        return net
+    now = gens.with_columns(
+        pl.Series("p_mw", gens["p_mw"].cast(pl.Float64).to_numpy() if gen_p_mw is None
+                  else np.asarray(gen_p_mw, dtype=float)),
+        pl.Series("q_mvar", gens["q_mvar"].cast(pl.Float64).to_numpy() if gen_q_mvar is None
+                  else np.asarray(gen_q_mvar, dtype=float)))
+    before = read.get("generators")
+    holds_v = (now["pp_element"] == "gen").to_numpy()  # a gen's q is the power flow's
+    changed = _changed(now, before, ("p_mw",)) | (
+        _changed(now, before, ("q_mvar",)) & ~holds_v)
+    sel = now.filter(pl.Series(changed))
+    rows = [(str(e), int(i)) for e, i in
+            zip(sel["pp_element"].to_list(), sel["pp_index"].to_list(), strict=True)]
+    for table, idx in rows:
+        if "scaling" in net[table] and table != "asymmetric_sgen":  # written unscaled
+            net[table].at[idx, "scaling"] = 1.0
+    _write_set_points(net, rows, sel["p_mw"].to_numpy(), sel["q_mvar"].to_numpy())
+    return net
+
+
+def _changed(now: pl.DataFrame, before: pl.DataFrame | None,
+             cols: tuple[str, ...]) -> np.ndarray:
+    """Per row of ``now``, whether one of ``cols`` differs (beyond 1e-9 relative: the per-unit
+    round trip of a dispatch) from the row of the same ``id`` in ``before``; every row when
+    there is no ``before``."""
+    if before is None or "id" not in before.columns or any(c not in before for c in cols):
+        return np.ones(now.height, dtype=bool)
+    old = dict(zip(before["id"].cast(pl.String).to_list(),
+                   before.select(cols).iter_rows(), strict=True))
+
+    def differs(a: Any, b: Any) -> bool:
+        if isinstance(a, float) and isinstance(b, float):
+            return not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+        return bool(a != b)
+
+    flags = []
+    for i, row in zip(now["id"].cast(pl.String).to_list(), now.select(cols).iter_rows(),
+                      strict=True):
+        was = old.get(i)
+        flags.append(was is None or any(differs(a, b) for a, b in zip(row, was, strict=True)))
+    return np.array(flags, dtype=bool)
+
+
+def _write_loads(net: pandapowerNet, loads: pl.DataFrame) -> None:
+    """Every load row's demand and ``in_service`` into ``net`` (:func:`write_operating_point`)."""
+    if "pp_element" not in loads.columns:
+        return
+    for row in loads.iter_rows(named=True):
+        if row["pp_element"] == "asymmetric_load":
+            _asym_put(net.asymmetric_load, row["pp_index"], row["p_mw"], row["q_mvar"])
+            net.asymmetric_load.at[row["pp_index"], "in_service"] = bool(row["in_service"])
+            continue
+        if row["pp_element"] == "motor":
+            _motor_put(net.motor, row["pp_index"], row["p_mw"])
+            net.motor.at[row["pp_index"], "in_service"] = bool(row["in_service"])
+            continue
+        cols = _LOAD_COLUMNS.get(row["pp_element"])
+        if cols is None:
+            continue
+        table = net[row["pp_element"]]
+        table.at[row["pp_index"], cols[0]] = row["p_mw"]
+        table.at[row["pp_index"], cols[1]] = row["q_mvar"]
+        table.at[row["pp_index"], "in_service"] = bool(row["in_service"])
+        if "scaling" in table:
+            table.at[row["pp_index"], "scaling"] = 1.0
+
+
+def _generator_rows(net: pandapowerNet, network: Network) -> list[tuple[str, int]]:
+    """The (table, index) of each in-service generator of ``network`` in ``net``, whose tables'
+    ``scaling`` is set to 1 (the set-points are written unscaled; an asymmetric sgen's by
+    :func:`_asym_put`)."""
+    gens = network.generators.filter(pl.col("in_service"))
+    if "pp_element" not in gens.columns:
+        return []
+    rows = [(str(e), int(i)) for e, i in
+            zip(gens["pp_element"].to_list(), gens["pp_index"].to_list(), strict=True)]
+    for table in {t for t, _ in rows}:
+        if "scaling" in net[table] and table != "asymmetric_sgen":
+            net[table]["scaling"] = 1.0
+    return rows
+
+
+def _write_set_points(net: pandapowerNet, rows: list[tuple[str, int]], p: np.ndarray,
+                      q: np.ndarray) -> None:
+    """The generators' set-points [MW, MVAr] into their ``rows`` of ``net``."""
+    for (table, idx), pk, qk in zip(rows, p, q, strict=True):
+        if table in _INJECTING:  # a discharging storage or exporting ward: load sign
+            cols = _LOAD_COLUMNS[table]
+            net[table].at[idx, cols[0]] = -float(pk)
+            net[table].at[idx, cols[1]] = -float(qk)
+            continue
+        if table == "asymmetric_sgen":
+            _asym_put(net[table], idx, float(pk), float(qk))
+            continue
+        if table not in ("sgen", "gen"):
+            continue  # an xward's internal source: its voltage is the net's
+        net[table].at[idx, "p_mw"] = float(pk)
+        if table == "sgen":
+            net[table].at[idx, "q_mvar"] = float(qk)
 
 
 def _dcline_gens(net: pandapowerNet, ok: Any, v_set: dict[int, float], enforce: bool,

@@ -627,9 +627,11 @@ class Result:
     out_of_service_branches: list[dict[str, Any]] = field(default_factory=list)
     #: Published figures of the case against the proven bound (``literature``).
     literature: list[dict[str, Any]] = field(default_factory=list)
-    #: ``(pandapower net, network, closed) -> net with those switch states``; set by the api
-    #: layer (:func:`feederopt.io.pandapower.write_switch_states`) for :meth:`to_pandapower`.
-    switch_writer: Callable[[Any, Network, dict[str, bool]], Any] | None = field(
+    #: ``(pandapower net, network, closed, generators) -> net with those switch states``,
+    #: the network's loads and the ``generators``' dispatch; set by the api layer
+    #: (:func:`feederopt.io.pandapower.write_switch_states` and
+    #: :func:`~feederopt.io.pandapower.write_operating_point`) for :meth:`to_pandapower`.
+    switch_writer: Callable[[Any, Network, dict[str, bool], pl.DataFrame], Any] | None = field(
         default=None, repr=False, compare=False)
     #: ``(pandapower net, network, settings) -> None``: writes a DOPF's device settings into
     #: the (copied) net; set by the api layer
@@ -738,8 +740,11 @@ class Result:
         return json.dumps(finite_json(self.to_dict()), indent=2, allow_nan=False)
 
     def to_pandapower(self, net: Any) -> Any:
-        """A copy of the pandapower ``net`` with this result's switch states and, for a
-        distribution OPF, its device settings (``tap_pos``, shunt ``step``, the committable
+        """A copy of the pandapower ``net`` with this result's switch states, the network's
+        loads and the generators' set-points at this result's dispatch (:attr:`generators`:
+        what the AC check runs at, so that loads or set-points changed with
+        ``network.replace`` are in the copy too) and, for a distribution OPF, its device
+        settings (``tap_pos``, shunt ``step``, the committable
         sgens' ``p_mw``, ``q_mvar`` and ``in_service``, the reduced flexible loads) written
         into it: ``pp.runpp`` on the copy is the result's AC check. ``net`` is not changed.
         A result with nothing to write (no network, no topology) is an
@@ -750,7 +755,7 @@ class Result:
                 ProblemKind.INVALID_VALUE, "result", "this result was not built by "
                 "feederopt.solve, so it has no writer of switch states", field="switch_writer",
                 hint="use feederopt.api.to_pandapower(result, net)")])
-        out = self.switch_writer(net, network, self.closed)
+        out = self.switch_writer(net, network, self.closed, self.generators)
         if self.dopf is not None and self.device_writer is not None:
             self.device_writer(out, network, self.dopf.settings)
         return out
