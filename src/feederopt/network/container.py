@@ -90,6 +90,48 @@ class Network:
         meta: dict[str, Any] | None = None,
         origin: Any = None,
     ) -> Network:
+        """A network from its tables, Polars or pandas DataFrames (a pandas frame is converted;
+        anything else is an :class:`~feederopt.errors.InputError` naming the table), typed as
+        :func:`typed_tables` does (values cast to their column's type, missing optional
+        columns added with their defaults, whole-number float ids read as text, columns
+        under an earlier name renamed; what was read otherwise is a note in
+        ``meta["notes"]``); a value that is not of its column's type is an
+        :class:`~feederopt.errors.InputError` naming the table, column and rows. The values'
+        sense (buses that exist, a source, positive voltages) is :meth:`check`'s.
+
+        The tables and their required columns, SI units in the names (every column, its
+        default and meaning: ``docs/columns.md``, generated from the schemas
+        :class:`~feederopt.network.schemas.Bus`, ``Branch``, ``Load``, ``Generator`` and
+        ``Shunt`` of :mod:`feederopt.network.schemas`):
+
+        * ``buses``: ``id``, ``vn_kv`` [kV] (a source: ``is_source`` true, its set-point
+          ``v_set_pu`` [p.u.]; limits ``v_min_pu``/``v_max_pu`` default 0.9/1.1);
+        * ``branches``: ``id``, ``from_bus``, ``to_bus``, ``r_ohm``, ``x_ohm`` [Ohm]
+          (``switchable``, ``normally_open``, ``kind``, ratings ``i_max_ka`` [kA] or
+          ``s_max_mva`` [MVA], ``switch_cost_kw`` [kW] optional);
+        * ``loads`` (None: no load): ``id``, ``bus``, ``p_mw`` [MW], ``q_mvar`` [MVAr];
+        * ``generators`` (None: none): ``id``, ``bus`` (``p_mw`` [MW], ``q_mvar`` [MVAr]
+          set-points and their ranges ``p_min_mw``.. ``q_max_mvar`` optional);
+        * ``shunts`` (None: none): ``id``, ``bus``, ``q_mvar_per_step`` [MVAr at 1 p.u.].
+
+        ``name`` is the network's name (a result's ``case``). ``integer_ids``: the ids were
+        integers where they came from (MATPOWER bus numbers, pandapower indices), so that
+        results and write-backs give them as numbers; the tables still hold them as text.
+        ``meta``: what a reader recorded (``source_format``, notes, warnings, pandapower's
+        ``operated_by``), carried along and copied. ``origin``: the object the network was
+        read from (a pandapower net, for the AC check on the user's own net and
+        ``result.to_pandapower``); None for tables built by hand.
+
+        Example::
+
+            net = Network.from_tables(
+                buses=pl.DataFrame({"id": ["0", "1"], "vn_kv": [12.66, 12.66],
+                                    "is_source": [True, False]}),
+                branches=pl.DataFrame({"id": ["l1"], "from_bus": ["0"], "to_bus": ["1"],
+                                       "r_ohm": [0.5], "x_ohm": [0.3]}),
+                loads=pl.DataFrame({"id": ["d1"], "bus": ["1"], "p_mw": [0.1],
+                                    "q_mvar": [0.05]}))
+        """
         check_not_forked("feederopt.Network.from_tables")
         given = {
             "buses": buses,
@@ -207,6 +249,10 @@ class Network:
         return self.branches.filter(pl.col("in_service")).height
 
     def summary(self) -> dict[str, Any]:
+        """The network's counts and totals, as ``feederopt info`` shows them: ``name``, the
+        number of ``buses``, in-service ``branches`` (of which ``switchable`` and
+        ``normally_open``), ``sources``, in-service ``loads`` and ``generators``, and the
+        in-service loads' ``total_load_mw`` [MW] and ``total_load_mvar`` [MVAr]."""
         check_not_forked("feederopt.Network.summary")
         br = self.branches.filter(pl.col("in_service"))
         ld = self.loads.filter(pl.col("in_service"))
