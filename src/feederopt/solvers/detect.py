@@ -7,6 +7,7 @@ them.
 
 from __future__ import annotations
 
+import difflib
 import functools
 
 import cvxpy as cp
@@ -51,10 +52,24 @@ def default_misocp_solver() -> str:
 
 
 def solver_problems(name: str, *, mixed_integer: bool) -> list[Problem]:
-    """Why solver ``name`` cannot solve the model class (empty when it can)."""
-    wanted = name.upper()
+    """Why solver ``name`` cannot solve the model class (empty when it can). An empty name,
+    and one that no solver has (cvxpy's or feederopt's), are refused as such, with the nearest
+    name (``clarbel``: "unknown solver 'clarbel' (did you mean CLARABEL?)"), not as a solver
+    that "cannot solve this model" (user test ut39_api #3)."""
+    wanted = name.strip().upper()
     allowed = MISOCP_SOLVERS if mixed_integer else SOCP_SOLVERS
     installed = [s for s in allowed if s in cp.installed_solvers()]
+    if not wanted:
+        return [Problem(ProblemKind.INVALID_VALUE, "options", "the solver name is empty",
+                        field="solver", hint="use one of " + ", ".join(installed)
+                        + ", or leave the solver out for the default")]
+    known = {*MISOCP_SOLVERS, *SOCP_SOLVERS, *(str(s).upper() for s in cp.settings.SOLVERS)}
+    if wanted not in known:
+        near = difflib.get_close_matches(wanted, sorted(known), n=1, cutoff=0.6)
+        guess = f" (did you mean {near[0]}?)" if near else ""
+        return [Problem(ProblemKind.INVALID_VALUE, "options",
+                        f"unknown solver {name!r}{guess}", field="solver",
+                        hint="use one of " + ", ".join(installed))]
     if wanted not in allowed:
         return [Problem(ProblemKind.INVALID_VALUE, "options",
                         f"solver {name!r} cannot solve this model", field="solver",
@@ -70,4 +85,4 @@ def require_solver(name: str, *, mixed_integer: bool) -> str:
     problems = solver_problems(name, mixed_integer=mixed_integer)
     if problems:
         raise InputError(problems)
-    return name.upper()
+    return name.strip().upper()
