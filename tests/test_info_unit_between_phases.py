@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from feederopt.cli import app
 
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "400"})  # rows unwrapped (xdist: 80)
 
 FEEDER = """Clear
 New Circuit.t basekv=12.47 pu=1.0 phases=3 bus1=src MVAsc3=300 MVAsc1=250
@@ -54,7 +54,7 @@ def test_info_shows_a_unit_between_phases(tmp_path: Path) -> None:
     truth = _opendss_connection(path)
     assert truth["generator.gbc"] == ("b-c", True)  # the premise: OpenDSS's own element
     assert truth["generator.g2"] == ("bc", False)
-    res = runner.invoke(app, ["info", str(path)], terminal_width=200)
+    res = runner.invoke(app, ["info", str(path)])
     assert res.exit_code == 0, res.output
     rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]]
             for line in res.output.splitlines()
