@@ -18,6 +18,7 @@ s34 open, the grid-forming Generator.gf replaced by a stiff source at b1 at the 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -26,37 +27,13 @@ from typer.testing import CliRunner
 
 from feederopt.cli import app
 
+sys.path.insert(0, str(Path(__file__).parent))
+from partition_feeders import RING_WITH_SHUNTS_SETTINGS, ring_with_shunts
+
 runner = CliRunner()
 
-FEEDER = """Clear
-New Circuit.pb basekv=12.47 pu=1.0 phases=3 bus1=src MVAsc3=300 MVAsc1=250
-New Linecode.lc3 nphases=3 r1=0.25 x1=0.5 r0=0.6 x0=1.5 c1=0 c0=0 units=km normamps=400
-New Linecode.lc2 nphases=2 rmatrix=[0.4 | 0.1 0.4] xmatrix=[0.8 | 0.3 0.8] units=km normamps=200
-New Line.subsw phases=3 bus1=src bus2=b1 switch=yes
-New Line.s12 phases=3 bus1=b1 bus2=b2 linecode=lc3 length=1.5 switch=yes
-New Line.l23 phases=3 bus1=b2 bus2=b3 linecode=lc3 length=1.0
-New Line.s34 phases=3 bus1=b3 bus2=b4 linecode=lc3 length=1.2 switch=yes
-New Line.l45 phases=3 bus1=b4 bus2=b5 linecode=lc3 length=0.9
-New Line.s15 phases=3 bus1=b1 bus2=b5 linecode=lc3 length=2.0 switch=yes
-New Line.lat phases=2 bus1=b3.2.3 bus2=c1.2.3 linecode=lc2 length=1.5
-New Load.l1 phases=3 bus1=b1 kv=12.47 kw=150 kvar=50 model=1
-New Load.l2 phases=1 bus1=b2.1 kv=7.2 kw=120 kvar=40 model=1
-New Load.l3 phases=3 bus1=b3 kv=12.47 kw=200 kvar=60 model=1
-New Load.lc phases=1 bus1=c1.2.3 kv=12.47 kw=180 kvar=50 model=1
-New Load.l4 phases=3 bus1=b4 kv=12.47 kw=240 kvar=80 model=1
-New Load.l5 phases=1 bus1=b5.3 kv=7.2 kw=90 kvar=30 model=1
-New Generator.gf phases=3 bus1=b1 kv=12.47 kw=900 kva=1100
-New PVSystem.pvbc phases=1 bus1=c1.2.3 kv=12.47 pmpp=200 kva=220 irradiance=1
-New Reactor.rd phases=3 bus1=b4 conn=delta kvar=120 kv=12.47
-New Capacitor.cf phases=3 bus1=b5 bus2=b5.4.4.4 kvar=300 kv=12.47
-New Reactor.rpp phases=1 bus1=b2.1 bus2=b2.3 kvar=40 kv=12.47
-Open Line.subsw term=1
-Open Line.s15 term=1
-Set voltagebases=[12.47]
-Calcv
-Solve
-"""
-SETTINGS = {"dss": {"Generator.gf": {"inverter": "gfm"}, "PVSystem.pvbc": {"inverter": "gfl"}}}
+FEEDER = ring_with_shunts(120, 40, "bus2=b5.4.4.4")
+SETTINGS = RING_WITH_SHUNTS_SETTINGS
 LIVE_BUSES = ("b1", "b4", "b5")
 
 

@@ -28,7 +28,7 @@ import feederopt.algorithms.worstcase as worstcase
 from feederopt.cli.scenarios import print_uncertain
 from feederopt.cli.solve import print_result
 from feederopt.network import Network
-from test_robust_worst_case_bound import sweep_losses_kw
+from test_robust_worst_case_bound import sweep, sweep_losses_kw
 from test_stochastic import meshed
 
 X, BUDGET, V_MIN = 0.3, 2, 0.98
@@ -50,36 +50,7 @@ def uncertified_search(real: Any) -> Any:
 
 def sweep_min_v(net: Network, open_ids: set[str], factor: dict[str, float]) -> float:
     """The lowest bus voltage [p.u.] by the same sweep (Kersting ch. 10)."""
-    v_kv = {b["id"]: b["vn_kv"] for b in net.buses.iter_rows(named=True)}
-    source = next(b["id"] for b in net.buses.iter_rows(named=True) if b["is_source"])
-    adj: dict[str, list[tuple[str, complex]]] = {b: [] for b in v_kv}
-    for br in net.branches.iter_rows(named=True):
-        if br["id"] not in open_ids:
-            z = complex(br["r_ohm"], br["x_ohm"]) / v_kv[br["from_bus"]] ** 2
-            adj[br["from_bus"]].append((br["to_bus"], z))
-            adj[br["to_bus"]].append((br["from_bus"], z))
-    order, parent = [source], {source: (source, 0j)}
-    for bus in order:
-        for nxt, z in adj[bus]:
-            if nxt not in parent:
-                parent[nxt] = (bus, z)
-                order.append(nxt)
-    load = dict.fromkeys(v_kv, 0j)
-    for ld in net.loads.iter_rows(named=True):
-        load[ld["bus"]] += complex(ld["p_mw"], ld["q_mvar"]) * factor.get(ld["id"], 1.0)
-    v = dict.fromkeys(v_kv, 1.0 + 0j)
-    for _ in range(200):
-        current = {b: (load[b] / v[b]).conjugate() for b in order}
-        for bus in reversed(order[1:]):
-            current[parent[bus][0]] += current[bus]
-        new = {source: 1.0 + 0j}
-        for bus in order[1:]:
-            up, z = parent[bus]
-            new[bus] = new[up] - z * current[bus]
-        done = max(abs(new[b] - v[b]) for b in order) < 1e-12
-        v = new
-        if done:
-            break
+    v, _, _ = sweep(net, open_ids, factor)
     return min(abs(x) for x in v.values())
 
 

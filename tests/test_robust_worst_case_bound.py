@@ -49,11 +49,14 @@ def stopped_search(real: Any) -> Any:
     return search
 
 
-def sweep_losses_kw(net: Network, open_ids: set[str], factor: dict[str, float]) -> float:
-    """The AC losses [kW] of the radial ``net`` with the branches ``open_ids`` open and each
+def sweep(net: Network, open_ids: set[str], factor: dict[str, float]
+          ) -> tuple[dict[str, complex], dict[str, complex], dict[str, tuple[str, complex]]]:
+    """The AC power flow of the radial ``net`` with the branches ``open_ids`` open and each
     load scaled by ``factor`` (p and q alike), by a backward/forward sweep (constant-power
     loads, the source at 1 p.u.; Kersting, "Distribution System Modeling and Analysis",
-    ch. 10): exact AC power flow on a tree, written here, fast enough for brute force."""
+    ch. 10): exact AC power flow on a tree, written here, fast enough for brute force. The bus
+    voltages [p.u.], the currents into each bus's branch from its parent [p.u. on 1 MVA] and
+    each bus's (parent, branch impedance [p.u.])."""
     s_base = 1.0  # MVA
     v_kv = {b["id"]: b["vn_kv"] for b in net.buses.iter_rows(named=True)}
     source = next(b["id"] for b in net.buses.iter_rows(named=True) if b["is_source"])
@@ -73,7 +76,8 @@ def sweep_losses_kw(net: Network, open_ids: set[str], factor: dict[str, float]) 
     for ld in net.loads.iter_rows(named=True):
         load[ld["bus"]] += complex(ld["p_mw"], ld["q_mvar"]) * factor.get(ld["id"], 1.0)
     v = dict.fromkeys(v_kv, 1.0 + 0j)
-    for _ in range(100):
+    current: dict[str, complex] = {}
+    for _ in range(200):
         current = {b: (load[b] / s_base / v[b]).conjugate() for b in order}
         for bus in reversed(order[1:]):  # backward: branch currents
             current[parent[bus][0]] += current[bus]
@@ -85,7 +89,13 @@ def sweep_losses_kw(net: Network, open_ids: set[str], factor: dict[str, float]) 
         v = new
         if done:
             break
-    return sum(abs(current[b]) ** 2 * parent[b][1].real for b in order[1:]) * s_base * 1e3
+    return v, current, {b: parent[b] for b in order[1:]}
+
+
+def sweep_losses_kw(net: Network, open_ids: set[str], factor: dict[str, float]) -> float:
+    """The AC losses [kW] by :func:`sweep` (on 1 MVA)."""
+    _, current, parent = sweep(net, open_ids, factor)
+    return sum(abs(current[b]) ** 2 * z.real for b, (_, z) in parent.items()) * 1e3
 
 
 def pandapower_losses_kw(net: Network, open_ids: set[str], factor: dict[str, float]) -> float:
