@@ -32,6 +32,13 @@ branch ``y / 2`` between them. The rows the model holds:
 * none otherwise (a 2-phase delta bank, branches 1-2 and 2-0; an ungrounded wye with unequal
   branches; a bank that connects nothing, e.g. ``bus2=x.4`` leaving 1-4 floating and 2-2,
   3-3 shorted): the reader refuses it by name.
+
+A row is *exact* (:attr:`ShuntRow.exact`) when it draws what the bank draws at any voltages,
+balanced or not: a delta row, and a wye row of equal branches to ground without coupling
+between phases. A wye row of a coupled bank (off-diagonal terms between phases: a capacitor's
+``Cmatrix``, a reactor's ``Z1 != Z0`` or ``Rmatrix``/``Xmatrix``) or of unequal branches (an
+unequal diagonal) holds its total at balanced voltages only; the capacitor reader refuses such
+a bank by name, the reactor reader takes it (``feederopt.io.opendss._reactors``).
 """
 
 from __future__ import annotations
@@ -53,13 +60,15 @@ _ROTATION = np.exp(-2j * np.pi / 3 * np.arange(3))
 class ShuntRow:
     """A bank as a shunt row: ``conn``, its phase ``nodes`` (1-3), rated ``vn_kv`` (line to
     line for a wye of more than one phase and for a delta), and what it consumes (``p_mw``)
-    and supplies (``q_mvar``) at it."""
+    and supplies (``q_mvar``) at it; ``exact``: whether the row draws what the bank draws at
+    any (also unbalanced) voltages, not only at balanced ones (module docstring)."""
 
     conn: str
     nodes: tuple[int, ...]
     vn_kv: float
     p_mw: float
     q_mvar: float
+    exact: bool = True
 
 
 def conductors(terms: list[tuple[str, list[int]]],
@@ -171,5 +180,6 @@ def shunt_row(terms: list[tuple[str, list[int]]], delta: bool, yprim: np.ndarray
     v = np.array([v_wye_kv * _ROTATION[live[i] - 1] for i in keep])
     s = complex(np.sum(v * np.conj(y[np.ix_(keep, keep)] @ v)))  # consumed [MVA]
     nodes = tuple(live[i] for i in keep)
+    equal = all(abs(to_ground[i] - to_ground[keep[0]]) <= tol for i in keep)
     return ShuntRow("wye", nodes, v_wye_kv * (math.sqrt(3) if len(nodes) > 1 else 1.0),
-                    s.real, -s.imag)
+                    s.real, -s.imag, exact=equal and not pairs)
