@@ -58,7 +58,10 @@ What is read, and how (OpenDSS manual, "Circuit element reference"):
   phase of its bus) or a closed delta (also an ungrounded wye of equal branches,
   ``bus2=x.4.4.4`` with node 4 used by nothing else: a delta of a third per branch), the last
   two delta shunts that the model draws as constant-impedance delta loads; a 2-phase delta
-  bank, an unequal ungrounded one, or one that connects nothing is ``unsupported_element``.
+  bank, an unequal ungrounded one, or one that connects nothing is ``unsupported_element``;
+  the shunt bank's admittance is OpenDSS's ``Yprim`` (:func:`_shunt_capacitor`: ``kvar``,
+  ``Cuf``, ``Cmatrix``, the steps in, each step's series ``R``/``XL``), a ``Cmatrix`` the
+  model's row cannot hold exactly (coupled or unequal phases) ``unsupported_element``.
 
 An open or disabled line whose end is on a bus or phase that no energised element has (IEEE
 8500's phase-b tie ``WD701_48332_sw`` to a phase-a lateral; EPRI ckt5's ties to neighbouring
@@ -1413,7 +1416,6 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     for cap in _iterate(dss.Capacitors):
         nph = int(dss.CktElement.NumPhases())
         terms = terminals()
-        bus = terms[0][0]
         if _outside_circuit(buses_by_id, *(b for b, _ in terms)):
             disabled_out.append(f"Capacitor.{cap}")
             continue
@@ -1437,21 +1439,11 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             continue
         delta = bool(dss.Capacitors.IsDelta())
         floating = node_users.floating(f"Capacitor.{cap}", terms)
-        # each branch kvar / phases at kV / sqrt(3) (a wye bank of 2 or 3 phases) or at kV
+        # a branch to ground at kV / sqrt(3) (a wye bank of 2 or 3 phases), else at kV
         v_branch = kv_c / math.sqrt(3) if (not delta and nph > 1) else kv_c
-        y_branch = 1j * kvar_c / 1000 / nph / v_branch**2
-        bank = shunt_row(terms, delta, branch_yprim(terms, nph, delta, y_branch), floating,
-                        v_branch, kv_c)
-        if bank is None:
-            problems.append(_shunt_shape_problem(f"Capacitor.{cap}", cap, "shunts", terms, nph,
-                                                 delta, floating))
-            continue
-        states = list(dss.Capacitors.States())
-        share = (sum(states) / len(states)) if states else 1.0
-        sh_rows.append({"id": cap, "bus": bus, "phases": _letters(list(bank.nodes)),
-                        "kind": "capacitor", "p_mw": 0.0, "conn": bank.conn,
-                        "q_mvar": bank.q_mvar * share, "vn_kv": bank.vn_kv,
-                        "in_service": bool(dss.CktElement.Enabled()) and share > 0})
+        cap_row = _shunt_capacitor(cap, terms, nph, delta, floating, v_branch, kv_c, problems)
+        if cap_row is not None:
+            sh_rows.append(cap_row)
 
     if cap_value_problems:
         # kV=0 or a NaN kvar leaves OpenDSS's solution NaN, which read as NaN outputs of the
@@ -2032,6 +2024,70 @@ def _series_capacitor(cap: str, terms: list[tuple[str, list[int]]],
     y = (raw[0::2] + 1j * raw[1::2]).reshape(m, m)
     _series_line(element, cap, "capacitor", "capacitor", terms, y,
                  float(dss.CktElement.NormalAmps()), line_rows, z_rows, problems, out_of_service)
+
+
+def _shunt_capacitor(cap: str, terms: list[tuple[str, list[int]]], nph: int, delta: bool,
+                     floating: set[tuple[str, int]], v_branch_kv: float, kv: float,
+                     problems: list[Problem]) -> dict[str, Any] | None:
+    """The active shunt ``Capacitor`` (not :func:`_is_series`) as a shunt row rated at its
+    ``kV`` (a branch to ground at ``v_branch_kv``, one between phases at ``kv``), from its
+    primitive admittance matrix as OpenDSS builds it at the base frequency ``f`` (OpenDSS
+    manual, Capacitor; DSS C-API ``Capacitor.pas``), so that every way of giving it is read:
+    per step ``kvar`` (``C = kvar / (2 pi f V^2)`` per branch, ``kV`` line to line and ``kvar``
+    the total for a bank of several phases), ``Cuf`` (``C`` per branch [uF]: ``Q = 2 pi f C
+    V^2``) or ``Cmatrix`` (the nodal capacitance matrix [uF]), each step with its series ``R``
+    and ``XL`` (a filter reactor: the branch admittance ``1 / (R + j (XL - 1 / (2 pi f C)))``,
+    exact at ``f``, a row with ``p_mw > 0``), summed over the steps that are in (``States``,
+    each step its own ``kvar``/``Cuf``). A disabled bank is a row out of service at its
+    admittance; one with every step out a row out of service of 0 kvar.
+
+    Refused by name (``unsupported_element``, :class:`~feederopt.io.opendss_shunts.ShuntRow`'s
+    ``exact``): a wye bank whose row would hold its total at balanced voltages only, not what
+    it draws per phase: a ``Cmatrix`` with coupling between phases or unequal diagonal terms.
+    A negative resistance is ``bad_impedance``. Until user test dsscap the reader took the
+    bank's ``kvar`` and ``kV`` alone: a bank given by ``Cuf`` or ``Cmatrix`` was a bank of
+    (almost) 0 kvar, ``R``/``XL`` were dropped, and a bank of unequal steps had the mean of
+    its steps per step that is in."""
+    dss = _dss()
+    element = f"Capacitor.{cap}"
+    enabled = bool(dss.CktElement.Enabled())
+    raw = np.asarray(dss.CktElement.YPrim(), float)
+    m = sum(len(nodes) for _, nodes in terms)
+    if raw.size != 2 * m * m or not np.any(raw):  # every step out: no admittance
+        # the shape of the bank (phases, conn) from a branch of unit admittance, 0 kvar
+        shape = shunt_row(terms, delta, branch_yprim(terms, nph, delta, 1j), floating,
+                          v_branch_kv, kv)
+        if shape is None:
+            problems.append(_shunt_shape_problem(element, cap, "shunts", terms, nph, delta,
+                                                 floating))
+            return None
+        return {"id": cap, "bus": terms[0][0], "phases": _letters(list(shape.nodes)),
+                "kind": "capacitor", "p_mw": 0.0, "conn": shape.conn, "q_mvar": 0.0,
+                "vn_kv": shape.vn_kv, "in_service": False}
+    y = (raw[0::2] + 1j * raw[1::2]).reshape(m, m)
+    bank = shunt_row(terms, delta, y, floating, v_branch_kv, kv)
+    if bank is None:
+        problems.append(_shunt_shape_problem(element, cap, "shunts", terms, nph, delta,
+                                             floating))
+        return None
+    if not bank.exact:
+        problems.append(Problem(
+            ProblemKind.UNSUPPORTED_ELEMENT, "shunts",
+            f"{element} has a capacitance matrix with coupling between its phases or unequal "
+            "phases (Cmatrix): the model holds a wye bank as equal branches from each phase to "
+            "ground, and would draw its balanced total at any voltages", (cap,), "cmatrix",
+            "give equal, uncoupled phases (a diagonal Cmatrix of equal terms, or Cuf / kvar), "
+            "or one 1-phase Capacitor per phase"))
+        return None
+    if bank.p_mw < -1e-9 * math.hypot(bank.p_mw, bank.q_mvar):
+        problems.append(Problem(
+            ProblemKind.BAD_IMPEDANCE, "shunts",
+            f"{element} has a negative resistance (negative losses)", (cap,), "r",
+            "give R >= 0"))
+        return None
+    return {"id": cap, "bus": terms[0][0], "phases": _letters(list(bank.nodes)),
+            "kind": "capacitor", "p_mw": max(bank.p_mw, 0.0), "conn": bank.conn,
+            "q_mvar": bank.q_mvar, "vn_kv": bank.vn_kv, "in_service": enabled}
 
 
 def _reduction_notes(sec: Secondaries, loads: list[dict[str, Any]]) -> list[str]:

@@ -22,10 +22,11 @@ Elements, in OpenDSS's terms (OpenDSS manual, "Circuit element reference"):
 * a load part: one single-phase load, wye on its phase node or delta across its two, with the
   exponents as the load model (``model=1`` for constant power, ``2`` constant impedance, ``5``
   constant current, else ``model=4`` with ``CVRwatts``/``CVRvars`` = the exponents);
-* a capacitor: ``Capacitor`` with its ``kvar`` and ``kV``; a shunt reactor or no-load branch:
-  a ``Reactor`` with ``Z = V^2 / conj(S)`` per branch, ``S`` its consumption at rated voltage
-  shared by its branches: a grounded wye, or for a delta row a delta bank (one branch,
-  ``phases=1 conn=delta``, on two phases);
+* a capacitor: ``Capacitor`` with its ``kvar`` and ``kV``; a shunt reactor, a no-load branch
+  or a capacitor with losses (``p_mw > 0``: one read with a series ``R``/``XL``): a
+  ``Reactor`` with ``Z = V^2 / conj(S)`` per branch (``X < 0`` for a capacitor), ``S`` its
+  consumption at rated voltage shared by its branches: a grounded wye, or for a delta row a
+  delta bank (one branch, ``phases=1 conn=delta``, on two phases);
 * a generator, PV system or storage: a ``Generator`` at its base-case output (``model=1``);
   one between two phases (``conn`` delta) a 1-phase ``Generator`` on both phase nodes
   (``bus1=x.2.3``) at the line-line ``kv``.
@@ -129,7 +130,7 @@ def model_script(net: ThreePhaseNetwork, *, open_switches: Iterable[str] | None 
         ph = sh["phases"]
         n = len(ph)
         on = "yes" if sh["in_service"] else "no"
-        if sh["kind"] == "capacitor":
+        if sh["kind"] == "capacitor" and sh["p_mw"] == 0:
             # a delta row on two phases is one branch between them: OpenDSS's 1-phase delta
             # (its phases=2 delta would put a second branch from phase 2 to ground)
             n_dss = 1 if sh["conn"] == "delta" and n == 2 else n
