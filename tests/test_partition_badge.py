@@ -16,13 +16,14 @@ from feederopt.cli.partition import _exit
 from feederopt.report.partition import partition_badge
 
 CASES: list[dict[str, Any]] = [
-    {"status": "optimal", "trivial_plan": False,
+    {"status": "optimal", "trivial_plan": False, "checks": None,
      "voltage_feedback": {"enabled": True, "within_voltage_limits": False,
                           "stopped": "OpenDSS did not converge"}},
-    {"status": "optimal", "trivial_plan": False,
+    {"status": "optimal", "trivial_plan": False, "checks": None,
      "voltage_feedback": {"enabled": True, "within_voltage_limits": True}},
-    {"status": "time_limit", "trivial_plan": True, "voltage_feedback": None},
-    {"status": "optimal", "trivial_plan": False, "voltage_feedback": {"enabled": False}},
+    {"status": "time_limit", "trivial_plan": True, "voltage_feedback": None, "checks": None},
+    {"status": "optimal", "trivial_plan": False, "voltage_feedback": {"enabled": False},
+     "checks": None},
 ]
 
 #: the voltage feedback's record of a plan within the voltage limits, whose kept round's
@@ -38,8 +39,10 @@ def _record(breaches: list[str]) -> dict[str, Any]:
 
 BREACH = "PVSystem.pv4.b 56.71 kVA over its 56.67 kVA rating"
 CASES += [
-    {"status": "optimal", "trivial_plan": False, "voltage_feedback": _record([BREACH])},
-    {"status": "optimal", "trivial_plan": False, "voltage_feedback": _record([])},
+    {"status": "optimal", "trivial_plan": False, "voltage_feedback": _record([BREACH]),
+     "checks": None},
+    {"status": "optimal", "trivial_plan": False, "voltage_feedback": _record([]),
+     "checks": None},
 ]
 
 
@@ -61,7 +64,7 @@ def test_a_der_breach_at_the_nominal_check_exits_4() -> None:
     ``limits_broken``, and the message names it; without it, exit 0 and the run's status
     (the earlier round's voltages do not count: the plan kept is round 1's)."""
     for breaches, code in (([BREACH], 4), ([], 0)):
-        doc = {"status": "optimal", "trivial_plan": False,
+        doc = {"status": "optimal", "trivial_plan": False, "checks": None,
                "voltage_feedback": _record(breaches)}
         try:
             _exit(SimpleNamespace(**doc), quiet=True)

@@ -132,6 +132,8 @@ if TYPE_CHECKING:
         nominal_breaches,
         nominal_check_text,
         nominal_verdict,
+        plan_within_limits,
+        sample_breaches,
         validity_text,
     )
 
@@ -222,6 +224,8 @@ _FOR_CLI = {
     "nominal_breaches": "feederopt.validation.partition",
     "nominal_check_text": "feederopt.validation.partition",
     "nominal_verdict": "feederopt.validation.partition",
+    "plan_within_limits": "feederopt.validation.partition",
+    "sample_breaches": "feederopt.validation.partition",
     "save_json": "feederopt.api",
     "restore": "feederopt.api_resilience",
     "plan": "feederopt.api_resilience",
@@ -339,6 +343,7 @@ __all__ = [
     "partition_result_json",
     "plan",
     "plan_settings",
+    "plan_within_limits",
     "polish_text",
     "pwl_loss_text",
     "rating_verdict",
@@ -347,6 +352,7 @@ __all__ = [
     "resolve_scenarios",
     "restore",
     "result_json_path",
+    "sample_breaches",
     "save",
     "save_json",
     "schedule",

@@ -62,6 +62,7 @@ from feederopt.problems.partition import (
 )
 from feederopt.solvers import interrupt
 from feederopt.validation.montecarlo import samples_problem
+from feederopt.validation.partition import plan_within_limits
 
 #: The voltage feedback's re-solves at most (:func:`_voltage_feedback`).
 FEEDBACK_ROUNDS = 4
@@ -232,6 +233,9 @@ def partition(source: Any, *, settings: str | Path | None = None,
         res.checks = _post_analyses(net, st, data, res.plan, case=case, samples=samples,
                                     ac_check=ac_check, seed=seed, time_limit_s=time_limit_s,
                                     progress=progress, plan_data=plan_data)
+    # one verdict for the JSON, the exit code and the report's badge
+    res.within_limits = plan_within_limits(res.voltage_feedback, res.checks,
+                                           trivial_plan=res.trivial_plan)
     if out is not None:
         from feederopt.report.partition import write_partition_folder
 
@@ -552,7 +556,7 @@ def _post_analyses(net: Any, st: PartitionSettings, data: Any, plan: PartitionPl
                                       progress, "deterministic plan LinDist3Flow-feasible "
                                       "(IV-D)", samples)).share_pct
     return SampleChecks(samples, ld3f.share_pct, ac.share_pct if ac else None, det,
-                        dict(ac.v_set_pu) if ac else None)
+                        dict(ac.v_set_pu) if ac else None, ac.feasible if ac else None)
 
 
 def _bad_result(path: str, message: str) -> InputError:

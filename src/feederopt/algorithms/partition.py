@@ -171,11 +171,17 @@ class SampleChecks:
     #: The AC check's grid-forming set-points [p.u.] by DER id (the plan's, in the problem it
     #: was solved in); None without the AC check.
     grid_forming_v_pu: dict[str, float] | None = None
+    #: How many samples the plan serves within every limit in OpenDSS (IV-E; ``ac_pct`` is
+    #: ``100 * ac_feasible / samples``); None without the AC check. Fewer than ``samples``
+    #: makes the result not within the limits
+    #: (:func:`feederopt.validation.partition.plan_within_limits`).
+    ac_feasible: int | None = None
 
 
-@dataclass
+@dataclass(repr=False)
 class PartitionResult:
-    """The answer of a partitioning solve (typed; ``to_dict`` for JSON)."""
+    """The answer of a partitioning solve (typed; ``to_dict`` for JSON). Its repr is one
+    short line (:meth:`__repr__`); the tables are in its fields and ``to_dict``."""
 
     case: str
     method: str  # extensive | cutting_plane
@@ -243,6 +249,22 @@ class PartitionResult:
     #: ``min_voltage_bus``, ``unserved_load_kw``, ``within_limits``, ``voltage_limits``,
     #: ``rating_limits``; empty when not run (a network not read from an OpenDSS file).
     base: dict[str, Any] = field(default_factory=dict)
+    #: The plan's AC verdict (:func:`feederopt.validation.partition.plan_within_limits`, set
+    #: by :func:`feederopt.api_partition.partition`): True when its OpenDSS check at the
+    #: nominal load keeps every limit and, with samples, OpenDSS serves every sample within
+    #: them (IV-E); False when either breaks a limit, or the plan is the trivial one; None
+    #: when no AC check ran. ``feederopt partition`` exits 4 exactly when it is False.
+    within_limits: bool | None = None
+
+    def __repr__(self) -> str:
+        """One line: case, method, status, objective, the counts of blocks (energised of
+        all), closed switches and microgrids, and the AC verdict; not the tables (blocks,
+        iterations, DER phases, the voltage feedback's rounds), which filled screens."""
+        return (f"PartitionResult(case={self.case!r}, method={self.method!r}, "
+                f"status={self.status!r}, objective={self.objective:.6g}, "
+                f"energised_blocks={self.energised_blocks}, blocks={len(self.blocks)}, "
+                f"closed_switches={len(self.closed_switches)}, "
+                f"microgrids={len(self.microgrids)}, within_limits={self.within_limits!r})")
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = stamped("partition", {})

@@ -16,6 +16,8 @@ from feederopt import (
     nominal_check_text,
     nominal_verdict,
     partition_result_json,
+    plan_within_limits,
+    sample_breaches,
     validity_text,
     write_text,
 )
@@ -79,7 +81,9 @@ def partition(
     workers: int = typer.Option(1, "--workers", help="Processes for the slaves."),
     samples: int = typer.Option(
         0, "--samples", help="Post-analyses on this many uniform in-box samples: the plan in "
-        "LinDist3Flow and OpenDSS (IV-E), the deterministic plan in LinDist3Flow (IV-D)."),
+        "LinDist3Flow and OpenDSS (IV-E), the deterministic plan in LinDist3Flow (IV-D). A "
+        "sample that the plan does not serve within the limits in OpenDSS (IV-E below 100 "
+        "%) makes the result not within the limits (within_limits false): exit code 4."),
     ac_check: bool = typer.Option(True, "--ac-check/--no-ac-check",
                                   help="With --samples: the OpenDSS AC check (IV-E)."),
     voltage_feedback: bool | None = typer.Option(
@@ -200,7 +204,9 @@ def partition(
         t.add_row(f"LinDist3Flow-feasible ({c.samples} samples)",
                   _fmt(c.lindist3flow_pct, ".2f", " %"))
         if c.ac_pct is not None:
-            t.add_row("AC-feasible, OpenDSS (IV-E)", _fmt(c.ac_pct, ".2f", " %"))
+            broken = sample_breaches(c)
+            t.add_row("AC-feasible, OpenDSS (IV-E)", _fmt(c.ac_pct, ".2f", " %") + (
+                "" if not broken else " [red](not within the limits; exit code 4)[/]"))
         if c.deterministic_pct is not None:
             t.add_row("deterministic plan feasible (IV-D)",
                       _fmt(c.deterministic_pct, ".2f", " %"))
@@ -252,15 +258,24 @@ def _missing(x: Any) -> bool:
 
 
 def _exit(res: Any, *, quiet: bool) -> None:
-    """Exit code 4 when the plan is no answer (:attr:`PartitionResult.trivial_plan`: the
-    all-off incumbent of a run stopped at its limit), as for a run stopped before any plan
-    and as ``solve`` ends a run stopped without an answer, or when the plan's own OpenDSS
-    check at the nominal load (the voltage feedback's power flow of the kept plan) breaks a
-    limit: no convergence, voltages outside the limits, a DER phase outside its band or over
-    its kVA rating beyond the tolerances
+    """Exit code 4 exactly when the result is not within the limits
+    (:func:`~feederopt.validation.partition.plan_within_limits`, the JSON's
+    ``within_limits`` false), with a line on stderr saying why: the plan is no answer
+    (:attr:`PartitionResult.trivial_plan`: the all-off incumbent of a run stopped at its
+    limit), as for a run stopped before any plan and as ``solve`` ends a run stopped without
+    an answer; or the plan's own OpenDSS check at the nominal load (the voltage feedback's
+    power flow of the kept plan) breaks a limit: no convergence, voltages outside the limits,
+    a DER phase outside its band or over its kVA rating beyond the tolerances
     (:func:`~feederopt.validation.partition.nominal_breaches`), as the three-phase ``solve``
-    ends an answer whose OpenDSS check breaks a limit; the result is written all the same.
-    User test ut39_tph #4 (partexit): a PV phase over its kVA rating exited 0."""
+    ends an answer whose OpenDSS check breaks a limit; or a sample of ``--samples`` is not
+    served within the limits in OpenDSS (IV-E below 100 %,
+    :func:`~feederopt.validation.partition.sample_breaches`), as the three-phase ``solve``
+    exits 4 for a scenario whose OpenDSS check breaks a limit. The result is written all the
+    same. User test ut39_tph #4 (partexit): a PV phase over its kVA rating exited 0; a plan
+    that 40 % of the samples broke exited 0 (partsum)."""
+    if plan_within_limits(res.voltage_feedback, res.checks,
+                          trivial_plan=res.trivial_plan) is not False:
+        return
     if res.trivial_plan:
         if not quiet:
             stderr().print(
@@ -268,16 +283,20 @@ def _exit(res: Any, *, quiet: bool) -> None:
                 "plan (every block de-energised); exit code 4", style="yellow", markup=False)
         raise typer.Exit(EXIT_LIMITS_BROKEN)
     vf = res.voltage_feedback
-    if nominal_breaches(vf):
-        if not quiet:
+    if not quiet:
+        reasons = []
+        if nominal_breaches(vf):
             # the feedback's stop only where it speaks of the voltages (it re-solves for
             # them, not for a DER's rating)
             stop = (f"voltage feedback {feedback_stop_text(vf)}; "
                     if vf is not None and vf.get("within_voltage_limits") is False else "")
-            stderr().print(
-                f"the plan is not within the limits. {nominal_check_text(vf)} ({stop}"
-                "voltage_feedback in the JSON); exit code 4", style="yellow", markup=False)
-        raise typer.Exit(EXIT_LIMITS_BROKEN)
+            reasons.append(f"{nominal_check_text(vf)} ({stop}voltage_feedback in the JSON)")
+        broken = sample_breaches(res.checks)
+        if broken:
+            reasons.append(f"{broken} (checks in the JSON)")
+        stderr().print(f"the plan is not within the limits. {'; '.join(reasons)}; exit code 4",
+                       style="yellow", markup=False)
+    raise typer.Exit(EXIT_LIMITS_BROKEN)
 
 
 def _opendss_load_text(kw: float, below: list[str], above: list[str]) -> str:

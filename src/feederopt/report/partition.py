@@ -42,7 +42,12 @@ from feederopt.report.plot import (
     tree_layout,
 )
 from feederopt.results.result import base_verdict_rows
-from feederopt.validation.partition import nominal_breaches, nominal_verdict, validity_text
+from feederopt.validation.partition import (
+    nominal_verdict,
+    plan_within_limits,
+    sample_breaches,
+    validity_text,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -244,7 +249,9 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
     if checks:
         summary[f"LinDist3Flow-feasible ({checks.get('samples')} samples)"] = fmt(
             checks.get("lindist3flow_pct"), ".2f", " %")
-        summary["AC-feasible, OpenDSS (IV-E)"] = fmt(checks.get("ac_pct"), ".2f", " %")
+        summary["AC-feasible, OpenDSS (IV-E)"] = fmt(checks.get("ac_pct"), ".2f", " %") + (
+            " (not within the limits: " + broken + ")" if (broken := sample_breaches(checks))
+            else "")
         summary["deterministic plan feasible (IV-D)"] = fmt(
             checks.get("deterministic_pct"), ".2f", " %")
     blocks = [{"block": b.get("index"), "state": "on" if b.get("energised") else
@@ -290,12 +297,14 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
 
 def partition_badge(r: Mapping[str, Any]) -> str:
     """The page's status badge: the run's status, or ``limits_broken`` where the command
-    exits with code 4 (only the trivial all-off plan was found, or the plan's own OpenDSS check
-    at the nominal load, the voltage feedback's, breaks a limit: voltages, DER bands or kVA
-    ratings, OpenDSS not converging included, :func:`~feederopt.validation.partition.
-    nominal_breaches`). User test ut_3ph #2: a green "optimal" on the page of a run that
-    exited 4; ut39_tph #4: a DER phase over its rating exited 0 with an "optimal" badge."""
-    if r.get("trivial_plan") or nominal_breaches(r.get("voltage_feedback")):
+    exits with code 4 (:func:`~feederopt.validation.partition.plan_within_limits` false: only
+    the trivial all-off plan was found, or the plan's own OpenDSS check at the nominal load,
+    the voltage feedback's, breaks a limit: voltages, DER bands or kVA ratings, OpenDSS not
+    converging included, or a sample of ``--samples`` breaks one in OpenDSS). User test
+    ut_3ph #2: a green "optimal" on the page of a run that exited 4; ut39_tph #4: a DER phase
+    over its rating exited 0 with an "optimal" badge."""
+    if plan_within_limits(r.get("voltage_feedback"), r.get("checks"),
+                          trivial_plan=bool(r.get("trivial_plan"))) is False:
         return "limits_broken"
     return str(r.get("status", "unknown"))
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -39,6 +39,9 @@ from feederopt.formulations.partition import (
 from feederopt.network.threephase import PHASES, ThreePhaseNetwork
 from feederopt.problems.partition import PartitionPlan, formed_phases, plan_x
 from feederopt.solvers.highs_backend import HighsModel
+
+if TYPE_CHECKING:
+    from feederopt.algorithms.partition import SampleChecks
 
 
 class SampleChecker:
@@ -773,6 +776,62 @@ def nominal_breaches(voltage_feedback: Mapping[str, Any] | None) -> list[str]:
         found.append("voltages break the voltage limits (see the voltage feedback row)")
     found += [str(b) for b in kept.get("der_breaches") or []]
     return found
+
+
+def _checks_value(checks: SampleChecks | Mapping[str, Any] | None, name: str) -> Any:
+    """Field ``name`` of a run's post-analyses: the :class:`SampleChecks` of a result, or
+    its JSON object (``checks``); None when absent."""
+    if isinstance(checks, Mapping):
+        return checks.get(name)
+    return getattr(checks, name, None)
+
+
+def sample_breaches(checks: SampleChecks | Mapping[str, Any] | None) -> str:
+    """The samples of ``--samples`` that the plan does not serve within the limits in
+    OpenDSS (IV-E, :func:`ac_sample_share`: no convergence, a node voltage outside its
+    limits, a DER phase outside its band or over its rating), in words: "2 of 5 samples
+    (40.00 %) break a limit in OpenDSS (IV-E AC-feasible 60.00 %)". Empty when every sample
+    is served or no AC sample ran (``--samples 0``, ``--no-ac-check``). The count is
+    ``samples - ac_feasible``; a result written before ``ac_feasible`` existed gives its
+    share ``ac_pct`` instead (below 100 % breaks)."""
+    n, pct = _checks_value(checks, "samples"), _checks_value(checks, "ac_pct")
+    if not isinstance(n, int) or n <= 0 or not isinstance(pct, int | float) or math.isnan(pct):
+        return ""
+    ok = _checks_value(checks, "ac_feasible")
+    ok = ok if isinstance(ok, int) else round(n * pct / 100.0)
+    if ok >= n and pct >= 100.0:
+        return ""
+    broken = max(n - ok, 1)  # a share below 100 % is at least one sample
+    return (f"{broken} of {n} samples ({100.0 * broken / n:.2f} %) break a limit in OpenDSS "
+            f"(IV-E AC-feasible {pct:.2f} %)")
+
+
+def plan_within_limits(voltage_feedback: Mapping[str, Any] | None,
+                       checks: SampleChecks | Mapping[str, Any] | None, *,
+                       trivial_plan: bool = False) -> bool | None:
+    """The partition's AC verdict, ``within_limits`` of its result and JSON, and the one rule
+    behind ``feederopt partition``'s exit code 4 and the report's ``limits_broken`` badge:
+
+    * False when the plan is the trivial all-off incumbent of a stopped run (no answer,
+      :attr:`~feederopt.algorithms.partition.PartitionResult.trivial_plan`), when its own
+      OpenDSS check at the nominal load breaks a limit (:func:`nominal_breaches`), or when
+      some sample of ``--samples`` is not served within the limits in OpenDSS
+      (:func:`sample_breaches`: IV-E below 100 %);
+    * None when no AC check ran (the voltage feedback off or not run, and no AC samples);
+    * True otherwise: every AC check that ran holds.
+
+    As the three-phase ``solve`` with scenarios exits 4 for any scenario whose OpenDSS check
+    breaks a limit, one sample that breaks one is enough: there is no threshold on the
+    share (each sample is judged with the tolerances of :class:`AcIsland`, :data:`V_TOL`,
+    :data:`BAND_TOL_KW`, :data:`RATING_TOL_KVA`). ``voltage_feedback`` and ``checks`` are the
+    result's fields or their JSON objects."""
+    if trivial_plan:
+        return False
+    if nominal_breaches(voltage_feedback) or sample_breaches(checks):
+        return False
+    nominal_ran = isinstance(voltage_feedback, Mapping) and bool(voltage_feedback.get("enabled"))
+    samples_ran = _checks_value(checks, "ac_pct") is not None
+    return True if nominal_ran or samples_ran else None
 
 
 def nominal_check_text(voltage_feedback: Mapping[str, Any] | None) -> str:
