@@ -345,7 +345,8 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                       + " above the rating whatever the switches", style="yellow",
                       markup=False)
         if scen_broken:
-            bad = [(r, ScenarioSummary.broken_parts(r)) for r in (scen.per_scenario if scen else ())]
+            bad = [(r, ScenarioSummary.broken_parts(r))
+                   for r in (scen.per_scenario if scen else ())]
             err.print("scenarios: OpenDSS's check breaks a limit (V: voltages, rating: a line "
                       "or transformer above its rating, unserved: load without voltage) in "
                       "scenario(s) " + "; ".join(
