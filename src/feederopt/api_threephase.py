@@ -85,7 +85,7 @@ from feederopt.results.threephase import (
     VoltageFeedback,
     VoltageLimits,
 )
-from feederopt.validation.base_case import opendss_base_case
+from feederopt.validation.base_case import opendss_base_case, scenario_base_case
 from feederopt.validation.opendss import (
     OpenDSSSolution,
     max_voltage_error,
@@ -1151,7 +1151,11 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     :func:`solve_three_phase`'s) holds the voltages of one scenario, named by
     ``node_voltages_scenario``: ``worst_voltage``, or without the check the scenario of the
     lowest LinDist3Flow voltage. ``switch_cost_kw`` as given (None: no cost; 0 is recorded as
-    0, as :func:`solve_three_phase` records it)."""
+    0, as :func:`solve_three_phase` records it). With the check, ``base`` is the base
+    topology's verdict over every scenario
+    (:func:`feederopt.validation.base_case.scenario_base_case`: OpenDSS's solves of the
+    feeder's own switch states with each scenario's loads, the expected losses, each limit
+    at its worst scenario)."""
     nets = scenario_networks(net, rows)
     if abs(rows.given_weight_sum - 1.0) > WEIGHT_SUM_TOL:
         # the file format normalises the weights; say so, as the balanced solve does (a wrong
@@ -1318,6 +1322,10 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
         voltage_feedback=VoltageFeedback(record),
         **_switching_fields(topo, base_open, switch_cost_kw),
         node_voltages_pu=volts, node_voltages_scenario=volts_scenario,
+        # the user's own switch states in every scenario against the limits, as a plain
+        # solve's `base` (validation.base_case; user defect tphscen: there was none)
+        base=scenario_base_case(bases, rows.names, [float(x) for x in w], base_open)
+        if bases is not None else {},
         scenarios=ScenarioSummary(summary),
         grid=report_grid(net, set(topo.open_switches) if solved else set(base_open),
                          set(base_open)),

@@ -107,20 +107,6 @@ def _with_controls_table(ctl: Mapping[str, Any]) -> Table:
     return table
 
 
-def scenario_broken_parts(row: Mapping[str, Any]) -> list[str]:
-    """What OpenDSS's check of one scenario finds broken: ``V`` (the voltage limits),
-    ``rating`` (a line or transformer above its rating), ``unserved`` (load without voltage,
-    or no convergence); empty when it keeps them all or was not checked."""
-    out = []
-    if row.get("within_voltage_limits") is False:
-        out.append("V")
-    if row.get("within_thermal_limits") is False:
-        out.append("rating")
-    if row.get("passed") is False:
-        out.append("unserved")
-    return out
-
-
 def scenario_table(scen: ScenarioSummary) -> Table:
     """One row per scenario: weight, the generating units' total output in the model and in
     OpenDSS's check (with generator rows; :meth:`ScenarioSummary.der_words` says what they
@@ -139,7 +125,7 @@ def scenario_table(scen: ScenarioSummary) -> Table:
     for r in scen.per_scenario:
         within = r.get("within_voltage_limits")
         gen, gen_dss = r.get("generation_mw"), r.get("opendss_generation_mw")
-        broken = scenario_broken_parts(r)
+        broken = ScenarioSummary.broken_parts(r)
         table.add_row(r["scenario"], f"{r['weight']:.3f}",
                       *([fmt(None if gen is None else 1000 * gen, ".1f")] if der else []),
                       *([fmt(None if gen_dss is None else 1000 * gen_dss, ".1f")]
@@ -271,6 +257,13 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
             for label, value in rows or [("base case losses (OpenDSS)",
                                           fmt(data.base_losses_kw, ".3f", " kW"))]:
                 table.add_row(label, escape(value))
+        elif scen is not None and data.base:
+            from feederopt import base_verdict_rows
+
+            # the same over every scenario: expected losses, each limit at its worst scenario
+            for label, value in base_verdict_rows(data.base, engine="OpenDSS",
+                                                  answer_losses=scen.expected_losses_kw):
+                table.add_row(label, escape(value))
         out.print(table)
         if ac is not None:
             acs = summary_table("AC check (OpenDSS, the model's taps and capacitors held)")
@@ -352,7 +345,8 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                       + " above the rating whatever the switches", style="yellow",
                       markup=False)
         if scen_broken:
-            bad = [(r, scenario_broken_parts(r)) for r in (scen.per_scenario if scen else ())]
+            bad = [(r, ScenarioSummary.broken_parts(r))
+                   for r in (scen.per_scenario if scen else ())]
             err.print("scenarios: OpenDSS's check breaks a limit (V: voltages, rating: a line "
                       "or transformer above its rating, unserved: load without voltage) in "
                       "scenario(s) " + "; ".join(

@@ -110,7 +110,9 @@ _SOLVE_FILES = ("result.json", "buses.parquet", "branches.parquet", "switches.pa
 FOLDER_FILES: dict[str, tuple[str, ...]] = {
     "solve": _SOLVE_FILES,
     "solve_report": (*_SOLVE_FILES, "report.html"),
-    "solve_3ph": ("result.json", "voltage_profile.png", "grid.png", "report.html"),
+    "solve_3ph": ("result.json", "voltage_profile.png", "grid.png", "report.html",
+                  # a scenario run's (feederopt.results.uncertain_tables)
+                  "scenarios.parquet"),
     "plan": ("result.json", "switching.parquet", "shed.parquet", "plan.png", "report.html"),
     "restore": ("result.json", "buses.parquet", "branches.parquet", "switching.parquet",
                 "restoration.png", "report.html"),

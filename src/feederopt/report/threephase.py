@@ -1,6 +1,7 @@
 """The result folder of ``feederopt solve FEEDER.dss --out DIR``: ``result.json`` (the dict of
 :func:`feederopt.api_threephase.solve_three_phase` with ``"kind": "three_phase_solve"``),
-``voltage_profile.png``, ``grid.png`` and a self-contained ``report.html``.
+``voltage_profile.png``, ``grid.png``, a self-contained ``report.html`` and, for a scenario run,
+``scenarios.parquet`` (one row per scenario: :mod:`feederopt.results.uncertain_tables`).
 
 The product's rule is that every answer is checked by a full AC power flow; for a three-phase
 feeder that is OpenDSS's, with the model's taps and capacitors held, and the page shows it: the
@@ -43,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from feederopt.io.writing import atomic_folder
+from feederopt.io.writing import atomic_folder, write_table
 from feederopt.report.page import (
     _finite,
     _note,
@@ -64,6 +65,7 @@ from feederopt.results.threephase import (
     ScenarioSummary,
     base_kept_words,
 )
+from feederopt.results.uncertain_tables import uncertain_tables
 from feederopt.validation.opendss import DEAD_PU
 
 if TYPE_CHECKING:
@@ -989,8 +991,10 @@ def _search_words(result: Mapping[str, Any]) -> str:
 
 def write_three_phase_folder(out: str | Path, result: Mapping[str, Any], *,
                              force: bool = False) -> Path:
-    """Write ``out/`` (result.json, the PNGs, report.html) for ``result`` (a three-phase
-    solve's ``to_dict()``) atomically; an existing ``out`` is replaced only with ``force``.
+    """Write ``out/`` (result.json, the PNGs, report.html and, for a scenario run,
+    ``scenarios.parquet``: :mod:`feederopt.results.uncertain_tables`, the rows of
+    result.json's ``scenarios.per_scenario``) for ``result`` (a three-phase solve's
+    ``to_dict()``) atomically; an existing ``out`` is replaced only with ``force``.
     An ``out`` or ``result`` of the wrong type is an :class:`~feederopt.errors.InputError`
     naming it (``feederopt.save`` takes the result object itself)."""
     check_writer_arguments("write_three_phase_folder", result, "a three-phase solve's result "
@@ -1002,6 +1006,8 @@ def write_three_phase_folder(out: str | Path, result: Mapping[str, Any], *,
         (tmp / "result.json").write_text(three_phase_result_json(result), encoding="utf-8")
         for name, png in images.items():
             (tmp / name).write_bytes(png)
+        for name, table in uncertain_tables(result).items():  # a scenario run's table
+            write_table(table, tmp / name)
         (tmp / "report.html").write_text(render_three_phase_report(result, images, out.name),
                                          encoding="utf-8")
     return out

@@ -90,7 +90,8 @@ def base_limits_text(base: Any) -> str | None:
     three-phase solve's, a partition's and a schedule's alike:
     :mod:`feederopt.validation.base_case`): ``the base case overloads L3 (102.6 %)``, ``the
     base case puts bus(es) below v_min: B4 at 0.8950 < 0.9000 p.u.`` (a schedule's with the
-    limit's worst hour), the three worst of each kind by id. None when the base case
+    limit's worst hour, a three-phase scenario run's with its worst scenario), the three worst
+    of each kind by id. None when the base case
     holds the limits or has no verdict (its AC power flow did not converge; a result written
     before the verdict was recorded)."""
     if not isinstance(base, Mapping) or base.get("within_limits") is not False:
@@ -101,12 +102,14 @@ def base_limits_text(base: Any) -> str | None:
         more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
         return ", ".join(text(d) for d in rows[:3]) + more
 
-    def hour(d: Mapping[str, Any]) -> str:  # a schedule's: the limit's worst hour
-        return f" (hour {d['hour']})" if d.get("hour") is not None else ""
+    def when(d: Mapping[str, Any]) -> str:  # the limit's worst hour (scenario)
+        if d.get("hour") is not None:
+            return f" (hour {d['hour']})"
+        return f" (scenario {d['scenario']})" if d.get("scenario") is not None else ""
 
     def bus(sign: str) -> Callable[[Mapping[str, Any]], str]:
         return lambda d: (f"{d['id']} at {d['value']:.4f} {sign} {d['rating']:.4f} p.u."
-                          + hour(d))
+                          + when(d))
 
     parts = []
     volts = base.get("voltage_limits") or {}
@@ -118,7 +121,7 @@ def base_limits_text(base: Any) -> str | None:
     over = (base.get("rating_limits") or {}).get("over_rating") or []
     if over:
         parts.append("overloads " + listed(over, lambda d: f"{d['id']} "
-                                           f"({d['loading_percent']:.1f} %)" + hour(d)))
+                                           f"({d['loading_percent']:.1f} %)" + when(d)))
     if not parts:
         return None
     return "the base case " + "; it ".join(parts)
@@ -133,7 +136,9 @@ def base_verdict_rows(base: Any, *, engine: str = "AC", unit: str = "kW",
     ``unit`` (``answer_losses``), ``loss reduction vs base case``. Empty without a base case
     (no AC check ran). A three-phase solve's, a partition's (OpenDSS) and a schedule's
     (pandapower, the day's MWh) alike, so that the user's grid as operated and the answer
-    are judged side by side."""
+    are judged side by side. A three-phase scenario run's base case (``per_scenario`` given,
+    :func:`~feederopt.validation.base_case.scenario_base_case`) has the weighted losses,
+    ``base case expected losses (engine)``, compared with the answer's expected losses."""
     if not isinstance(base, Mapping) or not base:
         return []
     from feederopt.validation.base_case import loss_reduction_pct
@@ -141,7 +146,8 @@ def base_verdict_rows(base: Any, *, engine: str = "AC", unit: str = "kW",
     before = base.get("losses_kw") if unit == "kW" else base.get("losses_mwh")
     digits = ".3f" if unit == "kW" else ".4f"
     no_flow = base.get("ac_power_flow")
-    rows = [(f"base case losses ({engine})",
+    expected = "expected " if base.get("per_scenario") is not None else ""
+    rows = [(f"base case {expected}losses ({engine})",
              (f"{before:{digits}} {unit}" if isinstance(before, int | float)
               and math.isfinite(before) else "-")
              + (f" (its power flow {no_flow})" if no_flow else ""))]
@@ -151,8 +157,11 @@ def base_verdict_rows(base: Any, *, engine: str = "AC", unit: str = "kW",
                      broken.removeprefix("the base case ") if broken else "within them"))
     dark = base.get("unserved_load_kw")  # OpenDSS's: loads on de-energised nodes
     if isinstance(dark, int | float) and dark > 1e-6:
+        where = (f" in scenario {base['unserved_scenario']}, the most of any"
+                 if base.get("unserved_scenario") is not None else "")
         rows.append((f"base case unsupplied ({engine})",
-                     f"{dark:.3f} kW of load on de-energised nodes (not in its losses)"))
+                     f"{dark:.3f} kW of load on de-energised nodes{where} (not in its "
+                     "losses)"))
     reduction = loss_reduction_pct(before, answer_losses)
     if reduction is not None:
         rows.append(("loss reduction vs base case", f"{reduction:.2f} %"))

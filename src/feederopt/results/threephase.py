@@ -433,6 +433,22 @@ class ScenarioSummary(_Record):
         return {str(k): float(v) for k, v in (self.record.get("units_at_snapshot_mw")
                                               or {}).items()}
 
+    @staticmethod
+    def broken_parts(row: Mapping[str, Any]) -> list[str]:
+        """What OpenDSS's check of one scenario (a row of ``per_scenario``) finds broken:
+        ``V`` (the voltage limits), ``rating`` (a line or transformer above its rating),
+        ``unserved`` (load without voltage, or no convergence); empty when it keeps them all
+        or was not checked. The console's "within" column and ``scenarios.parquet``'s
+        ``broken`` (:mod:`feederopt.results.uncertain_tables`)."""
+        out = []
+        if row.get("within_voltage_limits") is False:
+            out.append("V")
+        if row.get("within_thermal_limits") is False:
+            out.append("rating")
+        if row.get("passed") is False:
+            out.append("unserved")
+        return out
+
     def der_words(self) -> str | None:
         """What the scenario table's DER columns sum (None without generator rows): the
         model's output of every in-service unit, the generator rows' and the others' snapshot
@@ -508,7 +524,9 @@ class ThreePhaseResult:
     #: OpenDSS's verdict on the user's own switch states (the base case) against the limits
     #: the answer is held to (:func:`feederopt.validation.base_case.opendss_base_case`:
     #: ``losses_kw``, ``min_voltage_pu`` at ``min_voltage_bus``, ``within_limits``,
-    #: ``voltage_limits``, ``rating_limits``); empty without OpenDSS's check.
+    #: ``voltage_limits``, ``rating_limits``); a scenario run's over every scenario
+    #: (:func:`~feederopt.validation.base_case.scenario_base_case`: the expected losses,
+    #: each limit at its worst ``scenario``, ``per_scenario``); empty without OpenDSS's check.
     base: Mapping[str, Any] = field(default_factory=dict)
     ac_check: OpenDssCheck | None = None
     node_voltages_pu: Mapping[str, Mapping[str, float]] | None = field(default=None,
@@ -699,6 +717,9 @@ class ThreePhaseResult:
             out["base_unserved_load_kw"] = self.base_unserved_load_kw
             out["base"] = copy.deepcopy(dict(self.base))
             out["ac_check"] = self.ac_check.to_dict()
+        if not balanced and self.base:
+            # the base topology in every scenario (validation.base_case.scenario_base_case)
+            out["base"] = copy.deepcopy(dict(self.base))
         if balanced:
             # the headline's verdict beside the status (the model's), as a balanced result's:
             # null when OpenDSS's check keeps the limits or did not run

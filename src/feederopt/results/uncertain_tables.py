@@ -26,6 +26,22 @@ name (docs/columns.md, "Tables of a result folder"):
   "n off"); null where no AC power flow ran (``--no-ac-check``, beyond the cap on AC power
   flows).
 
+A three-phase scenario run (``feederopt solve FEEDER.dss --scenarios FILE --out DIR``) writes
+``scenarios.parquet`` too, from result.json's ``scenarios.per_scenario`` (user defect tphscen:
+only the JSON and the report had them): the row's keys as columns
+(:data:`THREE_PHASE_SCENARIO_SCHEMA`): ``scenario``, ``weight``; with generator rows
+``generation_mw``, ``generation_mvar`` (the model's units) and ``opendss_generation_mw``;
+LinDist3Flow's ``loss_proxy_kw`` and voltage range; OpenDSS's solve of the base topology
+(``opendss_base_losses_kw``, ``opendss_base_within_voltage_limits``,
+``opendss_base_within_thermal_limits``) and of the answer (``opendss_converged``,
+``opendss_losses_kw``, ``opendss_min_voltage_pu`` at ``opendss_min_voltage_node``,
+``opendss_max_voltage_pu``, ``voltage_margin_pu``, ``within_voltage_limits``,
+``within_thermal_limits``, ``passed``, ``within_limits``, ``unserved_load_kw``,
+``max_voltage_diff_pu``, ``max_loading_percent`` of ``max_loading_element``, ``overloaded``),
+and ``broken``, the console's "within" column as a list (``V``, ``rating``, ``unserved``:
+:meth:`~feederopt.results.threephase.ScenarioSummary.broken_parts`; null where OpenDSS did
+not check the answer). The first overloads of a row stay in result.json.
+
 A value that does not exist is null, never NaN, as in every table feederopt writes.
 """
 
@@ -35,6 +51,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
+
+from feederopt.results.threephase import ScenarioSummary
 
 #: The file of each table, by the key of :func:`uncertain_tables`.
 SCENARIOS_FILE = "scenarios.parquet"
@@ -60,6 +78,28 @@ SCENARIO_SCHEMA: dict[str, Any] = {"scenario": pl.String, "weight": pl.Float64,
                                    **MODEL_COLUMNS, **AC_COLUMNS}
 EXTREME_POINT_SCHEMA: dict[str, Any] = {"vertex": pl.Int64, "u": pl.List(pl.Int64),
                                         **MODEL_COLUMNS, **AC_COLUMNS}
+
+
+#: A three-phase scenario run's ``scenarios.parquet``: the keys of result.json's
+#: ``scenarios.per_scenario`` rows (:func:`feederopt.api_threephase.
+#: solve_three_phase_scenarios`), and ``broken`` (module docstring).
+THREE_PHASE_SCENARIO_SCHEMA: dict[str, Any] = {
+    "scenario": pl.String, "weight": pl.Float64,
+    "generation_mw": pl.Float64, "generation_mvar": pl.Float64,
+    "opendss_generation_mw": pl.Float64,
+    "loss_proxy_kw": pl.Float64, "lindist3flow_min_voltage_pu": pl.Float64,
+    "lindist3flow_max_voltage_pu": pl.Float64,
+    "opendss_base_losses_kw": pl.Float64, "opendss_base_within_voltage_limits": pl.Boolean,
+    "opendss_base_within_thermal_limits": pl.Boolean,
+    "opendss_converged": pl.Boolean, "opendss_losses_kw": pl.Float64,
+    "opendss_min_voltage_pu": pl.Float64, "opendss_min_voltage_node": pl.String,
+    "opendss_max_voltage_pu": pl.Float64, "voltage_margin_pu": pl.Float64,
+    "within_voltage_limits": pl.Boolean, "within_thermal_limits": pl.Boolean,
+    "passed": pl.Boolean, "within_limits": pl.Boolean, "unserved_load_kw": pl.Float64,
+    "max_voltage_diff_pu": pl.Float64, "max_loading_percent": pl.Float64,
+    "max_loading_element": pl.String, "overloaded": pl.Int64,
+    "broken": pl.List(pl.String),
+}
 
 
 def _row(row: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
@@ -91,12 +131,28 @@ def extreme_point_table(rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
                         schema=EXTREME_POINT_SCHEMA)
 
 
+def three_phase_scenario_table(rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
+    """A three-phase scenario run's ``scenarios.parquet``: one row per scenario of
+    result.json's ``scenarios.per_scenario``, in its order (module docstring)."""
+    keys = [k for k in THREE_PHASE_SCENARIO_SCHEMA if k != "broken"]
+    return pl.DataFrame(
+        [{**{k: r.get(k) for k in keys},
+          "broken": ScenarioSummary.broken_parts(r)
+          if r.get("within_voltage_limits") is not None else None} for r in rows],
+        schema=THREE_PHASE_SCENARIO_SCHEMA)
+
+
 def uncertain_tables(document: Mapping[str, Any]) -> dict[str, pl.DataFrame]:
     """The tables of a scenario or robust result (its JSON ``document``, or the part of it
     that :meth:`~feederopt.results.uncertain.StochasticSummary.to_dict` gives) by file name:
-    :data:`SCENARIOS_FILE` when it has ``stochastic`` figures, :data:`EXTREME_POINTS_FILE`
-    when it has ``robust_summary``; empty for any other result."""
+    :data:`SCENARIOS_FILE` when it has ``stochastic`` figures or is a three-phase scenario
+    run's (``scenarios.per_scenario``), :data:`EXTREME_POINTS_FILE` when it has
+    ``robust_summary``; empty for any other result."""
     out: dict[str, pl.DataFrame] = {}
+    three_phase = document.get("scenarios")
+    if isinstance(three_phase, Mapping) and isinstance(three_phase.get("per_scenario"), list):
+        out[SCENARIOS_FILE] = three_phase_scenario_table(
+            [r for r in three_phase["per_scenario"] if isinstance(r, Mapping)])
     if isinstance(document.get("stochastic"), Mapping):
         out[SCENARIOS_FILE] = scenario_table(
             [r for r in document.get("scenarios") or [] if isinstance(r, Mapping)])

@@ -105,14 +105,16 @@ def ac_limit_violations(pu: PerUnitNetwork, ac: Any,
 def limit_rows(violations: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """The broken limits ``violations`` (entries of :func:`ac_limit_violations`, or of any AC
     power flow in their form: ``component``, ``id``, ``limit``, ``value``, ``rating``,
-    ``unit``, ``loading_percent``; an ``hour`` kept where given) as the verdicts list them, in
+    ``unit``, ``loading_percent``; an ``hour`` or a ``scenario`` kept where given: the worst
+    hour of a schedule's base case, the worst scenario of a three-phase scenario run's) as the
+    verdicts list them, in
     their order: ``below_v_min`` and ``above_v_max`` (``id``, ``value``, ``rating`` [p.u.]),
     ``over_rating`` (``id``, ``limit``, ``value``, ``rating``, ``unit``,
     ``loading_percent``). The one form of a base case's verdict, balanced
     (:func:`voltage_verdict`, :func:`rating_verdict`), three-phase and hourly
     (:mod:`feederopt.validation.base_case`)."""
     def row(d: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
-        return {k: d.get(k) for k in (*keys, *(("hour",) if "hour" in d else ()))}
+        return {k: d.get(k) for k in (*keys, *(w for w in ("hour", "scenario") if w in d))}
 
     bus_keys = ("id", "value", "rating")
     return {"below_v_min": [row(d, bus_keys) for d in violations if d["limit"] == "v_min"],

@@ -11,6 +11,11 @@ as one JSON block ``base`` for every kind of result:
   OpenDSS's power flow of the feeder with its own switch states
   (:func:`feederopt.validation.opendss.solve_opendss`), its nodes outside their bus's voltage
   limits and its rated lines and transformers above their rating;
+* :func:`scenario_base_case` -- a three-phase ``feederopt solve --scenarios``: OpenDSS's power
+  flow of the feeder with its own switch states in every scenario (the scenario's loads, units
+  and bus rows, as the answer's check has them), the weighted (expected) losses
+  ``sum_s w_s P_loss,s``, the verdict with each limit at its worst scenario, and each
+  scenario's own figures;
 * :func:`hourly_base_case` -- ``feederopt schedule``: the hourly AC check
   (:func:`feederopt.validation.schedule.ac_check_hours`) at the network's own switch states in
   every hour, with the schedule's own hour-by-hour bus injections (so the base case and the
@@ -209,6 +214,78 @@ def opendss_base_case(sol: Any, open_switches: Iterable[str]) -> dict[str, Any]:
     return base
 
 
+def _worst_per_limit(runs: Iterable[tuple[str, Any, Sequence[Mapping[str, Any]]]]
+                     ) -> list[dict[str, Any]]:
+    """Each limit of each bus or branch once, at the run that breaks it most: ``runs`` are
+    ``(key, value, violations)`` (``"hour"`` and the hour, ``"scenario"`` and its name; the
+    violations in the form of :func:`~feederopt.validation.ac_limits.ac_limit_violations`),
+    each kept entry tagged ``key: value``; worst first (the amount relative to the limit)."""
+    worst: dict[tuple[str, str], dict[str, Any]] = {}
+    for key, value, violations in runs:
+        for v in violations:
+            k = (str(v["id"]), str(v["limit"]))
+            if k not in worst or v["amount"] > worst[k]["amount"]:
+                worst[k] = {**v, key: value}
+    return sorted(worst.values(), key=lambda v: -v["amount"] / max(abs(v["rating"]), 1e-12))
+
+
+def scenario_base_case(sols: Sequence[Any], names: Sequence[str], weights: Sequence[float],
+                       open_switches: Iterable[str]) -> dict[str, Any]:
+    """The ``base`` block of a three-phase scenario run from OpenDSS's solves ``sols`` of the
+    feeder with its own switch states (``open_switches``), one per scenario of ``names``
+    with weight ``weights`` (normalised to sum to 1), each with that scenario's loads as the
+    answer's check has them: ``engine`` OpenDSS, ``converged`` (in every scenario),
+    ``losses_kw`` the expected losses ``sum_s w_s P_loss,s`` (None unless every scenario
+    converged; the answer's ``scenarios.expected_losses_kw`` is the same sum), the lowest
+    node voltage of any scenario (``min_voltage_pu`` at ``min_voltage_bus`` in
+    ``min_voltage_scenario``), the highest (``max_voltage_pu``, ``max_voltage_scenario``),
+    ``unserved_load_kw`` the most load on de-energised nodes in any scenario
+    (``unserved_scenario``, when there is some), ``open_switches``,
+    ``scenarios_not_converged`` and ``scenarios_breaking`` (the scenarios that break a limit),
+    ``per_scenario`` (per scenario its ``weight`` and :func:`opendss_base_case`'s figures and
+    ``within_limits``) and, when some scenario converged, the verdict (:func:`verdict_block`)
+    with each limit of each node or element once, at its worst ``scenario``, worst first."""
+    open_switches = sorted(open_switches)
+    each = [opendss_base_case(sol, open_switches) for sol in sols]
+    ok = [k for k, sol in enumerate(sols) if sol.converged]
+    per = [{"scenario": str(n), "weight": float(w),
+            **{k: b.get(k) for k in ("converged", "losses_kw", "min_voltage_pu",
+                                     "min_voltage_bus", "max_voltage_pu",
+                                     "unserved_load_kw", "within_limits")}}
+           for n, w, b in zip(names, weights, each, strict=True)]
+    low = [k for k in ok if each[k]["min_voltage_pu"] is not None]
+    lo = min(low, key=lambda k: each[k]["min_voltage_pu"]) if low else None
+    hi = max(low, key=lambda k: each[k]["max_voltage_pu"]) if low else None
+    dark = [k for k in range(len(sols)) if (each[k]["unserved_load_kw"] or 0.0) > 0.0]
+    most = max(dark, key=lambda k: each[k]["unserved_load_kw"]) if dark else None
+    violations = {k: opendss_violations(sols[k]) for k in ok}
+    base: dict[str, Any] = {
+        "engine": "OpenDSS",
+        "loads": "each scenario's",
+        "converged": len(ok) == len(sols),
+        "losses_kw": _num(sum(float(w) * float(sols[k].losses_kw)
+                              for k, w in enumerate(weights)))
+        if ok and len(ok) == len(sols) else None,
+        "min_voltage_pu": each[lo]["min_voltage_pu"] if lo is not None else None,
+        "min_voltage_bus": each[lo]["min_voltage_bus"] if lo is not None else None,
+        "min_voltage_scenario": str(names[lo]) if lo is not None else None,
+        "max_voltage_pu": each[hi]["max_voltage_pu"] if hi is not None else None,
+        "max_voltage_scenario": str(names[hi]) if hi is not None else None,
+        "unserved_load_kw": each[most]["unserved_load_kw"] if most is not None else 0.0,
+        **({"unserved_scenario": str(names[most])} if most is not None else {}),
+        "open_switches": open_switches,
+        "scenarios_not_converged": [str(names[k]) for k in range(len(sols)) if k not in ok],
+        "scenarios_breaking": [str(names[k]) for k in ok if violations[k]],
+        "per_scenario": per,
+    }
+    if ok:
+        base.update(verdict_block(_worst_per_limit(
+            ("scenario", str(names[k]), violations[k]) for k in ok)))
+    if len(ok) < len(sols):
+        base["ac_power_flow"] = "did not converge in every scenario"
+    return base
+
+
 # --- schedule: hour by hour ----------------------------------------------------------------
 def hourly_base_case(checks: Sequence[Any], open_branches: Sequence[Mapping[str, Any]]
                      ) -> dict[str, Any]:
@@ -221,13 +298,7 @@ def hourly_base_case(checks: Sequence[Any], open_branches: Sequence[Mapping[str,
     each bus or branch once, at its worst hour (``hour``), worst first."""
     ok = [c for c in checks if c.converged]
     failed = [int(c.hour) for c in checks if not c.converged]
-    worst: dict[tuple[str, str], dict[str, Any]] = {}
-    for c in ok:
-        for v in c.limit_violations:
-            key = (str(v["id"]), str(v["limit"]))
-            if key not in worst or v["amount"] > worst[key]["amount"]:
-                worst[key] = {**v, "hour": int(c.hour)}
-    ranked = sorted(worst.values(), key=lambda v: -v["amount"] / max(abs(v["rating"]), 1e-12))
+    ranked = _worst_per_limit(("hour", int(c.hour), c.limit_violations) for c in ok)
     low = min(ok, key=lambda c: c.v_min_ac) if ok else None
     base: dict[str, Any] = {
         "engine": "pandapower",
