@@ -623,7 +623,7 @@ class RobustCuttingPlane(MasterLoop):
             while not self.interrupted() and self.remaining() > 0 \
                     and self.iteration < self.stop.iteration_limit:
                 self.iteration += 1
-                self.search_iterations += 1
+                self.search_iterations = (self.search_iterations or 0) + 1
                 master.set_time_limit(max(self.remaining(), 0.1))
                 cutoff = math.inf
                 if math.isfinite(self.upper):
