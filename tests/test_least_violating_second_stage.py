@@ -97,7 +97,7 @@ def test_dopf_least_violating_is_least_loss(monkeypatch: pytest.MonkeyPatch) -> 
                         lambda *args, **kwargs: ([worst_y.copy()], None))
     monkeypatch.setattr(DopfBenders, "rounded", lambda self, point: None)
     problem = DopfProblem(pu, per_unit_devices(net, pu))
-    raw = DopfBenders(problem, DopfOptions(stop=StopOptions(time_limit_s=60.0))).run()
+    raw = DopfBenders(problem, DopfOptions(stop=StopOptions(time_limit_s=20.0))).run()
     assert raw.status is Status.INFEASIBLE and raw.y is not None
     step = int(np.argmax(raw.point["cap"]))  # the bank's one-hot options: steps 0, 1, 2
     ours = (opened(pu.branch_ids, raw.y), step)
