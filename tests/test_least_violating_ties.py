@@ -128,9 +128,11 @@ def two_sub_network() -> Network:
     return Network.from_tables(buses=buses, branches=branches, loads=loads, name="two_sub")
 
 
-def two_sub_brute_force() -> dict[tuple[str, ...], tuple[float, float]]:
+def two_sub_brute_force(scale: float = 1.0, bank: tuple[str, float] | None = None
+                        ) -> dict[tuple[str, ...], tuple[float, float]]:
     """Open branch ids -> (largest loading [%], AC losses [kW]) of every radial topology, by
-    pandapower's Newton-Raphson on a net built here by hand (not by feederopt)."""
+    pandapower's Newton-Raphson on a net built here by hand (not by feederopt); every load
+    times ``scale``, and ``bank`` (bus, Mvar at 1 p.u.) a capacitor there."""
     buses = sorted({b for _, f, t, *_ in TWO_SUB for b in (f, t)})
     out = {}
     for opened in itertools.combinations([b[0] for b in TWO_SUB if b[5]], 3):
@@ -143,7 +145,9 @@ def two_sub_brute_force() -> dict[tuple[str, ...], tuple[float, float]]:
                 pp.create_line_from_parameters(net, idx[f], idx[t], km, R_OHM_KM, X_OHM_KM,
                                                0.0, ka, name=name)
         for b, p in TWO_SUB_LOAD_MW.items():
-            pp.create_load(net, idx[b], p, 0.4 * p)
+            pp.create_load(net, idx[b], scale * p, scale * 0.4 * p)
+        if bank is not None and bank[1]:
+            pp.create_shunt(net, idx[bank[0]], q_mvar=-bank[1])  # negative: it injects
         n = len(buses)
         f = np.array([idx[x] for x in net.line["from_bus"].map(dict(enumerate(buses)))])
         t = np.array([idx[x] for x in net.line["to_bus"].map(dict(enumerate(buses)))])

@@ -34,12 +34,14 @@ Master (persistent HiGHS model, rows only ever added):
   slave's phase-1 value ``phi``, the weighted sum of the slacks (1 on the voltage, current and
   rating limits, ``BALANCE_SLACK_WEIGHT`` on power balance), not the largest loading. A second
   stage then breaks the ties of that sum: among the topologies with ``phi(y) <= phi* + tol``
-  (``phi*`` the least found, ``tol`` of :func:`_violation_tol`) it minimises the objective
+  (``phi*`` the least found, ``tol`` of
+  :func:`~feederopt.algorithms.least_violating.violation_tol`) it minimises the objective
   (losses, plus switching costs when priced) by the same master loop, the slave being the
   least-loss SOCP within that slack budget
   (:meth:`~feederopt.problems.reconfiguration.ReconfigurationProblem.slack_budget_block`), the
   feasibility cuts ``phi(y_k) + h_k @ (y - y_k) <= phi* + tol`` (lexicographic optimisation:
-  violation first, losses second).
+  violation first, losses second). The order, the stages' windows and the tie-break's losses
+  are shared with the robust and DOPF searches (:mod:`feederopt.algorithms.least_violating`).
 """
 
 from __future__ import annotations
@@ -57,6 +59,12 @@ from feederopt.algorithms.base import (
     RawSolution,
     StopOptions,
     stopped_status,
+)
+from feederopt.algorithms.least_violating import (
+    ViolationRank,
+    flow_losses_kw,
+    stage_stop,
+    violation_tol,
 )
 from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
 from feederopt.algorithms.oa import SEED_SHARES
@@ -78,15 +86,6 @@ from feederopt.solvers.status import (
     SolverStatus,
     Status,
 )
-
-#: Two phase-1 violations [p.u.] within this share of each other (or VIOLATION_ABS_TOL) are
-#: the same to the least-violating topology's choice, which then goes to the losses.
-VIOLATION_REL_TOL = 1e-3
-VIOLATION_ABS_TOL = 1e-6
-
-
-def _violation_tol(held: float) -> float:
-    return max(VIOLATION_ABS_TOL, VIOLATION_REL_TOL * abs(held)) if math.isfinite(held) else 0.0
 
 
 @dataclass(frozen=True)
@@ -141,9 +140,9 @@ class Benders(MasterLoop):
         #: The slack budget [p.u.] of the least-violating search's second stage while it runs
         #: (:meth:`_least_losses_at_least_violation`), else None.
         self._budget: float | None = None
-        #: The least-violating topology evaluated so far: ((total slack, losses), y, its
-        #: phase-1 evaluation); the answer when no topology meets the limits.
-        self.least_violating: tuple[tuple[float, float], np.ndarray, Evaluation] | None = None
+        #: The least-violating topology evaluated so far: (its rank: total slack, losses; y;
+        #: its phase-1 evaluation); the answer when no topology meets the limits.
+        self.least_violating: tuple[ViolationRank, np.ndarray, Evaluation] | None = None
         # The continuous relaxation, once solved: (bound, optimum); (-inf, None) if it failed.
         self._relaxed: tuple[float, dict[str, np.ndarray] | None] | None = None
 
@@ -247,11 +246,8 @@ class Benders(MasterLoop):
         diagnosis names its violated limits. Neither stage need be proven optimal. Status
         ``infeasible``; None when it found no topology and was not stopped."""
         time_limit_s = self.stop.time_limit_s
-        self.stop = replace(
-            self.stop,
-            time_limit_s=min(time_limit_s, self.elapsed + self.options.diagnosis_time_s),
-            iteration_limit=self.iteration + self.options.diagnosis_iterations,
-        )
+        self.stop = stage_stop(self.stop, time_limit_s, self.elapsed, self.iteration,
+                               self.options.diagnosis_time_s, self.options.diagnosis_iterations)
         seen = [] if self.least_violating is None else [self.least_violating[1]]
         try:
             found = self._loop(minimize_violation=True, initial=[*initial, *seen])
@@ -261,11 +257,8 @@ class Benders(MasterLoop):
             return None
         # Proven infeasible (the diagnosis perhaps cut short): the least-violating topology
         # seen, then the least-loss one among those that violate as little.
-        self.stop = replace(
-            self.stop,
-            time_limit_s=min(time_limit_s, self.elapsed + self.options.diagnosis_time_s),
-            iteration_limit=self.iteration + self.options.diagnosis_iterations,
-        )
+        self.stop = stage_stop(self.stop, time_limit_s, self.elapsed, self.iteration,
+                               self.options.diagnosis_time_s, self.options.diagnosis_iterations)
         self._least_losses_at_least_violation(initial)
         return self._solution(Status.INFEASIBLE, minimize_violation=True)
 
@@ -275,7 +268,7 @@ class Benders(MasterLoop):
 
             min_y  losses(y) (+ switching cost)  s.t.  radiality(y),  phi(y) <= phi* + tol,
 
-        ``tol`` as the ties of :meth:`_note_violating` (:func:`_violation_tol`), by the same
+        ``tol`` as the ties of :meth:`_note_violating` (:func:`violation_tol`), by the same
         master loop: the slave is the least-loss SOCP whose weighted total slack is held
         within ``phi* + tol`` (:meth:`TopologyEvaluator.evaluate_within_budget`); a topology
         beyond it gets the feasibility cut ``phi(y_k) + h_k @ (y - y_k) <= phi* + tol`` and a
@@ -287,8 +280,9 @@ class Benders(MasterLoop):
         topology, always among its starts, is the fallback."""
         if self.least_violating is None or self.interrupted() or self.remaining() <= 0:
             return
-        (held, _), best_y, _ = self.least_violating
-        budget = held + _violation_tol(held)
+        rank, best_y, _ = self.least_violating
+        held = rank.violation
+        budget = held + violation_tol(held)
         self.lower, self.upper = -math.inf, math.inf
         self.incumbent = self.incumbent_y = None
         self._minimize_violation = False
@@ -319,8 +313,9 @@ class Benders(MasterLoop):
             ev = self.evaluator.evaluate_violation(chosen)
         except (OutOfTime, SlaveFailure):
             return
-        self.least_violating = ((float(ev.violation), self._true_losses_kw(chosen, ev)),
-                                np.round(chosen).copy(), ev)
+        self.least_violating = (
+            ViolationRank(float(ev.violation), flow_losses_kw(self.problem, chosen, ev.point)),
+            np.round(chosen).copy(), ev)
 
     def relaxation(self) -> dict[str, np.ndarray] | None:
         """The continuous relaxation of the MISOCP (``0 <= y <= 1``, cones exact) on Clarabel,
@@ -413,41 +408,22 @@ class Benders(MasterLoop):
 
     def _note_violating(self, y: np.ndarray, ev: Evaluation) -> None:
         """Keep ``y`` if it violates the limits less than the least-violating topology so far:
-        total slack first, equal within :data:`VIOLATION_REL_TOL` (the slave's slack carries
-        its solver's noise, so topologies with the same violated limit differ in the last
-        digits), then the topology's losses.
+        total slack first, equal within
+        :data:`~feederopt.algorithms.least_violating.VIOLATION_REL_TOL` (the slave's slack
+        carries its solver's noise, so topologies with the same violated limit differ in the
+        last digits), then the topology's losses
+        (:meth:`~feederopt.algorithms.least_violating.ViolationRank.replaces`).
 
-        The losses are those of its power flow (:func:`~feederopt.problems.sweep.sweep`, the
-        exact DistFlow power flow of the tree at the generators' set-points, which the AC check
-        reproduces when the model is exact), not the slave's: the phase-1 point minimises
-        slack, not losses, and its relaxation is far from exact (case16ci: 827.7 kW kept
-        against 440.4 kW of an equally violating topology, ut_research #3). Where the sweep
-        does not decide (DG to dispatch, source limits) or does not converge, the slave's."""
-        violation = float(ev.violation) if math.isfinite(ev.violation) else math.inf
-        best = self.least_violating
-        if best is not None:
-            held = best[0][0]
-            if violation > held + _violation_tol(held):
-                return
-            if violation >= held - _violation_tol(held):  # a tie: the losses decide
-                if not self._true_losses_kw(y, ev) < best[0][1]:
-                    return
-                violation = min(violation, held)  # the tie keeps the least slack seen
-        key = (violation, self._true_losses_kw(y, ev))
-        self.least_violating = (key, np.round(y).copy(), ev)
-
-    def _true_losses_kw(self, y: np.ndarray, ev: Evaluation) -> float:
-        """The losses [kW] of topology ``y``'s power flow (see :meth:`_note_violating`)."""
-        from feederopt.algorithms.heuristics import sweep_decides
-        from feederopt.problems.sweep import sweep
-
-        pu = self.problem.pu
-        if sweep_decides(pu):
-            flow = sweep(pu, y > 0.5)
-            if flow is not None and flow.converged:
-                return self.problem.losses_kw(flow.point(pu))
-        losses = self.problem.losses_kw(ev.point) if ev.point else math.nan
-        return losses if math.isfinite(losses) else math.inf
+        The losses are those of its power flow
+        (:func:`~feederopt.algorithms.least_violating.flow_losses_kw`), not the slave's: the
+        phase-1 point minimises slack, not losses, and its relaxation is far from exact."""
+        violation = float(ev.violation)
+        held = None if self.least_violating is None else self.least_violating[0]
+        if held is not None and violation > held.violation + violation_tol(held.violation):
+            return  # no power flow for a topology that violates more
+        rank = ViolationRank(violation, flow_losses_kw(self.problem, y, ev.point)).replaces(held)
+        if rank is not None:
+            self.least_violating = (rank, np.round(y).copy(), ev)
 
     def _loop(self, minimize_violation: bool, initial: list[np.ndarray]) -> RawSolution | None:
         self.lower, self.upper = -math.inf, math.inf
@@ -572,8 +548,8 @@ class Benders(MasterLoop):
             # least-violating one seen, its violated limits named. A bound proven for the
             # feasible topologies stays a bound (none may exist); after a proof of
             # infeasibility there is nothing to bound.
-            (violation, _), y, ev = self.least_violating
-            extra["total_violation_pu"] = violation
+            rank, y, ev = self.least_violating
+            extra["total_violation_pu"] = rank.violation
             upper = math.nan
             if minimize_violation:
                 lower = -math.inf

@@ -46,6 +46,7 @@ from feederopt.algorithms.base import (
     stopped_status,
 )
 from feederopt.algorithms.heuristics import start_topologies
+from feederopt.algorithms.least_violating import ViolationRank, flow_losses_kw, violation_tol
 from feederopt.algorithms.oa import OA_CONES, seed_points
 from feederopt.algorithms.slaves import (
     INFEASIBLE,
@@ -187,7 +188,10 @@ class DopfOptions:
     verbose: bool = False
     start_sweeps: int = 2  # coordinate-descent sweeps over the devices of the start setting
     start_share: float = 0.25  # share of the time limit for the start heuristics
-    diagnosis_time_s: float = 30.0  # the descent for the least-violating setting
+    #: The least-violating setting's search, each of its stages (the descent over the
+    #: devices; the balanced search over the topologies with those devices, least slack then
+    #: least losses; the descent again) within this time and the time limit.
+    diagnosis_time_s: float = 30.0
 
 
 def _key(x: Setting, groups: list[str]) -> bytes:
@@ -212,9 +216,10 @@ class DopfBenders(AlgorithmBase):
         self.fixed = problem.fixed_cost()
         self.timings = {"build_s": self.slave.build_time_s, "master_s": 0.0, "slave_s": 0.0}
         self.incumbent: tuple[Setting, DopfEvaluation] | None = None
-        #: The setting with the least phase-1 slack evaluated (the diagnosis of a run that
-        #: finds no setting within the limits).
-        self.least_violating: tuple[Setting, DopfEvaluation] | None = None
+        #: The least-violating setting evaluated: (its rank: phase-1 slack, then the losses
+        #: of its power flow; the setting; its evaluation), the diagnosis of a run that finds
+        #: no setting within the limits.
+        self.least_violating: tuple[ViolationRank, Setting, DopfEvaluation] | None = None
         self.low = problem.cost_lower_bound()
 
     # ----- the discrete vector -----------------------------------------------------------
@@ -309,11 +314,21 @@ class DopfBenders(AlgorithmBase):
             master.add_cut(coefs, -math.inf, float(closed.sum()) - 1.0)
 
     def _note_violation(self, x: Setting, ev: DopfEvaluation) -> None:
-        """Keep the least-violating setting seen (phase-1 slack)."""
-        if not ev.feasible and math.isfinite(ev.violation) and (
-                self.least_violating is None
-                or ev.violation < self.least_violating[1].violation):
-            self.least_violating = ({g: v.copy() for g, v in x.items()}, ev)
+        """Keep the least-violating setting seen: the least phase-1 slack, then, within its
+        tolerance, the least losses of the setting's power flow (lexicographic, as Benders'
+        least-violating topology: :class:`~feederopt.algorithms.least_violating.ViolationRank`,
+        :func:`~feederopt.algorithms.least_violating.flow_losses_kw` on the network with the
+        devices of ``x``). Before session 40 the first of equal violations stayed."""
+        if ev.feasible or not math.isfinite(ev.violation):
+            return
+        held = None if self.least_violating is None else self.least_violating[0]
+        if held is not None and ev.violation > held.violation + violation_tol(held.violation):
+            return  # no power flow for a setting that violates more
+        problem = self._settled_problem(x)
+        rank = ViolationRank(ev.violation, flow_losses_kw(problem, x["y"], ev.point)).replaces(
+            held)
+        if rank is not None:
+            self.least_violating = (rank, {g: v.copy() for g, v in x.items()}, ev)
 
     def _offer(self, master: HighsModel | None, x: Setting) -> float:
         ev = self.slave.evaluate(x)
@@ -413,6 +428,11 @@ class DopfBenders(AlgorithmBase):
             out = replace(out, **limits)
         return out
 
+    def _settled_problem(self, x: Setting) -> ReconfigurationProblem:
+        """The reconfiguration with the devices of ``x`` fixed (:meth:`settled`)."""
+        return ReconfigurationProblem(self.settled(x), self.problem.radiality,
+                                      self.problem.loss_price_per_mwh)
+
     def strongest(self, x: Setting, gens_on: bool) -> Setting:
         """``x`` with every bank at its largest step, every OLTC at its highest ratio and every
         generator on or off."""
@@ -429,9 +449,7 @@ class DopfBenders(AlgorithmBase):
         """The reconfiguration heuristics (relaxation rounding, sequential opening, branch
         exchange, perturbation search) with the devices of ``x`` fixed; the best topology
         they find under the DOPF's cost, or ``x``."""
-        prob = ReconfigurationProblem(self.settled(x), self.problem.radiality,
-                                      self.problem.loss_price_per_mwh)
-        ev = TopologyEvaluator(prob, self.slave.solver)
+        ev = TopologyEvaluator(self._settled_problem(x), self.slave.solver)
         starts, _ = start_topologies(ev, seconds, fallback=x["y"])
         best, best_x = self._cost(x), x
         for y in starts:
@@ -556,17 +574,46 @@ class DopfBenders(AlgorithmBase):
                 slave_s = self._offer(master, x)
             self.record(ms.solve_time_s, slave_s, note)
         if self.incumbent is None and self.least_violating is not None:
-            # No setting within the limits: a descent over the devices from the
-            # least-violating setting seen, for the diagnosis (it minimises the slack first),
-            # within diagnosis_time_s.
-            stop = self.stop
-            self.stop = replace(stop, time_limit_s=min(
-                stop.time_limit_s, self.elapsed + self.options.diagnosis_time_s))
-            try:
-                self.descend(self.least_violating[0])
-            finally:
-                self.stop = stop  # the status is the run's, not the descent's
+            self.search_least_violating()
         return self._solution(infeasible_master)
+
+    def search_least_violating(self) -> None:
+        """No setting within the limits: the least-violating one, lexicographically (least
+        phase-1 slack, then least losses: :mod:`feederopt.algorithms.least_violating`), from
+        the least-violating setting seen, in three steps of at most ``diagnosis_time_s`` each
+        (and never past the time limit): a descent over the devices (:meth:`descend`); with
+        those devices fixed, the balanced reconfiguration's own two-stage search over the
+        topologies (:meth:`~feederopt.algorithms.benders.Benders.search_least_violating`:
+        least total slack, then least losses within its tolerance, by its master loop), whose
+        topology the DOPF slave evaluates and ranks (:meth:`_note_violation`); the descent
+        again from the best setting. Before session 40 only the descent ran, and of equal
+        violations the first setting seen stayed, lossier or not."""
+        from feederopt.algorithms.benders import Benders, BendersOptions
+
+        stop = self.stop
+        window = self.options.diagnosis_time_s
+        try:
+            for step in ("descent", "topology", "descent"):
+                if self.least_violating is None or self.interrupted():
+                    break
+                self.stop = replace(stop, time_limit_s=min(stop.time_limit_s,
+                                                           self.elapsed + window))
+                if self.remaining() <= 0:
+                    break
+                x = self.least_violating[1]
+                if step == "descent":
+                    self.descend(x)
+                    continue
+                problem = self._settled_problem(x)
+                topo = Benders(problem, BendersOptions(
+                    stop=StopOptions(time_limit_s=self.remaining()), diagnosis_time_s=window),
+                    evaluator=TopologyEvaluator(problem, self.slave.solver))
+                found = topo.search_least_violating([x["y"]])
+                self.timings["least_violating_topology_s"] = topo.elapsed
+                if found is not None and found.y is not None:
+                    self._cost({**x, "y": np.round(np.asarray(found.y, float))})
+        finally:
+            self.stop = stop  # the status is the run's, not the search's
 
     def _solution(self, infeasible_master: bool) -> RawSolution:
         if self.incumbent is None:
@@ -580,7 +627,7 @@ class DopfBenders(AlgorithmBase):
                                    timings=dict(self.timings), solver="HiGHS + Clarabel")
             # The least-violating setting seen, its violated limits named (as the
             # reconfiguration's Benders reports an infeasible grid).
-            x, ev = self.least_violating
+            _, x, ev = self.least_violating
             return RawSolution(status, self.method, x["y"].copy(), math.nan, lower, math.inf,
                                self.iteration, self.elapsed, point={**ev.point, **x},
                                log=list(self.log), timings=dict(self.timings),
