@@ -145,6 +145,7 @@ __all__ = [
     "solve_options",
     "start_and_run",
     "to_pandapower",
+    "unchecked_solve_options",
 ]
 
 if TYPE_CHECKING:

@@ -37,13 +37,13 @@ from feederopt import (
     TIE_RULES,
     FeederoptError,
     InputError,
+    OptionRef,
     OutputNotWrittenError,
     Problem,
     ProblemKind,
     __version__,
     interrupt,
 )
-from feederopt.errors import OptionRef
 
 if TYPE_CHECKING:
     from feederopt import IterationRecord, ProgressCallback

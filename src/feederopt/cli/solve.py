@@ -596,9 +596,14 @@ def solve(
     """Find the loss-minimising radial topology and check it with an AC power flow (with
     --scenarios or --robust: under load uncertainty)."""
     from feederopt import Status, output_problems
-    from feederopt.api import devices_held_note, loading_factor_note, save, save_json
+    from feederopt.api import (
+        devices_held_note,
+        loading_factor_note,
+        save,
+        save_json,
+        unchecked_solve_options,
+    )
     from feederopt.api import solve as run_solve
-    from feederopt.options import unchecked_solve_options
 
     if switch_cost == 0:
         switch_cost = 0.0  # "-0" is 0: -0.0 would be written and printed as "-0"
