@@ -39,9 +39,9 @@ def test_a_keyword_of_the_wrong_type_names_the_option(keywords: dict[str, Any], 
 
 
 @pytest.mark.parametrize(("options", "field"), [
-    (SolveOptions(stop=None), "stop"),  # type: ignore[arg-type]
-    (SolveOptions(limits=None), "limits"),  # type: ignore[arg-type]
-    (SolveOptions(stop={"gap": 0.1}), "stop"),  # type: ignore[arg-type]
+    (SolveOptions(stop=None, validate=False), "stop"),  # type: ignore[arg-type]
+    (SolveOptions(limits=None, validate=False), "limits"),  # type: ignore[arg-type]
+    (SolveOptions(stop={"gap": 0.1}, validate=False), "stop"),  # type: ignore[arg-type]
 ])
 def test_a_grouped_option_that_is_not_its_class_names_it(options: SolveOptions,
                                                           field: str) -> None:

@@ -31,7 +31,7 @@ from typer.testing import CliRunner
 import feederopt
 from feederopt.cli import app
 from feederopt.errors import InputError
-from feederopt.options import solve_options
+from feederopt.options import solve_options, unchecked_solve_options
 
 runner = CliRunner()
 LINE_TYPE = "NA2XS2Y 1x185 RM/25 12/20 kV"
@@ -186,7 +186,7 @@ def test_a_branch_held_both_closed_and_open_is_a_typed_problem() -> None:
     (p,) = _problems(hold_closed=["line:9"], hold_open=["switch 9"])
     assert p.ids == ("line:9",) and "both closed and open" in p.message
     # and by the same text in both lists, found without the network
-    problems = solve_options(hold_closed="line:9", hold_open="line:9").check()
+    problems = unchecked_solve_options(hold_closed="line:9", hold_open="line:9").check()
     assert [q.ids for q in problems] == [("line:9",)]
 
 
@@ -214,7 +214,7 @@ def test_an_empty_list_from_python_holds_nothing(empty: Any) -> None:
 
 
 def test_empty_and_repeated_lists_are_typed_problems() -> None:
-    problems = solve_options(hold_closed="", hold_open="line:1,line:1").check()
+    problems = unchecked_solve_options(hold_closed="", hold_open="line:1,line:1").check()
     assert {(q.field, "names no branch" in q.message, "more than once" in q.message)
             for q in problems} == {("hold_closed", True, False), ("hold_open", False, True)}
 

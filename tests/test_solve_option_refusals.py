@@ -94,13 +94,15 @@ def test_options_without_anything_to_act_on_are_refused():
 
 
 def test_robust_fraction_above_one_and_repeated_loads_are_refused():
-    problems = feederopt.solve_options(robust=2.0).check()
+    from feederopt.options import unchecked_solve_options
+
+    problems = unchecked_solve_options(robust=2.0).check()
     assert [p.field for p in problems] == ["robust"]
-    problems = feederopt.solve_options(robust=0.1, uncertain_loads="3,3").check()
+    problems = unchecked_solve_options(robust=0.1, uncertain_loads="3,3").check()
     assert [p.field for p in problems] == ["uncertain_loads"]
     assert "3" in problems[0].message
-    problems = feederopt.solve_options(budget=2).check()
-    assert "--budget needs --robust X" in problems[0].message
+    problems = unchecked_solve_options(budget=2).check()
+    assert "budget needs robust=X" in problems[0].message  # named as Python takes it
 
 
 def test_robust_run_without_a_topology_exits_4(tmp_path):

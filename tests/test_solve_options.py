@@ -19,7 +19,7 @@ from feederopt.cli import app
 from feederopt.io.folder import write_folder
 from feederopt.io.scenarios import write_scenarios
 from feederopt.network import Network
-from feederopt.options import Box, Execution, Scenarios, SolveOptions, Stop, solve_options
+from feederopt.options import Box, Execution, Scenarios, SolveOptions, Stop, unchecked_solve_options
 from feederopt.validation.ac import ac_power_flow
 from test_cli_solve import ring
 
@@ -190,12 +190,12 @@ def test_check_lists_every_problem_of_the_options_object() -> None:
     assert SolveOptions().check() == []
     opts = SolveOptions(method="misocp", stop=Stop(gap=-1.0),
                         uncertainty=Scenarios("s.parquet", penalty=0.0),
-                        execution=Execution(workers=0))
+                        execution=Execution(workers=0), validate=False)
     fields = sorted(p.field for p in opts.check())
     assert fields == ["gap", "method", "penalty", "workers"]
-    assert [p.field for p in SolveOptions(uncertainty=Box(-0.1, budget=-1)).check()] == [
-        "robust", "budget"]
-    assert [p.field for p in solve_options(budget=2).check()] == ["budget"]
+    assert [p.field for p in SolveOptions(uncertainty=Box(-0.1, budget=-1),
+                                          validate=False).check()] == ["robust", "budget"]
+    assert [p.field for p in unchecked_solve_options(budget=2).check()] == ["budget"]
 
 
 # ----- acts ---------------------------------------------------------------------------------

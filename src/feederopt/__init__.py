@@ -19,6 +19,7 @@ from feederopt.errors import (
     FeederoptWarning,
     InputError,
     OptionNameError,
+    OptionRef,
     OutputNotWrittenError,
     Problem,
     ProblemKind,
@@ -28,7 +29,7 @@ from feederopt.network import Network
 if TYPE_CHECKING:
     from feederopt.algorithms.base import ProgressCallback
     from feederopt.algorithms.partition import feedback_stop_text
-    from feederopt.api import load, read_result, save, save_json, solve
+    from feederopt.api import load, load_result, read_result, save, save_json, solve
     from feederopt.api_partition import check_partition_result, partition
     from feederopt.api_resilience import plan, plan_settings, restore
     from feederopt.api_schedule import check_schedule_result, schedule
@@ -189,6 +190,7 @@ _FOR_CLI = {
     "check_result": "feederopt.validation.montecarlo",
     "read_result_to_check": "feederopt.validation.montecarlo",
     "read_result": "feederopt.api",
+    "load_result": "feederopt.api",
     "ResultFolder": "feederopt.report.html",
     "branch_label": "feederopt.results.result",
     "base_case_kind": "feederopt.results.result",
@@ -278,6 +280,7 @@ __all__ = [
     "Network",
     "OpenDssCheck",
     "OptionNameError",
+    "OptionRef",
     "OutputNotWrittenError",
     "PhaseRecord",
     "Problem",
@@ -327,6 +330,7 @@ __all__ = [
     "list_cases",
     "literature_title",
     "load",
+    "load_result",
     "loading_limit_text",
     "loss_rows",
     "measure_caveats",

@@ -46,7 +46,14 @@ from feederopt.algorithms.single_tree import SingleTreeBenders, SingleTreeOption
 from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, TopologyEvaluator
 from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
 from feederopt.cases.literature import has_published
-from feederopt.errors import InputError, OptionNameError, Problem, ProblemKind, warn_user
+from feederopt.errors import (
+    InputError,
+    OptionNameError,
+    Problem,
+    ProblemKind,
+    option_ref,
+    warn_user,
+)
 from feederopt.execution import Executor, make_executor
 from feederopt.forking import check_not_forked
 from feederopt.io.digests import input_digests
@@ -69,6 +76,7 @@ from feederopt.options import (
     seed_problem,
     solve_options,
     source_band_problems,
+    unchecked_solve_options,
 )
 from feederopt.problems.dopf import DEFAULT_LOSS_PRICE_PER_MWH, DopfProblem
 from feederopt.problems.holds import (
@@ -119,10 +127,26 @@ from feederopt.solvers.interrupt import handle_signals
 from feederopt.solvers.interrupt import reason as interrupt_reason
 from feederopt.solvers.status import Status
 
-__all__ = ["NOMINAL_NOTE", "Method", "SolveOptions", "device_list", "devices_held_note", "load",
-           "prepare",
-           "read_result", "relax_limits", "save", "save_json", "seed_problem", "solve",
-           "solve_options", "start_and_run", "to_pandapower"]
+__all__ = [
+    "NOMINAL_NOTE",
+    "Method",
+    "SolveOptions",
+    "device_list",
+    "devices_held_note",
+    "load",
+    "load_result",
+    "prepare",
+    "read_result",
+    "relax_limits",
+    "save",
+    "save_json",
+    "seed_problem",
+    "solve",
+    "solve_options",
+    "start_and_run",
+    "to_pandapower",
+    "unchecked_solve_options",
+]
 
 if TYPE_CHECKING:
     from feederopt.report.html import ResultFolder
@@ -228,7 +252,7 @@ def solve(
                                          *keywords])
         options, method = method, Method.BENDERS
     if options is None:
-        options = solve_options(method, **keywords)
+        options = unchecked_solve_options(method, **keywords)  # with the network's
     elif keywords or method != Method.BENDERS:
         raise _options_and_keywords(
             [f"method {method!r}" if method != Method.BENDERS else "", *keywords])
@@ -573,10 +597,12 @@ def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
         if missing:
             out.append(Problem(
                 ProblemKind.INVALID_VALUE, "options",
-                f"--controls {','.join(missing)}: the network has no such device (caps: "
+                f"{option_ref('controls', tuple(missing))}: the network has no such device "
+                "(caps: "
                 "controllable shunts; taps: tap-changing transformers or regulated buses; dg: "
                 "committable generators; flex: flexible loads)", ids=tuple(missing),
-                field="controls", hint="leave them out of --controls; `feederopt info` lists "
+                field="controls", hint=f"leave them out of {option_ref('controls')}; `feederopt "
+                "info` lists "
                 "the network's devices"))
     if opts.ac_polish and opts.devices.kinds() and opts.method is not Method.LINDISTFLOW:
         model: PerUnitNetwork | None
@@ -588,10 +614,11 @@ def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
                                                       opts.devices.kinds()).is_empty():
             out.append(Problem(
                 ProblemKind.INVALID_VALUE, "options",
-                "--ac-polish does not apply to a distribution OPF (the network has devices "
-                "the optimiser sets): the branch exchange moves switches at fixed device "
-                "settings", field="ac_polish",
-                hint="add --fix-devices (reconfiguration only), or leave --ac-polish out"))
+                f"{option_ref('ac_polish', True)} does not apply to a distribution OPF (the "
+                "network has devices the optimiser sets): the branch exchange moves switches "
+                "at fixed device settings", field="ac_polish",
+                hint=f"add {option_ref('fix_devices', True)} (reconfiguration only), or leave "
+                f"{option_ref('ac_polish', True)} out"))
     if opts.costs.loss_price_per_mwh is not None:
         gens = net.generators.filter(pl.col("in_service"))
         loads = net.loads.filter(pl.col("in_service"))
@@ -602,10 +629,12 @@ def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
         if not priced:
             out.append(Problem(
                 ProblemKind.INVALID_VALUE, "options",
-                "--loss-price has no effect: no generator of the network has a cost_per_mwh "
-                "or fixed_cost_per_h and no load a flex_price_per_mwh, so the objective is the "
-                "losses alone", field="loss_price_per_mwh",
-                hint="leave --loss-price out, or give the generators their costs"))
+                f"{option_ref('loss_price_per_mwh')} has no effect: no generator of the "
+                "network has a cost_per_mwh or fixed_cost_per_h and no load a "
+                "flex_price_per_mwh, so the objective is the losses alone",
+                field="loss_price_per_mwh",
+                hint=f"leave {option_ref('loss_price_per_mwh')} out, or give the "
+                "generators their costs"))
     return out
 
 
@@ -626,7 +655,7 @@ def relax_limits(net: Network, *, v_min: float | None = None, v_max: float | Non
     """The network with the limits the user asked for (:meth:`Network.with_limits`); bad
     values are typed problems. Unchanged when nothing is asked."""
     limits = Limits(v_min, v_max, max_loading_percent, thermal_limits)
-    problems = SolveOptions(limits=limits).check()
+    problems = SolveOptions(limits=limits, validate=False).check()
     if problems:
         raise InputError(problems)
     return _with_limits(net, limits)
@@ -752,6 +781,33 @@ def read_result(path: str | Path, *, tables: bool = False) -> dict[str, Any] | R
             field="tables", hint="give the folder that feederopt.save (or a command's --out) "
             "wrote, or read the file without tables=True")])
     return read_result_folder(folder)
+
+
+def load_result(path: str | Path) -> Result:
+    """A saved balanced solve as a :class:`~feederopt.results.result.Result`
+    (:meth:`Result.from_dict <feederopt.results.result.Result.from_dict>`): its ``--json``
+    file, or the folder that ``feederopt.save`` or ``solve --out`` wrote, whose Parquet
+    tables become the result's ``buses``, ``branches``, ``switches`` and ``generators`` (a
+    JSON file holds none: they are empty). A file of an older schema version is read as this
+    version's. Another kind of result (a three-phase solve, a schedule, ...) is a typed
+    problem: :func:`read_result` reads every kind as a dict. The result has no network: it
+    reads as solved, but cannot write switch states into a pandapower net."""
+    from feederopt._version import document_kind
+
+    doc = read_result(path)
+    kind = document_kind(doc)
+    if kind != "solve":
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "result", f"a {kind} result, not a balanced solve's",
+            ids=(str(path),), field="kind",
+            hint="read it with feederopt.read_result (a dict)"
+            + (", or ThreePhaseResult.from_dict" if kind == "three_phase_solve" else ""))])
+    tables: dict[str, pl.DataFrame | None] = {}
+    if Path(path).is_dir() or Path(path).name == "result.json":
+        folder = read_result(path, tables=True)
+        tables = {"buses": folder.buses, "branches": folder.branches,
+                  "switches": folder.switches, "generators": folder.generators}
+    return Result.from_dict(doc, tables=tables)
 
 
 def _check_document(doc: dict[str, Any], path: str | Path) -> None:

@@ -8,12 +8,14 @@ checks). The CLI prints them and exits with code 2.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
+import re
 import sys
 import unicodedata
 import warnings
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -121,8 +123,70 @@ def percent_hint(value: float, what: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class OptionRef:
+    """An option named in a problem's message or hint, neutral of how the caller spells it:
+    ``name`` is the option's keyword in the Python API (``v_min``, ``hold_closed``,
+    ``switch_cost_kw``), ``value`` the value shown with it as the command line writes it
+    (``0.9``, ``line:11,trafo:0``; None: the option alone) and ``py_value`` as Python does
+    (``0.9``, ``('line:11', 'trafo:0')``, ``False``). A :data:`Spelling` renders it."""
+
+    name: str
+    value: str | None = None
+    py_value: str | None = None
+
+
+#: How a caller's layer writes an option: the Python API's ``v_min=0.9``
+#: (:func:`python_spelling`, the default of every problem) or the command line's
+#: ``--v-min 0.9`` (:func:`feederopt.cli.app.flag_spelling`, the one map of keyword -> flag).
+Spelling = Callable[[OptionRef], str]
+
+_REF_START, _REF_SEP, _REF_END = "\ue000", "\ue001", "\ue002"
+_REF = re.compile(f"{_REF_START}([^{_REF_SEP}{_REF_END}]*){_REF_SEP}([^{_REF_SEP}{_REF_END}]*)"
+                  f"(?:{_REF_SEP}([^{_REF_END}]*))?{_REF_END}")
+_NO_VALUE = object()
+
+
+def option_ref(name: str, value: Any = _NO_VALUE) -> str:
+    """``name`` (an option's Python keyword), with ``value`` if given, as a reference in a
+    problem's ``message`` or ``hint``: each caller's layer spells it its own way when the
+    problem is shown (:meth:`Problem.spelled`): ``option_ref("v_min", 0.9)`` reads
+    ``v_min=0.9`` from Python, ``--v-min 0.9`` on the command line (user test ut39_api: a
+    script that called ``solve_options(v_min=95)`` was told to use ``--v-min 0.9``). A value
+    that is a string is shown as it is in both (``"X"``, ``"FILE"``: placeholders); a list or
+    tuple is comma-separated on the command line, a Python tuple in Python."""
+    if value is _NO_VALUE:
+        return f"{_REF_START}{name}{_REF_SEP}{_REF_END}"
+    if isinstance(value, bool):
+        cli = py = str(value)
+    elif isinstance(value, float):
+        cli = py = f"{value:g}"
+    elif isinstance(value, list | tuple):
+        cli, py = ",".join(str(v) for v in value), repr(tuple(str(v) for v in value))
+    else:
+        cli = py = str(value)
+    return f"{_REF_START}{name}{_REF_SEP}{cli}{_REF_SEP}{py}{_REF_END}"
+
+
+def python_spelling(ref: OptionRef) -> str:
+    """An option as the Python API takes it: ``v_min=0.9``, or ``v_min`` without a value."""
+    return ref.name if ref.py_value is None else f"{ref.name}={ref.py_value}"
+
+
+def spelled(text: str, spelling: Spelling = python_spelling) -> str:
+    """``text`` with every :func:`option_ref` in it written by ``spelling``."""
+    if _REF_START not in text:
+        return text
+    return _REF.sub(lambda m: spelling(OptionRef(m[1], m[2] if m[3] is not None else None,
+                                                 m[3])), text)
+
+
+@dataclass(frozen=True)
 class Problem:
-    """One thing wrong with the input."""
+    """One thing wrong with the input.
+
+    ``message`` and ``hint`` may name options by :func:`option_ref`; they read as the Python
+    API spells them (``v_min=0.9``), and :meth:`spelled` gives the problem as another layer
+    spells them (the command line's ``--v-min 0.9``)."""
 
     kind: ProblemKind
     component: str
@@ -131,6 +195,22 @@ class Problem:
     field: str | None = None
     hint: str = ""
     severity: Severity = Severity.ERROR
+    #: ``message`` and ``hint`` with their option references (:func:`option_ref`), unspelled.
+    _template: tuple[str, str] = dataclasses.field(default=("", ""), init=False,
+                                                   repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_template", (self.message, self.hint))
+        object.__setattr__(self, "message", spelled(self.message))
+        object.__setattr__(self, "hint", spelled(self.hint))
+
+    def spelled(self, spelling: Spelling) -> Problem:
+        """This problem with the options it names written by ``spelling`` (the command line's
+        flags: :func:`feederopt.cli.app.flag_spelling`)."""
+        message, hint = self._template
+        out = replace(self, message=spelled(message, spelling), hint=spelled(hint, spelling))
+        object.__setattr__(out, "_template", self._template)
+        return out
 
     @property
     def is_error(self) -> bool:
@@ -165,6 +245,7 @@ class Problem:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        del out["_template"]
         out["kind"] = self.kind.value
         out["severity"] = self.severity.value
         out["ids"] = list(self.ids)

@@ -26,13 +26,20 @@ import math
 import os
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import InitVar, dataclass, field, replace
 from enum import StrEnum
 from typing import Any, ParamSpec, TypeVar
 
 import polars as pl
 
-from feederopt.errors import InputError, OptionNameError, Problem, ProblemKind, percent_hint
+from feederopt.errors import (
+    InputError,
+    OptionNameError,
+    Problem,
+    ProblemKind,
+    option_ref,
+    percent_hint,
+)
 from feederopt.formulations.distflow import is_passive
 from feederopt.io.frames import value_text
 from feederopt.network.devices import Control
@@ -185,7 +192,12 @@ class Holds:
 
 @dataclass(frozen=True)
 class SolveOptions:
-    """Every option of a solve. Build it, then :meth:`check` (or :meth:`checked`)."""
+    """Every option of a solve, checked when it is built: bad values raise
+    :class:`~feederopt.errors.InputError` at once, with every problem of :meth:`check`
+    (``SolveOptions(limits=Limits(v_min=95))`` did not fail until ``solve``; user test
+    ut39_api). ``validate=False`` builds it unchecked, for a caller that reports the
+    options' problems with problems of its own, all at once (the command line, with its
+    output paths): :meth:`check` lists them, :meth:`checked` raises them."""
 
     method: Method | str = Method.BENDERS
     stop: Stop = field(default_factory=Stop)
@@ -208,6 +220,14 @@ class SolveOptions:
     s_base_mva: float = 1.0
     #: Options given that do not apply to this solve (``"budget needs robust"``): refused.
     misplaced: tuple[tuple[str, str, str], ...] = ()
+    #: False: not checked when built (the class docstring); not a field.
+    validate: InitVar[bool] = True
+
+    def __post_init__(self, validate: bool) -> None:
+        if validate:
+            problems = self.check()
+            if problems:
+                raise InputError(problems)
 
     # ------------------------------------------------------------------------------------------
     def check(self) -> list[Problem]:
@@ -265,8 +285,9 @@ class SolveOptions:
                 out += socp
         elif self.solver is not None:
             if method is Method.LINDISTFLOW and self.uncertainty is None:
-                bad("solver", "--solver does not apply to lindistflow (a MILP, always HiGHS)",
-                    "leave --solver out, or use --method benders or misocp")
+                bad("solver", f"{option_ref('solver')} does not apply to lindistflow (a MILP, "
+                    "always HiGHS)", f"leave {option_ref('solver')} out, or use "
+                    f"{option_ref('method', 'benders')} or misocp")
             else:
                 mixed = method is Method.MISOCP and self.uncertainty is None
                 out += solver_problems(self.solver, mixed_integer=mixed)
@@ -316,16 +337,18 @@ class SolveOptions:
         out: list[Problem] = []
         if not self.ac_check:
             out.append(_option_problem(
-                "ac_polish", "--ac-polish needs the AC check: its power flow judges every "
-                "branch exchange", "leave --no-ac-check out, or --ac-polish"))
+                "ac_polish", f"{option_ref('ac_polish', True)} needs the AC check: its power "
+                "flow judges every branch exchange",
+                f"leave {option_ref('ac_check', False)} out, or {option_ref('ac_polish', True)}"))
         if self.uncertainty is not None:
-            kind = "--scenarios" if isinstance(self.uncertainty, Scenarios) else "--robust"
+            scenarios = isinstance(self.uncertainty, Scenarios)
+            kind = option_ref("scenarios" if scenarios else "robust")
             out.append(_option_problem(
-                "ac_polish", f"--ac-polish does not apply to {kind}: the branch exchange judges "
-                "one AC operating point, and the answer must hold for every "
-                + ("scenario" if kind == "--scenarios" else "load in the box"),
-                f"leave --ac-polish out with {kind}, or polish the nominal loads' answer "
-                f"without {kind}"))
+                "ac_polish", f"{option_ref('ac_polish', True)} does not apply to {kind}: the "
+                "branch exchange judges one AC operating point, and the answer must hold for "
+                "every " + ("scenario" if scenarios else "load in the box"),
+                f"leave {option_ref('ac_polish', True)} out with {kind}, or polish the nominal "
+                f"loads' answer without {kind}"))
         return out
 
     def _limit_problems(self) -> list[Problem]:
@@ -343,14 +366,15 @@ class SolveOptions:
                                    "the loss price must be a finite positive number (per MWh), "
                                    f"not {shown_value(costs.loss_price_per_mwh)}",
                                    field="loss_price_per_mwh",
-                                   hint="e.g. --loss-price 50 (loss_price_per_mwh=50)"))
+                                   hint=f"e.g. {option_ref('loss_price_per_mwh', 50)}"))
             elif self.uncertainty is not None:
                 out.append(Problem(
                     ProblemKind.INVALID_VALUE, "options",
-                    "--loss-price does not apply to --scenarios or --robust: their slaves "
+                    f"{option_ref('loss_price_per_mwh')} does not apply to "
+                    f"{option_ref('scenarios')} or {option_ref('robust')}: their slaves "
                     "price losses only", field="loss_price_per_mwh",
-                    hint="leave --loss-price out, or solve the nominal loads without "
-                    "--scenarios/--robust"))
+                    hint=f"leave {option_ref('loss_price_per_mwh')} out, or solve the nominal "
+                    f"loads without {option_ref('scenarios')}/{option_ref('robust')}"))
         return out
 
     def _uncertainty_problems(self, method: Method | None) -> list[Problem]:
@@ -362,13 +386,13 @@ class SolveOptions:
 
         if unc is None:
             return out
-        kind = "--scenarios" if isinstance(unc, Scenarios) else "--robust"
+        kind = option_ref("scenarios" if isinstance(unc, Scenarios) else "robust")
         if method is not None and method is not Method.BENDERS:
-            bad("method", f"--method {method.value} does not apply to {kind}: it is solved by "
-                + ("multi-cut Benders" if isinstance(unc, Scenarios) else
+            bad("method", f"{option_ref('method', method.value)} does not apply to {kind}: "
+                "it is solved by " + ("multi-cut Benders" if isinstance(unc, Scenarios) else
                    "a cutting plane over the extreme points"),
-                f"leave --method out with {kind}, or solve the nominal loads with --method "
-                f"{method.value}")
+                f"leave {option_ref('method')} out with {kind}, or solve the nominal loads "
+                f"with {option_ref('method', method.value)}")
         if isinstance(unc, Scenarios):
             from feederopt.io.scenarios import ScenarioSet, scenario_source_problems
 
@@ -381,17 +405,19 @@ class SolveOptions:
         else:
             if not (_finite(unc.fraction) and unc.fraction >= 0):
                 bad("robust", f"the uncertainty must be a fraction >= 0, not {unc.fraction}",
-                    "e.g. --robust 0.1 for +-10 %")
+                    f"e.g. {option_ref('robust', 0.1)} for +-10 %")
             elif unc.fraction > 1:
                 bad("robust", f"the uncertainty {unc.fraction} is above 1: the lower corner "
                     "of the box would turn loads into generators",
-                    "give a fraction of the nominal load up to 1, e.g. --robust 0.3 for +-30 %")
+                    "give a fraction of the nominal load up to 1, e.g. "
+                    f"{option_ref('robust', 0.3)} for +-30 %")
             # the loads the network lacks: api.option_id_problems, with these at once
-            out += id_list_problems("--uncertain-loads", unc.uncertain_loads, "load",
-                                    example="e.g. 18,33")
+            out += id_list_problems(option_ref("uncertain_loads"), unc.uncertain_loads,
+                                    "load", field="uncertain_loads",
+                                    example=f"e.g. {option_ref('uncertain_loads', ('18', '33'))}")
             if unc.budget is not None and not (isinstance(unc.budget, int) and unc.budget >= 0):
                 bad("budget", f"the budget must be a whole number >= 0, not {unc.budget}",
-                    "e.g. --budget 3")
+                    f"e.g. {option_ref('budget', 3)}")
             if unc.oracle not in tuple(WorstCaseOracle):
                 bad("oracle", f"unknown worst-case oracle {unc.oracle!r}",
                     ", ".join(WorstCaseOracle))
@@ -409,24 +435,26 @@ class SolveOptions:
                                hint=hint))
 
         if dev.controls is not None and not dev.controls:
-            bad("controls", "--controls names no control (an empty list would set no device "
-                "while reading as a distribution OPF)",
+            bad("controls", f"{option_ref('controls')} names no control (an empty list would "
+                "set no device while reading as a distribution OPF)",
                 "give some of " + ", ".join(c.value for c in Control)
-                + ", or --fix-devices to set none")
+                + f", or {option_ref('fix_devices', True)} to set none")
         if dev.controls is not None:
             unknown = [c for c in dev.controls if _enum(Control, c) is None]
             if unknown:
                 bad("controls", f"unknown control(s) {', '.join(map(repr, unknown))}",
                     "use some of " + ", ".join(c.value for c in Control))
             if dev.fixed:
-                bad("controls", "--controls and --fix-devices exclude each other",
+                bad("controls", f"{option_ref('controls')} and "
+                    f"{option_ref('fix_devices', True)} exclude each other",
                     "leave one out")
             if self.uncertainty is not None:
-                bad("controls", "--controls does not apply to --scenarios or --robust: "
-                    "their devices stay at the base settings", "leave --controls out")
+                bad("controls", f"{option_ref('controls')} does not apply to "
+                    f"{option_ref('scenarios')} or {option_ref('robust')}: their devices stay "
+                    "at the base settings", f"leave {option_ref('controls')} out")
             if method is Method.LINDISTFLOW:
-                bad("controls", "--controls does not apply to lindistflow",
-                    "use --method benders or misocp")
+                bad("controls", f"{option_ref('controls')} does not apply to lindistflow",
+                    f"use {option_ref('method', 'benders')} or misocp")
         return out
 
     def _hold_problems(self) -> list[Problem]:
@@ -434,29 +462,32 @@ class SolveOptions:
         named twice in one list or in both (the network's: unknown ids, branches that are not
         switchable, :func:`feederopt.problems.holds.resolve_holds`)."""
         out: list[Problem] = []
-        for flag, refs in (("--hold-closed", self.holds.closed),
-                           ("--hold-open", self.holds.open)):
-            out += id_list_problems(flag, refs, "branch", example=(
-                "e.g. line:11,trafo:0 (comma-separated ids as `feederopt info` and the result "
-                "tables print them)"))
+        for name, refs in (("hold_closed", self.holds.closed),
+                           ("hold_open", self.holds.open)):
+            out += id_list_problems(option_ref(name), refs, "branch", field=name, example=(
+                f"e.g. {option_ref(name, ('line:11', 'trafo:0'))} (ids as `feederopt info` "
+                "and the result tables print them)"))
         both = sorted(set(self.holds.closed or ()) & set(self.holds.open or ()))
         if both:
             out.append(Problem(ProblemKind.INVALID_VALUE, "options",
                                "branches held both closed and open: " + ", ".join(both),
                                tuple(both), "hold_open",
-                               "name each branch in one of --hold-closed and --hold-open"))
+                               f"name each branch in one of {option_ref('hold_closed')} and "
+                               f"{option_ref('hold_open')}"))
         return out
 
     def _execution_problems(self) -> list[Problem]:
         ex, out = self.execution, []
-        for name, flag, given in (("workers", "--workers", ex.workers is not None),
-                                  ("ray", "--ray", ex.ray_address is not None)):
+        for name, flag, given in (("workers", option_ref("workers"), ex.workers is not None),
+                                  ("ray", option_ref("ray_address"),
+                                   ex.ray_address is not None)):
             if given and self.uncertainty is None:
                 out.append(Problem(
                     ProblemKind.INVALID_VALUE, "options",
-                    f"{flag} only applies to --scenarios and --robust solves", field=name,
+                    f"{flag} only applies to {option_ref('scenarios')} and "
+                    f"{option_ref('robust')} solves", field=name,
                     hint=f"a deterministic solve runs in one process; leave {flag} out or add "
-                    "--scenarios FILE or --robust X"))
+                    f"{option_ref('scenarios', 'FILE')} or {option_ref('robust', 'X')}"))
         return out + workers_problems(ex.workers)
 
 
@@ -553,8 +584,7 @@ def option_names(aliases: Mapping[str, str] | None = None, *,
     return decorate
 
 
-@option_names({**TIME_LIMIT, **VOLTAGE_LIMITS, "oracle_time_limit_s": "oracle_time_limit"})
-def solve_options(
+def _flat_options(
     method: Method | str = Method.BENDERS,
     *,
     solver: str | None = None,
@@ -586,14 +616,16 @@ def solve_options(
     hold_open: Sequence[str] | str | None = None,
     ac_polish: bool = False,
 ) -> SolveOptions:
-    """:class:`SolveOptions` from the flat keywords of the API and the CLI. Nothing is checked
-    here; options that belong to a mode not asked for are recorded for :meth:`~SolveOptions.
-    check` to refuse. ``uncertain_loads``, ``hold_closed`` and ``hold_open`` may be
-    comma-separated strings (the CLI's)."""
+    """:func:`solve_options` unchecked (``SolveOptions(..., validate=False)``): for the
+    command line and :func:`feederopt.solve`, which report the options' problems
+    (:meth:`SolveOptions.check`) with those of the outputs or the network, all at once.
+    Options that belong to a mode not asked for are recorded for :meth:`~SolveOptions.check`
+    to refuse."""
     misplaced: list[tuple[str, str, str]] = []
     uncertainty: Scenarios | Box | None = None
     if scenarios is not None and robust is not None:
-        misplaced.append(("robust", "--scenarios and --robust exclude each other",
+        misplaced.append(("robust", f"{option_ref('scenarios')} and {option_ref('robust')} "
+                          "exclude each other",
                           "run one of the two"))
     if scenarios is not None:
         uncertainty = Scenarios(scenarios, DEFAULT_PENALTY if penalty is None else penalty)
@@ -614,9 +646,10 @@ def solve_options(
     elif robust is None:
         given = [name for name, value in robust_only.items() if value is not None]
         if given:
-            flags = " and ".join("--" + n.replace("_", "-") for n in given)
+            flags = " and ".join(option_ref(n) for n in given)
             verb = "needs" if len(given) == 1 else "need"
-            misplaced.append((given[0], f"{flags} {verb} --robust X", "e.g. --robust 0.1"))
+            misplaced.append((given[0], f"{flags} {verb} {option_ref('robust', 'X')}",
+                              f"e.g. {option_ref('robust', 0.1)}"))
     return SolveOptions(
         method=method,
         stop=Stop(time_limit, gap, iteration_limit),
@@ -634,7 +667,35 @@ def solve_options(
         ac_polish=ac_polish,
         master_physics=master_physics,
         misplaced=tuple(misplaced),
+        validate=False,
     )
+
+
+def _validated(build: Callable[_P, SolveOptions]) -> Callable[_P, SolveOptions]:
+    """``build``, whose options are then checked: :class:`~feederopt.errors.InputError` with
+    every problem of :meth:`SolveOptions.check`."""
+
+    @functools.wraps(build)
+    def checked(*args: _P.args, **kwargs: _P.kwargs) -> SolveOptions:
+        options = build(*args, **kwargs)
+        problems = options.check()
+        if problems:
+            raise InputError(problems)
+        return options
+
+    checked.__doc__ = """:class:`SolveOptions` from the flat keywords of the API and the CLI,
+    checked at once: :class:`~feederopt.errors.InputError` lists every problem of the options
+    (:meth:`SolveOptions.check`; ``solve_options(v_min=95)`` raises here, not in ``solve``),
+    each naming the keyword given (``v_min=0.9`` in its hint). Options that belong to a mode
+    not asked for (``budget`` without ``robust``) are refused. ``uncertain_loads``,
+    ``hold_closed`` and ``hold_open`` may be comma-separated strings (the CLI's)."""
+    return checked
+
+
+#: The aliases that :func:`solve_options` takes (``time_limit_s`` for ``time_limit``, ...).
+_SOLVE_ALIASES = {**TIME_LIMIT, **VOLTAGE_LIMITS, "oracle_time_limit_s": "oracle_time_limit"}
+unchecked_solve_options = option_names(_SOLVE_ALIASES)(_flat_options)
+solve_options = option_names(_SOLVE_ALIASES)(_validated(_flat_options))
 
 
 def id_list(ids: Sequence[str] | str | int | float | None) -> tuple[str, ...] | None:
@@ -695,8 +756,8 @@ def switch_cost_problems(switch_cost_kw: Any, most: float = math.inf) -> list[Pr
     return [Problem(ProblemKind.INVALID_VALUE, "options",
                     f"the switching cost must be {what}, not {shown_value(switch_cost_kw)}",
                     field="switch_cost_kw",
-                    hint="e.g. --switch-cost 5 (any cost above the losses the switching could "
-                    "save keeps the base topology)")]
+                    hint=f"e.g. {option_ref('switch_cost_kw', 5)} (any cost above the losses "
+                    "the switching could save keeps the base topology)")]
 
 
 def gap_problems(gap: Any, option: str = "gap") -> list[Problem]:
@@ -708,6 +769,10 @@ def gap_problems(gap: Any, option: str = "gap") -> list[Problem]:
                             f"relative), not {given}", "e.g. 1e-4 (0.01 %) or 0.01 (1 %)")]
 
 
+#: The hint of a bad voltage band, in the caller's spelling (``--v-min 0.9 --v-max 1.1``).
+_BAND_EXAMPLE = f"e.g. {option_ref('v_min', 0.9)} {option_ref('v_max', 1.1)}"
+
+
 def voltage_limit_problems(v_min: Any, v_max: Any) -> list[Problem]:
     """Voltage limits are numbers in p.u. between 0 and 2, the lower below the upper (None:
     the network's own): ``--v-min``/``--v-max`` of balanced and three-phase solves."""
@@ -716,11 +781,11 @@ def voltage_limit_problems(v_min: Any, v_max: Any) -> list[Problem]:
         if value is not None and not (_finite(value) and 0.0 < value < 2.0):
             out.append(Problem(ProblemKind.INVALID_VALUE, "options",
                                f"{name} must be a voltage in p.u. between 0 and 2",
-                               field=name, hint="e.g. --v-min 0.9 --v-max 1.1"))
+                               field=name, hint=_BAND_EXAMPLE))
     if v_min is not None and v_max is not None and not out and v_min >= v_max:
         out.append(Problem(ProblemKind.INVALID_VALUE, "options",
                            f"v_min ({v_min}) must be below v_max ({v_max})",
-                           field="v_min", hint="e.g. --v-min 0.9 --v-max 1.1"))
+                           field="v_min", hint=_BAND_EXAMPLE))
     return out
 
 
@@ -751,12 +816,11 @@ def crossed_limit_problems(buses: Any, v_min: Any, v_max: Any,
     if not ids:
         return []
     word, side = ("below", "above") if given == "v_min" else ("above", "below")
-    option, other_option = f"--{given.replace('_', '-')}", f"--{other.replace('_', '-')}"
     return [Problem(ProblemKind.INVALID_VALUE, "options",
-                    f"{option} {value:g} is not {word} the network's own {other} "
+                    f"{option_ref(given, value)} is not {word} the network's own {other} "
                     f"({_limit_range(buses[other + '_pu'])}) at {len(ids)} bus(es)",
                     ids=tuple(ids[:10]) if len(ids) < buses.height else (), field=given,
-                    hint=f"give {other_option} too, {side} {value:g}")]
+                    hint=f"give {option_ref(other)} too, {side} {value:g}")]
 
 
 def source_band_problems(buses: Any, v_min: Any, v_max: Any) -> list[Problem]:
@@ -787,7 +851,7 @@ def source_band_problems(buses: Any, v_min: Any, v_max: Any) -> list[Problem]:
                 bad.append((str(r["id"]), reach))
         if not bad:
             continue
-        option = f"--{given.replace('_', '-')}"
+        option = option_ref(given)
         held = ", ".join(f"{b} at {a:g} p.u." if a == z else f"{b} at {a:g}-{z:g} p.u. (OLTC)"
                          for b, (a, z) in bad[:5])
         side = "below" if given == "v_max" else "above"
@@ -795,8 +859,8 @@ def source_band_problems(buses: Any, v_min: Any, v_max: Any) -> list[Problem]:
                 else max(z for _, (_, z) in bad))
         out.append(Problem(
             ProblemKind.INVALID_VALUE, "options",
-            f"{option} {value:g} is {side} the voltages that source bus(es) {held} hold: no "
-            "tap position reaches it, so no topology could keep it",
+            f"{option_ref(given, float(value))} is {side} the voltages that source bus(es) "
+            f"{held} hold: no tap position reaches it, so no topology could keep it",
             ids=tuple(b for b, _ in bad[:10]), field=given,
             hint=f"give {option} of at least {need:g}" if given == "v_max" else
             f"give {option} of at most {need:g}, or change the source's v_set_pu"))
@@ -832,10 +896,12 @@ def passive_limit_problems(net: Any, v_min: Any) -> list[Problem]:
         return []
     return [Problem(
         ProblemKind.INVALID_VALUE, "options",
-        f"--v-min {float(v_min):g} is above every source's voltage (at most {top:g} p.u.): "
+        f"{option_ref('v_min', float(v_min))} is above every source's voltage (at most "
+        f"{top:g} p.u.): "
         "nothing in this network raises a bus above its source (no generator, capacitor, "
         "line charging or transformer ratio below 1), so no topology could keep it",
-        field="v_min", hint=f"give --v-min of at most {top:g}, or raise a source's v_set_pu")]
+        field="v_min",
+        hint=f"give {option_ref('v_min')} of at most {top:g}, or raise a source's v_set_pu")]
 
 
 def _limit_range(col: Any) -> str:
@@ -853,9 +919,10 @@ def loading_problems(max_loading_percent: Any,
     if not _numeric(max_loading_percent):  # "120" is text, not 120 (user test ut_api2)
         return [_option_problem(option, "the loading limit must be a number (a percentage of "
                                 f"the rating), not {shown_value(max_loading_percent)}",
-                                "e.g. --max-loading 120 (max_loading_percent=120)")]
+                                f"e.g. {option_ref('max_loading_percent', 120)}")]
     return [_option_problem(option, "the loading limit must be a positive percentage of the "
-                            f"rating, not {max_loading_percent!r}", "e.g. --max-loading 120")]
+                            f"rating, not {max_loading_percent!r}",
+                            f"e.g. {option_ref('max_loading_percent', 120)}")]
 
 
 def loading_factor_note(max_loading_percent: float | None) -> str | None:
@@ -888,13 +955,14 @@ def workers_problems(workers: Any, option: str = "workers") -> list[Problem]:
         return []
     cores = os.cpu_count() or 1
     if not (isinstance(workers, int) and not isinstance(workers, bool) and workers >= 1):
-        return [_option_problem(option, f"--workers must be at least 1, not {workers}",
+        return [_option_problem(option, f"{option_ref('workers')} must be at least 1, not "
+                                f"{workers}",
                                 "e.g. 2")]
     if workers > WORKERS_PER_CORE * cores:
         return [_option_problem(
-            option, f"--workers {workers} is more than {WORKERS_PER_CORE} per core ({cores} "
-            "core(s) here)", f"use at most {WORKERS_PER_CORE * cores}, or leave it out for "
-            "the command's default (its --help says which)")]
+            option, f"{option_ref('workers', workers)} is more than {WORKERS_PER_CORE} per "
+            f"core ({cores} core(s) here)", f"use at most {WORKERS_PER_CORE * cores}, or leave "
+            "it out for the command's default (its help says which)")]
     return []
 
 
@@ -930,6 +998,7 @@ __all__ = [
     "WorstCaseOracle",
     "option_names",
     "solve_options",
+    "unchecked_solve_options",
 ]
 
 
@@ -937,4 +1006,4 @@ def seed_problem(seed: int) -> Problem:
     """The problem of a negative random seed (numpy's generators take seeds >= 0)."""
     return Problem(ProblemKind.INVALID_VALUE, "options",
                    f"the seed must be a non-negative integer, not {seed}", field="seed",
-                   hint="e.g. --seed 0")
+                   hint=f"e.g. {option_ref('seed', 0)}")

@@ -37,6 +37,7 @@ from feederopt import (
     TIE_RULES,
     FeederoptError,
     InputError,
+    OptionRef,
     OutputNotWrittenError,
     Problem,
     ProblemKind,
@@ -256,18 +257,45 @@ def stderr() -> Console:
     return console(sys.stderr)
 
 
+#: The flags whose name is not the option's Python keyword with dashes (``v_min`` is
+#: ``--v-min``): the one map from keyword to flag (:func:`flag_spelling`).
+OPTION_FLAGS = {
+    "switch_cost_kw": "--switch-cost",
+    "loss_price_per_mwh": "--loss-price",
+    "max_loading_percent": "--max-loading",
+    "ray_address": "--ray",
+    "ray": "--ray",
+}
+
+
+def flag_spelling(ref: OptionRef) -> str:
+    """An option named in a problem (:func:`~feederopt.errors.option_ref`) as the command
+    line takes it: ``--v-min 0.9``; a switch by its flag, ``--no-ac-check`` for
+    ``ac_check=False``, ``--fix-devices`` for ``fix_devices=True``."""
+    flag = OPTION_FLAGS.get(ref.name, "--" + ref.name.replace("_", "-"))
+    if ref.py_value in ("True", "False"):
+        return flag if ref.py_value == "True" else "--no-" + flag.removeprefix("--")
+    return flag if ref.value is None else f"{flag} {ref.value}"
+
+
+def cli_problems(problems: Sequence[Problem]) -> list[Problem]:
+    """``problems`` with the options they name spelled as flags (:func:`flag_spelling`)."""
+    return [p.spelled(flag_spelling) for p in problems]
+
+
 def problem_lines(problems: list[Problem] | tuple[Problem, ...]) -> list[str]:
-    """One line per problem: kind, component [ids].field: message (hint)."""
-    return [str(p) for p in problems]
+    """One line per problem: kind, component [ids].field: message (hint); the options named
+    as flags."""
+    return [str(p) for p in cli_problems(problems)]
 
 
 def report_error(exc: FeederoptError, as_json: bool) -> None:
     """Print ``exc`` for a person (stderr) or, with ``as_json``, as JSON on stdout."""
-    problems = list(exc.problems) if isinstance(exc, InputError) else []
+    problems = cli_problems(exc.problems) if isinstance(exc, InputError) else []
     if as_json:
         payload = {
             "error": type(exc).__name__,
-            "message": str(exc),
+            "message": str(InputError(problems)) if problems else str(exc),
             "exit_code": exc.exit_code,
             "problems": [p.to_dict() for p in problems],
         }

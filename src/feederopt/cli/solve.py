@@ -595,14 +595,20 @@ def solve(
 ) -> None:
     """Find the loss-minimising radial topology and check it with an AC power flow (with
     --scenarios or --robust: under load uncertainty)."""
-    from feederopt import Status, output_problems, solve_options
-    from feederopt.api import devices_held_note, loading_factor_note, save, save_json
+    from feederopt import Status, output_problems
+    from feederopt.api import (
+        devices_held_note,
+        loading_factor_note,
+        save,
+        save_json,
+        unchecked_solve_options,
+    )
     from feederopt.api import solve as run_solve
 
     if switch_cost == 0:
         switch_cost = 0.0  # "-0" is 0: -0.0 would be written and printed as "-0"
 
-    options = solve_options(
+    options = unchecked_solve_options(  # checked with the outputs, all at once
         method, solver=solver, gap=gap, time_limit=time_limit, radiality=radiality,
         ac_check=not no_ac_check, switch_cost_kw=switch_cost, loss_price_per_mwh=loss_price,
         v_min=v_min, v_max=v_max, max_loading_percent=max_loading,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from feederopt.errors import Problem, ProblemKind
+from feederopt.errors import Problem, ProblemKind, option_ref
 from feederopt.network.container import Network, member_map
 from feederopt.network.id_hints import meant_ids, switch_refs
 from feederopt.network.perunit import PerUnitNetwork
@@ -117,7 +117,7 @@ def resolve_holds(net: Network, closed: Sequence[str] | None, open_: Sequence[st
     problems: list[Problem] = []
     resolved: dict[str, list[tuple[str, str]]] = {}
     for option, refs in (("hold_closed", closed), ("hold_open", open_)):
-        flag = "--" + option.replace("_", "-")
+        flag = option_ref(option)
         out: list[tuple[str, str]] = []
         unknown: list[str] = []
         shared: list[str] = []
@@ -187,7 +187,8 @@ def resolve_holds(net: Network, closed: Sequence[str] | None, open_: Sequence[st
             ProblemKind.INVALID_VALUE, "options",
             "branches held both closed and open: " + ", ".join(said),
             tuple(both), "hold_open",
-            "name each branch in one of --hold-closed and --hold-open (the circuits of a "
+            f"name each branch in one of {option_ref('hold_closed')} and "
+            f"{option_ref('hold_open')} (the circuits of a "
             "double circuit are one branch of the model, held together)"))
     order = {b: k for k, b in enumerate(all_ids)}
 

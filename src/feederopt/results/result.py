@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from feederopt._version import stamped
+from feederopt._version import ITERATION_LOG_RENAMED, iteration_row, read_as_current, stamped
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.container import Network
 from feederopt.network.schemas import nan_as_null
@@ -419,6 +419,59 @@ class AcCheck:
             "model_fidelity": self.model_fidelity,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AcCheck:
+        """The AC check of a result's JSON (:meth:`to_dict`'s; null figures NaN again)."""
+        floats = ("losses_kw", "min_voltage_pu", "max_voltage_pu", "max_voltage_diff_pu",
+                  "relaxation_gap", "losses_diff_pct", "max_loading_percent",
+                  "reactive_relaxation_gap")
+        return cls(
+            **{k: _float(data.get(k)) for k in floats},
+            converged=bool(data["converged"]), exact=bool(data.get("exact")),
+            warnings=tuple(data.get("warnings") or ()), message=data.get("message") or "",
+            within_limits=data.get("within_limits"),
+            limit_violations=tuple(data.get("limit_violations") or ()),
+            broken_within_tolerance=tuple(data.get("broken_within_tolerance") or ()),
+            max_loading_element=data.get("max_loading_element"),
+            loading_limit_percent=data.get("loading_limit_percent"),
+            model_fidelity=data.get("model_fidelity"))
+
+
+def _float(x: Any) -> float:
+    """A JSON figure as a float: null (a figure that does not exist) is NaN."""
+    return math.nan if x is None else float(x)
+
+
+def table_to_dict(table: pl.DataFrame) -> dict[str, Any]:
+    """A result table in a JSON document: ``columns`` (name -> Polars type, so that a column
+    of nulls keeps its type) and ``rows`` (NaN null); :func:`table_from_dict` reads it."""
+    return {"columns": {c: str(t) for c, t in table.schema.items()},
+            "rows": [{k: _num(v) if isinstance(v, float) else v for k, v in row.items()}
+                     for row in table.iter_rows(named=True)]}
+
+
+def table_from_dict(data: Mapping[str, Any]) -> pl.DataFrame:
+    """The table of :func:`table_to_dict` (a type Polars does not name plainly is inferred)."""
+    types = {c: getattr(pl, t, None) for c, t in (data.get("columns") or {}).items()}
+    schema = {c: t for c, t in types.items() if isinstance(t, type | pl.DataType)}
+    return pl.DataFrame(list(data.get("rows") or ()), schema=schema or None,
+                        infer_schema_length=None)
+
+
+#: The result tables that ``to_dict(tables=True)`` holds (the JSON's ``tables``; a folder has
+#: them as Parquet files).
+RESULT_TABLES = ("buses", "branches", "switches")
+
+#: The keys of a solve's JSON that :meth:`Result.from_dict` reads into the fields; every other
+#: key (the settings, notes, ``held``, a stochastic or robust run's rows and summary, a
+#: distribution OPF's devices and costs) is kept in ``extra``, as the JSON has it.
+_READ_KEYS = frozenset({
+    "kind", "schema_version", "feederopt_version", "case", "method", "status", "objective",
+    "losses_kw", "lower_bound", "gap", "iterations", "solve_time_s", "solver", "open_branches",
+    "out_of_service_branches", "min_voltage_pu", "max_voltage_pu", "ac_check", "ac_verdict",
+    "base", "within_limits", "has_topology", "diagnosis", "timings", "engine_stats",
+    "iteration_log", "source", "generators", "literature", "tables"})
+
 
 #: The columns of ``Result.generators``: every in-service generator's user ``name`` (null
 #: where it has none) and dispatch [MW, MVAr]
@@ -432,6 +485,24 @@ GENERATOR_SCHEMA = {"id": pl.String, "name": pl.String, "bus": pl.String, "p_mw"
 
 def _no_generators() -> pl.DataFrame:
     return pl.DataFrame(schema=GENERATOR_SCHEMA)
+
+
+def _table(table: pl.DataFrame | None) -> pl.DataFrame:
+    return pl.DataFrame() if table is None else table
+
+
+#: A row of the JSON's ``iteration_log`` -> the fields of an IterationRecord.
+_ITERATION_FIELDS = {v: k for k, v in ITERATION_LOG_RENAMED.items()}
+
+
+def _iteration_record(row: Mapping[str, Any]) -> IterationRecord:
+    """A row of a result JSON's ``iteration_log`` (of any schema version) as the record it was:
+    the bounds under their field names, a null figure NaN."""
+    fields: dict[str, Any] = {
+        _ITERATION_FIELDS.get(k, k): (math.nan if v is None and k not in ("note", "phase")
+                                      else v)
+        for k, v in iteration_row(row).items()}
+    return IterationRecord(**fields)
 
 
 #: Methods whose ``infeasible`` proves nothing (LinDistFlow's linearised limits).
@@ -695,7 +766,11 @@ class Result:
             zip(self.branches["id"].to_list(), self.branches["closed"].to_list(), strict=True)
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, tables: bool = False) -> dict[str, Any]:
+        """The JSON document of this result (``feederopt solve --json``, a folder's
+        ``result.json``). ``tables=True`` adds the ``buses``, ``branches`` and ``switches``
+        tables (``tables``: :func:`table_to_dict`), which a folder keeps as Parquet files and
+        a ``--json`` file leaves out; :meth:`from_dict` reads either back."""
         out: dict[str, Any] = {
             "case": self.case,
             "method": self.method,
@@ -740,7 +815,67 @@ class Result:
         if self.literature:
             out["literature"] = [{k: _num(v) if isinstance(v, float) else v
                                   for k, v in e.items()} for e in self.literature]
+        if tables:
+            out["tables"] = {name: table_to_dict(getattr(self, name)) for name in RESULT_TABLES}
         return stamped("solve", out)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *,
+                  tables: Mapping[str, pl.DataFrame | None] | None = None) -> Result:
+        """The result of a solve's JSON document (:meth:`to_dict`'s, a ``--json`` file's or a
+        folder's ``result.json``, read with :func:`json.load`), of this schema version or an
+        older one (:func:`~feederopt._version.read_as_current`: the iteration log's bounds
+        of version 1, ``lower_bound``/``upper_bound``, and an older robust run's worst case
+        read as this version's). The figures, status, bounds, gap, open branches, AC check,
+        base case, iteration log and generators are read into their fields, a null figure as
+        NaN; everything else the document holds (settings, notes, a stochastic or robust
+        run's summary and rows, a distribution OPF's devices) stays in :attr:`extra`, so
+        that ``Result.from_dict(d).to_dict()`` gives ``d`` again. The ``buses``,
+        ``branches`` and ``switches`` tables are the document's ``tables``
+        (``to_dict(tables=True)``), else ``tables`` (a folder's Parquet tables, and its
+        ``generators``: :func:`feederopt.load_result`), else empty. Without :attr:`network`
+        the result cannot write its switch states (:meth:`to_pandapower`); the rest reads as
+        the result solved."""
+        doc = read_as_current(data, "the result document")
+        if not isinstance(doc, Mapping) or doc.get("kind", "solve") != "solve":
+            kind = doc.get("kind") if isinstance(doc, Mapping) else type(doc).__name__
+            raise InputError([Problem(
+                ProblemKind.INVALID_VALUE, "result", f"not a balanced solve's result (kind "
+                f"{kind!r})", field="kind", hint="feederopt.read_result reads every kind "
+                "as a dict; a three-phase solve's: ThreePhaseResult.from_dict")])
+        given = dict(tables or {})
+        for name, table in (doc.get("tables") or {}).items():
+            given[name] = table_from_dict(table)
+        log = [_iteration_record(r) for r in doc.get("iteration_log") or ()]
+        generators = doc.get("generators") or []
+        gen_table = given.get("generators")
+        ac = doc.get("ac_check")
+        lower = bound_value(doc.get("lower_bound"))
+        return cls(
+            case=doc["case"], method=doc["method"], status=Status(doc["status"]),
+            objective=_float(doc.get("objective")), losses_kw=_float(doc.get("losses_kw")),
+            lower_bound=-math.inf if lower is None else lower, gap=_float(doc.get("gap")),
+            iterations=int(doc.get("iterations") or 0),
+            solve_time_s=_float(doc.get("solve_time_s")), solver=doc.get("solver") or "",
+            buses=_table(given.get("buses")), branches=_table(given.get("branches")),
+            switches=_table(given.get("switches")),
+            open_branches=[dict(b) for b in doc.get("open_branches") or ()],
+            out_of_service_branches=[dict(b) for b in doc.get("out_of_service_branches") or ()],
+            min_voltage_pu=_float(doc.get("min_voltage_pu")),
+            max_voltage_pu=_float(doc.get("max_voltage_pu")),
+            ac_check=None if ac is None else AcCheck.from_dict(ac),
+            base=dict(doc.get("base") or {}), log=log,
+            timings={k: _float(v) for k, v in (doc.get("timings") or {}).items()},
+            diagnosis=list(doc.get("diagnosis") or ()),
+            engine_stats={k: _float(v) for k, v in (doc.get("engine_stats") or {}).items()},
+            extra={k: v for k, v in doc.items() if k not in _READ_KEYS},
+            source=doc.get("source"),
+            within_limits=bool(doc.get("within_limits", True)),
+            has_topology=bool(doc.get("has_topology", True)),
+            generators=gen_table if gen_table is not None
+            else pl.DataFrame(generators, schema=GENERATOR_SCHEMA) if generators
+            else _no_generators(),
+            literature=list(doc.get("literature") or ()))
 
     def to_json(self) -> str:
         """The JSON document of :meth:`to_dict`; NaN and infinities (``time_limit_s`` of

@@ -339,7 +339,8 @@ def out_of_sample(
     check_options(samples, uncertainty)
     limited = network
     if limits is not None and limits.changes_network:
-        problems = SolveOptions(limits=limits).check()  # the values, as solve checks them
+        # the values, as solve checks them
+        problems = SolveOptions(limits=limits, validate=False).check()
         problems += crossed_limit_problems(network.buses, limits.v_min, limits.v_max,
                                            network.generators)
         problems += source_band_problems(network.buses, limits.v_min, limits.v_max)
@@ -871,7 +872,8 @@ def check_result(
     result_problems(data)
     check_options(samples, uncertainty)
     given = Limits(v_min=v_min, v_max=v_max, max_loading_percent=max_loading_percent)
-    problems = SolveOptions(limits=given).check()  # the values, as `solve` checks them
+    # the values, as `solve` checks them
+    problems = SolveOptions(limits=given, validate=False).check()
     if problems:
         raise InputError(problems)
     notes: list[str] = []
