@@ -46,7 +46,13 @@ if TYPE_CHECKING:
         resolve_scenarios,
         write_scenarios,
     )
-    from feederopt.io.writing import check_output, output_problems, result_json_path, write_text
+    from feederopt.io.writing import (
+        check_output,
+        output_problems,
+        result_json_path,
+        solve_folder_command,
+        write_text,
+    )
     from feederopt.network.limits import operating_limits
     from feederopt.network.topology import base_case_unsupplied
     from feederopt.options import Method, SolveOptions, solve_options
@@ -173,6 +179,7 @@ _FOR_CLI = {
     "check_output": "feederopt.io.writing",
     "output_problems": "feederopt.io.writing",
     "result_json_path": "feederopt.io.writing",
+    "solve_folder_command": "feederopt.io.writing",
     "generate_scenarios": "feederopt.io.scenarios",
     "generation_by_bus": "feederopt.io.scenarios",
     "resolve_scenarios": "feederopt.io.scenarios",
@@ -353,6 +360,7 @@ __all__ = [
     "schedule_result_json",
     "schedule_switching_text",
     "solve",
+    "solve_folder_command",
     "solve_options",
     "solve_three_phase",
     "stamped",
