@@ -47,7 +47,14 @@ if TYPE_CHECKING:
         resolve_scenarios,
         write_scenarios,
     )
-    from feederopt.io.writing import check_output, output_problems, result_json_path, write_text
+    from feederopt.io.writing import (
+        check_output,
+        output_problems,
+        result_json_path,
+        solve_folder_command,
+        write_text,
+    )
+    from feederopt.network.id_lists import blank_entry_problems, split_ids
     from feederopt.network.limits import operating_limits
     from feederopt.network.topology import base_case_unsupplied
     from feederopt.options import Method, SolveOptions, solve_options
@@ -125,9 +132,11 @@ if TYPE_CHECKING:
     from feederopt.validation.ac_polish import polish_text
     from feederopt.validation.fidelity import model_fidelity
     from feederopt.validation.montecarlo import (
+        check_option_problems,
         check_options,
         check_result,
         read_result_to_check,
+        uncertain_load_list_problems,
     )
     from feederopt.validation.partition import (
         nominal_breaches,
@@ -171,11 +180,14 @@ _FOR_CLI = {
     "tie_rule_problems": "feederopt.cases",
     "base_case_unsupplied": "feederopt.network.topology",
     "operating_limits": "feederopt.network.limits",
+    "split_ids": "feederopt.network.id_lists",
+    "blank_entry_problems": "feederopt.network.id_lists",
     "list_cases": "feederopt.cases",
     "write_text": "feederopt.io.writing",
     "check_output": "feederopt.io.writing",
     "output_problems": "feederopt.io.writing",
     "result_json_path": "feederopt.io.writing",
+    "solve_folder_command": "feederopt.io.writing",
     "generate_scenarios": "feederopt.io.scenarios",
     "generation_by_bus": "feederopt.io.scenarios",
     "resolve_scenarios": "feederopt.io.scenarios",
@@ -187,6 +199,8 @@ _FOR_CLI = {
     "limits_verdict": "feederopt.validation.ac_limits",
     "rating_verdict": "feederopt.validation.ac_limits",
     "check_options": "feederopt.validation.montecarlo",
+    "check_option_problems": "feederopt.validation.montecarlo",
+    "uncertain_load_list_problems": "feederopt.validation.montecarlo",
     "check_result": "feederopt.validation.montecarlo",
     "read_result_to_check": "feederopt.validation.montecarlo",
     "read_result": "feederopt.api",
@@ -306,7 +320,9 @@ __all__ = [
     "base_limits_note",
     "base_limits_text",
     "base_verdict_rows",
+    "blank_entry_problems",
     "branch_label",
+    "check_option_problems",
     "check_options",
     "check_output",
     "check_partition_result",
@@ -363,14 +379,17 @@ __all__ = [
     "schedule_result_json",
     "schedule_switching_text",
     "solve",
+    "solve_folder_command",
     "solve_options",
     "solve_three_phase",
+    "split_ids",
     "stamped",
     "switch_operations_text",
     "switching_text",
     "three_phase_info",
     "tie_rule_problems",
     "topology_by_hour",
+    "uncertain_load_list_problems",
     "unproven_note",
     "validity_text",
     "voltage_verdict",

@@ -673,7 +673,7 @@ def save(result: Result | ThreePhaseResult, out_dir: str | Path, *, force: bool 
     (:func:`~feederopt.api_threephase.solve_three_phase`) gets the folder of its ``solve
     FEEDER.dss --out DIR``: result.json, its PNGs and always report.html."""
     check_not_forked("feederopt.save")
-    from feederopt.io.writing import check_output
+    from feederopt.io.writing import check_output, solve_folder_command
 
     _check_result(result, "save")
     if isinstance(result, ThreePhaseResult):
@@ -681,12 +681,15 @@ def save(result: Result | ThreePhaseResult, out_dir: str | Path, *, force: bool 
 
         src = [result.source] if result.source else []
         check_output(out_dir, force=force, folder=True, inputs=src,
-                     command="solve_3ph")
+                     command=("solve_3ph_scenarios" if result.scenarios is not None
+                              else "solve_3ph"))
         return write_three_phase_folder(out_dir, result.to_dict(), force=force)
     from feederopt.report.output import write_result_dir
 
     check_output(out_dir, force=force, folder=True, inputs=_inputs(result),
-                 command="solve_report" if report else "solve")
+                 command=solve_folder_command(report=report, uncertainty=(
+                     "scenarios" if isinstance(result.uncertain, StochasticSummary) else
+                     "robust" if isinstance(result.uncertain, RobustSummary) else None)))
     out = write_result_dir(result, out_dir, force=force)
     if report:
         from feederopt.report.html import write_report

@@ -59,7 +59,7 @@ from feederopt.io.disasters import (
 from feederopt.io.frames import is_frame, source_problems
 from feederopt.io.pandapower import TieRule
 from feederopt.network.container import Network
-from feederopt.network.id_lists import id_list_problems
+from feederopt.network.id_lists import blank_entry_problems, id_list_problems
 from feederopt.options import (
     TIME_LIMIT_S,
     gap_problems,
@@ -119,8 +119,11 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
     forest radiality, the seed's 0.01 p.u. = 10 kW at 1000 kVA with ``radiality="seed"``) is
     reported apart from the shedding; ``objective_kw`` is their sum, the seed's "total".
     ``dg_p_max_kw`` (default 100) needs ``dg_sites``; ``time_limit_s`` None: no limit. Every
-    bad option is reported at once, before the network is read, with ``prior_problems``
-    (those the caller found, e.g. the CLI's ``--json`` path). ``progress`` gets a
+    bad option is reported at once, with ``prior_problems`` (those the caller found, e.g. the
+    CLI's ``--json`` path) and, when the network can be read, the ids of ``broken`` and
+    ``dg_sites`` that it lacks, before any solving. ``broken`` and ``dg_sites`` may be
+    comma-separated strings, as on the command line; an empty entry (``"2,,11"``) is
+    refused. ``progress`` gets a
     :class:`~feederopt.solvers.status.PhaseRecord` before the MILP (one solve: no
     iterations). ``ac_check``: run pandapower's AC power flow of the restored operation
     (:mod:`feederopt.validation.restoration`; ``ac_check`` of the result). ``ties``: the
@@ -129,14 +132,20 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
     t0 = time.perf_counter()  # the limit counts from the call, the network's read included
     # a string is one comma-separated list, as on the command line (user test ut_dopfres
     # #5: restore(net, "15") broke lines 1 and 5, the string read character by character)
+    # an empty entry ("2,,11") is a line left out, refused (split_ids drops it)
+    blanks = [*blank_entry_problems("--broken", broken),
+              *blank_entry_problems("--dg-sites", dg_sites)]
     broken, dg_sites = list(id_list(broken) or ()), list(id_list(dg_sites) or ())
-    problems = [*prior_problems, *restore_problems(
+    ties_bad = tie_rule_problems(ties, source)
+    problems = [*prior_problems, *blanks, *restore_problems(
         broken, dg_sites=dg_sites, radiality=radiality, switch_penalty_pu=switch_penalty_pu,
-        dg_p_max_kw=dg_p_max_kw, time_limit_s=time_limit_s), *tie_rule_problems(ties, source)]
+        dg_p_max_kw=dg_p_max_kw, time_limit_s=time_limit_s), *ties_bad]
     # a repeated id counts once (a warning), and is named with the other problems
     repeats = _repeats("--broken", broken) + _repeats("--dg-sites", dg_sites)
     if problems:
-        raise InputError([*problems, *repeats])
+        # with the ids that the network lacks, when it can be read: all in one run
+        raise InputError([*problems, *([] if ties_bad else _id_problems(
+            source, ties, broken, dg_sites)), *repeats])
     rad = RadialityKind(radiality)
     net, _ = _network(source, ties)
     pen = switch_penalty_pu if switch_penalty_pu is not None else \
@@ -209,6 +218,20 @@ def _resolved(problem: ResilienceProblem, broken: Sequence[Any], dg_sites: Seque
     if problems:
         raise InputError([*problems, *repeats])
     return idx, sites
+
+
+def _id_problems(source: Any, ties: TieRule, broken: Sequence[Any],
+                 dg_sites: Sequence[Any]) -> list[Problem]:
+    """For a run that other problems stop (its options, its output paths): the ``broken``
+    lines and ``dg_sites`` that the network of ``source`` lacks (:func:`_resolved`), so that
+    the command line names them with the others in one run (before, only on the next one);
+    the network's own problems when it cannot be read (its error alone)."""
+    try:
+        net, _ = _network(source, ties)
+        _resolved(ResilienceProblem.from_network(net, PlanSettings()), broken, dg_sites, ())
+    except InputError as e:
+        return list(e.problems)
+    return []
 
 
 def _candidate_warnings(st: PlanSettings) -> list[str]:
@@ -370,26 +393,32 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
     stopped with, it is the answer (status and lower bound stay the solve's; a note says
     so), so VSS >= 0; the same plan keeps each scenario's cheaper operation. Every bad
     option is reported at once, before any solving, with ``prior_problems`` (those the caller
-    found, e.g. the CLI's output paths). ``progress`` gets the phases (the extensive form, the
-    L-shaped master and recourses, each wait-and-see scenario) and the L-shaped method's
-    iterations. Each scenario's operation of the answer then gets :func:`restore`'s second
-    phase (the fewest switch changes, island set-points) in the time left. ``ac_check``:
-    pandapower's AC power flow of each scenario's operation
+    found, e.g. the CLI's output paths) and, when the network can be read, the lines of
+    ``broken`` that it lacks (``broken`` may be a comma-separated string, as on the command
+    line; an empty entry, ``"2,,11"``, is refused). ``progress`` gets the phases (the
+    extensive form, the L-shaped master and recourses, each wait-and-see scenario) and the
+    L-shaped method's iterations. Each scenario's operation of the answer then gets
+    :func:`restore`'s second phase (the fewest switch changes, island set-points) in the time
+    left. ``ac_check``: pandapower's AC power flow of each scenario's operation
     (:mod:`feederopt.validation.restoration`; each scenario's ``ac_check``). ``ties``: the
     tie rule of a pandapower net or ``.json`` file (:func:`feederopt.load`)."""
     check_not_forked("feederopt.plan")
     # the limit counts from the call: reading the network, building the problem and the
     # models, the solve, the second phase and the AC checks all fall within it
     deadline = time.perf_counter() + time_limit_s
+    blanks = blank_entry_problems("--broken", broken)  # "2,,11": a line left out
     broken = None if broken is None else list(id_list(broken) or ())
-    problems = [*prior_problems, *plan_problems(
+    ties_bad = tie_rule_problems(ties, source)
+    problems = [*prior_problems, *blanks, *plan_problems(
         scenarios=scenarios, broken=broken, method=method, workers=workers,
         ray_address=ray_address, gap=gap, time_limit_s=time_limit_s, settings=settings),
-        *tie_rule_problems(ties, source)]
+        *ties_bad]
     st = settings or PlanSettings()
     repeats = _repeats("--broken", broken)
     if problems:
-        raise InputError([*problems, *repeats])
+        # with the lines of --broken that the network lacks, when it can be read
+        raise InputError([*problems, *([] if ties_bad or not broken else _id_problems(
+            source, ties, broken, ())), *repeats])
     net, case = _network(source, ties)
     problem = ResilienceProblem.from_network(net, st)
     if broken is not None:

@@ -43,7 +43,7 @@ from feederopt.errors import (
 from feederopt.formulations.distflow import is_passive
 from feederopt.io.frames import value_text
 from feederopt.network.devices import Control
-from feederopt.network.id_lists import id_list_problems
+from feederopt.network.id_lists import blank_entry_problems, id_list_problems, split_ids
 from feederopt.network.limits import held_by_source, held_set_points
 from feederopt.network.perunit import to_per_unit
 from feederopt.problems.reconfiguration import DEFAULT_RADIALITY, RadialityModel
@@ -218,7 +218,8 @@ class SolveOptions:
     #: The DistFlow rows in the Benders master (partial Benders); off only for experiments.
     master_physics: bool = True
     s_base_mva: float = 1.0
-    #: Options given that do not apply to this solve (``"budget needs robust"``): refused.
+    #: Options given that do not apply to this solve (``"budget needs robust"``), and lists
+    #: with an empty entry (``--hold-closed a,,b``): refused, as (field, message, hint).
     misplaced: tuple[tuple[str, str, str], ...] = ()
     #: False: not checked when built (the class docstring); not a field.
     validate: InitVar[bool] = True
@@ -622,6 +623,12 @@ def _flat_options(
     Options that belong to a mode not asked for are recorded for :meth:`~SolveOptions.check`
     to refuse."""
     misplaced: list[tuple[str, str, str]] = []
+    # an empty entry of a comma-separated list ("--hold-closed a,,b") is an id left out:
+    # refused with the other problems (split_ids drops it)
+    for flag, text in (("--uncertain-loads", uncertain_loads), ("--controls", controls),
+                       ("--hold-closed", hold_closed), ("--hold-open", hold_open)):
+        misplaced += [(p.field or "", p.message, p.hint)
+                      for p in blank_entry_problems(flag, text)]
     uncertainty: Scenarios | Box | None = None
     if scenarios is not None and robust is not None:
         misplaced.append(("robust", f"{option_ref('scenarios')} and {option_ref('robust')} "
@@ -636,7 +643,7 @@ def _flat_options(
     if robust is not None and scenarios is None:
         loads = uncertain_loads
         if isinstance(loads, str):
-            loads = [x.strip() for x in loads.split(",") if x.strip()]
+            loads = list(split_ids(loads))
         uncertainty = Box(
             # not a number ("abc"): kept, for check() to refuse it typed
             float(robust) if _number(robust) else robust,
@@ -659,9 +666,9 @@ def _flat_options(
         limits=Limits(v_min, v_max, max_loading_percent, thermal_limits),
         uncertainty=uncertainty,
         execution=Execution(workers, ray_address),
-        devices=Devices(fix_devices, None if controls is None else tuple(
-            x.strip() for x in (controls.split(",") if isinstance(controls, str) else controls)
-            if x.strip())),
+        devices=Devices(fix_devices, None if controls is None else (
+            split_ids(controls) if isinstance(controls, str) else
+            tuple(x.strip() for x in controls if x.strip()))),
         holds=Holds(_hold_list(hold_closed), _hold_list(hold_open)),
         ac_check=ac_check,
         ac_polish=ac_polish,
@@ -699,14 +706,17 @@ solve_options = option_names(_SOLVE_ALIASES)(_validated(_flat_options))
 
 
 def id_list(ids: Sequence[str] | str | int | float | None) -> tuple[str, ...] | None:
-    """Ids from a comma-separated string as the command line takes them, a sequence, or one
-    number (blanks dropped); None stays None."""
+    """Ids from a comma-separated string as the command line takes them
+    (:func:`~feederopt.network.id_lists.split_ids`; its empty entries are
+    :func:`~feederopt.network.id_lists.blank_entry_problems`'), a sequence, or one number
+    (blanks dropped); None stays None."""
     if ids is None:
         return None
     if isinstance(ids, int | float):
         return (str(ids),)
-    items = ids.split(",") if isinstance(ids, str) else [str(x) for x in ids]
-    return tuple(x.strip() for x in items if x.strip())
+    if isinstance(ids, str):
+        return split_ids(ids)
+    return tuple(x.strip() for x in (str(x) for x in ids) if x.strip())
 
 
 def _hold_list(ids: Sequence[str] | str | int | float | None) -> tuple[str, ...] | None:

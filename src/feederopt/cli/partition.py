@@ -110,11 +110,10 @@ def partition(
     uncertainty at the least generation cost (Moring et al.; LinDist3Flow, Algorithm 1).
     With the default DER costs serving load comes first; costs given in the settings are
     weighed against the blocks' load-shed cost (about 10,000 $ per block)."""
-    from feederopt import OutputNotWrittenError, output_problems
+    from feederopt import OutputNotWrittenError, blank_entry_problems, output_problems, split_ids
     from feederopt import partition as run
 
-    loads = [x.strip() for x in uncertain_loads.split(",") if x.strip()] if uncertain_loads \
-        is not None else None
+    loads = list(split_ids(uncertain_loads)) if uncertain_loads is not None else None
     kwargs: dict[str, Any] = dict(
         settings=settings, uncertainty=uncertainty, uncertain_loads=loads, k_der=k_der,
         load_model=None if constant_power_loads is None else
@@ -127,10 +126,12 @@ def partition(
     late = late_outputs()
     with progress_display(f"partition {source}", quiet=quiet, verbose=verbose) as progress:
         try:
-            res = run(source, **kwargs, prior_problems=output_problems(
-                json_file, force=force, option="json", inputs=[
-                    x for x in (source, settings) if x is not None]) if json_file is not None
-                else [],
+            # an empty entry of --uncertain-loads ("a,,b") is a load left out: refused
+            res = run(source, **kwargs, prior_problems=[
+                *blank_entry_problems("--uncertain-loads", uncertain_loads),
+                *(output_problems(json_file, force=force, option="json", inputs=[
+                    x for x in (source, settings) if x is not None])
+                  if json_file is not None else [])],
                 progress=progress)
         except OutputNotWrittenError as exc:  # the --out folder, written by the api
             res = late.caught(exc)

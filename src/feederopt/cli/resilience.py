@@ -35,10 +35,6 @@ from feederopt.cli.app import (
 )
 
 
-def _ids(text: str | None) -> list[str]:
-    return [x.strip() for x in (text or "").split(",") if x.strip()]
-
-
 def _output_problems(json_file: str | None, out_dir: str | None, force: bool,
                      inputs: list[str], command: str) -> list[Problem]:
     """The problems of the output paths: the api reports them with those of the options, all
@@ -111,7 +107,8 @@ def restore(
     from feederopt import restore as run
 
     with progress_display(f"restore {source}", quiet=quiet, verbose=verbose) as progress:
-        res = run(source, _ids(broken), dg_sites=_ids(dg_sites), radiality=radiality,
+        # the text as given: the api reads it (an empty entry, "2,,11", is refused there)
+        res = run(source, broken, dg_sites=dg_sites or (), radiality=radiality,
                   switch_penalty_pu=penalty, dg_p_max_kw=dg_size, time_limit_s=time_limit,
                   prior_problems=_output_problems(json_file, out_dir, force, [source],
                                                   "restore"),
@@ -307,7 +304,7 @@ def plan(
                        radiality=radiality, switch_penalty=penalty)
     with progress_display(f"plan {source}", quiet=quiet, verbose=verbose) as progress:
         res = run(source, scenarios=scenarios,
-                  broken=_ids(broken) if broken is not None else None, settings=st,
+                  broken=broken, settings=st,
                   method=method, measures=measures, workers=workers, ray_address=ray,
                   gap=gap, time_limit_s=time_limit,
                   prior_problems=_output_problems(

@@ -55,16 +55,20 @@ LOAD_SHAPES_OPT = typer.Option(
     "injects); for `feederopt solve FILE.dss --scenarios` (one topology for the day).")
 
 
-def parse_ids(text: str | None) -> list[str] | None:
-    """``"a,b, c"`` -> ``["a", "b", "c"]``; None stays None."""
+def parse_ids(text: str | None) -> tuple[list[str] | None, list[Problem]]:
+    """``--uncertain-loads "a,b, c"`` -> ``["a", "b", "c"]`` (None stays None) and its
+    problems: an empty entry (``a,,b``), a list that names no load."""
+    from feederopt import blank_entry_problems, split_ids
+
     if text is None:
-        return None
-    ids = [x.strip() for x in text.split(",") if x.strip()]
+        return None, []
+    ids = list(split_ids(text))
+    problems = blank_entry_problems("--uncertain-loads", text)
     if not ids:
-        raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
-                                  "--uncertain-loads names no load", field="uncertain_loads",
-                                  hint="e.g. 18,33")])
-    return ids
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                "--uncertain-loads names no load", field="uncertain_loads",
+                                hint="e.g. 18,33"))
+    return (ids or None), problems
 
 
 def source_of(source: str) -> str:
@@ -597,13 +601,14 @@ def check(
     which the result holds, is then the one checked, and a warning says so)."""
 
     from feederopt import (
-        check_options,
-        check_output,
+        check_option_problems,
         check_result,
         kept_state_label,
+        output_problems,
         read_result_to_check,
         result_json_path,
         stamped,
+        uncertain_load_list_problems,
         write_text,
     )
     from feederopt.api import seed_problem
@@ -613,9 +618,12 @@ def check(
     # messages and kept from --json alike (user test ut35: a partition folder was refused as
     # "not a solve's" while its result.json was checked)
     result_file = str(result_json_path(result_file))
-    if seed < 0:  # every kind of result draws with numpy, which takes seeds >= 0
-        raise InputError([seed_problem(seed)])
+    # every kind of result draws with numpy, which takes seeds >= 0
+    bad_seed = [seed_problem(seed)] if seed < 0 else []
     sched = _kind_doc(result_file, "schedule")
+    if bad_seed and (sched is not None or _three_phase_doc(result_file) is not None
+                     or _kind_doc(result_file, "partition") is not None):
+        raise InputError(bad_seed)
     if sched is not None:  # a schedule result (feederopt schedule --json/--out): its own set
         _check_schedule(sched, samples=samples, seed=seed, json_file=json_file, force=force,
                         quiet=quiet, verbose=verbose, inputs=[result_file],
@@ -653,19 +661,27 @@ def check(
         _check_partition(doc, result_file, samples, uncertainty, seed, not no_ac, json_file,
                          force, quiet, verbose)
         return
-    if case is None and ties != TIES_OPT.default:
-        raise InputError([Problem(
+    # Every problem of the command line at once (ut inputs #2: a bad --samples stopped the
+    # run before the network was read, and an unknown --uncertain-loads id came on the next)
+    problems = list(bad_seed)
+    ties_bad = case is None and ties != TIES_OPT.default
+    if ties_bad:
+        problems.append(Problem(
             ProblemKind.INVALID_VALUE, "options", "--ties reads the network of --case; without "
             "--case the result's own network is read again with the tie rule it was solved "
             "with (the result's ties)", (ties,), "ties",
-            hint="leave --ties out, or give the network with --case FILE.json --ties RULE")])
+            hint="leave --ties out, or give the network with --case FILE.json --ties RULE"))
     if json_file is not None:
         # before the samples, not after; never onto the result checked or the case
-        check_output(json_file, force=force, option="json",
-                     inputs=[x for x in (result_file, case) if x is not None])
+        problems += output_problems(json_file, force=force, option="json",
+                                    inputs=[x for x in (result_file, case) if x is not None])
     # before --uncertainty: a file that is no result (or none that check takes) says so
-    data = read_result_to_check(result_file)
-    loads_arg = parse_ids(uncertain_loads)
+    try:
+        data = read_result_to_check(result_file)
+    except InputError as exc:
+        raise InputError([*problems, *exc.problems]) from None
+    loads_arg, blank = parse_ids(uncertain_loads)
+    problems += blank
     own_box = _robust_box(data)
     box_note = ""
     notes: list[str] = []  # printed once the options are known valid (ut32_cli #4: "+--20 %")
@@ -697,9 +713,23 @@ def check(
                "result's scenarios[].ac)" if data.get("scenarios") else
                "--uncertainty is required for this result: it was not solved for a box of "
                "load deviations, so the check has none to default to")
-        raise InputError([Problem(ProblemKind.INVALID_VALUE, "options", why,
-                                  field="uncertainty", hint="e.g. --uncertainty 0.1")])
-    check_options(samples, uncertainty, seed)
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options", why,
+                                field="uncertainty", hint="e.g. --uncertainty 0.1"))
+    problems += check_option_problems(samples, uncertainty, v_min=v_min, v_max=v_max,
+                                      max_loading_percent=max_loading)  # the seed: above
+    if problems or uncertainty is None:  # (a missing --uncertainty is among the problems)
+        # with the loads of --uncertain-loads that the network lacks, when it can be read
+        # (the network of --case, else the result's own); its error alone if it cannot
+        found: list[Problem] = []
+        net = None
+        if case is not None and not ties_bad:
+            try:
+                net = cli_load(case, ties)
+            except InputError as exc:
+                found = list(exc.problems)
+        if not found and (case is None or net is not None):
+            found = uncertain_load_list_problems(data, loads_arg, net)
+        raise InputError([*problems, *found])
     for note in [] if quiet else notes:
         stderr().print(note, style="yellow", markup=False)
     net = cli_load(case, ties) if case is not None else None

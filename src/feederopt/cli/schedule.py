@@ -140,7 +140,7 @@ def schedule(
     """Schedule a feeder for the next day (seed 004): topology, fossil DG, storage, EV
     charging, PV/wind use and DSM; robust to load and renewable deviations by C&CG."""
     from feederopt import schedule as run
-    from feederopt import schedule_result_json
+    from feederopt import schedule_result_json, split_ids
 
     if switch_cost == 0:
         switch_cost = 0.0  # "-0" is 0: -0.0 would be written as -0.0
@@ -166,8 +166,7 @@ def schedule(
     if loss_tol is not None:
         changes["loss_tol"] = loss_tol
     if uncertain_buses:
-        changes["uncertain_buses"] = tuple(b.strip() for b in uncertain_buses.split(",")
-                                           if b.strip())
+        changes["uncertain_buses"] = split_ids(uncertain_buses)
     if budget or band:
         changes["budget"] = budget[0] if budget else 0.0
         changes["budget_res"] = budget[1] if len(budget) > 1 else 0.0
@@ -182,9 +181,10 @@ def schedule(
                                       "aggregate")])
         changes["budget_kind"] = "aggregate"
         changes["aggregate"] = (band[0], band[1])
-    from feederopt import output_problems
+    from feederopt import blank_entry_problems, output_problems
 
-    # the --json path is checked before the solve, with every problem of the options
+    # the --json path is checked before the solve, with every problem of the options (and an
+    # empty entry of --uncertain-buses, "3,,5": a bus left out)
     noticed: list[str] = []  # the notes printed before the solve (not printed again after it)
 
     def notice(text: str) -> None:
@@ -200,10 +200,11 @@ def schedule(
         try:
             res = run(source, profiles=profiles, devices=devices, time_limit_s=time_limit,
                       gap=gap, ac_check=ac_check, samples=samples, out=out_dir, force=force,
-                      deterministic=deterministic, prior_problems=output_problems(
-                          json_file, force=force, option="json", inputs=[
+                      deterministic=deterministic, prior_problems=[
+                          *blank_entry_problems("--uncertain-buses", uncertain_buses),
+                          *(output_problems(json_file, force=force, option="json", inputs=[
                               x for x in (source, profiles, devices) if x is not None])
-                      if json_file is not None else [],
+                            if json_file is not None else [])],
                       progress=progress, notice=notice,
                       ties=ties,  # type: ignore[arg-type]  # the api checks the value
                       **changes)

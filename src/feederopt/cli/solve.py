@@ -631,9 +631,14 @@ def solve(
         # and every file the folder gets, report.html too: a user's own one there was found
         # only after the solve, the results already replaced (user test ut_out #2)
         from feederopt import is_three_phase as _three_phase
+        from feederopt import solve_folder_command
 
-        command = ("solve_3ph" if _three_phase(source) else
-                   "solve_report" if report else "solve")
+        # the files this run writes: a scenario run's scenarios.parquet, a robust run's
+        # extreme_points.parquet, not a plain solve's (a user's own one there is kept)
+        command = (("solve_3ph_scenarios" if scenarios is not None else "solve_3ph")
+                   if _three_phase(source) else solve_folder_command(
+            report=report, uncertainty="scenarios" if scenarios is not None
+            else "robust" if robust is not None else None))
         problems += output_problems(out_dir, force=force, folder=True, option="out",
                                     inputs=inputs, command=command)
     if inside:

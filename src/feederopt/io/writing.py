@@ -77,9 +77,12 @@ def _is_result(marker: Path) -> bool:
     return isinstance(doc, dict) and "status" in doc
 
 
-def _input_clash(path: Path, inputs: Sequence[str | Path], folder: bool) -> str | None:
+def _input_clash(path: Path, inputs: Sequence[str | Path], folder: bool,
+                 command: str | None = None) -> str | None:
     """How writing ``path`` would touch one of the ``inputs`` (files or folders the command
-    reads), or None."""
+    reads), or None; an input that the folder ``path`` holds under the name of a file that
+    ``command`` writes there (``--scenarios DIR/scenarios.parquet --out DIR``) is named as
+    such."""
     target = path.resolve()
     for given in inputs:
         if str(given).lower().endswith(".dss") and Path(given).is_file():
@@ -96,29 +99,48 @@ def _input_clash(path: Path, inputs: Sequence[str | Path], folder: bool) -> str 
         if src.is_dir() and src in target.parents:
             return f"'{path}' lies inside the input folder '{given}'"
         if folder and target in src.parents:
+            if src.parent == target and src.name in FOLDER_FILES.get(command or "", ()):
+                return (f"'{path}' holds the input '{given}', and this run writes a "
+                        f"{src.name} of its own there")
             return f"'{path}' holds the input '{given}'"
     return None
 
 
 _SOLVE_FILES = ("result.json", "buses.parquet", "branches.parquet", "switches.parquet",
-                "generators.parquet", "iterations.parquet", "grid.png",
-                # a scenario run's and a robust run's (feederopt.results.uncertain_tables)
-                "scenarios.parquet", "extreme_points.parquet")
+                "generators.parquet", "iterations.parquet", "grid.png")
+#: The table that a scenario run and a robust run add to a balanced solve's folder
+#: (:mod:`feederopt.results.uncertain_tables`): only theirs, so that a plain solve's
+#: ``--out DIR --force`` does not refuse a ``DIR/scenarios.parquet`` of the user's, which it
+#: does not write.
+_UNCERTAIN_FILES = {"scenarios": "scenarios.parquet", "robust": "extreme_points.parquet"}
+_SOLVE_3PH_FILES = ("result.json", "voltage_profile.png", "grid.png", "report.html")
 
 #: The files each command writes into its ``--out`` folder (``solve_report``: a balanced
-#: ``solve --report``): checked by :func:`output_problems` before any solving.
+#: ``solve --report``; ``solve_scenarios``, ``solve_robust``: with ``--scenarios``,
+#: ``--robust``; :func:`solve_folder_command`): checked by :func:`output_problems` before any
+#: solving.
 FOLDER_FILES: dict[str, tuple[str, ...]] = {
     "solve": _SOLVE_FILES,
     "solve_report": (*_SOLVE_FILES, "report.html"),
-    "solve_3ph": ("result.json", "voltage_profile.png", "grid.png", "report.html",
-                  # a scenario run's (feederopt.results.uncertain_tables)
-                  "scenarios.parquet"),
+    **{f"solve_{kind}": (*_SOLVE_FILES, name) for kind, name in _UNCERTAIN_FILES.items()},
+    **{f"solve_{kind}_report": (*_SOLVE_FILES, name, "report.html")
+       for kind, name in _UNCERTAIN_FILES.items()},
+    "solve_3ph": _SOLVE_3PH_FILES,
+    # a three-phase scenario run's table too (feederopt.results.uncertain_tables)
+    "solve_3ph_scenarios": (*_SOLVE_3PH_FILES, "scenarios.parquet"),
     "plan": ("result.json", "switching.parquet", "shed.parquet", "plan.png", "report.html"),
     "restore": ("result.json", "buses.parquet", "branches.parquet", "switching.parquet",
                 "restoration.png", "report.html"),
     "partition": ("result.json", "microgrids.png", "der_setpoints.parquet", "report.html"),
     "schedule": ("result.json", "hourly.png", "report.html"),
 }
+
+
+def solve_folder_command(*, report: bool = False, uncertainty: str | None = None) -> str:
+    """The key of :data:`FOLDER_FILES` of a balanced solve's ``--out`` folder: with the
+    report (``report``), and a scenario (``uncertainty="scenarios"``) or robust
+    (``"robust"``) run's table; None: a plain solve."""
+    return "solve" + (f"_{uncertainty}" if uncertainty else "") + ("_report" if report else "")
 
 
 def output_problems(path: str | Path, *, force: bool, folder: bool = False,
@@ -174,10 +196,11 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
         return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}' is the current folder "
                          "or holds it: a result folder cannot replace it", option,
                          "name a new folder, e.g. result")]
-    clash = _input_clash(path, inputs, folder)
+    clash = _input_clash(path, inputs, folder, command)
     if clash is not None:
         return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"{clash}: writing it would "
-                         "overwrite what the command reads", option,
+                         "overwrite what the command reads, which feederopt never does, "
+                         "with or without --force", option,
                          f"give the output {what} another path")]
     exists = path.exists() or path.is_symlink()
     if folder and exists:

@@ -1,7 +1,10 @@
 """The problems of a list of ids that the user gives (``--hold-closed``, ``--hold-open``,
 ``--uncertain-loads`` of solve, check and partition, ``--broken``, ``--dg-sites``,
-``--uncertain-buses``): a list that names nothing and an id named more than once, checked by
-:func:`id_list_problems` alone, for every such list alike.
+``--uncertain-buses``, and ``--controls``' kinds): a list that names nothing and an id named
+more than once, checked by :func:`id_list_problems` alone, for every such list alike; and how
+the command line's comma-separated text of such a list is read (:func:`split_ids`), with its
+empty entries refused (:func:`blank_entry_problems`: ``--hold-closed a,,b`` is a missing id,
+not ``a,b``; before, the blank was dropped in silence).
 
 The ids that the network lacks are each list's own resolver's to find (the holds'
 :func:`feederopt.problems.holds.resolve_holds`, a load id's
@@ -17,6 +20,38 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from feederopt.errors import Problem, ProblemKind, Severity, shown_list
+
+
+def split_ids(text: str) -> tuple[str, ...]:
+    """The ids of a comma-separated list as the command line takes them: ``"a, b,c"`` ->
+    ``("a", "b", "c")``, each without blanks at its ends. Empty entries are left out here;
+    :func:`blank_entry_problems` refuses them, and every command reports that with its other
+    problems. The one reader of such a list, for every option alike."""
+    return tuple(x.strip() for x in text.split(",") if x.strip())
+
+
+def blank_entry_problems(option: str, text: object, *, field: str | None = None
+                         ) -> list[Problem]:
+    """The problem of the empty entries of ``option``'s comma-separated ``text``
+    (``--hold-closed a,,b``: "--hold-closed: entry 2 is empty"; a comma at the end, ``a,b,``,
+    is an empty last entry, refused alike): an empty entry is an id left out, a typo, never
+    dropped in silence. Positions count from 1. None for anything but a string (a list from
+    Python), and none for a text without any id (blank, or commas only): that list names
+    nothing, which :func:`id_list_problems` says. ``field``: as there."""
+    if not isinstance(text, str):
+        return []
+    entries = text.split(",")
+    blank = [k + 1 for k, x in enumerate(entries) if not x.strip()]
+    if not blank or len(blank) == len(entries):
+        return []
+    if len(blank) == 1:
+        where = f"entry {blank[0]} is empty"
+    else:
+        where = f"entries {', '.join(map(str, blank[:-1]))} and {blank[-1]} are empty"
+    return [Problem(ProblemKind.INVALID_VALUE, "options", f"{option}: {where}",
+                    field=field or option.lstrip("-").replace("-", "_"),
+                    hint="two commas with nothing between them (or a comma at the start or "
+                    "end) leave an id out: write the missing id, or remove the extra comma")]
 
 
 def repeated_ids(ids: Sequence[object], fold: Callable[[str], str] | None = None

@@ -455,12 +455,29 @@ def result_limits(data: dict[str, Any], *, v_min: float | None = None,
 
 def check_options(samples: int, uncertainty: float, seed: int | None = None) -> None:
     """InputError naming each option out of range: ``samples`` >= 1, ``uncertainty`` in
-    [0, 1] (as ``solve --robust``: beyond 1 a load would inject), ``seed`` >= 0."""
+    [0, 1] (as ``solve --robust``: beyond 1 a load would inject), ``seed`` >= 0
+    (:func:`check_option_problems`)."""
+    problems = check_option_problems(samples, uncertainty, seed)
+    if problems:
+        raise InputError(problems)
+
+
+def check_option_problems(samples: int, uncertainty: float | None, seed: int | None = None,
+                          *, v_min: float | None = None, v_max: float | None = None,
+                          max_loading_percent: float | None = None) -> list[Problem]:
+    """The problems of :func:`check_options`, as a list, for a caller that reports them with
+    others (``feederopt check``), and those of the limits ``v_min``, ``v_max`` and
+    ``max_loading_percent`` (as ``solve`` checks them); an ``uncertainty`` of None is not
+    checked (the caller says that it is required)."""
     from feederopt.options import shown_value
+
+    limits = SolveOptions(limits=Limits(v_min=v_min, v_max=v_max,
+                                        max_loading_percent=max_loading_percent)).check()
 
     problems = [p for p in [samples_problem(samples)] if p is not None]
     number = isinstance(uncertainty, int | float) and not isinstance(uncertainty, bool)
-    if not (number and math.isfinite(uncertainty) and 0 <= uncertainty <= 1):
+    if uncertainty is not None and not (
+            number and math.isfinite(uncertainty) and 0 <= uncertainty <= 1):
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
                                 "the uncertainty must be a number in [0, 1], not "
                                 f"{uncertainty if number else shown_value(uncertainty)}"
@@ -471,8 +488,7 @@ def check_options(samples: int, uncertainty: float, seed: int | None = None) -> 
                                 hint="a relative deviation: 0.1 varies loads by +-10 %"))
     if seed is not None and not (_whole(seed) and seed >= 0):
         problems.append(seed_problem(seed))
-    if problems:
-        raise InputError(problems)
+    return problems + limits
 
 
 def samples_problem(samples: Any, example: int = 1000) -> Problem | None:
@@ -819,6 +835,40 @@ def result_source(data: dict[str, Any]) -> str:
         hint="give the network it was solved on with --case PATH (network= in Python)")])
 
 
+def result_network(data: dict[str, Any]) -> tuple[Network, list[str]]:
+    """The network of the solve result ``data`` read again from its ``source`` (else its
+    ``case``), with the tie rule it was solved with (a pandapower file read with
+    ``ties=...``), and the notes of the check: refused when its files changed since the solve
+    (their SHA-256 against the result's ``inputs_sha256``; :mod:`feederopt.io.digests`), as a
+    schedule's; a result without hashes gets a note."""
+    from feederopt.cases import load
+
+    source = result_source(data)
+    changed = input_change_problems(data.get("inputs_sha256"), [source],
+                                    made="the solve", field="inputs_sha256")
+    if any(p.is_error for p in changed):
+        raise InputError([p for p in changed if p.is_error])
+    return load(source, ties=data.get("ties") or "auto"), [str(p) for p in changed]
+
+
+def uncertain_load_list_problems(data: dict[str, Any], uncertain_loads: Sequence[str] | None,
+                                 network: Network | None = None) -> list[Problem]:
+    """For a check that other problems stop (its options): the problems of
+    ``uncertain_loads`` against the network of the result ``data`` (``network``, else the one
+    read again from its source, :func:`result_network`): a load it lacks, a load named twice
+    (:func:`resolve_loads`), so that ``feederopt check`` names them with the options' in one
+    run (before, only on the next); the network's own problems when it cannot be read."""
+    if uncertain_loads is None:
+        return []
+    try:
+        if network is None:
+            network, _ = result_network(data)
+        resolve_loads(to_per_unit(network), uncertain_loads)
+    except InputError as e:
+        return list(e.problems)
+    return []
+
+
 @option_names(VOLTAGE_LIMITS)
 @interrupt.handle_signals("the counts of the samples done so far are")
 def check_result(
@@ -852,7 +902,6 @@ def check_result(
     breaks the limits (:data:`LEAST_VIOLATING_NOTE`); one without a topology is refused."""
     check_not_forked("feederopt.check_result")
     from feederopt._version import document_kind
-    from feederopt.cases import load
 
     if not isinstance(result, dict | str | os.PathLike):  # named by type, never by value
         raise InputError([table_problem(result, "result", "a result (a dict, as "
@@ -881,16 +930,7 @@ def check_result(
     # ut35: case33bw's result on case69bw said "not radial: the closed branches form a loop")
     other = None if network is None else network_mismatch(data, network)
     if network is None:
-        # the network is read again from its file: refused when it changed since the solve
-        # (its SHA-256 against the result's inputs_sha256; io.digests), as a schedule's
-        source = result_source(data)
-        changed = input_change_problems(data.get("inputs_sha256"), [source],
-                                        made="the solve", field="inputs_sha256")
-        if any(p.is_error for p in changed):
-            raise InputError([p for p in changed if p.is_error])
-        notes = [str(p) for p in changed]
-        # with the tie rule it was solved with (a pandapower file read with ties=...)
-        network = load(source, ties=data.get("ties") or "auto")
+        network, notes = result_network(data)
     pu = to_per_unit(network)
     found: list[Problem] = []
     try:
