@@ -863,7 +863,7 @@ def radial_start(d: ScheduleData, time_limit_s: float = 60.0) -> RadialStart:
         w = np.mean([vals[g] for g in d.y_groups()], axis=0) - 1e-6 * r
         trees.insert(0, ("the forecast master's LP relaxation rounded by a maximum spanning "
                          "tree", _max_tree(d, w)))
-    found = []
+    found: list[RadialStart] = []
     failed: MasterTimeLimit | None = None
     for how, tree in trees:
         d0 = replace(d, fixed_open=~tree)
