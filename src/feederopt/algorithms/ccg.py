@@ -76,7 +76,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -86,7 +86,7 @@ from feederopt.algorithms.base import AlgorithmBase, ProgressCallback, StopOptio
 from feederopt.algorithms.policy_bound import PolicyBound, maximise_linear, policy_bound
 from feederopt.algorithms.policy_max import policy_max_auto
 from feederopt.algorithms.schedule_probing import probe_switches
-from feederopt.algorithms.worst_climb import climb, second_stage
+from feederopt.algorithms.worst_climb import RecourseLp, climb, second_stage
 from feederopt.errors import InfeasibleError, SolverError
 from feederopt.formulations.blocks import Block, Group, Rows, Sense
 from feederopt.formulations.partition import rename
@@ -208,7 +208,8 @@ TIME_COUPLED = ("pch", "pdis", "soc", "pev", "short")
 
 
 def centred_policy_bound(d: ScheduleData, x: dict[str, np.ndarray],
-                         xi: dict[str, np.ndarray]) -> PolicyBound:
+                         xi: dict[str, np.ndarray], lp: RecourseLp | None = None
+                         ) -> PolicyBound:
     """The policy bound (:func:`~feederopt.algorithms.policy_bound.policy_bound`) around the
     storage and EV schedule of the realisation ``xi`` instead of the forecast's.
 
@@ -220,8 +221,10 @@ def centred_policy_bound(d: ScheduleData, x: dict[str, np.ndarray],
     policy cannot (its storage does not move): at the start's ``x0`` of the 24 h robust
     case69bw the policy's cost at the worst case found is 5.328 $ against 5.403 $ (``Q`` =
     5.303 $), the linear bound 5.466 $ against 5.496 $; case33bw 15.460 $ against 15.525 $
-    (``Q`` = 15.455 $)."""
-    at_xi = second_stage(d, x, xi).values
+    (``Q`` = 15.455 $). ``lp``: the second-stage LP at ``x`` (:class:`RecourseLp`) for
+    ``Q(x, xi)``, built here when None; the forecast's LP with the fixed recourse is another
+    LP, built here."""
+    at_xi = (lp.solve(xi) if lp is not None else second_stage(d, x, xi)).values
     fixed = {**x, **{g: at_xi[g] for g in TIME_COUPLED if g in at_xi}}
     y0 = second_stage(d, fixed, nominal(d))
     return policy_bound(d, x, closed_by_hour(d, x), y0.values, y0.value)
@@ -573,10 +576,16 @@ def _with_copy(vals: dict[str, np.ndarray], e: int, point: dict[str, np.ndarray]
     return out
 
 
+#: ``(x, xi) -> (Q(x, xi), recourse)``
+QOf = Callable[[dict[str, np.ndarray], dict[str, np.ndarray]],
+               tuple[float, dict[str, np.ndarray]]]
+
+
 def solve_lazy_master(d: ScheduleData, xis: list[dict[str, np.ndarray]],
                       active: Sequence[int], time_limit_s: float, gap: float,
                       start: dict[str, np.ndarray] | None = None, *, tol: float | None = None,
-                      rows_from: Sequence[dict[str, np.ndarray]] = ()) -> LazyMaster:
+                      rows_from: Sequence[dict[str, np.ndarray]] = (),
+                      q_of: QOf | None = None) -> LazyMaster:
     """The master over every realisation in ``xis`` with recourse copies only for the active
     ones, activated lazily (an exact scheme: the row generation of C&CG itself, Zeng & Zhao
     2013, applied to the master's own copies).
@@ -598,8 +607,14 @@ def solve_lazy_master(d: ScheduleData, xis: list[dict[str, np.ndarray]],
     copies only grow). A time-limited solve ends the loop: its bound is still valid, its first
     stage feasible, its objective that of the active copies only (the caller evaluates).
     ``rows_from``: master points whose violated lazy loss rows the first solve starts with
-    (:class:`_LazyTangents`)."""
+    (:class:`_LazyTangents`). ``q_of(x, xi)``: ``(Q(x, xi), recourse)`` for the inactive
+    copies (default :func:`evaluate`, the LP built per call; C&CG passes its one LP per first
+    stage, :meth:`ColumnConstraintGeneration._q`)."""
     t0 = time.perf_counter()
+    if q_of is None:
+        def q_of(x: dict[str, np.ndarray], xi: dict[str, np.ndarray]
+                 ) -> tuple[float, dict[str, np.ndarray]]:
+            return evaluate(d, x, xi)
     active = sorted(set(active)) or [0]
     added: list[int] = []
     integer = np.zeros(d.hours * len(d.ess_bus), bool)
@@ -617,7 +632,7 @@ def solve_lazy_master(d: ScheduleData, xis: list[dict[str, np.ndarray]],
         eps = tol if tol is not None else gap * max(1.0, abs(float(sol.objective)))
         worst, q_worst, p_worst = -1, -math.inf, None
         for e in (e for e in range(len(xis)) if e not in active):
-            q, point = evaluate(d, x, xis[e])
+            q, point = q_of(x, xis[e])
             if q > q_worst:
                 worst, q_worst, p_worst = e, q, point
         if p_worst is None or q_worst <= theta + eps:
@@ -784,9 +799,11 @@ def instant_start(d: ScheduleData) -> RadialStart:
     x["z"] = np.zeros(d.hours * len(d.ess_bus))
     if d.commit:
         x["u"] = np.zeros(d.hours * len(d.dg_bus))
-    q0, y0 = evaluate(d, x, nominal(d))
-    return RadialStart(x, q0, y0, time.perf_counter() - t0, "the tree of least total "
-                       "resistance, storage not discharging (no time for the master at it)")
+    lp = RecourseLp(d, x)
+    q0 = lp.solve(nominal(d))
+    return RadialStart(x, q0.value, q0.values, time.perf_counter() - t0, "the tree of least "
+                       "total resistance, storage not discharging (no time for the master at "
+                       "it)", lp)
 
 
 @dataclass
@@ -798,6 +815,8 @@ class RadialStart:
     y_forecast: dict[str, np.ndarray]
     seconds: float
     how: str
+    #: the second-stage LP at ``x`` (its forecast solved), for C&CG's later evaluations at x
+    lp: RecourseLp | None = field(default=None, repr=False)
 
 
 def _max_tree(d: ScheduleData, w: np.ndarray) -> np.ndarray:
@@ -844,7 +863,7 @@ def radial_start(d: ScheduleData, time_limit_s: float = 60.0) -> RadialStart:
         w = np.mean([vals[g] for g in d.y_groups()], axis=0) - 1e-6 * r
         trees.insert(0, ("the forecast master's LP relaxation rounded by a maximum spanning "
                          "tree", _max_tree(d, w)))
-    found = []
+    found: list[RadialStart] = []
     failed: MasterTimeLimit | None = None
     for how, tree in trees:
         d0 = replace(d, fixed_open=~tree)
@@ -856,8 +875,11 @@ def radial_start(d: ScheduleData, time_limit_s: float = 60.0) -> RadialStart:
             failed = exc
             continue
         x0 = _first_stage(d, vals0)
-        q0, y0 = evaluate(d, x0, nominal(d))
-        found.append(RadialStart(x0, q0, y0, 0.0, how))
+        if any(all(np.array_equal(x0[g], c.x[g]) for g in x0) for c in found):
+            continue  # two trees gave one first stage
+        lp = RecourseLp(d, x0)
+        q0 = lp.solve(nominal(d))
+        found.append(RadialStart(x0, q0.value, q0.values, 0.0, how, lp))
     if not found:
         raise failed or MasterTimeLimit("no radial start within the time limit")
     best = min(found, key=lambda c: c.q_forecast)
@@ -902,6 +924,9 @@ class ColumnConstraintGeneration(AlgorithmBase):
     #: ``EVAL_RESERVE_SHARE`` of the time limit.
     EVAL_RESERVE_FACTOR = 1.5
     EVAL_RESERVE_SHARE = 0.1
+    #: second-stage LPs kept (:meth:`_recourse`), the most recently built: the incumbent's
+    #: first stage, the master's latest and one the lazy master passed through
+    RECOURSE_LPS_KEPT = 3
 
     def _time_for(self, seconds: float) -> bool:
         """Is there time left for a step that took ``seconds`` before (the policy bound
@@ -931,6 +956,29 @@ class ColumnConstraintGeneration(AlgorithmBase):
         self.iters: list[CcgIteration] = []
         self._x0: RadialStart | None = None  # the radial start, once computed
         self._eval_s: float | None = None  # seconds the last first-stage evaluation took
+        self._lps: list[tuple[dict[str, np.ndarray], RecourseLp]] = []  # newest first
+
+    def _recourse(self, x: dict[str, np.ndarray]) -> RecourseLp:
+        """The second-stage LP at the first stage ``x``
+        (:class:`~feederopt.algorithms.worst_climb.RecourseLp`), built once per first stage:
+        every ``Q(x, xi)`` of the run (the forecast, the climbing steps, the policy's and the
+        subproblem's realisations, the final re-evaluation) solves it with only the
+        right-hand sides where ``xi`` enters set, from the last solve's basis. The values are
+        those of the LP built anew per call (the same LP; a test compares them); the
+        measurements are in docs/schedule.md (Speed, session 40)."""
+        for key, lp in self._lps:
+            if key.keys() == x.keys() and all(np.array_equal(key[g], x[g]) for g in x):
+                return lp
+        lp = RecourseLp(self.d, x)
+        self._lps = [({g: np.array(v, float) for g, v in x.items()}, lp),
+                     *self._lps][: self.RECOURSE_LPS_KEPT]
+        return lp
+
+    def _q(self, x: dict[str, np.ndarray], xi: dict[str, np.ndarray]
+           ) -> tuple[float, dict[str, np.ndarray]]:
+        """``Q(x, xi)`` and the recourse, by the first stage's LP (:meth:`_recourse`)."""
+        lp = self._recourse(x).solve(xi)
+        return lp.value, lp.values
 
     def _start(self, notes: list[str]
                ) -> tuple[list[dict[str, np.ndarray]], list[int],
@@ -957,6 +1005,8 @@ class ColumnConstraintGeneration(AlgorithmBase):
             notes.append("start: the forecast master (no radial start within its time)")
             return [forecast], [0], None
         self._x0 = rs
+        if rs.lp is not None:  # its forecast LP: the first stage's evaluations start there
+            self._lps = [(rs.x, rs.lp)]
         if self.remaining() <= 0:
             notes.append(f"start: the forecast master (the time limit passed in the radial "
                          f"start, {rs.seconds:.1f} s)")
@@ -972,7 +1022,8 @@ class ColumnConstraintGeneration(AlgorithmBase):
         if xi0 is None:
             notes.append("start: the forecast master (the policy bound gave no realisation)")
             return [forecast], [0], None
-        pbc = centred_policy_bound(d, rs.x, xi0) if self._time_for(pb.solve_s) else None
+        pbc = centred_policy_bound(d, rs.x, xi0, self._recourse(rs.x)) \
+            if self._time_for(pb.solve_s) else None
         bound = min(pb.value, pbc.value) if pbc is not None and pbc.value is not None \
             else pb.value
         ub = max(bound, q0)
@@ -998,12 +1049,13 @@ class ColumnConstraintGeneration(AlgorithmBase):
             if cand is None:
                 continue
             if self.remaining() <= 0:  # past the deadline: the candidate itself, by the LP
-                value = evaluate(self.d, x, cand)[0]
+                value = self._q(x, cand)[0]
                 text.append(f"{value:.6g} $ (not climbed: time limit)")
                 if value > q:
                     q, xi = value, cand
                 continue
-            c = climb(self.d, x, cand, time_limit_s=max(self.remaining() / 20, 1.0))
+            c = climb(self.d, x, cand, time_limit_s=max(self.remaining() / 20, 1.0),
+                      lp=self._recourse(x))
             text.append(f"{c.path[0]:.6g} -> {c.value:.6g} $ in {len(c.path) - 1} steps")
             if c.value > q:
                 q, xi = c.value, c.xi
@@ -1023,7 +1075,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
         d = self.d
         if d.aggregate is not None:
             return None
-        grad = second_stage(d, x, nominal(d)).gradient
+        grad = self._recourse(x).solve(nominal(d)).gradient
         return maximise_linear(d, {g: v.reshape(d.hours, -1) for g, v in grad.items()})[1]
 
     def _past_stall(self, x: dict[str, np.ndarray], wc: WorstCase, q_star: float,
@@ -1074,7 +1126,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
             notes.append(f"iteration {self.iteration}: the longer subproblem ({extra:.1f} s) "
                          "found no worst case")
             return wc, q_star, sub_ub
-        q_a = evaluate(d, x, again.xi)[0]
+        q_a = self._q(x, again.xi)[0]
         bound = max(again.value, q_a) if again.optimal else max(again.bound, q_a)
         sub_ub = max(min(sub_ub, bound), q_star, q_a)
         notes.append(f"iteration {self.iteration}: the subproblem again with {extra:.1f} s: "
@@ -1099,7 +1151,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
         hints = []
         if best is not None:
             x0, wc0 = best
-            y0 = second_stage(d, x0, wc0.xi).values
+            y0 = self._q(x0, wc0.xi)[1]
             hints = [_with_copy({**x0, "theta": np.array([wc0.value])}, active[-1], y0,
                                 wc0.value, first)]
         while True:
@@ -1111,7 +1163,8 @@ class ColumnConstraintGeneration(AlgorithmBase):
             reserve = self._reserve() if best is not None else 0.0
             try:
                 lm = solve_lazy_master(d, xis, active, max(self.remaining() - reserve, 1.0),
-                                       min(self.stop.gap / 4, 1e-4), start, rows_from=hints)
+                                       min(self.stop.gap / 4, 1e-4), start, rows_from=hints,
+                                       q_of=self._q)
                 sol, vals, master_s, active = lm.sol, lm.vals, lm.seconds, lm.active
                 if lm.added:
                     notes.append(f"iteration {self.iteration}: recourse copies activated "
@@ -1126,7 +1179,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
                     self.update_lower(exc.bound)
                     rs = self._x0 or _fallback_start(d, self.stop.time_limit_s, exc,
                                                      _fallback_budget(self.stop.time_limit_s))
-                    q_nom = evaluate(d, rs.x, xis[0])[0]
+                    q_nom = self._q(rs.x, xis[0])[0]
                     best = (rs.x, WorstCase(xis[0], q_nom, math.inf, False, self.dual_bound,
                                             0.0))
                     fell_back = unsearched = True
@@ -1162,7 +1215,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
             # when the policy is proven feasible; its maximiser is a candidate worst case
             self.phase(f"policy bound {self.iteration}")
             t_eval = time.perf_counter()
-            q_nom, y_nom = evaluate(d, x, xis[0])
+            q_nom, y_nom = self._q(x, xis[0])
             pb = policy_bound(d, x, closed_by_hour(d, x), y_nom, q_nom)
             # the worse of its two candidates after mountain climbing (module worst_climb)
             q_pb, pb_xi, climbed = self._climbed(x, (pb.xi, pb.xi_first_order))
@@ -1173,7 +1226,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
                 # the same policy around the storage and EV schedule of the worst case found
                 # (a feasible recourse at the forecast too): near that worst case it keeps
                 # the LP's own storage response (24 h case69bw at x0: 5.466 $ against 5.496 $)
-                pbc = centred_policy_bound(d, x, pb_xi)
+                pbc = centred_policy_bound(d, x, pb_xi, self._recourse(x))
                 if pbc.value is not None and pbc.value < pb.value:
                     notes.append(f"iteration {self.iteration}: the policy around the worst "
                                  f"case's storage schedule: {pbc.value:.6g} $ (around the "
@@ -1205,7 +1258,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
                                  f"binaries, {pm.solve_s:.1f} s)")
                     pb_ub = max(min(pb_ub, pm.bound), q_pb)
                     if pm.xi is not None:
-                        q_pm = evaluate(d, x, pm.xi)[0]
+                        q_pm = self._q(x, pm.xi)[0]
                         if q_pm > q_pb:
                             q_pb, pb_xi, pb_ub = q_pm, pm.xi, max(pb_ub, q_pm)
             if pb_xi is not None and (self._closes(c1 + pb_ub) or (
@@ -1263,7 +1316,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
                                      f"its time limit (dual bound {wc.bound:.6g} $)")
                     # the LP at the worst case found: a check of the dual (the larger of the
                     # two is the worst case's value; a truncating M would show as LP > MILP)
-                    q_star, _ = evaluate(d, x, wc.xi)
+                    q_star, _ = self._q(x, wc.xi)
                     if q_star > wc.value + 1e-6 * max(1.0, abs(q_star)):
                         notes.append(f"iteration {self.iteration}: Q(x, xi*) = {q_star:.6g} "
                                      f"above the subproblem's {wc.value:.6g}: the dual bound M "
@@ -1318,7 +1371,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
             # only the new copy starts active: the earlier ones are checked lazily (and
             # activated when violated), so a master that one copy decides is a one-copy MILP
             active = [len(xis) - 1]
-            q_new, y_new = evaluate(d, x, wc.xi)
+            q_new, y_new = self._q(x, wc.xi)
             start = _with_copy({**vals, **x}, len(xis) - 1, y_new, q_new, first)
         if best is None:
             raise SolverError("C&CG ended without a schedule")
@@ -1330,8 +1383,9 @@ class ColumnConstraintGeneration(AlgorithmBase):
             notes.append("time limit: the realisations of the other iterations were not "
                          "re-evaluated at the schedule's first stage (the worst case found "
                          "is its own subproblem's)")
-        worst_xi, worst_cost, worst_point = _worst_found_at(d, x, [wc.xi, *others], notes)
-        nom_cost, nom_point = evaluate(d, x, nominal(d))
+        worst_xi, worst_cost, worst_point = _worst_found_at(x, [wc.xi, *others], notes,
+                                                            self._q)
+        nom_cost, nom_point = self._q(x, nominal(d))
         status = self.final_status(True)
         if fell_back or (cut and status == Status.FEASIBLE):
             # a master cut at its limit ended the run, inside the time held back
@@ -1350,8 +1404,8 @@ def _same_first_stage(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> boo
         np.allclose(np.asarray(a[g], float), np.asarray(b[g], float), atol=1e-6) for g in a)
 
 
-def _worst_found_at(d: ScheduleData, x: dict[str, np.ndarray],
-                    xis: list[dict[str, np.ndarray]], notes: list[str]
+def _worst_found_at(x: dict[str, np.ndarray], xis: list[dict[str, np.ndarray]],
+                    notes: list[str], q_of: QOf
                     ) -> tuple[dict[str, np.ndarray], float, dict[str, np.ndarray]]:
     """The worst case found *at the returned first stage* ``x``: ``max_e Q(x, xi_e)`` over the
     realisations of the run (``xis[0]`` the subproblem's one at ``x``, then the master's copies,
@@ -1360,15 +1414,16 @@ def _worst_found_at(d: ScheduleData, x: dict[str, np.ndarray],
     Q(x, xi) <= UB``: the pair brackets the schedule's exact worst case. The values of the
     C&CG log (``worst_value``) are each at its own iteration's first stage and bracket
     nothing about ``x`` (ut_sched2 #2: the console printed iteration 1's 39,187.96 $ at
-    ``x1`` beside the final ``x2``, whose worst case found was 38,706.34 $)."""
-    q0, point0 = evaluate(d, x, xis[0])
+    ``x1`` beside the final ``x2``, whose worst case found was 38,706.34 $). ``q_of(x, xi)``
+    is ``(Q(x, xi), recourse)`` (:meth:`ColumnConstraintGeneration._q`: one LP at ``x``)."""
+    q0, point0 = q_of(x, xis[0])
     best = (xis[0], q0, point0)
     seen = [xis[0]]
     for xi in xis[1:]:
         if any(all(np.array_equal(xi[g], o[g]) for g in UNCERTAIN) for o in seen):
             continue
         seen.append(xi)
-        q, point = evaluate(d, x, xi)
+        q, point = q_of(x, xi)
         if q > best[1] + 1e-9 * max(1.0, abs(best[1])):
             best = (xi, q, point)
     if best[0] is not xis[0]:

@@ -20,7 +20,9 @@ xi)`` (a better worst case for the master), never an upper bound. Measured on th
 case33bw at the deterministic first stage (gamma 10 %, Gamma 4 h): from the (one-absorber)
 policy bound's two candidates (15.2690 $ and 15.3174 $) to 15.3374 $ and 15.3559 $ in 3 and 2
 steps, about 1 s each; case69bw from 4.4987 $ and 4.5440 $ to 4.5263 $ and 4.5568 $, about 2 s
-each. Every step builds the LP anew (0.03-0.05 s of the 0.3-0.6 s a 24 h step takes).
+each. The steps share one LP (:class:`RecourseLp`, built once per first stage, only the
+right-hand sides where ``xi`` enters set per step; until session 40 every step built the LP
+anew, 0.03-0.05 s of the 0.3-0.6 s a 24 h step took; docs/schedule.md, Speed).
 """
 
 from __future__ import annotations
@@ -115,11 +117,16 @@ def _shaped(d: ScheduleData, grad: dict[str, np.ndarray]) -> dict[str, np.ndarra
 
 
 def climb(d: ScheduleData, x: dict[str, np.ndarray], xi: dict[str, np.ndarray], *,
-          max_steps: int = 30, time_limit_s: float = math.inf) -> Climb:
+          max_steps: int = 30, time_limit_s: float = math.inf,
+          lp: RecourseLp | None = None) -> Climb:
     """Mountain climbing from ``xi`` at the first stage ``x`` (module docstring). Only on the
-    temporal budget set (the aggregate-ratio set returns ``xi`` unchanged after one LP)."""
+    temporal budget set (the aggregate-ratio set returns ``xi`` unchanged after one LP).
+    Every step solves ``lp`` (:class:`RecourseLp` at ``x``, built here when None) at the next
+    realisation: one LP per first stage, its right-hand sides set per step."""
     t0 = time.perf_counter()
-    cur = second_stage(d, x, xi)
+    if lp is None:
+        lp = RecourseLp(d, x)
+    cur = lp.solve(xi)
     path = [cur.value]
     if d.aggregate is not None:
         return Climb(xi, cur.value, path, time.perf_counter() - t0)
@@ -129,7 +136,7 @@ def climb(d: ScheduleData, x: dict[str, np.ndarray], xi: dict[str, np.ndarray], 
         nxt = maximise_linear(d, _shaped(d, cur.gradient))[1]
         if all(np.array_equal(nxt[g], xi[g]) for g in UNCERTAIN):
             break
-        new = second_stage(d, x, nxt)
+        new = lp.solve(nxt)
         if new.value <= cur.value + 1e-9 * max(1.0, abs(cur.value)):
             break
         xi, cur = nxt, new
