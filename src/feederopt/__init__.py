@@ -125,6 +125,7 @@ if TYPE_CHECKING:
     from feederopt.validation.ac_polish import polish_text
     from feederopt.validation.fidelity import model_fidelity
     from feederopt.validation.montecarlo import (
+        check_box,
         check_options,
         check_result,
         read_result_to_check,
@@ -186,6 +187,7 @@ _FOR_CLI = {
     "voltage_verdict": "feederopt.validation.ac_limits",
     "limits_verdict": "feederopt.validation.ac_limits",
     "rating_verdict": "feederopt.validation.ac_limits",
+    "check_box": "feederopt.validation.montecarlo",
     "check_options": "feederopt.validation.montecarlo",
     "check_result": "feederopt.validation.montecarlo",
     "read_result_to_check": "feederopt.validation.montecarlo",
@@ -307,6 +309,7 @@ __all__ = [
     "base_limits_text",
     "base_verdict_rows",
     "branch_label",
+    "check_box",
     "check_options",
     "check_output",
     "check_partition_result",
