@@ -19,6 +19,7 @@ import copy
 import hashlib
 import itertools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -266,3 +267,36 @@ def test_cli_bad_holds_exit_with_their_code_and_no_traceback(
     assert res.exit_code == code, res.output
     assert text in " ".join(res.output.split())
     assert "Traceback" not in res.output
+
+
+def _case33bw_switchable() -> set[str]:
+    """Independent truth: the MATPOWER file's branch numbers, 1 to 37 (32 lines of the
+    feeder, 5 ties), every one switchable in case33bw (Baran & Wu 1989)."""
+    return {str(k) for k in range(1, 38)}
+
+
+def test_the_empty_list_hint_names_ids_of_the_network_at_hand() -> None:
+    """``feederopt solve case33bw --hold-open ''`` was refused with the hint "e.g. --hold-open
+    line:11,trafo:0", a pandapower net's ids, none of case33bw's plain numbers (user test
+    ut40_docs #3). The hint now gives two of the network's switchable ids, on the command
+    line and from Python; without a network it shows their form only."""
+    ids = _case33bw_switchable()
+    out = CliRunner().invoke(app, ["solve", "case33bw", "--hold-open", ""],
+                             env={"COLUMNS": "300"})
+    text = " ".join(out.output.split())
+    assert out.exit_code == 2 and "Traceback" not in text, text
+    assert "--hold-open names no branch" in text
+    example = re.search(r"hint: e\.g\. --hold-open (\S+):", text)
+    assert example is not None, text
+    named = example[1].split(",")
+    assert named and set(named) <= ids and "line:11" not in text
+    with pytest.raises(InputError) as exc:
+        feederopt.solve("case33bw", hold_closed="")
+    (p,) = exc.value.problems
+    assert p.field == "hold_closed" and "hold_closed names no branch" in p.message
+    shown = re.search(r"e\.g\. hold_closed=\(([^)]*)\)", p.hint)
+    assert shown is not None, p.hint
+    assert {x.strip(" '") for x in shown[1].split(",")} <= ids
+    # no network: the form of the ids, no other network's
+    (q,) = unchecked_solve_options(hold_open="").check()
+    assert "line:11" not in q.hint and "hold_open=('ID', 'ID')" in q.hint

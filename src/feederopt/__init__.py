@@ -132,6 +132,7 @@ if TYPE_CHECKING:
     from feederopt.validation.ac_polish import polish_text
     from feederopt.validation.fidelity import model_fidelity
     from feederopt.validation.montecarlo import (
+        check_box,
         check_option_problems,
         check_options,
         check_result,
@@ -198,6 +199,7 @@ _FOR_CLI = {
     "voltage_verdict": "feederopt.validation.ac_limits",
     "limits_verdict": "feederopt.validation.ac_limits",
     "rating_verdict": "feederopt.validation.ac_limits",
+    "check_box": "feederopt.validation.montecarlo",
     "check_options": "feederopt.validation.montecarlo",
     "check_option_problems": "feederopt.validation.montecarlo",
     "uncertain_load_list_problems": "feederopt.validation.montecarlo",
@@ -322,6 +324,7 @@ __all__ = [
     "base_verdict_rows",
     "blank_entry_problems",
     "branch_label",
+    "check_box",
     "check_option_problems",
     "check_options",
     "check_output",

@@ -88,6 +88,7 @@ from feederopt.problems.holds import (
     held_of,
     resolve_holds,
     with_held,
+    with_hold_examples,
 )
 from feederopt.problems.presolve import (
     fixed_loop,
@@ -261,7 +262,7 @@ def solve(
     except InputError as e:
         # with the problems of the options that only the network shows (an unknown uncertain
         # load beside one named twice: ut39_uncert #3), all at once
-        raise InputError([*e.problems, *_network_problems_of(network, options)]) from None
+        raise InputError(_network_problems_of(network, options, e.problems)) from None
     loading_note = loading_factor_note(opts.limits.max_loading_percent)
     if loading_note:  # 1.2 meant as 120 % (user test ut36_api #3): said before the solve
         warn_user(loading_note)
@@ -568,17 +569,26 @@ def option_id_problems(net: Network, options: Any) -> list[Problem]:
     return out + uncertain_load_problems(net, options)
 
 
-def _network_problems_of(network: Any, options: Any) -> list[Problem]:
-    """The problems of ``network`` as :func:`solve` reads it (its reader's), else those of
-    ``options`` that only the network shows (:func:`option_id_problems`): added to the
-    options' own problems when these stop :func:`solve` before the network is read."""
+def _network_problems_of(network: Any, options: Any, problems: Sequence[Problem]
+                         ) -> list[Problem]:
+    """The options' own ``problems``, which stop :func:`solve` before the network is read,
+    with the problems of ``network`` as :func:`solve` reads it (its reader's), else with
+    those of ``options`` that only the network shows (:func:`option_id_problems`) and with
+    the network's ids in the hint of an empty hold list (:func:`network_hints`)."""
     from feederopt.cases import load as _load
 
     try:
         net = _load(network)
     except InputError as e:
-        return list(e.problems)
-    return option_id_problems(net, options)
+        return [*problems, *e.problems]
+    return [*network_hints(net, problems), *option_id_problems(net, options)]
+
+
+def network_hints(net: Network, problems: Sequence[Problem]) -> list[Problem]:
+    """``problems`` (the options', found before the network was read) with hints that name
+    ids of ``net`` where a hint could only show their form: an empty hold list's
+    (:func:`~feederopt.problems.holds.with_hold_examples`)."""
+    return with_hold_examples(net, problems)
 
 
 def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:

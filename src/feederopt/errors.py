@@ -212,6 +212,13 @@ class Problem:
         object.__setattr__(out, "_template", self._template)
         return out
 
+    def with_hint(self, hint: str) -> Problem:
+        """This problem with another ``hint`` (which may name options by
+        :func:`option_ref`); the options its message names keep each layer's spelling."""
+        out = replace(self, hint=hint)
+        object.__setattr__(out, "_template", (self._template[0], hint))
+        return out
+
     @property
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR

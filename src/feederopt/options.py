@@ -46,6 +46,7 @@ from feederopt.network.devices import Control
 from feederopt.network.id_lists import blank_entry_problems, id_list_problems, split_ids
 from feederopt.network.limits import held_by_source, held_set_points
 from feederopt.network.perunit import to_per_unit
+from feederopt.problems.holds import empty_hold_example
 from feederopt.problems.reconfiguration import DEFAULT_RADIALITY, RadialityModel
 from feederopt.problems.uncertain import DEFAULT_PENALTY
 from feederopt.solvers.detect import solver_problems
@@ -465,9 +466,10 @@ class SolveOptions:
         out: list[Problem] = []
         for name, refs in (("hold_closed", self.holds.closed),
                            ("hold_open", self.holds.open)):
-            out += id_list_problems(option_ref(name), refs, "branch", field=name, example=(
-                f"e.g. {option_ref(name, ('line:11', 'trafo:0'))} (ids as `feederopt info` "
-                "and the result tables print them)"))
+            # a neutral example: the network's ids come in once it is read
+            # (feederopt.problems.holds.with_hold_examples; user test ut40_docs #3)
+            out += id_list_problems(option_ref(name), refs, "branch", field=name,
+                                    example=empty_hold_example(name))
         both = sorted(set(self.holds.closed or ()) & set(self.holds.open or ()))
         if both:
             out.append(Problem(ProblemKind.INVALID_VALUE, "options",

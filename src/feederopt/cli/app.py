@@ -487,13 +487,17 @@ def cli_load(source: Any, ties: str = "auto") -> Any:
 def load_checked(source: Any, problems: list[Problem], ties: str = "auto",
                  more: Callable[[Any], list[Problem]] | None = None) -> Any:
     """The network of ``source`` (with the tie rule of ``--ties``), reporting the
-    ``problems`` found before (options, output paths) together with the network's own and
-    those that ``more`` finds in the network read (options that name its elements): all at
-    once, before any work."""
+    ``problems`` found before (options, output paths; their hints with the network's ids
+    where they could only show their form, :func:`feederopt.api.network_hints`) together
+    with the network's own and those that ``more`` finds in the network read (options that
+    name its elements): all at once, before any work."""
+    from feederopt.api import network_hints
+
     try:
         net = cli_load(source, ties)
     except InputError as exc:
         raise InputError([*problems, *exc.problems]) from None
+    problems = network_hints(net, problems)
     if more is not None:
         problems = [*problems, *more(net)]
     if problems:

@@ -601,6 +601,7 @@ def check(
     which the result holds, is then the one checked, and a warning says so)."""
 
     from feederopt import (
+        check_box,
         check_option_problems,
         check_result,
         kept_state_label,
@@ -682,39 +683,21 @@ def check(
         raise InputError([*problems, *exc.problems]) from None
     loads_arg, blank = parse_ids(uncertain_loads)
     problems += blank
-    own_box = _robust_box(data)
-    box_note = ""
-    notes: list[str] = []  # printed once the options are known valid (ut32_cli #4: "+--20 %")
-    if own_box is not None:
-        # A robust result records the box it was certified for: that box is the default, and
-        # a check of another box says so (ut_unc #6: `check robust.json --uncertainty 0.3`
-        # without --uncertain-loads silently sampled all 32 loads of a 6-load robust solve).
-        own_x, own_loads, own_budget = own_box
-        if uncertainty is None:
-            uncertainty = own_x
-        if loads_arg is None:
-            loads_arg = own_loads
-        same = (math.isclose(uncertainty, own_x, rel_tol=1e-9, abs_tol=1e-12)
-                and set(loads_arg) == set(own_loads))
-        box_note = " (the robust solve's box)" if same else ""
-        if not same:
-            notes.append(f"note: the robust solve was certified for +-{own_x * 100:g} % on "
-                         f"{len(own_loads)} load(s); this check samples +-"
-                         f"{uncertainty * 100:g} % on "
-                         f"{'every load' if loads_arg is None else f'{len(loads_arg)} load(s)'}"
-                         ", a box it was not solved for")
-        if own_budget is not None:
-            notes.append(f"note: the robust solve let at most {own_budget} load(s) deviate "
-                         "at once (--budget); the samples move every uncertain load")
-    if uncertainty is None:
-        why = ("--uncertainty is required for this result: the check draws loads in a box "
-               "around the network's nominal loads, and a scenario result has no box of its "
-               "own (its scenarios are not sampled; each one's AC power flow is in the "
-               "result's scenarios[].ac)" if data.get("scenarios") else
-               "--uncertainty is required for this result: it was not solved for a box of "
-               "load deviations, so the check has none to default to")
-        problems.append(Problem(ProblemKind.INVALID_VALUE, "options", why,
-                                field="uncertainty", hint="e.g. --uncertainty 0.1"))
+    # A robust result records the box it was certified for: that box is the default, and a
+    # check of another box says so (ut_unc #6: `check robust.json --uncertainty 0.3` without
+    # --uncertain-loads silently sampled all 32 loads of a 6-load robust solve); another
+    # result needs --uncertainty. The same rule as feederopt.check_result's (check_box).
+    box = None
+    try:
+        box = check_box(data, uncertainty, loads_arg)
+    except InputError as exc:  # no --uncertainty, and the result has no box of its own
+        problems += exc.problems
+    if box is not None:
+        uncertainty, loads_arg = box.uncertainty, box.uncertain_loads
+    box_note = " (the robust solve's box)" if box is not None and box.own else ""
+    # printed once the options are known valid (ut32_cli #4: "+--20 %")
+    box_notes: tuple[str, ...] = box.notes if box is not None else ()
+    notes = [f"note: {n}" for n in box_notes]
     problems += check_option_problems(samples, uncertainty, v_min=v_min, v_max=v_max,
                                       max_loading_percent=max_loading)  # the seed: above
     if problems or uncertainty is None:  # (a missing --uncertainty is among the problems)
@@ -748,6 +731,8 @@ def check(
     for note in [] if quiet else mc.notes:  # its network's files cannot be verified
         if mc.least_violating and note == mc.notes[0]:
             continue  # the least-violating topology's warning: printed with the table
+        if note in box_notes:
+            continue  # the box's notes: printed before the samples
         stderr().print(f"note: {note}", style="yellow", markup=False)
     verdict = result_verdict(data)
     payload = stamped("solve_check", {"case": data.get("case"), "method": data.get("method"),
@@ -845,19 +830,6 @@ def _check_interrupted(mc: Any, json_file: str | None, quiet: bool) -> None:
                                       and late_outputs().ok else ""),
                        style="yellow", markup=False)
     raise typer.Exit(interrupt.exit_code())
-
-
-def _robust_box(data: dict[str, Any]) -> tuple[float, list[str], int | None] | None:
-    """The box a robust result was solved for: ``(uncertainty, uncertain load ids, budget)``
-    from its ``robust_summary``; None for any other result."""
-    summ = data.get("robust_summary")
-    if not isinstance(summ, dict):
-        return None
-    x, loads = summ.get("uncertainty"), summ.get("uncertain_loads")
-    if not isinstance(x, (int, float)) or not isinstance(loads, list) or not loads:
-        return None
-    budget = summ.get("budget")
-    return float(x), [str(v) for v in loads], budget if isinstance(budget, int) else None
 
 
 def corner_text(corner: dict[str, Any]) -> str:

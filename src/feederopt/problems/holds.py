@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from feederopt.errors import Problem, ProblemKind, option_ref
+from feederopt.errors import Problem, ProblemKind, option_ref, spelled
 from feederopt.network.container import Network, member_map
 from feederopt.network.id_hints import meant_ids, switch_refs
 from feederopt.network.perunit import PerUnitNetwork
@@ -95,6 +95,36 @@ def _hint(unknown: list[str], ids: list[str], pandapower: bool) -> str:
         if near:
             guesses.append(f"{u}: did you mean {' or '.join(near)}?")
     return text + ("; " + "; ".join(guesses) if guesses else "")
+
+
+#: The options whose empty list (``--hold-open ""``) :meth:`SolveOptions.check` refuses
+#: without a network, with a neutral example (:func:`empty_hold_example`).
+HOLD_OPTIONS = ("hold_closed", "hold_open")
+
+
+def empty_hold_example(option: str) -> str:
+    """The hint of an empty hold list when the network is not known: the form of the ids,
+    no ids of some other network's (user test ut40_docs #3: ``line:11,trafo:0`` for
+    case33bw, whose ids are plain numbers)."""
+    return (f"e.g. {option_ref(option, ('ID', 'ID'))}: the ids of switchable branches as "
+            "`feederopt info` and the result tables print them")
+
+
+def with_hold_examples(net: Network, problems: Sequence[Problem]) -> list[Problem]:
+    """``problems`` with the hint of an empty hold list (:func:`empty_hold_example`) giving
+    ids of ``net``: two of its switchable branches, as the hint of an unknown id lists them
+    (``e.g. --hold-open 1,10: the network's switchable branch ids are 1, 10, 11, ...``)."""
+    br = net.branches.filter(pl.col("in_service"))
+    ids = sorted(str(x) for x in br.filter(pl.col("switchable"))["id"].to_list())
+    out = []
+    for p in problems:
+        if p.field in HOLD_OPTIONS and not p.ids and ids and \
+                p.hint == spelled(empty_hold_example(p.field)):
+            sample = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
+            p = p.with_hint(f"e.g. {option_ref(p.field, tuple(ids[:2]))}: the network's "
+                            f"switchable branch ids are {sample}")
+        out.append(p)
+    return out
 
 
 def resolve_holds(net: Network, closed: Sequence[str] | None, open_: Sequence[str] | None

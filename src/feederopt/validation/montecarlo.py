@@ -48,7 +48,7 @@ import polars as pl
 
 from feederopt.algorithms.base import ProgressCallback, SampleCallback, sample_progress
 from feederopt.algorithms.slaves import TopologyEvaluator
-from feederopt.errors import InputError, Problem, ProblemKind, Severity
+from feederopt.errors import InputError, Problem, ProblemKind, Severity, option_ref
 from feederopt.forking import check_not_forked
 from feederopt.io.digests import input_change_problems
 from feederopt.io.frames import table_problem
@@ -491,6 +491,95 @@ def check_option_problems(samples: int, uncertainty: float | None, seed: int | N
     return problems + limits
 
 
+#: The number of samples of a check unless told otherwise (``feederopt check``'s
+#: ``--samples``, :func:`check_result`'s ``samples``).
+DEFAULT_SAMPLES = 1000
+
+
+@dataclass(frozen=True)
+class RobustBox:
+    """The box a robust result was solved for (its ``robust_summary``): the relative load
+    uncertainty X, the uncertain loads' ids and the budget (at most that many loads off
+    nominal at once; None: any number)."""
+
+    uncertainty: float
+    loads: list[str]
+    budget: int | None
+
+
+def robust_box(data: dict[str, Any]) -> RobustBox | None:
+    """The box a robust result was solved for, from its ``robust_summary``; None for any
+    other result (or a summary without an uncertainty and uncertain loads)."""
+    summ = data.get("robust_summary")
+    if not isinstance(summ, dict):
+        return None
+    x, loads = summ.get("uncertainty"), summ.get("uncertain_loads")
+    if not isinstance(x, int | float) or isinstance(x, bool) or not isinstance(loads, list) \
+            or not loads:
+        return None
+    budget = summ.get("budget")
+    return RobustBox(float(x), [str(v) for v in loads],
+                     budget if isinstance(budget, int) and not isinstance(budget, bool)
+                     else None)
+
+
+@dataclass(frozen=True)
+class CheckBox:
+    """The box a check of a result samples (:func:`check_box`): ``uncertainty``,
+    ``uncertain_loads`` (None: every load), whether it is the robust solve's own box
+    (``own``), and the notes on it (another box than the robust solve's, a budget that the
+    samples do not keep)."""
+
+    uncertainty: float
+    uncertain_loads: list[str] | None
+    own: bool = False
+    notes: tuple[str, ...] = ()
+
+
+def check_box(data: dict[str, Any], uncertainty: float | None,
+              uncertain_loads: Sequence[str] | None) -> CheckBox:
+    """The box a check of the result ``data`` samples: ``uncertainty`` and
+    ``uncertain_loads`` as given, each one not given (None) taken from the box a robust result
+    was solved for (:func:`robust_box`; user test ut_unc #6: a check of a 6-load robust solve
+    sampled all 32 loads); the loads of another result default to every load. A robust result
+    checked in another box, or one solved with a budget (the samples move every uncertain
+    load), gets a note. Without ``uncertainty``, a result that is not robust has no box to
+    default to: an :class:`InputError` on ``uncertainty`` (user test ut40_docs #1: it was a
+    bare ``TypeError`` in Python)."""
+    own = robust_box(data)
+    if own is None:
+        if uncertainty is None:
+            raise InputError([uncertainty_required_problem(data)])
+        return CheckBox(uncertainty, None if uncertain_loads is None else list(uncertain_loads))
+    x = own.uncertainty if uncertainty is None else uncertainty
+    loads = own.loads if uncertain_loads is None else list(uncertain_loads)
+    number = isinstance(x, int | float) and not isinstance(x, bool)
+    same = (number and math.isclose(x, own.uncertainty, rel_tol=1e-9, abs_tol=1e-12)
+            and {str(v) for v in loads} == set(own.loads))
+    notes: list[str] = []
+    if not same and number:
+        notes.append(f"the robust solve was certified for +-{own.uncertainty * 100:g} % on "
+                     f"{len(own.loads)} load(s); this check samples +-{x * 100:g} % on "
+                     f"{len(loads)} load(s), a box it was not solved for")
+    if own.budget is not None:
+        notes.append(f"the robust solve let at most {own.budget} load(s) deviate at once "
+                     "(its budget); the samples move every uncertain load")
+    return CheckBox(x, loads, own=same, notes=tuple(notes))
+
+
+def uncertainty_required_problem(data: dict[str, Any]) -> Problem:
+    """The problem of a check without an uncertainty of a result that has no box of its own
+    (any but a robust one): a scenario result's scenarios are not sampled."""
+    why = ("the check draws loads in a box around the network's nominal loads, and a scenario "
+           "result has no box of its own (its scenarios are not sampled; each one's AC power "
+           "flow is in the result's scenarios[].ac)" if data.get("scenarios") else
+           "it was not solved for a box of load deviations, so the check has none to "
+           "default to")
+    return Problem(ProblemKind.INVALID_VALUE, "options",
+                   f"{option_ref('uncertainty')} is required for this result: {why}",
+                   field="uncertainty", hint=f"e.g. {option_ref('uncertainty', 0.1)}")
+
+
 def samples_problem(samples: Any, example: int = 1000) -> Problem | None:
     """The problem of a ``samples`` option that is not a whole number >= 1 (numpy integers
     count; a bool does not), or None: one rule for every ``check`` (solve, partition and
@@ -873,8 +962,8 @@ def uncertain_load_list_problems(data: dict[str, Any], uncertain_loads: Sequence
 @interrupt.handle_signals("the counts of the samples done so far are")
 def check_result(
     result: dict[str, Any] | str | Path,
-    samples: int,
-    uncertainty: float,
+    samples: int = DEFAULT_SAMPLES,
+    uncertainty: float | None = None,
     seed: int = 0,
     network: Network | None = None,
     uncertain_loads: Sequence[str] | None = None,
@@ -885,21 +974,27 @@ def check_result(
     v_max: float | None = None,
     max_loading_percent: float | None = None,
 ) -> MonteCarloResult:
-    """:func:`out_of_sample` for the topology of a result (a dict or a JSON path). The network
-    is ``network`` or is loaded from the result's ``source`` (else its ``case``), a pandapower
-    file with the tie rule the result records (its ``ties``: ``feederopt.load(...,
-    ties=...)``, ``--ties``); the limits
-    are those the solve used (the result's ``limits``), each replaced by ``v_min``, ``v_max``
-    or ``max_loading_percent`` when given (:func:`result_limits`), else the network's own; the
-    answer's ``limits`` says which replaced the network's. ``progress``
-    gets a :class:`~feederopt.solvers.status.SampleRecord` after each sample (feasible: in the
-    convex model). A network loaded from the result's ``source`` whose files changed since
-    the solve (their SHA-256 against the result's ``inputs_sha256``) is refused with a typed
-    problem naming them; a result that records no hashes gets a warning in the answer's
-    ``notes`` (:func:`~feederopt.io.digests.input_change_problems`). An infeasible result
-    that holds its least-violating topology (:func:`holds_least_violating`) is checked too:
-    the answer's ``least_violating`` is True and its first note says that the topology
-    breaks the limits (:data:`LEAST_VIOLATING_NOTE`); one without a topology is refused."""
+    """:func:`out_of_sample` for the topology of a result (a dict or a JSON path), as
+    ``feederopt check``: ``samples`` (default 1000, as ``--samples``) uniform draws of the
+    loads in nominal +- ``uncertainty``. The box (:func:`check_box`) defaults to the one a
+    robust result was solved for: ``uncertainty=None`` is its uncertainty and
+    ``uncertain_loads=None`` its uncertain loads (another box is checked with a note in the
+    answer's ``notes``); for any other result ``uncertain_loads=None`` is every load and
+    ``uncertainty`` is required (an :class:`InputError` on ``uncertainty`` without it). The
+    network is ``network`` or is loaded from the result's ``source`` (else its ``case``), a
+    pandapower file with the tie rule the result records (its ``ties``: ``feederopt.load(...,
+    ties=...)``, ``--ties``); the limits are those the solve used (the result's ``limits``),
+    each replaced by ``v_min``, ``v_max`` or ``max_loading_percent`` when given
+    (:func:`result_limits`), else the network's own; the answer's ``limits`` says which
+    replaced the network's. ``progress`` gets a :class:`~feederopt.solvers.status.SampleRecord`
+    after each sample (feasible: in the convex model). A network loaded from the result's
+    ``source`` whose files changed since the solve (their SHA-256 against the result's
+    ``inputs_sha256``) is refused with a typed problem naming them; a result that records no
+    hashes gets a warning in the answer's ``notes``
+    (:func:`~feederopt.io.digests.input_change_problems`). An infeasible result that holds its
+    least-violating topology (:func:`holds_least_violating`) is checked too: the answer's
+    ``least_violating`` is True and its first note says that the topology breaks the limits
+    (:data:`LEAST_VIOLATING_NOTE`); one without a topology is refused."""
     check_not_forked("feederopt.check_result")
     from feederopt._version import document_kind
 
@@ -919,7 +1014,8 @@ def check_result(
     else:
         data = read_result_to_check(result)
     result_problems(data)
-    check_options(samples, uncertainty)
+    box = check_box(data, uncertainty, uncertain_loads)
+    check_options(samples, box.uncertainty)
     given = Limits(v_min=v_min, v_max=v_max, max_loading_percent=max_loading_percent)
     # the values, as `solve` checks them
     problems = SolveOptions(limits=given, validate=False).check()
@@ -954,7 +1050,8 @@ def check_result(
     if other is not None:  # another name, the same branches: checked, and said so
         notes.append(str(other))
     hook = sample_progress(progress, "feasible in the convex model", samples)
-    mc = out_of_sample(network, closed, uncertainty, samples, seed, uncertain_loads, ac,
+    notes.extend(box.notes)
+    mc = out_of_sample(network, closed, box.uncertainty, samples, seed, box.uncertain_loads, ac,
                        progress=hook,
                        limits=result_limits(data, v_min=v_min, v_max=v_max,
                                             max_loading_percent=max_loading_percent))
