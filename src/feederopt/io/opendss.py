@@ -2037,9 +2037,12 @@ def _shunt_capacitor(cap: str, terms: list[tuple[str, list[int]]], nph: int, del
     the total for a bank of several phases), ``Cuf`` (``C`` per branch [uF]: ``Q = 2 pi f C
     V^2``) or ``Cmatrix`` (the nodal capacitance matrix [uF]), each step with its series ``R``
     and ``XL`` (a filter reactor: the branch admittance ``1 / (R + j (XL - 1 / (2 pi f C)))``,
-    exact at ``f``, a row with ``p_mw > 0``), summed over the steps that are in (``States``,
-    each step its own ``kvar``/``Cuf``). A disabled bank is a row out of service at its
-    admittance; one with every step out a row out of service of 0 kvar.
+    exact at ``f``, a row with ``p_mw > 0``; on a 3-phase delta bank OpenDSS puts them in each
+    line, ``1 / (3 R + j (3 XL - Xc))`` per branch, with a leak to ground of about 2e-6 of
+    the branch that the row leaves out: :data:`~feederopt.io.opendss_shunts.DELTA_LEAK`),
+    summed over the steps that are in (``States``, each step its own ``kvar``/``Cuf``). A
+    disabled bank is a row out of service at its admittance; one with every step out a row
+    out of service of 0 kvar.
 
     Refused by name (``unsupported_element``, :class:`~feederopt.io.opendss_shunts.ShuntRow`'s
     ``exact``): a wye bank whose row would hold its total at balanced voltages only, not what

@@ -24,14 +24,28 @@ branch ``y / 2`` between them. The rows the model holds:
 
 * only a wye part: a wye row on the phases it has, consuming ``S = sum_i V_i conj((Y V)_i)``
   at balanced voltages of ``v_wye`` per phase (with unequal branches their balanced total);
-* only a delta part: one branch between two phases (``"ab"``), or three equal ones (``"abc"``,
-  a closed delta), at ``v_delta`` across each: ``S = v_delta^2 conj(sum y_ik)``;
+* only a delta part (row sums within :data:`DELTA_LEAK` of its largest branch, below): one
+  branch between two phases (``"ab"``), or three equal ones (``"abc"``, a closed delta), at
+  ``v_delta`` across each: ``S = v_delta^2 conj(sum y_ik)``;
 * both, in a bank grounded through ``bus2`` with no floating node (a reactor with mutual
   coupling: ``Z1 != Z0``, ``Rmatrix``/``Xmatrix``): a wye row of its ``S`` at balanced
   voltages, as before;
 * none otherwise (a 2-phase delta bank, branches 1-2 and 2-0; an ungrounded wye with unequal
   branches; a bank that connects nothing, e.g. ``bus2=x.4`` leaving 1-4 floating and 2-2,
   3-3 shorted): the reader refuses it by name.
+
+*OpenDSS's leak.* A delta capacitor step with a series ``R``/``XL`` (a filter reactor) is not
+an exact delta in OpenDSS's ``Yprim``: ``Capacitor.pas`` (``MakeYprimWork``) multiplies the
+diagonal of the step's delta matrix (``2 y_c`` per node, ``-y_c`` between phases) by 1.000001
+"so it will invert", inverts it, adds ``Z_L = R + j XL`` to the diagonal (in series with each
+line conductor, the manual's "in each phase (line)") and inverts back. The step is thus a
+delta of ``1 / (3 Z_L + 1 / y_c)`` per branch on three phases (a delta of ``y_c`` is a wye of
+``3 y_c``, ``Z_L`` in each leg), ``1 / (Z_L + 1 / y_c)`` on one, plus a leak from each node to
+ground of ``1e-6 x 2 y_c`` seen through ``Z_L``: ``2e-6 |1 + 3 Z_L y_c|`` of the branch
+admittance (1.9e-6 at ``kvar=900 kV=12.47 R=1.5 XL=6``; 3.9e-9 S against a branch of 2.0e-3
+S), far over a numerical tolerance of ``1e-9 max|Yprim|``. A delta part whose row sums are
+within :data:`DELTA_LEAK` of its largest branch is read as a delta, that leak left out
+(OpenDSS's node voltages of the model written back equal the file's within 1e-6 p.u.).
 
 A row is *exact* (:attr:`ShuntRow.exact`) when it draws what the bank draws at any voltages,
 balanced or not: a delta row, and a wye row of equal branches to ground without coupling
@@ -54,6 +68,15 @@ Key = int | tuple[str, int]
 
 #: Balanced phase rotation a, b, c.
 _ROTATION = np.exp(-2j * np.pi / 3 * np.arange(3))
+
+#: A delta part with an admittance to ground of at most this fraction of the bank's largest
+#: branch between phases is read as a closed delta, the part to ground left out (module
+#: docstring, "OpenDSS's leak"). OpenDSS's own leak is ``2e-6 |1 + 3 Z_L y_c|`` of the branch
+#: (``1e-6`` to ``2e-6`` for a filter reactor, ``XL < Xc``); 1e-4 takes it up to ``XL`` of
+#: about 17 ``Xc`` and leaves out at most 1e-4 of the bank's power. A bank that is not a
+#: closed delta has a part to ground of the order of its branches (a 2-phase delta's branch
+#: 2-0 equals its branch 1-2).
+DELTA_LEAK = 1e-4
 
 
 @dataclass(frozen=True)
@@ -162,7 +185,8 @@ def shunt_row(terms: list[tuple[str, list[int]]], delta: bool, yprim: np.ndarray
     to_ground = y.sum(axis=1)
     pairs = [((live[i], live[k]), -y[i, k]) for i in range(len(live))
              for k in range(i + 1, len(live)) if abs(y[i, k]) > tol]
-    if np.all(np.abs(to_ground) <= tol):
+    branch = max((abs(p) for _, p in pairs), default=0.0)
+    if np.all(np.abs(to_ground) <= max(tol, DELTA_LEAK * branch)):
         parts = [p for _, p in pairs]
         if len(pairs) == 1 or (len(pairs) == 3
                                and max(abs(p - parts[0]) for p in parts) <= tol):
