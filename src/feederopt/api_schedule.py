@@ -91,8 +91,10 @@ from feederopt.validation.schedule import (
     ac_within_limits,
     band_diagnosis,
     sample_budget_set,
+    sample_check_within_limits,
     sampling_description,
     served_share,
+    served_verdicts,
 )
 
 __all__ = ["BudgetKind", "ScheduleSettings", "SocForm", "check_schedule_problems",
@@ -562,7 +564,11 @@ def check_schedule_result(doc: Mapping[str, Any] | str | Path, *, samples: int, 
     :class:`InputError` naming ``doc``): rebuild the problem from the recorded inputs and
     settings, fix the recorded first stage (topology and storage modes)
     and report the share of ``samples`` realisations of the budget
-    set served without slack (with ``dg_commitment`` the recorded DG commitment is fixed too).
+    set served without slack (with ``dg_commitment`` the recorded DG commitment is fixed too),
+    with the count served (``served``) and the check's verdict ``within_limits``
+    (:func:`~feederopt.validation.schedule.sample_check_within_limits`: false when one
+    realisation is not served, or when the result's own hourly AC check broke a limit,
+    ``result_within_limits``; ``feederopt check`` then exits 4).
 
     A result without a budget set (:func:`has_budget_set` false: a deterministic schedule
     without ``--robust-budget``) has one realisation, the forecast: it is checked once, and
@@ -628,14 +634,21 @@ def check_schedule_result(doc: Mapping[str, Any] | str | Path, *, samples: int, 
         x["y"] = closed[0]
     robust = st.robust
     xis = sample_budget_set(d, samples, seed) if robust else [nominal(d)]
-    share = served_share(d, x, xis,
-                         progress=sample_progress(progress, "served without slack", len(xis)))
+    served = sum(served_verdicts(
+        d, x, xis, progress=sample_progress(progress, "served without slack", len(xis))))
+    share = 100.0 * served / max(len(xis), 1)
     sampling = sampling_description(d, seed) if robust else {
         "kind": "forecast_only",
         "description": "no budget set: the forecast, its only realisation, checked once"}
-    return stamped("schedule_check", {"samples": len(xis), "seed": seed, "served_pct": share,
-                                       "case": source, "budget_set": robust,
-                                       "sampling": sampling, "notes": notes})
+    own = doc.get("within_limits")
+    own = own if isinstance(own, bool) else None
+    return stamped("schedule_check", {
+        "samples": len(xis), "seed": seed, "served_pct": share, "served": served,
+        "case": source, "budget_set": robust, "sampling": sampling,
+        # the check's verdict (exit code 4 when false): every realisation served and the
+        # schedule's own hourly AC check within the limits (its result's within_limits)
+        "within_limits": sample_check_within_limits(served, len(xis), own),
+        "result_within_limits": own, "notes": notes})
 
 
 def result_json(doc: dict[str, Any]) -> str:

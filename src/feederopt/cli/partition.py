@@ -261,29 +261,41 @@ def _missing(x: Any) -> bool:
 def _exit(res: Any, *, quiet: bool) -> None:
     """Exit code 4 exactly when the result is not within the limits
     (:func:`~feederopt.validation.partition.plan_within_limits`, the JSON's
-    ``within_limits`` false), with a line on stderr saying why: the plan is no answer
-    (:attr:`PartitionResult.trivial_plan`: the all-off incumbent of a run stopped at its
-    limit), as for a run stopped before any plan and as ``solve`` ends a run stopped without
-    an answer; or the plan's own OpenDSS check at the nominal load (the voltage feedback's
-    power flow of the kept plan) breaks a limit: no convergence, voltages outside the limits,
-    a DER phase outside its band or over its kVA rating beyond the tolerances
+    ``within_limits`` false), with a line on stderr saying why (:func:`exit_if_not_within`).
+    The result is written all the same. User test ut39_tph #4 (partexit): a PV phase over
+    its kVA rating exited 0; a plan that 40 % of the samples broke exited 0 (partsum)."""
+    exit_if_not_within(res.voltage_feedback, res.checks, trivial_plan=res.trivial_plan,
+                       status=res.status, quiet=quiet)
+
+
+def exit_if_not_within(voltage_feedback: Any, checks: Any, *, trivial_plan: bool,
+                       status: Any, quiet: bool, checks_where: str = "checks in the JSON",
+                       feedback_where: str = "voltage_feedback in the JSON") -> None:
+    """Exit code 4 (:data:`EXIT_LIMITS_BROKEN`) when
+    :func:`~feederopt.validation.partition.plan_within_limits` finds the plan not within the
+    limits, with a line on stderr saying why (unless ``quiet``): the plan is no answer
+    (``trivial_plan``: the all-off incumbent of a run stopped at its limit), as for a run
+    stopped before any plan and as ``solve`` ends a run stopped without an answer; or the
+    plan's own OpenDSS check at the nominal load (the voltage feedback's power flow of the
+    kept plan) breaks a limit: no convergence, voltages outside the limits, a DER phase
+    outside its band or over its kVA rating beyond the tolerances
     (:func:`~feederopt.validation.partition.nominal_breaches`), as the three-phase ``solve``
-    ends an answer whose OpenDSS check breaks a limit; or a sample of ``--samples`` is not
-    served within the limits in OpenDSS (IV-E below 100 %,
+    ends an answer whose OpenDSS check breaks a limit; or a sample is not served within the
+    limits in OpenDSS (IV-E below 100 %,
     :func:`~feederopt.validation.partition.sample_breaches`), as the three-phase ``solve``
-    exits 4 for a scenario whose OpenDSS check breaks a limit. The result is written all the
-    same. User test ut39_tph #4 (partexit): a PV phase over its kVA rating exited 0; a plan
-    that 40 % of the samples broke exited 0 (partsum)."""
-    if plan_within_limits(res.voltage_feedback, res.checks,
-                          trivial_plan=res.trivial_plan) is not False:
+    exits 4 for a scenario whose OpenDSS check breaks a limit. ``feederopt partition`` passes
+    its result's fields; ``feederopt check`` of a partition result passes the result's
+    ``voltage_feedback`` and its own samples (``checks_where``, ``feedback_where``: where
+    the user finds them, named in the line)."""
+    if plan_within_limits(voltage_feedback, checks, trivial_plan=trivial_plan) is not False:
         return
-    if res.trivial_plan:
+    if trivial_plan:
         if not quiet:
             stderr().print(
-                f"no partition found: the run stopped ({res.status}) with only the trivial "
-                "plan (every block de-energised); exit code 4", style="yellow", markup=False)
+                f"no partition found: the run stopped ({status}) with only the trivial plan "
+                "(every block de-energised); exit code 4", style="yellow", markup=False)
         raise typer.Exit(EXIT_LIMITS_BROKEN)
-    vf = res.voltage_feedback
+    vf = voltage_feedback
     if not quiet:
         reasons = []
         if nominal_breaches(vf):
@@ -291,10 +303,10 @@ def _exit(res: Any, *, quiet: bool) -> None:
             # them, not for a DER's rating)
             stop = (f"voltage feedback {feedback_stop_text(vf)}; "
                     if vf is not None and vf.get("within_voltage_limits") is False else "")
-            reasons.append(f"{nominal_check_text(vf)} ({stop}voltage_feedback in the JSON)")
-        broken = sample_breaches(res.checks)
+            reasons.append(f"{nominal_check_text(vf)} ({stop}{feedback_where})")
+        broken = sample_breaches(checks)
         if broken:
-            reasons.append(f"{broken} (checks in the JSON)")
+            reasons.append(f"{broken} ({checks_where})")
         stderr().print(f"the plan is not within the limits. {'; '.join(reasons)}; exit code 4",
                        style="yellow", markup=False)
     raise typer.Exit(EXIT_LIMITS_BROKEN)

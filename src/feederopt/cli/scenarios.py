@@ -20,6 +20,7 @@ from rich.table import Table
 from feederopt import InputError, Problem, ProblemKind, check_schema_version
 from feederopt.cli.app import (
     EXIT_INFEASIBLE,
+    EXIT_LIMITS_BROKEN,
     FILE,
     FORCE_OPT,
     IDS,
@@ -592,13 +593,23 @@ def check(
     """Out-of-sample check: the share of random loads in the box for which the result's
     topology is feasible in the convex model (SOCP, no slack) and in the AC power flow. For a
     partition result (`feederopt partition --json FILE`): the seed's IV-D (the deterministic
-    plan in LinDist3Flow) and IV-E (the plan in OpenDSS), and the plan in LinDist3Flow.
+    plan in LinDist3Flow) and IV-E (the plan in OpenDSS), and the plan in LinDist3Flow. For a
+    schedule result: the share of its budget set's realisations served without slack.
     The limits are those the solve used (its --v-min, --v-max, --max-loading,
     --no-thermal-limits, recorded in the result), else the network's own. A solve result's own
-    verdict is shown too (within_limits, its AC check's broken limits), and the exit code is
-    the one `feederopt solve` gave it: 4 when it is not within the limits (e.g. its AC operating
-    point breaks one), 3 when the grid is proven infeasible (its least-violating topology,
-    which the result holds, is then the one checked, and a warning says so)."""
+    verdict is shown too (within_limits, its AC check's broken limits).
+
+    Exit code, one rule for every kind of result: 4 when the result is not within the limits,
+    that is when its own verdict says so (the exit code 4 its command gave it: a solve's AC
+    check, a partition's OpenDSS check at the nominal load, a schedule's hourly AC check) or
+    when one sample of this check is not served within the limits, whatever the share: a
+    solve result's sample not AC-feasible (with --no-ac-check: infeasible in the convex model,
+    a relaxation), a partition result's sample that OpenDSS does not serve within the limits
+    (IV-E below 100 %; with --no-ac-check its samples are not judged), a schedule
+    realisation not served without slack. A line on stderr says why, and the JSON's
+    within_limits is false. 3 when a solve result proves the grid infeasible (its
+    least-violating topology, which the result holds, is then the one checked, and a warning
+    says so). 0 when every sample is served within the limits and the result is within them."""
 
     from feederopt import (
         check_box,
@@ -735,16 +746,24 @@ def check(
             continue  # the box's notes: printed before the samples
         stderr().print(f"note: {note}", style="yellow", markup=False)
     verdict = result_verdict(data)
+    # the check's verdict (chkexit): the solve's own, and 4 when a sample breaks a limit
+    broken = mc.samples_breaking_limits
+    code = check_exit_code(verdict["exit_code"], broken)
+    interrupted = mc.status == "interrupted"
+    within = (False if broken or not verdict["within_limits"] else
+              None if interrupted else True)  # unknown when samples are missing
     payload = stamped("solve_check", {"case": data.get("case"), "method": data.get("method"),
-                                      **mc.to_dict(), "result_verdict": verdict})
+                                      **mc.to_dict(), "result_verdict": verdict,
+                                      "within_limits": within,
+                                      "exit_code": None if interrupted else code})
     if json_file is not None:  # a file that cannot be written now: printed, then exit 5
         late_outputs().write(write_text, json_file, json.dumps(payload, indent=2) + "\n",
                              force=force)
-    if mc.status == "interrupted":
+    if interrupted:
         _check_interrupted(mc, json_file, quiet)
     if quiet:
-        if verdict["exit_code"]:
-            raise typer.Exit(verdict["exit_code"])
+        if code:
+            raise typer.Exit(code)
         return
     table = summary_table(f"out-of-sample check: {data.get('case')} ({data.get('method')})")
     table.add_row("samples", f"{mc.samples} (seed {mc.seed}), loads +-{uncertainty * 100:g} % "
@@ -780,6 +799,10 @@ def check(
                       corner_text(corner))
     for label, text in _verdict_rows(verdict):
         table.add_row(label, text)
+    reasons = [text for text in ("" if verdict["within_limits"] else "the result's own "
+                                 "verdict, above", _broken_text(mc)) if text]
+    table.add_row("within the limits (the check's verdict)",
+                  "yes" if within else f"no ({'; '.join(reasons)}; exit code {code})")
     if mc.least_violating:  # before the table's shares are read as a plan's
         stdout().print("[bold red]warning:[/] ", end="")
         stdout().print(mc.notes[0], markup=False)
@@ -801,8 +824,36 @@ def check(
                        f"{strict} sample(s) are AC-feasible (the JSON's "
                        "feasible_ac_strict)", style="yellow", markup=False)
     _print_ac_violations(verdict)
-    if verdict["exit_code"]:
-        raise typer.Exit(verdict["exit_code"])
+    if broken:
+        stderr().print(f"the topology is not within the limits. {_broken_text(mc)} (the row "
+                       f"'within the limits'; samples_breaking_limits in the JSON); exit code "
+                       f"{code}", style="yellow", markup=False)
+    if code:
+        raise typer.Exit(code)
+
+
+def check_exit_code(result_code: int, samples_breaking_limits: int) -> int:
+    """The exit code of ``feederopt check`` of a solve result: the one ``solve`` gave the
+    result (:func:`result_verdict`'s ``exit_code``: 3 proven infeasible, 4 not within the
+    limits, ...) when it is not 0, else :data:`EXIT_LIMITS_BROKEN` (4) when some sample is
+    not served within the limits (:attr:`MonteCarloResult.samples_breaking_limits`: one is
+    enough, as for a partition or a schedule result), else 0. Before (chkexit), the samples
+    were reported and not judged: a topology that 40 % of them broke exited 0."""
+    if result_code:
+        return result_code
+    return EXIT_LIMITS_BROKEN if samples_breaking_limits > 0 else 0
+
+
+def _broken_text(mc: Any) -> str:
+    """The samples that break a limit, in words: "3 of 20 samples (15.00 %) break a limit in
+    the AC power flow"; empty when none does."""
+    n, broken = mc.samples, mc.samples_breaking_limits
+    if not broken:
+        return ""
+    judge = ("in the AC power flow" if mc.judged_by == "ac_power_flow" else
+             "in the convex model, a relaxation (--no-ac-check): no AC operating point "
+             "holds them")
+    return f"{broken} of {n} samples ({100.0 * broken / n:.2f} %) break a limit {judge}"
 
 
 def tolerance_text(tolerance: dict[str, Any]) -> str:
@@ -979,8 +1030,11 @@ def _check_schedule(doc: dict[str, Any], *, samples: int, seed: int, json_file: 
                     force: bool, quiet: bool, verbose: bool, misplaced: dict[str, bool],
                     inputs: list[str]) -> None:
     """``feederopt check`` of a schedule result: the share of realisations of its own budget
-    set served without slack. Options for other results are refused, and every problem
-    (options, samples, the output path) is reported before the sampling."""
+    set served without slack, and exit code 4 with a line on stderr saying why when one is
+    not, or when the result's own hourly AC check broke a limit (the report's
+    ``within_limits``, :func:`~feederopt.validation.schedule.sample_check_within_limits`).
+    Options for other results are refused, and every problem (options, samples, the output
+    path) is reported before the sampling."""
     from feederopt import check_schedule_result, output_problems, write_text
 
     problems = [Problem(
@@ -1003,16 +1057,32 @@ def _check_schedule(doc: dict[str, Any], *, samples: int, seed: int, json_file: 
     if json_file is not None:  # a file that cannot be written now: printed, then exit 5
         late_outputs().write(write_text, json_file, json.dumps(rep, indent=2) + "\n",
                              force=force)
-    if quiet:
+    if not quiet:
+        if not rep["budget_set"]:
+            stdout().print(f"{rep['case']}: the forecast is "
+                           f"{'' if rep['served_pct'] >= 100.0 else 'not '}served without "
+                           "slack (no budget set: 1 realisation)", markup=False)
+        else:
+            stdout().print(f"{rep['case']}: {rep['served_pct']:.1f} % of {rep['samples']} "
+                           "realisations of the budget set served without slack",
+                           markup=False)
+            stdout().print(f"samples: {rep['sampling']['description']}", markup=False)
+    if rep["within_limits"]:
         return
-    if not rep["budget_set"]:
-        stdout().print(f"{rep['case']}: the forecast is "
-                       f"{'' if rep['served_pct'] >= 100.0 else 'not '}served without slack "
-                       "(no budget set: 1 realisation)", markup=False)
-    else:
-        stdout().print(f"{rep['case']}: {rep['served_pct']:.1f} % of {rep['samples']} "
-                       "realisations of the budget set served without slack", markup=False)
-        stdout().print(f"samples: {rep['sampling']['description']}", markup=False)
+    # the check's verdict (sample_check_within_limits), as for a solve or a partition result:
+    # exit 4 when one realisation is not served (chkexit: before, 0 whatever the share)
+    if not quiet:
+        n, ok = rep["samples"], rep["served"]
+        why = []
+        if ok < n:
+            why.append(f"{n - ok} of {n} realisation(s) ({100.0 * (n - ok) / n:.2f} %) not "
+                       "served without slack (load curtailment or unmet EV energy)")
+        if rep["result_within_limits"] is False:
+            why.append("the schedule's own hourly AC check breaks a limit (the result's "
+                       "within_limits false, its ac_check)")
+        stderr().print(f"the schedule is not within the limits. {'; '.join(why)}; exit code "
+                       f"{EXIT_LIMITS_BROKEN}", style="yellow", markup=False)
+    raise typer.Exit(EXIT_LIMITS_BROKEN)
 
 
 def _three_phase_doc(result_file: str) -> dict[str, Any] | None:
@@ -1056,13 +1126,30 @@ def _check_partition(doc: dict[str, Any], result_file: str, samples: int,
                                    seed=seed, path=result_file, progress=progress,
                                    notice=None if quiet else lambda text: stderr().print(
                                        f"note: {text}", style="yellow", markup=False))
+    from feederopt import nominal_check_text, plan_within_limits, sample_breaches
+    from feederopt.cli.partition import exit_if_not_within
+
     x = doc.get("uncertainty") if uncertainty is None else uncertainty
+    # the check's verdict by the rule of `feederopt partition` (plan_within_limits): the
+    # result's own OpenDSS check at the nominal load and this check's samples in OpenDSS
+    # (IV-E); before (chkexit), check printed the share and exited 0 where partition exited 4
+    vf = doc.get("voltage_feedback") if isinstance(doc.get("voltage_feedback"), dict) else None
+    trivial = bool(doc.get("trivial_plan"))
+    within = plan_within_limits(vf, c, trivial_plan=trivial)
     payload = stamped("partition", {"case": doc.get("case"), "uncertainty": x, "seed": seed,
-                                    **asdict(c)})
+                                    **asdict(c), "within_limits": within,
+                                    "exit_code": EXIT_LIMITS_BROKEN if within is False else 0})
     if json_file is not None:  # a file that cannot be written now: printed, then exit 5
         late_outputs().write(write_text, json_file, json.dumps(payload, indent=2) + "\n",
                              force=force)
+
+    def finish() -> None:
+        exit_if_not_within(vf, c, trivial_plan=trivial, status=doc.get("status"), quiet=quiet,
+                           checks_where="this check's IV-E row",
+                           feedback_where="voltage_feedback in the result")
+
     if quiet:
+        finish()
         return
     table = summary_table(f"partition check: {doc.get('case')} (+-{100 * float(x or 0):g} %)")
     table.add_row("samples", f"{c.samples} (seed {seed})")
@@ -1072,4 +1159,11 @@ def _check_partition(doc: dict[str, Any], result_file: str, samples: int,
         table.add_row(f"grid-forming set-point {der}", fmt(v, ".5f", " p.u."))
     table.add_row("deterministic plan LinDist3Flow-feasible (IV-D)",
                   fmt(c.deterministic_pct, ".2f", " %"))
+    why = [text for text in ("the trivial plan of a stopped run" if trivial else "",
+                             nominal_check_text(vf), sample_breaches(c)) if text]
+    table.add_row("within the limits (the check's verdict)",
+                  "yes" if within else "not judged (no AC check ran: --no-ac-check, and the "
+                  "result has no OpenDSS check at the nominal load)" if within is None else
+                  f"no ({'; '.join(why)}; exit code {EXIT_LIMITS_BROKEN})")
     stdout().print(table)
+    finish()

@@ -157,6 +157,24 @@ class MonteCarloResult:
             return None
         return self.feasible_ac / self.samples if self.samples else math.nan
 
+    @property
+    def judged_by(self) -> str:
+        """What judges a sample served within the limits (:attr:`samples_breaking_limits`):
+        ``"ac_power_flow"``, or ``"convex_model"`` when the AC check was skipped."""
+        return "convex_model" if self.feasible_ac is None else "ac_power_flow"
+
+    @property
+    def samples_breaking_limits(self) -> int:
+        """How many samples the topology does not serve within the limits, the count behind
+        ``feederopt check``'s exit code 4 (one is enough, there is no threshold on the
+        share): not AC-feasible (:attr:`feasible_ac`: no convergence, or a limit broken
+        beyond :attr:`ac_tolerance`, as the solve's AC check judges its answer); without the
+        AC check (``--no-ac-check``), not feasible in the convex model, a relaxation of the
+        AC power flow (Farivar & Low, IEEE Trans. Power Syst. 28(3), 2013): a sample it
+        cannot hold within the limits has no AC operating point within them either."""
+        ok = self.feasible_convex if self.feasible_ac is None else self.feasible_ac
+        return self.samples - ok
+
     def to_dict(self, per_sample: bool = False) -> dict[str, Any]:
         out = asdict(self)
         out.pop("convex_ok")
@@ -170,6 +188,8 @@ class MonteCarloResult:
 
         out["feasible_share_convex"] = share(self.feasible_share_convex)
         out["feasible_share_ac"] = share(self.feasible_share_ac)
+        out["samples_breaking_limits"] = self.samples_breaking_limits
+        out["judged_by"] = self.judged_by
         if per_sample:
             out["convex_ok"] = list(self.convex_ok)
             out["ac_ok"] = list(self.ac_ok)

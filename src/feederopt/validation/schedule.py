@@ -28,7 +28,8 @@
   downwards as in the temporal set. Fractional points inside the set, not its binary extreme
   points; :func:`sampling_description` says so for the user. And the share of them that a
   first stage serves without load curtailment or unmet EV energy (the second stage re-solved
-  for each, one persistent LP per first stage).
+  for each, one persistent LP per first stage); :func:`sample_check_within_limits` is the
+  verdict of ``feederopt check`` on them (exit code 4 when one is not served).
 """
 
 from __future__ import annotations
@@ -446,3 +447,17 @@ def served_share(d: ScheduleData, x: dict[str, np.ndarray],
     (:func:`served_verdicts`)."""
     ok = served_verdicts(d, x, realisations, tol, progress)
     return 100.0 * sum(ok) / max(len(realisations), 1)
+
+
+def sample_check_within_limits(served: int, samples: int,
+                               result_within_limits: bool | None) -> bool:
+    """The verdict of ``feederopt check`` of a schedule result (its JSON's ``within_limits``;
+    false is exit code 4, as for a solve or a partition result): false when some of the
+    ``samples`` realisations of the budget set is not served without slack by the schedule's
+    first stage (``served`` of them are, :func:`served_verdicts`: one realisation is enough,
+    there is no threshold on the share), or when the result's own hourly AC check breaks a
+    limit (``result_within_limits`` false, :func:`ac_within_limits`: the exit code 4 that
+    ``feederopt schedule`` gave it); true otherwise, also for a result without an AC check
+    (null). Before (chkexit), check printed the share and exited 0 whatever it was."""
+    return served >= samples and result_within_limits is not False
+

@@ -1,0 +1,340 @@
+"""``feederopt check`` ends by one rule for every kind of result (chkexit): exit code 4 when a
+sample of the check is not served within the limits (or the result's own verdict says it is
+not), 0 when every sample is, with a line on stderr saying why and ``within_limits`` in the
+``--json`` output agreeing with the exit code.
+
+Before, a partition or schedule result's check printed the share and exited 0 whatever it was
+(``partition --samples 8`` exited 4 and ``check`` of its JSON, with the same 62.5 %, exited 0),
+and a solve result's check exited with the solve's verdict alone.
+
+Independent truth per kind:
+
+* solve result: pandapower's own ``runpp`` of case33bw with the result's ties open, the loads
+  scaled by the check's documented draws (``numpy.random.default_rng(seed).uniform(-1, 1,
+  (N, loads))``, ``p, q = p0, q0 (1 + X u)``), voltages against the solve's 0.91 p.u. with
+  the AC check's 1e-4 p.u. tolerance;
+* partition result: OpenDSS driven by ``opendssdirect`` without feederopt (the long-line
+  feeder's file, its generator replaced by a stiff source at the plan's set-point, the load
+  scaled by each draw), node voltages against 0.9-1.1 p.u.;
+* schedule result: by hand on a 5-bus, 20 kV chain with only loads under an import limit
+  ``S``: a realisation whose hourly load alone exceeds ``S`` cannot be served without
+  curtailment (losses are >= 0); one whose load plus an upper bound on any spanning tree's
+  losses (every line carrying the whole load) stays below ``S`` surely is.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from feederopt.cli import app
+
+pp = pytest.importorskip("pandapower")
+pn = pytest.importorskip("pandapower.networks")
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+runner = CliRunner(env={"COLUMNS": "300"})
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+# ---------------------------------------------------------------------------------------------
+# a solve result
+# ---------------------------------------------------------------------------------------------
+
+SOLVE_N, SOLVE_SEED = 8, 0
+TIES = (32, 33, 34, 35, 36)  # pandapower's line indices of case33bw's five ties
+V_MIN_SOLVE = 0.91  # the solve's --v-min, recorded in the result (nominal: 0.9131 p.u.)
+
+
+def _ac_ok(grid: str, x: float) -> list[bool]:
+    """pandapower, per sample: every non-slack voltage within [V_MIN_SOLVE, max_vm_pu] up to
+    the AC check's 1e-4 p.u. and every line within its rating (case33bw: none)."""
+    net = pp.from_json(grid)
+    net.line["in_service"] = [i not in TIES for i in net.line.index]
+    p0, q0 = net.load.p_mw.to_numpy().copy(), net.load.q_mvar.to_numpy().copy()
+    u = np.random.default_rng(SOLVE_SEED).uniform(-1, 1, size=(SOLVE_N, len(p0)))
+    other = [b for b in net.bus.index if b not in set(net.ext_grid.bus)]
+    ok = []
+    for row in u:
+        net.load["p_mw"], net.load["q_mvar"] = p0 * (1 + x * row), q0 * (1 + x * row)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pp.runpp(net, numba=False)
+        vm = net.res_bus.vm_pu[other]
+        ok.append(bool((vm >= V_MIN_SOLVE - 1e-4).all()
+                       and (vm <= net.bus.max_vm_pu[other] + 1e-4).all()))
+    return ok
+
+
+@pytest.fixture(scope="module")
+def solve_result(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """case33bw (pandapower's own, its ties open) as a solve result within its limits, solved
+    at --v-min 0.91."""
+    folder = tmp_path_factory.mktemp("chkexit_solve")
+    grid = str(folder / "c33.json")
+    pp.to_json(pn.case33bw(), grid)
+    result = folder / "result.json"
+    result.write_text(json.dumps({"case": "case33bw", "source": grid, "method": "benders",
+                                  "status": "optimal", "within_limits": True,
+                                  "limits": {"v_min_pu": V_MIN_SOLVE},
+                                  "open_branches": [f"line:{k}" for k in TIES]}))
+    return grid, result
+
+
+def _check(result: Path, out: Path, *args: str) -> tuple[Any, dict[str, Any]]:
+    res = runner.invoke(app, ["check", str(result), "--json", str(out), *args])
+    return res, json.loads(out.read_text())
+
+
+def test_solve_result_a_sample_below_v_min_exits_4(solve_result, tmp_path: Path) -> None:
+    grid, result = solve_result
+    truth = _ac_ok(grid, 0.3)
+    assert 0 < sum(truth) < SOLVE_N, truth  # the premise: some samples break 0.9 p.u.
+    res, doc = _check(result, tmp_path / "c.json", "-n", str(SOLVE_N), "-u", "0.3")
+    assert res.exit_code == 4, res.output
+    assert doc["feasible_ac"] == sum(truth)
+    assert doc["samples_breaking_limits"] == SOLVE_N - sum(truth)
+    assert (doc["within_limits"], doc["exit_code"], doc["judged_by"]) == (False, 4,
+                                                                          "ac_power_flow")
+    assert doc["result_verdict"]["exit_code"] == 0  # the solve's own verdict holds
+    broken = SOLVE_N - sum(truth)
+    text = _flat(res.output)
+    assert (f"the topology is not within the limits. {broken} of {SOLVE_N} samples "
+            f"({100 * broken / SOLVE_N:.2f} %) break a limit in the AC power flow") in text
+    assert "within the limits (the check's verdict) │ no" in text
+    # quiet: the same exit code, nothing printed
+    quiet = runner.invoke(app, ["check", str(result), "-n", str(SOLVE_N), "-u", "0.3", "-q"])
+    assert quiet.exit_code == 4 and not quiet.output.strip()
+
+
+def test_solve_result_without_ac_is_judged_by_the_relaxation(solve_result,
+                                                             tmp_path: Path) -> None:
+    """--no-ac-check: a sample the convex model (a relaxation) cannot hold has no AC operating
+    point within the limits, so it counts; it can count no more samples than pandapower."""
+    grid, result = solve_result
+    broken_ac = SOLVE_N - sum(_ac_ok(grid, 0.3))
+    res, doc = _check(result, tmp_path / "c.json", "-n", str(SOLVE_N), "-u", "0.3", "--no-ac")
+    assert doc["judged_by"] == "convex_model"
+    assert 0 < doc["samples_breaking_limits"] <= broken_ac
+    assert res.exit_code == 4 and doc["within_limits"] is False, res.output
+
+
+def test_solve_result_every_sample_within_exits_0(solve_result, tmp_path: Path) -> None:
+    grid, result = solve_result
+    assert all(_ac_ok(grid, 0.02))
+    res, doc = _check(result, tmp_path / "c.json", "-n", str(SOLVE_N), "-u", "0.02")
+    assert res.exit_code == 0, res.output
+    assert (doc["within_limits"], doc["exit_code"], doc["samples_breaking_limits"]) == (
+        True, 0, 0)
+    assert "not within the limits" not in res.output
+
+
+# ---------------------------------------------------------------------------------------------
+# a partition result
+# ---------------------------------------------------------------------------------------------
+
+PART_N = 5
+V_MIN, V_MAX = 0.9, 1.1  # the network's limits: the OpenDSS file sets none
+
+
+def _partition(tmp_path: Path, kw: float, x: float) -> tuple[Path, Path, dict[str, Any]]:
+    """``feederopt partition`` of the long line, without samples: the result to check."""
+    from partition_feeders import LONG_LINE_SETTINGS, long_line
+
+    feeder, settings = tmp_path / "long.dss", tmp_path / "long.json"
+    feeder.write_text(long_line(kw, round(kw / 3, 2)))
+    settings.write_text(json.dumps(LONG_LINE_SETTINGS))
+    out = tmp_path / "p.json"
+    res = runner.invoke(app, ["partition", str(feeder), "--settings", str(settings),
+                              "--uncertainty", str(x), "--json", str(out), "-q",
+                              "--time-limit", "120"])
+    assert res.exit_code == 0, res.output  # the plan holds at the nominal load
+    return feeder, out, json.loads(out.read_text())
+
+
+def _opendss_b2(feeder: Path, v_set: float, factor: float) -> tuple[float, float]:
+    """OpenDSS's lowest and highest phase voltage [p.u.] at b2 with load l2 at ``factor`` of
+    its nominal kW and kvar, g1 replaced by a stiff three-phase source at ``v_set`` p.u."""
+    dss = pytest.importorskip("opendssdirect")
+    dss.Text.Command("clear")
+    dss.Text.Command(f'compile "{feeder}"')
+    dss.Loads.Name("l2")
+    dss.Loads.kW(dss.Loads.kW() * factor)
+    dss.Loads.kvar(dss.Loads.kvar() * factor)
+    dss.Text.Command("Generator.g1.enabled=no")
+    dss.Text.Command(f"New Vsource.gf bus1=b1 basekv=12.47 pu={v_set!r} phases=3 "
+                     "MVAsc3=1e8 MVAsc1=1e8")
+    dss.Text.Command("solve")
+    assert dss.Solution.Converged()
+    dss.Circuit.SetActiveBus("b2")
+    mags = dss.Bus.puVmagAngle()[0::2]
+    return min(mags), max(mags)
+
+
+def _draws(x: float) -> np.ndarray:
+    """The factors of the one uncertain load (l2) in the check's draws, seed 0."""
+    return 1 + x * np.random.default_rng(0).uniform(-1.0, 1.0, size=(PART_N, 1))[:, 0]
+
+
+def test_partition_result_a_sample_opendss_breaks_exits_4(tmp_path: Path) -> None:
+    feeder, result, _ = _partition(tmp_path, 4000, 0.05)
+    out = tmp_path / "c.json"
+    res = runner.invoke(app, ["check", str(result), "--samples", str(PART_N), "--json",
+                              str(out)])
+    doc = json.loads(out.read_text())
+    (v_set,) = doc["grid_forming_v_pu"].values()
+    lows = [_opendss_b2(feeder, v_set, f)[0] for f in _draws(0.05)]
+    broken = sum(v < V_MIN - 1e-9 for v in lows)
+    assert broken >= 1, lows  # the premise: the upper draws fall below 0.9 p.u.
+    assert doc["ac_feasible"] == PART_N - broken
+    assert res.exit_code == 4, res.output
+    assert (doc["within_limits"], doc["exit_code"]) == (False, 4)
+    text = _flat(res.output)
+    assert (f"the plan is not within the limits. {broken} of {PART_N} samples "
+            f"({100 * broken / PART_N:.2f} %) break a limit in OpenDSS") in text
+    assert "within the limits (the check's verdict) │ no" in text
+    # the same verdict as `feederopt partition --samples` gives by its rule
+    from feederopt.validation.partition import plan_within_limits
+
+    assert plan_within_limits(None, doc) is False
+
+
+def test_partition_result_every_sample_within_exits_0(tmp_path: Path) -> None:
+    feeder, result, _ = _partition(tmp_path, 500, 0.1)
+    out = tmp_path / "c.json"
+    res = runner.invoke(app, ["check", str(result), "--samples", str(PART_N), "--json",
+                              str(out)])
+    doc = json.loads(out.read_text())
+    (v_set,) = doc["grid_forming_v_pu"].values()
+    for f in _draws(0.1):
+        lo, hi = _opendss_b2(feeder, v_set, f)
+        assert lo >= V_MIN and hi <= V_MAX
+    assert res.exit_code == 0, res.output
+    assert (doc["within_limits"], doc["exit_code"], doc["ac_feasible"]) == (True, 0, PART_N)
+    assert "not within the limits" not in res.output
+
+
+# ---------------------------------------------------------------------------------------------
+# a schedule result
+# ---------------------------------------------------------------------------------------------
+
+KV = 20.0
+LOAD_P, LOAD_Q = 0.5, 0.1  # MW, MVAr at each of buses 1-4
+FACTORS = (1.0, 0.95)
+GAMMA = 0.2
+SCHED_N = 12
+EDGES = [(0, 1), (1, 2), (2, 3), (3, 4), (2, 4)]  # a chain and the tie 2-4
+
+
+def _chain(tmp: Path) -> tuple[Path, Path, float]:
+    """The 5-bus chain with its tie, its 2-hour profile, and the largest line resistance
+    [ohm] from pandapower's own table."""
+    net = pp.create_empty_network()
+    b = [pp.create_bus(net, KV) for _ in range(5)]
+    pp.create_ext_grid(net, b[0], vm_pu=1.0)
+    for a, c in EDGES:
+        line = pp.create_line(net, b[a], b[c], 1.0, "NA2XS2Y 1x95 RM/25 12/20 kV")
+        pp.create_switch(net, b[a], line, "l", closed=(a, c) != (2, 4))
+    for i in range(1, 5):
+        pp.create_load(net, b[i], p_mw=LOAD_P, q_mvar=LOAD_Q)
+    grid, prof = tmp / "net.json", tmp / "prof.csv"
+    pp.to_json(net, str(grid))
+    rows = ["time,element,value"] + [f"{h},load:{i},{f}" for h, f in enumerate(FACTORS)
+                                     for i in range(4)]
+    prof.write_text("\n".join(rows) + "\n")
+    r_ohm = float((net.line["r_ohm_per_km"] * net.line["length_km"]).max())
+    return grid, prof, r_ohm
+
+
+def _realisations(grid: Path, prof: Path, limit: float) -> list[dict[str, np.ndarray]]:
+    """The check's draws (its documented budget-set sampling, seed 0) of this instance."""
+    from feederopt.api_schedule import schedule_inputs
+    from feederopt.problems.schedule import ScheduleSettings, build_schedule_data
+    from feederopt.validation.schedule import sample_budget_set
+
+    d = build_schedule_data(*schedule_inputs(str(grid), prof, None, 2),
+                            ScheduleSettings(hours=2, gamma=GAMMA, budget=2.0,
+                                             ps_max_mw=limit))
+    assert np.allclose(d.pd, [[0, *(LOAD_P * f,) * 4] for f in FACTORS])  # the bus order
+    return sample_budget_set(d, SCHED_N, seed=0)
+
+
+def _by_hand(xi: dict[str, np.ndarray], r_ohm: float, limit: float) -> bool | None:
+    """Served without curtailment (True), surely not (False), or too close to tell (None)."""
+    sure = True
+    for h, f in enumerate(FACTORS):
+        dev = xi["xp"].reshape(2, -1)[h, 1:] - xi["xm"].reshape(2, -1)[h, 1:]
+        p = LOAD_P * f * (1 + GAMMA * dev)
+        if p.sum() > limit + 1e-4:
+            return False  # the load alone exceeds the import limit
+        q = 4 * LOAD_Q * f * (1 + GAMMA)
+        loss_hi = 4 * r_ohm * (p.sum() ** 2 + q ** 2) / KV ** 2  # every line all the load
+        sure = sure and p.sum() + loss_hi < limit - 1e-4
+    return True if sure else None
+
+
+def _schedule(tmp: Path, limit: float) -> tuple[Path, Path, Path, float]:
+    """``feederopt schedule`` of the chain (deterministic, in its budget set): the result, the
+    network and profile files and the largest line resistance."""
+    grid, prof, r_ohm = _chain(tmp)
+    out = tmp / "s.json"
+    res = runner.invoke(app, ["schedule", str(grid), "--profiles", str(prof), "--hours", "2",
+                              "--robust-budget", "2", "--gamma", str(GAMMA), "--import-limit",
+                              str(limit), "--deterministic", "--json", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    return out, grid, prof, r_ohm
+
+
+def test_schedule_result_a_realisation_not_served_exits_4(tmp_path: Path) -> None:
+    limit = 2.03  # MW: between the two hours' forecast totals plus losses
+    result, grid, prof, r_ohm = _schedule(tmp_path, limit)
+    truth = [_by_hand(xi, r_ohm, limit) for xi in _realisations(grid, prof, limit)]
+    surely_not = truth.count(False)
+    assert surely_not >= 1, truth  # the premise: some realisation exceeds the limit
+    out = tmp_path / "c.json"
+    res = runner.invoke(app, ["check", str(result), "--samples", str(SCHED_N), "--json",
+                              str(out)])
+    doc = json.loads(out.read_text())
+    assert truth.count(True) <= doc["served"] <= SCHED_N - surely_not
+    assert res.exit_code == 4, res.output
+    assert (doc["within_limits"], doc["result_within_limits"]) == (False, True)
+    n_not = SCHED_N - doc["served"]
+    assert (f"the schedule is not within the limits. {n_not} of {SCHED_N} realisation(s) "
+            f"({100 * n_not / SCHED_N:.2f} %) not served without slack") in _flat(res.output)
+
+
+def test_schedule_result_every_realisation_served_exits_0(tmp_path: Path) -> None:
+    limit = 5.0  # MW: far above any realisation plus its losses
+    result, grid, prof, r_ohm = _schedule(tmp_path, limit)
+    assert all(_by_hand(xi, r_ohm, limit) for xi in _realisations(grid, prof, limit))
+    out = tmp_path / "c.json"
+    res = runner.invoke(app, ["check", str(result), "--samples", str(SCHED_N), "--json",
+                              str(out)])
+    doc = json.loads(out.read_text())
+    assert res.exit_code == 0, res.output
+    assert (doc["within_limits"], doc["served"], doc["served_pct"]) == (True, SCHED_N, 100.0)
+    assert "not within the limits" not in res.output
+    # the schedule's own hourly AC check broken (its result's within_limits false, the exit
+    # code 4 that `schedule` gave it): the check says so and exits 4 as well, every sample
+    # served or not
+    own = json.loads(result.read_text())
+    own["within_limits"] = False
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(own))
+    res = runner.invoke(app, ["check", str(broken), "--samples", str(SCHED_N), "--json",
+                              str(out), "--force"])
+    doc = json.loads(out.read_text())
+    assert res.exit_code == 4, res.output
+    assert (doc["within_limits"], doc["result_within_limits"]) == (False, False)
+    assert "the schedule's own hourly AC check breaks a limit" in _flat(res.output)
