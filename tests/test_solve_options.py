@@ -58,9 +58,9 @@ COVERED = {
     "robust": ["test_switching_cost_acts_under_scenarios_and_robust", "test_robust.py"],
     "uncertain_loads": ["test_robust_only_options_need_robust", "test_robust.py"],
     "budget": ["test_robust_only_options_need_robust", "test_robust.py"],
-    "workers": ["test_workers_and_ray_are_refused_without_uncertainty",
+    "workers": ["test_workers_are_taken_with_a_note_without_uncertainty",
                 "test_workers_act_under_scenarios"],
-    "ray": ["test_workers_and_ray_are_refused_without_uncertainty", "test_execution.py"],
+    "ray": ["test_ray_is_refused_without_uncertainty", "test_execution.py"],
     "quiet": ["test_cli_solve.py::test_switching_cost_keeps_the_base_case_when_it_outweighs_"
               "the_savings"],
     "verbose": ["test_cli.py"],
@@ -141,9 +141,45 @@ def _refused(args: list[str], *fields: str) -> str:
     return res.output
 
 
-def test_workers_and_ray_are_refused_without_uncertainty(ring_b: Path) -> None:
-    _refused([str(ring_b), "--workers", "3"], "--workers only applies to --scenarios")
+def test_ray_is_refused_without_uncertainty(ring_b: Path) -> None:
     _refused([str(ring_b), "--ray", "auto"], "--ray only applies to --scenarios")
+
+
+def test_workers_are_taken_with_a_note_without_uncertainty(ring_b: Path,
+                                                           tmp_path: Path) -> None:
+    """User test ut40_realg5 #2: a plain solve refused ``--workers 1`` (exit code 2), so a
+    script that always passes a worker count had to leave it out there. It is taken with a
+    note (one slave per iteration: workers do not apply), and the solve answers as without
+    it: opening c, the least-loss of the ring's four radial configurations (pandapower's AC
+    power flow of each). A bad count is still refused."""
+    net = ring(tie="b")
+    by_open = {k: _losses(net, k) for k in "abcd"}
+    for workers in ("1", "3"):
+        out = tmp_path / f"w{workers}.json"
+        res = runner.invoke(app, ["solve", str(ring_b), "--workers", workers, "--json",
+                                  str(out)])
+        assert res.exit_code == 0, res.output
+        text = " ".join(res.output.split())
+        assert (f"note: --workers {workers} ignored: a solve without --scenarios or --robust "
+                "has one slave per iteration") in text
+        doc = json.loads(out.read_text())
+        assert [b["id"] for b in doc["open_branches"]] == [min(by_open, key=by_open.get)]
+        assert doc["ac_check"]["losses_kw"] == pytest.approx(by_open["c"], rel=1e-6)
+    quiet = runner.invoke(app, ["solve", str(ring_b), "--workers", "1", "--quiet"])
+    assert quiet.exit_code == 0 and "note" not in quiet.output
+    for bad in ("0", "-2"):
+        _refused([str(ring_b), "--workers", bad], "--workers must be at least 1")
+    res = runner.invoke(app, ["solve", str(ring_b), "--workers", "1.5"])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+
+
+def test_workers_are_taken_with_a_warning_in_python() -> None:
+    """The same from Python: ``solve(net, workers=2)`` warns and solves."""
+    import feederopt
+
+    with pytest.warns(feederopt.FeederoptWarning, match="workers=2 ignored"):
+        res = feederopt.solve(ring(tie="b"), workers=2, ac_check=False)
+    assert [b["id"] for b in res.open_branches] == ["c"]
 
 
 def test_method_does_not_apply_to_the_uncertain_methods(ring_b: Path,

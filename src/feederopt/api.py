@@ -77,6 +77,7 @@ from feederopt.options import (
     solve_options,
     source_band_problems,
     unchecked_solve_options,
+    workers_note,
 )
 from feederopt.problems.dopf import DEFAULT_LOSS_PRICE_PER_MWH, DopfProblem
 from feederopt.problems.holds import (
@@ -266,6 +267,9 @@ def solve(
     loading_note = loading_factor_note(opts.limits.max_loading_percent)
     if loading_note:  # 1.2 meant as 120 % (user test ut36_api #3): said before the solve
         warn_user(loading_note)
+    unused_workers = workers_note(opts)
+    if unused_workers:  # taken, not refused (user test ut40_realg5 #2)
+        warn_user(unused_workers)
     # A Network built in memory is validated here as one read from a file is by `load`
     # (once: a checked network is not checked again while its tables' content stays the same).
     from feederopt.cases import load as _load

@@ -480,17 +480,20 @@ class SolveOptions:
         return out
 
     def _execution_problems(self) -> list[Problem]:
+        """``ray_address`` only with ``scenarios``/``robust``; a worker count is checked
+        (:func:`workers_problems`) but taken on any solve: without them it does not apply
+        (:func:`workers_note` says so). Scripts that always pass ``--workers N`` had to
+        leave it out of a plain solve, which refused it with exit code 2 (user test
+        ut40_realg5 #2)."""
         ex, out = self.execution, []
-        for name, flag, given in (("workers", option_ref("workers"), ex.workers is not None),
-                                  ("ray", option_ref("ray_address"),
-                                   ex.ray_address is not None)):
-            if given and self.uncertainty is None:
-                out.append(Problem(
-                    ProblemKind.INVALID_VALUE, "options",
-                    f"{flag} only applies to {option_ref('scenarios')} and "
-                    f"{option_ref('robust')} solves", field=name,
-                    hint=f"a deterministic solve runs in one process; leave {flag} out or add "
-                    f"{option_ref('scenarios', 'FILE')} or {option_ref('robust', 'X')}"))
+        if ex.ray_address is not None and self.uncertainty is None:
+            flag = option_ref("ray_address")
+            out.append(Problem(
+                ProblemKind.INVALID_VALUE, "options",
+                f"{flag} only applies to {option_ref('scenarios')} and "
+                f"{option_ref('robust')} solves", field="ray",
+                hint=f"a deterministic solve runs in one process; leave {flag} out or add "
+                f"{option_ref('scenarios', 'FILE')} or {option_ref('robust', 'X')}"))
         return out + workers_problems(ex.workers)
 
 
@@ -947,6 +950,22 @@ def loading_factor_note(max_loading_percent: float | None) -> str | None:
     hint = percent_hint(float(max_loading_percent),
                         "it is a percentage of each rating (--max-loading)")
     return None if hint is None else f"max_loading_percent {hint}"
+
+
+def workers_note(options: SolveOptions, *, cli: bool = False) -> str | None:
+    """The note for a worker count given to a solve without scenarios or a robust box, None
+    for any other: such a solve has one slave per iteration, solved in its own process, so
+    the workers (which run the scenario and extreme-point slaves) do not apply; the count is
+    taken (a valid one, :func:`workers_problems`) and ignored. ``cli``: spelled as the command
+    line's options (``--workers``), else as the Python keywords."""
+    workers = options.execution.workers
+    if workers is None or options.uncertainty is not None or workers_problems(workers):
+        return None
+    given, others = (f"--workers {workers}", "--scenarios or --robust") if cli else (
+        f"workers={workers}", "scenarios or robust")
+    return (f"{given} ignored: a solve without {others} has one slave per iteration, solved "
+            "in this process (the workers run the slaves of the scenarios and the extreme "
+            "points)")
 
 
 def time_limit_problems(time_limit_s: Any, option: str = "time_limit") -> list[Problem]:

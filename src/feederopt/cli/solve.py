@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -602,6 +603,7 @@ def solve(
         save,
         save_json,
         unchecked_solve_options,
+        workers_note,
     )
     from feederopt.api import solve as run_solve
 
@@ -711,6 +713,13 @@ def solve(
     loading_note = loading_factor_note(options.limits.max_loading_percent)
     if loading_note and not quiet:  # --max-loading 1.2 meant as 120 % (ut36_api #3)
         stderr().print(f"note: {loading_note}", style="yellow", markup=False)
+    unused_workers = workers_note(options, cli=True)
+    if unused_workers:
+        # a script that always passes --workers N: taken, said, and dropped (it does not
+        # apply, and the solve would warn of it again), not refused (ut40_realg5 #2)
+        if not quiet:
+            stderr().print(f"note: {unused_workers}", style="yellow", markup=False)
+        options = replace(options, execution=replace(options.execution, workers=None))
     net.unreported_warnings()  # printed above (or --quiet): not again as Python warnings
     with progress_display(f"{method} {net.name}", quiet=quiet, verbose=verbose) as progress, \
             warnings.catch_warnings():

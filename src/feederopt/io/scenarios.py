@@ -32,10 +32,14 @@ der           optional, informative: ``load``, ``pv``, ``ev``, ``hp``, ``generat
 Meaning: a ``load`` row gives that load's demand in the scenario and replaces its nominal value
 (loads without a row keep their nominal demand; a negative demand on a ``load`` row is a
 ``BAD_SCENARIO`` problem, as a negative ``load.p_mw`` is in pandapower: an injection is a
-``bus`` row); a ``bus`` row is an extra net demand at the
-bus (a DER: PV negative, EV chargers and heat pumps positive), and several ``bus`` rows at one
-bus add up. A ``generator`` row gives the unit's output in the scenario and replaces its
-snapshot output (units without a row keep theirs); the three-phase network's ``generators``
+``bus`` row). The row is the load's final demand: a pandapower load's ``scaling`` is not
+applied to it (the nominal value it replaces is ``p_mw * scaling``, as the reader takes it and
+:func:`generate_scenarios` writes it), so a row filled from ``net.load.p_mw`` of a load with
+``scaling`` s is 1/s times the demand meant (user test ut40_realg5 #3); a ``bus`` row is an
+extra net demand at the bus (a DER: PV negative, EV chargers and heat pumps positive), and
+several ``bus`` rows at one bus add up. A ``generator`` row gives the unit's output in the
+scenario and replaces its snapshot output (units without a row keep theirs); the three-phase
+network's ``generators``
 table holds it, and OpenDSS's check of the scenario sets it (a balanced network has no such
 rows: a ``BAD_SCENARIO`` problem). The per-bus net demand of scenario ``s`` (of the loads and
 bus rows) is

@@ -28,7 +28,8 @@ Independent draws almost never move every load the same way: a uniform growth of
 ``+X`` (what a planner means by "+20 %") is a corner of the box that the samples do not reach
 (ut_core2 #7). The two uniform corners, every uncertain load at ``1 - X`` and at ``1 + X``
 together, are therefore evaluated apart (:attr:`MonteCarloResult.corners`: feasible in the
-convex model and in the AC power flow, and the AC V min/max), and not counted as samples.
+convex model and in the AC power flow, the AC V min/max, the largest loading and the limits the
+AC power flow breaks, as the solve's AC check names them), and not counted as samples.
 """
 
 
@@ -73,7 +74,7 @@ from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationP
 from feederopt.problems.uncertain import envelope
 from feederopt.solvers import interrupt
 from feederopt.solvers.status import holds_least_violating_state
-from feederopt.validation.ac_limits import AC_LIMIT_TOLERANCE
+from feederopt.validation.ac_limits import AC_LIMIT_TOLERANCE, ac_limit_violations
 
 #: How the samples are drawn, as ``feederopt check`` and its JSON (``sampling``) say it.
 SAMPLING = ("each uncertain load drawn independently, uniform in nominal +- X (a uniform "
@@ -103,7 +104,10 @@ class MonteCarloResult:
     #: The two uniform corners (every uncertain load at ``1 - X``, then ``1 + X``), apart from
     #: the samples: ``corner`` (``lower``/``upper``), ``factor``, ``feasible_convex``,
     #: ``feasible_ac`` (None without the AC check), ``ac_converged``, ``min_voltage_pu``,
-    #: ``min_voltage_bus``, ``max_voltage_pu`` (AC; None when not run or not converged).
+    #: ``min_voltage_bus``, ``max_voltage_pu``, the largest loading ``max_loading_percent``
+    #: and its branch ``max_loading_element`` (AC; None when not run or not converged), and
+    #: the limits the AC power flow breaks, ``limit_violations`` (:func:`corner_limits`: as
+    #: the solve's AC check names them; empty when none, or not run or not converged).
     corners: list[dict[str, Any]] = field(default_factory=list)
     sampling: str = SAMPLING
     #: ``complete``, or ``interrupted`` when Ctrl-C or SIGTERM stopped the check: ``samples``
@@ -426,7 +430,8 @@ def out_of_sample(
             "feasible_convex": bool(evaluator.evaluate_violation(y).violation
                                     <= FEASIBILITY_TOL),
             "feasible_ac": None, "ac_within_tolerance_only": None, "ac_converged": None,
-            "min_voltage_pu": None, "min_voltage_bus": None, "max_voltage_pu": None}
+            "min_voltage_pu": None, "min_voltage_bus": None, "max_voltage_pu": None,
+            "max_loading_percent": None, "max_loading_element": None, "limit_violations": []}
         if ac:
             ok, conv, flow = ac_sample(network, np.asarray(closed, bool),
                                        pu.load_p * f * s_base, pu.load_q * f * s_base,
@@ -438,6 +443,8 @@ def out_of_sample(
                          min_voltage_pu=float(flow.min_voltage_pu) if conv else None,
                          min_voltage_bus=None if low is None else network.bus_id_out(low),
                          max_voltage_pu=float(flow.max_voltage_pu) if conv else None)
+            if conv:
+                entry.update(corner_limits(pu, network, flow))
         corners_out.append(entry)
     open_ids = [pu.branch_ids[k] for k in np.flatnonzero(~np.asarray(closed, bool))]
     return MonteCarloResult(
@@ -450,6 +457,22 @@ def out_of_sample(
         limits=limits.to_dict() if limits is not None else {}, corners=corners_out,
         status="interrupted" if stopped else "complete", samples_requested=samples,
     )
+
+
+def corner_limits(pu: PerUnitNetwork, network: Network, flow: Any) -> dict[str, Any]:
+    """What a corner's converged AC power flow ``flow`` breaks, as the solve's AC check names
+    it (:func:`~feederopt.validation.ac_limits.ac_limit_violations` over the model ``pu`` of
+    the limits held, worst first, beyond :data:`~feederopt.validation.ac_limits.
+    AC_LIMIT_TOLERANCE`): ``limit_violations`` (each with its ``component``, ``id``,
+    ``limit``, ``value``, ``rating``, ``amount``, ``unit``; a branch's ``loading_percent`` of
+    the limit), and the largest loading ``max_loading_percent`` (pandapower's
+    ``loading_percent``, of the data's rating) at its branch ``max_loading_element``, as the
+    AC check gives them. A corner said "AC infeasible" beside voltages within the band, and
+    nothing of the line at 113 % of its rating that broke it (user test ut40_realg5 #1)."""
+    largest = float(flow.max_loading_percent)
+    return {"max_loading_percent": largest if math.isfinite(largest) else None,
+            "max_loading_element": flow.max_loading_element,
+            "limit_violations": ac_limit_violations(pu, flow, network.bus_id_out)}
 
 
 def result_limits(data: dict[str, Any], *, v_min: float | None = None,
