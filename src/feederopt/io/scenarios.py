@@ -821,14 +821,16 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
                   + (f"; ... ({len(where) - 5} more)" if len(where) > 5 else "") + "; "
                   if where else "") + "or give the row kind load to replace the load's demand"))
     if at_internal:
-        named = list(dict.fromkeys(str(elem[i]) for i in at_internal))
+        star_ids = list(dict.fromkeys(str(elem[i]) for i in at_internal))
+        rows_star_ids = "; ".join(f"row {i + 1} ({_where(scen[i], elem[i])})"
+                               for i in at_internal[:5])
         problems.append(_problem(
             "bus row(s) name a bus that is not in the network's file: "
             + "; ".join(f"{b} is {internal[b]}, which the model adds, not a bus of the net"
-                        for b in named[:5])
-            + f" (at {'; '.join(f'row {i + 1} ({_where(scen[i], elem[i])})' for i in at_internal[:5])}"
+                        for b in star_ids[:5])
+            + f" (at {rows_star_ids}"
             + (f"; ... ({len(at_internal) - 5} more rows)" if len(at_internal) > 5 else "")
-            + ")", ids=named, field="element",
+            + ")", ids=star_ids, field="element",
             hint="give the demand or DER at a bus of the net: one of the transformer's or "
             "xward's own buses (`feederopt info` lists the buses; the internal ones have "
             "0.5 - 1.5 p.u.)"))
