@@ -57,7 +57,7 @@ arguments give the same table.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -275,7 +275,8 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
     rows = _validated_rows(df, live, [str(b) for b in network.buses["id"].to_list()], gone,
                            load_buses={str(i): str(b) for i, b in zip(
                                in_service["id"].to_list(), in_service["bus"].to_list(),
-                               strict=True)})
+                               strict=True)},
+                           internal_buses=network.internal_buses())
 
     pu = to_per_unit(network)
     load_index = {lid: k for k, lid in enumerate(pu.load_ids)}
@@ -654,6 +655,7 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
                     off_service: Sequence[str],
                     generators: tuple[Sequence[str], Sequence[str]] | None = None,
                     load_buses: dict[str, str] | None = None,
+                    internal_buses: Mapping[str, str] | None = None,
                     ) -> ScenarioRows:
     """The validation of :func:`resolve_scenario_rows` and :func:`resolve_scenarios` on a
     normalised table (:func:`_normalise_columns`): the rows by scenario and element. A row
@@ -661,7 +663,12 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     ``off_service`` load is then a problem, not a bus row at the bus of the same id).
     ``generators``: the network's generating units in and out of service, None for a
     network that takes no ``generator`` rows (a balanced one: such rows are a problem).
-    ``load_buses``: each in-service load's bus, for the hint of a load row that names a bus."""
+    ``load_buses``: each in-service load's bus, for the hint of a load row that names a bus.
+    ``internal_buses``: the buses of ``bus_ids`` that the pandapower reader adds, with what
+    each is (:meth:`~feederopt.network.container.Network.internal_buses`: a three-winding
+    transformer's star point, an xward's auxiliary bus): a bus row at one is a problem, since
+    the user's net has no such bus (user test ut40_realg5 #2: 1 MW at ``trafo3w:0`` was
+    solved, then the AC check of the user's net crashed on it)."""
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise InputError([_problem(f"missing column(s) {', '.join(missing)}", field=missing[0],
@@ -729,11 +736,17 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     ambiguous: list[str] = []  # kind-less rows whose element is a load id and a bus id
     bus_as_load: list[str] = []  # kind=load rows whose element is a bus id, not a load id
     load_as_bus: list[str] = []  # kind=bus rows whose element is a load id, not a bus id
+    internal = dict(internal_buses or {})
+    at_internal: list[int] = []  # bus rows at a bus the reader adds (a trafo3w's star point)
     for i, (e, k) in enumerate(zip(elem, kind, strict=True)):
         if e is None or e == "":  # "row(s) without a element" above, not an unknown id too
             target.append(None)
             continue
         e = str(e)
+        if e in internal and e not in loads and k in (None, "", "bus"):
+            at_internal.append(i)
+            target.append(None)
+            continue
         if k in (None, "") and e in loads and e in buses:
             der = str(ders[i] or "").strip().lower()
             k = "load" if der == "load" else "bus" if der in BUS_DERS else None
@@ -811,6 +824,20 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
             hint=("give the bus: " + "; ".join(where[:5])
                   + (f"; ... ({len(where) - 5} more)" if len(where) > 5 else "") + "; "
                   if where else "") + "or give the row kind load to replace the load's demand"))
+    if at_internal:
+        star_ids = list(dict.fromkeys(str(elem[i]) for i in at_internal))
+        rows_star_ids = "; ".join(f"row {i + 1} ({_where(scen[i], elem[i])})"
+                               for i in at_internal[:5])
+        problems.append(_problem(
+            "bus row(s) name a bus that is not in the network's file: "
+            + "; ".join(f"{b} is {internal[b]}, which the model adds, not a bus of the net"
+                        for b in star_ids[:5])
+            + f" (at {rows_star_ids}"
+            + (f"; ... ({len(at_internal) - 5} more rows)" if len(at_internal) > 5 else "")
+            + ")", ids=star_ids, field="element",
+            hint="give the demand or DER at a bus of the net: one of the transformer's or "
+            "xward's own buses (`feederopt info` lists the buses; the internal ones have "
+            "0.5 - 1.5 p.u.)"))
     if ambiguous:
         problems.append(_problem(
             "row(s) without a kind name an element that is both a load id and a bus id: a "

@@ -192,8 +192,11 @@ def operating_limits(net: Network) -> dict[str, Any]:
     (``branches``), how many have a rating (``rated``) and, for ``i_max_ka`` [kA] and
     ``s_max_mva`` [MVA], how many give one with their least and greatest (None: no branch
     does); ``by_kind`` the same counts per kind. ``transformers``: each in-service
-    transformer's ``s_max_mva``, ``i_max_ka``, ``vn_kv`` (of its from bus) and ``rating_mva``
+    transformer's ``s_max_mva``, ``i_max_ka``, ``vn_kv`` and ``rating_mva``
     (the lesser of ``s_max_mva`` and ``sqrt(3) vn_kv i_max_ka``; None when it has no rating).
+    Currents are at the nominal voltage ``vn_kv`` of the end they are given at
+    (:meth:`~feederopt.network.container.Network.current_end_bus_ids`): the from bus, a
+    three-winding transformer's mv or lv winding's own bus (not its star point).
     ``sources``: the source buses' ``p_max_mw`` and ``s_max_mva`` where given (the others are
     unlimited)."""
     check_not_forked("feederopt.operating_limits")
@@ -210,11 +213,17 @@ def operating_limits(net: Network) -> dict[str, Any]:
         entry["rated"] += int(r)
     vn = dict(zip([str(b) for b in net.buses["id"].to_list()],
                   [_num(v) for v in net.buses["vn_kv"].to_list()], strict=True))
+    # Currents at the voltage of the end they are given at (Network.current_end_bus_ids): a
+    # trafo3w's 8 MVA 20 kV winding read "vn 110 kV, i_max 0.04199 kA", at its star point's
+    # voltage, for the 0.2309 kA of its nameplate (user test ut40_realg5 #1).
+    ends = net.current_end_bus_ids()
+    i_max = [_at_end(i, vn.get(str(f)), vn.get(e)) for i, f, e in
+             zip(i_max, live["from_bus"].to_list(), ends, strict=True)]
     transformers = []
-    for row, i, s in zip(live.iter_rows(named=True), i_max, s_max, strict=True):
+    for row, i, s, end in zip(live.iter_rows(named=True), i_max, s_max, ends, strict=True):
         if row["kind"] != "transformer":
             continue
-        v = vn.get(str(row["from_bus"]))
+        v = vn.get(end)
         options = [x for x in (s if s is not None and s > 0 else None,
                                math.sqrt(3.0) * v * i if i is not None and i > 0
                                and v is not None else None) if x is not None]
@@ -235,6 +244,13 @@ def operating_limits(net: Network) -> dict[str, Any]:
         "transformers": transformers,
         "sources": sources,
     }
+
+
+def _at_end(i_ka: float | None, vn_from: float | None, vn_end: float | None) -> float | None:
+    """A current rating ``i_ka`` referred to the from bus's ``vn_from``, at ``vn_end``."""
+    if i_ka is None or vn_from is None or not vn_end or vn_from == vn_end:
+        return i_ka
+    return i_ka * vn_from / vn_end
 
 
 def three_phase_limits(net: ThreePhaseNetwork) -> dict[str, Any]:

@@ -88,6 +88,11 @@ class PerUnitNetwork:
     # which the AC check refers each end's current to the rating. Empty: ``i_max``, ``tap``.
     i_rating: np.ndarray = field(default_factory=lambda: np.zeros(0))
     tap_rated: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # Per branch, the bus (index) at whose nominal voltage its current and rating are given in
+    # kA (:meth:`current_base_ka`): the from bus, but the to bus of a branch whose from bus is
+    # internal (a three-winding transformer's mv and lv windings start at its star point,
+    # at the hv rated voltage, and are given at their own terminal). Empty: the from bus.
+    i_end: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     load_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     load_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
     load_q: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -110,6 +115,22 @@ class PerUnitNetwork:
     # switchable, so ``y_cost`` charges them as this constant (one action each at its
     # ``switch_cost``). 0 for the network's own model.
     fixed_switching_kw: float = 0.0
+
+    def current_end(self) -> np.ndarray:
+        """Per branch, the bus (index) whose nominal voltage the branch's currents and rating
+        in kA refer to (:attr:`i_end`; the from bus where not recorded)."""
+        return self.i_end if self.i_end.size == self.n_branch else self.f
+
+    def current_base_ka(self) -> np.ndarray:
+        """Per branch, the kA of one p.u. of its series current, at the voltage of
+        :meth:`current_end`: ``s_base / (sqrt(3) vn_end)``. The series current in p.u. is the
+        to end's (a transformer's lv winding's; ``i_max_ka`` is that current referred to the
+        from bus, :class:`~feederopt.network.schemas.Branch`), so at the from bus it is
+        ``s_base / (sqrt(3) vn_from)`` per p.u. and at the to end ``s_base / (sqrt(3)
+        vn_to)``. A three-winding transformer's mv winding of 8 MVA, 110/20 kV, is rated
+        0.2309 kA at its 20 kV terminal (its nameplate, and pandapower's ``i_mv_ka`` is there),
+        which read 0.04199 kA at the star point's 110 kV (user test ut40_realg5 #1)."""
+        return self.s_base_mva / (math.sqrt(3.0) * self.vn_kv[self.current_end()])
 
     def source_v_range(self) -> tuple[np.ndarray, np.ndarray]:
         """Per bus, the lowest and highest source set-point [p.u.] (``v_set`` twice unless an
@@ -322,6 +343,7 @@ def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
         dangle_bus, y_dangle = np.zeros(0, dtype=int), np.zeros(0, dtype=complex)
 
     i_rating = _float(br["i_max_ka"], math.inf) / i_base_ka if len(f) else np.zeros(0)
+    i_end = np.array([index[b] for b in net.current_end_bus_ids()], dtype=int)
     return PerUnitNetwork(
         s_base_mva=s_base_mva,
         bus_ids=bus_ids,
@@ -347,6 +369,7 @@ def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
         i_max=i_rating * np.minimum(1.0, tap / rated_tap) if len(f) else np.zeros(0),
         i_rating=i_rating,
         tap_rated=rated_tap,
+        i_end=i_end,
         s_max=_float(br["s_max_mva"], math.inf) / s_base_mva,
         switchable=br["switchable"].to_numpy().astype(bool),
         normally_open=br["normally_open"].to_numpy().astype(bool),

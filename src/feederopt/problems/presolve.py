@@ -219,7 +219,8 @@ def presolve(pu: PerUnitNetwork) -> tuple[PerUnitNetwork, np.ndarray]:
 #: branch-end shunts, taps and dangling ends where the model has them.
 BRANCH_FIELDS = ("branch_ids", "f", "t", "r", "x", "b", "i_max", "s_max", "switchable",
                  "normally_open", "switch_cost", "tap", "g_from", "b_from", "g_to", "b_to",
-                 "dangle_bus", "g_dangle", "b_dangle", "i_rating", "tap_rated")
+                 "dangle_bus", "g_dangle", "b_dangle", "i_rating", "tap_rated",
+                 "i_end")
 
 
 def fixed_open(pu: PerUnitNetwork) -> np.ndarray:

@@ -84,18 +84,26 @@ def _reported(ac: Any, own: np.ndarray, open_value: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(open_value), open_value, own)
 
 
-def _ac_branch_columns(ac: Any, n_branch: int) -> dict[str, np.ndarray]:
-    """The branch table's AC columns (pandapower's, as the README says): the from-end flow
-    and current and the loading in % of the rating. An open branch of the user's pandapower
+def _ac_branch_columns(ac: Any, pu: PerUnitNetwork) -> dict[str, np.ndarray]:
+    """The branch table's AC columns (pandapower's, as the README says): the from-end flow,
+    the current and the loading in % of the rating. The current is the from end's, but the to
+    end's where the branch's currents are given there (:meth:`~feederopt.network.perunit.
+    PerUnitNetwork.current_end`: a three-winding transformer's mv and lv windings, whose from
+    end is the internal star point, at pandapower's ``i_mv_ka``/``i_lv_ka``; their from-end
+    flow at the star is none pandapower reports: null). An open branch of the user's pandapower
     net (opened by a switch at one end) has pandapower's own charging values (the table wrote
     NaN and 0 kA where pandapower reports 0.07-0.56 %: user test ut_out #1); any other open
     branch carries nothing (0, and 0 % where it has a rating). NaN where a quantity does not
     exist (no rating, no AC run): it is written as null."""
+    n_branch = pu.n_branch
     if ac is None:
         nan = np.full(n_branch, np.nan)
         return {"p_from_ac_mw": nan, "i_ac_ka": nan.copy(), "loading_ac_percent": nan.copy()}
+    at_to = pu.current_end() != pu.f
     return {"p_from_ac_mw": _reported(ac, ac.p_from_mw, ac.open_p_from_mw),
-            "i_ac_ka": _reported(ac, ac.i_ka, ac.open_i_ka),
+            "i_ac_ka": _reported(ac, np.where(at_to, ac.i_to_ka, ac.i_ka)
+                                 if len(ac.i_to_ka) == len(ac.i_ka) else ac.i_ka,
+                                 ac.open_i_ka),
             "loading_ac_percent": _reported(ac, ac.loading_percent, ac.open_loading_percent)}
 
 
@@ -117,7 +125,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
     point = raw.point
     s = pu.s_base_mva
     v = np.sqrt(np.clip(point["v"], 0, None)) if "v" in point else np.full(pu.n_bus, np.nan)
-    i_base = s / (math.sqrt(3.0) * pu.vn_kv[pu.f])
+    i_base = pu.current_base_ka()  # a trafo3w winding at its own voltage, not the star's
     p = point.get("P", np.full(pu.n_branch, np.nan))
     q = point.get("Q", np.full(pu.n_branch, np.nan))
     ell = point.get("l", np.full(pu.n_branch, np.nan))
@@ -182,7 +190,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         "q_from_mvar": q * s,
         "i_ka": _series_current(pu, p, q, v, ell) * i_base,
         "loss_kw": pu.r * ell * s * 1000.0,
-        **_ac_branch_columns(ac, pu.n_branch),
+        **_ac_branch_columns(ac, pu),
     })
     # The generators' dispatch that the point (and so the AC check) has: the optimiser's where
     # a generator has a range, its set-point where not; null without a topology.
@@ -337,8 +345,8 @@ def _diagnosis_entry(pu: PerUnitNetwork, d: Any, bus_out: Callable[[str], Any]) 
         entry["value"] = float(d.value) if math.isfinite(d.value) else (
             entry["rating"] - d.amount if d.limit == "v_min" else entry["rating"] + d.amount)
     elif d.limit in ("i_max", "s_max"):
-        if d.limit == "i_max":
-            i_base = pu.s_base_mva / (math.sqrt(3.0) * pu.vn_kv[pu.f[d.index]])
+        if d.limit == "i_max":  # in kA at a trafo3w winding's own voltage, not its star's
+            i_base = float(pu.current_base_ka()[d.index])
             rating, value = pu.i_max[d.index] * i_base, d.value * i_base
             entry["amount"] = d.amount * i_base
         else:

@@ -402,6 +402,10 @@ def _run(
             i_to[sel] = res[cols[3]].to_numpy(dtype=float)
             loss[sel] = np.nan_to_num(res[cols[4]].to_numpy(dtype=float) * 1e3)
             pp_loading[sel] = res["loading_percent"].to_numpy(dtype=float)
+    sel = element == "trafo3w"
+    if sel.any():
+        _trafo3w_windings(net, [branch_ids[k] for k in np.flatnonzero(sel)], idx[sel],
+                          (p_from, q_from, i_ka, i_to, pp_loading), np.flatnonzero(sel))
     if origin:
         _merged_circuits(net, branch_ids, model.branch_index,
                          (p_from, q_from, i_ka, i_to, loss, pp_loading))
@@ -433,7 +437,7 @@ def _run(
     if origin:
         # pandapower's own loading (current-based for transformers, with df) and every
         # branch element's losses, iron losses included.
-        sel = np.isin(element, ("line", "trafo")) & state
+        sel = np.isin(element, ("line", "trafo", "trafo3w")) & state
         loading[sel] = pp_loading[sel]
         total_loss_kw = 1e3 * (sum(
             float(np.nansum(net[f"res_{t}"]["pl_mw"].to_numpy(dtype=float)))
@@ -499,6 +503,40 @@ def rating_current(branches: pl.DataFrame, vn: Mapping[str, float], i_from: np.n
         warnings.simplefilter("ignore", RuntimeWarning)
         out = np.nanmax(ends, axis=0)
     return out
+
+
+def _trafo3w_windings(net: Any, ids: list[str], index: np.ndarray,
+                      arrays: tuple[np.ndarray, ...], rows: np.ndarray) -> None:
+    """Write pandapower's ``res_trafo3w`` into the branch rows ``rows`` of a three-winding
+    transformer's windings (``ids`` ``trafo3w:<i>:hv|mv|lv`` around its star point,
+    :mod:`feederopt.io.pandapower`; ``index``: each row's trafo3w): the hv winding runs from
+    the hv bus to the star, so its from end is pandapower's hv terminal (``p_hv_mw``,
+    ``q_hv_mvar``, ``i_hv_ka``); the mv and lv windings run from the star to their buses, so
+    their to end is pandapower's mv or lv terminal (``i_mv_ka``, ``i_lv_ka``). pandapower
+    reports nothing at the internal star point: those ends stay NaN. Each winding's loading is
+    pandapower's (``trafo_loading="current"``, ``results_branch._get_trafo3w_results``)
+    ``i_w vn_w_kv sqrt(3) / sn_w_mva * 100`` with ``vn_w_kv`` and ``sn_w_mva`` the winding's
+    rated voltage and power, and the largest of the three is ``res_trafo3w.loading_percent``.
+    The AC check read no trafo3w and passed one whose 8 MVA winding pandapower loads to
+    151.2 % (user test ut40_realg5 #1)."""
+    p_from, q_from, i_from, i_to, loading = arrays
+    res = net.get("res_trafo3w")
+    if res is None or not len(res):
+        return
+    t3 = net.trafo3w
+    for k, bid, at in zip(rows.tolist(), ids, np.asarray(index, int).tolist(), strict=True):
+        side = bid.rsplit(":", 1)[-1]
+        if side not in ("hv", "mv", "lv") or at not in res.index:
+            continue
+        current = float(res.at[at, f"i_{side}_ka"])
+        if side == "hv":
+            p_from[k] = float(res.at[at, "p_hv_mw"])
+            q_from[k] = float(res.at[at, "q_hv_mvar"])
+            i_from[k] = current
+        else:
+            i_to[k] = current
+        sn, vn = float(t3.at[at, f"sn_{side}_mva"]), float(t3.at[at, f"vn_{side}_kv"])
+        loading[k] = current * vn * math.sqrt(3.0) / sn * 100.0 if sn > 0 else math.nan
 
 
 def _merged_circuits(net: Any, branch_ids: list[str], index: np.ndarray,

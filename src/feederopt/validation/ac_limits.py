@@ -83,10 +83,15 @@ def ac_limit_violations(pu: PerUnitNetwork, ac: Any,
     s = pu.s_base_mva
     closed = np.asarray(ac.closed, dtype=bool)
     given = pu.i_rating if pu.i_rating.size else pu.i_max  # the rating, not the series limit
-    i_rating = given * s / (math.sqrt(3.0) * pu.vn_kv[pu.f])  # [kA]
+    # In kA at the voltage of the end the branch's current is given at (a trafo3w winding's
+    # own terminal, not its star point: PerUnitNetwork.current_base_ka); the AC current that
+    # the rating compares with is referred to the from bus (rating_current), hence the ratio.
+    base = pu.current_base_ka()
+    i_rating = given * base  # [kA]
     s_rating = pu.s_max * s  # [MVA]
     s_from = np.hypot(np.asarray(ac.p_from_mw, float), np.asarray(ac.q_from_mvar, float))
-    current = np.asarray(ac.i_rated_ka if len(ac.i_rated_ka) else ac.i_ka, float)
+    current = np.asarray(ac.i_rated_ka if len(ac.i_rated_ka) else ac.i_ka, float) * (
+        base / (s / (math.sqrt(3.0) * pu.vn_kv[pu.f])))
     for limit, rating, value, unit in (("i_max", i_rating, current, "kA"),
                                        ("s_max", s_rating, s_from, "MVA")):
         with np.errstate(invalid="ignore"):
