@@ -835,8 +835,9 @@ class Result:
         of version 1, ``lower_bound``/``upper_bound``, and an older robust run's worst case
         read as this version's). The figures, status, bounds, gap, open branches, AC check,
         base case, iteration log and generators are read into their fields, a null figure as
-        NaN (a null ``gap`` as inf: a gap is never NaN); everything else the document holds (settings, notes, a stochastic or robust
-        run's summary and rows, a distribution OPF's devices) stays in :attr:`extra`, so
+        NaN (a null ``gap`` as inf: a gap is never NaN); everything else the document holds
+        (settings, notes, a stochastic or robust run's summary and rows, a distribution OPF's
+        devices) stays in :attr:`extra`, so
         that ``Result.from_dict(d).to_dict()`` gives ``d`` again. The ``buses``,
         ``branches`` and ``switches`` tables are the document's ``tables``
         (``to_dict(tables=True)``), else ``tables`` (a folder's Parquet tables, and its
