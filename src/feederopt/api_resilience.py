@@ -47,7 +47,14 @@ from feederopt.algorithms.resilience_switching import (
 )
 from feederopt.cases import load, tie_rule_problems
 from feederopt.cases.disasters import load_disasters
-from feederopt.errors import InputError, Problem, ProblemKind, Severity, shown_list
+from feederopt.errors import (
+    InputError,
+    Problem,
+    ProblemKind,
+    Severity,
+    option_ref,
+    shown_list,
+)
 from feederopt.execution import make_executor
 from feederopt.forking import check_not_forked
 from feederopt.formulations.resilience import RadialityKind
@@ -133,8 +140,8 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
     # a string is one comma-separated list, as on the command line (user test ut_dopfres
     # #5: restore(net, "15") broke lines 1 and 5, the string read character by character)
     # an empty entry ("2,,11") is a line left out, refused (split_ids drops it)
-    blanks = [*blank_entry_problems("--broken", broken),
-              *blank_entry_problems("--dg-sites", dg_sites)]
+    blanks = [*blank_entry_problems("broken", broken),
+              *blank_entry_problems("dg_sites", dg_sites)]
     broken, dg_sites = list(id_list(broken) or ()), list(id_list(dg_sites) or ())
     ties_bad = tie_rule_problems(ties, source)
     problems = [*prior_problems, *blanks, *restore_problems(
@@ -299,8 +306,8 @@ def restore_problems(broken: Any, *, dg_sites: Any = (),
     option: an option either acts or is refused here."""
     out = _radiality_problems(radiality)
     if broken is None or len(broken) == 0:
-        out.append(_bad("broken", "--broken names no line: restoration needs at least one "
-                        "broken line", "e.g. --broken 2,11,15"))
+        out.append(_bad("broken", f"{option_ref('broken')} names no line: restoration needs "
+                        "at least one broken line", f"e.g. {option_ref('broken', (2, 11, 15))}"))
     if switch_penalty_pu is not None and not (
             _number(switch_penalty_pu) and 0 <= switch_penalty_pu <= MAX_SWITCH_PENALTY):
         out.append(_bad("switch_penalty", "the switching penalty must be a finite number >= 0 "
@@ -308,11 +315,14 @@ def restore_problems(broken: Any, *, dg_sites: Any = (),
                         (str(switch_penalty_pu),)))
     if dg_p_max_kw is not None:
         if not (_number(dg_p_max_kw) and math.isfinite(dg_p_max_kw) and dg_p_max_kw >= 0):
-            out.append(_bad("dg_p_max_kw", "dg_p_max_kw must be a finite number >= 0",
-                            "e.g. --dg-size 100", (str(dg_p_max_kw),)))
+            out.append(_bad("dg_p_max_kw", f"{option_ref('dg_p_max_kw')} must be a finite "
+                            "number >= 0", f"e.g. {option_ref('dg_p_max_kw', 100)}",
+                            (str(dg_p_max_kw),)))
         elif not dg_sites:
-            out.append(_bad("dg_p_max_kw", "--dg-size sizes the backup DGs of --dg-sites, and "
-                            "none is given", "add --dg-sites BUS,... or leave --dg-size out"))
+            out.append(_bad("dg_p_max_kw", f"{option_ref('dg_p_max_kw')} sizes the backup DGs "
+                            f"of {option_ref('dg_sites')}, and none is given",
+                            f"add {option_ref('dg_sites', ('BUS', '...'))} or leave "
+                            f"{option_ref('dg_p_max_kw')} out"))
     if time_limit_s is not None:
         out += time_limit_problems(time_limit_s)
     return out
@@ -331,11 +341,13 @@ def plan_problems(*, scenarios: Any = None, broken: Any = None, method: str = "e
                                 "method"))
     if (scenarios is None) == (broken is None):
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                                "give either scenarios (a disaster file) or broken (one attack)",
-                                field="scenarios", hint="--scenarios FILE or --broken 2,6,11"))
+                                f"give either {option_ref('scenarios')} (a disaster file) or "
+                                f"{option_ref('broken')} (one attack)", field="scenarios",
+                                hint=f"{option_ref('scenarios', 'FILE')} or "
+                                f"{option_ref('broken', (2, 6, 11))}"))
     elif broken is not None and len(broken) == 0:
-        problems.append(_bad("broken", "--broken names no line: the attack must break at "
-                             "least one", "e.g. --broken 2,6,11"))
+        problems.append(_bad("broken", f"{option_ref('broken')} names no line: the attack must "
+                             "break at least one", f"e.g. {option_ref('broken', (2, 6, 11))}"))
     if not isinstance(scenarios, DisasterSet):  # named by type, never by value
         problems += source_problems(
             scenarios, "scenarios", "a disaster-scenario file (its path or a shipped name), "
@@ -343,8 +355,10 @@ def plan_problems(*, scenarios: Any = None, broken: Any = None, method: str = "e
             "columns name, probability, broken (ids separated by ';' or a list)")
     if method == "extensive" and (workers != 1 or ray_address is not None):
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                                "workers and ray act on the L-shaped method's subproblems only",
-                                field="workers", hint="add --method lshaped, or leave them out"))
+                                f"{option_ref('workers')} and {option_ref('ray_address')} act "
+                                "on the L-shaped method's subproblems only", field="workers",
+                                hint=f"add {option_ref('method', 'lshaped')}, or leave them "
+                                "out"))
     problems += workers_problems(workers)
     if gap is not None:
         problems += gap_problems(gap)
@@ -406,7 +420,7 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
     # the limit counts from the call: reading the network, building the problem and the
     # models, the solve, the second phase and the AC checks all fall within it
     deadline = time.perf_counter() + time_limit_s
-    blanks = blank_entry_problems("--broken", broken)  # "2,,11": a line left out
+    blanks = blank_entry_problems("broken", broken)  # "2,,11": a line left out
     broken = None if broken is None else list(id_list(broken) or ())
     ties_bad = tie_rule_problems(ties, source)
     problems = [*prior_problems, *blanks, *plan_problems(

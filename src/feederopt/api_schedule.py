@@ -31,6 +31,7 @@ from feederopt.algorithms.ccg import ScheduleSolution, solve_ccg, solve_determin
 from feederopt.cases import load, recorded_tie_rule, tie_rule_problems
 from feederopt.cases.schedule import has_schedule, schedule_paths
 from feederopt.errors import (
+    FeederoptError,
     InfeasibleError,
     InputError,
     OutputNotWrittenError,
@@ -69,6 +70,7 @@ from feederopt.problems.schedule import (
     price_notes,
     renewable_budget_problems,
     seed_soc_notes,
+    settings_id_problems,
     settings_problems,
     shunt_notes,
     uncertain_bus_problems,
@@ -208,7 +210,9 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
             x for x in (source, profiles, devices) if isinstance(x, (str, Path))],
             command="schedule")
     if problems:
-        raise InputError(problems)
+        # with the ids of the settings that the network lacks, when it can be read: all in
+        # one run (before, --gamma -1 hid the unknown bus of --uncertain-buses until the next)
+        raise InputError([*problems, *_id_problems(source, ties, st, problems)])
     input_notes: list[str] = []
     # the files as read, so that `feederopt check` can tell when they change (ut34_schedule #3)
     digests = input_digests([x for x in (source, profiles, devices) if isinstance(x, str | Path)],
@@ -291,6 +295,24 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
         except InputError as exc:  # the path became unwritable during the run
             raise OutputNotWrittenError(exc.problems, res) from None
     return res
+
+
+def _id_problems(source: Any, ties: TieRule, st: ScheduleSettings,
+                 problems: Sequence[Problem]) -> list[Problem]:
+    """For a run that other ``problems`` stop before the network is read (its options, its
+    output paths): the fixed branches and uncertain buses of ``st`` that the network of
+    ``source`` lacks (:func:`~feederopt.problems.schedule.settings_id_problems`), so that one
+    run names them with the others; none when ``st`` names no ids, when ``problems`` name
+    the tie rule the network is read by, or when the network cannot be read (its own error
+    then comes on the next run, alone)."""
+    if not (st.uncertain_buses or st.fixed_open or st.fixed_closed) or any(
+            p.field == "ties" for p in problems):
+        return []
+    try:
+        net = load(source, ties=ties)
+        return settings_id_problems(st, net)
+    except FeederoptError:
+        return []
 
 
 def _settings(settings: ScheduleSettings | None, changes: dict[str, Any]

@@ -212,6 +212,12 @@ class Problem:
         object.__setattr__(out, "_template", self._template)
         return out
 
+    @property
+    def unspelled(self) -> tuple[str, str]:
+        """``message`` and ``hint`` with their option references (:func:`option_ref`) not
+        yet spelled: for a caller that keeps them as text to build the problem again."""
+        return self._template
+
     def with_hint(self, hint: str) -> Problem:
         """This problem with another ``hint`` (which may name options by
         :func:`option_ref`); the options its message names keep each layer's spelling."""

@@ -630,10 +630,11 @@ def _flat_options(
     misplaced: list[tuple[str, str, str]] = []
     # an empty entry of a comma-separated list ("--hold-closed a,,b") is an id left out:
     # refused with the other problems (split_ids drops it)
-    for flag, text in (("--uncertain-loads", uncertain_loads), ("--controls", controls),
-                       ("--hold-closed", hold_closed), ("--hold-open", hold_open)):
-        misplaced += [(p.field or "", p.message, p.hint)
-                      for p in blank_entry_problems(flag, text)]
+    # (their option references kept unspelled: hold_closed from Python, --hold-closed on the
+    # command line)
+    for name, text in (("uncertain_loads", uncertain_loads), ("controls", controls),
+                       ("hold_closed", hold_closed), ("hold_open", hold_open)):
+        misplaced += [(p.field or "", *p.unspelled) for p in blank_entry_problems(name, text)]
     uncertainty: Scenarios | Box | None = None
     if scenarios is not None and robust is not None:
         misplaced.append(("robust", f"{option_ref('scenarios')} and {option_ref('robust')} "

@@ -265,6 +265,11 @@ OPTION_FLAGS = {
     "max_loading_percent": "--max-loading",
     "ray_address": "--ray",
     "ray": "--ray",
+    # restore and plan: both DG ratings are one flag, the DG cost and penalty are shorter
+    "dg_p_max_kw": "--dg-size",
+    "dg_q_max_kvar": "--dg-size",
+    "dg_cost_per_kw": "--dg-cost",
+    "switch_penalty_pu": "--switch-penalty",
 }
 
 

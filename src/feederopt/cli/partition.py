@@ -128,7 +128,7 @@ def partition(
         try:
             # an empty entry of --uncertain-loads ("a,,b") is a load left out: refused
             res = run(source, **kwargs, prior_problems=[
-                *blank_entry_problems("--uncertain-loads", uncertain_loads),
+                *blank_entry_problems("uncertain_loads", uncertain_loads),
                 *(output_problems(json_file, force=force, option="json", inputs=[
                     x for x in (source, settings) if x is not None])
                   if json_file is not None else [])],

@@ -64,7 +64,7 @@ def parse_ids(text: str | None) -> tuple[list[str] | None, list[Problem]]:
     if text is None:
         return None, []
     ids = list(split_ids(text))
-    problems = blank_entry_problems("--uncertain-loads", text)
+    problems = blank_entry_problems("uncertain_loads", text)
     if not ids:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
                                 "--uncertain-loads names no load", field="uncertain_loads",

@@ -201,7 +201,7 @@ def schedule(
             res = run(source, profiles=profiles, devices=devices, time_limit_s=time_limit,
                       gap=gap, ac_check=ac_check, samples=samples, out=out_dir, force=force,
                       deterministic=deterministic, prior_problems=[
-                          *blank_entry_problems("--uncertain-buses", uncertain_buses),
+                          *blank_entry_problems("uncertain_buses", uncertain_buses),
                           *(output_problems(json_file, force=force, option="json", inputs=[
                               x for x in (source, profiles, devices) if x is not None])
                             if json_file is not None else [])],

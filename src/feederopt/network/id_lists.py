@@ -4,7 +4,9 @@
 more than once, checked by :func:`id_list_problems` alone, for every such list alike; and how
 the command line's comma-separated text of such a list is read (:func:`split_ids`), with its
 empty entries refused (:func:`blank_entry_problems`: ``--hold-closed a,,b`` is a missing id,
-not ``a,b``; before, the blank was dropped in silence).
+not ``a,b``; before, the blank was dropped in silence). The options are named by
+:func:`~feederopt.errors.option_ref`, so that each caller reads its own spelling
+(``hold_closed`` from Python, ``--hold-closed`` on the command line).
 
 The ids that the network lacks are each list's own resolver's to find (the holds'
 :func:`feederopt.problems.holds.resolve_holds`, a load id's
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from feederopt.errors import Problem, ProblemKind, Severity, shown_list
+from feederopt.errors import Problem, ProblemKind, Severity, option_ref, shown_list
 
 
 def split_ids(text: str) -> tuple[str, ...]:
@@ -30,14 +32,16 @@ def split_ids(text: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in text.split(",") if x.strip())
 
 
-def blank_entry_problems(option: str, text: object, *, field: str | None = None
-                         ) -> list[Problem]:
-    """The problem of the empty entries of ``option``'s comma-separated ``text``
-    (``--hold-closed a,,b``: "--hold-closed: entry 2 is empty"; a comma at the end, ``a,b,``,
-    is an empty last entry, refused alike): an empty entry is an id left out, a typo, never
-    dropped in silence. Positions count from 1. None for anything but a string (a list from
-    Python), and none for a text without any id (blank, or commas only): that list names
-    nothing, which :func:`id_list_problems` says. ``field``: as there."""
+def blank_entry_problems(option: str, text: object) -> list[Problem]:
+    """The problem of the empty entries of the comma-separated ``text`` of ``option``, the
+    option's Python keyword (``hold_closed="a,,b"``: "hold_closed: entry 2 is empty" from
+    Python, "--hold-closed: entry 2 is empty" on the command line, by
+    :func:`~feederopt.errors.option_ref`; a comma at the end, ``a,b,``, is an empty last
+    entry, refused alike): an empty entry is an id left out, a typo, never dropped in silence.
+    Positions count from 1. None for anything but a string (a list from Python), and none for
+    a text without any id (blank, or commas only): that list names nothing, which
+    :func:`id_list_problems` says. The problem's field is ``option``. Before, a Python caller
+    was told the flag (user test ut40_recheck_b #1)."""
     if not isinstance(text, str):
         return []
     entries = text.split(",")
@@ -48,8 +52,8 @@ def blank_entry_problems(option: str, text: object, *, field: str | None = None
         where = f"entry {blank[0]} is empty"
     else:
         where = f"entries {', '.join(map(str, blank[:-1]))} and {blank[-1]} are empty"
-    return [Problem(ProblemKind.INVALID_VALUE, "options", f"{option}: {where}",
-                    field=field or option.lstrip("-").replace("-", "_"),
+    return [Problem(ProblemKind.INVALID_VALUE, "options", f"{option_ref(option)}: {where}",
+                    field=option,
                     hint="two commas with nothing between them (or a comma at the start or "
                     "end) leave an id out: write the missing id, or remove the extra comma")]
 

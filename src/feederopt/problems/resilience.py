@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind, option_ref
 from feederopt.formulations.blocks import Block
 from feederopt.formulations.resilience import (
     FirstPhase,
@@ -94,34 +94,35 @@ class PlanSettings:
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 out.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                                   f"{name} must be a finite number >= 0", (str(value),), name,
-                                   f"{what}: e.g. {example} (the default)"))
+                                   f"{option_ref(name)} must be a finite number >= 0",
+                                   (str(value),), name,
+                                   f"{what}: e.g. {option_ref(name, example)} (the default)"))
         if self.switch_penalty is not None and not (
                 0 <= self.switch_penalty <= MAX_SWITCH_PENALTY):
             out.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                               "switch_penalty must be a finite number >= 0 and at most "
-                               f"{MAX_SWITCH_PENALTY:g}", (str(self.switch_penalty),),
-                               "switch_penalty", "a cost in $ per closed line: e.g. "
-                               "--switch-penalty 0.01 (the seed's), or 0 for none"))
+                               f"{option_ref('switch_penalty')} must be a finite number >= 0 "
+                               f"and at most {MAX_SWITCH_PENALTY:g}",
+                               (str(self.switch_penalty),), "switch_penalty",
+                               "a cost in $ per closed line: e.g. "
+                               f"{option_ref('switch_penalty', 0.01)} (the seed's), or 0 for "
+                               "none"))
         return out
 
 
 #: The hints of :meth:`PlanSettings.problems`: what each number setting counts or costs, and
-#: how ``feederopt plan`` takes it (the default as example). ``--dg-size`` sets both DG
-#: ratings.
-SETTING_HINTS = {
-    "harden_budget": ("the most lines to harden (H), a whole number",
-                      f"--harden-budget {PlanSettings.harden_budget}"),
-    "dg_budget": ("the most backup DGs to site (G), a whole number",
-                  f"--dg-budget {PlanSettings.dg_budget}"),
-    "harden_cost": ("the cost of hardening one line, in $",
-                    f"--harden-cost {PlanSettings.harden_cost:g}"),
+#: its default as the example (named by :func:`~feederopt.errors.option_ref`:
+#: ``harden_budget=2`` from Python, ``--harden-budget 2`` on ``feederopt plan``, whose
+#: ``--dg-size`` sets both DG ratings).
+SETTING_HINTS: dict[str, tuple[str, float]] = {
+    "harden_budget": ("the most lines to harden (H), a whole number", PlanSettings.harden_budget),
+    "dg_budget": ("the most backup DGs to site (G), a whole number", PlanSettings.dg_budget),
+    "harden_cost": ("the cost of hardening one line, in $", PlanSettings.harden_cost),
     "dg_cost_per_kw": ("the cost of a backup DG, in $ per kW of its rating",
-                       f"--dg-cost {PlanSettings.dg_cost_per_kw:g}"),
-    "dg_p_max_kw": ("a backup DG's rating, in kW", f"--dg-size {PlanSettings.dg_p_max_kw:g}"),
-    "dg_q_max_kvar": ("a backup DG's reactive rating, in kvar (--dg-size sets it too)",
-                      f"--dg-size {PlanSettings.dg_q_max_kvar:g}"),
-    "voll": ("the value of lost load, in $ per kW shed", f"--voll {PlanSettings.voll:g}"),
+                       PlanSettings.dg_cost_per_kw),
+    "dg_p_max_kw": ("a backup DG's rating, in kW", PlanSettings.dg_p_max_kw),
+    "dg_q_max_kvar": ("a backup DG's reactive rating, in kvar (the command line's --dg-size "
+                      "sets it too)", PlanSettings.dg_q_max_kvar),
+    "voll": ("the value of lost load, in $ per kW shed", PlanSettings.voll),
 }
 
 

@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 import polars as pl
 
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind, option_ref
 from feederopt.formulations.distflow import bus_shunts
 from feederopt.formulations.schedule import ScheduleData
 from feederopt.network.container import Network
@@ -146,7 +146,10 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
         bad("budget" if st.budget > 0 else "budget_kind", "a load budget needs a load "
             "deviation share: with gamma 0 no load deviates", "add --gamma 0.1 (gamma > 0), "
             "or leave the load budget at 0")
-    if st.uncertain_buses and not (st.gamma > 0 and load_set):
+    # not set: neither a budget nor the band (a gamma of 0 or outside 0..1 with a budget set
+    # is gamma's own problem above; before, --robust-budget 1 --gamma -1 was told that no
+    # budget was set, user test ut40_recheck_b #2)
+    if st.uncertain_buses and not load_set:
         out.append(Problem(ProblemKind.INVALID_VALUE, "options", "the uncertain buses act only "
                            "with a load budget set", st.uncertain_buses, "uncertain_buses",
                            "add --robust-budget GAMMA (and --gamma), or leave "
@@ -164,16 +167,27 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
     if not lo <= 1 <= hi:
         bad("aggregate", "the ratio band must contain 1 (low <= 1 <= high)")
     if net is not None:
-        branch_ids = [str(b) for b in net.branches["id"].to_list()]
-        for f in ("fixed_open", "fixed_closed"):
-            unknown = tuple(b for b in getattr(st, f) if b not in set(branch_ids))
-            if unknown:
-                out.append(Problem(ProblemKind.INVALID_VALUE, "options", "branch not in the "
-                                   "network", unknown, f,
-                                   id_hint(list(unknown), branch_ids, {}, "branch")))
-    if net is not None and st.uncertain_buses:
+        out += settings_id_problems(st, net)
+    return out
+
+
+def settings_id_problems(st: ScheduleSettings, net: Network) -> list[Problem]:
+    """The problems of the ids the settings name in ``net``: a fixed branch or an uncertain
+    bus that the network lacks, an uncertain bus named twice. :func:`settings_problems` with
+    a network has them; ``feederopt.schedule`` adds them to the other problems of the
+    settings when those stop the run before the network is read, so that one run names them
+    all."""
+    out: list[Problem] = []
+    branch_ids = [str(b) for b in net.branches["id"].to_list()]
+    for f in ("fixed_open", "fixed_closed"):
+        unknown = tuple(b for b in getattr(st, f) if b not in set(branch_ids))
+        if unknown:
+            out.append(Problem(ProblemKind.INVALID_VALUE, "options", "branch not in the "
+                               "network", unknown, f,
+                               id_hint(list(unknown), branch_ids, {}, "branch")))
+    if st.uncertain_buses:
         # a bus named twice (before: taken once, silently) with the unknown ones, at once
-        out += id_list_problems("--uncertain-buses", st.uncertain_buses, "bus",
+        out += id_list_problems(option_ref("uncertain_buses"), st.uncertain_buses, "bus",
                                 field="uncertain_buses")
         bus_ids = [str(b) for b in net.buses["id"].to_list()]
         unknown = tuple(dict.fromkeys(b for b in st.uncertain_buses if b not in set(bus_ids)))

@@ -602,7 +602,8 @@ class Result:
     * ``lower_bound`` [kW-equivalent]: a proven lower bound of ``objective`` over every radial
       topology (+inf: the run proved that none meets the limits; -inf: nothing proven, e.g. a
       heuristic); ``gap``: ``(objective - lower_bound) / max(|objective|, 1e-9)``, relative
-      (inf without a bound or an incumbent); for such a robust run, ``(U - lower_bound) / U``
+      (inf without a bound or an incumbent, never NaN; the JSON's null reads back as inf);
+      for such a robust run, ``(U - lower_bound) / U``
       with ``U`` the upper bound on the objective (the worst case's bound plus the switching
       cost).
     * ``iterations``: how often the method's main loop ran: the master problems a
@@ -735,6 +736,12 @@ class Result:
 
     def __post_init__(self) -> None:
         self.lower_bound = proven_lower_bound(self.status, self.method, self.lower_bound)
+        # the gap is a number or +inf (no bound and incumbent to measure it by: the class
+        # docstring), never NaN: the JSON writes inf as null (README), read back here as
+        # inf, so a proven-infeasible result's gap round-trips (user test ut40_recheck_b #3:
+        # ``inf`` came back as ``nan`` from from_dict and load_result, old files alike)
+        if math.isnan(self.gap):
+            self.gap = math.inf
         # the algorithms keep their counts with their clocks; a result gives seconds apart
         counts = {k: v for k, v in self.timings.items() if not k.endswith("_s")}
         if counts:
@@ -828,8 +835,9 @@ class Result:
         of version 1, ``lower_bound``/``upper_bound``, and an older robust run's worst case
         read as this version's). The figures, status, bounds, gap, open branches, AC check,
         base case, iteration log and generators are read into their fields, a null figure as
-        NaN; everything else the document holds (settings, notes, a stochastic or robust
-        run's summary and rows, a distribution OPF's devices) stays in :attr:`extra`, so
+        NaN (a null ``gap`` as inf: a gap is never NaN); everything else the document holds
+        (settings, notes, a stochastic or robust run's summary and rows, a distribution OPF's
+        devices) stays in :attr:`extra`, so
         that ``Result.from_dict(d).to_dict()`` gives ``d`` again. The ``buses``,
         ``branches`` and ``switches`` tables are the document's ``tables``
         (``to_dict(tables=True)``), else ``tables`` (a folder's Parquet tables, and its
