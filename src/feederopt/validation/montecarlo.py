@@ -505,6 +505,7 @@ def check_options(samples: int, uncertainty: float, seed: int | None = None) -> 
         raise InputError(problems)
 
 
+@option_names(VOLTAGE_LIMITS)
 def check_option_problems(samples: int, uncertainty: float | None, seed: int | None = None,
                           *, v_min: float | None = None, v_max: float | None = None,
                           max_loading_percent: float | None = None) -> list[Problem]:
@@ -514,7 +515,7 @@ def check_option_problems(samples: int, uncertainty: float | None, seed: int | N
     checked (the caller says that it is required)."""
     from feederopt.options import shown_value
 
-    limits = SolveOptions(limits=Limits(v_min=v_min, v_max=v_max,
+    limits = SolveOptions(validate=False, limits=Limits(v_min=v_min, v_max=v_max,
                                         max_loading_percent=max_loading_percent)).check()
 
     problems = [p for p in [samples_problem(samples)] if p is not None]
