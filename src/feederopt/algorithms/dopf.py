@@ -313,13 +313,28 @@ class DopfBenders(AlgorithmBase):
                 start += k
             master.add_cut(coefs, -math.inf, float(closed.sum()) - 1.0)
 
+    def _radial(self, x: Setting) -> bool:
+        """The topology of ``x`` is one the master may choose: every unswitchable branch
+        closed and the closed branches a forest with exactly one source per tree that spans
+        every bus (:func:`~feederopt.network.topology.is_radial_forest`; the balanced path's
+        :meth:`~feederopt.algorithms.master.MasterLoop._radial_starts`). The data's own
+        switch states need not be."""
+        pu, y = self.pu, x["y"] > 0.5
+        return bool(np.all(y | pu.switchable)) and is_radial_forest(
+            pu.n_bus, pu.f, pu.t, y, pu.is_source)[0]
+
     def _note_violation(self, x: Setting, ev: DopfEvaluation) -> None:
         """Keep the least-violating setting seen: the least phase-1 slack, then, within its
         tolerance, the least losses of the setting's power flow (lexicographic, as Benders'
         least-violating topology: :class:`~feederopt.algorithms.least_violating.ViolationRank`,
         :func:`~feederopt.algorithms.least_violating.flow_losses_kw` on the network with the
-        devices of ``x``). Before session 40 the first of equal violations stayed."""
-        if ev.feasible or not math.isfinite(ev.violation):
+        devices of ``x``). Before session 40 the first of equal violations stayed.
+
+        Only a radial setting (:meth:`_radial`) is a candidate: until session 40 the start
+        heuristic priced the data's own topology, and a meshed base (ut40_recheck_b #B: a
+        ring closed, 43.41 kW against 46.17 kW of the best radial setting, the trunk's
+        overload a little less) became the "least-violating radial configuration"."""
+        if ev.feasible or not math.isfinite(ev.violation) or not self._radial(x):
             return
         held = None if self.least_violating is None else self.least_violating[0]
         if held is not None and ev.violation > held.violation + violation_tol(held.violation):
@@ -385,7 +400,11 @@ class DopfBenders(AlgorithmBase):
 
     def _cost(self, x: Setting) -> tuple[float, float]:
         """(total slack, cost): feasible settings first, then the cheapest; a setting that
-        the slave cannot solve (:class:`SlaveFailure`) comes last (a heuristic's step)."""
+        the slave cannot solve (:class:`SlaveFailure`) or whose topology is not radial
+        (:meth:`_radial`: the data's own switch states, a heuristic's input) comes last,
+        unevaluated (a heuristic's step)."""
+        if not self._radial(x):
+            return math.inf, math.inf
         try:
             ev = self.slave.evaluate(x, need_gradient=False)
         except SlaveFailure:
@@ -448,7 +467,8 @@ class DopfBenders(AlgorithmBase):
     def improve_topology(self, x: Setting, seconds: float) -> Setting:
         """The reconfiguration heuristics (relaxation rounding, sequential opening, branch
         exchange, perturbation search) with the devices of ``x`` fixed; the best topology
-        they find under the DOPF's cost, or ``x``."""
+        they find under the DOPF's cost, or ``x`` (whose topology, the data's own, may have
+        loops: :meth:`_cost` ranks it last, and the caller keeps only radial settings)."""
         ev = TopologyEvaluator(self._settled_problem(x), self.slave.solver)
         starts, _ = start_topologies(ev, seconds, fallback=x["y"])
         best, best_x = self._cost(x), x
@@ -517,8 +537,7 @@ class DopfBenders(AlgorithmBase):
             strong = self.improve_topology(self.strongest(base, gens_on=True), seconds)
         initial.append(strong)
         for x in initial:
-            y = x["y"] > 0.5
-            if is_radial_forest(self.pu.n_bus, self.pu.f, self.pu.t, y, self.pu.is_source)[0]:
+            if self._radial(x):
                 first.append(self.descend(x))
         for x in first:
             self._offer(None, x)
