@@ -72,10 +72,18 @@ class NegativeGapError(RuntimeError):
     """The lower bound exceeded the upper bound beyond numerical tolerance: a bug, never data."""
 
 
-def stopped_status() -> Status:
-    """The status of a run that a limit stopped before its proof: ``interrupted`` after a stop
-    request, else ``time_limit``."""
-    return Status.INTERRUPTED if interrupt.requested() else Status.TIME_LIMIT
+def stopped_status(solver_status: str | None = None) -> Status:
+    """The status of a run that a limit stopped before its proof: ``interrupted`` when the
+    solver call says it was (``solver_status``, its own status: HiGHS and SCIP report
+    ``interrupted`` only after a stop request, their overrun guard gives ``time_limit``) or
+    after a stop request, else ``time_limit``.
+
+    The solver's own status decides first: it is what stopped the run, whatever the flag says
+    afterwards (a :func:`~feederopt.solvers.interrupt.shielded` evaluation reads it as False),
+    so that the status cannot turn into ``time_limit`` or ``feasible`` after a Ctrl-C."""
+    if solver_status == Status.INTERRUPTED.value or interrupt.requested():
+        return Status.INTERRUPTED
+    return Status.TIME_LIMIT
 
 
 def interrupted_label(status: str) -> str:

@@ -11,21 +11,36 @@
   it returns is evaluated exactly with the SOCP slave, and so is the base case's when it is
   radial: the better of the two is the answer (a note says when it is the base case); Benders
   uses it as a warm start.
+
+  After a stop request (Ctrl-C, SIGTERM) the MILP returns its incumbent with its own status
+  ``interrupted``, which decides the run's status (:func:`~feederopt.algorithms.base.\
+stopped_status`): ``interrupted`` whichever topology is reported. The SOCP evaluations of its
+  topology and of the base case then run to their end (the stop request would cut them short)
+  but within :data:`STOPPED_EVALUATION_S` together.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
+from collections.abc import Iterator
 
 import numpy as np
 
-from feederopt.algorithms.base import RawSolution, StopOptions, stopped_status
+from feederopt.algorithms.base import (
+    Deadline,
+    OutOfTime,
+    RawSolution,
+    StopOptions,
+    stopped_status,
+)
 from feederopt.algorithms.oa import OA_CONES, RING_DIRECTIONS, seed_points
 from feederopt.algorithms.slaves import TopologyEvaluator
 from feederopt.formulations.distflow import add_rating_polygons
 from feederopt.network.topology import is_radial_forest
 from feederopt.problems.reconfiguration import Evaluation, ReconfigurationProblem
+from feederopt.solvers import interrupt
 from feederopt.solvers.cvxpy_backend import CvxpyModel
 from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.scip_backend import ScipModel
@@ -152,7 +167,7 @@ def _solve_misocp_scip(
         if sol.status == "infeasible":
             status = Status.INFEASIBLE
         elif sol.status in ("time_limit", "interrupted"):
-            status = stopped_status()
+            status = stopped_status(sol.status)
         else:
             status = Status.ERROR
         # No topology: nothing within the limits to report (the CLI exits 4 at a limit, 3
@@ -171,7 +186,7 @@ def _solve_misocp_scip(
     bound = min(bound, objective)
     gap = (objective - bound) / max(abs(objective), 1e-9) if math.isfinite(bound) else math.inf
     if sol.status in ("time_limit", "interrupted"):
-        status = stopped_status()
+        status = stopped_status(sol.status)
     else:
         status = Status.OPTIMAL if gap <= max(stop.gap, 1e-6) else Status.FEASIBLE
     return RawSolution(status, "misocp", y, objective, bound, gap, 1, elapsed, point=point,
@@ -206,22 +221,62 @@ def lindistflow_topology(
     return np.round(model.values()["y"]), sol.status
 
 
+#: The seconds that the SOCP evaluations of a LinDistFlow run may take together after a stop
+#: request (its topology's, then the base case's): the README promises that a Ctrl-C'd run
+#: ends within a second or two past the solver's own stop. One evaluation takes 0.2-0.6 s on
+#: synthetic500/1000 (Clarabel); on a grid where it takes longer, the base case is not
+#: compared (a note says so), and a topology whose evaluation does not end in this time is not
+#: reported (its losses and limits are unknown).
+STOPPED_EVALUATION_S = 5.0
+
+
+@contextlib.contextmanager
+def _bounded_after_stop(evaluator: TopologyEvaluator, stopped: bool) -> Iterator[None]:
+    """The evaluations of the block run to their end after a stop request (``stopped``),
+    within :data:`STOPPED_EVALUATION_S` in all (the evaluator's deadline; a solve that reaches
+    it raises :class:`OutOfTime`); without one, as they are."""
+    if not stopped:
+        yield
+        return
+    before = evaluator.deadline
+    with interrupt.shielded():  # the Deadline reads the request as False meanwhile
+        evaluator.deadline = Deadline(STOPPED_EVALUATION_S)
+        try:
+            yield
+        finally:
+            evaluator.deadline = before
+
+
+def lindistflow_status(milp_status: str, feasible: bool) -> Status:
+    """The status of a LinDistFlow run whose MILP ended with ``milp_status`` and whose answer
+    (its topology, or the base case kept) is ``feasible`` in the SOCP model or not. The MILP's
+    own status decides: ``interrupted`` (a stop request) makes the run ``interrupted`` whatever
+    it reports, so that the command line exits 130 (before: ``feasible`` and exit 0 when the
+    base case was kept, user test ut40_scale); ``time_limit`` makes a run within the limits
+    ``time_limit`` (a longer run may give another topology, the base case kept or not);
+    otherwise ``feasible``, or ``infeasible`` for a topology that needs slack."""
+    if milp_status == "interrupted" or (milp_status == "time_limit" and feasible):
+        return stopped_status(milp_status)
+    return Status.FEASIBLE if feasible else Status.INFEASIBLE
+
+
 def solve_lindistflow(
     problem: ReconfigurationProblem,
     stop: StopOptions | None = None,
     evaluator: TopologyEvaluator | None = None,
 ) -> RawSolution:
-    """The LinDistFlow MILP heuristic, with the SOCP value of its topology."""
+    """The LinDistFlow MILP heuristic, with the SOCP value of its topology; the status by
+    :func:`lindistflow_status`."""
     stop = stop or StopOptions()
     t0 = time.perf_counter()
     info: dict[str, float] = {}
     y, milp_status = lindistflow_topology(problem, stop.time_limit_s, info=info)
     if y is None:
         status = (Status.INFEASIBLE if milp_status == "infeasible" else
-                  stopped_status() if milp_status in ("time_limit", "interrupted")
+                  stopped_status(milp_status) if milp_status in ("time_limit", "interrupted")
                   else Status.ERROR)
         extra: dict[str, object] = {"milp_status": milp_status}
-        kept = _base_case(problem, evaluator) if milp_status == "time_limit" else None
+        kept = (_base_case(problem, evaluator) if status is Status.TIME_LIMIT else None)
         if kept is not None:
             # no topology from the MILP in its time: the grid the user already operates
             # (radial, within the limits) is an answer, not proven (ut32_multi)
@@ -236,11 +291,27 @@ def solve_lindistflow(
         return RawSolution(status, "lindistflow", None, math.nan, -math.inf, math.inf, 1,
                            time.perf_counter() - t0, solver="HiGHS", extra=extra,
                            within_limits=False)
-    value, ev = _evaluation(problem, y, evaluator)
+    evaluator = evaluator or TopologyEvaluator(problem)
+    interrupted = stopped_status(milp_status) is Status.INTERRUPTED
     more: dict[str, object] = {}
-    base = _better_base(problem, y, value if ev.feasible else math.inf, evaluator)
+    with _bounded_after_stop(evaluator, interrupted):
+        try:
+            value, ev = _evaluation(problem, y, evaluator)
+        except OutOfTime:
+            return RawSolution(
+                Status.INTERRUPTED, "lindistflow", None, math.nan, -math.inf, math.inf, 1,
+                time.perf_counter() - t0, solver="HiGHS + Clarabel", within_limits=False,
+                extra={"milp_status": milp_status, **info, "note": (
+                    "the SOCP evaluation of the interrupted MILP's topology did not end "
+                    f"within {STOPPED_EVALUATION_S:g} s of the stop request: not reported")})
+        try:
+            base = _better_base(problem, y, value if ev.feasible else math.inf, evaluator)
+        except OutOfTime:
+            base = None
+            more["note"] = ("the base case was not compared: its SOCP evaluation did not end "
+                            f"within {STOPPED_EVALUATION_S:g} s of the stop request")
     if base is not None:
-        # the base case loses less: it is the answer (status feasible), with a note
+        # the base case loses less: it is the answer, with a note
         y, (value0, ev) = base[0], base[1:]
         more["note"] = (
             "the base case is kept: LinDistFlow's topology ("
@@ -250,14 +321,11 @@ def solve_lindistflow(
             "--method benders decides")
         value = value0
     feasible = ev.feasible
-    status = Status.FEASIBLE if feasible else Status.INFEASIBLE
-    if feasible and base is None and milp_status in ("interrupted", "time_limit"):
-        # the MILP stopped before its own optimum: a longer run may give another topology
-        status = stopped_status()
+    status = lindistflow_status(milp_status, feasible)
     if not feasible:
         # the linearised model's topology needs slack in the SOCP: its violated limits, as an
         # exact method names them (before: diagnosis [] beside "the model held them")
-        more = {"total_violation_pu": ev.violation, "infeasible_reason":
+        more = {**more, "total_violation_pu": ev.violation, "infeasible_reason":
                 LINDISTFLOW_NOT_PROVEN.format(
                     what=" that the SOCP model holds (its topology needs slack there)")}
     return RawSolution(
