@@ -243,13 +243,18 @@ def print_result(result: Any) -> None:
             for line in violation_lines(ac.limit_violations, "ac_check.limit_violations"):
                 out.print(line, markup=False)
     print_devices(result)
-    if _heuristic(result) and result.extra.get("milp_status") in ("time_limit", "interrupted"):
+    milp_status = result.extra.get("milp_status")
+    if _heuristic(result) and milp_status in ("time_limit", "interrupted"):
+        # the MILP's own status says why it stopped: a Ctrl-C is no time limit, and a longer
+        # --time-limit is no advice after one (user test ut40_scale)
         milp_gap = result.extra.get("milp_gap")
-        out.print("[yellow]The LinDistFlow MILP stopped at the time limit[/] (not solved to its "
-                  "own optimum"
+        why = ("was interrupted" if milp_status == "interrupted"
+               else "stopped at the time limit")
+        out.print(f"[yellow]The LinDistFlow MILP {why}[/] (not solved to its own optimum"
                   + (f"; its gap on its loss proxy {100 * milp_gap:.4g} %" if milp_gap is not None
-                     else "") + "; a heuristic: no bound on the true losses). A longer "
-                  "--time-limit may give another topology.")
+                     else "") + "; a heuristic: no bound on the true losses)."
+                  + (" A longer --time-limit may give another topology."
+                     if milp_status == "time_limit" else ""))
     if not result.has_topology:
         if result.status.value == "infeasible" and _heuristic(result):
             out.print("[red]LinDistFlow found no radial configuration within its linearised "
