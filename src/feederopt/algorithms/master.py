@@ -347,7 +347,8 @@ class MasterLoop(AlgorithmBase, ABC):
                 seen.add(key)
                 self.phase(f"slaves {self.iteration}")
                 if not self._try_offer(helper, y):
-                    note = "interrupted"
+                    note = ("interrupted" if self.interrupted()
+                            else "slaves past the time limit: round dropped")
             self.record(ms.solve_time_s, self._last_slave_s, note)
             if self.should_stop() or ms.status in ("time_limit", "interrupted"):
                 return False
