@@ -239,10 +239,14 @@ class MasterLoop(AlgorithmBase, ABC):
         self._last_slave_s = 0.0
 
     def _map_slaves(self, task: Callable[..., Any], items: list[Any]) -> list[Any]:
-        """Run ``task`` over ``items`` on the executor, in order, timing the round."""
+        """Run ``task`` over ``items`` on the executor, in order, timing the round; a round
+        that overruns the time limit is dropped (the executor raises
+        :class:`~feederopt.solvers.interrupt.RoundOverran`, an :class:`Interrupted`)."""
         t0 = self.elapsed
+        end = self.t0 + self.stop.time_limit_s
         try:
-            results = self.executor.map(task, items)
+            results = self.executor.map(task, items,
+                                        deadline=end if math.isfinite(end) else None)
         except SlaveFailure as exc:
             # no valid cut from that round: stop as a dead worker does (user test ut_ppgrid
             # #3), the incumbent, bound and gap of the rounds before it reported, with why
@@ -343,7 +347,8 @@ class MasterLoop(AlgorithmBase, ABC):
                 seen.add(key)
                 self.phase(f"slaves {self.iteration}")
                 if not self._try_offer(helper, y):
-                    note = "interrupted"
+                    note = ("interrupted" if self.interrupted()
+                            else "slaves past the time limit: round dropped")
             self.record(ms.solve_time_s, self._last_slave_s, note)
             if self.should_stop() or ms.status in ("time_limit", "interrupted"):
                 return False

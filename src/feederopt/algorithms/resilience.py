@@ -1272,8 +1272,13 @@ class IntegerLShaped(AlgorithmBase):
             part = todo[i: i + batch]
             items = [(s, harden, site, self.final_operations, True, limit, left)
                      for s in part]
+            # With a plan evaluated, a batch that overruns the time limit is dropped
+            # (RoundOverran, an Interrupted) as one past it is not started; the first plan's
+            # batches run to their end (their recourses have the last-resort time).
+            end = self.t0 + self.stop.time_limit_s
+            deadline = end if self.best is not None and math.isfinite(end) else None
             try:
-                values = self.executor.map(recourse_task, items)
+                values = self.executor.map(recourse_task, items, deadline=deadline)
             except interrupt.Interrupted:  # Ctrl-C: the batch is dropped, the plan so far stays
                 if self.best is None:
                     raise

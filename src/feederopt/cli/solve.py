@@ -494,6 +494,25 @@ def _heuristic(result: Any) -> bool:
     """A method whose "infeasible" proves nothing (LinDistFlow's linearised limits)."""
     return is_heuristic(str(result.method))
 
+
+def _notes_shown(show: Any, quiet: bool) -> Any:
+    """``warnings.showwarning`` for a solve run from the command line: a
+    :class:`FeederoptWarning` raised while it runs (the executor's, e.g. ``--workers 3``
+    capped at a Ray cluster's 2 CPUs) is printed as the command's other notes are, ``note:
+    ...`` (nothing with ``--quiet``), not as Python's ``file:line: FeederoptWarning: ...``
+    attributed to typer's frame (user test ut40_par #1); any other warning as ``show`` does."""
+
+    def shown(message: Any, category: type[Warning], filename: str, lineno: int,
+              file: Any = None, line: str | None = None) -> None:
+        if issubclass(category, FeederoptWarning):
+            if not quiet:
+                stderr().print(f"note: {message}", style="yellow", markup=False)
+            return
+        show(message, category, filename, lineno, file, line)
+
+    return shown
+
+
 @app.command()
 @cli_command
 def solve(
@@ -730,6 +749,7 @@ def solve(
             warnings.catch_warnings():
         if loading_note:  # printed above: not again as a Python warning
             warnings.filterwarnings("ignore", re.escape(loading_note), FeederoptWarning)
+        warnings.showwarning = _notes_shown(warnings.showwarning, quiet)
         result = run_solve(net, options=options, progress=progress)
     result.source = source_of(source)  # for `feederopt check`
     # The outputs first, then the console: a reader that stops early (`| head`) loses nothing.

@@ -20,8 +20,15 @@ and :meth:`Executor.close` then ends them without waiting for their tasks.
 * :class:`SerialExecutor`: no parallelism (``workers=1``).
 * :class:`ProcessExecutor`: :class:`concurrent.futures.ProcessPoolExecutor` (``--workers N``).
 * :class:`RayExecutor`: one Ray actor per CPU, each holding a state (``--ray auto`` starts a
-  local Ray, ``--ray ADDRESS`` joins a cluster). Items are dealt out to the actors round-robin
-  and gathered in order; Ray does the scheduling.
+  local Ray, ``--ray ADDRESS`` joins a cluster), never more actors than the cluster has CPUs
+  free. Items are dealt out to the actors round-robin and gathered in order; Ray does the
+  scheduling.
+
+``map(fn, items, deadline)``: the pool and Ray stop waiting for a round still running
+:data:`~feederopt.execution.executors.ROUND_GRACE_S` past ``deadline`` (the run's time limit)
+and raise :class:`~feederopt.solvers.interrupt.RoundOverran`, an ``Interrupted`` that requests
+no stop: the algorithm drops the round and ends ``time_limit``. The pool's workers exit when
+the process that started them dies (also by SIGKILL).
 """
 
 from feederopt.execution.executors import (

@@ -10,6 +10,8 @@ import multiprocessing as mp
 import os
 import resource
 import sys
+import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
@@ -33,6 +35,13 @@ TaskFn = Callable[[Any, Any], Any]
 
 #: How often [s] a waiting executor looks for a stop request.
 POLL_S = 0.1
+#: How long [s] past the run's deadline (``map``'s ``deadline``, its time limit) a round of
+#: the process pool or of Ray is waited for before it is dropped
+#: (:class:`~feederopt.solvers.interrupt.RoundOverran`): the slaves have no time limit of their
+#: own, and a round that started just before the limit normally ends within this.
+ROUND_GRACE_S = 5.0
+#: How often [s] a pool worker checks that the process that started it is alive.
+ORPHAN_POLL_S = 0.5
 
 
 class Executor(ABC):
@@ -43,7 +52,13 @@ class Executor(ABC):
     kind: str = "serial"
 
     @abstractmethod
-    def map(self, fn: TaskFn, items: Sequence[Any]) -> list[Any]: ...
+    def map(self, fn: TaskFn, items: Sequence[Any],
+            deadline: float | None = None) -> list[Any]:
+        """``[fn(state, item) for item in items]``. ``deadline``: the run's end
+        (``time.perf_counter()``, None: none); the pool and Ray stop waiting
+        :data:`ROUND_GRACE_S` after it and raise
+        :class:`~feederopt.solvers.interrupt.RoundOverran` (the serial executor runs its
+        items to the end: it cannot wait for a worker that never runs)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the workers (idempotent)."""
@@ -81,7 +96,8 @@ class SerialExecutor(Executor):
             self._state = self.factory()
         return self._state
 
-    def map(self, fn: TaskFn, items: Sequence[Any]) -> list[Any]:
+    def map(self, fn: TaskFn, items: Sequence[Any],
+            deadline: float | None = None) -> list[Any]:
         state = self.state
         out = []
         for item in items:
@@ -97,8 +113,31 @@ class SerialExecutor(Executor):
 _WORKER_STATE: Any = None
 
 
-def _init_worker(factory: StateFactory) -> None:
+def _exit_when_orphaned(parent: int) -> None:
+    """End this process when ``parent`` (the process that started it) is gone: its parent
+    pid is then another (the process that adopted it, init or a subreaper)."""
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_POLL_S)
+    os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    """Make this pool worker exit when ``parent`` dies, also by SIGKILL (the OOM killer,
+    ``timeout -s KILL``, a batch scheduler), which runs no clean-up in the parent: its workers
+    then waited on their task queue for ever, and the pool's ``resource_tracker``, which
+    exits when the last process holding its pipe does, with them (user test ut40_par #2).
+    A daemon thread polls :func:`os.getppid` every :data:`ORPHAN_POLL_S`; portable, and it
+    follows the process, not the thread that started the worker (Linux's
+    ``PR_SET_PDEATHSIG`` fires when that thread ends, which would kill the workers of a pool
+    kept open by a caller's thread that has finished)."""
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True,
+                     name="feederopt-orphan-watch").start()
+
+
+def _init_worker(factory: StateFactory, parent: int | None = None) -> None:
     global _WORKER_STATE
+    if parent is not None:
+        _watch_parent(parent)
     interrupt.ignore_in_worker()
     # One thread per worker process: the pool is the parallelism.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS"):
@@ -147,10 +186,13 @@ class ProcessExecutor(Executor):
         ctx = mp.get_context(start_method)
         self._pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
             max_workers=self.workers, mp_context=ctx, initializer=_init_worker,
-            initargs=(factory,),
+            initargs=(factory, os.getpid()),
         )
+        #: A round overran the deadline: its workers are still busy (ended by :meth:`close`).
+        self._overran = False
 
-    def map(self, fn: TaskFn, items: Sequence[Any]) -> list[Any]:
+    def map(self, fn: TaskFn, items: Sequence[Any],
+            deadline: float | None = None) -> list[Any]:
         if self._pool is None:
             raise RuntimeError("the executor is closed")
         items = list(items)
@@ -164,11 +206,15 @@ class ProcessExecutor(Executor):
             with interrupt.starting_workers():  # submit() starts the workers (spawn)
                 futures = [self._pool.submit(_run_chunk, fn, chunk) for chunk in chunks]
             pending: set[Future[Any]] = set(futures)
+            end = math.inf if deadline is None else deadline + ROUND_GRACE_S
             while pending:
                 done, pending = wait(pending, timeout=POLL_S, return_when=FIRST_EXCEPTION)
                 for fut in done:
                     fut.result()  # a worker's exception, at once
                 interrupt.raise_if_requested()
+                if pending and time.perf_counter() > end:
+                    self._overran = True
+                    raise _overran(len(pending), len(futures))
         except BrokenProcessPool as exc:
             for fut in futures:
                 fut.cancel()
@@ -191,7 +237,8 @@ class ProcessExecutor(Executor):
             return []
         procs = getattr(self._pool, "_processes", None) or {}
         peaks = [_proc_peak_mb(pid) for pid in list(procs)]
-        if peaks and all(mb is not None for mb in peaks):
+        if (peaks and all(mb is not None for mb in peaks)) or self._overran:
+            # (after an overrun the probes would queue behind the tasks still running)
             return sorted(float(mb) for mb in peaks if mb is not None)
         seen: dict[int, float] = {}
         try:
@@ -204,15 +251,21 @@ class ProcessExecutor(Executor):
         return sorted(seen.values())
 
     def close(self) -> None:
-        """Shut the pool down; after a stop request, end the workers instead of waiting for
-        the tasks they are running."""
+        """Shut the pool down; after a stop request or a round that overran the deadline, end
+        the workers instead of waiting for the tasks they are running."""
         if self._pool is not None:
-            if interrupt.requested():
+            if interrupt.requested() or self._overran:
                 for proc in list(getattr(self._pool, "_processes", {}).values()):
                     with contextlib.suppress(Exception):
                         proc.terminate()
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _overran(pending: int, total: int) -> interrupt.RoundOverran:
+    return interrupt.RoundOverran(
+        f"{pending} of {total} batches of slaves still running {ROUND_GRACE_S:g} s past the "
+        "time limit: the round is dropped")
 
 
 # ----- Ray --------------------------------------------------------------------------------------
@@ -257,6 +310,9 @@ class _StateHolder:
 _RAY_CONNECT_ENV = {"RAY_gcs_rpc_server_connect_timeout_s": "5",
                     "RAY_py_gcs_connect_timeout_s": "5",
                     "RAY_gcs_server_port_wait_time_s": "2"}
+#: How long [s] a new executor waits for the CPUs it asks for to be free (those of the actors
+#: an earlier executor killed come back within a moment) before it takes fewer actors.
+RAY_SETTLE_S = 2.0
 #: How long the TCP probe of a ``--ray`` address waits for an answer.
 RAY_PROBE_TIMEOUT_S = 5.0
 
@@ -361,15 +417,38 @@ def _stderr_held() -> Any:
         held.file.close()
 
 
+def ray_actor_count(workers: int | None, available_cpus: float,
+                    cluster_cpus: float) -> tuple[int, str | None]:
+    """The number of Ray actors (one CPU each) for ``workers`` (None: as many as the cluster
+    has CPUs free), and a note when fewer than asked: at most the cluster's available CPUs
+    (``ray.available_resources()["CPU"]``, at least one actor). Ray places an actor only
+    where a CPU is free, and one never placed never runs the batches dealt to it, so
+    ``--workers 3`` on a 2-CPU cluster waited for ever (user test ut40_par #1)."""
+    free = max(1, math.floor(available_cpus + 1e-9))
+    if workers is None:
+        return free, None
+    wanted = max(1, int(workers))
+    if wanted <= free:
+        return wanted, None
+    return free, (
+        f"--workers {wanted} (workers={wanted}) asks for {wanted} Ray actors of one CPU "
+        f"each, but the Ray cluster has {available_cpus:g} of its {cluster_cpus:g} CPUs free: "
+        f"{free} actor{'s' if free > 1 else ''} run the slaves (an actor the cluster cannot "
+        "place would never run its share)")
+
+
 class RayExecutor(Executor):
     """One Ray actor per worker, each holding a state built by ``factory`` in its constructor.
 
     ``address=None`` (the CLI's ``--ray auto``) starts a local Ray with ``num_cpus`` CPUs (all
     cores by default) unless Ray is already running in this process; any other address
     (``ray://host:10001``, ``host:6379``) joins that cluster. The number of actors is
-    ``workers`` or, by default, the cluster's CPU count. Items are dealt out to the actors
-    round-robin in contiguous batches and gathered in order. A Ray started here is shut down
-    by :meth:`close`.
+    ``workers`` or, by default, the cluster's available CPU count (:func:`ray_actor_count`:
+    never more actors than available CPUs, with a note when ``workers`` asked for more). Items
+    are dealt out to the actors round-robin in contiguous batches and gathered in order; a
+    round still running :data:`ROUND_GRACE_S` past ``map``'s deadline is dropped
+    (:class:`~feederopt.solvers.interrupt.RoundOverran`). A Ray started here is shut down by
+    :meth:`close`.
     """
 
     kind = "ray"
@@ -429,12 +508,21 @@ class RayExecutor(Executor):
                 for var in set_here:
                     os.environ.pop(var, None)
             self._started = True
-        cpus = int(ray.cluster_resources().get("CPU", 1))
-        self.workers = max(1, int(workers or num_cpus or cpus))
+        wanted = workers or num_cpus
+        free = float(ray.available_resources().get("CPU", 0.0))
+        settle = time.perf_counter() + RAY_SETTLE_S
+        while wanted and free < wanted and time.perf_counter() < settle:
+            time.sleep(POLL_S)  # the CPUs of actors just killed (an earlier executor's)
+            free = float(ray.available_resources().get("CPU", 0.0))
+        self.workers, note = ray_actor_count(wanted, free,
+                                             float(ray.cluster_resources().get("CPU", 0.0)))
+        if note:
+            warn_user(note)
         actor = ray.remote(num_cpus=1)(_StateHolder)
         self._actors: list[Any] = [actor.remote(factory) for _ in range(self.workers)]
 
-    def map(self, fn: TaskFn, items: Sequence[Any]) -> list[Any]:
+    def map(self, fn: TaskFn, items: Sequence[Any],
+            deadline: float | None = None) -> list[Any]:
         import ray
 
         items = list(items)
@@ -447,13 +535,16 @@ class RayExecutor(Executor):
         refs = [self._actors[k % n].run_many.remote(fn_ref, chunk)
                 for k, chunk in enumerate(chunks)]
         pending = list(refs)
+        end = math.inf if deadline is None else deadline + ROUND_GRACE_S
         while pending:
             _, pending = ray.wait(pending, num_returns=len(pending), timeout=POLL_S)
-            if interrupt.requested():
+            late = bool(pending) and time.perf_counter() > end
+            if interrupt.requested() or late:
                 for ref in pending:
                     with contextlib.suppress(Exception):
                         ray.cancel(ref)
                 interrupt.raise_if_requested()
+                raise _overran(len(pending), len(refs))
         out: list[Any] = []
         try:
             parts = ray.get(refs)
@@ -468,12 +559,19 @@ class RayExecutor(Executor):
         return out
 
     def worker_memory_mb(self) -> list[float]:
+        """The peak resident set [MB] of the actors that answer within
+        :data:`RAY_PROBE_TIMEOUT_S` (one never placed, or still busy with a dropped round,
+        does not: it was waited for for ever)."""
         import ray
 
+        refs = [a.peak_rss_mb.remote() for a in self._actors]
+        if not refs:
+            return []
+        ready, _ = ray.wait(refs, num_returns=len(refs), timeout=RAY_PROBE_TIMEOUT_S)
         out = []
-        for a in self._actors:
-            with contextlib.suppress(ray.exceptions.RayActorError):  # a worker that died
-                out.append(ray.get(a.peak_rss_mb.remote()))
+        for ref in ready:
+            with contextlib.suppress(ray.exceptions.RayError):  # a worker that died
+                out.append(float(ray.get(ref)))
         return sorted(out)
 
     def close(self) -> None:

@@ -42,6 +42,16 @@ class Interrupted(Exception):
     slaves): the caller drops the round and reports what it had before."""
 
 
+class RoundOverran(Interrupted):
+    """Raised by an executor whose round of slaves is still running past the run's deadline
+    (its time limit plus :data:`~feederopt.execution.executors.ROUND_GRACE_S`): the round is
+    dropped as after a stop request (every handler of :class:`Interrupted` applies), but no
+    stop is requested, so the run ends as a time-limited one (status ``time_limit``, with the
+    incumbent, bound and gap it had). Why: a Ray actor that the cluster never places (more
+    actors than CPUs, user test ut40_par #1) never runs its share, and the round waited for
+    it forever, past ``--time-limit``."""
+
+
 _state: dict[str, int | None] = {"signal": None, "at": None}
 #: Why the solve was stopped when no signal asked for it (a worker process died), or None.
 _reason: dict[str, str | None] = {"text": None}
