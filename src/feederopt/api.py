@@ -60,6 +60,7 @@ from feederopt.io.digests import input_digests
 from feederopt.io.pandapower import TieRule
 from feederopt.io.scenarios import ScenarioSet, load_scenarios, unknown_load_problem
 from feederopt.network.container import Network
+from feederopt.network.device_settings import DeviceSettings, with_branch_taps, with_settings
 from feederopt.network.devices import device_list, fixed_at_base, per_unit_devices
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.options import (
@@ -99,14 +100,7 @@ from feederopt.problems.presolve import (
 )
 from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
 from feederopt.problems.uncertain import envelope, presolve_for
-from feederopt.results.dopf import (
-    DeviceSettings,
-    DopfSummary,
-    dopf_summary,
-    held_devices,
-    with_branch_taps,
-    with_settings,
-)
+from feederopt.results.dopf import DopfSummary, dopf_summary, held_devices
 from feederopt.results.literature import (
     base_comparison,
     classify,

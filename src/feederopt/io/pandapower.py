@@ -3195,7 +3195,7 @@ def write_device_settings(
 ) -> pandapowerNet:
     """Write a distribution OPF's device settings into ``net`` (changed in place; pass a
     copy, as :func:`write_switch_states` returns) so that ``pp.runpp(net)`` is the AC check
-    of the result (:func:`feederopt.results.dopf.with_settings` on the tables):
+    of the result (:func:`feederopt.network.device_settings.with_settings` on the tables):
 
     * a capacitor bank's step into ``shunt.step``;
     * a transformer OLTC's ratio into ``trafo.tap_pos``: the DOPF's positions are the

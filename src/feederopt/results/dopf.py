@@ -4,7 +4,7 @@ written into it, whose AC power flow checks the solution."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -12,21 +12,9 @@ import polars as pl
 
 from feederopt.formulations.devices import cap_options, tap_options
 from feederopt.network.container import Network
+from feederopt.network.device_settings import DeviceSettings
 from feederopt.network.devices import pp_tap_pos
-from feederopt.network.perunit import PerUnitNetwork
 from feederopt.problems.dopf import DopfProblem
-
-
-@dataclass(frozen=True)
-class DeviceSettings:
-    """Chosen settings by user id: capacitor steps, source set-points [p.u.], generator
-    status and dispatch [MW, MVAr], load reductions [MW], transformer tap ratios."""
-
-    cap_steps: dict[str, int] = field(default_factory=dict)
-    source_v_set: dict[str, float] = field(default_factory=dict)
-    gen_dispatch: dict[str, tuple[bool, float, float]] = field(default_factory=dict)
-    load_reduction: dict[str, float] = field(default_factory=dict)
-    branch_tap: dict[str, float] = field(default_factory=dict)  # transformer OLTC ratios
 
 
 @dataclass
@@ -213,69 +201,3 @@ def _pp_trafo(net: Network, branch_id: str) -> Any | None:
     except (KeyError, ValueError, TypeError):
         return None
     return trafo if all(np.isfinite(ends)) else None
-
-
-def with_branch_taps(pu: PerUnitNetwork, settings: DeviceSettings) -> PerUnitNetwork:
-    """``pu`` with the chosen ratios of the transformer OLTCs: the model whose loss terms
-    (:func:`~feederopt.formulations.distflow.losses_of`; the from-end conductance acts on
-    ``v_f / n^2``) belong to the solution's point. ``pu`` holds the data's ratios."""
-    if not settings.branch_tap:
-        return pu
-    tap = pu.tap.copy() if pu.tap.size else np.ones(pu.n_branch)
-    rated = pu.tap_rated.copy() if pu.tap_rated.size else tap.copy()
-    i_rating = pu.i_rating.copy() if pu.i_rating.size else pu.i_max.copy()
-    where = {b: i for i, b in enumerate(pu.branch_ids)}
-    for bid, ratio in settings.branch_tap.items():
-        tap[where[bid]] = ratio
-    # The series-current limit follows the ratio (i_rating min(1, n / n_rated)).
-    return replace(pu, tap=tap, tap_rated=rated, i_rating=i_rating,
-                   i_max=i_rating * np.minimum(1.0, tap / rated))
-
-
-def with_settings(net: Network, settings: DeviceSettings) -> Network:
-    """``net`` with the chosen settings written into its tables (for the AC check): bank
-    steps, source set-points, generator dispatch (an off generator produces nothing), reduced
-    loads."""
-    sh = net.shunts
-    if settings.cap_steps:
-        sh = sh.with_columns(pl.col("id").replace_strict(
-            settings.cap_steps, default=pl.col("step"), return_dtype=pl.Int64).alias("step"))
-    branches = net.branches
-    if settings.branch_tap:
-        # The rated ratio stays where it was (a null tap_rated_ratio means the data's
-        # tap_ratio, not the moved one): the AC check refers the hv winding's current to its
-        # rating by it, as pandapower's loading does with the rated vn_hv_kv (user test
-        # ut33_dopf #1: tap_pos -4 read 97.61 % where pandapower gives 103.84 %).
-        rated = (pl.col("tap_rated_ratio").cast(pl.Float64) if "tap_rated_ratio" in
-                 branches.columns else pl.lit(None, dtype=pl.Float64))
-        moved = pl.col("id").is_in(list(settings.branch_tap))
-        branches = branches.with_columns(
-            pl.when(moved & rated.is_null()).then(pl.col("tap_ratio").cast(pl.Float64))
-            .otherwise(rated).alias("tap_rated_ratio"),
-            pl.col("id").replace_strict(settings.branch_tap, default=pl.col("tap_ratio"),
-                                        return_dtype=pl.Float64).alias("tap_ratio"))
-    buses = net.buses
-    if settings.source_v_set:
-        buses = buses.with_columns(pl.col("id").replace_strict(
-            settings.source_v_set, default=pl.col("v_set_pu"),
-            return_dtype=pl.Float64).alias("v_set_pu"))
-    gens = net.generators
-    if settings.gen_dispatch:
-        p = {k: v[1] for k, v in settings.gen_dispatch.items()}
-        q = {k: v[2] for k, v in settings.gen_dispatch.items()}
-        gens = gens.with_columns(
-            pl.col("id").replace_strict(p, default=pl.col("p_mw"),
-                                        return_dtype=pl.Float64).alias("p_mw"),
-            pl.col("id").replace_strict(q, default=pl.col("q_mvar"),
-                                        return_dtype=pl.Float64).alias("q_mvar"))
-    loads = net.loads
-    if settings.load_reduction:
-        red = pl.col("id").replace_strict(settings.load_reduction, default=0.0,
-                                          return_dtype=pl.Float64)
-        keep = pl.when(pl.col("p_mw") > 0).then(1.0 - red / pl.col("p_mw")).otherwise(1.0)
-        loads = loads.with_columns((pl.col("p_mw") * keep).alias("p_mw"),
-                                   (pl.col("q_mvar") * keep).alias("q_mvar"))
-    # origin=None: the AC check builds its pandapower net from these tables (a pandapower
-    # origin net would keep its own shunt steps and source set-points).
-    return net.replace(buses=buses, branches=branches, shunts=sh, generators=gens, loads=loads,
-                       origin=None)

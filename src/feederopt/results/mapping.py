@@ -113,7 +113,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
     ``model_pu`` is the model the point belongs to when presolve changed which branches are
     switchable (its copies ``u``, ``d`` follow the switchable branches); default ``pu``.
     ``ac_net`` is the network that the AC check runs on (the devices at their chosen settings,
-    :func:`feederopt.results.dopf.with_settings`); default ``net``."""
+    :func:`feederopt.network.device_settings.with_settings`); default ``net``."""
     from feederopt.validation.ac import ac_power_flow
     from feederopt.validation.fidelity import model_fidelity
 

@@ -22,8 +22,9 @@ import polars as pl
 from feederopt._version import ITERATION_LOG_RENAMED, iteration_row, read_as_current, stamped
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.container import Network
+from feederopt.network.device_settings import DeviceSettings
 from feederopt.network.schemas import nan_as_null
-from feederopt.results.dopf import DeviceSettings, DopfSummary
+from feederopt.results.dopf import DopfSummary
 from feederopt.results.uncertain import RobustSummary, StochasticSummary
 from feederopt.solvers.status import IterationRecord, Status
 

@@ -245,7 +245,7 @@ class AcOpfPolish:
 def ac_opf_polish(net: Network, closed: np.ndarray, committed: dict[str, bool],
                   costs: Mapping[str, float], dopf_ac_losses_kw: float) -> AcOpfPolish:
     """Polish the generators' set-points of ``net`` (its devices at the chosen settings,
-    :func:`feederopt.results.dopf.with_settings`) for the switch states ``closed``;
+    :func:`feederopt.network.device_settings.with_settings`) for the switch states ``closed``;
     ``committed`` maps the committable generators' ids to their status. ``costs`` are the
     DOPF's cost terms (:meth:`feederopt.problems.dopf.DopfProblem.costs`: the loss price, the
     SOCP's ``losses_kw``, ``losses_per_h`` and ``total_per_h``), ``dopf_ac_losses_kw`` the

@@ -55,6 +55,7 @@ from feederopt.io.digests import input_change_problems
 from feederopt.io.frames import table_problem
 from feederopt.io.scenarios import unknown_load_problem
 from feederopt.network.container import Network, resolve_branch_ids
+from feederopt.network.device_settings import DeviceSettings, with_settings
 from feederopt.network.id_lists import id_list_problems
 from feederopt.network.limits import held_by_generator
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
@@ -984,6 +985,42 @@ def result_network(data: dict[str, Any]) -> tuple[Network, list[str]]:
     return load(source, ties=data.get("ties") or "auto"), [str(p) for p in changed]
 
 
+def with_result_devices(network: Network, data: dict[str, Any]) -> Network:
+    """``network`` at the device settings of the result ``data`` (its ``devices``: bank
+    steps, transformer OLTC ratios, source set-points, generator commitment and dispatch,
+    load reductions; :meth:`~feederopt.network.device_settings.DeviceSettings.from_devices`),
+    written by the one writer the solve's AC check uses
+    (:func:`~feederopt.network.device_settings.with_settings`), so that both the convex model
+    and the AC power flow of every sample hold the devices at the result's settings: a check
+    of the decision, not of the data's settings nor a re-optimisation. ``network`` itself
+    when the result sets no device. Before (user test ut40_dopfreal), the samples of a DOPF
+    result ran at the data's tap 0 and bank step 0: 20 of 20 broke v_min where the result,
+    at tap_pos -4 and step 3, holds 1.000-1.045 p.u."""
+    settings = DeviceSettings.from_devices(data.get("devices"))
+    if settings.empty:
+        return network
+    unknown = _unknown_devices(network, settings)
+    if unknown:
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "result", "the result sets devices that the network "
+            "does not have", ids=tuple(unknown), field="devices",
+            hint="check the result against the network it was solved on")])
+    return with_settings(network, settings)
+
+
+def _unknown_devices(network: Network, settings: DeviceSettings) -> list[str]:
+    """The ids of ``settings`` that ``network``'s tables lack."""
+    def ids(df: pl.DataFrame) -> set[str]:
+        return set(df["id"].cast(pl.String).to_list()) if "id" in df.columns else set()
+
+    out = [k for k in settings.cap_steps if k not in ids(network.shunts)]
+    out += [k for k in settings.branch_tap if k not in ids(network.branches)]
+    out += [k for k in settings.source_v_set if k not in ids(network.buses)]
+    out += [k for k in settings.gen_dispatch if k not in ids(network.generators)]
+    out += [k for k in settings.load_reduction if k not in ids(network.loads)]
+    return out
+
+
 def uncertain_load_list_problems(data: dict[str, Any], uncertain_loads: Sequence[str] | None,
                                  network: Network | None = None) -> list[Problem]:
     """For a check that other problems stop (its options): the problems of
@@ -1071,6 +1108,7 @@ def check_result(
     other = None if network is None else network_mismatch(data, network)
     if network is None:
         network, notes = result_network(data)
+    network = with_result_devices(network, data)
     pu = to_per_unit(network)
     found: list[Problem] = []
     try:
