@@ -159,3 +159,36 @@ def test_check_on_the_command_line_exits_0(solved: dict[str, Any]) -> None:
     res = CliRunner().invoke(app, ["check", str(Path(solved["out"])), "--uncertainty",
                                    "0.01", "--samples", "20"])
     assert res.exit_code == 0, res.output
+
+
+def test_devices_parquet_holds_the_settings_pandapower_reproduces(
+        solved: dict[str, Any]) -> None:
+    """``devices.parquet`` of the folder: the rows of result.json's ``devices``; its tap_pos
+    and step, written into the user's net, give pandapower's runpp the AC check's losses; and
+    load_result(folder) reads it back."""
+    import polars as pl
+
+    table = pl.read_parquet(solved["out"] / "devices.parquet")
+    doc = solved["doc"]
+    assert table["id"].to_list() == [d["id"] for d in doc["devices"]]
+    bank = table.filter(pl.col("kind") == "capacitor").row(0, named=True)
+    oltc = table.filter(pl.col("kind") == "oltc").row(0, named=True)
+    assert (bank["id"], bank["step"], bank["max_steps"]) == ("shunt:0", 3, 4)
+    assert (oltc["branch"], oltc["tap_pos"], oltc["data_tap_pos"]) == ("trafo:0", -4, 0)
+    # pandapower's "Ratio" changer on the hv side: ratio 1 + tap_pos * 1.5 % -> 0.94
+    assert oltc["ratio_pu"] == pytest.approx(1 + (-4) * 0.015)
+    # the bank: 4 steps of 0.6 MVAr (q_mvar -0.6 per step in pandapower: injecting)
+    assert bank["q_mvar_at_1pu"] == pytest.approx(3 * 0.6)
+    ref = _grid()
+    ref.trafo.loc[0, "tap_pos"] = oltc["tap_pos"]
+    ref.shunt.loc[0, "step"] = bank["step"]
+    for idx, sw in ref.switch.iterrows():
+        ref.switch.loc[idx, "closed"] = int(sw["element"]) not in (6, 8)
+    pp.runpp(ref)
+    losses = (ref.res_line.pl_mw.sum() + ref.res_trafo.pl_mw.sum()) * 1e3
+    assert doc["ac_check"]["losses_kw"] == pytest.approx(losses, rel=1e-6)
+    bus_q = float(ref.res_shunt.q_mvar.iloc[0])  # the bank's injection at runpp's voltage
+    assert bank["q_mvar"] == pytest.approx(-bus_q, rel=0.02)  # the model's point vs AC
+    loaded = feederopt.load_result(solved["out"])
+    assert loaded.device_table is not None
+    assert loaded.device_table.equals(table)

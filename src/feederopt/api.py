@@ -817,7 +817,8 @@ def load_result(path: str | Path) -> Result:
     if Path(path).is_dir() or Path(path).name == "result.json":
         folder = read_result(path, tables=True)
         tables = {"buses": folder.buses, "branches": folder.branches,
-                  "switches": folder.switches, "generators": folder.generators}
+                  "switches": folder.switches, "generators": folder.generators,
+                  "devices": folder.other_tables.get("devices")}
     return Result.from_dict(doc, tables=tables)
 
 

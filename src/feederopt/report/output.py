@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from feederopt._version import ITERATION_LOG_RENAMED
 from feederopt.io.writing import atomic_folder, write_table, write_text
+from feederopt.results.dopf import DEVICES_FILE
 from feederopt.results.result import Result
 from feederopt.results.uncertain_tables import uncertain_tables
 
@@ -56,8 +57,9 @@ def write_result_dir(result: Result, path: str | Path, *, force: bool = False) -
     """``result.json``, ``buses.parquet``, ``branches.parquet``, ``switches.parquet``,
     ``iterations.parquet``, ``generators.parquet`` (empty for a network without generators),
     a scenario run's ``scenarios.parquet`` or a robust run's ``extreme_points.parquet``
-    (:mod:`feederopt.results.uncertain_tables`: result.json's rows) and ``grid.png`` in a new
-    folder."""
+    (:mod:`feederopt.results.uncertain_tables`: result.json's rows), a distribution OPF's
+    ``devices.parquet`` (:meth:`~feederopt.results.dopf.DopfSummary.devices_table`) and
+    ``grid.png`` in a new folder."""
     from feederopt.report.plot import plot_grid
 
     with atomic_folder(path, force=force) as tmp:
@@ -71,6 +73,8 @@ def write_result_dir(result: Result, path: str | Path, *, force: bool = False) -
         write_table(result.generators, tmp / "generators.parquet")
         if result.log:
             write_table(iterations_table(result), tmp / "iterations.parquet")
+        if result.dopf is not None:  # a DOPF's device settings (result.json's devices)
+            write_table(result.dopf.devices_table(), tmp / DEVICES_FILE)
         if result.uncertain is not None:
             # the rows of result.json's scenarios (robust), as a table (ut39_uncert #2)
             for name, table in uncertain_tables(result.uncertain.to_dict()).items():

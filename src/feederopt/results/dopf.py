@@ -16,6 +16,24 @@ from feederopt.network.device_settings import DeviceSettings
 from feederopt.network.devices import pp_tap_pos
 from feederopt.problems.dopf import DopfProblem
 
+#: The file of :meth:`DopfSummary.devices_table` in a DOPF run's result folder.
+DEVICES_FILE = "devices.parquet"
+
+#: The columns of ``devices.parquet`` (docs/columns.md): the keys of result.json's
+#: ``devices`` rows. ``step`` and ``max_steps`` of a bank, ``q_mvar_at_1pu`` its reactive power
+#: at 1 p.u. and ``q_mvar`` at the point's voltage; ``tap_pos`` pandapower's position of a
+#: transformer OLTC (``data_tap_pos`` the data's), ``position`` the move from the data's,
+#: ``ratio_pu`` its ratio, ``v_set_pu`` a source OLTC's set-point; ``on``, ``p_mw``,
+#: ``q_mvar`` a committable generator's; ``reduction_mw`` a flexible load's; ``held`` a
+#: device that ``--controls`` left at the data's setting.
+DEVICES_SCHEMA: dict[str, Any] = {
+    "id": pl.String, "kind": pl.String, "bus": pl.String, "branch": pl.String,
+    "step": pl.Int64, "max_steps": pl.Int64, "q_mvar_at_1pu": pl.Float64,
+    "tap_pos": pl.Int64, "data_tap_pos": pl.Int64, "position": pl.Int64,
+    "ratio_pu": pl.Float64, "v_set_pu": pl.Float64, "on": pl.Boolean, "p_mw": pl.Float64,
+    "q_mvar": pl.Float64, "reduction_mw": pl.Float64, "held": pl.Boolean,
+    "setting": pl.String}
+
 
 @dataclass
 class DopfSummary:
@@ -35,6 +53,16 @@ class DopfSummary:
         if self.ac_opf is not None:
             out["ac_opf"] = self.ac_opf
         return out
+
+    def devices_table(self) -> pl.DataFrame:
+        """``devices.parquet`` of a result folder: one row per device of :attr:`devices`
+        (result.json's ``devices``), in :data:`DEVICES_SCHEMA` (docs/columns.md), null where
+        a column is not the kind's."""
+        rows = [{k: d.get(k) for k in DEVICES_SCHEMA} for d in self.devices]
+        for r, d in zip(rows, self.devices, strict=True):
+            r["bus"] = None if d.get("bus") is None else str(d["bus"])
+            r["held"] = bool(d.get("held", False))
+        return pl.DataFrame(rows, schema=DEVICES_SCHEMA)
 
     def table(self) -> pl.DataFrame:
         """The device table of the report (id, kind, bus, setting)."""

@@ -691,6 +691,9 @@ class Result:
     source: str | None = None
     #: The devices' settings and the cost terms of a distribution OPF (``devices``, ``costs``).
     dopf: DopfSummary | None = None
+    #: A loaded DOPF result's ``devices.parquet`` (:func:`feederopt.load_result` of a folder;
+    #: :meth:`DopfSummary.devices_table`), None otherwise; a solved one has :attr:`dopf`.
+    device_table: pl.DataFrame | None = None
     #: False when the topology breaks a limit: the least-violating one, either of a grid
     #: proven infeasible or of a run that found none within the limits before it stopped
     #: (``diagnosis`` names the violated limits, ``total_violation_pu`` sums their slack).
@@ -884,7 +887,8 @@ class Result:
             generators=gen_table if gen_table is not None
             else pl.DataFrame(generators, schema=GENERATOR_SCHEMA) if generators
             else _no_generators(),
-            literature=list(doc.get("literature") or ()))
+            literature=list(doc.get("literature") or ()),
+            device_table=given.get("devices"))
 
     def to_json(self) -> str:
         """The JSON document of :meth:`to_dict`; NaN and infinities (``time_limit_s`` of
