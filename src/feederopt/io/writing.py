@@ -106,8 +106,11 @@ def _input_clash(path: Path, inputs: Sequence[str | Path], folder: bool,
     return None
 
 
+#: (``devices.parquet``: a DOPF run's device settings. Whether a solve is a DOPF is known only
+#: once its network is read, after this check, so every balanced solve guards it: a user's own
+#: file of that name is refused, never replaced.)
 _SOLVE_FILES = ("result.json", "buses.parquet", "branches.parquet", "switches.parquet",
-                "generators.parquet", "iterations.parquet", "grid.png")
+                "generators.parquet", "iterations.parquet", "grid.png", "devices.parquet")
 #: The table that a scenario run and a robust run add to a balanced solve's folder
 #: (:mod:`feederopt.results.uncertain_tables`): only theirs, so that a plain solve's
 #: ``--out DIR --force`` does not refuse a ``DIR/scenarios.parquet`` of the user's, which it
