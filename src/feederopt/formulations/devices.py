@@ -237,8 +237,14 @@ def branch_tap_loss_terms(pu: PerUnitNetwork, dev: PerUnitDevices) -> dict[str, 
     g = pu.g_from[br]
     if not np.any(g):
         return {}
+    # A switchable branch's shunt acts on its copy w (= v_f / n^2 when closed, 0 open), whose
+    # loss term distflow.loss_terms already has: only the fixed branches' move.
+    g = np.where(pu.switchable[br], 0.0, g)
+    if not np.any(g):
+        return {}
     v = np.zeros(pu.n_bus)
     taps = dev.tap_branch[dev.branch_taps()]
+    taps = taps[~pu.switchable[taps]]
     np.add.at(v, pu.f[taps], -pu.g_from[taps] * pu.tap2[taps])
     return {"v": v, "vtap": g * inv2}
 
@@ -247,7 +253,9 @@ def _branch_taps(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices, hi: np.n
                  add_term: Callable[[dict[str, sp.spmatrix], str, sp.spmatrix], None]) -> None:
     """The transformer OLTCs (see the module docstring): ``pu`` holds each at its lowest
     ratio; the terms ``a v_f`` (``a = 1 / tap^2``) of its voltage drop, its cone's copy ``w``
-    and its from-end shunt become ``sum_k vt_k / n_k^2``."""
+    and its from-end shunt become ``sum_k vt_k / n_k^2``. On a switchable transformer
+    (:func:`_switchable_branch_taps`) the drop's big-M rows and the copy's rows take the same
+    expression, with their ``M`` over every position."""
     n, m = pu.n_bus, pu.n_branch
     k_all = len(block.groups["tap"].lb)
     opt, br, inv2 = _branch_tap_options(dev)
@@ -261,13 +269,17 @@ def _branch_taps(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices, hi: np.n
                                                       shape=(len(taps), j)),
                                 "v": -select(pu.f[taps], n)}, Sense.EQ, np.zeros(len(taps)))
     a = pu.tap2
+    fixed_tap = taps[~pu.switchable[taps]]
+    fixed_opt = ~pu.switchable[br]
     # The voltage drop of a fixed branch (row order: the fixed branches).
     fx = np.flatnonzero(~pu.switchable)
-    pos = np.searchsorted(fx, br)
-    drop = block.row("drop_fixed")
-    add_term(drop.terms, "v", sp.csr_matrix((-a[taps], (np.searchsorted(fx, taps),
-                                                         pu.f[taps])), shape=(len(fx), n)))
-    add_term(drop.terms, "vtap", sp.csr_matrix((inv2, (pos, np.arange(j))), shape=(len(fx), j)))
+    if len(fixed_tap):
+        pos = np.searchsorted(fx, br[fixed_opt])
+        drop = block.row("drop_fixed")
+        add_term(drop.terms, "v", sp.csr_matrix((-a[fixed_tap], (np.searchsorted(
+            fx, fixed_tap), pu.f[fixed_tap])), shape=(len(fx), n)))
+        add_term(drop.terms, "vtap", sp.csr_matrix((inv2[fixed_opt], (pos, np.flatnonzero(
+            fixed_opt))), shape=(len(fx), j)))
     # The cone's copy: w <= a v_f (row per branch) becomes w <= sum_k vt_k / n_k^2.
     wv = block.row("w_volt")
     add_term(wv.terms, "v", sp.csr_matrix((a[taps], (taps, pu.f[taps])), shape=(m, n)))
@@ -276,16 +288,103 @@ def _branch_taps(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices, hi: np.n
     lo_ratio = np.array([float(dev.tap_ratios[k].min()) for k in dev.branch_taps()])
     hi_ratio = np.array([float(dev.tap_ratios[k].max()) for k in dev.branch_taps()])
     block.groups["l"].ub[taps] *= (hi_ratio / lo_ratio) ** 2
+    if np.any(pu.switchable[taps]):
+        _switchable_branch_taps(block, pu, taps, hi_ratio, lo_ratio, br, inv2, add_term)
     _branch_tap_ratings(block, pu, dev, k_all)
-    # The from-end shunt acts on v_f / n^2 too.
-    if pu.g_from.size and (np.any(pu.g_from[taps]) or np.any(pu.b_from[taps])):
+    # The from-end shunt of a fixed branch acts on v_f / n^2 too (a switchable branch's acts
+    # on its copy w, which is v_f / n^2 when closed).
+    if len(fixed_tap) and pu.g_from.size and (np.any(pu.g_from[fixed_tap])
+                                              or np.any(pu.b_from[fixed_tap])):
+        cols = np.flatnonzero(fixed_opt)
         for row_name, coef, sign in (("balance_p", pu.g_from, -1.0),
                                      ("balance_q", pu.b_from, 1.0)):
             row = block.row(row_name)
             add_term(row.terms, "v", sp.csr_matrix(
-                (-sign * coef[taps] * a[taps], (pu.f[taps], pu.f[taps])), shape=(n, n)))
+                (-sign * coef[fixed_tap] * a[fixed_tap], (pu.f[fixed_tap], pu.f[fixed_tap])),
+                shape=(n, n)))
             add_term(row.terms, "vtap", sp.csr_matrix(
-                (sign * coef[br] * inv2, (fb, np.arange(j))), shape=(n, j)))
+                (sign * coef[br[cols]] * inv2[cols], (fb[cols], cols)), shape=(n, j)))
+
+
+def _switchable_branch_taps(block: Block, pu: PerUnitNetwork, taps: np.ndarray,
+                            hi_ratio: np.ndarray, lo_ratio: np.ndarray, br: np.ndarray,
+                            inv2: np.ndarray,
+                            add_term: Callable[[dict[str, sp.spmatrix], str, sp.spmatrix],
+                                               None]) -> None:
+    """An OLTC on a switchable transformer (a pandapower trafo behind a circuit-breaker
+    switch; user test ut40_dopfreal #3): with ``X = sum_k vt_k / n_k^2`` (``= v_f / n^2``
+    exactly for integer positions) in place of ``a v_f``, the branch's rows read
+
+        -M^v_dn (1 - y) <= X - v_t - 2 (r P + x Q) + |z|^2 l <= M^v_up (1 - y)
+        w <= X - a_min lo_f (1 - y),   w >= X - hi_w (1 - y)  (with a shunt),   w <= hi_w y
+        l <= M^l (n_max / n_min)^2 y
+
+    ``M^v_up = a_max hi_f - lo_t`` (``pu`` holds the lowest ratio, ``a_max = 1 / n_min^2``)
+    and ``M^v_dn = hi_t - a_min lo_f`` (``a_min = 1 / n_max^2``) span ``X - v_t`` over every
+    position and voltage, and ``X >= a_min lo_f`` holds at every position, so an open branch
+    (``y = 0``) leaves ``X``, ``v_t`` and ``w = 0`` free of each other: its rows impose
+    nothing, whatever position the one-hot ``tap`` takes (the tap then has no effect, and
+    ``vt`` is ``v_f tap`` by its own rows, which hold for any ``v_f``). Closed (``y = 1``)
+    they are the fixed branch's rows. So the model is exact for binary ``y`` and ``tap``."""
+    n, m = pu.n_bus, pu.n_branch
+    a = pu.tap2
+    v = block.groups["v"]
+    lo, hi = v.lb, v.ub
+    sw = np.flatnonzero(pu.switchable)
+    mine = pu.switchable[taps]
+    st = taps[mine]
+    a_min = 1.0 / hi_ratio[mine] ** 2
+    cols = np.flatnonzero(pu.switchable[br])
+    j = len(br)
+    row_st = np.searchsorted(sw, st)
+    row_cols = np.searchsorted(sw, br[cols])
+    k = len(sw)
+    for name, sign in (("drop_up", 1.0), ("drop_dn", -1.0)):
+        rows = block.row(name)
+        add_term(rows.terms, "v", sp.csr_matrix(
+            (-sign * a[st], (row_st, pu.f[st])), shape=(k, n)))
+        add_term(rows.terms, "vtap", sp.csr_matrix(
+            (sign * inv2[cols], (row_cols, cols)), shape=(k, j)))
+    # M^v_dn over every position: hi_t - a_min lo_f (pu's a_max gave hi_t - a_max lo_f).
+    dn = block.row("drop_dn")
+    new = np.maximum(hi[pu.t[st]] - a_min * lo[pu.f[st]], 0.0)
+    old = dn.rhs[row_st].copy()
+    dn.rhs[row_st] = new
+    add_term(dn.terms, "y", sp.csr_matrix((new - old, (row_st, st)), shape=(k, m)))
+    # The copy's floor when open: w <= X - a_min lo_f (1 - y) (pu's a_max lo_f would force
+    # X >= a_max lo_f, i.e. cut positions off, on an open branch).
+    wv = block.row("w_volt")
+    new_w = a_min * lo[pu.f[st]]
+    old_w = -wv.rhs[st].copy()
+    wv.rhs[st] = -new_w
+    add_term(wv.terms, "y", sp.csr_matrix((-(new_w - old_w), (st, st)), shape=(m, m)))
+    names = {r.name for r in block.rows}
+    if "w_floor" in names:
+        # w >= X - hi_w (1 - y): the rows of the switchable branches with a shunt, in order.
+        floor = block.row("w_floor")
+        k_w = np.asarray(sp.csr_matrix(floor.terms["w"]).tocoo().col, int)
+        order = np.argsort(sp.csr_matrix(floor.terms["w"]).tocoo().row)
+        k_w = k_w[order]
+        has = np.isin(st, k_w)
+        if has.any():
+            r_st = np.searchsorted(k_w, st[has])
+            c_has = cols[np.isin(br[cols], k_w)]
+            add_term(floor.terms, "v", sp.csr_matrix(
+                (-a[st[has]], (r_st, pu.f[st[has]])), shape=(len(k_w), n)))
+            add_term(floor.terms, "vtap", sp.csr_matrix(
+                (inv2[c_has], (np.searchsorted(k_w, br[c_has]), c_has)), shape=(len(k_w), j)))
+    if "l_on" in names:
+        # l <= M^l y with M^l at the largest ratio (as the bound on l above).
+        l_on = block.row("l_on")
+        on = sp.csr_matrix(l_on.terms["l"]).tocoo()
+        row_of = dict(zip(on.col.tolist(), on.row.tolist(), strict=True))
+        r_l = np.array([row_of[int(b)] for b in st])
+        y = sp.csr_matrix(l_on.terms["y"]).tocoo()
+        big = np.zeros(l_on.m)
+        big[y.row] = y.data
+        scale = (hi_ratio[mine] / lo_ratio[mine]) ** 2
+        add_term(l_on.terms, "y", sp.csr_matrix(
+            (big[r_l] * (scale - 1.0), (r_l, st)), shape=(l_on.m, m)))
 
 
 def _branch_tap_ratings(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices,

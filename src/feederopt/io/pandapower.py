@@ -647,10 +647,6 @@ def from_pandapower(
         row.update(switchable=has_sw, normally_open=sw_open, in_service=bool(tr["in_service"]),
                    open_end_energised=energised_end("t", int(idx), int(tr["hv_bus"]),
                                                     int(tr["lv_bus"])))
-        if row.get("tap_controllable") and has_sw:
-            warnings.append(f"trafo {idx}: its OLTC is kept at tap_pos (a switchable "
-                            "transformer's tap is not optimised)")
-            row["tap_controllable"] = False
         rows.append(row)
     shift_note = _phase_shift_note(rows, shifts)
     if shift_note:

@@ -11,8 +11,8 @@ without devices unchanged):
   source holds ``v_set_pu x n`` with the ratio ``n`` at one of the positions
   ``1 + k x step`` inside ``[tap_min_pu, tap_max_pu]`` (integer ``k``) that keep the source
   bus, the OLTC's secondary side, within its own ``v_min_pu..v_max_pu``;
-* **transformer OLTCs / voltage regulators** (``branches.tap_controllable`` on a fixed
-  transformer branch): the ratio ``n`` at one of ``tap_steps`` positions evenly spaced from
+* **transformer OLTCs / voltage regulators** (``branches.tap_controllable`` on a transformer
+  branch, fixed or switchable): the ratio ``n`` at one of ``tap_steps`` positions evenly spaced from
   ``tap_min_ratio`` to ``tap_max_ratio``, with ``v_to = v_from / n^2`` (``v = |V|^2``);
 * **committable generators** (``generators.committable``): on or off; on, ``p`` and ``q`` lie
   within their limits at ``cost_per_mwh`` plus ``fixed_cost_per_h``;
@@ -129,9 +129,9 @@ def device_problems(net: Network) -> list[Problem]:
             "tap_steps", "a controllable tap needs positive ratios and at least 2 positions",
             "e.g. tap_steps 17 from 0.9 to 1.1")
         add(ProblemKind.INVALID_VALUE, "branches",
-            _ids(br, oltc & ((pl.col("kind") != "transformer") | pl.col("switchable"))),
-            "tap_controllable", "a controllable tap sits on a fixed (not switchable) "
-            "transformer branch", "set kind transformer and switchable false, or drop the tap")
+            _ids(br, oltc & (pl.col("kind") != "transformer")),
+            "tap_controllable", "a controllable tap sits on a transformer branch",
+            "set kind transformer, or drop the tap")
     g = net.generators
     if g.height and _col(g, "id") and _col(g, "cost_per_mwh"):
         add(ProblemKind.INVALID_VALUE, "generators", _ids(g, _not_finite("cost_per_mwh")),
