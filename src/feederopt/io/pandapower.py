@@ -975,6 +975,7 @@ def from_pandapower(
                 "q_max_mvar": max(q_min, q_max),
                 "v_set_pu": v,
                 "committable": False,
+                "must_run": False,
                 "fixed_cost_per_h": 0.0,
                 "in_service": bool(g["in_service"]),
                 "pp_element": element,
@@ -1009,19 +1010,21 @@ def from_pandapower(
                 "id": f"xward:{idx}", "bus": f"xward:{idx}", "p_mw": 0.0, "q_mvar": 0.0,
                 "p_min_mw": 0.0, "p_max_mw": 0.0, "q_min_mvar": -math.inf,
                 "q_max_mvar": math.inf, "v_set_pu": _f(xw["vm_pu"], 1.0),
-                "committable": False, "fixed_cost_per_h": 0.0,
+                "committable": False, "must_run": False, "fixed_cost_per_h": 0.0,
                 "in_service": bool(xw["in_service"]), "pp_element": "xward",
                 "pp_index": int(idx)})
     for row in injections:
         p, q = -float(row["p_mw"]), -float(row["q_mvar"])
         grows.append({
             **row, "p_mw": p, "q_mvar": q, "p_min_mw": p, "p_max_mw": p, "q_min_mvar": q,
-            "q_max_mvar": q, "v_set_pu": None, "committable": False, "fixed_cost_per_h": 0.0})
+            "q_max_mvar": q, "v_set_pu": None, "committable": False, "must_run": False,
+            "fixed_cost_per_h": 0.0})
     for row in asym_gens:  # fixed injections, as uncontrollable sgens
         p, q = float(row["p_mw"]), float(row["q_mvar"])
         grows.append({
             **row, "p_min_mw": p, "p_max_mw": p, "q_min_mvar": q, "q_max_mvar": q,
-            "v_set_pu": None, "committable": False, "fixed_cost_per_h": 0.0})
+            "v_set_pu": None, "committable": False, "must_run": False,
+            "fixed_cost_per_h": 0.0})
     generators = pl.DataFrame(_named(net, grows), schema_overrides={"v_set_pu": pl.Float64}
                               ) if grows else None
 
@@ -1192,7 +1195,7 @@ _ORIGIN_FREE_COLUMNS: dict[str, frozenset[str]] = {
                         "flex_share", "flex_price_per_mwh"}),
     "generators": frozenset({"p_mw", "q_mvar", "p_min_mw", "p_max_mw", "q_min_mvar",
                              "q_max_mvar", "cost_per_mwh", "can_grid_form", "committable",
-                             "fixed_cost_per_h"}),
+                             "must_run", "fixed_cost_per_h"}),
     "shunts": frozenset({"controllable"}),
 }
 
@@ -2577,10 +2580,19 @@ def _poly_cost_problems(net: pandapowerNet, et: str, idx: int) -> list[Problem]:
 
 def _controllable_sgen(net: pandapowerNet, idx: int, g: Any, p: float,
                        q: float) -> dict[str, Any]:
-    """A ``controllable`` sgen is a committable generator (feederopt's DOPF may switch it on
-    or off and dispatch it) within pandapower's OPF limits ``min/max_p_mw``, ``min/max_q_mvar``
-    (default: 0 and its set-point), at the cost of its ``poly_cost`` row (``cp1_eur_per_mw``,
-    per MWh in one hour; ``cp0_eur``, the fixed cost per hour while it runs)."""
+    """A ``controllable`` sgen is a generator that feederopt's DOPF dispatches within
+    pandapower's OPF limits ``min/max_p_mw``, ``min/max_q_mvar`` (default: 0 and its
+    set-point), at the cost of its ``poly_cost`` row (``cp1_eur_per_mw``, per MWh in one hour;
+    ``cp0_eur``, the fixed cost per hour while it runs).
+
+    pandapower's OPF (``pp.runopp``), which defines these columns, has no unit commitment: it
+    runs a controllable sgen at ``min_p_mw..max_p_mw`` and never drops it. So an sgen with
+    ``min_p_mw`` > 0 is committed (``must_run``: always on; ``min_p_mw = max_p_mw = p`` is a
+    Q-only unit), and one with ``min_p_mw`` 0 may go to 0 (curtailment). The optional column
+    ``net.sgen.committable`` (True; pandapower ignores it) lets the DOPF also switch a unit
+    with ``min_p_mw`` > 0 off (unit commitment; ``to_pandapower`` writes it for such units).
+    Before, every controllable sgen could be off: user test ut40_dopfreal #2 switched five
+    Q-only PV/wind units (about 8 MW) off to cut the losses."""
     if not _flag(g.get("controllable", False)):
         return {}
     p_lo = _f(g.get("min_p_mw", 0.0), math.nan)
@@ -2594,7 +2606,8 @@ def _controllable_sgen(net: pandapowerNet, idx: int, g: Any, p: float,
         if len(mine):
             cost = _f(mine.iloc[0].get("cp1_eur_per_mw", 0.0), 0.0)
             fixed = _f(mine.iloc[0].get("cp0_eur", 0.0), 0.0)
-    return {"committable": True, "p_min_mw": p_lo, "p_max_mw": p_hi,
+    must_run = not _flag(g.get("committable", False)) and p_lo > 0
+    return {"committable": True, "must_run": must_run, "p_min_mw": p_lo, "p_max_mw": p_hi,
             "q_min_mvar": q_lo, "q_max_mvar": q_hi,
             "cost_per_mwh": cost, "fixed_cost_per_h": fixed}
 
@@ -3650,8 +3663,8 @@ def _dcline_gens(net: pandapowerNet, ok: Any, v_set: dict[int, float], enforce: 
                 "id": f"{did}:{end}", "bus": str(int(bus)), "p_mw": p, "q_mvar": 0.0,
                 "p_min_mw": p, "p_max_mw": p, "q_min_mvar": min(q_min, q_max),
                 "q_max_mvar": max(q_min, q_max), "v_set_pu": v, "committable": False,
-                "fixed_cost_per_h": 0.0, "in_service": on, "pp_element": "dcline",
-                "pp_index": int(idx)})
+                "must_run": False, "fixed_cost_per_h": 0.0, "in_service": on,
+                "pp_element": "dcline", "pp_index": int(idx)})
     if conflicts:
         problems.append(Problem(
             ProblemKind.UNSUPPORTED_ELEMENT, "generators", "a dcline end holds a bus at another "
@@ -3672,7 +3685,9 @@ def _dcline_gens(net: pandapowerNet, ok: Any, v_set: dict[int, float], enforce: 
 def _write_committable(net: pandapowerNet, gens: pl.DataFrame, sel: np.ndarray,
                        index: np.ndarray) -> None:
     """Committable generators written as ``controllable`` sgens with their OPF limits and a
-    linear ``poly_cost`` (the reverse of :func:`_controllable_sgen`)."""
+    linear ``poly_cost`` (the reverse of :func:`_controllable_sgen`); one that may be off
+    although its ``p_min_mw`` > 0 (not ``must_run``) also gets ``committable`` True, a column
+    of feederopt's own (pandapower's OPF would run it: it has no unit commitment)."""
     import pandapower as pp
 
     commit = gens["committable"].to_numpy().astype(bool)
@@ -3680,10 +3695,18 @@ def _write_committable(net: pandapowerNet, gens: pl.DataFrame, sel: np.ndarray,
     if not mine:
         return
     net.sgen["controllable"] = False
+    must = (gens["must_run"].fill_null(False).to_numpy().astype(bool)
+            if "must_run" in gens.columns else np.zeros(gens.height, dtype=bool))
+    p_min = gens["p_min_mw"].cast(pl.Float64).to_numpy()
+    unit_commitment = [k for k in mine if not must[k] and p_min[k] > 0]
+    if unit_commitment:  # may be off despite min_p_mw > 0: feederopt's own column
+        net.sgen["committable"] = False
     for k in mine:
         row = gens.row(int(k), named=True)
         i = int(index[k])
         net.sgen.loc[i, "controllable"] = True
+        if k in unit_commitment:
+            net.sgen.loc[i, "committable"] = True
         for col, key in (("min_p_mw", "p_min_mw"), ("max_p_mw", "p_max_mw"),
                          ("min_q_mvar", "q_min_mvar"), ("max_q_mvar", "q_max_mvar")):
             net.sgen.loc[i, col] = float(row[key])

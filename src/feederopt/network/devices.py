@@ -15,7 +15,10 @@ without devices unchanged):
   branch, fixed or switchable): the ratio ``n`` at one of ``tap_steps`` positions evenly spaced from
   ``tap_min_ratio`` to ``tap_max_ratio``, with ``v_to = v_from / n^2`` (``v = |V|^2``);
 * **committable generators** (``generators.committable``): on or off; on, ``p`` and ``q`` lie
-  within their limits at ``cost_per_mwh`` plus ``fixed_cost_per_h``;
+  within their limits at ``cost_per_mwh`` plus ``fixed_cost_per_h``; with ``must_run`` the
+  unit is committed: always on, dispatched within its limits (pandapower's controllable sgen
+  with ``min_p_mw`` > 0: pandapower's OPF has no unit commitment and runs it at
+  ``min_p_mw..max_p_mw``);
 * **flexible prosumers** (``loads.flex_share`` > 0): the optimiser may reduce the load by up to
   that share of ``p_mw`` (``q_mvar`` at the same power factor) at ``flex_price_per_mwh``.
 
@@ -283,7 +286,9 @@ def device_list(net: Network) -> list[dict[str, object]]:
                         "p_max_mw": r["p_max_mw"], "q_min_mvar": r["q_min_mvar"],
                         "q_max_mvar": r["q_max_mvar"], "cost_per_mwh": cost,
                         "fixed_cost_per_h": fixed, "p_mw": r["p_mw"], "q_mvar": r["q_mvar"],
-                        "range": f"off, or {_g(r['p_min_mw'])}..{_g(r['p_max_mw'])} MW and "
+                        "must_run": bool(r.get("must_run") or False),
+                        "range": ("always on (must run): " if r.get("must_run") else "off, or ")
+                                 + f"{_g(r['p_min_mw'])}..{_g(r['p_max_mw'])} MW and "
                                  f"{_g(r['q_min_mvar'])}..{_g(r['q_max_mvar'])} MVAr at "
                                  f"{_g(cost)} per MWh + {_g(fixed)} per h",
                         "base": f"{_g(r['p_mw'])} MW, {_g(r['q_mvar'])} MVAr"})
@@ -308,7 +313,9 @@ class PerUnitDevices:
     ``cap_q`` is a bank's injection per step at 1 p.u. [p.u.], ``cap_p`` what it consumes per
     step at 1 p.u. [p.u.] (pandapower's lossy bank, ``p_mw`` per step; both switch with the
     chosen step); ``tap_ratios[k]`` the positions
-    of OLTC ``k``; ``gen_commit`` the committable generators; ``flex_p`` the largest reduction
+    of OLTC ``k``; ``gen_commit`` the committable generators that may be off (a binary
+    ``on`` each); ``gen_must_run`` the committed ones (``must_run``: dispatched within their
+    limits, no binary, never off); ``flex_p`` the largest reduction
     of each flexible load [p.u.], ``flex_q_per_p`` its power factor ratio ``q / p``.
     Costs are per hour in the currency of the data (``flex_price`` per p.u. hour).
     """
@@ -330,6 +337,7 @@ class PerUnitDevices:
     #: transformer (its positions are counted along ``tap_ratios``).
     tap_step: np.ndarray = field(default_factory=lambda: np.zeros(0))
     gen_commit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    gen_must_run: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     gen_fixed_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per hour, on
     flex_ids: list[str] = field(default_factory=list)
     flex_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
@@ -372,7 +380,8 @@ class PerUnitDevices:
         return np.flatnonzero(self.tap_branch >= 0)
 
     def is_empty(self) -> bool:
-        return not (self.n_cap or self.n_tap or len(self.gen_commit) or len(self.flex_ids))
+        return not (self.n_cap or self.n_tap or len(self.gen_commit) or len(self.gen_must_run)
+                    or len(self.flex_ids))
 
 
 def tap_positions(lo: float, hi: float, step: float) -> np.ndarray:
@@ -439,8 +448,12 @@ def per_unit_devices(net: Network, pu: PerUnitNetwork,
         )
     if Control.DG in controls and pu.n_gen:
         g = net.generators.filter(pl.col("in_service"))
-        commit = np.flatnonzero(g["committable"].to_numpy())
-        out.update(gen_commit=commit,
+        committable = g["committable"].to_numpy().astype(bool)
+        must = (g["must_run"].fill_null(False).to_numpy().astype(bool) if "must_run" in g.columns
+                else np.zeros(g.height, dtype=bool))
+        # a committed (must-run) unit has no on/off binary: its pg, qg keep the limits
+        commit = np.flatnonzero(committable & ~must)
+        out.update(gen_commit=commit, gen_must_run=np.flatnonzero(committable & must),
                    gen_fixed_cost=g["fixed_cost_per_h"].cast(pl.Float64).to_numpy()[commit])
     ld = net.loads.filter(pl.col("in_service") & (pl.col("flex_share") > 0)
                           & (pl.col("p_mw") > 0))

@@ -185,6 +185,11 @@ class Generator(pt.Model):
     committable: bool = pt.Field(
         default=False, description="The optimiser may switch it on or off (unit commitment); "
         "off, it produces nothing; on, p and q lie within their limits.")
+    must_run: bool = pt.Field(
+        default=False, description="With committable: the unit is committed (always on): the "
+        "optimiser dispatches p and q within their limits but cannot switch it off "
+        "(pandapower's controllable sgen with min_p_mw > 0, as pandapower's OPF runs it); "
+        "false: it may also be off.")
     fixed_cost_per_h: float = pt.Field(
         default=0.0, description="Cost while switched on [currency per hour].")
     in_service: bool = pt.Field(default=True, description="False leaves the row out of the "

@@ -139,6 +139,15 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
                          "bus": bus_out(pu.bus_ids[int(pu.gen_bus[g])]), "on": on,
                          "p_mw": p, "q_mvar": q,
                          "setting": f"on: {p:.3f} MW, {q:.3f} MVAr" if on else "off"})
+    if len(dev.gen_must_run) and "pg" in point:
+        for g in dev.gen_must_run:  # committed: always on, dispatched within its limits
+            p, q = float(point["pg"][g]) * s, float(point["qg"][g]) * s
+            gid = pu.gen_ids[int(g)]
+            settings.gen_dispatch[gid] = (True, p, q)
+            rows.append({"id": gid, "kind": "generator",
+                         "bus": bus_out(pu.bus_ids[int(pu.gen_bus[g])]), "on": True,
+                         "must_run": True, "p_mw": p, "q_mvar": q,
+                         "setting": f"on (must run): {p:.3f} MW, {q:.3f} MVAr"})
     if len(dev.flex_ids) and "flex" in point:
         for j, lid in enumerate(dev.flex_ids):
             p = max(float(point["flex"][j]), 0.0) * s
