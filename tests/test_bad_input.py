@@ -292,12 +292,6 @@ def test_check_negative_uncertainty_names_the_uncertainty(tmp_path: Path) -> Non
 
 
 # ----- options -----------------------------------------------------------------------------------
-def test_workers_outside_scenario_solves_is_refused() -> None:
-    out = runner.invoke(app, ["solve", "case33bw", "--workers", "2"])
-    assert out.exit_code == 2
-    assert "--workers" in out.output and "--scenarios" in out.output
-
-
 def test_workers_beyond_four_per_core_is_refused() -> None:
     n = 4 * (os.cpu_count() or 1) + 1
     out = runner.invoke(app, ["solve", "case33bw", "--robust", "0.1", "--workers", str(n)])
