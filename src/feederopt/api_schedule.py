@@ -53,8 +53,8 @@ from feederopt.io.timeseries import (
 )
 from feederopt.io.writing import output_problems
 from feederopt.network.container import Network, resolve_branch_ids
-from feederopt.network.timeseries import DeviceKind, Devices
 from feederopt.network.id_lists import blank_entry_problems
+from feederopt.network.timeseries import DeviceKind, Devices
 from feederopt.options import (
     TIME_LIMIT_S,
     gap_problems,
