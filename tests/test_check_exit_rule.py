@@ -309,6 +309,8 @@ def test_schedule_result_a_realisation_not_served_exits_4(tmp_path: Path) -> Non
     assert truth.count(True) <= doc["served"] <= SCHED_N - surely_not
     assert res.exit_code == 4, res.output
     assert (doc["within_limits"], doc["result_within_limits"]) == (False, True)
+    # the JSON's exit code, as a solve's or a partition's check has it (ut40_recheck_c #2)
+    assert doc["exit_code"] == 4
     n_not = SCHED_N - doc["served"]
     assert (f"the schedule is not within the limits. {n_not} of {SCHED_N} realisation(s) "
             f"({100 * n_not / SCHED_N:.2f} %) not served without slack") in _flat(res.output)
@@ -324,6 +326,7 @@ def test_schedule_result_every_realisation_served_exits_0(tmp_path: Path) -> Non
     doc = json.loads(out.read_text())
     assert res.exit_code == 0, res.output
     assert (doc["within_limits"], doc["served"], doc["served_pct"]) == (True, SCHED_N, 100.0)
+    assert doc["exit_code"] == 0
     assert "not within the limits" not in res.output
     # the schedule's own hourly AC check broken (its result's within_limits false, the exit
     # code 4 that `schedule` gave it): the check says so and exits 4 as well, every sample
@@ -337,4 +340,5 @@ def test_schedule_result_every_realisation_served_exits_0(tmp_path: Path) -> Non
     doc = json.loads(out.read_text())
     assert res.exit_code == 4, res.output
     assert (doc["within_limits"], doc["result_within_limits"]) == (False, False)
+    assert doc["exit_code"] == 4
     assert "the schedule's own hourly AC check breaks a limit" in _flat(res.output)

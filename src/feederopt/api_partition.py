@@ -47,8 +47,14 @@ from feederopt.forking import check_not_forked
 from feederopt.io.digests import input_change_problems, input_digests
 from feederopt.io.frames import source_problems
 from feederopt.io.writing import output_problems, result_json_path
-from feederopt.network.id_lists import id_list_problems
-from feederopt.options import TIME_LIMIT_S, option_names, time_limit_problems, workers_problems
+from feederopt.network.id_lists import blank_entry_problems, id_list_problems
+from feederopt.options import (
+    TIME_LIMIT_S,
+    id_list,
+    option_names,
+    time_limit_problems,
+    workers_problems,
+)
 from feederopt.problems.partition import (
     PartitionPlan,
     PartitionSettings,
@@ -79,7 +85,8 @@ def default_settings_path(source: Any) -> Path | None:
 @option_names(TIME_LIMIT_S)
 @interrupt.handle_signals("the best plan so far, its bound and gap are")
 def partition(source: Any, *, settings: str | Path | None = None,
-              uncertainty: float | None = None, uncertain_loads: list[str] | None = None,
+              uncertainty: float | None = None,
+              uncertain_loads: Sequence[str] | str | None = None,
               k_der: int | None = None, load_model: str | None = None,
               method: str = "cutting_plane", workers: int = 1,
               ray_address: str | None = None, time_limit_s: float = 600.0,
@@ -112,7 +119,9 @@ def partition(source: Any, *, settings: str | Path | None = None,
     (:mod:`feederopt.solvers.interrupt`)."""
     check_not_forked("feederopt.partition")
     t_start = time.perf_counter()
-    problems = list(prior_problems)
+    # an empty entry (["801", ""] or "801,,703") is a load left out: refused, not dropped
+    problems = [*prior_problems, *blank_entry_problems("uncertain_loads", uncertain_loads)]
+    uncertain_loads = None if uncertain_loads is None else list(id_list(uncertain_loads) or ())
     problems += option_problems(method=method, workers=workers, ray_address=ray_address,
                                time_limit_s=time_limit_s, samples=samples, ac_check=ac_check)
     wrong = source_problems(settings, "settings", "the path of a settings file (JSON)",

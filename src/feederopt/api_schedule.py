@@ -53,8 +53,15 @@ from feederopt.io.timeseries import (
 )
 from feederopt.io.writing import output_problems
 from feederopt.network.container import Network, resolve_branch_ids
+from feederopt.network.id_lists import blank_entry_problems
 from feederopt.network.timeseries import DeviceKind, Devices
-from feederopt.options import TIME_LIMIT_S, gap_problems, option_names, time_limit_problems
+from feederopt.options import (
+    TIME_LIMIT_S,
+    gap_problems,
+    id_list,
+    option_names,
+    time_limit_problems,
+)
 from feederopt.problems.schedule import (
     BudgetKind,
     ScheduleSettings,
@@ -318,9 +325,18 @@ def _id_problems(source: Any, ties: TieRule, st: ScheduleSettings,
 def _settings(settings: ScheduleSettings | None, changes: dict[str, Any]
               ) -> tuple[ScheduleSettings, list[Problem]]:
     """``settings`` (default :class:`ScheduleSettings`) with ``changes`` (enum fields may be
-    strings), and every problem of the result."""
+    strings; the id lists ``uncertain_buses``, ``fixed_open`` and ``fixed_closed`` may be
+    comma-separated strings, and their empty entries are refused), and every problem of the
+    result."""
     problems: list[Problem] = []
+    blanks: list[Problem] = []
     changes = dict(changes)
+    for name in ("uncertain_buses", "fixed_open", "fixed_closed"):
+        # an id list: a comma-separated string or a sequence, whose empty entries
+        # (["5", ""]) are ids left out, refused by position (before: an unknown bus '')
+        if changes.get(name) is not None:
+            blanks += blank_entry_problems(name, changes[name])
+            changes[name] = id_list(changes[name])
     for name, enum in (("soc_form", SocForm), ("budget_kind", BudgetKind)):
         if name in changes:
             try:
@@ -350,8 +366,8 @@ def _settings(settings: ScheduleSettings | None, changes: dict[str, Any]
             del changes[name]
     st = replace(base, **changes)
     if problems:  # the other checks would compare the wrongly typed values
-        return st, problems
-    return st, problems + settings_problems(st)
+        return st, blanks + problems
+    return st, blanks + settings_problems(st)
 
 
 def run_problems(st: ScheduleSettings, *, time_limit_s: Any = 900.0, gap: Any = 1e-3,

@@ -628,8 +628,9 @@ def _flat_options(
     Options that belong to a mode not asked for are recorded for :meth:`~SolveOptions.check`
     to refuse."""
     misplaced: list[tuple[str, str, str]] = []
-    # an empty entry of a comma-separated list ("--hold-closed a,,b") is an id left out:
-    # refused with the other problems (split_ids drops it)
+    # an empty entry of a comma-separated list ("--hold-closed a,,b") or of a Python list
+    # (hold_closed=["a", "", "b"]) is an id left out: refused with the other problems
+    # (split_ids and id_list drop it)
     # (their option references kept unspelled: hold_closed from Python, --hold-closed on the
     # command line)
     for name, text in (("uncertain_loads", uncertain_loads), ("controls", controls),
@@ -647,13 +648,11 @@ def _flat_options(
     robust_only = {"uncertain_loads": uncertain_loads, "budget": budget, "oracle": oracle,
                    "oracle_time_limit": oracle_time_limit, "max_vertices": max_vertices}
     if robust is not None and scenarios is None:
-        loads = uncertain_loads
-        if isinstance(loads, str):
-            loads = list(split_ids(loads))
         uncertainty = Box(
             # not a number ("abc"): kept, for check() to refuse it typed
             float(robust) if _number(robust) else robust,
-            None if loads is None else tuple(str(x) for x in loads), budget,
+            # a blank entry is refused above (not an unknown load '' besides)
+            id_list(uncertain_loads), budget,
             oracle or "auto", 300.0 if oracle_time_limit is None else oracle_time_limit,
             max_vertices)
     elif robust is None:
@@ -713,9 +712,9 @@ solve_options = option_names(_SOLVE_ALIASES)(_validated(_flat_options))
 
 def id_list(ids: Sequence[str] | str | int | float | None) -> tuple[str, ...] | None:
     """Ids from a comma-separated string as the command line takes them
-    (:func:`~feederopt.network.id_lists.split_ids`; its empty entries are
-    :func:`~feederopt.network.id_lists.blank_entry_problems`'), a sequence, or one number
-    (blanks dropped); None stays None."""
+    (:func:`~feederopt.network.id_lists.split_ids`), a sequence, or one number; None stays
+    None. Empty entries are dropped here: the callers refuse them with
+    :func:`~feederopt.network.id_lists.blank_entry_problems`."""
     if ids is None:
         return None
     if isinstance(ids, int | float):

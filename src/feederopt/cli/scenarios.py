@@ -754,8 +754,7 @@ def check(
               None if interrupted else True)  # unknown when samples are missing
     payload = stamped("solve_check", {"case": data.get("case"), "method": data.get("method"),
                                       **mc.to_dict(), "result_verdict": verdict,
-                                      "within_limits": within,
-                                      "exit_code": None if interrupted else code})
+                                      **check_verdict(within, None if interrupted else code)})
     if json_file is not None:  # a file that cannot be written now: printed, then exit 5
         late_outputs().write(write_text, json_file, json.dumps(payload, indent=2) + "\n",
                              force=force)
@@ -843,6 +842,16 @@ def check_exit_code(result_code: int, samples_breaking_limits: int) -> int:
     if result_code:
         return result_code
     return EXIT_LIMITS_BROKEN if samples_breaking_limits > 0 else 0
+
+
+def check_verdict(within_limits: bool | None, exit_code: int | None) -> dict[str, Any]:
+    """The verdict of ``feederopt check --json``, the same two keys for every kind of result
+    (solve, partition, schedule): ``within_limits`` (the check's verdict; None when an
+    interrupted check could not tell) and ``exit_code``, the code the command exits with
+    (:func:`check_exit_code` for a solve result; :data:`EXIT_LIMITS_BROKEN`, 4, when a
+    partition or schedule result is not within the limits, else 0; None when interrupted).
+    Before, a schedule check's JSON had no ``exit_code`` (user test ut40_recheck_c #2)."""
+    return {"within_limits": within_limits, "exit_code": exit_code}
 
 
 def _broken_text(mc: Any) -> str:
@@ -1089,6 +1098,9 @@ def _check_schedule(doc: dict[str, Any], *, samples: int, seed: int, json_file: 
                           verbose=verbose) as progress:
         rep = check_schedule_result(doc, samples=samples, seed=seed, prior_problems=problems,
                                     notice=note, progress=progress)
+    # the exit code beside the verdict, as for a solve or a partition result
+    rep = {**rep, **check_verdict(rep["within_limits"],
+                                  0 if rep["within_limits"] else EXIT_LIMITS_BROKEN)}
     if json_file is not None:  # a file that cannot be written now: printed, then exit 5
         late_outputs().write(write_text, json_file, json.dumps(rep, indent=2) + "\n",
                              force=force)
@@ -1172,8 +1184,8 @@ def _check_partition(doc: dict[str, Any], result_file: str, samples: int,
     trivial = bool(doc.get("trivial_plan"))
     within = plan_within_limits(vf, c, trivial_plan=trivial)
     payload = stamped("partition", {"case": doc.get("case"), "uncertainty": x, "seed": seed,
-                                    **asdict(c), "within_limits": within,
-                                    "exit_code": EXIT_LIMITS_BROKEN if within is False else 0})
+                                    **asdict(c), **check_verdict(
+                                        within, EXIT_LIMITS_BROKEN if within is False else 0)})
     if json_file is not None:  # a file that cannot be written now: printed, then exit 5
         late_outputs().write(write_text, json_file, json.dumps(payload, indent=2) + "\n",
                              force=force)

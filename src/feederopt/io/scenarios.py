@@ -668,7 +668,11 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     each is (:meth:`~feederopt.network.container.Network.internal_buses`: a three-winding
     transformer's star point, an xward's auxiliary bus): a bus row at one is a problem, since
     the user's net has no such bus (user test ut40_realg5 #2: 1 MW at ``trafo3w:0`` was
-    solved, then the AC check of the user's net crashed on it)."""
+    solved, then the AC check of the user's net crashed on it), also where a load has the
+    same id (an xward's internal bus ``xward:0`` and its load ``xward:0``: a row of kind
+    ``bus``, or without a kind but with a bus DER such as ``pv``; user test ut40_recheck_c
+    #1). A row without a kind or DER (or with ``der = load``) that names such an id is the
+    load's: the model's bus is no reading of it."""
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         raise InputError([_problem(f"missing column(s) {', '.join(missing)}", field=missing[0],
@@ -743,18 +747,25 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
             target.append(None)
             continue
         e = str(e)
-        if e in internal and e not in loads and k in (None, "", "bus"):
-            at_internal.append(i)
-            target.append(None)
-            continue
         if k in (None, "") and e in loads and e in buses:
             der = str(ders[i] or "").strip().lower()
             k = "load" if der == "load" else "bus" if der in BUS_DERS else None
+            if k is None and e in internal:
+                # the bus is the model's, not the user's (an xward's internal bus beside
+                # its load ``xward:0``): the row without a DER names the load
+                k = "load"
             if k is None:
                 ambiguous.append(e)
                 target.append(None)
                 continue
             kind[i] = k
+        if e in internal and (k == "bus" or (k in (None, "") and e not in loads)):
+            # a bus row at a bus the reader adds, also where a load has the bus's id (an
+            # xward's internal bus and its load, both ``xward:0``): before, such a row was
+            # read, and the AC check of the user's net crashed on the bus (ut40_recheck_c #1)
+            at_internal.append(i)
+            target.append(None)
+            continue
         if k in ("load", "bus") and e not in loads and e not in buses \
                 and e.lower() in unit_names:
             kind_units.append(e)
@@ -837,7 +848,9 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
             + ")", ids=star_ids, field="element",
             hint="give the demand or DER at a bus of the net: one of the transformer's or "
             "xward's own buses (`feederopt info` lists the buses; the internal ones have "
-            "0.5 - 1.5 p.u.)"))
+            "0.5 - 1.5 p.u.)" + ("; or give the row kind load to replace the demand of the "
+                                 "load " + ", ".join(b for b in star_ids if b in loads)
+                                 if any(b in loads for b in star_ids) else "")))
     if ambiguous:
         problems.append(_problem(
             "row(s) without a kind name an element that is both a load id and a bus id: a "

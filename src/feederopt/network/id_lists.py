@@ -3,8 +3,9 @@
 ``--uncertain-buses``, and ``--controls``' kinds): a list that names nothing and an id named
 more than once, checked by :func:`id_list_problems` alone, for every such list alike; and how
 the command line's comma-separated text of such a list is read (:func:`split_ids`), with its
-empty entries refused (:func:`blank_entry_problems`: ``--hold-closed a,,b`` is a missing id,
-not ``a,b``; before, the blank was dropped in silence). The options are named by
+empty entries refused, as a Python list's are (:func:`blank_entry_problems`: ``--hold-closed
+a,,b`` and ``hold_closed=["a", "", "b"]`` are a missing id, not ``a,b``; before, the blank was
+dropped in silence). The options are named by
 :func:`~feederopt.errors.option_ref`, so that each caller reads its own spelling
 (``hold_closed`` from Python, ``--hold-closed`` on the command line).
 
@@ -32,30 +33,37 @@ def split_ids(text: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in text.split(",") if x.strip())
 
 
-def blank_entry_problems(option: str, text: object) -> list[Problem]:
-    """The problem of the empty entries of the comma-separated ``text`` of ``option``, the
-    option's Python keyword (``hold_closed="a,,b"``: "hold_closed: entry 2 is empty" from
-    Python, "--hold-closed: entry 2 is empty" on the command line, by
-    :func:`~feederopt.errors.option_ref`; a comma at the end, ``a,b,``, is an empty last
-    entry, refused alike): an empty entry is an id left out, a typo, never dropped in silence.
-    Positions count from 1. None for anything but a string (a list from Python), and none for
-    a text without any id (blank, or commas only): that list names nothing, which
-    :func:`id_list_problems` says. The problem's field is ``option``. Before, a Python caller
-    was told the flag (user test ut40_recheck_b #1)."""
-    if not isinstance(text, str):
+def blank_entry_problems(option: str, ids: object) -> list[Problem]:
+    """The problem of the empty entries of the id list ``ids`` of ``option``, the option's
+    Python keyword: a comma-separated text (``hold_closed="a,,b"``; a comma at the end,
+    ``a,b,``, is an empty last entry, refused alike) or a list or tuple from Python
+    (``hold_closed=["a", "", "b"]``; an entry that is empty or only blanks). Both say
+    "hold_closed: entry 2 is empty" from Python and "--hold-closed: entry 2 is empty" on the
+    command line (:func:`~feederopt.errors.option_ref`): an empty entry is an id left out, a
+    typo, never dropped in silence. Positions count from 1. None for anything else (None, one
+    number), and none for a list without any id (blank, commas only, ``[]`` or ``[""]``):
+    that list names nothing, which :func:`id_list_problems` says. The problem's field is
+    ``option``. Before, a Python caller was told the flag (user test ut40_recheck_b #1), and
+    a list's empty entries were dropped in silence (``hold_closed=["8", "", "9"]`` held 8 and
+    9; user test ut40_recheck_c #3)."""
+    if isinstance(ids, str):
+        entries: list[object] = list(ids.split(","))
+    elif isinstance(ids, list | tuple):
+        entries = list(ids)
+    else:
         return []
-    entries = text.split(",")
-    blank = [k + 1 for k, x in enumerate(entries) if not x.strip()]
+    blank = [k + 1 for k, x in enumerate(entries) if isinstance(x, str) and not x.strip()]
     if not blank or len(blank) == len(entries):
         return []
     if len(blank) == 1:
         where = f"entry {blank[0]} is empty"
     else:
         where = f"entries {', '.join(map(str, blank[:-1]))} and {blank[-1]} are empty"
+    hint = ("two commas with nothing between them (or a comma at the start or end) leave an "
+            "id out: write the missing id, or remove the extra comma") if isinstance(
+        ids, str) else "an empty string leaves an id out: write the missing id, or remove it"
     return [Problem(ProblemKind.INVALID_VALUE, "options", f"{option_ref(option)}: {where}",
-                    field=option,
-                    hint="two commas with nothing between them (or a comma at the start or "
-                    "end) leave an id out: write the missing id, or remove the extra comma")]
+                    field=option, hint=hint)]
 
 
 def repeated_ids(ids: Sequence[object], fold: Callable[[str], str] | None = None
