@@ -36,10 +36,11 @@ from test_threephase_voltage_limits import FEEDER, _states
 
 runner = CliRunner()
 
-# the stamp every result JSON starts with (ut_out #3), then the result
+# the stamp every result JSON starts with (ut_out #3), then the result (optimal_for: what an
+# optimal status proves, ut40_tphreal)
 _HEAD = ["kind", "schema_version", "feederopt_version",
-         "case", "source", "method", "status", "has_solution", "within_limits", "reason",
-         "overloaded", "fixed_overloads", "opendss_fixed_overloads", "thermal_limits",
+         "case", "source", "method", "status", "optimal_for", "has_solution", "within_limits",
+         "reason", "overloaded", "fixed_overloads", "opendss_fixed_overloads", "thermal_limits",
          "max_loading_percent", "voltage_limits",
          "notes", "permanent_loops", "open_switches", "base_open_switches", "changed_switches",
          "loss_proxy_kw"]

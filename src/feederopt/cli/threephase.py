@@ -200,7 +200,8 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
     if not quiet or not late.ok:  # a failed write prints the answer, --quiet or not
         out = stdout()
         table = summary_table(f"{data.case}: three-phase, {data.method}")
-        table.add_row("status", data.status)
+        # what an optimal status proves: OpenDSS's optimum, or the loss proxy's (OPTIMAL_FOR)
+        table.add_row("status", escape(data.status_words))
         verdict = data.ac_verdict  # OpenDSS's verdict beside the model's status
         if verdict:
             table.add_row("AC verdict", f"[red]{escape(verdict)}[/]")

@@ -64,6 +64,7 @@ from feederopt.results.threephase import (
     KEPT_STATE,
     ScenarioSummary,
     base_kept_words,
+    status_words,
 )
 from feederopt.results.uncertain_tables import uncertain_tables
 from feederopt.validation.opendss import DEAD_PU
@@ -377,7 +378,7 @@ def summary_section(r: Mapping[str, Any]) -> str:
                                                                    r.get("loss_proxy_kw"))
     rows = [
         ("case", escape(str(r.get("case", "-")))),
-        ("status", escape(str(r.get("status", "-"))
+        ("status", escape(status_words(r)
                           + (f"; {base_kept_words(r)}" if r.get("base_kept") else ""))),
         *((("AC verdict", f'<span class="warn">{escape(str(verdict))}</span>'),)
           if verdict else ()),

@@ -198,6 +198,59 @@ def base_kept_words(result: Mapping[str, Any]) -> str:
     return BASE_KEPT_WORDS.get(str(why), BASE_KEPT_WORDS["time limit"])
 
 
+#: What an ``optimal`` status proves (the JSON's ``optimal_for``, :func:`optimal_for`), in
+#: words for the console's and the report's status row. The status enum means the same
+#: everywhere (the search proved its optimum); what it is the optimum *of* differs by path:
+#:
+#: * ``opendss_enumeration``: every radial state (at most 64) was solved by OpenDSS and the
+#:   answer has the least OpenDSS losses (plus switching cost) of those within every limit
+#:   (:func:`feederopt.api_threephase_feedback.opendss_least_losses`, the voltage feedback's
+#:   ``opendss_states`` with ``proven`` set): OpenDSS's own optimum over the radial states.
+#: * ``lindist3flow_proxy``: the optimum of the model, the LinDist3Flow loss proxy
+#:   ``sum_e sum_i r_i (p_i^2 + q_i^2)`` of lossless flows (the MILP; or the enumeration when
+#:   OpenDSS did not rank the states: ``--no-voltage-feedback``, the time limit, scenarios).
+#:   OpenDSS's losses can order the states otherwise: user test ut40_tphreal, Iowa 240 with
+#:   two ties (more than 64 radial states, the MILP), answered cb_102, cb_204, cb_302, tie_a,
+#:   tie_b at 45.962 kW by OpenDSS where cb_102, cb_301, cb_302, tie_a, tie_b has 45.828 kW
+#:   within the same limits.
+OPTIMAL_FOR = {
+    "opendss_enumeration": "optimal over the {n} radial states by OpenDSS",
+    "lindist3flow_proxy": "optimal for the LinDist3Flow loss proxy; OpenDSS's optimum not "
+                          "proven",
+}
+
+
+def optimal_for(status: str, voltage_feedback: Mapping[str, Any] | None) -> str | None:
+    """The key of :data:`OPTIMAL_FOR` for a result's ``status`` and its voltage feedback's
+    record: None unless the status is ``optimal``; ``opendss_enumeration`` when OpenDSS's
+    ranking of every radial state proved it (``opendss_states.proven``); else
+    ``lindist3flow_proxy``."""
+    if status != "optimal":
+        return None
+    ranked = (voltage_feedback or {}).get("opendss_states") or {}
+    return "opendss_enumeration" if ranked.get("proven") else "lindist3flow_proxy"
+
+
+def status_words(result: Mapping[str, Any]) -> str:
+    """The status as the console's and the report's status row say it: an ``optimal`` one
+    with what it proves (:data:`OPTIMAL_FOR`: "optimal over the 46 radial states by OpenDSS",
+    "optimal for the LinDist3Flow loss proxy; OpenDSS's optimum not proven"); any other as
+    it is. ``result`` is the JSON (a ``result.json`` written before ``optimal_for`` existed
+    gets it from its status and voltage feedback)."""
+    status = str(result.get("status", "-"))
+    key = (result["optimal_for"] if "optimal_for" in result
+           else optimal_for(status, result.get("voltage_feedback")))
+    if key not in OPTIMAL_FOR:
+        return status
+    n = ((result.get("voltage_feedback") or {}).get("opendss_states") or {}).get(
+        "radial_states")
+    words = OPTIMAL_FOR[key].format(n=n if n is not None else "all")
+    if key == "lindist3flow_proxy" and result.get("scenarios"):
+        words = words.replace("the LinDist3Flow loss proxy",
+                              "the expected LinDist3Flow loss proxy over the scenarios")
+    return words
+
+
 #: The console's and the report's lower-bound row of an ``infeasible`` result: its bound is the
 #: kept state's MILP's (limits shifted by the feedback, or ratings left out), which bounds no
 #: topology within the limits, so neither it nor a gap is shown (user test ut37_tph2: "gap
@@ -560,6 +613,21 @@ class ThreePhaseResult:
                                    BASE_KEPT_WORDS["time limit"])
 
     @property
+    def optimal_for(self) -> str | None:
+        """What an ``optimal`` status proves (the JSON's ``optimal_for``, :data:`OPTIMAL_FOR`):
+        ``"opendss_enumeration"`` (OpenDSS's least losses over every radial state),
+        ``"lindist3flow_proxy"`` (the model's loss proxy; OpenDSS's optimum not proven) or
+        None (the status is not ``optimal``)."""
+        return optimal_for(self.status, self.voltage_feedback.record)
+
+    @property
+    def status_words(self) -> str:
+        """The status row's words (:func:`status_words`)."""
+        return status_words({"status": self.status, "optimal_for": self.optimal_for,
+                             "voltage_feedback": self.voltage_feedback.record,
+                             "scenarios": self.scenarios is not None})
+
+    @property
     def feedback_broken(self) -> bool:
         """Without OpenDSS's check, its other solve of the final answer (the AC polish's, else
         the voltage feedback's) breaks the voltage limits, leaves load unserved or loads a
@@ -667,6 +735,9 @@ class ThreePhaseResult:
             "source": self.source,
             "method": self.method,
             "status": self.status,
+            # what an optimal status proves: OpenDSS's optimum over every radial state, or
+            # the LinDist3Flow loss proxy's (null unless optimal; OPTIMAL_FOR)
+            "optimal_for": self.optimal_for,
             "has_solution": self.has_solution,
             "within_limits": self.within_limits,
             "reason": self.reason,
