@@ -213,9 +213,9 @@ def restoration_ac(network: Network, problem: Any, op: Any, sites: np.ndarray | 
         if k in island_of and forming[island_of[k]] == k:
             slacks.append((bus, float(np.sqrt(max(op.u[int(b)], 0.0)))))
             island_dg.append(k)
-        elif int(b) in fed or k in island_of:
-            if dg_p[k] * kw > 1e-6 or dg_q[k] * kw > 1e-6:
-                sgens.append((bus, dg_p[k] * kw / 1e3, dg_q[k] * kw / 1e3))
+        elif (int(b) in fed or k in island_of) and (dg_p[k] * kw > 1e-6
+                                                     or dg_q[k] * kw > 1e-6):
+            sgens.append((bus, dg_p[k] * kw / 1e3, dg_q[k] * kw / 1e3))
     sited_dg = [k for k in range(len(g.dg_bus)) if site[k] > 0.5 or dg_p[k] * kw > 1e-6]
     dg_model = {problem.bus_ids[int(g.dg_bus[k])]: round(float(dg_p[k] * kw), 6)
                 for k in sited_dg}
