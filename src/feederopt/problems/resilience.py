@@ -135,6 +135,18 @@ class Scenario:
     broken: tuple[int, ...]
 
 
+def flow_bound(load_pu: float, dg_pu: float, gen_pu: float, shunt_pu: float) -> float:
+    """The bound ``Pbar`` of ``|P_ij|, |Q_ij|`` on every line [p.u.]: the sum of every load's
+    ``|P| + |Q|`` (``load_pu``), every backup DG's ``Pmax + Qmax`` (``dg_pu``), every
+    generator's ``|P| + |Q|`` (``gen_pu``) and every shunt's ``(|g| + |b|) max U`` (``shunt_pu``),
+    plus 1 p.u. In a radial operation (a forest) the flow of a line is the net demand of the
+    subtree it feeds, lossless in LinDistFlow: ``|P_ij| <= sum_{k in subtree} |p_k|`` and so
+    at most this; the bound therefore cuts off no radial operation. It is also the big-M of
+    the line's on/off rows (5d): the smaller, the less an integrality tolerance ``eps`` on
+    ``v`` lets through an open line (``eps Pbar``)."""
+    return load_pu + dg_pu + gen_pu + shunt_pu + 1.0
+
+
 @dataclass
 class ResilienceProblem:
     """Arrays and ids of a network for the resilience models (module docstring)."""
@@ -239,12 +251,17 @@ class ResilienceProblem:
         dg_p = np.full(len(dg_bus), st.dg_p_max_kw / kw)
         dg_q = np.full(len(dg_bus), st.dg_q_max_kvar / kw)
         gen_p, gen_q = pu.gen_p_set.copy(), pu.gen_q_set.copy()
-        fallback = total + float(dg_p.sum() + dg_q.sum() + np.abs(gen_p).sum()
-                                 + np.abs(gen_q).sum() + np.abs(pu.q_shunt).sum()
-                                 + np.abs(pu.p_shunt).sum()) + 1.0
-        # |P|, |Q| <= the line's rating: its MVA limit, or its current limit at 1 p.u. voltage
+        # the most any line can carry in a radial operation (:func:`flow_bound`)
+        u_top = float(np.max(pu.v_max ** 2)) if len(pu.v_max) else 1.0
+        fallback = flow_bound(total, float(dg_p.sum() + dg_q.sum()),
+                              float(np.abs(gen_p).sum() + np.abs(gen_q).sum()),
+                              u_top * float(np.abs(pu.q_shunt).sum() + np.abs(pu.p_shunt).sum()))
+        # |P|, |Q| <= the line's rating: its MVA limit, or its current limit at 1 p.u. voltage,
+        # and never above ``fallback``: a placeholder rating (pandapower's case33bw has
+        # max_i_ka = 99999, 2.2e6 p.u.) is a big-M that HiGHS's integrality tolerance (1e-6)
+        # turns into 2 MW through an "open" line (user test ut40_resreal)
         rating = np.minimum(pu.s_max, pu.i_max)
-        p_cap = np.where(np.isfinite(rating), rating, fallback)
+        p_cap = np.minimum(np.where(np.isfinite(rating), rating, fallback), fallback)
         v_set = np.where(pu.is_source, pu.v_set, 1.0)
         grid = GridArrays(
             n=len(pu.bus_ids), f=pu.f.copy(), t=pu.t.copy(), r=pu.r.copy(), x=pu.x.copy(),

@@ -9,9 +9,12 @@ Each sheddable load is reduced by its shed share (P and Q alike, :func:`loads_se
 network's own generators and shunts are at their set-points and data steps where the model
 keeps them connected, and out of service where it has them off (``Operation.gen_off`` and
 ``shunt_off``: disconnected in a backup-DG island, or de-energised). Each producing backup DG
-is a fixed injection (its P and Q from the model) where its part is fed from a source, else the
-grid-forming unit of its island (an ext_grid holding the model's voltage there, so the
-island's P and Q, losses included, come from it; reported against its rating). A part with
+is a fixed injection (its P and Q from the model) where its part is fed from a source; in an
+island (a part that no closed line joins to a source) the sited DG of the largest model output
+is the grid-forming unit (an ext_grid holding the model's voltage there, so the island's
+losses come from it; reported against its rating) and the island's other DGs are fixed
+injections at the model's P and Q (before, each was a slack, and pandapower's split of the
+island's load among them bore no relation to the model's dispatch). A part with
 neither is de-energised in AC too (pandapower leaves it out). A pandapower ``ward`` or
 ``xward`` at a bus the model de-energises is out of service; an xward in a backup-DG island runs
 without its internal voltage source, as the model counts it (:func:`_wards_as_modelled`).
@@ -19,7 +22,16 @@ without its internal voltage source, as the model counts it (:func:`_wards_as_mo
 Reported: convergence, AC losses (the model has none: LinDistFlow is lossless), V_min/V_max in
 AC and in the model over the energised buses, the largest |V_model - V_ac|, and the verdict
 whether the bus voltage limits and line ratings hold in AC (``limits_hold``), with the buses
-and lines that break them.
+and lines that break them. The check also fails (``limits_hold`` false, never "limits hold")
+when the AC run is not the model's operation:
+
+* a bus whose load the model serves (its load less its shed above :data:`SERVED_TOL_KW`)
+  but that no closed line joins to a source or a sited DG, or that has no voltage in AC
+  (``unsupplied_buses``): the model would supply it without a source;
+* a backup DG whose P in AC differs from the model's by more than
+  ``DG_OUTPUT_SHARE * Pmax + losses`` (:func:`dg_output_tolerance_kw`: 5 % of its size plus
+  the AC losses of the whole run, which the lossless model has not and the grid-forming DG
+  supplies) (``dg_output_mismatch``, ``dg_model_kw``).
 """
 
 from __future__ import annotations
@@ -40,6 +52,20 @@ if TYPE_CHECKING:
 
 #: Tolerance of the AC verdict on voltages [p.u.] and loadings [share of the rating].
 TOLERANCE = 1e-6
+
+#: The share of its size by which a backup DG's AC output may differ from the model's, beyond
+#: the AC losses (:func:`dg_output_tolerance_kw`).
+DG_OUTPUT_SHARE = 0.05
+
+#: The served load [kW] of a bus below which the model is taken not to serve it.
+SERVED_TOL_KW = 1e-3
+
+
+def dg_output_tolerance_kw(size_kw: float, losses_kw: float) -> float:
+    """How far a backup DG's AC output [kW] may be from the model's: ``DG_OUTPUT_SHARE``
+    of its size ``size_kw`` plus the AC run's losses ``losses_kw`` (the lossless LinDistFlow
+    has none; a grid-forming DG supplies its island's), plus 1e-3 kW."""
+    return DG_OUTPUT_SHARE * size_kw + max(losses_kw, 0.0) + 1e-3
 
 
 def _num(x: float) -> float | None:
@@ -68,6 +94,10 @@ class RestorationAcCheck:
     #: The grid-forming backup DGs whose island needs more P in AC than their size.
     dg_over_size: list[str] = field(default_factory=list)
     message: str = ""
+    #: The backup DGs whose AC output differs from the model's beyond
+    #: :func:`dg_output_tolerance_kw`, and each sited DG's model output [kW].
+    dg_output_mismatch: list[str] = field(default_factory=list)
+    dg_model_kw: dict[str, float] = field(default_factory=dict)
     #: The closed lines whose flow in the model itself has ``|S| = sqrt(P^2 + Q^2)`` above the
     #: rating (none with the rating polygon (5d'), which keeps ``|S| <= Pbar``).
     model_overloaded_lines: list[str] = field(default_factory=list)
@@ -104,6 +134,9 @@ class RestorationAcCheck:
             parts.append(f"no source in AC: {', '.join(self.unsupplied_buses)}")
         if self.dg_over_size:
             parts.append(f"backup DG over its size: {', '.join(self.dg_over_size)}")
+        if self.dg_output_mismatch:
+            parts.append("backup DG output in AC differs from the model's: "
+                         f"{', '.join(self.dg_output_mismatch)}")
         return "limits broken in AC: " + "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -124,6 +157,8 @@ class RestorationAcCheck:
             "unsupplied_buses": self.unsupplied_buses,
             "dg_island_kw": self.dg_island_kw,
             "dg_over_size": self.dg_over_size,
+            "dg_model_kw": self.dg_model_kw,
+            "dg_output_mismatch": self.dg_output_mismatch,
             "message": self.message,
             "model_overloaded_lines": self.model_overloaded_lines,
             "cause": self.cause,
@@ -163,22 +198,40 @@ def restoration_ac(network: Network, problem: Any, op: Any, sites: np.ndarray | 
     site = np.zeros(len(g.dg_bus)) if sites is None else np.asarray(sites, float)
     sgens, slacks, island_dg = [], [], []
     net_pos = {str(b): i for i, b in enumerate(network.buses["id"].to_list())}
+    # the island of each DG that no closed line joins to a source: one grid-forming DG each
+    # (the largest model output), the others fixed at the model's P and Q
+    forming: dict[int, int] = {}  # island (its smallest bus) -> DG candidate position
+    island_of: dict[int, int] = {}
+    for k, b in enumerate(g.dg_bus):
+        if int(b) not in fed and (site[k] > 0.5 or dg_p[k] * kw > 1e-6):
+            key = min(_reachable(g, closed, np.array([int(b)])))
+            island_of[k] = key
+            if key not in forming or dg_p[k] > dg_p[forming[key]]:
+                forming[key] = k
     for k, b in enumerate(g.dg_bus):
         bus = net_pos[problem.bus_ids[int(b)]]
-        if int(b) in fed:
-            if dg_p[k] * kw > 1e-6 or dg_q[k] * kw > 1e-6:
-                sgens.append((bus, dg_p[k] * kw / 1e3, dg_q[k] * kw / 1e3))
-        elif site[k] > 0.5 or dg_p[k] * kw > 1e-6:
+        if k in island_of and forming[island_of[k]] == k:
             slacks.append((bus, float(np.sqrt(max(op.u[int(b)], 0.0)))))
             island_dg.append(k)
+        elif (int(b) in fed or k in island_of) and (dg_p[k] * kw > 1e-6
+                                                     or dg_q[k] * kw > 1e-6):
+            sgens.append((bus, dg_p[k] * kw / 1e3, dg_q[k] * kw / 1e3))
+    sited_dg = [k for k in range(len(g.dg_bus)) if site[k] > 0.5 or dg_p[k] * kw > 1e-6]
+    dg_model = {problem.bus_ids[int(g.dg_bus[k])]: round(float(dg_p[k] * kw), 6)
+                for k in sited_dg}
     out = np.zeros(g.m, bool)
     out[np.asarray(list(broken), int)] = True
     out &= ~closed  # a hardened broken line the model keeps closed is in service
     gen_off = [net_pos[problem.bus_ids[int(b)]] for b in getattr(op, "gen_off", ())]
     sh_off = [net_pos[problem.bus_ids[int(b)]] for b in getattr(op, "shunt_off", ())]
     # the model's energised buses: reachable from a source or a producing/sited DG
-    roots = set(np.flatnonzero(g.is_source).tolist()) | {int(g.dg_bus[k]) for k in island_dg}
+    roots = set(np.flatnonzero(g.is_source).tolist()) | {int(g.dg_bus[k]) for k in island_of}
     energised = sorted(_reachable(g, closed, np.array(sorted(roots), int)))
+    # buses whose load the model serves without any closed path to a source or a sited DG
+    # (user test ut40_resreal: 1,410 kW reachable, 3,000 kW served)
+    served_kw = (np.asarray(g.p_load, float) - np.asarray(op.shed_pu, float)) * kw
+    unfed = [problem.bus_ids[i] for i in np.flatnonzero(served_kw > SERVED_TOL_KW)
+             if int(i) not in set(energised)]
     dead_ids = {problem.bus_ids[i] for i in range(g.n)} - {problem.bus_ids[i] for i in energised}
     in_island = {problem.bus_ids[i] for i in energised} - {
         problem.bus_ids[i] for i in fed}
@@ -192,8 +245,8 @@ def restoration_ac(network: Network, problem: Any, op: Any, sites: np.ndarray | 
     mv = model_v[energised] if energised else np.array([math.nan])
     if not ac.converged:
         return RestorationAcCheck(False, math.nan, math.nan, math.nan, float(np.nanmin(mv)),
-                                  float(np.nanmax(mv)), math.nan, False, message=ac.message,
-                                  power_flow=ac)
+                                  float(np.nanmax(mv)), math.nan, False, unsupplied_buses=unfed,
+                                  message=ac.message, dg_model_kw=dg_model, power_flow=ac)
     index = {b: i for i, b in enumerate(ac.bus_ids)}
     # an xward run without its source: its auxiliary bus carries no current, at its bus's V
     vac = np.array([ac.vm_pu[index[sourceless.get(problem.bus_ids[i], problem.bus_ids[i])]]
@@ -202,7 +255,7 @@ def restoration_ac(network: Network, problem: Any, op: Any, sites: np.ndarray | 
     v_max = np.sqrt(g.u_max[energised])
     src = g.is_source[energised]
     names_e = [problem.bus_ids[i] for i in energised]
-    dead = [names_e[k] for k in np.flatnonzero(~np.isfinite(vac))]
+    dead = unfed + [names_e[k] for k in np.flatnonzero(~np.isfinite(vac))]
     ok = np.isfinite(vac)
     low = [names_e[k] for k in np.flatnonzero(ok & ~src & (vac < v_min - TOLERANCE))]
     high = [names_e[k] for k in np.flatnonzero(ok & ~src & (vac > v_max + TOLERANCE))]
@@ -217,7 +270,14 @@ def restoration_ac(network: Network, problem: Any, op: Any, sites: np.ndarray | 
         island[problem.bus_ids[b]] = round(p_mw * 1e3, 6)
         if p_mw * 1e3 > float(g.dg_p_max[k] * kw) * (1 + TOLERANCE) + 1e-6:
             big.append(problem.bus_ids[b])
-    fine = not (low or high or over or dead or big)
+    mismatch = []
+    for k in sited_dg:
+        bus_id = problem.bus_ids[int(g.dg_bus[k])]
+        ac_kw = island.get(bus_id, dg_model[bus_id])  # a fixed injection: the model's P
+        if abs(ac_kw - dg_model[bus_id]) > dg_output_tolerance_kw(float(g.dg_p_max[k] * kw),
+                                                                   float(ac.losses_kw)):
+            mismatch.append(bus_id)
+    fine = not (low or high or over or dead or big or mismatch)
     diff = np.abs(vac[ok] - model_v[energised][ok])
     s_model = np.hypot(np.asarray(op.p, float), np.asarray(op.q, float))
     model_over = [problem.branch_ids[k] for k in np.flatnonzero(
@@ -226,7 +286,7 @@ def restoration_ac(network: Network, problem: Any, op: Any, sites: np.ndarray | 
         True, ac.losses_kw, float(np.nanmin(vac)) if ok.any() else math.nan,
         float(np.nanmax(vac)) if ok.any() else math.nan, float(np.nanmin(mv)),
         float(np.nanmax(mv)), float(diff.max()) if diff.size else math.nan, fine, low, high,
-        over, dead, island, big, ac.message, model_over, power_flow=ac)
+        over, dead, island, big, ac.message, mismatch, dg_model, model_over, power_flow=ac)
 
 
 @contextmanager
