@@ -3,6 +3,8 @@ builds them)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 def long_line(kw: float, kvar: float) -> str:
     """An islanded 12.47 kV feeder: a grid-forming capable 10 MW generator g1 at b1, the
@@ -22,6 +24,29 @@ Set voltagebases=[12.47]
 Calcv
 Solve
 """
+
+
+def long_line_b2_voltages(feeder: Path, v_set: float, factor: float) -> tuple[float, float]:
+    """OpenDSS's (opendssdirect's) lowest and highest phase voltage [p.u.] at b2 of a
+    :func:`long_line` feeder with load l2 at ``factor`` of its nominal kW and kvar, g1 replaced
+    by a stiff three-phase source at ``v_set`` p.u.: the independent truth of the partition
+    checks' samples."""
+    import opendssdirect as dss
+
+    dss.Text.Command("clear")
+    dss.Text.Command(f'compile "{feeder}"')
+    dss.Loads.Name("l2")
+    dss.Loads.kW(dss.Loads.kW() * factor)
+    dss.Loads.kvar(dss.Loads.kvar() * factor)
+    dss.Text.Command("Generator.g1.enabled=no")
+    dss.Text.Command(f"New Vsource.gf bus1=b1 basekv=12.47 pu={v_set!r} phases=3 "
+                     "MVAsc3=1e8 MVAsc1=1e8")
+    dss.Text.Command("solve")
+    if not dss.Solution.Converged():
+        raise RuntimeError(f"OpenDSS did not converge on {feeder} at x{factor}")
+    dss.Circuit.SetActiveBus("b2")
+    mags = dss.Bus.puVmagAngle()[0::2]
+    return min(mags), max(mags)
 
 
 #: g1 grid-forming, s12 fixed closed (the one block is energised or not).

@@ -163,38 +163,21 @@ def _partition(tmp_path: Path, kw: float, x: float) -> tuple[Path, Path, dict[st
     return feeder, out, json.loads(out.read_text())
 
 
-def _opendss_b2(feeder: Path, v_set: float, factor: float) -> tuple[float, float]:
-    """OpenDSS's lowest and highest phase voltage [p.u.] at b2 with load l2 at ``factor`` of
-    its nominal kW and kvar, g1 replaced by a stiff three-phase source at ``v_set`` p.u."""
-    dss = pytest.importorskip("opendssdirect")
-    dss.Text.Command("clear")
-    dss.Text.Command(f'compile "{feeder}"')
-    dss.Loads.Name("l2")
-    dss.Loads.kW(dss.Loads.kW() * factor)
-    dss.Loads.kvar(dss.Loads.kvar() * factor)
-    dss.Text.Command("Generator.g1.enabled=no")
-    dss.Text.Command(f"New Vsource.gf bus1=b1 basekv=12.47 pu={v_set!r} phases=3 "
-                     "MVAsc3=1e8 MVAsc1=1e8")
-    dss.Text.Command("solve")
-    assert dss.Solution.Converged()
-    dss.Circuit.SetActiveBus("b2")
-    mags = dss.Bus.puVmagAngle()[0::2]
-    return min(mags), max(mags)
-
-
 def _draws(x: float) -> np.ndarray:
     """The factors of the one uncertain load (l2) in the check's draws, seed 0."""
     return 1 + x * np.random.default_rng(0).uniform(-1.0, 1.0, size=(PART_N, 1))[:, 0]
 
 
 def test_partition_result_a_sample_opendss_breaks_exits_4(tmp_path: Path) -> None:
+    from partition_feeders import long_line_b2_voltages
+
     feeder, result, _ = _partition(tmp_path, 4000, 0.05)
     out = tmp_path / "c.json"
     res = runner.invoke(app, ["check", str(result), "--samples", str(PART_N), "--json",
                               str(out)])
     doc = json.loads(out.read_text())
     (v_set,) = doc["grid_forming_v_pu"].values()
-    lows = [_opendss_b2(feeder, v_set, f)[0] for f in _draws(0.05)]
+    lows = [long_line_b2_voltages(feeder, v_set, f)[0] for f in _draws(0.05)]
     broken = sum(v < V_MIN - 1e-9 for v in lows)
     assert broken >= 1, lows  # the premise: the upper draws fall below 0.9 p.u.
     assert doc["ac_feasible"] == PART_N - broken
@@ -211,6 +194,8 @@ def test_partition_result_a_sample_opendss_breaks_exits_4(tmp_path: Path) -> Non
 
 
 def test_partition_result_every_sample_within_exits_0(tmp_path: Path) -> None:
+    from partition_feeders import long_line_b2_voltages
+
     feeder, result, _ = _partition(tmp_path, 500, 0.1)
     out = tmp_path / "c.json"
     res = runner.invoke(app, ["check", str(result), "--samples", str(PART_N), "--json",
@@ -218,7 +203,7 @@ def test_partition_result_every_sample_within_exits_0(tmp_path: Path) -> None:
     doc = json.loads(out.read_text())
     (v_set,) = doc["grid_forming_v_pu"].values()
     for f in _draws(0.1):
-        lo, hi = _opendss_b2(feeder, v_set, f)
+        lo, hi = long_line_b2_voltages(feeder, v_set, f)
         assert lo >= V_MIN and hi <= V_MAX
     assert res.exit_code == 0, res.output
     assert (doc["within_limits"], doc["exit_code"], doc["ac_feasible"]) == (True, 0, PART_N)

@@ -19,14 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import opendssdirect as dss
 import pytest
 from typer.testing import CliRunner
 
 from feederopt.cli import app
 
 sys.path.insert(0, str(Path(__file__).parent))
-from partition_feeders import LONG_LINE_SETTINGS, long_line
+from partition_feeders import LONG_LINE_SETTINGS, long_line, long_line_b2_voltages
 
 runner = CliRunner(env={"COLUMNS": "400"})
 
@@ -46,24 +45,6 @@ def _draws(x: float, n: int) -> np.ndarray:
     return 1 + x * np.random.default_rng(0).uniform(-1.0, 1.0, size=(n, 1))[:, 0]
 
 
-def _opendss_b2(feeder: Path, v_set: float, factor: float) -> tuple[float, float]:
-    """OpenDSS's lowest and highest phase voltage [p.u.] at b2 with load l2 at ``factor`` of
-    its nominal kW and kvar, g1 replaced by a stiff three-phase source at ``v_set`` p.u."""
-    dss.Text.Command("clear")
-    dss.Text.Command(f'compile "{feeder}"')
-    dss.Loads.Name("l2")
-    dss.Loads.kW(dss.Loads.kW() * factor)
-    dss.Loads.kvar(dss.Loads.kvar() * factor)
-    dss.Text.Command("Generator.g1.enabled=no")
-    dss.Text.Command(f"New Vsource.gf bus1=b1 basekv=12.47 pu={v_set!r} phases=3 "
-                     "MVAsc3=1e8 MVAsc1=1e8")
-    dss.Text.Command("solve")
-    assert dss.Solution.Converged()
-    dss.Circuit.SetActiveBus("b2")
-    mags = dss.Bus.puVmagAngle()[0::2]
-    return min(mags), max(mags)
-
-
 def _run(tmp_path: Path, kw: float, x: float) -> tuple[Any, dict[str, Any], str]:
     feeder, settings = _files(tmp_path, kw)
     out = tmp_path / "p.json"
@@ -78,11 +59,11 @@ def test_samples_that_break_a_limit_exit_4(tmp_path: Path) -> None:
     result, doc, console = _run(tmp_path, 4000, 0.05)
     feeder = tmp_path / "long.dss"
     (v_set,) = doc["checks"]["grid_forming_v_pu"].values()
-    lows = [_opendss_b2(feeder, v_set, f)[0] for f in _draws(0.05, SAMPLES)]
+    lows = [long_line_b2_voltages(feeder, v_set, f)[0] for f in _draws(0.05, SAMPLES)]
     broken = sum(v < V_MIN - 1e-9 for v in lows)
     assert broken == 2, lows  # the premise: the upper draws fall below 0.9 p.u.
     # and the plan's nominal check holds (the feedback's kept round): only the samples fail
-    nominal_low, _ = _opendss_b2(feeder, v_set, 1.0)
+    nominal_low, _ = long_line_b2_voltages(feeder, v_set, 1.0)
     assert nominal_low >= V_MIN
     assert doc["voltage_feedback"]["within_voltage_limits"] is True
     assert doc["checks"]["ac_pct"] == pytest.approx(100 * (SAMPLES - broken) / SAMPLES)
@@ -100,7 +81,7 @@ def test_a_plan_that_serves_every_sample_exits_0(tmp_path: Path) -> None:
     feeder = tmp_path / "long.dss"
     (v_set,) = doc["checks"]["grid_forming_v_pu"].values()
     for f in _draws(0.1, SAMPLES):
-        lo, hi = _opendss_b2(feeder, v_set, f)
+        lo, hi = long_line_b2_voltages(feeder, v_set, f)
         assert lo >= V_MIN and hi <= V_MAX
     assert result.exit_code == 0, result.output
     assert doc["within_limits"] is True
