@@ -10,8 +10,9 @@ network's own generators and shunts are at their set-points and data steps where
 keeps them connected, and out of service where it has them off (``Operation.gen_off`` and
 ``shunt_off``: disconnected in a backup-DG island, or de-energised). Each producing backup DG
 is a fixed injection (its P and Q from the model) where its part is fed from a source; in an
-island (a part that no closed line joins to a source) the sited DG of the largest model output
-is the grid-forming unit (an ext_grid holding the model's voltage there, so the island's
+island (a part that no closed line joins to a source) the sited DG with the most headroom
+(size less model output; ties: the larger output) is the grid-forming unit (an ext_grid
+holding the model's voltage there, so the island's
 losses come from it; reported against its rating) and the island's other DGs are fixed
 injections at the model's P and Q (before, each was a slack, and pandapower's split of the
 island's load among them bore no relation to the model's dispatch). A part with
@@ -199,14 +200,19 @@ def restoration_ac(network: Network, problem: Any, op: Any, sites: np.ndarray | 
     sgens, slacks, island_dg = [], [], []
     net_pos = {str(b): i for i, b in enumerate(network.buses["id"].to_list())}
     # the island of each DG that no closed line joins to a source: one grid-forming DG each
-    # (the largest model output), the others fixed at the model's P and Q
+    # (the most headroom, Pmax - P: it takes the island's AC losses, which the lossless model
+    # has not; the largest output would flag a DG dispatched to its size as over it where
+    # another has room, user test ut40_recheck_d; ties: the larger output), the others fixed
+    # at the model's P and Q
     forming: dict[int, int] = {}  # island (its smallest bus) -> DG candidate position
     island_of: dict[int, int] = {}
+    room = np.asarray(g.dg_p_max, float) - dg_p
     for k, b in enumerate(g.dg_bus):
         if int(b) not in fed and (site[k] > 0.5 or dg_p[k] * kw > 1e-6):
             key = min(_reachable(g, closed, np.array([int(b)])))
             island_of[k] = key
-            if key not in forming or dg_p[k] > dg_p[forming[key]]:
+            if key not in forming or (room[k], dg_p[k]) > (room[forming[key]],
+                                                           dg_p[forming[key]]):
                 forming[key] = k
     for k, b in enumerate(g.dg_bus):
         bus = net_pos[problem.bus_ids[int(b)]]
