@@ -327,3 +327,29 @@ def test_schedule_result_every_realisation_served_exits_0(tmp_path: Path) -> Non
     assert (doc["within_limits"], doc["result_within_limits"]) == (False, False)
     assert doc["exit_code"] == 4
     assert "the schedule's own hourly AC check breaks a limit" in _flat(res.output)
+
+
+@pytest.mark.parametrize("limit", [2.03, 5.0])
+def test_schedule_samples_follow_the_same_rule(tmp_path: Path, limit: float) -> None:
+    """``feederopt schedule --samples N`` judges its own samples as ``check`` does: exit 4 when
+    one realisation is not served without slack (by hand: its load alone exceeds the import
+    limit), 0 when all are (by hand: load plus an upper bound of the losses below it). Before,
+    it printed the share and exited 0 whatever it was."""
+    grid, prof, r_ohm = _chain(tmp_path)
+    truth = [_by_hand(xi, r_ohm, limit) for xi in _realisations(grid, prof, limit)]
+    out = tmp_path / "s.json"
+    res = runner.invoke(app, ["schedule", str(grid), "--profiles", str(prof), "--hours", "2",
+                              "--robust-budget", "2", "--gamma", str(GAMMA), "--import-limit",
+                              str(limit), "--deterministic", "--samples", str(SCHED_N),
+                              "--json", str(out)])
+    sc = json.loads(out.read_text())["sample_check"]
+    assert truth.count(True) <= sc["served"] <= SCHED_N - truth.count(False)
+    if False in truth:
+        assert res.exit_code == 4, res.output
+        n_not = SCHED_N - sc["served"]
+        assert (f"the schedule is not within the limits: {n_not} of {SCHED_N} realisation(s)"
+                in _flat(res.output))
+    else:
+        assert all(truth)
+        assert res.exit_code == 0, res.output
+        assert "not within the limits" not in res.output

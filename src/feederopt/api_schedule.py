@@ -426,6 +426,7 @@ def _sample_check(d: ScheduleData, st: ScheduleSettings, sol: ScheduleSolution,
         det_share = served_share(d, _first_stage(d, det), xis, progress=sample_progress(
             progress, "deterministic schedule, served without slack", samples))
     return {"samples": samples, "seed": seed, "served_pct": share,
+            "served": round(share * samples / 100.0),
             "deterministic_served_pct": det_share,
             "sampling": sampling_description(d, seed)}
 

@@ -14,6 +14,7 @@ from rich.table import Table
 from feederopt import InputError, Problem, ProblemKind, write_text
 from feederopt.cli.app import (
     BALANCED_SOURCE_ARG,
+    EXIT_LIMITS_BROKEN,
     FILE,
     FOLDER,
     FORCE_OPT,
@@ -218,6 +219,7 @@ def schedule(
         exit_if_interrupted(res.status, has_answer=True, what="schedule", written=written,
                             quiet=True)
         _exit_if_limits_broken(res, quiet=True)
+        _exit_if_samples_unserved(res, quiet=True)
         return
     out = stdout()
     t = summary_table(f"{res.case}: schedule ({res.method}, {res.hours} h, DSM "
@@ -318,6 +320,29 @@ def schedule(
     exit_if_interrupted(res.status, has_answer=True, what="schedule", written=written,
                         quiet=False)
     _exit_if_limits_broken(res, quiet=False)
+    _exit_if_samples_unserved(res, quiet=False)
+
+
+def _exit_if_samples_unserved(res: Any, *, quiet: bool) -> None:
+    """End a schedule whose ``--samples`` check finds a realisation of the budget set it does
+    not serve without slack with exit code 4 (:data:`EXIT_LIMITS_BROKEN`) and a line saying
+    so, as ``feederopt check`` of the result does (one realisation is enough, no threshold on
+    the share: :func:`~feederopt.validation.schedule.sample_check_within_limits`). Before
+    (ut40 chkexit's "left undone"), ``schedule --samples`` printed the share and exited 0
+    whatever it was."""
+    sc = res.sample_check
+    if not sc:
+        return
+    n = int(sc["samples"])
+    served = int(sc.get("served", round(float(sc["served_pct"]) * n / 100.0)))
+    if served >= n:  # sample_check_within_limits's rule, the AC part judged apart above
+        return
+    if not quiet:
+        stderr().print(f"the schedule is not within the limits: {n - served} of {n} "
+                       f"realisation(s) ({100.0 * (n - served) / n:.2f} %) not served without "
+                       f"slack (load curtailment or unmet EV energy); exit code "
+                       f"{EXIT_LIMITS_BROKEN}", style="yellow", markup=False)
+    raise typer.Exit(EXIT_LIMITS_BROKEN)
 
 
 #: The most elements of the worst case the console lists (the JSON's worst_case has all).
