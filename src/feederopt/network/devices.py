@@ -339,6 +339,9 @@ class PerUnitDevices:
     gen_commit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     gen_must_run: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     gen_fixed_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per hour, on
+    #: Per must-run unit (``gen_must_run``): its fixed cost per hour, paid every hour (it is
+    #: always on), a constant of the objective.
+    gen_must_run_fixed_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))
     flex_ids: list[str] = field(default_factory=list)
     flex_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     flex_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -453,8 +456,10 @@ def per_unit_devices(net: Network, pu: PerUnitNetwork,
                 else np.zeros(g.height, dtype=bool))
         # a committed (must-run) unit has no on/off binary: its pg, qg keep the limits
         commit = np.flatnonzero(committable & ~must)
-        out.update(gen_commit=commit, gen_must_run=np.flatnonzero(committable & must),
-                   gen_fixed_cost=g["fixed_cost_per_h"].cast(pl.Float64).to_numpy()[commit])
+        must_run = np.flatnonzero(committable & must)
+        fixed = g["fixed_cost_per_h"].cast(pl.Float64).to_numpy()
+        out.update(gen_commit=commit, gen_must_run=must_run, gen_fixed_cost=fixed[commit],
+                   gen_must_run_fixed_cost=fixed[must_run])
     ld = net.loads.filter(pl.col("in_service") & (pl.col("flex_share") > 0)
                           & (pl.col("p_mw") > 0))
     if Control.FLEX in controls and ld.height:

@@ -191,7 +191,8 @@ class Generator(pt.Model):
         "(pandapower's controllable sgen with min_p_mw > 0, as pandapower's OPF runs it); "
         "false: it may also be off.")
     fixed_cost_per_h: float = pt.Field(
-        default=0.0, description="Cost while switched on [currency per hour].")
+        default=0.0, description="Cost while switched on [currency per hour] (a must-run "
+        "unit's every hour: in the DOPF's DG cost and objective as a constant).")
     in_service: bool = pt.Field(default=True, description="False leaves the row out of the "
                                 "network entirely.")
 

@@ -10,8 +10,10 @@ every controllable device.
 with, at the loss price ``lambda`` [per MWh] that turns money into kW of losses,
 
 * ``C_loss = sum r l (+ g v)`` [kW];
-* ``C_DG = 1000 / lambda (sum_g c_g p_g + sum_g F_g on_g)``, ``c_g`` the energy cost per MWh
-  and ``F_g`` the fixed cost per hour of a running generator;
+* ``C_DG = 1000 / lambda (sum_g c_g p_g + sum_g F_g on_g + sum_m F_m)``, ``c_g`` the energy
+  cost per MWh and ``F_g`` the fixed cost per hour of a running generator (pandapower's
+  ``poly_cost.cp0_eur``); a must-run unit ``m`` always runs, so its ``F_m`` is a constant of
+  the objective (:meth:`DopfProblem.y_cost`), counted as pandapower's OPF counts it;
 * ``C_flex = 1000 / lambda sum_k pi_k flex_k``, ``pi_k`` the price per MWh of flexibility;
 * ``C_switch = sum switch_cost |y - y0|`` [kW per switching action, as in reconfiguration].
 
@@ -148,8 +150,19 @@ class DopfProblem:
     def radiality_block(self) -> Block:
         return self.recon.radiality_block()
 
+    def must_run_fixed_kw(self) -> float:
+        """The must-run units' fixed cost [kW-equivalent]: ``1000 / lambda sum_m F_m``, a
+        constant (they are always on; pandapower's ``runopp`` counts ``cp0_eur`` of every
+        unit it runs)."""
+        return float(np.sum(self.dev.gen_must_run_fixed_cost)) * self.money_to_kw()
+
     def y_cost(self) -> tuple[np.ndarray, float]:
-        return self.recon.y_cost()
+        """The master's cost on ``y`` and the objective's constant [kW-equivalent]: the
+        switching cost ``c y + const`` of reconfiguration, with the must-run units' fixed
+        cost (:meth:`must_run_fixed_kw`) added to the constant. Every method adds this
+        constant to its values and bounds, so the reported objective includes it."""
+        c, const = self.recon.y_cost()
+        return c, const + self.must_run_fixed_kw()
 
     def monolithic_block(self) -> Block:
         block = self.physics_block().merge(self.radiality_block())
@@ -202,9 +215,10 @@ class DopfProblem:
             # shows it off at 0 MW
             pg[np.asarray(self.dev.gen_commit)[np.asarray(on) < 0.5]] = 0.0
         dg_energy = float(np.sum(pu.gen_cost * pg)) if pu.n_gen else 0.0
-        dg_fixed = float(np.sum(self.dev.gen_fixed_cost * setting.get("on", np.zeros(0))))
+        dg_fixed = float(np.sum(self.dev.gen_fixed_cost * setting.get("on", np.zeros(0)))
+                         + np.sum(self.dev.gen_must_run_fixed_cost))
         flex = float(np.sum(self.dev.flex_price * point.get("flex", np.zeros(0))))
-        c, const = self.y_cost()
+        c, const = self.recon.y_cost()  # the switching cost alone (y_cost adds the must-run)
         switching_kw = float(c @ setting["y"]) + const
         if "tap" in setting and "tap" in self.fixed_cost():
             switching_kw += float(self.fixed_cost()["tap"] @ setting["tap"])
