@@ -1404,8 +1404,11 @@ def _dopf_ac_repair(net: Network, opts: SolveOptions, problem: DopfProblem, raw:
                    for c in range(dev.n_cap)]
     if "tap" in groups:
         which, ratio = tap_options(dev)
+        # an OLTC on a branch the answer opens: its tap has no effect, nothing to repair
         blocks += [("tap", f"oltc {k}", np.flatnonzero(which == k), ratio)
-                   for k in range(dev.n_tap)]
+                   for k in range(dev.n_tap)
+                   if not ("y" in x0 and len(dev.tap_branch) and dev.tap_branch[k] >= 0
+                           and x0["y"][int(dev.tap_branch[k])] < 0.5)]
     moves: list[tuple[int, int]] = []  # (block, new option)
     for b, (g, _, idx, _) in enumerate(blocks):
         at = int(np.argmax(x0[g][idx]))

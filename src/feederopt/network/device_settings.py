@@ -49,10 +49,12 @@ class DeviceSettings:
         transformer OLTC's ``ratio_pu`` (by its ``branch``), a source OLTC's ``v_set_pu``
         (by the bus of its id ``oltc:<bus>``), a generator's ``on``, ``p_mw``, ``q_mvar``, a
         flexible load's ``reduction_mw``. A ``held`` row (a kind left out of ``--controls``)
-        is the data's own setting and is skipped, as is a row without its value."""
+        is the data's own setting and is skipped, as is a row without its value and the
+        ``open`` row of a transformer OLTC whose branch the answer opens (its tap has no
+        meaning; the data's stays)."""
         out = cls()
         for row in rows or ():
-            if not isinstance(row, Mapping) or row.get("held"):
+            if not isinstance(row, Mapping) or row.get("held") or row.get("open"):
                 continue
             kind, did = row.get("kind"), str(row.get("id"))
             if kind in ("capacitor", "reactor") and row.get("step") is not None:

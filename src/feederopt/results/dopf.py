@@ -13,7 +13,7 @@ import polars as pl
 from feederopt.formulations.devices import cap_options, tap_options
 from feederopt.network.container import Network
 from feederopt.network.device_settings import DeviceSettings
-from feederopt.network.devices import pp_tap_pos
+from feederopt.network.devices import PerUnitDevices, pp_tap_pos
 from feederopt.problems.dopf import DopfProblem
 
 #: The file of :meth:`DopfSummary.devices_table` in a DOPF run's result folder.
@@ -25,14 +25,16 @@ DEVICES_FILE = "devices.parquet"
 #: transformer OLTC (``data_tap_pos`` the data's), ``position`` the move from the data's,
 #: ``ratio_pu`` its ratio, ``v_set_pu`` a source OLTC's set-point; ``on``, ``p_mw``,
 #: ``q_mvar`` a committable generator's; ``reduction_mw`` a flexible load's; ``held`` a
-#: device that ``--controls`` left at the data's setting.
+#: device that ``--controls`` left at the data's setting; ``open`` a transformer OLTC whose
+#: branch the answer opens (its ``tap_pos``, ``ratio_pu`` the data's: out of service, its tap
+#: has no meaning), false on a closed one.
 DEVICES_SCHEMA: dict[str, Any] = {
     "id": pl.String, "kind": pl.String, "bus": pl.String, "branch": pl.String,
     "step": pl.Int64, "max_steps": pl.Int64, "q_mvar_at_1pu": pl.Float64,
     "tap_pos": pl.Int64, "data_tap_pos": pl.Int64, "position": pl.Int64,
     "ratio_pu": pl.Float64, "v_set_pu": pl.Float64, "on": pl.Boolean, "p_mw": pl.Float64,
     "q_mvar": pl.Float64, "reduction_mw": pl.Float64, "held": pl.Boolean,
-    "setting": pl.String}
+    "open": pl.Boolean, "setting": pl.String}
 
 
 @dataclass
@@ -80,6 +82,7 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
     s = pu.s_base_mva
     bus_out = net.bus_id_out
     v = np.sqrt(np.clip(point["v"], 0, None))
+    y = np.asarray(point["y"], dtype=float) if "y" in point else None
     rows: list[dict[str, Any]] = []
     settings = DeviceSettings()
     if dev.n_cap and "cap" in point:
@@ -107,10 +110,13 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
             bid = pu.bus_ids[int(bus)]
             if len(dev.tap_branch) and dev.tap_branch[k] >= 0:  # a transformer's OLTC
                 brid = pu.branch_ids[int(dev.tap_branch[k])]
+                trafo = _pp_trafo(net, brid)
+                if y is not None and y[int(dev.tap_branch[k])] < 0.5:
+                    rows.append(_open_oltc_row(dev, k, brid, bus_out(bid), trafo))
+                    continue
                 settings.branch_tap[brid] = n
                 row = {"id": f"oltc:{brid}", "kind": "oltc", "bus": bus_out(bid),
-                       "branch": brid, "ratio_pu": n, "position": position}
-                trafo = _pp_trafo(net, brid)
+                       "branch": brid, "ratio_pu": n, "position": position, "open": False}
                 if trafo is not None:  # pandapower's own numbering of the positions
                     now, was = pp_tap_pos(trafo, index), pp_tap_pos(trafo, base)
                     row.update(tap_pos=now, data_tap_pos=was,
@@ -162,6 +168,28 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
     setting: dict[str, np.ndarray] = {g: point[g] for g in ("y", "cap", "tap", "on")
                                       if g in point}
     return DopfSummary(rows, problem.costs(point, setting), controls, settings)
+
+
+def _open_oltc_row(dev: PerUnitDevices, k: int, branch: str, bus: str,
+                   trafo: Any | None) -> dict[str, Any]:
+    """The row of transformer OLTC ``k`` whose branch the answer opens: out of service, its
+    tap has no meaning (the DOPF's position of it is arbitrary: its big-M rows impose nothing,
+    :func:`~feederopt.formulations.devices.add_devices`), so the row gives the data's
+    ratio and position (pandapower's ``tap_pos`` of the data), ``position`` 0 and ``open``
+    True, and the settings leave its tap alone."""
+    base = dev.tap_base_position(k)
+    row: dict[str, Any] = {"id": f"oltc:{branch}", "kind": "oltc", "bus": bus,
+                           "branch": branch, "ratio_pu": float(dev.tap_neutral[k]),
+                           "position": 0, "open": True}
+    if trafo is not None:
+        was = pp_tap_pos(trafo, base)
+        row.update(tap_pos=was, data_tap_pos=was,
+                   setting=f"open: tap_pos {was:d} (the data's; out of service, its tap has "
+                           "no effect)")
+    else:
+        row["setting"] = (f"open: position {base + 1} of {len(dev.tap_ratios[k])} (the "
+                          "data's; out of service, its tap has no effect)")
+    return row
 
 
 def held_devices(net: Network, controls: frozenset[str]) -> list[dict[str, Any]]:
