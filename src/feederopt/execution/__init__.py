@@ -42,6 +42,7 @@ from feederopt.execution.executors import (
     SerialExecutor,
     StateFactory,
     make_executor,
+    round_end,
 )
 
 __all__ = [
@@ -51,4 +52,5 @@ __all__ = [
     "SerialExecutor",
     "StateFactory",
     "make_executor",
+    "round_end",
 ]
