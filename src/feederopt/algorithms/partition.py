@@ -46,6 +46,14 @@
   (McDaniel & Devine, Manag. Sci. 24(3), 1977, solve a restriction/relaxation first to
   generate cuts cheaply; Rahmaniani et al., EJOR 259(3), 2017, section 5).
 
+  Time limit: a deadline for the whole run. A round of slaves still unfinished
+  :data:`~feederopt.execution.executors.ROUND_GRACE_S` past it is dropped, whatever the
+  executor (:meth:`~feederopt.execution.Executor.map`'s ``deadline``; the serial one, the
+  default ``--workers 1``, starts no further slave), and the run ends ``time_limit`` with the
+  plan of the rounds before; the post-optimal stage (the set-point tie-break and the
+  grid-forming check, :func:`post_optimal_stage_skipped`) is not started after that moment
+  either.
+
   ``pi_e A``, the duals of every row that holds ``x`` times its coefficients, is read as the
   reduced costs of the ``x`` columns, fixed by their bounds in the slave: for an LP
   ``min c y s.t. A y + B x (<=, =) b`` with ``x`` fixed, the reduced cost of a fixed column is
@@ -67,7 +75,7 @@ import scipy.sparse as sp
 from feederopt._version import stamped
 from feederopt.algorithms.base import ProgressCallback, report_phase
 from feederopt.errors import SolverError
-from feederopt.execution import make_executor
+from feederopt.execution import make_executor, round_end
 from feederopt.formulations.blocks import Block, Group, Sense
 from feederopt.formulations.partition import (
     SLACKS,
@@ -427,6 +435,31 @@ def canonical_grid_forming(data: PartitionData, energised: np.ndarray, closed: n
     return out
 
 
+#: The note of a proven-optimal plan whose post-optimal stage (the set-point tie-break,
+#: :func:`tie_broken`, and the grid-forming check, :func:`verified_grid_forming`) was not run or
+#: was cut short by the time limit: the plan is optimal, its set-points and grid-forming DERs
+#: are the MILP's vertex, one of its optimal points.
+POST_OPTIMAL_SKIPPED = (
+    "the time limit came before the set-point tie-break and the grid-forming check "
+    "(docs/partition-tiebreak.md) could run: the plan is optimal, its set-points and "
+    "grid-forming DERs are the MILP's, one of its optimal points (a longer --time-limit "
+    "gives the tie-broken ones)")
+
+
+def post_optimal_stage_skipped(deadline: float) -> bool:
+    """Whether the post-optimal stage of a proven-optimal plan is skipped: the run's
+    ``deadline`` (``time.perf_counter()``) and its grace have passed
+    (:func:`~feederopt.execution.executors.round_end`, the executors' rule for a round of
+    slaves, which the stage's own rounds obey too). The stage (an exact model over the
+    representative extreme points, a least-norm QP, a round of slaves, the grid-forming check)
+    has no time limit of its own and only moves the plan within its optimal face, so it is not
+    started then (:data:`POST_OPTIMAL_SKIPPED`). Within the grace it runs: at the MILP's
+    vertex a grid-forming set-point may sit at a band's edge (0.90 p.u. on ``ieee13mod``),
+    which OpenDSS's check of the plan then finds below the limits (exit 4), where the
+    tie-break's point, 0.3 s later, holds them."""
+    return time.perf_counter() > round_end(deadline)
+
+
 def verified_grid_forming(data: PartitionData, plan: PartitionPlan, worst: float,
                           evaluate: Callable[[dict[str, np.ndarray]], tuple[float, float]],
                           eps: float, tol: float) -> tuple[PartitionPlan, float]:
@@ -741,7 +774,10 @@ def solve_extensive(data: PartitionData, *, scales: list[np.ndarray] | None = No
             "plane)", bound)
     vals = model.values()
     notes: list[str] = []
-    if sol.status == "optimal":  # the tie-break of the set-points, as in solve_robust
+    polish = sol.status == "optimal" and not post_optimal_stage_skipped(deadline)
+    if sol.status == "optimal" and not polish:
+        notes.append(POST_OPTIMAL_SKIPPED)
+    if polish:  # the tie-break of the set-points, as in solve_robust
         vals = canonical_roots(data, vals)
         objective = restricted_optimum(model, vals, sol.objective)
         if len(scales) == 1:
@@ -752,7 +788,7 @@ def solve_extensive(data: PartitionData, *, scales: list[np.ndarray] | None = No
                               notes=notes) or vals
     plan = _plan_from(data, vals)
     theta = float(vals["theta"][0])
-    if sol.status == "optimal":
+    if polish:
         slaves = PartitionSlaves(data, scales)
 
         def in_turn(x: dict[str, np.ndarray]) -> tuple[float, float]:
@@ -859,6 +895,8 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
     ``progress`` gets a :class:`~feederopt.solvers.status.PhaseRecord` as each master and
     each round of slaves starts."""
     t0 = time.perf_counter()
+    deadline = t0 + time_limit_s
+    round_deadline = deadline if math.isfinite(deadline) else None
     eps = data.settings.eps
     scales = data.extreme_points()
     in_master = [int(np.argmax([float(x @ data.load_p_kw) for x in scales]))]
@@ -885,6 +923,7 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
     hint: dict[str, np.ndarray] | None = None  # a master solution to start the next MILP
     lower = -math.inf  # the best master MILP bound: a lower bound of the problem
     notes: list[str] = []  # the tie-break's, on the plan it returns
+    polish = False  # the post-optimal stage runs (not past the deadline)
     with make_executor(_SlaveFactory(data, scales), workers=workers,
                        ray_address=ray_address) as ex:
         for k in range(1, max_iterations + 1):
@@ -916,7 +955,10 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
             report_phase(progress, f"slaves {k} ({len(reps)} extreme points)", k,
                          time.perf_counter() - t0)
             try:
-                rv = ex.map(_evaluate, [(e, x, eps) for e in reps])
+                rv = ex.map(_evaluate, [(e, x, eps) for e in reps], deadline=round_deadline)
+            except interrupt.RoundOverran:  # past the limit and its grace: the plan so far
+                status = "time_limit"
+                break
             except interrupt.Interrupted:  # Ctrl-C: the incumbent so far is the answer
                 status = "interrupted"
                 break
@@ -965,23 +1007,36 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
                         status = "time_limit" if sol.status == "time_limit" else sol.status
                         break
                     status = "optimal"
-                    best = _tie_break(data, master, vals,
-                                      sol.objective + max(0.0, worst.value - theta), best,
-                                      ex, scales, reps, eps, tol, notes)
+                    polish = not post_optimal_stage_skipped(deadline)
+                    if polish:
+                        try:
+                            best = _tie_break(data, master, vals,
+                                              sol.objective + max(0.0, worst.value - theta),
+                                              best, ex, scales, reps, eps, tol, notes,
+                                              deadline=round_deadline)
+                        except interrupt.RoundOverran:  # its round dropped: the MILP's vertex
+                            polish = False
+                    if not polish:
+                        notes.append(POST_OPTIMAL_SKIPPED)
                     break
                 # the restricted phase has converged: prove (or improve) it with the MILP,
                 # starting from this plan with theta at its worst re-dispatch cost
                 fixed = None
                 hint = {**vals, "theta": np.array([max(theta, worst.value)])}
-        if best is not None and status == "optimal":
+        if best is not None and status == "optimal" and polish:
             def on_slaves(x: dict[str, np.ndarray]) -> tuple[float, float]:
                 reps_x = live_groups(data, scales, x["zbl"])[1]
-                rv = ex.map(_evaluate, [(e, x, eps) for e in reps_x])
+                rv = ex.map(_evaluate, [(e, x, eps) for e in reps_x],
+                            deadline=round_deadline)
                 return max(r.slack for r in rv), max(r.value for r in rv)
 
-            kept_plan, kept_worst = verified_grid_forming(data, best[0], best[2], on_slaves,
-                                                          eps, tol)
-            best = (kept_plan, best[1] - best[2] + kept_worst, kept_worst)
+            try:
+                kept_plan, kept_worst = verified_grid_forming(data, best[0], best[2],
+                                                              on_slaves, eps, tol)
+            except interrupt.RoundOverran:  # the check's round dropped: the plan as it is
+                notes.append(POST_OPTIMAL_SKIPPED)
+            else:
+                best = (kept_plan, best[1] - best[2] + kept_worst, kept_worst)
     bound = lower if math.isfinite(lower) else math.nan
     if best is None:
         if status == "interrupted" or interrupt.requested():
@@ -1011,7 +1066,8 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
 def _tie_break(data: PartitionData, master: HighsModel, vals: dict[str, np.ndarray],
                objective: float, best: tuple[PartitionPlan, float, float] | None, ex: Any,
                scales: list[np.ndarray], reps: list[int], eps: float, tol: float,
-               notes: list[str] | None = None) -> tuple[PartitionPlan, float, float] | None:
+               notes: list[str] | None = None, *, deadline: float | None = None
+               ) -> tuple[PartitionPlan, float, float] | None:
     """The optimal plan with its set-points moved to the least-norm point of its optimal face
     (:func:`least_norm_setpoints`). ``objective`` is the optimal value less the first stage's
     constant (the master's objective at the optimum, with ``theta`` raised to the worst
@@ -1044,7 +1100,9 @@ def _tie_break(data: PartitionData, master: HighsModel, vals: dict[str, np.ndarr
     ``reps`` on the slaves) and kept only if it is robustly feasible (worst total slack
     ``<= eps``) and its true objective is within ``tol`` of the optimum; else ``best``
     stays (the MILP's vertex). The stage's notes on the plan returned (rule 1 not applied,
-    :func:`least_norm_setpoints`) go to ``notes``, and one when ``best`` stays."""
+    :func:`least_norm_setpoints`) go to ``notes``, and one when ``best`` stays. Its round of
+    slaves gets the run's ``deadline`` (:meth:`~feederopt.execution.Executor.map`), so it
+    may raise :class:`~feederopt.solvers.interrupt.RoundOverran`."""
     if best is None:
         return best
     exact = HighsModel(with_copies(data, [scales[e] for e in reps]))
@@ -1062,7 +1120,7 @@ def _tie_break(data: PartitionData, master: HighsModel, vals: dict[str, np.ndarr
             notes.extend(said)
         return best
     x = _clean_x(data, tb)
-    rv = ex.map(_evaluate, [(e, x, eps) for e in reps])
+    rv = ex.map(_evaluate, [(e, x, eps) for e in reps], deadline=deadline)
     slack = max(r.slack for r in rv)
     worst = max(r.value for r in rv)
     plan = _plan_from(data, tb)

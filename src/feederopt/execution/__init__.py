@@ -24,10 +24,14 @@ and :meth:`Executor.close` then ends them without waiting for their tasks.
   free. Items are dealt out to the actors round-robin and gathered in order; Ray does the
   scheduling.
 
-``map(fn, items, deadline)``: the pool and Ray stop waiting for a round still running
-:data:`~feederopt.execution.executors.ROUND_GRACE_S` past ``deadline`` (the run's time limit)
-and raise :class:`~feederopt.solvers.interrupt.RoundOverran`, an ``Interrupted`` that requests
-no stop: the algorithm drops the round and ends ``time_limit``. The pool's workers exit when
+``map(fn, items, deadline)``: a round still unfinished
+:data:`~feederopt.execution.executors.ROUND_GRACE_S` past ``deadline`` (the run's time limit;
+:func:`~feederopt.execution.executors.round_end`, the one rule of every executor) is dropped
+with :class:`~feederopt.solvers.interrupt.RoundOverran`, an ``Interrupted`` that requests no
+stop: the algorithm drops the round and ends ``time_limit``. The pool and Ray stop waiting
+for their workers then; the serial executor checks the clock between items and starts none
+after it (the item it is running is not cut short, so it ends at most that item's time
+later; before, it ran every item of the round whatever the deadline). The pool's workers exit when
 the process that started them dies (also by SIGKILL).
 """
 
@@ -38,6 +42,7 @@ from feederopt.execution.executors import (
     SerialExecutor,
     StateFactory,
     make_executor,
+    round_end,
 )
 
 __all__ = [
@@ -47,4 +52,5 @@ __all__ = [
     "SerialExecutor",
     "StateFactory",
     "make_executor",
+    "round_end",
 ]

@@ -44,6 +44,21 @@ ROUND_GRACE_S = 5.0
 ORPHAN_POLL_S = 0.5
 
 
+def round_end(deadline: float | None) -> float:
+    """When [``time.perf_counter()``] a round of ``map(..., deadline)`` is dropped:
+    :data:`ROUND_GRACE_S` after ``deadline`` (never, without one). The one rule of every
+    executor (:meth:`Executor.map`)."""
+    return math.inf if deadline is None else deadline + ROUND_GRACE_S
+
+
+def _overran(pending: int, total: int, what: str = "batches of slaves") -> interrupt.RoundOverran:
+    """The :class:`~feederopt.solvers.interrupt.RoundOverran` of a round with ``pending`` of
+    its ``total`` ``what`` not done at :func:`round_end`."""
+    return interrupt.RoundOverran(
+        f"{pending} of {total} {what} still to run {ROUND_GRACE_S:g} s past the time limit: "
+        "the round is dropped")
+
+
 class Executor(ABC):
     """``map(fn, items) -> [fn(state, item) for item in items]``, ordered (module docstring)."""
 
@@ -55,10 +70,11 @@ class Executor(ABC):
     def map(self, fn: TaskFn, items: Sequence[Any],
             deadline: float | None = None) -> list[Any]:
         """``[fn(state, item) for item in items]``. ``deadline``: the run's end
-        (``time.perf_counter()``, None: none); the pool and Ray stop waiting
-        :data:`ROUND_GRACE_S` after it and raise
-        :class:`~feederopt.solvers.interrupt.RoundOverran` (the serial executor runs its
-        items to the end: it cannot wait for a worker that never runs)."""
+        (``time.perf_counter()``, None: none); a round still unfinished at
+        :func:`round_end` (:data:`ROUND_GRACE_S` after it) is dropped with
+        :class:`~feederopt.solvers.interrupt.RoundOverran`: the pool and Ray stop waiting for
+        their workers then, the serial executor starts no further item after it (it cannot
+        cut the item it is running short, so it overruns by at most that item's time)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release the workers (idempotent)."""
@@ -98,10 +114,20 @@ class SerialExecutor(Executor):
 
     def map(self, fn: TaskFn, items: Sequence[Any],
             deadline: float | None = None) -> list[Any]:
+        """The items one after the other; between two, a stop request raises
+        :class:`~feederopt.solvers.interrupt.Interrupted` and a round past
+        :func:`round_end` raises :class:`~feederopt.solvers.interrupt.RoundOverran`, as the
+        pool and Ray do (it ran every item of the round whatever the deadline, so a
+        scenario run with many slow slaves overran ``--time-limit`` by the rest of the
+        round)."""
+        items = list(items)
         state = self.state
+        end = round_end(deadline)
         out = []
-        for item in items:
+        for k, item in enumerate(items):
             interrupt.raise_if_requested()
+            if time.perf_counter() > end:
+                raise _overran(len(items) - k, len(items), "slaves")
             out.append(fn(state, item))
         return out
 
@@ -206,7 +232,7 @@ class ProcessExecutor(Executor):
             with interrupt.starting_workers():  # submit() starts the workers (spawn)
                 futures = [self._pool.submit(_run_chunk, fn, chunk) for chunk in chunks]
             pending: set[Future[Any]] = set(futures)
-            end = math.inf if deadline is None else deadline + ROUND_GRACE_S
+            end = round_end(deadline)
             while pending:
                 done, pending = wait(pending, timeout=POLL_S, return_when=FIRST_EXCEPTION)
                 for fut in done:
@@ -262,10 +288,6 @@ class ProcessExecutor(Executor):
             self._pool = None
 
 
-def _overran(pending: int, total: int) -> interrupt.RoundOverran:
-    return interrupt.RoundOverran(
-        f"{pending} of {total} batches of slaves still running {ROUND_GRACE_S:g} s past the "
-        "time limit: the round is dropped")
 
 
 # ----- Ray --------------------------------------------------------------------------------------
@@ -535,7 +557,7 @@ class RayExecutor(Executor):
         refs = [self._actors[k % n].run_many.remote(fn_ref, chunk)
                 for k, chunk in enumerate(chunks)]
         pending = list(refs)
-        end = math.inf if deadline is None else deadline + ROUND_GRACE_S
+        end = round_end(deadline)
         while pending:
             _, pending = ray.wait(pending, num_returns=len(pending), timeout=POLL_S)
             late = bool(pending) and time.perf_counter() > end
