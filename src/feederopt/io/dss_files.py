@@ -8,11 +8,13 @@ not OpenDSS: a reference built at run time (a ``var`` macro) is not seen.
 Also the script's **output commands** (:data:`OUTPUT_COMMANDS`: ``Show``, ``Export``,
 ``Plot``, ``Save``, ...), which write report files and open the editor when OpenDSS runs them;
 the reader (:func:`feederopt.io.opendss.compile_circuit`) skips them
-(:func:`has_output_commands`, :func:`command_word`, :func:`script_target`)."""
+(:func:`has_output_commands`, :func:`command_word`, :func:`script_target`), and its
+commands line by line (:func:`numbered_commands`)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 _WORD = r"""("[^"]+"|'[^']+'|\[[^\]]+\]|\([^)]+\)|[^\s,)(]+)"""
@@ -132,3 +134,21 @@ def has_output_commands(path: str | Path, _seen: set[Path] | None = None) -> boo
         if target is not None and has_output_commands(path.parent / target, seen):
             return True
     return False
+
+
+def numbered_commands(lines: list[str]) -> Iterator[tuple[int, str]]:
+    """The commands of script lines with their line numbers (from 1): comments (``!``,
+    ``//``, ``/* */``) and blanks dropped."""
+    in_block = False
+    for number, raw in enumerate(lines, start=1):
+        text = raw.strip()
+        if in_block:
+            if "*/" in text:
+                in_block = False
+            continue
+        if text.startswith("/*"):
+            in_block = "*/" not in text
+            continue
+        text = re.split(r"!|//", text, maxsplit=1)[0].strip()
+        if text and text not in ("{", "}"):
+            yield number, text

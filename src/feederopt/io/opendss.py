@@ -108,7 +108,13 @@ import numpy as np
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.io.dss_files import OUTPUT_COMMANDS, command_word, has_output_commands, script_target
+from feederopt.io.dss_files import (
+    OUTPUT_COMMANDS,
+    command_word,
+    has_output_commands,
+    numbered_commands,
+    script_target,
+)
 from feederopt.io.opendss_secondary import (
     Secondaries,
     find_center_taps,
@@ -402,7 +408,7 @@ def _run_script(path: Path, skipped: list[str], start: int = 1) -> None:
     lines = path.read_text(errors="replace").splitlines()
     with _keep_cwd():
         os.chdir(path.parent)
-        for number, command in _numbered_commands(lines):
+        for number, command in numbered_commands(lines):
             if number < start:
                 continue
             if command_word(command) in OUTPUT_COMMANDS:
@@ -419,24 +425,6 @@ def _run_script(path: Path, skipped: list[str], start: int = 1) -> None:
                     raise
                 raise DSSFailure(exc.number,
                                  f'{exc.message} [file: "{path}", line: {number}]') from None
-
-
-def _numbered_commands(lines: list[str]) -> Iterator[tuple[int, str]]:
-    """The commands of script lines with their line numbers (from 1): comments (``!``,
-    ``//``, ``/* */``) and blanks dropped."""
-    in_block = False
-    for number, raw in enumerate(lines, start=1):
-        text = raw.strip()
-        if in_block:
-            if "*/" in text:
-                in_block = False
-            continue
-        if text.startswith("/*"):
-            in_block = "*/" not in text
-            continue
-        text = re.split(r"!|//", text, maxsplit=1)[0].strip()
-        if text and text not in ("{", "}"):
-            yield number, text
 
 
 def _same_file(name: str, path: Path) -> bool:
