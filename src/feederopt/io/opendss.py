@@ -115,6 +115,7 @@ from feederopt.io.dss_files import (
     numbered_commands,
     script_target,
 )
+from feederopt.io.opendss_guard import crashing_capacitors
 from feederopt.io.opendss_secondary import (
     Secondaries,
     find_center_taps,
@@ -321,6 +322,7 @@ def compile_circuit(path: str | Path) -> list[str]:
     path = Path(path).resolve()
     if not path.is_file():
         raise _file_problem(path, -1, "no such file", "check the path")
+    crashing_capacitors(path)  # before OpenDSS runs it: such a bank kills the process
     warnings: list[str] = []
     skipped: list[str] = []
     with _neutral_output():
@@ -1432,6 +1434,9 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         cap_row = _shunt_capacitor(cap, terms, nph, delta, floating, v_branch, kv_c, problems)
         if cap_row is not None:
             sh_rows.append(cap_row)
+            note = _step_note(cap, nph, delta, kv_c, cap_row)
+            if note:
+                warnings.append(note)
 
     if cap_value_problems:
         # kV=0 or a NaN kvar leaves OpenDSS's solution NaN, which read as NaN outputs of the
@@ -2079,6 +2084,62 @@ def _shunt_capacitor(cap: str, terms: list[tuple[str, list[int]]], nph: int, del
     return {"id": cap, "bus": terms[0][0], "phases": _letters(list(bank.nodes)),
             "kind": "capacitor", "p_mw": max(bank.p_mw, 0.0), "conn": bank.conn,
             "q_mvar": bank.q_mvar, "vn_kv": bank.vn_kv, "in_service": enabled}
+
+
+def _step_note(cap: str, nph: int, delta: bool, kv: float, row: dict[str, Any]) -> str | None:
+    """A note on the active shunt ``Capacitor`` when OpenDSS solves its steps otherwise than
+    the file writes them (DSS C-API 0.14.5, ``Capacitor.pas``), which the reader follows (it
+    takes OpenDSS's ``Yprim``):
+
+    - steps given by ``kvar`` of unequal sizes (``kvar=[600 300]``): OpenDSS builds every
+      step's ``C`` from the *first* step's kvar (``RecalcElementData``: ``FC[i]`` from
+      ``FkvarRating[1]``), so ``states=[0 1]`` solves as 600 kvar; OpenDSS's total
+      (``Capacitors.kvar()``) is the sum of the steps written exactly when the bank is given
+      by ``kvar`` (by ``Cuf`` or ``Cmatrix`` it is not), which tells the two apart;
+    - a delta bank with two or more steps in: OpenDSS adds each delta step onto the matrix of
+      the ones before it, so step ``k`` in counts ``k`` times (two equal steps in solve as
+      three, three as six), by ``kvar`` or ``Cuf`` alike.
+
+    The note names the capacitor, says how OpenDSS sizes the steps and what the model took:
+    the row's kvar at its rated kV against the steps in as written."""
+    dss = _dss()
+    raw = str(dss.Properties.Value("kvar")).strip("[]() ").replace(",", " ").split()
+    try:
+        steps = [float(k) for k in raw]
+    except ValueError:
+        return None
+    states = [int(x) for x in dss.Capacitors.States()]
+    if len(steps) < 2 or len(states) != len(steps):
+        return None
+    by_kvar = math.isclose(float(dss.Capacitors.kvar()), sum(steps), rel_tol=1e-9)
+    unequal = by_kvar and max(steps) - min(steps) > 1e-9 * max(abs(k) for k in steps)
+    stacked = delta and sum(states) >= 2
+    if not (unequal or stacked):
+        return None
+    taken = float(row["q_mvar"]) * 1000
+    shown = "[" + " ".join(f"{x:g}" for x in states) + "]"
+    if by_kvar:
+        written = f"{sum(k for k, on in zip(steps, states, strict=True) if on):g} kvar"
+    else:  # Cuf [uF] per branch, each branch at kV (a delta bank): Q = omega C kV^2
+        cuf = [float(c) for c in
+               str(dss.Properties.Value("cuf")).strip("[]() ").replace(",", " ").split()]
+        omega = 2 * math.pi * float(dss.Solution.Frequency())
+        q = sum(nph * omega * c * 1e-6 * kv**2 * 1e3 for c, on in zip(cuf, states, strict=False)
+                if on)
+        written = f"{q:.4g} kvar (Cuf)"
+    why, fix = [], []
+    if unequal:
+        why.append("its kvar steps are unequal (kvar=[" + " ".join(f"{k:g}" for k in steps)
+                   + f"]) and OpenDSS sizes every step at the first step's kvar ({steps[0]:g})")
+        fix.append("give each step's size by Cuf (cuf=[...], each step its own) or equal kvar "
+                   "steps")
+    if stacked:
+        why.append("it is a delta bank with several steps in, and OpenDSS adds each delta "
+                   "step onto the steps before it (step k in counts k times)")
+        fix.append("give the delta bank as one step, or one delta Capacitor per step")
+    return (f"Capacitor.{cap}: {'; '.join(why)}: the steps in (states={shown}) are read as "
+            f"OpenDSS solves them, {taken:.4g} kvar at its rated kV, where the file writes "
+            f"{written} (hint: {'; '.join(fix)})")
 
 
 def _reduction_notes(sec: Secondaries, loads: list[dict[str, Any]]) -> list[str]:
