@@ -101,6 +101,7 @@ if TYPE_CHECKING:
         loss_rows,
         pwl_loss_text,
         schedule_switching_text,
+        schedule_verdict_rows,
         worst_case_rows,
         worst_found_text,
     )
@@ -262,6 +263,7 @@ _FOR_CLI = {
     "worst_found_text": "feederopt.results.schedule",
     "worst_case_rows": "feederopt.results.schedule",
     "schedule_switching_text": "feederopt.results.schedule",
+    "schedule_verdict_rows": "feederopt.results.schedule",
     "literature_title": "feederopt.results.literature",
     "not_compared_note": "feederopt.results.literature",
     "DISCONNECTED_NOTE": "feederopt.results.resilience",
@@ -381,6 +383,7 @@ __all__ = [
     "schedule",
     "schedule_result_json",
     "schedule_switching_text",
+    "schedule_verdict_rows",
     "solve",
     "solve_folder_command",
     "solve_options",

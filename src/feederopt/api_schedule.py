@@ -508,7 +508,7 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
                        for j, i in enumerate(ids["dg"])} if sol.commitment is not None else {},
         open_branches=branches_by_hour[0], open_branches_by_hour=branches_by_hour,
         ess_limits_mwh={i: {"e_max_mwh": float(d.ess_e[j]), "soc0_mwh": float(d.soc0[j])}
-                        for j, i in enumerate(ids["ess"])}, within_limits=within, base=base)
+                        for j, i in enumerate(ids["ess"])}, ac_within_limits=within, base=base)
 
 
 def _result_settings(doc: dict[str, Any]) -> ScheduleSettings:
@@ -679,13 +679,15 @@ def check_schedule_result(doc: Mapping[str, Any] | str | Path, *, samples: int, 
     sampling = sampling_description(d, seed) if robust else {
         "kind": "forecast_only",
         "description": "no budget set: the forecast, its only realisation, checked once"}
-    own = doc.get("within_limits")
+    # the result's own hourly AC check (its ac_within_limits; a result written before
+    # smalls41 had it as within_limits): the check's samples replace the result's own
+    own = doc.get("ac_within_limits", doc.get("within_limits"))
     own = own if isinstance(own, bool) else None
     return stamped("schedule_check", {
         "samples": len(xis), "seed": seed, "served_pct": share, "served": served,
         "case": source, "budget_set": robust, "sampling": sampling,
         # the check's verdict (exit code 4 when false): every realisation served and the
-        # schedule's own hourly AC check within the limits (its result's within_limits)
+        # schedule's own hourly AC check within the limits (its result's ac_within_limits)
         "within_limits": sample_check_within_limits(served, len(xis), own),
         "result_within_limits": own, "notes": notes})
 
