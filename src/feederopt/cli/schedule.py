@@ -14,7 +14,6 @@ from rich.table import Table
 from feederopt import InputError, Problem, ProblemKind, write_text
 from feederopt.cli.app import (
     BALANCED_SOURCE_ARG,
-    EXIT_LIMITS_BROKEN,
     FILE,
     FOLDER,
     FORCE_OPT,
