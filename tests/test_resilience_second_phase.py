@@ -27,8 +27,8 @@ import polars as pl
 import pytest
 
 import feederopt
-from feederopt.algorithms.resilience import restore as phase_one
 import feederopt.algorithms.resilience_switching as switching_module
+from feederopt.algorithms.resilience import restore as phase_one
 from feederopt.algorithms.resilience_switching import (
     INTERRUPTED,
     NO_TIME,

@@ -23,6 +23,7 @@ from feederopt.errors import (
     OutputNotWrittenError,
     Problem,
     ProblemKind,
+    caller_spelling,
 )
 from feederopt.network import Network
 
@@ -326,6 +327,7 @@ __all__ = [
     "base_verdict_rows",
     "blank_entry_problems",
     "branch_label",
+    "caller_spelling",
     "check_box",
     "check_option_problems",
     "check_options",

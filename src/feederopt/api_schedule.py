@@ -37,6 +37,7 @@ from feederopt.errors import (
     OutputNotWrittenError,
     Problem,
     ProblemKind,
+    option_ref,
 )
 from feederopt.forking import check_not_forked
 from feederopt.formulations.schedule import ScheduleData, nominal
@@ -387,17 +388,20 @@ def run_problems(st: ScheduleSettings, *, time_limit_s: Any = 900.0, gap: Any = 
         out += time_limit_problems(sub_time_s, option="sub_time")
     out += gap_problems(gap)
     if not (isinstance(samples, int) and not isinstance(samples, bool) and samples >= 0):
-        bad("samples", f"samples must be >= 0, not {samples}",
-            "e.g. --samples 100, or 0 for no sample check")
+        bad("samples", f"{option_ref('samples')} must be >= 0, not {samples}",
+            f"e.g. {option_ref('samples', 100)}, or 0 for no sample check")
     elif samples > 0 and not st.robust:
-        bad("samples", "--samples draws realisations of the budget set, and this schedule has "
-            "none (no load budget with gamma > 0, no renewable budget): every sample would be "
-            "the forecast", "add --robust-budget GAMMA[,GAMMA_RES] (with --deterministic for "
-            "the deterministic schedule in that set), or leave --samples out")
+        bad("samples", f"{option_ref('samples')} draws realisations of the budget set, and "
+            "this schedule has none (no load budget with gamma > 0, no renewable budget): "
+            "every sample would be the forecast", "add a budget (--robust-budget "
+            "GAMMA[,GAMMA_RES]; budget=, budget_res=) "
+            f"(with {option_ref('deterministic', True)} for the deterministic schedule in "
+            f"that set), or leave {option_ref('samples')} out")
     if deterministic and not st.robust:
-        bad("deterministic", "--deterministic keeps a budget set beside the forecast schedule, "
-            "and there is none: the schedule is deterministic already",
-            "add --robust-budget GAMMA[,GAMMA_RES], or leave --deterministic out")
+        bad("deterministic", f"{option_ref('deterministic', True)} keeps a budget set beside "
+            "the forecast schedule, and there is none: the schedule is deterministic already",
+            "add a budget (--robust-budget GAMMA[,GAMMA_RES]; budget=, budget_res=), or leave "
+            f"{option_ref('deterministic', True)} out")
     return out
 
 
