@@ -317,7 +317,7 @@ def test_schedule_result_every_realisation_served_exits_0(tmp_path: Path) -> Non
     # code 4 that `schedule` gave it): the check says so and exits 4 as well, every sample
     # served or not
     own = json.loads(result.read_text())
-    own["within_limits"] = False
+    own["within_limits"] = own["ac_within_limits"] = False
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps(own))
     res = runner.invoke(app, ["check", str(broken), "--samples", str(SCHED_N), "--json",
@@ -327,6 +327,54 @@ def test_schedule_result_every_realisation_served_exits_0(tmp_path: Path) -> Non
     assert (doc["within_limits"], doc["result_within_limits"]) == (False, False)
     assert doc["exit_code"] == 4
     assert "the schedule's own hourly AC check breaks a limit" in _flat(res.output)
+    # a result written before smalls41: its within_limits was the AC check's alone
+    del own["ac_within_limits"]
+    broken.write_text(json.dumps(own))
+    res = runner.invoke(app, ["check", str(broken), "--samples", str(SCHED_N), "--json",
+                              str(out), "--force"])
+    assert res.exit_code == 4, res.output
+    assert json.loads(out.read_text())["result_within_limits"] is False
+
+
+def test_schedule_samples_not_served_make_the_one_verdict_false(tmp_path: Path) -> None:
+    """``schedule --samples N`` whose hourly AC check holds and one of whose samples is not
+    served (by hand: its load alone exceeds the import limit): the JSON's one verdict
+    ``within_limits`` is false, as the exit code 4 says, and ``ac_within_limits`` keeps the
+    AC check's true; the summary and the report name the samples as the cause. Before
+    (smalls41), ``within_limits`` was the AC check's alone: true beside exit code 4."""
+    limit = 2.03
+    grid, prof, r_ohm = _chain(tmp_path)
+    truth = [_by_hand(xi, r_ohm, limit) for xi in _realisations(grid, prof, limit)]
+    assert False in truth  # the premise: a realisation the schedule cannot serve
+    out, folder = tmp_path / "s.json", tmp_path / "run"
+    res = runner.invoke(app, ["schedule", str(grid), "--profiles", str(prof), "--hours", "2",
+                              "--robust-budget", "2", "--gamma", str(GAMMA), "--import-limit",
+                              str(limit), "--deterministic", "--samples", str(SCHED_N),
+                              "--json", str(out), "--out", str(folder)])
+    doc = json.loads(out.read_text())
+    n_not = SCHED_N - doc["sample_check"]["served"]
+    assert n_not >= truth.count(False)
+    # the AC check holds: pandapower's own power flow of each hour in the schedule's
+    # topology, every voltage within the network's band and the import below the limit
+    net = pp.from_json(str(grid))
+    opened = {int(x.split(":")[-1]) for x in doc["open_lines"]}
+    net.switch["closed"] = [int(e) not in opened for e in net.switch.element]
+    p0 = net.load.p_mw.to_numpy().copy()
+    for f in FACTORS:
+        net.load["p_mw"], net.load["q_mvar"] = p0 * f, LOAD_Q * f
+        pp.runpp(net, numba=False)
+        assert float(net.res_ext_grid.p_mw.sum()) < limit
+        assert net.res_bus.vm_pu.between(0.9, 1.1).all()
+    assert doc["ac_within_limits"] is True
+    assert (doc["within_limits"], res.exit_code) == (False, 4), res.output
+    text = _flat(res.output)
+    (row,) = [x for x in res.output.splitlines() if "within limits (AC check and samples)" in x]
+    assert f"False: {n_not} of {SCHED_N} realisation(s)" in row
+    assert (f"the schedule is not within the limits: {n_not} of {SCHED_N} realisation(s)"
+            in text)
+    assert "hourly AC check breaks a limit" not in text
+    report = (folder / "report.html").read_text()
+    assert "limits_broken" in report and f"False: {n_not} of {SCHED_N} realisation" in report
 
 
 @pytest.mark.parametrize("limit", [2.03, 5.0])

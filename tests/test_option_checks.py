@@ -291,7 +291,7 @@ def test_schedule_and_scenario_problems_name_the_option_and_value() -> None:
     (no --dsm), and only the first of --pv-share 1.5 --growth nan, as 'must be non-negative'."""
     r = runner.invoke(app, [*SCHED, "--dsm", "2", "--import-limit", "-1"])
     assert r.exit_code == 2, r.output
-    assert "eps (--dsm) is 2" in r.output and "ps_max_mw (--import-limit) is -1" in r.output
+    assert "--dsm is 2" in r.output and "--import-limit is -1" in r.output
     r = runner.invoke(app, ["scenarios", "case33bw", "--out", "never.csv", "--pv-share", "1.5",
                             "--growth", "nan"])
     assert r.exit_code == 2 and "pv_share is 1.5" in r.output, r.output

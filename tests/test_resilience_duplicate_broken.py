@@ -30,7 +30,7 @@ def test_restore_warns_about_a_repeated_broken_id() -> None:
     assert twice.shed_kw == pytest.approx(once.shed_kw, abs=1e-9)  # counted once
     assert twice.broken == once.broken == ["2", "11"]
     warned = [n for n in twice.notes if n.startswith("warning:")]
-    assert len(warned) == 1 and "--broken names a line more than once: 2" in warned[0]
+    assert len(warned) == 1 and "broken names a line more than once: 2" in warned[0]
     assert not any(n.startswith("warning:") for n in once.notes)
 
 
@@ -58,7 +58,7 @@ def test_restore_warns_about_a_repeated_dg_site_and_sites_one_dg() -> None:
     assert r.shed_kw == pytest.approx(graph_shed_kw(net, {"1"}, {"3"}, 100.0), abs=1e-6)
     assert r.dg_sites == ["3"]
     warned = [n for n in r.notes if n.startswith("warning:")]
-    assert len(warned) == 1 and "--dg-sites names a bus more than once: 3" in warned[0]
+    assert len(warned) == 1 and "dg_sites names a bus more than once: 3" in warned[0]
     res = runner.invoke(app, ["restore", "zhang13", "--broken", "1", "--dg-sites", "3,3",
                               "--no-ac-check"], env={"COLUMNS": "400"})
     assert res.exit_code == 0, res.output

@@ -17,6 +17,7 @@ power flow of the case and of the reported operation applied by hand, shed by ha
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import networkx as nx
 import numpy as np
@@ -26,8 +27,15 @@ import polars as pl
 import pytest
 
 import feederopt
+import feederopt.algorithms.resilience_switching as switching_module
 from feederopt.algorithms.resilience import restore as phase_one
-from feederopt.algorithms.resilience_switching import FIRST_PHASE, fewest_switches
+from feederopt.algorithms.resilience_switching import (
+    INTERRUPTED,
+    NO_TIME,
+    NOT_RESOLVED,
+    SHED_GROWS,
+    fewest_switches,
+)
 from feederopt.api_resilience import plan, restore
 from feederopt.problems.resilience import PlanSettings, ResilienceProblem
 from feederopt.results.resilience import second_phase_note
@@ -121,8 +129,84 @@ def test_without_time_the_first_phase_operation_stays_and_says_so() -> None:
     sites = problem.bus_index(["8"])
     first = phase_one(problem, broken, sites=sites)
     op = fewest_switches(problem, broken, sites, first, keep_closed=False, time_limit_s=0.0)
-    assert op.switching == FIRST_PHASE
+    assert op.switching == NO_TIME
     assert np.array_equal(op.closed, first.closed) and np.array_equal(op.u, first.u)
     assert op.weighted_shed_pu == first.weighted_shed_pu
     note = second_phase_note([("", op)])
     assert len(note) == 1 and "no time was left" in note[0]
+
+
+def _island() -> tuple[ResilienceProblem, tuple[int, ...], np.ndarray, object]:
+    """own9's island of the tests above (line:6 and line:8 broken, a 100-kW DG at bus 8):
+    the problem, the broken lines, the DG sites and the first phase's operation."""
+    problem = ResilienceProblem.from_network(feederopt.load(own9()),
+                                             PlanSettings(dg_p_max_kw=100, dg_q_max_kvar=100))
+    broken = problem.branch_index(["line:6", "line:8"])
+    sites = problem.bus_index(["8"])
+    return problem, broken, sites, phase_one(problem, broken, sites=sites)
+
+
+def _only_note(op: object) -> str:
+    (note,) = second_phase_note([("", op)])  # type: ignore[list-item]
+    return note
+
+
+def test_an_interrupted_run_keeps_the_first_phase_and_says_so() -> None:
+    """Ctrl-C before the second phase (what the SIGINT handler requests): the first phase's
+    operation stays, and the note says the run was interrupted, not that no time was left
+    (before, smalls41, every cause read "no time was left")."""
+    import signal
+
+    from feederopt.solvers import interrupt
+
+    problem, broken, sites, first = _island()
+    interrupt.request(signal.SIGINT)
+    try:
+        op = fewest_switches(problem, broken, sites, first, keep_closed=False,
+                             time_limit_s=60.0)
+    finally:
+        interrupt.clear()
+    assert op.switching == INTERRUPTED
+    assert np.array_equal(op.closed, first.closed)
+    note = _only_note(op)
+    assert "interrupted" in note and "no time was left" not in note
+
+
+def test_an_operation_its_topology_cannot_reach_again_is_kept_and_named() -> None:
+    """An operation that claims less shed than its island can reach: by hand, the island of
+    buses 7 and 8 (line:6 and the tie line:8 broken) has 450 kW of load against the 200-kW PV
+    and the 100-kW DG, so it sheds at least 150 kW; claimed 100 kW, the second phase's rows
+    (the shed at most the first phase's) have no solution. The operation stays as given and
+    the note says it could not be re-solved, not that no time was left."""
+    problem, broken, sites, first = _island()
+    kw = problem.kw_per_pu
+    assert float(np.sum(first.shed_load_pu)) * kw == pytest.approx(450 - 200 - 100, abs=1e-6)
+    scale = 100.0 / 150.0  # claim 100 kW of the 150 kW the island must shed
+    claimed = replace(first, weighted_shed_pu=first.weighted_shed_pu * scale,
+                      shed_load_pu=first.shed_load_pu * scale)
+    op = fewest_switches(problem, broken, sites, claimed, keep_closed=False,
+                         time_limit_s=60.0)
+    assert op.switching == NOT_RESOLVED
+    assert np.array_equal(op.closed, first.closed)
+    note = _only_note(op)
+    assert "could not re-solve" in note and "no time was left" not in note
+
+
+def test_an_answer_that_would_shed_more_is_dropped_and_named(monkeypatch) -> None:
+    """The guard after the solve (the rows bound the shed, so HiGHS's answers keep it within
+    the tolerance; the guard catches one that would not): an answer read back with 1 kW more
+    shed is dropped for the first phase's operation, and the note names that cause. A test of
+    the guard's wiring and wording: the shed is raised in the answer as it is read."""
+    problem, broken, sites, first = _island()
+    real = switching_module._operation
+
+    def more_shed(*args: object, **kwargs: object) -> object:
+        got = real(*args, **kwargs)  # type: ignore[arg-type]
+        return replace(got, weighted_shed_pu=got.weighted_shed_pu + 1.0 / problem.kw_per_pu)
+
+    monkeypatch.setattr(switching_module, "_operation", more_shed)
+    op = fewest_switches(problem, broken, sites, first, keep_closed=False, time_limit_s=60.0)
+    assert op.switching == SHED_GROWS
+    assert op.weighted_shed_pu == first.weighted_shed_pu
+    note = _only_note(op)
+    assert "would shed more" in note and "no time was left" not in note

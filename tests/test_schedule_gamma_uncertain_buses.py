@@ -32,7 +32,7 @@ def test_a_bad_gamma_with_a_budget_names_the_unknown_bus_not_a_missing_budget() 
     buses = set(feederopt.load("case33bw").buses["id"].cast(str).to_list())
     assert buses == {str(i) for i in range(1, 34)} and "999" not in buses
     out = _refused(["--uncertain-buses", "3,999", "--robust-budget", "1", "--gamma", "-1"])
-    assert "gamma (--gamma) is -1, must be within 0..1" in out
+    assert "--gamma is -1, must be within 0..1" in out
     assert "uncertain bus not in the network (given: 999)" in out
     assert "act only with a load budget" not in out
     assert "error: 2 problems" in out

@@ -23,6 +23,7 @@ from feederopt.errors import (
     OutputNotWrittenError,
     Problem,
     ProblemKind,
+    caller_spelling,
 )
 from feederopt.network import Network
 
@@ -101,6 +102,7 @@ if TYPE_CHECKING:
         loss_rows,
         pwl_loss_text,
         schedule_switching_text,
+        schedule_verdict_rows,
         worst_case_rows,
         worst_found_text,
     )
@@ -262,6 +264,7 @@ _FOR_CLI = {
     "worst_found_text": "feederopt.results.schedule",
     "worst_case_rows": "feederopt.results.schedule",
     "schedule_switching_text": "feederopt.results.schedule",
+    "schedule_verdict_rows": "feederopt.results.schedule",
     "literature_title": "feederopt.results.literature",
     "not_compared_note": "feederopt.results.literature",
     "DISCONNECTED_NOTE": "feederopt.results.resilience",
@@ -324,6 +327,7 @@ __all__ = [
     "base_verdict_rows",
     "blank_entry_problems",
     "branch_label",
+    "caller_spelling",
     "check_box",
     "check_option_problems",
     "check_options",
@@ -381,6 +385,7 @@ __all__ = [
     "schedule",
     "schedule_result_json",
     "schedule_switching_text",
+    "schedule_verdict_rows",
     "solve",
     "solve_folder_command",
     "solve_options",

@@ -20,8 +20,11 @@ __version__ = "0.1.0"
 #:    worst case *found* at the topology (a value it attains), and the new
 #:    ``worst_case_bound_kw``, ``worst_case_proven`` and ``worst_case_search_status`` give the
 #:    proven upper bound on it; before, when the worst-case search stopped before its proof,
-#:    both held that bound (:func:`robust_as_current` reads such a file anew).
-SCHEMA_VERSION = 3
+#:    both held that bound (:func:`robust_as_current` reads such a file anew);
+#: 4. a schedule's ``within_limits`` is its one verdict (the hourly AC check and the samples of
+#:    ``--samples``, the exit code's), and the new ``ac_within_limits`` the AC check's alone,
+#:    which ``within_limits`` held before (a reader of an older file takes it as the AC's).
+SCHEMA_VERSION = 4
 
 #: The bounds of a row of a solve's iteration log as schema version 1 named them in
 #: ``result.json``'s ``iteration_log`` (and releases before the unit in ``iterations.parquet``),

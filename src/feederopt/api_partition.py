@@ -42,7 +42,13 @@ from feederopt.algorithms.partition_costs import (
     short_dark_note,
 )
 from feederopt.cases import load_three_phase
-from feederopt.errors import InputError, OutputNotWrittenError, Problem, ProblemKind
+from feederopt.errors import (
+    InputError,
+    OutputNotWrittenError,
+    Problem,
+    ProblemKind,
+    option_ref,
+)
 from feederopt.forking import check_not_forked
 from feederopt.io.digests import input_change_problems, input_digests
 from feederopt.io.frames import source_problems
@@ -450,7 +456,9 @@ def _network_and_settings(source: Any, settings: str | Path | None, uncertainty:
     also too many uncertain loads for the extensive form)."""
     # OpenDSS names are case-insensitive: d1 and D1 are one load
     problems = [*problems, *id_list_problems(
-        "--uncertain-loads", None if uncertain_loads is None else list(uncertain_loads), "load",
+        option_ref("uncertain_loads"),
+        None if uncertain_loads is None else list(uncertain_loads), "load",
+        field="uncertain_loads",
         example="e.g. 801,703, or leave it out for the settings' (else every load)",
         fold=str.casefold)]
     try:

@@ -52,6 +52,7 @@ from feederopt.errors import (
     Problem,
     ProblemKind,
     Severity,
+    note_text,
     option_ref,
     shown_list,
 )
@@ -148,7 +149,7 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
         broken, dg_sites=dg_sites, radiality=radiality, switch_penalty_pu=switch_penalty_pu,
         dg_p_max_kw=dg_p_max_kw, time_limit_s=time_limit_s), *ties_bad]
     # a repeated id counts once (a warning), and is named with the other problems
-    repeats = _repeats("--broken", broken) + _repeats("--dg-sites", dg_sites)
+    repeats = _repeats("broken", broken) + _repeats("dg_sites", dg_sites)
     if problems:
         # with the ids that the network lacks, when it can be read: all in one run
         raise InputError([*problems, *([] if ties_bad else _id_problems(
@@ -185,25 +186,34 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
 
 
 #: What a repeated id of each list means (:func:`_repeats`): (the list's element, then).
-_REPEATS = {"--broken": ("line", "was another line meant?"),
-            "--dg-sites": ("bus", "one backup DG per site; was another bus meant?"),
+#: ``broken`` and ``dg_sites`` are options of restore and plan (each caller's spelling:
+#: ``--broken`` on the command line); the candidate lists are fields of PlanSettings, which
+#: no flag sets, named as they are.
+_REPEATS = {"broken": ("line", "was another line meant?"),
+            "dg_sites": ("bus", "one backup DG per site; was another bus meant?"),
             "dg_candidates": ("bus", "one backup DG per bus; was another bus meant?"),
             "harden_candidates": ("line", "was another line meant?")}
+_REPEATED_OPTIONS = ("broken", "dg_sites")
 
 
 def _repeats(option: str, ids: Sequence[Any] | None) -> list[Problem]:
-    """The warning of the ids that the list ``option`` repeats (each counts once), or none
+    """The warning of the ids that the list ``option`` (its Python keyword, named by
+    :func:`~feederopt.errors.option_ref`) repeats (each counts once), or none
     (:func:`~feederopt.network.id_lists.id_list_problems`; an empty list is
     :func:`restore_problems`' and :func:`plan_problems`')."""
     what, then = _REPEATS[option]
-    return [p for p in id_list_problems(option, list(ids or ()), what,
-                                        repeats=Severity.WARNING, then=then)
+    named = option_ref(option) if option in _REPEATED_OPTIONS else option
+    return [p for p in id_list_problems(named, list(ids or ()), what,
+                                        field=option, repeats=Severity.WARNING, then=then)
             if not p.is_error]
 
 
 def _warnings(problems: Sequence[Problem]) -> list[str]:
-    """The notes of a result that are warnings (``warning: --broken names ...``)."""
-    return [f"warning: {p.message}" for p in problems]
+    """The notes of a result that are warnings, their options as the caller writes them
+    (:func:`~feederopt.errors.note_text`): ``warning: broken names ...`` from Python,
+    ``warning: --broken names ...`` on the command line (before, smalls41, the flag from
+    Python too)."""
+    return [f"warning: {note_text(p.unspelled[0])}" for p in problems]
 
 
 def _resolved(problem: ResilienceProblem, broken: Sequence[Any], dg_sites: Sequence[Any],
@@ -428,7 +438,7 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
         ray_address=ray_address, gap=gap, time_limit_s=time_limit_s, settings=settings),
         *ties_bad]
     st = settings or PlanSettings()
-    repeats = _repeats("--broken", broken)
+    repeats = _repeats("broken", broken)
     if problems:
         # with the lines of --broken that the network lacks, when it can be read
         raise InputError([*problems, *([] if ties_bad or not broken else _id_problems(

@@ -37,6 +37,7 @@ from feederopt.errors import (
     OutputNotWrittenError,
     Problem,
     ProblemKind,
+    option_ref,
 )
 from feederopt.forking import check_not_forked
 from feederopt.formulations.schedule import ScheduleData, nominal
@@ -387,17 +388,20 @@ def run_problems(st: ScheduleSettings, *, time_limit_s: Any = 900.0, gap: Any = 
         out += time_limit_problems(sub_time_s, option="sub_time")
     out += gap_problems(gap)
     if not (isinstance(samples, int) and not isinstance(samples, bool) and samples >= 0):
-        bad("samples", f"samples must be >= 0, not {samples}",
-            "e.g. --samples 100, or 0 for no sample check")
+        bad("samples", f"{option_ref('samples')} must be >= 0, not {samples}",
+            f"e.g. {option_ref('samples', 100)}, or 0 for no sample check")
     elif samples > 0 and not st.robust:
-        bad("samples", "--samples draws realisations of the budget set, and this schedule has "
-            "none (no load budget with gamma > 0, no renewable budget): every sample would be "
-            "the forecast", "add --robust-budget GAMMA[,GAMMA_RES] (with --deterministic for "
-            "the deterministic schedule in that set), or leave --samples out")
+        bad("samples", f"{option_ref('samples')} draws realisations of the budget set, and "
+            "this schedule has none (no load budget with gamma > 0, no renewable budget): "
+            "every sample would be the forecast", "add a budget (--robust-budget "
+            "GAMMA[,GAMMA_RES]; budget=, budget_res=) "
+            f"(with {option_ref('deterministic', True)} for the deterministic schedule in "
+            f"that set), or leave {option_ref('samples')} out")
     if deterministic and not st.robust:
-        bad("deterministic", "--deterministic keeps a budget set beside the forecast schedule, "
-            "and there is none: the schedule is deterministic already",
-            "add --robust-budget GAMMA[,GAMMA_RES], or leave --deterministic out")
+        bad("deterministic", f"{option_ref('deterministic', True)} keeps a budget set beside "
+            "the forecast schedule, and there is none: the schedule is deterministic already",
+            "add a budget (--robust-budget GAMMA[,GAMMA_RES]; budget=, budget_res=), or leave "
+            f"{option_ref('deterministic', True)} out")
     return out
 
 
@@ -508,7 +512,7 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
                        for j, i in enumerate(ids["dg"])} if sol.commitment is not None else {},
         open_branches=branches_by_hour[0], open_branches_by_hour=branches_by_hour,
         ess_limits_mwh={i: {"e_max_mwh": float(d.ess_e[j]), "soc0_mwh": float(d.soc0[j])}
-                        for j, i in enumerate(ids["ess"])}, within_limits=within, base=base)
+                        for j, i in enumerate(ids["ess"])}, ac_within_limits=within, base=base)
 
 
 def _result_settings(doc: dict[str, Any]) -> ScheduleSettings:
@@ -679,13 +683,15 @@ def check_schedule_result(doc: Mapping[str, Any] | str | Path, *, samples: int, 
     sampling = sampling_description(d, seed) if robust else {
         "kind": "forecast_only",
         "description": "no budget set: the forecast, its only realisation, checked once"}
-    own = doc.get("within_limits")
+    # the result's own hourly AC check (its ac_within_limits; a result written before
+    # smalls41 had it as within_limits): the check's samples replace the result's own
+    own = doc.get("ac_within_limits", doc.get("within_limits"))
     own = own if isinstance(own, bool) else None
     return stamped("schedule_check", {
         "samples": len(xis), "seed": seed, "served_pct": share, "served": served,
         "case": source, "budget_set": robust, "sampling": sampling,
         # the check's verdict (exit code 4 when false): every realisation served and the
-        # schedule's own hourly AC check within the limits (its result's within_limits)
+        # schedule's own hourly AC check within the limits (its result's ac_within_limits)
         "within_limits": sample_check_within_limits(served, len(xis), own),
         "result_within_limits": own, "notes": notes})
 

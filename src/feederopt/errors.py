@@ -14,7 +14,8 @@ import re
 import sys
 import unicodedata
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -178,6 +179,36 @@ def spelled(text: str, spelling: Spelling = python_spelling) -> str:
         return text
     return _REF.sub(lambda m: spelling(OptionRef(m[1], m[2] if m[3] is not None else None,
                                                  m[3])), text)
+
+
+#: How the layer that called feederopt writes options in the notes and warnings a result
+#: carries as text (:func:`note_text`): Python's keywords unless a caller's layer says
+#: otherwise (:func:`caller_spelling`; the command line's flags).
+_CALLER_SPELLING: ContextVar[Spelling] = ContextVar("feederopt_caller_spelling",
+                                                    default=python_spelling)
+
+
+@contextlib.contextmanager
+def caller_spelling(spelling: Spelling) -> Iterator[None]:
+    """Within it, :func:`note_text` writes options by ``spelling``: every command of the
+    command line runs in ``caller_spelling(flag_spelling)``
+    (:func:`feederopt.cli.app.cli_command`), so a result's notes name ``--broken`` there and
+    ``broken`` from Python."""
+    token = _CALLER_SPELLING.set(spelling)
+    try:
+        yield
+    finally:
+        _CALLER_SPELLING.reset(token)
+
+
+def note_text(text: str) -> str:
+    """``text`` (a note or warning a result keeps as text, which may name options by
+    :func:`option_ref`) with its options written as the calling layer writes them
+    (:func:`caller_spelling`; Python's keywords by default). A :class:`Problem` keeps its
+    references and is spelled when shown; a note is text once made, so it is spelled here.
+    Before (smalls41), the warning of a repeated id named the flag from Python too
+    (``--broken names a line more than once``)."""
+    return spelled(text, _CALLER_SPELLING.get())
 
 
 @dataclass(frozen=True)

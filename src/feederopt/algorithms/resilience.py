@@ -117,8 +117,10 @@ class Operation:
     shunt_off: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     #: The second phase (:mod:`feederopt.algorithms.resilience_switching`): ``fewest``
     #: (proven the fewest switch changes from the normal state at this shed), ``time_limit``
-    #: (the fewest found within its time), ``first_phase`` (not run: no time left) or ``""``
-    #: (not asked for).
+    #: (the fewest found within its time), one of
+    #: :data:`~feederopt.algorithms.resilience_switching.FIRST_PHASE_KEPT` (the first phase's
+    #: operation stays: no time left, interrupted, not re-solved, or the shed would grow) or
+    #: ``""`` (not asked for).
     switching: str = ""
     #: The operation that sheds every sheddable load with every switchable line open
     #: (:func:`_shed_all`): the run's time was up before its start topology's operation.

@@ -62,9 +62,20 @@ TOL_KW = 1e-6
 SECOND_PHASE_CAP_S = 5.0
 
 #: ``Operation.switching``: the second phase proved the fewest switch changes (or the first
-#: phase already made none), stopped at its time cap with the fewest found, or did not run
-#: (no time left, interrupted): the first phase's operation.
-FEWEST, TIME_LIMIT, FIRST_PHASE = "fewest", "time_limit", "first_phase"
+#: phase already made none), or stopped at its time cap with the fewest found.
+FEWEST, TIME_LIMIT = "fewest", "time_limit"
+
+#: ``Operation.switching`` when the first phase's operation stays, one value per cause:
+#: no time was left for the second phase (``NO_TIME``), the run was interrupted (Ctrl-C,
+#: SIGTERM: ``INTERRUPTED``), the first phase's topology or the chosen one could not be
+#: re-solved within the first phase's shed (an LP without a solution: ``NOT_RESOLVED``), or
+#: the second phase's answer would shed more than the first phase's by more than
+#: ``2 TOL_KW`` (``SHED_GROWS``). Before (smalls41), all four were ``"first_phase"``, and
+#: the note said "no time was left" for each.
+NO_TIME, INTERRUPTED, NOT_RESOLVED, SHED_GROWS = (
+    "first_phase_no_time", "first_phase_interrupted", "first_phase_not_resolved",
+    "first_phase_shed_grows")
+FIRST_PHASE_KEPT = (NO_TIME, INTERRUPTED, NOT_RESOLVED, SHED_GROWS)
 
 
 def second_phase_limit(left_s: float | None, first_s: float) -> float:
@@ -79,13 +90,16 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
     """The operation ``op`` (the first phase's, with ``broken`` lines out of service and DGs
     at ``sites``) after the second phase (module docstring), within ``time_limit_s``.
     ``keep_closed``: a switching penalty prices each closed line, so their number may not
-    grow. Returns ``op`` itself (``switching`` set) when there is nothing to do or no time;
+    grow. Returns ``op`` itself (``switching`` set: :data:`FEWEST`, or one of
+    :data:`FIRST_PHASE_KEPT` naming why the second phase's answer is not taken) when there is
+    nothing to do, no time, an LP without a solution or an answer that would shed more;
     the status, objective and bound stay the first phase's (the shed is the same, to
     :data:`TOL_KW`), the time is both phases'."""
     t0 = time.perf_counter()
     g = problem.grid
     site = np.zeros(len(g.dg_bus)) if sites is None else np.asarray(sites, float)
-    if interrupt.requested() or time_limit_s < 0.01:
+    stopped = interrupt.requested()
+    if stopped or time_limit_s < 0.01:
         # no time: the block is not built (its build, about 10 ms a scenario on case33bw,
         # ran a plan of 400 scenarios 4 s past its limit); the lines it may switch are those
         # neither out of service nor without a switch
@@ -93,7 +107,7 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
         movable[np.asarray(broken, int)] = False
         changes = switch_changes(g, op.closed, np.zeros(g.m), movable.astype(float))
         done = changes == 0 and not len(island_dgs(problem, op.closed, site))
-        return replace(op, switching=FEWEST if done else FIRST_PHASE)
+        return replace(op, switching=FEWEST if done else INTERRUPTED if stopped else NO_TIME)
     first = FirstPhase(op.weighted_shed_pu, float(np.sum(op.shed_load_pu)),
                        float(np.count_nonzero(op.closed > 0.5)) if keep_closed else None,
                        float(len(op.gen_off) + len(op.shunt_off)))
@@ -110,8 +124,8 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
     if problem.settings.radiality is RadialityKind.FOREST:
         start.update(orientation(problem, op.closed, site))
     values = _fixed_solve(model, blk, start)
-    if values is None:
-        return replace(op, switching=FIRST_PHASE)
+    if values is None:  # its own topology does not reach its shed again
+        return replace(op, switching=NOT_RESOLVED)
     status = FEWEST
     if changes:
         model.warm_start(values)
@@ -127,7 +141,7 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
     model.set_costs({"shed": problem.kw_per_pu * shed_costs(g)})
     got = _fixed_solve(model, blk, fixed)
     if got is None:
-        return replace(op, switching=FIRST_PHASE)
+        return replace(op, switching=NOT_RESOLVED)
     values = got
     islands = island_dgs(problem, np.round(values["v"]), site)
     if len(islands):  # step 2: the island DGs' set-points, the shed and the rest as they are
@@ -145,7 +159,7 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
     tol = 2.0 * TOL_KW / problem.kw_per_pu
     if new.weighted_shed_pu > op.weighted_shed_pu + tol or \
             float(np.sum(new.shed_load_pu)) > first.shed + tol:
-        return replace(op, switching=FIRST_PHASE)
+        return replace(op, switching=SHED_GROWS)
     # the shed-all fallback stays one: its shed is still every sheddable load, not the least
     return replace(new, switching=status, shed_all=op.shed_all)
 

@@ -42,6 +42,7 @@ from feederopt import (
     Problem,
     ProblemKind,
     __version__,
+    caller_spelling,
     interrupt,
 )
 
@@ -270,6 +271,16 @@ OPTION_FLAGS = {
     "dg_q_max_kvar": "--dg-size",
     "dg_cost_per_kw": "--dg-cost",
     "switch_penalty_pu": "--switch-penalty",
+    # schedule's settings (ScheduleSettings' fields; budget and budget_res, both
+    # --robust-budget, are named with it beside: problems.schedule.OPTION_OF)
+    "eps": "--dsm",
+    "ps_max_mw": "--import-limit",
+    "c_buy": "--buy-price",
+    "c_loss": "--loss-price",
+    "c_shed": "--shed-price",
+    "c_spill": "--spill-price",
+    "c_switch": "--switch-cost",
+    "hourly": "--hourly-topology",
 }
 
 
@@ -432,7 +443,9 @@ def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
         token = _LATE.set(LateOutputs())
         _STARTED.append(time.perf_counter())
         try:
-            return _run_command(fn, args, kwargs)
+            # the notes a result carries as text name the options as flags (note_text)
+            with caller_spelling(flag_spelling):
+                return _run_command(fn, args, kwargs)
         finally:
             _STARTED.pop()
             _LATE.reset(token)

@@ -1075,8 +1075,9 @@ def _check_schedule(doc: dict[str, Any], *, samples: int, seed: int, json_file: 
                     inputs: list[str]) -> None:
     """``feederopt check`` of a schedule result: the share of realisations of its own budget
     set served without slack, and exit code 4 with a line on stderr saying why when one is
-    not, or when the result's own hourly AC check broke a limit (the report's
-    ``within_limits``, :func:`~feederopt.validation.schedule.sample_check_within_limits`).
+    not, or when the result's own hourly AC check broke a limit (the result's
+    ``ac_within_limits``, :func:`~feederopt.validation.schedule.sample_check_within_limits`;
+    the result's own samples are not counted: the check draws its own).
     Options for other results are refused, and every problem (options, samples, the output
     path) is reported before the sampling."""
     from feederopt import check_schedule_result, output_problems, write_text
@@ -1126,7 +1127,7 @@ def _check_schedule(doc: dict[str, Any], *, samples: int, seed: int, json_file: 
                        "served without slack (load curtailment or unmet EV energy)")
         if rep["result_within_limits"] is False:
             why.append("the schedule's own hourly AC check breaks a limit (the result's "
-                       "within_limits false, its ac_check)")
+                       "ac_within_limits false, its ac_check)")
         stderr().print(f"the schedule is not within the limits. {'; '.join(why)}; exit code "
                        f"{EXIT_LIMITS_BROKEN}", style="yellow", markup=False)
     raise typer.Exit(EXIT_LIMITS_BROKEN)

@@ -14,7 +14,6 @@ from rich.table import Table
 from feederopt import InputError, Problem, ProblemKind, write_text
 from feederopt.cli.app import (
     BALANCED_SOURCE_ARG,
-    EXIT_LIMITS_BROKEN,
     FILE,
     FOLDER,
     FORCE_OPT,
@@ -218,8 +217,7 @@ def schedule(
     if quiet and late.ok:  # a failed write prints the answer all the same
         exit_if_interrupted(res.status, has_answer=True, what="schedule", written=written,
                             quiet=True)
-        _exit_if_limits_broken(res, quiet=True)
-        _exit_if_samples_unserved(res, quiet=True)
+        _exit_if_not_within(res, quiet=True)
         return
     out = stdout()
     t = summary_table(f"{res.case}: schedule ({res.method}, {res.hours} h, DSM "
@@ -282,7 +280,7 @@ def schedule(
                   f"{fmt(tot.v_max_pu, '.4f')} p.u.")
     from feederopt import ac_check_rows
 
-    for row in ac_check_rows(res.ac_check, res.within_limits):
+    for row in ac_check_rows(res.ac_check, res.ac_within_limits):
         t.add_row(*row)  # the report's Summary prints the same rows (ut38_cli #2)
     from feederopt import base_verdict_rows
 
@@ -299,6 +297,10 @@ def schedule(
                                                            ".1f", " %"))
         if sc.get("sampling"):
             t.add_row("samples drawn as", sc["sampling"]["description"])
+    from feederopt import schedule_verdict_rows
+
+    for label, text in schedule_verdict_rows(res):  # the JSON's within_limits, with why
+        t.add_row(escape(label), escape(text))
     t.add_row("run time", fmt(res.run_time_s, ".1f", " s"))
     t.add_row("validity", res.validity)
     out.print(t)
@@ -319,30 +321,28 @@ def schedule(
         _print_worst_case(res.worst_case)
     exit_if_interrupted(res.status, has_answer=True, what="schedule", written=written,
                         quiet=False)
-    _exit_if_limits_broken(res, quiet=False)
-    _exit_if_samples_unserved(res, quiet=False)
+    _exit_if_not_within(res, quiet=False)
 
 
-def _exit_if_samples_unserved(res: Any, *, quiet: bool) -> None:
-    """End a schedule whose ``--samples`` check finds a realisation of the budget set it does
-    not serve without slack with exit code 4 (:data:`EXIT_LIMITS_BROKEN`) and a line saying
-    so, as ``feederopt check`` of the result does (one realisation is enough, no threshold on
-    the share: :func:`~feederopt.validation.schedule.sample_check_within_limits`). Before
-    (ut40 chkexit's "left undone"), ``schedule --samples`` printed the share and exited 0
-    whatever it was."""
-    sc = res.sample_check
-    if not sc:
+def _exit_if_not_within(res: Any, *, quiet: bool) -> None:
+    """End a schedule whose one verdict is false (the JSON's ``within_limits``,
+    :func:`~feederopt.validation.schedule.schedule_within_limits`) with exit code 4
+    (:data:`EXIT_LIMITS_BROKEN`): its hourly AC check breaks a limit
+    (:func:`_print_ac_limits`, red lines naming them), or its ``--samples`` check finds a
+    realisation of the budget set it does not serve without slack (one is enough, no
+    threshold on the share, as ``feederopt check`` of the result judges it), or both; a line
+    on stderr names the checks that fail. Before (smalls41), the AC check's verdict and the
+    samples' were two exits, and the JSON's ``within_limits`` held the AC's alone: it could
+    read true while the run exited 4 for its samples."""
+    if res.within_limits is not False:
         return
-    n = int(sc["samples"])
-    served = int(sc.get("served", round(float(sc["served_pct"]) * n / 100.0)))
-    if served >= n:  # sample_check_within_limits's rule, the AC part judged apart above
-        return
+    code = verdict_exit_code(res.status, res.method, within_limits=False, has_topology=True)
     if not quiet:
-        stderr().print(f"the schedule is not within the limits: {n - served} of {n} "
-                       f"realisation(s) ({100.0 * (n - served) / n:.2f} %) not served without "
-                       f"slack (load curtailment or unmet EV energy); exit code "
-                       f"{EXIT_LIMITS_BROKEN}", style="yellow", markup=False)
-    raise typer.Exit(EXIT_LIMITS_BROKEN)
+        if res.ac_within_limits is False:
+            _print_ac_limits(res, code)
+        stderr().print(f"the schedule is not within the limits: {'; '.join(res.verdict_causes)}"
+                       f"; exit code {code}", style="yellow", markup=False)
+    raise typer.Exit(code)
 
 
 #: The most elements of the worst case the console lists (the JSON's worst_case has all).
@@ -375,29 +375,24 @@ def _print_worst_case(wc: dict[str, Any]) -> None:
                        "JSON's worst_case and the report list them all)", markup=False)
 
 
-def _exit_if_limits_broken(res: Any, *, quiet: bool) -> None:
-    """End a schedule whose hourly AC operating points break the limits the model held
-    (``within_limits`` false: a bus voltage band, a branch rating or the import limit) as
-    ``solve`` ends a topology whose AC power flow breaks them: a red line naming them, after
-    the result was printed and written, then exit code 4 (:data:`EXIT_LIMITS_BROKEN`,
+def _print_ac_limits(res: Any, code: int) -> None:
+    """Say that a schedule's hourly AC operating points break the limits the model held
+    (``ac_within_limits`` false: a bus voltage band, a branch rating or the import limit) as
+    ``solve`` does for a topology whose AC power flow breaks them: a red line and the limits
+    broken per hour, after the result was printed and written (exit code ``code``, 4:
     :func:`~feederopt.cli.app.verdict_exit_code`)."""
-    if res.within_limits is not False:
-        return
-    code = verdict_exit_code(res.status, res.method, within_limits=False, has_topology=True)
-    if not quiet:
-        out = stdout()
-        out.print("[red]The AC power flow of this schedule breaks the limits[/] (beyond the AC "
-                  "check's tolerance: the true operating point is outside them, while "
-                  "LinDistFlow's voltages, without the losses' drop, lie above the AC ones and "
-                  "the schedule's model holds no branch rating; see validity). Exit code "
-                  f"{code}.")
-        hours = [a for a in res.ac_check if a.limit_violations]
-        for a in hours[:6]:
-            out.print(f"  hour {a.hour}:", markup=False)
-            for line in violation_lines(a.limit_violations,
-                                        f"ac_check[{a.hour}].limit_violations", most=5):
-                out.print(f"  {line}", markup=False)
-        if len(hours) > 6:
-            out.print(f"  ... and {len(hours) - 6} more hours (the JSON's ac_check lists "
-                      "them)", markup=False)
-    raise typer.Exit(code)
+    out = stdout()
+    out.print("[red]The AC power flow of this schedule breaks the limits[/] (beyond the AC "
+              "check's tolerance: the true operating point is outside them, while "
+              "LinDistFlow's voltages, without the losses' drop, lie above the AC ones and "
+              "the schedule's model holds no branch rating; see validity). Exit code "
+              f"{code}.")
+    hours = [a for a in res.ac_check if a.limit_violations]
+    for a in hours[:6]:
+        out.print(f"  hour {a.hour}:", markup=False)
+        for line in violation_lines(a.limit_violations,
+                                    f"ac_check[{a.hour}].limit_violations", most=5):
+            out.print(f"  {line}", markup=False)
+    if len(hours) > 6:
+        out.print(f"  ... and {len(hours) - 6} more hours (the JSON's ac_check lists "
+                  "them)", markup=False)

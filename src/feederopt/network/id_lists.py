@@ -83,12 +83,15 @@ def id_list_problems(option: str, ids: Sequence[object] | None, what: str, *,
                      field: str | None = None, example: str = "",
                      repeats: Severity = Severity.ERROR, then: str = "",
                      fold: Callable[[str], str] | None = None) -> list[Problem]:
-    """The problems of the id list ``ids`` of ``option`` (``--hold-closed``) that need no
-    network: it names no ``what`` (``branch``; ``example`` is the hint), or it names one more
-    than once (:func:`repeated_ids`). ``repeats``: a repeated id is an error (the default),
-    or a warning where each id counts once (``restore --broken``; ``then`` says what that
-    means). ``field``: the option's field (default: ``option`` without its dashes). None
-    (the option not given) has none."""
+    """The problems of the id list ``ids`` of ``option`` (its
+    :func:`~feederopt.errors.option_ref`, ``option_ref("hold_closed")``, so that Python reads
+    the keyword and the command line the flag) that need no network: it names no ``what``
+    (``branch``; ``example`` is the hint), or it names one more than once
+    (:func:`repeated_ids`). ``repeats``: a repeated id is an error (the default), or a
+    warning where each id counts once (``restore``'s ``broken``; ``then`` says what that
+    means). ``field``: the option's field, its Python keyword (default: ``option`` without
+    its dashes, for an option given as plain text). None (the option not given) has
+    none."""
     if ids is None:
         return []
     name = field or option.lstrip("-").replace("-", "_")

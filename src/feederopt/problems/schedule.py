@@ -84,18 +84,20 @@ class ScheduleSettings:
                                    BudgetKind.AGGREGATE)) or self.budget_res > 0
 
 
-#: The command-line option of each setting that ``feederopt schedule`` sets, named in the
-#: problems beside the setting (``eps (--dsm) must be ...``).
-OPTION_OF = {"eps": "--dsm", "gamma": "--gamma", "budget": "--robust-budget",
-             "budget_res": "--robust-budget", "c_switch": "--switch-cost",
-             "ps_max_mw": "--import-limit", "hours": "--hours", "c_buy": "--buy-price",
-             "c_loss": "--loss-price", "c_shed": "--shed-price", "c_spill": "--spill-price",
-             "loss_tol": "--loss-tol"}
+#: The settings whose command-line flag is not the one :func:`~feederopt.errors.option_ref`
+#: would give: the load and renewable budgets are both ``--robust-budget GAMMA[,GAMMA_RES]``
+#: of ``feederopt schedule``, while ``budget`` is ``solve``'s ``--budget``; named with the
+#: flag beside the keyword (``budget_res (--robust-budget)``).
+OPTION_OF = {"budget": "--robust-budget", "budget_res": "--robust-budget"}
 
 
 def _named(field: str) -> str:
+    """A setting in a problem's message: by :func:`~feederopt.errors.option_ref` (``eps``
+    from Python, ``--dsm`` on the command line, :data:`feederopt.cli.app.OPTION_FLAGS`),
+    or the keyword with its flag for those of :data:`OPTION_OF`. Before (smalls41), every
+    setting was named with its flag from Python too (``eps (--dsm) is 2``)."""
     flag = OPTION_OF.get(field)
-    return f"{field} ({flag})" if flag else field
+    return f"{field} ({flag})" if flag else option_ref(field)
 
 
 def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[Problem]:
@@ -110,8 +112,9 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
         and 1 <= st.hours <= 24
     if not hours_ok:
         bad("hours", f"{_named('hours')} is {st.hours}, must be within 1..24",
-            "a 25-hour day (DST): --hours 24 schedules its first 24 hours, the last one left "
-            "out (or merge the repeated hour)" if st.hours == 25 else "e.g. --hours 24")
+            f"a 25-hour day (DST): {option_ref('hours', 24)} schedules its first 24 hours, "
+            "the last one left out (or merge the repeated hour)" if st.hours == 25 else
+            f"e.g. {option_ref('hours', 24)}")
     for f in ("eps", "gamma"):
         if not 0 <= getattr(st, f) < 1:
             bad(f, f"{_named(f)} is {getattr(st, f):g}, must be within 0..1 (a share)",
@@ -125,35 +128,37 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
     for f in ("c_loss", "c_buy", "c_shed", "c_spill", "c_switch"):  # prices: finite too
         if not 0 <= getattr(st, f) < math.inf:
             bad(f, f"{_named(f)} is {getattr(st, f):g}, must be >= 0 and finite",
-                f"e.g. {OPTION_OF[f]} {getattr(ScheduleSettings(), f):g} (the default)")
+                f"e.g. {option_ref(f, float(getattr(ScheduleSettings(), f)))} (the default)")
     if not st.ps_max_mw >= 0:
         bad("ps_max_mw", f"{_named('ps_max_mw')} is {st.ps_max_mw:g}, must be >= 0")
     if st.loss_tol is not None and not MIN_LOSS_TOL <= st.loss_tol <= MAX_LOSS_TOL:
         bad("loss_tol", f"{_named('loss_tol')} is {st.loss_tol:g}, must be within "
             f"{MIN_LOSS_TOL:g}..{MAX_LOSS_TOL:g} (a share of r P^2)",
-            "e.g. --loss-tol 0.04 (tangents 1.5 times apart) or 0.01 (1.22 times)")
+            f"e.g. {option_ref('loss_tol', 0.04)} (tangents 1.5 times apart) or 0.01 "
+            "(1.22 times)")
     # options that act only together with another one are refused alone, never ignored
     load_set = st.budget > 0 or st.budget_kind is BudgetKind.AGGREGATE
     if st.c_switch > 0 and not st.hourly:
         bad("c_switch", "the switching cost acts only with a topology per hour: one topology "
-            "for the day switches nothing", "add --hourly-topology (hourly=True), or leave "
-            "--switch-cost out")
+            "for the day switches nothing", f"add {option_ref('hourly', True)}, or leave "
+            f"{option_ref('c_switch')} out")
     if 0 < st.gamma < 1 and not load_set:
         bad("gamma", "the load deviation share gamma acts only with a load budget",
             "add a load budget (--robust-budget GAMMA with GAMMA > 0 hours per bus; "
             "budget > 0) or --aggregate LOW,HIGH; or leave --gamma out")
     if st.gamma == 0 and load_set:
         bad("budget" if st.budget > 0 else "budget_kind", "a load budget needs a load "
-            "deviation share: with gamma 0 no load deviates", "add --gamma 0.1 (gamma > 0), "
-            "or leave the load budget at 0")
+            "deviation share: with gamma 0 no load deviates", f"add {option_ref('gamma', 0.1)} "
+            "(gamma > 0), or leave the load budget at 0")
     # not set: neither a budget nor the band (a gamma of 0 or outside 0..1 with a budget set
     # is gamma's own problem above; before, --robust-budget 1 --gamma -1 was told that no
     # budget was set, user test ut40_recheck_b #2)
     if st.uncertain_buses and not load_set:
         out.append(Problem(ProblemKind.INVALID_VALUE, "options", "the uncertain buses act only "
                            "with a load budget set", st.uncertain_buses, "uncertain_buses",
-                           "add --robust-budget GAMMA (and --gamma), or leave "
-                           "--uncertain-buses out"))
+                           f"add a load budget (--robust-budget GAMMA; budget=GAMMA) and "
+                           f"{option_ref('gamma')}, or leave {option_ref('uncertain_buses')} "
+                           "out"))
     if st.budget_kind is BudgetKind.AGGREGATE and st.budget > 0:
         # the band replaces the hours per bus (every bus may deviate in every hour, the
         # hour's total within the band: build_schedule_data); before, the number was

@@ -38,6 +38,7 @@ from feederopt.results.schedule import (
     loss_rows,
     pwl_loss_text,
     schedule_switching_text,
+    schedule_verdict_rows,
     worst_case_rows,
     worst_found_text,
 )
@@ -539,7 +540,9 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
                                                    f"{fmt(t.get('v_max_pu'), '.4f')}")
     # the hourly AC check's verdict, in the console's words (ut38_cli #2: the report had the
     # hourly table only)
-    summary |= dict(ac_check_rows(r.get("ac_check"), r.get("within_limits")))
+    # (its own ac_within_limits; a result written before smalls41 had it as within_limits)
+    summary |= dict(ac_check_rows(r.get("ac_check"),
+                                  r.get("ac_within_limits", r.get("within_limits"))))
     # the network's own switch states with the same injections (validation.base_case)
     summary |= dict(base_verdict_rows(r.get("base"), engine="AC, own switch states",
                                       unit="MWh", answer_losses=ac_at[1]))
@@ -552,6 +555,9 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
                                                            ".1f", " %")
         if sc.get("sampling"):
             summary["samples drawn as"] = sc["sampling"]["description"]
+    # the result's one verdict (within_limits: the AC check and the samples), naming the
+    # checks that fail, as the console prints it
+    summary |= dict(schedule_verdict_rows(r))
     iters = [{"k": it["k"], "LB [$]": fmt(it["lower"], ",.4f"), "UB [$]": fmt(it["upper"],
                                                                                ",.4f"),
               "gap [%]": _pct_text(it["gap"]), "worst Q [$]": fmt(it["worst_value"], ",.4f"),
@@ -585,7 +591,8 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
                                   else "-"))
             + section("ac", "Hourly AC check (pandapower)", records_table(ac) if ac else "-")
             + notes_section(r))
-    # the badge of a run whose AC operating points break the limits, as solve's report
+    # the badge of a run not within the limits (its hourly AC check breaks one, or a sample
+    # is not served: within_limits, the exit code 4), as solve's report
     badge = "limits_broken" if r.get("within_limits") is False else str(r.get("status",
                                                                                "unknown"))
     return page(f"feederopt schedule: {r.get('case', '')}", badge, schedule_title(r), body,

@@ -14,7 +14,13 @@ import polars as pl
 from feederopt._version import stamped
 from feederopt.algorithms.resilience import FALLBACK_LABEL, Operation, PlanOutcome
 from feederopt.algorithms.resilience_measures import EV_PLAN_SHARE, StochasticMeasures
-from feederopt.algorithms.resilience_switching import FIRST_PHASE, TIME_LIMIT
+from feederopt.algorithms.resilience_switching import (
+    INTERRUPTED,
+    NO_TIME,
+    NOT_RESOLVED,
+    SHED_GROWS,
+    TIME_LIMIT,
+)
 from feederopt.errors import shown_list
 from feederopt.network.schemas import nan_as_null
 from feederopt.problems.resilience import ResilienceProblem, Scenario
@@ -268,13 +274,25 @@ def unproven_note(names: Sequence[str]) -> str:
 
 def second_phase_note(ops: list[tuple[str, Operation]]) -> list[str]:
     """Notes on the operations whose switch changes the second phase did not prove the
-    fewest (:mod:`feederopt.algorithms.resilience_switching`), per scenario when named."""
+    fewest (:mod:`feederopt.algorithms.resilience_switching`), per scenario when named, one
+    per cause: stopped at its time (the fewest found), or the first phase's operation kept
+    because no time was left, the run was interrupted, an LP of the second phase had no
+    solution, or its answer would shed more (before, smalls41, each of the last four said
+    "no time was left")."""
+    kept = ("so an operation with the same shed may need fewer, and an island's DG may sit "
+            "at any set-point in the band")
     out = []
     for kind, text in ((TIME_LIMIT, "the fewest the second phase found within its time, not "
                         "proven the fewest at this shed"),
-                       (FIRST_PHASE, "the first phase's: no time was left for the second "
-                        "phase, so an operation with the same shed may need fewer, and an "
-                        "island's DG may sit at any set-point in the band")):
+                       (NO_TIME, f"the first phase's: no time was left for the second phase, "
+                        f"{kept}"),
+                       (INTERRUPTED, "the first phase's: the run was interrupted before the "
+                        f"second phase, {kept}"),
+                       (NOT_RESOLVED, "the first phase's: the second phase could not re-solve "
+                        "the operation within the first phase's shed (an LP of it had no "
+                        f"solution), {kept}"),
+                       (SHED_GROWS, "the first phase's: the second phase's answer would shed "
+                        f"more than the first phase's (beyond its tolerance), {kept}")):
         names = [name for name, op in ops if op.switching == kind]
         if names:
             who = (f" of scenario(s) {shown_list(names)}" if any(names) else "")

@@ -15,7 +15,11 @@ from feederopt._version import stamped
 from feederopt.algorithms.ccg import ScheduleSolution
 from feederopt.formulations.schedule import ScheduleData, realised
 from feederopt.results.result import figures_repr
-from feederopt.validation.schedule import AcHourCheck
+from feederopt.validation.schedule import (
+    AcHourCheck,
+    schedule_verdict_causes,
+    schedule_within_limits,
+)
 
 
 @dataclass
@@ -107,7 +111,8 @@ def loss_rows(totals: Any, label: str, ac_mwh: float | None = None
 def ac_check_rows(checks: Any, within_limits: bool | None) -> list[tuple[str, str]]:
     """The rows the console's summary and the report's Summary print for the hourly AC check
     (a list of :class:`~feederopt.validation.schedule.AcHourCheck` or their dicts, the JSON's
-    ``ac_check``) and its verdict ``within_limits`` (:attr:`ScheduleResult.within_limits`):
+    ``ac_check``) and its own verdict ``within_limits`` (:attr:`ScheduleResult.
+    ac_within_limits`, the AC check's alone; :func:`schedule_verdict_rows` gives the result's):
     over the hours whose power flow converged, the largest ``max_v_error_pu``
     (``max_h max_i |V_AC - V_model|``), the least ``v_min_ac`` and the largest ``v_max_ac``
     (pandapower's, the true voltages), and whether the AC operating points keep the limits.
@@ -136,6 +141,27 @@ def ac_check_rows(checks: Any, within_limits: bool | None) -> list[tuple[str, st
             ("AC check: V min / V max (AC, true)",
              f"{text(numbers('v_min_ac'), min)} / {text(numbers('v_max_ac'), max)} p.u."),
             ("AC check: within limits", "-" if within_limits is None else str(within_limits))]
+
+
+def schedule_verdict_rows(result: Any) -> list[tuple[str, str]]:
+    """The console's and the report's row of a schedule result's one verdict
+    (:attr:`ScheduleResult.within_limits`, or a result dict's ``within_limits``, the AC
+    check's ``ac_within_limits`` and ``sample_check``), naming the checks that fail:
+    ``[("within limits (AC check and samples)", "False: 3 of 12 sampled ...")]``; none when
+    neither check ran. A result dict written before smalls41 has the AC check's verdict
+    as its ``within_limits`` and no ``ac_within_limits``: that one is read as the AC's."""
+    get = result.get if isinstance(result, Mapping) else (
+        lambda k, d=None: getattr(result, k, d))
+    ac = get("ac_within_limits", get("within_limits"))
+    sc = get("sample_check")
+    verdict = schedule_within_limits(ac, sc)
+    if verdict is None:
+        return []
+    causes = schedule_verdict_causes(ac, sc)
+    ran = " and ".join(x for x, on in (("AC check", ac is not None),
+                                        ("samples", bool(sc))) if on)
+    return [(f"within limits ({ran})", str(verdict) + (f": {'; '.join(causes)}" if causes
+                                                      else ""))]
 
 
 def worst_found_text(objective: float | None, first_stage_cost: float | None,
@@ -334,12 +360,13 @@ class ScheduleResult:
     #: nothing in time): ``worst`` and ``worst_case`` are then null, ``series`` the forecast's,
     #: and no "worst case" rows are printed (there is none). None: deterministic.
     worst_searched: bool | None = None
-    #: Whether the hourly AC operating points keep the limits the model held (bus voltage
-    #: bands, branch ratings, the import limit: :func:`feederopt.validation.schedule.
-    #: ac_within_limits`); False makes ``feederopt schedule`` end with exit code 4, as
-    #: ``solve`` does for an AC limit break. None: no AC check (``--no-ac-check``, or the run
-    #: was interrupted).
-    within_limits: bool | None = None
+    #: The hourly AC check's verdict alone: whether the hourly AC operating points keep the
+    #: limits the model held (bus voltage bands, branch ratings, the import limit:
+    #: :func:`feederopt.validation.schedule.ac_within_limits`). None: no AC check
+    #: (``--no-ac-check``, or the run was interrupted). The result's one verdict is
+    #: :attr:`within_limits`, which also holds the samples; until smalls41 this field was
+    #: ``within_limits``.
+    ac_within_limits: bool | None = None
     #: The base case: the hourly AC check at the network's own switch states with the same
     #: hour-by-hour injections as ``ac_check`` (:func:`feederopt.validation.base_case.
     #: hourly_base_case`): ``losses_mwh`` (the day's AC losses), ``min_voltage_pu`` at
@@ -354,9 +381,25 @@ class ScheduleResult:
             "hours": self.hours, "objective": self.objective,
             "lower_bound": self.lower_bound, "gap": self.gap, "open_lines": self.open_lines,
             "series_realisation": self.series_realisation,
-            "within_limits": self.within_limits, "violations": self.violations,
+            "within_limits": self.within_limits,
+            "ac_within_limits": self.ac_within_limits, "violations": self.violations,
             "iterations": len(self.iterations), "run_time_s": self.run_time_s,
             "notes": len(self.notes)})
+
+    @property
+    def within_limits(self) -> bool | None:
+        """The result's one verdict, the JSON's ``within_limits`` and the one rule of
+        ``feederopt schedule``'s exit code 4 (:func:`feederopt.validation.schedule.
+        schedule_within_limits`): false when the hourly AC check breaks a limit
+        (:attr:`ac_within_limits` false) or when one realisation of ``samples`` is not served
+        without slack (``sample_check``); None when neither check ran."""
+        return schedule_within_limits(self.ac_within_limits, self.sample_check)
+
+    @property
+    def verdict_causes(self) -> list[str]:
+        """Why :attr:`within_limits` is false, one phrase per failing check (empty
+        otherwise: :func:`feederopt.validation.schedule.schedule_verdict_causes`)."""
+        return schedule_verdict_causes(self.ac_within_limits, self.sample_check)
 
     @property
     def validity(self) -> str:
@@ -375,6 +418,9 @@ class ScheduleResult:
         at = list(out).index("series")
         items = list(out.items())
         items.insert(at, ("series_realisation", self.series_realisation))
+        # the one verdict before the AC check's own (schedule_within_limits)
+        at = [k for k, _ in items].index("ac_within_limits")
+        items.insert(at, ("within_limits", self.within_limits))
         return _clean(stamped("schedule", dict(items)))
 
 

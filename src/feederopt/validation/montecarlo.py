@@ -225,8 +225,8 @@ def resolve_loads(pu: PerUnitNetwork, loads: Sequence[str] | None) -> np.ndarray
         return np.flatnonzero((pu.load_p != 0) | (pu.load_q != 0))
     # a load named twice with the unknown ones, at once (before, ``check --uncertain-loads``
     # sampled a repeated load once, silently)
-    problems = id_list_problems("--uncertain-loads", list(loads), "load",
-                                example="e.g. 18,33")
+    problems = id_list_problems(option_ref("uncertain_loads"), list(loads), "load",
+                                field="uncertain_loads", example="e.g. 18,33")
     unknown = unknown_load_problem(loads, pu.load_ids)
     if unknown is not None or problems:
         raise InputError([*problems, *([] if unknown is None else [unknown])])

@@ -29,12 +29,15 @@
   points; :func:`sampling_description` says so for the user. And the share of them that a
   first stage serves without load curtailment or unmet EV energy (the second stage re-solved
   for each, one persistent LP per first stage); :func:`sample_check_within_limits` is the
-  verdict of ``feederopt check`` on them (exit code 4 when one is not served).
+  verdict of ``feederopt check`` on them (exit code 4 when one is not served), and
+  :func:`schedule_within_limits` the one verdict of a schedule result (its AC check and its
+  own ``--samples``).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -460,4 +463,50 @@ def sample_check_within_limits(served: int, samples: int,
     ``feederopt schedule`` gave it); true otherwise, also for a result without an AC check
     (null). Before (chkexit), check printed the share and exited 0 whatever it was."""
     return served >= samples and result_within_limits is not False
+
+
+def sample_check_unserved(sample_check: Mapping[str, Any] | None) -> int:
+    """How many realisations of ``schedule --samples N``'s check (a result's
+    ``sample_check``: ``samples``, ``served``; ``served_pct`` in a result written before
+    ``served`` was recorded) are not served without slack; 0 without a sample check."""
+    if not sample_check:
+        return 0
+    n = int(sample_check["samples"])
+    served = sample_check.get("served")
+    if served is None:
+        served = round(float(sample_check["served_pct"]) * n / 100.0)
+    return max(n - int(served), 0)
+
+
+def schedule_within_limits(ac_within_limits: bool | None,
+                           sample_check: Mapping[str, Any] | None) -> bool | None:
+    """The one verdict of a schedule result (its JSON's ``within_limits``; false is
+    ``feederopt schedule``'s exit code 4), by the rule of a partition's
+    (:func:`feederopt.validation.partition.plan_within_limits`): false when the hourly AC
+    check breaks a limit (``ac_within_limits`` false, :func:`ac_within_limits`) or when one
+    realisation of ``--samples`` is not served without slack (:func:`sample_check_unserved`;
+    one is enough, no threshold on the share); None when neither check ran; true otherwise.
+    Before (smalls41), ``within_limits`` was the AC check's alone, so a JSON could read
+    ``within_limits: true`` while the run exited 4 for its samples."""
+    if ac_within_limits is False or sample_check_unserved(sample_check) > 0:
+        return False
+    if ac_within_limits is None and not sample_check:
+        return None
+    return True
+
+
+def schedule_verdict_causes(ac_within_limits: bool | None,
+                            sample_check: Mapping[str, Any] | None) -> list[str]:
+    """Why :func:`schedule_within_limits` is false, one phrase per check that fails (none
+    when it is not false): the console, the report and ``feederopt check`` print these."""
+    out = []
+    if ac_within_limits is False:
+        out.append("the hourly AC check breaks a limit (ac_within_limits false, ac_check)")
+    unserved = sample_check_unserved(sample_check)
+    if unserved and sample_check:
+        n = int(sample_check["samples"])
+        out.append(f"{unserved} of {n} realisation(s) ({100.0 * unserved / n:.2f} %) not "
+                   "served without slack (load curtailment or unmet EV energy; the samples' "
+                   "check, sample_check)")
+    return out
 
