@@ -93,16 +93,36 @@ def visible_id(value: object) -> str:
     return "".join(c for c in str(value) if not _invisible(c)).strip()
 
 
-def share_hint(value: float, what: str) -> str:
+#: From here up to 100, a value given where a share within 0..1 is wanted plausibly is a
+#: percentage (50, 95, a deviation of 20); below it it is not: an ``eta_ch`` of 1.2 is no
+#: efficiency of 1.2 %, nor a ``soc0`` of 1.2 an almost empty battery (user test ut41_sched).
+PERCENT_LOOKING_SHARE = 5.0
+
+
+def share_hint(value: float, what: str, *, reading: str | None = None,
+               otherwise: str | None = None, percent: bool = False) -> str:
     """The hint for ``value`` given where a share within 0..1 is wanted (a probability, an
     efficiency, a state of charge, a deviation); ``what`` says what the field is (``eta_ch is
-    the charging efficiency``). A value in (1, 100] looks like a percentage, and the hint says so
-    with the share meant (``50 looks like a percentage: ..., write 0.5 for 50 %``); any other
-    gets the range and an example."""
-    if 1 < value <= 100:
+    the charging efficiency``). The one rule of every such hint:
+
+    * a value in [:data:`PERCENT_LOOKING_SHARE`, 100], or one written with a ``%`` sign
+      (``percent``), looks like a percentage, and the hint says so with the share meant
+      (``50 looks like a percentage: ..., write 0.5 for 50 %``);
+    * ``reading`` is the field's other reading of the value as given, shown whatever the value
+      looks like (a ``soc0`` at or below the unit's energy read as MWh: ``1.2 MWh of 2 MWh is
+      soc0 0.6``);
+    * ``otherwise`` is what is said of a value that looks like no percentage (an efficiency
+      above 1: ``an efficiency cannot exceed 1``); without it such a value gets the range and
+      an example.
+
+    A value just above 1 (1.2) is never offered as a percentage: following that hint gave a
+    nearly empty battery or a 1.2 % efficient one (user test ut41_sched)."""
+    if percent or PERCENT_LOOKING_SHARE <= value <= 100:
         return (f"{value:g} looks like a percentage: {what}, within 0..1; write "
-                f"{value / 100:g} for {value:g} %")
-    return f"{what}, within 0..1: e.g. 0.5 for 50 %"
+                f"{value / 100:g} for {value:g} %" + (f", or: {reading}" if reading else ""))
+    if reading:
+        return f"{what}, within 0..1: {reading}"
+    return f"{what}, within 0..1: " + (otherwise or "e.g. 0.5 for 50 %")
 
 
 #: Below this, a percentage looks like a factor (1.2 for 120 %): no real limit is a few % of

@@ -89,6 +89,11 @@ def _shown(value: object) -> str:
     return json.dumps(value) if isinstance(value, list | dict) else str(value)
 
 
+#: The hint of a probability above 1 that looks like no percentage (1.5; ``share_hint``).
+_PROBABILITY_ABOVE_1 = ("a probability cannot exceed 1, and the scenarios' probabilities add "
+                        "up to 1")
+
+
 def _probability_problem(name: str, value: object) -> Problem:
     """A probability that is no number >= 0, with the value given (``'high'``, NaN, -0.5);
     one written in percent (``'90%'``) gets the share meant."""
@@ -99,8 +104,9 @@ def _probability_problem(name: str, value: object) -> Problem:
             pct = float(text[:-1])
         except ValueError:
             pct = None
-    hint = (share_hint(pct, "a probability is a share") if pct is not None and math.isfinite(pct)
-            and pct > 1 else "a probability is a number within 0..1 (0.25 for 25 %), and the "
+    hint = (share_hint(pct, "a probability is a share", percent=True)
+            if pct is not None and math.isfinite(pct) and pct >= 0
+            else "a probability is a number within 0..1 (0.25 for 25 %), and the "
             "scenarios' probabilities add up to 1")
     return _bad(f"probability must be a number >= 0, not {_shown(value)}", (name,),
                 "probability", hint)
@@ -256,7 +262,8 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
             # a problem of its own: no set of probabilities adding up to 1 has one above 1, so
             # it is reported whatever else is wrong (bad_neg.json: S1 at -0.5 hid S2 at 1.5)
             problems.append(_bad(f"probability {prob:g} is above 1", (name,), "probability",
-                                 share_hint(prob, "a probability is a share")))
+                                 share_hint(prob, "a probability is a share",
+                                            otherwise=_PROBABILITY_ABOVE_1)))
         if "broken" not in row:
             problems.append(_bad("no broken lines given (an empty list breaks none)", (name,),
                                  "broken", "give the ids of the lines the disaster breaks: "

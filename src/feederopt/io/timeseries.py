@@ -653,7 +653,8 @@ def device_problems(kind: DeviceKind, df: pl.DataFrame, bus_ids: set[str]
             bad = np.flatnonzero(arr > 1)
             problems.append(_problem(comp, "a share or efficiency must be within 0..1 "
                                      + _given(ids, bad, arr), tuple(ids[i] for i in bad), c,
-                                     share_hint(float(arr[bad[0]]), f"{c} is {what}")))
+                                     _share_hint(c, what, example, float(arr[bad[0]]),
+                                                 out, int(bad[0]))))
         if c in ("eta_ch", "eta_dis") and (arr <= 0).any():
             bad = np.flatnonzero(arr <= 0)
             problems.append(_problem(comp, "an efficiency must be positive "
@@ -704,6 +705,23 @@ COLUMN_HINTS: dict[str, tuple[str, str]] = {
 
 #: The device columns that are shares within 0..1 (efficiencies, state of charge, deviation).
 SHARES = ("eta_ch", "eta_dis", "soc0", "deviation")
+
+
+def _share_hint(column: str, what: str, example: str, value: float, table: pl.DataFrame,
+                row: int) -> str:
+    """The hint of a device's share ``value`` above 1 (:func:`~feederopt.errors.share_hint`):
+    a ``soc0`` at or below the unit's ``e_max_mwh`` reads as MWh too (``1.2 MWh of 2 MWh is
+    soc0 0.6``: soc0 = E0 / e_max_mwh), and an efficiency that looks like no percentage
+    cannot exceed 1 (user test ut41_sched: both were offered 0.012 for 1.2 %)."""
+    reading = None
+    if column == "soc0" and "e_max_mwh" in table.columns:
+        e_max = table["e_max_mwh"].cast(pl.String).cast(pl.Float64, strict=False)[row]
+        if e_max is not None and 0 < e_max < np.inf and value <= e_max:
+            reading = f"{value:g} MWh of {e_max:g} MWh is soc0 {value / e_max:.4g}"
+    otherwise = (f"an efficiency cannot exceed 1 (a unit gives out no more energy than it "
+                 f"takes in): e.g. {example}" if column in ("eta_ch", "eta_dis")
+                 else f"e.g. {example}")
+    return share_hint(value, f"{column} is {what}", reading=reading, otherwise=otherwise)
 
 
 def _given(ids: list[str], rows: np.ndarray, values: Sequence[object] | np.ndarray) -> str:
