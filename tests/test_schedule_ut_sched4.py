@@ -182,7 +182,8 @@ def test_header_only_profile_table_is_noted(tiny: Path, tmp_path: Path) -> None:
 # ----- #6 the hint of an unknown element ----------------------------------------------------
 @pytest.mark.parametrize(("element", "meant"), [
     ("0", "load:0"), ("3", "load:3"),  # the pandapower index
-    ("L2", "L2 -> load:0"), ("L6", "L6 -> load:3"),  # the names given at create_load
+    # the names given at create_load
+    ("L2", "L2 is the name of load:0"), ("L6", "L6 is the name of load:3"),
 ])
 def test_unknown_element_hint_gives_the_load_ids(tiny: Path, tmp_path: Path, element: str,
                                                  meant: str) -> None:

@@ -136,3 +136,30 @@ def _profile(tmp_path: Path, elements: list[str]) -> Path:
     path = tmp_path / "p.csv"
     path.write_text("\n".join(rows) + "\n")
     return path
+
+
+@pytest.mark.parametrize(("element", "meant"), [
+    ("rooftop", "rooftop is the name of sgen:0"),
+    ("plant", "plant is the name of gen:0"),
+    ("bat", "bat is the name of storage:0"),
+    ("L3", "L3 is the name of load:1"),
+])
+def test_a_generators_name_gives_its_id(feeder: Path, tmp_path: Path, element: str,
+                                        meant: str) -> None:
+    r = RUNNER.invoke(app, ["schedule", str(feeder), "--profiles",
+                            str(_profile(tmp_path, [element])), "--hours", "2", "-q"])
+    text = _flat(r.output)
+    assert r.exit_code == 2 and "Traceback" not in r.output, r.output
+    assert f"profiles [{element}].element" in text and meant in text, r.output
+
+
+def test_an_unknown_element_lists_the_generator_ids_too(feeder: Path, tmp_path: Path) -> None:
+    r = RUNNER.invoke(app, ["schedule", str(feeder), "--profiles",
+                            str(_profile(tmp_path, ["pv9"])), "--hours", "2", "-q"])
+    text = _flat(r.output)
+    assert r.exit_code == 2, r.output
+    assert "the network's load ids are load:0, load:1" in text, r.output
+    # the generators the fixture made: sgen 0, gen 0 and the discharging storage 0
+    assert "generator ids are" in text, r.output
+    for gid in ("sgen:0", "gen:0", "storage:0"):
+        assert gid in text.split("generator ids are")[1], r.output

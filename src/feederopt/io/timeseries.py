@@ -18,17 +18,25 @@ as an integral float (a bus ``15.0``, a profile element ``7.0``) is the integer 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from feederopt.errors import InputError, Problem, ProblemKind, Severity, share_hint
+from feederopt.errors import (
+    InputError,
+    Problem,
+    ProblemKind,
+    Severity,
+    share_hint,
+    shown_list,
+)
 from feederopt.io._common import missing, read_long_table
 from feederopt.io.scenarios import load_id_hint
 from feederopt.network.container import Network
+from feederopt.network.id_hints import meant_ids
 from feederopt.network.timeseries import (
     DEVICE_COLUMNS,
     OPTIONAL_COLUMNS,
@@ -187,18 +195,20 @@ def _is_stamp(s: str | None) -> bool:
 
 def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
                      hours: int = 24, need_hours: int | None = None,
-                     load_names: dict[str, str] | None = None
+                     ids_by_name: Mapping[str, Sequence[str]] | None = None,
+                     generator_ids: Sequence[str] = ()
                      ) -> tuple[Profiles | None, list[Problem]]:
-    """Validate a long profile table against the network's loads and the devices; every
-    problem at once. Loads without a profile keep factor 1; PV, wind and EV units must have
-    one. ``hours`` is the day the times must lie in (0..hours-1); ``need_hours`` (default
-    ``hours``) the horizon: every profiled element needs a value at each of its first
-    ``need_hours`` hours, and the profiles returned cover those. A day of ``hours + 1``
-    timestamps with their UTC offsets (the change to winter time, :func:`_long_day`) runs
-    with an explicit ``need_hours`` (its first hours, the others in ``Profiles.left_out``);
-    without one its last hour is outside the day, with a hint. ``load_names`` (a
-    pandapower load's name -> its id) lets the hint of an unknown element give the id meant;
-    a pandapower index ``0`` gets ``load:0`` (:func:`~feederopt.io.scenarios.load_id_hint`)."""
+    """Validate a long profile table against the network's loads and generators
+    (``generator_ids``) and the devices; every problem at once. Loads without a profile keep
+    factor 1; PV, wind and EV units must have one. ``hours`` is the day the times must lie in
+    (0..hours-1); ``need_hours`` (default ``hours``) the horizon: every profiled element needs
+    a value at each of its first ``need_hours`` hours, and the profiles returned cover those.
+    A day of ``hours + 1`` timestamps with their UTC offsets (the change to winter time,
+    :func:`_long_day`) runs with an explicit ``need_hours`` (its first hours, the others in
+    ``Profiles.left_out``); without one its last hour is outside the day, with a hint. The
+    hint of an unknown element (:func:`_element_hint`) gives the ids' form and the id meant by
+    a pandapower index (``0`` -> ``load:0``) or by a load's or generator's name (``ids_by_name``,
+    :func:`element_ids_by_name`: ``rooftop is the name of sgen:0``)."""
     problems: list[Problem] = []
     # a column the schedule does not read (a unit, a note, a written index) was dropped
     # without a word, where the device tables refuse one (user test ut33_sched #4)
@@ -258,7 +268,8 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     # profile: a fossil DG or storage unit has none, and its rows were read and ignored
     # without a word (user test ut34_schedule #1: ``h,DG1,0.5`` ran, the same dispatch)
     unprofiled_kinds = {i for i, k in kinds.items() if k not in PROFILED}
-    known = set(load_ids) | (set(kinds) - unprofiled_kinds) | {PRICE}
+    network_ids = [*load_ids, *generator_ids]
+    known = set(network_ids) | (set(kinds) - unprofiled_kinds) | {PRICE}
     # an integral float (``7.0``: a float column in pandas or Parquet) is the integer id ``7``
     matched = [match_id(e, known | unprofiled_kinds) for e in elements]
     elements = [k if k is not None else e for e, k in zip(elements, matched, strict=True)]
@@ -274,21 +285,15 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
             "storage unit by its state of charge; give their limits in dg.csv and ess.csv"))
     unknown = sorted({e for e, k in zip(elements, matched, strict=True) if k is None and e})
     if unknown:
-        # the ids' form, and the load:N meant by a pandapower index or load name (ut_sched4 #6)
-        loads = [i for i in load_ids if i.startswith("load:")] or list(load_ids)
-        by_id = load_names or {}
-        by_name = [f"{u} -> {by_id[u]}" for u in unknown if u in by_id]
-        hint = (load_id_hint(unknown, loads)
-                + (f"; {', '.join(by_name[:5])} (pandapower load names; the profile names "
-                   "loads by id)" if by_name else ""))
         problems.append(_problem("profiles", "unknown element (neither a load or generator "
                                  "of the network nor a PV, wind or EV unit nor 'price'; the "
                                  "value matches no id)", tuple(unknown), "element",
-                                 "name a load id of the network or a device id (or "
-                                 f"{PRICE!r}, the hourly purchase price in $/MWh): {hint}"))
+                                 "name a load or generator id of the network or a device id "
+                                 f"(or {PRICE!r}, the hourly purchase price in $/MWh): "
+                                 + _element_hint(unknown, load_ids, generator_ids, ids_by_name)))
     # the reserved element ``price``: an id ``price`` of the network or the devices would make
     # its rows ambiguous (a load's factor or the purchase price?), so both together are refused
-    named = sorted(i for i in (*load_ids, *kinds) if i == PRICE)
+    named = sorted(i for i in (*network_ids, *kinds) if i == PRICE)
     if named and PRICE in elements:
         problems.append(Problem(
             ProblemKind.DUPLICATE_ID, "profiles", f"the profile element {PRICE!r} is reserved "
@@ -298,7 +303,7 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
             "with it)"))
     # a device named like a load or generator of the network: one profile row would drive
     # both (user test ut_sched4 #4: PV 'load:0' took load:0's factors), as with 'price'
-    clash = sorted(set(load_ids) & set(kinds))
+    clash = sorted(set(network_ids) & set(kinds))
     if clash:
         problems.append(Problem(
             ProblemKind.DUPLICATE_ID, "devices", "a device id is also a load or generator id "
@@ -402,6 +407,27 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     return Profiles(need, names, table[:need].copy(), clock, left_out), []
 
 
+def _element_hint(unknown: Sequence[str], load_ids: Sequence[str],
+                  generator_ids: Sequence[str], names: Mapping[str, Sequence[str]] | None
+                  ) -> str:
+    """The hint of profile elements that name nothing: the id of each that is a load's or a
+    generator's name (``rooftop is the name of sgen:0``, ``L2 is the name of load:0``; the
+    profile names elements by id), the form of the network's load ids with the ``load:N``
+    meant by a pandapower index (:func:`~feederopt.io.scenarios.load_id_hint`; ut_sched4 #6)
+    and its generator ids (user test ut41_sched: a generator's name got the load ids alone)."""
+    by_name = [f"{u} is the name of {' and '.join(names[u])}" for u in unknown
+               if names and names.get(u)]
+    loads = [i for i in load_ids if i.startswith("load:")] or list(load_ids)
+    gens = list(generator_ids)
+    parts = [", ".join(by_name[:5]) + " (the profile names elements by id)"] if by_name else []
+    parts.append(load_id_hint(unknown, loads))
+    if gens:
+        near = [f"{u}: did you mean {' or '.join(m)}?" for u in unknown
+                if (m := meant_ids(u, gens, index=False))]
+        parts += [f"its generator ids are {shown_list(gens, 3)}", *near[:5]]
+    return "; ".join(parts)
+
+
 def _long_day(stamps: list[datetime], hrs: np.ndarray, hours: int) -> bool:
     """Whether the timestamps are one local day of ``hours + 1`` hours: each with its UTC
     offset, two offsets (the change from summer to winter time), hours 0..``hours`` and one
@@ -476,12 +502,9 @@ def load_profiles(source: str | Path | pl.DataFrame, network: Network, devices: 
     df = source if isinstance(source, pl.DataFrame) else read_table(source, "profile table")
     load_ids = [str(x) for x in network.loads["id"].to_list()]
     # the network's own generators (fixed injections of the schedule) may have a profile too
-    load_ids += [str(x) for x in network.generators["id"].to_list()]
-    prof, problems = profile_problems(df, load_ids, devices, hours, need_hours)
-    if any(p.field == "element" and p.message.startswith("unknown element") for p in problems):
-        # again with the pandapower load names, read only now (the hint's ids meant)
-        prof, problems = profile_problems(df, load_ids, devices, hours, need_hours,
-                                          pandapower_load_names(network))
+    generator_ids = [str(x) for x in network.generators["id"].to_list()]
+    prof, problems = profile_problems(df, load_ids, devices, hours, need_hours,
+                                      element_ids_by_name(network), generator_ids)
     if problems or prof is None:
         raise InputError(problems)
     return prof
@@ -546,28 +569,18 @@ def device_rating_warnings(devices: Devices, network: Network) -> list[Problem]:
     return out
 
 
-def pandapower_load_names(network: Network) -> dict[str, str]:
-    """The loads' pandapower names -> their ids (``L2`` -> ``load:0``), for a network read
-    from a pandapower JSON file (``meta['path']``); empty for other networks, unnamed loads,
-    names that two loads share, or a file that no longer reads."""
-    path = network.meta.get("path")
-    if network.meta.get("source_format") != "pandapower" or not path:
-        return {}
-    try:
-        from feederopt.io.pandapower import net_from_json_file
-
-        names = net_from_json_file(Path(path)).load["name"]
-    except Exception:  # the hint is a courtesy: no names rather than a second error
-        return {}
-    ids = {int(i): str(x) for i, x, e in zip(network.loads["pp_index"].to_list(),
-                                             network.loads["id"].to_list(),
-                                             network.loads["pp_element"].to_list(),
-                                             strict=True) if e == "load" and i is not None}
-    out: dict[str, str] = {}
-    for idx, name in names.items():
-        if isinstance(name, str) and name.strip() and int(idx) in ids:
-            out[name.strip()] = ids[int(idx)] if name.strip() not in out else ""
-    return {k: v for k, v in out.items() if v}
+def element_ids_by_name(network: Network) -> dict[str, list[str]]:
+    """The names of the network's loads and generators -> the ids that carry each
+    (``L2`` -> ``[load:0]``, ``rooftop`` -> ``[sgen:0]``; :meth:`Network.element_names`:
+    pandapower's ``net.load.name``, ``net.sgen.name``, ``net.gen.name``,
+    ``net.storage.name``, ..., or a table folder's ``name`` column): the ids a profile element
+    written as a name means. Names are stripped; an unnamed element has none."""
+    out: dict[str, list[str]] = {}
+    for table in ("loads", "generators"):
+        for i, name in network.element_names(table).items():
+            if name.strip():
+                out.setdefault(name.strip(), []).append(i)
+    return out
 
 
 def write_profiles(profiles: Profiles, path: str | Path) -> Path:
