@@ -740,8 +740,9 @@ def set_point_conflicts(net: Network) -> list[Problem]:
         where = f"bus {ids[first[1]]}" if first[1] == other[1] else (
             f"buses {ids[first[1]]} and {ids[other[1]]}, fused by the closed ideal "
             f"branch(es) {', '.join(_joins_between(joins, labels, labels[first[1]]))}")
-        gen_ids = tuple(w.removeprefix("generator ") for w, _, _ in members
-                        if w.startswith("generator "))
+        gen_ids = tuple(w.removeprefix("generator ") for w, _, v in members
+                        if w.startswith("generator ")
+                        and (w == first[0] or abs(v - first[2]) > SET_POINT_TOL_PU))
         problems.append(Problem(
             ProblemKind.INVALID_VALUE, "generators",
             f"conflicting voltage set-points on {where}: {first[0]} holds {first[2]:g} p.u., "
