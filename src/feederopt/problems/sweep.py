@@ -44,7 +44,6 @@ from feederopt.formulations.distflow import (
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import tree_order
 
-
 #: How far [p.u., squared voltage] a PV bus that follows a fused bus's voltage
 #: (:func:`_pv_setup`) may end off its set-point before the sweep reports no power flow.
 FUSED_V_TOL = 1e-8
