@@ -142,6 +142,29 @@ def test_custom_code_and_switchable_column(tmp_path: Path):
     assert len(net.meta["matpower_code"]) == 2  # the else branch did not run
 
 
+@pytest.mark.parametrize("value", ["2", "0.5", "-1", "yes", "NaN"])
+def test_a_switchable_flag_other_than_0_or_1_is_refused_naming_its_row(tmp_path: Path,
+                                                                      value: str) -> None:
+    # user test ut41_io #3: 2, 0.5 and -1 were read as "switchable" silently (anything not 0);
+    # the flag is 0 or 1, as a true/false table column takes true/false only
+    path = tmp_path / "mycase.m"
+    path.write_text(CUSTOM.replace("mpc.branch_switchable = [0; 1; 1];",
+                                   f"mpc.branch_switchable = [0; 1; {value}];"))
+    with pytest.raises(InputError) as err:
+        read_matpower(path)
+    (problem,) = err.value.problems
+    assert problem.kind is ProblemKind.INVALID_VALUE
+    assert problem.component == "mpc.branch_switchable" and problem.ids == ("row 3",)
+    assert value in problem.message
+
+
+def test_a_switchable_flag_written_as_a_float_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "mycase.m"
+    path.write_text(CUSTOM.replace("mpc.branch_switchable = [0; 1; 1];",
+                                   "mpc.branch_switchable = [0.0, 1.0, 1e0];"))
+    assert read_matpower(path).branches["switchable"].to_list() == [False, True, True]
+
+
 def test_code_that_cannot_be_run_is_an_error(tmp_path: Path):
     path = tmp_path / "bad.m"
     path.write_text(CUSTOM.replace("define_constants;", "mpc = ext2int(mpc);"))

@@ -18,7 +18,8 @@ Mapping to the SI tables (MATPOWER User's Manual 8.1, Appendix B):
   ``BR_B`` -> b_us; ``RATE_A`` > 0 -> s_max_mva; ``TAP`` != 0 or ``SHIFT`` != 0 or different
   base voltages -> a transformer with ``tap_ratio`` = TAP; r = x = 0 -> a switch. Status 0 is a
   normally-open tie. Every branch is switchable, unless the file has a vector
-  ``mpc.branch_switchable = [1; 0; ...];`` (one 0/1 per branch row) that says otherwise.
+  ``mpc.branch_switchable = [1; 0; ...];`` (one 0/1 per branch row) that says otherwise; any
+  other value (2, 0.5, -1, text) is an ``invalid_value`` problem naming its row.
 * loads: ``PD``/``QD`` of each bus (id = bus number); a negative PD is an injection and becomes
   a fixed generator ``"<bus>-inj"``; a NaN or infinite PD/QD is a ``bad_load`` problem on
   ``mpc.bus``, naming the bus.
@@ -314,14 +315,34 @@ def _switchable_vector(text: str, n_branch: int, path: Path) -> np.ndarray | Non
     m = _SWITCHABLE_BLOCK.search(re.sub(r"%[^\n]*", "", text))
     if not m:
         return None
-    values = [float(v) for v in re.split(r"[\s,;]+", m.group("data")) if v]
-    if len(values) != n_branch:
+    cells = [v for v in re.split(r"[\s,;]+", m.group("data")) if v]
+    if len(cells) != n_branch:
         raise unreadable(
             path,
-            f"mpc.branch_switchable has {len(values)} values for {n_branch} branches",
+            f"mpc.branch_switchable has {len(cells)} values for {n_branch} branches",
             hint="give one 0/1 value per row of mpc.branch",
         )
-    return np.asarray(values) != 0
+    # 0 or 1 only, as a true/false table column takes true/false only (refusing `yes`): a 2,
+    # 0.5 or -1 read as "not 0" made the branch switchable silently (user test ut41_io #3)
+    bad = [(i, c) for i, c in enumerate(cells) if _flag(c) is None]
+    if bad:
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "mpc.branch_switchable",
+            f"{len(bad)} value(s) are not 0 or 1: " + ", ".join(c for _, c in bad[:5])
+            + (" ..." if len(bad) > 5 else ""),
+            ids=tuple(f"row {i + 1}" for i, _ in bad),
+            hint="give 1 (the branch may switch) or 0 (it may not), one per row of mpc.branch")])
+    return np.asarray([_flag(c) for c in cells], dtype=bool)
+
+
+def _flag(cell: str) -> bool | None:
+    """A ``mpc.branch_switchable`` value: 1 is True, 0 False (as numbers: ``1.0``,
+    ``0e0``), anything else None."""
+    try:
+        value = float(cell)
+    except ValueError:
+        return None
+    return {0.0: False, 1.0: True}.get(value)
 
 
 def _col(df: pd.DataFrame, name: str, default: float = 0.0) -> np.ndarray:

@@ -188,6 +188,7 @@ def validate(net: Network) -> list[Problem]:
     if _has(gens, "id"):
         problems += _generator_problems(gens)
         problems += _generator_set_point_plausibility(gens, buses)
+        problems += set_point_conflicts(net)
 
     if _has(net.shunts, "id", "q_mvar_per_step"):
         problems += _shunt_problems(net.shunts)
@@ -681,6 +682,83 @@ def _generator_set_point_plausibility(gens: pl.DataFrame, buses: pl.DataFrame) -
                                rows["v_set_pu"].to_list(),
                                [vn_of.get(str(b)) for b in rows["bus"].to_list()],
                                "a voltage-controlling generator")
+
+
+#: How far [p.u.] two voltage set-points on one (fused) bus may differ before they conflict.
+SET_POINT_TOL_PU = 1e-6
+
+
+def set_point_conflicts(net: Network) -> list[Problem]:
+    """An error naming the in-service voltage-controlling generators (``v_set_pu`` given)
+    whose set-point differs from another's, or from a source's ``v_set_pu``, on the same bus
+    or on buses that closed ideal branches fuse into one (zero impedance, in service, not
+    normally open: a closed bus-bus switch, a substation coupler). No power flow holds one
+    voltage at two values: pandapower's runpp refuses such a net ("different setpoints"),
+    and the models (which fix a held bus at its set-point, or move a source's by its OLTC)
+    would report an optimum that the AC check then fails (user test ut41_io #2: two gens at
+    1.0 and 1.03 p.u. on bus 18, a gen at 1.05 p.u. on a 1.0 p.u. source's bus, read as
+    ``problems: none``). As a dcline end held at another voltage is refused by the
+    pandapower reader. Set-points within :data:`SET_POINT_TOL_PU` agree."""
+    buses, branches, gens = net.buses, net.branches, net.generators
+    if not _has(gens, "id", "bus", "v_set_pu") or not _has(buses, "id"):
+        return []
+    ids = list(dict.fromkeys(str(b) for b in buses["id"].to_list()))
+    index = {b: i for i, b in enumerate(ids)}
+    f: list[int] = []
+    t: list[int] = []
+    joins: dict[tuple[int, int], str] = {}
+    if _has(branches, "id", "from_bus", "to_bus", "r_ohm", "x_ohm"):
+        state = pl.lit(True)
+        for col, closed_when in (("in_service", True), ("normally_open", False)):
+            if col in branches.columns:
+                state = state & (pl.col(col).fill_null(not closed_when) == closed_when)
+        ideal = branches.filter(state & (pl.col("r_ohm") == 0) & (pl.col("x_ohm") == 0))
+        for bid, a, b in ideal.select("id", "from_bus", "to_bus").iter_rows():
+            if str(a) in index and str(b) in index:
+                f.append(index[str(a)])
+                t.append(index[str(b)])
+                joins.setdefault((index[str(a)], index[str(b)]), str(bid))
+    labels = components_of(len(ids), f, t)
+    holders: dict[int, list[tuple[str, int, float]]] = {}  # label: (who, bus, set-point)
+    if _has(buses, "is_source", "v_set_pu"):
+        for bid, src, v in buses.select("id", "is_source", "v_set_pu").iter_rows():
+            if src and is_finite(v) and str(bid) in index:
+                k = index[str(bid)]
+                holders.setdefault(int(labels[k]), []).append((f"source bus {bid}", k, v))
+    live = gens.filter(pl.col("in_service").fill_null(True)) if "in_service" in gens.columns \
+        else gens
+    for gid, bus, v in live.select("id", "bus", "v_set_pu").iter_rows():
+        if is_finite(v) and str(bus) in index:
+            k = index[str(bus)]
+            holders.setdefault(int(labels[k]), []).append((f"generator {gid}", k, v))
+    problems: list[Problem] = []
+    for members in holders.values():
+        first = members[0]
+        other = next((m for m in members if abs(m[2] - first[2]) > SET_POINT_TOL_PU), None)
+        if other is None or not any(w.startswith("generator ") for w, _, _ in (first, other)):
+            continue  # sources alone: their own check (two sources joined, docs)
+        where = f"bus {ids[first[1]]}" if first[1] == other[1] else (
+            f"buses {ids[first[1]]} and {ids[other[1]]}, fused by the closed ideal "
+            f"branch(es) {', '.join(_joins_between(joins, labels, labels[first[1]]))}")
+        gen_ids = tuple(w.removeprefix("generator ") for w, _, v in members
+                        if w.startswith("generator ")
+                        and (w == first[0] or abs(v - first[2]) > SET_POINT_TOL_PU))
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "generators",
+            f"conflicting voltage set-points on {where}: {first[0]} holds {first[2]:g} p.u., "
+            f"{other[0]} {other[2]:g} p.u. (no power flow holds one voltage at two values)",
+            ids=gen_ids, field="v_set_pu",
+            hint="give every generator on a bus (and on buses joined by closed switches) and "
+            "the bus's source one v_set_pu, or leave v_set_pu empty for a generator that "
+            "injects its p and q"))
+    return problems
+
+
+def _joins_between(joins: dict[tuple[int, int], str], labels: np.ndarray,
+                   label: int) -> list[str]:
+    """The ids of the ideal branches (``joins``, by end indices) inside the fused group
+    ``label``."""
+    return sorted({bid for (a, _), bid in joins.items() if labels[a] == label})
 
 
 def _set_point_problems(table: str, what: str, ids: list[Any], values: list[float],

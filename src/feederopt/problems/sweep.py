@@ -44,6 +44,10 @@ from feederopt.formulations.distflow import (
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import tree_order
 
+#: How far [p.u., squared voltage] a PV bus that follows a fused bus's voltage
+#: (:func:`_pv_setup`) may end off its set-point before the sweep reports no power flow.
+FUSED_V_TOL = 1e-8
+
 
 @dataclass(frozen=True)
 class SweepResult:
@@ -171,9 +175,9 @@ def sweep(pu: PerUnitNetwork, closed: np.ndarray, p_inj: np.ndarray | None = Non
     k_mat = sp.diags(a_own).tocsc() - sp.csc_matrix(
         (a_par[children], (children, par)), shape=(n, n))
     lu_v = splu(k_mat.tocsc())
-    pv, v_pv, sens, q_fixed, q_lo, q_hi = _pv_setup(pu, lu, lu_v, x)
     q_inj = np.array(q_inj, dtype=float)
-    q_pv = q_inj[pv] - q_fixed  # what the PV generators inject
+    pv, v_pv, sens, q_pv, q_lo, q_hi, follow, v_follow, lead_of = _pv_setup(
+        pu, lu, lu_v, x, q_inj, children, edge)
     root_v = np.where(pu.is_source, pu.v_set**2, 0.0)
     v = lu_v.solve(root_v)  # flat start: each tree at its source's voltage
     l_e = np.zeros(n)
@@ -199,7 +203,10 @@ def sweep(pu: PerUnitNetwork, closed: np.ndarray, p_inj: np.ndarray | None = Non
             # PV buses: the reactive injection that brings v back to v_set^2, by the
             # sensitivity of the lossless sweep; a bus at its q limit turns PQ (as
             # pp.runpp(enforce_q_lims=True)).
-            step = np.linalg.solve(sens, v_pv**2 - v[pv])
+            try:
+                step = np.linalg.solve(sens, v_pv**2 - v[pv])
+            except np.linalg.LinAlgError:  # a PV bus whose reactive power moves no voltage
+                return SweepResult(float("inf"), v, False)
             q_new = np.clip(q_pv + step, q_lo, q_hi)
             q_inj[pv] += q_new - q_pv
             delta = max(delta, float(np.max(np.abs(q_new - q_pv))))
@@ -208,9 +215,16 @@ def sweep(pu: PerUnitNetwork, closed: np.ndarray, p_inj: np.ndarray | None = Non
             if not held.all():
                 pv, v_pv, sens, q_pv = pv[held], v_pv[held], sens[np.ix_(held, held)], q_pv[held]
                 q_lo, q_hi = q_lo[held], q_hi[held]
+                # the buses that followed a group now PQ follow no set-point either
+                stays = (lead_of < 0) | held[np.maximum(lead_of, 0)]
+                renumber = np.cumsum(held) - 1
+                follow, v_follow = follow[stays], v_follow[stays]
+                lead_of = np.where(lead_of[stays] < 0, -1, renumber[np.maximum(lead_of[stays], 0)])
                 delta = np.inf
         if delta < tol:
-            converged = True
+            # A PV bus fused with a source or another PV bus holds its set-point only if
+            # that bus holds the same voltage: set-points that disagree have no power flow.
+            converged = bool(np.all(np.abs(v[follow] - v_follow**2) <= FUSED_V_TOL))
             break
     l_branch = np.zeros(pu.n_branch)
     l_branch[edge] = l_e[children]
@@ -225,21 +239,60 @@ def sweep(pu: PerUnitNetwork, closed: np.ndarray, p_inj: np.ndarray | None = Non
     return SweepResult(losses, v, converged, l_branch, p_branch, q_branch, q_inj)
 
 
-def _pv_setup(pu: PerUnitNetwork, lu: Any, lu_v: Any, x: np.ndarray) -> tuple[
-        np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The PV buses of the sweep (local to it): buses, set-points, the sensitivity
-    ``d v_j / d q_k = [K^-1 diag(2 x) M^-1]_jk`` of their squared voltages to their reactive
-    injections (the lossless backward/forward sweep, linear in the injections), the PV
-    other generators' reactive injection at those buses and the PV generators' q limits per
-    bus (the sums over the bus's generators)."""
-    pv, v_pv, q_lo, q_hi = pu.pv_buses()
-    if not len(pv):
-        return pv, v_pv, np.zeros((0, 0)), q_lo, q_lo, q_hi
+def _pv_setup(pu: PerUnitNetwork, lu: Any, lu_v: Any, x: np.ndarray, q_inj: np.ndarray,
+              children: np.ndarray, edge: np.ndarray) -> tuple[
+        np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+        np.ndarray, np.ndarray]:
+    """The PV buses of the sweep (local to it): the buses whose reactive injection it solves
+    for, their set-points, the sensitivity ``d v_j / d q_k = [K^-1 diag(2 x) M^-1]_jk`` of
+    their squared voltages to their reactive injections (the lossless backward/forward sweep,
+    linear in the injections), what their PV generators inject now (``q_inj`` less the other
+    generators' set-points) and their q limits, then the PV buses that follow another's
+    voltage, their set-points (checked once the sweep converged) and the position of the PV
+    bus they follow (-1: a source's).
+
+    Buses fused by the tree's ideal branches (zero impedance: a closed bus-bus switch, a
+    substation coupler) share one voltage, so the PV buses of one such group are one PV bus:
+    its first bus takes the group's reactive injection (its sensitivity is every member's)
+    within the sum of their limits, and the others follow. A group that holds a source is
+    held by it (the source absorbs the reactive power): its PV buses only follow. Solving
+    for two injections that move the same voltage made ``sens`` singular (user test ut41_io
+    #1: a gen on the busbar section that a closed coupler joins to the source bus,
+    ``LinAlgError: Singular matrix``)."""
+    from scipy.sparse.csgraph import connected_components
+
+    buses, v_set, lo, hi = pu.pv_buses()
+    empty = np.zeros(0)
+    if not len(buses):
+        return buses, empty, np.zeros((0, 0)), empty, empty, empty, buses, empty, buses
     n = pu.n_bus
+    other = ~np.isfinite(pu.gen_v_set) & np.isin(pu.gen_bus, buses)
+    q_now = q_inj[buses].copy()  # the PV generators' injection per bus
+    np.subtract.at(q_now, np.searchsorted(buses, pu.gen_bus[other]), pu.gen_q_set[other])
+    ideal = (pu.r[edge] == 0) & (pu.x[edge] == 0)
+    par = np.where(pu.f[edge] == children, pu.t[edge], pu.f[edge])
+    _, group = connected_components(sp.csr_matrix(
+        (np.ones(int(ideal.sum())), (children[ideal], par[ideal])), shape=(n, n)),
+        directed=False)
+    held = np.zeros(int(group.max()) + 1, dtype=bool)
+    held[group[pu.is_source]] = True
+    g = group[buses]
+    free = ~held[g]
+    _, first, pos = np.unique(g[free], return_index=True, return_inverse=True)
+    lead = np.flatnonzero(free)[first]
+    follow = np.ones(len(buses), dtype=bool)
+    follow[lead] = False
+    lead_of = np.full(len(buses), -1)
+    lead_of[free] = pos
+
+    def per_group(a: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(lead))
+        np.add.at(out, pos, a[free])
+        return out
+
+    pv = buses[lead]
     unit = np.zeros((n, len(pv)))
     unit[pv, np.arange(len(pv))] = 1.0
     sens = lu_v.solve(2.0 * x[:, None] * lu.solve(unit))[pv]
-    q_fixed = np.zeros(len(pv))
-    other = ~np.isfinite(pu.gen_v_set) & np.isin(pu.gen_bus, pv)
-    np.add.at(q_fixed, np.searchsorted(pv, pu.gen_bus[other]), pu.gen_q_set[other])
-    return pv, v_pv, sens, q_fixed, q_lo, q_hi
+    return (pv, v_set[lead], sens, per_group(q_now), per_group(lo), per_group(hi),
+            buses[follow], v_set[follow], lead_of[follow])
