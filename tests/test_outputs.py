@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import stat
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -386,21 +389,132 @@ def test_an_os_error_while_writing_is_a_typed_problem(tmp_path: Path) -> None:
 
 
 def test_force_never_replaces_a_device_or_pipe(tmp_path: Path, tiny_dir: Path) -> None:
-    # '--json /dev/null --force' replaced the device node by a 3 kB regular file (as root, the
-    # system's /dev/null)
+    # '--out /dev/null --force' replaced the device node by a regular file (as root, the
+    # system's /dev/null); a result folder never goes into a pipe or a device
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     targets = [str(fifo)] + (["/dev/null"] if Path("/dev/null").exists() else [])
     for target in targets:
         before = os.stat(target)
-        for option in ("--json", "--out"):
-            res = runner.invoke(app, ["solve", str(tiny_dir), option, target, "--force", "-q"])
-            assert res.exit_code == 2, (target, option, res.output)
-            assert "not a regular file" in res.output and target in res.output
-            assert "Traceback" not in res.output
-            after = os.stat(target)
-            assert (after.st_mode, after.st_ino, after.st_rdev) == (
-                before.st_mode, before.st_ino, before.st_rdev)
+        res = runner.invoke(app, ["solve", str(tiny_dir), "--out", target, "--force", "-q"])
+        assert res.exit_code == 2, (target, res.output)
+        assert "not a regular file" in res.output and target in res.output
+        assert "Traceback" not in res.output
+        after = os.stat(target)
+        assert (after.st_mode, after.st_ino, after.st_rdev) == (
+            before.st_mode, before.st_ino, before.st_rdev)
+    assert not _leftovers(tmp_path)
+
+
+def _is_solve_result(text: str) -> bool:
+    """``text`` is one whole JSON document of a solve (what ``--json`` writes)."""
+    doc = json.loads(text)
+    return doc["kind"] == "solve" and doc["status"] == "optimal"
+
+
+def test_force_writes_a_links_target_and_keeps_the_link(tmp_path: Path,
+                                                         tiny_dir: Path) -> None:
+    """User test ut41_cli #1: ``--force --json link.json`` replaced the link by a regular
+    file; the file it points to kept its old content. As the shell's ``>`` does, the target
+    is written (atomically, beside it) and the link stays; ``--force`` is the target's rule."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    target = shared / "latest.json"
+    target.write_text('{"old": 1}\n')
+    link = tmp_path / "link.json"
+    link.symlink_to(Path("shared") / "latest.json")
+    res = runner.invoke(app, ["solve", str(tiny_dir), "--json", str(link), "--force", "-q"])
+    assert res.exit_code == 0, res.output
+    assert link.is_symlink() and os.readlink(link) == str(Path("shared") / "latest.json")
+    assert _is_solve_result(target.read_text())
+    assert not _leftovers(tmp_path) and not _leftovers(shared)
+    # without --force the target is not replaced, and the message says whose rule that is
+    target.write_text('{"old": 1}\n')
+    res = runner.invoke(app, ["solve", str(tiny_dir), "--json", str(link), "-q"])
+    assert res.exit_code == 2 and "exists already" in res.output, res.output
+    assert "is a link to" in res.output and str(target) in res.output
+    assert link.is_symlink() and target.read_text() == '{"old": 1}\n'
+    # a dangling link: its target is created, no --force needed (nothing is overwritten)
+    dangling = tmp_path / "next.json"
+    dangling.symlink_to("new.json")
+    res = runner.invoke(app, ["solve", str(tiny_dir), "--json", str(dangling), "-q"])
+    assert res.exit_code == 0, res.output
+    assert dangling.is_symlink() and _is_solve_result((tmp_path / "new.json").read_text())
+    # and the Python API alike
+    write_text(link, "x", force=True)
+    assert link.is_symlink() and target.read_text() == "x"
+
+
+def test_json_streams_into_a_named_pipe(tmp_path: Path, tiny_dir: Path) -> None:
+    """``--json PIPE`` (and so ``--json /dev/stdout | jq``): the reader gets the whole JSON
+    document and the pipe stays a pipe; it was refused (and with --force, as /dev/stdout, the
+    node replaced by a regular file and the reader got nothing, exit 0)."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[str] = []
+
+    def read() -> None:
+        with open(fifo, encoding="utf-8") as fh:
+            got.append(fh.read())
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    res = runner.invoke(app, ["solve", str(tiny_dir), "--json", str(fifo), "-q"])
+    if res.exit_code != 0:  # let the waiting reader go
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    reader.join(timeout=30)
+    assert res.exit_code == 0, res.output
+    assert got and _is_solve_result(got[0])
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert not _leftovers(tmp_path)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="Linux /proc descriptors")
+def test_json_appends_to_an_open_descriptor(tmp_path: Path, tiny_dir: Path) -> None:
+    """``--json /dev/stdout >> log``: a path that names an open descriptor (here a link to
+    /proc/self/fd/N, as /dev/stdout is one) is written into, appended, never replaced, and
+    needs no --force; the file the descriptor is open on keeps what it had."""
+    log = tmp_path / "log.txt"
+    log.write_text("earlier line\n")
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND)
+    try:
+        link = tmp_path / "stdout"
+        link.symlink_to(f"/proc/self/fd/{fd}")
+        res = runner.invoke(app, ["solve", str(tiny_dir), "--json", str(link), "-q"])
+        assert res.exit_code == 0, res.output
+        assert link.is_symlink()
+    finally:
+        os.close(fd)
+    first, rest = log.read_text().split("\n", 1)
+    assert first == "earlier line" and _is_solve_result(rest)
+
+
+def test_a_folder_socket_or_link_loop_is_no_json_file(tmp_path: Path, tiny_dir: Path) -> None:
+    """What is neither a file (or a link to one) nor a stream is refused, typed, exit 2,
+    with or without --force, and left as it was (a link loop was replaced with --force)."""
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    to_folder = tmp_path / "to_folder"
+    to_folder.symlink_to("folder")
+    loop = tmp_path / "loop"
+    (tmp_path / "loop2").symlink_to("loop")
+    loop.symlink_to("loop2")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "sock"))
+    try:
+        for target in (folder, to_folder, loop, tmp_path / "sock"):
+            before = os.lstat(target)
+            for force in ([], ["--force"]):
+                res = runner.invoke(app, ["solve", str(tiny_dir), "--json", str(target),
+                                          "-q", *force])
+                assert res.exit_code == 2, (target, res.output)
+                assert "bad_output_path" in res.output and str(target) in res.output
+                assert "Traceback" not in res.output
+                after = os.lstat(target)
+                assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)
+    finally:
+        sock.close()
+    assert not any(folder.iterdir())
     assert not _leftovers(tmp_path)
 
 

@@ -15,16 +15,26 @@ scenario files, result folders) goes through this module, so that
   file is published by a hard link, which fails if the name was taken meanwhile; even with it,
   an output is never one of the command's inputs (or inside an input folder), and a result
   folder replaces only an empty folder or an earlier result folder (one with ``result.json``),
-  never a file or a folder of the user's other files.
+  never a file or a folder of the user's other files;
+* a file output's path is taken as the shell takes it (:func:`output_kind`): a **link** is
+  followed, and its target (not the link) is written atomically, the ``force`` rule applying to
+  the target; a **stream** (a named pipe, a character device, or an open descriptor such as
+  ``/dev/stdout``) receives the bytes straight (appended, never replaced: no ``force`` needed,
+  since nothing is overwritten), so ``--json /dev/stdout | jq`` works; a folder, a socket or a
+  block device is refused with a typed problem (user test ut41_cli #1: ``--force`` replaced a
+  link, and ``/dev/stdout`` itself, by a regular file).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
+import re
 import shutil
 import stat
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -146,6 +156,71 @@ def solve_folder_command(*, report: bool = False, uncertainty: str | None = None
     return "solve" + (f"_{uncertainty}" if uncertainty else "") + ("_report" if report else "")
 
 
+#: The folder of a process's open file descriptors (Linux ``/proc/PID/fd``, reached from
+#: ``/dev/stdout``, ``/dev/fd/N``, ``/proc/self/fd/N``; ``/dev/fd`` elsewhere).
+_FD_FOLDER = re.compile(r"/proc/\d+(/task/\d+)?/fd|/dev/fd")
+
+
+def _names_descriptor(path: Path) -> bool:
+    """``path`` names an open file descriptor, itself or through its links (``/dev/stdout``
+    -> ``/proc/self/fd/1``): whatever the descriptor is open on (a pipe, a terminal, or the
+    file of ``> out.json`` / ``>> log``) is written into as it is, never replaced. (The
+    resolved path cannot say so: ``/proc/self/fd/1`` resolves to the redirected file, or to
+    a ``pipe:[N]`` name that does not exist.)"""
+    cur = os.path.abspath(path)
+    for _ in range(40):  # the kernel's limit on links followed
+        if _FD_FOLDER.fullmatch(os.path.realpath(os.path.dirname(cur))):
+            return True
+        if not os.path.islink(cur):
+            return False
+        cur = os.path.join(os.path.dirname(cur), os.readlink(cur))
+    return False
+
+
+#: :func:`output_kind`'s answers.
+FILE, LINK, STREAM, OTHER = "file", "link", "stream", "other"
+
+
+def output_kind(path: str | Path) -> tuple[str, Path]:
+    """How the file output ``path`` is written, and where:
+
+    * ``("file", path)``: a new or regular file, written atomically (a temporary file next to
+      it, then one ``os.replace``);
+    * ``("link", target)``: a symbolic link (to a regular file, or dangling); its resolved
+      ``target`` is written atomically as a file, and the link stays;
+    * ``("stream", path)``: a named pipe, a character device (``/dev/null``, a terminal) or an
+      open descriptor (``/dev/stdout``, ``/dev/fd/N``): the bytes are appended to it as they
+      are, no temporary file next to it and no replace;
+    * ``("other", path)``: a folder, a socket, a block device or a link loop: not written.
+    """
+    path = Path(path)
+    try:
+        if _names_descriptor(path):
+            return (OTHER if path.is_dir() else STREAM), path
+        if path.is_symlink():
+            target = path.resolve(strict=False)
+            if target.is_symlink():  # a loop: resolve gives up on it (Python < 3.13)
+                return OTHER, path
+            kind, where = output_kind(target)
+            return (LINK if kind == FILE else kind), where
+        if not (path.exists() or path.is_symlink()):
+            return FILE, path
+        mode = path.stat().st_mode
+    except (OSError, RuntimeError):  # RuntimeError: a link loop (Python < 3.13)
+        return OTHER, path
+    if stat.S_ISREG(mode):
+        return FILE, path
+    if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
+        return STREAM, path
+    return OTHER, path
+
+
+def _through_link(problems: list[Problem], path: Path, target: Path) -> list[Problem]:
+    """``problems`` of the link ``path``'s ``target``, saying that ``path`` is a link."""
+    return [dataclasses.replace(p, message=f"'{path}' is a link to '{target}': {p.message}",
+                                ids=(str(path),)) for p in problems]
+
+
 def output_problems(path: str | Path, *, force: bool, folder: bool = False,
                     option: str | None = None,
                     inputs: Sequence[str | Path] = (),
@@ -170,6 +245,22 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
     if path.is_dir() and not folder:
         return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}' is a folder",
                          option, "give the name of a file")]
+    if not folder:
+        kind, target = output_kind(path)
+        if kind == STREAM:
+            # a pipe, a terminal, /dev/stdout: written into, nothing replaced (user test
+            # ut41_cli #1: '--force --json /dev/stdout | jq' replaced /dev/stdout)
+            return []
+        if kind == OTHER:
+            return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}' is neither a "
+                             "regular file nor a pipe or character device (a folder, a "
+                             "socket, a block device or a link loop): feederopt does not "
+                             "write it, with or without --force", option,
+                             "give the name of a file")]
+        if kind == LINK:
+            # the link's target is written (the link stays), so the target is checked
+            return _through_link(output_problems(target, force=force, option=option,
+                                                 inputs=inputs), path, target)
     if not parent.exists():
         return [_problem(ProblemKind.BAD_OUTPUT_PATH, path,
                          f"the folder '{parent}' does not exist", option,
@@ -189,7 +280,7 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
                          f"the folder '{parent}' cannot be written to ({refused})", option,
                          "choose a folder you may write to")]
     if (path.exists() and not path.is_file() and not path.is_dir()):
-        # --json /dev/null --force replaced the device node with a regular file
+        # --out /dev/null --force replaced the device node with a regular file
         return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}' is not a regular file "
                          "(a device, pipe or socket): feederopt never replaces it, even with "
                          "--force", option, f"name a new {what}")]
@@ -372,11 +463,19 @@ def _usual_mode(tmp: Path, mode: int) -> None:
 def atomic_file(path: str | Path, *, force: bool = False) -> Iterator[Path]:
     """A temporary path next to ``path`` to write to; moved to ``path`` when the block ends
     without an exception, removed otherwise (``path`` is then as it was). An existing ``path``
-    is replaced only with ``force``."""
+    is replaced only with ``force``. A link is followed: its target is written so (the
+    temporary file next to the target), and the link stays; a stream (a pipe, a character
+    device, ``/dev/stdout``) gets the bytes appended instead (:func:`output_kind`)."""
     path = Path(path)
     check_output(path, force=force)
+    kind, target = output_kind(path)
+    if kind == STREAM:
+        with _streamed(path) as tmp:
+            yield tmp
+        return
     try:
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                    suffix=".part")
     except OSError as exc:
         raise write_failed(path, exc) from None
     os.close(fd)
@@ -385,7 +484,35 @@ def atomic_file(path: str | Path, *, force: bool = False) -> Iterator[Path]:
     try:
         try:
             yield tmp
-            _publish_file(tmp, path, force)
+            _publish_file(tmp, target, force)  # a link's target: the link stays
+        except OSError as exc:
+            raise write_failed(path, exc) from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _streamed(path: Path) -> Iterator[Path]:
+    """:func:`atomic_file` for a stream ``path`` (:func:`output_kind`): the bytes written to
+    the temporary path (in the system's temporary folder: nothing is created beside a device)
+    are appended to ``path`` when the block ends without an exception, so that a reader gets
+    the whole document or nothing; ``path`` itself is never replaced."""
+    try:
+        fd, name = tempfile.mkstemp(prefix="feederopt-", suffix=".part")
+    except OSError as exc:
+        raise write_failed(path, exc) from None
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        for console in (sys.stdout, sys.stderr):  # what was printed comes first
+            with contextlib.suppress(Exception):
+                console.flush()
+        try:
+            # append: '--json /dev/stdout >> log' keeps the log; a pipe or a terminal
+            # does not mind. A named pipe waits here for its reader, as 'cat > pipe' does.
+            with open(tmp, "rb") as src, open(path, "ab") as dst:
+                shutil.copyfileobj(src, dst)
         except OSError as exc:
             raise write_failed(path, exc) from exc
     finally:
