@@ -86,6 +86,17 @@ def stopped_status(solver_status: str | None = None) -> Status:
     return Status.TIME_LIMIT
 
 
+def stop_cause(limit: str = "the time limit", stopped: str = "the stop request") -> str:
+    """What ended a step that its time ran out on, in a note's words: ``limit`` (``time
+    limit``, ``within the time left``) or, after a stop request (Ctrl-C, SIGTERM), ``stopped``
+    (``interrupted``, ``before the stop request``). The
+    request makes the time left zero (:meth:`AlgorithmBase.remaining`, :class:`Deadline`), so
+    every step that a time limit ends ends on it too, and its note has to say which. Before
+    (user test ut41_cli #6) a schedule stopped by Ctrl-C (exit 130, status ``interrupted``)
+    noted "time limit in the lazy storage-mode loop" though no limit was reached."""
+    return stopped if interrupt.requested() else limit
+
+
 def interrupted_label(status: str) -> str:
     """The status of a run of ``partition``, ``schedule``, ``plan`` or ``restore`` as reported:
     after a stop request (Ctrl-C, SIGTERM) every status but a proof made before it (``optimal``,

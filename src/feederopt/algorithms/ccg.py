@@ -82,7 +82,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import scipy.sparse as sp
 
-from feederopt.algorithms.base import AlgorithmBase, ProgressCallback, StopOptions
+from feederopt.algorithms.base import AlgorithmBase, ProgressCallback, StopOptions, stop_cause
 from feederopt.algorithms.policy_bound import PolicyBound, maximise_linear, policy_bound
 from feederopt.algorithms.policy_max import policy_max_auto
 from feederopt.algorithms.schedule_probing import probe_switches
@@ -535,7 +535,7 @@ def _solve_master(d: ScheduleData, xis: list[dict[str, np.ndarray]], time_limit_
         bad = _mode_conflicts(d, vals, ids)
         if not len(bad) or integer.all():
             break
-        if time_limit_s - (time.perf_counter() - t0) < 1.0:
+        if time_limit_s - (time.perf_counter() - t0) < 1.0 or interrupt.requested():
             bad = np.flatnonzero(~integer)  # the last solve: every mode binary
         integer[bad] = True
         set_integer(bad, True)
@@ -671,9 +671,12 @@ def solve_extensive(d: ScheduleData, xis: list[dict[str, np.ndarray]] | None = N
         x, lazy = rs.x, None
         sol = MilpSolution(SolverStatus.TIME_LIMIT, math.nan, exc.bound,
                            time.perf_counter() - t0, True)
-        fallback = (f"the master found no solution within the time limit ({time_limit_s:g} "
-                    f"s): the schedule is the radial start ({rs.how}, {rs.seconds:.1f} s "
-                    "after the limit), the lower bound the master's")
+        fallback = ("the master found no solution "
+                    + stop_cause(f"within the time limit ({time_limit_s:g} s)",
+                                 "before the stop request")
+                    + f": the schedule is the radial start ({rs.how}, {rs.seconds:.1f} s "
+                    f"after {stop_cause('the limit', 'the request')}), the lower bound the "
+                    "master's")
     status = Status.OPTIMAL if sol.status == "optimal" else Status.TIME_LIMIT
     nom_cost, nom_point = evaluate(d, x, nominal(d))
     values = [evaluate(d, x, xi) for xi in xis] if len(xis) > 1 else [(nom_cost, nom_point)]
@@ -697,9 +700,11 @@ def solve_extensive(d: ScheduleData, xis: list[dict[str, np.ndarray]] | None = N
     if fallback is not None:
         out.notes.append(fallback)
     elif math.isnan(sol.objective):
-        out.notes.append("time limit in the lazy storage-mode loop: the modes of the last "
-                         "relaxed master made binary (discharge where the forecast copy "
-                         "discharges); objective evaluated, bound from the relaxed masters")
+        # by its cause: a Ctrl-C ends the loop as a time limit does (user test ut41_cli #6)
+        out.notes.append(f"{stop_cause('time limit', 'interrupted (stop request)')} in the "
+                         "lazy storage-mode loop: the modes of the last relaxed master made "
+                         "binary (discharge where the forecast copy discharges); objective "
+                         "evaluated, bound from the relaxed masters")
     return out
 
 
@@ -802,8 +807,9 @@ def instant_start(d: ScheduleData) -> RadialStart:
     lp = RecourseLp(d, x)
     q0 = lp.solve(nominal(d))
     return RadialStart(x, q0.value, q0.values, time.perf_counter() - t0, "the tree of least "
-                       "total resistance, storage not discharging (no time for the master at "
-                       "it)", lp)
+                       "total resistance, storage not discharging ("
+                       + stop_cause("no time for the master at it",
+                                    "the master at it stopped by the request") + ")", lp)
 
 
 @dataclass
@@ -1008,8 +1014,9 @@ class ColumnConstraintGeneration(AlgorithmBase):
         if rs.lp is not None:  # its forecast LP: the first stage's evaluations start there
             self._lps = [(rs.x, rs.lp)]
         if self.remaining() <= 0:
-            notes.append(f"start: the forecast master (the time limit passed in the radial "
-                         f"start, {rs.seconds:.1f} s)")
+            notes.append("start: the forecast master ("
+                         + stop_cause("the time limit passed", "the stop request came")
+                         + f" in the radial start, {rs.seconds:.1f} s)")
             return [forecast], [0], None
         self.phase("start: policy bound")
         t_eval = time.perf_counter()
@@ -1050,7 +1057,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
                 continue
             if self.remaining() <= 0:  # past the deadline: the candidate itself, by the LP
                 value = self._q(x, cand)[0]
-                text.append(f"{value:.6g} $ (not climbed: time limit)")
+                text.append(f"{value:.6g} $ (not climbed: {stop_cause('time limit', 'stopped')})")
                 if value > q:
                     q, xi = value, cand
                 continue
@@ -1184,20 +1191,23 @@ class ColumnConstraintGeneration(AlgorithmBase):
                                             0.0))
                     fell_back = unsearched = True
                     notes.append(f"iteration {self.iteration}: the master found no solution "
-                                 "within the time limit: the schedule is the radial start "
+                                 + stop_cause("within the time limit", "before the stop request")
+                                 + ": the schedule is the radial start "
                                  f"({rs.how}), without an upper bound (its worst case not "
                                  "searched)")
                     break
                 notes.append(f"iteration {self.iteration}: the master found no solution "
-                             "within the time left")
+                             + stop_cause("within the time left", "before the stop request"))
                 break
             self.update_lower(float(sol.bound))
             if self.remaining() <= 0 and best is not None:
                 # the master used the time left: its bound counts, its first stage is not
                 # evaluated (the policy bound, climbing and the subproblem would run past the
                 # deadline); the incumbent stays
-                notes.append(f"iteration {self.iteration}: the time limit passed in the "
-                             "master; its first stage is not evaluated, the incumbent stays")
+                notes.append(f"iteration {self.iteration}: "
+                             + stop_cause("the time limit passed", "the stop request came")
+                             + " in the master; its first stage is not evaluated, the "
+                             "incumbent stays")
                 break
             x = _first_stage(d, vals)
             # a master cut at its limit (time-limited, not proven): its incumbent's first stage
@@ -1205,8 +1215,9 @@ class ColumnConstraintGeneration(AlgorithmBase):
             # its upper bound beats the incumbent's, and the run ends
             cut = best is not None and sol.status == SolverStatus.TIME_LIMIT
             if cut and best is not None and _same_first_stage(x, best[0]):
-                notes.append(f"iteration {self.iteration}: the master stopped at its time "
-                             "limit at the incumbent's first stage; the incumbent stays")
+                notes.append(f"iteration {self.iteration}: the master stopped "
+                             + stop_cause("at its time limit", "on the stop request")
+                             + " at the incumbent's first stage; the incumbent stays")
                 break
             theta = float(np.ravel(vals["theta"])[0])  # the master's max_e Q(x, xi_e)
             start = vals
@@ -1236,8 +1247,9 @@ class ColumnConstraintGeneration(AlgorithmBase):
             pb_ub = max(pb.value, q_pb) if pb.value is not None else math.inf
             source = "policy"
             if cut and (pb.value is None or pb_xi is None):
-                notes.append(f"iteration {self.iteration}: the master stopped at its time "
-                             "limit; its first stage has no policy bound "
+                notes.append(f"iteration {self.iteration}: the master stopped "
+                             + stop_cause("at its time limit", "on the stop request")
+                             + "; its first stage has no policy bound "
                              f"({pb.reason or 'no realisation'}), so no upper bound: the "
                              "incumbent stays")
                 break
@@ -1266,7 +1278,8 @@ class ColumnConstraintGeneration(AlgorithmBase):
                 # the policy bound closes the gap (or the deadline passed, or the master was
                 # cut: the policy bound is the UB, no MILP subproblem past the limit)
                 if not self._closes(c1 + pb_ub) and not cut:
-                    notes.append(f"iteration {self.iteration}: time limit: no MILP "
+                    notes.append(f"iteration {self.iteration}: "
+                                 f"{stop_cause('time limit', 'stopped')}: no MILP "
                                  "subproblem, the policy bound is the upper bound")
                 wc = WorstCase(pb_xi, q_pb, pb_ub, True, self.dual_bound, pb.solve_s)
                 q_star, sub_ub = q_pb, pb_ub
@@ -1294,26 +1307,32 @@ class ColumnConstraintGeneration(AlgorithmBase):
                 if found is None and pb_xi is None:
                     if best is not None:
                         notes.append(f"iteration {self.iteration}: the subproblem found no "
-                                     "worst case within the time left")
+                                     "worst case " + stop_cause("within the time left",
+                                                                "before the stop request"))
                         break
                     # no worst case at all: the forecast's value, and no valid upper bound
-                    notes.append("the subproblem found no worst case within the time limit: "
-                                 "the schedule is the first master's, without an upper bound")
+                    notes.append("the subproblem found no worst case "
+                                 + stop_cause("within the time limit", "before the stop request")
+                                 + ": the schedule is the first master's, without an upper "
+                                 "bound")
                     wc = WorstCase(xis[0], q_nom, math.inf, False, self.dual_bound, 0.0)
                     best = (x, wc)
                     unsearched = True
                     break
                 if found is None:
                     notes.append(f"iteration {self.iteration}: the MILP subproblem found no "
-                                 "worst case within the time left; the policy's is used")
+                                 "worst case " + stop_cause("within the time left",
+                                                            "before the stop request")
+                                 + "; the policy's is used")
                     wc = WorstCase(pb_xi or xis[0], q_pb, math.inf, False, self.dual_bound,
                                    pb.solve_s)
                     q_star = q_pb
                 else:
                     wc = found
                     if not wc.optimal:
-                        notes.append(f"iteration {self.iteration}: the subproblem stopped at "
-                                     f"its time limit (dual bound {wc.bound:.6g} $)")
+                        notes.append(f"iteration {self.iteration}: the subproblem stopped "
+                                     + stop_cause("at its time limit", "on the stop request")
+                                     + f" (dual bound {wc.bound:.6g} $)")
                     # the LP at the worst case found: a check of the dual (the larger of the
                     # two is the worst case's value; a truncating M would show as LP > MILP)
                     q_star, _ = self._q(x, wc.xi)
@@ -1344,8 +1363,9 @@ class ColumnConstraintGeneration(AlgorithmBase):
             if kept or best is None:
                 best = (x, wc)
             if cut:
-                notes.append(f"iteration {self.iteration}: the master stopped at its time "
-                             "limit; its incumbent's first stage, evaluated in the time held "
+                notes.append(f"iteration {self.iteration}: the master stopped "
+                             + stop_cause("at its time limit", "on the stop request")
+                             + "; its incumbent's first stage, evaluated in the time held "
                              f"back, has UB {ub:.6g} $ (policy bound): "
                              + ("it is the schedule" if kept else
                                 "the earlier schedule's UB is lower, that one stays"))
@@ -1363,7 +1383,9 @@ class ColumnConstraintGeneration(AlgorithmBase):
                 # search of _past_stall) this is only a stop rule, nothing is proven
                 notes.append("worst case repeated" + ("" if wc.optimal else
                              ": no realisation above the master's theta at this first stage "
-                             "was found (subproblem at its time limit, mountain climbing"
+                             "was found (subproblem "
+                             + stop_cause("at its time limit", "stopped by the request")
+                             + ", mountain climbing"
                              + (", a longer subproblem" if pb.value is None else "")
                              + "); a stop rule, not a proof: the gap stays open"))
                 break
@@ -1380,9 +1402,9 @@ class ColumnConstraintGeneration(AlgorithmBase):
         # the run's other realisations at x too, while time is left (each one LP)
         others = xis if self.remaining() > 0 else []
         if not others and len(xis) > 1:
-            notes.append("time limit: the realisations of the other iterations were not "
-                         "re-evaluated at the schedule's first stage (the worst case found "
-                         "is its own subproblem's)")
+            notes.append(f"{stop_cause('time limit', 'stopped')}: the realisations of the "
+                         "other iterations were not re-evaluated at the schedule's first stage "
+                         "(the worst case found is its own subproblem's)")
         worst_xi, worst_cost, worst_point = _worst_found_at(x, [wc.xi, *others], notes,
                                                             self._q)
         nom_cost, nom_point = self._q(x, nominal(d))

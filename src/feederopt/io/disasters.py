@@ -32,7 +32,7 @@ from feederopt.errors import InputError, Problem, ProblemKind, share_hint
 from feederopt.io._common import missing, read_text, unknown_file_type, unreadable
 from feederopt.io.frames import as_polars
 from feederopt.network.container import Network
-from feederopt.network.id_hints import id_hint, name_aliases, shared_names
+from feederopt.network.id_hints import branch_ends, id_hint, name_aliases, shared_names
 from feederopt.network.id_lists import repeated_ids
 
 #: Tolerance on the sum of the probabilities.
@@ -287,7 +287,7 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
             # the same hint as restore --broken's (a name: its id; a bare index: line:N)
             problems.append(_bad(
                 f"unknown branch ids {', '.join(unknown)}", (name,), "broken",
-                id_hint(unknown, branch_list, aliases, "branch", shared) + (
+                id_hint(unknown, branch_list, aliases, "branch", shared, branch_ends(net)) + (
                     "; " + _semicolon_hint([x.strip() for x in joined[0].split(",")])
                     if joined else "")))
         out.append(Disaster(name, prob, broken, dups))

@@ -4,12 +4,16 @@ in another case (``t2`` -> ``T2``, :func:`meant_ids`) matches one. Here, in the 
 so that the readers (a disaster-scenario file's ``broken`` lists, :mod:`feederopt.io.disasters`;
 a scenario file's load ids, :mod:`feederopt.io.scenarios`) and the problems (``restore
 --broken``, ``--dg-sites``, :mod:`feederopt.problems.resilience`; ``--hold-closed`` and
-``--hold-open``, :mod:`feederopt.problems.holds`) give the same hint for the same id.
+``--hold-open``, :mod:`feederopt.problems.holds`; a schedule's fixed branches,
+:mod:`feederopt.problems.schedule`) give the same hint for the same id. A branch given as the
+console prints it, by its buses (``7-8``, ``8-7``, ``7 (7-8)``), gets the id of every branch
+that joins the two buses (:func:`ends_meant`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from feederopt.network.container import Network
@@ -30,6 +34,65 @@ def meant_ids(unknown: str, ids: Sequence[str], *, index: bool = True) -> list[s
         return same
     tail = word.split(":")[-1]
     return [i for i in ids if i.split(":")[-1].casefold() == tail]
+
+
+#: Per branch id, its from and to bus ids (:func:`branch_ends`).
+BranchEnds = Mapping[str, tuple[str, str]]
+
+#: A branch as the console prints it (:func:`feederopt.results.result.branch_label`):
+#: ``7 (7-8)``, ``line:11 'MV1.101 Line 12' (14-15; switch 18 ...)``.
+_LABEL = re.compile(r"^(?P<id>[^'(]*?)\s*(?:'[^']*'\s*)?\((?P<ends>[^;)]*)(?:;.*)?\)$")
+
+
+def branch_ends(net: Network) -> dict[str, tuple[str, str]]:
+    """Per branch id of ``net``, its (from bus, to bus) ids: the buses the console prints
+    with it (``7 (7-8)``), for the hint of a branch given by its buses (:func:`ends_meant`)."""
+    br = net.branches
+    return {str(b): (str(f), str(t)) for b, f, t in zip(
+        br["id"].to_list(), br["from_bus"].to_list(), br["to_bus"].to_list(), strict=True)}
+
+
+def ends_meant(unknown: str, ids: Sequence[str], ends: BranchEnds) -> list[str]:
+    """The ids of ``ids`` that ``unknown``, a branch as the console prints it, names: the id
+    of a label ``ID (FROM-TO)`` (with a name and the switches inside: ``line:11 'L 12' (14-15;
+    switch 18)``), else every branch whose two buses a from-to spelling ``FROM-TO`` names, in
+    either order (``7-8`` and ``8-7`` -> ``7``; parallel branches all). A bus id with a ``-``
+    is found too: each ``-`` of the text is tried as the separator. Before (user test ut41_cli
+    #5), ``--hold-open 7-8`` on case33bw listed the first ids (``1, 10, 11, ...``) and said
+    nothing of branch ``7 (7-8)``."""
+    text = str(unknown).strip()
+    label = _LABEL.match(text)
+    if label:
+        if label.group("id").strip() in ids:
+            return [label.group("id").strip()]
+        text = label.group("ends").strip()
+    out: list[str] = []
+    for i in (k for k, c in enumerate(text) if c == "-"):
+        a, b = text[:i].strip(), text[i + 1:].strip()
+        if a and b:
+            out += [x for x in ids if x in ends and ends[x] in ((a, b), (b, a))
+                    and x not in out]
+    return out
+
+
+def did_you_mean(unknown: str, ids: Sequence[str], *, index: bool = True,
+                 ends: BranchEnds | None = None) -> str | None:
+    """``11: did you mean line:11?``: the guess of the hint of an unknown id ``unknown``
+    (:func:`meant_ids`), or, given the branches' buses ``ends``, the branches that a from-to
+    spelling names (:func:`ends_meant`), printed as the console prints them with their ids
+    to give (``7-8: did you mean 7 (7-8)? give its id, 7``); None when nothing matches. The
+    one text of every "did you mean" on a branch or bus id (:func:`id_hint`, the holds'
+    :func:`feederopt.problems.holds.resolve_holds`)."""
+    near = meant_ids(unknown, ids, index=index)
+    if near:
+        return f"{unknown}: did you mean {' or '.join(near)}?"
+    by_ends = ends_meant(unknown, ids, ends) if ends else []
+    if not by_ends or ends is None:
+        return None
+    labels = " or ".join(f"{b} ({ends[b][0]}-{ends[b][1]})" for b in by_ends)
+    given = f"its id, {by_ends[0]}" if len(by_ends) == 1 else \
+        f"the id of one, {' or '.join(by_ends)}"
+    return f"{unknown}: did you mean {labels}? give {given}"
 
 
 def name_aliases(net: Network, branch_ids: set[str], bus_ids: set[str]
@@ -134,11 +197,12 @@ def shared_names(net: Network, branch_ids: set[str]) -> dict[str, str]:
 
 
 def id_hint(unknown: list[str], ids: list[str], aliases: dict[str, str], what: str,
-            shared: dict[str, str] | None = None) -> str:
+            shared: dict[str, str] | None = None, ends: BranchEnds | None = None) -> str:
     """The hint for ids a network does not have: the form of its ids, and the id meant where
-    a name, a bare number (of a branch) or the id in another case matches one
-    (:func:`meant_ids`); a network without any (a single bus: no branch to break, restore or
-    switch) says so rather than list no ids."""
+    a name, a bare number (of a branch), the id in another case or, with the branches'
+    buses ``ends`` (:func:`branch_ends`), a from-to spelling matches one
+    (:func:`did_you_mean`); a network without any (a single bus: no branch to break, restore
+    or switch) says so rather than list no ids."""
     if not ids:
         plural = {"branch": "branches", "bus": "buses"}.get(what, what + "s")
         return f"the network has no {plural}" + (
@@ -147,13 +211,14 @@ def id_hint(unknown: list[str], ids: list[str], aliases: dict[str, str], what: s
     sample = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
     guesses = []
     for u in unknown:
-        near = meant_ids(u, ids, index=what == "branch")
+        guess = did_you_mean(u, ids, index=what == "branch",
+                             ends=ends if what == "branch" else None)
         if shared and u in shared:
             guesses.append(f"{shared[u]}: give the {what} id")
         elif u in aliases:
             guesses.append(f"{u} is {aliases[u]}")
-        elif near:
-            guesses.append(f"{u}: did you mean {' or '.join(near)}?")
+        elif guess:
+            guesses.append(guess)
     text = f"the network's {what} ids are {sample}"
     if what == "branch" and any(i.startswith("line:") for i in ids):
         text += " (a pandapower net's: line:N and trafo:N, N the element's index)"

@@ -25,7 +25,7 @@ import polars as pl
 
 from feederopt.errors import Problem, ProblemKind, option_ref, spelled
 from feederopt.network.container import Network, member_map
-from feederopt.network.id_hints import meant_ids, switch_refs
+from feederopt.network.id_hints import BranchEnds, branch_ends, did_you_mean, switch_refs
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import components_of, radiality_problem
 
@@ -75,11 +75,12 @@ def held_infeasible_words(held: Held) -> str:
     return f"no radial configuration with the held branches ({held.text()}) meets the limits"
 
 
-def _hint(unknown: list[str], ids: list[str], pandapower: bool) -> str:
+def _hint(unknown: list[str], ids: list[str], pandapower: bool, ends: BranchEnds) -> str:
     """The form of the network's branch ids, and the id meant where a bare number or a
-    pandapower index matches one (``11`` -> ``line:11``), or the id in another case (``t2``
-    -> ``T2``; :func:`~feederopt.network.id_hints.meant_ids`); a network without branches
-    says so rather than list no ids."""
+    pandapower index matches one (``11`` -> ``line:11``), the id in another case (``t2``
+    -> ``T2``) or the branch's buses (``7-8`` -> ``7 (7-8)``;
+    :func:`~feederopt.network.id_hints.did_you_mean`); a network without branches says so
+    rather than list no ids."""
     if not ids:
         return ("the network has no branches: there is nothing to hold or switch (give a "
                 "network with lines)")
@@ -89,11 +90,7 @@ def _hint(unknown: list[str], ids: list[str], pandapower: bool) -> str:
         text += (" (a pandapower net's: line:N and trafo:N, N the element's index, switch:K a "
                  "bus-bus switch; a line's or trafo's switch may be given as switch:K, "
                  "switch K or its unique name)")
-    guesses = []
-    for u in unknown:
-        near = meant_ids(u, ids)
-        if near:
-            guesses.append(f"{u}: did you mean {' or '.join(near)}?")
+    guesses = [g for u in unknown if (g := did_you_mean(u, ids, ends=ends))]
     return text + ("; " + "; ".join(guesses) if guesses else "")
 
 
@@ -174,7 +171,7 @@ def resolve_holds(net: Network, closed: Sequence[str] | None, open_: Sequence[st
             problems.append(Problem(
                 ProblemKind.INVALID_VALUE, "options",
                 f"{flag}: branch ids that the network does not have", tuple(unknown), option,
-                _hint(unknown, sorted(switchable) or all_ids, pandapower)))
+                _hint(unknown, sorted(switchable) or all_ids, pandapower, branch_ends(net))))
         if shared:
             on = [x for ref in shared for x in refs_of.shared[ref]]
             problems.append(Problem(

@@ -41,7 +41,7 @@ from feederopt.formulations.resilience import (
     second_phase_block,
 )
 from feederopt.network.container import Network, resolve_branch_ids
-from feederopt.network.id_hints import id_hint, name_aliases, shared_names
+from feederopt.network.id_hints import branch_ends, id_hint, name_aliases, shared_names
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 
 #: The seed's switching penalty: 0.01 p.u. per closed line in Phase 1 (10 kW at 1000 kVA), and
@@ -174,6 +174,9 @@ class ResilienceProblem:
     bus_aliases: dict[str, str] = field(default_factory=dict)
     #: Names of elements of different branches -> what they name (:func:`shared_names`).
     branch_shared: dict[str, str] = field(default_factory=dict)
+    #: Per branch id, its from and to bus ids (:func:`branch_ends`): a branch given by its
+    #: buses (``7-8``) gets its id in the hint.
+    branch_ends: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: The in-service generators and shunts: (id, bus index), for the elements an operation
     #: disconnects (:func:`feederopt.results.resilience.operation_view`).
     generator_ids: list[tuple[str, int]] = field(default_factory=list)
@@ -239,7 +242,8 @@ class ResilienceProblem:
                 problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
                                         "hardening candidates that are not branches",
                                         tuple(unknown), "harden_candidates",
-                                        id_hint(unknown, list(pu.branch_ids), {}, "branch")))
+                                        id_hint(unknown, list(pu.branch_ids), {}, "branch",
+                                                ends=branch_ends(net))))
             harden = np.array(sorted({bindex[b] for b in cands if b in bindex}), int)
         lw = _load_weights(net, index, s_base_mva, problems)
         if problems:
@@ -279,6 +283,7 @@ class ResilienceProblem:
                    model_notes(net, pu) + source_load_notes(net, pu, index),
                    *name_aliases(net, set(pu.branch_ids), set(pu.bus_ids)),
                    branch_shared=shared_names(net, set(pu.branch_ids)),
+                   branch_ends=branch_ends(net),
                    generator_ids=_element_ids(net.generators, index),
                    shunt_ids=_element_ids(net.shunts, index),
                    **xward_internals(net, index, bindex),
@@ -415,7 +420,8 @@ class ResilienceProblem:
                                       "branch ids that the network does not have",
                                       tuple(unknown), field_name,
                                       id_hint(unknown, self.branch_ids, self.branch_aliases,
-                                               "branch", self.branch_shared))])
+                                               "branch", self.branch_shared,
+                                               self.branch_ends))])
         return tuple(sorted({index[str(b)] for b in ids}))
 
     def bus_index(self, ids: tuple[str, ...] | list[str]) -> np.ndarray:

@@ -18,7 +18,7 @@ from feederopt.errors import InputError, Problem, ProblemKind, option_ref
 from feederopt.formulations.distflow import bus_shunts
 from feederopt.formulations.schedule import ScheduleData
 from feederopt.network.container import Network
-from feederopt.network.id_hints import id_hint
+from feederopt.network.id_hints import branch_ends, id_hint
 from feederopt.network.id_lists import id_list_problems
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.network.timeseries import (
@@ -189,7 +189,8 @@ def settings_id_problems(st: ScheduleSettings, net: Network) -> list[Problem]:
         if unknown:
             out.append(Problem(ProblemKind.INVALID_VALUE, "options", "branch not in the "
                                "network", unknown, f,
-                               id_hint(list(unknown), branch_ids, {}, "branch")))
+                               id_hint(list(unknown), branch_ids, {}, "branch",
+                                       ends=branch_ends(net))))
     if st.uncertain_buses:
         # a bus named twice (before: taken once, silently) with the unknown ones, at once
         out += id_list_problems(option_ref("uncertain_buses"), st.uncertain_buses, "bus",
