@@ -73,6 +73,7 @@ from feederopt.options import (
 from feederopt.problems.presolve import fixed_open, without_fixed_open
 from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationProblem
 from feederopt.problems.uncertain import envelope
+from feederopt.scalars import is_real, is_whole
 from feederopt.solvers import interrupt
 from feederopt.solvers.status import holds_least_violating_state
 from feederopt.validation.ac_limits import AC_LIMIT_TOLERANCE, ac_limit_violations
@@ -520,7 +521,7 @@ def check_option_problems(samples: int, uncertainty: float | None, seed: int | N
                                         max_loading_percent=max_loading_percent)).check()
 
     problems = [p for p in [samples_problem(samples)] if p is not None]
-    number = isinstance(uncertainty, int | float) and not isinstance(uncertainty, bool)
+    number = is_real(uncertainty)
     if uncertainty is not None and not (
             number and math.isfinite(uncertainty) and 0 <= uncertainty <= 1):
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
@@ -598,7 +599,7 @@ def check_box(data: dict[str, Any], uncertainty: float | None,
         return CheckBox(uncertainty, None if uncertain_loads is None else list(uncertain_loads))
     x = own.uncertainty if uncertainty is None else uncertainty
     loads = own.loads if uncertain_loads is None else list(uncertain_loads)
-    number = isinstance(x, int | float) and not isinstance(x, bool)
+    number = is_real(x)
     same = (number and math.isclose(x, own.uncertainty, rel_tol=1e-9, abs_tol=1e-12)
             and {str(v) for v in loads} == set(own.loads))
     notes: list[str] = []
@@ -640,7 +641,7 @@ def samples_problem(samples: Any, example: int = 1000) -> Problem | None:
 
 def _whole(x: Any) -> bool:
     """An integer (numpy's too), not a bool: a count of samples, a seed."""
-    return isinstance(x, int | np.integer) and not isinstance(x, bool)
+    return is_whole(x)
 
 
 #: Result statuses whose topology can be checked (the others hold no feasible topology);
