@@ -819,7 +819,7 @@ def load_result(path: str | Path) -> Result:
         tables = {"buses": folder.buses, "branches": folder.branches,
                   "switches": folder.switches, "generators": folder.generators,
                   "devices": folder.other_tables.get("devices")}
-    return Result.from_dict(doc, tables=tables)
+    return Result.from_dict(doc, tables=tables, where=str(path))
 
 
 def _check_document(doc: dict[str, Any], path: str | Path) -> None:
