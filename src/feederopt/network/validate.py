@@ -928,7 +928,21 @@ def _branch_problems(branches: pl.DataFrame, buses: pl.DataFrame) -> list[Proble
                 )
             )
     kinds = [k.value for k in BranchKind]
-    ids = _ids(branches, pl.col("kind").is_null() | ~pl.col("kind").is_in(kinds))
+    # an empty (null) cell is no unknown kind: said as the required columns say it, with the
+    # hint to fill it (user test ut41_pyapi #4)
+    empty = _ids(branches, pl.col("kind").is_null())
+    if empty:
+        problems.append(
+            Problem(
+                ProblemKind.INVALID_VALUE,
+                "branches",
+                f"{len(empty)} row(s) have no value for 'kind' (the cell is empty, null)",
+                ids=empty,
+                field="kind",
+                hint="fill it in: kind is one of " + ", ".join(kinds) + ' (e.g. "line")',
+            )
+        )
+    ids = _ids(branches, pl.col("kind").is_not_null() & ~pl.col("kind").is_in(kinds))
     if ids:
         problems.append(
             Problem(
