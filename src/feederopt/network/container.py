@@ -141,6 +141,13 @@ class Network:
             "shunts": shunts,
         }
         tables, problems, notes = typed_tables(given)
+        if not isinstance(name, str) or not name.strip():
+            # a name is a result's case and a file name: 5 or None were taken against the
+            # str hint (user test ut41_pyapi)
+            problems = [*problems, Problem(
+                ProblemKind.INVALID_VALUE, "network", "name must be a non-empty string (the "
+                f"network's name, a result's case), not {name!r} ({type(name).__name__})",
+                field="name", hint='e.g. name="my_feeder", or leave it out ("network")')]
         if problems:
             raise InputError(problems)
         meta = with_read_notes(dict(meta or {}), notes)

@@ -149,6 +149,14 @@ def validate(net: Network) -> list[Problem]:
     bus_ids = set(buses["id"].to_list()) if "id" in buses.columns else set()
     refs = [("branches", "from_bus"), ("branches", "to_bus")]
     refs += [(name, "bus") for name in ("loads", "generators", "shunts")]
+    if buses.height == 0:
+        # no bus at all (buses=None, or a table without rows): said once, not as every
+        # branch and load referring to unknown buses (user test ut41_pyapi)
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "buses", "the buses table is empty (it has no row)",
+            hint="give the network's buses: id, vn_kv and is_source (one at least), e.g. "
+            "Network.from_tables(buses=..., branches=..., loads=...)"))
+        refs = []
     for name, col in refs:
         df = tables[name]
         if "id" not in buses.columns or not _has(df, "id", col):

@@ -1056,7 +1056,7 @@ def check_result(
     v_max: float | None = None,
     max_loading_percent: float | None = None,
 ) -> MonteCarloResult:
-    """:func:`out_of_sample` for the topology of a result (a dict or a JSON path), as
+    """:func:`out_of_sample` for the topology of a result (a Result, a dict or a JSON path), as
     ``feederopt check``: ``samples`` (default 1000, as ``--samples``) uniform draws of the
     loads in nominal +- ``uncertainty``. The box (:func:`check_box`) defaults to the one a
     robust result was solved for: ``uncertainty=None`` is its uncertainty and
@@ -1080,9 +1080,15 @@ def check_result(
     check_not_forked("feederopt.check_result")
     from feederopt._version import document_kind
 
+    if type(result).__module__.startswith("feederopt.") and callable(
+            getattr(result, "to_dict", None)):
+        # the Result that feederopt.solve returned, as its document: it was refused as "not a
+        # feederopt Result" by a message asking for a result (user test ut41_pyapi)
+        result = result.to_dict()  # type: ignore[union-attr]
     if not isinstance(result, dict | str | os.PathLike):  # named by type, never by value
-        raise InputError([table_problem(result, "result", "a result (a dict, as "
-                                        "json.load gives it) or the path of a result file")])
+        raise InputError([table_problem(result, "result", "a result (a Result, its "
+                                        "to_dict(), a dict as json.load gives it) or the path "
+                                        "of a result file")])
     if isinstance(result, dict):
         data = result
         kind_problems(data)  # a kind that feederopt does not write (ut35 errs 4)
