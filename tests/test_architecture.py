@@ -37,6 +37,7 @@ LAYERS = [
 ALIASES = {
     "_version": "errors",  # a constant that every layer may read
     "forking": "errors",  # check_not_forked, which network and io call too
+    "scalars": "errors",  # the one rule for numbers and switches given as options
     "feederopt": "api",  # the package root re-exports the api
     "api_threephase": "api",
     "api_threephase_feedback": "api",

@@ -30,7 +30,15 @@ from feederopt.network import Network
 if TYPE_CHECKING:
     from feederopt.algorithms.base import ProgressCallback
     from feederopt.algorithms.partition import feedback_stop_text
-    from feederopt.api import load, load_result, read_result, save, save_json, solve
+    from feederopt.api import (
+        ac_power_flow,
+        load,
+        load_result,
+        read_result,
+        save,
+        save_json,
+        solve,
+    )
     from feederopt.api_partition import check_partition_result, partition
     from feederopt.api_resilience import plan, plan_settings, restore
     from feederopt.api_schedule import check_schedule_result, schedule
@@ -130,7 +138,6 @@ if TYPE_CHECKING:
         Status,
         holds_least_violating_state,
     )
-    from feederopt.validation.ac import ac_power_flow
     from feederopt.validation.ac_polish import polish_text
     from feederopt.validation.fidelity import model_fidelity
     from feederopt.validation.montecarlo import (
@@ -195,7 +202,7 @@ _FOR_CLI = {
     "generation_by_bus": "feederopt.io.scenarios",
     "resolve_scenarios": "feederopt.io.scenarios",
     "write_scenarios": "feederopt.io.scenarios",
-    "ac_power_flow": "feederopt.validation.ac",
+    "ac_power_flow": "feederopt.api",
     "model_fidelity": "feederopt.validation.fidelity",
     "polish_text": "feederopt.validation.ac_polish",
     "voltage_verdict": "feederopt.validation.ac_limits",

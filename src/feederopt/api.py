@@ -57,11 +57,13 @@ from feederopt.errors import (
 from feederopt.execution import Executor, make_executor
 from feederopt.forking import check_not_forked
 from feederopt.io.digests import input_digests
+from feederopt.io.frames import type_text
 from feederopt.io.pandapower import TieRule
 from feederopt.io.scenarios import ScenarioSet, load_scenarios, unknown_load_problem
 from feederopt.network.container import Network
 from feederopt.network.device_settings import DeviceSettings, with_branch_taps, with_settings
 from feederopt.network.devices import device_list, fixed_at_base, per_unit_devices
+from feederopt.network.id_lists import split_ids
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.options import (
     Box,
@@ -122,6 +124,8 @@ from feederopt.solvers.detect import default_misocp_solver, require_solver
 from feederopt.solvers.interrupt import handle_signals
 from feederopt.solvers.interrupt import reason as interrupt_reason
 from feederopt.solvers.status import Status
+from feederopt.validation.ac import AcResult
+from feederopt.validation.ac import ac_power_flow as _ac_power_flow
 
 __all__ = [
     "NOMINAL_NOTE",
@@ -819,7 +823,69 @@ def load_result(path: str | Path) -> Result:
         tables = {"buses": folder.buses, "branches": folder.branches,
                   "switches": folder.switches, "generators": folder.generators,
                   "devices": folder.other_tables.get("devices")}
-    return Result.from_dict(doc, tables=tables)
+    return Result.from_dict(doc, tables=tables, where=str(path))
+
+
+def ac_power_flow(network: Network, closed: Any = None, gen_p: np.ndarray | None = None,
+                  gen_q: np.ndarray | None = None, *, tolerance_mva: float = 1e-8,
+                  max_iteration: int = 50) -> AcResult:
+    """The AC power flow (pandapower, Newton-Raphson) of ``network`` with the branch states
+    ``closed``: :func:`feederopt.validation.ac.ac_power_flow` for a caller of the public API,
+    with its input checked first.
+
+    ``network`` is a :class:`~feederopt.network.container.Network`, validated as
+    :func:`solve` validates it (a pandapower net or a case name: ``feederopt.load(net)``
+    first). ``closed`` is None (the base case: every in-service branch closed but the
+    normally open ones), one True/False (or 1/0) per in-service branch in table order, or
+    the ids of the in-service branches to open (``["L-FG", "T-BE"]``; a comma-separated
+    string too), every other in-service branch closed. ``gen_p``/``gen_q`` [MW, MVAr]
+    replace the in-service generators' set-points. A bad input is an
+    :class:`~feederopt.errors.InputError` naming it (user test ut41_pyapi #3: a short
+    ``closed`` was a bare ``ValueError``, a network without ``vn_kv`` a polars error, a
+    pandapower net an ``AttributeError``)."""
+    from feederopt.cases import load as _load
+
+    check_not_forked("feederopt.ac_power_flow")
+    if not isinstance(network, Network):
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "ac_power_flow", "it takes a feederopt Network, "
+            f"not {type_text(network)}", field="network",
+            hint="read it first: feederopt.ac_power_flow(feederopt.load(net), closed)")])
+    net = _load(network)
+    return _ac_power_flow(net, _closed_states(net, closed), gen_p, gen_q,
+                          tolerance_mva=tolerance_mva, max_iteration=max_iteration)
+
+
+def _closed_states(net: Network, closed: Any) -> np.ndarray | None:
+    """``closed`` of :func:`ac_power_flow` as one bool per in-service branch (None: the base
+    case), or an :class:`~feederopt.errors.InputError` naming it."""
+    if closed is None:
+        return None
+    ids = [str(b) for b in net.branches.filter(pl.col("in_service"))["id"].to_list()]
+    example = (f"e.g. closed=[{', '.join(repr(i) for i in ids[:2])}] (the ids of the branches "
+               f"to open), or one True/False per in-service branch ({len(ids)})")
+    if isinstance(closed, str) or (isinstance(closed, list | tuple) and closed
+                                   and all(isinstance(b, str) for b in closed)):
+        opened = list(split_ids(closed) if isinstance(closed, str) else closed)
+        unknown = [b for b in opened if b not in set(ids)]
+        if unknown:
+            raise InputError([Problem(
+                ProblemKind.INVALID_VALUE, "ac_power_flow", "closed names branch(es) the network "
+                "has no in-service branch of: " + ", ".join(unknown[:10]),
+                tuple(unknown[:10]), "closed", example)])
+        return np.array([b not in set(opened) for b in ids], dtype=bool)
+    states = np.asarray(closed)
+    ok = (states.ndim == 1 and (states.dtype == bool or (
+        np.issubdtype(states.dtype, np.number) and bool(np.isin(states, (0, 1)).all()))))
+    if not ok or len(states) != len(ids):
+        given = (f"{len(states)} entries" if states.ndim == 1 else
+                 f"a {states.ndim}-dimensional array")
+        what = "" if ok or states.ndim != 1 else f" of {states.dtype} (not True/False)"
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "ac_power_flow", f"closed has {given}{what}: it takes one "
+            f"True/False per in-service branch, {len(ids)} in this network", field="closed",
+            hint=example)])
+    return states.astype(bool)
 
 
 def _check_document(doc: dict[str, Any], path: str | Path) -> None:

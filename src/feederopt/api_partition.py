@@ -72,6 +72,7 @@ from feederopt.problems.partition import (
     settings_problems,
     voltage_feedback_setting,
 )
+from feederopt.scalars import is_real, is_whole
 from feederopt.solvers import interrupt
 from feederopt.validation.montecarlo import samples_problem
 from feederopt.validation.partition import plan_within_limits
@@ -138,8 +139,7 @@ def partition(source: Any, *, settings: str | Path | None = None,
         problems += output_problems(out, force=force, folder=True, option="out", inputs=[
             x for x in (source, settings) if isinstance(x, (str, Path))],
             command="partition")
-    if not (isinstance(feedback_rounds, int) and not isinstance(feedback_rounds, bool)
-            and feedback_rounds >= 0):
+    if not (is_whole(feedback_rounds) and feedback_rounds >= 0):
         problems.append(_bad_option("feedback_rounds", "feedback_rounds must be an integer "
                                     ">= 0", "e.g. 4"))
     net, st, path, notes = _network_and_settings(source, settings, uncertainty,
@@ -433,7 +433,7 @@ def option_problems(*, method: str = "cutting_plane", workers: Any = 1,
             "(one MILP)", "leave --workers out with --extensive"))
     problems += workers_problems(workers)
     problems += time_limit_problems(time_limit_s)
-    if not (isinstance(samples, int) and not isinstance(samples, bool) and samples >= 0):
+    if not (is_whole(samples) and samples >= 0):
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "samples must be >= 0",
                                 (str(samples),), "samples", "e.g. --samples 1000, or 0 for "
                                 "no post-analyses"))
@@ -614,7 +614,7 @@ def check_partition_result(doc: Mapping[str, Any] | str | Path, *, samples: int,
     if bad_samples is not None:
         problems.append(bad_samples)
     x = doc.get("uncertainty") if uncertainty is None else uncertainty
-    xf = float(x) if isinstance(x, int | float) and not isinstance(x, bool) else math.nan
+    xf = float(x) if x is not None and is_real(x) else math.nan
     if not (math.isfinite(xf) and xf >= 0):
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
                                 f"the uncertainty must be a number >= 0, not {x}", (str(x),),

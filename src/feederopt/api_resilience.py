@@ -14,7 +14,6 @@ layer (serial, local process pool, Ray). See ``docs/resilience.md``.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -84,6 +83,7 @@ from feederopt.problems.resilience import (
     Scenario,
 )
 from feederopt.results.resilience import PlanResult, RestoreResult, plan_result, restore_result
+from feederopt.scalars import is_finite, is_number
 from feederopt.solvers import interrupt
 from feederopt.validation.restoration import RestorationAcCheck, restoration_ac
 
@@ -295,10 +295,6 @@ def _bad(name: str, message: str, hint: str = "", ids: tuple[str, ...] = ()) -> 
     return Problem(ProblemKind.INVALID_VALUE, "options", message, ids, name, hint)
 
 
-def _number(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and not math.isnan(x)
-
-
 def _radiality_problems(value: Any) -> list[Problem]:
     try:
         RadialityKind(value)
@@ -319,12 +315,12 @@ def restore_problems(broken: Any, *, dg_sites: Any = (),
         out.append(_bad("broken", f"{option_ref('broken')} names no line: restoration needs "
                         "at least one broken line", f"e.g. {option_ref('broken', (2, 11, 15))}"))
     if switch_penalty_pu is not None and not (
-            _number(switch_penalty_pu) and 0 <= switch_penalty_pu <= MAX_SWITCH_PENALTY):
+            is_number(switch_penalty_pu) and 0 <= switch_penalty_pu <= MAX_SWITCH_PENALTY):
         out.append(_bad("switch_penalty", "the switching penalty must be a finite number >= 0 "
                         f"and at most {MAX_SWITCH_PENALTY:g}", "e.g. 0.01",
                         (str(switch_penalty_pu),)))
     if dg_p_max_kw is not None:
-        if not (_number(dg_p_max_kw) and math.isfinite(dg_p_max_kw) and dg_p_max_kw >= 0):
+        if not (is_finite(dg_p_max_kw) and dg_p_max_kw >= 0):
             out.append(_bad("dg_p_max_kw", f"{option_ref('dg_p_max_kw')} must be a finite "
                             "number >= 0", f"e.g. {option_ref('dg_p_max_kw', 100)}",
                             (str(dg_p_max_kw),)))

@@ -91,6 +91,7 @@ from feederopt.results.schedule import (
     unpriced_loss_notes,
     worst_case_summary,
 )
+from feederopt.scalars import is_real, is_switch, is_whole
 from feederopt.solvers import interrupt
 from feederopt.validation.base_case import hourly_base_case
 from feederopt.validation.montecarlo import samples_problem
@@ -351,12 +352,13 @@ def _settings(settings: ScheduleSettings | None, changes: dict[str, Any]
     for name in list(changes):  # a wrong type (eps="0.1") was a TypeError (ut_sched4 #11)
         default, value = getattr(base, name, None), changes[name]
         if isinstance(default, bool):
-            ok = isinstance(value, bool | np.bool_)
+            ok = is_switch(value)
             want = "True or False"
+        elif name == "hours":  # a count: "hours is 3.0, must be within 1..24" said nothing
+            ok = is_whole(value)
+            want = "a whole number"
         elif isinstance(default, int | float) or name == "loss_tol":
-            ok = value is None if name == "loss_tol" and value is None else (
-                isinstance(value, int | float | np.integer | np.floating)
-                and not isinstance(value, bool | np.bool_))
+            ok = value is None if name == "loss_tol" and value is None else is_real(value)
             want = "a number" + (" or None" if name == "loss_tol" else "")
         else:
             continue
@@ -387,7 +389,7 @@ def run_problems(st: ScheduleSettings, *, time_limit_s: Any = 900.0, gap: Any = 
     if sub_time_s is not None:
         out += time_limit_problems(sub_time_s, option="sub_time")
     out += gap_problems(gap)
-    if not (isinstance(samples, int) and not isinstance(samples, bool) and samples >= 0):
+    if not (is_whole(samples) and samples >= 0):
         bad("samples", f"{option_ref('samples')} must be >= 0, not {samples}",
             f"e.g. {option_ref('samples', 100)}, or 0 for no sample check")
     elif samples > 0 and not st.robust:

@@ -85,6 +85,7 @@ from feederopt.results.threephase import (
     VoltageFeedback,
     VoltageLimits,
 )
+from feederopt.scalars import is_whole
 from feederopt.validation.base_case import opendss_base_case, scenario_base_case
 from feederopt.validation.opendss import (
     OpenDSSSolution,
@@ -526,8 +527,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     problems = time_limit_problems(time_limit_s, "time_limit_s") + gap_problems(gap) + (
         voltage_limit_problems(v_min_pu, v_max_pu) + loading_problems(max_loading_percent)
         + switch_cost_problems(switch_cost_kw, MAX_SWITCH_COST_KW))
-    if isinstance(feedback_iterations, bool) or not isinstance(feedback_iterations, int) \
-            or feedback_iterations < 1:
+    if not is_whole(feedback_iterations) or feedback_iterations < 1:
         problems.append(Problem(
             ProblemKind.INVALID_VALUE, "options", "feedback_iterations must be a whole number "
             f">= 1 (MILPs of the voltage feedback), not {feedback_iterations!r}",

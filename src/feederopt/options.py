@@ -49,6 +49,15 @@ from feederopt.network.perunit import to_per_unit
 from feederopt.problems.holds import empty_hold_example
 from feederopt.problems.reconfiguration import DEFAULT_RADIALITY, RadialityModel
 from feederopt.problems.uncertain import DEFAULT_PENALTY
+from feederopt.scalars import (
+    is_finite,
+    is_number,
+    is_real,
+    is_switch,
+    is_whole,
+    plain,
+    plain_fields,
+)
 from feederopt.solvers.detect import solver_problems
 
 
@@ -85,6 +94,9 @@ class Stop:
     gap: float = 1e-4
     iteration_limit: int = 10_000
 
+    def __post_init__(self) -> None:
+        plain_fields(self)  # NumPy scalars as Python's (feederopt.scalars)
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -97,6 +109,9 @@ class Limits:
     v_max: float | None = None
     max_loading_percent: float | None = None
     thermal_limits: bool = True
+
+    def __post_init__(self) -> None:
+        plain_fields(self)  # NumPy scalars as Python's (feederopt.scalars)
 
     @property
     def changes_network(self) -> bool:
@@ -128,6 +143,9 @@ class Costs:
     switch_cost_kw: float | None = None
     loss_price_per_mwh: float | None = None
 
+    def __post_init__(self) -> None:
+        plain_fields(self)  # NumPy scalars as Python's (feederopt.scalars)
+
 
 @dataclass(frozen=True)
 class Scenarios:
@@ -137,6 +155,9 @@ class Scenarios:
 
     table: Any
     penalty: float = DEFAULT_PENALTY
+
+    def __post_init__(self) -> None:
+        plain_fields(self)  # NumPy scalars as Python's (feederopt.scalars)
 
 
 @dataclass(frozen=True)
@@ -153,6 +174,9 @@ class Box:
     oracle_time_limit_s: float = 300.0
     max_vertices: int | None = None
 
+    def __post_init__(self) -> None:
+        plain_fields(self)  # NumPy scalars as Python's (feederopt.scalars)
+
 
 @dataclass(frozen=True)
 class Execution:
@@ -161,6 +185,9 @@ class Execution:
 
     workers: int | None = None
     ray_address: str | None = None
+
+    def __post_init__(self) -> None:
+        plain_fields(self)  # NumPy scalars as Python's (feederopt.scalars)
 
 
 @dataclass(frozen=True)
@@ -226,6 +253,7 @@ class SolveOptions:
     validate: InitVar[bool] = True
 
     def __post_init__(self, validate: bool) -> None:
+        plain_fields(self)  # NumPy scalars as Python's (feederopt.scalars)
         if validate:
             problems = self.check()
             if problems:
@@ -250,7 +278,7 @@ class SolveOptions:
                             ("master_physics", self.master_physics),
                             ("thermal_limits", self.limits.thermal_limits),
                             ("fix_devices", self.devices.fixed)):
-            if not isinstance(value, bool):
+            if not is_switch(value):
                 bad(name, f"{name} must be True or False, not {value!r}",
                     f"pass {name}=True or {name}=False")
         method = _enum(Method, self.method)
@@ -263,10 +291,9 @@ class SolveOptions:
         stop = self.stop
         out += gap_problems(stop.gap)
         out += time_limit_problems(stop.time_limit_s)
-        if not (isinstance(stop.iteration_limit, int) and not isinstance(
-                stop.iteration_limit, bool) and stop.iteration_limit >= 1):
-            bad("iteration_limit", "the iteration limit must be a positive whole number",
-                "e.g. 10000")
+        if not (is_whole(stop.iteration_limit) and stop.iteration_limit >= 1):
+            bad("iteration_limit", "the iteration limit must be a positive whole number, not "
+                f"{shown_value(stop.iteration_limit)}", "e.g. 10000")
         out += self._limit_problems()
         out += self._cost_problems()
         out += self._uncertainty_problems(method)
@@ -293,7 +320,7 @@ class SolveOptions:
             else:
                 mixed = method is Method.MISOCP and self.uncertainty is None
                 out += solver_problems(self.solver, mixed_integer=mixed)
-        if not (_finite(self.s_base_mva) and self.s_base_mva > 0):
+        if not (is_finite(self.s_base_mva) and self.s_base_mva > 0):
             bad("s_base_mva", "the base power must be positive", "e.g. 1.0")
         return out
 
@@ -362,7 +389,7 @@ class SolveOptions:
         costs, out = self.costs, []
         out += switch_cost_problems(costs.switch_cost_kw)
         if costs.loss_price_per_mwh is not None:
-            if not (_finite(costs.loss_price_per_mwh) and costs.loss_price_per_mwh > 0):
+            if not (is_finite(costs.loss_price_per_mwh) and costs.loss_price_per_mwh > 0):
                 # inf and nan are not prices either: the message says finite (nits #2)
                 out.append(Problem(ProblemKind.INVALID_VALUE, "options",
                                    "the loss price must be a finite positive number (per MWh), "
@@ -402,10 +429,10 @@ class SolveOptions:
                 # a bare TypeError from pathlib once the solve had begun (user test ut_api2);
                 # named by its type only: a pandas frame's repr was the whole table (ut35)
                 out += scenario_source_problems(unc.table)
-            if not (_finite(unc.penalty) and unc.penalty > 0):
+            if not (is_finite(unc.penalty) and unc.penalty > 0):
                 bad("penalty", f"the penalty must be positive, not {unc.penalty}", "e.g. 1e5")
         else:
-            if not (_finite(unc.fraction) and unc.fraction >= 0):
+            if not (is_finite(unc.fraction) and unc.fraction >= 0):
                 bad("robust", f"the uncertainty must be a fraction >= 0, not {unc.fraction}",
                     f"e.g. {option_ref('robust', 0.1)} for +-10 %")
             elif unc.fraction > 1:
@@ -417,15 +444,16 @@ class SolveOptions:
             out += id_list_problems(option_ref("uncertain_loads"), unc.uncertain_loads,
                                     "load", field="uncertain_loads",
                                     example=f"e.g. {option_ref('uncertain_loads', ('18', '33'))}")
-            if unc.budget is not None and not (isinstance(unc.budget, int) and unc.budget >= 0):
+            if unc.budget is not None and not (is_whole(unc.budget) and unc.budget >= 0):
                 bad("budget", f"the budget must be a whole number >= 0, not {unc.budget}",
                     f"e.g. {option_ref('budget', 3)}")
             if unc.oracle not in tuple(WorstCaseOracle):
                 bad("oracle", f"unknown worst-case oracle {unc.oracle!r}",
                     ", ".join(WorstCaseOracle))
-            if not (_number(unc.oracle_time_limit_s) and unc.oracle_time_limit_s > 0):
+            if not (is_number(unc.oracle_time_limit_s) and unc.oracle_time_limit_s > 0):
                 bad("oracle_time_limit", "the oracle's time limit must be positive", "e.g. 300")
-            if unc.max_vertices is not None and not unc.max_vertices >= 1:
+            if unc.max_vertices is not None and not (is_whole(unc.max_vertices)
+                                                     and unc.max_vertices >= 1):
                 bad("max_vertices", "max_vertices must be at least 1", "e.g. 1024")
         return out
 
@@ -576,6 +604,10 @@ def option_names(aliases: Mapping[str, str] | None = None, *,
                     f"see help(feederopt.{fn.__name__}) for its options"))
             if problems:
                 raise OptionNameError(problems)
+            # NumPy scalars as Python's, for every check and for what is passed on
+            # (feederopt.scalars; user test ut41_pyapi #1)
+            args = tuple(plain(a) for a in args)  # type: ignore[assignment]
+            kwargs = {k: plain(v) for k, v in kwargs.items()}  # type: ignore[assignment]
             return fn(*args, **kwargs)
 
         setattr(wrapper, _ALIASES, shown)
@@ -650,7 +682,7 @@ def _flat_options(
     if robust is not None and scenarios is None:
         uncertainty = Box(
             # not a number ("abc"): kept, for check() to refuse it typed
-            float(robust) if _number(robust) else robust,
+            float(robust) if is_number(robust) else robust,
             # a blank entry is refused above (not an unknown load '' besides)
             id_list(uncertain_loads), budget,
             oracle or "auto", 300.0 if oracle_time_limit is None else oracle_time_limit,
@@ -742,10 +774,6 @@ def _enum(kind: type[StrEnum], value: Any) -> Any:
         return None
 
 
-def _number(x: Any) -> bool:
-    return isinstance(x, int | float) and not isinstance(x, bool) and not math.isnan(x)
-
-
 def _option_problem(name: str, message: str, hint: str) -> Problem:
     return Problem(ProblemKind.INVALID_VALUE, "options", message, field=name, hint=hint)
 
@@ -763,10 +791,10 @@ def switch_cost_problems(switch_cost_kw: Any, most: float = math.inf) -> list[Pr
     """A switching cost is a finite number >= 0 [kW per action], at most ``most`` (None: no
     cost): ``--switch-cost`` of balanced solves and, with :data:`MAX_SWITCH_COST_KW`, of
     three-phase ones."""
-    if switch_cost_kw is None or (_finite(switch_cost_kw) and 0 <= switch_cost_kw <= most):
+    if switch_cost_kw is None or (is_finite(switch_cost_kw) and 0 <= switch_cost_kw <= most):
         return []
     bound = f" and at most {most:g} (kW)" if math.isfinite(most) else ""
-    what = ("a number (kW per switching action)" if not _numeric(switch_cost_kw)
+    what = ("a number (kW per switching action)" if not is_real(switch_cost_kw)
             else f"a finite number >= 0{bound}")
     return [Problem(ProblemKind.INVALID_VALUE, "options",
                     f"the switching cost must be {what}, not {shown_value(switch_cost_kw)}",
@@ -777,7 +805,7 @@ def switch_cost_problems(switch_cost_kw: Any, most: float = math.inf) -> list[Pr
 
 def gap_problems(gap: Any, option: str = "gap") -> list[Problem]:
     """A relative optimality gap is a number in [0, 1): the rule of every command's ``--gap``."""
-    if _finite(gap) and 0 <= gap < 1:
+    if is_finite(gap) and 0 <= gap < 1:
         return []
     given = repr(gap) if isinstance(gap, str) else gap  # "0.01" is not 0.01 (user test)
     return [_option_problem(option, f"gap must be a number at least 0 and below 1 (it is "
@@ -793,7 +821,7 @@ def voltage_limit_problems(v_min: Any, v_max: Any) -> list[Problem]:
     the network's own): ``--v-min``/``--v-max`` of balanced and three-phase solves."""
     out: list[Problem] = []
     for name, value in (("v_min", v_min), ("v_max", v_max)):
-        if value is not None and not (_finite(value) and 0.0 < value < 2.0):
+        if value is not None and not (is_finite(value) and 0.0 < value < 2.0):
             out.append(Problem(ProblemKind.INVALID_VALUE, "options",
                                f"{name} must be a voltage in p.u. between 0 and 2",
                                field=name, hint=_BAND_EXAMPLE))
@@ -928,10 +956,10 @@ def loading_problems(max_loading_percent: Any,
                      option: str = "max_loading_percent") -> list[Problem]:
     """A loading limit is a positive percentage of the ratings (None: the ratings as given):
     ``--max-loading`` of balanced and three-phase solves."""
-    if max_loading_percent is None or (_finite(max_loading_percent)
+    if max_loading_percent is None or (is_finite(max_loading_percent)
                                        and max_loading_percent > 0):
         return []
-    if not _numeric(max_loading_percent):  # "120" is text, not 120 (user test ut_api2)
+    if not is_real(max_loading_percent):  # "120" is text, not 120 (user test ut_api2)
         return [_option_problem(option, "the loading limit must be a number (a percentage of "
                                 f"the rating), not {shown_value(max_loading_percent)}",
                                 f"e.g. {option_ref('max_loading_percent', 120)}")]
@@ -945,7 +973,7 @@ def loading_factor_note(max_loading_percent: float | None) -> str | None:
     ``--max-loading 1.2``, meant as 120 %: :func:`~feederopt.errors.percent_hint`), None for
     any other. Not refused (a limit that low is allowed), but said: it proved the grid
     infeasible without a word (user test ut36_api #3)."""
-    if max_loading_percent is None or not _finite(max_loading_percent):
+    if max_loading_percent is None or not is_finite(max_loading_percent):
         return None
     hint = percent_hint(float(max_loading_percent),
                         "it is a percentage of each rating (--max-loading)")
@@ -971,9 +999,9 @@ def workers_note(options: SolveOptions, *, cli: bool = False) -> str | None:
 def time_limit_problems(time_limit_s: Any, option: str = "time_limit") -> list[Problem]:
     """A time limit is a positive number of seconds (+inf: none): every command's
     ``--time-limit``."""
-    if _number(time_limit_s) and time_limit_s > 0:
+    if is_number(time_limit_s) and time_limit_s > 0:
         return []
-    if not _number(time_limit_s):
+    if not is_number(time_limit_s):
         return [_option_problem(option, "the time limit must be a number of seconds, not "
                                 f"{time_limit_s!r}", "e.g. 600")]
     return [_option_problem(option, "the time limit must be positive", "e.g. 600")]
@@ -985,9 +1013,12 @@ def workers_problems(workers: Any, option: str = "workers") -> list[Problem]:
     if workers is None:
         return []
     cores = os.cpu_count() or 1
-    if not (isinstance(workers, int) and not isinstance(workers, bool) and workers >= 1):
-        return [_option_problem(option, f"{option_ref('workers')} must be at least 1, not "
-                                f"{workers}",
+    if not (is_whole(workers) and workers >= 1):
+        # a count: a whole number (np.int64 too, feederopt.scalars), shown with its type
+        # when it is none ("must be at least 1, not 1" refused np.int64(1), ut41_pyapi #1)
+        what = "at least 1" if is_whole(workers) else "a whole number at least 1"
+        return [_option_problem(option, f"{option_ref('workers')} must be {what}, not "
+                                f"{shown_value(workers, typed=not is_whole(workers))}",
                                 "e.g. 2")]
     if workers > WORKERS_PER_CORE * cores:
         return [_option_problem(
@@ -997,21 +1028,12 @@ def workers_problems(workers: Any, option: str = "workers") -> list[Problem]:
     return []
 
 
-def _finite(x: Any) -> bool:
-    return _number(x) and math.isfinite(x)
-
-
 def shown_value(value: Any, *, typed: bool = False) -> str:
     """A given value as a message shows it (:func:`feederopt.io.frames.value_text`): a scalar
     by its repr, with its type when it is no number (``'5' (a str)``) or ``typed`` (where a
     number is itself the wrong type: ``solver=3``); anything else (a table, a list, a
     function) by its type alone (the repr of a pandas frame was the whole table, ut35)."""
     return value_text(value, typed=typed)
-
-
-def _numeric(x: Any) -> bool:
-    """Of a number's type (NaN and inf too: their message is the range's, not the type's)."""
-    return isinstance(x, int | float) and not isinstance(x, bool)
 
 
 __all__ = [

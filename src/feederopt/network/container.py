@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -27,6 +26,7 @@ from feederopt.network.schemas import (
     polars_schema,
     without_limits,
 )
+from feederopt.scalars import is_finite
 
 #: ``Network.meta`` key of :attr:`Network.loading_limit_percent` (set by
 #: :meth:`Network.with_limits`; absent: the data's ratings, 100 %).
@@ -141,6 +141,13 @@ class Network:
             "shunts": shunts,
         }
         tables, problems, notes = typed_tables(given)
+        if not isinstance(name, str) or not name.strip():
+            # a name is a result's case and a file name: 5 or None were taken against the
+            # str hint (user test ut41_pyapi)
+            problems = [*problems, Problem(
+                ProblemKind.INVALID_VALUE, "network", "name must be a non-empty string (the "
+                f"network's name, a result's case), not {name!r} ({type(name).__name__})",
+                field="name", hint='e.g. name="my_feeder", or leave it out ("network")')]
         if problems:
             raise InputError(problems)
         meta = with_read_notes(dict(meta or {}), notes)
@@ -428,8 +435,7 @@ class Network:
         number >= 0; anything else is a typed :class:`InputError` naming ``factor`` (a string
         ``"2"`` reached Polars as a column name: ``ColumnNotFoundError``, user test
         ut37_api2)."""
-        if (isinstance(factor, bool) or not isinstance(factor, int | float | np.number)
-                or not math.isfinite(float(factor)) or float(factor) < 0):
+        if not is_finite(factor) or float(factor) < 0:
             raise InputError([Problem(
                 ProblemKind.INVALID_VALUE, "with_loads_scaled",
                 f"factor is {factor!r} ({type(factor).__name__}), not a finite number >= 0",

@@ -149,6 +149,14 @@ def validate(net: Network) -> list[Problem]:
     bus_ids = set(buses["id"].to_list()) if "id" in buses.columns else set()
     refs = [("branches", "from_bus"), ("branches", "to_bus")]
     refs += [(name, "bus") for name in ("loads", "generators", "shunts")]
+    if buses.height == 0:
+        # no bus at all (buses=None, or a table without rows): said once, not as every
+        # branch and load referring to unknown buses (user test ut41_pyapi)
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "buses", "the buses table is empty (it has no row)",
+            hint="give the network's buses: id, vn_kv and is_source (one at least), e.g. "
+            "Network.from_tables(buses=..., branches=..., loads=...)"))
+        refs = []
     for name, col in refs:
         df = tables[name]
         if "id" not in buses.columns or not _has(df, "id", col):
@@ -1006,7 +1014,21 @@ def _branch_problems(branches: pl.DataFrame, buses: pl.DataFrame) -> list[Proble
                 )
             )
     kinds = [k.value for k in BranchKind]
-    ids = _ids(branches, pl.col("kind").is_null() | ~pl.col("kind").is_in(kinds))
+    # an empty (null) cell is no unknown kind: said as the required columns say it, with the
+    # hint to fill it (user test ut41_pyapi #4)
+    empty = _ids(branches, pl.col("kind").is_null())
+    if empty:
+        problems.append(
+            Problem(
+                ProblemKind.INVALID_VALUE,
+                "branches",
+                f"{len(empty)} row(s) have no value for 'kind' (the cell is empty, null)",
+                ids=empty,
+                field="kind",
+                hint="fill it in: kind is one of " + ", ".join(kinds) + ' (e.g. "line")',
+            )
+        )
+    ids = _ids(branches, pl.col("kind").is_not_null() & ~pl.col("kind").is_in(kinds))
     if ids:
         problems.append(
             Problem(

@@ -73,6 +73,7 @@ from feederopt.formulations.partition import (
 from feederopt.network.id_lists import repeated_ids
 from feederopt.network.threephase import PHASES, ThreePhaseNetwork
 from feederopt.network.threephase_perunit import PerUnitThreePhase, to_per_unit_3ph
+from feederopt.scalars import is_real, is_whole
 
 #: The load models of :class:`PartitionSettings` (``load_model``).
 LOAD_MODELS = ("voltage_dependent", "constant_power")
@@ -528,7 +529,7 @@ def _numbers(value: Any) -> list[float] | None:
     items = value if isinstance(value, list) else [value]
     out = []
     for x in items:
-        if isinstance(x, bool) or not isinstance(x, int | float):
+        if not is_real(x):
             return None
         out.append(float(x))
     return out
@@ -677,8 +678,7 @@ def _partition_problems(part: dict[str, Any]) -> list[Problem]:
                                f"partition {key!r} is not a partition setting", (str(key),),
                                "partition", (f"did you mean {close[0]!r}? " if close else "")
                                + "the partition section takes " + ", ".join(PARTITION_KEYS)))
-    if "k_der" in part and (isinstance(part["k_der"], bool)
-                            or not isinstance(part["k_der"], int)):
+    if "k_der" in part and not is_whole(part["k_der"]):
         bad("k_der", "is not an integer", "e.g. 1")
     for name in ("ramp", "omega", "uncertainty"):
         if name in part:

@@ -22,7 +22,6 @@ The problem holds only arrays and ids (it pickles cheaply to the workers of the 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +42,7 @@ from feederopt.formulations.resilience import (
 from feederopt.network.container import Network, resolve_branch_ids
 from feederopt.network.id_hints import branch_ends, id_hint, name_aliases, shared_names
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
+from feederopt.scalars import is_finite, is_real, plain_fields
 
 #: The seed's switching penalty: 0.01 p.u. per closed line in Phase 1 (10 kW at 1000 kVA), and
 #: $0.01 per closed line in Phases 2 and 3 (seed's linked code).
@@ -80,6 +80,9 @@ class PlanSettings:
     #: branch ids; None: every branch of the user's (not an xward's internal branch)
     harden_candidates: tuple[str, ...] | None = None
 
+    def __post_init__(self) -> None:
+        plain_fields(self)  # NumPy scalars as Python's (feederopt.scalars)
+
     @property
     def penalty(self) -> float:
         if self.switch_penalty is not None:
@@ -92,13 +95,13 @@ class PlanSettings:
         out = []
         for name, (what, example) in SETTING_HINTS.items():
             value = getattr(self, name)
-            if not math.isfinite(value) or value < 0:
+            if not (is_finite(value) and value >= 0):
                 out.append(Problem(ProblemKind.INVALID_VALUE, "options",
                                    f"{option_ref(name)} must be a finite number >= 0",
                                    (str(value),), name,
                                    f"{what}: e.g. {option_ref(name, example)} (the default)"))
         if self.switch_penalty is not None and not (
-                0 <= self.switch_penalty <= MAX_SWITCH_PENALTY):
+                is_real(self.switch_penalty) and 0 <= self.switch_penalty <= MAX_SWITCH_PENALTY):
             out.append(Problem(ProblemKind.INVALID_VALUE, "options",
                                f"{option_ref('switch_penalty')} must be a finite number >= 0 "
                                f"and at most {MAX_SWITCH_PENALTY:g}",

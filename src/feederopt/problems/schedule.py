@@ -28,6 +28,7 @@ from feederopt.network.timeseries import (
     Devices,
     Profiles,
 )
+from feederopt.scalars import is_whole, plain_fields
 
 
 class SocForm(StrEnum):
@@ -78,6 +79,9 @@ class ScheduleSettings:
     #: (:func:`loss_tangents`); None: the default tangents (up to 0.25)
     loss_tol: float | None = None
 
+    def __post_init__(self) -> None:
+        plain_fields(self)  # NumPy scalars as Python's (feederopt.scalars)
+
     @property
     def robust(self) -> bool:
         return (self.gamma > 0 and (self.budget > 0 or self.budget_kind is
@@ -108,8 +112,7 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
         out.append(Problem(ProblemKind.INVALID_VALUE, "options", message,
                            (str(getattr(st, field)),), field, hint))
 
-    hours_ok = isinstance(st.hours, int) and not isinstance(st.hours, bool) \
-        and 1 <= st.hours <= 24
+    hours_ok = is_whole(st.hours) and 1 <= st.hours <= 24
     if not hours_ok:
         bad("hours", f"{_named('hours')} is {st.hours}, must be within 1..24",
             f"a 25-hour day (DST): {option_ref('hours', 24)} schedules its first 24 hours, "

@@ -24,6 +24,7 @@ from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.container import Network
 from feederopt.network.device_settings import DeviceSettings
 from feederopt.network.schemas import nan_as_null
+from feederopt.results.document import solve_document_problems
 from feederopt.results.dopf import DopfSummary
 from feederopt.results.uncertain import RobustSummary, StochasticSummary
 from feederopt.solvers.status import IterationRecord, Status
@@ -832,7 +833,8 @@ class Result:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], *,
-                  tables: Mapping[str, pl.DataFrame | None] | None = None) -> Result:
+                  tables: Mapping[str, pl.DataFrame | None] | None = None,
+                  where: str | None = None) -> Result:
         """The result of a solve's JSON document (:meth:`to_dict`'s, a ``--json`` file's or a
         folder's ``result.json``, read with :func:`json.load`), of this schema version or an
         older one (:func:`~feederopt._version.read_as_current`: the iteration log's bounds
@@ -847,7 +849,12 @@ class Result:
         (``to_dict(tables=True)``), else ``tables`` (a folder's Parquet tables, and its
         ``generators``: :func:`feederopt.load_result`), else empty. Without :attr:`network`
         the result cannot write its switch states (:meth:`to_pandapower`); the rest reads as
-        the result solved."""
+        the result solved.
+
+        A document that is no solve's (a required key missing, an unknown status, a figure
+        that is no number, a table that is none) is an :class:`~feederopt.errors.InputError`
+        naming each field, and the file ``where`` it was read from when given
+        (:func:`~feederopt.results.document.solve_document_problems`)."""
         doc = read_as_current(data, "the result document")
         if not isinstance(doc, Mapping) or doc.get("kind", "solve") != "solve":
             kind = doc.get("kind") if isinstance(doc, Mapping) else type(doc).__name__
@@ -855,6 +862,9 @@ class Result:
                 ProblemKind.INVALID_VALUE, "result", f"not a balanced solve's result (kind "
                 f"{kind!r})", field="kind", hint="feederopt.read_result reads every kind "
                 "as a dict; a three-phase solve's: ThreePhaseResult.from_dict")])
+        problems = solve_document_problems(doc, where)
+        if problems:
+            raise InputError(problems)
         given = dict(tables or {})
         for name, table in (doc.get("tables") or {}).items():
             given[name] = table_from_dict(table)

@@ -73,6 +73,7 @@ from feederopt.options import (
 from feederopt.problems.presolve import fixed_open, without_fixed_open
 from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationProblem
 from feederopt.problems.uncertain import envelope
+from feederopt.scalars import is_real, is_whole
 from feederopt.solvers import interrupt
 from feederopt.solvers.status import holds_least_violating_state
 from feederopt.validation.ac_limits import AC_LIMIT_TOLERANCE, ac_limit_violations
@@ -520,7 +521,7 @@ def check_option_problems(samples: int, uncertainty: float | None, seed: int | N
                                         max_loading_percent=max_loading_percent)).check()
 
     problems = [p for p in [samples_problem(samples)] if p is not None]
-    number = isinstance(uncertainty, int | float) and not isinstance(uncertainty, bool)
+    number = is_real(uncertainty)
     if uncertainty is not None and not (
             number and math.isfinite(uncertainty) and 0 <= uncertainty <= 1):
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
@@ -598,7 +599,7 @@ def check_box(data: dict[str, Any], uncertainty: float | None,
         return CheckBox(uncertainty, None if uncertain_loads is None else list(uncertain_loads))
     x = own.uncertainty if uncertainty is None else uncertainty
     loads = own.loads if uncertain_loads is None else list(uncertain_loads)
-    number = isinstance(x, int | float) and not isinstance(x, bool)
+    number = is_real(x)
     same = (number and math.isclose(x, own.uncertainty, rel_tol=1e-9, abs_tol=1e-12)
             and {str(v) for v in loads} == set(own.loads))
     notes: list[str] = []
@@ -640,7 +641,7 @@ def samples_problem(samples: Any, example: int = 1000) -> Problem | None:
 
 def _whole(x: Any) -> bool:
     """An integer (numpy's too), not a bool: a count of samples, a seed."""
-    return isinstance(x, int | np.integer) and not isinstance(x, bool)
+    return is_whole(x)
 
 
 #: Result statuses whose topology can be checked (the others hold no feasible topology);
@@ -1055,7 +1056,7 @@ def check_result(
     v_max: float | None = None,
     max_loading_percent: float | None = None,
 ) -> MonteCarloResult:
-    """:func:`out_of_sample` for the topology of a result (a dict or a JSON path), as
+    """:func:`out_of_sample` for the topology of a result (a Result, a dict or a JSON path), as
     ``feederopt check``: ``samples`` (default 1000, as ``--samples``) uniform draws of the
     loads in nominal +- ``uncertainty``. The box (:func:`check_box`) defaults to the one a
     robust result was solved for: ``uncertainty=None`` is its uncertainty and
@@ -1079,9 +1080,15 @@ def check_result(
     check_not_forked("feederopt.check_result")
     from feederopt._version import document_kind
 
+    if type(result).__module__.startswith("feederopt.") and callable(
+            getattr(result, "to_dict", None)):
+        # the Result that feederopt.solve returned, as its document: it was refused as "not a
+        # feederopt Result" by a message asking for a result (user test ut41_pyapi)
+        result = result.to_dict()  # type: ignore[union-attr]
     if not isinstance(result, dict | str | os.PathLike):  # named by type, never by value
-        raise InputError([table_problem(result, "result", "a result (a dict, as "
-                                        "json.load gives it) or the path of a result file")])
+        raise InputError([table_problem(result, "result", "a result (a Result, its "
+                                        "to_dict(), a dict as json.load gives it) or the path "
+                                        "of a result file")])
     if isinstance(result, dict):
         data = result
         kind_problems(data)  # a kind that feederopt does not write (ut35 errs 4)
