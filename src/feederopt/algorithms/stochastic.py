@@ -192,6 +192,11 @@ class StochasticBenders(MasterLoop):
         self.clusters: list[np.ndarray] = []
         #: The start topologies evaluated before an enumeration (not evaluated again).
         self._started: set[bytes] = set()
+        self._last_results: list[SlaveResult] = []
+        #: After a complete enumeration: (the radial topologies, whether each of them needs
+        #: slack in some scenario), for the verdict's wording (:meth:`_verdict`).
+        self.exhaustive: tuple[int, bool] | None = None
+        self._any_without_slack = False
 
     # ----- master -----------------------------------------------------------------------
     def _build_master(self) -> tuple[HighsModel, MasterHelper]:
@@ -242,6 +247,7 @@ class StochasticBenders(MasterLoop):
 
     def _offer(self, helper: MasterHelper | None, y: np.ndarray) -> None:
         results = self.evaluate(y)
+        self._last_results = results
         total = self.expected(y, results)
         if self.update_upper(total):
             self.incumbent_y, self.incumbent_results = y.copy(), results
@@ -289,6 +295,8 @@ class StochasticBenders(MasterLoop):
             if self.interrupted() or not self._try_offer(None, y):
                 break
             self._started.add(np.round(y).astype(np.int8).tobytes())
+            self._any_without_slack |= all(r.violation <= FEASIBILITY_TOL
+                                           for r in self._last_results)
         self.record(0.0, self.timings["slave_s"], "start")
 
     def enumerate(self, topologies: Sequence[np.ndarray]) -> None:
@@ -305,9 +313,12 @@ class StochasticBenders(MasterLoop):
         cutoff ``UB (1 - gap/2)`` of the master is dropped (it cannot improve the incumbent
         within the gap). The run's lower bound is the least of the bounds of the topologies
         left, of those dropped (each when dropped) and of the incumbent's value: every
-        topology is of one of these kinds, so it holds whenever the enumeration stops (time limit, stop request); when it ends, the incumbent is the
-        optimum within the gap (a branch-and-bound with one level per scenario; cf. the
-        enumeration of the three-phase method, :mod:`feederopt.algorithms.radial_enumeration`).
+        topology is of one of these kinds, so it holds whenever the enumeration stops (time
+        limit, stop request); when it ends, the incumbent is the optimum within the gap (a
+        branch-and-bound with one level per scenario; cf. the enumeration of the three-phase
+        method, :mod:`feederopt.algorithms.radial_enumeration`). A complete enumeration sets
+        :attr:`exhaustive`: the number of topologies and whether each needs slack in a
+        scenario (one dropped before any scenario with slack counts as not needing it).
         """
         low = self.problem.cost_lower_bound()
         left = [y for y in topologies
@@ -321,6 +332,7 @@ class StochasticBenders(MasterLoop):
             share = self.weights.copy()
         order = [int(s) for s in np.argsort(-share, kind="stable")]
         alive = np.ones(len(left), dtype=bool)
+        slack = np.zeros(len(left), dtype=bool)  # needs slack in a scenario evaluated
         chunk = max(16, 4 * self.executor.workers)
         self.timings["enumerated_topologies"] = len(topologies)
 
@@ -364,6 +376,7 @@ class StochasticBenders(MasterLoop):
                 slave_s += sum(r.solve_time_s for r in got)
                 for k, r in zip(part, got, strict=True):
                     results[k][s] = r
+                    slack[k] |= r.violation > FEASIBILITY_TOL
                     partial[k] += self.weights[s] * (r.objective - low)
                     if done == self.n_s:
                         full = [x for x in results[k] if x is not None]
@@ -378,6 +391,9 @@ class StochasticBenders(MasterLoop):
             self.update_lower(bound())
             self.record(0.0, slave_s, f"enumeration: scenario {done} of {self.n_s}")
         self.update_lower(bound())
+        # every topology evaluated (or dropped): does each need slack somewhere?
+        self.exhaustive = (len(topologies),
+                           not self._any_without_slack and bool(np.all(slack)))
 
     def _verdict(self, raw: RawSolution) -> RawSolution:
         """The limits verdict of the chosen topology over the scenarios: within the limits
@@ -425,6 +441,10 @@ class StochasticBenders(MasterLoop):
                 proven = s
                 break
         extra = {**raw.extra, "scenarios_with_slack": len(bad)}
+        if self.exhaustive is not None:
+            # the search was exhaustive: the verdict's wording says so (ut41_unc #3)
+            extra["radial_topologies_evaluated"] = self.exhaustive[0]
+            extra["every_radial_topology_needs_slack"] = self.exhaustive[1]
         if proven is not None:
             extra["infeasible_scenario"] = proven
         return replace(raw, within_limits=False, diagnosis=diagnosis, extra=extra,
