@@ -85,8 +85,12 @@ def brute_force(pu, p, q, weights, penalty) -> tuple[float, list[np.ndarray], di
     return best, argbest, values
 
 
+@pytest.mark.parametrize("enumerate_", [False, True], ids=["master", "enumeration"])
 @pytest.mark.parametrize("seed,v_min", [(1, 0.9), (2, 0.9), (5, 0.96), (11, 0.97)])
-def test_stochastic_matches_brute_force(seed: int, v_min: float) -> None:
+def test_stochastic_matches_brute_force(seed: int, v_min: float, enumerate_: bool) -> None:
+    """Both searches, the master (``enumeration_max_solves=0``) and the enumeration of the
+    radial topologies that these small grids get by default, find the brute force's
+    optimum."""
     net = meshed(seed, v_min=v_min)
     pu = to_per_unit(net)
     rng = np.random.default_rng(100 + seed)
@@ -99,9 +103,12 @@ def test_stochastic_matches_brute_force(seed: int, v_min: float) -> None:
     problem = ReconfigurationProblem(envelope(reduced, p, q), RadialityModel.PARENT_CHILD)
     algo = StochasticBenders(problem, p, q, weights,
                              StochasticOptions(stop=StopOptions(gap=1e-7, time_limit_s=120),
-                                               penalty=penalty))
+                                               penalty=penalty,
+                                               **({} if enumerate_ else
+                                                  {"enumeration_max_solves": 0})))
     raw = algo.run(initial=[pu.initial_closed().astype(float)])
     assert raw.status is Status.OPTIMAL
+    assert ("enumerated_topologies" in raw.timings) is enumerate_
     assert raw.y is not None
     closed = raw.y > 0.5
     assert radial(pu.n_bus, pu.f, pu.t, closed, pu.is_source)

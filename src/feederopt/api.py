@@ -1595,6 +1595,9 @@ def _finish(net: Network, prep: Prepared, raw: RawSolution, summary: UncertainSu
 def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
                      progress: ProgressCallback | None, executor: Executor | None) -> Result:
     sset = unc.table if isinstance(unc.table, ScenarioSet) else load_scenarios(net, unc.table)
+    missing = sset.missing_loads_note  # a load's row forgotten in a scenario (ut41_unc #2)
+    if missing is not None:
+        warn_user(missing)  # before the solve; the result's notes carry it too
     radiality = RadialityModel(opts.radiality)
     solver = _conic(opts)
     prep = prepare(net, radiality, loads=lambda pu: sset.per_unit(pu.s_base_mva))
@@ -1637,9 +1640,13 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
         executor=None if out is None else out.execution.executor,
         given_weight_sum=float(sset.given_weight_sum),
     )
-    return _finish(net, prep, raw, summary, opts, solver, labels=[str(x) for x in sset.names],
-                   loads=(sset.bus_ids, sset.p_mw, sset.q_mvar),
-                   dispatch=[uv.dispatch_of(prep.pu, r) for r in results])
+    result = _finish(net, prep, raw, summary, opts, solver,
+                     labels=[str(x) for x in sset.names],
+                     loads=(sset.bus_ids, sset.p_mw, sset.q_mvar),
+                     dispatch=[uv.dispatch_of(prep.pu, r) for r in results])
+    if missing is not None:
+        result.extra["notes"] = [*result.extra.get("notes", []), missing]
+    return result
 
 
 def _solve_robust(net: Network, opts: SolveOptions, unc: Box,

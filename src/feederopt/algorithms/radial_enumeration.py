@@ -49,7 +49,7 @@ import scipy.sparse as sp
 from feederopt.formulations.blocks import Block, Sense
 from feederopt.formulations.lindist3flow import bus_branches, edge_phases, lindist3flow
 from feederopt.network.threephase_perunit import PerUnitThreePhase
-from feederopt.network.topology import components_of, switch_blocks
+from feederopt.network.topology import components_of, spanning_trees, switch_blocks
 from feederopt.problems.threephase import effective_resistance
 from feederopt.solvers.highs_backend import HighsModel
 
@@ -125,34 +125,11 @@ def radial_states(pu: PerUnitThreePhase, limit: int | None = None) -> list[Radia
     labels, has_source, node, n = g.labels, g.has_source, g.node, g.n
     branches = np.flatnonzero(switchable)
     bf, bt = node[labels[f[branches]]], node[labels[t[branches]]]
-    usable = np.flatnonzero(bf != bt)  # a self-loop (or two source blocks) is never closed
     if not has_source.any():
         return []
-    trees: list[list[int]] = []
-
-    def connected(chosen: list[int]) -> bool:
-        if n == 1:
-            return True
-        lab = components_of(n, bf[chosen], bt[chosen])
-        return bool(np.all(lab == lab[0]))
-
-    def grow(i: int, closed: list[int], lab: np.ndarray) -> bool:
-        """Extend the forest ``closed`` (component labels ``lab``) with the usable branches
-        from ``i`` on; False once past ``limit``."""
-        if len(closed) == n - 1:
-            trees.append(list(closed))
-            return limit is None or len(trees) <= limit
-        if i == len(usable) or not connected(closed + list(usable[i:])):
-            return True
-        k = int(usable[i])
-        a, b = lab[bf[k]], lab[bt[k]]
-        if a != b:
-            merged = np.where(lab == b, a, lab)
-            if not grow(i + 1, [*closed, k], merged):
-                return False
-        return grow(i + 1, closed, lab)
-
-    if not grow(0, [], np.arange(n)):
+    # a self-loop (or two source blocks) is never closed
+    trees = spanning_trees(n, bf, bt, limit)
+    if trees is None:
         return None
     state_of_branch = fixed.astype(float)
     out = []

@@ -376,8 +376,7 @@ def print_uncertain_verdict(result: Any) -> None:
                 "It needs slack at:")
     else:
         head = (f"The topology breaks the limits in some {what}s (status {status}: the "
-                "penalised objective's; infeasibility is not proven, a topology within the "
-                "limits may exist at higher losses). It needs slack at:")
+                f"penalised objective's; {exhaustive_text(result.extra)}). It needs slack at:")
     out.print(head, style="red", markup=False)
     for d in result.diagnosis[:20]:
         where = d.get("scenario")
@@ -385,6 +384,30 @@ def print_uncertain_verdict(result: Any) -> None:
                   markup=False)
     if len(result.diagnosis) > 20:
         out.print(f"  ... and {len(result.diagnosis) - 20} more (all in the JSON's diagnosis)")
+
+
+def exhaustive_text(extra: dict[str, Any]) -> str:
+    """What the scenario search proves about the limits when its topology needs slack: after
+    an enumeration of every radial topology (``radial_topologies_evaluated``,
+    :meth:`~feederopt.algorithms.stochastic.StochasticBenders.enumerate`) that each needs
+    slack in some scenario (``every_radial_topology_needs_slack``), no radial topology keeps
+    the limits in the model, and with one radial topology there is no other; else that
+    infeasibility is not proven (user test ut41_unc #3: "a topology within the limits may
+    exist" on a grid with one radial topology)."""
+    n = extra.get("radial_topologies_evaluated")
+    if n is None:
+        return ("infeasibility is not proven, a topology within the limits may exist at "
+                "higher losses")
+    if extra.get("every_radial_topology_needs_slack"):
+        if n == 1:
+            return ("it is the grid's only radial topology, so no radial topology keeps the "
+                    "limits in every scenario")
+        return (f"every one of the grid's {n} radial topologies was evaluated and each needs "
+                "slack in some scenario: no radial topology keeps the limits in every "
+                "scenario in the model")
+    return (f"every one of the grid's {n} radial topologies was evaluated: one that keeps the "
+            "limits in the model, if any, has a higher expected value than this one's losses "
+            "plus its slack penalty")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -100,6 +100,30 @@ class ScenarioSet:
     q_mvar: np.ndarray
     #: The sum of the weights as the file gave them (normalised to 1 in ``weights``).
     given_weight_sum: float = 1.0
+    #: Per scenario that leaves out a load that another scenario lists: its name and those
+    #: loads' ids (:func:`missing_loads`); they keep their nominal demand there.
+    missing_loads: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def missing_loads_note(self) -> str | None:
+        """The note naming the scenarios that leave out a load which other scenarios list
+        (:attr:`missing_loads`), and the loads: a row forgotten in one scenario would
+        otherwise give that load its nominal demand there silently (user test ut41_unc #2).
+        None when every scenario lists the same loads."""
+        if not self.missing_loads:
+            return None
+
+        def ids(loads: tuple[str, ...]) -> str:
+            return ", ".join(loads[:5]) + (f" and {len(loads) - 5} more" if len(loads) > 5
+                                           else "")
+
+        parts = [f"{name} has no row for {ids(loads)}" for name, loads in
+                 self.missing_loads[:5]]
+        more = len(self.missing_loads) - 5
+        return ("a load without a row in a scenario keeps its nominal demand there, and some "
+                "scenarios leave out loads that others list: " + "; ".join(parts)
+                + (f"; and {more} more scenarios" if more > 0 else "")
+                + " (list every load in every scenario to give its demand)")
 
     @property
     def count(self) -> int:
@@ -306,7 +330,22 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
     if problem is not None:
         raise InputError([problem])
     return ScenarioSet(rows.names, rows.weights, list(pu.bus_ids), p_all, q_all,
-                       rows.given_weight_sum)
+                       rows.given_weight_sum,
+                       missing_loads(rows.names, [list(r) for r in rows.loads], pu.load_ids))
+
+
+def missing_loads(names: Sequence[str], listed: Sequence[Sequence[str]],
+                  order: Sequence[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Per scenario (``names``, with the load ids each lists, ``listed``) the loads that it
+    leaves out while another scenario lists them, in the network's load order ``order``;
+    only the scenarios that leave out one."""
+    every = set().union(*(set(x) for x in listed)) if listed else set()
+    out = []
+    for name, loads in zip(names, listed, strict=True):
+        gone = every - set(loads)
+        if gone:
+            out.append((str(name), tuple(lid for lid in order if lid in gone)))
+    return tuple(out)
 
 
 def _unsuppliable(pu: PerUnitNetwork, names: Sequence[str], p_mw: np.ndarray,

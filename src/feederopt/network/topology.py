@@ -444,3 +444,117 @@ def without_buses(net: Network, buses: Sequence[str]) -> Network:
         generators=net.generators.filter(~pl.col("bus").cast(pl.String).is_in(gone)),
         shunts=net.shunts.filter(~pl.col("bus").cast(pl.String).is_in(gone)),
     )
+
+
+def spanning_tree_count(n: int, f: np.ndarray, t: np.ndarray) -> float:
+    """The number of spanning trees of the multigraph of ``n`` nodes and edges ``(f, t)``
+    (self-loops ignored): the determinant of its Laplacian with one row and column deleted
+    (Kirchhoff's matrix-tree theorem), by a sparse LU; a float (inf past its range), 0 for a
+    disconnected graph."""
+    f = np.asarray(f, dtype=int)
+    t = np.asarray(t, dtype=int)
+    keep = f != t
+    f, t = f[keep], t[keep]
+    if n <= 1:
+        return 1.0
+    if len(f) < n - 1:
+        return 0.0
+    lab = components_of(n, f, t)
+    if not np.all(lab == lab[0]):
+        return 0.0
+    from scipy.sparse import csc_matrix
+    from scipy.sparse.linalg import splu
+
+    deg = np.bincount(np.concatenate([f, t]), minlength=n).astype(float)
+    rows = np.concatenate([f, t, np.arange(n)])
+    cols = np.concatenate([t, f, np.arange(n)])
+    vals = np.concatenate([-np.ones(2 * len(f)), deg])
+    lap = csc_matrix((vals, (rows, cols)), shape=(n, n))[1:, 1:]
+    diag = np.abs(splu(csc_matrix(lap)).U.diagonal())
+    return float(np.exp(np.sum(np.log(diag))))
+
+
+def spanning_trees(n: int, f: np.ndarray, t: np.ndarray,
+                   limit: int | None = None) -> list[list[int]] | None:
+    """Every spanning tree of the multigraph of ``n`` nodes and edges ``(f, t)`` (edge indices,
+    increasing), or None when there are more than ``limit`` (counted first by
+    :func:`spanning_tree_count`). A backtracking over the edges, each taken or left out,
+    that leaves an edge out only where the edges left still connect the graph (so the work is
+    about linear in the number of trees); parallel edges give distinct trees, a self-loop is
+    in none."""
+    f = np.asarray(f, dtype=int)
+    t = np.asarray(t, dtype=int)
+    if n < 1:
+        return []
+    count = spanning_tree_count(n, f, t)
+    if limit is not None and count > limit + 0.5:
+        return None
+    if count < 0.5:
+        return []
+    usable = [int(e) for e in np.flatnonzero(f != t)]
+    trees: list[list[int]] = []
+
+    def connected(chosen: list[int]) -> bool:
+        lab = components_of(n, f[chosen], t[chosen])
+        return bool(np.all(lab == lab[0]))
+
+    # Depth-first (an explicit stack: a ring of many switches is deep): the forest
+    # ``closed`` (component labels ``lab``) to extend with the usable edges from ``i`` on,
+    # the graph of ``closed`` and those edges being connected.
+    stack: list[tuple[int, list[int], np.ndarray]] = [(0, [], np.arange(n))]
+    while stack:
+        i, closed, lab = stack.pop()
+        if len(closed) == n - 1:
+            trees.append(closed)
+            continue
+        k = usable[i]
+        if connected(closed + usable[i + 1:]):
+            stack.append((i + 1, closed, lab))  # k left out
+        a, b = lab[f[k]], lab[t[k]]
+        if a != b:
+            stack.append((i + 1, [*closed, k], np.where(lab == b, a, lab)))  # k taken
+    return trees
+
+
+def radial_topologies(n: int, f: np.ndarray, t: np.ndarray, switchable: np.ndarray,
+                      sources: np.ndarray, limit: int | None = None
+                      ) -> list[np.ndarray] | None:
+    """Every radial topology of a grid (as :func:`is_radial_forest`: a forest in which every
+    tree holds exactly one source, every bus supplied), as closed-branch masks, or None when
+    there are more than ``limit``. The non-switchable branches are closed in each; the
+    switchable ones chosen are the spanning trees of the graph of the switch blocks
+    (:func:`switch_blocks`) with the source blocks merged into one node
+    (:func:`spanning_trees`). No topology when the fixed branches close a loop or join two
+    sources, or no bus is a source."""
+    f = np.asarray(f, dtype=int)
+    t = np.asarray(t, dtype=int)
+    switchable = np.asarray(switchable, dtype=bool)
+    sources = np.asarray(sources, dtype=bool)
+    if not sources.any():
+        return []
+    fixed = ~switchable
+    if _fixed_loop_or_joined(n, f[fixed], t[fixed], sources):
+        return []
+    labels, has_source = switch_blocks(n, f, t, switchable, sources)
+    node = np.zeros(len(has_source), dtype=int)  # the source blocks merged into node 0
+    others = np.flatnonzero(~has_source)
+    node[others] = np.arange(1, len(others) + 1)
+    branches = np.flatnonzero(switchable)
+    trees = spanning_trees(len(others) + 1, node[labels[f[branches]]],
+                           node[labels[t[branches]]], limit)
+    if trees is None:
+        return None
+    out = []
+    for tree in trees:
+        closed = fixed.copy()
+        closed[branches[tree]] = True
+        out.append(closed)
+    return out
+
+
+def _fixed_loop_or_joined(n: int, f: np.ndarray, t: np.ndarray, sources: np.ndarray) -> bool:
+    """Whether the branches ``(f, t)`` close a loop or join two sources (a path between two
+    sources, :func:`merge_sources`)."""
+    fm, tm = merge_sources(f, t, sources)
+    labels = components_of(n, fm, tm)
+    return len(f) != n - (int(labels.max()) + 1 if n else 0)

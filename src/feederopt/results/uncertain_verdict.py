@@ -111,7 +111,8 @@ def apply_verdict(result: Result, raw: RawSolution, shown: RawSolution,
         result.extra["penalised_lower_bound_kw"] = float(raw.lower_bound)
     result.extra.update({k: v for k, v in raw.extra.items()
                          if k in ("scenarios_with_slack", "infeasible_scenario",
-                                  "infeasible_reason")})
+                                  "infeasible_reason", "radial_topologies_evaluated",
+                                  "every_radial_topology_needs_slack")})
     if "infeasible_scenario" in result.extra:
         s = int(result.extra["infeasible_scenario"])
         result.extra["infeasible_scenario"] = labels[s] if 0 <= s < len(labels) else s
