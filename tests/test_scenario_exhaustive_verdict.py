@@ -89,6 +89,9 @@ def test_every_radial_topology_evaluated_is_said_so() -> None:
     assert len(truth) == 3 and not any(truth)
     res = solve_scenarios(load(raw_net), table, ac_check=False, time_limit=60)
     assert not res.within_limits
+    # every radial topology needs slack in some scenario: proven infeasible (the SOCP is a
+    # relaxation), as the brute force says (no topology within the limits in every scenario)
+    assert res.status.value == "infeasible"
     data = res.to_dict()
     assert data["radial_topologies_evaluated"] == len(truth)
     assert data["every_radial_topology_needs_slack"] is True

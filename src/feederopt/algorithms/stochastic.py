@@ -447,8 +447,13 @@ class StochasticBenders(MasterLoop):
             extra["every_radial_topology_needs_slack"] = self.exhaustive[1]
         if proven is not None:
             extra["infeasible_scenario"] = proven
+        # Every radial topology enumerated needs slack in some scenario: the SOCP is a
+        # relaxation of the AC equations, so no radial topology keeps the limits in every
+        # scenario, in the model or in AC -- proven infeasible, as the master's proof would be.
+        every = self.exhaustive is not None and bool(self.exhaustive[1])
         return replace(raw, within_limits=False, diagnosis=diagnosis, extra=extra,
-                       status=Status.INFEASIBLE if proven is not None else raw.status)
+                       status=Status.INFEASIBLE if proven is not None or every
+                       else raw.status)
 
     def _solution(self) -> RawSolution:
         if self.incumbent_y is None:

@@ -362,8 +362,14 @@ def print_uncertain_verdict(result: Any) -> None:
     status = result.status.value
     proven = result.extra.get("infeasible_scenario")
     if status == "infeasible":
+        n_all = result.extra.get("radial_topologies_evaluated")
+        why = (f": none supplies scenario {proven}" if proven is not None else
+               f": each of the grid's {n_all} radial topolog"
+               + ("y" if n_all == 1 else "ies") + " needs slack in some " + what
+               if n_all is not None and result.extra.get("every_radial_topology_needs_slack")
+               else "")
         head = ("No radial configuration meets the limits in every " + what + " (proven"
-                + (f": none supplies scenario {proven}" if proven is not None else "") + "). "
+                + why + "). "
                 + (robust_choice_text(summary) if isinstance(summary, RobustSummary) else
                    "The topology above is the best one found for the penalised objective")
                 + "; it needs slack at:")
