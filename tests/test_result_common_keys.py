@@ -28,8 +28,8 @@ from typer.testing import CliRunner
 from feederopt.cli import app
 
 sys.path.insert(0, str(Path(__file__).parent))
-from partition_feeders import LONG_LINE_SETTINGS, long_line  # noqa: E402
-from test_resilience_verdict import feeder  # noqa: E402
+from partition_feeders import LONG_LINE_SETTINGS, long_line
+from test_resilience_verdict import feeder
 
 runner = CliRunner(env={"COLUMNS": "240"})
 COMMON = ("status", "objective", "lower_bound", "gap", "within_limits")

@@ -35,7 +35,6 @@ from feederopt.cli.app import (
     time_limit_help,
     volt_range,
 )
-from feederopt.errors import shown_list
 
 
 def _output_problems(json_file: str | None, out_dir: str | None, force: bool,
@@ -106,9 +105,14 @@ def restore(
     """Phase 1 of seed 003: with the given lines broken, switch the others to shed the least
     load (big-M LinDistFlow MILP on HiGHS), with the fewest switch changes from the normal
     state."""
-    from feederopt import MAX_SWITCH_OPS, dg_output_text, named_id, switch_operations_text
+    from feederopt import (
+        MAX_SWITCH_OPS,
+        dg_output_text,
+        named_id,
+        resilience_within_text,
+        switch_operations_text,
+    )
     from feederopt import restore as run
-    from feederopt.results.resilience import within_limits_row
 
     with progress_display(f"restore {source}", quiet=quiet, verbose=verbose) as progress:
         # the text as given: the api reads it (an empty entry, "2,,11", is refused there)
@@ -150,7 +154,7 @@ def restore(
               "total (shed + penalty, as the seed reports)", fmt(res.objective_kw, ",.2f", " kW"))
     t.add_row("lower bound / gap", f"{bound_fmt(res.lower_bound_kw, ',.2f', ' kW')} / "
               f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
-    t.add_row("within the limits (AC check)", within_limits_row(res.within_limits))
+    t.add_row("within the limits (AC check)", resilience_within_text(res.within_limits))
     t.add_row("closed lines", ", ".join(op.closed_lines) or "-")
     # the shed-all fallback of a run out of time opens every switchable line: labelled, and
     # its rows counted past MAX_SWITCH_OPS (all in the JSON), not listed as a plan
@@ -203,7 +207,7 @@ def _exit_if_not_within(res: Any, what: str, *, quiet: bool) -> None:
         scope = ("" if what == "restoration" else
                  f" in {len(causes)} of {len(res.scenarios)} scenario(s)")
         stderr().print(f"the {what} is not within the limits{scope}: "
-                       f"{shown_list(causes, sep='; ')} ({where} in the JSON); exit code "
+                       f"{res.verdict_text} ({where} in the JSON); exit code "
                        f"{EXIT_LIMITS_BROKEN}", style="yellow", markup=False)
     raise typer.Exit(EXIT_LIMITS_BROKEN)
 
@@ -321,11 +325,11 @@ def plan(
         measure_caveats,
         named_id,
         plan_settings,
+        resilience_within_text,
         switch_operations_text,
         unproven_note,
     )
     from feederopt import plan as run
-    from feederopt.results.resilience import within_limits_row
 
     st = plan_settings(harden_budget=harden_budget, dg_budget=dg_budget,
                        dg_cost_per_kw=dg_cost, dg_p_max_kw=dg_size,
@@ -371,7 +375,7 @@ def plan(
     t.add_row("expected total cost", fmt(res.expected_total, ",.2f", " $"))
     t.add_row("lower bound / gap", f"{bound_fmt(res.lower_bound, ',.2f', ' $')} / "
               f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
-    t.add_row("within the limits (AC checks)", within_limits_row(res.within_limits))
+    t.add_row("within the limits (AC checks)", resilience_within_text(res.within_limits))
     t.add_row("time", fmt(res.solve_time_s, ".2f", " s"))
     if res.measures is not None:
         m = res.measures

@@ -49,10 +49,10 @@ from feederopt.results.resilience import (
     document_within_limits,
     measure_caveats,
     named_id,
+    resilience_within_text,
     scenario_failed,
     shed_loads_text,
     switch_operations_text,
-    within_limits_row,
 )
 
 if TYPE_CHECKING:
@@ -275,7 +275,7 @@ def plan_summary(result: Mapping[str, Any]) -> dict[str, Any]:
         "expected total cost [$]": _money(result.get("expected_total")),
         "lower bound [$]": _money(result.get("lower_bound")),
         "gap [%]": fmt(None if gap is None else 100 * float(gap), ".4f"),
-        "within the limits (AC checks)": within_limits_row(document_within_limits(result)),
+        "within the limits (AC checks)": resilience_within_text(document_within_limits(result)),
         "solve time [s]": fmt(result.get("solve_time_s"), ".2f"),
         "iterations": result.get("iterations"),
     }
@@ -521,7 +521,7 @@ def restore_summary(result: Mapping[str, Any]) -> dict[str, Any]:
             fmt(result.get("objective_kw"), ",.2f"),
         "lower bound [kW]": fmt(result.get("lower_bound_kw"), ",.2f"),
         "gap [%]": fmt(None if gap is None else 100 * float(gap), ".4f"),
-        "within the limits (AC check)": within_limits_row(document_within_limits(result)),
+        "within the limits (AC check)": resilience_within_text(document_within_limits(result)),
         "backup DG sites": _named(result, "buses", result.get("dg_sites")),
         "backup DG output (model)": dg_output_text(op),
         "closed lines": ", ".join(op.get("closed_lines") or []) or "-",

@@ -365,6 +365,11 @@ class RestoreResult:
         """Why :attr:`within_limits` is false (the AC check's verdict), empty otherwise."""
         return restoration_verdict_causes([("", self.ac_check)])
 
+    @property
+    def verdict_text(self) -> str:
+        """:attr:`verdict_causes` in one phrase (``"; "``-joined), for the stderr line."""
+        return shown_list(self.verdict_causes, sep="; ")
+
     def to_dict(self) -> dict[str, Any]:
         doc = asdict(replace(self, buses=None, branches=None))
         for name in RESTORE_TABLES:
@@ -400,7 +405,7 @@ def document_within_limits(doc: Mapping[str, Any]) -> bool | None:
     return restoration_within_limits(checks)
 
 
-def within_limits_row(within: bool | None) -> str:
+def resilience_within_text(within: bool | None) -> str:
     """The "within the limits" row of restore's and plan's console and report: ``yes``,
     ``no: an AC check breaks a limit (exit code 4)``, or ``not checked`` (no AC check ran:
     ``--no-ac-check``)."""
@@ -668,6 +673,12 @@ class PlanResult:
         """Why :attr:`within_limits` is false, per scenario (``"A: limits broken in AC:
         ..."``), empty otherwise."""
         return restoration_verdict_causes([(sc.name, sc.ac_check) for sc in self.scenarios])
+
+    @property
+    def verdict_text(self) -> str:
+        """:attr:`verdict_causes` in one phrase (the first ten scenarios, then how many
+        more: :func:`~feederopt.errors.shown_list`), for the stderr line."""
+        return shown_list(self.verdict_causes, sep="; ")
 
     def to_dict(self) -> dict[str, Any]:
         return stamped("resilience_plan", with_common_keys(
