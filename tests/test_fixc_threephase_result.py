@@ -45,7 +45,8 @@ _HEAD = ["kind", "schema_version", "feederopt_version",
          "notes", "permanent_loops", "open_switches", "base_open_switches", "changed_switches",
          "loss_proxy_kw"]
 _BOUND = ["milp_objective_kw", "lower_bound_kw", "lower_bound_source", "lower_bound_basis",
-          "gap", "base_kept", "solve_time_s", "milp_solves", "tangents_added", "search"]
+          "gap", "objective", "lower_bound", "base_kept", "solve_time_s", "milp_solves",
+          "tangents_added", "search"]
 _SWITCHING = ["voltage_feedback", "switch_cost_kw", "switching_actions", "switching_cost_kw"]
 #: The keys of the old dict, in order (with ``ac_verdict``, OpenDSS's check's verdict as a
 #: balanced result's, after ``ac_check``; null without a check): a balanced solve with

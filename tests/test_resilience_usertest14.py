@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import networkx as nx
@@ -183,7 +184,10 @@ def test_plan_console_and_report_show_loads_shed(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["plan", str(d), "--broken", "c", "--dg-budget", "0",
                                    "--no-measures", "--out", str(tmp_path / "o")],
                              env={"COLUMNS": "200"})
-    assert res.exit_code == 0, res.output
+    # exit 4: the model holds line b's flow at its 100 kVA lossless, and in AC the line
+    # carries its losses on top: over the rating (ut41_cli #2: a broken limit is exit code 4)
+    assert res.exit_code == 4, res.output
+    assert json.loads((tmp_path / "o" / "result.json").read_text())["within_limits"] is False
     assert "LA 40.00" in res.output and "LB" not in res.output.split("loads shed")[-1]
     assert "weighted shed cost" in res.output and "priority" in res.output
     html = (tmp_path / "o" / "report.html").read_text(encoding="utf-8")

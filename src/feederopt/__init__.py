@@ -86,6 +86,7 @@ if TYPE_CHECKING:
         disconnected_text,
         measure_caveats,
         named_id,
+        resilience_within_text,
         switch_operations_text,
         unproven_note,
     )
@@ -280,6 +281,7 @@ _FOR_CLI = {
     "measure_caveats": "feederopt.results.resilience",
     "named_id": "feederopt.results.resilience",
     "MAX_SWITCH_OPS": "feederopt.results.resilience",
+    "resilience_within_text": "feederopt.results.resilience",
     "switch_operations_text": "feederopt.results.resilience",
     "unproven_note": "feederopt.results.resilience",
     "write_three_phase_folder": "feederopt.report.threephase",
@@ -383,6 +385,7 @@ __all__ = [
     "rating_verdict",
     "read_result",
     "read_result_to_check",
+    "resilience_within_text",
     "resolve_scenarios",
     "restore",
     "result_json_path",

@@ -13,6 +13,7 @@ from rich.table import Table
 from feederopt import Problem, output_problems, write_text
 from feederopt.cli.app import (
     BALANCED_SOURCE_ARG,
+    EXIT_LIMITS_BROKEN,
     FILE,
     FOLDER,
     FORCE_OPT,
@@ -28,6 +29,7 @@ from feederopt.cli.app import (
     fmt,
     late_outputs,
     progress_display,
+    stderr,
     stdout,
     summary_table,
     time_limit_help,
@@ -103,7 +105,13 @@ def restore(
     """Phase 1 of seed 003: with the given lines broken, switch the others to shed the least
     load (big-M LinDistFlow MILP on HiGHS), with the fewest switch changes from the normal
     state."""
-    from feederopt import MAX_SWITCH_OPS, dg_output_text, named_id, switch_operations_text
+    from feederopt import (
+        MAX_SWITCH_OPS,
+        dg_output_text,
+        named_id,
+        resilience_within_text,
+        switch_operations_text,
+    )
     from feederopt import restore as run
 
     with progress_display(f"restore {source}", quiet=quiet, verbose=verbose) as progress:
@@ -128,6 +136,7 @@ def restore(
     if quiet and late.ok:  # a failed write prints the answer all the same
         exit_if_interrupted(res.status, has_answer=answer, what="restoration",
                             written=written, quiet=True)
+        _exit_if_not_within(res, "restoration", quiet=True)
         return
     out = stdout()
     op = res.operation
@@ -145,6 +154,7 @@ def restore(
               "total (shed + penalty, as the seed reports)", fmt(res.objective_kw, ",.2f", " kW"))
     t.add_row("lower bound / gap", f"{bound_fmt(res.lower_bound_kw, ',.2f', ' kW')} / "
               f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
+    t.add_row("within the limits (AC check)", resilience_within_text(res.within_limits))
     t.add_row("closed lines", ", ".join(op.closed_lines) or "-")
     # the shed-all fallback of a run out of time opens every switchable line: labelled, and
     # its rows counted past MAX_SWITCH_OPS (all in the JSON), not listed as a plan
@@ -178,6 +188,28 @@ def restore(
     _print_notes(out, res.notes)
     exit_if_interrupted(res.status, has_answer=answer, what="restoration",
                         written=written, quiet=False)
+    _exit_if_not_within(res, "restoration", quiet=False)
+
+
+def _exit_if_not_within(res: Any, what: str, *, quiet: bool) -> None:
+    """End a restoration or plan whose one verdict is false (its JSON's ``within_limits``,
+    :func:`~feederopt.validation.restoration.restoration_within_limits`: an operation's AC
+    check breaks a limit) with exit code 4 (:data:`EXIT_LIMITS_BROKEN`), as ``solve``,
+    ``check``, ``partition`` and ``schedule`` end theirs, after the result is printed and
+    written; one line on stderr (unless ``quiet``) names the scenario(s) and the limits.
+    Before (user test ut41_cli #2), ``restore case33bw --broken 2`` exited 0 with its AC
+    check's ``limits_hold`` false."""
+    if res.within_limits is not False:
+        return
+    if not quiet:
+        causes = res.verdict_causes
+        where = "ac_check" if what == "restoration" else "scenarios[].ac_check"
+        scope = ("" if what == "restoration" else
+                 f" in {len(causes)} of {len(res.scenarios)} scenario(s)")
+        stderr().print(f"the {what} is not within the limits{scope}: "
+                       f"{res.verdict_text} ({where} in the JSON); exit code "
+                       f"{EXIT_LIMITS_BROKEN}", style="yellow", markup=False)
+    raise typer.Exit(EXIT_LIMITS_BROKEN)
 
 
 def _ac_table(ac: dict[str, Any]) -> Table:
@@ -293,6 +325,7 @@ def plan(
         measure_caveats,
         named_id,
         plan_settings,
+        resilience_within_text,
         switch_operations_text,
         unproven_note,
     )
@@ -325,6 +358,7 @@ def plan(
     if quiet and late.ok:  # a failed write prints the answer all the same
         exit_if_interrupted(res.status, has_answer=True, what="plan", written=written,
                             quiet=True)
+        _exit_if_not_within(res, "plan", quiet=True)
         return
     out = stdout()
     # the user's names beside the ids (a pandapower net's net.line.name, ...), as solve's
@@ -341,6 +375,7 @@ def plan(
     t.add_row("expected total cost", fmt(res.expected_total, ",.2f", " $"))
     t.add_row("lower bound / gap", f"{bound_fmt(res.lower_bound, ',.2f', ' $')} / "
               f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
+    t.add_row("within the limits (AC checks)", resilience_within_text(res.within_limits))
     t.add_row("time", fmt(res.solve_time_s, ".2f", " s"))
     if res.measures is not None:
         m = res.measures
@@ -353,12 +388,13 @@ def plan(
                       + (f" ({why[name]})" if name in why else ""))
     out.print(t)
     s = Table(title="scenarios", title_justify="left")
-    for col in ("scenario", "prob.", "broken", "shed (kW)", "weighted shed cost ($)",
-                "penalty ($)", "closed lines", "disconnected"):
+    for col in ("scenario", "prob.", "attacked", "failed (not hardened)", "shed (kW)",
+                "weighted shed cost ($)", "penalty ($)", "closed lines", "disconnected"):
         s.add_column(col)
     for sc in res.scenarios:
         s.add_row(sc.name, f"{sc.probability:g}",
-                  ", ".join(named_id(b, branch_names) for b in sc.broken),
+                  ", ".join(named_id(b, branch_names) for b in sc.attacked) or "-",
+                  ", ".join(named_id(b, branch_names) for b in sc.failed) or "-",
                   f"{sc.operation.shed_kw:,.2f}",
                   f"{sc.shed_cost:,.2f}", f"{sc.penalty_cost:,.2f}",
                   ", ".join(sc.operation.closed_lines) or "-",
@@ -411,3 +447,4 @@ def plan(
     _print_notes(out, res.notes)
     exit_if_interrupted(res.status, has_answer=True, what="plan", written=written,
                         quiet=False)
+    _exit_if_not_within(res, "plan", quiet=False)

@@ -46,8 +46,11 @@ from feederopt.results.resilience import (
     RestoreResult,
     dg_output_text,
     disconnected_text,
+    document_within_limits,
     measure_caveats,
     named_id,
+    resilience_within_text,
+    scenario_failed,
     shed_loads_text,
     switch_operations_text,
 )
@@ -226,6 +229,16 @@ def restoration_figure(net: Network, result: Mapping[str, Any]) -> Figure:
     return fig
 
 
+def resilience_badge(result: Mapping[str, Any]) -> str:
+    """The page's status badge: the run's status, or ``limits_broken`` where the command
+    exits with code 4 (an operation's AC check breaks a limit:
+    :func:`~feederopt.results.resilience.document_within_limits` false), as a partition's
+    and a schedule's pages have it."""
+    if document_within_limits(result) is False:
+        return "limits_broken"
+    return str(result.get("status", ""))
+
+
 def _money(value: Any) -> str:
     return fmt(value, ",.2f")
 
@@ -262,6 +275,7 @@ def plan_summary(result: Mapping[str, Any]) -> dict[str, Any]:
         "expected total cost [$]": _money(result.get("expected_total")),
         "lower bound [$]": _money(result.get("lower_bound")),
         "gap [%]": fmt(None if gap is None else 100 * float(gap), ".4f"),
+        "within the limits (AC checks)": resilience_within_text(document_within_limits(result)),
         "solve time [s]": fmt(result.get("solve_time_s"), ".2f"),
         "iterations": result.get("iterations"),
     }
@@ -367,7 +381,8 @@ def render_plan(result: Mapping[str, Any], png: bytes, source: str) -> str:
         added = _added_cells(result, s)
         rows.append({
             "scenario": s["name"], "probability": s["probability"],
-            "broken": _named(result, "branches", s["broken"]),
+            "attacked": _named(result, "branches", s.get("attacked", s["broken"])),
+            "failed (not hardened)": _named(result, "branches", scenario_failed(result, s)),
             **{k: added[k] for k in ("served [kW]",) if k in added},
             "shed [kW]": s["operation"]["shed_kw"],
             **{k: added[k] for k in ("switch operations",) if k in added},
@@ -397,7 +412,7 @@ def render_plan(result: Mapping[str, Any], png: bytes, source: str) -> str:
                         + "</ul>")
     settings = {SETTING_LABELS.get(k, k): v for k, v in result.get("settings", {}).items()}
     body += section("settings", "Settings", kv_table(settings))
-    return page(f"{result.get('case', '')}: resilience plan", str(result.get("status", "")),
+    return page(f"{result.get('case', '')}: resilience plan", resilience_badge(result),
                 "Line hardening and backup-DG siting against disaster scenarios (seed 003)",
                 body, source)
 
@@ -506,6 +521,7 @@ def restore_summary(result: Mapping[str, Any]) -> dict[str, Any]:
             fmt(result.get("objective_kw"), ",.2f"),
         "lower bound [kW]": fmt(result.get("lower_bound_kw"), ",.2f"),
         "gap [%]": fmt(None if gap is None else 100 * float(gap), ".4f"),
+        "within the limits (AC check)": resilience_within_text(document_within_limits(result)),
         "backup DG sites": _named(result, "buses", result.get("dg_sites")),
         "backup DG output (model)": dg_output_text(op),
         "closed lines": ", ".join(op.get("closed_lines") or []) or "-",
@@ -582,7 +598,7 @@ def render_restore(result: Mapping[str, Any], png: bytes, source: str,
     body += section("branches", "Branches (flows at the from end)",
                     _table(branches, "branches.parquet"))
     body += notes_section(result)
-    return page(f"{result.get('case', '')}: restoration", str(result.get("status", "")),
+    return page(f"{result.get('case', '')}: restoration", resilience_badge(result),
                 "Least load shedding after line failures (seed 003, Phase 1)", body, source)
 
 

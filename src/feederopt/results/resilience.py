@@ -24,7 +24,11 @@ from feederopt.algorithms.resilience_switching import (
 from feederopt.errors import shown_list
 from feederopt.network.schemas import nan_as_null
 from feederopt.problems.resilience import ResilienceProblem, Scenario
-from feederopt.validation.restoration import RestorationAcCheck
+from feederopt.validation.restoration import (
+    RestorationAcCheck,
+    restoration_verdict_causes,
+    restoration_within_limits,
+)
 
 
 def named_id(element_id: str, names: Mapping[str, str] | None) -> str:
@@ -348,11 +352,75 @@ class RestoreResult:
     #: (a note says so).
     fallback: bool = False
 
+    @property
+    def within_limits(self) -> bool | None:
+        """The result's one verdict, the JSON's ``within_limits`` and the rule of ``feederopt
+        restore``'s exit code 4 (:func:`~feederopt.validation.restoration.
+        restoration_within_limits`): false when the AC check breaks a limit, None without
+        an AC check."""
+        return restoration_within_limits([self.ac_check])
+
+    @property
+    def verdict_causes(self) -> list[str]:
+        """Why :attr:`within_limits` is false (the AC check's verdict), empty otherwise."""
+        return restoration_verdict_causes([("", self.ac_check)])
+
+    @property
+    def verdict_text(self) -> str:
+        """:attr:`verdict_causes` in one phrase (``"; "``-joined), for the stderr line."""
+        return shown_list(self.verdict_causes, sep="; ")
+
     def to_dict(self) -> dict[str, Any]:
         doc = asdict(replace(self, buses=None, branches=None))
         for name in RESTORE_TABLES:
             doc.pop(name)
-        return stamped("resilience_restore", doc)
+        return stamped("resilience_restore", with_common_keys(
+            doc, objective=self.objective_kw, lower_bound=self.lower_bound_kw,
+            within_limits=self.within_limits))
+
+
+def with_common_keys(doc: dict[str, Any], *, objective: float | None,
+                     lower_bound: float | None, within_limits: bool | None) -> dict[str, Any]:
+    """``doc`` with the keys every result kind's JSON has (README, "The keys every result
+    has"), right after its ``gap``: ``objective`` and ``lower_bound`` in the command's own
+    unit (a restoration's kW, a plan's $; its own ``objective_kw``, ``lower_bound_kw``,
+    ``expected_total`` stay for the readers of older files) and ``within_limits``
+    (:func:`~feederopt.validation.restoration.restoration_within_limits`). Before (user
+    test ut41_cli #3), a script reading ``d["objective"]`` failed on a restore or plan
+    result."""
+    common = {"objective": objective, "lower_bound": lower_bound,
+              "within_limits": within_limits}
+    items = [(k, common.get(k, v)) for k, v in doc.items()]
+    at = [k for k, _ in items].index("gap") + 1
+    items[at:at] = [(k, v) for k, v in common.items() if k not in doc]
+    return dict(items)
+
+
+def document_within_limits(doc: Mapping[str, Any]) -> bool | None:
+    """The ``within_limits`` of a restore or plan result's JSON document, by the rule that
+    wrote it (:func:`~feederopt.validation.restoration.restoration_within_limits` over its
+    AC checks), so that a file written before the field existed gets the same verdict."""
+    checks = ([sc.get("ac_check") for sc in doc.get("scenarios") or []]
+              if doc.get("kind") == "resilience_plan" else [doc.get("ac_check")])
+    return restoration_within_limits(checks)
+
+
+def resilience_within_text(within: bool | None) -> str:
+    """The "within the limits" row of restore's and plan's console and report: ``yes``,
+    ``no: an AC check breaks a limit (exit code 4)``, or ``not checked`` (no AC check ran:
+    ``--no-ac-check``)."""
+    if within is None:
+        return "not checked (no AC check ran)"
+    return "yes" if within else "no: an AC check breaks a limit (exit code 4)"
+
+
+def scenario_failed(doc: Mapping[str, Any], sc: Mapping[str, Any]) -> list[str]:
+    """A plan scenario's failed lines (attacked and not hardened): its ``failed``, or for a
+    result written before the field, its ``broken`` less the plan's ``hardened``."""
+    if "failed" in sc:
+        return list(sc["failed"] or [])
+    hardened = set(doc.get("hardened") or [])
+    return [b for b in sc.get("broken") or [] if b not in hardened]
 
 
 #: The tables a :class:`RestoreResult` holds beside its JSON document.
@@ -483,6 +551,13 @@ class ScenarioView:
     #: (``Operation.shed_all``), its ``switching`` rows marked ``"fallback": true``
     #: (``RestoreResult.fallback``).
     fallback: bool = False
+    #: The lines the scenario attacks, as given (``broken`` holds the same list: its old
+    #: name, kept for the readers of older files; deprecated), and those of them that fail:
+    #: attacked and not hardened by the plan. A hardened line stays in service and may be
+    #: closed and carry flow in the operation. Before (user test ut41_cli #4), ``broken``
+    #: listed a hardened line that ``closed_lines`` listed closed too.
+    attacked: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -585,8 +660,30 @@ class PlanResult:
     #: that have one: ``hardened``, ``dg_sites``, each scenario's ``broken``, ... are ids.
     names: dict[str, dict[str, str]] = field(default_factory=dict)
 
+    @property
+    def within_limits(self) -> bool | None:
+        """The plan's one verdict, the JSON's ``within_limits`` and the rule of ``feederopt
+        plan``'s exit code 4 (:func:`~feederopt.validation.restoration.
+        restoration_within_limits`): false when one scenario's AC check breaks a limit,
+        None when no scenario's AC check ran."""
+        return restoration_within_limits([sc.ac_check for sc in self.scenarios])
+
+    @property
+    def verdict_causes(self) -> list[str]:
+        """Why :attr:`within_limits` is false, per scenario (``"A: limits broken in AC:
+        ..."``), empty otherwise."""
+        return restoration_verdict_causes([(sc.name, sc.ac_check) for sc in self.scenarios])
+
+    @property
+    def verdict_text(self) -> str:
+        """:attr:`verdict_causes` in one phrase (the first ten scenarios, then how many
+        more: :func:`~feederopt.errors.shown_list`), for the stderr line."""
+        return shown_list(self.verdict_causes, sep="; ")
+
     def to_dict(self) -> dict[str, Any]:
-        return stamped("resilience_plan", asdict(self))
+        return stamped("resilience_plan", with_common_keys(
+            asdict(self), objective=self.expected_total, lower_bound=self.lower_bound,
+            within_limits=self.within_limits))
 
 
 def _ac_dict(ac: RestorationAcCheck | None) -> dict[str, Any] | None:
@@ -649,12 +746,14 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
         view = operation_view(problem, op)
         shed_cost = st.voll * op.weighted_shed_pu * problem.kw_per_pu  # priority-weighted
         pen = st.penalty * _n_closed(op)
-        views.append(ScenarioView(sc.name, sc.probability,
-                                  [problem.branch_ids[i] for i in sc.broken],
+        attacked = [problem.branch_ids[i] for i in sc.broken]
+        views.append(ScenarioView(sc.name, sc.probability, attacked,
                                   _r(shed_cost), _r(pen), _r(shed_cost + pen), view,
                                   _ac_dict(acs[k] if acs is not None else None),
                                   _op_status(op.status), _r(load_kw - view.shed_kw),
-                                  fallback=op.shed_all))
+                                  fallback=op.shed_all, attacked=list(attacked),
+                                  failed=[problem.branch_ids[i] for i in
+                                          problem.out_of_service(sc, out.harden)]))
     exp_rec = float(sum(v.probability * v.recourse for v in views))
     mv = None
     if measures is not None:

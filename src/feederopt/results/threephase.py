@@ -726,6 +726,15 @@ class ThreePhaseResult:
             "ac_losses_kw": None if ac is None else ac.losses_kw,
             "solve_time_s": self.solve_time_s, "notes": len(self.notes)})
 
+    @property
+    def objective_kw(self) -> float | None:
+        """The objective the ``gap`` is relative to [kW]: the answer's loss proxy
+        ``loss_proxy_kw`` (weighted, with scenarios) plus its ``switching_cost_kw``
+        (:func:`feederopt.api_threephase.bound_record`); None without an answer."""
+        if self.loss_proxy_kw is None:
+            return None
+        return self.loss_proxy_kw + (self.switching_cost_kw or 0.0)
+
     # ----- JSON ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The JSON document (``--json``): fresh lists and dicts, the keys in their order."""
@@ -766,6 +775,11 @@ class ThreePhaseResult:
             "lower_bound_source": self.lower_bound_source,
             "lower_bound_basis": self.lower_bound_basis,
             "gap": self.gap,
+            # the keys every result kind has (README, "The keys every result has"): the
+            # objective the gap is relative to (the loss proxy plus the switching cost, kW;
+            # api_threephase.bound_record) and its bound, as lower_bound_kw
+            "objective": self.objective_kw,
+            "lower_bound": self.lower_bound_kw,
             "base_kept": self.base_kept,
             "solve_time_s": self.solve_time_s,
             "milp_solves": self.milp_solves,

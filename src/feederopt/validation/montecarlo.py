@@ -698,11 +698,13 @@ OTHER_KINDS = {
     "schedule": ("feederopt schedule", "feederopt.check_schedule_result, or `feederopt check "
                  "FILE`, checks it"),
     "resilience_plan": ("feederopt plan", "check does not support resilience results (their "
-                        "scenarios are broken lines, not loads); its AC check is in the "
-                        "result itself"),
+                        "scenarios are broken lines, not loads); its AC checks are in the "
+                        "result itself (scenarios[].ac_check; its verdict within_limits, "
+                        "false when one breaks a limit: plan exited 4)"),
     "resilience_restore": ("feederopt restore", "check does not support resilience results "
                            "(their scenarios are broken lines, not loads); its AC check is in "
-                           "the result itself"),
+                           "the result itself (ac_check; its verdict within_limits, false "
+                           "when it breaks a limit: restore exited 4)"),
     "solve_check": ("feederopt check RESULT --json FILE", "it is a check's answer, not a "
                     "result to check"),
     "schedule_check": ("feederopt check RESULT --json FILE", "it is a check's answer, not a "

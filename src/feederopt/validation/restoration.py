@@ -38,7 +38,7 @@ when the AC run is not the model's operation:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -164,6 +164,39 @@ class RestorationAcCheck:
             "model_overloaded_lines": self.model_overloaded_lines,
             "cause": self.cause,
         }
+
+
+def restoration_within_limits(checks: Iterable[Mapping[str, Any] | None]) -> bool | None:
+    """The one verdict of a ``restore`` or ``plan`` result (its JSON's ``within_limits``;
+    false is the command's exit code 4, as for ``solve``, ``check``, ``partition`` and
+    ``schedule``: README, "Exit codes"), from the AC checks of its operations (``ac_check``
+    of a restoration, each scenario's ``ac_check`` of a plan, as :meth:`RestorationAcCheck.
+    to_dict` writes them; None where the check did not run):
+
+    * False when one operation's AC check breaks a limit (``limits_hold`` false: a bus
+      outside ``[v_min, v_max]``, a branch over its rating, a backup DG over its size or off
+      the model's output, a bus the model serves without a source in AC, or no convergence);
+      one is enough, no threshold on the share of scenarios, as a partition's samples;
+    * None when no AC check ran (``--no-ac-check``, or every scenario's left out past the
+      time limit);
+    * True otherwise: every AC check that ran holds.
+
+    Before (user test ut41_cli #2), ``restore case33bw --broken 2`` exited 0 with
+    ``limits_hold`` false (AC V_min 0.8943 p.u. against v_min 0.9 at 13 buses)."""
+    ran = [c for c in checks if c is not None]
+    if any(not c.get("limits_hold") for c in ran):
+        return False
+    return True if ran else None
+
+
+def restoration_verdict_causes(checks: Iterable[tuple[str, Mapping[str, Any] | None]]
+                               ) -> list[str]:
+    """Why :func:`restoration_within_limits` is false: per operation whose AC check breaks a
+    limit, its name (a plan's scenario; ``""`` for a restoration's one operation) and the
+    check's verdict, ``"A: limits broken in AC: V below v_min at 3, 4"``; none when it is
+    not false."""
+    return [(f"{name}: " if name else "") + str(c.get("verdict") or "limits broken in AC")
+            for name, c in checks if c is not None and not c.get("limits_hold")]
 
 
 def restoration_ac(network: Network, problem: Any, op: Any, sites: np.ndarray | None = None,
