@@ -666,13 +666,14 @@ class PlanResult:
         plan``'s exit code 4 (:func:`~feederopt.validation.restoration.
         restoration_within_limits`): false when one scenario's AC check breaks a limit,
         None when no scenario's AC check ran."""
-        return restoration_within_limits([sc.ac_check for sc in self.scenarios])
+        return restoration_within_limits([sc.ac_check for sc in self.scenarios or ()])
 
     @property
     def verdict_causes(self) -> list[str]:
         """Why :attr:`within_limits` is false, per scenario (``"A: limits broken in AC:
         ..."``), empty otherwise."""
-        return restoration_verdict_causes([(sc.name, sc.ac_check) for sc in self.scenarios])
+        return restoration_verdict_causes([(sc.name, sc.ac_check)
+                                           for sc in self.scenarios or ()])
 
     @property
     def verdict_text(self) -> str:
