@@ -242,8 +242,10 @@ def _chain(tmp: Path) -> tuple[Path, Path, float]:
     return grid, prof, r_ohm
 
 
-def _realisations(grid: Path, prof: Path, limit: float) -> list[dict[str, np.ndarray]]:
-    """The check's draws (its documented budget-set sampling, seed 0) of this instance."""
+def _realisations(grid: Path, prof: Path, limit: float, n: int = SCHED_N, seed: int = 0
+                  ) -> list[dict[str, np.ndarray]]:
+    """The check's ``n`` draws (its documented budget-set sampling, ``seed``) of this
+    instance."""
     from feederopt.api_schedule import schedule_inputs
     from feederopt.problems.schedule import ScheduleSettings, build_schedule_data
     from feederopt.validation.schedule import sample_budget_set
@@ -252,7 +254,7 @@ def _realisations(grid: Path, prof: Path, limit: float) -> list[dict[str, np.nda
                             ScheduleSettings(hours=2, gamma=GAMMA, budget=2.0,
                                              ps_max_mw=limit))
     assert np.allclose(d.pd, [[0, *(LOAD_P * f,) * 4] for f in FACTORS])  # the bus order
-    return sample_budget_set(d, SCHED_N, seed=0)
+    return sample_budget_set(d, n, seed=seed)
 
 
 def _by_hand(xi: dict[str, np.ndarray], r_ohm: float, limit: float) -> bool | None:
@@ -326,7 +328,8 @@ def test_schedule_result_every_realisation_served_exits_0(tmp_path: Path) -> Non
     assert res.exit_code == 4, res.output
     assert (doc["within_limits"], doc["result_within_limits"]) == (False, False)
     assert doc["exit_code"] == 4
-    assert "the schedule's own hourly AC check breaks a limit" in _flat(res.output)
+    assert ("the result's own verdict (its within_limits, the exit code 4 schedule gave it) "
+            "is false: the hourly AC check breaks a limit") in _flat(res.output)
     # a result written before smalls41: its within_limits was the AC check's alone
     del own["ac_within_limits"]
     broken.write_text(json.dumps(own))
@@ -375,6 +378,52 @@ def test_schedule_samples_not_served_make_the_one_verdict_false(tmp_path: Path) 
     assert "hourly AC check breaks a limit" not in text
     report = (folder / "report.html").read_text()
     assert "limits_broken" in report and f"False: {n_not} of {SCHED_N} realisation" in report
+
+
+def test_check_carries_the_schedules_own_samples_into_its_verdict(tmp_path: Path) -> None:
+    """``check`` of a schedule result whose own ``--samples`` were not all served (by hand:
+    a realisation's load alone exceeds the import limit; its ``within_limits`` false, exit 4
+    of ``schedule``), with a check sample that is served (by hand: load plus an upper bound
+    of the losses below the limit): the result's verdict carries into the check's, exit 4,
+    ``result_within_limits`` false. Before (recheck_c D), only the result's hourly AC check
+    counted: ``within_limits: true``, ``result_within_limits: true``, exit 0. A result written
+    before smalls41 (schema 3: ``within_limits`` the AC check's alone) reads the same."""
+    limit = 2.03
+    grid, prof, r_ohm = _chain(tmp_path)
+    assert False in [_by_hand(xi, r_ohm, limit) for xi in _realisations(grid, prof, limit)]
+    # a seed whose one draw the schedule surely serves, by hand
+    seed = next(s for s in range(50)
+                if _by_hand(_realisations(grid, prof, limit, 1, s)[0], r_ohm, limit))
+    result = tmp_path / "s.json"
+    runner.invoke(app, ["schedule", str(grid), "--profiles", str(prof), "--hours", "2",
+                        "--robust-budget", "2", "--gamma", str(GAMMA), "--import-limit",
+                        str(limit), "--deterministic", "--samples", str(SCHED_N), "--json",
+                        str(result), "-q"])
+    own = json.loads(result.read_text())
+    n_not = SCHED_N - own["sample_check"]["served"]
+    assert n_not >= 1 and own["ac_within_limits"] is True
+    old = {k: v for k, v in own.items() if k != "ac_within_limits"}
+    old |= {"schema_version": 3, "within_limits": True}  # before smalls41: the AC's alone
+    legacy = tmp_path / "old.json"
+    legacy.write_text(json.dumps(old))
+    for doc_file in (result, legacy):
+        out = tmp_path / "c.json"
+        res = runner.invoke(app, ["check", str(doc_file), "--samples", "1", "--seed",
+                                  str(seed), "--json", str(out), "--force"])
+        doc = json.loads(out.read_text())
+        assert doc["served"] == 1, doc  # the check's own sample is served
+        assert res.exit_code == 4, res.output
+        assert (doc["within_limits"], doc["result_within_limits"], doc["exit_code"]) == (
+            False, False, 4)
+        assert (f"is false: {n_not} of {SCHED_N} realisation(s)" in _flat(res.output))
+    # a result whose own samples were all served and whose AC check holds: exit 0 as before
+    good = {**own, "within_limits": True,
+            "sample_check": {**own["sample_check"], "served": SCHED_N, "served_pct": 100.0}}
+    result.write_text(json.dumps(good))
+    res = runner.invoke(app, ["check", str(result), "--samples", "1", "--seed", str(seed),
+                              "--json", str(out), "--force"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(out.read_text())["result_within_limits"] is True
 
 
 @pytest.mark.parametrize("limit", [2.03, 5.0])

@@ -86,6 +86,8 @@ from feederopt.problems.schedule import (
 from feederopt.results.schedule import (
     ScheduleResult,
     iteration_dicts,
+    recorded_checks,
+    recorded_verdict,
     series,
     totals,
     unpriced_loss_notes,
@@ -104,6 +106,7 @@ from feederopt.validation.schedule import (
     sample_budget_set,
     sample_check_within_limits,
     sampling_description,
+    schedule_verdict_causes,
     served_share,
     served_verdicts,
 )
@@ -612,8 +615,10 @@ def check_schedule_result(doc: Mapping[str, Any] | str | Path, *, samples: int, 
     set served without slack (with ``dg_commitment`` the recorded DG commitment is fixed too),
     with the count served (``served``) and the check's verdict ``within_limits``
     (:func:`~feederopt.validation.schedule.sample_check_within_limits`: false when one
-    realisation is not served, or when the result's own hourly AC check broke a limit,
-    ``result_within_limits``; ``feederopt check`` then exits 4).
+    realisation is not served, or when the result's own verdict is false,
+    ``result_within_limits``: the result's ``within_limits``, its hourly AC check and its own
+    ``--samples``, :func:`~feederopt.results.schedule.recorded_verdict`, with why in
+    ``result_verdict_causes``; ``feederopt check`` then exits 4).
 
     A result without a budget set (:func:`has_budget_set` false: a deterministic schedule
     without ``--robust-budget``) has one realisation, the forecast: it is checked once, and
@@ -685,17 +690,21 @@ def check_schedule_result(doc: Mapping[str, Any] | str | Path, *, samples: int, 
     sampling = sampling_description(d, seed) if robust else {
         "kind": "forecast_only",
         "description": "no budget set: the forecast, its only realisation, checked once"}
-    # the result's own hourly AC check (its ac_within_limits; a result written before
-    # smalls41 had it as within_limits): the check's samples replace the result's own
-    own = doc.get("ac_within_limits", doc.get("within_limits"))
-    own = own if isinstance(own, bool) else None
+    # the result's own one verdict (its within_limits: its hourly AC check and its own
+    # samples, recorded_verdict; a result written before smalls41 had the AC check's alone
+    # as within_limits, read as such). Before (recheck_c D), only its AC check counted: a
+    # result whose own samples were not all served was checked "within_limits: true", exit 0
+    own = recorded_verdict(doc)
+    ac, own_samples = recorded_checks(doc)
     return stamped("schedule_check", {
         "samples": len(xis), "seed": seed, "served_pct": share, "served": served,
         "case": source, "budget_set": robust, "sampling": sampling,
-        # the check's verdict (exit code 4 when false): every realisation served and the
-        # schedule's own hourly AC check within the limits (its result's ac_within_limits)
+        # the check's verdict (exit code 4 when false): every realisation of this check
+        # served and the result's own verdict not false
         "within_limits": sample_check_within_limits(served, len(xis), own),
-        "result_within_limits": own, "notes": notes})
+        "result_within_limits": own,
+        "result_verdict_causes": schedule_verdict_causes(ac, own_samples),
+        "notes": notes})
 
 
 def result_json(doc: dict[str, Any]) -> str:

@@ -630,7 +630,8 @@ def check(
 
     Exit code, one rule for every kind of result: 4 when the result is not within the limits,
     that is when its own verdict says so (the exit code 4 its command gave it: a solve's AC
-    check, a partition's OpenDSS check at the nominal load, a schedule's hourly AC check) or
+    check, a partition's OpenDSS check at the nominal load, a schedule's within_limits: its
+    hourly AC check and its own --samples) or
     when one sample of this check is not served within the limits, whatever the share: a
     solve result's sample not AC-feasible (with --no-ac-check: infeasible in the convex model,
     a relaxation), a partition result's sample that OpenDSS does not serve within the limits
@@ -1155,8 +1156,10 @@ def _check_schedule(doc: dict[str, Any], *, samples: int, seed: int, json_file: 
             why.append(f"{n - ok} of {n} realisation(s) ({100.0 * (n - ok) / n:.2f} %) not "
                        "served without slack (load curtailment or unmet EV energy)")
         if rep["result_within_limits"] is False:
-            why.append("the schedule's own hourly AC check breaks a limit (the result's "
-                       "ac_within_limits false, its ac_check)")
+            # the result's one verdict (its within_limits, the exit code 4 schedule gave it)
+            causes = rep.get("result_verdict_causes") or ["its within_limits false"]
+            why.append("the result's own verdict (its within_limits, the exit code 4 "
+                       "schedule gave it) is false: " + "; ".join(causes))
         stderr().print(f"the schedule is not within the limits. {'; '.join(why)}; exit code "
                        f"{EXIT_LIMITS_BROKEN}", style="yellow", markup=False)
     raise typer.Exit(EXIT_LIMITS_BROKEN)

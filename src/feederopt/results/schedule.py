@@ -143,6 +143,32 @@ def ac_check_rows(checks: Any, within_limits: bool | None) -> list[tuple[str, st
             ("AC check: within limits", "-" if within_limits is None else str(within_limits))]
 
 
+def recorded_checks(result: Any) -> tuple[bool | None, Mapping[str, Any] | None]:
+    """The two checks a schedule result (a :class:`ScheduleResult` or its JSON read back)
+    records: its hourly AC check's verdict (``ac_within_limits``; a result written before
+    smalls41, schema 3, has it as ``within_limits`` and no ``ac_within_limits``) and its
+    samples' check (``sample_check``, None without ``--samples``)."""
+    get = result.get if isinstance(result, Mapping) else (
+        lambda k, d=None: getattr(result, k, d))
+    ac = get("ac_within_limits", get("within_limits"))
+    return (ac if isinstance(ac, bool) else None), get("sample_check")
+
+
+def recorded_verdict(result: Any) -> bool | None:
+    """A schedule result's one verdict as it records it (its JSON's ``within_limits``, the exit
+    code 4 ``feederopt schedule`` gave it): false when its hourly AC check or one of its own
+    samples fails (:func:`~feederopt.validation.schedule.schedule_within_limits` of
+    :func:`recorded_checks`), also when a result written since smalls41 says false itself;
+    None when neither check ran. A result written before smalls41 (schema 3) has only the AC
+    check's verdict as ``within_limits``: it is read as the AC's, as before, and its samples
+    join it by the same rule. ``feederopt check`` carries it into its own verdict
+    (:func:`feederopt.api_schedule.check_schedule_result`'s ``result_within_limits``)."""
+    if (isinstance(result, Mapping) and "ac_within_limits" in result
+            and result.get("within_limits") is False):
+        return False  # written since smalls41: within_limits is the one verdict
+    return schedule_within_limits(*recorded_checks(result))
+
+
 def schedule_verdict_rows(result: Any) -> list[tuple[str, str]]:
     """The console's and the report's row of a schedule result's one verdict
     (:attr:`ScheduleResult.within_limits`, or a result dict's ``within_limits``, the AC
@@ -150,10 +176,7 @@ def schedule_verdict_rows(result: Any) -> list[tuple[str, str]]:
     ``[("within limits (AC check and samples)", "False: 3 of 12 sampled ...")]``; none when
     neither check ran. A result dict written before smalls41 has the AC check's verdict
     as its ``within_limits`` and no ``ac_within_limits``: that one is read as the AC's."""
-    get = result.get if isinstance(result, Mapping) else (
-        lambda k, d=None: getattr(result, k, d))
-    ac = get("ac_within_limits", get("within_limits"))
-    sc = get("sample_check")
+    ac, sc = recorded_checks(result)
     verdict = schedule_within_limits(ac, sc)
     if verdict is None:
         return []

@@ -458,10 +458,12 @@ def sample_check_within_limits(served: int, samples: int,
     false is exit code 4, as for a solve or a partition result): false when some of the
     ``samples`` realisations of the budget set is not served without slack by the schedule's
     first stage (``served`` of them are, :func:`served_verdicts`: one realisation is enough,
-    there is no threshold on the share), or when the result's own hourly AC check breaks a
-    limit (``result_within_limits`` false, :func:`ac_within_limits`: the exit code 4 that
-    ``feederopt schedule`` gave it); true otherwise, also for a result without an AC check
-    (null). Before (chkexit), check printed the share and exited 0 whatever it was."""
+    there is no threshold on the share), or when the result's own verdict is false
+    (``result_within_limits``: its ``within_limits``, :func:`schedule_within_limits` of its
+    hourly AC check and its own samples, the exit code 4 that ``feederopt schedule`` gave
+    it); true otherwise, also for a result without a verdict (null). Before (chkexit), check
+    printed the share and exited 0 whatever it was; before recheck_c D, only the result's
+    AC check counted, not its own samples."""
     return served >= samples and result_within_limits is not False
 
 
