@@ -59,3 +59,52 @@ def test_samples_without_a_budget_set_name_the_option_as_the_caller_writes_it() 
     out = _flat(res.output)
     assert "--samples draws realisations of the budget set" in out
     assert "leave --samples out" in out
+
+
+def _no_mix_python(text: str) -> None:
+    """A hint from Python: the budgets by keyword, no flag (``--robust-budget``, and not
+    ``solve``'s ``--budget`` either)."""
+    assert "--" not in text, text
+
+
+def _no_mix_cli(text: str) -> None:
+    """A hint on the command line: the schedule's one flag of both budgets, no keyword and not
+    ``solve``'s ``--budget``."""
+    assert "budget=" not in text and "budget_res=" not in text, text
+    assert "--budget " not in text and "--budget-res" not in text, text
+
+
+def test_deterministic_without_a_budget_set_names_the_budgets_as_the_caller_writes_them(
+        ) -> None:
+    """recheck_c E: the hint of ``deterministic`` (and of ``samples``) without a budget set
+    said ``add a budget (--robust-budget GAMMA[,GAMMA_RES]; budget=, budget_res=)`` to every
+    caller. Truth: ``schedule``'s keywords ``budget``/``budget_res`` and its flag
+    ``--robust-budget GAMMA[,GAMMA_RES]`` (``feederopt schedule --help``)."""
+    for kw, flag in ((dict(deterministic=True), ["--deterministic"]),
+                     (dict(samples=5), ["--samples", "5"])):
+        with pytest.raises(InputError) as exc:
+            schedule("case33bw", hours=1, **kw)  # type: ignore[arg-type]
+        text = _flat(str(exc.value))
+        assert ("add a load budget (budget=GAMMA) or a renewable one (budget_res=GAMMA_RES)"
+                in text), text
+        _no_mix_python(text.split("add a load budget", 1)[1])
+        res = runner.invoke(app, ["schedule", "case33bw", "--hours", "1", *flag])
+        assert res.exit_code == 2, res.output
+        out = _flat(res.output)
+        assert ("add a load budget (--robust-budget GAMMA) or a renewable one "
+                "(--robust-budget GAMMA,GAMMA_RES)" in out), out
+        _no_mix_cli(out)
+        assert "Traceback" not in res.output
+
+
+
+def test_an_option_ref_with_its_own_command_line_spelling() -> None:
+    """``option_ref(..., cli=...)``: Python's keyword (with or without a value), the given
+    text on the command line; the other references of the text keep their flags."""
+    from feederopt.cli.app import flag_spelling
+    from feederopt.errors import option_ref, spelled
+
+    text = (f"{option_ref('budget_res', 0, cli='--robust-budget GAMMA')}, "
+            f"{option_ref('budget', cli='--robust-budget')}, {option_ref('v_min', 0.9)}")
+    assert spelled(text) == "budget_res=0, budget, v_min=0.9"
+    assert spelled(text, flag_spelling) == "--robust-budget GAMMA, --robust-budget, --v-min 0.9"

@@ -191,10 +191,16 @@ def test_check_refuses_a_result_made_with_a_fractional_budget(tmp_path: Path) ->
 def test_a_renewable_budget_without_renewables_is_refused() -> None:
     out = _refused(["--robust-budget", "1,2", "--gamma", "0.1"])
     assert "budget_res (--robust-budget)" in out and "PV or wind" in out
+    # the hint names the load budget alone as each caller writes it (recheck_c E: it said
+    # "--robust-budget GAMMA; budget_res=0" to both)
+    assert "give the load budget alone (--robust-budget GAMMA)" in out
+    assert "budget_res=0" not in out
     with pytest.raises(InputError) as exc:
         schedule(str(DATA / "tiny5.m"), **FILES, hours=3, ac_check=False, budget=1.0,
                  gamma=0.1, budget_res=2.0)
     assert [p.field for p in exc.value.problems] == ["budget_res"]
+    (p,) = exc.value.problems
+    assert p.hint.endswith("give the load budget alone (budget_res=0)"), p.hint
 
 
 def test_a_renewable_budget_on_units_that_cannot_fall_short_is_refused(tmp_path: Path) -> None:

@@ -68,6 +68,7 @@ from feederopt.problems.schedule import (
     ScheduleSettings,
     SocForm,
     answer_violations,
+    budget_refs,
     build_schedule_data,
     commitment_problems,
     ev_capacity_notes,
@@ -398,15 +399,13 @@ def run_problems(st: ScheduleSettings, *, time_limit_s: Any = 900.0, gap: Any = 
     elif samples > 0 and not st.robust:
         bad("samples", f"{option_ref('samples')} draws realisations of the budget set, and "
             "this schedule has none (no load budget with gamma > 0, no renewable budget): "
-            "every sample would be the forecast", "add a budget (--robust-budget "
-            "GAMMA[,GAMMA_RES]; budget=, budget_res=) "
+            "every sample would be the forecast", f"add {budget_refs()} "
             f"(with {option_ref('deterministic', True)} for the deterministic schedule in "
             f"that set), or leave {option_ref('samples')} out")
     if deterministic and not st.robust:
         bad("deterministic", f"{option_ref('deterministic', True)} keeps a budget set beside "
             "the forecast schedule, and there is none: the schedule is deterministic already",
-            "add a budget (--robust-budget GAMMA[,GAMMA_RES]; budget=, budget_res=), or leave "
-            f"{option_ref('deterministic', True)} out")
+            f"add {budget_refs()}, or leave {option_ref('deterministic', True)} out")
     return out
 
 

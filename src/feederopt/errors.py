@@ -154,6 +154,10 @@ class OptionRef:
     name: str
     value: str | None = None
     py_value: str | None = None
+    #: the command line's whole spelling of this reference when the command at hand spells
+    #: the keyword otherwise than its one flag (:func:`option_ref`'s ``cli``); None: by the
+    #: flag of the keyword
+    cli: str | None = None
 
 
 #: How a caller's layer writes an option: the Python API's ``v_min=0.9``
@@ -161,31 +165,42 @@ class OptionRef:
 #: ``--v-min 0.9`` (:func:`feederopt.cli.app.flag_spelling`, the one map of keyword -> flag).
 Spelling = Callable[[OptionRef], str]
 
-_REF_START, _REF_SEP, _REF_END = "\ue000", "\ue001", "\ue002"
-_REF = re.compile(f"{_REF_START}([^{_REF_SEP}{_REF_END}]*){_REF_SEP}([^{_REF_SEP}{_REF_END}]*)"
-                  f"(?:{_REF_SEP}([^{_REF_END}]*))?{_REF_END}")
+_REF_START, _REF_SEP, _REF_END, _REF_CLI = "\ue000", "\ue001", "\ue002", "\ue003"
+_FIELD = f"[^{_REF_SEP}{_REF_END}{_REF_CLI}]*"
+_REF = re.compile(f"{_REF_START}({_FIELD}){_REF_SEP}({_FIELD})(?:{_REF_SEP}({_FIELD}))?"
+                  f"(?:{_REF_CLI}([^{_REF_END}]*))?{_REF_END}")
 _NO_VALUE = object()
 
 
-def option_ref(name: str, value: Any = _NO_VALUE) -> str:
+def option_ref(name: str, value: Any = _NO_VALUE, *, cli: str | None = None) -> str:
     """``name`` (an option's Python keyword), with ``value`` if given, as a reference in a
     problem's ``message`` or ``hint``: each caller's layer spells it its own way when the
     problem is shown (:meth:`Problem.spelled`): ``option_ref("v_min", 0.9)`` reads
     ``v_min=0.9`` from Python, ``--v-min 0.9`` on the command line (user test ut39_api: a
     script that called ``solve_options(v_min=95)`` was told to use ``--v-min 0.9``). A value
     that is a string is shown as it is in both (``"X"``, ``"FILE"``: placeholders); a list or
-    tuple is comma-separated on the command line, a Python tuple in Python."""
+    tuple is comma-separated on the command line, a Python tuple in Python.
+
+    ``cli``, when given, is the command line's whole spelling of the reference, for a keyword
+    that the command at hand spells otherwise than by the keyword's one flag
+    (:data:`feederopt.cli.app.OPTION_FLAGS`): the schedule's ``budget`` and ``budget_res``
+    are both ``--robust-budget GAMMA[,GAMMA_RES]``, while ``budget`` is ``solve``'s
+    ``--budget``: ``option_ref("budget_res", 0, cli="--robust-budget GAMMA")`` reads
+    ``budget_res=0`` from Python, ``--robust-budget GAMMA`` on the command line. Before
+    (recheck_c E), such a hint wrote both (``--robust-budget GAMMA[,GAMMA_RES]; budget=,
+    budget_res=``) for every caller."""
+    tail = "" if cli is None else f"{_REF_CLI}{cli}"
     if value is _NO_VALUE:
-        return f"{_REF_START}{name}{_REF_SEP}{_REF_END}"
+        return f"{_REF_START}{name}{_REF_SEP}{tail}{_REF_END}"
     if isinstance(value, bool):
-        cli = py = str(value)
+        flag_value = py = str(value)
     elif isinstance(value, float):
-        cli = py = f"{value:g}"
+        flag_value = py = f"{value:g}"
     elif isinstance(value, list | tuple):
-        cli, py = ",".join(str(v) for v in value), repr(tuple(str(v) for v in value))
+        flag_value, py = ",".join(str(v) for v in value), repr(tuple(str(v) for v in value))
     else:
-        cli = py = str(value)
-    return f"{_REF_START}{name}{_REF_SEP}{cli}{_REF_SEP}{py}{_REF_END}"
+        flag_value = py = str(value)
+    return f"{_REF_START}{name}{_REF_SEP}{flag_value}{_REF_SEP}{py}{tail}{_REF_END}"
 
 
 def python_spelling(ref: OptionRef) -> str:
@@ -198,7 +213,7 @@ def spelled(text: str, spelling: Spelling = python_spelling) -> str:
     if _REF_START not in text:
         return text
     return _REF.sub(lambda m: spelling(OptionRef(m[1], m[2] if m[3] is not None else None,
-                                                 m[3])), text)
+                                                 m[3], m[4])), text)
 
 
 #: How the layer that called feederopt writes options in the notes and warnings a result

@@ -272,7 +272,8 @@ OPTION_FLAGS = {
     "dg_cost_per_kw": "--dg-cost",
     "switch_penalty_pu": "--switch-penalty",
     # schedule's settings (ScheduleSettings' fields; budget and budget_res, both
-    # --robust-budget, are named with it beside: problems.schedule.OPTION_OF)
+    # --robust-budget, are named with it beside, problems.schedule.OPTION_OF, or give it as
+    # their own command-line spelling, option_ref(..., cli=...): problems.schedule.budget_refs)
     "eps": "--dsm",
     "ps_max_mw": "--import-limit",
     "c_buy": "--buy-price",
@@ -287,7 +288,11 @@ OPTION_FLAGS = {
 def flag_spelling(ref: OptionRef) -> str:
     """An option named in a problem (:func:`~feederopt.errors.option_ref`) as the command
     line takes it: ``--v-min 0.9``; a switch by its flag, ``--no-ac-check`` for
-    ``ac_check=False``, ``--fix-devices`` for ``fix_devices=True``."""
+    ``ac_check=False``, ``--fix-devices`` for ``fix_devices=True``; a reference that gives
+    its own command-line spelling (``option_ref(..., cli=...)``: the schedule's
+    ``--robust-budget``) by it."""
+    if ref.cli is not None:
+        return ref.cli
     flag = OPTION_FLAGS.get(ref.name, "--" + ref.name.replace("_", "-"))
     if ref.py_value in ("True", "False"):
         return flag if ref.py_value == "True" else "--no-" + flag.removeprefix("--")

@@ -95,6 +95,18 @@ class ScheduleSettings:
 OPTION_OF = {"budget": "--robust-budget", "budget_res": "--robust-budget"}
 
 
+def budget_refs() -> str:
+    """The schedule's budgets in a hint, as each caller writes them (:func:`~feederopt.errors.
+    option_ref` with the command line's own spelling, ``cli``, since ``budget`` alone would
+    read as ``solve``'s ``--budget``): ``a load budget (budget=GAMMA) or a renewable one
+    (budget_res=GAMMA_RES)`` from Python, ``a load budget (--robust-budget GAMMA) or a
+    renewable one (--robust-budget GAMMA,GAMMA_RES)`` on the command line. Before
+    (recheck_c E), both spellings stood side by side for every caller."""
+    return (f"a load budget ({option_ref('budget', 'GAMMA', cli='--robust-budget GAMMA')}) "
+            "or a renewable one ("
+            f"{option_ref('budget_res', 'GAMMA_RES', cli='--robust-budget GAMMA,GAMMA_RES')})")
+
+
 def _named(field: str) -> str:
     """A setting in a problem's message: by :func:`~feederopt.errors.option_ref` (``eps``
     from Python, ``--dsm`` on the command line, :data:`feederopt.cli.app.OPTION_FLAGS`),
@@ -274,7 +286,8 @@ def renewable_budget_problems(d: ScheduleData, st: ScheduleSettings,
     if not st.budget_res > 0:
         return []
     hint = ("add PV or wind units (pv.csv, wind.csv in the devices folder, with deviation > "
-            "0), or give the load budget alone (--robust-budget GAMMA; budget_res=0)")
+            "0), or give the load budget alone "
+            f"({option_ref('budget_res', 0, cli='--robust-budget GAMMA')})")
     head = f"{_named('budget_res')}, the renewable budget GAMMA_RES, is {st.budget_res:g}"
     if not len(d.res_bus):
         return [Problem(ProblemKind.INVALID_VALUE, "options", f"{head}, and it acts only on PV "
