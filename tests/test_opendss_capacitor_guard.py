@@ -22,6 +22,7 @@ import polars as pl
 import pytest
 
 from feederopt.io.opendss import read_opendss
+from feederopt.io.opendss_guard import crashing_capacitors
 
 HEAD = """Clear
 Set DefaultBaseFrequency=60
@@ -53,6 +54,25 @@ CRASHING = {
     "positional": "New Capacitor.c b1 b1.0.0.0 3 600 12.47 delta [20 | 0 20 | 0 0 20]",
     # in a redirected file, disabled (OpenDSS builds it all the same)
     "redirected": "Redirect caps/bank.dss",
+    # recheck (fix dssguard2): spellings the first scan let through, each crashing OpenDSS
+    # a BatchEdit pattern is a case-insensitive regular expression searched in each name
+    "batchedit": "New Capacitor.c bus1=b1 phases=3 kV=12.47 cmatrix=[20 | 0 20 | 0 0 20]\n"
+                 "BatchEdit Capacitor..* conn=delta",
+    # conn=delta after like= sets one terminal
+    "like_then_delta": "New Capacitor.a bus1=b2 phases=3 kV=12.47 kvar=600\n"
+                       "New Capacitor.c like=a bus1=b1 conn=delta cmatrix=[20 | 0 20 | 0 0 20]",
+    # conn=delta before like=: the copy takes a's wye connection and Cmatrix, not its terminals
+    "delta_then_like": "New Capacitor.a bus1=b2 phases=3 kV=12.47 cmatrix=[20 | 0 20 | 0 0 20]\n"
+                       "New Capacitor.c conn=delta like=a bus1=b1",
+    "quoted_object": 'New "Capacitor.c" bus1=b1 phases=3 conn=delta kV=12.47 '
+                     "cmatrix=[20 | 0 20 | 0 0 20]",
+    "tabs": "New\tCapacitor.c\tbus1=b1\tphases=3\tconn=delta\tkV=12.47\t"
+            "cmatrix=[20 | 0 20 | 0 0 20]",
+    "commas": "New Capacitor.c,bus1=b1,phases=3,conn=delta,kV=12.47,cmatrix=[20 | 0 20 | 0 0 20]",
+    # Set element= makes the bank active for ~
+    "set_element": "New Capacitor.c bus1=b1 phases=3 kV=12.47 kvar=600\n"
+                   "New Line.l3 bus1=b2 bus2=b3 linecode=c3 length=1 units=kft\n"
+                   "Set element=Capacitor.c\n~ conn=delta cmatrix=[20 | 0 20 | 0 0 20]",
 }
 BANK_FILE = ("New Capacitor.c bus1=b1 phases=3 conn=LL kV=12.47 cmatrix=[20 | 0 20 | 0 0 20] "
              "enabled=no\n")
@@ -167,3 +187,24 @@ def test_stacked_delta_steps_get_a_note(tmp_path: Path) -> None:
     [note] = [w for w in net.meta["warnings"] if w.startswith("Capacitor.")]
     assert note.startswith("Capacitor.c:") and "step k in counts k times" in note
     assert "1350 kvar at its rated kV" in note and "writes 900 kvar" in note
+
+
+#: Like= copies phases, connection and Cmatrix but not the terminal count: a copy of a delta
+#: Cmatrix bank keeps two terminals and OpenDSS builds it; a BatchEdit whose pattern is found
+#: in no name edits nothing.
+BUILT = {
+    "like_copy_of_delta_cmatrix": "New Capacitor.a bus1=b2 phases=3 kV=12.47 conn=delta "
+                                  "cmatrix=[20 | 0 20 | 0 0 20]\n"
+                                  "New Capacitor.c like=a bus1=b1\nEdit Capacitor.a kvar=600",
+    "batchedit_no_match": "New Capacitor.c bus1=b1 phases=3 kV=12.47 "
+                          "cmatrix=[20 | 0 20 | 0 0 20]\nBatchEdit Capacitor.^x conn=delta",
+}
+
+
+@pytest.mark.parametrize("form", list(BUILT))
+def test_what_opendss_builds_is_not_refused(tmp_path: Path, form: str) -> None:
+    """OpenDSS alone solves each file (truth), and the scan lets it through."""
+    path = _write(tmp_path, BUILT[form])
+    alone = _opendss_alone(path)
+    assert alone.returncode == 0 and "survived" in alone.stdout, alone
+    crashing_capacitors(path)

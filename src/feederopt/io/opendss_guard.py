@@ -2,28 +2,40 @@
 OpenDSS runs them (:func:`crashing_capacitors`, called by
 :func:`feederopt.io.opendss.compile_circuit`).
 
-**A delta ``Capacitor`` of two or more phases given by ``Cmatrix``.** DSS C-API 0.14.5 (the
-engine of opendssdirect 0.9) writes a ``Cmatrix`` bank into its primitive admittance as a
+**A 1-terminal ``Capacitor`` of two or more phases given by ``Cmatrix``.** DSS C-API 0.14.5
+(the engine of opendssdirect 0.9) writes a ``Cmatrix`` bank into its primitive admittance as a
 2-terminal wye (``Capacitor.pas``, ``MakeYprimWork``, ``SpecType`` 3: elements ``(i, j)``,
 ``(i + n, j + n)`` and ``(i, j + n)`` for ``n`` phases), while ``conn=delta`` has made the
-bank a 1-terminal element whose matrix is of order ``n`` (``n + 1`` for one phase). For
-``n >= 2`` the writes fall outside the matrix, and the first ``CalcVoltageBases`` or ``Solve``
-corrupts the heap: the process dies (``double free or corruption``, SIGABRT, exit 134), with
-no Python exception to catch, even when the bank is disabled (``enabled=no``). A 1-phase
-delta bank (order 2) is written within its matrix and is read correctly; so is any bank
+bank a 1-terminal element (``Nterms := 1``) whose matrix is of order ``n`` (``n + 1`` for one
+phase). For ``n >= 2`` the writes fall outside the matrix, and the first ``CalcVoltageBases``
+or ``Solve`` corrupts the heap: the process dies (``double free or corruption``, SIGABRT, exit
+134), with no Python exception to catch, even when the bank is disabled (``enabled=no``). A
+1-phase delta bank (order 2) is written within its matrix and is read correctly; so is any bank
 whose ``kvar`` or ``Cuf`` was given after its ``Cmatrix`` (the last of the three decides).
 
+What decides is the terminal count, not the connection: ``conn=delta`` sets one terminal,
+``conn=wye`` two (a new bank has two). ``Like=`` (``TCapacitorObj.MakeLike``) copies the
+source's phases, connection, ``SpecType`` and ``Cmatrix`` but not its terminal count: a copy
+of a delta ``Cmatrix`` bank keeps two terminals and is built without harm, while ``conn=delta``
+given before or after ``like=`` makes the copy one-terminal, and one that takes a ``Cmatrix``
+(its own or the source's) crashes.
+
 The scan follows the script as OpenDSS runs it: ``Redirect``/``Compile`` targets in place
-(relative to the folder of the script naming them), ``New``/``Edit Capacitor.<name>``, their
-continuation lines (``~``, ``More``) and ``Select``, ``Capacitor.<name>.<property>=`` lines,
-OpenDSS's abbreviated property names (``co=d``: the first property the word starts) and
-positional values (``New Capacitor.c b1 b1.0.0.0 3 600 12.47 delta [...]``), ``conn`` as
-OpenDSS reads it (``delta``, ``d...``, ``ll``). The state of each bank is checked where OpenDSS
-builds its admittance (``Solve``, ``CalcVoltageBases``, ``BuildY``, ...) and at the end of
-the script (the reader solves the circuit). It is conservative: it refuses only what crashes
-for certain; a bank made ``Like=`` another, redefined by a second ``New``, or named without
-its class (``Edit c``) is not judged (``Like`` copies ``conn`` without the terminal count:
-such a bank does not crash)."""
+(relative to the folder of the script naming them), ``New``/``Edit Capacitor.<name>`` (the
+object quoted or not, ``object=`` or not), their continuation lines (``~``, ``More``) after
+``Select``, ``Edit`` or ``Set element=``/``Set object=``, ``BatchEdit Capacitor.<pattern>``
+(a case-insensitive regular expression searched in each name, as OpenDSS does),
+``Capacitor.<name>.<property>=`` lines, OpenDSS's abbreviated property names (``co=d``: the
+first property the word starts) and positional values (``New Capacitor.c b1 b1.0.0.0 3 600
+12.47 delta [...]``), ``conn`` as OpenDSS reads it (``delta``, ``d...``, ``ll``), and
+``Like=`` from a bank seen before. Words are split as OpenDSS's parser splits them: on any
+whitespace (spaces, tabs), commas and ``=``, with ``"..."``, ``'...'``, ``(...)``, ``[...]``,
+``{...}`` as quotes. The state of each bank is checked where OpenDSS builds its admittance
+(``Solve``, ``CalcVoltageBases``, ``BuildY``, ...) and at the end of the script (the reader
+solves the circuit). It is conservative: it refuses only what crashes for certain; a bank
+redefined by a second ``New``, made ``Like=`` a bank it has not seen, edited by a
+``BatchEdit`` pattern that Python cannot read, or named without its class (``Edit c``) is not
+judged."""
 
 from __future__ import annotations
 
@@ -52,19 +64,33 @@ Y_COMMANDS = frozenset({
 _VALUE = r"""("[^"]*"|'[^']*'|\[[^\]]*\]|\([^)]*\)|\{[^}]*\}|[^\s,"'\[\](){}=]+)"""
 _ARG = re.compile(rf"""\s*(?:([^\s=,"'\[\](){{}}]+)\s*=\s*)?{_VALUE}\s*,?""")
 
+#: A command's parameters as OpenDSS's parser reads them: ``(name, value)``, name None for a
+#: positional value, quotes removed.
+Params = list[tuple[str | None, str]]
+
+
+def _params(text: str) -> Params:
+    """Split ``text`` as OpenDSS's parser does (``ParserDel``): words separated by any
+    whitespace, a comma or ``=`` (``name=value``), ``"..."``, ``'...'``, ``(...)``,
+    ``[...]``, ``{...}`` each one word."""
+    return [(m.group(1), m.group(2).strip("\"'[](){}").strip())
+            for m in _ARG.finditer(text)]
+
 
 @dataclass
 class _Bank:
-    """What decides the crash: phases (3 by default), delta or not, and which of ``kvar``
-    (``SpecType`` 1, the default), ``cuf`` (2) or ``cmatrix`` (3) was given last."""
+    """What decides the crash: phases (3 by default), one terminal or two (``conn=delta``
+    sets one, ``conn=wye`` two; a new bank has two), and which of ``kvar`` (``SpecType`` 1,
+    the default), ``cuf`` (2) or ``cmatrix`` (3) was given last. None: not known (copied
+    ``Like=`` a bank not seen)."""
 
     phases: int | None = 3
-    delta: bool = False
-    spec: str = "kvar"
+    one_terminal: bool | None = False
+    spec: str | None = "kvar"
     where: str = ""
 
     def crashes(self) -> bool:
-        return self.delta and self.spec == "cmatrix" and (self.phases or 0) >= 2
+        return bool(self.one_terminal) and self.spec == "cmatrix" and (self.phases or 0) >= 2
 
 
 def _property(word: str) -> str | None:
@@ -74,12 +100,12 @@ def _property(word: str) -> str | None:
     return next((p for p in CAPACITOR_PROPERTIES if p.startswith(word)), None)
 
 
-def _apply(bank: _Bank, args: str) -> bool:
-    """Set ``bank``'s properties from a command's arguments; False when the bank can no longer
-    be judged (``Like=``)."""
+def _apply(bank: _Bank, params: Params, banks: dict[str, _Bank | None]) -> None:
+    """Set ``bank``'s properties from a command's parameters, in order; ``like=`` copies
+    phases and ``SpecType`` from the bank named, when it is known (``MakeLike``: the terminal
+    count is not copied), else makes them unknown."""
     index = -1
-    for m in _ARG.finditer(args):
-        name, value = m.group(1), m.group(2).strip("\"'[](){}").strip()
+    for name, value in params:
         if name is not None:
             prop = _property(name)
             if prop is None:
@@ -91,15 +117,16 @@ def _apply(bank: _Bank, args: str) -> bool:
                 continue
             prop = CAPACITOR_PROPERTIES[index]
         if prop == "like":
-            return False
-        if prop == "phases":
+            source = banks.get(value.lower())
+            bank.phases = source.phases if source is not None else None
+            bank.spec = source.spec if source is not None else None
+        elif prop == "phases":
             bank.phases = int(value) if value.isdigit() else None
         elif prop == "conn":
             v = value.lower()
-            bank.delta = v.startswith("d") or v.startswith("ll")
+            bank.one_terminal = v.startswith("d") or v.startswith("ll")
         elif prop in ("kvar", "cuf", "cmatrix"):
             bank.spec = prop
-    return True
 
 
 def _target(word: str) -> str | None:
@@ -108,11 +135,37 @@ def _target(word: str) -> str | None:
     return name.lower() if cls.lower() == "capacitor" and name else None
 
 
+def _object(params: Params) -> tuple[str | None, Params]:
+    """The object a ``New``/``Edit``/``Select`` names (its first parameter, positional or
+    ``object=``) and the parameters after it."""
+    if not params or (params[0][0] is not None and params[0][0].lower() != "object"):
+        return None, params
+    return params[0][1], params[1:]
+
+
+def _batch_targets(args: str, names: list[str]) -> tuple[list[str] | None, Params]:
+    """The banks ``BatchEdit Capacitor.<pattern> ...`` edits (None for all of them, as far
+    as is known, when Python cannot read the pattern) and the parameters it sets; ([], ...)
+    for another class. OpenDSS searches the pattern (``TRegExpr``, case-insensitive) in each
+    name."""
+    m = re.match(r"\s*(\S+)(.*)$", args, re.S)
+    if m is None:
+        return [], []
+    cls, _, pattern = m.group(1).strip("\"'").partition(".")
+    if cls.lower() != "capacitor":
+        return [], []
+    try:
+        regex = re.compile(pattern, re.I)
+    except re.error:
+        return None, _params(m.group(2))
+    return [n for n in names if regex.search(n)], _params(m.group(2))
+
+
 def crashing_capacitors(path: str | Path) -> None:
     """Raise :class:`InputError` (``unsupported_element`` on ``cmatrix``, one problem per
-    bank, with its file and line) when the script ``path`` defines a delta ``Capacitor`` of
-    two or more phases by ``Cmatrix`` at a point where OpenDSS builds its admittance, which
-    kills the process (module docstring)."""
+    bank, with its file and line) when the script ``path`` defines a 1-terminal (delta)
+    ``Capacitor`` of two or more phases by ``Cmatrix`` at a point where OpenDSS builds its
+    admittance, which kills the process (module docstring)."""
     banks: dict[str, _Bank | None] = {}
     active: list[str | None] = [None]
 
@@ -136,8 +189,17 @@ def crashing_capacitors(path: str | Path) -> None:
         lines = script.read_text(errors="replace").splitlines()
         for number, command in numbered_commands(lines):
             where = f"{script.name} line {number}"
-            word = command_word(command)
-            first, _, args = command.partition(" ")
+            params = _params(command)
+            if not params:
+                continue
+            head, first = params[0]
+            if head is not None:  # Capacitor.c.conn=delta: a property of an object
+                owner, _, prop = head.rpartition(".")
+                if (bank_name := _target(owner)) is not None:
+                    _edit(bank_name, [(prop, first), *params[1:]], where)
+                continue
+            word = command_word(first)
+            args = params[1:]
             target = script_target(command)
             if target is not None:
                 run((script.parent / target).resolve(), (*seen, script))
@@ -145,37 +207,41 @@ def crashing_capacitors(path: str | Path) -> None:
                 banks.clear()
                 active[0] = None
             elif word in ("new", "edit", "select"):
-                m = re.match(r"\s*(?:object\s*=\s*)?(\S+)\s*(.*)$", args, re.S)
-                if m is None:
+                obj, props = _object(args)
+                if obj is None:
                     continue
-                if m.group(1).lower().startswith("circuit."):
+                if obj.lower().startswith("circuit."):
                     banks.clear()
-                name = _target(m.group(1))
+                name = _target(obj)
                 active[0] = name
                 if name is None or word == "select":
                     continue
                 if word == "new":
                     banks[name] = _Bank() if name not in banks else None
-                _edit(name, m.group(2), where)
+                _edit(name, props, where)
+            elif word == "set":
+                for option, value in args:
+                    if option is not None and option.lower() in ("element", "object"):
+                        active[0] = _target(value)
+            elif word == "batchedit":
+                edited, props = _batch_targets(re.sub(r"^\s*\S+", "", command), list(banks))
+                if edited is None:
+                    banks.update(dict.fromkeys(banks))
+                for name in edited or []:
+                    _edit(name, props, where)
             elif word in ("~", "more", "m"):
                 if active[0] is not None:
                     _edit(active[0], args, where)
-            elif "." in word and "=" in command:
-                obj, _, prop = first.split("=", 1)[0].rpartition(".")
-                name = _target(obj)
-                if name is not None:
-                    _edit(name, f"{prop}={command.split('=', 1)[1]}", where)
             elif word in Y_COMMANDS:
                 check()
 
-    def _edit(name: str, args: str, where: str) -> None:
+    def _edit(name: str, params: Params, where: str) -> None:
         bank = banks.get(name)
         if bank is None:
             return
         before = bank.crashes()
-        if not _apply(bank, args):
-            banks[name] = None
-        elif bank.crashes() and not before:
+        _apply(bank, params, banks)
+        if bank.crashes() and not before:
             bank.where = where
 
     run(Path(path).resolve(), ())
