@@ -62,7 +62,12 @@ from feederopt.io.pandapower import TieRule
 from feederopt.io.scenarios import ScenarioSet, load_scenarios, unknown_load_problem
 from feederopt.network.container import Network
 from feederopt.network.device_settings import DeviceSettings, with_branch_taps, with_settings
-from feederopt.network.devices import device_list, fixed_at_base, per_unit_devices
+from feederopt.network.devices import (
+    device_list,
+    fixed_at_base,
+    per_unit_devices,
+    running_fixed_cost_per_h,
+)
 from feederopt.network.id_lists import split_ids
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.options import (
@@ -1121,8 +1126,12 @@ def prepare(net: Network, radiality: RadialityModel, *, s_base_mva: float = 1.0,
         p, q = loads(pu)
         reduced, _ = presolve_for(pu, p, q)
         model = envelope(reduced, p, q)
+    # the fixed cost of the units that run at their held settings (a must-run unit's
+    # cp0_eur): a constant of the objective, as the DOPF counts it
+    fixed_kw = (1000.0 / loss_price_per_mwh * running_fixed_cost_per_h(net)
+                if loss_price_per_mwh else 0.0)
     return Prepared(full, pu, keep, reduced,
-                    ReconfigurationProblem(model, radiality, loss_price_per_mwh))
+                    ReconfigurationProblem(model, radiality, loss_price_per_mwh, fixed_kw))
 
 
 # ----- 3. start and run ---------------------------------------------------------------------

@@ -997,6 +997,9 @@ def from_pandapower(
     problems.extend(_merged(sgen_limits))
     if "dcline" in net and len(net.dcline):
         grows.extend(_dcline_gens(net, ok, v_set, enforce, finite, problems, warnings))
+    cost_note = _unread_poly_cost_note(net)
+    if cost_note:
+        warnings.append(cost_note)
     if unlimited:
         warnings.append(
             f"{len(unlimited)} sgen(s) ({_short_list(unlimited)}) are controllable but have "
@@ -2613,6 +2616,47 @@ def _controllable_sgen(net: pandapowerNet, idx: int, g: Any, p: float,
 
 
 _OPF_LIMITS = ("min_p_mw", "max_p_mw", "min_q_mvar", "max_q_mvar")
+
+#: The ``poly_cost`` terms that the reader takes, by element type (:func:`_controllable_sgen`,
+#: :func:`_flexible_load`); every other term (``cp2_eur_per_mw2``, the ``cq*`` reactive costs,
+#: any cost of a ``gen``, ``ext_grid``, ``storage`` or ``dcline``) is not modelled.
+_READ_POLY_COST = {"sgen": ("cp1_eur_per_mw", "cp0_eur"), "load": ("cp1_eur_per_mw",)}
+_POLY_COST_TERMS = ("cp0_eur", "cp1_eur_per_mw", "cp2_eur_per_mw2", "cq0_eur",
+                    "cq1_eur_per_mvar", "cq2_eur_per_mvar2")
+
+
+def _unread_poly_cost_note(net: pandapowerNet) -> str | None:
+    """The note naming every ``poly_cost`` row of an in-service element whose non-zero terms
+    the model leaves out (:data:`_READ_POLY_COST`): pandapower's ``runopp`` counts them in
+    ``res_cost`` (user test recheck_c B: ``cp2_eur_per_mw2`` 4 on a unit run at 1 MW, 71 per
+    hour in ``res_cost``, 67 in ``costs.dg_per_h``; a ``gen``'s cp1 30 and cp0 25 unread), so
+    the DG cost and the objective differ from runopp's by them. None when every term is
+    read. The DOPF's DG cost is linear (``c_g p_g + F_g on_g``): a quadratic term is not
+    modelled."""
+    pc = net.get("poly_cost")
+    if pc is None or not len(pc):
+        return None
+    rows = []
+    for idx, r in pc.iterrows():
+        et, el = str(r.get("et")), int(r.get("element"))
+        table = net.get(et)
+        if (table is not None and el in table.index and "in_service" in table.columns
+                and not bool(table.at[el, "in_service"])):
+            continue
+        read = _READ_POLY_COST.get(et, ())
+        left = [f"{c} {v:g}" for c in _POLY_COST_TERMS if c not in read
+                and math.isfinite(v := _f(r.get(c, 0.0), 0.0)) and v != 0.0]
+        if left:
+            rows.append(f"poly_cost row {idx} ({et}:{el}): {', '.join(left)}")
+    if not rows:
+        return None
+    return (f"{len(rows)} poly_cost row(s) have terms that are not modelled ("
+            + "; ".join(rows[:5]) + (f"; ... (+{len(rows) - 5} more)" if len(rows) > 5 else "")
+            + "): the DG cost reads cp1_eur_per_mw and cp0_eur of a controllable sgen and "
+            "cp1_eur_per_mw of a controllable load only (a gen is held at its p_mw, an "
+            "ext_grid's import is not priced, costs are linear in p); the objective and "
+            "costs.dg_per_h leave these terms out, so they differ from pandapower's runopp "
+            "res_cost by them")
 
 
 def _no_opf_limits(g: Any) -> bool:

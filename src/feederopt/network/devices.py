@@ -475,6 +475,25 @@ def per_unit_devices(net: Network, pu: PerUnitNetwork,
     return PerUnitDevices(**out)  # type: ignore[arg-type]
 
 
+def running_fixed_cost_per_h(net: Network) -> float:
+    """The fixed cost per hour [currency] of the committable generators that run whatever the
+    reconfiguration decides, in a model that sets no on/off (devices held, :func:`fixed_at_base`,
+    as LinDistFlow, ``--fix-devices``, ``--scenarios`` and ``--robust`` hold them): a must-run
+    unit, and one whose limits exclude 0 (a set-point ``p_mw`` or ``q_mvar`` other than 0 when
+    held; ``p_min_mw`` > 0 when not). ``sum_m F_m``, a constant of the objective, as the DOPF
+    counts a must-run unit's (:meth:`~feederopt.problems.dopf.DopfProblem.must_run_fixed_kw`)
+    and pandapower's ``runopp`` counts ``cp0_eur`` in ``res_cost``; a unit held at 0, 0 is
+    off and costs nothing."""
+    g = net.generators
+    if not g.height or "fixed_cost_per_h" not in g.columns:
+        return 0.0
+    must = (pl.col("must_run").fill_null(False) if "must_run" in g.columns else pl.lit(False))
+    runs = (must | (pl.col("p_min_mw") > 0) | (pl.col("p_max_mw") < 0)
+            | (pl.col("q_min_mvar") > 0) | (pl.col("q_max_mvar") < 0))
+    on = g.filter(pl.col("in_service") & pl.col("committable") & runs)
+    return float(on["fixed_cost_per_h"].cast(pl.Float64).fill_null(0.0).sum())
+
+
 def fixed_at_base(net: Network, controls: frozenset[Control]) -> Network:
     """``net`` with the devices that ``controls`` leaves out held at their base settings: a
     committable generator then produces its set-point ``p_mw``, ``q_mvar`` (0, 0 = off by

@@ -76,6 +76,11 @@ class ReconfigurationProblem:
     pu: PerUnitNetwork
     radiality: RadialityModel = DEFAULT_RADIALITY
     loss_price_per_mwh: float | None = None  # prices DG energy against losses when given
+    #: The fixed cost of the generators that run at their held settings [kW-equivalent]:
+    #: ``1000 / lambda sum_m F_m`` (:func:`~feederopt.network.devices.running_fixed_cost_per_h`),
+    #: a constant that :meth:`y_cost` adds, so that every method reports it in its values and
+    #: bounds (0 without a loss price: the DG costs are then not priced at all).
+    fixed_cost_kw: float = 0.0
 
     def radiality_block(self, *, order: bool = True) -> Block:
         """The radiality rows; ``order=False`` leaves out the parent-child model's depth rows
@@ -154,13 +159,14 @@ class ReconfigurationProblem:
         branch) is no longer switchable in the model, but it is still switched: its cost is in
         ``const`` (:attr:`PerUnitNetwork.fixed_switching_kw`, set by
         :func:`feederopt.problems.holds.held_model`), so every method charges it alike.
+        ``const`` also holds :attr:`fixed_cost_kw`, the held generators' fixed cost.
         """
         pu = self.pu
         c_pu = pu.switch_cost  # already in kW, the objective's unit
         y0 = pu.initial_closed().astype(float)
         c = np.where(y0 > 0.5, -c_pu, c_pu) * pu.switchable
         const = float((c_pu * y0 * pu.switchable).sum()) + float(pu.fixed_switching_kw)
-        return c, const
+        return c, const + self.fixed_cost_kw
 
     def monolithic_block(self, *, lossless: bool = False, order: bool = True) -> Block:
         block = self.physics_block(lossless=lossless).merge(self.radiality_block(order=order))
