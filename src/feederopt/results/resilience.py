@@ -290,8 +290,10 @@ def second_phase_note(ops: list[tuple[str, Operation]]) -> list[str]:
                         "proven the fewest at this shed"),
                        (NO_TIME, f"the first phase's: no time was left for the second phase, "
                         f"{kept}"),
-                       (INTERRUPTED, "the first phase's: the run was interrupted before the "
-                        f"second phase, {kept}"),
+                       (INTERRUPTED, "the first phase's: the run was interrupted (Ctrl-C, "
+                        "SIGTERM) before the second phase ended, hence status interrupted; "
+                        "the shed, its bound and gap are the first phase's, the switch "
+                        f"operations not minimised, {kept}"),
                        (NOT_RESOLVED, "the first phase's: the second phase could not re-solve "
                         "the operation within the first phase's shed (an LP of it had no "
                         f"solution), {kept}"),
