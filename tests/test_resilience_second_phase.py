@@ -16,6 +16,7 @@ power flow of the case and of the reported operation applied by hand, shed by ha
 
 from __future__ import annotations
 
+import time
 import warnings
 from dataclasses import replace
 
@@ -210,3 +211,106 @@ def test_an_answer_that_would_shed_more_is_dropped_and_named(monkeypatch) -> Non
     assert op.weighted_shed_pu == first.weighted_shed_pu
     note = _only_note(op)
     assert "would shed more" in note and "no time was left" not in note
+
+
+def _stopped_solve(monkeypatch: pytest.MonkeyPatch, *, solution: bool) -> dict[str, int]:
+    """The second phase's first solve (the start's re-solve, an LP) receives a stop request
+    (what the SIGINT handler does: ``interrupt.request``) while it runs. ``solution``: the
+    LP ends all the same (own9's LP is too small for HiGHS to stop), or, as HiGHS does on
+    synthetic500 (user test ut41_recheck_b #A: Ctrl-C at 5.5-6.3 s), it stops without a
+    solution. Returns the call count."""
+    import signal
+
+    from feederopt.solvers import interrupt
+
+    real = switching_module._fixed_solve
+    calls = {"n": 0}
+
+    def stopped(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            interrupt.request(signal.SIGINT)
+            if not solution:
+                return None
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(switching_module, "_fixed_solve", stopped)
+    return calls
+
+
+def test_a_stop_request_during_the_second_phase_is_named_interrupted(monkeypatch) -> None:
+    """A solve stopped by the request has no solution: that is the request, not an LP
+    without a solution. Before (ut41_recheck_b #A): NOT_RESOLVED, "could not re-solve the
+    operation ... (an LP of it had no solution)". The first phase's operation stays, and
+    its time counts both phases (the docstring's promise; before, the first phase's only)."""
+    from feederopt.solvers import interrupt
+
+    problem, broken, sites, first = _island()
+    first = replace(first, solve_time_s=0.0)
+    _stopped_solve(monkeypatch, solution=False)
+    try:
+        t0 = time.perf_counter()
+        op = fewest_switches(problem, broken, sites, first, keep_closed=False,
+                             time_limit_s=60.0)
+        spent = time.perf_counter() - t0
+    finally:
+        interrupt.clear()
+    assert op.switching == INTERRUPTED
+    assert np.array_equal(op.closed, first.closed) and np.array_equal(op.u, first.u)
+    # the block's build and the solve were timed: both phases' time, not 0.0 (the first's)
+    assert 0.0 < op.solve_time_s <= spent
+    note = _only_note(op)
+    assert "interrupted" in note and "could not re-solve" not in note
+
+
+@pytest.mark.parametrize("solution", [False, True])
+def test_restore_stopped_during_the_second_phase_ends_interrupted(monkeypatch,
+                                                                   solution: bool) -> None:
+    """``restore`` with a stop request during its second phase ends as README
+    "Interruption" says (status ``interrupted``, so the command line exits 130), with the
+    first phase's operation and its proven shed, bound and gap. Before (ut41_recheck_b #A):
+    status ``optimal`` (exit 0), and the note blamed an LP. By hand (own9, line:6 and the tie
+    line:8 broken, a 100-kW DG at bus 8): the island of buses 7 and 8 has 450 kW of load
+    against the 200-kW PV and the DG, so 150 kW are shed, the first phase's proven
+    optimum."""
+    from feederopt.solvers import interrupt
+
+    calls = _stopped_solve(monkeypatch, solution=solution)
+    try:
+        r = restore(feederopt.load(own9()), ["line:6", "line:8"], dg_sites=["8"],
+                    dg_p_max_kw=100, ac_check=False)
+    finally:
+        interrupt.clear()
+    assert calls["n"] == 1  # stopped after the solve the request came in
+    assert r.status == "interrupted"
+    assert r.shed_kw == pytest.approx(450 - 200 - 100, abs=1e-6)
+    assert r.gap == pytest.approx(0.0, abs=1e-9)  # the first phase's proof stands
+    notes = [n for n in r.notes if "switch operations" in n]
+    assert len(notes) == 1 and "interrupted" in notes[0] and "could not re-solve" not in notes[0]
+
+
+def test_plan_stopped_before_the_second_phase_ends_interrupted(monkeypatch) -> None:
+    """``plan``: a stop request after the solve (here as the first scenario's second phase
+    starts) leaves the operations the first phase's, named, and the run ``interrupted``,
+    as restore's (before, ut41_recheck_b #A: the plan's proof made it ``optimal``, exit 0,
+    though its switch operations were not minimised)."""
+    import signal
+
+    from feederopt.solvers import interrupt
+
+    real = switching_module.fewest_switches
+
+    def stop_first(*args: object, **kwargs: object) -> object:
+        interrupt.request(signal.SIGINT)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(switching_module, "fewest_switches", stop_first)
+    try:
+        # line:0 (0-1) struck, nothing to invest in: feeder A is fed again through the ties,
+        # switch changes that the second phase has to consider
+        r = plan(feederopt.load(own9()), broken=["line:0"], ac_check=False, measures=False,
+                 settings=PlanSettings(harden_budget=0, dg_budget=0), time_limit_s=60)
+    finally:
+        interrupt.clear()
+    assert r.status == "interrupted"
+    assert any("interrupted" in n and "switch operations" in n for n in r.notes)

@@ -67,3 +67,49 @@ def test_scenarios_that_list_the_same_loads_get_no_note() -> None:
         res = solve_scenarios(net, _table(leave_out=False), ac_check=False, time_limit=30)
     assert not any("has no row for" in n for n in res.notes)
     assert np.isfinite(res.objective)
+
+
+def _ieee13_table(leave_out: bool) -> pl.DataFrame:
+    """The user test's table (ut41_recheck_b #B, repro_3ph_missing_load.sh): every load of
+    ieee13mod in s0 at 110 % and in s1 at 90 % of its total, s1 without the first load
+    (611) when ``leave_out``."""
+    from feederopt.cases import load_three_phase
+
+    loads = load_three_phase("ieee13mod").loads
+    per = loads.group_by("id", maintain_order=True).agg(pl.col("p_mw").sum(),
+                                                        pl.col("q_mvar").sum()).sort("id")
+    first = per["id"][0]
+    rows = []
+    for name, factor in (("s0", 1.1), ("s1", 0.9)):
+        for lid, p, q in per.iter_rows():
+            if leave_out and name == "s1" and lid == first:
+                continue
+            rows.append((name, lid, p * factor, q * factor))
+    return pl.DataFrame({"scenario": [r[0] for r in rows], "kind": ["load"] * len(rows),
+                         "element": [r[1] for r in rows], "p_mw": [r[2] for r in rows],
+                         "q_mvar": [r[3] for r in rows], "weight": [0.5] * len(rows)})
+
+
+def test_a_three_phase_scenario_that_leaves_out_a_load_is_named() -> None:
+    """The same rule for a ``.dss`` feeder's scenarios (before, ut41_recheck_b #B: no note,
+    the load silently at its nominal demand in s1). The table is built here with load 611
+    left out of s1, so the note must name s1 and 611 (and no other scenario or load)."""
+    from feederopt import solve_three_phase
+
+    table = _ieee13_table(leave_out=True)
+    assert "611" in table.filter(pl.col("scenario") == "s0")["element"].to_list()
+    assert "611" not in table.filter(pl.col("scenario") == "s1")["element"].to_list()
+    res = solve_three_phase("ieee13mod", scenarios=table, ac_check=False,
+                            voltage_feedback=False, time_limit_s=30)
+    said = [n for n in res.notes if "has no row for" in n]
+    assert len(said) == 1 and "s1 has no row for 611" in said[0] and "s0 has" not in said[0]
+    assert "nominal" in said[0]
+    assert any("s1 has no row for 611" in n for n in res.to_dict()["notes"])
+
+
+def test_three_phase_scenarios_that_list_the_same_loads_get_no_note() -> None:
+    from feederopt import solve_three_phase
+
+    res = solve_three_phase("ieee13mod", scenarios=_ieee13_table(leave_out=False),
+                            ac_check=False, voltage_feedback=False, time_limit_s=30)
+    assert not any("has no row for" in n for n in res.notes)

@@ -41,6 +41,7 @@ from feederopt.algorithms.resilience_measures import (
 )
 from feederopt.algorithms.resilience_switching import (
     fewest_switches,
+    run_status,
     second_phase_limit,
     settle_plan,
 )
@@ -182,7 +183,7 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
                                             fallback=op.shed_all),
                    notes=_warnings(repeats) + restore_shed_all_note(op, setup_s, time_limit_s)
                    + res.notes,
-                   status=interrupted_label(res.status))
+                   status=interrupted_label(run_status(res.status, [op])))
 
 
 #: What a repeated id of each list means (:func:`_repeats`): (the list's element, then).
@@ -477,9 +478,11 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
         out, better = adopt_better(problem, scs, out, sm.ev_outcome)
         adopted = list(out.notes) + better
         sm = sm.against(out)
-    if not interrupt.requested():
-        report_phase(progress, "second phase: fewest switch changes, island set-points")
-        out = settle_plan(problem, scs, out, deadline)
+    # after a stop request too: each operation is then the first phase's at once, marked
+    # (resilience_switching.INTERRUPTED) where the second phase had work to do, so that the
+    # note says so and the run ends interrupted (run_status)
+    report_phase(progress, "second phase: fewest switch changes, island set-points")
+    out = settle_plan(problem, scs, out, deadline)
     acs: list[RestorationAcCheck | None] | None = None
     skipped: list[str] = []
     if ac_check and len(out.operations) == len(scs):
@@ -502,7 +505,7 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
              for v, sc, op in zip(res.scenarios, scs, out.operations, strict=True)]
     return replace(res, scenarios=views,
                    notes=warned + _candidate_warnings(st) + adopted + res.notes,
-                   status=interrupted_label(res.status))
+                   status=interrupted_label(run_status(res.status, out.operations)))
 
 
 def _ac_skipped_note(names: list[str]) -> list[str]:

@@ -1132,7 +1132,9 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
     :func:`_scenario_feedback`). OpenDSS solves the
     answer in every scenario (:func:`scenario_opendss`: its loads edited, its units set, the
     bus rows added as loads): ``scenarios["weights"]`` the weights normalised to sum to 1,
-    ``given_weight_sum`` their sum as the file gave them (a note says so when it is not 1);
+    ``given_weight_sum`` their sum as the file gave them (a note says so when it is not 1;
+    and one names the scenarios that leave out a load which another lists, as a balanced
+    solve's: :func:`feederopt.io.scenarios.missing_loads_note`);
     ``scenarios["per_scenario"]`` has per scenario the weight
     (``generation_mw``, ``generation_mvar``: with generator rows, the in-service units' total
     output in the model, the rows' and the others' snapshot output, which
@@ -1162,6 +1164,9 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
         # weight shifts the probability mass silently otherwise)
         notes.append(f"the scenario weights summed to {rows.given_weight_sum:.6g}; each was "
                      "divided by that sum (the weight column shows the shares)")
+    missing = rows.missing_loads_note  # a load's row forgotten in a scenario, as balanced
+    if missing is not None:
+        notes.append(missing)
     floating = floating_buses(net) if ac_check or voltage_feedback else set()
     topo, sols, record = _scenario_feedback(
         nets, rows, floating, base_open, time_limit_s=time_limit_s, gap=gap,

@@ -28,7 +28,8 @@ The shed never grows beyond ``TOL_KW``: a result that would is dropped for the f
 operation (checked after the solve, not only by the rows). The LPs (the start, the least
 shed, the set-points) are not cut short, as the start of
 :func:`feederopt.algorithms.resilience._solve_from` is not; the MILP of step 1 keeps to its
-time.
+time. A stop request (Ctrl-C, SIGTERM) ends the phase: the first phase's operation stays
+(:data:`INTERRUPTED`), and the run is ``interrupted`` (:func:`run_status`).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from feederopt.formulations.resilience import (
 from feederopt.problems.resilience import ResilienceProblem, Scenario, reachable
 from feederopt.solvers import interrupt
 from feederopt.solvers.highs_backend import HighsModel
-from feederopt.solvers.status import SolverStatus
+from feederopt.solvers.status import SolverStatus, Status
 
 #: The first phase's shed (weighted and plain) may grow by at most this in the second [kW]:
 #: above HiGHS's primal feasibility tolerance (1e-7 on rows in kW), far below a printed digit.
@@ -67,7 +68,8 @@ FEWEST, TIME_LIMIT = "fewest", "time_limit"
 
 #: ``Operation.switching`` when the first phase's operation stays, one value per cause:
 #: no time was left for the second phase (``NO_TIME``), the run was interrupted (Ctrl-C,
-#: SIGTERM: ``INTERRUPTED``), the first phase's topology or the chosen one could not be
+#: SIGTERM, before or during the second phase: ``INTERRUPTED``; the run's status is then
+#: ``interrupted``, :func:`run_status`), the first phase's topology or the chosen one could not be
 #: re-solved within the first phase's shed (an LP without a solution: ``NOT_RESOLVED``), or
 #: the second phase's answer would shed more than the first phase's by more than
 #: ``2 TOL_KW`` (``SHED_GROWS``). Before (smalls41), all four were ``"first_phase"``, and
@@ -76,6 +78,18 @@ NO_TIME, INTERRUPTED, NOT_RESOLVED, SHED_GROWS = (
     "first_phase_no_time", "first_phase_interrupted", "first_phase_not_resolved",
     "first_phase_shed_grows")
 FIRST_PHASE_KEPT = (NO_TIME, INTERRUPTED, NOT_RESOLVED, SHED_GROWS)
+
+
+def run_status(status: str, ops: list[Operation]) -> str:
+    """The status of a restoration or plan whose operations ``ops`` went through the second
+    phase: ``interrupted`` when a stop request (Ctrl-C, SIGTERM) ended the second phase of
+    any of them (:data:`INTERRUPTED`), else ``status``. A first phase proven ``optimal``
+    keeps its shed, bound and gap, but its switch operations are not the fewest that the
+    run was asked for, and the stop was the user's: README "Interruption" (exit code 130 or
+    143). Before (user test ut41_recheck_b #A), such a run ended ``optimal``, exit 0."""
+    if any(op.switching == INTERRUPTED for op in ops):
+        return Status.INTERRUPTED.value
+    return status
 
 
 def second_phase_limit(left_s: float | None, first_s: float) -> float:
@@ -92,10 +106,24 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
     ``keep_closed``: a switching penalty prices each closed line, so their number may not
     grow. Returns ``op`` itself (``switching`` set: :data:`FEWEST`, or one of
     :data:`FIRST_PHASE_KEPT` naming why the second phase's answer is not taken) when there is
-    nothing to do, no time, an LP without a solution or an answer that would shed more;
-    the status, objective and bound stay the first phase's (the shed is the same, to
-    :data:`TOL_KW`), the time is both phases'."""
+    nothing to do, no time, an LP without a solution, a stop request (Ctrl-C, SIGTERM) or
+    an answer that would shed more; the status, objective and bound stay the first phase's
+    (the shed is the same, to :data:`TOL_KW`), ``solve_time_s`` is both phases' in every
+    case (the first phase's plus this call's).
+
+    A stop request is looked for before the phase and after each of its solves: a solve
+    that the request stopped has no solution or not the fewest (HiGHS stops an LP of
+    synthetic500 within a second), which is not a failure of the second phase but the
+    request, so the cause is :data:`INTERRUPTED` (before, user test ut41_recheck_b #A,
+    :data:`NOT_RESOLVED`: "an LP of it had no solution", and the run ended ``optimal``,
+    exit 0)."""
     t0 = time.perf_counter()
+
+    def kept(cause: str) -> Operation:
+        """``op`` with the cause ``cause``, its time both phases'."""
+        return replace(op, switching=cause,
+                       solve_time_s=op.solve_time_s + time.perf_counter() - t0)
+
     g = problem.grid
     site = np.zeros(len(g.dg_bus)) if sites is None else np.asarray(sites, float)
     stopped = interrupt.requested()
@@ -107,7 +135,7 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
         movable[np.asarray(broken, int)] = False
         changes = switch_changes(g, op.closed, np.zeros(g.m), movable.astype(float))
         done = changes == 0 and not len(island_dgs(problem, op.closed, site))
-        return replace(op, switching=FEWEST if done else INTERRUPTED if stopped else NO_TIME)
+        return kept(FEWEST if done else INTERRUPTED if stopped else NO_TIME)
     first = FirstPhase(op.weighted_shed_pu, float(np.sum(op.shed_load_pu)),
                        float(np.count_nonzero(op.closed > 0.5)) if keep_closed else None,
                        float(len(op.gen_off) + len(op.shunt_off)))
@@ -115,7 +143,7 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
     v = blk.groups["v"]
     changes = switch_changes(g, op.closed, v.lb, v.ub)
     if changes == 0 and not len(island_dgs(problem, op.closed, site)):
-        return replace(op, switching=FEWEST)
+        return kept(FEWEST)
     deadline = t0 + time_limit_s
     model = HighsModel(blk)
     model.set_gap(MIP_GAP)
@@ -124,13 +152,17 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
     if problem.settings.radiality is RadialityKind.FOREST:
         start.update(orientation(problem, op.closed, site))
     values = _fixed_solve(model, blk, start)
+    if interrupt.requested():
+        return kept(INTERRUPTED)
     if values is None:  # its own topology does not reach its shed again
-        return replace(op, switching=NOT_RESOLVED)
+        return kept(NOT_RESOLVED)
     status = FEWEST
     if changes:
         model.warm_start(values)
         model.set_time_limit(max(deadline - time.perf_counter(), 0.01))
         sol = model.solve()
+        if interrupt.requested():  # the MILP stopped by the request: not the fewest
+            return kept(INTERRUPTED)
         if sol.has_solution:
             values = model.values()
         if sol.status != SolverStatus.OPTIMAL:
@@ -140,8 +172,10 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
     fixed = {name: np.round(values[name]) for name, grp in blk.groups.items() if grp.integer}
     model.set_costs({"shed": problem.kw_per_pu * shed_costs(g)})
     got = _fixed_solve(model, blk, fixed)
+    if interrupt.requested():
+        return kept(INTERRUPTED)
     if got is None:
-        return replace(op, switching=NOT_RESOLVED)
+        return kept(NOT_RESOLVED)
     values = got
     islands = island_dgs(problem, np.round(values["v"]), site)
     if len(islands):  # step 2: the island DGs' set-points, the shed and the rest as they are
@@ -152,6 +186,8 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
         sited = g.dg_bus[site > 0.5]  # the order of the group DEVIATION
         model.set_costs({DEVIATION: np.isin(sited, islands).astype(float)})
         got = _fixed_solve(model, blk, fixed)
+        if interrupt.requested():
+            return kept(INTERRUPTED)
         if got is not None:
             values = got
     new = _operation(model, "", problem, op.status, op.objective, op.bound,
@@ -159,7 +195,7 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
     tol = 2.0 * TOL_KW / problem.kw_per_pu
     if new.weighted_shed_pu > op.weighted_shed_pu + tol or \
             float(np.sum(new.shed_load_pu)) > first.shed + tol:
-        return replace(op, switching=SHED_GROWS)
+        return kept(SHED_GROWS)
     # the shed-all fallback stays one: its shed is still every sheddable load, not the least
     return replace(new, switching=status, shed_all=op.shed_all)
 

@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -106,24 +106,9 @@ class ScenarioSet:
 
     @property
     def missing_loads_note(self) -> str | None:
-        """The note naming the scenarios that leave out a load which other scenarios list
-        (:attr:`missing_loads`), and the loads: a row forgotten in one scenario would
-        otherwise give that load its nominal demand there silently (user test ut41_unc #2).
-        None when every scenario lists the same loads."""
-        if not self.missing_loads:
-            return None
-
-        def ids(loads: tuple[str, ...]) -> str:
-            return ", ".join(loads[:5]) + (f" and {len(loads) - 5} more" if len(loads) > 5
-                                           else "")
-
-        parts = [f"{name} has no row for {ids(loads)}" for name, loads in
-                 self.missing_loads[:5]]
-        more = len(self.missing_loads) - 5
-        return ("a load without a row in a scenario keeps its nominal demand there, and some "
-                "scenarios leave out loads that others list: " + "; ".join(parts)
-                + (f"; and {more} more scenarios" if more > 0 else "")
-                + " (list every load in every scenario to give its demand)")
+        """:func:`missing_loads_note` of :attr:`missing_loads` (None: every scenario lists
+        the same loads)."""
+        return missing_loads_note(self.missing_loads)
 
     @property
     def count(self) -> int:
@@ -332,6 +317,29 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
     return ScenarioSet(rows.names, rows.weights, list(pu.bus_ids), p_all, q_all,
                        rows.given_weight_sum,
                        missing_loads(rows.names, [list(r) for r in rows.loads], pu.load_ids))
+
+
+def missing_loads_note(missing: Sequence[tuple[str, Sequence[str]]]) -> str | None:
+    """The note naming the scenarios that leave out a load which other scenarios list
+    (``missing``: :func:`missing_loads`), and the loads: a row forgotten in one scenario
+    would otherwise give that load its nominal demand there silently (user test ut41_unc
+    #2). None when every scenario lists the same loads. One rule for the balanced scenario
+    sets (:attr:`ScenarioSet.missing_loads_note`) and the three-phase ones
+    (:attr:`ScenarioRows.missing_loads_note`; before, ut41_recheck_b #B, a ``.dss`` feeder's
+    scenarios got no note)."""
+    if not missing:
+        return None
+
+    def ids(loads: Sequence[str]) -> str:
+        return ", ".join(loads[:5]) + (f" and {len(loads) - 5} more" if len(loads) > 5
+                                       else "")
+
+    parts = [f"{name} has no row for {ids(loads)}" for name, loads in missing[:5]]
+    more = len(missing) - 5
+    return ("a load without a row in a scenario keeps its nominal demand there, and some "
+            "scenarios leave out loads that others list: " + "; ".join(parts)
+            + (f"; and {more} more scenarios" if more > 0 else "")
+            + " (list every load in every scenario to give its demand)")
 
 
 def missing_loads(names: Sequence[str], listed: Sequence[Sequence[str]],
@@ -635,6 +643,16 @@ class ScenarioRows:
     generators: list[dict[str, tuple[float, float]]] = field(default_factory=list)
     #: The sum of the weights as the file gave them (normalised to 1 in ``weights``).
     given_weight_sum: float = 1.0
+    #: Per scenario that leaves out a load that another scenario lists: its name and those
+    #: loads' ids (:func:`missing_loads`, filled by :func:`resolve_scenario_rows`); they keep
+    #: their nominal demand there.
+    missing_loads: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def missing_loads_note(self) -> str | None:
+        """:func:`missing_loads_note` of :attr:`missing_loads`, as a balanced scenario
+        set's (:attr:`ScenarioSet.missing_loads_note`)."""
+        return missing_loads_note(self.missing_loads)
 
     def generator_outputs(self, s: int) -> dict[str, tuple[float, float]]:
         """The units' outputs ``(p_mw, q_mvar)`` that scenario ``s`` gives (may be empty)."""
@@ -667,8 +685,10 @@ def resolve_scenario_rows(source: object, load_ids: Sequence[str],
     df = scenario_table(source)
     if "p_mw__num" not in df.columns and any(c in df.columns for c in ("p_mw", "weight")):
         df = _normalise_columns(df)
-    return _validated_rows(df, load_ids, bus_ids, off_service,
+    rows = _validated_rows(df, load_ids, bus_ids, off_service,
                            (list(generator_ids), list(generators_off)))
+    return replace(rows, missing_loads=missing_loads(rows.names, [list(r) for r in rows.loads],
+                                                     list(load_ids)))
 
 
 def _where(scenario: object, element: object) -> str:

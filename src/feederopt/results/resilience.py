@@ -290,8 +290,10 @@ def second_phase_note(ops: list[tuple[str, Operation]]) -> list[str]:
                         "proven the fewest at this shed"),
                        (NO_TIME, f"the first phase's: no time was left for the second phase, "
                         f"{kept}"),
-                       (INTERRUPTED, "the first phase's: the run was interrupted before the "
-                        f"second phase, {kept}"),
+                       (INTERRUPTED, "the first phase's: the run was interrupted (Ctrl-C, "
+                        "SIGTERM) before the second phase ended, hence status interrupted; "
+                        "the shed, its bound and gap are the first phase's, the switch "
+                        f"operations not minimised, {kept}"),
                        (NOT_RESOLVED, "the first phase's: the second phase could not re-solve "
                         "the operation within the first phase's shed (an LP of it had no "
                         f"solution), {kept}"),
@@ -714,6 +716,19 @@ def total_load_kw(problem: ResilienceProblem) -> float:
     return round(float(g.p_load.sum() * problem.kw_per_pu), 6)
 
 
+def restore_gap(objective_kw: float, bound_kw: float) -> float:
+    """The gap of a restoration, README's ``(objective - lower_bound) / |objective|`` of the
+    objective and bound it reports [kW] (the priority-weighted shed plus the penalty, and
+    the MILP's bound within it), 0 when both are 0 (nothing shed: ``max(|objective|,
+    1e-9)``); infinite without a bound. Not the MILP's own gap: its objective holds the
+    tie-breaks of :func:`~feederopt.formulations.resilience.shed_epsilon` and the connection
+    term, so cig_mod with line:10 broken (user test ut41_recheck_b #C) showed 5.66 % with
+    an objective and bound of 0 kW (a tie-break of a few 1e-7 kW against a bound below it)."""
+    if not math.isfinite(bound_kw):
+        return math.inf
+    return max(objective_kw - bound_kw, 0.0) / max(abs(objective_kw), 1e-9)
+
+
 def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Operation,
                    radiality: str, penalty_pu: float, sites: np.ndarray | None,
                    ac: RestorationAcCheck | None = None) -> RestoreResult:
@@ -721,15 +736,18 @@ def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
     buses, branches = restore_tables(problem, broken, op, ac)
     penalty_kw = penalty_pu * problem.kw_per_pu * _n_closed(op)
     weighted_kw = _r(op.weighted_shed_pu * problem.kw_per_pu)  # = shed_kw at priority 1
+    objective_kw = round(weighted_kw + penalty_kw, 6)
+    # the bound is the tie-broken objective's (formulations.resilience.shed_epsilon); the gap
+    # is of the two as reported (rounded to 1e-6 kW: a bound of -1e-12 kW is 0)
+    bound = min(op.bound, objective_kw)
+    bound_kw = _r(bound) if math.isfinite(bound) else bound
     return RestoreResult(
         case=problem.meta.get("case", ""), broken=[problem.branch_ids[i] for i in broken],
         radiality=radiality, status=op.status,
         total_load_kw=total_load_kw(problem),
         shed_kw=view.shed_kw, penalty_kw=round(penalty_kw, 6),
-        objective_kw=round(weighted_kw + penalty_kw, 6),
-        # the bound is the tie-broken objective's (formulations.resilience.shed_epsilon)
-        lower_bound_kw=_num(min(op.bound, weighted_kw + penalty_kw)),
-        gap=_num(max(op.objective - op.bound, 0.0) / max(abs(op.objective), 1e-9)),
+        objective_kw=objective_kw, lower_bound_kw=_num(bound_kw),
+        gap=_num(restore_gap(objective_kw, bound_kw)),
         dg_sites=_sites(problem, sites) if sites is not None else [], operation=view,
         solve_time_s=op.solve_time_s, notes=list(problem.notes) + island_note([("", view)])
         + second_phase_note([("", op)]),
