@@ -34,7 +34,9 @@ Mapping to the SI tables (MATPOWER User's Manual 8.1, Appendix B):
   default (``pf.enforce_q_lims`` 0; case4_dist's bus 400 at 1.05 p.u.), so its QMIN..QMAX is
   not used (QMAX below QMIN there is read so too, with a note naming the mpc.gen row); at a PQ
   bus (type 1) it injects PG + j QG. Generators at REF buses are the source and set ``v_set_pu``;
-  their P limits are not imported (case118zh's has 10 MW for a 22.7 MW load).
+  their P limits are not imported (case118zh's has 10 MW for a 22.7 MW load). Two in-service
+  generators at a REF bus with VGs more than ``SET_POINT_TOL_PU`` apart are an ``invalid_value``
+  problem on ``mpc.gen`` naming both rows and set-points, as two at a PV bus are.
 
 Refused as typed problems: a REF bus without an in-service generator (``no_source`` naming the
 bus: MATPOWER's ``bustypes.m`` runs such a bus as PQ, so it is not a source there), a file whose
@@ -67,6 +69,7 @@ from feederopt.io._mcode import (
 )
 from feederopt.io.parallel import merge_parallel_table
 from feederopt.network.container import Network
+from feederopt.network.validate import SET_POINT_TOL_PU
 
 #: Any mention of the field, and the one form read: a literal list of values, transposed or not,
 #: ended by ``;``, a line end or the end of the text (MATLAB takes a line end as the end of the
@@ -518,9 +521,25 @@ def _to_network(
     vg = _col(gen, "VG", 1.0)
     ref_buses = set(bus_no[(bus_type == 3) & keep_bus].tolist())
     v_set: dict[int, float] = {}
-    for b, on, v in zip(gen_bus.tolist(), gen_on.tolist(), vg.tolist(), strict=True):
-        if on and b in ref_buses and b not in v_set and v > 0:
-            v_set[b] = v
+    v_row: dict[int, int] = {}  # the mpc.gen row (from 1) whose VG is v_set[bus]
+    for k, (b, on, v) in enumerate(zip(gen_bus.tolist(), gen_on.tolist(), vg.tolist(),
+                                       strict=True), start=1):
+        if not (on and b in ref_buses and math.isfinite(v) and v > 0):
+            continue
+        if b not in v_set:
+            v_set[b], v_row[b] = v, k
+        elif abs(v - v_set[b]) > SET_POINT_TOL_PU:
+            # a second in-service generator at the REF bus with another VG: the first VG was
+            # taken and the other dropped without a word (user test ut41_recheck_a #3), while
+            # the same conflict at a PV bus is refused by validation (network.validate)
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "mpc.gen",
+                f"conflicting voltage set-points on REF bus {b} (the source): generator row "
+                f"{v_row[b]} holds {v_set[b]:g} p.u., generator row {k} {v:g} p.u. (no power "
+                "flow holds one voltage at two values)",
+                ids=(f"row {v_row[b]}", f"row {k}"), field="VG",
+                hint="give every in-service generator at the bus one VG (column 6 of mpc.gen), "
+                "or take the generator out of service (GEN_STATUS 0)"))
     # MATPOWER (bustypes.m) takes a REF bus as the reference only while it has an in-service
     # generator, and runs a REF bus without one as a PQ bus; read as a source it would be a
     # second infinite source (changing the losses), so it is refused, naming the bus.
