@@ -165,6 +165,80 @@ def test_a_switchable_flag_written_as_a_float_is_read(tmp_path: Path) -> None:
     assert read_matpower(path).branches["switchable"].to_list() == [False, True, True]
 
 
+@pytest.mark.parametrize("written", [
+    "mpc.branch_switchable = [0 1 1]';",  # a row transposed: MATLAB's usual column
+    "mpc.branch_switchable = [0, 1, 1]' ;",
+    "mpc.branch_switchable = [0; 1; 1]",  # no closing ';' (the line ends the statement)
+    "mpc.branch_switchable = [0 1 1]'",
+    "mpc.branch_switchable = [\n    0\n    1\n    1\n];",  # one value a line
+    "mpc.branch_switchable = [0; ...\n 1; 1];",
+])
+def test_a_switchable_vector_is_read_in_every_literal_form(tmp_path: Path, written: str) -> None:
+    # user test ut41_recheck_a #1: `[...]'` and a missing `;` were ignored without a word, so
+    # every branch was switchable (the truth: the 0/1 values written in the file)
+    path = tmp_path / "mycase.m"
+    path.write_text(CUSTOM.replace("mpc.branch_switchable = [0; 1; 1];", written))
+    assert read_matpower(path).branches["switchable"].to_list() == [False, True, True]
+
+
+def test_a_transposed_switchable_vector_is_checked_like_any_other(tmp_path: Path) -> None:
+    path = tmp_path / "mycase.m"
+    path.write_text(CUSTOM.replace("mpc.branch_switchable = [0; 1; 1];",
+                                   "mpc.branch_switchable = [0 1 2]';"))
+    with pytest.raises(InputError) as err:
+        read_matpower(path)
+    (problem,) = err.value.problems
+    assert problem.component == "mpc.branch_switchable" and problem.ids == ("row 3",)
+
+
+@pytest.mark.parametrize("written", [
+    "mpc.branch_switchable = zeros(3,1);",
+    "mpc.branch_switchable = ones(3, 1)",
+    "mpc.branch_switchable = [0 1 1] + 0;",
+    "mpc.branch_switchable = [0 1 1; 1 1 0];",  # a matrix
+    "mpc.branch_switchable = [0; 1; 1];\nmpc.branch_switchable(1) = 1;",
+])
+def test_a_switchable_vector_not_written_out_is_refused_by_name(tmp_path: Path,
+                                                                written: str) -> None:
+    # zeros(37,1) was refused with the hint "convert the case to MATPOWER's standard units"
+    path = tmp_path / "mycase.m"
+    path.write_text(CUSTOM.replace("mpc.branch_switchable = [0; 1; 1];", written))
+    with pytest.raises(InputError) as err:
+        read_matpower(path)
+    (problem,) = err.value.problems
+    assert problem.kind is ProblemKind.UNREADABLE_FILE
+    assert "mpc.branch_switchable" in problem.message
+    assert "write the values out" in problem.hint and "units" not in problem.hint
+
+
+_GEN_ROW = "    1 0 0 10 -10 1.02 100 1 10 0 0 0 0 0 0 0 0 0 0 0 0;\n"
+
+
+def test_a_second_gen_at_the_ref_bus_with_another_vg_is_refused_naming_both(
+        tmp_path: Path) -> None:
+    # user test ut41_recheck_a #3: VG 1.02 and 1.05 at the REF bus; the first was the source's
+    # set-point and the second dropped without a word (the same at a PV bus was refused)
+    path = tmp_path / "mycase.m"
+    path.write_text(CUSTOM.replace(_GEN_ROW, _GEN_ROW + _GEN_ROW.replace("1.02", "1.05")))
+    with pytest.raises(InputError) as err:
+        read_matpower(path)
+    (problem,) = err.value.problems
+    assert problem.kind is ProblemKind.INVALID_VALUE
+    assert problem.component == "mpc.gen" and problem.ids == ("row 1", "row 2")
+    assert "1.02" in problem.message and "1.05" in problem.message
+
+
+# VG, MBASE, GEN_STATUS of a second gen at the REF bus: the same VG; out of service (MATPOWER
+# sets no voltage from it)
+@pytest.mark.parametrize("second", ["1.02 100 1", "1.05 100 0"])
+def test_a_second_gen_at_the_ref_bus_that_does_not_conflict_is_read(tmp_path: Path,
+                                                                    second: str) -> None:
+    path = tmp_path / "mycase.m"
+    path.write_text(CUSTOM.replace(_GEN_ROW, _GEN_ROW + _GEN_ROW.replace("1.02 100 1", second)))
+    net = read_matpower(path)
+    assert _row(net.buses, "1")["v_set_pu"] == pytest.approx(1.02)
+
+
 def test_code_that_cannot_be_run_is_an_error(tmp_path: Path):
     path = tmp_path / "bad.m"
     path.write_text(CUSTOM.replace("define_constants;", "mpc = ext2int(mpc);"))

@@ -213,14 +213,26 @@ def test_results_without_a_report_are_typed_errors(tmp_path: Path, doc: dict[str
     assert not (folder / "report.html").exists()
 
 
-def test_a_broken_solve_result_is_a_typed_error(folders: dict[str, Path],
-                                                tmp_path: Path) -> None:
+# user test ut41_recheck_a #2: ac_check.losses_kw "x", ac_check.warnings 5 and status [1]
+# exited 1 with "error: TypeError" (or a TypeError inside the message)
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("base", [1, 2], "base must be an object"),
+    ("ac_check.losses_kw", "x", "ac_check.losses_kw must be a number"),
+    ("ac_check.warnings", 5, "ac_check.warnings must be a list"),
+    ("status", [1], "status must be a string"),
+])
+def test_a_broken_solve_result_is_a_typed_error(folders: dict[str, Path], tmp_path: Path,
+                                                key: str, value: object,
+                                                message: str) -> None:
     folder = copy(folders["solve"], tmp_path)
     doc = json.loads((folder / "result.json").read_text())
-    doc["base"] = [1, 2]
+    where, _, name = key.rpartition(".")
+    (doc[where] if where else doc)[name] = value
     (folder / "result.json").write_text(json.dumps(doc))
     code, text = run(["report", str(folder), "--out", str(tmp_path / "r.html")])
-    assert code == 2 and "not a solve result" in " ".join(text.split()), text
+    # named by the document's shape check, as load_result names it
+    assert code == 2 and message in " ".join(text.split()), text
+    assert "TypeError" not in text and "Traceback" not in text
     assert not (tmp_path / "r.html").exists()
 
 

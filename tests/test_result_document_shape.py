@@ -84,3 +84,92 @@ def test_every_problem_at_once_and_a_good_document_reads(doc: dict[str, Any]) ->
     assert {p.field for p in e.value.problems} == {"status", "objective"}
     back = feederopt.Result.from_dict(json.loads(json.dumps(doc)))
     assert back.objective == doc["objective"] and back.status.value == doc["status"]
+
+
+# ----- every field from_dict converts, fuzzed (user test ut41_recheck_a #2) -----------------------
+# ac_check.losses_kw "x", ac_check.warnings 5 and status [1] leaked ValueError/TypeError (and
+# "feederopt report" exited 1 with "error: TypeError"); gap -1, lower_bound [1] (read as -inf)
+# and within_limits "x" (read as true) were taken without a word. The truth: the JSON type that
+# to_dict writes for each key (the written document's own value; for keys that are null or
+# absent in it, the type to_dict writes when there is a value).
+_NULL_OR_ABSENT = {"source": "string", "generators": "list", "literature": "list",
+                   "ac_check.max_loading_percent": "number",
+                   "ac_check.max_loading_element": "string"}
+#: Keys from_dict does not convert: kept in ``extra`` as written, derived, or checked apart.
+_NOT_READ = {"kind", "schema_version", "feederopt_version", "ac_verdict", "inputs_sha256",
+             "settings", "tables", "ac_check.limit_tolerance"}
+_WRONG = {"string": "x", "number": 5, "bool": True, "list": [1], "object": {"a": 1}}
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    return {str: "string", list: "list", dict: "object"}[type(value)]
+
+
+@pytest.fixture(scope="module")
+def checked_doc() -> dict[str, Any]:
+    """A solve's document with its AC check."""
+    return json.loads(feederopt.solve(tiny(), time_limit=30).to_json())
+
+
+def _typed_keys(doc: dict[str, Any]) -> dict[str, str]:
+    keys = {k: _json_type(v) for k, v in doc.items() if v is not None and k != "ac_check"}
+    keys.update({f"ac_check.{k}": _json_type(v) for k, v in doc["ac_check"].items()
+                 if v is not None})
+    keys.update(_NULL_OR_ABSENT)
+    return {k: t for k, t in keys.items() if k not in _NOT_READ}
+
+
+def _with(doc: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    d = copy.deepcopy(doc)
+    where, _, name = key.rpartition(".")
+    (d[where] if where else d)[name] = value
+    return d
+
+
+def test_every_field_of_a_wrong_json_type_is_refused_by_name(
+        checked_doc: dict[str, Any]) -> None:
+    keys = _typed_keys(checked_doc)
+    assert len(keys) >= 35 and "ac_check.warnings" in keys and "status" in keys
+    crashed, accepted = [], []
+    for key, kind in keys.items():
+        for wrong, value in _WRONG.items():
+            if wrong == kind:
+                continue
+            try:
+                feederopt.Result.from_dict(_with(checked_doc, key, value))
+            except InputError as e:
+                assert key in {p.field for p in e.problems}, (key, value, e)
+                continue
+            except Exception as e:  # the defect: any other exception
+                crashed.append(f"{key}={value!r}: {type(e).__name__}: {e}")
+                continue
+            accepted.append(f"{key}={value!r}")
+    assert not crashed, crashed
+    assert not accepted, accepted
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("gap", -1), ("iterations", -3), ("solve_time_s", -2.0), ("lower_bound", "x"),
+    ("ac_check.warnings", ["ok", 5]), ("ac_check.limit_violations", ["v"]),
+    ("ac_check.converged", None),
+])
+def test_a_value_of_the_right_type_that_cannot_be_is_refused(checked_doc: dict[str, Any],
+                                                             key: str, value: Any) -> None:
+    # a gap is (objective - bound) / |objective| >= 0, a count and a time are not negative
+    with pytest.raises(InputError) as e:
+        feederopt.Result.from_dict(_with(checked_doc, key, value))
+    assert key in {p.field for p in e.value.problems}
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("lower_bound", "-inf"), ("lower_bound", "inf"), ("gap", None), ("gap", 0),
+    ("ac_check.max_loading_percent", 87.5), ("ac_check.max_loading_element", "line 3"),
+])
+def test_what_a_solve_writes_still_reads(checked_doc: dict[str, Any], key: str,
+                                         value: Any) -> None:
+    feederopt.Result.from_dict(_with(checked_doc, key, value))
+    feederopt.Result.from_dict(checked_doc)

@@ -170,7 +170,8 @@ class MCase:
 # ----------------------------------------------------------------------------------------------
 
 
-def _strip_comments(text: str) -> str:
+def strip_comments(text: str) -> str:
+    """The text without its ``%`` comments (a ``%`` inside a string stays), line by line."""
     out = []
     for line in text.splitlines():
         in_str = False
@@ -196,7 +197,7 @@ _DATA_BLOCK = re.compile(
 
 def code_statements(text: str) -> list[tuple[int, str]]:
     """The statements of a case file other than its data blocks, with their line numbers."""
-    text = _strip_comments(text)
+    text = strip_comments(text)
     text = re.sub(r"\.\.\.[^\n]*\n", " ", text)
     # Blank out the matrix and cell-array literals but keep the line count.
     text = _DATA_BLOCK.sub(lambda m: "\n" * m.group(0).count("\n"), text)

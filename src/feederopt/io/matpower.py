@@ -19,7 +19,10 @@ Mapping to the SI tables (MATPOWER User's Manual 8.1, Appendix B):
   base voltages -> a transformer with ``tap_ratio`` = TAP; r = x = 0 -> a switch. Status 0 is a
   normally-open tie. Every branch is switchable, unless the file has a vector
   ``mpc.branch_switchable = [1; 0; ...];`` (one 0/1 per branch row) that says otherwise; any
-  other value (2, 0.5, -1, text) is an ``invalid_value`` problem naming its row.
+  other value (2, 0.5, -1, text) is an ``invalid_value`` problem naming its row. The vector may
+  be a column or a row, transposed (``[1 0 ...]'``) or not, with or without the closing ``;``;
+  an ``mpc.branch_switchable`` written any other way (``zeros(37,1)``, a matrix, assigned twice
+  or by element) is refused by name, never ignored.
 * loads: ``PD``/``QD`` of each bus (id = bus number); a negative PD is an injection and becomes
   a fixed generator ``"<bus>-inj"``; a NaN or infinite PD/QD is a ``bad_load`` problem on
   ``mpc.bus``, naming the bus.
@@ -31,7 +34,9 @@ Mapping to the SI tables (MATPOWER User's Manual 8.1, Appendix B):
   default (``pf.enforce_q_lims`` 0; case4_dist's bus 400 at 1.05 p.u.), so its QMIN..QMAX is
   not used (QMAX below QMIN there is read so too, with a note naming the mpc.gen row); at a PQ
   bus (type 1) it injects PG + j QG. Generators at REF buses are the source and set ``v_set_pu``;
-  their P limits are not imported (case118zh's has 10 MW for a 22.7 MW load).
+  their P limits are not imported (case118zh's has 10 MW for a 22.7 MW load). Two in-service
+  generators at a REF bus with VGs more than ``SET_POINT_TOL_PU`` apart are an ``invalid_value``
+  problem on ``mpc.gen`` naming both rows and set-points, as two at a PV bus are.
 
 Refused as typed problems: a REF bus without an in-service generator (``no_source`` naming the
 bus: MATPOWER's ``bustypes.m`` runs such a bus as PQ, so it is not a source there), a file whose
@@ -54,11 +59,24 @@ import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io._common import raise_with_validation, read_text, unreadable
-from feederopt.io._mcode import MCase, MCodeError, code_statements, evaluate, run
+from feederopt.io._mcode import (
+    MCase,
+    MCodeError,
+    code_statements,
+    evaluate,
+    run,
+    strip_comments,
+)
 from feederopt.io.parallel import merge_parallel_table
 from feederopt.network.container import Network
+from feederopt.network.validate import SET_POINT_TOL_PU
 
-_SWITCHABLE_BLOCK = re.compile(r"mpc\.branch_switchable\s*=\s*\[(?P<data>.*?)\]\s*;", re.S)
+#: Any mention of the field, and the one form read: a literal list of values, transposed or not,
+#: ended by ``;``, a line end or the end of the text (MATLAB takes a line end as the end of the
+#: statement, and the ``'`` of a vector only turns a row into a column).
+_SWITCHABLE_NAME = re.compile(r"\bmpc\.branch_switchable\b")
+_SWITCHABLE_BLOCK = re.compile(
+    r"\bmpc\.branch_switchable\s*=\s*\[(?P<data>[^\[\]]*)\]\s*'?[ \t]*(?:[;,]|\n|$)")
 
 
 def matpower_case_dir() -> Path | None:
@@ -118,6 +136,9 @@ def read_matpower(path: str | Path, name: str | None = None) -> Network:
 
     _check_base_mva(base_mva, path)
     case = MCase(matrices=matrices, scalars={"baseMVA": base_mva})
+    # read before the code runs: `mpc.branch_switchable = zeros(37,1)` is code it cannot run,
+    # which is named here with a hint of its own
+    switchable_cells = _switchable_cells(text, path)
     statements = code_statements(text)
     for lineno, stmt in statements:
         if any(stmt.count(a) != stmt.count(b) for a, b in ("[]", "()", "{}")):
@@ -139,7 +160,7 @@ def read_matpower(path: str | Path, name: str | None = None) -> Network:
 
     _check_base_mva(case.scalars.get("baseMVA", base_mva), path)  # as the file's code left it
     frames = {attr: pd.DataFrame(case.matrices[attr], columns=columns[attr]) for attr in columns}
-    switchable = _switchable_vector(text, len(frames["branch"]), path)
+    switchable = _switchable_vector(switchable_cells, len(frames["branch"]), path)
     net_name = name or str(getattr(cf, "name", "") or path.stem)
     return _to_network(
         frames,
@@ -311,11 +332,57 @@ def _numeric(df: pd.DataFrame, attr: str) -> tuple[np.ndarray, list[Problem]]:
     return out, problems
 
 
-def _switchable_vector(text: str, n_branch: int, path: Path) -> np.ndarray | None:
-    m = _SWITCHABLE_BLOCK.search(re.sub(r"%[^\n]*", "", text))
-    if not m:
+def _switchable_cells(text: str, path: Path) -> list[str] | None:
+    """The values of ``mpc.branch_switchable`` as written, or None when the file has none.
+
+    Read: one literal vector, a column (``[1; 0; ...]``, one value a line) or a row
+    (``[1 0 ...]``, ``[1, 0, ...]``), transposed (``'``) or not, with or without the ending
+    ``;``. Refused by name (user test ut41_recheck_a #1: ``[...]'`` and a missing ``;`` were
+    ignored without a word, so every branch became switchable): the field assigned by code
+    (``zeros(37,1)``, ``ones(n,1)``, by element), assigned more than once, or a matrix.
+    """
+    code = re.sub(r"\.\.\.[^\n]*\n", " \n", strip_comments(text))  # continuations
+    mentions = list(_SWITCHABLE_NAME.finditer(code))
+    if not mentions:
         return None
-    cells = [v for v in re.split(r"[\s,;]+", m.group("data")) if v]
+    hint = ("write the values out, one 0 or 1 per row of mpc.branch: "
+            "mpc.branch_switchable = [1; 0; ...];")
+
+    def line_of(pos: int) -> int:
+        return code.count("\n", 0, pos) + 1
+
+    if len(mentions) > 1:
+        raise unreadable(
+            path,
+            "mpc.branch_switchable is assigned or used "
+            f"{len(mentions)} times (lines "
+            + ", ".join(str(line_of(m.start())) for m in mentions) + ")",
+            hint="give mpc.branch_switchable once: " + hint)
+    m = _SWITCHABLE_BLOCK.match(code, mentions[0].start())
+    if not m:
+        stmt = code[mentions[0].start():].split("\n", 1)[0].strip()
+        raise unreadable(
+            path,
+            f"mpc.branch_switchable at line {line_of(mentions[0].start())} is not a list of "
+            f"values written out ({stmt[:60]!r})",
+            hint=hint)
+    rows = [[c for c in re.split(r"[\s,]+", row) if c]
+            for row in re.split(r"[;\n]", m.group("data"))]
+    rows = [row for row in rows if row]
+    if len(rows) > 1 and any(len(row) > 1 for row in rows):
+        raise unreadable(
+            path,
+            f"mpc.branch_switchable at line {line_of(m.start())} is a matrix "
+            f"({len(rows)} rows of {max(len(r) for r in rows)} values), not a vector",
+            hint=hint)
+    return [c for row in rows for c in row]
+
+
+def _switchable_vector(cells: list[str] | None, n_branch: int, path: Path) -> np.ndarray | None:
+    """``mpc.branch_switchable`` (its values from :func:`_switchable_cells`) as booleans, one
+    per branch row; None when the file has none (every branch is switchable)."""
+    if cells is None:
+        return None
     if len(cells) != n_branch:
         raise unreadable(
             path,
@@ -454,9 +521,25 @@ def _to_network(
     vg = _col(gen, "VG", 1.0)
     ref_buses = set(bus_no[(bus_type == 3) & keep_bus].tolist())
     v_set: dict[int, float] = {}
-    for b, on, v in zip(gen_bus.tolist(), gen_on.tolist(), vg.tolist(), strict=True):
-        if on and b in ref_buses and b not in v_set and v > 0:
-            v_set[b] = v
+    v_row: dict[int, int] = {}  # the mpc.gen row (from 1) whose VG is v_set[bus]
+    for k, (b, on, v) in enumerate(zip(gen_bus.tolist(), gen_on.tolist(), vg.tolist(),
+                                       strict=True), start=1):
+        if not (on and b in ref_buses and math.isfinite(v) and v > 0):
+            continue
+        if b not in v_set:
+            v_set[b], v_row[b] = v, k
+        elif abs(v - v_set[b]) > SET_POINT_TOL_PU:
+            # a second in-service generator at the REF bus with another VG: the first VG was
+            # taken and the other dropped without a word (user test ut41_recheck_a #3), while
+            # the same conflict at a PV bus is refused by validation (network.validate)
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "mpc.gen",
+                f"conflicting voltage set-points on REF bus {b} (the source): generator row "
+                f"{v_row[b]} holds {v_set[b]:g} p.u., generator row {k} {v:g} p.u. (no power "
+                "flow holds one voltage at two values)",
+                ids=(f"row {v_row[b]}", f"row {k}"), field="VG",
+                hint="give every in-service generator at the bus one VG (column 6 of mpc.gen), "
+                "or take the generator out of service (GEN_STATUS 0)"))
     # MATPOWER (bustypes.m) takes a REF bus as the reference only while it has an in-service
     # generator, and runs a REF bus without one as a PQ bus; read as a source it would be a
     # second infinite source (changing the losses), so it is refused, naming the bus.

@@ -71,6 +71,7 @@ from feederopt.report.scenarios import (
     worst_case_bound_row,
     worst_case_unproven,
 )
+from feederopt.results.document import solve_document_problems
 from feederopt.results.literature import literature_title
 from feederopt.results.result import (
     ac_verdict,
@@ -276,20 +277,15 @@ def result_kind(result: Mapping[str, Any], path: str | Path = "result.json") -> 
 
 
 def _solve_fields_checked(result: Mapping[str, Any], path: Path) -> None:
-    """A typed problem for a solve result.json whose ``status`` is not one of
-    :class:`~feederopt.solvers.status.Status` or whose headline figures are not numbers (a
-    hand-edited file): the report would show them as if the solver had said so."""
-    from feederopt.solvers.status import Status
-
-    status = result.get("status")
-    if status not in {s.value for s in Status}:
-        raise _unreadable(path, f"result.json holds a status that no solve gives: {status!r}",
-                          hint="one of " + ", ".join(s.value for s in Status))
-    for key in ("losses_kw", "lower_bound_kw", "gap"):
-        v = result.get(key)
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
-            raise _unreadable(path, f"result.json holds a {key} that is not a number: {v!r}",
-                              hint="write the result again with feederopt solve --out")
+    """A typed problem for a solve result.json of a shape that
+    :meth:`~feederopt.results.result.Result.from_dict` does not read (a hand-edited file: a
+    status no solve gives, a figure that is no number, ``ac_check.warnings`` a number, ...;
+    :func:`~feederopt.results.document.solve_document_problems`, one check for both): the
+    report would show them as if the solver had said so, or stop with "error: TypeError"
+    (user test ut41_recheck_a #2)."""
+    problems = solve_document_problems(result, str(path))
+    if problems:
+        raise InputError(problems)
 
 
 #: What a solve report says of a result without a topology (``has_topology`` false).

@@ -7,15 +7,21 @@ lists and tables as optional; a document edited by hand or cut short leaked ``Ke
 float: 'abc'`` or ``AttributeError: 'str' object has no attribute 'get'`` (user test
 ut41_pyapi #2). :func:`solve_document_problems` lists every such problem at once, each
 naming the field (and the file, when there is one), with the valid values of an enum.
+Which key holds what is one table, :data:`FIELDS` (and :data:`AC_CHECK_FIELDS` for the AC
+check's keys), so that every key ``from_dict`` converts is checked (user test
+ut41_recheck_a #2: ``ac_check.losses_kw`` as a string, ``ac_check.warnings`` as a number or a
+list as ``status`` still leaked ``TypeError``/``ValueError``, and ``gap: -1``, ``lower_bound:
+[1]`` (read as -inf) and ``within_limits: "x"`` (read as true) were taken without a word).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from feederopt.errors import Problem, ProblemKind
-from feederopt.scalars import is_real, is_whole
+from feederopt.scalars import is_real, is_switch, is_whole
 from feederopt.solvers.status import Status
 
 #: The keys a solve's document must have, each with what it holds (the hint of a missing one).
@@ -25,16 +31,78 @@ REQUIRED = {
     "status": "one of " + ", ".join(s.value for s in Status),
 }
 
-#: The figures: a number or null (NaN); ``lower_bound`` may be ``"-inf"`` too
-#: (:func:`~feederopt.results.result.bound_value`).
-NUMBERS = ("objective", "losses_kw", "gap", "solve_time_s", "min_voltage_pu",
-           "max_voltage_pu")
 
-#: The lists of objects: each entry a JSON object.
-OBJECT_LISTS = ("open_branches", "out_of_service_branches", "iteration_log", "generators")
+@dataclass(frozen=True)
+class Shape:
+    """What a field of the document holds: ``ok`` tells a value that fits (null is checked
+    apart: an optional field may be null), ``what`` names it in the message ("must be
+    <what>"), ``hint`` says how to mend it."""
 
-#: The objects whose values are figures.
-FIGURE_MAPS = ("timings", "engine_stats")
+    ok: Callable[[Any], bool]
+    what: str
+    hint: str = "leave the field as the solve wrote it, or leave it out"
+
+
+#: How far below 0 a gap may be (rounding: a solver's bound can pass its incumbent by its
+#: tolerance) before it is no gap: (objective - bound) / |objective| is >= 0 by definition.
+GAP_ROUNDING = 1e-6
+
+_AS_WRITTEN = "leave the figure as the solve wrote it (null where there is none)"
+NUMBER = Shape(is_real, "a number or null", _AS_WRITTEN)
+SECONDS = Shape(lambda v: is_real(v) and not v < 0, "a number >= 0 or null", _AS_WRITTEN)
+GAP = Shape(lambda v: is_real(v) and not v < -GAP_ROUNDING,
+            "a relative gap >= 0 (0.01 is 1 %) or null", _AS_WRITTEN)
+#: ``lower_bound``: a number, ``"inf"`` / ``"-inf"`` (:func:`~feederopt.results.result.
+#: bound_json`) or null.
+BOUND = Shape(lambda v: is_real(v) or (isinstance(v, str)
+                                       and v.strip().lower() in ("inf", "+inf", "-inf")),
+              'a number, "inf", "-inf" or null', _AS_WRITTEN)
+COUNT = Shape(lambda v: is_whole(v) and v >= 0, "a whole number",
+              "the number of iterations the solve ran, e.g. 12")
+TEXT = Shape(lambda v: isinstance(v, str), "a string or null")
+FLAG = Shape(is_switch, "true or false")
+OBJECT = Shape(lambda v: isinstance(v, Mapping), "an object or null")
+LIST = Shape(lambda v: isinstance(v, list), "a list")
+TEXTS = Shape(lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+              "a list of strings")
+OBJECTS = Shape(lambda v: isinstance(v, list) and all(isinstance(x, Mapping) for x in v),
+                "a list of objects")
+BRANCHES = Shape(OBJECTS.ok, OBJECTS.what, 'as a solve writes it, e.g. [{"id": "7", ...}]')
+FIGURES = Shape(lambda v: isinstance(v, Mapping)
+                and all(x is None or is_real(x) for x in v.values()), "an object of figures")
+
+#: Every key of a solve's document that :meth:`~feederopt.results.result.Result.from_dict`
+#: converts into a field, with what it must hold; null is allowed (the field's default) but
+#: for :data:`REQUIRED` (``status`` has its own check). ``tables`` is checked by
+#: :func:`_table_problems`.
+FIELDS: dict[str, Shape] = {
+    "case": TEXT, "method": TEXT,
+    "objective": NUMBER, "losses_kw": NUMBER, "min_voltage_pu": NUMBER,
+    "max_voltage_pu": NUMBER, "gap": GAP, "solve_time_s": SECONDS, "lower_bound": BOUND,
+    "iterations": COUNT, "solver": TEXT, "source": TEXT,
+    "open_branches": BRANCHES, "out_of_service_branches": BRANCHES,
+    "iteration_log": OBJECTS, "generators": OBJECTS,
+    "timings": FIGURES, "engine_stats": FIGURES,
+    "base": OBJECT, "ac_check": OBJECT,
+    "within_limits": FLAG, "has_topology": FLAG,
+    "diagnosis": LIST, "literature": LIST,
+}
+
+#: The AC check's figures, which :meth:`~feederopt.results.result.AcCheck.from_dict` reads
+#: as floats (null as NaN).
+AC_CHECK_FIGURES = ("losses_kw", "min_voltage_pu", "max_voltage_pu", "max_voltage_diff_pu",
+                    "relaxation_gap", "reactive_relaxation_gap", "losses_diff_pct",
+                    "max_loading_percent")
+
+#: The same as :data:`FIELDS` for the keys of ``ac_check`` that
+#: :meth:`~feederopt.results.result.AcCheck.from_dict` converts; ``converged`` is required.
+AC_CHECK_FIELDS: dict[str, Shape] = {
+    "converged": FLAG, "exact": FLAG,
+    **dict.fromkeys(AC_CHECK_FIGURES, NUMBER), "loading_limit_percent": NUMBER,
+    "warnings": TEXTS, "message": TEXT, "within_limits": FLAG,
+    "limit_violations": OBJECTS, "broken_within_tolerance": OBJECTS,
+    "max_loading_element": TEXT, "model_fidelity": OBJECT,
+}
 
 
 def _shown(value: Any) -> str:
@@ -50,59 +118,38 @@ def _shown(value: Any) -> str:
 def solve_document_problems(doc: Mapping[str, Any], where: str | None = None) -> list[Problem]:
     """Every problem of ``doc``'s shape as a balanced solve's result (empty when
     :meth:`~feederopt.results.result.Result.from_dict` can read it): a required key missing
-    (:data:`REQUIRED`), an unknown status, a figure that is no number, a list or table that is
-    not one. ``where``: the file it was read from, named in each problem."""
+    (:data:`REQUIRED`), an unknown status, a value of a key in :data:`FIELDS` or
+    :data:`AC_CHECK_FIELDS` that does not have its :class:`Shape`, a table that is none.
+    ``where``: the file it was read from, named in each problem."""
     ids = () if where is None else (str(where),)
     out: list[Problem] = []
 
     def bad(name: str, message: str, hint: str) -> None:
         out.append(Problem(ProblemKind.INVALID_VALUE, "result", message, ids, name, hint))
 
+    def check(fields: Mapping[str, Shape], data: Mapping[str, Any], prefix: str) -> None:
+        for key, shape in fields.items():
+            value = data.get(key)
+            name = prefix + key
+            if value is not None and not shape.ok(value) and name not in REQUIRED:
+                bad(name, f"{name} must be {shape.what}, not {_shown(value)}", shape.hint)
+
     for name, what in REQUIRED.items():
         value = doc.get(name)
         if value is None:
             bad(name, f"the result has no {name}" + (" (null)" if name in doc else ""),
                 f"a solve's result records {name}: {what}")
+        elif not isinstance(value, str):  # before the status's look-up: [1] is unhashable
+            bad(name, f"{name} must be a string, not {_shown(value)}", f"{name} is {what}")
         elif name == "status" and value not in {s.value for s in Status}:
             bad(name, f"unknown status {_shown(value)}", f"status is {what}")
-        elif not isinstance(value, str):
-            bad(name, f"{name} must be a string, not {_shown(value)}", f"{name} is {what}")
-    for name in NUMBERS:
-        value = doc.get(name)
-        if value is not None and not is_real(value):
-            bad(name, f"{name} must be a number or null, not {_shown(value)}",
-                "leave the figure as the solve wrote it (null where there is none)")
-    iterations = doc.get("iterations")
-    if iterations is not None and not is_whole(iterations):
-        bad("iterations", f"iterations must be a whole number, not {_shown(iterations)}",
-            "the number of iterations the solve ran, e.g. 12")
-    for name in OBJECT_LISTS:
-        value = doc.get(name)
-        if value is not None and not (isinstance(value, list)
-                                      and all(isinstance(v, Mapping) for v in value)):
-            bad(name, f"{name} must be a list of objects, not {_shown(value)}",
-                'as a solve writes it, e.g. [{"id": "7", ...}]' if "branches" in name
-                else "as the solve wrote it")
-    for name in FIGURE_MAPS:
-        value = doc.get(name)
-        if value is not None and not (isinstance(value, Mapping) and all(
-                v is None or is_real(v) for v in value.values())):
-            bad(name, f"{name} must be an object of figures, not {_shown(value)}",
-                "as the solve wrote it, or leave it out")
-    for name in ("base", "ac_check"):
-        value = doc.get(name)
-        if value is not None and not isinstance(value, Mapping):
-            bad(name, f"{name} must be an object or null, not {_shown(value)}",
-                "as the solve wrote it, or leave it out")
+    check(FIELDS, doc, "")
     ac = doc.get("ac_check")
-    if isinstance(ac, Mapping) and "converged" not in ac:
-        bad("ac_check", "ac_check has no converged", "ac_check records converged: true or "
-            "false")
-    for name in ("diagnosis", "literature"):
-        value = doc.get(name)
-        if value is not None and not isinstance(value, list):
-            bad(name, f"{name} must be a list, not {_shown(value)}",
-                "as the solve wrote it, or leave it out")
+    if isinstance(ac, Mapping):
+        if ac.get("converged") is None:
+            bad("ac_check.converged", "ac_check has no converged",
+                "ac_check records converged: true or false")
+        check(AC_CHECK_FIELDS, ac, "ac_check.")
     _table_problems(doc.get("tables"), bad)
     return out
 
@@ -126,4 +173,4 @@ def _table_problems(tables: Any, bad: Callable[[str, str, str], None]) -> None:
                 f"rows), not {_shown(table)}", example)
 
 
-__all__ = ["solve_document_problems"]
+__all__ = ["AC_CHECK_FIELDS", "AC_CHECK_FIGURES", "FIELDS", "Shape", "solve_document_problems"]

@@ -24,7 +24,7 @@ from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.container import Network
 from feederopt.network.device_settings import DeviceSettings
 from feederopt.network.schemas import nan_as_null
-from feederopt.results.document import solve_document_problems
+from feederopt.results.document import AC_CHECK_FIGURES, solve_document_problems
 from feederopt.results.dopf import DopfSummary
 from feederopt.results.uncertain import RobustSummary, StochasticSummary
 from feederopt.solvers.status import IterationRecord, Status
@@ -424,11 +424,8 @@ class AcCheck:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AcCheck:
         """The AC check of a result's JSON (:meth:`to_dict`'s; null figures NaN again)."""
-        floats = ("losses_kw", "min_voltage_pu", "max_voltage_pu", "max_voltage_diff_pu",
-                  "relaxation_gap", "losses_diff_pct", "max_loading_percent",
-                  "reactive_relaxation_gap")
         return cls(
-            **{k: _float(data.get(k)) for k in floats},
+            **{k: _float(data.get(k)) for k in AC_CHECK_FIGURES},
             converged=bool(data["converged"]), exact=bool(data.get("exact")),
             warnings=tuple(data.get("warnings") or ()), message=data.get("message") or "",
             within_limits=data.get("within_limits"),
