@@ -145,7 +145,9 @@ def test_resilience_problems_all_at_once(tmp_path: Path) -> None:
 def test_resilience_valid_calls_still_work() -> None:
     r = runner.invoke(app, ["restore", "zhang13", "--broken", "2,11,15", "--dg-sites", "12",
                             "--dg-size", "50", "--time-limit", "60", "-q"])
-    assert r.exit_code == 0, r.output
+    # valid options are taken (no exit 2); since resverdict, restore exits 4 when its own AC
+    # check breaks a limit (zhang13 with these breaks does)
+    assert r.exit_code in (0, 4) and "Traceback" not in r.output, r.output
     assert restore("zhang13", ["2", "11", "15"], time_limit_s=60).shed_kw == pytest.approx(471.0)
     res = plan("zhang13", scenarios="A_C_p1", method="lshaped", workers=1, measures=False,
                time_limit_s=120)
