@@ -91,11 +91,15 @@ def _cigre_with_switches() -> pp.pandapowerNet:
     return net
 
 
-def _cigre_scenarios(net: pp.pandapowerNet) -> pl.DataFrame:
-    rows = []
+Spec = tuple[str, float, float, list[tuple[int, float, float]]]
 
-    def add(name: str, weight: float, factor: float,
-            extra: list[tuple[int, float, float]]) -> None:
+
+def scenario_table(net: pp.pandapowerNet, specs: list[Spec]) -> pl.DataFrame:
+    """A scenario table: per ``(name, weight, factor, extra)`` every load of ``net`` scaled
+    by ``factor`` and the bus injections ``extra`` (``(bus, p_mw, q_mvar)``: heat pumps, PV
+    as negative load, EV chargers)."""
+    rows = []
+    for name, weight, factor, extra in specs:
         for i, r in net.load.iterrows():
             rows.append({"scenario": name, "kind": "load", "element": f"load:{i}",
                          "p_mw": r.p_mw * factor, "q_mvar": r.q_mvar * factor,
@@ -103,11 +107,14 @@ def _cigre_scenarios(net: pp.pandapowerNet) -> pl.DataFrame:
         for bus, p, q in extra:
             rows.append({"scenario": name, "kind": "bus", "element": str(bus), "p_mw": p,
                          "q_mvar": q, "weight": weight})
-
-    add("winter_peak", 2.0, 1.0, [(11, 0.8, 0.26), (9, 0.8, 0.26), (10, 0.6, 0.2)])
-    add("pv_noon", 1.0, 0.55, [(5, -2.0, 0.0), (9, -2.5, 0.0), (10, -1.5, 0.0)])
-    add("ev_evening", 1.0, 0.9, [(11, 0.6, 0.0), (3, 0.5, 0.0), (8, 0.4, 0.0)])
     return pl.DataFrame(rows)
+
+
+def _cigre_scenarios(net: pp.pandapowerNet) -> pl.DataFrame:
+    return scenario_table(net, [
+        ("winter_peak", 2.0, 1.0, [(11, 0.8, 0.26), (9, 0.8, 0.26), (10, 0.6, 0.2)]),
+        ("pv_noon", 1.0, 0.55, [(5, -2.0, 0.0), (9, -2.5, 0.0), (10, -1.5, 0.0)]),
+        ("ev_evening", 1.0, 0.9, [(11, 0.6, 0.0), (3, 0.5, 0.0), (8, 0.4, 0.0)])])
 
 
 def test_scenarios_on_cigre_with_184_radial_topologies_are_proven_optimal() -> None:

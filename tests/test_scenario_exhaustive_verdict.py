@@ -25,25 +25,14 @@ import polars as pl
 from feederopt import load
 from feederopt.cli.scenarios import exhaustive_text
 from feederopt.uncertainty import solve_scenarios
+from test_scenario_enumeration import scenario_table  # one scenario-table builder
 
 
 def _scenarios(net: pp.pandapowerNet) -> pl.DataFrame:
-    rows = []
-
-    def add(name: str, weight: float, factor: float,
-            extra: list[tuple[int, float, float]]) -> None:
-        for i, r in net.load.iterrows():
-            rows.append({"scenario": name, "kind": "load", "element": f"load:{i}",
-                         "p_mw": r.p_mw * factor, "q_mvar": r.q_mvar * factor,
-                         "weight": weight})
-        for bus, p, q in extra:
-            rows.append({"scenario": name, "kind": "bus", "element": str(bus), "p_mw": p,
-                         "q_mvar": q, "weight": weight})
-
-    add("winter_peak", 0.5, 1.08, [(11, 0.4, 0.13), (14, 0.3, 0.1)])
-    add("pv_noon", 0.3, 0.55, [(5, -2.0, 0.0), (9, -2.5, 0.0), (10, -1.5, 0.0)])
-    add("ev_evening", 0.2, 1.0, [(11, 0.6, 0.0), (3, 0.5, 0.0), (8, 0.4, 0.0)])
-    return pl.DataFrame(rows)
+    return scenario_table(net, [
+        ("winter_peak", 0.5, 1.08, [(11, 0.4, 0.13), (14, 0.3, 0.1)]),
+        ("pv_noon", 0.3, 0.55, [(5, -2.0, 0.0), (9, -2.5, 0.0), (10, -1.5, 0.0)]),
+        ("ev_evening", 0.2, 1.0, [(11, 0.6, 0.0), (3, 0.5, 0.0), (8, 0.4, 0.0)])])
 
 
 def _brute_force(net: pp.pandapowerNet, table: pl.DataFrame) -> list[bool]:
