@@ -602,3 +602,42 @@ def test_force_report_onto_a_users_page_says_why(tmp_path: Path) -> None:
     assert "is not feederopt's" in text and "pass --force" not in text
     assert (out / "report.html").read_text() == "<p>mine</p>"
     assert (out / "result.json").exists()
+
+
+def test_out_folder_through_a_link_writes_its_target(tmp_path: Path, tiny_dir: Path) -> None:
+    """``--out results`` where ``results`` links to a folder on another disk (session 41's
+    known list: refused as "a file (or a link)"): as ``cd``/``mkdir -p`` take it, the target is
+    the result folder, the link stays, and ``--force`` is the target's rule."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    link = tmp_path / "results"
+    link.symlink_to(Path("scratch") / "run1")  # dangling: the folder is created
+    res = runner.invoke(app, ["solve", str(tiny_dir), "--out", str(link), "-q"])
+    assert res.exit_code == 0, res.output
+    assert link.is_symlink() and os.readlink(link) == str(Path("scratch") / "run1")
+    target = scratch / "run1"
+    assert target.is_dir() and _is_solve_result((target / "result.json").read_text())
+    (target / "my_notes.txt").write_text("mine")
+    # an existing result folder behind the link: refused without --force, naming both
+    res = runner.invoke(app, ["solve", str(tiny_dir), "--out", str(link), "-q"])
+    assert res.exit_code == 2 and "exists already" in res.output, res.output
+    assert "is a link to" in res.output and "Traceback" not in res.output
+    # replaced with it; the user's own file carried over, the link kept
+    res = runner.invoke(app, ["solve", str(tiny_dir), "--out", str(link), "-q", "--force"])
+    assert res.exit_code == 0, res.output
+    assert link.is_symlink() and (target / "my_notes.txt").read_text() == "mine"
+    assert _is_solve_result((target / "result.json").read_text())
+    assert not _leftovers(tmp_path) and not _leftovers(scratch)
+    # a link to a file or a link loop is no folder: refused, left as it was
+    (tmp_path / "f.txt").write_text("x")
+    to_file = tmp_path / "to_file"
+    to_file.symlink_to("f.txt")
+    loop = tmp_path / "loop"
+    (tmp_path / "loop2").symlink_to("loop")
+    loop.symlink_to("loop2")
+    for bad in (to_file, loop):
+        for force in ([], ["--force"]):
+            res = runner.invoke(app, ["solve", str(tiny_dir), "--out", str(bad), "-q", *force])
+            assert res.exit_code == 2 and "Traceback" not in res.output, (bad, res.output)
+            assert bad.is_symlink()
+    assert (tmp_path / "f.txt").read_text() == "x"

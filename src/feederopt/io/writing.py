@@ -22,7 +22,8 @@ scenario files, result folders) goes through this module, so that
   ``/dev/stdout``) receives the bytes straight (appended, never replaced: no ``force`` needed,
   since nothing is overwritten), so ``--json /dev/stdout | jq`` works; a folder, a socket or a
   block device is refused with a typed problem (user test ut41_cli #1: ``--force`` replaced a
-  link, and ``/dev/stdout`` itself, by a regular file).
+  link, and ``/dev/stdout`` itself, by a regular file); a folder output's link is followed
+  alike (:func:`folder_target`): its target is the folder written, the link stays.
 """
 
 from __future__ import annotations
@@ -215,6 +216,21 @@ def output_kind(path: str | Path) -> tuple[str, Path]:
     return OTHER, path
 
 
+def folder_target(path: str | Path) -> Path | None:
+    """Where the folder output ``path`` is written: ``path`` itself, or, when it is a symbolic
+    link (to a folder, or dangling), its resolved target, as the shell's ``cd`` and ``mkdir -p``
+    take it (the link stays); None for a link loop. A user's ``results`` linked to a scratch
+    disk was refused as "a file (or a link)" (session 41's known list)."""
+    path = Path(path)
+    if not path.is_symlink():
+        return path
+    try:
+        target = path.resolve(strict=False)
+    except (OSError, RuntimeError):  # RuntimeError: a link loop (Python < 3.13)
+        return None
+    return None if target.is_symlink() else target
+
+
 def _through_link(problems: list[Problem], path: Path, target: Path) -> list[Problem]:
     """``problems`` of the link ``path``'s ``target``, saying that ``path`` is a link."""
     return [dataclasses.replace(p, message=f"'{path}' is a link to '{target}': {p.message}",
@@ -245,6 +261,16 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
     if path.is_dir() and not folder:
         return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}' is a folder",
                          option, "give the name of a file")]
+    if folder and path.is_symlink():
+        followed = folder_target(path)
+        if followed is None:
+            return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}' is a link loop: "
+                             "feederopt does not write it, with or without --force", option,
+                             "name a folder")]
+        # the link's target is the folder written (the link stays), so the target is checked
+        return _through_link(output_problems(followed, force=force, folder=True,
+                                             option=option, inputs=inputs, command=command),
+                             path, followed)
     if not folder:
         kind, target = output_kind(path)
         if kind == STREAM:
@@ -633,8 +659,8 @@ def atomic_folder(path: str | Path, *, force: bool = False) -> Iterator[Path]:
     (not in its :data:`MANIFEST`) are moved into the new folder first, so that nothing of the
     user's is deleted (user test: ``--force`` deleted the notes a user had put beside a
     result)."""
-    path = Path(path)
     check_output(path, force=force, folder=True)
+    path = folder_target(path) or Path(path)  # a link's target: the link stays
     try:
         tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part"))
     except OSError as exc:
