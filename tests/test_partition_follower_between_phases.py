@@ -243,3 +243,19 @@ def test_a_grid_former_between_two_phases_is_refused_by_name(tmp_path: Path) -> 
         app, ["partition", str(feeder), "--settings", str(sfile)])
     assert out.exit_code == 2, out.output
     assert "PVSystem.pv" in out.output and "Traceback" not in out.output
+
+
+def test_the_reactive_share_band_is_the_kva_circle_at_the_new_p() -> None:
+    """User test ut42_part #1: a follower at 15.40 kW + j6.38 kvar sits on its 16.667 kVA
+    circle; a P share of 15.60 kW leaves it sqrt(16.667^2 - 15.60^2) = 5.8667 kvar, by hand. The
+    grid-forming sources (the first entries) keep their bands."""
+    from feederopt.validation.partition import _circle_q_band
+
+    s = 50.0 / 3
+    lo, hi = _circle_q_band(np.array([-100.0, -10.0, 2.0]), np.array([100.0, 10.0, 12.0]),
+                            np.array([10.0, s, s]), np.array([20.0, 15.60, s]), 1)
+    cap = math.sqrt(s ** 2 - 15.60 ** 2)
+    assert (lo[0], hi[0]) == (-100.0, 100.0)  # the source: not narrowed
+    assert lo[1] == pytest.approx(-cap) and hi[1] == pytest.approx(cap)
+    assert cap == pytest.approx(5.8667, abs=1e-4)
+    assert lo[2] == hi[2] == 0.0  # at its rating in P: no room for Q, the band pulled onto 0

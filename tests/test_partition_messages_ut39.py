@@ -127,31 +127,31 @@ def _opendss_check_kva(feeder: Path, settings: Path) -> tuple[dict[str, float], 
     return out, validity_text(res.violations, res.voltage_feedback)
 
 
-def test_validity_names_a_rating_breach_of_the_nominal_opendss_check(tmp_path: Path) -> None:
+def test_the_long_feeder_keeps_its_followers_in_their_kva_circles(tmp_path: Path) -> None:
+    """ut39_tph's p4.dss (long lines). ut39 #4 read a grid-following PV phase at 56.71 kVA
+    against its 56.67 kVA rating in the check as a breach of the plan (exit 4). User test
+    ut42_part #1 showed where it came from: the check shared the island's P and Q imbalance
+    with the followers each within its own band, not within the kVA circle, so the losses the
+    lossless model leaves out pushed followers past their ratings; the model's recourse keeps
+    them in their circles (seed 001's (3')) and the grid-forming source takes the rest (the
+    tester's own OpenDSS solve of such plans was within every limit). Read back from OpenDSS
+    against the file's ratings: every DER phase within its kVA rating, so exit 0; the naming
+    of a real breach is tested in test_partition_badge.py."""
     feeder, settings = _files(tmp_path, LONG, GFM)
-    # the rating from the file: kVA over the phases
-    dss.Text.Command("clear")
-    dss.Text.Command(f'compile "{feeder}"')
-    dss.PVsystems.Name("pv4")
-    rating = float(dss.PVsystems.kVARated()) / 3
-    kva, verdict = _opendss_check_kva(feeder, settings)
-    over = {k: v for k, v in kva.items() if v > rating + 1e-3 and k.startswith("PVSystem.pv4")}
-    assert over, kva  # the premise: OpenDSS has a PV phase beyond its rating
+    out = tmp_path / "r.json"
     result = runner.invoke(app, ["partition", str(feeder), "--settings", str(settings),
                                  "--uncertainty", "0.1", "--uncertain-loads", "l3,l4",
-                                 "--time-limit", "120"], env={"COLUMNS": "400"})
-    # an answer that breaks a limit exits 4 (README, "Exit codes"), as the three-phase solve
-    # whose OpenDSS check breaks one; the status is the model's, the verdict beside it
-    assert result.exit_code == 4, result.output
-    console = " ".join(result.output.split())
-    assert "status │ optimal" in console
-    assert ("AC verdict │ the plan breaks a limit in OpenDSS at the nominal load (named under "
-            "validity); exit code 4") in console
-    assert "the plan is not within the limits. OpenDSS at the nominal load: " in console
-    for text in (console, verdict):
-        assert "all checks hold" not in text
-        for name, v in over.items():
-            assert f"{name} {v:.2f} kVA over its {rating:.2f} kVA rating" in text, text
+                                 "--time-limit", "120", "--json", str(out)],
+                           env={"COLUMNS": "400"})
+    doc = json.loads(out.read_text())
+    ders, volts, _ = _check_circuit_readback(feeder, settings, doc["plan"])
+    pv = {k: v for k, v in ders.items() if k.startswith("PVSystem.pv4")}
+    assert pv and max(math.hypot(p, q) / s for p, q, s in pv.values()) > 0.99  # at its rating
+    for name, (p, q, s_max) in ders.items():
+        assert math.hypot(p, q) <= s_max + 1e-3, (name, p, q, s_max)
+    assert volts and all(0.9 <= v <= 1.1 for v in volts.values()), volts
+    assert result.exit_code == 0, result.output
+    assert "kVA over its" not in result.output
 
 
 def _check_circuit_readback(feeder: Path, settings: Path, plan_json: dict

@@ -195,6 +195,20 @@ def _water_fill(total: float, setp: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     return np.clip(setp + weight * (a + b) / 2, lo, hi)
 
 
+def _circle_q_band(qlo: np.ndarray, qhi: np.ndarray, smax: np.ndarray, p: np.ndarray,
+                   sources: int) -> tuple[np.ndarray, np.ndarray]:
+    """The reactive band ``[qlo, qhi]`` of each entry narrowed to its kVA circle at the active
+    output ``p``: ``|q| <= sqrt(s_max^2 - p^2)`` (the model's (3'), seed 001), for the entries
+    after the first ``sources`` (the grid-forming sources take what the power flow leaves
+    them). A band wholly outside the circle is pulled onto its nearest point of it."""
+    cap = np.sqrt(np.maximum(0.0, smax ** 2 - p ** 2))
+    lo, hi = qlo.astype(float).copy(), qhi.astype(float).copy()
+    f = slice(sources, None)
+    lo[f] = np.clip(lo[f], -cap[f], cap[f])
+    hi[f] = np.clip(hi[f], -cap[f], cap[f])
+    return lo, hi
+
+
 def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: PartitionPlan, *,
                     uncertainty: float, samples: int = 10_000, seed: int = 0,
                     v_set_pu: float | None = None, rounds: int = 20,
@@ -594,6 +608,7 @@ class AcIsland:
 
         setp = np.array(self.e_setp)
         lo, hi, ramp = self.e_lo, self.e_hi, np.array(self.e_ramp)
+        smax = np.array(self.e_smax)
         following = sorted(self.e_elem)  # the grid-following DER phases
         if self.with_controls:  # each sample acts from the model's taps and capacitor states
             hold_taps(self.net, {})
@@ -663,8 +678,17 @@ class AcIsland:
                     # 141 kVA per phase on ieee37mod at 10 %, IV-E 0.00 %)
                     total_q = float(sum(fk * (qout[k] - qset[k]) for fk, k in zip(
                         f, entries, strict=True)))
-                    share_q = _water_fill(total_q, f * qset[entries], f * self.e_qlo[entries],
-                                          f * self.e_qhi[entries], f * ramp[entries])
+                    # within each follower's kVA circle at its new P (the model's (3'):
+                    # P^2 + Q^2 <= s_max^2); what the followers cannot take stays with the
+                    # grid-forming source (user test ut42_part #1: sharing P and Q each in its
+                    # band put followers at 16.73 kVA on a 16.67 kVA rating, exit 4 on Iowa
+                    # 240 where OpenDSS with the followers held in their circles is within
+                    # every limit)
+                    qlo_e, qhi_e = _circle_q_band(
+                        f * self.e_qlo[entries], f * self.e_qhi[entries],
+                        f * smax[entries], share, n)
+                    share_q = _water_fill(total_q, f * qset[entries], qlo_e, qhi_e,
+                                          f * ramp[entries])
                     for k, v, vq in zip(entries[n:], share[n:], share_q[n:], strict=True):
                         if self.e_phase2[k] >= 0:
                             halves.setdefault(k, []).append((float(v), float(vq)))
