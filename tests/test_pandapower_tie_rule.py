@@ -133,8 +133,19 @@ def test_a_bad_tie_rule_is_exit_2_with_a_message(one_switch_json) -> None:
     out = CliRunner().invoke(app, ["solve", one_switch_json, "--ties", "every"])
     assert out.exit_code == 2
     flat = _flat(out.output)
-    assert "ties='every' (--ties) is not a tie rule" in flat and "'out_of_service'" in flat
+    assert "--ties every is not a tie rule" in flat and "'out_of_service'" in flat
+    assert "ties='every'" not in flat  # Python's spelling is Python's (smalls42 #3)
     assert "Traceback" not in out.output
+
+
+def test_a_bad_tie_rule_from_python_names_the_keyword(one_switch_json) -> None:
+    """The same problem from Python names ``ties=``, not the flag (smalls42 #3: it read
+    ``ties='every' (--ties)`` for both callers)."""
+    with pytest.raises(feederopt.InputError) as exc:
+        feederopt.load(one_switch_json, ties="every")
+    (p,) = exc.value.problems
+    assert p.message == "ties='every' is not a tie rule", p.message
+    assert "--" not in p.message + p.hint
 
 
 @pytest.mark.parametrize("argv", [

@@ -12,11 +12,17 @@ number of ours copied into the test): a restoration's ``objective_kw`` and
 ``switching_cost_kw`` (what its ``gap`` is relative to, by hand: ``(objective - lower_bound) /
 objective``) and ``lower_bound_kw``; and ``within_limits`` is the verdict of the exit code
 (4 exactly when it is false).
+
+The same concepts are attributes of every result object that Python returns (smalls42 #1):
+``result.objective`` and ``result.lower_bound`` equal its JSON's keys. Before, a
+restoration's result had neither (only ``objective_kw``, ``lower_bound_kw``), a plan's no
+``objective`` (its ``expected_total``), a three-phase solve's neither.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,6 +31,7 @@ import pandapower as pp
 import pytest
 from typer.testing import CliRunner
 
+import feederopt
 from feederopt.cli import app
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -111,3 +118,54 @@ def test_the_common_keys_are_the_old_fields(
     assert three["objective"] == pytest.approx(
         three["loss_proxy_kw"] + (three["switching_cost_kw"] or 0.0))
     assert three["lower_bound"] == three["lower_bound_kw"]
+
+
+def _python_results(tmp: Path) -> dict[str, Any]:
+    """Each kind's result object, from the Python functions with the options of
+    :func:`_commands`."""
+    net = tmp / "feeder.json"
+    pp.to_json(feeder(0.3), str(net))
+    dss, settings = tmp / "long.dss", tmp / "long.json"
+    dss.write_text(long_line(4000, round(4000 / 3, 2)))
+    settings.write_text(json.dumps(LONG_LINE_SETTINGS))
+    args = _schedule_files(tmp)
+    return {
+        "solve": feederopt.solve("case33bw", time_limit_s=60),
+        "three_phase_solve": feederopt.solve_three_phase("ieee13", time_limit_s=60,
+                                                         ac_check=False),
+        "resilience_restore": feederopt.restore(str(net), "line:0"),
+        "resilience_plan": feederopt.plan(
+            str(net), broken="line:0", measures=False,
+            settings=feederopt.plan_settings(harden_budget=0, dg_budget=0)),
+        "partition": feederopt.partition(str(dss), settings=settings, uncertainty=0.05,
+                                         time_limit_s=120),
+        "schedule": feederopt.schedule(args[1], profiles=args[3], hours=2),
+    }
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return _python_results(tmp_path_factory.mktemp("objects"))
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, a non-finite number and None alike (the JSON writes them null)."""
+    def norm(x: Any) -> Any:
+        return None if isinstance(x, float) and not math.isfinite(x) else x
+    a, b = norm(a), norm(b)
+    if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        return a == pytest.approx(b, rel=1e-9, abs=1e-9)
+    return bool(a == b)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_has_the_common_attributes(results: dict[str, Any], kind: str) -> None:
+    """Read generically (``getattr``), each common key is an attribute of the result object
+    with its JSON's value."""
+    res = results[kind]
+    doc = res.to_dict()
+    assert doc["kind"] == kind
+    missing = [k for k in COMMON if not hasattr(res, k)]
+    assert not missing, f"{type(res).__name__} lacks the attribute(s) {missing}"
+    differ = {k: (getattr(res, k), doc[k]) for k in COMMON if not _same(getattr(res, k), doc[k])}
+    assert not differ, f"{type(res).__name__}: attribute != JSON key: {differ}"

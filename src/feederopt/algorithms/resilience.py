@@ -899,12 +899,25 @@ class OperationTable:
             self.recourse(k, harden, site, QUICK_RECOURSE_S)
 
     def recourse(self, k: int, harden: np.ndarray, site: np.ndarray, limit: float) -> None:
-        """Scenario ``k``'s recourse MILP at the plan, within ``limit`` [s]."""
-        left = None if math.isinf(self.deadline) else self.deadline - time.perf_counter()
+        """Scenario ``k``'s recourse MILP at the plan, within ``limit`` [s].
+
+        After a stop request (Ctrl-C, SIGTERM) the time is up as past the deadline: no LP
+        runs, the recourse's operation is the shed-all one (:func:`recourse_value` with no
+        time left), and one interrupted before any operation gets that one too. Before, the
+        request raised :class:`~feederopt.solvers.interrupt.Interrupted` out of
+        :func:`choose_plan`, and an extensive form stopped at its time limit lost its
+        incumbents (the plan and its operations) to a Ctrl-C during their evaluation."""
+        left = 0.0 if interrupt.requested() else (
+            None if math.isinf(self.deadline) else self.deadline - time.perf_counter())
         try:
-            v = recourse_value(self.problem, self.scenarios[k], harden, site, lp_cut=False,
-                               keep=True, time_limit_s=limit, allow_infeasible=True,
-                               time_left_s=left)
+            try:
+                v = recourse_value(self.problem, self.scenarios[k], harden, site,
+                                   lp_cut=False, keep=True, time_limit_s=limit,
+                                   allow_infeasible=True, time_left_s=left)
+            except interrupt.Interrupted:  # stopped before any operation: the shed-all one
+                v = recourse_value(self.problem, self.scenarios[k], harden, site,
+                                   lp_cut=False, keep=True, time_limit_s=limit,
+                                   allow_infeasible=True, time_left_s=0.0)
         except ResilienceStopped:  # no operation within this limit
             return
         if not v.feasible:
@@ -946,7 +959,9 @@ def choose_plan(table: OperationTable, plans: list[Candidate], deadline: float, 
     time left); later plans are evaluated only before it. At equal
     cost the earlier plan in ``plans`` wins. With time enough every plan is evaluated to
     optimality, so the answer is the best of ``plans``; a run that finds more plans (a
-    longer time limit) answers no dearer a plan."""
+    longer time limit) answers no dearer a plan. A stop request (Ctrl-C, SIGTERM:
+    :mod:`feederopt.solvers.interrupt`) ends the evaluation as the deadline does, so the
+    plans evaluated before it (an extensive form's incumbents) stay the answer."""
     problem, scenarios = table.problem, table.scenarios
     n = len(scenarios)
     probs = [sc.probability for sc in scenarios]
@@ -973,15 +988,19 @@ def choose_plan(table: OperationTable, plans: list[Candidate], deadline: float, 
     def complete() -> list[int]:
         return [i for i in passed if i not in infeasible and math.isfinite(cost(i))]
 
+    def past() -> bool:
+        # a stop request (Ctrl-C, SIGTERM) ends the evaluation as the deadline does: the
+        # plans complete so far are weighed, the first one completed without any LP
+        return time.perf_counter() >= deadline or interrupt.requested()
+
     def late() -> bool:
-        return time.perf_counter() >= deadline and (not finish or bool(complete()))
+        return past() and (not finish or bool(complete()))
 
     for i, c in enumerate(plans):
         for k in range(n):
             if late():
                 break
-            if table.operation(k, c.harden, c.site) is None or (
-                    quick and time.perf_counter() < deadline):
+            if table.operation(k, c.harden, c.site) is None or (quick and not past()):
                 table.quick(k, c.harden, c.site)
             if table.infeasible(k, c.harden, c.site):
                 infeasible.setdefault(i, []).append(k)
@@ -991,7 +1010,7 @@ def choose_plan(table: OperationTable, plans: list[Candidate], deadline: float, 
         if late():
             break
     refined: set[int] = set()
-    while time.perf_counter() < deadline:
+    while not past():
         best = min((cost(i) for i in complete()), default=math.inf)
         pending = [i for i in passed if i not in refined and i not in infeasible
                    and lower(i) < best - 1e-9 * max(1.0, abs(best))]
@@ -1003,7 +1022,7 @@ def choose_plan(table: OperationTable, plans: list[Candidate], deadline: float, 
         todo = [k for k in range(n) if not table.proven(k, c.harden, c.site)]
         for j, k in enumerate(todo):
             left = deadline - time.perf_counter()
-            if left <= 0:
+            if left <= 0 or interrupt.requested():
                 break
             table.recourse(k, c.harden, c.site, left / (len(todo) - j))
             if table.infeasible(k, c.harden, c.site):

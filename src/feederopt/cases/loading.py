@@ -20,7 +20,7 @@ from feederopt.cases.threephase import (
     load_three_phase_case,
     three_phase_case_path,
 )
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind, option_ref
 from feederopt.io import from_pandapower, is_pandapower_net, looks_like_path, read
 from feederopt.io._common import no_such_path, unknown_file_type
 from feederopt.io.opendss import read_opendss
@@ -87,10 +87,12 @@ def tie_rule_problems(ties: Any, source: Any) -> list[Problem]:
         isinstance(source, str | Path) and Path(source).suffix.lower() == ".json")
     if ties == "auto" or pandapower_source:
         return []
+    named = option_ref("ties", repr(ties), cli=f"--ties {ties}")
     return [Problem(
-        ProblemKind.INVALID_VALUE, "options", f"ties={ties!r} (--ties) applies to pandapower "
-        "nets only (a net or a .json file)", (str(source),) if isinstance(source, str | Path)
-        else (), "ties", hint="leave --ties (ties=) out: MATPOWER files, table folders, "
+        ProblemKind.INVALID_VALUE, "options", f"{named} "
+        "applies to pandapower nets only (a net or a .json file)",
+        (str(source),) if isinstance(source, str | Path) else (), "ties",
+        hint=f"leave {option_ref('ties')} out: MATPOWER files, table folders, "
         "OpenDSS feeders and the built-in and SimBench cases say which branches are "
         "switchable themselves")]
 

@@ -58,7 +58,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind, option_ref
 from feederopt.io._common import (
     missing,
     not_csv_text,
@@ -678,7 +678,8 @@ def write_folder(
                     "file",
                     f"'{path}' already exists",
                     ids=(str(path),),
-                    hint="choose a new folder or pass force=True (--force) to overwrite",
+                    hint=f"choose a new folder or pass {option_ref('force', True)} to "
+                    "overwrite",
                 )
             ]
         )

@@ -156,7 +156,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import polars as pl
 
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind, option_ref
 from feederopt.io._common import missing, unreadable
 from feederopt.io.pandapower_pf_options import line_temperature_factors, pf_options
 from feederopt.io.pandapower_schema import structure_problems
@@ -182,7 +182,8 @@ def unknown_tie_rule(ties: Any) -> Problem | None:
     if isinstance(ties, str) and ties in TIE_RULES:
         return None
     return Problem(ProblemKind.INVALID_VALUE, "options",
-                   f"ties={ties!r} (--ties) is not a tie rule", (str(ties),), "ties",
+                   f"{option_ref('ties', repr(ties), cli=f'--ties {ties}')} is not a tie rule",
+                   (str(ties),), "ties",
                    hint="use " + ", ".join(f"'{r}'" for r in TIE_RULES[:-1])
                    + f" or '{TIE_RULES[-1]}'")
 

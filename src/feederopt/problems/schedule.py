@@ -90,8 +90,8 @@ class ScheduleSettings:
 
 #: The settings whose command-line flag is not the one :func:`~feederopt.errors.option_ref`
 #: would give: the load and renewable budgets are both ``--robust-budget GAMMA[,GAMMA_RES]``
-#: of ``feederopt schedule``, while ``budget`` is ``solve``'s ``--budget``; named with the
-#: flag beside the keyword (``budget_res (--robust-budget)``).
+#: of ``feederopt schedule``, while ``budget`` is ``solve``'s ``--budget``; named by their
+#: keyword from Python and by this flag on the command line (``option_ref(..., cli=...)``).
 OPTION_OF = {"budget": "--robust-budget", "budget_res": "--robust-budget"}
 
 
@@ -109,11 +109,12 @@ def budget_refs() -> str:
 
 def _named(field: str) -> str:
     """A setting in a problem's message: by :func:`~feederopt.errors.option_ref` (``eps``
-    from Python, ``--dsm`` on the command line, :data:`feederopt.cli.app.OPTION_FLAGS`),
-    or the keyword with its flag for those of :data:`OPTION_OF`. Before (smalls41), every
-    setting was named with its flag from Python too (``eps (--dsm) is 2``)."""
-    flag = OPTION_OF.get(field)
-    return f"{field} ({flag})" if flag else option_ref(field)
+    from Python, ``--dsm`` on the command line, :data:`feederopt.cli.app.OPTION_FLAGS`;
+    ``budget_res`` from Python, ``--robust-budget`` on the command line, :data:`OPTION_OF`).
+    Before (smalls41), every setting was named with its flag from Python too (``eps (--dsm)
+    is 2``), and until smalls42 the budgets still were (``budget_res (--robust-budget) is
+    30``)."""
+    return option_ref(field, cli=OPTION_OF.get(field))
 
 
 def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[Problem]:
@@ -159,8 +160,9 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
             f"{option_ref('c_switch')} out")
     if 0 < st.gamma < 1 and not load_set:
         bad("gamma", "the load deviation share gamma acts only with a load budget",
-            "add a load budget (--robust-budget GAMMA with GAMMA > 0 hours per bus; "
-            "budget > 0) or --aggregate LOW,HIGH; or leave --gamma out")
+            f"add a load budget ({option_ref('budget', 'GAMMA', cli='--robust-budget GAMMA')}"
+            f" with GAMMA > 0 hours per bus) or {option_ref('aggregate', ('LOW', 'HIGH'))}; "
+            f"or leave {option_ref('gamma')} out")
     if st.gamma == 0 and load_set:
         bad("budget" if st.budget > 0 else "budget_kind", "a load budget needs a load "
             "deviation share: with gamma 0 no load deviates", f"add {option_ref('gamma', 0.1)} "
@@ -171,18 +173,21 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
     if st.uncertain_buses and not load_set:
         out.append(Problem(ProblemKind.INVALID_VALUE, "options", "the uncertain buses act only "
                            "with a load budget set", st.uncertain_buses, "uncertain_buses",
-                           f"add a load budget (--robust-budget GAMMA; budget=GAMMA) and "
+                           "add a load budget ("
+                           f"{option_ref('budget', 'GAMMA', cli='--robust-budget GAMMA')}) and "
                            f"{option_ref('gamma')}, or leave {option_ref('uncertain_buses')} "
                            "out"))
     if st.budget_kind is BudgetKind.AGGREGATE and st.budget > 0:
         # the band replaces the hours per bus (every bus may deviate in every hour, the
         # hour's total within the band: build_schedule_data); before, the number was
         # dropped without a word (docs/schedule.md's own example gave --robust-budget 4)
+        agg = option_ref("aggregate", ("LOW", "HIGH"))
         bad("budget", f"{_named('budget')} is {st.budget:g} hours per bus, but the aggregate "
-            "reading (--aggregate LOW,HIGH) bounds each hour's total instead of the hours per "
-            "bus: the number would act on nothing", "leave --robust-budget out with "
-            "--aggregate, or give --robust-budget 0,GAMMA_RES for a renewable budget beside "
-            "the band; or drop --aggregate for the temporal budget")
+            f"reading ({agg}) bounds each hour's total instead of the hours per bus: the "
+            f"number would act on nothing", f"leave {_named('budget')} out with {agg}, or "
+            "give a renewable budget beside the band ("
+            f"{option_ref('budget_res', 'GAMMA_RES', cli='--robust-budget 0,GAMMA_RES')}); "
+            "or drop the aggregate reading for the temporal budget")
     lo, hi = st.aggregate
     if not lo <= 1 <= hi:
         bad("aggregate", "the ratio band must contain 1 (low <= 1 <= high)")
@@ -252,14 +257,18 @@ def fractional_budget_problems(st: ScheduleSettings, component: str = "options",
         if not math.isfinite(value) or value.is_integer():
             continue  # not finite: the range check names it
         share = value < 1 and st.budget_kind is BudgetKind.TEMPORAL
+        whole = max(1, round(value))
         if f == "budget":
-            hint = (f"give whole hours per bus, e.g. --robust-budget {max(1, round(value))}"
+            one = value * st.gamma
+            hint = (f"give whole hours per bus, e.g. "
+                    f"{option_ref('budget', float(whole), cli=f'--robust-budget {whole}')}"
                     + (f"; a budget of {value:g} h with gamma {st.gamma:g} is the set of "
-                       f"budget 1 with gamma {value * st.gamma:g} (--robust-budget 1 --gamma "
-                       f"{value * st.gamma:g})" if share and st.gamma > 0 else ""))
+                       f"budget 1 with gamma {one:g} ("
+                       f"{option_ref('budget', 1.0, cli='--robust-budget 1')} "
+                       f"{option_ref('gamma', one)})" if share and st.gamma > 0 else ""))
         else:
-            hint = (f"give whole hours per renewable unit, e.g. --robust-budget GAMMA,"
-                    f"{max(1, round(value))}" + (
+            res = option_ref("budget_res", float(whole), cli=f"--robust-budget GAMMA,{whole}")
+            hint = (f"give whole hours per renewable unit, e.g. {res}" + (
                         f"; a budget of {value:g} h is the set of budget 1 with each unit's "
                         f"deviation (pv/wind table) times {value:g}" if value < 1 else ""))
         if prefix:  # a result's settings: the schedule itself is to be made again
@@ -804,13 +813,15 @@ def uncertain_bus_problems(net: Network, d: ScheduleData, st: ScheduleSettings
     hint = ("name buses whose load may deviate" + (
         f": the buses with load are {', '.join(carry[:20])}"
         + (f" ... ({len(carry)} in all)" if len(carry) > 20 else "") if carry else
-        " (this network has none)") + "; or leave --uncertain-buses out (every load bus)")
+        " (this network has none)") + f"; or leave {option_ref('uncertain_buses')} out (every "
+        "load bus)")
     if len(why) == len(set(st.uncertain_buses) & set(index)):
-        message = (f"none of the uncertain buses (--uncertain-buses) has a load that can "
-                   f"deviate: {named}; the load budget set would hold the forecast alone")
+        message = (f"none of the uncertain buses ({option_ref('uncertain_buses')}) has a load "
+                   f"that can deviate: {named}; the load budget set would hold the forecast "
+                   "alone")
     else:
-        message = (f"uncertain bus(es) (--uncertain-buses) without a load that can deviate: "
-                   f"{named}; their share of the budget set would be empty")
+        message = (f"uncertain bus(es) ({option_ref('uncertain_buses')}) without a load that "
+                   f"can deviate: {named}; their share of the budget set would be empty")
     return [Problem(ProblemKind.INVALID_VALUE, "options", message, tuple(why),
                     "uncertain_buses", hint)]
 

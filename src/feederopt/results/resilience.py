@@ -355,6 +355,18 @@ class RestoreResult:
     fallback: bool = False
 
     @property
+    def objective(self) -> float:
+        """The JSON's ``objective`` (README, "The keys every result has"): ``objective_kw``
+        [kW], so that ``result.objective`` reads as on every result kind (it was an
+        AttributeError on a restoration)."""
+        return self.objective_kw
+
+    @property
+    def lower_bound(self) -> float | None:
+        """The JSON's ``lower_bound``: ``lower_bound_kw`` [kW] (None: no bound)."""
+        return self.lower_bound_kw
+
+    @property
     def within_limits(self) -> bool | None:
         """The result's one verdict, the JSON's ``within_limits`` and the rule of ``feederopt
         restore``'s exit code 4 (:func:`~feederopt.validation.restoration.
@@ -377,7 +389,7 @@ class RestoreResult:
         for name in RESTORE_TABLES:
             doc.pop(name)
         return stamped("resilience_restore", with_common_keys(
-            doc, objective=self.objective_kw, lower_bound=self.lower_bound_kw,
+            doc, objective=self.objective, lower_bound=self.lower_bound,
             within_limits=self.within_limits))
 
 
@@ -663,6 +675,13 @@ class PlanResult:
     names: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
+    def objective(self) -> float:
+        """The JSON's ``objective`` (README, "The keys every result has"): the expected total
+        cost ``expected_total`` [$] (investment plus expected recourse), the one ``gap`` is
+        relative to."""
+        return self.expected_total
+
+    @property
     def within_limits(self) -> bool | None:
         """The plan's one verdict, the JSON's ``within_limits`` and the rule of ``feederopt
         plan``'s exit code 4 (:func:`~feederopt.validation.restoration.
@@ -685,7 +704,7 @@ class PlanResult:
 
     def to_dict(self) -> dict[str, Any]:
         return stamped("resilience_plan", with_common_keys(
-            asdict(self), objective=self.expected_total, lower_bound=self.lower_bound,
+            asdict(self), objective=self.objective, lower_bound=self.lower_bound,
             within_limits=self.within_limits))
 
 

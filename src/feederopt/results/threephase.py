@@ -735,6 +735,17 @@ class ThreePhaseResult:
             return None
         return self.loss_proxy_kw + (self.switching_cost_kw or 0.0)
 
+    @property
+    def objective(self) -> float | None:
+        """The JSON's ``objective`` (README, "The keys every result has"): :attr:`objective_kw`
+        [kW], so that ``result.objective`` reads as on every result kind."""
+        return self.objective_kw
+
+    @property
+    def lower_bound(self) -> float | None:
+        """The JSON's ``lower_bound``: ``lower_bound_kw`` [kW] (None: no bound)."""
+        return self.lower_bound_kw
+
     # ----- JSON ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The JSON document (``--json``): fresh lists and dicts, the keys in their order."""
@@ -778,8 +789,8 @@ class ThreePhaseResult:
             # the keys every result kind has (README, "The keys every result has"): the
             # objective the gap is relative to (the loss proxy plus the switching cost, kW;
             # api_threephase.bound_record) and its bound, as lower_bound_kw
-            "objective": self.objective_kw,
-            "lower_bound": self.lower_bound_kw,
+            "objective": self.objective,
+            "lower_bound": self.lower_bound,
             "base_kept": self.base_kept,
             "solve_time_s": self.solve_time_s,
             "milp_solves": self.milp_solves,
