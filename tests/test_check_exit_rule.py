@@ -110,8 +110,11 @@ def test_solve_result_a_sample_below_v_min_exits_4(solve_result, tmp_path: Path)
     assert doc["result_verdict"]["exit_code"] == 0  # the solve's own verdict holds
     broken = SOLVE_N - sum(truth)
     text = _flat(res.output)
+    # the upper corner (every load x1.3) breaks 0.91 p.u. too (judged since session 42)
+    assert doc["corners_breaking_limits"] == ["upper"]
     assert (f"the topology is not within the limits. {broken} of {SOLVE_N} samples "
-            f"({100 * broken / SOLVE_N:.2f} %) break a limit in the AC power flow") in text
+            f"({100 * broken / SOLVE_N:.2f} %) and the upper corner (x1.3) break a limit in "
+            "the AC power flow") in text
     assert "within the limits (the check's verdict) │ no" in text
     # quiet: the same exit code, nothing printed
     quiet = runner.invoke(app, ["check", str(result), "-n", str(SOLVE_N), "-u", "0.3", "-q"])
@@ -130,9 +133,40 @@ def test_solve_result_without_ac_is_judged_by_the_relaxation(solve_result,
     assert res.exit_code == 4 and doc["within_limits"] is False, res.output
 
 
+def _corner_ok(grid: str, factor: float) -> bool:
+    """pandapower: every load x ``factor`` together, within [V_MIN_SOLVE, max_vm_pu] up to the
+    AC check's 1e-4 p.u."""
+    net = pp.from_json(grid)
+    net.line["in_service"] = [i not in TIES for i in net.line.index]
+    net.load["p_mw"] *= factor
+    net.load["q_mvar"] *= factor
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pp.runpp(net, numba=False)
+    other = [b for b in net.bus.index if b not in set(net.ext_grid.bus)]
+    vm = net.res_bus.vm_pu[other]
+    return bool((vm >= V_MIN_SOLVE - 1e-4).all() and (vm <= net.bus.max_vm_pu[other] + 1e-4).all())
+
+
+def test_solve_result_a_corner_below_v_min_exits_4(solve_result, tmp_path: Path) -> None:
+    """Session 41's known list: the uniform corners were reported, not judged, so a topology
+    whose upper corner (every load +5 % together, a planner's "+5 %") breaks the solve's
+    0.91 p.u. exited 0 when the independent draws did not reach it. A corner is a point of the
+    same box as the samples: judged alike, exit 4, named."""
+    grid, result = solve_result
+    assert all(_ac_ok(grid, 0.05))  # the premise: no sample breaks a limit...
+    assert not _corner_ok(grid, 1.05) and _corner_ok(grid, 0.95)  # ...the upper corner does
+    res, doc = _check(result, tmp_path / "c.json", "-n", str(SOLVE_N), "-u", "0.05")
+    assert res.exit_code == 4, res.output
+    assert (doc["samples_breaking_limits"], doc["corners_breaking_limits"]) == (0, ["upper"])
+    assert (doc["within_limits"], doc["exit_code"]) == (False, 4)
+    assert ("the topology is not within the limits. the upper corner (x1.05) breaks a limit "
+            "in the AC power flow") in _flat(res.output)
+
+
 def test_solve_result_every_sample_within_exits_0(solve_result, tmp_path: Path) -> None:
     grid, result = solve_result
-    assert all(_ac_ok(grid, 0.02))
+    assert all(_ac_ok(grid, 0.02)) and _corner_ok(grid, 1.02) and _corner_ok(grid, 0.98)
     res, doc = _check(result, tmp_path / "c.json", "-n", str(SOLVE_N), "-u", "0.02")
     assert res.exit_code == 0, res.output
     assert (doc["within_limits"], doc["exit_code"], doc["samples_breaking_limits"]) == (

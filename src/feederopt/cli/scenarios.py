@@ -777,7 +777,8 @@ def check(
         stderr().print(f"note: {note}", style="yellow", markup=False)
     verdict = result_verdict(data)
     # the check's verdict (chkexit): the solve's own, and 4 when a sample breaks a limit
-    broken = mc.samples_breaking_limits
+    # a uniform corner is a point of the same box: judged as a sample is
+    broken = mc.samples_breaking_limits + len(mc.corners_breaking_limits)
     code = check_exit_code(verdict["exit_code"], broken)
     interrupted = mc.status == "interrupted"
     within = (False if broken or not verdict["within_limits"] else
@@ -856,8 +857,9 @@ def check(
     _print_ac_violations(verdict)
     if broken:
         stderr().print(f"the topology is not within the limits. {_broken_text(mc)} (the row "
-                       f"'within the limits'; samples_breaking_limits in the JSON); exit code "
-                       f"{code}", style="yellow", markup=False)
+                       f"'within the limits'; samples_breaking_limits and "
+                       f"corners_breaking_limits in the JSON); exit code {code}",
+                       style="yellow", markup=False)
     if code:
         raise typer.Exit(code)
 
@@ -888,12 +890,20 @@ def _broken_text(mc: Any) -> str:
     """The samples that break a limit, in words: "3 of 20 samples (15.00 %) break a limit in
     the AC power flow"; empty when none does."""
     n, broken = mc.samples, mc.samples_breaking_limits
-    if not broken:
+    corners = mc.corners_breaking_limits
+    if not broken and not corners:
         return ""
     judge = ("in the AC power flow" if mc.judged_by == "ac_power_flow" else
              "in the convex model, a relaxation (--no-ac-check): no AC operating point "
              "holds them")
-    return f"{broken} of {n} samples ({100.0 * broken / n:.2f} %) break a limit {judge}"
+    parts = []
+    if broken:
+        parts.append(f"{broken} of {n} samples ({100.0 * broken / n:.2f} %)")
+    if corners:
+        factors = {c["corner"]: c["factor"] for c in mc.corners}
+        parts.append(" and ".join(f"the {name} corner (x{factors[name]:g})" for name in corners))
+    verb = "breaks" if not broken and len(corners) == 1 else "break"
+    return f"{' and '.join(parts)} {verb} a limit {judge}"
 
 
 def tolerance_text(tolerance: dict[str, Any]) -> str:

@@ -181,6 +181,22 @@ class MonteCarloResult:
         ok = self.feasible_convex if self.feasible_ac is None else self.feasible_ac
         return self.samples - ok
 
+    @property
+    def corners_breaking_limits(self) -> list[str]:
+        """The uniform corners (``lower``, ``upper``: :attr:`corners`) that the topology does
+        not serve within the limits, judged as a sample is (:attr:`samples_breaking_limits`:
+        not AC-feasible, or, without the AC check, not feasible in the convex model). A corner
+        is a point of the same box as the samples, so it sets ``feederopt check``'s verdict
+        alike (session 42; before, corners were reported and not judged: a topology whose
+        upper corner broke a limit exited 0 when no sample did)."""
+        out = []
+        for corner in self.corners:
+            ok = (corner.get("feasible_convex") if corner.get("feasible_ac") is None
+                  else corner.get("feasible_ac"))
+            if not ok:
+                out.append(str(corner.get("corner")))
+        return out
+
     def to_dict(self, per_sample: bool = False) -> dict[str, Any]:
         out = asdict(self)
         out.pop("convex_ok")
@@ -195,6 +211,7 @@ class MonteCarloResult:
         out["feasible_share_convex"] = share(self.feasible_share_convex)
         out["feasible_share_ac"] = share(self.feasible_share_ac)
         out["samples_breaking_limits"] = self.samples_breaking_limits
+        out["corners_breaking_limits"] = self.corners_breaking_limits
         out["judged_by"] = self.judged_by
         if per_sample:
             out["convex_ok"] = list(self.convex_ok)
