@@ -491,6 +491,18 @@ def running_fixed_cost_per_h(net: Network) -> float:
     runs = (must | (pl.col("p_min_mw") > 0) | (pl.col("p_max_mw") < 0)
             | (pl.col("q_min_mvar") > 0) | (pl.col("q_max_mvar") < 0))
     on = g.filter(pl.col("in_service") & pl.col("committable") & runs)
+    return (float(on["fixed_cost_per_h"].cast(pl.Float64).fill_null(0.0).sum())
+            + always_on_fixed_cost_per_h(net))
+
+
+def always_on_fixed_cost_per_h(net: Network) -> float:
+    """The fixed cost per hour [currency] of the in-service generators that are no device
+    (not ``committable``): they always run (a pandapower ``gen`` with ``poly_cost.cp0_eur``,
+    which ``runopp`` counts in ``res_cost`` every hour), a constant of every objective."""
+    g = net.generators
+    if not g.height or "fixed_cost_per_h" not in g.columns:
+        return 0.0
+    on = g.filter(pl.col("in_service") & ~pl.col("committable").fill_null(False))
     return float(on["fixed_cost_per_h"].cast(pl.Float64).fill_null(0.0).sum())
 
 
