@@ -25,6 +25,7 @@ import warnings
 from pathlib import Path
 
 import pandapower as pp
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -101,7 +102,7 @@ def test_the_costs_are_runopps_at_the_same_dispatch(runopp: pp.pandapowerNet,
 def test_the_reader_takes_every_term_and_says_so() -> None:
     net = from_pandapower(_grid())
     g = {r["id"]: r for r in net.generators.iter_rows(named=True)}
-    assert g["sgen:0"]["cost_per_mw2h"] == CP2 and g["sgen:0"]["cost_per_mwh"] == CP1
+    assert g["sgen:0"]["cost_per_mw2_per_h"] == CP2 and g["sgen:0"]["cost_per_mwh"] == CP1
     assert g["gen:0"]["cost_per_mwh"] == GEN_CP1 and g["gen:0"]["fixed_cost_per_h"] == GEN_CP0
     assert g["gen:0"]["p_min_mw"] == g["gen:0"]["p_max_mw"] == GEN_P  # held: not controllable
     assert net.buses.filter(net.buses["is_source"])["import_price_per_mwh"].to_list() == [
@@ -114,9 +115,18 @@ def test_the_reader_takes_every_term_and_says_so() -> None:
 def test_a_controllable_gen_is_dispatched_within_its_limits() -> None:
     net = _grid()
     net.gen.loc[0, ["controllable", "min_p_mw", "max_p_mw"]] = [True, 0.1, 0.9]
-    g = from_pandapower(net).generators.filter(
-        from_pandapower(net).generators["id"] == "gen:0").row(0, named=True)
+    read = from_pandapower(net)
+    g = read.generators.filter(read.generators["id"] == "gen:0").row(0, named=True)
     assert (g["p_min_mw"], g["p_max_mw"], g["v_set_pu"]) == (0.1, 0.9, 1.0)
+    assert g["committable"] and g["must_run"]  # always on, as runopp runs it
+    result = feederopt.solve(read, time_limit=30, loss_price_per_mwh=LOSS_PRICE)
+    assert result.status.value == "optimal" and result.dopf is not None
+    (unit,) = [d for d in result.dopf.devices if d["id"] == "gen:0"]
+    # 30 per MWh against the import's 40 (+ the losses): at its upper limit, by hand
+    assert float(unit["p_mw"]) == pytest.approx(0.9, abs=1e-4)
+    p = float(next(d for d in result.dopf.devices if d["id"] == "sgen:0")["p_mw"])
+    assert result.dopf.costs["dg_per_h"] == pytest.approx(
+        CP1 * p + CP2 * p**2 + GEN_CP1 * 0.9 + GEN_CP0, rel=1e-6)
 
 
 def test_a_gens_cost_alone_takes_the_loss_price() -> None:
@@ -140,3 +150,12 @@ def test_a_negative_quadratic_cost_is_refused_by_name(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["solve", str(path), "--time-limit", "5"])
     assert res.exit_code == 2, res.output
     assert "cp2_eur_per_mw2" in res.output and "Traceback" not in res.output
+    # the table column, as a folder gives it
+    net = from_pandapower(_grid())
+    gens = net.generators.with_columns(
+        pl.when(pl.col("id") == "sgen:0").then(-1.0).otherwise(pl.col("cost_per_mw2_per_h"))
+        .alias("cost_per_mw2_per_h"))
+    with pytest.raises(InputError) as err:
+        feederopt.solve(net.replace(generators=gens), time_limit=5, loss_price_per_mwh=40.0)
+    assert [p.ids for p in err.value.problems if p.field == "cost_per_mw2_per_h"] == [
+        ("sgen:0",)]

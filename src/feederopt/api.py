@@ -643,14 +643,14 @@ def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
         sources = net.buses.filter(pl.col("is_source"))
         priced = any(
             col in df.columns and bool((df[col].cast(pl.Float64).fill_null(0.0) != 0).any())
-            for df, col in ((gens, "cost_per_mwh"), (gens, "cost_per_mw2h"),
+            for df, col in ((gens, "cost_per_mwh"), (gens, "cost_per_mw2_per_h"),
                             (gens, "fixed_cost_per_h"), (loads, "flex_price_per_mwh"),
                             (sources, "import_price_per_mwh")))
         if not priced:
             out.append(Problem(
                 ProblemKind.INVALID_VALUE, "options",
                 f"{option_ref('loss_price_per_mwh')} has no effect: no in-service generator "
-                "of the network has a cost_per_mwh, cost_per_mw2h or fixed_cost_per_h (a "
+                "of the network has a cost_per_mwh, cost_per_mw2_per_h or fixed_cost_per_h (a "
                 "pandapower poly_cost's cp1_eur_per_mw, cp2_eur_per_mw2, cp0_eur of a gen or "
                 "sgen), no source an import_price_per_mwh (an ext_grid's cp1_eur_per_mw) and "
                 "no load a flex_price_per_mwh, so the objective is the losses alone",

@@ -994,7 +994,7 @@ def from_pandapower(
                 gen_costs = _poly_cost_problems(net, "gen", int(idx))
                 if gen_costs:
                     sgen_limits.extend(gen_costs)
-                    for col in ("cost_per_mwh", "cost_per_mw2h", "fixed_cost_per_h"):
+                    for col in ("cost_per_mwh", "cost_per_mw2_per_h", "fixed_cost_per_h"):
                         superseded.setdefault(("generators", col), set()).add(f"gen:{idx}")
             elif element == "sgen":
                 row.update(_controllable_sgen(net, int(idx), g, p, q))
@@ -1003,7 +1003,7 @@ def from_pandapower(
                 if limits:  # validation's problems of the same limits and costs go
                     sgen_limits.extend(limits)
                     for col in ("p_min_mw", "p_max_mw", "q_min_mvar", "q_max_mvar",
-                                "cost_per_mwh", "cost_per_mw2h", "fixed_cost_per_h"):
+                                "cost_per_mwh", "cost_per_mw2_per_h", "fixed_cost_per_h"):
                         superseded.setdefault(("generators", col), set()).add(f"sgen:{idx}")
             grows.append(row)
     problems.extend(_merged(sgen_limits))
@@ -2634,14 +2634,14 @@ def _unit_costs(net: pandapowerNet, et: str, idx: int) -> dict[str, float]:
     """The ``poly_cost`` row of unit ``et`` ``idx`` as the generator's costs:
     ``cp1_eur_per_mw`` (per MWh in one hour), ``cp2_eur_per_mw2`` (per MW^2 in one hour) and
     ``cp0_eur`` (per hour while it runs); 0 where the row or a term is missing."""
-    out = {"cost_per_mwh": 0.0, "cost_per_mw2h": 0.0, "fixed_cost_per_h": 0.0}
+    out = {"cost_per_mwh": 0.0, "cost_per_mw2_per_h": 0.0, "fixed_cost_per_h": 0.0}
     pc = net.get("poly_cost")
     if pc is not None and len(pc):
         mine = pc[(pc["et"] == et) & (pc["element"] == idx)]
         if len(mine):
             r = mine.iloc[0]
             out = {"cost_per_mwh": _f(r.get("cp1_eur_per_mw", 0.0), 0.0),
-                   "cost_per_mw2h": _f(r.get("cp2_eur_per_mw2", 0.0), 0.0),
+                   "cost_per_mw2_per_h": _f(r.get("cp2_eur_per_mw2", 0.0), 0.0),
                    "fixed_cost_per_h": _f(r.get("cp0_eur", 0.0), 0.0)}
     return out
 
@@ -2650,9 +2650,12 @@ def _costed_gen(net: pandapowerNet, idx: int, g: Any, p: float) -> dict[str, Any
     """A ``gen`` with a ``poly_cost`` row: its costs (:func:`_unit_costs`; pandapower's
     ``runopp`` counts them in ``res_cost``, ``cp0_eur`` every hour: a gen always runs). A
     ``controllable`` one (the flag given True) with finite ``min/max_p_mw`` (0 <= min <= max)
-    is dispatched within them, as ``runopp`` does; its bus stays at its ``vm_pu`` (the model
-    holds a gen's voltage, where ``runopp`` would move it within the bus's band). Any other
-    gen keeps its ``p_mw`` as before. No row: nothing changes."""
+    is a must-run DG device (``committable``, ``must_run``: always on, as ``runopp`` runs it)
+    that the DOPF dispatches within them (control ``dg``; held at its ``p_mw`` where ``dg`` is
+    not controlled, :func:`~feederopt.network.devices.fixed_at_base`); its bus stays at its
+    ``vm_pu`` (the model holds a gen's voltage, where ``runopp`` would move it within the
+    bus's band). Any other gen keeps its ``p_mw`` as before, its costs a constant. No row:
+    nothing changes."""
     pc = net.get("poly_cost")
     if pc is None or not len(pc) or not len(pc[(pc["et"] == "gen") & (pc["element"] == idx)]):
         return {}
@@ -2661,7 +2664,7 @@ def _costed_gen(net: pandapowerNet, idx: int, g: Any, p: float) -> dict[str, Any
     hi = _f(g.get("max_p_mw", math.nan), math.nan)
     if (_flag(g.get("controllable", False)) and math.isfinite(lo) and math.isfinite(hi)
             and 0 <= lo <= hi):
-        out.update(p_min_mw=lo, p_max_mw=hi)
+        out.update(p_min_mw=lo, p_max_mw=hi, committable=True, must_run=True)
     return out
 
 

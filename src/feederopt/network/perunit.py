@@ -389,7 +389,7 @@ def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
         gen_p_set=_float(gen["p_mw"], 0.0) / s_base_mva,
         gen_q_set=_float(gen["q_mvar"], 0.0) / s_base_mva,
         gen_cost=_float(gen["cost_per_mwh"], 0.0) * s_base_mva,
-        gen_cost2=_float(gen["cost_per_mw2h"], 0.0) * s_base_mva**2,
+        gen_cost2=_float(gen["cost_per_mw2_per_h"], 0.0) * s_base_mva**2,
         source_price=np.where(buses["is_source"].fill_null(False).to_numpy().astype(bool),
                               _float(buses["import_price_per_mwh"], 0.0), 0.0) * s_base_mva,
         q_shunt=q_shunt,

@@ -179,7 +179,7 @@ class Generator(pt.Model):
                                  "without q_min_mvar and q_max_mvar a row is fixed at its "
                                  "q_mvar.")
     cost_per_mwh: float = pt.Field(default=0.0, description="Linear energy cost [per MWh].")
-    cost_per_mw2h: float = pt.Field(
+    cost_per_mw2_per_h: float = pt.Field(
         default=0.0, description="Quadratic energy cost [per MW^2 per hour]: c2 p^2 per hour "
         "(pandapower's poly_cost cp2_eur_per_mw2); >= 0 (convex).")
     v_set_pu: float | None = pt.Field(

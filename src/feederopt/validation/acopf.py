@@ -270,8 +270,8 @@ def ac_opf_polish(net: Network, closed: np.ndarray, committed: dict[str, bool],
     cost = dict(zip(gens["id"].cast(pl.String).to_list(),
                     gens["cost_per_mwh"].cast(pl.Float64).fill_null(0.0).to_list(), strict=True))
     cost2 = (dict(zip(gens["id"].cast(pl.String).to_list(),
-                      gens["cost_per_mw2h"].cast(pl.Float64).fill_null(0.0).to_list(),
-                      strict=True)) if "cost_per_mw2h" in gens.columns else {})
+                      gens["cost_per_mw2_per_h"].cast(pl.Float64).fill_null(0.0).to_list(),
+                      strict=True)) if "cost_per_mw2_per_h" in gens.columns else {})
     price = _import_prices(net)
     pn.poly_cost.drop(pn.poly_cost.index, inplace=True)
     # the import price of each ext_grid's bus on top of the loss price: the OPF then
