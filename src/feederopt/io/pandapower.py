@@ -1202,7 +1202,8 @@ def from_pandapower(
 #: coordinates; the check reads ratings from the network's tables).
 _ORIGIN_FREE_COLUMNS: dict[str, frozenset[str]] = {
     "buses": frozenset({"v_min_pu", "v_max_pu", "source_p_max_mw", "source_s_max_mva",
-                        "tap_min_pu", "tap_max_pu", "tap_step_pu", "tap_cost_kw", "x", "y"}),
+                        "tap_min_pu", "tap_max_pu", "tap_step_pu", "tap_cost_kw", "x", "y",
+                        "import_price_per_mwh"}),
     "branches": frozenset({"i_max_ka", "s_max_mva", "switchable", "normally_open",
                            "tap_min_ratio", "tap_max_ratio", "tap_steps", "tap_controllable",
                            "switch_cost_kw"}),
@@ -1210,7 +1211,7 @@ _ORIGIN_FREE_COLUMNS: dict[str, frozenset[str]] = {
                         "flex_share", "flex_price_per_mwh"}),
     "generators": frozenset({"p_mw", "q_mvar", "p_min_mw", "p_max_mw", "q_min_mvar",
                              "q_max_mvar", "cost_per_mwh", "can_grid_form", "committable",
-                             "must_run", "fixed_cost_per_h"}),
+                             "must_run", "fixed_cost_per_h", "cost_per_mw2_per_h"}),
     "shunts": frozenset({"controllable"}),
 }
 
