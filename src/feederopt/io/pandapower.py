@@ -3840,7 +3840,8 @@ def _write_committable(net: pandapowerNet, gens: pl.DataFrame, sel: np.ndarray,
                          ("min_q_mvar", "q_min_mvar"), ("max_q_mvar", "q_max_mvar")):
             net.sgen.loc[i, col] = float(row[key])
         pp.create_poly_cost(net, i, "sgen", cp1_eur_per_mw=float(row["cost_per_mwh"]),
-                            cp0_eur=float(row["fixed_cost_per_h"]))
+                            cp0_eur=float(row["fixed_cost_per_h"]),
+                            cp2_eur_per_mw2=float(row.get("cost_per_mw2_per_h") or 0.0))
 
 
 def _write_flexible(net: pandapowerNet, loads: pl.DataFrame, index: np.ndarray) -> None:
