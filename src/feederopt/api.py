@@ -63,6 +63,7 @@ from feederopt.io.scenarios import ScenarioSet, load_scenarios, unknown_load_pro
 from feederopt.network.container import Network
 from feederopt.network.device_settings import DeviceSettings, with_branch_taps, with_settings
 from feederopt.network.devices import (
+    always_on_fixed_cost_per_h,
     device_list,
     fixed_at_base,
     per_unit_devices,
@@ -639,16 +640,20 @@ def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
     if opts.costs.loss_price_per_mwh is not None:
         gens = net.generators.filter(pl.col("in_service"))
         loads = net.loads.filter(pl.col("in_service"))
+        sources = net.buses.filter(pl.col("is_source"))
         priced = any(
             col in df.columns and bool((df[col].cast(pl.Float64).fill_null(0.0) != 0).any())
-            for df, col in ((gens, "cost_per_mwh"), (gens, "fixed_cost_per_h"),
-                            (loads, "flex_price_per_mwh")))
+            for df, col in ((gens, "cost_per_mwh"), (gens, "cost_per_mw2_per_h"),
+                            (gens, "fixed_cost_per_h"), (loads, "flex_price_per_mwh"),
+                            (sources, "import_price_per_mwh")))
         if not priced:
             out.append(Problem(
                 ProblemKind.INVALID_VALUE, "options",
-                f"{option_ref('loss_price_per_mwh')} has no effect: no generator of the "
-                "network has a cost_per_mwh or fixed_cost_per_h and no load a "
-                "flex_price_per_mwh, so the objective is the losses alone",
+                f"{option_ref('loss_price_per_mwh')} has no effect: no in-service generator "
+                "of the network has a cost_per_mwh, cost_per_mw2_per_h or fixed_cost_per_h (a "
+                "pandapower poly_cost's cp1_eur_per_mw, cp2_eur_per_mw2, cp0_eur of a gen or "
+                "sgen), no source an import_price_per_mwh (an ext_grid's cp1_eur_per_mw) and "
+                "no load a flex_price_per_mwh, so the objective is the losses alone",
                 field="loss_price_per_mwh",
                 hint=f"leave {option_ref('loss_price_per_mwh')} out, or give the "
                 "generators their costs"))
@@ -1391,7 +1396,8 @@ def _solve_dopf(net: Network, opts: SolveOptions,
     model = on_all_branches_model(full, pu, keep)
     price = opts.costs.loss_price_per_mwh or float(net.meta.get(
         "loss_price_per_mwh", DEFAULT_LOSS_PRICE_PER_MWH))
-    problem = DopfProblem(pu, dev, RadialityModel(opts.radiality), price)
+    problem = DopfProblem(pu, dev, RadialityModel(opts.radiality), price,
+                          always_on_fixed_cost_per_h(net))
     stop = _stop(opts)
     if opts.method is Method.MISOCP:
         _dopf_misocp_solver(opts.solver)

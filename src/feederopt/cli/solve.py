@@ -419,9 +419,10 @@ def print_devices(result: Any) -> None:
         c = result.dopf.costs
         costs = summary_table(f"Costs [per h, losses at {c['loss_price_per_mwh']:g} per MWh]")
         for key, label in (("losses_per_h", "losses"), ("dg_per_h", "DG"),
-                           ("flexibility_per_h", "flexibility"),
+                           ("import_per_h", "import"), ("flexibility_per_h", "flexibility"),
                            ("switching_per_h", "switching"), ("total_per_h", "total")):
-            costs.add_row(label, fmt(c[key], ".4f"))
+            if key in c:  # import_per_h: since session 42 (a result saved before has none)
+                costs.add_row(label, fmt(c[key], ".4f"))
         out.print(costs)
         polish = result.dopf.ac_opf
         if isinstance(polish, dict) and polish.get("note"):  # failed (why), or better in AC

@@ -426,6 +426,10 @@ def from_pandapower(
         for _, row in net.gen[net.gen["slack"].fillna(False).astype(bool)].iterrows():
             if bool(row["in_service"]) and ok(row["bus"]):
                 v_set.setdefault(int(row["bus"]), _f(row["vm_pu"], 1.0))
+    import_price, price_notes = _import_prices(net, v_set)
+    warnings.extend(price_notes)
+    for idx in net.ext_grid.index:
+        problems.extend(_poly_cost_problems(net, "ext_grid", int(idx)))
     for table, ids in bad_vm.items():
         problems.append(Problem(
             ProblemKind.INVALID_VALUE, table,
@@ -480,6 +484,7 @@ def from_pandapower(
             "v_max_pu": v_max,
             "is_source": [i in v_set for i in b_ids],
             "v_set_pu": [v_set.get(i, 1.0) for i in b_ids],
+            "import_price_per_mwh": [import_price.get(i, 0.0) for i in b_ids],
             "name": pl.Series([element_name(net, "bus", i) for i in b_ids], dtype=pl.String),
         }
     )
@@ -985,6 +990,13 @@ def from_pandapower(
             if element == "sgen" and _no_opf_limits(g):
                 # controllable without a single OPF limit: held at its set-point (a note)
                 unlimited.append(f"sgen:{idx}")
+            elif element == "gen":
+                row.update(_costed_gen(net, int(idx), g, p))
+                gen_costs = _poly_cost_problems(net, "gen", int(idx))
+                if gen_costs:
+                    sgen_limits.extend(gen_costs)
+                    for col in ("cost_per_mwh", "cost_per_mw2_per_h", "fixed_cost_per_h"):
+                        superseded.setdefault(("generators", col), set()).add(f"gen:{idx}")
             elif element == "sgen":
                 row.update(_controllable_sgen(net, int(idx), g, p, q))
                 limits = [*_sgen_limit_problems(int(idx), g),
@@ -992,7 +1004,7 @@ def from_pandapower(
                 if limits:  # validation's problems of the same limits and costs go
                     sgen_limits.extend(limits)
                     for col in ("p_min_mw", "p_max_mw", "q_min_mvar", "q_max_mvar",
-                                "cost_per_mwh", "fixed_cost_per_h"):
+                                "cost_per_mwh", "cost_per_mw2_per_h", "fixed_cost_per_h"):
                         superseded.setdefault(("generators", col), set()).add(f"sgen:{idx}")
             grows.append(row)
     problems.extend(_merged(sgen_limits))
@@ -1191,7 +1203,8 @@ def from_pandapower(
 #: coordinates; the check reads ratings from the network's tables).
 _ORIGIN_FREE_COLUMNS: dict[str, frozenset[str]] = {
     "buses": frozenset({"v_min_pu", "v_max_pu", "source_p_max_mw", "source_s_max_mva",
-                        "tap_min_pu", "tap_max_pu", "tap_step_pu", "tap_cost_kw", "x", "y"}),
+                        "tap_min_pu", "tap_max_pu", "tap_step_pu", "tap_cost_kw", "x", "y",
+                        "import_price_per_mwh"}),
     "branches": frozenset({"i_max_ka", "s_max_mva", "switchable", "normally_open",
                            "tap_min_ratio", "tap_max_ratio", "tap_steps", "tap_controllable",
                            "switch_cost_kw"}),
@@ -1199,7 +1212,7 @@ _ORIGIN_FREE_COLUMNS: dict[str, frozenset[str]] = {
                         "flex_share", "flex_price_per_mwh"}),
     "generators": frozenset({"p_mw", "q_mvar", "p_min_mw", "p_max_mw", "q_min_mvar",
                              "q_max_mvar", "cost_per_mwh", "can_grid_form", "committable",
-                             "must_run", "fixed_cost_per_h"}),
+                             "must_run", "fixed_cost_per_h", "cost_per_mw2_per_h"}),
     "shunts": frozenset({"controllable"}),
 }
 
@@ -2563,8 +2576,11 @@ def _flex_load_problems(net: pandapowerNet, idx: int, ld: Any, p: float) -> list
 
 
 def _poly_cost_problems(net: pandapowerNet, et: str, idx: int) -> list[Problem]:
-    """A ``poly_cost`` row of element ``et`` ``idx`` whose ``cp1_eur_per_mw`` or ``cp0_eur``
-    is NaN or infinite (read as no cost before: a unit that runs for free)."""
+    """A ``poly_cost`` row of element ``et`` ``idx`` whose ``cp1_eur_per_mw``, ``cp0_eur`` or
+    ``cp2_eur_per_mw2`` is NaN or infinite (read as no cost before: a unit that runs for
+    free), or whose ``cp2_eur_per_mw2`` is negative (a concave cost: the DOPF's convex model,
+    :mod:`feederopt.formulations.energy_cost`, cannot hold it; pandapower's interior point
+    finds a local optimum only)."""
     pc = net.get("poly_cost")
     if pc is None or not len(pc):
         return []
@@ -2572,13 +2588,21 @@ def _poly_cost_problems(net: pandapowerNet, et: str, idx: int) -> list[Problem]:
     if not len(mine):
         return []
     out = []
-    for col in ("cp1_eur_per_mw", "cp0_eur"):
+    for col in ("cp1_eur_per_mw", "cp0_eur", "cp2_eur_per_mw2"):
         v = mine.iloc[0].get(col, 0.0)
         if v is not None and not math.isfinite(_f(v, math.nan)):
             out.append(Problem(
                 ProblemKind.INVALID_VALUE, "poly_cost",
                 f"{col} of the {et}'s cost is NaN or infinite", ids=(f"{et}:{idx}",),
                 field=col, hint=f"give net.poly_cost.{col} a finite number (0: no cost)"))
+    cp2 = _f(mine.iloc[0].get("cp2_eur_per_mw2", 0.0), 0.0)
+    if et in ("sgen", "gen") and math.isfinite(cp2) and cp2 < 0:
+        out.append(Problem(
+            ProblemKind.INVALID_VALUE, "poly_cost",
+            f"cp2_eur_per_mw2 {cp2:g} of the {et}'s cost is negative: a concave (non-convex) "
+            "cost, which the DOPF's convex model cannot hold", ids=(f"{et}:{idx}",),
+            field="cp2_eur_per_mw2", hint="give net.poly_cost.cp2_eur_per_mw2 >= 0 (0: a "
+            "linear cost)"))
     return out
 
 
@@ -2603,25 +2627,87 @@ def _controllable_sgen(net: pandapowerNet, idx: int, g: Any, p: float,
     p_hi = _f(g.get("max_p_mw", max(p, 0.0)), math.nan)
     q_lo = _f(g.get("min_q_mvar", min(q, 0.0)), math.nan)
     q_hi = _f(g.get("max_q_mvar", max(q, 0.0)), math.nan)
-    cost = fixed = 0.0
-    pc = net.get("poly_cost")
-    if pc is not None and len(pc):
-        mine = pc[(pc["et"] == "sgen") & (pc["element"] == idx)]
-        if len(mine):
-            cost = _f(mine.iloc[0].get("cp1_eur_per_mw", 0.0), 0.0)
-            fixed = _f(mine.iloc[0].get("cp0_eur", 0.0), 0.0)
     must_run = not _flag(g.get("committable", False)) and p_lo > 0
     return {"committable": True, "must_run": must_run, "p_min_mw": p_lo, "p_max_mw": p_hi,
-            "q_min_mvar": q_lo, "q_max_mvar": q_hi,
-            "cost_per_mwh": cost, "fixed_cost_per_h": fixed}
+            "q_min_mvar": q_lo, "q_max_mvar": q_hi, **_unit_costs(net, "sgen", idx)}
+
+
+def _unit_costs(net: pandapowerNet, et: str, idx: int) -> dict[str, float]:
+    """The ``poly_cost`` row of unit ``et`` ``idx`` as the generator's costs:
+    ``cp1_eur_per_mw`` (per MWh in one hour), ``cp2_eur_per_mw2`` (per MW^2 in one hour) and
+    ``cp0_eur`` (per hour while it runs); 0 where the row or a term is missing."""
+    out = {"cost_per_mwh": 0.0, "cost_per_mw2_per_h": 0.0, "fixed_cost_per_h": 0.0}
+    pc = net.get("poly_cost")
+    if pc is not None and len(pc):
+        mine = pc[(pc["et"] == et) & (pc["element"] == idx)]
+        if len(mine):
+            r = mine.iloc[0]
+            out = {"cost_per_mwh": _f(r.get("cp1_eur_per_mw", 0.0), 0.0),
+                   "cost_per_mw2_per_h": _f(r.get("cp2_eur_per_mw2", 0.0), 0.0),
+                   "fixed_cost_per_h": _f(r.get("cp0_eur", 0.0), 0.0)}
+    return out
+
+
+def _costed_gen(net: pandapowerNet, idx: int, g: Any, p: float) -> dict[str, Any]:
+    """A ``gen`` with a ``poly_cost`` row: its costs (:func:`_unit_costs`; pandapower's
+    ``runopp`` counts them in ``res_cost``, ``cp0_eur`` every hour: a gen always runs). A
+    ``controllable`` one (the flag given True) with finite ``min/max_p_mw`` (0 <= min <= max)
+    is a must-run DG device (``committable``, ``must_run``: always on, as ``runopp`` runs it)
+    that the DOPF dispatches within them (control ``dg``; held at its ``p_mw`` where ``dg`` is
+    not controlled, :func:`~feederopt.network.devices.fixed_at_base`); its bus stays at its
+    ``vm_pu`` (the model holds a gen's voltage, where ``runopp`` would move it within the
+    bus's band). Any other gen keeps its ``p_mw`` as before, its costs a constant. No row:
+    nothing changes."""
+    pc = net.get("poly_cost")
+    if pc is None or not len(pc) or not len(pc[(pc["et"] == "gen") & (pc["element"] == idx)]):
+        return {}
+    out: dict[str, Any] = {**_unit_costs(net, "gen", idx)}
+    lo = _f(g.get("min_p_mw", math.nan), math.nan)
+    hi = _f(g.get("max_p_mw", math.nan), math.nan)
+    if (_flag(g.get("controllable", False)) and math.isfinite(lo) and math.isfinite(hi)
+            and 0 <= lo <= hi):
+        out.update(p_min_mw=lo, p_max_mw=hi, committable=True, must_run=True)
+    return out
+
+
+def _import_prices(net: pandapowerNet, v_set: dict[int, float]) -> tuple[
+        dict[int, float], list[str]]:
+    """Per source bus, the import price of its in-service ``ext_grid``'s ``poly_cost``
+    ``cp1_eur_per_mw`` [per MWh] (``buses.import_price_per_mwh``; the first ext_grid of a
+    bus), and the note that says it is read."""
+    pc = net.get("poly_cost")
+    out: dict[int, float] = {}
+    named = []
+    if pc is None or not len(pc):
+        return out, []
+    for idx, row in net.ext_grid.iterrows():
+        bus = int(row["bus"])
+        if not bool(row["in_service"]) or bus not in v_set or bus in out:
+            continue
+        mine = pc[(pc["et"] == "ext_grid") & (pc["element"] == idx)]
+        if not len(mine):
+            continue
+        price = _f(mine.iloc[0].get("cp1_eur_per_mw", 0.0), 0.0)
+        if price and math.isfinite(price):
+            out[bus] = price
+            named.append(f"ext_grid:{idx} {price:g} per MWh")
+    if not named:
+        return out, []
+    return out, [f"the ext_grid poly_cost cp1_eur_per_mw is read as the import price of its "
+                 f"bus ({_short_list(named)}; buses.import_price_per_mwh): with a loss price "
+                 "the objective prices the imported power as pandapower's runopp does "
+                 "(costs.import_per_h)"]
 
 
 _OPF_LIMITS = ("min_p_mw", "max_p_mw", "min_q_mvar", "max_q_mvar")
 
-#: The ``poly_cost`` terms that the reader takes, by element type (:func:`_controllable_sgen`,
-#: :func:`_flexible_load`); every other term (``cp2_eur_per_mw2``, the ``cq*`` reactive costs,
-#: any cost of a ``gen``, ``ext_grid``, ``storage`` or ``dcline``) is not modelled.
-_READ_POLY_COST = {"sgen": ("cp1_eur_per_mw", "cp0_eur"), "load": ("cp1_eur_per_mw",)}
+#: The ``poly_cost`` terms that the reader takes, by element type (:func:`_unit_costs`,
+#: :func:`_flexible_load`, :func:`_import_prices`); every other term (the ``cq*`` reactive
+#: costs, an ``ext_grid``'s ``cp0_eur`` and ``cp2_eur_per_mw2``, any cost of a ``storage`` or
+#: ``dcline``) is not modelled.
+_READ_POLY_COST = {"sgen": ("cp1_eur_per_mw", "cp0_eur", "cp2_eur_per_mw2"),
+                   "gen": ("cp1_eur_per_mw", "cp0_eur", "cp2_eur_per_mw2"),
+                   "load": ("cp1_eur_per_mw",), "ext_grid": ("cp1_eur_per_mw",)}
 _POLY_COST_TERMS = ("cp0_eur", "cp1_eur_per_mw", "cp2_eur_per_mw2", "cq0_eur",
                     "cq1_eur_per_mvar", "cq2_eur_per_mvar2")
 
@@ -2630,15 +2716,13 @@ def _unread_poly_cost_note(net: pandapowerNet) -> str | None:
     """The note naming every ``poly_cost`` row of an in-service element whose non-zero terms
     the model leaves out (:data:`_READ_POLY_COST`): pandapower's ``runopp`` counts them in
     ``res_cost`` (user test recheck_c B: ``cp2_eur_per_mw2`` 4 on a unit run at 1 MW, 71 per
-    hour in ``res_cost``, 67 in ``costs.dg_per_h``; a ``gen``'s cp1 30 and cp0 25 unread), so
-    the DG cost and the objective differ from runopp's by them. None when every term is
-    read. The DOPF's DG cost is linear (``c_g p_g + F_g on_g``): a quadratic term is not
-    modelled."""
+    hour in ``res_cost``, 67 in ``costs.dg_per_h``; a ``gen``'s cp1 30 and cp0 25 unread;
+    both read since session 42), so the costs and the objective differ from runopp's by them.
+    None when every term is read."""
     pc = net.get("poly_cost")
     if pc is None or not len(pc):
         return None
     rows = []
-    grid_only = True
     for idx, r in pc.iterrows():
         et, el = str(r.get("et")), int(r.get("element"))
         table = net.get(et)
@@ -2650,19 +2734,15 @@ def _unread_poly_cost_note(net: pandapowerNet) -> str | None:
                 and math.isfinite(v := _f(r.get(c, 0.0), 0.0)) and v != 0.0]
         if left:
             rows.append(f"poly_cost row {idx} ({et}:{el}): {', '.join(left)}")
-            grid_only = grid_only and et == "ext_grid"
-    # An import price alone (pandapower's case33bw ships an ext_grid cp1 of 20 for runopp) is
-    # no DG cost the objective could have held: noted only beside a unit's unread terms, not on
-    # every load of a net whose only cost is the import's.
-    if not rows or grid_only:
+    if not rows:
         return None
     return (f"{len(rows)} poly_cost row(s) have terms that are not modelled ("
             + "; ".join(rows[:5]) + (f"; ... (+{len(rows) - 5} more)" if len(rows) > 5 else "")
-            + "): the DG cost reads cp1_eur_per_mw and cp0_eur of a controllable sgen and "
-            "cp1_eur_per_mw of a controllable load only (a gen is held at its p_mw, an "
-            "ext_grid's import is not priced, costs are linear in p); the objective and "
-            "costs.dg_per_h leave these terms out, so they differ from pandapower's runopp "
-            "res_cost by them")
+            + "): the costs read cp0_eur, cp1_eur_per_mw and cp2_eur_per_mw2 of a controllable "
+            "sgen and of a gen, cp1_eur_per_mw of a controllable load and of an ext_grid "
+            "(the import price) only (no reactive cq* term, no ext_grid cp0_eur or "
+            "cp2_eur_per_mw2, no storage or dcline cost); the objective and costs leave these "
+            "terms out, so they differ from pandapower's runopp res_cost by them")
 
 
 def _no_opf_limits(g: Any) -> bool:
@@ -3761,7 +3841,8 @@ def _write_committable(net: pandapowerNet, gens: pl.DataFrame, sel: np.ndarray,
                          ("min_q_mvar", "q_min_mvar"), ("max_q_mvar", "q_max_mvar")):
             net.sgen.loc[i, col] = float(row[key])
         pp.create_poly_cost(net, i, "sgen", cp1_eur_per_mw=float(row["cost_per_mwh"]),
-                            cp0_eur=float(row["fixed_cost_per_h"]))
+                            cp0_eur=float(row["fixed_cost_per_h"]),
+                            cp2_eur_per_mw2=float(row.get("cost_per_mw2_per_h") or 0.0))
 
 
 def _write_flexible(net: pandapowerNet, loads: pl.DataFrame, index: np.ndarray) -> None:

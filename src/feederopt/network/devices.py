@@ -83,6 +83,10 @@ def device_problems(net: Network) -> list[Problem]:
             "step", "the step is outside the bank (above max_steps)",
             "a bank with max_steps N has the steps 0..N")
     b = net.buses
+    if b.height and _col(b, "id") and _col(b, "import_price_per_mwh"):
+        add(ProblemKind.INVALID_VALUE, "buses", _ids(b, _not_finite("import_price_per_mwh")),
+            "import_price_per_mwh", "the import price is NaN or infinite",
+            "give a finite price per MWh (0: not priced)")
     if b.height and _col(b, "id") and _col(b, "tap_min_pu"):
         lo, hi, st = pl.col("tap_min_pu"), pl.col("tap_max_pu"), pl.col("tap_step_pu")
         given = lo.is_not_null() | hi.is_not_null() | st.is_not_null()
@@ -140,6 +144,15 @@ def device_problems(net: Network) -> list[Problem]:
         add(ProblemKind.INVALID_VALUE, "generators", _ids(g, _not_finite("cost_per_mwh")),
             "cost_per_mwh", "the energy cost is NaN or infinite",
             "give a finite cost per MWh (0: free)")
+    if g.height and _col(g, "id") and _col(g, "cost_per_mw2_per_h"):
+        add(ProblemKind.INVALID_VALUE, "generators",
+            _ids(g, _not_finite("cost_per_mw2_per_h")), "cost_per_mw2_per_h",
+            "the quadratic energy cost is NaN or infinite",
+            "give a finite cost >= 0 per MW^2 per hour (0: none)")
+        add(ProblemKind.INVALID_VALUE, "generators", _ids(g, pl.col("cost_per_mw2_per_h") < 0),
+            "cost_per_mw2_per_h", "the quadratic energy cost is negative: a concave "
+            "(non-convex) cost, which the convex model cannot hold",
+            "give a cost >= 0 per MW^2 per hour (0: a linear cost)")
     if g.height and _col(g, "id") and _col(g, "fixed_cost_per_h"):
         add(ProblemKind.INVALID_VALUE, "generators", _ids(g, _not_finite("fixed_cost_per_h")),
             "fixed_cost_per_h", "the fixed cost is NaN or infinite",
@@ -491,6 +504,18 @@ def running_fixed_cost_per_h(net: Network) -> float:
     runs = (must | (pl.col("p_min_mw") > 0) | (pl.col("p_max_mw") < 0)
             | (pl.col("q_min_mvar") > 0) | (pl.col("q_max_mvar") < 0))
     on = g.filter(pl.col("in_service") & pl.col("committable") & runs)
+    return (float(on["fixed_cost_per_h"].cast(pl.Float64).fill_null(0.0).sum())
+            + always_on_fixed_cost_per_h(net))
+
+
+def always_on_fixed_cost_per_h(net: Network) -> float:
+    """The fixed cost per hour [currency] of the in-service generators that are no device
+    (not ``committable``): they always run (a pandapower ``gen`` with ``poly_cost.cp0_eur``,
+    which ``runopp`` counts in ``res_cost`` every hour), a constant of every objective."""
+    g = net.generators
+    if not g.height or "fixed_cost_per_h" not in g.columns:
+        return 0.0
+    on = g.filter(pl.col("in_service") & ~pl.col("committable").fill_null(False))
     return float(on["fixed_cost_per_h"].cast(pl.Float64).fill_null(0.0).sum())
 
 
@@ -503,11 +528,14 @@ def fixed_at_base(net: Network, controls: frozenset[Control]) -> Network:
     if Control.DG in controls or not g.height or not g["committable"].any():
         return net
     c = pl.col("committable")
+    # a voltage-controlling unit (a pandapower gen, v_set_pu given) keeps its q free within
+    # its limits: it holds its bus's voltage, as the power flow runs it
+    cq = c & (pl.col("v_set_pu").is_null() if "v_set_pu" in g.columns else pl.lit(True))
     gens = g.with_columns(
         pl.when(c).then(pl.col("p_mw")).otherwise(pl.col("p_min_mw")).alias("p_min_mw"),
         pl.when(c).then(pl.col("p_mw")).otherwise(pl.col("p_max_mw")).alias("p_max_mw"),
-        pl.when(c).then(pl.col("q_mvar")).otherwise(pl.col("q_min_mvar")).alias("q_min_mvar"),
-        pl.when(c).then(pl.col("q_mvar")).otherwise(pl.col("q_max_mvar")).alias("q_max_mvar"),
+        pl.when(cq).then(pl.col("q_mvar")).otherwise(pl.col("q_min_mvar")).alias("q_min_mvar"),
+        pl.when(cq).then(pl.col("q_mvar")).otherwise(pl.col("q_max_mvar")).alias("q_max_mvar"),
     )
     return net.replace(generators=gens)
 

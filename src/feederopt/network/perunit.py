@@ -98,6 +98,10 @@ class PerUnitNetwork:
     load_q: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # Voltage set-point [p.u.] per generator that controls its bus voltage (PV); NaN: PQ.
     gen_v_set: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # Per generator: the quadratic energy cost [per p.u.^2 hour] (c2 pg^2); empty: none.
+    gen_cost2: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # Per bus: a source's import price [per p.u. hour] (on ps); empty: none.
+    source_price: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # Range of each bus's source set-point [p.u.] when an OLTC may move it (the DOPF); empty:
     # every source holds v_set.
     v_set_lo: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -385,6 +389,9 @@ def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
         gen_p_set=_float(gen["p_mw"], 0.0) / s_base_mva,
         gen_q_set=_float(gen["q_mvar"], 0.0) / s_base_mva,
         gen_cost=_float(gen["cost_per_mwh"], 0.0) * s_base_mva,
+        gen_cost2=_float(gen["cost_per_mw2_per_h"], 0.0) * s_base_mva**2,
+        source_price=np.where(buses["is_source"].fill_null(False).to_numpy().astype(bool),
+                              _float(buses["import_price_per_mwh"], 0.0), 0.0) * s_base_mva,
         q_shunt=q_shunt,
         tap=tap,
         g_from=g_tot,

@@ -59,6 +59,10 @@ class Bus(pt.Model):
     tap_cost_kw: float = pt.Field(
         default=0.0, description="Substation OLTC: cost of each position moved away from the "
         "neutral ratio, in kW of losses (as a branch's switch_cost_kw).")
+    import_price_per_mwh: float = pt.Field(
+        default=0.0, description="Source: price of the active power it imports [currency per "
+        "MWh] (export at the same price, as pandapower's ext_grid poly_cost cp1_eur_per_mw); "
+        "priced in the objective with a loss price, as the DG cost is; 0: not priced.")
     x: float | None = pt.Field(default=None, description="Geographic x / longitude, optional.")
     y: float | None = pt.Field(default=None, description="Geographic y / latitude, optional.")
 
@@ -175,6 +179,9 @@ class Generator(pt.Model):
                                  "without q_min_mvar and q_max_mvar a row is fixed at its "
                                  "q_mvar.")
     cost_per_mwh: float = pt.Field(default=0.0, description="Linear energy cost [per MWh].")
+    cost_per_mw2_per_h: float = pt.Field(
+        default=0.0, description="Quadratic energy cost [per MW^2 per hour]: c2 p^2 per hour "
+        "(pandapower's poly_cost cp2_eur_per_mw2); >= 0 (convex).")
     v_set_pu: float | None = pt.Field(
         default=None,
         description="Voltage set-point [p.u.] of a voltage-controlling generator (a PV bus, "

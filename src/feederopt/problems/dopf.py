@@ -2,7 +2,7 @@
 flow", IEEE Power Tech 2007; seed 002): one model chooses the switch states and the setting of
 every controllable device.
 
-    min   C_loss + C_DG + C_flex + C_switch                      [kW-equivalent]
+    min   C_loss + C_DG + C_import + C_flex + C_switch             [kW-equivalent]
     s.t.  radiality(y)                                          (formulations.radiality)
           DistFlow(y, P, Q, l, v, pg, qg)                       (formulations.distflow)
           devices(cap, tap, on, flex)                           (formulations.devices)
@@ -10,10 +10,16 @@ every controllable device.
 with, at the loss price ``lambda`` [per MWh] that turns money into kW of losses,
 
 * ``C_loss = sum r l (+ g v)`` [kW];
-* ``C_DG = 1000 / lambda (sum_g c_g p_g + sum_g F_g on_g + sum_m F_m)``, ``c_g`` the energy
-  cost per MWh and ``F_g`` the fixed cost per hour of a running generator (pandapower's
-  ``poly_cost.cp0_eur``); a must-run unit ``m`` always runs, so its ``F_m`` is a constant of
-  the objective (:meth:`DopfProblem.y_cost`), counted as pandapower's OPF counts it;
+* ``C_DG = 1000 / lambda (sum_g (c_g p_g + c2_g p_g^2) + sum_g F_g on_g + sum_m F_m)``,
+  ``c_g`` the energy cost per MWh, ``c2_g >= 0`` the quadratic cost per MW^2 per hour
+  (pandapower's ``poly_cost.cp2_eur_per_mw2``; an epigraph cone,
+  :mod:`feederopt.formulations.energy_cost`) and ``F_g`` the fixed cost per hour of a running
+  generator (pandapower's ``poly_cost.cp0_eur``); a must-run unit ``m`` (and a generator that
+  is no device and always runs: ``always_on_fixed_per_h``) always runs, so its ``F_m`` is a
+  constant of the objective (:meth:`DopfProblem.y_cost`), counted as pandapower's OPF counts
+  it;
+* ``C_import = 1000 / lambda sum_s c_s ps_s``, ``c_s`` the import price per MWh of source
+  ``s`` (``buses.import_price_per_mwh``; pandapower's ``ext_grid`` ``cp1_eur_per_mw``);
 * ``C_flex = 1000 / lambda sum_k pi_k flex_k``, ``pi_k`` the price per MWh of flexibility;
 * ``C_switch = sum switch_cost |y - y0|`` [kW per switching action, as in reconfiguration].
 
@@ -40,6 +46,13 @@ from feederopt.formulations.devices import (
     tap_options,
 )
 from feederopt.formulations.distflow import DistFlowOptions, distflow
+from feederopt.formulations.energy_cost import (
+    add_quadratic_cost,
+    import_cost,
+    import_cost_lower_bound,
+    quadratic_coefficients,
+    quadratic_cost,
+)
 from feederopt.network.devices import PerUnitDevices
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
@@ -88,6 +101,9 @@ class DopfProblem:
     dev: PerUnitDevices
     radiality: RadialityModel = RadialityModel.PARENT_CHILD
     loss_price_per_mwh: float = DEFAULT_LOSS_PRICE_PER_MWH
+    #: The fixed cost per hour of the generators that are no device and always run (a
+    #: pandapower ``gen`` with ``cp0_eur``): a constant, as :meth:`must_run_fixed_kw`.
+    always_on_fixed_per_h: float = 0.0
 
     @cached_property
     def pu(self) -> PerUnitNetwork:
@@ -110,6 +126,7 @@ class DopfProblem:
     def physics_block(self, *, slack: bool = False) -> Block:
         pu = self.pu
         block = add_devices(distflow(pu, DistFlowOptions(slack=slack)), pu, self.dev)
+        add_quadratic_cost(block, pu)
         block.objective = self.operating_cost(block)
         return block
 
@@ -122,6 +139,10 @@ class DopfProblem:
             cost[g] = cost[g] + c * self.scale if g in cost else c * self.scale
         if pu.n_gen and np.any(pu.gen_cost != 0):
             cost["pg"] = pu.gen_cost * k
+        if "pg2" in block.groups:
+            cost["pg2"] = quadratic_coefficients(pu) * k
+        if len(price := import_cost(pu)):
+            cost["ps"] = price * k
         if "flex" in block.groups:
             cost["flex"] = self.dev.flex_price * k
         return cost
@@ -140,12 +161,15 @@ class DopfProblem:
         return out
 
     def cost_lower_bound(self) -> float:
-        """A lower bound of the slave's objective (losses >= 0, DG energy at its cheapest)."""
+        """A lower bound of the slave's objective (losses >= 0, DG energy at its cheapest, the
+        quadratic cost >= 0, the import at :func:`~feederopt.formulations.energy_cost.
+        import_cost_lower_bound`)."""
         pu = self.pu
         c = pu.gen_cost * self.money_to_kw()
         lo = np.minimum(pu.gen_p_min, 0.0)
         lo[self.dev.gen_commit] = np.minimum(lo[self.dev.gen_commit], 0.0)
-        return float(np.minimum(c * lo, c * np.maximum(pu.gen_p_max, 0.0)).sum())
+        dg = float(np.minimum(c * lo, c * np.maximum(pu.gen_p_max, 0.0)).sum())
+        return dg + import_cost_lower_bound(pu, import_cost(pu)) * self.money_to_kw()
 
     def radiality_block(self) -> Block:
         return self.recon.radiality_block()
@@ -154,7 +178,8 @@ class DopfProblem:
         """The must-run units' fixed cost [kW-equivalent]: ``1000 / lambda sum_m F_m``, a
         constant (they are always on; pandapower's ``runopp`` counts ``cp0_eur`` of every
         unit it runs)."""
-        return float(np.sum(self.dev.gen_must_run_fixed_cost)) * self.money_to_kw()
+        return (float(np.sum(self.dev.gen_must_run_fixed_cost))
+                + self.always_on_fixed_per_h) * self.money_to_kw()
 
     def y_cost(self) -> tuple[np.ndarray, float]:
         """The master's cost on ``y`` and the objective's constant [kW-equivalent]: the
@@ -214,9 +239,13 @@ class DopfProblem:
             # 1e-5 p.u. guard; 7.7e-11 $/h on case70da) is no cost, as the device table
             # shows it off at 0 MW
             pg[np.asarray(self.dev.gen_commit)[np.asarray(on) < 0.5]] = 0.0
-        dg_energy = float(np.sum(pu.gen_cost * pg)) if pu.n_gen else 0.0
+        dg_energy = (float(np.sum(pu.gen_cost * pg)) + quadratic_cost(pu, pg)
+                     if pu.n_gen else 0.0)
         dg_fixed = float(np.sum(self.dev.gen_fixed_cost * setting.get("on", np.zeros(0)))
-                         + np.sum(self.dev.gen_must_run_fixed_cost))
+                         + np.sum(self.dev.gen_must_run_fixed_cost)) + self.always_on_fixed_per_h
+        price = import_cost(pu)
+        imported = (float(price @ np.asarray(point["ps"], float))
+                    if len(price) and "ps" in point else 0.0)
         flex = float(np.sum(self.dev.flex_price * point.get("flex", np.zeros(0))))
         c, const = self.recon.y_cost()  # the switching cost alone (y_cost adds the must-run)
         switching_kw = float(c @ setting["y"]) + const
@@ -227,11 +256,12 @@ class DopfProblem:
             "losses_kw": losses_kw,
             "losses_per_h": losses_kw * lam / 1000.0,
             "dg_per_h": dg_energy + dg_fixed,
+            "import_per_h": imported,
             "flexibility_per_h": flex,
             "flexibility_mw": float(np.sum(point.get("flex", np.zeros(0)))) * s,
             "switching_kw": switching_kw,
             "switching_per_h": switching_kw * lam / 1000.0,
         }
-        out["total_per_h"] = (out["losses_per_h"] + out["dg_per_h"] + out["flexibility_per_h"]
-                              + out["switching_per_h"])
+        out["total_per_h"] = (out["losses_per_h"] + out["dg_per_h"] + out["import_per_h"]
+                              + out["flexibility_per_h"] + out["switching_per_h"])
         return out

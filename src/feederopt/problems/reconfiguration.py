@@ -31,6 +31,13 @@ from feederopt.formulations.distflow import (
     losses_of,
     slack_objective,
 )
+from feederopt.formulations.energy_cost import (
+    add_quadratic_cost,
+    import_cost,
+    import_cost_lower_bound,
+    quadratic_coefficients,
+    quadratic_units,
+)
 from feederopt.formulations.radiality import parent_child, single_commodity_flow
 from feederopt.network.perunit import PerUnitNetwork
 
@@ -113,21 +120,36 @@ class ReconfigurationProblem:
         """The slave's objective [kW-equivalent] by variable group: losses (series and shunt)
         and, when a loss price is given, the DG energy cost ``sum c_g p_g / price`` (so that
         generation cost and losses share one unit: currency per hour divided by the price of
-        lost energy)."""
+        lost energy), the quadratic DG cost ``sum c2_g pg2_g / price`` and the import price
+        ``sum c_s ps_s / price`` (:mod:`feederopt.formulations.energy_cost`)."""
         cost = self.loss_cost()
-        if self.loss_price_per_mwh and np.any(self.pu.gen_cost != 0):
-            cost["pg"] = self.pu.gen_cost / self.loss_price_per_mwh * 1000.0
+        if not self.loss_price_per_mwh:
+            return cost
+        k = 1000.0 / self.loss_price_per_mwh
+        if np.any(self.pu.gen_cost != 0):
+            cost["pg"] = self.pu.gen_cost * k
+        if len(quadratic_units(self.pu)):
+            cost["pg2"] = quadratic_coefficients(self.pu) * k
+        if len(price := import_cost(self.pu)):
+            cost["ps"] = price * k
         return cost
 
     def cost_lower_bound(self) -> float:
-        """A lower bound of the slave's objective: losses are non-negative, DG cost bounded."""
-        c = self.operating_cost().get("pg")
-        if c is None:
-            return 0.0
-        return float(np.minimum(c * self.pu.gen_p_min, c * self.pu.gen_p_max).sum())
+        """A lower bound of the slave's objective: losses are non-negative, DG cost bounded,
+        the quadratic cost >= 0, the import bounded (:func:`~feederopt.formulations.
+        energy_cost.import_cost_lower_bound`)."""
+        cost = self.operating_cost()
+        c = cost.get("pg")
+        out = 0.0 if c is None else float(
+            np.minimum(c * self.pu.gen_p_min, c * self.pu.gen_p_max).sum())
+        if "ps" in cost:
+            out += import_cost_lower_bound(self.pu, cost["ps"])
+        return out
 
     def physics_block(self, *, slack: bool = False, lossless: bool = False) -> Block:
         block = distflow(self.pu, DistFlowOptions(slack=slack, lossless=lossless))
+        if self.loss_price_per_mwh:
+            add_quadratic_cost(block, self.pu)
         block.objective = self.operating_cost()
         return block
 

@@ -269,13 +269,22 @@ def ac_opf_polish(net: Network, closed: np.ndarray, committed: dict[str, bool],
     gens = net.generators
     cost = dict(zip(gens["id"].cast(pl.String).to_list(),
                     gens["cost_per_mwh"].cast(pl.Float64).fill_null(0.0).to_list(), strict=True))
+    cost2 = (dict(zip(gens["id"].cast(pl.String).to_list(),
+                      gens["cost_per_mw2_per_h"].cast(pl.Float64).fill_null(0.0).to_list(),
+                      strict=True)) if "cost_per_mw2_per_h" in gens.columns else {})
+    price = _import_prices(net)
     pn.poly_cost.drop(pn.poly_cost.index, inplace=True)
+    # the import price of each ext_grid's bus on top of the loss price: the OPF then
+    # minimises lambda losses + sum c_g p_g + c2_g p_g^2 + sum c_s ps_s (+ a constant)
     for i in range(len(pn.ext_grid)):
-        pp.create_poly_cost(pn, i, "ext_grid", cp1_eur_per_mw=lam)
+        bus = str(pn.ext_grid["name"].iloc[i])  # to_pandapower names it by its bus id
+        pp.create_poly_cost(pn, pn.ext_grid.index[i], "ext_grid",
+                            cp1_eur_per_mw=lam + price.get(bus, 0.0))
     for i, name in enumerate(names):
         if controllable[i]:
             pp.create_poly_cost(pn, pn.sgen.index[i], "sgen",
-                                cp1_eur_per_mw=float(cost.get(name, 0.0)) + lam)
+                                cp1_eur_per_mw=float(cost.get(name, 0.0)) + lam,
+                                cp2_eur_per_mw2=float(cost2.get(name, 0.0)))
     given = pn
     for tolerances in (TIGHT_OPF_TOLERANCES, {}):
         pn = copy.deepcopy(given)
@@ -299,13 +308,24 @@ def ac_opf_polish(net: Network, closed: np.ndarray, committed: dict[str, bool],
     p = {names[i]: float(pn.res_sgen.p_mw.iloc[i]) for i in range(len(names)) if controllable[i]}
     q = {names[i]: float(pn.res_sgen.q_mvar.iloc[i]) for i in range(len(names))
          if controllable[i]}
-    return replace(_judged(net, closed, p, q, cost, costs, dopf_ac_losses_kw),
+    return replace(_judged(net, closed, p, q, cost, costs, dopf_ac_losses_kw, cost2),
                    tolerance=tolerances.get("PDIPM_GRADTOL", math.nan))
+
+
+def _import_prices(net: Network) -> dict[str, float]:
+    """The sources' import prices [per MWh] by bus id (``buses.import_price_per_mwh``, non-zero
+    only)."""
+    b = net.buses
+    if "import_price_per_mwh" not in b.columns:
+        return {}
+    src = b.filter(pl.col("is_source") & (pl.col("import_price_per_mwh").fill_null(0.0) != 0))
+    return dict(zip(src["id"].cast(pl.String).to_list(),
+                    src["import_price_per_mwh"].cast(pl.Float64).to_list(), strict=True))
 
 
 def _judged(net: Network, closed: np.ndarray, p: dict[str, float], q: dict[str, float],
             cost: dict[str, float], costs: Mapping[str, float],
-            dopf_ac_losses_kw: float) -> AcOpfPolish:
+            dopf_ac_losses_kw: float, cost2: Mapping[str, float] | None = None) -> AcOpfPolish:
     """The polished set-points ``p``, ``q`` (by generator id) judged by runpp
     (:func:`~feederopt.validation.ac.ac_power_flow`, the AC check's power flow of ``net``
     with the other generators at ``net``'s set-points, the DOPF's) on the DOPF's objective."""
@@ -316,10 +336,18 @@ def _judged(net: Network, closed: np.ndarray, p: dict[str, float], q: dict[str, 
     gen_p = live["p_mw"].cast(pl.Float64).to_numpy().copy()
     gen_q = live["q_mvar"].cast(pl.Float64).to_numpy().copy()
     moved_money = 0.0  # the polished generators' energy cost minus the DOPF's [per h]
+    moved_mw = 0.0
+    c2 = cost2 or {}
     for k, gid in enumerate(ids):
         if gid in p:
             moved_money += cost.get(gid, 0.0) * (p[gid] - float(gen_p[k]))
+            moved_money += c2.get(gid, 0.0) * (p[gid] ** 2 - float(gen_p[k]) ** 2)
+            moved_mw += p[gid] - float(gen_p[k])
             gen_p[k], gen_q[k] = p[gid], q[gid]
+    # the import moves by the generation moved and the losses' change: priced where every
+    # priced source has one price (several prices: how the import splits is unknown here)
+    prices = set(_import_prices(net).values())
+    imp = prices.pop() if len(prices) == 1 else (0.0 if not prices else math.nan)
     ac = ac_power_flow(net, closed, gen_p, gen_q)
     if not ac.converged:
         return AcOpfPolish(True, math.nan, socp_losses_kw, math.nan, math.nan, p, q,
@@ -335,7 +363,9 @@ def _judged(net: Network, closed: np.ndarray, p: dict[str, float], q: dict[str, 
     return AcOpfPolish(
         True, losses, socp_losses_kw, diff,
         diff / socp_losses_kw * 100 if socp_losses_kw else math.nan, p, q,
-        objective_kw=others_kw + moved_money * kw + losses,
-        dopf_objective_kw=others_kw + float(dopf_ac_losses_kw),
+        objective_kw=others_kw + (moved_money + imp * (diff / 1000.0 - moved_mw)) * kw
+        + losses,
+        dopf_objective_kw=others_kw + imp * (float(dopf_ac_losses_kw) - socp_losses_kw)
+        / 1000.0 * kw + float(dopf_ac_losses_kw),
         dopf_ac_losses_kw=float(dopf_ac_losses_kw), loss_price_per_mwh=lam,
         within_limits=not violations, limit_violations=tuple(violations))

@@ -1,0 +1,122 @@
+"""The energy costs beyond the linear DG cost: the convex quadratic energy cost of generators,
+``c2_g pg_g^2`` with ``c2_g >= 0`` (pandapower's ``poly_cost.cp2_eur_per_mw2``), as an
+epigraph in second-order cones, and the import price of the sources (``c_s ps_s``, pandapower's
+``ext_grid`` ``cp1_eur_per_mw``; :func:`import_cost`).
+
+For every generator with ``c2_g > 0`` the block gains a variable ``pg2_g >= pg_g^2`` and the
+objective prices ``c2_g pg2_g``; the bound is the rotated cone
+
+    pg2 * 1 >= pg^2   <=>   || (2 pg, pg2 - 1) ||_2 <= pg2 + 1
+
+(Lobo, Vandenberghe, Boyd & Lebret, "Applications of second-order cone programming", Linear
+Algebra Appl. 284, 1998, section 2.3), the ``1`` a data group. A conic model (the Benders
+slave on Clarabel, the MISOCP on SCIP) holds it exactly: at an optimum ``pg2 = pg^2``, so the
+cost is exact. A MILP (the Benders master on HiGHS) carries the cone's tangents
+(:func:`seed_points`, and cuts at every slave point): a piecewise-linear outer approximation
+``pg2 >= 2 p_k pg - p_k^2`` that underestimates ``pg^2``, so its bound stays valid, and the
+slave evaluates the exact value. This module imports no solver.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from feederopt.formulations.blocks import Block, Group, select
+from feederopt.formulations.distflow import DistFlowOptions, big_m, voltage_bounds
+from feederopt.network.perunit import PerUnitNetwork
+
+#: The cone's name, carried by a MILP master as outer-approximation cuts.
+GEN_COST_CONE = "gen_cost_cone"
+
+#: Tangent points of the master's outer approximation before any slave: shares of each
+#: unit's range ``p_min..p_max``.
+SEED_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def quadratic_units(pu: PerUnitNetwork) -> np.ndarray:
+    """The generators (indices) with a quadratic energy cost ``c2 > 0``."""
+    if not pu.gen_cost2.size:
+        return np.zeros(0, dtype=int)
+    return np.flatnonzero(pu.gen_cost2 > 0)
+
+
+def quadratic_coefficients(pu: PerUnitNetwork) -> np.ndarray:
+    """``c2`` of :func:`quadratic_units` [per p.u.^2 hour], the objective's price of
+    ``pg2``."""
+    return pu.gen_cost2[quadratic_units(pu)].astype(float)
+
+
+def add_quadratic_cost(block: Block, pu: PerUnitNetwork) -> np.ndarray:
+    """Add ``pg2 >= pg^2`` (module docstring) for :func:`quadratic_units` to ``block`` (which
+    has the group ``pg``); returns the objective coefficients of ``pg2`` [per p.u.^2 hour]
+    (``c2``; empty when no unit has one, and nothing is added)."""
+    k = quadratic_units(pu)
+    if not len(k):
+        return np.zeros(0)
+    n = len(k)
+    top = np.maximum(pu.gen_p_min[k] ** 2, pu.gen_p_max[k] ** 2)
+    block.add_group(Group.new("pg2", n, 0.0, top))
+    block.add_group(Group.data("pg2_one", np.ones(1)))
+    one = np.ones((n, 1))
+    pick = select(k, pu.n_gen)
+    eye = select(np.arange(n), n)
+    block.add_cones(GEN_COST_CONE, {"pg2": eye, "pg2_one": sp.csr_matrix(one)},
+                    [{"pg": 2.0 * pick}, {"pg2": eye, "pg2_one": sp.csr_matrix(-one)}])
+    return quadratic_coefficients(pu)
+
+
+def seed_points(pu: PerUnitNetwork) -> list[dict[str, np.ndarray]]:
+    """Points of the quadratic units' ranges (:data:`SEED_SHARES`) on the cone, for its
+    tangents in a MILP before any slave point: ``pg`` over every generator, ``pg2 = pg^2``."""
+    k = quadratic_units(pu)
+    out = []
+    for share in SEED_SHARES:
+        pg = pu.gen_p_min + share * (pu.gen_p_max - pu.gen_p_min)
+        out.append({"pg": pg, "pg2": pg[k] ** 2})
+    return out
+
+
+def quadratic_cost(pu: PerUnitNetwork, pg: np.ndarray) -> float:
+    """``sum_g c2_g pg_g^2`` at ``pg`` [per hour, with ``c2`` per p.u.^2 hour]: the exact
+    value that the reported cost takes."""
+    if not pu.gen_cost2.size or not pg.size:
+        return 0.0
+    return float(np.sum(pu.gen_cost2 * np.asarray(pg, float) ** 2))
+
+
+def import_cost(pu: PerUnitNetwork) -> np.ndarray:
+    """The import price of each source [per p.u. hour], in the order of the DistFlow group
+    ``ps`` (:attr:`~feederopt.network.perunit.PerUnitNetwork.sources`): ``c_s ps_s`` per hour
+    (pandapower's ``ext_grid`` ``poly_cost.cp1_eur_per_mw``, which prices export alike).
+    Empty when no source has a price."""
+    if not pu.source_price.size or not np.any(pu.source_price[pu.sources] != 0):
+        return np.zeros(0)
+    return pu.source_price[pu.sources].astype(float)
+
+
+def import_cost_lower_bound(pu: PerUnitNetwork, price: np.ndarray) -> float:
+    """A finite lower bound of ``sum_s c_s ps_s`` over every radial setting: ``|ps_s| <= M_s``
+    with ``M_s`` the most that can leave or enter source ``s``: the flow bounds of its
+    branches (DistFlow's big-M ``P`` bound, finite: the network's total), its own load,
+    generators and shunts (at the highest voltage). ``ps``'s own bounds where tighter."""
+    if not len(price):
+        return 0.0
+    mm = big_m(pu, DistFlowOptions())
+    _, hi = voltage_bounds(pu, False)
+    out = 0.0
+    for k, s in enumerate(pu.sources):
+        at_branch = (pu.f == s) | (pu.t == s)
+        m = float(mm.p[at_branch].sum()) + abs(float(pu.p_load[s]))
+        mine = pu.gen_bus == s
+        if np.any(mine):
+            m += float(np.maximum(np.abs(pu.gen_p_min[mine]), np.abs(pu.gen_p_max[mine])).sum())
+        for shunt in (pu.p_shunt, pu.g_open_end):
+            if shunt.size:
+                m += abs(float(shunt[s])) * float(hi[s])
+        for g, end in ((pu.g_from, pu.f), (pu.g_to, pu.t)):
+            if g.size:
+                m += float(np.abs(g[end == s]).sum()) * float(hi[s])
+        m = min(m, float(pu.source_p_max[s]), float(pu.source_s_max[s]))
+        out -= abs(float(price[k])) * m
+    return out
