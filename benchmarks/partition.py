@@ -5,6 +5,7 @@ run time (Moring et al.: 100.8 / 1952.6 / 2500.4 / 4599.9 s with Gurobi).
     python benchmarks/partition.py                      # 0, 10, 15, 25 %, one worker each
     python benchmarks/partition.py --levels 0 0.1       # some levels
     python benchmarks/partition.py --workers 2 --note "..."
+    python benchmarks/partition.py --levels 0 --time-limit 30 --out /tmp/part   # a smoke run
 
 Each level runs in a fresh Python process (``--worker``), one at a time, so that its peak
 memory is its own and no run inherits another's caches. A run times the public call
@@ -17,7 +18,12 @@ Columns of ``RESULTS_partition.md``:
 * ``wall``: the ``partition()`` call [s]; ``CPU``: the CPU time of the process during it
   (with one worker, what the run would take on an idle core); ``solve``: the algorithm's own clock
   (``run_time_s``); ``to best``: its time to the best plan;
-* ``seed``, ``limit``: the seed's run time and a tenth of it; ``ok``: ``wall < limit``;
+* ``seed``, ``limit``: the seed's run time and a tenth of it; ``ok``: ``yes`` when the run
+  ended ``optimal`` (Algorithm 1's own stopping rule) with ``wall < limit``; ``no`` when it
+  did not: it took longer, or it was stopped (``time_limit``, killed, crashed) with a run
+  limit ``--time-limit`` of at least the target; ``undecided`` when it was stopped by a run
+  limit below the target (it had less time than the target allows). A stopped run's plan is
+  not the algorithm's answer, however fast (user test ut42_bench #1);
 * ``status``, ``objective`` [$], ``gap``: ``(objective - last master bound) / objective``
   (the master of Algorithm 1 is a relaxation, so its objective is a lower bound),
   ``iter.``: iterations of Algorithm 1, ``blocks``/``served``: the plan;
@@ -26,7 +32,9 @@ Columns of ``RESULTS_partition.md``:
   and maximum sampled every 0.5 s during the run (the machine is shared: the other jobs'
   load slows the run down).
 
-Writes ``results_partition.json`` and ``RESULTS_partition.md`` next to this file.
+Writes ``results_partition.json`` and ``RESULTS_partition.md`` to ``--out`` (default: next to
+this file, the committed reference table; a smoke run should give ``--out /tmp/...``), the
+workers' logs to ``OUT/logs/``.
 """
 
 from __future__ import annotations
@@ -71,9 +79,24 @@ def worker(level: float, workers: int, time_limit: float) -> dict[str, Any]:
     }
 
 
+def verdict(row: dict[str, Any], run_limit: float) -> tuple[bool | None, str | None]:
+    """``ok`` of a row (module docstring) and, when undecided, why: only an ``optimal`` run
+    within a tenth of the seed's time meets the target; a run stopped by ``--time-limit``
+    misses it, unless that limit was below the target."""
+    seed = row.get("seed_time_s")
+    if seed is None:  # a level the seed did not run: no target
+        return None, None
+    target = seed / 10
+    if row.get("status") == "optimal" and row.get("wall_s") is not None:
+        return row["wall_s"] < target, None
+    if row.get("status") in ("time_limit", "interrupted") and run_limit < target:
+        return None, f"run limit {run_limit:g} s < target {target:.2f} s"
+    return False, None
+
+
 def run_one(level: float, args: argparse.Namespace) -> dict[str, Any]:
-    logdir = HERE / "logs"
-    logdir.mkdir(exist_ok=True)
+    logdir = Path(args.out) / "logs"
+    logdir.mkdir(parents=True, exist_ok=True)
     out = logdir / f"partition_{level:g}.json"
     out.unlink(missing_ok=True)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(level),
@@ -104,8 +127,9 @@ def run_one(level: float, args: argparse.Namespace) -> dict[str, Any]:
         peak_mem_mb=usage.ru_maxrss / 1024.0,  # kB on Linux
         load_start=load0, load_mean=sum(loads) / len(loads), load_max=max(loads),
         seed_time_s=seed, limit_s=None if seed is None else seed / 10,
-        under_limit=None if seed is None or "wall_s" not in row else row["wall_s"] < seed / 10,
+        time_limit_s=args.time_limit,
     )
+    row["under_limit"], row["undecided"] = verdict(row, args.time_limit)
     return row
 
 
@@ -132,7 +156,14 @@ def fmt(x: Any, spec: str = ".1f") -> str:
     return "-" if x is None else f"{x:{spec}}"
 
 
-def write_markdown(rows: list[dict[str, Any]], info: dict[str, Any], notes: list[str]) -> None:
+def ok_cell(r: dict[str, Any]) -> str:
+    if r.get("undecided"):
+        return f"undecided ({r['undecided']})"
+    return {True: "yes", False: "**no**", None: "-"}[r.get("under_limit")]
+
+
+def write_markdown(rows: list[dict[str, Any]], info: dict[str, Any], notes: list[str],
+                   out: Path = HERE) -> None:
     lines = [
         "# Networked-microgrid partitioning on IEEE 37 (issue 15, seed 001)",
         "",
@@ -150,7 +181,7 @@ def write_markdown(rows: list[dict[str, Any]], info: dict[str, Any], notes: list
         "|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
-        ok = {True: "yes", False: "**no**", None: "-"}[r.get("under_limit")]
+        ok = ok_cell(r)
         gap = "-" if r.get("gap") is None else f"{100 * r['gap']:.1g} %"
         lines.append(
             f"| {100 * r['uncertainty']:g} % | {fmt(r.get('wall_s'), '.2f')} | "
@@ -162,7 +193,7 @@ def write_markdown(rows: list[dict[str, Any]], info: dict[str, Any], notes: list
             f"{fmt(r.get('served_load_kw'), '.0f')} | {fmt(r.get('peak_mem_mb'), '.0f')} | "
             f"{r['load_start']:.2f} / {r['load_mean']:.2f} / {r['load_max']:.2f} |")
     lines += [""] + [f"NOTE: {n}" for n in notes]
-    (HERE / "RESULTS_partition.md").write_text("\n".join(lines) + "\n")
+    (out / "RESULTS_partition.md").write_text("\n".join(lines) + "\n")
 
 
 def main() -> None:
@@ -173,13 +204,20 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--time-limit", type=float, default=1800.0)
     ap.add_argument("--note", action="append", default=[])
+    ap.add_argument("--out", type=Path, default=HERE,
+                    help="folder of RESULTS_partition.md, results_partition.json and logs/ "
+                    "(default: this folder, the committed table; smoke runs: --out /tmp/...)")
     args = ap.parse_args()
+    args.out = args.out.resolve()  # the workers run with cwd=REPO
+    if args.worker is None and not args.time_limit > 0:
+        ap.error(f"--time-limit must be a positive number of seconds, got {args.time_limit:g}")
     if args.worker is not None:
         row = worker(args.worker, args.workers, args.time_limit)
         Path(args.result_file).write_text(json.dumps(row, indent=2))
         return
     info = machine()
     rows = []
+    args.out.mkdir(parents=True, exist_ok=True)
     for level in args.levels:
         print(f"{CASE} at {100 * level:g} % ...", flush=True)
         row = run_one(level, args)
@@ -187,9 +225,9 @@ def main() -> None:
                                                    "iterations", "limit_s", "under_limit",
                                                    "load_mean")}), flush=True)
         rows.append(row)
-        (HERE / "results_partition.json").write_text(
+        (args.out / "results_partition.json").write_text(
             json.dumps({"machine": info, "rows": rows, "notes": args.note}, indent=2))
-        write_markdown(rows, info, args.note)
+        write_markdown(rows, info, args.note, args.out)
 
 
 if __name__ == "__main__":

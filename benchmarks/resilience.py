@@ -2,7 +2,7 @@
 scenarios on a synthetic 250-bus grid.
 
     python benchmarks/resilience.py                          # 1000 scenarios, 2 workers, 540 s
-    python benchmarks/resilience.py --scenarios 50 --time-limit 60      # a smoke run
+    python benchmarks/resilience.py --scenarios 50 --time-limit 60 --out /tmp/res  # a smoke run
 
 Grid: ``synthetic250`` (``feederopt.cases.synthetic``, seed 0: 250 buses, 268 lines of which 19
 normally-open ties, all usable for restoration, 17.27 MW). Scenarios (seed ``--seed``): each is
@@ -21,7 +21,9 @@ Method: :func:`feederopt.algorithms.resilience.solve_lshaped` on a local process
 serves the upper bound, its proven bound the cuts), the whole run to ``--time-limit`` seconds:
 it reports the bounds and the gap it reached. Memory: peak RSS of the driver and of each worker.
 
-Writes ``RESULTS_resilience.md`` and ``results_resilience.json`` next to this file.
+Writes ``RESULTS_resilience.md`` and ``results_resilience.json`` to ``--out`` (default: next to
+this file, the committed tables; a smoke run should give ``--out /tmp/...``; ``--no-write``
+prints only).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parent
 
 
 def storm_scenarios(net: Any, count: int, seed: int, p_max: float, width: float
@@ -82,6 +84,9 @@ def main() -> None:
     ap.add_argument("--recourse-time-limit", type=float, default=0.5)
     ap.add_argument("--gap", type=float, default=1e-4)
     ap.add_argument("--no-write", action="store_true", help="Print only.")
+    ap.add_argument("--out", type=Path, default=HERE,
+                    help="Folder of RESULTS_resilience.md and results_resilience.json "
+                    "(default: this folder, the committed tables; smoke runs: --out /tmp/...).")
     args = ap.parse_args()
 
     sys.path.insert(0, str(HERE.parent / "src"))
@@ -148,7 +153,8 @@ def main() -> None:
     print(json.dumps({k: v for k, v in row.items() if k != "log"}, indent=1))
     if args.no_write:
         return
-    (HERE / "results_resilience.json").write_text(json.dumps(row, indent=2) + "\n")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results_resilience.json").write_text(json.dumps(row, indent=2) + "\n")
     gap = "-" if not np.isfinite(out.gap) else f"{100 * out.gap:.3f} %"
     def table(head: list[str], align: str, cells: list[str]) -> str:
         return ("| " + " | ".join(head) + " |\n" + align + "\n| " + " | ".join(cells)
@@ -192,7 +198,7 @@ Iterations:
 |---:|---:|---:|---:|---:|
 """ + "".join(f"| {r['iteration']} | {r['lower']:,.2f} | {r['upper']:,.2f} | "
               f"{100 * r['gap']:.3f} % | {r['elapsed_s']:.1f} |\n" for r in log)
-    (HERE / "RESULTS_resilience.md").write_text(md)
+    (args.out / "RESULTS_resilience.md").write_text(md)
 
 
 if __name__ == "__main__":

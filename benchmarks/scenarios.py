@@ -3,7 +3,7 @@
 workers.
 
     python benchmarks/scenarios.py                       # 100 scenarios, 2 rounds, all runs
-    python benchmarks/scenarios.py --count 20 --rounds 1 --cases case33bw   # a smoke run
+    python benchmarks/scenarios.py --count 20 --rounds 1 --cases case33bw --out /tmp/scen  # smoke
     python benchmarks/scenarios.py --solve --append --time-limit 300   # + whole solves
 
 Each (case, executor, workers) runs in a fresh Python process (``--worker``), so that the peak
@@ -33,7 +33,9 @@ Its table adds the status, the bounds, the iterations and the split between the 
 and the slave rounds (``slave wall``: wall time of the rounds, ``slave CPU``: the sum of the
 solve times measured in the workers).
 
-Writes ``results_scenarios.json`` and ``RESULTS_scenarios.md`` next to this file.
+Writes ``results_scenarios.json`` and ``RESULTS_scenarios.md`` to ``--out`` (default: next to
+this file, the committed tables; a smoke run should give ``--out /tmp/...``), the workers'
+results to ``OUT/logs/``.
 """
 
 from __future__ import annotations
@@ -185,8 +187,8 @@ def solve_worker(case: str, kind: str, workers: int, count: int, gap: float,
 def run_one(case: str, kind: str, workers: int, args: argparse.Namespace,
             solve: bool = False) -> dict[str, Any]:
     tag = "solve_" if solve else ""
-    out = HERE / "logs" / f"scen_{tag}{case}_{kind}{workers}.json"
-    out.parent.mkdir(exist_ok=True)
+    out = Path(args.out) / "logs" / f"scen_{tag}{case}_{kind}{workers}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", case, kind, str(workers),
            "--count", str(args.count), "--rounds", str(args.rounds),
            "--time-limit", str(args.time_limit), "--gap", str(args.gap),
@@ -272,7 +274,7 @@ def write_markdown(rows: list[dict[str, Any]], args: argparse.Namespace) -> None
                 f"{fmt(r['startup_s'], '.1f')} | {fmt(r['driver_peak_mb'], '.0f')} | "
                 f"{fmt(r['worker_peak_mb'])} |")
     lines += [""] + [f"NOTE: {n}" for n in args.note]
-    (HERE / "RESULTS_scenarios.md").write_text("\n".join(lines) + "\n")
+    (Path(args.out) / "RESULTS_scenarios.md").write_text("\n".join(lines) + "\n")
 
 
 def main() -> None:
@@ -290,7 +292,11 @@ def main() -> None:
     ap.add_argument("--note", action="append", default=[])
     ap.add_argument("--append", action="store_true",
                     help="Keep the rows of results_scenarios.json (e.g. another --count).")
+    ap.add_argument("--out", type=Path, default=HERE,
+                    help="folder of RESULTS_scenarios.md, results_scenarios.json and logs/ "
+                    "(default: this folder, the committed tables; smoke runs: --out /tmp/...)")
     args = ap.parse_args()
+    args.out = args.out.resolve()  # the workers run with cwd=REPO
     if args.worker:
         case, kind, workers = args.worker
         if args.solve:
@@ -300,7 +306,8 @@ def main() -> None:
         Path(args.result_file).write_text(json.dumps(row, indent=2))
         return
     rows: list[dict[str, Any]] = []
-    store = HERE / "results_scenarios.json"
+    args.out.mkdir(parents=True, exist_ok=True)
+    store = args.out / "results_scenarios.json"
     mode = "solve" if args.solve else "rounds"
     cases = args.solve_cases if args.solve else args.cases
     if args.append and store.exists():
