@@ -265,6 +265,35 @@ def _fold_load_mult(warnings: list[str]) -> None:
                     "(LoadMult folded into the loads)")
 
 
+def _snapshot_mode(warnings: list[str]) -> None:
+    """Put OpenDSS in snapshot mode (``Set mode=snapshot``) if the file left it in another one
+    (``Set mode=daily number=1 hour=14`` before its ``Solve``), with a warning naming the
+    file's mode and clock.
+
+    In daily, yearly or duty-cycle mode every ``Solve`` first steps the clock and draws each
+    load at its shape's multiplier for the new hour: the reader's base case, the AC check and
+    the solve with OpenDSS's controls would each be taken at a different load level (user
+    test ut42_dss3: 4.0, 7.9 and 0.9 kW of losses on one feeder), while the model reads the
+    loads at their ``kW``. In snapshot mode OpenDSS draws each load at ``kW`` x ``LoadMult``
+    (folded into the loads, :func:`_fold_load_mult`) with no shape, every solve, so every
+    OpenDSS figure and the model are at that one load level. ``Set mode`` marks the circuit
+    changed (``SystemYChanged``): :func:`_solve_unless_solved` solves it again. The daily
+    shapes themselves are read as scenarios (``feederopt.io.opendss_shapes``)."""
+    dss = _dss()
+    mode = int(dss.Solution.Mode())
+    if mode == 0:
+        return
+    name = str(dss.Solution.ModeID())
+    hour, seconds = int(dss.Solution.Hour()), float(dss.Solution.Seconds())
+    clock = f"{hour + seconds / 3600.0:g}"
+    _run("set mode=snapshot")
+    warnings.append(
+        f"the file solves in {name} mode (clock at hour {clock}): feederopt solves it in "
+        "snapshot mode (Set mode=snapshot), every load at its kW (nameplate x LoadMult) "
+        "with no load shape, in OpenDSS's figures as in the model; give the loads' shapes "
+        "as scenarios (feederopt scenarios FILE.dss --load-shapes daily) for the other load levels")
+
+
 def _solve_unless_solved(warnings: list[str] | None = None) -> None:
     """Solve the compiled circuit (its power flow and controls, e.g. regulator taps) unless the
     script's own ``Solve`` is its current solution.
@@ -330,6 +359,7 @@ def compile_circuit(path: str | Path) -> list[str]:
         dss.Error.EarlyAbort(True)
         try:
             _run_script(path, skipped)
+            _snapshot_mode(warnings)
             _fold_load_mult(warnings)
             _solve_unless_solved(warnings)
         except DSSFailure as exc:
@@ -352,6 +382,7 @@ def compile_circuit(path: str | Path) -> list[str]:
             try:
                 if where is not None:
                     _run_script(path, skipped, start=int(where.group(2)))
+                _snapshot_mode(warnings)
                 _fold_load_mult(warnings)
                 _solve_unless_solved(warnings)
             except DSSFailure as final:
