@@ -35,7 +35,8 @@ New Line.tie bus1=b2 bus2=b3 linecode=lc length=1 units=mi switch=y
 Open Line.tie term=1
 New Load.a bus1=b2 phases=3 kV=12.47 kW=600 kvar=200 model=1
 New Load.b bus1=b3 phases=3 kV=12.47 kW=500 kvar=150 model=1
-New Loadshape.day npts=24 interval=1 mult=[0.3 0.3 0.3 0.3 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1 1 1 0.5 0.7 0.2 0.5 0.5 0.5 0.4 0.4 0.3 0.3]
+New Loadshape.day npts=24 interval=1
+~ mult=[0.3 0.3 0.3 0.3 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1 1 1 0.5 0.7 0.2 0.5 0.5 0.5 0.4 0.4 0.3 0.3]
 BatchEdit Load..* daily=day
 Set voltagebases=[12.47]
 CalcVoltageBases

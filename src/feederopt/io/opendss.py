@@ -116,6 +116,7 @@ from feederopt.io.dss_files import (
     script_target,
 )
 from feederopt.io.opendss_guard import crashing_capacitors
+from feederopt.io.opendss_rated_kv import RatedKv, rated_kv_loads
 from feederopt.io.opendss_secondary import (
     Secondaries,
     find_center_taps,
@@ -1324,8 +1325,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     delta_to_ground: list[str] = []  # 1-phase delta loads on one node
     shaped: list[str] = []  # loads with a daily load shape, read at their snapshot kW
     load_value_problems: list[Problem] = []  # NaN, infinite or negative kW/kvar
-    off_kv: list[tuple[str, float, float]] = []  # rated kV far from its connection's voltage
-    zip_off: list[tuple[str, float, float]] = []  # ZIP loads below their cutoff at 1.1 p.u.
+    rated_kv: list[RatedKv] = []  # each load's kV rating, against its bus's base later
     for ld in _iterate(dss.Loads):
         if dss.Loads.Daily() and bool(dss.CktElement.Enabled()):
             shaped.append(ld)
@@ -1362,22 +1362,17 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         parts = _load_parts(nodes, nph, delta, kv)
         # a disabled load on a bus that no enabled element has is not in OpenDSS's circuit
         # (validation names the unknown bus); kVBase raised DSSException 8989, exit 1
-        in_circuit = dss.Circuit.SetActiveBus(bus) >= 0
-        base_ln = float(dss.Bus.kVBase()) if in_circuit else 0.0
         # the voltage its kV rates at 1 p.u.: line to line for a multi-phase or delta load
         # and for a 1-phase load between two phases (bus1=x.2.3, its neutral on node 3; user
-        # test ut32_3ph B2: 12.47 kV, not 7.2, so a ZIP load there is not below its cutoff)
+        # test ut32_3ph B2: 12.47 kV, not 7.2, so a ZIP load there is not below its cutoff);
+        # compared with the bus's voltage base once the bases are repaired (_rated_kv_loads)
         between = bool(parts) and parts[0][0] == "delta"
-        across = base_ln * (math.sqrt(3) if (nph > 1 or delta or between) else 1.0)
-        if base_ln > 0 and kv > 0 and abs(kv / across - 1.0) > 0.1 \
-                and bool(dss.CktElement.Enabled()):
-            off_kv.append((ld, kv, across))
-            cutoff = _zip_cutoff(int(dss.Loads.Model()), dss)
-            if across / kv * ZIP_CUTOFF_MARGIN < cutoff:
-                # user test ut_3ph2 D4: OpenDSS draws nothing from a ZIP load below its ZIPV
-                # cutoff, which a rated kV far above the connection's puts it at 1 p.u.
-                zip_off.append((ld, across / kv, cutoff))
-                kw = kvar = 0.0
+        rated = RatedKv(ld, bus, kv, kw, kvar, math.sqrt(3) if (nph > 1 or delta or between)
+                         else 1.0, int(dss.Loads.Model()), float(dss.Loads.Vminpu()),
+                         float(dss.Loads.Vmaxpu()), _load_property(ld, "Vlowpu", 0.5),
+                         _zip_cutoff(int(dss.Loads.Model()), dss),
+                         bool(dss.CktElement.Enabled()))
+        rated_kv.append(rated)
         dss.Circuit.SetActiveElement(f"Load.{ld}")
         if not parts:
             problems.append(Problem(
@@ -1390,6 +1385,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         if delta and parts[0][0] == "wye":
             delta_to_ground.append(ld)
         for conn, ph, v in parts:
+            rated.rows.append(len(load_rows))
             load_rows.append({"id": ld, "bus": bus, "conn": conn, "phase": ph,
                               "p_mw": kw / 1000 / len(parts), "q_mvar": kvar / 1000 / len(parts),
                               "vn_kv": v, "p_exponent": pe, "q_exponent": qe,
@@ -1401,22 +1397,6 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         # load; report the loads alone rather than the follow-on NaN of every generator
         raise InputError(problems + load_value_problems)
 
-    if off_kv:  # user test ut_3ph #12: IEEE 13's total load read 3876 kW, OpenDSS drew 3589
-        ld, kv, across = off_kv[0]
-        warnings.append(
-            f"{len(off_kv)} load(s) have a rated kV far from the voltage of their connection "
-            f"({', '.join(x[0] for x in off_kv[:6])}{' ...' if len(off_kv) > 6 else ''}; "
-            f"Load.{ld}: kV={kv:g} across {across:.4g} kV, V/kV {across / kv:.2f} at 1 p.u.): "
-            "OpenDSS draws such a load by its model at that voltage ratio (a constant-power "
-            "load below its Vminpu as a constant impedance), and so does the model; the total "
-            "load counts their nameplate kW")
-    if zip_off:
-        ld, ratio, cutoff = zip_off[0]
-        warnings.append(
-            f"{len(zip_off)} ZIP load(s) (model 8) sit below their ZIPV cutoff even at 1.1 "
-            f"p.u. ({', '.join(x[0] for x in zip_off[:6])}{' ...' if len(zip_off) > 6 else ''}"
-            f"; Load.{ld}: V/kV {ratio:.2f} at 1 p.u., cutoff {cutoff:g}): OpenDSS draws "
-            "nothing from them, and neither does the model (their kW and kvar are 0 in it)")
     if delta_to_ground:
         warnings.append(
             f"{len(delta_to_ground)} 1-phase delta load(s) name one node "
@@ -1616,6 +1596,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     reductions = _reduction_notes(sec, load_rows) + held_notes
     warnings[:0] = reductions
     _repair_bases(bus_rows, src_rows, line_rows, tr_rows, warnings)
+    rated_kv_loads(rated_kv, {r["id"]: r["vn_kv"] / math.sqrt(3) for r in bus_rows},
+                    load_rows, warnings)
     circuit = dss.Circuit.Name()
     net = ThreePhaseNetwork.from_tables(
         name=name or circuit or path.stem,
@@ -2252,9 +2234,15 @@ def _repair_bases(buses: list[dict[str, Any]], sources: list[dict[str, Any]],
             "in VoltageBases gets the nearest one): the ratios' base is used")
 
 
-#: A ZIP load is taken as cut off (drawing nothing) when its voltage ratio at 1 p.u. times
-#: this (1.1 p.u., the top of the usual band) is still below its ZIPV cutoff.
-ZIP_CUTOFF_MARGIN = 1.1
+def _load_property(ld: str, prop: str, default: float) -> float:
+    """A numeric property of ``Load.<ld>`` that OpenDSSDirect.py has no getter for."""
+    dss = _dss()
+    dss.Text.Command(f"? load.{ld}.{prop}")
+    try:
+        value = float(dss.Text.Result().strip())
+    except ValueError:
+        return default
+    return value if math.isfinite(value) else default
 
 
 def _zip_cutoff(model: int, dss: Any) -> float:
