@@ -131,7 +131,11 @@ from feederopt.io.opendss_shunts import (
     shunt_row,
 )
 from feederopt.network.threephase import OUT_OF_SERVICE, PHASES, ThreePhaseNetwork
-from feederopt.network.validate import three_phase_load_plausibility
+from feederopt.network.validate import (
+    LOAD_PU_MAX,
+    MAGNITUDE_BASE_MVA,
+    three_phase_load_plausibility,
+)
 
 #: Element classes that carry power and that the reader turns into tables.
 READ_CLASSES = {"vsource", "line", "transformer", "load", "capacitor", "generator", "pvsystem",
@@ -519,6 +523,20 @@ def _control_problem(path: Path, message: str, where: re.Match[str] | None) -> I
         "MaxControlIter=... only helps a loop that settles slowly")])
 
 
+def _negative_impedance(line: str) -> list[Problem]:
+    """The negative or NaN length and impedances of ``Line.<line>`` in the circuit as far as
+    OpenDSS compiled it (:func:`_line_value_problems`): the cause of its matrix inversion
+    error when there is one, named by its field rather than the line's length."""
+    dss = _dss()
+    try:
+        if str(dss.Lines.Name(line) or "").lower() != line.lower() \
+                and str(dss.Lines.Name()).lower() != line.lower():
+            return []
+        return _line_value_problems(line, int(dss.Lines.Phases()))
+    except Exception:  # the circuit is in no state to read it: OpenDSS's message stands
+        return []
+
+
 def _file_problem(path: Path, number: int, message: str, hint: str = "") -> InputError:
     text = " ".join(message.split())
     # error 401 is any object named before it is defined: a load's shape as well as a line code
@@ -533,7 +551,14 @@ def _file_problem(path: Path, number: int, message: str, hint: str = "") -> Inpu
         kind, comp = ProblemKind.INVALID_VALUE, "lines"
     elif number == 243 or ("not found" in text.lower() and "redirect" in text.lower()):
         kind, comp = ProblemKind.UNREADABLE_FILE, "file"
-    elif (bad_z := re.search(r'Matrix Inversion Error for Line "([^"]+)"', text, re.I)):
+    elif (bad_z := re.search(r'Matrix Inversion Error for Line "([^"]+)"', text, re.I)) \
+            and (negative := _negative_impedance(bad_z.group(1))):
+        # user test ut42_badin F4: a negative r1 was reported against the line's length
+        at_line = re.search(r'\[file: "[^"]+", line: (\d+)\]', text)
+        at = f" ('{path.name}'{', line ' + at_line.group(1) if at_line else ''})"
+        return InputError([Problem(p.kind, p.component, p.message + at, p.ids, p.field, p.hint)
+                           for p in negative])
+    elif bad_z:
         # user test ut_3ph #10: a zero-length or zero-impedance line named, with no fix given
         kind, comp, field = ProblemKind.BAD_IMPEDANCE, "lines", "length"
         hint = hint or (f"Line.{bad_z.group(1)} has no impedance (Length=0, or r1=x1=0 and "
@@ -763,6 +788,12 @@ def _floating_der_problem(full: str, name: str, bus: str, nodes: list[int], nph:
         f"or connect the unit phase to ground: bus1={bus}.{phase_spec}{kv}")
 
 
+#: The balanced readers' "absurdly large" power [kW, kvar, kVA, kWh]:
+#: :data:`~feederopt.network.validate.LOAD_PU_MAX` p.u. of
+#: :data:`~feederopt.network.validate.MAGNITUDE_BASE_MVA` (1e6 MW).
+HUGE_KW = LOAD_PU_MAX * MAGNITUDE_BASE_MVA * 1000.0
+
+
 def _load_value_problem(ld: str, kw: float, kvar: float, kv: float) -> Problem | None:
     """A ``bad_load`` problem for a load whose kW is negative, whose kW/kvar is not finite or
     whose rated kV is not a positive number.
@@ -783,6 +814,12 @@ def _load_value_problem(ld: str, kw: float, kvar: float, kv: float) -> Problem |
         return Problem(ProblemKind.BAD_LOAD, "loads", f"Load.{ld}: kvar is {kvar}, not a "
                        "finite number", (ld,), "kvar",
                        "give the load's kvar as a number, e.g. kvar=80")
+    for prop, value in (("kW", kw), ("kvar", kvar)):
+        if abs(value) > HUGE_KW:  # user test ut42_badin F2: kW=1e300 was read, exit 0
+            return Problem(ProblemKind.BAD_LOAD, "loads", f"Load.{ld}: {prop} is absurdly "
+                           f"large ({value:.3g}): above {HUGE_KW:g} {prop} ({LOAD_PU_MAX:g} "
+                           f"p.u. of {MAGNITUDE_BASE_MVA:g} MVA)", (ld,), prop,
+                           f"give the load's {prop} in {prop} (not W), e.g. {prop}=170")
     if kw < 0:
         return Problem(ProblemKind.BAD_LOAD, "loads", f"Load.{ld}: kW is negative ({kw:g})",
                        (ld,), "kW", "give the load's consumption as kW >= 0; model "
@@ -822,6 +859,9 @@ def _der_value_problems() -> list[Problem]:
                     v = math.nan  # OpenDSS writes NaN as '----'
                 if not math.isfinite(v):
                     why = f"{prop} is {v}, not a finite number"
+                elif abs(v) > HUGE_KW and prop != "irradiance":
+                    why = (f"{prop} is absurdly large ({v:.3g}): above {HUGE_KW:g} "
+                           f"({LOAD_PU_MAX:g} p.u. of {MAGNITUDE_BASE_MVA:g} MVA)")
                 elif rating and v < 0:
                     why = f"{prop} is negative ({v:g}); a rating must be >= 0"
                 else:
