@@ -33,10 +33,16 @@ from feederopt.cli.app import (
 
 
 def unsupported_problem(unsupported: list[str]) -> Problem:
-    """The options a three-phase solve does not have, as one typed problem."""
+    """The options a three-phase solve does not have, as one typed problem; ``--controls`` and
+    ``--fix-devices`` say what a three-phase run does with the devices instead (it holds
+    the regulator taps and capacitor states at the file's solve: docs/threephase.md)."""
+    held = ("; a three-phase run holds the regulator taps and capacitor states at the "
+            "file's OpenDSS solve (plain reconfiguration, as --fix-devices does), and the AC "
+            "check reports what OpenDSS's own controls would do from there"
+            if {"--controls", "--fix-devices"} & set(unsupported) else "")
     return Problem(
         ProblemKind.INVALID_VALUE, "options",
-        f"{', '.join(unsupported)} not available for three-phase feeders yet",
+        f"{', '.join(unsupported)} not available for three-phase feeders yet{held}",
         tuple(unsupported), hint="three-phase solve: LinDist3Flow MILP; use --json FILE, "
         "--out DIR, --time-limit, --gap, --no-ac-check, --max-loading, --no-thermal-limits, "
         "--v-min, --v-max, --no-voltage-feedback, --ac-polish, --switch-cost, --scenarios")

@@ -116,6 +116,7 @@ from feederopt.io.dss_files import (
     script_target,
 )
 from feederopt.io.opendss_guard import crashing_capacitors
+from feederopt.io.opendss_rated_kv import RatedKv, rated_kv_loads
 from feederopt.io.opendss_secondary import (
     Secondaries,
     find_center_taps,
@@ -130,7 +131,11 @@ from feederopt.io.opendss_shunts import (
     shunt_row,
 )
 from feederopt.network.threephase import OUT_OF_SERVICE, PHASES, ThreePhaseNetwork
-from feederopt.network.validate import three_phase_load_plausibility
+from feederopt.network.validate import (
+    LOAD_PU_MAX,
+    MAGNITUDE_BASE_MVA,
+    three_phase_load_plausibility,
+)
 
 #: Element classes that carry power and that the reader turns into tables.
 READ_CLASSES = {"vsource", "line", "transformer", "load", "capacitor", "generator", "pvsystem",
@@ -265,6 +270,35 @@ def _fold_load_mult(warnings: list[str]) -> None:
                     "(LoadMult folded into the loads)")
 
 
+def _snapshot_mode(warnings: list[str]) -> None:
+    """Put OpenDSS in snapshot mode (``Set mode=snapshot``) if the file left it in another one
+    (``Set mode=daily number=1 hour=14`` before its ``Solve``), with a warning naming the
+    file's mode and clock.
+
+    In daily, yearly or duty-cycle mode every ``Solve`` first steps the clock and draws each
+    load at its shape's multiplier for the new hour: the reader's base case, the AC check and
+    the solve with OpenDSS's controls would each be taken at a different load level (user
+    test ut42_dss3: 4.0, 7.9 and 0.9 kW of losses on one feeder), while the model reads the
+    loads at their ``kW``. In snapshot mode OpenDSS draws each load at ``kW`` x ``LoadMult``
+    (folded into the loads, :func:`_fold_load_mult`) with no shape, every solve, so every
+    OpenDSS figure and the model are at that one load level. ``Set mode`` marks the circuit
+    changed (``SystemYChanged``): :func:`_solve_unless_solved` solves it again. The daily
+    shapes themselves are read as scenarios (``feederopt.io.opendss_shapes``)."""
+    dss = _dss()
+    mode = int(dss.Solution.Mode())
+    if mode == 0:
+        return
+    name = str(dss.Solution.ModeID())
+    hour, seconds = int(dss.Solution.Hour()), float(dss.Solution.Seconds())
+    clock = f"{hour + seconds / 3600.0:g}"
+    _run("set mode=snapshot")
+    warnings.append(
+        f"the file solves in {name} mode (clock at hour {clock}): feederopt solves it in "
+        "snapshot mode (Set mode=snapshot), every load at its kW (nameplate x LoadMult) "
+        "with no load shape, in OpenDSS's figures as in the model; give the loads' shapes "
+        "as scenarios (feederopt scenarios FILE.dss --load-shapes daily) for the other load levels")
+
+
 def _solve_unless_solved(warnings: list[str] | None = None) -> None:
     """Solve the compiled circuit (its power flow and controls, e.g. regulator taps) unless the
     script's own ``Solve`` is its current solution.
@@ -330,6 +364,7 @@ def compile_circuit(path: str | Path) -> list[str]:
         dss.Error.EarlyAbort(True)
         try:
             _run_script(path, skipped)
+            _snapshot_mode(warnings)
             _fold_load_mult(warnings)
             _solve_unless_solved(warnings)
         except DSSFailure as exc:
@@ -352,6 +387,7 @@ def compile_circuit(path: str | Path) -> list[str]:
             try:
                 if where is not None:
                     _run_script(path, skipped, start=int(where.group(2)))
+                _snapshot_mode(warnings)
                 _fold_load_mult(warnings)
                 _solve_unless_solved(warnings)
             except DSSFailure as final:
@@ -487,6 +523,20 @@ def _control_problem(path: Path, message: str, where: re.Match[str] | None) -> I
         "MaxControlIter=... only helps a loop that settles slowly")])
 
 
+def _negative_impedance(line: str) -> list[Problem]:
+    """The negative or NaN length and impedances of ``Line.<line>`` in the circuit as far as
+    OpenDSS compiled it (:func:`_line_value_problems`): the cause of its matrix inversion
+    error when there is one, named by its field rather than the line's length."""
+    dss = _dss()
+    try:
+        if str(dss.Lines.Name(line) or "").lower() != line.lower() \
+                and str(dss.Lines.Name()).lower() != line.lower():
+            return []
+        return _line_value_problems(line, int(dss.Lines.Phases()))
+    except Exception:  # the circuit is in no state to read it: OpenDSS's message stands
+        return []
+
+
 def _file_problem(path: Path, number: int, message: str, hint: str = "") -> InputError:
     text = " ".join(message.split())
     # error 401 is any object named before it is defined: a load's shape as well as a line code
@@ -501,7 +551,14 @@ def _file_problem(path: Path, number: int, message: str, hint: str = "") -> Inpu
         kind, comp = ProblemKind.INVALID_VALUE, "lines"
     elif number == 243 or ("not found" in text.lower() and "redirect" in text.lower()):
         kind, comp = ProblemKind.UNREADABLE_FILE, "file"
-    elif (bad_z := re.search(r'Matrix Inversion Error for Line "([^"]+)"', text, re.I)):
+    elif (bad_z := re.search(r'Matrix Inversion Error for Line "([^"]+)"', text, re.I)) \
+            and (negative := _negative_impedance(bad_z.group(1))):
+        # user test ut42_badin F4: a negative r1 was reported against the line's length
+        at_line = re.search(r'\[file: "[^"]+", line: (\d+)\]', text)
+        at = f" ('{path.name}'{', line ' + at_line.group(1) if at_line else ''})"
+        return InputError([Problem(p.kind, p.component, p.message + at, p.ids, p.field, p.hint)
+                           for p in negative])
+    elif bad_z:
         # user test ut_3ph #10: a zero-length or zero-impedance line named, with no fix given
         kind, comp, field = ProblemKind.BAD_IMPEDANCE, "lines", "length"
         hint = hint or (f"Line.{bad_z.group(1)} has no impedance (Length=0, or r1=x1=0 and "
@@ -731,6 +788,12 @@ def _floating_der_problem(full: str, name: str, bus: str, nodes: list[int], nph:
         f"or connect the unit phase to ground: bus1={bus}.{phase_spec}{kv}")
 
 
+#: The balanced readers' "absurdly large" power [kW, kvar, kVA, kWh]:
+#: :data:`~feederopt.network.validate.LOAD_PU_MAX` p.u. of
+#: :data:`~feederopt.network.validate.MAGNITUDE_BASE_MVA` (1e6 MW).
+HUGE_KW = LOAD_PU_MAX * MAGNITUDE_BASE_MVA * 1000.0
+
+
 def _load_value_problem(ld: str, kw: float, kvar: float, kv: float) -> Problem | None:
     """A ``bad_load`` problem for a load whose kW is negative, whose kW/kvar is not finite or
     whose rated kV is not a positive number.
@@ -751,6 +814,12 @@ def _load_value_problem(ld: str, kw: float, kvar: float, kv: float) -> Problem |
         return Problem(ProblemKind.BAD_LOAD, "loads", f"Load.{ld}: kvar is {kvar}, not a "
                        "finite number", (ld,), "kvar",
                        "give the load's kvar as a number, e.g. kvar=80")
+    for prop, value in (("kW", kw), ("kvar", kvar)):
+        if abs(value) > HUGE_KW:  # user test ut42_badin F2: kW=1e300 was read, exit 0
+            return Problem(ProblemKind.BAD_LOAD, "loads", f"Load.{ld}: {prop} is absurdly "
+                           f"large ({value:.3g}): above {HUGE_KW:g} {prop} ({LOAD_PU_MAX:g} "
+                           f"p.u. of {MAGNITUDE_BASE_MVA:g} MVA)", (ld,), prop,
+                           f"give the load's {prop} in {prop} (not W), e.g. {prop}=170")
     if kw < 0:
         return Problem(ProblemKind.BAD_LOAD, "loads", f"Load.{ld}: kW is negative ({kw:g})",
                        (ld,), "kW", "give the load's consumption as kW >= 0; model "
@@ -790,6 +859,9 @@ def _der_value_problems() -> list[Problem]:
                     v = math.nan  # OpenDSS writes NaN as '----'
                 if not math.isfinite(v):
                     why = f"{prop} is {v}, not a finite number"
+                elif abs(v) > HUGE_KW and prop != "irradiance":
+                    why = (f"{prop} is absurdly large ({v:.3g}): above {HUGE_KW:g} "
+                           f"({LOAD_PU_MAX:g} p.u. of {MAGNITUDE_BASE_MVA:g} MVA)")
                 elif rating and v < 0:
                     why = f"{prop} is negative ({v:g}); a rating must be >= 0"
                 else:
@@ -1293,8 +1365,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     delta_to_ground: list[str] = []  # 1-phase delta loads on one node
     shaped: list[str] = []  # loads with a daily load shape, read at their snapshot kW
     load_value_problems: list[Problem] = []  # NaN, infinite or negative kW/kvar
-    off_kv: list[tuple[str, float, float]] = []  # rated kV far from its connection's voltage
-    zip_off: list[tuple[str, float, float]] = []  # ZIP loads below their cutoff at 1.1 p.u.
+    rated_kv: list[RatedKv] = []  # each load's kV rating, against its bus's base later
     for ld in _iterate(dss.Loads):
         if dss.Loads.Daily() and bool(dss.CktElement.Enabled()):
             shaped.append(ld)
@@ -1331,22 +1402,17 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         parts = _load_parts(nodes, nph, delta, kv)
         # a disabled load on a bus that no enabled element has is not in OpenDSS's circuit
         # (validation names the unknown bus); kVBase raised DSSException 8989, exit 1
-        in_circuit = dss.Circuit.SetActiveBus(bus) >= 0
-        base_ln = float(dss.Bus.kVBase()) if in_circuit else 0.0
         # the voltage its kV rates at 1 p.u.: line to line for a multi-phase or delta load
         # and for a 1-phase load between two phases (bus1=x.2.3, its neutral on node 3; user
-        # test ut32_3ph B2: 12.47 kV, not 7.2, so a ZIP load there is not below its cutoff)
+        # test ut32_3ph B2: 12.47 kV, not 7.2, so a ZIP load there is not below its cutoff);
+        # compared with the bus's voltage base once the bases are repaired (_rated_kv_loads)
         between = bool(parts) and parts[0][0] == "delta"
-        across = base_ln * (math.sqrt(3) if (nph > 1 or delta or between) else 1.0)
-        if base_ln > 0 and kv > 0 and abs(kv / across - 1.0) > 0.1 \
-                and bool(dss.CktElement.Enabled()):
-            off_kv.append((ld, kv, across))
-            cutoff = _zip_cutoff(int(dss.Loads.Model()), dss)
-            if across / kv * ZIP_CUTOFF_MARGIN < cutoff:
-                # user test ut_3ph2 D4: OpenDSS draws nothing from a ZIP load below its ZIPV
-                # cutoff, which a rated kV far above the connection's puts it at 1 p.u.
-                zip_off.append((ld, across / kv, cutoff))
-                kw = kvar = 0.0
+        rated = RatedKv(ld, bus, kv, kw, kvar, math.sqrt(3) if (nph > 1 or delta or between)
+                         else 1.0, int(dss.Loads.Model()), float(dss.Loads.Vminpu()),
+                         float(dss.Loads.Vmaxpu()), _load_property(ld, "Vlowpu", 0.5),
+                         _zip_cutoff(int(dss.Loads.Model()), dss),
+                         bool(dss.CktElement.Enabled()))
+        rated_kv.append(rated)
         dss.Circuit.SetActiveElement(f"Load.{ld}")
         if not parts:
             problems.append(Problem(
@@ -1359,6 +1425,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         if delta and parts[0][0] == "wye":
             delta_to_ground.append(ld)
         for conn, ph, v in parts:
+            rated.rows.append(len(load_rows))
             load_rows.append({"id": ld, "bus": bus, "conn": conn, "phase": ph,
                               "p_mw": kw / 1000 / len(parts), "q_mvar": kvar / 1000 / len(parts),
                               "vn_kv": v, "p_exponent": pe, "q_exponent": qe,
@@ -1370,22 +1437,6 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         # load; report the loads alone rather than the follow-on NaN of every generator
         raise InputError(problems + load_value_problems)
 
-    if off_kv:  # user test ut_3ph #12: IEEE 13's total load read 3876 kW, OpenDSS drew 3589
-        ld, kv, across = off_kv[0]
-        warnings.append(
-            f"{len(off_kv)} load(s) have a rated kV far from the voltage of their connection "
-            f"({', '.join(x[0] for x in off_kv[:6])}{' ...' if len(off_kv) > 6 else ''}; "
-            f"Load.{ld}: kV={kv:g} across {across:.4g} kV, V/kV {across / kv:.2f} at 1 p.u.): "
-            "OpenDSS draws such a load by its model at that voltage ratio (a constant-power "
-            "load below its Vminpu as a constant impedance), and so does the model; the total "
-            "load counts their nameplate kW")
-    if zip_off:
-        ld, ratio, cutoff = zip_off[0]
-        warnings.append(
-            f"{len(zip_off)} ZIP load(s) (model 8) sit below their ZIPV cutoff even at 1.1 "
-            f"p.u. ({', '.join(x[0] for x in zip_off[:6])}{' ...' if len(zip_off) > 6 else ''}"
-            f"; Load.{ld}: V/kV {ratio:.2f} at 1 p.u., cutoff {cutoff:g}): OpenDSS draws "
-            "nothing from them, and neither does the model (their kW and kvar are 0 in it)")
     if delta_to_ground:
         warnings.append(
             f"{len(delta_to_ground)} 1-phase delta load(s) name one node "
@@ -1585,6 +1636,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     reductions = _reduction_notes(sec, load_rows) + held_notes
     warnings[:0] = reductions
     _repair_bases(bus_rows, src_rows, line_rows, tr_rows, warnings)
+    rated_kv_loads(rated_kv, {r["id"]: r["vn_kv"] / math.sqrt(3) for r in bus_rows},
+                    load_rows, warnings)
     circuit = dss.Circuit.Name()
     net = ThreePhaseNetwork.from_tables(
         name=name or circuit or path.stem,
@@ -2221,9 +2274,15 @@ def _repair_bases(buses: list[dict[str, Any]], sources: list[dict[str, Any]],
             "in VoltageBases gets the nearest one): the ratios' base is used")
 
 
-#: A ZIP load is taken as cut off (drawing nothing) when its voltage ratio at 1 p.u. times
-#: this (1.1 p.u., the top of the usual band) is still below its ZIPV cutoff.
-ZIP_CUTOFF_MARGIN = 1.1
+def _load_property(ld: str, prop: str, default: float) -> float:
+    """A numeric property of ``Load.<ld>`` that OpenDSSDirect.py has no getter for."""
+    dss = _dss()
+    dss.Text.Command(f"? load.{ld}.{prop}")
+    try:
+        value = float(dss.Text.Result().strip())
+    except ValueError:
+        return default
+    return value if math.isfinite(value) else default
 
 
 def _zip_cutoff(model: int, dss: Any) -> float:
