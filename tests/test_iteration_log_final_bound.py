@@ -91,12 +91,12 @@ def test_record_if_moved_records_only_a_moved_bound() -> None:
 def test_the_figure_spreads_rows_of_one_iteration() -> None:
     """The start and the probing rows both have iteration 0: plotted against the iteration
     the two bounds stood on one vertical line and the gap's band vanished."""
-    from feederopt.report.plot import convergence_figure
+    from feederopt.report.plot import ITERATION_AXIS, STEP_AXIS, convergence_figure
 
     log = [{"iteration": 0, "lower_bound": 122.9, "upper_bound": 139.6},
            {"iteration": 0, "lower_bound": 139.5, "upper_bound": 139.6}]
     ax = convergence_figure(log).axes[0]
     xs = {float(x) for line in ax.get_lines() for x in line.get_xdata()}
-    assert len(xs) == 2 and ax.get_xlabel() == "row of the iteration log"
+    assert len(xs) == 2 and ax.get_xlabel() == STEP_AXIS
     plain = [{"iteration": k, "lower_bound": 100.0 + k, "upper_bound": 110.0} for k in (1, 2)]
-    assert convergence_figure(plain).axes[0].get_xlabel() == "iteration"
+    assert convergence_figure(plain).axes[0].get_xlabel() == ITERATION_AXIS

@@ -144,7 +144,7 @@ def test_voltage_limit_breaks_of_the_check_are_shown(doc: dict[str, Any]) -> Non
     assert ('<th scope="row">voltage limits</th><td>0.9 - 1.09 p.u. (from the options)</td>'
             in page)
     # the badge: not the MILP's green status for an answer that breaks the limits (exit 4)
-    assert '<span class="status limits_broken">limits_broken</span>' in page
+    assert '<span class="status limits_broken">breaks the limits</span>' in page
     bad["ac_check"]["within_voltage_limits"] = True
     page = render_three_phase_report(bad, {}, "x")
     assert '<th scope="row">within the voltage limits</th><td>yes</td>' in page

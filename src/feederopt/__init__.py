@@ -186,6 +186,7 @@ _FOR_CLI = {
     "Method": "feederopt.options",
     "Result": "feederopt.results.result",
     "HEURISTIC_METHODS": "feederopt.results.result",
+    "iterations_text": "feederopt.results.result",
     "held_text": "feederopt.problems.holds",
     "is_three_phase": "feederopt.cases",
     "tie_rule_problems": "feederopt.cases",

@@ -78,7 +78,7 @@ from feederopt.solvers import interrupt
 from feederopt.solvers.cvxpy_backend import ConicSolution, CvxpyModel
 from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.scip_backend import ScipModel
-from feederopt.solvers.status import SOLVED, Status
+from feederopt.solvers.status import SOLVED, Status, master_infeasible_note
 
 Setting = dict[str, np.ndarray]
 
@@ -582,7 +582,8 @@ class DopfBenders(AlgorithmBase):
                 if self.incumbent is not None:
                     self.update_lower(min(cutoff, self.upper))
                 infeasible_master = True
-                self.record(ms.solve_time_s, 0.0, "master infeasible")
+                self.record(ms.solve_time_s, 0.0, master_infeasible_note(
+                    self.incumbent is not None, self.log_phase))
                 break
             if not ms.has_solution:
                 if math.isfinite(ms.bound):

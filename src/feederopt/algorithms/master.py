@@ -40,6 +40,7 @@ from feederopt.solvers import interrupt
 from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.interrupt import Interrupted
 from feederopt.solvers.scip_master import ScipMaster
+from feederopt.solvers.status import master_infeasible_note
 
 
 @dataclass(frozen=True)
@@ -321,7 +322,8 @@ class MasterLoop(AlgorithmBase, ABC):
             if ms.status == "infeasible":
                 if self._has_incumbent():
                     self.update_lower(min(cutoff, self.upper))
-                self.record(ms.solve_time_s, 0.0, "master infeasible")
+                self.record(ms.solve_time_s, 0.0,
+                            master_infeasible_note(self._has_incumbent(), self.log_phase))
                 return True
             if not ms.has_solution or self.interrupted():
                 # Stopped (time limit, stop request) before a topology, or a stop request came

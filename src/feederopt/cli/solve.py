@@ -53,24 +53,13 @@ from feederopt.cli.scenarios import print_uncertain, source_of
 
 
 def iterations_text(result: Any) -> str:
-    """The master iterations, and when there were none although a bound was found, what
-    found it: "0" beside a proven optimum read as if nothing ran, where the loop
-    branch-and-bound or switch probing had closed the gap before the first master iteration
-    (user test ut36_results #2; the iteration log's notes say which). "Closed" only when the
-    gap closed (status ``optimal``; ``infeasible``: proven so); a run stopped before its first
-    master iteration (``--time-limit 0.01``: status ``time_limit``, no objective) says that it
-    stopped, with its status (ut37 #2 printed "closed ... final bounds")."""
-    text = str(result.iterations)
-    if result.iterations == 0:
-        notes = [r.note for r in (result.log or []) if r.note and r.note != "start"]
-        status = str(getattr(result, "status", ""))
-        if notes and status == "optimal":
-            text += f" (closed before any master iteration: {notes[-1]})"
-        elif notes and status == "infeasible":
-            text += f" (proven infeasible before any master iteration: {notes[-1]})"
-        elif notes:
-            text += f" (stopped before any master iteration: {status or 'gap open'})"
-    return text
+    """The console's iterations row of ``result`` (a Result, or anything with its
+    ``iterations``, ``status`` and ``log``): :func:`feederopt.results.result.iterations_text`,
+    the report's text too."""
+    from feederopt import iterations_text as text
+
+    return text(result.iterations, str(getattr(result, "status", "")),
+                [r.note for r in (result.log or [])])
 
 
 def _within(path: str | Path, folder: str | Path) -> bool:

@@ -61,6 +61,8 @@ from feederopt.report.page import (
     section,
 )
 from feederopt.report.scenarios import (
+    LIMITS,
+    SINGULAR,
     ac_all_row,
     is_uncertain,
     nominal_note,
@@ -74,16 +76,26 @@ from feederopt.report.scenarios import (
 from feederopt.results.document import solve_document_problems
 from feederopt.results.literature import literature_title
 from feederopt.results.result import (
+    ac_limit_count,
     ac_verdict,
     base_case_kind,
     base_limits_note,
     bound_value,
     branch_label,
+    distinct_places,
+    iterations_text,
+    kept_state_label,
     largest_loading_text,
     switching_text,
     within_limits_text,
 )
-from feederopt.solvers.status import LOSS_PHASE, TIE_PHASE, VIOLATION_PHASE
+from feederopt.solvers.status import (
+    LOSS_PHASE,
+    TIE_PHASE,
+    VIOLATION_PHASE,
+    holds_least_violating_state,
+    master_infeasible_note,
+)
 from feederopt.validation.ac_polish import polish_text
 
 #: Re-exported: the shared page parts lived here before :mod:`feederopt.report.page`.
@@ -315,6 +327,97 @@ def bound_text(x: Any, spec: str = ".4f", unit: str = "") -> str:
     return fmt(v, spec, unit)
 
 
+def least_violating(r: Mapping[str, Any]) -> bool:
+    """Whether the solve result ``r`` holds a least-violating state, which breaks the limits,
+    not a plan within them (:func:`~feederopt.solvers.status.holds_least_violating_state`,
+    the console's rule for its row "open branches (least-violating state, breaks the
+    limits)")."""
+    objective = r.get("objective")
+    return holds_least_violating_state(
+        str(r.get("status", "")), r.get("has_topology", True) is not False,
+        objective if isinstance(objective, int | float) else None)
+
+
+#: The name of a least-violating state beside a figure or a list of the answer's.
+LEAST_VIOLATING = "least-violating state"
+
+
+def ac_breaks_limits(r: Mapping[str, Any]) -> bool:
+    """Whether the AC check of the solve result ``r`` finds its topology outside the limits
+    (``ac_check.within_limits`` false)."""
+    return (r.get("ac_check") or {}).get("within_limits") is False
+
+
+def first_violation_text(d: Mapping[str, Any]) -> str:
+    """A broken limit of ``limit_violations`` in a few words: ``bus 32 at 0.9413 p.u.
+    against v_min 0.9500 p.u. (voltage below its minimum)``."""
+    comp, limit, unit = str(d.get("component", "")), str(d.get("limit", "?")), \
+        str(d.get("unit") or "")
+    value, rating = _finite(d.get("value")), _finite(d.get("rating"))
+    places = distinct_places(value, rating) if value is not None and rating is not None else 4
+    spec = f".{places}f" if unit == "p.u." else ".4g"
+    return (f"{SINGULAR.get(comp, comp)} {d.get('id', '?')} at {fmt(value, spec, ' ' + unit)} "
+            f"against {limit} {fmt(rating, spec, ' ' + unit)}"
+            + (f" ({LIMITS[limit]})" if limit in LIMITS else ""))
+
+
+def least_violating_text(r: Mapping[str, Any]) -> str:
+    """The summary's warning over a least-violating state (:func:`least_violating`): what the
+    figures after and the switching actions are, as the console's row "open branches
+    (least-violating state, breaks the limits)" says."""
+    status = str(r.get("status", ""))
+    why = ("no radial topology meets the limits (status infeasible)" if status == "infeasible"
+           else f"the run stopped (status {status}) before it found a topology within the "
+                "limits")
+    return (f"{why}: the state after is the least-violating one, which breaks the limits; "
+            "the figures after, the open branches and the switching actions are that "
+            "state's, not a switching plan within the limits")
+
+
+def summary_iterations(r: Mapping[str, Any]) -> str:
+    """The summary's iterations (:func:`~feederopt.results.result.iterations_text`, the
+    console's text), and what the log's rows numbered 0 are when it has them."""
+    log = [row for row in r.get("iteration_log") or [] if isinstance(row, Mapping)]
+    text = iterations_text(r.get("iterations", "-"), str(r.get("status", "")),
+                           [str(row.get("note") or "") for row in log])
+    zero = sum(row.get("iteration") == 0 for row in log)
+    if zero and r.get("iterations") == 0:
+        text += (f"; the iteration log's {zero} row(s) numbered 0 are the steps before the "
+                 "first master solve (the start topologies, probing)")
+    return text
+
+
+def within_limits_row(r: Mapping[str, Any]) -> tuple[str, str]:
+    """The summary's row of the AC check's verdict on the limits (the console's "within
+    limits (AC)"; a robust or scenario run has it for every extreme point or scenario too,
+    :func:`~feederopt.report.scenarios.ac_all_row`): ``yes``, or ``no: the AC power flow
+    breaks 7 limit(s), the worst bus 32 at 0.9413 p.u. against v_min 0.9500 p.u.``, marked;
+    not verified when the power flow did not converge, not checked without an AC check.
+    The verdict stood only in the AC check's table, far below cards and a switching list
+    that read as a plan (user test ut42_report #1)."""
+    at = " (AC, nominal load)" if is_uncertain(r) else " (AC)"
+    ac = r.get("ac_check")
+    if not isinstance(ac, Mapping) or not ac:
+        return "within limits" + at, "- (no AC check run)"
+    within = ac.get("within_limits")
+    if not ac.get("converged"):
+        return "within limits" + at, ('<span class="warn">not verified: the AC power flow '
+                                      "did not converge</span>")
+    if within is False:
+        broken = [d for d in ac.get("limit_violations") or [] if isinstance(d, Mapping)]
+        text = f"no: the AC power flow breaks {ac_limit_count(ac)} limit(s)"
+        if broken:
+            text += f", the worst {first_violation_text(broken[0])}"
+        text += " (listed in the AC check below)"
+        return "within limits" + at, f'<span class="warn">{escape(text)}</span>'
+    if within is True:
+        tolerated = ac.get("broken_within_tolerance") or []
+        text = (within_limits_text(True, tolerated, ac.get("limit_tolerance") or None)
+                if tolerated else "yes")
+        return "within limits" + at, escape(text)
+    return "within limits" + at, "-"
+
+
 # ----- sections ----------------------------------------------------------------------------------
 def key_figures(r: Mapping[str, Any]) -> dict[str, Any]:
     """Losses and minimum voltage before (AC, initial topology) and after (AC when checked)."""
@@ -343,13 +446,16 @@ def summary_section(r: Mapping[str, Any]) -> str:
     # a scenario or robust run: the headline figures are the nominal load's, not a scenario's
     nominal = is_uncertain(r)
     at = " (nominal load)" if nominal else ""
+    # the figures after of a least-violating state: named so, not as a plan's (ut42_report #1)
+    least = least_violating(r)
+    after = f" ({LEAST_VIOLATING}, breaks the limits)" if least else ""
     cards = [
         ("losses before" + at + (" (meshed base case)" if base_case_kind(r.get("base"))
                                  else ""), fmt(k["losses_before_kw"], ".2f", " kW")),
-        ("losses after" + at, fmt(k["losses_after_kw"], ".2f", " kW")),
-        ("reduction" + at, fmt(k["reduction_pct"], ".2f", " %")),
+        ("losses after" + at + after, fmt(k["losses_after_kw"], ".2f", " kW")),
+        ("reduction" + at + after, fmt(k["reduction_pct"], ".2f", " %")),
         ("min voltage before" + at, fmt(k["min_voltage_before_pu"], ".4f", " p.u.")),
-        ("min voltage after" + at, fmt(k["min_voltage_after_pu"], ".4f", " p.u.")),
+        ("min voltage after" + at + after, fmt(k["min_voltage_after_pu"], ".4f", " p.u.")),
         ("gap", fmt(gap * 100 if gap is not None else None, ".4f", " %")),
         ("time", fmt(r.get("solve_time_s"), ".2f", " s")),
     ]
@@ -367,6 +473,9 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("status", escape(str(r.get("status", "-")))),
         *((("AC verdict" + at, f'<span class="warn">{escape(str(verdict))}</span>'),)
           if verdict else ()),
+        # the AC check's verdict on the limits, at the top as the console has it (it stood
+        # only in the AC check's table, below a switching list that read as a plan)
+        *((within_limits_row(r),) if not _no_topology(r) else ()),
         # a scenario or robust run: the one AC verdict over every scenario (extreme point)
         *((row,) if (row := ac_all_row(r)) else ()),
         ("method", escape(str(r.get("method", "-")))),
@@ -398,10 +507,12 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("lower bound" + (" (the model's)" if _polish_kept(r) else ""),
          escape(bound_text(r.get("lower_bound"), ".4f", " kW-eq"))),
         ("gap", fmt(gap * 100 if gap is not None else None, ".4f", " %")),
-        ("iterations", escape(str(r.get("iterations", "-")))),
+        ("iterations (master MILP solves)", escape(summary_iterations(r))),
         ("solve time", fmt(r.get("solve_time_s"), ".2f", " s")),
         ("open before", escape(_branch_list((r.get("base") or {}).get("open_branches")))),
-        ("open after", escape(_branch_list(r.get("open_branches")))
+        (kept_state_label("open after", str(r.get("status", "")), LEAST_VIOLATING,
+                          least_violating=least),
+         escape(_branch_list(r.get("open_branches")))
          if not _no_topology(r) else "no topology found"),
     ]
     if r.get("out_of_service_branches"):  # outside the model: open in every answer
@@ -421,6 +532,8 @@ def summary_section(r: Mapping[str, Any]) -> str:
     if _no_topology(r):
         warn = (f'<p class="warn">{escape(NO_TOPOLOGY)} (status '
                 f'{escape(str(r.get("status", "-")))}).</p>') + warn
+    elif least:
+        warn = f'<p class="warn">warning: {escape(least_violating_text(r))}</p>' + warn
     if nominal:
         warn = _note(nominal_note()) + warn
     return section("summary", "Summary",
@@ -580,8 +693,35 @@ def voltage_section(folder: ResultFolder) -> str:
                    image(png, voltage_alt(folder.buses), caption))
 
 
+def log_note(row: Mapping[str, Any]) -> Any:
+    """A row's note; a bare "master infeasible" (a result.json written before the note said
+    what it proves) in the words the run writes now
+    (:func:`~feederopt.solvers.status.master_infeasible_note`: with an upper bound, the
+    incumbent is optimal)."""
+    note = row.get("note")
+    if note != "master infeasible":
+        return note
+    phase = str(row.get("phase") or LOSS_PHASE)
+    upper = row.get("violation_upper_pu" if phase == VIOLATION_PHASE else "upper_bound_kw")
+    return master_infeasible_note(_finite(upper) is not None, phase)
+
+
+#: The iteration log's column of the master iteration, and what its numbers are.
+LOG_ITERATION = "iteration (master solves so far)"
+LOG_NOTE = ("iteration: the master MILP solves so far. A row that is no master solve keeps the "
+            "number of the last one: 0 for the steps before the first (start: the start "
+            "topologies evaluated; probing: bounds from switch probing or the loop "
+            "branch-and-bound), and a phase's start row; so rows may share a number.")
+
+
 def convergence_section(r: Mapping[str, Any]) -> str:
-    from feederopt.report.plot import convergence_figure, figure_png
+    from feederopt.report.plot import (
+        ITERATION_AXIS,
+        TIME_AXIS,
+        convergence_axis,
+        convergence_figure,
+        figure_png,
+    )
 
     # the bounds of a row as this release names them (an older result.json's too)
     log = [iteration_row(row) for row in r.get("iteration_log") or []
@@ -604,7 +744,7 @@ def convergence_section(r: Mapping[str, Any]) -> str:
 
     def columns(row: Mapping[str, Any]) -> dict[str, Any]:
         losses = row.get("phase", LOSS_PHASE) != VIOLATION_PHASE
-        out = {"iteration": row.get("iteration")}
+        out = {LOG_ITERATION: row.get("iteration")}
         if searched:
             out["phase"] = row.get("phase", LOSS_PHASE)
         out |= {"lower bound [kW]": row.get("lower_bound_kw") if losses else None,
@@ -615,10 +755,16 @@ def convergence_section(r: Mapping[str, Any]) -> str:
                     "least total slack, found [p.u.]":
                     None if losses else row.get("violation_upper_pu")}
         return out | {"gap [%]": pct(row.get("gap")), "elapsed [s]": row.get("elapsed_s"),
-                      "note": row.get("note")}
+                      "note": log_note(row)}
 
-    table = records_table([columns(row) for row in log])
-    caption = "Lower and upper bound on the objective per iteration."
+    table = _note(LOG_NOTE) + records_table([columns(row) for row in log])
+    _, axis = convergence_axis(log)
+    caption = "Lower and upper bound on the objective " + (
+        "per master iteration (master MILP solve)." if axis == ITERATION_AXIS else
+        "against the time since the start of the run (rows of the log share an iteration "
+        "number: the steps between master solves keep the number of the last one)."
+        if axis == TIME_AXIS else "per row of the iteration log (rows share an iteration "
+        "number: the steps between master solves keep the number of the last one).")
     if searched:
         caption += (" After the proof that no radial topology meets the limits, the search "
                     "for the least-violating one: its bounds on the total slack [p.u.] in "
@@ -689,19 +835,46 @@ def ac_section(r: Mapping[str, Any]) -> str:
     return section("ac-check", title, f"{truth}<table>{''.join(rows)}</table>{warnings}")
 
 
+#: The switching section's heading over a least-violating state (:func:`least_violating`).
+SWITCHES_LEAST_VIOLATING = ("Switch changes to the least-violating state (it breaks the "
+                            "limits: not a switching plan)")
+
+
+def switches_heading(r: Mapping[str, Any]) -> tuple[str, str]:
+    """The switching section's heading and the warning above its table: "Switching actions"
+    for a plan; for a least-violating state, :data:`SWITCHES_LEAST_VIOLATING` (the console's
+    "open branches (least-violating state, breaks the limits)"; the heading listed its
+    close/open operations as a plan, user test ut42_report #1); and for a topology whose AC
+    power flow breaks the limits (an optimal or time-limited run's whose AC check fails) a
+    warning that the actions lead to no operating point within them."""
+    if least_violating(r):
+        return SWITCHES_LEAST_VIOLATING, (
+            '<p class="warn">warning: ' + escape(least_violating_text(r)) + ".</p>")
+    if ac_breaks_limits(r):
+        n = ac_limit_count(r.get("ac_check") or {})
+        return "Switching actions", (
+            '<p class="warn">warning: ' + escape(
+                f"the AC power flow of the state after these actions breaks {n} limit(s) "
+                "(the AC check above): they lead to no operating point within the "
+                "limits.") + "</p>")
+    return "Switching actions", ""
+
+
 def switches_section(folder: ResultFolder) -> str:
     sw = folder.switches
     if _no_topology(folder.result):
         return section("switches", "Switching actions",
                        _note(NO_TOPOLOGY + ": no switching actions."))
+    title, warn = switches_heading(folder.result)
     if sw is None:  # as the other tables a folder lacks: said, not left out
-        return section("switches", "Switching actions", _note(
+        return section("switches", title, warn + _note(
             "No switch table (switches.parquet) in the result folder: the switches that "
             "change state are not known here (result.json's open_branches lists the open "
             "branches after)."))
     if "changed" in sw.columns:
         changed = sw.filter(pl.col("changed"))
-        body = _note(f"{changed.height} of {sw.height} switchable branches change state.")
+        body = warn + _note(f"{changed.height} of {sw.height} switchable branches change "
+                            "state.")
         if changed.height:
             show = changed.select(
                 pl.col("id").alias("branch"),
@@ -720,8 +893,8 @@ def switches_section(folder: ResultFolder) -> str:
             )
             body += frame_table(show)
     else:
-        body = frame_table(sw)
-    return section("switches", "Switching actions", body)
+        body = warn + frame_table(sw)
+    return section("switches", title, body)
 
 
 def devices_section(r: Mapping[str, Any]) -> str:
@@ -827,10 +1000,23 @@ def generic_section(anchor: str, title: str, value: Any) -> str:
     return section(anchor, title, cell(value))
 
 
+def solve_badge(r: Mapping[str, Any]) -> str:
+    """The solve page's status badge: the run's status, or ``limits_broken`` where the
+    command exits with code 4 for a topology outside the limits (result.json's
+    ``within_limits`` false: its AC power flow breaks a limit or was not verified, or it is
+    the least-violating state of a run that stopped), as the three-phase, partition,
+    schedule and resilience pages have it; a proven ``infeasible`` (exit 3) and an ``error``
+    keep their own."""
+    status = str(r.get("status", "unknown"))
+    if status in ("infeasible", "error") or _no_topology(r):
+        return status
+    return "limits_broken" if r.get("within_limits") is False else status
+
+
 def render_report(folder: ResultFolder) -> str:
     """The whole HTML page."""
     r = folder.result
-    status = str(r.get("status", "unknown"))
+    status = solve_badge(r)
     parts = [
         summary_section(r),
         grid_section(folder),

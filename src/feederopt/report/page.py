@@ -177,8 +177,26 @@ def _note(text: str) -> str:
     return f'<p class="note">{escape(text)}</p>'
 
 
+#: What a page's status badge says for a status token that is no plain word (the token
+#: stays the badge's CSS class): ``limits_broken`` is the badge of a run whose command exits
+#: with code 4 (the AC check, OpenDSS's, a sample's or an operation's, breaks a limit), as the
+#: console says "the AC power flow breaks N limit(s)"; the three-phase page showed the raw
+#: token (user test ut42_report #2).
+BADGE_WORDS = {
+    "limits_broken": "breaks the limits",
+    "time_limit": "stopped at the time limit",
+}
+
+
+def badge_text(status: str) -> str:
+    """The words of the status badge for ``status`` (:data:`BADGE_WORDS`; any other token's
+    underscores as spaces)."""
+    return BADGE_WORDS.get(status, status.replace("_", " "))
+
+
 def page(title: str, status: str, sub: str, body: str, source: str) -> str:
-    """A whole self-contained HTML page (inline style, no network loads by its CSP)."""
+    """A whole self-contained HTML page (inline style, no network loads by its CSP); its
+    status badge has ``status`` as its CSS class and :func:`badge_text` as its words."""
     from feederopt._version import __version__
 
     return (
@@ -187,7 +205,7 @@ def page(title: str, status: str, sub: str, body: str, source: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
         f"<header><h1>{escape(title)} <span class=\"status {escape(status)}\">"
-        f"{escape(status)}</span></h1>"
+        f"{escape(badge_text(status))}</span></h1>"
         f'<p class="sub">{escape(sub)}</p></header>'
         + body
         + f"<footer>feederopt {escape(__version__)}, from {escape(source)}/</footer>"

@@ -535,6 +535,32 @@ def voltage_profile_figure(buses: pl.DataFrame, title: str = "Voltage profile") 
     return fig
 
 
+#: The convergence figure's x axis when each row of the log is one master iteration.
+ITERATION_AXIS = "iteration (master MILP solves)"
+#: ... when rows share an iteration (the start, probing, a phase's start: rows between master
+#: solves keep the number of the last one, 0 before the first): the time of each row.
+TIME_AXIS = "time since the start of the run [s]"
+#: ... when rows share an iteration and a row has no time (a hand-made log).
+STEP_AXIS = "step of the search (one per row of the iteration log)"
+
+
+def convergence_axis(log: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, str]:
+    """The x positions of the rows of ``log`` in the convergence figure, and the axis label:
+    the master iteration when each row is one (:data:`ITERATION_AXIS`), else each row's
+    ``elapsed_s`` (:data:`TIME_AXIS`), else its place in the log (:data:`STEP_AXIS`). Rows
+    that share an iteration (case33bw: the start and the probing row, both 0) stood on one
+    vertical line, and the axis was named "row of the iteration log" (user test ut42_report
+    #4)."""
+    it = np.array([int(r.get("iteration", k + 1)) for k, r in enumerate(log)])
+    if len(set(it.tolist())) == len(it):
+        return it, ITERATION_AXIS
+    times = np.array([np.nan if r.get("elapsed_s") is None else float(r["elapsed_s"])
+                      for r in log])
+    if len(times) and np.all(np.isfinite(times)):
+        return times, TIME_AXIS
+    return np.arange(1, len(log) + 1), STEP_AXIS
+
+
 def convergence_figure(log: Sequence[Mapping[str, Any]],
                        title: str = "Benders convergence") -> Figure:
     """Lower and upper bound per iteration (``iteration``, ``lower_bound_kw``,
@@ -554,10 +580,7 @@ def convergence_figure(log: Sequence[Mapping[str, Any]],
     # a row as written (lower_bound_kw) or by its record's attributes, an older result.json's
     # (lower_bound): one set of names
     log = [iteration_row(r) for r in log]
-    it = np.array([int(r.get("iteration", k + 1)) for k, r in enumerate(log)])
-    xlabel = "iteration"
-    if len(set(it.tolist())) < len(it):  # rows between master solves (start, probing)
-        it, xlabel = np.arange(1, len(log) + 1), "row of the iteration log"
+    it, xlabel = convergence_axis(log)
     searched = np.array([r.get("phase") == VIOLATION_PHASE for r in log], dtype=bool)
     tied = np.array([r.get("phase") == TIE_PHASE for r in log], dtype=bool)
     panels = [("lower_bound_kw", "upper_bound_kw", "objective [kW]", ~(searched | tied),
@@ -574,7 +597,7 @@ def convergence_figure(log: Sequence[Mapping[str, Any]],
                              squeeze=False)
     for ax, (low, high, ylabel, rows, name) in zip(axes[:, 0], panels, strict=True):
         _bounds_panel(ax, it[rows], [r for r, keep in zip(log, rows, strict=True) if keep],
-                      low, high, ylabel)
+                      low, high, ylabel, steps=xlabel != TIME_AXIS)
         ax.set_xlabel(xlabel)
         ax.set_title(name, fontsize=10 if ax is not axes[0, 0] else None)
     fig.tight_layout()
@@ -582,9 +605,9 @@ def convergence_figure(log: Sequence[Mapping[str, Any]],
 
 
 def _bounds_panel(ax: Any, it: np.ndarray, log: Sequence[Mapping[str, Any]], low: str,
-                  high: str, ylabel: str) -> None:
+                  high: str, ylabel: str, *, steps: bool = True) -> None:
     """One panel of :func:`convergence_figure`: the bounds ``low`` and ``high`` of ``log``'s
-    rows at the x positions ``it``."""
+    rows at the x positions ``it`` (integers with ``steps``, else times in seconds)."""
     from matplotlib.ticker import MaxNLocator
 
     def series(key: str) -> np.ndarray:
@@ -602,11 +625,17 @@ def _bounds_panel(ax: Any, it: np.ndarray, log: Sequence[Mapping[str, Any]], low
         ax.step(it, values, where="post", marker="o", ms=4, color=colour,
                 label=name if np.any(np.isfinite(values)) else "_nolegend_")
     ax.set_ylabel(ylabel)
-    ax.set_xlim(it.min() - 0.5 if len(it) else 0, it.max() + 0.5 if len(it) else 1)
-    if 0 < len(it) <= 20:
-        ax.set_xticks(it)
+    if not steps:  # seconds: a margin of the span, the ticks matplotlib's
+        span = float(it.max() - it.min()) if len(it) else 1.0
+        margin = 0.05 * span if span > 0 else 0.5
+        ax.set_xlim(float(it.min()) - margin if len(it) else 0,
+                    float(it.max()) + margin if len(it) else 1)
     else:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlim(it.min() - 0.5 if len(it) else 0, it.max() + 0.5 if len(it) else 1)
+        if 0 < len(it) <= 20:
+            ax.set_xticks(it)
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     values = np.concatenate([lb, ub])
     values = values[np.isfinite(values)]
     if len(values):  # plain numbers, and some room when the bounds (nearly) meet

@@ -57,6 +57,30 @@ def kept_state_label(label: str, status: str, state: str, *,
     return f"{label} ({state}, breaks the limits)" if kept else label
 
 
+def iterations_text(iterations: Any, status: str, notes: Sequence[str]) -> str:
+    """A run's iterations for a person: the master iterations (master MILP solves; the
+    iteration log's rows before the first are numbered 0: the start topologies, probing,
+    ...), and when there were none although a bound was found, what found it (``notes``: the
+    iteration log's notes in order). "0" beside a proven optimum read as if nothing ran, where
+    the loop branch-and-bound or switch probing had closed the gap before the first master
+    iteration (user test ut36_results #2). "Closed" only when the gap closed (``status``
+    ``optimal``; ``infeasible``: proven so); a run stopped before its first master iteration
+    (``--time-limit 0.01``: status ``time_limit``, no objective) says that it stopped, with its
+    status (ut37 #2 printed "closed ... final bounds"). One text for the console and the
+    report (user test ut42_report #4: the report said "iterations 0" beside two log rows
+    numbered 0)."""
+    text = str(iterations)
+    if iterations == 0:
+        said = [n for n in notes if n and n != "start"]
+        if said and status == "optimal":
+            text += f" (closed before any master iteration: {said[-1]})"
+        elif said and status == "infeasible":
+            text += f" (proven infeasible before any master iteration: {said[-1]})"
+        elif said:
+            text += f" (stopped before any master iteration: {status or 'gap open'})"
+    return text
+
+
 def switching_text(rec: Any) -> str | None:
     """A result's switching record (``extra["switching"]``, written when a switch has a
     cost): ``3 actions x cost = 15.000 kW (2 held: line:3, line:9; charged as any action)``;

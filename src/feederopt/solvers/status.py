@@ -81,6 +81,26 @@ VIOLATION_PHASE = "least violation"
 TIE_PHASE = "least losses at the least violation"
 
 
+def master_infeasible_note(has_incumbent: bool, phase: str = LOSS_PHASE) -> str:
+    """The iteration log's note of a master MILP that has no solution under the cutoff (the
+    incumbent's objective less the gap), in plain words: with an incumbent, no topology beats
+    it, so it is optimal within the gap (in the least-violation phase: no topology violates
+    the limits less); without one, in the objective's phase, no radial topology meets the
+    limits (the cuts exclude every one: the proof of infeasibility). "master infeasible"
+    alone, the only row of an optimal robust run's log, read as a failure (user test
+    ut42_report #3). The note starts with "master infeasible" as before."""
+    if has_incumbent:
+        if phase == VIOLATION_PHASE:
+            return ("master infeasible: no topology violates the limits less than the "
+                    "incumbent, which is the least-violating one (within the gap)")
+        return ("master infeasible: no topology beats the incumbent, which is optimal "
+                "(within the gap)")
+    if phase == LOSS_PHASE:
+        return ("master infeasible: no radial topology meets the limits (the proof of "
+                "infeasibility)")
+    return "master infeasible: no topology is left to evaluate"
+
+
 @dataclass(frozen=True)
 class IterationRecord:
     """One row of the iteration log. The loss and violation phases have different objectives
