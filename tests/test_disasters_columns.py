@@ -53,14 +53,14 @@ def test_json_fields(zhang, tmp_path) -> None:
         read_disasters(f, zhang)
     (p,) = err.value.problems
     assert (p.kind, p.field) == (ProblemKind.MISSING_COLUMN, "probability")
-    assert "'prob'" in p.message
+    assert "'prob'" in p.message and "rename 'prob' to 'probability'" in p.hint
     # One scenario without the field: named per scenario.
     f.write_text(json.dumps({"scenarios": [{"name": "A", "probability": 0.5, "broken": ["2"]},
                                            {"name": "B", "broken": ["5"]}]}))
     with pytest.raises(InputError) as err:
         read_disasters(f, zhang)
     assert [(p.ids, p.field, p.message) for p in err.value.problems] == [
-        (("B",), "probability", "no probability given")]
+        (("B",), "probability", "the field 'probability' is missing")]
 
 
 def test_good_csv_still_reads(zhang, tmp_path) -> None:

@@ -1611,8 +1611,10 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
                      progress: ProgressCallback | None, executor: Executor | None) -> Result:
     sset = unc.table if isinstance(unc.table, ScenarioSet) else load_scenarios(net, unc.table)
     missing = sset.missing_loads_note  # a load's row forgotten in a scenario (ut41_unc #2)
-    if missing is not None:
-        warn_user(missing)  # before the solve; the result's notes carry it too
+    # a column the table is not read by (ut42_badin #5), then the loads a scenario left out
+    read_notes = [*sset.notes, *([] if missing is None else [missing])]
+    for note in read_notes:
+        warn_user(note)  # before the solve; the result's notes carry it too
     radiality = RadialityModel(opts.radiality)
     solver = _conic(opts)
     prep = prepare(net, radiality, loads=lambda pu: sset.per_unit(pu.s_base_mva))
@@ -1659,8 +1661,8 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
                      labels=[str(x) for x in sset.names],
                      loads=(sset.bus_ids, sset.p_mw, sset.q_mvar),
                      dispatch=[uv.dispatch_of(prep.pu, r) for r in results])
-    if missing is not None:
-        result.extra["notes"] = [*result.extra.get("notes", []), missing]
+    if read_notes:
+        result.extra["notes"] = [*result.extra.get("notes", []), *read_notes]
     return result
 
 

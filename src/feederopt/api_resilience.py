@@ -61,7 +61,7 @@ from feederopt.forking import check_not_forked
 from feederopt.formulations.resilience import RadialityKind
 from feederopt.io.disasters import (
     DisasterSet,
-    duplicate_warnings,
+    disaster_warnings,
     frame_disasters,
 )
 from feederopt.io.frames import is_frame, source_problems
@@ -450,7 +450,7 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
               frame_disasters(scenarios, net) if is_frame(scenarios) else
               load_disasters(scenarios, net, case))
         scs = scenarios_of(problem, ds)
-        warned = duplicate_warnings(ds)
+        warned = disaster_warnings(ds)
     with_measures = measures and len(scs) > 1
     ev: ExpectedValuePlan | None = None
     if with_measures:

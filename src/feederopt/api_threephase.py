@@ -1164,6 +1164,7 @@ def solve_three_phase_scenarios(net: ThreePhaseNetwork, rows: ScenarioRows,
         # weight shifts the probability mass silently otherwise)
         notes.append(f"the scenario weights summed to {rows.given_weight_sum:.6g}; each was "
                      "divided by that sum (the weight column shows the shares)")
+    notes.extend(rows.notes)  # a column the table is not read by (ut42_badin #5)
     missing = rows.missing_loads_note  # a load's row forgotten in a scenario, as balanced
     if missing is not None:
         notes.append(missing)

@@ -24,7 +24,7 @@ import csv
 import io
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,10 @@ from feederopt.io.frames import as_polars
 from feederopt.network.container import Network
 from feederopt.network.id_hints import branch_ends, id_hint, name_aliases, shared_names
 from feederopt.network.id_lists import repeated_ids
+from feederopt.network.validate import nearest_name, unknown_fields
+
+#: The ``source`` of scenarios given as a table in memory (:func:`frame_disasters`).
+IN_MEMORY = "table in memory"
 
 #: Tolerance on the sum of the probabilities.
 PROBABILITY_TOLERANCE = 1e-6
@@ -57,6 +61,9 @@ class DisasterSet:
     scenarios: tuple[Disaster, ...]
     description: str = ""
     source: str = ""
+    #: Warnings on how the file was read: a field or column that it is not read by, with the
+    #: nearest known name (:func:`field_warnings`).
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"description": self.description, "scenarios": [
@@ -64,12 +71,36 @@ class DisasterSet:
             for d in self.scenarios]}
 
 
-def duplicate_warnings(disasters: DisasterSet) -> list[str]:
-    """One warning per scenario that lists a broken id more than once (not an error: each id
-    counts once, but a repeated id is usually a typo for another line)."""
-    return [f"warning: scenario {d.name!r} lists the broken line(s) {', '.join(d.duplicates)} "
-            "more than once (each counted once; was another line meant?)"
-            for d in disasters.scenarios if d.duplicates]
+def disaster_warnings(disasters: DisasterSet) -> list[str]:
+    """The warnings on a scenario file (the input is used): each field or column it is not
+    read by (:attr:`DisasterSet.notes`), and one per scenario that lists a broken id more than
+    once (not an error: each id counts once, but a repeated id is usually a typo for another
+    line)."""
+    return [*disasters.notes, *(
+        f"warning: scenario {d.name!r} lists the broken line(s) {', '.join(d.duplicates)} "
+        "more than once (each counted once; was another line meant?)"
+        for d in disasters.scenarios if d.duplicates)]
+
+
+#: The fields of a scenario (the columns of a CSV file); ``name`` may be left out.
+FIELDS = ("name", "probability", "broken")
+#: The keys of a JSON scenario file's top-level object.
+FILE_KEYS = ("description", "scenarios")
+
+
+def field_warnings(rows: list[Any], what: str = "field") -> list[str]:
+    """A warning (``unknown_column``) for each field of the scenario ``rows`` (dicts) that is
+    none of :data:`FIELDS`, naming the scenarios that give it and the nearest known field
+    (:func:`~feederopt.network.validate.unknown_fields`, the table folders' rule): such a
+    field was dropped without a word, a misspelt ``brokn`` beside ``broken`` too (user test
+    ut42_badin #5)."""
+    by_key: dict[str, list[str]] = {}
+    for k, row in enumerate(rows):
+        if isinstance(row, dict):
+            for key in row:
+                by_key.setdefault(str(key), []).append(str(row.get("name", k + 1)))
+    return [str(replace(p, ids=tuple(by_key[p.field or ""])))
+            for p in unknown_fields("disasters", list(by_key), FIELDS, what=what)]
 
 
 def _bad(message: str, ids: tuple[str, ...] = (), field: str | None = None,
@@ -156,20 +187,34 @@ def _rows_json(text: str, path: Path) -> tuple[list[dict[str, Any]], str]:
     return rows, description
 
 
+def _file_key_warnings(text: str) -> list[str]:
+    """A warning for each key of a JSON scenario file's top-level object that is neither
+    ``description`` nor ``scenarios`` (:data:`FILE_KEYS`; the file has been read)."""
+    doc = json.loads(text)
+    if not isinstance(doc, dict):
+        return []
+    return [str(p) for p in unknown_fields("disasters", [str(k) for k in doc], FILE_KEYS,
+                                           what="key")]
+
+
 #: The columns (fields) of a scenario; ``name`` may be left out (the row number).
 REQUIRED = ("probability", "broken")
 
 
 def _missing(found: list[str], path: Path | None, what: str) -> None:
-    """A typed problem naming the required columns (fields) missing and those found."""
+    """A typed problem naming the required columns (fields) missing and those found, and the
+    one found that most likely means each (``brokn``: rename it to ``broken``)."""
     missing = [c for c in REQUIRED if c not in found]
     if missing:
         shown = ", ".join(repr(c) for c in found) or "none"
+        extra = [c for c in found if c not in FIELDS]
+        meant = {c: near for c in missing if (near := nearest_name(c, extra)) is not None}
         raise InputError([Problem(
             ProblemKind.MISSING_COLUMN, "disasters",
             f"missing {what} {', '.join(repr(c) for c in missing)} (found: {shown})",
             (str(path),) if path is not None else (), ",".join(missing),
-            "a scenario has name, probability and broken (ids separated by ';' in CSV)")])
+            "".join(f"rename '{v}' to '{c}'; " for c, v in meant.items())
+            + "a scenario has name, probability and broken (ids separated by ';' in CSV)")])
 
 
 def _semicolon_hint(ids: list[str]) -> str:
@@ -252,8 +297,12 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
             prob = float(row.get("probability", math.nan))
         except (TypeError, ValueError):
             prob = math.nan
+        # a required field that the scenario lacks while it gives a field that misspells it
+        # (brokn): the misspelt one is named, as the only source of the field (ut42_badin #5)
+        meant = {f: near for f in REQUIRED if f not in row and (near := nearest_name(
+            f, [str(x) for x in row if x not in FIELDS])) is not None}
         if "probability" not in row:
-            problems.append(_bad("no probability given", (name,), "probability",
+            problems.append(_bad(_absent("probability", meant), (name,), "probability",
                                  "give each scenario its probability, a number within 0..1; "
                                  "the probabilities add up to 1"))
         elif not math.isfinite(prob) or prob < 0:
@@ -265,9 +314,10 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
                                  share_hint(prob, "a probability is a share",
                                             otherwise=_PROBABILITY_ABOVE_1)))
         if "broken" not in row:
-            problems.append(_bad("no broken lines given (an empty list breaks none)", (name,),
-                                 "broken", "give the ids of the lines the disaster breaks: "
-                                 f'"broken": {json.dumps(branch_list[:2])}'))
+            problems.append(_bad(_absent("broken", meant), (name,), "broken", (
+                f"rename '{meant['broken']}' to 'broken'" if "broken" in meant else
+                "give the ids of the lines the disaster breaks: "
+                f'"broken": {json.dumps(branch_list[:2])}') + " ([] breaks none)"))
         broken_raw = row.get("broken", [])
         if not isinstance(broken_raw, list):
             problems.append(_broken_problem(name, broken_raw, branch_list))
@@ -315,7 +365,19 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
                 tuple(d.name for d in fine), "probability", "scale them so that all sum to 1"))
     if problems:
         raise InputError(problems)
-    return DisasterSet(tuple(out), description, source)
+    tabular = source.lower().endswith(".csv") or source == IN_MEMORY
+    return DisasterSet(tuple(out), description, source,
+                       tuple(field_warnings(rows, "column" if tabular else "field")))
+
+
+def _absent(key: str, meant: dict[str, str]) -> str:
+    """The message of a scenario without the field ``key``: the field is missing (``broken``:
+    which a list of none, ``[]``, is not), and the field given that most likely means it
+    (``meant``, :func:`parse_disasters`)."""
+    return (f"the field '{key}' is missing" + (" (an empty list, [], breaks no line)"
+                                               if key == "broken" else "")
+            + (f"; '{meant[key]}' is given, which is not read: did you mean '{key}'?"
+               if key in meant else ""))
 
 
 def frame_disasters(table: Any, net: Network) -> DisasterSet:
@@ -335,7 +397,7 @@ def frame_disasters(table: Any, net: Network) -> DisasterSet:
             ids = [str(b) for b in (broken if isinstance(broken, list) else [broken])]
         rows.append({k: v for k, v in row.items() if v is not None or k == "probability"}
                     | {"broken": ids})
-    return parse_disasters(rows, net, "", "table in memory")
+    return parse_disasters(rows, net, "", IN_MEMORY)
 
 
 def read_disasters(path: str | Path, net: Network) -> DisasterSet:
@@ -344,13 +406,16 @@ def read_disasters(path: str | Path, net: Network) -> DisasterSet:
     if not path.is_file():
         raise missing(path, "file")
     text = read_text(path)
+    top: list[str] = []
     if path.suffix.lower() == ".json":
         rows, description = _rows_json(text, path)
+        top = _file_key_warnings(text)
     elif path.suffix.lower() == ".csv":
         rows, description = _rows_csv(text, path), ""
     else:
         raise unknown_file_type(path, "a .json or .csv disaster-scenario file")
-    return parse_disasters(rows, net, description, str(path))
+    ds = parse_disasters(rows, net, description, str(path))
+    return replace(ds, notes=(*top, *ds.notes)) if top else ds
 
 
 def write_disasters(path: str | Path, disasters: DisasterSet, *, force: bool = False) -> Path:

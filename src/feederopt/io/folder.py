@@ -19,7 +19,11 @@ missing while a file's name nearly is the table's (:func:`near_table_files`: ``l
 ``unreadable_file`` problem naming the file and the name it must have: read without it, a
 folder whose loads file was ``load.csv`` was a feeder without load, "optimal" at 0 kW with exit
 0 (user test ut35_errs #2). Other files (``README.md``, ``meta.json``, a scenario or profile
-table) are no table's near miss.
+table) are no table's near miss. A table's name (or ``meta.json``) that is in the folder but is
+no file that can be read (a broken link, a folder, a file that may not be read) is refused too,
+a typed ``unreadable_file`` problem naming the file and why (:func:`not_a_readable_file`): read
+as "no such table", a dangling ``loads.csv`` link was a feeder without load, "optimal" at 0 kW
+with exit 0 (user test ut42_badin #1). A link to a readable file is read.
 The columns are those of :mod:`feederopt.network.schemas` (SI units, the unit in each name);
 optional columns may be left out and take their defaults; extra columns are kept, and reported
 as warnings (with the nearest known column, see :func:`feederopt.network.validate.unknown_columns`)
@@ -52,6 +56,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -84,8 +89,51 @@ _REQUIRED = ("buses", "branches")
 
 
 def is_network_folder(path: Path) -> bool:
-    """Does ``path`` look like a network folder (it holds a buses table)?"""
-    return path.is_dir() and any((path / f"buses{ext}").is_file() for ext in (".parquet", ".csv"))
+    """Does ``path`` look like a network folder (it holds an entry named as a buses table,
+    readable or not: :func:`read_folder` names one that cannot be read)?"""
+    return path.is_dir() and any(os.path.lexists(path / f"buses{ext}")
+                                 for ext in (".parquet", ".csv"))
+
+
+def not_a_readable_file(entry: Path) -> str | None:
+    """Why the folder entry ``entry``, which exists by name, cannot be read as a file (``a
+    broken link to /mnt/x/loads.csv``, ``it is a folder``), or None when it is a file that can
+    be opened (or a link to one). A table's name that is a dangling link or a folder was read
+    as "no such table": a feeder without load, "optimal" at 0 kW with exit 0, and a buses
+    table so named as "the folder has no buses table" (user test ut42_badin #1)."""
+    if entry.is_symlink():
+        target = os.readlink(entry)
+        if not entry.exists():
+            return f"it is a broken link to {target} (no such file)"
+        it = f"it is a link to {target}, which is"
+    else:
+        it = "it is"
+    if entry.is_dir():
+        return f"{it} a folder, not a file"
+    if not entry.is_file():
+        return f"{it} not a regular file (a device, pipe or socket)"
+    if not os.access(entry, os.R_OK):
+        return f"{it} a file that may not be read (permission denied)"
+    return None
+
+
+def _entry_problems(path: Path, names: dict[str, str]) -> list[Problem]:
+    """An ``unreadable_file`` problem on the component ``names[name]`` for each file name of
+    ``names`` in the folder ``path`` that exists as an entry but cannot be read as a file
+    (:func:`not_a_readable_file`): it is refused, not read as if the file were not there."""
+    problems = []
+    for name, component in names.items():
+        entry = path / name
+        if not os.path.lexists(entry):
+            continue
+        why = not_a_readable_file(entry)
+        if why is not None:
+            problems.append(Problem(
+                ProblemKind.UNREADABLE_FILE, component, f"cannot read '{entry}': {why}",
+                ids=(str(entry),),
+                hint=f"make {name} the file itself (or a link to one that exists and can be "
+                "read), or remove it"))
+    return problems
 
 
 def _read_raw(path: Path, name: str) -> tuple[pl.DataFrame, list[str]]:
@@ -519,6 +567,12 @@ def read_folder(path: str | Path) -> Network:
         raise missing(path, "folder")
     tables: dict[str, pl.DataFrame] = {}
     problems: list[Problem] = []
+    # a table's name (or meta.json) that exists but is no readable file (a dangling link, a
+    # folder): refused, not read as "no such table" (user test ut42_badin #1)
+    broken = _entry_problems(path, {**{f"{name}{ext}": name for name in TABLES
+                                       for ext in (".parquet", ".csv")}, "meta.json": "file"})
+    if broken:
+        raise InputError(broken)
     files = {name: [f for f in (path / f"{name}.parquet", path / f"{name}.csv") if f.is_file()]
              for name in TABLES}
     # Two files for one table: either may be the one the user edited, so neither is read.

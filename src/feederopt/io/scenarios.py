@@ -46,7 +46,10 @@ bus rows) is
 
     d_s(j) = sum_{loads k at j} (p_k^s if given else p_k^0) + sum_{bus rows at j} p^s_row
 
-and the same for ``q``. Bad files raise :class:`~feederopt.network.InputError` with
+and the same for ``q``. A column the table is not read by (``comment``, a misspelt ``knd``)
+is a warning naming it and the nearest known column (:func:`column_warnings`,
+``ScenarioSet.notes``), and a missing column names the column given that most likely means it
+(``wieght``). Bad files raise :class:`~feederopt.network.InputError` with
 ``BAD_SCENARIO`` problems (the CLI exits with code 2).
 
 The generator (:func:`generate_scenarios`) draws, per scenario, a load growth, a penetration
@@ -74,12 +77,15 @@ from feederopt.network.container import Network
 from feederopt.network.id_hints import meant_ids
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.network.schemas import nan_as_null
+from feederopt.network.validate import nearest_name, unknown_fields
 
 if TYPE_CHECKING:
     from feederopt.network.threephase import ThreePhaseNetwork
     from feederopt.network.validate import SupplyCapacity
 
 REQUIRED = ("scenario", "element", "p_mw", "q_mvar", "weight")
+#: Every column a scenario table is read by (``bus`` is read as ``element``).
+KNOWN_COLUMNS = (*REQUIRED, "kind", "der")
 KINDS = ("load", "bus", "generator")
 #: The ``der`` values of a DER added at a bus (a kind-less row with one is a ``bus`` row).
 BUS_DERS = ("pv", "ev", "hp", "generator", "storage")
@@ -103,6 +109,9 @@ class ScenarioSet:
     #: Per scenario that leaves out a load that another scenario lists: its name and those
     #: loads' ids (:func:`missing_loads`); they keep their nominal demand there.
     missing_loads: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: Warnings on how the table was read: a column the scenarios do not read, with the
+    #: nearest known one (:func:`column_warnings`).
+    notes: tuple[str, ...] = ()
 
     @property
     def missing_loads_note(self) -> str | None:
@@ -126,6 +135,21 @@ class ScenarioSet:
     def has_injection(self) -> bool:
         """Does any scenario have a bus with negative net demand (reverse power)?"""
         return bool(np.any(self.p_mw < 0) or np.any(self.q_mvar < 0))
+
+
+def given_columns(df: pl.DataFrame) -> list[str]:
+    """The columns of a normalised scenario table (:func:`_normalise_columns`) as given: not
+    the parsed copies it adds (``p_mw__num``, ``p_mw__raw``)."""
+    return [c for c in df.columns if not c.endswith(("__num", "__raw"))]
+
+
+def column_warnings(df: pl.DataFrame) -> list[Problem]:
+    """A warning naming each column of the normalised table ``df`` that the scenarios do not
+    read (:data:`KNOWN_COLUMNS`), with the nearest known column
+    (:func:`~feederopt.network.validate.unknown_fields`, the table folders' rule): a
+    ``comment`` column, or a misspelt ``knd``, was dropped without a word (user test
+    ut42_badin #5)."""
+    return unknown_fields("scenarios", given_columns(df), KNOWN_COLUMNS)
 
 
 def _problem(message: str, ids: Sequence[str] = (), field: str | None = None,
@@ -316,7 +340,8 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
         raise InputError([problem])
     return ScenarioSet(rows.names, rows.weights, list(pu.bus_ids), p_all, q_all,
                        rows.given_weight_sum,
-                       missing_loads(rows.names, [list(r) for r in rows.loads], pu.load_ids))
+                       missing_loads(rows.names, [list(r) for r in rows.loads], pu.load_ids),
+                       rows.notes)
 
 
 def missing_loads_note(missing: Sequence[tuple[str, Sequence[str]]]) -> str | None:
@@ -647,6 +672,8 @@ class ScenarioRows:
     #: loads' ids (:func:`missing_loads`, filled by :func:`resolve_scenario_rows`); they keep
     #: their nominal demand there.
     missing_loads: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: Warnings on how the table was read (:attr:`ScenarioSet.notes`).
+    notes: tuple[str, ...] = ()
 
     @property
     def missing_loads_note(self) -> str | None:
@@ -734,8 +761,15 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     load's: the model's bus is no reading of it."""
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
-        raise InputError([_problem(f"missing column(s) {', '.join(missing)}", field=missing[0],
-                                   hint="columns: " + ", ".join(REQUIRED) + " (kind optional)")])
+        # a misspelt header (wieght) named beside the column it most likely is (ut42_badin #5)
+        extra = [c for c in given_columns(df) if c not in KNOWN_COLUMNS]
+        meant = {c: near for c in missing if (near := nearest_name(c, extra)) is not None}
+        raise InputError([_problem(
+            f"missing column(s) {', '.join(missing)}" + (
+                " (the table has " + ", ".join(f"'{v}'" for v in meant.values())
+                + ", which it does not read)" if meant else ""), field=missing[0],
+            hint="".join(f"rename '{v}' to {c}; " for c, v in meant.items())
+            + "columns: " + ", ".join(REQUIRED) + " (kind and der optional)")])
     if df.height == 0:
         raise InputError([_problem("the scenario table has no rows",
                                    hint="give at least one scenario")])
@@ -1043,4 +1077,4 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
             old = by_bus[seen[s]].get(tg[1], (0.0, 0.0))
             by_bus[seen[s]][tg[1]] = (old[0] + pq[0], old[1] + pq[1])
     return ScenarioRows(names, weights / weights.sum(), by_load, by_bus, by_unit,
-                        float(weights.sum()))
+                        float(weights.sum()), notes=tuple(str(p) for p in column_warnings(df)))

@@ -5,7 +5,8 @@
 Every defect is a typed :class:`~feederopt.errors.Problem` of kind ``BAD_TIMESERIES`` (the CLI
 exits with code 2): a missing column, a non-numeric value, an unknown element, a missing hour
 (an element without a value at some hour of the horizon), a duplicate ``(time, element)``, a
-step that is not one hour, a negative factor, a PV/wind/EV factor above 1, a negative purchase
+step that is not one hour, a negative factor, a PV/wind/EV factor above 1, a load or generator
+factor that makes its power absurdly large (:func:`huge_profile_problems`), a negative purchase
 price (the reserved element ``price``, $/MWh: :data:`~feederopt.network.timeseries.PRICE`), a
 load, generator or device id ``price`` beside a ``price`` element (ambiguous); for devices: an
 unknown bus, a duplicate id, a negative rating, an efficiency outside ``(0, 1]``, and (kind
@@ -49,6 +50,7 @@ from feederopt.network.timeseries import (
     clock_text,
     empty_table,
 )
+from feederopt.network.validate import LOAD_PU_MAX, MAGNITUDE_BASE_MVA
 
 SUFFIXES = (".csv", ".parquet")
 #: A profile table beside the device tables (the built-in cases' layout), which
@@ -507,7 +509,53 @@ def load_profiles(source: str | Path | pl.DataFrame, network: Network, devices: 
                                       element_ids_by_name(network), generator_ids)
     if problems or prof is None:
         raise InputError(problems)
+    huge = huge_profile_problems(prof, network)
+    if huge:
+        raise InputError(huge)
     return prof
+
+
+def huge_profile_problems(profiles: Profiles, network: Network) -> list[Problem]:
+    """A ``bad_timeseries`` problem (an error) naming each load or generator of the network
+    whose profile factor ``f`` at some hour of the horizon makes its power absurdly large:
+    ``f * max(|p_mw|, |q_mvar|)`` above the bound the network's own loads are held to
+    (:data:`~feederopt.network.validate.LOAD_PU_MAX` p.u. of
+    :data:`~feederopt.network.validate.MAGNITUDE_BASE_MVA`, 1e6 MW; the network's "absurdly
+    large" rule), or not finite. A factor of 1e300 was only warned about as "written in
+    percent or kW?": the model's losses overflowed (a numpy RuntimeWarning with its source
+    line) and the run ended "no solution", exit 3 (user test ut42_badin #3). A factor times a
+    load of 0 MW is 0 and is not refused."""
+    limit = LOAD_PU_MAX * MAGNITUDE_BASE_MVA
+    nominal: dict[str, float] = {}
+    for table in (network.loads, network.generators):
+        if table is None or not table.height:
+            continue
+        sizes = np.nan_to_num(np.maximum(
+            np.abs(np.asarray(table["p_mw"].to_numpy(), float)),
+            np.abs(np.asarray(table["q_mvar"].to_numpy(), float))), nan=0.0, posinf=0.0)
+        nominal.update(zip((str(i) for i in table["id"].to_list()), sizes.tolist(),
+                           strict=True))
+    over: list[str] = []
+    shown: list[str] = []
+    for j, e in enumerate(profiles.elements):
+        if e not in nominal:
+            continue
+        with np.errstate(over="ignore", invalid="ignore"):
+            size = profiles.values[:, j] * nominal[e]
+        for h in np.flatnonzero(~np.isfinite(size) | (size > limit)):
+            over.append(f"{e}@{int(h)}")
+            shown.append(f"{e}@{int(h)} = {profiles.values[int(h), j]:g} x {nominal[e]:g} MW")
+    if not over:
+        return []
+    return [Problem(
+        ProblemKind.BAD_TIMESERIES, "profiles",
+        f"profile factor(s) that make a load's or generator's power absurdly large: above "
+        f"{limit:g} MW ({LOAD_PU_MAX:g} p.u. of {MAGNITUDE_BASE_MVA:g} MVA) as factor x "
+        f"nominal power (element@hour: {'; '.join(shown[:5])}"
+        + (f"; and {len(over) - 5} more" if len(over) > 5 else "") + ")",
+        tuple(over[:10]), "value",
+        hint="a load's or generator's profile value is a factor of its nominal p_mw and q_mvar "
+        "(1 for the nominal power, 0.6 for 60 %): check the value and its unit")]
 
 
 #: The largest plausible load factor: a load at five times its nominal power all hour. A

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -86,21 +87,46 @@ def _schema_problems(name: str, model: type[pt.Model], df: pl.DataFrame) -> list
 def unknown_columns(name: str, columns: list[str]) -> list[Problem]:
     """A warning for each column that neither the schema nor an importer
     (:data:`~feederopt.network.schemas.EXTENSION_COLUMNS`) knows, with the nearest known column
-    (``difflib.get_close_matches``, ratio >= 0.6) as the hint: a misspelt ``normaly_open`` would
-    otherwise be ignored and every branch take the default."""
-    known = [*TABLES[name].columns, *EXTENSION_COLUMNS.get(name, ())]
+    as the hint (:func:`unknown_fields`): a misspelt ``normaly_open`` would otherwise be
+    ignored and every branch take the default."""
+    return unknown_fields(name, columns, [*TABLES[name].columns,
+                                          *EXTENSION_COLUMNS.get(name, ())])
+
+
+def nearest_name(name: str, known: Sequence[str]) -> str | None:
+    """The name of ``known`` that ``name`` most likely misspells (``difflib.get_close_matches``,
+    ratio >= 0.6: ``wieght`` -> ``weight``, ``brokn`` -> ``broken``) or abbreviates (the one
+    name that begins with it or that it begins, from four characters on: ``prob`` <->
+    ``probability``), or None. The
+    one "did you mean" rule on the names of columns and fields (:func:`unknown_fields`, a
+    missing column's hint)."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    if close:
+        return close[0]
+    begun = [k for k in known if min(len(name), len(k)) >= 4
+             and (k.startswith(name) or name.startswith(k))]
+    return begun[0] if len(begun) == 1 else None
+
+
+def unknown_fields(component: str, given: Sequence[str], known: Sequence[str], *,
+                   what: str = "column") -> list[Problem]:
+    """A warning (``unknown_column``) for each name of ``given`` that ``known`` does not hold
+    (the columns of a table, the fields of a JSON object), naming it and, as the hint, the
+    nearest known name (:func:`nearest_name`), else the known ones: the rule of the table
+    folders (:func:`unknown_columns`) and of the scenario and disaster files, whose unknown
+    fields were dropped without a word (user test ut42_badin #5)."""
     problems: list[Problem] = []
-    for col in columns:
+    for col in given:
         if col in known:
             continue
-        close = difflib.get_close_matches(col, known, n=1)
-        hint = (f"did you mean '{close[0]}'?" if close else
-                "feederopt ignores it; known columns: " + ", ".join(known))
+        close = nearest_name(col, known)
+        hint = (f"did you mean '{close}'?" if close else
+                f"feederopt ignores it; known {what}s: " + ", ".join(known))
         problems.append(
             Problem(
                 ProblemKind.UNKNOWN_COLUMN,
-                name,
-                f"unknown column '{col}' is ignored",
+                component,
+                f"unknown {what} '{col}' is ignored",
                 field=col,
                 hint=hint,
                 severity=Severity.WARNING,

@@ -281,10 +281,11 @@ def read_settings(path: str | Path, net: ThreePhaseNetwork,
             c = val["cost"] if isinstance(val["cost"], list) else [val["cost"]]
             costs[der] = (float(c[0]), float(c[1]) if len(c) > 1 else 0.0)
     if missing_der:
-        problems.append(Problem(ProblemKind.INVALID_VALUE, "settings",
-                                "settings name a DER that is not in the network",
-                                tuple(sorted(missing_der)), "dss",
-                                "DER ids look like 'Generator.675' or 'Storage.battery_mg1a'"))
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "settings",
+            "the dss section names no DER of the network: "
+            + "; ".join(_not_a_der(k, net) for k in sorted(missing_der)),
+            tuple(sorted(missing_der)), "dss", _der_hint(net)))
     grid_forming = base.grid_forming
     marks = any(isinstance(v, dict) and "inverter" in v for v in dss.values())
     if inverter:
@@ -450,6 +451,57 @@ def _flag(value: Any) -> str:
 
 def _grid_forming(value: Any) -> bool:
     return str(value).lower() in ("grid_forming", "gfm")
+
+
+#: The OpenDSS classes whose elements are DERs (the keys of a settings file's ``dss``
+#: section: ``Generator.675``, ``PVSystem.pv1``, ``Storage.battery1``).
+DER_CLASSES = ("Generator", "PVSystem", "Storage")
+
+
+def _not_a_der(key: str, net: ThreePhaseNetwork) -> str:
+    """What the ``dss`` key ``key``, which is no DER of ``net``, names: an element of another
+    class (``Load.671_1 is a load``; a load, line, switch, transformer, capacitor, voltage
+    source or bus, with or without its class), a DER named without its class (``675``: did
+    you mean Generator.675?), or nothing. Before (user test ut42_part #2), a load marked
+    grid-forming was "a DER that is not in the network", which did not say it was a load."""
+    cls, dot, name = key.partition(".")
+    if not dot:
+        cls, name = "", key
+    low, cls_low = name.strip().lower(), cls.strip().lower()
+    ders = net.generators["id"].to_list()
+    if cls_low in {c.lower() for c in DER_CLASSES}:
+        same = [d for d in ders if d.split(".", 1)[-1].lower() == low]
+        return f"{key}: no {cls} of that name" + (
+            f" (did you mean {' or '.join(same)}?)" if same else "")
+    if not cls:
+        same = [d for d in ders if d.split(".", 1)[-1].lower() == low]
+        if same:
+            return f"{key}: did you mean {' or '.join(same)}? (a DER is named with its class)"
+    switches = net.lines.filter(pl.col("switchable"))
+    others = (("load", "a load", net.loads), ("line", "a switch", switches),
+              ("line", "a line", net.lines.filter(~pl.col("switchable"))),
+              ("transformer", "a transformer", net.transformers),
+              ("capacitor", "a capacitor", net.shunts),
+              ("vsource", "the voltage source", net.sources))
+    for dss_class, what, table in others:
+        if (not cls or cls_low == dss_class) and low in {
+                str(i).lower() for i in table["id"].to_list()}:
+            return (f"{key} is {what}" + ("" if cls else f" ({dss_class.title()}.{name})")
+                    + ", not a DER")
+    if not cls and low in {str(b).lower() for b in net.buses["id"].to_list()}:
+        return f"{key} is a bus, not a DER"
+    if cls:
+        return f"{key}: no element of that name (a {cls} is no DER in any case)"
+    return f"{key}: no element of that name"
+
+
+def _der_hint(net: ThreePhaseNetwork) -> str:
+    """The hint of a ``dss`` key that is no DER: which classes are DERs, and the network's."""
+    ders = [str(d) for d in net.generators["id"].to_list()]
+    return (f"DERs are {', '.join(DER_CLASSES[:-1])} and {DER_CLASSES[-1]} elements, named "
+            "with their class ('Generator.675', 'Storage.battery_mg1a'); "
+            + (f"the network's: {', '.join(ders[:8])}{' ...' if len(ders) > 8 else ''}"
+               if ders else "the network has none"))
 
 
 def _der_names(net: ThreePhaseNetwork, kind: str) -> dict[str, str]:
