@@ -73,6 +73,16 @@ def simbench_net(code: str) -> Any:
             ids=(f"{PREFIX}{code}",),
             hint="e.g. " + ", ".join(f"{PREFIX}{c}" for c in close)
             + " (simbench.collect_all_simbench_codes() lists all)")])
+    import copy
+
+    return copy.deepcopy(_built_net(code))
+
+
+@lru_cache(maxsize=4)
+def _built_net(code: str) -> Any:
+    """``simbench.get_simbench_net(code)``, built once per process (it takes seconds: a solve
+    and the ``check`` of its result, or a test's several runs, read the same grid again);
+    :func:`simbench_net` hands out copies."""
     sb = _module()
     with quiet_pandapower():
         return sb.get_simbench_net(code)
