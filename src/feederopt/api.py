@@ -39,7 +39,12 @@ from feederopt.algorithms.base import ProgressCallback, RawSolution, StopOptions
 from feederopt.algorithms.benders import Benders, BendersOptions, least_violating_after_proof
 from feederopt.algorithms.dopf import DopfBenders, DopfOptions, solve_dopf_misocp
 from feederopt.algorithms.heuristics import start_budget, start_topologies
-from feederopt.algorithms.monolithic import solve_fixed, solve_lindistflow, solve_misocp
+from feederopt.algorithms.monolithic import (
+    MISOCP_INFEASIBLE,
+    solve_fixed,
+    solve_lindistflow,
+    solve_misocp,
+)
 from feederopt.algorithms.outcomes import RobustOutcome, StochasticOutcome
 from feederopt.algorithms.robust import RobustCuttingPlane, RobustOptions, uncertainty_set
 from feederopt.algorithms.single_tree import SingleTreeBenders, SingleTreeOptions
@@ -1191,7 +1196,9 @@ def _run_nominal(problem: ReconfigurationProblem, opts: SolveOptions,
             searched = least_violating_after_proof(
                 raw, problem, left - (time.perf_counter() - t0), [initial, *starts], progress,
                 evaluator)
-            raw = replace(searched, solve_time_s=raw.solve_time_s + time.perf_counter() - t0)
+            raw = replace(searched, solve_time_s=raw.solve_time_s + time.perf_counter() - t0,
+                          extra={"infeasible_reason": MISOCP_INFEASIBLE.format(
+                              solver=solver), **searched.extra})
         return raw
     if opts.method is Method.LINDISTFLOW:
         return solve_lindistflow(problem, stop)

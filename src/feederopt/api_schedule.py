@@ -28,7 +28,7 @@ from feederopt.algorithms.base import (
     sample_progress,
 )
 from feederopt.algorithms.ccg import ScheduleSolution, solve_ccg, solve_deterministic
-from feederopt.cases import load, recorded_tie_rule, tie_rule_problems
+from feederopt.cases import load, recorded_tie_rule, reread_tie_rule, tie_rule_problems
 from feederopt.cases.schedule import has_schedule, schedule_paths
 from feederopt.errors import (
     FeederoptError,
@@ -662,7 +662,7 @@ def check_schedule_result(doc: Mapping[str, Any] | str | Path, *, samples: int, 
                "schedule with --robust-budget GAMMA[,GAMMA_RES] (and --deterministic for the "
                "deterministic schedule in that set) and check that result.")
     net, dev, prof = schedule_inputs(source, inputs.get("profiles"), inputs.get("devices"),
-                                     st.hours, ties=inputs.get("ties") or "auto")
+                                     st.hours, ties=reread_tie_rule(inputs.get("ties"), source))
     d = build_schedule_data(net, dev, prof, st)
     from feederopt.network.perunit import to_per_unit
 

@@ -229,7 +229,11 @@ class Benders(MasterLoop):
             return self._solution(stopped_status(), False)
         if result is not None:
             return result
-        return self.search_least_violating(initial or []) or self._error()
+        found = self.search_least_violating(initial or [])
+        if found is None:
+            return self._error()
+        # what proves it (user test ut42_journey #2: a proven-infeasible run had a null reason)
+        return replace(found, extra={**found.extra, "infeasible_reason": BENDERS_INFEASIBLE})
 
     def search_least_violating(self, initial: list[np.ndarray]) -> RawSolution | None:
         """After a proof that no radial topology meets the limits (this run's, or another
@@ -578,6 +582,15 @@ class Benders(MasterLoop):
         return RawSolution(Status.ERROR, self.method, None, math.nan, -math.inf, math.inf,
                            self.iteration, self.elapsed, log=list(self.log),
                            timings=dict(self.timings), within_limits=False)
+
+
+#: What a Benders proof that no radial topology meets the limits rests on (JSON
+#: ``infeasible_reason``).
+BENDERS_INFEASIBLE = (
+    "no radial topology meets the limits (proven: the Benders master, radiality with the "
+    "DistFlow relaxation and the cuts of every topology whose SOCP needs slack, has no radial "
+    "topology left; the SOCP is a relaxation of the model's AC power flow, so no radial "
+    "topology meets the limits in AC either)")
 
 
 def least_violating_after_proof(raw: RawSolution, problem: ReconfigurationProblem,

@@ -63,6 +63,14 @@ def _evaluation(problem: ReconfigurationProblem, y: np.ndarray,
     return value, ev
 
 
+#: What a MISOCP proof that no radial topology meets the limits rests on (JSON
+#: ``infeasible_reason``; ``solver`` the MIP solver's name).
+MISOCP_INFEASIBLE = (
+    "no radial topology meets the limits (proven: {solver} finds the mixed-integer SOCP, "
+    "radiality with the DistFlow relaxation and no slack, infeasible; the SOCP is a "
+    "relaxation of the model's AC power flow, so no radial topology meets the limits in AC "
+    "either)")
+
 #: What a LinDistFlow result that meets no limits says (JSON ``infeasible_reason``): the
 #: heuristic's "infeasible" proves nothing.
 LINDISTFLOW_NOT_PROVEN = (

@@ -7,6 +7,7 @@ from feederopt.cases.loading import (
     load_any,
     load_three_phase,
     recorded_tie_rule,
+    reread_tie_rule,
     tie_rule_problems,
 )
 from feederopt.cases.registry import (
@@ -32,5 +33,6 @@ __all__ = [
     "load_three_phase",
     "recorded_tie_rule",
     "register_case",
+    "reread_tie_rule",
     "tie_rule_problems",
 ]

@@ -83,9 +83,7 @@ def tie_rule_problems(ties: Any, source: Any) -> list[Problem]:
     bad = unknown_tie_rule(ties)
     if bad is not None:
         return [bad]
-    pandapower_source = is_pandapower_net(source) or (
-        isinstance(source, str | Path) and Path(source).suffix.lower() == ".json")
-    if ties == "auto" or pandapower_source:
+    if ties == "auto" or _takes_tie_rule(source):
         return []
     named = option_ref("ties", repr(ties), cli=f"--ties {ties}")
     return [Problem(
@@ -97,13 +95,42 @@ def tie_rule_problems(ties: Any, source: Any) -> list[Problem]:
         "switchable themselves")]
 
 
+def _takes_tie_rule(source: Any) -> bool:
+    """Is ``source`` one that a tie rule applies to: a pandapower net or ``.json`` file (not a
+    built-in or SimBench case, which are pandapower nets too, but read with the rule of their
+    own)?"""
+    return is_pandapower_net(source) or (
+        isinstance(source, str | Path) and Path(source).suffix.lower() == ".json")
+
+
 def recorded_tie_rule(net: Network) -> TieRule | None:
-    """The tie rule a network was read from a pandapower net or ``.json`` file with, as the
+    """The tie rule a network was read from a pandapower ``.json`` file with, as the
     reader resolved it (``"auto"`` became ``"switches"`` or ``"out_of_service"``): what a
     result records (its ``ties``) so that ``feederopt check`` reads the file again into the
-    same network; None for another format."""
-    rule = net.meta.get("ties") if net.meta.get("source_format") == "pandapower" else None
+    same network; None for another format, and for a built-in or SimBench case
+    (``meta["source"]`` a case name: ``mv_oberrhein``, ``simbench:<code>@<study case>``),
+    whose pandapower net is read with ``"auto"``, the one rule :func:`load` takes for a name,
+    and which reproduces it (user test ut42: a SimBench result recorded ``"switches"``, and
+    ``feederopt check`` refused to read its case again with it)."""
+    if net.meta.get("source_format") != "pandapower":
+        return None
+    source = net.meta.get("source")
+    if source is not None and not _takes_tie_rule(source):
+        return None
+    rule = net.meta.get("ties")
     return cast("TieRule", rule) if unknown_tie_rule(rule) is None else None
+
+
+def reread_tie_rule(recorded: Any, source: Any) -> TieRule:
+    """The tie rule to read a result's ``source`` again with: the rule it records
+    (:func:`recorded_tie_rule`) where a tie rule applies (a pandapower ``.json`` file), else
+    ``"auto"``. A result written before :func:`recorded_tie_rule` left case names out
+    records ``"switches"`` for a SimBench or built-in pandapower case: read with ``"auto"``,
+    which is how the solve read it, so that it stays checkable. A value that is no tie rule
+    is returned as it is, for :func:`load` to refuse."""
+    if not recorded or not _takes_tie_rule(source):
+        return "auto"
+    return cast("TieRule", recorded)
 
 
 def is_three_phase(source: Any) -> bool:

@@ -14,7 +14,8 @@ reproduces pandapower's power flow of it (the tests compare the losses and volta
 SimBench's study cases (``hL`` high load, ``n1`` high load for (n-1), ``hW``/``hPV`` high
 wind/PV feed-in, ``lW``/``lPV`` low load with high wind/PV) scale the loads and generators
 and set the slack voltage (:func:`apply_study_case`); the net as built is the base case
-``bc``.
+``bc``. Of ``n1`` only its factors are taken (the same as ``hL``'s in SimBench's grids): no
+(n-1) analysis is done, and the network says so in a note (:data:`N1_NOTE`).
 
 The MV grids with switches (``1-MV-rural--0-sw``, ``-semiurb-``, ``-urban-``, ``-comm-``)
 are open rings whose normally-open switches make them reconfigurable; the LV grids are
@@ -34,6 +35,13 @@ from feederopt.network.container import Network
 
 #: The prefix of a SimBench case name.
 PREFIX = "simbench:"
+
+#: What ``@n1`` gives (user test ut42_journey #3: it was taken silently, and is ``hL``'s
+#: factors on every SimBench grid).
+N1_NOTE = (
+    "{name}: SimBench's n1 is a study case for (n-1) analysis; feederopt takes its loadcase "
+    "factors only (loads, generators and slack voltage{same}) and does no (n-1) analysis: "
+    "every branch is in service and no outage is studied")
 
 
 def is_simbench_name(name: str) -> bool:
@@ -73,6 +81,16 @@ def simbench_net(code: str) -> Any:
             ids=(f"{PREFIX}{code}",),
             hint="e.g. " + ", ".join(f"{PREFIX}{c}" for c in close)
             + " (simbench.collect_all_simbench_codes() lists all)")])
+    import copy
+
+    return copy.deepcopy(_built_net(code))
+
+
+@lru_cache(maxsize=4)
+def _built_net(code: str) -> Any:
+    """``simbench.get_simbench_net(code)``, built once per process (it takes seconds: a solve
+    and the ``check`` of its result, or a test's several runs, read the same grid again);
+    :func:`simbench_net` hands out copies."""
     sb = _module()
     with quiet_pandapower():
         return sb.get_simbench_net(code)
@@ -115,9 +133,17 @@ def load_simbench(name: str, *, check: bool = True) -> Network:
 
     code, _, study_case = name[len(PREFIX):].partition("@")
     net = simbench_net(code)
+    same = ""
+    if study_case == "n1":  # SimBench's grids give it hL's factors: said when so
+        table = net.get("loadcases", None)
+        if table is not None and "hL" in table.index and "n1" in table.index and bool(
+                (table.loc["n1"] == table.loc["hL"]).all()):
+            same = ", the same as hL's on this grid"
     if study_case:
         net = apply_study_case(net, study_case)
     label = f"{code}@{study_case}" if study_case else code
     network = from_pandapower(net, name=label)
     network.meta.setdefault("case", f"{PREFIX}{label}")
+    if study_case == "n1":
+        network.meta.setdefault("warnings", []).append(N1_NOTE.format(name=name, same=same))
     return network.check() if check else network

@@ -472,6 +472,14 @@ def reactive_sink_text(pu: PerUnitNetwork, point: dict[str, np.ndarray], closed:
 #: names the holds instead when the proof rests on them).
 GRID_INFEASIBLE = "the grid is infeasible"
 
+#: What "least-violating" measures (user test ut42_journey #2: the topology shown broke the
+#: limits by more in AC than the model said, and by more than another radial topology).
+LEAST_IN_MODEL = (
+    "least is measured in the model (the total slack of the limits in the SOCP relaxation, "
+    "total_violation_pu), not in the AC power flow: this AC check gives the topology's true "
+    "figures, which may break the limits by more than the model's point, and another radial "
+    "topology may break them less in AC")
+
 
 def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, losses_kw: float,
               closed: np.ndarray, ac: Any, fidelity: ModelFidelity | None = None,
@@ -520,7 +528,7 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
                "them; --method benders decides)" if heuristic else
                "no topology within the limits was found (infeasibility not proven)")
         warnings.append(f"{why}: the SOCP point shown is the least-violating "
-                        "one, not a loss-minimising operating point")
+                        "one, not a loss-minimising operating point; " + LEAST_IN_MODEL)
     elif relaxation_exact(cone_gap) is False:
         warnings.append(
             f"the SOCP relaxation is not exact: it adds {cone_gap:.2%} to the losses"

@@ -995,14 +995,15 @@ def result_network(data: dict[str, Any]) -> tuple[Network, list[str]]:
     ``ties=...``), and the notes of the check: refused when its files changed since the solve
     (their SHA-256 against the result's ``inputs_sha256``; :mod:`feederopt.io.digests`), as a
     schedule's; a result without hashes gets a note."""
-    from feederopt.cases import load
+    from feederopt.cases import load, reread_tie_rule
 
     source = result_source(data)
     changed = input_change_problems(data.get("inputs_sha256"), [source],
                                     made="the solve", field="inputs_sha256")
     if any(p.is_error for p in changed):
         raise InputError([p for p in changed if p.is_error])
-    return load(source, ties=data.get("ties") or "auto"), [str(p) for p in changed]
+    return (load(source, ties=reread_tie_rule(data.get("ties"), source)),
+            [str(p) for p in changed])
 
 
 def with_result_devices(network: Network, data: dict[str, Any]) -> Network:
