@@ -1572,11 +1572,13 @@ def _executor(factory: SlaveFactory, opts: SolveOptions,
 def _finish(net: Network, prep: Prepared, raw: RawSolution, summary: UncertainSummary,
             opts: SolveOptions, solver: str, labels: Sequence[str] = (),
             loads: tuple[Sequence[str], np.ndarray, np.ndarray] | None = None,
-            dispatch: Sequence[Any] = (), ac_order: Sequence[int] | None = None) -> Result:
+            dispatch: Sequence[Any] = (), ac_order: Sequence[int] | None = None,
+            source_vm: np.ndarray | None = None) -> Result:
     """The result of an uncertain solve: its tables at the nominal loads, its verdict the
     scenarios' (:mod:`feederopt.results.uncertain_verdict`); ``loads`` (bus ids, per-bus MW
     and MVAr per scenario, or per extreme point ``ac_order[i]``) get one AC power flow each at
-    the chosen topology."""
+    the chosen topology, with the sources at ``source_vm`` (per scenario and bus of ``loads``'
+    bus ids [p.u.]; None: the network's set-points)."""
     from feederopt.results import uncertain_verdict as uv
 
     point: dict[str, np.ndarray] = {}
@@ -1595,7 +1597,8 @@ def _finish(net: Network, prep: Prepared, raw: RawSolution, summary: UncertainSu
     result = _result(net, prep.full, shown, opts.ac_check, model_pu=prep.model_pu(prep.pu))
     result = uv.apply_verdict(result, raw, shown, labels, nominal_ok)
     if opts.ac_check and loads is not None:
-        checks = uv.scenario_ac_checks(result, net, loads[0], loads[1], loads[2], dispatch)
+        checks = uv.scenario_ac_checks(result, net, loads[0], loads[1], loads[2], dispatch,
+                                       source_vm=source_vm)
         summary = uv.with_ac(summary, checks, ac_order)
         result.within_limits = result.within_limits and uv.ac_within_limits(summary)
     # the summary's notes (one wording each; the console prints the same text)
@@ -1617,6 +1620,11 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
     solver = _conic(opts)
     prep = prepare(net, radiality, loads=lambda pu: sset.per_unit(pu.s_base_mva))
     p, q = sset.per_unit(prep.pu.s_base_mva)
+    # the scenarios' source voltages (source rows), per scenario and bus of the model
+    vm = sset.source_voltage(prep.pu.v_set)
+    if vm is not None and list(prep.problem.pu.bus_ids) != list(sset.bus_ids):
+        at = {b: k for k, b in enumerate(sset.bus_ids)}
+        vm = vm[:, [at[b] for b in prep.problem.pu.bus_ids]]
     ex, own = _executor(SlaveFactory(prep.problem.pu, "penalized", unc.penalty, solver), opts,
                         executor)
     try:
@@ -1624,11 +1632,13 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
                                  StochasticOptions(stop=_stop(opts), penalty=unc.penalty,
                                                    master_physics=opts.master_physics,
                                                    solver=solver),
-                                 executor=ex, progress=progress)
-        # The heuristics start on the expected loads (the scenarios' weighted mean).
+                                 executor=ex, progress=progress, vm=vm)
+        # The heuristics start on the expected loads (the scenarios' weighted mean), with the
+        # sources at the scenarios' mean voltage.
         w = np.asarray(sset.weights, float) / float(np.sum(sset.weights))
-        mean = TopologyEvaluator(ReconfigurationProblem(prep.reduced.with_loads(w @ p, w @ q),
-                                                        radiality))
+        mean = TopologyEvaluator(ReconfigurationProblem(
+            prep.reduced.with_loads(w @ p, w @ q).with_source_voltage(
+                algo.mean_vm(np.arange(sset.count))), radiality))
         raw = start_and_run(algo, mean, opts.stop.time_limit_s,
                             prep.pu.initial_closed().astype(float))
     finally:
@@ -1658,7 +1668,8 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
     result = _finish(net, prep, raw, summary, opts, solver,
                      labels=[str(x) for x in sset.names],
                      loads=(sset.bus_ids, sset.p_mw, sset.q_mvar),
-                     dispatch=[uv.dispatch_of(prep.pu, r) for r in results])
+                     dispatch=[uv.dispatch_of(prep.pu, r) for r in results],
+                     source_vm=sset.source_vm_pu)
     if missing is not None:
         result.extra["notes"] = [*result.extra.get("notes", []), missing]
     return result
