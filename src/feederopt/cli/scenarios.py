@@ -453,7 +453,7 @@ def scenarios(
     weights: str | None = typer.Option(
         None, "--weights", metavar="W1,W2,...",
         help="With --study-cases: one weight per study case (normalised to sum to 1); "
-        "default equal."),
+        "without it, equal weights."),
     force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
@@ -552,7 +552,7 @@ def _study_case_scenarios(source: str, path: Path, cases: str | None, weights: s
             ProblemKind.INVALID_VALUE, "options", f"{', '.join(given)} do(es) not apply with "
             "--study-cases: the scenarios are the grid's study cases", tuple(given),
             "study_cases", hint=f"leave {', '.join(given)} out"))
-    from feederopt.io.pandapower import TIE_RULES
+    from feederopt import TIE_RULES
 
     if ties != TIE_RULES[0]:
         problems.append(Problem(
