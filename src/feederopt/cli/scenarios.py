@@ -138,9 +138,9 @@ def print_uncertain(result: Any) -> None:
         out.print("losses, slack and V min [p.u.]: the SOCP model's"
                   + (" (marked not exact: the relaxation adds losses no power flow has: note "
                      "below)" if inexact else "") + "; AC: pandapower's power "
-                  "flow at the scenario's loads (max loading: the most loaded line or "
-                  f"transformer, % of its rating{'; ' + limit if limit else ''}; ok: within "
-                  "every limit; n off: n limits broken)", style="dim", markup=False)
+                  "flow at the scenario's loads and source voltage (max loading: the most "
+                  f"loaded line or transformer, % of its rating{'; ' + limit if limit else ''}; "
+                  "ok: within every limit; n off: n limits broken)", style="dim", markup=False)
         if len(rows) > len(shown):
             out.print(f"({len(rows) - len(shown)} more scenarios in the JSON)")
         if summary.weights_note is not None:  # also in the result's notes
