@@ -48,6 +48,7 @@ if TYPE_CHECKING:
         three_phase_info,
     )
     from feederopt.cases import is_three_phase, list_cases, tie_rule_problems
+    from feederopt.cases.simbench import study_case_scenarios
     from feederopt.errors import FeederoptError, InfeasibleError
     from feederopt.io.pandapower import TIE_RULES
     from feederopt.io.scenarios import (
@@ -201,6 +202,7 @@ _FOR_CLI = {
     "result_json_path": "feederopt.io.writing",
     "solve_folder_command": "feederopt.io.writing",
     "generate_scenarios": "feederopt.io.scenarios",
+    "study_case_scenarios": "feederopt.cases.simbench",
     "generation_by_bus": "feederopt.io.scenarios",
     "resolve_scenarios": "feederopt.io.scenarios",
     "write_scenarios": "feederopt.io.scenarios",
@@ -403,6 +405,7 @@ __all__ = [
     "solve_three_phase",
     "split_ids",
     "stamped",
+    "study_case_scenarios",
     "switch_operations_text",
     "switching_text",
     "three_phase_info",

@@ -1146,10 +1146,14 @@ def prepare(net: Network, radiality: RadialityModel, *, s_base_mva: float = 1.0,
 
 # ----- 3. start and run ---------------------------------------------------------------------
 def start_and_run(algo: Any, evaluator: TopologyEvaluator, time_limit_s: float,
-                  initial: np.ndarray, *, relaxed: Any = None) -> RawSolution:
+                  initial: np.ndarray, *, relaxed: Any = None,
+                  more_starts: Callable[[float], list[np.ndarray]] | None = None,
+                  ) -> RawSolution:
     """The start sequence of every master-loop method: heuristics (from the continuous
     relaxation ``relaxed`` when given) within their share of the time limit give the first
-    incumbents; then ``algo`` runs from the base topology ``initial`` and them."""
+    incumbents; then ``algo`` runs from the base topology ``initial``, them and the topologies
+    of ``more_starts(seconds)`` (given the heuristics' budget: the scenario run's per-scenario
+    starts, :func:`scenario_starts`)."""
     # The budget is a share of what the limit leaves after the relaxation (30 s on the
     # 2940-bus lv_schutterwald, whose run otherwise ended at 109 s of a 60 s limit).
     left = max(time_limit_s - float(getattr(algo, "elapsed", 0.0)), 0.0)
@@ -1168,7 +1172,47 @@ def start_and_run(algo: Any, evaluator: TopologyEvaluator, time_limit_s: float,
     starts, known = start_topologies(evaluator, start_budget(left), fallback=initial,
                                      relaxed=relaxed,
                                      enough=enough if math.isfinite(bound) else None)
+    if more_starts is not None:
+        seen = {np.round(y).astype(np.int8).tobytes() for y in [initial, *starts]}
+        for y in more_starts(start_budget(left)):
+            key = np.round(y).astype(np.int8).tobytes()
+            if key not in seen:
+                seen.add(key)
+                starts.append(y)
     return algo.run(initial=[initial, *starts], known=known)
+
+
+#: The most scenarios whose own heuristic optimum :func:`scenario_starts` seeks.
+SCENARIO_STARTS_MAX = 8
+
+
+def scenario_starts(prep: Prepared, radiality: RadialityModel, solver: str, p: np.ndarray,
+                    q: np.ndarray, weights: np.ndarray, vm: np.ndarray | None,
+                    seconds: float, initial: np.ndarray) -> list[np.ndarray]:
+    """Start topologies of a scenario run besides the mean scenario's: each scenario's own
+    deterministic heuristic optimum (:func:`start_topologies` at its loads ``p[s]``, ``q[s]``
+    [p.u.] and source voltages ``vm[s]``; the heaviest :data:`SCENARIO_STARTS_MAX` scenarios
+    by weight), each given ``seconds / 2`` over the number of scenarios tried. The stochastic
+    algorithm evaluates every start over all scenarios before its first master, so the best
+    of them bounds the run from above: a SimBench grid's five study cases pull the mean
+    scenario's topology apart (user test ut42_journey #3: ``1-MV-rural--0-sw`` ended after one
+    master at a 98.7 % gap). Of each scenario's starts the one of least losses there is kept."""
+    order = [int(s) for s in np.argsort(-np.asarray(weights, float), kind="stable")]
+    order = order[:SCENARIO_STARTS_MAX]
+    if len(order) < 2:
+        return []
+    each = max(seconds / 2.0 / len(order), 0.5)
+    out: list[np.ndarray] = []
+    for s in order:
+        pu = prep.reduced.with_loads(p[s], q[s]).with_source_voltage(
+            None if vm is None else vm[s])
+        ev = TopologyEvaluator(ReconfigurationProblem(pu, radiality), solver)
+        found, known = start_topologies(ev, each, fallback=initial)
+        value = {np.round(y).astype(np.int8).tobytes(): e.objective for y, e in known
+                 if e.feasible}
+        out += sorted(found, key=lambda y: value.get(np.round(y).astype(np.int8).tobytes(),
+                                                     math.inf))[:1]
+    return out
 
 
 def _run_nominal(problem: ReconfigurationProblem, opts: SolveOptions,
@@ -1579,11 +1623,13 @@ def _executor(factory: SlaveFactory, opts: SolveOptions,
 def _finish(net: Network, prep: Prepared, raw: RawSolution, summary: UncertainSummary,
             opts: SolveOptions, solver: str, labels: Sequence[str] = (),
             loads: tuple[Sequence[str], np.ndarray, np.ndarray] | None = None,
-            dispatch: Sequence[Any] = (), ac_order: Sequence[int] | None = None) -> Result:
+            dispatch: Sequence[Any] = (), ac_order: Sequence[int] | None = None,
+            source_vm: np.ndarray | None = None) -> Result:
     """The result of an uncertain solve: its tables at the nominal loads, its verdict the
     scenarios' (:mod:`feederopt.results.uncertain_verdict`); ``loads`` (bus ids, per-bus MW
     and MVAr per scenario, or per extreme point ``ac_order[i]``) get one AC power flow each at
-    the chosen topology."""
+    the chosen topology, with the sources at ``source_vm`` (per scenario and bus of ``loads``'
+    bus ids [p.u.]; None: the network's set-points)."""
     from feederopt.results import uncertain_verdict as uv
 
     point: dict[str, np.ndarray] = {}
@@ -1602,7 +1648,8 @@ def _finish(net: Network, prep: Prepared, raw: RawSolution, summary: UncertainSu
     result = _result(net, prep.full, shown, opts.ac_check, model_pu=prep.model_pu(prep.pu))
     result = uv.apply_verdict(result, raw, shown, labels, nominal_ok)
     if opts.ac_check and loads is not None:
-        checks = uv.scenario_ac_checks(result, net, loads[0], loads[1], loads[2], dispatch)
+        checks = uv.scenario_ac_checks(result, net, loads[0], loads[1], loads[2], dispatch,
+                                       source_vm=source_vm)
         summary = uv.with_ac(summary, checks, ac_order)
         result.within_limits = result.within_limits and uv.ac_within_limits(summary)
     # the summary's notes (one wording each; the console prints the same text)
@@ -1626,6 +1673,11 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
     solver = _conic(opts)
     prep = prepare(net, radiality, loads=lambda pu: sset.per_unit(pu.s_base_mva))
     p, q = sset.per_unit(prep.pu.s_base_mva)
+    # the scenarios' source voltages (source rows), per scenario and bus of the model
+    vm = sset.source_voltage(prep.pu.v_set)
+    if vm is not None and list(prep.problem.pu.bus_ids) != list(sset.bus_ids):
+        at = {b: k for k, b in enumerate(sset.bus_ids)}
+        vm = vm[:, [at[b] for b in prep.problem.pu.bus_ids]]
     ex, own = _executor(SlaveFactory(prep.problem.pu, "penalized", unc.penalty, solver), opts,
                         executor)
     try:
@@ -1633,13 +1685,19 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
                                  StochasticOptions(stop=_stop(opts), penalty=unc.penalty,
                                                    master_physics=opts.master_physics,
                                                    solver=solver),
-                                 executor=ex, progress=progress)
-        # The heuristics start on the expected loads (the scenarios' weighted mean).
+                                 executor=ex, progress=progress, vm=vm)
+        # The heuristics start on the expected loads (the scenarios' weighted mean), with the
+        # sources at the scenarios' mean voltage.
         w = np.asarray(sset.weights, float) / float(np.sum(sset.weights))
-        mean = TopologyEvaluator(ReconfigurationProblem(prep.reduced.with_loads(w @ p, w @ q),
-                                                        radiality))
-        raw = start_and_run(algo, mean, opts.stop.time_limit_s,
-                            prep.pu.initial_closed().astype(float))
+        mean = TopologyEvaluator(ReconfigurationProblem(
+            prep.reduced.with_loads(w @ p, w @ q).with_source_voltage(
+                algo.mean_vm(np.arange(sset.count))), radiality))
+        initial = prep.pu.initial_closed().astype(float)
+        raw = start_and_run(
+            algo, mean, opts.stop.time_limit_s, initial,
+            more_starts=lambda seconds: scenario_starts(prep, radiality, solver, p, q,
+                                                        sset.weights, algo.vm, seconds,
+                                                        initial))
     finally:
         if own:
             ex.close()
@@ -1667,7 +1725,8 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
     result = _finish(net, prep, raw, summary, opts, solver,
                      labels=[str(x) for x in sset.names],
                      loads=(sset.bus_ids, sset.p_mw, sset.q_mvar),
-                     dispatch=[uv.dispatch_of(prep.pu, r) for r in results])
+                     dispatch=[uv.dispatch_of(prep.pu, r) for r in results],
+                     source_vm=sset.source_vm_pu)
     if read_notes:
         result.extra["notes"] = [*result.extra.get("notes", []), *read_notes]
     return result

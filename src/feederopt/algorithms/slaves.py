@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -317,21 +318,51 @@ class PenalizedEvaluator:
         self.problem = problem
         self.penalty = float(penalty)
         self.solver = solver
+        self.model, self.slack_groups = self._build(problem)
+        self.build_time_s = self.model.build_time_s
+        self.n_solves = 0
+        self.solve_time_s = 0.0
+        #: The models by source voltage (:meth:`set_source_voltage`; None: the problem's own).
+        self._base = problem
+        self._models: dict[bytes | None, tuple[ReconfigurationProblem, CvxpyModel,
+                                                list[str]]] = {
+            None: (problem, self.model, self.slack_groups)}
+        self._vm_key: bytes | None = None
+
+    def _build(self, problem: ReconfigurationProblem) -> tuple[CvxpyModel, list[str]]:
         block = fixed_topology_form(problem.physics_block(slack=True), problem.pu)
         objective: dict[str, np.ndarray] = dict(problem.operating_cost())
         for name, g in block.groups.items():
             if name.startswith("slack_"):
                 objective[name] = np.full(g.size, self.penalty)
-        self.slack_groups = [n for n in block.groups if n.startswith("slack_")]
-        self.model = CvxpyModel(block, integer=False, fixed=["y"], objective=objective,
-                                dpp=dpp_pays(problem))
-        self.build_time_s = self.model.build_time_s
-        self.n_solves = 0
-        self.solve_time_s = 0.0
+        slack_groups = [n for n in block.groups if n.startswith("slack_")]
+        return CvxpyModel(block, integer=False, fixed=["y"], objective=objective,
+                          dpp=dpp_pays(problem)), slack_groups
 
     def set_loads(self, p_load: np.ndarray, q_load: np.ndarray) -> None:
         self.model.set("pd", p_load)
         self.model.set("qd", q_load)
+
+    def set_source_voltage(self, vm: np.ndarray | None) -> None:
+        """Solve with the sources held at ``vm`` [p.u., per bus] (a scenario's ``source``
+        rows; None: the problem's own ``v_set``). The source voltage is a bound of the
+        DistFlow model (and enters its big-M values), so each distinct ``vm`` gets a model of
+        its own (:meth:`~feederopt.network.perunit.PerUnitNetwork.with_source_voltage`),
+        built once per worker, warmed up as :class:`SlaveFactory` warms the first; set the
+        loads after this call."""
+        pu = self._base.pu.with_source_voltage(vm)
+        key = None if pu is self._base.pu else np.asarray(pu.v_set, float).tobytes()
+        if key == self._vm_key:
+            return
+        if key not in self._models:
+            problem = replace(self._base, pu=pu)
+            model, groups = self._build(problem)
+            model.set("y", pu.initial_closed().astype(float))
+            model.solve(self.solver)
+            self.build_time_s += model.build_time_s
+            self._models[key] = (problem, model, groups)
+        self.problem, self.model, self.slack_groups = self._models[key]
+        self._vm_key = key
 
     def evaluate(self, y: np.ndarray, need_gradient: bool = True) -> SlaveResult:
         y = np.round(np.asarray(y, float))
@@ -405,9 +436,17 @@ class SlaveFactory:
 
 
 def evaluate_task(slave: PenalizedEvaluator | TopologyEvaluator,
-                  item: tuple[np.ndarray, np.ndarray, np.ndarray, bool]) -> SlaveResult:
-    """One slave solve: ``item = (p_load, q_load, y, need_gradient)`` (per-bus p.u.)."""
-    p, q, y, need_gradient = item
+                  item: tuple[Any, ...]) -> SlaveResult:
+    """One slave solve: ``item = (p_load, q_load, y, need_gradient)`` (per-bus p.u.), or
+    ``(p_load, q_load, y, need_gradient, vm)`` with the scenario's source voltages ``vm``
+    [p.u. per bus, or None] (:meth:`PenalizedEvaluator.set_source_voltage`; the penalised
+    slave only)."""
+    p, q, y, need_gradient = item[:4]
+    vm = item[4] if len(item) > 4 else None
+    if isinstance(slave, PenalizedEvaluator):
+        slave.set_source_voltage(vm)
+    elif vm is not None:
+        raise ValueError("a source voltage needs the penalised slave")
     slave.set_loads(p, q)
     if isinstance(slave, PenalizedEvaluator):
         return slave.evaluate(y, need_gradient)

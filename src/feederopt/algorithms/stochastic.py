@@ -32,6 +32,12 @@ Master (persistent HiGHS MILP, rows only added):
   weighted mean of the scenario solutions) are a relaxation of ``F(y, dbar)``, hence of the
   expected recourse, and the master bound stays a proven lower bound.
 
+A scenario may hold the sources at its own voltage ``V_s`` (a SimBench study case's
+``Slack_vm``; ``vm``): its slave is then the DistFlow model with ``v = V_s^2`` at the root. ``F``
+is convex in ``(d, V^2)`` jointly (both are right-hand sides of the conic program), so the mean
+scenario's master copy takes ``V^2`` at the weighted mean ``sum_s w_s V_s^2`` and stays a
+relaxation.
+
 Each iteration's ``S`` slaves run through an :class:`~feederopt.execution.Executor` (serial,
 process pool or Ray); the cuts are added in scenario order, so the run is the same for any
 number of workers.
@@ -175,12 +181,16 @@ class StochasticBenders(MasterLoop):
         options: StochasticOptions | None = None,
         executor: Executor | None = None,
         progress: ProgressCallback | None = None,
+        vm: np.ndarray | None = None,
     ) -> None:
         """``problem`` must be built on a network whose loads dominate every scenario (see
-        :func:`feederopt.problems.uncertain.envelope`); ``p``, ``q`` are (S, n_bus) in p.u."""
+        :func:`feederopt.problems.uncertain.envelope`); ``p``, ``q`` are (S, n_bus) in p.u.;
+        ``vm`` (S, n_bus) the sources' voltage [p.u.] per scenario (read at the source buses;
+        None: the network's ``v_set`` in every scenario)."""
         super().__init__(problem, options or StochasticOptions(), progress)
         self.p = np.atleast_2d(np.asarray(p, float))
         self.q = np.atleast_2d(np.asarray(q, float))
+        self.vm = None if vm is None else np.atleast_2d(np.asarray(vm, float))
         self.weights = np.asarray(weights, float) / float(np.sum(weights))
         self.n_s = self.p.shape[0]
         self.executor = executor or SerialExecutor(
@@ -198,6 +208,23 @@ class StochasticBenders(MasterLoop):
         self.exhaustive: tuple[int, bool] | None = None
         self._any_without_slack = False
 
+    def source_vm(self, s: int) -> np.ndarray | None:
+        """Scenario ``s``'s source voltages [p.u. per bus] (None: the network's)."""
+        return None if self.vm is None else self.vm[s]
+
+    def problem_at(self, vm: np.ndarray | None) -> ReconfigurationProblem:
+        """The problem with the sources held at ``vm`` (None: the problem itself)."""
+        pu = self.problem.pu.with_source_voltage(vm)
+        return self.problem if pu is self.problem.pu else replace(self.problem, pu=pu)
+
+    def mean_vm(self, idx: np.ndarray) -> np.ndarray | None:
+        """The source voltage of scenarios ``idx``'s mean: ``sqrt(sum w_s V_s^2 / sum w_s)``
+        (the model's variable is ``V^2``; None without scenario voltages)."""
+        if self.vm is None:
+            return None
+        w = self.weights[idx] / self.weights[idx].sum()
+        return np.sqrt(w @ self.vm[idx] ** 2)
+
     # ----- master -----------------------------------------------------------------------
     def _build_master(self) -> tuple[HighsModel, MasterHelper]:
         block: Block = self.problem.radiality_block()
@@ -207,8 +234,8 @@ class StochasticBenders(MasterLoop):
         copies = [f"#{k}" for k in range(len(groups))]
         for sfx, idx in zip(copies, groups, strict=True):
             w = self.weights[idx] / self.weights[idx].sum()
-            block.merge(renamed(physics_at(self.problem, w @ self.p[idx], w @ self.q[idx],
-                                           slack=True), sfx))
+            block.merge(renamed(physics_at(self.problem_at(self.mean_vm(idx)), w @ self.p[idx],
+                                           w @ self.q[idx], slack=True), sfx))
         low = self.problem.cost_lower_bound()
         extra = {name: (low, math.inf, w) for name, w in self.thetas.items()}
         master = HighsModel(block, objective={"y": self.y_cost}, extra_columns=extra,
@@ -237,7 +264,8 @@ class StochasticBenders(MasterLoop):
     # ----- slaves -----------------------------------------------------------------------
     def evaluate(self, y: np.ndarray, need_gradient: bool = True) -> list[SlaveResult]:
         """Every scenario's slave at topology ``y``, in scenario order."""
-        items = [(self.p[s], self.q[s], y, need_gradient) for s in range(self.n_s)]
+        items = [(self.p[s], self.q[s], y, need_gradient, self.source_vm(s))
+                 for s in range(self.n_s)]
         return self._map_slaves(evaluate_task, items)
 
     def expected(self, y: np.ndarray, results: Sequence[SlaveResult]) -> float:
@@ -368,7 +396,8 @@ class StochasticBenders(MasterLoop):
                     continue
                 try:
                     got = self._map_slaves(evaluate_task, [
-                        (self.p[s], self.q[s], left[k], False) for k in part])
+                        (self.p[s], self.q[s], left[k], False, self.source_vm(s))
+                        for k in part])
                 except Interrupted:
                     self.update_lower(bound())
                     self.record(0.0, slave_s, "enumeration stopped")
@@ -422,12 +451,17 @@ class StochasticBenders(MasterLoop):
 
         bad.sort(key=lambda s: -self.incumbent_results[s].violation)
         end = self.elapsed + self.options.verdict_time_s
-        evaluator = TopologyEvaluator(self.problem, self.options.solver)
+        evaluators: dict[bytes, TopologyEvaluator] = {}
         diagnosis: list[Violation] = []
         proven: int | None = None
         for s in bad[: self.options.verdict_scenarios]:
             named: list[Violation] = []
             if self.elapsed < end:
+                problem = self.problem_at(self.source_vm(s))
+                key = np.asarray(problem.pu.v_set, float).tobytes()
+                if key not in evaluators:
+                    evaluators[key] = TopologyEvaluator(problem, self.options.solver)
+                evaluator = evaluators[key]
                 evaluator.set_loads(self.p[s], self.q[s])
                 named = list(evaluator.evaluate_violation(raw.y).violations)
             named = named or list(self.incumbent_results[s].violations)
@@ -437,7 +471,8 @@ class StochasticBenders(MasterLoop):
             left = end - self.elapsed
             if left <= 0:
                 break
-            if scenario_infeasible(self.problem, self.p[s], self.q[s], left):
+            if scenario_infeasible(self.problem_at(self.source_vm(s)), self.p[s], self.q[s],
+                                   left):
                 proven = s
                 break
         extra = {**raw.extra, "scenarios_with_slack": len(bad)}

@@ -26,8 +26,11 @@ from __future__ import annotations
 
 import difflib
 import warnings
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
+
+import polars as pl
 
 from feederopt.cases.registry import quiet_pandapower
 from feederopt.errors import InputError, Problem, ProblemKind
@@ -147,3 +150,98 @@ def load_simbench(name: str, *, check: bool = True) -> Network:
     if study_case == "n1":
         network.meta.setdefault("warnings", []).append(N1_NOTE.format(name=name, same=same))
     return network.check() if check else network
+
+
+def study_case_scenarios(name: str, study_cases: Sequence[str],
+                         weights: Sequence[float] | None = None) -> pl.DataFrame:
+    """A scenario table (:mod:`feederopt.io.scenarios`) of SimBench grid ``name``
+    (``simbench:<code>``) with one scenario per study case of ``study_cases`` (``hL``, ``n1``,
+    ``hW``, ``hPV``, ``lW``, ``lPV``, ``bc``), weighted by ``weights`` (default: equal).
+
+    Each scenario is :func:`apply_study_case`'s net, read as the grid itself is read
+    (:func:`~feederopt.io.pandapower.from_pandapower`), against the grid as built (the base
+    case, which ``feederopt solve simbench:<code> --scenarios FILE`` optimises):
+
+    * one ``load`` row per in-service load: its demand in the study case, ``p = pload x
+      p_mw``, ``q = qload x q_mvar`` (``simbench.get_absolute_values(net,
+      profiles_instead_of_study_cases=False)``);
+    * one ``bus`` row (``der`` ``generator``) per bus whose sgens change: the base case's output
+      less the study case's, ``sum_g p_g^bc - sum_g p_g^case`` with ``p_g^case = f x p_g``
+      and ``f`` the case's ``Wind_p``, ``PV_p`` or ``RES_p`` by the sgen's type (a demand row:
+      the network's own sgens stay at their base output in the model, so the bus's net
+      injection is the study case's);
+    * one ``source`` row per source bus with ``vm_pu`` the case's ``Slack_vm`` (Meinecke et
+      al. 2020, section 4.3).
+
+    Raises :class:`InputError` for a name that is not a SimBench grid without a study case,
+    an unknown or repeated study case, and weights that are not one positive number per case.
+    """
+    import math
+
+    from feederopt.io.pandapower import from_pandapower
+
+    problems: list[Problem] = []
+    code = name[len(PREFIX):] if is_simbench_name(name) else ""
+    if not code or "@" in code:
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "options", "study-case scenarios are built from a "
+            f"SimBench grid as built: '{name}' is not simbench:<code>", ids=(name,),
+            field="study_cases", hint="e.g. feederopt scenarios simbench:1-MV-rural--0-sw "
+            "--study-cases hL,lW --out cases.parquet"))
+    cases = [str(c).strip() for c in study_cases]
+    if not cases or any(not c for c in cases):
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "the study-case list "
+                                "is empty or has an empty entry", ids=(",".join(cases),),
+                                field="study_cases", hint="e.g. hL,hW,hPV,lW,lPV"))
+    repeated = sorted({c for c in cases if cases.count(c) > 1})
+    if repeated:
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "a study case is "
+                                "given twice", ids=tuple(repeated), field="study_cases",
+                                hint="name each study case once (weigh it with --weights)"))
+    w = [1.0] * len(cases) if weights is None else [float(x) for x in weights]
+    if len(w) != len(cases) or not all(math.isfinite(x) and x > 0 for x in w):
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "options", f"{len(w)} weight(s) for {len(cases)} study "
+            "case(s): give one positive weight per study case", ids=tuple(str(x) for x in w),
+            field="weights", hint="e.g. --weights 0.3,0.7 (normalised to sum to 1)"))
+    if problems:
+        raise InputError(problems)
+    net = simbench_net(code)
+    base = from_pandapower(net, name=code)
+    total = sum(w)
+    cols: dict[str, list[Any]] = {k: [] for k in ("scenario", "kind", "element", "der", "p_mw",
+                                                  "q_mvar", "vm_pu", "weight")}
+
+    def row(case: str, kind: str, element: str, der: str | None, p: float | None,
+            q: float | None, vm: float | None, weight: float) -> None:
+        for k, v in zip(cols, (case, kind, element, der, p, q, vm, weight), strict=True):
+            cols[k].append(v)
+
+    def gen_by_bus(network: Network) -> dict[str, tuple[float, float]]:
+        out: dict[str, tuple[float, float]] = {}
+        gens = network.generators.filter(pl.col("in_service"))
+        for r in gens.iter_rows(named=True):
+            p0, q0 = out.get(str(r["bus"]), (0.0, 0.0))
+            out[str(r["bus"])] = (p0 + float(r["p_mw"] or 0.0), q0 + float(r["q_mvar"] or 0.0))
+        return out
+
+    gen0 = gen_by_bus(base)
+    for case, weight in zip(cases, w, strict=True):
+        study = from_pandapower(apply_study_case(net, case), name=f"{code}@{case}")
+        loads = study.loads.filter(pl.col("in_service"))
+        for r in loads.iter_rows(named=True):
+            row(case, "load", str(r["id"]), "load", float(r["p_mw"]), float(r["q_mvar"]), None,
+                weight / total)
+        gen1 = gen_by_bus(study)
+        for bus in sorted(set(gen0) | set(gen1), key=str):
+            p0, q0 = gen0.get(bus, (0.0, 0.0))
+            p1, q1 = gen1.get(bus, (0.0, 0.0))
+            if p0 != p1 or q0 != q1:
+                row(case, "bus", bus, "generator", p0 - p1, q0 - q1, None, weight / total)
+        for r in study.buses.filter(pl.col("is_source")).iter_rows(named=True):
+            row(case, "source", str(r["id"]), None, None, None, float(r["v_set_pu"]),
+                weight / total)
+    return pl.DataFrame(cols, schema={"scenario": pl.String, "kind": pl.String,
+                                      "element": pl.String, "der": pl.String,
+                                      "p_mw": pl.Float64, "q_mvar": pl.Float64,
+                                      "vm_pu": pl.Float64, "weight": pl.Float64})

@@ -138,9 +138,9 @@ def print_uncertain(result: Any) -> None:
         out.print("losses, slack and V min [p.u.]: the SOCP model's"
                   + (" (marked not exact: the relaxation adds losses no power flow has: note "
                      "below)" if inexact else "") + "; AC: pandapower's power "
-                  "flow at the scenario's loads (max loading: the most loaded line or "
-                  f"transformer, % of its rating{'; ' + limit if limit else ''}; ok: within "
-                  "every limit; n off: n limits broken)", style="dim", markup=False)
+                  "flow at the scenario's loads and source voltage (max loading: the most "
+                  f"loaded line or transformer, % of its rating{'; ' + limit if limit else ''}; "
+                  "ok: within every limit; n off: n limits broken)", style="dim", markup=False)
         if len(rows) > len(shown):
             out.print(f"({len(rows) - len(shown)} more scenarios in the JSON)")
         if summary.weights_note is not None:  # also in the result's notes
@@ -444,12 +444,23 @@ def scenarios(
                                 "(0: every load grows alike)."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     load_shapes: LoadShapes | None = LOAD_SHAPES_OPT,
+    study_cases: str | None = typer.Option(
+        None, "--study-cases", metavar="CASES",
+        help="A SimBench grid (simbench:<code>): one scenario per study case listed (hL, n1, "
+        "hW, hPV, lW, lPV, bc; e.g. hL,lW), its loads and sgens scaled by the case's factors "
+        "as simbench's get_absolute_values does and its source voltage Slack_vm (a source row), "
+        "instead of random growth and DER."),
+    weights: str | None = typer.Option(
+        None, "--weights", metavar="W1,W2,...",
+        help="With --study-cases: one weight per study case (normalised to sum to 1); "
+        "without it, equal weights."),
     force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
 ) -> None:
     """Generate load-growth and DER (PV, EV, heat pump) scenarios in the long format; of an
-    OpenDSS feeder, its daily load shapes (--load-shapes daily)."""
+    OpenDSS feeder, its daily load shapes (--load-shapes daily); of a SimBench grid, its study
+    cases (--study-cases hL,lW,...)."""
     from feederopt import (
         generate_scenarios,
         generation_by_bus,
@@ -469,6 +480,14 @@ def scenarios(
         from feederopt.api import seed_problem
 
         problems.append(seed_problem(seed))
+    if study_cases is not None or weights is not None:
+        _study_case_scenarios(source, path, study_cases, weights, problems, ties,
+                              dict(count=(count, 10), pv_share=(pv_share, 0.3),
+                                   ev_share=(ev_share, 0.2), hp_share=(hp_share, 0.1),
+                                   growth=(growth, 0.2), noise=(noise, 0.05), seed=(seed, 0),
+                                   load_shapes=(load_shapes, None)),
+                              force=force, quiet=quiet)
+        return
     three_phase = is_three_phase(source)
     if load_shapes is not None:  # the generator's options do not apply: refused, not ignored
         given = [flag for flag, value, default in (
@@ -515,6 +534,57 @@ def scenarios(
                         f"with it {totals_g.min():.3f} - {totals_g.max():.3f} MW net, "
                         f"{int((net_p < 0).any(axis=1).sum())} scenario(s) with reverse "
                         "power at some bus", markup=False)
+
+
+def _study_case_scenarios(source: str, path: Path, cases: str | None, weights: str | None,
+                          problems: list[Problem], ties: str,
+                          others: dict[str, tuple[Any, Any]], *, force: bool,
+                          quiet: bool) -> None:
+    """``feederopt scenarios simbench:<code> --study-cases hL,lW``: the grid's study cases as
+    scenarios (:func:`feederopt.study_case_scenarios`); the random generator's options, a
+    tie rule and --weights without --study-cases are refused, not ignored."""
+    from feederopt import blank_entry_problems, split_ids, study_case_scenarios, write_scenarios
+
+    given = [f"--{k.replace('_', '-')}" for k, (value, default) in others.items()
+             if value != default]
+    if given:
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "options", f"{', '.join(given)} do(es) not apply with "
+            "--study-cases: the scenarios are the grid's study cases", tuple(given),
+            "study_cases", hint=f"leave {', '.join(given)} out"))
+    from feederopt import TIE_RULES
+
+    if ties != TIE_RULES[0]:
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "options", "--ties does not apply with --study-cases "
+            "(the scenario file holds loads, DER and the source voltage)", (ties,), "ties",
+            hint="give --ties to `feederopt solve`"))
+    if cases is None:
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "--weights needs "
+                                "--study-cases", field="weights",
+                                hint="e.g. --study-cases hL,lW --weights 0.3,0.7"))
+    names = list(split_ids(cases or ""))
+    problems += blank_entry_problems("study_cases", cases or "")
+    w: list[float] | None = None
+    if weights is not None:
+        problems += blank_entry_problems("weights", weights)
+        try:
+            w = [float(x) for x in split_ids(weights)]
+        except ValueError:
+            problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "--weights must be "
+                                    "numbers separated by commas", (weights,), "weights",
+                                    hint="e.g. --weights 0.3,0.7"))
+    if problems:
+        raise InputError(problems)
+    table = study_case_scenarios(source, names, w)
+    late_outputs().write(write_scenarios, table, path, force=force)  # else exit 5 after
+    if not quiet:
+        vm = table.filter(table["kind"] == "source")
+        volts = ", ".join(f"{r['scenario']} {r['vm_pu']:g}" for r in vm.iter_rows(named=True))
+        stdout().print(f"{len(names)} study case scenario(s), {table.height} rows -> {path}; "
+                       f"source voltage [p.u.]: {volts}", markup=False)
+        stdout().print(f"one topology for all of them: feederopt solve {source} --scenarios "
+                       f"{path}", markup=False)
 
 
 def _shape_scenarios(source: str, path: Path, three_phase: bool, shapes: LoadShapes | None,

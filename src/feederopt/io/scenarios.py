@@ -6,7 +6,7 @@ File format (one row per element per scenario; Parquet or CSV):
 column        meaning
 ============  ======================================================================
 scenario      scenario name (any string; integers are read as strings)
-kind          ``load``, ``bus`` or ``generator``; optional where unambiguous: when
+kind          ``load``, ``bus``, ``generator`` or ``source``; optional where unambiguous: when
               missing or empty, ``element`` is looked up among the load ids, then among
               the bus ids, then (three-phase feeders) among the generating units' ids.
               An element that is both an (in-service) load id and a bus id (every
@@ -22,7 +22,12 @@ p_mw          active power [MW]: a ``load`` or ``bus`` row's DEMAND (positive dr
               power, negative injects, as PV at a bus); a ``generator`` row's OUTPUT
               (positive injects: a PV system producing 0.2 MW is ``p_mw = 0.2``; a
               storage unit charging is negative)
-q_mvar        reactive power [MVAr]; the same convention as the row's ``p_mw``
+q_mvar        reactive power [MVAr]; the same convention as the row's ``p_mw`` (a
+              ``source`` row leaves ``p_mw`` and ``q_mvar`` empty or 0)
+vm_pu         optional; a ``source`` row's voltage magnitude [p.u.] at the source bus that
+              its ``element`` names (a bus with ``is_source``; pandapower's ext_grid
+              ``vm_pu``, SimBench's study-case ``Slack_vm``), in 0.8 - 1.2; empty on every
+              other row
 weight        the scenario's probability weight (> 0); the same on every row of a
               scenario; weights are normalised to sum to 1
 der           optional, informative: ``load``, ``pv``, ``ev``, ``hp``, ``generator``,
@@ -46,11 +51,15 @@ bus rows) is
 
     d_s(j) = sum_{loads k at j} (p_k^s if given else p_k^0) + sum_{bus rows at j} p^s_row
 
-and the same for ``q``. A column the table is not read by (``comment``, a misspelt ``knd``)
-is a warning naming it and the nearest known column (:func:`column_warnings`,
-``ScenarioSet.notes``), and a missing column names the column given that most likely means it
-(``wieght``). Bad files raise :class:`~feederopt.network.InputError` with
-``BAD_SCENARIO`` problems (the CLI exits with code 2).
+and the same for ``q``. A ``source`` row (at most one per source bus and scenario) sets
+the source's voltage set-point in that scenario: the squared voltage ``v`` at the root of the
+DistFlow model is ``vm_pu^2`` there (a source with an OLTC keeps its ratio range around the new
+set-point), and the scenario's AC power flow holds the ext_grid at ``vm_pu``; a scenario
+without one keeps the network's ``v_set_pu``. A column the table is not read by (``comment``,
+a misspelt ``knd``) is a warning naming it and the nearest known column
+(:func:`column_warnings`, ``ScenarioSet.notes``), and a missing column names the column given
+that most likely means it (``wieght``). Bad files raise :class:`~feederopt.network.InputError`
+with ``BAD_SCENARIO`` problems (the CLI exits with code 2).
 
 The generator (:func:`generate_scenarios`) draws, per scenario, a load growth, a penetration
 level per DER technology and the buses where the DERs sit (see its docstring). Seeded: the same
@@ -84,9 +93,12 @@ if TYPE_CHECKING:
     from feederopt.network.validate import SupplyCapacity
 
 REQUIRED = ("scenario", "element", "p_mw", "q_mvar", "weight")
+KINDS = ("load", "bus", "generator", "source")
 #: Every column a scenario table is read by (``bus`` is read as ``element``).
-KNOWN_COLUMNS = (*REQUIRED, "kind", "der")
-KINDS = ("load", "bus", "generator")
+KNOWN_COLUMNS = (*REQUIRED, "kind", "der", "vm_pu")
+#: The range of a ``source`` row's ``vm_pu`` [p.u.] (a value outside is a typo: 103.5 for
+#: 1.035, or kV for p.u.).
+SOURCE_VM_RANGE = (0.8, 1.2)
 #: The ``der`` values of a DER added at a bus (a kind-less row with one is a ``bus`` row).
 BUS_DERS = ("pv", "ev", "hp", "generator", "storage")
 
@@ -109,9 +121,22 @@ class ScenarioSet:
     #: Per scenario that leaves out a load that another scenario lists: its name and those
     #: loads' ids (:func:`missing_loads`); they keep their nominal demand there.
     missing_loads: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: ``source_vm_pu[s, j]``: the voltage [p.u.] that scenario ``s``'s ``source`` row gives
+    #: source bus ``j`` (NaN: none given, the network's ``v_set_pu`` holds); None: no
+    #: scenario has a source row.
+    source_vm_pu: np.ndarray | None = None
     #: Warnings on how the table was read: a column the scenarios do not read, with the
     #: nearest known one (:func:`column_warnings`).
     notes: tuple[str, ...] = ()
+
+    def source_voltage(self, v_set: np.ndarray) -> np.ndarray | None:
+        """Per scenario and bus the source set-point [p.u.]: the scenario's ``source`` row,
+        else ``v_set`` (the network's, per bus in :attr:`bus_ids` order); None when no
+        scenario has a source row."""
+        if self.source_vm_pu is None:
+            return None
+        given = np.asarray(self.source_vm_pu, float)
+        return np.where(np.isfinite(given), given, np.asarray(v_set, float)[None, :])
 
     @property
     def missing_loads_note(self) -> str | None:
@@ -240,7 +265,7 @@ def _normalise_columns(df: pl.DataFrame) -> pl.DataFrame:
     for col in ("scenario", "element", "kind", "der"):
         if col in df.columns:
             casts.append(pl.col(col).cast(pl.String).str.strip_chars())
-    for col in ("p_mw", "q_mvar", "weight"):
+    for col in ("p_mw", "q_mvar", "weight", "vm_pu"):
         if col in df.columns:
             casts.append(pl.col(col).cast(pl.String).str.strip_chars().cast(pl.Float64,
                                                                               strict=False)
@@ -309,7 +334,9 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
                            load_buses={str(i): str(b) for i, b in zip(
                                in_service["id"].to_list(), in_service["bus"].to_list(),
                                strict=True)},
-                           internal_buses=network.internal_buses())
+                           internal_buses=network.internal_buses(),
+                           sources=[str(b) for b in network.buses.filter(
+                               pl.col("is_source"))["id"].to_list()])
 
     pu = to_per_unit(network)
     load_index = {lid: k for k, lid in enumerate(pu.load_ids)}
@@ -338,10 +365,16 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
                             (extra_p, extra_q))
     if problem is not None:
         raise InputError([problem])
+    source_vm: np.ndarray | None = None
+    if any(rows.sources):
+        source_vm = np.full((n_s, n), np.nan)
+        for k in range(n_s):
+            for bid, vm in rows.sources[k].items():
+                source_vm[k, bus_index[bid]] = vm
     return ScenarioSet(rows.names, rows.weights, list(pu.bus_ids), p_all, q_all,
                        rows.given_weight_sum,
                        missing_loads(rows.names, [list(r) for r in rows.loads], pu.load_ids),
-                       rows.notes)
+                       source_vm, rows.notes)
 
 
 def missing_loads_note(missing: Sequence[tuple[str, Sequence[str]]]) -> str | None:
@@ -674,6 +707,9 @@ class ScenarioRows:
     missing_loads: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: Warnings on how the table was read (:attr:`ScenarioSet.notes`).
     notes: tuple[str, ...] = ()
+    #: Per scenario the ``source`` rows' voltages ``sources[s][bus id] = vm_pu`` (balanced
+    #: networks only; empty dicts, or an empty list, without source rows).
+    sources: list[dict[str, float]] = field(default_factory=list)
 
     @property
     def missing_loads_note(self) -> str | None:
@@ -708,7 +744,8 @@ def resolve_scenario_rows(source: object, load_ids: Sequence[str],
     docstring): missing columns, empty table, missing or non-finite numbers, non-positive or
     mixed weights, bad kinds, unknown or out-of-service elements, a load or a unit twice in
     one scenario. A row without a ``kind`` whose element is in ``off_service`` is that load
-    (an out-of-service problem). Raises :class:`InputError` with every problem."""
+    (an out-of-service problem). ``source`` rows are refused here (a three-phase feeder's
+    source voltage is the file's). Raises :class:`InputError` with every problem."""
     df = scenario_table(source)
     if "p_mw__num" not in df.columns and any(c in df.columns for c in ("p_mw", "weight")):
         df = _normalise_columns(df)
@@ -742,6 +779,7 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
                     generators: tuple[Sequence[str], Sequence[str]] | None = None,
                     load_buses: dict[str, str] | None = None,
                     internal_buses: Mapping[str, str] | None = None,
+                    sources: Sequence[str] | None = None,
                     ) -> ScenarioRows:
     """The validation of :func:`resolve_scenario_rows` and :func:`resolve_scenarios` on a
     normalised table (:func:`_normalise_columns`): the rows by scenario and element. A row
@@ -758,7 +796,10 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     same id (an xward's internal bus ``xward:0`` and its load ``xward:0``: a row of kind
     ``bus``, or without a kind but with a bus DER such as ``pv``; user test ut40_recheck_c
     #1). A row without a kind or DER (or with ``der = load``) that names such an id is the
-    load's: the model's bus is no reading of it."""
+    load's: the model's bus is no reading of it. ``sources``: the network's source buses, the
+    elements a ``source`` row may name (its ``vm_pu`` within :data:`SOURCE_VM_RANGE`, its
+    ``p_mw`` and ``q_mvar`` empty or 0, one per source and scenario); None for a network that
+    takes no source rows (a three-phase one: such rows are a problem)."""
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         # a misspelt header (wieght) named beside the column it most likely is (ut42_badin #5)
@@ -782,6 +823,11 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     ders = df["der"].to_list() if "der" in df.columns else [None] * df.height
     nums = {c: df[c + "__num"].to_numpy() for c in ("p_mw", "q_mvar", "weight")}
     raws = {c: df[c + "__raw"].to_list() for c in ("p_mw", "q_mvar", "weight")}
+    is_src = [k == "source" for k in kind]
+    vm = (df["vm_pu__num"].to_numpy() if "vm_pu__num" in df.columns
+          else np.full(df.height, np.nan))
+    vm_raw = df["vm_pu__raw"].to_list() if "vm_pu__raw" in df.columns else [None] * df.height
+    problems += _source_row_problems(scen, elem, is_src, nums, raws, vm, vm_raw, sources)
     for col in ("scenario", "element"):
         bad = [i for i, v in enumerate(df[col].to_list()) if v is None or v == ""]
         if bad:
@@ -789,7 +835,9 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
             problems.append(_problem(f"{len(bad)} row(s) without {article} {col}", field=col,
                                      ids=[f"row {i + 1}" for i in bad]))
     for col in ("p_mw", "q_mvar", "weight"):
-        bad = [i for i, v in enumerate(nums[col]) if not math.isfinite(float(v))]
+        # a source row's p_mw and q_mvar may be empty (_source_row_problems)
+        bad = [i for i, v in enumerate(nums[col]) if not math.isfinite(float(v))
+               and not (is_src[i] and col != "weight")]
         if bad:
             comma = [i for i in bad if isinstance(raws[col][i], str) and "," in raws[col][i]]
             # each row by its scenario and element and what the cell holds (ut_unc #5: "row 6
@@ -840,6 +888,9 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
             target.append(None)
             continue
         e = str(e)
+        if k == "source":  # checked by _source_row_problems
+            target.append(("source", e) if sources is not None and e in sources else None)
+            continue
         if k in (None, "") and e in loads and e in buses:
             der = str(ders[i] or "").strip().lower()
             k = "load" if der == "load" else "bus" if der in BUS_DERS else None
@@ -987,6 +1038,7 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     weight_of: dict[str, set[float]] = {}
     dup: set[str] = set()
     dup_units: set[str] = set()
+    dup_sources: set[str] = set()
     rows_of: set[tuple[str, str]] = set()
     rows_at: dict[tuple[str, str], list[int]] = {}  # (scenario, element) -> its rows
     count_of: dict[str, dict[str, int]] = {}  # scenario -> element -> rows
@@ -1004,6 +1056,10 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
         if math.isfinite(float(w[i])):
             weight_of.setdefault(s, set()).add(float(w[i]))
         tg = target[i]
+        if tg is not None and tg[0] == "source":
+            if (s, "source " + tg[1]) in rows_of:
+                dup_sources.add(f"{s}/{tg[1]}")
+            rows_of.add((s, "source " + tg[1]))
         if tg is not None and tg[0] in ("load", "generator"):
             per = count_of.setdefault(s, {})
             per[tg[1]] = per.get(tg[1], 0) + 1
@@ -1058,15 +1114,23 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
                                  f"({rows_text(dup_units)})",
                                  ids=sorted(dup_units), field="element",
                                  hint="one row per unit per scenario"))
+    if dup_sources:
+        problems.append(_problem("a source appears twice in one scenario",
+                                 ids=sorted(dup_sources), field="element",
+                                 hint="one source row per source bus per scenario"))
     if problems:
         raise InputError(problems)
     weights = np.array([next(iter(weight_of[s])) for s in names], float)
+    by_source: list[dict[str, float]] = [{} for _ in names]
     by_load: list[dict[str, tuple[float, float]]] = [{} for _ in names]
     by_bus: list[dict[str, tuple[float, float]]] = [{} for _ in names]
     by_unit: list[dict[str, tuple[float, float]]] = [{} for _ in names]
     for i, s in enumerate(scen):
         tg = target[i]
         if tg is None:
+            continue
+        if tg[0] == "source":
+            by_source[seen[s]][tg[1]] = float(vm[i])
             continue
         pq = (float(nums["p_mw"][i]), float(nums["q_mvar"][i]))
         if tg[0] == "load":
@@ -1077,4 +1141,63 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
             old = by_bus[seen[s]].get(tg[1], (0.0, 0.0))
             by_bus[seen[s]][tg[1]] = (old[0] + pq[0], old[1] + pq[1])
     return ScenarioRows(names, weights / weights.sum(), by_load, by_bus, by_unit,
-                        float(weights.sum()), notes=tuple(str(p) for p in column_warnings(df)))
+                        float(weights.sum()), notes=tuple(str(p) for p in column_warnings(df)),
+                        sources=by_source)
+
+
+def _source_row_problems(scen: Sequence[object], elem: Sequence[object], is_src: Sequence[bool],
+                         nums: Mapping[str, np.ndarray], raws: Mapping[str, Sequence[object]],
+                         vm: np.ndarray, vm_raw: Sequence[object],
+                         sources: Sequence[str] | None) -> list[Problem]:
+    """The ``BAD_SCENARIO`` problems of the ``source`` rows (``is_src``) and of ``vm_pu``
+    (:func:`_validated_rows`): a source row on a network that takes none (``sources`` None),
+    one that names no source bus, one without a finite ``vm_pu`` within
+    :data:`SOURCE_VM_RANGE` or with a non-zero ``p_mw``/``q_mvar``; a ``vm_pu`` on another
+    row."""
+    rows = [i for i, x in enumerate(is_src) if x]
+    out: list[Problem] = []
+
+    def at(ix: Sequence[int]) -> list[str]:
+        return [f"row {i + 1} ({_where(scen[i], elem[i])})" for i in ix[:10]]
+
+    stray = [i for i, x in enumerate(is_src) if not x and math.isfinite(float(vm[i]))]
+    if stray:
+        out.append(_problem(
+            "vm_pu is given on row(s) that are not source rows: it is a source bus's voltage",
+            ids=at(stray), field="vm_pu",
+            hint="give the source voltage on a row of kind source whose element is the "
+            "source bus; leave vm_pu empty on load and bus rows"))
+    if not rows:
+        return out
+    if sources is None:
+        return [*out, _problem(
+            "source rows are for a balanced network; a three-phase feeder's source voltage is "
+            "its file's", ids=at(rows), field="kind",
+            hint="set the source's voltage in the .dss file (Vsource pu=)")]
+    known = set(sources)
+    not_source = [i for i in rows if elem[i] not in (None, "") and str(elem[i]) not in known]
+    if not_source:
+        out.append(_problem(
+            f"{len(not_source)} source row(s) name a bus that is not a source of the network",
+            ids=at(not_source), field="element",
+            hint="the network's source bus(es): " + (", ".join(list(sources)[:5]) or "none")))
+    lo, hi = SOURCE_VM_RANGE
+    bad = [i for i in rows if not (math.isfinite(float(vm[i])) and lo <= float(vm[i]) <= hi)]
+    if bad:
+        out.append(_problem(
+            f"{len(bad)} source row(s) without a vm_pu in {lo:g} - {hi:g} p.u.",
+            ids=[f"row {i + 1} ({_where(scen[i], elem[i])}: "
+                 + (f"{float(vm[i]):g}" if math.isfinite(float(vm[i])) else _cell(vm_raw[i]))
+                 + ")" for i in bad[:10]], field="vm_pu",
+            hint=f"give the source's voltage magnitude in p.u. (e.g. 1.035), within {lo:g} - "
+            f"{hi:g}"))
+    power = [i for i in rows for c in ("p_mw", "q_mvar")
+             if (math.isfinite(float(nums[c][i])) and float(nums[c][i]) != 0.0)
+             or (not math.isfinite(float(nums[c][i])) and _cell(raws[c][i]) != "empty")]
+    if power:
+        out.append(_problem(
+            "source row(s) with a p_mw or q_mvar: a source row gives only the voltage vm_pu",
+            ids=at(sorted(set(power))), field="p_mw",
+            hint="leave p_mw and q_mvar empty (or 0) on source rows; a demand is a load or "
+            "bus row"))
+    return out

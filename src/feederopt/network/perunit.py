@@ -241,6 +241,27 @@ class PerUnitNetwork:
 
         return replace(self, p_load=np.asarray(p_load, float), q_load=np.asarray(q_load, float))
 
+    def with_source_voltage(self, vm: np.ndarray | None) -> PerUnitNetwork:
+        """The same network with the sources' set-points ``vm`` [p.u., per bus; read at the
+        source buses only] (a scenario's ``source`` rows, :mod:`feederopt.io.scenarios`): the
+        DistFlow model then fixes ``v = vm^2`` at the root (:func:`~feederopt.formulations.
+        distflow.voltage_bounds`); a source with an OLTC keeps its ratio range, ``v_set_lo``
+        and ``v_set_hi`` scaled by ``vm / v_set``. ``vm`` None, or equal to ``v_set`` at every
+        source: ``self``."""
+        from dataclasses import replace
+
+        if vm is None:
+            return self
+        vm = np.asarray(vm, float)
+        new = np.where(self.is_source, vm, self.v_set)
+        if np.array_equal(new, self.v_set):
+            return self
+        if self.v_set_lo.size:
+            ratio = np.where(self.is_source, new / np.where(self.v_set > 0, self.v_set, 1.0), 1.0)
+            return replace(self, v_set=new, v_set_lo=self.v_set_lo * ratio,
+                           v_set_hi=self.v_set_hi * ratio)
+        return replace(self, v_set=new)
+
     @property
     def tap2(self) -> np.ndarray:
         """``1 / tap**2`` per branch: the from-end squared voltage seen by the series impedance

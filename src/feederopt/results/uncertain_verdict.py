@@ -133,13 +133,16 @@ def closed_of(result: Result) -> np.ndarray | None:
 def scenario_ac_checks(result: Result, net: Network, bus_ids: Sequence[str],
                        p_mw: np.ndarray, q_mvar: np.ndarray,
                        dispatch: Sequence[tuple[np.ndarray, np.ndarray] | None], *,
-                       pu: PerUnitNetwork | None = None) -> list[Any]:
+                       pu: PerUnitNetwork | None = None,
+                       source_vm: np.ndarray | None = None) -> list[Any]:
     """One AC power flow per load vector (rows of ``p_mw``, ``q_mvar`` [MW, MVAr] over
     ``bus_ids``) at the result's topology, with the generators at ``dispatch`` [MW, MVAr]
     where given (at most :data:`MAX_AC_SCENARIOS`; None beyond, and without a topology), each
     held to the limits of ``pu``, the run's per-unit model of ``net`` (the limits the
     optimisation held, after ``--v-min``/``--v-max``/``--max-loading``; default
-    ``to_per_unit(net)``, the same model when ``net`` has the run's limits applied)."""
+    ``to_per_unit(net)``, the same model when ``net`` has the run's limits applied);
+    ``source_vm`` (rows as ``p_mw``; NaN or None: the network's): each scenario's source
+    voltages [p.u.] (its ``source`` rows)."""
     from feederopt.network.perunit import to_per_unit
     from feederopt.validation.scenario_ac import scenario_ac
 
@@ -153,7 +156,8 @@ def scenario_ac_checks(result: Result, net: Network, bus_ids: Sequence[str],
         given = dispatch[s] if s < len(dispatch) else None
         gp, gq = given if given is not None else (None, None)
         out.append(scenario_ac(net, closed, list(bus_ids), p_mw[s], q_mvar[s], gp, gq,
-                               pu=model))
+                               pu=model,
+                               source_vm=None if source_vm is None else source_vm[s]))
     return out
 
 

@@ -5,7 +5,10 @@ A scenario (:class:`~feederopt.io.scenarios.ScenarioSet`) is a per-bus net deman
 network's own pandapower net (:func:`feederopt.validation.ac.pandapower_model`, the user's net
 for a pandapower input) with every in-service load set to zero and one temporary constant-power
 ``load`` element per bus carrying ``d_s(j)`` (negative where the bus injects: PV), so that the
-buses draw exactly the scenario's net demand; the loads are restored afterwards. Generators keep
+buses draw exactly the scenario's net demand; the loads are restored afterwards. A scenario's
+``source`` rows (``source_vm``) set the ``vm_pu`` of the ext_grid (and slack gen) at each source
+bus for its power flow, as SimBench's study cases set ``Slack_vm``; restored afterwards too.
+Generators keep
 the set-points given (the scenario slave's dispatch when it has one, else the network's).
 
 Limits: those of the run's per-unit model (``pu``, the network's band and ratings after
@@ -72,12 +75,14 @@ class ScenarioAc:
 def scenario_ac(network: Network, closed: np.ndarray, bus_ids: list[str], p_bus_mw: np.ndarray,
                 q_bus_mvar: np.ndarray, gen_p: np.ndarray | None = None,
                 gen_q: np.ndarray | None = None, *,
-                pu: PerUnitNetwork | None = None) -> ScenarioAc:
+                pu: PerUnitNetwork | None = None,
+                source_vm: np.ndarray | None = None) -> ScenarioAc:
     """The AC check of ``closed`` (one boolean per in-service branch) at the per-bus net
     demand ``p_bus_mw``, ``q_bus_mvar`` over ``bus_ids`` (module docstring), held to the limits
     of ``pu``: the run's per-unit model of ``network`` (default: ``to_per_unit(network)``, the
     same limits when the run's ``--v-min``/``--v-max``/``--max-loading`` are applied to
-    ``network``, as :func:`feederopt.solve` does)."""
+    ``network``, as :func:`feederopt.solve` does). ``source_vm``: the scenario's source
+    voltages [p.u.] over ``bus_ids`` (NaN, or None: the network's set-point)."""
     from feederopt.io.pandapower import OriginModel
     from feederopt.validation.ac import _LOCK, _run, pandapower_model
     from feederopt.validation.montecarlo import loads_set
@@ -90,6 +95,10 @@ def scenario_ac(network: Network, closed: np.ndarray, bus_ids: list[str], p_bus_
             zip(bus_ids, p_bus_mw, q_bus_mvar, strict=True)
             if b in position and (p != 0.0 or q != 0.0)]
     pp_bus = [int(all_ids[k]) if origin else k for k, _, _ in rows]
+    held = [] if source_vm is None else [
+        (int(b) if origin else position[b], float(v))
+        for b, v in zip(bus_ids, np.asarray(source_vm, float), strict=True)
+        if b in position and math.isfinite(float(v))]
     n_live = int(network.loads["in_service"].sum()) if network.loads.height else 0
     with loads_set(network, np.zeros(n_live), np.zeros(n_live)), _LOCK:
         import pandapower as pp
@@ -97,10 +106,13 @@ def scenario_ac(network: Network, closed: np.ndarray, bus_ids: list[str], p_bus_
         net = model.net
         added = pp.create_loads(net, pp_bus, [r[1] for r in rows], q_mvar=[r[2] for r in rows],
                                 name="feederopt scenario") if rows else []
+        undo = hold_sources(net, held)
         try:
             state = model.set_state(closed, gen_p_mw=gen_p, gen_q_mvar=gen_q)
             ac = _run(model, all_ids, state, 1e-8, 50, network)
         finally:
+            for table, idx, old in reversed(undo):
+                net[table].at[idx, "vm_pu"] = old
             if len(added):
                 net.load.drop(index=list(added), inplace=True)
     if not ac.converged:
@@ -113,6 +125,22 @@ def scenario_ac(network: Network, closed: np.ndarray, bus_ids: list[str], p_bus_
                       scenario_violations(pu if pu is not None else to_per_unit(network), ac,
                                           network), ac.message,
                       max_loading_element=ac.max_loading_element)
+
+
+def hold_sources(net: Any, held: list[tuple[int, float]]) -> list[tuple[str, Any, float]]:
+    """Set ``vm_pu`` of the in-service ext_grids and slack gens at each pandapower bus of
+    ``held`` (bus, |V| [p.u.]) in ``net``; returns ``(table, index, old vm_pu)`` to restore."""
+    undo: list[tuple[str, Any, float]] = []
+    for bus, vm in held:
+        tables = [("ext_grid", net.ext_grid["bus"] == bus)]
+        if len(net.gen) and "slack" in net.gen.columns:
+            tables.append(("gen", net.gen["slack"].fillna(False).astype(bool)
+                           & (net.gen["bus"] == bus)))
+        for table, mask in tables:
+            for idx in net[table].index[mask]:
+                undo.append((table, idx, float(net[table].at[idx, "vm_pu"])))
+                net[table].at[idx, "vm_pu"] = vm
+    return undo
 
 
 def scenario_violations(pu: PerUnitNetwork, ac: Any, network: Network) -> list[dict[str, Any]]:
