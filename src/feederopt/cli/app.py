@@ -314,13 +314,15 @@ def report_error(exc: FeederoptError, as_json: bool) -> None:
     """Print ``exc`` for a person (stderr) or, with ``as_json``, as JSON on stdout."""
     problems = cli_problems(exc.problems) if isinstance(exc, InputError) else []
     if as_json:
+        from feederopt.api import finite_json
+
         payload = {
             "error": type(exc).__name__,
             "message": str(InputError(problems)) if problems else str(exc),
             "exit_code": exc.exit_code,
             "problems": [p.to_dict() for p in problems],
         }
-        typer.echo(json.dumps(payload, indent=2))
+        typer.echo(json.dumps(finite_json(payload), indent=2, allow_nan=False))
         return
     err = stderr()
     if isinstance(exc, InputError) and problems:
@@ -343,9 +345,11 @@ def report_unexpected(exc: Exception, as_json: bool) -> None:
     """Print an exception that feederopt did not raise on purpose, in one line (or JSON)."""
     message = str(exc) or type(exc).__name__
     if as_json:
+        from feederopt.api import finite_json
+
         payload = {"error": type(exc).__name__, "message": message, "exit_code": 1,
                    "problems": []}
-        typer.echo(json.dumps(payload, indent=2))
+        typer.echo(json.dumps(finite_json(payload), indent=2, allow_nan=False))
         return
     err = stderr()
     err.print("[bold red]error:[/] ", end="")
