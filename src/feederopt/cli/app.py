@@ -153,7 +153,9 @@ TIES_OPT = typer.Option(
     help="A pandapower .json file's switchable branches: switches (the branches with a switch "
     "element), out_of_service (every line, the out-of-service ones as normally-open ties, as "
     "pandapower.networks.case33bw() stores them) or auto (out_of_service for a net without any "
-    "switch element, else switches). Refused for any other network, which says itself which "
+    "switch element that has an out-of-service line, else switches: a switch-free net with "
+    "every line in service has no switchable branch; give it --ties out_of_service to make "
+    "every line switchable). Refused for any other network, which says itself which "
     "branches switch.")
 #: What ``--time-limit`` bounds, in the help of every command that has it: a 120 s limit took
 #: 289 s of wall-clock time on SimBench 1-MVLV-comm-all-0-sw (user test ut34_realgrid #3).
