@@ -373,3 +373,29 @@ def five_bus_net(loads: pl.DataFrame, rating_a: float | None = None,
         br = br.with_columns(pl.when(pl.col("id") == "a").then(rating_a).otherwise(None)
                              .cast(pl.Float64).alias("s_max_mva"))
     return Network.from_tables(buses=buses, branches=br, loads=loads, name=name).check()
+
+
+def costed_pandapower() -> Any:
+    """The user's F.json (ut42_recheck_a's mk.py/mk2.py): 6 buses, a controllable sgen
+    (30 per MWh + 10 per MW^2 h) and a controllable gen (0.2..1.5 MW, 40 per MWh + 5 per MW^2 h
+    + 3 per h), import at 50 per MWh."""
+    import pandapower as pp
+
+    net = pp.create_empty_network()
+    b = [pp.create_bus(net, vn_kv=20, min_vm_pu=0.9, max_vm_pu=1.1) for _ in range(6)]
+    pp.create_ext_grid(net, b[0], vm_pu=1.0, min_p_mw=-100, max_p_mw=100, min_q_mvar=-100,
+                       max_q_mvar=100)
+    for f, t, length in ((0, 1, 2.0), (1, 2, 3.0), (2, 3, 2.0), (1, 4, 4.0), (4, 5, 2.0)):
+        pp.create_line_from_parameters(net, b[f], b[t], length, r_ohm_per_km=0.4,
+                                       x_ohm_per_km=0.35, c_nf_per_km=0, max_i_ka=0.4)
+    for bus, p in ((2, 1.0), (3, 1.5), (4, 0.8), (5, 1.2)):
+        pp.create_load(net, b[bus], p_mw=p, q_mvar=0.3 * p)
+    pp.create_sgen(net, b[3], p_mw=0.5, q_mvar=0, controllable=True, min_p_mw=0,
+                   max_p_mw=2.0, min_q_mvar=-0.5, max_q_mvar=0.5)
+    pp.create_poly_cost(net, 0, "sgen", cp1_eur_per_mw=30, cp2_eur_per_mw2=10.0)
+    pp.create_gen(net, b[5], p_mw=0.5, vm_pu=1.0, controllable=True, min_p_mw=0.2,
+                  max_p_mw=1.5, min_q_mvar=-5, max_q_mvar=5)
+    pp.create_poly_cost(net, 0, "gen", cp1_eur_per_mw=40, cp2_eur_per_mw2=5, cp0_eur=3)
+    pp.create_poly_cost(net, 0, "ext_grid", cp1_eur_per_mw=50.0)
+    net.bus.loc[[0, 5], ["min_vm_pu", "max_vm_pu"]] = 1.0
+    return net

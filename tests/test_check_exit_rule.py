@@ -174,6 +174,33 @@ def test_solve_result_every_sample_within_exits_0(solve_result, tmp_path: Path) 
     assert "not within the limits" not in res.output
 
 
+@pytest.mark.parametrize(("x", "within"), [(0.05, False), (0.02, True)])
+def test_python_check_result_gives_the_verdict(solve_result, x: float, within: bool) -> None:
+    """From Python, ``check_result`` gives the verdict as ``MonteCarloResult.within_limits``
+    (user test ut42_recheck_a, item C: it had the counts and no verdict, and the CLI summed
+    them itself). Truth: pandapower's runpp of the samples and the corners."""
+    from feederopt import check_result
+
+    grid, result = solve_result
+    truth = all(_ac_ok(grid, x)) and _corner_ok(grid, 1 + x) and _corner_ok(grid, 1 - x)
+    assert truth is within  # the premise: at 5 % the upper corner breaks 0.91 p.u.
+    mc = check_result(result, samples=SOLVE_N, uncertainty=x, seed=SOLVE_SEED)
+    assert mc.within_limits is within
+
+
+def test_within_limits_of_an_interrupted_check() -> None:
+    """Interrupted: False once a sample done breaks a limit, else None (unknown)."""
+    from feederopt.validation.montecarlo import MonteCarloResult
+
+    def mc(ac_ok: int) -> MonteCarloResult:
+        return MonteCarloResult(samples=3, uncertainty=0.1, seed=0, uncertain_loads=[],
+                                open_branches=[], feasible_convex=3, feasible_ac=ac_ok,
+                                status="interrupted", samples_requested=10)
+
+    assert mc(3).within_limits is None
+    assert mc(2).within_limits is False
+
+
 # ---------------------------------------------------------------------------------------------
 # a partition result
 # ---------------------------------------------------------------------------------------------

@@ -121,7 +121,7 @@ from feederopt.results.literature import (
     not_the_published_problem,
 )
 from feederopt.results.mapping import GRID_INFEASIBLE, to_result
-from feederopt.results.result import HEURISTIC_METHODS, Result
+from feederopt.results.result import HEURISTIC_METHODS, Result, finite_json
 from feederopt.results.threephase import ThreePhaseResult
 from feederopt.results.uncertain import (
     RobustSummary,
@@ -144,6 +144,7 @@ __all__ = [
     "SolveOptions",
     "device_list",
     "devices_held_note",
+    "finite_json",
     "load",
     "load_result",
     "prepare",

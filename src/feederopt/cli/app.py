@@ -153,7 +153,9 @@ TIES_OPT = typer.Option(
     help="A pandapower .json file's switchable branches: switches (the branches with a switch "
     "element), out_of_service (every line, the out-of-service ones as normally-open ties, as "
     "pandapower.networks.case33bw() stores them) or auto (out_of_service for a net without any "
-    "switch element, else switches). Refused for any other network, which says itself which "
+    "switch element that has an out-of-service line, else switches: a switch-free net with "
+    "every line in service has no switchable branch; give it --ties out_of_service to make "
+    "every line switchable). Refused for any other network, which says itself which "
     "branches switch.")
 #: What ``--time-limit`` bounds, in the help of every command that has it: a 120 s limit took
 #: 289 s of wall-clock time on SimBench 1-MVLV-comm-all-0-sw (user test ut34_realgrid #3).
@@ -314,13 +316,15 @@ def report_error(exc: FeederoptError, as_json: bool) -> None:
     """Print ``exc`` for a person (stderr) or, with ``as_json``, as JSON on stdout."""
     problems = cli_problems(exc.problems) if isinstance(exc, InputError) else []
     if as_json:
+        from feederopt.api import finite_json
+
         payload = {
             "error": type(exc).__name__,
             "message": str(InputError(problems)) if problems else str(exc),
             "exit_code": exc.exit_code,
             "problems": [p.to_dict() for p in problems],
         }
-        typer.echo(json.dumps(payload, indent=2))
+        typer.echo(json.dumps(finite_json(payload), indent=2, allow_nan=False))
         return
     err = stderr()
     if isinstance(exc, InputError) and problems:
@@ -343,9 +347,11 @@ def report_unexpected(exc: Exception, as_json: bool) -> None:
     """Print an exception that feederopt did not raise on purpose, in one line (or JSON)."""
     message = str(exc) or type(exc).__name__
     if as_json:
+        from feederopt.api import finite_json
+
         payload = {"error": type(exc).__name__, "message": message, "exit_code": 1,
                    "problems": []}
-        typer.echo(json.dumps(payload, indent=2))
+        typer.echo(json.dumps(finite_json(payload), indent=2, allow_nan=False))
         return
     err = stderr()
     err.print("[bold red]error:[/] ", end="")

@@ -315,7 +315,10 @@ def info(source: str = SOURCE_ARG, ties: str = TIES_OPT, json_output: bool = JSO
     # `feederopt solve` does, after the facts are shown
     stops = [p for p in data["problems"] if p.get("severity") != "warning"]
     if json_output:
-        typer.echo(json.dumps(data, indent=2))
+        from feederopt.api import finite_json
+
+        # strict JSON: an unbounded limit (q_min_mvar -inf) or a NaN is null
+        typer.echo(json.dumps(finite_json(data), indent=2, allow_nan=False))
         if stops:
             raise typer.Exit(2)
         return
@@ -460,7 +463,9 @@ def cases(json_output: bool = JSON_OPT) -> None:
             }
             for c in rows
         ]
-        typer.echo(json.dumps(payload, indent=2))
+        from feederopt.api import finite_json
+
+        typer.echo(json.dumps(finite_json(payload), indent=2, allow_nan=False))
         return
     table = Table(title="Built-in cases", title_justify="left")
     # a name is typed on the command line: never cut (piped output is 80 columns wide);

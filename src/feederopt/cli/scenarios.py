@@ -848,11 +848,11 @@ def check(
     verdict = result_verdict(data)
     # the check's verdict (chkexit): the solve's own, and 4 when a sample breaks a limit
     # a uniform corner is a point of the same box: judged as a sample is
-    broken = mc.samples_breaking_limits + len(mc.corners_breaking_limits)
-    code = check_exit_code(verdict["exit_code"], broken)
+    mc_within = mc.within_limits  # the samples' and corners' verdict (None: interrupted)
+    broken = mc_within is False
+    code = check_exit_code(verdict["exit_code"], mc_within)
     interrupted = mc.status == "interrupted"
-    within = (False if broken or not verdict["within_limits"] else
-              None if interrupted else True)  # unknown when samples are missing
+    within = (False if broken or not verdict["within_limits"] else mc_within)
     payload = stamped("solve_check", {"case": data.get("case"), "method": data.get("method"),
                                       **mc.to_dict(), "result_verdict": verdict,
                                       **check_verdict(within, None if interrupted else code)})
@@ -934,16 +934,16 @@ def check(
         raise typer.Exit(code)
 
 
-def check_exit_code(result_code: int, samples_breaking_limits: int) -> int:
+def check_exit_code(result_code: int, samples_within_limits: bool | None) -> int:
     """The exit code of ``feederopt check`` of a solve result: the one ``solve`` gave the
     result (:func:`result_verdict`'s ``exit_code``: 3 proven infeasible, 4 not within the
-    limits, ...) when it is not 0, else :data:`EXIT_LIMITS_BROKEN` (4) when some sample is
-    not served within the limits (:attr:`MonteCarloResult.samples_breaking_limits`: one is
-    enough, as for a partition or a schedule result), else 0. Before (chkexit), the samples
-    were reported and not judged: a topology that 40 % of them broke exited 0."""
+    limits, ...) when it is not 0, else :data:`EXIT_LIMITS_BROKEN` (4) when a sample or a
+    corner is not served within the limits (:attr:`MonteCarloResult.within_limits` False:
+    one is enough, as for a partition or a schedule result), else 0. Before (chkexit), the
+    samples were reported and not judged: a topology that 40 % of them broke exited 0."""
     if result_code:
         return result_code
-    return EXIT_LIMITS_BROKEN if samples_breaking_limits > 0 else 0
+    return EXIT_LIMITS_BROKEN if samples_within_limits is False else 0
 
 
 def check_verdict(within_limits: bool | None, exit_code: int | None) -> dict[str, Any]:

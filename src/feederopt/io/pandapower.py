@@ -2986,7 +2986,9 @@ class PandapowerModel(_StatefulNet):
                 max_vm_pu=buses["v_max_pu"].to_numpy(),
             )
         for row in buses.filter(pl.col("is_source")).iter_rows(named=True):
-            pp.create_ext_grid(net, bus=index[row["id"]], vm_pu=row["v_set_pu"], name=row["id"])
+            eg = pp.create_ext_grid(net, bus=index[row["id"]], vm_pu=row["v_set_pu"],
+                                    name=row["id"])
+            _write_import_price(net, int(eg), row)
 
         br = network.branches
         n = br.height
@@ -3149,6 +3151,7 @@ class PandapowerModel(_StatefulNet):
                 max_q_mvar=q_hi[k] if np.isfinite(q_hi[k]) else np.nan, in_service=g_live[k])
             if np.isfinite(q_lo[k]) or np.isfinite(q_hi[k]):
                 pp.set_user_pf_options(net, enforce_q_lims=True)
+            _write_costed_gen(net, gens.row(int(k), named=True), int(g_index[k]))
         sh = network.shunts
         if sh.height:
             steps = sh["step"].to_numpy().astype(int)
@@ -3843,6 +3846,43 @@ def _write_committable(net: pandapowerNet, gens: pl.DataFrame, sel: np.ndarray,
         pp.create_poly_cost(net, i, "sgen", cp1_eur_per_mw=float(row["cost_per_mwh"]),
                             cp0_eur=float(row["fixed_cost_per_h"]),
                             cp2_eur_per_mw2=float(row.get("cost_per_mw2_per_h") or 0.0))
+
+
+def _write_costed_gen(net: pandapowerNet, row: dict[str, Any], idx: int) -> None:
+    """A voltage-controlling generator (pandapower ``gen`` ``idx``) with its costs written
+    back as :func:`_costed_gen` reads them: a ``poly_cost`` row (``cp0_eur`` its
+    ``fixed_cost_per_h``, ``cp1_eur_per_mw`` its ``cost_per_mwh``, ``cp2_eur_per_mw2`` its
+    ``cost_per_mw2_per_h``) where any is non-zero, and a committed (must-run) unit as a
+    ``controllable`` gen with ``min_p_mw = p_min_mw``, ``max_p_mw = p_max_mw``; any other gen
+    is written ``controllable`` False (held at its ``p_mw``). Before, a gen's costs and limits
+    were left out: user test ut42_recheck_a, F.json solved to 2172.29 kW-eq and its written
+    net to 109.0."""
+    import pandapower as pp
+
+    costs = {k: _f(row.get(k) or 0.0, 0.0)
+             for k in ("cost_per_mwh", "cost_per_mw2_per_h", "fixed_cost_per_h")}
+    dispatched = bool(row.get("committable")) and bool(row.get("must_run"))
+    if not dispatched and not any(costs.values()):
+        return
+    net.gen["controllable"] = (net.gen["controllable"].fillna(False).astype(bool)
+                               if "controllable" in net.gen.columns else False)
+    net.gen.loc[idx, "controllable"] = dispatched
+    if dispatched:
+        net.gen.loc[idx, "min_p_mw"] = float(row["p_min_mw"])
+        net.gen.loc[idx, "max_p_mw"] = float(row["p_max_mw"])
+    pp.create_poly_cost(net, idx, "gen", cp1_eur_per_mw=costs["cost_per_mwh"],
+                        cp0_eur=costs["fixed_cost_per_h"],
+                        cp2_eur_per_mw2=costs["cost_per_mw2_per_h"])
+
+
+def _write_import_price(net: pandapowerNet, idx: int, bus: dict[str, Any]) -> None:
+    """A source bus's ``import_price_per_mwh`` as the ``cp1_eur_per_mw`` of its ext_grid
+    ``idx``'s ``poly_cost`` (the reverse of :func:`_import_prices`); none where it is 0."""
+    import pandapower as pp
+
+    price = _f(bus.get("import_price_per_mwh") or 0.0, 0.0)
+    if price:
+        pp.create_poly_cost(net, idx, "ext_grid", cp1_eur_per_mw=price)
 
 
 def _write_flexible(net: pandapowerNet, loads: pl.DataFrame, index: np.ndarray) -> None:

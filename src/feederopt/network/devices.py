@@ -294,16 +294,20 @@ def device_list(net: Network) -> list[dict[str, object]]:
                           ).iter_rows(named=True):
             cost = float(r.get("cost_per_mwh") or 0.0)
             fixed = float(r.get("fixed_cost_per_h") or 0.0)
+            quad = float(r.get("cost_per_mw2_per_h") or 0.0)
+            # the quadratic term only where there is one (p in MW: c2 p^2 per h)
+            quad_text = f" + {_g(quad)} per MW^2 h" if quad else ""
             out.append({"id": str(r["id"]), "kind": "generator", "bus": at(str(r["bus"])),
                         "control": Control.DG.value, "p_min_mw": r["p_min_mw"],
                         "p_max_mw": r["p_max_mw"], "q_min_mvar": r["q_min_mvar"],
                         "q_max_mvar": r["q_max_mvar"], "cost_per_mwh": cost,
-                        "fixed_cost_per_h": fixed, "p_mw": r["p_mw"], "q_mvar": r["q_mvar"],
+                        "cost_per_mw2_per_h": quad, "fixed_cost_per_h": fixed,
+                        "p_mw": r["p_mw"], "q_mvar": r["q_mvar"],
                         "must_run": bool(r.get("must_run") or False),
                         "range": ("always on (must run): " if r.get("must_run") else "off, or ")
                                  + f"{_g(r['p_min_mw'])}..{_g(r['p_max_mw'])} MW and "
                                  f"{_g(r['q_min_mvar'])}..{_g(r['q_max_mvar'])} MVAr at "
-                                 f"{_g(cost)} per MWh + {_g(fixed)} per h",
+                                 f"{_g(cost)} per MWh{quad_text} + {_g(fixed)} per h",
                         "base": f"{_g(r['p_mw'])} MW, {_g(r['q_mvar'])} MVAr"})
     ld = net.loads
     if ld.height and _col(ld, "flex_share"):

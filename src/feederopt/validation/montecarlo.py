@@ -197,6 +197,19 @@ class MonteCarloResult:
                 out.append(str(corner.get("corner")))
         return out
 
+    @property
+    def within_limits(self) -> bool | None:
+        """The check's verdict on the topology: True when no sample and no corner breaks a
+        limit (:attr:`samples_breaking_limits`, :attr:`corners_breaking_limits`), False when
+        one does (also in an interrupted check: a sample done that breaks a limit is known),
+        None when the check was interrupted before any did (the samples left and the corners
+        are unknown). ``feederopt check`` takes its verdict from here, with the solve
+        result's own (user test ut42_recheck_a: the Python answer had the counts and no
+        verdict, and the CLI summed them itself)."""
+        if self.samples_breaking_limits or self.corners_breaking_limits:
+            return False
+        return None if self.status == "interrupted" else True
+
     def to_dict(self, per_sample: bool = False) -> dict[str, Any]:
         out = asdict(self)
         out.pop("convex_ok")
