@@ -134,6 +134,13 @@ class Limits:
         return out
 
 
+#: The smallest loss price [per MWh] (``Costs.loss_price_per_mwh``): the objective counts money at
+#: ``1000 / price`` kW per unit and hour, and above 1e6 the losses fall under the solvers'
+#: tolerances (measured: 1e-4 per MWh gave a relaxation that was not exact, 1e-6 an unbounded
+#: phase 2; 1e-3 matched pandapower's runopp to 1e-5 relative, user test ut42_recheck_a).
+MIN_LOSS_PRICE_PER_MWH = 1e-3
+
+
 @dataclass(frozen=True)
 class Costs:
     """``switch_cost_kw``: kW of losses charged per switching action (against the base case),
@@ -396,6 +403,19 @@ class SolveOptions:
                                    f"not {shown_value(costs.loss_price_per_mwh)}",
                                    field="loss_price_per_mwh",
                                    hint=f"e.g. {option_ref('loss_price_per_mwh', 50)}"))
+            elif costs.loss_price_per_mwh < MIN_LOSS_PRICE_PER_MWH:
+                # user test ut42_recheck_a E: 1e-6 ended "phase 2: unbounded" (exit 1), 1e-4
+                # "optimal" with the relaxation not exact (model 22.1 kW, AC 33.8 kW)
+                out.append(Problem(
+                    ProblemKind.INVALID_VALUE, "options",
+                    f"the loss price {shown_value(costs.loss_price_per_mwh)} per MWh is below "
+                    f"{MIN_LOSS_PRICE_PER_MWH:g}: money enters the objective at 1000/price kW "
+                    f"per unit and hour, above {1000 / MIN_LOSS_PRICE_PER_MWH:g} the losses "
+                    "fall under the solvers' tolerances (the relaxation is no longer exact, "
+                    "the solve may end unbounded)", field="loss_price_per_mwh",
+                    hint=f"give at least {option_ref('loss_price_per_mwh', MIN_LOSS_PRICE_PER_MWH)}"
+                    "; to minimise money alone a price of 0.001 leaves losses a millionth "
+                    "of the weight"))
             elif self.uncertainty is not None:
                 out.append(Problem(
                     ProblemKind.INVALID_VALUE, "options",
