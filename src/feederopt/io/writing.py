@@ -222,6 +222,16 @@ def output_kind(path: str | Path) -> tuple[str, Path]:
     return OTHER, path
 
 
+def format_name(path: str | Path) -> Path:
+    """The path whose name says the format of the file output ``path`` (``.parquet``,
+    ``.csv``): a symbolic link's target, which is the file written (:func:`output_kind`: the
+    link stays), else ``path`` itself. Before (ut42_recheck_b #3), ``scenarios --out lsc``,
+    ``lsc`` a link to ``scen_t.parquet``, was refused because the link's own name has no
+    extension."""
+    kind, where = output_kind(path)
+    return where if kind == LINK else Path(path)
+
+
 def folder_target(path: str | Path) -> Path | None:
     """Where the folder output ``path`` is written: ``path`` itself, or, when it is a symbolic
     link (to a folder, or dangling), its resolved target, as the shell's ``cd`` and ``mkdir -p``
