@@ -265,7 +265,7 @@ def run_one(case: str, method: str, time_limit: float, args: argparse.Namespace,
     row.setdefault("buses", synthetic_size(case))
     if killed:
         row["status"] = "killed"
-        row["error"] = f"killed after {process_wall:.0f} s (backstop {backstop:.0f} s)"
+        row["error"] = killed_note(process_wall, backstop)
         row.setdefault("wall_s", process_wall)
     elif "status" not in row:
         row["status"] = "crashed"
@@ -391,6 +391,30 @@ def _f(x: Any, spec: str = ".3g", none: str = "–") -> str:
     return format(x, spec)
 
 
+def seconds(x: Any) -> str:
+    """A time or time limit in seconds as the tables and the log write it: whole seconds from
+    100 s up (or when whole), else three significant digits, so that a sub-second limit reads
+    ``0.3``, not ``0`` (user test ut42_recheck_b #2: "limit 0 s", "backstop 0 s (killed after
+    1 s)" for a 0.3 s limit); "–" when missing."""
+    if isinstance(x, int | float) and math.isinf(x):
+        return "inf"
+    x = _num(x)
+    if x is None:
+        return "–"
+    return f"{x:.0f}" if abs(x) >= 100 or x.is_integer() else f"{x:.3g}"
+
+
+def killed_note(wall: float, backstop: float) -> str:
+    """The error of a run its parent killed at the ``backstop`` (``1.5 * limit + grace``)."""
+    return f"killed after {seconds(wall)} s (backstop {seconds(backstop)} s)"
+
+
+def cell(x: Any) -> str:
+    """A table cell for a value that may be missing (a killed run's ``buses``): "–", as the
+    other columns write a missing value, not ``None``."""
+    return "–" if x is None else str(x)
+
+
 def _gap(x: Any) -> str:
     if x is None:
         return "–"
@@ -436,7 +460,7 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
         if r["method"] == "lindistflow" and (r.get("extra") or {}).get("milp_status"):
             status += f" (MILP {r['extra']['milp_status']})"
         out.append("| " + " | ".join([
-            r["case"], str(r.get("buses", "–")), r["method"], _f(r.get("time_limit_s"), ".0f"),
+            r["case"], cell(r.get("buses")), r["method"], seconds(r.get("time_limit_s")),
             status, _obj(r.get("objective_kw")), _obj(r.get("lower_bound_kw")),
             _gap(r.get("gap")),
             *([_gap(_num(r.get("gap_target")))] if with_target else []),
@@ -607,7 +631,7 @@ def targets(rows: list[dict[str, Any]]) -> list[str]:
         else:
             measured = f"{'' if scip_done else '>= '}{speedup:.2g}x"
         line(ok, f"{case}: Benders >= 14x faster than monolithic SCIP: {measured} (SCIP "
-             f"{s.get('status')} in {_f(s['wall_s'])} s, limit {_f(s.get('time_limit_s'), '.0f')}"
+             f"{s.get('status')} in {_f(s['wall_s'])} s, limit {seconds(s.get('time_limit_s'))}"
              f" s; Benders {b.get('status')} in {_f(b['wall_s'])} s)",
              "undecided: both stopped at their limits" if not scip_done and not optimal(b)
              else "undecided: SCIP stopped at its limit, a longer SCIP run would decide")
@@ -858,7 +882,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(plan)} runs planned (gap {args.gap:g}), {len(plan) - len(todo)} already done",
           flush=True)
     for c, m, lim in todo:
-        print(f"  {c:14s} {m:12s} limit {lim:.0f} s", flush=True)
+        print(f"  {c:14s} {m:12s} limit {seconds(lim)} s", flush=True)
     if args.dry_run:
         return 0
     info = machine()
@@ -867,7 +891,7 @@ def main(argv: list[str] | None = None) -> int:
     info["notes"] = notes
     failed: list[str] = []
     for case, method, lim in todo:
-        print(f"[{dt.datetime.now():%H:%M:%S}] {case} {method} (limit {lim:.0f} s) ...",
+        print(f"[{dt.datetime.now():%H:%M:%S}] {case} {method} (limit {seconds(lim)} s) ...",
               end=" ", flush=True)
         row = run_one(case, method, lim, args, outdir / "logs")
         if row.get("status") in FAILED_STATUSES:

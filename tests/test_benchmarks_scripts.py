@@ -265,3 +265,29 @@ def test_scripts_take_out(script):
     doc = (BENCH / script).read_text().split('"""')[1]
     smoke = [ln for ln in doc.splitlines() if "python benchmarks/" in ln and "smoke" in ln]
     assert smoke and all("--out /tmp/" in ln for ln in smoke), smoke
+
+
+# --------------------------------------------------------------------------- number formatting
+@pytest.mark.parametrize(("value", "shown"), [
+    (0.3, "0.3"), (0.3 * 1.5 + 0.5, "0.95"), (0.05, "0.05"), (1.5, "1.5"), (2.0, "2"),
+    (22.5, "22.5"), (600.0, "600"), (1234.56, "1235"), (None, "–"), (float("inf"), "inf"),
+])
+def test_seconds_keep_their_significant_digits(run, value, shown):
+    """ut42_recheck_b #2: a 0.3 s limit was written "limit 0 s" and its backstop "0 s"."""
+    assert run.seconds(value) == shown
+
+
+def test_a_killed_sub_second_row_reads_its_limit_and_no_none(run):
+    """ut42_recheck_b #2: a killed run's row showed ``buses`` "None" and "limit 0 s"; its
+    error "killed after 1 s (backstop 0 s)" (a 0.3 s limit, 0.648 s wall, 0.95 s backstop)."""
+    assert run.killed_note(0.648, 0.3 * 1.5 + 0.5) == "killed after 0.648 s (backstop 0.95 s)"
+    row = {"case": "case33bw", "method": "lindistflow", "status": "killed", "buses": None,
+           "time_limit_s": 0.3, "wall_s": 0.648}
+    head, _, line = run.table([row])
+    cells = [c.strip() for c in head.strip("|").split("|")]
+    values = [c.strip() for c in line.strip("|").split("|")]
+    assert values[cells.index("buses")] == "–"
+    assert values[cells.index("limit [s]")] == "0.3"
+    assert "None" not in line
+    assert run.table([{**row, "buses": 33, "time_limit_s": 600.0}])[2].split("|")[2:5] == [
+        " 33 ", " lindistflow ", " 600 "]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from feederopt.cli import app
+from feederopt.cli.app import cli_problems
 from feederopt.errors import ProblemKind
 from feederopt.io.writing import output_problems
 
@@ -51,8 +52,10 @@ def test_a_result_folder_still_gets_the_force_hint(tmp_path: Path) -> None:
     (out / "result.json").write_text('{"status": "optimal"}')
     problems = output_problems(out, force=False, folder=True, option="out", command="solve")
     assert [p.kind for p in problems] == [ProblemKind.OUTPUT_EXISTS]
-    assert "pass --force" in (problems[0].hint or "")
+    assert "pass force=True" in (problems[0].hint or "")  # Python's spelling; the CLI's:
+    assert "pass --force" in (cli_problems(problems)[0].hint or "")
     assert output_problems(out, force=True, folder=True, option="out", command="solve") == []
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert "pass --force" in (output_problems(empty, force=False, folder=True)[0].hint or "")
+    assert "pass --force" in (cli_problems(output_problems(empty, force=False,
+                                                          folder=True))[0].hint or "")

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         generate_scenarios,
         generation_by_bus,
         resolve_scenarios,
+        scenario_file_problems,
         write_scenarios,
     )
     from feederopt.io.writing import (
@@ -206,6 +207,7 @@ _FOR_CLI = {
     "generation_by_bus": "feederopt.io.scenarios",
     "resolve_scenarios": "feederopt.io.scenarios",
     "write_scenarios": "feederopt.io.scenarios",
+    "scenario_file_problems": "feederopt.io.scenarios",
     "ac_power_flow": "feederopt.api",
     "model_fidelity": "feederopt.validation.fidelity",
     "polish_text": "feederopt.validation.ac_polish",
@@ -395,6 +397,7 @@ __all__ = [
     "sample_breaches",
     "save",
     "save_json",
+    "scenario_file_problems",
     "schedule",
     "schedule_result_json",
     "schedule_switching_text",

@@ -181,7 +181,8 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
     res = restore_result(problem, idx, op, rad.value, pen, sites, ac)
     return replace(res, switching=switching(net, problem, op.closed, idx,
                                             fallback=op.shed_all),
-                   notes=_warnings(repeats) + restore_shed_all_note(op, setup_s, time_limit_s)
+                   notes=_warnings(repeats) + restore_shed_all_note(op, setup_s, time_limit_s,
+                                                                  interrupt.requested())
                    + res.notes,
                    status=interrupted_label(run_status(res.status, [op])))
 
@@ -498,7 +499,7 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
             acs.append(restoration_ac(net, problem, op, out.site,
                                       list(problem.out_of_service(sc, out.harden))))
     res = plan_result(problem, scs, out, sm, acs)
-    adopted += shed_all_note(scs, out.operations) + _ac_skipped_note(skipped)
+    adopted += shed_all_note(scs, out.operations, interrupt.requested()) + _ac_skipped_note(skipped)
     views = [replace(v, switching=switching(net, problem, op.closed,
                                             problem.out_of_service(sc, out.harden),
                                             fallback=op.shed_all))

@@ -178,7 +178,9 @@ def restore(problem: ResilienceProblem, broken: tuple[int, ...], *,
     sheds every sheddable load with every switchable line open (:func:`_shed_all`, checked
     against every row), status ``time_limit``, with the LP's bound when it was solved (else
     0: the shed is >= 0); when that point is not an operation either,
-    :class:`ResilienceStopped`."""
+    :class:`ResilienceStopped`. A stop request (Ctrl-C, SIGTERM) before any operation gives
+    the same shed-all answer, which needs no solver (a point checked against the rows): the
+    run ends ``interrupted`` with it, not with nothing (ut42_recheck_b #4)."""
     t0 = time.perf_counter()
     blk = problem.restore_block(broken, sites, radiality, penalty_pu)
     model = HighsModel(blk)
@@ -188,8 +190,10 @@ def restore(problem: ResilienceProblem, broken: tuple[int, ...], *,
     start = forest_start(problem, scenario, no_harden, site)
     left = None if time_limit_s is None else time_limit_s - (time.perf_counter() - t0)
     sol, lp_value, values = _solve_from(model, blk, start, time_limit_s, start_limit_s=left)
-    if not sol.has_solution and values is None and left is not None and sol.status in (
-            SolverStatus.TIME_LIMIT, SolverStatus.SOLUTION_LIMIT):
+    if not sol.has_solution and values is None and (
+            (left is not None and sol.status in (SolverStatus.TIME_LIMIT,
+                                                 SolverStatus.SOLUTION_LIMIT))
+            or sol.status == SolverStatus.INTERRUPTED):
         bound = lp_value if math.isfinite(lp_value) else 0.0
         got = _shed_all(problem, blk, scenario, no_harden, max(bound, 0.0),
                         time.perf_counter() - t0)
@@ -311,15 +315,25 @@ def _shed_all(problem: ResilienceProblem, blk: Any, scenario: Scenario, harden: 
     return replace(op, shed_all=True), value
 
 
-def shed_all_note(scenarios: list[Scenario], operations: list[Operation]) -> list[str]:
-    """A note naming the scenarios whose operation is the shed-all one (:func:`_shed_all`)."""
+#: Why a shed-all operation (:func:`_shed_all`) is the answer: the time limit, or a stop
+#: request (Ctrl-C, SIGTERM) before the start topology's operation (ut42_recheck_b #4).
+_NO_TIME = ("the time limit left no time for", "give more time")
+_STOPPED = ("the stop request (Ctrl-C, SIGTERM) came before",
+            "let the run go on for a better one")
+
+
+def shed_all_note(scenarios: list[Scenario], operations: list[Operation],
+                  interrupted: bool = False) -> list[str]:
+    """A note naming the scenarios whose operation is the shed-all one (:func:`_shed_all`);
+    ``interrupted``: the run was stopped by a request, not by its time limit."""
     names = [sc.name for sc, op in zip(scenarios, operations, strict=False) if op.shed_all]
     if not names:
         return []
-    return [f"the time limit left no time for the start topology's operation of scenario(s) "
+    why, hint = _STOPPED if interrupted else _NO_TIME
+    return [f"{why} the start topology's operation of scenario(s) "
             f"{shown_list(names)}: each sheds every sheddable load with every switchable line "
-            "open (a feasible operation of the plan, so its cost is an upper bound of the "
-            "scenario's); give more time"]
+            f"open (a feasible operation of the plan, so its cost is an upper bound of the "
+            f"scenario's); {hint}"]
 
 
 #: How the console and the reports label the switching of a shed-all operation
@@ -328,23 +342,24 @@ FALLBACK_LABEL = "shed-all fallback (no time)"
 
 
 def restore_shed_all_note(op: Operation, used_s: float | None = None,
-                          limit_s: float | None = None) -> list[str]:
+                          limit_s: float | None = None, interrupted: bool = False) -> list[str]:
     """The note of a restoration whose operation is the shed-all one (:func:`_shed_all`),
     as :func:`shed_all_note` is a plan's: the time was up before the start topology's
     operation. ``used_s`` of ``limit_s`` [s]: what reading the network and building the
     problem took of the limit, which counts from the call (user test ut39_mixed: case84tpc
     ``--time-limit 2`` spent about 2.5 s there, and nothing said the answer was the
-    fallback)."""
+    fallback). ``interrupted``: the run was stopped by a request, not by its time limit."""
     if not op.shed_all:
         return []
+    why, hint = _STOPPED if interrupted else _NO_TIME
     spent = (f"; reading the network and building the problem took {used_s:.2f} s of the "
              f"{limit_s:g} s limit, which counts from the call"
-             if used_s is not None and limit_s is not None else "")
-    return [f"the time limit left no time for the start topology's operation: the answer is "
+             if used_s is not None and limit_s is not None and not interrupted else "")
+    return [f"{why} the start topology's operation: the answer is "
             f"the {FALLBACK_LABEL}, which sheds every sheddable load with every switchable "
             "line open (a feasible operation, so its shed is an upper bound, not the least); "
             "its switch operations only open lines and are no restoration plan"
-            f"{spent}; give more time"]
+            f"{spent}; {hint}"]
 
 
 # ----- the recourse of one scenario at a fixed first stage ----------------------------------
@@ -653,7 +668,14 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
     gets the shed-all one (:func:`recourse_value`), a recourse block's build and a check of a
     point each. The reported recourse, operations, value and gap are the chosen plan's, the
     bound the extensive form's; ``evaluated`` holds the other plans evaluated in full, and a
-    note says which plan it is when it is not the MILP's last incumbent."""
+    note says which plan it is when it is not the MILP's last incumbent.
+
+    A stop request (Ctrl-C, SIGTERM) that ends the MILP before any incumbent gives the answer
+    its time limit gives then (``time_limit``, which the API reports as ``interrupted``): the
+    candidates and the plan that invests nothing, each scenario's operation the shed-all one
+    (:func:`choose_plan` after a request runs no LP), the bound the MILP's. Before
+    (ut42_recheck_b #4: synthetic500, 40 storm scenarios), such a run wrote nothing while the
+    same run at its time limit wrote the shed-all plan."""
     t0 = time.perf_counter()
     deadline = t0 + time_limit_s
     reserve = EVALUATION_SHARE * time_limit_s if math.isfinite(time_limit_s) else 0.0
@@ -675,13 +697,12 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
     sol = _solve(model, milp_s, gap)
     if not sol.has_solution and problem.firm_loads and sol.status == SolverStatus.INFEASIBLE:
         raise plan_infeasible(problem, scenarios, time_limit_s)
-    trivial = not sol.has_solution and sol.status in (SolverStatus.TIME_LIMIT,
-                                                      SolverStatus.SOLUTION_LIMIT)
-    if not sol.has_solution and sol.status == SolverStatus.INTERRUPTED:  # Ctrl-C
-        raise interrupt.Interrupted("the extensive-form MILP was interrupted before any plan")
+    # stopped before any incumbent, at the limit or by a stop request (Ctrl-C, SIGTERM)
+    trivial = not sol.has_solution and sol.status in (
+        SolverStatus.TIME_LIMIT, SolverStatus.SOLUTION_LIMIT, SolverStatus.INTERRUPTED)
     if not sol.has_solution and not trivial:
         raise SolverError(f"the extensive-form MILP ended {sol.status} without a solution")
-    status = _status(str(sol.status), True)
+    status = Status.TIME_LIMIT if trivial else _status(str(sol.status), True)
     if status is Status.TIME_LIMIT:
         # stopped before HiGHS had an incumbent (user test ut32_time #2: synthetic500, 10 s),
         # the plan that invests nothing is feasible whenever every load may be shed (each
@@ -690,8 +711,15 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
         bound = float(sol.bound) if math.isfinite(sol.bound) else 0.0
         incumbents = [] if trivial else [model.values()] + [
             model.values_of(x) for x in reversed(found)]
+        pool = list(candidates)
+        if sol.status == SolverStatus.INTERRUPTED:
+            # after a stop request the first plan completed is the answer, each scenario's
+            # operation the shed-all one, the same under every plan: the plan that invests
+            # nothing costs least then, so it comes first
+            pool = [Candidate(NOTHING, np.zeros(len(problem.harden_lines)),
+                              np.zeros(len(problem.grid.dg_bus))), *pool]
         return _best_at_limit(problem, scenarios, model, incumbents, str(sol.status), bound,
-                              list(candidates), deadline, t0)
+                              pool, deadline, t0)
     val = model.values()
     harden, site = np.round(val[HARDEN]), np.round(val[SITE])
     ops, rec = [], []

@@ -467,15 +467,13 @@ def scenarios(
         is_three_phase,
         output_problems,
         resolve_scenarios,
+        scenario_file_problems,
         write_scenarios,
     )
 
     path = Path(out)
     problems = output_problems(path, force=force, option="out", inputs=[source])
-    if path.suffix.lower() not in (".parquet", ".csv"):
-        problems.append(Problem(ProblemKind.UNKNOWN_FILE_TYPE, "file",
-                                f"'{out}' is neither .parquet nor .csv", ids=(out,),
-                                field="out", hint="name the file *.parquet or *.csv"))
+    problems += scenario_file_problems(path, "out")  # a link: by its target's name
     if seed < 0:
         from feederopt.api import seed_problem
 

@@ -79,9 +79,9 @@ import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.forking import check_not_forked
-from feederopt.io._common import duplicate_columns, read_long_table, unknown_file_type
+from feederopt.io._common import duplicate_columns, read_long_table
 from feederopt.io.frames import as_polars, is_frame, source_problems, table_problem
-from feederopt.io.writing import atomic_file
+from feederopt.io.writing import atomic_file, format_name
 from feederopt.network.container import Network
 from feederopt.network.id_hints import meant_ids
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
@@ -274,15 +274,34 @@ def _normalise_columns(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(casts) if casts else df
 
 
+#: The file types a scenario table is written as, by the file's suffix.
+SCENARIO_FILE_TYPES = (".parquet", ".csv")
+
+
+def scenario_file_problems(path: str | Path, option: str | None = None) -> list[Problem]:
+    """Why ``path`` cannot be written as a scenario table (empty when it can): its name (a
+    link's target's, :func:`~feederopt.io.writing.format_name`) ends neither in ``.parquet``
+    nor in ``.csv``. ``option`` names the command-line option (``"out"``)."""
+    named = format_name(path)
+    if named.suffix.lower() in SCENARIO_FILE_TYPES:
+        return []
+    link = f" (a link to '{named}')" if named != Path(path) else ""
+    return [Problem(ProblemKind.UNKNOWN_FILE_TYPE, "file",
+                    f"'{path}'{link} is neither .parquet nor .csv", ids=(str(path),),
+                    field=option, hint="name the file *.parquet or *.csv")]
+
+
 def write_scenarios(table: pl.DataFrame, path: str | Path, *, force: bool = False) -> Path:
     """Write a long scenario table (polars or pandas) as ``.parquet`` or ``.csv`` (by the
-    file's suffix), atomically; an existing file is replaced only with ``force``."""
+    file's suffix; a symbolic link's by its target's, which is the file written),
+    atomically; an existing file is replaced only with ``force``."""
     check_not_forked("feederopt.write_scenarios")
     table = as_polars(table, "table")
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".parquet", ".csv"):
-        raise unknown_file_type(path, "a .parquet or .csv file name")
+    problems = scenario_file_problems(path)
+    if problems:
+        raise InputError(problems)
+    suffix = format_name(path).suffix.lower()
     with atomic_file(path, force=force) as tmp:
         # a missing value is null, never NaN (nan_as_null)
         if suffix == ".parquet":

@@ -29,7 +29,6 @@ scenario files, result folders) goes through this module, so that
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 import re
@@ -42,7 +41,7 @@ from pathlib import Path
 
 import polars as pl
 
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind, option_ref
 from feederopt.io.dss_files import script_files
 from feederopt.network.schemas import nan_as_null
 
@@ -61,6 +60,13 @@ def write_table(table: pl.DataFrame, path: str | Path) -> None:
 def _problem(kind: ProblemKind, path: Path, message: str, option: str | None,
              hint: str) -> Problem:
     return Problem(kind, "output", message, ids=(str(path),), field=option, hint=hint)
+
+
+#: ``force`` as each caller's layer names it in a problem (:func:`~feederopt.errors.option_ref`):
+#: ``force=True`` from Python (:func:`feederopt.save`), ``--force`` on the command line. Before
+#: (ut42_recheck_b #1), ``feederopt.save(r, 'l1')`` was told to "pass --force (force=True)"
+#: and a link loop was refused "with or without --force" from Python too.
+_FORCE = option_ref("force", True)
 
 
 #: The file that marks a folder as a feederopt result folder (every ``--out`` folder has it):
@@ -216,6 +222,16 @@ def output_kind(path: str | Path) -> tuple[str, Path]:
     return OTHER, path
 
 
+def format_name(path: str | Path) -> Path:
+    """The path whose name says the format of the file output ``path`` (``.parquet``,
+    ``.csv``): a symbolic link's target, which is the file written (:func:`output_kind`: the
+    link stays), else ``path`` itself. Before (ut42_recheck_b #3), ``scenarios --out lsc``,
+    ``lsc`` a link to ``scen_t.parquet``, was refused because the link's own name has no
+    extension."""
+    kind, where = output_kind(path)
+    return where if kind == LINK else Path(path)
+
+
 def folder_target(path: str | Path) -> Path | None:
     """Where the folder output ``path`` is written: ``path`` itself, or, when it is a symbolic
     link (to a folder, or dangling), its resolved target, as the shell's ``cd`` and ``mkdir -p``
@@ -233,8 +249,8 @@ def folder_target(path: str | Path) -> Path | None:
 
 def _through_link(problems: list[Problem], path: Path, target: Path) -> list[Problem]:
     """``problems`` of the link ``path``'s ``target``, saying that ``path`` is a link."""
-    return [dataclasses.replace(p, message=f"'{path}' is a link to '{target}': {p.message}",
-                                ids=(str(path),)) for p in problems]
+    return [Problem(p.kind, p.component, f"'{path}' is a link to '{target}': {p.unspelled[0]}",
+                    (str(path),), p.field, p.unspelled[1], p.severity) for p in problems]
 
 
 def output_problems(path: str | Path, *, force: bool, folder: bool = False,
@@ -265,7 +281,7 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
         followed = folder_target(path)
         if followed is None:
             return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}' is a link loop: "
-                             "feederopt does not write it, with or without --force", option,
+                             f"feederopt does not write it, with or without {_FORCE}", option,
                              "name a folder")]
         # the link's target is the folder written (the link stays), so the target is checked
         return _through_link(output_problems(followed, force=force, folder=True,
@@ -281,7 +297,7 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
             return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}' is neither a "
                              "regular file nor a pipe or character device (a folder, a "
                              "socket, a block device or a link loop): feederopt does not "
-                             "write it, with or without --force", option,
+                             f"write it, with or without {_FORCE}", option,
                              "give the name of a file")]
         if kind == LINK:
             # the link's target is written (the link stays), so the target is checked
@@ -308,8 +324,8 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
     if (path.exists() and not path.is_file() and not path.is_dir()):
         # --out /dev/null --force replaced the device node with a regular file
         return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"'{path}' is not a regular file "
-                         "(a device, pipe or socket): feederopt never replaces it, even with "
-                         "--force", option, f"name a new {what}")]
+                         f"(a device, pipe or socket): feederopt never replaces it, even with "
+                         f"{_FORCE}", option, f"name a new {what}")]
     if folder and path.is_dir() and path.resolve() in (Path.cwd(), *Path.cwd().parents):
         # 'solve X --out . --force' failed with "OSError: Device or resource busy" (exit 1)
         # and left a '..<random>.old' folder behind
@@ -320,7 +336,7 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
     if clash is not None:
         return [_problem(ProblemKind.BAD_OUTPUT_PATH, path, f"{clash}: writing it would "
                          "overwrite what the command reads, which feederopt never does, "
-                         "with or without --force", option,
+                         f"with or without {_FORCE}", option,
                          f"give the output {what} another path")]
     exists = path.exists() or path.is_symlink()
     if folder and exists:
@@ -332,7 +348,7 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
             return [theirs]
     if exists and not force:
         return [_problem(ProblemKind.OUTPUT_EXISTS, path, f"'{path}' exists already", option,
-                         f"choose another {what}, or pass --force (force=True) to replace it")]
+                         f"choose another {what}, or pass {_FORCE} to replace it")]
     if folder and exists:
         refused = _replace_refused(path)
         if refused is not None:
@@ -354,7 +370,7 @@ def _not_replaceable(path: Path, option: str | None, command: str | None,
     kind = ProblemKind.BAD_OUTPUT_PATH if force else ProblemKind.OUTPUT_EXISTS
     if not path.is_dir() or path.is_symlink():
         return _problem(kind, path, f"'{path}' exists already and is a file (or a "
-                        "link), not a result folder: --force replaces only result folders, so "
+                        f"link), not a result folder: {_FORCE} replaces only result folders, so "
                         "it does not replace this one either", option,
                         "name a new folder, or remove it yourself")
     marker = path / RESULT_MARKER
@@ -363,7 +379,7 @@ def _not_replaceable(path: Path, option: str | None, command: str | None,
                "result folder" if marker.exists() or marker.is_symlink() else
                f"holds files but no {RESULT_MARKER}: it is not a feederopt result folder")
         return _problem(kind, path, f"'{path}' exists already and "
-                        f"{why}; --force replaces only those (or an empty folder), so it does "
+                        f"{why}; {_FORCE} replaces only those (or an empty folder), so it does "
                         "not replace this one either; nothing is replaced", option,
                         "name a new folder, or empty it yourself")
     theirs = [name for name in FOLDER_FILES.get(command or "", ())
@@ -375,9 +391,9 @@ def _not_replaceable(path: Path, option: str | None, command: str | None,
                         f"{'s' if len(theirs) == 1 else ''} already and "
                         f"{'is' if len(theirs) == 1 else 'are'} not feederopt's (the "
                         f"folder's {MANIFEST} does not list it): the command would write "
-                        "over it, which it does not do, with or without --force; nothing "
+                        f"over it, which it does not do, with or without {_FORCE}; nothing "
                         "was solved or replaced", option,
-                        "move or rename your file, or name another --out folder")
+                        "move or rename your file, or name another output folder")
     return None
 
 
@@ -446,7 +462,7 @@ def check_output(path: str | Path, *, force: bool, folder: bool = False,
 
 def _exists_error(path: Path) -> InputError:
     return InputError([_problem(ProblemKind.OUTPUT_EXISTS, path, f"'{path}' exists already",
-                                None, "choose another name, or pass --force to replace it")])
+                                None, f"choose another name, or pass {_FORCE} to replace it")])
 
 
 def _publish_file(tmp: Path, path: Path, force: bool) -> None:
