@@ -2696,7 +2696,8 @@ def _import_prices(net: pandapowerNet, v_set: dict[int, float]) -> tuple[
     return out, [f"the ext_grid poly_cost cp1_eur_per_mw is read as the import price of its "
                  f"bus ({_short_list(named)}; buses.import_price_per_mwh): with a loss price "
                  "the objective prices the imported power as pandapower's runopp does "
-                 "(costs.import_per_h)"]
+                 "(costs.import_per_h), besides the losses at the loss price, so the losses "
+                 "are priced twice over (once as kW, once inside the import: docs/dopf.md)"]
 
 
 _OPF_LIMITS = ("min_p_mw", "max_p_mw", "min_q_mvar", "max_q_mvar")
