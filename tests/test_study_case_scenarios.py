@@ -140,3 +140,24 @@ def test_cli_study_cases_refuses_bad_input(tmp_path):
         assert res.exit_code == 2, res.output
         assert words in res.output
         assert "Traceback" not in res.output
+
+
+def test_n1_in_study_cases_says_no_n1_analysis(raw, tmp_path):
+    """User test ut42_docs #1: ``--study-cases n1,hL`` took n1 silently where ``@n1`` says
+    that only its loadcase factors are taken. The truth: SimBench's own loadcases table, where
+    n1's factors equal hL's on this grid."""
+    table = raw["loadcases"]
+    assert bool((table.loc["n1"] == table.loc["hL"]).all())
+    out = tmp_path / "n1.csv"
+    res = CliRunner().invoke(app, ["scenarios", f"simbench:{CODE}", "--study-cases", "n1,hL",
+                                   "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "does no (n-1) analysis" in text and "the same as hL's on this grid" in text
+    with pytest.warns(feederopt.FeederoptWarning, match="does no"):
+        feederopt.study_case_scenarios(f"simbench:{CODE}", ["n1"])
+    # and a grid named with its study case is told to drop it
+    res = CliRunner().invoke(app, ["scenarios", f"simbench:{CODE}@hL", "--study-cases", "hL,lW",
+                                   "--out", str(tmp_path / "e.csv")])
+    assert res.exit_code == 2
+    assert "drop '@hL'" in " ".join(res.output.split())

@@ -33,7 +33,7 @@ from typing import Any
 import polars as pl
 
 from feederopt.cases.registry import quiet_pandapower
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import FeederoptWarning, InputError, Problem, ProblemKind
 from feederopt.network.container import Network
 
 #: The prefix of a SimBench case name.
@@ -186,8 +186,11 @@ def study_case_scenarios(name: str, study_cases: Sequence[str],
         problems.append(Problem(
             ProblemKind.INVALID_VALUE, "options", "study-case scenarios are built from a "
             f"SimBench grid as built: '{name}' is not simbench:<code>", ids=(name,),
-            field="study_cases", hint="e.g. feederopt scenarios simbench:1-MV-rural--0-sw "
-            "--study-cases hL,lW --out cases.parquet"))
+            field="study_cases",
+            hint=(f"drop '@{code.partition('@')[2]}' and list the study cases instead: "
+                  f"simbench:{code.partition('@')[0]} --study-cases hL,lW"
+                  if "@" in code else "e.g. feederopt scenarios simbench:1-MV-rural--0-sw "
+                  "--study-cases hL,lW --out cases.parquet")))
     cases = [str(c).strip() for c in study_cases]
     if not cases or any(not c for c in cases):
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "the study-case list "
@@ -207,6 +210,13 @@ def study_case_scenarios(name: str, study_cases: Sequence[str],
     if problems:
         raise InputError(problems)
     net = simbench_net(code)
+    if "n1" in cases:  # as @n1 says it (user test ut42_docs #1: the scenario was taken silently)
+        table = net.get("loadcases", None)
+        same = (", the same as hL's on this grid" if table is not None and "hL" in table.index
+                and "n1" in table.index and bool((table.loc["n1"] == table.loc["hL"]).all())
+                else "")
+        warnings.warn(N1_NOTE.format(name=f"{name} --study-cases n1", same=same),
+                      FeederoptWarning, stacklevel=2)
     base = from_pandapower(net, name=code)
     total = sum(w)
     cols: dict[str, list[Any]] = {k: [] for k in ("scenario", "kind", "element", "der", "p_mw",

@@ -446,8 +446,8 @@ def scenarios(
     load_shapes: LoadShapes | None = LOAD_SHAPES_OPT,
     study_cases: str | None = typer.Option(
         None, "--study-cases", metavar="CASES",
-        help="A SimBench grid (simbench:<code>): one scenario per study case listed (hL, n1, "
-        "hW, hPV, lW, lPV, bc; e.g. hL,lW), its loads and sgens scaled by the case's factors "
+        help="A SimBench grid (simbench:<code>): one scenario per study case listed (hL, n1 "
+        "(its loadcase factors only: no (n-1) analysis), hW, hPV, lW, lPV, bc; e.g. hL,lW), its loads and sgens scaled by the case's factors "
         "as simbench's get_absolute_values does and its source voltage Slack_vm (a source row), "
         "instead of random growth and DER."),
     weights: str | None = typer.Option(
@@ -574,8 +574,14 @@ def _study_case_scenarios(source: str, path: Path, cases: str | None, weights: s
                                     hint="e.g. --weights 0.3,0.7"))
     if problems:
         raise InputError(problems)
-    table = study_case_scenarios(source, names, w)
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = study_case_scenarios(source, names, w)
     late_outputs().write(write_scenarios, table, path, force=force)  # else exit 5 after
+    for note in [] if quiet else caught:
+        stderr().print(f"note: {note.message}", style="yellow", markup=False)
     if not quiet:
         vm = table.filter(table["kind"] == "source")
         volts = ", ".join(f"{r['scenario']} {r['vm_pu']:g}" for r in vm.iter_rows(named=True))

@@ -406,6 +406,7 @@ def from_pandapower(
         for i, b in net.ext_grid["bus"].items() if int(b) not in known
     ]
     problems += temp_problems
+    problems += _poly_cost_reference_problems(net)
 
     # Sources. A set-point that is not a positive number is reported on the element's vm_pu
     # (pandapower's power flow fails on a NaN one); the bus's derived v_set_pu problem goes.
@@ -2572,6 +2573,51 @@ def _flex_load_problems(net: pandapowerNet, idx: int, ld: Any, p: float) -> list
             f"min_p_mw {lo:g} of a controllable load is above its p_mw x scaling {p:g} (a "
             "negative flexible share: it cannot be reduced)", ids=(lid,), field="min_p_mw",
             hint="give 0 <= min_p_mw <= p_mw x scaling (equal: not flexible)"))
+    return out
+
+
+def _poly_cost_reference_problems(net: pandapowerNet) -> list[Problem]:
+    """``poly_cost`` rows that name an element the net does not have (``sgen`` 5 of a net with
+    one sgen: the cost was dropped silently and the unit ran for free, user test ut42_dopfuser
+    #1; pandapower's ``runopp`` refuses the net), and elements with more than one row (the
+    first was read, a second at 500 per MWh ignored, ut42_dopfuser #2; ``runopp`` refuses it:
+    "multiple costs to one or multiple elements"). Rows of an element type the model does not
+    read keep their note (:func:`_unread_poly_cost_note`)."""
+    pc = net.get("poly_cost")
+    if pc is None or not len(pc):
+        return []
+    out: list[Problem] = []
+    seen: dict[tuple[str, int], list[str]] = {}
+    missing: list[str] = []
+    for idx, row in pc.iterrows():
+        et = str(row.get("et"))
+        table = net.get(et)
+        try:
+            el = int(row.get("element"))
+        except (TypeError, ValueError):
+            missing.append(f"poly_cost row {idx} ({et}:{row.get('element')})")
+            continue
+        if et not in _READ_POLY_COST or table is None:
+            continue
+        if el not in table.index:
+            missing.append(f"poly_cost row {idx} ({et}:{el})")
+            continue
+        seen.setdefault((et, el), []).append(str(idx))
+    if missing:
+        out.append(Problem(
+            ProblemKind.INVALID_VALUE, "poly_cost", f"{len(missing)} poly_cost row(s) name an "
+            "element the net does not have, so their cost would belong to nobody",
+            ids=tuple(missing[:10]), field="element",
+            hint="correct net.poly_cost.element (the element's index in net.sgen, net.gen, "
+            "net.load or net.ext_grid), or drop the row"))
+    twice = [f"{et}:{el} (rows {', '.join(rows)})" for (et, el), rows in seen.items()
+             if len(rows) > 1]
+    if twice:
+        out.append(Problem(
+            ProblemKind.DUPLICATE_ID, "poly_cost", f"{len(twice)} element(s) have more than one "
+            "poly_cost row: which cost holds is ambiguous (pandapower's runopp refuses it too)",
+            ids=tuple(twice[:10]), field="element",
+            hint="keep one poly_cost row per element"))
     return out
 
 
