@@ -447,7 +447,8 @@ def scenarios(
     study_cases: str | None = typer.Option(
         None, "--study-cases", metavar="CASES",
         help="A SimBench grid (simbench:<code>): one scenario per study case listed (hL, n1 "
-        "(its loadcase factors only: no (n-1) analysis), hW, hPV, lW, lPV, bc; e.g. hL,lW), its loads and sgens scaled by the case's factors "
+        "(its loadcase factors only: no (n-1) analysis), hW, hPV, lW, lPV, bc; e.g. hL,lW), "
+        "its loads and sgens scaled by the case's factors "
         "as simbench's get_absolute_values does and its source voltage Slack_vm (a source row), "
         "instead of random growth and DER."),
     weights: str | None = typer.Option(
