@@ -26,22 +26,9 @@ from feederopt.io.disasters import disaster_warnings, frame_disasters, read_disa
 from feederopt.io.scenarios import load_scenarios
 from feederopt.network import Network
 from feederopt.uncertainty import solve_scenarios
+from test_scenario_missing_load import _feeder
 
 runner = CliRunner()
-
-
-def _feeder() -> Network:
-    """A source and two load buses in a line with a tie: d1 0.30 MW at b1, d2 0.20 MW at b2."""
-    buses = pl.DataFrame({"id": ["b0", "b1", "b2"], "vn_kv": [12.66] * 3,
-                          "is_source": [True, False, False]})
-    branches = pl.DataFrame({"id": ["l1", "l2", "t1"], "from_bus": ["b0", "b1", "b0"],
-                             "to_bus": ["b1", "b2", "b2"], "r_ohm": [0.5, 0.5, 1.0],
-                             "x_ohm": [0.4, 0.4, 0.8], "switchable": [True, True, True],
-                             "normally_open": [False, False, True]})
-    loads = pl.DataFrame({"id": ["d1", "d2"], "bus": ["b1", "b2"], "p_mw": [0.3, 0.2],
-                          "q_mvar": [0.1, 0.05]})
-    return Network.from_tables(buses=buses, branches=branches, loads=loads,
-                               name="two_loads").check()
 
 
 def _table() -> pl.DataFrame:
