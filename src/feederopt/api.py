@@ -307,10 +307,16 @@ def solve(
         result = _no_held_topology(net, opts, e)
     if held:
         result.extra["held"] = held.to_dict()
-        if (result.status is Status.INFEASIBLE and not result.extra.get("infeasible_reason")
-                and result.method not in HEURISTIC_METHODS):
-            # proven under the holds only: the reason, and the AC check's warning, say so
-            result.extra["infeasible_reason"] = held_infeasible_reason(held)
+        if (result.status is Status.INFEASIBLE and result.method not in HEURISTIC_METHODS
+                and not _held_reason(result.extra.get("infeasible_reason"))):
+            # proven under the holds only: the reason, and the AC check's warning, say so; a
+            # method's own proof ("no radial topology meets the limits (proven: ...)", since
+            # ut42_journey #2) keeps what proves it, under the holds
+            proof = str(result.extra.get("infeasible_reason") or "")
+            generic = "no radial topology meets the limits "
+            result.extra["infeasible_reason"] = held_infeasible_reason(held) + (
+                " " + proof[len(generic):] if proof.startswith(generic) else
+                f"; {proof}" if proof else "")
             if result.ac_check is not None:
                 result.ac_check = replace(result.ac_check, warnings=tuple(
                     w.replace(GRID_INFEASIBLE, held_infeasible_words(held))
@@ -538,6 +544,11 @@ def _holds(net: Network, opts: SolveOptions) -> tuple[Held, list[Problem]]:
     if opts.holds.closed is None and opts.holds.open is None:
         return Held(), []
     return resolve_holds(net, opts.holds.closed, opts.holds.open)
+
+
+def _held_reason(reason: object) -> bool:
+    """``reason`` already names the holds (:func:`held_infeasible_reason`'s words)."""
+    return isinstance(reason, str) and "held branches" in reason
 
 
 def _no_held_topology(net: Network, opts: SolveOptions, e: NoHeldTopology) -> Result:

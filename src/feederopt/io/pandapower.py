@@ -406,7 +406,8 @@ def from_pandapower(
         for i, b in net.ext_grid["bus"].items() if int(b) not in known
     ]
     problems += temp_problems
-    problems += _poly_cost_reference_problems(net)
+    orphans, cost_problems = _poly_cost_reference_problems(net)
+    problems += cost_problems
 
     # Sources. A set-point that is not a positive number is reported on the element's vm_pu
     # (pandapower's power flow fails on a NaN one); the bus's derived v_set_pu problem goes.
@@ -1014,6 +1015,8 @@ def from_pandapower(
     cost_note = _unread_poly_cost_note(net)
     if cost_note:
         warnings.append(cost_note)
+    if orphans:
+        warnings.append(orphans)
     if unlimited:
         warnings.append(
             f"{len(unlimited)} sgen(s) ({_short_list(unlimited)}) are controllable but have "
@@ -2576,17 +2579,18 @@ def _flex_load_problems(net: pandapowerNet, idx: int, ld: Any, p: float) -> list
     return out
 
 
-def _poly_cost_reference_problems(net: pandapowerNet) -> list[Problem]:
-    """``poly_cost`` rows that name an element the net does not have (``sgen`` 5 of a net with
-    one sgen: the cost was dropped silently and the unit ran for free, user test ut42_dopfuser
-    #1; pandapower's ``runopp`` refuses the net), and elements with more than one row (the
+def _poly_cost_reference_problems(net: pandapowerNet) -> tuple[str | None, list[Problem]]:
+    """``(note, problems)`` of the ``poly_cost`` references. The note names rows of an element
+    the net does not have (``sgen`` 5 of a net with one sgen: such a row was dropped without a
+    word and the unit ran for free, user test ut42_dopfuser #1; an ext_grid removed by hand
+    leaves its row behind, and the grid is still a grid, so it is not refused; pandapower's
+    ``runopp`` refuses such a net). The problems are elements with more than one row (the
     first was read, a second at 500 per MWh ignored, ut42_dopfuser #2; ``runopp`` refuses it:
-    "multiple costs to one or multiple elements"). Rows of an element type the model does not
-    read keep their note (:func:`_unread_poly_cost_note`)."""
+    "multiple costs to one or multiple elements"), which make the cost ambiguous. Rows of an
+    element type the model does not read keep their note (:func:`_unread_poly_cost_note`)."""
     pc = net.get("poly_cost")
     if pc is None or not len(pc):
-        return []
-    out: list[Problem] = []
+        return None, []
     seen: dict[tuple[str, int], list[str]] = {}
     missing: list[str] = []
     for idx, row in pc.iterrows():
@@ -2603,22 +2607,20 @@ def _poly_cost_reference_problems(net: pandapowerNet) -> list[Problem]:
             missing.append(f"poly_cost row {idx} ({et}:{el})")
             continue
         seen.setdefault((et, el), []).append(str(idx))
+    note = None
     if missing:
-        out.append(Problem(
-            ProblemKind.INVALID_VALUE, "poly_cost", f"{len(missing)} poly_cost row(s) name an "
-            "element the net does not have, so their cost would belong to nobody",
-            ids=tuple(missing[:10]), field="element",
-            hint="correct net.poly_cost.element (the element's index in net.sgen, net.gen, "
-            "net.load or net.ext_grid), or drop the row"))
+        note = (f"{len(missing)} poly_cost row(s) name an element the net does not have, so "
+                f"their cost belongs to nobody and is not read ({_short_list(missing)}): if "
+                "a row was meant for another element (a typo in net.poly_cost.element), that "
+                "element runs without its cost; correct the element or drop the row")
     twice = [f"{et}:{el} (rows {', '.join(rows)})" for (et, el), rows in seen.items()
              if len(rows) > 1]
-    if twice:
-        out.append(Problem(
-            ProblemKind.DUPLICATE_ID, "poly_cost", f"{len(twice)} element(s) have more than one "
-            "poly_cost row: which cost holds is ambiguous (pandapower's runopp refuses it too)",
-            ids=tuple(twice[:10]), field="element",
-            hint="keep one poly_cost row per element"))
-    return out
+    if not twice:
+        return note, []
+    return note, [Problem(
+        ProblemKind.DUPLICATE_ID, "poly_cost", f"{len(twice)} element(s) have more than one "
+        "poly_cost row: which cost holds is ambiguous (pandapower's runopp refuses it too)",
+        ids=tuple(twice[:10]), field="element", hint="keep one poly_cost row per element")]
 
 
 def _poly_cost_problems(net: pandapowerNet, et: str, idx: int) -> list[Problem]:
