@@ -479,26 +479,18 @@ def scenarios(
         from feederopt.api import seed_problem
 
         problems.append(seed_problem(seed))
+    generator = dict(count=(count, 10), pv_share=(pv_share, 0.3), ev_share=(ev_share, 0.2),
+                     hp_share=(hp_share, 0.1), growth=(growth, 0.2), noise=(noise, 0.05),
+                     seed=(seed, 0))
     if study_cases is not None or weights is not None:
         _study_case_scenarios(source, path, study_cases, weights, problems, ties,
-                              dict(count=(count, 10), pv_share=(pv_share, 0.3),
-                                   ev_share=(ev_share, 0.2), hp_share=(hp_share, 0.1),
-                                   growth=(growth, 0.2), noise=(noise, 0.05), seed=(seed, 0),
-                                   load_shapes=(load_shapes, None)),
+                              {**generator, "load_shapes": (load_shapes, None)},
                               force=force, quiet=quiet)
         return
     three_phase = is_three_phase(source)
     if load_shapes is not None:  # the generator's options do not apply: refused, not ignored
-        given = [flag for flag, value, default in (
-            ("--count", count, 10), ("--pv-share", pv_share, 0.3), ("--ev-share", ev_share, 0.2),
-            ("--hp-share", hp_share, 0.1), ("--growth", growth, 0.2), ("--noise", noise, 0.05),
-            ("--seed", seed, 0))
-            if value != default]
-        if given:
-            problems.append(Problem(
-                ProblemKind.INVALID_VALUE, "options", f"{', '.join(given)} do(es) not apply "
-                "with --load-shapes: the scenarios are the shapes' steps", tuple(given),
-                "load_shapes", hint=f"leave {', '.join(given)} out"))
+        problems += _not_applying(generator, "--load-shapes", "the scenarios are the shapes' "
+                                  "steps", "load_shapes")
     if load_shapes is not None or three_phase:
         from feederopt import tie_rule_problems
 
@@ -535,6 +527,20 @@ def scenarios(
                         "power at some bus", markup=False)
 
 
+def _not_applying(options: dict[str, tuple[Any, Any]], flag: str, why: str,
+                  field: str) -> list[Problem]:
+    """The options of ``options`` (name -> (value, default)) given with other than their
+    default, which do not apply with ``flag`` (``why``): one problem naming them, refused,
+    not ignored; none when every one is at its default."""
+    given = [f"--{k.replace('_', '-')}" for k, (value, default) in options.items()
+             if value != default]
+    if not given:
+        return []
+    return [Problem(ProblemKind.INVALID_VALUE, "options", f"{', '.join(given)} do(es) not "
+                    f"apply with {flag}: {why}", tuple(given), field,
+                    hint=f"leave {', '.join(given)} out")]
+
+
 def _study_case_scenarios(source: str, path: Path, cases: str | None, weights: str | None,
                           problems: list[Problem], ties: str,
                           others: dict[str, tuple[Any, Any]], *, force: bool,
@@ -544,13 +550,8 @@ def _study_case_scenarios(source: str, path: Path, cases: str | None, weights: s
     tie rule and --weights without --study-cases are refused, not ignored."""
     from feederopt import blank_entry_problems, split_ids, study_case_scenarios, write_scenarios
 
-    given = [f"--{k.replace('_', '-')}" for k, (value, default) in others.items()
-             if value != default]
-    if given:
-        problems.append(Problem(
-            ProblemKind.INVALID_VALUE, "options", f"{', '.join(given)} do(es) not apply with "
-            "--study-cases: the scenarios are the grid's study cases", tuple(given),
-            "study_cases", hint=f"leave {', '.join(given)} out"))
+    problems += _not_applying(others, "--study-cases", "the scenarios are the grid's study "
+                              "cases", "study_cases")
     from feederopt import TIE_RULES
 
     if ties != TIE_RULES[0]:
