@@ -12,13 +12,17 @@
 
 Each table is one file, Parquet or CSV; a table given in both formats is refused (a typed
 problem naming both files), since it is not clear which one the user means. Any other ``.csv``
-or ``.parquet`` file in the folder (``lines.csv``, a scenario file kept beside the network) is
-not read, with a note (``meta["warnings"]``) naming it and the tables read. A table that is
+or ``.parquet`` file in the folder (``lines.csv``, a scenario file kept beside the network), or
+broken link so named, is not read, with a note (``meta["warnings"]``) naming it, the table its
+name looks like (:func:`likely_table`: ``lines.csv`` the branches, ``loads_2030.csv`` the loads)
+with the file that table is read from, and the tables read. A table that is
 missing while a file's name nearly is the table's (:func:`near_table_files`: ``load.csv``,
-``Loads.csv``, ``loads.CSV``, ``lods.csv``, ``loads.xlsx``) is refused, a typed
-``unreadable_file`` problem naming the file and the name it must have: read without it, a
-folder whose loads file was ``load.csv`` was a feeder without load, "optimal" at 0 kW with exit
-0 (user test ut35_errs #2). Other files (``README.md``, ``meta.json``, a scenario or profile
+``Loads.csv``, ``loads.CSV``, ``lods.csv``, ``loads.xlsx``, ``lines.csv`` for the branches; for
+the required buses and branches also ``branch_data.csv``), or a broken link so named, is
+refused, a typed ``unreadable_file`` problem naming the file and the name it must have: read
+without it, a folder whose loads file was ``load.csv`` was a feeder without load, "optimal" at
+0 kW with exit 0 (user test ut35_errs #2), and so was one whose ``lods.csv`` was a dangling
+link. Other files (``README.md``, ``meta.json``, a scenario or profile
 table) are no table's near miss. A table's name (or ``meta.json``) that is in the folder but is
 no file that can be read (a broken link, a folder, a file that may not be read) is refused too,
 a typed ``unreadable_file`` problem naming the file and why (:func:`not_a_readable_file`): read
@@ -504,42 +508,119 @@ def _within_one_edit(a: str, b: str) -> bool:
     return short[i:] == long[i + 1:]
 
 
-def near_table_files(path: Path, names: list[str]) -> dict[str, list[Path]]:
+#: Other words for a table's rows that its file may be named by: ``lines.csv`` (pandapower's
+#: and MATPOWER's word) for the branches. A near miss like a misspelling.
+_TABLE_ALIASES = {"line": "branches", "lines": "branches"}
+
+
+def _is_broken_link(entry: Path) -> bool:
+    return entry.is_symlink() and not entry.exists()
+
+
+def likely_table(file_name: str, names: list[str] | tuple[str, ...], *,
+                 loose: bool = False) -> str | None:
+    """The table of ``names`` that a file named ``file_name`` nearly is, or None. A near miss:
+    the name before its first dot is the table's in another case, its singular (``load``),
+    one edit away (``lods``, ``laods``, ``busses``) or another word for it
+    (:data:`_TABLE_ALIASES`: ``lines``). With ``loose``, also a name that begins with the
+    table's name or its singular followed by something that is not a letter
+    (``branch_data``, ``loads_2030``). Not :func:`feederopt.network.validate.nearest_name`:
+    its closeness ratio calls ``results`` the shunts and ``nodes`` the loads."""
+    word = file_name.partition(".")[0].lower()
+    if not word:
+        return None
+    for name in names:
+        if word in (name, _singular(name)) or _within_one_edit(word, name):
+            return name
+    alias = _TABLE_ALIASES.get(word)
+    if alias in names:
+        return alias
+    if loose:
+        for name in names:
+            for start in (name, _singular(name)):
+                if word.startswith(start) and len(word) > len(start) \
+                        and not word[len(start)].isalpha():
+                    return name
+    return None
+
+
+def near_table_files(path: Path, names: list[str], *,
+                     loose: tuple[str, ...] = ()) -> dict[str, list[Path]]:
     """The files of the folder ``path`` whose name nearly is that of one of the tables
-    ``names`` without being one: the name before its first dot is the table's in another
-    case, its singular (``load``) or one edit away (``lods``, ``laods``, ``busses``), and the
-    ending is a table's or a data file's (``.csv``, ``.parquet``, ``.CSV``, ``.xlsx``, ``.txt``,
-    none; :data:`_TABLE_LIKE_SUFFIXES`), by table."""
+    ``names`` without being one (:func:`likely_table`; for the tables of ``loose`` with its
+    ``loose`` rule), and whose ending is a table's or a data file's (``.csv``, ``.parquet``,
+    ``.CSV``, ``.xlsx``, ``.txt``, none; :data:`_TABLE_LIKE_SUFFIXES`), by table. A broken
+    link so named counts: read around, a dangling ``lods.csv`` was a feeder without load."""
     known = {f"{name}{ext}" for name in TABLES for ext in (".parquet", ".csv")}
     out: dict[str, list[Path]] = {}
     for f in sorted(path.iterdir()):
-        stem = f.name.partition(".")[0]
-        if (not stem or f.name in known or not f.is_file()
+        if (f.name in known or not (f.is_file() or _is_broken_link(f))
                 or f.suffix.lower() not in _TABLE_LIKE_SUFFIXES):
             continue
-        for name in names:
-            word = stem.lower()
-            if word in (name, _singular(name)) or _within_one_edit(word, name):
-                out.setdefault(name, []).append(f)
+        name = likely_table(f.name, names)
+        if name is None:
+            name = likely_table(f.name, [n for n in names if n in loose], loose=True)
+        if name is not None:
+            out.setdefault(name, []).append(f)
     return out
 
 
 def _misnamed_problems(path: Path, missing: list[str]) -> list[Problem]:
     """A problem for each table of ``missing`` (no file of its name) that a file of a near
-    name (:func:`near_table_files`) is most likely meant to be."""
+    name (:func:`near_table_files`; for a required table also a loose one, ``branch_data``) is
+    most likely meant to be; a broken link so named is said to be one."""
     problems = []
-    for name, found in near_table_files(path, missing).items():
+    for name, found in near_table_files(path, missing, loose=_REQUIRED).items():
         shown = " and ".join(f.name for f in found)
         ext = ".parquet" if found[0].suffix.lower() in (".parquet", ".pq", ".parq") else ".csv"
         other = found[0].suffix.lower() not in (".csv", ".parquet")
+        why = "; ".join(f"{f.name}: {w}" if len(found) > 1 else w for f in found
+                        if (w := not_a_readable_file(f)) is not None)
+        if _is_broken_link(found[0]):
+            hint = (f"make {name}{ext} the {name} table's file (or a link to one that exists) "
+                    f"in place of {found[0].name}")
+        elif other:
+            hint = f"save {found[0].name} as CSV (comma delimited) named {name}.csv"
+        else:
+            hint = f"rename {found[0].name} to {name}{ext}"
         problems.append(Problem(
             ProblemKind.UNREADABLE_FILE, name,
             f"the folder has no {name} table: it is read from {name}.csv or {name}.parquet "
-            f"(lower case), and {shown} {'is' if len(found) == 1 else 'are'} not read",
-            ids=tuple(str(f) for f in found),
-            hint=(f"save {found[0].name} as CSV (comma delimited) named {name}.csv" if other
-                  else f"rename {found[0].name} to {name}{ext}")))
+            f"(lower case), and {shown} {'is' if len(found) == 1 else 'are'} not read"
+            + (f" ({why})" if why else ""),
+            ids=tuple(str(f) for f in found), hint=hint))
     return problems
+
+
+def _unread_note(path: Path, read: dict[str, list[Path]]) -> list[str]:
+    """The note on the ``.csv``/``.parquet`` entries of the folder ``path`` that are no table's
+    file (``lines.csv``, a scenario table kept beside the network), broken links included:
+    each named, with the table it looks like (:func:`likely_table`, loose) and the file that
+    table is read from (``read``), a broken link said to be one; empty when there is none."""
+    known = {f"{name}{ext}" for name in TABLES for ext in (".parquet", ".csv")}
+    read_files = [f for found in read.values() for f in found]
+    unknown = [f for f in sorted(path.iterdir(), key=lambda f: f.name)
+               if (f.is_file() or _is_broken_link(f))
+               and f.suffix.lower() in (".parquet", ".csv") and f.name not in known
+               and (_is_broken_link(f) or not any(f.samefile(r) for r in read_files))]
+    # (Loads.csv, where the file system ignores case, is the loads.csv read)
+    if not unknown:
+        return []
+    details = []
+    for f in unknown:
+        why = not_a_readable_file(f)
+        if why is not None:
+            details.append(f"{f.name}: {why}")
+        table = likely_table(f.name, list(TABLES), loose=True)
+        if table is not None:
+            details.append(f"{f.name} looks like the {table} table, read from "
+                           f"{read[table][0].name}" if read.get(table) else
+                           f"{f.name} looks like the {table} table, which the folder does not "
+                           f"have (it is read from {table}.csv or {table}.parquet)")
+    return [f"{', '.join(f.name for f in unknown)}: not read (a network folder's tables are "
+            + ", ".join(f"{name}.csv" for name in TABLES)
+            + ", or .parquet; the names are lower case)"
+            + "".join(f"; {d}" for d in details)]
 
 
 def _defines_circuit(file: Path) -> bool:
@@ -593,16 +674,9 @@ def read_folder(path: str | Path) -> Network:
     if both or misnamed:
         raise InputError([*both, *misnamed])
     # a table file feederopt does not read (lines.csv, a scenario file kept beside the
-    # network): a note naming it and the tables read, rather than dropped without a word
-    known = {f"{name}{ext}" for name in TABLES for ext in (".parquet", ".csv")}
-    read_files = [f for found in files.values() for f in found]
-    unknown = sorted(f.name for f in path.iterdir() if f.is_file()
-                     and f.suffix.lower() in (".parquet", ".csv") and f.name not in known
-                     and not any(f.samefile(r) for r in read_files))  # Loads.csv, where
-    # the file system ignores case, is the loads.csv read
-    unread = ([f"{', '.join(unknown)}: not read (a network folder's tables are "
-               + ", ".join(f"{name}.csv" for name in TABLES)
-               + ", or .parquet; the names are lower case)"] if unknown else [])
+    # network, a broken link): a note naming it, the table it looks like and the tables read,
+    # rather than dropped without a word
+    unread = _unread_note(path, files)
     raw: dict[str, tuple[pl.DataFrame, Path]] = {}
     where: dict[str, list[str]] = {}  # each row's place in its file
     for name in TABLES:
