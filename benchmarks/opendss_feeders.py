@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import opendssdirect as dss
+from run import seconds  # benchmarks/run.py, next to this file
 
 from feederopt.algorithms.threephase import lindist3flow_power_flow
 from feederopt.api_threephase import three_phase_info
@@ -100,7 +101,7 @@ def measure(path: Path, load_options: str, tolerance: float | None) -> None:
     print(f"== {path}")
     for note in net.meta.get("reductions", []):
         print(f"  note: {note}")
-    print(f"  read {t_read:.2f} s, info {t_info:.2f} s; {info['buses']} buses, "
+    print(f"  read {seconds(t_read)} s, info {seconds(t_info)} s; {info['buses']} buses, "
           f"{info['phases']} phase nodes, {info['switchable']} switchable")
 
     compile_circuit(path)  # the file as the reader solved it

@@ -18,7 +18,9 @@ Columns of ``RESULTS_partition.md``:
 * ``wall``: the ``partition()`` call [s]; ``CPU``: the CPU time of the process during it
   (with one worker, what the run would take on an idle core); ``solve``: the algorithm's own clock
   (``run_time_s``); ``to best``: its time to the best plan;
-* ``seed``, ``limit``: the seed's run time and a tenth of it; ``ok``: ``yes`` when the run
+* ``seed``, ``limit``: the seed's run time and a tenth of it (as published); the measured
+  times are written as ``run.py`` writes them (:func:`run.seconds`: three significant digits,
+  whole seconds from 100 s); ``ok``: ``yes`` when the run
   ended ``optimal`` (Algorithm 1's own stopping rule) with ``wall < limit``; ``no`` when it
   did not: it took longer, or it was stopped (``time_limit``, killed, crashed) with a run
   limit ``--time-limit`` of at least the target; ``undecided`` when it was stopped by a run
@@ -50,7 +52,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from run import wait_child  # benchmarks/run.py, next to this file
+from run import seconds, wait_child  # benchmarks/run.py, next to this file
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -184,10 +186,10 @@ def write_markdown(rows: list[dict[str, Any]], info: dict[str, Any], notes: list
         ok = ok_cell(r)
         gap = "-" if r.get("gap") is None else f"{100 * r['gap']:.1g} %"
         lines.append(
-            f"| {100 * r['uncertainty']:g} % | {fmt(r.get('wall_s'), '.2f')} | "
-            f"{fmt(r.get('cpu_s'), '.2f')} | "
-            f"{fmt(r.get('solve_s'), '.2f')} | {fmt(r.get('to_best_s'), '.2f')} | "
-            f"{fmt(r.get('seed_time_s'))} | {fmt(r.get('limit_s'), '.2f')} | {ok} | "
+            f"| {100 * r['uncertainty']:g} % | {seconds(r.get('wall_s'), '-')} | "
+            f"{seconds(r.get('cpu_s'), '-')} | "
+            f"{seconds(r.get('solve_s'), '-')} | {seconds(r.get('to_best_s'), '-')} | "
+            f"{fmt(r.get('seed_time_s'), 'g')} | {fmt(r.get('limit_s'), 'g')} | {ok} | "
             f"{r['status']} | {fmt(r.get('objective'), ',.0f')} | {gap} | "
             f"{r.get('iterations', '-')} | {r.get('energised_blocks', '-')} | "
             f"{fmt(r.get('served_load_kw'), '.0f')} | {fmt(r.get('peak_mem_mb'), '.0f')} | "

@@ -391,16 +391,17 @@ def _f(x: Any, spec: str = ".3g", none: str = "–") -> str:
     return format(x, spec)
 
 
-def seconds(x: Any) -> str:
+def seconds(x: Any, none: str = "–") -> str:
     """A time or time limit in seconds as the tables and the log write it: whole seconds from
     100 s up (or when whole), else three significant digits, so that a sub-second limit reads
     ``0.3``, not ``0`` (user test ut42_recheck_b #2: "limit 0 s", "backstop 0 s (killed after
-    1 s)" for a 0.3 s limit); "–" when missing."""
+    1 s)" for a 0.3 s limit); ``none`` ("–") when missing. The one rule of every script here
+    that writes a time (``partition.py``, ``schedule.py``, ``simbench_sweep.py``, ...)."""
     if isinstance(x, int | float) and math.isinf(x):
         return "inf"
     x = _num(x)
     if x is None:
-        return "–"
+        return none
     return f"{x:.0f}" if abs(x) >= 100 or x.is_integer() else f"{x:.3g}"
 
 

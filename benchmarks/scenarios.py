@@ -52,6 +52,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from run import seconds  # benchmarks/run.py, next to this file
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 CASES = ["case33bw", "synthetic1000"]
@@ -204,6 +206,12 @@ def run_one(case: str, kind: str, workers: int, args: argparse.Namespace,
     return json.loads(out.read_text())
 
 
+def sec(x: Any) -> str:
+    """A time [s] (or [ms]) as ``run.py`` writes it: three significant digits, whole from 100
+    up (:func:`run.seconds`); "-" when missing."""
+    return seconds(x, "-")
+
+
 def fmt(x: Any, spec: str = ".2f") -> str:
     if x is None:
         return "-"
@@ -238,8 +246,8 @@ def write_markdown(rows: list[dict[str, Any]], args: argparse.Namespace) -> None
         lines.append(
             f"| {r['case']} ({r['buses']} buses) | {r['scenarios']} | {r['rounds']} | "
             f"{r['executor']} | {r['workers']} | "
-            f"{fmt(r['wall_s'])} | {fmt(r['startup_s'])} | {fmt(r['round_s'])} | "
-            f"{fmt(r['per_slave_ms'], '.1f')} | "
+            f"{sec(r['wall_s'])} | {sec(r['startup_s'])} | {sec(r['round_s'])} | "
+            f"{sec(r['per_slave_ms'])} | "
             f"{fmt(r['slaves_per_s'], '.1f')} | {fmt(r['driver_peak_mb'], '.0f')} | "
             f"{fmt(r['worker_peak_mb'])} | {fmt(r['load_avg_1m'], '.1f')} |")
     lines += ["", "Speed-up of a round (1 worker / 2 workers of the same executor):", ""]
@@ -269,9 +277,9 @@ def write_markdown(rows: list[dict[str, Any]], args: argparse.Namespace) -> None
                 f"| {r['case']} ({r['buses']} buses) | {r['scenarios']} | {r['executor']} | "
                 f"{r['workers']} | {r['status']} | {fmt(r['objective_kw'])} | "
                 f"{fmt(r['lower_bound_kw'])} | {gap} | {r['iterations']} | "
-                f"{fmt(r['solve_s'], '.1f')} | {fmt(r['master_s'], '.1f')} | "
-                f"{fmt(r['slave_wall_s'], '.1f')} | {fmt(r['slave_cpu_s'], '.1f')} | "
-                f"{fmt(r['startup_s'], '.1f')} | {fmt(r['driver_peak_mb'], '.0f')} | "
+                f"{sec(r['solve_s'])} | {sec(r['master_s'])} | "
+                f"{sec(r['slave_wall_s'])} | {sec(r['slave_cpu_s'])} | "
+                f"{sec(r['startup_s'])} | {fmt(r['driver_peak_mb'], '.0f')} | "
                 f"{fmt(r['worker_peak_mb'])} |")
     lines += [""] + [f"NOTE: {n}" for n in args.note]
     (Path(args.out) / "RESULTS_scenarios.md").write_text("\n".join(lines) + "\n")

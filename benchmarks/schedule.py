@@ -36,6 +36,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from run import seconds  # benchmarks/run.py, next to this file
+
 from feederopt.api_schedule import schedule
 
 HERE = Path(__file__).resolve().parent
@@ -116,7 +118,7 @@ def write(rows: list[dict[str, Any]], out: Path = HERE) -> None:
             f"{r['method']} | {100 * r['eps']:g} % | {r['status']} | "
             f"{r['objective']:.4f} | {r['lower_bound']:.4f} | {r['gap']:.2e} | "
             f"{r.get('tolerance', 1e-3):g} | "
-            f"{r['iterations']} | {r['wall_s']:.1f} | {r['losses_mwh']:.4f} | "
+            f"{r['iterations']} | {seconds(r['wall_s'], '-')} | {r['losses_mwh']:.4f} | "
             f"{r['purchase_mwh']:.3f} | {r['shed_mwh']:.3f} | {r['v_min']:.4f} | "
             f"{r['v_max']:.4f} | {', '.join(r['open_lines'])} | "
             f"{_num(r['ac_max_v_error'])} |")
@@ -170,7 +172,7 @@ def write(rows: list[dict[str, Any]], out: Path = HERE) -> None:
             verdict = (f"a {r['hours']} h smoke run, no target" if smoke else
                        f"target {'met' if ok else 'NOT met'} at this tolerance")
             lines.append(f"* {r['case']} (C&CG tolerance {tol:g}): {r['status']} in "
-                         f"{r['wall_s']:.0f} s, gap {r['gap']:.2e} after {r['iterations']} "
+                         f"{seconds(r['wall_s'])} s, gap {r['gap']:.2e} after {r['iterations']} "
                          f"iterations: {verdict}. "
                          f"Notes: {'; '.join(r['notes']) or '-'}")
     (out / "RESULTS_schedule.md").write_text("\n".join(lines) + "\n")

@@ -21,6 +21,8 @@ import time
 from collections import defaultdict
 from typing import Any
 
+from run import seconds as fmt_seconds  # benchmarks/run.py, next to this file
+
 import feederopt.algorithms.ccg as ccg
 import feederopt.algorithms.worst_climb as worst_climb
 from feederopt.api_schedule import schedule
@@ -68,7 +70,7 @@ def main() -> None:
     res = schedule("case33bw", time_limit_s=limit, gap=1e-3, ac_check=False, gamma=0.1,
                    budget=4.0, budget_res=4.0, progress=progress)
     wall = time.perf_counter() - t0
-    print(f"wall {wall:.1f} s, status {res.status}, UB {res.objective:.6f}, "
+    print(f"wall {fmt_seconds(wall)} s, status {res.status}, UB {res.objective:.6f}, "
           f"LB {res.lower_bound:.6f}, gap {res.gap:.4%}, {len(res.iterations)} iterations")
     print("it  " + "  ".join(f"{k:>16}" for k in KEYS))
     for it in sorted(seconds):

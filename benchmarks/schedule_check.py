@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 import numpy as np
+from run import seconds  # benchmarks/run.py, next to this file
 
 import feederopt.validation.schedule as vs
 from feederopt.algorithms.worst_climb import SecondStage, second_stage
@@ -70,7 +71,7 @@ def main() -> None:
         t_old, old = _run(path, a.samples, a.seed, rebuild=True)
         t_new, new = _run(path, a.samples, a.seed, rebuild=False)
         share = 100.0 * sum(new) / max(len(new), 1)
-        print(f"| {path} | {len(new)} | {t_old:.1f} | {t_new:.1f} | {share:.1f} % | "
+        print(f"| {path} | {len(new)} | {seconds(t_old)} | {seconds(t_new)} | {share:.1f} % | "
               f"{'yes' if old == new else 'NO'} |")
 
 

@@ -84,6 +84,7 @@ from typing import Any
 import highspy
 import numpy as np
 import scipy.sparse as sp
+from run import seconds  # benchmarks/run.py, next to this file
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 import feederopt.algorithms.ccg as ccg
@@ -705,7 +706,7 @@ def pipeline(d: ScheduleData, x: dict[str, np.ndarray], args: argparse.Namespace
             "rmp": r2.c_t + z, "L": lag, "best": best_l, "found": q_w,
             "nodes": sum(s["nodes"] for s in stats), "lps": sum(s["lps"] for s in stats),
             "s": time.perf_counter() - t1, "limits": sum(s["status"] == "limit" for s in stats),
-            "slowest": f"{slow['h']} ({slow['nodes']} nodes, {slow['t']:.1f} s)"})
+            "slowest": f"{slow['h']} ({slow['nodes']} nodes, {seconds(slow['t'])} s)"})
         run.stage(t0, f"pass 2, round {rnd + 1}: exact pricing of the 24 hours -> L(mu)",
                   f"L(mu) {lag:.6f}, best {best_l:.6f}; gap to the worst case found "
                   f"{(best_l - q_w) / best_l:.2e}")
@@ -745,13 +746,13 @@ def write(run: Run, args: argparse.Namespace, det: float, t_det: float,
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; load averages (1, 5, 15 min) at the start, before the "
         f"pipeline and at the end: {la}. case33bw 24 h, its deterministic optimum's first stage "
-        f"({det:.6f} $, {t_det:.0f} s, not part of the route), gamma 10 %, Gamma 4/4 h. "
+        f"({det:.6f} $, {seconds(t_det)} s, not part of the route), gamma 10 %, Gamma 4/4 h. "
         f"Settings: {args.hour_limit:g} s per hour, tol {args.tol:g} per hour, "
         f"{args.rounds} exact round(s), smoothing {args.smooth:g}. "
         "`python benchmarks/schedule_dw_pricing.py`; docs/schedule.md, \"Speed\", session 33.",
         "", "## The pipeline", "",
         "| stage | elapsed [s] | result |", "|---|---|---|"]
-    lines += [f"| {w} | {t:.1f} | {r} |" for w, t, r in run.stages]
+    lines += [f"| {w} | {seconds(t)} | {r} |" for w, t, r in run.stages]
     lines += ["", "## Exact rounds (each L(mu) is a valid upper bound on max Q)", "",
               "| round | mu | RMP (lower end of the DW LP) [$] | L(mu) [$] | best L [$] | "
               "worst Q found [$] | (best L - Q) / best L | nodes | LPs | pricing [s] | "
@@ -759,7 +760,7 @@ def write(run: Run, args: argparse.Namespace, det: float, t_det: float,
               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     lines += [f"| {r['round']} | {r['mu']} | {r['rmp']:.6f} | {r['L']:.6f} | {r['best']:.6f} | "
               f"{r['found']:.6f} | {(r['best'] - r['found']) / r['best']:.2e} | {r['nodes']} | "
-              f"{r['lps']} | {r['s']:.1f} | {r['limits']} | {r['slowest']} |"
+              f"{r['lps']} | {seconds(r['s'])} | {r['limits']} | {r['slowest']} |"
               for r in run.rounds]
     lines += ["", "## Round 1 by hour (at the RMP's duals; sigma = the hour's dual)", "",
               "| hour | sigma | best pattern given | root bound | max found | proven UB | "
@@ -768,14 +769,14 @@ def write(run: Run, args: argparse.Namespace, det: float, t_det: float,
     lines += [f"| {s['h']} | {s['sigma']:.6f} | {s['start']:.6f} | {s['root']:.6f} | "
               f"{s['value']:.6f} | {s['ub']:.6f} | {s['root'] - s['ub']:.2e} | {s['nodes']} | "
               f"{s['lps']} | "
-              f"{s['t']:.2f} | {s['status']} |" for s in run.hours_round1]
+              f"{seconds(s['t'])} | {s['status']} |" for s in run.hours_round1]
     if run.hours_mu0:
         lines += ["", "## Some hours at mu = 0 (restriction s1; no budgets)", "",
                   "| hour | climbed | root bound | proven max | root above max | nodes | LPs | "
                   "time [s] | status |", "|---|---|---|---|---|---|---|---|---|"]
         lines += [f"| {s['h']} | {s['climbed']:.6f} | {s['root']:.6f} | {s['value']:.6f} | "
                   f"{(s['root'] - s['value']) / s['value']:+.2%} | {s['nodes']} | {s['lps']} | "
-                  f"{s['t']:.1f} | {s['status']} |" for s in run.hours_mu0]
+                  f"{seconds(s['t'])} | {s['status']} |" for s in run.hours_mu0]
     (HERE / "RESULTS_schedule_dw_pricing.md").write_text("\n".join(lines) + "\n")
 
 

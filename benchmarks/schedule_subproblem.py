@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from run import seconds  # benchmarks/run.py, next to this file
 
 import feederopt.algorithms.ccg as ccg
 from feederopt.api_schedule import schedule_inputs
@@ -172,7 +173,7 @@ def main() -> None:
                 if "sos1" in r else ""
             value = "none" if r["value"] is None else f"{r['value']:.4f}"
             row = (f"| {hours} | {name} | {r['status']} | {value} | {r['bound']:.4f} | "
-                   f"{r['t']:.1f} | {note} |")
+                   f"{seconds(r['t'])} | {note} |")
             print(row, flush=True)
             lines.append(row)
     (HERE / "RESULTS_schedule_subproblem.md").write_text("\n".join(lines) + "\n")
@@ -181,4 +182,4 @@ def main() -> None:
 if __name__ == "__main__":
     started = time.perf_counter()
     main()
-    print(f"{time.perf_counter() - started:.0f} s")
+    print(f"{seconds(time.perf_counter() - started)} s")

@@ -63,6 +63,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
+from run import seconds  # benchmarks/run.py, next to this file
+
 T = TypeVar("T")
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -188,7 +190,7 @@ def info_step(code: str, row: dict[str, Any], work: Path) -> None:
     res = run_cli(["info", f"simbench:{code}", "--json"], work / f"{code}.info", GRACE_S)
     row["info"] = res
     if res["killed"]:
-        row["problems"].append(f"info killed after {GRACE_S:.0f} s")
+        row["problems"].append(f"info killed after {seconds(GRACE_S)} s")
     elif res["exit"] != 0:
         try:  # --json prints the error as JSON
             why = str(json.loads(Path(res["stdout"]).read_text())["message"])
@@ -240,7 +242,7 @@ def solve_step(code: str, row: dict[str, Any], work: Path, time_limit: float) ->
                   1.5 * time_limit + GRACE_S)
     row["solve"] = res
     if res["killed"]:
-        row["problems"].append(f"solve killed after {1.5 * time_limit + GRACE_S:.0f} s")
+        row["problems"].append(f"solve killed after {seconds(1.5 * time_limit + GRACE_S)} s")
     if res["traceback"]:
         row["problems"].append("solve printed a traceback")
     if not out_json.exists():
@@ -405,7 +407,8 @@ def table_row(r: dict[str, Any]) -> str:
     fid = "-" if r.get("fid_losses_rel") is None else (
         f"{r['fid_losses_rel']:.1e} / {r['fid_max_dv_pu']:.1e}")
     solve = r.get("solve") or {}
-    wall = "-" if not solve else f"{solve['wall_s']:.1f} ({fmt(r.get('solve_time_s'), '.1f')})"
+    wall = "-" if not solve else (f"{seconds(solve['wall_s'], '-')} "
+                                  f"({seconds(r.get('solve_time_s'), '-')})")
     exit_cell = "-" if not solve else ("killed" if solve.get("killed") else str(solve["exit"]))
     gap = "-" if r.get("gap") is None else f"{100 * r['gap']:.2f}%"
     ours = "-" if not solve or "status" not in r else (

