@@ -1,8 +1,8 @@
 """The benchmark of ``feederopt schedule`` (issue 18, seed 004): 24-hour schedules of case33bw
 and case69bw with their built-in profiles, on this machine with open solvers (HiGHS).
 
-    python benchmarks/schedule.py                  # everything (about 40 minutes on 2 cores)
-    python benchmarks/schedule.py --only robust    # the two robust runs
+    python benchmarks/schedule.py --append         # everything (about 40 minutes on 2 cores)
+    python benchmarks/schedule.py --only robust --append   # the two robust runs
     python benchmarks/schedule.py --only robust33 --gap 0.01 --append   # one, at 1 %
     python benchmarks/schedule.py --only dsm --hours 3 --time-limit 30 --out /tmp/sched  # smoke
 

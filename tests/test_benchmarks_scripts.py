@@ -383,3 +383,54 @@ def test_matpower_sweep_keeps_the_measured_times(monkeypatch):
     monkeypatch.setattr(mp, "run", lambda cmd, timeout: (1, "", "no such case", 0.0432))
     row = mp.one("no_such_case", False)
     assert row["info_s"] == 0.0432 and row["info_rc"] == 1
+
+
+# ------------------------------------------------------------ benchmarks/README.md (ut_bench #3)
+def _options(script: str) -> set[str]:
+    import re
+
+    return set(re.findall(r"add_argument\(\s*\"(--[a-z0-9-]+)\"", (BENCH / script).read_text()))
+
+
+def test_readme_commands_use_the_scripts_options():
+    """Each ``python benchmarks/X.py ...`` line of the README names a script here and only
+    options that script defines (read from its ``add_argument`` calls)."""
+    import re
+
+    text = (BENCH / "README.md").read_text()
+    commands = re.findall(r"python benchmarks/([a-z_0-9]+\.py)([^\n#]*)", text)
+    assert len(commands) >= 20
+    for script, rest in commands:
+        assert (BENCH / script).is_file(), script
+        used = set(re.findall(r"(?:^|\s)(--[a-z][a-z0-9-]*)", rest))
+        assert used <= _options(script), (script, used - _options(script))
+
+
+def test_readme_names_the_scripts_with_and_without_out():
+    """The README said the scripts that write a committed table with options take ``--out``
+    and named four: ``run.py`` and ``simbench_sweep.py`` take it too, and
+    ``schedule_subproblem.py`` and ``schedule_dw_pricing.py``, which write a committed table,
+    do not."""
+    import re
+
+    text = " ".join((BENCH / "README.md").read_text().split())
+    para = re.search(r"The scripts that write a committed table with options \(([^)]*)\) take "
+                     r"`--out DIR`", text)
+    assert para is not None
+    named = set(re.findall(r"`([a-z_0-9]+\.py)`", para.group(1)))
+    takes_out = {p.name for p in BENCH.glob("*.py") if "--out" in _options(p.name)}
+    assert named == takes_out
+    for script in sorted(p.name for p in BENCH.glob("*.py")):
+        writes_table = re.search(r"RESULTS[_a-z]*\.md\"\)\.write_text",
+                                 (BENCH / script).read_text())
+        if writes_table and script not in takes_out:
+            assert f"`{script}` " in text and "have no `--out`" in text, script
+
+
+def test_readme_schedule_history_command_appends():
+    """``python benchmarks/schedule.py`` (the README's "everything") replaced the appended
+    history of RESULTS_schedule.md with one run's rows: the command that refreshes it appends."""
+    text = (BENCH / "README.md").read_text()
+    (line,) = [ln for ln in text.splitlines() if "python benchmarks/schedule.py" in ln
+               and "everything" in ln]
+    assert "--append" in line
