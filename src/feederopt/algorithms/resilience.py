@@ -1220,6 +1220,7 @@ LAST_RESORT_S = 0.01
 _STOPPED_STATUSES = (SolverStatus.TIME_LIMIT, SolverStatus.SOLUTION_LIMIT,
                      SolverStatus.INTERRUPTED)
 
+
 class IntegerLShaped(AlgorithmBase):
     """The multi-cut integer L-shaped method (module docstring)."""
 
