@@ -24,13 +24,17 @@ class SignalRun:
 
 def signal_after(cmd: list[str], started: Callable[[str], bool], signum: int, *,
                  start_within_s: float, settle_s: float, exit_within_s: float,
-                 capture_stdout: bool = False) -> SignalRun:
-    """Start ``cmd`` (``COLUMNS=200``), wait up to ``start_within_s`` for a stderr line on
-    which ``started`` holds, ``settle_s`` more, then send ``signum`` and wait up to
-    ``exit_within_s`` for the exit; the process is killed if it is still running then."""
+                 capture_stdout: bool = False,
+                 preexec_fn: Callable[[], None] | None = None,
+                 before: Callable[[subprocess.Popen[str]], None] | None = None) -> SignalRun:
+    """Start ``cmd`` (``COLUMNS=200``; ``preexec_fn`` run in the child before it starts),
+    wait up to ``start_within_s`` for a stderr line on which ``started`` holds, call
+    ``before`` with the process (e.g. a signal it ignores), wait ``settle_s`` more, then send
+    ``signum`` and wait up to ``exit_within_s`` for the exit; the process is killed if it is
+    still running then."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE if capture_stdout else
                             subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "COLUMNS": "200"})
+                            env={**os.environ, "COLUMNS": "200"}, preexec_fn=preexec_fn)
     lines: list[str] = []
     seen = threading.Event()
 
@@ -46,6 +50,8 @@ def signal_after(cmd: list[str], started: Callable[[str], bool], signum: int, *,
     stdout = ""
     try:
         assert seen.wait(timeout=start_within_s), "no start line:\n" + "".join(lines)
+        if before is not None:
+            before(proc)
         time.sleep(settle_s)
         assert proc.poll() is None, "the run ended before the signal:\n" + "".join(lines)
         sent = time.perf_counter()

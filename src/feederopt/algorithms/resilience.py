@@ -60,6 +60,8 @@ from feederopt.algorithms.base import (
     AlgorithmBase,
     ProgressCallback,
     StopOptions,
+    stop_cause,
+    stopped_status,
 )
 from feederopt.errors import InputError, SolverError, shown_list
 from feederopt.execution import Executor, SerialExecutor
@@ -1213,6 +1215,12 @@ def enumerate_first_stage(problem: ResilienceProblem) -> list[tuple[np.ndarray, 
 #: plan has been evaluated yet (:meth:`IntegerLShaped._evaluate`).
 LAST_RESORT_S = 0.01
 
+#: The statuses of a master stopped by a limit or a stop request (the L-shaped method then
+#: answers its fallback when it has no plan: :meth:`IntegerLShaped._fallback`).
+_STOPPED_STATUSES = (SolverStatus.TIME_LIMIT, SolverStatus.SOLUTION_LIMIT,
+                     SolverStatus.INTERRUPTED)
+
+
 class IntegerLShaped(AlgorithmBase):
     """The multi-cut integer L-shaped method (module docstring)."""
 
@@ -1301,7 +1309,8 @@ class IntegerLShaped(AlgorithmBase):
                   site: np.ndarray) -> int:
         """ The recourse of the scenarios ``todo`` at ``(harden, site)``, in batches of the
         executor's workers, each (its LPs and its MILP) within the remaining time; returns how
-        many were evaluated (fewer when the time ran out and a plan is already evaluated).
+        many were evaluated (fewer when the time ran out and a plan is already evaluated, or
+        a stop request came: the batch under way is dropped, the values before it stay).
         With no plan evaluated yet, each batch's MILPs get an equal share of the time left
         (the plan is kept only when complete, so every scenario needs its operation; a MILP
         given all of it left the other scenarios no time for their start's operation), and
@@ -1329,9 +1338,7 @@ class IntegerLShaped(AlgorithmBase):
             try:
                 values = self.executor.map(recourse_task, items, deadline=deadline)
             except interrupt.Interrupted:  # Ctrl-C: the batch is dropped, the plan so far stays
-                if self.best is None:
-                    raise
-                return done
+                return done  # none yet: run() answers the fallback (_fallback)
             except ResilienceStopped:  # out of time with no operation: the plan so far stays
                 if self.best is None:
                     raise
@@ -1351,7 +1358,8 @@ class IntegerLShaped(AlgorithmBase):
                ) -> tuple[float, list[RecourseValue] | None]:
         """Evaluate the plan ``(harden, site)`` (the scenarios not cached), keep it when it is
         the best so far and add its cuts; returns the recourse time and the values, None
-        when the time ran out before every scenario was evaluated (a plan was already)."""
+        when the time ran out before every scenario was evaluated (a plan was already) or a
+        stop request came."""
         n_s = len(self.scenarios)
         probs = np.array([sc.probability for sc in self.scenarios])
         t1 = time.perf_counter()
@@ -1419,15 +1427,20 @@ class IntegerLShaped(AlgorithmBase):
             if self.should_stop() and self.best is not None:
                 break
             t_sub, got = self._visit(harden, site)
-            if got is None:  # out of time with a plan already evaluated: stop here
-                self.record(t_master, t_sub, "stopped at the time limit")
+            if got is None:  # out of time, or a stop request: stop here
+                self.record(t_master, t_sub,
+                            "stopped " + stop_cause("at the time limit", "by the stop request"))
                 break
             self.record(t_master, t_sub)
             if self.should_stop():
                 break
-        status = self.final_status(self.best is not None)
         if self.best is None:
-            raise RuntimeError("the integer L-shaped method found no plan")
+            if self.interrupted() or self.elapsed >= self.stop.time_limit_s or \
+                    sol.status in _STOPPED_STATUSES:
+                return self._fallback()
+            raise RuntimeError(f"the integer L-shaped method found no plan (its master ended "
+                               f"{sol.status})")
+        status = self.final_status(True)
         harden, site = self.best
         ops = [v.operation for v in self.best_values]
         if self.final_operations and all(op is not None for op in ops):
@@ -1451,6 +1464,52 @@ class IntegerLShaped(AlgorithmBase):
                            self.iteration, list(self.log), self.executor.workers,
                            self.executor.kind, self.executor.worker_memory_mb(),
                            evaluated=self._start_outcomes(harden, site))
+
+    def _fallback(self) -> PlanOutcome:
+        """The answer of a run stopped (its time limit, a stop request: Ctrl-C, SIGTERM)
+        before it had evaluated any plan on every scenario (the first master stopped without
+        a plan, or the first plan's recourses were cut short): the plan that invests nothing,
+        as the extensive form answers then (:func:`solve_extensive`). Each scenario's
+        operation is the one its recourse found for that plan before the stop (the cache),
+        else the shed-all one (:func:`evaluate_within` past its deadline runs no LP: a point
+        checked against the rows), so no solver runs after the stop. Its value
+        ``sum_s p_s Q_s`` (no investment) is an upper bound, its operations being feasible;
+        the bound is the master's, 0 when it had none (``Q_s >= 0``); the status
+        ``time_limit``, ``interrupted`` after a stop request (:func:`stopped_status`).
+        Before, such a run raised: "interrupted: before any answer was found; nothing
+        written" (exit 130), or "found no plan" (exit 1) when the first master stopped at its
+        time limit. :class:`ResilienceStopped` when the plan that invests nothing has no
+        operation in some scenario (a non-sheddable load that only a closed switchable line
+        supplies: shedding everything else is no operation of it)."""
+        probs = np.array([sc.probability for sc in self.scenarios])
+        harden = np.zeros(len(self.problem.harden_lines))
+        site = np.zeros(len(self.problem.grid.dg_bus))
+        found: list[Operation | None] = []
+        for s in range(len(self.scenarios)):
+            v = self.cache.get(self._key(s, harden, site))
+            found.append(v.operation if v is not None and v.feasible else None)
+        self.phase("fallback: the plan that invests nothing")
+        ev = evaluate_within(self.problem, self.scenarios, harden, site, time.perf_counter(),
+                             found)
+        cause = stop_cause("at its time limit", "by the stop request (Ctrl-C, SIGTERM)")
+        if not ev.complete or ev.infeasible:
+            raise ResilienceStopped(
+                f"the L-shaped method stopped {cause} before it had evaluated any plan on "
+                "every scenario, and the plan that invests nothing has no operation in every "
+                "scenario; nothing is written; give more time")
+        ops = [op for op in ev.operations if op is not None]
+        recourse = [op.objective for op in ops]
+        objective = float(probs @ recourse)  # no investment
+        lower = min(max(self.lower, 0.0), objective)
+        gap = max(objective - lower, 0.0) / max(abs(objective), 1e-9)
+        note = (f"the L-shaped method stopped {cause} before it had evaluated any plan on "
+                "every scenario: the plan is the plan that invests nothing, each scenario's "
+                "operation the one found before the stop, else the shed-all one; the bound is "
+                "the master's")
+        return PlanOutcome("lshaped", stopped_status(), harden, site, 0.0, recourse, ops,
+                           objective, lower, gap, self.elapsed, self.iteration, list(self.log),
+                           self.executor.workers, self.executor.kind,
+                           self.executor.worker_memory_mb(), notes=[note])
 
     def _start_outcomes(self, harden: np.ndarray, site: np.ndarray) -> list[PlanOutcome]:
         """The start plans other than the answer ``(harden, site)`` with their operations

@@ -175,6 +175,10 @@ def handle_signals(what: str | None = None) -> Iterator[None]:
     handlers back on exit. The request itself stays visible after the block, so that a caller
     can tell that its solve was interrupted.
 
+    A SIGINT found ignored is left ignored (:func:`_kept_ignored`): a process started with
+    SIGINT ignored (``cmd &`` in a non-interactive shell, ``nohup``) is not stopped by it,
+    while loading, solving, checking or writing; SIGTERM still stops it.
+
     In every thread, the outermost block marks when its solve began: only a request made since
     stops it (:func:`requested`), so a request left by an interrupted solve does not stop every
     later solve of a worker thread (which cannot clear it: a solve in the main thread may be
@@ -190,8 +194,8 @@ def handle_signals(what: str | None = None) -> Iterator[None]:
             return
         clear()
         before, _what["text"] = _what["text"], what or _what["text"]
-        previous = {s: signal.getsignal(s) for s in SIGNALS}
-        for s in SIGNALS:
+        previous = {s: signal.getsignal(s) for s in SIGNALS if not _kept_ignored(s)}
+        for s in previous:
             signal.signal(s, _handler)
         _installed.active = True
         try:
@@ -203,6 +207,20 @@ def handle_signals(what: str | None = None) -> Iterator[None]:
                 signal.signal(s, h if h is not None else signal.SIG_DFL)
     finally:
         _installed.start = None
+
+
+def _kept_ignored(signum: int) -> bool:
+    """Whether the stop handler leaves ``signum`` as it is: SIGINT when it is ignored. The
+    POSIX convention for a program that finds SIGINT ignored at start-up (a background job
+    ``cmd &`` of a non-interactive shell, ``nohup``, a supervisor that handles Ctrl-C
+    itself) is to keep it ignored, and Python keeps it so (it installs its
+    ``KeyboardInterrupt`` handler only when SIGINT was not ignored); so does a worker
+    process, which ignores SIGINT by design (:func:`ignore_in_worker`), and a caller of the
+    Python API that ignores it on purpose. Before, the handler replaced the ignored SIGINT
+    for the solve, so a SIGINT meant for the shell's foreground job stopped the background
+    run (``interrupted``, exit 130) once its solve had started. SIGTERM is always handled
+    (a run is still stopped cleanly by ``kill``)."""
+    return signum == signal.SIGINT and signal.getsignal(signum) == signal.SIG_IGN
 
 
 def ignore_in_worker() -> None:
