@@ -141,6 +141,7 @@ if TYPE_CHECKING:
         Status,
         holds_least_violating_state,
     )
+    from feederopt.validation.ac_least import least_violating_ac_text
     from feederopt.validation.ac_polish import polish_text
     from feederopt.validation.fidelity import model_fidelity
     from feederopt.validation.montecarlo import (
@@ -211,6 +212,7 @@ _FOR_CLI = {
     "ac_power_flow": "feederopt.api",
     "model_fidelity": "feederopt.validation.fidelity",
     "polish_text": "feederopt.validation.ac_polish",
+    "least_violating_ac_text": "feederopt.validation.ac_least",
     "voltage_verdict": "feederopt.validation.ac_limits",
     "limits_verdict": "feederopt.validation.ac_limits",
     "rating_verdict": "feederopt.validation.ac_limits",
@@ -363,6 +365,7 @@ __all__ = [
     "is_three_phase",
     "kept_state_label",
     "largest_loading_text",
+    "least_violating_ac_text",
     "limits_verdict",
     "list_cases",
     "literature_title",

@@ -35,7 +35,13 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import numpy as np
 import polars as pl
 
-from feederopt.algorithms.base import ProgressCallback, RawSolution, StopOptions, on_all_branches
+from feederopt.algorithms.base import (
+    OutOfTime,
+    ProgressCallback,
+    RawSolution,
+    StopOptions,
+    on_all_branches,
+)
 from feederopt.algorithms.benders import Benders, BendersOptions, least_violating_after_proof
 from feederopt.algorithms.dopf import DopfBenders, DopfOptions, solve_dopf_misocp
 from feederopt.algorithms.heuristics import start_budget, start_topologies
@@ -120,7 +126,7 @@ from feederopt.results.literature import (
     not_compared_note,
     not_the_published_problem,
 )
-from feederopt.results.mapping import GRID_INFEASIBLE, to_result
+from feederopt.results.mapping import GRID_INFEASIBLE, LEAST_IN_MODEL, to_result
 from feederopt.results.result import HEURISTIC_METHODS, Result, finite_json
 from feederopt.results.threephase import ThreePhaseResult
 from feederopt.results.uncertain import (
@@ -1292,6 +1298,7 @@ def _solve_nominal(net: Network, opts: SolveOptions, progress: ProgressCallback 
     raw = _run_nominal(prep.problem, opts, progress)
     result = _result(net, prep.full, on_all_branches(raw, prep.keep, prep.full.n_branch),
                      opts.ac_check, model_pu=prep.model_pu())
+    result, raw = _least_violating_in_ac(net, opts, prep, raw, result)
     if opts.ac_polish:
         result, raw = _polished(net, opts, prep, raw, result)
     elif (result.ac_check is not None and result.ac_check.within_limits is False
@@ -1299,6 +1306,105 @@ def _solve_nominal(net: Network, opts: SolveOptions, progress: ProgressCallback 
         result.ac_check = replace(result.ac_check, warnings=(
             *result.ac_check.warnings, POLISH_HINT))
     return _with_literature(result, raw, net, given, prep, opts)
+
+
+def _least_violating_in_ac(net: Network, opts: SolveOptions, prep: Prepared, raw: RawSolution,
+                           result: Result) -> tuple[Result, RawSolution]:
+    """A least-violating answer (no radial topology within the limits: ``raw.within_limits``
+    False) chosen in AC (:func:`feederopt.validation.ac_least.least_violating_in_ac`): of
+    the candidate topologies the search met (``raw.candidates``, the relaxation's answer
+    first), the one whose AC power flow breaks the limits least, then the least AC losses;
+    each judged as the AC check judges the answer (its power flow of the user's net at the
+    candidate's phase-1 dispatch, its limits and tolerance). Another candidate becomes the
+    answer with its phase-1 point, violated limits and ``total_violation_pu``; the status
+    and bound stay the search's. The record is ``extra["least_violating_ac"]``, and the AC
+    check's warning then says that least is measured in AC among the candidates. Nothing
+    happens without an AC check, without a rival candidate, or after a stop request."""
+    from feederopt.algorithms.slaves import SlaveFailure
+    from feederopt.validation.ac_least import (
+        LEAST_IN_AC,
+        choice_budget_s,
+        least_violating_in_ac,
+    )
+    from feederopt.validation.ac_limits import ac_limit_violations
+    from feederopt.validation.ac_polish import (
+        NO_KEY,
+        AcKey,
+        key_of_check,
+        switching_kw,
+        violation_parts,
+    )
+
+    check = result.ac_check
+    if (not opts.ac_check or raw.within_limits or raw.y is None or len(raw.candidates) < 2
+            or raw.status is Status.INTERRUPTED or check is None):
+        return result, raw
+    full, keep = prep.full, prep.keep
+    s = full.s_base_mva
+    first = raw.y > 0.5
+    ids = prep.problem.pu.branch_ids
+    evaluator: TopologyEvaluator | None = None
+    trials: dict[int, RawSolution] = {}
+
+    def trial(i: int) -> RawSolution | None:
+        """Candidate ``i`` as the answer (on the search's branches), its phase-1 point."""
+        c = raw.candidates[i]
+        ev = c.evaluation
+        if ev is None:  # a second-stage tie: its phase-1 point, as the answer's
+            nonlocal evaluator
+            evaluator = evaluator or TopologyEvaluator(prep.problem, _conic(opts))
+            try:
+                ev = evaluator.evaluate_violation(c.y)
+            except (SlaveFailure, OutOfTime):
+                return None
+        trials[i] = replace(raw, y=np.asarray(c.y, float).copy(), point=ev.point,
+                            diagnosis=list(ev.violations),
+                            extra={**raw.extra, "total_violation_pu": float(ev.violation)})
+        return trials[i]
+
+    def judge(i: int) -> AcKey:
+        if i == 0:  # the answer: its own AC check
+            return key_of_check(full, result.branches["closed"].to_numpy().astype(bool),
+                                check)
+        t = trial(i)
+        if t is None:
+            return NO_KEY
+        t = on_all_branches(t, keep, full.n_branch)
+        closed = np.asarray(t.y) > 0.5
+        point = t.point
+        gen_p = point["pg"] * s if full.n_gen and "pg" in point else None
+        gen_q = point["qg"] * s if full.n_gen and "qg" in point else None
+        ac = _ac_power_flow(net, closed, gen_p, gen_q)
+        if not ac.converged:
+            return NO_KEY
+        volt, rating = violation_parts(ac_limit_violations(full, ac, net.bus_id_out))
+        return AcKey(volt, rating, float(ac.losses_kw), switching_kw(full, closed))
+
+    def row(i: int) -> dict[str, Any]:
+        y = raw.candidates[i].y > 0.5
+        return {"relaxation_violation_pu": float(raw.candidates[i].violation),
+                "differs": {"closes": [ids[k] for k in np.flatnonzero(y & ~first)],
+                            "opens": [ids[k] for k in np.flatnonzero(~y & first)]}}
+
+    budget = choice_budget_s(opts.stop.time_limit_s, raw.solve_time_s)
+    chosen, record = least_violating_in_ac([(row(i), i) for i in range(len(raw.candidates))],
+                                           judge, budget_s=budget)
+    timings = {**raw.timings, "least_violating_ac_s": record["time_s"]}
+    if chosen:
+        new_raw = replace(trials[chosen], extra={**trials[chosen].extra,
+                                                 "least_violating_ac": record},
+                          timings=timings)
+        result = _result(net, full, on_all_branches(new_raw, keep, full.n_branch),
+                         opts.ac_check, model_pu=prep.model_pu())
+        raw = new_raw
+    else:
+        raw = replace(raw, extra={**raw.extra, "least_violating_ac": record}, timings=timings)
+        result.extra["least_violating_ac"] = record
+        result.timings = timings
+    if record["evaluated"] > 1 and result.ac_check is not None:
+        result.ac_check = replace(result.ac_check, warnings=tuple(
+            w.replace(LEAST_IN_MODEL, LEAST_IN_AC) for w in result.ac_check.warnings))
+    return result, raw
 
 
 def _with_literature(result: Result, raw: RawSolution, net: Network, given: Network,

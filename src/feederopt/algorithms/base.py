@@ -136,6 +136,21 @@ class StopOptions:
     iteration_limit: int = 10_000
 
 
+@dataclass(frozen=True)
+class ViolatingCandidate:
+    """A radial topology that a least-violating search met, for the AC choice among them
+    (:func:`feederopt.validation.ac_least.least_violating_in_ac`): ``y`` (closed per branch of
+    the problem), the relaxation's total slack ``violation`` [p.u.] and the losses of its
+    power flow ``losses_kw`` (inf when not computed: it violates more than the least found),
+    and its phase-1 ``evaluation`` (point, violated limits) when the search has it (None: a
+    topology of the second stage, whose point minimises losses within the slack budget)."""
+
+    y: np.ndarray
+    violation: float
+    losses_kw: float
+    evaluation: Any = None
+
+
 @dataclass
 class RawSolution:
     """What an algorithm hands to the result layer (per-unit, indices, not yet user ids)."""
@@ -163,6 +178,11 @@ class RawSolution:
     #: then the least-violating topology seen and ``diagnosis`` its violated limits. Also
     #: False when ``y`` is None (no topology at all; the result layer treats it so anyway).
     within_limits: bool = True
+    #: A least-violating answer's candidate topologies (``within_limits`` False): the answer
+    #: first, then the best others the search met by the relaxation's rank (total slack, then
+    #: losses), at most :data:`~feederopt.algorithms.least_violating.AC_CANDIDATES` in all,
+    #: of which the AC check's power flow picks the least violating in AC (the API).
+    candidates: list[ViolatingCandidate] = field(default_factory=list)
 
 
 class AlgorithmBase:

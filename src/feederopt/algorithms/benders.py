@@ -58,9 +58,11 @@ from feederopt.algorithms.base import (
     ProgressCallback,
     RawSolution,
     StopOptions,
+    ViolatingCandidate,
     stopped_status,
 )
 from feederopt.algorithms.least_violating import (
+    CandidatePool,
     ViolationRank,
     flow_losses_kw,
     stage_stop,
@@ -143,6 +145,9 @@ class Benders(MasterLoop):
         #: The least-violating topology evaluated so far: (its rank: total slack, losses; y;
         #: its phase-1 evaluation); the answer when no topology meets the limits.
         self.least_violating: tuple[ViolationRank, np.ndarray, Evaluation] | None = None
+        #: The best topologies that need slack met by either stage (the answer's rivals in
+        #: the AC choice of :attr:`RawSolution.candidates`).
+        self.pool = CandidatePool()
         # The continuous relaxation, once solved: (bound, optimum); (-inf, None) if it failed.
         self._relaxed: tuple[float, dict[str, np.ndarray] | None] | None = None
 
@@ -379,6 +384,11 @@ class Benders(MasterLoop):
         elif self._budget is not None:  # the least-violating search's second stage
             ev = self.evaluator.evaluate_within_budget(y)
             optimality = ev.feasible
+            # within the budget: a tie of the least violation (its point is the least-loss
+            # one there, not phase 1's); beyond it: phase 1's evaluation
+            self.pool.offer(y, ev.violation,
+                            flow_losses_kw(self.problem, y, ev.point) if ev.feasible
+                            else math.inf, None if ev.feasible else ev)
             # beyond the budget: the feasibility cut phi(y_k) + h @ (y - y_k) <= budget
             value = ev.objective if optimality else ev.violation - self._budget
             total = value + float(self.y_cost @ y) + self.y_const
@@ -424,8 +434,11 @@ class Benders(MasterLoop):
         violation = float(ev.violation)
         held = None if self.least_violating is None else self.least_violating[0]
         if held is not None and violation > held.violation + violation_tol(held.violation):
+            self.pool.offer(y, violation, math.inf, ev)
             return  # no power flow for a topology that violates more
-        rank = ViolationRank(violation, flow_losses_kw(self.problem, y, ev.point)).replaces(held)
+        losses = flow_losses_kw(self.problem, y, ev.point)
+        self.pool.offer(y, violation, losses, ev)
+        rank = ViolationRank(violation, losses).replaces(held)
         if rank is not None:
             self.least_violating = (rank, np.round(y).copy(), ev)
 
@@ -546,6 +559,7 @@ class Benders(MasterLoop):
         lower = to_kw(self.lower) if math.isfinite(self.lower) else -math.inf
         upper = to_kw(self.upper) if math.isfinite(self.upper) else math.nan
         extra: dict[str, object] = {}
+        candidates: list[ViolatingCandidate] = []
         violating = minimize_violation or ev is None
         if violating and self.least_violating is not None:
             # No topology within the limits (proven, or none found before a limit): the
@@ -554,6 +568,8 @@ class Benders(MasterLoop):
             # infeasibility there is nothing to bound.
             rank, y, ev = self.least_violating
             extra["total_violation_pu"] = rank.violation
+            candidates = self.pool.ranked(ViolatingCandidate(y.copy(), rank.violation,
+                                                             rank.losses_kw, ev))
             upper = math.nan
             if minimize_violation:
                 lower = -math.inf
@@ -576,6 +592,7 @@ class Benders(MasterLoop):
             within_limits=not violating,
             solver=f"{self.master_solver} (master) + {solver_label(self.evaluator.solver)} (slave)",
             extra=extra,
+            candidates=candidates,
         )
 
     def _error(self) -> RawSolution:
@@ -614,5 +631,6 @@ def least_violating_after_proof(raw: RawSolution, problem: ReconfigurationProble
         return raw
     return replace(raw, y=found.y, point=found.point, diagnosis=found.diagnosis,
                    log=[*raw.log, *found.log], within_limits=False,
+                   candidates=found.candidates,
                    extra={**raw.extra, **found.extra},
                    timings={**raw.timings, "least_violating_s": found.solve_time_s})

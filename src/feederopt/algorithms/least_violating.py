@@ -13,8 +13,11 @@ extreme points), ``phi*`` the least found and ``tol`` :func:`violation_tol` (the
 slack carries its solver's noise, so topologies with the same violated limit differ in the
 last digits). Each method searches both stages its own way; what they share is here:
 :class:`ViolationRank` (the order), :func:`stage_stop` (each stage within
-``diagnosis_time_s`` and ``diagnosis_iterations``, never past the run's own time limit) and
-:func:`flow_losses_kw` (the losses of a topology's power flow, the tie-break's measure).
+``diagnosis_time_s`` and ``diagnosis_iterations``, never past the run's own time limit),
+:func:`flow_losses_kw` (the losses of a topology's power flow, the tie-break's measure) and
+:class:`CandidatePool` (the best topologies met, by the same order, of which the API keeps the
+one that violates the limits least in the AC power flow, not in the relaxation:
+:func:`feederopt.validation.ac_least.least_violating_in_ac`).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from feederopt.algorithms.base import StopOptions
+from feederopt.algorithms.base import StopOptions, ViolatingCandidate
 from feederopt.algorithms.heuristics import sweep_decides
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.problems.reconfiguration import ReconfigurationProblem
@@ -34,6 +37,10 @@ from feederopt.problems.sweep import sweep
 #: the same to the least-violating topology's choice, which then goes to the losses.
 VIOLATION_REL_TOL = 1e-3
 VIOLATION_ABS_TOL = 1e-6
+
+#: The most candidate topologies (the answer included) whose AC power flows decide a
+#: least-violating answer (:class:`CandidatePool`).
+AC_CANDIDATES = 10
 
 
 def violation_tol(held: float) -> float:
@@ -97,3 +104,53 @@ def flow_losses_kw(problem: ReconfigurationProblem, y: np.ndarray,
             return problem.losses_kw(flow.point(pu))
     losses = problem.losses_kw(point) if point else math.nan
     return losses if math.isfinite(losses) else math.inf
+
+
+def topology_key(y: np.ndarray) -> bytes:
+    """The topology ``y`` (closed per branch) as a key: rounded to 0/1."""
+    return np.round(np.asarray(y, float)).astype(np.int8).tobytes()
+
+
+class CandidatePool:
+    """The best ``size`` distinct topologies a least-violating search met, by the
+    relaxation's order (total slack, then losses, then the topology itself, so that the
+    choice does not depend on the order they came in): the candidates of the AC choice
+    (:attr:`feederopt.algorithms.base.RawSolution.candidates`). Top ``size`` of a stream:
+    a topology dropped is beaten by ``size`` kept ones and never comes back."""
+
+    def __init__(self, size: int = AC_CANDIDATES) -> None:
+        self.size = size
+        self._kept: dict[bytes, ViolatingCandidate] = {}
+
+    @staticmethod
+    def _order(key: bytes, c: ViolatingCandidate) -> tuple[float, float, bytes]:
+        v = c.violation if math.isfinite(c.violation) else math.inf
+        return (v, c.losses_kw if math.isfinite(c.losses_kw) else math.inf, key)
+
+    def offer(self, y: np.ndarray, violation: float, losses_kw: float = math.inf,
+              evaluation: object | None = None) -> None:
+        """Keep topology ``y`` if it is among the best ``size`` so far; a topology met again
+        keeps its least violation and losses and gains a phase-1 ``evaluation``."""
+        if self.size <= 0 or not math.isfinite(violation):
+            return
+        key = topology_key(y)
+        old = self._kept.get(key)
+        if old is not None:
+            violation = min(violation, old.violation)
+            losses_kw = min(losses_kw, old.losses_kw)
+            evaluation = old.evaluation if old.evaluation is not None else evaluation
+        self._kept[key] = ViolatingCandidate(np.round(np.asarray(y, float)).copy(),
+                                             float(violation), float(losses_kw), evaluation)
+        if len(self._kept) > self.size:
+            worst = max(self._kept.items(), key=lambda kv: self._order(*kv))[0]
+            del self._kept[worst]
+
+    def ranked(self, answer: ViolatingCandidate | None) -> list[ViolatingCandidate]:
+        """The candidates, the search's ``answer`` first (kept whatever its rank: the
+        lexicographic choice with ties within :func:`violation_tol`), then the others by
+        the order above, ``size`` in all."""
+        out = [] if answer is None else [answer]
+        skip = None if answer is None else topology_key(answer.y)
+        out += [c for k, c in sorted(self._kept.items(), key=lambda kv: self._order(*kv))
+                if k != skip]
+        return out[:max(self.size, 1)]

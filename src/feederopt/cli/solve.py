@@ -124,6 +124,11 @@ def print_result(result: Any) -> None:
     polished = polish_text(result.extra.get("polish"))
     if polished:  # --ac-polish: the exchanges made, or why none
         table.add_row("AC polish (pandapower)", polished)
+    from feederopt import least_violating_ac_text
+
+    least_ac = least_violating_ac_text(result.extra.get("least_violating_ac"))
+    if least_ac:  # a least-violating answer: chosen among the search's topologies in AC
+        table.add_row("least-violating, chosen in AC (pandapower)", escape(least_ac))
     repair = result.extra.get("ac_repair")
     if isinstance(repair, dict) and repair.get("note"):  # a DOPF answer repaired in AC
         table.add_row("AC repair (pandapower)", str(repair["note"]))

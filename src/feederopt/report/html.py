@@ -96,6 +96,7 @@ from feederopt.solvers.status import (
     holds_least_violating_state,
     master_infeasible_note,
 )
+from feederopt.validation.ac_least import least_violating_ac_text
 from feederopt.validation.ac_polish import polish_text
 
 #: Re-exported: the shared page parts lived here before :mod:`feederopt.report.page`.
@@ -504,6 +505,8 @@ def summary_section(r: Mapping[str, Any]) -> str:
           if (text := switching_text(r.get("switching"))) else ()),
         *((("AC polish (pandapower branch exchange)", escape(text)),)
           if (text := polish_text(r.get("polish"))) else ()),
+        *((("least-violating, chosen in AC (pandapower)", escape(text)),)
+          if (text := least_violating_ac_text(r.get("least_violating_ac"))) else ()),
         ("lower bound" + (" (the model's)" if _polish_kept(r) else ""),
          escape(bound_text(r.get("lower_bound"), ".4f", " kW-eq"))),
         ("gap", fmt(gap * 100 if gap is not None else None, ".4f", " %")),

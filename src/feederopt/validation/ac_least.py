@@ -1,0 +1,142 @@
+"""The least-violating answer chosen in AC: of the radial topologies that a search which
+found none within the limits met, the one whose AC power flow breaks the limits least.
+
+When no radial topology meets the limits, the searches (Benders, ``--method misocp`` after
+its proof) rank the topologies by the relaxation's phase-1 total slack ``phi`` (the SOCP's,
+:mod:`feederopt.algorithms.least_violating`). The relaxation is not exact at such points
+(slack, reverse flow), and its sum of slacks weighs a limit otherwise than the AC check
+does (a squared-voltage slack against the voltage itself, a current slack in p.u. against a
+share of the rating), so another topology the search met may break the limits less in the
+real grid (user test on SimBench ``1-MV-rural--2-sw@lW``: 2.19 against 2.02). The
+candidates (:attr:`feederopt.algorithms.base.RawSolution.candidates`: the answer, then the
+best others by the relaxation's rank, at most
+:data:`~feederopt.algorithms.least_violating.AC_CANDIDATES`) are each judged by the AC
+check's own power flow and limits, by the key of ``--ac-polish``
+(:class:`~feederopt.validation.ac_polish.AcKey`):
+
+1. the AC violation total ``sum_buses dV + sum_branches (loading - 100 %) / 100``: the
+   voltage beyond the band [p.u.] plus the loading beyond the rating [% of it] / 100, each
+   only where the AC check calls the limit broken
+   (:func:`~feederopt.validation.ac_polish.violation_parts`);
+2. then the AC losses plus the switching cost [kW].
+
+A candidate replaces the one held only when its key is lower beyond the tolerances
+(:meth:`~feederopt.validation.ac_polish.AcKey.better_than`), in the relaxation's order: a tie
+keeps the relaxation's choice, and the outcome does not depend on timing except through the
+budget, which the answer itself (judged first) never misses. It is a choice among the
+topologies met, not a search: a radial topology the search did not meet may break the limits
+less still.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from feederopt.solvers import interrupt
+from feederopt.validation.ac_polish import AcKey
+
+#: Most seconds the AC choice runs (less when the solve's time limit leaves less).
+AC_CHOICE_MAX_S = 30.0
+#: Least seconds it gets past the solve's time limit (a check after the solve, as the AC
+#: check), capped by a quarter of the limit.
+AC_CHOICE_MIN_S = 5.0
+
+#: What the choice measures (the record's ``measure``).
+MEASURE = ("AC violation total: the voltage beyond the band [p.u.] summed over buses plus the "
+           "loading beyond the rating [% of it] / 100 summed over branches (the AC check's "
+           "limits and tolerance; as --ac-polish), then AC losses plus switching cost [kW]")
+
+
+def choice_budget_s(time_limit_s: float, spent_s: float) -> float:
+    """The seconds of the AC choice: what the solve's time limit leaves, at most
+    :data:`AC_CHOICE_MAX_S`, at least ``min(AC_CHOICE_MIN_S, time_limit_s / 4)``."""
+    left = time_limit_s - spent_s
+    return min(AC_CHOICE_MAX_S, max(left, min(AC_CHOICE_MIN_S, 0.25 * time_limit_s)))
+
+
+def least_violating_in_ac(candidates: Sequence[tuple[dict[str, Any], Any]],
+                          judge: Callable[[Any], AcKey], *, budget_s: float = AC_CHOICE_MAX_S,
+                          ) -> tuple[int, dict[str, Any]]:
+    """Judge each candidate ``(row, item)`` by ``judge(item)`` (the AC check's power flow and
+    limits) in the order given, the relaxation's answer first (always judged), the others
+    while ``budget_s`` lasts and no stop is requested; keep the least key (module
+    docstring). ``row`` describes the candidate in the record (its open branches, the
+    relaxation's total slack).
+
+    Returns the chosen index (0: the relaxation's answer) and the record (the JSON's
+    ``least_violating_ac``): ``measure``, ``judge``, ``candidates`` (each ``row`` with its
+    key and ``relaxation_rank``), ``relaxation_choice`` and ``chosen`` (their rows),
+    ``changed``, ``evaluated`` of ``offered``, ``stopped``, ``time_s``, ``budget_s``."""
+    t0 = time.perf_counter()
+    rows: list[dict[str, Any]] = []
+    best: tuple[AcKey, int] | None = None
+    stopped = "every candidate evaluated"
+    for i, (row, item) in enumerate(candidates):
+        if i and interrupt.requested():
+            stopped = "interrupted"
+            break
+        if i and time.perf_counter() - t0 >= budget_s:
+            stopped = f"time budget ({budget_s:.3g} s)"
+            break
+        key = judge(item)
+        rows.append({"relaxation_rank": i, **row, **key.to_dict()})
+        if best is None or key.better_than(best[0]):
+            best = (key, i)
+    chosen = 0 if best is None else best[1]
+    record = {
+        "measure": MEASURE,
+        "judge": "pandapower Newton-Raphson (the AC check's power flow)",
+        "candidates": rows,
+        "relaxation_choice": rows[0] if rows else None,
+        "chosen": rows[chosen] if rows else None,
+        "changed": chosen != 0,
+        "evaluated": len(rows), "offered": len(candidates),
+        "stopped": stopped, "time_s": time.perf_counter() - t0, "budget_s": budget_s,
+    }
+    return chosen, record
+
+
+def least_violating_ac_text(rec: Any) -> str | None:
+    """A result's ``least_violating_ac`` record in one line for the console and the report
+    (the measure, the relaxation's choice and its AC violation beside the answer's); None
+    without one."""
+    if not isinstance(rec, dict) or not rec.get("relaxation_choice"):
+        return None
+
+    def viol(x: Any) -> str:
+        return "-" if x is None else f"{float(x):.4g}"
+
+    def kw(x: Any) -> str:
+        return "-" if x is None else f"{float(x):.3f} kW"
+
+    first, chosen = rec["relaxation_choice"], rec.get("chosen") or rec["relaxation_choice"]
+    n, offered = int(rec.get("evaluated", 0)), int(rec.get("offered", 0))
+    of = f"{n} candidate topolog{'y' if n == 1 else 'ies'} the search met" + (
+        f" ({offered - n} left out: {rec.get('stopped', '')})" if n < offered else "")
+    measure = ("AC violation total = voltage beyond the band [p.u.] + loading beyond the "
+               "ratings [%] / 100, then AC losses")
+    if rec.get("changed"):
+        moved = chosen.get("differs") or {}
+        how = "; ".join(f"{what} {', '.join(map(str, ids))}" for what, ids in
+                        (("closes", moved.get("closes") or ()),
+                         ("opens", moved.get("opens") or ())) if ids)
+        return (f"chosen in AC among {of} ({measure}): {viol(chosen.get('violation_total'))}"
+                f" (AC losses {kw(chosen.get('ac_losses_kw'))}), against "
+                f"{viol(first.get('violation_total'))} (AC losses "
+                f"{kw(first.get('ac_losses_kw'))}) of the relaxation's least-violating "
+                f"topology (total slack {viol(first.get('relaxation_violation_pu'))} p.u.)"
+                + (f"; from it this answer {how}" if how else ""))
+    return (f"the relaxation's least-violating topology is also the least violating in AC "
+            f"among {of} ({measure}): {viol(first.get('violation_total'))} (AC losses "
+            f"{kw(first.get('ac_losses_kw'))})")
+
+
+#: The AC check's words on what "least" measures once the AC choice compared candidates
+#: (in place of :data:`feederopt.results.mapping.LEAST_IN_MODEL`).
+LEAST_IN_AC = (
+    "least is measured in the AC power flow among the candidate topologies the search met "
+    "(least_violating_ac), which the model ranked by the total slack of the limits in the "
+    "SOCP relaxation (total_violation_pu): a radial topology the search did not meet may "
+    "break the limits less in AC")
