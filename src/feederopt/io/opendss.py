@@ -1411,7 +1411,10 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                          else 1.0, int(dss.Loads.Model()), float(dss.Loads.Vminpu()),
                          float(dss.Loads.Vmaxpu()), _load_property(ld, "Vlowpu", 0.5),
                          _zip_cutoff(int(dss.Loads.Model()), dss),
-                         bool(dss.CktElement.Enabled()))
+                         bool(dss.CktElement.Enabled()),
+                         zipv=tuple(float(z) for z in dss.Loads.ZipV())
+                         if int(dss.Loads.Model()) == 8 else (),
+                         cvr=(float(dss.Loads.CVRwatts()), float(dss.Loads.CVRvars())))
         rated_kv.append(rated)
         dss.Circuit.SetActiveElement(f"Load.{ld}")
         if not parts:
@@ -1636,8 +1639,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     reductions = _reduction_notes(sec, load_rows) + held_notes
     warnings[:0] = reductions
     _repair_bases(bus_rows, src_rows, line_rows, tr_rows, warnings)
-    rated_kv_loads(rated_kv, {r["id"]: r["vn_kv"] / math.sqrt(3) for r in bus_rows},
-                    load_rows, warnings)
+    rerated = rated_kv_loads(rated_kv, {r["id"]: r["vn_kv"] / math.sqrt(3) for r in bus_rows},
+                             load_rows, warnings)
     circuit = dss.Circuit.Name()
     net = ThreePhaseNetwork.from_tables(
         name=name or circuit or path.stem,
@@ -1648,6 +1651,9 @@ def read_opendss(path: str | Path, *, name: str | None = None,
               "unitless_lengths": unitless, "series_elements": series_elements,
               # DERs whose p_max_mw is below their nameplate in the file's state (_ratings)
               "der_derated": derated,
+              # loads re-rated at their bus's voltage by OpenDSS's law: [P/kW, Q/kvar] held
+              # (opendss_rated_kv), which a daily shape's rows scale too (opendss_shapes)
+              "rerated_loads": rerated,
               # series elements out of service, why and how to put them back (the supply
               # check names them when they cut buses off the source)
               OUT_OF_SERVICE: out_of_service,
