@@ -34,7 +34,8 @@ gives the model that law fitted at ``v0``: the load re-rated at its bus's voltag
 the same for Q. User test ut42_dss3: ``Load.la kV=12.47`` on a 7.2 kV node, 1500 kW
 nameplate, drew 481.8 kW in OpenDSS while the model held 1.5 MW of constant power, with a note
 claiming the model followed OpenDSS. Its share ``P(v0)``, ``Q(v0)`` is recorded
-(``meta["rerated_loads"]``). A constant-impedance load (model 2) and a load of
+(``meta["rerated_loads"]``) so that a daily shape's rows scale the re-rated load
+(:mod:`feederopt.io.opendss_shapes`). A constant-impedance load (model 2) and a load of
 models 1 and 3-7 inside its band over the whole bus band are already OpenDSS's law at their
 kV (its exponents, :func:`feederopt.io.opendss._exponents`), and are noted as such. A ratio
 that the bus band carries across ``Vminpu``, ``Vmaxpu`` or a ZIP cutoff is marked in a note
