@@ -1028,9 +1028,10 @@ def daily_scenarios(source: str | Path) -> tuple[pl.DataFrame, dict[str, Any]]:
     (those of them whose shape has no points, which OpenDSS does not apply: their rows are
     their snapshot output)."""
     check_not_forked("feederopt.daily_scenarios")
-    shapes = daily_load_scenarios(opendss_file(source))
-    table = shapes.table
     net = load_three_phase(source)
+    # the loads re-rated at their bus's voltage scale their rows by OpenDSS's law there
+    shapes = daily_load_scenarios(opendss_file(source), net.meta.get("rerated_loads"))
+    table = shapes.table
     rows = scenario_rows(net, table)
     live = net.loads.filter(pl.col("in_service"))
     shaped = set(table.filter(pl.col("kind") == "load")["element"].unique().to_list())

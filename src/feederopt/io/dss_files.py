@@ -3,7 +3,8 @@ what those read in turn), the data files of ``file=`` properties (a LoadShape's
 ``mult=(file=...)``) and ``BusCoords``/``LatLongCoords`` files, each relative to the folder of
 the script that names it (OpenDSS runs a redirected script in its own folder). Used by
 :mod:`feederopt.io.writing` so that no output overwrites a file the feeder reads. A text scan,
-not OpenDSS: a reference built at run time (a ``var`` macro) is not seen.
+not OpenDSS; a ``var`` macro (``var @f=loads.dss`` then ``Redirect @f``) is followed as OpenDSS
+expands it (:class:`Macros`).
 
 Also the script's **output commands** (:data:`OUTPUT_COMMANDS`: ``Show``, ``Export``,
 ``Plot``, ``Save``, ...), which write report files and open the editor when OpenDSS runs them;
@@ -23,14 +24,64 @@ _COORDS = re.compile(rf"^\s*(?:buscoords|latlongcoords)\s+{_WORD}", re.I)
 _FILE = re.compile(rf"\b(?:file|dblfile|sngfile)\s*=\s*{_WORD}", re.I)
 
 
+_VALUE = r"""("[^"]*"|'[^']*'|\[[^\]]*\]|\([^)]*\)|\{[^}]*\}|[^\s,"'\[\](){}=]+)"""
+_ARG = re.compile(rf"""\s*(?:([^\s=,"'\[\](){{}}]+)\s*=\s*)?{_VALUE}\s*,?""")
+
+#: A command's parameters as OpenDSS's parser reads them: ``(name, value)``, name None for a
+#: positional value, quotes removed.
+Params = list[tuple[str | None, str]]
+
+
+def split_params(text: str) -> Params:
+    """Split ``text`` as OpenDSS's parser does (``ParserDel``): words separated by any
+    whitespace, a comma or ``=`` (``name=value``), ``"..."``, ``'...'``, ``(...)``,
+    ``[...]``, ``{...}`` each one word."""
+    return [(m.group(1), m.group(2).strip("\"'[](){}").strip())
+            for m in _ARG.finditer(text)]
+
+
+#: A macro's use: a word that starts with ``@`` (up to a ``.`` or ``^``, which OpenDSS keeps
+#: after the value), at the start of a word or of a quoted value, not a property's name
+#: (``@p=delta``: OpenDSS expands values only).
+_MACRO = re.compile(
+    r"""(^|[\s,=("'\[{])(@[^\s,=()\[\]{}"'.^|]+)(?![^\s,=()\[\]{}"'.^|])(?!\s*=)""")
+
+
+class Macros:
+    """OpenDSS's ``var`` macros as a script defines them: ``var @a=value @b=value`` (names
+    case-insensitive), then any value ``@a`` (or ``@a.rest``) of a later command, its command
+    word and its object included, is ``value`` (``.rest``): OpenDSS's parser substitutes each
+    word that starts with ``@`` (``ParserDel``, ``CheckForVar``; checked with OpenDSSDirect.py:
+    ``var @x=Export`` then ``@x voltages f.csv`` writes ``f.csv``, ``New @c`` with ``@c`` a
+    ``Capacitor.name`` builds the capacitor). An undefined macro is left as it is (OpenDSS
+    stops on it, error 303). One instance follows a script and every script it runs, in
+    order, as OpenDSS's one table of variables does."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    def expand(self, command: str) -> str:
+        """``command`` with its macros replaced by their values; a ``var`` command's own
+        definitions are recorded (after their values are expanded)."""
+        out = _MACRO.sub(lambda m: m.group(1) + self.values.get(m.group(2).lower(),
+                                                                m.group(2)), command)
+        if command_word(out) == "var":
+            for name, value in split_params(out)[1:]:
+                if name is not None and name.startswith("@"):
+                    self.values[name.lower()] = value
+        return out
+
+
 def _clean(ref: str) -> str:
     return ref.strip().strip("\"'[]()").strip()
 
 
-def script_files(path: str | Path, _seen: set[Path] | None = None) -> list[Path]:
+def script_files(path: str | Path, _seen: set[Path] | None = None,
+                 _macros: Macros | None = None) -> list[Path]:
     """``path`` and every file it reads (module docstring), resolved; missing ones included
     (they would be read if they appeared)."""
     seen = _seen if _seen is not None else set()
+    macros = _macros if _macros is not None else Macros()
     path = Path(path).resolve()
     if path in seen:
         return []
@@ -39,10 +90,10 @@ def script_files(path: str | Path, _seen: set[Path] | None = None) -> list[Path]
     if not path.is_file():
         return out
     for raw in path.read_text(errors="replace").splitlines():
-        line = re.split(r"!|//", raw, maxsplit=1)[0]
+        line = macros.expand(re.split(r"!|//", raw, maxsplit=1)[0])
         target = script_target(line)
         if target is not None:
-            out += script_files(path.parent / target, seen)
+            out += script_files(path.parent / target, seen, macros)
             continue
         m = _COORDS.match(line)
         if m:
@@ -118,20 +169,23 @@ def script_target(command: str) -> str | None:
     return _clean(m.group(1)) if m else None
 
 
-def has_output_commands(path: str | Path, _seen: set[Path] | None = None) -> bool:
+def has_output_commands(path: str | Path, _seen: set[Path] | None = None,
+                        _macros: Macros | None = None) -> bool:
     """Does the script ``path``, or a script it redirects to or compiles, run one of the
-    :data:`OUTPUT_COMMANDS`? False for a file that does not exist."""
+    :data:`OUTPUT_COMMANDS` (its ``var`` macros expanded, :class:`Macros`)? False for a file
+    that does not exist."""
     seen = _seen if _seen is not None else set()
+    macros = _macros if _macros is not None else Macros()
     path = Path(path).resolve()
     if path in seen or not path.is_file():
         return False
     seen.add(path)
     for raw in path.read_text(errors="replace").splitlines():
-        line = re.split(r"!|//", raw, maxsplit=1)[0].strip()
+        line = macros.expand(re.split(r"!|//", raw, maxsplit=1)[0].strip())
         if command_word(line) in OUTPUT_COMMANDS:
             return True
         target = script_target(line)
-        if target is not None and has_output_commands(path.parent / target, seen):
+        if target is not None and has_output_commands(path.parent / target, seen, macros):
             return True
     return False
 

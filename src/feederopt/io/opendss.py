@@ -110,6 +110,7 @@ import polars as pl
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io.dss_files import (
     OUTPUT_COMMANDS,
+    Macros,
     command_word,
     has_output_commands,
     numbered_commands,
@@ -429,7 +430,8 @@ def _neutral_output() -> Iterator[None]:
                 dss.Basic.DataPath(before)
 
 
-def _run_script(path: Path, skipped: list[str], start: int = 1) -> None:
+def _run_script(path: Path, skipped: list[str], start: int = 1,
+                macros: Macros | None = None) -> None:
     """Run the script ``path`` (from its line ``start``) in OpenDSS, as ``Redirect`` runs it,
     without its output commands (:data:`~feederopt.io.dss_files.OUTPUT_COMMANDS`), each
     recorded in ``skipped`` with its file and line.
@@ -438,26 +440,31 @@ def _run_script(path: Path, skipped: list[str], start: int = 1) -> None:
     commands are run one at a time in its folder, as ``Redirect`` does; a ``Redirect`` or
     ``Compile`` of another script is run the same way (``Compile`` as ``Redirect``: it
     would move ``DataPath`` into the script's folder); an error gets the file and line that
-    ``Redirect`` adds to it (``[file: "...", line: n]``).
+    ``Redirect`` adds to it (``[file: "...", line: n]``). A command is judged with its
+    ``var`` macros expanded (:class:`~feederopt.io.dss_files.Macros`: ``@x voltages f.csv``
+    with ``var @x=Export`` wrote ``f.csv`` beside the script) and run as written (OpenDSS
+    expands it itself).
     """
-    if start <= 1 and not has_output_commands(path):
+    if start <= 1 and not has_output_commands(path, _macros=macros):  # records its macros
         _run(f'redirect "{path}"')
         return
+    macros = macros if macros is not None else Macros()
     lines = path.read_text(errors="replace").splitlines()
     with _keep_cwd():
         os.chdir(path.parent)
-        for number, command in numbered_commands(lines):
+        for number, raw in numbered_commands(lines):
+            command = macros.expand(raw)
             if number < start:
                 continue
             if command_word(command) in OUTPUT_COMMANDS:
-                skipped.append(f"'{command}' ({path.name} line {number})")
+                skipped.append(f"'{raw}' ({path.name} line {number})")
                 continue
             target = script_target(command)
             try:
                 if target is not None:
-                    _run_script((path.parent / target).resolve(), skipped)
+                    _run_script((path.parent / target).resolve(), skipped, macros=macros)
                 else:
-                    _run(command)
+                    _run(raw)
             except DSSFailure as exc:
                 if "[file:" in exc.message:
                     raise
@@ -1411,7 +1418,10 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                          else 1.0, int(dss.Loads.Model()), float(dss.Loads.Vminpu()),
                          float(dss.Loads.Vmaxpu()), _load_property(ld, "Vlowpu", 0.5),
                          _zip_cutoff(int(dss.Loads.Model()), dss),
-                         bool(dss.CktElement.Enabled()))
+                         bool(dss.CktElement.Enabled()),
+                         zipv=tuple(float(z) for z in dss.Loads.ZipV())
+                         if int(dss.Loads.Model()) == 8 else (),
+                         cvr=(float(dss.Loads.CVRwatts()), float(dss.Loads.CVRvars())))
         rated_kv.append(rated)
         dss.Circuit.SetActiveElement(f"Load.{ld}")
         if not parts:
@@ -1636,8 +1646,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     reductions = _reduction_notes(sec, load_rows) + held_notes
     warnings[:0] = reductions
     _repair_bases(bus_rows, src_rows, line_rows, tr_rows, warnings)
-    rated_kv_loads(rated_kv, {r["id"]: r["vn_kv"] / math.sqrt(3) for r in bus_rows},
-                    load_rows, warnings)
+    rerated = rated_kv_loads(rated_kv, {r["id"]: r["vn_kv"] / math.sqrt(3) for r in bus_rows},
+                             load_rows, warnings)
     circuit = dss.Circuit.Name()
     net = ThreePhaseNetwork.from_tables(
         name=name or circuit or path.stem,
@@ -1648,6 +1658,9 @@ def read_opendss(path: str | Path, *, name: str | None = None,
               "unitless_lengths": unitless, "series_elements": series_elements,
               # DERs whose p_max_mw is below their nameplate in the file's state (_ratings)
               "der_derated": derated,
+              # loads re-rated at their bus's voltage by OpenDSS's law: [P/kW, Q/kvar] held
+              # (opendss_rated_kv), which a daily shape's rows scale too (opendss_shapes)
+              "rerated_loads": rerated,
               # series elements out of service, why and how to put them back (the supply
               # check names them when they cut buses off the source)
               OUT_OF_SERVICE: out_of_service,

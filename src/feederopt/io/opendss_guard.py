@@ -30,12 +30,20 @@ first property the word starts) and positional values (``New Capacitor.c b1 b1.0
 12.47 delta [...]``), ``conn`` as OpenDSS reads it (``delta``, ``d...``, ``ll``), and
 ``Like=`` from a bank seen before. Words are split as OpenDSS's parser splits them: on any
 whitespace (spaces, tabs), commas and ``=``, with ``"..."``, ``'...'``, ``(...)``, ``[...]``,
-``{...}`` as quotes. The state of each bank is checked where OpenDSS builds its admittance
+``{...}`` as quotes. ``var`` macros are expanded as OpenDSS expands them
+(:class:`~feederopt.io.dss_files.Macros`: ``var @c=Capacitor.c`` then ``New @c ...``,
+``conn=@d``, ``Redirect @f``); ``Set``'s options are read abbreviated as OpenDSS reads them
+(``Set elem=``, ``Set e=``, ``Set o=``, ``Set cl=``: :data:`SET_OPTIONS`); a bare name in
+``Select c``, ``Set element=c`` and ``c.conn=delta`` is of the class OpenDSS last named
+(``New``/``Edit``/``Select``/``Set element=`` of a ``Class.name``, an assignment, ``Set
+class=``), as DSS C-API 0.14.5 resolves it (checked with OpenDSSDirect.py: each of these
+spellings crashes it). The state of each bank is checked where OpenDSS builds its admittance
 (``Solve``, ``CalcVoltageBases``, ``BuildY``, ...) and at the end of the script (the reader
 solves the circuit). It is conservative: it refuses only what crashes for certain; a bank
 redefined by a second ``New``, made ``Like=`` a bank it has not seen, edited by a
-``BatchEdit`` pattern that Python cannot read, or named without its class (``Edit c``) is not
-judged."""
+``BatchEdit`` pattern that Python cannot read, or named without its class in ``New c`` or
+``Edit c`` (which DSS C-API 0.14.5 refuses itself, errors 263 and 267, rather than take the
+last class) is not judged."""
 
 from __future__ import annotations
 
@@ -44,7 +52,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.io.dss_files import command_word, numbered_commands, script_target
+from feederopt.io.dss_files import (
+    Macros,
+    Params,
+    command_word,
+    numbered_commands,
+    script_target,
+    split_params,
+)
 
 #: ``Capacitor``'s properties in OpenDSS's order (``Element.AllPropertyNames``, DSS C-API
 #: 0.14): a positional value sets the one after the last set, an abbreviation the first that
@@ -61,20 +76,43 @@ Y_COMMANDS = frozenset({
     "_solvedirect", "solveall",
 })
 
-_VALUE = r"""("[^"]*"|'[^']*'|\[[^\]]*\]|\([^)]*\)|\{[^}]*\}|[^\s,"'\[\](){}=]+)"""
-_ARG = re.compile(rf"""\s*(?:([^\s=,"'\[\](){{}}]+)\s*=\s*)?{_VALUE}\s*,?""")
+#: ``Set``'s options in OpenDSS's order (``Executive.Option(i)``, DSS C-API 0.14.5): an
+#: abbreviation is the first option it starts (``Set e=``, ``Set elem=`` are ``element``,
+#: ``Set o=`` is ``object``, ``Set c=`` is ``class``), an exact name first.
+SET_OPTIONS = (
+    "type", "element", "hour", "sec", "year", "frequency", "stepsize", "mode", "random",
+    "number", "time", "class", "object", "circuit", "editor", "tolerance", "maxiterations", "h",
+    "loadmodel", "loadmult", "normvminpu", "normvmaxpu", "emergvminpu", "emergvmaxpu", "%mean",
+    "%stddev", "ldcurve", "%growth", "genkw", "genpf", "capkvar", "addtype", "allowduplicates",
+    "zonelock", "ueweight", "lossweight", "ueregs", "lossregs", "voltagebases", "algorithm",
+    "trapezoidal", "autobuslist", "controlmode", "tracecontrol", "genmult", "defaultdaily",
+    "defaultyearly", "allocationfactors", "cktmodel", "pricesignal", "pricecurve", "terminal",
+    "basefrequency", "harmonics", "maxcontroliter", "bus", "datapath", "keeplist",
+    "reduceoption", "demandinterval", "%normal", "diverbose", "casename", "markercode",
+    "nodewidth", "log", "recorder", "overloadreport", "voltexceptionreport", "cfactors",
+    "showexport", "numallociterations", "defaultbasefrequency", "markswitches",
+    "switchmarkercode", "daisysize", "marktransformers", "transmarkercode", "transmarkersize",
+    "loadshapeclass", "earthmodel", "querylog", "markcapacitors", "markregulators",
+    "markpvsystems", "markstorage", "capmarkercode", "regmarkercode", "pvmarkercode",
+    "storemarkercode", "capmarkersize", "regmarkersize", "pvmarkersize", "storemarkersize",
+    "neglectloady", "markfuses", "fusemarkercode", "fusemarkersize", "markreclosers",
+    "reclosermarkercode", "reclosermarkersize", "registryupdate", "markrelays",
+    "relaymarkercode", "relaymarkersize", "processtime", "totaltime", "steptime",
+    "sampleenergymeters", "miniterations", "dssvisualizationtool", "keepload", "zmag",
+    "seasonrating", "seasonsignal", "linetypes", "eventlogdefault", "longlinecorrection",
+    "showreports", "numcpus", "numcores", "numactors", "activeactor", "cpu", "actorprogress",
+    "parallel", "concatenatereports", "numanodes",
+)
 
-#: A command's parameters as OpenDSS's parser reads them: ``(name, value)``, name None for a
-#: positional value, quotes removed.
-Params = list[tuple[str | None, str]]
+_params = split_params
 
 
-def _params(text: str) -> Params:
-    """Split ``text`` as OpenDSS's parser does (``ParserDel``): words separated by any
-    whitespace, a comma or ``=`` (``name=value``), ``"..."``, ``'...'``, ``(...)``,
-    ``[...]``, ``{...}`` each one word."""
-    return [(m.group(1), m.group(2).strip("\"'[](){}").strip())
-            for m in _ARG.finditer(text)]
+def set_option(word: str) -> str | None:
+    """The ``Set`` option that OpenDSS reads ``word`` as (:data:`SET_OPTIONS`), or None."""
+    word = word.lower()
+    if word in SET_OPTIONS:
+        return word
+    return next((o for o in SET_OPTIONS if o.startswith(word)), None) if word else None
 
 
 @dataclass
@@ -129,10 +167,19 @@ def _apply(bank: _Bank, params: Params, banks: dict[str, _Bank | None]) -> None:
             bank.spec = prop
 
 
-def _target(word: str) -> str | None:
-    """The capacitor's name of ``Capacitor.<name>`` (any case), else None."""
-    cls, _, name = word.partition(".")
+def _target(word: str, last: str | None = None) -> str | None:
+    """The capacitor's name of ``Capacitor.<name>`` (any case), or of a bare ``<name>`` when
+    the class OpenDSS last named (``last``) is ``Capacitor``, else None."""
+    cls, dot, name = word.partition(".")
+    if not dot:
+        cls, name = last or "", word
     return name.lower() if cls.lower() == "capacitor" and name else None
+
+
+def _class_of(word: str) -> str | None:
+    """The class ``<class>.<name>`` names (lower case), None for a bare name."""
+    cls, dot, _ = word.partition(".")
+    return cls.lower() if dot else None
 
 
 def _object(params: Params) -> tuple[str | None, Params]:
@@ -168,6 +215,10 @@ def crashing_capacitors(path: str | Path) -> None:
     admittance, which kills the process (module docstring)."""
     banks: dict[str, _Bank | None] = {}
     active: list[str | None] = [None]
+    # the class OpenDSS last named (New, Edit, Select, Set element/object/class, an
+    # assignment): a bare name in Select, Set element= and name.prop= is of that class
+    last: list[str | None] = [None]
+    macros = Macros()
 
     def check() -> None:
         bad = {n: b for n, b in banks.items() if b is not None and b.crashes()}
@@ -187,15 +238,18 @@ def crashing_capacitors(path: str | Path) -> None:
         if script in seen or not script.is_file():
             return  # OpenDSS reports a missing file itself
         lines = script.read_text(errors="replace").splitlines()
-        for number, command in numbered_commands(lines):
+        for number, raw in numbered_commands(lines):
             where = f"{script.name} line {number}"
+            command = macros.expand(raw)  # var @c=Capacitor.c, then New @c ...
             params = _params(command)
             if not params:
                 continue
             head, first = params[0]
             if head is not None:  # Capacitor.c.conn=delta: a property of an object
                 owner, _, prop = head.rpartition(".")
-                if (bank_name := _target(owner)) is not None:
+                bank_name = _target(owner, last[0])
+                last[0] = _class_of(owner) or last[0]
+                if bank_name is not None:
                     _edit(bank_name, [(prop, first), *params[1:]], where)
                 continue
             word = command_word(first)
@@ -212,7 +266,10 @@ def crashing_capacitors(path: str | Path) -> None:
                     continue
                 if obj.lower().startswith("circuit."):
                     banks.clear()
-                name = _target(obj)
+                if _class_of(obj) is None and word != "select":
+                    continue  # New c, Edit c: OpenDSS stops (error 263, 267)
+                name = _target(obj, last[0])
+                last[0] = _class_of(obj) or last[0]
                 active[0] = name
                 if name is None or word == "select":
                     continue
@@ -221,8 +278,12 @@ def crashing_capacitors(path: str | Path) -> None:
                 _edit(name, props, where)
             elif word == "set":
                 for option, value in args:
-                    if option is not None and option.lower() in ("element", "object"):
-                        active[0] = _target(value)
+                    opt = set_option(option) if option is not None else None
+                    if opt == "class":
+                        last[0] = value.lower()
+                    elif opt in ("element", "object"):
+                        active[0] = _target(value, last[0])
+                        last[0] = _class_of(value) or last[0]
             elif word == "batchedit":
                 edited, props = _batch_targets(re.sub(r"^\s*\S+", "", command), list(banks))
                 if edited is None:

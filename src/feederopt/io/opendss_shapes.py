@@ -13,6 +13,15 @@ solution is at ``t = interval``), the shape's value at its point ``k = t / inter
   qmult[k]`` kvar (``P(t) * kvar / kW`` without ``qmult``: the load's power factor). OpenDSS
   then sets the load's snapshot ``kW`` to the shape's peak.
 
+Two of OpenDSS's load models do not scale Q by the shape (``Load.pas``, ``DoFixedQ`` and
+``DoFixedQZ``: their Q comes from the nameplate ``kvarBase``, not from the shaped
+``varNominal``): ``model=6`` draws ``kvar`` and ``model=7`` the fixed reactance of ``kvar``
+at every step, so their rows hold ``Q(t) = kvar``. A load that the reader re-rated at its bus's
+voltage (rated far from it, :mod:`feederopt.io.opendss_rated_kv`) draws OpenDSS's law there,
+``P(v0)`` of its setting at each step (``Q(v0)``, the same share): its rows are ``P(t) P(v0)``
+and ``Q(t) Q(v0)``, the shares of the network's ``meta["rerated_loads"]``. Tested against
+OpenDSS's daily mode at each step (``tests/test_opendss_shapes_rerated.py``).
+
 Loads without a daily shape keep their ``kW`` all day (OpenDSS's "no variation") and get no
 row. The horizon is the day, or the longest shape's ``npts * interval`` when that is shorter
 (the 8 hourly points of PowerModelsONM's IEEE 13 give 8 scenarios; a shorter shape repeats, as
@@ -50,7 +59,7 @@ from pathlib import Path
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
-from feederopt.io.opendss import _dss, _iterate, compile_circuit
+from feederopt.io.opendss import _dss, _iterate, compile_circuit, read_opendss
 
 #: Hours in the day that the daily shapes cover.
 DAY_H = 24.0
@@ -99,7 +108,8 @@ def _time_name(t_h: float) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def daily_load_scenarios(path: str | Path) -> DailyShapes:
+def daily_load_scenarios(path: str | Path,
+                         rerated: dict[str, list[float]] | None = None) -> DailyShapes:
     """The scenario table of the daily load shapes of the OpenDSS circuit ``path`` (module
     docstring), with its step and horizon: columns ``scenario``, ``kind`` (``load``, or
     ``generator`` for a shaped unit), ``element`` (the load's name, or the unit's full name,
@@ -108,19 +118,25 @@ def daily_load_scenarios(path: str | Path) -> DailyShapes:
     :class:`InputError` when no in-service load nor generating unit has a daily shape (the
     units' shapes set the step when no load has one), or a shape has no fixed interval, or
     the shapes' intervals differ or do not divide the day, or OpenDSS's daily mode does not
-    converge at a step (with shaped units)."""
+    converge at a step (with shaped units).
+
+    ``rerated`` is the network's ``meta["rerated_loads"]`` (the reader's shares of the loads
+    re-rated at their bus's voltage); None reads the feeder for it."""
+    if rerated is None:
+        rerated = read_opendss(path).meta.get("rerated_loads") or {}
     compile_circuit(path)
     dss = _dss()
-    loads: list[tuple[str, float, float, str]] = []
+    loads: list[tuple[str, float, float, str, int]] = []
     for ld in _iterate(dss.Loads):
         shape = str(dss.Loads.Daily() or "").lower()
         # status=fixed: OpenDSS holds the load at its kW whatever the shape (no row)
         if shape and bool(dss.CktElement.Enabled()) and int(dss.Loads.Status()) != 1:
-            loads.append((ld, float(dss.Loads.kW()), float(dss.Loads.kvar()), shape))
+            loads.append((ld, float(dss.Loads.kW()), float(dss.Loads.kvar()), shape,
+                          int(dss.Loads.Model())))
     ders = _shaped_ders()
     where = str(path)
     # the loads' shapes set the step; without a shaped load, the shaped units' (with points)
-    names = {s for *_, s in loads} or {d.shape for d in ders if _shape(d.shape).pmult}
+    names = {ld[3] for ld in loads} or {d.shape for d in ders if _shape(d.shape).pmult}
     if not names:
         raise InputError([Problem(
             ProblemKind.BAD_SCENARIO, "loads", f"no in-service load or generating unit of "
@@ -163,7 +179,7 @@ def daily_load_scenarios(path: str | Path) -> DailyShapes:
                                                      "q_mvar", "weight", "der")}
     for k in range(count):
         name = _time_name((k + 1) * dt)
-        for ld, kw, kvar, shape_name in loads:
+        for ld, kw, kvar, shape_name, model in loads:
             s = shapes[shape_name]
             i = k % len(s.pmult)
             if s.use_actual:
@@ -172,6 +188,11 @@ def daily_load_scenarios(path: str | Path) -> DailyShapes:
             else:
                 p = kw * s.pmult[i]
                 q = kvar * (s.qmult[i % len(s.qmult)] if s.qmult else s.pmult[i])
+            if model in (6, 7):  # Q from the nameplate kvar, not the shape (module docstring)
+                q = kvar
+            share = rerated.get(ld)
+            if share:  # re-rated at its bus's voltage: OpenDSS's law there
+                p, q = p * share[0], q * share[1]
             for col, val in (("scenario", name), ("kind", "load"), ("element", ld),
                              ("p_mw", p / 1000.0), ("q_mvar", q / 1000.0),
                              ("weight", 1.0 / count), ("der", "load")):
