@@ -455,9 +455,9 @@ def _run(
     by_bus: dict[str, float] = {}
     eg = net.ext_grid
     for i in eg.index[eg["in_service"].astype(bool)] if len(eg) else ():
-        k = position.get(int(eg.at[i, "bus"]))
-        if k is not None and i in net.res_ext_grid.index:
-            by_bus[bus_ids[k]] = by_bus.get(bus_ids[k], 0.0) + float(
+        at = position.get(int(eg.at[i, "bus"]))
+        if at is not None and i in net.res_ext_grid.index:
+            by_bus[bus_ids[at]] = by_bus.get(bus_ids[at], 0.0) + float(
                 net.res_ext_grid.at[i, "p_mw"])
     return AcResult(
         converged=True,
