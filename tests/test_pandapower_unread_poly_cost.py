@@ -1,9 +1,9 @@
 """A ``poly_cost`` term that the model leaves out is named in a note, not dropped silently
 (recheck_c B): the costs read ``cp0_eur``, ``cp1_eur_per_mw`` and ``cp2_eur_per_mw2`` of a
-controllable sgen and of a gen, and ``cp1_eur_per_mw`` of an ext_grid (the import price;
-since session 42, tests/test_dopf_pp_poly_cost.py), so a reactive ``cq*`` term or an
-ext_grid's ``cp0_eur`` is not in the costs; pandapower's ``runopp`` counts it in
-``res_cost``. Session 40 read them as nothing, without a word."""
+controllable sgen, of a gen and (since session 43) of an ext_grid (the import cost; its
+``cp1_eur_per_mw`` since session 42, tests/test_dopf_pp_poly_cost.py), so a reactive ``cq*``
+term is not in the costs; pandapower's ``runopp`` counts it in ``res_cost``. Session 40 read
+them as nothing, without a word."""
 
 from __future__ import annotations
 
@@ -65,16 +65,18 @@ def test_a_reactive_term_is_named_and_is_what_the_dg_cost_misses() -> None:
     assert result.dopf.costs["dg_per_h"] == pytest.approx(71.0, rel=1e-6)
 
 
-def test_a_gens_cost_is_read_and_an_ext_grids_constant_named() -> None:
+def test_a_gens_cost_is_read_and_an_ext_grids_reactive_term_named() -> None:
     opf = _grid("gen")
     pp.runopp(opf)
     assert float(opf.res_cost) == pytest.approx(30 * 1.0 + 25, rel=1e-6)  # 55, by hand
     assert _cost_notes(from_pandapower(_grid("gen"))) == []  # session 41: named, unread
     net = _grid("gen")
-    pp.create_poly_cost(net, 0, "ext_grid", cp1_eur_per_mw=10, cp0_eur=3)
+    # cp0_eur is read since session 43 (tests/test_dopf_ext_grid_cost.py); cq1 is not
+    pp.create_poly_cost(net, 0, "ext_grid", cp1_eur_per_mw=10, cp0_eur=3, cq1_eur_per_mvar=2)
     notes = [w for w in _cost_notes(from_pandapower(net)) if "not modelled" in w]
     assert len(notes) == 1
-    assert "poly_cost row 1 (ext_grid:0): cp0_eur 3" in notes[0]
+    assert "poly_cost row 1 (ext_grid:0): cq1_eur_per_mvar 2" in notes[0]
+    assert "cp0_eur 3" not in notes[0]
 
 
 def test_read_terms_and_out_of_service_units_give_no_note() -> None:

@@ -668,14 +668,18 @@ def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
             col in df.columns and bool((df[col].cast(pl.Float64).fill_null(0.0) != 0).any())
             for df, col in ((gens, "cost_per_mwh"), (gens, "cost_per_mw2_per_h"),
                             (gens, "fixed_cost_per_h"), (loads, "flex_price_per_mwh"),
-                            (sources, "import_price_per_mwh")))
+                            (sources, "import_price_per_mwh"),
+                            (sources, "import_cost_per_mw2_per_h"),
+                            (sources, "import_fixed_cost_per_h")))
         if not priced:
             out.append(Problem(
                 ProblemKind.INVALID_VALUE, "options",
                 f"{option_ref('loss_price_per_mwh')} has no effect: no in-service generator "
                 "of the network has a cost_per_mwh, cost_per_mw2_per_h or fixed_cost_per_h (a "
                 "pandapower poly_cost's cp1_eur_per_mw, cp2_eur_per_mw2, cp0_eur of a gen or "
-                "sgen), no source an import_price_per_mwh (an ext_grid's cp1_eur_per_mw) and "
+                "sgen), no source an import_price_per_mwh, import_cost_per_mw2_per_h or "
+                "import_fixed_cost_per_h (an ext_grid's cp1_eur_per_mw, cp2_eur_per_mw2, "
+                "cp0_eur) and "
                 "no load a flex_price_per_mwh, so the objective is the losses alone",
                 field="loss_price_per_mwh",
                 hint=f"leave {option_ref('loss_price_per_mwh')} out, or give the "

@@ -412,9 +412,11 @@ class Benders(MasterLoop):
         cannot solve the starts' slaves again, since every solve is then refused; without this
         it ended with no topology although the heuristics had one (ut_docs, case118zh
         interrupted at 4-5 s). Their evaluations are of the same problem, so the value is
-        the one :meth:`_assess` would give."""
+        the one :meth:`_assess` would give; a heuristic's screened power flow
+        (``Evaluation.screened``: its losses alone) is none."""
         for y, ev in self._known:
-            if not ev.feasible or not math.isfinite(ev.objective) or not self._radial_starts([y]):
+            if (ev.screened or not ev.feasible or not math.isfinite(ev.objective)
+                    or not self._radial_starts([y])):
                 continue
             total = ev.objective + float(self.y_cost @ y) + self.y_const
             if self.update_upper(total):

@@ -47,7 +47,13 @@ from feederopt.algorithms.base import (
 )
 from feederopt.algorithms.heuristics import start_topologies
 from feederopt.algorithms.least_violating import ViolationRank, flow_losses_kw, violation_tol
-from feederopt.algorithms.oa import OA_CONES, seed_points
+from feederopt.algorithms.oa import (
+    OA_CONES,
+    cost_cone_cuts,
+    cost_cones,
+    cost_seed_cuts,
+    seed_points,
+)
 from feederopt.algorithms.slaves import (
     INFEASIBLE,
     SlaveFailure,
@@ -64,8 +70,6 @@ from feederopt.formulations.devices import (
     tap_options,
 )
 from feederopt.formulations.distflow import fixed_topology_form, slack_objective
-from feederopt.formulations.energy_cost import GEN_COST_CONE
-from feederopt.formulations.energy_cost import seed_points as cost_seed_points
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import is_radial_forest, max_spanning_forest
 from feederopt.problems.dopf import DopfProblem
@@ -252,21 +256,18 @@ class DopfBenders(AlgorithmBase):
         for point in seed_points(self.pu):
             for cone in self._cones:
                 master.oa_cuts(cone, point)
-        # the quadratic DG cost's cone: tangents over each unit's range, and at every slave
-        # point (_cuts), a piecewise-linear outer approximation (energy_cost)
-        self._cost_cones = [c for c in block.cones if c.name == GEN_COST_CONE]
-        for point in cost_seed_points(self.pu):
-            for cone in self._cost_cones:
-                master.oa_cuts(cone, point)
+        # the quadratic DG and import costs' cones: tangents over each unit's range and the
+        # sources' likely imports, and at every slave point (_cuts), a piecewise-linear
+        # outer approximation (energy_cost)
+        self._cost_cones = cost_cones(block)
+        cost_seed_cuts(master, self._cost_cones, self.pu)
         return master
 
     def _root_rounds(self, master: HighsModel, relaxed: dict[str, np.ndarray] | None) -> None:
         if relaxed is not None:
             for cone in self._cones:
                 master.oa_cuts(cone, relaxed)
-            for cone in self._cost_cones:
-                if all(g in relaxed for g in ("pg", "pg2")):
-                    master.oa_cuts(cone, relaxed)
+            cost_cone_cuts(master, self._cost_cones, relaxed)
         master.set_relaxation(True)
         last = -math.inf
         for _ in range(self.options.root_oa_rounds):
@@ -275,8 +276,9 @@ class DopfBenders(AlgorithmBase):
             if not sol.has_solution:
                 break
             point = master.values()
-            for cone in self._cones + self._cost_cones:
+            for cone in self._cones:
                 master.oa_cuts(cone, point)
+            cost_cone_cuts(master, self._cost_cones, point)
             if sol.objective - last <= 1e-4 * max(abs(sol.objective), 1e-9):
                 break
             last = sol.objective
@@ -307,8 +309,7 @@ class DopfBenders(AlgorithmBase):
             for cone in self._cones:
                 master.oa_cuts(cone, {**ev.point, "y": x["y"]}, rows=np.flatnonzero(
                     x["y"] > 0.5))
-            for cone in self._cost_cones:
-                master.oa_cuts(cone, ev.point)
+            cost_cone_cuts(master, self._cost_cones, ev.point)
         else:
             coefs, rhs = {}, -ev.violation
             for g in self.groups:

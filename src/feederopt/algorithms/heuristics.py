@@ -188,14 +188,17 @@ def _within_limits(pu: PerUnitNetwork, y: np.ndarray) -> bool:
 def _remember(ev: TopologyEvaluator, closed: np.ndarray, res: SweepResult) -> None:
     """Keep a screened topology's power flow in the evaluator's history (when it keeps one):
     its point is the slave's solution when the relaxation is exact, so Benders can take OA
-    cuts there (the objective is the losses, used only to rank the points)."""
+    cuts there (the objective is the losses, used only to rank the points: ``screened``, so
+    that Benders never takes it for the slave's value; with a priced import or DG the losses
+    alone lie far below it, and a run adopting one as its incumbent stopped with "lower bound
+    ... above upper bound" before session 43)."""
     if not ev.keep_history:
         return
     pu = ev.problem.pu
     y = closed.astype(float)
     losses = res.losses * ev.problem.scale
     ev.history.append((y, Evaluation(True, losses, 0.0, np.zeros(pu.n_branch),
-                                     {**res.point(pu), "y": y}, 0.0)))
+                                     {**res.point(pu), "y": y}, 0.0, screened=True)))
 
 
 def sweep_decides(pu: PerUnitNetwork) -> bool:

@@ -30,7 +30,14 @@ from typing import Any
 import numpy as np
 
 from feederopt.algorithms.base import AlgorithmBase, ProgressCallback, StopOptions
-from feederopt.algorithms.oa import OA_CONES, SEED_SHARES, seed_points
+from feederopt.algorithms.oa import (
+    OA_CONES,
+    SEED_SHARES,
+    cost_cone_cuts,
+    cost_cones,
+    cost_seed_cuts,
+    seed_points,
+)
 from feederopt.algorithms.slaves import SlaveFailure
 from feederopt.execution import Executor
 from feederopt.network.perunit import PerUnitNetwork
@@ -84,6 +91,15 @@ class MasterHelper:
         names = {c + s for c in OA_CONES for s in (self.copies if suffix is None else [suffix])}
         return [c for c in self.master.block.cones if c.name in names]
 
+    def _cost_cones(self, copy: str | None = None) -> list:
+        """The quadratic cost cones (``pg2 >= pg^2``, ``ps2 >= ps^2``) of the unsuffixed
+        physics copy (:func:`~feederopt.algorithms.oa.cost_cones`): the master carries their
+        tangents as the DOPF's does; a suffixed copy's (scenarios) carry none (``pg2 >= 0``,
+        valid but weaker)."""
+        if "" not in self.copies or copy not in (None, ""):
+            return []
+        return cost_cones(self.master.block)
+
     def seed_and_root_cuts(self, problem: ReconfigurationProblem, rounds: int,
                            timings: dict[str, float],
                            remaining: Callable[[], float] = lambda: math.inf,
@@ -96,6 +112,9 @@ class MasterHelper:
                 mapped = {g + ("" if g == "y" else sfx): v for g, v in point.items()}
                 for cone in self._cones(sfx):
                     self.master.oa_cuts(cone, mapped)
+        # the quadratic costs' tangents over the units' ranges and the sources' likely imports
+        # (before session 43 plain reconfiguration's master had pg2 >= 0 only)
+        cost_seed_cuts(self.master, self._cost_cones(), problem.pu)
         cones = self._cones()
         if not rounds or not cones or not isinstance(self.master, HighsModel):
             return  # Kelley's rounds need LP solves of a HiGHS master
@@ -113,6 +132,7 @@ class MasterHelper:
             point = self.master.values()
             for cone in cones:
                 self.master.oa_cuts(cone, point)
+            cost_cone_cuts(self.master, self._cost_cones(), point)
             if sol.objective - last <= 1e-4 * max(abs(sol.objective), 1e-9):
                 break
             last = sol.objective
@@ -125,6 +145,7 @@ class MasterHelper:
         point = self.master.values()
         for cone in self._cones():
             self.master.oa_cuts(cone, point, min_violation=min_violation)
+        cost_cone_cuts(self.master, self._cost_cones(), point, min_violation)
 
     def point_cuts(self, point: dict[str, np.ndarray], closed: np.ndarray | None = None,
                    copy: str | None = None) -> int:
@@ -137,6 +158,7 @@ class MasterHelper:
             mapped = {g + ("" if g == "y" else sfx): v for g, v in point.items()}
             for cone in self._cones(sfx):
                 added += self.master.oa_cuts(cone, mapped, rows=rows)
+            added += cost_cone_cuts(self.master, self._cost_cones(sfx), mapped)
         return added
 
     def warm_cuts(self, known: Sequence[tuple[np.ndarray, Any]], max_topologies: int,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from feederopt.formulations.energy_cost import COST_CONES, cone_groups
+from feederopt.formulations.energy_cost import seed_points as cost_seed_points
 from feederopt.network.perunit import PerUnitNetwork
 
 #: Cones whose outer approximation a MILP (master or LinDistFlow) carries.
@@ -56,3 +60,29 @@ def seed_points(pu: PerUnitNetwork, shares: tuple[float, ...] = SEED_SHARES,
                 "y": np.ones(pu.n_branch), "w": np.ones(pu.n_branch),
             })
     return pts
+
+
+def cost_cones(block: Any) -> list[Any]:
+    """The cost cones of ``block`` (:data:`~feederopt.formulations.energy_cost.COST_CONES`:
+    the quadratic DG cost ``pg2 >= pg^2`` and import cost ``ps2 >= ps^2``)."""
+    return [c for c in block.cones if c.name in COST_CONES]
+
+
+def cost_cone_cuts(master: Any, cones: list[Any], point: dict[str, np.ndarray],
+                   min_violation: float | None = None) -> int:
+    """The tangents ``t >= 2 x_k x - x_k^2`` of the cost ``cones`` at ``point`` (those whose
+    two groups the point has, :func:`~feederopt.formulations.energy_cost.cone_groups`) in a
+    MILP ``master``: a piecewise-linear outer approximation, valid at any point (Kelley
+    1960); with ``min_violation``, only where the point violates the cone by that share.
+    Returns the number of rows added."""
+    added = 0
+    for cone in cones:
+        if all(g in point for g in cone_groups(cone.name)):
+            added += master.oa_cuts(cone, point, min_violation=min_violation)
+    return added
+
+
+def cost_seed_cuts(master: Any, cones: list[Any], pu: PerUnitNetwork) -> int:
+    """:func:`cost_cone_cuts` at the seed points of
+    :func:`feederopt.formulations.energy_cost.seed_points`, before any slave point."""
+    return sum(cost_cone_cuts(master, cones, point) for point in cost_seed_points(pu))

@@ -14,7 +14,15 @@ slave on Clarabel, the MISOCP on SCIP) holds it exactly: at an optimum ``pg2 = p
 cost is exact. A MILP (the Benders master on HiGHS) carries the cone's tangents
 (:func:`seed_points`, and cuts at every slave point): a piecewise-linear outer approximation
 ``pg2 >= 2 p_k pg - p_k^2`` that underestimates ``pg^2``, so its bound stays valid, and the
-slave evaluates the exact value. This module imports no solver.
+slave evaluates the exact value.
+
+The sources' import takes the same form: ``c2_s ps_s^2`` (pandapower's ``ext_grid``
+``cp2_eur_per_mw2``, ``buses.import_cost_per_mw2_per_h``) is an epigraph ``ps2_s >= ps_s^2`` in
+the same rotated cone (:data:`IMPORT_COST_CONE`; ``ps`` may be negative, an export, and
+``ps^2`` is convex either way), and the constant ``cp0_eur`` (``buses.import_fixed_cost_per_h``)
+a constant of the objective (:func:`import_fixed_cost`), as pandapower's ``runopp`` counts
+``cp0 + cp1 p + cp2 p^2`` of the ext_grid's ``p`` in ``res_cost``. This module imports no
+solver.
 """
 
 from __future__ import annotations
@@ -28,6 +36,10 @@ from feederopt.network.perunit import PerUnitNetwork
 
 #: The cone's name, carried by a MILP master as outer-approximation cuts.
 GEN_COST_CONE = "gen_cost_cone"
+#: The quadratic import cost's cone (``ps2 >= ps^2``), carried alike.
+IMPORT_COST_CONE = "import_cost_cone"
+#: Every cost cone: a MILP master carries their tangents (:func:`seed_points`, slave points).
+COST_CONES = (GEN_COST_CONE, IMPORT_COST_CONE)
 
 #: Tangent points of the master's outer approximation before any slave: shares of each
 #: unit's range ``p_min..p_max``.
@@ -47,34 +59,78 @@ def quadratic_coefficients(pu: PerUnitNetwork) -> np.ndarray:
     return pu.gen_cost2[quadratic_units(pu)].astype(float)
 
 
+def quadratic_sources(pu: PerUnitNetwork) -> np.ndarray:
+    """The sources with a quadratic import cost ``c2 > 0``: indices into the DistFlow group
+    ``ps`` (the order of :attr:`~feederopt.network.perunit.PerUnitNetwork.sources`)."""
+    if not pu.source_cost2.size:
+        return np.zeros(0, dtype=int)
+    return np.flatnonzero(pu.source_cost2[pu.sources] > 0)
+
+
+def import_quadratic_coefficients(pu: PerUnitNetwork) -> np.ndarray:
+    """``c2_s`` of :func:`quadratic_sources` [per p.u.^2 hour], the objective's price of
+    ``ps2``."""
+    return pu.source_cost2[pu.sources][quadratic_sources(pu)].astype(float)
+
+
+def _square_epigraph(block: Block, name: str, of: str, size: int, k: np.ndarray,
+                     top: float | np.ndarray) -> None:
+    """``name_j >= of_{k_j}^2`` in the rotated cone ``|| (2 x, t - 1) || <= t + 1``."""
+    n = len(k)
+    block.add_group(Group.new(name, n, 0.0, top))
+    block.add_group(Group.data(f"{name}_one", np.ones(1)))
+    one = sp.csr_matrix(np.ones((n, 1)))
+    eye = select(np.arange(n), n)
+    block.add_cones(GEN_COST_CONE if name == "pg2" else IMPORT_COST_CONE,
+                    {name: eye, f"{name}_one": one},
+                    [{of: 2.0 * select(k, size)}, {name: eye, f"{name}_one": -one}])
+
+
 def add_quadratic_cost(block: Block, pu: PerUnitNetwork) -> np.ndarray:
     """Add ``pg2 >= pg^2`` (module docstring) for :func:`quadratic_units` to ``block`` (which
-    has the group ``pg``); returns the objective coefficients of ``pg2`` [per p.u.^2 hour]
-    (``c2``; empty when no unit has one, and nothing is added)."""
+    has the group ``pg``), and ``ps2 >= ps^2`` for :func:`quadratic_sources` (group ``ps``);
+    returns the objective coefficients of ``pg2`` [per p.u.^2 hour] (``c2``; empty when no
+    unit has one, and nothing is added for the units)."""
+    s = quadratic_sources(pu)
+    if len(s):
+        _square_epigraph(block, "ps2", "ps", len(pu.sources), s, np.inf)
     k = quadratic_units(pu)
     if not len(k):
         return np.zeros(0)
-    n = len(k)
     top = np.maximum(pu.gen_p_min[k] ** 2, pu.gen_p_max[k] ** 2)
-    block.add_group(Group.new("pg2", n, 0.0, top))
-    block.add_group(Group.data("pg2_one", np.ones(1)))
-    one = np.ones((n, 1))
-    pick = select(k, pu.n_gen)
-    eye = select(np.arange(n), n)
-    block.add_cones(GEN_COST_CONE, {"pg2": eye, "pg2_one": sp.csr_matrix(one)},
-                    [{"pg": 2.0 * pick}, {"pg2": eye, "pg2_one": sp.csr_matrix(-one)}])
+    _square_epigraph(block, "pg2", "pg", pu.n_gen, k, top)
     return quadratic_coefficients(pu)
 
 
+#: Tangent points of the quadratic import cost before any slave: shares of the total load
+#: per source (negative: an export).
+IMPORT_SEED_SHARES = (-1.0, -0.5, 0.0, 0.25, 0.5, 0.75, 1.0, 1.25)
+
+
 def seed_points(pu: PerUnitNetwork) -> list[dict[str, np.ndarray]]:
-    """Points of the quadratic units' ranges (:data:`SEED_SHARES`) on the cone, for its
-    tangents in a MILP before any slave point: ``pg`` over every generator, ``pg2 = pg^2``."""
+    """Points on the cost cones, for their tangents in a MILP before any slave point: the
+    quadratic units' ranges (:data:`SEED_SHARES`; ``pg`` over every generator, ``pg2 =
+    pg^2``) and shares of the total load for each source's import (:data:`IMPORT_SEED_SHARES`;
+    ``ps`` over every source, ``ps2 = ps^2``)."""
     k = quadratic_units(pu)
+    s = quadratic_sources(pu)
     out = []
-    for share in SEED_SHARES:
-        pg = pu.gen_p_min + share * (pu.gen_p_max - pu.gen_p_min)
-        out.append({"pg": pg, "pg2": pg[k] ** 2})
+    if len(k):
+        for share in SEED_SHARES:
+            pg = pu.gen_p_min + share * (pu.gen_p_max - pu.gen_p_min)
+            out.append({"pg": pg, "pg2": pg[k] ** 2})
+    if len(s):
+        total = max(float(np.abs(pu.p_load).sum()), 1e-3) / max(len(pu.sources), 1)
+        for share in IMPORT_SEED_SHARES:
+            ps = np.full(len(pu.sources), share * total)
+            out.append({"ps": ps, "ps2": ps[s] ** 2})
     return out
+
+
+def cone_groups(cone_name: str) -> tuple[str, str]:
+    """The (variable, epigraph) groups of a cost cone: ``("pg", "pg2")`` or ``("ps", "ps2")``;
+    a point gives tangents of it only with both."""
+    return ("pg", "pg2") if cone_name == GEN_COST_CONE else ("ps", "ps2")
 
 
 def quadratic_cost(pu: PerUnitNetwork, pg: np.ndarray) -> float:
@@ -83,6 +139,20 @@ def quadratic_cost(pu: PerUnitNetwork, pg: np.ndarray) -> float:
     if not pu.gen_cost2.size or not pg.size:
         return 0.0
     return float(np.sum(pu.gen_cost2 * np.asarray(pg, float) ** 2))
+
+
+def import_quadratic_cost(pu: PerUnitNetwork, ps: np.ndarray) -> float:
+    """``sum_s c2_s ps_s^2`` at ``ps`` (group ``ps``, per source) [per hour]: the exact value
+    that the reported import cost takes."""
+    if not pu.source_cost2.size or not np.asarray(ps).size:
+        return 0.0
+    return float(np.sum(pu.source_cost2[pu.sources] * np.asarray(ps, float) ** 2))
+
+
+def import_fixed_cost(pu: PerUnitNetwork) -> float:
+    """``sum_s F_s`` [per hour]: the sources' constant cost (pandapower's ext_grid ``cp0_eur``,
+    ``buses.import_fixed_cost_per_h``), a constant of the objective."""
+    return float(np.sum(pu.source_fixed[pu.sources])) if pu.source_fixed.size else 0.0
 
 
 def import_cost(pu: PerUnitNetwork) -> np.ndarray:

@@ -486,7 +486,10 @@ def from_pandapower(
             "v_max_pu": v_max,
             "is_source": [i in v_set for i in b_ids],
             "v_set_pu": [v_set.get(i, 1.0) for i in b_ids],
-            "import_price_per_mwh": [import_price.get(i, 0.0) for i in b_ids],
+            "import_price_per_mwh": [import_price.get(i, (0.0,))[0] for i in b_ids],
+            "import_cost_per_mw2_per_h": [import_price.get(i, (0.0, 0.0))[1] for i in b_ids],
+            "import_fixed_cost_per_h": [import_price.get(i, (0.0, 0.0, 0.0))[2]
+                                        for i in b_ids],
             "name": pl.Series([element_name(net, "bus", i) for i in b_ids], dtype=pl.String),
         }
     )
@@ -1208,7 +1211,8 @@ def from_pandapower(
 _ORIGIN_FREE_COLUMNS: dict[str, frozenset[str]] = {
     "buses": frozenset({"v_min_pu", "v_max_pu", "source_p_max_mw", "source_s_max_mva",
                         "tap_min_pu", "tap_max_pu", "tap_step_pu", "tap_cost_kw", "x", "y",
-                        "import_price_per_mwh"}),
+                        "import_price_per_mwh", "import_cost_per_mw2_per_h",
+                        "import_fixed_cost_per_h"}),
     "branches": frozenset({"i_max_ka", "s_max_mva", "switchable", "normally_open",
                            "tap_min_ratio", "tap_max_ratio", "tap_steps", "tap_controllable",
                            "switch_cost_kw"}),
@@ -2644,7 +2648,7 @@ def _poly_cost_problems(net: pandapowerNet, et: str, idx: int) -> list[Problem]:
                 f"{col} of the {et}'s cost is NaN or infinite", ids=(f"{et}:{idx}",),
                 field=col, hint=f"give net.poly_cost.{col} a finite number (0: no cost)"))
     cp2 = _f(mine.iloc[0].get("cp2_eur_per_mw2", 0.0), 0.0)
-    if et in ("sgen", "gen") and math.isfinite(cp2) and cp2 < 0:
+    if et in ("sgen", "gen", "ext_grid") and math.isfinite(cp2) and cp2 < 0:
         out.append(Problem(
             ProblemKind.INVALID_VALUE, "poly_cost",
             f"cp2_eur_per_mw2 {cp2:g} of the {et}'s cost is negative: a concave (non-convex) "
@@ -2719,15 +2723,24 @@ def _costed_gen(net: pandapowerNet, idx: int, g: Any, p: float) -> dict[str, Any
 
 
 def _import_prices(net: pandapowerNet, v_set: dict[int, float]) -> tuple[
-        dict[int, float], list[str]]:
-    """Per source bus, the import price of its in-service ``ext_grid``'s ``poly_cost``
-    ``cp1_eur_per_mw`` [per MWh] (``buses.import_price_per_mwh``; the first ext_grid of a
-    bus), and the note that says it is read."""
+        dict[int, tuple[float, float, float]], list[str]]:
+    """Per source bus, the import cost of its in-service ``ext_grid``'s ``poly_cost`` (the
+    first ext_grid of a bus): ``(cp1_eur_per_mw`` [per MWh], ``buses.import_price_per_mwh``;
+    ``cp2_eur_per_mw2`` [per MW^2 h], ``import_cost_per_mw2_per_h``; ``cp0_eur`` [per h],
+    ``import_fixed_cost_per_h)``, as ``runopp`` counts ``cp0 + cp1 p + cp2 p^2`` of the
+    ext_grid's ``p`` (since session 43; cp0 and cp2 were named in a note before), and the note
+    that says the price is read. A NaN or infinite term is 0 here (a typed problem,
+    :func:`_poly_cost_problems`)."""
     pc = net.get("poly_cost")
-    out: dict[int, float] = {}
+    out: dict[int, tuple[float, float, float]] = {}
     named = []
     if pc is None or not len(pc):
         return out, []
+
+    def term(r: Any, col: str) -> float:
+        v = _f(r.get(col, 0.0), 0.0)
+        return v if math.isfinite(v) else 0.0
+
     for idx, row in net.ext_grid.iterrows():
         bus = int(row["bus"])
         if not bool(row["in_service"]) or bus not in v_set or bus in out:
@@ -2735,14 +2748,19 @@ def _import_prices(net: pandapowerNet, v_set: dict[int, float]) -> tuple[
         mine = pc[(pc["et"] == "ext_grid") & (pc["element"] == idx)]
         if not len(mine):
             continue
-        price = _f(mine.iloc[0].get("cp1_eur_per_mw", 0.0), 0.0)
-        if price and math.isfinite(price):
-            out[bus] = price
-            named.append(f"ext_grid:{idx} {price:g} per MWh")
+        r = mine.iloc[0]
+        cost = (term(r, "cp1_eur_per_mw"), term(r, "cp2_eur_per_mw2"), term(r, "cp0_eur"))
+        if any(cost):
+            out[bus] = cost
+            named.append(f"ext_grid:{idx} {cost[0]:g} per MWh"
+                         + (f" + {cost[1]:g} per MW^2 h" if cost[1] else "")
+                         + (f" + {cost[2]:g} per h" if cost[2] else ""))
     if not named:
         return out, []
     return out, [f"the ext_grid poly_cost cp1_eur_per_mw is read as the import price of its "
-                 f"bus ({_short_list(named)}; buses.import_price_per_mwh): with a loss price "
+                 "bus, cp2_eur_per_mw2 and cp0_eur as its quadratic and constant import "
+                 f"cost ({_short_list(named)}; buses.import_price_per_mwh, "
+                 "import_cost_per_mw2_per_h, import_fixed_cost_per_h): with a loss price "
                  "the objective prices the imported power as pandapower's runopp does "
                  "(costs.import_per_h), besides the losses at the loss price, so the losses "
                  "are priced twice over (once as kW, once inside the import: docs/dopf.md)"]
@@ -2752,11 +2770,11 @@ _OPF_LIMITS = ("min_p_mw", "max_p_mw", "min_q_mvar", "max_q_mvar")
 
 #: The ``poly_cost`` terms that the reader takes, by element type (:func:`_unit_costs`,
 #: :func:`_flexible_load`, :func:`_import_prices`); every other term (the ``cq*`` reactive
-#: costs, an ``ext_grid``'s ``cp0_eur`` and ``cp2_eur_per_mw2``, any cost of a ``storage`` or
-#: ``dcline``) is not modelled.
+#: costs, any cost of a ``storage`` or ``dcline``) is not modelled.
 _READ_POLY_COST = {"sgen": ("cp1_eur_per_mw", "cp0_eur", "cp2_eur_per_mw2"),
                    "gen": ("cp1_eur_per_mw", "cp0_eur", "cp2_eur_per_mw2"),
-                   "load": ("cp1_eur_per_mw",), "ext_grid": ("cp1_eur_per_mw",)}
+                   "load": ("cp1_eur_per_mw",),
+                   "ext_grid": ("cp1_eur_per_mw", "cp0_eur", "cp2_eur_per_mw2")}
 _POLY_COST_TERMS = ("cp0_eur", "cp1_eur_per_mw", "cp2_eur_per_mw2", "cq0_eur",
                     "cq1_eur_per_mvar", "cq2_eur_per_mvar2")
 
@@ -2788,10 +2806,10 @@ def _unread_poly_cost_note(net: pandapowerNet) -> str | None:
     return (f"{len(rows)} poly_cost row(s) have terms that are not modelled ("
             + "; ".join(rows[:5]) + (f"; ... (+{len(rows) - 5} more)" if len(rows) > 5 else "")
             + "): the costs read cp0_eur, cp1_eur_per_mw and cp2_eur_per_mw2 of a controllable "
-            "sgen and of a gen, cp1_eur_per_mw of a controllable load and of an ext_grid "
-            "(the import price) only (no reactive cq* term, no ext_grid cp0_eur or "
-            "cp2_eur_per_mw2, no storage or dcline cost); the objective and costs leave these "
-            "terms out, so they differ from pandapower's runopp res_cost by them")
+            "sgen, of a gen and of an ext_grid (the import cost), cp1_eur_per_mw of a "
+            "controllable load only (no reactive cq* term, no storage or dcline cost); the "
+            "objective and costs leave these terms out, so they differ from pandapower's "
+            "runopp res_cost by them")
 
 
 def _no_opf_limits(g: Any) -> bool:
@@ -3925,13 +3943,18 @@ def _write_costed_gen(net: pandapowerNet, row: dict[str, Any], idx: int) -> None
 
 
 def _write_import_price(net: pandapowerNet, idx: int, bus: dict[str, Any]) -> None:
-    """A source bus's ``import_price_per_mwh`` as the ``cp1_eur_per_mw`` of its ext_grid
-    ``idx``'s ``poly_cost`` (the reverse of :func:`_import_prices`); none where it is 0."""
+    """A source bus's ``import_price_per_mwh``, ``import_cost_per_mw2_per_h`` and
+    ``import_fixed_cost_per_h`` as the ``cp1_eur_per_mw``, ``cp2_eur_per_mw2`` and ``cp0_eur``
+    of its ext_grid ``idx``'s ``poly_cost`` (the reverse of :func:`_import_prices`); none
+    where all are 0."""
     import pandapower as pp
 
     price = _f(bus.get("import_price_per_mwh") or 0.0, 0.0)
-    if price:
-        pp.create_poly_cost(net, idx, "ext_grid", cp1_eur_per_mw=price)
+    quad = _f(bus.get("import_cost_per_mw2_per_h") or 0.0, 0.0)
+    fixed = _f(bus.get("import_fixed_cost_per_h") or 0.0, 0.0)
+    if price or quad or fixed:
+        pp.create_poly_cost(net, idx, "ext_grid", cp1_eur_per_mw=price, cp2_eur_per_mw2=quad,
+                            cp0_eur=fixed)
 
 
 def _write_flexible(net: pandapowerNet, loads: pl.DataFrame, index: np.ndarray) -> None:

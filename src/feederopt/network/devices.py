@@ -87,6 +87,20 @@ def device_problems(net: Network) -> list[Problem]:
         add(ProblemKind.INVALID_VALUE, "buses", _ids(b, _not_finite("import_price_per_mwh")),
             "import_price_per_mwh", "the import price is NaN or infinite",
             "give a finite price per MWh (0: not priced)")
+    if b.height and _col(b, "id") and _col(b, "import_cost_per_mw2_per_h"):
+        add(ProblemKind.INVALID_VALUE, "buses",
+            _ids(b, _not_finite("import_cost_per_mw2_per_h")), "import_cost_per_mw2_per_h",
+            "the quadratic import cost is NaN or infinite",
+            "give a finite cost >= 0 per MW^2 per hour (0: none)")
+        add(ProblemKind.INVALID_VALUE, "buses",
+            _ids(b, pl.col("import_cost_per_mw2_per_h") < 0), "import_cost_per_mw2_per_h",
+            "the quadratic import cost is negative: a concave (non-convex) cost, which the "
+            "convex model cannot hold", "give a cost >= 0 per MW^2 per hour (0: a linear cost)")
+    if b.height and _col(b, "id") and _col(b, "import_fixed_cost_per_h"):
+        add(ProblemKind.INVALID_VALUE, "buses",
+            _ids(b, _not_finite("import_fixed_cost_per_h")), "import_fixed_cost_per_h",
+            "the source's fixed cost is NaN or infinite",
+            "give a finite cost per hour (0: none)")
     if b.height and _col(b, "id") and _col(b, "tap_min_pu"):
         lo, hi, st = pl.col("tap_min_pu"), pl.col("tap_max_pu"), pl.col("tap_step_pu")
         given = lo.is_not_null() | hi.is_not_null() | st.is_not_null()

@@ -102,6 +102,10 @@ class PerUnitNetwork:
     gen_cost2: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # Per bus: a source's import price [per p.u. hour] (on ps); empty: none.
     source_price: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # Per bus: a source's quadratic import cost [per p.u.^2 hour] (c2 ps^2) and its constant
+    # cost [per hour] (pandapower's ext_grid cp2_eur_per_mw2, cp0_eur); empty: none.
+    source_cost2: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    source_fixed: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # Range of each bus's source set-point [p.u.] when an OLTC may move it (the DOPF); empty:
     # every source holds v_set.
     v_set_lo: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -316,6 +320,7 @@ def rated_tap_ratios(branches: pl.DataFrame, tap: np.ndarray) -> np.ndarray:
 def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
     """Derive the per-unit model. ``net`` must be valid (see :meth:`Network.check`)."""
     buses = net.buses
+    is_src = buses["is_source"].fill_null(False).to_numpy().astype(bool)
     bus_ids = [str(b) for b in buses["id"].to_list()]
     index = {b: i for i, b in enumerate(bus_ids)}
     vn = _float(buses["vn_kv"], 1.0)
@@ -411,8 +416,11 @@ def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
         gen_q_set=_float(gen["q_mvar"], 0.0) / s_base_mva,
         gen_cost=_float(gen["cost_per_mwh"], 0.0) * s_base_mva,
         gen_cost2=_float(gen["cost_per_mw2_per_h"], 0.0) * s_base_mva**2,
-        source_price=np.where(buses["is_source"].fill_null(False).to_numpy().astype(bool),
-                              _float(buses["import_price_per_mwh"], 0.0), 0.0) * s_base_mva,
+        source_price=np.where(is_src, _float(buses["import_price_per_mwh"], 0.0), 0.0)
+        * s_base_mva,
+        source_cost2=np.where(is_src, _float(buses["import_cost_per_mw2_per_h"], 0.0), 0.0)
+        * s_base_mva**2,
+        source_fixed=np.where(is_src, _float(buses["import_fixed_cost_per_h"], 0.0), 0.0),
         q_shunt=q_shunt,
         tap=tap,
         g_from=g_tot,

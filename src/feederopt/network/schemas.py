@@ -63,6 +63,14 @@ class Bus(pt.Model):
         default=0.0, description="Source: price of the active power it imports [currency per "
         "MWh] (export at the same price, as pandapower's ext_grid poly_cost cp1_eur_per_mw); "
         "priced in the objective with a loss price, as the DG cost is; 0: not priced.")
+    import_cost_per_mw2_per_h: float = pt.Field(
+        default=0.0, description="Source: quadratic cost of the active power it imports "
+        "[currency per MW^2 per hour]: c2 ps^2 per hour, ps the import (pandapower's ext_grid "
+        "poly_cost cp2_eur_per_mw2); >= 0 (convex); priced with a loss price; 0: none.")
+    import_fixed_cost_per_h: float = pt.Field(
+        default=0.0, description="Source: constant cost per hour (pandapower's ext_grid "
+        "poly_cost cp0_eur, which runopp counts in res_cost); a constant of the objective "
+        "with a loss price; 0: none.")
     x: float | None = pt.Field(default=None, description="Geographic x / longitude, optional.")
     y: float | None = pt.Field(default=None, description="Geographic y / latitude, optional.")
 

@@ -18,8 +18,12 @@ with, at the loss price ``lambda`` [per MWh] that turns money into kW of losses,
   is no device and always runs: ``always_on_fixed_per_h``) always runs, so its ``F_m`` is a
   constant of the objective (:meth:`DopfProblem.y_cost`), counted as pandapower's OPF counts
   it;
-* ``C_import = 1000 / lambda sum_s c_s ps_s``, ``c_s`` the import price per MWh of source
-  ``s`` (``buses.import_price_per_mwh``; pandapower's ``ext_grid`` ``cp1_eur_per_mw``);
+* ``C_import = 1000 / lambda sum_s (c_s ps_s + c2_s ps_s^2 + F_s)``, ``c_s`` the import price
+  per MWh of source ``s`` (``buses.import_price_per_mwh``; pandapower's ``ext_grid``
+  ``cp1_eur_per_mw``), ``c2_s >= 0`` its quadratic cost (``import_cost_per_mw2_per_h``,
+  ``cp2_eur_per_mw2``; an epigraph cone as the DG's) and ``F_s`` its constant cost per hour
+  (``import_fixed_cost_per_h``, ``cp0_eur``: a constant of the objective), as ``runopp``
+  counts ``cp0 + cp1 p + cp2 p^2`` of the ext_grid's ``p`` in ``res_cost``;
 * ``C_flex = 1000 / lambda sum_k pi_k flex_k``, ``pi_k`` the price per MWh of flexibility;
 * ``C_switch = sum switch_cost |y - y0|`` [kW per switching action, as in reconfiguration].
 
@@ -50,6 +54,9 @@ from feederopt.formulations.energy_cost import (
     add_quadratic_cost,
     import_cost,
     import_cost_lower_bound,
+    import_fixed_cost,
+    import_quadratic_coefficients,
+    import_quadratic_cost,
     quadratic_coefficients,
     quadratic_cost,
 )
@@ -143,6 +150,8 @@ class DopfProblem:
             cost["pg2"] = quadratic_coefficients(pu) * k
         if len(price := import_cost(pu)):
             cost["ps"] = price * k
+        if "ps2" in block.groups:
+            cost["ps2"] = import_quadratic_coefficients(pu) * k
         if "flex" in block.groups:
             cost["flex"] = self.dev.flex_price * k
         return cost
@@ -177,9 +186,10 @@ class DopfProblem:
     def must_run_fixed_kw(self) -> float:
         """The must-run units' fixed cost [kW-equivalent]: ``1000 / lambda sum_m F_m``, a
         constant (they are always on; pandapower's ``runopp`` counts ``cp0_eur`` of every
-        unit it runs)."""
+        unit it runs), with the sources' constant cost ``sum_s F_s`` (an ext_grid's
+        ``cp0_eur``, :func:`~feederopt.formulations.energy_cost.import_fixed_cost`)."""
         return (float(np.sum(self.dev.gen_must_run_fixed_cost))
-                + self.always_on_fixed_per_h) * self.money_to_kw()
+                + self.always_on_fixed_per_h + import_fixed_cost(self.pu)) * self.money_to_kw()
 
     def y_cost(self) -> tuple[np.ndarray, float]:
         """The master's cost on ``y`` and the objective's constant [kW-equivalent]: the
@@ -244,8 +254,9 @@ class DopfProblem:
         dg_fixed = float(np.sum(self.dev.gen_fixed_cost * setting.get("on", np.zeros(0)))
                          + np.sum(self.dev.gen_must_run_fixed_cost)) + self.always_on_fixed_per_h
         price = import_cost(pu)
-        imported = (float(price @ np.asarray(point["ps"], float))
-                    if len(price) and "ps" in point else 0.0)
+        ps = np.asarray(point.get("ps", np.zeros(0)), float)
+        imported = (float(price @ ps) if len(price) and ps.size else 0.0) + (
+            import_quadratic_cost(pu, ps) + import_fixed_cost(pu))
         flex = float(np.sum(self.dev.flex_price * point.get("flex", np.zeros(0))))
         c, const = self.recon.y_cost()  # the switching cost alone (y_cost adds the must-run)
         switching_kw = float(c @ setting["y"]) + const

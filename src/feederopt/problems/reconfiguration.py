@@ -35,7 +35,10 @@ from feederopt.formulations.energy_cost import (
     add_quadratic_cost,
     import_cost,
     import_cost_lower_bound,
+    import_fixed_cost,
+    import_quadratic_coefficients,
     quadratic_coefficients,
+    quadratic_sources,
     quadratic_units,
 )
 from feederopt.formulations.radiality import parent_child, single_commodity_flow
@@ -76,6 +79,11 @@ class Evaluation:
     point: dict[str, np.ndarray]
     solve_time_s: float
     violations: list[Violation] = field(default_factory=list)
+    #: A start heuristic's power flow (a sweep) kept for its OA cuts, not a slave solve: its
+    #: ``objective`` is the losses alone, not the slave's value where DG or the import is
+    #: priced, so it is never an incumbent's value (:func:`~feederopt.algorithms.heuristics.
+    #: _remember`).
+    screened: bool = False
 
 
 @dataclass(frozen=True)
@@ -120,8 +128,9 @@ class ReconfigurationProblem:
         """The slave's objective [kW-equivalent] by variable group: losses (series and shunt)
         and, when a loss price is given, the DG energy cost ``sum c_g p_g / price`` (so that
         generation cost and losses share one unit: currency per hour divided by the price of
-        lost energy), the quadratic DG cost ``sum c2_g pg2_g / price`` and the import price
-        ``sum c_s ps_s / price`` (:mod:`feederopt.formulations.energy_cost`)."""
+        lost energy), the quadratic DG cost ``sum c2_g pg2_g / price`` and the import cost
+        ``sum (c_s ps_s + c2_s ps2_s) / price`` (:mod:`feederopt.formulations.energy_cost`;
+        its constant ``F_s`` is in :meth:`y_cost`)."""
         cost = self.loss_cost()
         if not self.loss_price_per_mwh:
             return cost
@@ -132,6 +141,8 @@ class ReconfigurationProblem:
             cost["pg2"] = quadratic_coefficients(self.pu) * k
         if len(price := import_cost(self.pu)):
             cost["ps"] = price * k
+        if len(quadratic_sources(self.pu)):
+            cost["ps2"] = import_quadratic_coefficients(self.pu) * k
         return cost
 
     def cost_lower_bound(self) -> float:
@@ -181,13 +192,17 @@ class ReconfigurationProblem:
         branch) is no longer switchable in the model, but it is still switched: its cost is in
         ``const`` (:attr:`PerUnitNetwork.fixed_switching_kw`, set by
         :func:`feederopt.problems.holds.held_model`), so every method charges it alike.
-        ``const`` also holds :attr:`fixed_cost_kw`, the held generators' fixed cost.
+        ``const`` also holds :attr:`fixed_cost_kw`, the held generators' fixed cost, and with
+        a loss price the sources' constant cost ``1000 / lambda sum_s F_s`` (an ext_grid's
+        ``cp0_eur``, :func:`~feederopt.formulations.energy_cost.import_fixed_cost`).
         """
         pu = self.pu
         c_pu = pu.switch_cost  # already in kW, the objective's unit
         y0 = pu.initial_closed().astype(float)
         c = np.where(y0 > 0.5, -c_pu, c_pu) * pu.switchable
         const = float((c_pu * y0 * pu.switchable).sum()) + float(pu.fixed_switching_kw)
+        if self.loss_price_per_mwh:
+            const += 1000.0 / self.loss_price_per_mwh * import_fixed_cost(pu)
         return c, const + self.fixed_cost_kw
 
     def monolithic_block(self, *, lossless: bool = False, order: bool = True) -> Block:

@@ -7,13 +7,17 @@ switch states, capacitor steps and source set-points; the committed generators a
 sgens within their limits, every bus within its voltage limits. The DOPF's objective
 ``lambda losses + sum c_g p_g`` is written as pandapower costs: ``lambda`` per MW on the
 external grid and ``c_g + lambda`` per MW on each generator, since the external grid's import
-is the load plus the losses minus the generation. Flexible loads keep the reduction the DOPF
-chose (pandapower's OPF does not price a load reduction the way the DOPF does).
+is the load plus the losses minus the generation; a source's import price ``c_s`` and
+quadratic import cost ``c2_s`` go on its ext_grid on top of ``lambda``. Flexible loads keep
+the reduction the DOPF chose (pandapower's OPF does not price a load reduction the way the
+DOPF does).
 
 The polish is judged as the DOPF's answer is: pandapower's ``runpp`` at its set-points (the
 AC check's power flow, its losses and limits), on the DOPF's objective (losses and the
 generators' energy cost at the loss price, :class:`AcOpfPolish`), against that objective at the
-DOPF's own set-points with the AC check's losses. When the SOCP relaxation is exact, its point
+DOPF's own set-points with the AC check's losses; each point's import cost is that of runpp's
+own source powers (``res_ext_grid.p_mw`` at each source's price, :func:`import_cost_per_h`), so
+sources at different prices are judged alike. When the SOCP relaxation is exact, its point
 is AC feasible and optimal for the convex model, so the polish cannot beat it (a local NLP
 optimum is no better); runopp's own power balance read 0.02 kW below runpp's losses and,
 compared on losses alone while the generator's p moved, looked 0.041 kW better than an exact
@@ -275,11 +279,13 @@ def ac_opf_polish(net: Network, closed: np.ndarray, committed: dict[str, bool],
     price = _import_prices(net)
     pn.poly_cost.drop(pn.poly_cost.index, inplace=True)
     # the import price of each ext_grid's bus on top of the loss price: the OPF then
-    # minimises lambda losses + sum c_g p_g + c2_g p_g^2 + sum c_s ps_s (+ a constant)
+    # minimises lambda losses + sum c_g p_g + c2_g p_g^2 + sum c_s ps_s + c2_s ps_s^2
+    # (+ a constant)
     for i in range(len(pn.ext_grid)):
         bus = str(pn.ext_grid["name"].iloc[i])  # to_pandapower names it by its bus id
-        pp.create_poly_cost(pn, pn.ext_grid.index[i], "ext_grid",
-                            cp1_eur_per_mw=lam + price.get(bus, 0.0))
+        c1, c2, _ = price.get(bus, (0.0, 0.0, 0.0))
+        pp.create_poly_cost(pn, pn.ext_grid.index[i], "ext_grid", cp1_eur_per_mw=lam + c1,
+                            cp2_eur_per_mw2=c2)
     for i, name in enumerate(names):
         if controllable[i]:
             pp.create_poly_cost(pn, pn.sgen.index[i], "sgen",
@@ -312,15 +318,32 @@ def ac_opf_polish(net: Network, closed: np.ndarray, committed: dict[str, bool],
                    tolerance=tolerances.get("PDIPM_GRADTOL", math.nan))
 
 
-def _import_prices(net: Network) -> dict[str, float]:
-    """The sources' import prices [per MWh] by bus id (``buses.import_price_per_mwh``, non-zero
-    only)."""
+def _import_prices(net: Network) -> dict[str, tuple[float, float, float]]:
+    """The sources' import costs by bus id: ``(c_s`` per MWh, ``c2_s`` per MW^2 h, ``F_s`` per
+    h) (``buses.import_price_per_mwh``, ``import_cost_per_mw2_per_h``,
+    ``import_fixed_cost_per_h``), the sources with a non-zero term only."""
     b = net.buses
-    if "import_price_per_mwh" not in b.columns:
-        return {}
-    src = b.filter(pl.col("is_source") & (pl.col("import_price_per_mwh").fill_null(0.0) != 0))
-    return dict(zip(src["id"].cast(pl.String).to_list(),
-                    src["import_price_per_mwh"].cast(pl.Float64).to_list(), strict=True))
+    cols = ("import_price_per_mwh", "import_cost_per_mw2_per_h", "import_fixed_cost_per_h")
+    b = b.with_columns([pl.col(c).cast(pl.Float64).fill_null(0.0) if c in b.columns
+                        else pl.lit(0.0).alias(c) for c in cols])
+    src = b.filter(pl.col("is_source") & pl.any_horizontal([pl.col(c) != 0 for c in cols]))
+    return {str(r["id"]): (float(r[cols[0]]), float(r[cols[1]]), float(r[cols[2]]))
+            for r in src.iter_rows(named=True)}
+
+
+def import_cost_per_h(prices: Mapping[str, tuple[float, float, float]],
+                      p_by_bus: Mapping[str, float]) -> float:
+    """``sum_s c_s p_s + c2_s p_s^2 + F_s`` [per hour] of the priced sources (``prices``,
+    :func:`_import_prices`) at their imports ``p_by_bus`` [MW] (an AC power flow's,
+    :attr:`~feederopt.validation.ac.AcResult.source_p_by_bus`); NaN when a priced source has
+    no import there."""
+    out = 0.0
+    for bus, (c1, c2, fixed) in prices.items():
+        if bus not in p_by_bus:
+            return math.nan
+        p = float(p_by_bus[bus])
+        out += c1 * p + c2 * p * p + fixed
+    return out
 
 
 def _judged(net: Network, closed: np.ndarray, p: dict[str, float], q: dict[str, float],
@@ -336,18 +359,18 @@ def _judged(net: Network, closed: np.ndarray, p: dict[str, float], q: dict[str, 
     gen_p = live["p_mw"].cast(pl.Float64).to_numpy().copy()
     gen_q = live["q_mvar"].cast(pl.Float64).to_numpy().copy()
     moved_money = 0.0  # the polished generators' energy cost minus the DOPF's [per h]
-    moved_mw = 0.0
     c2 = cost2 or {}
     for k, gid in enumerate(ids):
         if gid in p:
             moved_money += cost.get(gid, 0.0) * (p[gid] - float(gen_p[k]))
             moved_money += c2.get(gid, 0.0) * (p[gid] ** 2 - float(gen_p[k]) ** 2)
-            moved_mw += p[gid] - float(gen_p[k])
             gen_p[k], gen_q[k] = p[gid], q[gid]
-    # the import moves by the generation moved and the losses' change: priced where every
-    # priced source has one price (several prices: how the import splits is unknown here)
-    prices = set(_import_prices(net).values())
-    imp = prices.pop() if len(prices) == 1 else (0.0 if not prices else math.nan)
+    # the import cost at each point is the AC power flow's: every priced source's import
+    # (res_ext_grid) at its price (linear and quadratic), at the polished set-points and at
+    # the DOPF's own (a power flow of its own; before session 43 the import was moved by the
+    # generation moved and the losses' change at the one price of every source, and with
+    # several prices the verdict was "not compared")
+    prices = _import_prices(net)
     ac = ac_power_flow(net, closed, gen_p, gen_q)
     if not ac.converged:
         return AcOpfPolish(True, math.nan, socp_losses_kw, math.nan, math.nan, p, q,
@@ -355,17 +378,22 @@ def _judged(net: Network, closed: np.ndarray, p: dict[str, float], q: dict[str, 
                            + (f" ({ac.message})" if ac.message else ""),
                            dopf_ac_losses_kw=dopf_ac_losses_kw, loss_price_per_mwh=lam)
     kw = 1000.0 / lam if lam > 0 else math.nan  # kW-equivalent per unit of money per hour
-    # the DOPF's objective without its SOCP losses: DG, flexibility and switching terms
-    others_kw = (float(costs["total_per_h"]) - float(costs["losses_per_h"])) * kw
+    # the DOPF's objective without its SOCP losses and import: DG, flexibility and switching
+    others_kw = (float(costs["total_per_h"]) - float(costs["losses_per_h"])
+                 - float(costs.get("import_per_h", 0.0))) * kw
+    imported, imported_dopf = 0.0, 0.0
+    if prices:
+        imported = import_cost_per_h(prices, ac.source_p_by_bus)
+        own = ac_power_flow(net, closed)  # the DOPF's set-points, as the AC check runs them
+        imported_dopf = (import_cost_per_h(prices, own.source_p_by_bus) if own.converged
+                         else math.nan)
     violations = ac_limit_violations(to_per_unit(net), ac, net.bus_id_out)
     losses = float(ac.losses_kw)
     diff = losses - socp_losses_kw
     return AcOpfPolish(
         True, losses, socp_losses_kw, diff,
         diff / socp_losses_kw * 100 if socp_losses_kw else math.nan, p, q,
-        objective_kw=others_kw + (moved_money + imp * (diff / 1000.0 - moved_mw)) * kw
-        + losses,
-        dopf_objective_kw=others_kw + imp * (float(dopf_ac_losses_kw) - socp_losses_kw)
-        / 1000.0 * kw + float(dopf_ac_losses_kw),
+        objective_kw=others_kw + (moved_money + imported) * kw + losses,
+        dopf_objective_kw=others_kw + imported_dopf * kw + float(dopf_ac_losses_kw),
         dopf_ac_losses_kw=float(dopf_ac_losses_kw), loss_price_per_mwh=lam,
         within_limits=not violations, limit_violations=tuple(violations))
