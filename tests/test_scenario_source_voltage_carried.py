@@ -5,7 +5,9 @@
    source_vm_pu`` (bus id -> p.u.), ``scenarios.parquet``'s ``source_bus``/``source_vm_pu``,
    the report's scenario table, and they survive ``load_result`` + ``save``;
 2. ``feederopt check`` of such a result holds each sample at the source voltage of a scenario
-   drawn by weight (each corner at each), or at ``--source-vm``.
+   drawn by weight (each corner at each), or at ``--source-vm``;
+3. ``--robust`` with a scenario file is refused (exit 2), saying why the source rows would not
+   apply and what to do.
 
 Truth: pandapower's own ``runpp`` of the 9-bus feeder with the result's lines out of service and
 the ext_grid's ``vm_pu`` set by hand (1.03 from the file's row, 1.0 the net's own, 1.05 given);
@@ -152,3 +154,16 @@ def test_check_source_vm_holds_every_sample_there(solved, tmp_path) -> None:
     assert bad.exit_code == 2, bad.output
     assert "--source-vm must be a voltage" in bad.output and "Traceback" not in bad.output
 
+
+def test_robust_with_a_scenario_file_says_why_and_what_to_do(tmp_path) -> None:
+    SCENARIOS.write_csv(tmp_path / "sc.csv")
+    res = runner.invoke(app, ["solve", "case33bw", "--scenarios", str(tmp_path / "sc.csv"),
+                              "--robust", "0.1"])
+    assert res.exit_code == 2, res.output
+    text = " ".join(res.output.split())
+    assert "exclude each other" in text and "Traceback" not in text
+    assert "source rows (vm_pu) would not apply" in text
+    assert "--source-vm VM" in text and "the ext_grid's vm_pu" in text
+    with pytest.raises(feederopt.InputError) as err:
+        feederopt.solve("case33bw", scenarios=str(tmp_path / "sc.csv"), robust=0.1)
+    assert "source_vm=VM" in str(err.value)
