@@ -738,7 +738,11 @@ def save(result: Result | ThreePhaseResult, out_dir: str | Path, *, force: bool 
     check_output(out_dir, force=force, folder=True, inputs=_inputs(result),
                  command=solve_folder_command(report=report, uncertainty=(
                      "scenarios" if isinstance(result.uncertain, StochasticSummary) else
-                     "robust" if isinstance(result.uncertain, RobustSummary) else None)))
+                     "robust" if isinstance(result.uncertain, RobustSummary) else
+                     # a result read back (load_result): its rows are in its extra
+                     "scenarios" if isinstance(result.extra.get("stochastic"), dict) else
+                     "robust" if isinstance(result.extra.get("robust_summary"), dict)
+                     else None)))
     out = write_result_dir(result, out_dir, force=force)
     if report:
         from feederopt.report.html import write_report
@@ -1829,9 +1833,14 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
     from feederopt.results import uncertain_verdict as uv
 
     diagnosed = uv.by_scenario(raw.diagnosis)
+    # each scenario's source voltages, recorded (its source rows, else the set-points)
+    full = prep.full
+    held = sset.source_voltages({str(b): float(v) for b, v, src in zip(
+        full.bus_ids, full.v_set, full.is_source, strict=True) if src})
     summary = StochasticSummary(
         [ScenarioOutcome(str(name), float(w),
-                         uv.slave_outcome(prep.pu, net, r, diagnosed.get(k, ())))
+                         uv.slave_outcome(prep.pu, net, r, diagnosed.get(k, ())),
+                         source_vm_pu=held[k])
          for k, (name, w, r) in enumerate(zip(sset.names, sset.weights, results,
                                                strict=False))],
         scenario_count=sset.count,
@@ -1843,6 +1852,7 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
         workers=None if out is None else out.execution.workers,
         executor=None if out is None else out.execution.executor,
         given_weight_sum=float(sset.given_weight_sum),
+        source_rows=sset.has_source_rows,
     )
     result = _finish(net, prep, raw, summary, opts, solver,
                      labels=[str(x) for x in sset.names],

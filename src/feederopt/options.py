@@ -690,9 +690,17 @@ def _flat_options(
         misplaced += [(p.field or "", *p.unspelled) for p in blank_entry_problems(name, text)]
     uncertainty: Scenarios | Box | None = None
     if scenarios is not None and robust is not None:
+        # a robust run has no scenarios, nor their source voltages (source rows): it holds
+        # every source at the network's set-point, so the file is refused, not half-used
         misplaced.append(("robust", f"{option_ref('scenarios')} and {option_ref('robust')} "
                           "exclude each other",
-                          "run one of the two"))
+                          "run one of the two: a robust run takes no scenario file, and holds "
+                          "every source at the network's set-point (v_set_pu, a pandapower "
+                          "ext_grid's vm_pu), so a file's source rows (vm_pu) would not "
+                          f"apply; {option_ref('scenarios', 'FILE')} holds each scenario's "
+                          "source at its vm_pu; for a robust run at another source voltage, "
+                          "set it in the network (the ext_grid's vm_pu); a check of a result "
+                          f"takes {option_ref('source_vm', 'VM')} to hold every source at VM"))
     if scenarios is not None:
         uncertainty = Scenarios(scenarios, DEFAULT_PENALTY if penalty is None else penalty)
     elif penalty is not None:

@@ -7,9 +7,14 @@ Uncertainty set (unidirectional, per load ``k`` in the uncertain set ``D``):
                    sum_k |u_k| <= Gamma }
 
 ``X`` is the relative uncertainty; without a budget (``Gamma = |D|``) it is the box nominal
-+- X. A load's ``p`` and ``q`` move together along its power factor: the *unidirectional
-simplification* of Moring, Nagarajan, Girigoudar, Fobes & Mathieu, "Robust partitioning and
-operation for maximal uncertain-load delivery in distribution grids" (2024), section III-A,
++- X. Only the loads are uncertain: every source is held at the network's set-point
+(``v_set``, the root's ``v = v_set^2``) at every extreme point; a scenario file's source
+voltages (``source`` rows) do not apply, and the options refuse ``scenarios`` with
+``robust`` (exit code 2, the hint says why); ``feederopt check --source-vm`` checks a
+topology at another source voltage. A load's ``p`` and ``q`` move together along its power
+factor: the *unidirectional simplification* of Moring, Nagarajan, Girigoudar, Fobes &
+Mathieu, "Robust partitioning and operation for maximal uncertain-load delivery in
+distribution grids" (2024), section III-A,
 where one pair ``zeta_d^+, zeta_d^-`` per load (not per phase) picks the extreme. The budget
 ``Gamma`` (Bertsimas & Sim, "The price of robustness", Oper. Res. 52(1), 2004) is the one of
 the two-stage robust model solved by column-and-constraint generation in Zeng & Zhao, "Solving

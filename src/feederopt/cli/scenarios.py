@@ -108,20 +108,25 @@ def print_uncertain(result: Any) -> None:
     from feederopt import RobustSummary, StochasticSummary
     from feederopt.api import NOMINAL_NOTE
     from feederopt.cli.app import volt_range
+    from feederopt.report.scenarios import source_vm_text
 
     out = stdout()
     summary = result.uncertain
     if isinstance(summary, StochasticSummary):
         table = Table(title=f"{summary.scenario_count} scenarios (one topology for all)",
                       title_justify="left")
-        for col in ("scenario", "weight", "losses [kW]", "slack [p.u.]", "V min",
-                    "AC losses [kW]", "AC V min", "AC V max", "AC max loading", "AC"):
+        # the scenarios' source voltages, when the file set one (a source row)
+        sources = summary.source_rows
+        for col in ("scenario", "weight", *(("source V",) if sources else ()), "losses [kW]",
+                    "slack [p.u.]", "V min", "AC losses [kW]", "AC V min", "AC V max",
+                    "AC max loading", "AC"):
             table.add_column(escape(col), justify="left" if col == "scenario" else "right")
         rows = summary.scenarios
         shown = sorted(rows, key=lambda r: -(r.outcome.objective_kw or 0.0))[:10]
         for r in shown:
             ac = r.ac
             table.add_row(escape(r.scenario), f"{r.weight:.4f}",
+                          *((escape(source_vm_text(r.source_vm_pu)),) if sources else ()),
                           fmt(r.outcome.losses_kw, ".3f") + r.outcome.not_exact_mark,
                           fmt(r.outcome.violation_pu, ".2e"),
                           fmt(r.outcome.min_voltage_pu, ".4f"),
@@ -140,7 +145,10 @@ def print_uncertain(result: Any) -> None:
                      "below)" if inexact else "") + "; AC: pandapower's power "
                   "flow at the scenario's loads and source voltage (max loading: the most "
                   f"loaded line or transformer, % of its rating{'; ' + limit if limit else ''}; "
-                  "ok: within every limit; n off: n limits broken)", style="dim", markup=False)
+                  "ok: within every limit; n off: n limits broken"
+                  + ("; source V: the scenario's source voltage [p.u.], its source row's or "
+                     "the network's set-point" if sources else "") + ")", style="dim",
+                  markup=False)
         if len(rows) > len(shown):
             out.print(f"({len(rows) - len(shown)} more scenarios in the JSON)")
         if summary.weights_note is not None:  # also in the result's notes
@@ -689,6 +697,11 @@ def check(
     max_loading: float | None = typer.Option(
         None, "--max-loading", help="Loading limit of every line and transformer, in % of its "
         "rating [default: the solve's --max-loading, else 100]."),
+    source_vm: float | None = typer.Option(
+        None, "--source-vm", help="Solve results: hold every source bus (ext_grid) at this "
+        "voltage [p.u., 0.8 - 1.2] in every sample [default: a scenario result whose file "
+        "has source rows: each sample at the source voltage of a scenario drawn by weight; "
+        "else the network's set-point]."),
     json_file: str | None = typer.Option(None, "--json", metavar=FILE,
                                          help="Write the counts as JSON here."),
     force: bool = FORCE_OPT,
@@ -701,7 +714,10 @@ def check(
     plan in LinDist3Flow) and IV-E (the plan in OpenDSS), and the plan in LinDist3Flow. For a
     schedule result: the share of its budget set's realisations served without slack.
     The limits are those the solve used (its --v-min, --v-max, --max-loading,
-    --no-thermal-limits, recorded in the result), else the network's own. A solve result's own
+    --no-thermal-limits, recorded in the result), else the network's own. The source voltage
+    (the row "source voltage") is the network's set-point; a scenario result whose file has
+    source rows holds each sample at the source voltage of a scenario drawn by weight (each
+    corner at each); --source-vm holds every source at one. A solve result's own
     verdict is shown too (within_limits, its AC check's broken limits).
 
     Exit code, one rule for every kind of result: 4 when the result is not within the limits,
@@ -731,6 +747,7 @@ def check(
     )
     from feederopt.api import seed_problem
     from feederopt.cli.app import cli_load
+    from feederopt.validation.montecarlo import source_vm_problem
 
     # A result folder is checked as its result.json, whatever its kind: read, named in the
     # messages and kept from --json alike (user test ut35: a partition folder was refused as
@@ -747,6 +764,7 @@ def check(
                         quiet=quiet, verbose=verbose, inputs=[result_file],
                         misplaced={"uncertainty": uncertainty is not None,
                                    "uncertain_loads": uncertain_loads is not None,
+                                   "source_vm": source_vm is not None,
                                    "case": case is not None, "no_ac": no_ac,
                                    "ties": ties != TIES_OPT.default,
                                    **_limit_options(v_min, v_max, max_loading)})
@@ -776,6 +794,11 @@ def check(
                 field="case" if case is not None else "uncertain_loads"
                 if uncertain_loads is not None else "ties",
                 hint="run 'feederopt partition' again with other loads")])
+        if source_vm is not None:
+            raise InputError([Problem(
+                ProblemKind.INVALID_VALUE, "options", "--source-vm does not apply to a "
+                "partition result: its OpenDSS check holds the feeder's own source",
+                field="source_vm", hint="leave it out; --source-vm checks a solve result")])
         _check_partition(doc, result_file, samples, uncertainty, seed, not no_ac, json_file,
                          force, quiet, verbose)
         return
@@ -817,6 +840,7 @@ def check(
     notes = [f"note: {n}" for n in box_notes]
     problems += check_option_problems(samples, uncertainty, v_min=v_min, v_max=v_max,
                                       max_loading_percent=max_loading)  # the seed: above
+    problems += [p for p in [source_vm_problem(source_vm)] if p is not None]
     if problems or uncertainty is None:  # (a missing --uncertainty is among the problems)
         # with the loads of --uncertain-loads that the network lacks, when it can be read
         # (the network of --case, else the result's own); its error alone if it cannot
@@ -834,17 +858,23 @@ def check(
         stderr().print(note, style="yellow", markup=False)
     net = cli_load(case, ties) if case is not None else None
     if data.get("scenarios") and not quiet:
+        st = data.get("stochastic")
+        by_scenario = (source_vm is None and isinstance(st, dict)
+                       and bool(st.get("source_rows")))
         stderr().print("note: the check draws loads in nominal +- "
                        f"{uncertainty * 100:g} % around the network's nominal loads; the "
                        "result's scenarios and their DER are not used (each scenario's own AC "
-                       "power flow is in the result's scenarios[].ac)", style="yellow",
-                       markup=False)
+                       "power flow is in the result's scenarios[].ac)"
+                       + ("; their source voltages are: each sample is held at the source "
+                          "voltage of one scenario, drawn by the scenarios' weights (the row "
+                          "'source voltage'; --source-vm VM holds one instead)"
+                          if by_scenario else ""), style="yellow", markup=False)
     with progress_display(f"check {data.get('case')}", quiet=quiet,
                           verbose=verbose) as progress:
         mc = check_result(data, samples, uncertainty, seed, network=net,
                           uncertain_loads=loads_arg, ac=not no_ac,
                           progress=progress, v_min=v_min, v_max=v_max,
-                          max_loading_percent=max_loading)
+                          max_loading_percent=max_loading, source_vm=source_vm)
     for note in [] if quiet else mc.notes:  # its network's files cannot be verified
         if mc.least_violating and note == mc.notes[0]:
             continue  # the least-violating topology's warning: printed with the table
@@ -882,6 +912,8 @@ def check(
                                    least_violating=mc.least_violating),
                   ", ".join(mc.open_branches) or "-")
     table.add_row("limits", _limits_text(mc.limits, _limit_options(v_min, v_max, max_loading)))
+    if mc.source_voltage:  # what the ext_grids are held at (the JSON's source_voltage)
+        table.add_row("source voltage", escape(str(mc.source_voltage.get("text"))))
     table.add_row("feasible, convex model",
                   f"{mc.feasible_convex} ({mc.feasible_share_convex * 100:.2f} %)")
     share_ac = mc.feasible_share_ac
@@ -901,8 +933,9 @@ def check(
     which = ("every load" if loads_arg is None else
              f"the {len(mc.uncertain_loads)} uncertain load(s)")
     for corner in mc.corners:
-        table.add_row(f"corner: {which} x{corner['factor']:g} (not a sample)",
-                      corner_text(corner))
+        at = str(corner.get("label") or "").partition(" at ")[2]  # several source voltages
+        table.add_row(f"corner: {which} x{corner['factor']:g}{' at ' + at if at else ''} "
+                      "(not a sample)", corner_text(corner))
     for label, text in _verdict_rows(verdict):
         table.add_row(label, text)
     reasons = [text for text in ("" if verdict["within_limits"] else "the result's own "
@@ -976,7 +1009,7 @@ def _broken_text(mc: Any) -> str:
     if broken:
         parts.append(f"{broken} of {n} samples ({100.0 * broken / n:.2f} %)")
     if corners:
-        factors = {c["corner"]: c["factor"] for c in mc.corners}
+        factors = {c.get("label") or c["corner"]: c["factor"] for c in mc.corners}
         parts.append(" and ".join(f"the {name} corner (x{factors[name]:g})" for name in corners))
     verb = "breaks" if not broken and len(corners) == 1 else "break"
     return f"{' and '.join(parts)} {verb} a limit {judge}"
@@ -1183,6 +1216,7 @@ _SCHEDULE_MISPLACED = {
     "v_min": ("--v-min", "it is checked against its own limits"),
     "v_max": ("--v-max", "it is checked against its own limits"),
     "max_loading": ("--max-loading", "it is checked against its own limits"),
+    "source_vm": ("--source-vm", "it is checked at its own case's source voltage"),
 }
 
 

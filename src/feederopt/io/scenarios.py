@@ -138,6 +138,30 @@ class ScenarioSet:
         given = np.asarray(self.source_vm_pu, float)
         return np.where(np.isfinite(given), given, np.asarray(v_set, float)[None, :])
 
+    def source_voltages(self, set_points: Mapping[str, float]) -> list[dict[str, float]]:
+        """Per scenario, the voltage [p.u.] each source bus is held at in it: ``vm_pu`` of
+        the scenario's ``source`` row at that bus, else the network's set-point
+        ``set_points[bus]`` (its ``v_set_pu``; the keys, in their order, are the source
+        buses). What a scenario run records per scenario (result.json's
+        ``scenarios[].source_vm_pu``)."""
+        col = {b: j for j, b in enumerate(self.bus_ids)}
+        given = (None if self.source_vm_pu is None
+                 else np.asarray(self.source_vm_pu, float))
+        out: list[dict[str, float]] = []
+        for s in range(self.count):
+            row: dict[str, float] = {}
+            for bus, v_set in set_points.items():
+                vm = math.nan if given is None or bus not in col else float(given[s, col[bus]])
+                row[str(bus)] = vm if math.isfinite(vm) else float(v_set)
+            out.append(row)
+        return out
+
+    @property
+    def has_source_rows(self) -> bool:
+        """Does any scenario set a source voltage (a ``source`` row)?"""
+        return self.source_vm_pu is not None and bool(
+            np.isfinite(np.asarray(self.source_vm_pu, float)).any())
+
     @property
     def missing_loads_note(self) -> str | None:
         """:func:`missing_loads_note` of :attr:`missing_loads` (None: every scenario lists

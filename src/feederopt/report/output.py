@@ -75,10 +75,12 @@ def write_result_dir(result: Result, path: str | Path, *, force: bool = False) -
             write_table(iterations_table(result), tmp / "iterations.parquet")
         if result.dopf is not None:  # a DOPF's device settings (result.json's devices)
             write_table(result.dopf.devices_table(), tmp / DEVICES_FILE)
-        if result.uncertain is not None:
-            # the rows of result.json's scenarios (robust), as a table (ut39_uncert #2)
-            for name, table in uncertain_tables(result.uncertain.to_dict()).items():
-                write_table(table, tmp / name)
+        # the rows of result.json's scenarios (robust), as a table (ut39_uncert #2); a
+        # result read back (feederopt.load_result) holds them in its extra
+        for name, table in uncertain_tables(result.uncertain.to_dict()
+                                             if result.uncertain is not None
+                                             else result.extra).items():
+            write_table(table, tmp / name)
         # no topology, no switch states to draw (the report says so instead)
         if result.has_topology and (result.ac_check is not None
                                     or result.status.value != "error"):

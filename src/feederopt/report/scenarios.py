@@ -6,7 +6,9 @@ figures (which are the chosen topology's at the **nominal load**, the network's 
 point (:meth:`feederopt.results.uncertain.StochasticSummary.to_dict`,
 :meth:`~feederopt.results.uncertain.RobustSummary.to_dict`):
 
-* ``scenarios``: name, normalised ``weight`` (the probability), the SOCP model's
+* ``scenarios``: name, normalised ``weight`` (the probability), ``source_vm_pu`` (the voltage
+  each source bus is held at in the scenario: its ``source`` row, else the network's
+  set-point), the SOCP model's
   ``losses_kw``, total slack ``violation_pu``, ``min_voltage_pu`` and ``feasible``, the
   limits it needs slack at (``violations``), whether the relaxation is exact there
   (``relaxation_gap``, ``relaxation_exact``, ``relaxation_note``: "relaxation not exact (model
@@ -208,7 +210,7 @@ def text_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 #: The per-scenario table's columns.
 SCENARIO_COLUMNS = (
-    "scenario", "probability", "model losses [kW]", "model slack [p.u.]",
+    "scenario", "probability", "source V [p.u.]", "model losses [kW]", "model slack [p.u.]",
     "model V min [p.u.]", "model within limits", "model relaxation", "AC losses [kW]",
     "AC V min [p.u.]",
     "AC V min at bus", "AC V max [p.u.]", "AC max loading [%]", "AC max loading at",
@@ -226,12 +228,24 @@ def _relaxation(s: Mapping[str, Any]) -> str:
     return "exact" if exact else str(s.get("relaxation_note") or "relaxation not exact")
 
 
+def source_vm_text(held: Any) -> str:
+    """A scenario's source voltages (its ``source_vm_pu``: bus id -> p.u.) for a person:
+    ``1.0350`` for one source bus, ``42: 1.0350; 7: 1.0000`` for several, ``-`` when not
+    recorded."""
+    if not isinstance(held, Mapping) or not held:
+        return "-"
+    if len(held) == 1:
+        return fmt(next(iter(held.values())), ".4f")
+    return "; ".join(f"{b}: {fmt(v, '.4f')}" for b, v in held.items())
+
+
 def _scenario_row(s: Mapping[str, Any]) -> list[str]:
     ac = s.get("ac") if isinstance(s.get("ac"), Mapping) else None
     acv = ac or {}
     return [
         str(s.get("scenario", "-")),
         fmt(s.get("weight"), ".4g"),
+        source_vm_text(s.get("source_vm_pu")),
         fmt(s.get("losses_kw"), ".3f"),
         fmt(s.get("violation_pu"), ".3g"),
         fmt(s.get("min_voltage_pu"), ".4f"),
@@ -283,7 +297,9 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
     n = len(rows)
     body = _note(
         f"{n} scenario(s), one topology for all. Probability: the scenario's weight, "
-        "normalised to sum to 1. Model: the SOCP relaxation at the chosen topology (slack: "
+        "normalised to sum to 1. Source V: the voltage each source bus is held at in the "
+        "scenario, in the model and in its AC power flow (its source row's vm_pu, else the "
+        "network's set-point). Model: the SOCP relaxation at the chosen topology (slack: "
         "its total violation of the limits, 0 within them; relaxation not exact: its losses "
         "include losses that no power flow has, by which it may hold voltages within the "
         "limits that the AC power flow breaks). AC: pandapower's Newton-Raphson "

@@ -67,6 +67,12 @@ class ScenarioOutcome:
     #: The AC power flow of the chosen topology at the scenario's loads
     #: (:class:`feederopt.validation.scenario_ac.ScenarioAc`; None when not run).
     ac: Any = None
+    #: The voltage [p.u.] each source bus is held at in the scenario, by bus id: its
+    #: ``source`` row's ``vm_pu`` (:mod:`feederopt.io.scenarios`), else the network's
+    #: set-point (``v_set_pu``, a pandapower ext_grid's ``vm_pu``); the scenario's slave
+    #: fixes ``v = vm^2`` at the root and its AC power flow holds the ext_grid there. None:
+    #: not recorded (a result written before it was).
+    source_vm_pu: dict[str, float] | None = None
 
     @property
     def inexact_text(self) -> str | None:
@@ -75,6 +81,8 @@ class ScenarioOutcome:
 
     def to_dict(self) -> dict[str, Any]:
         return {"scenario": self.scenario, "weight": float(self.weight),
+                "source_vm_pu": None if self.source_vm_pu is None else {
+                    str(b): float(v) for b, v in self.source_vm_pu.items()},
                 **self.outcome.to_dict(),
                 "relaxation_note": self.inexact_text,
                 "ac": None if self.ac is None else self.ac.to_dict()}
@@ -292,6 +300,9 @@ class StochasticSummary:
     executor: str | None = None
     #: The sum of the scenario weights as given (each scenario's weight is its share of it).
     given_weight_sum: float = 1.0
+    #: Whether the scenario file set a source voltage (a ``source`` row) in some scenario;
+    #: each scenario's voltages are its :attr:`ScenarioOutcome.source_vm_pu`.
+    source_rows: bool = False
 
     @property
     def weights_normalised(self) -> bool:
@@ -414,6 +425,8 @@ class StochasticSummary:
                 "headline_load": "nominal",
                 "scenario_count": self.scenario_count,
                 "given_weight_sum": self.given_weight_sum,
+                # a source row in the file (scenarios[].source_vm_pu: each one's voltages)
+                "source_rows": self.source_rows,
                 "expected_objective_kw": self.expected_objective_kw,
                 "expected_losses_kw": self.expected_losses_kw,
                 # the same expectation over the scenarios' AC power flows (the true losses)

@@ -13,6 +13,10 @@ name (docs/columns.md, "Tables of a result folder"):
 
 * ``scenario`` and ``weight`` (the normalised probability), or ``vertex`` and ``u`` (the signs
   of the uncertain loads' deviations, in ``robust_summary.uncertain_loads``' order);
+* a scenario's ``source_bus`` and ``source_vm_pu``, two lists of one entry per source bus: its
+  id, and the voltage [p.u.] the scenario holds it at (the JSON row's ``source_vm_pu``, a
+  mapping bus id -> p.u.: the scenario's ``source`` row, else the network's set-point); null
+  in a result written before they were recorded;
 * the SOCP model's ``objective_kw`` (a scenario's: losses plus the slack's penalty),
   ``losses_kw``, ``violation_pu`` (the total slack: 0 within the limits), ``min_voltage_pu``,
   ``max_voltage_pu``, ``feasible`` (no slack), ``relaxation_gap`` (the share of ``losses_kw``
@@ -75,6 +79,8 @@ AC_COLUMNS: dict[str, Any] = {
 }
 
 SCENARIO_SCHEMA: dict[str, Any] = {"scenario": pl.String, "weight": pl.Float64,
+                                   "source_bus": pl.List(pl.String),
+                                   "source_vm_pu": pl.List(pl.Float64),
                                    **MODEL_COLUMNS, **AC_COLUMNS}
 EXTREME_POINT_SCHEMA: dict[str, Any] = {"vertex": pl.Int64, "u": pl.List(pl.Int64),
                                         **MODEL_COLUMNS, **AC_COLUMNS}
@@ -120,8 +126,18 @@ def _row(row: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
 def scenario_table(rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
     """``scenarios.parquet``: one row per scenario of result.json's ``scenarios``, in its
     order (module docstring)."""
-    return pl.DataFrame([_row(r, ("scenario", "weight")) for r in rows],
-                        schema=SCENARIO_SCHEMA)
+    return pl.DataFrame([{**_row(r, ("scenario", "weight")), **_source_columns(r)}
+                         for r in rows], schema=SCENARIO_SCHEMA)
+
+
+def _source_columns(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A scenario row's ``source_vm_pu`` (bus id -> p.u.) as the table's two list columns,
+    ``source_bus`` and ``source_vm_pu``, in the mapping's order; null when not recorded."""
+    held = row.get("source_vm_pu")
+    if not isinstance(held, Mapping):
+        return {"source_bus": None, "source_vm_pu": None}
+    return {"source_bus": [str(b) for b in held],
+            "source_vm_pu": [None if v is None else float(v) for v in held.values()]}
 
 
 def extreme_point_table(rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:

@@ -30,6 +30,17 @@ Independent draws almost never move every load the same way: a uniform growth of
 together, are therefore evaluated apart (:attr:`MonteCarloResult.corners`: feasible in the
 convex model and in the AC power flow, the AC V min/max, the largest loading and the limits the
 AC power flow breaks, as the solve's AC check names them), and not counted as samples.
+
+Source voltage (:class:`SourceVoltages`): a sample's convex model fixes ``v = vm^2`` at each
+source bus (:meth:`~feederopt.network.perunit.PerUnitNetwork.with_source_voltage`) and its AC
+power flow holds the ext_grid (and slack gen) there at ``vm_pu``
+(:func:`~feederopt.validation.scenario_ac.hold_sources`), at the network's own set-point
+unless :func:`check_result` says otherwise: a scenario result whose scenario file set source
+voltages (``source`` rows; result.json's ``scenarios[].source_vm_pu``) has each sample held at
+the source voltages of one of its scenarios, drawn by the scenarios' weights from a stream of
+its own (``numpy.random.default_rng([seed, 1])``: the loads drawn are those of the same seed
+without it), and the two corners evaluated at each distinct one; ``source_vm``
+(``--source-vm``) holds every source bus of every sample and corner at one voltage instead.
 """
 
 
@@ -121,6 +132,12 @@ class MonteCarloResult:
     #: (written before they were recorded), which therefore cannot be verified unchanged; the
     #: least-violating topology of an infeasible result (:attr:`least_violating`).
     notes: list[str] = field(default_factory=list)
+    #: The source voltages the samples and corners were held at (:meth:`SourceVoltages.
+    #: to_dict`): ``how`` (``network``, ``scenarios`` or ``given``), ``text`` (in words, as
+    #: the console says it) and ``settings``, each with its ``source_vm_pu`` (bus id -> p.u.),
+    #: the ``scenarios`` it is the voltage of, its ``probability`` and the ``samples`` drawn
+    #: at it.
+    source_voltage: dict[str, Any] = field(default_factory=dict)
     #: True when the topology checked is the least-violating one of a result proven
     #: infeasible, or of one stopped before it found a topology within the limits
     #: (:func:`holds_least_violating`): it breaks the
@@ -194,7 +211,7 @@ class MonteCarloResult:
             ok = (corner.get("feasible_convex") if corner.get("feasible_ac") is None
                   else corner.get("feasible_ac"))
             if not ok:
-                out.append(str(corner.get("corner")))
+                out.append(str(corner.get("label") or corner.get("corner")))
         return out
 
     @property
@@ -241,6 +258,163 @@ def sample_factors(pu: PerUnitNetwork, load_index: np.ndarray, uncertainty: floa
     f = np.ones((samples, len(pu.load_ids)))
     f[:, load_index] += uncertainty * u
     return f
+
+
+@dataclass(frozen=True)
+class SourceVoltages:
+    """The source voltages a check holds its samples at (module docstring): ``how`` is
+    ``network`` (the network's own set-points), ``scenarios`` (each sample at the source
+    voltages of one of a scenario result's scenarios, drawn by the scenarios' weights) or
+    ``given`` (``source_vm``, ``--source-vm``: every source bus at one voltage); ``settings``
+    are the distinct voltages, each a mapping source bus id -> p.u., ``names`` the scenarios
+    whose voltage each one is and ``weights`` its probability (the sum of their weights)."""
+
+    how: str
+    settings: tuple[dict[str, float], ...]
+    names: tuple[tuple[str, ...], ...] = ()
+    weights: tuple[float, ...] = ()
+
+    def draw(self, samples: int, seed: int) -> np.ndarray:
+        """The setting of each sample (an index into :attr:`settings`): one setting, all 0;
+        else drawn by :attr:`weights` from ``default_rng([seed, 1])``, a stream apart from the
+        loads' (:func:`sample_factors`)."""
+        if len(self.settings) <= 1:
+            return np.zeros(samples, dtype=int)
+        w = np.asarray(self.weights, float)
+        return np.random.default_rng([int(seed), 1]).choice(len(w), size=samples, p=w / w.sum())
+
+    def text(self, counts: Sequence[int] | None = None) -> str:
+        """The voltages in words, with the samples drawn at each (``counts``) when given."""
+        def at(setting: dict[str, float]) -> str:
+            if len(setting) == 1:
+                bus, vm = next(iter(setting.items()))
+                return f"{vm:.4f} p.u. at bus {bus}"
+            return ", ".join(f"{vm:.4f} p.u. at bus {b}" for b, vm in setting.items())
+
+        if self.how == "network":
+            return f"the network's own set-point: {at(self.settings[0])}"
+        if self.how == "given":
+            return f"given to the check: {at(self.settings[0])}"
+        parts = []
+        for k, (setting, names) in enumerate(zip(self.settings, self.names, strict=True)):
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3
+                                            else "")
+            n = "" if counts is None else f", {counts[k]} sample(s)"
+            parts.append(f"{at(setting)} (scenario {shown}{n})")
+        return ("the scenarios' (their source rows): each sample at the source voltage of one "
+                "scenario, drawn by the scenarios' weights, and each corner at each of them: "
+                + "; ".join(parts))
+
+    def to_dict(self, counts: Sequence[int] | None = None) -> dict[str, Any]:
+        """The answer's ``source_voltage`` (:attr:`MonteCarloResult.source_voltage`)."""
+        rows = []
+        for k, setting in enumerate(self.settings):
+            rows.append({"source_vm_pu": dict(setting),
+                         "scenarios": list(self.names[k]) if k < len(self.names) else None,
+                         "probability": (float(self.weights[k]) / float(sum(self.weights))
+                                         if k < len(self.weights) else 1.0),
+                         "samples": None if counts is None else int(counts[k])})
+        return {"how": self.how, "text": self.text(counts), "settings": rows}
+
+
+def network_source_voltages(network: Network, pu: PerUnitNetwork | None = None
+                            ) -> SourceVoltages:
+    """The network's own source set-points (the per-unit model's ``v_set`` at its source
+    buses; ``pu``: that model, default ``to_per_unit(network)``), as a check holds them by
+    default."""
+    pu = to_per_unit(network) if pu is None else pu
+    setting = {str(b): float(v) for b, v, src in zip(pu.bus_ids, pu.v_set, pu.is_source,
+                                                     strict=True) if src}
+    return SourceVoltages("network", (setting,))
+
+
+def source_vm_problem(source_vm: Any) -> Problem | None:
+    """The problem of a ``source_vm`` (``--source-vm``) that is no voltage within
+    :data:`~feederopt.io.scenarios.SOURCE_VM_RANGE` (0.8 - 1.2 p.u., the range of a scenario
+    file's ``source`` row), or None."""
+    from feederopt.io.scenarios import SOURCE_VM_RANGE
+    from feederopt.options import shown_value
+
+    if source_vm is None:
+        return None
+    lo, hi = SOURCE_VM_RANGE
+    if is_real(source_vm) and math.isfinite(source_vm) and lo <= source_vm <= hi:
+        return None
+    return Problem(ProblemKind.INVALID_VALUE, "options",
+                   f"{option_ref('source_vm')} must be a voltage [p.u.] in {lo:g} - {hi:g}, "
+                   f"not {shown_value(source_vm)}", field="source_vm",
+                   hint=f"e.g. {option_ref('source_vm', 1.03)}: every source bus (ext_grid) "
+                   "at 1.03 p.u.")
+
+
+def check_source_voltages(data: dict[str, Any], network: Network,
+                          source_vm: float | None = None) -> SourceVoltages:
+    """The source voltages a check of the result ``data`` holds its samples at (module
+    docstring): ``source_vm`` at every source bus of ``network`` when given; else, for a
+    scenario result whose scenario file set source voltages (``stochastic.source_rows``), the
+    scenarios' (``scenarios[].source_vm_pu``, grouped into distinct settings with their
+    weights); else the network's own. A scenario's source bus that is no source of
+    ``network`` is an :class:`InputError`."""
+    own = network_source_voltages(network)
+    if source_vm is not None:
+        problem = source_vm_problem(source_vm)
+        if problem is not None:
+            raise InputError([problem])
+        return SourceVoltages("given", ({b: float(source_vm) for b in own.settings[0]},))
+    st = data.get("stochastic")
+    rows = [r for r in data.get("scenarios") or [] if isinstance(r, dict)]
+    if not (isinstance(st, dict) and st.get("source_rows") and rows and all(
+            isinstance(r.get("source_vm_pu"), dict) for r in rows)):
+        return own
+    settings: list[dict[str, float]] = []
+    names: list[list[str]] = []
+    weights: list[float] = []
+    for r in rows:
+        setting = {str(b): float(v) for b, v in r["source_vm_pu"].items()}
+        if setting not in settings:
+            settings.append(setting)
+            names.append([])
+            weights.append(0.0)
+        k = settings.index(setting)
+        names[k].append(str(r.get("scenario")))
+        weights[k] += float(r.get("weight") or 0.0)
+    unknown = sorted({b for s in settings for b in s} - set(own.settings[0]))
+    if unknown:
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "result", "the result's scenarios hold the source "
+            "voltage at bus(es) that are no source of the network", ids=tuple(unknown),
+            field="source_vm_pu", hint="check the result against the network it was solved "
+            f"on, or hold every source at one voltage with {option_ref('source_vm', 'VM')}")])
+    if sum(weights) <= 0:
+        weights = [float(len(n)) for n in names]
+    return SourceVoltages("scenarios", tuple(settings), tuple(tuple(n) for n in names),
+                          tuple(weights))
+
+
+@contextmanager
+def sources_held(network: Network, setting: dict[str, float] | None) -> Iterator[None]:
+    """Temporarily hold the ext_grids (and slack gens) of the cached pandapower model of
+    ``network`` at the voltages ``setting`` (source bus id -> p.u.; None: as they are), as a
+    scenario's AC power flow does (:func:`~feederopt.validation.scenario_ac.hold_sources`);
+    restored on exit."""
+    if not setting:
+        yield
+        return
+    from feederopt.io.pandapower import OriginModel
+    from feederopt.validation.ac import pandapower_model
+    from feederopt.validation.scenario_ac import hold_sources
+
+    model = pandapower_model(network)
+    origin = isinstance(model, OriginModel)
+    position = {str(b): k for k, b in enumerate(network.buses["id"].to_list())}
+    held = [(int(b) if origin else position[b], float(v)) for b, v in setting.items()
+            if b in position]
+    undo = hold_sources(model.net, held)
+    try:
+        yield
+    finally:
+        for table, idx, old in reversed(undo):
+            model.net[table].at[idx, "vm_pu"] = old
 
 
 def bus_loads(pu: PerUnitNetwork, factor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -319,18 +493,19 @@ def ac_feasible(network: Network, closed: np.ndarray, p_mw: np.ndarray, q_mvar: 
 
 
 def ac_sample(network: Network, closed: np.ndarray, p_mw: np.ndarray, q_mvar: np.ndarray,
-              tolerance: float | None = None, limits: Limits | None = None
-              ) -> tuple[bool, bool, Any]:
+              tolerance: float | None = None, limits: Limits | None = None,
+              source_vm: dict[str, float] | None = None) -> tuple[bool, bool, Any]:
     """:func:`ac_feasible` and the power flow itself
     (:class:`~feederopt.validation.ac.AcResult`): ``(feasible, converged, ac)``. The limits
     are held with the AC check's tolerances (:data:`~feederopt.validation.ac_limits.
     AC_LIMIT_TOLERANCE`: 1e-4 p.u., 0.1 % of a rating), so that ``check`` and the solve's AC
     check judge one operating point alike (user test ut_growth #4: 1e-6 here counted 12 of
     1000 samples infeasible that the solve's check passes); ``tolerance`` replaces both (p.u.
-    and a share of the loading limit)."""
+    and a share of the loading limit). ``source_vm``: the ext_grids held at these voltages
+    (source bus id -> p.u.; :func:`sources_held`), else at the network's set-points."""
     from feederopt.validation.ac import ac_power_flow
 
-    with loads_set(network, p_mw, q_mvar):
+    with loads_set(network, p_mw, q_mvar), sources_held(network, source_vm):
         ac = ac_power_flow(network, closed)
     if not ac.converged:
         return False, False, ac
@@ -386,12 +561,15 @@ def out_of_sample(
     solver: str = "CLARABEL",
     progress: SampleCallback | None = None,
     limits: Limits | None = None,
+    sources: SourceVoltages | None = None,
 ) -> MonteCarloResult:
     """Count the samples for which topology ``closed`` is feasible (module docstring);
     ``progress(done, feasible in the convex model)`` after each sample. ``limits`` replace
-    the network's own in both checks. Ctrl-C or SIGTERM stops it after the sample under way,
-    as they stop a solve (:mod:`feederopt.solvers.interrupt`): the counts of the samples done,
-    ``status`` ``interrupted`` (the command line exited 130 and wrote nothing, ut_unc)."""
+    the network's own in both checks. ``sources``: the source voltages of the samples and
+    corners (:class:`SourceVoltages`; None: the network's own set-points). Ctrl-C or
+    SIGTERM stops it after the sample under way, as they stop a solve
+    (:mod:`feederopt.solvers.interrupt`): the counts of the samples done, ``status``
+    ``interrupted`` (the command line exited 130 and wrote nothing, ut_unc)."""
     check_options(samples, uncertainty)
     limited = network
     if limits is not None and limits.changes_network:
@@ -426,17 +604,26 @@ def out_of_sample(
     corners = [bus_loads(pu, lo), bus_loads(pu, hi)]
     env = envelope(inner, np.vstack([c[0] for c in corners]),
                    np.vstack([c[1] for c in corners]))
-    evaluator = TopologyEvaluator(ReconfigurationProblem(env), solver)
+    # the source voltages: one evaluator per setting (its root fixed at vm^2), and the
+    # setting of each sample
+    sources = network_source_voltages(limited, pu) if sources is None else sources
+    held = [None if sources.how == "network" else dict(x) for x in sources.settings]
+    evaluators = [TopologyEvaluator(ReconfigurationProblem(
+        env if h is None else env.with_source_voltage(
+            np.array([h.get(b, v) for b, v in zip(env.bus_ids, env.v_set, strict=True)]))),
+        solver) for h in held]
+    which = sources.draw(len(factors), seed)
     y = np.asarray(closed, float)[keep]  # the fixed-open branches are out of the model
     s_base = pu.s_base_mva
     convex_ok: list[bool] = []
     ac_ok: list[bool] = []
     tolerated: list[bool] = []  # AC-feasible within the tolerance only
     not_converged = 0
-    for f in factors:
+    for f, k in zip(factors, which, strict=True):
         if interrupt.requested():
             break
         p, q = bus_loads(pu, f)
+        evaluator = evaluators[k]
         evaluator.set_loads(p, q)
         ev = evaluator.evaluate_violation(y)
         convex_ok.append(bool(ev.violation <= FEASIBILITY_TOL))
@@ -445,20 +632,29 @@ def out_of_sample(
             # own net, with its own ratings), judged against the limits
             ok, conv, flow = ac_sample(network, np.asarray(closed, bool),
                                        pu.load_p * f * s_base, pu.load_q * f * s_base,
-                                       limits=limits)
+                                       limits=limits, source_vm=held[k])
             ac_ok.append(ok)
             tolerated.append(ok and not sample_holds(network, flow, 0.0, limits))
             not_converged += int(not conv)
         if progress is not None:
             progress(len(convex_ok), sum(convex_ok))
     stopped = interrupt.requested()
+    counts = np.bincount(which[:len(convex_ok)], minlength=len(held)).tolist()
     corners_out = []
-    for name, f in () if stopped else (("lower", lo), ("upper", hi)):
+    several = len(held) > 1
+    for k, name, f in () if stopped else [(k, name, f) for k in range(len(held))
+                                          for name, f in (("lower", lo), ("upper", hi))]:
         p, q = bus_loads(pu, f)
+        evaluator = evaluators[k]
         evaluator.set_loads(p, q)
+        setting = sources.settings[k]
         entry: dict[str, Any] = {
             "corner": name, "factor": float(1.0 - uncertainty if name == "lower"
                                             else 1.0 + uncertainty),
+            # the source voltages it is held at; with several (a scenario result's), named
+            "source_vm_pu": dict(setting),
+            "label": name if not several else f"{name} at source V "
+            + ", ".join(f"{v:.4f}" for v in setting.values()),
             "feasible_convex": bool(evaluator.evaluate_violation(y).violation
                                     <= FEASIBILITY_TOL),
             "feasible_ac": None, "ac_within_tolerance_only": None, "ac_converged": None,
@@ -467,7 +663,7 @@ def out_of_sample(
         if ac:
             ok, conv, flow = ac_sample(network, np.asarray(closed, bool),
                                        pu.load_p * f * s_base, pu.load_q * f * s_base,
-                                       limits=limits)
+                                       limits=limits, source_vm=held[k])
             low = flow.min_voltage_bus if conv else None
             entry.update(feasible_ac=ok, ac_converged=conv,
                          ac_within_tolerance_only=ok and not sample_holds(network, flow, 0.0,
@@ -488,6 +684,7 @@ def out_of_sample(
         ac_tolerance=dict(AC_LIMIT_TOLERANCE) if ac else {},
         limits=limits.to_dict() if limits is not None else {}, corners=corners_out,
         status="interrupted" if stopped else "complete", samples_requested=samples,
+        source_voltage=sources.to_dict(counts),
     )
 
 
@@ -1088,6 +1285,7 @@ def check_result(
     v_min: float | None = None,
     v_max: float | None = None,
     max_loading_percent: float | None = None,
+    source_vm: float | None = None,
 ) -> MonteCarloResult:
     """:func:`out_of_sample` for the topology of a result (a Result, a dict or a JSON path), as
     ``feederopt check``: ``samples`` (default 1000, as ``--samples``) uniform draws of the
@@ -1109,7 +1307,13 @@ def check_result(
     (:func:`~feederopt.io.digests.input_change_problems`). An infeasible result that holds its
     least-violating topology (:func:`holds_least_violating`) is checked too: the answer's
     ``least_violating`` is True and its first note says that the topology breaks the limits
-    (:data:`LEAST_VIOLATING_NOTE`); one without a topology is refused."""
+    (:data:`LEAST_VIOLATING_NOTE`); one without a topology is refused.
+
+    The source voltage (:func:`check_source_voltages`; the answer's ``source_voltage`` says
+    which): ``source_vm`` [p.u.] at every source bus when given (``--source-vm``, 0.8 - 1.2);
+    else, for a scenario result whose scenario file set source voltages (``source`` rows),
+    each sample at the source voltages of one of its scenarios, drawn by their weights, and
+    each corner at each of them; else the network's own set-points."""
     check_not_forked("feederopt.check_result")
     from feederopt._version import document_kind
 
@@ -1140,6 +1344,7 @@ def check_result(
     given = Limits(v_min=v_min, v_max=v_max, max_loading_percent=max_loading_percent)
     # the values, as `solve` checks them
     problems = SolveOptions(limits=given, validate=False).check()
+    problems += [p for p in [source_vm_problem(source_vm)] if p is not None]
     if problems:
         raise InputError(problems)
     notes: list[str] = []
@@ -1171,12 +1376,14 @@ def check_result(
         raise InputError(found)
     if other is not None:  # another name, the same branches: checked, and said so
         notes.append(str(other))
+    sources = check_source_voltages(data, network, source_vm)
     hook = sample_progress(progress, "feasible in the convex model", samples)
     notes.extend(box.notes)
     mc = out_of_sample(network, closed, box.uncertainty, samples, seed, box.uncertain_loads, ac,
                        progress=hook,
                        limits=result_limits(data, v_min=v_min, v_max=v_max,
-                                            max_loading_percent=max_loading_percent))
+                                            max_loading_percent=max_loading_percent),
+                       sources=sources)
     if holds_least_violating(data):  # said first: the shares are no plan's (ut39_uncert #1)
         notes.insert(0, least_violating_note(str(data.get("status"))))
         mc.least_violating = True
