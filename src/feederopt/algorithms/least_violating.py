@@ -122,6 +122,9 @@ class CandidatePool:
         self.size = size
         self._kept: dict[bytes, ViolatingCandidate] = {}
 
+    def __len__(self) -> int:
+        return len(self._kept)
+
     @staticmethod
     def _order(key: bytes, c: ViolatingCandidate) -> tuple[float, float, bytes]:
         v = c.violation if math.isfinite(c.violation) else math.inf
