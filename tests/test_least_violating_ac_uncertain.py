@@ -171,6 +171,13 @@ def test_robust_answer_is_the_least_worst_ac_violation(robust_truth: dict) -> No
     assert worst_ac == pytest.approx(robust_truth[_open_lines(result)][1], rel=1e-6)
     assert rec["chosen"]["checked"] == 4
     assert "worst-case AC losses" in feederopt.least_violating_ac_text(rec)
+    # the console's verdict says what least means here
+    from feederopt.cli.scenarios import robust_choice_text
+
+    said = robust_choice_text(summary, rec)
+    assert "the least worst AC violation over the extreme points checked" in said
+    assert said.startswith("The topology above is the least-violating topology found in a "
+                           "bounded search")
 
 
 def test_scenario_answer_is_the_least_expected_ac_violation(scenario_truth: dict) -> None:
@@ -216,6 +223,7 @@ def test_scenario_console_json_and_report_say_so(tmp_path: Path, scenario_truth:
     assert "least-violating, chosen in AC (pandapower)" in text
     assert "probability-weighted AC violation total over the scenarios" in text
     assert "against 1.819 (expected AC losses" in text
+    assert "not the best one found for the penalised objective" in text
     data = json.loads((out / "result.json").read_text())
     rec = data["least_violating_ac"]
     assert rec["changed"] is True and "probability-weighted" in rec["measure"]

@@ -1808,7 +1808,8 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
         algo = StochasticBenders(prep.problem, p, q, sset.weights,
                                  StochasticOptions(stop=_stop(opts), penalty=unc.penalty,
                                                    master_physics=opts.master_physics,
-                                                   solver=solver),
+                                                   solver=solver,
+                                                   complete_candidates=opts.ac_check),
                                  executor=ex, progress=progress, vm=vm)
         # The heuristics start on the expected loads (the scenarios' weighted mean), with the
         # sources at the scenarios' mean voltage.

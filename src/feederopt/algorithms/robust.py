@@ -445,7 +445,9 @@ class RobustCuttingPlane(MasterLoop):
         (:meth:`~feederopt.algorithms.least_violating.ViolationRank.replaces`: the slack, then,
         within its tolerance, the worst-case losses: the largest over the points evaluated of
         the losses of the topology's power flow at that point's loads,
-        :func:`~feederopt.algorithms.least_violating.flow_losses_kw`)."""
+        :func:`~feederopt.algorithms.least_violating.flow_losses_kw`). Every such topology
+        is offered to :attr:`pool` (the AC choice's candidates), its losses inf when not
+        computed."""
         held = None if self.least_violating is None else self.least_violating[0]
         if held is not None and total > held.violation + violation_tol(held.violation):
             self.pool.offer(y, total, math.inf, (list(vertices), results))

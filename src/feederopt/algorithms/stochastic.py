@@ -41,6 +41,12 @@ relaxation.
 Each iteration's ``S`` slaves run through an :class:`~feederopt.execution.Executor` (serial,
 process pool or Ray); the cuts are added in scenario order, so the run is the same for any
 number of workers.
+
+When the answer needs slack in some scenario, the best topologies evaluated in every scenario
+that need slack too, by the expected slack ``sum_s w_s phi_s`` and then the expected losses,
+are its rivals (:attr:`~feederopt.algorithms.base.RawSolution.candidates`) in the API's choice
+of the least probability-weighted AC violation, made when the run proves that no topology
+meets the limits in every scenario (:func:`feederopt.validation.ac_least.realisation_key`).
 """
 
 from __future__ import annotations
@@ -97,6 +103,10 @@ class StochasticOptions(MasterOptions):
     #: PV scenarios cancel the load); the enumeration proves the optimum with 366 of the 552
     #: slave solves in 10-15 s. Beyond it (case33bw: 50,751 topologies) the master runs.
     enumeration_max_solves: int = 3000
+    #: After a complete enumeration that proves no topology meets the limits in every
+    #: scenario: evaluate the topologies it dropped in every scenario, for the AC choice's
+    #: candidates (:meth:`StochasticBenders._complete_candidates`; off without an AC check).
+    complete_candidates: bool = True
 
 
 @dataclass(frozen=True)
@@ -327,8 +337,11 @@ class StochasticBenders(MasterLoop):
         if topologies is not None:
             self._offer_initial_unhelped(initial or [])
             self.enumerate([c.astype(float) for c in topologies])
-            self._complete_candidates()
-            return self._verdict(self._solution())
+            raw = self._verdict(self._solution())
+            if (raw.status is Status.INFEASIBLE and self.options.complete_candidates
+                    and self._complete_candidates()):
+                raw = replace(raw, candidates=self._candidates(), timings=dict(self.timings))
+            return raw
         master, helper = self._build_master()
         if self.options.master_physics:
             self.timings["warm_cuts"] = helper.warm_cuts(
@@ -448,21 +461,17 @@ class StochasticBenders(MasterLoop):
         self._dropped = [(float(bound_k), left[k], results[k])
                          for k, bound_k in enumerate(partial) if np.isfinite(bound_k)]
 
-    def _complete_candidates(self) -> None:
-        """After a complete enumeration whose answer needs slack in some scenario (no radial
-        topology keeps the limits in every scenario at less penalised cost): evaluate the
-        other scenarios of the topologies that the enumeration dropped at the cutoff, least
-        bound first, until :attr:`pool` holds its ``size`` candidates of the AC choice,
-        within ``verdict_time_s`` (as the verdict, past the time limit) and until a stop
-        request. Dropped, they had no complete evaluation, so the AC choice had only the
-        answer and the few topologies completed (two of fifteen on a ring where another one
-        breaks the limits by a third less in AC). A completed topology whose expected value
-        undercuts the incumbent's becomes it (the enumeration's bound stands: it was dropped
-        within the gap)."""
-        if not self._dropped or not any(r.violation > FEASIBILITY_TOL
-                                        for r in self.incumbent_results):
-            return
-        t0 = self.elapsed
+    def _complete_candidates(self) -> bool:
+        """After a complete enumeration that proves no radial topology meets the limits in
+        every scenario (the verdict's ``infeasible``): evaluate the other scenarios of the
+        topologies that the enumeration dropped at the cutoff, least bound first, until
+        :attr:`pool` holds its ``size`` candidates of the AC choice, within
+        ``verdict_time_s`` (as the verdict, past the time limit) and until a stop request.
+        Dropped, they had no complete evaluation, so the AC choice had only the answer and
+        the few topologies completed (two of fifteen on a ring where another one breaks the
+        limits by a third less in AC). The incumbent stays: each was dropped at a bound
+        within the gap of it. True when some topology was completed."""
+        t0, done = self.elapsed, 0
         end = t0 + self.options.verdict_time_s
         for _, y, results in sorted(self._dropped, key=lambda d: d[0]):
             if len(self.pool) >= self.pool.size or self.elapsed >= end or self.interrupted():
@@ -475,12 +484,23 @@ class StochasticBenders(MasterLoop):
                 break
             for s, r in zip(missing, got, strict=True):
                 results[s] = r
-            full = [r for r in results if r is not None]
-            self._offer_candidate(y, full)
-            if self.update_upper(self.expected(y, full)):
-                self.incumbent_y, self.incumbent_results = y.copy(), full
+            self._offer_candidate(y, [r for r in results if r is not None])
+            done += 1
         self._dropped = []
-        self.timings["candidates_completed_s"] = self.elapsed - t0
+        if done:
+            self.timings["candidates_completed_s"] = self.elapsed - t0
+        return done > 0
+
+    def _candidates(self) -> list[ViolatingCandidate]:
+        """The answer (the incumbent) and its rivals of :attr:`pool`, when some scenario
+        needs slack at the answer (none otherwise)."""
+        results = self.incumbent_results
+        if self.incumbent_y is None or all(r.violation <= FEASIBILITY_TOL for r in results):
+            return []
+        w = self.weights
+        return self.pool.ranked(ViolatingCandidate(
+            self.incumbent_y.copy(), float(w @ np.array([r.violation for r in results])),
+            float(w @ np.array([r.losses_kw for r in results])), list(results)))
 
     def _verdict(self, raw: RawSolution) -> RawSolution:
         """The limits verdict of the chosen topology over the scenarios: within the limits
@@ -564,8 +584,8 @@ class StochasticBenders(MasterLoop):
         scenario) with ``candidate`` of its :attr:`~RawSolution.candidates` as the topology
         (the AC choice among them): its scenario results, expected objective
         ``c_sw @ y + sum_s w_s F(y, d_s)`` (and the gap to the same bound) and the violated
-        limits of its scenarios (:meth:`_diagnose`, within ``verdict_time_s`` more); the
-        status, bound, proof and log stay the run's."""
+        limits of its scenarios (:meth:`_diagnose`, within ``verdict_time_s`` more) and how
+        many need slack; the status, bound, proof and log stay the run's."""
         y = np.asarray(candidate.y, float)
         results = list(candidate.evaluation)
         w = self.weights
@@ -581,8 +601,9 @@ class StochasticBenders(MasterLoop):
         gap = (max(objective - raw.lower_bound, 0.0) / max(abs(objective), 1e-9)
                if math.isfinite(raw.lower_bound) else math.inf)
         diagnosis = self._diagnose(y, results, self.elapsed + self.options.verdict_time_s)
+        bad = sum(r.violation > FEASIBILITY_TOL for r in results)
         return replace(raw, y=y.copy(), objective=objective, gap=gap, outcome=outcome,
-                       diagnosis=diagnosis)
+                       diagnosis=diagnosis, extra={**raw.extra, "scenarios_with_slack": bad})
 
     def _solution(self) -> RawSolution:
         if self.incumbent_y is None:
@@ -604,10 +625,7 @@ class StochasticBenders(MasterLoop):
         )
         # Some scenario needs slack: the candidates of the AC choice (the API's, when the
         # verdict proves that no topology meets the limits in every scenario)
-        candidates = [] if outcome.expected_violation_pu <= 0 or all(
-            r.violation <= FEASIBILITY_TOL for r in results) else self.pool.ranked(
-            ViolatingCandidate(self.incumbent_y.copy(), outcome.expected_violation_pu,
-                               outcome.expected_losses_kw, list(results)))
+        candidates = self._candidates()
         return RawSolution(
             status=status, method=self.method, y=self.incumbent_y.copy(),
             objective=self.upper, lower_bound=self.lower, gap=self.gap,
