@@ -29,6 +29,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -53,6 +54,7 @@ from feederopt.algorithms.monolithic import (
 )
 from feederopt.algorithms.outcomes import RobustOutcome, StochasticOutcome
 from feederopt.algorithms.robust import RobustCuttingPlane, RobustOptions, uncertainty_set
+from feederopt.algorithms.robust import at_candidate as robust_at_candidate
 from feederopt.algorithms.single_tree import SingleTreeBenders, SingleTreeOptions
 from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, TopologyEvaluator
 from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
@@ -1810,7 +1812,8 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
         algo = StochasticBenders(prep.problem, p, q, sset.weights,
                                  StochasticOptions(stop=_stop(opts), penalty=unc.penalty,
                                                    master_physics=opts.master_physics,
-                                                   solver=solver),
+                                                   solver=solver,
+                                                   complete_candidates=opts.ac_check),
                                  executor=ex, progress=progress, vm=vm)
         # The heuristics start on the expected loads (the scenarios' weighted mean), with the
         # sources at the scenarios' mean voltage.
@@ -1827,6 +1830,39 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
     finally:
         if own:
             ex.close()
+
+    def finish(raw: RawSolution) -> Result:
+        return _scenario_result(net, opts, prep, sset, unc, solver, raw, read_notes)
+
+    from feederopt.results import uncertain_verdict as uv
+
+    result = finish(raw)
+    w = np.asarray(sset.weights, float)
+
+    def checks(cand: RawSolution, deadline: float) -> list[tuple[str, Any]] | None:
+        """The candidate's AC power flow in each scenario, as :func:`_finish` runs them."""
+        out = cand.outcome
+        assert isinstance(out, StochasticOutcome)
+        return _realisation_checks(
+            net, prep, cand, [str(x) for x in sset.names], sset.bus_ids, sset.p_mw, sset.q_mvar,
+            [uv.dispatch_of(prep.pu, r) for r in out.scenario_results], deadline,
+            source_vm=sset.source_vm_pu)
+
+    def answer_checks(res: Result) -> list[tuple[str, Any]]:
+        summary = res.uncertain
+        assert isinstance(summary, StochasticSummary)
+        return [(str(x.scenario), x.ac) for x in summary.scenarios]
+
+    return _uncertain_least_in_ac(net, opts, prep, raw, result, finish=finish,
+                                  at_candidate=partial(algo.at_candidate, raw), checks=checks,
+                                  answer_checks=answer_checks, weights=w)
+
+
+def _scenario_result(net: Network, opts: SolveOptions, prep: Prepared, sset: ScenarioSet,
+                     unc: Scenarios, solver: str, raw: RawSolution,
+                     read_notes: Sequence[str]) -> Result:
+    """The result of a scenario run's ``raw``: the scenarios' summary, the nominal-load
+    tables, one AC power flow per scenario (:func:`_finish`), the notes of the table read."""
     out = raw.outcome
     assert out is None or isinstance(out, StochasticOutcome)
     results: list[SlaveResult] = [] if out is None else out.scenario_results
@@ -1861,6 +1897,114 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
                      source_vm=sset.source_vm_pu)
     if read_notes:
         result.extra["notes"] = [*result.extra.get("notes", []), *read_notes]
+    return result
+
+
+def _realisation_checks(net: Network, prep: Prepared, raw: RawSolution, labels: Sequence[str],
+                        bus_ids: Sequence[str], p_mw: np.ndarray, q_mvar: np.ndarray,
+                        dispatch: Sequence[Any], deadline: float,
+                        source_vm: np.ndarray | None = None,
+                        ) -> list[tuple[str, Any]] | None:
+    """The AC power flows of ``raw``'s topology at the realisations (rows of ``p_mw``,
+    ``q_mvar`` [MW, MVAr] over ``bus_ids``, labelled ``labels``; the generators at
+    ``dispatch``), as :func:`~feederopt.results.uncertain_verdict.scenario_ac_checks` runs
+    them for the result (at most :data:`~feederopt.results.uncertain.MAX_AC_SCENARIOS`, the
+    limits of ``to_per_unit(net)``); None when the clock passes ``deadline`` or a stop is
+    requested before the last."""
+    from feederopt.results.uncertain import MAX_AC_SCENARIOS
+    from feederopt.solvers import interrupt
+    from feederopt.validation.scenario_ac import scenario_ac
+
+    closed = np.asarray(on_all_branches(raw, prep.keep, prep.full.n_branch).y) > 0.5
+    model = to_per_unit(net)
+    out: list[tuple[str, Any]] = []
+    for s, label in enumerate(labels[:MAX_AC_SCENARIOS]):
+        if time.perf_counter() >= deadline or interrupt.requested():
+            return None
+        given = dispatch[s] if s < len(dispatch) else None
+        gp, gq = given if given is not None else (None, None)
+        out.append((label, scenario_ac(net, closed, list(bus_ids), p_mw[s], q_mvar[s], gp, gq,
+                                       pu=model,
+                                       source_vm=None if source_vm is None else source_vm[s])))
+    return out
+
+
+def _uncertain_least_in_ac(net: Network, opts: SolveOptions, prep: Prepared, raw: RawSolution,
+                           result: Result, *, finish: Callable[[RawSolution], Result],
+                           at_candidate: Callable[[Any], RawSolution],
+                           checks: Callable[[RawSolution, float],
+                                            list[tuple[str, Any]] | None],
+                           answer_checks: Callable[[Result], list[tuple[str, Any]]],
+                           weights: np.ndarray | None) -> Result:
+    """A least-violating answer of a robust (``weights`` None) or scenario run chosen in AC
+    (:func:`feederopt.validation.ac_least.least_violating_in_ac`, as
+    :func:`_least_violating_in_ac` for one load): of the candidate topologies the search met
+    (``raw.candidates``, the relaxation's answer first), the one whose AC power flows at the
+    realisations break the limits least, by :func:`~feederopt.validation.ac_least.
+    realisation_key`: the worst over the extreme points checked, or the probability-weighted
+    violation over the scenarios, then the worst-case or expected AC losses plus switching
+    cost. The answer's power flows are its result's own (``answer_checks``); a candidate's
+    are ``checks(at_candidate(c), deadline)``, those the uncertain AC check would run.
+    Another candidate becomes the answer (``finish`` maps it: its realisations' slaves,
+    violated limits and AC checks); the status and bound stay the run's. Only for an answer
+    that holds a least-violating state (:func:`~feederopt.solvers.status.
+    holds_least_violating_state`: proven infeasible, or stopped without an objective), with
+    the AC check on, a rival candidate and no stop request. The record is
+    ``extra["least_violating_ac"]``."""
+    from feederopt.solvers.status import holds_least_violating_state
+    from feederopt.validation.ac_least import (
+        AGGREGATE_EXPECTED,
+        AGGREGATE_WORST,
+        LEAST_IN_AC,
+        ROBUST_MEASURE,
+        SCENARIO_MEASURE,
+        choice_budget_s,
+        least_violating_in_ac,
+        realisation_key,
+    )
+    from feederopt.validation.ac_polish import switching_kw
+
+    if (not opts.ac_check or raw.within_limits or raw.y is None or len(raw.candidates) < 2
+            or raw.status is Status.INTERRUPTED
+            or not holds_least_violating_state(raw.status.value, True, raw.objective)):
+        return result
+    full, keep = prep.full, prep.keep
+    ids = prep.problem.pu.branch_ids
+    first = raw.y > 0.5
+    budget = choice_budget_s(opts.stop.time_limit_s, raw.solve_time_s)
+    deadline = time.perf_counter() + budget
+    trials: dict[int, RawSolution] = {0: raw}
+
+    def judge(i: int) -> Any:
+        if i == 0:  # the answer: its result's own AC checks
+            got: list[tuple[str, Any]] | None = answer_checks(result)
+        else:
+            trials[i] = at_candidate(raw.candidates[i])
+            got = checks(trials[i], deadline)
+        if got is None:
+            return None
+        closed = np.asarray(on_all_branches(trials[i], keep, full.n_branch).y) > 0.5
+        return realisation_key(got, switching_kw(full, closed),
+                               None if weights is None else [float(x) for x in weights])
+
+    def row(i: int) -> dict[str, Any]:
+        y = raw.candidates[i].y > 0.5
+        return {"relaxation_violation_pu": float(raw.candidates[i].violation),
+                "differs": {"closes": [ids[k] for k in np.flatnonzero(y & ~first)],
+                            "opens": [ids[k] for k in np.flatnonzero(~y & first)]}}
+
+    robust = weights is None
+    chosen, record = least_violating_in_ac(
+        [(row(i), i) for i in range(len(raw.candidates))], judge, budget_s=budget,
+        measure=ROBUST_MEASURE if robust else SCENARIO_MEASURE,
+        aggregate=AGGREGATE_WORST if robust else AGGREGATE_EXPECTED)
+    if chosen:
+        result = finish(trials[chosen])
+    result.extra["least_violating_ac"] = record
+    result.timings = {**result.timings, "least_violating_ac_s": record["time_s"]}
+    if record["evaluated"] > 1 and result.ac_check is not None:
+        result.ac_check = replace(result.ac_check, warnings=tuple(
+            w.replace(LEAST_IN_MODEL, LEAST_IN_AC) for w in result.ac_check.warnings))
     return result
 
 
@@ -1913,7 +2057,35 @@ def _solve_robust(net: Network, opts: SolveOptions, unc: Box,
     finally:
         if own:
             ex.close()
-    pu = prep.pu
+
+    def finish(raw: RawSolution) -> Result:
+        return _robust_result(net, opts, prep, uset, solver, raw)
+
+    result = finish(raw)
+
+    def checks(cand: RawSolution, deadline: float) -> list[tuple[str, Any]] | None:
+        """The candidate's AC power flow at the extreme points that the robust AC check
+        evaluates (:func:`_vertex_ac_loads`: the worst and the inexact ones first)."""
+        summary = _robust_summary(net, prep.pu, uset, cand)
+        order, loads, dispatch = _vertex_ac_loads(prep.pu, uset, cand, summary)
+        if loads is None:
+            return []
+        return _realisation_checks(net, prep, cand, [f"extreme point {i}" for i in order],
+                                   *loads, dispatch, deadline)
+
+    def answer_checks(res: Result) -> list[tuple[str, Any]]:
+        summary = res.uncertain
+        assert isinstance(summary, RobustSummary)
+        return [(f"extreme point {v.vertex}", v.ac) for v in summary.vertices]
+
+    return _uncertain_least_in_ac(net, opts, prep, raw, result, finish=finish,
+                                  at_candidate=partial(robust_at_candidate, raw),
+                                  checks=checks, answer_checks=answer_checks, weights=None)
+
+
+def _robust_summary(net: Network, pu: PerUnitNetwork, uset: Any,
+                    raw: RawSolution) -> RobustSummary:
+    """The extreme points' summary of a robust run's ``raw`` (before their AC checks)."""
     rob = raw.outcome
     assert rob is None or isinstance(rob, RobustOutcome)
     results = [] if rob is None else rob.vertex_results
@@ -1949,20 +2121,40 @@ def _solve_robust(net: Network, opts: SolveOptions, unc: Box,
         topologies_evaluated=None if rob is None else rob.topologies_evaluated,
         least_violating_search_iterations=None if rob is None else rob.search_iterations,
     )
-    # One AC power flow per extreme point (the worst and the inexact ones first, up to the
-    # cap): the model's worst case counts the fictitious losses of an inexact relaxation, so
-    # the true worst case and the limits are the AC power flows' (g10c: the model's worst
-    # 513 kW at extreme point 0 is 40.7 kW in AC, the AC worst 94.9 kW elsewhere)
-    order = uv.vertex_ac_order(summary) if rob is not None else []
-    vertex_loads: tuple[Sequence[str], np.ndarray, np.ndarray] | None = None
-    dispatch: list[Any] = []
-    if order and rob is not None:
-        pq = [uset.loads(pu, rob.vertices[i]) for i in order]
-        vertex_loads = (list(pu.bus_ids), np.array([p for p, _ in pq]) * pu.s_base_mva,
-                        np.array([q for _, q in pq]) * pu.s_base_mva)
-        dispatch = [uv.dispatch_of(pu, results[i]) for i in order]
+    return summary
+
+
+def _vertex_ac_loads(pu: PerUnitNetwork, uset: Any, raw: RawSolution, summary: RobustSummary
+                     ) -> tuple[list[int], tuple[list[str], np.ndarray, np.ndarray] | None,
+                                list[Any]]:
+    """The extreme points of a robust run's ``raw`` that get an AC power flow, in order
+    (:func:`~feederopt.results.uncertain_verdict.vertex_ac_order`), their per-bus loads
+    [MW, MVAr] and the slaves' dispatch there.
+
+    One AC power flow per extreme point (the worst and the inexact ones first, up to the
+    cap): the model's worst case counts the fictitious losses of an inexact relaxation, so
+    the true worst case and the limits are the AC power flows' (g10c: the model's worst
+    513 kW at extreme point 0 is 40.7 kW in AC, the AC worst 94.9 kW elsewhere)."""
+    from feederopt.results import uncertain_verdict as uv
+
+    rob = raw.outcome
+    order = uv.vertex_ac_order(summary) if isinstance(rob, RobustOutcome) else []
+    if not order or not isinstance(rob, RobustOutcome):
+        return order, None, []
+    pq = [uset.loads(pu, rob.vertices[i]) for i in order]
+    vertex_loads = (list(pu.bus_ids), np.array([p for p, _ in pq]) * pu.s_base_mva,
+                    np.array([q for _, q in pq]) * pu.s_base_mva)
+    return order, vertex_loads, [uv.dispatch_of(pu, rob.vertex_results[i]) for i in order]
+
+
+def _robust_result(net: Network, opts: SolveOptions, prep: Prepared, uset: Any, solver: str,
+                   raw: RawSolution) -> Result:
+    """The result of a robust run's ``raw``: the extreme points' summary, the nominal-load
+    tables and one AC power flow per extreme point checked (:func:`_finish`)."""
+    summary = _robust_summary(net, prep.pu, uset, raw)
+    order, vertex_loads, dispatch = _vertex_ac_loads(prep.pu, uset, raw, summary)
     result = _finish(net, prep, raw, summary, opts, solver,
-                     labels=[f"extreme point {i}" for i in range(len(vertices))],
+                     labels=[f"extreme point {i}" for i in range(len(summary.vertices))],
                      loads=vertex_loads, dispatch=dispatch, ac_order=order)
     if summary.budget_binds_nothing:  # the user may have meant fewer loads at once (ut_unc)
         result.extra["notes"] = [*result.extra.get("notes", []), (

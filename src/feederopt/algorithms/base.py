@@ -143,7 +143,11 @@ class ViolatingCandidate:
     the problem), the relaxation's total slack ``violation`` [p.u.] and the losses of its
     power flow ``losses_kw`` (inf when not computed: it violates more than the least found),
     and its phase-1 ``evaluation`` (point, violated limits) when the search has it (None: a
-    topology of the second stage, whose point minimises losses within the slack budget)."""
+    topology of the second stage, whose point minimises losses within the slack budget).
+    Under load uncertainty ``violation`` and ``losses_kw`` aggregate the realisations (the
+    robust cutting plane: the largest slack over the extreme points and the worst-case
+    losses, ``evaluation`` its ``(extreme points, slave results)``; the stochastic method:
+    the expected slack and losses, ``evaluation`` its slave result per scenario)."""
 
     y: np.ndarray
     violation: float
@@ -181,7 +185,9 @@ class RawSolution:
     #: A least-violating answer's candidate topologies (``within_limits`` False): the answer
     #: first, then the best others the search met by the relaxation's rank (total slack, then
     #: losses), at most :data:`~feederopt.algorithms.least_violating.AC_CANDIDATES` in all,
-    #: of which the AC check's power flow picks the least violating in AC (the API).
+    #: of which the AC check's power flow picks the least violating in AC (the API). The
+    #: robust and stochastic methods' rank aggregates their realisations
+    #: (:class:`ViolatingCandidate`).
     candidates: list[ViolatingCandidate] = field(default_factory=list)
 
 

@@ -17,7 +17,9 @@ last digits). Each method searches both stages its own way; what they share is h
 :func:`flow_losses_kw` (the losses of a topology's power flow, the tie-break's measure) and
 :class:`CandidatePool` (the best topologies met, by the same order, of which the API keeps the
 one that violates the limits least in the AC power flow, not in the relaxation:
-:func:`feederopt.validation.ac_least.least_violating_in_ac`).
+:func:`feederopt.validation.ac_least.least_violating_in_ac`; Benders', the robust cutting
+plane's and the stochastic method's, whose order is the expected slack, then the expected
+losses).
 """
 
 from __future__ import annotations
@@ -121,6 +123,9 @@ class CandidatePool:
     def __init__(self, size: int = AC_CANDIDATES) -> None:
         self.size = size
         self._kept: dict[bytes, ViolatingCandidate] = {}
+
+    def __len__(self) -> int:
+        return len(self._kept)
 
     @staticmethod
     def _order(key: bytes, c: ViolatingCandidate) -> tuple[float, float, bytes]:

@@ -94,13 +94,19 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from feederopt.algorithms.base import ProgressCallback, RawSolution, stopped_status
+from feederopt.algorithms.base import (
+    ProgressCallback,
+    RawSolution,
+    ViolatingCandidate,
+    stopped_status,
+)
 from feederopt.algorithms.least_violating import (
+    CandidatePool,
     ViolationRank,
     flow_losses_kw,
     stage_stop,
@@ -324,6 +330,10 @@ class RobustCuttingPlane(MasterLoop):
         #: extreme points, then worst-case losses; y; its slave results).
         self.least_violating: tuple[ViolationRank, np.ndarray, list[SlaveResult]] | None = None
         self.least_violating_vertices: list[np.ndarray] = []
+        #: The best topologies that need slack at some extreme point (certified), by the
+        #: worst-case slack, then the worst-case losses: the answer's rivals in the AC choice
+        #: of :attr:`RawSolution.candidates`, each with ``(vertices, slave results)``.
+        self.pool = CandidatePool()
         #: The incumbent's worst case, found and bounded (None: no incumbent).
         self.incumbent_bracket: WorstCaseBracket | None = None
         #: The least ``max(found, lower bound then) + switching cost`` over the topologies
@@ -440,13 +450,17 @@ class RobustCuttingPlane(MasterLoop):
         (:meth:`~feederopt.algorithms.least_violating.ViolationRank.replaces`: the slack, then,
         within its tolerance, the worst-case losses: the largest over the points evaluated of
         the losses of the topology's power flow at that point's loads,
-        :func:`~feederopt.algorithms.least_violating.flow_losses_kw`)."""
+        :func:`~feederopt.algorithms.least_violating.flow_losses_kw`). Every such topology
+        is offered to :attr:`pool` (the AC choice's candidates), its losses inf when not
+        computed."""
         held = None if self.least_violating is None else self.least_violating[0]
         if held is not None and total > held.violation + violation_tol(held.violation):
+            self.pool.offer(y, total, math.inf, (list(vertices), results))
             return  # no power flows for a topology that violates more
         losses = max((flow_losses_kw(self.problem, y, r.point, self.problem.pu.with_loads(
             *self.uset.loads(self.nominal, u))) for u, r in zip(vertices, results, strict=True)),
             default=math.inf)
+        self.pool.offer(y, total, losses, (list(vertices), results))
         rank = ViolationRank(total, losses).replaces(held)
         if rank is not None:
             self.least_violating = (rank, y.copy(), results)
@@ -760,9 +774,12 @@ class RobustCuttingPlane(MasterLoop):
             y = None
             results: list[SlaveResult] = []
             worst_violation: float | None = None
+            candidates: list[ViolatingCandidate] = []
             if self.least_violating is not None:
                 rank, y, results = self.least_violating
                 worst_violation = rank.violation
+                candidates = self.pool.ranked(ViolatingCandidate(
+                    y.copy(), rank.violation, rank.losses_kw, (list(vertices), results)))
             outcome = RobustOutcome(vertices, results, str(self.oracle), self.oracle_s,
                                     self.uncertified, execution,
                                     worst_case_violation_pu=worst_violation,
@@ -779,7 +796,7 @@ class RobustCuttingPlane(MasterLoop):
                                math.inf if proven else self.lower, math.inf, self.iteration,
                                self.elapsed, log=list(self.log), timings=dict(self.timings),
                                solver=solver, outcome=outcome, within_limits=False,
-                               diagnosis=vertex_diagnosis(results),
+                               diagnosis=vertex_diagnosis(results), candidates=candidates,
                                extra={"infeasible_reason": ROBUST_INFEASIBLE} if proven else {})
         self.record_if_moved("final bounds")  # the log ends on the result's bounds
         if self.oracle == "dual":
@@ -819,6 +836,21 @@ ROBUST_INFEASIBLE = (
 
 def _key(y: np.ndarray) -> bytes:
     return np.round(y).astype(np.int8).tobytes()
+
+
+def at_candidate(raw: RawSolution, candidate: ViolatingCandidate) -> RawSolution:
+    """``raw`` (a least-violating answer: no topology certified robustly feasible) with
+    ``candidate`` of its :attr:`~RawSolution.candidates` as the topology (the AC choice among
+    them): its extreme points and slave results (``candidate.evaluation``), its worst-case
+    slack and its violated limits (:func:`vertex_diagnosis`); the status, bound, proof, log
+    and counts stay the run's."""
+    vertices, results = candidate.evaluation
+    outcome = raw.outcome
+    assert isinstance(outcome, RobustOutcome)
+    outcome = replace(outcome, vertices=list(vertices), vertex_results=list(results),
+                      worst_case_violation_pu=float(candidate.violation))
+    return replace(raw, y=np.asarray(candidate.y, float).copy(), outcome=outcome,
+                   diagnosis=vertex_diagnosis(results))
 
 
 def robust_feasible(results: Sequence[SlaveResult]) -> bool:

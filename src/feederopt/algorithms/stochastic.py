@@ -41,6 +41,12 @@ relaxation.
 Each iteration's ``S`` slaves run through an :class:`~feederopt.execution.Executor` (serial,
 process pool or Ray); the cuts are added in scenario order, so the run is the same for any
 number of workers.
+
+When the answer needs slack in some scenario, the best topologies evaluated in every scenario
+that need slack too, by the expected slack ``sum_s w_s phi_s`` and then the expected losses,
+are its rivals (:attr:`~feederopt.algorithms.base.RawSolution.candidates`) in the API's choice
+of the least probability-weighted AC violation, made when the run proves that no topology
+meets the limits in every scenario (:func:`feederopt.validation.ac_least.realisation_key`).
 """
 
 from __future__ import annotations
@@ -52,7 +58,8 @@ from typing import Any
 
 import numpy as np
 
-from feederopt.algorithms.base import ProgressCallback, RawSolution
+from feederopt.algorithms.base import ProgressCallback, RawSolution, ViolatingCandidate
+from feederopt.algorithms.least_violating import CandidatePool
 from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
 from feederopt.algorithms.outcomes import Execution, StochasticOutcome
 from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, evaluate_task
@@ -96,6 +103,10 @@ class StochasticOptions(MasterOptions):
     #: PV scenarios cancel the load); the enumeration proves the optimum with 366 of the 552
     #: slave solves in 10-15 s. Beyond it (case33bw: 50,751 topologies) the master runs.
     enumeration_max_solves: int = 3000
+    #: After a complete enumeration that proves no topology meets the limits in every
+    #: scenario: evaluate the topologies it dropped in every scenario, for the AC choice's
+    #: candidates (:meth:`StochasticBenders._complete_candidates`; off without an AC check).
+    complete_candidates: bool = True
 
 
 @dataclass(frozen=True)
@@ -207,6 +218,13 @@ class StochasticBenders(MasterLoop):
         #: slack in some scenario), for the verdict's wording (:meth:`_verdict`).
         self.exhaustive: tuple[int, bool] | None = None
         self._any_without_slack = False
+        #: The best topologies evaluated in every scenario that need slack in one, by the
+        #: expected total slack, then the expected losses (:meth:`_offer_candidate`): the
+        #: answer's rivals in the AC choice of :attr:`RawSolution.candidates`.
+        self.pool = CandidatePool()
+        #: After a complete enumeration: the topologies dropped at the cutoff (their bound
+        #: then, y, their slave per scenario, None where not evaluated).
+        self._dropped: list[tuple[float, np.ndarray, list[SlaveResult | None]]] = []
 
     def source_vm(self, s: int) -> np.ndarray | None:
         """Scenario ``s``'s source voltages [p.u. per bus] (None: the network's)."""
@@ -273,9 +291,21 @@ class StochasticBenders(MasterLoop):
         values = np.array([r.objective for r in results])
         return float(self.weights @ values) + float(self.y_cost @ y) + self.y_const
 
+    def _offer_candidate(self, y: np.ndarray, results: Sequence[SlaveResult]) -> None:
+        """Offer topology ``y``, evaluated in every scenario (``results``), to :attr:`pool`
+        when some scenario needs slack there: ranked by its expected total slack
+        ``sum_s w_s phi_s`` [p.u.] (the penalised slaves' slack), then its expected losses
+        ``sum_s w_s losses_s`` [kW]; the slave results go with it."""
+        if all(r.violation <= FEASIBILITY_TOL for r in results):
+            return
+        w = self.weights
+        self.pool.offer(y, float(w @ np.array([r.violation for r in results])),
+                        float(w @ np.array([r.losses_kw for r in results])), list(results))
+
     def _offer(self, helper: MasterHelper | None, y: np.ndarray) -> None:
         results = self.evaluate(y)
         self._last_results = results
+        self._offer_candidate(y, results)
         total = self.expected(y, results)
         if self.update_upper(total):
             self.incumbent_y, self.incumbent_results = y.copy(), results
@@ -307,7 +337,11 @@ class StochasticBenders(MasterLoop):
         if topologies is not None:
             self._offer_initial_unhelped(initial or [])
             self.enumerate([c.astype(float) for c in topologies])
-            return self._verdict(self._solution())
+            raw = self._verdict(self._solution())
+            if (raw.status is Status.INFEASIBLE and self.options.complete_candidates
+                    and self._complete_candidates()):
+                raw = replace(raw, candidates=self._candidates(), timings=dict(self.timings))
+            return raw
         master, helper = self._build_master()
         if self.options.master_physics:
             self.timings["warm_cuts"] = helper.warm_cuts(
@@ -409,13 +443,13 @@ class StochasticBenders(MasterLoop):
                     partial[k] += self.weights[s] * (r.objective - low)
                     if done == self.n_s:
                         full = [x for x in results[k] if x is not None]
+                        self._offer_candidate(left[k], full)
                         if self.update_upper(float(partial[k])):
                             self.incumbent_y, self.incumbent_results = left[k].copy(), full
                         alive[k] = False  # evaluated: no longer a bound below the value
                         partial[k] = math.inf
                     elif partial[k] >= cutoff():
                         drop([k])
-                        results[k] = [None] * self.n_s  # dropped: its slaves not kept
             self._last_slave_s = slave_s
             self.update_lower(bound())
             self.record(0.0, slave_s, f"enumeration: scenario {done} of {self.n_s}")
@@ -423,6 +457,50 @@ class StochasticBenders(MasterLoop):
         # every topology evaluated (or dropped): does each need slack somewhere?
         self.exhaustive = (len(topologies),
                            not self._any_without_slack and bool(np.all(slack)))
+        # the topologies dropped at the cutoff, with the scenarios evaluated before
+        self._dropped = [(float(bound_k), left[k], results[k])
+                         for k, bound_k in enumerate(partial) if np.isfinite(bound_k)]
+
+    def _complete_candidates(self) -> bool:
+        """After a complete enumeration that proves no radial topology meets the limits in
+        every scenario (the verdict's ``infeasible``): evaluate the other scenarios of the
+        topologies that the enumeration dropped at the cutoff, least bound first, until
+        :attr:`pool` holds its ``size`` candidates of the AC choice, within
+        ``verdict_time_s`` (as the verdict, past the time limit) and until a stop request.
+        Dropped, they had no complete evaluation, so the AC choice had only the answer and
+        the few topologies completed (two of fifteen on a ring where another one breaks the
+        limits by a third less in AC). The incumbent stays: each was dropped at a bound
+        within the gap of it. True when some topology was completed."""
+        t0, done = self.elapsed, 0
+        end = t0 + self.options.verdict_time_s
+        for _, y, results in sorted(self._dropped, key=lambda d: d[0]):
+            if len(self.pool) >= self.pool.size or self.elapsed >= end or self.interrupted():
+                break
+            missing = [s for s in range(self.n_s) if results[s] is None]
+            try:
+                got = self._map_slaves(evaluate_task, [
+                    (self.p[s], self.q[s], y, False, self.source_vm(s)) for s in missing])
+            except Interrupted:
+                break
+            for s, r in zip(missing, got, strict=True):
+                results[s] = r
+            self._offer_candidate(y, [r for r in results if r is not None])
+            done += 1
+        self._dropped = []
+        if done:
+            self.timings["candidates_completed_s"] = self.elapsed - t0
+        return done > 0
+
+    def _candidates(self) -> list[ViolatingCandidate]:
+        """The answer (the incumbent) and its rivals of :attr:`pool`, when some scenario
+        needs slack at the answer (none otherwise)."""
+        results = self.incumbent_results
+        if self.incumbent_y is None or all(r.violation <= FEASIBILITY_TOL for r in results):
+            return []
+        w = self.weights
+        return self.pool.ranked(ViolatingCandidate(
+            self.incumbent_y.copy(), float(w @ np.array([r.violation for r in results])),
+            float(w @ np.array([r.losses_kw for r in results])), list(results)))
 
     def _verdict(self, raw: RawSolution) -> RawSolution:
         """The limits verdict of the chosen topology over the scenarios: within the limits
@@ -447,26 +525,10 @@ class StochasticBenders(MasterLoop):
                if r.violation > FEASIBILITY_TOL]
         if not bad:
             return raw
-        from feederopt.algorithms.slaves import TopologyEvaluator
-
         bad.sort(key=lambda s: -self.incumbent_results[s].violation)
         end = self.elapsed + self.options.verdict_time_s
-        evaluators: dict[bytes, TopologyEvaluator] = {}
-        diagnosis: list[Violation] = []
+        diagnosis = self._diagnose(raw.y, self.incumbent_results, end)
         proven: int | None = None
-        for s in bad[: self.options.verdict_scenarios]:
-            named: list[Violation] = []
-            if self.elapsed < end:
-                problem = self.problem_at(self.source_vm(s))
-                key = np.asarray(problem.pu.v_set, float).tobytes()
-                if key not in evaluators:
-                    evaluators[key] = TopologyEvaluator(problem, self.options.solver)
-                evaluator = evaluators[key]
-                evaluator.set_loads(self.p[s], self.q[s])
-                named = list(evaluator.evaluate_violation(raw.y).violations)
-            named = named or list(self.incumbent_results[s].violations)
-            diagnosis += [ScenarioViolation(v.component, v.index, v.limit, v.amount, v.value,
-                                            scenario=s) for v in named]
         for s in bad[: self.options.verdict_scenarios]:
             left = end - self.elapsed
             if left <= 0:
@@ -490,6 +552,59 @@ class StochasticBenders(MasterLoop):
                        status=Status.INFEASIBLE if proven is not None or every
                        else raw.status)
 
+    def _diagnose(self, y: np.ndarray, results: Sequence[SlaveResult],
+                  end: float) -> list[Violation]:
+        """The violated limits of topology ``y`` in the scenarios that need slack there
+        (``results``, one per scenario; at most ``verdict_scenarios``, most slack first), as
+        :meth:`_verdict` names them: the deterministic phase-1 slave's while the run's clock
+        is before ``end``, else (or when it names none) the penalised slave's."""
+        from feederopt.algorithms.slaves import TopologyEvaluator
+
+        bad = sorted((s for s, r in enumerate(results) if r.violation > FEASIBILITY_TOL),
+                     key=lambda s: -results[s].violation)
+        evaluators: dict[bytes, TopologyEvaluator] = {}
+        diagnosis: list[Violation] = []
+        for s in bad[: self.options.verdict_scenarios]:
+            named: list[Violation] = []
+            if self.elapsed < end:
+                problem = self.problem_at(self.source_vm(s))
+                key = np.asarray(problem.pu.v_set, float).tobytes()
+                if key not in evaluators:
+                    evaluators[key] = TopologyEvaluator(problem, self.options.solver)
+                evaluator = evaluators[key]
+                evaluator.set_loads(self.p[s], self.q[s])
+                named = list(evaluator.evaluate_violation(y).violations)
+            named = named or list(results[s].violations)
+            diagnosis += [ScenarioViolation(v.component, v.index, v.limit, v.amount, v.value,
+                                            scenario=s) for v in named]
+        return diagnosis
+
+    def at_candidate(self, raw: RawSolution, candidate: ViolatingCandidate) -> RawSolution:
+        """``raw`` (a least-violating answer: no topology meets the limits in every
+        scenario) with ``candidate`` of its :attr:`~RawSolution.candidates` as the topology
+        (the AC choice among them): its scenario results, expected objective
+        ``c_sw @ y + sum_s w_s F(y, d_s)`` (and the gap to the same bound) and the violated
+        limits of its scenarios (:meth:`_diagnose`, within ``verdict_time_s`` more) and how
+        many need slack; the status, bound, proof and log stay the run's."""
+        y = np.asarray(candidate.y, float)
+        results = list(candidate.evaluation)
+        w = self.weights
+        objective = self.expected(y, results)
+        outcome = StochasticOutcome(
+            scenario_results=results,
+            expected_objective_kw=objective,
+            expected_losses_kw=float(w @ np.array([r.losses_kw for r in results])),
+            expected_violation_pu=float(w @ np.array([r.violation for r in results])),
+            penalty_kw_per_pu=self.options.penalty,
+            execution=Execution(self.n_slave_solves, self.executor.workers, self.executor.kind),
+        )
+        gap = (max(objective - raw.lower_bound, 0.0) / max(abs(objective), 1e-9)
+               if math.isfinite(raw.lower_bound) else math.inf)
+        diagnosis = self._diagnose(y, results, self.elapsed + self.options.verdict_time_s)
+        bad = sum(r.violation > FEASIBILITY_TOL for r in results)
+        return replace(raw, y=y.copy(), objective=objective, gap=gap, outcome=outcome,
+                       diagnosis=diagnosis, extra={**raw.extra, "scenarios_with_slack": bad})
+
     def _solution(self) -> RawSolution:
         if self.incumbent_y is None:
             return RawSolution(self.final_status(False), self.method, None, math.nan,
@@ -508,12 +623,15 @@ class StochasticBenders(MasterLoop):
             penalty_kw_per_pu=self.options.penalty,
             execution=Execution(self.n_slave_solves, self.executor.workers, self.executor.kind),
         )
+        # Some scenario needs slack: the candidates of the AC choice (the API's, when the
+        # verdict proves that no topology meets the limits in every scenario)
+        candidates = self._candidates()
         return RawSolution(
             status=status, method=self.method, y=self.incumbent_y.copy(),
             objective=self.upper, lower_bound=self.lower, gap=self.gap,
             iterations=self.iteration, solve_time_s=self.elapsed, point={},
             log=list(self.log), timings=dict(self.timings), solver=self._solver_name(),
-            outcome=outcome,
+            outcome=outcome, candidates=candidates,
         )
 
     def _solver_name(self) -> str:

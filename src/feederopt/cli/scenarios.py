@@ -297,20 +297,40 @@ def robust_feasible_text(summary: Any) -> str:
             f"at {summary.ac_scope} break no limit")
 
 
-def robust_choice_text(summary: Any) -> str:
+def robust_choice_text(summary: Any, least_ac: Any = None) -> str:
     """What the topology of a proven-infeasible robust solve is: the least-violating one of a
     bounded search, or of the few topologies the proof evaluated. It was called "the best one
     found for the penalised objective" although the robust method has no penalised objective
-    and had evaluated the start topology only (ut_unc)."""
+    and had evaluated the start topology only (ut_unc). When the AC choice among the
+    search's candidates moved the answer (``least_ac``, the result's ``least_violating_ac``),
+    least is the worst AC violation over the extreme points checked, not the model's slack."""
     n = summary.topologies_evaluated
     count = "" if n is None else f"{n} topolog{'y' if n == 1 else 'ies'} evaluated"
+    least = ("the least worst AC violation over the extreme points checked among the "
+             "candidate topologies the search met (least_violating_ac; the least largest total "
+             "slack over the extreme points is another one)" if ac_chosen(least_ac)
+             else "the least largest total slack over the extreme points")
     if summary.least_violating_search_iterations is not None:
         return ("The topology above is the least-violating topology found in a bounded "
-                f"search ({count or 'topologies evaluated: unknown'}): the least largest "
-                "total slack over the extreme points; a less-violating one may exist")
+                f"search ({count or 'topologies evaluated: unknown'}): {least}; a "
+                "less-violating one may exist")
     return ("The topology above is the least-violating of the topologies evaluated"
             + (f" ({count})" if count else "")
+            + (f" ({least})" if ac_chosen(least_ac) else "")
             + "; no search for a less-violating one ran (no time left)")
+
+
+def ac_chosen(least_ac: Any) -> bool:
+    """Whether the AC choice among a least-violating search's candidates moved the answer
+    (the result's ``least_violating_ac`` says ``changed``)."""
+    return isinstance(least_ac, dict) and bool(least_ac.get("changed"))
+
+
+#: What the topology of a proven-infeasible scenario run is when the AC choice moved it.
+SCENARIO_AC_CHOICE = (
+    "The topology above is the least violating in AC (the probability-weighted AC violation "
+    "over the scenarios) among the candidate topologies the search met (least_violating_ac), "
+    "not the best one found for the penalised objective")
 
 
 def print_uncertain_verdict(result: Any) -> None:
@@ -369,6 +389,7 @@ def print_uncertain_verdict(result: Any) -> None:
         return
     status = result.status.value
     proven = result.extra.get("infeasible_scenario")
+    least_ac = result.extra.get("least_violating_ac")
     if status == "infeasible":
         n_all = result.extra.get("radial_topologies_evaluated")
         why = (f": none supplies scenario {proven}" if proven is not None else
@@ -378,7 +399,8 @@ def print_uncertain_verdict(result: Any) -> None:
                else "")
         head = ("No radial configuration meets the limits in every " + what + " (proven"
                 + why + "). "
-                + (robust_choice_text(summary) if isinstance(summary, RobustSummary) else
+                + (robust_choice_text(summary, least_ac) if isinstance(summary, RobustSummary)
+                   else SCENARIO_AC_CHOICE if ac_chosen(least_ac) else
                    "The topology above is the best one found for the penalised objective")
                 + "; it needs slack at:")
     elif isinstance(summary, RobustSummary):
@@ -386,8 +408,10 @@ def print_uncertain_verdict(result: Any) -> None:
         head = (f"The topology breaks the limits in some {what}s (status {status}: no topology "
                 "within them was found before the run stopped; this is the least-violating of "
                 + ("the topologies" if n is None else f"the {n} topolog"
-                   + ("y" if n == 1 else "ies")) + " evaluated; infeasibility is not proven). "
-                "It needs slack at:")
+                   + ("y" if n == 1 else "ies")) + " evaluated"
+                + (" in AC, the worst AC violation over the extreme points checked among the "
+                   "candidates (least_violating_ac)" if ac_chosen(least_ac) else "")
+                + "; infeasibility is not proven). It needs slack at:")
     else:
         head = (f"The topology breaks the limits in some {what}s (status {status}: the "
                 f"penalised objective's; {exhaustive_text(result.extra)}). It needs slack at:")

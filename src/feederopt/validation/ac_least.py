@@ -26,6 +26,21 @@ keeps the relaxation's choice, and the outcome does not depend on timing except 
 budget, which the answer itself (judged first) never misses. It is a choice among the
 topologies met, not a search: a radial topology the search did not meet may break the limits
 less still.
+
+Under load uncertainty a topology has one AC power flow per realisation (the uncertain
+result's AC check, :mod:`feederopt.validation.scenario_ac`), and the key aggregates them
+(:func:`realisation_key`), with ``v_r`` the AC violation total above of realisation ``r``:
+
+* ``--robust`` (:data:`ROBUST_MEASURE`): the worst, ``max_r v_r`` over the extreme points that
+  the robust AC check evaluates (the worst and the inexact ones first, at most
+  :data:`~feederopt.results.uncertain.MAX_AC_SCENARIOS`), then the worst AC losses
+  ``max_r losses_r`` plus the switching cost: the robust objective's own worst case;
+* ``--scenarios`` (:data:`SCENARIO_MEASURE`): the expectation ``sum_s w_s v_s`` with the
+  scenarios' probabilities ``w_s`` (normalised over the scenarios checked), then the expected
+  AC losses ``sum_s w_s losses_s`` plus the switching cost: the stochastic objective's terms.
+  The worst scenario's ``v_s`` is recorded beside it (``worst_violation_total``).
+
+A realisation whose power flow does not converge makes the key infinite (never chosen).
 """
 
 from __future__ import annotations
@@ -35,7 +50,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from feederopt.solvers import interrupt
-from feederopt.validation.ac_polish import AcKey
+from feederopt.validation.ac_polish import NO_KEY, AcKey, violation_parts
 
 #: Most seconds the AC choice runs (less when the solve's time limit leaves less).
 AC_CHOICE_MAX_S = 30.0
@@ -49,6 +64,59 @@ MEASURE = ("AC violation total: the voltage beyond the band [p.u.] summed over b
            "limits and tolerance; as --ac-polish), then AC losses plus switching cost [kW]")
 
 
+#: What the choice measures under ``--robust`` (the record's ``measure``).
+ROBUST_MEASURE = ("the worst over the extreme points checked in AC of the AC violation total "
+                  "(the voltage beyond the band [p.u.] summed over buses plus the loading beyond "
+                  "the rating [% of it] / 100 summed over branches, the AC check's limits and "
+                  "tolerance), then the worst AC losses over them plus switching cost [kW]")
+#: What the choice measures under ``--scenarios`` (the record's ``measure``).
+SCENARIO_MEASURE = ("the probability-weighted AC violation total over the scenarios checked "
+                    "in AC, sum_s w_s v_s (v_s: the voltage beyond the band [p.u.] summed over "
+                    "buses plus the loading beyond the rating [% of it] / 100 summed over "
+                    "branches, the AC check's limits and tolerance), then the expected AC "
+                    "losses plus switching cost [kW]; the worst scenario's v_s is recorded "
+                    "beside it")
+#: The record's ``aggregate`` of each kind of run (None: the nominal solve's single point).
+AGGREGATE_WORST = "worst over the extreme points"
+AGGREGATE_EXPECTED = "expected over the scenarios"
+
+
+def realisation_key(checks: Sequence[tuple[str, Any]], switching_kw: float,
+                    weights: Sequence[float] | None = None) -> tuple[AcKey, dict[str, Any]]:
+    """The key of one topology from its AC power flows at the realisations, ``(label,
+    ScenarioAc)`` each (:func:`feederopt.validation.scenario_ac.scenario_ac`; None: not
+    checked, left out): the worst violation total over them and the worst AC losses
+    (``weights`` None, ``--robust``), or the ``weights``-weighted sums, the weights
+    normalised over the realisations checked (``--scenarios``); the module docstring. With
+    the record's fields: the realisations ``checked``, the worst one's label and violation
+    total (``worst_realisation``, ``worst_violation_total``), a power flow that did not
+    converge (``not_converged``)."""
+    rows = [(k, label, ac) for k, (label, ac) in enumerate(checks) if ac is not None]
+    extra: dict[str, Any] = {"checked": len(rows)}
+    if not rows:
+        return NO_KEY, extra
+    failed = [label for _, label, ac in rows if not ac.converged]
+    if failed:
+        return NO_KEY, {**extra, "not_converged": failed}
+    parts = [violation_parts(ac.violations) for _, _, ac in rows]
+    totals = [v + r / 100.0 for v, r in parts]
+    worst = max(range(len(rows)), key=lambda i: (totals[i], -i))  # the first of equals
+    extra.update(worst_realisation=rows[worst][1], worst_violation_total=totals[worst])
+    losses = [float(ac.losses_kw) for _, _, ac in rows]
+    if weights is None:
+        volt, rating = parts[worst]
+        return AcKey(volt, rating, max(losses), switching_kw), extra
+    w = [float(weights[k]) for k, _, _ in rows]
+    total_w = sum(w)
+    if not total_w > 0:
+        return NO_KEY, extra
+    w = [x / total_w for x in w]
+    volt = sum(x * v for x, (v, _) in zip(w, parts, strict=True))
+    rating = sum(x * r for x, (_, r) in zip(w, parts, strict=True))
+    return AcKey(volt, rating, sum(x * loss for x, loss in zip(w, losses, strict=True)),
+                 switching_kw), extra
+
+
 def choice_budget_s(time_limit_s: float, spent_s: float) -> float:
     """The seconds of the AC choice: what the solve's time limit leaves, at most
     :data:`AC_CHOICE_MAX_S`, at least ``min(AC_CHOICE_MIN_S, time_limit_s / 4)``."""
@@ -57,18 +125,23 @@ def choice_budget_s(time_limit_s: float, spent_s: float) -> float:
 
 
 def least_violating_in_ac(candidates: Sequence[tuple[dict[str, Any], Any]],
-                          judge: Callable[[Any], AcKey], *, budget_s: float = AC_CHOICE_MAX_S,
-                          ) -> tuple[int, dict[str, Any]]:
+                          judge: Callable[[Any], AcKey | tuple[AcKey, dict[str, Any]] | None],
+                          *, budget_s: float = AC_CHOICE_MAX_S, measure: str = MEASURE,
+                          aggregate: str | None = None) -> tuple[int, dict[str, Any]]:
     """Judge each candidate ``(row, item)`` by ``judge(item)`` (the AC check's power flow and
-    limits) in the order given, the relaxation's answer first (always judged), the others
-    while ``budget_s`` lasts and no stop is requested; keep the least key (module
-    docstring). ``row`` describes the candidate in the record (its open branches, the
-    relaxation's total slack).
+    limits: a key, or a key and more fields of its row, or None when the budget or a stop
+    request cut its judgement short) in the order given, the relaxation's answer first
+    (always judged), the others while ``budget_s`` lasts and no stop is requested; keep the
+    least key (module docstring). ``row`` describes the candidate in the record (its open
+    branches, the relaxation's total slack); ``measure`` and ``aggregate`` (None for the
+    nominal solve, :data:`AGGREGATE_WORST` or :data:`AGGREGATE_EXPECTED`) say what the key
+    is.
 
     Returns the chosen index (0: the relaxation's answer) and the record (the JSON's
     ``least_violating_ac``): ``measure``, ``judge``, ``candidates`` (each ``row`` with its
     key and ``relaxation_rank``), ``relaxation_choice`` and ``chosen`` (their rows),
-    ``changed``, ``evaluated`` of ``offered``, ``stopped``, ``time_s``, ``budget_s``."""
+    ``changed``, ``evaluated`` of ``offered``, ``stopped``, ``time_s``, ``budget_s`` (and
+    ``aggregate`` when given)."""
     t0 = time.perf_counter()
     rows: list[dict[str, Any]] = []
     best: tuple[AcKey, int] | None = None
@@ -80,13 +153,19 @@ def least_violating_in_ac(candidates: Sequence[tuple[dict[str, Any], Any]],
         if i and time.perf_counter() - t0 >= budget_s:
             stopped = f"time budget ({budget_s:.3g} s)"
             break
-        key = judge(item)
-        rows.append({"relaxation_rank": i, **row, **key.to_dict()})
+        judged = judge(item)
+        if judged is None:  # cut short within the candidate (never the answer's)
+            stopped = "interrupted" if interrupt.requested() else (
+                f"time budget ({budget_s:.3g} s)")
+            break
+        key, more = judged if isinstance(judged, tuple) else (judged, {})
+        rows.append({"relaxation_rank": i, **row, **key.to_dict(), **more})
         if best is None or key.better_than(best[0]):
             best = (key, i)
     chosen = 0 if best is None else best[1]
     record = {
-        "measure": MEASURE,
+        "measure": measure,
+        **({} if aggregate is None else {"aggregate": aggregate}),
         "judge": "pandapower Newton-Raphson (the AC check's power flow)",
         "candidates": rows,
         "relaxation_choice": rows[0] if rows else None,
@@ -115,22 +194,39 @@ def least_violating_ac_text(rec: Any) -> str | None:
     n, offered = int(rec.get("evaluated", 0)), int(rec.get("offered", 0))
     of = f"{n} candidate topolog{'y' if n == 1 else 'ies'} the search met" + (
         f" ({offered - n} left out: {rec.get('stopped', '')})" if n < offered else "")
-    measure = ("AC violation total = voltage beyond the band [p.u.] + loading beyond the "
-               "ratings [%] / 100, then AC losses")
+    total = ("voltage beyond the band [p.u.] + loading beyond the ratings [%] / 100")
+    aggregate = rec.get("aggregate")
+    losses, slack = "AC losses", "total slack"
+    if aggregate == AGGREGATE_WORST:
+        measure = (f"the worst AC violation total over the extreme points checked ({total}), "
+                   "then the worst AC losses")
+        losses, slack = "worst-case AC losses", "worst-case total slack"
+    elif aggregate == AGGREGATE_EXPECTED:
+        measure = (f"the probability-weighted AC violation total over the scenarios ({total}), "
+                   "then expected AC losses")
+        losses, slack = "expected AC losses", "expected total slack"
+    else:
+        measure = f"AC violation total = {total}, then AC losses"
+
+    def figures(row: dict[str, Any]) -> str:
+        worst = (f"; worst scenario {row.get('worst_realisation')}: "
+                 f"{viol(row.get('worst_violation_total'))}"
+                 if aggregate == AGGREGATE_EXPECTED and row.get("worst_realisation") is not None
+                 else "")
+        return (f"{viol(row.get('violation_total'))} ({losses} "
+                f"{kw(row.get('ac_losses_kw'))}{worst})")
+
     if rec.get("changed"):
         moved = chosen.get("differs") or {}
         how = "; ".join(f"{what} {', '.join(map(str, ids))}" for what, ids in
                         (("closes", moved.get("closes") or ()),
                          ("opens", moved.get("opens") or ())) if ids)
-        return (f"chosen in AC among {of} ({measure}): {viol(chosen.get('violation_total'))}"
-                f" (AC losses {kw(chosen.get('ac_losses_kw'))}), against "
-                f"{viol(first.get('violation_total'))} (AC losses "
-                f"{kw(first.get('ac_losses_kw'))}) of the relaxation's least-violating "
-                f"topology (total slack {viol(first.get('relaxation_violation_pu'))} p.u.)"
+        return (f"chosen in AC among {of} ({measure}): {figures(chosen)}, against "
+                f"{figures(first)} of the relaxation's least-violating "
+                f"topology ({slack} {viol(first.get('relaxation_violation_pu'))} p.u.)"
                 + (f"; from it this answer {how}" if how else ""))
     return (f"the relaxation's least-violating topology is also the least violating in AC "
-            f"among {of} ({measure}): {viol(first.get('violation_total'))} (AC losses "
-            f"{kw(first.get('ac_losses_kw'))})")
+            f"among {of} ({measure}): {figures(first)}")
 
 
 #: The AC check's words on what "least" measures once the AC choice compared candidates
