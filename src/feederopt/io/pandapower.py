@@ -1156,7 +1156,11 @@ def from_pandapower(
             "source_format": "pandapower",
             "path": path,
             "ties": ties,
-            "pandapower": {"f_hz": f_hz, "sn_mva": _f(net.get("sn_mva", 1.0), 1.0)},
+            "pandapower": {"f_hz": f_hz, "sn_mva": _f(net.get("sn_mva", 1.0), 1.0),
+                           # whether the net's own runpp holds a gen's q limits: a
+                           # controllable gen held out of the DOPF (fixed_at_base) then
+                           # holds its vm_pu whatever its q, as runpp does
+                           "enforce_q_lims": bool(pf.enforce_q_lims)},
             "warnings": warnings,
             "operated_by": operated_by(net, plan),
             "cut_off_branches": cut_off,
@@ -2706,10 +2710,12 @@ def _costed_gen(net: pandapowerNet, idx: int, g: Any, p: float) -> dict[str, Any
     ``controllable`` one (the flag given True) with finite ``min/max_p_mw`` (0 <= min <= max)
     is a must-run DG device (``committable``, ``must_run``: always on, as ``runopp`` runs it)
     that the DOPF dispatches within them (control ``dg``; held at its ``p_mw`` where ``dg`` is
-    not controlled, :func:`~feederopt.network.devices.fixed_at_base`); its bus stays at its
-    ``vm_pu`` (the model holds a gen's voltage, where ``runopp`` would move it within the
-    bus's band). Any other gen keeps its ``p_mw`` as before, its costs a constant. No row:
-    nothing changes."""
+    not controlled, :func:`~feederopt.network.devices.fixed_at_base`) with its q within
+    ``min/max_q_mvar`` (``runopp``'s limits; NaN: none) and, with ``dg``, its bus voltage a
+    decision within the bus's ``min_vm_pu..max_vm_pu`` as ``runopp`` takes it (its ``vm_pu``
+    the base setting, :func:`feederopt.problems.dopf.with_free_gen_voltages`; before, the
+    model held it at ``vm_pu``). Any other gen keeps its ``p_mw`` and its bus its ``vm_pu``
+    as before, its costs a constant. No row: nothing changes."""
     pc = net.get("poly_cost")
     if pc is None or not len(pc) or not len(pc[(pc["et"] == "gen") & (pc["element"] == idx)]):
         return {}
@@ -2718,7 +2724,10 @@ def _costed_gen(net: pandapowerNet, idx: int, g: Any, p: float) -> dict[str, Any
     hi = _f(g.get("max_p_mw", math.nan), math.nan)
     if (_flag(g.get("controllable", False)) and math.isfinite(lo) and math.isfinite(hi)
             and 0 <= lo <= hi):
-        out.update(p_min_mw=lo, p_max_mw=hi, committable=True, must_run=True)
+        q_lo = _f(g.get("min_q_mvar", math.nan), -math.inf)
+        q_hi = _f(g.get("max_q_mvar", math.nan), math.inf)
+        out.update(p_min_mw=lo, p_max_mw=hi, committable=True, must_run=True,
+                   q_min_mvar=min(q_lo, q_hi), q_max_mvar=max(q_lo, q_hi))
     return out
 
 
@@ -3401,6 +3410,7 @@ def write_device_settings(
     source_v_set: Mapping[str, float] | None = None,
     gen_dispatch: Mapping[str, tuple[bool, float, float]] | None = None,
     load_reduction: Mapping[str, float] | None = None,
+    gen_v_set: Mapping[str, float] | None = None,
 ) -> pandapowerNet:
     """Write a distribution OPF's device settings into ``net`` (changed in place; pass a
     copy, as :func:`write_switch_states` returns) so that ``pp.runpp(net)`` is the AC check
@@ -3415,6 +3425,8 @@ def write_device_settings(
     * a committable generator's dispatch into ``p_mw``, ``q_mvar`` (divided by its
       ``scaling``, as the reader multiplies) and ``in_service`` (an off unit is out of
       service with p = q = 0);
+    * the voltage chosen for a controllable gen (its voltage a decision of the DOPF, as
+      ``runopp`` takes it) into its ``vm_pu``;
     * a flexible load's reduction ``r`` [MW] as ``p_mw`` and ``q_mvar`` times ``1 - r / p``
       (``p`` the load's scaled demand), the power factor kept.
 
@@ -3459,6 +3471,9 @@ def write_device_settings(
         if element != "gen":  # a gen holds its voltage; its q is the power flow's
             tab.loc[idx, "q_mvar"] = q / scale if on else 0.0
         tab.loc[idx, "in_service"] = bool(on)
+    for gid, vm in (gen_v_set or {}).items():
+        element, idx = gens[gid]
+        net[element].loc[idx, "vm_pu"] = float(vm)
     loads = where(network.loads)
     demand = dict(zip(network.loads["id"].cast(pl.String).to_list(),
                       network.loads["p_mw"].to_list(), strict=True)) if load_reduction else {}

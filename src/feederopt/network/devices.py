@@ -373,6 +373,11 @@ class PerUnitDevices:
     #: Per must-run unit (``gen_must_run``): its fixed cost per hour, paid every hour (it is
     #: always on), a constant of the objective.
     gen_must_run_fixed_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: The committable generators with a voltage set-point (``v_set_pu``: pandapower's
+    #: ``controllable`` gen) whose bus voltage the DOPF chooses within the bus's
+    #: ``v_min_pu..v_max_pu``, as ``runopp`` does for a controllable gen; the set-point is
+    #: only the data's base setting (:func:`feederopt.problems.dopf.with_free_gen_voltages`).
+    gen_v_free: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     flex_ids: list[str] = field(default_factory=list)
     flex_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     flex_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -489,8 +494,13 @@ def per_unit_devices(net: Network, pu: PerUnitNetwork,
         commit = np.flatnonzero(committable & ~must)
         must_run = np.flatnonzero(committable & must)
         fixed = g["fixed_cost_per_h"].cast(pl.Float64).to_numpy()
+        # a committable unit with a set-point (pandapower's controllable gen): its bus
+        # voltage is a decision within the bus's band, as runopp takes it (not on a source)
+        pv = (np.isfinite(pu.gen_v_set) & ~pu.is_source[pu.gen_bus] if pu.gen_v_set.size
+              else np.zeros(g.height, dtype=bool))
         out.update(gen_commit=commit, gen_must_run=must_run, gen_fixed_cost=fixed[commit],
-                   gen_must_run_fixed_cost=fixed[must_run])
+                   gen_must_run_fixed_cost=fixed[must_run],
+                   gen_v_free=np.flatnonzero(committable & pv))
     ld = net.loads.filter(pl.col("in_service") & (pl.col("flex_share") > 0)
                           & (pl.col("p_mw") > 0))
     if Control.FLEX in controls and ld.height:
@@ -549,11 +559,21 @@ def fixed_at_base(net: Network, controls: frozenset[Control]) -> Network:
     # a voltage-controlling unit (a pandapower gen, v_set_pu given) keeps its q free within
     # its limits: it holds its bus's voltage, as the power flow runs it
     cq = c & (pl.col("v_set_pu").is_null() if "v_set_pu" in g.columns else pl.lit(True))
+    # A pandapower controllable gen carries runopp's q limits (min/max_q_mvar, for the DOPF
+    # that moves its voltage); held, it holds vm_pu as the net's own runpp does: whatever its
+    # q unless that power flow enforces q limits (held_by_generator: a held PV bus, exact,
+    # not the PV/PQ hull of pv_hull_rows).
+    pp_meta = net.meta.get("pandapower") if isinstance(net.meta, dict) else None
+    unlimited = (c & pl.col("v_set_pu").is_not_null() & (pl.col("pp_element") == "gen")
+                 if isinstance(pp_meta, dict) and not pp_meta.get("enforce_q_lims", False)
+                 and {"v_set_pu", "pp_element"} <= set(g.columns) else pl.lit(False))
     gens = g.with_columns(
         pl.when(c).then(pl.col("p_mw")).otherwise(pl.col("p_min_mw")).alias("p_min_mw"),
         pl.when(c).then(pl.col("p_mw")).otherwise(pl.col("p_max_mw")).alias("p_max_mw"),
-        pl.when(cq).then(pl.col("q_mvar")).otherwise(pl.col("q_min_mvar")).alias("q_min_mvar"),
-        pl.when(cq).then(pl.col("q_mvar")).otherwise(pl.col("q_max_mvar")).alias("q_max_mvar"),
+        pl.when(cq).then(pl.col("q_mvar")).when(unlimited.fill_null(False)).then(-math.inf)
+        .otherwise(pl.col("q_min_mvar")).alias("q_min_mvar"),
+        pl.when(cq).then(pl.col("q_mvar")).when(unlimited.fill_null(False)).then(math.inf)
+        .otherwise(pl.col("q_max_mvar")).alias("q_max_mvar"),
     )
     return net.replace(generators=gens)
 

@@ -194,7 +194,9 @@ class Generator(pt.Model):
         default=None,
         description="Voltage set-point [p.u.] of a voltage-controlling generator (a PV bus, "
         "pandapower's gen): it holds |V| of its bus at this value with q free within "
-        "q_min_mvar..q_max_mvar (may be -inf..inf); null: p and q are injections.",
+        "q_min_mvar..q_max_mvar (may be -inf..inf); null: p and q are injections. A "
+        "committable one (pandapower's controllable gen) is a DOPF device whose bus voltage "
+        "the optimiser chooses within the bus's band (control dg): this is its base setting.",
     )
     can_grid_form: bool = pt.Field(default=False, description="Grid-forming capable.")
     committable: bool = pt.Field(

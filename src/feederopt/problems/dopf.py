@@ -68,12 +68,33 @@ from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationPr
 DEFAULT_LOSS_PRICE_PER_MWH = 100.0
 
 
+def with_free_gen_voltages(pu: PerUnitNetwork, dev: PerUnitDevices) -> PerUnitNetwork:
+    """``pu`` with the voltage of every generator of ``dev.gen_v_free`` (a committable unit
+    with a set-point: pandapower's ``controllable`` gen) a decision: its set-point dropped, so
+    it injects ``pg``, ``qg`` within its limits (pandapower's ``min/max_q_mvar``) and its bus's
+    squared voltage lies within ``v_min^2..v_max^2`` like any other bus's, as pandapower's
+    ``runopp`` takes a controllable gen (its ``vm_pu`` only the starting point; PYPOWER's OPF,
+    Zimmerman et al., IEEE TPWRS 26(1), 2011, bounds a generator bus's ``|V|`` by
+    ``VMIN..VMAX`` alone). A bus stays held (:attr:`~feederopt.network.perunit.
+    PerUnitNetwork.gen_held`) only where another voltage-controlling generator holds it."""
+    free = np.asarray(dev.gen_v_free, dtype=int)
+    if not len(free) or not pu.gen_v_set.size:
+        return pu
+    v_set = pu.gen_v_set.copy()
+    v_set[free] = np.nan
+    still = np.zeros(pu.n_bus, dtype=bool)
+    still[pu.gen_bus[np.isfinite(v_set)]] = True
+    return replace(pu, gen_v_set=v_set, gen_held=pu.generator_held() & still)
+
+
 def dopf_network(pu: PerUnitNetwork, dev: PerUnitDevices) -> PerUnitNetwork:
     """``pu`` as the DOPF formulation needs it: the controllable banks at their largest step in
     the fixed shunts, susceptance and conductance (their base step taken out,
-    :func:`~feederopt.formulations.devices.banks_at`) and the OLTC sources' set-point ranges
-    (see :func:`~feederopt.formulations.devices.add_devices`)."""
+    :func:`~feederopt.formulations.devices.banks_at`), the OLTC sources' set-point ranges
+    (see :func:`~feederopt.formulations.devices.add_devices`) and the controllable gens'
+    voltages free (:func:`with_free_gen_voltages`)."""
     out = banks_at(pu, dev, dev.cap_max_steps) if dev.n_cap else pu
+    out = with_free_gen_voltages(out, dev)
     lo, hi = pu.v_set.copy(), pu.v_set.copy()
     for k in dev.source_taps():
         bus = dev.tap_bus[k]

@@ -31,8 +31,12 @@ fixed at its set-point and its bus at ``vm_pu`` (``controllable`` False, which p
 OPF takes as exactly that), ``min_p_mw = max_p_mw = p_mw`` and its q limits those of the data,
 or :data:`WIDE_Q_MVAR` where the data have none (the power flow does not enforce them). Without
 these columns pandapower's OPF refused every net with a ``gen`` ("OPF parameters are not set
-correctly", user test ut33_dopf #2). pandapower's log records during the OPF are captured,
-not printed, and a failure's message carries them.
+correctly", user test ut33_dopf #2). A controllable gen whose voltage the DOPF chose
+(:func:`free_voltage_gens`, :func:`feederopt.problems.dopf.with_free_gen_voltages`) is
+``controllable`` here too: p within ``p_min_mw..p_max_mw`` at ``c_g + lambda`` (and ``c2_g``),
+q within its limits, its bus within its band, as ``runopp`` takes it; the judging ``runpp``
+holds it at the polished voltage (``gen_vm_pu``). pandapower's log records during the OPF are
+captured, not printed, and a failure's message carries them.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ import math
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -51,6 +55,7 @@ import polars as pl
 
 from feederopt.io.pandapower import to_pandapower
 from feederopt.network.container import Network
+from feederopt.network.device_settings import DeviceSettings, with_settings
 from feederopt.network.perunit import to_per_unit
 from feederopt.validation.ac import ac_power_flow
 from feederopt.validation.ac_limits import ac_limit_violations
@@ -91,9 +96,12 @@ def captured_pandapower_log() -> Iterator[list[logging.LogRecord]]:
         pp_logger.propagate = propagate
 
 
-def opf_gens(pn: Any, net: Network) -> None:
+def opf_gens(pn: Any, net: Network, free: frozenset[str] = frozenset()) -> None:
     """Give the voltage-controlling generators (``gen``) of ``pn``, the export of ``net``, the
-    OPF parameters of what the model holds them to (see the module docstring)."""
+    OPF parameters of what the model holds them to (see the module docstring); those named in
+    ``free`` (a controllable gen, running, whose voltage and dispatch the DOPF chose) are
+    ``controllable``: p within ``p_min_mw..p_max_mw``, q within its limits and its bus's
+    voltage within the bus's band, as the DOPF and ``runopp`` take them."""
     if not len(pn.gen):
         return
     gens = net.generators
@@ -107,9 +115,16 @@ def opf_gens(pn: Any, net: Network) -> None:
         v = table.get(name, math.nan)
         return float(v) if math.isfinite(v) else default
 
-    pn.gen["controllable"] = False
-    pn.gen["min_p_mw"] = pn.gen["p_mw"].astype(float)
-    pn.gen["max_p_mw"] = pn.gen["p_mw"].astype(float)
+    ids = gens["id"].cast(str).to_list()
+    p_lo = dict(zip(ids, gens["p_min_mw"].cast(float).to_list(), strict=True))
+    p_hi = dict(zip(ids, gens["p_max_mw"].cast(float).to_list(), strict=True))
+    moves = [n in free for n in names]
+    p_now = pn.gen["p_mw"].astype(float).tolist()
+    pn.gen["controllable"] = moves
+    pn.gen["min_p_mw"] = [p_lo[n] if m else p for n, m, p in zip(names, moves, p_now,
+                                                                   strict=True)]
+    pn.gen["max_p_mw"] = [p_hi[n] if m else p for n, m, p in zip(names, moves, p_now,
+                                                                   strict=True)]
     pn.gen["min_q_mvar"] = [limit(q_lo, n, -WIDE_Q_MVAR) for n in names]
     pn.gen["max_q_mvar"] = [limit(q_hi, n, WIDE_Q_MVAR) for n in names]
 
@@ -177,6 +192,9 @@ class AcOpfPolish:
     #: The interior point's tolerance (:data:`TIGHT_OPF_TOLERANCES`); NaN: pandapower's
     #: defaults (the tight run did not converge).
     tolerance: float = math.nan
+    #: The polished voltage [p.u.] of each controllable gen (its voltage a decision), which
+    #: the judging power flow holds (its ``vm_pu``).
+    gen_vm_pu: dict[str, float] = field(default_factory=dict)
 
     @property
     def objective_difference_kw(self) -> float:
@@ -237,6 +255,7 @@ class AcOpfPolish:
                 "limit_violations": [{k: num(v) if isinstance(v, float) else v
                                       for k, v in d.items()} for d in self.limit_violations],
                 "gen_p_mw": self.gen_p_mw, "gen_q_mvar": self.gen_q_mvar,
+                **({"gen_vm_pu": self.gen_vm_pu} if self.gen_vm_pu else {}),
                 "method": "pandapower runopp (PYPOWER interior point)",
                 "tolerance": num(self.tolerance),
                 "message": self.message,
@@ -264,7 +283,8 @@ def ac_opf_polish(net: Network, closed: np.ndarray, committed: dict[str, bool],
     pn.bus["min_vm_pu"] = buses["v_min_pu"].to_numpy()
     pn.bus["max_vm_pu"] = buses["v_max_pu"].to_numpy()
     pn.ext_grid["controllable"] = False
-    opf_gens(pn, net)
+    free = free_voltage_gens(net, committed)
+    opf_gens(pn, net, free)
     pn.load["controllable"] = False
     names = pn.sgen["name"].astype(str).tolist() if len(pn.sgen) else []
     controllable = np.array([committed.get(n, False) for n in names], dtype=bool)
@@ -291,6 +311,12 @@ def ac_opf_polish(net: Network, closed: np.ndarray, committed: dict[str, bool],
             pp.create_poly_cost(pn, pn.sgen.index[i], "sgen",
                                 cp1_eur_per_mw=float(cost.get(name, 0.0)) + lam,
                                 cp2_eur_per_mw2=float(cost2.get(name, 0.0)))
+    gen_names = pn.gen["name"].astype(str).tolist() if len(pn.gen) else []
+    for i, name in enumerate(gen_names):
+        if name in free:
+            pp.create_poly_cost(pn, pn.gen.index[i], "gen",
+                                cp1_eur_per_mw=float(cost.get(name, 0.0)) + lam,
+                                cp2_eur_per_mw2=float(cost2.get(name, 0.0)))
     given = pn
     for tolerances in (TIGHT_OPF_TOLERANCES, {}):
         pn = copy.deepcopy(given)
@@ -314,8 +340,27 @@ def ac_opf_polish(net: Network, closed: np.ndarray, committed: dict[str, bool],
     p = {names[i]: float(pn.res_sgen.p_mw.iloc[i]) for i in range(len(names)) if controllable[i]}
     q = {names[i]: float(pn.res_sgen.q_mvar.iloc[i]) for i in range(len(names))
          if controllable[i]}
-    return replace(_judged(net, closed, p, q, cost, costs, dopf_ac_losses_kw, cost2),
-                   tolerance=tolerances.get("PDIPM_GRADTOL", math.nan))
+    vm: dict[str, float] = {}
+    for i, name in enumerate(gen_names):
+        if name in free:
+            p[name] = float(pn.res_gen.p_mw.iloc[i])
+            q[name] = float(pn.res_gen.q_mvar.iloc[i])
+            vm[name] = float(pn.res_gen.vm_pu.iloc[i])
+    judged = _judged(with_settings(net, DeviceSettings(gen_v_set=vm)) if vm else net, closed,
+                     p, q, cost, costs, dopf_ac_losses_kw, cost2)
+    return replace(judged, tolerance=tolerances.get("PDIPM_GRADTOL", math.nan), gen_vm_pu=vm)
+
+
+def free_voltage_gens(net: Network, committed: Mapping[str, bool]) -> frozenset[str]:
+    """The running generators of ``committed`` whose voltage the DOPF chose: committable
+    with a set-point ``v_set_pu`` (pandapower's controllable gen,
+    :func:`feederopt.problems.dopf.with_free_gen_voltages`)."""
+    g = net.generators
+    if not g.height or "v_set_pu" not in g.columns:
+        return frozenset()
+    rows = g.filter(pl.col("in_service") & pl.col("committable").fill_null(False)
+                    & pl.col("v_set_pu").is_not_null() & ~pl.col("v_set_pu").is_nan())
+    return frozenset(str(i) for i in rows["id"].to_list() if committed.get(str(i), False))
 
 
 def _import_prices(net: Network) -> dict[str, tuple[float, float, float]]:
