@@ -167,6 +167,21 @@ def device_problems(net: Network) -> list[Problem]:
             "cost_per_mw2_per_h", "the quadratic energy cost is negative: a concave "
             "(non-convex) cost, which the convex model cannot hold",
             "give a cost >= 0 per MW^2 per hour (0: a linear cost)")
+    # the reactive costs (pandapower's cq1, cq2): a finite linear one, a convex quadratic one
+    for table, frame, lin, quad in (("generators", g, "cost_per_mvarh", "cost_per_mvar2_per_h"),
+                                    ("buses", b, "import_q_price_per_mvarh",
+                                     "import_q_cost_per_mvar2_per_h")):
+        if frame.height and _col(frame, "id") and _col(frame, lin):
+            add(ProblemKind.INVALID_VALUE, table, _ids(frame, _not_finite(lin)), lin,
+                "the reactive cost is NaN or infinite", "give a finite cost per MVAr h (0: none)")
+        if frame.height and _col(frame, "id") and _col(frame, quad):
+            add(ProblemKind.INVALID_VALUE, table, _ids(frame, _not_finite(quad)), quad,
+                "the quadratic reactive cost is NaN or infinite",
+                "give a finite cost >= 0 per MVAr^2 per hour (0: none)")
+            add(ProblemKind.INVALID_VALUE, table, _ids(frame, pl.col(quad) < 0), quad,
+                "the quadratic reactive cost is negative: a concave (non-convex) cost, which "
+                "the convex model cannot hold", "give a cost >= 0 per MVAr^2 per hour (0: a "
+                "linear cost)")
     if g.height and _col(g, "id") and _col(g, "fixed_cost_per_h"):
         add(ProblemKind.INVALID_VALUE, "generators", _ids(g, _not_finite("fixed_cost_per_h")),
             "fixed_cost_per_h", "the fixed cost is NaN or infinite",
@@ -311,11 +326,18 @@ def device_list(net: Network) -> list[dict[str, object]]:
             quad = float(r.get("cost_per_mw2_per_h") or 0.0)
             # the quadratic term only where there is one (p in MW: c2 p^2 per h)
             quad_text = f" + {_g(quad)} per MW^2 h" if quad else ""
+            # the reactive terms only where there are some (q in MVAr, injected)
+            cq1 = float(r.get("cost_per_mvarh") or 0.0)
+            cq2 = float(r.get("cost_per_mvar2_per_h") or 0.0)
+            if cq1 or cq2:
+                quad_text += f" + {_g(cq1)} per MVAr h + {_g(cq2)} per MVAr^2 h"
             out.append({"id": str(r["id"]), "kind": "generator", "bus": at(str(r["bus"])),
                         "control": Control.DG.value, "p_min_mw": r["p_min_mw"],
                         "p_max_mw": r["p_max_mw"], "q_min_mvar": r["q_min_mvar"],
                         "q_max_mvar": r["q_max_mvar"], "cost_per_mwh": cost,
                         "cost_per_mw2_per_h": quad, "fixed_cost_per_h": fixed,
+                        "cost_per_mvarh": float(r.get("cost_per_mvarh") or 0.0),
+                        "cost_per_mvar2_per_h": float(r.get("cost_per_mvar2_per_h") or 0.0),
                         "p_mw": r["p_mw"], "q_mvar": r["q_mvar"],
                         "must_run": bool(r.get("must_run") or False),
                         "range": ("always on (must run): " if r.get("must_run") else "off, or ")

@@ -297,26 +297,32 @@ def ac_opf_polish(net: Network, closed: np.ndarray, committed: dict[str, bool],
                       gens["cost_per_mw2_per_h"].cast(pl.Float64).fill_null(0.0).to_list(),
                       strict=True)) if "cost_per_mw2_per_h" in gens.columns else {})
     price = _import_prices(net)
+    q_cost = _gen_column(gens, "cost_per_mvarh")
+    q_cost2 = _gen_column(gens, "cost_per_mvar2_per_h")
     pn.poly_cost.drop(pn.poly_cost.index, inplace=True)
     # the import price of each ext_grid's bus on top of the loss price: the OPF then
     # minimises lambda losses + sum c_g p_g + c2_g p_g^2 + sum c_s ps_s + c2_s ps_s^2
     # (+ a constant)
     for i in range(len(pn.ext_grid)):
         bus = str(pn.ext_grid["name"].iloc[i])  # to_pandapower names it by its bus id
-        c1, c2, _ = price.get(bus, (0.0, 0.0, 0.0))
+        c1, c2, _, cq1, cq2 = price.get(bus, (0.0,) * 5)
         pp.create_poly_cost(pn, pn.ext_grid.index[i], "ext_grid", cp1_eur_per_mw=lam + c1,
-                            cp2_eur_per_mw2=c2)
+                            cp2_eur_per_mw2=c2, cq1_eur_per_mvar=cq1, cq2_eur_per_mvar2=cq2)
     for i, name in enumerate(names):
         if controllable[i]:
             pp.create_poly_cost(pn, pn.sgen.index[i], "sgen",
                                 cp1_eur_per_mw=float(cost.get(name, 0.0)) + lam,
-                                cp2_eur_per_mw2=float(cost2.get(name, 0.0)))
+                                cp2_eur_per_mw2=float(cost2.get(name, 0.0)),
+                                cq1_eur_per_mvar=q_cost.get(name, 0.0),
+                                cq2_eur_per_mvar2=q_cost2.get(name, 0.0))
     gen_names = pn.gen["name"].astype(str).tolist() if len(pn.gen) else []
     for i, name in enumerate(gen_names):
         if name in free:
             pp.create_poly_cost(pn, pn.gen.index[i], "gen",
                                 cp1_eur_per_mw=float(cost.get(name, 0.0)) + lam,
-                                cp2_eur_per_mw2=float(cost2.get(name, 0.0)))
+                                cp2_eur_per_mw2=float(cost2.get(name, 0.0)),
+                                cq1_eur_per_mvar=q_cost.get(name, 0.0),
+                                cq2_eur_per_mvar2=q_cost2.get(name, 0.0))
     given = pn
     for tolerances in (TIGHT_OPF_TOLERANCES, {}):
         pn = copy.deepcopy(given)
@@ -363,31 +369,48 @@ def free_voltage_gens(net: Network, committed: Mapping[str, bool]) -> frozenset[
     return frozenset(str(i) for i in rows["id"].to_list() if committed.get(str(i), False))
 
 
-def _import_prices(net: Network) -> dict[str, tuple[float, float, float]]:
+def _gen_column(gens: pl.DataFrame, column: str) -> dict[str, float]:
+    """``column`` of the generators by id, 0 where empty or absent."""
+    if column not in gens.columns:
+        return {}
+    return dict(zip(gens["id"].cast(pl.String).to_list(),
+                    gens[column].cast(pl.Float64).fill_null(0.0).to_list(), strict=True))
+
+
+def _import_prices(net: Network) -> dict[str, tuple[float, float, float, float, float]]:
     """The sources' import costs by bus id: ``(c_s`` per MWh, ``c2_s`` per MW^2 h, ``F_s`` per
-    h) (``buses.import_price_per_mwh``, ``import_cost_per_mw2_per_h``,
-    ``import_fixed_cost_per_h``), the sources with a non-zero term only."""
+    h, ``cq_s`` per MVAr h, ``cq2_s`` per MVAr^2 h) (``buses.import_price_per_mwh``,
+    ``import_cost_per_mw2_per_h``, ``import_fixed_cost_per_h``, ``import_q_price_per_mvarh``,
+    ``import_q_cost_per_mvar2_per_h``), the sources with a non-zero term only."""
     b = net.buses
-    cols = ("import_price_per_mwh", "import_cost_per_mw2_per_h", "import_fixed_cost_per_h")
+    cols = ("import_price_per_mwh", "import_cost_per_mw2_per_h", "import_fixed_cost_per_h",
+            "import_q_price_per_mvarh", "import_q_cost_per_mvar2_per_h")
     b = b.with_columns([pl.col(c).cast(pl.Float64).fill_null(0.0) if c in b.columns
                         else pl.lit(0.0).alias(c) for c in cols])
     src = b.filter(pl.col("is_source") & pl.any_horizontal([pl.col(c) != 0 for c in cols]))
-    return {str(r["id"]): (float(r[cols[0]]), float(r[cols[1]]), float(r[cols[2]]))
+    return {str(r["id"]): tuple(float(r[c]) for c in cols)  # type: ignore[misc]
             for r in src.iter_rows(named=True)}
 
 
-def import_cost_per_h(prices: Mapping[str, tuple[float, float, float]],
-                      p_by_bus: Mapping[str, float]) -> float:
+def import_cost_per_h(prices: Mapping[str, tuple[float, float, float, float, float]],
+                      p_by_bus: Mapping[str, float],
+                      q_by_bus: Mapping[str, float] | None = None) -> float:
     """``sum_s c_s p_s + c2_s p_s^2 + F_s`` [per hour] of the priced sources (``prices``,
     :func:`_import_prices`) at their imports ``p_by_bus`` [MW] (an AC power flow's,
-    :attr:`~feederopt.validation.ac.AcResult.source_p_by_bus`); NaN when a priced source has
-    no import there."""
+    :attr:`~feederopt.validation.ac.AcResult.source_p_by_bus`), plus ``cq_s q_s + cq2_s
+    q_s^2`` at their reactive injections ``q_by_bus`` [MVAr]; NaN when a priced source has no
+    import there."""
     out = 0.0
-    for bus, (c1, c2, fixed) in prices.items():
+    for bus, (c1, c2, fixed, cq1, cq2) in prices.items():
         if bus not in p_by_bus:
             return math.nan
         p = float(p_by_bus[bus])
         out += c1 * p + c2 * p * p + fixed
+        if cq1 or cq2:
+            if q_by_bus is None or bus not in q_by_bus:
+                return math.nan
+            q = float(q_by_bus[bus])
+            out += cq1 * q + cq2 * q * q
     return out
 
 
@@ -405,10 +428,15 @@ def _judged(net: Network, closed: np.ndarray, p: dict[str, float], q: dict[str, 
     gen_q = live["q_mvar"].cast(pl.Float64).to_numpy().copy()
     moved_money = 0.0  # the polished generators' energy cost minus the DOPF's [per h]
     c2 = cost2 or {}
+    cq1 = _gen_column(live, "cost_per_mvarh")
+    cq2 = _gen_column(live, "cost_per_mvar2_per_h")
     for k, gid in enumerate(ids):
         if gid in p:
             moved_money += cost.get(gid, 0.0) * (p[gid] - float(gen_p[k]))
             moved_money += c2.get(gid, 0.0) * (p[gid] ** 2 - float(gen_p[k]) ** 2)
+            # the reactive cost moves with q (the DOPF's q: its dispatch, in gen_q)
+            moved_money += cq1.get(gid, 0.0) * (q[gid] - float(gen_q[k]))
+            moved_money += cq2.get(gid, 0.0) * (q[gid] ** 2 - float(gen_q[k]) ** 2)
             gen_p[k], gen_q[k] = p[gid], q[gid]
     # the import cost at each point is the AC power flow's: every priced source's import
     # (res_ext_grid) at its price (linear and quadratic), at the polished set-points and at
@@ -428,10 +456,10 @@ def _judged(net: Network, closed: np.ndarray, p: dict[str, float], q: dict[str, 
                  - float(costs.get("import_per_h", 0.0))) * kw
     imported, imported_dopf = 0.0, 0.0
     if prices:
-        imported = import_cost_per_h(prices, ac.source_p_by_bus)
+        imported = import_cost_per_h(prices, ac.source_p_by_bus, ac.source_q_by_bus)
         own = ac_power_flow(net, closed)  # the DOPF's set-points, as the AC check runs them
-        imported_dopf = (import_cost_per_h(prices, own.source_p_by_bus) if own.converged
-                         else math.nan)
+        imported_dopf = (import_cost_per_h(prices, own.source_p_by_bus, own.source_q_by_bus)
+                         if own.converged else math.nan)
     violations = ac_limit_violations(to_per_unit(net), ac, net.bus_id_out)
     losses = float(ac.losses_kw)
     diff = losses - socp_losses_kw
