@@ -3,7 +3,8 @@ ut42_recheck_a, item B): the device's range names the quadratic term (``cp2_eur_
 its ``poly_cost``: "30 per MWh + 10 per MW^2 h + 0 per h"; before, "30 per MWh + 0 per h") and
 the JSON gives ``cost_per_mw2_per_h``; ``info --json`` is strict JSON (before, a gen's
 ``q_min_mvar`` was written ``-Infinity``, which strict parsers reject): a non-finite number
-is null. Truth: the net's own ``poly_cost`` and q limits (no enforced q limits: unbounded)."""
+is null. Truth: the net's own ``poly_cost`` and q limits (since session 44 a controllable
+gen's q range is ``runopp``'s ``min/max_q_mvar``; a NaN one is none: unbounded)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ def _strict(text: str) -> dict:
 
 def test_info_json_is_strict_and_names_the_quadratic_cost(tmp_path: Path) -> None:
     path = tmp_path / "F.json"
-    pp.to_json(costed_pandapower(), str(path))
+    net = costed_pandapower()
+    net.gen.loc[0, "max_q_mvar"] = float("nan")  # no upper q limit: +inf in the model
+    pp.to_json(net, str(path))
     out = CliRunner().invoke(app, ["info", str(path), "--json"])
     assert out.exit_code == 0, out.output
     data = _strict(out.stdout)
@@ -38,8 +41,8 @@ def test_info_json_is_strict_and_names_the_quadratic_cost(tmp_path: Path) -> Non
     assert dev["gen:0"]["cost_per_mw2_per_h"] == 5.0
     assert "30 per MWh + 10 per MW^2 h + 0 per h" in dev["sgen:0"]["range"]
     assert "40 per MWh + 5 per MW^2 h + 3 per h" in dev["gen:0"]["range"]
-    # the gen's q is unbounded (pandapower does not enforce its q limits here): null
-    assert dev["gen:0"]["q_min_mvar"] is None and dev["gen:0"]["q_max_mvar"] is None
+    # the controllable gen's q within runopp's limits: -5 and none above (null)
+    assert dev["gen:0"]["q_min_mvar"] == -5.0 and dev["gen:0"]["q_max_mvar"] is None
 
 
 def test_info_console_names_the_quadratic_cost(tmp_path: Path) -> None:

@@ -101,7 +101,11 @@ from feederopt.options import (
     unchecked_solve_options,
     workers_note,
 )
-from feederopt.problems.dopf import DEFAULT_LOSS_PRICE_PER_MWH, DopfProblem
+from feederopt.problems.dopf import (
+    DEFAULT_LOSS_PRICE_PER_MWH,
+    DopfProblem,
+    with_free_gen_voltages,
+)
 from feederopt.problems.holds import (
     Held,
     NoHeldTopology,
@@ -1072,7 +1076,7 @@ def _write_devices(pp_net: Any, network: Network, settings: DeviceSettings) -> A
     return write_device_settings(
         pp_net, network, cap_steps=settings.cap_steps, branch_tap=settings.branch_tap,
         source_v_set=settings.source_v_set, gen_dispatch=settings.gen_dispatch,
-        load_reduction=settings.load_reduction)
+        load_reduction=settings.load_reduction, gen_v_set=settings.gen_v_set)
 
 
 def _result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool, *,
@@ -1597,7 +1601,10 @@ def _solve_dopf(net: Network, opts: SolveOptions,
         ac_net = with_settings(net, summary.settings)
         # The losses of the point at the chosen transformer taps (not the data's).
         model_pu = with_branch_taps(model, summary.settings)
-    result = _result(net, full, on_all_branches(raw, keep, full.n_branch), opts.ac_check,
+    # a controllable gen's bus is no PV bus here: its voltage was a decision
+    # (with_free_gen_voltages), so the result's band and PV note are the model's
+    result = _result(net, with_free_gen_voltages(full, dev),
+                     on_all_branches(raw, keep, full.n_branch), opts.ac_check,
                      model_pu=model_pu, ac_net=ac_net)
     if (summary is not None and opts.ac_check and _breaks_voltage(result)
             and raw.within_limits and raw.status is not Status.INTERRUPTED):
@@ -1697,7 +1704,8 @@ def _dopf_ac_repair(net: Network, opts: SolveOptions, problem: DopfProblem, raw:
         summ = dopf_summary(net, problem, pt, kinds)
         summ.devices += held_devices(net, frozenset(kinds))
         trial = replace(raw, point=pt)
-        res = _result(net, full, on_all_branches(trial, keep, full.n_branch), opts.ac_check,
+        res = _result(net, with_free_gen_voltages(full, dev),
+                      on_all_branches(trial, keep, full.n_branch), opts.ac_check,
                       model_pu=with_branch_taps(model, summ.settings),
                       ac_net=with_settings(net, summ.settings))
         evaluated[i] = (x, ev, summ, res)
@@ -1732,7 +1740,8 @@ def _dopf_ac_repair(net: Network, opts: SolveOptions, problem: DopfProblem, raw:
     record["note"] = note
     fixed_raw = replace(raw, status=Status.FEASIBLE, point={**ev.point, **x}, objective=value,
                         gap=gap, extra={**raw.extra, "ac_repair": record})
-    out = _result(net, full, on_all_branches(fixed_raw, keep, full.n_branch), opts.ac_check,
+    out = _result(net, with_free_gen_voltages(full, dev),
+                  on_all_branches(fixed_raw, keep, full.n_branch), opts.ac_check,
                   model_pu=with_branch_taps(model, new_summary.settings),
                   ac_net=with_settings(net, new_summary.settings))
     out.extra["notes"] = [*out.extra.get("notes", []), note]

@@ -72,7 +72,7 @@ from feederopt.formulations.devices import (
 from feederopt.formulations.distflow import fixed_topology_form, slack_objective
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.network.topology import is_radial_forest, max_spanning_forest
-from feederopt.problems.dopf import DopfProblem
+from feederopt.problems.dopf import DopfProblem, with_free_gen_voltages
 from feederopt.problems.reconfiguration import (
     FEASIBILITY_TOL,
     ReconfigurationProblem,
@@ -432,7 +432,8 @@ class DopfBenders(AlgorithmBase):
     def settled(self, x: Setting) -> PerUnitNetwork:
         """The per-unit model with the devices of ``x`` fixed (capacitor steps in the shunts,
         source set-points, an off generator without limits; flexibility unused)."""
-        pu, dev = self.problem.base, self.problem.dev
+        dev = self.problem.dev
+        pu = with_free_gen_voltages(self.problem.base, dev)
         v_set = pu.v_set.copy()
         if "cap" in x:
             bank, step = cap_options(dev)

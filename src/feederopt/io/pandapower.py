@@ -490,6 +490,9 @@ def from_pandapower(
             "import_cost_per_mw2_per_h": [import_price.get(i, (0.0, 0.0))[1] for i in b_ids],
             "import_fixed_cost_per_h": [import_price.get(i, (0.0, 0.0, 0.0))[2]
                                         for i in b_ids],
+            "import_q_price_per_mvarh": [import_price.get(i, (0.0,) * 5)[3] for i in b_ids],
+            "import_q_cost_per_mvar2_per_h": [import_price.get(i, (0.0,) * 5)[4]
+                                              for i in b_ids],
             "name": pl.Series([element_name(net, "bus", i) for i in b_ids], dtype=pl.String),
         }
     )
@@ -1000,7 +1003,8 @@ def from_pandapower(
                 gen_costs = _poly_cost_problems(net, "gen", int(idx))
                 if gen_costs:
                     sgen_limits.extend(gen_costs)
-                    for col in ("cost_per_mwh", "cost_per_mw2_per_h", "fixed_cost_per_h"):
+                    for col in ("cost_per_mwh", "cost_per_mw2_per_h", "fixed_cost_per_h",
+                                "cost_per_mvarh", "cost_per_mvar2_per_h"):
                         superseded.setdefault(("generators", col), set()).add(f"gen:{idx}")
             elif element == "sgen":
                 row.update(_controllable_sgen(net, int(idx), g, p, q))
@@ -1009,7 +1013,8 @@ def from_pandapower(
                 if limits:  # validation's problems of the same limits and costs go
                     sgen_limits.extend(limits)
                     for col in ("p_min_mw", "p_max_mw", "q_min_mvar", "q_max_mvar",
-                                "cost_per_mwh", "cost_per_mw2_per_h", "fixed_cost_per_h"):
+                                "cost_per_mwh", "cost_per_mw2_per_h", "fixed_cost_per_h",
+                                "cost_per_mvarh", "cost_per_mvar2_per_h"):
                         superseded.setdefault(("generators", col), set()).add(f"sgen:{idx}")
             grows.append(row)
     problems.extend(_merged(sgen_limits))
@@ -1018,6 +1023,8 @@ def from_pandapower(
     cost_note = _unread_poly_cost_note(net)
     if cost_note:
         warnings.append(cost_note)
+    if q_note := _negative_q_cost_note(net):
+        warnings.append(q_note)
     if orphans:
         warnings.append(orphans)
     if unlimited:
@@ -1156,7 +1163,11 @@ def from_pandapower(
             "source_format": "pandapower",
             "path": path,
             "ties": ties,
-            "pandapower": {"f_hz": f_hz, "sn_mva": _f(net.get("sn_mva", 1.0), 1.0)},
+            "pandapower": {"f_hz": f_hz, "sn_mva": _f(net.get("sn_mva", 1.0), 1.0),
+                           # whether the net's own runpp holds a gen's q limits: a
+                           # controllable gen held out of the DOPF (fixed_at_base) then
+                           # holds its vm_pu whatever its q, as runpp does
+                           "enforce_q_lims": bool(pf.enforce_q_lims)},
             "warnings": warnings,
             "operated_by": operated_by(net, plan),
             "cut_off_branches": cut_off,
@@ -1212,7 +1223,8 @@ _ORIGIN_FREE_COLUMNS: dict[str, frozenset[str]] = {
     "buses": frozenset({"v_min_pu", "v_max_pu", "source_p_max_mw", "source_s_max_mva",
                         "tap_min_pu", "tap_max_pu", "tap_step_pu", "tap_cost_kw", "x", "y",
                         "import_price_per_mwh", "import_cost_per_mw2_per_h",
-                        "import_fixed_cost_per_h"}),
+                        "import_fixed_cost_per_h", "import_q_price_per_mvarh",
+                        "import_q_cost_per_mvar2_per_h"}),
     "branches": frozenset({"i_max_ka", "s_max_mva", "switchable", "normally_open",
                            "tap_min_ratio", "tap_max_ratio", "tap_steps", "tap_controllable",
                            "switch_cost_kw"}),
@@ -1220,7 +1232,8 @@ _ORIGIN_FREE_COLUMNS: dict[str, frozenset[str]] = {
                         "flex_share", "flex_price_per_mwh"}),
     "generators": frozenset({"p_mw", "q_mvar", "p_min_mw", "p_max_mw", "q_min_mvar",
                              "q_max_mvar", "cost_per_mwh", "can_grid_form", "committable",
-                             "must_run", "fixed_cost_per_h", "cost_per_mw2_per_h"}),
+                             "must_run", "fixed_cost_per_h", "cost_per_mw2_per_h",
+                             "cost_per_mvarh", "cost_per_mvar2_per_h"}),
     "shunts": frozenset({"controllable"}),
 }
 
@@ -2640,7 +2653,9 @@ def _poly_cost_problems(net: pandapowerNet, et: str, idx: int) -> list[Problem]:
     if not len(mine):
         return []
     out = []
-    for col in ("cp1_eur_per_mw", "cp0_eur", "cp2_eur_per_mw2"):
+    for col in ("cp1_eur_per_mw", "cp0_eur", "cp2_eur_per_mw2", *(
+            ("cq0_eur", "cq1_eur_per_mvar", "cq2_eur_per_mvar2")
+            if et in ("sgen", "gen", "ext_grid") else ())):
         v = mine.iloc[0].get(col, 0.0)
         if v is not None and not math.isfinite(_f(v, math.nan)):
             out.append(Problem(
@@ -2655,6 +2670,14 @@ def _poly_cost_problems(net: pandapowerNet, et: str, idx: int) -> list[Problem]:
             "cost, which the DOPF's convex model cannot hold", ids=(f"{et}:{idx}",),
             field="cp2_eur_per_mw2", hint="give net.poly_cost.cp2_eur_per_mw2 >= 0 (0: a "
             "linear cost)"))
+    cq2 = _f(mine.iloc[0].get("cq2_eur_per_mvar2", 0.0), 0.0)
+    if et in ("sgen", "gen", "ext_grid") and math.isfinite(cq2) and cq2 < 0:
+        out.append(Problem(
+            ProblemKind.INVALID_VALUE, "poly_cost",
+            f"cq2_eur_per_mvar2 {cq2:g} of the {et}'s cost is negative: a concave "
+            "(non-convex) cost, which the DOPF's convex model cannot hold",
+            ids=(f"{et}:{idx}",), field="cq2_eur_per_mvar2",
+            hint="give net.poly_cost.cq2_eur_per_mvar2 >= 0 (0: a linear cost)"))
     return out
 
 
@@ -2686,9 +2709,12 @@ def _controllable_sgen(net: pandapowerNet, idx: int, g: Any, p: float,
 
 def _unit_costs(net: pandapowerNet, et: str, idx: int) -> dict[str, float]:
     """The ``poly_cost`` row of unit ``et`` ``idx`` as the generator's costs:
-    ``cp1_eur_per_mw`` (per MWh in one hour), ``cp2_eur_per_mw2`` (per MW^2 in one hour) and
-    ``cp0_eur`` (per hour while it runs); 0 where the row or a term is missing."""
-    out = {"cost_per_mwh": 0.0, "cost_per_mw2_per_h": 0.0, "fixed_cost_per_h": 0.0}
+    ``cp1_eur_per_mw`` (per MWh in one hour), ``cp2_eur_per_mw2`` (per MW^2 in one hour),
+    ``cp0_eur`` + ``cq0_eur`` (per hour while it runs) and the reactive ``cq1_eur_per_mvar``
+    (``cost_per_mvarh``) and ``cq2_eur_per_mvar2`` (``cost_per_mvar2_per_h``) on its injected
+    q (``runopp``'s sign +1); 0 where the row or a term is missing."""
+    out = {"cost_per_mwh": 0.0, "cost_per_mw2_per_h": 0.0, "fixed_cost_per_h": 0.0,
+           "cost_per_mvarh": 0.0, "cost_per_mvar2_per_h": 0.0}
     pc = net.get("poly_cost")
     if pc is not None and len(pc):
         mine = pc[(pc["et"] == et) & (pc["element"] == idx)]
@@ -2696,7 +2722,11 @@ def _unit_costs(net: pandapowerNet, et: str, idx: int) -> dict[str, float]:
             r = mine.iloc[0]
             out = {"cost_per_mwh": _f(r.get("cp1_eur_per_mw", 0.0), 0.0),
                    "cost_per_mw2_per_h": _f(r.get("cp2_eur_per_mw2", 0.0), 0.0),
-                   "fixed_cost_per_h": _f(r.get("cp0_eur", 0.0), 0.0)}
+                   # runopp counts cq0 with cp0: one constant per hour
+                   "fixed_cost_per_h": _f(r.get("cp0_eur", 0.0), 0.0)
+                   + _f(r.get("cq0_eur", 0.0), 0.0),
+                   "cost_per_mvarh": _f(r.get("cq1_eur_per_mvar", 0.0), 0.0),
+                   "cost_per_mvar2_per_h": _f(r.get("cq2_eur_per_mvar2", 0.0), 0.0)}
     return out
 
 
@@ -2706,10 +2736,12 @@ def _costed_gen(net: pandapowerNet, idx: int, g: Any, p: float) -> dict[str, Any
     ``controllable`` one (the flag given True) with finite ``min/max_p_mw`` (0 <= min <= max)
     is a must-run DG device (``committable``, ``must_run``: always on, as ``runopp`` runs it)
     that the DOPF dispatches within them (control ``dg``; held at its ``p_mw`` where ``dg`` is
-    not controlled, :func:`~feederopt.network.devices.fixed_at_base`); its bus stays at its
-    ``vm_pu`` (the model holds a gen's voltage, where ``runopp`` would move it within the
-    bus's band). Any other gen keeps its ``p_mw`` as before, its costs a constant. No row:
-    nothing changes."""
+    not controlled, :func:`~feederopt.network.devices.fixed_at_base`) with its q within
+    ``min/max_q_mvar`` (``runopp``'s limits; NaN: none) and, with ``dg``, its bus voltage a
+    decision within the bus's ``min_vm_pu..max_vm_pu`` as ``runopp`` takes it (its ``vm_pu``
+    the base setting, :func:`feederopt.problems.dopf.with_free_gen_voltages`; before, the
+    model held it at ``vm_pu``). Any other gen keeps its ``p_mw`` and its bus its ``vm_pu``
+    as before, its costs a constant. No row: nothing changes."""
     pc = net.get("poly_cost")
     if pc is None or not len(pc) or not len(pc[(pc["et"] == "gen") & (pc["element"] == idx)]):
         return {}
@@ -2718,21 +2750,27 @@ def _costed_gen(net: pandapowerNet, idx: int, g: Any, p: float) -> dict[str, Any
     hi = _f(g.get("max_p_mw", math.nan), math.nan)
     if (_flag(g.get("controllable", False)) and math.isfinite(lo) and math.isfinite(hi)
             and 0 <= lo <= hi):
-        out.update(p_min_mw=lo, p_max_mw=hi, committable=True, must_run=True)
+        q_lo = _f(g.get("min_q_mvar", math.nan), -math.inf)
+        q_hi = _f(g.get("max_q_mvar", math.nan), math.inf)
+        out.update(p_min_mw=lo, p_max_mw=hi, committable=True, must_run=True,
+                   q_min_mvar=min(q_lo, q_hi), q_max_mvar=max(q_lo, q_hi))
     return out
 
 
 def _import_prices(net: pandapowerNet, v_set: dict[int, float]) -> tuple[
-        dict[int, tuple[float, float, float]], list[str]]:
+        dict[int, tuple[float, float, float, float, float]], list[str]]:
     """Per source bus, the import cost of its in-service ``ext_grid``'s ``poly_cost`` (the
     first ext_grid of a bus): ``(cp1_eur_per_mw`` [per MWh], ``buses.import_price_per_mwh``;
     ``cp2_eur_per_mw2`` [per MW^2 h], ``import_cost_per_mw2_per_h``; ``cp0_eur`` [per h],
     ``import_fixed_cost_per_h)``, as ``runopp`` counts ``cp0 + cp1 p + cp2 p^2`` of the
     ext_grid's ``p`` (since session 43; cp0 and cp2 were named in a note before), and the note
     that says the price is read. A NaN or infinite term is 0 here (a typed problem,
-    :func:`_poly_cost_problems`)."""
+    :func:`_poly_cost_problems`). The reactive terms follow (since session 44):
+    ``cq1_eur_per_mvar`` (``import_q_price_per_mvarh``) and ``cq2_eur_per_mvar2``
+    (``import_q_cost_per_mvar2_per_h``) on the ext_grid's injected q, ``cq0_eur`` added to the
+    constant."""
     pc = net.get("poly_cost")
-    out: dict[int, tuple[float, float, float]] = {}
+    out: dict[int, tuple[float, float, float, float, float]] = {}
     named = []
     if pc is None or not len(pc):
         return out, []
@@ -2749,18 +2787,24 @@ def _import_prices(net: pandapowerNet, v_set: dict[int, float]) -> tuple[
         if not len(mine):
             continue
         r = mine.iloc[0]
-        cost = (term(r, "cp1_eur_per_mw"), term(r, "cp2_eur_per_mw2"), term(r, "cp0_eur"))
+        cost = (term(r, "cp1_eur_per_mw"), term(r, "cp2_eur_per_mw2"),
+                term(r, "cp0_eur") + term(r, "cq0_eur"), term(r, "cq1_eur_per_mvar"),
+                term(r, "cq2_eur_per_mvar2"))
         if any(cost):
             out[bus] = cost
             named.append(f"ext_grid:{idx} {cost[0]:g} per MWh"
                          + (f" + {cost[1]:g} per MW^2 h" if cost[1] else "")
-                         + (f" + {cost[2]:g} per h" if cost[2] else ""))
+                         + (f" + {cost[2]:g} per h" if cost[2] else "")
+                         + (f" + {cost[3]:g} per MVAr h" if cost[3] else "")
+                         + (f" + {cost[4]:g} per MVAr^2 h" if cost[4] else ""))
     if not named:
         return out, []
     return out, [f"the ext_grid poly_cost cp1_eur_per_mw is read as the import price of its "
                  "bus, cp2_eur_per_mw2 and cp0_eur as its quadratic and constant import "
-                 f"cost ({_short_list(named)}; buses.import_price_per_mwh, "
-                 "import_cost_per_mw2_per_h, import_fixed_cost_per_h): with a loss price "
+                 "cost, cq1_eur_per_mvar and cq2_eur_per_mvar2 as the price of its reactive "
+                 f"power ({_short_list(named)}; buses.import_price_per_mwh, "
+                 "import_cost_per_mw2_per_h, import_fixed_cost_per_h, "
+                 "import_q_price_per_mvarh, import_q_cost_per_mvar2_per_h): with a loss price "
                  "the objective prices the imported power as pandapower's runopp does "
                  "(costs.import_per_h), besides the losses at the loss price, so the losses "
                  "are priced twice over (once as kW, once inside the import: docs/dopf.md)"]
@@ -2769,12 +2813,15 @@ def _import_prices(net: pandapowerNet, v_set: dict[int, float]) -> tuple[
 _OPF_LIMITS = ("min_p_mw", "max_p_mw", "min_q_mvar", "max_q_mvar")
 
 #: The ``poly_cost`` terms that the reader takes, by element type (:func:`_unit_costs`,
-#: :func:`_flexible_load`, :func:`_import_prices`); every other term (the ``cq*`` reactive
-#: costs, any cost of a ``storage`` or ``dcline``) is not modelled.
-_READ_POLY_COST = {"sgen": ("cp1_eur_per_mw", "cp0_eur", "cp2_eur_per_mw2"),
-                   "gen": ("cp1_eur_per_mw", "cp0_eur", "cp2_eur_per_mw2"),
+#: :func:`_flexible_load`, :func:`_import_prices`); every other term (a load's ``cq*``
+#: reactive costs, any cost of a ``storage`` or ``dcline``) is not modelled.
+_READ_POLY_COST = {"sgen": ("cp1_eur_per_mw", "cp0_eur", "cp2_eur_per_mw2", "cq0_eur",
+                            "cq1_eur_per_mvar", "cq2_eur_per_mvar2"),
+                   "gen": ("cp1_eur_per_mw", "cp0_eur", "cp2_eur_per_mw2", "cq0_eur",
+                           "cq1_eur_per_mvar", "cq2_eur_per_mvar2"),
                    "load": ("cp1_eur_per_mw",),
-                   "ext_grid": ("cp1_eur_per_mw", "cp0_eur", "cp2_eur_per_mw2")}
+                   "ext_grid": ("cp1_eur_per_mw", "cp0_eur", "cp2_eur_per_mw2", "cq0_eur",
+                                "cq1_eur_per_mvar", "cq2_eur_per_mvar2")}
 _POLY_COST_TERMS = ("cp0_eur", "cp1_eur_per_mw", "cp2_eur_per_mw2", "cq0_eur",
                     "cq1_eur_per_mvar", "cq2_eur_per_mvar2")
 
@@ -2805,11 +2852,33 @@ def _unread_poly_cost_note(net: pandapowerNet) -> str | None:
         return None
     return (f"{len(rows)} poly_cost row(s) have terms that are not modelled ("
             + "; ".join(rows[:5]) + (f"; ... (+{len(rows) - 5} more)" if len(rows) > 5 else "")
-            + "): the costs read cp0_eur, cp1_eur_per_mw and cp2_eur_per_mw2 of a controllable "
-            "sgen, of a gen and of an ext_grid (the import cost), cp1_eur_per_mw of a "
-            "controllable load only (no reactive cq* term, no storage or dcline cost); the "
+            + "): the costs read cp0_eur, cp1_eur_per_mw, cp2_eur_per_mw2 and the reactive "
+            "cq0_eur, cq1_eur_per_mvar, cq2_eur_per_mvar2 of a controllable sgen, of a gen and "
+            "of an ext_grid (the import cost), cp1_eur_per_mw of a controllable load only (no "
+            "load's cq* term, no storage or dcline cost); the "
             "objective and costs leave these terms out, so they differ from pandapower's "
             "runopp res_cost by them")
+
+
+def _negative_q_cost_note(net: pandapowerNet) -> str | None:
+    """The note naming the ``poly_cost`` rows of a gen, sgen or ext_grid with a negative
+    ``cq1_eur_per_mvar``: it rewards reactive output, which the SOCP relaxation can produce
+    without the AC power flow's currents (``P^2 + Q^2 < v l`` inflates ``l`` and with it the
+    reactive losses ``x l``), so the DOPF's point may not be exact there: its bound stays
+    valid, the AC check's figures are the grid's (``ac_check.reactive_relaxation_gap``)."""
+    pc = net.get("poly_cost")
+    if pc is None or not len(pc) or "cq1_eur_per_mvar" not in pc.columns:
+        return None
+    rows = [f"{r['et']}:{int(r['element'])} {float(r['cq1_eur_per_mvar']):g} per MVAr h"
+            for _, r in pc.iterrows() if str(r.get("et")) in ("gen", "sgen", "ext_grid")
+            and _f(r.get("cq1_eur_per_mvar"), 0.0) < 0]
+    if not rows:
+        return None
+    return (f"{len(rows)} poly_cost row(s) have a negative cq1_eur_per_mvar ("
+            f"{_short_list(rows)}): it rewards reactive output, which the SOCP relaxation can "
+            "produce by inflating the currents (reactive losses x l), so the DOPF's point may "
+            "not be exact: its lower bound stays valid, the AC check's losses and voltages are "
+            "the grid's (ac_check.reactive_relaxation_gap says by how much)")
 
 
 def _no_opf_limits(g: Any) -> bool:
@@ -3401,6 +3470,7 @@ def write_device_settings(
     source_v_set: Mapping[str, float] | None = None,
     gen_dispatch: Mapping[str, tuple[bool, float, float]] | None = None,
     load_reduction: Mapping[str, float] | None = None,
+    gen_v_set: Mapping[str, float] | None = None,
 ) -> pandapowerNet:
     """Write a distribution OPF's device settings into ``net`` (changed in place; pass a
     copy, as :func:`write_switch_states` returns) so that ``pp.runpp(net)`` is the AC check
@@ -3415,6 +3485,8 @@ def write_device_settings(
     * a committable generator's dispatch into ``p_mw``, ``q_mvar`` (divided by its
       ``scaling``, as the reader multiplies) and ``in_service`` (an off unit is out of
       service with p = q = 0);
+    * the voltage chosen for a controllable gen (its voltage a decision of the DOPF, as
+      ``runopp`` takes it) into its ``vm_pu``;
     * a flexible load's reduction ``r`` [MW] as ``p_mw`` and ``q_mvar`` times ``1 - r / p``
       (``p`` the load's scaled demand), the power factor kept.
 
@@ -3459,6 +3531,9 @@ def write_device_settings(
         if element != "gen":  # a gen holds its voltage; its q is the power flow's
             tab.loc[idx, "q_mvar"] = q / scale if on else 0.0
         tab.loc[idx, "in_service"] = bool(on)
+    for gid, vm in (gen_v_set or {}).items():
+        element, idx = gens[gid]
+        net[element].loc[idx, "vm_pu"] = float(vm)
     loads = where(network.loads)
     demand = dict(zip(network.loads["id"].cast(pl.String).to_list(),
                       network.loads["p_mw"].to_list(), strict=True)) if load_reduction else {}
@@ -3912,7 +3987,9 @@ def _write_committable(net: pandapowerNet, gens: pl.DataFrame, sel: np.ndarray,
             net.sgen.loc[i, col] = float(row[key])
         pp.create_poly_cost(net, i, "sgen", cp1_eur_per_mw=float(row["cost_per_mwh"]),
                             cp0_eur=float(row["fixed_cost_per_h"]),
-                            cp2_eur_per_mw2=float(row.get("cost_per_mw2_per_h") or 0.0))
+                            cp2_eur_per_mw2=float(row.get("cost_per_mw2_per_h") or 0.0),
+                            cq1_eur_per_mvar=float(row.get("cost_per_mvarh") or 0.0),
+                            cq2_eur_per_mvar2=float(row.get("cost_per_mvar2_per_h") or 0.0))
 
 
 def _write_costed_gen(net: pandapowerNet, row: dict[str, Any], idx: int) -> None:
@@ -3927,7 +4004,8 @@ def _write_costed_gen(net: pandapowerNet, row: dict[str, Any], idx: int) -> None
     import pandapower as pp
 
     costs = {k: _f(row.get(k) or 0.0, 0.0)
-             for k in ("cost_per_mwh", "cost_per_mw2_per_h", "fixed_cost_per_h")}
+             for k in ("cost_per_mwh", "cost_per_mw2_per_h", "fixed_cost_per_h",
+                       "cost_per_mvarh", "cost_per_mvar2_per_h")}
     dispatched = bool(row.get("committable")) and bool(row.get("must_run"))
     if not dispatched and not any(costs.values()):
         return
@@ -3939,22 +4017,29 @@ def _write_costed_gen(net: pandapowerNet, row: dict[str, Any], idx: int) -> None
         net.gen.loc[idx, "max_p_mw"] = float(row["p_max_mw"])
     pp.create_poly_cost(net, idx, "gen", cp1_eur_per_mw=costs["cost_per_mwh"],
                         cp0_eur=costs["fixed_cost_per_h"],
-                        cp2_eur_per_mw2=costs["cost_per_mw2_per_h"])
+                        cp2_eur_per_mw2=costs["cost_per_mw2_per_h"],
+                        cq1_eur_per_mvar=costs["cost_per_mvarh"],
+                        cq2_eur_per_mvar2=costs["cost_per_mvar2_per_h"])
 
 
 def _write_import_price(net: pandapowerNet, idx: int, bus: dict[str, Any]) -> None:
-    """A source bus's ``import_price_per_mwh``, ``import_cost_per_mw2_per_h`` and
-    ``import_fixed_cost_per_h`` as the ``cp1_eur_per_mw``, ``cp2_eur_per_mw2`` and ``cp0_eur``
-    of its ext_grid ``idx``'s ``poly_cost`` (the reverse of :func:`_import_prices`); none
+    """A source bus's ``import_price_per_mwh``, ``import_cost_per_mw2_per_h``,
+    ``import_fixed_cost_per_h``, ``import_q_price_per_mvarh`` and
+    ``import_q_cost_per_mvar2_per_h`` as the ``cp1_eur_per_mw``, ``cp2_eur_per_mw2``,
+    ``cp0_eur``, ``cq1_eur_per_mvar`` and ``cq2_eur_per_mvar2`` of its ext_grid ``idx``'s
+    ``poly_cost`` (the reverse of :func:`_import_prices`); none
     where all are 0."""
     import pandapower as pp
 
     price = _f(bus.get("import_price_per_mwh") or 0.0, 0.0)
     quad = _f(bus.get("import_cost_per_mw2_per_h") or 0.0, 0.0)
     fixed = _f(bus.get("import_fixed_cost_per_h") or 0.0, 0.0)
-    if price or quad or fixed:
+    q_price = _f(bus.get("import_q_price_per_mvarh") or 0.0, 0.0)
+    q_quad = _f(bus.get("import_q_cost_per_mvar2_per_h") or 0.0, 0.0)
+    if price or quad or fixed or q_price or q_quad:
         pp.create_poly_cost(net, idx, "ext_grid", cp1_eur_per_mw=price, cp2_eur_per_mw2=quad,
-                            cp0_eur=fixed)
+                            cp0_eur=fixed, cq1_eur_per_mvar=q_price,
+                            cq2_eur_per_mvar2=q_quad)
 
 
 def _write_flexible(net: pandapowerNet, loads: pl.DataFrame, index: np.ndarray) -> None:

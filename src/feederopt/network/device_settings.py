@@ -35,19 +35,23 @@ class DeviceSettings:
     gen_dispatch: dict[str, tuple[bool, float, float]] = field(default_factory=dict)
     load_reduction: dict[str, float] = field(default_factory=dict)
     branch_tap: dict[str, float] = field(default_factory=dict)  # transformer OLTC ratios
+    #: The voltage [p.u.] chosen for a generator whose voltage is a decision (pandapower's
+    #: controllable gen): its ``v_set_pu`` (pandapower's ``vm_pu``) at the answer.
+    gen_v_set: dict[str, float] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
         """True when no device is set (a result without a distribution OPF)."""
         return not (self.cap_steps or self.source_v_set or self.gen_dispatch
-                    or self.load_reduction or self.branch_tap)
+                    or self.load_reduction or self.branch_tap or self.gen_v_set)
 
     @classmethod
     def from_devices(cls, rows: Iterable[Mapping[str, Any]] | None) -> DeviceSettings:
         """The settings of a result's ``devices`` rows (result.json's ``devices``, as
         :func:`feederopt.results.dopf.dopf_summary` writes them): a bank's ``step``, a
         transformer OLTC's ``ratio_pu`` (by its ``branch``), a source OLTC's ``v_set_pu``
-        (by the bus of its id ``oltc:<bus>``), a generator's ``on``, ``p_mw``, ``q_mvar``, a
+        (by the bus of its id ``oltc:<bus>``), a generator's ``on``, ``p_mw``, ``q_mvar`` (and
+        ``v_set_pu``, the voltage chosen for a controllable gen), a
         flexible load's ``reduction_mw``. A ``held`` row (a kind left out of ``--controls``)
         is the data's own setting and is skipped, as is a row without its value and the
         ``open`` row of a transformer OLTC whose branch the answer opens (its tap has no
@@ -69,6 +73,8 @@ class DeviceSettings:
                 on = bool(row["on"])
                 out.gen_dispatch[did] = (on, float(row.get("p_mw") or 0.0) if on else 0.0,
                                          float(row.get("q_mvar") or 0.0) if on else 0.0)
+                if on and row.get("v_set_pu") is not None:
+                    out.gen_v_set[did] = float(row["v_set_pu"])
             elif kind == "flexible_load" and row.get("reduction_mw") is not None:
                 out.load_reduction[did] = float(row["reduction_mw"])
         return out
@@ -93,8 +99,8 @@ def with_branch_taps(pu: PerUnitNetwork, settings: DeviceSettings) -> PerUnitNet
 
 def with_settings(net: Network, settings: DeviceSettings) -> Network:
     """``net`` with the chosen settings written into its tables (for the AC check): bank
-    steps, source set-points, generator dispatch (an off generator produces nothing), reduced
-    loads."""
+    steps, source set-points, generator dispatch (an off generator produces nothing) and the
+    voltage chosen for a controllable gen (its ``v_set_pu``), reduced loads."""
     sh = net.shunts
     if settings.cap_steps:
         sh = sh.with_columns(pl.col("id").replace_strict(
@@ -127,6 +133,10 @@ def with_settings(net: Network, settings: DeviceSettings) -> Network:
                                         return_dtype=pl.Float64).alias("p_mw"),
             pl.col("id").replace_strict(q, default=pl.col("q_mvar"),
                                         return_dtype=pl.Float64).alias("q_mvar"))
+    if settings.gen_v_set:
+        gens = gens.with_columns(pl.col("id").replace_strict(
+            settings.gen_v_set, default=pl.col("v_set_pu"),
+            return_dtype=pl.Float64).alias("v_set_pu"))
     loads = net.loads
     if settings.load_reduction:
         red = pl.col("id").replace_strict(settings.load_reduction, default=0.0,

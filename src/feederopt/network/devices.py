@@ -167,6 +167,21 @@ def device_problems(net: Network) -> list[Problem]:
             "cost_per_mw2_per_h", "the quadratic energy cost is negative: a concave "
             "(non-convex) cost, which the convex model cannot hold",
             "give a cost >= 0 per MW^2 per hour (0: a linear cost)")
+    # the reactive costs (pandapower's cq1, cq2): a finite linear one, a convex quadratic one
+    for table, frame, lin, quad in (("generators", g, "cost_per_mvarh", "cost_per_mvar2_per_h"),
+                                    ("buses", b, "import_q_price_per_mvarh",
+                                     "import_q_cost_per_mvar2_per_h")):
+        if frame.height and _col(frame, "id") and _col(frame, lin):
+            add(ProblemKind.INVALID_VALUE, table, _ids(frame, _not_finite(lin)), lin,
+                "the reactive cost is NaN or infinite", "give a finite cost per MVAr h (0: none)")
+        if frame.height and _col(frame, "id") and _col(frame, quad):
+            add(ProblemKind.INVALID_VALUE, table, _ids(frame, _not_finite(quad)), quad,
+                "the quadratic reactive cost is NaN or infinite",
+                "give a finite cost >= 0 per MVAr^2 per hour (0: none)")
+            add(ProblemKind.INVALID_VALUE, table, _ids(frame, pl.col(quad) < 0), quad,
+                "the quadratic reactive cost is negative: a concave (non-convex) cost, which "
+                "the convex model cannot hold", "give a cost >= 0 per MVAr^2 per hour (0: a "
+                "linear cost)")
     if g.height and _col(g, "id") and _col(g, "fixed_cost_per_h"):
         add(ProblemKind.INVALID_VALUE, "generators", _ids(g, _not_finite("fixed_cost_per_h")),
             "fixed_cost_per_h", "the fixed cost is NaN or infinite",
@@ -311,11 +326,18 @@ def device_list(net: Network) -> list[dict[str, object]]:
             quad = float(r.get("cost_per_mw2_per_h") or 0.0)
             # the quadratic term only where there is one (p in MW: c2 p^2 per h)
             quad_text = f" + {_g(quad)} per MW^2 h" if quad else ""
+            # the reactive terms only where there are some (q in MVAr, injected)
+            cq1 = float(r.get("cost_per_mvarh") or 0.0)
+            cq2 = float(r.get("cost_per_mvar2_per_h") or 0.0)
+            if cq1 or cq2:
+                quad_text += f" + {_g(cq1)} per MVAr h + {_g(cq2)} per MVAr^2 h"
             out.append({"id": str(r["id"]), "kind": "generator", "bus": at(str(r["bus"])),
                         "control": Control.DG.value, "p_min_mw": r["p_min_mw"],
                         "p_max_mw": r["p_max_mw"], "q_min_mvar": r["q_min_mvar"],
                         "q_max_mvar": r["q_max_mvar"], "cost_per_mwh": cost,
                         "cost_per_mw2_per_h": quad, "fixed_cost_per_h": fixed,
+                        "cost_per_mvarh": float(r.get("cost_per_mvarh") or 0.0),
+                        "cost_per_mvar2_per_h": float(r.get("cost_per_mvar2_per_h") or 0.0),
                         "p_mw": r["p_mw"], "q_mvar": r["q_mvar"],
                         "must_run": bool(r.get("must_run") or False),
                         "range": ("always on (must run): " if r.get("must_run") else "off, or ")
@@ -373,6 +395,11 @@ class PerUnitDevices:
     #: Per must-run unit (``gen_must_run``): its fixed cost per hour, paid every hour (it is
     #: always on), a constant of the objective.
     gen_must_run_fixed_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: The committable generators with a voltage set-point (``v_set_pu``: pandapower's
+    #: ``controllable`` gen) whose bus voltage the DOPF chooses within the bus's
+    #: ``v_min_pu..v_max_pu``, as ``runopp`` does for a controllable gen; the set-point is
+    #: only the data's base setting (:func:`feederopt.problems.dopf.with_free_gen_voltages`).
+    gen_v_free: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     flex_ids: list[str] = field(default_factory=list)
     flex_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     flex_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -489,8 +516,13 @@ def per_unit_devices(net: Network, pu: PerUnitNetwork,
         commit = np.flatnonzero(committable & ~must)
         must_run = np.flatnonzero(committable & must)
         fixed = g["fixed_cost_per_h"].cast(pl.Float64).to_numpy()
+        # a committable unit with a set-point (pandapower's controllable gen): its bus
+        # voltage is a decision within the bus's band, as runopp takes it (not on a source)
+        pv = (np.isfinite(pu.gen_v_set) & ~pu.is_source[pu.gen_bus] if pu.gen_v_set.size
+              else np.zeros(g.height, dtype=bool))
         out.update(gen_commit=commit, gen_must_run=must_run, gen_fixed_cost=fixed[commit],
-                   gen_must_run_fixed_cost=fixed[must_run])
+                   gen_must_run_fixed_cost=fixed[must_run],
+                   gen_v_free=np.flatnonzero(committable & pv))
     ld = net.loads.filter(pl.col("in_service") & (pl.col("flex_share") > 0)
                           & (pl.col("p_mw") > 0))
     if Control.FLEX in controls and ld.height:
@@ -549,11 +581,21 @@ def fixed_at_base(net: Network, controls: frozenset[Control]) -> Network:
     # a voltage-controlling unit (a pandapower gen, v_set_pu given) keeps its q free within
     # its limits: it holds its bus's voltage, as the power flow runs it
     cq = c & (pl.col("v_set_pu").is_null() if "v_set_pu" in g.columns else pl.lit(True))
+    # A pandapower controllable gen carries runopp's q limits (min/max_q_mvar, for the DOPF
+    # that moves its voltage); held, it holds vm_pu as the net's own runpp does: whatever its
+    # q unless that power flow enforces q limits (held_by_generator: a held PV bus, exact,
+    # not the PV/PQ hull of pv_hull_rows).
+    pp_meta = net.meta.get("pandapower") if isinstance(net.meta, dict) else None
+    unlimited = (c & pl.col("v_set_pu").is_not_null() & (pl.col("pp_element") == "gen")
+                 if isinstance(pp_meta, dict) and not pp_meta.get("enforce_q_lims", False)
+                 and {"v_set_pu", "pp_element"} <= set(g.columns) else pl.lit(False))
     gens = g.with_columns(
         pl.when(c).then(pl.col("p_mw")).otherwise(pl.col("p_min_mw")).alias("p_min_mw"),
         pl.when(c).then(pl.col("p_mw")).otherwise(pl.col("p_max_mw")).alias("p_max_mw"),
-        pl.when(cq).then(pl.col("q_mvar")).otherwise(pl.col("q_min_mvar")).alias("q_min_mvar"),
-        pl.when(cq).then(pl.col("q_mvar")).otherwise(pl.col("q_max_mvar")).alias("q_max_mvar"),
+        pl.when(cq).then(pl.col("q_mvar")).when(unlimited.fill_null(False)).then(-math.inf)
+        .otherwise(pl.col("q_min_mvar")).alias("q_min_mvar"),
+        pl.when(cq).then(pl.col("q_mvar")).when(unlimited.fill_null(False)).then(math.inf)
+        .otherwise(pl.col("q_max_mvar")).alias("q_max_mvar"),
     )
     return net.replace(generators=gens)
 

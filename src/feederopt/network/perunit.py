@@ -106,6 +106,12 @@ class PerUnitNetwork:
     # cost [per hour] (pandapower's ext_grid cp2_eur_per_mw2, cp0_eur); empty: none.
     source_cost2: np.ndarray = field(default_factory=lambda: np.zeros(0))
     source_fixed: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # Reactive costs (pandapower's poly_cost cq1, cq2, sign +1 on the injected q): per
+    # generator on qg [per p.u. hour, per p.u.^2 hour], per bus a source's on qs. Empty: none.
+    gen_cost_q: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    gen_cost_q2: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    source_q_price: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    source_q_cost2: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # Range of each bus's source set-point [p.u.] when an OLTC may move it (the DOPF); empty:
     # every source holds v_set.
     v_set_lo: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -421,6 +427,12 @@ def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
         source_cost2=np.where(is_src, _float(buses["import_cost_per_mw2_per_h"], 0.0), 0.0)
         * s_base_mva**2,
         source_fixed=np.where(is_src, _float(buses["import_fixed_cost_per_h"], 0.0), 0.0),
+        gen_cost_q=_optional(gen, "cost_per_mvarh") * s_base_mva,
+        gen_cost_q2=_optional(gen, "cost_per_mvar2_per_h") * s_base_mva**2,
+        source_q_price=np.where(is_src, _optional(buses, "import_q_price_per_mvarh"), 0.0)
+        * s_base_mva,
+        source_q_cost2=np.where(is_src, _optional(buses, "import_q_cost_per_mvar2_per_h"),
+                                0.0) * s_base_mva**2,
         q_shunt=q_shunt,
         tap=tap,
         g_from=g_tot,
@@ -439,6 +451,14 @@ def to_per_unit(net: Network, s_base_mva: float = 1.0) -> PerUnitNetwork:
         gen_v_set=_float(gen["v_set_pu"], math.nan) if "v_set_pu" in gen.columns else np.full(
             len(gen), math.nan),
     )
+
+
+def _optional(table: pl.DataFrame, column: str) -> np.ndarray:
+    """``column`` of ``table`` as floats, 0 where empty or absent (a table built before the
+    column existed)."""
+    if column not in table.columns:
+        return np.zeros(table.height)
+    return _float(table[column], 0.0)
 
 
 def _dangling(end: list[str | None], f: np.ndarray, t: np.ndarray, tap: np.ndarray,

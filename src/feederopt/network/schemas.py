@@ -71,6 +71,14 @@ class Bus(pt.Model):
         default=0.0, description="Source: constant cost per hour (pandapower's ext_grid "
         "poly_cost cp0_eur, which runopp counts in res_cost); a constant of the objective "
         "with a loss price; 0: none.")
+    import_q_price_per_mvarh: float = pt.Field(
+        default=0.0, description="Source: price of the reactive power it injects [currency "
+        "per MVAr h]: c_q qs per hour, qs the ext_grid's q (pandapower's ext_grid poly_cost "
+        "cq1_eur_per_mvar, sign +1); priced with a loss price; 0: none.")
+    import_q_cost_per_mvar2_per_h: float = pt.Field(
+        default=0.0, description="Source: quadratic cost of the reactive power it injects "
+        "[currency per MVAr^2 per hour]: c2_q qs^2 per hour (pandapower's ext_grid poly_cost "
+        "cq2_eur_per_mvar2); >= 0 (convex); priced with a loss price; 0: none.")
     x: float | None = pt.Field(default=None, description="Geographic x / longitude, optional.")
     y: float | None = pt.Field(default=None, description="Geographic y / latitude, optional.")
 
@@ -190,11 +198,21 @@ class Generator(pt.Model):
     cost_per_mw2_per_h: float = pt.Field(
         default=0.0, description="Quadratic energy cost [per MW^2 per hour]: c2 p^2 per hour "
         "(pandapower's poly_cost cp2_eur_per_mw2); >= 0 (convex).")
+    cost_per_mvarh: float = pt.Field(
+        default=0.0, description="Linear cost of the reactive power it injects [per MVAr h]: "
+        "c_q q per hour (pandapower's poly_cost cq1_eur_per_mvar, sign +1); a negative one "
+        "rewards reactive output.")
+    cost_per_mvar2_per_h: float = pt.Field(
+        default=0.0, description="Quadratic cost of the reactive power it injects [per MVAr^2 "
+        "per hour]: c2_q q^2 per hour (pandapower's poly_cost cq2_eur_per_mvar2); >= 0 "
+        "(convex).")
     v_set_pu: float | None = pt.Field(
         default=None,
         description="Voltage set-point [p.u.] of a voltage-controlling generator (a PV bus, "
         "pandapower's gen): it holds |V| of its bus at this value with q free within "
-        "q_min_mvar..q_max_mvar (may be -inf..inf); null: p and q are injections.",
+        "q_min_mvar..q_max_mvar (may be -inf..inf); null: p and q are injections. A "
+        "committable one (pandapower's controllable gen) is a DOPF device whose bus voltage "
+        "the optimiser chooses within the bus's band (control dg): this is its base setting.",
     )
     can_grid_form: bool = pt.Field(default=False, description="Grid-forming capable.")
     committable: bool = pt.Field(

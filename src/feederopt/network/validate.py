@@ -849,6 +849,18 @@ def _pv_held(buses: pl.DataFrame, gens: pl.DataFrame | None) -> pl.Expr:
     return pl.col("id").cast(pl.String).is_in(ids)
 
 
+def _controllable_gen_bus(gens: pl.DataFrame | None) -> pl.Expr:
+    """The buses of in-service committable generators with a set-point ``v_set_pu``
+    (pandapower's controllable gen), whose voltage the DOPF chooses within the bus's band
+    (:func:`feederopt.problems.dopf.with_free_gen_voltages`)."""
+    if (gens is None or gens.height == 0
+            or not {"bus", "v_set_pu", "committable", "in_service"} <= set(gens.columns)):
+        return pl.lit(False)
+    ids = gens.filter(pl.col("in_service") & pl.col("committable").fill_null(False)
+                      & pl.col("v_set_pu").is_not_null())["bus"].cast(pl.String).to_list()
+    return pl.col("id").cast(pl.String).is_in(ids)
+
+
 def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list[Problem]:
     problems: list[Problem] = []
     bad_v = (
@@ -889,7 +901,10 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
     # load bus 4: every topology then needs slack, exit 3).
     # A bus that a generator holds at its set-point is bound by no band (case6ww's
     # generator buses).
+    # So is a controllable gen's bus (committable, v_set_pu given): the DOPF chooses its
+    # voltage within the band, which the gen's q holds, a zero-width one included.
     ids = _ids(buses, ~pl.col("is_source").fill_null(False) & ~_pv_held(buses, gens)
+               & ~_controllable_gen_bus(gens)
                & ((pl.col("v_max_pu") - pl.col("v_min_pu")).abs() < 1e-9))
     if ids:
         problems.append(

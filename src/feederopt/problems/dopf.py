@@ -24,6 +24,10 @@ with, at the loss price ``lambda`` [per MWh] that turns money into kW of losses,
   ``cp2_eur_per_mw2``; an epigraph cone as the DG's) and ``F_s`` its constant cost per hour
   (``import_fixed_cost_per_h``, ``cp0_eur``: a constant of the objective), as ``runopp``
   counts ``cp0 + cp1 p + cp2 p^2`` of the ext_grid's ``p`` in ``res_cost``;
+* the reactive costs (pandapower's ``cq1_eur_per_mvar``, ``cq2_eur_per_mvar2``, ``runopp``'s
+  sign +1 on the injected ``q``): ``1000 / lambda sum_g (cq_g qg_g + cq2_g qg_g^2)`` in
+  ``C_DG`` and ``1000 / lambda sum_s (cq_s qs_s + cq2_s qs_s^2)`` in ``C_import`` (the
+  quadratic terms epigraph cones, :mod:`feederopt.formulations.energy_cost`);
 * ``C_flex = 1000 / lambda sum_k pi_k flex_k``, ``pi_k`` the price per MWh of flexibility;
 * ``C_switch = sum switch_cost |y - y0|`` [kW per switching action, as in reconfiguration].
 
@@ -59,6 +63,9 @@ from feederopt.formulations.energy_cost import (
     import_quadratic_cost,
     quadratic_coefficients,
     quadratic_cost,
+    reactive_cost,
+    reactive_cost_lower_bound,
+    reactive_cost_terms,
 )
 from feederopt.network.devices import PerUnitDevices
 from feederopt.network.perunit import PerUnitNetwork
@@ -68,12 +75,33 @@ from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationPr
 DEFAULT_LOSS_PRICE_PER_MWH = 100.0
 
 
+def with_free_gen_voltages(pu: PerUnitNetwork, dev: PerUnitDevices) -> PerUnitNetwork:
+    """``pu`` with the voltage of every generator of ``dev.gen_v_free`` (a committable unit
+    with a set-point: pandapower's ``controllable`` gen) a decision: its set-point dropped, so
+    it injects ``pg``, ``qg`` within its limits (pandapower's ``min/max_q_mvar``) and its bus's
+    squared voltage lies within ``v_min^2..v_max^2`` like any other bus's, as pandapower's
+    ``runopp`` takes a controllable gen (its ``vm_pu`` only the starting point; PYPOWER's OPF,
+    Zimmerman et al., IEEE TPWRS 26(1), 2011, bounds a generator bus's ``|V|`` by
+    ``VMIN..VMAX`` alone). A bus stays held (:attr:`~feederopt.network.perunit.
+    PerUnitNetwork.gen_held`) only where another voltage-controlling generator holds it."""
+    free = np.asarray(dev.gen_v_free, dtype=int)
+    if not len(free) or not pu.gen_v_set.size:
+        return pu
+    v_set = pu.gen_v_set.copy()
+    v_set[free] = np.nan
+    still = np.zeros(pu.n_bus, dtype=bool)
+    still[pu.gen_bus[np.isfinite(v_set)]] = True
+    return replace(pu, gen_v_set=v_set, gen_held=pu.generator_held() & still)
+
+
 def dopf_network(pu: PerUnitNetwork, dev: PerUnitDevices) -> PerUnitNetwork:
     """``pu`` as the DOPF formulation needs it: the controllable banks at their largest step in
     the fixed shunts, susceptance and conductance (their base step taken out,
-    :func:`~feederopt.formulations.devices.banks_at`) and the OLTC sources' set-point ranges
-    (see :func:`~feederopt.formulations.devices.add_devices`)."""
+    :func:`~feederopt.formulations.devices.banks_at`), the OLTC sources' set-point ranges
+    (see :func:`~feederopt.formulations.devices.add_devices`) and the controllable gens'
+    voltages free (:func:`with_free_gen_voltages`)."""
     out = banks_at(pu, dev, dev.cap_max_steps) if dev.n_cap else pu
+    out = with_free_gen_voltages(out, dev)
     lo, hi = pu.v_set.copy(), pu.v_set.copy()
     for k in dev.source_taps():
         bus = dev.tap_bus[k]
@@ -154,6 +182,9 @@ class DopfProblem:
             cost["ps2"] = import_quadratic_coefficients(pu) * k
         if "flex" in block.groups:
             cost["flex"] = self.dev.flex_price * k
+        # the reactive costs (pandapower's cq1, cq2 on the injected q: energy_cost)
+        for g, c in reactive_cost_terms(pu, block.groups).items():
+            cost[g] = c * k
         return cost
 
     def fixed_cost(self) -> dict[str, np.ndarray]:
@@ -178,7 +209,11 @@ class DopfProblem:
         lo = np.minimum(pu.gen_p_min, 0.0)
         lo[self.dev.gen_commit] = np.minimum(lo[self.dev.gen_commit], 0.0)
         dg = float(np.minimum(c * lo, c * np.maximum(pu.gen_p_max, 0.0)).sum())
-        return dg + import_cost_lower_bound(pu, import_cost(pu)) * self.money_to_kw()
+        # an off unit's q is 0, within its range widened to 0 (reactive_cost_lower_bound)
+        widened = replace(pu, gen_q_min=np.minimum(pu.gen_q_min, 0.0),
+                          gen_q_max=np.maximum(pu.gen_q_max, 0.0))
+        return dg + (import_cost_lower_bound(pu, import_cost(pu))
+                     + reactive_cost_lower_bound(widened)) * self.money_to_kw()
 
     def radiality_block(self) -> Block:
         return self.recon.radiality_block()
@@ -249,14 +284,18 @@ class DopfProblem:
             # 1e-5 p.u. guard; 7.7e-11 $/h on case70da) is no cost, as the device table
             # shows it off at 0 MW
             pg[np.asarray(self.dev.gen_commit)[np.asarray(on) < 0.5]] = 0.0
-        dg_energy = (float(np.sum(pu.gen_cost * pg)) + quadratic_cost(pu, pg)
+        qg = np.array(point.get("qg", np.zeros(pu.n_gen)), dtype=float)
+        if on is not None and len(self.dev.gen_commit) and qg.size:
+            qg[np.asarray(self.dev.gen_commit)[np.asarray(on) < 0.5]] = 0.0
+        q_gen, q_src = reactive_cost(pu, qg, point.get("qs"))
+        dg_energy = (float(np.sum(pu.gen_cost * pg)) + quadratic_cost(pu, pg) + q_gen
                      if pu.n_gen else 0.0)
         dg_fixed = float(np.sum(self.dev.gen_fixed_cost * setting.get("on", np.zeros(0)))
                          + np.sum(self.dev.gen_must_run_fixed_cost)) + self.always_on_fixed_per_h
         price = import_cost(pu)
         ps = np.asarray(point.get("ps", np.zeros(0)), float)
         imported = (float(price @ ps) if len(price) and ps.size else 0.0) + (
-            import_quadratic_cost(pu, ps) + import_fixed_cost(pu))
+            import_quadratic_cost(pu, ps) + import_fixed_cost(pu)) + q_src
         flex = float(np.sum(self.dev.flex_price * point.get("flex", np.zeros(0))))
         c, const = self.recon.y_cost()  # the switching cost alone (y_cost adds the must-run)
         switching_kw = float(c @ setting["y"]) + const

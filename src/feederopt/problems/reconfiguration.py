@@ -40,6 +40,9 @@ from feederopt.formulations.energy_cost import (
     quadratic_coefficients,
     quadratic_sources,
     quadratic_units,
+    reactive_cost_lower_bound,
+    reactive_cost_terms,
+    reactive_epigraphs,
 )
 from feederopt.formulations.radiality import parent_child, single_commodity_flow
 from feederopt.network.perunit import PerUnitNetwork
@@ -143,6 +146,9 @@ class ReconfigurationProblem:
             cost["ps"] = price * k
         if len(quadratic_sources(self.pu)):
             cost["ps2"] = import_quadratic_coefficients(self.pu) * k
+        # the reactive costs (pandapower's cq1, cq2 on the injected q)
+        for g, c in reactive_cost_terms(self.pu, reactive_epigraphs(self.pu)).items():
+            cost[g] = c * k
         return cost
 
     def cost_lower_bound(self) -> float:
@@ -155,6 +161,8 @@ class ReconfigurationProblem:
             np.minimum(c * self.pu.gen_p_min, c * self.pu.gen_p_max).sum())
         if "ps" in cost:
             out += import_cost_lower_bound(self.pu, cost["ps"])
+        if self.loss_price_per_mwh:
+            out += reactive_cost_lower_bound(self.pu) * 1000.0 / self.loss_price_per_mwh
         return out
 
     def physics_block(self, *, slack: bool = False, lossless: bool = False) -> Block:

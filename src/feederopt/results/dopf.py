@@ -23,7 +23,8 @@ DEVICES_FILE = "devices.parquet"
 #: ``devices`` rows. ``step`` and ``max_steps`` of a bank, ``q_mvar_at_1pu`` its reactive power
 #: at 1 p.u. and ``q_mvar`` at the point's voltage; ``tap_pos`` pandapower's position of a
 #: transformer OLTC (``data_tap_pos`` the data's), ``position`` the move from the data's,
-#: ``ratio_pu`` its ratio, ``v_set_pu`` a source OLTC's set-point; ``on``, ``p_mw``,
+#: ``ratio_pu`` its ratio, ``v_set_pu`` a source OLTC's set-point or the voltage chosen for a
+#: generator whose voltage is a decision (pandapower's controllable gen); ``on``, ``p_mw``,
 #: ``q_mvar`` a committable generator's; ``reduction_mw`` a flexible load's; ``held`` a
 #: device that ``--controls`` left at the data's setting; ``open`` a transformer OLTC whose
 #: branch the answer opens (its ``tap_pos``, ``ratio_pu`` the data's: out of service, its tap
@@ -134,6 +135,21 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
                          "ratio_pu": n, "position": position, "v_set_pu": v_set,
                          "setting": f"ratio {n:.4f} ({moved(position)} from ratio 1), "
                                     f"V = {v_set:.4f} p.u."})
+    free = {int(g) for g in dev.gen_v_free}
+
+    def voltage(g: int, on: bool) -> dict[str, Any]:
+        """The chosen voltage of a unit whose voltage is a decision (pandapower's
+        controllable gen, :func:`~feederopt.problems.dopf.with_free_gen_voltages`), running:
+        its bus's; written into its ``v_set_pu`` (``vm_pu``) wherever the answer is checked."""
+        if int(g) not in free or not on:
+            return {}
+        vm = float(v[int(pu.gen_bus[g])])
+        settings.gen_v_set[pu.gen_ids[int(g)]] = vm
+        return {"v_set_pu": vm}
+
+    def v_text(row: dict[str, Any]) -> str:
+        return f", V = {row['v_set_pu']:.4f} p.u." if "v_set_pu" in row else ""
+
     if len(dev.gen_commit) and "on" in point:
         for j, g in enumerate(dev.gen_commit):
             on = bool(point["on"][j] > 0.5)
@@ -141,19 +157,22 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
             q = float(point["qg"][g]) * s if on else 0.0
             gid = pu.gen_ids[int(g)]
             settings.gen_dispatch[gid] = (on, p, q)
+            vm = voltage(g, on)
             rows.append({"id": gid, "kind": "generator",
                          "bus": bus_out(pu.bus_ids[int(pu.gen_bus[g])]), "on": on,
-                         "p_mw": p, "q_mvar": q,
-                         "setting": f"on: {p:.3f} MW, {q:.3f} MVAr" if on else "off"})
+                         "p_mw": p, "q_mvar": q, **vm,
+                         "setting": f"on: {p:.3f} MW, {q:.3f} MVAr{v_text(vm)}" if on
+                         else "off"})
     if len(dev.gen_must_run) and "pg" in point:
         for g in dev.gen_must_run:  # committed: always on, dispatched within its limits
             p, q = float(point["pg"][g]) * s, float(point["qg"][g]) * s
             gid = pu.gen_ids[int(g)]
             settings.gen_dispatch[gid] = (True, p, q)
+            vm = voltage(g, True)
             rows.append({"id": gid, "kind": "generator",
                          "bus": bus_out(pu.bus_ids[int(pu.gen_bus[g])]), "on": True,
-                         "must_run": True, "p_mw": p, "q_mvar": q,
-                         "setting": f"on (must run): {p:.3f} MW, {q:.3f} MVAr"})
+                         "must_run": True, "p_mw": p, "q_mvar": q, **vm,
+                         "setting": f"on (must run): {p:.3f} MW, {q:.3f} MVAr{v_text(vm)}"})
     if len(dev.flex_ids) and "flex" in point:
         for j, lid in enumerate(dev.flex_ids):
             p = max(float(point["flex"][j]), 0.0) * s

@@ -105,6 +105,9 @@ class AcResult:
     #: ``res_ext_grid.p_mw``, by bus id): what an import price applies to (the AC-OPF
     #: polish's verdict with several prices). Empty where not computed.
     source_p_by_bus: dict[str, float] = field(default_factory=dict)
+    #: The reactive power [MVAr] that each source bus injects (``res_ext_grid.q_mvar``, by
+    #: bus id): what a reactive import price applies to. Empty where not computed.
+    source_q_by_bus: dict[str, float] = field(default_factory=dict)
     message: str = ""
     extra: dict[str, float] = field(default_factory=dict)
     #: The power flow raised something other than ``LoadflowNotConverged`` (a KeyError on a
@@ -453,12 +456,15 @@ def _run(
     finite = vm[np.isfinite(vm) & user]
     position = {pp_bus: k for k, pp_bus in enumerate(bus_index)}
     by_bus: dict[str, float] = {}
+    q_by_bus: dict[str, float] = {}
     eg = net.ext_grid
     for i in eg.index[eg["in_service"].astype(bool)] if len(eg) else ():
         at = position.get(int(eg.at[i, "bus"]))
         if at is not None and i in net.res_ext_grid.index:
             by_bus[bus_ids[at]] = by_bus.get(bus_ids[at], 0.0) + float(
                 net.res_ext_grid.at[i, "p_mw"])
+            q_by_bus[bus_ids[at]] = q_by_bus.get(bus_ids[at], 0.0) + float(
+                net.res_ext_grid.at[i, "q_mvar"])
     return AcResult(
         converged=True,
         losses_kw=total_loss_kw,
@@ -479,6 +485,7 @@ def _run(
         source_p_mw=float(net.res_ext_grid["p_mw"].sum()),
         source_q_mvar=float(net.res_ext_grid["q_mvar"].sum()),
         source_p_by_bus=by_bus,
+        source_q_by_bus=q_by_bus,
         message=message,
         user_bus=user,
         open_p_from_mw=open_p,

@@ -31,8 +31,12 @@ fixed at its set-point and its bus at ``vm_pu`` (``controllable`` False, which p
 OPF takes as exactly that), ``min_p_mw = max_p_mw = p_mw`` and its q limits those of the data,
 or :data:`WIDE_Q_MVAR` where the data have none (the power flow does not enforce them). Without
 these columns pandapower's OPF refused every net with a ``gen`` ("OPF parameters are not set
-correctly", user test ut33_dopf #2). pandapower's log records during the OPF are captured,
-not printed, and a failure's message carries them.
+correctly", user test ut33_dopf #2). A controllable gen whose voltage the DOPF chose
+(:func:`free_voltage_gens`, :func:`feederopt.problems.dopf.with_free_gen_voltages`) is
+``controllable`` here too: p within ``p_min_mw..p_max_mw`` at ``c_g + lambda`` (and ``c2_g``),
+q within its limits, its bus within its band, as ``runopp`` takes it; the judging ``runpp``
+holds it at the polished voltage (``gen_vm_pu``). pandapower's log records during the OPF are
+captured, not printed, and a failure's message carries them.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ import math
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -51,6 +55,7 @@ import polars as pl
 
 from feederopt.io.pandapower import to_pandapower
 from feederopt.network.container import Network
+from feederopt.network.device_settings import DeviceSettings, with_settings
 from feederopt.network.perunit import to_per_unit
 from feederopt.validation.ac import ac_power_flow
 from feederopt.validation.ac_limits import ac_limit_violations
@@ -91,9 +96,12 @@ def captured_pandapower_log() -> Iterator[list[logging.LogRecord]]:
         pp_logger.propagate = propagate
 
 
-def opf_gens(pn: Any, net: Network) -> None:
+def opf_gens(pn: Any, net: Network, free: frozenset[str] = frozenset()) -> None:
     """Give the voltage-controlling generators (``gen``) of ``pn``, the export of ``net``, the
-    OPF parameters of what the model holds them to (see the module docstring)."""
+    OPF parameters of what the model holds them to (see the module docstring); those named in
+    ``free`` (a controllable gen, running, whose voltage and dispatch the DOPF chose) are
+    ``controllable``: p within ``p_min_mw..p_max_mw``, q within its limits and its bus's
+    voltage within the bus's band, as the DOPF and ``runopp`` take them."""
     if not len(pn.gen):
         return
     gens = net.generators
@@ -107,9 +115,16 @@ def opf_gens(pn: Any, net: Network) -> None:
         v = table.get(name, math.nan)
         return float(v) if math.isfinite(v) else default
 
-    pn.gen["controllable"] = False
-    pn.gen["min_p_mw"] = pn.gen["p_mw"].astype(float)
-    pn.gen["max_p_mw"] = pn.gen["p_mw"].astype(float)
+    ids = gens["id"].cast(str).to_list()
+    p_lo = dict(zip(ids, gens["p_min_mw"].cast(float).to_list(), strict=True))
+    p_hi = dict(zip(ids, gens["p_max_mw"].cast(float).to_list(), strict=True))
+    moves = [n in free for n in names]
+    p_now = pn.gen["p_mw"].astype(float).tolist()
+    pn.gen["controllable"] = moves
+    pn.gen["min_p_mw"] = [p_lo[n] if m else p for n, m, p in zip(names, moves, p_now,
+                                                                   strict=True)]
+    pn.gen["max_p_mw"] = [p_hi[n] if m else p for n, m, p in zip(names, moves, p_now,
+                                                                   strict=True)]
     pn.gen["min_q_mvar"] = [limit(q_lo, n, -WIDE_Q_MVAR) for n in names]
     pn.gen["max_q_mvar"] = [limit(q_hi, n, WIDE_Q_MVAR) for n in names]
 
@@ -177,6 +192,9 @@ class AcOpfPolish:
     #: The interior point's tolerance (:data:`TIGHT_OPF_TOLERANCES`); NaN: pandapower's
     #: defaults (the tight run did not converge).
     tolerance: float = math.nan
+    #: The polished voltage [p.u.] of each controllable gen (its voltage a decision), which
+    #: the judging power flow holds (its ``vm_pu``).
+    gen_vm_pu: dict[str, float] = field(default_factory=dict)
 
     @property
     def objective_difference_kw(self) -> float:
@@ -237,6 +255,7 @@ class AcOpfPolish:
                 "limit_violations": [{k: num(v) if isinstance(v, float) else v
                                       for k, v in d.items()} for d in self.limit_violations],
                 "gen_p_mw": self.gen_p_mw, "gen_q_mvar": self.gen_q_mvar,
+                **({"gen_vm_pu": self.gen_vm_pu} if self.gen_vm_pu else {}),
                 "method": "pandapower runopp (PYPOWER interior point)",
                 "tolerance": num(self.tolerance),
                 "message": self.message,
@@ -264,7 +283,8 @@ def ac_opf_polish(net: Network, closed: np.ndarray, committed: dict[str, bool],
     pn.bus["min_vm_pu"] = buses["v_min_pu"].to_numpy()
     pn.bus["max_vm_pu"] = buses["v_max_pu"].to_numpy()
     pn.ext_grid["controllable"] = False
-    opf_gens(pn, net)
+    free = free_voltage_gens(net, committed)
+    opf_gens(pn, net, free)
     pn.load["controllable"] = False
     names = pn.sgen["name"].astype(str).tolist() if len(pn.sgen) else []
     controllable = np.array([committed.get(n, False) for n in names], dtype=bool)
@@ -277,20 +297,32 @@ def ac_opf_polish(net: Network, closed: np.ndarray, committed: dict[str, bool],
                       gens["cost_per_mw2_per_h"].cast(pl.Float64).fill_null(0.0).to_list(),
                       strict=True)) if "cost_per_mw2_per_h" in gens.columns else {})
     price = _import_prices(net)
+    q_cost = _gen_column(gens, "cost_per_mvarh")
+    q_cost2 = _gen_column(gens, "cost_per_mvar2_per_h")
     pn.poly_cost.drop(pn.poly_cost.index, inplace=True)
     # the import price of each ext_grid's bus on top of the loss price: the OPF then
     # minimises lambda losses + sum c_g p_g + c2_g p_g^2 + sum c_s ps_s + c2_s ps_s^2
     # (+ a constant)
     for i in range(len(pn.ext_grid)):
         bus = str(pn.ext_grid["name"].iloc[i])  # to_pandapower names it by its bus id
-        c1, c2, _ = price.get(bus, (0.0, 0.0, 0.0))
+        c1, c2, _, cq1, cq2 = price.get(bus, (0.0,) * 5)
         pp.create_poly_cost(pn, pn.ext_grid.index[i], "ext_grid", cp1_eur_per_mw=lam + c1,
-                            cp2_eur_per_mw2=c2)
+                            cp2_eur_per_mw2=c2, cq1_eur_per_mvar=cq1, cq2_eur_per_mvar2=cq2)
     for i, name in enumerate(names):
         if controllable[i]:
             pp.create_poly_cost(pn, pn.sgen.index[i], "sgen",
                                 cp1_eur_per_mw=float(cost.get(name, 0.0)) + lam,
-                                cp2_eur_per_mw2=float(cost2.get(name, 0.0)))
+                                cp2_eur_per_mw2=float(cost2.get(name, 0.0)),
+                                cq1_eur_per_mvar=q_cost.get(name, 0.0),
+                                cq2_eur_per_mvar2=q_cost2.get(name, 0.0))
+    gen_names = pn.gen["name"].astype(str).tolist() if len(pn.gen) else []
+    for i, name in enumerate(gen_names):
+        if name in free:
+            pp.create_poly_cost(pn, pn.gen.index[i], "gen",
+                                cp1_eur_per_mw=float(cost.get(name, 0.0)) + lam,
+                                cp2_eur_per_mw2=float(cost2.get(name, 0.0)),
+                                cq1_eur_per_mvar=q_cost.get(name, 0.0),
+                                cq2_eur_per_mvar2=q_cost2.get(name, 0.0))
     given = pn
     for tolerances in (TIGHT_OPF_TOLERANCES, {}):
         pn = copy.deepcopy(given)
@@ -314,35 +346,71 @@ def ac_opf_polish(net: Network, closed: np.ndarray, committed: dict[str, bool],
     p = {names[i]: float(pn.res_sgen.p_mw.iloc[i]) for i in range(len(names)) if controllable[i]}
     q = {names[i]: float(pn.res_sgen.q_mvar.iloc[i]) for i in range(len(names))
          if controllable[i]}
-    return replace(_judged(net, closed, p, q, cost, costs, dopf_ac_losses_kw, cost2),
-                   tolerance=tolerances.get("PDIPM_GRADTOL", math.nan))
+    vm: dict[str, float] = {}
+    for i, name in enumerate(gen_names):
+        if name in free:
+            p[name] = float(pn.res_gen.p_mw.iloc[i])
+            q[name] = float(pn.res_gen.q_mvar.iloc[i])
+            vm[name] = float(pn.res_gen.vm_pu.iloc[i])
+    judged = _judged(with_settings(net, DeviceSettings(gen_v_set=vm)) if vm else net, closed,
+                     p, q, cost, costs, dopf_ac_losses_kw, cost2)
+    return replace(judged, tolerance=tolerances.get("PDIPM_GRADTOL", math.nan), gen_vm_pu=vm)
 
 
-def _import_prices(net: Network) -> dict[str, tuple[float, float, float]]:
+def free_voltage_gens(net: Network, committed: Mapping[str, bool]) -> frozenset[str]:
+    """The running generators of ``committed`` whose voltage the DOPF chose: committable
+    with a set-point ``v_set_pu`` (pandapower's controllable gen,
+    :func:`feederopt.problems.dopf.with_free_gen_voltages`)."""
+    g = net.generators
+    if not g.height or "v_set_pu" not in g.columns:
+        return frozenset()
+    rows = g.filter(pl.col("in_service") & pl.col("committable").fill_null(False)
+                    & pl.col("v_set_pu").is_not_null() & ~pl.col("v_set_pu").is_nan())
+    return frozenset(str(i) for i in rows["id"].to_list() if committed.get(str(i), False))
+
+
+def _gen_column(gens: pl.DataFrame, column: str) -> dict[str, float]:
+    """``column`` of the generators by id, 0 where empty or absent."""
+    if column not in gens.columns:
+        return {}
+    return dict(zip(gens["id"].cast(pl.String).to_list(),
+                    gens[column].cast(pl.Float64).fill_null(0.0).to_list(), strict=True))
+
+
+def _import_prices(net: Network) -> dict[str, tuple[float, float, float, float, float]]:
     """The sources' import costs by bus id: ``(c_s`` per MWh, ``c2_s`` per MW^2 h, ``F_s`` per
-    h) (``buses.import_price_per_mwh``, ``import_cost_per_mw2_per_h``,
-    ``import_fixed_cost_per_h``), the sources with a non-zero term only."""
+    h, ``cq_s`` per MVAr h, ``cq2_s`` per MVAr^2 h) (``buses.import_price_per_mwh``,
+    ``import_cost_per_mw2_per_h``, ``import_fixed_cost_per_h``, ``import_q_price_per_mvarh``,
+    ``import_q_cost_per_mvar2_per_h``), the sources with a non-zero term only."""
     b = net.buses
-    cols = ("import_price_per_mwh", "import_cost_per_mw2_per_h", "import_fixed_cost_per_h")
+    cols = ("import_price_per_mwh", "import_cost_per_mw2_per_h", "import_fixed_cost_per_h",
+            "import_q_price_per_mvarh", "import_q_cost_per_mvar2_per_h")
     b = b.with_columns([pl.col(c).cast(pl.Float64).fill_null(0.0) if c in b.columns
                         else pl.lit(0.0).alias(c) for c in cols])
     src = b.filter(pl.col("is_source") & pl.any_horizontal([pl.col(c) != 0 for c in cols]))
-    return {str(r["id"]): (float(r[cols[0]]), float(r[cols[1]]), float(r[cols[2]]))
+    return {str(r["id"]): tuple(float(r[c]) for c in cols)  # type: ignore[misc]
             for r in src.iter_rows(named=True)}
 
 
-def import_cost_per_h(prices: Mapping[str, tuple[float, float, float]],
-                      p_by_bus: Mapping[str, float]) -> float:
+def import_cost_per_h(prices: Mapping[str, tuple[float, float, float, float, float]],
+                      p_by_bus: Mapping[str, float],
+                      q_by_bus: Mapping[str, float] | None = None) -> float:
     """``sum_s c_s p_s + c2_s p_s^2 + F_s`` [per hour] of the priced sources (``prices``,
     :func:`_import_prices`) at their imports ``p_by_bus`` [MW] (an AC power flow's,
-    :attr:`~feederopt.validation.ac.AcResult.source_p_by_bus`); NaN when a priced source has
-    no import there."""
+    :attr:`~feederopt.validation.ac.AcResult.source_p_by_bus`), plus ``cq_s q_s + cq2_s
+    q_s^2`` at their reactive injections ``q_by_bus`` [MVAr]; NaN when a priced source has no
+    import there."""
     out = 0.0
-    for bus, (c1, c2, fixed) in prices.items():
+    for bus, (c1, c2, fixed, cq1, cq2) in prices.items():
         if bus not in p_by_bus:
             return math.nan
         p = float(p_by_bus[bus])
         out += c1 * p + c2 * p * p + fixed
+        if cq1 or cq2:
+            if q_by_bus is None or bus not in q_by_bus:
+                return math.nan
+            q = float(q_by_bus[bus])
+            out += cq1 * q + cq2 * q * q
     return out
 
 
@@ -360,10 +428,15 @@ def _judged(net: Network, closed: np.ndarray, p: dict[str, float], q: dict[str, 
     gen_q = live["q_mvar"].cast(pl.Float64).to_numpy().copy()
     moved_money = 0.0  # the polished generators' energy cost minus the DOPF's [per h]
     c2 = cost2 or {}
+    cq1 = _gen_column(live, "cost_per_mvarh")
+    cq2 = _gen_column(live, "cost_per_mvar2_per_h")
     for k, gid in enumerate(ids):
         if gid in p:
             moved_money += cost.get(gid, 0.0) * (p[gid] - float(gen_p[k]))
             moved_money += c2.get(gid, 0.0) * (p[gid] ** 2 - float(gen_p[k]) ** 2)
+            # the reactive cost moves with q (the DOPF's q: its dispatch, in gen_q)
+            moved_money += cq1.get(gid, 0.0) * (q[gid] - float(gen_q[k]))
+            moved_money += cq2.get(gid, 0.0) * (q[gid] ** 2 - float(gen_q[k]) ** 2)
             gen_p[k], gen_q[k] = p[gid], q[gid]
     # the import cost at each point is the AC power flow's: every priced source's import
     # (res_ext_grid) at its price (linear and quadratic), at the polished set-points and at
@@ -383,10 +456,10 @@ def _judged(net: Network, closed: np.ndarray, p: dict[str, float], q: dict[str, 
                  - float(costs.get("import_per_h", 0.0))) * kw
     imported, imported_dopf = 0.0, 0.0
     if prices:
-        imported = import_cost_per_h(prices, ac.source_p_by_bus)
+        imported = import_cost_per_h(prices, ac.source_p_by_bus, ac.source_q_by_bus)
         own = ac_power_flow(net, closed)  # the DOPF's set-points, as the AC check runs them
-        imported_dopf = (import_cost_per_h(prices, own.source_p_by_bus) if own.converged
-                         else math.nan)
+        imported_dopf = (import_cost_per_h(prices, own.source_p_by_bus, own.source_q_by_bus)
+                         if own.converged else math.nan)
     violations = ac_limit_violations(to_per_unit(net), ac, net.bus_id_out)
     losses = float(ac.losses_kw)
     diff = losses - socp_losses_kw
