@@ -83,7 +83,9 @@ def _base_limits_note(result: Any) -> str | None:
     reduction = ((before - after) / before * 100.0
                  if _finite(before) and before and _finite(after) else None)
     status = getattr(result.status, "value", result.status)
-    return base_limits_note(result.base, reduction, str(status))
+    return base_limits_note(result.base, reduction, str(status), method=result.method,
+                            has_topology=result.has_topology,
+                            within_limits=result.within_limits)
 
 
 def print_result(result: Any) -> None:

@@ -490,7 +490,10 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("loss reduction" + at, fmt(k["reduction_pct"], ".2f", " %")
          # a base case outside the limits: why the answer may lose more (ut37_fresh #1)
          + (f' <span class="warn">({escape(note)})</span>'
-            if (note := base_limits_note(r.get("base"), k["reduction_pct"], r.get("status")))
+            if (note := base_limits_note(
+                r.get("base"), k["reduction_pct"], r.get("status"), method=r.get("method"),
+                has_topology=r.get("has_topology", True) is not False,
+                within_limits=r.get("within_limits", True) is not False))
             else "")),
         (f"minimum voltage before (AC{on})", fmt(k["min_voltage_before_pu"], ".4f", " p.u.")),
         (f"minimum voltage after (AC, true{on})" if _finite((r.get("ac_check") or {}).get(
