@@ -20,6 +20,7 @@ from feederopt import (
     InputError,
     Problem,
     ProblemKind,
+    heuristic_note,
     interrupt,
 )
 from feederopt.cli.app import (
@@ -251,6 +252,10 @@ def print_result(result: Any) -> None:
                      else "") + "; a heuristic: no bound on the true losses)."
                   + (" A longer --time-limit may give another topology."
                      if milp_status == "time_limit" else ""))
+    elif (note := heuristic_note(str(result.method), result.has_topology)) is not None:
+        # the answer of a heuristic that ran to its end: "feasible" is no proof (ut43_optima)
+        out.print("[yellow]note:[/] ", end="")
+        out.print(note + ".", markup=False)
     if not result.has_topology:
         if result.status.value == "infeasible" and _heuristic(result):
             out.print("[red]LinDistFlow found no radial configuration within its linearised "

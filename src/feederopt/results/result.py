@@ -548,6 +548,21 @@ def _iteration_record(row: Mapping[str, Any]) -> IterationRecord:
 HEURISTIC_METHODS = frozenset({"lindistflow"})
 
 
+def heuristic_note(method: str | None, has_topology: bool = True) -> str | None:
+    """What a heuristic's answer (``method`` in :data:`HEURISTIC_METHODS`, with a topology)
+    is not: ``LinDistFlow is a heuristic (...): its topology is not proven optimal and
+    nothing bounds its losses from below (lower bound -inf); --method benders proves the
+    optimum``, beside its status ``feasible`` (user test ut43_optima #6: case33bw's 144.182
+    kW read as an answer beside Benders' ``optimal`` 139.551 kW, with nothing saying that
+    LinDistFlow proves nothing). None for an exact method, or without a topology (whose
+    own messages say what the heuristic did not prove)."""
+    if method not in HEURISTIC_METHODS or not has_topology:
+        return None
+    return ("LinDistFlow is a heuristic (linearised voltages, no losses in its model, ratings "
+            "by inscribed polygons): its topology is not proven optimal and nothing bounds "
+            "its losses from below (lower bound -inf); --method benders proves the optimum")
+
+
 def proven_lower_bound(status: Status, method: str, lower_bound: float | None) -> float:
     """The lower bound a result states, one convention for every method (Benders said -inf
     and the MISOCP +inf for the same proof of infeasibility): +inf when the run proved the
