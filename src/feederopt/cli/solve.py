@@ -569,6 +569,10 @@ def solve(
         "the AC power flow (pandapower; OpenDSS for a .dss feeder): limits first, then AC "
         "losses plus switching cost (at most 60 s). Not with --scenarios/--robust on a "
         "balanced net."),
+    no_probing: bool = typer.Option(
+        False, "--no-probing", help="benders, benders-scip: no conic probing nor loop "
+        "branch-and-bound before the master, which then proves alone (benders-scip's SCIP "
+        "tree as a cross-check of benders that shares no proof with it)."),
     switch_cost: float | None = typer.Option(
         None, "--switch-cost", help="Cost of each switching action [kW of losses] "
         "[default: each branch's switch_cost_kw, 0 where the data give none]."),
@@ -643,7 +647,7 @@ def solve(
         thermal_limits=not no_thermal_limits, scenarios=scenarios, robust=robust,
         uncertain_loads=uncertain_loads, budget=budget, workers=workers, ray_address=ray,
         fix_devices=fix_devices, controls=controls, hold_closed=hold_closed,
-        hold_open=hold_open, ac_polish=ac_polish)
+        hold_open=hold_open, ac_polish=ac_polish, probing=not no_probing)
     problems: list[Problem] = []
     if report and out_dir is None:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "--report needs --out",
@@ -697,6 +701,7 @@ def solve(
                        "--budget": budget is not None, "--workers": workers is not None,
                        "--ray": ray is not None, "--hold-closed": hold_closed is not None,
                        "--hold-open": hold_open is not None,
+                       "--no-probing": no_probing,
                        "--radiality": radiality != DEFAULT_RADIALITY.value}
         named = [k for k, v in unsupported.items() if v]
         if named:
