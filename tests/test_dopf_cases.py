@@ -56,7 +56,8 @@ def test_case1_optimum_is_proven_and_the_literature_classified(case1: dict) -> N
     verdicts = {e["losses_kw"]: e["verdict"] for e in case1["literature"]
                 if e.get("kind") != "base_case"}
     # Das's heuristic (302.05) is beaten; Khodr's 288.55 and 268.55 lie below the bound.
-    assert verdicts == {302.05: "attainable", 288.55: "unattainable", 268.55: "unattainable"}
+    assert verdicts == {302.05: "improved upon", 288.55: "unattainable",
+                        268.55: "unattainable"}
     assert bound > 288.55
 
 

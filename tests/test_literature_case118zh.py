@@ -27,9 +27,10 @@ def test_case118zh_has_its_published_figures() -> None:
 @pytest.mark.parametrize(("lb", "ub", "expected"), [
     (852.45, 869.73, {865.86: "undecided", 853.6: "undecided"}),
     (858.45, 869.73, {865.86: "undecided", 853.6: "unattainable"}),  # the 600 s run
-    (852.45, 865.0, {865.86: "attainable", 853.6: "undecided"}),     # found below 865.86
+    (852.45, 865.0, {865.86: "improved upon", 853.6: "undecided"}),  # found below 865.86
     (866.0, 870.0, {865.86: "unattainable", 853.6: "unattainable"}),
-    (850.0, 853.0, {865.86: "attainable", 853.6: "attainable"}),
+    (850.0, 853.0, {865.86: "improved upon", 853.6: "improved upon"}),
+    (850.0, 865.86, {865.86: "attainable", 853.6: "undecided"}),     # the figure itself
 ])
 def test_case118zh_verdicts_follow_the_bound_and_the_upper_bound(
         lb: float, ub: float, expected: dict[float, str]) -> None:

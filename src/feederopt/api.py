@@ -537,6 +537,7 @@ def solve_settings(net: Network, opts: SolveOptions) -> dict[str, Any]:
         "radiality": radiality,
         "ac_check": bool(opts.ac_check),
         **({"ac_polish": True} if opts.ac_polish else {}),
+        **({"probing": False} if not opts.probing else {}),
     }
 
 
@@ -1280,12 +1281,16 @@ def _run_nominal(problem: ReconfigurationProblem, opts: SolveOptions,
         return solve_lindistflow(problem, stop)
     evaluator = TopologyEvaluator(problem, _conic(opts))
     algo: Benders
+    # probing=False: no conic probing nor loop branch-and-bound, the master proves alone
+    share = BendersOptions.probe_time_share if opts.probing else 0.0
     if opts.method is Method.BENDERS_SCIP:
         algo = SingleTreeBenders(problem, SingleTreeOptions(stop=stop,
-                                                            master_physics=opts.master_physics),
+                                                            master_physics=opts.master_physics,
+                                                            probe_time_share=share),
                                  progress=progress, evaluator=evaluator)
     else:
-        algo = Benders(problem, BendersOptions(stop=stop, master_physics=opts.master_physics),
+        algo = Benders(problem, BendersOptions(stop=stop, master_physics=opts.master_physics,
+                                               probe_time_share=share),
                        progress=progress, evaluator=evaluator)
     # The rounding of the continuous relaxation (Benders' first bound) is one of the starts.
     return start_and_run(algo, evaluator, opts.stop.time_limit_s,

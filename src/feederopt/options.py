@@ -252,6 +252,12 @@ class SolveOptions:
     ac_polish: bool = False
     #: The DistFlow rows in the Benders master (partial Benders); off only for experiments.
     master_physics: bool = True
+    #: Conic probing and the loop branch-and-bound before the master (benders, benders-scip;
+    #: :mod:`feederopt.algorithms.probing`). False leaves the proof to the master alone: a
+    #: ``benders-scip`` run is then a cross-check of ``benders`` that shares no proof with it
+    #: (on case33bw and case69bw probing closes the gap before any master iteration, so the
+    #: SCIP tree never ran; user test ut43_optima #8).
+    probing: bool = True
     s_base_mva: float = 1.0
     #: Options given that do not apply to this solve (``"budget needs robust"``), and lists
     #: with an empty entry (``--hold-closed a,,b``): refused, as (field, message, hint).
@@ -283,6 +289,7 @@ class SolveOptions:
         # a switch given as a string ("false") was taken as true (user test ut_io #5)
         for name, value in (("ac_check", self.ac_check), ("ac_polish", self.ac_polish),
                             ("master_physics", self.master_physics),
+                            ("probing", self.probing),
                             ("thermal_limits", self.limits.thermal_limits),
                             ("fix_devices", self.devices.fixed)):
             if not is_switch(value):
@@ -329,6 +336,13 @@ class SolveOptions:
                 out += solver_problems(self.solver, mixed_integer=mixed)
         if not (is_finite(self.s_base_mva) and self.s_base_mva > 0):
             bad("s_base_mva", "the base power must be positive", "e.g. 1.0")
+        if self.probing is False and method is not None and (
+                method not in (Method.BENDERS, Method.BENDERS_SCIP)
+                or self.uncertainty is not None):
+            bad("probing", f"{option_ref('probing', False)} applies to a benders or "
+                "benders-scip solve without scenarios or robust (the others do not probe)",
+                f"leave {option_ref('probing', False)} out, or use "
+                f"{option_ref('method', 'benders-scip')}")
         return out
 
     def checked(self) -> SolveOptions:
@@ -652,6 +666,7 @@ def _flat_options(
     radiality: RadialityModel | str = DEFAULT_RADIALITY,
     ac_check: bool = True,
     master_physics: bool = True,
+    probing: bool = True,
     switch_cost_kw: float | None = None,
     loss_price_per_mwh: float | None = None,
     v_min: float | None = None,
@@ -738,6 +753,7 @@ def _flat_options(
         ac_check=ac_check,
         ac_polish=ac_polish,
         master_physics=master_physics,
+        probing=probing,
         misplaced=tuple(misplaced),
         validate=False,
     )

@@ -564,6 +564,7 @@ class DopfBenders(AlgorithmBase):
             self._cuts(master, x, self.slave.evaluate(x))
         seen = {_key(x, self.groups) for x in first}
         infeasible_master = False
+        to_optimum = False  # after a repeat: the next master searches to its optimum
         while not self.should_stop():
             self.iteration += 1
             master.set_time_limit(max(self.remaining(), 0.01))
@@ -577,7 +578,7 @@ class DopfBenders(AlgorithmBase):
             # its bound are shifted by y_const, as in MasterLoop._master_loop. (Unshifted, the
             # cutoff sat y_const too high: the master offered settings already evaluated as
             # improving, and the repeat rule below took one for a proof; ut34 F7.)
-            master.set_cutoff(cutoff - self.y_const, first_improving=True)
+            master.set_cutoff(cutoff - self.y_const, first_improving=not to_optimum)
             ms = master.solve()
             self.timings["master_s"] += ms.solve_time_s
             if ms.status == "infeasible":
@@ -601,10 +602,22 @@ class DopfBenders(AlgorithmBase):
             note = ""
             slave_s = 0.0
             if key in seen:
+                # A repeat came back under the cutoff only within tolerances; a master stopped
+                # at its first improving setting proves nothing of the nodes it left, so the
+                # next one searches to its optimum, and a repeat there ends the loop on its
+                # dual bound (taken above), never on LB = UB unproven (as MasterLoop's;
+                # user test ut43_optima #2).
                 note = "repeat"
                 if self.incumbent is not None:
-                    self.update_lower(self.upper)
+                    if not to_optimum:
+                        to_optimum = True
+                        note = "repeat: the master again, to its optimum"
+                    else:
+                        self.record(ms.solve_time_s, 0.0,
+                                    "repeat at the master's optimum: its bound is final")
+                        break
             else:
+                to_optimum = False
                 seen.add(key)
                 slave_s = self._offer(master, x)
             self.record(ms.solve_time_s, slave_s, note)

@@ -326,14 +326,15 @@ class MasterLoop(AlgorithmBase, ABC):
         (infeasible under the cutoff: the incumbent, if any, is optimal within the gap)."""
         seen: set[bytes] = set()
         physics = bool(helper.copies)
+        to_optimum = False  # after a repeat: the next master searches to its optimum
         while not self.interrupted():
             self.iteration += 1
             master.set_time_limit(self.remaining())
             cutoff = math.inf
+            first = self.options.master_first_improvement and not to_optimum
             if math.isfinite(self.upper):
                 cutoff = self.upper - self.stop.gap * abs(self.upper) * 0.5
-                master.set_cutoff(cutoff - y_const,
-                                  first_improving=self.options.master_first_improvement)
+                master.set_cutoff(cutoff - y_const, first_improving=first)
             self.phase(f"master {self.iteration}")
             ms = master.solve()
             self.timings["master_s"] += ms.solve_time_s
@@ -362,12 +363,26 @@ class MasterLoop(AlgorithmBase, ABC):
             if physics:
                 helper.master_point_cuts(self.options.ecp_min_violation)
             if key in seen:
-                # A repeat: its L-shaped cut gives theta >= f(y) >= incumbent, so the master's
-                # optimum is no better than the incumbent and the bounds meet.
+                # A repeat: its L-shaped cut gives theta >= f(y) >= incumbent, so it came back
+                # under the cutoff only within the solver's tolerances. A master stopped at its
+                # first improving topology (mip_max_improving_sols = 1) proves nothing of the
+                # nodes it left, so the next master searches to its optimum: nothing below the
+                # cutoff (infeasible) proves the cutoff, else its dual bound is the bound. A
+                # master at its optimum that repeats has proven its dual bound (taken above)
+                # and can offer nothing new: the loop ends on that bound, never on LB = UB
+                # unproven (user test ut43_optima #2: --gap 0 on case33bw reported gap 0
+                # where 139.551207 kW against 139.551346 kW was proven).
                 note = "repeat"
                 if self._has_incumbent():
-                    self.update_lower(self.upper)
+                    if first:
+                        to_optimum = True
+                        note = "repeat: the master again, to its optimum"
+                    else:
+                        self.record(ms.solve_time_s, 0.0,
+                                    "repeat at the master's optimum: its bound is final")
+                        return False
             else:
+                to_optimum = False
                 seen.add(key)
                 self.phase(f"slaves {self.iteration}")
                 if not self._try_offer(helper, y):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -43,8 +43,8 @@ from feederopt.problems.reconfiguration import Evaluation, ReconfigurationProble
 from feederopt.solvers import interrupt
 from feederopt.solvers.cvxpy_backend import CvxpyModel
 from feederopt.solvers.highs_backend import HighsModel
-from feederopt.solvers.scip_backend import ScipModel
-from feederopt.solvers.status import Status
+from feederopt.solvers.scip_backend import ScipModel, ScipSolution
+from feederopt.solvers.status import IterationRecord, Status
 
 
 def _evaluate(problem: ReconfigurationProblem, y: np.ndarray,
@@ -113,9 +113,11 @@ def solve_misocp(
         status = Status.INFEASIBLE if "infeasible" in sol.status else (
             Status.TIME_LIMIT if sol.status == "user_limit" else Status.ERROR
         )
-        return RawSolution(status, "misocp", None, math.nan, -math.inf, math.inf, 0, elapsed,
+        return RawSolution(status, "misocp", None, math.nan, -math.inf, math.inf, 1, elapsed,
                            solver=solver, timings={"build_s": model.build_time_s},
-                           extra={"solver_status": sol.status}, within_limits=False)
+                           extra={"solver_status": sol.status}, within_limits=False,
+                           log=[IterationRecord(1, -math.inf, math.inf, math.inf, elapsed,
+                                                elapsed, 0.0, "final bounds")])
     y = np.round(model.value("y"))
     # the model's objective holds the switching cost's ``c @ y``, not its constant
     const = problem.y_cost()[1]
@@ -130,7 +132,9 @@ def solve_misocp(
     _, point, _ = _evaluate(problem, y, evaluator)
     return RawSolution(status, "misocp", y, objective, bound, gap, 1, elapsed, point=point,
                        solver=solver, timings={"build_s": model.build_time_s},
-                       extra={"solver_status": sol.status})
+                       extra={"solver_status": sol.status},
+                       log=[IterationRecord(1, bound, objective, gap, elapsed, elapsed, 0.0,
+                                            "final bounds")])
 
 
 def mip_lower_bound(objective: float, solver_bound: float, optimal: bool, rel_gap: float
@@ -180,8 +184,12 @@ def _solve_misocp_scip(
             status = Status.ERROR
         # No topology: nothing within the limits to report (the CLI exits 4 at a limit, 3
         # after a proof of infeasibility); SCIP's dual bound is kept.
-        return RawSolution(status, "misocp", None, math.nan, bound, math.inf, 0, elapsed,
-                           solver="SCIP", timings=timings, extra=extra, within_limits=False)
+        # One solve ran (iterations 1, as with a topology; it said 0, which the console read
+        # as "stopped before any master iteration" once the log had SCIP's rows).
+        return RawSolution(status, "misocp", None, math.nan, bound, math.inf, 1, elapsed,
+                           solver="SCIP", timings=timings, extra=extra, within_limits=False,
+                           log=_scip_log(sol, to_kw, elapsed - sol.solve_time_s, bound,
+                                         math.inf, elapsed))
     y = np.round(model.value("y"))
     objective = to_kw(sol.objective)
     value, point, feasible = _evaluate(problem, y, evaluator)
@@ -198,7 +206,39 @@ def _solve_misocp_scip(
     else:
         status = Status.OPTIMAL if gap <= max(stop.gap, 1e-6) else Status.FEASIBLE
     return RawSolution(status, "misocp", y, objective, bound, gap, 1, elapsed, point=point,
-                       solver="SCIP", timings=timings, extra=extra)
+                       solver="SCIP", timings=timings, extra=extra,
+                       log=_scip_log(sol, to_kw, elapsed - sol.solve_time_s, bound, objective,
+                                     elapsed))
+
+
+def _scip_log(sol: ScipSolution, to_kw: Callable[[float], float], start_s: float,
+              lower: float, upper: float, elapsed: float) -> list[IterationRecord]:
+    """The MISOCP's iteration log: SCIP's bounds over its one solve (``sol.trace``: each new
+    incumbent, and the dual bound as it moved; ``note`` ``SCIP: incumbent`` or ``SCIP:
+    bound``), in kW, ``start_s`` (the model's build) added to their times, then the run's
+    ``final bounds`` as reported (``lower``, ``upper`` [kW]), whose ``master_s`` is SCIP's
+    whole solve (the rows before it are moments of that one step). Before, a MISOCP run's log was
+    empty, and its folder had no ``iterations.parquet`` (user test ut43_optima #7)."""
+    rows: list[IterationRecord] = []
+    for t, primal, dual in sol.trace:
+        up = to_kw(primal) if math.isfinite(primal) else math.inf
+        lo = to_kw(dual) if math.isfinite(dual) else -math.inf
+        lo = min(lo, up)
+        if not (math.isfinite(lo) or math.isfinite(up)):
+            continue  # no bound yet
+        if rows and math.isclose(lo, rows[-1].lower_bound, rel_tol=1e-9) and math.isclose(
+                up, rows[-1].upper_bound, rel_tol=1e-9):
+            continue  # moved by less than what the kW show
+        gap = ((up - lo) / max(abs(up), 1e-9) if math.isfinite(up) and math.isfinite(lo)
+               else math.inf)
+        best = rows[-1].upper_bound if rows else math.inf
+        note = "SCIP: incumbent" if up < best else "SCIP: bound"
+        rows.append(IterationRecord(1, lo, up, gap, start_s + t, 0.0, 0.0, note))
+    gap = ((upper - lower) / max(abs(upper), 1e-9)
+           if math.isfinite(upper) and math.isfinite(lower) else math.inf)
+    rows.append(IterationRecord(1, lower, upper, gap, elapsed, sol.solve_time_s, 0.0,
+                                "final bounds"))
+    return rows
 
 
 def lindistflow_topology(
@@ -274,7 +314,22 @@ def solve_lindistflow(
     evaluator: TopologyEvaluator | None = None,
 ) -> RawSolution:
     """The LinDistFlow MILP heuristic, with the SOCP value of its topology; the status by
-    :func:`lindistflow_status`."""
+    :func:`lindistflow_status`. Its log is one row, ``LinDistFlow MILP (a heuristic: no
+    bound)``: the answer's objective, no lower bound (before, the log was empty and a result
+    folder had no ``iterations.parquet``, beside "iterations 1"; user test ut43_optima #7)."""
+    raw = _solve_lindistflow(problem, stop, evaluator)
+    upper = raw.objective if math.isfinite(raw.objective) else math.inf
+    raw.log = [IterationRecord(raw.iterations, -math.inf, upper, math.inf, raw.solve_time_s,
+                               0.0, 0.0, "LinDistFlow MILP (a heuristic: no bound)")]
+    return raw
+
+
+def _solve_lindistflow(
+    problem: ReconfigurationProblem,
+    stop: StopOptions | None = None,
+    evaluator: TopologyEvaluator | None = None,
+) -> RawSolution:
+    """:func:`solve_lindistflow` without its log."""
     stop = stop or StopOptions()
     t0 = time.perf_counter()
     info: dict[str, float] = {}

@@ -70,7 +70,10 @@ LITERATURE: dict[str, tuple[Published, ...]] = {
     # 600 s the same 869.73 kW with the bound at 858.45 kW: 865.86 kW undecided, the 853.6 kW
     # below the bound (so not a configuration of these data within 0.9-1.1 p.u.). The 853.6 kW
     # circulates in later reconfiguration papers without a paper that reports it from these
-    # data having been traced: its source says so.
+    # data having been traced: its source says so. The paper's open switches as user test
+    # ut43_optima recalls them (42, 26, 23, 51, 122, 58, 39, 95, 71, 74, 97, 129, 130, 109, 34;
+    # not checked against the paper, so not recorded in the note) give 869.73 kW in an AC power
+    # flow of these data (tests/test_ut43_case118zh_set.py), the losses feederopt finds.
     "case118zh": (
         Published("Zhang, Fu & Zhang 2007 (EPSR 77, 685-694)", 865.86,
                   "improved tabu search; the paper the data come from"),

@@ -20,6 +20,7 @@ from feederopt import (
     InputError,
     Problem,
     ProblemKind,
+    heuristic_note,
     interrupt,
 )
 from feederopt.cli.app import (
@@ -83,7 +84,9 @@ def _base_limits_note(result: Any) -> str | None:
     reduction = ((before - after) / before * 100.0
                  if _finite(before) and before and _finite(after) else None)
     status = getattr(result.status, "value", result.status)
-    return base_limits_note(result.base, reduction, str(status))
+    return base_limits_note(result.base, reduction, str(status), method=result.method,
+                            has_topology=result.has_topology,
+                            within_limits=result.within_limits)
 
 
 def print_result(result: Any) -> None:
@@ -249,6 +252,10 @@ def print_result(result: Any) -> None:
                      else "") + "; a heuristic: no bound on the true losses)."
                   + (" A longer --time-limit may give another topology."
                      if milp_status == "time_limit" else ""))
+    elif (note := heuristic_note(str(result.method), result.has_topology)) is not None:
+        # the answer of a heuristic that ran to its end: "feasible" is no proof (ut43_optima)
+        out.print("[yellow]note:[/] ", end="")
+        out.print(note + ".", markup=False)
     if not result.has_topology:
         if result.status.value == "infeasible" and _heuristic(result):
             out.print("[red]LinDistFlow found no radial configuration within its linearised "
@@ -562,6 +569,10 @@ def solve(
         "the AC power flow (pandapower; OpenDSS for a .dss feeder): limits first, then AC "
         "losses plus switching cost (at most 60 s). Not with --scenarios/--robust on a "
         "balanced net."),
+    no_probing: bool = typer.Option(
+        False, "--no-probing", help="benders, benders-scip: no conic probing nor loop "
+        "branch-and-bound before the master, which then proves alone (benders-scip's SCIP "
+        "tree as a cross-check of benders that shares no proof with it)."),
     switch_cost: float | None = typer.Option(
         None, "--switch-cost", help="Cost of each switching action [kW of losses] "
         "[default: each branch's switch_cost_kw, 0 where the data give none]."),
@@ -636,7 +647,7 @@ def solve(
         thermal_limits=not no_thermal_limits, scenarios=scenarios, robust=robust,
         uncertain_loads=uncertain_loads, budget=budget, workers=workers, ray_address=ray,
         fix_devices=fix_devices, controls=controls, hold_closed=hold_closed,
-        hold_open=hold_open, ac_polish=ac_polish)
+        hold_open=hold_open, ac_polish=ac_polish, probing=not no_probing)
     problems: list[Problem] = []
     if report and out_dir is None:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "--report needs --out",
@@ -690,6 +701,7 @@ def solve(
                        "--budget": budget is not None, "--workers": workers is not None,
                        "--ray": ray is not None, "--hold-closed": hold_closed is not None,
                        "--hold-open": hold_open is not None,
+                       "--no-probing": no_probing,
                        "--radiality": radiality != DEFAULT_RADIALITY.value}
         named = [k for k, v in unsupported.items() if v]
         if named:

@@ -83,6 +83,7 @@ from feederopt.results.result import (
     bound_value,
     branch_label,
     distinct_places,
+    heuristic_note,
     iterations_text,
     kept_state_label,
     largest_loading_text,
@@ -479,7 +480,9 @@ def summary_section(r: Mapping[str, Any]) -> str:
         *((within_limits_row(r),) if not _no_topology(r) else ()),
         # a scenario or robust run: the one AC verdict over every scenario (extreme point)
         *((row,) if (row := ac_all_row(r)) else ()),
-        ("method", escape(str(r.get("method", "-")))),
+        ("method", escape(str(r.get("method", "-")))
+         + (f' <span class="warn">({escape(note)})</span>' if (note := heuristic_note(
+             r.get("method"), r.get("has_topology", True) is not False)) else "")),
         ("solver", escape(str(r.get("solver", "-")))),
         (f"losses before (AC, initial topology{on}{'; ' + kind if kind else ''})",
          fmt(k["losses_before_kw"], ".3f", " kW")),
@@ -490,7 +493,10 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("loss reduction" + at, fmt(k["reduction_pct"], ".2f", " %")
          # a base case outside the limits: why the answer may lose more (ut37_fresh #1)
          + (f' <span class="warn">({escape(note)})</span>'
-            if (note := base_limits_note(r.get("base"), k["reduction_pct"], r.get("status")))
+            if (note := base_limits_note(
+                r.get("base"), k["reduction_pct"], r.get("status"), method=r.get("method"),
+                has_topology=r.get("has_topology", True) is not False,
+                within_limits=r.get("within_limits", True) is not False))
             else "")),
         (f"minimum voltage before (AC{on})", fmt(k["min_voltage_before_pu"], ".4f", " p.u.")),
         (f"minimum voltage after (AC, true{on})" if _finite((r.get("ac_check") or {}).get(

@@ -195,23 +195,39 @@ def base_verdict_rows(base: Any, *, engine: str = "AC", unit: str = "kW",
 
 
 def base_limits_note(base: Any, reduction_pct: float | None,
-                     status: str | None = None) -> str | None:
+                     status: str | None = None, *, method: str | None = None,
+                     has_topology: bool = True,
+                     within_limits: bool = True) -> str | None:
     """:func:`base_limits_text` beside the loss reduction (``reduction_pct``, of the base
     case's losses; None when there is none): ``the base case overloads L3 (102.6 %): the
     reduction is negative because the answer holds the limits``. The base case's losses are
     those of an operating point outside the limits, which every answer is held to, so they
     can be lower than the answer's (user test ut37_fresh #1: 226.33 kW against 277.68 kW,
     "loss reduction -22.69 %" with no reason). None when the base case holds the limits.
-    With ``status`` infeasible no answer holds the limits either (the topology shown is the
-    least-violating one), and the note says that instead (ut37 recheck: example_multivoltage
-    said "because the answer holds the limits" beside "no radial configuration meets the
-    limits")."""
+    With ``status`` infeasible, proven so (``method`` no heuristic, :data:`HEURISTIC_METHODS`),
+    no answer holds the limits either (the topology shown is the least-violating one), and
+    the note says that instead (ut37 recheck: example_multivoltage said "because the answer
+    holds the limits" beside "no radial configuration meets the limits"). A run without a
+    topology (``has_topology`` false: stopped before it found one, or a heuristic's unproven
+    ``infeasible``) has no answer to compare, and an answer outside the limits
+    (``within_limits`` false, no proof of infeasibility) holds none: the note says so, and
+    nothing about whether a topology within the limits exists (user test ut43_optima #1:
+    LinDistFlow's ``infeasible`` on a grid with one said "no topology holds the limits
+    either")."""
     text = base_limits_text(base)
     if text is None:
         return None
-    if status == "infeasible":
-        return (f"{text}; no topology holds the limits either (status infeasible), so the "
-                "reduction compares two operating points outside them")
+    if status == "infeasible" and method not in HEURISTIC_METHODS:
+        return (f"{text}; no topology holds the limits either (status infeasible), "
+                + ("so the reduction compares two operating points outside them"
+                   if has_topology else "and the run has no answer to compare it with"))
+    if not has_topology:
+        return (f"{text}; the run found no topology (status {status}), so there is no "
+                "answer to compare it with")
+    if not within_limits or status == "infeasible":
+        return (f"{text}; the answer shown is not within the limits either (status {status}, "
+                "no proof that no topology holds them), so the reduction compares two "
+                "operating points outside them")
     if reduction_pct is not None and math.isfinite(reduction_pct) and reduction_pct < 0:
         return f"{text}: the reduction is negative because the answer holds the limits"
     return (f"{text}: it is no operating point within the limits, which the answer holds, "
@@ -530,6 +546,21 @@ def _iteration_record(row: Mapping[str, Any]) -> IterationRecord:
 
 #: Methods whose ``infeasible`` proves nothing (LinDistFlow's linearised limits).
 HEURISTIC_METHODS = frozenset({"lindistflow"})
+
+
+def heuristic_note(method: str | None, has_topology: bool = True) -> str | None:
+    """What a heuristic's answer (``method`` in :data:`HEURISTIC_METHODS`, with a topology)
+    is not: ``LinDistFlow is a heuristic (...): its topology is not proven optimal and
+    nothing bounds its losses from below (lower bound -inf); --method benders proves the
+    optimum``, beside its status ``feasible`` (user test ut43_optima #6: case33bw's 144.182
+    kW read as an answer beside Benders' ``optimal`` 139.551 kW, with nothing saying that
+    LinDistFlow proves nothing). None for an exact method, or without a topology (whose
+    own messages say what the heuristic did not prove)."""
+    if method not in HEURISTIC_METHODS or not has_topology:
+        return None
+    return ("LinDistFlow is a heuristic (linearised voltages, no losses in its model, ratings "
+            "by inscribed polygons): its topology is not proven optimal and nothing bounds "
+            "its losses from below (lower bound -inf); --method benders proves the optimum")
 
 
 def proven_lower_bound(status: Status, method: str, lower_bound: float | None) -> float:

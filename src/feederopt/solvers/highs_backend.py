@@ -30,6 +30,8 @@ from feederopt.solvers.least_squares import StageOutcome, least_norm_point
 from feederopt.solvers.status import SolverStatus
 
 INF = highspy.kHighsInf
+#: HiGHS's default ``mip_max_improving_sols`` (kHighsIInf: no limit, search to the optimum).
+_MAX_IMPROVING_DEFAULT = int(getattr(highspy, "kHighsIInf", 2147483647))
 
 
 @dataclass
@@ -366,10 +368,11 @@ class HighsModel:
 
     def set_cutoff(self, bound: float, *, first_improving: bool = False) -> None:
         """Prune every node whose bound is not below ``bound``; with ``first_improving``, stop
-        at the first solution that beats it."""
+        at the first solution that beats it, else (again) search to the optimum (HiGHS's
+        ``mip_max_improving_sols`` back at its default)."""
         self.h.setOptionValue("objective_bound", float(bound))
-        if first_improving:
-            self.h.setOptionValue("mip_max_improving_sols", 1)
+        self.h.setOptionValue("mip_max_improving_sols",
+                              1 if first_improving else _MAX_IMPROVING_DEFAULT)
 
     def set_bounds(self, group: str, lb: np.ndarray, ub: np.ndarray) -> None:
         g = self.block.groups.get(group)

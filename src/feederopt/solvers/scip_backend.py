@@ -82,16 +82,38 @@ class ScipSolution:
     scip_status: str  # SCIP's own status string
     nodes: int = 0
     stats: dict[str, Any] = field(default_factory=dict)
+    #: SCIP's bounds over the solve, ``(seconds since it started, primal bound, dual bound)``
+    #: in the model's objective (inf / -inf where it had none): a row at every new incumbent
+    #: and, at most every :data:`TRACE_PERIOD_S`, one when the dual bound moved.
+    trace: list[tuple[float, float, float]] = field(default_factory=list)
+
+
+#: Seconds between two rows of a :class:`ScipSolution`'s ``trace`` for a moved dual bound.
+TRACE_PERIOD_S = 1.0
 
 
 class _StopOnRequest(Eventhdlr):
     """Interrupts SCIP after a stop request (Ctrl-C, SIGTERM: feederopt.solvers.interrupt).
 
     SCIP runs in C; this handler is Python code that SCIP calls at every presolving round, LP
-    solve and node, so the signal handler runs there too and the solve stops soon after."""
+    solve and node, so the signal handler runs there too and the solve stops soon after. It
+    also keeps SCIP's bounds over the solve (:attr:`ScipSolution.trace`): every new incumbent,
+    and a moved dual bound at most every :data:`TRACE_PERIOD_S` seconds."""
 
     EVENTS = (SCIP_EVENTTYPE.PRESOLVEROUND | SCIP_EVENTTYPE.LPSOLVED
               | SCIP_EVENTTYPE.NODESOLVED | SCIP_EVENTTYPE.BESTSOLFOUND)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trace: list[tuple[float, float, float]] = []
+        self.t0 = time.perf_counter()
+        self._last = -math.inf
+
+    def start(self) -> None:
+        """A new solve: an empty trace, its clock from now."""
+        self.trace = []
+        self.t0 = time.perf_counter()
+        self._last = -math.inf
 
     def eventinit(self) -> None:
         self.model.catchEvent(self.EVENTS, self)
@@ -102,6 +124,21 @@ class _StopOnRequest(Eventhdlr):
     def eventexec(self, event: Any) -> None:
         if interrupt.requested():
             self.model.interruptSolve()
+            return
+        now = time.perf_counter()
+        found = event.getType() == SCIP_EVENTTYPE.BESTSOLFOUND
+        if not found and now - self._last < TRACE_PERIOD_S:
+            return
+        try:
+            primal = _finite_or_none(float(self.model.getPrimalbound()))
+            dual = _finite_or_none(float(self.model.getDualbound()))
+        except Exception:  # a stage without bounds (presolving): nothing to record
+            return
+        row = (now - self.t0, math.inf if primal is None else primal,
+               -math.inf if dual is None else dual)
+        if found or not self.trace or row[2] != self.trace[-1][2]:
+            self.trace.append(row)
+            self._last = now
 
 
 def _finite_or_none(x: float) -> float | None:
@@ -139,7 +176,8 @@ class ScipModel:
         self.model.hideOutput(True)
         for key, value in {**DEFAULT_PARAMS, **(params or {})}.items():
             self.model.setParam(key, value)
-        self.model.includeEventhdlr(_StopOnRequest(), "feederopt_stop",
+        self._events = _StopOnRequest()
+        self.model.includeEventhdlr(self._events, "feederopt_stop",
                                     "interrupt on a stop request")
         self.offset: dict[str, int] = {}
         self.vars: list[Any] = []
@@ -352,6 +390,7 @@ class ScipModel:
         m.setParam("limits/gap", float(max(gap, 0.0)))
         m.setParam("lp/threads", int(max(threads, 1)))
         t0 = time.perf_counter()
+        self._events.start()
         try:
             # SoPlex's warnings bypass hideOutput (solvers/native_output.py)
             with contextlib.nullcontext() if verbose else native_noise_dropped():
@@ -389,7 +428,7 @@ class ScipModel:
         stats = {"nodes": int(m.getNTotalNodes()), "aux_columns": self.n_aux,
                  **{f"cones_{k}": v for k, v in self.cone_counts.items()}}
         return ScipSolution(status, objective, bound, gap_value, elapsed, has, scip_status,
-                            int(m.getNTotalNodes()), stats)
+                            int(m.getNTotalNodes()), stats, list(self._events.trace))
 
     def value(self, group: str) -> np.ndarray:
         """The best solution's values of ``group`` (a data group's value; zeros without one)."""
