@@ -141,7 +141,7 @@ def test_check_source_vm_holds_every_sample_there(solved, tmp_path) -> None:
     doc = json.loads((out / "result.json").read_text())
     opened = [b["id"] for b in doc["open_branches"]]
     res = runner.invoke(app, ["check", str(out), "-u", "0.1", "-n", "3", "--source-vm", "1.05",
-                              "--json", str(tmp_path / "c.json")])
+                              "--json", str(tmp_path / "c.json")], env={"COLUMNS": "300"})
     assert res.exit_code == 0, res.output
     assert "source voltage" in res.output and "1.0500 p.u. at bus 0" in res.output
     got = json.loads((tmp_path / "c.json").read_text())

@@ -125,6 +125,7 @@ from feederopt.problems.presolve import (
 )
 from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
 from feederopt.problems.uncertain import envelope, presolve_for
+from feederopt.report.scenarios import source_vm_text
 from feederopt.results.dopf import DopfSummary, dopf_summary, held_devices
 from feederopt.results.literature import (
     base_comparison,
@@ -149,6 +150,7 @@ from feederopt.solvers.interrupt import reason as interrupt_reason
 from feederopt.solvers.status import Status
 from feederopt.validation.ac import AcResult
 from feederopt.validation.ac import ac_power_flow as _ac_power_flow
+from feederopt.validation.montecarlo import source_vm_problem
 
 __all__ = [
     "NOMINAL_NOTE",
@@ -167,6 +169,8 @@ __all__ = [
     "seed_problem",
     "solve",
     "solve_options",
+    "source_vm_problem",
+    "source_vm_text",
     "start_and_run",
     "to_pandapower",
     "unchecked_solve_options",

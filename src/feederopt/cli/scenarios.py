@@ -106,9 +106,8 @@ def print_uncertain(result: Any) -> None:
     losses and slack (SOCP) and its AC power flow, the expected values, the worst scenario's
     losses and slack apart, and the limits verdict with the binding limits."""
     from feederopt import RobustSummary, StochasticSummary
-    from feederopt.api import NOMINAL_NOTE
+    from feederopt.api import NOMINAL_NOTE, source_vm_text
     from feederopt.cli.app import volt_range
-    from feederopt.report.scenarios import source_vm_text
 
     out = stdout()
     summary = result.uncertain
@@ -769,9 +768,8 @@ def check(
         uncertain_load_list_problems,
         write_text,
     )
-    from feederopt.api import seed_problem
+    from feederopt.api import seed_problem, source_vm_problem
     from feederopt.cli.app import cli_load
-    from feederopt.validation.montecarlo import source_vm_problem
 
     # A result folder is checked as its result.json, whatever its kind: read, named in the
     # messages and kept from --json alike (user test ut35: a partition folder was refused as

@@ -307,7 +307,14 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
         f"point; max loading over the rated branches, {_loading_note(r)} (- when none is "
         "rated). The headline "
         "figures above are the nominal load's, not a scenario's.")
-    body += text_table(SCENARIO_COLUMNS, [_scenario_row(s) for s in rows])
+    table = [_scenario_row(s) for s in rows]
+    if not any("source_vm_pu" in s for s in rows):
+        # a result written before scenarios recorded their source voltage: no empty column
+        k = SCENARIO_COLUMNS.index("source V [p.u.]")
+        body += text_table(SCENARIO_COLUMNS[:k] + SCENARIO_COLUMNS[k + 1:],
+                           [row[:k] + row[k + 1:] for row in table])
+    else:
+        body += text_table(SCENARIO_COLUMNS, table)
     st = r.get("stochastic")
     if isinstance(st, Mapping):
         body += "<h3>Expected values</h3>" + kv_table({

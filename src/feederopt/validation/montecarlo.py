@@ -34,7 +34,7 @@ AC power flow breaks, as the solve's AC check names them), and not counted as sa
 Source voltage (:class:`SourceVoltages`): a sample's convex model fixes ``v = vm^2`` at each
 source bus (:meth:`~feederopt.network.perunit.PerUnitNetwork.with_source_voltage`) and its AC
 power flow holds the ext_grid (and slack gen) there at ``vm_pu``
-(:func:`~feederopt.validation.scenario_ac.hold_sources`), at the network's own set-point
+(:func:`~feederopt.validation.montecarlo.hold_sources`), at the network's own set-point
 unless :func:`check_result` says otherwise: a scenario result whose scenario file set source
 voltages (``source`` rows; result.json's ``scenarios[].source_vm_pu``) has each sample held at
 the source voltages of one of its scenarios, drawn by the scenarios' weights from a stream of
@@ -395,14 +395,13 @@ def check_source_voltages(data: dict[str, Any], network: Network,
 def sources_held(network: Network, setting: dict[str, float] | None) -> Iterator[None]:
     """Temporarily hold the ext_grids (and slack gens) of the cached pandapower model of
     ``network`` at the voltages ``setting`` (source bus id -> p.u.; None: as they are), as a
-    scenario's AC power flow does (:func:`~feederopt.validation.scenario_ac.hold_sources`);
+    scenario's AC power flow does (:func:`~feederopt.validation.montecarlo.hold_sources`);
     restored on exit."""
     if not setting:
         yield
         return
     from feederopt.io.pandapower import OriginModel
     from feederopt.validation.ac import pandapower_model
-    from feederopt.validation.scenario_ac import hold_sources
 
     model = pandapower_model(network)
     origin = isinstance(model, OriginModel)
@@ -451,6 +450,22 @@ def closed_from_open(pu: PerUnitNetwork, open_ids: Sequence[str]) -> np.ndarray:
     closed = np.ones(pu.n_branch, dtype=bool)
     closed[[index[b] for b in open_ids]] = False
     return closed
+
+
+def hold_sources(net: Any, held: list[tuple[int, float]]) -> list[tuple[str, Any, float]]:
+    """Set ``vm_pu`` of the in-service ext_grids and slack gens at each pandapower bus of
+    ``held`` (bus, |V| [p.u.]) in ``net``; returns ``(table, index, old vm_pu)`` to restore."""
+    undo: list[tuple[str, Any, float]] = []
+    for bus, vm in held:
+        tables = [("ext_grid", net.ext_grid["bus"] == bus)]
+        if len(net.gen) and "slack" in net.gen.columns:
+            tables.append(("gen", net.gen["slack"].fillna(False).astype(bool)
+                           & (net.gen["bus"] == bus)))
+        for table, mask in tables:
+            for idx in net[table].index[mask]:
+                undo.append((table, idx, float(net[table].at[idx, "vm_pu"])))
+                net[table].at[idx, "vm_pu"] = vm
+    return undo
 
 
 @contextmanager

@@ -85,7 +85,7 @@ def scenario_ac(network: Network, closed: np.ndarray, bus_ids: list[str], p_bus_
     voltages [p.u.] over ``bus_ids`` (NaN, or None: the network's set-point)."""
     from feederopt.io.pandapower import OriginModel
     from feederopt.validation.ac import _LOCK, _run, pandapower_model
-    from feederopt.validation.montecarlo import loads_set
+    from feederopt.validation.montecarlo import hold_sources, loads_set
 
     all_ids = [str(b) for b in network.buses["id"].to_list()]
     model = pandapower_model(network)
@@ -125,22 +125,6 @@ def scenario_ac(network: Network, closed: np.ndarray, bus_ids: list[str], p_bus_
                       scenario_violations(pu if pu is not None else to_per_unit(network), ac,
                                           network), ac.message,
                       max_loading_element=ac.max_loading_element)
-
-
-def hold_sources(net: Any, held: list[tuple[int, float]]) -> list[tuple[str, Any, float]]:
-    """Set ``vm_pu`` of the in-service ext_grids and slack gens at each pandapower bus of
-    ``held`` (bus, |V| [p.u.]) in ``net``; returns ``(table, index, old vm_pu)`` to restore."""
-    undo: list[tuple[str, Any, float]] = []
-    for bus, vm in held:
-        tables = [("ext_grid", net.ext_grid["bus"] == bus)]
-        if len(net.gen) and "slack" in net.gen.columns:
-            tables.append(("gen", net.gen["slack"].fillna(False).astype(bool)
-                           & (net.gen["bus"] == bus)))
-        for table, mask in tables:
-            for idx in net[table].index[mask]:
-                undo.append((table, idx, float(net[table].at[idx, "vm_pu"])))
-                net[table].at[idx, "vm_pu"] = vm
-    return undo
 
 
 def scenario_violations(pu: PerUnitNetwork, ac: Any, network: Network) -> list[dict[str, Any]]:
