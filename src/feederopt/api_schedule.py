@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -155,6 +156,8 @@ def schedule_inputs(source: Any, profiles: str | Path | pl.DataFrame | None = No
                 dev.table(k).height for k in DeviceKind):
             notes.append(f"the devices folder {devices} holds no device table: no devices "
                          "are modelled")
+        if devices is not None and notes is not None:
+            notes += _unused_profile_notes(Path(devices), profiles, name)
     prof = load_profiles(profiles if profiles is not None else prof_file, net,  # type: ignore[arg-type]
                          dev, need_hours=hours)
     if notes is not None and not prof.elements:  # a header-only table (ut_sched4 #5)
@@ -167,6 +170,25 @@ def schedule_inputs(source: Any, profiles: str | Path | pl.DataFrame | None = No
         notes += [str(p) for p in (*load_factor_warnings(prof, [str(x) for x in net.loads[
             "id"].to_list()]), *device_rating_warnings(dev, net))]
     return net, dev, prof
+
+
+def _unused_profile_notes(devices: Path, read: Any, case: str) -> list[str]:
+    """A note on a ``profiles.csv``/``.parquet`` in the devices folder that is not the profile
+    table read (``read``: the ``--profiles`` file or table; None: the built-in one of
+    ``case``), which :func:`~feederopt.io.timeseries.load_devices` passes over: before, a
+    built-in case run with ``--devices`` of a copied folder used its built-in profiles, an
+    edited ``profiles.csv`` beside the devices unread without a word."""
+    path = Path(read) if isinstance(read, (str, Path)) else None
+    notes = []
+    for f in (devices / n for n in PROFILE_FILES):
+        if not os.path.lexists(f) or (path is not None and path.exists() and f.exists()
+                                      and f.samefile(path)):
+            continue
+        source = (f"the built-in profiles of {case}" if read is None else
+                  str(path) if path is not None else "the profile table given")
+        notes.append(f"{f} is not read: the profiles are read from {source} (give --profiles "
+                     f"{f} to read it)")
+    return notes
 
 
 def _ids(dev: Devices) -> dict[str, list[str]]:
