@@ -16,8 +16,9 @@ After every run the parent rewrites, in ``--out`` (default: this folder):
 
 * ``results.json``: the raw rows (with the iteration log of each run) and the machine;
 * ``results.csv``: the same rows without the logs;
-* ``RESULTS.md``: the Markdown table, the machine, the growth of Benders with the grid size and
-  where the targets of issue 13 stand.
+* ``RESULTS.md``: the command that made it (with ``--resume``, also those of the sessions
+  whose rows it keeps), the Markdown table, the machine, the growth of Benders with the grid
+  size and where the targets of issue 13 stand.
 
 So an interrupted session loses at most the run in progress, and ``--resume`` continues it:
 runs already in ``results.json`` with the same time limit, gap, ``--ac-check`` and slave probe
@@ -42,6 +43,7 @@ import os
 import platform
 import re
 import resource
+import shlex
 import signal
 import subprocess
 import sys
@@ -639,6 +641,24 @@ def targets(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def command_line(argv: list[str]) -> str:
+    """This session's command as typed (``python benchmarks/run.py`` and its options, quoted
+    for a shell), for RESULTS.md's header: the committed table says how it was made (as
+    ``simbench_sweep.py`` does); before, the header gave ``python benchmarks/run.py`` whatever
+    the options. A ``--note``'s text, which RESULTS.md gives below, is shown as ``'...'``."""
+    shown: list[str] = []
+    note_value = False
+    for a in argv:
+        if note_value:
+            shown.append("'...'")
+        elif a.startswith("--note="):
+            shown.append("--note='...'")
+        else:
+            shown.append(shlex.quote(a))
+        note_value = a == "--note" and not note_value
+    return shlex.join(["python", "benchmarks/run.py"]) + "".join(f" {a}" for a in shown)
+
+
 def write_outputs(rows: list[dict[str, Any]], info: dict[str, Any], outdir: Path,
                   notes: list[str]) -> None:
     add_ratios(rows)
@@ -658,9 +678,12 @@ def write_outputs(rows: list[dict[str, Any]], info: dict[str, Any], outdir: Path
     md = [
         "# Benchmark results",
         "",
-        f"Written by `python benchmarks/run.py` on {info.get('date')} (git {info.get('git')}"
+        f"Written by `{info.get('command') or 'python benchmarks/run.py'}` on "
+        f"{info.get('date')} (git {info.get('git')}"
         + (", with uncommitted changes to " + ", ".join(info["git_dirty_src"])
-           if info.get("git_dirty_src") else "") + ").",
+           if info.get("git_dirty_src") else "") + ")."
+        + ("".join(f" Rows kept by `--resume` from an earlier session: `{c}`."
+                   for c in info.get("earlier_commands", []))),
         "See `benchmarks/README.md` for the targets and how to run it; raw rows (with every "
         "iteration log) are in `results.json` and `results.csv`.",
         "",
@@ -871,10 +894,14 @@ def main(argv: list[str] | None = None) -> int:
     raw = outdir / "results.json"
     rows: list[dict[str, Any]] = []
     old_notes: list[str] = []
+    earlier: list[str] = []  # the commands of the sessions whose rows --resume keeps
     if args.resume and raw.exists():
         previous = json.loads(raw.read_text())
         rows = previous.get("rows", [])
         old_notes = previous.get("machine", {}).get("notes", [])
+        before = previous.get("machine", {})
+        earlier = [*before.get("earlier_commands", []),
+                   before.get("command") or "a command not recorded (an older run.py)"]
     todo, stale = resume_plan(plan, rows, settings(args))
     for r in stale:
         print(f"  {r['case']} {r['method']}: the row in {raw} was measured with other "
@@ -888,6 +915,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     info = machine()
     info["date"] = dt.datetime.now().isoformat(timespec="minutes")
+    info["command"] = command_line(sys.argv[1:] if argv is None else argv)
+    rerun = {(c, m) for c, m, _ in todo}
+    kept = [r for r in rows if (r["case"], r["method"]) not in rerun]
+    info["earlier_commands"] = list(dict.fromkeys(c for c in earlier if c != info["command"])
+                                    ) if kept else []
     notes = list(args.note) or old_notes
     info["notes"] = notes
     failed: list[str] = []

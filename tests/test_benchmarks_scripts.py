@@ -219,6 +219,52 @@ def test_relative_out_real_worker(tmp_path):
     assert proc.returncode == 0, proc.stderr
     row = json.loads((tmp_path / "rel" / "results.json").read_text())["rows"][0]
     assert row["status"] in ("optimal", "time_limit"), row.get("error")
+    # the header gives the command line of the process (sys.argv), options as typed
+    assert ("Written by `python benchmarks/run.py --cases case33bw --methods benders "
+            "--time-limit 2 --no-slave-probe --out rel` on ") in (
+        tmp_path / "rel" / "RESULTS.md").read_text()
+
+
+def _header(folder: Path) -> str:
+    return next(ln for ln in (folder / "RESULTS.md").read_text().splitlines()
+                if ln.startswith("Written by"))
+
+
+def test_results_md_names_the_command_line(run, fake, tmp_path):
+    """RESULTS.md said "Written by `python benchmarks/run.py`" whatever the options: a table
+    of 2 s limits at gap 0.05 read like the full benchmark. The truth: the options typed."""
+    out = tmp_path / "my out"
+    argv = ["--cases", "case33bw", "--methods", "benders", "--time-limit", "7", "--gap",
+            "0.05", "--note", "a long paragraph, given below", "--out", str(out)]
+    assert run.main(argv) == 0
+    command = ("python benchmarks/run.py --cases case33bw --methods benders --time-limit 7 "
+               f"--gap 0.05 --note '...' --out '{out}'")
+    assert _header(out).startswith(f"Written by `{command}` on ")
+    assert json.loads((out / "results.json").read_text())["machine"]["command"] == command
+    assert "a long paragraph, given below" in (out / "RESULTS.md").read_text()
+
+
+def test_resumed_results_md_names_the_earlier_sessions(run, fake, tmp_path):
+    """With --resume the table holds rows of earlier sessions: their commands are named too,
+    and no longer once every kept row has been run again."""
+    first = ["--cases", "case33bw", "--methods", "benders", "--out", str(tmp_path)]
+    second = ["--cases", "case33bw", "case69bw", "--methods", "benders", "--resume",
+              "--out", str(tmp_path)]
+    run.main(first)
+    run.main(second)
+    header = _header(tmp_path)
+    assert header.startswith(f"Written by `python benchmarks/run.py {' '.join(second)}` on ")
+    assert header.endswith(f"Rows kept by `--resume` from an earlier session: "
+                           f"`python benchmarks/run.py {' '.join(first)}`.")
+    # an old results.json without a command
+    raw = json.loads((tmp_path / "results.json").read_text())
+    raw["machine"] = {}
+    (tmp_path / "results.json").write_text(json.dumps(raw))
+    run.main(second)  # nothing to run: every row kept
+    assert "a command not recorded (an older run.py)" in _header(tmp_path)
+    # every row run again (other settings): no earlier session's row is left
+    run.main([*second, "--gap", "0.01"])
+    assert "earlier session" not in _header(tmp_path)
 
 
 # --------------------------------------------------------------------- the other scripts' --out

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -52,7 +53,7 @@ from feederopt.io.timeseries import (
     load_profiles,
     profile_notes,
 )
-from feederopt.io.writing import output_problems
+from feederopt.io.writing import output_problems, result_json_path
 from feederopt.network.container import Network, resolve_branch_ids
 from feederopt.network.id_lists import blank_entry_problems
 from feederopt.network.timeseries import DeviceKind, Devices
@@ -84,6 +85,7 @@ from feederopt.problems.schedule import (
     shunt_notes,
     uncertain_bus_problems,
 )
+from feederopt.results.document import schedule_document_problems
 from feederopt.results.schedule import (
     ScheduleResult,
     iteration_dicts,
@@ -155,6 +157,8 @@ def schedule_inputs(source: Any, profiles: str | Path | pl.DataFrame | None = No
                 dev.table(k).height for k in DeviceKind):
             notes.append(f"the devices folder {devices} holds no device table: no devices "
                          "are modelled")
+        if devices is not None and notes is not None:
+            notes += _unused_profile_notes(Path(devices), profiles, name)
     prof = load_profiles(profiles if profiles is not None else prof_file, net,  # type: ignore[arg-type]
                          dev, need_hours=hours)
     if notes is not None and not prof.elements:  # a header-only table (ut_sched4 #5)
@@ -167,6 +171,25 @@ def schedule_inputs(source: Any, profiles: str | Path | pl.DataFrame | None = No
         notes += [str(p) for p in (*load_factor_warnings(prof, [str(x) for x in net.loads[
             "id"].to_list()]), *device_rating_warnings(dev, net))]
     return net, dev, prof
+
+
+def _unused_profile_notes(devices: Path, read: Any, case: str) -> list[str]:
+    """A note on a ``profiles.csv``/``.parquet`` in the devices folder that is not the profile
+    table read (``read``: the ``--profiles`` file or table; None: the built-in one of
+    ``case``), which :func:`~feederopt.io.timeseries.load_devices` passes over: before, a
+    built-in case run with ``--devices`` of a copied folder used its built-in profiles, an
+    edited ``profiles.csv`` beside the devices unread without a word."""
+    path = Path(read) if isinstance(read, (str, Path)) else None
+    notes = []
+    for f in (devices / n for n in PROFILE_FILES):
+        if not os.path.lexists(f) or (path is not None and path.exists() and f.exists()
+                                      and f.samefile(path)):
+            continue
+        source = (f"the built-in profiles of {case}" if read is None else
+                  str(path) if path is not None else "the profile table given")
+        notes.append(f"{f} is not read: the profiles are read from {source} (give --profiles "
+                     f"{f} to read it)")
+    return notes
 
 
 def _ids(dev: Devices) -> dict[str, list[str]]:
@@ -353,8 +376,24 @@ def _settings(settings: ScheduleSettings | None, changes: dict[str, Any]
                                         (str(changes[name]),), name))
                 del changes[name]
     base = settings or ScheduleSettings()
-    for name in list(changes):  # a wrong type (eps="0.1") was a TypeError (ut_sched4 #11)
-        default, value = getattr(base, name, None), changes[name]
+    for name, want in _wrong_types(base, changes).items():
+        default, value = getattr(base, name, None), changes.pop(name)
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options", f"{name} must be "
+                                f"{want}, not {type(value).__name__} {value!r}",
+                                (repr(value),), name, f"e.g. {name}={default!r}"))
+    st = replace(base, **changes)
+    if problems:  # the other checks would compare the wrongly typed values
+        return st, blanks + problems
+    return st, blanks + settings_problems(st)
+
+
+def _wrong_types(base: ScheduleSettings, changes: Mapping[str, Any]) -> dict[str, str]:
+    """The fields of ``changes`` whose value is not of the type of ``base``'s (a switch, a
+    whole number of hours, a number), each with the type it must have: a wrong type
+    (``eps="0.1"``) was a TypeError (ut_sched4 #11)."""
+    out: dict[str, str] = {}
+    for name, value in changes.items():
+        default = getattr(base, name, None)
         if isinstance(default, bool):
             ok = is_switch(value)
             want = "True or False"
@@ -367,14 +406,8 @@ def _settings(settings: ScheduleSettings | None, changes: dict[str, Any]
         else:
             continue
         if not ok:
-            problems.append(Problem(ProblemKind.INVALID_VALUE, "options", f"{name} must be "
-                                    f"{want}, not {type(value).__name__} {value!r}",
-                                    (repr(value),), name, f"e.g. {name}={default!r}"))
-            del changes[name]
-    st = replace(base, **changes)
-    if problems:  # the other checks would compare the wrongly typed values
-        return st, blanks + problems
-    return st, blanks + settings_problems(st)
+            out[name] = want
+    return out
 
 
 def run_problems(st: ScheduleSettings, *, time_limit_s: Any = 900.0, gap: Any = 1e-3,
@@ -519,10 +552,25 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
                         for j, i in enumerate(ids["ess"])}, ac_within_limits=within, base=base)
 
 
-def _result_settings(doc: dict[str, Any]) -> ScheduleSettings:
+def _result_settings(doc: dict[str, Any], where: str | None = None) -> ScheduleSettings:
     """The :class:`ScheduleSettings` recorded in a schedule result; :class:`InputError` when
-    they are not readable."""
-    raw = dict(doc.get("settings") or {})
+    they are not readable: not an object, or a field of the wrong type (``settings.hours``
+    ``"three"``; :func:`_wrong_types`), named with the file ``where`` it was read from
+    (before, a TypeError or ValueError deep in the check, exit 1)."""
+    ids = () if where is None else (str(where),)
+    recorded = doc.get("settings") or {}
+    if not isinstance(recorded, Mapping):
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "result", "settings must be an object, not "
+            f"{type(recorded).__name__} {recorded!r:.60}", ids, "settings",
+            "pass the JSON that 'feederopt schedule --json FILE' writes")])
+    raw = dict(recorded)
+    wrong = _wrong_types(ScheduleSettings(), raw)
+    if wrong:
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "result", f"settings.{name} must be {want}, not "
+            f"{type(raw[name]).__name__} {raw[name]!r:.60}", ids, f"settings.{name}",
+            "leave the settings as the schedule wrote them") for name, want in wrong.items()])
     try:
         raw["budget_kind"] = BudgetKind(raw.get("budget_kind", "temporal"))
         raw["soc_form"] = SocForm(raw.get("soc_form", "seed"))
@@ -534,7 +582,7 @@ def _result_settings(doc: dict[str, Any]) -> ScheduleSettings:
         return ScheduleSettings(**raw)
     except (TypeError, ValueError) as exc:
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "result", "the result's settings "
-                                  f"are not readable ({exc})", (), "settings",
+                                  f"are not readable ({exc})", ids, "settings",
                                   "pass the JSON that 'feederopt schedule --json FILE' "
                                   "writes")]) from None
 
@@ -545,19 +593,26 @@ def has_budget_set(doc: dict[str, Any]) -> bool:
     return _result_settings(doc).robust
 
 
-def check_schedule_problems(doc: dict[str, Any], *, samples: Any) -> list[Problem]:
+def check_schedule_problems(doc: dict[str, Any], *, samples: Any,
+                            path: str | None = None) -> list[Problem]:
     """The problems of :func:`check_schedule_result`'s options and of the result's record,
-    before any work: ``samples`` >= 1 (realisations are drawn), and a readable case and
-    settings."""
+    before any work: ``samples`` >= 1 (realisations are drawn), a readable case and settings,
+    and the fields the check reads of the shape the schedule writes
+    (:func:`~feederopt.results.document.schedule_document_problems`: a result.json edited by
+    hand); ``path`` names the file in the result's problems."""
     out: list[Problem] = []
     bad_samples = samples_problem(samples, example=100)
     if bad_samples is not None:
         out.append(bad_samples)
+    shape = schedule_document_problems(doc, path, required=("settings", "open_lines_by_hour"))
+    out += shape
+    if any(p.field in ("settings", "inputs", "inputs.source") for p in shape):
+        return out
     if not (doc.get("inputs") or {}).get("source"):
         out.append(Problem(ProblemKind.INVALID_VALUE, "result", "the result does not record "
-                           "its case", (), "inputs.source"))
+                           "its case", () if path is None else (path,), "inputs.source"))
     try:
-        st = _result_settings(doc)
+        st = _result_settings(doc, path)
     except InputError as exc:
         out += exc.problems
     else:  # a result made before fractional budgets were refused: its samples dropped them
@@ -600,11 +655,37 @@ def _checked_topology(d: ScheduleData, open_by_hour: Any, branch_ids: list[str]
     return closed
 
 
+def _first_stage_ids(doc: Mapping[str, Any], dev: Devices, commit: bool,
+                     path: str | None) -> None:
+    """:class:`InputError` when the result's ``ess_discharge_mode`` (or, with the DG
+    commitment, its ``dg_commitment``) does not name the storage (DG) units of the device
+    tables read again: the check fixes each unit's recorded hours (before, an id left out or
+    added by hand was a KeyError or a mode read for the wrong unit)."""
+    problems = []
+    wanted = [("ess_discharge_mode", dev.ids(DeviceKind.ESS), True),
+              ("dg_commitment", dev.ids(DeviceKind.DG), commit)]
+    for name, ids, used in wanted:
+        given = doc.get(name) or {}
+        # a result without modes (written before they were recorded) is checked with none
+        if not used or (not given and name == "ess_discharge_mode"):
+            continue
+        if set(map(str, given)) != set(map(str, ids)):
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "result", f"{name} names the units "
+                f"{', '.join(map(str, given)) or 'none'}, the device tables "
+                f"{', '.join(map(str, ids)) or 'none'}",
+                () if path is None else (path,), name,
+                "leave the field as the schedule wrote it, for the device tables it read"))
+    if problems:
+        raise InputError(problems)
+
+
 @option_names(TIME_LIMIT_S)
 def check_schedule_result(doc: Mapping[str, Any] | str | Path, *, samples: int, seed: int = 0,
                           time_limit_s: float = 600.0, prior_problems: Sequence[Problem] = (),
                           notice: Callable[[str], None] | None = None,
-                          progress: ProgressCallback | None = None) -> dict[str, Any]:
+                          progress: ProgressCallback | None = None,
+                          path: str | None = None) -> dict[str, Any]:
     """``feederopt check`` of a schedule result (``doc``: the result's ``to_dict()`` or its
     JSON read back as a dict, or the path of its JSON file or result folder, read with
     :func:`feederopt.read_result`; anything else, or a result of another kind, is an
@@ -637,15 +718,20 @@ def check_schedule_result(doc: Mapping[str, Any] | str | Path, *, samples: int, 
     check_not_forked("feederopt.check_schedule_result")
     from feederopt.api import result_document
 
+    if path is None and isinstance(doc, str | os.PathLike):
+        path = str(result_json_path(doc))
     doc = result_document(doc, function="check_schedule_result", argument="doc",
                           kind="schedule")
-    problems = [*prior_problems, *check_schedule_problems(doc, samples=samples)]
-    inputs = doc.get("inputs") or {}
-    source = inputs.get("source")
+    problems = [*prior_problems, *check_schedule_problems(doc, samples=samples, path=path)]
+    # (an inputs or a path of another type is among the problems: not read here)
+    recorded = doc.get("inputs")
+    inputs: Mapping[str, Any] = recorded if isinstance(recorded, Mapping) else {}
+    source, profiles, devices = (x if isinstance(x, str) else None for x in (
+        inputs.get("source"), inputs.get("profiles"), inputs.get("devices")))
     # the files are read again: refused when they changed since the schedule was made (before,
     # user test ut34_schedule #3, the check ran against edited profiles: "0.0 % served")
     changed = input_change_problems(
-        inputs.get("sha256"), [source, inputs.get("profiles"), inputs.get("devices")],
+        inputs.get("sha256"), [source, profiles, devices],
         made="the schedule", field="inputs.sha256", skip=PROFILE_FILES)
     problems += [p for p in changed if p.is_error]
     if problems:
@@ -654,7 +740,7 @@ def check_schedule_result(doc: Mapping[str, Any] | str | Path, *, samples: int, 
     if notice is not None:
         for text in notes:
             notice(text)
-    st = _result_settings(doc)
+    st = _result_settings(doc, path)
     if not st.robust and notice is not None:
         notice(f"the schedule of {source} has no budget set (gamma 0, or no load or renewable "
                "budget): its only realisation is the forecast, so the check is trivial and "
@@ -668,8 +754,10 @@ def check_schedule_result(doc: Mapping[str, Any] | str | Path, *, samples: int, 
 
     pu_ids = [str(b) for b in to_per_unit(net, 1.0).branch_ids]
     closed = _checked_topology(d, doc["open_lines_by_hour"], pu_ids)
+    _first_stage_ids(doc, dev, d.commit, path)
     modes = doc.get("ess_discharge_mode") or {}
-    z = np.array([[modes[i][h] for i in modes] for h in range(d.hours)], float).ravel() \
+    z = np.array([[modes[i][h] for i in dev.ids(DeviceKind.ESS)] for h in range(d.hours)],
+                 float).ravel() \
         if modes else np.zeros(d.hours * len(d.ess_bus))
     x: dict[str, np.ndarray] = {"z": z}
     if d.commit:

@@ -1270,7 +1270,7 @@ def _check_schedule(doc: dict[str, Any], *, samples: int, seed: int, json_file: 
     with progress_display(f"check {doc.get('case')}", quiet=quiet,
                           verbose=verbose) as progress:
         rep = check_schedule_result(doc, samples=samples, seed=seed, prior_problems=problems,
-                                    notice=note, progress=progress)
+                                    notice=note, progress=progress, path=inputs[0])
     # the exit code beside the verdict, as for a solve or a partition result
     rep = {**rep, **check_verdict(rep["within_limits"],
                                   0 if rep["within_limits"] else EXIT_LIMITS_BROKEN)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import polars as pl
@@ -25,11 +26,41 @@ def unreadable(path: str | Path, reason: str, hint: str = "") -> InputError:
     )
 
 
+def is_broken_link(entry: Path) -> bool:
+    """Is ``entry`` a symbolic link to nothing (its target gone)?"""
+    return entry.is_symlink() and not entry.exists()
+
+
+def not_a_readable_file(entry: Path) -> str | None:
+    """Why the folder entry ``entry``, which exists by name, cannot be read as a file (``a
+    broken link to /mnt/x/loads.csv``, ``it is a folder``), or None when it is a file that can
+    be opened (or a link to one). A table's name that is a dangling link or a folder was read
+    as "no such table": a feeder without load, "optimal" at 0 kW with exit 0, and a buses
+    table so named as "the folder has no buses table" (user test ut42_badin #1)."""
+    if entry.is_symlink():
+        target = os.readlink(entry)
+        if not entry.exists():
+            return f"it is a broken link to {target} (no such file)"
+        it = f"it is a link to {target}, which is"
+    else:
+        it = "it is"
+    if entry.is_dir():
+        return f"{it} a folder, not a file"
+    if not entry.is_file():
+        return f"{it} not a regular file (a device, pipe or socket)"
+    if not os.access(entry, os.R_OK):
+        return f"{it} a file that may not be read (permission denied)"
+    return None
+
+
 def missing(path: str | Path, want: str = "file", hint: str = "check the path") -> InputError:
     """A typed problem for a ``want`` ("file" or "folder") that is not there: a path of the
-    other kind is named as such ("is a folder, not a file"), else "no such file"."""
+    other kind is named as such ("is a folder, not a file"), a broken link as one with its
+    target (:func:`not_a_readable_file`), else "no such file"."""
     path = Path(path)
     other = "folder" if want == "file" else "file"
+    if is_broken_link(path):  # before: "no such file", the link and its target unnamed
+        return unreadable(path, str(not_a_readable_file(path)), hint=hint)
     if (path.is_dir() if want == "file" else path.is_file()):
         return unreadable(path, f"it is a {other}, not a {want}", hint=hint)
     return unreadable(path, f"no such {want}", hint=hint)

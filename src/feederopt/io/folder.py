@@ -62,6 +62,7 @@ import json
 import math
 import os
 import re
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -69,7 +70,9 @@ import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind, option_ref
 from feederopt.io._common import (
+    is_broken_link,
     missing,
+    not_a_readable_file,
     not_csv_text,
     raise_with_validation,
     read_user_parquet,
@@ -99,29 +102,7 @@ def is_network_folder(path: Path) -> bool:
                                  for ext in (".parquet", ".csv"))
 
 
-def not_a_readable_file(entry: Path) -> str | None:
-    """Why the folder entry ``entry``, which exists by name, cannot be read as a file (``a
-    broken link to /mnt/x/loads.csv``, ``it is a folder``), or None when it is a file that can
-    be opened (or a link to one). A table's name that is a dangling link or a folder was read
-    as "no such table": a feeder without load, "optimal" at 0 kW with exit 0, and a buses
-    table so named as "the folder has no buses table" (user test ut42_badin #1)."""
-    if entry.is_symlink():
-        target = os.readlink(entry)
-        if not entry.exists():
-            return f"it is a broken link to {target} (no such file)"
-        it = f"it is a link to {target}, which is"
-    else:
-        it = "it is"
-    if entry.is_dir():
-        return f"{it} a folder, not a file"
-    if not entry.is_file():
-        return f"{it} not a regular file (a device, pipe or socket)"
-    if not os.access(entry, os.R_OK):
-        return f"{it} a file that may not be read (permission denied)"
-    return None
-
-
-def _entry_problems(path: Path, names: dict[str, str]) -> list[Problem]:
+def entry_problems(path: Path, names: dict[str, str]) -> list[Problem]:
     """An ``unreadable_file`` problem on the component ``names[name]`` for each file name of
     ``names`` in the folder ``path`` that exists as an entry but cannot be read as a file
     (:func:`not_a_readable_file`): it is refused, not read as if the file were not there."""
@@ -487,8 +468,11 @@ _TABLE_LIKE_SUFFIXES = frozenset({"", ".csv", ".parquet", ".pq", ".parq", ".tsv"
 
 
 def _singular(name: str) -> str:
-    """``buses`` -> ``bus``, ``branches`` -> ``branch``, ``loads`` -> ``load``."""
-    return name[:-2] if name.endswith(("ses", "ches")) else name[:-1]
+    """``buses`` -> ``bus``, ``branches`` -> ``branch``, ``loads`` -> ``load``; a name that is
+    no plural is itself (``ess``, ``pv``, ``wind``: the schedule's device tables)."""
+    if name.endswith(("ses", "ches")):
+        return name[:-2]
+    return name[:-1] if name.endswith("s") and not name.endswith("ss") else name
 
 
 def _within_one_edit(a: str, b: str) -> bool:
@@ -510,31 +494,33 @@ def _within_one_edit(a: str, b: str) -> bool:
 
 #: Other words for a table's rows that its file may be named by: ``lines.csv`` (pandapower's
 #: and MATPOWER's word) for the branches. A near miss like a misspelling.
-_TABLE_ALIASES = {"line": "branches", "lines": "branches"}
-
-
-def _is_broken_link(entry: Path) -> bool:
-    return entry.is_symlink() and not entry.exists()
+TABLE_ALIASES = {"line": "branches", "lines": "branches"}
 
 
 def likely_table(file_name: str, names: list[str] | tuple[str, ...], *,
-                 loose: bool = False) -> str | None:
+                 loose: bool = False, aliases: Mapping[str, str] = TABLE_ALIASES
+                 ) -> str | None:
     """The table of ``names`` that a file named ``file_name`` nearly is, or None. A near miss:
-    the name before its first dot is the table's in another case, its singular (``load``),
-    one edit away (``lods``, ``laods``, ``busses``) or another word for it
-    (:data:`_TABLE_ALIASES`: ``lines``). With ``loose``, also a name that begins with the
-    table's name or its singular followed by something that is not a letter
-    (``branch_data``, ``loads_2030``). Not :func:`feederopt.network.validate.nearest_name`:
-    its closeness ratio calls ``results`` the shunts and ``nodes`` the loads."""
+    the name before its first dot is the table's in another case, its singular (``load``)
+    or plural (``evs``), one edit away (``lods``, ``laods``, ``busses``; for a name of three
+    letters or more: two-letter names such as ``pv`` and ``ev`` are one edit from each
+    other) or another word for it, or one edit from one (``aliases``, by default
+    :data:`TABLE_ALIASES`: ``lines``; the schedule's devices: ``storage``, ``storge``). With
+    ``loose``, also a name that begins with the table's name or its singular followed by
+    something that is not a letter (``branch_data``, ``loads_2030``). Not
+    :func:`feederopt.network.validate.nearest_name`: its closeness ratio calls ``results``
+    the shunts and ``nodes`` the loads."""
     word = file_name.partition(".")[0].lower()
     if not word:
         return None
     for name in names:
-        if word in (name, _singular(name)) or _within_one_edit(word, name):
+        if word in (name, _singular(name), f"{name}s") or (
+                len(name) >= 3 and _within_one_edit(word, name)):
             return name
-    alias = _TABLE_ALIASES.get(word)
-    if alias in names:
-        return alias
+    for alias, name in aliases.items():
+        if name in names and (word == alias or (len(alias) >= 4
+                                                and _within_one_edit(word, alias))):
+            return name
     if loose:
         for name in names:
             for start in (name, _singular(name)):
@@ -544,39 +530,50 @@ def likely_table(file_name: str, names: list[str] | tuple[str, ...], *,
     return None
 
 
-def near_table_files(path: Path, names: list[str], *,
-                     loose: tuple[str, ...] = ()) -> dict[str, list[Path]]:
+def near_table_files(path: Path, names: list[str], *, loose: tuple[str, ...] = (),
+                     known: Collection[str] | None = None,
+                     aliases: Mapping[str, str] = TABLE_ALIASES) -> dict[str, list[Path]]:
     """The files of the folder ``path`` whose name nearly is that of one of the tables
-    ``names`` without being one (:func:`likely_table`; for the tables of ``loose`` with its
-    ``loose`` rule), and whose ending is a table's or a data file's (``.csv``, ``.parquet``,
-    ``.CSV``, ``.xlsx``, ``.txt``, none; :data:`_TABLE_LIKE_SUFFIXES`), by table. A broken
-    link so named counts: read around, a dangling ``lods.csv`` was a feeder without load."""
-    known = {f"{name}{ext}" for name in TABLES for ext in (".parquet", ".csv")}
+    ``names`` without being one (:func:`likely_table` with ``aliases``; for the tables of
+    ``loose`` with its ``loose`` rule), and whose ending is a table's or a data file's
+    (``.csv``, ``.parquet``, ``.CSV``, ``.xlsx``, ``.txt``, none;
+    :data:`_TABLE_LIKE_SUFFIXES`), by table; ``known``: the folder's file names that are read
+    (by default those of a network folder's tables). A broken link so named counts: read
+    around, a dangling ``lods.csv`` was a feeder without load."""
+    if known is None:
+        known = {f"{name}{ext}" for name in TABLES for ext in (".parquet", ".csv")}
     out: dict[str, list[Path]] = {}
     for f in sorted(path.iterdir()):
-        if (f.name in known or not (f.is_file() or _is_broken_link(f))
+        if (f.name in known or not (f.is_file() or is_broken_link(f))
                 or f.suffix.lower() not in _TABLE_LIKE_SUFFIXES):
             continue
-        name = likely_table(f.name, names)
+        name = likely_table(f.name, names, aliases=aliases)
         if name is None:
-            name = likely_table(f.name, [n for n in names if n in loose], loose=True)
+            name = likely_table(f.name, [n for n in names if n in loose], loose=True,
+                                aliases=aliases)
         if name is not None:
             out.setdefault(name, []).append(f)
     return out
 
 
-def _misnamed_problems(path: Path, missing: list[str]) -> list[Problem]:
+def misnamed_problems(path: Path, missing: list[str], *, loose: tuple[str, ...] = _REQUIRED,
+                      known: Collection[str] | None = None,
+                      aliases: Mapping[str, str] = TABLE_ALIASES,
+                      component: str = "") -> list[Problem]:
     """A problem for each table of ``missing`` (no file of its name) that a file of a near
-    name (:func:`near_table_files`; for a required table also a loose one, ``branch_data``) is
-    most likely meant to be; a broken link so named is said to be one."""
+    name (:func:`near_table_files` with ``known`` and ``aliases``; for a table of ``loose``,
+    by default the required ones, also a loose one, ``branch_data``) is most likely meant to
+    be; a broken link so named is said to be one. The problem's component is the table's
+    name after ``component`` (``devices.`` for the schedule's device tables)."""
     problems = []
-    for name, found in near_table_files(path, missing, loose=_REQUIRED).items():
+    for name, found in near_table_files(path, missing, loose=loose, known=known,
+                                        aliases=aliases).items():
         shown = " and ".join(f.name for f in found)
         ext = ".parquet" if found[0].suffix.lower() in (".parquet", ".pq", ".parq") else ".csv"
         other = found[0].suffix.lower() not in (".csv", ".parquet")
         why = "; ".join(f"{f.name}: {w}" if len(found) > 1 else w for f in found
                         if (w := not_a_readable_file(f)) is not None)
-        if _is_broken_link(found[0]):
+        if is_broken_link(found[0]):
             hint = (f"make {name}{ext} the {name} table's file (or a link to one that exists) "
                     f"in place of {found[0].name}")
         elif other:
@@ -584,7 +581,7 @@ def _misnamed_problems(path: Path, missing: list[str]) -> list[Problem]:
         else:
             hint = f"rename {found[0].name} to {name}{ext}"
         problems.append(Problem(
-            ProblemKind.UNREADABLE_FILE, name,
+            ProblemKind.UNREADABLE_FILE, f"{component}{name}",
             f"the folder has no {name} table: it is read from {name}.csv or {name}.parquet "
             f"(lower case), and {shown} {'is' if len(found) == 1 else 'are'} not read"
             + (f" ({why})" if why else ""),
@@ -600,9 +597,9 @@ def _unread_note(path: Path, read: dict[str, list[Path]]) -> list[str]:
     known = {f"{name}{ext}" for name in TABLES for ext in (".parquet", ".csv")}
     read_files = [f for found in read.values() for f in found]
     unknown = [f for f in sorted(path.iterdir(), key=lambda f: f.name)
-               if (f.is_file() or _is_broken_link(f))
+               if (f.is_file() or is_broken_link(f))
                and f.suffix.lower() in (".parquet", ".csv") and f.name not in known
-               and (_is_broken_link(f) or not any(f.samefile(r) for r in read_files))]
+               and (is_broken_link(f) or not any(f.samefile(r) for r in read_files))]
     # (Loads.csv, where the file system ignores case, is the loads.csv read)
     if not unknown:
         return []
@@ -650,7 +647,7 @@ def read_folder(path: str | Path) -> Network:
     problems: list[Problem] = []
     # a table's name (or meta.json) that exists but is no readable file (a dangling link, a
     # folder): refused, not read as "no such table" (user test ut42_badin #1)
-    broken = _entry_problems(path, {**{f"{name}{ext}": name for name in TABLES
+    broken = entry_problems(path, {**{f"{name}{ext}": name for name in TABLES
                                        for ext in (".parquet", ".csv")}, "meta.json": "file"})
     if broken:
         raise InputError(broken)
@@ -670,7 +667,7 @@ def read_folder(path: str | Path) -> Network:
     ]
     # a table that is missing while a file is nearly named as it (load.csv, Loads.csv): read
     # without it, the network lacked its loads and was solved "optimal" at 0 kW
-    misnamed = _misnamed_problems(path, [name for name, found in files.items() if not found])
+    misnamed = misnamed_problems(path, [name for name, found in files.items() if not found])
     if both or misnamed:
         raise InputError([*both, *misnamed])
     # a table file feederopt does not read (lines.csv, a scenario file kept beside the

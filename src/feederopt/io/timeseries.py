@@ -18,6 +18,7 @@ as an integral float (a bus ``15.0``, a profile element ``7.0``) is the integer 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -34,7 +35,13 @@ from feederopt.errors import (
     share_hint,
     shown_list,
 )
-from feederopt.io._common import missing, read_long_table
+from feederopt.io._common import (
+    is_broken_link,
+    missing,
+    not_a_readable_file,
+    read_long_table,
+)
+from feederopt.io.folder import entry_problems, likely_table, misnamed_problems
 from feederopt.io.scenarios import load_id_hint
 from feederopt.network.container import Network
 from feederopt.network.id_hints import meant_ids
@@ -825,28 +832,52 @@ def known_columns(kind: DeviceKind) -> tuple[str, ...]:
     return (*cols, "fuel") if kind is DeviceKind.DG else cols
 
 
+#: Other words for the device tables that a file may be named by, and near misses of them
+#: (:func:`~feederopt.io.folder.likely_table`): ``storage.csv`` or ``storge.csv`` for
+#: ``ess.csv``, ``solar.csv`` for ``pv.csv``.
+DEVICE_ALIASES = {"storage": "ess", "battery": "ess", "batteries": "ess", "bess": "ess",
+                  "solar": "pv", "photovoltaic": "pv", "turbine": "wind", "turbines": "wind",
+                  "diesel": "dg", "evcs": "ev", "charging": "ev", "chargers": "ev"}
+
+
 def load_devices(folder: str | Path, network: Network,
                  ignore: tuple[str | Path, ...] = ()) -> Devices:
     """The device tables of a folder (a missing table is an empty one). Any other table
     (``.csv``/``.parquet``) in the folder is a typed problem naming it (a misnamed table would
     otherwise be dropped), except ``profiles.csv``/``.parquet`` and the files in ``ignore``
-    (the profile table used beside them)."""
+    (the profile table used beside them); its hint says which table its name looks like
+    (:func:`~feederopt.io.folder.likely_table` with :data:`DEVICE_ALIASES`). As in a network
+    folder (:mod:`feederopt.io.folder`), a table's name that is no readable file (a broken
+    link, a folder) is refused, and so is a file or broken link whose name is a near miss of
+    a table the folder lacks (``storge.csv``, ``PV.csv``, ``pv.xlsx``, ``pv.txt``: a typed
+    ``unreadable_file`` problem naming it and the name it must have): before, the schedule
+    ran without those devices, without a word."""
     folder = Path(folder)
     if not folder.is_dir():
         raise missing(folder, "folder", hint="give the folder of dg/ess/pv/wind/ev tables")
     bus_ids = {str(b) for b in network.buses["id"].to_list()}
-    problems: list[Problem] = []
-    # the tables, and a profile table beside them (the built-in cases' layout)
-    known = {f"{k.value}{s}" for k in DeviceKind for s in SUFFIXES} | set(PROFILE_FILES)
+    names = [k.value for k in DeviceKind]
+    table_files = {f"{n}{s}": f"devices.{n}" for n in names for s in SUFFIXES}
+    # a table's name that is a broken link or a folder: refused, not read as no such table
+    problems: list[Problem] = entry_problems(folder, table_files)
     skip = {Path(p).resolve() for p in ignore}
-    unknown = sorted(p.name for p in folder.iterdir() if p.is_file()
-                     and p.suffix.lower() in SUFFIXES and p.name not in known
-                     and p.resolve() not in skip)
+    passed = {f.name for f in folder.iterdir() if f.resolve() in skip}
+    # the tables, and a profile table beside them (the built-in cases' layout)
+    known = {*table_files, *PROFILE_FILES, *passed}
+    absent = [n for n in names if not any(os.path.lexists(folder / f"{n}{s}") for s in SUFFIXES)]
+    misnamed = misnamed_problems(folder, absent, loose=(), known=known, aliases=DEVICE_ALIASES,
+                                 component="devices.")
+    problems += misnamed
+    claimed = {i for p in misnamed for i in p.ids}
+    unknown = [f for f in sorted(folder.iterdir(), key=lambda f: f.name)
+               if (f.is_file() or is_broken_link(f)) and f.suffix.lower() in SUFFIXES
+               and f.name not in known and str(f) not in claimed]
     if unknown:  # before: ignored without a word (a folder of generators.csv: no devices)
         problems.append(Problem(
             ProblemKind.UNKNOWN_FILE_TYPE, "devices", "not a device table of the schedule",
-            tuple(unknown), "file", "the device tables are "
-            + ", ".join(f"{k.value}.csv" for k in DeviceKind) + " (or .parquet)"))
+            tuple(f.name for f in unknown), "file", "the device tables are "
+            + ", ".join(f"{k.value}.csv" for k in DeviceKind) + " (or .parquet)"
+            + "".join(f"; {d}" for d in _unknown_file_details(folder, unknown))))
     tables: dict[str, pl.DataFrame] = {}
     for kind in DeviceKind:
         files = [folder / f"{kind.value}{s}" for s in SUFFIXES if (folder /
@@ -874,6 +905,30 @@ def load_devices(folder: str | Path, network: Network,
     if problems:
         raise InputError(problems)
     return devices
+
+
+def _unknown_file_details(folder: Path, unknown: list[Path]) -> list[str]:
+    """What each file of a devices folder that is no device table is (a broken link, a
+    folder) and which table its name looks like (:func:`~feederopt.io.folder.likely_table`,
+    loose, with :data:`DEVICE_ALIASES`): a device table, with the file it is read from, or the
+    profile table, which is read from ``--profiles``."""
+    names = [k.value for k in DeviceKind]
+    details = []
+    for f in unknown:
+        why = not_a_readable_file(f)
+        if why is not None:
+            details.append(f"{f.name}: {why}")
+        table = likely_table(f.name, names, loose=True, aliases=DEVICE_ALIASES)
+        if table is not None:
+            read = [folder / f"{table}{s}" for s in SUFFIXES
+                    if (folder / f"{table}{s}").is_file()]
+            details.append(f"{f.name} looks like the {table} table, read from {read[0].name}"
+                           if read else f"{f.name} looks like the {table} table: rename it to "
+                           f"{table}{'.parquet' if f.suffix.lower() == '.parquet' else '.csv'}")
+        elif likely_table(f.name, ["profiles"], loose=True) is not None:
+            details.append(f"{f.name} looks like a profile table: the schedule reads the "
+                           "profiles from the file given with --profiles")
+    return details
 
 
 def write_devices(devices: Devices, folder: str | Path) -> Path:

@@ -73,7 +73,7 @@ from feederopt.report.scenarios import (
     worst_case_bound_row,
     worst_case_unproven,
 )
-from feederopt.results.document import solve_document_problems
+from feederopt.results.document import schedule_document_problems, solve_document_problems
 from feederopt.results.literature import literature_title
 from feederopt.results.result import (
     ac_limit_count,
@@ -281,6 +281,10 @@ def result_kind(result: Mapping[str, Any], path: str | Path = "result.json") -> 
         raise _unreadable(Path(path), f"result.json holds a 'kind' that is not a name: {kind!r}")
     if kind == "solve":
         _solve_fields_checked(result, Path(path))
+    if kind == "schedule":  # a hand-edited field, named (before: "(AttributeError: ...)")
+        problems = schedule_document_problems(result, str(path))
+        if problems:
+            raise InputError(problems)
     if kind in REPORTS:
         return kind
     if kind in NO_REPORT:

@@ -173,4 +173,123 @@ def _table_problems(tables: Any, bad: Callable[[str, str, str], None]) -> None:
                 f"rows), not {_shown(table)}", example)
 
 
-__all__ = ["AC_CHECK_FIELDS", "AC_CHECK_FIGURES", "FIELDS", "Shape", "solve_document_problems"]
+def _is_id(v: Any) -> bool:
+    return isinstance(v, str | int) and not isinstance(v, bool)
+
+
+_AS_SCHEDULED = "leave the field as the schedule wrote it, or leave it out"
+#: Per hour of a schedule, one value per device: ``{"ESS1": [1, 0, ...], ...}``.
+_HOURLY = Shape(lambda v: isinstance(v, Mapping) and all(
+    isinstance(row, list) and all(is_real(x) for x in row) for row in v.values()),
+    "an object of id -> a list of one number per hour", _AS_SCHEDULED)
+
+#: Every key of a schedule's document (``feederopt schedule --json/--out``,
+#: :meth:`~feederopt.results.schedule.ScheduleResult.to_dict`) that ``feederopt check`` or
+#: ``feederopt report`` reads, with what it must hold (null allowed but for the keys
+#: :func:`schedule_document_problems` is told are required). Before, a hand-edited
+#: ``open_lines_by_hour``, ``ess_discharge_mode``, ``inputs`` or ``sample_check`` stopped
+#: check with ``KeyError``, ``IndexError`` or ``TypeError`` (exit 1, a traceback with
+#: --verbose), and report with "result.json is not a schedule result (AttributeError: 'str'
+#: object has no attribute 'get')", naming no field.
+def _scheduled(shape: Shape) -> Shape:
+    """``shape`` with its hint for a schedule's result (the schedule, not the solve)."""
+    return Shape(shape.ok, shape.what, shape.hint.replace("the solve", "the schedule"))
+
+
+SCHEDULE_FIELDS: dict[str, Shape] = {
+    **{k: _scheduled(TEXT) for k in ("case", "method", "status", "series_realisation")},
+    "hours": Shape(lambda v: is_whole(v) and v >= 1, "a whole number of hours >= 1",
+                   "the schedule's horizon, e.g. 24"),
+    **{k: _scheduled(NUMBER) for k in ("objective", "first_stage_cost")},
+    "gap": _scheduled(GAP), "lower_bound": _scheduled(BOUND), "run_time_s": _scheduled(SECONDS),
+    "settings": Shape(OBJECT.ok, "an object", _AS_SCHEDULED),
+    "inputs": Shape(OBJECT.ok, "an object", _AS_SCHEDULED),
+    **{k: _scheduled(OBJECT) for k in ("nominal", "worst", "worst_case", "series",
+                                       "sample_check", "ess_limits_mwh", "base")},
+    "open_lines": Shape(lambda v: isinstance(v, list) and all(_is_id(x) for x in v),
+                        "a list of branch ids", 'as the schedule writes it, e.g. ["7", "9"]'),
+    "open_lines_by_hour": Shape(
+        lambda v: isinstance(v, list) and all(
+            isinstance(row, list) and all(_is_id(x) for x in row) for row in v),
+        "a list of one list of branch ids per hour",
+        'as the schedule writes it, e.g. [["7", "9"], ["7", "9"], ...]: one list per hour'),
+    **{k: _scheduled(LIST) for k in ("open_branches", "open_branches_by_hour", "violations")},
+    **{k: _scheduled(OBJECTS) for k in ("iterations", "ac_check")},
+    "notes": _scheduled(TEXTS),
+    "ess_discharge_mode": _HOURLY, "dg_commitment": _HOURLY,
+    "within_limits": _scheduled(FLAG), "ac_within_limits": _scheduled(FLAG),
+}
+
+#: The keys of a schedule's ``inputs`` and ``sample_check`` that check and report read.
+SCHEDULE_INNER_FIELDS: dict[str, Shape] = {
+    **{f"inputs.{k}": _scheduled(TEXT) for k in ("source", "profiles", "devices")},
+    "sample_check.samples": Shape(lambda v: is_whole(v) and v >= 1, "a whole number >= 1",
+                                  _AS_SCHEDULED),
+    "sample_check.served": Shape(lambda v: is_whole(v) and v >= 0, "a whole number >= 0",
+                                 _AS_SCHEDULED),
+    "sample_check.served_pct": _scheduled(NUMBER),
+}
+
+
+def _shown_hours(value: Any) -> str:
+    """An ``open_lines_by_hour`` that is no list of lists of ids, by its first wrong hour:
+    ``a list whose hour 0 is None`` (``_shown`` alone says "not a list", which it is)."""
+    if isinstance(value, list):
+        for h, row in enumerate(value):
+            if not (isinstance(row, list) and all(_is_id(x) for x in row)):
+                return f"a list whose hour {h} is {row!r:.60}"
+    return _shown(value)
+
+
+def schedule_document_problems(doc: Mapping[str, Any], where: str | None = None, *,
+                               required: tuple[str, ...] = ()) -> list[Problem]:
+    """Every problem of ``doc``'s shape as a schedule's result: a key of ``required`` missing
+    (``feederopt check`` needs ``settings`` and ``open_lines_by_hour``), a value of a key in
+    :data:`SCHEDULE_FIELDS` or :data:`SCHEDULE_INNER_FIELDS` that does not have its
+    :class:`Shape`, and an ``ess_discharge_mode`` or ``dg_commitment`` row whose hours are
+    not those of ``open_lines_by_hour``. Each problem names the field and ``where``, the file
+    it was read from."""
+    ids = () if where is None else (str(where),)
+    out: list[Problem] = []
+
+    def bad(name: str, message: str, hint: str) -> None:
+        out.append(Problem(ProblemKind.INVALID_VALUE, "result", message, ids, name, hint))
+
+    for name in required:
+        if doc.get(name) is None:
+            shape = SCHEDULE_FIELDS[name]
+            bad(name, f"the schedule result has no {name}" + (" (null)" if name in doc else ""),
+                f"a schedule's result records {name}: {shape.what}; {shape.hint}")
+    for name, shape in SCHEDULE_FIELDS.items():
+        value = doc.get(name)
+        if value is not None and not shape.ok(value):
+            shown = _shown_hours(value) if name == "open_lines_by_hour" else _shown(value)
+            bad(name, f"{name} must be {shape.what}, not {shown}", shape.hint)
+    for name, shape in SCHEDULE_INNER_FIELDS.items():
+        outer, _, key = name.partition(".")
+        inner = doc.get(outer)
+        value = inner.get(key) if isinstance(inner, Mapping) else None
+        if value is not None and not shape.ok(value):
+            bad(name, f"{name} must be {shape.what}, not {_shown(value)}", shape.hint)
+    sample_check = doc.get("sample_check")
+    if isinstance(sample_check, Mapping) and (
+            sample_check.get("samples") is None
+            or (sample_check.get("served") is None and sample_check.get("served_pct") is None)):
+        bad("sample_check", "sample_check must record samples and served (the realisations "
+            "drawn and those served without slack)", _AS_SCHEDULED)
+    by_hour = doc.get("open_lines_by_hour")
+    if isinstance(by_hour, list):
+        for name in ("ess_discharge_mode", "dg_commitment"):
+            rows = doc.get(name)
+            if not _HOURLY.ok(rows) or rows is None:
+                continue
+            short = [(str(i), len(row)) for i, row in rows.items() if len(row) != len(by_hour)]
+            if short:
+                bad(name, f"{name} has not one value per hour of open_lines_by_hour "
+                    f"({len(by_hour)}) for " + ", ".join(f"{i} ({n})" for i, n in short[:5])
+                    + (" ..." if len(short) > 5 else ""), _AS_SCHEDULED)
+    return out
+
+
+__all__ = ["AC_CHECK_FIELDS", "AC_CHECK_FIGURES", "FIELDS", "SCHEDULE_FIELDS", "Shape",
+           "schedule_document_problems", "solve_document_problems"]

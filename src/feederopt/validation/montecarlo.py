@@ -1015,10 +1015,15 @@ def read_result_to_check(path: str | Path) -> dict[str, Any]:
                                                "topology"),
                          hint="feederopt.read_result reads it; check the JSON that "
                          "`feederopt solve --json FILE` writes")
+    if "open_branches" not in data and kind == "solve":
+        # a solve's result.json whose open_branches was deleted by hand: before, "its kind
+        # 'solve' is none that feederopt writes", which it is
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "result", "the solve result has no open_branches (the "
+            "topology that the check samples)", (str(path),), "open_branches",
+            'leave the field as the solve wrote it, e.g. [{"id": "7", ...}]')])
     if "open_branches" not in data:
-        raise unreadable(path, "not a feederopt result (no open_branches)"
-                         + (f"; its kind {kind!r} is none that feederopt writes"
-                            if kind is not None else ""),
+        raise unreadable(path, "not a feederopt result (no open_branches)",
                          hint="give the JSON that `feederopt solve --json FILE` writes")
     result_problems(data)
     return data
