@@ -116,15 +116,18 @@ def test_the_note_names_the_table_a_file_is_likely_meant_for(tmp_path: Path, giv
     assert f"{given} looks like the {table} table, read from {table}.csv" in note
 
 
-def test_a_loose_match_of_a_missing_optional_table_is_a_note(tmp_path: Path) -> None:
-    """``load_data.csv`` and no loads table: not refused (the loads are optional and the name
-    is no near miss), but both notes say what is missing and which file it may be."""
-    folder = _folder(tmp_path)
-    (folder / "loads.csv").rename(folder / "load_data.csv")
-    net = load(folder)
-    assert net.loads.height == 0
-    note = _not_read_note(folder)
-    assert "load_data.csv looks like the loads table, which the folder does not have" in note
+def test_a_loose_match_of_the_missing_loads_table_is_refused(tmp_path: Path) -> None:
+    """``load_data.csv`` (or ``loads_2025.csv``) and no loads table: refused, naming the file
+    and the name it must have (user test ut43 recheck: ``loads_2025.parquet`` alone was read as
+    a feeder without load, solved "feasible" at 0 kW, exit 0, while the note said the file
+    looked like the loads table)."""
+    for name in ("load_data.csv", "loads_2025.csv"):
+        folder = _folder(tmp_path / name)
+        (folder / "loads.csv").rename(folder / name)
+        with pytest.raises(InputError) as err:
+            load(folder)
+        text = str(err.value)
+        assert name in text and "no loads table" in text and "loads.csv" in text
 
 
 def test_files_that_are_no_table_get_no_guess(tmp_path: Path) -> None:
@@ -136,3 +139,4 @@ def test_files_that_are_no_table_get_no_guess(tmp_path: Path) -> None:
     note = _not_read_note(folder)
     assert "looks like" not in note
     assert all(f in note for f in ("scenarios.csv", "profiles.csv", "results.csv"))
+

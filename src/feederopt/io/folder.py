@@ -667,7 +667,9 @@ def read_folder(path: str | Path) -> Network:
     ]
     # a table that is missing while a file is nearly named as it (load.csv, Loads.csv): read
     # without it, the network lacked its loads and was solved "optimal" at 0 kW
-    misnamed = misnamed_problems(path, [name for name, found in files.items() if not found])
+    # (loosely for the loads too: a loads_2025.parquet alone was a feeder without load, exit 0)
+    misnamed = misnamed_problems(path, [name for name, found in files.items() if not found],
+                                 loose=(*_REQUIRED, "loads"))
     if both or misnamed:
         raise InputError([*both, *misnamed])
     # a table file feederopt does not read (lines.csv, a scenario file kept beside the
