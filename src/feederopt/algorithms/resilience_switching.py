@@ -18,7 +18,9 @@ Optimization*, 2nd ed., Springer 2005, sec. 5.1):
    from the first phase's topology (its operation re-solved with the lines fixed), so it is
    never worse than the first phase; stopped at its time limit it keeps the fewest found.
    The chosen topology is then re-solved with the first phase's shed costs (an LP, every
-   binary fixed): within :data:`TOL_KW` the MILP's vertex may shed a little more for nothing.
+   binary fixed): within :data:`TOL_KW` the MILP's vertex may shed a little more for
+   nothing. An LP that HiGHS's presolve calls infeasible is solved again without presolve
+   (:func:`_fixed_solve`; ut43_resil #1).
 2. **Island set-points** (an LP, the topology, every binary and the shed fixed): each sited
    DG that no closed path joins to a source forms its island; ``sum |U_b - U_ref,b|`` over
    their buses is minimised (:func:`~feederopt.formulations.resilience.island_reference`:
@@ -215,6 +217,14 @@ def _fixed_solve(model: HighsModel, blk: Block,
         model.set_bounds(name, np.where(free, lo, val), np.where(free, hi, val))
     model.set_time_limit(math.inf)
     sol = model.solve()
+    if not sol.has_solution and not interrupt.requested():
+        # HiGHS's presolve can call such an LP infeasible when its rows are tight to their
+        # tolerance (the shed kept within TOL_KW at a binding line rating: g1 of user test
+        # ut43_resil #1, where the chosen topology's least shed is the first phase's to
+        # 1e-9 kW and the simplex without presolve solves it); solved again without presolve
+        model.set_presolve(False)
+        sol = model.solve()
+        model.set_presolve(True)
     values = model.values() if sol.has_solution else None
     for name, (lo, hi) in saved.items():
         model.set_bounds(name, lo, hi)
