@@ -80,3 +80,15 @@ def test_one_tie_is_enough_with_priorities(tmp_path: Path, l5_mva: float) -> Non
     g.add_edges_from(ends[i] for i in closed_after(r.switching))
     assert nx.is_tree(g)
     assert not any("second phase" in n for n in r.notes), r.notes
+
+
+def test_shed_carries_no_tolerance(tmp_path: Path) -> None:
+    """Finding 7: 1500 kW by hand, not 1500.000001 (shed, objective, bound, per load)."""
+    g1np = nine_bus(tmp_path / "g1np", 2.5, [1] * 8)
+    r = restore(g1np, "L1", time_limit_s=60, ac_check=False)
+    assert len(r.switching) == 1
+    for value in (r.shed_kw, r.objective, r.lower_bound):
+        assert abs(value - 1500.0) < 1e-7, value
+    per_load = r.operation.shed_per_load_kw
+    assert abs(sum(per_load.values()) - 1500.0) < 1e-7, per_load
+    assert all(abs(v - round(v)) < 1e-7 for v in per_load.values()), per_load
