@@ -36,8 +36,10 @@ BRANCHES = [("L1", "S", "b1"), ("L2", "b1", "b2"), ("L3", "b2", "b3"), ("L4", "b
 LOAD_MW = [0.4, 0.5, 0.6, 0.7, 0.3, 0.4, 0.5, 0.6]
 
 
-def nine_bus(folder: Path, l5_mva: float, priorities: list[int]) -> Path:
-    """The tester's g1 (``priorities`` 1, 5, 1, 10, 1, 2, 1, 3) or g1np (all 1) as tables."""
+def nine_bus(folder: Path, l5_mva: float, priorities: list[int],
+             firm: tuple[str, ...] = ()) -> Path:
+    """The tester's g1 (``priorities`` 1, 5, 1, 10, 1, 2, 1, 3) or g1np (all 1) as tables;
+    ``firm``: the non-sheddable loads (g2: d4)."""
     folder.mkdir()
     rows = ["id,from_bus,to_bus,r_ohm,x_ohm,s_max_mva,kind,switchable,normally_open"]
     for i, f, t in BRANCHES:
@@ -50,7 +52,7 @@ def nine_bus(folder: Path, l5_mva: float, priorities: list[int]) -> Path:
     buses += [f"b{k},11,0.95,1.05,false,1.0" for k in range(1, 9)]
     (folder / "buses.csv").write_text("\n".join(buses) + "\n")
     loads = ["id,bus,p_mw,q_mvar,priority,sheddable"]
-    loads += [f"d{k},b{k},{p},0.0,{w},true"
+    loads += [f"d{k},b{k},{p},0.0,{w},{str(f'd{k}' not in firm).lower()}"
               for k, (p, w) in enumerate(zip(LOAD_MW, priorities, strict=True), start=1)]
     (folder / "loads.csv").write_text("\n".join(loads) + "\n")
     return folder

@@ -1065,8 +1065,12 @@ def choose_plan(table: OperationTable, plans: list[Candidate], deadline: float, 
     refined: set[int] = set()
     while not past():
         best = min((cost(i) for i in complete()), default=math.inf)
+        # with no plan complete yet (best inf) every plan is pending: ``inf - 1e-9 inf`` is
+        # NaN, and no plan was refined, so a scenario that the quick pass left without an
+        # operation kept none (user test ut43_resil #3: the EV plan's EEV "not computed: no
+        # time left" at a 600 s limit, where its recourse MILP proves a firm load unsupplied)
         pending = [i for i in passed if i not in refined and i not in infeasible
-                   and lower(i) < best - 1e-9 * max(1.0, abs(best))]
+                   and (math.isinf(best) or lower(i) < best - 1e-9 * max(1.0, abs(best)))]
         if not pending:
             break
         i = min(pending, key=lambda j: (cost(j), j))
