@@ -94,3 +94,22 @@ def test_shed_carries_no_tolerance(tmp_path: Path) -> None:
     per_load = r.operation.shed_per_load_kw
     assert abs(sum(per_load.values()) - 1500.0) < 1e-7, per_load
     assert all(abs(v - round(v)) < 1e-7 for v in per_load.values()), per_load
+
+
+def test_plan_scenario_gets_one_tie_too(tmp_path: Path) -> None:
+    """Finding 1 in ``plan`` (no hardening, no DG): scenario s1 breaks L1, as the restoration
+    above, so one tie closes and 1500 kW are shed (it printed open L4; close T1; close T2)."""
+    from feederopt.api_resilience import plan
+    from feederopt.problems.resilience import PlanSettings
+
+    g1 = nine_bus(tmp_path / "g1", 2.5, [1, 5, 1, 10, 1, 2, 1, 3])
+    sc = tmp_path / "sc.json"
+    sc.write_text('{"scenarios": [{"name": "s1", "probability": 0.6, "broken": ["L1"]},'
+                  ' {"name": "s2", "probability": 0.4, "broken": ["L5", "L2"]}]}')
+    r = plan(g1, scenarios=sc, settings=PlanSettings(harden_budget=0, dg_budget=0),
+             measures=False, ac_check=False, time_limit_s=60)
+    s1 = r.scenarios[0]
+    assert s1.name == "s1"
+    assert abs(s1.operation.shed_kw - 1500.0) < 1e-6
+    assert len(s1.switching) == 1 and s1.switching[0]["action"] == "close", s1.switching
+    assert not any("second phase" in n for n in r.notes), r.notes
