@@ -36,6 +36,7 @@ LAYERS = [
 #: Top-level modules that belong to a layer of another name.
 ALIASES = {
     "_version": "errors",  # a constant that every layer may read
+    "_startup": "errors",  # the command's Ctrl-C while it imports (stdlib only)
     "forking": "errors",  # check_not_forked, which network and io call too
     "scalars": "errors",  # the one rule for numbers and switches given as options
     "feederopt": "api",  # the package root re-exports the api

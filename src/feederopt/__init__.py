@@ -13,19 +13,25 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from feederopt import forking as _forking  # noqa: F401  (its os.fork hook)
-from feederopt._version import SCHEMA_VERSION, __version__, check_schema_version, stamped
-from feederopt.errors import (
-    FeederoptWarning,
-    InputError,
-    OptionNameError,
-    OptionRef,
-    OutputNotWrittenError,
-    Problem,
-    ProblemKind,
-    caller_spelling,
-)
-from feederopt.network import Network
+from feederopt._startup import interrupted_at_start as _interrupted_at_start
+
+try:  # a Ctrl-C while the command starts: one line and exit code 130 (feederopt._startup)
+    from feederopt import forking as _forking  # noqa: F401  (its os.fork hook)
+    from feederopt._version import SCHEMA_VERSION, __version__, check_schema_version, stamped
+    from feederopt.errors import (
+        FeederoptWarning,
+        InputError,
+        OptionNameError,
+        OptionRef,
+        OutputNotWrittenError,
+        Problem,
+        ProblemKind,
+        caller_spelling,
+    )
+    from feederopt.network import Network
+except KeyboardInterrupt:
+    _interrupted_at_start()
+    raise
 
 if TYPE_CHECKING:
     from feederopt.algorithms.base import ProgressCallback

@@ -317,6 +317,26 @@ def _shed_all(problem: ResilienceProblem, blk: Any, scenario: Scenario, harden: 
     return replace(op, shed_all=True), value
 
 
+def sheds_all(problem: ResilienceProblem, scenario: Scenario, harden: np.ndarray,
+              op: Operation) -> bool:
+    """Whether ``op``, an operation of ``scenario`` under the hardening ``harden``, is the
+    shed-all one in effect (:func:`_shed_all`): every sheddable load shed (to 1e-9 of its
+    share) and no switchable working line closed. An extensive form's MILP stopped at its
+    limit can hold such blocks as its incumbent's operations ("shed everything": user test
+    ut43_resil #2, case33bw with 40 storms at ``--time-limit 20`` on a loaded machine, every
+    scenario opening 28-30 switches); they are labelled as the fallback they are
+    (:func:`_best_at_limit`), not listed as a restoration plan."""
+    g = problem.grid
+    _, _, shed_p, _, _ = g.sheddable()
+    share = np.asarray(op.shed_load_pu, float) / np.where(shed_p > 0, shed_p, 1.0) \
+        if len(shed_p) else np.zeros(0)
+    if len(shed_p) == 0 or np.any(share[np.asarray(shed_p) > 0] < 1.0 - 1e-9):
+        return False
+    movable = np.ones(g.m, bool) if g.no_switch is None else ~np.asarray(g.no_switch, bool)
+    movable[list(problem.out_of_service(scenario, harden))] = False
+    return not bool(np.any(np.asarray(op.closed)[movable] > 0.5))
+
+
 #: Why a shed-all operation (:func:`_shed_all`) is the answer: the time limit, or a stop
 #: request (Ctrl-C, SIGTERM) before the start topology's operation (ut42_recheck_b #4).
 _NO_TIME = ("the time limit left no time for", "give more time")
@@ -794,9 +814,12 @@ def _best_at_limit(problem: ResilienceProblem, scenarios: list[Scenario],
     n_found = len(incumbents) - 1
     for j, val in enumerate(incumbents):
         harden, site = np.round(val[HARDEN]), np.round(val[SITE])
-        for k in range(len(scenarios)):
-            table.offer(k, harden, site, _operation(None, f"s{k}.", problem, status,
-                                                    math.nan, math.nan, 0.0, val))
+        for k, sc in enumerate(scenarios):
+            op = _operation(None, f"s{k}.", problem, status, math.nan, math.nan, 0.0, val)
+            # a block that sheds everything with every switch open is the shed-all fallback
+            # (ut43_resil #2): labelled so when no better operation replaces it
+            table.offer(k, harden, site, replace(op, shed_all=sheds_all(problem, sc, harden,
+                                                                          op)))
         add(Candidate("the MILP's last incumbent" if j == 0 else
                       f"the MILP's incumbent {n_found - j + 1} of {n_found}", harden, site))
     for c in candidates:
@@ -1042,8 +1065,12 @@ def choose_plan(table: OperationTable, plans: list[Candidate], deadline: float, 
     refined: set[int] = set()
     while not past():
         best = min((cost(i) for i in complete()), default=math.inf)
+        # with no plan complete yet (best inf) every plan is pending: ``inf - 1e-9 inf`` is
+        # NaN, and no plan was refined, so a scenario that the quick pass left without an
+        # operation kept none (user test ut43_resil #3: the EV plan's EEV "not computed: no
+        # time left" at a 600 s limit, where its recourse MILP proves a firm load unsupplied)
         pending = [i for i in passed if i not in refined and i not in infeasible
-                   and lower(i) < best - 1e-9 * max(1.0, abs(best))]
+                   and (math.isinf(best) or lower(i) < best - 1e-9 * max(1.0, abs(best)))]
         if not pending:
             break
         i = min(pending, key=lambda j: (cost(j), j))

@@ -96,6 +96,10 @@ class StochasticMeasures:
     not_proven: tuple[str, ...] = ()
     #: The EV plan with its operation per scenario (for :func:`adopt_better`).
     ev_outcome: PlanOutcome | None = field(default=None, repr=False, compare=False)
+    #: Why EEV (and so VSS) is undefined (``eev`` inf): the EV plan leaves non-sheddable
+    #: loads unsupplied ("the expected-value plan leaves d4 unsupplied in s2"); "" when
+    #: defined.
+    eev_undefined: str = ""
 
     @property
     def evpi(self) -> float | None:
@@ -178,6 +182,8 @@ def stochastic_measures(problem: ResilienceProblem, scenarios: list[Scenario],
     ev_plan = ev.outcome
     ev_outcome: PlanOutcome | None = None
     eev: float | None = math.inf if ev.infeasible else None
+    undefined = ("no plan within the budgets keeps the non-sheddable loads supplied in the "
+                 "expected-value scenario" if ev.infeasible else "")
     if ev_plan is not None and ev_plan.status is not Status.OPTIMAL:
         not_proven.append(EEV)
     eev_deadline = time.perf_counter() + max(deadline - time.perf_counter(), 0.0) / 2
@@ -193,6 +199,8 @@ def stochastic_measures(problem: ResilienceProblem, scenarios: list[Scenario],
                               eev_deadline, start, finish=False, quick=known is None)
         if got.infeasible:
             eev = math.inf  # the EV plan leaves a non-sheddable load unsupplied somewhere
+            undefined = ev_unsupplied(problem, [scenarios[k] for k in got.infeasible],
+                                      ev_plan.harden, ev_plan.site)
         elif got.complete:
             ops = [op for op in got.operations if op is not None]
             rec = [op.objective for op in ops]
@@ -227,7 +235,22 @@ def stochastic_measures(problem: ResilienceProblem, scenarios: list[Scenario],
         ev.scenario.broken, None if ev_plan is None else ev_plan.harden,
         None if ev_plan is None else ev_plan.site,
         str(rp.status), tuple(sorted(not_computed, key=[WS, EEV, EVPI, VSS].index)),
-        tuple(m for m in (WS, EEV) if m in not_proven and m not in not_computed), ev_outcome)
+        tuple(m for m in (WS, EEV) if m in not_proven and m not in not_computed), ev_outcome,
+        undefined if eev is not None and math.isinf(eev) else "")
+
+
+def ev_unsupplied(problem: ResilienceProblem, scenarios: list[Scenario], harden: np.ndarray,
+                  site: np.ndarray) -> str:
+    """Why EEV is undefined: the non-sheddable loads the EV plan ``(harden, site)`` leaves
+    unsupplied in each of ``scenarios`` (those cut off from every source and sited DG; when
+    none is cut off, the voltage, line or DG limits keep them all from being supplied: every
+    non-sheddable load is named)."""
+    every = [lid for lid, _ in problem.firm_loads]
+    parts = []
+    for sc in scenarios:
+        cut = problem.unsupplied_firm_loads(sc.broken, harden, site) or every
+        parts.append(f"{shown_list(list(cut))} unsupplied in {sc.name}")
+    return "the expected-value plan leaves " + "; ".join(parts)
 
 
 def adopt_better(problem: ResilienceProblem, scenarios: list[Scenario], out: PlanOutcome,

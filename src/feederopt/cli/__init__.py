@@ -18,17 +18,24 @@ helpers from :mod:`feederopt.cli.app` and never each other upwards, so they form
 
 from __future__ import annotations
 
-from feederopt.cli import (
-    info,
-    partition,
-    report,
-    resilience,
-    scenarios,
-    schedule,
-    solve,
-    threephase,
-)
-from feederopt.cli.app import app, guard_stdout
+# the package root's (feederopt._startup's): the CLI imports the root, not its modules
+from feederopt import _interrupted_at_start as interrupted_at_start
+
+try:  # a Ctrl-C while the command starts: one line and exit code 130 (feederopt._startup)
+    from feederopt.cli import (
+        info,
+        partition,
+        report,
+        resilience,
+        scenarios,
+        schedule,
+        solve,
+        threephase,
+    )
+    from feederopt.cli.app import app, guard_stdout
+except KeyboardInterrupt:
+    interrupted_at_start()
+    raise
 
 __all__ = ["app", "info", "main", "partition", "report", "resilience", "scenarios", "schedule",
            "solve", "threephase"]

@@ -484,6 +484,13 @@ def _run_command(fn: Callable[..., R], args: Any, kwargs: dict[str, Any]) -> R:
         stderr().print("[yellow]interrupted:[/] before any answer was found; nothing "
                        "written")
         raise typer.Exit(interrupt.exit_code()) from None
+    except KeyboardInterrupt:
+        # a Ctrl-C before the command's stop handler is installed (its lazy imports, reading
+        # the input): one line and 130, as while the command starts (feederopt._startup;
+        # user test ut43_resil #8), not typer's silent exit
+        stderr().print("[yellow]interrupted:[/] (Ctrl-C) before the run started; nothing "
+                       "written")
+        raise typer.Exit(130) from None
     except Exception as exc:
         if interrupt.requested() and interrupt.reason() is None:
             # a solve stopped by Ctrl-C inside a step that has no partial answer to

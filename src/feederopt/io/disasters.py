@@ -207,13 +207,19 @@ def _missing(found: list[str], path: Path | None, what: str) -> None:
     missing = [c for c in REQUIRED if c not in found]
     if missing:
         shown = ", ".join(repr(c) for c in found) or "none"
-        extra = [c for c in found if c not in FIELDS]
+        # one column whose name holds ';' (or a tab): the file is delimited by it, not by
+        # ','; its parts are the columns meant (user test ut43_resil #6: 'scenario;prob;lines')
+        sep = next((d for d in (";", "\t", "|") if len(found) == 1 and d in found[0]), None)
+        parts = [c.strip() for c in found[0].split(sep)] if sep is not None else found
+        extra = [c for c in parts if c not in FIELDS]
         meant = {c: near for c in missing if (near := nearest_name(c, extra)) is not None}
+        delimited = (f"the header seems delimited by {sep!r}: feederopt reads a CSV file "
+                     "delimited by ','; " if sep is not None else "")
         raise InputError([Problem(
             ProblemKind.MISSING_COLUMN, "disasters",
             f"missing {what} {', '.join(repr(c) for c in missing)} (found: {shown})",
             (str(path),) if path is not None else (), ",".join(missing),
-            "".join(f"rename '{v}' to '{c}'; " for c, v in meant.items())
+            delimited + "".join(f"rename '{v}' to '{c}'; " for c, v in meant.items())
             + "a scenario has name, probability and broken (ids separated by ';' in CSV)")])
 
 
@@ -243,6 +249,31 @@ def _ragged(header: list[str], values: list[str], row: int, line: int) -> Proble
                     ["2", "11"]) + "; a field holding ',' is quoted")
 
 
+def _split_ids(cell: str) -> list[str]:
+    """A CSV cell of ids separated by ';', each stripped; an empty entry (``2;;11``, a ';'
+    at either end) is kept as ``""`` for :func:`_blank_entries`, a cell without any id
+    (empty, blanks, ';' only) is no id (breaks none)."""
+    ids = [b.strip() for b in str(cell).split(";")]
+    return ids if any(ids) else []
+
+
+def _blank_entries(name: str, ids: list[Any], source: str) -> Problem | None:
+    """The problem of the empty entries of scenario ``name``'s ``broken`` list (``2;;11`` in
+    CSV, ``["2", "", "11"]`` in JSON): an id left out, as ``restore --broken 2,,11`` says
+    ("entry 2 is empty"), not dropped (CSV) nor echoed as a blank unknown id (JSON; user test
+    ut43_resil #4). None when no entry is empty, or when none is given (``[""]``: no id)."""
+    blank = [k + 1 for k, x in enumerate(ids) if isinstance(x, str) and not x.strip()]
+    if not blank or len(blank) == len(ids):
+        return None
+    where = (f"entry {blank[0]} is empty" if len(blank) == 1 else
+             f"entries {', '.join(map(str, blank[:-1]))} and {blank[-1]} are empty")
+    tabular = source.lower().endswith(".csv") or source == IN_MEMORY
+    hint = ("two ';' with nothing between them (or one at the start or end) leave an id "
+            "out: write the missing id, or remove the extra ';'" if tabular else
+            "an empty string leaves an id out: write the missing id, or remove it")
+    return _bad(where, (name,), "broken", hint)
+
+
 def _rows_csv(text: str, path: Path | None = None) -> list[dict[str, Any]]:
     """The rows of a CSV scenario file as dicts; every row with more or fewer fields than the
     header is a ``BAD_SCENARIO`` problem (all of them raised at once, before the scenarios are
@@ -265,7 +296,7 @@ def _rows_csv(text: str, path: Path | None = None) -> list[dict[str, Any]]:
                                   reader.line_num))
             continue
         row: dict[str, Any] = dict(zip(header, values, strict=True))
-        row["broken"] = [b.strip() for b in row["broken"].split(";") if b.strip()]
+        row["broken"] = _split_ids(row["broken"])
         rows.append(row)
     if ragged:
         raise InputError(ragged)
@@ -282,6 +313,8 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
     shared: dict[str, str] = {}  # names of elements of different branches -> what they name
     out: list[Disaster] = []
     seen: dict[str, int] = {}  # name -> the scenario (counted from 1) that first bore it
+    # a CSV file's cells (and a table's) are text; a JSON file's numbers are numbers
+    tabular = source.lower().endswith(".csv") or source == IN_MEMORY
     for k, row in enumerate(rows):
         if not isinstance(row, dict):
             problems.append(_bad(f"scenario {k + 1} is not an object", (str(k + 1),)))
@@ -305,6 +338,15 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
             problems.append(_bad(_absent("probability", meant), (name,), "probability",
                                  "give each scenario its probability, a number within 0..1; "
                                  "the probabilities add up to 1"))
+        elif not tabular and isinstance(row["probability"], str | bool) and math.isfinite(prob):
+            # "0.5" (text) or true in JSON: a type error like "broken": 4, not read as a
+            # number in silence (user test ut43_resil #5)
+            raw = row["probability"]
+            problems.append(_bad(
+                "probability must be a JSON number, not "
+                + (f"text {_shown(raw)}" if isinstance(raw, str) else json.dumps(raw)), (name,),
+                "probability", f'write the number without quotes: "probability": {prob:g}'
+                if isinstance(raw, str) else "a probability is a number within 0..1"))
         elif not math.isfinite(prob) or prob < 0:
             problems.append(_probability_problem(name, row["probability"]))
         elif prob > 1.0 + PROBABILITY_TOLERANCE:
@@ -322,6 +364,10 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
         if not isinstance(broken_raw, list):
             problems.append(_broken_problem(name, broken_raw, branch_list))
             broken_raw = []
+        blank = _blank_entries(name, broken_raw, source)
+        if blank is not None:
+            problems.append(blank)
+        broken_raw = [b for b in broken_raw if not (isinstance(b, str) and not b.strip())]
         # a circuit of a merged double circuit breaks its merged branch (L1 -> L1+L1b: the
         # model has one branch for both circuits)
         broken = tuple(dict.fromkeys(net.resolve_branch_ids(str(b) for b in broken_raw)))
@@ -365,7 +411,6 @@ def parse_disasters(rows: list[Any], net: Network, description: str = "",
                 tuple(d.name for d in fine), "probability", "scale them so that all sum to 1"))
     if problems:
         raise InputError(problems)
-    tabular = source.lower().endswith(".csv") or source == IN_MEMORY
     return DisasterSet(tuple(out), description, source,
                        tuple(field_warnings(rows, "column" if tabular else "field")))
 
@@ -390,7 +435,7 @@ def frame_disasters(table: Any, net: Network) -> DisasterSet:
     for row in df.to_dicts():
         broken = row.get("broken")
         if isinstance(broken, str):
-            ids = [b.strip() for b in broken.split(";") if b.strip()]
+            ids = _split_ids(broken)
         elif broken is None:
             ids = []
         else:

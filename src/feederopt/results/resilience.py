@@ -596,6 +596,10 @@ class MeasuresView:
     not_computed: list[str] = field(default_factory=list)
     #: The measures (of WS, EEV) from MILPs stopped at their time limits: upper bounds.
     not_proven: list[str] = field(default_factory=list)
+    #: Why a measure is undefined, by name (EEV and VSS when the expected-value plan leaves
+    #: a non-sheddable load unsupplied: "the expected-value plan leaves d4 unsupplied in
+    #: s2"); empty when all are defined.
+    undefined: dict[str, str] = field(default_factory=dict)
 
 
 def measure_caveats(m: MeasuresView | Mapping[str, Any]) -> dict[str, str]:
@@ -607,6 +611,8 @@ def measure_caveats(m: MeasuresView | Mapping[str, Any]) -> dict[str, str]:
     unproven = list(get("not_proven") or [])
     rp_status = str(get("recourse_problem_status") or "optimal")
     out: dict[str, list[str]] = {}
+    for name, why in dict(get("undefined") or {}).items():
+        out.setdefault(str(name), []).append(f"undefined: {why}")
     for name in skipped:
         out.setdefault(name, []).append("not computed: no time left")
     for name in unproven:
@@ -803,7 +809,9 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
             [problem.branch_ids[i] for i in measures.ev_broken],
             [] if measures.ev_harden is None else _hardened(problem, measures.ev_harden),
             [] if measures.ev_site is None else _sites(problem, measures.ev_site),
-            measures.rp_status, list(measures.not_computed), list(measures.not_proven))
+            measures.rp_status, list(measures.not_computed), list(measures.not_proven),
+            {k: measures.eev_undefined for k in ("EEV", "VSS")} if measures.eev_undefined
+            else {})
     settings = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(st).items()}
     settings["switch_penalty"] = st.penalty
     return PlanResult(

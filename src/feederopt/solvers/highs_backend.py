@@ -361,6 +361,13 @@ class HighsModel:
         """The relative MIP gap at which HiGHS stops."""
         self.h.setOptionValue("mip_rel_gap", float(gap))
 
+    def set_presolve(self, on: bool) -> None:
+        """HiGHS's presolve on (its default, ``"choose"``) or off for the next runs. Off: a
+        model whose rows are tight to HiGHS's tolerances, which presolve may call infeasible
+        while the simplex solves it (a second-phase LP of the resilience planner, user test
+        ut43_resil #1)."""
+        self.h.setOptionValue("presolve", "choose" if on else "off")
+
     def set_relaxation(self, relax: bool) -> None:
         """Solve the LP relaxation only (``True``) or the MILP again (``False``)."""
         self.h.setOptionValue("solve_relaxation", bool(relax))
@@ -412,6 +419,21 @@ class HighsModel:
             self.h.changeRowsBounds(  # type: ignore[attr-defined]
                 rows.m, idx, np.where(np.isfinite(lo), lo, -INF),
                 np.where(np.isfinite(hi), hi, INF))
+
+    def set_row_bounds(self, name: str, lo: np.ndarray | float, hi: np.ndarray | float) -> None:
+        """New bounds ``lo <= A x <= hi`` of the block's row set ``name`` (its first set of
+        that name; +-inf: that side free), the matrix and the basis kept."""
+        for rows, start in zip(self.block.rows, self._row_start, strict=True):
+            if rows.name == name:
+                idx = np.arange(start, start + rows.m, dtype=np.int32)
+                lo = np.broadcast_to(np.asarray(lo, float), (rows.m,))
+                hi = np.broadcast_to(np.asarray(hi, float), (rows.m,))
+                # in highspy's compiled module, not in its type stub (highspy 1.16)
+                self.h.changeRowsBounds(  # type: ignore[attr-defined]
+                    rows.m, idx, np.where(np.isfinite(lo), lo, -INF),
+                    np.where(np.isfinite(hi), hi, INF))
+                return
+        raise KeyError(f"set_row_bounds: no row set {name!r}")
 
     def set_costs(self, costs: dict[str, np.ndarray]) -> None:
         c = np.zeros(self.n)
