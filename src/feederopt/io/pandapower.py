@@ -803,8 +803,11 @@ def from_pandapower(
         warnings.append(angle_note)
     # a double circuit of two line elements without switches: one branch line:3+line:22
     # (user test ut_balanced #3); the AC check runs on the user's own net, both lines
+    # and one with a switch on each circuit, all in the same state: one switchable branch
+    # (user test ut43_ppgrid #1), whose circuits the writer of states operates together
     rows = merge_parallel_branches(_named(net, rows), warnings, noun="lines",
-                                   eligible=lambda r: r.get("pp_element") == "line")
+                                   eligible=lambda r: r.get("pp_element") == "line",
+                                   switched=True)
     buses = _with_internal_buses(buses, aux_buses, vn)
     branches = (
         pl.DataFrame(rows, schema_overrides=_BRANCH_DTYPES, infer_schema_length=None)
@@ -1169,7 +1172,7 @@ def from_pandapower(
                            # holds its vm_pu whatever its q, as runpp does
                            "enforce_q_lims": bool(pf.enforce_q_lims)},
             "warnings": warnings,
-            "operated_by": operated_by(net, plan),
+            "operated_by": _merged_operated_by(operated_by(net, plan), rows),
             "cut_off_branches": cut_off,
         },
         origin=copy.deepcopy(net),
@@ -3566,6 +3569,36 @@ def operated_by(net: pandapowerNet, plan: SwitchPlan) -> dict[str, str]:
     return out
 
 
+def _merged_operated_by(operated: dict[str, str], rows: list[dict[str, Any]]
+                        ) -> dict[str, str]:
+    """``operated`` (:func:`operated_by`) with each merged switchable double circuit
+    (``line:10+line:24``) operated by the switches of all its circuits."""
+    out = dict(operated)
+    for r in rows:
+        bid = str(r.get("id"))
+        parts = bid.split("+")
+        if len(parts) > 1 and r.get("switchable"):
+            found = [operated[p] for p in parts if p in operated]
+            if found:
+                out[bid] = " + ".join(found)
+    return out
+
+
+def _circuits(bid: str, element: str, idx: int) -> list[int]:
+    """The pandapower indices of the ``element`` rows of branch ``bid``: those of each
+    circuit of a merged double circuit (``line:10+line:24`` -> 10, 24), else ``idx``."""
+    parts = bid.split("+")
+    if len(parts) < 2:
+        return [int(idx)]
+    out = []
+    for p in parts:
+        kind, _, k = p.partition(":")
+        if kind != element or not k.isdigit():
+            return [int(idx)]
+        out.append(int(k))
+    return out
+
+
 def element_name(net: pandapowerNet, element: str, idx: Any) -> str | None:
     """The user's name of row ``idx`` of ``net[element]`` (``net.bus.name``,
     ``net.line.name``, ...), None where it has none (no ``name`` column, None, NaN, empty):
@@ -3623,14 +3656,15 @@ def _write_branch_states(
         et = {"line": "l", "trafo": "t"}.get(element)
         if et is None:
             continue
-        entry = plan.get((et, int(idx)))
-        if entry is None:
-            out[element].at[idx, "in_service"] = bool(state)
-            continue
-        every, opening = entry
-        sw.loc[every, "closed"] = True
-        if not state:
-            sw.loc[opening, "closed"] = False
+        for k in _circuits(str(bid), element, int(idx)):  # every circuit of a double one
+            entry = plan.get((et, k))
+            if entry is None:
+                out[element].at[k, "in_service"] = bool(state)
+                continue
+            every, opening = entry
+            sw.loc[every, "closed"] = True
+            if not state:
+                sw.loc[opening, "closed"] = False
 
 
 #: The columns of a load-like pandapower element that hold its active and reactive demand.
