@@ -105,7 +105,7 @@ def merge_parallel_branches(rows: list[dict[str, Any]], warnings: list[str], *,
     seen: dict[str, int] = {}
     for r in rows:
         seen[str(r.get("id"))] = seen.get(str(r.get("id")), 0) + 1
-    groups: dict[tuple[str, str], list[int]] = {}
+    groups: dict[tuple[str, str, str], list[int]] = {}
     for k, r in enumerate(rows):
         if r.get("id") is None or seen[str(r["id"])] != 1 or not eligible(r):
             continue
