@@ -156,7 +156,7 @@ def merge_parallel_branches(rows: list[dict[str, Any]], warnings: list[str], *,
         if kind != "fixed":
             warnings.append(
                 f"{noun} {', '.join(str(r['id']) for r in parts)} join buses "
-                f"{parts[0]['from_bus']} and {parts[0]['to_bus']}, each with its own switch, "
+                f"{parts[0]['from_bus']} and {parts[0]['to_bus']}, each switchable on its own, "
                 f"all {kind} (a double circuit): one switchable branch {first['id']} in the "
                 "model, closed or opened as a whole (their parallel impedance, the rating at "
                 "which the first of them is fully loaded)")
