@@ -951,8 +951,13 @@ def from_pandapower(
         if element in net and net[element]["in_service"].astype(bool).any():
             warnings.append(f"{len(net[element])} {element} element(s) are read as balanced "
                             "(the sum of their phases), as pandapower's runpp takes them")
+    read_zip = _zip_columns_read()
+    unread_zip = {c: ids for c, ids in zip_loads.items() if c not in read_zip}
+    zip_loads = {c: ids for c, ids in zip_loads.items() if c in read_zip}
     if zip_loads:
         warnings.append(_zip_note(zip_loads))
+    if unread_zip:  # the legacy pair under pandapower 3 (user test ut43_ppgrid #3)
+        warnings.append(_unread_zip_note(unread_zip, read_zip))
     loads = pl.DataFrame(_named(net, lrows)) if lrows else None
 
     # Generators: sgens inject p, q; a gen holds its bus at vm_pu (PV) with q free, within
@@ -1458,6 +1463,27 @@ def _cut_off_row(element: str, idx: int, a: Any, b: Any, live: set[int], known: 
 #: ``const_i_percent`` are the single pair of pandapower 2, for both).
 _ZIP_COLUMNS = ("const_z_percent", "const_i_percent", "const_z_p_percent", "const_i_p_percent",
                 "const_z_q_percent", "const_i_q_percent")
+
+
+def _zip_columns_read() -> tuple[str, ...]:
+    """The ZIP columns that the installed pandapower's power flow reads: pandapower 3's four
+    (``build_bus._calc_pq_elements_and_add_on_ppc`` reads ``const_z_p_percent`` ..
+    ``const_i_q_percent``; ``const_z_percent`` and ``const_i_percent`` are renamed only when
+    ``convert_format`` reads a file of a format before 3, and are otherwise ignored), or
+    pandapower 2's pair."""
+    major = str(getattr(_pp(), "__version__", "3")).split(".")[0]
+    return _ZIP_COLUMNS[:2] if major.isdigit() and int(major) < 3 else _ZIP_COLUMNS[2:]
+
+
+def _unread_zip_note(found: dict[str, list[str]], read: tuple[str, ...]) -> str:
+    """The note on ZIP columns that the installed pandapower's power flow does not read
+    (:func:`_zip_columns_read`): those loads are constant power there, as in the model."""
+    loads = list(dict.fromkeys(i for ids in found.values() for i in ids))
+    cols = ", ".join(f"{c} ({len(ids)})" for c, ids in found.items())
+    return (f"{len(loads)} load(s) give voltage-dependent parts in columns that pandapower "
+            f"{_pp().__version__}'s power flow does not read ({_short_list(loads, 8)}; "
+            f"{cols}): it takes them at constant power, and so does the model; to make them "
+            f"voltage-dependent, use {', '.join(read)}")
 
 
 def _zip_note(found: dict[str, list[str]]) -> str:
