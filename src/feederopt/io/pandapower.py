@@ -1590,10 +1590,21 @@ def _grouped_tap_notes(notes: list[str]) -> list[str]:
     return out
 
 
+def tap_changer_kind(tr: Any) -> str:
+    """A transformer's ``tap_changer_type``, "" where none is set: None, NaN, and the string
+    ``"nan"`` that pandapower's ``create_transformer3w_from_parameters`` writes when no type is
+    given (user test ut43_ppgrid #4: the trafo3w's note on a tap that runpp ignores was never
+    given, as "nan" read as a type); runpp takes no tap step for any of them."""
+    kind = tr.get("tap_changer_type", None)
+    if not isinstance(kind, str) or kind.strip().lower() in ("", "nan", "none"):
+        return ""
+    return kind
+
+
 def _tap_at_neutral(tr: Any) -> bool:
     """A "Ratio" or "Symmetrical" tap changer with a step whose ``tap_pos`` or ``tap_neutral``
     is NaN: pandapower's power flow (and so the reader) takes no tap step."""
-    kind = tr.get("tap_changer_type", None)
+    kind = tap_changer_kind(tr)
     return (tr.get("tap_side") in ("hv", "lv") and kind in ("Ratio", "Symmetrical")
             and not math.isnan(_f(tr.get("tap_step_percent", math.nan), math.nan))
             and (math.isnan(_f(tr.get("tap_pos", math.nan), math.nan))
@@ -2265,8 +2276,7 @@ def _trafo_row(
     tap_pos = _f(tr.get("tap_pos", math.nan), math.nan)
     neutral = _f(tr.get("tap_neutral", 0.0), math.nan)  # missing: 0; NaN: no step
     step = _f(tr.get("tap_step_percent", math.nan), math.nan)
-    kind = tr.get("tap_changer_type", None)
-    kind = kind if isinstance(kind, str) else ""
+    kind = tap_changer_kind(tr)
     degree = _f(tr.get("tap_step_degree", math.nan), 0.0)
     side = tr.get("tap_side")
     dependency = tr.get("tap_dependency_table", False)
@@ -2379,8 +2389,7 @@ def _trafo_shift(tr: Any) -> tuple[float, str, bool]:
     tap_step_percent / 100``; ``d`` is +1 for a tap on the hv side, -1 on the lv side. The
     model leaves every shift out (see :func:`_phase_shift_note`)."""
     base = _f(tr.get("shift_degree", 0.0), 0.0)
-    kind = tr.get("tap_changer_type", None)
-    kind = kind if isinstance(kind, str) else ""
+    kind = tap_changer_kind(tr)
     if not kind and _flag(tr.get("tap_phase_shifter", False)):
         kind = "Ideal"
     side = tr.get("tap_side")
