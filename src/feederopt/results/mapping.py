@@ -508,7 +508,9 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
     (:attr:`~feederopt.network.container.Network.loading_limit_percent`)."""
     warnings: list[str] = []
     model_warning = fidelity.warning(notes) if fidelity is not None else None
-    if model_warning:
+    if model_warning and not (fidelity is not None and fidelity.material):
+        # a material difference has its headline (model_fidelity["warning"]) with the same
+        # numbers: not said twice (user test ut43_ppgrid #6)
         warnings.append(model_warning)
     cone_gap = relaxation_gap(pu, point, closed)
     q_gap = reactive_relaxation_gap(pu, point, closed)
