@@ -39,6 +39,13 @@ def test_out_folder_holds_the_switched_net(tmp_path: Path) -> None:
     for k in user.switch.index:
         line = f"line:{int(user.switch.at[k, 'element'])}"
         assert bool(solved.switch.at[k, "closed"]) == (line not in opened), line
+    # switches.parquet names them by pandapower index too: each branch's switches are the
+    # user's switches of that line
+    import polars as pl
+
+    table = pl.read_parquet(out / "switches.parquet")
+    for bid, ks in zip(table["id"], table["pp_switches"], strict=True):
+        assert [f"line:{int(user.switch.at[k, 'element'])}" for k in ks] == [bid]
     pp.runpp(solved)
     ac_kw = float(solved.res_line.pl_mw.sum() + solved.res_trafo.pl_mw.sum()) * 1000
     assert result["ac_check"]["losses_kw"] == pytest.approx(ac_kw, rel=1e-9)

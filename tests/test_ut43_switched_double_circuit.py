@@ -87,6 +87,8 @@ def test_both_circuits_can_be_held_closed_and_are_opened_together() -> None:
     assert merged in model.branches["id"].to_list()
     assert model.meta["operated_by"][merged] == (
         f"switch {net.switch.index[-2]} 'sw_LA1' + switch {net.switch.index[-1]} 'sw_LA1b'")
+    row = held.switches.filter(held.switches["id"] == merged).row(0, named=True)
+    assert sorted(net.switch.element[row["pp_switches"]]) == [la1, la1b]
     from feederopt.io.pandapower import write_switch_states
 
     closed = dict.fromkeys(model.branches["id"].to_list(), True)

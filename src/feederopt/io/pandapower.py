@@ -1178,6 +1178,9 @@ def from_pandapower(
                            "enforce_q_lims": bool(pf.enforce_q_lims)},
             "warnings": warnings,
             "operated_by": _merged_operated_by(operated_by(net, plan), rows),
+            # the same switches as pandapower indices (ut43_ppgrid #2: the text had to be
+            # parsed with a regex)
+            "operated_by_switches": _merged_switches(operating_switches(net, plan), rows),
             "cut_off_branches": cut_off,
         },
         origin=copy.deepcopy(net),
@@ -3616,6 +3619,30 @@ def _merged_operated_by(operated: dict[str, str], rows: list[dict[str, Any]]
             found = [operated[p] for p in parts if p in operated]
             if found:
                 out[bid] = " + ".join(found)
+    return out
+
+
+def operating_switches(net: pandapowerNet, plan: SwitchPlan) -> dict[str, list[int]]:
+    """Per switchable branch id, the indices of the pandapower switches of
+    :func:`operated_by`."""
+    sw = net.switch
+    out = {f"switch:{int(k)}": [int(k)] for k in sw.index[sw["et"] == "b"]}
+    for (et, element), (_, opening) in plan.items():
+        out[f"{'line' if et == 'l' else 'trafo'}:{element}"] = [int(k) for k in opening]
+    return out
+
+
+def _merged_switches(found: dict[str, list[int]], rows: list[dict[str, Any]]
+                     ) -> dict[str, list[int]]:
+    """``found`` (:func:`operating_switches`) with each merged switchable double circuit
+    operated by the switches of all its circuits."""
+    out = dict(found)
+    for r in rows:
+        parts = str(r.get("id")).split("+")
+        if len(parts) > 1 and r.get("switchable"):
+            both = [k for p in parts for k in found.get(p, [])]
+            if both:
+                out[str(r["id"])] = both
     return out
 
 
