@@ -97,3 +97,18 @@ def test_both_circuits_can_be_held_closed_and_are_opened_together() -> None:
               if b in model.branches.filter("switchable")["id"].to_list()}
     out = write_switch_states(net, model, states)
     assert not out.switch.closed[out.switch.element.isin([la1, la1b])].any()
+
+
+def test_circuits_in_different_states_held_closed_are_named_parallel() -> None:
+    """One circuit's breaker open: two branches, which held closed together form a loop of two
+    buses; the reason says they are parallel circuits between those buses."""
+    net, la1, la1b = _switched_double()
+    net.switch.loc[net.switch.element == la1b, "closed"] = False
+    model = feederopt.load(net)
+    assert {f"line:{la1}", f"line:{la1b}"} <= set(model.branches["id"].to_list())
+    held = feederopt.solve(net, time_limit=30, v_min=0.9, v_max=1.1,
+                           hold_closed=f"line:{la1},line:{la1b}")
+    assert held.status.value == "infeasible"
+    ends = sorted(int(net.line.at[la1, c]) for c in ("from_bus", "to_bus"))
+    reason = str(held.extra["infeasible_reason"])
+    assert f"parallel circuits between buses {ends[0]} and {ends[1]}" in reason
