@@ -102,7 +102,7 @@ def pandapower_net_json(result: Result) -> str | None:
     network was read from (its ``origin``): the user's net with the answer's switch states,
     loads, dispatch and device settings, whose ``pp.runpp`` is the result's AC check; None
     when there is none to write (no pandapower origin, no topology, a result read back from
-    its JSON)."""
+    its JSON, or a net that ``pp.to_json`` cannot write, with a warning)."""
     from feederopt.io.pandapower import is_pandapower_net
 
     network = result.network
@@ -112,4 +112,13 @@ def pandapower_net_json(result: Result) -> str | None:
         return None
     import pandapower as pp
 
-    return str(pp.to_json(result.to_pandapower(network.origin)))
+    net = result.to_pandapower(network.origin)
+    try:
+        return str(pp.to_json(net))
+    except Exception as exc:  # pandapower raises many kinds (an object it cannot serialise)
+        from feederopt.errors import warn_user
+
+        # the result's other files are still written: net.json is left out, and said
+        warn_user(f"net.json is not written: pandapower could not serialise the net ({exc}); "
+                  "result.to_pandapower(net) gives it in Python")
+        return None
