@@ -48,3 +48,25 @@ def test_zip_parts_are_noted_and_taken_at_constant_power(column):
 
 def test_constant_power_loads_have_no_zip_note():
     assert not [w for w in from_pandapower(feeder(None)).meta["warnings"] if "ZIP" in w]
+
+
+def test_legacy_zip_columns_unread_by_pandapower_3_get_no_scaling_note():
+    """pandapower 2's ``const_z_percent``/``const_i_percent`` on a pandapower 3 net (user test
+    ut43_ppgrid #3): runpp ignores them, so the note that its power flow scales those parts was
+    false. Truth: runpp gives the losses of the same net without the columns, and the model's
+    base case equals it."""
+    if int(pp.__version__.split(".")[0]) < 3:
+        pytest.skip("pandapower 2 reads the legacy pair")
+    net = feeder(None)
+    net.load["const_z_percent"] = 50.0
+    net.load["const_i_percent"] = 30.0
+    network = from_pandapower(net)
+    plain = feeder(None)
+    pp.runpp(net)
+    pp.runpp(plain)
+    assert _pp_losses_kw(net) == pytest.approx(_pp_losses_kw(plain), rel=1e-12)
+    assert _model_base_case(net)[2] == pytest.approx(_pp_losses_kw(net), rel=1e-6)
+    notes = network.meta["warnings"]
+    assert not any("scales those parts" in w for w in notes)
+    (note,) = [w for w in notes if "const_z_percent" in w]
+    assert "does not read" in note and "const_z_p_percent" in note

@@ -56,7 +56,16 @@ def network_info(source: Any, ties: str = "auto") -> dict[str, Any]:
         if refused:
             raise InputError(refused)
         return three_phase_info(source)
-    net = cli_load(source, ties)
+    refused = []
+    try:
+        net = cli_load(source, ties)
+    except InputError as exc:
+        # a pandapower net refused only for its negative loads (net-metered customers),
+        # which pandapower runs: shown all the same, with the problem, exit 2 (ut43_ppgrid #7)
+        shown = _with_negative_loads_as_injections(source, ties, exc.problems)
+        if shown is None:
+            raise
+        net, refused = shown, list(exc.problems)
     summary = net.summary()
     for key in ("total_load_mw", "total_load_mvar"):  # no float noise such as 3.715000000000001
         summary[key] = round(summary[key], 9)
@@ -102,7 +111,7 @@ def network_info(source: Any, ties: str = "auto") -> dict[str, Any]:
         "base_failed": ac.failed,  # pandapower raised: no verdict on convergence
         "base_unsupplied": unsupplied.to_dict() if unsupplied.has_load else None,
         "model": fidelity.to_dict() if fidelity is not None else None,
-        "problems": [p.to_dict() for p in _solve_problems(net)],
+        "problems": [p.to_dict() for p in [*refused, *_solve_problems(net)]],
         "warnings": [str(p) for p in net.warnings()] + notes
         + ([model_warning] if model_warning else []) + ([base_note] if base_note else []),
     }
@@ -147,6 +156,55 @@ def rating_verdict_text(verdict: dict[str, Any]) -> str:
         return "no branch rated"
     return (f"within (largest {verdict['max_loading_percent']:.2f} % of its rating, "
             f"{verdict['max_loading_element']})")
+
+
+def _negative_load(p: Problem) -> bool:
+    """The pandapower reader's refusal of a load with negative power (its ``p_mw`` or
+    ``scaling``)."""
+    return (p.kind is ProblemKind.BAD_LOAD and p.component == "loads"
+            and "is negative" in p.message and p.field in ("p_mw", "scaling"))
+
+
+def _with_negative_loads_as_injections(source: Any, ties: str,
+                                       problems: Any) -> Any | None:
+    """The network of the pandapower net ``source`` (a net or a ``.json`` file) with each
+    load of negative power taken as an injection, an sgen of the opposite power, which
+    pandapower's power flow runs alike (constant power either way): what ``info`` shows of a
+    net that a solve refuses only for its negative loads (``problems``, all of them
+    :func:`_negative_load`); None for any other refusal, or another source."""
+    if not problems or not all(_negative_load(p) for p in problems):
+        return None
+    import copy
+    from pathlib import Path
+
+    from feederopt.cli.app import cli_load
+    from feederopt.io.pandapower import is_pandapower_net, net_from_json_file
+
+    if is_pandapower_net(source):
+        pnet = copy.deepcopy(source)
+    elif isinstance(source, str | Path) and str(source).lower().endswith(".json"):
+        pnet = net_from_json_file(Path(source))
+    else:
+        return None
+    import pandapower as pp
+
+    ld = pnet.load
+    scale = ld["scaling"].fillna(1.0) if "scaling" in ld.columns else 1.0
+    p, q = ld["p_mw"].fillna(0.0) * scale, ld["q_mvar"].fillna(0.0) * scale
+    for k in ld.index[p < 0]:
+        pp.create_sgen(pnet, int(ld.at[k, "bus"]), p_mw=-float(p[k]), q_mvar=-float(q[k]),
+                       in_service=bool(ld.at[k, "in_service"]),
+                       name=f"negative load:{k}")
+        pnet.load.loc[k, ["p_mw", "q_mvar"]] = 0.0
+    try:
+        net = cli_load(pnet, ties)
+    except InputError:
+        return None
+    net.meta.setdefault("warnings", []).append(
+        "the base case above takes each load of negative power as an injection (an sgen of "
+        "the opposite power), as pandapower's power flow does; `feederopt solve` refuses "
+        "the loads (see the problems)")
+    return net
 
 
 def _solve_problems(net: Any) -> list[Any]:

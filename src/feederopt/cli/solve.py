@@ -542,8 +542,9 @@ def solve(
                                          help="Write the result as JSON here."),
     out_dir: str | None = typer.Option(
         None, "--out", "-o", metavar=FOLDER,
-        help="Write JSON, Parquet tables and a PNG here (a three-phase .dss "
-        "feeder: result.json, PNGs and report.html, no Parquet)."),
+        help="Write JSON, Parquet tables and a PNG here; for a pandapower net also "
+        "net.json, the net with the answer's switch states (pp.from_json reads it) (a "
+        "three-phase .dss feeder: result.json, PNGs and report.html, no Parquet)."),
     force: bool = FORCE_OPT,
     no_ac_check: bool = typer.Option(False, "--no-ac-check", help="Skip the AC power flow."),
     v_min: float | None = typer.Option(

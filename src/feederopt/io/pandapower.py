@@ -803,8 +803,11 @@ def from_pandapower(
         warnings.append(angle_note)
     # a double circuit of two line elements without switches: one branch line:3+line:22
     # (user test ut_balanced #3); the AC check runs on the user's own net, both lines
+    # and one with a switch on each circuit, all in the same state: one switchable branch
+    # (user test ut43_ppgrid #1), whose circuits the writer of states operates together
     rows = merge_parallel_branches(_named(net, rows), warnings, noun="lines",
-                                   eligible=lambda r: r.get("pp_element") == "line")
+                                   eligible=lambda r: r.get("pp_element") == "line",
+                                   switched=True)
     buses = _with_internal_buses(buses, aux_buses, vn)
     branches = (
         pl.DataFrame(rows, schema_overrides=_BRANCH_DTYPES, infer_schema_length=None)
@@ -948,8 +951,13 @@ def from_pandapower(
         if element in net and net[element]["in_service"].astype(bool).any():
             warnings.append(f"{len(net[element])} {element} element(s) are read as balanced "
                             "(the sum of their phases), as pandapower's runpp takes them")
+    read_zip = _zip_columns_read()
+    unread_zip = {c: ids for c, ids in zip_loads.items() if c not in read_zip}
+    zip_loads = {c: ids for c, ids in zip_loads.items() if c in read_zip}
     if zip_loads:
         warnings.append(_zip_note(zip_loads))
+    if unread_zip:  # the legacy pair under pandapower 3 (user test ut43_ppgrid #3)
+        warnings.append(_unread_zip_note(unread_zip, read_zip))
     loads = pl.DataFrame(_named(net, lrows)) if lrows else None
 
     # Generators: sgens inject p, q; a gen holds its bus at vm_pu (PV) with q free, within
@@ -1169,7 +1177,10 @@ def from_pandapower(
                            # holds its vm_pu whatever its q, as runpp does
                            "enforce_q_lims": bool(pf.enforce_q_lims)},
             "warnings": warnings,
-            "operated_by": operated_by(net, plan),
+            "operated_by": _merged_operated_by(operated_by(net, plan), rows),
+            # the same switches as pandapower indices (ut43_ppgrid #2: the text had to be
+            # parsed with a regex)
+            "operated_by_switches": _merged_switches(operating_switches(net, plan), rows),
             "cut_off_branches": cut_off,
         },
         origin=copy.deepcopy(net),
@@ -1457,6 +1468,27 @@ _ZIP_COLUMNS = ("const_z_percent", "const_i_percent", "const_z_p_percent", "cons
                 "const_z_q_percent", "const_i_q_percent")
 
 
+def _zip_columns_read() -> tuple[str, ...]:
+    """The ZIP columns that the installed pandapower's power flow reads: pandapower 3's four
+    (``build_bus._calc_pq_elements_and_add_on_ppc`` reads ``const_z_p_percent`` ..
+    ``const_i_q_percent``; ``const_z_percent`` and ``const_i_percent`` are renamed only when
+    ``convert_format`` reads a file of a format before 3, and are otherwise ignored), or
+    pandapower 2's pair."""
+    major = str(getattr(_pp(), "__version__", "3")).split(".")[0]
+    return _ZIP_COLUMNS[:2] if major.isdigit() and int(major) < 3 else _ZIP_COLUMNS[2:]
+
+
+def _unread_zip_note(found: dict[str, list[str]], read: tuple[str, ...]) -> str:
+    """The note on ZIP columns that the installed pandapower's power flow does not read
+    (:func:`_zip_columns_read`): those loads are constant power there, as in the model."""
+    loads = list(dict.fromkeys(i for ids in found.values() for i in ids))
+    cols = ", ".join(f"{c} ({len(ids)})" for c, ids in found.items())
+    return (f"{len(loads)} load(s) give voltage-dependent parts in columns that pandapower "
+            f"{_pp().__version__}'s power flow does not read ({_short_list(loads, 8)}; "
+            f"{cols}): it takes them at constant power, and so does the model; to make them "
+            f"voltage-dependent, use {', '.join(read)}")
+
+
 def _zip_note(found: dict[str, list[str]]) -> str:
     """The note on loads with voltage-dependent parts (``found``: ZIP column -> loads), which
     the model takes at constant power. pandapower's power flow (``runpp``, with its default
@@ -1561,10 +1593,21 @@ def _grouped_tap_notes(notes: list[str]) -> list[str]:
     return out
 
 
+def tap_changer_kind(tr: Any) -> str:
+    """A transformer's ``tap_changer_type``, "" where none is set: None, NaN, and the string
+    ``"nan"`` that pandapower's ``create_transformer3w_from_parameters`` writes when no type is
+    given (user test ut43_ppgrid #4: the trafo3w's note on a tap that runpp ignores was never
+    given, as "nan" read as a type); runpp takes no tap step for any of them."""
+    kind = tr.get("tap_changer_type", None)
+    if not isinstance(kind, str) or kind.strip().lower() in ("", "nan", "none"):
+        return ""
+    return kind
+
+
 def _tap_at_neutral(tr: Any) -> bool:
     """A "Ratio" or "Symmetrical" tap changer with a step whose ``tap_pos`` or ``tap_neutral``
     is NaN: pandapower's power flow (and so the reader) takes no tap step."""
-    kind = tr.get("tap_changer_type", None)
+    kind = tap_changer_kind(tr)
     return (tr.get("tap_side") in ("hv", "lv") and kind in ("Ratio", "Symmetrical")
             and not math.isnan(_f(tr.get("tap_step_percent", math.nan), math.nan))
             and (math.isnan(_f(tr.get("tap_pos", math.nan), math.nan))
@@ -2236,8 +2279,7 @@ def _trafo_row(
     tap_pos = _f(tr.get("tap_pos", math.nan), math.nan)
     neutral = _f(tr.get("tap_neutral", 0.0), math.nan)  # missing: 0; NaN: no step
     step = _f(tr.get("tap_step_percent", math.nan), math.nan)
-    kind = tr.get("tap_changer_type", None)
-    kind = kind if isinstance(kind, str) else ""
+    kind = tap_changer_kind(tr)
     degree = _f(tr.get("tap_step_degree", math.nan), 0.0)
     side = tr.get("tap_side")
     dependency = tr.get("tap_dependency_table", False)
@@ -2350,8 +2392,7 @@ def _trafo_shift(tr: Any) -> tuple[float, str, bool]:
     tap_step_percent / 100``; ``d`` is +1 for a tap on the hv side, -1 on the lv side. The
     model leaves every shift out (see :func:`_phase_shift_note`)."""
     base = _f(tr.get("shift_degree", 0.0), 0.0)
-    kind = tr.get("tap_changer_type", None)
-    kind = kind if isinstance(kind, str) else ""
+    kind = tap_changer_kind(tr)
     if not kind and _flag(tr.get("tap_phase_shifter", False)):
         kind = "Ideal"
     side = tr.get("tap_side")
@@ -3566,6 +3607,60 @@ def operated_by(net: pandapowerNet, plan: SwitchPlan) -> dict[str, str]:
     return out
 
 
+def _merged_operated_by(operated: dict[str, str], rows: list[dict[str, Any]]
+                        ) -> dict[str, str]:
+    """``operated`` (:func:`operated_by`) with each merged switchable double circuit
+    (``line:10+line:24``) operated by the switches of all its circuits."""
+    out = dict(operated)
+    for r in rows:
+        bid = str(r.get("id"))
+        parts = bid.split("+")
+        if len(parts) > 1 and r.get("switchable"):
+            found = [operated[p] for p in parts if p in operated]
+            if found:
+                out[bid] = " + ".join(found)
+    return out
+
+
+def operating_switches(net: pandapowerNet, plan: SwitchPlan) -> dict[str, list[int]]:
+    """Per switchable branch id, the indices of the pandapower switches of
+    :func:`operated_by`."""
+    sw = net.switch
+    out = {f"switch:{int(k)}": [int(k)] for k in sw.index[sw["et"] == "b"]}
+    for (et, element), (_, opening) in plan.items():
+        out[f"{'line' if et == 'l' else 'trafo'}:{element}"] = [int(k) for k in opening]
+    return out
+
+
+def _merged_switches(found: dict[str, list[int]], rows: list[dict[str, Any]]
+                     ) -> dict[str, list[int]]:
+    """``found`` (:func:`operating_switches`) with each merged switchable double circuit
+    operated by the switches of all its circuits."""
+    out = dict(found)
+    for r in rows:
+        parts = str(r.get("id")).split("+")
+        if len(parts) > 1 and r.get("switchable"):
+            both = [k for p in parts for k in found.get(p, [])]
+            if both:
+                out[str(r["id"])] = both
+    return out
+
+
+def _circuits(bid: str, element: str, idx: int) -> list[int]:
+    """The pandapower indices of the ``element`` rows of branch ``bid``: those of each
+    circuit of a merged double circuit (``line:10+line:24`` -> 10, 24), else ``idx``."""
+    parts = bid.split("+")
+    if len(parts) < 2:
+        return [int(idx)]
+    out = []
+    for p in parts:
+        kind, _, k = p.partition(":")
+        if kind != element or not k.isdigit():
+            return [int(idx)]
+        out.append(int(k))
+    return out
+
+
 def element_name(net: pandapowerNet, element: str, idx: Any) -> str | None:
     """The user's name of row ``idx`` of ``net[element]`` (``net.bus.name``,
     ``net.line.name``, ...), None where it has none (no ``name`` column, None, NaN, empty):
@@ -3623,14 +3718,15 @@ def _write_branch_states(
         et = {"line": "l", "trafo": "t"}.get(element)
         if et is None:
             continue
-        entry = plan.get((et, int(idx)))
-        if entry is None:
-            out[element].at[idx, "in_service"] = bool(state)
-            continue
-        every, opening = entry
-        sw.loc[every, "closed"] = True
-        if not state:
-            sw.loc[opening, "closed"] = False
+        for k in _circuits(str(bid), element, int(idx)):  # every circuit of a double one
+            entry = plan.get((et, k))
+            if entry is None:
+                out[element].at[k, "in_service"] = bool(state)
+                continue
+            every, opening = entry
+            sw.loc[every, "closed"] = True
+            if not state:
+                sw.loc[opening, "closed"] = False
 
 
 #: The columns of a load-like pandapower element that hold its active and reactive demand.

@@ -49,10 +49,16 @@ def _number(value: Any) -> float | None:
 
 def mergeable(row: dict[str, Any]) -> bool:
     """A plain line that never opens (see the module docstring)."""
+    return (_plain(row) and not _get(row, "switchable")
+            and not _get(row, "normally_open"))
+
+
+def _plain(row: dict[str, Any]) -> bool:
+    """A plain line, switchable or not: in service, a finite non-zero impedance, no tap and
+    no asymmetric shunt."""
     r, x = _number(row.get("r_ohm")), _number(row.get("x_ohm"))
     return (r is not None and x is not None and complex(r, x) != 0
             and _get(row, "kind") == "line" and bool(_get(row, "in_service"))
-            and not _get(row, "switchable") and not _get(row, "normally_open")
             and _number(_get(row, "tap_ratio")) == 1.0
             and not _number(_get(row, "g_asym_us")) and not _number(_get(row, "b_asym_us"))
             and row.get("from_bus") is not None and row.get("to_bus") is not None
@@ -71,7 +77,8 @@ def _rating(parts: list[dict[str, Any]], zs: list[complex], z: complex, key: str
 def merge_parallel_branches(rows: list[dict[str, Any]], warnings: list[str], *,
                             eligible: Callable[[dict[str, Any]], bool] = mergeable,
                             noun: str = "branches",
-                            problems: list[Problem] | None = None) -> list[dict[str, Any]]:
+                            problems: list[Problem] | None = None,
+                            switched: bool = False) -> list[dict[str, Any]]:
     """``rows`` (branch table rows, as dicts) with each group of :func:`mergeable` (and
     ``eligible``) rows that join the same two buses replaced by one row in the first one's
     place: the id ``a+b``, the parallel impedance and the summed shunts, the rating at which
@@ -84,21 +91,39 @@ def merge_parallel_branches(rows: list[dict[str, Any]], warnings: list[str], *,
     ``problems`` (raised as :class:`InputError` when not given). Another name would break the
     mapping of the circuits to their branch, which is read off the merged id
     (:func:`feederopt.network.container.member_map`); before, validation reported ``L1+L1b``
-    as an id given twice, which the user never wrote (user test ut_edge #4)."""
+    as an id given twice, which the user never wrote (user test ut_edge #4).
+
+    With ``switched`` (pandapower, whose writer of switch states operates every circuit of a
+    merged branch), switchable circuits between the same two buses in the same state (all
+    closed or all open) are merged too, into one switchable branch: a double cable with a
+    breaker on each circuit is closed or opened as a whole. Two closed circuits between two
+    buses form no loop of buses, and the optimiser had to open one of them, which no operator
+    does and which cost losses (user test ut43_ppgrid #1). Circuits in different states (one
+    open, one closed) keep their own branches."""
     # a row whose id another row has too is left for validation to refuse (a row pasted
     # twice is no double circuit)
     seen: dict[str, int] = {}
     for r in rows:
         seen[str(r.get("id"))] = seen.get(str(r.get("id")), 0) + 1
-    groups: dict[tuple[str, str], list[int]] = {}
+    groups: dict[tuple[str, str, str], list[int]] = {}
     for k, r in enumerate(rows):
-        if mergeable(r) and eligible(r) and r.get("id") is not None and seen[str(r["id"])] == 1:
-            a, b = str(r["from_bus"]), str(r["to_bus"])
-            groups.setdefault((min(a, b), max(a, b)), []).append(k)
+        if r.get("id") is None or seen[str(r["id"])] != 1 or not eligible(r):
+            continue
+        if mergeable(r):
+            kind = "fixed"
+        elif switched and _plain(r) and _get(r, "switchable"):
+            kind = "open" if _get(r, "normally_open") else "closed"
+        else:
+            continue
+        if r.get("from_bus") is None or r.get("to_bus") is None \
+                or r.get("from_bus") == r.get("to_bus"):
+            continue
+        a, b = str(r["from_bus"]), str(r["to_bus"])
+        groups.setdefault((min(a, b), max(a, b), kind), []).append(k)
     merged: dict[int, dict[str, Any]] = {}
     drop: set[int] = set()
     clashes: list[Problem] = []
-    for members in groups.values():
+    for (_, _, kind), members in groups.items():
         if len(members) < 2:
             continue
         parts = [rows[k] for k in members]
@@ -128,6 +153,14 @@ def merge_parallel_branches(rows: list[dict[str, Any]], warnings: list[str], *,
             first["s_max_mva"] = _rating(parts, zs, z, "s_max_mva")
         merged[members[0]] = first
         drop.update(members[1:])
+        if kind != "fixed":
+            warnings.append(
+                f"{noun} {', '.join(str(r['id']) for r in parts)} join buses "
+                f"{parts[0]['from_bus']} and {parts[0]['to_bus']}, each switchable on its own, "
+                f"all {kind} (a double circuit): one switchable branch {first['id']} in the "
+                "model, closed or opened as a whole (their parallel impedance, the rating at "
+                "which the first of them is fully loaded)")
+            continue
         warnings.append(f"{noun} {', '.join(str(r['id']) for r in parts)} join buses "
                         f"{parts[0]['from_bus']} and {parts[0]['to_bus']} and never open (a "
                         f"double circuit): one branch {first['id']} in the model (their "

@@ -127,7 +127,9 @@ def _input_clash(path: Path, inputs: Sequence[str | Path], folder: bool,
 #: once its network is read, after this check, so every balanced solve guards it: a user's own
 #: file of that name is refused, never replaced.)
 _SOLVE_FILES = ("result.json", "buses.parquet", "branches.parquet", "switches.parquet",
-                "generators.parquet", "iterations.parquet", "grid.png", "devices.parquet")
+                "generators.parquet", "iterations.parquet", "grid.png", "devices.parquet",
+                # a pandapower net's answer as a net (feederopt.report.output.NET_FILE)
+                "net.json")
 #: The table that a scenario run and a robust run add to a balanced solve's folder
 #: (:mod:`feederopt.results.uncertain_tables`): only theirs, so that a plain solve's
 #: ``--out DIR --force`` does not refuse a ``DIR/scenarios.parquet`` of the user's, which it

@@ -309,14 +309,23 @@ def radiality_problem(
             joins = sum(bool(sources[j]) for j in ends) >= 2
             # "1 branch": one line between two sources (user test ut32_multi netC_fixed)
             count = f"{len(loop)} branch" + ("" if len(loop) == 1 else "es")
+            pair = {frozenset((int(f[e]), int(t[e]))) for e in loop}
+            # two circuits between the same two buses (ut43_ppgrid #1): named as such
+            parallel = len(loop) > 1 and len(pair) == 1 and not joins
+            what = (f" of parallel circuits between buses {bus_ids[int(f[loop[0]])]} and "
+                    f"{bus_ids[int(t[loop[0]])]}" if parallel else "")
             return Problem(
                 ProblemKind.NOT_RADIAL,
                 "branches",
                 (f"the closed branches join two sources ({count})" if joins else
-                 f"the closed branches form a loop ({count})"),
+                 f"the closed branches form a loop ({count}){what}"),
                 ids=tuple(str(branch_ids[e]) for e in loop),
                 field="closed",
-                hint="open one branch of the loop",
+                hint=("a radial model holds parallel circuits closed together only as one "
+                      "branch: a pandapower net's double circuit is one when its circuits are "
+                      "all in one state (each switch closed, or each open), so give them the "
+                      "same state, or open one circuit" if parallel else
+                      "open one branch of the loop"),
             )
         parent[ra] = rb
         adj[a].append((b, k))

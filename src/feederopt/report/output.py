@@ -58,8 +58,9 @@ def write_result_dir(result: Result, path: str | Path, *, force: bool = False) -
     ``iterations.parquet``, ``generators.parquet`` (empty for a network without generators),
     a scenario run's ``scenarios.parquet`` or a robust run's ``extreme_points.parquet``
     (:mod:`feederopt.results.uncertain_tables`: result.json's rows), a distribution OPF's
-    ``devices.parquet`` (:meth:`~feederopt.results.dopf.DopfSummary.devices_table`) and
-    ``grid.png`` in a new folder."""
+    ``devices.parquet`` (:meth:`~feederopt.results.dopf.DopfSummary.devices_table`),
+    ``grid.png`` and, for a network read from a pandapower net, ``net.json``: the user's net
+    with the answer's switch states (:func:`pandapower_net_json`) in a new folder."""
     from feederopt.report.plot import plot_grid
 
     with atomic_folder(path, force=force) as tmp:
@@ -85,4 +86,39 @@ def write_result_dir(result: Result, path: str | Path, *, force: bool = False) -
         if result.has_topology and (result.ac_check is not None
                                     or result.status.value != "error"):
             plot_grid(result, tmp / "grid.png")
+        net_json = pandapower_net_json(result)
+        if net_json is not None:
+            write_text(tmp / NET_FILE, net_json)
     return Path(path)
+
+
+#: The pandapower net with the answer's switch states in a result folder (user test
+#: ut43_ppgrid #2): ``pp.from_json(DIR/net.json)`` and ``pp.runpp`` give the AC check.
+NET_FILE = "net.json"
+
+
+def pandapower_net_json(result: Result) -> str | None:
+    """``pp.to_json`` of :meth:`Result.to_pandapower` on the pandapower net the result's
+    network was read from (its ``origin``): the user's net with the answer's switch states,
+    loads, dispatch and device settings, whose ``pp.runpp`` is the result's AC check; None
+    when there is none to write (no pandapower origin, no topology, a result read back from
+    its JSON, or a net that ``pp.to_json`` cannot write, with a warning)."""
+    from feederopt.io.pandapower import is_pandapower_net
+
+    network = result.network
+    if (network is None or not is_pandapower_net(network.origin) or not result.has_topology
+            or result.switch_writer is None
+            or (result.dopf is not None and result.device_writer is None)):
+        return None
+    import pandapower as pp
+
+    net = result.to_pandapower(network.origin)
+    try:
+        return str(pp.to_json(net))
+    except Exception as exc:  # pandapower raises many kinds (an object it cannot serialise)
+        from feederopt.errors import warn_user
+
+        # the result's other files are still written: net.json is left out, and said
+        warn_user(f"net.json is not written: pandapower could not serialise the net ({exc}); "
+                  "result.to_pandapower(net) gives it in Python")
+        return None

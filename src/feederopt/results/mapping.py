@@ -217,6 +217,11 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
     # is not a pandapower net): the column is always there (ut36_docs #1)
     switches = switches.with_columns(pl.Series(
         "operated_by", [operated.get(b) for b in switches["id"].to_list()], dtype=pl.String))
+    # the same switches as pandapower indices (net.switch's index), null alike
+    indices = net.meta.get("operated_by_switches") or {}
+    switches = switches.with_columns(pl.Series(
+        "pp_switches", [indices.get(b) for b in switches["id"].to_list()],
+        dtype=pl.List(pl.Int64)))
     open_branches = open_branch_rows(net, pu, closed) if has_topology else []
     # Out-of-service branches are not in the model (nor in the tables): open whatever the
     # answer, listed so that a held-open tie is seen to stay open.
@@ -508,7 +513,9 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
     (:attr:`~feederopt.network.container.Network.loading_limit_percent`)."""
     warnings: list[str] = []
     model_warning = fidelity.warning(notes) if fidelity is not None else None
-    if model_warning:
+    if model_warning and not (fidelity is not None and fidelity.material):
+        # a material difference has its headline (model_fidelity["warning"]) with the same
+        # numbers: not said twice (user test ut43_ppgrid #6)
         warnings.append(model_warning)
     cone_gap = relaxation_gap(pu, point, closed)
     q_gap = reactive_relaxation_gap(pu, point, closed)
