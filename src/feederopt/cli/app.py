@@ -462,9 +462,11 @@ def _sigint_after_run(signum: int, frame: Any) -> None:
 
 @contextmanager
 def _after_run_handler() -> Iterator[None]:
-    """:func:`_sigint_after_run` for the command (main thread, SIGINT at Python's default),
-    kept after it when this process is the ``feederopt`` command (it exits next: a SIGINT
-    at the interpreter's exit is ignored), else the previous handler put back."""
+    """:func:`_sigint_after_run` for the command (main thread, SIGINT at Python's default);
+    after it, SIGINT ignored when this process is the ``feederopt`` command (it exits next:
+    at the interpreter's exit CPython puts a handler it installed back to the default
+    action, which ended the finished run with return code -2, but leaves an ignored signal
+    ignored), else the previous handler put back."""
     import signal
 
     from feederopt._startup import as_command
@@ -480,7 +482,9 @@ def _after_run_handler() -> Iterator[None]:
     try:
         yield
     finally:
-        if install and not as_command():
+        if install and as_command():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        elif install:
             signal.signal(signal.SIGINT, previous)
             _FINISHING.update(on=False, seen=False)
 
