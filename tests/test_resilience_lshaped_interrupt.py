@@ -221,3 +221,22 @@ def test_plan_lshaped_signalled_in_its_first_recourse_writes_the_fallback(
     assert math.isfinite(doc["gap"])
     assert any("stop request" in n for n in doc["notes"]), doc["notes"]
     np.testing.assert_allclose(bound, 0.0)  # the first master's bound: no cut yet
+
+
+def test_a_first_plan_with_no_time_for_its_recourses_has_the_fallback_note() -> None:
+    """User test ut43 recheck #3: ``plan zhang13 --scenarios B611_C_p2 --method lshaped
+    --no-measures --time-limit 0.001`` kept the plan that invests nothing as a plan evaluated
+    (its recourses, past the limit, answered the shed-all operation), so it lacked the note
+    that ``--time-limit 0.05`` (the same answer, reached through the fallback) had. No solver
+    is patched: the limit is over before the first recourse starts."""
+    net, scen = random_grid(1)
+    problem = ResilienceProblem.from_network(net, SETTINGS)
+    scs = as_scenarios(problem, scen)
+    interrupt.clear()
+    out = alg.solve_lshaped(problem, scs, time_limit_s=1e-6)
+    assert out.status == alg.Status.TIME_LIMIT
+    assert not out.harden.any() and not out.site.any()
+    assert all(op.shed_all for op in out.operations)
+    truth = sum(p for p, _ in scen) * SETTINGS.voll * _total_load_kw(net)
+    assert out.objective == pytest.approx(truth, rel=1e-6)
+    assert any("time limit" in n and "invests nothing" in n for n in out.notes), out.notes

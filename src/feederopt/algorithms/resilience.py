@@ -1484,13 +1484,22 @@ class IntegerLShaped(AlgorithmBase):
         else:
             recourse, operations = [v.value for v in self.best_values], []
             objective = self.upper
+        # The plan that invests nothing, kept with a scenario's operation the shed-all one
+        # (its recourse had no time): the fallback's answer, reached through a plan whose
+        # recourses ran past the limit rather than through _fallback; its note too (user test
+        # ut43 recheck #3: --time-limit 0.001 lacked it, 0.05 had it)
+        notes = [_fallback_note(stop_cause("at its time limit",
+                                           "by the stop request (Ctrl-C, SIGTERM)"))] \
+            if status != Status.OPTIMAL and not harden.any() and not site.any() and \
+            any(v.operation is not None and v.operation.shed_all
+                for v in self.best_values) else []
         return PlanOutcome("lshaped", status, harden, site,
                            self.problem.investment(harden, site), recourse,
                            operations, objective, min(self.lower, objective), self.gap,
                            self.elapsed,
                            self.iteration, list(self.log), self.executor.workers,
                            self.executor.kind, self.executor.worker_memory_mb(),
-                           evaluated=self._start_outcomes(harden, site))
+                           evaluated=self._start_outcomes(harden, site), notes=notes)
 
     def _fallback(self) -> PlanOutcome:
         """The answer of a run stopped (its time limit, a stop request: Ctrl-C, SIGTERM)
@@ -1529,14 +1538,10 @@ class IntegerLShaped(AlgorithmBase):
         objective = float(probs @ recourse)  # no investment
         lower = min(max(self.lower, 0.0), objective)
         gap = max(objective - lower, 0.0) / max(abs(objective), 1e-9)
-        note = (f"the L-shaped method stopped {cause} before it had evaluated any plan on "
-                "every scenario: the plan is the plan that invests nothing, each scenario's "
-                "operation the one found before the stop, else the shed-all one; the bound is "
-                "the master's")
         return PlanOutcome("lshaped", stopped_status(), harden, site, 0.0, recourse, ops,
                            objective, lower, gap, self.elapsed, self.iteration, list(self.log),
                            self.executor.workers, self.executor.kind,
-                           self.executor.worker_memory_mb(), notes=[note])
+                           self.executor.worker_memory_mb(), notes=[_fallback_note(cause)])
 
     def _start_outcomes(self, harden: np.ndarray, site: np.ndarray) -> list[PlanOutcome]:
         """The start plans other than the answer ``(harden, site)`` with their operations
@@ -1553,6 +1558,15 @@ class IntegerLShaped(AlgorithmBase):
             out.append(_candidate_outcome(self.problem, self.scenarios, c, Evaluation(
                 [replace(op, objective=_cost(self.problem, op)) for op in kept], [])))
         return out
+
+
+def _fallback_note(cause: str) -> str:
+    """The note of a plan-that-invests-nothing answer of a run stopped (``cause``) before it
+    had evaluated any plan on every scenario (:meth:`IntegerLShaped._fallback`)."""
+    return (f"the L-shaped method stopped {cause} before it had evaluated any plan on "
+            "every scenario: the plan is the plan that invests nothing, each scenario's "
+            "operation the one found before the stop, else the shed-all one; the bound is "
+            "the master's")
 
 
 def solve_lshaped(problem: ResilienceProblem, scenarios: list[Scenario], *,

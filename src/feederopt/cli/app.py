@@ -432,9 +432,68 @@ class LateOutputs:
 _LATE: ContextVar[LateOutputs | None] = ContextVar("feederopt_late_outputs", default=None)
 
 
+#: ``on``: the command's run has finished and it writes and prints its answer
+#: (:func:`late_outputs` was called); ``seen``: a SIGINT came since.
+_FINISHING = {"on": False, "seen": False}
+
+
+def _sigint_after_run(signum: int, frame: Any) -> None:
+    """The SIGINT handler of a command outside its solve (:func:`cli_command`; the solve's
+    own is :func:`feederopt.solvers.interrupt.handle_signals`). Before the run,
+    ``KeyboardInterrupt`` as Python's default (:func:`_run_command`: one line, 130). Once the
+    run has finished, the completed answer stands: its outputs and console output are
+    finished (the exit code is the run's), a line says so, and a second SIGINT exits at once
+    (130; a file is written whole or not at all, :func:`feederopt.io.writing.atomic_file`).
+    Before (user test ut43 recheck #4), a Ctrl-C as ``plan`` finished raised
+    ``KeyboardInterrupt`` while the outputs were written ("before the run started; nothing
+    written", the JSON missing) or after the command (at the interpreter's exit: return code
+    -2, no message)."""
+    if not _FINISHING["on"]:
+        raise KeyboardInterrupt
+    if _FINISHING["seen"]:
+        sys.stderr.write("\nSIGINT again: exiting at once\n")
+        sys.stderr.flush()
+        os._exit(128 + signum)
+    _FINISHING["seen"] = True
+    sys.stderr.write("\nSIGINT: the run has finished; its answer is written and printed in "
+                     "full (again to exit at once)\n")
+    sys.stderr.flush()
+
+
+@contextmanager
+def _after_run_handler() -> Iterator[None]:
+    """:func:`_sigint_after_run` for the command (main thread, SIGINT at Python's default);
+    after it, SIGINT ignored when this process is the ``feederopt`` command (it exits next:
+    at the interpreter's exit CPython puts a handler it installed back to the default
+    action, which ended the finished run with return code -2, but leaves an ignored signal
+    ignored), else the previous handler put back."""
+    import signal
+
+    from feederopt._startup import as_command
+
+    _FINISHING.update(on=False, seen=False)
+    try:
+        previous = signal.getsignal(signal.SIGINT)
+        install = previous is signal.default_int_handler
+        if install:
+            signal.signal(signal.SIGINT, _sigint_after_run)
+    except ValueError:  # not the main thread
+        install = False
+    try:
+        yield
+    finally:
+        if install and as_command():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        elif install:
+            signal.signal(signal.SIGINT, previous)
+            _FINISHING.update(on=False, seen=False)
+
+
 def late_outputs() -> LateOutputs:
     """The :class:`LateOutputs` of the command under way (:func:`cli_command` made it, and
-    reports its failures when the command ends)."""
+    reports its failures when the command ends); the run has finished: a SIGINT from now on
+    leaves its answer whole (:func:`_sigint_after_run`)."""
+    _FINISHING["on"] = True
     late = _LATE.get()
     if late is None:  # a command function called without cli_command (a test's helper)
         late = LateOutputs()
@@ -455,7 +514,7 @@ def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
         _STARTED.append(time.perf_counter())
         try:
             # the notes a result carries as text name the options as flags (note_text)
-            with caller_spelling(flag_spelling):
+            with caller_spelling(flag_spelling), _after_run_handler():
                 return _run_command(fn, args, kwargs)
         finally:
             _STARTED.pop()
