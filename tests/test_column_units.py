@@ -16,7 +16,8 @@ def test_cost_columns_name_their_unit() -> None:
     for table, model in TABLES.items():
         for col in model.model_fields:
             if "cost" in col:
-                assert col.endswith(("_kw", "_per_mwh", "_per_h", "_per_kwh")), (table, col)
+                assert col.endswith(("_kw", "_per_mwh", "_per_h", "_per_kwh", "_per_mvarh")), \
+                    (table, col)
 
 
 def test_a_folder_with_the_earlier_name_is_read(tmp_path) -> None:

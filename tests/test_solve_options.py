@@ -82,6 +82,10 @@ COVERED = {
         "test_threephase_ac_polish.py::test_polish_moves_the_lossless_answer_to_opendss_least_"
         "loss_state",
         "test_threephase_ac_polish.py::test_ac_polish_is_refused_on_a_balanced_case"],
+    "no_probing": [
+        "test_ut43_scip_cross_check.py::test_benders_scip_without_probing_proves_the_optimum_"
+        "in_its_tree",
+        "test_ut43_scip_cross_check.py::test_no_probing_is_refused_where_nothing_probes"],
 }
 
 

@@ -71,7 +71,7 @@ from feederopt.execution import Executor, make_executor
 from feederopt.forking import check_not_forked
 from feederopt.io.digests import input_digests
 from feederopt.io.frames import type_text
-from feederopt.io.pandapower import TieRule
+from feederopt.io.pandapower import TieRule, negative_loads_as_sgens
 from feederopt.io.scenarios import ScenarioSet, load_scenarios, unknown_load_problem
 from feederopt.network.container import Network
 from feederopt.network.device_settings import DeviceSettings, with_branch_taps, with_settings
@@ -161,6 +161,7 @@ __all__ = [
     "finite_json",
     "load",
     "load_result",
+    "negative_loads_as_sgens",
     "prepare",
     "read_result",
     "relax_limits",

@@ -174,28 +174,12 @@ def _with_negative_loads_as_injections(source: Any, ties: str,
     :func:`_negative_load`); None for any other refusal, or another source."""
     if not problems or not all(_negative_load(p) for p in problems):
         return None
-    import copy
-    from pathlib import Path
-
+    from feederopt.api import negative_loads_as_sgens
     from feederopt.cli.app import cli_load
-    from feederopt.io.pandapower import is_pandapower_net, net_from_json_file
 
-    if is_pandapower_net(source):
-        pnet = copy.deepcopy(source)
-    elif isinstance(source, str | Path) and str(source).lower().endswith(".json"):
-        pnet = net_from_json_file(Path(source))
-    else:
+    pnet = negative_loads_as_sgens(source)
+    if pnet is None:
         return None
-    import pandapower as pp
-
-    ld = pnet.load
-    scale = ld["scaling"].fillna(1.0) if "scaling" in ld.columns else 1.0
-    p, q = ld["p_mw"].fillna(0.0) * scale, ld["q_mvar"].fillna(0.0) * scale
-    for k in ld.index[p < 0]:
-        pp.create_sgen(pnet, int(ld.at[k, "bus"]), p_mw=-float(p[k]), q_mvar=-float(q[k]),
-                       in_service=bool(ld.at[k, "in_service"]),
-                       name=f"negative load:{k}")
-        pnet.load.loc[k, ["p_mw", "q_mvar"]] = 0.0
     try:
         net = cli_load(pnet, ties)
     except InputError:

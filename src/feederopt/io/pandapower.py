@@ -4160,3 +4160,31 @@ def _write_flexible(net: pandapowerNet, loads: pl.DataFrame, index: np.ndarray) 
         net.load.loc[i, "min_q_mvar"] = min(q[k] * (1 - share[k]), q[k])
         net.load.loc[i, "max_q_mvar"] = max(q[k] * (1 - share[k]), q[k])
         pp.create_poly_cost(net, i, "load", cp1_eur_per_mw=-float(price[k]))
+
+
+def negative_loads_as_sgens(source: Any) -> Any | None:
+    """A copy of the pandapower net ``source`` (a net or a ``.json`` file; None for any other
+    source) with each load of negative power taken as an injection: an sgen of the opposite
+    power (named ``negative load:K``), the load set to 0, which pandapower's power flow runs
+    alike (constant power either way). What ``feederopt info`` shows of a net that a solve
+    refuses only for its negative loads; the user's net is not changed."""
+    import copy
+    from pathlib import Path
+
+    if is_pandapower_net(source):
+        pnet = copy.deepcopy(source)
+    elif isinstance(source, str | Path) and str(source).lower().endswith(".json"):
+        pnet = net_from_json_file(Path(source))
+    else:
+        return None
+    import pandapower as pp
+
+    ld = pnet.load
+    scale = ld["scaling"].fillna(1.0) if "scaling" in ld.columns else 1.0
+    p, q = ld["p_mw"].fillna(0.0) * scale, ld["q_mvar"].fillna(0.0) * scale
+    for k in ld.index[p < 0]:
+        pp.create_sgen(pnet, int(ld.at[k, "bus"]), p_mw=-float(p[k]), q_mvar=-float(q[k]),
+                       in_service=bool(ld.at[k, "in_service"]),
+                       name=f"negative load:{k}")
+        pnet.load.loc[k, ["p_mw", "q_mvar"]] = 0.0
+    return pnet

@@ -491,10 +491,25 @@ def table_to_dict(table: pl.DataFrame) -> dict[str, Any]:
 
 def table_from_dict(data: Mapping[str, Any]) -> pl.DataFrame:
     """The table of :func:`table_to_dict` (a type Polars does not name plainly is inferred)."""
-    types = {c: getattr(pl, t, None) for c, t in (data.get("columns") or {}).items()}
+    types = {c: _polars_type(t) for c, t in (data.get("columns") or {}).items()}
     schema = {c: t for c, t in types.items() if isinstance(t, type | pl.DataType)}
-    return pl.DataFrame(list(data.get("rows") or ()), schema=schema or None,
-                        infer_schema_length=None)
+    rows = list(data.get("rows") or ())
+    if schema and len(schema) < len(types):
+        # a column whose type is not read here is inferred from its values, not dropped
+        frame = pl.DataFrame(rows, infer_schema_length=None)
+        return frame.with_columns(pl.col(c).cast(t) for c, t in schema.items()
+                                  if c in frame.columns) if rows else pl.DataFrame(
+            schema={c: schema.get(c, pl.Null) for c in types})
+    return pl.DataFrame(rows, schema=schema or None, infer_schema_length=None)
+
+
+def _polars_type(name: str) -> Any:
+    """The Polars type named ``name`` as ``str(dtype)`` writes it: ``Float64``, and a list of
+    one, ``List(Int64)`` (the switches' ``pp_switches``); None when not read here."""
+    if name.startswith("List(") and name.endswith(")"):
+        inner = _polars_type(name[5:-1])
+        return pl.List(inner) if inner is not None else None
+    return getattr(pl, name, None)
 
 
 #: The result tables that ``to_dict(tables=True)`` holds (the JSON's ``tables``; a folder has
