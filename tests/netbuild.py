@@ -399,3 +399,24 @@ def costed_pandapower() -> Any:
     pp.create_poly_cost(net, 0, "ext_grid", cp1_eur_per_mw=50.0)
     net.bus.loc[[0, 5], ["min_vm_pu", "max_vm_pu"]] = 1.0
     return net
+
+
+def star4_pandapower(band: tuple[float, float] = (0.9, 1.1), length_km: float = 2.0,
+                     r_x_ohm_per_km: float = 0.1,
+                     loads: tuple[tuple[int, float, float], ...] = ((1, 1.0, 0.3),
+                                                                    (3, 0.8, 0.2))) -> Any:
+    """A 20 kV star of four buses, the ext_grid at bus 0 (1 p.u.), lines 0-1, 1-2, 1-3 of
+    ``length_km`` with ``r_x_ohm_per_km`` for r and x (10 nF/km, 0.4 kA), ``loads`` as
+    ``(bus, p_mw, q_mvar)``: the base of the DOPF cost tests' nets (each adds its units and
+    its poly_cost rows)."""
+    import pandapower as pp
+
+    net = pp.create_empty_network()
+    b = [pp.create_bus(net, 20.0, min_vm_pu=band[0], max_vm_pu=band[1]) for _ in range(4)]
+    pp.create_ext_grid(net, b[0], vm_pu=1.0)
+    for f, t in ((0, 1), (1, 2), (1, 3)):
+        pp.create_line_from_parameters(net, b[f], b[t], length_km, r_x_ohm_per_km,
+                                       r_x_ohm_per_km, 10.0, 0.4)
+    for bus, p, q in loads:
+        pp.create_load(net, b[bus], p, q)
+    return net

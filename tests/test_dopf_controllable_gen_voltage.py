@@ -31,6 +31,7 @@ import feederopt
 from feederopt.io.pandapower import from_pandapower
 from feederopt.network.device_settings import DeviceSettings, with_settings
 from feederopt.options import MIN_LOSS_PRICE_PER_MWH
+from netbuild import star4_pandapower
 
 warnings.filterwarnings("ignore", message=".*numba.*")
 
@@ -39,14 +40,9 @@ TIGHT = {"OPF_VIOLATION": 1e-10, "PDIPM_COSTTOL": 1e-10, "PDIPM_GRADTOL": 1e-10,
 
 
 def _grid(controllable: bool = True) -> pp.pandapowerNet:
-    net = pp.create_empty_network()
-    b = [pp.create_bus(net, 20.0, min_vm_pu=0.95, max_vm_pu=1.05) for _ in range(4)]
-    pp.create_ext_grid(net, b[0], vm_pu=1.0)
-    for f, t in ((0, 1), (1, 2), (1, 3)):
-        pp.create_line_from_parameters(net, b[f], b[t], 4.0, 0.3, 0.3, 10.0, 0.4)
-    pp.create_load(net, b[1], 1.0, 0.3)
-    pp.create_load(net, b[2], 1.5, 0.6)
-    pp.create_load(net, b[3], 0.8, 0.2)
+    net = star4_pandapower((0.95, 1.05), 4.0, 0.3,
+                           ((1, 1.0, 0.3), (2, 1.5, 0.6), (3, 0.8, 0.2)))
+    b = list(net.bus.index)
     pp.create_gen(net, b[3], 0.4, vm_pu=1.0, controllable=controllable, min_p_mw=0.0,
                   max_p_mw=1.0, min_q_mvar=-2.0, max_q_mvar=2.0)
     pp.create_poly_cost(net, 0, "gen", cp1_eur_per_mw=30.0, cp2_eur_per_mw2=20.0)

@@ -33,6 +33,7 @@ import feederopt
 from feederopt.cli import app
 from feederopt.io.pandapower import from_pandapower
 from feederopt.network import InputError
+from netbuild import star4_pandapower
 
 warnings.filterwarnings("ignore", message=".*numba.*")
 
@@ -42,13 +43,8 @@ LOSS_PRICE = 40.0
 
 
 def _grid(cp2: float = CP2) -> pp.pandapowerNet:
-    net = pp.create_empty_network()
-    b = [pp.create_bus(net, 20.0, min_vm_pu=0.9, max_vm_pu=1.1) for _ in range(4)]
-    pp.create_ext_grid(net, b[0], vm_pu=1.0)
-    for f, t in ((0, 1), (1, 2), (1, 3)):
-        pp.create_line_from_parameters(net, b[f], b[t], 2.0, 0.1, 0.1, 10.0, 0.4)
-    pp.create_load(net, b[1], 1.0, 0.3)
-    pp.create_load(net, b[3], 0.8, 0.2)
+    net = star4_pandapower()
+    b = list(net.bus.index)
     pp.create_sgen(net, b[2], 0.5, 0.0, sn_mva=2, controllable=True, min_p_mw=0.0,
                    max_p_mw=1.5, min_q_mvar=0.0, max_q_mvar=0.0)
     pp.create_gen(net, b[3], GEN_P, vm_pu=1.0, controllable=False, min_q_mvar=-1,

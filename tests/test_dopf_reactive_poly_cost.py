@@ -32,6 +32,7 @@ from feederopt.cli import app
 from feederopt.io.pandapower import from_pandapower, to_pandapower
 from feederopt.network import InputError
 from feederopt.options import MIN_LOSS_PRICE_PER_MWH
+from netbuild import star4_pandapower
 
 warnings.filterwarnings("ignore", message=".*numba.*")
 
@@ -44,14 +45,9 @@ GRID = {"cp1_eur_per_mw": 40.0, "cq0_eur": 0.5, "cq1_eur_per_mvar": 3.0,
 
 
 def _grid(sgen: dict[str, float] | None = None) -> pp.pandapowerNet:
-    net = pp.create_empty_network()
-    b = [pp.create_bus(net, 20.0, min_vm_pu=0.9, max_vm_pu=1.1) for _ in range(4)]
-    pp.create_ext_grid(net, b[0], vm_pu=1.0)
-    for f, t in ((0, 1), (1, 2), (1, 3)):
-        pp.create_line_from_parameters(net, b[f], b[t], 4.0, 0.3, 0.3, 10.0, 0.4)
-    pp.create_load(net, b[1], 1.0, 0.5)
-    pp.create_load(net, b[2], 1.5, 0.8)
-    pp.create_load(net, b[3], 0.8, 0.4)
+    net = star4_pandapower((0.9, 1.1), 4.0, 0.3,
+                           ((1, 1.0, 0.5), (2, 1.5, 0.8), (3, 0.8, 0.4)))
+    b = list(net.bus.index)
     pp.create_sgen(net, b[2], 0.5, 0.0, controllable=True, min_p_mw=0, max_p_mw=1.0,
                    min_q_mvar=-1.0, max_q_mvar=1.0)
     pp.create_poly_cost(net, 0, "sgen", **(SGEN if sgen is None else sgen))
