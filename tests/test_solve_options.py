@@ -58,6 +58,9 @@ COVERED = {
     "robust": ["test_switching_cost_acts_under_scenarios_and_robust", "test_robust.py"],
     "uncertain_loads": ["test_robust_only_options_need_robust", "test_robust.py"],
     "budget": ["test_robust_only_options_need_robust", "test_robust.py"],
+    "source_vm_band": [
+        "test_robust_source_band.py::test_the_band_rejects_a_topology_that_fails_at_its_low_end",
+        "test_robust_source_band.py::test_a_bad_band_is_refused_typed"],
     "workers": ["test_workers_are_taken_with_a_note_without_uncertainty",
                 "test_workers_act_under_scenarios"],
     "ray": ["test_ray_is_refused_without_uncertainty", "test_execution.py"],

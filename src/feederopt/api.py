@@ -2036,7 +2036,7 @@ def _solve_robust(net: Network, opts: SolveOptions, unc: Box,
     sets: list[Any] = []
 
     def extremes(pu: PerUnitNetwork) -> tuple[np.ndarray, np.ndarray]:
-        sets.append(uncertainty_set(pu, unc.fraction, loads, unc.budget))
+        sets.append(uncertainty_set(pu, unc.fraction, loads, unc.budget, unc.source_vm_band))
         result: tuple[np.ndarray, np.ndarray] = sets[0].extremes(pu)
         return result
 
@@ -2086,11 +2086,11 @@ def _solve_robust(net: Network, opts: SolveOptions, unc: Box,
         """The candidate's AC power flow at the extreme points that the robust AC check
         evaluates (:func:`_vertex_ac_loads`: the worst and the inexact ones first)."""
         summary = _robust_summary(net, prep.pu, uset, cand)
-        order, loads, dispatch = _vertex_ac_loads(prep.pu, uset, cand, summary)
+        order, loads, dispatch, vm = _vertex_ac_loads(prep.pu, uset, cand, summary)
         if loads is None:
             return []
         return _realisation_checks(net, prep, cand, [f"extreme point {i}" for i in order],
-                                   *loads, dispatch, deadline)
+                                   *loads, dispatch, deadline, source_vm=vm)
 
     def answer_checks(res: Result) -> list[tuple[str, Any]]:
         summary = res.uncertain
@@ -2111,9 +2111,10 @@ def _robust_summary(net: Network, pu: PerUnitNetwork, uset: Any,
     from feederopt.results import uncertain_verdict as uv
 
     diagnosed = uv.by_scenario(raw.diagnosis)
-    vertices = [VertexOutcome(i, tuple(int(x) for x in u),
+    vertices = [VertexOutcome(i, tuple(int(x) for x in u[:uset.size]),
                               uv.slave_outcome(pu, net, r, diagnosed.get(i, ()),
-                                               least_violating=True))
+                                               least_violating=True),
+                              source_vm_pu=_vertex_sources(pu, uset, u))
                 for i, (u, r) in enumerate(zip([] if rob is None else rob.vertices, results,
                                                strict=False))]
     summary = RobustSummary(
@@ -2122,6 +2123,7 @@ def _robust_summary(net: Network, pu: PerUnitNetwork, uset: Any,
         uncertain_loads=[pu.load_ids[k] for k in uset.load_index],
         budget=uset.budget,
         extreme_points=uset.vertex_count(),
+        source_vm_band=uset.source_band,
         # False when the model proves no topology feasible at every extreme point; None
         # (JSON null: not known) when the solve stopped without a topology
         robust_feasible=(False if raw.status.value == "infeasible" else None if raw.y is None
@@ -2143,12 +2145,24 @@ def _robust_summary(net: Network, pu: PerUnitNetwork, uset: Any,
     return summary
 
 
+def _vertex_sources(pu: PerUnitNetwork, uset: Any, u: np.ndarray) -> dict[str, float] | None:
+    """Extreme point ``u``'s source voltages, source bus id -> p.u. (None without a source
+    band: the network's set-points)."""
+    vm = uset.source_vm(pu, u)
+    if vm is None:
+        return None
+    return {str(pu.bus_ids[k]): float(vm[k]) for k in np.flatnonzero(pu.is_source)}
+
+
 def _vertex_ac_loads(pu: PerUnitNetwork, uset: Any, raw: RawSolution, summary: RobustSummary
                      ) -> tuple[list[int], tuple[list[str], np.ndarray, np.ndarray] | None,
-                                list[Any]]:
+                                list[Any], np.ndarray | None]:
     """The extreme points of a robust run's ``raw`` that get an AC power flow, in order
     (:func:`~feederopt.results.uncertain_verdict.vertex_ac_order`), their per-bus loads
-    [MW, MVAr] and the slaves' dispatch there.
+    [MW, MVAr], the slaves' dispatch there and, with a source band, their source voltages
+    (per point and bus [p.u.], NaN off the sources; None without a band): each AC power
+    flow holds the sources at its extreme point's corner of the band, so both ends are
+    checked.
 
     One AC power flow per extreme point (the worst and the inexact ones first, up to the
     cap): the model's worst case counts the fictitious losses of an inexact relaxation, so
@@ -2159,11 +2173,16 @@ def _vertex_ac_loads(pu: PerUnitNetwork, uset: Any, raw: RawSolution, summary: R
     rob = raw.outcome
     order = uv.vertex_ac_order(summary) if isinstance(rob, RobustOutcome) else []
     if not order or not isinstance(rob, RobustOutcome):
-        return order, None, []
+        return order, None, [], None
     pq = [uset.loads(pu, rob.vertices[i]) for i in order]
     vertex_loads = (list(pu.bus_ids), np.array([p for p, _ in pq]) * pu.s_base_mva,
                     np.array([q for _, q in pq]) * pu.s_base_mva)
-    return order, vertex_loads, [uv.dispatch_of(pu, rob.vertex_results[i]) for i in order]
+    vm = None
+    if uset.source_band is not None:
+        vm = np.array([np.where(pu.is_source, uset.source_vm(pu, rob.vertices[i]), np.nan)
+                       for i in order])
+    return (order, vertex_loads, [uv.dispatch_of(pu, rob.vertex_results[i]) for i in order],
+            vm)
 
 
 def _robust_result(net: Network, opts: SolveOptions, prep: Prepared, uset: Any, solver: str,
@@ -2171,10 +2190,10 @@ def _robust_result(net: Network, opts: SolveOptions, prep: Prepared, uset: Any, 
     """The result of a robust run's ``raw``: the extreme points' summary, the nominal-load
     tables and one AC power flow per extreme point checked (:func:`_finish`)."""
     summary = _robust_summary(net, prep.pu, uset, raw)
-    order, vertex_loads, dispatch = _vertex_ac_loads(prep.pu, uset, raw, summary)
+    order, vertex_loads, dispatch, vm = _vertex_ac_loads(prep.pu, uset, raw, summary)
     result = _finish(net, prep, raw, summary, opts, solver,
                      labels=[f"extreme point {i}" for i in range(len(summary.vertices))],
-                     loads=vertex_loads, dispatch=dispatch, ac_order=order)
+                     loads=vertex_loads, dispatch=dispatch, ac_order=order, source_vm=vm)
     if summary.budget_binds_nothing:  # the user may have meant fewer loads at once (ut_unc)
         result.extra["notes"] = [*result.extra.get("notes", []), (
             f"the budget ({uset.budget}) is not below the number of uncertain loads "

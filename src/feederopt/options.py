@@ -180,6 +180,11 @@ class Box:
     oracle: str = "auto"
     oracle_time_limit_s: float = 300.0
     max_vertices: int | None = None
+    #: ``(a, b)`` [p.u.]: every source bus anywhere in ``a <= vm <= b``, independently (the
+    #: robust set is the load box times this band; the extreme points take each source at
+    #: ``a`` or ``b``, :mod:`feederopt.algorithms.robust`). None: every source held at the
+    #: network's set-point.
+    source_vm_band: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         plain_fields(self)  # NumPy scalars as Python's (feederopt.scalars)
@@ -489,6 +494,8 @@ class SolveOptions:
             if unc.max_vertices is not None and not (is_whole(unc.max_vertices)
                                                      and unc.max_vertices >= 1):
                 bad("max_vertices", "max_vertices must be at least 1", "e.g. 1024")
+            if unc.source_vm_band is not None:
+                out += source_vm_band_problems(unc.source_vm_band)
         return out
 
     def _device_problems(self, method: Method | None) -> list[Problem]:
@@ -681,6 +688,7 @@ def _flat_options(
     oracle: str | None = None,
     oracle_time_limit: float | None = None,
     max_vertices: int | None = None,
+    source_vm_band: Sequence[float] | str | None = None,
     workers: int | None = None,
     ray_address: str | None = None,
     fix_devices: bool = False,
@@ -713,15 +721,16 @@ def _flat_options(
                           "every source at the network's set-point (v_set_pu, a pandapower "
                           "ext_grid's vm_pu), so a file's source rows (vm_pu) would not "
                           f"apply; {option_ref('scenarios', 'FILE')} holds each scenario's "
-                          "source at its vm_pu; for a robust run at another source voltage, "
-                          "set it in the network (the ext_grid's vm_pu); a check of a result "
+                          "source at its vm_pu; for a robust run over a band of source "
+                          f"voltages give {_BAND_REF}; a check of a result "
                           f"takes {option_ref('source_vm', 'VM')} to hold every source at VM"))
     if scenarios is not None:
         uncertainty = Scenarios(scenarios, DEFAULT_PENALTY if penalty is None else penalty)
     elif penalty is not None:
         misplaced.append(("penalty", "penalty needs scenarios", "add scenarios=TABLE"))
     robust_only = {"uncertain_loads": uncertain_loads, "budget": budget, "oracle": oracle,
-                   "oracle_time_limit": oracle_time_limit, "max_vertices": max_vertices}
+                   "oracle_time_limit": oracle_time_limit, "max_vertices": max_vertices,
+                   "source_vm_band": source_vm_band}
     if robust is not None and scenarios is None:
         uncertainty = Box(
             # not a number ("abc"): kept, for check() to refuse it typed
@@ -729,7 +738,7 @@ def _flat_options(
             # a blank entry is refused above (not an unknown load '' besides)
             id_list(uncertain_loads), budget,
             oracle or "auto", 300.0 if oracle_time_limit is None else oracle_time_limit,
-            max_vertices)
+            max_vertices, source_vm_band_of(source_vm_band))
     elif robust is None:
         given = [name for name, value in robust_only.items() if value is not None]
         if given:
@@ -854,6 +863,55 @@ def gap_problems(gap: Any, option: str = "gap") -> list[Problem]:
     given = repr(gap) if isinstance(gap, str) else gap  # "0.01" is not 0.01 (user test)
     return [_option_problem(option, f"gap must be a number at least 0 and below 1 (it is "
                             f"relative), not {given}", "e.g. 1e-4 (0.01 %) or 0.01 (1 %)")]
+
+
+#: A source band as the hints show it (``--source-vm-band 1.00:1.05``,
+#: ``source_vm_band=(1.0, 1.05)``).
+_BAND_REF = option_ref("source_vm_band", "(1.0, 1.05)", cli="--source-vm-band 1.00:1.05")
+
+
+def source_vm_band_of(value: Any) -> Any:
+    """A robust solve's source band as :class:`Box` keeps it: ``"a:b"`` (the command line's
+    spelling) or a pair of numbers as the tuple ``(a, b)``; None stays None. Anything else
+    is kept as it is, for :func:`source_vm_band_problems` to refuse typed."""
+    if isinstance(value, str):
+        parts = value.split(":")
+        if len(parts) != 2:
+            return value
+        try:
+            return (float(parts[0]), float(parts[1]))
+        except ValueError:
+            return value
+    if isinstance(value, list | tuple) and len(value) == 2 and all(is_real(v) for v in value):
+        return (float(value[0]), float(value[1]))
+    return value
+
+
+def source_vm_band_problems(band: Any) -> list[Problem]:
+    """A robust solve's source band (``--source-vm-band a:b``, ``source_vm_band=(a, b)``) is
+    two voltages [p.u.] ``a <= b``, each within the range a scenario file's ``source`` row
+    and ``check --source-vm`` take (:data:`feederopt.io.scenarios.SOURCE_VM_RANGE`,
+    0.8 - 1.2 p.u.)."""
+    from feederopt.io.scenarios import SOURCE_VM_RANGE
+
+    lo, hi = SOURCE_VM_RANGE
+    pair = isinstance(band, tuple | list) and len(band) == 2 and all(
+        is_finite(v) for v in band)
+    if not pair:
+        return [_option_problem(
+            "source_vm_band", "the source band must be two voltages [p.u.] a:b, not "
+            f"{shown_value(band, typed=not isinstance(band, str))}",
+            f"e.g. {_BAND_REF}: every source (ext_grid) anywhere from 1.00 to 1.05 p.u.")]
+    a, b = float(band[0]), float(band[1])
+    if not (lo <= a <= hi and lo <= b <= hi):
+        return [_option_problem(
+            "source_vm_band", f"the source band {a:g}:{b:g} must lie within {lo:g} - {hi:g} "
+            "p.u.", f"e.g. {_BAND_REF}")]
+    if a > b:
+        return [_option_problem(
+            "source_vm_band", f"the source band's lower end {a:g} is above its upper end "
+            f"{b:g}", f"give the lower end first: {b:g}:{a:g}")]
+    return []
 
 
 #: The hint of a bad voltage band, in the caller's spelling (``--v-min 0.9 --v-max 1.1``).

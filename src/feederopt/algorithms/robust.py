@@ -7,11 +7,27 @@ Uncertainty set (unidirectional, per load ``k`` in the uncertain set ``D``):
                    sum_k |u_k| <= Gamma }
 
 ``X`` is the relative uncertainty; without a budget (``Gamma = |D|``) it is the box nominal
-+- X. Only the loads are uncertain: every source is held at the network's set-point
-(``v_set``, the root's ``v = v_set^2``) at every extreme point; a scenario file's source
-voltages (``source`` rows) do not apply, and the options refuse ``scenarios`` with
-``robust`` (exit code 2, the hint says why); ``feederopt check --source-vm`` checks a
-topology at another source voltage. A load's ``p`` and ``q`` move together along its power
++- X. The sources are held at the network's set-point (``v_set``, the root's ``v = v_set^2``)
+at every extreme point, unless a **source band** ``[a, b]`` is given (``Box.source_vm_band``,
+``--source-vm-band a:b``): then the set is the product
+
+    U x V,   V = { vm : a <= vm_s <= b for every source bus s }   (each source independently)
+
+(a DSO's HV/MV transformer holds the MV busbar within a band, e.g. 1.00-1.05 p.u.). Which
+points of ``V`` suffice: the slave's source voltage enters only as the root's fixed ``v_s =
+vm_s^2`` (:meth:`~feederopt.network.perunit.PerUnitNetwork.with_source_voltage`), a
+right-hand side of the SOCP like the loads, so ``f`` and ``phi`` are jointly convex in
+``(d, w)`` with ``w_s = vm_s^2`` (the value of a conic program whose right-hand side is
+affine in ``(d, w)``); ``w`` ranges over the box ``[a^2, b^2]^S`` (``vm -> vm^2`` is monotone
+on ``vm > 0``), so the maximum over ``U x V`` lies at the extreme points of ``U`` times the
+``2^S`` corners of that box: every source at ``a`` or at ``b``, independently. Sources do not
+move together: in a radial topology each source feeds its own tree, whose worst case may be
+at either end, so the two corners "all at a" and "all at b" would not suffice. The
+extreme points are therefore ``u`` extended by one sign per source (``-1``: at ``a``, ``+1``:
+at ``b``; :meth:`UncertaintySet.source_vm`). A scenario file's source voltages (``source``
+rows) do not apply, and the options refuse ``scenarios`` with ``robust`` (exit code 2, the
+hint says why); ``feederopt check --source-vm`` checks a topology at other source voltages.
+A load's ``p`` and ``q`` move together along its power
 factor: the *unidirectional simplification* of Moring, Nagarajan, Girigoudar, Fobes &
 Mathieu, "Robust partitioning and operation for maximal uncertain-load delivery in
 distribution grids" (2024), section III-A,
@@ -56,7 +72,9 @@ the lemma of :func:`feederopt.formulations.distflow.load_monotonicity_violations
 set-point is within every bus's ``v_max``, (iv) the box has no budget (``Gamma = |D|``) and
 (v) ``X <= 1`` with non-negative nominal loads (every load of the box is non-negative), then
 for every radial topology the losses are non-decreasing in every load and feasibility at the
-upper corner ``u = (1, ..., 1)`` implies feasibility in the whole box. So
+upper corner ``u = (1, ..., 1)`` implies feasibility in the whole box. With a source band, (iii)
+must hold at ``b`` and the upper corner is evaluated at each of the ``2^S`` source corners
+(the loads' worst case for each fixed source voltage, then the convexity in ``w`` above). So
 ``max_e f(y, d_e) = f(y, d(1))`` and ``y`` is robustly feasible iff ``phi(y, d(1)) = 0``: the
 robust problem is the deterministic one at the upper corner, and the ``monotone`` oracle
 evaluates that one extreme point only (``oracle="auto"`` chooses it whenever (i)-(v) hold).
@@ -64,10 +82,13 @@ With a budget the worst point still has all deviations at ``+1``, but which ``Ga
 deviate is not known, so the search below is used.
 
 Otherwise the extreme points are enumerated when there are at
-most ``max_vertices`` of them (1024 by default). Beyond that, the worst one is found by an exact
+most ``max_vertices`` of them (1024 by default; with a source band, the load points times the
+``2^S`` source corners). Beyond that, the worst one is found by an exact
 search (:mod:`feederopt.algorithms.worstcase`): a MISOCP over the slave's conic dual, solved
 by SCIP, first for the largest violation (zero proves robust feasibility), then for the largest
-penalised value; the slave is then solved at the maximisers for the cuts. SCIP proves these
+penalised value; the slave is then solved at the maximisers for the cuts (with a source
+band, both searches run at each of the ``2^S`` source corners, the loads' set being the same
+at each). SCIP proves these
 MISOCPs quickly for up to about ten uncertain loads and slowly beyond (on case33bw with all 32
 loads it did not close its bound within two minutes); a topology whose robust feasibility the
 search cannot prove within ``oracle_time_limit_s`` is excluded by a no-good cut and counted in
@@ -134,15 +155,26 @@ MAX_VERTICES = 1024
 @dataclass(frozen=True)
 class UncertaintySet:
     """Loads ``k in load_index`` (indices into ``pu.load_ids``) vary by ``+- fraction``; with a
-    ``budget`` Gamma at most Gamma of them deviate (integer, module docstring)."""
+    ``budget`` Gamma at most Gamma of them deviate (integer, module docstring). With a
+    ``source_band`` ``(a, b)`` [p.u.], each of the network's ``n_sources`` source buses lies
+    anywhere in ``[a, b]``: a point ``u`` then carries, after its ``size`` load entries, one
+    entry per source bus (in bus order), ``-1`` at ``a`` and ``+1`` at ``b``
+    (:meth:`source_vm`)."""
 
     load_index: np.ndarray
     fraction: float
     budget: int | None = None
+    source_band: tuple[float, float] | None = None
+    n_sources: int = 0
 
     @property
     def size(self) -> int:
         return len(self.load_index)
+
+    @property
+    def source_count(self) -> int:
+        """The source entries of a point (0 without a band)."""
+        return self.n_sources if self.source_band is not None else 0
 
     @property
     def gamma(self) -> int:
@@ -150,26 +182,54 @@ class UncertaintySet:
 
     def vertex_count(self) -> int:
         g = self.gamma
-        return math.comb(self.size, g) * 2**g
+        return math.comb(self.size, g) * 2**g * 2**self.source_count
+
+    def source_signs(self) -> list[tuple[float, ...]]:
+        """The source corners, each a sign per source bus (``[()]`` without a band)."""
+        return list(itertools.product((-1.0, 1.0), repeat=self.source_count))
 
     def vertices(self) -> Iterator[np.ndarray]:
         """The extreme points ``u`` in a fixed order (lexicographic over supports, then
-        signs from all ``-1`` to all ``+1``)."""
+        signs from all ``-1`` to all ``+1``; with a source band, each followed by its source
+        corners, from every source at ``a`` to every one at ``b``)."""
         d, g = self.size, self.gamma
         for support in itertools.combinations(range(d), g):
             for signs in itertools.product((-1.0, 1.0), repeat=g):
-                u = np.zeros(d)
-                u[list(support)] = signs
-                yield u
+                for src in self.source_signs():
+                    u = np.zeros(d + self.source_count)
+                    u[list(support)] = signs
+                    u[d:] = src
+                    yield u
+
+    def with_source(self, u_loads: np.ndarray, signs: Sequence[float]) -> np.ndarray:
+        """The point of the load entries ``u_loads`` and the source corner ``signs``."""
+        return np.concatenate([np.asarray(u_loads, float)[: self.size],
+                               np.asarray(signs, float)])
 
     def loads(self, pu: PerUnitNetwork, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per-bus ``(p, q)`` [p.u.] of the realisation ``u``."""
         factor = np.ones(len(pu.load_ids))
-        factor[self.load_index] += self.fraction * np.asarray(u, float)
+        factor[self.load_index] += self.fraction * np.asarray(u, float)[: self.size]
         n = pu.n_bus
         p = np.bincount(pu.load_bus, weights=pu.load_p * factor, minlength=n)
         q = np.bincount(pu.load_bus, weights=pu.load_q * factor, minlength=n)
         return p, q
+
+    def source_vm(self, pu: PerUnitNetwork, u: np.ndarray) -> np.ndarray | None:
+        """Per-bus source voltages [p.u.] of the point ``u`` (read at the source buses,
+        :meth:`~feederopt.network.perunit.PerUnitNetwork.with_source_voltage`): source ``s``
+        at ``a + (b - a) (1 + u_s) / 2`` (``a`` at ``-1``, ``b`` at ``+1``); None without a
+        band (the network's set-points)."""
+        if self.source_band is None:
+            return None
+        a, b = self.source_band
+        src = np.flatnonzero(pu.is_source)
+        signs = np.asarray(u, float)[self.size:]
+        if len(signs) != len(src):
+            raise ValueError(f"{len(signs)} source entries for {len(src)} source buses")
+        vm = np.asarray(pu.v_set, float).copy()
+        vm[src] = a + (b - a) * (1.0 + signs) / 2.0
+        return vm
 
     def extremes(self, pu: PerUnitNetwork) -> tuple[np.ndarray, np.ndarray]:
         """Per-bus loads of every ``u`` in ``{-1, 1}^D`` bounded entrywise: ``(lo, hi)`` for
@@ -180,8 +240,16 @@ class UncertaintySet:
 
     def upper_corner_violations(self, pu: PerUnitNetwork) -> list[str]:
         """Why the upper corner ``u = 1`` may not be the worst extreme point (empty: it is;
-        conditions (i)-(v) of the module docstring)."""
-        reasons = load_monotonicity_violations(pu)
+        conditions (i)-(v) of the module docstring; with a source band, (iii) at both of its
+        ends)."""
+        if self.source_band is None:
+            reasons = load_monotonicity_violations(pu)
+        else:
+            reasons = []
+            for signs in (-1.0, 1.0):
+                vm = self.source_vm(pu, np.full(self.size + self.source_count, signs))
+                reasons += [r for r in load_monotonicity_violations(
+                    pu.with_source_voltage(vm)) if r not in reasons]
         if self.gamma < self.size:
             reasons.append("the set has a budget")
         if self.fraction > 1:
@@ -191,17 +259,21 @@ class UncertaintySet:
         return reasons
 
     def most_loaded(self, pu: PerUnitNetwork) -> np.ndarray:
-        """``u`` with ``+1`` on the ``Gamma`` loads of largest apparent power (a point of U)."""
+        """``u`` with ``+1`` on the ``Gamma`` loads of largest apparent power (a point of U),
+        every source at the band's lower end ``a`` when there is a band."""
         s = np.hypot(pu.load_p, pu.load_q)[self.load_index]
         order = np.argsort(-s, kind="stable")[: self.gamma]
         u = np.zeros(self.size)
         u[order] = 1.0
-        return u
+        return self.with_source(u, [-1.0] * self.source_count)
 
 
 def uncertainty_set(pu: PerUnitNetwork, fraction: float, loads: Sequence[str] | None = None,
-                    budget: int | None = None) -> UncertaintySet:
-    """Validate the options and resolve load ids (default: every load with non-zero demand)."""
+                    budget: int | None = None,
+                    source_band: tuple[float, float] | None = None) -> UncertaintySet:
+    """Validate the options and resolve load ids (default: every load with non-zero demand);
+    ``source_band`` ``(a, b)`` [p.u.]: every source bus of ``pu`` anywhere in it
+    (:func:`feederopt.options.source_band_problems` checks it)."""
     problems: list[Problem] = []
     if not (math.isfinite(fraction) and fraction >= 0):
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
@@ -219,10 +291,16 @@ def uncertainty_set(pu: PerUnitNetwork, fraction: float, loads: Sequence[str] | 
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
                                 f"the budget must be a non-negative integer, not {budget}",
                                 field="budget", hint="e.g. 2"))
+    if source_band is not None:
+        from feederopt.options import source_vm_band_problems
+
+        problems += source_vm_band_problems(source_band)
     if problems:
         raise InputError(problems)
+    band = None if source_band is None else (float(source_band[0]), float(source_band[1]))
     return UncertaintySet(np.asarray(chosen, dtype=int), float(fraction),
-                          None if budget is None else int(budget))
+                          None if budget is None else int(budget), band,
+                          int(np.count_nonzero(pu.is_source)))
 
 
 @dataclass(frozen=True)
@@ -316,7 +394,8 @@ class RobustCuttingPlane(MasterLoop):
         self.oracle = oracle
         self.vertices: list[np.ndarray] = (
             list(uset.vertices()) if oracle == "enumerate"
-            else [np.ones(uset.size)] if oracle == "monotone" else [])
+            else [uset.with_source(np.ones(uset.size), s) for s in uset.source_signs()]
+            if oracle == "monotone" else [])
         self.vertex_loads = [uset.loads(nominal, u) for u in self.vertices]
         self.uncertified = 0
         self.incumbent_vertices: list[np.ndarray] = []
@@ -356,8 +435,11 @@ class RobustCuttingPlane(MasterLoop):
         physics = self.options.master_physics
         copies: list[str] = []
         if physics:
-            p, q = self.uset.loads(self.nominal, self.uset.most_loaded(self.nominal))
-            block.merge(physics_at(self.problem, p, q, slack=False))
+            # a point of the set (with a source band, every source at its lower end): every
+            # robustly feasible topology is feasible there, and max_e f >= f there
+            u = self.uset.most_loaded(self.nominal)
+            p, q = self.uset.loads(self.nominal, u)
+            block.merge(physics_at(self.problem_at(u), p, q, slack=False))
             copies = [""]
         low = self.problem.cost_lower_bound()
         master = HighsModel(block, objective={"y": self.y_cost},
@@ -375,42 +457,77 @@ class RobustCuttingPlane(MasterLoop):
         return master, helper
 
     # ----- slaves -----------------------------------------------------------------------
+    def problem_at(self, u: np.ndarray) -> ReconfigurationProblem:
+        """The problem with the sources at the point ``u``'s voltages (the problem itself
+        without a source band)."""
+        pu = self.problem.pu.with_source_voltage(self.uset.source_vm(self.nominal, u))
+        return self.problem if pu is self.problem.pu else replace(self.problem, pu=pu)
+
+    def _item(self, u: np.ndarray, y: np.ndarray, need_gradient: bool,
+              loads: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[Any, ...]:
+        """The slave task of point ``u`` (:func:`~feederopt.algorithms.slaves.evaluate_task`):
+        its loads, and its source voltages when the set has a source band."""
+        p, q = self.uset.loads(self.nominal, u) if loads is None else loads
+        vm = self.uset.source_vm(self.nominal, u)
+        return (p, q, y, need_gradient) if vm is None else (p, q, y, need_gradient, vm)
+
     def evaluate(self, y: np.ndarray, need_gradient: bool = True) -> list[SlaveResult]:
         """The two-phase slave of ``y`` at every extreme point, in vertex order."""
-        items = [(p, q, y, need_gradient) for p, q in self.vertex_loads]
+        items = [self._item(u, y, need_gradient, pq)
+                 for u, pq in zip(self.vertices, self.vertex_loads, strict=True)]
         return self._map_slaves(evaluate_task, items)
 
     def _dual_oracle(self, y: np.ndarray) -> tuple[list[np.ndarray], list[SlaveResult],
                                                      bool, float]:
-        """The exact worst-case search: ``(vertices, slave results, certified, bound)``."""
+        """The exact worst-case search: ``(vertices, slave results, certified, bound)``; with
+        a source band, at each source corner (module docstring), the largest bound."""
         from feederopt.algorithms.worstcase import worst_case
 
         us = self.uset
-        limit = min(self.options.oracle_time_limit_s, max(self.remaining(), 1.0))
-        wc = worst_case(self.problem, y, self.nominal, us.load_index, us.fraction, us.budget,
-                        "violation", time_limit_s=limit, feastol=1e-9)
-        self.oracle_s += wc.solve_time_s
+        corners = us.source_signs()
         self._last_search_status = "optimal"
-        items = [(*us.loads(self.nominal, wc.u), y, True)]
-        res = self.executor.map(evaluate_task, items)
-        self.n_slave_solves += 1
-        if not res[0].feasible:
-            return [wc.u], res, True, math.nan
-        if wc.status != "optimal" or wc.bound > FEASIBILITY_TOL:
-            return [wc.u], res, False, math.nan
-        limit = min(self.options.oracle_time_limit_s, max(self.remaining(), 1.0))
-        wf = worst_case(self.problem, y, self.nominal, us.load_index, us.fraction, us.budget,
-                        "penalized", penalty=self.options.penalty, time_limit_s=limit)
-        self.oracle_s += wf.solve_time_s
-        self._last_search_status = str(wf.status)
-        if wf.status != "optimal" and not math.isfinite(wf.value):
-            # stopped without a maximiser (its u would be the nominal point, no extreme
-            # point): the worst case found is the violation search's point's, unbounded above
-            return [wc.u], res, True, math.inf
-        res_f = self.executor.map(evaluate_task, [(*us.loads(self.nominal, wf.u), y, True)])
-        self.n_slave_solves += 1
-        bound = wf.value if wf.status == "optimal" else wf.bound
-        return [wc.u, wf.u], res + res_f, True, bound
+        points: list[np.ndarray] = []
+        res: list[SlaveResult] = []
+        certified = True
+        for signs in corners:
+            problem = self.problem_at(us.with_source(np.zeros(us.size), signs))
+            limit = min(self.options.oracle_time_limit_s, max(self.remaining(), 1.0))
+            wc = worst_case(problem, y, self.nominal, us.load_index, us.fraction, us.budget,
+                            "violation", time_limit_s=limit, feastol=1e-9)
+            self.oracle_s += wc.solve_time_s
+            u = us.with_source(wc.u, signs)
+            got = self.executor.map(evaluate_task, [self._item(u, y, True)])
+            self.n_slave_solves += 1
+            points.append(u)
+            res += got
+            if not got[0].feasible:
+                return points, res, True, math.nan
+            if wc.status != "optimal" or wc.bound > FEASIBILITY_TOL:
+                certified = False
+        if not certified:
+            return points, res, False, math.nan
+        bound = -math.inf
+        for signs in corners:
+            problem = self.problem_at(us.with_source(np.zeros(us.size), signs))
+            limit = min(self.options.oracle_time_limit_s, max(self.remaining(), 1.0))
+            wf = worst_case(problem, y, self.nominal, us.load_index, us.fraction, us.budget,
+                            "penalized", penalty=self.options.penalty, time_limit_s=limit)
+            self.oracle_s += wf.solve_time_s
+            if wf.status != "optimal":
+                self._last_search_status = str(wf.status)
+            if wf.status != "optimal" and not math.isfinite(wf.value):
+                # stopped without a maximiser (its u would be the nominal point, no extreme
+                # point): the worst case found is the violation search's point's, unbounded
+                # above
+                bound = math.inf
+                continue
+            u = us.with_source(wf.u, signs)
+            got = self.executor.map(evaluate_task, [self._item(u, y, True)])
+            self.n_slave_solves += 1
+            points.append(u)
+            res += got
+            bound = max(bound, wf.value if wf.status == "optimal" else wf.bound)
+        return points, res, True, bound
 
     def _at_extreme_points(self, y: np.ndarray
                            ) -> tuple[list[np.ndarray], list[SlaveResult], bool, float]:
@@ -457,9 +574,10 @@ class RobustCuttingPlane(MasterLoop):
         if held is not None and total > held.violation + violation_tol(held.violation):
             self.pool.offer(y, total, math.inf, (list(vertices), results))
             return  # no power flows for a topology that violates more
-        losses = max((flow_losses_kw(self.problem, y, r.point, self.problem.pu.with_loads(
-            *self.uset.loads(self.nominal, u))) for u, r in zip(vertices, results, strict=True)),
-            default=math.inf)
+        losses = max((flow_losses_kw(self.problem_at(u), y, r.point,
+                                     self.problem_at(u).pu.with_loads(
+                                         *self.uset.loads(self.nominal, u)))
+                      for u, r in zip(vertices, results, strict=True)), default=math.inf)
         self.pool.offer(y, total, losses, (list(vertices), results))
         rank = ViolationRank(total, losses).replaces(held)
         if rank is not None:

@@ -169,6 +169,8 @@ class TopologyEvaluator:
         #: slack budget (:meth:`set_violation_budget`); None until it is asked for.
         self.budgeted: CvxpyModel | None = None
         self.violation_budget = float("nan")
+        #: The slaves at other source voltages (:meth:`at_source_voltage`), by ``v_set``.
+        self._by_vm: dict[bytes, TopologyEvaluator] = {}
 
     def _solve(self, model: CvxpyModel) -> ConicSolution:
         """``model`` solved within the deadline (:class:`OutOfTime` when it is reached), with
@@ -185,6 +187,29 @@ class TopologyEvaluator:
         if sol.status not in SOLVED and self.deadline.expired():
             raise OutOfTime(f"slave stopped at the deadline ({sol.status})")
         return sol
+
+    def at_source_voltage(self, vm: np.ndarray | None) -> TopologyEvaluator:
+        """The slave with the sources held at ``vm`` [p.u., per bus; a robust set's source
+        corner, :meth:`feederopt.algorithms.robust.UncertaintySet.source_vm`]: ``self`` for
+        None or the problem's own ``v_set``, else a slave of its own per distinct ``vm``
+        (the root's ``v = vm^2`` is a bound of the model and enters its big-M values,
+        :meth:`~feederopt.network.perunit.PerUnitNetwork.with_source_voltage`), built once and
+        warmed up as :class:`SlaveFactory` warms the first; set the loads on the slave
+        returned."""
+        pu = self.problem.pu.with_source_voltage(vm)
+        if pu is self.problem.pu:
+            return self
+        key = np.asarray(pu.v_set, float).tobytes()
+        if key not in self._by_vm:
+            other = TopologyEvaluator(replace(self.problem, pu=pu), self.solver)
+            y0 = pu.initial_closed().astype(float)
+            for model in (other.phase2, other.phase1):
+                model.set("y", y0)
+                model.solve(self.solver)
+            other.deadline = self.deadline
+            self.build_time_s += other.build_time_s
+            self._by_vm[key] = other
+        return self._by_vm[key]
 
     def set_loads(self, p_load: np.ndarray, q_load: np.ndarray) -> None:
         for model in (self.phase2, self.phase1, self.budgeted):
@@ -438,15 +463,16 @@ class SlaveFactory:
 def evaluate_task(slave: PenalizedEvaluator | TopologyEvaluator,
                   item: tuple[Any, ...]) -> SlaveResult:
     """One slave solve: ``item = (p_load, q_load, y, need_gradient)`` (per-bus p.u.), or
-    ``(p_load, q_load, y, need_gradient, vm)`` with the scenario's source voltages ``vm``
-    [p.u. per bus, or None] (:meth:`PenalizedEvaluator.set_source_voltage`; the penalised
-    slave only)."""
+    ``(p_load, q_load, y, need_gradient, vm)`` with the scenario's (or a robust source
+    corner's) source voltages ``vm`` [p.u. per bus, or None]
+    (:meth:`PenalizedEvaluator.set_source_voltage`,
+    :meth:`TopologyEvaluator.at_source_voltage`)."""
     p, q, y, need_gradient = item[:4]
     vm = item[4] if len(item) > 4 else None
     if isinstance(slave, PenalizedEvaluator):
         slave.set_source_voltage(vm)
-    elif vm is not None:
-        raise ValueError("a source voltage needs the penalised slave")
+    else:
+        slave = slave.at_source_voltage(vm)
     slave.set_loads(p, q)
     if isinstance(slave, PenalizedEvaluator):
         return slave.evaluate(y, need_gradient)

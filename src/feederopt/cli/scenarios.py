@@ -186,6 +186,7 @@ def print_uncertain(result: Any) -> None:
                 f"{summary.budget if summary.budget is not None else 'none'}"
                 + (" (binds nothing: every uncertain load may deviate at once)"
                    if summary.budget_binds_nothing else "")
+                + (f", {summary.source_text}" if summary.source_vm_band is not None else "")
                 + ", "
                 f"{summary.extreme_points_text} extreme points; ")
         if not result.has_topology:

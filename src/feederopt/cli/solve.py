@@ -598,6 +598,11 @@ def solve(
     budget: int | None = typer.Option(
         None, "--budget", help="With --robust: at most this many loads deviate (Gamma) "
         "[default: none, all may]."),
+    source_vm_band: str | None = typer.Option(
+        None, "--source-vm-band", metavar="A:B",
+        help="With --robust: every source (ext_grid) anywhere in A..B p.u., e.g. 1.00:1.05; "
+        "the extreme points take each source at A or at B [default: the network's "
+        "set-points]."),
     workers: int | None = typer.Option(
         None, "--workers", help="Processes for the scenario/extreme-point slaves "
         "[default: all cores]."),
@@ -646,7 +651,8 @@ def solve(
         ac_check=not no_ac_check, switch_cost_kw=switch_cost, loss_price_per_mwh=loss_price,
         v_min=v_min, v_max=v_max, max_loading_percent=max_loading,
         thermal_limits=not no_thermal_limits, scenarios=scenarios, robust=robust,
-        uncertain_loads=uncertain_loads, budget=budget, workers=workers, ray_address=ray,
+        uncertain_loads=uncertain_loads, budget=budget, source_vm_band=source_vm_band,
+        workers=workers, ray_address=ray,
         fix_devices=fix_devices, controls=controls, hold_closed=hold_closed,
         hold_open=hold_open, ac_polish=ac_polish, probing=not no_probing)
     problems: list[Problem] = []
@@ -700,6 +706,7 @@ def solve(
                        "--loss-price": loss_price is not None, "--solver": solver is not None,
                        "--uncertain-loads": uncertain_loads is not None,
                        "--budget": budget is not None, "--workers": workers is not None,
+                       "--source-vm-band": source_vm_band is not None,
                        "--ray": ray is not None, "--hold-closed": hold_closed is not None,
                        "--hold-open": hold_open is not None,
                        "--no-probing": no_probing,

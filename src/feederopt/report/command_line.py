@@ -71,6 +71,10 @@ def solve_options(doc: Mapping[str, Any]) -> list[str]:
                     if len(loads) <= MAX_LISTED else "..."]
         if _number(robust.get("budget")) is not None:
             out += ["--budget", f"{robust['budget']:g}"]
+        band = robust.get("source_vm_band_pu")
+        if isinstance(band, list) and len(band) == 2 and all(
+                _number(x) is not None for x in band):
+            out += ["--source-vm-band", f"{band[0]:g}:{band[1]:g}"]
     elif s.get("method") in {m.value for m in Method}:
         out += ["--method", str(s["method"])]
     stop = Stop()

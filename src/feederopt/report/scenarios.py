@@ -382,11 +382,28 @@ def _robust_feasible(summ: Mapping[str, Any]) -> Any:
             + ", ".join(str(x) for x in inexact) + "); the AC power flows break no limit")
 
 
+def _band_text(band: Any) -> str:
+    """A robust set's source band (``source_vm_band_pu``) for a person; "-" without one (the
+    network's set-points)."""
+    if isinstance(band, list) and len(band) == 2 and all(
+            isinstance(x, int | float) and not isinstance(x, bool) for x in band):
+        return f"{band[0]:.4f}-{band[1]:.4f} (each source at either end)"
+    return "- (the network's set-points)"
+
+
+def _held_text(held: Any) -> str:
+    """An extreme point's source voltages (``source_vm_pu``), after its signs; "" without."""
+    if not isinstance(held, Mapping) or not held:
+        return ""
+    return "; source " + source_vm_text(held)
+
+
 def _vertex_row(v: Mapping[str, Any]) -> list[str]:
     """An extreme point's row of :data:`ROBUST_COLUMNS` (AC ``-`` where none ran)."""
     ac = v.get("ac") if isinstance(v.get("ac"), Mapping) else None
     acv = ac or {}
-    return [str(v.get("vertex", "-")), _signs(v.get("u")), fmt(v.get("losses_kw"), ".3f"),
+    return [str(v.get("vertex", "-")), _signs(v.get("u")) + _held_text(v.get("source_vm_pu")),
+            fmt(v.get("losses_kw"), ".3f"),
             fmt(v.get("violation_pu"), ".3g"), fmt(v.get("min_voltage_pu"), ".4f"),
             fmt(v.get("max_voltage_pu"), ".4f"), _yes_no(v.get("feasible")), _relaxation(v),
             fmt(acv.get("losses_kw"), ".3f"), fmt(acv.get("max_voltage_pu"), ".4f"),
@@ -405,6 +422,8 @@ def robust_section(r: Mapping[str, Any]) -> str:
         "signs per uncertain load"
         + (f": {', '.join(str(x) for x in loads[:50])}" if loads else "")
         + (" ..." if len(loads) > 50 else "")
+        + (f"; each source at an end of the band {_band_text(summ.get('source_vm_band_pu'))}"
+           if isinstance(summ.get("source_vm_band_pu"), list) else "")
         + "). Model: the SOCP relaxation at the chosen topology. The headline figures above "
         f"are the nominal load's. AC max loading: {_loading_note(r)}.")
     body += text_table(ROBUST_COLUMNS, [_vertex_row(v) for v in rows])
@@ -413,6 +432,7 @@ def robust_section(r: Mapping[str, Any]) -> str:
         body += "<h3>Robust totals</h3>" + kv_table({
             "uncertainty [%]": unc * 100 if unc is not None else None,
             "budget (loads that deviate at once)": summ.get("budget"),
+            "source voltage band [p.u.]": _band_text(summ.get("source_vm_band_pu")),
             "extreme points": summ.get("extreme_points"),
             # without a topology nothing was held to the extreme points (ut_unc #2)
             "feasible at every extreme point (convex model)": (

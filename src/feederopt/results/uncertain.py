@@ -96,6 +96,9 @@ class VertexOutcome:
     #: The AC power flow of the chosen topology at the extreme point's loads (a ScenarioAc;
     #: None when not run: beyond the cap on AC power flows, or without a topology).
     ac: Any = None
+    #: With a source band (:attr:`RobustSummary.source_vm_band`): the voltage each source bus
+    #: is held at in this extreme point (bus id -> p.u., an end of the band); None without.
+    source_vm_pu: dict[str, float] | None = None
 
     @property
     def name(self) -> str:
@@ -107,7 +110,10 @@ class VertexOutcome:
         return inexact_text(self.outcome, self.ac)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"vertex": self.vertex, "u": list(self.u), **self.outcome.to_dict(),
+        return {"vertex": self.vertex, "u": list(self.u),
+                **({} if self.source_vm_pu is None else {"source_vm_pu": {
+                    str(b): float(v) for b, v in self.source_vm_pu.items()}}),
+                **self.outcome.to_dict(),
                 "relaxation_note": self.inexact_text,
                 "ac": None if self.ac is None else self.ac.to_dict()}
 
@@ -485,6 +491,20 @@ class RobustSummary:
     #: Master iterations of the bounded least-violating search that follows a proof that no
     #: topology is robustly feasible (None: no such search ran).
     least_violating_search_iterations: int | None = None
+    #: The source band ``(a, b)`` [p.u.] of the set (every source bus anywhere in it; the
+    #: extreme points hold each source at ``a`` or ``b``); None: every source at the
+    #: network's set-point.
+    source_vm_band: tuple[float, float] | None = None
+
+    @property
+    def source_text(self) -> str:
+        """The set's source voltages in words: the band and its extreme points, or the
+        network's set-points."""
+        if self.source_vm_band is None:
+            return "every source at the network's set-point"
+        a, b = self.source_vm_band
+        return (f"every source anywhere in {a:.4f}-{b:.4f} p.u. (each extreme point holds "
+                "each source at one end of the band, both ends taken)")
 
     @property
     def worst_case_proven(self) -> bool | None:
@@ -625,7 +645,11 @@ class RobustSummary:
         parts = [f"{load}{mark.get((u > 0) - (u < 0), '?')}"
                  for load, u in zip(self.uncertain_loads, hit.u, strict=True)]
         more = len(parts) - shown
-        return " ".join(parts[:shown]) + (f" ... ({more} more)" if more > 0 else "")
+        text = " ".join(parts[:shown]) + (f" ... ({more} more)" if more > 0 else "")
+        if hit.source_vm_pu:
+            text += "; source " + ", ".join(f"{b} at {v:.4f} p.u."
+                                            for b, v in hit.source_vm_pu.items())
+        return text
 
     @property
     def ac_all(self) -> AcAllVerdict:
@@ -633,7 +657,9 @@ class RobustSummary:
         the solve evaluated (every one when they are enumerated; the upper corner alone on a
         passive feeder, the model's worst case there; the worst-case search's otherwise)."""
         why = {"monotone": "on this passive feeder the model's worst case is the upper "
-                           "corner, the only one evaluated",
+                           "corner, the only one evaluated" + (
+                               " (at each corner of the source band)"
+                               if self.source_vm_band is not None else ""),
                "dual": "the worst-case search evaluated only these"}.get(str(self.oracle), "")
         return ac_all_verdict([(v.vertex, v.name, v.ac) for v in self.vertices],
                               "extreme point", self.extreme_points, self.extreme_points_text,
@@ -647,6 +673,9 @@ class RobustSummary:
                 "uncertainty": self.uncertainty,
                 "uncertain_loads": list(self.uncertain_loads),
                 "budget": self.budget,
+                # the sources' band [a, b] (p.u.; null: the network's set-points)
+                "source_vm_band_pu": None if self.source_vm_band is None
+                else [float(x) for x in self.source_vm_band],
                 "extreme_points": self.extreme_points,
                 "oracle": self.oracle,
                 "oracle_s": self.oracle_s,
