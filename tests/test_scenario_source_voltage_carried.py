@@ -163,7 +163,10 @@ def test_robust_with_a_scenario_file_says_why_and_what_to_do(tmp_path) -> None:
     text = " ".join(res.output.split())
     assert "exclude each other" in text and "Traceback" not in text
     assert "source rows (vm_pu) would not apply" in text
-    assert "--source-vm VM" in text and "the ext_grid's vm_pu" in text
+    # a robust run over a band of source voltages is --source-vm-band (before, the hint
+    # could only say "set it in the network")
+    assert "--source-vm VM" in text and "--source-vm-band 1.00:1.05" in text
     with pytest.raises(feederopt.InputError) as err:
         feederopt.solve("case33bw", scenarios=str(tmp_path / "sc.csv"), robust=0.1)
     assert "source_vm=VM" in str(err.value)
+    assert "source_vm_band=(1.0, 1.05)" in str(err.value)
