@@ -185,3 +185,29 @@ def test_the_console_and_json_record_the_band(tmp_path: Path) -> None:
     from feederopt.report.command_line import solve_options
 
     assert "--source-vm-band 0.98:1.02" in " ".join(solve_options(doc))
+
+
+def test_check_of_a_banded_result_holds_the_sources_at_both_ends() -> None:
+    """``feederopt check`` of the banded result evaluates the load corners at each end of the
+    band (before, at the set-point alone): the upper corner's V min at 0.98 and at 1.02 is
+    pandapower's."""
+    import pandapower as pp
+
+    net = feederopt.load(ring_net())
+    banded = feederopt.solve(net, robust=FRACTION, time_limit=60, workers=1,
+                             source_vm_band=BAND, ac_check=False)
+    mc = feederopt.check_result(banded.to_dict(), samples=4, network=net)
+    assert mc.source_voltage["how"] == "band"
+    assert [s["source_vm_pu"] for s in mc.source_voltage["settings"]] == [
+        {"0": BAND[0]}, {"0": BAND[1]}]
+    upper = {c["source_vm_pu"]["0"]: c for c in mc.corners if c["corner"] == "upper"}
+    assert set(upper) == set(BAND)
+    pp_net = ring_net(scale=(1 + FRACTION, 1 + FRACTION))
+    pp_net.switch.loc[pp_net.switch.element.isin(opened_lines(banded)), "closed"] = False
+    for vm in BAND:
+        pp_net.ext_grid.loc[:, "vm_pu"] = vm
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pp.runpp(pp_net, numba=False)
+        assert upper[vm]["min_voltage_pu"] == pytest.approx(
+            float(pp_net.res_bus.vm_pu.min()), abs=1e-6)

@@ -721,9 +721,12 @@ def check(
     max_loading: float | None = typer.Option(
         None, "--max-loading", help="Loading limit of every line and transformer, in % of its "
         "rating [default: the solve's --max-loading, else 100]."),
-    source_vm: float | None = typer.Option(
-        None, "--source-vm", help="Solve results: hold every source bus (ext_grid) at this "
-        "voltage [p.u., 0.8 - 1.2] in every sample [default: a scenario result whose file "
+    source_vm: str | None = typer.Option(
+        None, "--source-vm", metavar="<VM|BUS=VM,...>",
+        help="Solve results: hold every source bus (ext_grid) at this "
+        "voltage [p.u., 0.8 - 1.2] in every sample, or each source bus named at its own "
+        "(BUS=VM,BUS=VM by the network's bus ids; the others at their set-points) "
+        "[default: a scenario result whose file "
         "has source rows: each sample at the source voltage of a scenario drawn by weight; "
         "else the network's set-point]."),
     json_file: str | None = typer.Option(None, "--json", metavar=FILE,
@@ -741,7 +744,8 @@ def check(
     --no-thermal-limits, recorded in the result), else the network's own. The source voltage
     (the row "source voltage") is the network's set-point; a scenario result whose file has
     source rows holds each sample at the source voltage of a scenario drawn by weight (each
-    corner at each); --source-vm holds every source at one. A solve result's own
+    corner at each); --source-vm holds every source at one, or each named source at its
+    own (BUS=VM,BUS=VM). A solve result's own
     verdict is shown too (within_limits, its AC check's broken limits).
 
     Exit code, one rule for every kind of result: 4 when the result is not within the limits,

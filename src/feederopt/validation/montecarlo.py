@@ -40,12 +40,18 @@ voltages (``source`` rows; result.json's ``scenarios[].source_vm_pu``) has each 
 the source voltages of one of its scenarios, drawn by the scenarios' weights from a stream of
 its own (``numpy.random.default_rng([seed, 1])``: the loads drawn are those of the same seed
 without it), and the two corners evaluated at each distinct one; ``source_vm``
-(``--source-vm``) holds every source bus of every sample and corner at one voltage instead.
+(``--source-vm``) holds every source bus of every sample and corner at one voltage instead,
+or each source bus it names at its own (``BUS=VM,BUS=VM``; the others at their set-points).
+A robust result solved with a source band (``robust_summary.source_vm_band_pu``) has each
+sample held at one of the band's corners (every source at an end), drawn with equal weights
+from that stream, and the two corners evaluated at each: the band's ends are its worst cases
+(:mod:`feederopt.algorithms.robust`), its interior is not sampled.
 """
 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -265,7 +271,9 @@ class SourceVoltages:
     """The source voltages a check holds its samples at (module docstring): ``how`` is
     ``network`` (the network's own set-points), ``scenarios`` (each sample at the source
     voltages of one of a scenario result's scenarios, drawn by the scenarios' weights) or
-    ``given`` (``source_vm``, ``--source-vm``: every source bus at one voltage); ``settings``
+    ``given`` (``source_vm``, ``--source-vm``: every source bus at one voltage, or each at
+    its own) or ``band`` (a robust result's source band: each sample at one of its corners,
+    every source at an end, drawn with equal weights); ``settings``
     are the distinct voltages, each a mapping source bus id -> p.u., ``names`` the scenarios
     whose voltage each one is and ``weights`` its probability (the sum of their weights)."""
 
@@ -295,6 +303,13 @@ class SourceVoltages:
             return f"the network's own set-point: {at(self.settings[0])}"
         if self.how == "given":
             return f"given to the check: {at(self.settings[0])}"
+        if self.how == "band":
+            n = "" if counts is None else " (" + ", ".join(
+                f"{c} sample(s) at {at(x)}" for c, x in zip(counts, self.settings,
+                                                           strict=True)) + ")"
+            return ("the robust solve's source band: each sample at one of its "
+                    f"{len(self.settings)} corner(s) (every source at an end of the band), "
+                    "drawn with equal weights, and each corner of the loads at each" + n)
         parts = []
         for k, (setting, names) in enumerate(zip(self.settings, self.names, strict=True)):
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3
@@ -328,39 +343,131 @@ def network_source_voltages(network: Network, pu: PerUnitNetwork | None = None
     return SourceVoltages("network", (setting,))
 
 
+#: ``--source-vm``'s examples, in the caller's spelling.
+_SOURCE_VM_EXAMPLE = option_ref("source_vm", "1.03")
+_SOURCE_VM_PER_BUS = option_ref("source_vm", "{'0': 1.03, '10': 1.0}",
+                                cli="--source-vm 0=1.03,10=1.0")
+
+
+def source_vm_value(source_vm: Any) -> float | dict[str, float] | None:
+    """``source_vm`` (``--source-vm``) as a check takes it: one voltage [p.u.] for every
+    source bus (a number, or its text ``"1.02"``), or one per source bus, bus id -> p.u. (a
+    mapping, or the command line's ``"BUS=VM,BUS=VM"``); None stays None. Raises
+    :class:`InputError` with :func:`source_vm_problem`'s problem when it is neither."""
+    problem = source_vm_problem(source_vm)
+    if problem is not None:
+        raise InputError([problem])
+    value: float | dict[str, float] | None = _source_vm_parsed(source_vm)
+    return value
+
+
+def _source_vm_parsed(source_vm: Any) -> Any:
+    """``source_vm`` read (a float, a dict bus id -> value, or None), unchecked; a text that
+    does not read is returned as it is."""
+    if isinstance(source_vm, str):
+        text = source_vm.strip()
+        if "=" not in text:
+            try:
+                return float(text)
+            except ValueError:
+                return source_vm
+        pairs: dict[str, Any] = {}
+        for entry in text.split(","):
+            bus, eq, vm = entry.strip().rpartition("=")
+            if not eq or not bus.strip() or bus.strip() in pairs:
+                return source_vm
+            try:
+                pairs[bus.strip()] = float(vm)
+            except ValueError:
+                pairs[bus.strip()] = vm.strip()
+        return pairs
+    if isinstance(source_vm, dict):
+        return {str(b): (float(v) if is_real(v) else v) for b, v in source_vm.items()}
+    return float(source_vm) if is_real(source_vm) else source_vm
+
+
 def source_vm_problem(source_vm: Any) -> Problem | None:
     """The problem of a ``source_vm`` (``--source-vm``) that is no voltage within
     :data:`~feederopt.io.scenarios.SOURCE_VM_RANGE` (0.8 - 1.2 p.u., the range of a scenario
-    file's ``source`` row), or None."""
+    file's ``source`` row), nor one per source bus (``BUS=VM,BUS=VM``, a mapping bus id ->
+    p.u.: each within that range, each bus named once), or None. Whether the buses are the
+    network's sources is :func:`check_source_voltages`' to say."""
     from feederopt.io.scenarios import SOURCE_VM_RANGE
     from feederopt.options import shown_value
 
     if source_vm is None:
         return None
     lo, hi = SOURCE_VM_RANGE
-    if is_real(source_vm) and math.isfinite(source_vm) and lo <= source_vm <= hi:
+
+    def ok(v: Any) -> bool:
+        return is_real(v) and math.isfinite(v) and lo <= v <= hi
+
+    value = _source_vm_parsed(source_vm)
+    if isinstance(value, dict):
+        bad = {b: v for b, v in value.items() if not ok(v)}
+        if value and not bad:
+            return None
+        return Problem(ProblemKind.INVALID_VALUE, "options",
+                       f"{option_ref('source_vm')} must give each source bus a voltage "
+                       f"[p.u.] in {lo:g} - {hi:g}" + (
+                           ", not " + ", ".join(f"{b}={shown_value(v)}" for b, v in
+                                                list(bad.items())[:10]) if bad else ""),
+                       ids=tuple(bad)[:10], field="source_vm",
+                       hint=f"e.g. {_SOURCE_VM_PER_BUS}: each source bus (ext_grid) by its "
+                       "bus id, or one voltage for all")
+    if ok(value):
         return None
+    text = isinstance(source_vm, str)
     return Problem(ProblemKind.INVALID_VALUE, "options",
-                   f"{option_ref('source_vm')} must be a voltage [p.u.] in {lo:g} - {hi:g}, "
-                   f"not {shown_value(source_vm)}", field="source_vm",
-                   hint=f"e.g. {option_ref('source_vm', 1.03)}: every source bus (ext_grid) "
-                   "at 1.03 p.u.")
+                   f"{option_ref('source_vm')} must be a voltage [p.u.] in {lo:g} - {hi:g}"
+                   + (" or one per source bus, BUS=VM,BUS=VM, each bus once" if text else "")
+                   + f", not {shown_value(source_vm)}", field="source_vm",
+                   hint=(f"e.g. {_SOURCE_VM_PER_BUS}" if text and "=" in source_vm else
+                         f"e.g. {_SOURCE_VM_EXAMPLE}: every source bus (ext_grid) at 1.03 "
+                         f"p.u.; or one per source bus, {_SOURCE_VM_PER_BUS}"))
 
 
 def check_source_voltages(data: dict[str, Any], network: Network,
-                          source_vm: float | None = None) -> SourceVoltages:
+                          source_vm: Any = None) -> SourceVoltages:
     """The source voltages a check of the result ``data`` holds its samples at (module
-    docstring): ``source_vm`` at every source bus of ``network`` when given; else, for a
-    scenario result whose scenario file set source voltages (``stochastic.source_rows``), the
-    scenarios' (``scenarios[].source_vm_pu``, grouped into distinct settings with their
-    weights); else the network's own. A scenario's source bus that is no source of
-    ``network`` is an :class:`InputError`."""
+    docstring): ``source_vm`` when given (:func:`source_vm_value`: one voltage at every
+    source bus of ``network``, or one per source bus named, the others at their set-points;
+    a bus that ``network`` lacks, or that is no source of it, is an :class:`InputError`
+    naming it); else, for a scenario result whose scenario file set source voltages
+    (``stochastic.source_rows``), the scenarios' (``scenarios[].source_vm_pu``, grouped into
+    distinct settings with their weights); else the network's own. A scenario's source bus
+    that is no source of ``network`` is an :class:`InputError`."""
     own = network_source_voltages(network)
     if source_vm is not None:
-        problem = source_vm_problem(source_vm)
-        if problem is not None:
-            raise InputError([problem])
-        return SourceVoltages("given", ({b: float(source_vm) for b in own.settings[0]},))
+        given = source_vm_value(source_vm)
+        sources = own.settings[0]
+        if not isinstance(given, dict):
+            return SourceVoltages("given", ({b: float(given or 0.0) for b in sources},))
+        buses = {str(b) for b in network.buses["id"].to_list()}
+        listed = ", ".join(list(sources)[:10])
+        problems = []
+        for ids, what in (([b for b in given if b not in buses], "name no bus"),
+                          ([b for b in given if b in buses and b not in sources],
+                           "are no source bus")):
+            if ids:
+                problems.append(Problem(
+                    ProblemKind.INVALID_VALUE, "options", f"{option_ref('source_vm')}: "
+                    f"bus(es) {', '.join(ids[:10])} {what} of the network",
+                    ids=tuple(ids[:10]), field="source_vm",
+                    hint=f"name the network's source buses (ext_grid buses): {listed}"))
+        if problems:
+            raise InputError(problems)
+        return SourceVoltages("given", ({b: float(given.get(b, v))
+                                         for b, v in sources.items()},))
+    band = _robust_source_band(data)
+    if band is not None:
+        sources = list(own.settings[0])
+        corners = tuple({b: band[0] if s < 0 else band[1] for b, s in zip(sources, signs,
+                                                                          strict=True)}
+                        for signs in itertools.product((-1, 1), repeat=len(sources)))
+        return SourceVoltages("band", corners,
+                              tuple((f"source corner {k}",) for k in range(len(corners))),
+                              tuple(1.0 for _ in corners))
     st = data.get("stochastic")
     rows = [r for r in data.get("scenarios") or [] if isinstance(r, dict)]
     if not (isinstance(st, dict) and st.get("source_rows") and rows and all(
@@ -389,6 +496,17 @@ def check_source_voltages(data: dict[str, Any], network: Network,
         weights = [float(len(n)) for n in names]
     return SourceVoltages("scenarios", tuple(settings), tuple(tuple(n) for n in names),
                           tuple(weights))
+
+
+def _robust_source_band(data: dict[str, Any]) -> tuple[float, float] | None:
+    """The source band a robust result was solved for (``robust_summary.source_vm_band_pu``),
+    None for any other result."""
+    summ = data.get("robust_summary")
+    band = summ.get("source_vm_band_pu") if isinstance(summ, dict) else None
+    if isinstance(band, list) and len(band) == 2 and all(
+            is_real(v) and math.isfinite(v) for v in band):
+        return float(band[0]), float(band[1])
+    return None
 
 
 @contextmanager
@@ -1305,7 +1423,7 @@ def check_result(
     v_min: float | None = None,
     v_max: float | None = None,
     max_loading_percent: float | None = None,
-    source_vm: float | None = None,
+    source_vm: float | dict[str, float] | str | None = None,
 ) -> MonteCarloResult:
     """:func:`out_of_sample` for the topology of a result (a Result, a dict or a JSON path), as
     ``feederopt check``: ``samples`` (default 1000, as ``--samples``) uniform draws of the
@@ -1330,7 +1448,11 @@ def check_result(
     (:data:`LEAST_VIOLATING_NOTE`); one without a topology is refused.
 
     The source voltage (:func:`check_source_voltages`; the answer's ``source_voltage`` says
-    which): ``source_vm`` [p.u.] at every source bus when given (``--source-vm``, 0.8 - 1.2);
+    which): ``source_vm`` [p.u.] when given (``--source-vm``, 0.8 - 1.2): one voltage at every
+    source bus, or one per source bus (a mapping bus id -> p.u., or ``"BUS=VM,BUS=VM"``; the
+    sources not named at their set-points); else, for a robust result solved with a source
+    band (``robust_summary.source_vm_band_pu``), each sample at one of the band's corners
+    (every source at an end), drawn with equal weights, and each corner at each of them;
     else, for a scenario result whose scenario file set source voltages (``source`` rows),
     each sample at the source voltages of one of its scenarios, drawn by their weights, and
     each corner at each of them; else the network's own set-points."""
