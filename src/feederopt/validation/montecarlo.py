@@ -461,10 +461,10 @@ def check_source_voltages(data: dict[str, Any], network: Network,
                                          for b, v in sources.items()},))
     band = _robust_source_band(data)
     if band is not None:
-        sources = list(own.settings[0])
-        corners = tuple({b: band[0] if s < 0 else band[1] for b, s in zip(sources, signs,
+        held = list(own.settings[0])
+        corners = tuple({b: band[0] if s < 0 else band[1] for b, s in zip(held, signs,
                                                                           strict=True)}
-                        for signs in itertools.product((-1, 1), repeat=len(sources)))
+                        for signs in itertools.product((-1, 1), repeat=len(held)))
         return SourceVoltages("band", corners,
                               tuple((f"source corner {k}",) for k in range(len(corners))),
                               tuple(1.0 for _ in corners))
