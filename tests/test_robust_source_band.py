@@ -176,11 +176,17 @@ def test_the_console_and_json_record_the_band(tmp_path: Path) -> None:
     pp.to_json(ring_net(), str(tmp_path / "ring.json"))
     out = CliRunner(env={"COLUMNS": "200"}).invoke(
         app, ["solve", str(tmp_path / "ring.json"), "--robust", "0.1", "--source-vm-band",
-              "0.98:1.02", "--workers", "1", "--json", str(tmp_path / "r.json")])
+              "0.98:1.02", "--workers", "1", "--out", str(tmp_path / "r")])
     assert out.exit_code == 0, out.output
     assert "every source anywhere in 0.9800-1.0200 p.u." in out.output
-    doc = json.loads((tmp_path / "r.json").read_text())
+    doc = json.loads((tmp_path / "r" / "result.json").read_text())
     assert doc["robust_summary"]["source_vm_band_pu"] == [0.98, 1.02]
+    # the folder's table tells the two upper corners apart by their source voltage
+    import polars as pl
+
+    table = pl.read_parquet(tmp_path / "r" / "extreme_points.parquet")
+    assert table["source_bus"].to_list() == [["0"], ["0"]]
+    assert table["source_vm_pu"].to_list() == [[0.98], [1.02]]
     # the report's "run it again" line gives the band back
     from feederopt.report.command_line import solve_options
 
@@ -193,9 +199,11 @@ def test_check_of_a_banded_result_holds_the_sources_at_both_ends() -> None:
     pandapower's."""
     import pandapower as pp
 
+    from feederopt.uncertainty import solve_robust
+
     net = feederopt.load(ring_net())
-    banded = feederopt.solve(net, robust=FRACTION, time_limit=60, workers=1,
-                             source_vm_band=BAND, ac_check=False)
+    banded = solve_robust(net, FRACTION, time_limit=60, source_vm_band=BAND, ac_check=False)
+    assert banded.uncertain.source_vm_band == BAND
     mc = feederopt.check_result(banded.to_dict(), samples=4, network=net)
     assert mc.source_voltage["how"] == "band"
     assert [s["source_vm_pu"] for s in mc.source_voltage["settings"]] == [

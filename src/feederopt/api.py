@@ -244,8 +244,9 @@ def solve(
     * ``scenarios`` (a table, its path or a ScenarioSet; ``penalty``): one topology for every
       scenario, minimising expected losses (:mod:`feederopt.algorithms.stochastic`);
     * ``robust`` (a fraction; ``uncertain_loads``, ``budget``, ``oracle``,
-      ``oracle_time_limit``, ``max_vertices``): feasible for every load in the box, minimising
-      worst-case losses (:mod:`feederopt.algorithms.robust`);
+      ``oracle_time_limit``, ``max_vertices``, ``source_vm_band`` ``(a, b)``: every source
+      anywhere in that band, each at either end at the extreme points): feasible for every
+      load in the box, minimising worst-case losses (:mod:`feederopt.algorithms.robust`);
     * ``workers``, ``ray_address``: where the uncertain methods' slaves run (``executor``: an
       executor of one's own, kept open);
     * ``hold_closed``, ``hold_open`` (branch ids as the tool prints them, ``line:11``,

@@ -96,6 +96,7 @@ def solve_robust(
     iteration_limit: int = 10_000,
     switch_cost_kw: float | None = None,
     progress: ProgressCallback | None = None,
+    source_vm_band: tuple[float, float] | str | None = None,
 ) -> Result:
     """The radial topology feasible for every load in the set ``nominal +- uncertainty``
     (relative; ``uncertain_loads`` load ids, default all; ``budget`` Gamma, default none) with
@@ -107,11 +108,14 @@ def solve_robust(
     a box without budget, see :mod:`feederopt.algorithms.robust`), ``enumerate`` the extreme
     points, search the worst one exactly by the ``dual`` MISOCP (SCIP, at most
     ``oracle_time_limit`` seconds each), or ``auto`` (monotone where it is exact, else
-    enumerate up to ``max_vertices``, default 1024, else dual)."""
+    enumerate up to ``max_vertices``, default 1024, else dual). ``source_vm_band`` ``(a, b)``
+    [p.u.]: every source anywhere in that band as well (the extreme points take each source at
+    ``a`` or ``b``); None: the network's set-points."""
     return solve(network, robust=uncertainty, uncertain_loads=uncertain_loads, budget=budget,
                  gap=gap, time_limit=time_limit, radiality=radiality,
                  workers=None if executor else workers, ray_address=ray_address,
                  executor=executor, max_vertices=max_vertices, oracle=oracle,
                  oracle_time_limit=oracle_time_limit, ac_check=ac_check,
                  master_physics=master_physics, solver=solver, iteration_limit=iteration_limit,
-                 switch_cost_kw=switch_cost_kw, progress=progress)
+                 switch_cost_kw=switch_cost_kw, progress=progress,
+                 source_vm_band=source_vm_band)

@@ -16,7 +16,9 @@ name (docs/columns.md, "Tables of a result folder"):
 * a scenario's ``source_bus`` and ``source_vm_pu``, two lists of one entry per source bus: its
   id, and the voltage [p.u.] the scenario holds it at (the JSON row's ``source_vm_pu``, a
   mapping bus id -> p.u.: the scenario's ``source`` row, else the network's set-point); null
-  in a result written before they were recorded;
+  in a result written before they were recorded; an extreme point's, with a source band
+  (``--source-vm-band``), the end of the band each source is held at there (null without
+  a band);
 * the SOCP model's ``objective_kw`` (a scenario's: losses plus the slack's penalty),
   ``losses_kw``, ``violation_pu`` (the total slack: 0 within the limits), ``min_voltage_pu``,
   ``max_voltage_pu``, ``feasible`` (no slack), ``relaxation_gap`` (the share of ``losses_kw``
@@ -83,6 +85,8 @@ SCENARIO_SCHEMA: dict[str, Any] = {"scenario": pl.String, "weight": pl.Float64,
                                    "source_vm_pu": pl.List(pl.Float64),
                                    **MODEL_COLUMNS, **AC_COLUMNS}
 EXTREME_POINT_SCHEMA: dict[str, Any] = {"vertex": pl.Int64, "u": pl.List(pl.Int64),
+                                        "source_bus": pl.List(pl.String),
+                                        "source_vm_pu": pl.List(pl.Float64),
                                         **MODEL_COLUMNS, **AC_COLUMNS}
 
 
@@ -131,8 +135,9 @@ def scenario_table(rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
 
 
 def _source_columns(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A scenario row's ``source_vm_pu`` (bus id -> p.u.) as the table's two list columns,
-    ``source_bus`` and ``source_vm_pu``, in the mapping's order; null when not recorded."""
+    """A scenario's (or an extreme point's) ``source_vm_pu`` (bus id -> p.u.) as the table's
+    two list columns, ``source_bus`` and ``source_vm_pu``, in the mapping's order; null when
+    not recorded."""
     held = row.get("source_vm_pu")
     if not isinstance(held, Mapping):
         return {"source_bus": None, "source_vm_pu": None}
@@ -143,7 +148,7 @@ def _source_columns(row: Mapping[str, Any]) -> dict[str, Any]:
 def extreme_point_table(rows: Sequence[Mapping[str, Any]]) -> pl.DataFrame:
     """``extreme_points.parquet``: one row per extreme point of result.json's ``robust``, in
     its order (module docstring)."""
-    return pl.DataFrame([_row(r, ("vertex", "u")) for r in rows],
+    return pl.DataFrame([{**_row(r, ("vertex", "u")), **_source_columns(r)} for r in rows],
                         schema=EXTREME_POINT_SCHEMA)
 
 
