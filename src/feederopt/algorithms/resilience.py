@@ -673,8 +673,15 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
     """The extensive form (deterministic equivalent) on HiGHS, within ``time_limit_s`` in all,
     to the relative MIP gap ``gap`` (HiGHS's ``mip_rel_gap``; met, the status is ``optimal``).
 
-    The MILP gets the time limit less :data:`EVALUATION_SHARE` of it (counted from the
-    call, so the model's build is inside). Stopped there before optimality, the answer is the
+    First comes the quick pass (:func:`quick_pass`: each scenario's operation on the
+    :func:`forest_start` topology) of the plans known before the MILP, the ``candidates`` and
+    the plan that invests nothing, within the MILP's share; the MILP gets the time limit less
+    :data:`EVALUATION_SHARE` of it (counted from the call, so the quick pass and the model's
+    build are inside), less what the quick pass took. Its operations stay in the evaluation's
+    table, so the answer costs no more than the least of those plans by the quick pass, even
+    when the MILP overruns its share (HiGHS's setup and presolve do not stop at its limit;
+    before, the evaluation then had no time for the quick pass, and the plans were completed
+    with shed-all operations). Stopped before optimality, the answer is the
     least costly of the plans the run has, each evaluated on every scenario the same way
     (:func:`choose_plan`): every incumbent HiGHS found, the ``candidates`` given (the
     expected-value plan) and the plan that invests nothing. The last incumbent alone is not
@@ -702,18 +709,37 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
     deadline = t0 + time_limit_s
     reserve = EVALUATION_SHARE * time_limit_s if math.isfinite(time_limit_s) else 0.0
     milp_end = deadline - reserve
+    # the quick pass of the plans known before the MILP (the candidates, the plan that
+    # invests nothing) comes first, within the MILP's share: a MILP that overran its share
+    # (HiGHS's setup and presolve do not stop at its limit) left the evaluation no time for
+    # it, and the answer was the MILP's incumbent with shed-everything blocks (zhang13,
+    # A_C_p1, --time-limit 0.2: 16,174.90 $, where the quick pass of the plan that invests
+    # nothing gives 864.75 $; synthetic500, storm500, --time-limit 5: 481,320.76 $ against
+    # 24,459.35 $). The MILP gets what it leaves
+    table = OperationTable(problem, scenarios, deadline)
+    known = _known_plans(problem, list(candidates))
+    quick_pass(table, known, milp_end)
+    t1 = time.perf_counter()
     # the build counts: a block of many scenarios, then HiGHS's model of it, can take longer
     # than the limit (case33bw, 400 scenarios: 3.3 s and 4.8 s at a 3 s limit). The build
     # stops when the block alone has taken BUILD_SHARE of the MILP's time, or when the
     # model's build (about MODEL_BUILD_RATIO times the block's) would end past it
-    budget = milp_end - t0
+    budget = milp_end - t1
     blk = problem.extensive_block(
-        scenarios, give_up=lambda: time.perf_counter() - t0 > BUILD_SHARE * budget)
-    block_s = time.perf_counter() - t0
+        scenarios, give_up=lambda: time.perf_counter() - t1 > BUILD_SHARE * budget)
+    block_s = time.perf_counter() - t1
     if blk is None or time.perf_counter() + MODEL_BUILD_RATIO * block_s > milp_end:
-        return _unbuilt(problem, scenarios, list(candidates), deadline, t0, block_s,
-                        budget, blk is None)
+        return _unbuilt(problem, scenarios, known, deadline, t0, block_s,
+                        budget, blk is None, table)
+    wall, cpu = time.perf_counter(), time.process_time()
     model = HighsModel(blk)
+    # HiGHS's setup of the model does not stop at its limit: not started when it would end
+    # past the MILP's share (synthetic2000, 40 storms: 1.9 s of CPU at a 0.01 s limit)
+    nonzeros = int(model.h.getNumNz())
+    setup_s = highs_setup_s(nonzeros, time.perf_counter() - wall, time.process_time() - cpu)
+    if time.perf_counter() + setup_s > milp_end:
+        return _unbuilt(problem, scenarios, known, deadline, t0, block_s,
+                        milp_end - time.perf_counter(), False, table, (nonzeros, setup_s))
     found = model.record_incumbents()
     milp_s = max(milp_end - time.perf_counter(), QUICK_RECOURSE_S)
     sol = _solve(model, milp_s, gap)
@@ -741,7 +767,7 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
             pool = [Candidate(NOTHING, np.zeros(len(problem.harden_lines)),
                               np.zeros(len(problem.grid.dg_bus))), *pool]
         return _best_at_limit(problem, scenarios, model, incumbents, str(sol.status), bound,
-                              pool, deadline, t0)
+                              pool, deadline, t0, table)
     val = model.values()
     harden, site = np.round(val[HARDEN]), np.round(val[SITE])
     ops, rec = [], []
@@ -754,9 +780,42 @@ def solve_extensive(problem: ResilienceProblem, scenarios: list[Scenario], *,
     invest = problem.investment(harden, site)
     # the cost without the shed tie-break (formulations.resilience.shed_epsilon)
     obj = invest + float(sum(sc.probability * q for sc, q in zip(scenarios, rec, strict=True)))
+    cheaper = _cheaper_known(problem, scenarios, table, known, obj)
+    if cheaper is not None:
+        # the MILP met a loose gap (--gap) with a plan the quick pass beats (zhang13, A_C_p1,
+        # gap 0.99: the plan that invests nothing with every block shedding everything,
+        # 16,174.90 $, "optimal"; by the quick pass it costs 864.75 $): the cheaper plan is
+        # within the same gap of the bound
+        b = float(sol.bound)
+        return replace(
+            cheaper, method="extensive", status=status, lower_bound=b,
+            gap=max(cheaper.objective - b, 0.0) / max(abs(cheaper.objective), 1e-9),
+            solve_time_s=time.perf_counter() - t0,
+            notes=[f"the extensive form's MILP met its gap ({gap:g}) with a plan costing "
+                   f"{obj:,.2f} $; the plan is {cheaper.method}, which its quick pass before "
+                   f"the MILP costs at {cheaper.objective:,.2f} $"])
     gap = max(obj - sol.bound, 0.0) / max(abs(obj), 1e-9)
     return PlanOutcome("extensive", status, harden, site, invest, rec,
                        ops, obj, float(sol.bound), gap, time.perf_counter() - t0)
+
+
+def _cheaper_known(problem: ResilienceProblem, scenarios: list[Scenario],
+                   table: OperationTable, known: list[Candidate],
+                   cost: float) -> PlanOutcome | None:
+    """The least costly of the plans ``known`` whose every scenario has an operation in
+    ``table`` (their quick pass), as an outcome named by its label, when it costs less than
+    ``cost``; else None. No LP runs."""
+    best: PlanOutcome | None = None
+    for c in known:
+        ops = [table.operation(k, c.harden, c.site) for k in range(len(scenarios))]
+        if any(op is None or table.infeasible(k, c.harden, c.site)
+               for k, op in enumerate(ops)):
+            continue
+        out = _candidate_outcome(problem, scenarios, c, Evaluation(ops, []))
+        if out.objective < cost - 1e-9 * max(1.0, abs(cost)) and (
+                best is None or out.objective < best.objective):
+            best = out
+    return best
 
 
 #: The share of the extensive form's MILP time its block's build may take
@@ -770,13 +829,22 @@ MODEL_BUILD_RATIO = 2.0
 
 def _unbuilt(problem: ResilienceProblem, scenarios: list[Scenario], candidates: list[Candidate],
              deadline: float, t0: float, block_s: float, budget: float,
-             partial: bool) -> PlanOutcome:
+             partial: bool, table: OperationTable | None = None,
+             setup: tuple[int, float] | None = None) -> PlanOutcome:
     """:func:`solve_extensive`'s answer when its MILP could not be built within the time
-    limit: the least costly of the ``candidates`` and the plan that invests nothing
-    (:func:`_best_at_limit` with no incumbent), status ``time_limit``, bound 0 (every cost
-    is >= 0), with a note saying so."""
+    limit, or (``setup``: the model's nonzeros and :func:`highs_setup_s`) HiGHS's setup of it
+    would end past the MILP's share: the least costly of the ``candidates`` and the plan that
+    invests nothing (:func:`_best_at_limit` with no incumbent), status ``time_limit``, bound 0
+    (every cost is >= 0), with a note saying so."""
     out = _best_at_limit(problem, scenarios, None, [], str(SolverStatus.TIME_LIMIT), 0.0,
-                         candidates, deadline, t0)
+                         candidates, deadline, t0, table)
+    if setup is not None:
+        note = (f"the extensive form's MILP was not solved: HiGHS's setup of its model "
+                f"({setup[0]:,} nonzeros), which HiGHS's time limit does not stop, takes about "
+                f"{setup[1]:.2f} s here, more than the {max(budget, 0.0):.2f} s the time limit "
+                "left it; the plan is the least costly of the plans evaluated, the bound 0; "
+                "give more time, or --method lshaped")
+        return replace(out, notes=[note, *out.notes])
     what = ("its build was stopped after " if partial else "the block of its "
             f"{len(scenarios)} scenarios took ") + f"{block_s:.2f} s" + (
         "" if partial else f", HiGHS's model of it takes about {MODEL_BUILD_RATIO:g} times "
@@ -787,21 +855,76 @@ def _unbuilt(problem: ResilienceProblem, scenarios: list[Scenario], candidates: 
     return replace(out, notes=[note, *out.notes])
 
 
+#: HiGHS's work on a MILP before it first checks its time limit or calls back (so before the
+#: overrun guard, ``solvers.highs_backend.OVERRUN_GRACE_S``, can stop it) [CPU s per nonzero
+#: of the constraint matrix]. Measured with HiGHS 1.16 at a 0.01 s limit (CPU time): 1.91 s
+#: for the 7.56 M nonzeros of synthetic2000 with 40 random 5-line storms, 0.52 s for 1.89 M
+#: (10 storms), 0.26 s for 1.30 M (case33bw, 400 random 4-line storms), 0.27 s for 0.94 M
+#: (synthetic500, storm500): 0.20-0.29 us each; its presolve beyond that stops at the limit.
+HIGHS_SETUP_S_PER_NONZERO = 3.5e-7
+
+
+def highs_setup_s(nonzeros: int, build_wall_s: float, build_cpu_s: float) -> float:
+    """The wall-clock time HiGHS's setup of a MILP of ``nonzeros`` takes at this machine's
+    load: ``HIGHS_SETUP_S_PER_NONZERO * nonzeros * r`` with ``r = build_wall_s / build_cpu_s``
+    of the model's build (the wall clock a CPU second takes now; 1 when the build took under
+    50 ms of CPU, at most 20)."""
+    slow = build_wall_s / build_cpu_s if build_cpu_s >= 0.05 else 1.0
+    return HIGHS_SETUP_S_PER_NONZERO * nonzeros * min(max(slow, 1.0), 20.0)
+
+
 #: The time limit of the first, quick pass over the scenarios when a plan is evaluated [s]: in
 #: effect the operation on :func:`forest_start`'s topology (that LP cut short only by the run's
 #: deadline: :class:`OperationTable`), about 30 ms a scenario on case33bw.
 QUICK_RECOURSE_S = 1e-3
 
 
+def _known_plans(problem: ResilienceProblem, candidates: list[Candidate]) -> list[Candidate]:
+    """The ``candidates`` and then the plan that invests nothing, each plan once."""
+    out: list[Candidate] = []
+    keys: set[bytes] = set()
+    for c in [*candidates, Candidate(NOTHING, np.zeros(len(problem.harden_lines)),
+                                     np.zeros(len(problem.grid.dg_bus)))]:
+        key = np.concatenate([np.round(c.harden), np.round(c.site)]).astype(np.int8).tobytes()
+        if key not in keys:
+            keys.add(key)
+            out.append(c)
+    return out
+
+
+def quick_pass(table: OperationTable, plans: list[Candidate], end: float) -> None:
+    """Every scenario's quick recourse (:meth:`OperationTable.quick`: the operation on the
+    :func:`forest_start` topology) of each of ``plans`` in turn, until ``end``
+    (``time.perf_counter()``; each recourse's LPs stop there too) or a stop request; a plan's
+    remaining scenarios are skipped once one is infeasible (a non-sheddable load
+    unsupplied). The operations stay in ``table``: :func:`choose_plan` weighs the plans they
+    complete even past its deadline, with no LP."""
+    deadline = table.deadline
+    table.deadline = min(deadline, end)
+    try:
+        for c in plans:
+            for k in range(len(table.scenarios)):
+                if time.perf_counter() >= table.deadline or interrupt.requested():
+                    return
+                table.quick(k, c.harden, c.site)
+                if table.infeasible(k, c.harden, c.site):
+                    break
+    finally:
+        table.deadline = deadline
+
+
 def _best_at_limit(problem: ResilienceProblem, scenarios: list[Scenario],
                    model: HighsModel | None,
                    incumbents: list[dict[str, np.ndarray]], status: str, bound: float,
-                   candidates: list[Candidate], deadline: float, t0: float) -> PlanOutcome:
+                   candidates: list[Candidate], deadline: float, t0: float,
+                   table: OperationTable | None = None) -> PlanOutcome:
     """:func:`solve_extensive`'s answer when its MILP stopped at its limit: the least costly
     of its ``incumbents`` (the last first, then the earlier ones, latest first; their
     scenario blocks are operations of their plans), the ``candidates`` and the plan that
-    invests nothing, by :func:`choose_plan` until ``deadline``."""
-    table = OperationTable(problem, scenarios, deadline)
+    invests nothing, by :func:`choose_plan` until ``deadline``, on ``table`` (the
+    operations the quick pass before the MILP found; None: a new one)."""
+    if table is None:
+        table = OperationTable(problem, scenarios, deadline)
     pool: list[Candidate] = []
     keys: set[bytes] = set()
 
@@ -1051,17 +1174,20 @@ def choose_plan(table: OperationTable, plans: list[Candidate], deadline: float, 
 
     for i, c in enumerate(plans):
         for k in range(n):
-            if late():
-                break
-            if table.operation(k, c.harden, c.site) is None or (quick and not past()):
+            if not late() and (table.operation(k, c.harden, c.site) is None
+                               or (quick and not past())):
                 table.quick(k, c.harden, c.site)
             if table.infeasible(k, c.harden, c.site):
                 infeasible.setdefault(i, []).append(k)
                 break
+            if late() and table.operation(k, c.harden, c.site) is None:
+                break
         else:
+            # past the deadline no LP runs, but a plan whose every scenario has an operation
+            # in the table (a quick pass before an extensive form's MILP, which overran its
+            # share) is weighed all the same: it used to be passed over, and the answer was
+            # the MILP's incumbent, its blocks shedding everything
             passed.append(i)
-        if late():
-            break
     refined: set[int] = set()
     while not past():
         best = min((cost(i) for i in complete()), default=math.inf)

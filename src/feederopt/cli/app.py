@@ -174,6 +174,8 @@ def time_limit_help(what: str = "of the optimisation alone", after: str = "",
 
 #: When the running command started (``time.perf_counter()``; set by :func:`cli_command`).
 _STARTED: list[float] = []
+#: Per command under way: :func:`feederopt.solvers.interrupt.answered` when it began.
+_ANSWERED: list[int] = []
 
 
 def wall_clock_s() -> float | None:
@@ -440,7 +442,9 @@ _FINISHING = {"on": False, "seen": False}
 def _sigint_after_run(signum: int, frame: Any) -> None:
     """The SIGINT handler of a command outside its solve (:func:`cli_command`; the solve's
     own is :func:`feederopt.solvers.interrupt.handle_signals`). Before the run,
-    ``KeyboardInterrupt`` as Python's default (:func:`_run_command`: one line, 130). Once the
+    ``KeyboardInterrupt`` as Python's default (:func:`_run_command`: one line, 130); so too
+    between the run's end and its outputs (:func:`late_outputs`), where the line says that
+    the run had finished and nothing was written. Once the
     run has finished, the completed answer stands: its outputs and console output are
     finished (the exit code is the run's), a line says so, and a second SIGINT exits at once
     (130; a file is written whole or not at all, :func:`feederopt.io.writing.atomic_file`).
@@ -512,12 +516,14 @@ def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         token = _LATE.set(LateOutputs())
         _STARTED.append(time.perf_counter())
+        _ANSWERED.append(interrupt.answered())
         try:
             # the notes a result carries as text name the options as flags (note_text)
             with caller_spelling(flag_spelling), _after_run_handler():
                 return _run_command(fn, args, kwargs)
         finally:
             _STARTED.pop()
+            _ANSWERED.pop()
             _LATE.reset(token)
 
     return wrapper
@@ -547,8 +553,14 @@ def _run_command(fn: Callable[..., R], args: Any, kwargs: dict[str, Any]) -> R:
         # a Ctrl-C before the command's stop handler is installed (its lazy imports, reading
         # the input): one line and 130, as while the command starts (feederopt._startup;
         # user test ut43_resil #8), not typer's silent exit
-        stderr().print("[yellow]interrupted:[/] (Ctrl-C) before the run started; nothing "
-                       "written")
+        if _ANSWERED and interrupt.answered() > _ANSWERED[-1]:
+            # after the run's stop handler was removed, before its outputs began
+            # (late_outputs): it said "before the run started" (session 43's note)
+            stderr().print("[yellow]interrupted:[/] (Ctrl-C) after the run had finished, "
+                           "before its answer was written; nothing written")
+        else:
+            stderr().print("[yellow]interrupted:[/] (Ctrl-C) before the run started; "
+                           "nothing written")
         raise typer.Exit(130) from None
     except Exception as exc:
         if interrupt.requested() and interrupt.reason() is None:

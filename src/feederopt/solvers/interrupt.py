@@ -61,6 +61,16 @@ _clock = itertools.count(1)
 #: Per thread: ``start``, the clock when the thread's outermost solve began (None outside a
 #: solve); ``active``, whether that solve installed the signal handlers (main thread).
 _installed = threading.local()
+#: How many outermost solves of the main thread have returned (:func:`answered`).
+_answered = {"count": 0}
+
+
+def answered() -> int:
+    """How many outermost :func:`handle_signals` blocks of the main thread have ended by
+    their function's return (a run with its answer, not an exception), counted before their
+    handlers are put back. A caller compares two readings to tell whether a run finished in
+    between: the command line's message for a Ctrl-C after the run and before its outputs."""
+    return _answered["count"]
 
 
 def requested() -> bool:
@@ -200,6 +210,7 @@ def handle_signals(what: str | None = None) -> Iterator[None]:
         _installed.active = True
         try:
             yield
+            _answered["count"] += 1  # returned: the run has its answer
         finally:
             _installed.active = False
             _what["text"] = before
