@@ -180,9 +180,9 @@ def rated_kv_loads(loads: list[RatedKv], base_ln: dict[str, float],
             n_p, n_q = exponent(ld, v0, 0), exponent(ld, v0, 1)
             (zip_fit if where == "in" else followed).append((ld, v0, p_share, n_p))
         shares[ld.name] = [p_share, q_share]
-        for i in ld.rows:
-            rows[i]["p_mw"] *= p_share
-            rows[i]["q_mvar"] *= q_share
+        for i in ld.rows:  # from the nameplate: a ZIP load's rows hold kW (Zp + Ip + Pp)
+            rows[i]["p_mw"] = ld.kw / 1000 / len(ld.rows) * p_share
+            rows[i]["q_mvar"] = ld.kvar / 1000 / len(ld.rows) * q_share
             rows[i]["vn_kv"] *= v0
             rows[i]["p_exponent"], rows[i]["q_exponent"] = n_p, n_q
     _notes(followed, zip_fit, exact, in_band, not_followed, zip_off, warnings)
