@@ -107,7 +107,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind, shown_list
 from feederopt.io.dss_files import (
     OUTPUT_COMMANDS,
     Macros,
@@ -117,7 +117,7 @@ from feederopt.io.dss_files import (
     script_target,
 )
 from feederopt.io.opendss_guard import crashing_capacitors
-from feederopt.io.opendss_rated_kv import RatedKv, rated_kv_loads
+from feederopt.io.opendss_rated_kv import BAND_NOTE, RatedKv, rated_kv_loads
 from feederopt.io.opendss_secondary import (
     Secondaries,
     find_center_taps,
@@ -1373,6 +1373,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     shaped: list[str] = []  # loads with a daily load shape, read at their snapshot kW
     load_value_problems: list[Problem] = []  # NaN, infinite or negative kW/kvar
     rated_kv: list[RatedKv] = []  # each load's kV rating, against its bus's base later
+    zip_unnormalised: list[tuple[str, float, float]] = []  # ZIPV sums other than 1
+    solved = bool(dss.Solution.Converged())  # the file's solution, to read the loads' voltages
     for ld in _iterate(dss.Loads):
         if dss.Loads.Daily() and bool(dss.CktElement.Enabled()):
             shaped.append(ld)
@@ -1384,10 +1386,20 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         delta = bool(dss.Loads.IsDelta())
         kv, kw, kvar = float(dss.Loads.kV()), float(dss.Loads.kW()), float(dss.Loads.kvar())
         bad = _load_value_problem(ld, kw, kvar, kv)
+        zipv = tuple(float(z) for z in dss.Loads.ZipV()) if int(dss.Loads.Model()) == 8 else ()
+        if bad is None and zipv:
+            bad = _zipv_problem(ld, zipv)
         if bad is not None:
             load_value_problems.append(bad)
             continue
         pe, qe = _exponents(int(dss.Loads.Model()), dss)
+        # a ZIP load draws kW (Zp + Ip + Pp) at 1 p.u. of its kV: OpenDSS does not normalise
+        # ZIPV (_zip_shares); 1 for the other models
+        zp, zq = _zip_shares(zipv)
+        if zipv and (abs(zp - 1.0) > 1e-9 or abs(zq - 1.0) > 1e-9):
+            zip_unnormalised.append((ld, zp, zq))
+        nameplate = (kw, kvar)
+        kw, kvar = kw * zp, kvar * zq
         unit = sec.unit_of(bus)
         if unit is not None:
             ratings = load_parts(nodes, nph, delta, kv, unit.hot)
@@ -1414,16 +1426,17 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         # test ut32_3ph B2: 12.47 kV, not 7.2, so a ZIP load there is not below its cutoff);
         # compared with the bus's voltage base once the bases are repaired (_rated_kv_loads)
         between = bool(parts) and parts[0][0] == "delta"
-        rated = RatedKv(ld, bus, kv, kw, kvar, math.sqrt(3) if (nph > 1 or delta or between)
-                         else 1.0, int(dss.Loads.Model()), float(dss.Loads.Vminpu()),
-                         float(dss.Loads.Vmaxpu()), _load_property(ld, "Vlowpu", 0.5),
+        rated = RatedKv(ld, bus, kv, nameplate[0], nameplate[1], math.sqrt(3)
+                         if (nph > 1 or delta or between) else 1.0, int(dss.Loads.Model()),
+                         float(dss.Loads.Vminpu()), float(dss.Loads.Vmaxpu()),
+                         _load_property(ld, "Vlowpu", 0.5),
                          _zip_cutoff(int(dss.Loads.Model()), dss),
                          bool(dss.CktElement.Enabled()),
-                         zipv=tuple(float(z) for z in dss.Loads.ZipV())
-                         if int(dss.Loads.Model()) == 8 else (),
-                         cvr=(float(dss.Loads.CVRwatts()), float(dss.Loads.CVRvars())))
+                         zipv=zipv, cvr=(float(dss.Loads.CVRwatts()), float(dss.Loads.CVRvars())))
         rated_kv.append(rated)
         dss.Circuit.SetActiveElement(f"Load.{ld}")
+        if solved and parts:  # each part's voltage in OpenDSS's solution of the file
+            rated.v_op = _operating_ratios(parts, nph, delta)
         if not parts:
             problems.append(Problem(
                 ProblemKind.BAD_LOAD, "loads",
@@ -1447,6 +1460,14 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         # load; report the loads alone rather than the follow-on NaN of every generator
         raise InputError(problems + load_value_problems)
 
+    if zip_unnormalised:
+        ld0, zp0, zq0 = zip_unnormalised[0]
+        warnings.append(
+            f"{len(zip_unnormalised)} ZIP load(s) (model 8) have ZIPV weights that do not sum "
+            f"to 1 ({shown_list([x[0] for x in zip_unnormalised])}; Load.{ld0}: Zp+Ip+Pp = "
+            f"{zp0:g}, Zq+Iq+Pq = {zq0:g}): OpenDSS does not normalise them and draws kW x "
+            "(Zp+Ip+Pp) and kvar x (Zq+Iq+Pq) at 1 p.u. of the load's kV, and so does the model "
+            "(docs/threephase.md)")
     if delta_to_ground:
         warnings.append(
             f"{len(delta_to_ground)} 1-phase delta load(s) name one node "
@@ -1646,8 +1667,13 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     reductions = _reduction_notes(sec, load_rows) + held_notes
     warnings[:0] = reductions
     _repair_bases(bus_rows, src_rows, line_rows, tr_rows, warnings)
+    band_rows: list[dict[str, Any]] = []  # rows re-rated at OpenDSS's solution, as they were
+    before = len(warnings)
     rerated = rated_kv_loads(rated_kv, {r["id"]: r["vn_kv"] / math.sqrt(3) for r in bus_rows},
-                             load_rows, warnings)
+                             load_rows, warnings, band_rows)
+    band_note = next((w for w in warnings[before:] if BAND_NOTE in w), None)
+    for ld, zp, zq in zip_unnormalised:  # a daily shape's rows scale what the model holds
+        rerated.setdefault(ld, [zp, zq])
     circuit = dss.Circuit.Name()
     net = ThreePhaseNetwork.from_tables(
         name=name or circuit or path.stem,
@@ -1661,6 +1687,10 @@ def read_opendss(path: str | Path, *, name: str | None = None,
               # loads re-rated at their bus's voltage by OpenDSS's law: [P/kW, Q/kvar] held
               # (opendss_rated_kv), which a daily shape's rows scale too (opendss_shapes)
               "rerated_loads": rerated,
+              # the rows re-rated at OpenDSS's solution of the file (outside their
+              # Vminpu-Vmaxpu band there) as they were, and the note saying so, which the
+              # partition (islands at other voltages) puts back (nameplate_band_loads)
+              "band_rerated": band_rows, "band_note": band_note,
               # series elements out of service, why and how to put them back (the supply
               # check names them when they cut buses off the source)
               OUT_OF_SERVICE: out_of_service,
@@ -2307,11 +2337,74 @@ def _zip_cutoff(model: int, dss: Any) -> float:
     return float(z[6]) if len(z) >= 7 and math.isfinite(float(z[6])) else 0.0
 
 
+def _operating_ratios(parts: list[tuple[str, str, float]], nph: int,
+                      delta: bool) -> list[float]:
+    """The voltage across each of the active load's ``parts`` (:func:`_load_parts`) in
+    OpenDSS's solution, in p.u. of the part's rated kV: as OpenDSS's ``Load`` measures the
+    voltage it compares with ``Vminpu``/``Vmaxpu`` (DSS C-API's ``Load.pas``, ``VBase``: a
+    3-phase delta load's conductor ``k`` against ``k + 1``, any other load's conductor ``k``
+    against its last conductor, the neutral or a 1-phase load's second conductor; ``VBase``
+    is ``kV / sqrt 3`` for a multi-phase wye load, ``kV`` otherwise, which is the part's
+    rated kV)."""
+    raw = np.asarray(_dss().CktElement.Voltages(), float)
+    volts = raw[0::2] + 1j * raw[1::2]
+    out: list[float] = []
+    if len(volts) < len(parts):  # a disabled load: no voltages
+        return out
+    for k, (_, _, kv_part) in enumerate(parts):
+        other = (k + 1) % 3 if delta and nph == 3 else nph
+        ref = volts[other] if other < len(volts) else 0.0
+        out.append(float(abs(volts[k] - ref)) / (kv_part * 1000.0) if kv_part > 0 else 0.0)
+    return out
+
+
+def _zip_shares(zipv: tuple[float, ...]) -> tuple[float, float]:
+    """What a ZIP load (model 8, ``ZIPV = [Zp Ip Pp Zq Iq Pq cutoff]``) draws at 1 p.u. of its
+    kV as shares of its ``kW`` and ``kvar``: ``Zp + Ip + Pp`` and ``Zq + Iq + Pq``. OpenDSS's
+    help says the weights "should sum to 1" but does not normalise them (DSS C-API's
+    ``Load.pas``, ``DoZIPVModel``: ``P = kW (Zp v^2 + Ip v + Pp)``; checked with OpenDSSDirect.py:
+    ``ZIPV=[0.2 0.2 0.2 0.3 0.3 0.3 0]`` on a 1000 kW load at 0.996 p.u. draws 597.8 kW).
+    ``(1, 1)`` for another model (``zipv`` empty)."""
+    if len(zipv) < 6:
+        return 1.0, 1.0
+    return sum(zipv[0:3]), sum(zipv[3:6])
+
+
+def _zipv_problem(ld: str, zipv: tuple[float, ...]) -> Problem | None:
+    """A ``bad_load`` problem naming ``Load.<ld>`` and its ``ZIPV`` when the model cannot hold
+    what OpenDSS draws: P weights ``Zp + Ip + Pp`` below 0 (OpenDSS's load then injects at 1
+    p.u., generation hidden in a load, as a negative kW), or P or Q weights that sum to 0 while
+    not all 0 (a draw of 0 at 1 p.u. but not elsewhere, which ``p0 (|V|/V0)^n`` cannot
+    follow); a value that is not finite."""
+    if len(zipv) < 6:
+        return None
+    hint = ("give ZIP weights that sum to 1 for P (Zp Ip Pp) and for Q (Zq Iq Pq), as OpenDSS's "
+            "help asks, e.g. ZIPV=[0.3 0.3 0.4 0.3 0.3 0.4 0]")
+    if not all(math.isfinite(z) for z in zipv):
+        return Problem(ProblemKind.BAD_LOAD, "loads", f"Load.{ld}: ZIPV holds a value that is "
+                       f"not a finite number ({list(zipv)})", (ld,), "ZIPV", hint)
+    for part, w in (("P (Zp Ip Pp)", zipv[0:3]), ("Q (Zq Iq Pq)", zipv[3:6])):
+        total = sum(w)
+        if total < 0 and part.startswith("P"):
+            return Problem(ProblemKind.BAD_LOAD, "loads", f"Load.{ld}: ZIPV's {part} weights "
+                           f"{' '.join(f'{x:g}' for x in w)} sum to {total:g}: OpenDSS then draws "
+                           "a negative kW at 1 p.u. (the load injects)", (ld,), "ZIPV",
+                           hint + "; model generation as a Generator or PVSystem element")
+        if total == 0 and any(x != 0 for x in w):
+            return Problem(ProblemKind.BAD_LOAD, "loads", f"Load.{ld}: ZIPV's {part} weights "
+                           f"{' '.join(f'{x:g}' for x in w)} sum to 0: OpenDSS draws nothing "
+                           "at 1 p.u. but a power at any other voltage, which the model's "
+                           "load law p0 (|V|/V0)^n cannot hold", (ld,), "ZIPV", hint)
+    return None
+
+
 def _exponents(model: int, dss: Any) -> tuple[float, float]:
     """Exponents ``(n_p, n_q)`` of ``p = p0 |V|^n_p``, ``q = q0 |V|^n_q`` for OpenDSS load models
     (OpenDSS manual, Load object): 1 constant PQ, 2 constant Z, 3 constant P and quadratic Q,
     4 exponential (CVRwatts, CVRvars), 5 constant current, 6 constant P and fixed Q, 7 constant P
-    and fixed-impedance Q, 8 ZIP (by its slope at 1 p.u.: ``n = 2 Z + I``)."""
+    and fixed-impedance Q, 8 ZIP (by its slope at 1 p.u. relative to its draw there:
+    ``n = (2 Z + I) / (Z + I + P)``, ``2 Z + I`` when the weights sum to 1, :func:`_zip_shares`;
+    0 when they sum to 0, all 0)."""
     if model == 2:
         return 2.0, 2.0
     if model in (3, 7):
@@ -2323,7 +2416,8 @@ def _exponents(model: int, dss: Any) -> tuple[float, float]:
     if model == 8:
         z = list(dss.Loads.ZipV())
         if len(z) >= 6:
-            return 2 * z[0] + z[1], 2 * z[3] + z[4]
+            sp, sq = sum(z[0:3]), sum(z[3:6])
+            return ((2 * z[0] + z[1]) / sp if sp else 0.0, (2 * z[3] + z[4]) / sq if sq else 0.0)
     return 0.0, 0.0
 
 
