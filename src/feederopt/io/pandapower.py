@@ -432,6 +432,9 @@ def from_pandapower(
     warnings.extend(price_notes)
     for idx in net.ext_grid.index:
         problems.extend(_poly_cost_problems(net, "ext_grid", int(idx)))
+    for idx, row in net.gen.iterrows():  # a gen on a source bus is no generator row
+        if ok(row["bus"]) and int(row["bus"]) in v_set:
+            problems.extend(_poly_cost_problems(net, "gen", int(idx)))
     for table, ids in bad_vm.items():
         problems.append(Problem(
             ProblemKind.INVALID_VALUE, table,
@@ -2809,7 +2812,10 @@ def _import_prices(net: pandapowerNet, v_set: dict[int, float]) -> tuple[
     :func:`_poly_cost_problems`). The reactive terms follow (since session 44):
     ``cq1_eur_per_mvar`` (``import_q_price_per_mvarh``) and ``cq2_eur_per_mvar2``
     (``import_q_cost_per_mvar2_per_h``) on the ext_grid's injected q, ``cq0_eur`` added to the
-    constant."""
+    constant. A ``gen`` with ``slack=True`` makes its bus a source as an ext_grid does (its
+    ``res_gen.p_mw`` is the balance, :attr:`~feederopt.validation.ac.AcResult.
+    source_p_by_bus`), and ``runopp`` prices it by its ``poly_cost`` row: read the same way
+    where no ext_grid of the bus has a cost (before, such a row was dropped without a note)."""
     pc = net.get("poly_cost")
     out: dict[int, tuple[float, float, float, float, float]] = {}
     named = []
@@ -2820,11 +2826,19 @@ def _import_prices(net: pandapowerNet, v_set: dict[int, float]) -> tuple[
         v = _f(r.get(col, 0.0), 0.0)
         return v if math.isfinite(v) else 0.0
 
-    for idx, row in net.ext_grid.iterrows():
+    # the ext_grids first, then the slack gens (slack=True): pandapower's runpp makes a slack
+    # gen a reference that supplies the balance (res_gen.p_mw) and runopp prices its p and q
+    # by its poly_cost row as an ext_grid's (before, such a row was dropped without a note:
+    # the gen on a source bus is no generator row, and gen rows count as read)
+    slack = (net.gen.index[net.gen["slack"].map(_flag).astype(bool)]
+             if "slack" in net.gen.columns and len(net.gen) else [])
+    units = [("ext_grid", idx, row) for idx, row in net.ext_grid.iterrows()] + [
+        ("gen", idx, net.gen.loc[idx]) for idx in slack]
+    for et, idx, row in units:
         bus = int(row["bus"])
-        if not bool(row["in_service"]) or bus not in v_set or bus in out:
+        if not _flag(row["in_service"]) or bus not in v_set or bus in out:
             continue
-        mine = pc[(pc["et"] == "ext_grid") & (pc["element"] == idx)]
+        mine = pc[(pc["et"] == et) & (pc["element"] == idx)]
         if not len(mine):
             continue
         r = mine.iloc[0]
@@ -2833,17 +2847,17 @@ def _import_prices(net: pandapowerNet, v_set: dict[int, float]) -> tuple[
                 term(r, "cq2_eur_per_mvar2"))
         if any(cost):
             out[bus] = cost
-            named.append(f"ext_grid:{idx} {cost[0]:g} per MWh"
+            named.append(f"{et}:{idx} {cost[0]:g} per MWh"
                          + (f" + {cost[1]:g} per MW^2 h" if cost[1] else "")
                          + (f" + {cost[2]:g} per h" if cost[2] else "")
                          + (f" + {cost[3]:g} per MVAr h" if cost[3] else "")
                          + (f" + {cost[4]:g} per MVAr^2 h" if cost[4] else ""))
     if not named:
         return out, []
-    return out, [f"the ext_grid poly_cost cp1_eur_per_mw is read as the import price of its "
-                 "bus, cp2_eur_per_mw2 and cp0_eur as its quadratic and constant import "
-                 "cost, cq1_eur_per_mvar and cq2_eur_per_mvar2 as the price of its reactive "
-                 f"power ({_short_list(named)}; buses.import_price_per_mwh, "
+    return out, [f"the ext_grid (and slack gen) poly_cost cp1_eur_per_mw is read as the "
+                 "import price of its bus, cp2_eur_per_mw2 and cp0_eur as its quadratic and "
+                 "constant import cost, cq1_eur_per_mvar and cq2_eur_per_mvar2 as the price "
+                 f"of its reactive power ({_short_list(named)}; buses.import_price_per_mwh, "
                  "import_cost_per_mw2_per_h, import_fixed_cost_per_h, "
                  "import_q_price_per_mvarh, import_q_cost_per_mvar2_per_h): with a loss price "
                  "the objective prices the imported power as pandapower's runopp does "
