@@ -139,3 +139,29 @@ def test_a_concave_load_q_cost_is_refused(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["solve", str(path), "--time-limit", "20"])
     assert res.exit_code == 2 and "load:2" in res.output and "cq2_eur_per_mvar2" in res.output
     assert "Traceback" not in res.output
+
+
+def test_an_inverted_q_range_is_refused() -> None:
+    net = _net(2.0, 0.0)
+    net.load.loc[2, ["min_q_mvar", "max_q_mvar"]] = [1.0, -0.4]
+    with pytest.raises(InputError) as err:
+        from_pandapower(net)
+    (problem,) = err.value.problems
+    assert (problem.kind.value, problem.component, problem.ids, problem.field) == (
+        "inverted_limits", "loads", ("load:2",), "min_q_mvar")
+
+
+def test_a_table_folders_q_range_is_checked() -> None:
+    """The columns as a table folder gives them: an inverted range and a concave cost are
+    typed problems naming the load (network.devices.device_problems)."""
+    from feederopt.network.devices import device_problems
+
+    net = from_pandapower(_net(2.0, -3.0))
+    loads = net.loads.with_columns(
+        pl.when(pl.col("id") == "load:2").then(2.0).otherwise(pl.col("flex_q_min_mvar"))
+        .alias("flex_q_min_mvar"),
+        pl.when(pl.col("id") == "load:2").then(-1.0)
+        .otherwise(pl.col("flex_q_cost_per_mvar2_per_h")).alias("flex_q_cost_per_mvar2_per_h"))
+    found = {(p.kind.value, p.field, p.ids) for p in device_problems(net.replace(loads=loads))}
+    assert ("inverted_limits", "flex_q_min_mvar", ("load:2",)) in found
+    assert ("invalid_value", "flex_q_cost_per_mvar2_per_h", ("load:2",)) in found
