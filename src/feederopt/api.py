@@ -681,6 +681,8 @@ def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
             col in df.columns and bool((df[col].cast(pl.Float64).fill_null(0.0) != 0).any())
             for df, col in ((gens, "cost_per_mwh"), (gens, "cost_per_mw2_per_h"),
                             (gens, "fixed_cost_per_h"), (loads, "flex_price_per_mwh"),
+                            (loads, "flex_q_price_per_mvarh"),
+                            (loads, "flex_q_cost_per_mvar2_per_h"),
                             (sources, "import_price_per_mwh"),
                             (sources, "import_cost_per_mw2_per_h"),
                             (sources, "import_fixed_cost_per_h")))
@@ -1083,7 +1085,8 @@ def _write_devices(pp_net: Any, network: Network, settings: DeviceSettings) -> A
     return write_device_settings(
         pp_net, network, cap_steps=settings.cap_steps, branch_tap=settings.branch_tap,
         source_v_set=settings.source_v_set, gen_dispatch=settings.gen_dispatch,
-        load_reduction=settings.load_reduction, gen_v_set=settings.gen_v_set)
+        load_reduction=settings.load_reduction, gen_v_set=settings.gen_v_set,
+        load_q=settings.load_q)
 
 
 def _result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool, *,

@@ -46,7 +46,12 @@ valid Benders cuts in every device binary, as for the switch states (Geoffrion 1
 * **Committable generator** ``g``: a binary ``on_g`` and ``on p_min <= p <= on p_max``,
   ``on q_min <= q <= on q_max`` (eqs. (8), (9)).
 * **Flexible prosumer** at bus ``i``: a reduction ``0 <= flex <= share p_load`` of its active
-  demand and ``flex q/p`` of its reactive demand (the same power factor).
+  demand and ``flex q/p`` of its reactive demand (the same power factor); with a reactive
+  range ``q_lo..q_hi`` (pandapower's controllable load's ``min/max_q_mvar``) its reactive
+  demand is a decision of its own instead, ``q = q_base - flexq`` with ``q_base - q_hi <=
+  flexq <= q_base - q_lo``, as pandapower's OPF takes a controllable load (a generator of
+  ``-p``, ``-q``; Thurner et al., IEEE TPWRS 33(6), 2018), its cost ``c_q q + c2_q q^2``
+  with ``c2_q q^2`` through the epigraph ``flexq2 >= flexq^2`` (rotated cone).
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ import scipy.sparse as sp
 
 from feederopt.formulations.blocks import Block, Group, OnOff, Sense, diag, incidence, select
 from feederopt.formulations.distflow import effective_ratings
+from feederopt.formulations.energy_cost import square_epigraph
 from feederopt.network.devices import PerUnitDevices
 from feederopt.network.perunit import PerUnitNetwork
 
@@ -202,6 +208,19 @@ def add_devices(block: Block, pu: PerUnitNetwork, dev: PerUnitDevices) -> Block:
         block.add_group(Group.new("flex", k, 0.0, dev.flex_p))
         add_term(bal_p.terms, "flex", incidence(n, dev.flex_bus))
         add_term(bal_q.terms, "flex", incidence(n, dev.flex_bus, dev.flex_q_per_p))
+    if len(dev.flex_q):
+        # a load's q a decision within its range: flexq = q_base - q (the cut in its
+        # reactive consumption, an injection in the balance like flex), the quadratic
+        # cost's epigraph flexq2 >= flexq^2 (c2 (q_base - flexq)^2 expanded: DopfProblem)
+        m = len(dev.flex_q)
+        lo = dev.flex_q_base - dev.flex_q_hi
+        hi_q = dev.flex_q_base - dev.flex_q_lo
+        block.add_group(Group.new("flexq", m, lo, hi_q))
+        add_term(bal_q.terms, "flexq", incidence(n, dev.flex_bus[dev.flex_q]))
+        k2 = np.flatnonzero(dev.flex_q_cost2 > 0)
+        if len(k2):
+            square_epigraph(block, "flexq2", "flexq", m, k2,
+                            np.maximum(lo[k2] ** 2, hi_q[k2] ** 2))
     return block
 
 

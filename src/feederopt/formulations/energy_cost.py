@@ -58,11 +58,16 @@ IMPORT_COST_CONE = "import_cost_cone"
 #: The quadratic reactive costs' cones (``qg2 >= qg^2``, ``qs2 >= qs^2``), carried alike.
 GEN_Q_COST_CONE = "gen_q_cost_cone"
 IMPORT_Q_COST_CONE = "import_q_cost_cone"
+#: A flexible load's quadratic reactive cost (``flexq2 >= flexq^2``, on the change of its q:
+#: :func:`feederopt.formulations.devices.add_devices`), carried alike.
+LOAD_Q_COST_CONE = "load_q_cost_cone"
 #: Every cost cone: a MILP master carries their tangents (:func:`seed_points`, slave points).
-COST_CONES = (GEN_COST_CONE, IMPORT_COST_CONE, GEN_Q_COST_CONE, IMPORT_Q_COST_CONE)
+COST_CONES = (GEN_COST_CONE, IMPORT_COST_CONE, GEN_Q_COST_CONE, IMPORT_Q_COST_CONE,
+              LOAD_Q_COST_CONE)
 #: Per cost cone, its (variable, epigraph) groups.
 _CONE_GROUPS = {GEN_COST_CONE: ("pg", "pg2"), IMPORT_COST_CONE: ("ps", "ps2"),
-                GEN_Q_COST_CONE: ("qg", "qg2"), IMPORT_Q_COST_CONE: ("qs", "qs2")}
+                GEN_Q_COST_CONE: ("qg", "qg2"), IMPORT_Q_COST_CONE: ("qs", "qs2"),
+                LOAD_Q_COST_CONE: ("flexq", "flexq2")}
 
 #: Tangent points of the master's outer approximation before any slave: shares of each
 #: unit's range ``p_min..p_max``.
@@ -150,8 +155,8 @@ def reactive_cost(pu: PerUnitNetwork, qg: np.ndarray | None, qs: np.ndarray | No
     return gen, src
 
 
-def _square_epigraph(block: Block, name: str, of: str, size: int, k: np.ndarray,
-                     top: float | np.ndarray) -> None:
+def square_epigraph(block: Block, name: str, of: str, size: int, k: np.ndarray,
+                    top: float | np.ndarray) -> None:
     """``name_j >= of_{k_j}^2`` in the rotated cone ``|| (2 x, t - 1) || <= t + 1``."""
     n = len(k)
     block.add_group(Group.new(name, n, 0.0, top))
@@ -171,18 +176,18 @@ def add_quadratic_cost(block: Block, pu: PerUnitNetwork) -> np.ndarray:
     hour] (``c2``; empty when no unit has one, and nothing is added for the units)."""
     s = quadratic_sources(pu)
     if len(s):
-        _square_epigraph(block, "ps2", "ps", len(pu.sources), s, np.inf)
+        square_epigraph(block, "ps2", "ps", len(pu.sources), s, np.inf)
     s = quadratic_q_sources(pu)
     if len(s) and "qs" in block.groups:
-        _square_epigraph(block, "qs2", "qs", len(pu.sources), s, np.inf)
+        square_epigraph(block, "qs2", "qs", len(pu.sources), s, np.inf)
     kq = quadratic_q_units(pu)
     if len(kq):
-        _square_epigraph(block, "qg2", "qg", pu.n_gen, kq, np.inf)
+        square_epigraph(block, "qg2", "qg", pu.n_gen, kq, np.inf)
     k = quadratic_units(pu)
     if not len(k):
         return np.zeros(0)
     top = np.maximum(pu.gen_p_min[k] ** 2, pu.gen_p_max[k] ** 2)
-    _square_epigraph(block, "pg2", "pg", pu.n_gen, k, top)
+    square_epigraph(block, "pg2", "pg", pu.n_gen, k, top)
     return quadratic_coefficients(pu)
 
 

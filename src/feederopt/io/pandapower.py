@@ -164,7 +164,7 @@ from feederopt.io.pandapower_shunt_table import shunt_table, table_bank, uses_ta
 from feederopt.io.pandapower_source_angles import Source, source_angle_note
 from feederopt.io.parallel import merge_parallel_branches
 from feederopt.network.container import Network
-from feederopt.network.devices import pp_tap_pos
+from feederopt.network.devices import load_q_range, pp_tap_pos
 from feederopt.network.topology import dead_islands, without_buses
 
 if TYPE_CHECKING:
@@ -432,6 +432,9 @@ def from_pandapower(
     warnings.extend(price_notes)
     for idx in net.ext_grid.index:
         problems.extend(_poly_cost_problems(net, "ext_grid", int(idx)))
+    for idx, row in net.gen.iterrows():  # a gen on a source bus is no generator row
+        if ok(row["bus"]) and int(row["bus"]) in v_set:
+            problems.extend(_poly_cost_problems(net, "gen", int(idx)))
     for table, ids in bad_vm.items():
         problems.append(Problem(
             ProblemKind.INVALID_VALUE, table,
@@ -861,7 +864,8 @@ def from_pandapower(
         flex_bad = _flex_load_problems(net, int(idx), ld, _f(ld["p_mw"], math.nan) * scale)
         if flex_bad:
             load_flex.extend(flex_bad)
-            for col in ("flex_share", "flex_price_per_mwh"):
+            for col in ("flex_share", "flex_price_per_mwh", "flex_q_min_mvar",
+                        "flex_q_price_per_mvarh", "flex_q_cost_per_mvar2_per_h"):
                 superseded.setdefault(("loads", col), set()).add(f"load:{idx}")
     problems.extend(_merged(load_flex))
     for column, ids in bad_shed.items():
@@ -1240,7 +1244,9 @@ _ORIGIN_FREE_COLUMNS: dict[str, frozenset[str]] = {
                            "tap_min_ratio", "tap_max_ratio", "tap_steps", "tap_controllable",
                            "switch_cost_kw"}),
     "loads": frozenset({"p_mw", "q_mvar", "in_service", "priority", "sheddable",
-                        "flex_share", "flex_price_per_mwh"}),
+                        "flex_share", "flex_price_per_mwh", "flex_q_min_mvar",
+                        "flex_q_max_mvar", "flex_q_price_per_mvarh",
+                        "flex_q_cost_per_mvar2_per_h", "flex_q_fixed_cost_per_h"}),
     "generators": frozenset({"p_mw", "q_mvar", "p_min_mw", "p_max_mw", "q_min_mvar",
                              "q_max_mvar", "cost_per_mwh", "can_grid_form", "committable",
                              "must_run", "fixed_cost_per_h", "cost_per_mw2_per_h",
@@ -2575,20 +2581,55 @@ def _flag(value: Any) -> bool:
         return False
 
 
-def _flexible_load(net: pandapowerNet, idx: int, ld: Any, p: float) -> dict[str, float]:
+def _flexible_load(net: pandapowerNet, idx: int, ld: Any, p: float) -> dict[str, Any]:
     """A ``controllable`` load is a flexible prosumer: its share is ``1 - min_p_mw / p_mw``
     and its price per MWh reduced the negative of its ``poly_cost`` ``cp1_eur_per_mw`` (a
-    reduction lowers the consumption that the cost is written on)."""
-    if not _flag(ld.get("controllable", False)) or not p > 0:
-        return {"flex_share": 0.0, "flex_price_per_mwh": 0.0}
-    share = 1.0 - _f(ld.get("min_p_mw", math.nan), p) / p
-    price = 0.0
+    reduction lowers the consumption that the cost is written on).
+
+    With finite ``min_q_mvar``, ``max_q_mvar`` (since session 44) its q is a decision within
+    them, apart from its p, as ``runopp`` takes a controllable load (a generator of ``-p``,
+    ``-q`` within ``-max..-min``: ``pandapower.build_gen._build_pp_pq_element``), and its
+    reactive ``poly_cost`` terms are read as ``runopp`` prices them, sign -1 on the injection
+    ``-q`` (``pandapower.opf.make_objective._fill_gencost_poly``): ``cq1 q - cq2 q^2 - cq0``
+    of the consumed ``q``, i.e. ``flex_q_price_per_mvarh = cq1``,
+    ``flex_q_cost_per_mvar2_per_h = -cq2`` (convex for ``cq2 <= 0``; a positive one is a
+    typed problem, :func:`_poly_cost_problems`), ``flex_q_fixed_cost_per_h = -cq0``."""
+    out: dict[str, Any] = {"flex_share": 0.0, "flex_price_per_mwh": 0.0,
+                           "flex_q_min_mvar": None, "flex_q_max_mvar": None,
+                           "flex_q_price_per_mvarh": 0.0, "flex_q_cost_per_mvar2_per_h": 0.0,
+                           "flex_q_fixed_cost_per_h": 0.0}
+    if not _flag(ld.get("controllable", False)):
+        return out
+    row = None
     pc = net.get("poly_cost")
     if pc is not None and len(pc):
         mine = pc[(pc["et"] == "load") & (pc["element"] == idx)]
         if len(mine):
-            price = -_f(mine.iloc[0].get("cp1_eur_per_mw", 0.0), 0.0)
-    return {"flex_share": min(max(share, 0.0), 1.0), "flex_price_per_mwh": price}
+            row = mine.iloc[0]
+    if p > 0:
+        share = 1.0 - _f(ld.get("min_p_mw", math.nan), p) / p
+        out["flex_share"] = min(max(share, 0.0), 1.0)
+        if row is not None:
+            out["flex_price_per_mwh"] = -_f(row.get("cp1_eur_per_mw", 0.0), 0.0)
+    q_lo = _f(ld.get("min_q_mvar", math.nan), math.nan)
+    q_hi = _f(ld.get("max_q_mvar", math.nan), math.nan)
+    if math.isfinite(q_lo) and math.isfinite(q_hi) and q_lo <= q_hi:
+        out.update(flex_q_min_mvar=q_lo, flex_q_max_mvar=q_hi)
+        if row is not None:
+            out.update(flex_q_price_per_mvarh=_f(row.get("cq1_eur_per_mvar", 0.0), 0.0),
+                       flex_q_cost_per_mvar2_per_h=0.0 - _f(row.get("cq2_eur_per_mvar2", 0.0),
+                                                                 0.0),
+                       flex_q_fixed_cost_per_h=0.0 - _f(row.get("cq0_eur", 0.0), 0.0))
+    return out
+
+
+def _load_q_range(ld: Any) -> bool:
+    """Whether a ``controllable`` load's q is a decision: finite ``min_q_mvar <=
+    max_q_mvar`` (:func:`_flexible_load`)."""
+    lo = _f(ld.get("min_q_mvar", math.nan), math.nan)
+    hi = _f(ld.get("max_q_mvar", math.nan), math.nan)
+    return (_flag(ld.get("controllable", False)) and math.isfinite(lo) and math.isfinite(hi)
+            and lo <= hi)
 
 
 def _flex_load_problems(net: pandapowerNet, idx: int, ld: Any, p: float) -> list[Problem]:
@@ -2601,10 +2642,31 @@ def _flex_load_problems(net: pandapowerNet, idx: int, ld: Any, p: float) -> list
     ``poly_cost`` of the load. A load without any of ``min/max_p_mw``, ``min/max_q_mvar``
     (pandapower's unset ``controllable`` column turning True) stays at its ``p_mw`` as
     before."""
-    if not _flag(ld.get("controllable", False)) or not p > 0:
+    if not _flag(ld.get("controllable", False)):
         return []
     lid = f"load:{idx}"
     out = _poly_cost_problems(net, "load", idx)
+    q_lo = _f(ld.get("min_q_mvar", math.nan), math.nan)
+    q_hi = _f(ld.get("max_q_mvar", math.nan), math.nan)
+    if math.isfinite(q_lo) and math.isfinite(q_hi) and q_lo > q_hi:
+        out.append(Problem(
+            ProblemKind.INVERTED_LIMITS, "loads", f"min_q_mvar {q_lo:g} is above max_q_mvar "
+            f"{q_hi:g} on a controllable load", ids=(lid,), field="min_q_mvar",
+            hint="give min_q_mvar <= max_q_mvar (the load's reactive range in MVAr)"))
+    pc = net.get("poly_cost")
+    mine = (pc[(pc["et"] == "load") & (pc["element"] == idx)]
+            if pc is not None and len(pc) else None)
+    cq2 = _f(mine.iloc[0].get("cq2_eur_per_mvar2", 0.0), 0.0) if (
+        mine is not None and len(mine)) else 0.0
+    if _load_q_range(ld) and math.isfinite(cq2) and cq2 > 0:
+        out.append(Problem(
+            ProblemKind.INVALID_VALUE, "poly_cost",
+            f"cq2_eur_per_mvar2 {cq2:g} of the load's cost is positive: runopp prices a load's "
+            "q with sign -1, so its cost -cq2 q^2 is concave (non-convex), which the DOPF's "
+            "convex model cannot hold", ids=(lid,), field="cq2_eur_per_mvar2",
+            hint="give net.poly_cost.cq2_eur_per_mvar2 <= 0 on a load (0: a linear cost)"))
+    if not p > 0:
+        return out
     if not any(math.isfinite(_f(ld.get(c, math.nan), math.nan)) for c in _OPF_LIMITS):
         return out
     raw = ld.get("min_p_mw", None)
@@ -2696,7 +2758,7 @@ def _poly_cost_problems(net: pandapowerNet, et: str, idx: int) -> list[Problem]:
     out = []
     for col in ("cp1_eur_per_mw", "cp0_eur", "cp2_eur_per_mw2", *(
             ("cq0_eur", "cq1_eur_per_mvar", "cq2_eur_per_mvar2")
-            if et in ("sgen", "gen", "ext_grid") else ())):
+            if et in ("sgen", "gen", "ext_grid", "load") else ())):
         v = mine.iloc[0].get(col, 0.0)
         if v is not None and not math.isfinite(_f(v, math.nan)):
             out.append(Problem(
@@ -2809,7 +2871,10 @@ def _import_prices(net: pandapowerNet, v_set: dict[int, float]) -> tuple[
     :func:`_poly_cost_problems`). The reactive terms follow (since session 44):
     ``cq1_eur_per_mvar`` (``import_q_price_per_mvarh``) and ``cq2_eur_per_mvar2``
     (``import_q_cost_per_mvar2_per_h``) on the ext_grid's injected q, ``cq0_eur`` added to the
-    constant."""
+    constant. A ``gen`` with ``slack=True`` makes its bus a source as an ext_grid does (its
+    ``res_gen.p_mw`` is the balance, :attr:`~feederopt.validation.ac.AcResult.
+    source_p_by_bus`), and ``runopp`` prices it by its ``poly_cost`` row: read the same way
+    where no ext_grid of the bus has a cost (before, such a row was dropped without a note)."""
     pc = net.get("poly_cost")
     out: dict[int, tuple[float, float, float, float, float]] = {}
     named = []
@@ -2820,11 +2885,19 @@ def _import_prices(net: pandapowerNet, v_set: dict[int, float]) -> tuple[
         v = _f(r.get(col, 0.0), 0.0)
         return v if math.isfinite(v) else 0.0
 
-    for idx, row in net.ext_grid.iterrows():
+    # the ext_grids first, then the slack gens (slack=True): pandapower's runpp makes a slack
+    # gen a reference that supplies the balance (res_gen.p_mw) and runopp prices its p and q
+    # by its poly_cost row as an ext_grid's (before, such a row was dropped without a note:
+    # the gen on a source bus is no generator row, and gen rows count as read)
+    slack = (net.gen.index[net.gen["slack"].map(_flag).astype(bool)]
+             if "slack" in net.gen.columns and len(net.gen) else [])
+    units = [("ext_grid", idx, row) for idx, row in net.ext_grid.iterrows()] + [
+        ("gen", idx, net.gen.loc[idx]) for idx in slack]
+    for et, idx, row in units:
         bus = int(row["bus"])
-        if not bool(row["in_service"]) or bus not in v_set or bus in out:
+        if not _flag(row["in_service"]) or bus not in v_set or bus in out:
             continue
-        mine = pc[(pc["et"] == "ext_grid") & (pc["element"] == idx)]
+        mine = pc[(pc["et"] == et) & (pc["element"] == idx)]
         if not len(mine):
             continue
         r = mine.iloc[0]
@@ -2833,17 +2906,17 @@ def _import_prices(net: pandapowerNet, v_set: dict[int, float]) -> tuple[
                 term(r, "cq2_eur_per_mvar2"))
         if any(cost):
             out[bus] = cost
-            named.append(f"ext_grid:{idx} {cost[0]:g} per MWh"
+            named.append(f"{et}:{idx} {cost[0]:g} per MWh"
                          + (f" + {cost[1]:g} per MW^2 h" if cost[1] else "")
                          + (f" + {cost[2]:g} per h" if cost[2] else "")
                          + (f" + {cost[3]:g} per MVAr h" if cost[3] else "")
                          + (f" + {cost[4]:g} per MVAr^2 h" if cost[4] else ""))
     if not named:
         return out, []
-    return out, [f"the ext_grid poly_cost cp1_eur_per_mw is read as the import price of its "
-                 "bus, cp2_eur_per_mw2 and cp0_eur as its quadratic and constant import "
-                 "cost, cq1_eur_per_mvar and cq2_eur_per_mvar2 as the price of its reactive "
-                 f"power ({_short_list(named)}; buses.import_price_per_mwh, "
+    return out, [f"the ext_grid (and slack gen) poly_cost cp1_eur_per_mw is read as the "
+                 "import price of its bus, cp2_eur_per_mw2 and cp0_eur as its quadratic and "
+                 "constant import cost, cq1_eur_per_mvar and cq2_eur_per_mvar2 as the price "
+                 f"of its reactive power ({_short_list(named)}; buses.import_price_per_mwh, "
                  "import_cost_per_mw2_per_h, import_fixed_cost_per_h, "
                  "import_q_price_per_mvarh, import_q_cost_per_mvar2_per_h): with a loss price "
                  "the objective prices the imported power as pandapower's runopp does "
@@ -2860,6 +2933,7 @@ _READ_POLY_COST = {"sgen": ("cp1_eur_per_mw", "cp0_eur", "cp2_eur_per_mw2", "cq0
                             "cq1_eur_per_mvar", "cq2_eur_per_mvar2"),
                    "gen": ("cp1_eur_per_mw", "cp0_eur", "cp2_eur_per_mw2", "cq0_eur",
                            "cq1_eur_per_mvar", "cq2_eur_per_mvar2"),
+                   # a load's cq* only where its q is a decision (_load_q_range)
                    "load": ("cp1_eur_per_mw",),
                    "ext_grid": ("cp1_eur_per_mw", "cp0_eur", "cp2_eur_per_mw2", "cq0_eur",
                                 "cq1_eur_per_mvar", "cq2_eur_per_mvar2")}
@@ -2885,6 +2959,11 @@ def _unread_poly_cost_note(net: pandapowerNet) -> str | None:
                 and not bool(table.at[el, "in_service"])):
             continue
         read = _READ_POLY_COST.get(et, ())
+        if et == "load" and table is not None and el in table.index:
+            if not _flag(table.loc[el].get("controllable", False)):
+                continue  # runopp prices no uncontrollable load (no OPF variable of it)
+            if _load_q_range(table.loc[el]):
+                read = (*read, "cq0_eur", "cq1_eur_per_mvar", "cq2_eur_per_mvar2")
         left = [f"{c} {v:g}" for c in _POLY_COST_TERMS if c not in read
                 and math.isfinite(v := _f(r.get(c, 0.0), 0.0)) and v != 0.0]
         if left:
@@ -2895,8 +2974,9 @@ def _unread_poly_cost_note(net: pandapowerNet) -> str | None:
             + "; ".join(rows[:5]) + (f"; ... (+{len(rows) - 5} more)" if len(rows) > 5 else "")
             + "): the costs read cp0_eur, cp1_eur_per_mw, cp2_eur_per_mw2 and the reactive "
             "cq0_eur, cq1_eur_per_mvar, cq2_eur_per_mvar2 of a controllable sgen, of a gen and "
-            "of an ext_grid (the import cost), cp1_eur_per_mw of a controllable load only (no "
-            "load's cq* term, no storage or dcline cost); the "
+            "of an ext_grid (the import cost), cp1_eur_per_mw of a controllable load and its "
+            "cq* terms where its q is a decision (finite min_q_mvar, max_q_mvar; no storage "
+            "or dcline cost); the "
             "objective and costs leave these terms out, so they differ from pandapower's "
             "runopp res_cost by them")
 
@@ -3512,6 +3592,7 @@ def write_device_settings(
     gen_dispatch: Mapping[str, tuple[bool, float, float]] | None = None,
     load_reduction: Mapping[str, float] | None = None,
     gen_v_set: Mapping[str, float] | None = None,
+    load_q: Mapping[str, float] | None = None,
 ) -> pandapowerNet:
     """Write a distribution OPF's device settings into ``net`` (changed in place; pass a
     copy, as :func:`write_switch_states` returns) so that ``pp.runpp(net)`` is the AC check
@@ -3529,7 +3610,10 @@ def write_device_settings(
     * the voltage chosen for a controllable gen (its voltage a decision of the DOPF, as
       ``runopp`` takes it) into its ``vm_pu``;
     * a flexible load's reduction ``r`` [MW] as ``p_mw`` and ``q_mvar`` times ``1 - r / p``
-      (``p`` the load's scaled demand), the power factor kept.
+      (``p`` the load's scaled demand), the power factor kept;
+    * the reactive demand chosen for a load whose q is a decision (``load_q`` [MVAr]:
+      pandapower's controllable load with ``min/max_q_mvar``) into its ``q_mvar`` (divided by
+      its ``scaling``).
 
     ``network`` is :func:`from_pandapower` of ``net`` (its rows carry ``pp_element`` and
     ``pp_index``)."""
@@ -3584,6 +3668,11 @@ def write_device_settings(
         keep = 1.0 - reduction / p if p > 0 else 1.0
         net[element].loc[idx, "p_mw"] = float(net[element].at[idx, "p_mw"]) * keep
         net[element].loc[idx, "q_mvar"] = float(net[element].at[idx, "q_mvar"]) * keep
+    for lid, q in (load_q or {}).items():
+        element, idx = loads[lid]
+        tab = net[element]
+        scale = _f(tab.at[idx, "scaling"], 1.0) if "scaling" in tab.columns else 1.0
+        tab.loc[idx, "q_mvar"] = float(q) / (scale if scale else 1.0)
     return net
 
 
@@ -4144,19 +4233,35 @@ def _write_flexible(net: pandapowerNet, loads: pl.DataFrame, index: np.ndarray) 
     :func:`_flexible_load`)."""
     import pandapower as pp
 
-    share = loads["flex_share"].cast(pl.Float64).to_numpy()
-    flex = np.flatnonzero(share > 0)
+    share = loads["flex_share"].cast(pl.Float64).fill_null(0.0).to_numpy()
+    q_lo, q_hi = load_q_range(loads)
+    ranged = np.isfinite(q_lo) & np.isfinite(q_hi)
+    flex = np.flatnonzero((share > 0) | ranged)
     if not len(flex):
         return
     p = loads["p_mw"].cast(pl.Float64).to_numpy()
     q = loads["q_mvar"].cast(pl.Float64).to_numpy()
     price = loads["flex_price_per_mwh"].cast(pl.Float64).to_numpy()
+
+    def col(name: str) -> np.ndarray:
+        return (loads[name].cast(pl.Float64).fill_null(0.0).to_numpy() if name in loads.columns
+                else np.zeros(loads.height))
+
+    cq1, c2, fixed = (col("flex_q_price_per_mvarh"), col("flex_q_cost_per_mvar2_per_h"),
+                      col("flex_q_fixed_cost_per_h"))
     net.load["controllable"] = False
     for k in flex:
         i = int(index[k])
         net.load.loc[i, "controllable"] = True
         net.load.loc[i, "min_p_mw"] = p[k] * (1 - share[k])
         net.load.loc[i, "max_p_mw"] = p[k]
+        if ranged[k]:  # its q a decision within its range, priced as read (sign -1)
+            net.load.loc[i, "min_q_mvar"] = q_lo[k]
+            net.load.loc[i, "max_q_mvar"] = q_hi[k]
+            pp.create_poly_cost(net, i, "load", cp1_eur_per_mw=-float(price[k]),
+                                cq1_eur_per_mvar=float(cq1[k]),
+                                cq2_eur_per_mvar2=-float(c2[k]), cq0_eur=-float(fixed[k]))
+            continue
         net.load.loc[i, "min_q_mvar"] = min(q[k] * (1 - share[k]), q[k])
         net.load.loc[i, "max_q_mvar"] = max(q[k] * (1 - share[k]), q[k])
         pp.create_poly_cost(net, i, "load", cp1_eur_per_mw=-float(price[k]))

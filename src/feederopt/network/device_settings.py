@@ -38,12 +38,16 @@ class DeviceSettings:
     #: The voltage [p.u.] chosen for a generator whose voltage is a decision (pandapower's
     #: controllable gen): its ``v_set_pu`` (pandapower's ``vm_pu``) at the answer.
     gen_v_set: dict[str, float] = field(default_factory=dict)
+    #: The reactive demand [MVAr] chosen for a flexible load whose q is a decision (its
+    #: ``flex_q_min_mvar``..``flex_q_max_mvar``), by load id; any other keeps its power factor.
+    load_q: dict[str, float] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
         """True when no device is set (a result without a distribution OPF)."""
         return not (self.cap_steps or self.source_v_set or self.gen_dispatch
-                    or self.load_reduction or self.branch_tap or self.gen_v_set)
+                    or self.load_reduction or self.branch_tap or self.gen_v_set
+                    or self.load_q)
 
     @classmethod
     def from_devices(cls, rows: Iterable[Mapping[str, Any]] | None) -> DeviceSettings:
@@ -52,7 +56,8 @@ class DeviceSettings:
         transformer OLTC's ``ratio_pu`` (by its ``branch``), a source OLTC's ``v_set_pu``
         (by the bus of its id ``oltc:<bus>``), a generator's ``on``, ``p_mw``, ``q_mvar`` (and
         ``v_set_pu``, the voltage chosen for a controllable gen), a
-        flexible load's ``reduction_mw``. A ``held`` row (a kind left out of ``--controls``)
+        flexible load's ``reduction_mw`` (and its ``q_mvar`` where its q is a decision). A
+        ``held`` row (a kind left out of ``--controls``)
         is the data's own setting and is skipped, as is a row without its value and the
         ``open`` row of a transformer OLTC whose branch the answer opens (its tap has no
         meaning; the data's stays)."""
@@ -77,6 +82,8 @@ class DeviceSettings:
                     out.gen_v_set[did] = float(row["v_set_pu"])
             elif kind == "flexible_load" and row.get("reduction_mw") is not None:
                 out.load_reduction[did] = float(row["reduction_mw"])
+                if row.get("q_mvar") is not None:
+                    out.load_q[did] = float(row["q_mvar"])
         return out
 
 
@@ -144,6 +151,9 @@ def with_settings(net: Network, settings: DeviceSettings) -> Network:
         keep = pl.when(pl.col("p_mw") > 0).then(1.0 - red / pl.col("p_mw")).otherwise(1.0)
         loads = loads.with_columns((pl.col("p_mw") * keep).alias("p_mw"),
                                    (pl.col("q_mvar") * keep).alias("q_mvar"))
+    if settings.load_q:  # a load whose q is a decision: the chosen q, apart from its p
+        loads = loads.with_columns(pl.col("id").replace_strict(
+            settings.load_q, default=pl.col("q_mvar"), return_dtype=pl.Float64).alias("q_mvar"))
     # origin=None: the AC check builds its pandapower net from these tables (a pandapower
     # origin net would keep its own shunt steps and source set-points).
     return net.replace(buses=buses, branches=branches, shunts=sh, generators=gens, loads=loads,

@@ -220,7 +220,55 @@ def device_problems(net: Network) -> list[Problem]:
         add(ProblemKind.INVALID_VALUE, "loads", _ids(ld, _not_finite("flex_price_per_mwh")),
             "flex_price_per_mwh", "the flexibility price is NaN or infinite",
             "give a finite price >= 0 per MWh")
+    if ld.height and _col(ld, "id") and _col(ld, "flex_q_min_mvar") and _col(
+            ld, "flex_q_max_mvar"):
+        lo, hi = pl.col("flex_q_min_mvar"), pl.col("flex_q_max_mvar")
+        add(ProblemKind.INVALID_VALUE, "loads", _ids(ld, lo.is_null() != hi.is_null()),
+            "flex_q_min_mvar", "a flexible load's reactive range needs both ends",
+            "give flex_q_min_mvar and flex_q_max_mvar, or neither (q follows p)")
+        add(ProblemKind.INVALID_VALUE, "loads", _ids(ld, (lo.is_not_null() & ~lo.is_finite())
+                                                     | (hi.is_not_null() & ~hi.is_finite())),
+            "flex_q_min_mvar", "a flexible load's reactive range is NaN or infinite",
+            "give finite ends in MVAr")
+        add(ProblemKind.INVERTED_LIMITS, "loads", _ids(ld, lo > hi), "flex_q_min_mvar",
+            "flex_q_min_mvar is above flex_q_max_mvar", "give flex_q_min_mvar <= flex_q_max_mvar")
+    for col, text in (("flex_q_price_per_mvarh", "reactive cost"),
+                      ("flex_q_cost_per_mvar2_per_h", "quadratic reactive cost"),
+                      ("flex_q_fixed_cost_per_h", "reactive constant cost")):
+        if ld.height and _col(ld, "id") and _col(ld, col):
+            add(ProblemKind.INVALID_VALUE, "loads", _ids(ld, _not_finite(col)), col,
+                f"the load's {text} is NaN or infinite", "give a finite number (0: none)")
+    if ld.height and _col(ld, "id") and _col(ld, "flex_q_cost_per_mvar2_per_h"):
+        add(ProblemKind.INVALID_VALUE, "loads", _ids(ld, pl.col("flex_q_cost_per_mvar2_per_h")
+                                                     < 0), "flex_q_cost_per_mvar2_per_h",
+            "the load's quadratic reactive cost is negative: a concave (non-convex) cost, which "
+            "the convex model cannot hold", "give a cost >= 0 per MVAr^2 per hour")
     return out
+
+
+def flexible_loads(loads: pl.DataFrame) -> pl.DataFrame:
+    """The in-service flexible loads: a share of ``p_mw`` > 0 to reduce (``flex_share``, on
+    a load with ``p_mw`` > 0) or a reactive range (``flex_q_min_mvar``..``flex_q_max_mvar``:
+    its q a decision, pandapower's controllable load's ``min/max_q_mvar``)."""
+    if not loads.height or "flex_share" not in loads.columns:
+        return loads.clear()
+    share = pl.col("flex_share").fill_null(0.0) > 0
+    p_flex = share & (pl.col("p_mw") > 0)
+    if "flex_q_min_mvar" in loads.columns and "flex_q_max_mvar" in loads.columns:
+        p_flex = p_flex | (pl.col("flex_q_min_mvar").cast(pl.Float64).is_finite()
+                           & pl.col("flex_q_max_mvar").cast(pl.Float64).is_finite()
+                           ).fill_null(False)
+    return loads.filter(pl.col("in_service") & p_flex)
+
+
+def load_q_range(ld: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``ld``: its reactive range ``flex_q_min_mvar``, ``flex_q_max_mvar``
+    [MVAr], NaN where it has none (its q follows its p)."""
+    def col(name: str) -> np.ndarray:
+        if name not in ld.columns:
+            return np.full(ld.height, np.nan)
+        return ld[name].cast(pl.Float64).fill_null(np.nan).to_numpy().astype(float)
+    return col("flex_q_min_mvar"), col("flex_q_max_mvar")
 
 
 def _not_finite(col: str) -> pl.Expr:
@@ -345,17 +393,26 @@ def device_list(net: Network) -> list[dict[str, object]]:
                                  f"{_g(r['q_min_mvar'])}..{_g(r['q_max_mvar'])} MVAr at "
                                  f"{_g(cost)} per MWh{quad_text} + {_g(fixed)} per h",
                         "base": f"{_g(r['p_mw'])} MW, {_g(r['q_mvar'])} MVAr"})
-    ld = net.loads
-    if ld.height and _col(ld, "flex_share"):
-        for r in ld.filter(pl.col("in_service") & (pl.col("flex_share") > 0)
-                           & (pl.col("p_mw") > 0)).iter_rows(named=True):
-            share, price = float(r["flex_share"]), float(r.get("flex_price_per_mwh") or 0.0)
-            out.append({"id": str(r["id"]), "kind": "flexible_load", "bus": at(str(r["bus"])),
-                        "control": Control.FLEX.value, "p_mw": r["p_mw"], "flex_share": share,
-                        "flex_price_per_mwh": price,
-                        "range": f"reduce by up to {_g(share * float(r['p_mw']) * 1000)} kW "
-                                 f"({_g(share * 100)} %) at {_g(price)} per MWh",
-                        "base": f"{_g(r['p_mw'])} MW"})
+    ld = flexible_loads(net.loads)
+    for r in ld.iter_rows(named=True):
+        share = float(r["flex_share"] or 0.0) if float(r["p_mw"]) > 0 else 0.0
+        price = float(r.get("flex_price_per_mwh") or 0.0)
+        text = (f"reduce by up to {_g(share * float(r['p_mw']) * 1000)} kW "
+                f"({_g(share * 100)} %) at {_g(price)} per MWh")
+        flex_row: dict[str, object] = {
+            "id": str(r["id"]), "kind": "flexible_load", "bus": at(str(r["bus"])),
+            "control": Control.FLEX.value, "p_mw": r["p_mw"], "flex_share": share,
+            "flex_price_per_mwh": price}
+        if r.get("flex_q_min_mvar") is not None and r.get("flex_q_max_mvar") is not None:
+            cq1 = float(r.get("flex_q_price_per_mvarh") or 0.0)
+            cq2 = float(r.get("flex_q_cost_per_mvar2_per_h") or 0.0)
+            flex_row.update(q_min_mvar=r["flex_q_min_mvar"], q_max_mvar=r["flex_q_max_mvar"],
+                       q_price_per_mvarh=cq1, q_cost_per_mvar2_per_h=cq2)
+            text += (f"; q {_g(r['flex_q_min_mvar'])}..{_g(r['flex_q_max_mvar'])} MVAr at "
+                     f"{_g(cq1)} per MVAr h + {_g(cq2)} per MVAr^2 h")
+        flex_row.update(range=text, base=f"{_g(r['p_mw'])} MW" + (
+            f", {_g(r['q_mvar'])} MVAr" if "q_min_mvar" in flex_row else ""))
+        out.append(flex_row)
     return out
 
 
@@ -405,6 +462,26 @@ class PerUnitDevices:
     flex_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
     flex_q_per_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
     flex_price: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: The flexible loads (indices into ``flex_ids``) whose q is a decision within
+    #: ``flex_q_lo..flex_q_hi`` [p.u. consumed] (pandapower's controllable load's
+    #: ``min/max_q_mvar``, as ``runopp`` takes it), apart from their p; ``flex_q_base`` their
+    #: data's q [p.u.]; their cost ``flex_q_price q + flex_q_cost2 q^2 + flex_q_fixed`` per
+    #: hour (per p.u., p.u.^2; pandapower's ``cq1``, ``-cq2``, ``-cq0``: ``runopp``'s sign -1
+    #: on a load's injection ``-q``).
+    flex_q: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    flex_q_base: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    flex_q_lo: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    flex_q_hi: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    flex_q_price: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    flex_q_cost2: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    flex_q_fixed: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def flex_q_cost(self, q: np.ndarray) -> float:
+        """``sum_j c_j q_j + c2_j q_j^2 + F_j`` [per hour] of the reactive-range loads at
+        their consumed ``q`` [p.u.]."""
+        q = np.asarray(q, float)
+        return float(np.sum(self.flex_q_price * q + self.flex_q_cost2 * q**2
+                            + self.flex_q_fixed)) if len(self.flex_q) else 0.0
 
     @property
     def n_cap(self) -> int:
@@ -523,17 +600,35 @@ def per_unit_devices(net: Network, pu: PerUnitNetwork,
         out.update(gen_commit=commit, gen_must_run=must_run, gen_fixed_cost=fixed[commit],
                    gen_must_run_fixed_cost=fixed[must_run],
                    gen_v_free=np.flatnonzero(committable & pv))
-    ld = net.loads.filter(pl.col("in_service") & (pl.col("flex_share") > 0)
-                          & (pl.col("p_mw") > 0))
+    ld = flexible_loads(net.loads)
     if Control.FLEX in controls and ld.height:
         p = ld["p_mw"].cast(pl.Float64).to_numpy()
         q = ld["q_mvar"].cast(pl.Float64).to_numpy()
+        share = np.where(p > 0, ld["flex_share"].cast(pl.Float64).fill_null(0.0).to_numpy(),
+                         0.0)
+        q_lo, q_hi = load_q_range(ld)
+        ranged = np.isfinite(q_lo) & np.isfinite(q_hi)
+
+        def cost(col: str) -> np.ndarray:
+            if col not in ld.columns:
+                return np.zeros(ld.height)
+            return ld[col].cast(pl.Float64).fill_null(0.0).to_numpy().astype(float)
+
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q_per_p = np.where(ranged | ~(p > 0), 0.0, q / np.where(p > 0, p, 1.0))
         out.update(
             flex_ids=[str(i) for i in ld["id"].to_list()],
             flex_bus=np.array([index[str(x)] for x in ld["bus"].to_list()], dtype=int),
-            flex_p=ld["flex_share"].cast(pl.Float64).to_numpy() * p / s,
-            flex_q_per_p=q / p,
+            flex_p=share * np.maximum(p, 0.0) / s,
+            flex_q_per_p=q_per_p,
             flex_price=ld["flex_price_per_mwh"].cast(pl.Float64).to_numpy() * s,
+            flex_q=np.flatnonzero(ranged),
+            flex_q_base=q[ranged] / s,
+            flex_q_lo=q_lo[ranged] / s,
+            flex_q_hi=q_hi[ranged] / s,
+            flex_q_price=cost("flex_q_price_per_mvarh")[ranged] * s,
+            flex_q_cost2=cost("flex_q_cost_per_mvar2_per_h")[ranged] * s * s,
+            flex_q_fixed=cost("flex_q_fixed_cost_per_h")[ranged],
         )
     return PerUnitDevices(**out)  # type: ignore[arg-type]
 

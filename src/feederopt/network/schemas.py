@@ -165,6 +165,23 @@ class Load(pt.Model):
         "factor) that the optimiser may reduce [0..1].")
     flex_price_per_mwh: float = pt.Field(
         default=0.0, description="Price of that flexibility [currency per MWh reduced].")
+    flex_q_min_mvar: float | None = pt.Field(
+        default=None, description="Flexible prosumer's reactive range [MVAr] (pandapower's "
+        "min_q_mvar of a controllable load): with flex_q_max_mvar, the DOPF chooses its q "
+        "within flex_q_min_mvar..flex_q_max_mvar, apart from its p (as runopp does); empty: "
+        "its q follows its p at its power factor.")
+    flex_q_max_mvar: float | None = pt.Field(
+        default=None, description="The top of that range [MVAr] (pandapower's max_q_mvar).")
+    flex_q_price_per_mvarh: float = pt.Field(
+        default=0.0, description="Cost of the load's reactive power within that range, c_q q "
+        "per hour [currency per MVAr h] (pandapower's poly_cost cq1_eur_per_mvar of the "
+        "load); any sign; priced with a loss price.")
+    flex_q_cost_per_mvar2_per_h: float = pt.Field(
+        default=0.0, description="c2_q q^2 per hour [currency per MVAr^2 h] (minus pandapower's "
+        "cq2_eur_per_mvar2 of the load: runopp's sign -1); >= 0 (convex).")
+    flex_q_fixed_cost_per_h: float = pt.Field(
+        default=0.0, description="Constant per hour [currency per h] of a load with a "
+        "reactive range (minus pandapower's cq0_eur of the load: runopp's sign -1).")
     in_service: bool = pt.Field(default=True, description="False leaves the row out of the "
                                 "network entirely.")
 

@@ -28,7 +28,11 @@ with, at the loss price ``lambda`` [per MWh] that turns money into kW of losses,
   sign +1 on the injected ``q``): ``1000 / lambda sum_g (cq_g qg_g + cq2_g qg_g^2)`` in
   ``C_DG`` and ``1000 / lambda sum_s (cq_s qs_s + cq2_s qs_s^2)`` in ``C_import`` (the
   quadratic terms epigraph cones, :mod:`feederopt.formulations.energy_cost`);
-* ``C_flex = 1000 / lambda sum_k pi_k flex_k``, ``pi_k`` the price per MWh of flexibility;
+* ``C_flex = 1000 / lambda (sum_k pi_k flex_k + sum_j (c_j q_j + c2_j q_j^2 + F_j))``,
+  ``pi_k`` the price per MWh of flexibility, ``q_j`` the reactive demand of a load whose q is
+  a decision (pandapower's controllable load with ``min/max_q_mvar``) and ``c_j``, ``c2_j``,
+  ``F_j`` its cost (its ``poly_cost`` ``cq1``, ``-cq2``, ``-cq0``: ``runopp``'s sign -1 on a
+  load's injection ``-q``);
 * ``C_switch = sum switch_cost |y - y0|`` [kW per switching action, as in reconfiguration].
 
 The costs in money per hour are the kW-equivalents times ``lambda / 1000`` (:meth:`costs`).
@@ -182,6 +186,11 @@ class DopfProblem:
             cost["ps2"] = import_quadratic_coefficients(pu) * k
         if "flex" in block.groups:
             cost["flex"] = self.dev.flex_price * k
+        if "flexq" in block.groups:  # c (qb - x) + c2 (qb - x)^2: the constant in y_cost
+            dev = self.dev
+            cost["flexq"] = -(dev.flex_q_price + 2.0 * dev.flex_q_cost2 * dev.flex_q_base) * k
+        if "flexq2" in block.groups:
+            cost["flexq2"] = self.dev.flex_q_cost2[self.dev.flex_q_cost2 > 0] * k
         # the reactive costs (pandapower's cq1, cq2 on the injected q: energy_cost)
         for g, c in reactive_cost_terms(pu, block.groups).items():
             cost[g] = c * k
@@ -212,8 +221,14 @@ class DopfProblem:
         # an off unit's q is 0, within its range widened to 0 (reactive_cost_lower_bound)
         widened = replace(pu, gen_q_min=np.minimum(pu.gen_q_min, 0.0),
                           gen_q_max=np.maximum(pu.gen_q_max, 0.0))
+        dev = self.dev
+        flex_q = 0.0
+        if len(dev.flex_q):  # the linear part of flexq's cost at its cheaper end (flexq2 >= 0)
+            c = -(dev.flex_q_price + 2.0 * dev.flex_q_cost2 * dev.flex_q_base)
+            flex_q = float(np.minimum(c * (dev.flex_q_base - dev.flex_q_hi),
+                                      c * (dev.flex_q_base - dev.flex_q_lo)).sum())
         return dg + (import_cost_lower_bound(pu, import_cost(pu))
-                     + reactive_cost_lower_bound(widened)) * self.money_to_kw()
+                     + reactive_cost_lower_bound(widened) + flex_q) * self.money_to_kw()
 
     def radiality_block(self) -> Block:
         return self.recon.radiality_block()
@@ -224,7 +239,14 @@ class DopfProblem:
         unit it runs), with the sources' constant cost ``sum_s F_s`` (an ext_grid's
         ``cp0_eur``, :func:`~feederopt.formulations.energy_cost.import_fixed_cost`)."""
         return (float(np.sum(self.dev.gen_must_run_fixed_cost))
-                + self.always_on_fixed_per_h + import_fixed_cost(self.pu)) * self.money_to_kw()
+                + self.always_on_fixed_per_h + import_fixed_cost(self.pu)
+                + self.flex_q_constant_per_h()) * self.money_to_kw()
+
+    def flex_q_constant_per_h(self) -> float:
+        """The constant of the reactive-range loads' cost at ``flexq = 0`` (their data's
+        q): ``sum_j c_j qb_j + c2_j qb_j^2 + F_j`` [per hour] (:meth:`operating_cost` prices
+        the change ``flexq`` from there)."""
+        return self.dev.flex_q_cost(self.dev.flex_q_base)
 
     def y_cost(self) -> tuple[np.ndarray, float]:
         """The master's cost on ``y`` and the objective's constant [kW-equivalent]: the
@@ -297,6 +319,9 @@ class DopfProblem:
         imported = (float(price @ ps) if len(price) and ps.size else 0.0) + (
             import_quadratic_cost(pu, ps) + import_fixed_cost(pu)) + q_src
         flex = float(np.sum(self.dev.flex_price * point.get("flex", np.zeros(0))))
+        if len(self.dev.flex_q):  # the reactive-range loads' cost at their chosen q
+            flex += self.dev.flex_q_cost(self.dev.flex_q_base - np.asarray(
+                point.get("flexq", np.zeros(len(self.dev.flex_q))), float))
         c, const = self.recon.y_cost()  # the switching cost alone (y_cost adds the must-run)
         switching_kw = float(c @ setting["y"]) + const
         if "tap" in setting and "tap" in self.fixed_cost():

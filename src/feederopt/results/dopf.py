@@ -25,7 +25,9 @@ DEVICES_FILE = "devices.parquet"
 #: transformer OLTC (``data_tap_pos`` the data's), ``position`` the move from the data's,
 #: ``ratio_pu`` its ratio, ``v_set_pu`` a source OLTC's set-point or the voltage chosen for a
 #: generator whose voltage is a decision (pandapower's controllable gen); ``on``, ``p_mw``,
-#: ``q_mvar`` a committable generator's; ``reduction_mw`` a flexible load's; ``held`` a
+#: ``q_mvar`` a committable generator's (and the reactive demand chosen for a flexible load
+#: whose q is a decision: pandapower's controllable load with ``min/max_q_mvar``);
+#: ``reduction_mw`` a flexible load's; ``held`` a
 #: device that ``--controls`` left at the data's setting; ``open`` a transformer OLTC whose
 #: branch the answer opens (its ``tap_pos``, ``ratio_pu`` the data's: out of service, its tap
 #: has no meaning), false on a closed one.
@@ -173,17 +175,27 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
                          "bus": bus_out(pu.bus_ids[int(pu.gen_bus[g])]), "on": True,
                          "must_run": True, "p_mw": p, "q_mvar": q, **vm,
                          "setting": f"on (must run): {p:.3f} MW, {q:.3f} MVAr{v_text(vm)}"})
-    if len(dev.flex_ids) and "flex" in point:
+    if len(dev.flex_ids) and ("flex" in point or "flexq" in point):
+        # the loads whose q is a decision: their chosen reactive demand [MVAr]
+        q_of = {int(j): (float(dev.flex_q_base[i]) - float(point["flexq"][i])) * s
+                for i, j in enumerate(dev.flex_q)} if "flexq" in point else {}
         for j, lid in enumerate(dev.flex_ids):
-            p = max(float(point["flex"][j]), 0.0) * s
+            p = max(float(point["flex"][j]), 0.0) * s if "flex" in point else 0.0
             settings.load_reduction[lid] = p
-            rows.append({"id": lid, "kind": "flexible_load",
-                         "bus": bus_out(pu.bus_ids[int(dev.flex_bus[j])]),
-                         "reduction_mw": p, "reduction_mvar": p * float(dev.flex_q_per_p[j]),
-                         "max_reduction_mw": float(dev.flex_p[j]) * s,
-                         # a reduction that rounds to 0 is no "reduced by 0.0 kW"
-                         "setting": f"reduced by {p * 1000:.1f} kW" if round(p * 1000, 1) > 0
-                         else "not reduced"})
+            row = {"id": lid, "kind": "flexible_load",
+                   "bus": bus_out(pu.bus_ids[int(dev.flex_bus[j])]),
+                   "reduction_mw": p, "reduction_mvar": p * float(dev.flex_q_per_p[j]),
+                   "max_reduction_mw": float(dev.flex_p[j]) * s,
+                   # a reduction that rounds to 0 is no "reduced by 0.0 kW"
+                   "setting": f"reduced by {p * 1000:.1f} kW" if round(p * 1000, 1) > 0
+                   else "not reduced"}
+            if j in q_of:
+                i = int(np.flatnonzero(dev.flex_q == j)[0])
+                row["q_mvar"] = q_of[j]
+                row["reduction_mvar"] = float(dev.flex_q_base[i]) * s - q_of[j]
+                row["setting"] = f"{row['setting']}, q {q_of[j]:.3f} MVAr"
+                settings.load_q[lid] = q_of[j]
+            rows.append(row)
     setting: dict[str, np.ndarray] = {g: point[g] for g in ("y", "cap", "tap", "on")
                                       if g in point}
     return DopfSummary(rows, problem.costs(point, setting), controls, settings)

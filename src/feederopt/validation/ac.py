@@ -102,11 +102,13 @@ class AcResult:
     source_p_mw: float = math.nan
     source_q_mvar: float = math.nan
     #: The active power [MW] that each source bus imports (its ext_grids', pandapower's
-    #: ``res_ext_grid.p_mw``, by bus id): what an import price applies to (the AC-OPF
-    #: polish's verdict with several prices). Empty where not computed.
+    #: ``res_ext_grid.p_mw``, and its slack gens' (``slack=True``), ``res_gen.p_mw``, by bus
+    #: id): what an import price applies to (the AC-OPF polish's verdict with several
+    #: prices). Empty where not computed.
     source_p_by_bus: dict[str, float] = field(default_factory=dict)
-    #: The reactive power [MVAr] that each source bus injects (``res_ext_grid.q_mvar``, by
-    #: bus id): what a reactive import price applies to. Empty where not computed.
+    #: The reactive power [MVAr] that each source bus injects (``res_ext_grid.q_mvar`` and a
+    #: slack gen's ``res_gen.q_mvar``, by bus id): what a reactive import price applies to.
+    #: Empty where not computed.
     source_q_by_bus: dict[str, float] = field(default_factory=dict)
     message: str = ""
     extra: dict[str, float] = field(default_factory=dict)
@@ -457,14 +459,19 @@ def _run(
     position = {pp_bus: k for k, pp_bus in enumerate(bus_index)}
     by_bus: dict[str, float] = {}
     q_by_bus: dict[str, float] = {}
-    eg = net.ext_grid
-    for i in eg.index[eg["in_service"].astype(bool)] if len(eg) else ():
-        at = position.get(int(eg.at[i, "bus"]))
-        if at is not None and i in net.res_ext_grid.index:
-            by_bus[bus_ids[at]] = by_bus.get(bus_ids[at], 0.0) + float(
-                net.res_ext_grid.at[i, "p_mw"])
-            q_by_bus[bus_ids[at]] = q_by_bus.get(bus_ids[at], 0.0) + float(
-                net.res_ext_grid.at[i, "q_mvar"])
+    # every slack of the power flow supplies the balance: the ext_grids and a gen with
+    # slack=True (pandapower's runpp gives its balancing power in res_gen, as runopp
+    # dispatches it; before, only res_ext_grid was counted and a slack gen's bus had no
+    # import, its price no import cost)
+    for table, rows in (("ext_grid", _in_service(net.ext_grid)),
+                        ("gen", _slack_gens(net))):
+        res = net.get(f"res_{table}")
+        for i in rows:
+            at = position.get(int(net[table].at[i, "bus"]))
+            if at is not None and res is not None and i in res.index:
+                by_bus[bus_ids[at]] = by_bus.get(bus_ids[at], 0.0) + float(res.at[i, "p_mw"])
+                q_by_bus[bus_ids[at]] = q_by_bus.get(bus_ids[at], 0.0) + float(
+                    res.at[i, "q_mvar"])
     return AcResult(
         converged=True,
         losses_kw=total_loss_kw,
@@ -482,8 +489,8 @@ def _run(
         loading_percent=loading,
         i_to_ka=i_to,
         i_rated_ka=i_rated,
-        source_p_mw=float(net.res_ext_grid["p_mw"].sum()),
-        source_q_mvar=float(net.res_ext_grid["q_mvar"].sum()),
+        source_p_mw=float(net.res_ext_grid["p_mw"].sum()) + _slack_gen_sum(net, "p_mw"),
+        source_q_mvar=float(net.res_ext_grid["q_mvar"].sum()) + _slack_gen_sum(net, "q_mvar"),
         source_p_by_bus=by_bus,
         source_q_by_bus=q_by_bus,
         message=message,
@@ -492,6 +499,37 @@ def _run(
         open_i_ka=open_i,
         open_loading_percent=open_loading,
     )
+
+
+def _in_service(table: Any) -> list[Any]:
+    """The index of the in-service rows of a pandapower element table."""
+    if table is None or not len(table):
+        return []
+    return list(table.index[table["in_service"].fillna(False).astype(bool)])
+
+
+def _slack_gens(net: Any) -> list[Any]:
+    """The in-service ``gen`` rows with ``slack=True``: pandapower's power flow makes each a
+    reference (its ``res_gen.p_mw``, ``q_mvar`` the balance it supplies), as an ext_grid."""
+    gen = net.get("gen")
+    if gen is None or not len(gen) or "slack" not in gen.columns:
+        return []
+    return [i for i in _in_service(gen) if bool(_pd_flag(gen.at[i, "slack"]))]
+
+
+def _pd_flag(value: Any) -> bool:
+    """A pandapower boolean cell (NaN where unset) as a bool."""
+    try:
+        return bool(value) and not (isinstance(value, float) and math.isnan(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _slack_gen_sum(net: Any, column: str) -> float:
+    """The sum of ``res_gen[column]`` over the slack gens (:func:`_slack_gens`)."""
+    res = net.get("res_gen")
+    rows = [i for i in _slack_gens(net) if res is not None and i in res.index]
+    return float(sum(float(res.at[i, column]) for i in rows)) if rows else 0.0
 
 
 def vn_by_bus(network: Network) -> dict[str, float]:
