@@ -9,6 +9,7 @@ import math
 import multiprocessing as mp
 import os
 import resource
+import signal
 import sys
 import threading
 import time
@@ -337,6 +338,10 @@ _RAY_CONNECT_ENV = {"RAY_gcs_rpc_server_connect_timeout_s": "5",
 RAY_SETTLE_S = 2.0
 #: How long the TCP probe of a ``--ray`` address waits for an answer.
 RAY_PROBE_TIMEOUT_S = 5.0
+#: How often [s] a Ray executor waiting for a round checks that the cluster's head (its GCS
+#: port) still answers, and how long that check waits for an answer.
+RAY_HEAD_CHECK_S = 1.0
+RAY_HEAD_TIMEOUT_S = 2.0
 
 
 def _unreachable(address: str, why: str) -> InputError:
@@ -459,6 +464,45 @@ def ray_actor_count(workers: int | None, available_cpus: float,
         "place would never run its share)")
 
 
+def _gcs_host_port(ray: Any) -> tuple[str, int] | None:
+    """The (host, port) of the connected cluster's GCS, or None where Ray does not say (Ray
+    Client, a stub)."""
+    from urllib.parse import urlsplit
+
+    try:
+        address = str(ray.get_runtime_context().gcs_address)
+        parts = urlsplit("ray-gcs://" + address)
+        host, port = parts.hostname, parts.port
+    except Exception:  # any failure (Ray Client, a stub): no check
+        return None
+    return (host, port) if host and port else None
+
+
+def _signal_handlers() -> dict[int, Any]:
+    """The Python handlers of SIGINT and SIGTERM now (empty outside the main thread, where
+    they cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {s: signal.getsignal(s) for s in interrupt.SIGNALS}
+
+
+def _restore_signal_handlers(handlers: dict[int, Any]) -> None:
+    """Put back the handlers :func:`_signal_handlers` read before ``ray.init``.
+
+    ``ray.init`` installs its own SIGTERM handler (``sys.exit(15)``) over the one a solve
+    installed (:func:`feederopt.solvers.interrupt.handle_signals`), and Ray's core worker a
+    C++ one that prints a stack and ends the process; so a SIGTERM (what SLURM sends at its
+    time limit) during a Ray run ended it with exit 1 or SIGABRT and nothing written, where
+    the process pool's run stops with status ``interrupted``, the best answer written and
+    exit 143 (user test ut44_ray #1). :func:`signal.signal` sets the operating system's
+    handler again, over both. Ray's handler matters only to a driver with no handler of its
+    own, and the Ray started here is shut down by :meth:`RayExecutor.close` (the handler a
+    caller had before the solve is put back when ``handle_signals`` ends)."""
+    for s, h in handlers.items():
+        with contextlib.suppress(ValueError, OSError, TypeError):
+            signal.signal(s, h if h is not None else signal.SIG_DFL)
+
+
 class RayExecutor(Executor):
     """One Ray actor per worker, each holding a state built by ``factory`` in its constructor.
 
@@ -507,6 +551,7 @@ class RayExecutor(Executor):
             ray_logger = logging.getLogger("ray")
             level = ray_logger.level
             ray_logger.setLevel(logging.ERROR)
+            handlers = _signal_handlers()
             try:
                 if address is None:
                     # "local": a Ray of its own even when another is running on this
@@ -526,6 +571,7 @@ class RayExecutor(Executor):
                                 why += f"; Ray's last warning: {last}"
                             raise _unreachable(address, why) from None
             finally:
+                _restore_signal_handlers(handlers)
                 ray_logger.setLevel(level)
                 for var in set_here:
                     os.environ.pop(var, None)
@@ -542,6 +588,35 @@ class RayExecutor(Executor):
             warn_user(note)
         actor = ray.remote(num_cpus=1)(_StateHolder)
         self._actors: list[Any] = [actor.remote(factory) for _ in range(self.workers)]
+        #: The head's GCS (host, port), checked while a round runs (:meth:`_head_lost`).
+        self._gcs = _gcs_host_port(ray)
+        self._next_check = 0.0
+        #: The head stopped answering: Ray is not asked anything more (it would wait).
+        self._lost = False
+
+    def _head_lost(self) -> str | None:
+        """Why the cluster is gone, or None: every :data:`RAY_HEAD_CHECK_S`, a TCP connection
+        to the head's GCS port (:data:`RAY_HEAD_TIMEOUT_S` at most).
+
+        When the head is stopped mid-run (``ray stop`` on it, a node lost), Ray's wait only
+        shows the round as still running, and Ray's core ends the process 60 s later
+        ("Failed to connect to GCS within 60 seconds ... The program will terminate", exit
+        1): nothing was written (user test ut44_ray #2). Found here, the run stops as after a
+        dead worker (status ``interrupted``, the best answer written) within seconds."""
+        if self._gcs is None or time.perf_counter() < self._next_check:
+            return None
+        import socket
+
+        host, port = self._gcs
+        try:
+            with socket.create_connection((host, port), timeout=RAY_HEAD_TIMEOUT_S):
+                pass
+        except OSError as e:
+            self._lost = True
+            return (f"the Ray cluster was lost: its head ({host}:{port}) does not answer "
+                    f"({e.strerror or type(e).__name__})")
+        self._next_check = time.perf_counter() + RAY_HEAD_CHECK_S
+        return None
 
     def map(self, fn: TaskFn, items: Sequence[Any],
             deadline: float | None = None) -> list[Any]:
@@ -550,6 +625,9 @@ class RayExecutor(Executor):
         items = list(items)
         if not items:
             return []
+        lost = self._head_lost()
+        if lost:
+            raise interrupt.stop_for(lost)
         n = len(self._actors)
         size = max(1, math.ceil(len(items) / (2 * n)))
         chunks = [items[i: i + size] for i in range(0, len(items), size)]
@@ -561,6 +639,9 @@ class RayExecutor(Executor):
         while pending:
             _, pending = ray.wait(pending, num_returns=len(pending), timeout=POLL_S)
             late = bool(pending) and time.perf_counter() > end
+            lost = self._head_lost() if pending else None
+            if lost:
+                raise interrupt.stop_for(lost)
             if interrupt.requested() or late:
                 for ref in pending:
                     with contextlib.suppress(Exception):
@@ -586,6 +667,8 @@ class RayExecutor(Executor):
         does not: it was waited for for ever)."""
         import ray
 
+        if self._lost:
+            return []
         refs = [a.peak_rss_mb.remote() for a in self._actors]
         if not refs:
             return []
@@ -599,6 +682,8 @@ class RayExecutor(Executor):
     def close(self) -> None:
         import ray
 
+        if getattr(self, "_lost", False):  # the head is gone: asking Ray would wait on it
+            self._actors = []
         for a in getattr(self, "_actors", []):
             with contextlib.suppress(Exception):  # an actor that died already
                 ray.kill(a)

@@ -1,0 +1,116 @@
+"""User test ut44_ray: what a Ray cluster does to a run that the process pool never sees.
+
+1. SIGTERM during a Ray run (what SLURM sends at its time limit) ended the process with
+   SIGABRT or exit 1 and nothing written: ``ray.init`` had put its own SIGTERM handlers (a
+   Python one calling ``sys.exit``, a C++ one printing a stack) over feederopt's. The truth
+   checked: the process's exit status and the file it wrote (143 = 128 + SIGTERM, status
+   ``interrupted``), as for the pool; the signal is sent by the run itself at its first round
+   of slaves on Ray, so it always comes while Ray runs.
+2. The cluster's head lost mid-run: the round waited until Ray's core ended the process 60 s
+   later, nothing written. Checked against a stub cluster whose head is a real listening
+   socket that the test closes (a head that does not answer): the round stops within
+   seconds, as after a dead worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from feederopt.algorithms.slaves import SlaveFactory, evaluate_task
+from feederopt.execution import RayExecutor
+from feederopt.execution import executors as ex_mod
+from feederopt.network import to_per_unit
+from feederopt.problems.uncertain import envelope
+from feederopt.solvers import interrupt
+from test_ray_capacity import _Cluster
+from test_stochastic import meshed, scenarios_for
+
+#: Sends SIGTERM to its own process when the first round of slaves goes to Ray, then runs the
+#: command line given.
+_TERM_AT_FIRST_ROUND = """
+import os, signal, sys
+from feederopt.execution import executors as ex
+original = ex.RayExecutor.map
+sent = []
+def map_then_term(self, fn, items, deadline=None):
+    if not sent:
+        sent.append(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+    return original(self, fn, items, deadline)
+ex.RayExecutor.map = map_then_term
+from feederopt.cli import main
+sys.argv = ["feederopt", *sys.argv[1:]]
+main()
+"""
+
+
+def test_sigterm_during_a_ray_run_writes_the_answer(tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    proc = subprocess.run(
+        [sys.executable, "-c", _TERM_AT_FIRST_ROUND, "solve", "case33bw", "--robust", "0.2",
+         "--ray", "local", "--workers", "1", "--time-limit", "60", "-o", str(out)],
+        capture_output=True, text=True, timeout=120, env=env)
+    # before: -6 (SIGABRT, Ray's C++ handler) and no result.json
+    assert proc.returncode == 128 + signal.SIGTERM, proc.stderr[-2000:]
+    assert "SIGTERM received" not in proc.stderr  # Ray's C++ handler's stack dump
+    result = json.loads((out / "result.json").read_text())
+    assert result["status"] == "interrupted"
+
+
+class _Head(_Cluster):
+    """The stub cluster, with a head: a real listening TCP socket standing for its GCS."""
+
+    def __init__(self, cpus: int) -> None:
+        super().__init__(cpus)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.kills = 0
+
+    def get_runtime_context(self) -> Any:
+        return type("Ctx", (), {"gcs_address": f"127.0.0.1:{self.port}"})()
+
+    def kill(self, actor: Any) -> None:
+        self.kills += 1
+        super().kill(actor)
+
+
+def test_a_lost_head_stops_the_round_with_a_reason(monkeypatch) -> None:
+    cluster = _Head(cpus=2)
+    cluster.rounds_left = 0  # the round never ends: the head is gone
+    monkeypatch.setitem(sys.modules, "ray", cluster)
+    monkeypatch.setattr(ex_mod, "RAY_SETTLE_S", 0.2)
+    monkeypatch.setattr(ex_mod, "RAY_HEAD_CHECK_S", 0.2, raising=False)
+    pu = to_per_unit(meshed(2))
+    p, q = scenarios_for(pu, np.random.default_rng(0), 4)
+    factory = SlaveFactory(envelope(pu, p, q), "penalized", 1e4)
+    y = pu.initial_closed().astype(float)
+    items = [(p[s], q[s], y, True) for s in range(len(p))]
+    ex = RayExecutor(factory, workers=2)
+    threading.Timer(0.5, cluster.sock.close).start()  # the head stops answering
+    with interrupt.handle_signals():
+        t0 = time.perf_counter()
+        # before: the stub's "hang" (8 s waiting: it would wait for ever)
+        with pytest.raises(interrupt.Interrupted, match="Ray cluster was lost"):
+            ex.map(evaluate_task, items)
+        assert time.perf_counter() - t0 < 4.0
+        assert "head (127.0.0.1:" in (interrupt.reason() or "")
+    assert ex.worker_memory_mb() == []  # not waited for
+    ex.close()
+    assert cluster.kills == 0  # nothing asked of a cluster that is gone
+    interrupt.clear()
