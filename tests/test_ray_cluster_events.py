@@ -158,3 +158,99 @@ def test_a_master_given_no_time_is_not_called_a_time_limited_search() -> None:
         "time limit reached before the master (0.00 s left)")
     assert master.master_stopped_note("time_limit", 30.0) == "master time_limit"
     assert master.master_stopped_note("interrupted", 0.0) == "master interrupted"
+
+
+# ----- #3, #4, #6: which cluster runs the slaves ------------------------------------------
+class _Fresh(_Head):
+    """The stub with a head, not yet initialised in this process: ``init`` records the
+    address it was asked for."""
+
+    def __init__(self, cpus: int) -> None:
+        super().__init__(cpus)
+        self.joined: list[Any] = []
+        self._up = False
+
+    def is_initialized(self) -> bool:
+        return self._up
+
+    def init(self, address: Any = None, **kw: Any) -> None:
+        self.joined.append(address)
+        self._up = True
+
+    def shutdown(self) -> None:
+        self._up = False
+
+
+def _factory() -> SlaveFactory:
+    pu = to_per_unit(meshed(2))
+    p, q = scenarios_for(pu, np.random.default_rng(0), 2)
+    return SlaveFactory(envelope(pu, p, q), "penalized", 1e4)
+
+
+def test_a_named_cluster_other_than_the_one_connected_is_refused(monkeypatch) -> None:
+    """#3: with Ray already initialised in the process, ``ray_address`` was ignored: the
+    slaves ran on the connected Ray, silently. Truth: the two addresses."""
+    from feederopt.errors import FeederoptWarning, InputError
+
+    cluster = _Head(cpus=2)  # initialised, connected to 127.0.0.1:<port>
+    monkeypatch.setitem(sys.modules, "ray", cluster)
+    monkeypatch.setattr(ex_mod, "RAY_SETTLE_S", 0.2)
+    with pytest.raises(InputError) as err:
+        RayExecutor(_factory(), "127.0.0.1:1", workers=1)
+    problem = err.value.problems[0]
+    assert problem.field == "ray" and "127.0.0.1:1" in problem.message
+    assert f"127.0.0.1:{cluster.port}" in problem.message and "ray.shutdown()" in problem.hint
+    # the cluster it is connected to, named by a loopback name: used, and said so
+    with pytest.warns(FeederoptWarning, match=f"already connected to \\(127.0.0.1:{cluster.port}"):
+        RayExecutor(_factory(), f"localhost:{cluster.port}", workers=1).close()
+    cluster.sock.close()
+
+
+def test_no_free_cpu_is_said_at_start() -> None:
+    """#4: every CPU of the cluster held by other jobs: the run idled to its time limit with
+    nothing on stderr. One actor (it waits for a CPU), and a note."""
+    n, note = ex_mod.ray_actor_count(None, 0.0, 2.0)
+    assert n == 1 and note is not None and "none of its 2 CPUs free" in note
+    n, note = ex_mod.ray_actor_count(3, 0.0, 2.0)
+    assert n == 1 and note is not None and note.startswith("--workers 3")
+    assert ex_mod.ray_actor_count(None, 2.0, 2.0) == (2, None)
+
+
+def test_auto_joins_the_cluster_of_ray_address(monkeypatch) -> None:
+    """#6: ``--ray auto`` started a second Ray beside a running cluster; in Ray, no address
+    (and ``auto``) means RAY_ADDRESS, else the latest ``ray start``. Truth: the address the
+    stub was asked to join; ``local`` still starts a Ray of its own."""
+    from feederopt.errors import FeederoptWarning
+
+    cluster = _Fresh(cpus=2)
+    monkeypatch.setitem(sys.modules, "ray", cluster)
+    monkeypatch.setattr(ex_mod, "RAY_SETTLE_S", 0.2)
+    address = f"127.0.0.1:{cluster.port}"
+    monkeypatch.setenv("RAY_ADDRESS", address)
+    with pytest.warns(FeederoptWarning, match="--ray auto joined the running Ray cluster"):
+        ex = RayExecutor(_factory(), "auto", workers=1)
+    ex.close()
+    assert cluster.joined == [address]
+    RayExecutor(_factory(), "local", workers=1).close()
+    assert cluster.joined[-1] == "local"
+    cluster.sock.close()
+
+
+def test_auto_finds_the_latest_ray_start(monkeypatch, tmp_path: Path) -> None:
+    """#6: Ray's record of the latest ``ray start`` head (``ray_current_cluster`` in Ray's
+    temporary directory, RAY_TMPDIR) is what ``auto`` joins; without it, nothing."""
+    pytest.importorskip("ray")
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path))
+    assert ex_mod._running_local_cluster() == (None, "")
+    (tmp_path / "ray").mkdir()
+    (tmp_path / "ray" / "ray_current_cluster").write_text("192.0.2.7:6380")
+    assert ex_mod._running_local_cluster()[0] == "192.0.2.7:6380"
+
+
+def test_same_cluster_rule() -> None:
+    node = socket.gethostbyname(socket.gethostname())
+    assert ex_mod._same_cluster("127.0.0.1:6787", f"{node}:6787")
+    assert ex_mod._same_cluster(f"{node}:6787", f"{node}:6787")
+    assert not ex_mod._same_cluster("127.0.0.1:6788", f"{node}:6787")
+    assert not ex_mod._same_cluster("192.0.2.250:6787", "192.0.2.251:6787")

@@ -448,10 +448,21 @@ def ray_actor_count(workers: int | None, available_cpus: float,
                     cluster_cpus: float) -> tuple[int, str | None]:
     """The number of Ray actors (one CPU each) for ``workers`` (None: as many as the cluster
     has CPUs free), and a note when fewer than asked: at most the cluster's available CPUs
-    (``ray.available_resources()["CPU"]``, at least one actor). Ray places an actor only
+    (``ray.available_resources()["CPU"]``, at least one actor; with none free, one actor that
+    waits for a CPU, and a note saying so). Ray places an actor only
     where a CPU is free, and one never placed never runs the batches dealt to it, so
     ``--workers 3`` on a 2-CPU cluster waited for ever (user test ut40_par #1)."""
     free = max(1, math.floor(available_cpus + 1e-9))
+    if available_cpus < 1.0 - 1e-9:
+        # every CPU held by other jobs: the one actor waits until one is free, and the run
+        # idled to its time limit without a word (user test ut44_ray #4)
+        asked = (f"--workers {int(workers)} (workers={int(workers)}) asks for "
+                 f"{int(workers)} Ray actors, but " if workers is not None else "")
+        return 1, (
+            f"{asked}the Ray cluster has none of its {cluster_cpus:g} CPUs free (other jobs "
+            "hold them): one actor waits until a CPU is free; a round still waiting "
+            f"{ROUND_GRACE_S:g} s past the time limit is dropped, so the run may end at its "
+            "time limit with nothing evaluated")
     if workers is None:
         return free, None
     wanted = max(1, int(workers))
@@ -462,6 +473,72 @@ def ray_actor_count(workers: int | None, available_cpus: float,
         f"each, but the Ray cluster has {available_cpus:g} of its {cluster_cpus:g} CPUs free: "
         f"{free} actor{'s' if free > 1 else ''} run the slaves (an actor the cluster cannot "
         "place would never run its share)")
+
+
+#: :func:`_running_local_cluster`'s name for a cluster found by Ray's record of the latest
+#: ``ray start`` on this machine.
+_LATEST_RAY_START = "the latest `ray start` on this machine"
+
+
+def _running_local_cluster() -> tuple[str | None, str]:
+    """The cluster ``--ray auto`` joins, and where it was found: ``RAY_ADDRESS``, else the
+    latest ``ray start`` head on this machine (Ray's own record of it, which ``ray stop``
+    removes); ``(None, "")`` when there is neither. Ray's rule for ``ray.init()`` without an
+    address ("If there is no address provided, ray.init will try to find an existing Ray
+    instance to connect to ... first checking the environment variable RAY_ADDRESS ... then
+    the address of the latest cluster started ... If this is also empty, then start a new
+    local Ray instance": ``ray.init``'s docstring), which a Ray user expects of ``auto``;
+    before, ``--ray auto`` always started a second Ray beside a running ``ray start`` head
+    (user test ut44_ray #6)."""
+    env = os.environ.get("RAY_ADDRESS", "").strip()
+    if env and env not in ("auto", "local"):
+        return env, "RAY_ADDRESS"
+    try:
+        from ray._private.services import find_bootstrap_address
+
+        found = find_bootstrap_address(None)
+    except Exception:  # Ray moved its private helper: no record found
+        found = None
+    return (str(found), _LATEST_RAY_START) if found else (None, "")
+
+
+def _connected_address(ray: Any) -> str | None:
+    """``host:port`` of the GCS of the cluster this process's Ray is connected to, or None
+    where Ray does not say (Ray Client)."""
+    gcs = _gcs_host_port(ray)
+    return None if gcs is None else f"{gcs[0]}:{gcs[1]}"
+
+
+def _same_cluster(named: str, here: str | None) -> bool:
+    """Whether the address ``named`` (``host:port``, ``ray://host:port``) is the cluster at
+    ``here`` (its GCS ``host:port``): the same port, and hosts that are the same machine
+    (a loopback name of this machine counts as its address, which Ray reports). A Ray Client
+    address (``ray://``) names a proxy of its own port: only its host is compared, and it
+    matches a connection whose GCS Ray does not give (Ray Client's)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    client = named.strip().startswith("ray://")
+    if here is None:
+        return client
+    try:
+        a = urlsplit(named.strip() if "://" in named else "ray-gcs://" + named.strip())
+        b = urlsplit("ray-gcs://" + here)
+        if not a.hostname or not b.hostname or (not client and a.port != b.port):
+            return False
+    except ValueError:
+        return False
+
+    def ips(host: str) -> set[str]:
+        out = {host}
+        with contextlib.suppress(OSError):
+            out |= set(socket.gethostbyname_ex(host)[2])
+        if out & {"127.0.0.1", "::1", "localhost"}:
+            with contextlib.suppress(OSError):
+                out.add(socket.gethostbyname(socket.gethostname()))
+        return out
+
+    return bool(ips(a.hostname) & ips(b.hostname))
 
 
 def _gcs_host_port(ray: Any) -> tuple[str, int] | None:
@@ -506,9 +583,16 @@ def _restore_signal_handlers(handlers: dict[int, Any]) -> None:
 class RayExecutor(Executor):
     """One Ray actor per worker, each holding a state built by ``factory`` in its constructor.
 
-    ``address=None`` (the CLI's ``--ray auto``) starts a local Ray with ``num_cpus`` CPUs (all
-    cores by default) unless Ray is already running in this process; any other address
-    (``ray://host:10001``, ``host:6379``) joins that cluster. The number of actors is
+    ``address``: ``None`` or ``"auto"`` (the CLI's ``--ray auto``) joins the running local
+    cluster (``RAY_ADDRESS``, else the latest ``ray start`` head on this machine:
+    :func:`_running_local_cluster`) and otherwise starts a local Ray with ``num_cpus`` CPUs
+    (all cores by default); ``"local"`` always starts a Ray of its own; any other address
+    (``ray://host:10001``, ``host:6379``) joins that cluster. When Ray is already
+    initialised in this process its connection is used, for a named address only when it
+    is that cluster (else a typed problem: the address was ignored before); a note
+    (:attr:`cluster_note`, also as a :class:`~feederopt.errors.FeederoptWarning`) says which
+    cluster runs the slaves, unless ``"local"`` or a named address started or joined it.
+    The number of actors is
     ``workers`` or, by default, the cluster's available CPU count (:func:`ray_actor_count`:
     never more actors than available CPUs, with a note when ``workers`` asked for more). Items
     are dealt out to the actors round-robin in contiguous batches and gathered in order; a
@@ -522,9 +606,11 @@ class RayExecutor(Executor):
     def __init__(self, factory: StateFactory, address: str | None = None,
                  num_cpus: int | None = None, workers: int | None = None) -> None:
         loaded = sys.modules.get("ray")
+        running = loaded is not None and loaded.is_initialized()
+        named = None if address in (None, "auto", "local") else address
         set_here: list[str] = []
-        if address is not None and not (loaded is not None and loaded.is_initialized()):
-            _check_ray_address(address)
+        if named is not None and not running:
+            _check_ray_address(named)
             # Bound Ray's own connect waits (30 s per GCS attempt, 20 attempts by default):
             # its C++ core reads these once, when ``ray`` is first imported. They are taken
             # back after the connect: processes started later (a local Ray's GCS, raylet)
@@ -542,7 +628,26 @@ class RayExecutor(Executor):
                 "the local process pool")]) from None
 
         self._started = False
-        if not ray.is_initialized():
+        #: Which cluster runs the slaves, said once as a note (:func:`warn_user`).
+        self.cluster_note = ""
+        if ray.is_initialized():
+            here = _connected_address(ray)
+            if named is not None and not _same_cluster(named, here):
+                # before, the address was ignored and the slaves ran on the Ray this process
+                # was connected to, without a word (user test ut44_ray #3)
+                raise InputError([Problem(
+                    ProblemKind.INVALID_VALUE, "options",
+                    f"Ray is already initialised in this process, connected to "
+                    f"{here or 'a cluster whose address Ray does not give'}, not to the "
+                    f"cluster at {named} that --ray (ray_address) names", field="ray",
+                    hint="call ray.shutdown() before feederopt to join that cluster, or "
+                    "give ray_address='auto' to run on the Ray already connected")])
+            self.cluster_note = (f"the slaves run on the Ray this process was already "
+                                 f"connected to ({here or 'address not given by Ray'})")
+        else:
+            join, source = named, ""
+            if address in (None, "auto"):
+                join, source = _running_local_cluster()
             kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
                                       "configure_logging": False}
             # Ray's start-up notes (e.g. "Token authentication is enabled for this Ray
@@ -553,29 +658,49 @@ class RayExecutor(Executor):
             ray_logger.setLevel(logging.ERROR)
             handlers = _signal_handlers()
             try:
-                if address is None:
-                    # "local": a Ray of its own even when another is running on this
-                    # machine (without an address ray.init joins the latest `ray start`,
-                    # which refuses num_cpus)
-                    ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1,
-                             **kwargs)
+                if join is not None and source:
+                    try:
+                        _check_ray_address(join)
+                    except InputError:
+                        if source != _LATEST_RAY_START:
+                            raise  # RAY_ADDRESS names a cluster that does not answer
+                        # a record left by a head that is gone
+                        self.cluster_note = (f"the latest `ray start` head recorded on this "
+                                             f"machine ({join}) does not answer: ")
+                        join = None
+                if join is None:
+                    # "local", or no cluster found: a Ray of its own (without an address
+                    # ray.init would join the latest `ray start`, which refuses num_cpus)
+                    cpus = num_cpus or os.cpu_count() or 1
+                    ray.init(address="local", num_cpus=cpus, **kwargs)
+                    if address != "local":
+                        self.cluster_note += (
+                            f"no running Ray cluster found (RAY_ADDRESS, `ray start`): the "
+                            f"slaves run on a local Ray of {cpus} CPUs started for this run")
                 else:
                     with _stderr_held() as held:
                         try:
-                            ray.init(address=address, **kwargs)
+                            ray.init(address=join, **kwargs)
                         except (ConnectionError, TimeoutError, RuntimeError, ValueError) as e:
                             held.drop()  # Ray's connect warnings: the problem below says it
                             why = f"Ray could not connect ({e})"
                             last = held.last_reason()
                             if last:
                                 why += f"; Ray's last warning: {last}"
-                            raise _unreachable(address, why) from None
+                            raise _unreachable(join, why) from None
+                    if source:
+                        self.cluster_note = (
+                            f"--ray auto joined the running Ray cluster at "
+                            f"{_connected_address(ray) or join} ({source}); --ray local "
+                            "starts a Ray of its own")
             finally:
                 _restore_signal_handlers(handlers)
                 ray_logger.setLevel(level)
                 for var in set_here:
                     os.environ.pop(var, None)
             self._started = True
+        if self.cluster_note:
+            warn_user(self.cluster_note)
         wanted = workers or num_cpus
         free = float(ray.available_resources().get("CPU", 0.0))
         settle = time.perf_counter() + RAY_SETTLE_S
@@ -771,8 +896,10 @@ def make_executor(factory: StateFactory, workers: int | None = None,
                   ray_address: str | None = None) -> Executor:
     """The executor the CLI options ask for.
 
-    ``ray_address``: ``None`` for no Ray; ``"auto"`` (or ``"local"``) starts a local Ray with
-    ``workers`` CPUs (all cores by default); anything else is a cluster address to join.
+    ``ray_address``: ``None`` for no Ray; ``"auto"`` joins the running local Ray cluster
+    (``RAY_ADDRESS``, the latest ``ray start``) or else starts a local Ray with ``workers``
+    CPUs (all cores by default), ``"local"`` always starts one; anything else is a cluster
+    address to join (:class:`RayExecutor`).
     Without Ray, ``workers == 1`` runs serially and ``workers > 1`` (default: all cores) uses a
     local process pool, unless its workers could not start (:func:`spawn_main_problem`: a
     script fed on standard input, or one without the ``if __name__ == "__main__":`` guard):
@@ -781,7 +908,7 @@ def make_executor(factory: StateFactory, workers: int | None = None,
     """
     if ray_address is not None:
         if ray_address in ("auto", "local"):
-            return RayExecutor(factory, None, num_cpus=workers, workers=workers)
+            return RayExecutor(factory, ray_address, num_cpus=workers, workers=workers)
         return RayExecutor(factory, ray_address, workers=workers)
     n = workers if workers is not None else (os.cpu_count() or 1)
     if n <= 1:
