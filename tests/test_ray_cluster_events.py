@@ -254,3 +254,41 @@ def test_same_cluster_rule() -> None:
     assert ex_mod._same_cluster(f"{node}:6787", f"{node}:6787")
     assert not ex_mod._same_cluster("127.0.0.1:6788", f"{node}:6787")
     assert not ex_mod._same_cluster("192.0.2.250:6787", "192.0.2.251:6787")
+
+
+# ----- #7 ---------------------------------------------------------------------------------
+def test_a_port_out_of_range_is_said_so() -> None:
+    from feederopt.errors import InputError
+
+    with pytest.raises(InputError) as err:
+        ex_mod._check_ray_address("127.0.0.1:99999")  # before: "not of the form host:port"
+    assert "port 99999 is out of range (0-65535)" in err.value.problems[0].message
+
+
+def test_rays_messages_go_to_stderr(monkeypatch, capsys, tmp_path: Path) -> None:
+    """Ray's "(raylet) A worker died ..." lines were mixed into stdout, the results: Ray's
+    own printer (``ray._private.worker.print_to_stdstream``) is sent to stderr while the
+    executor lives, and put back after."""
+    real = pytest.importorskip("ray")
+    import ray._private.worker as ray_worker
+
+    cluster = _Fresh(cpus=2)
+    monkeypatch.setattr(ex_mod, "RAY_SETTLE_S", 0.2)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    monkeypatch.setenv("RAY_TMPDIR", str(tmp_path))  # no `ray start` record: a local Ray
+    message = {"lines": ["A worker died or was killed while executing a task"],
+               "pid": "raylet", "is_err": False}
+    try:
+        sys.modules["ray"] = cluster  # type: ignore[assignment]
+        ex = RayExecutor(_factory(), workers=1)
+        sys.modules["ray"] = real  # Ray's printer needs the real module
+        ray_worker.print_to_stdstream(message, ignore_prefix=False)
+        out, err = capsys.readouterr()
+        assert "A worker died" in err and "A worker died" not in out
+        sys.modules["ray"] = cluster  # type: ignore[assignment]
+        ex.close()
+    finally:
+        sys.modules["ray"] = real
+    ray_worker.print_to_stdstream(dict(message, lines=["after close"]), ignore_prefix=False)
+    assert "after close" in capsys.readouterr().out  # Ray's printer back
+    cluster.sock.close()

@@ -372,7 +372,10 @@ def _check_ray_address(address: str) -> None:
     parts = urlsplit(text if "://" in text else "ray-gcs://" + text)
     try:
         host, port = parts.hostname, parts.port
-    except ValueError:  # a port that is not a number in 0..65535
+    except ValueError as e:  # a port that is not a number in 0..65535
+        if "out of range" in str(e):  # (``127.0.0.1:99999`` was "not of the form host:port")
+            given = parts.netloc.rsplit(":", 1)[-1]
+            raise _unreachable(address, f"the port {given} is out of range (0-65535)") from None
         host, port = None, None
     if not host or port is None:
         raise _unreachable(address, "not of the form host:port (or ray://host:port)")
@@ -555,6 +558,32 @@ def _gcs_host_port(ray: Any) -> tuple[str, int] | None:
     return (host, port) if host and port else None
 
 
+def _ray_messages_to_stderr() -> Callable[[], None]:
+    """Send Ray's messages to the driver ("(raylet) A worker died or was killed ...", the
+    autoscaler's) to stderr instead of stdout, where they were mixed into the results
+    (user test ut44_ray #7); returns the function that puts Ray's printer back. Ray's
+    listener thread prints them through ``ray._private.worker.print_to_stdstream``, to
+    stdout unless a message is marked ``is_err`` (``log_to_driver=False`` does not stop
+    them): the wrapper marks each so. Nothing is changed where Ray has no such function."""
+    module = sys.modules.get("ray._private.worker")
+    original = getattr(module, "print_to_stdstream", None)
+    if module is None or not callable(original):
+        return lambda: None
+
+    def to_stderr(data: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(data, dict):
+            data = {**data, "is_err": True}
+        return original(data, *args, **kwargs)
+
+    setattr(module, "print_to_stdstream", to_stderr)  # noqa: B010 - a module of Ray
+
+    def back() -> None:
+        if getattr(module, "print_to_stdstream", None) is to_stderr:
+            setattr(module, "print_to_stdstream", original)  # noqa: B010
+
+    return back
+
+
 def _signal_handlers() -> dict[int, Any]:
     """The Python handlers of SIGINT and SIGTERM now (empty outside the main thread, where
     they cannot be set)."""
@@ -701,6 +730,7 @@ class RayExecutor(Executor):
             self._started = True
         if self.cluster_note:
             warn_user(self.cluster_note)
+        self._stdout_back = _ray_messages_to_stderr()
         wanted = workers or num_cpus
         free = float(ray.available_resources().get("CPU", 0.0))
         settle = time.perf_counter() + RAY_SETTLE_S
@@ -813,6 +843,7 @@ class RayExecutor(Executor):
             with contextlib.suppress(Exception):  # an actor that died already
                 ray.kill(a)
         self._actors = []
+        getattr(self, "_stdout_back", lambda: None)()
         if self._started and ray.is_initialized():
             ray.shutdown()
             self._started = False
