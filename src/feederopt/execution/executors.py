@@ -593,7 +593,8 @@ def _signal_handlers() -> dict[int, Any]:
 
 
 def _restore_signal_handlers(handlers: dict[int, Any]) -> None:
-    """Put back the handlers :func:`_signal_handlers` read before ``ray.init``.
+    """Put back feederopt's stop handler where :func:`_signal_handlers` read it before
+    ``ray.init``.
 
     ``ray.init`` installs its own SIGTERM handler (``sys.exit(15)``) over the one a solve
     installed (:func:`feederopt.solvers.interrupt.handle_signals`), and Ray's core worker a
@@ -601,12 +602,15 @@ def _restore_signal_handlers(handlers: dict[int, Any]) -> None:
     time limit) during a Ray run ended it with exit 1 or SIGABRT and nothing written, where
     the process pool's run stops with status ``interrupted``, the best answer written and
     exit 143 (user test ut44_ray #1). :func:`signal.signal` sets the operating system's
-    handler again, over both. Ray's handler matters only to a driver with no handler of its
-    own, and the Ray started here is shut down by :meth:`RayExecutor.close` (the handler a
-    caller had before the solve is put back when ``handle_signals`` ends)."""
+    handler again, over both. Only feederopt's handler is put back (a caller's own, or none,
+    outside a solve, is left to Ray); the Ray started here is shut down by
+    :meth:`RayExecutor.close`, and the handler a caller had before the solve is put back when
+    ``handle_signals`` ends."""
     for s, h in handlers.items():
+        if h is not interrupt.stop_handler():
+            continue  # no solve's handler (an executor made outside a solve): Ray's stays
         with contextlib.suppress(ValueError, OSError, TypeError):
-            signal.signal(s, h if h is not None else signal.SIG_DFL)
+            signal.signal(s, h)
 
 
 class RayExecutor(Executor):
@@ -734,7 +738,9 @@ class RayExecutor(Executor):
         wanted = workers or num_cpus
         free = float(ray.available_resources().get("CPU", 0.0))
         settle = time.perf_counter() + RAY_SETTLE_S
-        while wanted and free < wanted and time.perf_counter() < settle:
+        # (at least one CPU: with none free right after an earlier executor's actors were
+        # killed, the note of a cluster with no CPU free would be wrong)
+        while free < (wanted or 1) and time.perf_counter() < settle:
             time.sleep(POLL_S)  # the CPUs of actors just killed (an earlier executor's)
             free = float(ray.available_resources().get("CPU", 0.0))
         self.workers, note = ray_actor_count(wanted, free,
