@@ -252,7 +252,7 @@ def test_lshaped_equals_extensive_on_two_workers():
 
 def test_lshaped_equals_extensive_on_local_ray():
     pytest.importorskip("ray")
-    res = plan("zhang13", scenarios="B_C_p2", method="lshaped", ray_address="auto", workers=2,
+    res = plan("zhang13", scenarios="B_C_p2", method="lshaped", ray_address="local", workers=2,
                measures=False)
     ext = plan("zhang13", scenarios="B_C_p2", measures=False)
     assert res.execution["kind"] == "ray"

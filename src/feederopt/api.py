@@ -1234,7 +1234,8 @@ def scenario_starts(prep: Prepared, radiality: RadialityModel, solver: str, p: n
     """Start topologies of a scenario run besides the mean scenario's: each scenario's own
     deterministic heuristic optimum (:func:`start_topologies` at its loads ``p[s]``, ``q[s]``
     [p.u.] and source voltages ``vm[s]``; the heaviest :data:`SCENARIO_STARTS_MAX` scenarios
-    by weight), each given ``seconds / 2`` over the number of scenarios tried. The stochastic
+    by weight), each given ``seconds / 2`` over the number of scenarios tried (at least
+    0.5 s, but never past ``seconds`` in all: no scenario is tried after them). The stochastic
     algorithm evaluates every start over all scenarios before its first master, so the best
     of them bounds the run from above: a SimBench grid's five study cases pull the mean
     scenario's topology apart (user test ut42_journey #3: ``1-MV-rural--0-sw`` ended after one
@@ -1244,12 +1245,20 @@ def scenario_starts(prep: Prepared, radiality: RadialityModel, solver: str, p: n
     if len(order) < 2:
         return []
     each = max(seconds / 2.0 / len(order), 0.5)
+    # ``seconds`` bound the whole: the 0.5 s floor per scenario alone made 4 s of 8
+    # scenarios, spent before the first round of slaves, so ``--time-limit 2`` with 120
+    # scenarios ended its optimisation at 7.5 s (pool) or 11.2 s (Ray), the first round
+    # dropped (user test ut44_ray #5)
+    end = time.perf_counter() + seconds
     out: list[np.ndarray] = []
     for s in order:
+        left = end - time.perf_counter()
+        if left <= 0.0:
+            break
         pu = prep.reduced.with_loads(p[s], q[s]).with_source_voltage(
             None if vm is None else vm[s])
         ev = TopologyEvaluator(ReconfigurationProblem(pu, radiality), solver)
-        found, known = start_topologies(ev, each, fallback=initial)
+        found, known = start_topologies(ev, min(each, left), fallback=initial)
         value = {np.round(y).astype(np.int8).tobytes(): e.objective for y, e in known
                  if e.feasible}
         out += sorted(found, key=lambda y: value.get(np.round(y).astype(np.int8).tobytes(),

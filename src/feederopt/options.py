@@ -193,7 +193,8 @@ class Box:
 @dataclass(frozen=True)
 class Execution:
     """Where the uncertain solves' slaves run: ``workers`` processes (None: all cores) or a Ray
-    cluster (``ray_address``; ``auto`` starts a local one)."""
+    cluster (``ray_address``; ``auto`` joins the running local cluster or starts a local
+    Ray, ``local`` starts one: :func:`feederopt.execution.make_executor`)."""
 
     workers: int | None = None
     ray_address: str | None = None

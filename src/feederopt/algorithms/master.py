@@ -49,6 +49,22 @@ from feederopt.solvers.interrupt import Interrupted
 from feederopt.solvers.scip_master import ScipMaster
 from feederopt.solvers.status import master_infeasible_note
 
+#: Below this many seconds left [s], a master stopped at the time limit had no time to
+#: search: its iteration's note says so.
+MASTER_NO_TIME_S = 0.5
+
+
+def master_stopped_note(status: str, left_s: float) -> str:
+    """The iteration note of a master that stopped without a topology: ``master <status>``,
+    or, for a master started with less than :data:`MASTER_NO_TIME_S` of the time limit
+    left, that the limit was reached before it (user test ut44_ray #5: "master time_limit"
+    for a master that ran 0.03 s, the time having gone to the start heuristics and a
+    dropped round of slaves)."""
+    if status == "time_limit" and left_s < MASTER_NO_TIME_S:
+        return (f"time limit reached before the master ({max(left_s, 0.0):.2f} s left): "
+                "no master search")
+    return f"master {status}"
+
 
 @dataclass(frozen=True)
 class MasterOptions:
@@ -329,7 +345,8 @@ class MasterLoop(AlgorithmBase, ABC):
         to_optimum = False  # after a repeat: the next master searches to its optimum
         while not self.interrupted():
             self.iteration += 1
-            master.set_time_limit(self.remaining())
+            left = self.remaining()
+            master.set_time_limit(left)
             cutoff = math.inf
             first = self.options.master_first_improvement and not to_optimum
             if math.isfinite(self.upper):
@@ -353,7 +370,7 @@ class MasterLoop(AlgorithmBase, ABC):
                 # while it ran (no slave solves after it): its dual bound still holds.
                 if math.isfinite(ms.bound):
                     self.update_lower(min(ms.bound + y_const, cutoff))
-                self.record(ms.solve_time_s, 0.0, f"master {ms.status}")
+                self.record(ms.solve_time_s, 0.0, master_stopped_note(ms.status, left))
                 return False
             self.update_lower(min(ms.bound + y_const, cutoff))
             y = np.round(master.values()["y"])

@@ -291,9 +291,10 @@ def plan(
                                metavar=choices_metavar("extensive", "lshaped"),
                                help="extensive (one MILP) or lshaped (integer L-shaped)."),
     workers: int = typer.Option(1, "--workers", help="Processes for the L-shaped subproblems."),
-    ray: str | None = typer.Option(None, "--ray", metavar="<auto|address>",
-                                   help="Run the L-shaped subproblems on Ray: "
-                                   "auto (a local Ray) or a cluster address."),
+    ray: str | None = typer.Option(None, "--ray", metavar="<auto|local|address>",
+                                   help="Run the L-shaped subproblems on Ray: auto (the "
+                                   "running local cluster, else a local Ray), local (a "
+                                   "Ray of its own) or a cluster address."),
     measures: bool = typer.Option(True, "--measures/--no-measures",
                                   help="Wait-and-see, EEV, EVPI and VSS (within --time-limit: "
                                   "the expected-value plan first, at most 1/10 of it, a "

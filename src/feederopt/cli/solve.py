@@ -607,9 +607,10 @@ def solve(
         None, "--workers", help="Processes for the scenario/extreme-point slaves "
         "[default: all cores]."),
     ray: str | None = typer.Option(
-        None, "--ray", metavar="<auto|address>",
-        help="Run the slaves on Ray: 'auto' starts a local Ray, else the "
-        "address of a cluster to join."),
+        None, "--ray", metavar="<auto|local|address>",
+        help="Run the slaves on Ray: 'auto' joins the running local cluster (RAY_ADDRESS, "
+        "`ray start`) or starts a local Ray, 'local' starts one, else the address of a "
+        "cluster to join."),
     fix_devices: bool = typer.Option(
         False, "--fix-devices", help="Keep capacitor steps, taps, DG and flexible loads at "
         "their base settings (reconfiguration only)."),

@@ -19,8 +19,9 @@ and :meth:`Executor.close` then ends them without waiting for their tasks.
 
 * :class:`SerialExecutor`: no parallelism (``workers=1``).
 * :class:`ProcessExecutor`: :class:`concurrent.futures.ProcessPoolExecutor` (``--workers N``).
-* :class:`RayExecutor`: one Ray actor per CPU, each holding a state (``--ray auto`` starts a
-  local Ray, ``--ray ADDRESS`` joins a cluster), never more actors than the cluster has CPUs
+* :class:`RayExecutor`: one Ray actor per CPU, each holding a state (``--ray auto`` joins the
+  running local cluster or starts one, ``--ray local`` starts one, ``--ray ADDRESS`` joins a
+  cluster), never more actors than the cluster has CPUs
   free. Items are dealt out to the actors round-robin and gathered in order; Ray does the
   scheduling.
 

@@ -9,6 +9,7 @@ import math
 import multiprocessing as mp
 import os
 import resource
+import signal
 import sys
 import threading
 import time
@@ -337,6 +338,10 @@ _RAY_CONNECT_ENV = {"RAY_gcs_rpc_server_connect_timeout_s": "5",
 RAY_SETTLE_S = 2.0
 #: How long the TCP probe of a ``--ray`` address waits for an answer.
 RAY_PROBE_TIMEOUT_S = 5.0
+#: How often [s] a Ray executor waiting for a round checks that the cluster's head (its GCS
+#: port) still answers, and how long that check waits for an answer.
+RAY_HEAD_CHECK_S = 1.0
+RAY_HEAD_TIMEOUT_S = 2.0
 
 
 def _unreachable(address: str, why: str) -> InputError:
@@ -367,7 +372,10 @@ def _check_ray_address(address: str) -> None:
     parts = urlsplit(text if "://" in text else "ray-gcs://" + text)
     try:
         host, port = parts.hostname, parts.port
-    except ValueError:  # a port that is not a number in 0..65535
+    except ValueError as e:  # a port that is not a number in 0..65535
+        if "out of range" in str(e):  # (``127.0.0.1:99999`` was "not of the form host:port")
+            given = parts.netloc.rsplit(":", 1)[-1]
+            raise _unreachable(address, f"the port {given} is out of range (0-65535)") from None
         host, port = None, None
     if not host or port is None:
         raise _unreachable(address, "not of the form host:port (or ray://host:port)")
@@ -443,10 +451,21 @@ def ray_actor_count(workers: int | None, available_cpus: float,
                     cluster_cpus: float) -> tuple[int, str | None]:
     """The number of Ray actors (one CPU each) for ``workers`` (None: as many as the cluster
     has CPUs free), and a note when fewer than asked: at most the cluster's available CPUs
-    (``ray.available_resources()["CPU"]``, at least one actor). Ray places an actor only
+    (``ray.available_resources()["CPU"]``, at least one actor; with none free, one actor that
+    waits for a CPU, and a note saying so). Ray places an actor only
     where a CPU is free, and one never placed never runs the batches dealt to it, so
     ``--workers 3`` on a 2-CPU cluster waited for ever (user test ut40_par #1)."""
     free = max(1, math.floor(available_cpus + 1e-9))
+    if available_cpus < 1.0 - 1e-9:
+        # every CPU held by other jobs: the one actor waits until one is free, and the run
+        # idled to its time limit without a word (user test ut44_ray #4)
+        asked = (f"--workers {int(workers)} (workers={int(workers)}) asks for "
+                 f"{int(workers)} Ray actors, but " if workers is not None else "")
+        return 1, (
+            f"{asked}the Ray cluster has none of its {cluster_cpus:g} CPUs free (other jobs "
+            "hold them): one actor waits until a CPU is free; a round still waiting "
+            f"{ROUND_GRACE_S:g} s past the time limit is dropped, so the run may end at its "
+            "time limit with nothing evaluated")
     if workers is None:
         return free, None
     wanted = max(1, int(workers))
@@ -459,12 +478,154 @@ def ray_actor_count(workers: int | None, available_cpus: float,
         "place would never run its share)")
 
 
+#: :func:`_running_local_cluster`'s name for a cluster found by Ray's record of the latest
+#: ``ray start`` on this machine.
+_LATEST_RAY_START = "the latest `ray start` on this machine"
+
+
+def _running_local_cluster() -> tuple[str | None, str]:
+    """The cluster ``--ray auto`` joins, and where it was found: ``RAY_ADDRESS``, else the
+    latest ``ray start`` head on this machine (Ray's own record of it, which ``ray stop``
+    removes); ``(None, "")`` when there is neither. Ray's rule for ``ray.init()`` without an
+    address ("If there is no address provided, ray.init will try to find an existing Ray
+    instance to connect to ... first checking the environment variable RAY_ADDRESS ... then
+    the address of the latest cluster started ... If this is also empty, then start a new
+    local Ray instance": ``ray.init``'s docstring), which a Ray user expects of ``auto``;
+    before, ``--ray auto`` always started a second Ray beside a running ``ray start`` head
+    (user test ut44_ray #6)."""
+    env = os.environ.get("RAY_ADDRESS", "").strip()
+    if env and env not in ("auto", "local"):
+        return env, "RAY_ADDRESS"
+    try:
+        from ray._private.services import find_bootstrap_address
+
+        found = find_bootstrap_address(None)
+    except Exception:  # Ray moved its private helper: no record found
+        found = None
+    return (str(found), _LATEST_RAY_START) if found else (None, "")
+
+
+def _connected_address(ray: Any) -> str | None:
+    """``host:port`` of the GCS of the cluster this process's Ray is connected to, or None
+    where Ray does not say (Ray Client)."""
+    gcs = _gcs_host_port(ray)
+    return None if gcs is None else f"{gcs[0]}:{gcs[1]}"
+
+
+def _same_cluster(named: str, here: str | None) -> bool:
+    """Whether the address ``named`` (``host:port``, ``ray://host:port``) is the cluster at
+    ``here`` (its GCS ``host:port``): the same port, and hosts that are the same machine
+    (a loopback name of this machine counts as its address, which Ray reports). A Ray Client
+    address (``ray://``) names a proxy of its own port: only its host is compared, and it
+    matches a connection whose GCS Ray does not give (Ray Client's)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    client = named.strip().startswith("ray://")
+    if here is None:
+        return client
+    try:
+        a = urlsplit(named.strip() if "://" in named else "ray-gcs://" + named.strip())
+        b = urlsplit("ray-gcs://" + here)
+        if not a.hostname or not b.hostname or (not client and a.port != b.port):
+            return False
+    except ValueError:
+        return False
+
+    def ips(host: str) -> set[str]:
+        out = {host}
+        with contextlib.suppress(OSError):
+            out |= set(socket.gethostbyname_ex(host)[2])
+        if out & {"127.0.0.1", "::1", "localhost"}:
+            with contextlib.suppress(OSError):
+                out.add(socket.gethostbyname(socket.gethostname()))
+        return out
+
+    return bool(ips(a.hostname) & ips(b.hostname))
+
+
+def _gcs_host_port(ray: Any) -> tuple[str, int] | None:
+    """The (host, port) of the connected cluster's GCS, or None where Ray does not say (Ray
+    Client, a stub)."""
+    from urllib.parse import urlsplit
+
+    try:
+        address = str(ray.get_runtime_context().gcs_address)
+        parts = urlsplit("ray-gcs://" + address)
+        host, port = parts.hostname, parts.port
+    except Exception:  # any failure (Ray Client, a stub): no check
+        return None
+    return (host, port) if host and port else None
+
+
+def _ray_messages_to_stderr() -> Callable[[], None]:
+    """Send Ray's messages to the driver ("(raylet) A worker died or was killed ...", the
+    autoscaler's) to stderr instead of stdout, where they were mixed into the results
+    (user test ut44_ray #7); returns the function that puts Ray's printer back. Ray's
+    listener thread prints them through ``ray._private.worker.print_to_stdstream``, to
+    stdout unless a message is marked ``is_err`` (``log_to_driver=False`` does not stop
+    them): the wrapper marks each so. Nothing is changed where Ray has no such function."""
+    module = sys.modules.get("ray._private.worker")
+    original = getattr(module, "print_to_stdstream", None)
+    if module is None or not callable(original):
+        return lambda: None
+
+    def to_stderr(data: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(data, dict):
+            data = {**data, "is_err": True}
+        return original(data, *args, **kwargs)
+
+    setattr(module, "print_to_stdstream", to_stderr)  # noqa: B010 - a module of Ray
+
+    def back() -> None:
+        if getattr(module, "print_to_stdstream", None) is to_stderr:
+            setattr(module, "print_to_stdstream", original)  # noqa: B010
+
+    return back
+
+
+def _signal_handlers() -> dict[int, Any]:
+    """The Python handlers of SIGINT and SIGTERM now (empty outside the main thread, where
+    they cannot be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {s: signal.getsignal(s) for s in interrupt.SIGNALS}
+
+
+def _restore_signal_handlers(handlers: dict[int, Any]) -> None:
+    """Put back feederopt's stop handler where :func:`_signal_handlers` read it before
+    ``ray.init``.
+
+    ``ray.init`` installs its own SIGTERM handler (``sys.exit(15)``) over the one a solve
+    installed (:func:`feederopt.solvers.interrupt.handle_signals`), and Ray's core worker a
+    C++ one that prints a stack and ends the process; so a SIGTERM (what SLURM sends at its
+    time limit) during a Ray run ended it with exit 1 or SIGABRT and nothing written, where
+    the process pool's run stops with status ``interrupted``, the best answer written and
+    exit 143 (user test ut44_ray #1). :func:`signal.signal` sets the operating system's
+    handler again, over both. Only feederopt's handler is put back (a caller's own, or none,
+    outside a solve, is left to Ray); the Ray started here is shut down by
+    :meth:`RayExecutor.close`, and the handler a caller had before the solve is put back when
+    ``handle_signals`` ends."""
+    for s, h in handlers.items():
+        if h is not interrupt.stop_handler():
+            continue  # no solve's handler (an executor made outside a solve): Ray's stays
+        with contextlib.suppress(ValueError, OSError, TypeError):
+            signal.signal(s, h)
+
+
 class RayExecutor(Executor):
     """One Ray actor per worker, each holding a state built by ``factory`` in its constructor.
 
-    ``address=None`` (the CLI's ``--ray auto``) starts a local Ray with ``num_cpus`` CPUs (all
-    cores by default) unless Ray is already running in this process; any other address
-    (``ray://host:10001``, ``host:6379``) joins that cluster. The number of actors is
+    ``address``: ``None`` or ``"auto"`` (the CLI's ``--ray auto``) joins the running local
+    cluster (``RAY_ADDRESS``, else the latest ``ray start`` head on this machine:
+    :func:`_running_local_cluster`) and otherwise starts a local Ray with ``num_cpus`` CPUs
+    (all cores by default); ``"local"`` always starts a Ray of its own; any other address
+    (``ray://host:10001``, ``host:6379``) joins that cluster. When Ray is already
+    initialised in this process its connection is used, for a named address only when it
+    is that cluster (else a typed problem: the address was ignored before); a note
+    (:attr:`cluster_note`, also as a :class:`~feederopt.errors.FeederoptWarning`) says which
+    cluster runs the slaves, unless ``"local"`` or a named address started or joined it.
+    The number of actors is
     ``workers`` or, by default, the cluster's available CPU count (:func:`ray_actor_count`:
     never more actors than available CPUs, with a note when ``workers`` asked for more). Items
     are dealt out to the actors round-robin in contiguous batches and gathered in order; a
@@ -478,9 +639,11 @@ class RayExecutor(Executor):
     def __init__(self, factory: StateFactory, address: str | None = None,
                  num_cpus: int | None = None, workers: int | None = None) -> None:
         loaded = sys.modules.get("ray")
+        running = loaded is not None and loaded.is_initialized()
+        named = None if address in (None, "auto", "local") else address
         set_here: list[str] = []
-        if address is not None and not (loaded is not None and loaded.is_initialized()):
-            _check_ray_address(address)
+        if named is not None and not running:
+            _check_ray_address(named)
             # Bound Ray's own connect waits (30 s per GCS attempt, 20 attempts by default):
             # its C++ core reads these once, when ``ray`` is first imported. They are taken
             # back after the connect: processes started later (a local Ray's GCS, raylet)
@@ -498,7 +661,26 @@ class RayExecutor(Executor):
                 "the local process pool")]) from None
 
         self._started = False
-        if not ray.is_initialized():
+        #: Which cluster runs the slaves, said once as a note (:func:`warn_user`).
+        self.cluster_note = ""
+        if ray.is_initialized():
+            here = _connected_address(ray)
+            if named is not None and not _same_cluster(named, here):
+                # before, the address was ignored and the slaves ran on the Ray this process
+                # was connected to, without a word (user test ut44_ray #3)
+                raise InputError([Problem(
+                    ProblemKind.INVALID_VALUE, "options",
+                    f"Ray is already initialised in this process, connected to "
+                    f"{here or 'a cluster whose address Ray does not give'}, not to the "
+                    f"cluster at {named} that --ray (ray_address) names", field="ray",
+                    hint="call ray.shutdown() before feederopt to join that cluster, or "
+                    "give ray_address='auto' to run on the Ray already connected")])
+            self.cluster_note = (f"the slaves run on the Ray this process was already "
+                                 f"connected to ({here or 'address not given by Ray'})")
+        else:
+            join, source = named, ""
+            if address in (None, "auto"):
+                join, source = _running_local_cluster()
             kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
                                       "configure_logging": False}
             # Ray's start-up notes (e.g. "Token authentication is enabled for this Ray
@@ -507,33 +689,58 @@ class RayExecutor(Executor):
             ray_logger = logging.getLogger("ray")
             level = ray_logger.level
             ray_logger.setLevel(logging.ERROR)
+            handlers = _signal_handlers()
             try:
-                if address is None:
-                    # "local": a Ray of its own even when another is running on this
-                    # machine (without an address ray.init joins the latest `ray start`,
-                    # which refuses num_cpus)
-                    ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1,
-                             **kwargs)
+                if join is not None and source:
+                    try:
+                        _check_ray_address(join)
+                    except InputError:
+                        if source != _LATEST_RAY_START:
+                            raise  # RAY_ADDRESS names a cluster that does not answer
+                        # a record left by a head that is gone
+                        self.cluster_note = (f"the latest `ray start` head recorded on this "
+                                             f"machine ({join}) does not answer: ")
+                        join = None
+                if join is None:
+                    # "local", or no cluster found: a Ray of its own (without an address
+                    # ray.init would join the latest `ray start`, which refuses num_cpus)
+                    cpus = num_cpus or os.cpu_count() or 1
+                    ray.init(address="local", num_cpus=cpus, **kwargs)
+                    if address != "local":
+                        self.cluster_note += (
+                            f"no running Ray cluster found (RAY_ADDRESS, `ray start`): the "
+                            f"slaves run on a local Ray of {cpus} CPUs started for this run")
                 else:
                     with _stderr_held() as held:
                         try:
-                            ray.init(address=address, **kwargs)
+                            ray.init(address=join, **kwargs)
                         except (ConnectionError, TimeoutError, RuntimeError, ValueError) as e:
                             held.drop()  # Ray's connect warnings: the problem below says it
                             why = f"Ray could not connect ({e})"
                             last = held.last_reason()
                             if last:
                                 why += f"; Ray's last warning: {last}"
-                            raise _unreachable(address, why) from None
+                            raise _unreachable(join, why) from None
+                    if source:
+                        self.cluster_note = (
+                            f"--ray auto joined the running Ray cluster at "
+                            f"{_connected_address(ray) or join} ({source}); --ray local "
+                            "starts a Ray of its own")
             finally:
+                _restore_signal_handlers(handlers)
                 ray_logger.setLevel(level)
                 for var in set_here:
                     os.environ.pop(var, None)
             self._started = True
+        if self.cluster_note:
+            warn_user(self.cluster_note)
+        self._stdout_back = _ray_messages_to_stderr()
         wanted = workers or num_cpus
         free = float(ray.available_resources().get("CPU", 0.0))
         settle = time.perf_counter() + RAY_SETTLE_S
-        while wanted and free < wanted and time.perf_counter() < settle:
+        # (at least one CPU: with none free right after an earlier executor's actors were
+        # killed, the note of a cluster with no CPU free would be wrong)
+        while free < (wanted or 1) and time.perf_counter() < settle:
             time.sleep(POLL_S)  # the CPUs of actors just killed (an earlier executor's)
             free = float(ray.available_resources().get("CPU", 0.0))
         self.workers, note = ray_actor_count(wanted, free,
@@ -542,6 +749,35 @@ class RayExecutor(Executor):
             warn_user(note)
         actor = ray.remote(num_cpus=1)(_StateHolder)
         self._actors: list[Any] = [actor.remote(factory) for _ in range(self.workers)]
+        #: The head's GCS (host, port), checked while a round runs (:meth:`_head_lost`).
+        self._gcs = _gcs_host_port(ray)
+        self._next_check = 0.0
+        #: The head stopped answering: Ray is not asked anything more (it would wait).
+        self._lost = False
+
+    def _head_lost(self) -> str | None:
+        """Why the cluster is gone, or None: every :data:`RAY_HEAD_CHECK_S`, a TCP connection
+        to the head's GCS port (:data:`RAY_HEAD_TIMEOUT_S` at most).
+
+        When the head is stopped mid-run (``ray stop`` on it, a node lost), Ray's wait only
+        shows the round as still running, and Ray's core ends the process 60 s later
+        ("Failed to connect to GCS within 60 seconds ... The program will terminate", exit
+        1): nothing was written (user test ut44_ray #2). Found here, the run stops as after a
+        dead worker (status ``interrupted``, the best answer written) within seconds."""
+        if self._gcs is None or time.perf_counter() < self._next_check:
+            return None
+        import socket
+
+        host, port = self._gcs
+        try:
+            with socket.create_connection((host, port), timeout=RAY_HEAD_TIMEOUT_S):
+                pass
+        except OSError as e:
+            self._lost = True
+            return (f"the Ray cluster was lost: its head ({host}:{port}) does not answer "
+                    f"({e.strerror or type(e).__name__})")
+        self._next_check = time.perf_counter() + RAY_HEAD_CHECK_S
+        return None
 
     def map(self, fn: TaskFn, items: Sequence[Any],
             deadline: float | None = None) -> list[Any]:
@@ -550,6 +786,9 @@ class RayExecutor(Executor):
         items = list(items)
         if not items:
             return []
+        lost = self._head_lost()
+        if lost:
+            raise interrupt.stop_for(lost)
         n = len(self._actors)
         size = max(1, math.ceil(len(items) / (2 * n)))
         chunks = [items[i: i + size] for i in range(0, len(items), size)]
@@ -561,6 +800,9 @@ class RayExecutor(Executor):
         while pending:
             _, pending = ray.wait(pending, num_returns=len(pending), timeout=POLL_S)
             late = bool(pending) and time.perf_counter() > end
+            lost = self._head_lost() if pending else None
+            if lost:
+                raise interrupt.stop_for(lost)
             if interrupt.requested() or late:
                 for ref in pending:
                     with contextlib.suppress(Exception):
@@ -586,6 +828,8 @@ class RayExecutor(Executor):
         does not: it was waited for for ever)."""
         import ray
 
+        if self._lost:
+            return []
         refs = [a.peak_rss_mb.remote() for a in self._actors]
         if not refs:
             return []
@@ -599,10 +843,13 @@ class RayExecutor(Executor):
     def close(self) -> None:
         import ray
 
+        if getattr(self, "_lost", False):  # the head is gone: asking Ray would wait on it
+            self._actors = []
         for a in getattr(self, "_actors", []):
             with contextlib.suppress(Exception):  # an actor that died already
                 ray.kill(a)
         self._actors = []
+        getattr(self, "_stdout_back", lambda: None)()
         if self._started and ray.is_initialized():
             ray.shutdown()
             self._started = False
@@ -686,8 +933,10 @@ def make_executor(factory: StateFactory, workers: int | None = None,
                   ray_address: str | None = None) -> Executor:
     """The executor the CLI options ask for.
 
-    ``ray_address``: ``None`` for no Ray; ``"auto"`` (or ``"local"``) starts a local Ray with
-    ``workers`` CPUs (all cores by default); anything else is a cluster address to join.
+    ``ray_address``: ``None`` for no Ray; ``"auto"`` joins the running local Ray cluster
+    (``RAY_ADDRESS``, the latest ``ray start``) or else starts a local Ray with ``workers``
+    CPUs (all cores by default), ``"local"`` always starts one; anything else is a cluster
+    address to join (:class:`RayExecutor`).
     Without Ray, ``workers == 1`` runs serially and ``workers > 1`` (default: all cores) uses a
     local process pool, unless its workers could not start (:func:`spawn_main_problem`: a
     script fed on standard input, or one without the ``if __name__ == "__main__":`` guard):
@@ -696,7 +945,7 @@ def make_executor(factory: StateFactory, workers: int | None = None,
     """
     if ray_address is not None:
         if ray_address in ("auto", "local"):
-            return RayExecutor(factory, None, num_cpus=workers, workers=workers)
+            return RayExecutor(factory, ray_address, num_cpus=workers, workers=workers)
         return RayExecutor(factory, ray_address, workers=workers)
     n = workers if workers is not None else (os.cpu_count() or 1)
     if n <= 1:

@@ -30,7 +30,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import FrameType
 
 #: The signals that ask a solve to stop.
@@ -168,6 +168,12 @@ def _handler(signum: int, frame: FrameType | None) -> None:
     sys.stderr.write(f"\n{signal.Signals(signum).name}: stopping; {_what['text']} "
                      "reported and written (again to exit at once)\n")
     sys.stderr.flush()
+
+
+def stop_handler() -> Callable[[int, FrameType | None], None]:
+    """The signal handler that :func:`handle_signals` installs (for a caller that must put
+    it back over another's: ``ray.init`` replaces it, :mod:`feederopt.execution`)."""
+    return _handler
 
 
 #: What the stopped computation reports, for the handler's line (a solve's by default).
