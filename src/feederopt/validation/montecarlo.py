@@ -999,9 +999,11 @@ def samples_problem(samples: Any, example: int = 1000) -> Problem | None:
 
     if _whole(samples) and samples >= 1:
         return None
+    # 5.0 was told "must be at least 1, not 5.0" (user test ut44_nb #3): say what is wrong
+    what = "at least 1" if _whole(samples) else "a whole number at least 1"
     return Problem(ProblemKind.INVALID_VALUE, "options",
-                   f"samples must be at least 1, not {shown_value(samples)}",
-                   field="samples", hint=f"e.g. --samples {example}")
+                   f"samples must be {what}, not {shown_value(samples)}",
+                   field="samples", hint=f"e.g. {option_ref('samples', example)}")
 
 
 def _whole(x: Any) -> bool:
