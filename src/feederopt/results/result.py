@@ -638,6 +638,26 @@ def figures_repr(name: str, figures: Mapping[str, Any]) -> str:
     return f"{name}(\n{body},\n)"
 
 
+@dataclass(frozen=True)
+class Shown:
+    """A figure of :func:`figures_repr` shown as ``text`` as it is: what a list of records
+    is, e.g. ``<5 branches (dicts), ids 7, 9, 14, 32, 37>``, not a list it is not (user test
+    ut44_nb #4: ``open_branches=[7, 9, ...]`` for a list of dicts)."""
+
+    text: str
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def records_shown(records: Sequence[Mapping[str, Any]], what: str) -> Shown:
+    """``records`` (dicts with an ``id``) as ``<N what (dicts), ids a, b, ...>``: the
+    first 8 ids."""
+    ids = [str(r.get("id")) for r in records]
+    head = ", ".join(ids[:8]) + (", ..." if len(ids) > 8 else "")
+    return Shown(f"<{len(ids)} {what} (dicts){', ids ' + head if ids else ''}>")
+
+
 @dataclass
 class Result:
     """The answer of :func:`feederopt.solve`, in the user's ids and SI units.
@@ -798,10 +818,11 @@ class Result:
             "case": self.case, "method": self.method, "status": self.status,
             "objective": self.objective, "losses_kw": self.losses_kw,
             "lower_bound": self.lower_bound, "gap": self.gap,
-            "open_branches": [b.get("id") for b in self.open_branches],
+            "open_branches": records_shown(self.open_branches, "branches"),
             "within_limits": self.within_limits,
-            "ac_within_limits": None if ac is None else ac.within_limits,
-            "ac_losses_kw": None if ac is None else ac.losses_kw,
+            # names a user can copy: ac_check.losses_kw is the attribute (ut44_nb #4)
+            "ac_check.within_limits": None if ac is None else ac.within_limits,
+            "ac_check.losses_kw": None if ac is None else ac.losses_kw,
             "iterations": self.iterations, "solve_time_s": self.solve_time_s,
             "buses": self.buses, "branches": self.branches, "switches": self.switches,
             "generators": self.generators})
