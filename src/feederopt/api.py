@@ -134,7 +134,7 @@ from feederopt.results.literature import (
     not_the_published_problem,
 )
 from feederopt.results.mapping import GRID_INFEASIBLE, LEAST_IN_MODEL, to_result
-from feederopt.results.result import HEURISTIC_METHODS, Result, finite_json
+from feederopt.results.result import HEURISTIC_METHODS, Result, finite_json, heuristic_note
 from feederopt.results.threephase import ThreePhaseResult
 from feederopt.results.uncertain import (
     RobustSummary,
@@ -1362,6 +1362,9 @@ def _solve_nominal(net: Network, opts: SolveOptions, progress: ProgressCallback 
           and _polish_skipped(result, raw, prep) is None):  # only advice it would follow
         result.ac_check = replace(result.ac_check, warnings=(
             *result.ac_check.warnings, POLISH_HINT))
+    note = heuristic_note(str(opts.method), result.has_topology)
+    if note is not None:  # as its iteration log and the command line say (ut44_nb #5)
+        result.extra["notes"] = [*result.extra.get("notes", []), note]
     return _with_literature(result, raw, net, given, prep, opts)
 
 

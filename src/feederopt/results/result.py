@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from feederopt._version import ITERATION_LOG_RENAMED, iteration_row, read_as_current, stamped
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind, note_text, option_ref
 from feederopt.network.container import Network
 from feederopt.network.device_settings import DeviceSettings
 from feederopt.network.schemas import nan_as_null
@@ -573,9 +573,14 @@ def heuristic_note(method: str | None, has_topology: bool = True) -> str | None:
     own messages say what the heuristic did not prove)."""
     if method not in HEURISTIC_METHODS or not has_topology:
         return None
-    return ("LinDistFlow is a heuristic (linearised voltages, no losses in its model, ratings "
-            "by inscribed polygons): its topology is not proven optimal and nothing bounds "
-            "its losses from below (lower bound -inf); --method benders proves the optimum")
+    # the option as the caller writes it (note_text): method="benders" from Python, which
+    # keeps it in the result's notes (user test ut44_nb #5: a lindistflow result's notes
+    # were empty), --method benders on the command line
+    return note_text(
+        "LinDistFlow is a heuristic (linearised voltages, no losses in its model, ratings "
+        "by inscribed polygons): its topology is not proven optimal and nothing bounds "
+        f"its losses from below (lower bound -inf); {option_ref('method', 'benders')} "
+        "proves the optimum")
 
 
 def proven_lower_bound(status: Status, method: str, lower_bound: float | None) -> float:
