@@ -28,3 +28,23 @@ def test_three_phase_result_repr_is_short() -> None:
     text = repr(result)
     assert len(text) < 1000, len(text)
     assert f"status={result.status!r}" in text and "801675" in text
+
+
+def test_every_name_in_the_repr_is_an_attribute_path_with_that_value() -> None:
+    """ut44_nb #4: ``ac_losses_kw=`` and ``ac_within_limits=`` were no attributes (the
+    attribute is ``ac_check.losses_kw``), and ``open_branches=[7, 9, ...]`` showed a list of
+    ids for a list of dicts."""
+    import operator
+    import re
+
+    result = feederopt.solve(tiny(), time_limit=30)
+    assert result.ac_check is not None and result.open_branches
+    names = re.findall(r"^    ([\w.]+)=", repr(result), re.M)
+    assert "ac_check.losses_kw" in names and "ac_check.within_limits" in names
+    for name in names:
+        operator.attrgetter(name)(result)  # an AttributeError for a name that is none
+    text = repr(result)
+    assert f"ac_check.losses_kw={result.ac_check.losses_kw:.6g}" in text
+    n = len(result.open_branches)
+    ids = ", ".join(str(b["id"]) for b in result.open_branches[:8])
+    assert f"open_branches=<{n} branches (dicts), ids {ids}" in text

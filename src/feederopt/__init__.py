@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from feederopt.algorithms.partition import feedback_stop_text
     from feederopt.api import (
         ac_power_flow,
+        generate_scenarios,
         load,
         load_result,
         read_result,
@@ -58,7 +59,6 @@ if TYPE_CHECKING:
     from feederopt.errors import FeederoptError, InfeasibleError
     from feederopt.io.pandapower import TIE_RULES
     from feederopt.io.scenarios import (
-        generate_scenarios,
         generation_by_bus,
         resolve_scenarios,
         scenario_file_problems,
@@ -210,7 +210,7 @@ _FOR_CLI = {
     "output_problems": "feederopt.io.writing",
     "result_json_path": "feederopt.io.writing",
     "solve_folder_command": "feederopt.io.writing",
-    "generate_scenarios": "feederopt.io.scenarios",
+    "generate_scenarios": "feederopt.api",
     "study_case_scenarios": "feederopt.cases.simbench",
     "generation_by_bus": "feederopt.io.scenarios",
     "resolve_scenarios": "feederopt.io.scenarios",

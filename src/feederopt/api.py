@@ -134,7 +134,7 @@ from feederopt.results.literature import (
     not_the_published_problem,
 )
 from feederopt.results.mapping import GRID_INFEASIBLE, LEAST_IN_MODEL, to_result
-from feederopt.results.result import HEURISTIC_METHODS, Result, finite_json
+from feederopt.results.result import HEURISTIC_METHODS, Result, finite_json, heuristic_note
 from feederopt.results.threephase import ThreePhaseResult
 from feederopt.results.uncertain import (
     RobustSummary,
@@ -196,6 +196,26 @@ def load(source: Any, *, check: bool = True, ties: TieRule = "auto") -> Network:
     if check:
         _warn_once(net)
     return net
+
+
+def generate_scenarios(network: Any, count: int = 10, pv_share: float = 0.3,
+                       ev_share: float = 0.2, hp_share: float = 0.1, growth: float = 0.2,
+                       noise: float = 0.05, seed: int = 0,
+                       pv_size: tuple[float, float] = (0.5, 1.5),
+                       ev_size: tuple[float, float] = (0.1, 0.4),
+                       hp_size: tuple[float, float] = (0.1, 0.3),
+                       pv_capacity_factor: tuple[float, float] = (0.6, 1.0)) -> pl.DataFrame:
+    """:func:`feederopt.io.scenarios.generate_scenarios` (``count`` scenarios of load growth
+    and DER adoption, the formulas there) of ``network``: a Network, or what :func:`load`
+    takes (a built-in case name, a path, a pandapower net), as :func:`solve` does (user test
+    ut44_nb: ``generate_scenarios("case33bw")`` raised an AttributeError)."""
+    from feederopt.io.scenarios import generate_scenarios as _generate
+
+    net = network if isinstance(network, Network) else load(network)
+    return _generate(net, count=count, pv_share=pv_share, ev_share=ev_share,
+                     hp_share=hp_share, growth=growth, noise=noise, seed=seed,
+                     pv_size=pv_size, ev_size=ev_size, hp_size=hp_size,
+                     pv_capacity_factor=pv_capacity_factor)
 
 
 def _warn_once(net: Network, *, skip_band: bool = False) -> None:
@@ -740,6 +760,7 @@ def save(result: Result | ThreePhaseResult, out_dir: str | Path, *, force: bool 
     from feederopt.io.writing import check_output, solve_folder_command
 
     _check_result(result, "save")
+    _check_path(out_dir, "out_dir", "save")
     if isinstance(result, ThreePhaseResult):
         from feederopt.report.threephase import write_three_phase_folder
 
@@ -766,6 +787,16 @@ def save(result: Result | ThreePhaseResult, out_dir: str | Path, *, force: bool 
     return out
 
 
+def _check_path(path: Any, name: str, what: str) -> None:
+    """A typed problem naming the argument when ``path`` is no path (user test ut44_nb:
+    ``save(result, None)`` raised a TypeError)."""
+    if not isinstance(path, str | os.PathLike):
+        shown = "None" if path is None else f"a {type(path).__name__}"
+        raise InputError([Problem(
+            ProblemKind.BAD_OUTPUT_PATH, "output", f"{what} writes to a path, not {shown}",
+            field=name, hint="give a file or folder name, e.g. 'result'")])
+
+
 def _check_result(result: Any, what: str) -> None:
     """A typed problem when ``result`` is no result (user test ut_api #7: ``save("x", ...)``
     raised an AttributeError)."""
@@ -787,6 +818,7 @@ def save_json(result: Result | ThreePhaseResult, path: str | Path, *,
     from feederopt.report.output import write_result_json
 
     _check_result(result, "save_json")
+    _check_path(path, "path", "save_json")
     if isinstance(result, ThreePhaseResult):
         check_output(path, force=force, inputs=[result.source] if result.source else [])
         return write_text(path, result.to_json() + "\n", force=force)
@@ -1342,6 +1374,9 @@ def _solve_nominal(net: Network, opts: SolveOptions, progress: ProgressCallback 
           and _polish_skipped(result, raw, prep) is None):  # only advice it would follow
         result.ac_check = replace(result.ac_check, warnings=(
             *result.ac_check.warnings, POLISH_HINT))
+    note = heuristic_note(str(opts.method), result.has_topology)
+    if note is not None:  # as its iteration log and the command line say (ut44_nb #5)
+        result.extra["notes"] = [*result.extra.get("notes", []), note]
     return _with_literature(result, raw, net, given, prep, opts)
 
 

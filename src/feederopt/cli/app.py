@@ -519,7 +519,8 @@ def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
         _ANSWERED.append(interrupt.answered())
         try:
             # the notes a result carries as text name the options as flags (note_text)
-            with caller_spelling(flag_spelling), _after_run_handler():
+            with caller_spelling(flag_spelling), interrupt.command_outputs(), \
+                    _after_run_handler():
                 return _run_command(fn, args, kwargs)
         finally:
             _STARTED.pop()

@@ -72,7 +72,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
@@ -87,6 +87,7 @@ from feederopt.network.id_hints import meant_ids
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.network.schemas import nan_as_null
 from feederopt.network.validate import nearest_name, unknown_fields
+from feederopt.scalars import is_finite, is_real, is_whole
 
 if TYPE_CHECKING:
     from feederopt.network.threephase import ThreePhaseNetwork
@@ -626,6 +627,40 @@ def scenario_set_from_arrays(pu: PerUnitNetwork, p_pu: np.ndarray, q_pu: np.ndar
 
 
 # ----- generator --------------------------------------------------------------------------------
+def _shown(v: Any) -> str:
+    """A value in a problem: a number as it is, anything else by its type (ut44_nb: seed="a"
+    was a TypeError, not a problem)."""
+    if is_real(v):
+        return f"{float(v):g}"
+    return repr(v) if v is None or isinstance(v, str) else f"a {type(v).__name__}"
+
+
+def generator_problems(network: Any, count: Any, seed: Any, **shares: Any) -> list[Problem]:
+    """The problems of :func:`generate_scenarios`' arguments, all at once: ``network`` a
+    Network, ``count`` a whole number >= 1, ``seed`` a whole number >= 0 (numpy's
+    ``default_rng``), each of ``shares`` (pv/ev/hp shares and noise in [0, 1], growth in
+    [0, 10]) a finite real number."""
+    problems = []
+    if not isinstance(network, Network):
+        problems.append(_problem(
+            f"the network is {_shown(network)}, not a Network", field="network",
+            hint="feederopt.generate_scenarios also takes a case name, a path or a pandapower "
+            "net; or give feederopt.load(...)'s network"))
+    if not (is_whole(count) and count >= 1):
+        what = "at least 1" if is_whole(count) else "a whole number at least 1"
+        problems.append(_problem(f"count must be {what}, not {_shown(count)}", field="count"))
+    for name, v in shares.items():
+        # noise above 1 would draw negative demands (1 + e < 0), refused by the reader
+        most = 1 if name.endswith("share") or name == "noise" else 10
+        if not (is_finite(v) and 0 <= v <= most):
+            problems.append(_problem(f"{name} is {_shown(v)}, must be a finite number in "
+                                     f"[0, {most}]", field=name))
+    if not (is_whole(seed) and seed >= 0):
+        problems.append(_problem(f"seed must be a non-negative whole number, not {_shown(seed)}",
+                                 field="seed", hint="e.g. seed=1"))
+    return problems
+
+
 def generate_scenarios(
     network: Network,
     count: int = 10,
@@ -659,18 +694,8 @@ def generate_scenarios(
     technology; weights ``1 / count``.
     """
     check_not_forked("feederopt.generate_scenarios")
-    problems = [] if count >= 1 else [_problem(f"count is {count}, must be at least 1",
-                                               field="count")]
-    for name, v in (("pv_share", pv_share), ("ev_share", ev_share), ("hp_share", hp_share),
-                    ("growth", growth), ("noise", noise)):
-        # noise above 1 would draw negative demands (1 + e < 0), refused by the reader
-        most = 1 if name.endswith("share") or name == "noise" else 10
-        if not (math.isfinite(v) and 0 <= v <= most):
-            problems.append(_problem(f"{name} is {v:g}, must be a finite number in [0, {most}]",
-                                     field=name))
-    if not seed >= 0:
-        problems.append(_problem(f"seed is {seed}, must be a non-negative integer",
-                                 field="seed"))
+    problems = generator_problems(network, count, seed, pv_share=pv_share, ev_share=ev_share,
+                                  hp_share=hp_share, growth=growth, noise=noise)
     if problems:  # every one at once
         raise InputError(problems)
     rng = np.random.default_rng(seed)

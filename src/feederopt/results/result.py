@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from feederopt._version import ITERATION_LOG_RENAMED, iteration_row, read_as_current, stamped
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind, note_text, option_ref
 from feederopt.network.container import Network
 from feederopt.network.device_settings import DeviceSettings
 from feederopt.network.schemas import nan_as_null
@@ -573,9 +573,14 @@ def heuristic_note(method: str | None, has_topology: bool = True) -> str | None:
     own messages say what the heuristic did not prove)."""
     if method not in HEURISTIC_METHODS or not has_topology:
         return None
-    return ("LinDistFlow is a heuristic (linearised voltages, no losses in its model, ratings "
-            "by inscribed polygons): its topology is not proven optimal and nothing bounds "
-            "its losses from below (lower bound -inf); --method benders proves the optimum")
+    # the option as the caller writes it (note_text): method="benders" from Python, which
+    # keeps it in the result's notes (user test ut44_nb #5: a lindistflow result's notes
+    # were empty), --method benders on the command line
+    return note_text(
+        "LinDistFlow is a heuristic (linearised voltages, no losses in its model, ratings "
+        "by inscribed polygons): its topology is not proven optimal and nothing bounds "
+        f"its losses from below (lower bound -inf); {option_ref('method', 'benders')} "
+        "proves the optimum")
 
 
 def proven_lower_bound(status: Status, method: str, lower_bound: float | None) -> float:
@@ -636,6 +641,26 @@ def figures_repr(name: str, figures: Mapping[str, Any]) -> str:
 
     body = ",\n".join(f"    {k}={shown(v)}" for k, v in figures.items())
     return f"{name}(\n{body},\n)"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A figure of :func:`figures_repr` shown as ``text`` as it is: what a list of records
+    is, e.g. ``<5 branches (dicts), ids 7, 9, 14, 32, 37>``, not a list it is not (user test
+    ut44_nb #4: ``open_branches=[7, 9, ...]`` for a list of dicts)."""
+
+    text: str
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def records_shown(records: Sequence[Mapping[str, Any]], what: str) -> Shown:
+    """``records`` (dicts with an ``id``) as ``<N what (dicts), ids a, b, ...>``: the
+    first 8 ids."""
+    ids = [str(r.get("id")) for r in records]
+    head = ", ".join(ids[:8]) + (", ..." if len(ids) > 8 else "")
+    return Shown(f"<{len(ids)} {what} (dicts){', ids ' + head if ids else ''}>")
 
 
 @dataclass
@@ -798,10 +823,11 @@ class Result:
             "case": self.case, "method": self.method, "status": self.status,
             "objective": self.objective, "losses_kw": self.losses_kw,
             "lower_bound": self.lower_bound, "gap": self.gap,
-            "open_branches": [b.get("id") for b in self.open_branches],
+            "open_branches": records_shown(self.open_branches, "branches"),
             "within_limits": self.within_limits,
-            "ac_within_limits": None if ac is None else ac.within_limits,
-            "ac_losses_kw": None if ac is None else ac.losses_kw,
+            # names a user can copy: ac_check.losses_kw is the attribute (ut44_nb #4)
+            "ac_check.within_limits": None if ac is None else ac.within_limits,
+            "ac_check.losses_kw": None if ac is None else ac.losses_kw,
             "iterations": self.iterations, "solve_time_s": self.solve_time_s,
             "buses": self.buses, "branches": self.branches, "switches": self.switches,
             "generators": self.generators})

@@ -722,8 +722,8 @@ class ThreePhaseResult:
             "lower_bound_kw": self.lower_bound_kw, "gap": self.gap,
             "open_switches": list(self.open_switches),
             "changed_switches": list(self.changed_switches),
-            "ac_within_limits": None if ac is None else ac.within_limits,
-            "ac_losses_kw": None if ac is None else ac.losses_kw,
+            "ac_check.within_limits": None if ac is None else ac.within_limits,
+            "ac_check.losses_kw": None if ac is None else ac.losses_kw,
             "solve_time_s": self.solve_time_s, "notes": len(self.notes)})
 
     @property

@@ -165,8 +165,8 @@ def _handler(signum: int, frame: FrameType | None) -> None:
                 child.terminate()
         os._exit(128 + signum)
     request(signum)
-    sys.stderr.write(f"\n{signal.Signals(signum).name}: stopping; {_what['text']} "
-                     "reported and written (again to exit at once)\n")
+    sys.stderr.write(f"\n{signal.Signals(signum).name}: stopping; {stop_line()} "
+                     "(again to exit at once)\n")
     sys.stderr.flush()
 
 
@@ -176,8 +176,31 @@ def stop_handler() -> Callable[[int, FrameType | None], None]:
     return _handler
 
 
+def stop_line() -> str:
+    """What the handler's line says happens to the stopped computation's answer: "reported
+    and written" in the command (:func:`command_outputs`), "returned" from the Python API,
+    which writes nothing (user test ut44_nb #5: an API solve said "... reported and
+    written")."""
+    fate = "reported and written" if _command["on"] else "returned"
+    return f"{_what['text']} {fate}"
+
+
 #: What the stopped computation reports, for the handler's line (a solve's by default).
 _what = {"text": "the best topology so far, its bound and gap are"}
+#: Whether a command of the command line runs (:func:`command_outputs`): its answer is
+#: printed and written to its outputs; a caller of the Python API gets it returned.
+_command = {"on": False}
+
+
+@contextlib.contextmanager
+def command_outputs() -> Iterator[None]:
+    """Within it, a stop's line says that the answer is reported and written: every command
+    of the command line runs in it (:func:`feederopt.cli.app.cli_command`)."""
+    before, _command["on"] = _command["on"], True
+    try:
+        yield
+    finally:
+        _command["on"] = before
 
 
 @contextlib.contextmanager

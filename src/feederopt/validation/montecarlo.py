@@ -589,7 +589,8 @@ def hold_sources(net: Any, held: list[tuple[int, float]]) -> list[tuple[str, Any
 @contextmanager
 def loads_set(network: Network, p_mw: np.ndarray, q_mvar: np.ndarray) -> Iterator[None]:
     """Temporarily give the cached pandapower model of ``network`` other in-service loads
-    (table order of the in-service loads); restored on exit."""
+    (table order of the in-service loads); restored on exit: the model's load table is the
+    one it had before, rows and values, whatever replaced it meanwhile."""
     from feederopt.io.pandapower import OriginModel
     from feederopt.validation.ac import pandapower_model
 
@@ -603,16 +604,20 @@ def loads_set(network: Network, p_mw: np.ndarray, q_mvar: np.ndarray) -> Iterato
         finally:
             model.set_load_values(live, *before)
         return
-    table = model.net.load
-    old_p = table["p_mw"].to_numpy(dtype=float).copy()
-    old_q = table["q_mvar"].to_numpy(dtype=float).copy()
+    # the table as it was, assigned back on exit: whatever ran inside may have replaced
+    # ``net.load`` by another DataFrame (pandapower's ``create_loads`` concatenates a new
+    # one, as a scenario's AC check does); values written back into the table held here
+    # then went to a DataFrame the model no longer used, and every later AC check of the
+    # cached model ran with the loads at 0 (user test ut44_nb: 0.0 kW for case33bw's
+    # 139.551 kW after a robust solve)
+    saved = model.net["load"].copy()
+    table = model.net["load"]
     try:
         table.loc[table.index[live], "p_mw"] = p_mw
         table.loc[table.index[live], "q_mvar"] = q_mvar
         yield
     finally:
-        table["p_mw"] = old_p
-        table["q_mvar"] = old_q
+        model.net["load"] = saved
 
 
 def ac_feasible(network: Network, closed: np.ndarray, p_mw: np.ndarray, q_mvar: np.ndarray,
@@ -994,9 +999,11 @@ def samples_problem(samples: Any, example: int = 1000) -> Problem | None:
 
     if _whole(samples) and samples >= 1:
         return None
+    # 5.0 was told "must be at least 1, not 5.0" (user test ut44_nb #3): say what is wrong
+    what = "at least 1" if _whole(samples) else "a whole number at least 1"
     return Problem(ProblemKind.INVALID_VALUE, "options",
-                   f"samples must be at least 1, not {shown_value(samples)}",
-                   field="samples", hint=f"e.g. --samples {example}")
+                   f"samples must be {what}, not {shown_value(samples)}",
+                   field="samples", hint=f"e.g. {option_ref('samples', example)}")
 
 
 def _whole(x: Any) -> bool:

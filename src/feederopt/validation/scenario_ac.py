@@ -113,8 +113,8 @@ def scenario_ac(network: Network, closed: np.ndarray, bus_ids: list[str], p_bus_
         finally:
             for table, idx, old in reversed(undo):
                 net[table].at[idx, "vm_pu"] = old
-            if len(added):
-                net.load.drop(index=list(added), inplace=True)
+            if len(added):  # create_loads replaced net.load: drop from the table it uses
+                net["load"] = net["load"].drop(index=list(added))
     if not ac.converged:
         return ScenarioAc(False, math.nan, math.nan, None, math.nan, math.nan, [],
                           ac.message or "the AC power flow did not converge")
