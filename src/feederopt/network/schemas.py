@@ -116,7 +116,10 @@ class Branch(pt.Model):
         "transformer from its 20 kV bus is 0.0182 kA, not its 0.4 kV nameplate 0.909 kA "
         "(which reads as 31.5 MVA; a warning names a rating more than 10 times off its "
         "s_max_mva, or the rating its impedance gives at a 6 % short-circuit voltage).")
-    s_max_mva: float | None = pt.Field(default=None, description="Thermal rating [MVA].")
+    s_max_mva: float | None = pt.Field(
+        default=None, description="Thermal rating [MVA], not kVA: a warning names a "
+        "transformer whose s_max_mva is more than 10 times the rating its impedance gives at a "
+        "6 % short-circuit voltage (16000 for a 16 MVA transformer: write 16).")
     kind: Literal["line", "switch", "transformer"] = pt.Field(
         default="line", description="line | switch | transformer."
     )

@@ -232,6 +232,7 @@ def validate(net: Network) -> list[Problem]:
     if not any(p.is_error for p in problems):  # the per-unit model needs sound tables
         problems += load_plausibility(net)
         problems += transformer_rating_plausibility(net)
+        problems += transformer_s_max_plausibility(net)
     if _has(branches, "id", "i_max_ka"):
         problems += rating_plausibility(branches)
     return problems
@@ -546,6 +547,80 @@ def transformer_rating_plausibility(net: Network) -> list[Problem]:
         severity=Severity.WARNING,
         hint="a transformer's i_max_ka is the current at its from bus's nominal voltage: its "
         "rated MVA / (sqrt(3) x from bus kV)")]
+
+
+#: Thermal ratings [MVA] taken as placeholders for "no rating" by
+#: :func:`transformer_s_max_plausibility`: from :data:`S_MAX_PLACEHOLDER_MVA` on (no
+#: transformer is rated 100 GVA, while 16000 or 63000 typed for kVA are real ratings), and the
+#: nines that MATPOWER cases write (9900, 9999).
+S_MAX_PLACEHOLDER_MVA = 1e5
+S_MAX_PLACEHOLDERS_MVA = (9900.0, 9999.0)
+
+
+def transformer_s_max_plausibility(net: Network) -> list[Problem]:
+    """A warning naming the transformers whose thermal rating ``s_max_mva`` is more than
+    :data:`TRAFO_RATING_FACTOR` times above the rated power its series impedance
+    gives at a typical short-circuit voltage, ``S_ref = vk vn_from^2 / |Z|`` with ``vk`` =
+    :data:`TYPICAL_VK` (``|Z| = vk V^2 / S`` by the definition of ``vk``, IEC 60076-5): the
+    rating implies ``vk = s_max |Z| / vn_from^2``, and a factor of 10 is ``vk`` above 60 %,
+    against 4 to 15 % in practice. Only a rating too large is named: it never binds, silently,
+    while one too small binds and shows (case533mt's 159 MVA transformers of 0.2 Ohm at 135 kV
+    imply 0.18 %, a model's choice). A rating typed in kVA (16000 for a
+    16 MVA transformer with vk 7.7 %) implies 7700 % and never binds (user test ut44_gis
+    #44); the hint then gives the rating in MVA. The same rule as the ``i_max_ka`` one of
+    :func:`transformer_rating_plausibility`, whose exceptions it shares (placeholders, no
+    impedance, the legs of a three-winding transformer; :data:`S_MAX_PLACEHOLDER_MVA`). A
+    warning: the network is used."""
+    br, buses = net.branches, net.buses
+    if not (_has(br, "id", "kind", "s_max_mva", "from_bus", "to_bus", "r_ohm", "x_ohm")
+            and _has(buses, "id", "vn_kv")):
+        return []
+    rated = br.filter(
+        (pl.col("kind") == "transformer") & pl.col("s_max_mva").is_not_null()
+        & pl.col("s_max_mva").is_finite() & (pl.col("s_max_mva") > 0)
+        & (pl.col("s_max_mva") < S_MAX_PLACEHOLDER_MVA)
+        & ~pl.col("s_max_mva").is_in(list(S_MAX_PLACEHOLDERS_MVA)))
+    if "in_service" in rated.columns:
+        rated = rated.filter(pl.col("in_service").fill_null(True))
+    if not rated.height:
+        return []
+    vn = dict(zip((str(b) for b in buses["id"].to_list()),
+                  buses["vn_kv"].cast(pl.Float64).to_list(), strict=True))
+    internal = net.internal_bus_ids()
+    # (how far off, id, sentence, s_max, ratio)
+    found: list[tuple[float, str, str, float, float]] = []
+    for row in rated.iter_rows(named=True):
+        a, b = str(row["from_bus"]), str(row["to_bus"])
+        if a in internal or b in internal or vn.get(a) is None:
+            continue
+        va, s_max = float(vn[a]), float(row["s_max_mva"])
+        z = abs(complex(row["r_ohm"] or 0.0, row["x_ohm"] or 0.0))
+        if not (math.isfinite(z) and z > 0 and va > 0):
+            continue
+        ref = TYPICAL_VK * va**2 / z
+        ratio = s_max / ref
+        if ratio <= TRAFO_RATING_FACTOR:
+            continue
+        found.append((abs(math.log(ratio)), str(row["id"]),
+                      f"transformer {row['id']}: s_max_mva {s_max:.6g} MVA, {ratio:.3g} times "
+                      f"the {ref:.4g} MVA that its impedance ({z:.4g} Ohm at {va:g} kV) gives "
+                      f"at a {100 * TYPICAL_VK:g} % short-circuit voltage (this rating implies "
+                      f"{100 * s_max * z / va**2:.3g} %)", s_max, ratio))
+    if not found:
+        return []
+    found.sort(key=lambda f: (-f[0], f[1]))
+    _, _, sentence, s_first, r_first = found[0]
+    in_kva = 1 / TRAFO_RATING_FACTOR <= r_first / 1000.0 <= TRAFO_RATING_FACTOR
+    hint = ("s_max_mva is in MVA, not kVA" + (f": if {s_first:.6g} is in kVA, write "
+                                            f"{s_first / 1000.0:.6g}" if in_kva else "")
+            + "; a transformer's s_max_mva is its rated power, for which its impedance "
+            "gives a short-circuit voltage of some 4 to 15 %")
+    return [Problem(
+        ProblemKind.INVALID_VALUE, "branches",
+        f"{len(found)} transformer rating(s) more than {TRAFO_RATING_FACTOR:g} times above "
+        f"their impedance's: {sentence}", ids=tuple(sorted(f[1] for f in found)),
+        field="s_max_mva",
+        severity=Severity.WARNING, hint=hint)]
 
 
 def load_plausibility(net: Network) -> list[Problem]:

@@ -1,0 +1,63 @@
+"""What a GIS/CSV user test (ut44_gis) found in the table-folder reader and its checks: unit
+and spelling mistakes a GIS or spreadsheet export makes, each caught with a message that names
+the component, field and ids and points at the actual mistake.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from feederopt.cli import app
+from feederopt.errors import ProblemKind, Severity  # noqa: F401
+from feederopt.io import write_folder
+from feederopt.network import Network
+
+runner = CliRunner()
+
+
+def _substation(s_max_mva: float | None = None, **bus_columns: list[object]) -> Network:
+    """A 110/20 kV substation, 16 MVA with vk = 12 %: by the definition of vk its series
+    impedance at 110 kV is |Z| = vk V^2 / S = 0.12 x 110^2 / 16 = 90.75 Ohm (taken as
+    reactance); a 20 kV line to a 2 MW load."""
+    z = 0.12 * 110.0**2 / 16.0
+    buses = pl.DataFrame({"id": ["hv", "mv", "n1"], "vn_kv": [110.0, 20.0, 20.0],
+                          "is_source": [True, False, False], **bus_columns})
+    branches = pl.DataFrame({
+        "id": ["T1", "L1"], "from_bus": ["hv", "mv"], "to_bus": ["mv", "n1"],
+        "r_ohm": [0.0, 0.16], "x_ohm": [z, 0.12], "kind": ["transformer", "line"],
+        "s_max_mva": [s_max_mva, None]}, schema_overrides={"s_max_mva": pl.Float64})
+    loads = pl.DataFrame({"id": ["D1"], "bus": ["n1"], "p_mw": [2.0], "q_mvar": [0.5]})
+    return Network.from_tables(buses=buses, branches=branches, loads=loads, name="sub")
+
+
+# -- 1. a transformer rating typed in kVA ------------------------------------------------------
+
+def _s_max_warnings(net: Network) -> list:
+    return [p for p in net.validate() if p.field == "s_max_mva"]
+
+
+def test_transformer_s_max_in_kva_is_named_with_the_mva_value() -> None:
+    # 16000 "MVA" on 90.75 Ohm at 110 kV implies vk = 16000 x 90.75 / 110^2 = 120 = 12000 %
+    (p,) = _s_max_warnings(_substation(16000.0))
+    assert p.severity is Severity.WARNING and p.component == "branches" and p.ids == ("T1",)
+    assert "if 16000 is in kVA, write 16" in p.hint
+    assert "1.2e+04 %" in p.message
+
+
+@pytest.mark.parametrize("s_max", [16.0, 4.0, 40.0, 1e5, 9999.0])
+def test_plausible_or_placeholder_transformer_s_max_passes(s_max: float) -> None:
+    # 16 MVA: vk 12 %; 40 MVA: 30 % (within the factor 10 of 6 %); 4 MVA too small is not named
+    # (it binds, visibly); 1e5 and 9999 are placeholders for "no rating"
+    assert _s_max_warnings(_substation(s_max)) == []
+
+
+def test_transformer_s_max_in_kva_is_shown_by_info(tmp_path: Path) -> None:
+    folder = tmp_path / "kva"
+    write_folder(_substation(16000.0), folder)
+    out = runner.invoke(app, ["info", str(folder)], env={"COLUMNS": "240"})
+    assert out.exit_code == 0, out.output
+    assert "branches [T1].s_max_mva" in out.output and "write 16" in out.output
