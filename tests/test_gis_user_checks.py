@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from feederopt.cli import app
-from feederopt.errors import ProblemKind, Severity  # noqa: F401
+from feederopt.errors import ProblemKind, Severity
 from feederopt.io import write_folder
 from feederopt.network import Network
 
@@ -61,3 +61,44 @@ def test_transformer_s_max_in_kva_is_shown_by_info(tmp_path: Path) -> None:
     out = runner.invoke(app, ["info", str(folder)], env={"COLUMNS": "240"})
     assert out.exit_code == 0, out.output
     assert "branches [T1].s_max_mva" in out.output and "write 16" in out.output
+
+
+# -- 2. voltage limits and set-points given in percent ------------------------------------------
+
+@pytest.mark.parametrize(("column", "value", "written"),
+                         [("v_max_pu", 105.0, "1.05"), ("v_min_pu", 90.0, "0.9"),
+                          ("v_max_pu", 110.0, "1.1")])
+def test_voltage_limit_in_percent_is_refused(column: str, value: float, written: str) -> None:
+    other = {"v_min_pu": 0.9, "v_max_pu": 1.1}
+    other[column] = value
+    net = _substation(16.0, **{c: [v] * 3 for c, v in other.items()})
+    (p,) = [p for p in net.validate() if p.field == column and "percentage" in p.message]
+    assert p.is_error and p.kind is ProblemKind.INVALID_VALUE and p.component == "buses"
+    assert p.ids == ("hv", "mv", "n1")
+    assert f"write {written} for {value:g} %" in p.hint
+
+
+@pytest.mark.parametrize("v_max", [1.1, 1.5, 2.0, 10.0])
+def test_plausible_or_open_voltage_limit_passes(v_max: float) -> None:
+    net = _substation(16.0, v_max_pu=[v_max] * 3)
+    assert [p for p in net.validate() if p.field == "v_max_pu"] == []
+
+
+def test_voltage_limits_in_percent_exit_2(tmp_path: Path) -> None:
+    folder = tmp_path / "pct"
+    write_folder(_substation(16.0, v_min_pu=[90.0] * 3, v_max_pu=[110.0] * 3), folder)
+    out = runner.invoke(app, ["info", str(folder)], env={"COLUMNS": "240"})
+    assert out.exit_code == 2, out.output
+    assert "buses [hv, mv, n1].v_min_pu" in out.output and "write 0.9 for 90 %" in out.output
+    assert "Traceback" not in out.output
+
+
+def test_set_point_near_100_is_called_a_percentage() -> None:
+    # 102 at a 110 kV source: 102 % is 1.02 p.u.; read as kV it would be 102 / 110 = 0.927 p.u.
+    net = _substation(16.0, v_set_pu=[102.0, 1.0, 1.0])
+    (p,) = [p for p in net.validate() if p.field == "v_set_pu" and p.is_error]
+    assert p.hint.startswith("p.u., not %: 102 looks like a percentage of nominal: write 1.02")
+    # 112.2 at 110 kV is 1.02 p.u. in kV (nearer 1 than 1.122): the kV reading comes first
+    net = _substation(16.0, v_set_pu=[112.2, 1.0, 1.0])
+    (p,) = [p for p in net.validate() if p.field == "v_set_pu" and p.is_error]
+    assert p.hint.startswith("p.u., not kV: 112.2 looks like the bus's vn_kv (110 kV)")

@@ -38,8 +38,10 @@ class Bus(pt.Model):
         default=None, description="The element's name as its source calls it (pandapower's "
         "name column: 'MV1.101 Bus 14'), carried into the results beside the id; null: none.")
     vn_kv: float = pt.Field(gt=0, description="Nominal line-to-line voltage [kV].")
-    v_min_pu: float = pt.Field(default=0.9, description="Lower voltage limit [p.u.].")
-    v_max_pu: float = pt.Field(default=1.1, description="Upper voltage limit [p.u.].")
+    v_min_pu: float = pt.Field(default=0.9, description="Lower voltage limit [p.u.], not %: "
+                               "a value from 20 to 200 is refused as a percentage.")
+    v_max_pu: float = pt.Field(default=1.1, description="Upper voltage limit [p.u.], not %: "
+                               "a value from 20 to 200 is refused as a percentage.")
     is_source: bool = pt.Field(default=False, description="Slack / substation bus.")
     v_set_pu: float = pt.Field(default=1.0, description="Source voltage set-point [p.u.].")
     source_p_max_mw: float | None = pt.Field(

@@ -760,6 +760,17 @@ VN_KV_MAX = 1200.0
 #: (user test ut36_api #2).
 V_SET_PU_RANGE = (0.5, 1.5)
 
+#: Values [p.u.] of a voltage limit or set-point read as a percentage of nominal (105 for
+#: 1.05 p.u.): no voltage is held or limited at 20 to 200 times nominal, while a GIS or
+#: planning export often gives its limits in % (user test ut44_gis #39). Refused, with the
+#: value / 100 in the hint.
+PERCENT_PU_RANGE = (20.0, 200.0)
+
+
+def _looks_like_percent(value: float) -> bool:
+    lo, hi = PERCENT_PU_RANGE
+    return math.isfinite(value) and lo <= value <= hi
+
 
 def _source_set_point_plausibility(buses: pl.DataFrame) -> list[Problem]:
     """An error naming the sources whose positive, finite ``v_set_pu`` is outside
@@ -882,10 +893,21 @@ def _set_point_problems(table: str, what: str, ids: list[Any], values: list[floa
     if not bad:
         return []
     _, value, vn = bad[0]
-    if (vn is not None and math.isfinite(float(vn)) and math.isfinite(value)
-            and abs(value - float(vn)) <= 0.1 * float(vn)):
+    near_vn = (vn is not None and math.isfinite(float(vn)) and math.isfinite(value)
+               and abs(value - float(vn)) <= 0.1 * float(vn))
+    # near 100 a percentage (102 at a 110 kV bus is 102 %, not 0.93 p.u. in kV: user test
+    # ut44_gis #7): the reading, % or kV, that lands nearer 1.0 p.u. comes first
+    as_pct = _looks_like_percent(value) and 80.0 <= value <= 120.0
+    pct_first = as_pct and (not near_vn or abs(value / 100 - 1) <= abs(value / float(vn) - 1))
+    if pct_first:
+        hint = (f"p.u., not %: {value:g} looks like a percentage of nominal: write "
+                f"{value / 100:g}" + (f" (if {value:g} is in kV, {value / float(vn):.4g} p.u. "
+                                      f"of the bus's {float(vn):g} kV)" if near_vn else ""))
+    elif near_vn:
         hint = (f"p.u., not kV: {value:g} looks like the bus's vn_kv ({float(vn):g} kV); "
-                f"the nominal voltage is 1.0 p.u.")
+                f"the nominal voltage is 1.0 p.u." + (
+                    f" (if {value:g} is in % of nominal, write {value / 100:g})"
+                    if as_pct else ""))
     elif math.isfinite(value):
         hint = (f"v_set_pu is in p.u. of the bus's vn_kv: {value:g} p.u. is "
                 f"{value * 100:g} % of nominal; {holder} is held near 1.0 (e.g. 0.95 to 1.1)")
@@ -971,6 +993,19 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
                     hint=f"give the {what} in p.u., e.g. 0.9 to 1.1",
                 )
             )
+    # Limits given in percent (105 for 1.05 p.u.): a band that binds nothing, or none that any
+    # power flow meets (90 to 110), silently (user test ut44_gis #39)
+    for col in ("v_min_pu", "v_max_pu"):
+        pct = pl.col(col).is_between(*PERCENT_PU_RANGE)
+        ids = _ids(buses, pct)
+        if ids:
+            first = float(buses.filter(pct)[col][0])
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "buses",
+                f"{col} {first:g} p.u. is no voltage limit: it looks like a percentage of "
+                "nominal", ids=ids, field=col,
+                hint=f"{col} is in p.u. of the bus's vn_kv, not %: write {first / 100:g} for "
+                f"{first:g} %"))
     # A band of zero width at a bus without a source: its voltage must be that value exactly,
     # which a power flow meets only by chance (MATPOWER's case16ci has Vmin = Vmax = 1 at its
     # load bus 4: every topology then needs slack, exit 3).
