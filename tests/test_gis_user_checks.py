@@ -15,6 +15,7 @@ from feederopt.cli import app
 from feederopt.errors import ProblemKind, Severity
 from feederopt.io import write_folder
 from feederopt.network import Network
+from netbuild import set_value, tiny, tiny_tables
 
 runner = CliRunner()
 
@@ -102,3 +103,51 @@ def test_set_point_near_100_is_called_a_percentage() -> None:
     net = _substation(16.0, v_set_pu=[112.2, 1.0, 1.0])
     (p,) = [p for p in net.validate() if p.field == "v_set_pu" and p.is_error]
     assert p.hint.startswith("p.u., not kV: 112.2 looks like the bus's vn_kv (110 kV)")
+
+
+# -- 3. ids that differ only by blanks at their ends, or by case --------------------------------
+
+def _tiny_with(table: str, row: dict[str, object]) -> Network:
+    t = tiny_tables()
+    t[table] = pl.concat([t[table], pl.DataFrame([row], schema=t[table].schema)])
+    return Network.from_tables(**t, name="tiny")
+
+
+def test_bus_ids_differing_by_a_trailing_space_are_a_duplicate(tmp_path: Path) -> None:
+    net = _tiny_with("buses", {"id": "b ", "vn_kv": 12.66, "is_source": False})
+    (p,) = [p for p in net.validate() if p.kind is ProblemKind.DUPLICATE_ID]
+    assert p.is_error and p.component == "buses" and p.field == "id"
+    assert set(p.ids) == {"b", "b "} and "b and 'b '" in p.message
+    folder = tmp_path / "ws"
+    write_folder(net, folder)
+    out = runner.invoke(app, ["info", str(folder)], env={"COLUMNS": "240"})
+    assert out.exit_code == 2, out.output
+    assert "duplicate_id: buses [b, 'b '].id" in out.output and "Traceback" not in out.output
+
+
+def test_load_ids_differing_only_in_case_are_named_in_a_warning() -> None:
+    net = _tiny_with("loads", {"id": "la", "bus": "b", "p_mw": 0.1, "q_mvar": 0.0})
+    (p,) = [p for p in net.validate() if p.kind is ProblemKind.DUPLICATE_ID]
+    assert p.severity is Severity.WARNING and p.component == "loads"
+    assert set(p.ids) == {"La", "la"} and "case-sensitive" in p.message
+
+
+def test_distinct_ids_raise_no_duplicate() -> None:
+    assert [p for p in tiny().validate() if p.kind is ProblemKind.DUPLICATE_ID] == []
+
+
+def test_wrong_case_reference_is_named_as_such() -> None:
+    t = tiny_tables()
+    t["loads"] = set_value(t["loads"], "Lb", "bus", "B")
+    (p,) = [p for p in Network.from_tables(**t, name="tiny").validate()
+            if p.kind is ProblemKind.UNKNOWN_BUS]
+    assert p.ids == ("Lb",) and p.hint.startswith("B is not bus b: ids are case-sensitive")
+
+
+def test_reference_to_a_bus_whose_id_ends_in_a_space_is_named_as_such() -> None:
+    t = tiny_tables()
+    t["buses"] = set_value(t["buses"], "d", "id", "d ")
+    found = [p for p in Network.from_tables(**t, name="tiny").validate()
+             if p.kind is ProblemKind.UNKNOWN_BUS]
+    assert {(p.component, p.ids) for p in found} == {("branches", ("sw1",)), ("loads", ("Ld",))}
+    assert all(p.hint.startswith("d is not bus 'd ': a space") for p in found)

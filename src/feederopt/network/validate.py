@@ -84,6 +84,63 @@ def _schema_problems(name: str, model: type[pt.Model], df: pl.DataFrame) -> list
     return problems
 
 
+def near_duplicate_ids(table: str, ids: Sequence[str]) -> list[Problem]:
+    """Problems naming the ids of ``table`` (distinct as written) that a reader would take for
+    one id: an error for ids that differ only by blanks at their ends or invisible characters
+    (``N1203`` and ``'N1203 '``: two buses, and the lines on one never reach the other; user
+    test ut44_gis #32), a warning for ids that differ only in case (``N1204`` and ``n1204``).
+    Ids are case-sensitive, as in pandapower, MATPOWER and Parquet/CSV tools; some grids do
+    have ids that differ in case, so those are used, but named."""
+    by_visible: dict[str, set[str]] = {}
+    for i in ids:
+        by_visible.setdefault(visible_id(i), set()).add(i)
+    problems: list[Problem] = []
+    spaced = [sorted(v) for v in by_visible.values() if len(v) > 1]
+    if spaced:
+        spaced.sort()
+        first = " and ".join(shown_id(i) for i in spaced[0])
+        problems.append(Problem(
+            ProblemKind.DUPLICATE_ID, table,
+            f"{len(spaced)} id(s) differ from another only by spaces or invisible characters at "
+            f"their start or end, which make them separate elements: {first}",
+            ids=tuple(i for group in spaced for i in group), field="id",
+            hint="a space at the start or end of an id is part of it: remove it, so that the "
+            "rows and their references name one element, or give each row its own id"))
+    by_case: dict[str, set[str]] = {}
+    for v in by_visible:
+        by_case.setdefault(v.casefold(), set()).add(v)
+    cased = sorted(sorted(v) for v in by_case.values() if len(v) > 1)
+    if cased:
+        first = " and ".join(shown_id(i) for i in cased[0])
+        problems.append(Problem(
+            ProblemKind.DUPLICATE_ID, table,
+            f"{len(cased)} id(s) differ from another only in upper and lower case: {first} "
+            "are separate elements (ids are case-sensitive)",
+            ids=tuple(i for group in cased for i in group), field="id",
+            severity=Severity.WARNING,
+            hint="if they are meant to be one element, write its id the same way everywhere"))
+    return problems
+
+
+def _misspelt_reference_hint(missing: Sequence[str], bus_ids: set[str]) -> str | None:
+    """The hint for an unknown bus reference that names a bus but for case or for blanks at
+    the ends of the **bus's** id (``n1203`` for bus ``N1203``; ``N1203`` for bus ``'N1203 '``,
+    user test ut44_gis #31, #58), else None."""
+    by_visible = {visible_id(b): str(b) for b in bus_ids}
+    by_case = {visible_id(b).casefold(): str(b) for b in bus_ids}
+    for m in missing:
+        bus = by_visible.get(visible_id(m))
+        if bus is not None:
+            return (f"{shown_id(m)} is not bus {shown_id(bus)}: a space (or an invisible "
+                    "character) at the start or end of an id is part of it; remove it from "
+                    "the bus's id or write the reference the same way")
+        bus = by_case.get(visible_id(m).casefold())
+        if bus is not None:
+            return (f"{shown_id(m)} is not bus {shown_id(bus)}: ids are case-sensitive; write "
+                    "the reference as the bus's id is written")
+    return None
+
+
 def unknown_columns(name: str, columns: list[str]) -> list[Problem]:
     """A warning for each column that neither the schema nor an importer
     (:data:`~feederopt.network.schemas.EXTENSION_COLUMNS`) knows, with the nearest known column
@@ -171,6 +228,9 @@ def validate(net: Network) -> list[Problem]:
                 )
             )
 
+        problems += near_duplicate_ids(name, [str(i) for i in df["id"].unique().to_list()
+                                              if i is not None])
+
     # References to buses that do not exist.
     bus_ids = set(buses["id"].to_list()) if "id" in buses.columns else set()
     refs = [("branches", "from_bus"), ("branches", "to_bus")]
@@ -200,6 +260,8 @@ def validate(net: Network) -> list[Problem]:
                        if spaced[0].strip() == visible_id(spaced[0]) else
                        "an invisible character (a zero-width or no-break space, a control "
                        "character) is part of the id; remove it"))
+            if not spaced:
+                hint = _misspelt_reference_hint(missing, bus_ids) or hint
             problems.append(
                 Problem(
                     ProblemKind.UNKNOWN_BUS,
