@@ -151,3 +151,79 @@ def test_reference_to_a_bus_whose_id_ends_in_a_space_is_named_as_such() -> None:
              if p.kind is ProblemKind.UNKNOWN_BUS]
     assert {(p.component, p.ids) for p in found} == {("branches", ("sw1",)), ("loads", ("Ld",))}
     assert all(p.hint.startswith("d is not bus 'd ': a space") for p in found)
+
+
+# -- 4. line impedances per km (length_km, r_ohm_per_km, x_ohm_per_km, b_us_per_km) ------------
+
+_R, _X, _C_NF = 0.161, 0.117, 406.0  # per km, a 20 kV cable (pandapower's NA2XS2Y 1x185)
+_LENGTHS = {"L1": 1.3, "L2": 0.8, "L3": 2.1}
+
+
+def _per_km_folder(folder: Path, *, rows: list[str] | None = None) -> Path:
+    """A 110/20 kV feeder whose lines give only length_km and per-km values, as a GIS exports
+    it; the transformer gives its totals."""
+    folder.mkdir()
+    (folder / "buses.csv").write_text(
+        "id,vn_kv,is_source\nhv,110,True\nmv,20,False\nn1,20,False\nn2,20,False\nn3,20,False\n")
+    b_per_km = 2 * 3.141592653589793 * 50 * _C_NF * 1e-3  # uS/km
+    lines = rows if rows is not None else [
+        f"{lid},{a},{b},,,{km},{_R},{_X},{b_per_km!r}"
+        for lid, a, b, km in (("L1", "mv", "n1", 1.3), ("L2", "n1", "n2", 0.8),
+                              ("L3", "n2", "n3", 2.1))]
+    (folder / "branches.csv").write_text(
+        "id,from_bus,to_bus,r_ohm,x_ohm,length_km,r_ohm_per_km,x_ohm_per_km,b_us_per_km,kind\n"
+        "T1,hv,mv,0.5,30.25,,,,,transformer\n"
+        + "".join(f"{line},line\n" for line in lines))
+    (folder / "loads.csv").write_text(
+        "id,bus,p_mw,q_mvar\nD1,n1,1.2,0.4\nD2,n2,0.9,0.3\nD3,n3,1.5,0.5\n")
+    return folder
+
+
+def test_per_km_columns_give_the_power_flow_of_pandapower_lines(tmp_path: Path) -> None:
+    import pandapower as pp
+
+    from feederopt.io import read_folder
+    from feederopt.validation.ac import ac_power_flow
+
+    net = read_folder(_per_km_folder(tmp_path / "gis"))
+    # the same grid built by hand in pandapower, lines from their per-km parameters
+    pn = pp.create_empty_network(f_hz=50.0)
+    bus = {b: pp.create_bus(pn, vn_kv=kv, name=b) for b, kv in
+           (("hv", 110.0), ("mv", 20.0), ("n1", 20.0), ("n2", 20.0), ("n3", 20.0))}
+    pp.create_ext_grid(pn, bus["hv"], vm_pu=1.0)
+    # the transformer as its series impedance referred to 110 kV: an ideal 110/20 ratio
+    pp.create_transformer_from_parameters(
+        pn, bus["hv"], bus["mv"], sn_mva=25.0, vn_hv_kv=110.0, vn_lv_kv=20.0,
+        vkr_percent=100 * 0.5 * 25.0 / 110.0**2,
+        vk_percent=100 * abs(complex(0.5, 30.25)) * 25.0 / 110.0**2,
+        pfe_kw=0.0, i0_percent=0.0)
+    for (lid, km), (a, b) in zip(_LENGTHS.items(), (("mv", "n1"), ("n1", "n2"), ("n2", "n3")),
+                                 strict=True):
+        pp.create_line_from_parameters(pn, bus[a], bus[b], length_km=km, r_ohm_per_km=_R,
+                                       x_ohm_per_km=_X, c_nf_per_km=_C_NF, max_i_ka=1.0,
+                                       name=lid)
+    for b, p, q in (("n1", 1.2, 0.4), ("n2", 0.9, 0.3), ("n3", 1.5, 0.5)):
+        pp.create_load(pn, bus[b], p_mw=p, q_mvar=q)
+    pp.runpp(pn)
+    ac = ac_power_flow(net)
+    assert ac.converged
+    pp_loss_kw = 1000 * (pn.res_line.pl_mw.sum() + pn.res_trafo.pl_mw.sum())
+    assert ac.losses_kw == pytest.approx(pp_loss_kw, rel=1e-6)
+    vm = dict(zip(ac.bus_ids, ac.vm_pu, strict=True))
+    for name, v in zip(pn.bus.name, pn.res_bus.vm_pu, strict=True):
+        assert vm[name] == pytest.approx(v, abs=1e-9)
+    r = dict(zip(net.branches["id"], net.branches["r_ohm"], strict=True))
+    assert r["L3"] == pytest.approx(_R * 2.1) and r["T1"] == 0.5
+
+
+def test_per_km_and_total_that_disagree_are_refused(tmp_path: Path) -> None:
+    rows = ["L1,mv,n1,0.2093,0.1521,1.3,0.161,0.117,0",  # agrees: 0.161 x 1.3 = 0.2093
+            "L2,n1,n2,0.5,,0.8,0.161,0.117,0",  # r disagrees: 0.161 x 0.8 = 0.1288
+            "L3,n2,n3,,,,0.161,0.117,0"]  # no length
+    folder = _per_km_folder(tmp_path / "both", rows=rows)
+    out = runner.invoke(app, ["info", str(folder)], env={"COLUMNS": "240"})
+    assert out.exit_code == 2, out.output
+    assert "branches [L2].r_ohm" in out.output and "0.161 x 0.8 km = 0.1288" in out.output
+    assert "branches [L3].length_km" in out.output
+    assert "branches [L1]" not in out.output and "Traceback" not in out.output
+    assert "did you mean 'r_ohm'" not in out.output

@@ -79,6 +79,7 @@ from feederopt.io._common import (
     unreadable,
 )
 from feederopt.io.parallel import merge_parallel_table
+from feederopt.io.per_km import from_per_km
 from feederopt.io.writing import atomic_file, write_text
 from feederopt.network.container import READ_NOTES_KEY, Network
 from feederopt.network.float_ids import BUS_ID_COLUMNS, ID_COLUMNS, float_ids
@@ -717,6 +718,10 @@ def read_folder(path: str | Path) -> Network:
         problems += [p for p in bad if (p.component, p.field) not in refused]
         default_notes += empty_default_notes(name, tables[name], bad)
     problems += [p for p in decimal_references(tables) if (p.component, p.field) not in refused]
+    # a GIS export's length_km and r_ohm_per_km, x_ohm_per_km (user test ut44_gis #21)
+    tables["branches"], km_problems, km_notes = from_per_km(tables["branches"])
+    problems += km_problems
+    default_notes += km_notes
     # a double circuit (two lines that never open between two buses): one branch L1+L1b
     merged_notes: list[str] = []
     tables["branches"] = merge_parallel_table(tables["branches"], merged_notes, problems)
