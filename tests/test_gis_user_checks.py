@@ -227,3 +227,61 @@ def test_per_km_and_total_that_disagree_are_refused(tmp_path: Path) -> None:
     assert "branches [L3].length_km" in out.output
     assert "branches [L1]" not in out.output and "Traceback" not in out.output
     assert "did you mean 'r_ohm'" not in out.output
+
+
+# -- 5. messages that point at the actual mistake -----------------------------------------------
+
+def _mv_feeder(r_ohm: float, x_ohm: float, p_mw: float) -> Network:
+    """A 20 kV source and three 1 km sections of 0.161 + j0.117 Ohm/km (or whatever is given
+    per section), each bus loaded with p_mw at power factor 0.95."""
+    buses = pl.DataFrame({"id": ["s", "n1", "n2", "n3"], "vn_kv": [20.0] * 4,
+                          "is_source": [True, False, False, False]})
+    branches = pl.DataFrame({"id": ["L1", "L2", "L3"], "from_bus": ["s", "n1", "n2"],
+                             "to_bus": ["n1", "n2", "n3"], "r_ohm": [r_ohm] * 3,
+                             "x_ohm": [x_ohm] * 3, "kind": ["line"] * 3})
+    loads = pl.DataFrame({"id": ["D1", "D2", "D3"], "bus": ["n1", "n2", "n3"],
+                          "p_mw": [p_mw] * 3, "q_mvar": [p_mw * 0.3287] * 3})
+    return Network.from_tables(buses=buses, branches=branches, loads=loads, name="mv")
+
+
+def test_line_impedances_from_metres_are_blamed_not_the_loads() -> None:
+    # lengths in m: 161 + j117 Ohm per section; the path to n3 is 3 x 199.03 = 597.1 Ohm, so
+    # S_sc = 20^2 / 597 = 0.67 MVA, below n3's 0.8 / 0.95 = 0.84 MVA
+    (p,) = [p for p in _mv_feeder(161.0, 117.0, 0.8).validate()
+            if p.kind is ProblemKind.BAD_LOAD]
+    assert "597.1 Ohm" in p.hint and "look 1000 times too large" in p.hint
+    assert "divide them by 1000" in p.hint
+
+
+def test_loads_in_kw_on_a_sound_feeder_keep_the_kw_hint() -> None:
+    # 800 "MW" per bus at 20 kV on 0.199 Ohm sections: S_sc at n3 = 400 / 0.597 = 670 MVA
+    (p,) = [p for p in _mv_feeder(0.161, 0.117, 800.0).validate()
+            if p.kind is ProblemKind.BAD_LOAD]
+    assert "1000 times too large" not in p.hint and "write 0.8" in p.hint
+
+
+def _transformer(from_bus: str, to_bus: str, i_max_ka: float) -> Network:
+    """A 25 MVA 110/20 kV transformer, vk 12 %: |Z| = 0.12 x 110^2 / 25 = 58.08 Ohm at 110 kV
+    (IEC 60076-5's definition of vk), rated 25 / (sqrt(3) x 110) = 0.1312 kA at 110 kV."""
+    buses = pl.DataFrame({"id": ["hv", "mv", "n1"], "vn_kv": [110.0, 20.0, 20.0],
+                          "is_source": [True, False, False]})
+    branches = pl.DataFrame({
+        "id": ["T1", "L1"], "from_bus": [from_bus, "mv"], "to_bus": [to_bus, "n1"],
+        "r_ohm": [0.0, 0.16], "x_ohm": [0.12 * 110.0**2 / 25.0, 0.12],
+        "kind": ["transformer", "line"], "i_max_ka": [i_max_ka, None]})
+    loads = pl.DataFrame({"id": ["D1"], "bus": ["n1"], "p_mw": [2.0], "q_mvar": [0.5]})
+    return Network.from_tables(buses=buses, branches=branches, loads=loads, name="t")
+
+
+def test_transformer_with_swapped_ends_is_called_swapped() -> None:
+    (p,) = [p for p in _transformer("mv", "hv", 25.0 / (3**0.5 * 110.0)).validate()
+            if p.field == "i_max_ka"]
+    assert p.ids == ("T1",) and "from_bus and to_bus look swapped" in p.message
+    assert "a 12 % short-circuit voltage" in p.message and "swap them" in p.hint
+
+
+def test_transformer_rated_at_its_other_winding_keeps_the_current_hint() -> None:
+    # the 20 kV side's 0.7217 kA given from the 110 kV bus: impedance at 110 kV is right
+    (p,) = [p for p in _transformer("hv", "mv", 25.0 / (3**0.5 * 20.0)).validate()
+            if p.field == "i_max_ka"]
+    assert "swapped" not in p.message and "i_max_ka 0.1312 kA at 110 kV" in p.message

@@ -7,6 +7,7 @@ the first one, and it never uses ``assert``); :meth:`Network.check` raises them 
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 from collections.abc import Sequence
@@ -570,7 +571,7 @@ def transformer_rating_plausibility(net: Network) -> list[Problem]:
     vn = dict(zip((str(b) for b in buses["id"].to_list()),
                   buses["vn_kv"].cast(pl.Float64).to_list(), strict=True))
     internal = net.internal_bus_ids()
-    found: list[tuple[float, str, str]] = []  # (how far off, id, sentence)
+    found: list[tuple[float, str, str, bool]] = []  # (how far off, id, sentence, swapped)
     for row in rated.iter_rows(named=True):
         a, b = str(row["from_bus"]), str(row["to_bus"])
         if a in internal or b in internal or vn.get(a) is None or vn.get(b) is None:
@@ -592,23 +593,53 @@ def transformer_rating_plausibility(net: Network) -> list[Problem]:
         ratio = s_rating / ref
         if 1 / TRAFO_RATING_FACTOR <= ratio <= TRAFO_RATING_FACTOR:
             continue
-        other = (f"; if {i_max:.4g} kA is the current at the to bus's {vb:g} kV, the rating is "
-                 f"{s_rating * vb / va:.4g} MVA: i_max_ka {i_max * vb / va:.4g} kA at {va:g} kV"
-                 if va != vb else "")
+        swapped = _swapped_ends(z, va, vb, math.sqrt(3.0) * vb * i_max)
+        if swapped:
+            other = (f"; read at the to bus {b}'s {vb:g} kV, both the rating "
+                     f"({math.sqrt(3.0) * vb * i_max:.4g} MVA) and the impedance (a "
+                     f"{100 * swapped:.3g} % short-circuit voltage) are plausible: from_bus and "
+                     "to_bus look swapped")
+        else:
+            other = (f"; if {i_max:.4g} kA is the current at the to bus's {vb:g} kV, the rating "
+                     f"is {s_rating * vb / va:.4g} MVA: i_max_ka {i_max * vb / va:.4g} kA at "
+                     f"{va:g} kV" if va != vb else "")
         found.append((abs(math.log(ratio)), str(row["id"]),
                       f"transformer {row['id']}: i_max_ka {i_max:.4g} kA is read at its from "
                       f"bus {a}'s {va:g} kV, a rating of {s_rating:.4g} MVA, {ratio:.3g} times "
-                      f"{what}{other}"))
+                      f"{what}{other}", bool(swapped)))
     if not found:
         return []
-    found.sort(reverse=True)
+    found.sort(key=lambda f: (-f[0], f[1]))
+    hint = ("a transformer's i_max_ka is the current at its from bus's nominal voltage: its "
+            "rated MVA / (sqrt(3) x from bus kV)")
+    if found[0][3]:
+        hint = (f"a transformer's r_ohm, x_ohm and i_max_ka are referred to its from bus: "
+                f"{found[0][1]}'s look referred to its to bus (the other winding), so from_bus "
+                "and to_bus may be swapped: swap them rather than change i_max_ka")
     return [Problem(
         ProblemKind.INVALID_VALUE, "branches",
         f"{len(found)} transformer rating(s) more than {TRAFO_RATING_FACTOR:g} times off: "
-        f"{found[0][2]}", ids=tuple(sorted(i for _, i, _ in found)), field="i_max_ka",
-        severity=Severity.WARNING,
-        hint="a transformer's i_max_ka is the current at its from bus's nominal voltage: its "
-        "rated MVA / (sqrt(3) x from bus kV)")]
+        f"{found[0][2]}", ids=tuple(sorted(f[1] for f in found)), field="i_max_ka",
+        severity=Severity.WARNING, hint=hint)]
+
+
+#: Short-circuit voltages [p.u.] of real transformers (IEC 60076-5: 4 % for small
+#: distribution transformers, up to some 22 % for large power transformers), within which a
+#: transformer read at its to bus is taken as plausible by :func:`_swapped_ends`.
+VK_REAL = (0.02, 0.25)
+
+
+def _swapped_ends(z_ohm: float, v_from: float, v_to: float, s_to_mva: float) -> float | None:
+    """The short-circuit voltage ``vk = S |Z| / V^2`` [p.u.] that a transformer's series
+    impedance ``z_ohm`` gives with the rating ``s_to_mva`` when both are read at its **to**
+    bus's ``v_to`` [kV], where that is a real transformer's (:data:`VK_REAL`) while the from
+    bus reading is not; else None. Then the impedance and rating are the other winding's, and
+    the ends are swapped (user test ut44_gis #12: 58 Ohm at 110 kV and 0.131 kA at 110 kV of a
+    25 MVA transformer, given from its 20 kV bus)."""
+    if v_from == v_to or not (z_ohm > 0 and s_to_mva > 0):
+        return None
+    vk_to = s_to_mva * z_ohm / v_to**2
+    return vk_to if VK_REAL[0] <= vk_to <= VK_REAL[1] else None
 
 
 #: Thermal ratings [MVA] taken as placeholders for "no rating" by
@@ -663,11 +694,17 @@ def transformer_s_max_plausibility(net: Network) -> list[Problem]:
         ratio = s_max / ref
         if ratio <= TRAFO_RATING_FACTOR:
             continue
+        vb = vn.get(b)
+        swapped = _swapped_ends(z, va, float(vb), s_max) if vb is not None else None
         found.append((abs(math.log(ratio)), str(row["id"]),
                       f"transformer {row['id']}: s_max_mva {s_max:.6g} MVA, {ratio:.3g} times "
                       f"the {ref:.4g} MVA that its impedance ({z:.4g} Ohm at {va:g} kV) gives "
                       f"at a {100 * TYPICAL_VK:g} % short-circuit voltage (this rating implies "
-                      f"{100 * s_max * z / va**2:.3g} %)", s_max, ratio))
+                      f"{100 * s_max * z / va**2:.3g} %)" + (
+                          f"; read at its to bus {b}'s {vb:g} kV the impedance gives a "
+                          f"plausible {100 * swapped:.3g} %: its impedance looks referred to "
+                          "the other winding, from_bus and to_bus swapped" if swapped else ""),
+                      s_max, ratio))
     if not found:
         return []
     found.sort(key=lambda f: (-f[0], f[1]))
@@ -683,6 +720,16 @@ def transformer_s_max_plausibility(net: Network) -> list[Problem]:
         f"their impedance's: {sentence}", ids=tuple(sorted(f[1] for f in found)),
         field="s_max_mva",
         severity=Severity.WARNING, hint=hint)]
+
+
+#: Series impedance [Ohm] of the path from the nearest source to a bus above which
+#: :func:`load_plausibility` blames the impedances rather than the loads: 1000 km of a typical
+#: line (:data:`TYPICAL_LINE_OHM_PER_KM`), beyond any distribution feeder, while a feeder whose
+#: line impedances were computed from lengths in metres (x1000) reaches it (ut44_gis #03: a
+#: 20 kV grid of 0.4 to 1.6 km sections, 1826 Ohm).
+METRES_PATH_OHM = 500.0
+#: A typical distribution line's series impedance [Ohm/km] (0.2 + j0.12 to 0.6 + j0.4).
+TYPICAL_LINE_OHM_PER_KM = 0.5
 
 
 def load_plausibility(net: Network) -> list[Problem]:
@@ -726,10 +773,24 @@ def load_plausibility(net: Network) -> list[Problem]:
         return (f"p_mw and q_mvar are in MW and MVAr: 500 kW is written 0.5; if {load_id}'s "
                 f"{p_mw:.4g} is in kW, write {p_mw / 1000:.4g}")
 
-    return _unsuppliable_loads(cap, pu.p_load, pu.q_load, list(pu.bus_ids), list(pu.load_ids),
-                               pu.load_bus.tolist(), [float(v) * s for v in pu.load_p], s,
-                               str, hint, "p_mw and q_mvar are in MW and MVAr: 500 kW is "
-                               "written 0.5")
+    found = _unsuppliable_loads(cap, pu.p_load, pu.q_load, list(pu.bus_ids),
+                                list(pu.load_ids), pu.load_bus.tolist(),
+                                [float(v) * s for v in pu.load_p], s, str, hint,
+                                "p_mw and q_mvar are in MW and MVAr: 500 kW is written 0.5")
+    if found:
+        # the impedance, not the load, when the path to the bus is absurdly long: lengths in
+        # metres, every r_ohm and x_ohm 1000 times too large (user test ut44_gis #03)
+        over = cap.over(pu.p_load, pu.q_load)
+        worst = int(over[np.argmax(cap.ratio(pu.p_load, pu.q_load)[over])])
+        z_ohm = float(pu.vn_kv[worst]) ** 2 / (float(cap.s_stiff[worst]) * s)
+        if z_ohm > METRES_PATH_OHM:
+            found = [dataclasses.replace(found[0], hint=(
+                f"the series impedance from the nearest source to bus {pu.bus_ids[worst]} is "
+                f"{z_ohm:.4g} Ohm, that of some {z_ohm / TYPICAL_LINE_OHM_PER_KM:.4g} km of "
+                "line: the line impedances look 1000 times too large; if r_ohm and x_ohm were "
+                "computed from lengths in metres, divide them by 1000 (lengths in km); "
+                f"else, {found[0].hint}"))]
+    return found
 
 
 def three_phase_load_plausibility(net: ThreePhaseNetwork) -> list[Problem]:
