@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from feederopt.cli import app
@@ -285,3 +286,69 @@ def test_transformer_rated_at_its_other_winding_keeps_the_current_hint() -> None
     (p,) = [p for p in _transformer("hv", "mv", 25.0 / (3**0.5 * 20.0)).validate()
             if p.field == "i_max_ka"]
     assert "swapped" not in p.message and "i_max_ka 0.1312 kA at 110 kV" in p.message
+
+
+# -- 6. CSV files as spreadsheets and GIS tools write them --------------------------------------
+
+_BUSES = "id,vn_kv,is_source\ns,20,True\nn1,20,False\nn2,20,False\n"
+_BRANCHES = ("id,from_bus,to_bus,r_ohm,x_ohm,kind\nL1,s,n1,0.2,0.15,line\n"
+             "L2,n1,n2,0.3,0.2,line\n")
+_LOADS = "id,bus,p_mw,q_mvar\nD1,n1,0.5,0.1\nD2,n2,0.4,0.1\n"
+
+
+def _folder(tmp_path: Path, **files: str | bytes) -> Path:
+    folder = tmp_path / "net"
+    folder.mkdir()
+    for name, text in {"buses": _BUSES, "branches": _BRANCHES, "loads": _LOADS,
+                       **files}.items():
+        (folder / f"{name}.csv").write_bytes(text if isinstance(text, bytes)
+                                             else text.encode())
+    return folder
+
+
+def _info(folder: Path) -> Result:
+    return runner.invoke(app, ["info", str(folder)], env={"COLUMNS": "240"})
+
+
+def test_unquoted_decimal_comma_names_the_file_and_line(tmp_path: Path) -> None:
+    out = _info(_folder(tmp_path, loads="id,bus,p_mw,q_mvar\nD1,n1,0,5,0,1\nD2,n2,0.4,0.1\n"))
+    assert out.exit_code == 2, out.output
+    assert "loads.csv" in out.output and "more fields than the header's 4" in out.output
+    assert "(line 2: 6 fields)" in out.output and "decimal comma" in out.output
+    assert "Traceback" not in out.output
+
+
+def test_one_row_with_an_extra_field_names_its_line(tmp_path: Path) -> None:
+    out = _info(_folder(tmp_path, loads="id,bus,p_mw,q_mvar\nD1,n1,0.5,0.1\nD2,n2,0.4,0.1,x\n"))
+    assert out.exit_code == 2, out.output
+    assert "1 line(s) have more fields" in out.output and "(line 3: 5 fields)" in out.output
+
+
+def test_cp1252_file_is_read_with_a_note(tmp_path: Path) -> None:
+    from feederopt.io import read_folder
+
+    buses = "id,name,vn_kv,is_source\ns,Umspannwerk Süd,20,True\nn1,Hauptstraße,20,False\n" \
+            "n2,Café,20,False\n"
+    net = read_folder(_folder(tmp_path, buses=buses.encode("cp1252")))
+    assert net.buses["name"].to_list() == ["Umspannwerk Süd", "Hauptstraße", "Café"]
+    assert any("buses.csv is not UTF-8" in w and "Windows-1252" in w
+               for w in net.meta.get("warnings", []))
+    assert net.loads["p_mw"].to_list() == [0.5, 0.4]
+
+
+def test_trailing_comma_in_every_line_is_no_column(tmp_path: Path) -> None:
+    from feederopt.io import read_folder
+
+    loads = "id,bus,p_mw,q_mvar,\nD1,n1,0.5,0.1,\nD2,n2,0.4,0.1,\n"
+    net = read_folder(_folder(tmp_path, loads=loads))
+    assert not [c for c in net.loads.columns if c.startswith("column_") or not c.strip()]
+    assert [p for p in net.validate() if p.kind is ProblemKind.UNKNOWN_COLUMN] == []
+    assert net.loads["q_mvar"].to_list() == [0.1, 0.1]
+
+
+def test_every_semicolon_file_is_named_at_once(tmp_path: Path) -> None:
+    out = _info(_folder(tmp_path, buses=_BUSES.replace(",", ";"),
+                        loads=_LOADS.replace(",", ";")))
+    assert out.exit_code == 2, out.output
+    assert "buses.csv" in out.output and "loads.csv" in out.output
+    assert "error: 2 problems" in out.output
