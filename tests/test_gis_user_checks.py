@@ -352,3 +352,43 @@ def test_every_semicolon_file_is_named_at_once(tmp_path: Path) -> None:
     assert out.exit_code == 2, out.output
     assert "buses.csv" in out.output and "loads.csv" in out.output
     assert "error: 2 problems" in out.output
+
+
+# -- 7. a PV in consumer sign, a source with nothing at it, check given a network folder --------
+
+def _with_generators(p_mw: float, **limits: float) -> Network:
+    gens = pl.DataFrame({"id": ["PV1"], "bus": ["c"], "p_mw": [p_mw], "q_mvar": [0.0],
+                         **{k: [v] for k, v in limits.items()}})
+    return tiny(generators=gens)
+
+
+def test_generator_with_a_fixed_negative_output_is_named() -> None:
+    (p,) = [p for p in _with_generators(-0.373).validate() if "negative p_mw" in p.message]
+    assert p.severity is Severity.WARNING and p.component == "generators" and p.ids == ("PV1",)
+    assert "consumer sign" in p.hint
+
+
+@pytest.mark.parametrize(("p_mw", "limits"), [(0.373, {}),
+                                              (-0.2, {"p_min_mw": -0.5, "p_max_mw": 0.0})])
+def test_positive_output_or_a_dispatchable_load_passes(p_mw: float,
+                                                      limits: dict[str, float]) -> None:
+    assert not [p for p in _with_generators(p_mw, **limits).validate()
+                if "negative p_mw" in p.message]
+
+
+def test_source_bus_with_no_branch_is_named() -> None:
+    t = tiny_tables()
+    t["buses"] = pl.concat([t["buses"], pl.DataFrame(
+        {"id": ["s2"], "vn_kv": [12.66], "is_source": [True]}, schema=t["buses"].schema)])
+    found = [p for p in Network.from_tables(**t, name="tiny").validate()
+             if "supply nothing" in p.message]
+    assert [(p.ids, p.severity) for p in found] == [(("s2",), Severity.WARNING)]
+    assert not [p for p in tiny().validate() if "supply nothing" in p.message]
+
+
+def test_check_given_a_network_folder_says_it_takes_a_result(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    out = runner.invoke(app, ["check", str(folder)], env={"COLUMNS": "240"})
+    assert out.exit_code == 2, out.output
+    assert "is a network folder" in out.output and "takes a result file" in out.output
+    assert "result.json: no such file" not in out.output and "Traceback" not in out.output

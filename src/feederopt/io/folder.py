@@ -103,6 +103,22 @@ def is_network_folder(path: Path) -> bool:
                                  for ext in (".parquet", ".csv"))
 
 
+def network_folder_given_as_result(path: str | Path, command: str) -> list[Problem]:
+    """A problem when ``path``, given to ``command`` as a result, is a network folder (a
+    buses table, no result.json): ``feederopt check FOLDER`` said only "cannot read
+    FOLDER/result.json: no such file" (user test ut44_gis)."""
+    folder = Path(path)
+    if not is_network_folder(folder) or os.path.lexists(folder / "result.json"):
+        return []
+    return [Problem(
+        ProblemKind.UNREADABLE_FILE, "file",
+        f"{folder} is a network folder (it holds a buses table), not a result: `feederopt "
+        f"{command}` takes a result file", ids=(str(folder),),
+        hint=f"solve it first (feederopt solve {folder} --json result.json, or --out DIR) and "
+        f"give feederopt {command} that result; `feederopt info {folder}` describes the "
+        "network")]
+
+
 def entry_problems(path: Path, names: dict[str, str]) -> list[Problem]:
     """An ``unreadable_file`` problem on the component ``names[name]`` for each file name of
     ``names`` in the folder ``path`` that exists as an entry but cannot be read as a file

@@ -1532,7 +1532,33 @@ def _generator_problems(gens: pl.DataFrame) -> list[Problem]:
                     hint="swap the limits",
                 )
             )
-    return problems + _set_points_outside_limits(gens)
+    return problems + _set_points_outside_limits(gens) + _consumer_sign_generators(gens)
+
+
+def _consumer_sign_generators(gens: pl.DataFrame) -> list[Problem]:
+    """A warning naming the in-service generators with a fixed negative output (``p_mw < 0``,
+    ``p_min_mw = p_max_mw`` or not given): a generator table gives generation positive
+    (generator sign), and a PV export in consumer sign (-0.373 for 373 kW of PV) turned every
+    unit into a load, silently (user test ut44_gis #25). A range (``p_min_mw < p_max_mw``: a
+    dispatchable load of MATPOWER) is left alone; a warning: the network is used."""
+    if not _has(gens, "id", "p_mw"):
+        return []
+    p = pl.col("p_mw").cast(pl.Float64, strict=False)
+    fixed = pl.lit(True)
+    if {"p_min_mw", "p_max_mw"} <= set(gens.columns):
+        lo, hi = (pl.col(c).cast(pl.Float64, strict=False) for c in ("p_min_mw", "p_max_mw"))
+        fixed = lo.is_null() | hi.is_null() | (lo == hi)
+    live = pl.col("in_service").fill_null(True) if "in_service" in gens.columns else pl.lit(True)
+    ids = _ids(gens, live & (p < 0) & fixed)
+    if not ids:
+        return []
+    return [Problem(
+        ProblemKind.INVALID_VALUE, "generators",
+        f"{len(ids)} generator(s) with a fixed negative p_mw consume power: a generator's p_mw "
+        "is its output, positive (generator sign)", ids=ids, field="p_mw",
+        severity=Severity.WARNING,
+        hint="if the values are in consumer sign (a PV export: -0.373 for 0.373 MW of "
+        "output), write them positive; a consumer belongs in the loads table")]
 
 
 #: How far [MW or MVAr] a set-point may lie outside its limits before it is refused: the
@@ -1685,6 +1711,19 @@ def _source_problems(net: Network, bus_ids: set[str]) -> list[Problem]:
                        & (~pl.col("from_bus").is_in(list(bus_ids))
                           | ~pl.col("to_bus").is_in(list(bus_ids)))).height:
         return problems
+    # a source with no branch that can close at it supplies nothing: a transformer's from_bus
+    # given as another substation's bus left S1-HV alone, and its feeders were fed from S2
+    # without a word (user test ut44_gis #13); a warning (a spare source bus may be meant)
+    joined = set(usable["from_bus"].cast(pl.String).to_list()) | set(
+        usable["to_bus"].cast(pl.String).to_list())
+    lonely = sorted(str(b) for b in sources["id"].to_list() if str(b) not in joined)
+    if lonely and buses.height > sources.height:
+        problems.append(Problem(
+            ProblemKind.ISLAND_WITHOUT_SOURCE, "buses",
+            f"{len(lonely)} source bus(es) with no branch that can close: they supply nothing",
+            ids=tuple(lonely), field="is_source", severity=Severity.WARNING,
+            hint="check the from_bus and to_bus of the branches (a transformer given from "
+            "another substation's bus?), or set is_source=false"))
     for members in groups.values():
         problems.append(
             Problem(
