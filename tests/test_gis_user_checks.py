@@ -392,3 +392,12 @@ def test_check_given_a_network_folder_says_it_takes_a_result(tmp_path: Path) -> 
     assert out.exit_code == 2, out.output
     assert "is a network folder" in out.output and "takes a result file" in out.output
     assert "result.json: no such file" not in out.output and "Traceback" not in out.output
+
+
+def test_swapped_transformer_with_its_rating_at_the_from_bus_blames_the_impedance() -> None:
+    # the swapped transformer with i_max_ka "corrected" to its 20 kV from bus (25 MVA /
+    # (sqrt(3) x 20) = 0.7217 kA): 58.08 Ohm at 20 kV is vk 363 %, at 110 kV 12 %
+    (p,) = [p for p in _transformer("mv", "hv", 25.0 / (3**0.5 * 20.0)).validate()
+            if p.field == "i_max_ka"]
+    assert "r_ohm and x_ohm look referred to the other winding" in p.message
+    assert "gives a plausible 12 %" in p.message and "(from kV / to kV)^2" in p.hint

@@ -571,7 +571,8 @@ def transformer_rating_plausibility(net: Network) -> list[Problem]:
     vn = dict(zip((str(b) for b in buses["id"].to_list()),
                   buses["vn_kv"].cast(pl.Float64).to_list(), strict=True))
     internal = net.internal_bus_ids()
-    found: list[tuple[float, str, str, bool]] = []  # (how far off, id, sentence, swapped)
+    # (how far off, id, sentence, swapped: "both" rating and impedance, "z" impedance, "")
+    found: list[tuple[float, str, str, str]] = []
     for row in rated.iter_rows(named=True):
         a, b = str(row["from_bus"]), str(row["to_bus"])
         if a in internal or b in internal or vn.get(a) is None or vn.get(b) is None:
@@ -594,11 +595,18 @@ def transformer_rating_plausibility(net: Network) -> list[Problem]:
         if 1 / TRAFO_RATING_FACTOR <= ratio <= TRAFO_RATING_FACTOR:
             continue
         swapped = _swapped_ends(z, va, vb, math.sqrt(3.0) * vb * i_max)
+        # the rating right at the from bus but the impedance the other winding's (a swapped
+        # transformer whose i_max_ka was "corrected" to the from bus, user test ut44_gis #12b)
+        z_only = None if swapped else _swapped_ends(z, va, vb, s_rating)
         if swapped:
             other = (f"; read at the to bus {b}'s {vb:g} kV, both the rating "
                      f"({math.sqrt(3.0) * vb * i_max:.4g} MVA) and the impedance (a "
                      f"{100 * swapped:.3g} % short-circuit voltage) are plausible: from_bus and "
                      "to_bus look swapped")
+        elif z_only:
+            other = (f"; with this rating its impedance read at the to bus {b}'s {vb:g} kV "
+                     f"gives a plausible {100 * z_only:.3g} %: r_ohm and x_ohm look referred to "
+                     "the other winding (from_bus and to_bus swapped?)")
         else:
             other = (f"; if {i_max:.4g} kA is the current at the to bus's {vb:g} kV, the rating "
                      f"is {s_rating * vb / va:.4g} MVA: i_max_ka {i_max * vb / va:.4g} kA at "
@@ -606,16 +614,20 @@ def transformer_rating_plausibility(net: Network) -> list[Problem]:
         found.append((abs(math.log(ratio)), str(row["id"]),
                       f"transformer {row['id']}: i_max_ka {i_max:.4g} kA is read at its from "
                       f"bus {a}'s {va:g} kV, a rating of {s_rating:.4g} MVA, {ratio:.3g} times "
-                      f"{what}{other}", bool(swapped)))
+                      f"{what}{other}", "both" if swapped else "z" if z_only else ""))
     if not found:
         return []
     found.sort(key=lambda f: (-f[0], f[1]))
     hint = ("a transformer's i_max_ka is the current at its from bus's nominal voltage: its "
             "rated MVA / (sqrt(3) x from bus kV)")
-    if found[0][3]:
+    if found[0][3] == "both":
         hint = (f"a transformer's r_ohm, x_ohm and i_max_ka are referred to its from bus: "
                 f"{found[0][1]}'s look referred to its to bus (the other winding), so from_bus "
                 "and to_bus may be swapped: swap them rather than change i_max_ka")
+    elif found[0][3] == "z":
+        hint = (f"a transformer's r_ohm and x_ohm are referred to its from bus: swap "
+                f"{found[0][1]}'s from_bus and to_bus (and give i_max_ka at the new from bus), "
+                "or multiply r_ohm and x_ohm by (from kV / to kV)^2")
     return [Problem(
         ProblemKind.INVALID_VALUE, "branches",
         f"{len(found)} transformer rating(s) more than {TRAFO_RATING_FACTOR:g} times off: "
