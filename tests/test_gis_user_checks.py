@@ -401,3 +401,10 @@ def test_swapped_transformer_with_its_rating_at_the_from_bus_blames_the_impedanc
             if p.field == "i_max_ka"]
     assert "r_ohm and x_ohm look referred to the other winding" in p.message
     assert "gives a plausible 12 %" in p.message and "(from kV / to kV)^2" in p.hint
+
+
+def test_dcline_sending_end_is_not_called_consumer_sign() -> None:
+    # pandapower's runpp models a dcline as a generator drawing |p_mw| at its from bus
+    gens = pl.DataFrame({"id": ["dcline:0:from"], "bus": ["c"], "p_mw": [-0.5],
+                         "q_mvar": [0.0], "pp_element": ["dcline"]})
+    assert not [p for p in tiny(generators=gens).validate() if "negative p_mw" in p.message]

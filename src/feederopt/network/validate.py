@@ -1552,7 +1552,9 @@ def _consumer_sign_generators(gens: pl.DataFrame) -> list[Problem]:
     ``p_min_mw = p_max_mw`` or not given): a generator table gives generation positive
     (generator sign), and a PV export in consumer sign (-0.373 for 373 kW of PV) turned every
     unit into a load, silently (user test ut44_gis #25). A range (``p_min_mw < p_max_mw``: a
-    dispatchable load of MATPOWER) is left alone; a warning: the network is used."""
+    dispatchable load of MATPOWER) is left alone, and so are the generators that stand for
+    another pandapower element (a ``dcline``'s sending end, a ``storage``); a warning: the
+    network is used."""
     if not _has(gens, "id", "p_mw"):
         return []
     p = pl.col("p_mw").cast(pl.Float64, strict=False)
@@ -1561,6 +1563,9 @@ def _consumer_sign_generators(gens: pl.DataFrame) -> list[Problem]:
         lo, hi = (pl.col(c).cast(pl.Float64, strict=False) for c in ("p_min_mw", "p_max_mw"))
         fixed = lo.is_null() | hi.is_null() | (lo == hi)
     live = pl.col("in_service").fill_null(True) if "in_service" in gens.columns else pl.lit(True)
+    if "pp_element" in gens.columns:  # a dcline's sending end, a storage: negative by design
+        live = live & (pl.col("pp_element").is_null()
+                       | pl.col("pp_element").cast(pl.String).is_in(["sgen", "gen"]))
     ids = _ids(gens, live & (p < 0) & fixed)
     if not ids:
         return []
