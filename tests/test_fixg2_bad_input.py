@@ -180,8 +180,7 @@ def test_matpower_upper_case_extension_reads(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("branches", "encoding", "says", "hint"), [
     (BRANCHES.replace(",", ";"), "utf-8", "one column holding ';'", "comma-separated"),
-    (BRANCHES.replace("\n1,", "\nLast_é,", 1), "latin-1", "utf-8", "save the file as UTF-8"),
-], ids=["semicolon", "latin1"])
+], ids=["semicolon"])
 def test_folder_spreadsheet_exports_get_a_hint(tmp_path: Path, branches: str, encoding: str,
                                                says: str, hint: str) -> None:
     """A semicolon-separated branches.csv gave 5 missing_column errors ("add a 'id' column");
@@ -191,3 +190,17 @@ def test_folder_spreadsheet_exports_get_a_hint(tmp_path: Path, branches: str, en
     (problem,) = _info_problems(tmp_path)
     assert problem["kind"] == "unreadable_file" and "branches.csv" in str(problem["message"])
     assert says in str(problem["message"]) and hint in str(problem["hint"])
+
+
+def test_folder_latin1_export_is_read_with_a_note(tmp_path: Path) -> None:
+    """A Latin-1 (Windows-1252) file, Excel's CSV on Windows, was refused ("save the file as
+    UTF-8"); it is read, with a note naming the file (user test ut44_gis #18), as the
+    MATPOWER reader reads Latin-1."""
+    from feederopt.io import read_folder
+
+    (tmp_path / "buses.csv").write_text(BUSES)
+    (tmp_path / "branches.csv").write_bytes(
+        BRANCHES.replace("\n1,", "\nLast_é,", 1).encode("latin-1"))
+    net = read_folder(tmp_path)
+    assert net.branches["id"].to_list() == ["Last_é"]
+    assert any("branches.csv is not UTF-8" in w for w in net.meta["warnings"])

@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from feederopt.cases import is_three_phase, list_cases, tie_rule_problems
     from feederopt.cases.simbench import study_case_scenarios
     from feederopt.errors import FeederoptError, InfeasibleError
+    from feederopt.io.folder import network_folder_given_as_result
     from feederopt.io.pandapower import TIE_RULES
     from feederopt.io.scenarios import (
         generation_by_bus,
@@ -209,6 +210,7 @@ _FOR_CLI = {
     "check_output": "feederopt.io.writing",
     "output_problems": "feederopt.io.writing",
     "result_json_path": "feederopt.io.writing",
+    "network_folder_given_as_result": "feederopt.io.folder",
     "solve_folder_command": "feederopt.io.writing",
     "generate_scenarios": "feederopt.api",
     "study_case_scenarios": "feederopt.cases.simbench",
@@ -385,6 +387,7 @@ __all__ = [
     "measure_caveats",
     "model_fidelity",
     "named_id",
+    "network_folder_given_as_result",
     "nominal_breaches",
     "nominal_check_text",
     "nominal_verdict",

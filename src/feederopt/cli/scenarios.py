@@ -766,6 +766,7 @@ def check(
         check_option_problems,
         check_result,
         kept_state_label,
+        network_folder_given_as_result,
         output_problems,
         read_result_to_check,
         result_json_path,
@@ -779,6 +780,9 @@ def check(
     # A result folder is checked as its result.json, whatever its kind: read, named in the
     # messages and kept from --json alike (user test ut35: a partition folder was refused as
     # "not a solve's" while its result.json was checked)
+    not_result = network_folder_given_as_result(result_file, "check")
+    if not_result:
+        raise InputError(not_result)
     result_file = str(result_json_path(result_file))
     # every kind of result draws with numpy, which takes seeds >= 0
     bad_seed = [seed_problem(seed)] if seed < 0 else []

@@ -79,6 +79,7 @@ from feederopt.io._common import (
     unreadable,
 )
 from feederopt.io.parallel import merge_parallel_table
+from feederopt.io.per_km import from_per_km
 from feederopt.io.writing import atomic_file, write_text
 from feederopt.network.container import READ_NOTES_KEY, Network
 from feederopt.network.float_ids import BUS_ID_COLUMNS, ID_COLUMNS, float_ids
@@ -102,6 +103,22 @@ def is_network_folder(path: Path) -> bool:
                                  for ext in (".parquet", ".csv"))
 
 
+def network_folder_given_as_result(path: str | Path, command: str) -> list[Problem]:
+    """A problem when ``path``, given to ``command`` as a result, is a network folder (a
+    buses table, no result.json): ``feederopt check FOLDER`` said only "cannot read
+    FOLDER/result.json: no such file" (user test ut44_gis)."""
+    folder = Path(path)
+    if not is_network_folder(folder) or os.path.lexists(folder / "result.json"):
+        return []
+    return [Problem(
+        ProblemKind.UNREADABLE_FILE, "file",
+        f"{folder} is a network folder (it holds a buses table), not a result: `feederopt "
+        f"{command}` takes a result file", ids=(str(folder),),
+        hint=f"solve it first (feederopt solve {folder} --json result.json, or --out DIR) and "
+        f"give feederopt {command} that result; `feederopt info {folder}` describes the "
+        "network")]
+
+
 def entry_problems(path: Path, names: dict[str, str]) -> list[Problem]:
     """An ``unreadable_file`` problem on the component ``names[name]`` for each file name of
     ``names`` in the folder ``path`` that exists as an entry but cannot be read as a file
@@ -121,7 +138,8 @@ def entry_problems(path: Path, names: dict[str, str]) -> list[Problem]:
     return problems
 
 
-def _read_raw(path: Path, name: str) -> tuple[pl.DataFrame, list[str]]:
+def _read_raw(path: Path, name: str, notes: list[str] | None = None
+              ) -> tuple[pl.DataFrame, list[str]]:
     """A table's file as stored: Parquet with its own dtypes, CSV with the schema's columns
     as text (:func:`_read_table` parses them); and where each row is in the file (``line 5``
     of a CSV, ``row 3`` of a Parquet table), to name a row that has no id.
@@ -129,14 +147,23 @@ def _read_raw(path: Path, name: str) -> tuple[pl.DataFrame, list[str]]:
     A CSV row whose every field is empty (or blank) is no row: a blank line, which editors
     and a trailing newline leave, or ``,,,``; pandas skips it too (``skip_blank_lines``).
     polars reads it as a row of nulls, which was refused as "loads [None].id: 1 row(s) have
-    no value" (user test ut_io #3)."""
+    no value" (user test ut_io #3).
+
+    A CSV is read as UTF-8 (a byte order mark allowed), else as Windows-1252 (cp1252, Excel's
+    "CSV" on Windows, a superset of Latin-1's printable characters) with a note in ``notes``
+    (user test ut44_gis #18), as the MATPOWER reader reads Latin-1. A record with more fields
+    than the header is refused naming the file and its lines, with the hint that an unquoted
+    decimal comma splits a number (ut44_gis #49, #50); a column whose header field is empty
+    and whose cells are all empty (a trailing comma on every line, #51) is no column."""
     schema = polars_schema(TABLES[name])
     try:
         if path.suffix == ".parquet":
             df = read_user_parquet(path)
             return df, [f"row {i + 1}" for i in range(df.height)]
         not_csv_text(path)
-        header = pl.read_csv(path, n_rows=0).columns
+        text = _csv_text(path, notes)
+        records = _csv_records(text)
+        header = [c.strip() for c in records[0][1]] if records else []
         # a European spreadsheet export (';') or a tab-separated one: one column, whose
         # name then read as a missing id and an unknown column (user test ut_edge #5)
         held = [n for sep, n in ((";", "';'"), ("\t", "tabs")) if len(header) == 1
@@ -146,9 +173,15 @@ def _read_raw(path: Path, name: str) -> tuple[pl.DataFrame, list[str]]:
                              f"({header[0][:60]!r}): the file must be comma-delimited",
                              hint="feederopt reads comma-separated CSV with a decimal point: "
                              "save the table as CSV (comma delimited), UTF-8")
+        _too_many_fields(path, records)
         _duplicate_columns(path, name)
-        as_text = {c: pl.String for c in header if c in schema}
-        df = pl.read_csv(path, schema_overrides=as_text, null_values=[""])
+        blank_heads = _blank_header_columns(records)
+        data = text.encode("utf-8")
+        columns = pl.read_csv(data, n_rows=0).columns
+        as_text = {c: pl.String for c in columns if c in schema}
+        df = pl.read_csv(data, schema_overrides=as_text, null_values=[""])
+        if blank_heads:
+            df = df.drop([df.columns[k] for k in blank_heads if k < df.width])
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         hint = "save the file as UTF-8" if "utf-8" in reason.lower() else ""
@@ -158,10 +191,85 @@ def _read_raw(path: Path, name: str) -> tuple[pl.DataFrame, list[str]]:
             _as_text(df[c]).is_null() | (_as_text(df[c]).str.strip_chars() == "")
             for c in df.columns)
         df = df.filter(~pl.select(blank).to_series())
-    lines = _record_lines(path)
+    lines = _record_lines(records)
     if lines is None or len(lines) != df.height:  # not the records polars read: their order
         lines = [f"data row {i + 1}" for i in range(df.height)]
     return df, lines
+
+
+def _csv_text(path: Path, notes: list[str] | None) -> str:
+    """The text of the CSV ``path``: UTF-8 (its byte order mark dropped), else Windows-1252
+    with a note (see :func:`_read_raw`); bytes that neither reads are taken as Latin-1."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        at = exc.start
+    try:
+        text, codec = data.decode("cp1252"), "Windows-1252 (cp1252)"
+    except UnicodeDecodeError:
+        text, codec = data.decode("latin-1"), "Latin-1"
+    line = data.count(b"\n", 0, at) + 1
+    if notes is not None:
+        notes.append(f"{path.name} is not UTF-8 (line {line}: byte 0x{data[at]:02x}): read as "
+                     f"{codec}, Excel's CSV on Windows; save it as CSV UTF-8 to be sure of "
+                     "its accents")
+    return text
+
+
+def _csv_records(text: str) -> list[tuple[int, list[str]]]:
+    """The records of a CSV text with the line each starts on (a quoted field may span
+    lines); empty when Python's ``csv`` cannot read it (polars then reports it)."""
+    import csv
+    import io
+
+    out: list[tuple[int, list[str]]] = []
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        start = 1
+        for record in reader:
+            out.append((start, record))
+            start = reader.line_num + 1
+    except csv.Error:
+        return []
+    return out
+
+
+def _too_many_fields(path: Path, records: list[tuple[int, list[str]]]) -> None:
+    """An :class:`InputError` naming the file and the lines whose records have more fields
+    than its header (not counting empty fields at their ends): polars said only "found more
+    fields than defined in 'Schema'" (user test ut44_gis #49, #50)."""
+    if not records:
+        return
+    width = len(records[0][1])
+
+    def used(record: list[str]) -> int:
+        n = len(record)
+        while n > width and not record[n - 1].strip():
+            n -= 1
+        return n
+
+    over = [(line, used(r)) for line, r in records[1:] if used(r) > width]
+    if not over:
+        return
+    lines = ", ".join(str(line) for line, _ in over[:10]) + (" ..." if len(over) > 10 else "")
+    first_line, first_n = over[0]
+    raise unreadable(
+        path, f"{len(over)} line(s) have more fields than the header's {width} (line "
+        f"{first_line}: {first_n} fields" + (f"; lines {lines})" if len(over) > 1 else ")"),
+        hint="a number with a decimal comma (0,5) is split in two by the comma: write it with "
+        "a decimal point (0.5), or quote it (\"0,5\"); else remove the extra field")
+
+
+def _blank_header_columns(records: list[tuple[int, list[str]]]) -> list[int]:
+    """The positions of the header's empty fields whose cells are all empty: a trailing
+    comma on every line, which polars read as a column ``column_5`` ("unknown column";
+    user test ut44_gis #51)."""
+    if not records:
+        return []
+    head = records[0][1]
+    return [k for k, h in enumerate(head) if not h.strip()
+            and all(k >= len(r) or not r[k].strip() for _, r in records[1:])]
 
 
 def _duplicate_columns(path: Path, name: str) -> None:
@@ -195,24 +303,14 @@ def _duplicate_columns(path: Path, name: str) -> None:
         for col, at in twice.items()])
 
 
-def _record_lines(path: Path) -> list[str] | None:
-    """``line N`` for each record of the CSV ``path`` after its header that has a field that
-    is not blank (:func:`_read_raw` drops the others), N the file line that the record starts
-    on (a quoted field may span lines); None when Python's ``csv`` cannot read the file."""
-    import csv
-
-    lines: list[str] = []
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            start = 1
-            for k, record in enumerate(reader):
-                if k and any(cell.strip() for cell in record):
-                    lines.append(f"line {start}")
-                start = reader.line_num + 1
-    except (OSError, UnicodeError, csv.Error):
+def _record_lines(records: list[tuple[int, list[str]]]) -> list[str] | None:
+    """``line N`` for each record after the header (of :func:`_csv_records`) that has a field
+    that is not blank (:func:`_read_raw` drops the others), N the file line that the record
+    starts on; None when Python's ``csv`` could not read the file."""
+    if not records:
         return None
-    return lines
+    return [f"line {line}" for line, record in records[1:]
+            if any(cell.strip() for cell in record)]
 
 
 def _without_ids(name: str, df: pl.DataFrame, where: list[str], file: Path
@@ -678,10 +776,16 @@ def read_folder(path: str | Path) -> Network:
     unread = _unread_note(path, files)
     raw: dict[str, tuple[pl.DataFrame, Path]] = {}
     where: dict[str, list[str]] = {}  # each row's place in its file
+    encoding_notes: list[str] = []
+    unreadable_files: list[Problem] = []  # every table's at once (a folder of ';' exports)
     for name in TABLES:
         found = files[name]
         if found:
-            df, where[name] = _read_raw(found[0], name)
+            try:
+                df, where[name] = _read_raw(found[0], name, encoding_notes)
+            except InputError as exc:
+                unreadable_files += exc.problems
+                continue
             raw[name] = (df, found[0])
         elif name in _REQUIRED:
             dss = sorted(f.name for f in path.iterdir() if f.is_file()
@@ -696,6 +800,8 @@ def read_folder(path: str | Path) -> Network:
             raise unreadable(
                 path, f"the folder has no {name} table", hint=f"add {name}.parquet or {name}.csv"
             )
+    if unreadable_files:
+        raise InputError(unreadable_files)
     if not files["loads"]:
         # a forgotten loads table read as a feeder without load: "optimal" at 0 kW, any
         # topology alike (user test ut36_errs #3); said, not refused (a folder may be meant so)
@@ -717,6 +823,10 @@ def read_folder(path: str | Path) -> Network:
         problems += [p for p in bad if (p.component, p.field) not in refused]
         default_notes += empty_default_notes(name, tables[name], bad)
     problems += [p for p in decimal_references(tables) if (p.component, p.field) not in refused]
+    # a GIS export's length_km and r_ohm_per_km, x_ohm_per_km (user test ut44_gis #21)
+    tables["branches"], km_problems, km_notes = from_per_km(tables["branches"])
+    problems += km_problems
+    default_notes += km_notes
     # a double circuit (two lines that never open between two buses): one branch L1+L1b
     merged_notes: list[str] = []
     tables["branches"] = merge_parallel_table(tables["branches"], merged_notes, problems)
@@ -739,7 +849,7 @@ def read_folder(path: str | Path) -> Network:
         unread = [*unread, f"meta.json gives format_version {version!r}; this feederopt "
                   f"reads format {FORMAT_VERSION}: columns of another format may be ignored "
                   "or read differently (a folder written by a newer feederopt?)"]
-    read_notes = [*unread, *id_notes, *default_notes, *merged_notes]
+    read_notes = [*encoding_notes, *unread, *id_notes, *default_notes, *merged_notes]
     if read_notes:  # about these files: not written to a folder
         meta["warnings"] = [*meta.get("warnings", []), *read_notes]
         meta[READ_NOTES_KEY] = read_notes

@@ -38,8 +38,10 @@ class Bus(pt.Model):
         default=None, description="The element's name as its source calls it (pandapower's "
         "name column: 'MV1.101 Bus 14'), carried into the results beside the id; null: none.")
     vn_kv: float = pt.Field(gt=0, description="Nominal line-to-line voltage [kV].")
-    v_min_pu: float = pt.Field(default=0.9, description="Lower voltage limit [p.u.].")
-    v_max_pu: float = pt.Field(default=1.1, description="Upper voltage limit [p.u.].")
+    v_min_pu: float = pt.Field(default=0.9, description="Lower voltage limit [p.u.], not %: "
+                               "a value from 20 to 200 is refused as a percentage.")
+    v_max_pu: float = pt.Field(default=1.1, description="Upper voltage limit [p.u.], not %: "
+                               "a value from 20 to 200 is refused as a percentage.")
     is_source: bool = pt.Field(default=False, description="Slack / substation bus.")
     v_set_pu: float = pt.Field(default=1.0, description="Source voltage set-point [p.u.].")
     source_p_max_mw: float | None = pt.Field(
@@ -116,7 +118,10 @@ class Branch(pt.Model):
         "transformer from its 20 kV bus is 0.0182 kA, not its 0.4 kV nameplate 0.909 kA "
         "(which reads as 31.5 MVA; a warning names a rating more than 10 times off its "
         "s_max_mva, or the rating its impedance gives at a 6 % short-circuit voltage).")
-    s_max_mva: float | None = pt.Field(default=None, description="Thermal rating [MVA].")
+    s_max_mva: float | None = pt.Field(
+        default=None, description="Thermal rating [MVA], not kVA: a warning names a "
+        "transformer whose s_max_mva is more than 10 times the rating its impedance gives at a "
+        "6 % short-circuit voltage (16000 for a 16 MVA transformer: write 16).")
     kind: Literal["line", "switch", "transformer"] = pt.Field(
         default="line", description="line | switch | transformer."
     )

@@ -7,6 +7,7 @@ the first one, and it never uses ``assert``); :meth:`Network.check` raises them 
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 from collections.abc import Sequence
@@ -82,6 +83,63 @@ def _schema_problems(name: str, model: type[pt.Model], df: pl.DataFrame) -> list
                 )
             )
     return problems
+
+
+def near_duplicate_ids(table: str, ids: Sequence[str]) -> list[Problem]:
+    """Problems naming the ids of ``table`` (distinct as written) that a reader would take for
+    one id: an error for ids that differ only by blanks at their ends or invisible characters
+    (``N1203`` and ``'N1203 '``: two buses, and the lines on one never reach the other; user
+    test ut44_gis #32), a warning for ids that differ only in case (``N1204`` and ``n1204``).
+    Ids are case-sensitive, as in pandapower, MATPOWER and Parquet/CSV tools; some grids do
+    have ids that differ in case, so those are used, but named."""
+    by_visible: dict[str, set[str]] = {}
+    for i in ids:
+        by_visible.setdefault(visible_id(i), set()).add(i)
+    problems: list[Problem] = []
+    spaced = [sorted(v) for v in by_visible.values() if len(v) > 1]
+    if spaced:
+        spaced.sort()
+        first = " and ".join(shown_id(i) for i in spaced[0])
+        problems.append(Problem(
+            ProblemKind.DUPLICATE_ID, table,
+            f"{len(spaced)} id(s) differ from another only by spaces or invisible characters at "
+            f"their start or end, which make them separate elements: {first}",
+            ids=tuple(i for group in spaced for i in group), field="id",
+            hint="a space at the start or end of an id is part of it: remove it, so that the "
+            "rows and their references name one element, or give each row its own id"))
+    by_case: dict[str, set[str]] = {}
+    for v in by_visible:
+        by_case.setdefault(v.casefold(), set()).add(v)
+    cased = sorted(sorted(v) for v in by_case.values() if len(v) > 1)
+    if cased:
+        first = " and ".join(shown_id(i) for i in cased[0])
+        problems.append(Problem(
+            ProblemKind.DUPLICATE_ID, table,
+            f"{len(cased)} id(s) differ from another only in upper and lower case: {first} "
+            "are separate elements (ids are case-sensitive)",
+            ids=tuple(i for group in cased for i in group), field="id",
+            severity=Severity.WARNING,
+            hint="if they are meant to be one element, write its id the same way everywhere"))
+    return problems
+
+
+def _misspelt_reference_hint(missing: Sequence[str], bus_ids: set[str]) -> str | None:
+    """The hint for an unknown bus reference that names a bus but for case or for blanks at
+    the ends of the **bus's** id (``n1203`` for bus ``N1203``; ``N1203`` for bus ``'N1203 '``,
+    user test ut44_gis #31, #58), else None."""
+    by_visible = {visible_id(b): str(b) for b in bus_ids}
+    by_case = {visible_id(b).casefold(): str(b) for b in bus_ids}
+    for m in missing:
+        bus = by_visible.get(visible_id(m))
+        if bus is not None:
+            return (f"{shown_id(m)} is not bus {shown_id(bus)}: a space (or an invisible "
+                    "character) at the start or end of an id is part of it; remove it from "
+                    "the bus's id or write the reference the same way")
+        bus = by_case.get(visible_id(m).casefold())
+        if bus is not None:
+            return (f"{shown_id(m)} is not bus {shown_id(bus)}: ids are case-sensitive; write "
+                    "the reference as the bus's id is written")
+    return None
 
 
 def unknown_columns(name: str, columns: list[str]) -> list[Problem]:
@@ -171,6 +229,9 @@ def validate(net: Network) -> list[Problem]:
                 )
             )
 
+        problems += near_duplicate_ids(name, [str(i) for i in df["id"].unique().to_list()
+                                              if i is not None])
+
     # References to buses that do not exist.
     bus_ids = set(buses["id"].to_list()) if "id" in buses.columns else set()
     refs = [("branches", "from_bus"), ("branches", "to_bus")]
@@ -200,6 +261,8 @@ def validate(net: Network) -> list[Problem]:
                        if spaced[0].strip() == visible_id(spaced[0]) else
                        "an invisible character (a zero-width or no-break space, a control "
                        "character) is part of the id; remove it"))
+            if not spaced:
+                hint = _misspelt_reference_hint(missing, bus_ids) or hint
             problems.append(
                 Problem(
                     ProblemKind.UNKNOWN_BUS,
@@ -232,6 +295,7 @@ def validate(net: Network) -> list[Problem]:
     if not any(p.is_error for p in problems):  # the per-unit model needs sound tables
         problems += load_plausibility(net)
         problems += transformer_rating_plausibility(net)
+        problems += transformer_s_max_plausibility(net)
     if _has(branches, "id", "i_max_ka"):
         problems += rating_plausibility(branches)
     return problems
@@ -507,7 +571,8 @@ def transformer_rating_plausibility(net: Network) -> list[Problem]:
     vn = dict(zip((str(b) for b in buses["id"].to_list()),
                   buses["vn_kv"].cast(pl.Float64).to_list(), strict=True))
     internal = net.internal_bus_ids()
-    found: list[tuple[float, str, str]] = []  # (how far off, id, sentence)
+    # (how far off, id, sentence, swapped: "both" rating and impedance, "z" impedance, "")
+    found: list[tuple[float, str, str, str]] = []
     for row in rated.iter_rows(named=True):
         a, b = str(row["from_bus"]), str(row["to_bus"])
         if a in internal or b in internal or vn.get(a) is None or vn.get(b) is None:
@@ -529,23 +594,154 @@ def transformer_rating_plausibility(net: Network) -> list[Problem]:
         ratio = s_rating / ref
         if 1 / TRAFO_RATING_FACTOR <= ratio <= TRAFO_RATING_FACTOR:
             continue
-        other = (f"; if {i_max:.4g} kA is the current at the to bus's {vb:g} kV, the rating is "
-                 f"{s_rating * vb / va:.4g} MVA: i_max_ka {i_max * vb / va:.4g} kA at {va:g} kV"
-                 if va != vb else "")
+        swapped = _swapped_ends(z, va, vb, math.sqrt(3.0) * vb * i_max)
+        # the rating right at the from bus but the impedance the other winding's (a swapped
+        # transformer whose i_max_ka was "corrected" to the from bus, user test ut44_gis #12b)
+        z_only = None if swapped else _swapped_ends(z, va, vb, s_rating)
+        if swapped:
+            other = (f"; read at the to bus {b}'s {vb:g} kV, both the rating "
+                     f"({math.sqrt(3.0) * vb * i_max:.4g} MVA) and the impedance (a "
+                     f"{100 * swapped:.3g} % short-circuit voltage) are plausible: from_bus and "
+                     "to_bus look swapped")
+        elif z_only:
+            other = (f"; with this rating its impedance read at the to bus {b}'s {vb:g} kV "
+                     f"gives a plausible {100 * z_only:.3g} %: r_ohm and x_ohm look referred to "
+                     "the other winding (from_bus and to_bus swapped?)")
+        else:
+            other = (f"; if {i_max:.4g} kA is the current at the to bus's {vb:g} kV, the rating "
+                     f"is {s_rating * vb / va:.4g} MVA: i_max_ka {i_max * vb / va:.4g} kA at "
+                     f"{va:g} kV" if va != vb else "")
         found.append((abs(math.log(ratio)), str(row["id"]),
                       f"transformer {row['id']}: i_max_ka {i_max:.4g} kA is read at its from "
                       f"bus {a}'s {va:g} kV, a rating of {s_rating:.4g} MVA, {ratio:.3g} times "
-                      f"{what}{other}"))
+                      f"{what}{other}", "both" if swapped else "z" if z_only else ""))
     if not found:
         return []
-    found.sort(reverse=True)
+    found.sort(key=lambda f: (-f[0], f[1]))
+    hint = ("a transformer's i_max_ka is the current at its from bus's nominal voltage: its "
+            "rated MVA / (sqrt(3) x from bus kV)")
+    if found[0][3] == "both":
+        hint = (f"a transformer's r_ohm, x_ohm and i_max_ka are referred to its from bus: "
+                f"{found[0][1]}'s look referred to its to bus (the other winding), so from_bus "
+                "and to_bus may be swapped: swap them rather than change i_max_ka")
+    elif found[0][3] == "z":
+        hint = (f"a transformer's r_ohm and x_ohm are referred to its from bus: swap "
+                f"{found[0][1]}'s from_bus and to_bus (and give i_max_ka at the new from bus), "
+                "or multiply r_ohm and x_ohm by (from kV / to kV)^2")
     return [Problem(
         ProblemKind.INVALID_VALUE, "branches",
         f"{len(found)} transformer rating(s) more than {TRAFO_RATING_FACTOR:g} times off: "
-        f"{found[0][2]}", ids=tuple(sorted(i for _, i, _ in found)), field="i_max_ka",
-        severity=Severity.WARNING,
-        hint="a transformer's i_max_ka is the current at its from bus's nominal voltage: its "
-        "rated MVA / (sqrt(3) x from bus kV)")]
+        f"{found[0][2]}", ids=tuple(sorted(f[1] for f in found)), field="i_max_ka",
+        severity=Severity.WARNING, hint=hint)]
+
+
+#: Short-circuit voltages [p.u.] of real transformers (IEC 60076-5: 4 % for small
+#: distribution transformers, up to some 22 % for large power transformers), within which a
+#: transformer read at its to bus is taken as plausible by :func:`_swapped_ends`.
+VK_REAL = (0.02, 0.25)
+
+
+def _swapped_ends(z_ohm: float, v_from: float, v_to: float, s_to_mva: float) -> float | None:
+    """The short-circuit voltage ``vk = S |Z| / V^2`` [p.u.] that a transformer's series
+    impedance ``z_ohm`` gives with the rating ``s_to_mva`` when both are read at its **to**
+    bus's ``v_to`` [kV], where that is a real transformer's (:data:`VK_REAL`) while the from
+    bus reading is not; else None. Then the impedance and rating are the other winding's, and
+    the ends are swapped (user test ut44_gis #12: 58 Ohm at 110 kV and 0.131 kA at 110 kV of a
+    25 MVA transformer, given from its 20 kV bus)."""
+    if v_from == v_to or not (z_ohm > 0 and s_to_mva > 0):
+        return None
+    vk_to = s_to_mva * z_ohm / v_to**2
+    return vk_to if VK_REAL[0] <= vk_to <= VK_REAL[1] else None
+
+
+#: Thermal ratings [MVA] taken as placeholders for "no rating" by
+#: :func:`transformer_s_max_plausibility`: from :data:`S_MAX_PLACEHOLDER_MVA` on (no
+#: transformer is rated 100 GVA, while 16000 or 63000 typed for kVA are real ratings), and the
+#: nines that MATPOWER cases write (9900, 9999).
+S_MAX_PLACEHOLDER_MVA = 1e5
+S_MAX_PLACEHOLDERS_MVA = (9900.0, 9999.0)
+
+
+def transformer_s_max_plausibility(net: Network) -> list[Problem]:
+    """A warning naming the transformers whose thermal rating ``s_max_mva`` is more than
+    :data:`TRAFO_RATING_FACTOR` times above the rated power its series impedance
+    gives at a typical short-circuit voltage, ``S_ref = vk vn_from^2 / |Z|`` with ``vk`` =
+    :data:`TYPICAL_VK` (``|Z| = vk V^2 / S`` by the definition of ``vk``, IEC 60076-5): the
+    rating implies ``vk = s_max |Z| / vn_from^2``, and a factor of 10 is ``vk`` above 60 %,
+    against 4 to 15 % in practice. Only a rating too large is named: it never binds, silently,
+    while one too small binds and shows (case533mt's 159 MVA transformers of 0.2 Ohm at 135 kV
+    imply 0.18 %, a model's choice). A rating typed in kVA (16000 for a
+    16 MVA transformer with vk 7.7 %) implies 7700 % and never binds (user test ut44_gis
+    #44); the hint then gives the rating in MVA. The same rule as the ``i_max_ka`` one of
+    :func:`transformer_rating_plausibility`, whose exceptions it shares (placeholders, no
+    impedance, the legs of a three-winding transformer; :data:`S_MAX_PLACEHOLDER_MVA`). A
+    warning: the network is used."""
+    br, buses = net.branches, net.buses
+    if not (_has(br, "id", "kind", "s_max_mva", "from_bus", "to_bus", "r_ohm", "x_ohm")
+            and _has(buses, "id", "vn_kv")):
+        return []
+    rated = br.filter(
+        (pl.col("kind") == "transformer") & pl.col("s_max_mva").is_not_null()
+        & pl.col("s_max_mva").is_finite() & (pl.col("s_max_mva") > 0)
+        & (pl.col("s_max_mva") < S_MAX_PLACEHOLDER_MVA)
+        & ~pl.col("s_max_mva").is_in(list(S_MAX_PLACEHOLDERS_MVA)))
+    if "in_service" in rated.columns:
+        rated = rated.filter(pl.col("in_service").fill_null(True))
+    if not rated.height:
+        return []
+    vn = dict(zip((str(b) for b in buses["id"].to_list()),
+                  buses["vn_kv"].cast(pl.Float64).to_list(), strict=True))
+    internal = net.internal_bus_ids()
+    # (how far off, id, sentence, s_max, ratio)
+    found: list[tuple[float, str, str, float, float]] = []
+    for row in rated.iter_rows(named=True):
+        a, b = str(row["from_bus"]), str(row["to_bus"])
+        if a in internal or b in internal or vn.get(a) is None:
+            continue
+        va, s_max = float(vn[a]), float(row["s_max_mva"])
+        z = abs(complex(row["r_ohm"] or 0.0, row["x_ohm"] or 0.0))
+        if not (math.isfinite(z) and z > 0 and va > 0):
+            continue
+        ref = TYPICAL_VK * va**2 / z
+        ratio = s_max / ref
+        if ratio <= TRAFO_RATING_FACTOR:
+            continue
+        vb = vn.get(b)
+        swapped = _swapped_ends(z, va, float(vb), s_max) if vb is not None else None
+        found.append((abs(math.log(ratio)), str(row["id"]),
+                      f"transformer {row['id']}: s_max_mva {s_max:.6g} MVA, {ratio:.3g} times "
+                      f"the {ref:.4g} MVA that its impedance ({z:.4g} Ohm at {va:g} kV) gives "
+                      f"at a {100 * TYPICAL_VK:g} % short-circuit voltage (this rating implies "
+                      f"{100 * s_max * z / va**2:.3g} %)" + (
+                          f"; read at its to bus {b}'s {vb:g} kV the impedance gives a "
+                          f"plausible {100 * swapped:.3g} %: its impedance looks referred to "
+                          "the other winding, from_bus and to_bus swapped" if swapped else ""),
+                      s_max, ratio))
+    if not found:
+        return []
+    found.sort(key=lambda f: (-f[0], f[1]))
+    _, _, sentence, s_first, r_first = found[0]
+    in_kva = 1 / TRAFO_RATING_FACTOR <= r_first / 1000.0 <= TRAFO_RATING_FACTOR
+    hint = ("s_max_mva is in MVA, not kVA" + (f": if {s_first:.6g} is in kVA, write "
+                                            f"{s_first / 1000.0:.6g}" if in_kva else "")
+            + "; a transformer's s_max_mva is its rated power, for which its impedance "
+            "gives a short-circuit voltage of some 4 to 15 %")
+    return [Problem(
+        ProblemKind.INVALID_VALUE, "branches",
+        f"{len(found)} transformer rating(s) more than {TRAFO_RATING_FACTOR:g} times above "
+        f"their impedance's: {sentence}", ids=tuple(sorted(f[1] for f in found)),
+        field="s_max_mva",
+        severity=Severity.WARNING, hint=hint)]
+
+
+#: Series impedance [Ohm] of the path from the nearest source to a bus above which
+#: :func:`load_plausibility` blames the impedances rather than the loads: 1000 km of a typical
+#: line (:data:`TYPICAL_LINE_OHM_PER_KM`), beyond any distribution feeder, while a feeder whose
+#: line impedances were computed from lengths in metres (x1000) reaches it (ut44_gis #03: a
+#: 20 kV grid of 0.4 to 1.6 km sections, 1826 Ohm).
+METRES_PATH_OHM = 500.0
+#: A typical distribution line's series impedance [Ohm/km] (0.2 + j0.12 to 0.6 + j0.4).
+TYPICAL_LINE_OHM_PER_KM = 0.5
 
 
 def load_plausibility(net: Network) -> list[Problem]:
@@ -589,10 +785,24 @@ def load_plausibility(net: Network) -> list[Problem]:
         return (f"p_mw and q_mvar are in MW and MVAr: 500 kW is written 0.5; if {load_id}'s "
                 f"{p_mw:.4g} is in kW, write {p_mw / 1000:.4g}")
 
-    return _unsuppliable_loads(cap, pu.p_load, pu.q_load, list(pu.bus_ids), list(pu.load_ids),
-                               pu.load_bus.tolist(), [float(v) * s for v in pu.load_p], s,
-                               str, hint, "p_mw and q_mvar are in MW and MVAr: 500 kW is "
-                               "written 0.5")
+    found = _unsuppliable_loads(cap, pu.p_load, pu.q_load, list(pu.bus_ids),
+                                list(pu.load_ids), pu.load_bus.tolist(),
+                                [float(v) * s for v in pu.load_p], s, str, hint,
+                                "p_mw and q_mvar are in MW and MVAr: 500 kW is written 0.5")
+    if found:
+        # the impedance, not the load, when the path to the bus is absurdly long: lengths in
+        # metres, every r_ohm and x_ohm 1000 times too large (user test ut44_gis #03)
+        over = cap.over(pu.p_load, pu.q_load)
+        worst = int(over[np.argmax(cap.ratio(pu.p_load, pu.q_load)[over])])
+        z_ohm = float(pu.vn_kv[worst]) ** 2 / (float(cap.s_stiff[worst]) * s)
+        if z_ohm > METRES_PATH_OHM:
+            found = [dataclasses.replace(found[0], hint=(
+                f"the series impedance from the nearest source to bus {pu.bus_ids[worst]} is "
+                f"{z_ohm:.4g} Ohm, that of some {z_ohm / TYPICAL_LINE_OHM_PER_KM:.4g} km of "
+                "line: the line impedances look 1000 times too large; if r_ohm and x_ohm were "
+                "computed from lengths in metres, divide them by 1000 (lengths in km); "
+                f"else, {found[0].hint}"))]
+    return found
 
 
 def three_phase_load_plausibility(net: ThreePhaseNetwork) -> list[Problem]:
@@ -684,6 +894,17 @@ VN_KV_MAX = 1200.0
 #: ut_edge #3), or, at a generator, gave an AC check that did not converge beside "optimal"
 #: (user test ut36_api #2).
 V_SET_PU_RANGE = (0.5, 1.5)
+
+#: Values [p.u.] of a voltage limit or set-point read as a percentage of nominal (105 for
+#: 1.05 p.u.): no voltage is held or limited at 20 to 200 times nominal, while a GIS or
+#: planning export often gives its limits in % (user test ut44_gis #39). Refused, with the
+#: value / 100 in the hint.
+PERCENT_PU_RANGE = (20.0, 200.0)
+
+
+def _looks_like_percent(value: float) -> bool:
+    lo, hi = PERCENT_PU_RANGE
+    return math.isfinite(value) and lo <= value <= hi
 
 
 def _source_set_point_plausibility(buses: pl.DataFrame) -> list[Problem]:
@@ -807,10 +1028,21 @@ def _set_point_problems(table: str, what: str, ids: list[Any], values: list[floa
     if not bad:
         return []
     _, value, vn = bad[0]
-    if (vn is not None and math.isfinite(float(vn)) and math.isfinite(value)
-            and abs(value - float(vn)) <= 0.1 * float(vn)):
+    near_vn = (vn is not None and math.isfinite(float(vn)) and math.isfinite(value)
+               and abs(value - float(vn)) <= 0.1 * float(vn))
+    # near 100 a percentage (102 at a 110 kV bus is 102 %, not 0.93 p.u. in kV: user test
+    # ut44_gis #7): the reading, % or kV, that lands nearer 1.0 p.u. comes first
+    as_pct = _looks_like_percent(value) and 80.0 <= value <= 120.0
+    pct_first = as_pct and (not near_vn or abs(value / 100 - 1) <= abs(value / float(vn) - 1))
+    if pct_first:
+        hint = (f"p.u., not %: {value:g} looks like a percentage of nominal: write "
+                f"{value / 100:g}" + (f" (if {value:g} is in kV, {value / float(vn):.4g} p.u. "
+                                      f"of the bus's {float(vn):g} kV)" if near_vn else ""))
+    elif near_vn:
         hint = (f"p.u., not kV: {value:g} looks like the bus's vn_kv ({float(vn):g} kV); "
-                f"the nominal voltage is 1.0 p.u.")
+                f"the nominal voltage is 1.0 p.u." + (
+                    f" (if {value:g} is in % of nominal, write {value / 100:g})"
+                    if as_pct else ""))
     elif math.isfinite(value):
         hint = (f"v_set_pu is in p.u. of the bus's vn_kv: {value:g} p.u. is "
                 f"{value * 100:g} % of nominal; {holder} is held near 1.0 (e.g. 0.95 to 1.1)")
@@ -896,6 +1128,19 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
                     hint=f"give the {what} in p.u., e.g. 0.9 to 1.1",
                 )
             )
+    # Limits given in percent (105 for 1.05 p.u.): a band that binds nothing, or none that any
+    # power flow meets (90 to 110), silently (user test ut44_gis #39)
+    for col in ("v_min_pu", "v_max_pu"):
+        pct = pl.col(col).is_between(*PERCENT_PU_RANGE)
+        ids = _ids(buses, pct)
+        if ids:
+            first = float(buses.filter(pct)[col][0])
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "buses",
+                f"{col} {first:g} p.u. is no voltage limit: it looks like a percentage of "
+                "nominal", ids=ids, field=col,
+                hint=f"{col} is in p.u. of the bus's vn_kv, not %: write {first / 100:g} for "
+                f"{first:g} %"))
     # A band of zero width at a bus without a source: its voltage must be that value exactly,
     # which a power flow meets only by chance (MATPOWER's case16ci has Vmin = Vmax = 1 at its
     # load bus 4: every topology then needs slack, exit 3).
@@ -1299,7 +1544,38 @@ def _generator_problems(gens: pl.DataFrame) -> list[Problem]:
                     hint="swap the limits",
                 )
             )
-    return problems + _set_points_outside_limits(gens)
+    return problems + _set_points_outside_limits(gens) + _consumer_sign_generators(gens)
+
+
+def _consumer_sign_generators(gens: pl.DataFrame) -> list[Problem]:
+    """A warning naming the in-service generators with a fixed negative output (``p_mw < 0``,
+    ``p_min_mw = p_max_mw`` or not given): a generator table gives generation positive
+    (generator sign), and a PV export in consumer sign (-0.373 for 373 kW of PV) turned every
+    unit into a load, silently (user test ut44_gis #25). A range (``p_min_mw < p_max_mw``: a
+    dispatchable load of MATPOWER) is left alone, and so are the generators that stand for
+    another pandapower element (a ``dcline``'s sending end, a ``storage``); a warning: the
+    network is used."""
+    if not _has(gens, "id", "p_mw"):
+        return []
+    p = pl.col("p_mw").cast(pl.Float64, strict=False)
+    fixed = pl.lit(True)
+    if {"p_min_mw", "p_max_mw"} <= set(gens.columns):
+        lo, hi = (pl.col(c).cast(pl.Float64, strict=False) for c in ("p_min_mw", "p_max_mw"))
+        fixed = lo.is_null() | hi.is_null() | (lo == hi)
+    live = pl.col("in_service").fill_null(True) if "in_service" in gens.columns else pl.lit(True)
+    if "pp_element" in gens.columns:  # a dcline's sending end, a storage: negative by design
+        live = live & (pl.col("pp_element").is_null()
+                       | pl.col("pp_element").cast(pl.String).is_in(["sgen", "gen"]))
+    ids = _ids(gens, live & (p < 0) & fixed)
+    if not ids:
+        return []
+    return [Problem(
+        ProblemKind.INVALID_VALUE, "generators",
+        f"{len(ids)} generator(s) with a fixed negative p_mw consume power: a generator's p_mw "
+        "is its output, positive (generator sign)", ids=ids, field="p_mw",
+        severity=Severity.WARNING,
+        hint="if the values are in consumer sign (a PV export: -0.373 for 0.373 MW of "
+        "output), write them positive; a consumer belongs in the loads table")]
 
 
 #: How far [MW or MVAr] a set-point may lie outside its limits before it is refused: the
@@ -1452,6 +1728,19 @@ def _source_problems(net: Network, bus_ids: set[str]) -> list[Problem]:
                        & (~pl.col("from_bus").is_in(list(bus_ids))
                           | ~pl.col("to_bus").is_in(list(bus_ids)))).height:
         return problems
+    # a source with no branch that can close at it supplies nothing: a transformer's from_bus
+    # given as another substation's bus left S1-HV alone, and its feeders were fed from S2
+    # without a word (user test ut44_gis #13); a warning (a spare source bus may be meant)
+    joined = set(usable["from_bus"].cast(pl.String).to_list()) | set(
+        usable["to_bus"].cast(pl.String).to_list())
+    lonely = sorted(str(b) for b in sources["id"].to_list() if str(b) not in joined)
+    if lonely and buses.height > sources.height:
+        problems.append(Problem(
+            ProblemKind.ISLAND_WITHOUT_SOURCE, "buses",
+            f"{len(lonely)} source bus(es) with no branch that can close: they supply nothing",
+            ids=tuple(lonely), field="is_source", severity=Severity.WARNING,
+            hint="check the from_bus and to_bus of the branches (a transformer given from "
+            "another substation's bus?), or set is_source=false"))
     for members in groups.values():
         problems.append(
             Problem(
