@@ -884,18 +884,6 @@ def check(
     for note in [] if quiet else notes:
         stderr().print(note, style="yellow", markup=False)
     net = cli_load(case, ties) if case is not None else None
-    if data.get("scenarios") and not quiet:
-        st = data.get("stochastic")
-        by_scenario = (source_vm is None and isinstance(st, dict)
-                       and bool(st.get("source_rows")))
-        stderr().print("note: the check draws loads in nominal +- "
-                       f"{uncertainty * 100:g} % around the network's nominal loads; the "
-                       "result's scenarios and their DER are not used (each scenario's own AC "
-                       "power flow is in the result's scenarios[].ac)"
-                       + ("; their source voltages are: each sample is held at the source "
-                          "voltage of one scenario, drawn by the scenarios' weights (the row "
-                          "'source voltage'; --source-vm VM holds one instead)"
-                          if by_scenario else ""), style="yellow", markup=False)
     with progress_display(f"check {data.get('case')}", quiet=quiet,
                           verbose=verbose) as progress:
         mc = check_result(data, samples, uncertainty, seed, network=net,
@@ -931,8 +919,22 @@ def check(
     table = summary_table(f"out-of-sample check: {data.get('case')} ({data.get('method')})")
     table.add_row("samples", f"{mc.samples} (seed {mc.seed}), loads +-{uncertainty * 100:g} % "
                   f"on {len(mc.uncertain_loads)} load(s){box_note}")
-    table.add_row("sampling", "each load drawn independently (a uniform growth of all "
-                  "loads together is not sampled: the corners below)")
+    drawn = mc.scenarios.get("scenarios") if mc.scenarios else None
+    if drawn:  # a scenario result: each sample in one of its scenarios (ut44_growth #1)
+        table.add_row("sampling", "each sample in one scenario drawn by its weight: its loads "
+                      f"+-{uncertainty * 100:g} % (each load drawn independently), its DER and "
+                      + ("--source-vm's source voltage" if source_vm is not None else
+                         "its source voltage")
+                      + " (a uniform growth of all loads together is not sampled: the corners "
+                      "below, per scenario)")
+        table.add_row("scenarios", escape(", ".join(
+            f"{d['name']} ({d['probability']:.3g}, {d['total_p_mw']:.3f} MW, "
+            f"{d['samples']} sample(s))" for d in drawn[:8])
+            + (f" ... ({len(drawn) - 8} more in the JSON)" if len(drawn) > 8 else "")
+            + f"; read again from {mc.scenarios.get('file')}"))
+    else:
+        table.add_row("sampling", "each load drawn independently (a uniform growth of all "
+                      "loads together is not sampled: the corners below)")
     # an infeasible result's topology is its least-violating one (ut39_uncert #1)
     table.add_row(kept_state_label("open branches", str(data.get("status")),
                                    "least-violating state",
@@ -957,8 +959,8 @@ def check(
                       f"themselves hold in {strict} ({strict / mc.samples * 100:.2f} %)")
     # the corners scale the uncertain loads only: "every load" when --uncertain-loads is not
     # given (all loads), else how many (user test ut_fresh: "every load x1.3" for 6 of 32)
-    which = ("every load" if loads_arg is None else
-             f"the {len(mc.uncertain_loads)} uncertain load(s)")
+    which = (("every load of the scenario" if drawn else "every load") if loads_arg is None
+             else f"the {len(mc.uncertain_loads)} uncertain load(s)")
     for corner in mc.corners:
         at = str(corner.get("label") or "").partition(" at ")[2]  # several source voltages
         table.add_row(f"corner: {which} x{corner['factor']:g}{' at ' + at if at else ''} "
@@ -1116,7 +1118,9 @@ def _print_corner_violations(corners: list[dict[str, Any]], label: str) -> None:
         broken = corner.get("limit_violations") or []
         if not broken:
             continue
-        out.print(f"[red]corner: {label} x{corner['factor']:g}[/]: its AC power flow breaks "
+        at = str(corner.get("label") or "").partition(" at ")[2]  # a scenario, a source V
+        out.print(f"[red]corner: {escape(label)} x{corner['factor']:g}"
+                  f"{' at ' + escape(at) if at else ''}[/]: its AC power flow breaks "
                   "the limits at:")
         for line in violation_lines(broken, f"corners[{k}].limit_violations", most=10):
             out.print(line, markup=False)

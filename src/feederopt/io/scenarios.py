@@ -128,6 +128,17 @@ class ScenarioSet:
     #: Warnings on how the table was read: a column the scenarios do not read, with the
     #: nearest known one (:func:`column_warnings`).
     notes: tuple[str, ...] = ()
+    #: ``load_p_mw[s, k]``, ``load_q_mvar[s, k]``: each in-service load's demand in scenario
+    #: ``s`` (its ``load`` row, else its nominal value; the per-unit model's load order,
+    #: ``to_per_unit(network).load_ids``), and ``extra_p_mw[s, j]``, ``extra_q_mvar[s, j]``
+    #: the ``bus`` rows' net demand at bus ``j`` (the DER): ``p_mw = bincount(loads) +
+    #: extra_p_mw``. None for a set built from per-bus arrays
+    #: (:func:`scenario_set_from_arrays`). ``feederopt check`` draws its box around each
+    #: scenario's loads with them.
+    load_p_mw: np.ndarray | None = None
+    load_q_mvar: np.ndarray | None = None
+    extra_p_mw: np.ndarray | None = None
+    extra_q_mvar: np.ndarray | None = None
 
     def source_voltage(self, v_set: np.ndarray) -> np.ndarray | None:
         """Per scenario and bus the source set-point [p.u.]: the scenario's ``source`` row,
@@ -417,7 +428,7 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
     return ScenarioSet(rows.names, rows.weights, list(pu.bus_ids), p_all, q_all,
                        rows.given_weight_sum,
                        missing_loads(rows.names, [list(r) for r in rows.loads], pu.load_ids),
-                       source_vm, rows.notes)
+                       source_vm, rows.notes, load_p, load_q, extra_p, extra_q)
 
 
 def missing_loads_note(missing: Sequence[tuple[str, Sequence[str]]]) -> str | None:
