@@ -99,6 +99,11 @@ KNOWN_COLUMNS = (*REQUIRED, "kind", "der", "vm_pu")
 #: The range of a ``source`` row's ``vm_pu`` [p.u.] (a value outside is a typo: 103.5 for
 #: 1.035, or kV for p.u.).
 SOURCE_VM_RANGE = (0.8, 1.2)
+#: Other words for a required column, each named in the hint of the missing column
+#: (``rename 'probability' to weight``).
+SYNONYMS = {"weight": ("probability", "prob", "probabilities", "weights", "p", "w", "share"),
+            "element": ("id", "element_id", "load", "name"),
+            "scenario": ("scenario_name", "name", "case", "id")}
 #: The ``der`` values of a DER added at a bus (a kind-less row with one is a ``bus`` row).
 BUS_DERS = ("pv", "ev", "hp", "generator", "storage")
 
@@ -368,6 +373,23 @@ def generation_by_bus(network: Network, bus_ids: Sequence[str]) -> tuple[int, np
     return gens.height, out
 
 
+def element_names(network: Network) -> dict[str, str]:
+    """The names of the network's buses and loads (the ``name`` columns), each with the
+    element that has it, ``bus 3`` or ``load load:0`` (several: the first; a name that is
+    also an id is left out): for the hint of a scenario row that names an element by its
+    name (``Bus 3``, ``Load R1``)."""
+    out: dict[str, str] = {}
+    ids = {str(x) for x in network.buses["id"].to_list()} | {
+        str(x) for x in network.loads["id"].to_list()}
+    for what, table in (("load", network.loads), ("bus", network.buses)):
+        if "name" not in table.columns:
+            continue
+        for i, n in zip(table["id"].to_list(), table["name"].to_list(), strict=True):
+            if n is not None and str(n).strip() and str(n) not in ids:
+                out.setdefault(str(n).strip(), f"{what} {i}")
+    return out
+
+
 def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
     """Validate a long table (see the module docstring) and sum it per bus.
 
@@ -390,7 +412,8 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
                                strict=True)},
                            internal_buses=network.internal_buses(),
                            sources=[str(b) for b in network.buses.filter(
-                               pl.col("is_source"))["id"].to_list()])
+                               pl.col("is_source"))["id"].to_list()],
+                           named=element_names(network))
 
     pu = to_per_unit(network)
     load_index = {lid: k for k, lid in enumerate(pu.load_ids)}
@@ -834,6 +857,7 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
                     load_buses: dict[str, str] | None = None,
                     internal_buses: Mapping[str, str] | None = None,
                     sources: Sequence[str] | None = None,
+                    named: Mapping[str, str] | None = None,
                     ) -> ScenarioRows:
     """The validation of :func:`resolve_scenario_rows` and :func:`resolve_scenarios` on a
     normalised table (:func:`_normalise_columns`): the rows by scenario and element. A row
@@ -853,12 +877,20 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     load's: the model's bus is no reading of it. ``sources``: the network's source buses, the
     elements a ``source`` row may name (its ``vm_pu`` within :data:`SOURCE_VM_RANGE`, its
     ``p_mw`` and ``q_mvar`` empty or 0, one per source and scenario); None for a network that
-    takes no source rows (a three-phase one: such rows are a problem)."""
+    takes no source rows (a three-phase one: such rows are a problem). ``named``: the
+    network's bus and load names, each with the element that has it (``Bus 3`` -> ``bus
+    3``), for the hint of an element given by its name (user test ut44_growth #3)."""
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         # a misspelt header (wieght) named beside the column it most likely is (ut42_badin #5)
         extra = [c for c in given_columns(df) if c not in KNOWN_COLUMNS]
         meant = {c: near for c in missing if (near := nearest_name(c, extra)) is not None}
+        # a column that means the same under another word (a planner's "probability"
+        # column: user test ut44_growth #3)
+        for c in missing:
+            same = [x for x in extra if x in SYNONYMS.get(c, ())]
+            if c not in meant and same:
+                meant[c] = same[0]
         raise InputError([_problem(
             f"missing column(s) {', '.join(missing)}" + (
                 " (the table has " + ", ".join(f"'{v}'" for v in meant.values())
@@ -998,14 +1030,18 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
         # how many, and the forms of the network's ids: a file made for another network
         # listed only its first ten unknown ids (ut_unc #9)
         sample = ", ".join(list(bus_ids)[:3]) + (", ..." if len(bus_ids) > 3 else "")
-        named = set(unknown)
-        at = [i for i, e in enumerate(elem) if e is not None and str(e) in named]
+        unknown_set = set(unknown)
+        at = [i for i, e in enumerate(elem) if e is not None and str(e) in unknown_set]
         rows = "; ".join(f"row {i + 1} ({_where(scen[i], elem[i])})" for i in at[:5]) + (
             f"; ... ({len(at) - 5} more rows)" if len(at) > 5 else "")
+        by_name = [f"'{u}' is the name of {named[u]}" for u in unknown
+                   if named is not None and u in named]
         problems.append(_problem(f"{len(unknown)} unknown element id(s): neither {what} of "
                                  f"the network (at {rows})",
                                  ids=unknown, field="element",
-                                 hint="use the ids of `feederopt info`'s tables: "
+                                 hint=("the element column takes ids, not names: "
+                                       + "; ".join(by_name[:5]) + "; " if by_name else "")
+                                 + "use the ids of `feederopt info`'s tables: "
                                  + load_id_hint(unknown, load_ids).split("; ")[0]
                                  + f", its bus ids {sample} (a file made for another "
                                  "network?)" + (f"; {guess}" if guess else "")))
