@@ -469,7 +469,13 @@ def scenarios(
                                    help="Highest share of buses with heat pumps."),
     growth: float = typer.Option(0.2, "--growth",
                                  help="Highest load growth (each scenario draws in [0, growth], "
-                                 "the same for every load)."),
+                                 "the same for every load); negative: a decline, drawn in "
+                                 "[growth, 0] (> -1)."),
+    growth_fixed: bool = typer.Option(False, "--growth-fixed",
+                                      help="Every scenario grows by exactly --growth (not "
+                                      "drawn): --growth 0.3 --growth-fixed is +30 %, "
+                                      "--growth -0.2 --growth-fixed a 20 % decline (with "
+                                      "--noise 0 every load alike)."),
     noise: float = typer.Option(0.05, "--noise",
                                 help="Each load's own variation around the scenario's growth: "
                                 "x(1 + e), e drawn in [-noise, noise] per load and scenario "
@@ -513,7 +519,7 @@ def scenarios(
         problems.append(seed_problem(seed))
     generator = dict(count=(count, 10), pv_share=(pv_share, 0.3), ev_share=(ev_share, 0.2),
                      hp_share=(hp_share, 0.1), growth=(growth, 0.2), noise=(noise, 0.05),
-                     seed=(seed, 0))
+                     seed=(seed, 0), growth_fixed=(growth_fixed, False))
     if study_cases is not None or weights is not None:
         _study_case_scenarios(source, path, study_cases, weights, problems, ties,
                               {**generator, "load_shapes": (load_shapes, None)},
@@ -532,7 +538,8 @@ def scenarios(
         return
     net = load_checked(source, problems, ties)
     table = generate_scenarios(net, count=count, pv_share=pv_share, ev_share=ev_share,
-                               hp_share=hp_share, growth=growth, noise=noise, seed=seed)
+                               hp_share=hp_share, growth=growth, noise=noise, seed=seed,
+                               growth_fixed=growth_fixed)
     # a file that cannot be written now: the summary printed, then exit 5 (late_outputs)
     late_outputs().write(write_scenarios, table, path, force=force)
     if not quiet:
