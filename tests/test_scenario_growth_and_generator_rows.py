@@ -113,7 +113,7 @@ def test_generator_row_scales_an_sgen(tmp_path) -> None:
     # a unit whose output the solve chooses (a voltage-holding gen) is refused, named
     pp.create_gen(net, 6, p_mw=0.2, vm_pu=1.0, name="g6")
     pp.to_json(net, str(tmp_path / "net_g.json"))
-    pl.DataFrame(loads + [{**gen[0], "element": "gen:0"}]).write_csv(tmp_path / "g.csv")
+    pl.DataFrame([*loads, {**gen[0], "element": "gen:0"}]).write_csv(tmp_path / "g.csv")
     res = runner.invoke(app, ["solve", str(tmp_path / "net_g.json"), "--scenarios",
                               str(tmp_path / "g.csv")])
     assert res.exit_code == 2, res.output
