@@ -42,6 +42,20 @@ from feederopt.cli.app import (
 )
 
 
+class GrowthOf(StrEnum):
+    """What ``feederopt check --growth-margin`` scales."""
+
+    LOAD = "load"
+    GENERATION = "generation"
+
+
+GROWTH_MARGIN_OPT = typer.Option(
+    None, "--growth-margin", help="Solve results: also the largest uniform factor of "
+    "every load (load) or of every generating unit of fixed output, the PV (generation), "
+    "that the topology withstands in the AC power flow at the nominal loads, by "
+    "bisection to 0.001 up to x10, and the limit that breaks first beyond it.")
+
+
 class LoadShapes(StrEnum):
     """Which load shapes of an OpenDSS feeder ``feederopt scenarios --load-shapes`` reads."""
 
@@ -736,6 +750,7 @@ def check(
         "[default: a scenario result whose file "
         "has source rows: each sample at the source voltage of a scenario drawn by weight; "
         "else the network's set-point]."),
+    growth_margin: GrowthOf | None = GROWTH_MARGIN_OPT,
     json_file: str | None = typer.Option(None, "--json", metavar=FILE,
                                          help="Write the counts as JSON here."),
     force: bool = FORCE_OPT,
@@ -799,6 +814,7 @@ def check(
                         misplaced={"uncertainty": uncertainty is not None,
                                    "uncertain_loads": uncertain_loads is not None,
                                    "source_vm": source_vm is not None,
+                                   "growth_margin": growth_margin is not None,
                                    "case": case is not None, "no_ac": no_ac,
                                    "ties": ties != TIES_OPT.default,
                                    **_limit_options(v_min, v_max, max_loading)})
@@ -828,6 +844,11 @@ def check(
                 field="case" if case is not None else "uncertain_loads"
                 if uncertain_loads is not None else "ties",
                 hint="run 'feederopt partition' again with other loads")])
+        if growth_margin is not None:
+            raise InputError([Problem(
+                ProblemKind.INVALID_VALUE, "options", "--growth-margin does not apply to a "
+                "partition result: it scales a solve result's loads", field="growth_margin",
+                hint="leave it out; --growth-margin checks a solve result")])
         if source_vm is not None:
             raise InputError([Problem(
                 ProblemKind.INVALID_VALUE, "options", "--source-vm does not apply to a "
@@ -896,7 +917,9 @@ def check(
         mc = check_result(data, samples, uncertainty, seed, network=net,
                           uncertain_loads=loads_arg, ac=not no_ac,
                           progress=progress, v_min=v_min, v_max=v_max,
-                          max_loading_percent=max_loading, source_vm=source_vm)
+                          max_loading_percent=max_loading, source_vm=source_vm,
+                          growth_margin_of=None if growth_margin is None
+                          else str(growth_margin))
     for note in [] if quiet else mc.notes:  # its network's files cannot be verified
         if mc.least_violating and note == mc.notes[0]:
             continue  # the least-violating topology's warning: printed with the table
@@ -972,6 +995,9 @@ def check(
         at = str(corner.get("label") or "").partition(" at ")[2]  # several source voltages
         table.add_row(f"corner: {which} x{corner['factor']:g}{' at ' + at if at else ''} "
                       "(not a sample)", corner_text(corner))
+    if mc.growth_margin:
+        table.add_row(f"growth margin ({mc.growth_margin['of']})",
+                      escape(growth_margin_text(mc.growth_margin)))
     for label, text in _verdict_rows(verdict):
         table.add_row(label, text)
     reasons = [text for text in ("" if verdict["within_limits"] else "the result's own "
@@ -1007,6 +1033,23 @@ def check(
                        style="yellow", markup=False)
     if code:
         raise typer.Exit(code)
+
+
+def growth_margin_text(margin: dict[str, Any]) -> str:
+    """``check --growth-margin``'s row: the factor, and what breaks first beyond it."""
+    lo, hi = margin.get("factor"), margin.get("first_failing_factor")
+    what = margin.get("scaled")
+    if lo is None:
+        return f"none: {what} breaks a limit at any factor from 0 to 1"
+    if hi is None:
+        return (f"{what} x{lo:.3f} holds every limit (searched up to "
+                f"x{margin.get('searched_up_to'):g}; no limit breaks)")
+    breaks = margin.get("breaks") or []
+    first = ("the AC power flow does not converge" if not margin.get(
+        "converged_at_first_failing") else ", ".join(
+        f"{_short_violation(d)}" for d in breaks[:2]) or "a limit")
+    return (f"{what} up to x{lo:.3f} (bisection, +-{margin.get('tolerance'):g}); at "
+            f"x{hi:.3f} first breaks: {first}")
 
 
 def check_exit_code(result_code: int, samples_within_limits: bool | None) -> int:
@@ -1255,6 +1298,7 @@ _SCHEDULE_MISPLACED = {
     "v_max": ("--v-max", "it is checked against its own limits"),
     "max_loading": ("--max-loading", "it is checked against its own limits"),
     "source_vm": ("--source-vm", "it is checked at its own case's source voltage"),
+    "growth_margin": ("--growth-margin", "it scales a solve result's loads"),
 }
 
 

@@ -175,6 +175,10 @@ class MonteCarloResult:
     #: ``per_sample`` only.
     sample_scenarios: list[str] = field(default_factory=list)
     sample_total_p_mw: list[float] = field(default_factory=list)
+    #: The growth margin (:func:`growth_margin`) when asked for: the largest factor of the
+    #: loads (or of the fixed-output generation) the topology holds in AC, and what breaks
+    #: first beyond it; empty when not asked for.
+    growth_margin: dict[str, Any] = field(default_factory=dict)
 
     @property
     def feasible_share_convex(self) -> float:
@@ -849,6 +853,7 @@ def out_of_sample(
     limits: Limits | None = None,
     sources: SourceVoltages | None = None,
     scenarios: ScenarioLoads | None = None,
+    margin_of: str | None = None,
 ) -> MonteCarloResult:
     """Count the samples for which topology ``closed`` is feasible (module docstring);
     ``progress(done, feasible in the convex model)`` after each sample. ``limits`` replace
@@ -856,7 +861,9 @@ def out_of_sample(
     corners (:class:`SourceVoltages`; None: the network's own set-points). Ctrl-C or
     SIGTERM stops it after the sample under way, as they stop a solve
     (:mod:`feederopt.solvers.interrupt`): the counts of the samples done, ``status``
-    ``interrupted`` (the command line exited 130 and wrote nothing, ut_unc). ``scenarios``
+    ``interrupted`` (the command line exited 130 and wrote nothing, ut_unc). ``margin_of``
+    (``load`` or ``generation``): the answer's ``growth_margin`` (:func:`growth_margin`) at
+    the network's nominal loads and source set-points (or the given source voltage). ``scenarios``
     (:class:`ScenarioLoads`, a scenario result's): each sample draws one scenario by its
     weight and takes that scenario's loads in +- ``uncertainty``, its bus rows (DER) and its
     source voltage (``sources.settings[scenarios.setting[s]]``); the two corners are
@@ -1004,8 +1011,13 @@ def out_of_sample(
             if conv:
                 entry.update(corner_limits(pu, network, flow))
         corners_out.append(entry)
+    margin = ({} if margin_of is None or stopped else
+              growth_margin(network, pu, np.asarray(closed, bool), margin_of, limits,
+                            None if sources.how in ("network", "scenarios", "band")
+                            else dict(sources.settings[0])))
     open_ids = [pu.branch_ids[k] for k in np.flatnonzero(~np.asarray(closed, bool))]
     return MonteCarloResult(
+        growth_margin=margin,
         samples=len(convex_ok), uncertainty=float(uncertainty), seed=int(seed),
         uncertain_loads=[pu.load_ids[k] for k in idx], open_branches=open_ids,
         feasible_convex=int(sum(convex_ok)), feasible_ac=int(sum(ac_ok)) if ac else None,
@@ -1022,6 +1034,86 @@ def out_of_sample(
         sample_total_p_mw=totals,
         sampling=SAMPLING if scenarios is None else SCENARIO_SAMPLING,
     )
+
+
+#: What ``growth_margin`` scales: every load, or every generating unit of fixed output.
+GROWTH_OF = ("load", "generation")
+
+
+def fixed_output_units(network: Network) -> pl.DataFrame:
+    """The in-service generating units of fixed output (sgens: ``p_min_mw = p_max_mw``, no
+    voltage set-point), whose output a growth margin of the generation scales."""
+    g = network.generators
+    return g.filter(pl.col("in_service") & pl.col("v_set_pu").is_null()
+                    & ((pl.col("p_max_mw").fill_null(0.0) - pl.col("p_min_mw").fill_null(0.0))
+                       .abs() <= 1e-9))
+
+
+def growth_margin(network: Network, pu: PerUnitNetwork, closed: np.ndarray, of: str,
+                  limits: Limits | None = None, source_vm: dict[str, float] | None = None,
+                  most: float = 10.0, tolerance: float = 1e-3) -> dict[str, Any]:
+    """The largest uniform factor ``lambda`` of the loads (``of = "load"``: every in-service
+    load at ``lambda (p_k^0, q_k^0)``) or of the generation (``"generation"``: every unit of
+    fixed output, :func:`fixed_output_units`, at ``lambda (p_g^0, q_g^0)``, the change a bus
+    row at its bus) at which the AC power flow of topology ``closed`` still holds the limits
+    (:func:`ac_sample`: converged, voltages and loadings within the limits and the AC check's
+    tolerances), by bisection on ``[0, most]`` to ``tolerance``: ``lambda = 1`` first; when it
+    holds, the factor is doubled until one breaks a limit (or ``most`` holds: ``bounded``
+    False), then the interval halved. The bisection assumes that a limit, once broken, stays
+    broken as ``lambda`` grows (voltage drop and loading grow with the load; reverse flows
+    with PV); between ``factor`` and ``first_failing_factor`` lies the boundary, and
+    ``breaks`` names the limits broken at ``first_failing_factor``, worst first (as the AC
+    check names them), or the power flow's failure to converge there."""
+    s_base = pu.s_base_mva
+    p0, q0 = pu.load_p * s_base, pu.load_q * s_base
+    units = fixed_output_units(network)
+    g_bus = [str(b) for b in units["bus"].to_list()]
+    g_p = units["p_mw"].fill_null(0.0).to_numpy()
+    g_q = units["q_mvar"].fill_null(0.0).to_numpy()
+    state = np.asarray(closed, bool)
+
+    def run(lam: float) -> tuple[bool, bool, Any]:
+        if of == "load":
+            return ac_sample(network, state, p0 * lam, q0 * lam, limits=limits,
+                             source_vm=source_vm)
+        return ac_sample(network, state, p0, q0, limits=limits, source_vm=source_vm,
+                         extra=(g_bus, -(lam - 1.0) * g_p, -(lam - 1.0) * g_q))
+
+    ok, _, _ = run(1.0)
+    lo, hi = (1.0, None) if ok else (None, 1.0)
+    if ok:
+        step = 2.0
+        while True:
+            ok_hi, _, _ = run(min(step, most))
+            if not ok_hi:
+                hi = min(step, most)
+                break
+            lo = min(step, most)
+            if lo >= most:
+                break
+            step *= 2.0
+    else:
+        ok0, _, _ = run(0.0)
+        lo = 0.0 if ok0 else None
+    if lo is not None and hi is not None:
+        while hi - lo > tolerance:
+            mid = 0.5 * (lo + hi)
+            if run(mid)[0]:
+                lo = mid
+            else:
+                hi = mid
+    breaks: list[dict[str, Any]] = []
+    converged = None
+    if hi is not None:
+        _, converged, flow = run(hi)
+        if converged:
+            breaks = corner_limits(pu, network, flow)["limit_violations"][:5]
+    what = ("every load" if of == "load" else
+            f"the {units.height} generating unit(s) of fixed output")
+    return {"of": of, "scaled": what, "factor": lo, "first_failing_factor": hi,
+            "bounded": hi is not None, "searched_up_to": float(most),
+            "tolerance": float(tolerance), "converged_at_first_failing": converged,
+            "breaks": breaks}
 
 
 def corner_limits(pu: PerUnitNetwork, network: Network, flow: Any) -> dict[str, Any]:
@@ -1629,6 +1721,7 @@ def check_result(
     v_max: float | None = None,
     max_loading_percent: float | None = None,
     source_vm: float | dict[str, float] | str | None = None,
+    growth_margin_of: str | None = None,
 ) -> MonteCarloResult:
     """:func:`out_of_sample` for the topology of a result (a Result, a dict or a JSON path), as
     ``feederopt check``: ``samples`` (default 1000, as ``--samples``) uniform draws of the
@@ -1660,7 +1753,12 @@ def check_result(
     (every source at an end), drawn with equal weights, and each corner at each of them;
     else, for a scenario result whose scenario file set source voltages (``source`` rows),
     each sample at the source voltages of one of its scenarios, drawn by their weights, and
-    each corner at each of them; else the network's own set-points."""
+    each corner at each of them; else the network's own set-points.
+
+    ``growth_margin_of`` (``"load"`` or ``"generation"``, ``--growth-margin``): the answer's
+    ``growth_margin`` also gives the largest uniform factor of every load (or of every
+    generating unit of fixed output) that the topology withstands in AC at the network's
+    nominal loads, and the limit that breaks first beyond it (:func:`growth_margin`)."""
     check_not_forked("feederopt.check_result")
     from feederopt._version import document_kind
 
@@ -1692,6 +1790,11 @@ def check_result(
     # the values, as `solve` checks them
     problems = SolveOptions(limits=given, validate=False).check()
     problems += [p for p in [source_vm_problem(source_vm)] if p is not None]
+    if growth_margin_of is not None and growth_margin_of not in GROWTH_OF:
+        ref = option_ref("growth_margin_of", cli="--growth-margin")
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                f"{ref} must be one of {', '.join(GROWTH_OF)}",
+                                field="growth_margin_of", hint="e.g. load"))
     if problems:
         raise InputError(problems)
     notes: list[str] = []
@@ -1723,6 +1826,13 @@ def check_result(
         raise InputError(found)
     if other is not None:  # another name, the same branches: checked, and said so
         notes.append(str(other))
+    if growth_margin_of == "generation" and fixed_output_units(network).height == 0:
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "options",
+            f"{option_ref('growth_margin_of', 'generation', cli='--growth-margin generation')} "
+            "scales the network's generating units of fixed output (sgens): the "
+            "network has none", field="growth_margin_of",
+            hint="scale the loads (load), or add the PV as sgens")])
     sources = check_source_voltages(data, network, source_vm)
     scen = scenario_loads(data, network, sources)
     if scen is None and data.get("scenarios"):
@@ -1739,7 +1849,7 @@ def check_result(
                        progress=hook,
                        limits=result_limits(data, v_min=v_min, v_max=v_max,
                                             max_loading_percent=max_loading_percent),
-                       sources=sources, scenarios=scen)
+                       sources=sources, scenarios=scen, margin_of=growth_margin_of)
     if holds_least_violating(data):  # said first: the shares are no plan's (ut39_uncert #1)
         notes.insert(0, least_violating_note(str(data.get("status"))))
         mc.least_violating = True
