@@ -714,7 +714,8 @@ def check(
                                       "solve results are not checked here."),
     samples: int = typer.Option(1000, "--samples", "-n", help="Number of load samples."),
     uncertainty: float | None = typer.Option(
-        None, "--uncertainty", "-u", help="Relative load uncertainty X (loads in nominal +- X); "
+        None, "--uncertainty", "-u", help="Relative load uncertainty X (loads in nominal +- X; "
+        "a scenario result's samples: the loads of a scenario drawn by weight +- X); "
         "required for a result without one of its own [default: a partition, robust or "
         "schedule result's own]."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
