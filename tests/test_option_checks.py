@@ -297,5 +297,5 @@ def test_schedule_and_scenario_problems_name_the_option_and_value() -> None:
     r = runner.invoke(app, ["scenarios", "case33bw", "--out", "never.csv", "--pv-share", "1.5",
                             "--growth", "nan"])
     assert r.exit_code == 2 and "pv_share is 1.5" in r.output, r.output
-    assert "growth is nan, must be a finite number in [0, 10]" in r.output
+    assert "growth is nan, must be a finite number in (-1, 10]" in r.output
     assert not Path("never.csv").exists()

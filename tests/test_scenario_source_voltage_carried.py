@@ -4,8 +4,8 @@
 1. the result records each scenario's source voltage: result.json's ``scenarios[].
    source_vm_pu`` (bus id -> p.u.), ``scenarios.parquet``'s ``source_bus``/``source_vm_pu``,
    the report's scenario table, and they survive ``load_result`` + ``save``;
-2. ``feederopt check`` of such a result holds each sample at the source voltage of a scenario
-   drawn by weight (each corner at each), or at ``--source-vm``;
+2. ``feederopt check`` of such a result draws each sample in one scenario by weight, at its
+   loads and its source voltage (each corner per scenario), or at ``--source-vm``;
 3. ``--robust`` with a scenario file is refused (exit 2), saying why the source rows would not
    apply and what to do.
 
@@ -42,6 +42,9 @@ SCENARIOS = pl.DataFrame({
     "element": ["0", "load:1", "load:1"], "p_mw": [None, 1.0, 0.5],
     "q_mvar": [None, 0.3, 0.2], "weight": [0.5, 0.5, 0.5], "vm_pu": [VM_HI, None, None]},
     schema_overrides={"p_mw": pl.Float64, "q_mvar": pl.Float64, "vm_pu": pl.Float64})
+
+#: Each scenario's load 1 (the file's rows) times a corner's factor.
+LOAD1 = {"hi": lambda f: (1.0 * f, 0.3 * f), "lo": lambda f: (0.5 * f, 0.2 * f)}
 
 
 def runpp(net: Any, open_ids: list[str], vm_pu: float, factor: float = 1.0,
@@ -114,10 +117,11 @@ def test_check_holds_each_sample_at_a_scenarios_source_voltage(solved) -> None:
     doc = json.loads((out / "result.json").read_text())
     opened = [b["id"] for b in doc["open_branches"]]
     x, v_min = 0.1, 0.98
-    # the hand bound: at 1.0 p.u. the lightest load in the box breaks v_min, at 1.03 the
-    # heaviest keeps it
-    assert runpp(net, opened, 1.0, 1 - x).res_bus.vm_pu.min() < v_min
-    assert runpp(net, opened, VM_HI, 1 + x).res_bus.vm_pu.min() > v_min
+    # the hand bound: at 1.0 p.u. the lightest loads in the box of scenario lo break v_min,
+    # at 1.03 the heaviest of scenario hi keep it (each sample is drawn in one scenario, at
+    # its loads and its source voltage: fix-scengen)
+    assert runpp(net, opened, 1.0, 1 - x, LOAD1["lo"](1 - x)).res_bus.vm_pu.min() < v_min
+    assert runpp(net, opened, VM_HI, 1 + x, LOAD1["hi"](1 + x)).res_bus.vm_pu.min() > v_min
     mc = feederopt.check_result(out, samples=12, uncertainty=x, seed=3, v_min=v_min)
     sv = mc.source_voltage
     assert sv["how"] == "scenarios"
@@ -125,15 +129,17 @@ def test_check_holds_each_sample_at_a_scenarios_source_voltage(solved) -> None:
     assert set(at) == {VM_HI, 1.0} and at[VM_HI] > 0 and at[1.0] > 0
     assert at[VM_HI] + at[1.0] == mc.samples == 12
     assert mc.feasible_ac == at[VM_HI]  # exactly the samples held at 1.03
-    # each corner at each scenario's source voltage, as pandapower at that ext_grid vm_pu
+    # each corner of each scenario at its loads and source voltage, as pandapower at that
+    # ext_grid vm_pu
     assert len(mc.corners) == 4
     for c in mc.corners:
         vm = c["source_vm_pu"]["0"]
-        truth = runpp(net, opened, vm, c["factor"]).res_bus.vm_pu
+        assert vm == (VM_HI if c["scenario"] == "hi" else 1.0)
+        truth = runpp(net, opened, vm, c["factor"],
+                      LOAD1[c["scenario"]](c["factor"])).res_bus.vm_pu
         assert c["min_voltage_pu"] == pytest.approx(truth.min(), abs=1e-7)
         assert c["max_voltage_pu"] == pytest.approx(vm, abs=1e-9)
-    assert mc.corners_breaking_limits == ["lower at source V 1.0000",
-                                          "upper at source V 1.0000"]
+    assert mc.corners_breaking_limits == ["lower at scenario lo", "upper at scenario lo"]
 
 
 def test_check_source_vm_holds_every_sample_there(solved, tmp_path) -> None:
@@ -146,8 +152,9 @@ def test_check_source_vm_holds_every_sample_there(solved, tmp_path) -> None:
     assert "source voltage" in res.output and "1.0500 p.u. at bus 0" in res.output
     got = json.loads((tmp_path / "c.json").read_text())
     assert got["source_voltage"]["how"] == "given"
-    for c in got["corners"]:
-        truth = runpp(net, opened, 1.05, c["factor"]).res_bus.vm_pu
+    for c in got["corners"]:  # each scenario's loads, every one at the given 1.05
+        truth = runpp(net, opened, 1.05, c["factor"],
+                      LOAD1[c["scenario"]](c["factor"])).res_bus.vm_pu
         assert c["min_voltage_pu"] == pytest.approx(truth.min(), abs=1e-7)
     # out of range: a typed problem naming the option, exit 2, no traceback
     bad = runner.invoke(app, ["check", str(out), "-u", "0.1", "-n", "3", "--source-vm", "103"])

@@ -69,7 +69,7 @@ from feederopt.errors import (
 )
 from feederopt.execution import Executor, make_executor
 from feederopt.forking import check_not_forked
-from feederopt.io.digests import input_digests
+from feederopt.io.digests import file_digest, input_digests
 from feederopt.io.frames import type_text
 from feederopt.io.pandapower import TieRule, negative_loads_as_sgens
 from feederopt.io.scenarios import ScenarioSet, load_scenarios, unknown_load_problem
@@ -381,6 +381,8 @@ def solve(
     if isinstance(opts.uncertainty, Scenarios) and isinstance(opts.uncertainty.table, str | Path):
         # the scenario file, named so that `report --out` and `save` never write over it
         result.extra["scenarios_file"] = str(Path(opts.uncertainty.table).resolve())
+        # its SHA-256, which `feederopt check` compares before it reads the file again
+        result.extra["scenarios_sha256"] = file_digest(result.extra["scenarios_file"])
     result = _with_input_warnings(_with_reader_notes(result, net), given, opts)
     from feederopt.io.pandapower import origin_edited_note, origin_edits
 

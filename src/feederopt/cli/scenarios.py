@@ -42,6 +42,20 @@ from feederopt.cli.app import (
 )
 
 
+class GrowthOf(StrEnum):
+    """What ``feederopt check --growth-margin`` scales."""
+
+    LOAD = "load"
+    GENERATION = "generation"
+
+
+GROWTH_MARGIN_OPT = typer.Option(
+    None, "--growth-margin", help="Solve results: also the largest uniform factor of "
+    "every load (load) or of every generating unit of fixed output, the PV (generation), "
+    "that the topology withstands in the AC power flow at the nominal loads, by "
+    "bisection to 0.001 up to x10, and the limit that breaks first beyond it.")
+
+
 class LoadShapes(StrEnum):
     """Which load shapes of an OpenDSS feeder ``feederopt scenarios --load-shapes`` reads."""
 
@@ -469,7 +483,13 @@ def scenarios(
                                    help="Highest share of buses with heat pumps."),
     growth: float = typer.Option(0.2, "--growth",
                                  help="Highest load growth (each scenario draws in [0, growth], "
-                                 "the same for every load)."),
+                                 "the same for every load); negative: a decline, drawn in "
+                                 "[growth, 0] (> -1)."),
+    growth_fixed: bool = typer.Option(False, "--growth-fixed",
+                                      help="Every scenario grows by exactly --growth (not "
+                                      "drawn): --growth 0.3 --growth-fixed is +30 %, "
+                                      "--growth -0.2 --growth-fixed a 20 % decline (with "
+                                      "--noise 0 every load alike)."),
     noise: float = typer.Option(0.05, "--noise",
                                 help="Each load's own variation around the scenario's growth: "
                                 "x(1 + e), e drawn in [-noise, noise] per load and scenario "
@@ -513,7 +533,7 @@ def scenarios(
         problems.append(seed_problem(seed))
     generator = dict(count=(count, 10), pv_share=(pv_share, 0.3), ev_share=(ev_share, 0.2),
                      hp_share=(hp_share, 0.1), growth=(growth, 0.2), noise=(noise, 0.05),
-                     seed=(seed, 0))
+                     seed=(seed, 0), growth_fixed=(growth_fixed, False))
     if study_cases is not None or weights is not None:
         _study_case_scenarios(source, path, study_cases, weights, problems, ties,
                               {**generator, "load_shapes": (load_shapes, None)},
@@ -532,7 +552,8 @@ def scenarios(
         return
     net = load_checked(source, problems, ties)
     table = generate_scenarios(net, count=count, pv_share=pv_share, ev_share=ev_share,
-                               hp_share=hp_share, growth=growth, noise=noise, seed=seed)
+                               hp_share=hp_share, growth=growth, noise=noise, seed=seed,
+                               growth_fixed=growth_fixed)
     # a file that cannot be written now: the summary printed, then exit 5 (late_outputs)
     late_outputs().write(write_scenarios, table, path, force=force)
     if not quiet:
@@ -693,7 +714,8 @@ def check(
                                       "solve results are not checked here."),
     samples: int = typer.Option(1000, "--samples", "-n", help="Number of load samples."),
     uncertainty: float | None = typer.Option(
-        None, "--uncertainty", "-u", help="Relative load uncertainty X (loads in nominal +- X); "
+        None, "--uncertainty", "-u", help="Relative load uncertainty X (loads in nominal +- X; "
+        "a scenario result's samples: the loads of a scenario drawn by weight +- X); "
         "required for a result without one of its own [default: a partition, robust or "
         "schedule result's own]."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
@@ -729,6 +751,7 @@ def check(
         "[default: a scenario result whose file "
         "has source rows: each sample at the source voltage of a scenario drawn by weight; "
         "else the network's set-point]."),
+    growth_margin: GrowthOf | None = GROWTH_MARGIN_OPT,
     json_file: str | None = typer.Option(None, "--json", metavar=FILE,
                                          help="Write the counts as JSON here."),
     force: bool = FORCE_OPT,
@@ -796,6 +819,7 @@ def check(
                         misplaced={"uncertainty": uncertainty is not None,
                                    "uncertain_loads": uncertain_loads is not None,
                                    "source_vm": source_vm is not None,
+                                   "growth_margin": growth_margin is not None,
                                    "case": case is not None, "no_ac": no_ac,
                                    "ties": ties != TIES_OPT.default,
                                    **_limit_options(v_min, v_max, max_loading)})
@@ -825,6 +849,11 @@ def check(
                 field="case" if case is not None else "uncertain_loads"
                 if uncertain_loads is not None else "ties",
                 hint="run 'feederopt partition' again with other loads")])
+        if growth_margin is not None:
+            raise InputError([Problem(
+                ProblemKind.INVALID_VALUE, "options", "--growth-margin does not apply to a "
+                "partition result: it scales a solve result's loads", field="growth_margin",
+                hint="leave it out; --growth-margin checks a solve result")])
         if source_vm is not None:
             raise InputError([Problem(
                 ProblemKind.INVALID_VALUE, "options", "--source-vm does not apply to a "
@@ -888,24 +917,14 @@ def check(
     for note in [] if quiet else notes:
         stderr().print(note, style="yellow", markup=False)
     net = cli_load(case, ties) if case is not None else None
-    if data.get("scenarios") and not quiet:
-        st = data.get("stochastic")
-        by_scenario = (source_vm is None and isinstance(st, dict)
-                       and bool(st.get("source_rows")))
-        stderr().print("note: the check draws loads in nominal +- "
-                       f"{uncertainty * 100:g} % around the network's nominal loads; the "
-                       "result's scenarios and their DER are not used (each scenario's own AC "
-                       "power flow is in the result's scenarios[].ac)"
-                       + ("; their source voltages are: each sample is held at the source "
-                          "voltage of one scenario, drawn by the scenarios' weights (the row "
-                          "'source voltage'; --source-vm VM holds one instead)"
-                          if by_scenario else ""), style="yellow", markup=False)
     with progress_display(f"check {data.get('case')}", quiet=quiet,
                           verbose=verbose) as progress:
         mc = check_result(data, samples, uncertainty, seed, network=net,
                           uncertain_loads=loads_arg, ac=not no_ac,
                           progress=progress, v_min=v_min, v_max=v_max,
-                          max_loading_percent=max_loading, source_vm=source_vm)
+                          max_loading_percent=max_loading, source_vm=source_vm,
+                          growth_margin_of=None if growth_margin is None
+                          else str(growth_margin))
     for note in [] if quiet else mc.notes:  # its network's files cannot be verified
         if mc.least_violating and note == mc.notes[0]:
             continue  # the least-violating topology's warning: printed with the table
@@ -935,8 +954,22 @@ def check(
     table = summary_table(f"out-of-sample check: {data.get('case')} ({data.get('method')})")
     table.add_row("samples", f"{mc.samples} (seed {mc.seed}), loads +-{uncertainty * 100:g} % "
                   f"on {len(mc.uncertain_loads)} load(s){box_note}")
-    table.add_row("sampling", "each load drawn independently (a uniform growth of all "
-                  "loads together is not sampled: the corners below)")
+    drawn = mc.scenarios.get("scenarios") if mc.scenarios else None
+    if drawn:  # a scenario result: each sample in one of its scenarios (ut44_growth #1)
+        table.add_row("sampling", "each sample in one scenario drawn by its weight: its loads "
+                      f"+-{uncertainty * 100:g} % (each load drawn independently), its DER and "
+                      + ("--source-vm's source voltage" if source_vm is not None else
+                         "its source voltage")
+                      + " (a uniform growth of all loads together is not sampled: the corners "
+                      "below, per scenario)")
+        table.add_row("scenarios", escape(", ".join(
+            f"{d['name']} ({d['probability']:.3g}, {d['total_p_mw']:.3f} MW, "
+            f"{d['samples']} sample(s))" for d in drawn[:8])
+            + (f" ... ({len(drawn) - 8} more in the JSON)" if len(drawn) > 8 else "")
+            + f"; read again from {mc.scenarios.get('file')}"))
+    else:
+        table.add_row("sampling", "each load drawn independently (a uniform growth of all "
+                      "loads together is not sampled: the corners below)")
     # an infeasible result's topology is its least-violating one (ut39_uncert #1)
     table.add_row(kept_state_label("open branches", str(data.get("status")),
                                    "least-violating state",
@@ -961,12 +994,15 @@ def check(
                       f"themselves hold in {strict} ({strict / mc.samples * 100:.2f} %)")
     # the corners scale the uncertain loads only: "every load" when --uncertain-loads is not
     # given (all loads), else how many (user test ut_fresh: "every load x1.3" for 6 of 32)
-    which = ("every load" if loads_arg is None else
-             f"the {len(mc.uncertain_loads)} uncertain load(s)")
+    which = (("every load of the scenario" if drawn else "every load") if loads_arg is None
+             else f"the {len(mc.uncertain_loads)} uncertain load(s)")
     for corner in mc.corners:
         at = str(corner.get("label") or "").partition(" at ")[2]  # several source voltages
         table.add_row(f"corner: {which} x{corner['factor']:g}{' at ' + at if at else ''} "
                       "(not a sample)", corner_text(corner))
+    if mc.growth_margin:
+        table.add_row(f"growth margin ({mc.growth_margin['of']})",
+                      escape(growth_margin_text(mc.growth_margin)))
     for label, text in _verdict_rows(verdict):
         table.add_row(label, text)
     reasons = [text for text in ("" if verdict["within_limits"] else "the result's own "
@@ -1002,6 +1038,23 @@ def check(
                        style="yellow", markup=False)
     if code:
         raise typer.Exit(code)
+
+
+def growth_margin_text(margin: dict[str, Any]) -> str:
+    """``check --growth-margin``'s row: the factor, and what breaks first beyond it."""
+    lo, hi = margin.get("factor"), margin.get("first_failing_factor")
+    what = margin.get("scaled")
+    if lo is None:
+        return f"none: {what} breaks a limit at any factor from 0 to 1"
+    if hi is None:
+        return (f"{what} x{lo:.3f} holds every limit (searched up to "
+                f"x{margin.get('searched_up_to'):g}; no limit breaks)")
+    breaks = margin.get("breaks") or []
+    first = ("the AC power flow does not converge" if not margin.get(
+        "converged_at_first_failing") else ", ".join(
+        f"{_short_violation(d)}" for d in breaks[:2]) or "a limit")
+    return (f"{what} up to x{lo:.3f} (bisection, +-{margin.get('tolerance'):g}); at "
+            f"x{hi:.3f} first breaks: {first}")
 
 
 def check_exit_code(result_code: int, samples_within_limits: bool | None) -> int:
@@ -1120,7 +1173,9 @@ def _print_corner_violations(corners: list[dict[str, Any]], label: str) -> None:
         broken = corner.get("limit_violations") or []
         if not broken:
             continue
-        out.print(f"[red]corner: {label} x{corner['factor']:g}[/]: its AC power flow breaks "
+        at = str(corner.get("label") or "").partition(" at ")[2]  # a scenario, a source V
+        out.print(f"[red]corner: {escape(label)} x{corner['factor']:g}"
+                  f"{' at ' + escape(at) if at else ''}[/]: its AC power flow breaks "
                   "the limits at:")
         for line in violation_lines(broken, f"corners[{k}].limit_violations", most=10):
             out.print(line, markup=False)
@@ -1248,6 +1303,7 @@ _SCHEDULE_MISPLACED = {
     "v_max": ("--v-max", "it is checked against its own limits"),
     "max_loading": ("--max-loading", "it is checked against its own limits"),
     "source_vm": ("--source-vm", "it is checked at its own case's source voltage"),
+    "growth_margin": ("--growth-margin", "it scales a solve result's loads"),
 }
 
 

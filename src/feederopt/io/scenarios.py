@@ -15,9 +15,10 @@ kind          ``load``, ``bus``, ``generator`` or ``source``; optional where una
               ``generator``, ``storage`` -> ``bus``), and without one it is a
               ``BAD_SCENARIO`` problem (a PV row read as the load would replace the
               load's demand instead of adding to it)
-element       a load id (kind ``load``), a bus id (kind ``bus``) or, on a three-phase
-              feeder only, a generating unit's id (kind ``generator``: a ``PVSystem``,
-              ``Generator`` or ``Storage`` by its OpenDSS full name, ``PVSystem.pv1``)
+element       a load id (kind ``load``), a bus id (kind ``bus``) or a generating unit's
+              id (kind ``generator``: on a three-phase feeder a ``PVSystem``,
+              ``Generator`` or ``Storage`` by its OpenDSS full name, ``PVSystem.pv1``;
+              on a balanced network a unit of fixed output, ``sgen:8``)
 p_mw          active power [MW]: a ``load`` or ``bus`` row's DEMAND (positive draws
               power, negative injects, as PV at a bus); a ``generator`` row's OUTPUT
               (positive injects: a PV system producing 0.2 MW is ``p_mw = 0.2``; a
@@ -45,8 +46,12 @@ extra net demand at the bus (a DER: PV negative, EV chargers and heat pumps posi
 several ``bus`` rows at one bus add up. A ``generator`` row gives the unit's output in the
 scenario and replaces its snapshot output (units without a row keep theirs); the three-phase
 network's ``generators``
-table holds it, and OpenDSS's check of the scenario sets it (a balanced network has no such
-rows: a ``BAD_SCENARIO`` problem). The per-bus net demand of scenario ``s`` (of the loads and
+table holds it, and OpenDSS's check of the scenario sets it. On a balanced network a
+``generator`` row names a unit of fixed output (a pandapower sgen, ``sgen:8``) and gives its
+output ``p^s`` in the scenario (PV x3 of a 1.5 MW sgen: ``p_mw = 4.5``); the unit stays at its
+set-point ``p^0`` in the model and the AC power flow, and the difference is a bus row at its
+bus, ``-(p^s - p^0)`` (:func:`_generator_rows`); a unit whose output the solve chooses is a
+``BAD_SCENARIO`` problem. The per-bus net demand of scenario ``s`` (of the loads and
 bus rows) is
 
     d_s(j) = sum_{loads k at j} (p_k^s if given else p_k^0) + sum_{bus rows at j} p^s_row
@@ -100,6 +105,11 @@ KNOWN_COLUMNS = (*REQUIRED, "kind", "der", "vm_pu")
 #: The range of a ``source`` row's ``vm_pu`` [p.u.] (a value outside is a typo: 103.5 for
 #: 1.035, or kV for p.u.).
 SOURCE_VM_RANGE = (0.8, 1.2)
+#: Other words for a required column, each named in the hint of the missing column
+#: (``rename 'probability' to weight``).
+SYNONYMS = {"weight": ("probability", "prob", "probabilities", "weights", "p", "w", "share"),
+            "element": ("id", "element_id", "load", "name"),
+            "scenario": ("scenario_name", "name", "case", "id")}
 #: The ``der`` values of a DER added at a bus (a kind-less row with one is a ``bus`` row).
 BUS_DERS = ("pv", "ev", "hp", "generator", "storage")
 
@@ -129,6 +139,17 @@ class ScenarioSet:
     #: Warnings on how the table was read: a column the scenarios do not read, with the
     #: nearest known one (:func:`column_warnings`).
     notes: tuple[str, ...] = ()
+    #: ``load_p_mw[s, k]``, ``load_q_mvar[s, k]``: each in-service load's demand in scenario
+    #: ``s`` (its ``load`` row, else its nominal value; the per-unit model's load order,
+    #: ``to_per_unit(network).load_ids``), and ``extra_p_mw[s, j]``, ``extra_q_mvar[s, j]``
+    #: the ``bus`` rows' net demand at bus ``j`` (the DER): ``p_mw = bincount(loads) +
+    #: extra_p_mw``. None for a set built from per-bus arrays
+    #: (:func:`scenario_set_from_arrays`). ``feederopt check`` draws its box around each
+    #: scenario's loads with them.
+    load_p_mw: np.ndarray | None = None
+    load_q_mvar: np.ndarray | None = None
+    extra_p_mw: np.ndarray | None = None
+    extra_q_mvar: np.ndarray | None = None
 
     def source_voltage(self, v_set: np.ndarray) -> np.ndarray | None:
         """Per scenario and bus the source set-point [p.u.]: the scenario's ``source`` row,
@@ -358,6 +379,23 @@ def generation_by_bus(network: Network, bus_ids: Sequence[str]) -> tuple[int, np
     return gens.height, out
 
 
+def element_names(network: Network) -> dict[str, str]:
+    """The names of the network's buses and loads (the ``name`` columns), each with the
+    element that has it, ``bus 3`` or ``load load:0`` (several: the first; a name that is
+    also an id is left out): for the hint of a scenario row that names an element by its
+    name (``Bus 3``, ``Load R1``)."""
+    out: dict[str, str] = {}
+    ids = {str(x) for x in network.buses["id"].to_list()} | {
+        str(x) for x in network.loads["id"].to_list()}
+    for what, table in (("load", network.loads), ("bus", network.buses)):
+        if "name" not in table.columns:
+            continue
+        for i, n in zip(table["id"].to_list(), table["name"].to_list(), strict=True):
+            if n is not None and str(n).strip() and str(n) not in ids:
+                out.setdefault(str(n).strip(), f"{what} {i}")
+    return out
+
+
 def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
     """Validate a long table (see the module docstring) and sum it per bus.
 
@@ -380,7 +418,13 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
                                strict=True)},
                            internal_buses=network.internal_buses(),
                            sources=[str(b) for b in network.buses.filter(
-                               pl.col("is_source"))["id"].to_list()])
+                               pl.col("is_source"))["id"].to_list()],
+                           named=element_names(network),
+                           generators=(
+                               [str(x) for x in network.generators.filter(
+                                   pl.col("in_service"))["id"].to_list()],
+                               [str(x) for x in network.generators.filter(
+                                   ~pl.col("in_service"))["id"].to_list()]))
 
     pu = to_per_unit(network)
     load_index = {lid: k for k, lid in enumerate(pu.load_ids)}
@@ -404,6 +448,7 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
         if len(pu.load_bus):
             p_bus[k] = np.bincount(pu.load_bus, weights=load_p[k], minlength=n)
             q_bus[k] = np.bincount(pu.load_bus, weights=load_q[k], minlength=n)
+    _generator_rows(network, rows, bus_index, extra_p, extra_q)
     p_all, q_all = p_bus + extra_p, q_bus + extra_q
     problem = _unsuppliable(pu, rows.names, p_all, q_all, (load_p, load_q),
                             (extra_p, extra_q))
@@ -418,7 +463,49 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
     return ScenarioSet(rows.names, rows.weights, list(pu.bus_ids), p_all, q_all,
                        rows.given_weight_sum,
                        missing_loads(rows.names, [list(r) for r in rows.loads], pu.load_ids),
-                       source_vm, rows.notes)
+                       source_vm, rows.notes, load_p, load_q, extra_p, extra_q)
+
+
+def _generator_rows(network: Network, rows: ScenarioRows, bus_index: Mapping[str, int],
+                    extra_p: np.ndarray, extra_q: np.ndarray) -> None:
+    """A balanced network's ``generator`` rows, into the bus rows ``extra_p``, ``extra_q``
+    (``(S, n_bus)`` MW, MVAr, in place): a row gives a fixed-output unit's output ``(p^s,
+    q^s)`` in scenario ``s`` (an sgen: ``p_min_mw = p_max_mw``, ``q_min_mvar = q_max_mvar``,
+    no voltage set-point), which the model and the AC power flow keep at its set-point
+    ``(p^0, q^0)``; the difference is a net demand at its bus,
+
+        extra_s(bus) += -(p^s - p^0),   and the same for q,
+
+    exact because both injections are constants (PV x3 of a 1.5 MW sgen: ``p_mw = 4.5``, a
+    demand of -3 MW at its bus). A row for a unit whose output the solve chooses
+    (dispatchable, or holding a voltage) is a ``BAD_SCENARIO`` problem naming it."""
+    if not any(rows.generators):
+        return
+    gens = network.generators
+    info = {str(r["id"]): r for r in gens.iter_rows(named=True)}
+
+    def same(a: object, b: object) -> bool:
+        x = 0.0 if a is None else float(a)  # type: ignore[arg-type]
+        y = 0.0 if b is None else float(b)  # type: ignore[arg-type]
+        return abs(x - y) <= 1e-12 * max(1.0, abs(x), abs(y))
+
+    chosen = sorted({u for per in rows.generators for u in per
+                     if not (same(info[u]["p_min_mw"], info[u]["p_max_mw"])
+                             and same(info[u]["q_min_mvar"], info[u]["q_max_mvar"])
+                             and info[u]["v_set_pu"] is None)})
+    if chosen:
+        raise InputError([_problem(
+            "generator rows of a balanced network scale units of fixed output (sgens): the "
+            "solve chooses the output of these (a dispatchable unit or one holding a voltage)",
+            ids=chosen, field="element",
+            hint="give the unit's range in the network (p_min_mw, p_max_mw), or add its change "
+            "as a bus row at its bus (negative p_mw injects)")])
+    for k, per in enumerate(rows.generators):
+        for unit, (p, q) in per.items():
+            row = info[unit]
+            j = bus_index[str(row["bus"])]
+            extra_p[k, j] -= p - float(row["p_mw"] or 0.0)
+            extra_q[k, j] -= q - float(row["q_mvar"] or 0.0)
 
 
 def missing_loads_note(missing: Sequence[tuple[str, Sequence[str]]]) -> str | None:
@@ -639,7 +726,7 @@ def generator_problems(network: Any, count: Any, seed: Any, **shares: Any) -> li
     """The problems of :func:`generate_scenarios`' arguments, all at once: ``network`` a
     Network, ``count`` a whole number >= 1, ``seed`` a whole number >= 0 (numpy's
     ``default_rng``), each of ``shares`` (pv/ev/hp shares and noise in [0, 1], growth in
-    [0, 10]) a finite real number."""
+    (-1, 10]) a finite real number."""
     problems = []
     if not isinstance(network, Network):
         problems.append(_problem(
@@ -652,7 +739,11 @@ def generator_problems(network: Any, count: Any, seed: Any, **shares: Any) -> li
     for name, v in shares.items():
         # noise above 1 would draw negative demands (1 + e < 0), refused by the reader
         most = 1 if name.endswith("share") or name == "noise" else 10
-        if not (is_finite(v) and 0 <= v <= most):
+        if name == "growth":  # a decline too, but no load below zero (1 + g > 0)
+            if not (is_finite(v) and -1 < v <= most):
+                problems.append(_problem(f"growth is {_shown(v)}, must be a finite number in "
+                                         f"(-1, {most}] (-0.2: a 20 % decline)", field=name))
+        elif not (is_finite(v) and 0 <= v <= most):
             problems.append(_problem(f"{name} is {_shown(v)}, must be a finite number in "
                                      f"[0, {most}]", field=name))
     if not (is_whole(seed) and seed >= 0):
@@ -674,13 +765,17 @@ def generate_scenarios(
     ev_size: tuple[float, float] = (0.1, 0.4),
     hp_size: tuple[float, float] = (0.1, 0.3),
     pv_capacity_factor: tuple[float, float] = (0.6, 1.0),
+    growth_fixed: bool = False,
 ) -> pl.DataFrame:
     """``count`` equally weighted scenarios of load growth and DER adoption (a long table).
 
     For scenario ``s`` (all draws from ``numpy.random.default_rng(seed)``):
 
-    * load growth ``g_s ~ U(0, growth)``; every load ``k`` draws ``(p, q) = (p_k^0, q_k^0)
-      (1 + g_s)(1 + e_k)`` with ``e_k ~ U(-noise, noise)``;
+    * load growth ``g_s ~ U(0, growth)`` (``U(growth, 0)`` for a negative ``growth``, a
+      decline; ``growth`` in (-1, 10]), or ``g_s = growth`` in every scenario with
+      ``growth_fixed`` (a planner's deterministic "+30 %"; the draw is still made, so the
+      other draws stay those of the same seed); every load ``k`` draws ``(p, q) = (p_k^0,
+      q_k^0)(1 + g_s)(1 + e_k)`` with ``e_k ~ U(-noise, noise)``;
     * per technology a penetration level ``lambda ~ U(0, share)`` (the level itself is the
       deep uncertainty of DER growth) and ``round(lambda * B)`` host buses sampled without
       replacement among the ``B`` load buses;
@@ -726,7 +821,9 @@ def generate_scenarios(
 
     for s in range(count):
         name = f"s{s:0{width}d}"
-        g = rng.uniform(0.0, growth)
+        g = rng.uniform(min(0.0, growth), max(0.0, growth))
+        if growth_fixed:
+            g = growth
         e = rng.uniform(-noise, noise, size=len(load_ids))
         for lid, p, q, ek in zip(load_ids, p0, q0, e, strict=True):
             f = (1 + g) * (1 + ek)
@@ -848,6 +945,7 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
                     load_buses: dict[str, str] | None = None,
                     internal_buses: Mapping[str, str] | None = None,
                     sources: Sequence[str] | None = None,
+                    named: Mapping[str, str] | None = None,
                     ) -> ScenarioRows:
     """The validation of :func:`resolve_scenario_rows` and :func:`resolve_scenarios` on a
     normalised table (:func:`_normalise_columns`): the rows by scenario and element. A row
@@ -867,12 +965,20 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     load's: the model's bus is no reading of it. ``sources``: the network's source buses, the
     elements a ``source`` row may name (its ``vm_pu`` within :data:`SOURCE_VM_RANGE`, its
     ``p_mw`` and ``q_mvar`` empty or 0, one per source and scenario); None for a network that
-    takes no source rows (a three-phase one: such rows are a problem)."""
+    takes no source rows (a three-phase one: such rows are a problem). ``named``: the
+    network's bus and load names, each with the element that has it (``Bus 3`` -> ``bus
+    3``), for the hint of an element given by its name (user test ut44_growth #3)."""
     missing = [c for c in REQUIRED if c not in df.columns]
     if missing:
         # a misspelt header (wieght) named beside the column it most likely is (ut42_badin #5)
         extra = [c for c in given_columns(df) if c not in KNOWN_COLUMNS]
         meant = {c: near for c in missing if (near := nearest_name(c, extra)) is not None}
+        # a column that means the same under another word (a planner's "probability"
+        # column: user test ut44_growth #3)
+        for c in missing:
+            same = [x for x in extra if x in SYNONYMS.get(c, ())]
+            if c not in meant and same:
+                meant[c] = same[0]
         raise InputError([_problem(
             f"missing column(s) {', '.join(missing)}" + (
                 " (the table has " + ", ".join(f"'{v}'" for v in meant.values())
@@ -1012,14 +1118,18 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
         # how many, and the forms of the network's ids: a file made for another network
         # listed only its first ten unknown ids (ut_unc #9)
         sample = ", ".join(list(bus_ids)[:3]) + (", ..." if len(bus_ids) > 3 else "")
-        named = set(unknown)
-        at = [i for i, e in enumerate(elem) if e is not None and str(e) in named]
+        unknown_set = set(unknown)
+        at = [i for i, e in enumerate(elem) if e is not None and str(e) in unknown_set]
         rows = "; ".join(f"row {i + 1} ({_where(scen[i], elem[i])})" for i in at[:5]) + (
             f"; ... ({len(at) - 5} more rows)" if len(at) > 5 else "")
+        by_name = [f"'{u}' is the name of {named[u]}" for u in unknown
+                   if named is not None and u in named]
         problems.append(_problem(f"{len(unknown)} unknown element id(s): neither {what} of "
                                  f"the network (at {rows})",
                                  ids=unknown, field="element",
-                                 hint="use the ids of `feederopt info`'s tables: "
+                                 hint=("the element column takes ids, not names: "
+                                       + "; ".join(by_name[:5]) + "; " if by_name else "")
+                                 + "use the ids of `feederopt info`'s tables: "
                                  + load_id_hint(unknown, load_ids).split("; ")[0]
                                  + f", its bus ids {sample} (a file made for another "
                                  "network?)" + (f"; {guess}" if guess else "")))
@@ -1092,7 +1202,13 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
             "generator rows are for a three-phase (OpenDSS) feeder's generating units; this "
             "network is a balanced one", ids=sorted(set(balanced_units)), field="kind",
             hint="give a DER of a balanced network as a bus row (negative p_mw injects)"))
-    if unknown_units:
+    if unknown_units and sources is not None:  # a balanced network's
+        problems.append(_problem(
+            "unknown generating unit(s): not a generator (gen, sgen) of the network",
+            ids=sorted(set(unknown_units)), field="element",
+            hint="use the unit's id, as the generators table of `feederopt info` lists it "
+            "(a pandapower sgen is sgen:<index>)"))
+    elif unknown_units:
         problems.append(_problem(
             "unknown generating unit(s): not a PVSystem, Generator or Storage of the feeder",
             ids=sorted(set(unknown_units)), field="element",

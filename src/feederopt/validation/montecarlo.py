@@ -46,6 +46,14 @@ A robust result solved with a source band (``robust_summary.source_vm_band_pu``)
 sample held at one of the band's corners (every source at an end), drawn with equal weights
 from that stream, and the two corners evaluated at each: the band's ends are its worst cases
 (:mod:`feederopt.algorithms.robust`), its interior is not sampled.
+
+Scenario results (:class:`ScenarioLoads`, :func:`scenario_loads`): the result's scenario file
+(``scenarios_file``) is read again, refused when its SHA-256 differs from the result's
+``scenarios_sha256``, and each sample draws one scenario ``s`` with its probability ``w_s``
+(``numpy.random.default_rng([seed, 1])``), then its loads ``(p, q) = (p_k^s, q_k^s)(1 + X
+u_k)`` around that scenario's demands, with the scenario's bus rows (DER) and its source
+voltage as they are; the two corners are evaluated per scenario. The samples' expected total
+demand is therefore ``sum_s w_s D_s`` (``D_s``: the scenario's total, loads and DER).
 """
 
 
@@ -99,6 +107,13 @@ from feederopt.validation.ac_limits import AC_LIMIT_TOLERANCE, ac_limit_violatio
 SAMPLING = ("each uncertain load drawn independently, uniform in nominal +- X (a uniform "
             "growth of all loads together is not sampled: see the corners)")
 
+#: How the samples of a scenario result are drawn (:class:`ScenarioLoads`).
+SCENARIO_SAMPLING = ("each sample draws one of the result's scenarios by its weight, then each "
+                     "uncertain load independently, uniform in the scenario's demand +- X, "
+                     "with the scenario's bus rows (DER) and source voltage as they are (a "
+                     "uniform growth of all loads together is not sampled: see the corners, "
+                     "per scenario)")
+
 
 @dataclass
 class MonteCarloResult:
@@ -150,6 +165,20 @@ class MonteCarloResult:
     #: limits at the result's own loads, so its shares measure how often it happens to hold
     #: them, not a plan's reliability (user test ut39_uncert #1).
     least_violating: bool = False
+    #: The scenarios of a scenario result that the samples were drawn around
+    #: (:class:`ScenarioLoads`): ``file`` (the scenario file read again), and per scenario its
+    #: ``name``, ``probability``, total demand ``total_p_mw`` (loads and DER) and the
+    #: ``samples`` drawn in it; empty for any other result (nominal loads).
+    scenarios: dict[str, Any] = field(default_factory=dict)
+    #: Per sample: the scenario it was drawn in (empty without scenarios) and its total
+    #: active demand [MW] (loads and the scenario's bus rows); in the JSON with
+    #: ``per_sample`` only.
+    sample_scenarios: list[str] = field(default_factory=list)
+    sample_total_p_mw: list[float] = field(default_factory=list)
+    #: The growth margin (:func:`growth_margin`) when asked for: the largest factor of the
+    #: loads (or of the fixed-output generation) the topology holds in AC, and what breaks
+    #: first beyond it; empty when not asked for.
+    growth_margin: dict[str, Any] = field(default_factory=dict)
 
     @property
     def feasible_share_convex(self) -> float:
@@ -238,6 +267,8 @@ class MonteCarloResult:
         out.pop("convex_ok")
         out.pop("ac_ok")
         out.pop("ac_within_tolerance_only")
+        out.pop("sample_scenarios")
+        out.pop("sample_total_p_mw")
         out["feasible_ac_within_tolerance_only"] = self.feasible_ac_within_tolerance_only
         out["feasible_ac_strict"] = self.feasible_ac_strict
 
@@ -253,6 +284,8 @@ class MonteCarloResult:
             out["convex_ok"] = list(self.convex_ok)
             out["ac_ok"] = list(self.ac_ok)
             out["ac_within_tolerance_only"] = list(self.ac_within_tolerance_only)
+            out["sample_scenarios"] = list(self.sample_scenarios)
+            out["sample_total_p_mw"] = list(self.sample_total_p_mw)
         return out
 
 
@@ -264,6 +297,49 @@ def sample_factors(pu: PerUnitNetwork, load_index: np.ndarray, uncertainty: floa
     f = np.ones((samples, len(pu.load_ids)))
     f[:, load_index] += uncertainty * u
     return f
+
+
+@dataclass(frozen=True)
+class ScenarioLoads:
+    """The scenarios of a scenario result that ``feederopt check`` draws its samples around
+    (:func:`scenario_loads`): per scenario ``s`` (``names``, probabilities ``weights``) each
+    in-service load's demand ``load_p_mw[s, k]``, ``load_q_mvar[s, k]`` [MW, MVAr] (the
+    per-unit model's load order) and the bus rows' net demand ``extra_p_mw[s, j]``,
+    ``extra_q_mvar[s, j]`` over ``bus_ids`` (the scenario's DER, not scaled by the box), and
+    ``setting[s]``: the index of its source voltage in :attr:`SourceVoltages.settings`.
+    A sample draws one scenario ``s`` with probability ``weights[s]`` and its loads
+    ``load_p_mw[s, k] (1 + X u_k)``; a corner is every uncertain load of one scenario at
+    ``1 - X`` or ``1 + X``."""
+
+    file: str
+    names: tuple[str, ...]
+    weights: np.ndarray
+    load_p_mw: np.ndarray
+    load_q_mvar: np.ndarray
+    bus_ids: tuple[str, ...]
+    extra_p_mw: np.ndarray
+    extra_q_mvar: np.ndarray
+    setting: tuple[int, ...]
+
+    def draw(self, samples: int, seed: int) -> np.ndarray:
+        """The scenario of each sample, drawn by :attr:`weights` from
+        ``default_rng([seed, 1])``, a stream apart from the loads' (:func:`sample_factors`)."""
+        w = np.asarray(self.weights, float)
+        return np.random.default_rng([int(seed), 1]).choice(len(w), size=samples,
+                                                            p=w / w.sum())
+
+    def totals(self) -> np.ndarray:
+        """Each scenario's total active demand [MW]: its loads and its bus rows."""
+        return self.load_p_mw.sum(axis=1) + self.extra_p_mw.sum(axis=1)
+
+    def to_dict(self, counts: Sequence[int] | None = None) -> dict[str, Any]:
+        """The answer's ``scenarios`` (:attr:`MonteCarloResult.scenarios`)."""
+        w = np.asarray(self.weights, float) / float(np.sum(self.weights))
+        totals = self.totals()
+        return {"file": self.file, "scenarios": [
+            {"name": n, "probability": float(w[s]), "total_p_mw": float(totals[s]),
+             "samples": None if counts is None else int(counts[s])}
+            for s, n in enumerate(self.names)]}
 
 
 @dataclass(frozen=True)
@@ -498,6 +574,51 @@ def check_source_voltages(data: dict[str, Any], network: Network,
                           tuple(weights))
 
 
+def scenario_loads(data: dict[str, Any], network: Network,
+                   sources: SourceVoltages) -> ScenarioLoads | None:
+    """The scenarios of the scenario result ``data`` for ``feederopt check``
+    (:class:`ScenarioLoads`): its scenario file (``scenarios_file``) read again and resolved on
+    ``network`` (:func:`~feederopt.io.scenarios.load_scenarios`: per-load demands, not only
+    per-bus totals), each scenario paired with its source voltage in ``sources`` (by name when
+    ``sources`` are the scenarios', else the one setting). None for a result without
+    scenarios, or whose scenarios were given as a table in memory (no file: the check draws
+    around the nominal loads, and says so in its notes). A file that is gone, or whose
+    SHA-256 differs from the one the result records (``scenarios_sha256``), is an
+    :class:`InputError` naming it: the scenarios checked would not be the ones solved for."""
+    from feederopt.io.digests import file_digest
+    from feederopt.io.scenarios import load_scenarios
+
+    if not data.get("scenarios") or not isinstance(data.get("stochastic"), dict):
+        return None
+    path = data.get("scenarios_file")
+    if not isinstance(path, str) or not path:
+        return None
+    now = file_digest(path)
+    recorded = data.get("scenarios_sha256")
+    if now is None or (isinstance(recorded, str) and recorded != now):
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "result", "the result's scenario file is "
+            + ("gone" if now is None else "changed since the solve (its SHA-256 differs from "
+               "the result's scenarios_sha256)") + ": the check draws its samples around the "
+            "scenarios' loads, DER and source voltages", ids=(path,), field="scenarios_file",
+            hint="put the file the result was solved with back in place, or solve again with "
+            "the file as it is now")])
+    sset = load_scenarios(network, path)
+    if sset.load_p_mw is None or sset.load_q_mvar is None or sset.extra_p_mw is None \
+            or sset.extra_q_mvar is None:
+        return None
+    if sources.how == "scenarios":
+        where = {n: k for k, names in enumerate(sources.names) for n in names}
+        setting = tuple(where.get(str(n), 0) for n in sset.names)
+    else:
+        setting = tuple(0 for _ in sset.names)
+    return ScenarioLoads(str(path), tuple(str(n) for n in sset.names),
+                         np.asarray(sset.weights, float), np.asarray(sset.load_p_mw, float),
+                         np.asarray(sset.load_q_mvar, float), tuple(sset.bus_ids),
+                         np.asarray(sset.extra_p_mw, float), np.asarray(sset.extra_q_mvar, float),
+                         setting)
+
+
 def _robust_source_band(data: dict[str, Any]) -> tuple[float, float] | None:
     """The source band a robust result was solved for (``robust_summary.source_vm_band_pu``),
     None for any other result."""
@@ -620,6 +741,37 @@ def loads_set(network: Network, p_mw: np.ndarray, q_mvar: np.ndarray) -> Iterato
         model.net["load"] = saved
 
 
+@contextmanager
+def bus_rows_added(network: Network, bus_ids: Sequence[str], p_mw: np.ndarray,
+                   q_mvar: np.ndarray) -> Iterator[None]:
+    """Temporarily add to the cached pandapower model of ``network`` one constant-power
+    ``load`` per bus of ``bus_ids`` with a non-zero net demand ``p_mw``, ``q_mvar`` (a
+    scenario's bus rows: PV negative), as a scenario's AC power flow does
+    (:mod:`feederopt.validation.scenario_ac`); removed on exit."""
+    from feederopt.io.pandapower import OriginModel
+    from feederopt.validation.ac import pandapower_model
+
+    all_ids = [str(b) for b in network.buses["id"].to_list()]
+    position = {b: k for k, b in enumerate(all_ids)}
+    rows = [(position[b], float(p), float(q)) for b, p, q in
+            zip(bus_ids, p_mw, q_mvar, strict=True)
+            if b in position and (p != 0.0 or q != 0.0)]
+    if not rows:
+        yield
+        return
+    import pandapower as pp
+
+    model = pandapower_model(network)
+    origin = isinstance(model, OriginModel)
+    pp_bus = [int(all_ids[k]) if origin else k for k, _, _ in rows]
+    added = pp.create_loads(model.net, pp_bus, [r[1] for r in rows],
+                            q_mvar=[r[2] for r in rows], name="feederopt scenario")
+    try:
+        yield
+    finally:
+        model.net.load.drop(index=list(added), inplace=True)
+
+
 def ac_feasible(network: Network, closed: np.ndarray, p_mw: np.ndarray, q_mvar: np.ndarray,
                 tolerance: float | None = None, limits: Limits | None = None
                 ) -> tuple[bool, bool]:
@@ -632,7 +784,9 @@ def ac_feasible(network: Network, closed: np.ndarray, p_mw: np.ndarray, q_mvar: 
 
 def ac_sample(network: Network, closed: np.ndarray, p_mw: np.ndarray, q_mvar: np.ndarray,
               tolerance: float | None = None, limits: Limits | None = None,
-              source_vm: dict[str, float] | None = None) -> tuple[bool, bool, Any]:
+              source_vm: dict[str, float] | None = None,
+              extra: tuple[Sequence[str], np.ndarray, np.ndarray] | None = None
+              ) -> tuple[bool, bool, Any]:
     """:func:`ac_feasible` and the power flow itself
     (:class:`~feederopt.validation.ac.AcResult`): ``(feasible, converged, ac)``. The limits
     are held with the AC check's tolerances (:data:`~feederopt.validation.ac_limits.
@@ -640,10 +794,13 @@ def ac_sample(network: Network, closed: np.ndarray, p_mw: np.ndarray, q_mvar: np
     check judge one operating point alike (user test ut_growth #4: 1e-6 here counted 12 of
     1000 samples infeasible that the solve's check passes); ``tolerance`` replaces both (p.u.
     and a share of the loading limit). ``source_vm``: the ext_grids held at these voltages
-    (source bus id -> p.u.; :func:`sources_held`), else at the network's set-points."""
+    (source bus id -> p.u.; :func:`sources_held`), else at the network's set-points.
+    ``extra``: ``(bus ids, p_mw, q_mvar)`` of a scenario's bus rows added as loads
+    (:func:`bus_rows_added`)."""
     from feederopt.validation.ac import ac_power_flow
 
-    with loads_set(network, p_mw, q_mvar), sources_held(network, source_vm):
+    with loads_set(network, p_mw, q_mvar), sources_held(network, source_vm), \
+            bus_rows_added(network, *(extra if extra is not None else ((), (), ()))):
         ac = ac_power_flow(network, closed)
     if not ac.converged:
         return False, False, ac
@@ -700,6 +857,8 @@ def out_of_sample(
     progress: SampleCallback | None = None,
     limits: Limits | None = None,
     sources: SourceVoltages | None = None,
+    scenarios: ScenarioLoads | None = None,
+    margin_of: str | None = None,
 ) -> MonteCarloResult:
     """Count the samples for which topology ``closed`` is feasible (module docstring);
     ``progress(done, feasible in the convex model)`` after each sample. ``limits`` replace
@@ -707,7 +866,13 @@ def out_of_sample(
     corners (:class:`SourceVoltages`; None: the network's own set-points). Ctrl-C or
     SIGTERM stops it after the sample under way, as they stop a solve
     (:mod:`feederopt.solvers.interrupt`): the counts of the samples done, ``status``
-    ``interrupted`` (the command line exited 130 and wrote nothing, ut_unc)."""
+    ``interrupted`` (the command line exited 130 and wrote nothing, ut_unc). ``margin_of``
+    (``load`` or ``generation``): the answer's ``growth_margin`` (:func:`growth_margin`) at
+    the network's nominal loads and source set-points (or the given source voltage). ``scenarios``
+    (:class:`ScenarioLoads`, a scenario result's): each sample draws one scenario by its
+    weight and takes that scenario's loads in +- ``uncertainty``, its bus rows (DER) and its
+    source voltage (``sources.settings[scenarios.setting[s]]``); the two corners are
+    evaluated per scenario; None: the network's nominal loads."""
     check_options(samples, uncertainty)
     limited = network
     if limits is not None and limits.changes_network:
@@ -739,7 +904,34 @@ def out_of_sample(
     lo[idx] -= uncertainty
     hi = np.ones(len(pu.load_ids))
     hi[idx] += uncertainty
-    corners = [bus_loads(pu, lo), bus_loads(pu, hi)]
+    s_base = pu.s_base_mva
+    # per scenario (one: the nominal loads) each load's demand [MW, MVAr] and the bus rows'
+    # net demand [p.u.] over the model's buses
+    if scenarios is not None:
+        base_p, base_q = scenarios.load_p_mw, scenarios.load_q_mvar
+        col = {b: j for j, b in enumerate(scenarios.bus_ids)}
+        take = np.array([col.get(str(b), -1) for b in pu.bus_ids], dtype=int)
+        add_p = np.where(take >= 0, scenarios.extra_p_mw[:, np.maximum(take, 0)], 0.0) / s_base
+        add_q = np.where(take >= 0, scenarios.extra_q_mvar[:, np.maximum(take, 0)],
+                         0.0) / s_base
+    else:
+        base_p, base_q = pu.load_p[None, :] * s_base, pu.load_q[None, :] * s_base
+        add_p = add_q = np.zeros((1, pu.n_bus))
+
+    def at(s: int, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-bus (p, q) [p.u.] of scenario ``s``'s loads times ``f`` and its bus rows."""
+        n = pu.n_bus
+        return (np.bincount(pu.load_bus, weights=base_p[s] * f / s_base, minlength=n)
+                + add_p[s],
+                np.bincount(pu.load_bus, weights=base_q[s] * f / s_base, minlength=n)
+                + add_q[s])
+
+    def extra(s: int) -> tuple[Sequence[str], np.ndarray, np.ndarray] | None:
+        if scenarios is None:
+            return None
+        return scenarios.bus_ids, scenarios.extra_p_mw[s], scenarios.extra_q_mvar[s]
+
+    corners = [at(s, f) for s in range(len(base_p)) for f in (lo, hi)]
     env = envelope(inner, np.vstack([c[0] for c in corners]),
                    np.vstack([c[1] for c in corners]))
     # the source voltages: one evaluator per setting (its root fixed at vm^2), and the
@@ -750,17 +942,23 @@ def out_of_sample(
         env if h is None else env.with_source_voltage(
             np.array([h.get(b, v) for b, v in zip(env.bus_ids, env.v_set, strict=True)]))),
         solver) for h in held]
-    which = sources.draw(len(factors), seed)
+    if scenarios is not None:
+        scen_of = scenarios.draw(len(factors), seed)
+        which = np.array([scenarios.setting[s] for s in scen_of], dtype=int)
+    else:
+        scen_of = np.zeros(len(factors), dtype=int)
+        which = sources.draw(len(factors), seed)
     y = np.asarray(closed, float)[keep]  # the fixed-open branches are out of the model
-    s_base = pu.s_base_mva
+    totals: list[float] = []
     convex_ok: list[bool] = []
     ac_ok: list[bool] = []
     tolerated: list[bool] = []  # AC-feasible within the tolerance only
     not_converged = 0
-    for f, k in zip(factors, which, strict=True):
+    for f, k, sc in zip(factors, which, scen_of, strict=True):
         if interrupt.requested():
             break
-        p, q = bus_loads(pu, f)
+        p, q = at(sc, f)
+        totals.append(float(p.sum() * s_base))
         evaluator = evaluators[k]
         evaluator.set_loads(p, q)
         ev = evaluator.evaluate_violation(y)
@@ -769,8 +967,8 @@ def out_of_sample(
             # the power flow of the network as it is (its pandapower model may be the user's
             # own net, with its own ratings), judged against the limits
             ok, conv, flow = ac_sample(network, np.asarray(closed, bool),
-                                       pu.load_p * f * s_base, pu.load_q * f * s_base,
-                                       limits=limits, source_vm=held[k])
+                                       base_p[sc] * f, base_q[sc] * f,
+                                       limits=limits, source_vm=held[k], extra=extra(sc))
             ac_ok.append(ok)
             tolerated.append(ok and not sample_holds(network, flow, 0.0, limits))
             not_converged += int(not conv)
@@ -780,9 +978,13 @@ def out_of_sample(
     counts = np.bincount(which[:len(convex_ok)], minlength=len(held)).tolist()
     corners_out = []
     several = len(held) > 1
-    for k, name, f in () if stopped else [(k, name, f) for k in range(len(held))
-                                          for name, f in (("lower", lo), ("upper", hi))]:
-        p, q = bus_loads(pu, f)
+    # (setting, scenario, name, factors): per setting (a scenario result's own, per scenario)
+    todo = ([(scenarios.setting[sc], sc, name, f) for sc in range(len(scenarios.names))
+             for name, f in (("lower", lo), ("upper", hi))] if scenarios is not None
+            else [(k, 0, name, f) for k in range(len(held))
+                  for name, f in (("lower", lo), ("upper", hi))])
+    for k, sc, name, f in () if stopped else todo:
+        p, q = at(sc, f)
         evaluator = evaluators[k]
         evaluator.set_loads(p, q)
         setting = sources.settings[k]
@@ -791,8 +993,10 @@ def out_of_sample(
                                             else 1.0 + uncertainty),
             # the source voltages it is held at; with several (a scenario result's), named
             "source_vm_pu": dict(setting),
-            "label": name if not several else f"{name} at source V "
-            + ", ".join(f"{v:.4f}" for v in setting.values()),
+            "scenario": None if scenarios is None else scenarios.names[sc],
+            "label": (f"{name} at scenario {scenarios.names[sc]}" if scenarios is not None
+                      else name if not several else f"{name} at source V "
+                      + ", ".join(f"{v:.4f}" for v in setting.values())),
             "feasible_convex": bool(evaluator.evaluate_violation(y).violation
                                     <= FEASIBILITY_TOL),
             "feasible_ac": None, "ac_within_tolerance_only": None, "ac_converged": None,
@@ -800,8 +1004,8 @@ def out_of_sample(
             "max_loading_percent": None, "max_loading_element": None, "limit_violations": []}
         if ac:
             ok, conv, flow = ac_sample(network, np.asarray(closed, bool),
-                                       pu.load_p * f * s_base, pu.load_q * f * s_base,
-                                       limits=limits, source_vm=held[k])
+                                       base_p[sc] * f, base_q[sc] * f,
+                                       limits=limits, source_vm=held[k], extra=extra(sc))
             low = flow.min_voltage_bus if conv else None
             entry.update(feasible_ac=ok, ac_converged=conv,
                          ac_within_tolerance_only=ok and not sample_holds(network, flow, 0.0,
@@ -812,8 +1016,13 @@ def out_of_sample(
             if conv:
                 entry.update(corner_limits(pu, network, flow))
         corners_out.append(entry)
+    margin = ({} if margin_of is None or stopped else
+              growth_margin(network, pu, np.asarray(closed, bool), margin_of, limits,
+                            None if sources.how in ("network", "scenarios", "band")
+                            else dict(sources.settings[0])))
     open_ids = [pu.branch_ids[k] for k in np.flatnonzero(~np.asarray(closed, bool))]
     return MonteCarloResult(
+        growth_margin=margin,
         samples=len(convex_ok), uncertainty=float(uncertainty), seed=int(seed),
         uncertain_loads=[pu.load_ids[k] for k in idx], open_branches=open_ids,
         feasible_convex=int(sum(convex_ok)), feasible_ac=int(sum(ac_ok)) if ac else None,
@@ -823,7 +1032,93 @@ def out_of_sample(
         limits=limits.to_dict() if limits is not None else {}, corners=corners_out,
         status="interrupted" if stopped else "complete", samples_requested=samples,
         source_voltage=sources.to_dict(counts),
+        scenarios={} if scenarios is None else scenarios.to_dict(
+            np.bincount(scen_of[:len(convex_ok)], minlength=len(scenarios.names)).tolist()),
+        sample_scenarios=[] if scenarios is None else [
+            scenarios.names[s] for s in scen_of[:len(convex_ok)]],
+        sample_total_p_mw=totals,
+        sampling=SAMPLING if scenarios is None else SCENARIO_SAMPLING,
     )
+
+
+#: What ``growth_margin`` scales: every load, or every generating unit of fixed output.
+GROWTH_OF = ("load", "generation")
+
+
+def fixed_output_units(network: Network) -> pl.DataFrame:
+    """The in-service generating units of fixed output (sgens: ``p_min_mw = p_max_mw``, no
+    voltage set-point), whose output a growth margin of the generation scales."""
+    g = network.generators
+    return g.filter(pl.col("in_service") & pl.col("v_set_pu").is_null()
+                    & ((pl.col("p_max_mw").fill_null(0.0) - pl.col("p_min_mw").fill_null(0.0))
+                       .abs() <= 1e-9))
+
+
+def growth_margin(network: Network, pu: PerUnitNetwork, closed: np.ndarray, of: str,
+                  limits: Limits | None = None, source_vm: dict[str, float] | None = None,
+                  most: float = 10.0, tolerance: float = 1e-3) -> dict[str, Any]:
+    """The largest uniform factor ``lambda`` of the loads (``of = "load"``: every in-service
+    load at ``lambda (p_k^0, q_k^0)``) or of the generation (``"generation"``: every unit of
+    fixed output, :func:`fixed_output_units`, at ``lambda (p_g^0, q_g^0)``, the change a bus
+    row at its bus) at which the AC power flow of topology ``closed`` still holds the limits
+    (:func:`ac_sample`: converged, voltages and loadings within the limits and the AC check's
+    tolerances), by bisection on ``[0, most]`` to ``tolerance``: ``lambda = 1`` first; when it
+    holds, the factor is doubled until one breaks a limit (or ``most`` holds: ``bounded``
+    False), then the interval halved. The bisection assumes that a limit, once broken, stays
+    broken as ``lambda`` grows (voltage drop and loading grow with the load; reverse flows
+    with PV); between ``factor`` and ``first_failing_factor`` lies the boundary, and
+    ``breaks`` names the limits broken at ``first_failing_factor``, worst first (as the AC
+    check names them), or the power flow's failure to converge there."""
+    s_base = pu.s_base_mva
+    p0, q0 = pu.load_p * s_base, pu.load_q * s_base
+    units = fixed_output_units(network)
+    g_bus = [str(b) for b in units["bus"].to_list()]
+    g_p = units["p_mw"].fill_null(0.0).to_numpy()
+    g_q = units["q_mvar"].fill_null(0.0).to_numpy()
+    state = np.asarray(closed, bool)
+
+    def run(lam: float) -> tuple[bool, bool, Any]:
+        if of == "load":
+            return ac_sample(network, state, p0 * lam, q0 * lam, limits=limits,
+                             source_vm=source_vm)
+        return ac_sample(network, state, p0, q0, limits=limits, source_vm=source_vm,
+                         extra=(g_bus, -(lam - 1.0) * g_p, -(lam - 1.0) * g_q))
+
+    ok, _, _ = run(1.0)
+    lo, hi = (1.0, None) if ok else (None, 1.0)
+    if ok:
+        step = 2.0
+        while True:
+            ok_hi, _, _ = run(min(step, most))
+            if not ok_hi:
+                hi = min(step, most)
+                break
+            lo = min(step, most)
+            if lo >= most:
+                break
+            step *= 2.0
+    else:
+        ok0, _, _ = run(0.0)
+        lo = 0.0 if ok0 else None
+    if lo is not None and hi is not None:
+        while hi - lo > tolerance:
+            mid = 0.5 * (lo + hi)
+            if run(mid)[0]:
+                lo = mid
+            else:
+                hi = mid
+    breaks: list[dict[str, Any]] = []
+    converged = None
+    if hi is not None:
+        _, converged, flow = run(hi)
+        if converged:
+            breaks = corner_limits(pu, network, flow)["limit_violations"][:5]
+    what = ("every load" if of == "load" else
+            f"the {units.height} generating unit(s) of fixed output")
+    return {"of": of, "scaled": what, "factor": lo, "first_failing_factor": hi,
+            "bounded": hi is not None, "searched_up_to": float(most),
+            "tolerance": float(tolerance), "converged_at_first_failing": converged,
+            "breaks": breaks}
 
 
 def corner_limits(pu: PerUnitNetwork, network: Network, flow: Any) -> dict[str, Any]:
@@ -980,10 +1275,12 @@ def check_box(data: dict[str, Any], uncertainty: float | None,
 
 def uncertainty_required_problem(data: dict[str, Any]) -> Problem:
     """The problem of a check without an uncertainty of a result that has no box of its own
-    (any but a robust one): a scenario result's scenarios are not sampled."""
-    why = ("the check draws loads in a box around the network's nominal loads, and a scenario "
-           "result has no box of its own (its scenarios are not sampled; each one's AC power "
-           "flow is in the result's scenarios[].ac)" if data.get("scenarios") else
+    (any but a robust one): a scenario result's samples are drawn in a box around each
+    scenario's loads, whose width it does not record."""
+    why = ("the check draws each sample in one of the result's scenarios, in a box of loads "
+           "around that scenario's, and a scenario result has no box of its own (each "
+           "scenario's own AC power flow is in the result's scenarios[].ac)"
+           if data.get("scenarios") else
            "it was not solved for a box of load deviations, so the check has none to "
            "default to")
     return Problem(ProblemKind.INVALID_VALUE, "options",
@@ -1431,6 +1728,7 @@ def check_result(
     v_max: float | None = None,
     max_loading_percent: float | None = None,
     source_vm: float | dict[str, float] | str | None = None,
+    growth_margin_of: str | None = None,
 ) -> MonteCarloResult:
     """:func:`out_of_sample` for the topology of a result (a Result, a dict or a JSON path), as
     ``feederopt check``: ``samples`` (default 1000, as ``--samples``) uniform draws of the
@@ -1462,7 +1760,12 @@ def check_result(
     (every source at an end), drawn with equal weights, and each corner at each of them;
     else, for a scenario result whose scenario file set source voltages (``source`` rows),
     each sample at the source voltages of one of its scenarios, drawn by their weights, and
-    each corner at each of them; else the network's own set-points."""
+    each corner at each of them; else the network's own set-points.
+
+    ``growth_margin_of`` (``"load"`` or ``"generation"``, ``--growth-margin``): the answer's
+    ``growth_margin`` also gives the largest uniform factor of every load (or of every
+    generating unit of fixed output) that the topology withstands in AC at the network's
+    nominal loads, and the limit that breaks first beyond it (:func:`growth_margin`)."""
     check_not_forked("feederopt.check_result")
     from feederopt._version import document_kind
 
@@ -1494,6 +1797,11 @@ def check_result(
     # the values, as `solve` checks them
     problems = SolveOptions(limits=given, validate=False).check()
     problems += [p for p in [source_vm_problem(source_vm)] if p is not None]
+    if growth_margin_of is not None and growth_margin_of not in GROWTH_OF:
+        ref = option_ref("growth_margin_of", cli="--growth-margin")
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
+                                f"{ref} must be one of {', '.join(GROWTH_OF)}",
+                                field="growth_margin_of", hint="e.g. load"))
     if problems:
         raise InputError(problems)
     notes: list[str] = []
@@ -1525,14 +1833,30 @@ def check_result(
         raise InputError(found)
     if other is not None:  # another name, the same branches: checked, and said so
         notes.append(str(other))
+    if growth_margin_of == "generation" and fixed_output_units(network).height == 0:
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "options",
+            f"{option_ref('growth_margin_of', 'generation', cli='--growth-margin generation')} "
+            "scales the network's generating units of fixed output (sgens): the "
+            "network has none", field="growth_margin_of",
+            hint="scale the loads (load), or add the PV as sgens")])
     sources = check_source_voltages(data, network, source_vm)
+    scen = scenario_loads(data, network, sources)
+    if scen is None and data.get("scenarios"):
+        notes.append("the result's scenarios were given as a table in memory (no scenario "
+                     "file recorded): the samples are drawn around the network's nominal "
+                     "loads, without the scenarios' loads and DER")
+    if scen is not None and not isinstance(data.get("scenarios_sha256"), str):
+        notes.append(f"the result records no hash of its scenario file {scen.file} (written "
+                     "by an older feederopt): check cannot verify that it is unchanged since "
+                     "the solve, and reads it as it is now")
     hook = sample_progress(progress, "feasible in the convex model", samples)
     notes.extend(box.notes)
     mc = out_of_sample(network, closed, box.uncertainty, samples, seed, box.uncertain_loads, ac,
                        progress=hook,
                        limits=result_limits(data, v_min=v_min, v_max=v_max,
                                             max_loading_percent=max_loading_percent),
-                       sources=sources)
+                       sources=sources, scenarios=scen, margin_of=growth_margin_of)
     if holds_least_violating(data):  # said first: the shares are no plan's (ut39_uncert #1)
         notes.insert(0, least_violating_note(str(data.get("status"))))
         mc.least_violating = True
