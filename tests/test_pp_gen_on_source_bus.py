@@ -103,3 +103,40 @@ def test_a_set_point_other_than_the_ext_grids_is_refused_by_name(tmp_path: Path)
         assert res.exit_code == 2, res.output
         assert "gen:0" in res.output and "v_set_pu" in res.output
         assert "Traceback" not in res.output
+
+
+def _q_priced(controllable: bool) -> pp.pandapowerNet:
+    """:func:`_net` with the ext_grid's reactive power priced at 10 per MVAr h."""
+    net = _net(controllable)
+    net.poly_cost.loc[net.poly_cost["et"] == "ext_grid", "cq1_eur_per_mvar"] = 10.0
+    return net
+
+
+def test_a_reactive_import_price_shifts_q_onto_the_gen_as_runopp_does() -> None:
+    """The gen's q within its -1..1 Mvar: runopp runs it at 1 Mvar and the ext_grid
+    supplies the rest of the bus's q; the DOPF's cost is runopp's."""
+    net = _q_priced(True)
+    pp.runopp(net, init="pf", **TIGHT)
+    assert net.OPF_converged
+    result = feederopt.solve(from_pandapower(_q_priced(True)), time_limit=30,
+                             loss_price_per_mwh=MIN_LOSS_PRICE_PER_MWH)
+    assert result.status.value == "optimal" and result.dopf is not None
+    costs = result.dopf.costs
+    assert costs["dg_per_h"] + costs["import_per_h"] == pytest.approx(
+        float(net.res_cost), rel=1e-6)
+    gen = next(d for d in result.dopf.devices if d["id"] == "gen:0")
+    assert gen["q_mvar"] == pytest.approx(float(net.res_gen.q_mvar[0]), abs=1e-4)
+
+
+def test_a_reactive_import_price_with_an_unlimited_gen_is_refused(tmp_path: Path) -> None:
+    """Without q limits the gen and the ext_grid trade q at the same bus without bound:
+    runopp stops at its default limits (1e9 Mvar); feederopt refuses the net by name."""
+    net = _q_priced(False)
+    pp.runopp(net, init="pf", **TIGHT)
+    assert float(net.res_gen.q_mvar[0]) > 1e8 and float(net.res_cost) < -1e8
+    path = tmp_path / "net.json"
+    pp.to_json(_q_priced(False), str(path))
+    res = CliRunner().invoke(app, ["solve", str(path)])
+    assert res.exit_code == 2, res.output
+    assert "gen:0" in res.output and "q_max_mvar" in res.output
+    assert "Traceback" not in res.output
