@@ -1627,6 +1627,15 @@ def _dopf_misocp_solver(solver: str | None) -> None:
              "conic solver), or --fix-devices for plain reconfiguration on any MISOCP solver")])
 
 
+def _model_q_mvar(problem: DopfProblem, point: dict[str, Any] | None) -> dict[str, float]:
+    """Each generator's reactive power [MVAr] at the DOPF's ``point`` (``qg`` x the base), by
+    id: what a held gen that holds its bus's voltage gives (:func:`held_devices`)."""
+    if not point or "qg" not in point:
+        return {}
+    s = problem.pu.s_base_mva
+    return {gid: float(q) * s for gid, q in zip(problem.pu.gen_ids, point["qg"], strict=False)}
+
+
 def _solve_dopf(net: Network, opts: SolveOptions,
                 progress: ProgressCallback | None) -> Result | None:
     """The DOPF (:mod:`feederopt.problems.dopf`) when ``net`` has a device that the options
@@ -1653,7 +1662,8 @@ def _solve_dopf(net: Network, opts: SolveOptions,
     model_pu = model
     if raw.y is not None:
         summary = dopf_summary(net, problem, raw.point, sorted(k.value for k in kinds))
-        summary.devices += held_devices(net, frozenset(k.value for k in kinds))
+        summary.devices += held_devices(net, frozenset(k.value for k in kinds),
+                                        _model_q_mvar(problem, raw.point))
         if not raw.within_limits:
             # The least-violating setting (no setting meets the limits): its point minimises
             # slack, not cost, so it has no cost terms (its true losses are the AC check's).
@@ -1763,7 +1773,7 @@ def _dopf_ac_repair(net: Network, opts: SolveOptions, problem: DopfProblem, raw:
             return NO_KEY
         pt = {**ev.point, **x}
         summ = dopf_summary(net, problem, pt, kinds)
-        summ.devices += held_devices(net, frozenset(kinds))
+        summ.devices += held_devices(net, frozenset(kinds), _model_q_mvar(problem, pt))
         trial = replace(raw, point=pt)
         res = _result(net, with_free_gen_voltages(full, dev),
                       on_all_branches(trial, keep, full.n_branch), opts.ac_check,

@@ -65,7 +65,10 @@ Import (pandapower -> Network)
   ``sgen:<index>`` (p, q x scaling); ``gen`` -> generator ``gen:<index>`` with fixed P x
   scaling holding its bus at ``vm_pu`` (``v_set_pu``: a PV bus), q free, within
   ``min/max_q_mvar`` only when ``net.user_pf_options["enforce_q_lims"]`` is set (pandapower's
-  power flow does not enforce them by default); ``shunt`` -> shunt ``shunt:<index>``:
+  power flow does not enforce them by default); a non-slack ``gen`` on a source's bus is such a
+  generator too (its p injected, the source supplying the rest, as ``runpp`` splits the
+  bus's balance; its ``vm_pu`` must be the source's: ``runpp`` refuses two set-points on one
+  bus, and so does validation, ``v_set_pu``); ``shunt`` -> shunt ``shunt:<index>``:
   pandapower's ``p_mw``/``q_mvar`` are consumption at the shunt's ``vn_kv``, so per step it
   consumes ``p_mw (vn_bus / vn_kv)^2`` and injects ``-q_mvar (vn_bus / vn_kv)^2`` at 1 p.u.,
   at ``step`` steps; a ``step`` above ``max_step`` (create_shunt's default max_step is 1) is
@@ -432,8 +435,8 @@ def from_pandapower(
     warnings.extend(price_notes)
     for idx in net.ext_grid.index:
         problems.extend(_poly_cost_problems(net, "ext_grid", int(idx)))
-    for idx, row in net.gen.iterrows():  # a gen on a source bus is no generator row
-        if ok(row["bus"]) and int(row["bus"]) in v_set:
+    for idx, row in net.gen.iterrows():  # a slack gen is no generator row: its source's
+        if ok(row["bus"]) and _is_source_gen(row, v_set):
             problems.extend(_poly_cost_problems(net, "gen", int(idx)))
     for table, ids in bad_vm.items():
         problems.append(Problem(
@@ -974,8 +977,8 @@ def from_pandapower(
     sgen_limits: list[Problem] = []
     for element in ("sgen", "gen"):
         for idx, g in net[element].iterrows():
-            if not ok(g["bus"]) or (element == "gen" and int(g["bus"]) in v_set):
-                continue
+            if not ok(g["bus"]) or (element == "gen" and _is_source_gen(g, v_set)):
+                continue  # a slack gen is its bus's source (its cost the import's)
             finite("generators", element, idx, g, "scaling", "p_mw",
                    *(("q_mvar",) if element == "sgen" else ()))
             if not math.isfinite(_f(g["p_mw"], math.inf)):  # reported on p_mw alone
@@ -2833,6 +2836,17 @@ def _unit_costs(net: pandapowerNet, et: str, idx: int) -> dict[str, float]:
     return out
 
 
+def _is_source_gen(g: Any, v_set: dict[int, float]) -> bool:
+    """Whether the ``gen`` row ``g`` is its bus's source: in service, ``slack=True``, on a
+    bus of ``v_set`` (the sources' buses). Any other gen is a generator row, one on a source
+    bus included: pandapower's ``runpp`` gives it its ``p_mw`` (``res_gen``) and the ext_grid
+    (or slack gen) of the bus the rest of the balance (``pandapower.pypower.pfsoln.
+    _split_p_for_gens_at_same_bus``: ``P_ext_grid = P_bus - sum P_gen``). Before, such a gen
+    was dropped without a note and the source's import counted its power."""
+    return (bool(g["in_service"]) and _flag(g.get("slack", False))
+            and int(g["bus"]) in v_set)
+
+
 def _costed_gen(net: pandapowerNet, idx: int, g: Any, p: float) -> dict[str, Any]:
     """A ``gen`` with a ``poly_cost`` row: its costs (:func:`_unit_costs`; pandapower's
     ``runopp`` counts them in ``res_cost``, ``cp0_eur`` every hour: a gen always runs). A
@@ -2888,7 +2902,7 @@ def _import_prices(net: pandapowerNet, v_set: dict[int, float]) -> tuple[
     # the ext_grids first, then the slack gens (slack=True): pandapower's runpp makes a slack
     # gen a reference that supplies the balance (res_gen.p_mw) and runopp prices its p and q
     # by its poly_cost row as an ext_grid's (before, such a row was dropped without a note:
-    # the gen on a source bus is no generator row, and gen rows count as read)
+    # a slack gen is no generator row, and gen rows count as read)
     slack = (net.gen.index[net.gen["slack"].map(_flag).astype(bool)]
              if "slack" in net.gen.columns and len(net.gen) else [])
     units = [("ext_grid", idx, row) for idx, row in net.ext_grid.iterrows()] + [

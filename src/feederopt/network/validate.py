@@ -286,6 +286,7 @@ def validate(net: Network) -> list[Problem]:
         problems += _generator_problems(gens)
         problems += _generator_set_point_plausibility(gens, buses)
         problems += set_point_conflicts(net)
+        problems += unbounded_source_q_trade(net)
 
     if _has(net.shunts, "id", "q_mvar_per_step"):
         problems += _shunt_problems(net.shunts)
@@ -1006,6 +1007,53 @@ def set_point_conflicts(net: Network) -> list[Problem]:
             hint="give every generator on a bus (and on buses joined by closed switches) and "
             "the bus's source one v_set_pu, or leave v_set_pu empty for a generator that "
             "injects its p and q"))
+    return problems
+
+
+def unbounded_source_q_trade(net: Network) -> list[Problem]:
+    """An error naming the in-service generators on a source bus whose reactive power is
+    unbounded on the side that a linear reactive import price rewards: with
+    ``import_q_price_per_mvarh`` ``c_q`` != 0 and no quadratic term
+    (``import_q_cost_per_mvar2_per_h`` 0), the import cost ``c_q q_s`` falls without bound as
+    the source absorbs (``c_q > 0``; the generator's ``q_max_mvar`` infinite) or supplies
+    (``c_q < 0``; ``q_min_mvar`` infinite) what the generator injects at the same bus, with
+    no branch, loss or voltage in between: ``q_s + q_g`` is all the bus's balance holds.
+    pandapower's ``runopp`` of such a net (a ``gen`` on an ext_grid's bus without
+    ``min/max_q_mvar``, the ext_grid's ``poly_cost`` with ``cq1_eur_per_mvar``) stops at its
+    default limits of 1e9 Mvar; feederopt's DOPF would be unbounded."""
+    buses, gens = net.buses, net.generators
+    if (not _has(buses, "id", "is_source", "import_q_price_per_mvarh")
+            or not _has(gens, "id", "bus", "q_min_mvar", "q_max_mvar")):
+        return []
+    q2 = (pl.col("import_q_cost_per_mvar2_per_h").fill_null(0.0)
+          if "import_q_cost_per_mvar2_per_h" in buses.columns else pl.lit(0.0))
+    priced = {str(b): float(c) for b, c in buses.filter(
+        pl.col("is_source").fill_null(False) & (q2 == 0)
+        & (pl.col("import_q_price_per_mvarh").fill_null(0.0) != 0)).select(
+            "id", "import_q_price_per_mvarh").iter_rows()}
+    if not priced:
+        return []
+    live = gens.filter(pl.col("in_service").fill_null(True)) if "in_service" in gens.columns \
+        else gens
+    problems: list[Problem] = []
+    for gid, bus, lo, hi in live.select("id", "bus", "q_min_mvar", "q_max_mvar").iter_rows():
+        c = priced.get(str(bus))
+        if c is None:
+            continue
+        bound = hi if c > 0 else lo
+        if bound is None or not math.isfinite(bound):
+            field = "q_max_mvar" if c > 0 else "q_min_mvar"
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "generators",
+                f"generator {gid} on source bus {bus} has no {field}, and the bus's reactive "
+                f"import is priced at {c:g} per MVAr h without a quadratic term: the import "
+                "cost falls without bound as the source "
+                f"{'absorbs' if c > 0 else 'supplies'} what the generator "
+                f"{'injects' if c > 0 else 'absorbs'} at the same bus", ids=(str(gid),),
+                field=field,
+                hint=f"give the generator a finite {field} (pandapower: the gen's "
+                "min_q_mvar, max_q_mvar), or drop the source's reactive price (pandapower: "
+                "the ext_grid's poly_cost cq1_eur_per_mvar)"))
     return problems
 
 

@@ -4,6 +4,7 @@ written into it, whose AC power flow checks the solution."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -223,14 +224,22 @@ def _open_oltc_row(dev: PerUnitDevices, k: int, branch: str, bus: str,
     return row
 
 
-def held_devices(net: Network, controls: frozenset[str]) -> list[dict[str, Any]]:
+def held_devices(net: Network, controls: frozenset[str],
+                 model_q_mvar: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
     """The devices of ``net`` whose kind ``--controls`` leaves out (``controls`` the kinds the
     optimiser set), as rows of ``devices`` with ``held`` True: each stays at the data's
     setting (a committable generator at its set-point ``p_mw``, ``q_mvar``: off when both are
     0; a bank at its ``step``; an OLTC at its position; a flexible load unreduced), so that
-    the table and the JSON show what the solve did not move."""
+    the table and the JSON show what the solve did not move. A held generator that holds its
+    bus's voltage (``v_set_pu``: pandapower's gen) has its q free to hold it: its ``q_mvar``
+    is then the model's (``model_q_mvar``, by generator id, [MVAr]; before, the data's
+    ``q_mvar``, "0.000 MVAr" for a pandapower gen whatever q the model gave it)."""
     from feederopt.network.devices import device_list
 
+    g = net.generators
+    v_set = pl.col("v_set_pu").cast(pl.Float64, strict=False)
+    holding = ({str(i) for i in g.filter(v_set.is_not_null() & v_set.is_not_nan())["id"]
+                .to_list()} if g.height and "v_set_pu" in g.columns else set())
     rows: list[dict[str, Any]] = []
     for d in device_list(net):
         if d["control"] in controls:
@@ -240,6 +249,8 @@ def held_devices(net: Network, controls: frozenset[str]) -> list[dict[str, Any]]
         if d["kind"] == "generator":
             p, q = float(d["p_mw"]), float(d["q_mvar"])  # type: ignore[arg-type]
             on = p != 0 or q != 0
+            if str(d["id"]) in holding and model_q_mvar and str(d["id"]) in model_q_mvar:
+                q = float(model_q_mvar[str(d["id"])])  # its q holds its bus: the model's
             row.update(on=on, p_mw=p, q_mvar=q)
             text = f"{p:.3f} MW, {q:.3f} MVAr" if on else "off"
         elif d["kind"] in ("capacitor", "reactor"):
