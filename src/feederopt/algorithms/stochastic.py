@@ -76,6 +76,11 @@ from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.interrupt import Interrupted
 from feederopt.solvers.status import Status
 
+#: The most topologies within the limits in the model (no scenario needs slack) kept as the
+#: rivals of an answer whose AC power flows break the limits (:meth:`StochasticBenders.
+#: alternatives`): the AC choice judges them while its time budget lasts.
+WITHIN_CANDIDATES = 60
+
 
 @dataclass(frozen=True)
 class StochasticOptions(MasterOptions):
@@ -222,6 +227,11 @@ class StochasticBenders(MasterLoop):
         #: expected total slack, then the expected losses (:meth:`_offer_candidate`): the
         #: answer's rivals in the AC choice of :attr:`RawSolution.candidates`.
         self.pool = CandidatePool()
+        #: The best topologies evaluated in every scenario that need no slack in any, by the
+        #: expected objective ``c_sw @ y + sum_s w_s F(y, d_s)``: the rivals of an answer
+        #: whose AC power flows break the limits although the model held them
+        #: (:meth:`alternatives`; the SOCP relaxation is not exact under reverse flow).
+        self.within_pool = CandidatePool(WITHIN_CANDIDATES)
         #: After a complete enumeration: the topologies dropped at the cutoff (their bound
         #: then, y, their slave per scenario, None where not evaluated).
         self._dropped: list[tuple[float, np.ndarray, list[SlaveResult | None]]] = []
@@ -295,8 +305,11 @@ class StochasticBenders(MasterLoop):
         """Offer topology ``y``, evaluated in every scenario (``results``), to :attr:`pool`
         when some scenario needs slack there: ranked by its expected total slack
         ``sum_s w_s phi_s`` [p.u.] (the penalised slaves' slack), then its expected losses
-        ``sum_s w_s losses_s`` [kW]; the slave results go with it."""
+        ``sum_s w_s losses_s`` [kW]; the slave results go with it. A topology that needs no
+        slack in any scenario goes to :attr:`within_pool` instead, ranked by its expected
+        objective (:meth:`expected`)."""
         if all(r.violation <= FEASIBILITY_TOL for r in results):
+            self.within_pool.offer(y, 0.0, self.expected(y, results), list(results))
             return
         w = self.weights
         self.pool.offer(y, float(w @ np.array([r.violation for r in results])),
@@ -491,6 +504,43 @@ class StochasticBenders(MasterLoop):
             self.timings["candidates_completed_s"] = self.elapsed - t0
         return done > 0
 
+    def alternatives(self, seconds: float) -> list[ViolatingCandidate]:
+        """The answer (the incumbent) and its rivals for an AC choice when the answer needs no
+        slack in the model but its AC power flows break the limits (the SOCP relaxation not
+        exact: under reverse flow its losses that no power flow has can hold ``v_max``; Gan,
+        Li, Topcu & Low, IEEE TAC 60(1), 2015): first the topologies within the limits in
+        the model (:attr:`within_pool`, least expected objective first), then those that
+        need slack (:attr:`pool`, least expected slack first). After an enumeration, the
+        topologies it dropped at the cutoff are first evaluated in their other scenarios,
+        least bound first, for ``seconds`` at most and until a stop request, so that they
+        can be rivals too. Empty without an incumbent."""
+        if self.incumbent_y is None:
+            return []
+        end = self.elapsed + max(seconds, 0.0)
+        for _, y, partial in sorted(self._dropped, key=lambda d: d[0]):
+            if len(self.within_pool) >= self.within_pool.size or self.elapsed >= end \
+                    or self.interrupted():
+                break
+            missing = [s for s in range(self.n_s) if partial[s] is None]
+            try:
+                got = self._map_slaves(evaluate_task, [
+                    (self.p[s], self.q[s], y, False, self.source_vm(s)) for s in missing])
+            except Interrupted:
+                break
+            for s, r in zip(missing, got, strict=True):
+                partial[s] = r
+            self._offer_candidate(y, [r for r in partial if r is not None])
+        self._dropped = []
+        results = self.incumbent_results
+        w = self.weights
+        answer = ViolatingCandidate(
+            self.incumbent_y.copy(), float(w @ np.array([r.violation for r in results])),
+            float(w @ np.array([r.losses_kw for r in results])), list(results))
+        within = self.within_pool.ranked(answer)
+        seen = {np.round(c.y).astype(np.int8).tobytes() for c in within}
+        return within + [c for c in self.pool.ranked(None)
+                         if np.round(c.y).astype(np.int8).tobytes() not in seen]
+
     def _candidates(self) -> list[ViolatingCandidate]:
         """The answer (the incumbent) and its rivals of :attr:`pool`, when some scenario
         needs slack at the answer (none otherwise)."""
@@ -603,7 +653,8 @@ class StochasticBenders(MasterLoop):
         diagnosis = self._diagnose(y, results, self.elapsed + self.options.verdict_time_s)
         bad = sum(r.violation > FEASIBILITY_TOL for r in results)
         return replace(raw, y=y.copy(), objective=objective, gap=gap, outcome=outcome,
-                       diagnosis=diagnosis, extra={**raw.extra, "scenarios_with_slack": bad})
+                       diagnosis=diagnosis, within_limits=bad == 0,
+                       extra={**raw.extra, "scenarios_with_slack": bad})
 
     def _solution(self) -> RawSolution:
         if self.incumbent_y is None:

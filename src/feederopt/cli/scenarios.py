@@ -237,6 +237,9 @@ def print_uncertain(result: Any) -> None:
         note = summary.inexact_note
         if note is not None:
             out.print(f"note: {note}", style="yellow", markup=False)
+        choice = result.extra.get("ac_choice")
+        if isinstance(choice, dict) and choice.get("note"):  # the model's answer broke AC
+            out.print(f"note: {choice['note']}", style="yellow", markup=False)
         if result.has_topology:
             out.print(f"note: {NOMINAL_NOTE}", style="dim", markup=False)
         note = stopped_bound_note(result)

@@ -493,8 +493,12 @@ def loads_set(network: Network, p_mw: np.ndarray, q_mvar: np.ndarray) -> Iterato
         table.loc[table.index[live], "q_mvar"] = q_mvar
         yield
     finally:
-        table["p_mw"] = old_p
-        table["q_mvar"] = old_q
+        # the net's load table now: pandapower's create_loads inside the block (a scenario's
+        # extra loads, :func:`~feederopt.validation.scenario_ac.scenario_ac`) replaces the
+        # frame, so writing to the one read above would leave the net's loads at ``p_mw``
+        now = model.net.load
+        now.loc[table.index, "p_mw"] = old_p
+        now.loc[table.index, "q_mvar"] = old_q
 
 
 def ac_feasible(network: Network, closed: np.ndarray, p_mw: np.ndarray, q_mvar: np.ndarray,
