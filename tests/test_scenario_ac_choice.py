@@ -139,3 +139,44 @@ def test_a_scenario_power_flow_leaves_the_network_loads_as_they_were() -> None:
     pp.runpp(ref, numba=False)
     got = ac_power_flow(net)
     assert got.losses_kw == pytest.approx(float(ref.res_line.pl_mw.sum() * 1e3), rel=1e-6)
+
+
+def test_an_enumeration_names_every_scenario_no_topology_supplies(tmp_path: Path) -> None:
+    """Three scenarios on the tiny feeder: its loads ("own"), x 33 and x 35. pandapower says
+    that every radial topology breaks v_min in the two heavy ones, and holds "own" in some.
+    The enumeration knows each scenario's slack per topology: it names both, not the one
+    the MILP proof reached first (ut44 #3: none was named)."""
+    scale = {"own": 1.0, "x33": 33.0, "x35": 35.0}
+    loads = {r["id"]: (r["p_mw"], r["q_mvar"]) for r in tiny_tables()["loads"].iter_rows(
+        named=True)}
+    tol = AC_LIMIT_TOLERANCE["voltage_pu"]
+    held: dict[str, bool] = {}
+    for s, k in scale.items():
+        ok = []
+        for line in LINES:
+            net = tiny_pandapower_net({line}, loads={i: (p * k, q * k)
+                                                     for i, (p, q) in loads.items()})
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                pp.runpp(net, numba=False)
+            ok.append(bool(net.res_bus.vm_pu.min() >= 0.9 - tol))
+        held[s] = any(ok)
+    unsupplied = sorted(s for s, ok in held.items() if not ok)
+    assert unsupplied == ["x33", "x35"], held
+    t = tiny_tables()
+    write_folder(tiny(), tmp_path / "net", fmt="csv")
+    rows = [f"{s},load,{lid},{p * k},{q * k},1" for s, k in scale.items()
+            for lid, p, q in zip(t["loads"]["id"], t["loads"]["p_mw"], t["loads"]["q_mvar"],
+                                 strict=True)]
+    (tmp_path / "s.csv").write_text("scenario,kind,element,p_mw,q_mvar,weight\n"
+                                    + "\n".join(rows) + "\n")
+    res = CliRunner().invoke(app, [
+        "solve", str(tmp_path / "net"), "--scenarios", str(tmp_path / "s.csv"),
+        "--time-limit", "30", "--workers", "1", "--json", str(tmp_path / "r.json")],
+        env={"COLUMNS": "240"})
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert res.exit_code == 3, res.output
+    assert sorted(doc["unsupplied_scenarios"]) == unsupplied
+    assert doc["infeasible_scenario"] in unsupplied
+    out = " ".join(res.output.split())
+    assert "needs slack in scenarios x33, x35" in out

@@ -1846,37 +1846,39 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
             more_starts=lambda seconds: scenario_starts(prep, radiality, solver, p, q,
                                                         sset.weights, algo.vm, seconds,
                                                         initial))
+        # (the executor stays open for the AC choice's completion of the topologies an
+        # enumeration dropped: StochasticBenders.alternatives)
+
+        def finish(raw: RawSolution) -> Result:
+            return _scenario_result(net, opts, prep, sset, unc, solver, raw, read_notes)
+
+        from feederopt.results import uncertain_verdict as uv
+
+        result = finish(raw)
+        w = np.asarray(sset.weights, float)
+
+        def checks(cand: RawSolution, deadline: float) -> list[tuple[str, Any]] | None:
+            """The candidate's AC power flow in each scenario, as :func:`_finish` runs them."""
+            out = cand.outcome
+            assert isinstance(out, StochasticOutcome)
+            return _realisation_checks(
+                net, prep, cand, [str(x) for x in sset.names], sset.bus_ids, sset.p_mw, sset.q_mvar,
+                [uv.dispatch_of(prep.pu, r) for r in out.scenario_results], deadline,
+                source_vm=sset.source_vm_pu)
+
+        def answer_checks(res: Result) -> list[tuple[str, Any]]:
+            summary = res.uncertain
+            assert isinstance(summary, StochasticSummary)
+            return [(str(x.scenario), x.ac) for x in summary.scenarios]
+
+        result = _uncertain_least_in_ac(net, opts, prep, raw, result, finish=finish,
+                                        at_candidate=partial(algo.at_candidate, raw),
+                                        checks=checks, answer_checks=answer_checks, weights=w)
+        return _scenario_answer_in_ac(opts, prep, raw, result, algo, finish=finish,
+                                      checks=checks, answer_checks=answer_checks, weights=w)
     finally:
         if own:
             ex.close()
-
-    def finish(raw: RawSolution) -> Result:
-        return _scenario_result(net, opts, prep, sset, unc, solver, raw, read_notes)
-
-    from feederopt.results import uncertain_verdict as uv
-
-    result = finish(raw)
-    w = np.asarray(sset.weights, float)
-
-    def checks(cand: RawSolution, deadline: float) -> list[tuple[str, Any]] | None:
-        """The candidate's AC power flow in each scenario, as :func:`_finish` runs them."""
-        out = cand.outcome
-        assert isinstance(out, StochasticOutcome)
-        return _realisation_checks(
-            net, prep, cand, [str(x) for x in sset.names], sset.bus_ids, sset.p_mw, sset.q_mvar,
-            [uv.dispatch_of(prep.pu, r) for r in out.scenario_results], deadline,
-            source_vm=sset.source_vm_pu)
-
-    def answer_checks(res: Result) -> list[tuple[str, Any]]:
-        summary = res.uncertain
-        assert isinstance(summary, StochasticSummary)
-        return [(str(x.scenario), x.ac) for x in summary.scenarios]
-
-    result = _uncertain_least_in_ac(net, opts, prep, raw, result, finish=finish,
-                                    at_candidate=partial(algo.at_candidate, raw),
-                                    checks=checks, answer_checks=answer_checks, weights=w)
-    return _scenario_answer_in_ac(opts, prep, raw, result, algo, finish=finish,
-                                  checks=checks, answer_checks=answer_checks, weights=w)
 
 
 def _scenario_answer_in_ac(opts: SolveOptions, prep: Prepared, raw: RawSolution,

@@ -223,6 +223,11 @@ class StochasticBenders(MasterLoop):
         #: slack in some scenario), for the verdict's wording (:meth:`_verdict`).
         self.exhaustive: tuple[int, bool] | None = None
         self._any_without_slack = False
+        #: Per scenario: whether some topology evaluated there needs no slack in it.
+        self._held_in = np.zeros(self.n_s, dtype=bool)
+        #: After a complete enumeration in which every radial topology needs slack: the
+        #: scenarios in which each of them needs slack (:meth:`_unsupplied_scenarios`).
+        self.unsupplied: list[int] = []
         #: The best topologies evaluated in every scenario that need slack in one, by the
         #: expected total slack, then the expected losses (:meth:`_offer_candidate`): the
         #: answer's rivals in the AC choice of :attr:`RawSolution.candidates`.
@@ -370,6 +375,8 @@ class StochasticBenders(MasterLoop):
             if self.interrupted() or not self._try_offer(None, y):
                 break
             self._started.add(np.round(y).astype(np.int8).tobytes())
+            self._held_in |= np.array([r.violation <= FEASIBILITY_TOL
+                                       for r in self._last_results])
             self._any_without_slack |= all(r.violation <= FEASIBILITY_TOL
                                            for r in self._last_results)
         self.record(0.0, self.timings["slave_s"], "start")
@@ -473,6 +480,46 @@ class StochasticBenders(MasterLoop):
         # the topologies dropped at the cutoff, with the scenarios evaluated before
         self._dropped = [(float(bound_k), left[k], results[k])
                          for k, bound_k in enumerate(partial) if np.isfinite(bound_k)]
+        if self.exhaustive[1]:
+            self.unsupplied = self._unsupplied_scenarios(left, results)
+
+    def _unsupplied_scenarios(self, left: Sequence[np.ndarray],
+                              results: list[list[SlaveResult | None]]) -> list[int]:
+        """After a complete enumeration in which every radial topology needs slack in some
+        scenario: the scenarios in which every radial topology needs slack (no radial
+        topology supplies them within the limits, in the model, hence in AC: the SOCP
+        relaxes the AC equations). A scenario in which some topology evaluated needs none is
+        held; for the others, the topologies dropped before the scenario was evaluated are
+        evaluated in it (within ``verdict_time_s``, until a stop request); a scenario left
+        with a topology not evaluated there is not named (no proof)."""
+        held = self._held_in.copy()
+        for row in results:
+            held |= np.array([r is not None and r.violation <= FEASIBILITY_TOL for r in row])
+        end = self.elapsed + self.options.verdict_time_s
+        out: list[int] = []
+        for s in (int(x) for x in np.flatnonzero(~held)):
+            todo = [k for k, row in enumerate(results) if row[s] is None]
+            proven = True
+            for j in range(0, len(todo), 32):
+                if self.elapsed >= end or self.interrupted():
+                    proven = False
+                    break
+                part = todo[j:j + 32]
+                try:
+                    got = self._map_slaves(evaluate_task, [
+                        (self.p[s], self.q[s], left[k], False, self.source_vm(s))
+                        for k in part])
+                except Interrupted:
+                    proven = False
+                    break
+                for k, r in zip(part, got, strict=True):
+                    results[k][s] = r
+                if any(r.violation <= FEASIBILITY_TOL for r in got):
+                    proven = False
+                    break
+            if proven:
+                out.append(s)
+        return out
 
     def _complete_candidates(self) -> bool:
         """After a complete enumeration that proves no radial topology meets the limits in
@@ -579,7 +626,8 @@ class StochasticBenders(MasterLoop):
         end = self.elapsed + self.options.verdict_time_s
         diagnosis = self._diagnose(raw.y, self.incumbent_results, end)
         proven: int | None = None
-        for s in bad[: self.options.verdict_scenarios]:
+        # (an enumeration that named the scenarios no topology supplies needs no more proof)
+        for s in [] if self.unsupplied else bad[: self.options.verdict_scenarios]:
             left = end - self.elapsed
             if left <= 0:
                 break
@@ -592,6 +640,10 @@ class StochasticBenders(MasterLoop):
             # the search was exhaustive: the verdict's wording says so (ut41_unc #3)
             extra["radial_topologies_evaluated"] = self.exhaustive[0]
             extra["every_radial_topology_needs_slack"] = self.exhaustive[1]
+        if self.unsupplied:
+            # the enumeration's proof, per scenario: every radial topology needs slack there
+            extra["unsupplied_scenarios"] = list(self.unsupplied)
+            proven = self.unsupplied[0] if proven is None else proven
         if proven is not None:
             extra["infeasible_scenario"] = proven
         # Every radial topology enumerated needs slack in some scenario: the SOCP is a

@@ -394,7 +394,11 @@ def print_uncertain_verdict(result: Any) -> None:
     least_ac = result.extra.get("least_violating_ac")
     if status == "infeasible":
         n_all = result.extra.get("radial_topologies_evaluated")
-        why = (f": none supplies scenario {proven}" if proven is not None else
+        unsupplied = [str(x) for x in result.extra.get("unsupplied_scenarios") or ()]
+        why = (f": each of the grid's {n_all} radial topologies needs slack in scenario"
+               + ("s " if len(unsupplied) > 1 else " ") + ", ".join(unsupplied)
+               if unsupplied and n_all is not None else
+               f": none supplies scenario {proven}" if proven is not None else
                f": each of the grid's {n_all} radial topolog"
                + ("y" if n_all == 1 else "ies") + " needs slack in some " + what
                if n_all is not None and result.extra.get("every_radial_topology_needs_slack")
