@@ -506,12 +506,15 @@ class StochasticBenders(MasterLoop):
                     break
                 part = todo[j:j + 32]
                 try:
-                    got = self._map_slaves(evaluate_task, [
+                    done = self._map_after([
                         (self.p[s], self.q[s], left[k], False, self.source_vm(s))
                         for k in part])
                 except Interrupted:
+                    done = None
+                if done is None:
                     proven = False
                     break
+                got = done
                 for k, r in zip(part, got, strict=True):
                     results[k][s] = r
                 if any(r.violation <= FEASIBILITY_TOL for r in got):
@@ -551,6 +554,21 @@ class StochasticBenders(MasterLoop):
             self.timings["candidates_completed_s"] = self.elapsed - t0
         return done > 0
 
+    def _map_after(self, items: list[Any]) -> list[SlaveResult] | None:
+        """The slaves of ``items`` after the run (the AC choice's and the verdict's extra
+        evaluations, whose own budget bounds them, past the time limit as the verdict):
+        None when a conic solver failed on one (that evaluation is left out; unlike a
+        failure during the run it stops nothing, the answer is already found)."""
+        from feederopt.algorithms.slaves import SlaveFailure
+
+        try:
+            got: list[SlaveResult] = self.executor.map(evaluate_task, items)
+        except SlaveFailure:
+            return None
+        self.timings["slave_s"] += sum(r.solve_time_s for r in got)
+        self.n_slave_solves += len(got)
+        return got
+
     def alternatives(self, seconds: float) -> list[ViolatingCandidate]:
         """The answer (the incumbent) and its rivals for an AC choice when the answer needs no
         slack in the model but its AC power flows break the limits (the SOCP relaxation not
@@ -570,10 +588,12 @@ class StochasticBenders(MasterLoop):
                 break
             missing = [s for s in range(self.n_s) if partial[s] is None]
             try:
-                got = self._map_slaves(evaluate_task, [
+                got = self._map_after([
                     (self.p[s], self.q[s], y, False, self.source_vm(s)) for s in missing])
             except Interrupted:
                 break
+            if got is None:
+                continue
             for s, r in zip(missing, got, strict=True):
                 partial[s] = r
             self._offer_candidate(y, [r for r in partial if r is not None])
