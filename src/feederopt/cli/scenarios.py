@@ -41,6 +41,14 @@ from feederopt.cli.app import (
     verdict_exit_code,
 )
 
+#: What the scenario table's "model slack (sum)" is: not the amount of any limit (ut44 #4: it
+#: read "slack 0.725 p.u." beside a transformer 3.6 A over its rating).
+MODEL_SLACK_LEGEND = (
+    "model slack (sum): the penalised SOCP's slack variables summed over the limits (power "
+    "balance in p.u. of the base power, squared voltage in p.u.^2, squared current in p.u.^2): "
+    "a model-internal sum, not the amount by which a limit is broken (the limits and amounts "
+    "are listed below, and in the AC columns)")
+
 
 class LoadShapes(StrEnum):
     """Which load shapes of an OpenDSS feeder ``feederopt scenarios --load-shapes`` reads."""
@@ -117,7 +125,7 @@ def print_uncertain(result: Any) -> None:
         # the scenarios' source voltages, when the file set one (a source row)
         sources = summary.source_rows
         for col in ("scenario", "weight", *(("source V",) if sources else ()), "losses [kW]",
-                    "slack [p.u.]", "V min", "AC losses [kW]", "AC V min", "AC V max",
+                    "model slack (sum)", "V min", "AC losses [kW]", "AC V min", "AC V max",
                     "AC max loading", "AC"):
             table.add_column(escape(col), justify="left" if col == "scenario" else "right")
         rows = summary.scenarios
@@ -139,9 +147,10 @@ def print_uncertain(result: Any) -> None:
         out.print(table)
         inexact = any(r.outcome.relaxation_exact is False for r in shown)
         limit = loading_limit(result)
-        out.print("losses, slack and V min [p.u.]: the SOCP model's"
+        out.print("losses and V min [p.u.]: the SOCP model's"
                   + (" (marked not exact: the relaxation adds losses no power flow has: note "
-                     "below)" if inexact else "") + "; AC: pandapower's power "
+                     "below)" if inexact else "") + "; " + MODEL_SLACK_LEGEND
+                  + "; AC: pandapower's power "
                   "flow at the scenario's loads and source voltage (max loading: the most "
                   f"loaded line or transformer, % of its rating{'; ' + limit if limit else ''}; "
                   "ok: within every limit; n off: n limits broken"
@@ -171,8 +180,8 @@ def print_uncertain(result: Any) -> None:
         if worst is not None:
             o = worst.outcome
             line += (f"; worst scenario {worst.scenario}: losses "
-                     f"{fmt(o.losses_kw, '.3f', ' kW')}, slack {fmt(o.violation_pu, '.3g')} "
-                     "p.u.")
+                     f"{fmt(o.losses_kw, '.3f', ' kW')}, model slack (sum) "
+                     f"{fmt(o.violation_pu, '.3g')}")
         out.print(line, markup=False)
         top = summary.ac_max_loading
         if top is not None:
