@@ -54,7 +54,10 @@ def test_scenario_ac_violations_make_the_run_not_within_limits(tmp_path: Path) -
     doc = json.loads((tmp_path / "r.json").read_text())
     opened = {int(b["id"].split(":")[1]) for b in doc["open_branches"]}
     truth = {s: buses_above(net, opened, f) for s, f in SHARES.items()}
-    assert all(truth.values()), "the fixture must break v_max in AC (else nothing is shown)"
+    # Some scenario breaks v_max in AC at the answer: since the model's optimum broke it in
+    # both, the answer is the topology the search met that breaks the limits least in AC
+    # (test_scenario_ac_choice), which still breaks them in one scenario here.
+    assert any(truth.values()), "the fixture must break v_max in AC (else nothing is shown)"
     slack = {s["scenario"]: s["violation_pu"] for s in doc["scenarios"]}
     assert max(slack.values()) < 1e-6  # the model held the limits: only AC breaks them
     for s in doc["scenarios"]:

@@ -150,3 +150,38 @@ def test_penalty_trades_slack_and_reports_worst_scenario() -> None:
     expected = 0.9 * rows["normal"]["objective_kw"] + 0.1 * rows["heavy"]["objective_kw"]
     assert res.objective == pytest.approx(expected, rel=1e-9)
     assert math.isfinite(res.losses_kw)  # tables at the nominal loads
+
+
+def test_a_conic_failure_after_the_run_stops_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The AC choice's completion of the topologies an enumeration dropped runs after the
+    answer is found: a slave whose conic solve fails there leaves that topology out. Before,
+    it went through the run's own round of slaves, which requests a stop for a failure
+    (no valid cut): the AC choice then judged only the answer and called itself
+    "interrupted" (ut44 growth2 --v-max 1.05). The failure is injected: the executor raises
+    SlaveFailure for every round after the run."""
+    from feederopt.algorithms.slaves import SlaveFailure
+    from feederopt.solvers import interrupt
+
+    net = meshed(2, v_min=0.9)
+    pu = to_per_unit(net)
+    p, q = scenarios_for(pu, np.random.default_rng(102), 2)
+    reduced, _ = presolve_for(pu, p, q)
+    problem = ReconfigurationProblem(envelope(reduced, p, q), RadialityModel.PARENT_CHILD)
+    algo = StochasticBenders(problem, p, q, np.array([0.5, 0.5]),
+                             StochasticOptions(stop=StopOptions(time_limit_s=60)))
+    algo.run(initial=[pu.initial_closed().astype(float)])
+    other = next(y for _, y, _ in [(0.0, c.y, None) for c in algo.within_pool.ranked(None)]
+                 if not np.array_equal(y, algo.incumbent_y))
+    algo._dropped = [(0.0, other, [None, None])]
+
+    def fail(*args: object, **kwargs: object) -> list[object]:
+        raise SlaveFailure("injected")
+
+    monkeypatch.setattr(algo.executor, "map", fail)
+    interrupt.clear()
+    try:
+        got = algo.alternatives(5.0)
+        assert not interrupt.requested()
+        assert got and np.array_equal(got[0].y, algo.incumbent_y)
+    finally:
+        interrupt.clear()

@@ -1907,35 +1907,127 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
             more_starts=lambda seconds: scenario_starts(prep, radiality, solver, p, q,
                                                         sset.weights, algo.vm, seconds,
                                                         initial))
+        # (the executor stays open for the AC choice's completion of the topologies an
+        # enumeration dropped: StochasticBenders.alternatives)
+
+        def finish(raw: RawSolution) -> Result:
+            return _scenario_result(net, opts, prep, sset, unc, solver, raw, read_notes)
+
+        from feederopt.results import uncertain_verdict as uv
+
+        result = finish(raw)
+        w = np.asarray(sset.weights, float)
+
+        def checks(cand: RawSolution, deadline: float) -> list[tuple[str, Any]] | None:
+            """The candidate's AC power flow in each scenario, as :func:`_finish` runs them."""
+            out = cand.outcome
+            assert isinstance(out, StochasticOutcome)
+            return _realisation_checks(
+                net, prep, cand, [str(x) for x in sset.names], sset.bus_ids, sset.p_mw, sset.q_mvar,
+                [uv.dispatch_of(prep.pu, r) for r in out.scenario_results], deadline,
+                source_vm=sset.source_vm_pu)
+
+        def answer_checks(res: Result) -> list[tuple[str, Any]]:
+            summary = res.uncertain
+            assert isinstance(summary, StochasticSummary)
+            return [(str(x.scenario), x.ac) for x in summary.scenarios]
+
+        result = _uncertain_least_in_ac(net, opts, prep, raw, result, finish=finish,
+                                        at_candidate=partial(algo.at_candidate, raw),
+                                        checks=checks, answer_checks=answer_checks, weights=w)
+        return _scenario_answer_in_ac(opts, prep, raw, result, algo, finish=finish,
+                                      checks=checks, answer_checks=answer_checks, weights=w)
     finally:
         if own:
             ex.close()
 
-    def finish(raw: RawSolution) -> Result:
-        return _scenario_result(net, opts, prep, sset, unc, solver, raw, read_notes)
 
+def _scenario_answer_in_ac(opts: SolveOptions, prep: Prepared, raw: RawSolution,
+                           result: Result, algo: StochasticBenders, *,
+                           finish: Callable[[RawSolution], Result],
+                           checks: Callable[[RawSolution, float],
+                                            list[tuple[str, Any]] | None],
+                           answer_checks: Callable[[Result], list[tuple[str, Any]]],
+                           weights: np.ndarray) -> Result:
+    """The model's answer holds every limit in every scenario (no slack) but its AC power
+    flows break some: the SOCP relaxation is not exact there (under reverse flow, losses that
+    no power flow has, ``l > (P^2+Q^2)/v``, hold ``v_max`` in the model; Gan, Li, Topcu &
+    Low, "Exact convex relaxation of optimal power flow in radial networks", IEEE TAC 60(1),
+    2015). The other topologies the search met (:meth:`~feederopt.algorithms.stochastic.
+    StochasticBenders.alternatives`: those within the limits in the model by expected
+    objective, then those that need slack) are judged by their AC power flows in the
+    scenarios, by the least-violating AC choice's key
+    (:func:`~feederopt.validation.ac_least.realisation_key`: the probability-weighted AC
+    violation total, then the expected AC losses plus switching cost): the best that holds
+    every limit in every scenario in AC, else the least violating in AC. Another topology
+    becomes the answer with status ``feasible`` (as ``--ac-polish``: the model's optimum is
+    no longer the answer; the bound stays the model's, the gap is the model's objective of
+    the answer against it: no claim of optimality in AC). A note says what happened and, when
+    no candidate holds a scenario in AC, names it (``no_topology_holds_in_ac``)."""
     from feederopt.results import uncertain_verdict as uv
+    from feederopt.validation.ac_least import choice_budget_s
 
-    result = finish(raw)
-    w = np.asarray(sset.weights, float)
+    summary = result.uncertain
+    if (not opts.ac_check or raw.y is None or not raw.within_limits
+            or raw.status is Status.INTERRUPTED or not isinstance(summary, StochasticSummary)
+            or uv.ac_within_limits(summary)):
+        return result
+    budget = choice_budget_s(opts.stop.time_limit_s, raw.solve_time_s)
+    candidates = algo.alternatives(budget)
+    if len(candidates) < 2:
+        return result
+    broken = [str(x.scenario) for x in summary.scenarios
+              if x.ac is not None and not x.ac.within_limits]
+    model_open = [b for b, c in zip(result.branches["id"], result.branches["closed"],
+                                    strict=True) if not c]
 
-    def checks(cand: RawSolution, deadline: float) -> list[tuple[str, Any]] | None:
-        """The candidate's AC power flow in each scenario, as :func:`_finish` runs them."""
-        out = cand.outcome
-        assert isinstance(out, StochasticOutcome)
-        return _realisation_checks(
-            net, prep, cand, [str(x) for x in sset.names], sset.bus_ids, sset.p_mw, sset.q_mvar,
-            [uv.dispatch_of(prep.pu, r) for r in out.scenario_results], deadline,
-            source_vm=sset.source_vm_pu)
+    def at_candidate(c: Any) -> RawSolution:
+        return replace(algo.at_candidate(raw, c), status=Status.FEASIBLE)
 
-    def answer_checks(res: Result) -> list[tuple[str, Any]]:
-        summary = res.uncertain
-        assert isinstance(summary, StochasticSummary)
-        return [(str(x.scenario), x.ac) for x in summary.scenarios]
-
-    return _uncertain_least_in_ac(net, opts, prep, raw, result, finish=finish,
-                                  at_candidate=partial(algo.at_candidate, raw), checks=checks,
-                                  answer_checks=answer_checks, weights=w)
+    chosen, record, result = _uncertain_choice_in_ac(
+        opts, prep, raw, result, candidates, finish=finish, at_candidate=at_candidate,
+        checks=checks, answer_checks=answer_checks, weights=weights)
+    record["reason"] = ("the model's answer holds the limits in every scenario, but its AC "
+                        "power flows break them")
+    record["model_answer_open"] = model_open
+    n = int(record["evaluated"])
+    rows = record["candidates"]
+    holding = [r for r in rows if float(r.get("violation_total", math.inf)) <= 0.0]
+    labels = [str(x.scenario) for x in summary.scenarios if x.ac is not None]
+    held_by = record.get("held_by", {})
+    nobody = [lb for lb in labels if held_by.get(lb, 0) == 0]
+    radial = raw.extra.get("radial_topologies_evaluated",
+                           raw.timings.get("enumerated_topologies"))  # an enumeration's count
+    every = radial is not None and n >= int(radial)
+    of = (f"all {n} radial topologies" if every else
+          f"{n} of the {len(candidates)} topologies the search met")
+    what = (f"the model's optimum (open {', '.join(map(str, model_open))}) holds every limit "
+            f"in every scenario in the SOCP model but breaks them in the AC power flow in "
+            f"scenario(s) {', '.join(broken)} (the relaxation is not exact there)")
+    if chosen:
+        now = [b for b, c in zip(result.branches["id"], result.branches["closed"],
+                                 strict=True) if not c]
+        how = ("holds every limit in every scenario checked in AC, the least expected AC "
+               "losses among those that do" if holding else
+               "breaks the limits least in AC (none judged holds every limit in every "
+               "scenario)")
+        note = (f"{what}; judged in AC among {of}, the answer is open "
+                f"{', '.join(map(str, now))}, which {how}; status feasible: the lower bound "
+                "is the model's, and the answer is not proven optimal in AC")
+    else:
+        note = (f"{what}; judged in AC among {of}, none breaks the limits less: the model's "
+                "optimum stays the answer")
+    if nobody:
+        record["no_topology_holds_in_ac"] = nobody
+        note += (f"; no radial topology holds scenario(s) {', '.join(nobody)} in AC"
+                 if every else
+                 f"; none of the {n} topologies judged holds scenario(s) "
+                 f"{', '.join(nobody)} in AC")
+    # not a least-violating answer's choice (the console's and report's row of that name)
+    result.extra.pop("least_violating_ac", None)
+    result.extra["ac_choice"] = {**record, "note": note}
+    result.extra["notes"] = [*result.extra.get("notes", []), note]
+    return result
 
 
 def _scenario_result(net: Network, opts: SolveOptions, prep: Prepared, sset: ScenarioSet,
@@ -2032,6 +2124,29 @@ def _uncertain_least_in_ac(net: Network, opts: SolveOptions, prep: Prepared, raw
     the AC check on, a rival candidate and no stop request. The record is
     ``extra["least_violating_ac"]``."""
     from feederopt.solvers.status import holds_least_violating_state
+
+    if (not opts.ac_check or raw.within_limits or raw.y is None or len(raw.candidates) < 2
+            or raw.status is Status.INTERRUPTED
+            or not holds_least_violating_state(raw.status.value, True, raw.objective)):
+        return result
+    _, _, result = _uncertain_choice_in_ac(
+        opts, prep, raw, result, raw.candidates, finish=finish, at_candidate=at_candidate,
+        checks=checks, answer_checks=answer_checks, weights=weights)
+    return result
+
+
+def _uncertain_choice_in_ac(opts: SolveOptions, prep: Prepared, raw: RawSolution,
+                            result: Result, candidates: Sequence[Any], *,
+                            finish: Callable[[RawSolution], Result],
+                            at_candidate: Callable[[Any], RawSolution],
+                            checks: Callable[[RawSolution, float],
+                                             list[tuple[str, Any]] | None],
+                            answer_checks: Callable[[Result], list[tuple[str, Any]]],
+                            weights: np.ndarray | None) -> tuple[int, dict[str, Any], Result]:
+    """The AC choice among ``candidates`` (the answer first) of an uncertain run
+    (:func:`_uncertain_least_in_ac`): the chosen index, the record (with, per realisation,
+    ``held_by``: how many candidates judged hold every limit there in AC) and the result
+    (``finish`` of the chosen candidate when it is not the answer)."""
     from feederopt.validation.ac_least import (
         AGGREGATE_EXPECTED,
         AGGREGATE_WORST,
@@ -2044,40 +2159,43 @@ def _uncertain_least_in_ac(net: Network, opts: SolveOptions, prep: Prepared, raw
     )
     from feederopt.validation.ac_polish import switching_kw
 
-    if (not opts.ac_check or raw.within_limits or raw.y is None or len(raw.candidates) < 2
-            or raw.status is Status.INTERRUPTED
-            or not holds_least_violating_state(raw.status.value, True, raw.objective)):
-        return result
+    assert raw.y is not None
     full, keep = prep.full, prep.keep
     ids = prep.problem.pu.branch_ids
     first = raw.y > 0.5
     budget = choice_budget_s(opts.stop.time_limit_s, raw.solve_time_s)
     deadline = time.perf_counter() + budget
     trials: dict[int, RawSolution] = {0: raw}
+    held_by: dict[str, int] = {}
 
     def judge(i: int) -> Any:
         if i == 0:  # the answer: its result's own AC checks
             got: list[tuple[str, Any]] | None = answer_checks(result)
         else:
-            trials[i] = at_candidate(raw.candidates[i])
+            trials[i] = at_candidate(candidates[i])
             got = checks(trials[i], deadline)
         if got is None:
             return None
+        for label, ac in got:
+            if ac is not None:
+                held_by[label] = held_by.get(label, 0) + int(
+                    bool(ac.converged) and not ac.violations)
         closed = np.asarray(on_all_branches(trials[i], keep, full.n_branch).y) > 0.5
         return realisation_key(got, switching_kw(full, closed),
                                None if weights is None else [float(x) for x in weights])
 
     def row(i: int) -> dict[str, Any]:
-        y = raw.candidates[i].y > 0.5
-        return {"relaxation_violation_pu": float(raw.candidates[i].violation),
+        y = candidates[i].y > 0.5
+        return {"relaxation_violation_pu": float(candidates[i].violation),
                 "differs": {"closes": [ids[k] for k in np.flatnonzero(y & ~first)],
                             "opens": [ids[k] for k in np.flatnonzero(~y & first)]}}
 
     robust = weights is None
     chosen, record = least_violating_in_ac(
-        [(row(i), i) for i in range(len(raw.candidates))], judge, budget_s=budget,
+        [(row(i), i) for i in range(len(candidates))], judge, budget_s=budget,
         measure=ROBUST_MEASURE if robust else SCENARIO_MEASURE,
         aggregate=AGGREGATE_WORST if robust else AGGREGATE_EXPECTED)
+    record["held_by"] = held_by
     if chosen:
         result = finish(trials[chosen])
     result.extra["least_violating_ac"] = record
@@ -2085,7 +2203,7 @@ def _uncertain_least_in_ac(net: Network, opts: SolveOptions, prep: Prepared, raw
     if record["evaluated"] > 1 and result.ac_check is not None:
         result.ac_check = replace(result.ac_check, warnings=tuple(
             w.replace(LEAST_IN_MODEL, LEAST_IN_AC) for w in result.ac_check.warnings))
-    return result
+    return chosen, record, result
 
 
 def _solve_robust(net: Network, opts: SolveOptions, unc: Box,

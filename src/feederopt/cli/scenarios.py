@@ -41,6 +41,14 @@ from feederopt.cli.app import (
     verdict_exit_code,
 )
 
+#: What the scenario table's "model slack (sum)" is: not the amount of any limit (ut44 #4: it
+#: read "slack 0.725 p.u." beside a transformer 3.6 A over its rating).
+MODEL_SLACK_LEGEND = (
+    "model slack (sum): the penalised SOCP's slack variables summed over the limits (power "
+    "balance in p.u. of the base power, squared voltage in p.u.^2, squared current in p.u.^2): "
+    "a model-internal sum, not the amount by which a limit is broken (the limits and amounts "
+    "are listed below, and in the AC columns)")
+
 
 class GrowthOf(StrEnum):
     """What ``feederopt check --growth-margin`` scales."""
@@ -131,7 +139,7 @@ def print_uncertain(result: Any) -> None:
         # the scenarios' source voltages, when the file set one (a source row)
         sources = summary.source_rows
         for col in ("scenario", "weight", *(("source V",) if sources else ()), "losses [kW]",
-                    "slack [p.u.]", "V min", "AC losses [kW]", "AC V min", "AC V max",
+                    "model slack (sum)", "V min", "AC losses [kW]", "AC V min", "AC V max",
                     "AC max loading", "AC"):
             table.add_column(escape(col), justify="left" if col == "scenario" else "right")
         rows = summary.scenarios
@@ -153,9 +161,10 @@ def print_uncertain(result: Any) -> None:
         out.print(table)
         inexact = any(r.outcome.relaxation_exact is False for r in shown)
         limit = loading_limit(result)
-        out.print("losses, slack and V min [p.u.]: the SOCP model's"
+        out.print("losses and V min [p.u.]: the SOCP model's"
                   + (" (marked not exact: the relaxation adds losses no power flow has: note "
-                     "below)" if inexact else "") + "; AC: pandapower's power "
+                     "below)" if inexact else "") + "; " + MODEL_SLACK_LEGEND
+                  + "; AC: pandapower's power "
                   "flow at the scenario's loads and source voltage (max loading: the most "
                   f"loaded line or transformer, % of its rating{'; ' + limit if limit else ''}; "
                   "ok: within every limit; n off: n limits broken"
@@ -185,8 +194,8 @@ def print_uncertain(result: Any) -> None:
         if worst is not None:
             o = worst.outcome
             line += (f"; worst scenario {worst.scenario}: losses "
-                     f"{fmt(o.losses_kw, '.3f', ' kW')}, slack {fmt(o.violation_pu, '.3g')} "
-                     "p.u.")
+                     f"{fmt(o.losses_kw, '.3f', ' kW')}, model slack (sum) "
+                     f"{fmt(o.violation_pu, '.3g')}")
         out.print(line, markup=False)
         top = summary.ac_max_loading
         if top is not None:
@@ -252,6 +261,9 @@ def print_uncertain(result: Any) -> None:
         note = summary.inexact_note
         if note is not None:
             out.print(f"note: {note}", style="yellow", markup=False)
+        choice = result.extra.get("ac_choice")
+        if isinstance(choice, dict) and choice.get("note"):  # the model's answer broke AC
+            out.print(f"note: {choice['note']}", style="yellow", markup=False)
         if result.has_topology:
             out.print(f"note: {NOMINAL_NOTE}", style="dim", markup=False)
         note = stopped_bound_note(result)
@@ -406,7 +418,11 @@ def print_uncertain_verdict(result: Any) -> None:
     least_ac = result.extra.get("least_violating_ac")
     if status == "infeasible":
         n_all = result.extra.get("radial_topologies_evaluated")
-        why = (f": none supplies scenario {proven}" if proven is not None else
+        unsupplied = [str(x) for x in result.extra.get("unsupplied_scenarios") or ()]
+        why = (f": each of the grid's {n_all} radial topologies needs slack in scenario"
+               + ("s " if len(unsupplied) > 1 else " ") + ", ".join(unsupplied)
+               if unsupplied and n_all is not None else
+               f": none supplies scenario {proven}" if proven is not None else
                f": each of the grid's {n_all} radial topolog"
                + ("y" if n_all == 1 else "ies") + " needs slack in some " + what
                if n_all is not None and result.extra.get("every_radial_topology_needs_slack")

@@ -210,7 +210,7 @@ def text_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 #: The per-scenario table's columns.
 SCENARIO_COLUMNS = (
-    "scenario", "probability", "source V [p.u.]", "model losses [kW]", "model slack [p.u.]",
+    "scenario", "probability", "source V [p.u.]", "model losses [kW]", "model slack (sum)",
     "model V min [p.u.]", "model within limits", "model relaxation", "AC losses [kW]",
     "AC V min [p.u.]",
     "AC V min at bus", "AC V max [p.u.]", "AC max loading [%]", "AC max loading at",
@@ -329,7 +329,7 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
                 ("none" if "inexact_scenarios" in st else None),
             "expected objective [kW]": st.get("expected_objective_kw"),
             "expected objective: what it sums": _objective_terms(st, r.get("switching")),
-            "expected slack [p.u.]": st.get("expected_violation_pu"),
+            "expected model slack (sum)": st.get("expected_violation_pu"),
             "scenarios that need slack": st.get("infeasible_scenarios"),
             "largest AC loading over the scenarios [%]": st.get("ac_max_loading_percent"),
             "largest AC loading: branch, scenario":
@@ -343,7 +343,7 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
         body += "<h3>Worst scenario (largest objective)</h3>" + kv_table({
             "scenario": worst.get("scenario"),
             "model losses [kW]": worst.get("losses_kw"),
-            "model slack [p.u.]": worst.get("violation_pu"),
+            "model slack (sum)": worst.get("violation_pu"),
             "penalty [kW]": worst.get("penalty_kw"),
             "model within limits": worst.get("feasible"),
             "model V min [p.u.]": worst.get("min_voltage_pu"),
@@ -360,7 +360,7 @@ def _signs(u: Any) -> str:
 #: The extreme-point table's columns.
 ROBUST_COLUMNS = (
     "extreme point", "deviations (per uncertain load)", "model losses [kW]",
-    "model slack [p.u.]", "model V min [p.u.]", "model V max [p.u.]", "model within limits",
+    "model slack (sum)", "model V min [p.u.]", "model V max [p.u.]", "model within limits",
     "model relaxation", "AC losses [kW]", "AC V max [p.u.]", "AC within limits",
     "model needs slack at",
 )

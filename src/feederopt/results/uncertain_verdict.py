@@ -39,6 +39,11 @@ NOMINAL_NOTE = ("the headline losses, voltages, AC check, tables and plots are t
 
 #: What a proof that no topology supplies a scenario rests on (JSON ``infeasible_reason``;
 #: :func:`feederopt.algorithms.stochastic.scenario_infeasible` proves it).
+#: The reason of an enumeration's proof per scenario (``unsupplied_scenarios``).
+SCENARIO_UNSUPPLIED = (
+    "no radial topology supplies {scenarios} within the limits (proven: each of "
+    "the grid's {n} radial topologies was evaluated there and needs slack in the SOCP "
+    "relaxation, which contains every AC operating point)")
 SCENARIO_INFEASIBLE = (
     "no radial topology supplies scenario {scenario} within the limits (proven: an MILP over "
     "radiality and DistFlow without slack at its loads, its cones outer-approximated, a "
@@ -112,7 +117,16 @@ def apply_verdict(result: Result, raw: RawSolution, shown: RawSolution,
     result.extra.update({k: v for k, v in raw.extra.items()
                          if k in ("scenarios_with_slack", "infeasible_scenario",
                                   "infeasible_reason", "radial_topologies_evaluated",
-                                  "every_radial_topology_needs_slack")})
+                                  "every_radial_topology_needs_slack",
+                                  "unsupplied_scenarios")})
+    if "unsupplied_scenarios" in result.extra:  # indices to the scenarios' labels
+        named = [labels[s] if 0 <= s < len(labels) else s
+                 for s in map(int, result.extra["unsupplied_scenarios"])]
+        result.extra["unsupplied_scenarios"] = named
+        result.extra.setdefault("infeasible_reason", SCENARIO_UNSUPPLIED.format(
+            scenarios=("scenario " if len(named) == 1 else "scenarios ")
+            + ", ".join(map(str, named)),
+            n=result.extra.get("radial_topologies_evaluated")))
     if "infeasible_scenario" in result.extra:
         s = int(result.extra["infeasible_scenario"])
         result.extra["infeasible_scenario"] = labels[s] if 0 <= s < len(labels) else s
