@@ -142,6 +142,24 @@ def test_an_old_schema_version_loads() -> None:
         doc["iteration_log"][0]["lower_bound"]
 
 
+def test_a_result_read_back_from_its_bare_json_file_saves_as_a_folder(tmp_path: Path) -> None:
+    """``save(load_result("r.json"), DIR)`` of a ``save_json`` file (no tables: no network to
+    draw) crashed in ``plot_grid`` with polars' ``ColumnNotFoundError: "id"`` (session 44,
+    savefix #1). The folder is written without ``grid.png``, said in a warning and in the
+    report; its ``result.json`` reads back as the published optimum (Baran & Wu 1989)."""
+    bare = tmp_path / "r.json"  # no Parquet tables beside it
+    bare.write_text((V1_FOLDER / "result.json").read_text())
+    r = fo.load_result(bare)
+    assert r.buses.height == 0 and r.branches.height == 0
+    with pytest.warns(fo.FeederoptWarning, match="grid.png is not written"):
+        out = fo.save(r, tmp_path / "out")
+    assert (out / "result.json").is_file() and not (out / "grid.png").exists()
+    assert "no grid tables to draw" in (out / "report.html").read_text()
+    back = fo.load_result(out)
+    assert {b["id"] for b in back.open_branches} == PUBLISHED_OPEN
+    assert back.objective == pytest.approx(PUBLISHED_LOSSES_KW, abs=0.01)
+
+
 def test_load_result_refuses_another_kind_typed() -> None:
     (p,) = _problems(lambda: fo.load_result(V1_FOLDER.parent / "schedule"))
     assert p.field == "kind" and "read_result" in p.hint

@@ -655,11 +655,14 @@ def grid_section(folder: ResultFolder) -> str:
     if _no_topology(r):
         return section("grid", "Grid", _note(NO_TOPOLOGY + ": no switch states to draw."))
     png = folder.images.get("grid")
-    if png is None and folder.buses is not None and folder.branches is not None:
+    # a folder saved from a result read back from its bare JSON file has empty tables
+    buses, branches = folder.buses, folder.branches
+    if (png is None and buses is not None and branches is not None
+            and all("id" in t.columns and t.height > 0 for t in (buses, branches))):
         sw = folder.switches
         changed = (sw.filter(pl.col("changed"))["id"].to_list()
                    if sw is not None and "changed" in sw.columns else [])
-        fig = grid_figure(folder.buses, folder.branches, coordinates(folder.buses, folder.branches),
+        fig = grid_figure(buses, branches, coordinates(buses, branches),
                           grid_title(r.get("case", ""), r.get("method", ""),
                                      str(r.get("status", "")),
                                      (r.get("ac_check") or {}).get("losses_kw"),
@@ -667,7 +670,9 @@ def grid_section(folder: ResultFolder) -> str:
                           r.get("devices") or (), r.get("out_of_service_branches") or ())
         png = figure_png(fig)
     if png is None:
-        return section("grid", "Grid", _note("The result folder has no grid tables."))
+        return section("grid", "Grid", _note(
+            "The result folder has no grid tables to draw (one saved from a result read back "
+            "from its bare JSON file has none: save the solve's folder to draw the grid)."))
     caption = ("Closed branches solid (closed switches marked green), open branches dashed red, "
                "switched branches thick, out-of-service branches dotted grey; buses coloured by "
                "voltage magnitude (AC power flow when checked).")

@@ -82,14 +82,31 @@ def write_result_dir(result: Result, path: str | Path, *, force: bool = False) -
                                              if result.uncertain is not None
                                              else result.extra).items():
             write_table(table, tmp / name)
-        # no topology, no switch states to draw (the report says so instead)
+        # no topology, no switch states to draw (the report says so instead); a result read
+        # back from its bare JSON file (feederopt.load_result("r.json")) has no bus and branch
+        # tables to draw: no grid.png, said (it crashed in polars: session 44, savefix #1)
         if result.has_topology and (result.ac_check is not None
                                     or result.status.value != "error"):
-            plot_grid(result, tmp / "grid.png")
+            if has_grid_tables(result):
+                plot_grid(result, tmp / "grid.png")
+            else:
+                from feederopt.errors import warn_user
+
+                warn_user("grid.png is not written: the result holds no bus and branch tables "
+                          "(a result read back from its JSON file); save the result folder "
+                          "(feederopt.save, solve --out) and load_result that folder, or "
+                          "solve again, to draw the grid")
         net_json = pandapower_net_json(result)
         if net_json is not None:
             write_text(tmp / NET_FILE, net_json)
     return Path(path)
+
+
+def has_grid_tables(result: Result) -> bool:
+    """Whether ``result`` has the bus and branch tables :func:`~feederopt.report.plot.plot_grid`
+    draws (their ``id`` columns): a result read back from a bare ``result.json``
+    (:func:`feederopt.load_result` of a ``save_json`` file) has empty tables."""
+    return all("id" in t.columns and t.height > 0 for t in (result.buses, result.branches))
 
 
 #: The pandapower net with the answer's switch states in a result folder (user test
