@@ -185,3 +185,63 @@ def test_a_conic_failure_after_the_run_stops_nothing(monkeypatch: pytest.MonkeyP
         assert got and np.array_equal(got[0].y, algo.incumbent_y)
     finally:
         interrupt.clear()
+
+
+def test_a_conic_failure_while_completing_candidates_skips_that_topology_only(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The infeasible path's completion of the topologies an enumeration dropped
+    (``_complete_candidates``) runs after the answer is found, as the AC choice's: a slave
+    whose conic solve fails there leaves that topology out, with a note, and the next dropped
+    topology is still completed. Before, it went through the run's own round of slaves, which
+    requests a stop of the whole run for a failure (no valid cut): the loop broke at the
+    first topology and the run called itself interrupted (session 44, savefix #3). The failure
+    is injected into the first round only; the second topology's completed slaves are
+    checked against the penalised slave evaluated directly on each scenario."""
+    from feederopt.algorithms.slaves import SlaveFailure, SlaveResult
+    from feederopt.algorithms.stochastic import SKIPPED_NOTE
+    from feederopt.solvers import interrupt
+
+    net = meshed(2, v_min=0.9)
+    pu = to_per_unit(net)
+    p, q = scenarios_for(pu, np.random.default_rng(102), 2)
+    reduced, _ = presolve_for(pu, p, q)
+    problem = ReconfigurationProblem(envelope(reduced, p, q), RadialityModel.PARENT_CHILD)
+    algo = StochasticBenders(problem, p, q, np.array([0.5, 0.5]),
+                             StochasticOptions(stop=StopOptions(time_limit_s=60)))
+    algo.run(initial=[pu.initial_closed().astype(float)])
+    others = [c.y for c in algo.within_pool.ranked(None)
+              if not np.array_equal(c.y, algo.incumbent_y)][:2]
+    assert len(others) == 2
+    first: list[object] = [None, None]
+    second: list[object] = [None, None]
+    algo._dropped = [(0.0, others[0], first), (1.0, others[1], second)]
+    algo.within_pool = type(algo.within_pool)(algo.within_pool.size)  # empty: see the offer
+    real = algo.executor.map
+    calls = {"n": 0}
+
+    def fail_once(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise SlaveFailure("injected")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(algo.executor, "map", fail_once)
+    interrupt.clear()
+    try:
+        assert algo._complete_candidates()
+        assert not interrupt.requested()
+    finally:
+        interrupt.clear()
+    assert algo.skipped_after == 1 and first == [None, None]
+    # the second topology completed, as the penalised slave gives it on each scenario
+    for s in range(2):
+        got = second[s]
+        assert isinstance(got, SlaveResult)
+        direct = PenalizedEvaluator(ReconfigurationProblem(reduced.with_loads(p[s], q[s])),
+                                    algo.options.penalty).evaluate(others[1],
+                                                                   need_gradient=False)
+        assert got.objective == pytest.approx(direct.objective, rel=1e-5, abs=1e-6)
+    assert next(c.y for c in algo.within_pool.ranked(None)).tolist() == others[1].tolist()
+    # the note of the run's document
+    monkeypatch.setattr(algo, "_complete_candidates", lambda: False)
+    assert SKIPPED_NOTE in algo.run(initial=[pu.initial_closed().astype(float)]).extra

@@ -114,6 +114,12 @@ class StochasticOptions(MasterOptions):
     complete_candidates: bool = True
 
 
+#: ``RawSolution.extra`` key (and the result JSON's): how many evaluations after an
+#: enumeration (the per-scenario proof, the completion of the dropped topologies for the AC
+#: choice) were left out because their conic solve failed (:meth:`StochasticBenders._map_after`).
+SKIPPED_NOTE = "evaluations_skipped_conic_failure"
+
+
 @dataclass(frozen=True)
 class ScenarioViolation(Violation):
     """A limit that a scenario (or an extreme point: ``scenario`` is then its index) breaks
@@ -240,6 +246,9 @@ class StochasticBenders(MasterLoop):
         #: After a complete enumeration: the topologies dropped at the cutoff (their bound
         #: then, y, their slave per scenario, None where not evaluated).
         self._dropped: list[tuple[float, np.ndarray, list[SlaveResult | None]]] = []
+        #: The evaluations after the run left out because a conic solve failed
+        #: (:meth:`_map_after`): the note ``evaluations_skipped_conic_failure``.
+        self.skipped_after = 0
 
     def source_vm(self, s: int) -> np.ndarray | None:
         """Scenario ``s``'s source voltages [p.u. per bus] (None: the network's)."""
@@ -359,6 +368,9 @@ class StochasticBenders(MasterLoop):
             if (raw.status is Status.INFEASIBLE and self.options.complete_candidates
                     and self._complete_candidates()):
                 raw = replace(raw, candidates=self._candidates(), timings=dict(self.timings))
+            if self.skipped_after:
+                # a topology left out of the proof or the AC choice's candidates, said
+                raw = replace(raw, extra={**raw.extra, SKIPPED_NOTE: self.skipped_after})
             return raw
         master, helper = self._build_master()
         if self.options.master_physics:
@@ -533,7 +545,10 @@ class StochasticBenders(MasterLoop):
         Dropped, they had no complete evaluation, so the AC choice had only the answer and
         the few topologies completed (two of fifteen on a ring where another one breaks the
         limits by a third less in AC). The incumbent stays: each was dropped at a bound
-        within the gap of it. True when some topology was completed."""
+        within the gap of it. A topology whose conic solve fails is left out (counted in
+        :attr:`skipped_after`), as :meth:`alternatives` does: before, the failure went
+        through the run's round of slaves, which requests a stop of the whole run. True when
+        some topology was completed."""
         t0, done = self.elapsed, 0
         end = t0 + self.options.verdict_time_s
         for _, y, results in sorted(self._dropped, key=lambda d: d[0]):
@@ -541,10 +556,14 @@ class StochasticBenders(MasterLoop):
                 break
             missing = [s for s in range(self.n_s) if results[s] is None]
             try:
-                got = self._map_slaves(evaluate_task, [
+                # after the run, as the AC choice's completion: a failed conic solve leaves
+                # this topology out (noted), it does not stop the run (session 44, savefix #3)
+                got = self._map_after([
                     (self.p[s], self.q[s], y, False, self.source_vm(s)) for s in missing])
             except Interrupted:
                 break
+            if got is None:
+                continue
             for s, r in zip(missing, got, strict=True):
                 results[s] = r
             self._offer_candidate(y, [r for r in results if r is not None])
@@ -564,6 +583,7 @@ class StochasticBenders(MasterLoop):
         try:
             got: list[SlaveResult] = self.executor.map(evaluate_task, items)
         except SlaveFailure:
+            self.skipped_after += 1
             return None
         self.timings["slave_s"] += sum(r.solve_time_s for r in got)
         self.n_slave_solves += len(got)
