@@ -300,3 +300,30 @@ def test_the_empty_list_hint_names_ids_of_the_network_at_hand() -> None:
     # no network: the form of the ids, no other network's
     (q,) = unchecked_solve_options(hold_open="").check()
     assert "line:11" not in q.hint and "hold_open=('ID', 'ID')" in q.hint
+
+
+def test_a_held_open_source_transformer_is_named_as_the_cause_by_its_rating() -> None:
+    """CIGRE MV (pandapower's ``create_cigre_network_mv``) with ``hold_open=["trafo:0"]``: a
+    proof of infeasibility said only that the holds were part of it (session 44, savefix
+    #2). By hand, from pandapower's own net: with trafo:0 open every load hangs on trafo:1
+    (the tie line 14-8 joins the feeders, so no bus is cut off), whose 25 MVA at the source's
+    1.03 p.u. is less than the 44.74 MW of load, while both transformers (51.5 MVA) are more:
+    the held transformer is the cause, and the reason says so with those figures. Without
+    current ratings (``thermal_limits=False``) no such cause is claimed."""
+    import pandapower.networks as pn
+
+    from feederopt.network import to_per_unit
+    from feederopt.problems.holds import Held, held_capacity_cause
+
+    ref = pn.create_cigre_network_mv(with_der=False)
+    load_mw = float((ref.load.p_mw * ref.load.scaling)[ref.load.in_service].sum())
+    vm = float(ref.ext_grid.vm_pu.iloc[0])
+    one, two = (float(s) * vm for s in ref.trafo.sn_mva)
+    assert one < load_mw <= one + two  # the hand reasoning's premise
+    r = feederopt.solve("cigre_mv", hold_open=["trafo:0"])
+    assert r.status.value == "infeasible"
+    reason = r.extra["infeasible_reason"]
+    assert "branches held open (trafo:0)" in reason and "(trafo:1)" in reason
+    assert f"at most {two:.4g} MW" in reason and f"the {load_mw:.4g} MW" in reason
+    unrated = feederopt.load("cigre_mv").with_limits(thermal_limits=False)
+    assert held_capacity_cause(to_per_unit(unrated), Held(open=("trafo:0",))) is None

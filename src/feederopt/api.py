@@ -109,6 +109,7 @@ from feederopt.problems.dopf import (
 from feederopt.problems.holds import (
     Held,
     NoHeldTopology,
+    held_capacity_cause,
     held_infeasible_reason,
     held_infeasible_words,
     held_model,
@@ -355,7 +356,7 @@ def solve(
             generic = "no radial topology meets the limits "
             result.extra["infeasible_reason"] = held_infeasible_reason(held) + (
                 " " + proof[len(generic):] if proof.startswith(generic) else
-                f"; {proof}" if proof else "")
+                f"; {proof}" if proof else "") + _held_cause(net, opts, held)
             if result.ac_check is not None:
                 result.ac_check = replace(result.ac_check, warnings=tuple(
                     w.replace(GRID_INFEASIBLE, held_infeasible_words(held))
@@ -591,6 +592,16 @@ def _holds(net: Network, opts: SolveOptions) -> tuple[Held, list[Problem]]:
 def _held_reason(reason: object) -> bool:
     """``reason`` already names the holds (:func:`held_infeasible_reason`'s words)."""
     return isinstance(reason, str) and "held branches" in reason
+
+
+def _held_cause(net: Network, opts: SolveOptions, held: Held) -> str:
+    """``; <cause>`` when a capacity bound shows the held-open branches leave no topology
+    within the ratings (:func:`~feederopt.problems.holds.held_capacity_cause`; the nominal
+    loads: not for a scenario or robust run), else empty."""
+    if opts.uncertainty is not None:
+        return ""
+    cause = held_capacity_cause(to_per_unit(net, opts.s_base_mva), held)
+    return f"; {cause}" if cause else ""
 
 
 def _no_held_topology(net: Network, opts: SolveOptions, e: NoHeldTopology) -> Result:

@@ -288,3 +288,57 @@ def held_model(pu: PerUnitNetwork, held: Held) -> PerUnitNetwork:
             f"no source reaches {len(cut)} bus(es) ({shown})", held)
     return out
 
+
+
+def _source_capacity(pu: PerUnitNetwork, usable: np.ndarray) -> tuple[float, list[int]] | None:
+    """The most active power [p.u.] the usable branches leaving the sources can carry to the
+    other buses, and those branches: ``sum_k min(s_max_k, i_max_k V_hi / tap_k)`` over the
+    branches from a source bus to a non-source bus, ``V_hi`` the source's highest set-point
+    (the SOCP's ``P^2 + Q^2 <= (v_f / tap^2) l`` and ``l <= i_max^2``, Farivar & Low 2013;
+    ``|P| <= |S|``). None when a branch enters a non-source bus from a source at its to end
+    (its rating is referred to the other end: no bound claimed)."""
+    src = pu.is_source
+    out = usable & (src[pu.f] != src[pu.t])
+    if np.any(out & src[pu.t]):
+        return None
+    hi = pu.source_v_range()[1]
+    ks = np.flatnonzero(out)
+    cap = np.minimum(pu.s_max[ks], pu.i_max[ks] * np.sqrt(pu.tap2[ks] * hi[pu.f[ks]] ** 2))
+    return float(np.sum(cap)), [int(k) for k in ks]
+
+
+def held_capacity_cause(full: PerUnitNetwork, held: Held) -> str | None:
+    """Why the branches held open leave no topology within the ratings, when a bound shows it:
+    the branches leaving the sources that the holds leave usable can carry at most
+    ``C_held = sum_k min(s_max_k, i_max_k V_hi / tap_k)`` of active power
+    (:func:`_source_capacity`), less than what the other buses draw net of generation,
+    ``D = sum_{j not source} p_load_j - sum_g p_max_g`` (every ``r``, shunt conductance
+    ``>= 0``: the losses only add to it), while without the holds ``C >= D``. Power balance
+    over the non-source buses (DistFlow, Baran & Wu 1989) then needs more than the rated
+    branches give in every topology: the held-open branches are the cause. ``full`` is the
+    network's model before the holds (:func:`held_model`). None when no such bound holds, or
+    when the grid without the holds is short of capacity too (session 44, savefix #2: CIGRE MV
+    with ``hold_open=["trafo:0"]`` said only that the holds were part of the proof; its
+    44.7 MW of load then has trafo:1 alone, 25.75 MVA at the source's 1.03 p.u.)."""
+    if not held.open or not np.all(np.isfinite(full.gen_p_max)):
+        return None
+    conductances = [full.r, full.p_shunt, full.g_from, full.g_to, full.g_dangle,
+                    full.g_open_end]
+    if any(np.any(g < 0) for g in conductances if g.size):
+        return None
+    src = full.is_source
+    demand = float(full.p_load[~src].sum()
+                   - full.gen_p_max[~src[full.gen_bus]].sum() if full.gen_bus.size
+                   else full.p_load[~src].sum())
+    fixed_open = ~full.switchable & full.normally_open
+    opened = np.isin(np.array(full.branch_ids, dtype=object), list(held.open))
+    free = _source_capacity(full, ~fixed_open)
+    under = _source_capacity(full, ~fixed_open & ~opened)
+    if free is None or under is None or not (under[0] < demand * (1 - 1e-6) <= free[0]):
+        return None
+    mw = full.s_base_mva
+    left = ", ".join(full.branch_ids[k] for k in under[1]) or "none"
+    return (f"the branches held open ({', '.join(held.open)}) leave the branches out of the "
+            f"sources ({left}) rated for at most {under[0] * mw:.4g} MW (|S| <= i_max V at "
+            f"the source's set-point), less than the {demand * mw:.4g} MW the other buses "
+            "draw net of generation: no topology holds the ratings with them open")
