@@ -597,8 +597,9 @@ def _held_reason(reason: object) -> bool:
 def _held_cause(net: Network, opts: SolveOptions, held: Held) -> str:
     """``; <cause>`` when a capacity bound shows the held-open branches leave no topology
     within the ratings (:func:`~feederopt.problems.holds.held_capacity_cause`; the nominal
-    loads: not for a scenario or robust run), else empty."""
-    if opts.uncertainty is not None:
+    loads: not for a scenario or robust run, nor with DOPF devices, whose flexible loads and
+    committable generators the bound does not model), else empty."""
+    if opts.uncertainty is not None or device_list(net):
         return ""
     cause = held_capacity_cause(to_per_unit(net, opts.s_base_mva), held)
     return f"; {cause}" if cause else ""
