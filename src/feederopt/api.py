@@ -1383,6 +1383,7 @@ def _solve_nominal(net: Network, opts: SolveOptions, progress: ProgressCallback 
     result = _result(net, prep.full, on_all_branches(raw, prep.keep, prep.full.n_branch),
                      opts.ac_check, model_pu=prep.model_pu())
     result, raw = _least_violating_in_ac(net, opts, prep, raw, result)
+    result, raw = _nominal_answer_in_ac(net, opts, prep, raw, result)
     if opts.ac_polish:
         result, raw = _polished(net, opts, prep, raw, result)
     elif (result.ac_check is not None and result.ac_check.within_limits is False
@@ -1413,21 +1414,13 @@ def _least_violating_in_ac(net: Network, opts: SolveOptions, prep: Prepared, raw
         choice_budget_s,
         least_violating_in_ac,
     )
-    from feederopt.validation.ac_limits import ac_limit_violations
-    from feederopt.validation.ac_polish import (
-        NO_KEY,
-        AcKey,
-        key_of_check,
-        switching_kw,
-        violation_parts,
-    )
+    from feederopt.validation.ac_polish import NO_KEY, AcKey, key_of_check
 
     check = result.ac_check
     if (not opts.ac_check or raw.within_limits or raw.y is None or len(raw.candidates) < 2
             or raw.status is Status.INTERRUPTED or check is None):
         return result, raw
     full, keep = prep.full, prep.keep
-    s = full.s_base_mva
     first = raw.y > 0.5
     ids = prep.problem.pu.branch_ids
     evaluator: TopologyEvaluator | None = None
@@ -1456,16 +1449,7 @@ def _least_violating_in_ac(net: Network, opts: SolveOptions, prep: Prepared, raw
         t = trial(i)
         if t is None:
             return NO_KEY
-        t = on_all_branches(t, keep, full.n_branch)
-        closed = np.asarray(t.y) > 0.5
-        point = t.point
-        gen_p = point["pg"] * s if full.n_gen and "pg" in point else None
-        gen_q = point["qg"] * s if full.n_gen and "qg" in point else None
-        ac = _ac_power_flow(net, closed, gen_p, gen_q)
-        if not ac.converged:
-            return NO_KEY
-        volt, rating = violation_parts(ac_limit_violations(full, ac, net.bus_id_out))
-        return AcKey(volt, rating, float(ac.losses_kw), switching_kw(full, closed))
+        return _nominal_ac_key(net, full, on_all_branches(t, keep, full.n_branch))
 
     def row(i: int) -> dict[str, Any]:
         y = raw.candidates[i].y > 0.5
@@ -1491,6 +1475,122 @@ def _least_violating_in_ac(net: Network, opts: SolveOptions, prep: Prepared, raw
     if record["evaluated"] > 1 and result.ac_check is not None:
         result.ac_check = replace(result.ac_check, warnings=tuple(
             w.replace(LEAST_IN_MODEL, LEAST_IN_AC) for w in result.ac_check.warnings))
+    return result, raw
+
+
+def _nominal_ac_key(net: Network, full: PerUnitNetwork, trial: RawSolution) -> Any:
+    """The AC choice's key of ``trial`` (on all branches of ``full``): the AC check's power
+    flow of the user's net at its topology and its model point's dispatch, its violated
+    limits (voltage, then rating), its AC losses and switching cost
+    (:class:`~feederopt.validation.ac_polish.AcKey`); ``NO_KEY`` when it does not converge."""
+    from feederopt.validation.ac_limits import ac_limit_violations
+    from feederopt.validation.ac_polish import NO_KEY, AcKey, switching_kw, violation_parts
+
+    s = full.s_base_mva
+    closed = np.asarray(trial.y) > 0.5
+    point = trial.point
+    gen_p = point["pg"] * s if full.n_gen and "pg" in point else None
+    gen_q = point["qg"] * s if full.n_gen and "qg" in point else None
+    ac = _ac_power_flow(net, closed, gen_p, gen_q)
+    if not ac.converged:
+        return NO_KEY
+    volt, rating = violation_parts(ac_limit_violations(full, ac, net.bus_id_out))
+    return AcKey(volt, rating, float(ac.losses_kw), switching_kw(full, closed))
+
+
+#: Why a nominal answer's AC choice ran (JSON ``ac_choice.reason``).
+NOMINAL_AC_CHOICE_REASON = ("the model's answer holds the limits, but its AC power flow "
+                            "breaks them")
+
+
+def _nominal_answer_in_ac(net: Network, opts: SolveOptions, prep: Prepared, raw: RawSolution,
+                          result: Result) -> tuple[Result, RawSolution]:
+    """The model's answer holds every limit (``raw.within_limits``) but its AC power flow
+    breaks some: the SOCP relaxation is not exact there (under reverse flow, losses that no
+    power flow has, ``l > (P^2+Q^2)/v``, hold ``v_max`` in the model; Gan, Li, Topcu & Low,
+    "Exact convex relaxation of optimal power flow in radial networks", IEEE TAC 60(1),
+    2015). The other topologies the search evaluated within the limits in the model
+    (``raw.alternatives``, least model objective first) are judged by the AC check's power
+    flow (:func:`_nominal_ac_key`) within the AC choice's budget
+    (:func:`~feederopt.validation.ac_least.least_violating_in_ac`: least AC violation, then
+    least AC losses plus switching cost): the best that holds every limit in AC, else the
+    least violating in AC. Another topology becomes the answer with its model point and
+    objective, status ``feasible`` (as ``--ac-polish``: the model's optimum is no longer the
+    answer); the bound stays the model's, the gap is the answer's model objective against it
+    (no claim of optimality in AC). The record is ``extra["ac_choice"]`` and a note says what
+    happened (the scenario runs' counterpart: :func:`_scenario_answer_in_ac`). Not with
+    ``ac_polish`` (its branch exchange searches from the model's answer instead), without an
+    AC check, a rival, or after a stop request."""
+    from feederopt.validation.ac_least import choice_budget_s, least_violating_in_ac
+    from feederopt.validation.ac_polish import key_of_check
+
+    check = result.ac_check
+    if (not opts.ac_check or opts.ac_polish or not raw.within_limits or raw.y is None
+            or raw.status is Status.INTERRUPTED or check is None or not check.converged
+            or check.within_limits is not False or len(raw.alternatives) < 2):
+        return result, raw
+    full, keep = prep.full, prep.keep
+    candidates = raw.alternatives
+    ids = prep.problem.pu.branch_ids
+    first = raw.y > 0.5
+    trials: dict[int, RawSolution] = {}
+
+    def trial(i: int) -> RawSolution:
+        c = candidates[i]
+        value = float(c.losses_kw)
+        gap = (max(value - raw.lower_bound, 0.0) / max(abs(value), 1e-9)
+               if math.isfinite(raw.lower_bound) else math.inf)
+        trials[i] = replace(raw, status=Status.FEASIBLE, y=np.asarray(c.y, float).copy(),
+                            objective=value, gap=gap, point=c.evaluation.point, diagnosis=[])
+        return trials[i]
+
+    def judge(i: int) -> Any:
+        if i == 0:  # the answer: its own AC check
+            return key_of_check(full, result.branches["closed"].to_numpy().astype(bool),
+                                check)
+        return _nominal_ac_key(net, full, on_all_branches(trial(i), keep, full.n_branch))
+
+    def row(i: int) -> dict[str, Any]:
+        y = candidates[i].y > 0.5
+        return {"model_objective_kw": float(candidates[i].losses_kw),
+                "differs": {"closes": [ids[k] for k in np.flatnonzero(y & ~first)],
+                            "opens": [ids[k] for k in np.flatnonzero(~y & first)]}}
+
+    budget = choice_budget_s(opts.stop.time_limit_s, raw.solve_time_s)
+    chosen, record = least_violating_in_ac([(row(i), i) for i in range(len(candidates))],
+                                           judge, budget_s=budget)
+    model_open = [b for b, c in zip(result.branches["id"], result.branches["closed"],
+                                    strict=True) if not c]
+    record["reason"] = NOMINAL_AC_CHOICE_REASON
+    record["model_answer_open"] = model_open
+    n = int(record["evaluated"])
+    holding = [r for r in record["candidates"]
+               if float(r.get("violation_total", math.inf)) <= 0.0]
+    timings = {**raw.timings, "ac_choice_s": record["time_s"]}
+    what = (f"the model's optimum (open {', '.join(map(str, model_open))}) holds every limit "
+            "in the SOCP model but breaks them in the AC power flow (the relaxation is not "
+            "exact there)")
+    of = f"{n} of the {len(candidates)} topologies the search met within the model's limits"
+    if chosen:
+        raw = replace(trials[chosen], timings=timings)
+        result = _result(net, full, on_all_branches(raw, keep, full.n_branch), opts.ac_check,
+                         model_pu=prep.model_pu())
+        now = [b for b, c in zip(result.branches["id"], result.branches["closed"],
+                                 strict=True) if not c]
+        how = ("holds every limit in AC, the least AC losses among those that do" if holding
+               else "breaks the limits least in AC (none judged holds every limit)")
+        note = (f"{what}; judged in AC among {of}, the answer is open "
+                f"{', '.join(map(str, now))}, which {how}; status feasible: the lower bound "
+                "is the model's, and the answer is not proven optimal in AC")
+    else:
+        raw = replace(raw, timings=timings)
+        result.timings = {**result.timings, "ac_choice_s": record["time_s"]}
+        note = (f"{what}; judged in AC among {of}, none breaks the limits less: the model's "
+                "optimum stays the answer")
+    if not holding:
+        note += f"; none of the {n} topologies judged holds every limit in AC"
+    result.extra["ac_choice"] = {**record, "note": note}
+    result.extra["notes"] = [*result.extra.get("notes", []), note]
     return result, raw
 
 

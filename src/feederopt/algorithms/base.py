@@ -189,6 +189,14 @@ class RawSolution:
     #: robust and stochastic methods' rank aggregates their realisations
     #: (:class:`ViolatingCandidate`).
     candidates: list[ViolatingCandidate] = field(default_factory=list)
+    #: An answer within the limits in the model (``within_limits`` True): the answer first,
+    #: then the best other topologies the search evaluated within the limits, by the model's
+    #: objective [kW-equivalent] (in ``losses_kw``; ``violation`` 0; ``evaluation`` the
+    #: slave's), at most :data:`~feederopt.algorithms.least_violating.WITHIN_CANDIDATES`: the
+    #: rivals the API judges by the AC power flow when the answer's breaks the limits (the
+    #: SOCP relaxation not exact; Gan, Li, Topcu & Low, IEEE TAC 60(1), 2015). Only the
+    #: nominal Benders methods fill it.
+    alternatives: list[ViolatingCandidate] = field(default_factory=list)
 
 
 class AlgorithmBase:

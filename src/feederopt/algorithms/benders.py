@@ -62,6 +62,7 @@ from feederopt.algorithms.base import (
     stopped_status,
 )
 from feederopt.algorithms.least_violating import (
+    WITHIN_CANDIDATES,
     CandidatePool,
     ViolationRank,
     flow_losses_kw,
@@ -148,6 +149,10 @@ class Benders(MasterLoop):
         #: The best topologies that need slack met by either stage (the answer's rivals in
         #: the AC choice of :attr:`RawSolution.candidates`).
         self.pool = CandidatePool()
+        #: The best topologies evaluated within the limits, by the model's objective
+        #: [kW-equivalent]: the rivals of an answer whose AC power flow breaks the limits
+        #: although the model holds them (:attr:`RawSolution.alternatives`).
+        self.within_pool = CandidatePool(WITHIN_CANDIDATES)
         # The continuous relaxation, once solved: (bound, optimum); (-inf, None) if it failed.
         self._relaxed: tuple[float, dict[str, np.ndarray] | None] | None = None
 
@@ -400,6 +405,8 @@ class Benders(MasterLoop):
         self.timings["slave_s"] += ev.solve_time_s
         if self._minimize_violation or (not ev.feasible and self._budget is None):
             self._note_violating(y, ev)
+        if optimality and self._budget is None and not self._minimize_violation:
+            self._offer_within(y, ev, total)
         if optimality and self.update_upper(total):
             self.incumbent, self.incumbent_y = ev, y.copy()
         self._last_slave_s = ev.solve_time_s
@@ -419,8 +426,16 @@ class Benders(MasterLoop):
                     or not self._radial_starts([y])):
                 continue
             total = ev.objective + float(self.y_cost @ y) + self.y_const
+            self._offer_within(y, ev, total)
             if self.update_upper(total):
                 self.incumbent, self.incumbent_y = ev, np.round(y).copy()
+
+    def _offer_within(self, y: np.ndarray, ev: Evaluation, total: float) -> None:
+        """Offer topology ``y``, within the limits in the model at objective ``total``
+        [per unit, with the switching cost], to :attr:`within_pool`."""
+        value = self.problem.to_kw(total)
+        if math.isfinite(value):
+            self.within_pool.offer(y, 0.0, value, ev)
 
     def _note_violating(self, y: np.ndarray, ev: Evaluation) -> None:
         """Keep ``y`` if it violates the limits less than the least-violating topology so far:
@@ -575,6 +590,9 @@ class Benders(MasterLoop):
             upper = math.nan
             if minimize_violation:
                 lower = -math.inf
+        alternatives: list[ViolatingCandidate] = []
+        if not violating and y is not None and ev is not None:
+            alternatives = self.within_pool.ranked(ViolatingCandidate(y.copy(), 0.0, upper, ev))
         diagnosis = list(ev.violations) if (ev is not None and violating) else []
         return RawSolution(
             status=status,
@@ -595,6 +613,7 @@ class Benders(MasterLoop):
             solver=f"{self.master_solver} (master) + {solver_label(self.evaluator.solver)} (slave)",
             extra=extra,
             candidates=candidates,
+            alternatives=alternatives,
         )
 
     def _error(self) -> RawSolution:

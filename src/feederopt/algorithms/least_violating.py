@@ -44,6 +44,13 @@ VIOLATION_ABS_TOL = 1e-6
 #: least-violating answer (:class:`CandidatePool`).
 AC_CANDIDATES = 10
 
+#: The most topologies within the limits in the model kept as the rivals of an answer that
+#: the model holds within the limits but whose AC power flow breaks them (the nominal
+#: Benders' :attr:`~feederopt.algorithms.base.RawSolution.alternatives`, the stochastic
+#: method's :meth:`~feederopt.algorithms.stochastic.StochasticBenders.alternatives`): the AC
+#: choice judges them while its time budget lasts.
+WITHIN_CANDIDATES = 60
+
 
 def violation_tol(held: float) -> float:
     """The tolerance of stage 2's slack budget ``phi* + tol`` and of a tie: ``max(1e-6,

@@ -59,7 +59,7 @@ from typing import Any
 import numpy as np
 
 from feederopt.algorithms.base import ProgressCallback, RawSolution, ViolatingCandidate
-from feederopt.algorithms.least_violating import CandidatePool
+from feederopt.algorithms.least_violating import WITHIN_CANDIDATES, CandidatePool
 from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
 from feederopt.algorithms.outcomes import Execution, StochasticOutcome
 from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, evaluate_task
@@ -75,11 +75,6 @@ from feederopt.problems.uncertain import DEFAULT_PENALTY
 from feederopt.solvers.highs_backend import HighsModel
 from feederopt.solvers.interrupt import Interrupted
 from feederopt.solvers.status import Status
-
-#: The most topologies within the limits in the model (no scenario needs slack) kept as the
-#: rivals of an answer whose AC power flows break the limits (:meth:`StochasticBenders.
-#: alternatives`): the AC choice judges them while its time budget lasts.
-WITHIN_CANDIDATES = 60
 
 
 @dataclass(frozen=True)

@@ -314,9 +314,13 @@ def redispatch_text(result: Any, most: int = 4) -> str:
 
 
 def _polish_kept(result: Any) -> bool:
-    """--ac-polish moved the answer: its bound is the model's, its gap relative to it."""
+    """--ac-polish, or the AC choice of a nominal answer the AC power flow contradicts
+    (``ac_choice``), moved the answer: its bound is the model's, its gap relative to it."""
     rec = result.extra.get("polish")
-    return isinstance(rec, dict) and bool(rec.get("kept"))
+    choice = result.extra.get("ac_choice")
+    return (isinstance(rec, dict) and bool(rec.get("kept"))) or (
+        isinstance(choice, dict) and bool(choice.get("changed"))
+        and getattr(result, "uncertain", None) is None)
 
 
 def _finite(x: Any) -> bool:
@@ -429,6 +433,12 @@ def print_devices(result: Any) -> None:
         if isinstance(polish, dict) and polish.get("note"):  # failed (why), or better in AC
             out.print("[yellow]note:[/] ", end="")
             out.print(str(polish["note"]), markup=False)
+    choice = result.extra.get("ac_choice") if isinstance(
+        getattr(result, "extra", None), dict) else None
+    if (isinstance(choice, dict) and choice.get("note")
+            and getattr(result, "uncertain", None) is None):  # (scenario runs print theirs)
+        out.print("[yellow]note:[/] ", end="")  # the model's answer broke the limits in AC
+        out.print(str(choice["note"]), markup=False)
     if result.literature:
         from feederopt import literature_title
 
