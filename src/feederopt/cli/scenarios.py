@@ -59,7 +59,8 @@ class GrowthOf(StrEnum):
 
 GROWTH_MARGIN_OPT = typer.Option(
     None, "--growth-margin", help="Solve results: also the largest uniform factor of "
-    "every load (load) or of every generating unit of fixed output, the PV (generation), "
+    "every load (load) or of every generating unit of fixed output: PV, wind and the like "
+    "(generation), "
     "that the topology withstands in the AC power flow at the nominal loads, by "
     "bisection to 0.001 up to x10, and the limit that breaks first beyond it.")
 
