@@ -1422,6 +1422,11 @@ def _branch_problems(branches: pl.DataFrame, buses: pl.DataFrame) -> list[Proble
     problems += _optional_positive(branches, "branches", ("i_max_ka", "s_max_mva"),
                                    "leave the rating empty when the branch has none")
     for col, hint in (("b_us", "the shunt susceptance of a line, 0 when unknown"),
+                      ("g_us", "the shunt conductance of a line, 0 when unknown"),
+                      ("g_asym_us", "the shunt conductance added at the to end only, 0 when "
+                       "none"),
+                      ("b_asym_us", "the shunt susceptance added at the to end only, 0 when "
+                       "none"),
                       ("switch_cost_kw", "a cost >= 0 per switching action, in kW")):
         bad = ~pl.col(col).is_finite() | ((pl.col(col) < 0) if col == "switch_cost_kw"
                                           else False)
