@@ -144,30 +144,3 @@ def test_the_partition_keeps_the_nameplate(tmp_path: Path) -> None:
     assert rows["p_exponent"].to_list() == [0.0] * 3
     assert not [w for w in back.meta["warnings"] if "band in OpenDSS's solution" in w]
     assert net.loads.filter(net.loads["id"] == "lf")["p_mw"].sum() < 1.45  # net untouched
-
-
-def test_ieee13_loads_rated_across_a_band_edge(tmp_path: Path) -> None:
-    """IEEE 13's 671_1-671_3: 1-phase wye loads at kV=4.16 on 2.4 kV phases with Vminpu 0.6,
-    whose ratio (0.58 at 1 p.u.) the bus band 0.9-1.1 carries across Vminpu. Before, only a
-    note named them and the model held 385 kW each, where OpenDSS draws 354.0 kW from 671_3
-    (below its Vminpu) and 372.7 kW from 671_1. Now each is OpenDSS's draw at its voltage
-    (within 0.1 %: the file's solve stops at OpenDSS's tolerance, 1e-4, on a regulated
-    feeder), and 671_2, inside its band there, keeps its model and a note."""
-    from feederopt.cases.threephase import three_phase_case_path
-    from feederopt.io.opendss import compile_circuit
-
-    path = three_phase_case_path("ieee13")
-    net = read_opendss(path)
-    compile_circuit(path)  # OpenDSS's solve of the file (its 801675 line needs the reader's)
-    volts = _node_voltages()
-    powers = {}
-    for name in ("671_1", "671_2", "671_3"):
-        dss.Circuit.SetActiveElement(f"Load.{name}")
-        powers[name] = complex(sum(dss.CktElement.Powers()[0::2]), 0.0)
-    for name in ("671_1", "671_2", "671_3"):
-        (r,) = net.loads.filter(net.loads["id"] == name).iter_rows(named=True)
-        ratio = _across(volts, r["bus"], r["phase"]) / r["vn_kv"]
-        assert 1000 * r["p_mw"] * ratio ** r["p_exponent"] == pytest.approx(
-            powers[name].real, rel=1e-3), name
-    assert any("671_2" in w and "inside their Vminpu-Vmaxpu band" in w
-               for w in net.meta["warnings"])
