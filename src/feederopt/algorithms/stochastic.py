@@ -544,15 +544,26 @@ class StochasticBenders(MasterLoop):
         :attr:`skipped_after`), as :meth:`alternatives` does: before, the failure went
         through the run's round of slaves, which requests a stop of the whole run. True when
         some topology was completed."""
-        t0, done = self.elapsed, 0
-        end = t0 + self.options.verdict_time_s
-        for _, y, results in sorted(self._dropped, key=lambda d: d[0]):
-            if len(self.pool) >= self.pool.size or self.elapsed >= end or self.interrupted():
+        t0 = self.elapsed
+        # after the run, as the AC choice's completion: a failed conic solve leaves this
+        # topology out (noted), it does not stop the run (session 44, savefix #3)
+        done = self._complete_dropped(self.pool, t0 + self.options.verdict_time_s)
+        if done:
+            self.timings["candidates_completed_s"] = self.elapsed - t0
+        return done > 0
+
+    def _complete_dropped(self, pool: Any, end: float) -> int:
+        """Evaluate the other scenarios of the topologies the enumeration dropped at the
+        cutoff, least bound first, offering each completed one as a candidate, until ``pool``
+        is full, the clock passes ``end`` or a stop is requested; the dropped list is then
+        cleared. A topology whose conic solve fails is left out (:meth:`_map_after`). The
+        number of topologies completed."""
+        done = 0
+        for _, y, partial in sorted(self._dropped, key=lambda d: d[0]):
+            if len(pool) >= pool.size or self.elapsed >= end or self.interrupted():
                 break
-            missing = [s for s in range(self.n_s) if results[s] is None]
+            missing = [s for s in range(self.n_s) if partial[s] is None]
             try:
-                # after the run, as the AC choice's completion: a failed conic solve leaves
-                # this topology out (noted), it does not stop the run (session 44, savefix #3)
                 got = self._map_after([
                     (self.p[s], self.q[s], y, False, self.source_vm(s)) for s in missing])
             except Interrupted:
@@ -560,13 +571,11 @@ class StochasticBenders(MasterLoop):
             if got is None:
                 continue
             for s, r in zip(missing, got, strict=True):
-                results[s] = r
-            self._offer_candidate(y, [r for r in results if r is not None])
+                partial[s] = r
+            self._offer_candidate(y, [r for r in partial if r is not None])
             done += 1
         self._dropped = []
-        if done:
-            self.timings["candidates_completed_s"] = self.elapsed - t0
-        return done > 0
+        return done
 
     def _map_after(self, items: list[Any]) -> list[SlaveResult] | None:
         """The slaves of ``items`` after the run (the AC choice's and the verdict's extra
@@ -596,23 +605,7 @@ class StochasticBenders(MasterLoop):
         can be rivals too. Empty without an incumbent."""
         if self.incumbent_y is None:
             return []
-        end = self.elapsed + max(seconds, 0.0)
-        for _, y, partial in sorted(self._dropped, key=lambda d: d[0]):
-            if len(self.within_pool) >= self.within_pool.size or self.elapsed >= end \
-                    or self.interrupted():
-                break
-            missing = [s for s in range(self.n_s) if partial[s] is None]
-            try:
-                got = self._map_after([
-                    (self.p[s], self.q[s], y, False, self.source_vm(s)) for s in missing])
-            except Interrupted:
-                break
-            if got is None:
-                continue
-            for s, r in zip(missing, got, strict=True):
-                partial[s] = r
-            self._offer_candidate(y, [r for r in partial if r is not None])
-        self._dropped = []
+        self._complete_dropped(self.within_pool, self.elapsed + max(seconds, 0.0))
         results = self.incumbent_results
         w = self.weights
         answer = ViolatingCandidate(

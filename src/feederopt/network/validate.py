@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -538,6 +538,20 @@ TRAFO_RATING_FACTOR = 10.0
 TYPICAL_VK = 0.06
 
 
+def _rated_transformers(br: pl.DataFrame, col: str, placeholder_from: float,
+                        placeholders: Iterable[float] = ()) -> pl.DataFrame:
+    """The in-service transformers of ``br`` with a rating ``col`` that is finite, positive,
+    below ``placeholder_from`` and none of ``placeholders`` (values that stand for "no
+    rating"): the rows the rating plausibility checks judge."""
+    keep = ((pl.col("kind") == "transformer") & pl.col(col).is_not_null()
+            & pl.col(col).is_finite() & (pl.col(col) > 0) & (pl.col(col) < placeholder_from))
+    values = [float(v) for v in placeholders]
+    rated = br.filter(keep & ~pl.col(col).is_in(values) if values else keep)
+    if "in_service" in rated.columns:
+        rated = rated.filter(pl.col("in_service").fill_null(True))
+    return rated
+
+
 def transformer_rating_plausibility(net: Network) -> list[Problem]:
     """A warning naming the transformers whose current rating, read as the tool reads it, is
     more than :data:`TRAFO_RATING_FACTOR` times above or below a natural reference. A
@@ -561,12 +575,7 @@ def transformer_rating_plausibility(net: Network) -> list[Problem]:
     if not (_has(br, "id", "kind", "i_max_ka", "from_bus", "to_bus", "r_ohm", "x_ohm")
             and _has(buses, "id", "vn_kv")):
         return []
-    rated = br.filter(
-        (pl.col("kind") == "transformer") & pl.col("i_max_ka").is_not_null()
-        & pl.col("i_max_ka").is_finite() & (pl.col("i_max_ka") > 0)
-        & (pl.col("i_max_ka") < RATING_PLACEHOLDER_KA))
-    if "in_service" in rated.columns:
-        rated = rated.filter(pl.col("in_service").fill_null(True))
+    rated = _rated_transformers(br, "i_max_ka", RATING_PLACEHOLDER_KA)
     if not rated.height:
         return []
     vn = dict(zip((str(b) for b in buses["id"].to_list()),
@@ -681,13 +690,8 @@ def transformer_s_max_plausibility(net: Network) -> list[Problem]:
     if not (_has(br, "id", "kind", "s_max_mva", "from_bus", "to_bus", "r_ohm", "x_ohm")
             and _has(buses, "id", "vn_kv")):
         return []
-    rated = br.filter(
-        (pl.col("kind") == "transformer") & pl.col("s_max_mva").is_not_null()
-        & pl.col("s_max_mva").is_finite() & (pl.col("s_max_mva") > 0)
-        & (pl.col("s_max_mva") < S_MAX_PLACEHOLDER_MVA)
-        & ~pl.col("s_max_mva").is_in(list(S_MAX_PLACEHOLDERS_MVA)))
-    if "in_service" in rated.columns:
-        rated = rated.filter(pl.col("in_service").fill_null(True))
+    rated = _rated_transformers(br, "s_max_mva", S_MAX_PLACEHOLDER_MVA,
+                                S_MAX_PLACEHOLDERS_MVA)
     if not rated.height:
         return []
     vn = dict(zip((str(b) for b in buses["id"].to_list()),
