@@ -14,6 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from feederopt._startup import interrupted_at_start as _interrupted_at_start
+from feederopt._startup import keep_ignored_sigint as _keep_ignored_sigint
 
 try:  # a Ctrl-C while the command starts: one line and exit code 130 (feederopt._startup)
     from feederopt import forking as _forking  # noqa: F401  (its os.fork hook)
@@ -32,6 +33,7 @@ try:  # a Ctrl-C while the command starts: one line and exit code 130 (feederopt
 except KeyboardInterrupt:
     _interrupted_at_start()
     raise
+_keep_ignored_sigint()  # Polars' SIGINT handler, installed by the import above, removed
 
 if TYPE_CHECKING:
     from feederopt.algorithms.base import ProgressCallback

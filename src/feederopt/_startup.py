@@ -14,7 +14,9 @@ traceback): no handler is installed before the command runs.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 
 #: What the command prints when stopped while starting.
 STARTING_MESSAGE = ("feederopt: interrupted (Ctrl-C) while starting, before the network was "
@@ -41,3 +43,26 @@ def interrupted_at_start() -> None:
     if as_command():
         sys.stderr.write(STARTING_MESSAGE + "\n")
         raise SystemExit(INTERRUPTED_EXIT)
+
+
+def keep_ignored_sigint() -> None:
+    """Put an ignored SIGINT back to ignored in the operating system, after Polars is
+    imported (by :mod:`feederopt.network`).
+
+    Polars (since 1.22, pola-rs/polars#20961) installs a signal handler for SIGINT when it is
+    imported (``signal-hook``, over whatever was there), and a SIGINT that comes while a
+    Polars query runs then raises ``KeyboardInterrupt`` from that query, also when SIGINT
+    was ignored: Python's own table still says ``SIG_IGN`` (:func:`signal.getsignal`), so
+    the stop handler (:func:`feederopt.solvers.interrupt.handle_signals`) kept it, and the
+    process did not. A ``feederopt`` started with SIGINT ignored (``cmd &`` in a
+    non-interactive shell, ``nohup``; the POSIX convention: the caller does not want Ctrl-C
+    to reach it) was stopped by a SIGINT that came during a query ("interrupted: (Ctrl-C)
+    before the run started", exit 130; CI at 122442cd,
+    ``test_an_inherited_ignored_sigint_does_not_stop_the_run``). :func:`signal.signal`
+    sets ``SIG_IGN`` in the operating system again, over Polars' handler; a SIGINT not
+    ignored is left to Python and Polars (``KeyboardInterrupt`` as ever). Main thread only
+    (Python's rule for signal handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
