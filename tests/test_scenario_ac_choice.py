@@ -16,19 +16,16 @@ scenario, and the one of them with the least expected AC losses.
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
-from feederopt.cli import app
-from feederopt.io import write_folder
 from feederopt.validation.ac_limits import AC_LIMIT_TOLERANCE
 from netbuild import tiny, tiny_pandapower_net, tiny_tables
+from scenario_cli import load_rows, solve_with_scenarios
 
 pp = pytest.importorskip("pandapower")
 
@@ -71,17 +68,9 @@ def truth(v_max: float) -> dict[frozenset[str], dict[str, tuple[bool, float]]]:
 def solve(tmp: Path, v_max: float) -> tuple[Any, dict[str, Any]]:
     t = tiny_tables()
     net = tiny(buses=t["buses"].with_columns(pl.lit(v_max).alias("v_max_pu")))
-    write_folder(net, tmp / "net", fmt="csv")
-    rows = [f"{s},load,{lid},{p * SCALE[s]},{q * SCALE[s]},{WEIGHT[s]}" for s in SCALE
-            for lid, p, q in zip(t["loads"]["id"], t["loads"]["p_mw"], t["loads"]["q_mvar"],
-                                 strict=True)]
+    rows = load_rows(t["loads"], {s: (SCALE[s], WEIGHT[s]) for s in SCALE})
     rows.append(f"pv,bus,c,{-PV_MW},0.0,{WEIGHT['pv']}")
-    (tmp / "s.csv").write_text("scenario,kind,element,p_mw,q_mvar,weight\n"
-                               + "\n".join(rows) + "\n")
-    res = CliRunner().invoke(app, [
-        "solve", str(tmp / "net"), "--scenarios", str(tmp / "s.csv"), "--time-limit", "30",
-        "--workers", "1", "--json", str(tmp / "r.json")], env={"COLUMNS": "240"})
-    return res, json.loads((tmp / "r.json").read_text())
+    return solve_with_scenarios(tmp, net, rows)
 
 
 def test_model_optimum_broken_in_ac_gives_way_to_a_topology_that_holds(
@@ -164,18 +153,8 @@ def test_an_enumeration_names_every_scenario_no_topology_supplies(tmp_path: Path
         held[s] = any(ok)
     unsupplied = sorted(s for s, ok in held.items() if not ok)
     assert unsupplied == ["x33", "x35"], held
-    t = tiny_tables()
-    write_folder(tiny(), tmp_path / "net", fmt="csv")
-    rows = [f"{s},load,{lid},{p * k},{q * k},1" for s, k in scale.items()
-            for lid, p, q in zip(t["loads"]["id"], t["loads"]["p_mw"], t["loads"]["q_mvar"],
-                                 strict=True)]
-    (tmp_path / "s.csv").write_text("scenario,kind,element,p_mw,q_mvar,weight\n"
-                                    + "\n".join(rows) + "\n")
-    res = CliRunner().invoke(app, [
-        "solve", str(tmp_path / "net"), "--scenarios", str(tmp_path / "s.csv"),
-        "--time-limit", "30", "--workers", "1", "--json", str(tmp_path / "r.json")],
-        env={"COLUMNS": "240"})
-    doc = json.loads((tmp_path / "r.json").read_text())
+    rows = load_rows(tiny_tables()["loads"], {s: (k, 1) for s, k in scale.items()})
+    res, doc = solve_with_scenarios(tmp_path, tiny(), rows)
     assert res.exit_code == 3, res.output
     assert sorted(doc["unsupplied_scenarios"]) == unsupplied
     assert doc["infeasible_scenario"] in unsupplied

@@ -12,20 +12,17 @@ and whether bus c rises above 1.03 p.u.
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
 from typing import Any
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
-from feederopt.cli import app
-from feederopt.io import write_folder
 from feederopt.report.scenarios import scenarios_section
 from feederopt.results.result import AC_LIMIT_TOLERANCE
 from netbuild import tiny, tiny_pandapower_net, tiny_tables
+from scenario_cli import load_rows, solve_with_scenarios
 
 pp = pytest.importorskip("pandapower")
 
@@ -47,17 +44,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("scenexact")
     t = tiny_tables()
     net = tiny(buses=t["buses"].with_columns(pl.lit(V_MAX).alias("v_max_pu")))
-    write_folder(net, tmp / "net", fmt="csv")
-    loads = t["loads"]
-    rows = [f"{s},load,{lid},{p},{q},0.5" for s in ("own", "pv")
-            for lid, p, q in zip(loads["id"], loads["p_mw"], loads["q_mvar"], strict=True)]
+    rows = load_rows(t["loads"], {"own": (1.0, 0.5), "pv": (1.0, 0.5)})
     rows.append(f"pv,bus,c,{-PV_MW},0.0,0.5")
-    (tmp / "s.csv").write_text("scenario,kind,element,p_mw,q_mvar,weight\n"
-                               + "\n".join(rows) + "\n")
-    res = CliRunner().invoke(app, [
-        "solve", str(tmp / "net"), "--scenarios", str(tmp / "s.csv"), "--time-limit", "30",
-        "--workers", "1", "--json", str(tmp / "r.json")], env={"COLUMNS": "240"})
-    return res, json.loads((tmp / "r.json").read_text())
+    return solve_with_scenarios(tmp, net, rows)
 
 
 def test_inexact_scenario_is_marked(run: tuple[Any, dict[str, Any]]) -> None:
@@ -122,18 +111,8 @@ def test_exact_scenarios_get_no_inexact_legend(tmp_path: Any) -> None:
     pandapower's losses equal the model's) are not described as "not exact" anywhere on the
     console: the legend under the table names the marker only when a row carries it (user
     test ut33 re-check: the legend claimed it on every run)."""
-    t = tiny_tables()
-    write_folder(tiny(), tmp_path / "net", fmt="csv")
-    loads = t["loads"]
-    rows = [f"{s},load,{lid},{f * p},{f * q},0.5" for s, f in (("a", 1.0), ("b", 0.8))
-            for lid, p, q in zip(loads["id"], loads["p_mw"], loads["q_mvar"], strict=True)]
-    (tmp_path / "s.csv").write_text("scenario,kind,element,p_mw,q_mvar,weight\n"
-                                    + "\n".join(rows) + "\n")
-    res = CliRunner().invoke(app, [
-        "solve", str(tmp_path / "net"), "--scenarios", str(tmp_path / "s.csv"),
-        "--time-limit", "30", "--workers", "1", "--json", str(tmp_path / "r.json")],
-        env={"COLUMNS": "240"})
-    doc = json.loads((tmp_path / "r.json").read_text())
+    rows = load_rows(tiny_tables()["loads"], {"a": (1.0, 0.5), "b": (0.8, 0.5)})
+    res, doc = solve_with_scenarios(tmp_path, tiny(), rows)
     opened = {b["id"] for b in doc["open_branches"]}
     ac_kw, _ = truth(opened, pv=False)
     a = next(s for s in doc["scenarios"] if s["scenario"] == "a")
