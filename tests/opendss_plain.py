@@ -78,9 +78,28 @@ def compile_with_switch_impedance(source: Path, folder: Path, name: str = "plain
         lines.append(line)
     path = folder / name
     path.write_text("\n".join(lines))
+    _compile(path)
+
+
+def _compile(path: Path) -> None:
+    """Compile the script at ``path`` in a cleared OpenDSS, the working directory restored
+    (OpenDSS moves into the file's folder)."""
     cwd = os.getcwd()
     try:
         dss.Text.Command("clear")
         dss.Text.Command(f'redirect "{path}"')
     finally:
         os.chdir(cwd)
+
+
+def load_power(path: Path, load: str) -> tuple[float, float, float]:
+    """Compile the script at ``path`` in a cleared OpenDSS (the script solves itself; the
+    working directory restored): ``Load.<load>``'s kW and kvar summed over its phase
+    conductors (``CktElement.Powers`` gives P, Q per conductor, the phases first, then the
+    neutral) and its first conductor's voltage [kV] (``VoltagesMagAng``, in V)."""
+    _compile(path)
+    dss.Circuit.SetActiveElement(f"Load.{load}")
+    n = int(dss.CktElement.NumPhases())
+    pw = dss.CktElement.Powers()
+    return (float(sum(pw[0:2 * n:2])), float(sum(pw[1:2 * n:2])),
+            float(dss.CktElement.VoltagesMagAng()[0]) / 1000.0)

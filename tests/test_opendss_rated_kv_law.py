@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import opendssdirect as dss
 import pytest
 
 from feederopt.io.opendss import read_opendss
+from opendss_plain import load_power
 
 FEEDER = """Clear
 New Circuit.kvtest basekv=12.47 pu=1.0 phases=3 bus1=src R1=0.1 X1=0.5 R0=0.1 X0=0.5
@@ -33,21 +33,12 @@ Solve
 """
 
 
-def _opendss_load(path: Path) -> tuple[float, float, float]:
-    """OpenDSSDirect.py: Load.la's kW and kvar and its phase voltage [kV]."""
-    dss.Text.Command("clear")
-    dss.Text.Command(f'redirect "{path}"')
-    dss.Loads.Name("la")
-    pw = dss.CktElement.Powers()
-    return float(pw[0]), float(pw[1]), float(dss.CktElement.VoltagesMagAng()[0]) / 1000.0
-
-
 # 12.47: between Vlowpu and Vminpu (481.8 kW); 24.9: below Vlowpu; 3.0: above Vmaxpu
 @pytest.mark.parametrize("kv", [12.47, 24.9, 3.0])
 def test_model_draws_what_opendss_draws(tmp_path: Path, kv: float) -> None:
     path = tmp_path / "feeder.dss"
     path.write_text(FEEDER.format(kv=kv))
-    p_kw, q_kvar, v_kv = _opendss_load(path)
+    p_kw, q_kvar, v_kv = load_power(path, "la")
     net = read_opendss(path)
     row = net.loads.filter(net.loads["id"] == "la").row(0, named=True)
     law = (v_kv / row["vn_kv"])

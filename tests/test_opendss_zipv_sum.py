@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import opendssdirect as dss
 import pytest
 
 from feederopt.errors import InputError
 from feederopt.io.opendss import read_opendss
+from opendss_plain import load_power
 
 FEEDER = """Clear
 New Circuit.zipsum basekv=12.47 pu=1.0 phases=3 bus1=src R1=0.1 X1=0.5 R0=0.1 X0=0.5
@@ -32,22 +32,12 @@ Solve
 """
 
 
-def _opendss_power(path: Path) -> tuple[float, float, float]:
-    """OpenDSSDirect.py: Load.lz's kW and kvar (all phases) and its phase-a voltage [kV]."""
-    dss.Text.Command("clear")
-    dss.Text.Command(f'redirect "{path}"')
-    dss.Circuit.SetActiveElement("Load.lz")
-    pw = dss.CktElement.Powers()
-    return (float(sum(pw[0:6:2])), float(sum(pw[1:6:2])),
-            float(dss.CktElement.VoltagesMagAng()[0]) / 1000.0)
-
-
 @pytest.mark.parametrize("zipv", ["0.2 0.2 0.2 0.3 0.3 0.3 0", "0.5 0.5 0.5 0.5 0.5 0.5 0",
                                   "0.3 0.3 0.4 0.3 0.3 0.4 0"])
 def test_model_draws_what_opendss_draws(tmp_path: Path, zipv: str) -> None:
     path = tmp_path / "zip.dss"
     path.write_text(FEEDER.format(zipv=zipv))
-    p_kw, q_kvar, v_kv = _opendss_power(path)
+    p_kw, q_kvar, v_kv = load_power(path, "lz")
     net = read_opendss(path)
     rows = net.loads.filter(net.loads["id"] == "lz").to_dicts()
     assert len(rows) == 3
