@@ -21,7 +21,7 @@ from feederopt.algorithms.outcomes import StochasticOutcome
 from feederopt.algorithms.slaves import PenalizedEvaluator
 from feederopt.algorithms.stochastic import StochasticBenders, StochasticOptions
 from feederopt.io.scenarios import scenario_set_from_arrays
-from feederopt.network import Network, to_per_unit
+from feederopt.network import Network, PerUnitNetwork, to_per_unit
 from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
 from feederopt.problems.uncertain import envelope, presolve_for
 from feederopt.solvers.status import Status
@@ -152,6 +152,22 @@ def test_penalty_trades_slack_and_reports_worst_scenario() -> None:
     assert math.isfinite(res.losses_kw)  # tables at the nominal loads
 
 
+def _two_scenario_run() -> tuple[PerUnitNetwork, np.ndarray, np.ndarray, PerUnitNetwork,
+                                 StochasticBenders]:
+    """``meshed(2)`` in per unit, two scenarios of ``scenarios_for`` (seed 102) and the
+    presolved network, and a stochastic run (weights 0.5, 0.5; 60 s) on them, run from the
+    network's own topology: the start of the tests of what happens after the answer."""
+    net = meshed(2, v_min=0.9)
+    pu = to_per_unit(net)
+    p, q = scenarios_for(pu, np.random.default_rng(102), 2)
+    reduced, _ = presolve_for(pu, p, q)
+    problem = ReconfigurationProblem(envelope(reduced, p, q), RadialityModel.PARENT_CHILD)
+    algo = StochasticBenders(problem, p, q, np.array([0.5, 0.5]),
+                             StochasticOptions(stop=StopOptions(time_limit_s=60)))
+    algo.run(initial=[pu.initial_closed().astype(float)])
+    return pu, p, q, reduced, algo
+
+
 def test_a_conic_failure_after_the_run_stops_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     """The AC choice's completion of the topologies an enumeration dropped runs after the
     answer is found: a slave whose conic solve fails there leaves that topology out. Before,
@@ -162,14 +178,7 @@ def test_a_conic_failure_after_the_run_stops_nothing(monkeypatch: pytest.MonkeyP
     from feederopt.algorithms.slaves import SlaveFailure
     from feederopt.solvers import interrupt
 
-    net = meshed(2, v_min=0.9)
-    pu = to_per_unit(net)
-    p, q = scenarios_for(pu, np.random.default_rng(102), 2)
-    reduced, _ = presolve_for(pu, p, q)
-    problem = ReconfigurationProblem(envelope(reduced, p, q), RadialityModel.PARENT_CHILD)
-    algo = StochasticBenders(problem, p, q, np.array([0.5, 0.5]),
-                             StochasticOptions(stop=StopOptions(time_limit_s=60)))
-    algo.run(initial=[pu.initial_closed().astype(float)])
+    *_, algo = _two_scenario_run()
     other = next(y for _, y, _ in [(0.0, c.y, None) for c in algo.within_pool.ranked(None)]
                  if not np.array_equal(y, algo.incumbent_y))
     algo._dropped = [(0.0, other, [None, None])]
@@ -201,14 +210,7 @@ def test_a_conic_failure_while_completing_candidates_skips_that_topology_only(
     from feederopt.algorithms.stochastic import SKIPPED_NOTE
     from feederopt.solvers import interrupt
 
-    net = meshed(2, v_min=0.9)
-    pu = to_per_unit(net)
-    p, q = scenarios_for(pu, np.random.default_rng(102), 2)
-    reduced, _ = presolve_for(pu, p, q)
-    problem = ReconfigurationProblem(envelope(reduced, p, q), RadialityModel.PARENT_CHILD)
-    algo = StochasticBenders(problem, p, q, np.array([0.5, 0.5]),
-                             StochasticOptions(stop=StopOptions(time_limit_s=60)))
-    algo.run(initial=[pu.initial_closed().astype(float)])
+    pu, p, q, reduced, algo = _two_scenario_run()
     others = [c.y for c in algo.within_pool.ranked(None)
               if not np.array_equal(c.y, algo.incumbent_y)][:2]
     assert len(others) == 2
