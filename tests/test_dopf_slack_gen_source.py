@@ -21,16 +21,12 @@ import warnings
 import pandapower as pp
 import pytest
 
-import feederopt
 from feederopt.io.pandapower import from_pandapower
-from feederopt.options import MIN_LOSS_PRICE_PER_MWH
 from feederopt.validation.ac import ac_power_flow
 from netbuild import star4_pandapower
+from runopp_costs import TIGHT, dopf_at_runopps_cost
 
 warnings.filterwarnings("ignore", message=".*numba.*")
-
-TIGHT = {"OPF_VIOLATION": 1e-10, "PDIPM_COSTTOL": 1e-10, "PDIPM_GRADTOL": 1e-10,
-         "PDIPM_COMPTOL": 1e-10, "PDIPM_FEASTOL": 1e-10}
 
 
 def _slack_gen_net() -> pp.pandapowerNet:
@@ -90,11 +86,5 @@ def test_the_slack_gens_cost_is_runopps(runopp: pp.pandapowerNet, method: str) -
     src = network.buses.row(0, named=True)
     assert (src["import_price_per_mwh"], src["import_cost_per_mw2_per_h"],
             src["import_fixed_cost_per_h"]) == (40.0, 3.0, 2.0)
-    result = feederopt.solve(network, time_limit=30, method=method,
-                             loss_price_per_mwh=MIN_LOSS_PRICE_PER_MWH)
-    assert result.status.value == "optimal" and result.dopf is not None
-    costs = result.dopf.costs
-    assert costs["dg_per_h"] + costs["import_per_h"] == pytest.approx(
-        float(runopp.res_cost), rel=1e-6)
-    (unit,) = [d for d in result.dopf.devices if d["id"] == "sgen:0"]
+    _, unit = dopf_at_runopps_cost(network, runopp, method)
     assert unit["p_mw"] == pytest.approx(float(runopp.res_sgen.p_mw[0]), abs=1e-4)
