@@ -420,3 +420,22 @@ def star4_pandapower(band: tuple[float, float] = (0.9, 1.1), length_km: float = 
     for bus, p, q in loads:
         pp.create_load(net, b[bus], p, q)
     return net
+
+
+#: The loads ``(bus, p_mw, q_mvar)`` of the DOPF cost tests' star (``star4_gen_sgen``).
+STAR4_COST_LOADS = ((1, 1.0, 0.5), (2, 1.5, 0.8), (3, 0.8, 0.4))
+
+
+def star4_gen_sgen(gen: dict[str, Any], sgen_price_per_mwh: float) -> tuple[Any, int]:
+    """:func:`star4_pandapower` (0.9..1.1 p.u., 4 km at 0.3 ohm/km, :data:`STAR4_COST_LOADS`)
+    with a gen at bus 0 (``pp.create_gen``'s keywords ``gen``) and a controllable sgen at bus
+    2 (0.5 MW; 0..1 MW, -1..1 Mvar) whose ``poly_cost`` row is ``sgen_price_per_mwh`` per MWh
+    (the net's first). Returns the net and the gen's index, for its own ``poly_cost`` row."""
+    import pandapower as pp
+
+    net = star4_pandapower((0.9, 1.1), 4.0, 0.3, STAR4_COST_LOADS)
+    g = pp.create_gen(net, 0, **gen)
+    pp.create_sgen(net, 2, 0.5, 0.0, controllable=True, min_p_mw=0.0, max_p_mw=1.0,
+                   min_q_mvar=-1.0, max_q_mvar=1.0)
+    pp.create_poly_cost(net, 0, "sgen", cp1_eur_per_mw=sgen_price_per_mwh)
+    return net, g

@@ -9,7 +9,7 @@ import pytest
 
 import feederopt
 from feederopt.network import Network
-from feederopt.options import MIN_LOSS_PRICE_PER_MWH
+from feederopt.options import MIN_LOSS_PRICE_PER_MWH, Method
 from feederopt.results.result import Result
 
 #: ``runopp``'s interior-point tolerances tightened, so that its ``res_cost`` is the optimum
@@ -18,7 +18,7 @@ TIGHT = {"OPF_VIOLATION": 1e-10, "PDIPM_COSTTOL": 1e-10, "PDIPM_GRADTOL": 1e-10,
          "PDIPM_COMPTOL": 1e-10, "PDIPM_FEASTOL": 1e-10}
 
 
-def dopf_at_runopps_cost(network: Network, runopp: Any, method: str,
+def dopf_at_runopps_cost(network: Network, runopp: Any, method: Method | str = Method.BENDERS,
                          unit_id: str = "sgen:0") -> tuple[Result, dict[str, Any]]:
     """Solve ``network`` with ``method`` (30 s) at the least loss price
     (``MIN_LOSS_PRICE_PER_MWH``, which moves the DOPF's optimum by far less than the

@@ -23,7 +23,7 @@ import pytest
 
 from feederopt.io.pandapower import from_pandapower
 from feederopt.validation.ac import ac_power_flow
-from netbuild import star4_pandapower
+from netbuild import STAR4_COST_LOADS, star4_gen_sgen, star4_pandapower
 from runopp_costs import TIGHT, dopf_at_runopps_cost
 
 warnings.filterwarnings("ignore", message=".*numba.*")
@@ -33,14 +33,11 @@ def _slack_gen_net() -> pp.pandapowerNet:
     """The 4-bus star with its ext_grid replaced by a controllable slack gen at bus 0 (40 per
     MWh + 3 per MW^2 h + 2 per h) and a controllable sgen at bus 2 (0..1 MW, -1..1 Mvar, 30
     per MWh)."""
-    net = star4_pandapower((0.9, 1.1), 4.0, 0.3, ((1, 1.0, 0.5), (2, 1.5, 0.8), (3, 0.8, 0.4)))
+    net, g = star4_gen_sgen({"p_mw": 1.0, "vm_pu": 1.0, "slack": True, "controllable": True,
+                             "min_p_mw": 0.0, "max_p_mw": 10.0, "min_q_mvar": -10.0,
+                             "max_q_mvar": 10.0}, 30.0)
     net.ext_grid.drop(net.ext_grid.index, inplace=True)
     net.bus.loc[0, ["min_vm_pu", "max_vm_pu"]] = 1.0
-    g = pp.create_gen(net, 0, p_mw=1.0, vm_pu=1.0, slack=True, controllable=True,
-                      min_p_mw=0.0, max_p_mw=10.0, min_q_mvar=-10.0, max_q_mvar=10.0)
-    pp.create_sgen(net, 2, 0.5, 0.0, controllable=True, min_p_mw=0.0, max_p_mw=1.0,
-                   min_q_mvar=-1.0, max_q_mvar=1.0)
-    pp.create_poly_cost(net, 0, "sgen", cp1_eur_per_mw=30.0)
     pp.create_poly_cost(net, g, "gen", cp1_eur_per_mw=40.0, cp2_eur_per_mw2=3.0, cp0_eur=2.0)
     return net
 
@@ -58,7 +55,7 @@ def test_the_source_power_of_a_slack_gen_is_runpps_res_gen() -> None:
 def test_an_ext_grid_and_a_slack_gen_both_count() -> None:
     """Two sources: an ext_grid at bus 0 and a slack gen at bus 3 (a second reference of
     pandapower's power flow): each bus imports what runpp gives its slack."""
-    net = star4_pandapower((0.9, 1.1), 4.0, 0.3, ((1, 1.0, 0.5), (2, 1.5, 0.8), (3, 0.8, 0.4)))
+    net = star4_pandapower((0.9, 1.1), 4.0, 0.3, STAR4_COST_LOADS)
     pp.create_gen(net, 3, p_mw=0.5, vm_pu=1.0, slack=True)
     ac = ac_power_flow(from_pandapower(net))
     pp.runpp(net)

@@ -23,17 +23,14 @@ import pandapower as pp
 import pytest
 from typer.testing import CliRunner
 
-import feederopt
 from feederopt.cli import app
 from feederopt.io.pandapower import from_pandapower
-from feederopt.options import MIN_LOSS_PRICE_PER_MWH
 from feederopt.validation.ac import ac_power_flow
-from netbuild import star4_pandapower
+from netbuild import star4_gen_sgen
+from runopp_costs import TIGHT, dopf_at_runopps_cost
 
 warnings.filterwarnings("ignore", message=".*numba.*")
 
-TIGHT = {"OPF_VIOLATION": 1e-10, "PDIPM_COSTTOL": 1e-10, "PDIPM_GRADTOL": 1e-10,
-         "PDIPM_COMPTOL": 1e-10, "PDIPM_FEASTOL": 1e-10}
 GEN_P = 0.7
 
 
@@ -41,13 +38,9 @@ def _net(controllable: bool = False, vm_pu: float = 1.0) -> pp.pandapowerNet:
     """The 4-bus star (ext_grid at bus 0, 1 p.u., 50 per MWh) with a gen at bus 0 (0.7 MW;
     20 per MWh + 4 per MW^2 h + 1 per h; ``controllable``: 0..2 MW, -1..1 Mvar) and a
     controllable sgen at bus 2 (0..1 MW, -1..1 Mvar, 45 per MWh)."""
-    net = star4_pandapower((0.9, 1.1), 4.0, 0.3, ((1, 1.0, 0.5), (2, 1.5, 0.8), (3, 0.8, 0.4)))
     limits = ({"controllable": True, "min_p_mw": 0.0, "max_p_mw": 2.0, "min_q_mvar": -1.0,
                "max_q_mvar": 1.0} if controllable else {"controllable": False})
-    g = pp.create_gen(net, 0, p_mw=GEN_P, vm_pu=vm_pu, **limits)
-    pp.create_sgen(net, 2, 0.5, 0.0, controllable=True, min_p_mw=0.0, max_p_mw=1.0,
-                   min_q_mvar=-1.0, max_q_mvar=1.0)
-    pp.create_poly_cost(net, 0, "sgen", cp1_eur_per_mw=45.0)
+    net, g = star4_gen_sgen({"p_mw": GEN_P, "vm_pu": vm_pu, **limits}, 45.0)
     pp.create_poly_cost(net, 0, "ext_grid", cp1_eur_per_mw=50.0)
     pp.create_poly_cost(net, g, "gen", cp1_eur_per_mw=20.0, cp2_eur_per_mw2=4.0, cp0_eur=1.0)
     return net
@@ -76,14 +69,10 @@ def test_the_dopfs_cost_is_runopps(controllable: bool, method: str) -> None:
     net = _net(controllable)
     pp.runopp(net, init="pf", **TIGHT)
     assert net.OPF_converged
-    result = feederopt.solve(from_pandapower(_net(controllable)), time_limit=30, method=method,
-                             loss_price_per_mwh=MIN_LOSS_PRICE_PER_MWH)
-    assert result.status.value == "optimal" and result.dopf is not None
-    costs = result.dopf.costs
-    assert costs["dg_per_h"] + costs["import_per_h"] == pytest.approx(
-        float(net.res_cost), rel=1e-6)
+    result, sgen = dopf_at_runopps_cost(from_pandapower(_net(controllable)), net, method)
+    assert result.dopf is not None
     devices = {d["id"]: d for d in result.dopf.devices}
-    assert devices["sgen:0"]["p_mw"] == pytest.approx(float(net.res_sgen.p_mw[0]), abs=1e-4)
+    assert sgen["p_mw"] == pytest.approx(float(net.res_sgen.p_mw[0]), abs=1e-4)
     if controllable:  # dispatched as runopp does; written back, runpp's ext_grid is runopp's
         assert devices["gen:0"]["p_mw"] == pytest.approx(float(net.res_gen.p_mw[0]), abs=1e-4)
         written = result.to_pandapower(_net(controllable))
@@ -118,13 +107,7 @@ def test_a_reactive_import_price_shifts_q_onto_the_gen_as_runopp_does() -> None:
     net = _q_priced(True)
     pp.runopp(net, init="pf", **TIGHT)
     assert net.OPF_converged
-    result = feederopt.solve(from_pandapower(_q_priced(True)), time_limit=30,
-                             loss_price_per_mwh=MIN_LOSS_PRICE_PER_MWH)
-    assert result.status.value == "optimal" and result.dopf is not None
-    costs = result.dopf.costs
-    assert costs["dg_per_h"] + costs["import_per_h"] == pytest.approx(
-        float(net.res_cost), rel=1e-6)
-    gen = next(d for d in result.dopf.devices if d["id"] == "gen:0")
+    _, gen = dopf_at_runopps_cost(from_pandapower(_q_priced(True)), net, unit_id="gen:0")
     assert gen["q_mvar"] == pytest.approx(float(net.res_gen.q_mvar[0]), abs=1e-4)
 
 
