@@ -135,8 +135,9 @@ class MonteCarloResult:
     ac_tolerance: dict[str, float] = field(default_factory=dict)
     #: The limits that replaced the network's own (:meth:`Limits.to_dict`); empty: none did.
     limits: dict[str, Any] = field(default_factory=dict)
-    #: The two uniform corners (every uncertain load at ``1 - X``, then ``1 + X``), apart from
-    #: the samples: ``corner`` (``lower``/``upper``), ``factor``, ``feasible_convex``,
+    #: The two uniform corners (every uncertain load at ``1 - X``, then ``1 + X``; one,
+    #: ``nominal``, when ``X = 0``), apart from the samples: ``corner``
+    #: (``lower``/``upper``/``nominal``), ``factor``, ``feasible_convex``,
     #: ``feasible_ac`` (None without the AC check), ``ac_converged``, ``min_voltage_pu``,
     #: ``min_voltage_bus``, ``max_voltage_pu``, the largest loading ``max_loading_percent``
     #: and its branch ``max_loading_element`` (AC; None when not run or not converged), and
@@ -979,10 +980,12 @@ def out_of_sample(
     corners_out = []
     several = len(held) > 1
     # (setting, scenario, name, factors): per setting (a scenario result's own, per scenario)
+    # with X = 0 both corners are the loads as given: one corner, "nominal" (before, the
+    # same point was listed twice, as "lower" and "upper" x1: session 43's note)
+    named = (("lower", lo), ("upper", hi)) if uncertainty > 0 else (("nominal", lo),)
     todo = ([(scenarios.setting[sc], sc, name, f) for sc in range(len(scenarios.names))
-             for name, f in (("lower", lo), ("upper", hi))] if scenarios is not None
-            else [(k, 0, name, f) for k in range(len(held))
-                  for name, f in (("lower", lo), ("upper", hi))])
+             for name, f in named] if scenarios is not None
+            else [(k, 0, name, f) for k in range(len(held)) for name, f in named])
     for k, sc, name, f in () if stopped else todo:
         p, q = at(sc, f)
         evaluator = evaluators[k]
@@ -990,7 +993,8 @@ def out_of_sample(
         setting = sources.settings[k]
         entry: dict[str, Any] = {
             "corner": name, "factor": float(1.0 - uncertainty if name == "lower"
-                                            else 1.0 + uncertainty),
+                                            else 1.0 + uncertainty if name == "upper"
+                                            else 1.0),
             # the source voltages it is held at; with several (a scenario result's), named
             "source_vm_pu": dict(setting),
             "scenario": None if scenarios is None else scenarios.names[sc],
