@@ -1020,6 +1020,12 @@ def check(
     if mc.growth_margin:
         table.add_row(f"growth margin ({mc.growth_margin['of']})",
                       escape(growth_margin_text(mc.growth_margin)))
+        per = mc.growth_margin.get("per_scenario") or []
+        for m in per if len(per) > 1 else ():  # a scenario result's: each scenario's own
+            table.add_row(f"  at scenario {escape(str(m['scenario']))}",
+                          escape(growth_margin_text({**mc.growth_margin, **m,
+                                                     "scaled": mc.growth_margin["scaled"]
+                                                     .rpartition(" of scenario ")[0]})))
     for label, text in _verdict_rows(verdict):
         table.add_row(label, text)
     reasons = [text for text in ("" if verdict["within_limits"] else "the result's own "

@@ -135,8 +135,9 @@ class MonteCarloResult:
     ac_tolerance: dict[str, float] = field(default_factory=dict)
     #: The limits that replaced the network's own (:meth:`Limits.to_dict`); empty: none did.
     limits: dict[str, Any] = field(default_factory=dict)
-    #: The two uniform corners (every uncertain load at ``1 - X``, then ``1 + X``), apart from
-    #: the samples: ``corner`` (``lower``/``upper``), ``factor``, ``feasible_convex``,
+    #: The two uniform corners (every uncertain load at ``1 - X``, then ``1 + X``; one,
+    #: ``nominal``, when ``X = 0``), apart from the samples: ``corner``
+    #: (``lower``/``upper``/``nominal``), ``factor``, ``feasible_convex``,
     #: ``feasible_ac`` (None without the AC check), ``ac_converged``, ``min_voltage_pu``,
     #: ``min_voltage_bus``, ``max_voltage_pu``, the largest loading ``max_loading_percent``
     #: and its branch ``max_loading_element`` (AC; None when not run or not converged), and
@@ -979,10 +980,12 @@ def out_of_sample(
     corners_out = []
     several = len(held) > 1
     # (setting, scenario, name, factors): per setting (a scenario result's own, per scenario)
+    # with X = 0 both corners are the loads as given: one corner, "nominal" (before, the
+    # same point was listed twice, as "lower" and "upper" x1: session 43's note)
+    named = (("lower", lo), ("upper", hi)) if uncertainty > 0 else (("nominal", lo),)
     todo = ([(scenarios.setting[sc], sc, name, f) for sc in range(len(scenarios.names))
-             for name, f in (("lower", lo), ("upper", hi))] if scenarios is not None
-            else [(k, 0, name, f) for k in range(len(held))
-                  for name, f in (("lower", lo), ("upper", hi))])
+             for name, f in named] if scenarios is not None
+            else [(k, 0, name, f) for k in range(len(held)) for name, f in named])
     for k, sc, name, f in () if stopped else todo:
         p, q = at(sc, f)
         evaluator = evaluators[k]
@@ -990,7 +993,8 @@ def out_of_sample(
         setting = sources.settings[k]
         entry: dict[str, Any] = {
             "corner": name, "factor": float(1.0 - uncertainty if name == "lower"
-                                            else 1.0 + uncertainty),
+                                            else 1.0 + uncertainty if name == "upper"
+                                            else 1.0),
             # the source voltages it is held at; with several (a scenario result's), named
             "source_vm_pu": dict(setting),
             "scenario": None if scenarios is None else scenarios.names[sc],
@@ -1017,6 +1021,8 @@ def out_of_sample(
                 entry.update(corner_limits(pu, network, flow))
         corners_out.append(entry)
     margin = ({} if margin_of is None or stopped else
+              scenario_margins(network, pu, np.asarray(closed, bool), margin_of, limits,
+                               scenarios, held, base_p, base_q) if scenarios is not None else
               growth_margin(network, pu, np.asarray(closed, bool), margin_of, limits,
                             None if sources.how in ("network", "scenarios", "band")
                             else dict(sources.settings[0])))
@@ -1054,9 +1060,44 @@ def fixed_output_units(network: Network) -> pl.DataFrame:
                        .abs() <= 1e-9))
 
 
+def scenario_margins(network: Network, pu: PerUnitNetwork, closed: np.ndarray, of: str,
+                     limits: Limits | None, scenarios: ScenarioLoads,
+                     held: Sequence[dict[str, float] | None], base_p: np.ndarray,
+                     base_q: np.ndarray) -> dict[str, Any]:
+    """The growth margin of a scenario result: :func:`growth_margin` at each scenario's own
+    operating point (its loads, its bus rows, its source voltages ``held``), and the
+    scenario whose factor is smallest as the answer (its fields at the top, ``scenario``
+    naming it, ``per_scenario`` every scenario's factor, first failing factor and first
+    broken limit). Before (session 43's note), a scenario result's margin was taken at the
+    network's nominal loads, which no scenario of the run might have: a growth file whose
+    every scenario loads the feeder more reported the margin of a load none of them has."""
+    per: list[dict[str, Any]] = []
+    for sc, name in enumerate(scenarios.names):
+        m = growth_margin(network, pu, closed, of, limits, held[scenarios.setting[sc]],
+                          loads_mw=(base_p[sc], base_q[sc]),
+                          rows=(scenarios.bus_ids, scenarios.extra_p_mw[sc],
+                                scenarios.extra_q_mvar[sc]))
+        per.append({"scenario": name, **m})
+
+    def key(m: dict[str, Any]) -> tuple[float, float]:
+        lo, hi = m["factor"], m["first_failing_factor"]
+        return (-1.0 if lo is None else float(lo), np.inf if hi is None else float(hi))
+
+    worst = min(per, key=key)
+    scaled = f"{worst['scaled']} of scenario {worst['scenario']}"
+    return {**worst, "scaled": scaled, "per_scenario": [
+        {"scenario": m["scenario"], "factor": m["factor"],
+         "first_failing_factor": m["first_failing_factor"], "bounded": m["bounded"],
+         "converged_at_first_failing": m["converged_at_first_failing"],
+         "breaks": m["breaks"][:1]} for m in per]}
+
+
 def growth_margin(network: Network, pu: PerUnitNetwork, closed: np.ndarray, of: str,
                   limits: Limits | None = None, source_vm: dict[str, float] | None = None,
-                  most: float = 10.0, tolerance: float = 1e-3) -> dict[str, Any]:
+                  most: float = 10.0, tolerance: float = 1e-3,
+                  loads_mw: tuple[np.ndarray, np.ndarray] | None = None,
+                  rows: tuple[Sequence[str], np.ndarray, np.ndarray] | None = None,
+                  ) -> dict[str, Any]:
     """The largest uniform factor ``lambda`` of the loads (``of = "load"``: every in-service
     load at ``lambda (p_k^0, q_k^0)``) or of the generation (``"generation"``: every unit of
     fixed output, :func:`fixed_output_units`, at ``lambda (p_g^0, q_g^0)``, the change a bus
@@ -1068,21 +1109,33 @@ def growth_margin(network: Network, pu: PerUnitNetwork, closed: np.ndarray, of: 
     broken as ``lambda`` grows (voltage drop and loading grow with the load; reverse flows
     with PV); between ``factor`` and ``first_failing_factor`` lies the boundary, and
     ``breaks`` names the limits broken at ``first_failing_factor``, worst first (as the AC
-    check names them), or the power flow's failure to converge there."""
+    check names them), or the power flow's failure to converge there.
+
+    ``loads_mw`` (each in-service load's ``(p, q)`` [MW, MVAr], the per-unit model's order)
+    and ``rows`` (bus ids and the net demand [MW, MVAr] of a scenario's bus rows, its DER)
+    give a scenario's operating point instead of the network's (:func:`scenario_margins`):
+    its loads are scaled (``"load"``), or the fixed units with its loads and rows as they
+    are (``"generation"``); its rows are never scaled."""
     s_base = pu.s_base_mva
-    p0, q0 = pu.load_p * s_base, pu.load_q * s_base
+    p0, q0 = ((pu.load_p * s_base, pu.load_q * s_base) if loads_mw is None
+              else (np.asarray(loads_mw[0], float), np.asarray(loads_mw[1], float)))
     units = fixed_output_units(network)
     g_bus = [str(b) for b in units["bus"].to_list()]
     g_p = units["p_mw"].fill_null(0.0).to_numpy()
     g_q = units["q_mvar"].fill_null(0.0).to_numpy()
     state = np.asarray(closed, bool)
+    r_bus, r_p, r_q = ([], np.zeros(0), np.zeros(0)) if rows is None else (
+        [str(b) for b in rows[0]], np.asarray(rows[1], float), np.asarray(rows[2], float))
 
     def run(lam: float) -> tuple[bool, bool, Any]:
         if of == "load":
             return ac_sample(network, state, p0 * lam, q0 * lam, limits=limits,
-                             source_vm=source_vm)
+                             source_vm=source_vm,
+                             extra=None if rows is None else (r_bus, r_p, r_q))
         return ac_sample(network, state, p0, q0, limits=limits, source_vm=source_vm,
-                         extra=(g_bus, -(lam - 1.0) * g_p, -(lam - 1.0) * g_q))
+                         extra=([*g_bus, *r_bus],
+                                np.concatenate([-(lam - 1.0) * g_p, r_p]),
+                                np.concatenate([-(lam - 1.0) * g_q, r_q])))
 
     ok, _, _ = run(1.0)
     lo, hi = (1.0, None) if ok else (None, 1.0)
