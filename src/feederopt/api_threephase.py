@@ -1075,15 +1075,16 @@ def scenario_networks(net: ThreePhaseNetwork, rows: ScenarioRows) -> list[ThreeP
     OpenDSS's solution of the file (outside its ``Vminpu``-``Vmaxpu`` band there, a tangent of
     OpenDSS's law at that one voltage, :mod:`feederopt.io.opendss_rated_kv`) is put back to
     its model at its kV (:meth:`~feederopt.network.threephase.ThreePhaseNetwork.
-    nameplate_band_loads`), since a scenario's voltages are not the file's and OpenDSS's law
-    has a kink at the band edge that one tangent does not follow (fitted at 0.948 p.u., just
-    below ``Vminpu`` 0.95, the tangent's exponent is 2.11 where OpenDSS's law is flat above
-    0.95 p.u.: 11 % more at 1 p.u.). With the tangents fitted at the file's voltages, the
-    scenario run of ``tests/test_threephase_scenario_base_block.py`` kept a topology that
-    breaks ``v_min`` in a scenario (the voltage feedback found no answer where ``s2`` holds);
-    with the file's rows it finds ``s2``, as before the re-rating. The voltage feedback
-    corrects the model's voltages by OpenDSS's own solution of each scenario, and OpenDSS's
-    check of the answer draws OpenDSS's law."""
+    nameplate_band_loads`), since a scenario's voltages are not the file's. With the rows
+    re-rated, the scenario run of ``tests/test_threephase_scenario_base_block.py`` answered a
+    topology below ``v_min`` and then none (exit 4) where ``s2`` holds: the re-rated loads are
+    the smaller, the lossless LinDist3Flow is further above OpenDSS, and the voltage
+    feedback's offsets carry worse from one topology to another (a2_heavy, ``a2.a``: -0.0179
+    p.u. found at ``s3`` open predicts 0.9196 at ``s2`` open, OpenDSS 0.9256, limit 0.92; the
+    file's rows -0.0145, 0.9217). Re-rating each scenario at OpenDSS's solution of that
+    scenario did the same. The file's rows are the scenarios' behaviour before the re-rating
+    (docs/threephase.md, "Loads outside their band"); OpenDSS's check of the answer draws
+    OpenDSS's law."""
     out = []
     net = net.nameplate_band_loads()
     loads = net.loads
