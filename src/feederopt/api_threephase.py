@@ -1082,7 +1082,8 @@ def scenario_networks(net: ThreePhaseNetwork, rows: ScenarioRows) -> list[ThreeP
     feedback's offsets carry worse from one topology to another (a2_heavy, ``a2.a``: -0.0179
     p.u. found at ``s3`` open predicts 0.9196 at ``s2`` open, OpenDSS 0.9256, limit 0.92; the
     file's rows -0.0145, 0.9217). Re-rating each scenario at OpenDSS's solution of that
-    scenario did the same. The file's rows are the scenarios' behaviour before the re-rating
+    scenario did the same, and refitting at OpenDSS's solution of the answer ``s3`` predicts
+    0.9193. The file's rows are the scenarios' behaviour before the re-rating
     (docs/threephase.md, "Loads outside their band"); OpenDSS's check of the answer draws
     OpenDSS's law."""
     out = []
