@@ -462,7 +462,8 @@ def _network_and_settings(source: Any, settings: str | Path | None, uncertainty:
         example="e.g. 801,703, or leave it out for the settings' (else every load)",
         fold=str.casefold)]
     try:
-        net = load_three_phase(source)
+        # islands run far from the file's operating point: its loads at their model and kV
+        net = load_three_phase(source).nameplate_band_loads()
     except InputError as exc:
         raise InputError([*problems, *_single_phase_problems(source, exc.problems)]) from None
     own = default_settings_path(source)
@@ -636,7 +637,7 @@ def check_partition_result(doc: Mapping[str, Any] | str | Path, *, samples: int,
     if notice is not None:
         for p in changed:
             notice(str(p))
-    net = load_three_phase(inputs["source"])
+    net = load_three_phase(inputs["source"]).nameplate_band_loads()
     st = settings_from_file(st_path, net) if st_path else PartitionSettings()
     changes: dict[str, Any] = {"uncertainty": xf}
     if loads:

@@ -117,7 +117,7 @@ from feederopt.io.dss_files import (
     script_target,
 )
 from feederopt.io.opendss_guard import crashing_capacitors
-from feederopt.io.opendss_rated_kv import RatedKv, rated_kv_loads
+from feederopt.io.opendss_rated_kv import BAND_NOTE, RatedKv, rated_kv_loads
 from feederopt.io.opendss_secondary import (
     Secondaries,
     find_center_taps,
@@ -1374,6 +1374,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     load_value_problems: list[Problem] = []  # NaN, infinite or negative kW/kvar
     rated_kv: list[RatedKv] = []  # each load's kV rating, against its bus's base later
     zip_unnormalised: list[tuple[str, float, float]] = []  # ZIPV sums other than 1
+    solved = bool(dss.Solution.Converged())  # the file's solution, to read the loads' voltages
     for ld in _iterate(dss.Loads):
         if dss.Loads.Daily() and bool(dss.CktElement.Enabled()):
             shaped.append(ld)
@@ -1434,6 +1435,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                          zipv=zipv, cvr=(float(dss.Loads.CVRwatts()), float(dss.Loads.CVRvars())))
         rated_kv.append(rated)
         dss.Circuit.SetActiveElement(f"Load.{ld}")
+        if solved and parts:  # each part's voltage in OpenDSS's solution of the file
+            rated.v_op = _operating_ratios(parts, nph, delta)
         if not parts:
             problems.append(Problem(
                 ProblemKind.BAD_LOAD, "loads",
@@ -1664,8 +1667,11 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     reductions = _reduction_notes(sec, load_rows) + held_notes
     warnings[:0] = reductions
     _repair_bases(bus_rows, src_rows, line_rows, tr_rows, warnings)
+    band_rows: list[dict[str, Any]] = []  # rows re-rated at OpenDSS's solution, as they were
+    before = len(warnings)
     rerated = rated_kv_loads(rated_kv, {r["id"]: r["vn_kv"] / math.sqrt(3) for r in bus_rows},
-                             load_rows, warnings)
+                             load_rows, warnings, band_rows)
+    band_note = next((w for w in warnings[before:] if BAND_NOTE in w), None)
     for ld, zp, zq in zip_unnormalised:  # a daily shape's rows scale what the model holds
         rerated.setdefault(ld, [zp, zq])
     circuit = dss.Circuit.Name()
@@ -1681,6 +1687,10 @@ def read_opendss(path: str | Path, *, name: str | None = None,
               # loads re-rated at their bus's voltage by OpenDSS's law: [P/kW, Q/kvar] held
               # (opendss_rated_kv), which a daily shape's rows scale too (opendss_shapes)
               "rerated_loads": rerated,
+              # the rows re-rated at OpenDSS's solution of the file (outside their
+              # Vminpu-Vmaxpu band there) as they were, and the note saying so, which the
+              # partition (islands at other voltages) puts back (nameplate_band_loads)
+              "band_rerated": band_rows, "band_note": band_note,
               # series elements out of service, why and how to put them back (the supply
               # check names them when they cut buses off the source)
               OUT_OF_SERVICE: out_of_service,
@@ -2325,6 +2335,27 @@ def _zip_cutoff(model: int, dss: Any) -> float:
         return 0.0
     z = list(dss.Loads.ZipV())
     return float(z[6]) if len(z) >= 7 and math.isfinite(float(z[6])) else 0.0
+
+
+def _operating_ratios(parts: list[tuple[str, str, float]], nph: int,
+                      delta: bool) -> list[float]:
+    """The voltage across each of the active load's ``parts`` (:func:`_load_parts`) in
+    OpenDSS's solution, in p.u. of the part's rated kV: as OpenDSS's ``Load`` measures the
+    voltage it compares with ``Vminpu``/``Vmaxpu`` (DSS C-API's ``Load.pas``, ``VBase``: a
+    3-phase delta load's conductor ``k`` against ``k + 1``, any other load's conductor ``k``
+    against its last conductor, the neutral or a 1-phase load's second conductor; ``VBase``
+    is ``kV / sqrt 3`` for a multi-phase wye load, ``kV`` otherwise, which is the part's
+    rated kV)."""
+    raw = np.asarray(_dss().CktElement.Voltages(), float)
+    volts = raw[0::2] + 1j * raw[1::2]
+    out: list[float] = []
+    if len(volts) < len(parts):  # a disabled load: no voltages
+        return out
+    for k, (_, _, kv_part) in enumerate(parts):
+        other = (k + 1) % 3 if delta and nph == 3 else nph
+        ref = volts[other] if other < len(volts) else 0.0
+        out.append(float(abs(volts[k] - ref)) / (kv_part * 1000.0) if kv_part > 0 else 0.0)
+    return out
 
 
 def _zip_shares(zipv: tuple[float, ...]) -> tuple[float, float]:

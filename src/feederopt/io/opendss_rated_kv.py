@@ -53,6 +53,13 @@ from typing import Any
 BUS_BAND = (0.9, 1.1)
 #: A load's kV more than this far (relative) from its connection's voltage is noted.
 KV_MISMATCH = 0.1
+#: The words that mark :func:`_operating_note`
+BAND_NOTE = "sit outside their Vminpu-Vmaxpu band in OpenDSS's solution of the file"
+#: The columns of a load row that :func:`_at_operating_point` records before re-rating it
+BAND_COLUMNS = ("id", "phase", "p_mw", "q_mvar", "vn_kv", "p_exponent", "q_exponent")
+#: A row below this voltage [p.u. of its kV] in OpenDSS's solution of the file is dead there
+#: (cut off from the source), not re-rated at it (:func:`_at_operating_point`).
+DEAD_RATIO = 0.1
 #: The relative step of the numerical log-derivative of OpenDSS's draw (:func:`exponent`).
 _STEP = 1e-6
 
@@ -78,6 +85,9 @@ class RatedKv:
     zipv: tuple[float, ...] = ()
     #: CVRwatts, CVRvars (model 4)
     cvr: tuple[float, float] = (1.0, 2.0)
+    #: each row's voltage in OpenDSS's solution of the file [p.u. of the row's rated kV, as
+    #: OpenDSS's Load measures it], empty when the file's solve did not converge
+    v_op: list[float] = field(default_factory=list)
 
 
 def opendss_draw(ld: RatedKv, v: float) -> tuple[float, float]:
@@ -143,11 +153,18 @@ def _pieces(ld: RatedKv, lo: float, hi: float) -> str:
 
 
 def rated_kv_loads(loads: list[RatedKv], base_ln: dict[str, float],
-                   rows: list[dict[str, Any]], warnings: list[str]) -> dict[str, list[float]]:
+                   rows: list[dict[str, Any]], warnings: list[str],
+                   band_rows: list[dict[str, Any]] | None = None) -> dict[str, list[float]]:
     """Compare each enabled load's kV with its bus's (repaired) voltage base ``base_ln``
     [kV line to neutral]; apply OpenDSS's law (module docstring) to ``rows`` where it is
-    certain, and note the rest. Returns the re-rated loads' shares ``[P(v0)/kW,
-    Q(v0)/kvar]`` by load id (``meta["rerated_loads"]``)."""
+    certain, and at OpenDSS's solution of the file to the rows outside their band there
+    (:func:`_at_operating_point`); note the rest. Returns the shares ``[P/kW, Q/kvar]`` by
+    load id of the loads re-rated at their bus's voltage (``meta["rerated_loads"]``, which a
+    daily shape's rows scale), not of those re-rated at OpenDSS's solution only: a scenario
+    (a daily shape's hours among them) runs at other voltages and starts from the file's rows
+    (:meth:`~feederopt.network.threephase.ThreePhaseNetwork.nameplate_band_loads`, which
+    puts back what ``band_rows`` gets: the rows re-rated at OpenDSS's solution as they were
+    before, ``id``, ``phase`` and the five columns, ``meta["band_rerated"]``)."""
     followed: list[tuple[RatedKv, float, float, float]] = []  # load, v0, P(v0)/kW, n_p
     zip_fit: list[tuple[RatedKv, float, float, float]] = []  # ZIP loads inside their band
     exact: list[tuple[RatedKv, float]] = []
@@ -155,19 +172,26 @@ def rated_kv_loads(loads: list[RatedKv], base_ln: dict[str, float],
     not_followed: list[tuple[RatedKv, float]] = []
     zip_off: list[tuple[RatedKv, float]] = []
     shares: dict[str, list[float]] = {}
+    band_shares: dict[str, list[float]] = {}  # of the rows re-rated at OpenDSS's solution
+    operating: list[Operating] = []  # re-rated at the voltage of OpenDSS's solution
+    held: list[tuple[RatedKv, float]] = []  # across a band edge, inside it in that solution
     for ld in loads:
         base = base_ln.get(ld.bus, 0.0)
         if not (ld.enabled and base > 0 and ld.kv > 0):
             continue
         v0 = base * ld.factor / ld.kv
         if abs(1.0 / v0 - 1.0) <= KV_MISMATCH:
+            _at_operating_point(ld, v0, rows, operating, band_shares, band_rows)
             continue
         where = _pieces(ld, v0 * BUS_BAND[0], v0 * BUS_BAND[1])
         if ld.model == 2:
             exact.append((ld, v0))
             continue
         if where == "across" or (where == "in" and ld.model not in range(1, 9)):
-            not_followed.append((ld, v0))
+            if not _at_operating_point(ld, v0, rows, operating, band_shares, band_rows):
+                not_followed.append((ld, v0))
+            elif ld.name not in band_shares:
+                held.append((ld, v0))
             continue
         if where == "in" and ld.model != 8:
             in_band.append((ld, v0))  # its exponents at its kV are OpenDSS's law
@@ -186,7 +210,122 @@ def rated_kv_loads(loads: list[RatedKv], base_ln: dict[str, float],
             rows[i]["vn_kv"] *= v0
             rows[i]["p_exponent"], rows[i]["q_exponent"] = n_p, n_q
     _notes(followed, zip_fit, exact, in_band, not_followed, zip_off, warnings)
+    if operating:
+        warnings.append(_operating_note(operating))
+    if held:
+        ld, v0 = held[0]
+        warnings.append(
+            f"{len(held)} load(s) have a rated kV far from the voltage of their connection "
+            f"({', '.join(x[0].name for x in held[:6])}{' ...' if len(held) > 6 else ''}; "
+            f"Load.{ld.name}: kV={ld.kv:g}, V/kV {v0:.2f} at 1 p.u., model {ld.model}) and sit "
+            f"inside their Vminpu-Vmaxpu band ({ld.vmin:g}-{ld.vmax:g} p.u. of their kV) in "
+            "OpenDSS's solution of the file, where OpenDSS draws them by their model, and so "
+            "does the model; a bus voltage within 0.9-1.1 p.u. would carry them across a band "
+            "edge, where OpenDSS draws an impedance and the model keeps their model: check "
+            "the loads' kV against the bus voltage")
     return shares
+
+
+@dataclass
+class Operating:
+    """A load re-rated at the voltage of OpenDSS's solution of the file
+    (:func:`_at_operating_point`)."""
+
+    load: RatedKv
+    #: the re-rated rows' voltages [p.u. of the load's kV]
+    volts: list[float]
+    #: what OpenDSS draws at them, and the load's nameplate, over all its rows [kW]
+    drawn_kw: float
+    nameplate_kw: float
+    #: the fitted law's P against OpenDSS's over the bus band (relative, lowest and highest)
+    error: tuple[float, float]
+
+
+def _fit_error(ld: RatedKv, v: float, v0: float) -> tuple[float, float]:
+    """The lowest and highest relative error ``(P_fit(u) - P(u)) / P(u)`` of the law fitted
+    at ``v`` (``P(v) (u/v)^n``, ``n`` :func:`exponent` at ``v``) against OpenDSS's
+    :func:`opendss_draw` for ``u`` over the bus band (:data:`BUS_BAND` times ``v0``, the load's
+    ratio at 1 p.u. of its bus), on a grid of 0.001 p.u. of the bus."""
+    share, n = opendss_draw(ld, v)[0], exponent(ld, v, 0)
+    lo = hi = 0.0
+    steps = round((BUS_BAND[1] - BUS_BAND[0]) / 0.001)
+    for k in range(steps + 1):
+        u = v0 * (BUS_BAND[0] + k * 0.001)
+        true = opendss_draw(ld, u)[0]
+        if true > 0:
+            err = share * (u / v) ** n / true - 1.0
+            lo, hi = min(lo, err), max(hi, err)
+    return lo, hi
+
+
+def _at_operating_point(ld: RatedKv, v0: float, rows: list[dict[str, Any]],
+                        operating: list[Operating], shares: dict[str, list[float]],
+                        band_rows: list[dict[str, Any]] | None) -> bool:
+    """Re-rate each of ``ld``'s rows whose voltage in OpenDSS's solution of the file
+    (``ld.v_op``) lies outside its ``Vminpu``-``Vmaxpu`` band (at or below ``Vlowpu`` too;
+    not a dead row, below :data:`DEAD_RATIO`):
+    OpenDSS draws it there by the impedance or interpolated law of :func:`opendss_draw`, so the
+    row draws ``P(v)`` of its nameplate at that voltage (``vn_kv`` times ``v``) with the law's
+    exponent there, ``n = v P'(v) / P(v)`` (:func:`exponent`); exact at OpenDSS's operating
+    point, and the law's tangent (in ``ln |V|``) around it. Rows inside the band keep their
+    model at their kV, which is OpenDSS's law there. A constant-impedance load (model 2) is
+    OpenDSS's law at any voltage and is left as it is. Records the load's shares of its
+    nameplate in ``shares`` (the band's own, not ``meta["rerated_loads"]``) and an
+    :class:`Operating` entry when a row is re-rated. False when the voltages are unknown (the
+    file's solve did not converge), True otherwise."""
+    if len(ld.v_op) != len(ld.rows) or not ld.rows:
+        return False
+    if ld.model not in range(1, 9) or ld.model == 2:
+        return True
+    outside = [(i, v) for i, v in zip(ld.rows, ld.v_op, strict=True)
+               if v >= DEAD_RATIO and (v <= ld.vmin or v > ld.vmax)]
+    if not outside:
+        return True
+    per_row = (ld.kw / 1000 / len(ld.rows), ld.kvar / 1000 / len(ld.rows))
+    for i, v in outside:
+        if band_rows is not None:
+            band_rows.append({key: rows[i][key] for key in BAND_COLUMNS})
+        p_share, q_share = opendss_draw(ld, v)
+        rows[i]["p_mw"], rows[i]["q_mvar"] = per_row[0] * p_share, per_row[1] * q_share
+        rows[i]["vn_kv"] *= v
+        rows[i]["p_exponent"], rows[i]["q_exponent"] = exponent(ld, v, 0), exponent(ld, v, 1)
+    p_now = sum(rows[i]["p_mw"] for i in ld.rows)
+    q_now = sum(rows[i]["q_mvar"] for i in ld.rows)
+    shares[ld.name] = [p_now / (ld.kw / 1000) if ld.kw else 1.0,
+                       q_now / (ld.kvar / 1000) if ld.kvar else 1.0]
+    errors = [_fit_error(ld, v, v0) for _, v in outside]
+    operating.append(Operating(ld, [v for _, v in outside], 1000 * p_now, ld.kw,
+                               (min(e[0] for e in errors), max(e[1] for e in errors))))
+    return True
+
+
+def _operating_note(operating: list[Operating]) -> str:
+    """The note of the loads re-rated at OpenDSS's operating point: which, where, what OpenDSS
+    draws, and how far the fitted law may depart from OpenDSS's over the bus band."""
+    first = operating[0]
+    ld, v = first.load, min(first.volts, key=lambda x: min(abs(x - first.load.vmin),
+                                                           abs(x - first.load.vmax)))
+    side = (f"below its Vminpu {ld.vmin:g}" if v <= ld.vmin
+            else f"above its Vmaxpu {ld.vmax:g}")
+    names = ", ".join(o.load.name for o in operating[:6]) + (" ..." if len(operating) > 6
+                                                             else "")
+    lo = min(o.error[0] for o in operating)
+    hi = max(o.error[1] for o in operating)
+    drawn = sum(o.drawn_kw for o in operating)
+    plate = sum(o.nameplate_kw for o in operating)
+    found = sorted({o.load.model for o in operating})
+    return (
+        f"{len(operating)} load(s) (model{'s' if len(found) > 1 else ''} "
+        f"{', '.join(map(str, found))}) {BAND_NOTE} ({names}; Load.{ld.name}: {v:.4f} p.u. "
+        f"of its kV, {side}): "
+        "OpenDSS draws them there as an impedance or an interpolated current, "
+        f"{drawn:.6g} kW of their {plate:.6g} kW nameplate, and so does the model: each such "
+        "phase re-rated at the voltage OpenDSS solved, with the slope of OpenDSS's law there. "
+        "The fitted law is exact at that point only: over 0.9-1.1 p.u. of the bus it draws "
+        f"{100 * lo:+.1f} % to {100 * hi:+.1f} % of OpenDSS's P (more: a load below Vminpu "
+        "whose voltage rises back into the band after switching; less: one above Vmaxpu whose "
+        "voltage falls back); OpenDSS's check of every answer draws OpenDSS's own law "
+        "(docs/threephase.md)")
 
 
 def _notes(followed: list[tuple[RatedKv, float, float, float]],

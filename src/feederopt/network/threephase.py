@@ -237,6 +237,31 @@ class ThreePhaseNetwork:
     def replace_tables(self, **changes: pl.DataFrame) -> ThreePhaseNetwork:
         return replace(self, tables={**self.tables, **changes})
 
+    def nameplate_band_loads(self) -> ThreePhaseNetwork:
+        """The network with the load rows that the OpenDSS reader re-rated at OpenDSS's
+        solution of the file (``meta["band_rerated"]``: outside their ``Vminpu``-``Vmaxpu``
+        band there, :mod:`feederopt.io.opendss_rated_kv`) put back as they were, their model at
+        their kV, and without the reader's note about them (``meta["band_note"]``): for a
+        problem whose grid runs far from the file's operating point (the partition's islands).
+        ``self`` when there are none."""
+        rows = self.meta.get("band_rerated") or []
+        if not rows:
+            return self
+        cols = ("p_mw", "q_mvar", "vn_kv", "p_exponent", "q_exponent")
+        back = {(r["id"], r["phase"]): r for r in rows}
+        values = {c: self.loads[c].to_list() for c in cols}
+        keys = zip(self.loads["id"].to_list(), self.loads["phase"].to_list(), strict=True)
+        for k, key in enumerate(keys):
+            if key in back:
+                for c in cols:
+                    values[c][k] = float(back[key][c])
+        loads = self.loads.with_columns(
+            *(pl.Series(c, values[c], dtype=self.loads[c].dtype) for c in cols))
+        note = self.meta.get("band_note")
+        meta = {**self.meta, "band_rerated": [], "band_note": None,
+                "warnings": [w for w in self.meta.get("warnings", []) if w != note]}
+        return replace(self, tables={**self.tables, "loads": loads}, meta=meta)
+
     def opendss_name(self, line_id: str) -> str:
         """OpenDSS's name of the element the model's line ``line_id`` stands for:
         ``"Capacitor.<name>"`` or ``"Reactor.<name>"`` for a series capacitor or reactor (its

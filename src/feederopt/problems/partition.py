@@ -884,7 +884,11 @@ def _between_phases_problems(net: ThreePhaseNetwork, gf_set: set[str]) -> list[P
 
 def build_partition_data(net: ThreePhaseNetwork, settings: PartitionSettings) -> PartitionData:
     """The blocks, switches, DERs and per-load demands of ``net`` (see module docstring).
-    Bad settings are typed problems in an :class:`InputError`."""
+    Bad settings are typed problems in an :class:`InputError`. The loads are the file's, at
+    their model and kV: the rows an OpenDSS reader re-rated at the file's own solution are put
+    back (:meth:`~feederopt.network.threephase.ThreePhaseNetwork.nameplate_band_loads`), since
+    the islands run far from that operating point."""
+    net = net.nameplate_band_loads()
     gens = net.generators.filter(pl.col("in_service"))
     gf_set = set(settings.grid_forming) if settings.grid_forming is not None else {
         r["id"] for r in gens.iter_rows(named=True) if r["can_grid_form"]}
