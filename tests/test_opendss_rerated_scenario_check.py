@@ -112,3 +112,61 @@ def test_scenario_solve_keeps_opendss_least_loss_state(tmp_path: Path) -> None:
                                               strict=True):
         assert loss == pytest.approx(loss_t, rel=1e-3)
         assert vmin == pytest.approx(vmin_t, abs=2e-4)
+
+
+#: the partition's sample check (validation.partition.AcIsland): a grid-forming generator at
+#: b1 after the substation's switch, and the re-rated Load.ll among the uncertain loads
+PARTITION = """Clear
+New Circuit.pf basekv=12.47 pu=1.0 phases=3 bus1=src MVAsc3=300 MVAsc1=250
+New Line.subsw phases=3 bus1=src bus2=b1 switch=yes
+New Linecode.lc3 nphases=3 r1=0.3 x1=0.6 r0=0.6 x0=1.8 c1=0 c0=0 units=km normamps=400
+New Line.l12 phases=3 bus1=b1 bus2=b2 linecode=lc3 length=2
+New Load.l2 phases=3 bus1=b2 kv=12.47 kw=300 kvar=100 model=1
+New Load.ll phases=1 bus1=b2.1 kv=12.47 kw=450 kvar=150 model=1
+New Generator.g1 phases=3 bus1=b1 kv=12.47 kw=2000 kva=2500
+Set voltagebases=[12.47]
+Calcv
+Solve
+"""
+
+
+def _interpolated_share(v: float, vmin: float = 0.95, vlow: float = 0.5) -> float:
+    """OpenDSS's constant-power load between ``Vlowpu`` and ``Vminpu`` of its kV (DSS C-API
+    ``Load.pas``, ``DoConstantPQLoad``): the current linear in ``v`` from ``Vlowpu`` at
+    ``Vlowpu`` to ``1/Vminpu`` at ``Vminpu``, so ``P/kW = v (Vlowpu + (1/Vminpu - Vlowpu)
+    (v - Vlowpu) / (Vminpu - Vlowpu))``."""
+    return v * (vlow + (1.0 / vmin - vlow) * (v - vlow) / (vmin - vlow))
+
+
+def test_partition_sample_scales_the_nameplate_of_a_rerated_load(tmp_path: Path) -> None:
+    import json
+
+    import numpy as np
+
+    from feederopt.api_partition import partition
+    from feederopt.io.opendss import read_opendss
+    from feederopt.problems.partition import build_partition_data, settings_from_file
+    from feederopt.validation.partition import AcIsland
+
+    feeder, settings = tmp_path / "pf.dss", tmp_path / "pf.json"
+    feeder.write_text(PARTITION)
+    settings.write_text(json.dumps({"dss": {"Generator.g1": {"inverter": "gfm",
+                                                             "cost": [1, 0]}},
+                                    "partition": {"uncertainty": 0.2}}))
+    res = partition(feeder, settings=settings, voltage_feedback=False)
+    assert res.plan is not None
+    net = read_opendss(feeder)
+    data = build_partition_data(net, settings_from_file(settings, net))
+    assert set(data.load_ids) == {"l2", "ll"} and all(data.uncertain)
+    scale = 1.2
+    sample = AcIsland(net, data, res.plan).solve(np.full(len(data.load_ids), scale))
+    assert sample.converged
+    # the realisation scales the file's load: 1.2 x 450 kW, 1.2 x 150 kvar (not 1.2 x the
+    # model's re-rated 155 kW, which OpenDSS then drew at its law once more, about a third)
+    dss.Loads.Name("ll")
+    assert (dss.Loads.kW(), dss.Loads.kvar()) == pytest.approx((450 * scale, 150 * scale))
+    dss.Circuit.SetActiveElement("Load.ll")
+    v = dss.CktElement.VoltagesMagAng()[0] / 12470.0  # p.u. of the load's kV (1 phase)
+    assert 0.5 < v < 0.95  # in the interpolated piece of OpenDSS's law
+    drawn = sum(dss.CktElement.Powers()[0::2])  # to OpenDSS's tolerance, 1e-4
+    assert drawn == pytest.approx(450 * scale * _interpolated_share(v), rel=1e-3)

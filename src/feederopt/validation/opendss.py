@@ -392,6 +392,7 @@ def load_nameplate(net: ThreePhaseNetwork, element: str, kw: float,
     (and a share of 0: a ZIP load below its cutoff, drawing nothing) is written as given."""
     kind, _, name = element.partition(".")
     share = (net.meta.get("rerated_loads") or {}).get(name) if kind.lower() == "load" else None
+    kw, kvar = float(kw), float(kvar)  # numpy floats would print as np.float64(...)
     if not share:
         return kw, kvar
     p_share, q_share = float(share[0]), float(share[1])
