@@ -569,9 +569,12 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
             "stopped 'no answer'); --max-loading or --v-min may admit one")
     if kept is None and keep.reason.startswith(
             "infeasible: no radial topology keeps every voltage"):
-        keep.reason += (", with the limits shifted by OpenDSS's offsets (V_OpenDSS - "
-                        "V_LinDist3Flow at the base case); --no-voltage-feedback holds the "
-                        "lossless model's voltages to the limits instead")
+        # the nodes named say their shifted limits (algorithms.threephase._voltage_breaches)
+        keep.reason += (("" if "held in the model as" in keep.reason else
+                         ", with the limits shifted by OpenDSS's offsets (V_OpenDSS - "
+                         "V_LinDist3Flow at the base case)")
+                        + "; --no-voltage-feedback holds the lossless model's voltages to "
+                        "the limits instead")
     return keep, base, kept[0] if kept is not None else None, record
 
 
