@@ -440,7 +440,7 @@ def _voltage_breaches(pu: PerUnitThreePhase, w: np.ndarray | None, most: int = 5
     if not idx:
         return ""
     names = pu.node_names()
-    parts = []
+    parts: list[str] = []
     for i in idx:
         above = bool(v[i] > hi[i])
         held, given = (hi[i], given_hi[i]) if above else (lo[i], given_lo[i])
