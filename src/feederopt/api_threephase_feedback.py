@@ -1147,12 +1147,16 @@ def opendss_least_losses(net: ThreePhaseNetwork, topo: ThreePhaseTopology, float
                           f"within every {limits} with every load served by OpenDSS; the "
                           "answer is LinDist3Flow's pick")
         return None, record
-    _, k, flow, sol = min(found, key=lambda f: (f[0], f[1]))
+    ranked, k, flow, sol = min(found, key=lambda f: (f[0], f[1]))
     chosen = sorted(states[k].open_switches)
     record.update(proven=True, chosen=chosen, why=(
         f"{len(states)} radial states, at most {OPENDSS_RANK_MAX_STATES}: each solved by "
         "OpenDSS"))
-    plus = " plus switching cost" if switch_cost_kw else ""
+    # the ranked value, and its losses apart (user test ut45 dssday #3: the losses alone,
+    # 89.779 kW, were printed as "losses plus switching cost" for a ranked 119.779 kW)
+    value = (f" plus switching cost ({ranked:.3f} kW: {sol.losses_kw:.3f} kW of losses and "
+             f"{ranked - sol.losses_kw:.3f} kW of switching)" if switch_cost_kw
+             else f" ({sol.losses_kw:.3f} kW)")
     was = ""
     if chosen != pick:
         theirs = record["lindist3flow_pick_opendss_losses_kw"]
@@ -1174,5 +1178,5 @@ def opendss_least_losses(net: ThreePhaseNetwork, topo: ThreePhaseTopology, float
         f"optimal over the {len(states)} radial states by OpenDSS: each solved by OpenDSS as "
         f"the check solves an answer; of the {len(found)} within every {limits} with every "
         f"load served, this one ({', '.join(chosen) or 'none'} open) has the least OpenDSS "
-        f"losses{plus} ({sol.losses_kw:.3f} kW){was} (voltage_feedback.opendss_states)")
+        f"losses{value}{was} (voltage_feedback.opendss_states)")
     return sol, record
