@@ -48,3 +48,29 @@ def test_ranking_note_prints_losses_plus_switching_cost(tmp_path: Path) -> None:
     assert total == pytest.approx(ranked["s2"], abs=0.01)
     assert losses == pytest.approx(ranked["s2"] - 2 * COST_KW, abs=0.01)
     assert switching == pytest.approx(2 * COST_KW, abs=1e-3)
+
+
+def test_ranking_note_gives_the_picks_switching_cost_too(tmp_path: Path) -> None:
+    """LinDist3Flow's pick, when OpenDSS's ranking moves the answer off it, is named with its
+    losses and its own switching cost (it was ranked by their sum too): here the pick is
+    forced to the file's state, s1 open, which switches nothing."""
+    import time
+
+    from feederopt.api_threephase import floating_buses, reconfigure_three_phase
+    from feederopt.api_threephase_feedback import opendss_least_losses
+    from feederopt.cases import load_three_phase
+
+    path = tmp_path / "mini2.dss"
+    path.write_text(MINI2)
+    s1 = _losses(path, "s1")
+    net = load_three_phase(path)
+    topo = reconfigure_three_phase(net, switch_cost_kw=COST_KW)
+    sol, rec = opendss_least_losses(net, topo, floating_buses(net), thermal_limits=True,
+                                    max_loading_percent=None, switch_cost_kw=COST_KW,
+                                    deadline=time.perf_counter() + 60, lindist3flow_pick=["s1"])
+    assert sol is not None and rec["chosen"] == ["s2"]
+    found = re.search(r"LinDist3Flow's pick \(s1 open\) has ([\d.]+) kW in OpenDSS plus "
+                      r"([\d.]+) kW of switching", topo.notes[-1])
+    assert found, topo.notes[-1]
+    assert float(found.group(1)) == pytest.approx(s1, abs=0.01)
+    assert float(found.group(2)) == 0.0

@@ -1162,8 +1162,11 @@ def opendss_least_losses(net: ThreePhaseNetwork, topo: ThreePhaseTopology, float
         theirs = record["lindist3flow_pick_opendss_losses_kw"]
         was = (f"; LinDist3Flow's pick ({', '.join(pick) or 'none'} open) has "
                + (f"{theirs:.3f} kW" if theirs is not None else "no solution")
-               + " in OpenDSS" + ("" if mine and mine["within_limits"]
-                                  else ", and breaks a limit there"))
+               + " in OpenDSS"
+               + (f" plus {mine['switching_cost_kw']:.3f} kW of switching"
+                  if switch_cost_kw and mine and mine.get("switching_cost_kw") is not None
+                  and theirs is not None else "")
+               + ("" if mine and mine["within_limits"] else ", and breaks a limit there"))
     if chosen != now:
         opened = set(chosen)
         actions = switching_actions(pu, opened)
