@@ -569,9 +569,12 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
             "stopped 'no answer'); --max-loading or --v-min may admit one")
     if kept is None and keep.reason.startswith(
             "infeasible: no radial topology keeps every voltage"):
-        keep.reason += (", with the limits shifted by OpenDSS's offsets (V_OpenDSS - "
-                        "V_LinDist3Flow at the base case); --no-voltage-feedback holds the "
-                        "lossless model's voltages to the limits instead")
+        # the nodes named say their shifted limits (algorithms.threephase._voltage_breaches)
+        keep.reason += (("" if "held in the model as" in keep.reason else
+                         ", with the limits shifted by OpenDSS's offsets (V_OpenDSS - "
+                         "V_LinDist3Flow at the base case)")
+                        + "; --no-voltage-feedback holds the lossless model's voltages to "
+                        "the limits instead")
     return keep, base, kept[0] if kept is not None else None, record
 
 
@@ -1144,19 +1147,26 @@ def opendss_least_losses(net: ThreePhaseNetwork, topo: ThreePhaseTopology, float
                           f"within every {limits} with every load served by OpenDSS; the "
                           "answer is LinDist3Flow's pick")
         return None, record
-    _, k, flow, sol = min(found, key=lambda f: (f[0], f[1]))
+    ranked, k, flow, sol = min(found, key=lambda f: (f[0], f[1]))
     chosen = sorted(states[k].open_switches)
     record.update(proven=True, chosen=chosen, why=(
         f"{len(states)} radial states, at most {OPENDSS_RANK_MAX_STATES}: each solved by "
         "OpenDSS"))
-    plus = " plus switching cost" if switch_cost_kw else ""
+    # the ranked value, and its losses apart (user test ut45 dssday #3: the losses alone,
+    # 89.779 kW, were printed as "losses plus switching cost" for a ranked 119.779 kW)
+    value = (f" plus switching cost ({ranked:.3f} kW: {sol.losses_kw:.3f} kW of losses and "
+             f"{ranked - sol.losses_kw:.3f} kW of switching)" if switch_cost_kw
+             else f" ({sol.losses_kw:.3f} kW)")
     was = ""
     if chosen != pick:
         theirs = record["lindist3flow_pick_opendss_losses_kw"]
         was = (f"; LinDist3Flow's pick ({', '.join(pick) or 'none'} open) has "
                + (f"{theirs:.3f} kW" if theirs is not None else "no solution")
-               + " in OpenDSS" + ("" if mine and mine["within_limits"]
-                                  else ", and breaks a limit there"))
+               + " in OpenDSS"
+               + (f" plus {mine['switching_cost_kw']:.3f} kW of switching"
+                  if switch_cost_kw and mine and mine.get("switching_cost_kw") is not None
+                  and theirs is not None else "")
+               + ("" if mine and mine["within_limits"] else ", and breaks a limit there"))
     if chosen != now:
         opened = set(chosen)
         actions = switching_actions(pu, opened)
@@ -1171,5 +1181,5 @@ def opendss_least_losses(net: ThreePhaseNetwork, topo: ThreePhaseTopology, float
         f"optimal over the {len(states)} radial states by OpenDSS: each solved by OpenDSS as "
         f"the check solves an answer; of the {len(found)} within every {limits} with every "
         f"load served, this one ({', '.join(chosen) or 'none'} open) has the least OpenDSS "
-        f"losses{plus} ({sol.losses_kw:.3f} kW){was} (voltage_feedback.opendss_states)")
+        f"losses{value}{was} (voltage_feedback.opendss_states)")
     return sol, record

@@ -294,9 +294,12 @@ def shift_voltage_limits(pu: PerUnitThreePhase, offsets: dict[str, float]) -> No
     predicted with the offset measured at a topology, stays within ``[v_min, v_max]`` (the
     offset correction of :func:`feederopt.api_threephase.solve_three_phase`'s voltage
     feedback). Internal (virtual) nodes and nodes without an offset keep their range; a
-    shifted lower limit below 0 is 0."""
+    shifted lower limit below 0 is 0. The limits as given stay in ``w_min_given``,
+    ``w_max_given`` (for the messages, :func:`_voltage_breaches`)."""
     if not offsets:
         return
+    if pu.w_min_given is None or pu.w_max_given is None:
+        pu.w_min_given, pu.w_max_given = pu.w_min.copy(), pu.w_max.copy()
     for k, name in enumerate(pu.node_names()):
         d = offsets.get(name)
         if d is None or pu.virtual[pu.node_bus[k]] or not math.isfinite(d):
@@ -416,26 +419,43 @@ def _lazy_tangents(prob: ThreePhaseReconfiguration, model: HighsModel, sol: Any,
 
 def _voltage_breaches(pu: PerUnitThreePhase, w: np.ndarray | None, most: int = 5) -> str:
     """The nodes that the best topology without voltage limits puts outside them, the worst
-    first, as ``"; without them the best topology has 675.b at 1.1371 p.u. (limit 1.1000),
-    ..."`` (user test ut_3ph #6: the message named no node); empty without ``w``."""
+    first, as ``"; without the voltage limits the best topology has, by LinDist3Flow, 675.b
+    at 1.1371 p.u. (v_max 1.1000), ..."`` (user test ut_3ph #6: the message named no node);
+    empty without ``w``.
+
+    When the limits were shifted by OpenDSS's offsets ``d = V_OpenDSS - V_LinDist3Flow``
+    (:func:`shift_voltage_limits`), each node says so: the limit given, the shifted limit
+    that the model held (``v_min - d``, ``v_max - d``) and the voltage the offset predicts
+    for OpenDSS (``V_LinDist3Flow + d``); user test ut45 dssday #2: "(limit 0.9957)" for a
+    v_min of 0.993, with nothing saying that it was shifted."""
     if w is None or len(w) != len(pu.w_min):
         return ""
     v = np.sqrt(np.maximum(np.asarray(w, float), 0.0))
     lo, hi = np.sqrt(np.maximum(pu.w_min, 0.0)), np.sqrt(np.maximum(pu.w_max, 0.0))
+    given_lo = lo if pu.w_min_given is None else np.sqrt(np.maximum(pu.w_min_given, 0.0))
+    given_hi = hi if pu.w_max_given is None else np.sqrt(np.maximum(pu.w_max_given, 0.0))
     excess = np.maximum(v - hi, lo - v)
     live = v > 1e-6  # a de-energised node (w = 0) is no voltage breach
     idx = [int(i) for i in np.argsort(-excess) if excess[i] > 1e-6 and live[i]][:most]
     if not idx:
         return ""
     names = pu.node_names()
-    parts = []
+    parts: list[str] = []
     for i in idx:
-        name = names[i]
-        limit = hi[i] if v[i] > hi[i] else lo[i]
-        parts.append(f"{name} at {v[i]:.4f} p.u. (limit {limit:.4f})")
+        above = bool(v[i] > hi[i])
+        held, given = (hi[i], given_hi[i]) if above else (lo[i], given_lo[i])
+        text = f"{names[i]} at {v[i]:.4f} p.u. ({'v_max' if above else 'v_min'} {given:.4f}"
+        if abs(held - given) > 5e-5:  # shown to 4 decimals
+            d = given - held
+            text += (f"; held in the model as {held:.4f}, the limit shifted by OpenDSS's "
+                     f"offset V_OpenDSS - V_LinDist3Flow = {d:+.4f}, which puts OpenDSS at "
+                     f"about {v[i] + d:.4f} p.u." if not any("held in" in x for x in parts)
+                     else f"; held as {held:.4f}, offset {d:+.4f}, OpenDSS about "
+                     f"{v[i] + d:.4f} p.u.")
+        parts.append(text + ")")
     more = int(np.sum((excess > 1e-6) & live)) - len(idx)
-    return ("; without them the best topology has " + ", ".join(parts)
-            + (f" and {more} more node(s)" if more > 0 else ""))
+    return ("; without the voltage limits the best topology has, by LinDist3Flow, "
+            + ", ".join(parts) + (f" and {more} more node(s)" if more > 0 else ""))
 
 
 def _why_infeasible(pu: PerUnitThreePhase, *, time_limit_s: float, gap: float,
@@ -1175,7 +1195,8 @@ def _scenarios_infeasible(pus: list[PerUnitThreePhase], alone: list[int],
     a plain solve says it, :func:`_why_infeasible`)."""
     why = ""
     if alone:  # what binds in the first of them, as a plain solve says it
-        why = " (" + _why_infeasible(
+        first = str(alone[0]) if names is None else str(names[alone[0]])
+        why = f" (in {first}: " + _why_infeasible(
             pus[alone[0]], time_limit_s=max(time_limit_s / len(pus), 1.0),
             gap=gap, voltage_limits=voltage_limits, thermal_limits=thermal_limits,
         )[0].removeprefix("infeasible: ") + ")"

@@ -615,7 +615,8 @@ def solve(
         "set-points]."),
     workers: int | None = typer.Option(
         None, "--workers", help="Processes for the scenario/extreme-point slaves "
-        "[default: all cores]."),
+        "of a balanced network (--scenarios, --robust); a three-phase .dss feeder refuses "
+        "it [default: all cores]."),
     ray: str | None = typer.Option(
         None, "--ray", metavar="<auto|local|address>",
         help="Run the slaves on Ray: 'auto' joins the running local cluster (RAY_ADDRESS, "

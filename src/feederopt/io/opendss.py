@@ -146,6 +146,29 @@ READ_CLASSES = {"vsource", "line", "transformer", "load", "capacitor", "generato
 CONTROL_CLASSES = {"regcontrol", "swtcontrol", "energymeter", "monitor", "relay", "recloser",
                    "fuse", "capcontrol", "invcontrol", "storagecontroller", "expcontrol"}
 
+#: The controls whose settings the model holds as OpenDSS solved the file (the taps of a
+#: RegControl's transformer, a CapControl's capacitor states), which the check's second solve
+#: runs (:func:`_held_controls_note`).
+HELD_CONTROLS = ("regcontrol", "capcontrol")
+
+
+def _held_controls_note(held: dict[str, list[str]]) -> str:
+    """One note on the RegControl and CapControl elements (``held``: class as the file spells
+    it, names): the model and the AC check hold the taps and capacitor states that OpenDSS
+    solved the file with (controls off, :mod:`feederopt.validation.opendss`), and the check's
+    second solve lets them act ("OpenDSS with its controls acting"). User test ut45 dssday
+    #4: a CapControl was noted as "ignored" and three RegControls, held the same way, not at
+    all."""
+    parts = [f"{len(els)} {cls} ({', '.join(els[:6])}{' ...' if len(els) > 6 else ''})"
+             for cls, els in sorted(held.items(), key=lambda kv: kv[0].lower(), reverse=True)]
+    what = " and ".join(x for x, c in (("regulator taps", "regcontrol"),
+                                       ("capacitor states", "capcontrol"))
+                        if any(k.lower() == c for k in held))
+    return (f"{' and '.join(parts)}: their {what} are held as OpenDSS solved the file, in the "
+            "model and in the AC check; the check's second solve, \"OpenDSS with its controls "
+            "acting\", lets them act from the answer's topology")
+
+
 #: OpenDSS's impedance for ``Switch=yes`` (r1 = x1 = 1 Ohm per unit length, length 0.001).
 SWITCH_DEFAULT = "r1=1 r0=1 x1=1 x0=1 c1=1.1 c0=1 length=0.001 units=none"
 
@@ -1634,10 +1657,14 @@ def read_opendss(path: str | Path, *, name: str | None = None,
 
     # ---- anything else ------------------------------------------------------------------
     ignored: dict[str, list[str]] = {}
+    held_controls: dict[str, list[str]] = {}  # RegControl, CapControl: held as solved
     for element in dss.Circuit.AllElementNames():
         cls, _, el = element.partition(".")
         low = cls.lower()
-        if low in READ_CLASSES or low in {"regcontrol", "swtcontrol"}:
+        if low in HELD_CONTROLS:
+            held_controls.setdefault(cls, []).append(el)
+            continue
+        if low in READ_CLASSES or low == "swtcontrol":
             continue
         if low in CONTROL_CLASSES:
             ignored.setdefault(cls, []).append(el)
@@ -1647,6 +1674,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             f"{cls} elements are not modelled", (el,), None,
             "remove the element or replace it by a supported one (line, transformer, load, "
             "capacitor, reactor, generator, PV system, storage)"))
+    if held_controls:
+        warnings.append(_held_controls_note(held_controls))
     for cls, els in sorted(ignored.items()):
         warnings.append(f"{len(els)} {cls} element(s) ignored (control/protection): "
                         f"{', '.join(els[:8])}{' ...' if len(els) > 8 else ''}")

@@ -133,6 +133,11 @@ class PerUnitThreePhase:
     der_p_min: np.ndarray = field(default_factory=lambda: np.zeros(0))
     der_p_max: np.ndarray = field(default_factory=lambda: np.zeros(0))
     der_s_max: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: The squared voltage limits as given (the buses' ``v_min_pu``, ``v_max_pu``) when
+    #: ``w_min``, ``w_max`` were shifted by OpenDSS's offsets
+    #: (:func:`feederopt.algorithms.threephase.shift_voltage_limits`); None: not shifted
+    w_min_given: np.ndarray | None = None
+    w_max_given: np.ndarray | None = None
 
     @property
     def n_nodes(self) -> int:

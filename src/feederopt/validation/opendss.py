@@ -283,9 +283,11 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
     phase-to-ground values.
 
     A load's demand is set through ``setpoints`` too (``"Load.671": (kW, kvar)``, the load's
-    total, which OpenDSS spreads over its phases). ``bus_loads`` adds a net demand ``(kW,
-    kvar)`` at buses (a scenario's DER; negative injects), as a new constant-power wye
-    ``Load`` element ``feederopt_<bus>`` on every phase of the bus (:func:`add_bus_load`).
+    total as the model draws it at 1 p.u. of its bus, which OpenDSS spreads over its phases;
+    a load the reader re-rated is given OpenDSS as its nameplate, :func:`load_nameplate`).
+    ``bus_loads`` adds a net demand ``(kW, kvar)`` at buses (a scenario's DER; negative
+    injects), as a new constant-power wye ``Load`` element ``feederopt_<bus>`` on every phase
+    of the bus (:func:`add_bus_load`).
 
     Every rated line and transformer's loading is read from OpenDSS's own currents
     (:func:`branch_loading`); one above ``max_loading_percent`` (default 100) % of its rating
@@ -339,8 +341,9 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
                              f"P-TCurve={UNITY_CURVE} kvar={kvar!r}")
         elif cls == "generator":
             dss.Text.Command(f"edit {element} {generator_setpoint(net, element, kw, kvar)}")
-        else:
-            dss.Text.Command(f"edit {element} kW={kw} kvar={kvar}")
+        else:  # a load: its model-side demand as the nameplate OpenDSS scales by its law
+            kw, kvar = load_nameplate(net, element, kw, kvar)
+            dss.Text.Command(f"edit {element} kW={kw!r} kvar={kvar!r}")
         changed = True
     for bus, (kw, kvar) in (bus_loads or {}).items():
         add_bus_load(net, bus, kw, kvar)
@@ -367,6 +370,33 @@ def solve_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] | None = No
                                       floating_buses, model_voltages)
         _loading(sol.with_controls, net, limit, transformer_rating)
     return sol
+
+
+def load_nameplate(net: ThreePhaseNetwork, element: str, kw: float,
+                   kvar: float) -> tuple[float, float]:
+    """The ``kW``, ``kvar`` to write into the OpenDSS load ``element`` (``"Load.645"``) so
+    that OpenDSS draws ``kw + j kvar`` at 1 p.u. of its bus, as the model's row of that load
+    does.
+
+    A load rated far from its bus's voltage is re-rated by the reader
+    (:mod:`feederopt.io.opendss_rated_kv`): its rows (``net.loads``, and a scenario's rows
+    from a daily shape, :mod:`feederopt.io.opendss_shapes`) hold OpenDSS's draw at the bus's
+    voltage, ``kW P(v0)`` and ``kvar Q(v0)`` (``v0 = V_base / kV``), the shares ``[P(v0),
+    Q(v0)]`` of ``net.meta["rerated_loads"]``. OpenDSS applies ``P(v)`` to whatever ``kW`` it
+    is given, so the nameplate is ``kw / P(v0)``, ``kvar / Q(v0)``: OpenDSS's daily mode
+    draws ``kW m P(v)`` at a shape multiplier ``m``, and the row is ``kW m P(v0)``. Writing
+    the row itself applied the law twice (user test ut45 dssday #1: IEEE 13's ``Load.645``
+    at ``kV=4.16`` on a 2.4 kV node drew 6.59 kW at 01:00 in the scenario check, 19.12 kW in
+    OpenDSS's daily mode; losses and voltages off, a feasible day called infeasible, the
+    worse topology kept). Any other load
+    (and a share of 0: a ZIP load below its cutoff, drawing nothing) is written as given."""
+    kind, _, name = element.partition(".")
+    share = (net.meta.get("rerated_loads") or {}).get(name) if kind.lower() == "load" else None
+    kw, kvar = float(kw), float(kvar)  # numpy floats would print as np.float64(...)
+    if not share:
+        return kw, kvar
+    p_share, q_share = float(share[0]), float(share[1])
+    return (kw / p_share if p_share > 0 else kw), (kvar / q_share if q_share > 0 else kvar)
 
 
 #: A generating unit's output within this of its set-point [kW or kvar] is at it, or within

@@ -602,6 +602,7 @@ class AcIsland:
             TAP_TOL,
             capacitor_states,
             hold_taps,
+            load_nameplate,
             phase_nodes,
             regulator_taps,
         )
@@ -617,8 +618,11 @@ class AcIsland:
                 if list(dss.Capacitors.States()) != states:
                     dss.Capacitors.States(states)
         for lid, i in self.scaled:
+            # the model's draw at 1 p.u. of the bus; a re-rated load's nameplate is that over
+            # its share (load_nameplate), or OpenDSS would apply its law twice
             p0, q0 = self.nominal[lid]
-            dss.Text.Command(f"edit Load.{lid} kW={p0 * scale[i]} kvar={q0 * scale[i]}")
+            kw, kvar = load_nameplate(self.net, f"Load.{lid}", p0 * scale[i], q0 * scale[i])
+            dss.Text.Command(f"edit Load.{lid} kW={kw!r} kvar={kvar!r}")
         out = setp.copy()
         qset = np.array(self.e_qset)
         qout = qset.copy()
