@@ -292,3 +292,39 @@ def test_rays_messages_go_to_stderr(monkeypatch, capsys, tmp_path: Path) -> None
     ray_worker.print_to_stdstream(dict(message, lines=["after close"]), ignore_prefix=False)
     assert "after close" in capsys.readouterr().out  # Ray's printer back
     cluster.sock.close()
+
+
+def test_a_head_lost_between_rounds_asks_the_solve_to_stop(monkeypatch) -> None:
+    """The head lost while no round runs (the master's MILP, minutes): before, nothing
+    noticed until Ray's core ended the process 60 s later, nothing written (session 44's
+    note). The executor's watch asks the solve to stop within seconds, with the reason; a
+    closed executor's watch asks nothing (a head shut down after the run is not lost)."""
+    cluster = _Head(cpus=2)
+    monkeypatch.setitem(sys.modules, "ray", cluster)
+    monkeypatch.setattr(ex_mod, "RAY_SETTLE_S", 0.2)
+    monkeypatch.setattr(ex_mod, "RAY_HEAD_CHECK_S", 0.2, raising=False)
+    pu = to_per_unit(meshed(2))
+    p, q = scenarios_for(pu, np.random.default_rng(0), 4)
+    factory = SlaveFactory(envelope(pu, p, q), "penalized", 1e4)
+    with interrupt.handle_signals():
+        ex = RayExecutor(factory, workers=2)
+        time.sleep(0.6)
+        assert not interrupt.requested()  # the head answers: nothing asked
+        cluster.sock.close()  # the head stops answering; no map() runs
+        t0 = time.perf_counter()
+        while not interrupt.requested() and time.perf_counter() - t0 < 6.0:
+            time.sleep(0.05)
+        assert interrupt.requested(), "the lost head was not noticed between rounds"
+        assert "Ray cluster was lost" in (interrupt.reason() or "")
+        ex.close()
+    interrupt.clear()
+
+    other = _Head(cpus=2)
+    monkeypatch.setitem(sys.modules, "ray", other)
+    with interrupt.handle_signals():
+        ex = RayExecutor(factory, workers=2)
+        ex.close()
+        other.sock.close()  # the head shut down after the executor was closed
+        time.sleep(1.0)
+        assert not interrupt.requested()
+    interrupt.clear()

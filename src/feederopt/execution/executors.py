@@ -754,17 +754,18 @@ class RayExecutor(Executor):
         self._next_check = 0.0
         #: The head stopped answering: Ray is not asked anything more (it would wait).
         self._lost = False
+        self._lost_reason: str | None = None
+        #: Between rounds (a master MILP runs for minutes) a thread watches the head
+        #: (:meth:`_watch_head`); set by :meth:`close`.
+        self._watch_stop = threading.Event()
+        if self._gcs is not None:
+            threading.Thread(target=self._watch_head, name="feederopt-ray-head",
+                             daemon=True).start()
 
-    def _head_lost(self) -> str | None:
-        """Why the cluster is gone, or None: every :data:`RAY_HEAD_CHECK_S`, a TCP connection
-        to the head's GCS port (:data:`RAY_HEAD_TIMEOUT_S` at most).
-
-        When the head is stopped mid-run (``ray stop`` on it, a node lost), Ray's wait only
-        shows the round as still running, and Ray's core ends the process 60 s later
-        ("Failed to connect to GCS within 60 seconds ... The program will terminate", exit
-        1): nothing was written (user test ut44_ray #2). Found here, the run stops as after a
-        dead worker (status ``interrupted``, the best answer written) within seconds."""
-        if self._gcs is None or time.perf_counter() < self._next_check:
+    def _probe_head(self) -> str | None:
+        """Why the head's GCS port does not answer a TCP connection within
+        :data:`RAY_HEAD_TIMEOUT_S`, or None when it answers (or Ray does not say where it is)."""
+        if self._gcs is None:
             return None
         import socket
 
@@ -773,11 +774,46 @@ class RayExecutor(Executor):
             with socket.create_connection((host, port), timeout=RAY_HEAD_TIMEOUT_S):
                 pass
         except OSError as e:
-            self._lost = True
             return (f"the Ray cluster was lost: its head ({host}:{port}) does not answer "
                     f"({e.strerror or type(e).__name__})")
+        return None
+
+    def _head_lost(self) -> str | None:
+        """Why the cluster is gone, or None: every :data:`RAY_HEAD_CHECK_S`, a TCP connection
+        to the head's GCS port (:meth:`_probe_head`), or what :meth:`_watch_head` found.
+
+        When the head is stopped mid-run (``ray stop`` on it, a node lost), Ray's wait only
+        shows the round as still running, and Ray's core ends the process 60 s later
+        ("Failed to connect to GCS within 60 seconds ... The program will terminate", exit
+        1): nothing was written (user test ut44_ray #2). Found here, the run stops as after a
+        dead worker (status ``interrupted``, the best answer written) within seconds."""
+        if self._lost:
+            return self._lost_reason
+        if self._gcs is None or time.perf_counter() < self._next_check:
+            return None
+        why = self._probe_head()
+        if why is not None:
+            self._lost, self._lost_reason = True, why
+            return why
         self._next_check = time.perf_counter() + RAY_HEAD_CHECK_S
         return None
+
+    def _watch_head(self) -> None:
+        """The head lost between rounds, while the master or the start heuristics run: the
+        rounds' check (:meth:`_head_lost`) never ran then, and Ray's core ended the process 60
+        s after the head was lost, nothing written (session 44's note). Every
+        :data:`RAY_HEAD_CHECK_S` until :meth:`close`, the head is probed; when it does not
+        answer, the solve is asked to stop (:func:`~feederopt.solvers.interrupt.stop_for`:
+        the master's solver sees the request, the run ends ``interrupted`` with its best
+        answer written and the reason), once."""
+        while not self._watch_stop.wait(RAY_HEAD_CHECK_S):
+            if self._lost:
+                return
+            why = self._probe_head()
+            if why is not None and not self._watch_stop.is_set():
+                self._lost, self._lost_reason = True, why
+                interrupt.stop_for(why)
+                return
 
     def map(self, fn: TaskFn, items: Sequence[Any],
             deadline: float | None = None) -> list[Any]:
@@ -843,6 +879,9 @@ class RayExecutor(Executor):
     def close(self) -> None:
         import ray
 
+        stop = getattr(self, "_watch_stop", None)
+        if stop is not None:
+            stop.set()  # before Ray is shut down: its head's port closes then
         if getattr(self, "_lost", False):  # the head is gone: asking Ray would wait on it
             self._actors = []
         for a in getattr(self, "_actors", []):
