@@ -2432,6 +2432,9 @@ def _robust_summary(net: Network, pu: PerUnitNetwork, uset: Any,
         executor=None if rob is None else rob.execution.executor,
         topologies_evaluated=None if rob is None else rob.topologies_evaluated,
         least_violating_search_iterations=None if rob is None else rob.search_iterations,
+        least_violating_bound_pu=None if rob is None else rob.violation_bound_pu,
+        least_violating_exchange_local_optimum=None if rob is None
+        else rob.exchange_local_optimum,
     )
     return summary
 

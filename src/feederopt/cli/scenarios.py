@@ -339,12 +339,36 @@ def robust_choice_text(summary: Any, least_ac: Any = None) -> str:
              else "the least largest total slack over the extreme points")
     if summary.least_violating_search_iterations is not None:
         return ("The topology above is the least-violating topology found in a bounded "
-                f"search ({count or 'topologies evaluated: unknown'}): {least}; a "
-                "less-violating one may exist")
+                f"search ({count or 'topologies evaluated: unknown'}): {least}; "
+                + search_extent_text(summary, ac_chosen(least_ac)))
     return ("The topology above is the least-violating of the topologies evaluated"
             + (f" ({count})" if count else "")
             + (f" ({least})" if ac_chosen(least_ac) else "")
             + "; no search for a less-violating one ran (no time left)")
+
+
+def search_extent_text(summary: Any, moved: bool) -> str:
+    """How far the robust least-violating search went (ut45_mc #1): whether its branch
+    exchange ended at a local optimum (no single branch exchange of the relaxation's
+    least-violating topology needs less worst-case slack), and the cutting plane's proven
+    lower bound on the least slack beside the slack found."""
+    local = getattr(summary, "least_violating_exchange_local_optimum", None)
+    whose = "the relaxation's least-violating topology" if moved else "it"
+    parts = []
+    if local is True:
+        parts.append(f"no single branch exchange of {whose} needs less worst-case slack (the "
+                     "search ends with a branch exchange from its best topology)")
+    elif local is False:
+        parts.append("the branch exchange from its best topology stopped at its time budget "
+                     "before every single exchange was evaluated")
+    bound = getattr(summary, "least_violating_bound_pu", None)
+    found = getattr(summary, "worst_case_violation_pu", None)
+    if bound is not None and found is not None:
+        parts.append(f"its proven lower bound on the least worst-case slack is {bound:.4g} "
+                     f"p.u. against {found:.4g} p.u. found, so a less-violating one may exist")
+    else:
+        parts.append("a less-violating one may exist")
+    return "; ".join(parts)
 
 
 def ac_chosen(least_ac: Any) -> bool:
