@@ -74,3 +74,21 @@ def test_the_json_and_console_say_how_far_the_search_went() -> None:
     text = robust_choice_text(res.uncertain)
     assert "no single branch exchange of it needs less worst-case slack" in text
     assert "proven lower bound on the least worst-case slack" in text
+
+
+def test_a_bound_that_meets_the_slack_found_is_not_called_open() -> None:
+    """By hand: a lower bound equal to the slack found proves it least; one below leaves a
+    less-violating topology possible."""
+    from types import SimpleNamespace
+
+    from feederopt.cli.scenarios import search_extent_text
+
+    closed = SimpleNamespace(least_violating_exchange_local_optimum=True,
+                             least_violating_bound_pu=0.0123, worst_case_violation_pu=0.0123)
+    text = search_extent_text(closed, False)
+    assert "no topology needs less" in text and "may exist" not in text
+    open_ = SimpleNamespace(least_violating_exchange_local_optimum=False,
+                            least_violating_bound_pu=0.0, worst_case_violation_pu=0.00386)
+    text = search_extent_text(open_, False)
+    assert "stopped at its time budget" in text
+    assert "0 p.u. against 0.00386 p.u. found, so a less-violating one may exist" in text
