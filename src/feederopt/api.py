@@ -71,7 +71,7 @@ from feederopt.execution import Executor, make_executor
 from feederopt.forking import check_not_forked
 from feederopt.io.digests import file_digest, input_digests
 from feederopt.io.frames import type_text
-from feederopt.io.pandapower import TieRule, negative_loads_as_sgens
+from feederopt.io.pandapower import IMPORT_PRICE_NOTE_HEAD, TieRule, negative_loads_as_sgens
 from feederopt.io.scenarios import ScenarioSet, load_scenarios, unknown_load_problem
 from feederopt.network.container import Network
 from feederopt.network.device_settings import DeviceSettings, with_branch_taps, with_settings
@@ -385,7 +385,7 @@ def solve(
         result.extra["scenarios_file"] = str(Path(opts.uncertainty.table).resolve())
         # its SHA-256, which `feederopt check` compares before it reads the file again
         result.extra["scenarios_sha256"] = file_digest(result.extra["scenarios_file"])
-    result = _with_input_warnings(_with_reader_notes(result, net), given, opts)
+    result = _with_input_warnings(_with_reader_notes(result, net, opts), given, opts)
     from feederopt.io.pandapower import origin_edited_note, origin_edits
 
     edits = origin_edits(given)
@@ -571,11 +571,40 @@ def solve_settings(net: Network, opts: SolveOptions) -> dict[str, Any]:
     }
 
 
-def _with_reader_notes(result: Result, net: Network) -> Result:
-    """The reader's notes on the network (what it left out or took as given: dead islands,
-    tap positions without a tap changer type, ...) in the result's ``notes``, so that the JSON
-    and the report keep them, not only the console of the run."""
+def loss_price_in_effect(net: Network, opts: SolveOptions) -> bool:
+    """Whether the solve's objective is priced (a loss price turns the losses into money
+    beside the import and generation costs): ``loss_price_per_mwh`` given, or a device that
+    the options let the optimiser set (the distribution OPF, at the case's
+    ``loss_price_per_mwh`` by default, :func:`_solve_dopf`). True when that cannot be told
+    (a network the per-unit model refuses: the solve reports that)."""
+    if opts.costs.loss_price_per_mwh is not None:
+        return True
+    try:
+        _, pu, _ = decidable(net, opts.s_base_mva)
+        return not per_unit_devices(net, pu, opts.devices.kinds()).is_empty()
+    except InputError:
+        return True
+
+
+def reader_notes(net: Network, opts: SolveOptions) -> list[str]:
+    """The reader's notes on ``net`` (``meta["warnings"]``: what it left out or took as given)
+    that concern a solve with ``opts``: the note on the ext_grids' ``poly_cost`` read as
+    import prices (:data:`~feederopt.io.pandapower.IMPORT_PRICE_NOTE_HEAD`), which says how a
+    loss price prices the import, only when a loss price is in effect
+    (:func:`loss_price_in_effect`); it opened every solve of pandapower's case33bw, six lines
+    on a price that the objective (the losses alone) never read (ut45_mc #4)."""
     notes = [str(n) for n in net.meta.get("warnings", [])]
+    if any(n.startswith(IMPORT_PRICE_NOTE_HEAD) for n in notes) \
+            and not loss_price_in_effect(net, opts):
+        notes = [n for n in notes if not n.startswith(IMPORT_PRICE_NOTE_HEAD)]
+    return notes
+
+
+def _with_reader_notes(result: Result, net: Network, opts: SolveOptions) -> Result:
+    """The reader's notes on the network (what it left out or took as given: dead islands,
+    tap positions without a tap changer type, ...; :func:`reader_notes`) in the result's
+    ``notes``, so that the JSON and the report keep them, not only the console of the run."""
+    notes = reader_notes(net, opts)
     if notes:
         result.extra["notes"] = [*result.extra.get("notes", []), *notes]
     return result
@@ -2432,6 +2461,9 @@ def _robust_summary(net: Network, pu: PerUnitNetwork, uset: Any,
         executor=None if rob is None else rob.execution.executor,
         topologies_evaluated=None if rob is None else rob.topologies_evaluated,
         least_violating_search_iterations=None if rob is None else rob.search_iterations,
+        least_violating_bound_pu=None if rob is None else rob.violation_bound_pu,
+        least_violating_exchange_local_optimum=None if rob is None
+        else rob.exchange_local_optimum,
     )
     return summary
 

@@ -60,3 +60,8 @@ class RobustOutcome:
     #: Master iterations of the least-violating search after a proof of infeasibility
     #: (``RobustCuttingPlane.least_violating_search``; None: it did not run).
     search_iterations: int | None = None
+    #: That search's proven lower bound on the least worst-case slack [p.u.] (None: none).
+    violation_bound_pu: float | None = None
+    #: Whether its branch exchange ended at a topology none of whose single branch exchanges
+    #: needs less slack (None: the exchange did not run).
+    exchange_local_optimum: bool | None = None

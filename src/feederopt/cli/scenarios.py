@@ -339,12 +339,39 @@ def robust_choice_text(summary: Any, least_ac: Any = None) -> str:
              else "the least largest total slack over the extreme points")
     if summary.least_violating_search_iterations is not None:
         return ("The topology above is the least-violating topology found in a bounded "
-                f"search ({count or 'topologies evaluated: unknown'}): {least}; a "
-                "less-violating one may exist")
+                f"search ({count or 'topologies evaluated: unknown'}): {least}; "
+                + search_extent_text(summary, ac_chosen(least_ac)))
     return ("The topology above is the least-violating of the topologies evaluated"
             + (f" ({count})" if count else "")
             + (f" ({least})" if ac_chosen(least_ac) else "")
             + "; no search for a less-violating one ran (no time left)")
+
+
+def search_extent_text(summary: Any, moved: bool) -> str:
+    """How far the robust least-violating search went (ut45_mc #1): whether its branch
+    exchange ended at a local optimum (no single branch exchange of the relaxation's
+    least-violating topology needs less worst-case slack), and the cutting plane's proven
+    lower bound on the least slack beside the slack found."""
+    local = getattr(summary, "least_violating_exchange_local_optimum", None)
+    whose = "the relaxation's least-violating topology" if moved else "it"
+    parts = []
+    if local is True:
+        parts.append(f"no single branch exchange of {whose} needs less worst-case slack (the "
+                     "search ends with a branch exchange from its best topology)")
+    elif local is False:
+        parts.append("the branch exchange from its best topology stopped at its time budget "
+                     "before every single exchange was evaluated")
+    bound = getattr(summary, "least_violating_bound_pu", None)
+    found = getattr(summary, "worst_case_violation_pu", None)
+    if bound is not None and found is not None and bound >= found * (1 - 1e-4) - 1e-9:
+        parts.append(f"its proven lower bound on the least worst-case slack, {bound:.4g} p.u., "
+                     "meets the slack found (within 1e-4 relative): no topology needs less")
+    elif bound is not None and found is not None:
+        parts.append(f"its proven lower bound on the least worst-case slack is {bound:.4g} "
+                     f"p.u. against {found:.4g} p.u. found, so a less-violating one may exist")
+    else:
+        parts.append("a less-violating one may exist")
+    return "; ".join(parts)
 
 
 def ac_chosen(least_ac: Any) -> bool:
@@ -796,10 +823,14 @@ def check(
     solve result's sample not AC-feasible (with --no-ac-check: infeasible in the convex model,
     a relaxation), a partition result's sample that OpenDSS does not serve within the limits
     (IV-E below 100 %; with --no-ac-check its samples are not judged), a schedule
-    realisation not served without slack. A line on stderr says why, and the JSON's
-    within_limits is false. 3 when a solve result proves the grid infeasible (its
-    least-violating topology, which the result holds, is then the one checked, and a warning
-    says so). 0 when every sample is served within the limits and the result is within them."""
+    realisation not served without slack; or, for a solve result, when one of the two
+    uniform corners of the box is not served within the limits (every varying load at 1 -
+    the uncertainty or at 1 + it, the rows "corner: ... (not a sample)"; a scenario result's
+    at each scenario), even when every sample is. A line on stderr says why, and the JSON's
+    within_limits is false (corners_breaking_limits names the corners). 3 when a solve
+    result proves the grid infeasible (its least-violating topology, which the result holds,
+    is then the one checked, and a warning says so). 0 when every sample and both corners
+    are served within the limits and the result is within them."""
 
     from feederopt import (
         check_box,
@@ -996,11 +1027,13 @@ def check(
     if mc.source_voltage:  # what the ext_grids are held at (the JSON's source_voltage)
         table.add_row("source voltage", escape(str(mc.source_voltage.get("text"))))
     table.add_row("feasible, convex model",
-                  f"{mc.feasible_convex} ({mc.feasible_share_convex * 100:.2f} %)")
+                  f"{mc.feasible_convex} ({mc.feasible_share_convex * 100:.2f} %"
+                  f"{_interval_text(mc.share_interval(mc.feasible_convex))})")
     share_ac = mc.feasible_share_ac
     table.add_row("feasible, AC power flow",
                   "skipped" if share_ac is None or math.isnan(share_ac) else
-                  f"{mc.feasible_ac} ({share_ac * 100:.2f} %)")
+                  f"{mc.feasible_ac} ({share_ac * 100:.2f} %"
+                  f"{_interval_text(mc.share_interval(mc.feasible_ac))})")
     tolerated = mc.feasible_ac_within_tolerance_only
     strict = mc.feasible_ac_strict
     if tolerated is not None and strict is not None and mc.samples:
@@ -1063,6 +1096,15 @@ def check(
         raise typer.Exit(code)
 
 
+def _interval_text(ci: list[float] | None) -> str:
+    """A share's 95 % interval beside it: ``; 95 % CI 98.17 - 100.00 %, Clopper-Pearson``
+    (:func:`~feederopt.validation.montecarlo.clopper_pearson`; ut45_mc #3: "200 (100.00 %)"
+    read as a guarantee)."""
+    if ci is None:
+        return ""
+    return f"; 95 % CI {ci[0] * 100:.2f} - {ci[1] * 100:.2f} %, Clopper-Pearson"
+
+
 def growth_margin_text(margin: dict[str, Any]) -> str:
     """``check --growth-margin``'s row: the factor, and what breaks first beyond it."""
     lo, hi = margin.get("factor"), margin.get("first_failing_factor")
@@ -1116,8 +1158,16 @@ def _broken_text(mc: Any) -> str:
     if broken:
         parts.append(f"{broken} of {n} samples ({100.0 * broken / n:.2f} %)")
     if corners:
-        factors = {c.get("label") or c["corner"]: c["factor"] for c in mc.corners}
-        parts.append(" and ".join(f"the {name} corner (x{factors[name]:g})" for name in corners))
+        # "the upper corner at scenario s1 (x1.1)": the label (the JSON's, "upper at scenario
+        # s1") split around "corner" (it read "the upper at scenario s1 corner", ut45_mc #5)
+        names = []
+        for c in mc.corners:
+            label = str(c.get("label") or c["corner"])
+            if label in corners:
+                at = label.partition(" at ")[2]
+                names.append(f"the {c['corner']} corner{' at ' + at if at else ''} "
+                             f"(x{c['factor']:g})")
+        parts.append(" and ".join(names))
     verb = "breaks" if not broken and len(corners) == 1 else "break"
     return f"{' and '.join(parts)} {verb} a limit {judge}"
 

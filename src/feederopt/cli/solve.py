@@ -756,7 +756,10 @@ def solve(
             if warning.field == "v_min_pu" and v_min is not None and v_max is not None:
                 continue  # the data's voltage band, replaced by --v-min/--v-max
             stderr().print(str(warning), style="yellow", markup=False)
-        for note in net.meta.get("warnings", []):  # what the reader ignored or took as given
+        # what the reader ignored or took as given, as far as it concerns this solve
+        from feederopt.api import reader_notes
+
+        for note in reader_notes(net, options):
             stderr().print(f"note: {note}", style="yellow", markup=False)
         held_devices = devices_held_note(net, options)  # lindistflow, --scenarios, --robust
         if held_devices:

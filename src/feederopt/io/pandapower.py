@@ -2927,7 +2927,7 @@ def _import_prices(net: pandapowerNet, v_set: dict[int, float]) -> tuple[
                          + (f" + {cost[4]:g} per MVAr^2 h" if cost[4] else ""))
     if not named:
         return out, []
-    return out, [f"the ext_grid (and slack gen) poly_cost cp1_eur_per_mw is read as the "
+    return out, [f"{IMPORT_PRICE_NOTE_HEAD} cp1_eur_per_mw is read as the "
                  "import price of its bus, cp2_eur_per_mw2 and cp0_eur as its quadratic and "
                  "constant import cost, cq1_eur_per_mvar and cq2_eur_per_mvar2 as the price "
                  f"of its reactive power ({_short_list(named)}; buses.import_price_per_mwh, "
@@ -2936,6 +2936,13 @@ def _import_prices(net: pandapowerNet, v_set: dict[int, float]) -> tuple[
                  "the objective prices the imported power as pandapower's runopp does "
                  "(costs.import_per_h), besides the losses at the loss price, so the losses "
                  "are priced twice over (once as kW, once inside the import: docs/dopf.md)"]
+
+
+#: How the reader's note on the ext_grids' import prices (:func:`_import_prices`) begins: it
+#: concerns a solve with a loss price only, and ``solve`` says it only then
+#: (:func:`feederopt.api.reader_notes`; it opened every solve of pandapower's case33bw,
+#: ut45_mc #4).
+IMPORT_PRICE_NOTE_HEAD = "the ext_grid (and slack gen) poly_cost"
 
 
 _OPF_LIMITS = ("min_p_mw", "max_p_mw", "min_q_mvar", "max_q_mvar")

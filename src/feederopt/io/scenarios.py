@@ -257,12 +257,14 @@ def unknown_load_problem(given: Sequence[str], load_ids: Sequence[str]) -> Probl
     name no in-service load of ``load_ids`` (each named once, in the order given), with
     :func:`load_id_hint`; None when every id is a load's. The one check of the robust solve
     (:func:`feederopt.algorithms.robust.uncertainty_set`), of the options against the network
-    before it (:func:`feederopt.api.uncertain_load_problems`) and of ``check``."""
+    before it (:func:`feederopt.api.uncertain_load_problems`) and of ``check``. Typed
+    ``invalid_value`` of the option, as an unknown ``--hold-open`` id is: no scenario file is
+    involved (it was ``bad_scenario``, ut45_mc #5)."""
     known = set(load_ids)
     unknown = list(dict.fromkeys(str(x) for x in given if str(x) not in known))
     if not unknown:
         return None
-    return Problem(ProblemKind.BAD_SCENARIO, "options", "unknown (or out-of-service) load id(s)",
+    return Problem(ProblemKind.INVALID_VALUE, "options", "unknown (or out-of-service) load id(s)",
                    ids=tuple(unknown), field="uncertain_loads",
                    hint=load_id_hint(unknown, list(load_ids)))
 

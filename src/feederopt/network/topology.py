@@ -159,6 +159,26 @@ def tree_order(n: int, f: np.ndarray, t: np.ndarray, closed: np.ndarray,
     return np.asarray(order), parent_edge, depth
 
 
+def branch_exchanges(n: int, f: np.ndarray, t: np.ndarray, sources: np.ndarray,
+                     switchable: np.ndarray, closed: np.ndarray) -> list[tuple[int, int]] | None:
+    """The single branch exchanges ``(close, open)`` of the radial topology ``closed``: an open
+    ``switchable`` edge to close and a closed ``switchable`` edge on the loop it makes (the
+    tree path between its ends, or through the sources, :func:`loop_path`), so that every
+    exchange gives a radial topology again (the branch exchange of Civanlar, Grainger, Yin &
+    Lee, IEEE Trans. Power Delivery 3(3), 1988). None when ``closed`` is not one tree per
+    source reaching every node."""
+    closed = np.asarray(closed, bool)
+    order = tree_order(n, f, t, closed, sources)
+    if order is None:
+        return None
+    _, parent_edge, depth = order
+    out: list[tuple[int, int]] = []
+    for a in np.flatnonzero(np.asarray(switchable, bool) & ~closed).tolist():
+        loop = loop_path(f, t, parent_edge, depth, int(f[a]), int(t[a]))
+        out += [(int(a), int(b)) for b in loop if switchable[b]]
+    return out
+
+
 def loop_path(f: np.ndarray, t: np.ndarray, parent_edge: np.ndarray, depth: np.ndarray,
               a: int, b: int) -> list[int]:
     """Branches of the loop that a branch between buses ``a`` and ``b`` closes: the tree path

@@ -491,6 +491,11 @@ class RobustSummary:
     #: Master iterations of the bounded least-violating search that follows a proof that no
     #: topology is robustly feasible (None: no such search ran).
     least_violating_search_iterations: int | None = None
+    #: That search's proven lower bound on the least worst-case slack [p.u.] (None: none), and
+    #: whether its branch exchange ended at a topology none of whose single branch exchanges
+    #: needs less slack (None: the exchange did not run).
+    least_violating_bound_pu: float | None = None
+    least_violating_exchange_local_optimum: bool | None = None
     #: The source band ``(a, b)`` [p.u.] of the set (every source bus anywhere in it; the
     #: extreme points hold each source at ``a`` or ``b``); None: every source at the
     #: network's set-point.
@@ -709,6 +714,9 @@ class RobustSummary:
                 "executor": self.executor,
                 "topologies_evaluated": self.topologies_evaluated,
                 "least_violating_search_iterations": self.least_violating_search_iterations,
+                "least_violating_bound_pu": _num(self.least_violating_bound_pu),
+                "least_violating_exchange_local_optimum":
+                    self.least_violating_exchange_local_optimum,
             },
         }
 

@@ -46,7 +46,7 @@ import numpy as np
 
 from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork
-from feederopt.network.topology import loop_path, tree_order
+from feederopt.network.topology import branch_exchanges
 from feederopt.solvers import interrupt
 from feederopt.validation.ac import ac_power_flow
 from feederopt.validation.ac_limits import ac_limit_violations
@@ -143,18 +143,10 @@ def key_of_check(pu: PerUnitNetwork, closed: np.ndarray, check: Any) -> AcKey:
 def exchanges(model: PerUnitNetwork, closed: np.ndarray) -> list[tuple[int, int]] | None:
     """The single branch exchanges ``(close, open)`` of ``closed`` (branch positions of
     ``model``): an open switchable branch to close and a closed switchable branch on the loop
-    it makes; None when ``closed`` is not one tree per source reaching every bus."""
-    order = tree_order(model.n_bus, model.f, model.t, np.asarray(closed, bool),
-                       model.is_source)
-    if order is None:
-        return None
-    _, parent_edge, depth = order
-    out: list[tuple[int, int]] = []
-    for a in np.flatnonzero(model.switchable & ~np.asarray(closed, bool)).tolist():
-        loop = loop_path(model.f, model.t, parent_edge, depth, int(model.f[a]),
-                         int(model.t[a]))
-        out += [(int(a), int(b)) for b in loop if model.switchable[b]]
-    return out
+    it makes; None when ``closed`` is not one tree per source reaching every bus
+    (:func:`~feederopt.network.topology.branch_exchanges`)."""
+    return branch_exchanges(model.n_bus, model.f, model.t, model.is_source, model.switchable,
+                            closed)
 
 
 def branch_exchange(net: Network, limits: PerUnitNetwork, model: PerUnitNetwork,
