@@ -97,6 +97,10 @@ def network_info(source: Any, ties: str = "auto") -> dict[str, Any]:
         "device_counts": {kind: n for kind in DEVICE_KINDS
                           if (n := sum(d["kind"] == kind for d in devices)) or kind != "reactor"},
         "devices": devices,
+        # the generators that solve dispatches within their ranges at no cost (not DOPF
+        # devices: "0 committable generators" read as none; user test ut45_mpsb #1), the
+        # source of the ranges and the option that holds them
+        "dispatchable_generators": _dispatchable(net),
         # what the optimisation holds: voltage band, branch and transformer ratings
         "limits": operating_limits(net),
         "source_format": net.meta.get("source_format"),
@@ -115,6 +119,18 @@ def network_info(source: Any, ties: str = "auto") -> dict[str, Any]:
         "warnings": [str(p) for p in net.warnings()] + notes
         + ([model_warning] if model_warning else []) + ([base_note] if base_note else []),
     }
+
+
+def _dispatchable(net: Any) -> dict[str, Any]:
+    """``info``'s ``dispatchable_generators``: how many generators ``solve`` dispatches within
+    their ranges (:func:`~feederopt.network.devices.dispatchable_generators`), their ids, where
+    the ranges come from and the option that holds them at their set-points."""
+    from feederopt.api import dispatch_ranges_text, dispatchable_generators
+
+    ids = dispatchable_generators(net)
+    return {"count": len(ids), "ids": list(ids),
+            "ranges": dispatch_ranges_text(net) if ids else None,
+            "held_by": "--fixed-generation" if ids else None}
 
 
 def band_verdict_text(band: dict[str, Any]) -> str:
@@ -376,6 +392,13 @@ def info(source: str = SOURCE_ARG, ties: str = TIES_OPT, json_output: bool = JSO
         table.add_row("devices (DOPF)", ", ".join(
             f"{counts[k]} {DEVICE_KINDS[k][0 if counts[k] == 1 else 1]}" for k in DEVICE_KINDS
             if k in counts))
+    dispatchable = data.get("dispatchable_generators")
+    if dispatchable and dispatchable["count"]:
+        ids = dispatchable["ids"]
+        table.add_row("dispatchable generators", f"{len(ids)} ({', '.join(ids[:8])}"
+                      f"{' ...' if len(ids) > 8 else ''}): solve dispatches them within "
+                      f"{dispatchable['ranges']} at no cost unless --loss-price; "
+                      "--fixed-generation holds them at their set-points")
     table.add_row(
         "total load", f"{data['total_load_mw']:.4f} MW, {data['total_load_mvar']:.4f} MVAr"
     )
