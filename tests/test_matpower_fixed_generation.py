@@ -187,3 +187,64 @@ def test_the_console_and_info_name_the_dispatch(case: Path, tmp_path: Path) -> N
     assert held.exit_code == 0, held.output
     text = " ".join(held.output.split())
     assert "65.607 kW" in text and "re-dispatched" not in text
+
+
+def _my13pm() -> str:
+    """The tester's my13pm.m: my13r.m with PMAX 0 below PG 0.5 (row 3) and PMAX 0, QMIN..QMAX
+    0..0 around PG 0.3, QG 0.05 at PQ bus 4 (row 5), as DG-augmented research files have."""
+    text = MY13R
+    for old, new in (("8\t0.5\t0\t1\t-1\t1.01\t100\t1\t2\t0;",
+                      "8\t0.5\t0\t1\t-1\t1.01\t100\t1\t0\t0;"),
+                     ("4\t0.3\t0.05\t0.1\t0\t1.0\t100\t1\t1\t0;",
+                      "4\t0.3\t0.05\t0\t0\t1.0\t100\t1\t0\t0;")):
+        assert old in text
+        text = text.replace(old, new)
+    return text
+
+
+def test_a_set_point_outside_its_range_runs_as_runpf_runs_it(
+        tmp_path: Path, truth: tuple[float, frozenset[int]]) -> None:
+    path = tmp_path / "my13pm.m"
+    path.write_text(_my13pm())
+    net = feederopt.load(path)  # refused before, even by `info`
+    base = feederopt.ac_power_flow(net)
+    # runpf ignores PMIN..PMAX (and QMIN..QMAX at a PQ bus): the status-0 rows open
+    assert base.losses_kw == pytest.approx(runpf_losses(_my13pm(), frozenset({5, 10, 11, 12,
+                                                                                15}))[0], rel=1e-6)
+    assert base.losses_kw == pytest.approx(98.344, abs=1e-3)  # the tester's MATPOWER figure
+    # the ranges do not matter to runpf: the same optimum as my13r.m's
+    best, opened, _ = brute_force_optimum(_my13pm())
+    assert (best, opened) == (pytest.approx(truth[0], rel=1e-9), truth[1])
+    held = feederopt.solve(net, fixed_generation=True, time_limit=60)
+    assert _opened(held) == opened and held.objective == pytest.approx(best, rel=1e-4)
+    _at_set_points(held)
+    # a dispatch within PMIN..PMAX = 0..0 is judged, and refused by mpc.gen row and column
+    with pytest.raises(feederopt.InputError) as err:
+        feederopt.solve(net, time_limit=60)
+    by_field = {p.field: p for p in err.value.problems}
+    assert set(by_field) == {"PG", "QG"}
+    pg, qg = by_field["PG"], by_field["QG"]
+    assert pg.component == qg.component == "mpc.gen"
+    assert pg.ids == ("row 3", "row 5") and qg.ids == ("row 5",)
+    assert "row 3 (bus 8): PG 0.5 outside PMIN..PMAX = 0..0" in pg.message
+    assert "fixed_generation=True" in pg.hint and "columns 2, 10 and 9" in pg.hint
+    assert "empty cells" not in pg.hint
+
+
+def test_the_cli_refuses_the_dispatch_with_exit_2_and_info_runs(tmp_path: Path) -> None:
+    path = tmp_path / "my13pm.m"
+    path.write_text(_my13pm())
+    info = CliRunner().invoke(app, ["info", str(path)], env={"COLUMNS": "240"})
+    assert info.exit_code == 0, info.output
+    assert "98.34 kW" in info.output
+    info_text = " ".join(info.output.split())
+    # what a dispatch solve would refuse, as a warning, by mpc.gen row and column
+    assert "warning: invalid_value: mpc.gen [row 3, row 5].PG" in info_text
+    assert "--fixed-generation" in info_text
+    out = CliRunner().invoke(app, ["solve", str(path), "--time-limit", "60"],
+                             env={"COLUMNS": "240"})
+    assert out.exit_code == 2, out.output
+    assert "Traceback" not in out.output
+    assert out.exception is None or isinstance(out.exception, SystemExit)
+    text = " ".join(out.output.split())
+    assert "mpc.gen [row 3, row 5].PG" in text and "--fixed-generation" in text

@@ -64,6 +64,7 @@ from feederopt.errors import (
     OptionNameError,
     Problem,
     ProblemKind,
+    Severity,
     option_ref,
     warn_user,
 )
@@ -71,6 +72,7 @@ from feederopt.execution import Executor, make_executor
 from feederopt.forking import check_not_forked
 from feederopt.io.digests import file_digest, input_digests
 from feederopt.io.frames import type_text
+from feederopt.io.matpower import outside_range_problems
 from feederopt.io.pandapower import TieRule, negative_loads_as_sgens
 from feederopt.io.scenarios import ScenarioSet, load_scenarios, unknown_load_problem
 from feederopt.network.container import Network
@@ -487,6 +489,13 @@ def dispatch_ranges_label(net: Network) -> str:
     return "p_min_mw..p_max_mw, q_min_mvar..q_max_mvar"
 
 
+def dispatch_range_warnings(net: Network) -> list[Problem]:
+    """The problems that stop a solve dispatching the generators of ``net`` (a MATPOWER PG
+    outside PMIN..PMAX: :func:`~feederopt.io.matpower.outside_range_problems`) as warnings,
+    for ``feederopt info``: the file runs, at its set-points and with ``--fixed-generation``."""
+    return outside_range_problems(net, severity=Severity.WARNING)
+
+
 def generation_dispatch_note(net: Network, opts: SolveOptions) -> str | None:
     """The note that the solve dispatches the generators of ``net`` that are no DOPF device
     within their ranges (:func:`~feederopt.network.devices.dispatchable_generators`; the source
@@ -737,7 +746,9 @@ def network_hints(net: Network, problems: Sequence[Problem]) -> list[Problem]:
 
 
 def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
-    """The options that would have no effect on ``net``: ``--controls`` naming a kind of device
+    """The options that would have no effect on ``net``, or that it cannot take: a dispatch
+    (no ``fixed_generation``) of MATPOWER generators whose PG lies outside PMIN..PMAX
+    (:func:`~feederopt.io.matpower.outside_range_problems`); ``--controls`` naming a kind of device
     the network does not have, and ``--loss-price`` on a network with nothing to price
     (no generator with an energy or fixed cost, no priced flexible load); holds that name
     no branch of ``net`` or a branch that cannot switch; uncertain loads that name no load
@@ -745,6 +756,8 @@ def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
     ignored, like the options that do not fit the method (:meth:`SolveOptions.check`)."""
     out: list[Problem] = list(_holds(net, opts)[1])
     out += uncertain_load_problems(net, opts)
+    if not opts.fixed_generation:  # a MATPOWER PG outside PMIN..PMAX: no range to dispatch in
+        out += outside_range_problems(net)
     if opts.devices.controls is not None and not opts.devices.fixed:
         _, pu, _ = decidable(net, opts.s_base_mva)
         missing = sorted(c.value for c in opts.devices.kinds()

@@ -47,7 +47,7 @@ def network_info(source: Any, ties: str = "auto") -> dict[str, Any]:
     """The facts ``feederopt info`` prints: counts, the base-case AC power flow, problems;
     ``ties`` is ``--ties``, the tie rule of a pandapower file (refused for another one)."""
     from feederopt import ac_power_flow, is_three_phase, tie_rule_problems
-    from feederopt.cli.app import cli_load
+    from feederopt.cli.app import cli_load, flag_spelling
 
     if is_three_phase(source):  # an OpenDSS feeder: counts, OpenDSS's solution, LinDist3Flow
         from feederopt import three_phase_info
@@ -115,7 +115,9 @@ def network_info(source: Any, ties: str = "auto") -> dict[str, Any]:
         "base_failed": ac.failed,  # pandapower raised: no verdict on convergence
         "base_unsupplied": unsupplied.to_dict() if unsupplied.has_load else None,
         "model": fidelity.to_dict() if fidelity is not None else None,
-        "problems": [p.to_dict() for p in [*refused, *_solve_problems(net)]],
+        # the options they name as the command line takes them (--fixed-generation)
+        "problems": [p.spelled(flag_spelling).to_dict()
+                     for p in [*refused, *_solve_problems(net)]],
         "warnings": [str(p) for p in net.warnings()] + notes
         + ([model_warning] if model_warning else []) + ([base_note] if base_note else []),
     }
@@ -212,11 +214,13 @@ def _solve_problems(net: Any) -> list[Any]:
     when there are none, the set-up check of every solve (:func:`feederopt.api.decidable`:
     branches that cannot open forming a loop, ``not_radial``). ``info`` said "problems: none"
     for a fixed loop that ``solve`` then refused (ut_bad 6)."""
-    from feederopt.api import decidable
+    from feederopt.api import decidable, dispatch_range_warnings
 
     problems = list(net.validate())
     if any(p.is_error for p in problems):
         return problems
+    # a MATPOWER PG outside PMIN..PMAX runs (runpf's reading); a dispatch solve refuses it
+    problems += dispatch_range_warnings(net)
     try:
         decidable(net)
     except InputError as exc:
@@ -494,6 +498,12 @@ def info(source: str = SOURCE_ARG, ties: str = TIES_OPT, json_output: bool = JSO
     for note in data["warnings"]:
         out.print("[yellow]note:[/] ", end="")
         out.print(note, markup=False)
+    for p in data["problems"]:  # warnings that are not the network's own (listed above)
+        shown = str(Problem(ProblemKind(p["kind"]), p["component"], p["message"],
+                            tuple(p["ids"]), p["field"], p["hint"]))
+        if p.get("severity") == "warning" and shown not in data["warnings"]:
+            out.print("[yellow]warning:[/] ", end="")
+            out.print(shown, markup=False)
     if data["base_converged"] and data["base_message"]:
         out.print(f"[yellow]note:[/] AC power flow {data['base_message']}")
     if stops:

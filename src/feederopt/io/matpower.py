@@ -33,7 +33,14 @@ Mapping to the SI tables (MATPOWER User's Manual 8.1, Appendix B):
   bus at ``VG`` (``v_set_pu``) with its reactive power free, as MATPOWER's ``runpf`` does by
   default (``pf.enforce_q_lims`` 0; case4_dist's bus 400 at 1.05 p.u.), so its QMIN..QMAX is
   not used (QMAX below QMIN there is read so too, with a note naming the mpc.gen row); at a PQ
-  bus (type 1) it injects PG + j QG. Generators at REF buses are the source and set ``v_set_pu``;
+  bus (type 1) it injects PG + j QG. Those set-points are the base case and the AC check's; a
+  solve dispatches the generators within PMIN..PMAX (and QMIN..QMAX at a PQ bus), as MATPOWER's
+  ``runopf`` reads them, at no cost unless ``--loss-price``, and says so; ``--fixed-generation``
+  holds them at PG (PG + j QG), as ``runpf`` runs them. An in-service row with PG outside
+  PMIN..PMAX (QG outside QMIN..QMAX at a PQ bus) is read as ``runpf`` runs it, held at the
+  set-point, with a note naming the row; a solve that dispatches refuses it by mpc.gen row and
+  column (:func:`outside_range_problems`). Generators at REF buses are the source and set
+  ``v_set_pu``;
   their P limits are not imported (case118zh's has 10 MW for a 22.7 MW load). Two in-service
   generators at a REF bus with VGs more than ``SET_POINT_TOL_PU`` apart are an ``invalid_value``
   problem on ``mpc.gen`` naming both rows and set-points, as two at a PV bus are.
@@ -57,7 +64,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind, Severity, option_ref
 from feederopt.io._common import raise_with_validation, read_text, unreadable
 from feederopt.io._mcode import (
     MCase,
@@ -69,7 +76,7 @@ from feederopt.io._mcode import (
 )
 from feederopt.io.parallel import merge_parallel_table
 from feederopt.network.container import Network
-from feederopt.network.validate import SET_POINT_TOL_PU
+from feederopt.network.validate import SET_POINT_LIMIT_TOLERANCE, SET_POINT_TOL_PU
 
 #: Any mention of the field, and the one form read: a literal list of values, transposed or not,
 #: ended by ``;``, a line end or the end of the text (MATLAB takes a line end as the end of the
@@ -683,26 +690,46 @@ def _to_network(
     cost = _linear_cost(gencost, len(gen))
     warnings += _pv_q_range_notes(gen, gen_bus, gen_on, vg, pv_buses, ref_buses | isolated)
     gens_rows: list[dict[str, Any]] = []
+    outside: list[dict[str, Any]] = []
     for k in range(len(gen)):
         gb = int(gen_bus[k])
         if gb in ref_buses or gb in isolated:
             continue
         holds = bool(gen_on[k]) and gb in pv_buses and math.isfinite(vg[k]) and vg[k] > 0
+        pg, qg = float(gen["PG"].iloc[k]), float(gen["QG"].iloc[k])
+        p_lo, p_hi = float(gen["PMIN"].iloc[k]), float(gen["PMAX"].iloc[k])
+        q_lo = -math.inf if holds else float(gen["QMIN"].iloc[k])
+        q_hi = math.inf if holds else float(gen["QMAX"].iloc[k])
+        # MATPOWER's runpf injects PG (PG + j QG at a PQ bus) whatever PMIN..PMAX and
+        # QMIN..QMAX say: a set-point outside its range is held there, and the range is
+        # recorded for a dispatch solve to refuse by mpc.gen row (_outside_range_notes)
+        if bool(gen_on[k]):
+            p_out = _outside(pg, p_lo, p_hi)
+            q_out = not holds and _outside(qg, q_lo, q_hi)
+            if p_out:
+                outside.append({"row": k + 1, "bus": gb, "point": "PG", "value": pg,
+                                "lo": "PMIN", "lo_value": p_lo, "hi": "PMAX", "hi_value": p_hi})
+                p_lo = p_hi = pg
+            if q_out:
+                outside.append({"row": k + 1, "bus": gb, "point": "QG", "value": qg,
+                                "lo": "QMIN", "lo_value": q_lo, "hi": "QMAX", "hi_value": q_hi})
+                q_lo = q_hi = qg
         gens_rows.append(
             {
                 "id": str(k + 1),
                 "bus": str(gb),
-                "p_mw": float(gen["PG"].iloc[k]),
-                "q_mvar": float(gen["QG"].iloc[k]),
-                "p_min_mw": float(gen["PMIN"].iloc[k]),
-                "p_max_mw": float(gen["PMAX"].iloc[k]),
-                "q_min_mvar": -math.inf if holds else float(gen["QMIN"].iloc[k]),
-                "q_max_mvar": math.inf if holds else float(gen["QMAX"].iloc[k]),
+                "p_mw": pg,
+                "q_mvar": qg,
+                "p_min_mw": p_lo,
+                "p_max_mw": p_hi,
+                "q_min_mvar": q_lo,
+                "q_max_mvar": q_hi,
                 "v_set_pu": float(vg[k]) if holds else None,
                 "cost_per_mwh": cost[k],
                 "in_service": bool(gen_on[k]),
             }
         )
+    warnings += _outside_range_notes(outside)
     for bno, p, q in zip(bus_no[inj], pd_[inj], qd[inj], strict=True):
         gens_rows.append(
             {
@@ -724,6 +751,8 @@ def _to_network(
 
     meta = dict(meta)
     meta["warnings"] = warnings
+    if outside:
+        meta[OUTSIDE_RANGE] = outside
     net = Network.from_tables(
         buses=buses,
         branches=branches,
@@ -736,6 +765,72 @@ def _to_network(
     )
     raise_with_validation(net, problems, superseded=(ProblemKind.BAD_IMPEDANCE,))
     return net
+
+
+#: ``network.meta`` key of the in-service mpc.gen rows whose PG lies outside PMIN..PMAX (or QG
+#: outside QMIN..QMAX at a PQ bus): held at the set-point, as MATPOWER's runpf runs them; a
+#: solve that dispatches the generators refuses them by row (:func:`outside_range_problems`).
+OUTSIDE_RANGE = "matpower_gen_outside_range"
+
+
+def _outside(value: float, lo: float, hi: float) -> bool:
+    """``value`` outside ``lo..hi`` (by more than the tolerance of validation); a NaN or an
+    inverted range is left to validation's own problems."""
+    if any(math.isnan(x) for x in (value, lo, hi)) or lo > hi:
+        return False
+    tol = SET_POINT_LIMIT_TOLERANCE * max(1.0, abs(lo) if math.isfinite(lo) else 1.0,
+                                          abs(hi) if math.isfinite(hi) else 1.0)
+    return value < lo - tol or value > hi + tol
+
+
+def _range_text(r: dict[str, Any]) -> str:
+    return (f"row {r['row']} (bus {r['bus']}): {r['point']} {r['value']:g} outside "
+            f"{r['lo']}..{r['hi']} = {r['lo_value']:g}..{r['hi_value']:g}")
+
+
+def _outside_range_notes(outside: list[dict[str, Any]]) -> list[str]:
+    """The note on the mpc.gen rows whose set-point lies outside its range: read as MATPOWER's
+    ``runpf`` runs them, at ``PG`` (``QG`` at a PQ bus), the range not used (a dispatch solve
+    refuses them, :func:`outside_range_problems`)."""
+    if not outside:
+        return []
+    return ["mpc.gen " + "; ".join(_range_text(r) for r in outside[:6])
+            + (" ..." if len(outside) > 6 else "") + ": held at the set-point, as MATPOWER's "
+            "runpf injects it (PG; PG + j QG at a PQ bus) whatever the range; a solve that "
+            "dispatches the generators needs the set-point within the range "
+            "(--fixed-generation holds every generator at its set-point)"]
+
+
+def outside_range_problems(net: Network, severity: Severity = Severity.ERROR) -> list[Problem]:
+    """The problems of a solve that dispatches the generators of a MATPOWER case (no
+    ``fixed_generation``) whose in-service mpc.gen rows hold PG outside PMIN..PMAX (or QG
+    outside QMIN..QMAX at a PQ bus), named by row and column (MATPOWER User's Manual 8.1,
+    Table B-2: PG 2, QG 3, QMAX 4, QMIN 5, PMAX 9, PMIN 10). Such a file runs (``info``, the
+    base case, ``--fixed-generation``): MATPOWER's ``runpf`` ignores the ranges; its
+    ``runopf`` would dispatch within them, where the set-point is no operating point.
+    ``info`` lists them as warnings (``severity``): they stop a dispatch solve only."""
+    rows = net.meta.get(OUTSIDE_RANGE) if isinstance(net.meta, dict) else None
+    if not rows:
+        return []
+    column = {"PG": 2, "QG": 3, "QMAX": 4, "QMIN": 5, "PMAX": 9, "PMIN": 10}
+    out = []
+    for point in ("PG", "QG"):
+        these = [r for r in rows if r["point"] == point]
+        if not these:
+            continue
+        lo, hi = these[0]["lo"], these[0]["hi"]
+        out.append(Problem(
+            ProblemKind.INVALID_VALUE, "mpc.gen",
+            f"{point} lies outside {lo}..{hi}, the range within which the solve dispatches "
+            "the generator (MATPOWER's runopf reading; its runpf injects "
+            f"{'PG' if point == 'PG' else 'PG + j QG at a PQ bus'} and ignores the range): "
+            + "; ".join(_range_text(r) for r in these[:6]) + (" ..." if len(these) > 6 else ""),
+            ids=tuple(f"row {r['row']}" for r in these), field=point,
+            hint=f"hold every generator at its set-point as runpf does with "
+            f"{option_ref('fixed_generation', True)}; or, for a dispatch, give {lo} <= {point} "
+            f"<= {hi} in those rows of mpc.gen (columns {column[point]}, {column[lo]} and "
+            f"{column[hi]})", severity=severity))
+    return out
 
 
 def _pv_q_range_notes(gen: pd.DataFrame, gen_bus: np.ndarray, gen_on: np.ndarray,
