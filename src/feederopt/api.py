@@ -72,7 +72,7 @@ from feederopt.execution import Executor, make_executor
 from feederopt.forking import check_not_forked
 from feederopt.io.digests import file_digest, input_digests
 from feederopt.io.frames import type_text
-from feederopt.io.matpower import outside_range_problems
+from feederopt.io.matpower import UNREAD_GENCOST, outside_range_problems
 from feederopt.io.pandapower import TieRule, negative_loads_as_sgens
 from feederopt.io.scenarios import ScenarioSet, load_scenarios, unknown_load_problem
 from feederopt.network.container import Network
@@ -800,7 +800,23 @@ def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
                             (sources, "import_price_per_mwh"),
                             (sources, "import_cost_per_mw2_per_h"),
                             (sources, "import_fixed_cost_per_h")))
-        if not priced:
+        if not priced and net.meta.get("source_format") == "matpower":
+            # a MATPOWER case's costs are mpc.gencost rows, not pandapower's poly_cost
+            # (user test ut45_mpsb #3: piecewise-linear costs were refused without a word)
+            unread = net.meta.get(UNREAD_GENCOST) or []
+            out.append(Problem(
+                ProblemKind.INVALID_VALUE, "options",
+                f"{option_ref('loss_price_per_mwh')} has no effect: no in-service generator "
+                "other than the sources has an active-power cost read from mpc.gencost (a "
+                "MODEL 2 polynomial row: c2, c1, c0)" + (
+                    f"; mpc.gencost row(s) {', '.join(map(str, unread))} are piecewise-linear "
+                    "(MODEL 1) or of degree 3 or more, which feederopt does not read"
+                    if unread else "") + ", so the objective is the losses alone",
+                ids=tuple(f"row {r}" for r in unread), field="loss_price_per_mwh",
+                hint=f"leave {option_ref('loss_price_per_mwh')} out, or give the generators "
+                "(rows of mpc.gen not at a REF bus) polynomial costs in mpc.gencost: MODEL 2, "
+                "NCOST 2 or 3, then c2 (per MW^2 h), c1 (per MWh), c0 (per h)"))
+        elif not priced:
             out.append(Problem(
                 ProblemKind.INVALID_VALUE, "options",
                 f"{option_ref('loss_price_per_mwh')} has no effect: no in-service generator "

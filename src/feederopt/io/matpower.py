@@ -28,22 +28,25 @@ Mapping to the SI tables (MATPOWER User's Manual 8.1, Appendix B):
   ``mpc.bus``, naming the bus.
 * shunts: ``BS`` (MVAr at 1 p.u.) and ``GS`` (MW at 1 p.u.) -> one step of a shunt (id = bus
   number).
-* generators not at a REF bus -> generators (id = gen row, limits PMIN..PMAX, QMIN..QMAX, linear
-  cost from a polynomial ``gencost``). An in-service generator at a PV bus (type 2) holds its
-  bus at ``VG`` (``v_set_pu``) with its reactive power free, as MATPOWER's ``runpf`` does by
-  default (``pf.enforce_q_lims`` 0; case4_dist's bus 400 at 1.05 p.u.), so its QMIN..QMAX is
-  not used (QMAX below QMIN there is read so too, with a note naming the mpc.gen row); at a PQ
-  bus (type 1) it injects PG + j QG. Those set-points are the base case and the AC check's; a
-  solve dispatches the generators within PMIN..PMAX (and QMIN..QMAX at a PQ bus), as MATPOWER's
-  ``runopf`` reads them, at no cost unless ``--loss-price``, and says so; ``--fixed-generation``
-  holds them at PG (PG + j QG), as ``runpf`` runs them. An in-service row with PG outside
-  PMIN..PMAX (QG outside QMIN..QMAX at a PQ bus) is read as ``runpf`` runs it, held at the
-  set-point, with a note naming the row; a solve that dispatches refuses it by mpc.gen row and
-  column (:func:`outside_range_problems`). Generators at REF buses are the source and set
-  ``v_set_pu``;
-  their P limits are not imported (case118zh's has 10 MW for a 22.7 MW load). Two in-service
-  generators at a REF bus with VGs more than ``SET_POINT_TOL_PU`` apart are an ``invalid_value``
-  problem on ``mpc.gen`` naming both rows and set-points, as two at a PV bus are.
+* generators not at a REF bus -> generators (id = gen row, limits PMIN..PMAX, QMIN..QMAX; costs
+  from a polynomial ``gencost`` row, c2, c1, c0 -> ``cost_per_mw2_per_h``, ``cost_per_mwh``,
+  ``fixed_cost_per_h``, and a reactive row's -> ``cost_per_mvar2_per_h``, ``cost_per_mvarh``; a
+  piecewise-linear row is read as no cost, with a note by row: :func:`_gen_costs`). An
+  in-service generator at a PV bus (type 2) holds its bus at ``VG`` (``v_set_pu``) with its
+  reactive power free, as MATPOWER's ``runpf`` does by default (``pf.enforce_q_lims`` 0;
+  case4_dist's bus 400 at 1.05 p.u.), so its QMIN..QMAX is not used (QMAX below QMIN there is
+  read so too, with a note naming the mpc.gen row); at a PQ bus (type 1) it injects PG + j QG.
+  Those set-points are the base case and the AC check's; a solve dispatches the generators
+  within PMIN..PMAX (and QMIN..QMAX at a PQ bus), as MATPOWER's ``runopf`` reads them, at no
+  cost unless ``--loss-price``, and says so; ``--fixed-generation`` holds them at PG (PG + j
+  QG), as ``runpf`` runs them. An in-service row with PG outside PMIN..PMAX (QG outside
+  QMIN..QMAX at a PQ bus) is read as ``runpf`` runs it, held at the set-point, with a note
+  naming the row; a solve that dispatches refuses it by mpc.gen row and column
+  (:func:`outside_range_problems`). Generators at REF buses are the source and set ``v_set_pu``;
+  their P limits and gencost rows are not imported (case118zh's has 10 MW for a 22.7 MW load).
+  Two in-service generators at a REF bus with VGs more than ``SET_POINT_TOL_PU`` apart are an
+  ``invalid_value`` problem on ``mpc.gen`` naming both rows and set-points, as two at a PV bus
+  are.
 
 Refused as typed problems: a REF bus without an in-service generator (``no_source`` naming the
 bus: MATPOWER's ``bustypes.m`` runs such a bus as PQ, so it is not a source there), a file whose
@@ -687,7 +690,11 @@ def _to_network(
     branches = merge_parallel_table(branches, warnings)
 
     # Generators other than the sources, and negative loads as fixed injections.
-    cost = _linear_cost(gencost, len(gen))
+    costs, unread_costs = _gen_costs(gencost, len(gen))
+    # only the rows of the generators read here (a REF generator is the source)
+    unread_costs = [r for r in unread_costs
+                    if int(gen_bus[(r - 1) % len(gen)]) not in ref_buses | isolated]
+    warnings += _unread_gencost_note(unread_costs, len(gen))
     warnings += _pv_q_range_notes(gen, gen_bus, gen_on, vg, pv_buses, ref_buses | isolated)
     gens_rows: list[dict[str, Any]] = []
     outside: list[dict[str, Any]] = []
@@ -725,7 +732,7 @@ def _to_network(
                 "q_min_mvar": q_lo,
                 "q_max_mvar": q_hi,
                 "v_set_pu": float(vg[k]) if holds else None,
-                "cost_per_mwh": cost[k],
+                **costs[k],
                 "in_service": bool(gen_on[k]),
             }
         )
@@ -742,7 +749,7 @@ def _to_network(
                 "q_min_mvar": -q,
                 "q_max_mvar": -q,
                 "v_set_pu": None,
-                "cost_per_mwh": 0.0,
+                **dict.fromkeys((*_P_COST, *_Q_COST), 0.0),
                 "in_service": True,
             }
         )
@@ -753,6 +760,8 @@ def _to_network(
     meta["warnings"] = warnings
     if outside:
         meta[OUTSIDE_RANGE] = outside
+    if unread_costs:
+        meta[UNREAD_GENCOST] = unread_costs
     net = Network.from_tables(
         buses=buses,
         branches=branches,
@@ -859,15 +868,54 @@ def _pv_q_range_notes(gen: pd.DataFrame, gen_bus: np.ndarray, gen_on: np.ndarray
             "empty)"]
 
 
-def _linear_cost(gencost: pd.DataFrame | None, n_gen: int) -> list[float]:
-    """The linear coefficient (per MWh) of each generator's polynomial cost (model 2)."""
-    out = [0.0] * n_gen
+#: ``network.meta`` key of the mpc.gencost rows that feederopt's cost columns cannot hold
+#: (piecewise-linear, MODEL 1; a polynomial of degree above 2): named by row in a note, and in
+#: the refusal of a ``--loss-price`` that finds no cost (``feederopt.api``).
+UNREAD_GENCOST = "matpower_unread_gencost_rows"
+
+#: The generator cost columns read from a polynomial ``mpc.gencost`` row, per term: the active
+#: row's c2, c1, c0 and the reactive row's (rows ng+1..2ng).
+_P_COST = ("cost_per_mw2_per_h", "cost_per_mwh", "fixed_cost_per_h")
+_Q_COST = ("cost_per_mvar2_per_h", "cost_per_mvarh", "fixed_cost_per_h")
+
+
+def _gen_costs(gencost: pd.DataFrame | None, n_gen: int
+               ) -> tuple[list[dict[str, float]], list[int]]:
+    """Each generator's costs from ``mpc.gencost`` (MATPOWER User's Manual 8.1, Table B-4):
+    a polynomial row (MODEL 2, NCOST n, coefficients c(n-1) .. c0 of ``f(p) = c2 p^2 + c1 p +
+    c0`` [$/h, p in MW]) gives ``cost_per_mw2_per_h`` = c2, ``cost_per_mwh`` = c1 and
+    ``fixed_cost_per_h`` = c0 (as pandapower's poly_cost cp2, cp1, cp0 are read); a reactive
+    row (rows ng+1..2ng, of QG in MVAr) ``cost_per_mvar2_per_h``, ``cost_per_mvarh`` and its c0
+    added to ``fixed_cost_per_h``. The rows the model has no place for, a piecewise-linear
+    one (MODEL 1) and a polynomial of degree 3 or more, are returned by row number (from 1)
+    and read as no cost; a NaN coefficient is read as 0."""
+    out = [dict.fromkeys((*_P_COST, *_Q_COST), 0.0) for _ in range(n_gen)]
+    unread: list[int] = []
     if gencost is None or len(gencost) < n_gen:
-        return out
+        return out, unread
     values = gencost.to_numpy(dtype=float)
-    for k in range(n_gen):
-        model, ncost = int(values[k, 0]), int(values[k, 3])
-        if model == 2 and ncost >= 2 and values.shape[1] >= 4 + ncost:
-            c1 = values[k, 4 + ncost - 2]
-            out[k] = float(c1) if math.isfinite(c1) else 0.0
-    return out
+    for row in range(min(len(values), 2 * n_gen)):
+        k, columns = (row, _P_COST) if row < n_gen else (row - n_gen, _Q_COST)
+        model, ncost = values[row, 0], values[row, 3]
+        if not (math.isfinite(model) and math.isfinite(ncost)):
+            continue
+        if int(model) != 2 or int(ncost) > 3 or values.shape[1] < 4 + int(ncost):
+            if int(model) == 1 or int(ncost) > 3:
+                unread.append(row + 1)
+            continue
+        coefficients = values[row, 4:4 + int(ncost)][::-1]  # c0, c1, c2
+        for col, c in zip(reversed(columns), coefficients, strict=False):
+            out[k][col] += float(c) if math.isfinite(c) else 0.0
+    return out, unread
+
+
+def _unread_gencost_note(rows: list[int], n_gen: int) -> list[str]:
+    """The note on the mpc.gencost rows that are read as no cost (:func:`_gen_costs`)."""
+    if not rows:
+        return []
+    named = ", ".join(f"{r}{' (reactive, gen row ' + str(r - n_gen) + ')' if r > n_gen else ''}"
+                      for r in rows[:8]) + (" ..." if len(rows) > 8 else "")
+    return [f"mpc.gencost row(s) {named}: piecewise-linear (MODEL 1) or of degree 3 or more; "
+            "feederopt's generator costs are a polynomial of degree 2 (c2 p^2 + c1 p + c0), so "
+            "these rows are read as no cost (costs count only with --loss-price); give them as "
+            "MODEL 2 with NCOST <= 3 to have them priced"]
