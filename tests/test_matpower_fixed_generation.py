@@ -124,6 +124,10 @@ def test_benders_finds_the_runpf_optimum(case: Path, truth: tuple[float, frozens
     assert result.ac_check.losses_kw == pytest.approx(best, rel=1e-6)
     _at_set_points(result)
     assert result.extra["settings"]["fixed_generation"] is True
+    from feederopt.report.html import settings_rows
+
+    assert dict(settings_rows(result.extra["settings"]))["generators"] == (
+        "held at their set-points (--fixed-generation)")
     assert not any("dispatched by the optimiser" in n for n in result.notes)
 
 
@@ -160,6 +164,11 @@ def test_the_default_dispatch_is_said(case: Path, truth: tuple[float, frozenset[
     assert settings["fixed_generation"] is False
     assert settings["dispatched_generators"] == ["3", "5"]
     assert "PMIN..PMAX" in settings["dispatch_ranges"]
+    # the report's settings rows say it too
+    from feederopt.report.html import settings_rows
+
+    shown = dict(settings_rows(settings))["generators"]
+    assert shown.startswith("3, 5 dispatched within PMIN..PMAX") and "--fixed-generation" in shown
     (note,) = [n for n in result.notes if "dispatched by the optimiser" in n]
     assert "mpc.gen row(s) 3 (bus 8), 5 (bus 4)" in note
     assert "PMIN..PMAX" in note and "--fixed-generation" in note
