@@ -74,11 +74,11 @@ def test_a_redispatched_pq_generator_gives_no_fidelity_warning() -> None:
 
 def test_the_console_names_the_redispatched_generator(tmp_path: Path) -> None:
     out = CliRunner().invoke(app, ["solve", str(CASE), "--time-limit", "60",
-                                   "--out", str(tmp_path / "res")])
+                                   "--out", str(tmp_path / "res")], env={"COLUMNS": "240"})
     assert out.exit_code == 0, out.output
     text = " ".join(out.output.split())
-    assert "generators re-dispatched (P)" in text
+    assert "generators re-dispatched (P, Q within PMIN..PMAX, QMIN..QMAX)" in text
     # 0.12076 MW: pandapower over all 16 radial topologies with the P optimised (the user's
     # brute force, /tmp/ut_io/brute_mpc2.py, 30.325 kW)
-    assert "2 (bus 412): 0.7000 -> 0.1208 MW" in text
+    assert "2 (bus 412): P 0.7000 -> 0.1208 MW" in text
     assert NOT_EXACT not in text

@@ -68,6 +68,9 @@ COVERED = {
               "the_savings"],
     "verbose": ["test_cli.py"],
     "fix_devices": ["test_dopf_cases.py::test_fix_devices_and_controls"],
+    "fixed_generation": [
+        "test_matpower_fixed_generation.py::test_benders_finds_the_runpf_optimum",
+        "test_matpower_fixed_generation.py::test_every_method_holds_the_set_points"],
     "controls": ["test_dopf_cases.py::test_fix_devices_and_controls",
                  "test_dopf_cases.py::test_bad_controls_exit_2"],
     "hold_closed": ["test_holds.py::test_held_answer_is_the_brute_force_best_of_the_topologies_"

@@ -64,6 +64,7 @@ from feederopt.errors import (
     OptionNameError,
     Problem,
     ProblemKind,
+    Severity,
     option_ref,
     warn_user,
 )
@@ -71,6 +72,7 @@ from feederopt.execution import Executor, make_executor
 from feederopt.forking import check_not_forked
 from feederopt.io.digests import file_digest, input_digests
 from feederopt.io.frames import type_text
+from feederopt.io.matpower import UNREAD_GENCOST, outside_range_problems
 from feederopt.io.pandapower import IMPORT_PRICE_NOTE_HEAD, TieRule, negative_loads_as_sgens
 from feederopt.io.scenarios import ScenarioSet, load_scenarios, unknown_load_problem
 from feederopt.network.container import Network
@@ -78,7 +80,9 @@ from feederopt.network.device_settings import DeviceSettings, with_branch_taps, 
 from feederopt.network.devices import (
     always_on_fixed_cost_per_h,
     device_list,
+    dispatchable_generators,
     fixed_at_base,
+    held_generation,
     per_unit_devices,
     running_fixed_cost_per_h,
 )
@@ -334,6 +338,7 @@ def solve(
     if problems:
         raise InputError(problems)
     net, devices_note = _devices_held_outside_dopf(net, opts)
+    dispatch_note = generation_dispatch_note(net, opts)
     held = _holds(net, opts)[0]
     net = with_held(net, held)  # decidable() fixes them in the model of every method
     try:
@@ -363,6 +368,8 @@ def solve(
                     for w in result.ac_check.warnings))
     if devices_note:
         result.extra["notes"] = [*result.extra.get("notes", []), devices_note]
+    if dispatch_note:
+        result.extra["notes"] = [*result.extra.get("notes", []), dispatch_note]
     if loading_note:
         result.extra["notes"] = [*result.extra.get("notes", []), loading_note]
         if result.status is Status.INFEASIBLE:  # the likely reason, where the verdict is read
@@ -457,6 +464,67 @@ def devices_held_note(net: Network, opts: SolveOptions) -> str | None:
             "flexible loads not reduced); `--method benders` or `misocp` sets them")
 
 
+def dispatch_ranges_text(net: Network) -> str:
+    """Where the ranges of ``net``'s dispatchable generators come from, in the words of its
+    source: MATPOWER's ``PMIN..PMAX`` (``QMIN..QMAX`` at a PQ bus) of ``mpc.gen``, pandapower's
+    ``min_p_mw..max_p_mw``, else the generators table's ``p_min_mw..p_max_mw``."""
+    source = net.meta.get("source_format") if isinstance(net.meta, dict) else None
+    if source == "matpower":
+        return "PMIN..PMAX (and QMIN..QMAX at a PQ bus) of their mpc.gen rows"
+    if source == "pandapower":
+        return ("min_p_mw..max_p_mw (and min_q_mvar..max_q_mvar where it holds no voltage) of "
+                "their pandapower rows")
+    return ("p_min_mw..p_max_mw (and q_min_mvar..q_max_mvar where it holds no voltage) of the "
+            "generators table")
+
+
+def dispatch_ranges_label(net: Network) -> str:
+    """:func:`dispatch_ranges_text` in a few words, for a table's row label: ``PMIN..PMAX,
+    QMIN..QMAX`` for a MATPOWER case."""
+    source = net.meta.get("source_format") if isinstance(net.meta, dict) else None
+    if source == "matpower":
+        return "PMIN..PMAX, QMIN..QMAX"
+    if source == "pandapower":
+        return "min_p_mw..max_p_mw, min_q_mvar..max_q_mvar"
+    return "p_min_mw..p_max_mw, q_min_mvar..q_max_mvar"
+
+
+def dispatch_range_warnings(net: Network) -> list[Problem]:
+    """The problems that stop a solve dispatching the generators of ``net`` (a MATPOWER PG
+    outside PMIN..PMAX: :func:`~feederopt.io.matpower.outside_range_problems`) as warnings,
+    for ``feederopt info``: the file runs, at its set-points and with ``--fixed-generation``."""
+    return outside_range_problems(net, severity=Severity.WARNING)
+
+
+def generation_dispatch_note(net: Network, opts: SolveOptions) -> str | None:
+    """The note that the solve dispatches the generators of ``net`` that are no DOPF device
+    within their ranges (:func:`~feederopt.network.devices.dispatchable_generators`; the source
+    of the ranges, :func:`dispatch_ranges_text`), and how to hold them; None when
+    ``fixed_generation`` holds them or none has a range. In the result's notes and, before the
+    solve, on the console (user test ut45_mpsb #1: a MATPOWER PV generator moved from 0.5 to
+    1.56 MW and the losses fell from 65.6 kW to 19.1 kW without a word that MATPOWER's OPF
+    limits had been read as a free dispatch range)."""
+    if opts.fixed_generation:
+        return None
+    ids = dispatchable_generators(net)
+    if not ids:
+        return None
+    bus = dict(zip(net.generators["id"].cast(pl.String).to_list(),
+                   net.generators["bus"].cast(pl.String).to_list(), strict=True))
+    named = ", ".join(f"{g} (bus {bus.get(g)})" for g in ids[:8]) + (
+        f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+    matpower = net.meta.get("source_format") == "matpower" if isinstance(net.meta, dict) else False
+    cost = ("at their cost_per_mwh against --loss-price" if opts.costs.loss_price_per_mwh
+            is not None else "at no cost (their costs count only with --loss-price)")
+    runpf = (", as MATPOWER's runopf reads these limits; MATPOWER's runpf injects PG (PG + j "
+             "QG at a PQ bus)" if matpower else "")
+    who = "mpc.gen row(s)" if matpower else "generator(s)"
+    return (f"{who} {named} dispatched by the optimiser within their ranges, "
+            f"{dispatch_ranges_text(net)}, {cost}{runpf}: the losses are at the dispatch "
+            "shown (P and Q); --fixed-generation (fixed_generation=True) holds every generator "
+            "at its set-point (P; and Q where it holds no voltage)")
+
+
 def _devices_held_outside_dopf(net: Network, opts: SolveOptions) -> tuple[Network, str | None]:
     """``net`` with every device at its base setting, and a note saying so
     (:func:`devices_held_note`), when the method sets none: as ``--fix-devices`` holds them.
@@ -526,8 +594,9 @@ def solve_settings(net: Network, opts: SolveOptions) -> dict[str, Any]:
     the network's data, 0.9/1.1 where it gives none), the current and thermal ratings
     (``thermal_limits``: whether any branch's rating was held, how many, at what % of the
     data's rating), the stopping rule (relative ``gap``, ``time_limit_s``,
-    ``iteration_limit``), the method, the solver option, the radiality model and whether the AC
-    check ran."""
+    ``iteration_limit``), the method, the solver option, the radiality model, whether the AC
+    check ran and whether the generators were held at their set-points (``fixed_generation``;
+    else ``dispatched_generators`` and where their ranges come from, ``dispatch_ranges``)."""
 
     # over the user's buses: the pandapower reader's internal ones (a trafo3w's star point, an
     # xward's auxiliary bus) hold 0.5..1.5 p.u., which is no band of the user's (ut_fresh);
@@ -566,6 +635,12 @@ def solve_settings(net: Network, opts: SolveOptions) -> dict[str, Any]:
         "solver_option": opts.solver,
         "radiality": radiality,
         "ac_check": bool(opts.ac_check),
+        # held at their set-points (--fixed-generation) or dispatched within their ranges
+        # (dispatch_ranges_text), with the ids of the ones that have a range
+        "fixed_generation": bool(opts.fixed_generation),
+        **({} if opts.fixed_generation or not dispatchable_generators(net) else {
+            "dispatched_generators": list(dispatchable_generators(net)),
+            "dispatch_ranges": dispatch_ranges_text(net)}),
         **({"ac_polish": True} if opts.ac_polish else {}),
         **({"probing": False} if not opts.probing else {}),
     }
@@ -700,7 +775,9 @@ def network_hints(net: Network, problems: Sequence[Problem]) -> list[Problem]:
 
 
 def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
-    """The options that would have no effect on ``net``: ``--controls`` naming a kind of device
+    """The options that would have no effect on ``net``, or that it cannot take: a dispatch
+    (no ``fixed_generation``) of MATPOWER generators whose PG lies outside PMIN..PMAX
+    (:func:`~feederopt.io.matpower.outside_range_problems`); ``--controls`` naming a kind of device
     the network does not have, and ``--loss-price`` on a network with nothing to price
     (no generator with an energy or fixed cost, no priced flexible load); holds that name
     no branch of ``net`` or a branch that cannot switch; uncertain loads that name no load
@@ -708,6 +785,8 @@ def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
     ignored, like the options that do not fit the method (:meth:`SolveOptions.check`)."""
     out: list[Problem] = list(_holds(net, opts)[1])
     out += uncertain_load_problems(net, opts)
+    if not opts.fixed_generation:  # a MATPOWER PG outside PMIN..PMAX: no range to dispatch in
+        out += outside_range_problems(net)
     if opts.devices.controls is not None and not opts.devices.fixed:
         _, pu, _ = decidable(net, opts.s_base_mva)
         missing = sorted(c.value for c in opts.devices.kinds()
@@ -750,7 +829,23 @@ def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
                             (sources, "import_price_per_mwh"),
                             (sources, "import_cost_per_mw2_per_h"),
                             (sources, "import_fixed_cost_per_h")))
-        if not priced:
+        if not priced and net.meta.get("source_format") == "matpower":
+            # a MATPOWER case's costs are mpc.gencost rows, not pandapower's poly_cost
+            # (user test ut45_mpsb #3: piecewise-linear costs were refused without a word)
+            unread = net.meta.get(UNREAD_GENCOST) or []
+            out.append(Problem(
+                ProblemKind.INVALID_VALUE, "options",
+                f"{option_ref('loss_price_per_mwh')} has no effect: no in-service generator "
+                "other than the sources has an active-power cost read from mpc.gencost (a "
+                "MODEL 2 polynomial row: c2, c1, c0)" + (
+                    f"; mpc.gencost row(s) {', '.join(map(str, unread))} are piecewise-linear "
+                    "(MODEL 1) or of degree 3 or more, which feederopt does not read"
+                    if unread else "") + ", so the objective is the losses alone",
+                ids=tuple(f"row {r}" for r in unread), field="loss_price_per_mwh",
+                hint=f"leave {option_ref('loss_price_per_mwh')} out, or give the generators "
+                "(rows of mpc.gen not at a REF bus) polynomial costs in mpc.gencost: MODEL 2, "
+                "NCOST 2 or 3, then c2 (per MW^2 h), c1 (per MWh), c0 (per h)"))
+        elif not priced:
             out.append(Problem(
                 ProblemKind.INVALID_VALUE, "options",
                 f"{option_ref('loss_price_per_mwh')} has no effect: no in-service generator "
@@ -1190,8 +1285,11 @@ def _with_limits(net: Network, limits: Limits) -> Network:
 
 
 def _apply(net: Network, opts: SolveOptions) -> Network:
-    """The network with the limits and the switching cost of ``opts``."""
+    """The network with the limits, the switching cost and the held generation
+    (``fixed_generation``, :func:`~feederopt.network.devices.held_generation`) of ``opts``."""
     net = _with_limits(net, opts.limits)
+    if opts.fixed_generation:
+        net = held_generation(net)
     if opts.costs.switch_cost_kw is not None:
         net = net.replace(branches=net.branches.with_columns(
             pl.lit(float(opts.costs.switch_cost_kw)).alias("switch_cost_kw")))

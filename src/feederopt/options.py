@@ -252,6 +252,12 @@ class SolveOptions:
     execution: Execution = field(default_factory=Execution)
     devices: Devices = field(default_factory=Devices)
     holds: Holds = field(default_factory=Holds)
+    #: Hold every generator that is not a DOPF device at its data set-point (``p_mw``; and
+    #: ``q_mvar`` where it holds no voltage) in every method and the AC check
+    #: (:func:`~feederopt.network.devices.held_generation`): MATPOWER's ``runpf`` injections.
+    #: False (default): dispatched within ``p_min_mw..p_max_mw`` (``q_min_mvar..q_max_mvar``)
+    #: at no cost unless ``loss_price_per_mwh`` prices them.
+    fixed_generation: bool = False
     ac_check: bool = True
     #: After the solve, move the answer by single branch exchanges judged by the AC power flow
     #: (:mod:`feederopt.validation.ac_polish`); nominal solves only, with the AC check.
@@ -297,7 +303,8 @@ class SolveOptions:
                             ("master_physics", self.master_physics),
                             ("probing", self.probing),
                             ("thermal_limits", self.limits.thermal_limits),
-                            ("fix_devices", self.devices.fixed)):
+                            ("fix_devices", self.devices.fixed),
+                            ("fixed_generation", self.fixed_generation)):
             if not is_switch(value):
                 bad(name, f"{name} must be True or False, not {value!r}",
                     f"pass {name}=True or {name}=False")
@@ -697,6 +704,7 @@ def _flat_options(
     hold_closed: Sequence[str] | str | None = None,
     hold_open: Sequence[str] | str | None = None,
     ac_polish: bool = False,
+    fixed_generation: bool = False,
 ) -> SolveOptions:
     """:func:`solve_options` unchecked (``SolveOptions(..., validate=False)``): for the
     command line and :func:`feederopt.solve`, which report the options' problems
@@ -760,6 +768,7 @@ def _flat_options(
             split_ids(controls) if isinstance(controls, str) else
             tuple(x.strip() for x in controls if x.strip()))),
         holds=Holds(_hold_list(hold_closed), _hold_list(hold_open)),
+        fixed_generation=fixed_generation,
         ac_check=ac_check,
         ac_polish=ac_polish,
         master_physics=master_physics,

@@ -47,7 +47,7 @@ def network_info(source: Any, ties: str = "auto") -> dict[str, Any]:
     """The facts ``feederopt info`` prints: counts, the base-case AC power flow, problems;
     ``ties`` is ``--ties``, the tie rule of a pandapower file (refused for another one)."""
     from feederopt import ac_power_flow, is_three_phase, tie_rule_problems
-    from feederopt.cli.app import cli_load
+    from feederopt.cli.app import cli_load, flag_spelling
 
     if is_three_phase(source):  # an OpenDSS feeder: counts, OpenDSS's solution, LinDist3Flow
         from feederopt import three_phase_info
@@ -97,6 +97,10 @@ def network_info(source: Any, ties: str = "auto") -> dict[str, Any]:
         "device_counts": {kind: n for kind in DEVICE_KINDS
                           if (n := sum(d["kind"] == kind for d in devices)) or kind != "reactor"},
         "devices": devices,
+        # the generators that solve dispatches within their ranges at no cost (not DOPF
+        # devices: "0 committable generators" read as none; user test ut45_mpsb #1), the
+        # source of the ranges and the option that holds them
+        "dispatchable_generators": _dispatchable(net),
         # what the optimisation holds: voltage band, branch and transformer ratings
         "limits": operating_limits(net),
         "source_format": net.meta.get("source_format"),
@@ -111,10 +115,24 @@ def network_info(source: Any, ties: str = "auto") -> dict[str, Any]:
         "base_failed": ac.failed,  # pandapower raised: no verdict on convergence
         "base_unsupplied": unsupplied.to_dict() if unsupplied.has_load else None,
         "model": fidelity.to_dict() if fidelity is not None else None,
-        "problems": [p.to_dict() for p in [*refused, *_solve_problems(net)]],
+        # the options they name as the command line takes them (--fixed-generation)
+        "problems": [p.spelled(flag_spelling).to_dict()
+                     for p in [*refused, *_solve_problems(net)]],
         "warnings": [str(p) for p in net.warnings()] + notes
         + ([model_warning] if model_warning else []) + ([base_note] if base_note else []),
     }
+
+
+def _dispatchable(net: Any) -> dict[str, Any]:
+    """``info``'s ``dispatchable_generators``: how many generators ``solve`` dispatches within
+    their ranges (:func:`~feederopt.network.devices.dispatchable_generators`), their ids, where
+    the ranges come from and the option that holds them at their set-points."""
+    from feederopt.api import dispatch_ranges_text, dispatchable_generators
+
+    ids = dispatchable_generators(net)
+    return {"count": len(ids), "ids": list(ids),
+            "ranges": dispatch_ranges_text(net) if ids else None,
+            "held_by": "--fixed-generation" if ids else None}
 
 
 def band_verdict_text(band: dict[str, Any]) -> str:
@@ -196,11 +214,13 @@ def _solve_problems(net: Any) -> list[Any]:
     when there are none, the set-up check of every solve (:func:`feederopt.api.decidable`:
     branches that cannot open forming a loop, ``not_radial``). ``info`` said "problems: none"
     for a fixed loop that ``solve`` then refused (ut_bad 6)."""
-    from feederopt.api import decidable
+    from feederopt.api import decidable, dispatch_range_warnings
 
     problems = list(net.validate())
     if any(p.is_error for p in problems):
         return problems
+    # a MATPOWER PG outside PMIN..PMAX runs (runpf's reading); a dispatch solve refuses it
+    problems += dispatch_range_warnings(net)
     try:
         decidable(net)
     except InputError as exc:
@@ -376,6 +396,13 @@ def info(source: str = SOURCE_ARG, ties: str = TIES_OPT, json_output: bool = JSO
         table.add_row("devices (DOPF)", ", ".join(
             f"{counts[k]} {DEVICE_KINDS[k][0 if counts[k] == 1 else 1]}" for k in DEVICE_KINDS
             if k in counts))
+    dispatchable = data.get("dispatchable_generators")
+    if dispatchable and dispatchable["count"]:
+        ids = dispatchable["ids"]
+        table.add_row("dispatchable generators", f"{len(ids)} ({', '.join(ids[:8])}"
+                      f"{' ...' if len(ids) > 8 else ''}): solve dispatches them within "
+                      f"{dispatchable['ranges']} at no cost unless --loss-price; "
+                      "--fixed-generation holds them at their set-points")
     table.add_row(
         "total load", f"{data['total_load_mw']:.4f} MW, {data['total_load_mvar']:.4f} MVAr"
     )
@@ -471,6 +498,12 @@ def info(source: str = SOURCE_ARG, ties: str = TIES_OPT, json_output: bool = JSO
     for note in data["warnings"]:
         out.print("[yellow]note:[/] ", end="")
         out.print(note, markup=False)
+    for p in data["problems"]:  # warnings that are not the network's own (listed above)
+        shown = str(Problem(ProblemKind(p["kind"]), p["component"], p["message"],
+                            tuple(p["ids"]), p["field"], p["hint"]))
+        if p.get("severity") == "warning" and shown not in data["warnings"]:
+            out.print("[yellow]warning:[/] ", end="")
+            out.print(shown, markup=False)
     if data["base_converged"] and data["base_message"]:
         out.print(f"[yellow]note:[/] AC power flow {data['base_message']}")
     if stops:

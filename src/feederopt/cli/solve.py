@@ -183,7 +183,11 @@ def print_result(result: Any) -> None:
                                        result.objective)), opened or "-")
     moved = redispatch_text(result)
     if moved:  # the optimiser's dispatch, which the losses and the AC check are at
-        table.add_row("generators re-dispatched (P)", moved)
+        from feederopt.api import dispatch_ranges_label
+
+        # where the ranges come from (user test ut45_mpsb #1: MATPOWER's OPF limits)
+        table.add_row("generators re-dispatched (P, Q within "
+                      f"{dispatch_ranges_label(result.network)})", moved)
     if result.out_of_service_branches:  # outside the model: open in every answer
         table.add_row("out of service (open, not switched)",
                       ", ".join(branch_label(b) for b in result.out_of_service_branches))
@@ -291,24 +295,37 @@ def print_result(result: Any) -> None:
 
 
 def redispatch_text(result: Any, most: int = 4) -> str:
-    """The generators whose active power the answer moves from the network's set-point,
-    ``2 (bus 412): 0.7000 -> 0.1208 MW`` (the first ``most``, then how many more; the generators
-    table has them all); empty when none moves (by 0.1 kW or more, the precision shown).
+    """The generators whose active power (or, where it holds no voltage, reactive power) the
+    answer moves from the network's set-point, ``2 (bus 412): P 0.7000 -> 0.1208 MW, Q 0.0500
+    -> 0.1000 MVAr`` (the first ``most``, then how many more; the generators table has them
+    all); empty when none moves (by 0.1 kW or kvar or more, the precision shown).
     The losses and the AC check are at the moved set-points (user test ut_io #1: the console
     did not say that a generator was re-dispatched)."""
     net = getattr(result, "network", None)
     gens = getattr(result, "generators", None)
     if net is None or gens is None or not gens.height or not result.has_topology:
         return ""
-    given = {str(g["id"]): g["p_mw"] for g in net.generators.iter_rows(named=True)}
+    given = {str(g["id"]): g for g in net.generators.iter_rows(named=True)}
     moved = []
     for g in gens.iter_rows(named=True):
-        old, new = given.get(str(g["id"])), g["p_mw"]
-        if old is None or new is None or not (_finite(old) and _finite(new)):
+        data = given.get(str(g["id"]))
+        if data is None:
             continue
-        before, after = f"{old + 0.0:.4f}", f"{new + 0.0:.4f}"  # + 0.0: no -0.0000
-        if before != after and abs(old - new) >= 1e-4:
-            moved.append(f"{g['id']} (bus {g['bus']}): {before} -> {after} MW")
+        # q where the unit holds no voltage: a dispatch too (a voltage-controlling unit's q
+        # follows its bus's voltage; user test ut45_mpsb #1: a PQ-bus generator's Q moved
+        # from 0.05 to 0.10 MVAr and no row said it)
+        parts = [(col, unit) for col, unit in (("p_mw", "MW"), ("q_mvar", "MVAr"))
+                 if col == "p_mw" or data.get("v_set_pu") is None]
+        changes = []
+        for col, unit in parts:
+            old, new = data.get(col), g.get(col)
+            if old is None or new is None or not (_finite(old) and _finite(new)):
+                continue
+            before, after = f"{old + 0.0:.4f}", f"{new + 0.0:.4f}"  # + 0.0: no -0.0000
+            if before != after and abs(old - new) >= 1e-4:
+                changes.append(f"{'P' if col == 'p_mw' else 'Q'} {before} -> {after} {unit}")
+        if changes:
+            moved.append(f"{g['id']} (bus {g['bus']}): {', '.join(changes)}")
     more = f" (+{len(moved) - most} more: generators table)" if len(moved) > most else ""
     return ", ".join(moved[:most]) + more
 
@@ -625,6 +642,11 @@ def solve(
     fix_devices: bool = typer.Option(
         False, "--fix-devices", help="Keep capacitor steps, taps, DG and flexible loads at "
         "their base settings (reconfiguration only)."),
+    fixed_generation: bool = typer.Option(
+        False, "--fixed-generation", help="Hold every generator at its data set-point (P; "
+        "and Q where it holds no voltage), as MATPOWER's runpf injects PG (PG + j QG at a PQ "
+        "bus), instead of dispatching it within its range (MATPOWER's PMIN..PMAX, "
+        "QMIN..QMAX) at no cost; committable generators are devices (--fix-devices)."),
     controls: str | None = typer.Option(
         None, "--controls", metavar="<kinds>",
         help="Comma-separated devices the optimiser may set: caps, taps, "
@@ -647,6 +669,7 @@ def solve(
     from feederopt import Status, output_problems
     from feederopt.api import (
         devices_held_note,
+        generation_dispatch_note,
         loading_factor_note,
         save,
         save_json,
@@ -666,7 +689,8 @@ def solve(
         uncertain_loads=uncertain_loads, budget=budget, source_vm_band=source_vm_band,
         workers=workers, ray_address=ray,
         fix_devices=fix_devices, controls=controls, hold_closed=hold_closed,
-        hold_open=hold_open, ac_polish=ac_polish, probing=not no_probing)
+        hold_open=hold_open, ac_polish=ac_polish, probing=not no_probing,
+        fixed_generation=fixed_generation)
     problems: list[Problem] = []
     if report and out_dir is None:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "--report needs --out",
@@ -722,6 +746,7 @@ def solve(
                        "--ray": ray is not None, "--hold-closed": hold_closed is not None,
                        "--hold-open": hold_open is not None,
                        "--no-probing": no_probing,
+                       "--fixed-generation": fixed_generation,
                        "--radiality": radiality != DEFAULT_RADIALITY.value}
         named = [k for k, v in unsupported.items() if v]
         if named:
@@ -764,6 +789,9 @@ def solve(
         held_devices = devices_held_note(net, options)  # lindistflow, --scenarios, --robust
         if held_devices:
             stderr().print(f"note: {held_devices}", style="yellow", markup=False)
+        dispatched = generation_dispatch_note(net, options)  # unless --fixed-generation
+        if dispatched:
+            stderr().print(f"note: {dispatched}", style="yellow", markup=False)
     loading_note = loading_factor_note(options.limits.max_loading_percent)
     if loading_note and not quiet:  # --max-loading 1.2 meant as 120 % (ut36_api #3)
         stderr().print(f"note: {loading_note}", style="yellow", markup=False)

@@ -28,15 +28,25 @@ Mapping to the SI tables (MATPOWER User's Manual 8.1, Appendix B):
   ``mpc.bus``, naming the bus.
 * shunts: ``BS`` (MVAr at 1 p.u.) and ``GS`` (MW at 1 p.u.) -> one step of a shunt (id = bus
   number).
-* generators not at a REF bus -> generators (id = gen row, limits PMIN..PMAX, QMIN..QMAX, linear
-  cost from a polynomial ``gencost``). An in-service generator at a PV bus (type 2) holds its
-  bus at ``VG`` (``v_set_pu``) with its reactive power free, as MATPOWER's ``runpf`` does by
-  default (``pf.enforce_q_lims`` 0; case4_dist's bus 400 at 1.05 p.u.), so its QMIN..QMAX is
-  not used (QMAX below QMIN there is read so too, with a note naming the mpc.gen row); at a PQ
-  bus (type 1) it injects PG + j QG. Generators at REF buses are the source and set ``v_set_pu``;
-  their P limits are not imported (case118zh's has 10 MW for a 22.7 MW load). Two in-service
-  generators at a REF bus with VGs more than ``SET_POINT_TOL_PU`` apart are an ``invalid_value``
-  problem on ``mpc.gen`` naming both rows and set-points, as two at a PV bus are.
+* generators not at a REF bus -> generators (id = gen row, limits PMIN..PMAX, QMIN..QMAX; costs
+  from a polynomial ``gencost`` row, c2, c1, c0 -> ``cost_per_mw2_per_h``, ``cost_per_mwh``,
+  ``fixed_cost_per_h``, and a reactive row's -> ``cost_per_mvar2_per_h``, ``cost_per_mvarh``; a
+  piecewise-linear row is read as no cost, with a note by row: :func:`_gen_costs`). An
+  in-service generator at a PV bus (type 2) holds its bus at ``VG`` (``v_set_pu``) with its
+  reactive power free, as MATPOWER's ``runpf`` does by default (``pf.enforce_q_lims`` 0;
+  case4_dist's bus 400 at 1.05 p.u.), so its QMIN..QMAX is not used (QMAX below QMIN there is
+  read so too, with a note naming the mpc.gen row); at a PQ bus (type 1) it injects PG + j QG.
+  Those set-points are the base case and the AC check's; a solve dispatches the generators
+  within PMIN..PMAX (and QMIN..QMAX at a PQ bus), as MATPOWER's ``runopf`` reads them, at no
+  cost unless ``--loss-price``, and says so; ``--fixed-generation`` holds them at PG (PG + j
+  QG), as ``runpf`` runs them. An in-service row with PG outside PMIN..PMAX (QG outside
+  QMIN..QMAX at a PQ bus) is read as ``runpf`` runs it, held at the set-point, with a note
+  naming the row; a solve that dispatches refuses it by mpc.gen row and column
+  (:func:`outside_range_problems`). Generators at REF buses are the source and set ``v_set_pu``;
+  their P limits and gencost rows are not imported (case118zh's has 10 MW for a 22.7 MW load).
+  Two in-service generators at a REF bus with VGs more than ``SET_POINT_TOL_PU`` apart are an
+  ``invalid_value`` problem on ``mpc.gen`` naming both rows and set-points, as two at a PV bus
+  are.
 
 Refused as typed problems: a REF bus without an in-service generator (``no_source`` naming the
 bus: MATPOWER's ``bustypes.m`` runs such a bus as PQ, so it is not a source there), a file whose
@@ -57,7 +67,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind, Severity, option_ref
 from feederopt.io._common import raise_with_validation, read_text, unreadable
 from feederopt.io._mcode import (
     MCase,
@@ -69,7 +79,7 @@ from feederopt.io._mcode import (
 )
 from feederopt.io.parallel import merge_parallel_table
 from feederopt.network.container import Network
-from feederopt.network.validate import SET_POINT_TOL_PU
+from feederopt.network.validate import SET_POINT_LIMIT_TOLERANCE, SET_POINT_TOL_PU
 
 #: Any mention of the field, and the one form read: a literal list of values, transposed or not,
 #: ended by ``;``, a line end or the end of the text (MATLAB takes a line end as the end of the
@@ -680,29 +690,53 @@ def _to_network(
     branches = merge_parallel_table(branches, warnings)
 
     # Generators other than the sources, and negative loads as fixed injections.
-    cost = _linear_cost(gencost, len(gen))
+    costs, unread_costs = _gen_costs(gencost, len(gen))
+    # only the rows of the generators read here (a REF generator is the source)
+    unread_costs = [r for r in unread_costs
+                    if int(gen_bus[(r - 1) % len(gen)]) not in ref_buses | isolated]
+    warnings += _unread_gencost_note(unread_costs, len(gen))
     warnings += _pv_q_range_notes(gen, gen_bus, gen_on, vg, pv_buses, ref_buses | isolated)
     gens_rows: list[dict[str, Any]] = []
+    outside: list[dict[str, Any]] = []
     for k in range(len(gen)):
         gb = int(gen_bus[k])
         if gb in ref_buses or gb in isolated:
             continue
         holds = bool(gen_on[k]) and gb in pv_buses and math.isfinite(vg[k]) and vg[k] > 0
+        pg, qg = float(gen["PG"].iloc[k]), float(gen["QG"].iloc[k])
+        p_lo, p_hi = float(gen["PMIN"].iloc[k]), float(gen["PMAX"].iloc[k])
+        q_lo = -math.inf if holds else float(gen["QMIN"].iloc[k])
+        q_hi = math.inf if holds else float(gen["QMAX"].iloc[k])
+        # MATPOWER's runpf injects PG (PG + j QG at a PQ bus) whatever PMIN..PMAX and
+        # QMIN..QMAX say: a set-point outside its range is held there, and the range is
+        # recorded for a dispatch solve to refuse by mpc.gen row (_outside_range_notes)
+        if bool(gen_on[k]):
+            p_out = _outside(pg, p_lo, p_hi)
+            q_out = not holds and _outside(qg, q_lo, q_hi)
+            if p_out:
+                outside.append({"row": k + 1, "bus": gb, "point": "PG", "value": pg,
+                                "lo": "PMIN", "lo_value": p_lo, "hi": "PMAX", "hi_value": p_hi})
+                p_lo = p_hi = pg
+            if q_out:
+                outside.append({"row": k + 1, "bus": gb, "point": "QG", "value": qg,
+                                "lo": "QMIN", "lo_value": q_lo, "hi": "QMAX", "hi_value": q_hi})
+                q_lo = q_hi = qg
         gens_rows.append(
             {
                 "id": str(k + 1),
                 "bus": str(gb),
-                "p_mw": float(gen["PG"].iloc[k]),
-                "q_mvar": float(gen["QG"].iloc[k]),
-                "p_min_mw": float(gen["PMIN"].iloc[k]),
-                "p_max_mw": float(gen["PMAX"].iloc[k]),
-                "q_min_mvar": -math.inf if holds else float(gen["QMIN"].iloc[k]),
-                "q_max_mvar": math.inf if holds else float(gen["QMAX"].iloc[k]),
+                "p_mw": pg,
+                "q_mvar": qg,
+                "p_min_mw": p_lo,
+                "p_max_mw": p_hi,
+                "q_min_mvar": q_lo,
+                "q_max_mvar": q_hi,
                 "v_set_pu": float(vg[k]) if holds else None,
-                "cost_per_mwh": cost[k],
+                **costs[k],
                 "in_service": bool(gen_on[k]),
             }
         )
+    warnings += _outside_range_notes(outside)
     for bno, p, q in zip(bus_no[inj], pd_[inj], qd[inj], strict=True):
         gens_rows.append(
             {
@@ -715,7 +749,7 @@ def _to_network(
                 "q_min_mvar": -q,
                 "q_max_mvar": -q,
                 "v_set_pu": None,
-                "cost_per_mwh": 0.0,
+                **dict.fromkeys((*_P_COST, *_Q_COST), 0.0),
                 "in_service": True,
             }
         )
@@ -724,6 +758,10 @@ def _to_network(
 
     meta = dict(meta)
     meta["warnings"] = warnings
+    if outside:
+        meta[OUTSIDE_RANGE] = outside
+    if unread_costs:
+        meta[UNREAD_GENCOST] = unread_costs
     net = Network.from_tables(
         buses=buses,
         branches=branches,
@@ -736,6 +774,72 @@ def _to_network(
     )
     raise_with_validation(net, problems, superseded=(ProblemKind.BAD_IMPEDANCE,))
     return net
+
+
+#: ``network.meta`` key of the in-service mpc.gen rows whose PG lies outside PMIN..PMAX (or QG
+#: outside QMIN..QMAX at a PQ bus): held at the set-point, as MATPOWER's runpf runs them; a
+#: solve that dispatches the generators refuses them by row (:func:`outside_range_problems`).
+OUTSIDE_RANGE = "matpower_gen_outside_range"
+
+
+def _outside(value: float, lo: float, hi: float) -> bool:
+    """``value`` outside ``lo..hi`` (by more than the tolerance of validation); a NaN or an
+    inverted range is left to validation's own problems."""
+    if any(math.isnan(x) for x in (value, lo, hi)) or lo > hi:
+        return False
+    tol = SET_POINT_LIMIT_TOLERANCE * max(1.0, abs(lo) if math.isfinite(lo) else 1.0,
+                                          abs(hi) if math.isfinite(hi) else 1.0)
+    return value < lo - tol or value > hi + tol
+
+
+def _range_text(r: dict[str, Any]) -> str:
+    return (f"row {r['row']} (bus {r['bus']}): {r['point']} {r['value']:g} outside "
+            f"{r['lo']}..{r['hi']} = {r['lo_value']:g}..{r['hi_value']:g}")
+
+
+def _outside_range_notes(outside: list[dict[str, Any]]) -> list[str]:
+    """The note on the mpc.gen rows whose set-point lies outside its range: read as MATPOWER's
+    ``runpf`` runs them, at ``PG`` (``QG`` at a PQ bus), the range not used (a dispatch solve
+    refuses them, :func:`outside_range_problems`)."""
+    if not outside:
+        return []
+    return ["mpc.gen " + "; ".join(_range_text(r) for r in outside[:6])
+            + (" ..." if len(outside) > 6 else "") + ": held at the set-point, as MATPOWER's "
+            "runpf injects it (PG; PG + j QG at a PQ bus) whatever the range; a solve that "
+            "dispatches the generators needs the set-point within the range "
+            "(--fixed-generation holds every generator at its set-point)"]
+
+
+def outside_range_problems(net: Network, severity: Severity = Severity.ERROR) -> list[Problem]:
+    """The problems of a solve that dispatches the generators of a MATPOWER case (no
+    ``fixed_generation``) whose in-service mpc.gen rows hold PG outside PMIN..PMAX (or QG
+    outside QMIN..QMAX at a PQ bus), named by row and column (MATPOWER User's Manual 8.1,
+    Table B-2: PG 2, QG 3, QMAX 4, QMIN 5, PMAX 9, PMIN 10). Such a file runs (``info``, the
+    base case, ``--fixed-generation``): MATPOWER's ``runpf`` ignores the ranges; its
+    ``runopf`` would dispatch within them, where the set-point is no operating point.
+    ``info`` lists them as warnings (``severity``): they stop a dispatch solve only."""
+    rows = net.meta.get(OUTSIDE_RANGE) if isinstance(net.meta, dict) else None
+    if not rows:
+        return []
+    column = {"PG": 2, "QG": 3, "QMAX": 4, "QMIN": 5, "PMAX": 9, "PMIN": 10}
+    out = []
+    for point in ("PG", "QG"):
+        these = [r for r in rows if r["point"] == point]
+        if not these:
+            continue
+        lo, hi = these[0]["lo"], these[0]["hi"]
+        out.append(Problem(
+            ProblemKind.INVALID_VALUE, "mpc.gen",
+            f"{point} lies outside {lo}..{hi}, the range within which the solve dispatches "
+            "the generator (MATPOWER's runopf reading; its runpf injects "
+            f"{'PG' if point == 'PG' else 'PG + j QG at a PQ bus'} and ignores the range): "
+            + "; ".join(_range_text(r) for r in these[:6]) + (" ..." if len(these) > 6 else ""),
+            ids=tuple(f"row {r['row']}" for r in these), field=point,
+            hint=f"hold every generator at its set-point as runpf does with "
+            f"{option_ref('fixed_generation', True)}; or, for a dispatch, give {lo} <= {point} "
+            f"<= {hi} in those rows of mpc.gen (columns {column[point]}, {column[lo]} and "
+            f"{column[hi]})", severity=severity))
+    return out
 
 
 def _pv_q_range_notes(gen: pd.DataFrame, gen_bus: np.ndarray, gen_on: np.ndarray,
@@ -764,15 +868,54 @@ def _pv_q_range_notes(gen: pd.DataFrame, gen_bus: np.ndarray, gen_on: np.ndarray
             "empty)"]
 
 
-def _linear_cost(gencost: pd.DataFrame | None, n_gen: int) -> list[float]:
-    """The linear coefficient (per MWh) of each generator's polynomial cost (model 2)."""
-    out = [0.0] * n_gen
+#: ``network.meta`` key of the mpc.gencost rows that feederopt's cost columns cannot hold
+#: (piecewise-linear, MODEL 1; a polynomial of degree above 2): named by row in a note, and in
+#: the refusal of a ``--loss-price`` that finds no cost (``feederopt.api``).
+UNREAD_GENCOST = "matpower_unread_gencost_rows"
+
+#: The generator cost columns read from a polynomial ``mpc.gencost`` row, per term: the active
+#: row's c2, c1, c0 and the reactive row's (rows ng+1..2ng).
+_P_COST = ("cost_per_mw2_per_h", "cost_per_mwh", "fixed_cost_per_h")
+_Q_COST = ("cost_per_mvar2_per_h", "cost_per_mvarh", "fixed_cost_per_h")
+
+
+def _gen_costs(gencost: pd.DataFrame | None, n_gen: int
+               ) -> tuple[list[dict[str, float]], list[int]]:
+    """Each generator's costs from ``mpc.gencost`` (MATPOWER User's Manual 8.1, Table B-4):
+    a polynomial row (MODEL 2, NCOST n, coefficients c(n-1) .. c0 of ``f(p) = c2 p^2 + c1 p +
+    c0`` [$/h, p in MW]) gives ``cost_per_mw2_per_h`` = c2, ``cost_per_mwh`` = c1 and
+    ``fixed_cost_per_h`` = c0 (as pandapower's poly_cost cp2, cp1, cp0 are read); a reactive
+    row (rows ng+1..2ng, of QG in MVAr) ``cost_per_mvar2_per_h``, ``cost_per_mvarh`` and its c0
+    added to ``fixed_cost_per_h``. The rows the model has no place for, a piecewise-linear
+    one (MODEL 1) and a polynomial of degree 3 or more, are returned by row number (from 1)
+    and read as no cost; a NaN coefficient is read as 0."""
+    out = [dict.fromkeys((*_P_COST, *_Q_COST), 0.0) for _ in range(n_gen)]
+    unread: list[int] = []
     if gencost is None or len(gencost) < n_gen:
-        return out
+        return out, unread
     values = gencost.to_numpy(dtype=float)
-    for k in range(n_gen):
-        model, ncost = int(values[k, 0]), int(values[k, 3])
-        if model == 2 and ncost >= 2 and values.shape[1] >= 4 + ncost:
-            c1 = values[k, 4 + ncost - 2]
-            out[k] = float(c1) if math.isfinite(c1) else 0.0
-    return out
+    for row in range(min(len(values), 2 * n_gen)):
+        k, columns = (row, _P_COST) if row < n_gen else (row - n_gen, _Q_COST)
+        model, ncost = values[row, 0], values[row, 3]
+        if not (math.isfinite(model) and math.isfinite(ncost)):
+            continue
+        if int(model) != 2 or int(ncost) > 3 or values.shape[1] < 4 + int(ncost):
+            if int(model) == 1 or int(ncost) > 3:
+                unread.append(row + 1)
+            continue
+        coefficients = values[row, 4:4 + int(ncost)][::-1]  # c0, c1, c2
+        for col, c in zip(reversed(columns), coefficients, strict=False):
+            out[k][col] += float(c) if math.isfinite(c) else 0.0
+    return out, unread
+
+
+def _unread_gencost_note(rows: list[int], n_gen: int) -> list[str]:
+    """The note on the mpc.gencost rows that are read as no cost (:func:`_gen_costs`)."""
+    if not rows:
+        return []
+    named = ", ".join(f"{r}{' (reactive, gen row ' + str(r - n_gen) + ')' if r > n_gen else ''}"
+                      for r in rows[:8]) + (" ..." if len(rows) > 8 else "")
+    return [f"mpc.gencost row(s) {named}: piecewise-linear (MODEL 1) or of degree 3 or more; "
+            "feederopt's generator costs are a polynomial of degree 2 (c2 p^2 + c1 p + c0), so "
+            "these rows are read as no cost (costs count only with --loss-price); give them as "
+            "MODEL 2 with NCOST <= 3 to have them priced"]

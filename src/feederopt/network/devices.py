@@ -695,6 +695,47 @@ def fixed_at_base(net: Network, controls: frozenset[Control]) -> Network:
     return net.replace(generators=gens)
 
 
+def held_generation(net: Network) -> Network:
+    """``net`` with every generator that is not a DOPF device (not ``committable``) held at its
+    data set-point: ``p_min_mw = p_max_mw = p_mw``, and ``q_min_mvar = q_max_mvar = q_mvar``
+    where it holds no voltage (``v_set_pu`` null); a voltage-controlling unit keeps its
+    reactive range (it holds ``v_set_pu`` with ``q`` free within it, as the power flow runs
+    it). The option ``fixed_generation`` (``--fixed-generation``): the injections of
+    MATPOWER's ``runpf`` (MATPOWER User's Manual 8.1, section 4.1: ``PG`` fixed at a PV bus,
+    ``PG + j QG`` at a PQ bus) instead of the default dispatch within
+    ``p_min_mw..p_max_mw`` (MATPOWER's ``PMIN..PMAX``, ``QMIN..QMAX``), as ``runopf`` reads
+    them. Committable generators are DOPF devices, held by ``fix_devices`` or ``controls``
+    without ``dg``."""
+    g = net.generators
+    if not g.height:
+        return net
+    free = ~pl.col("committable").fill_null(False) if "committable" in g.columns else pl.lit(True)
+    pq = free & (pl.col("v_set_pu").is_null() if "v_set_pu" in g.columns else pl.lit(True))
+    gens = g.with_columns(
+        pl.when(free).then(pl.col("p_mw")).otherwise(pl.col("p_min_mw")).alias("p_min_mw"),
+        pl.when(free).then(pl.col("p_mw")).otherwise(pl.col("p_max_mw")).alias("p_max_mw"),
+        pl.when(pq).then(pl.col("q_mvar")).otherwise(pl.col("q_min_mvar")).alias("q_min_mvar"),
+        pl.when(pq).then(pl.col("q_mvar")).otherwise(pl.col("q_max_mvar")).alias("q_max_mvar"),
+    )
+    return net.replace(generators=gens)
+
+
+def dispatchable_generators(net: Network) -> tuple[str, ...]:
+    """The ids of the in-service generators, not DOPF devices (not ``committable``), whose
+    ``p`` or (holding no voltage) ``q`` has a range wider than a point: every solve dispatches
+    them within ``p_min_mw..p_max_mw`` and ``q_min_mvar..q_max_mvar`` at no cost unless
+    ``loss_price_per_mwh`` prices them (:func:`held_generation` holds them)."""
+    g = net.generators
+    if not g.height:
+        return ()
+    free = ~pl.col("committable").fill_null(False) if "committable" in g.columns else pl.lit(True)
+    on = pl.col("in_service").fill_null(True) if "in_service" in g.columns else pl.lit(True)
+    pq = pl.col("v_set_pu").is_null() if "v_set_pu" in g.columns else pl.lit(True)
+    wide = (pl.col("p_max_mw") > pl.col("p_min_mw")) | (
+        pq & (pl.col("q_max_mvar") > pl.col("q_min_mvar")))
+    return _ids(g, free & on & wide)
+
+
 def pp_tap_pos(trafo: Any, index: int) -> int:
     """pandapower's ``tap_pos`` of the DOPF's OLTC position ``index`` (0 at the lowest ratio,
     ``tap_min_ratio``) of the trafo row ``trafo``: ``tap_min + index`` when

@@ -589,7 +589,16 @@ def settings_rows(st: Mapping[str, Any] | None) -> list[tuple[str, str]]:
     else:
         thermal = "none (no branch has a rating)"
     gap = _finite(st.get("gap"))
-    return [
+    # the generators held at their set-points or dispatched within their ranges (only where
+    # the network has a generator with a range; user test ut45_mpsb #1)
+    dispatched = st.get("dispatched_generators")
+    generation = ([("generators", "held at their set-points (--fixed-generation)")]
+                  if st.get("fixed_generation") else
+                  [("generators", escape(f"{', '.join(map(str, dispatched))} dispatched within "
+                                         f"{st.get('dispatch_ranges')} (--fixed-generation "
+                                         "holds them at their set-points)"))]
+                  if dispatched else [])
+    rows = [
         ("voltage band (model and AC check)",
          escape(f"{_band(st.get('v_min_pu'))} - {_band(st.get('v_max_pu'))}, from the "
                 f"{st.get('voltage_band_from', '-')}")),
@@ -600,6 +609,7 @@ def settings_rows(st: Mapping[str, Any] | None) -> list[tuple[str, str]]:
          escape(f"{st.get('method', '-')}, {st.get('solver_option') or 'default'}, "
                 f"{st.get('radiality', '-')}")),
     ]
+    return [*generation, *rows]
 
 
 #: Longest list of ids an alt text names; the rest is counted.
