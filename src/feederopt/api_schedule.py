@@ -52,6 +52,7 @@ from feederopt.io.timeseries import (
     load_factor_warnings,
     load_profiles,
     profile_notes,
+    unprofiled_load_notes,
 )
 from feederopt.io.writing import output_problems, result_json_path
 from feederopt.network.container import Network, resolve_branch_ids
@@ -167,6 +168,8 @@ def schedule_inputs(source: Any, profiles: str | Path | pl.DataFrame | None = No
                      "hour and the purchase price is c_buy")
     if notes is not None:  # hour 0's clock time; a 25-hour day's hours left out
         notes += profile_notes(prof)
+    if notes is not None:  # loads that the table leaves out while it profiles others
+        notes += unprofiled_load_notes(prof, net)
     if notes is not None:  # profiles and device tables in the wrong units (percent, kW)
         notes += [str(p) for p in (*load_factor_warnings(prof, [str(x) for x in net.loads[
             "id"].to_list()]), *device_rating_warnings(dev, net))]

@@ -504,6 +504,28 @@ def profile_notes(profiles: Profiles) -> list[str]:
     return out
 
 
+def unprofiled_load_notes(profiles: Profiles, network: Network) -> list[str]:
+    """A note naming the in-service loads of ``network`` that the profile table gives no
+    profile (each keeps factor 1, its nominal ``p_mw`` and ``q_mvar``, in every hour) when it
+    gives one to others: ``31 of 32 loads have a profile; 1 keeps factor 1 ...: 18``. A table
+    that profiles most loads and leaves one out has most likely lost its rows (user test
+    ut45_sched #1: load 18 ran at its nominal 0.09 MW all day without a word); a table
+    without any load (only devices or prices) scales no load, as documented, and is not
+    noted."""
+    loads = network.loads
+    if "in_service" in loads.columns:
+        loads = loads.filter(pl.col("in_service"))
+    ids = [str(i) for i in loads["id"].to_list()]
+    given = set(profiles.elements)
+    without = [i for i in ids if i not in given]
+    if not without or len(without) == len(ids):
+        return []
+    n = len(without)
+    return [f"{len(ids) - n} of {len(ids)} loads have a profile; {n} "
+            + ("keeps" if n == 1 else "keep") + " factor 1 (the nominal p_mw and q_mvar) in "
+            f"every hour: {shown_list(without, 10)} (give their rows if that is not meant)"]
+
+
 def load_profiles(source: str | Path | pl.DataFrame, network: Network, devices: Devices,
                   hours: int = 24, need_hours: int | None = None) -> Profiles:
     """Read and validate a profile table (:func:`profile_problems`); :class:`InputError` with

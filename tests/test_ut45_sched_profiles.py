@@ -1,0 +1,66 @@
+"""The profile table of ``feederopt schedule`` as a DSO planner writes it (user test
+ut45_sched): a load left out of the table is named in a note; a table numbered 1..24, a
+15-minute table, a wide table, an id in the wrong case and blank spreadsheet rows get
+hints that say what is wrong and how to fix it. The truth of each hint is checked by
+following it: the table fixed as the hint says is read and equals the built-in table the
+test started from (``src/feederopt/cases/data/schedule/case33bw/profiles.csv``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from feederopt.api_schedule import schedule_inputs
+from feederopt.cases import load
+from feederopt.cases.schedule import schedule_paths
+from feederopt.cli import app
+from feederopt.io.timeseries import load_devices
+
+ENV = {"COLUMNS": "240"}
+
+
+@pytest.fixture(scope="module")
+def inputs():  # type: ignore[no-untyped-def]
+    net = load("case33bw")
+    folder, profiles = schedule_paths("case33bw")
+    return net, load_devices(folder, net), pl.read_csv(profiles, infer_schema_length=0)
+
+
+def _text(s: str) -> str:
+    return " ".join(s.split())
+
+
+def test_a_load_left_out_of_the_table_is_named(inputs, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """#1: case33bw has the 32 loads 2..33 (the MATPOWER case's load buses); a table without
+    load 18's rows profiles 31 of them, and a note names 18."""
+    net, _, df = inputs
+    assert sorted(net.loads["id"].to_list(), key=int) == [str(b) for b in range(2, 34)]
+    path = tmp_path / "noload18.csv"
+    df.filter(pl.col("element") != "18").write_csv(path)
+    notes: list[str] = []
+    schedule_inputs("case33bw", str(path), hours=1, notes=notes)
+    (note,) = [n for n in notes if "keeps factor 1" in n]
+    assert "31 of 32 loads have a profile" in note and note.endswith(": 18 (give their rows "
+                                                                    "if that is not meant)")
+    # the built-in table profiles every load: no such note
+    notes = []
+    schedule_inputs("case33bw", hours=1, notes=notes)
+    assert not [n for n in notes if "factor 1" in n]
+    # a table of devices alone scales no load, as documented: no note either
+    path2 = tmp_path / "devices_only.csv"
+    df.filter(~pl.col("element").str.contains(r"^\d+$")).write_csv(path2)
+    notes = []
+    schedule_inputs("case33bw", str(path2), hours=1, notes=notes)
+    assert not [n for n in notes if "factor 1" in n]
+    # on the console and in the JSON notes
+    out = tmp_path / "r.json"
+    r = CliRunner().invoke(app, ["schedule", "case33bw", "--profiles", str(path), "--hours", "1",
+                                 "--time-limit", "5", "--no-ac-check", "--json", str(out)],
+                           env=ENV)
+    assert r.exit_code == 0, r.output
+    assert _text(note) in _text(r.output)
+    assert note in json.loads(out.read_text())["notes"]
