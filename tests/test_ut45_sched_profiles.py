@@ -18,7 +18,9 @@ from feederopt.api_schedule import schedule_inputs
 from feederopt.cases import load
 from feederopt.cases.schedule import schedule_paths
 from feederopt.cli import app
-from feederopt.io.timeseries import load_devices
+from feederopt.errors import InputError
+from feederopt.io.timeseries import load_devices, load_profiles
+from feederopt.network.timeseries import Profiles
 
 ENV = {"COLUMNS": "240"}
 
@@ -28,6 +30,17 @@ def inputs():  # type: ignore[no-untyped-def]
     net = load("case33bw")
     folder, profiles = schedule_paths("case33bw")
     return net, load_devices(folder, net), pl.read_csv(profiles, infer_schema_length=0)
+
+
+def _rows(df: pl.DataFrame) -> dict[tuple[int, str], float]:
+    """The built-in table's rows as (hour, element) -> value, read with no help of feederopt."""
+    return {(int(t), str(e)): float(v) for t, e, v in df.select("time", "element", "value")
+            .iter_rows()}
+
+
+def _cells(prof: Profiles) -> dict[tuple[int, str], float]:
+    return {(h, e): float(prof.values[h, j]) for j, e in enumerate(prof.elements)
+            for h in range(prof.hours)}
 
 
 def _text(s: str) -> str:
@@ -64,3 +77,35 @@ def test_a_load_left_out_of_the_table_is_named(inputs, tmp_path: Path) -> None: 
     assert r.exit_code == 0, r.output
     assert _text(note) in _text(r.output)
     assert note in json.loads(out.read_text())["notes"]
+
+
+def test_a_table_numbered_from_one_is_diagnosed(inputs, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """#2: the built-in table with every time plus one (hours 1..24) is refused (hour 24 is
+    outside the day, hour 0 missing) with a hint to subtract 1; the table with 1 subtracted
+    is the built-in one again."""
+    net, devices, df = inputs
+    shifted = df.with_columns((pl.col("time").cast(pl.Int64) + 1).cast(pl.String))
+    with pytest.raises(InputError) as exc:
+        load_profiles(shifted, net, devices)
+    problems = exc.value.problems
+    assert {p.field for p in problems} == {"time"} and len(problems) == 2
+    for p in problems:
+        assert "every element has the hours 1..24" in p.hint and "subtract 1" in p.hint
+    back = shifted.with_columns((pl.col("time").cast(pl.Int64) - 1).cast(pl.String))
+    assert _cells(load_profiles(back, net, devices)) == _rows(df)
+    # a table of 12 hours numbered 1..12 (against --hours 12): the same hint
+    twelve = shifted.filter(pl.col("time").cast(pl.Int64) <= 12)
+    with pytest.raises(InputError) as exc:
+        load_profiles(twelve, net, devices, need_hours=12)
+    (p,) = exc.value.problems
+    assert "every element has the hours 1..12" in p.hint and "0..11" in p.hint
+    # hour 0 missing for one element only: no such hint (not every element is one-based)
+    gap = df.filter(~((pl.col("time") == "0") & (pl.col("element") == "7")))
+    with pytest.raises(InputError) as exc:
+        load_profiles(gap, net, devices)
+    assert "numbered from 1" not in exc.value.problems[0].hint
+    path = tmp_path / "h1_24.csv"
+    shifted.write_csv(path)
+    r = CliRunner().invoke(app, ["schedule", "case33bw", "--profiles", str(path)], env=ENV)
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "subtract 1" in _text(r.output)

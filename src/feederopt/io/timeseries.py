@@ -355,11 +355,13 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     day = hours + 1 if long_day and need_hours is not None and need_hours <= hours else hours
     outside = sorted({f"{elements[i]}@{hrs[i]}" for i in np.flatnonzero((hrs < 0) |
                                                                         (hrs >= day))})
+    one_based = _one_based_hint(elements, hrs, stamps)
     if outside:
         problems.append(_problem(
             "profiles", f"time outside the day's hours 0..{day - 1} (element@hour; a profile "
             "table holds the hours of one day, --hours schedules the first of them)",
-            tuple(outside[:10]), "time", _long_day_hint(stamps, hours) if long_day else ""))
+            tuple(outside[:10]), "time", _long_day_hint(stamps, hours) if long_day
+            else one_based))
     names = sorted(set(elements) & known)
     col = {e: i for i, e in enumerate(names)}
     table = np.full((day, len(names)), np.nan)
@@ -395,7 +397,8 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
         # written in local time; before (user test ut39_sched #2), "hour 2" with no hint, or
         # for 00:00, 01:00, 03:00 with --hours 3 the advice --hours 2, which drops 03:00
         skipped = _skipped_hour(stamps, hrs)
-        hint = (_skipped_hour_hint(skipped, len(set(hrs.tolist()))) if skipped is not None
+        hint = (one_based if one_based else
+                _skipped_hour_hint(skipped, len(set(hrs.tolist()))) if skipped is not None
                 else f"the table gives every element the hours 0..{full - 1} only: --hours "
                 f"{full} (hours={full} from Python) schedules those" if shorter else "")
         problems.append(_problem("profiles", f"missing hour(s): every element needs a value at "
@@ -435,6 +438,28 @@ def _element_hint(unknown: Sequence[str], load_ids: Sequence[str],
                 if (m := meant_ids(u, gens, index=False))]
         parts += [f"its generator ids are {shown_list(gens, 3)}", *near[:5]]
     return "; ".join(parts)
+
+
+def _one_based_hint(elements: Sequence[str], hrs: np.ndarray, stamps: list[datetime]) -> str:
+    """The hint for a table of hour indices numbered from 1: every element (each row's, blank
+    ones aside) has exactly the hours ``1..m`` (m >= 2), the same ``m`` for all, as a
+    spreadsheet's row numbers or hour-ending labels 1..24 give them. Such a table is read as
+    hours 1..24 of a day of 0..23, and was refused with "time outside the day's hours 0..23"
+    and "missing hour 0" and no word on the cause (user test ut45_sched #2). Empty otherwise,
+    and for timestamps (their hours count from the first, which is hour 0)."""
+    if stamps:
+        return ""
+    by: dict[str, set[int]] = {}
+    for e, h in zip(elements, hrs.tolist(), strict=True):
+        if e:
+            by.setdefault(e, set()).add(int(h))
+    sets = list(by.values())
+    top = max((max(s) for s in sets), default=0)
+    if top < 2 or any(s != set(range(1, top + 1)) for s in sets):
+        return ""
+    return (f"every element has the hours 1..{top}: numbered from 1? the hours are numbered "
+            f"from 0 (hour 0 = 00:00-01:00): number them 0..{top - 1} (subtract 1 from each "
+            "time)")
 
 
 def _long_day(stamps: list[datetime], hrs: np.ndarray, hours: int) -> bool:
