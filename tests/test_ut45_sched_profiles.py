@@ -57,8 +57,7 @@ def test_a_load_left_out_of_the_table_is_named(inputs, tmp_path: Path) -> None: 
     notes: list[str] = []
     schedule_inputs("case33bw", str(path), hours=1, notes=notes)
     (note,) = [n for n in notes if "keeps factor 1" in n]
-    assert "31 of 32 loads have a profile" in note and note.endswith(": 18 (give their rows "
-                                                                    "if that is not meant)")
+    assert "31 of 32 loads have a profile" in note and "every hour: 18 (give their rows" in note
     # the built-in table profiles every load: no such note
     notes = []
     schedule_inputs("case33bw", hours=1, notes=notes)
@@ -109,3 +108,44 @@ def test_a_table_numbered_from_one_is_diagnosed(inputs, tmp_path: Path) -> None:
     r = CliRunner().invoke(app, ["schedule", "case33bw", "--profiles", str(path)], env=ENV)
     assert r.exit_code == 2 and "Traceback" not in r.output
     assert "subtract 1" in _text(r.output)
+
+
+def test_profiles_on_a_built_in_case_say_they_replace_its_table(inputs, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """#3: ``--profiles`` with a case's built-in devices replaces its built-in table; a table
+    of the user's own loads 18, 25, 33 and PV10 leaves the other PV, wind and EV units
+    without one. The hint names the built-in table's path, which holds their rows: with
+    them copied in, the table is read, and the note on the loads left out says it too."""
+    _, _, df = inputs
+    mine = df.filter(pl.col("element").is_in(["18", "25", "33", "PV10"]))
+    path = tmp_path / "own.csv"
+    mine.write_csv(path)
+    with pytest.raises(InputError) as exc:
+        schedule_inputs("case33bw", str(path), hours=2)
+    (p,) = exc.value.problems
+    assert set(p.ids) == {"PV20", "PV28", "WT11", "WT19", "WT26", "EV6", "EV12", "EV17",
+                          "EV24", "EV33"}
+    assert "replaces the built-in profile table of case33bw" in p.hint
+    builtin = Path(p.hint.split("the built-in table is ")[1].split(": copy")[0])
+    table = pl.read_csv(builtin, infer_schema_length=0)
+    assert set(p.ids) <= set(table["element"].to_list())
+    # following the hint: the units' rows copied from the table named
+    fixed = pl.concat([mine, table.filter(pl.col("element").is_in(list(p.ids)))])
+    fixed.write_csv(path)
+    notes: list[str] = []
+    schedule_inputs("case33bw", str(path), hours=2, notes=notes)
+    (note,) = [n for n in notes if "factor 1" in n]
+    assert "3 of 32 loads have a profile" in note and "replaces the built-in" in note
+    # a folder of devices of one's own: no built-in table is replaced, and the hint says what
+    # the rows hold instead
+    folder, _ = schedule_paths("case33bw")
+    with pytest.raises(InputError) as exc:
+        schedule_inputs("case33bw", mine, str(folder), hours=2)
+    (p,) = exc.value.problems
+    assert "replaces" not in p.hint and "0..1" in p.hint
+    # the CLI's help says it, with the folder of the built-in tables
+    r = CliRunner().invoke(app, ["schedule", "--help"], env=ENV)
+    flat = "".join(r.output.split())
+    assert "--profilesreplacesentirely" in flat
+    assert "feederopt/cases/data/schedule/<case>/profiles.csv" in flat
+    assert builtin.parts[-6:] == ("feederopt", "cases", "data", "schedule", "case33bw",
+                                  "profiles.csv")

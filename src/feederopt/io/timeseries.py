@@ -205,7 +205,7 @@ def _is_stamp(s: str | None) -> bool:
 def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
                      hours: int = 24, need_hours: int | None = None,
                      ids_by_name: Mapping[str, Sequence[str]] | None = None,
-                     generator_ids: Sequence[str] = ()
+                     generator_ids: Sequence[str] = (), builtin: str = ""
                      ) -> tuple[Profiles | None, list[Problem]]:
     """Validate a long profile table against the network's loads and generators
     (``generator_ids``) and the devices; every problem at once. Loads without a profile keep
@@ -217,7 +217,11 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     ``Profiles.left_out``); without one its last hour is outside the day, with a hint. The
     hint of an unknown element (:func:`_element_hint`) gives the ids' form and the id meant by
     a pandapower index (``0`` -> ``load:0``) or by a load's or generator's name (``ids_by_name``,
-    :func:`element_ids_by_name`: ``rooftop is the name of sgen:0``)."""
+    :func:`element_ids_by_name`: ``rooftop is the name of sgen:0``). ``builtin``: for a
+    table that replaces a built-in case's (``--profiles`` with its built-in devices), where
+    that table is (:func:`replaced_table`); the hint of devices without a profile says it
+    (user test ut45_sched #3: a table of four rows' elements met "PV, wind and EV units need
+    a profile" with no word that the built-in PV, wind and EV rows were no longer read)."""
     problems: list[Problem] = []
     # a column the schedule does not read (a unit, a note, a written index) was dropped
     # without a word, where the device tables refuse one (user test ut33_sched #4)
@@ -406,8 +410,11 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
                                  "time", hint))
     unprofiled = [i for k in PROFILED for i in devices.ids(k) if i not in col]
     if unprofiled:
-        problems.append(_problem("profiles", "PV, wind and EV units need a profile",
-                                 tuple(unprofiled), "element"))
+        problems.append(_problem(
+            "profiles", "PV, wind and EV units need a profile", tuple(unprofiled), "element",
+            (f"{builtin}: copy the rows of these units from it into your table"
+             if builtin else "give each of them a row (time, element, value) at every hour: "
+             "its forecast or availability as a share of p_max_mw (0..1)")))
     if problems:
         return None, problems
     at_hour: dict[int, str] = {}  # each hour's timestamp (the first row's, as all agree)
@@ -529,14 +536,16 @@ def profile_notes(profiles: Profiles) -> list[str]:
     return out
 
 
-def unprofiled_load_notes(profiles: Profiles, network: Network) -> list[str]:
+def unprofiled_load_notes(profiles: Profiles, network: Network, builtin: str = ""
+                          ) -> list[str]:
     """A note naming the in-service loads of ``network`` that the profile table gives no
     profile (each keeps factor 1, its nominal ``p_mw`` and ``q_mvar``, in every hour) when it
     gives one to others: ``31 of 32 loads have a profile; 1 keeps factor 1 ...: 18``. A table
     that profiles most loads and leaves one out has most likely lost its rows (user test
     ut45_sched #1: load 18 ran at its nominal 0.09 MW all day without a word); a table
     without any load (only devices or prices) scales no load, as documented, and is not
-    noted."""
+    noted. ``builtin``: :func:`replaced_table`, said too, for a table given in place of a
+    built-in case's."""
     loads = network.loads
     if "in_service" in loads.columns:
         loads = loads.filter(pl.col("in_service"))
@@ -548,19 +557,30 @@ def unprofiled_load_notes(profiles: Profiles, network: Network) -> list[str]:
     n = len(without)
     return [f"{len(ids) - n} of {len(ids)} loads have a profile; {n} "
             + ("keeps" if n == 1 else "keep") + " factor 1 (the nominal p_mw and q_mvar) in "
-            f"every hour: {shown_list(without, 10)} (give their rows if that is not meant)"]
+            f"every hour: {shown_list(without, 10)} (give their rows if that is not meant"
+            + (f"; {builtin}" if builtin else "") + ")"]
+
+
+def replaced_table(case: str, path: str | Path) -> str:
+    """What a profile table given for the built-in case ``case`` does to the case's own one
+    at ``path`` (the hints and notes of :func:`profile_problems` and
+    :func:`unprofiled_load_notes`)."""
+    return (f"--profiles replaces the built-in profile table of {case} entirely (its load, "
+            f"PV, wind and EV rows alike); the built-in table is {Path(path).resolve()}")
 
 
 def load_profiles(source: str | Path | pl.DataFrame, network: Network, devices: Devices,
-                  hours: int = 24, need_hours: int | None = None) -> Profiles:
-    """Read and validate a profile table (:func:`profile_problems`); :class:`InputError` with
-    every problem found."""
+                  hours: int = 24, need_hours: int | None = None, builtin: str = ""
+                  ) -> Profiles:
+    """Read and validate a profile table (:func:`profile_problems`, ``builtin`` the text
+    of :func:`replaced_table` for a table given in place of a built-in case's);
+    :class:`InputError` with every problem found."""
     df = source if isinstance(source, pl.DataFrame) else read_table(source, "profile table")
     load_ids = [str(x) for x in network.loads["id"].to_list()]
     # the network's own generators (fixed injections of the schedule) may have a profile too
     generator_ids = [str(x) for x in network.generators["id"].to_list()]
     prof, problems = profile_problems(df, load_ids, devices, hours, need_hours,
-                                      element_ids_by_name(network), generator_ids)
+                                      element_ids_by_name(network), generator_ids, builtin)
     if problems or prof is None:
         raise InputError(problems)
     huge = huge_profile_problems(prof, network)
