@@ -8,8 +8,10 @@ test started from (``src/feederopt/cases/data/schedule/case33bw/profiles.csv``).
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import polars as pl
 import pytest
 from typer.testing import CliRunner
@@ -149,3 +151,48 @@ def test_profiles_on_a_built_in_case_say_they_replace_its_table(inputs, tmp_path
     assert "feederopt/cases/data/schedule/<case>/profiles.csv" in flat
     assert builtin.parts[-6:] == ("feederopt", "cases", "data", "schedule", "case33bw",
                                   "profiles.csv")
+
+
+def _quarter_hours(df: pl.DataFrame, stamps: bool) -> pl.DataFrame:
+    """The built-in table at 15 minutes: each hour's value four times, at hh:00, hh:15,
+    hh:30 and hh:45 (timestamps of 29 Nov 2026, or hour indices h, h.25, h.5, h.75)."""
+    t0 = datetime(2026, 11, 29)
+    rows = [((t0 + timedelta(minutes=15 * q)).strftime("%Y-%m-%d %H:%M") if stamps
+             else str(q / 4), e, v)
+            for t, e, v in df.select("time", "element", "value").iter_rows()
+            for q in range(4 * int(t), 4 * int(t) + 4)]
+    return pl.DataFrame(rows, schema=["time", "element", "value"], orient="row")
+
+
+@pytest.mark.parametrize("stamps", [True, False])
+def test_a_quarter_hour_table_gets_the_lines_that_average_it(inputs, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                            stamps: bool) -> None:
+    """#4: a 15-minute table is refused (the step is one hour) with a hint that says so and
+    gives the pandas lines that average each hour; run as written, they give a table that is
+    read and equals the hourly one (each hour's four equal values average to it)."""
+    net, devices, df = inputs
+    path = tmp_path / "q15.csv"
+    _quarter_hours(df, stamps).write_csv(path)
+    with pytest.raises(InputError) as exc:
+        load_profiles(path, net, devices)
+    (p,) = exc.value.problems
+    assert p.field == "time" and "a 15-minute table" in p.hint and "4 values" in p.hint
+    code = p.hint.split("(pandas: ")[1][:-1]
+    frame = pd.read_csv(path)
+    scope = {"pd": pd, "df": frame}
+    exec(code, scope)  # the hint's own lines
+    fixed = tmp_path / "hourly.csv"
+    scope["df"].to_csv(fixed, index=False)
+    prof = load_profiles(fixed, net, devices)
+    assert _cells(prof) == pytest.approx(_rows(df))
+    # the CLI: exit 2, the hint, no traceback
+    r = CliRunner().invoke(app, ["schedule", "case33bw", "--profiles", str(path), "--hours",
+                                 "2"], env=ENV)
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "a 15-minute table" in _text(r.output)
+    # times 20 minutes apart then 40 are no even step: no such hint
+    odd = pl.DataFrame({"time": ["2026-11-29 00:00", "2026-11-29 00:20", "2026-11-29 01:00"],
+                        "element": ["2", "2", "2"], "value": ["1", "1", "1"]})
+    with pytest.raises(InputError) as exc:
+        load_profiles(odd, net, devices, need_hours=1)
+    assert "minute table" not in exc.value.problems[0].hint

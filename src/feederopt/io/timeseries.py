@@ -124,8 +124,9 @@ def _hour_index(col: pl.Series, elements: list[str] | None = None
         if np.any(vals != np.round(vals)):
             bad = sorted({str(v) for v in vals[vals != np.round(vals)]})
             return None, [_problem("profiles", "time is not on whole hours (the step must be one "
-                                   "hour)", tuple(bad), "time",
-                                   "give hour indices 0..23 or timestamps one hour apart")], []
+                                   "hour)", tuple(bad[:10]), "time",
+                                   _sub_hourly_hint(vals, stamps=False)
+                                   or "give hour indices 0..23 or timestamps one hour apart")], []
         return vals.astype(int), [], []
     values = [str(t) for t in text.to_list()]
     stamp = [_is_stamp(t) for t in values]
@@ -155,8 +156,33 @@ def _hour_index(col: pl.Series, elements: list[str] | None = None
     if np.any(hours != np.round(hours)):
         bad = sorted({str(s) for s, h in zip(stamps, hours, strict=True) if h != round(h)})
         return None, [_problem("profiles", "timestamps are not one hour apart (the step must "
-                               "be one hour)", tuple(bad[:5]), "time")], []
+                               "be one hour)", tuple(bad[:5]), "time",
+                               _sub_hourly_hint(hours, stamps=True))], []
     return hours.astype(int), [], stamps
+
+
+def _sub_hourly_hint(hours: np.ndarray, stamps: bool) -> str:
+    """The hint for a table of evenly spaced times less than an hour apart (hours since the
+    first, or fractional hour indices): a ``m``-minute table (m divides 60: a SCADA or meter
+    export at 15 minutes) whose ``60/m`` values of each hour are to be averaged into the
+    hour's one value (the hour's mean power; the hour beginning at ``hh:00``), with the
+    pandas lines that do it. Before (user test ut45_sched #4), "timestamps are not one hour
+    apart" with no hint. Empty for other times (irregular, or steps of 7 minutes)."""
+    uniq = np.unique(hours)
+    if len(uniq) < 2:
+        return ""
+    steps = np.unique(np.round(np.diff(uniq) * 60, 6))
+    if len(steps) != 1 or not 0 < steps[0] < 60 or steps[0] != round(steps[0]) \
+            or 60 % int(steps[0]):
+        return ""
+    m = int(steps[0])
+    how = ("df['time'] = pd.to_datetime(df['time']); df = df.set_index('time')"
+           ".groupby('element')['value'].resample('1h').mean().reset_index()" if stamps else
+           "df['time'] = df['time'].astype(float) // 1; df = df.groupby(['time', 'element'], "
+           "as_index=False)['value'].mean()")
+    return (f"a {m}-minute table: the schedule's step is one hour; average each hour's "
+            f"{60 // m} values (hh:00 to hh:{60 - m:02d}) into one row per element and hour "
+            f"(pandas: {how})")
 
 
 def _time_kind_problem(values: list[str], as_float: np.ndarray, stamp: list[bool],
