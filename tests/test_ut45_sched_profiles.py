@@ -196,3 +196,39 @@ def test_a_quarter_hour_table_gets_the_lines_that_average_it(inputs, tmp_path: P
     with pytest.raises(InputError) as exc:
         load_profiles(odd, net, devices, need_hours=1)
     assert "minute table" not in exc.value.problems[0].hint
+
+
+def test_a_wide_table_gets_the_line_that_melts_it(inputs, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """#5: the built-in table laid out wide (``Time`` and one column per element, ``PV10``
+    as written) is one problem, the wide form, named with the file's spelling, whose hint's
+    pandas line, run as written, gives the long table back; a column the schedule does not
+    read is named as the file spells it (``Unit``, not ``unit``)."""
+    net, devices, df = inputs
+    els = sorted(set(df["element"].to_list()), key=lambda e: (not e.isupper(), e))
+    cell = {(int(t), e): v for t, e, v in df.select("time", "element", "value").iter_rows()}
+    wide = pl.DataFrame([[str(h), *(cell[h, e] for e in els)] for h in range(24)],
+                        schema=["Time", *els], orient="row")
+    path = tmp_path / "wide.csv"
+    wide.write_csv(path)
+    with pytest.raises(InputError) as exc:
+        load_profiles(path, net, devices)
+    (p,) = exc.value.problems
+    assert "the table is wide, 'Time'" in p.message and "'EV12'" in p.message
+    assert "ev12" not in p.message
+    code = p.hint.split("pandas: ")[1]
+    scope = {"df": pd.read_csv(path)}
+    exec(code, scope)  # the hint's own line
+    fixed = tmp_path / "long.csv"
+    scope["df"].to_csv(fixed, index=False)
+    assert _cells(load_profiles(fixed, net, devices)) == pytest.approx(_rows(df))
+    r = CliRunner().invoke(app, ["schedule", "case33bw", "--profiles", str(path)], env=ENV)
+    assert r.exit_code == 2 and "Traceback" not in r.output and "df.melt(" in r.output
+    # a wide table with a column that is no element: no melt hint, the columns as spelt
+    odd = wide.with_columns(pl.lit("pu").alias("Unit"))
+    odd.write_csv(path)
+    with pytest.raises(InputError) as exc:
+        load_profiles(path, net, devices)
+    unknown = next(p for p in exc.value.problems if p.field == "column")
+    assert "'Unit'" in unknown.message and "'PV10'" in unknown.message
+    assert "'unit'" not in unknown.message and "'pv10'" not in unknown.message
+    assert not any("melt" in p.hint for p in exc.value.problems)

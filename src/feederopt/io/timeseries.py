@@ -36,6 +36,7 @@ from feederopt.errors import (
     shown_list,
 )
 from feederopt.io._common import (
+    duplicate_columns,
     is_broken_link,
     missing,
     not_a_readable_file,
@@ -161,6 +162,25 @@ def _hour_index(col: pl.Series, elements: list[str] | None = None
     return hours.astype(int), [], stamps
 
 
+def _wide_hint(spelt: Mapping[str, str], extra: Sequence[str], missing: Sequence[str],
+               known: Sequence[str]) -> str:
+    """The hint for a wide profile table: a ``time`` column and, for the long form's
+    ``element`` and ``value``, one column per element, each named by a known element id
+    (``known``: load, generator, PV/wind/EV ids and ``price``; :func:`match_id`, in any
+    case), as a spreadsheet lays a day out. Before (user test ut45_sched #5), every element
+    column was an "unknown column", with no word on the wide form. Empty otherwise."""
+    ids = set(known)
+    folded = {i.casefold() for i in ids}
+    if "time" not in spelt or "element" not in missing or not extra or not all(
+            match_id(c.strip(), ids) is not None or c.strip().casefold() in folded
+            for c in extra):
+        return ""
+    return ("the schedule reads the long form, one row per time and element (columns "
+            f"{', '.join(PROFILE_COLUMNS)}; element ids are case-sensitive); pandas: "
+            f"df = df.melt(id_vars={spelt['time']!r}, var_name='element', "
+            "value_name='value')")
+
+
 def _sub_hourly_hint(hours: np.ndarray, stamps: bool) -> str:
     """The hint for a table of evenly spaced times less than an hour apart (hours since the
     first, or fractional hour indices): a ``m``-minute table (m divides 60: a SCADA or meter
@@ -249,9 +269,25 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     (user test ut45_sched #3: a table of four rows' elements met "PV, wind and EV units need
     a profile" with no word that the built-in PV, wind and EV rows were no longer read)."""
     problems: list[Problem] = []
+    # column names are read in any case and without surrounding blanks; the messages keep
+    # the file's own spelling (user test ut45_sched #5: 'pv10' for the file's PV10)
+    try:
+        duplicate_columns("the profile table", df.columns, "profiles")
+    except InputError as exc:
+        return None, list(exc.problems)
+    spelt = {c.strip().lower(): c for c in df.columns}
+    df = df.rename({c: c.strip().lower() for c in df.columns})
     # a column the schedule does not read (a unit, a note, a written index) was dropped
     # without a word, where the device tables refuse one (user test ut33_sched #4)
-    extra = [c for c in df.columns if c not in PROFILE_COLUMNS]
+    extra = [spelt[c] for c in df.columns if c not in PROFILE_COLUMNS]
+    missing = [c for c in PROFILE_COLUMNS if c not in df.columns]
+    wide = _wide_hint(spelt, extra, missing, [*load_ids, *generator_ids, *(
+        i for i, k in devices.kind_of().items() if k in PROFILED), PRICE])
+    if wide:  # one cause: the wide form (its element columns are no unknown columns)
+        return None, [Problem(
+            ProblemKind.MISSING_COLUMN, "profiles", f"missing column(s) {', '.join(missing)}: "
+            f"the table is wide, {spelt['time']!r} and one column per element ("
+            + shown_list([repr(c) for c in extra], 5) + ")", tuple(missing), hint=wide)]
     if extra:
         problems.append(Problem(
             ProblemKind.UNKNOWN_COLUMN, "profiles", "column(s) the schedule does not read: "
@@ -259,7 +295,6 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
             tuple(extra), "column", f"the profile table's columns are "
             f"{', '.join(PROFILE_COLUMNS)}: every value a factor of the nominal load or rating "
             "(the element 'price' in $/MWh); remove or rename the others"))
-    missing = [c for c in PROFILE_COLUMNS if c not in df.columns]
     if missing:
         return None, [*problems, Problem(
             ProblemKind.MISSING_COLUMN, "profiles", f"missing column(s) {', '.join(missing)}",
@@ -601,7 +636,9 @@ def load_profiles(source: str | Path | pl.DataFrame, network: Network, devices: 
     """Read and validate a profile table (:func:`profile_problems`, ``builtin`` the text
     of :func:`replaced_table` for a table given in place of a built-in case's);
     :class:`InputError` with every problem found."""
-    df = source if isinstance(source, pl.DataFrame) else read_table(source, "profile table")
+    # columns as the file spells them (profile_problems reads them in any case)
+    df = source if isinstance(source, pl.DataFrame) else read_long_table(source,
+                                                                         "profile table")
     load_ids = [str(x) for x in network.loads["id"].to_list()]
     # the network's own generators (fixed injections of the schedule) may have a profile too
     generator_ids = [str(x) for x in network.generators["id"].to_list()]
