@@ -232,3 +232,35 @@ def test_a_wide_table_gets_the_line_that_melts_it(inputs, tmp_path: Path) -> Non
     assert "'Unit'" in unknown.message and "'PV10'" in unknown.message
     assert "'unit'" not in unknown.message and "'pv10'" not in unknown.message
     assert not any("melt" in p.hint for p in exc.value.problems)
+
+
+def test_an_element_in_the_wrong_case_is_one_problem_with_the_id_meant(inputs,  # type: ignore[no-untyped-def]
+                                                                       tmp_path: Path) -> None:
+    """#6: ``pv10`` for the PV unit ``PV10`` (case33bw's pv.csv, read here by polars) is one
+    problem, whose hint names PV10 and the PV, wind and EV ids, not also "PV10 needs a
+    profile"; with the case fixed the table is the built-in one."""
+    net, devices, df = inputs
+    folder, _ = schedule_paths("case33bw")
+    pv_ids = pl.read_csv(folder / "pv.csv", infer_schema_length=0)["id"].to_list()
+    assert "PV10" in pv_ids
+    lower = df.with_columns(pl.col("element").replace({"PV10": "pv10"}))
+    with pytest.raises(InputError) as exc:
+        load_profiles(lower, net, devices)
+    (p,) = exc.value.problems
+    assert p.ids == ("pv10",) and p.field == "element"
+    assert "pv10: did you mean PV10?" in p.hint
+    assert all(i in p.hint for i in pv_ids[:3])
+    fixed = lower.with_columns(pl.col("element").replace({"pv10": "PV10"}))
+    assert _cells(load_profiles(fixed, net, devices)) == pytest.approx(_rows(df))
+    path = tmp_path / "lower.csv"
+    lower.write_csv(path)
+    r = CliRunner().invoke(app, ["schedule", "case33bw", "--profiles", str(path), "--hours",
+                                 "1"], env=ENV)
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "did you mean PV10?" in _text(r.output) and "need a profile" not in r.output
+    # an element that means nothing keeps the other problem: PV10 still needs a profile
+    other = df.with_columns(pl.col("element").replace({"PV10": "PVX"}))
+    with pytest.raises(InputError) as exc:
+        load_profiles(other, net, devices)
+    assert {p.message.split(" (")[0] for p in exc.value.problems} == {
+        "unknown element", "PV, wind and EV units need a profile"}

@@ -358,13 +358,19 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
             "within 0..p_max_mw every hour (with --dg-commitment, committed day-ahead) and a "
             "storage unit by its state of charge; give their limits in dg.csv and ess.csv"))
     unknown = sorted({e for e, k in zip(elements, matched, strict=True) if k is None and e})
+    profiled_ids = [i for k in PROFILED for i in devices.ids(k)]
+    # the ids an unknown element means but for case (pv10 for PV10): named in its hint, and
+    # not refused a second time as a unit without a profile (user test ut45_sched #6)
+    cased = {m for u in unknown for m in meant_ids(u, [*network_ids, *profiled_ids, PRICE],
+                                                  index=False)}
     if unknown:
         problems.append(_problem("profiles", "unknown element (neither a load or generator "
                                  "of the network nor a PV, wind or EV unit nor 'price'; the "
                                  "value matches no id)", tuple(unknown), "element",
                                  "name a load or generator id of the network or a device id "
                                  f"(or {PRICE!r}, the hourly purchase price in $/MWh): "
-                                 + _element_hint(unknown, load_ids, generator_ids, ids_by_name)))
+                                 + _element_hint(unknown, load_ids, generator_ids, ids_by_name,
+                                                 profiled_ids)))
     # the reserved element ``price``: an id ``price`` of the network or the devices would make
     # its rows ambiguous (a load's factor or the purchase price?), so both together are refused
     named = sorted(i for i in (*network_ids, *kinds) if i == PRICE)
@@ -469,7 +475,7 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
         problems.append(_problem("profiles", f"missing hour(s): every element needs a value at "
                                  f"each of the {need} hours of the horizon", tuple(gaps),
                                  "time", hint))
-    unprofiled = [i for k in PROFILED for i in devices.ids(k) if i not in col]
+    unprofiled = [i for i in profiled_ids if i not in col and i not in cased]
     if unprofiled:
         problems.append(_problem(
             "profiles", "PV, wind and EV units need a profile", tuple(unprofiled), "element",
@@ -488,23 +494,36 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
 
 
 def _element_hint(unknown: Sequence[str], load_ids: Sequence[str],
-                  generator_ids: Sequence[str], names: Mapping[str, Sequence[str]] | None
-                  ) -> str:
-    """The hint of profile elements that name nothing: the id of each that is a load's or a
+                  generator_ids: Sequence[str], names: Mapping[str, Sequence[str]] | None,
+                  device_ids: Sequence[str] = ()) -> str:
+    """The hint of profile elements that name nothing: the id each means but for case
+    (``pv10: did you mean PV10?``, a load's, generator's, PV/wind/EV unit's id or ``price``;
+    :func:`~feederopt.network.id_hints.meant_ids`: ids are case-sensitive), the id of each
+    that is a load's or a
     generator's name (``rooftop is the name of sgen:0``, ``L2 is the name of load:0``; the
     profile names elements by id), the form of the network's load ids with the ``load:N``
-    meant by a pandapower index (:func:`~feederopt.io.scenarios.load_id_hint`; ut_sched4 #6)
-    and its generator ids (user test ut41_sched: a generator's name got the load ids alone)."""
+    meant by a pandapower index (:func:`~feederopt.io.scenarios.load_id_hint`; ut_sched4 #6),
+    its generator ids (user test ut41_sched: a generator's name got the load ids alone) and
+    the ids of the PV, wind and EV units that take a profile (``device_ids``; user test
+    ut45_sched #6: ``pv10`` got the load ids alone)."""
+    every = [*load_ids, *generator_ids, *device_ids, PRICE]
+    cased = [f"{u}: did you mean {' or '.join(m)}?" for u in unknown
+             if (m := meant_ids(u, every, index=False))]
     by_name = [f"{u} is the name of {' and '.join(names[u])}" for u in unknown
                if names and names.get(u)]
     loads = [i for i in load_ids if i.startswith("load:")] or list(load_ids)
     gens = list(generator_ids)
-    parts = [", ".join(by_name[:5]) + " (the profile names elements by id)"] if by_name else []
-    parts.append(load_id_hint(unknown, loads))
+    parts = [*cased[:5]]
+    if by_name:
+        parts.append(", ".join(by_name[:5]) + " (the profile names elements by id)")
+    # the loads' form (with the load:N meant by a pandapower index), without its own "did
+    # you mean" on case, which is above
+    parts.append(load_id_hint([u for u in unknown if not meant_ids(u, every, index=False)],
+                              loads))
     if gens:
-        near = [f"{u}: did you mean {' or '.join(m)}?" for u in unknown
-                if (m := meant_ids(u, gens, index=False))]
-        parts += [f"its generator ids are {shown_list(gens, 3)}", *near[:5]]
+        parts.append(f"its generator ids are {shown_list(gens, 3)}")
+    if device_ids:
+        parts.append(f"the PV, wind and EV unit ids are {shown_list(list(device_ids), 5)}")
     return "; ".join(parts)
 
 
