@@ -264,3 +264,27 @@ def test_an_element_in_the_wrong_case_is_one_problem_with_the_id_meant(inputs,  
         load_profiles(other, net, devices)
     assert {p.message.split(" (")[0] for p in exc.value.problems} == {
         "unknown element", "PV, wind and EV units need a profile"}
+
+
+def test_empty_rows_at_the_end_are_left_out_with_a_note(inputs, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """#7: two ``,,`` rows after the built-in table's 1032 data rows (43 elements x 24 h) are
+    left out with a note naming them (rows 1033..1034), and the table is the built-in one;
+    an empty row inside the table is still refused, by its row."""
+    net, devices, df = inputs
+    assert df.height == 1032
+    path = tmp_path / "blank.csv"
+    df.write_csv(path)
+    with path.open("a") as f:
+        f.write(",,\n , ,\n")
+    prof = load_profiles(path, net, devices)
+    assert _cells(prof) == pytest.approx(_rows(df))
+    notes: list[str] = []
+    schedule_inputs("case33bw", str(path), hours=1, notes=notes)
+    (note,) = [n for n in notes if "empty row" in n]
+    assert "ends with 2 empty row(s)" in note and "1033..1034" in note
+    inside = tmp_path / "inside.csv"
+    lines = path.read_text().splitlines()
+    inside.write_text("\n".join([lines[0], ",,", *lines[1:-2]]) + "\n")
+    with pytest.raises(InputError) as exc:
+        load_profiles(inside, net, devices)
+    assert any("row 1" in p.ids for p in exc.value.problems)

@@ -162,6 +162,20 @@ def _hour_index(col: pl.Series, elements: list[str] | None = None
     return hours.astype(int), [], stamps
 
 
+def _trailing_blank_rows(df: pl.DataFrame) -> tuple[int, ...]:
+    """The data rows (counted from 1) at the end of ``df`` whose every field is empty or
+    blanks (null in Parquet), in order; empty when the last row holds anything."""
+    if not df.height or not df.width:
+        return ()
+    empty = df.select(pl.all_horizontal([
+        pl.col(c).cast(pl.String).str.strip_chars().fill_null("") == "" for c in df.columns
+    ]).alias("empty"))["empty"].to_list()
+    n = 0
+    while n < len(empty) and empty[len(empty) - 1 - n]:
+        n += 1
+    return tuple(range(df.height - n + 1, df.height + 1))
+
+
 def _wide_hint(spelt: Mapping[str, str], extra: Sequence[str], missing: Sequence[str],
                known: Sequence[str]) -> str:
     """The hint for a wide profile table: a ``time`` column and, for the long form's
@@ -277,6 +291,13 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
         return None, list(exc.problems)
     spelt = {c.strip().lower(): c for c in df.columns}
     df = df.rename({c: c.strip().lower() for c in df.columns})
+    # rows at the end whose every field is empty (``,,``: what a spreadsheet leaves after
+    # deleted rows) are left out, and noted (Profiles.blank_rows); before (user test
+    # ut45_sched #7), three problems: time missing, element missing, "value is not a number
+    # (element@hour:  empty)". Only trailing ones: the row numbers of other messages stay.
+    ending = _trailing_blank_rows(df)
+    if ending:
+        df = df.head(df.height - len(ending))
     # a column the schedule does not read (a unit, a note, a written index) was dropped
     # without a word, where the device tables refuse one (user test ut33_sched #4)
     extra = [spelt[c] for c in df.columns if c not in PROFILE_COLUMNS]
@@ -490,7 +511,7 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
                                                else "minutes"))
     clock = tuple(at_hour[h] for h in range(need)) if stamps else ()
     left_out = tuple(at_hour[h] for h in range(need, day)) if long_day else ()
-    return Profiles(need, names, table[:need].copy(), clock, left_out), []
+    return Profiles(need, names, table[:need].copy(), clock, left_out, ending), []
 
 
 def _element_hint(unknown: Sequence[str], load_ids: Sequence[str],
@@ -598,7 +619,8 @@ def profile_notes(profiles: Profiles) -> list[str]:
     """Notes on how the profile table's timestamps were read: which clock time hour 0 is
     (the hours count from the first timestamp, which need not be midnight: before, user test
     ut37_errs2, a table from 06:00 was renumbered 0..23 without a word and its 06:00 called
-    "hour 0"), and the hours of a 25-hour day that ``--hours`` left out."""
+    "hour 0"), the hours of a 25-hour day that ``--hours`` left out and the empty rows at
+    the table's end that were left out (``Profiles.blank_rows``)."""
     out = []
     if profiles.start is not None:
         last = profiles.hours - 1
@@ -606,6 +628,12 @@ def profile_notes(profiles: Profiles) -> list[str]:
                    f"{clock_text(profiles.start)}"
                    + (f", hour {last} = {clock_text(profiles.clock[last])}" if last else "")
                    + " (the hours count from the first timestamp)")
+    if profiles.blank_rows:
+        b = profiles.blank_rows
+        out.append(f"the profile table ends with {len(b)} empty row(s) (every field empty, "
+                   f"data row{'s' if len(b) > 1 else ''} {b[0]}"
+                   + (f"..{b[-1]}" if len(b) > 1 else "") + " counted from 1, as a "
+                   "spreadsheet leaves after deleted rows): left out")
     if profiles.left_out:
         n, h = len(profiles.left_out), profiles.hours
         out.append(f"the profile table holds a {h + n}-hour day (DST: the clock repeats an "
