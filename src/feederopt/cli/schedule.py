@@ -135,7 +135,8 @@ def schedule(
                                          help="Write the result as JSON."),
     out_dir: str | None = typer.Option(
         None, "--out", "-o", metavar=FOLDER,
-        help="Write a result folder: result.json, hourly.png, report.html."),
+        help="Write a result folder: result.json, hourly.png, setpoints.csv (the hourly "
+        "set-points), report.html."),
     force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
