@@ -288,3 +288,6 @@ def test_empty_rows_at_the_end_are_left_out_with_a_note(inputs, tmp_path: Path) 
     with pytest.raises(InputError) as exc:
         load_profiles(inside, net, devices)
     assert any("row 1" in p.ids for p in exc.value.problems)
+    # its value is named by its row, not as "element@hour:  empty" with neither
+    (value,) = [p for p in exc.value.problems if p.field == "value"]
+    assert "(element@hour: row 1 empty)" in value.message and value.ids == ("row 1",)

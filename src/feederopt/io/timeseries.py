@@ -337,6 +337,8 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
             tuple(where[:10]), "element", "give every row the id of a load or device"))
 
     def at(i: int) -> str:  # "element@hour" (the hour when the time column is readable)
+        if not elements[i]:  # a row without element: its row (ut45_sched #7: "@" alone)
+            return f"row {i + 1}" + (f" (hour {hrs[i]})" if hrs is not None else "")
         return f"{elements[i]}@{hrs[i]}" if hrs is not None else str(elements[i])
 
     nan = np.isnan(values)
