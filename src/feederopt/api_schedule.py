@@ -52,6 +52,8 @@ from feederopt.io.timeseries import (
     load_factor_warnings,
     load_profiles,
     profile_notes,
+    replaced_table,
+    unprofiled_load_notes,
 )
 from feederopt.io.writing import output_problems, result_json_path
 from feederopt.network.container import Network, resolve_branch_ids
@@ -159,14 +161,19 @@ def schedule_inputs(source: Any, profiles: str | Path | pl.DataFrame | None = No
                          "are modelled")
         if devices is not None and notes is not None:
             notes += _unused_profile_notes(Path(devices), profiles, name)
+    # a table of the user's in place of a built-in case's: the hints say it replaces it
+    replaced = (replaced_table(name, prof_file) if builtin and profiles is not None
+                and devices is None and prof_file is not None else "")
     prof = load_profiles(profiles if profiles is not None else prof_file, net,  # type: ignore[arg-type]
-                         dev, need_hours=hours)
+                         dev, need_hours=hours, builtin=replaced)
     if notes is not None and not prof.elements:  # a header-only table (ut_sched4 #5)
         notes.append(f"the profile table {profiles if profiles is not None else prof_file} has "
                      "no rows: every load keeps factor 1 (its nominal p_mw and q_mvar) in every "
                      "hour and the purchase price is c_buy")
     if notes is not None:  # hour 0's clock time; a 25-hour day's hours left out
         notes += profile_notes(prof)
+    if notes is not None:  # loads that the table leaves out while it profiles others
+        notes += unprofiled_load_notes(prof, net, replaced)
     if notes is not None:  # profiles and device tables in the wrong units (percent, kW)
         notes += [str(p) for p in (*load_factor_warnings(prof, [str(x) for x in net.loads[
             "id"].to_list()]), *device_rating_warnings(dev, net))]

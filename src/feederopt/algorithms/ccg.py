@@ -95,6 +95,7 @@ from feederopt.formulations.schedule import (
     ScheduleData,
     always_closed,
     budget_block,
+    cost_floor,
     first_stage_block,
     loss_tangent,
     nominal,
@@ -686,8 +687,11 @@ def solve_extensive(d: ScheduleData, xis: list[dict[str, np.ndarray]] | None = N
         # a time-limited answer (or a lazy master's, whose objective covers its active
         # copies only): the cost of the first stage returned, over every realisation
         objective = _first_stage_cost(d, x) + values[worst][0]
-    out = ScheduleSolution(status, method, objective, float(sol.bound),
-                           _rel_gap(objective, sol.bound), closed_by_hour(d, x), x["z"],
+    # no bound proven (nan or -inf from a master stopped early): the model's own floor,
+    # every cost term a price >= 0 on a quantity >= 0 (cost_floor, 0)
+    bound = max(float(sol.bound), cost_floor(d)) if not math.isnan(sol.bound) else cost_floor(d)
+    out = ScheduleSolution(status, method, objective, bound,
+                           _rel_gap(objective, bound), closed_by_hour(d, x), x["z"],
                            nom_point, nom_cost, first_stage_cost=_first_stage_cost(d, x),
                            run_time_s=time.perf_counter() - t0,
                            copies=len(xis) if lazy is None else len(lazy.active),
@@ -1414,8 +1418,18 @@ class ColumnConstraintGeneration(AlgorithmBase):
             status = Status.TIME_LIMIT
         # other realisations evaluated at x (the run's earlier ones) are a worst case found
         searched = not unsearched or len(others) > 1
+        # no bound proven by the master in time (-inf): the model's own floor, every cost
+        # term a price >= 0 on a quantity >= 0 (cost_floor: 0), as the deterministic
+        # schedule reports it (user test ut45_sched #8: "-inf (gap -)" against "0.0000 $")
+        floor = cost_floor(d)
+        if floor > self.lower:
+            notes.append(f"lower bound {floor:g} $: the master proved none in time; every cost "
+                         "term of the schedule is a non-negative price on a non-negative "
+                         "quantity, so no schedule costs less")
+        lower = max(self.lower, floor)
         return ScheduleSolution(
-            status, "ccg", self.upper, self.lower, self.gap, closed_by_hour(d, x), x["z"],
+            status, "ccg", self.upper, lower, _rel_gap(self.upper, lower), closed_by_hour(d, x),
+            x["z"],
             nom_point, nom_cost, worst_point, worst_xi, worst_cost, _first_stage_cost(d, x),
             self.iters, self.elapsed, len(active), notes, x.get("u"), worst_searched=searched)
 

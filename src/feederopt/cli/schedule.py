@@ -65,7 +65,10 @@ def schedule(
     profiles: str | None = typer.Option(
         None, "--profiles", metavar=FILE,
         help="Hourly profile table (time, element, value; CSV or Parquet). "
-        "Built-in cases (case33bw, case69bw) bring their own."),
+        "Built-in cases (case33bw, case69bw) bring their own, which --profiles replaces "
+        "entirely (PV, wind and EV rows too): start from a copy of the built-in table, "
+        "feederopt/cases/data/schedule/<case>/profiles.csv in the installed package (a "
+        "unit left without a profile gets its full path in the hint)."),
     devices: str | None = typer.Option(
         None, "--devices", metavar=FOLDER,
         help="Folder of device tables dg/ess/pv/wind/ev (.csv/.parquet). "
@@ -132,7 +135,8 @@ def schedule(
                                          help="Write the result as JSON."),
     out_dir: str | None = typer.Option(
         None, "--out", "-o", metavar=FOLDER,
-        help="Write a result folder: result.json, hourly.png, report.html."),
+        help="Write a result folder: result.json, hourly.png, setpoints.csv (the hourly "
+        "set-points), report.html."),
     force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,

@@ -305,6 +305,32 @@ def first_stage_block(d: ScheduleData) -> Block:
     return block
 
 
+def cost_floor(d: ScheduleData) -> float:
+    """A lower bound of every schedule's cost, robust or not: ``sum_g sum_i min(c_i lb_i,
+    c_i ub_i)`` over the objective terms of the first stage (:func:`first_stage_block`:
+    switching actions ``c_sw a``, no-load costs ``c0 u``) and of the second
+    (:func:`recourse_block` with the realisation as variables, so for every realisation of
+    the budget set: losses ``c_loss (lp + lq)``, purchase ``price_h ps_h``, curtailment and
+    unmet EV energy ``c_shed``, DG energy ``c_g pdg``, spill ``c_spill``), each variable within
+    its bounds (a box relaxation; C&CG's master is ``c1(x) + theta`` with ``theta >=
+    Q(x, xi)``). Every such price is validated ``>= 0`` (settings, profile ``price`` and
+    device tables) on a variable ``>= 0`` (``ps`` in ``0..ps_max``: no export), so the floor
+    is 0; ``-inf`` if a term were unbounded below. The bound a run reports when its master
+    proved none in time (user test ut45_sched #8: the robust run printed ``-inf`` where the
+    deterministic one printed 0)."""
+    total = 0.0
+    for block in (first_stage_block(d), recourse_block(d)):
+        for g, c in block.objective.items():
+            grp = block.groups[g]
+            c = np.asarray(c, float)
+            lb = np.broadcast_to(np.asarray(grp.lb, float), c.shape)
+            ub = np.broadcast_to(np.asarray(grp.ub, float), c.shape)
+            with np.errstate(invalid="ignore"):
+                low = np.where(c > 0, c * lb, np.where(c < 0, c * ub, 0.0))
+            total += float(low.sum())
+    return total
+
+
 def recourse_block(d: ScheduleData, xi: dict[str, np.ndarray] | None = None) -> Block:
     """The second stage for the first-stage groups (``y`` or ``h*.y``, ``z``) and the
     realisation ``xi`` (groups ``xp``, ``xm``, ``xr``): data groups when ``xi`` is given,

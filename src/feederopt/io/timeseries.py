@@ -36,6 +36,7 @@ from feederopt.errors import (
     shown_list,
 )
 from feederopt.io._common import (
+    duplicate_columns,
     is_broken_link,
     missing,
     not_a_readable_file,
@@ -124,8 +125,9 @@ def _hour_index(col: pl.Series, elements: list[str] | None = None
         if np.any(vals != np.round(vals)):
             bad = sorted({str(v) for v in vals[vals != np.round(vals)]})
             return None, [_problem("profiles", "time is not on whole hours (the step must be one "
-                                   "hour)", tuple(bad), "time",
-                                   "give hour indices 0..23 or timestamps one hour apart")], []
+                                   "hour)", tuple(bad[:10]), "time",
+                                   _sub_hourly_hint(vals, stamps=False)
+                                   or "give hour indices 0..23 or timestamps one hour apart")], []
         return vals.astype(int), [], []
     values = [str(t) for t in text.to_list()]
     stamp = [_is_stamp(t) for t in values]
@@ -155,8 +157,66 @@ def _hour_index(col: pl.Series, elements: list[str] | None = None
     if np.any(hours != np.round(hours)):
         bad = sorted({str(s) for s, h in zip(stamps, hours, strict=True) if h != round(h)})
         return None, [_problem("profiles", "timestamps are not one hour apart (the step must "
-                               "be one hour)", tuple(bad[:5]), "time")], []
+                               "be one hour)", tuple(bad[:5]), "time",
+                               _sub_hourly_hint(hours, stamps=True))], []
     return hours.astype(int), [], stamps
+
+
+def _trailing_blank_rows(df: pl.DataFrame) -> tuple[int, ...]:
+    """The data rows (counted from 1) at the end of ``df`` whose every field is empty or
+    blanks (null in Parquet), in order; empty when the last row holds anything."""
+    if not df.height or not df.width:
+        return ()
+    empty = df.select(pl.all_horizontal([
+        pl.col(c).cast(pl.String).str.strip_chars().fill_null("") == "" for c in df.columns
+    ]).alias("empty"))["empty"].to_list()
+    n = 0
+    while n < len(empty) and empty[len(empty) - 1 - n]:
+        n += 1
+    return tuple(range(df.height - n + 1, df.height + 1))
+
+
+def _wide_hint(spelt: Mapping[str, str], extra: Sequence[str], missing: Sequence[str],
+               known: Sequence[str]) -> str:
+    """The hint for a wide profile table: a ``time`` column and, for the long form's
+    ``element`` and ``value``, one column per element, each named by a known element id
+    (``known``: load, generator, PV/wind/EV ids and ``price``; :func:`match_id`, in any
+    case), as a spreadsheet lays a day out. Before (user test ut45_sched #5), every element
+    column was an "unknown column", with no word on the wide form. Empty otherwise."""
+    ids = set(known)
+    folded = {i.casefold() for i in ids}
+    if "time" not in spelt or "element" not in missing or not extra or not all(
+            match_id(c.strip(), ids) is not None or c.strip().casefold() in folded
+            for c in extra):
+        return ""
+    return ("the schedule reads the long form, one row per time and element (columns "
+            f"{', '.join(PROFILE_COLUMNS)}; element ids are case-sensitive); pandas: "
+            f"df = df.melt(id_vars={spelt['time']!r}, var_name='element', "
+            "value_name='value')")
+
+
+def _sub_hourly_hint(hours: np.ndarray, stamps: bool) -> str:
+    """The hint for a table of evenly spaced times less than an hour apart (hours since the
+    first, or fractional hour indices): a ``m``-minute table (m divides 60: a SCADA or meter
+    export at 15 minutes) whose ``60/m`` values of each hour are to be averaged into the
+    hour's one value (the hour's mean power; the hour beginning at ``hh:00``), with the
+    pandas lines that do it. Before (user test ut45_sched #4), "timestamps are not one hour
+    apart" with no hint. Empty for other times (irregular, or steps of 7 minutes)."""
+    uniq = np.unique(hours)
+    if len(uniq) < 2:
+        return ""
+    steps = np.unique(np.round(np.diff(uniq) * 60, 6))
+    if len(steps) != 1 or not 0 < steps[0] < 60 or steps[0] != round(steps[0]) \
+            or 60 % int(steps[0]):
+        return ""
+    m = int(steps[0])
+    how = ("df['time'] = pd.to_datetime(df['time']); df = df.set_index('time')"
+           ".groupby('element')['value'].resample('1h').mean().reset_index()" if stamps else
+           "df['time'] = df['time'].astype(float) // 1; df = df.groupby(['time', 'element'], "
+           "as_index=False)['value'].mean()")
+    return (f"a {m}-minute table: the schedule's step is one hour; average each hour's "
+            f"{60 // m} values (hh:00 to hh:{60 - m:02d}) into one row per element and hour "
+            f"(pandas: {how})")
 
 
 def _time_kind_problem(values: list[str], as_float: np.ndarray, stamp: list[bool],
@@ -205,7 +265,7 @@ def _is_stamp(s: str | None) -> bool:
 def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
                      hours: int = 24, need_hours: int | None = None,
                      ids_by_name: Mapping[str, Sequence[str]] | None = None,
-                     generator_ids: Sequence[str] = ()
+                     generator_ids: Sequence[str] = (), builtin: str = ""
                      ) -> tuple[Profiles | None, list[Problem]]:
     """Validate a long profile table against the network's loads and generators
     (``generator_ids``) and the devices; every problem at once. Loads without a profile keep
@@ -217,11 +277,38 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     ``Profiles.left_out``); without one its last hour is outside the day, with a hint. The
     hint of an unknown element (:func:`_element_hint`) gives the ids' form and the id meant by
     a pandapower index (``0`` -> ``load:0``) or by a load's or generator's name (``ids_by_name``,
-    :func:`element_ids_by_name`: ``rooftop is the name of sgen:0``)."""
+    :func:`element_ids_by_name`: ``rooftop is the name of sgen:0``). ``builtin``: for a
+    table that replaces a built-in case's (``--profiles`` with its built-in devices), where
+    that table is (:func:`replaced_table`); the hint of devices without a profile says it
+    (user test ut45_sched #3: a table of four rows' elements met "PV, wind and EV units need
+    a profile" with no word that the built-in PV, wind and EV rows were no longer read)."""
     problems: list[Problem] = []
+    # column names are read in any case and without surrounding blanks; the messages keep
+    # the file's own spelling (user test ut45_sched #5: 'pv10' for the file's PV10)
+    try:
+        duplicate_columns("the profile table", df.columns, "profiles")
+    except InputError as exc:
+        return None, list(exc.problems)
+    spelt = {c.strip().lower(): c for c in df.columns}
+    df = df.rename({c: c.strip().lower() for c in df.columns})
+    # rows at the end whose every field is empty (``,,``: what a spreadsheet leaves after
+    # deleted rows) are left out, and noted (Profiles.blank_rows); before (user test
+    # ut45_sched #7), three problems: time missing, element missing, "value is not a number
+    # (element@hour:  empty)". Only trailing ones: the row numbers of other messages stay.
+    ending = _trailing_blank_rows(df)
+    if ending:
+        df = df.head(df.height - len(ending))
     # a column the schedule does not read (a unit, a note, a written index) was dropped
     # without a word, where the device tables refuse one (user test ut33_sched #4)
-    extra = [c for c in df.columns if c not in PROFILE_COLUMNS]
+    extra = [spelt[c] for c in df.columns if c not in PROFILE_COLUMNS]
+    missing = [c for c in PROFILE_COLUMNS if c not in df.columns]
+    wide = _wide_hint(spelt, extra, missing, [*load_ids, *generator_ids, *(
+        i for i, k in devices.kind_of().items() if k in PROFILED), PRICE])
+    if wide:  # one cause: the wide form (its element columns are no unknown columns)
+        return None, [Problem(
+            ProblemKind.MISSING_COLUMN, "profiles", f"missing column(s) {', '.join(missing)}: "
+            f"the table is wide, {spelt['time']!r} and one column per element ("
+            + shown_list([repr(c) for c in extra], 5) + ")", tuple(missing), hint=wide)]
     if extra:
         problems.append(Problem(
             ProblemKind.UNKNOWN_COLUMN, "profiles", "column(s) the schedule does not read: "
@@ -229,7 +316,6 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
             tuple(extra), "column", f"the profile table's columns are "
             f"{', '.join(PROFILE_COLUMNS)}: every value a factor of the nominal load or rating "
             "(the element 'price' in $/MWh); remove or rename the others"))
-    missing = [c for c in PROFILE_COLUMNS if c not in df.columns]
     if missing:
         return None, [*problems, Problem(
             ProblemKind.MISSING_COLUMN, "profiles", f"missing column(s) {', '.join(missing)}",
@@ -251,6 +337,8 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
             tuple(where[:10]), "element", "give every row the id of a load or device"))
 
     def at(i: int) -> str:  # "element@hour" (the hour when the time column is readable)
+        if not elements[i]:  # a row without element: its row (ut45_sched #7: "@" alone)
+            return f"row {i + 1}" + (f" (hour {hrs[i]})" if hrs is not None else "")
         return f"{elements[i]}@{hrs[i]}" if hrs is not None else str(elements[i])
 
     nan = np.isnan(values)
@@ -293,13 +381,19 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
             "within 0..p_max_mw every hour (with --dg-commitment, committed day-ahead) and a "
             "storage unit by its state of charge; give their limits in dg.csv and ess.csv"))
     unknown = sorted({e for e, k in zip(elements, matched, strict=True) if k is None and e})
+    profiled_ids = [i for k in PROFILED for i in devices.ids(k)]
+    # the ids an unknown element means but for case (pv10 for PV10): named in its hint, and
+    # not refused a second time as a unit without a profile (user test ut45_sched #6)
+    cased = {m for u in unknown for m in meant_ids(u, [*network_ids, *profiled_ids, PRICE],
+                                                  index=False)}
     if unknown:
         problems.append(_problem("profiles", "unknown element (neither a load or generator "
                                  "of the network nor a PV, wind or EV unit nor 'price'; the "
                                  "value matches no id)", tuple(unknown), "element",
                                  "name a load or generator id of the network or a device id "
                                  f"(or {PRICE!r}, the hourly purchase price in $/MWh): "
-                                 + _element_hint(unknown, load_ids, generator_ids, ids_by_name)))
+                                 + _element_hint(unknown, load_ids, generator_ids, ids_by_name,
+                                                 profiled_ids)))
     # the reserved element ``price``: an id ``price`` of the network or the devices would make
     # its rows ambiguous (a load's factor or the purchase price?), so both together are refused
     named = sorted(i for i in (*network_ids, *kinds) if i == PRICE)
@@ -355,11 +449,13 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     day = hours + 1 if long_day and need_hours is not None and need_hours <= hours else hours
     outside = sorted({f"{elements[i]}@{hrs[i]}" for i in np.flatnonzero((hrs < 0) |
                                                                         (hrs >= day))})
+    one_based = _one_based_hint(elements, hrs, stamps)
     if outside:
         problems.append(_problem(
             "profiles", f"time outside the day's hours 0..{day - 1} (element@hour; a profile "
             "table holds the hours of one day, --hours schedules the first of them)",
-            tuple(outside[:10]), "time", _long_day_hint(stamps, hours) if long_day else ""))
+            tuple(outside[:10]), "time", _long_day_hint(stamps, hours) if long_day
+            else one_based))
     names = sorted(set(elements) & known)
     col = {e: i for i, e in enumerate(names)}
     table = np.full((day, len(names)), np.nan)
@@ -395,16 +491,20 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
         # written in local time; before (user test ut39_sched #2), "hour 2" with no hint, or
         # for 00:00, 01:00, 03:00 with --hours 3 the advice --hours 2, which drops 03:00
         skipped = _skipped_hour(stamps, hrs)
-        hint = (_skipped_hour_hint(skipped, len(set(hrs.tolist()))) if skipped is not None
+        hint = (one_based if one_based else
+                _skipped_hour_hint(skipped, len(set(hrs.tolist()))) if skipped is not None
                 else f"the table gives every element the hours 0..{full - 1} only: --hours "
                 f"{full} (hours={full} from Python) schedules those" if shorter else "")
         problems.append(_problem("profiles", f"missing hour(s): every element needs a value at "
                                  f"each of the {need} hours of the horizon", tuple(gaps),
                                  "time", hint))
-    unprofiled = [i for k in PROFILED for i in devices.ids(k) if i not in col]
+    unprofiled = [i for i in profiled_ids if i not in col and i not in cased]
     if unprofiled:
-        problems.append(_problem("profiles", "PV, wind and EV units need a profile",
-                                 tuple(unprofiled), "element"))
+        problems.append(_problem(
+            "profiles", "PV, wind and EV units need a profile", tuple(unprofiled), "element",
+            (f"{builtin}: copy the rows of these units from it into your table"
+             if builtin else "give each of them a row (time, element, value) at every hour: "
+             "its forecast or availability as a share of p_max_mw (0..1)")))
     if problems:
         return None, problems
     at_hour: dict[int, str] = {}  # each hour's timestamp (the first row's, as all agree)
@@ -413,28 +513,63 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
                                                else "minutes"))
     clock = tuple(at_hour[h] for h in range(need)) if stamps else ()
     left_out = tuple(at_hour[h] for h in range(need, day)) if long_day else ()
-    return Profiles(need, names, table[:need].copy(), clock, left_out), []
+    return Profiles(need, names, table[:need].copy(), clock, left_out, ending), []
 
 
 def _element_hint(unknown: Sequence[str], load_ids: Sequence[str],
-                  generator_ids: Sequence[str], names: Mapping[str, Sequence[str]] | None
-                  ) -> str:
-    """The hint of profile elements that name nothing: the id of each that is a load's or a
+                  generator_ids: Sequence[str], names: Mapping[str, Sequence[str]] | None,
+                  device_ids: Sequence[str] = ()) -> str:
+    """The hint of profile elements that name nothing: the id each means but for case
+    (``pv10: did you mean PV10?``, a load's, generator's, PV/wind/EV unit's id or ``price``;
+    :func:`~feederopt.network.id_hints.meant_ids`: ids are case-sensitive), the id of each
+    that is a load's or a
     generator's name (``rooftop is the name of sgen:0``, ``L2 is the name of load:0``; the
     profile names elements by id), the form of the network's load ids with the ``load:N``
-    meant by a pandapower index (:func:`~feederopt.io.scenarios.load_id_hint`; ut_sched4 #6)
-    and its generator ids (user test ut41_sched: a generator's name got the load ids alone)."""
+    meant by a pandapower index (:func:`~feederopt.io.scenarios.load_id_hint`; ut_sched4 #6),
+    its generator ids (user test ut41_sched: a generator's name got the load ids alone) and
+    the ids of the PV, wind and EV units that take a profile (``device_ids``; user test
+    ut45_sched #6: ``pv10`` got the load ids alone)."""
+    every = [*load_ids, *generator_ids, *device_ids, PRICE]
+    cased = [f"{u}: did you mean {' or '.join(m)}?" for u in unknown
+             if (m := meant_ids(u, every, index=False))]
     by_name = [f"{u} is the name of {' and '.join(names[u])}" for u in unknown
                if names and names.get(u)]
     loads = [i for i in load_ids if i.startswith("load:")] or list(load_ids)
     gens = list(generator_ids)
-    parts = [", ".join(by_name[:5]) + " (the profile names elements by id)"] if by_name else []
-    parts.append(load_id_hint(unknown, loads))
+    parts = [*cased[:5]]
+    if by_name:
+        parts.append(", ".join(by_name[:5]) + " (the profile names elements by id)")
+    # the loads' form (with the load:N meant by a pandapower index), without its own "did
+    # you mean" on case, which is above
+    parts.append(load_id_hint([u for u in unknown if not meant_ids(u, every, index=False)],
+                              loads))
     if gens:
-        near = [f"{u}: did you mean {' or '.join(m)}?" for u in unknown
-                if (m := meant_ids(u, gens, index=False))]
-        parts += [f"its generator ids are {shown_list(gens, 3)}", *near[:5]]
+        parts.append(f"its generator ids are {shown_list(gens, 3)}")
+    if device_ids:
+        parts.append(f"the PV, wind and EV unit ids are {shown_list(list(device_ids), 5)}")
     return "; ".join(parts)
+
+
+def _one_based_hint(elements: Sequence[str], hrs: np.ndarray, stamps: list[datetime]) -> str:
+    """The hint for a table of hour indices numbered from 1: every element (each row's, blank
+    ones aside) has exactly the hours ``1..m`` (m >= 2), the same ``m`` for all, as a
+    spreadsheet's row numbers or hour-ending labels 1..24 give them. Such a table is read as
+    hours 1..24 of a day of 0..23, and was refused with "time outside the day's hours 0..23"
+    and "missing hour 0" and no word on the cause (user test ut45_sched #2). Empty otherwise,
+    and for timestamps (their hours count from the first, which is hour 0)."""
+    if stamps:
+        return ""
+    by: dict[str, set[int]] = {}
+    for e, h in zip(elements, hrs.tolist(), strict=True):
+        if e:
+            by.setdefault(e, set()).add(int(h))
+    sets = list(by.values())
+    top = max((max(s) for s in sets), default=0)
+    if top < 2 or any(s != set(range(1, top + 1)) for s in sets):
+        return ""
+    return (f"every element has the hours 1..{top}: numbered from 1? the hours are numbered "
+            f"from 0 (hour 0 = 00:00-01:00): number them 0..{top - 1} (subtract 1 from each "
+            "time)")
 
 
 def _long_day(stamps: list[datetime], hrs: np.ndarray, hours: int) -> bool:
@@ -486,7 +621,8 @@ def profile_notes(profiles: Profiles) -> list[str]:
     """Notes on how the profile table's timestamps were read: which clock time hour 0 is
     (the hours count from the first timestamp, which need not be midnight: before, user test
     ut37_errs2, a table from 06:00 was renumbered 0..23 without a word and its 06:00 called
-    "hour 0"), and the hours of a 25-hour day that ``--hours`` left out."""
+    "hour 0"), the hours of a 25-hour day that ``--hours`` left out and the empty rows at
+    the table's end that were left out (``Profiles.blank_rows``)."""
     out = []
     if profiles.start is not None:
         last = profiles.hours - 1
@@ -494,6 +630,12 @@ def profile_notes(profiles: Profiles) -> list[str]:
                    f"{clock_text(profiles.start)}"
                    + (f", hour {last} = {clock_text(profiles.clock[last])}" if last else "")
                    + " (the hours count from the first timestamp)")
+    if profiles.blank_rows:
+        b = profiles.blank_rows
+        out.append(f"the profile table ends with {len(b)} empty row(s) (every field empty, "
+                   f"data row{'s' if len(b) > 1 else ''} {b[0]}"
+                   + (f"..{b[-1]}" if len(b) > 1 else "") + " counted from 1, as a "
+                   "spreadsheet leaves after deleted rows): left out")
     if profiles.left_out:
         n, h = len(profiles.left_out), profiles.hours
         out.append(f"the profile table holds a {h + n}-hour day (DST: the clock repeats an "
@@ -504,16 +646,53 @@ def profile_notes(profiles: Profiles) -> list[str]:
     return out
 
 
+def unprofiled_load_notes(profiles: Profiles, network: Network, builtin: str = ""
+                          ) -> list[str]:
+    """A note naming the in-service loads of ``network`` that the profile table gives no
+    profile (each keeps factor 1, its nominal ``p_mw`` and ``q_mvar``, in every hour) when it
+    gives one to others: ``31 of 32 loads have a profile; 1 keeps factor 1 ...: 18``. A table
+    that profiles most loads and leaves one out has most likely lost its rows (user test
+    ut45_sched #1: load 18 ran at its nominal 0.09 MW all day without a word); a table
+    without any load (only devices or prices) scales no load, as documented, and is not
+    noted. ``builtin``: :func:`replaced_table`, said too, for a table given in place of a
+    built-in case's."""
+    loads = network.loads
+    if "in_service" in loads.columns:
+        loads = loads.filter(pl.col("in_service"))
+    ids = [str(i) for i in loads["id"].to_list()]
+    given = set(profiles.elements)
+    without = [i for i in ids if i not in given]
+    if not without or len(without) == len(ids):
+        return []
+    n = len(without)
+    return [f"{len(ids) - n} of {len(ids)} loads have a profile; {n} "
+            + ("keeps" if n == 1 else "keep") + " factor 1 (the nominal p_mw and q_mvar) in "
+            f"every hour: {shown_list(without, 10)} (give their rows if that is not meant"
+            + (f"; {builtin}" if builtin else "") + ")"]
+
+
+def replaced_table(case: str, path: str | Path) -> str:
+    """What a profile table given for the built-in case ``case`` does to the case's own one
+    at ``path`` (the hints and notes of :func:`profile_problems` and
+    :func:`unprofiled_load_notes`)."""
+    return (f"--profiles replaces the built-in profile table of {case} entirely (its load, "
+            f"PV, wind and EV rows alike); the built-in table is {Path(path).resolve()}")
+
+
 def load_profiles(source: str | Path | pl.DataFrame, network: Network, devices: Devices,
-                  hours: int = 24, need_hours: int | None = None) -> Profiles:
-    """Read and validate a profile table (:func:`profile_problems`); :class:`InputError` with
-    every problem found."""
-    df = source if isinstance(source, pl.DataFrame) else read_table(source, "profile table")
+                  hours: int = 24, need_hours: int | None = None, builtin: str = ""
+                  ) -> Profiles:
+    """Read and validate a profile table (:func:`profile_problems`, ``builtin`` the text
+    of :func:`replaced_table` for a table given in place of a built-in case's);
+    :class:`InputError` with every problem found."""
+    # columns as the file spells them (profile_problems reads them in any case)
+    df = source if isinstance(source, pl.DataFrame) else read_long_table(source,
+                                                                         "profile table")
     load_ids = [str(x) for x in network.loads["id"].to_list()]
     # the network's own generators (fixed injections of the schedule) may have a profile too
     generator_ids = [str(x) for x in network.generators["id"].to_list()]
     prof, problems = profile_problems(df, load_ids, devices, hours, need_hours,
-                                      element_ids_by_name(network), generator_ids)
+                                      element_ids_by_name(network), generator_ids, builtin)
     if problems or prof is None:
         raise InputError(problems)
     huge = huge_profile_problems(prof, network)

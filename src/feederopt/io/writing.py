@@ -154,7 +154,7 @@ FOLDER_FILES: dict[str, tuple[str, ...]] = {
     "restore": ("result.json", "buses.parquet", "branches.parquet", "switching.parquet",
                 "restoration.png", "report.html"),
     "partition": ("result.json", "microgrids.png", "der_setpoints.parquet", "report.html"),
-    "schedule": ("result.json", "hourly.png", "report.html"),
+    "schedule": ("result.json", "hourly.png", "setpoints.csv", "report.html"),
 }
 
 

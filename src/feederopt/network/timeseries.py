@@ -115,13 +115,16 @@ class Profiles:
     timestamp, which need not be midnight): ``clock[h]`` is hour ``h``'s timestamp as ISO
     text (``2024-06-01T06:00``, with its UTC offset where the table gives one), empty for a
     table of hour indices. ``left_out``: the timestamps of a 25-hour day (the change from
-    summer to winter time) beyond the horizon that ``--hours`` chose, to be noted."""
+    summer to winter time) beyond the horizon that ``--hours`` chose, to be noted.
+    ``blank_rows``: the data rows (counted from 1) at the end of the table read whose every
+    field was empty (a spreadsheet's leftover rows), left out, to be noted."""
 
     hours: int
     elements: list[str]
     values: np.ndarray  # (hours, len(elements))
     clock: tuple[str, ...] = ()
     left_out: tuple[str, ...] = ()
+    blank_rows: tuple[int, ...] = ()
 
     @property
     def start(self) -> str | None:
@@ -139,7 +142,7 @@ class Profiles:
     def first(self, hours: int) -> Profiles:
         """The first ``hours`` hours (small instances)."""
         return Profiles(hours, list(self.elements), self.values[:hours].copy(),
-                        self.clock[:hours], self.left_out)
+                        self.clock[:hours], self.left_out, self.blank_rows)
 
     def to_long(self) -> pl.DataFrame:
         h, e = np.meshgrid(np.arange(self.hours), np.arange(len(self.elements)), indexing="ij")

@@ -483,6 +483,82 @@ def hourly_alt(r: Mapping[str, Any]) -> str:
     return text
 
 
+#: The file of a schedule's ``--out`` folder with the hourly set-points (:func:`setpoint_rows`).
+SETPOINTS_FILE = "setpoints.csv"
+
+#: The per-unit series of the set-point table, by kind: (series key, column suffix) pairs,
+#: each column ``<id>_<suffix>`` (``dsm_bus<k>_<suffix>`` for the DSM shifts), a unit's
+#: columns side by side.
+_SETPOINT_SERIES: tuple[tuple[tuple[str, str], ...], ...] = (
+    (("dg_mw", "p_mw"), ("dg_q_mvar", "q_mvar")),
+    (("ess_charge_mw", "charge_mw"), ("ess_discharge_mw", "discharge_mw"),
+     ("ess_soc_mwh", "soc_mwh")),
+    (("renewable_mw", "p_mw"),), (("ev_mw", "charging_mw"),),
+    (("network_gen_p_mw", "p_mw"), ("network_gen_q_mvar", "q_mvar")),
+    (("dsm_shift_mw", "shift_mw"),))
+
+
+def realisation_text(result: Mapping[str, Any]) -> str:
+    """Which realisation the series hold, in words: "the worst case found" (a robust run's
+    ``series_realisation`` ``worst_case``) or "the forecast"."""
+    worst = result.get("series_realisation", "worst_case" if result.get("worst")
+                       else "forecast") == "worst_case"
+    return "the worst case found" if worst else "the forecast"
+
+
+def setpoint_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per hour of the schedule's set-points, from the result's ``series`` (the
+    realisation :func:`realisation_text` names): ``hour`` (and ``clock`` for a table of
+    timestamps), ``substation_p_mw`` (the purchase) and ``substation_q_mvar``, then per unit
+    the DG's P and Q, the storage's charge, discharge and SOC at the hour's end, the PV or
+    wind unit's used power, the EV station's charging, the network generators' P and Q and
+    each bus's DSM shift (``pdr - pd``), each ``<id>_<quantity>_<unit>``. Before (user test
+    ut45_sched #9) the report and ``--out`` held them only in result.json."""
+    s = result.get("series") or {}
+    hours = len(s.get("substation_p_mw") or [])
+    clock = profile_clock(result, hours)
+    columns: dict[str, Sequence[Any]] = {"substation_p_mw": s.get("substation_p_mw") or [],
+                                         "substation_q_mvar": s.get("substation_q_mvar") or []}
+    for family in _SETPOINT_SERIES:
+        units = dict.fromkeys(u for key, _ in family for u in (s.get(key) or {}))
+        for unit in units:
+            for key, suffix in family:
+                values = (s.get(key) or {}).get(unit)
+                if values is not None:
+                    columns[f"dsm_bus{unit}_{suffix}" if key == "dsm_shift_mw"
+                            else f"{unit}_{suffix}"] = values
+    rows = []
+    for h in range(hours):
+        row: dict[str, Any] = {"hour": h, **({"clock": clock[h]} if clock else {})}
+        row.update({c: (v[h] if h < len(v) else None) for c, v in columns.items()})
+        rows.append(row)
+    return rows
+
+
+def write_setpoints(path: str | Path, result: Mapping[str, Any]) -> Path:
+    """:func:`setpoint_rows` as a CSV file (every number as stored, full precision)."""
+    import csv
+
+    rows = setpoint_rows(result)
+    path = Path(path)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["hour"])
+        w.writeheader()
+        w.writerows({k: ("" if v is None else v) for k, v in r.items()} for r in rows)
+    return path
+
+
+def _setpoint_table(result: Mapping[str, Any]) -> str:
+    """The report's table of :func:`setpoint_rows`, numbers to 4 decimals, with what it shows."""
+    rows = [{k: (fmt(v, ".4f") if isinstance(v, float) else v) for k, v in r.items()}
+            for r in setpoint_rows(result)]
+    if not rows:
+        return "-"
+    return (f'<p class="note">The set-points of {realisation_text(result)} per hour (MW, '
+            f'MVAr, MWh: SOC at the hour\'s end), as in {SETPOINTS_FILE} of the result folder '
+            "(written with --out).</p>" + records_table(rows))
+
+
 def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -> str:
     from feederopt.results.schedule import validity_text
 
@@ -578,9 +654,9 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
     if len(spans) > 1:
         summary["open lines"] += f" (hour 0; {len(spans)} topologies over the day, below)"
     body = (section("summary", "Summary", kv_table(summary))
-            + section("hourly", "Hourly series", image(png, hourly_alt(r),
-                                                       "The worst case's dispatch (robust) or "
-                                                       "the forecast's (deterministic)."))
+            + section("hourly", "Hourly series", image(
+                png, hourly_alt(r), f"The dispatch of {realisation_text(r)}."))
+            + section("setpoints", "Hourly set-points", _setpoint_table(r))
             + (section("topology", "Topology by hour", records_table(
                 [{"hours": h, "open lines": t} for h, t in spans]))
                if len(spans) > 1 else "")
@@ -642,13 +718,14 @@ def schedule_has(r: Mapping[str, Any]) -> str:
 
 def write_schedule_folder(out: str | Path, result: Mapping[str, Any], *,
                           force: bool = False) -> Path:
-    """Write ``out/`` (result.json, hourly.png, report.html) atomically; an existing ``out``
-    is replaced only with ``force``."""
+    """Write ``out/`` (result.json, hourly.png, setpoints.csv: :func:`setpoint_rows`,
+    report.html) atomically; an existing ``out`` is replaced only with ``force``."""
     png = figure_png(hourly_figure(result))
     out = Path(out)
     with atomic_folder(out, force=force) as tmp:
         (tmp / "result.json").write_text(schedule_result_json(result), encoding="utf-8")
         (tmp / "hourly.png").write_bytes(png)
+        write_setpoints(tmp / SETPOINTS_FILE, result)
         (tmp / "report.html").write_text(render_schedule_report(result, png, out.name),
                                          encoding="utf-8")
     return out
