@@ -48,3 +48,12 @@ def test_one_nominal_corner_at_pandapowers_voltage(checked: tuple) -> None:
 def test_console_lists_the_corner_once(checked: tuple) -> None:
     console = checked[3]
     assert console.count("x1 (not a sample)") == 1, console
+
+
+def test_no_interval_over_repeats_of_one_point(checked: tuple) -> None:
+    """With X = 0 every sample is the nominal point (the corner's power flow, above): a
+    binomial interval over repeats of it means nothing, and none is given."""
+    _, _, payload, console = checked
+    assert payload["feasible_share_ac_ci95"] is None
+    assert payload["feasible_share_convex_ci95"] is None
+    assert "95 % CI" not in console

@@ -501,7 +501,8 @@ def info(source: str = SOURCE_ARG, ties: str = TIES_OPT, json_output: bool = JSO
     for p in data["problems"]:  # warnings that are not the network's own (listed above)
         shown = str(Problem(ProblemKind(p["kind"]), p["component"], p["message"],
                             tuple(p["ids"]), p["field"], p["hint"]))
-        if p.get("severity") == "warning" and shown not in data["warnings"]:
+        listed = {w.removeprefix("warning: ") for w in data["warnings"]}
+        if p.get("severity") == "warning" and shown.removeprefix("warning: ") not in listed:
             out.print("[yellow]warning:[/] ", end="")
             out.print(shown, markup=False)
     if data["base_converged"] and data["base_message"]:

@@ -265,8 +265,14 @@ class MonteCarloResult:
 
     def share_interval(self, feasible: int | None) -> list[float] | None:
         """The :func:`clopper_pearson` 95 % interval of the share ``feasible`` of the
-        :attr:`samples` (``[lower, upper]``; None without samples or without the count)."""
-        ci = None if feasible is None else clopper_pearson(feasible, self.samples)
+        :attr:`samples` (``[lower, upper]``; None without samples or without the count, and
+        when every sample is the same point: ``X = 0`` with neither scenarios nor a source
+        band to draw from, where a binomial interval over repeats of one power flow means
+        nothing; user test ut45b_recheck #3)."""
+        one_point = (self.uncertainty == 0.0 and not self.scenarios
+                     and (self.source_voltage or {}).get("how") != "band")
+        ci = None if feasible is None or one_point else clopper_pearson(feasible,
+                                                                          self.samples)
         return None if ci is None else [ci[0], ci[1]]
 
     def to_dict(self, per_sample: bool = False) -> dict[str, Any]:
