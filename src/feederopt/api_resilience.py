@@ -110,7 +110,9 @@ def _radiality(value: RadialityKind | str) -> RadialityKind:
                                   "radiality")]) from None
 
 
-@option_names(TIME_LIMIT_S)
+#: ``dg_size_kw`` for ``dg_p_max_kw``: the command line's ``--dg-size`` spelt as a keyword (it
+#: got "did you mean 'dg_sites'?": user test ut45b_resil #6)
+@option_names({**TIME_LIMIT_S, "dg_size_kw": "dg_p_max_kw"})
 @interrupt.handle_signals("the best restoration so far, its bound and gap are")
 def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
             dg_sites: str | list[str] | tuple[str, ...] = (),
