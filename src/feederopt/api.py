@@ -78,7 +78,9 @@ from feederopt.io.scenarios import ScenarioSet, load_scenarios, unknown_load_pro
 from feederopt.network.container import Network
 from feederopt.network.device_settings import DeviceSettings, with_branch_taps, with_settings
 from feederopt.network.devices import (
+    Control,
     always_on_fixed_cost_per_h,
+    committable_generators,
     device_list,
     dispatchable_generators,
     fixed_at_base,
@@ -503,9 +505,17 @@ def generation_dispatch_note(net: Network, opts: SolveOptions) -> str | None:
     ``fixed_generation`` holds them or none has a range. In the result's notes and, before the
     solve, on the console (user test ut45_mpsb #1: a MATPOWER PV generator moved from 0.5 to
     1.56 MW and the losses fell from 65.6 kW to 19.1 kW without a word that MATPOWER's OPF
-    limits had been read as a free dispatch range)."""
+    limits had been read as a free dispatch range).
+
+    With ``fixed_generation``, the note that the DOPF still sets the committable generators
+    (DOPF devices, :func:`~feederopt.network.devices.committable_generators`), which
+    :func:`~feederopt.network.devices.held_generation` does not hold, and that
+    ``--fix-devices`` (or ``--controls`` without ``dg``) holds them; None when the method
+    holds them anyway (:func:`devices_held_note`) or there are none (user test ut45b B4: a
+    controllable pandapower sgen moved from 0.3 to 1.0 MW under ``--fixed-generation``,
+    "re-dispatched", without a word why)."""
     if opts.fixed_generation:
-        return None
+        return _fixed_generation_devices_note(net, opts)
     ids = dispatchable_generators(net)
     if not ids:
         return None
@@ -523,6 +533,24 @@ def generation_dispatch_note(net: Network, opts: SolveOptions) -> str | None:
             f"{dispatch_ranges_text(net)}, {cost}{runpf}: the losses are at the dispatch "
             "shown (P and Q); --fixed-generation (fixed_generation=True) holds every generator "
             "at its set-point (P; and Q where it holds no voltage)")
+
+
+def _fixed_generation_devices_note(net: Network, opts: SolveOptions) -> str | None:
+    """:func:`generation_dispatch_note` under ``fixed_generation``: the committable
+    generators the DOPF still sets, or None."""
+    if Control.DG not in opts.devices.kinds() or devices_held_note(net, opts) is not None:
+        return None
+    ids = committable_generators(net)
+    if not ids:
+        return None
+    bus = dict(zip(net.generators["id"].cast(pl.String).to_list(),
+                   net.generators["bus"].cast(pl.String).to_list(), strict=True))
+    named = ", ".join(f"{g} (bus {bus.get(g)})" for g in ids[:8]) + (
+        f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+    return (f"--fixed-generation does not hold the committable/controllable generator(s) "
+            f"{named}: they are DOPF devices, which the optimiser sets within their ranges; "
+            "--fix-devices (fix_devices=True) holds every device at its base setting, "
+            "--controls without dg (e.g. --controls caps,taps,flex) holds the generators only")
 
 
 def _devices_held_outside_dopf(net: Network, opts: SolveOptions) -> tuple[Network, str | None]:

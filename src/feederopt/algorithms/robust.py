@@ -160,7 +160,10 @@ class UncertaintySet:
     ``source_band`` ``(a, b)`` [p.u.], each of the network's ``n_sources`` source buses lies
     anywhere in ``[a, b]``: a point ``u`` then carries, after its ``size`` load entries, one
     entry per source bus (in bus order), ``-1`` at ``a`` and ``+1`` at ``b``
-    (:meth:`source_vm`)."""
+    (:meth:`source_vm`). A zero-width band ``a = b`` is one fixed source voltage: its two
+    "ends" are the same point, so a point carries no source entries (``2^S`` identical
+    corners would multiply the extreme points for nothing; user test ut45b B6: ``0.98:0.98``
+    reported 2 x 2^32 extreme points and checked two identical ones)."""
 
     load_index: np.ndarray
     fraction: float
@@ -174,8 +177,13 @@ class UncertaintySet:
 
     @property
     def source_count(self) -> int:
-        """The source entries of a point (0 without a band)."""
-        return self.n_sources if self.source_band is not None else 0
+        """The source entries of a point (0 without a band or with a zero-width one)."""
+        return self.n_sources if self.source_band is not None and not self.fixed_source else 0
+
+    @property
+    def fixed_source(self) -> bool:
+        """Whether the band has zero width (``a = b``): every source held at ``a``."""
+        return self.source_band is not None and self.source_band[0] == self.source_band[1]
 
     @property
     def gamma(self) -> int:
@@ -219,17 +227,19 @@ class UncertaintySet:
     def source_vm(self, pu: PerUnitNetwork, u: np.ndarray) -> np.ndarray | None:
         """Per-bus source voltages [p.u.] of the point ``u`` (read at the source buses,
         :meth:`~feederopt.network.perunit.PerUnitNetwork.with_source_voltage`): source ``s``
-        at ``a + (b - a) (1 + u_s) / 2`` (``a`` at ``-1``, ``b`` at ``+1``); None without a
+        at ``a + (b - a) (1 + u_s) / 2`` (``a`` at ``-1``, ``b`` at ``+1``; every source at
+        ``a`` for a zero-width band, whose points carry no source entries); None without a
         band (the network's set-points)."""
         if self.source_band is None:
             return None
         a, b = self.source_band
         src = np.flatnonzero(pu.is_source)
         signs = np.asarray(u, float)[self.size:]
-        if len(signs) != len(src):
-            raise ValueError(f"{len(signs)} source entries for {len(src)} source buses")
+        expected = 0 if self.fixed_source else len(src)
+        if len(signs) != expected:
+            raise ValueError(f"{len(signs)} source entries for {expected} source buses")
         vm = np.asarray(pu.v_set, float).copy()
-        vm[src] = a + (b - a) * (1.0 + signs) / 2.0
+        vm[src] = a if self.fixed_source else a + (b - a) * (1.0 + signs) / 2.0
         return vm
 
     def extremes(self, pu: PerUnitNetwork) -> tuple[np.ndarray, np.ndarray]:

@@ -736,6 +736,21 @@ def dispatchable_generators(net: Network) -> tuple[str, ...]:
     return _ids(g, free & on & wide)
 
 
+def committable_generators(net: Network) -> tuple[str, ...]:
+    """The ids of the in-service DOPF generator devices (``committable``) of ``net`` whose
+    ``p`` or (holding no voltage) ``q`` has a range wider than a point: the DOPF sets them
+    (``Control.DG``) and :func:`held_generation` leaves them alone (``fix_devices`` or
+    ``controls`` without ``dg`` hold them, :func:`fixed_at_base`)."""
+    g = net.generators
+    if not g.height or "committable" not in g.columns:
+        return ()
+    on = pl.col("in_service").fill_null(True) if "in_service" in g.columns else pl.lit(True)
+    pq = pl.col("v_set_pu").is_null() if "v_set_pu" in g.columns else pl.lit(True)
+    wide = (pl.col("p_max_mw") > pl.col("p_min_mw")) | (
+        pq & (pl.col("q_max_mvar") > pl.col("q_min_mvar")))
+    return _ids(g, pl.col("committable").fill_null(False) & on & wide)
+
+
 def pp_tap_pos(trafo: Any, index: int) -> int:
     """pandapower's ``tap_pos`` of the DOPF's OLTC position ``index`` (0 at the lowest ratio,
     ``tap_min_ratio``) of the trafo row ``trafo``: ``tap_min + index`` when

@@ -385,11 +385,21 @@ def _robust_feasible(summ: Mapping[str, Any]) -> Any:
             + ", ".join(str(x) for x in inexact) + "); the AC power flows break no limit")
 
 
+def _band_clause(band: Any) -> str:
+    """The robust table's words on the source band: each source at an end of it, or, for a
+    zero-width band, every source held at its one voltage (ut45b B6)."""
+    if isinstance(band, list) and len(band) == 2 and band[0] == band[1]:
+        return f"; a zero-width band: every source held at {band[0]:.4f} p.u."
+    return f"; each source at an end of the band {_band_text(band)}"
+
+
 def _band_text(band: Any) -> str:
     """A robust set's source band (``source_vm_band_pu``) for a person; "-" without one (the
     network's set-points)."""
     if isinstance(band, list) and len(band) == 2 and all(
             isinstance(x, int | float) and not isinstance(x, bool) for x in band):
+        if band[0] == band[1]:  # zero width: one voltage (ut45b B6)
+            return f"{band[0]:.4f} (every source held there)"
         return f"{band[0]:.4f}-{band[1]:.4f} (each source at either end)"
     return "- (the network's set-points)"
 
@@ -425,7 +435,7 @@ def robust_section(r: Mapping[str, Any]) -> str:
         "signs per uncertain load"
         + (f": {', '.join(str(x) for x in loads[:50])}" if loads else "")
         + (" ..." if len(loads) > 50 else "")
-        + (f"; each source at an end of the band {_band_text(summ.get('source_vm_band_pu'))}"
+        + (_band_clause(summ.get("source_vm_band_pu"))
            if isinstance(summ.get("source_vm_band_pu"), list) else "")
         + "). Model: the SOCP relaxation at the chosen topology. The headline figures above "
         f"are the nominal load's. AC max loading: {_loading_note(r)}.")

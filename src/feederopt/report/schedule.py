@@ -509,16 +509,26 @@ def realisation_text(result: Mapping[str, Any]) -> str:
 def setpoint_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One row per hour of the schedule's set-points, from the result's ``series`` (the
     realisation :func:`realisation_text` names): ``hour`` (and ``clock`` for a table of
-    timestamps), ``substation_p_mw`` (the purchase) and ``substation_q_mvar``, then per unit
+    timestamps), ``substation_p_mw`` (the substation's import with the model's losses,
+    ``ps + sum_b (lp + lq)``, the series' ``import_p_mw``: the hourly balance of
+    :class:`~feederopt.results.schedule.HourlySeries`), ``substation_q_mvar`` and
+    ``purchase_p_mw`` (the purchase ``ps``, without the losses, which are priced apart), then
+    per unit
     the DG's P and Q, the storage's charge, discharge and SOC at the hour's end, the PV or
     wind unit's used power, the EV station's charging, the network generators' P and Q and
     each bus's DSM shift (``pdr - pd``), each ``<id>_<quantity>_<unit>``. Before (user test
     ut45_sched #9) the report and ``--out`` held them only in result.json."""
     s = result.get("series") or {}
-    hours = len(s.get("substation_p_mw") or [])
+    purchase = s.get("substation_p_mw") or []
+    hours = len(purchase)
     clock = profile_clock(result, hours)
-    columns: dict[str, Sequence[Any]] = {"substation_p_mw": s.get("substation_p_mw") or [],
-                                         "substation_q_mvar": s.get("substation_q_mvar") or []}
+    # the substation's P is its import with the modelled losses, ps + sum_b (lp + lq) (the
+    # series' import_p_mw); the purchase ps alone leaves the losses out (user test ut45b B2:
+    # 0.0 MW each hour while the AC check imported 8.06 kW). Older results without
+    # import_p_mw keep the purchase there.
+    columns: dict[str, Sequence[Any]] = {"substation_p_mw": s.get("import_p_mw") or purchase,
+                                         "substation_q_mvar": s.get("substation_q_mvar") or [],
+                                         "purchase_p_mw": purchase}
     for family in _SETPOINT_SERIES:
         units = dict.fromkeys(u for key, _ in family for u in (s.get(key) or {}))
         for unit in units:

@@ -508,6 +508,8 @@ class RobustSummary:
         if self.source_vm_band is None:
             return "every source at the network's set-point"
         a, b = self.source_vm_band
+        if a == b:  # a zero-width band: one source voltage, no corners (ut45b B6)
+            return f"every source held at {a:.4f} p.u. (a zero-width band)"
         return (f"every source anywhere in {a:.4f}-{b:.4f} p.u. (each extreme point holds "
                 "each source at one end of the band, both ends taken)")
 
