@@ -519,10 +519,7 @@ def generation_dispatch_note(net: Network, opts: SolveOptions) -> str | None:
     ids = dispatchable_generators(net)
     if not ids:
         return None
-    bus = dict(zip(net.generators["id"].cast(pl.String).to_list(),
-                   net.generators["bus"].cast(pl.String).to_list(), strict=True))
-    named = ", ".join(f"{g} (bus {bus.get(g)})" for g in ids[:8]) + (
-        f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+    named = _generators_named(net, ids)
     matpower = net.meta.get("source_format") == "matpower" if isinstance(net.meta, dict) else False
     cost = ("at their cost_per_mwh against --loss-price" if opts.costs.loss_price_per_mwh
             is not None else "at no cost (their costs count only with --loss-price)")
@@ -535,6 +532,15 @@ def generation_dispatch_note(net: Network, opts: SolveOptions) -> str | None:
             "at its set-point (P; and Q where it holds no voltage)")
 
 
+def _generators_named(net: Network, ids: Sequence[str]) -> str:
+    """``ids`` of ``net``'s generators with their buses, the first eight: ``1 (bus 3), 2 (bus
+    5) and 3 more``."""
+    bus = dict(zip(net.generators["id"].cast(pl.String).to_list(),
+                   net.generators["bus"].cast(pl.String).to_list(), strict=True))
+    return ", ".join(f"{g} (bus {bus.get(g)})" for g in ids[:8]) + (
+        f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+
+
 def _fixed_generation_devices_note(net: Network, opts: SolveOptions) -> str | None:
     """:func:`generation_dispatch_note` under ``fixed_generation``: the committable
     generators the DOPF still sets, or None."""
@@ -543,10 +549,7 @@ def _fixed_generation_devices_note(net: Network, opts: SolveOptions) -> str | No
     ids = committable_generators(net)
     if not ids:
         return None
-    bus = dict(zip(net.generators["id"].cast(pl.String).to_list(),
-                   net.generators["bus"].cast(pl.String).to_list(), strict=True))
-    named = ", ".join(f"{g} (bus {bus.get(g)})" for g in ids[:8]) + (
-        f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+    named = _generators_named(net, ids)
     return (f"--fixed-generation does not hold the committable/controllable generator(s) "
             f"{named}: they are DOPF devices, which the optimiser sets within their ranges; "
             "--fix-devices (fix_devices=True) holds every device at its base setting, "
