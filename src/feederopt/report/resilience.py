@@ -546,6 +546,9 @@ def restore_ac_rows(ac: Mapping[str, Any]) -> dict[str, Any]:
     }
     for bus, kw in (ac.get("dg_island_kw") or {}).items():
         rows[f"backup DG {bus} forming its island (AC) [kW]"] = fmt(kw, ",.2f")
+        kvar = (ac.get("dg_island_kvar") or {}).get(bus)
+        if kvar is not None:
+            rows[f"backup DG {bus} forming its island (AC) [kvar]"] = fmt(kvar, ",.2f")
     rows["limits hold in AC"] = ac.get("limits_hold")
     if not ac.get("limits_hold"):
         rows["verdict"] = ac.get("verdict")
