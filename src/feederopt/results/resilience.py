@@ -856,6 +856,9 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
             else {})
     settings = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(st).items()}
     settings["switch_penalty"] = st.penalty
+    # how many candidates the default (None: every non-source bus, every line) stands for
+    settings["dg_candidate_count"] = len(problem.grid.dg_bus)
+    settings["harden_candidate_count"] = len(problem.harden_lines)
     return PlanResult(
         case=problem.meta.get("case", ""), method=out.method, status=str(out.status),
         settings=settings, hardened=_hardened(problem, out.harden),
