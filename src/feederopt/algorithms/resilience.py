@@ -1316,7 +1316,10 @@ def plan_infeasible(problem: ResilienceProblem, scenarios: list[Scenario],
                 "(sheddable = true)"))
         else:
             out.append(problem.firm_problem(
-                what, tuple(needy), problem.capacity_why(kw, "the budgets allow", budgets),
+                what, tuple(needy), problem.capacity_why(
+                    kw, "the budgets allow", f"{budgets} and {st.dg_q_max_kvar:g} kvar",
+                    kvar=float(sum(problem.firm_q.get(i, 0.0) for i in needy))
+                    * problem.kw_per_pu),
                 "raise --dg-size, --dg-budget or --harden-budget, or mark them sheddable "
                 "(sheddable = true)"))
     if not out:

@@ -222,8 +222,12 @@ def _ac_table(ac: dict[str, Any]) -> Table:
               volt_range(ac["model_min_voltage_pu"], ac["model_max_voltage_pu"]))
     t.add_row("max |V_model - V_ac| (model error)",
               fmt(ac["max_voltage_diff_pu"], ".2e", " p.u."))
+    kvar = ac.get("dg_island_kvar") or {}
     for bus, kw in (ac.get("dg_island_kw") or {}).items():
-        t.add_row(f"backup DG {bus} forming its island (AC)", fmt(kw, ",.2f", " kW"))
+        text = fmt(kw, ",.2f", " kW")
+        if bus in kvar:
+            text += ", " + fmt(kvar[bus], ",.2f", " kvar")
+        t.add_row(f"backup DG {bus} forming its island (AC)", text)
     t.add_row("limits hold in AC", str(ac["limits_hold"]))
     return t
 

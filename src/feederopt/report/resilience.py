@@ -254,6 +254,22 @@ SETTING_LABELS = {
 }
 
 
+def settings_shown(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """A plan's settings as the report shows them: the candidates' default (None, every
+    non-source bus and every line: :class:`~feederopt.problems.resilience.PlanSettings`)
+    as ``all (N buses)`` / ``all (N lines)`` with the count the result recorded (``all``
+    alone in a result written before it), not ``-``, which reads as none (user test
+    ut45b_resil #5); the counts themselves are not rows of their own."""
+    out = {k: v for k, v in settings.items()
+           if k not in ("dg_candidate_count", "harden_candidate_count")}
+    for key, count, unit in (("dg_candidates", "dg_candidate_count", "buses"),
+                             ("harden_candidates", "harden_candidate_count", "lines")):
+        if key in out and out[key] is None:
+            n = settings.get(count)
+            out[key] = f"all ({n} {unit})" if isinstance(n, int) else "all"
+    return out
+
+
 def _named(result: Mapping[str, Any], table: str, ids: Any) -> str:
     """``ids`` for a person, each with its user name from the result's ``names`` (a result
     written before them: the bare ids; :func:`named_id`), or ``"-"``."""
@@ -410,7 +426,8 @@ def render_plan(result: Mapping[str, Any], png: bytes, source: str) -> str:
         body += section("notes", "What the operation model leaves out",
                         "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in result["notes"])
                         + "</ul>")
-    settings = {SETTING_LABELS.get(k, k): v for k, v in result.get("settings", {}).items()}
+    settings = {SETTING_LABELS.get(k, k): v
+                for k, v in settings_shown(result.get("settings") or {}).items()}
     body += section("settings", "Settings", kv_table(settings))
     return page(f"{result.get('case', '')}: resilience plan", resilience_badge(result),
                 "Line hardening and backup-DG siting against disaster scenarios (seed 003)",
@@ -546,6 +563,9 @@ def restore_ac_rows(ac: Mapping[str, Any]) -> dict[str, Any]:
     }
     for bus, kw in (ac.get("dg_island_kw") or {}).items():
         rows[f"backup DG {bus} forming its island (AC) [kW]"] = fmt(kw, ",.2f")
+        kvar = (ac.get("dg_island_kvar") or {}).get(bus)
+        if kvar is not None:
+            rows[f"backup DG {bus} forming its island (AC) [kvar]"] = fmt(kvar, ",.2f")
     rows["limits hold in AC"] = ac.get("limits_hold")
     if not ac.get("limits_hold"):
         rows["verdict"] = ac.get("verdict")

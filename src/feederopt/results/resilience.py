@@ -22,6 +22,7 @@ from feederopt.algorithms.resilience_switching import (
     TIME_LIMIT,
 )
 from feederopt.errors import shown_list
+from feederopt.formulations.resilience import RadialityKind
 from feederopt.network.schemas import nan_as_null
 from feederopt.problems.resilience import ResilienceProblem, Scenario
 from feederopt.validation.restoration import (
@@ -265,6 +266,47 @@ def island_note(views: list[tuple[str, OperationView]]) -> list[str]:
             "element bus's generators and shunts are connected or not, whichever sheds less: "
             "the DG's Q is in [0, Qmax], it absorbs no reactive power; the AC check runs them "
             "out of service)"]
+
+
+def closed_loop(problem: ResilienceProblem, op: Operation) -> list[str]:
+    """The branch ids of one loop (a cycle of the graph whose edges are the operation's
+    closed branches, parallel branches included), or none when the closed branches form a
+    forest (a radial operation). ``networkx.find_cycle`` on the multigraph of the closed
+    branches; a graph is a forest exactly when it has no cycle (Diestel, Graph Theory,
+    Thm. 1.5.1)."""
+    import networkx as nx
+
+    g = problem.grid
+    graph = nx.MultiGraph()
+    for k in np.flatnonzero(np.asarray(op.closed) > 0.5):
+        graph.add_edge(int(g.f[k]), int(g.t[k]), key=int(k))
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return []
+    return [problem.branch_ids[int(k)] for _, _, k in cycle]
+
+
+def loop_note(problem: ResilienceProblem, ops: Sequence[tuple[str, Operation]]) -> list[str]:
+    """A warning naming a loop of closed lines in each operation that has one (per scenario
+    when there are several), or none: the result prescribes a meshed operation, which the
+    model's LinDistFlow (radial flows) does not describe exactly. ``--radiality seed`` only
+    caps the count of closed lines (n - 1 with the switch penalty), so it can close a loop
+    and leave a bus dead (user test ut45b_resil #3: own10b with line:1 broken closed lines
+    3, 9, 10, 11 and 6, a loop, and shed 834.35 kW where the best radial operation sheds
+    862.81 kW)."""
+    parts = []
+    for name, op in ops:
+        loop = closed_loop(problem, op)
+        if loop:
+            parts.append((f"{name}: " if name else "") + ", ".join(loop))
+    if not parts:
+        return []
+    seed = problem.settings.radiality is RadialityKind.SEED
+    return ["warning: the operation is not radial: these closed lines form a loop: "
+            + shown_list(parts, sep="; ")
+            + (" (--radiality seed does not enforce a radial operation; --radiality forest "
+               "does)" if seed else "")]
 
 
 def unproven_note(names: Sequence[str]) -> str:
@@ -775,7 +817,7 @@ def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
         gap=_num(restore_gap(objective_kw, bound_kw)),
         dg_sites=_sites(problem, sites) if sites is not None else [], operation=view,
         solve_time_s=op.solve_time_s, notes=list(problem.notes) + island_note([("", view)])
-        + second_phase_note([("", op)]),
+        + loop_note(problem, [("", op)]) + second_phase_note([("", op)]),
         ac_check=ac.to_dict() if ac is not None else None, buses=buses, branches=branches,
         names=result_names(problem), fallback=op.shed_all)
 
@@ -814,6 +856,9 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
             else {})
     settings = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(st).items()}
     settings["switch_penalty"] = st.penalty
+    # how many candidates the default (None: every non-source bus, every line) stands for
+    settings["dg_candidate_count"] = len(problem.grid.dg_bus)
+    settings["harden_candidate_count"] = len(problem.harden_lines)
     return PlanResult(
         case=problem.meta.get("case", ""), method=out.method, status=str(out.status),
         settings=settings, hardened=_hardened(problem, out.harden),
@@ -826,6 +871,8 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
         execution={"kind": out.executor, "workers": out.workers,
                    "worker_memory_mb": out.worker_memory_mb},
         notes=list(problem.notes) + island_note([(v.name, v.operation) for v in views])
+        + loop_note(problem, list(zip([sc.name for sc in scenarios], out.operations,
+                                      strict=True)))
         + second_phase_note([(sc.name, op) for sc, op in zip(scenarios, out.operations,
                                                               strict=True)])
         + (measures_note(mv) if mv is not None else []), names=result_names(problem))

@@ -211,10 +211,12 @@ def ac_power_flow(
                          set(off_shunt_buses), off_branches)
         try:
             result = _run(model, bus_ids, state, tolerance_mva, max_iteration, network)
-            if result.converged:  # each added slack's P [MW], by bus position
+            if result.converged:  # each added slack's P [MW] and Q [Mvar], by bus position
                 for i, (k, _) in zip(added.get("ext_grid", []), extra_slacks or [],
                                      strict=True):
                     result.extra[f"slack_p_mw:{k}"] = float(model.net.res_ext_grid.at[i, "p_mw"])
+                    result.extra[f"slack_q_mvar:{k}"] = float(
+                        model.net.res_ext_grid.at[i, "q_mvar"])
             return result
         finally:
             for table, idx, col, old in reversed(undo):

@@ -29,6 +29,12 @@ when the AC run is not the model's operation:
 * a bus whose load the model serves (its load less its shed above :data:`SERVED_TOL_KW`)
   but that no closed line joins to a source or a sited DG, or that has no voltage in AC
   (``unsupplied_buses``): the model would supply it without a source;
+* a grid-forming backup DG whose reactive output in AC is outside the model's box
+  ``0 <= Q <= Qmax`` (the ``dg_q`` rows of :mod:`feederopt.formulations.resilience`; Qmax is
+  ``dg_q_max_kvar``, ``--dg-size``), within the same tolerance as its P against Pmax,
+  ``Q > Qmax (1 + TOLERANCE) + 1e-6 kW`` or ``Q < -(TOLERANCE Qmax + 1e-6)``
+  (``dg_q_out``, ``dg_island_kvar``; user test ut45b_resil #1: 1,127.5 kvar in AC against
+  1,100 kvar passed as "limits hold in AC");
 * a backup DG whose P in AC differs from the model's by more than
   ``DG_OUTPUT_SHARE * Pmax + losses`` (:func:`dg_output_tolerance_kw`: 5 % of its size plus
   the AC losses of the whole run, which the lossless model has not and the grid-forming DG
@@ -106,6 +112,9 @@ class RestorationAcCheck:
     #: the network's bus and branch ids): the tables of ``restore --out``
     #: (:func:`feederopt.results.resilience.restore_tables`); not in :meth:`to_dict`.
     power_flow: AcResult | None = field(default=None, repr=False, compare=False)
+    #: Q [kvar] of each grid-forming backup DG in AC, and those outside ``[0, Qmax]``.
+    dg_island_kvar: dict[str, float] = field(default_factory=dict)
+    dg_q_out: list[str] = field(default_factory=list)
 
     @property
     def cause(self) -> str:
@@ -135,6 +144,9 @@ class RestorationAcCheck:
             parts.append(f"no source in AC: {', '.join(self.unsupplied_buses)}")
         if self.dg_over_size:
             parts.append(f"backup DG over its size: {', '.join(self.dg_over_size)}")
+        if self.dg_q_out:
+            parts.append("backup DG reactive output outside [0, its size]: "
+                         f"{', '.join(self.dg_q_out)}")
         if self.dg_output_mismatch:
             parts.append("backup DG output in AC differs from the model's: "
                          f"{', '.join(self.dg_output_mismatch)}")
@@ -158,6 +170,8 @@ class RestorationAcCheck:
             "unsupplied_buses": self.unsupplied_buses,
             "dg_island_kw": self.dg_island_kw,
             "dg_over_size": self.dg_over_size,
+            "dg_island_kvar": self.dg_island_kvar,
+            "dg_q_out": self.dg_q_out,
             "dg_model_kw": self.dg_model_kw,
             "dg_output_mismatch": self.dg_output_mismatch,
             "message": self.message,
@@ -174,7 +188,8 @@ def restoration_within_limits(checks: Iterable[Mapping[str, Any] | None]) -> boo
     to_dict` writes them; None where the check did not run):
 
     * False when one operation's AC check breaks a limit (``limits_hold`` false: a bus
-      outside ``[v_min, v_max]``, a branch over its rating, a backup DG over its size or off
+      outside ``[v_min, v_max]``, a branch over its rating, a backup DG over its size (P, or
+      Q outside ``[0, Qmax]``) or off
       the model's output, a bus the model serves without a source in AC, or no convergence);
       one is enough, no threshold on the share of scenarios, as a partition's samples;
     * None when no AC check ran (``--no-ac-check``, or every scenario's left out past the
@@ -302,13 +317,21 @@ def restoration_ac(network: Network, problem: Any, op: Any, sites: np.ndarray | 
     over = [ac.branch_ids[k] for k in np.flatnonzero(np.isfinite(load)
                                                       & (load > 100.0 * (1 + TOLERANCE)))]
     island: dict[str, float] = {}
+    island_q: dict[str, float] = {}
     big: list[str] = []
+    q_out: list[str] = []
     for k in island_dg:
         b = int(g.dg_bus[k])
         p_mw = ac.extra.get(f"slack_p_mw:{net_pos[problem.bus_ids[b]]}", math.nan)
+        q_mvar = ac.extra.get(f"slack_q_mvar:{net_pos[problem.bus_ids[b]]}", math.nan)
         island[problem.bus_ids[b]] = round(p_mw * 1e3, 6)
+        island_q[problem.bus_ids[b]] = round(q_mvar * 1e3, 6)
         if p_mw * 1e3 > float(g.dg_p_max[k] * kw) * (1 + TOLERANCE) + 1e-6:
             big.append(problem.bus_ids[b])
+        q_max = float(g.dg_q_max[k] * kw)
+        if (q_mvar * 1e3 > q_max * (1 + TOLERANCE) + 1e-6
+                or q_mvar * 1e3 < -(q_max * TOLERANCE + 1e-6)):
+            q_out.append(problem.bus_ids[b])
     mismatch = []
     for k in sited_dg:
         bus_id = problem.bus_ids[int(g.dg_bus[k])]
@@ -316,7 +339,7 @@ def restoration_ac(network: Network, problem: Any, op: Any, sites: np.ndarray | 
         if abs(ac_kw - dg_model[bus_id]) > dg_output_tolerance_kw(float(g.dg_p_max[k] * kw),
                                                                    float(ac.losses_kw)):
             mismatch.append(bus_id)
-    fine = not (low or high or over or dead or big or mismatch)
+    fine = not (low or high or over or dead or big or mismatch or q_out)
     diff = np.abs(vac[ok] - model_v[energised][ok])
     s_model = np.hypot(np.asarray(op.p, float), np.asarray(op.q, float))
     model_over = [problem.branch_ids[k] for k in np.flatnonzero(
@@ -325,7 +348,8 @@ def restoration_ac(network: Network, problem: Any, op: Any, sites: np.ndarray | 
         True, ac.losses_kw, float(np.nanmin(vac)) if ok.any() else math.nan,
         float(np.nanmax(vac)) if ok.any() else math.nan, float(np.nanmin(mv)),
         float(np.nanmax(mv)), float(diff.max()) if diff.size else math.nan, fine, low, high,
-        over, dead, island, big, ac.message, mismatch, dg_model, model_over, power_flow=ac)
+        over, dead, island, big, ac.message, mismatch, dg_model, model_over, power_flow=ac,
+        dg_island_kvar=island_q, dg_q_out=q_out)
 
 
 @contextmanager
