@@ -497,11 +497,33 @@ def _network_and_settings(source: Any, settings: str | Path | None, uncertainty:
             "box, but the uncertainty is 0 (every load at its nominal): the option would do "
             "nothing", "give the box too, e.g. --uncertainty 0.1, or the settings' "
             "partition.uncertainty")]
-    problems = [*problems, *settings_problems(st, net),
-                *enumeration_problems(st, net, extensive=extensive)]
+    problems = [*problems, *_option_problems(
+        [*settings_problems(st, net), *enumeration_problems(st, net, extensive=extensive)],
+        set(changes))]
     if problems:
         raise InputError(problems)
     return net, st, path, notes
+
+
+def _option_problems(problems: list[Problem], given: set[str]) -> list[Problem]:
+    """``problems`` of the merged settings, those of a value the caller gave as an option
+    (``given``: the keywords of :func:`partition` that override the file) located at the
+    option, ``options.uncertainty``, not the settings file's ``settings.partition.uncertainty``
+    nor ``settings [L9].uncertain_loads`` (user test ut45b_part #7); the count of uncertain
+    loads (its ids the count, which read as an index, ``settings [20]``) falls to
+    ``uncertain_loads`` when the option gives the box or the loads."""
+    out = []
+    for p in problems:
+        name = (p.field or "").removeprefix("partition.")
+        count = name == "uncertain_loads" and p.ids and p.ids[0].isdigit()
+        if p.component != "settings" or not (
+                name in given or (count and given & {"uncertainty", "uncertain_loads"})):
+            out.append(p)
+            continue
+        message, hint = p.unspelled
+        out.append(Problem(p.kind, "options", message, () if count else p.ids, name, hint,
+                           p.severity))
+    return out
 
 
 def _single_phase_problems(source: Any, problems: Any) -> list[Problem]:
