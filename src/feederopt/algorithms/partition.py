@@ -522,11 +522,13 @@ def operating_point(data: PartitionData, plan: PartitionPlan,
     level free (constant-power loads: LinDist3Flow's demand and flows do not depend on it),
     two more stages pick a unique point among those with
     ``V <= V* (1 + 1e-9) + OPERATING_VALUE_TOL`` (our rules; the seed states no set-point):
-    first the least reactive re-dispatch ``Q* = min sum (o^q+ + o^q-)``, since ``V`` prices
-    only active moves and left ``qg`` at any vertex of its band, which moved every phase by
-    its full band away from the published ``q_set`` and put the reported voltages 4 % away
-    from OpenDSS's at the set-points (user test ut45b_part #2); then, with
-    ``sum (o^q+ + o^q-) <= Q* (1 + 1e-9) + OPERATING_Q_TOL``, the point whose grid-forming
+    first the grid followers' least reactive re-dispatch ``Q* = min sum_F (o^q+ + o^q-)``
+    (``F`` the phases of DERs that do not form the grid: a grid former is the island's voltage
+    source, its ``q`` what the flow asks of it, as in OpenDSS), since ``V`` prices only
+    active moves and left ``qg`` at any vertex of its band, which moved every phase by its
+    full band away from the published ``q_set`` and put the reported voltages 4 % away from
+    OpenDSS's at the set-points (user test ut45b_part #2); then, with
+    ``sum_F (o^q+ + o^q-) <= Q* (1 + 1e-9) + OPERATING_Q_TOL``, the point whose grid-forming
     nodes are nearest 1 p.u., ``min sum_j |w_j - 1|``, so the reported set-point is unique."""
     sc = data.nominal() if scale is None else scale
     omega = data.settings.omega * 1000.0
@@ -551,20 +553,22 @@ def operating_point(data: PartitionData, plan: PartitionPlan,
         b.add_rows("value_cap", {g: sp.csr_matrix(np.atleast_2d(c)) for g, c in costs.items()},
                    Sense.LE, np.array([cap]))
         if extra_q is not None:
-            nq = len(data.ph_der)
-            b.add_rows("q_move_cap", {g: sp.csr_matrix(np.ones((1, nq))) for g in Q_MOVES},
-                       Sense.LE, np.array([extra_q]))
+            b.add_rows("q_move_cap", {g: sp.csr_matrix(np.atleast_2d(follower))
+                                      for g in Q_MOVES}, Sense.LE, np.array([extra_q]))
         return b
 
-    # stage 2: the least reactive re-dispatch (V prices only o^p, so without it qg is any
-    # vertex of the band and the voltages with it; user test ut45b_part #2)
+    # stage 2: the grid followers' least reactive re-dispatch (V prices only o^p, so without
+    # it their qg is any vertex of the band and the voltages with it; user test ut45b_part
+    # #2). A grid-forming DER is the island's voltage source: its q is what the flow asks of
+    # it (in OpenDSS too), so it stays free.
+    follower = (~np.asarray(plan.grid_forming, bool)[data.ph_der]).astype(float)
     b = capped(None)
     for g in Q_MOVES:
-        b.add_objective(g, np.ones(len(data.ph_der)))
+        b.add_objective(g, follower)
     m_q = fixed_model(b)
     if m_q.solve().status != "optimal":
         return m.values()
-    q_move = float(sum(m_q.values()[g].sum() for g in Q_MOVES))
+    q_move = float(sum(m_q.values()[g] @ follower for g in Q_MOVES))
     gf_nodes = np.array(sorted({int(j) for d in np.flatnonzero(plan.grid_forming)
                                 for j in data.ph_node[data.ph_der == d]}), int)
     if not len(gf_nodes):
