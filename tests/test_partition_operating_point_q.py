@@ -64,8 +64,9 @@ SWITCHES = ("sub", "s12", "s23", "s34", "s45", "s51", "s13")
 ISLAND = {"b1", "b1x", "b2", "b2x", "b4", "b4x", "b5", "b5x"}
 
 
-def _opendss_range(res: dict) -> tuple[float, float]:
-    """Our own OpenDSS island of the plan in ``res`` at its published set-points."""
+def _opendss_range(res: dict, v_set: float | None = None) -> tuple[float, float]:
+    """Our own OpenDSS island of the plan in ``res`` at its published set-points (the
+    source at ``v_set`` when given)."""
     assert res["closed_switches"] == ["s12", "s45", "s51"]
     assert res["microgrids"][0]["grid_forming"] == ["Generator.g1"]
     dss.Text.Command("Clear")
@@ -76,7 +77,7 @@ def _opendss_range(res: dict) -> tuple[float, float]:
         dss.Text.Command(f"Edit Line.{s} enabled={'y' if s in res['closed_switches'] else 'n'}")
     for el in ("Load.L3", "PVSystem.PV3", "Generator.G1", "Generator.G2"):
         dss.Text.Command(f"Edit {el} enabled=n")
-    v_set = res["microgrids"][0]["v_set_pu"]
+    v_set = res["microgrids"][0]["v_set_pu"] if v_set is None else v_set
     dss.Text.Command(f"New Vsource.gf bus1=b2x basekv=4.16 pu={v_set} phases=3 "
                      "MVAsc3=1e6 MVAsc1=1e6")
     for row in res["der_phases"]:

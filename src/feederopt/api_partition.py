@@ -643,7 +643,8 @@ def _post_analyses(net: Any, st: PartitionSettings, data: Any, plan: PartitionPl
                                       progress, "deterministic plan LinDist3Flow-feasible "
                                       "(IV-D)", samples)).share_pct
     return SampleChecks(samples, ld3f.share_pct, ac.share_pct if ac else None, det,
-                        dict(ac.v_set_pu) if ac else None, ac.feasible if ac else None)
+                        dict(ac.v_set_pu) if ac else None, ac.feasible if ac else None,
+                        list(ac.failures) if ac else None)
 
 
 def _bad_result(path: str, message: str) -> InputError:

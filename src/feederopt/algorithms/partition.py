@@ -184,6 +184,10 @@ class SampleChecks:
     #: makes the result not within the limits
     #: (:func:`feederopt.validation.partition.plan_within_limits`).
     ac_feasible: int | None = None
+    #: The first failing samples of IV-E with the limits each breaks (worst first): ``sample``,
+    #: ``converged``, ``limit_violations`` (:attr:`feederopt.validation.partition.AcSampleShare.
+    #: failures`); None without the AC check (user test ut45b_part #3: the JSON named none).
+    ac_failures: list[dict[str, Any]] | None = None
 
 
 @dataclass(repr=False)
