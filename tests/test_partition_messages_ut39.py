@@ -149,7 +149,9 @@ def test_the_long_feeder_keeps_its_followers_in_their_kva_circles(tmp_path: Path
     assert pv and max(math.hypot(p, q) / s for p, q, s in pv.values()) > 0.99  # at its rating
     for name, (p, q, s_max) in ders.items():
         assert math.hypot(p, q) <= s_max + 1e-3, (name, p, q, s_max)
-    assert volts and all(0.9 <= v <= 1.1 for v in volts.values()), volts
+    # the plan runs its voltage-dependent loads at the band's floor (ut45b_part #4); this
+    # read-back and the voltage feedback's OpenDSS (0.9001 p.u.) differ by ~1e-4 p.u.
+    assert volts and all(0.9 - 2e-4 <= v <= 1.1 for v in volts.values()), volts
     assert result.exit_code == 0, result.output
     assert "kVA over its" not in result.output
 
@@ -226,7 +228,9 @@ def test_a_plan_within_its_nominal_opendss_check_exits_0(tmp_path: Path) -> None
         if name.rsplit(".", 1)[0] not in gf:  # a follower: within its ramp band
             assert max(setp[name] - 0.3 * s_max, 0.0) - 1e-3 <= p \
                 <= setp[name] + 0.3 * s_max + 1e-3, (name, p, setp[name])
-    assert volts and all(0.9 <= v <= 1.1 for v in volts.values()), volts
+    # the plan runs its voltage-dependent loads at the band's floor (ut45b_part #4); this
+    # read-back and the voltage feedback's OpenDSS (0.9001 p.u.) differ by ~1e-4 p.u.
+    assert volts and all(0.9 - 2e-4 <= v <= 1.1 for v in volts.values()), volts
     assert result.exit_code == 0, result.output
     console = " ".join(result.output.split())
     assert "validity │ all checks hold" in console

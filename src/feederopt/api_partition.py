@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from feederopt.algorithms.base import (
     ProgressCallback,
@@ -294,6 +295,8 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
     for k in range(rounds + 1):
         report_phase(progress, f"voltage feedback {k}: OpenDSS at the plan")
         assert cur.plan is not None
+        if k == 0:
+            first_round = (cur_data, cur.plan)
         t = time.perf_counter()
         island = AcIsland(net, cur_data, cur.plan)
         ac = island.solve(cur_data.nominal())
@@ -390,14 +393,15 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
     if kept_k == 0 and within:
         return kept, kept_data
     first = rows[0]
+    first_data, first_plan = first_round
     kept.notes.append(
         f"voltage feedback: the LinDist3Flow plan ({first['objective']:,.2f} $) has OpenDSS "
         + (f"voltages {first['opendss_v_min_pu']:.4f}-{first['opendss_v_max_pu']:.4f} p.u. at "
            "the nominal load, outside the limits; " if first["opendss_converged"] else
            # user test ut_3ph #2: "voltages nan-nan p.u. ... outside the limits"
-           "no power flow: OpenDSS did not converge at it (the check injects each "
-           "grid-following DER phase by phase to ground, which a three-wire bus behind a "
-           "delta winding cannot take unequally), so its voltages are unknown; ")
+           "no power flow: OpenDSS did not converge at it ("
+           + _non_convergence_causes(net, first_data, first_plan)
+           + "), so its voltages are unknown; ")
         + (f"after {len(rows) - 1} re-solve(s) with the model's voltage limits tightened by "
            f"up to {rows[-1]['largest_shift_pu']:.4f} p.u., the plan kept (round {kept_k}, "
            f"{kept.objective:,.2f} $, limits tightened by up to "
@@ -410,6 +414,49 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
            f"({feedback_stop_text(kept.voltage_feedback)})")
         + "; --no-voltage-feedback gives the pure LinDist3Flow plan")
     return kept, kept_data
+
+
+def delta_island_buses(net: Any, data: Any, plan: PartitionPlan) -> list[str]:
+    """The energised buses of ``plan`` that a delta winding of an in-service transformer
+    connects: three-wire buses, which take no current to ground."""
+    tr = net.transformers.filter(pl.col("in_service"))
+    delta = {str(b).lower() for side in ("from", "to")
+             for b in tr.filter(pl.col(f"conn_{side}") == "delta")[f"{side}_bus"].to_list()}
+    on = [b for k, buses in enumerate(data.block_buses) if plan.energised[k] for b in buses]
+    return sorted({b for b in on if str(b).lower() in delta})
+
+
+def _non_convergence_causes(net: Any, data: Any, plan: PartitionPlan) -> str:
+    """Possible causes of OpenDSS's non-convergence at ``plan``, named as possible: the
+    lossless LinDist3Flow model (Gan & Low's linearisation, its ``w_j = w_i - 2 Re(...)``
+    without the losses' term) serves what no AC power flow carries, typically at a voltage
+    limit across long lines; and, only when the island has such a bus
+    (:func:`delta_island_buses`), the check's phase-to-ground injection of each
+    grid-following DER phase, which a three-wire bus behind a delta winding cannot take
+    unequally. Before (user test ut45b_part #5) the delta cause was given for every island,
+    also one without any transformer."""
+    out = ("possible causes: the lossless LinDist3Flow plan may carry power that no AC power "
+           "flow can, e.g. with voltages at the model's limits over long lines")
+    delta = delta_island_buses(net, data, plan)
+    if delta:
+        out += ("; the check injects each grid-following DER phase by phase to ground, which "
+                "a three-wire bus behind a delta winding (here "
+                + ", ".join(delta[:5]) + (", ..." if len(delta) > 5 else "")
+                + ") cannot take unequally")
+    ties = closed_ties(data, plan)
+    if ties:
+        out += ("; the plan closes the normally open switch(es) " + ", ".join(ties)
+                + ", and a plan of (near) equal cost may leave them open: hold one open in the "
+                "settings (switch: {\"" + ties[0] + "\": {\"state\": \"OPEN\", "
+                "\"dispatchable\": \"NO\"}}) and solve again")
+    return out
+
+
+def closed_ties(data: Any, plan: PartitionPlan) -> list[str]:
+    """The normally open switches (ties) that ``plan`` closes."""
+    pu = data.pu
+    return [sid for s, sid in enumerate(data.switch_ids)
+            if plan.closed[s] and pu.edges[int(data.switch_edge[s])].normally_open]
 
 
 def _bad_option(name: str, message: str, hint: str = "") -> Problem:
@@ -497,11 +544,33 @@ def _network_and_settings(source: Any, settings: str | Path | None, uncertainty:
             "box, but the uncertainty is 0 (every load at its nominal): the option would do "
             "nothing", "give the box too, e.g. --uncertainty 0.1, or the settings' "
             "partition.uncertainty")]
-    problems = [*problems, *settings_problems(st, net),
-                *enumeration_problems(st, net, extensive=extensive)]
+    problems = [*problems, *_option_problems(
+        [*settings_problems(st, net), *enumeration_problems(st, net, extensive=extensive)],
+        set(changes))]
     if problems:
         raise InputError(problems)
     return net, st, path, notes
+
+
+def _option_problems(problems: list[Problem], given: set[str]) -> list[Problem]:
+    """``problems`` of the merged settings, those of a value the caller gave as an option
+    (``given``: the keywords of :func:`partition` that override the file) located at the
+    option, ``options.uncertainty``, not the settings file's ``settings.partition.uncertainty``
+    nor ``settings [L9].uncertain_loads`` (user test ut45b_part #7); the count of uncertain
+    loads (its ids the count, which read as an index, ``settings [20]``) falls to
+    ``uncertain_loads`` when the option gives the box or the loads."""
+    out = []
+    for p in problems:
+        name = (p.field or "").removeprefix("partition.")
+        count = name == "uncertain_loads" and p.ids and p.ids[0].isdigit()
+        if p.component != "settings" or not (
+                name in given or (count and given & {"uncertainty", "uncertain_loads"})):
+            out.append(p)
+            continue
+        message, hint = p.unspelled
+        out.append(Problem(p.kind, "options", message, () if count else p.ids, name, hint,
+                           p.severity))
+    return out
 
 
 def _single_phase_problems(source: Any, problems: Any) -> list[Problem]:
@@ -574,7 +643,8 @@ def _post_analyses(net: Any, st: PartitionSettings, data: Any, plan: PartitionPl
                                       progress, "deterministic plan LinDist3Flow-feasible "
                                       "(IV-D)", samples)).share_pct
     return SampleChecks(samples, ld3f.share_pct, ac.share_pct if ac else None, det,
-                        dict(ac.v_set_pu) if ac else None, ac.feasible if ac else None)
+                        dict(ac.v_set_pu) if ac else None, ac.feasible if ac else None,
+                        list(ac.failures) if ac else None)
 
 
 def _bad_result(path: str, message: str) -> InputError:

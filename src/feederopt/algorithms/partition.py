@@ -184,6 +184,10 @@ class SampleChecks:
     #: makes the result not within the limits
     #: (:func:`feederopt.validation.partition.plan_within_limits`).
     ac_feasible: int | None = None
+    #: The first failing samples of IV-E with the limits each breaks (worst first): ``sample``,
+    #: ``converged``, ``limit_violations`` (:attr:`feederopt.validation.partition.AcSampleShare.
+    #: failures`); None without the AC check (user test ut45b_part #3: the JSON named none).
+    ac_failures: list[dict[str, Any]] | None = None
 
 
 @dataclass(repr=False)
@@ -502,6 +506,13 @@ def _costs(data: PartitionData, plan: PartitionPlan) -> tuple[float, float]:
 #: re-dispatch.
 OPERATING_VALUE_TOL = 1e-3
 
+#: The reactive re-dispatch groups of the recourse (``o^q+``, ``o^q-``, p.u. per DER phase).
+Q_MOVES = ("oq_up", "oq_dn")
+
+#: The slack [p.u., 1 MVA base: 1e-6 is 1 var] on the least total reactive re-dispatch that
+#: :func:`operating_point`'s voltage stage keeps.
+OPERATING_Q_TOL = 1e-6
+
 
 def operating_point(data: PartitionData, plan: PartitionPlan,
                     scale: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -512,10 +523,17 @@ def operating_point(data: PartitionData, plan: PartitionPlan,
     slacks). With voltage-dependent loads the voltages are part of the plan: at fixed
     set-points the demand ``p_d(w)`` (:func:`~feederopt.problems.partition.served_at_voltages`)
     balances them, which fixes the grid-forming DER's voltage. Where ``V`` leaves the voltage
-    level free (constant-power loads: LinDist3Flow's demand and flows do not depend on it), a
-    second stage picks, among the points with ``V <= V* (1 + 1e-9) + OPERATING_VALUE_TOL``,
-    the one whose grid-forming nodes are nearest 1 p.u., ``min sum_j |w_j - 1|`` (our rule;
-    the seed states no set-point), so the reported set-point is unique."""
+    level free (constant-power loads: LinDist3Flow's demand and flows do not depend on it),
+    two more stages pick a unique point among those with
+    ``V <= V* (1 + 1e-9) + OPERATING_VALUE_TOL`` (our rules; the seed states no set-point):
+    first the grid followers' least reactive re-dispatch ``Q* = min sum_F (o^q+ + o^q-)``
+    (``F`` the phases of DERs that do not form the grid: a grid former is the island's voltage
+    source, its ``q`` what the flow asks of it, as in OpenDSS), since ``V`` prices only
+    active moves and left ``qg`` at any vertex of its band, which moved every phase by its
+    full band away from the published ``q_set`` and put the reported voltages 4 % away from
+    OpenDSS's at the set-points (user test ut45b_part #2); then, with
+    ``sum_F (o^q+ + o^q-) <= Q* (1 + 1e-9) + OPERATING_Q_TOL``, the point whose grid-forming
+    nodes are nearest 1 p.u., ``min sum_j |w_j - 1|``, so the reported set-point is unique."""
     sc = data.nominal() if scale is None else scale
     omega = data.settings.omega * 1000.0
     costs = {**{g: omega * v for g, v in slack_terms(data).items()},
@@ -531,24 +549,45 @@ def operating_point(data: PartitionData, plan: PartitionPlan,
     m = fixed_model(recourse_block(data, sc))
     m.set_costs(costs)
     value = PartitionSlaves._solve(m, -1).objective
+    cap = value + 1e-9 * abs(value) + OPERATING_VALUE_TOL
+
+    def capped(extra_q: float | None) -> Block:
+        b = recourse_block(data, sc)
+        b.objective.clear()
+        b.add_rows("value_cap", {g: sp.csr_matrix(np.atleast_2d(c)) for g, c in costs.items()},
+                   Sense.LE, np.array([cap]))
+        if extra_q is not None:
+            b.add_rows("q_move_cap", {g: sp.csr_matrix(np.atleast_2d(follower))
+                                      for g in Q_MOVES}, Sense.LE, np.array([extra_q]))
+        return b
+
+    # stage 2: the grid followers' least reactive re-dispatch (V prices only o^p, so without
+    # it their qg is any vertex of the band and the voltages with it; user test ut45b_part
+    # #2). A grid-forming DER is the island's voltage source: its q is what the flow asks of
+    # it (in OpenDSS too), so it stays free.
+    follower = (~np.asarray(plan.grid_forming, bool)[data.ph_der]).astype(float)
+    b = capped(None)
+    for g in Q_MOVES:
+        b.add_objective(g, follower)
+    m_q = fixed_model(b)
+    if m_q.solve().status != "optimal":
+        return m.values()
+    q_move = float(sum(m_q.values()[g] @ follower for g in Q_MOVES))
     gf_nodes = np.array(sorted({int(j) for d in np.flatnonzero(plan.grid_forming)
                                 for j in data.ph_node[data.ph_der == d]}), int)
     if not len(gf_nodes):
-        return m.values()
-    b = recourse_block(data, sc)
-    b.objective.clear()
+        return m_q.values()
+    b = capped(q_move * (1 + 1e-9) + OPERATING_Q_TOL)
     k, n = len(gf_nodes), data.pu.n_nodes
     b.add_group(Group.new("vdev", k, 0.0, np.inf))
     sel = sp.csr_matrix((np.ones(k), (np.arange(k), gf_nodes)), shape=(k, n))
     eye = sp.identity(k, format="csr")
     b.add_rows("vdev_up", {"w": sel, "vdev": -eye}, Sense.LE, np.ones(k))
     b.add_rows("vdev_dn", {"w": -sel, "vdev": -eye}, Sense.LE, -np.ones(k))
-    b.add_rows("value_cap", {g: sp.csr_matrix(np.atleast_2d(c)) for g, c in costs.items()},
-               Sense.LE, np.array([value + 1e-9 * abs(value) + OPERATING_VALUE_TOL]))
     b.add_objective("vdev", np.ones(k))
     m2 = fixed_model(b)
     sol = m2.solve()
-    return m2.values() if sol.status == "optimal" else m.values()
+    return m2.values() if sol.status == "optimal" else m_q.values()
 
 
 def _microgrids(data: PartitionData, plan: PartitionPlan, w: np.ndarray,

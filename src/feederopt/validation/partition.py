@@ -175,6 +175,10 @@ class AcSampleShare:
     capacitors_switched: int = 0
     #: The grid-forming sources' voltages [p.u.] by DER id (:attr:`AcIsland.v_set`).
     v_set_pu: dict[str, float] = field(default_factory=dict)
+    #: The first :data:`FAILED_SAMPLES_KEPT` samples that break a limit or do not converge:
+    #: ``sample`` (its index in the draw), ``converged`` and ``limit_violations`` (its
+    #: :data:`LIMITS_PER_SAMPLE` worst, :attr:`AcSample.limit_violations`); ut45b_part #3.
+    failures: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def share_pct(self) -> float:
@@ -271,12 +275,16 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
                       with_controls=with_controls)
     ok = conv = moved = switched = 0
     lo_w, hi_w = np.inf, 0.0
+    failures: list[dict[str, Any]] = []
     for k, scale in enumerate(draw_scales(data, uncertainty, samples, seed)):
         if progress is not None and k:
             progress(k, ok)
         r = island.solve(scale)
         moved += r.taps_moved
         switched += r.capacitors_switched
+        if not r.feasible and len(failures) < FAILED_SAMPLES_KEPT:
+            failures.append({"sample": k, "converged": r.converged, "limit_violations":
+                             worst_first(r.limit_violations)[:LIMITS_PER_SAMPLE]})
         if not r.converged:
             continue
         conv += 1
@@ -286,7 +294,7 @@ def ac_sample_share(net: ThreePhaseNetwork, data: PartitionData, plan: Partition
         progress(samples, ok)
     return AcSampleShare(samples, ok, conv, uncertainty, float(lo_w), float(hi_w),
                          island.control_mode, moved, switched,
-                         {data.der_ids[d]: v for d, v in island.v_set.items()})
+                         {data.der_ids[d]: v for d, v in island.v_set.items()}, failures)
 
 
 #: Resistance [ohm] from every node of a de-energised block to ground in the partition's AC
@@ -323,6 +331,10 @@ class AcSample:
     #: (BAND_TOL_KW, RATING_TOL_KVA), in words ("PVSystem.pv4.b 56.71 kVA over its 56.67
     #: kVA rating")
     der_breaches: list[str] = field(default_factory=list)
+    #: every limit this flow breaks, one dict each as the solve's AC check lists them
+    #: (``component``, ``id``, ``limit`` v_min / v_max / s_max / p_band, ``value``,
+    #: ``rating`` the limit broken, ``amount`` beyond it, ``unit``); user test ut45b_part #3
+    limit_violations: list[dict[str, Any]] = field(default_factory=list)
     taps_moved: int = 0
     capacitors_switched: int = 0
 
@@ -743,6 +755,14 @@ class AcIsland:
             for k in off_band] + [
             f"{name_of.get(k, str(k))} {math.hypot(out[k], qout[k]):.2f} kVA over its "
             f"{self.e_smax[k]:.2f} kVA rating" for k in over]
+        for k in off_band:
+            bound = lo[k] if out[k] < lo[k] else hi[k]
+            res.limit_violations.append(_breach("der", name_of.get(k, str(k)), "p_band",
+                                                float(out[k]), float(bound), "kW"))
+        for k in over:
+            res.limit_violations.append(_breach(
+                "der", name_of.get(k, str(k)), "s_max", math.hypot(out[k], qout[k]),
+                float(self.e_smax[k]), "kVA"))
         res.within_voltage_limits = True
         for bus, (vmin, vmax) in self.limits.items():
             dss.Circuit.SetActiveBus(bus)
@@ -765,8 +785,35 @@ class AcIsland:
             res.high_pu = max(res.high_pu, float(mags.max()))
             if mags.min() < vmin - V_TOL or mags.max() > vmax + V_TOL:
                 res.within_voltage_limits = False
+            for node, v in named.items():
+                if v < vmin - V_TOL:
+                    res.limit_violations.append(_breach("buses", node, "v_min", v, vmin, "p.u."))
+                elif v > vmax + V_TOL:
+                    res.limit_violations.append(_breach("buses", node, "v_max", v, vmax, "p.u."))
         res.feasible = res.within_bands and res.within_ratings and res.within_voltage_limits
         return res
+
+
+def _breach(component: str, name: str, limit: str, value: float, rating: float,
+            unit: str) -> dict[str, Any]:
+    """One broken limit of an :class:`AcSample`: ``amount = |value - rating|`` beyond the
+    limit ``rating``, in ``unit``."""
+    return {"component": component, "id": name, "limit": limit, "value": float(value),
+            "rating": float(rating), "amount": abs(float(value) - float(rating)),
+            "unit": unit}
+
+
+def worst_first(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``violations`` (:func:`_breach`) by their relative amount, ``amount / |rating|``,
+    largest first (a voltage in p.u. and a rating in kVA compare as shares of their
+    limits)."""
+    return sorted(violations, key=lambda d: -d["amount"] / max(abs(d["rating"]), 1e-9))
+
+
+#: How many failing samples :func:`ac_sample_share` records with their broken limits, and how
+#: many limits each (the worst, :func:`worst_first`); the counts are over all samples.
+FAILED_SAMPLES_KEPT = 20
+LIMITS_PER_SAMPLE = 10
 
 
 def _kept_round(voltage_feedback: Mapping[str, Any]) -> Mapping[str, Any]:
