@@ -439,3 +439,31 @@ def star4_gen_sgen(gen: dict[str, Any], sgen_price_per_mwh: float) -> tuple[Any,
                    min_q_mvar=-1.0, max_q_mvar=1.0)
     pp.create_poly_cost(net, 0, "sgen", cp1_eur_per_mw=sgen_price_per_mwh)
     return net, g
+
+
+def own10_pandapower(loads: list[tuple[int, float, float, bool, float]]) -> Any:
+    """User test ut45b_resil's own10 feeders (its make_nets.py): 11 kV, 10 buses (band
+    0.93-1.07 p.u.), 12 switched lines of which 3 normally-open ties, sgens PV4, PV7 and WT9;
+    ``loads`` as ``(bus, p_mw, q_mvar, sheddable, priority)``, each named ``D<bus>``."""
+    import pandapower as pp
+
+    net = pp.create_empty_network(sn_mva=1.0)
+    b = [pp.create_bus(net, vn_kv=11.0, name=f"B{i}", min_vm_pu=0.93, max_vm_pu=1.07)
+         for i in range(10)]
+    pp.create_ext_grid(net, b[0], vm_pu=1.0)
+    lines = [(0, 1, 1.5, 0.40, True), (1, 2, 2.0, 0.30, True), (2, 3, 2.0, 0.25, True),
+             (3, 4, 2.5, 0.20, True), (1, 5, 2.0, 0.30, True), (5, 6, 2.0, 0.25, True),
+             (6, 7, 2.5, 0.20, True), (2, 8, 2.0, 0.20, True), (8, 9, 2.0, 0.15, True),
+             (4, 7, 2.0, 0.15, False), (9, 6, 2.0, 0.15, False), (3, 9, 1.5, 0.15, False)]
+    for k, (f, t, km, imax, cl) in enumerate(lines):
+        li = pp.create_line_from_parameters(net, b[f], b[t], km, r_ohm_per_km=0.35,
+                                            x_ohm_per_km=0.38, c_nf_per_km=0.0,
+                                            max_i_ka=imax, name=f"L{k}")
+        pp.create_switch(net, b[f], li, et="l", closed=cl)
+    for bus, p, q, _, _ in loads:
+        pp.create_load(net, b[bus], p_mw=p, q_mvar=q, name=f"D{bus}")
+    net.load["sheddable"] = [x[3] for x in loads]
+    net.load["priority"] = [float(x[4]) for x in loads]
+    for bus, p, name in ((4, 0.3, "PV4"), (7, 0.25, "PV7"), (9, 0.2, "WT9")):
+        pp.create_sgen(net, b[bus], p_mw=p, q_mvar=0.0, name=name)
+    return net

@@ -20,35 +20,17 @@ import pytest
 from typer.testing import CliRunner
 
 from feederopt.cli import app
+from netbuild import own10_pandapower
 
 SIZE = 1100.0  # --dg-size: Pmax [kW] = Qmax [kvar]
 
 
 def _net() -> pp.pandapowerNet:
     """The tester's own10c (make_nets.py): 10 buses, 12 switched lines (3 normally open)."""
-    net = pp.create_empty_network(sn_mva=1.0)
-    b = [pp.create_bus(net, vn_kv=11.0, name=f"B{i}", min_vm_pu=0.93, max_vm_pu=1.07)
-         for i in range(10)]
-    pp.create_ext_grid(net, b[0], vm_pu=1.0)
-    lines = [(0, 1, 1.5, 0.40, True), (1, 2, 2.0, 0.30, True), (2, 3, 2.0, 0.25, True),
-             (3, 4, 2.5, 0.20, True), (1, 5, 2.0, 0.30, True), (5, 6, 2.0, 0.25, True),
-             (6, 7, 2.5, 0.20, True), (2, 8, 2.0, 0.20, True), (8, 9, 2.0, 0.15, True),
-             (4, 7, 2.0, 0.15, False), (9, 6, 2.0, 0.15, False), (3, 9, 1.5, 0.15, False)]
-    for k, (f, t, km, imax, cl) in enumerate(lines):
-        li = pp.create_line_from_parameters(net, b[f], b[t], km, r_ohm_per_km=0.35,
-                                            x_ohm_per_km=0.38, c_nf_per_km=0.0,
-                                            max_i_ka=imax, name=f"L{k}")
-        pp.create_switch(net, b[f], li, et="l", closed=cl)
-    loads = {2: (0.6, 0.2, True, 1), 3: (0.5, 0.15, True, 1), 4: (0.8, 0.8, False, 1),
-             5: (0.4, 0.1, True, 1), 6: (0.7, 0.2, True, 5), 7: (0.9, 0.3, True, 1),
-             8: (0.3, 0.1, True, 1), 9: (0.6, 0.2, False, 1)}
-    for bus, (p, q, _, _) in loads.items():
-        pp.create_load(net, b[bus], p_mw=p, q_mvar=q, name=f"D{bus}")
-    net.load["sheddable"] = [loads[int(n[1:])][2] for n in net.load.name]
-    net.load["priority"] = [float(loads[int(n[1:])][3]) for n in net.load.name]
-    for bus, p, name in ((4, 0.3, "PV4"), (7, 0.25, "PV7"), (9, 0.2, "WT9")):
-        pp.create_sgen(net, b[bus], p_mw=p, q_mvar=0.0, name=name)
-    return net
+    return own10_pandapower([
+        (2, 0.6, 0.2, True, 1), (3, 0.5, 0.15, True, 1), (4, 0.8, 0.8, False, 1),
+        (5, 0.4, 0.1, True, 1), (6, 0.7, 0.2, True, 5), (7, 0.9, 0.3, True, 1),
+        (8, 0.3, 0.1, True, 1), (9, 0.6, 0.2, False, 1)])
 
 
 def _pandapower_dg_kvar(doc: dict) -> float:

@@ -340,21 +340,7 @@ class ResilienceProblem:
         gen = np.zeros(g.n)
         if g.gen_bus is not None and g.gen_p is not None and len(g.gen_bus):
             np.add.at(gen, np.asarray(g.gen_bus, int), np.maximum(np.asarray(g.gen_p), 0.0))
-        seen: set[int] = set()
-        out = []
-        for _, bus in self.firm_loads:
-            if bus in seen:
-                continue
-            part = reachable(g, working, [bus])
-            seen |= part
-            if any(g.is_source[b] for b in part):
-                continue
-            ids = tuple(lid for lid, b in self.firm_loads if b in part)
-            demand = self.firm_kw(ids)
-            supply = float(sum(sited[b] + gen[b] for b in part)) * self.kw_per_pu
-            if demand > supply * (1.0 + 1e-9) + 1e-9:
-                out.append((ids, demand, supply))
-        return out
+        return self._short_parts(working, sited + gen, self.firm_kw)
 
     def firm_q_shortfalls(self, broken: tuple[int, ...], harden: np.ndarray | None = None,
                           site: np.ndarray | None = None
@@ -380,6 +366,18 @@ class ResilienceProblem:
             np.add.at(supply, np.asarray(g.gen_bus, int), np.maximum(np.asarray(g.gen_q), 0.0))
         if g.sh_b is not None:
             supply += np.maximum(np.asarray(g.sh_b, float), 0.0) * np.asarray(g.u_max, float)
+        return self._short_parts(working, supply, lambda ids: float(
+            sum(self.firm_q.get(i, 0.0) for i in ids)) * self.kw_per_pu)
+
+    def _short_parts(self, working: np.ndarray, supply: np.ndarray,
+                     demand_of: Callable[[tuple[str, ...]], float],
+                     ) -> list[tuple[tuple[str, ...], float, float]]:
+        """The parts of the grid over the ``working`` branches that hold a non-sheddable
+        load and no source, whose demand ``demand_of(ids)`` [kW or kvar] of those loads
+        exceeds the sum of ``supply`` [p.u.] over their buses: per such part its
+        non-sheddable load ids, the demand and the supply (:meth:`firm_shortfalls`,
+        :meth:`firm_q_shortfalls`)."""
+        g = self.grid
         seen: set[int] = set()
         out = []
         for _, bus in self.firm_loads:
@@ -390,7 +388,7 @@ class ResilienceProblem:
             if any(g.is_source[b] for b in part):
                 continue
             ids = tuple(lid for lid, b in self.firm_loads if b in part)
-            demand = float(sum(self.firm_q.get(i, 0.0) for i in ids)) * self.kw_per_pu
+            demand = demand_of(ids)
             have = float(sum(supply[b] for b in part)) * self.kw_per_pu
             if demand > have * (1.0 + 1e-9) + 1e-9:
                 out.append((ids, demand, have))
