@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from feederopt.io.opendss import read_opendss
-from test_opendss_rated_kv_law import FEEDER, _opendss_load
+from opendss_plain import load_power
+from test_opendss_rated_kv_law import FEEDER
 
 ZIP = "zipv=[0.3 0.3 0.4 0.2 0.3 0.5 {cut}]"
 
@@ -55,7 +56,7 @@ def _feeder(tmp_path: Path, kv: float, options: str) -> Path:
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_model_draws_what_opendss_draws(tmp_path: Path, case: str) -> None:
     path = _feeder(tmp_path, *CASES[case])
-    p_kw, q_kvar, v_kv = _opendss_load(path)
+    p_kw, q_kvar, v_kv = load_power(path, "la")
     assert p_kw > 1.0  # OpenDSS draws the load
     net = read_opendss(path)
     row = net.loads.filter(net.loads["id"] == "la").row(0, named=True)
