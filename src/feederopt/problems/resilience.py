@@ -331,16 +331,8 @@ class ResilienceProblem:
         is ``S = sum_g Pmax_g (sited DGs) + sum_i max(P_gen,i, 0)`` (losses and shunts only
         lower it). ``D > S`` makes every operation infeasible whatever the voltage and line
         limits. Returns, per such part: its non-sheddable load ids, ``D`` and ``S`` [kW]."""
-        g = self.grid
-        working = self._working(broken, harden)
-        sited = np.zeros(g.n)
-        if site is not None and len(g.dg_bus):
-            on = np.asarray(site) > 0.5
-            np.add.at(sited, g.dg_bus[on], g.dg_p_max[on])
-        gen = np.zeros(g.n)
-        if g.gen_bus is not None and g.gen_p is not None and len(g.gen_bus):
-            np.add.at(gen, np.asarray(g.gen_bus, int), np.maximum(np.asarray(g.gen_p), 0.0))
-        return self._short_parts(working, sited + gen, self.firm_kw)
+        return self._short_parts(self._working(broken, harden),
+                                 self._bus_supply(site, reactive=False), self.firm_kw)
 
     def firm_q_shortfalls(self, broken: tuple[int, ...], harden: np.ndarray | None = None,
                           site: np.ndarray | None = None
@@ -356,18 +348,27 @@ class ResilienceProblem:
         at most ``max(Q_gen, 0)`` each) and its shunts (``Q = b v^2 <= max(b, 0) u_max``).
         ``D_Q > S_Q`` (their sum) makes every operation infeasible. Returns, per such part:
         its non-sheddable load ids, ``D_Q`` and ``S_Q`` [kvar]."""
+        return self._short_parts(self._working(broken, harden),
+                                 self._bus_supply(site, reactive=True), self.firm_kvar)
+
+    def _bus_supply(self, site: np.ndarray | None, *, reactive: bool) -> np.ndarray:
+        """Per bus, the most [p.u.] that a part without a source gets there of P
+        (``reactive`` False) or Q (True), the one arithmetic of :meth:`firm_shortfalls` and
+        :meth:`firm_q_shortfalls`: the sited DGs (``site``; None: none) at their rating
+        ``Pmax`` or ``Qmax`` ((5g)), plus each generator's set-point where positive,
+        ``max(P_gen, 0)`` or ``max(Q_gen, 0)``, plus for Q the shunts at the band's top,
+        ``max(b, 0) u_max`` (``Q = b U``, LinDistFlow's shunt)."""
         g = self.grid
-        working = self._working(broken, harden)
         supply = np.zeros(g.n)
         if site is not None and len(g.dg_bus):
             on = np.asarray(site) > 0.5
-            np.add.at(supply, g.dg_bus[on], g.dg_q_max[on])
-        if g.gen_bus is not None and g.gen_q is not None and len(g.gen_bus):
-            np.add.at(supply, np.asarray(g.gen_bus, int), np.maximum(np.asarray(g.gen_q), 0.0))
-        if g.sh_b is not None:
+            np.add.at(supply, g.dg_bus[on], (g.dg_q_max if reactive else g.dg_p_max)[on])
+        gen = g.gen_q if reactive else g.gen_p
+        if g.gen_bus is not None and gen is not None and len(g.gen_bus):
+            np.add.at(supply, np.asarray(g.gen_bus, int), np.maximum(np.asarray(gen), 0.0))
+        if reactive and g.sh_b is not None:
             supply += np.maximum(np.asarray(g.sh_b, float), 0.0) * np.asarray(g.u_max, float)
-        return self._short_parts(working, supply, lambda ids: float(
-            sum(self.firm_q.get(i, 0.0) for i in ids)) * self.kw_per_pu)
+        return supply
 
     def _short_parts(self, working: np.ndarray, supply: np.ndarray,
                      demand_of: Callable[[tuple[str, ...]], float],
@@ -453,6 +454,10 @@ class ResilienceProblem:
     def firm_kw(self, ids: tuple[str, ...] | list[str]) -> float:
         """The demand [kW] of the non-sheddable loads ``ids``."""
         return float(sum(self.firm_p.get(i, 0.0) for i in ids) * self.kw_per_pu)
+
+    def firm_kvar(self, ids: tuple[str, ...] | list[str]) -> float:
+        """The reactive demand [kvar] of the non-sheddable loads ``ids``."""
+        return float(sum(self.firm_q.get(i, 0.0) for i in ids) * self.kw_per_pu)
 
     # ----- ids ----------------------------------------------------------------------------
     @property
