@@ -71,3 +71,5 @@ def test_plan_names_the_reactive_demand(tmp_path: Path) -> None:
     text = " ".join(res.output.split())
     firm = net.load[~net.load.sheddable.astype(bool)]
     assert f"{firm.q_mvar.sum() * 1e3:,.2f} kvar" in text and "800 kvar" in text
+    # by hand: 800 kW of DG + 750 kW of sgens >= 1,400 kW; 800 kvar < 1,000 kvar
+    assert "kvar binds, not kW" in text

@@ -1274,7 +1274,8 @@ def plan_infeasible(problem: ResilienceProblem, scenarios: list[Scenario],
       (infeasible even with every candidate hardened and a DG at every candidate),
       connectivity within the budgets (infeasible even with DGs of unlimited size) or the DG
       capacity (feasible with DGs of unlimited size: their demand exceeds what the budgets'
-      DGs supply);
+      DGs supply), saying which of kW and kvar binds by arithmetic
+      (:meth:`ResilienceProblem.budget_capacity`, :meth:`ResilienceProblem.binding_why`);
     * when every scenario is feasible alone, no single plan within the budgets serves them
       all at once."""
     st = problem.settings
@@ -1315,11 +1316,12 @@ def plan_infeasible(problem: ResilienceProblem, scenarios: list[Scenario],
                 "raise --harden-budget or --dg-budget, or mark them sheddable "
                 "(sheddable = true)"))
         else:
+            has_kw, has_kvar = problem.budget_capacity(sc.broken, needy, sb)
             out.append(problem.firm_problem(
-                what, tuple(needy), problem.capacity_why(
-                    kw, "the budgets allow", f"{budgets} and {st.dg_q_max_kvar:g} kvar",
-                    kvar=float(sum(problem.firm_q.get(i, 0.0) for i in needy))
-                    * problem.kw_per_pu),
+                what, tuple(needy), problem.binding_why(
+                    kw, problem.firm_kvar(needy), has_kw, has_kvar, "the budgets allow",
+                    f"{budgets} and {st.dg_q_max_kvar:g} kvar, with their islands' "
+                    "generators and capacitors"),
                 "raise --dg-size, --dg-budget or --harden-budget, or mark them sheddable "
                 "(sheddable = true)"))
     if not out:

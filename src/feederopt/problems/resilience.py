@@ -22,7 +22,8 @@ The problem holds only arrays and ids (it pickles cheaply to the workers of the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -370,6 +371,36 @@ class ResilienceProblem:
             supply += np.maximum(np.asarray(g.sh_b, float), 0.0) * np.asarray(g.u_max, float)
         return supply
 
+    def budget_capacity(self, broken: tuple[int, ...], ids: Sequence[str], dgs: int
+                        ) -> tuple[float, float]:
+        """The most [kW, kvar] that the parts holding the non-sheddable loads ``ids`` can get
+        when none of them has a source (the working lines: ``broken`` ones out, none
+        hardened), by the arithmetic of :meth:`firm_shortfalls` and
+        :meth:`firm_q_shortfalls` (:meth:`_bus_supply`): those parts' generators (and, for
+        Q, their shunts) plus ``dgs`` backup DGs at their ratings,
+        ``S_P = dgs Pmax + sum_i max(P_gen,i, 0)``, ``S_Q = dgs Qmax + sum_i max(Q_gen,i, 0)
+        + sum_i max(b_i, 0) u_max,i`` ((5g); LinDistFlow (5b) has no losses to add). Against
+        the loads' demand ``D_P``, ``D_Q`` it says which of kW and kvar binds a plan whose
+        budgets allow ``dgs`` DGs (:func:`feederopt.algorithms.resilience.plan_infeasible`).
+        ``(inf, inf)`` when a source lies in one of those parts: a source's supply has no
+        bound here."""
+        g = self.grid
+        working = self._working(broken, None)
+        bus_of = dict(self.firm_loads)
+        parts: set[int] = set()
+        for lid in ids:
+            bus = bus_of.get(lid)
+            if bus is not None and bus not in parts:
+                parts |= reachable(g, working, [bus])
+        if any(g.is_source[b] for b in parts):
+            return math.inf, math.inf
+        at = sorted(parts)
+        kw = self.kw_per_pu
+        p = float(self._bus_supply(None, reactive=False)[at].sum()) * kw
+        q = float(self._bus_supply(None, reactive=True)[at].sum()) * kw
+        st = self.settings
+        return p + dgs * st.dg_p_max_kw, q + dgs * st.dg_q_max_kvar
+
     def _short_parts(self, working: np.ndarray, supply: np.ndarray,
                      demand_of: Callable[[tuple[str, ...]], float],
                      ) -> list[tuple[tuple[str, ...], float, float]]:
@@ -435,14 +466,45 @@ class ResilienceProblem:
             "mark them sheddable (sheddable = true), or break fewer lines")])
 
     @staticmethod
-    def capacity_why(kw: float, whose: str, detail: str, kvar: float | None = None) -> str:
-        """The one wording of a DG capacity shortfall (restore's and plan's): demand ``kw``
-        [kW] of the non-sheddable loads exceeds what the backup DGs ``whose`` can supply;
-        with ``kvar``, their reactive demand [kvar] too (a plan's shortfall within the
-        budgets may be either: user test ut45b_resil #2 was one of kvar, worded as of kW)."""
-        demand = f"{kw:,.2f} kW" + ("" if kvar is None else f" and {kvar:,.2f} kvar")
-        return f"their demand ({demand}) exceeds what the backup DGs {whose} can supply " \
+    def capacity_why(kw: float, whose: str, detail: str) -> str:
+        """The one wording of a DG capacity shortfall in kW (restore's): demand ``kw`` [kW]
+        of the non-sheddable loads exceeds what the backup DGs ``whose`` can supply."""
+        return f"their demand ({kw:,.2f} kW) exceeds what the backup DGs {whose} can supply " \
             f"({detail})"
+
+    @staticmethod
+    def binding_why(kw: float, kvar: float, supply_kw: float, supply_kvar: float,
+                    whose: str, detail: str) -> str:
+        """The wording of a DG capacity shortfall that says which of kW and kvar binds
+        (plan's; user test ut45b_resil #2 was one of kvar, worded as of kW, and then both
+        figures were given without saying which binds): the non-sheddable loads' demand
+        ``kw`` [kW] and ``kvar`` [kvar] against the most the backup DGs ``whose`` can supply,
+        ``supply_kw`` and ``supply_kvar`` (:meth:`budget_capacity`; ``detail`` says what
+        they hold). kW binds when ``kw > supply_kw``, kvar when ``kvar > supply_kvar`` (to
+        a relative 1e-9, as :meth:`_short_parts`); when neither does, the totals suffice
+        and the DGs' split among islands or the voltage and line limits keep the loads
+        from being supplied."""
+        def short(d: float, s: float) -> bool:
+            return d > s * (1.0 + 1e-9) + 1e-9
+
+        p_short, q_short = short(kw, supply_kw), short(kvar, supply_kvar)
+        has = f"{supply_kw:,.2f} kW and {supply_kvar:,.2f} kvar" \
+            if math.isfinite(supply_kw) and math.isfinite(supply_kvar) else "no bound"
+        if p_short and q_short:
+            return (f"their demand ({kw:,.2f} kW and {kvar:,.2f} kvar) exceeds what the backup "
+                    f"DGs {whose} can supply ({has}: {detail}) in both: kW and kvar bind")
+        if p_short:
+            return (f"their demand ({kw:,.2f} kW) exceeds what the backup DGs {whose} can "
+                    f"supply ({supply_kw:,.2f} kW: {detail}): kW binds, not kvar (their "
+                    f"{kvar:,.2f} kvar are within the {supply_kvar:,.2f} kvar)")
+        if q_short:
+            return (f"their reactive demand ({kvar:,.2f} kvar) exceeds what the backup DGs "
+                    f"{whose} can supply ({supply_kvar:,.2f} kvar: {detail}): kvar binds, not "
+                    f"kW (their {kw:,.2f} kW are within the {supply_kw:,.2f} kW)")
+        return (f"their demand ({kw:,.2f} kW and {kvar:,.2f} kvar) is within what the backup "
+                f"DGs {whose} can supply in total ({has}: {detail}), yet no plan within the "
+                "budgets supplies them: neither kW nor kvar binds in total; the DGs' split "
+                "among islands or the voltage and line limits do")
 
     def firm_problem(self, what: str, ids: tuple[str, ...], why: str, hint: str) -> Problem:
         """The typed ``bad_load`` problem: ``what`` is infeasible because the non-sheddable
