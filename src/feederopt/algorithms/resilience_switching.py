@@ -27,9 +27,10 @@ Optimization*, 2nd ed., Springer 2005, sec. 5.1):
    their buses is minimised (:func:`~feederopt.formulations.resilience.island_reference`:
    the sources' set-point within the band). A DG fed from a source keeps its dispatch.
 
-The shed never grows beyond ``TOL_KW``: a result that would is dropped for the first phase's
-operation (checked after the solve, not only by the rows). The LPs (the start, the least
-shed, the set-points) are not cut short, as the start of
+The shed never grows beyond the solver's tolerance (:func:`shed_growth_tol_kw`, at least
+1e-3 kW): a result that would is dropped for the first phase's operation (checked after the
+solve, not only by the rows); a smaller difference is numerical and the result is kept. The
+LPs (the start, the least shed, the set-points) are not cut short, as the start of
 :func:`feederopt.algorithms.resilience._solve_from` is not; the MILP of step 1 keeps to its
 time. A stop request (Ctrl-C, SIGTERM) ends the phase: the first phase's operation stays
 (:data:`INTERRUPTED`), and the run is ``interrupted`` (:func:`run_status`).
@@ -61,6 +62,14 @@ from feederopt.solvers.status import SolverStatus, Status
 #: above HiGHS's primal feasibility tolerance (1e-7 on rows in kW), far below a printed digit.
 TOL_KW = 1e-6
 
+#: The least growth of the shed [kW] that counts as the second phase shedding more
+#: (:data:`SHED_GROWS`, :func:`shed_growth_tol_kw`), and its share of the total load: the
+#: shed compared is a solver's vertex, feasible to HiGHS's primal feasibility tolerance
+#: (1e-7 per unit, 1e-4 kW at a 1 MVA base, on every row the shed passes through), so the
+#: first phase's MILP may report a shed a few 1e-6 kW below its topology's least (7e-6 kW:
+#: a numerical difference, once reported as a possible saving of switch operations).
+SHED_GROWS_MIN_KW, SHED_GROWS_SHARE = 1e-3, 1e-6
+
 #: The second phase's time cap per operation [s]: this, or the first phase's own time when
 #: longer, and never past the run's time limit.
 SECOND_PHASE_CAP_S = 5.0
@@ -75,7 +84,8 @@ FEWEST, TIME_LIMIT = "fewest", "time_limit"
 #: ``interrupted``, :func:`run_status`), the first phase's topology or the chosen one could not be
 #: re-solved within the first phase's shed (an LP without a solution: ``NOT_RESOLVED``), or
 #: the second phase's answer would shed more than the first phase's by more than
-#: ``2 TOL_KW`` (``SHED_GROWS``). Before (smalls41), all four were ``"first_phase"``, and
+#: :func:`shed_growth_tol_kw` (``SHED_GROWS``; was ``2 TOL_KW`` = 2e-6 kW, below the
+#: solver's feasibility tolerance). Before (smalls41), all four were ``"first_phase"``, and
 #: the note said "no time was left" for each.
 NO_TIME, INTERRUPTED, NOT_RESOLVED, SHED_GROWS = (
     "first_phase_no_time", "first_phase_interrupted", "first_phase_not_resolved",
@@ -95,6 +105,18 @@ def run_status(status: str, ops: list[Operation]) -> str:
     return status
 
 
+def shed_growth_tol_kw(problem: ResilienceProblem) -> float:
+    """How much more [kW] the second phase's answer may shed than the first phase's before
+    it is dropped (:data:`SHED_GROWS`): ``max(1e-3 kW, 1e-6 P_total)``, ``P_total`` the
+    load of every bus [kW] (:data:`SHED_GROWS_MIN_KW`, :data:`SHED_GROWS_SHARE`). Both
+    sheds are vertices that HiGHS holds to its primal feasibility tolerance (1e-7 p.u. a
+    row; HiGHS documentation, ``primal_feasibility_tolerance``), so a smaller difference is
+    numerical, not a shed that the fewer switch operations cost; it is far below a printed
+    digit (0.01 kW)."""
+    total_kw = float(np.abs(np.asarray(problem.grid.p_load, float)).sum()) * problem.kw_per_pu
+    return max(SHED_GROWS_MIN_KW, SHED_GROWS_SHARE * total_kw)
+
+
 def second_phase_limit(left_s: float | None, first_s: float) -> float:
     """The second phase's time [s]: :data:`SECOND_PHASE_CAP_S` or the first phase's time
     ``first_s``, the longer, within the time ``left_s`` of the run's limit (None: none)."""
@@ -111,8 +133,8 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
     :data:`FIRST_PHASE_KEPT` naming why the second phase's answer is not taken) when there is
     nothing to do, no time, an LP without a solution, a stop request (Ctrl-C, SIGTERM) or
     an answer that would shed more; the status, objective and bound stay the first phase's
-    (the shed is the same, to :data:`TOL_KW`), ``solve_time_s`` is both phases' in every
-    case (the first phase's plus this call's).
+    (the shed is the same, to :func:`shed_growth_tol_kw`), ``solve_time_s`` is both phases'
+    in every case (the first phase's plus this call's).
 
     A stop request is looked for before the phase and after each of its solves: a solve
     that the request stopped has no solution or not the fewest (HiGHS stops an LP of
@@ -201,7 +223,7 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
             values = got
     new = _operation(model, "", problem, op.status, op.objective, op.bound,
                      op.solve_time_s + time.perf_counter() - t0, values)
-    tol = 2.0 * TOL_KW / problem.kw_per_pu
+    tol = shed_growth_tol_kw(problem) / problem.kw_per_pu
     if new.weighted_shed_pu > op.weighted_shed_pu + tol or \
             float(np.sum(new.shed_load_pu)) > first.shed + tol:
         return kept(SHED_GROWS)
@@ -282,7 +304,7 @@ def settle_plan(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
     """The plan ``out`` with each scenario's operation after the second phase (module
     docstring), the scenarios sharing the time left before ``deadline``
     (``time.perf_counter()``), each at most :func:`second_phase_limit`. Its costs are
-    re-read from the operations (the same to :data:`TOL_KW`)."""
+    re-read from the operations (the same to :func:`shed_growth_tol_kw`)."""
     if len(out.operations) != len(scenarios):
         return out
     ops = []

@@ -340,7 +340,8 @@ def second_phase_note(ops: list[tuple[str, Operation]]) -> list[str]:
                         "the operation within the first phase's shed (an LP of it had no "
                         f"solution), {kept}"),
                        (SHED_GROWS, "the first phase's: the second phase's answer would shed "
-                        f"more than the first phase's (beyond its tolerance), {kept}")):
+                        "more than the first phase's (by more than the solver's tolerance, "
+                        f"max(1e-3 kW, 1e-6 of the load)), {kept}")):
         names = [name for name, op in ops if op.switching == kind]
         if names:
             who = (f" of scenario(s) {shown_list(names)}" if any(names) else "")
