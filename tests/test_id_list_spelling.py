@@ -62,7 +62,7 @@ def test_restore_options_name_the_keyword() -> None:
     text = _texts(lambda: feederopt.restore("case33bw", broken="3", dg_p_max_kw=50,
                                             ac_check=False))
     assert "dg_p_max_kw sizes the backup DGs of dg_sites" in text and "--" not in text
-    text = _texts(lambda: feederopt.restore("case33bw", broken=[], ac_check=False))
+    text = _texts(lambda: feederopt.restore("case33bw", broken=[" "], ac_check=False))
     assert "broken names no line" in text and "--" not in text
 
 

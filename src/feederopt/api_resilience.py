@@ -20,9 +20,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from feederopt.algorithms.base import ProgressCallback, interrupted_label, report_phase
 from feederopt.algorithms.resilience import (
     MIP_GAP,
+    Operation,
     RecourseFactory,
     restore_shed_all_note,
     shed_all_note,
@@ -41,6 +44,7 @@ from feederopt.algorithms.resilience_measures import (
 )
 from feederopt.algorithms.resilience_switching import (
     fewest_switches,
+    normal_operation,
     run_status,
     second_phase_limit,
     settle_plan,
@@ -146,10 +150,11 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
     # an empty entry ("2,,11") is a line left out, refused (split_ids drops it)
     blanks = [*blank_entry_problems("broken", broken),
               *blank_entry_problems("dg_sites", dg_sites)]
+    given = broken
     broken, dg_sites = list(id_list(broken) or ()), list(id_list(dg_sites) or ())
     ties_bad = tie_rule_problems(ties, source)
     problems = [*prior_problems, *blanks, *restore_problems(
-        broken, dg_sites=dg_sites, radiality=radiality, switch_penalty_pu=switch_penalty_pu,
+        given, dg_sites=dg_sites, radiality=radiality, switch_penalty_pu=switch_penalty_pu,
         dg_p_max_kw=dg_p_max_kw, time_limit_s=time_limit_s), *ties_bad]
     # a repeated id counts once (a warning), and is named with the other problems
     repeats = _repeats("broken", broken) + _repeats("dg_sites", dg_sites)
@@ -167,15 +172,22 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
     # the unknown broken lines and DG sites at once, with the repeated ones (before: the
     # lines, then the sites on the next run)
     idx, sites = _resolved(problem, broken, dg_sites, repeats)
-    report_phase(progress, f"restoration MILP ({len(idx)} broken lines)")
     setup_s = time.perf_counter() - t0  # reading the network, building the problem
-    op = _restore(problem, idx, sites=sites, radiality=rad, penalty_pu=pen,
-                  time_limit_s=None if time_limit_s is None
-                  else max(time_limit_s - (time.perf_counter() - t0), 0.0))
-    report_phase(progress, "second phase: fewest switch changes, island set-points")
-    left = None if time_limit_s is None else time_limit_s - (time.perf_counter() - t0)
-    op = fewest_switches(problem, idx, sites, op, keep_closed=pen > 0,
-                         time_limit_s=second_phase_limit(left, op.solve_time_s))
+    normal = None
+    if not idx:  # nothing to restore: the normal state serving every load
+        report_phase(progress, "the normal topology (no line broken)")
+        normal = normal_operation(problem, sites, rad, pen)
+    if normal is not None:
+        op = normal
+    else:
+        report_phase(progress, f"restoration MILP ({len(idx)} broken lines)")
+        op = _restore(problem, idx, sites=sites, radiality=rad, penalty_pu=pen,
+                      time_limit_s=None if time_limit_s is None
+                      else max(time_limit_s - (time.perf_counter() - t0), 0.0))
+        report_phase(progress, "second phase: fewest switch changes, island set-points")
+        left = None if time_limit_s is None else time_limit_s - (time.perf_counter() - t0)
+        op = fewest_switches(problem, idx, sites, op, keep_closed=pen > 0,
+                             time_limit_s=second_phase_limit(left, op.solve_time_s))
     ac = None
     if ac_check:
         report_phase(progress, "AC check (pandapower)")
@@ -183,10 +195,53 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
     res = restore_result(problem, idx, op, rad.value, pen, sites, ac)
     return replace(res, switching=switching(net, problem, op.closed, idx,
                                             fallback=op.shed_all),
-                   notes=_warnings(repeats) + restore_shed_all_note(op, setup_s, time_limit_s,
-                                                                  interrupt.requested())
+                   notes=_warnings(repeats) + _no_line_note(problem, idx, normal)
+                   + restore_shed_all_note(op, setup_s, time_limit_s, interrupt.requested())
                    + res.notes,
                    status=interrupted_label(run_status(res.status, [op])))
+
+
+def _no_line_note(problem: ResilienceProblem, broken: tuple[int, ...],
+                  normal: Operation | None) -> list[str]:
+    """The note of a restoration with no line ``broken``: the normal topology is the answer
+    (``normal``, :func:`~feederopt.algorithms.resilience_switching.normal_operation`), or,
+    when the model has no operation of it that serves every load, the restoration's least
+    shed as for any broken set, with the reason: the normal state closes more lines than
+    the seed's radiality allows (``sum v <= n - 1``) or a loop that the forest radiality
+    forbids (union-find over its closed lines), else the model's limits."""
+    if broken:
+        return []
+    if normal is not None:
+        return ["no line is broken: nothing to restore; the answer is the normal topology "
+                "serving every load (nothing shed, no switch operation; no restoration MILP "
+                "is solved), its flows and voltages the model's, checked in AC as any "
+                "restoration's"]
+    g = problem.grid
+    closed = np.ones(g.m, bool) if g.normally_open is None else \
+        ~np.asarray(g.normally_open, bool)
+    root = list(range(g.n))
+
+    def find(b: int) -> int:
+        while root[b] != b:
+            root[b] = root[root[b]]
+            b = root[b]
+        return b
+
+    loop = False
+    for k in np.flatnonzero(closed).tolist():
+        a, b = find(int(g.f[k])), find(int(g.t[k]))
+        loop = loop or a == b
+        root[a] = b
+    count = int(np.count_nonzero(closed))
+    if problem.settings.radiality is RadialityKind.SEED and count > g.n - 1:
+        why = (f"its {count} closed lines exceed the {g.n - 1} (buses less one) that the "
+               "seed's radiality allows")
+    elif loop and problem.settings.radiality is RadialityKind.FOREST:
+        why = "its closed lines form a loop, which the radiality forbids"
+    else:
+        why = "it does not serve every load within the model's voltage and line limits"
+    return [f"no line is broken, but the normal topology is no answer: {why}; the answer is "
+            "the restoration's least shed, as for any broken set, and its switch operations"]
 
 
 #: What a repeated id of each list means (:func:`_repeats`): (the list's element, then).
@@ -315,9 +370,12 @@ def restore_problems(broken: Any, *, dg_sites: Any = (),
     """Every problem of :func:`restore`'s options (not of the network), each naming its
     option: an option either acts or is refused here."""
     out = _radiality_problems(radiality)
-    if broken is None or len(broken) == 0:
-        out.append(_bad("broken", f"{option_ref('broken')} names no line: restoration needs "
-                        "at least one broken line", f"e.g. {option_ref('broken', (2, 11, 15))}"))
+    if broken is None or (not _no_line_broken(broken) and not id_list(broken)):
+        # None, or only empty entries (" , ", [""]): a typo, not "no broken line"
+        none = option_ref("broken", (), cli='--broken ""')
+        out.append(_bad("broken", f"{option_ref('broken')} names no line (only empty "
+                        "entries): name the broken lines, or give none at all for no broken "
+                        "line", f"e.g. {option_ref('broken', (2, 11, 15))}, or {none}"))
     if switch_penalty_pu is not None and not (
             is_number(switch_penalty_pu) and 0 <= switch_penalty_pu <= MAX_SWITCH_PENALTY):
         out.append(_bad("switch_penalty", "the switching penalty must be a finite number >= 0 "
@@ -336,6 +394,15 @@ def restore_problems(broken: Any, *, dg_sites: Any = (),
     if time_limit_s is not None:
         out += time_limit_problems(time_limit_s)
     return out
+
+
+def _no_line_broken(broken: Any) -> bool:
+    """Whether ``broken`` names no line on purpose: an empty (or blank) string, the command
+    line's ``--broken ""``, or an empty list or tuple. :func:`restore` then answers the normal
+    topology (:func:`~feederopt.algorithms.resilience_switching.normal_operation`)."""
+    if isinstance(broken, str):
+        return not broken.strip()
+    return isinstance(broken, list | tuple) and len(broken) == 0
 
 
 def plan_problems(*, scenarios: Any = None, broken: Any = None, method: str = "extensive",

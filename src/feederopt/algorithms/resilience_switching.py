@@ -231,6 +231,39 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
     return replace(new, switching=status, shed_all=op.shed_all)
 
 
+def normal_operation(problem: ResilienceProblem, sites: np.ndarray | None,
+                     radiality: RadialityKind, penalty_pu: float) -> Operation | None:
+    """The restoration when no line is broken: the normal state (every line closed but the
+    normally open ones, ``GridArrays.normally_open``) serving every load, nothing shed, no
+    switch operation. Its flows, voltages and backup DGs' dispatch are those of the
+    restoration's model (:meth:`ResilienceProblem.restore_block` with no line out: the
+    big-M LinDistFlow of Zhang et al. 2020, eqs. (5b)-(5i)) with the lines fixed at the
+    normal state (the forest radiality's orientation from the sources, :func:`orientation`)
+    and every shed at 0: an LP in effect (:func:`_fixed_solve`), status ``optimal`` with its
+    value as its bound (nothing is shed; the answer is the normal state by definition, no
+    restoration MILP is solved), ``switching`` :data:`FEWEST` (none). None when the model
+    has no such operation: the normal state breaks the model's voltage or line limits, or
+    it closes a loop (the caller then restores as for any broken set)."""
+    t0 = time.perf_counter()
+    g = problem.grid
+    site = np.zeros(len(g.dg_bus)) if sites is None else np.asarray(sites, float)
+    blk = problem.restore_block((), sites, radiality, penalty_pu)
+    model = HighsModel(blk)
+    model.set_gap(MIP_GAP)
+    closed = np.ones(g.m) if g.normally_open is None else \
+        (~np.asarray(g.normally_open, bool)).astype(float)
+    fixed = {"v": closed, "shed": np.zeros(blk.groups["shed"].size)}
+    if radiality is RadialityKind.FOREST:
+        fixed.update(orientation(problem, closed, site))
+    values = _fixed_solve(model, blk, fixed)
+    if values is None:
+        return None
+    value = blk.objective_value(values)
+    op = _operation(model, "", problem, str(SolverStatus.OPTIMAL), value, value,
+                    time.perf_counter() - t0, values)
+    return replace(op, switching=FEWEST)
+
+
 def _fixed_solve(model: HighsModel, blk: Block,
                  fixed: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
     """``model`` solved with the groups ``fixed`` at their values (within their bounds; NaN:

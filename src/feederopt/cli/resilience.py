@@ -79,7 +79,8 @@ def restore(
     source: str = BALANCED_SOURCE_ARG,
     ties: str = TIES_OPT,
     broken: str = typer.Option(..., "--broken", metavar=IDS,
-                               help="Comma-separated ids of the broken lines."),
+                               help="Comma-separated ids of the broken lines (\"\": none, "
+                               "the normal topology serving every load)."),
     dg_sites: str | None = typer.Option(None, "--dg-sites", metavar=IDS,
                                         help="Comma-separated buses with a backup DG."),
     dg_size: float | None = typer.Option(
@@ -142,9 +143,10 @@ def restore(
     op = res.operation
     # the user's names beside the ids (a pandapower net's net.line.name, ...), as solve's
     branch_names = res.names.get("branches") or {}
-    broken_text = ", ".join(named_id(b, branch_names) for b in res.broken) or "-"
-    t = summary_table(f"{res.case}: restore with lines {broken_text} broken "
-                 f"({res.radiality})")
+    broken_text = ", ".join(named_id(b, branch_names) for b in res.broken)
+    t = summary_table(f"{res.case}: restore with "
+                      + (f"lines {broken_text} broken" if broken_text else "no line broken")
+                      + f" ({res.radiality})")
     t.add_row("status", res.status)
     t.add_row("load", fmt(res.total_load_kw, ",.2f", " kW"))
     t.add_row("shed", fmt(res.shed_kw, ",.2f", " kW"))
