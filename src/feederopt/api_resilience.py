@@ -138,7 +138,9 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
     CLI's ``--json`` path) and, when the network can be read, the ids of ``broken`` and
     ``dg_sites`` that it lacks, before any solving. ``broken`` and ``dg_sites`` may be
     comma-separated strings, as on the command line; an empty entry (``"2,,11"``) is
-    refused. ``progress`` gets a
+    refused. No broken line (``[]``, ``""``): the normal topology serving every load, with a
+    note (:func:`~feederopt.algorithms.resilience_switching.normal_operation`; when the model
+    has none, the restoration as for any broken set). ``progress`` gets a
     :class:`~feederopt.solvers.status.PhaseRecord` before the MILP (one solve: no
     iterations). ``ac_check``: run pandapower's AC power flow of the restored operation
     (:mod:`feederopt.validation.restoration`; ``ac_check`` of the result). ``ties``: the

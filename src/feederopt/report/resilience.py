@@ -223,8 +223,10 @@ def restoration_figure(net: Network, result: Mapping[str, Any]) -> Figure:
     drawn = _draw_operation(ax, grid, op, set(result.get("broken", [])), set(),
                             set(result.get("dg_sites", [])))
     _legend(fig, drawn)
-    fig.suptitle(f"{result.get('case', '')}: lines {', '.join(result.get('broken', [])) or '-'}"
-                 f" broken; shed {fmt(op.get('shed_kw'), ',.1f', ' kW')}", fontsize=11)
+    broken = ", ".join(result.get("broken", []))
+    fig.suptitle(f"{result.get('case', '')}: "
+                 + (f"lines {broken} broken" if broken else "no line broken")
+                 + f"; shed {fmt(op.get('shed_kw'), ',.1f', ' kW')}", fontsize=11)
     fig.tight_layout(rect=(0, 0.06, 1, 0.95))
     return fig
 
