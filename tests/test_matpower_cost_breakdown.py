@@ -2,11 +2,12 @@
 JSON, the table "Objective by part" on the console). MATPOWER counts a generator's ``c0`` in
 its total cost whenever it is in service, at 0 MW too (User's Manual, Table B-4: ``f(p) = c2
 p^2 + c1 p + c0``); the objective carried it with no word. The parts now sum to the objective:
-losses + switching + 1000 / L (fixed c0 + linear c1 p + quadratic c2 p^2).
+losses + switching + 1000 / L (fixed c0 + linear c1 p + quadratic c2 p^2 + reactive).
 
 Truth: the .m file's own numbers, read here from its text: the c0 of the in-service generators
 that are not at a REF bus (rows 3 and 5: 7 + 4; row 4 is out of service, rows 1 and 2 are the
-REF buses' sources), and c1, c2 of each row at the dispatch the result reports."""
+REF buses' sources), and c1, c2 of each row (c1q, c2q of its reactive row) at the dispatch the
+result reports."""
 
 from __future__ import annotations
 
@@ -21,8 +22,12 @@ from test_matpower_gencost import _with_gencost
 #: gencost rows (MODEL 2, NCOST 3: c2 c1 c0) per mpc.gen row: the REF sources' (unread), then
 #: bus 8's, bus 9's (out of service) and bus 4's
 GENCOST = {3: (4.0, 1.0, 7.0), 4: (5.0, 20.0, 9.0), 5: (3.0, 2.0, 4.0)}
-TEXT = _with_gencost("\t2\t0\t0\t3\t0\t0\t0;\n" * 2 + "".join(
-    f"\t2\t0\t0\t3\t{c2:g}\t{c1:g}\t{c0:g};\n" for c2, c1, c0 in GENCOST.values()))
+#: the reactive rows (ng+1..2ng: c2q, c1q, c0q) of the same generators
+QCOST = {3: (2.0, 3.0, 0.0), 4: (2.0, 3.0, 0.0), 5: (1.0, 5.0, 0.0)}
+TEXT = _with_gencost("".join(
+    "\t2\t0\t0\t3\t0\t0\t0;\n" * 2 + "".join(
+        f"\t2\t0\t0\t3\t{c2:g}\t{c1:g}\t{c0:g};\n" for c2, c1, c0 in costs.values())
+    for costs in (GENCOST, QCOST)))
 PRICE = 300.0
 SWITCH = 2.0
 
@@ -92,6 +97,11 @@ def test_the_fixed_part_is_the_files_c0_of_the_committed_generators(
                                                       for r in committed), rel=1e-9)
     assert parts["quadratic_per_h"] == pytest.approx(sum(GENCOST[r][0] * p[str(r)] ** 2
                                                          for r in committed), rel=1e-9)
+    # the reactive rows' c1q q + c2q q^2 at the reported Q
+    q = {g["id"]: g["q_mvar"] for g in doc["generators"]}
+    assert parts["reactive_per_h"] == pytest.approx(sum(
+        QCOST[r][1] * q[str(r)] + QCOST[r][0] * q[str(r)] ** 2 for r in committed), rel=1e-9)
+    assert parts["reactive_per_h"] > 0.1
 
 
 def test_the_console_shows_the_parts(solved: tuple[dict, str]) -> None:
@@ -101,7 +111,8 @@ def test_the_console_shows_the_parts(solved: tuple[dict, str]) -> None:
     parts = doc["cost_breakdown"]
     assert f"generators' fixed cost (c0) │ {parts['fixed_per_h']:.4f} │ " \
         f"{parts['fixed_kw']:.4f}" in text
-    assert f"total (the objective) │ │ {doc['objective']:.4f}" in text
+    # the parts' sum (the objective to the solver's tolerance, above)
+    assert f"total (the objective) │ │ {parts['total_kw']:.4f}" in text
     # the switching part: SWITCH kW per action the answer takes
     actions = doc["switching"]["actions"]
     assert actions > 0 and parts["switching_kw"] == pytest.approx(actions * SWITCH)
