@@ -70,6 +70,7 @@ from feederopt.errors import (
 )
 from feederopt.execution import Executor, make_executor
 from feederopt.forking import check_not_forked
+from feederopt.formulations.energy_cost import import_fixed_cost
 from feederopt.io.digests import file_digest, input_digests
 from feederopt.io.frames import type_text
 from feederopt.io.matpower import UNREAD_GENCOST, outside_range_problems
@@ -87,6 +88,7 @@ from feederopt.network.devices import (
     held_generation,
     per_unit_devices,
     running_fixed_cost_per_h,
+    running_fixed_costs,
 )
 from feederopt.network.id_lists import split_ids
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
@@ -382,6 +384,12 @@ def solve(
     switching = switching_record(net, result, held)
     if switching is not None:
         result.extra["switching"] = switching
+    parts = result.extra.get("cost_breakdown")
+    if isinstance(parts, dict):  # its switching part and total (cost_breakdown)
+        sw = float((switching or {}).get("cost_kw") or 0.0)
+        parts["switching_kw"] = sw
+        parts["total_kw"] = parts["losses_kw"] + sw + sum(
+            parts[f"{n}_kw"] for n in ("fixed", "linear", "quadratic", "reactive", "import"))
     result.source = _source(network, given)  # what `feederopt check` loads the network from
     from feederopt.cases import recorded_tie_rule
 
@@ -1551,7 +1559,76 @@ def _solve_nominal(net: Network, opts: SolveOptions, progress: ProgressCallback 
     note = heuristic_note(str(opts.method), result.has_topology)
     if note is not None:  # as its iteration log and the command line say (ut44_nb #5)
         result.extra["notes"] = [*result.extra.get("notes", []), note]
+    breakdown = cost_breakdown(net, prep.problem, raw.point, result)
+    if breakdown is not None:  # the switching part joins in solve(), with its record
+        result.extra["cost_breakdown"] = breakdown
     return _with_literature(result, raw, net, given, prep, opts)
+
+
+def cost_breakdown(net: Network, problem: ReconfigurationProblem,
+                   point: dict[str, np.ndarray], result: Result) -> dict[str, Any] | None:
+    """The objective of a solve with a loss price ``lambda`` (``--loss-price``) by part, at
+    the answer's operating point ``point`` (the model's, per unit), so that the parts sum to
+    the objective [kW-equivalent]:
+
+        objective = losses_kw + switching_kw + 1000 / lambda (F + C1 + C2 + Cq + Cs)
+
+    with, per hour [currency]: ``F = sum_g c0_g`` the fixed costs of the generators that run
+    (MATPOWER's ``totcost`` counts ``c0`` of every in-service generator, at 0 MW too: MATPOWER
+    User's Manual, Table B-4; a committable unit that may be off only when the model holds it
+    on: :func:`~feederopt.network.devices.running_fixed_costs`) plus the sources' ``F_s``;
+    ``C1 = sum_g c1_g p_g`` (linear), ``C2 = sum_g c2_g p_g^2`` (quadratic), ``Cq = sum_g
+    (c1q_g q_g + c2q_g q_g^2)`` (reactive) and ``Cs = sum_s (c_s ps_s + c2_s ps_s^2 + c_qs
+    qs_s + c2_qs qs_s^2)`` (the sources' import), as :meth:`ReconfigurationProblem.
+    operating_cost` prices them. Each part is given per hour (``*_per_h``) and in
+    kW-equivalent (``*_kw``), with ``per_generator`` rows; the switching part
+    (``switching_kw``) and the ``total_kw`` are added by :func:`solve` from the switching
+    record. None without a loss price, a topology or a point."""
+    lam = problem.loss_price_per_mwh
+    pu = problem.pu
+    if not lam or not result.has_topology or "v" not in point \
+            or not math.isfinite(result.objective) or not math.isfinite(result.losses_kw):
+        return None
+    k = 1000.0 / lam
+    zeros = np.zeros(pu.n_gen)
+    pg = np.asarray(point.get("pg", zeros), float)
+    qg = np.asarray(point.get("qg", zeros), float)
+    src = pu.sources
+    ps = np.asarray(point.get("ps", np.zeros(len(src))), float)
+    qs = np.asarray(point.get("qs", np.zeros(len(src))), float)
+
+    def arr(x: np.ndarray, n: int) -> np.ndarray:
+        return np.asarray(x, float) if np.asarray(x).size == n else np.zeros(n)
+
+    linear = pu.gen_cost * pg
+    quadratic = pu.gen_cost2 * pg**2
+    reactive = arr(pu.gen_cost_q, pu.n_gen) * qg + arr(pu.gen_cost_q2, pu.n_gen) * qg**2
+    fixed_of = running_fixed_costs(net)
+    fixed_g = np.array([fixed_of.get(g, 0.0) for g in pu.gen_ids])
+
+    def at(x: np.ndarray) -> np.ndarray:
+        return arr(x, pu.n_bus)[src] if len(src) else np.zeros(0)
+
+    imported = float(np.sum(at(pu.source_price) * ps + at(pu.source_cost2) * ps**2
+                            + at(pu.source_q_price) * qs + at(pu.source_q_cost2) * qs**2))
+    # the constant the objective holds (ReconfigurationProblem.y_cost): the running
+    # generators' (the same sum as fixed_g's) and the sources' fixed costs
+    fixed = problem.fixed_cost_kw / k + import_fixed_cost(pu)
+    parts = {"fixed": fixed, "linear": float(linear.sum()),
+             "quadratic": float(quadratic.sum()), "reactive": float(reactive.sum()),
+             "import": imported}
+    s = pu.s_base_mva
+    rows = [{"id": g, "bus": pu.bus_ids[int(pu.gen_bus[i])], "p_mw": float(pg[i] * s),
+             "q_mvar": float(qg[i] * s),
+             "fixed_per_h": float(fixed_g[i]), "linear_per_h": float(linear[i]),
+             "quadratic_per_h": float(quadratic[i]), "reactive_per_h": float(reactive[i]),
+             "total_per_h": float(fixed_g[i] + linear[i] + quadratic[i] + reactive[i])}
+            for i, g in enumerate(pu.gen_ids)]
+    return {"loss_price_per_mwh": float(lam), "losses_kw": float(result.losses_kw),
+            **{f"{n}_per_h": v for n, v in parts.items()},
+            **{f"{n}_kw": v * k for n, v in parts.items()},
+            "generation_per_h": float(sum(parts.values())),
+            "per_generator": rows}
 
 
 def _least_violating_in_ac(net: Network, opts: SolveOptions, prep: Prepared, raw: RawSolution,

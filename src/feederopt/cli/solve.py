@@ -427,10 +427,49 @@ def _objective_label(result: Any) -> str:
     return f"objective (worst-case losses{found})"
 
 
+#: The parts of a result's ``cost_breakdown`` (:func:`feederopt.api.cost_breakdown`), by key
+#: and label, in the order the objective adds them.
+COST_PARTS = (("fixed", "generators' fixed cost (c0)"), ("linear", "energy, linear (c1 P)"),
+              ("quadratic", "energy, quadratic (c2 P^2)"), ("reactive", "reactive (Q)"),
+              ("import", "import (sources)"))
+
+
+def cost_breakdown_table(parts: dict[str, Any]) -> Table:
+    """The objective by part (a solve with ``--loss-price``): the losses, the switching, and
+    each generation cost per hour and in kW-equivalent (``1000 / lambda`` per hour), summing
+    to the objective; then each generator's costs per hour."""
+    lam = float(parts["loss_price_per_mwh"])
+    table = Table(title=escape(f"Objective by part [kW-eq = per h x 1000 / {lam:g} per MWh]"),
+                  title_justify="left")
+    for col in ("part", "per h", "kW-eq"):
+        table.add_column(col, justify="left" if col == "part" else "right")
+    table.add_row("losses", "", fmt(parts.get("losses_kw"), ".4f"))
+    if parts.get("switching_kw"):
+        table.add_row("switching", "", fmt(parts["switching_kw"], ".4f"))
+    for key, label in COST_PARTS:
+        if parts.get(f"{key}_per_h") or key in ("fixed", "linear", "quadratic"):
+            table.add_row(escape(label), fmt(parts.get(f"{key}_per_h"), ".4f"),
+                          fmt(parts.get(f"{key}_kw"), ".4f"))
+    table.add_row("total (the objective)", "", fmt(parts.get("total_kw"), ".4f"))
+    for g in parts.get("per_generator") or ():
+        if g.get("total_per_h"):
+            table.add_row(escape(f"  generator {g['id']} (bus {g.get('bus')}), "
+                                 f"P {g['p_mw']:.4f} MW"),
+                          f"c0 {g['fixed_per_h']:.4f} + c1 {g['linear_per_h']:.4f} + "
+                          f"c2 {g['quadratic_per_h']:.4f}"
+                          + (f" + q {g['reactive_per_h']:.4f}" if g.get("reactive_per_h")
+                             else ""), "")
+    return table
+
+
 def print_devices(result: Any) -> None:
     """The devices' settings and the cost terms of a DOPF, and the published figures of the
     case against the proven bound."""
     out = stdout()
+    parts = result.extra.get("cost_breakdown") if isinstance(
+        getattr(result, "extra", None), dict) else None
+    if isinstance(parts, dict) and "total_kw" in parts:
+        out.print(cost_breakdown_table(parts))
     if result.dopf is not None:
         dev = Table(title="Devices (chosen settings)", title_justify="left")
         for col in ("id", "kind", "bus", "setting"):

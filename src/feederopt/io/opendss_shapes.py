@@ -43,8 +43,20 @@ OpenDSS); a shape with no points (``mult=`` given without ``npts``, as Iowa 240'
 (:attr:`DailyShapes.unshaped_ders` names them). The horizon takes the units' shape periods
 into account too.
 
-Only shapes with a fixed interval (not a ``mult=(file=...)`` time array: ``interval=0``) and
-one interval for all the shaped loads are taken; others are typed ``bad_scenario`` problems.
+A shape given as a time array (``hour=(...)`` with ``mult=(...)``, or a file of hour, mult
+pairs: OpenDSS's ``interval=0``) whose hours are evenly spaced takes that spacing as its
+interval, and each step's value is what OpenDSS reads at its time ``t`` (DSS C-API's
+``TLoadShapeObj.GetMultAtHour``, ``src/General/LoadShape.pas``): the time wraps at the array's
+last hour ``H`` (``t - trunc(t / H) H`` for ``t > H``: ``hour=(0 ... 23)`` reads hour 1 at
+24:00), a point at the time gives its value and others are interpolated linearly between the
+points around it. A wrapped time at ``2H, 3H, ...`` reads hour 0, so the array does not
+repeat as a period and its horizon is the day. An unevenly spaced array, and an array read
+before its first hour (OpenDSS has no point there: ``hour=(0.25 ... 2)`` at 4:00), are typed
+``bad_scenario`` problems naming the shape. Tested against OpenDSS's daily mode step by step
+(``tests/test_opendss_shapes_hours.py``).
+
+Only shapes with a fixed interval (``interval=``, or an evenly spaced time array) and one
+interval for all the shaped loads are taken; others are typed ``bad_scenario`` problems.
 The loads' shapes set the step; when no load has a daily shape, the shaped units' shapes set
 it (the same rules) and the loads, constant all day, get no rows. A feeder with neither is
 refused.
@@ -52,6 +64,7 @@ refused.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,13 +95,33 @@ class DailyShapes:
     shaped_ders: list[str] = field(default_factory=list)
 
 
+#: Two hours of a shape's ``hour=`` array closer than this are the same (OpenDSS's
+#: ``LoadShape.GetMult`` takes a point within 1e-5 h of the time as the time's value).
+HOUR_TOL = 1e-5
+
+
 @dataclass(frozen=True)
 class _Shape:
     name: str
+    #: the fixed ``interval`` [h], or the step of an evenly spaced ``hour=`` array (0: an
+    #: unevenly spaced one)
     interval_h: float
     pmult: list[float]
     qmult: list[float]
     use_actual: bool
+    #: the ``hour=`` array (a time array: OpenDSS's ``interval=0``); empty for a fixed interval
+    hours: list[float] = field(default_factory=list)
+
+
+def _even_step(hours: list[float]) -> float:
+    """The step of an evenly spaced, increasing ``hours`` array (every difference within
+    :data:`HOUR_TOL` of the first); 0.0 for a single point or an uneven array."""
+    if len(hours) < 2:
+        return 0.0
+    steps = [b - a for a, b in itertools.pairwise(hours)]
+    step = steps[0]
+    even = step > HOUR_TOL and all(abs(d - step) <= HOUR_TOL for d in steps)
+    return step if even else 0.0
 
 
 def _shape(name: str) -> _Shape:
@@ -99,8 +132,68 @@ def _shape(name: str) -> _Shape:
     qmult = [float(x) for x in dss.LoadShape.QMult()][:npts]
     if len(qmult) < npts:  # OpenDSS gives [0.0] (or nothing) for a shape without qmult
         qmult = []
-    return _Shape(name, float(dss.LoadShape.HrInterval()), pmult, qmult,
-                  bool(dss.LoadShape.UseActual()))
+    interval = float(dss.LoadShape.HrInterval())
+    hours: list[float] = []
+    if not interval > 0 and npts > 0:  # a time array (hour=, or a file of hour,mult pairs)
+        hours = [float(x) for x in dss.LoadShape.TimeArray()][:npts]
+        interval = _even_step(hours) if len(hours) == npts else 0.0
+    return _Shape(name, interval, pmult, qmult, bool(dss.LoadShape.UseActual()), hours)
+
+
+def _wrapped(s: _Shape, t_h: float) -> float:
+    """The time a time-array shape reads at solution time ``t_h``: OpenDSS wraps it at the
+    array's last hour ``H``, ``t - trunc(t / H) H`` when ``t > H``."""
+    last = s.hours[-1]
+    return t_h - math.trunc(t_h / last) * last if t_h > last > 0 else t_h
+
+
+def _hour_mult(s: _Shape, t_h: float) -> tuple[float, float | None]:
+    """The multipliers ``(p, q)`` (``q`` None without ``qmult``) of a time-array shape at
+    solution time ``t_h``, as OpenDSS takes them when ``interval=0`` (DSS C-API's
+    ``TLoadShapeObj.GetMultAtHour``, ``src/General/LoadShape.pas``):
+
+    * the time wraps at the array's last hour ``H = hours[-1]`` (:func:`_wrapped`): so
+      ``hour=(0 ... 23)`` reads its hour-1 point at 24:00, and a multiple ``m H`` (``m >= 2``)
+      reads hour 0;
+    * the first point within 1e-5 h of the time gives its value; before a point above the
+      time, the value is interpolated linearly from the point before, ``m_{i-1} + (t -
+      h_{i-1}) / (h_i - h_{i-1}) (m_i - m_{i-1})``.
+
+    A time before the first hour has no point before it (OpenDSS then reads before the
+    array): :func:`daily_load_scenarios` refuses such a shape before it gets here. Checked
+    against OpenDSS's daily mode (``tests/test_opendss_shapes_hours.py``)."""
+    hours = s.hours
+    if len(hours) == 1:
+        return s.pmult[0], (s.qmult[0] if s.qmult else None)
+    t_h = _wrapped(s, t_h)
+
+    def at(i: int, frac: float) -> tuple[float, float | None]:
+        p = s.pmult[i - 1] + frac * (s.pmult[i] - s.pmult[i - 1])
+        q = s.qmult[i - 1] + frac * (s.qmult[i] - s.qmult[i - 1]) if s.qmult else None
+        return p, q
+
+    for i, h in enumerate(hours):
+        if abs(h - t_h) < HOUR_TOL:
+            return s.pmult[i], (s.qmult[i] if s.qmult else None)
+        if h > t_h and i > 0:
+            return at(i, (t_h - hours[i - 1]) / (h - hours[i - 1]))
+    return s.pmult[-1], (s.qmult[-1] if s.qmult else None)  # not reached: t <= H
+
+
+def _before_first(s: _Shape, dt: float, count: int) -> float | None:
+    """The first solution time ``(k + 1) dt`` (``k < count``) at which the time-array shape
+    ``s`` reads before its first hour (:func:`_wrapped`), or None."""
+    for k in range(count):
+        if _wrapped(s, (k + 1) * dt) < s.hours[0] - HOUR_TOL:
+            return (k + 1) * dt
+    return None
+
+
+def _hours_text(hours: list[float]) -> str:
+    """The first hours of a time array and its steps, for a message."""
+    steps = sorted({round(b - a, 6) for a, b in itertools.pairwise(hours)})
+    head = " ".join(f"{h:g}" for h in hours[:6]) + (" ..." if len(hours) > 6 else "")
+    return f"hour=({head}); steps of {', '.join(f'{d:g}' for d in steps[:4])} h"
 
 
 def _time_name(t_h: float) -> str:
@@ -145,12 +238,19 @@ def daily_load_scenarios(path: str | Path,
             "daily=<LoadShape> in the file, or generate scenarios of a balanced case")])
     shapes = {name: _shape(name) for name in sorted(names)}
     problems: list[Problem] = []
-    no_interval = sorted(n for n, s in shapes.items() if not s.interval_h > 0 or not s.pmult)
-    if no_interval:
+    no_points = sorted(n for n, s in shapes.items() if not s.pmult)
+    if no_points:
         problems.append(Problem(
-            ProblemKind.BAD_SCENARIO, "loadshapes", "load shape(s) without a fixed interval "
-            "or without points (a time array, interval=0)", tuple(no_interval), "interval",
-            hint="give the shape interval=<hours> and npts points"))
+            ProblemKind.BAD_SCENARIO, "loadshapes", "load shape(s) without points (mult= "
+            "without npts=)", tuple(no_points), "npts",
+            hint="give the shape npts=<points> with its mult= (and interval= or hour=)"))
+    for n, s in shapes.items():
+        if s.pmult and not s.interval_h > 0:  # a time array whose hours are not even
+            problems.append(Problem(
+                ProblemKind.BAD_SCENARIO, "loadshapes", f"load shape '{n}' has unevenly "
+                f"spaced hours ({_hours_text(s.hours)}): the scenarios need one step",
+                (n,), "hour", hint="give the shape evenly spaced hours, or interval=<hours> "
+                "and npts points (resample it to one step)"))
     steps = sorted({s.interval_h for s in shapes.values() if s.interval_h > 0})
     if len(steps) > 1:
         by_step = {st: sorted(n for n, s in shapes.items() if s.interval_h == st)[:3]
@@ -171,9 +271,23 @@ def daily_load_scenarios(path: str | Path,
     # the period of the shapes together (the least common multiple of their lengths), at most
     # the day: 8 hourly points are 8 scenarios; shapes of 4, 3 and 6 points repeat every 12
     day = round(DAY_H / dt)
-    periods = [len(s.pmult) for s in shapes.values()] + [
+    # a time array repeats at its last hour, but not as a period (a multiple 2H, 3H ... of
+    # it reads hour 0): the day is the horizon
+    periods = [day if s.hours else len(s.pmult) for s in shapes.values()] + [
         day if n is None else n for n in _der_period_steps(ders, dt)]
     count = min(day, math.lcm(*periods))
+    # the loads' time arrays read before their first hour (the units' come from OpenDSS)
+    early = {n: t for n in sorted({ld[3] for ld in loads}) if shapes[n].hours
+             and (t := _before_first(shapes[n], dt, count)) is not None}
+    if early:
+        raise InputError([Problem(
+            ProblemKind.BAD_SCENARIO, "loadshapes", f"load shape '{n}' "
+            f"({_hours_text(shapes[n].hours)}) is read before its first hour at "
+            f"{_time_name(t)} (OpenDSS wraps the time at the last hour, "
+            f"{shapes[n].hours[-1]:g} h, and has no point before the first): its value there "
+            "is not defined", (n,), "hour",
+            hint="start the hours at 0, or give the whole day (up to 24 h)")
+            for n, t in early.items()])
     outputs = _daily_outputs(ders, dt, count, where) if ders else []
     rows: dict[str, list[object]] = {c: [] for c in ("scenario", "kind", "element", "p_mw",
                                                      "q_mvar", "weight", "der")}
@@ -181,13 +295,17 @@ def daily_load_scenarios(path: str | Path,
         name = _time_name((k + 1) * dt)
         for ld, kw, kvar, shape_name, model in loads:
             s = shapes[shape_name]
-            i = k % len(s.pmult)
-            if s.use_actual:
-                p = s.pmult[i]
-                q = s.qmult[i % len(s.qmult)] if s.qmult else (p * kvar / kw if kw else 0.0)
+            if s.hours:  # a time array: OpenDSS's interpolation at the step's time
+                pm, qm = _hour_mult(s, (k + 1) * dt)
             else:
-                p = kw * s.pmult[i]
-                q = kvar * (s.qmult[i % len(s.qmult)] if s.qmult else s.pmult[i])
+                i = k % len(s.pmult)
+                pm, qm = s.pmult[i], (s.qmult[i % len(s.qmult)] if s.qmult else None)
+            if s.use_actual:
+                p = pm
+                q = qm if qm is not None else (p * kvar / kw if kw else 0.0)
+            else:
+                p = kw * pm
+                q = kvar * (qm if qm is not None else pm)
             if model in (6, 7):  # Q from the nameplate kvar, not the shape (module docstring)
                 q = kvar
             share = rerated.get(ld)
@@ -243,7 +361,8 @@ def _der_period_steps(ders: list[_Der], dt: float) -> list[int | None]:
         if not sh.pmult:
             continue
         steps = len(sh.pmult) * sh.interval_h / dt
-        out.append(round(steps) if sh.interval_h > 0 and abs(steps - round(steps)) < 1e-9
+        out.append(round(steps) if sh.interval_h > 0 and not sh.hours
+                   and abs(steps - round(steps)) < 1e-9
                    and round(steps) > 0 else None)
     return out
 

@@ -642,15 +642,25 @@ def running_fixed_cost_per_h(net: Network) -> float:
     counts a must-run unit's (:meth:`~feederopt.problems.dopf.DopfProblem.must_run_fixed_kw`)
     and pandapower's ``runopp`` counts ``cp0_eur`` in ``res_cost``; a unit held at 0, 0 is
     off and costs nothing."""
+    return float(sum(running_fixed_costs(net).values()))
+
+
+def running_fixed_costs(net: Network) -> dict[str, float]:
+    """Per generator id, the fixed cost per hour [currency] that
+    :func:`running_fixed_cost_per_h` sums: the committable units that run whatever the
+    reconfiguration decides and the in-service units that are no device (always on,
+    :func:`always_on_fixed_cost_per_h`); a unit with no fixed cost is left out."""
     g = net.generators
     if not g.height or "fixed_cost_per_h" not in g.columns:
-        return 0.0
+        return {}
     must = (pl.col("must_run").fill_null(False) if "must_run" in g.columns else pl.lit(False))
     runs = (must | (pl.col("p_min_mw") > 0) | (pl.col("p_max_mw") < 0)
             | (pl.col("q_min_mvar") > 0) | (pl.col("q_max_mvar") < 0))
-    on = g.filter(pl.col("in_service") & pl.col("committable") & runs)
-    return (float(on["fixed_cost_per_h"].cast(pl.Float64).fill_null(0.0).sum())
-            + always_on_fixed_cost_per_h(net))
+    committable = pl.col("committable").fill_null(False)
+    on = g.filter(pl.col("in_service") & ((committable & runs) | ~committable))
+    return {str(i): float(f) for i, f in zip(
+        on["id"].to_list(), on["fixed_cost_per_h"].cast(pl.Float64).fill_null(0.0).to_list(),
+        strict=True) if f}
 
 
 def always_on_fixed_cost_per_h(net: Network) -> float:

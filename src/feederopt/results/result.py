@@ -681,7 +681,9 @@ class Result:
       losses plus the switching cost ``sum_{changed switches} c_s`` (``switch_cost_kw``, its
       constant part included; ``extra["switching"]`` itemises it) plus, with
       ``loss_price_per_mwh``, the generators' energy cost priced as losses, ``sum_g
-      cost_per_mwh_g p_g / loss_price_per_mwh``. ``losses_kw`` is the losses alone, the model's
+      cost_per_mwh_g p_g / loss_price_per_mwh`` (with its fixed, quadratic, reactive and
+      import parts: ``extra["cost_breakdown"]``, :func:`feederopt.api.cost_breakdown`, whose
+      parts sum to it). ``losses_kw`` is the losses alone, the model's
       ``sum r l`` over the series impedances plus the branches' shunt conductance losses
       (Farivar & Low 2013's SOCP branch flow model; NaN for a topology that breaks a limit,
       whose point minimises slack: the AC check has its true losses). With ``scenarios=``

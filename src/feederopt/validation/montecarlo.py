@@ -268,9 +268,9 @@ class MonteCarloResult:
         :attr:`samples` (``[lower, upper]``; None without samples or without the count, and
         when every sample is the same point: ``X = 0`` with neither scenarios nor a source
         band to draw from, where a binomial interval over repeats of one power flow means
-        nothing; user test ut45b_recheck #3)."""
+        nothing; user test ut45b_recheck #3; a zero-width source band, one setting, too)."""
         one_point = (self.uncertainty == 0.0 and not self.scenarios
-                     and (self.source_voltage or {}).get("how") != "band")
+                     and len((self.source_voltage or {}).get("settings") or ()) <= 1)
         ci = None if feasible is None or one_point else clopper_pearson(feasible,
                                                                           self.samples)
         return None if ci is None else [ci[0], ci[1]]
@@ -397,7 +397,8 @@ class SourceVoltages:
     voltages of one of a scenario result's scenarios, drawn by the scenarios' weights) or
     ``given`` (``source_vm``, ``--source-vm``: every source bus at one voltage, or each at
     its own) or ``band`` (a robust result's source band: each sample at one of its corners,
-    every source at an end, drawn with equal weights); ``settings``
+    every source at an end, drawn with equal weights; a zero-width band ``A:A`` is one
+    corner, not ``2^S`` copies of it); ``settings``
     are the distinct voltages, each a mapping source bus id -> p.u., ``names`` the scenarios
     whose voltage each one is and ``weights`` its probability (the sum of their weights)."""
 
@@ -427,6 +428,9 @@ class SourceVoltages:
             return f"the network's own set-point: {at(self.settings[0])}"
         if self.how == "given":
             return f"given to the check: {at(self.settings[0])}"
+        if self.how == "band" and len(self.settings) == 1:  # a zero-width band (A:A)
+            return ("the robust solve's source band, of zero width: every sample and corner "
+                    f"at {at(self.settings[0])}")
         if self.how == "band":
             n = "" if counts is None else " (" + ", ".join(
                 f"{c} sample(s) at {at(x)}" for c, x in zip(counts, self.settings,
@@ -586,9 +590,10 @@ def check_source_voltages(data: dict[str, Any], network: Network,
     band = _robust_source_band(data)
     if band is not None:
         held = list(own.settings[0])
-        corners = tuple({b: band[0] if s < 0 else band[1] for b, s in zip(held, signs,
-                                                                          strict=True)}
-                        for signs in itertools.product((-1, 1), repeat=len(held)))
+        every = [{b: band[0] if s < 0 else band[1] for b, s in zip(held, signs, strict=True)}
+                 for signs in itertools.product((-1, 1), repeat=len(held))]
+        # a zero-width band (A:A) makes every corner the same point: one setting, not 2^S
+        corners = tuple(c for k, c in enumerate(every) if c not in every[:k])
         return SourceVoltages("band", corners,
                               tuple((f"source corner {k}",) for k in range(len(corners))),
                               tuple(1.0 for _ in corners))
@@ -1027,9 +1032,11 @@ def out_of_sample(
     corners_out = []
     several = len(held) > 1
     # (setting, scenario, name, factors): per setting (a scenario result's own, per scenario)
-    # with X = 0 both corners are the loads as given: one corner, "nominal" (before, the
-    # same point was listed twice, as "lower" and "upper" x1: session 43's note)
-    named = (("lower", lo), ("upper", hi)) if uncertainty > 0 else (("nominal", lo),)
+    # with X = 0 (or no load varying) both corners are the loads as given: one corner,
+    # "nominal" (before, the same point was listed twice, as "lower" and "upper" x1: session
+    # 43's note); a zero-width source band is one setting (check_source_voltages)
+    named = ((("lower", lo), ("upper", hi)) if uncertainty > 0 and not np.array_equal(lo, hi)
+             else (("nominal", lo),))
     todo = ([(scenarios.setting[sc], sc, name, f) for sc in range(len(scenarios.names))
              for name, f in named] if scenarios is not None
             else [(k, 0, name, f) for k in range(len(held)) for name, f in named])
