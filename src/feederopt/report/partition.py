@@ -47,6 +47,7 @@ from feederopt.validation.partition import (
     plan_within_limits,
     sample_breaches,
     validity_text,
+    voltage_limits_text,
 )
 
 if TYPE_CHECKING:
@@ -215,6 +216,7 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
         "method": r.get("method"),
         "uncertainty": fmt(100 * float(r.get("uncertainty") or 0.0), "g", " %"),
         "k_der": r.get("k_der"), "extreme points": r.get("extreme_points"),
+        "voltage limits": voltage_limits_text((r.get("inputs") or {}).get("voltage_limits")),
         "objective / lower bound [$]": f"{fmt(r.get('objective'), ',.2f')} / "
                                         f"{fmt(r.get('lower_bound'), ',.2f')} (gap "
                                         f"{fmt(_pct(r.get('gap')), '.4f', ' %')})",
