@@ -36,8 +36,11 @@ def long_line_b2_voltages(feeder: Path, v_set: float, factor: float) -> tuple[fl
     dss.Text.Command("clear")
     dss.Text.Command(f'compile "{feeder}"')
     dss.Loads.Name("l2")
-    dss.Loads.kW(dss.Loads.kW() * factor)
-    dss.Loads.kvar(dss.Loads.kvar() * factor)
+    # both read first: OpenDSS keeps a load's power factor when its kW is set, so the kvar
+    # read after the kW had already moved by ``factor`` (scaled twice, by factor^2, before)
+    kw, kvar = dss.Loads.kW(), dss.Loads.kvar()
+    dss.Loads.kW(kw * factor)
+    dss.Loads.kvar(kvar * factor)
     dss.Text.Command("Generator.g1.enabled=no")
     dss.Text.Command(f"New Vsource.gf bus1=b1 basekv=12.47 pu={v_set!r} phases=3 "
                      "MVAsc3=1e8 MVAsc1=1e8")

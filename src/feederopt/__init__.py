@@ -169,6 +169,7 @@ if TYPE_CHECKING:
         plan_within_limits,
         sample_breaches,
         validity_text,
+        voltage_limits_text,
     )
 
 
@@ -268,6 +269,7 @@ _FOR_CLI = {
     "partition_result_json": "feederopt.report.partition",
     "feedback_stop_text": "feederopt.algorithms.partition",
     "validity_text": "feederopt.validation.partition",
+    "voltage_limits_text": "feederopt.validation.partition",
     "nominal_breaches": "feederopt.validation.partition",
     "nominal_check_text": "feederopt.validation.partition",
     "nominal_verdict": "feederopt.validation.partition",
@@ -434,6 +436,7 @@ __all__ = [
     "uncertain_load_list_problems",
     "unproven_note",
     "validity_text",
+    "voltage_limits_text",
     "voltage_verdict",
     "within_limits_text",
     "worst_case_rows",

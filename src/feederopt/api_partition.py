@@ -57,9 +57,12 @@ from feederopt.io.writing import output_problems, result_json_path
 from feederopt.network.id_lists import blank_entry_problems, id_list_problems
 from feederopt.options import (
     TIME_LIMIT_S,
+    VOLTAGE_LIMITS_PU,
+    crossed_limit_problems,
     id_list,
     option_names,
     time_limit_problems,
+    voltage_limit_problems,
     workers_problems,
 )
 from feederopt.problems.partition import (
@@ -72,6 +75,7 @@ from feederopt.problems.partition import (
     settings_from_file,
     settings_problems,
     voltage_feedback_setting,
+    with_voltage_limits,
 )
 from feederopt.scalars import is_real, is_whole
 from feederopt.solvers import interrupt
@@ -90,7 +94,7 @@ def default_settings_path(source: Any) -> Path | None:
     return OPENDSS_DIR / case.settings if case is not None and case.settings else None
 
 
-@option_names(TIME_LIMIT_S)
+@option_names({**TIME_LIMIT_S, **VOLTAGE_LIMITS_PU})
 @interrupt.handle_signals("the best plan so far, its bound and gap are")
 def partition(source: Any, *, settings: str | Path | None = None,
               uncertainty: float | None = None,
@@ -101,6 +105,7 @@ def partition(source: Any, *, settings: str | Path | None = None,
               samples: int = 0, ac_check: bool = True, seed: int = 0,
               voltage_feedback: bool | None = None,
               feedback_rounds: int = FEEDBACK_ROUNDS,
+              v_min_pu: float | None = None, v_max_pu: float | None = None,
               out: str | Path | None = None, force: bool = False,
               prior_problems: Sequence[Problem] = (),
               progress: ProgressCallback | None = None) -> PartitionResult:
@@ -122,8 +127,18 @@ def partition(source: Any, *, settings: str | Path | None = None,
     corrects the model's voltage limits by OpenDSS's power flow of the plan
     (:func:`_voltage_feedback`) in up to ``feedback_rounds`` re-solves; off, the plan is the
     pure LinDist3Flow one. ``time_limit_s`` is a deadline for the solves and the feedback
-    together. Ctrl-C or SIGTERM (in the main thread) stops the run as its time limit would,
-    with status ``interrupted`` and no feedback rounds or post-analyses after it
+    together.
+
+    ``v_min_pu`` / ``v_max_pu`` (the command line's ``--v-min``/``--v-max``) set every bus's
+    voltage limits [p.u.], in the model and in every OpenDSS check of the plan (the voltage
+    feedback, the samples, the base case); default: the settings file's ``bus``
+    ``vm_lb``/``vm_ub`` where it gives them, else the network's (0.9-1.1 p.u. as read from
+    OpenDSS). The option wins over the file
+    (:func:`~feederopt.problems.partition.with_voltage_limits`); ``inputs`` records them for
+    ``feederopt check``, and ``inputs.voltage_limits`` the limits used.
+
+    Ctrl-C or SIGTERM (in the main thread) stops the run as its time limit would, with status
+    ``interrupted`` and no feedback rounds or post-analyses after it
     (:mod:`feederopt.solvers.interrupt`)."""
     check_not_forked("feederopt.partition")
     t_start = time.perf_counter()
@@ -132,6 +147,7 @@ def partition(source: Any, *, settings: str | Path | None = None,
     uncertain_loads = None if uncertain_loads is None else list(id_list(uncertain_loads) or ())
     problems += option_problems(method=method, workers=workers, ray_address=ray_address,
                                time_limit_s=time_limit_s, samples=samples, ac_check=ac_check)
+    problems += voltage_limit_problems(v_min_pu, v_max_pu)
     wrong = source_problems(settings, "settings", "the path of a settings file (JSON)",
                             frames=False)  # named by type (a bare TypeError before)
     if wrong:
@@ -146,7 +162,8 @@ def partition(source: Any, *, settings: str | Path | None = None,
     net, st, path, notes = _network_and_settings(source, settings, uncertainty,
                                                  uncertain_loads, k_der, problems,
                                                  load_model=load_model,
-                                                 extensive=method == "extensive")
+                                                 extensive=method == "extensive",
+                                                 v_min_pu=v_min_pu, v_max_pu=v_max_pu)
     # the feeder's and the settings' files as read: `feederopt check` reads them again and
     # refuses them when they changed since (io.digests; ut34_schedule #3, as for a schedule)
     digests = input_digests([x for x in (source, path) if isinstance(x, str | Path)])
@@ -191,7 +208,10 @@ def partition(source: Any, *, settings: str | Path | None = None,
     res.inputs = {"source": _where(source) if isinstance(source, str | Path) else None,
                   "settings": _where(path) if path is not None else None,
                   "uncertain_loads": list(st.uncertain_loads) if st.uncertain_loads else None,
-                  "k_der": st.k_der, "load_model": st.load_model, "sha256": digests}
+                  "k_der": st.k_der, "load_model": st.load_model,
+                  "v_min_pu": v_min_pu, "v_max_pu": v_max_pu,
+                  "voltage_limits": voltage_limits_used(net, st, v_min_pu, v_max_pu),
+                  "sha256": digests}
     res.notes.extend(notes)  # what the settings file gives that the model does not apply
     if not bool(np.any(data.der_gf)):  # no microgrid can form: nothing is served
         res.notes.append(
@@ -494,10 +514,14 @@ def option_problems(*, method: str = "cutting_plane", workers: Any = 1,
 def _network_and_settings(source: Any, settings: str | Path | None, uncertainty: float | None,
                           uncertain_loads: list[str] | None, k_der: int | None,
                           problems: list[Problem], load_model: str | None = None, *,
-                          extensive: bool = False
+                          extensive: bool = False, v_min_pu: float | None = None,
+                          v_max_pu: float | None = None
                           ) -> tuple[Any, PartitionSettings, Path | None, list[str]]:
-    """The three-phase network, its settings (the options overriding the file's) and the
-    notes of what the settings file gives that the model does not apply
+    """The three-phase network with the partition's voltage limits in its buses
+    (:func:`~feederopt.problems.partition.with_voltage_limits`: ``v_min_pu``/``v_max_pu``
+    over the settings file's bus limits over the network's), its settings (the options
+    overriding the file's) and the notes of what the settings file gives that the model does
+    not apply
     (:func:`~feederopt.problems.partition.read_settings`); an :class:`InputError` with the
     ``problems`` found before and every problem of these, all at once (with ``extensive``,
     also too many uncertain loads for the extensive form)."""
@@ -547,9 +571,31 @@ def _network_and_settings(source: Any, settings: str | Path | None, uncertainty:
     problems = [*problems, *_option_problems(
         [*settings_problems(st, net), *enumeration_problems(st, net, extensive=extensive)],
         set(changes))]
+    # one option alone against the other limit of a bus (the file's or the network's):
+    # --v-min 1.12 under a v_max of 1.1
+    problems += crossed_limit_problems(with_voltage_limits(net, st).buses, v_min_pu, v_max_pu)
     if problems:
         raise InputError(problems)
-    return net, st, path, notes
+    return with_voltage_limits(net, st, v_min_pu, v_max_pu), st, path, notes
+
+
+def voltage_limits_used(net: Any, st: PartitionSettings, v_min_pu: float | None,
+                        v_max_pu: float | None) -> dict[str, Any]:
+    """The voltage limits of ``net``'s buses (the partition's,
+    :func:`~feederopt.problems.partition.with_voltage_limits` applied) for the result's
+    ``inputs.voltage_limits``: ``v_min_pu`` / ``v_max_pu`` one number when every bus has the
+    same, else the lowest and highest (``{"min": , "max": }``), and where each comes from
+    (``from``: ``options``, ``settings`` (some bus's from the settings file, the others the
+    network's) or ``network``)."""
+    out: dict[str, Any] = {}
+    for k, (col, option) in enumerate((("v_min_pu", v_min_pu), ("v_max_pu", v_max_pu))):
+        vals = net.buses[col].unique().sort().to_list()
+        out[col] = float(vals[0]) if len(vals) == 1 else {"min": float(vals[0]),
+                                                          "max": float(vals[-1])}
+        out[col.replace("_pu", "_from")] = (
+            "options" if option is not None else "settings" if any(
+                v[k] is not None for v in st.bus_v_limits_pu.values()) else "network")
+    return out
 
 
 def _option_problems(problems: list[Problem], given: set[str]) -> list[Problem]:
@@ -667,7 +713,8 @@ def check_partition_result(doc: Mapping[str, Any] | str | Path, *, samples: int,
     :class:`InputError` naming ``doc``), in the box of ``uncertainty`` (default: the
     result's). ``path`` names the result in the problems (default: the file read, else
     ``"result"``). The problem is rebuilt from the result's ``inputs`` (source,
-    settings, uncertain loads, k_der); a result that cannot be rebuilt raises
+    settings, uncertain loads, k_der, the voltage limits ``v_min_pu``/``v_max_pu`` of its
+    ``--v-min``/``--v-max``); a result that cannot be rebuilt raises
     :class:`InputError`. ``progress`` gets each sample, as :func:`partition`'s. The feeder and
     settings files are read again: one that changed since the partition (its SHA-256 against
     the result's ``inputs.sha256``) is refused with a typed problem naming it; a result that
@@ -720,6 +767,13 @@ def check_partition_result(doc: Mapping[str, Any] | str | Path, *, samples: int,
     problems = settings_problems(st, net)
     if problems:
         raise InputError(problems)
+    # the run's voltage limits: its --v-min/--v-max over the settings file's over the network's
+    limits = {k: inputs.get(k) for k in ("v_min_pu", "v_max_pu")}
+    if any(v is not None and not is_real(v) for v in limits.values()):
+        raise _bad_result(path, "the partition result's voltage limits (inputs.v_min_pu, "
+                          "inputs.v_max_pu) are not numbers")
+    net = with_voltage_limits(net, st, **{k: None if v is None else float(v)
+                                          for k, v in limits.items()})
     data = build_partition_data(net, st)
     try:
         plan = PartitionPlan(

@@ -19,6 +19,7 @@ from feederopt import (
     plan_within_limits,
     sample_breaches,
     validity_text,
+    voltage_limits_text,
     write_text,
 )
 from feederopt.cli.app import (
@@ -92,6 +93,16 @@ def partition(
         "model's per-node voltage limits by the difference and solve again (up to 4 "
         "re-solves); off: the pure LinDist3Flow plan [default: the settings' "
         "partition.voltage_feedback, else on]."),
+    v_min: float | None = typer.Option(
+        None, "--v-min", help="Lowest voltage [p.u.] of every bus, in the partition model and "
+        "in every OpenDSS check of its plan (the voltage feedback, --samples, the base case); "
+        "it wins over the settings file's bus vm_lb [default: the settings file's bus vm_lb "
+        "where it gives one, else each bus's v_min_pu, 0.9 as read from OpenDSS]."),
+    v_max: float | None = typer.Option(
+        None, "--v-max", help="Highest voltage [p.u.] of every bus, in the partition model "
+        "and in every OpenDSS check of its plan (the voltage feedback, --samples, the base "
+        "case); it wins over the settings file's bus vm_ub [default: the settings file's bus "
+        "vm_ub where it gives one, else each bus's v_max_pu, 1.1 as read from OpenDSS]."),
     time_limit: float = typer.Option(600.0, "--time-limit", help=time_limit_help(
         "(a deadline for the solves and the voltage feedback together)")),
     json_file: str | None = typer.Option(None, "--json", metavar=FILE,
@@ -120,7 +131,7 @@ def partition(
         "constant_power" if constant_power_loads else "voltage_dependent",
         method="extensive" if extensive else "cutting_plane", workers=workers,
         time_limit_s=time_limit, samples=samples, ac_check=ac_check, out=out_dir, force=force,
-        voltage_feedback=voltage_feedback)
+        voltage_feedback=voltage_feedback, v_min_pu=v_min, v_max_pu=v_max)
     # the --json path is checked before the solve, with every other problem
     # an output that cannot be written after the run: the answer printed, then exit 5
     late = late_outputs()
@@ -154,6 +165,7 @@ def partition(
     t.add_row("objective / lower bound", f"{_fmt(res.objective, ',.2f', ' $')} / "
               f"{_fmt(res.lower_bound, ',.2f', ' $')} (gap "
               f"{_fmt(100 * res.gap, '.4f', ' %')})")
+    t.add_row("voltage limits", voltage_limits_text(res.inputs.get("voltage_limits")))
     t.add_row("generation cost", _fmt(res.generation_cost, ",.2f", " $"))
     t.add_row("load-shed cost", _fmt(res.load_shed_cost, ",.2f", " $"))
     t.add_row("worst re-dispatch cost", _fmt(res.redispatch_cost, ",.2f", " $"))

@@ -90,6 +90,10 @@ class PartitionSettings:
     (constant impedance / current parts linear in ``w``, so the demand follows the plan's
     voltages); ``constant_power`` takes every load at its nominal ``s_d`` whatever the voltage,
     as the seed's (16l)/(18a) do (``s_d`` constant; spec section 1).
+    ``bus_v_limits_pu``: the settings file's per-bus voltage limits [p.u.] (bus id ->
+    ``(lower, upper)``, None where the file gives none or agrees with the network), which
+    :func:`feederopt.problems.partition.with_voltage_limits` writes into the network's buses
+    (the command line's ``--v-min``/``--v-max`` win over them).
     """
 
     k_der: int = 1
@@ -107,6 +111,8 @@ class PartitionSettings:
     fixed_closed: tuple[str, ...] = ()
     eps: float = 1e-6
     load_model: str = "voltage_dependent"
+    bus_v_limits_pu: dict[str, tuple[float | None, float | None]] = field(
+        default_factory=dict)
 
 
 @dataclass

@@ -220,7 +220,9 @@ def read_settings(path: str | Path, net: ThreePhaseNetwork,
     Applied: ``dss`` (DER ids: ``inverter`` grid-forming or not, and feederopt's ``cost``
     ``[c1, c0]``), ``generator`` / ``solar`` / ``storage`` ``inverter`` (by element name; the
     ``dss`` section wins), ``switch`` (``status`` DISABLED opens a switch; ``state``
-    OPEN/CLOSED with ``dispatchable`` NO fixes it), and feederopt's own ``partition`` section
+    OPEN/CLOSED with ``dispatchable`` NO fixes it), ``bus`` ``vm_lb`` / ``vm_ub`` (the bus's
+    voltage limits, :func:`_bus_voltage_limits`; the command line's ``--v-min``/``--v-max``
+    win over them, :func:`with_voltage_limits`), and feederopt's own ``partition`` section
     (``k_der``, ``ramp``, ``omega``, ``uncertainty``, ``uncertain_loads``). Every other field
     gets a note (:func:`not_applied_notes`) unless it agrees with the model (a status equal to
     the element's in-service state, bus voltage bounds equal to the network's limits, null
@@ -337,10 +339,12 @@ def read_settings(path: str | Path, net: ThreePhaseNetwork,
                                     "settings name a load that is not in the network",
                                     tuple(missing), "partition.uncertain_loads"))
         extra["uncertain_loads"] = tuple(loads[x.lower()] for x in wanted if x.lower() in loads)
+    bus_limits, crossed = _bus_voltage_limits(_section(data, "bus"), net, base.bus_v_limits_pu)
+    problems += crossed
     if problems:
         raise InputError(problems)
     st = replace(base, grid_forming=grid_forming, costs=costs, fixed_open=tuple(fixed_open),
-                 fixed_closed=tuple(fixed_closed), **extra)
+                 fixed_closed=tuple(fixed_closed), bus_v_limits_pu=bus_limits, **extra)
     return st, not_applied_notes(data, net) + _disabled_former_notes(inverter, net)
 
 
@@ -765,8 +769,6 @@ _WHY = {
     (None, "vad_ub"): "the partition model has no voltage-angle-difference limits",
     ("switch", "va_delta_deg_ub"): "the partition model has no limits across a closing switch",
     ("switch", "vm_delta_pu_ub"): "the partition model has no limits across a closing switch",
-    ("bus", "vm_lb"): "each bus keeps the network's voltage limits (feederopt info lists them)",
-    ("bus", "vm_ub"): "each bus keeps the network's voltage limits (feederopt info lists them)",
     ("bus", "microgrid_id"): "the partition model forms its own microgrids",
     ("bus", None): "the partition model has no bus voltage set-points",
     ("load", "clpu_factor"): "the partition model has no cold-load pickup",
@@ -800,13 +802,92 @@ def _agrees(section: str, name: str, value: Any, on: bool, bus: dict[str, Any] |
         return off if section == "voltage_source" else off != on
     if section == "load" and name == "dispatchable":
         return _flag(value) in ("NO", "0")
-    if section == "bus" and name in ("vm_lb", "vm_ub") and bus is not None:
-        v = _numbers(value)
-        base = bus["vn_kv"] / np.sqrt(3)
-        limit = bus["v_min_pu"] if name == "vm_lb" else bus["v_max_pu"]
-        return v is not None and base > 0 and all(
-            abs(x / base - limit) <= 1e-3 for x in v if x is not None)
     return False
+
+
+#: [p.u.] A settings file's bus voltage bound within this of the network's limit agrees with
+#: it: the network's is kept (PowerModelsONM writes the network's 0.9 / 1.1 p.u. in kV to 15
+#: digits: ieee13mod's own settings).
+AGREE_PU = 1e-3
+
+
+def _bus_voltage_limits(section: dict[str, Any], net: ThreePhaseNetwork,
+                        before: dict[str, tuple[float | None, float | None]]
+                        ) -> tuple[dict[str, tuple[float | None, float | None]], list[Problem]]:
+    """The settings file's ``bus`` section's voltage limits in p.u., by the network's bus id
+    (over ``before``, an earlier file's: a bound the file gives replaces that bus's), and the
+    typed problems of a bus whose lower limit would then lie above its upper one.
+
+    PowerModelsONM's ``vm_lb`` / ``vm_ub`` give one bound per terminal of the bus in kV
+    (PowerModelsDistribution's engineering model, ``voltage_scale_factor`` 1e3), phase to
+    neutral; feederopt's buses have one band, so a bus's bound is the tightest of its
+    terminals' (``max`` of ``vm_lb``, ``min`` of ``vm_ub``) over its phase voltage base
+    ``vn_kv / sqrt(3)``: ``vm_lb = [2.1616] * 3`` on
+    a 4.16 kV bus is ``2.1616 / (4.16 / sqrt(3)) = 0.9`` p.u. A bound within
+    :data:`AGREE_PU` of the network's limit keeps the network's; a null bound (``null``,
+    ``[null, null, null]``) bounds nothing. Invalid values are :func:`_value_problems`'."""
+    out = dict(before)
+    problems: list[Problem] = []
+    rows = {str(r["id"]).lower(): r for r in net.buses.iter_rows(named=True)}
+    for key, val in section.items():
+        row = rows.get(str(key).lower())
+        if row is None or not isinstance(val, dict):
+            continue
+        lo, hi = out.get(row["id"], (None, None))
+        base = float(row["vn_kv"]) / math.sqrt(3)
+        for name in ("vm_lb", "vm_ub"):
+            raw = val.get(name)
+            if _is_null(raw):
+                continue
+            items = raw if isinstance(raw, list) else [raw]
+            given = [float(x) for x in items if x is not None and is_real(x)]
+            if not given or base <= 0 or len(given) < len([x for x in items if x is not None]):
+                continue  # not numbers: _value_problems names them
+            low = name == "vm_lb"
+            bound = (max(given) if low else min(given)) / base
+            own = float(row["v_min_pu"] if low else row["v_max_pu"])
+            kept = None if abs(bound - own) <= AGREE_PU else bound
+            lo, hi = (kept, hi) if low else (lo, kept)
+        if lo is None and hi is None:
+            out.pop(row["id"], None)
+            continue
+        out[row["id"]] = (lo, hi)
+        low_pu = float(row["v_min_pu"]) if lo is None else lo
+        high_pu = float(row["v_max_pu"]) if hi is None else hi
+        if low_pu > high_pu:
+            out_of = ("vm_lb", val.get("vm_lb")) if lo is not None else ("vm_ub",
+                                                                         val.get("vm_ub"))
+            problems.append(_bad_value(
+                "bus", str(key), out_of[0], out_of[1],
+                f"gives bus {row['id']} the voltage limits {low_pu:.4f}-{high_pu:.4f} p.u. "
+                f"(lower from {'vm_lb' if lo is not None else 'the network'}, upper from "
+                f"{'vm_ub' if hi is not None else 'the network'}): the lower is above the "
+                "upper", f"vm_lb and vm_ub are in kV phase to neutral: the bus's 1 p.u. is "
+                f"{base:.4g} kV"))
+    return out, problems
+
+
+def with_voltage_limits(net: ThreePhaseNetwork, settings: PartitionSettings,
+                        v_min_pu: float | None = None,
+                        v_max_pu: float | None = None) -> ThreePhaseNetwork:
+    """``net`` with the partition's voltage limits in its buses' ``v_min_pu`` / ``v_max_pu``,
+    the limits of the model (:func:`build_partition_data`: ``w_min``, ``w_max``) and of every
+    OpenDSS check of its plan (the voltage feedback, ``--samples``' IV-E, the base case): for
+    each bus the command line's ``v_min_pu`` (``--v-min``) when given, else the settings
+    file's ``bus`` ``vm_lb`` (``settings.bus_v_limits_pu``) when it gives one, else the
+    network's own (0.9 p.u. as read from OpenDSS); the same for the upper limit. The option
+    wins over the file for every bus."""
+    ids = net.buses["id"].to_list()
+    file_limits = settings.bus_v_limits_pu
+    cols = []
+    for k, (col, option) in enumerate((("v_min_pu", v_min_pu), ("v_max_pu", v_max_pu))):
+        own = net.buses[col].to_list()
+        vals = [float(option) if option is not None else
+                file_limits[b][k] if b in file_limits and file_limits[b][k] is not None
+                else v for b, v in zip(ids, own, strict=True)]
+        if vals != own:
+            cols.append(pl.Series(col, vals, dtype=pl.Float64))
+    return net.replace_tables(buses=net.buses.with_columns(cols)) if cols else net
 
 
 def not_applied_notes(data: dict[str, Any], net: ThreePhaseNetwork) -> list[str]:
@@ -819,7 +900,8 @@ def not_applied_notes(data: dict[str, Any], net: ThreePhaseNetwork) -> list[str]
     ids = _element_ids(net)
     buses = {str(r["id"]).lower(): r for r in net.buses.iter_rows(named=True)}
     applied = {"dss": ("inverter", "cost"), "switch": ("state", "dispatchable", "status"),
-               "generator": ("inverter",), "solar": ("inverter",), "storage": ("inverter",)}
+               "generator": ("inverter",), "solar": ("inverter",), "storage": ("inverter",),
+               "bus": ("vm_lb", "vm_ub")}
     for section in (s for s in data if s in ELEMENT_SECTIONS):
         groups: dict[str, dict[str, list[str]]] = {}
         for key, val in _section(data, section).items():

@@ -6,8 +6,9 @@ JSON records (a solve's ``source``, a schedule's or partition's ``inputs.source`
 ``case`` when that is a built-in case) and, for a balanced solve, the options its ``settings``
 record where they differ from the command line's defaults (``--method``, ``--gap``,
 ``--time-limit``, ...), and the input files that a schedule or partition records (``--profiles``,
-``--devices``, ``--settings``). Before, the hint was the template ``feederopt solve CASE --out DIR
---report`` (user test ut38_cli #3). Options that the JSON does not record are not guessed.
+``--devices``, ``--settings``; a partition's ``--v-min``/``--v-max`` too). Before, the hint was
+the template ``feederopt solve CASE --out DIR --report`` (user test ut38_cli #3). Options that
+the JSON does not record are not guessed.
 """
 
 from __future__ import annotations
@@ -124,17 +125,33 @@ def input_file_options(doc: Mapping[str, Any], kind: str) -> list[str]:
     return out
 
 
+def partition_options(doc: Mapping[str, Any]) -> list[str]:
+    """``--v-min``/``--v-max`` of the partition result ``doc``, as its ``inputs`` record
+    them (``v_min_pu``, ``v_max_pu``: the options given; none when not given)."""
+    inputs = doc.get("inputs")
+    if not isinstance(inputs, Mapping):
+        return []
+    out: list[str] = []
+    for key, option in (("v_min_pu", "--v-min"), ("v_max_pu", "--v-max")):
+        value = _number(inputs.get(key))
+        if value is not None:
+            out += [option, f"{value:g}"]
+    return out
+
+
 def command_again(doc: Mapping[str, Any], kind: str, template: str) -> str:
     """The command line that writes the folder of the ``--json`` document ``doc`` of ``kind``,
     from the command's ``template`` (``feederopt solve CASE --out DIR``): the placeholder
     filled with :func:`recorded_source` (kept where the document records none), the input
     files it records (:func:`input_file_options`), a balanced solve's :func:`solve_options`
-    and its ``--report``, before ``--out DIR``."""
+    and its ``--report`` (a partition's :func:`partition_options`), before ``--out DIR``."""
     source = recorded_source(doc)
     out = template
     if source is not None:
         for placeholder in _PLACEHOLDERS:
             out = out.replace(placeholder, shlex.quote(source))
     head, _, tail = out.partition(" --out ")
-    options = input_file_options(doc, kind) + (solve_options(doc) if kind == "solve" else [])
+    options = input_file_options(doc, kind) + (solve_options(doc) if kind == "solve" else
+                                                partition_options(doc) if kind == "partition"
+                                                else [])
     return " ".join([head, *options, "--out", tail, *(["--report"] if kind == "solve" else [])])

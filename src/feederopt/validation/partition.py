@@ -959,3 +959,23 @@ def _capacitor_bus(name: str) -> str:
 
     dss.Circuit.SetActiveElement(f"Capacitor.{name}")
     return str(dss.CktElement.BusNames()[0]).split(".")[0].lower()
+
+
+def voltage_limits_text(limits: Any) -> str:
+    """The run's voltage limits (``inputs.voltage_limits`` of a partition result,
+    :func:`feederopt.api_partition.voltage_limits_used`) in one cell, for the console and the
+    report: ``0.95 - 1.1 p.u. (v_min: --v-min; v_max: network)``, a spread over the buses as
+    ``0.9..0.96``; ``-`` when not recorded (older results)."""
+    if not isinstance(limits, dict):
+        return "-"
+    words = {"options": "{}", "settings": "settings file's bus {} where given, else network",
+             "network": "network"}
+    parts, whence = [], []
+    for side, option, key in (("v_min", "--v-min", "vm_lb"), ("v_max", "--v-max", "vm_ub")):
+        v = limits.get(f"{side}_pu")
+        parts.append(f"{v['min']:g}..{v['max']:g}" if isinstance(v, dict) else
+                     f"{v:g}" if isinstance(v, int | float) else "-")
+        src = str(limits.get(f"{side}_from", "network"))
+        whence.append(f"{side}: " + words.get(src, src).format(
+            option if src == "options" else key))
+    return f"{parts[0]} - {parts[1]} p.u. ({'; '.join(whence)})"
