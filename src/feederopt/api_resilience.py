@@ -195,8 +195,9 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
         report_phase(progress, "AC check (pandapower)")
         ac = restoration_ac(net, problem, op, sites, idx)
     res = restore_result(problem, idx, op, rad.value, pen, sites, ac)
-    return replace(res, switching=switching(net, problem, op.closed, idx,
-                                            fallback=op.shed_all),
+    return replace(res, network=net,
+                   switching=switching(net, problem, op.closed, idx,
+                                       fallback=op.shed_all),
                    notes=_warnings(repeats) + _no_line_note(problem, idx, normal)
                    + restore_shed_all_note(op, setup_s, time_limit_s, interrupt.requested())
                    + res.notes,

@@ -396,6 +396,9 @@ class RestoreResult:
     #: switchable line open; its ``switching`` only opens lines and is no restoration plan
     #: (a note says so).
     fallback: bool = False
+    #: The network restored (set by :func:`feederopt.restore`), which
+    #: :func:`feederopt.save` draws the folder's figure on; not in :meth:`to_dict`.
+    network: Any = field(default=None, repr=False, compare=False)
 
     @property
     def objective(self) -> float:
@@ -428,8 +431,8 @@ class RestoreResult:
         return shown_list(self.verdict_causes, sep="; ")
 
     def to_dict(self) -> dict[str, Any]:
-        doc = asdict(replace(self, buses=None, branches=None))
-        for name in RESTORE_TABLES:
+        doc = asdict(replace(self, buses=None, branches=None, network=None))
+        for name in (*RESTORE_TABLES, "network"):
             doc.pop(name)
         return stamped("resilience_restore", with_common_keys(
             doc, objective=self.objective, lower_bound=self.lower_bound,
