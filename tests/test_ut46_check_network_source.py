@@ -119,3 +119,29 @@ def test_the_report_command_line_repeats_the_switch_cost(tmp_path: Path) -> None
     assert hint is not None and "--switch-cost 5 " in hint.group(1), refused.output
     r = feederopt.solve("case33bw", time_limit=30, ac_check=False, switch_cost_kw=2.5)
     assert r.to_dict()["settings"]["switch_cost_kw"] == 2.5
+
+
+def _report_hint(file: Path) -> str:
+    refused = runner.invoke(app, ["report", str(file)], env=ENV)
+    assert refused.exit_code == 2, refused.output
+    hint = re.search(r"run '([^']*)'", " ".join(refused.output.split()))
+    assert hint is not None, refused.output
+    return hint.group(1)
+
+
+def test_a_restoration_of_a_net_object_is_not_rerun_on_the_built_in_case(
+        tmp_path: Path) -> None:
+    r = feederopt.restore(pn.case33bw(), ["line:6"], time_limit_s=30, ac_check=False)
+    assert r.case == "case33bw" and r.to_dict()["source_in_memory"] is True
+    feederopt.save_json(r, tmp_path / "r.json")
+    assert _report_hint(tmp_path / "r.json").startswith("feederopt restore CASE ")
+    # the built-in case, named: its name is the command's network, and no flag is written
+    named = feederopt.restore("case33bw", ["7"], time_limit_s=30, ac_check=False)
+    assert "source_in_memory" not in named.to_dict()
+    feederopt.save_json(named, tmp_path / "n.json")
+    assert _report_hint(tmp_path / "n.json").startswith("feederopt restore case33bw ")
+
+
+def test_a_plan_of_a_net_object_records_it_too() -> None:
+    p = feederopt.plan(pn.case33bw(), broken=["line:6"], time_limit_s=30, ac_check=False)
+    assert p.to_dict()["source_in_memory"] is True
