@@ -391,6 +391,13 @@ def solve(
         parts["total_kw"] = parts["losses_kw"] + sw + sum(
             parts[f"{n}_kw"] for n in ("fixed", "linear", "quadratic", "reactive", "import"))
     result.source = _source(network, given)  # what `feederopt check` loads the network from
+    if result.source is None:
+        # a net given as an object: its name (pandapower's case33bw() is named 'case33bw') is
+        # no case to load again, and check/report must not take it for the built-in case
+        # (user test ut46_pyapi t16): they ask for the network instead
+        from feederopt.cases import IN_MEMORY_KEY
+
+        result.extra[IN_MEMORY_KEY] = True
     from feederopt.cases import recorded_tie_rule
 
     tie_rule = recorded_tie_rule(given)
@@ -635,7 +642,8 @@ def solve_settings(net: Network, opts: SolveOptions) -> dict[str, Any]:
     data's rating), the stopping rule (relative ``gap``, ``time_limit_s``,
     ``iteration_limit``), the method, the solver option, the radiality model, whether the AC
     check ran and whether the generators were held at their set-points (``fixed_generation``;
-    else ``dispatched_generators`` and where their ranges come from, ``dispatch_ranges``)."""
+    else ``dispatched_generators`` and where their ranges come from, ``dispatch_ranges``),
+    and ``switch_cost_kw`` when the cost per switching action was given as an option."""
 
     # over the user's buses: the pandapower reader's internal ones (a trafo3w's star point, an
     # xward's auxiliary bus) hold 0.5..1.5 p.u., which is no band of the user's (ut_fresh);
@@ -682,6 +690,11 @@ def solve_settings(net: Network, opts: SolveOptions) -> dict[str, Any]:
             "dispatch_ranges": dispatch_ranges_text(net)}),
         **({"ac_polish": True} if opts.ac_polish else {}),
         **({"probing": False} if not opts.probing else {}),
+        # the cost per switching action given as an option (--switch-cost), which the report's
+        # command line repeats (user test ut46_pyapi t9: it was dropped); absent when the
+        # branches' own switch_cost column was used
+        **({"switch_cost_kw": float(opts.costs.switch_cost_kw)}
+           if opts.costs.switch_cost_kw is not None else {}),
     }
 
 
@@ -923,7 +936,7 @@ def relax_limits(net: Network, *, v_min: float | None = None, v_max: float | Non
     return _with_limits(net, limits)
 
 
-def save(result: Result | ThreePhaseResult, out_dir: str | Path, *, force: bool = False,
+def save(result: Any, out_dir: str | Path, *, force: bool = False,
          report: bool = True) -> Path:
     """Write ``result`` to a new folder as ``feederopt solve --out DIR --report`` does:
     ``result.json``, Parquet tables, ``grid.png`` and, with ``report``, ``report.html``.
@@ -933,12 +946,16 @@ def save(result: Result | ThreePhaseResult, out_dir: str | Path, *, force: bool 
     path the network was read from, however it was read): a typed
     ``bad_output_path`` problem, as on the command line. A three-phase result
     (:func:`~feederopt.api_threephase.solve_three_phase`) gets the folder of its ``solve
-    FEEDER.dss --out DIR``: result.json, its PNGs and always report.html."""
+    FEEDER.dss --out DIR``: result.json, its PNGs and always report.html. The result of
+    :func:`feederopt.partition`, :func:`feederopt.restore` or :func:`feederopt.schedule` gets
+    the folder of its command's ``--out DIR`` (:func:`_save_other`), report.html included."""
     check_not_forked("feederopt.save")
     from feederopt.io.writing import check_output, solve_folder_command
 
     _check_result(result, "save")
     _check_path(out_dir, "out_dir", "save")
+    if not isinstance(result, Result | ThreePhaseResult):
+        return _save_other(result, out_dir, force=force)
     if isinstance(result, ThreePhaseResult):
         from feederopt.report.threephase import write_three_phase_folder
 
@@ -975,28 +992,139 @@ def _check_path(path: Any, name: str, what: str) -> None:
             field=name, hint="give a file or folder name, e.g. 'result'")])
 
 
+def _other_kinds() -> tuple[type, ...]:
+    """The result kinds besides a solve's that :func:`save` and :func:`save_json` write: a
+    partition's, a restoration's and a schedule's."""
+    from feederopt.algorithms.partition import PartitionResult
+    from feederopt.results.resilience import RestoreResult
+    from feederopt.results.schedule import ScheduleResult
+
+    return (PartitionResult, RestoreResult, ScheduleResult)
+
+
 def _check_result(result: Any, what: str) -> None:
-    """A typed problem when ``result`` is no result (user test ut_api #7: ``save("x", ...)``
-    raised an AttributeError)."""
-    if not isinstance(result, Result | ThreePhaseResult):
-        raise InputError([Problem(
-            ProblemKind.INVALID_VALUE, "options", f"{what} takes a result, not a "
-            f"{type(result).__name__}", field="result",
-            hint="give what feederopt.solve (or solve_three_phase) returned")])
+    """A typed problem when ``result`` is no result that ``what`` writes (user test ut_api
+    #7: ``save("x", ...)`` raised an AttributeError); a plan (:func:`feederopt.plan`) is
+    named with the function that writes its folder."""
+    if isinstance(result, (Result, ThreePhaseResult, *_other_kinds())):
+        return
+    from feederopt.results.resilience import PlanResult
+
+    plan = isinstance(result, PlanResult)
+    raise InputError([Problem(
+        ProblemKind.INVALID_VALUE, "options", f"{what} takes a result, not a "
+        f"{type(result).__name__}", field="result",
+        hint="write a plan's folder with feederopt.write_resilience_folder(out, source, "
+        "result.to_dict()), its JSON with feederopt.write_text(path, json.dumps("
+        "result.to_dict()))" if plan else "give what feederopt.solve, solve_three_phase, "
+        "partition, restore or schedule returned")])
 
 
-def save_json(result: Result | ThreePhaseResult, path: str | Path, *,
-              force: bool = False) -> Path:
+def _other_inputs(result: Any) -> list[str]:
+    """The files that a partition, restoration or schedule ``result`` was computed from (its
+    ``inputs``' paths, the path its network was read from), which :func:`save` and
+    :func:`save_json` never write over, as :func:`_inputs` for a solve."""
+    inputs = getattr(result, "inputs", None)
+    paths = [str(v) for k, v in (inputs or {}).items()
+             if k in ("source", "settings", "profiles", "devices") and isinstance(v, str)
+             and Path(v).is_absolute()]
+    net = getattr(result, "network", None)
+    meta = getattr(net, "meta", None)
+    for key in ("path", "source"):
+        value = meta.get(key) if isinstance(meta, dict) else None
+        if isinstance(value, str | Path) and str(value) and Path(value).is_absolute():
+            paths.append(str(value))
+    return paths
+
+
+def _save_other(result: Any, out_dir: str | Path, *, force: bool) -> Path:
+    """:func:`save` of a partition, restoration or schedule ``result``: the folder its
+    command's ``--out DIR`` writes, by the same writer (``feederopt partition`` /
+    ``restore`` / ``schedule``: :func:`~feederopt.report.partition.write_partition_folder`,
+    :func:`~feederopt.report.resilience.write_restore_folder`,
+    :func:`~feederopt.report.schedule.write_schedule_folder`), so that ``feederopt report``
+    reads it. A partition's and a restoration's figure is drawn on the network they were
+    computed on, which the result keeps (``result.network``); a partition's is read again
+    from its ``inputs.source`` when it has none."""
+    from feederopt.algorithms.partition import PartitionResult
+    from feederopt.io.writing import check_output
+    from feederopt.results.resilience import RestoreResult
+
+    command = ("partition" if isinstance(result, PartitionResult) else
+               "restore" if isinstance(result, RestoreResult) else "schedule")
+    check_output(out_dir, force=force, folder=True, inputs=_other_inputs(result),
+                 command=command)
+    if isinstance(result, PartitionResult):
+        from feederopt.report.partition import write_partition_folder
+
+        net = result.network
+        if net is None:
+            from feederopt.cases import load_three_phase
+
+            net = load_three_phase(_recorded_network(result.inputs.get("source"), "partition"))
+        return write_partition_folder(out_dir, net, result.to_dict(), force=force)
+    if isinstance(result, RestoreResult):
+        from feederopt.report.resilience import write_restore_folder
+
+        net = result.network if result.network is not None else _recorded_network(
+            result.case, "restoration")
+        return write_restore_folder(out_dir, net, result, force=force)
+    from feederopt.report.schedule import write_schedule_folder
+
+    return write_schedule_folder(out_dir, result.to_dict(), force=force)
+
+
+def _other_json(result: Any) -> str:
+    """The ``--json FILE`` text of a partition's, restoration's or schedule's ``result``, as
+    its command writes it (:func:`~feederopt.report.partition.partition_result_json`,
+    ``json.dumps(result.to_dict(), indent=2)``,
+    :func:`~feederopt.report.schedule.schedule_result_json`)."""
+    from feederopt.algorithms.partition import PartitionResult
+    from feederopt.results.resilience import RestoreResult
+
+    if isinstance(result, PartitionResult):
+        from feederopt.report.partition import partition_result_json
+
+        return partition_result_json(result.to_dict())
+    if isinstance(result, RestoreResult):
+        import json
+
+        return json.dumps(result.to_dict(), indent=2) + "\n"
+    from feederopt.report.schedule import schedule_result_json
+
+    return schedule_result_json(result.to_dict())
+
+
+def _recorded_network(source: Any, what: str) -> str:
+    """The network a ``what`` result without its network object records (a built-in case
+    name or an absolute path), else a typed problem asking for the run's own result."""
+    from feederopt.cases import has_case
+    from feederopt.cases.threephase import has_three_phase_case
+
+    if isinstance(source, str) and source and (
+            Path(source).is_absolute() or has_case(source) or has_three_phase_case(source)):
+        return source
+    raise InputError([Problem(
+        ProblemKind.INVALID_VALUE, "options", f"the {what} result keeps no network to draw "
+        "its folder's figure on, and records none that can be read again", field="result",
+        hint=f"save the result the {what} returned, in the same session")])
+
+
+def save_json(result: Any, path: str | Path, *, force: bool = False) -> Path:
     """Write ``result``'s JSON document (``feederopt solve --json FILE``) to ``path``,
     atomically; an existing file is replaced only with ``force``, and never the network the
     result was solved from or a file inside its folder (``result.source``, or the path the
-    network was read from), as in :func:`save`."""
+    network was read from), as in :func:`save`. A partition's, restoration's or schedule's
+    result is written as its command's ``--json FILE`` (:func:`_other_json`)."""
     check_not_forked("feederopt.save_json")
     from feederopt.io.writing import check_output, write_text
     from feederopt.report.output import write_result_json
 
     _check_result(result, "save_json")
     _check_path(path, "path", "save_json")
+    if not isinstance(result, Result | ThreePhaseResult):
+        check_output(path, force=force, inputs=_other_inputs(result))
+        return write_text(path, _other_json(result), force=force)
     if isinstance(result, ThreePhaseResult):
         check_output(path, force=force, inputs=[result.source] if result.source else [])
         return write_text(path, result.to_json() + "\n", force=force)

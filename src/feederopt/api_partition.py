@@ -272,6 +272,7 @@ def partition(source: Any, *, settings: str | Path | None = None,
     # one verdict for the JSON, the exit code and the report's badge
     res.within_limits = plan_within_limits(res.voltage_feedback, res.checks,
                                            trivial_plan=res.trivial_plan)
+    res.network = net  # for feederopt.save, which draws the folder's figure on it
     if out is not None:
         from feederopt.report.partition import write_partition_folder
 

@@ -104,6 +104,15 @@ def _network(source: Any, ties: TieRule = "auto") -> tuple[Network, str | None]:
     return net, case
 
 
+def _in_memory(source: Any, net: Network) -> bool:
+    """Whether ``source`` is a network given as an object that no name reaches again (a
+    pandapower net, a Network built in memory): its result's ``case`` is the object's name,
+    which the report's command line must not take for a built-in case
+    (:data:`feederopt.cases.IN_MEMORY_KEY`; user test ut46_pyapi: pandapower's case33bw() is
+    named 'case33bw')."""
+    return not isinstance(source, str | Path) and net.meta.get("source") is None
+
+
 def _radiality(value: RadialityKind | str) -> RadialityKind:
     try:
         return RadialityKind(value)
@@ -195,8 +204,9 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
         report_phase(progress, "AC check (pandapower)")
         ac = restoration_ac(net, problem, op, sites, idx)
     res = restore_result(problem, idx, op, rad.value, pen, sites, ac)
-    return replace(res, switching=switching(net, problem, op.closed, idx,
-                                            fallback=op.shed_all),
+    return replace(res, network=net, source_in_memory=_in_memory(source, net),
+                   switching=switching(net, problem, op.closed, idx,
+                                       fallback=op.shed_all),
                    notes=_warnings(repeats) + _no_line_note(problem, idx, normal)
                    + restore_shed_all_note(op, setup_s, time_limit_s, interrupt.requested())
                    + res.notes,
@@ -575,7 +585,7 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
                                             problem.out_of_service(sc, out.harden),
                                             fallback=op.shed_all))
              for v, sc, op in zip(res.scenarios, scs, out.operations, strict=True)]
-    return replace(res, scenarios=views,
+    return replace(res, scenarios=views, source_in_memory=_in_memory(source, net),
                    notes=warned + _candidate_warnings(st) + adopted + res.notes,
                    status=interrupted_label(run_status(res.status, out.operations)))
 

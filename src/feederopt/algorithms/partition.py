@@ -267,6 +267,9 @@ class PartitionResult:
     #: them (IV-E); False when either breaks a limit, or the plan is the trivial one; None
     #: when no AC check ran. ``feederopt partition`` exits 4 exactly when it is False.
     within_limits: bool | None = None
+    #: The three-phase network partitioned (set by :func:`feederopt.partition`), which
+    #: :func:`feederopt.save` draws the folder's figure on; not in :meth:`to_dict`.
+    network: Any = field(default=None, repr=False, compare=False)
 
     def __repr__(self) -> str:
         """One line: case, method, status, objective, the counts of blocks (energised of
@@ -280,7 +283,8 @@ class PartitionResult:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = stamped("partition", {})
-        out.update(asdict(self))
+        out.update(asdict(replace(self, network=None)))
+        out.pop("network")
         plan = out.pop("plan")
         out["plan"] = None if plan is None else {
             k: np.asarray(v).tolist() for k, v in plan.items()}

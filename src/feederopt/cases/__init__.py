@@ -2,10 +2,12 @@
 path or a pandapower net (:mod:`feederopt.cases.loading`)."""
 
 from feederopt.cases.loading import (
+    IN_MEMORY_KEY,
     is_three_phase,
     load,
     load_any,
     load_three_phase,
+    names_built_in_case,
     recorded_tie_rule,
     reread_tie_rule,
     tie_rule_problems,
@@ -21,6 +23,7 @@ from feederopt.cases.registry import (
 )
 
 __all__ = [
+    "IN_MEMORY_KEY",
     "MATPOWER_DISTRIBUTION_CASES",
     "CaseInfo",
     "case_names",
@@ -31,6 +34,7 @@ __all__ = [
     "load_any",
     "load_case",
     "load_three_phase",
+    "names_built_in_case",
     "recorded_tie_rule",
     "register_case",
     "reread_tie_rule",

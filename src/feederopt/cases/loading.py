@@ -28,6 +28,24 @@ from feederopt.io.pandapower import TieRule, unknown_tie_rule
 from feederopt.network.container import Network
 from feederopt.network.threephase import ThreePhaseNetwork
 
+#: The key of a result's document that says its network was given as an object in memory (a
+#: pandapower net, a Network built or read in Python) and so records no ``source``: its
+#: ``case`` is then the object's name (``pandapower.networks.case33bw()`` is named
+#: ``'case33bw'``), which :func:`names_built_in_case` never takes for the built-in case of
+#: that name (user test ut46_pyapi t16: ``check_result`` checked such a result on the
+#: built-in case33bw, another network, and blamed the result).
+IN_MEMORY_KEY = "source_in_memory"
+
+
+def names_built_in_case(doc: Any) -> str | None:
+    """The ``case`` of the result document ``doc`` when it names a built-in case that the
+    result was solved on: a case name of the registry, in a document that does not say its
+    network was given in memory (:data:`IN_MEMORY_KEY`); else None."""
+    if not isinstance(doc, dict) or doc.get(IN_MEMORY_KEY) is True:
+        return None
+    case = doc.get("case")
+    return case if isinstance(case, str) and case and has_case(case) else None
+
 
 def load(source: Any, *, check: bool = True, ties: TieRule = "auto") -> Network:
     """A validated Network from a case name, a path or a pandapower net.

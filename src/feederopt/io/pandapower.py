@@ -169,6 +169,7 @@ from feederopt.io.parallel import merge_parallel_branches
 from feederopt.network.container import Network
 from feederopt.network.devices import load_q_range, pp_tap_pos
 from feederopt.network.topology import dead_islands, without_buses
+from feederopt.network.validate import RATING_PLACEHOLDER_KA
 
 if TYPE_CHECKING:
     from pandapower.auxiliary import pandapowerNet
@@ -582,6 +583,7 @@ def from_pandapower(
         if row is not None:
             cut_off.append(row)
 
+    placeholders: list[str] = []  # the lines whose max_i_ka is pandapower's "no rating"
     for idx, ln in net.line.iterrows():
         if not ok(ln["from_bus"], ln["to_bus"]):
             row = _line_charged_from_one_end(int(idx), ln, live_set, known, ties, sw,
@@ -616,7 +618,7 @@ def from_pandapower(
                 "g_us": _f(ln.get("g_us_per_km", 0.0), 0.0) * length * par,
                 "g_asym_us": 0.0,
                 "b_asym_us": 0.0,
-                "i_max_ka": _f(ln["max_i_ka"], math.nan) * _f(ln.get("df", 1.0), 1.0) * par,
+                "i_max_ka": _line_rating_ka(ln, par, placeholders, idx),
                 "s_max_mva": None,
                 "kind": "line",
                 "switchable": switchable,
@@ -629,6 +631,8 @@ def from_pandapower(
                 "pp_index": int(idx),
             }
         )
+    if placeholders:
+        warnings.append(placeholder_rating_note(placeholders))
     limit_note = _opf_loading_note(net, live_set)
     if limit_note:
         warnings.append(limit_note)
@@ -2936,6 +2940,29 @@ def _import_prices(net: pandapowerNet, v_set: dict[int, float]) -> tuple[
                  "the objective prices the imported power as pandapower's runopp does "
                  "(costs.import_per_h), besides the losses at the loss price, so the losses "
                  "are priced twice over (once as kW, once inside the import: docs/dopf.md)"]
+
+
+def _line_rating_ka(ln: Any, par: float, placeholders: list[str], idx: Any) -> float:
+    """The current rating [kA] of the pandapower line ``ln``: ``max_i_ka x df x parallel``
+    (pandapower's ``loading_percent`` is ``i / (max_i_ka df parallel)``), or NaN (no rating)
+    when ``max_i_ka`` is a placeholder for none, :data:`~feederopt.network.validate.
+    RATING_PLACEHOLDER_KA` or more (``pandapower.networks.case33bw()`` writes 99999 kA on every
+    line, which no current reaches: held as a rating it read "ratings held (37 rated
+    branches)" and "largest loading 0.00 %"; user test ut46_pyapi), its id then added to
+    ``placeholders``."""
+    rating = _f(ln["max_i_ka"], math.nan)
+    if math.isfinite(rating) and rating >= RATING_PLACEHOLDER_KA:
+        placeholders.append(f"line:{idx}")
+        return math.nan
+    return rating * _f(ln.get("df", 1.0), 1.0) * par
+
+
+def placeholder_rating_note(ids: list[str]) -> str:
+    """The reader's note on the lines whose ``max_i_ka`` is a placeholder
+    (:func:`_line_rating_ka`)."""
+    return (f"{len(ids)} line(s) have max_i_ka >= {RATING_PLACEHOLDER_KA:g} kA, pandapower's "
+            "placeholder for no rating (e.g. 99999): read as unrated, no thermal limit "
+            f"({_short_list(ids)})")
 
 
 #: How the reader's note on the ext_grids' import prices (:func:`_import_prices`) begins: it

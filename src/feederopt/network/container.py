@@ -627,14 +627,48 @@ def with_read_notes(meta: dict[str, Any], notes: list[str]) -> dict[str, Any]:
 def _polars_table(key: str, df: Any) -> pl.DataFrame | None:
     """``df`` as a Polars table: a pandas DataFrame is converted (``pl.from_pandas``, its
     index dropped); anything else is a typed problem naming the table (a user who passed a
-    dict or a path gets more than an AttributeError)."""
+    dict or a path gets more than an AttributeError).
+
+    A pandas ``object`` column that mixes text with other values (``["1 MW", 0.8, 0.5]``),
+    which ``pl.from_pandas`` refuses with a bare TypeError, is read as text, each value as
+    ``str`` gives it and a missing one (None, NaN) missing: the schema's cast then names the
+    values that are no number, as for a column of text (user test ut46_pyapi t20: "loads
+    [la].p_mw: 1 value(s) of p_mw are not a number: '1 MW'")."""
     if df is None or isinstance(df, pl.DataFrame):
         return df
     if type(df).__name__ == "DataFrame" and hasattr(df, "to_numpy"):  # pandas, not imported
-        return pl.from_pandas(df)
+        try:
+            return pl.from_pandas(df)
+        except Exception:  # pyarrow's or polars' own: the mixed columns as text, below
+            pass
+        try:
+            return pl.from_pandas(_mixed_columns_as_text(df))
+        except Exception as err:  # still no table: a typed problem
+            raise InputError([Problem(
+                ProblemKind.INVALID_VALUE, key, f"{key} cannot be read as a table: "
+                f"{type(err).__name__}: {str(err)[:200]}",
+                hint=f"give each column of {key} values of one type")]) from None
     raise InputError([Problem(
         ProblemKind.INVALID_VALUE, key, f"{key} is a {type(df).__name__}, not a table",
         hint=f"give {key} as a Polars (or pandas) DataFrame, e.g. pl.read_csv('{key}.csv')")])
+
+
+def _is_missing(value: Any) -> bool:
+    """Whether a cell of a pandas ``object`` column is missing: None or a float NaN."""
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _mixed_columns_as_text(df: Any) -> Any:
+    """A copy of the pandas frame ``df`` whose ``object`` columns holding values of more than
+    one type (missing values aside) are text: ``str(value)``, missing values None."""
+    out = df.copy()
+    for col in out.columns:
+        if str(out[col].dtype) != "object":
+            continue
+        values = out[col].tolist()
+        if len({type(v) for v in values if not _is_missing(v)}) > 1:
+            out[col] = [None if _is_missing(v) else str(v) for v in values]
+    return out
 
 
 def member_map(branch_ids: Iterable[str]) -> dict[str, str]:

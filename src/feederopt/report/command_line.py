@@ -18,7 +18,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from feederopt.cases.registry import has_case
+from feederopt.cases import names_built_in_case
 from feederopt.options import DEFAULT_RADIALITY, Method, Stop
 
 #: The most uncertain loads a hint lists (``--uncertain-loads``); more are written ``...``.
@@ -32,17 +32,15 @@ def recorded_source(doc: Mapping[str, Any]) -> str | None:
     """The network of the result ``doc`` as a command line names it: its ``source`` (a solve:
     the built-in case or the file's absolute path), else its ``inputs.source`` (a schedule, a
     partition), else its ``case`` when that is a case that feederopt knows by name (a plan or
-    a restoration records only the network's name, which for a file is not a path); None when
-    the document says none."""
+    a restoration records only the network's name, which for a file is not a path) and the
+    document does not say that its network was given as an object
+    (:func:`~feederopt.cases.names_built_in_case`); None when the document says none."""
     inputs = doc.get("inputs")
     for value in (doc.get("source"),
                   inputs.get("source") if isinstance(inputs, Mapping) else None):
         if isinstance(value, str) and value:
             return value
-    case = doc.get("case")
-    if isinstance(case, str) and case and has_case(case):
-        return case
-    return None
+    return names_built_in_case(dict(doc))
 
 
 def _number(x: Any) -> float | None:
@@ -56,7 +54,7 @@ def solve_options(doc: Mapping[str, Any]) -> list[str]:
     ``--method`` (a nominal solve's, always), ``--scenarios FILE`` or ``--robust X``
     (``--uncertain-loads``, ``--budget``), ``--gap``, ``--time-limit``, ``--radiality``,
     ``--solver``, ``--v-min``/``--v-max`` (when given as options), ``--max-loading``,
-    ``--no-thermal-limits``, ``--no-ac-check`` and ``--ac-polish``."""
+    ``--no-thermal-limits``, ``--no-ac-check``, ``--ac-polish`` and ``--switch-cost``."""
     settings = doc.get("settings")
     s: Mapping[str, Any] = settings if isinstance(settings, Mapping) else {}
     out: list[str] = []
@@ -102,6 +100,8 @@ def solve_options(doc: Mapping[str, Any]) -> list[str]:
         out.append("--no-ac-check")
     if s.get("ac_polish") is True:
         out.append("--ac-polish")
+    if (cost := _number(s.get("switch_cost_kw"))) is not None:
+        out += ["--switch-cost", f"{cost:g}"]
     return out
 
 

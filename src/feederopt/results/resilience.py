@@ -396,6 +396,13 @@ class RestoreResult:
     #: switchable line open; its ``switching`` only opens lines and is no restoration plan
     #: (a note says so).
     fallback: bool = False
+    #: The network restored (set by :func:`feederopt.restore`), which
+    #: :func:`feederopt.save` draws the folder's figure on; not in :meth:`to_dict`.
+    network: Any = field(default=None, repr=False, compare=False)
+    #: True: the network was given as an object (a pandapower net, a Network built in
+    #: memory), whose ``case`` (its name) is no built-in case to run again: the JSON's
+    #: ``source_in_memory`` (:data:`feederopt.cases.IN_MEMORY_KEY`), left out when False.
+    source_in_memory: bool = field(default=False, repr=False)
 
     @property
     def objective(self) -> float:
@@ -428,9 +435,11 @@ class RestoreResult:
         return shown_list(self.verdict_causes, sep="; ")
 
     def to_dict(self) -> dict[str, Any]:
-        doc = asdict(replace(self, buses=None, branches=None))
-        for name in RESTORE_TABLES:
+        doc = asdict(replace(self, buses=None, branches=None, network=None))
+        for name in (*RESTORE_TABLES, "network"):
             doc.pop(name)
+        if not self.source_in_memory:
+            doc.pop("source_in_memory")
         return stamped("resilience_restore", with_common_keys(
             doc, objective=self.objective, lower_bound=self.lower_bound,
             within_limits=self.within_limits))
@@ -722,6 +731,8 @@ class PlanResult:
     #: The user's names of the buses and branches by id (:func:`result_names`), for the ids
     #: that have one: ``hardened``, ``dg_sites``, each scenario's ``broken``, ... are ids.
     names: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: As :attr:`RestoreResult.source_in_memory`: the JSON's ``source_in_memory`` when True.
+    source_in_memory: bool = field(default=False, repr=False)
 
     @property
     def objective(self) -> float:
@@ -752,8 +763,11 @@ class PlanResult:
         return shown_list(self.verdict_causes, sep="; ")
 
     def to_dict(self) -> dict[str, Any]:
+        doc = asdict(self)
+        if not self.source_in_memory:
+            doc.pop("source_in_memory")
         return stamped("resilience_plan", with_common_keys(
-            asdict(self), objective=self.objective, lower_bound=self.lower_bound,
+            doc, objective=self.objective, lower_bound=self.lower_bound,
             within_limits=self.within_limits))
 
 

@@ -1683,7 +1683,11 @@ def network_mismatch(data: dict[str, Any], network: Network) -> Problem | None:
     it. Branches that differ are proof: the problem is an error (the check is refused). A name
     alone is not (a copy, a renamed file): the problem is a warning, which the check makes
     the first of its problems when the topology fails, and a note when it passes."""
-    recorded = data.get("source") or data.get("case")
+    from feederopt.cases import IN_MEMORY_KEY
+
+    # the name of an object in memory is no name of a file or case (ut46_pyapi t16)
+    recorded = data.get("source") or (None if data.get(IN_MEMORY_KEY) is True
+                                      else data.get("case"))
     given = network.meta.get("source") or network.meta.get("case")
     named = (isinstance(recorded, str) and isinstance(given, str)
              and not _same_source(recorded, str(given), data.get("inputs_sha256")))
@@ -1726,11 +1730,23 @@ def result_source(data: dict[str, Any]) -> str:
     built-in case (a result saved without its source names the folder it was read from), would
     be resolved against the current folder, where another network may bear that name: it is
     refused, with the ``--case``/``network=`` to give instead."""
+    from feederopt.cases import IN_MEMORY_KEY
     from feederopt.cases.registry import has_case
     from feederopt.cases.simbench import is_simbench_name
     from feederopt.io import looks_like_path
 
     source = data.get("source")
+    if not (isinstance(source, str) and source) and data.get(IN_MEMORY_KEY) is True:
+        # a net given as an object: its name is no case to load (pandapower's case33bw() is
+        # named 'case33bw', another network than the built-in case33bw; ut46_pyapi t16)
+        case = data.get("case")
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "result",
+            "the result records no source: it was solved on a network given as an object in "
+            f"memory (a pandapower net or a Network{f' named {case!r}' if case else ''}), "
+            "which no name loads again", field="source",
+            hint="give the network it was solved on: network= in Python (the same object, or "
+            "feederopt.load of its file), --case PATH on the command line")])
     named = source if isinstance(source, str) and source else data.get("case")
     if not isinstance(named, str) or not named:
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "result",
@@ -1819,6 +1835,29 @@ def uncertain_load_list_problems(data: dict[str, Any], uncertain_loads: Sequence
     return []
 
 
+def check_network(data: dict[str, Any], network: Any) -> Network | None:
+    """The ``network=`` of :func:`check_result` as a Network: None and a Network as they are;
+    anything :func:`feederopt.load` accepts (a pandapower net, a case name, a path) loaded by
+    it, a pandapower net or ``.json`` file with the tie rule the result records
+    (:func:`~feederopt.cases.reread_tie_rule`); anything else an :class:`InputError` naming
+    ``network``. Before (user test ut46_pyapi t17), a pandapower net raised ``AttributeError:
+    'pandapowerNet' instance has no attribute 'meta'`` and ``network=5`` another."""
+    from feederopt.cases import load, reread_tie_rule
+    from feederopt.io import is_pandapower_net
+
+    if network is None or isinstance(network, Network):
+        return network
+    if is_pandapower_net(network) or isinstance(network, str | os.PathLike):
+        source = network if is_pandapower_net(network) else os.fspath(network)
+        return load(source, ties=reread_tie_rule(data.get("ties"), source))
+    raise InputError([table_problem(network, "network", "a network (a feederopt Network, a "
+                                    "pandapower net, a built-in case name or the path of a "
+                                    "network file or folder)",
+                                    hint="give the network the result was solved on, e.g. "
+                                    "network=feederopt.load(...), or leave it out to load the "
+                                    "result's source again")])
+
+
 @option_names(VOLTAGE_LIMITS)
 @interrupt.handle_signals("the counts of the samples done so far are")
 def check_result(
@@ -1826,7 +1865,7 @@ def check_result(
     samples: int = DEFAULT_SAMPLES,
     uncertainty: float | None = None,
     seed: int = 0,
-    network: Network | None = None,
+    network: Any = None,
     uncertain_loads: Sequence[str] | None = None,
     ac: bool = True,
     progress: ProgressCallback | None = None,
@@ -1912,6 +1951,7 @@ def check_result(
     if problems:
         raise InputError(problems)
     notes: list[str] = []
+    network = check_network(data, network)
     # a network given by the caller (--case): the one the result was solved on? (user test
     # ut35: case33bw's result on case69bw said "not radial: the closed branches form a loop")
     other = None if network is None else network_mismatch(data, network)
