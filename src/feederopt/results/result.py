@@ -137,6 +137,16 @@ def base_limits_text(base: Any) -> str | None:
         return lambda d: (f"{d['id']} at {d['value']:.4f} {sign} {d['rating']:.4f} p.u."
                           + when(d))
 
+    def over_text(d: Mapping[str, Any]) -> str:
+        # a balanced verdict's row has the limit held beside the loading, both in % of the
+        # rating (validation.ac_limits.of_rating): "118.0 %" of a 48 % limit beside "largest
+        # loading 46.77 % of its rating" read as two units (user test ut46_core #1)
+        if d.get("limit_percent") is None:
+            return f"{d['id']} ({d['loading_percent']:.1f} %)" + when(d)
+        limit = (f", limit {d['limit_percent']:g} %" if d["limit_percent"] != 100.0
+                 else "")  # as the AC check's largest loading leaves out 100 %
+        return f"{d['id']} ({d['loading_percent']:.1f} % of its rating{limit})" + when(d)
+
     parts = []
     volts = base.get("voltage_limits") or {}
     for key, what, sign in (("below_v_min", "below v_min", "<"),
@@ -146,8 +156,7 @@ def base_limits_text(base: Any) -> str | None:
             parts.append(f"puts bus(es) {what}: " + listed(rows, bus(sign)))
     over = (base.get("rating_limits") or {}).get("over_rating") or []
     if over:
-        parts.append("overloads " + listed(over, lambda d: f"{d['id']} "
-                                           f"({d['loading_percent']:.1f} %)" + when(d)))
+        parts.append("overloads " + listed(over, over_text))
     if not parts:
         return None
     return "the base case " + "; it ".join(parts)
