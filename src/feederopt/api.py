@@ -750,11 +750,19 @@ def _held_cause(net: Network, opts: SolveOptions, held: Held) -> str:
 
 def _no_held_topology(net: Network, opts: SolveOptions, e: NoHeldTopology) -> Result:
     """The result of holds that leave no radial topology: status ``infeasible`` without a
-    topology (the CLI's exit code 3), the reason naming the held branches."""
+    topology (the CLI's exit code 3), the reason naming the held branches and saying that
+    the limits play no part, and ``no_radial_topology`` true (the JSON's, for the
+    console's closing line)."""
     full = to_per_unit(net, opts.s_base_mva)
     method = opts.method.value if isinstance(opts.method, Method) else str(opts.method)
+    # structural: the holds alone leave no radial topology, the limits play no part (the
+    # console said "no radial configuration with the held branches ... meets the limits"
+    # beside a reason that they join two sources; user test ut46_core #3)
+    reason = (f"no radial topology exists with the held branches ({e.held.text()}), "
+              f"whatever the limits: {e.reason}")
     raw = RawSolution(Status.INFEASIBLE, method, None, math.nan, math.inf, math.inf, 0, 0.0,
-                      extra={"infeasible_reason": e.reason}, within_limits=False)
+                      extra={"infeasible_reason": reason, "no_radial_topology": True},
+                      within_limits=False)
     return _result(net, full, raw, opts.ac_check)
 
 

@@ -264,6 +264,12 @@ def print_result(result: Any) -> None:
         if result.status.value == "infeasible" and _heuristic(result):
             out.print("[red]LinDistFlow found no radial configuration within its linearised "
                       "limits[/] (a heuristic: not a proof; --method benders decides).")
+        elif result.status.value == "infeasible" and result.extra.get("no_radial_topology"):
+            # the holds alone rule out every radial topology (api._no_held_topology): no
+            # limit is involved, and "meets the limits" said otherwise (ut46_core #3)
+            out.print(f"[red]No radial topology exists{_with_holds(result)}[/], whatever the "
+                      "limits: the holds alone rule out every radial configuration (the "
+                      "reason is above); release one of them.")
         elif result.status.value == "infeasible":
             out.print(f"[red]No radial configuration{_with_holds(result)} meets the limits[/] "
                       "(proven); the solver returned no topology.")
