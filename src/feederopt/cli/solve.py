@@ -60,7 +60,7 @@ def iterations_text(result: Any) -> str:
     from feederopt import iterations_text as text
 
     return text(result.iterations, str(getattr(result, "status", "")),
-                [r.note for r in (result.log or [])])
+                [r.note for r in (result.log or [])], getattr(result, "engine_stats", None))
 
 
 def _within(path: str | Path, folder: str | Path) -> bool:

@@ -57,7 +57,8 @@ def kept_state_label(label: str, status: str, state: str, *,
     return f"{label} ({state}, breaks the limits)" if kept else label
 
 
-def iterations_text(iterations: Any, status: str, notes: Sequence[str]) -> str:
+def iterations_text(iterations: Any, status: str, notes: Sequence[str],
+                    stats: Mapping[str, Any] | None = None) -> str:
     """A run's iterations for a person: the master iterations (master MILP solves; the
     iteration log's rows before the first are numbered 0: the start topologies, probing,
     ...), and when there were none although a bound was found, what found it (``notes``: the
@@ -68,8 +69,29 @@ def iterations_text(iterations: Any, status: str, notes: Sequence[str]) -> str:
     (``--time-limit 0.01``: status ``time_limit``, no objective) says that it stopped, with its
     status (ut37 #2 printed "closed ... final bounds"). One text for the console and the
     report (user test ut42_report #4: the report said "iterations 0" beside two log rows
-    numbered 0)."""
+    numbered 0).
+
+    A single-tree run (``benders-scip``: a log note ``tree closed``, ``tree time_limit``, ...)
+    has no master iterations: its SCIP tree is the master, and its ``iterations`` are the
+    topologies the slave evaluated inside the tree. The text says so, with the tree's nodes
+    (``stats``: the result's ``engine_stats``, ``master_nodes``): ``0 topologies
+    evaluated in the SCIP tree (the master, 831 nodes): none beat the start topology, which
+    the tree proved optimal``. Before, "0 (closed before any master
+    iteration: tree closed)" after 24 s of tree search (user test ut46_core #4)."""
     text = str(iterations)
+    tree = [n for n in notes if n and n.startswith("tree ")]
+    if tree and isinstance(iterations, int) and not isinstance(iterations, bool):
+        nodes = _num((stats or {}).get("master_nodes"))
+        size = f", {nodes:.0f} nodes" if nodes is not None else ""
+        text += f" topologies evaluated in the SCIP tree (the master{size})"
+        if tree[-1] == "tree closed" and status == "optimal":
+            text += (": none beat the start topology, which the tree proved optimal"
+                     if iterations == 0 else ", which closed the gap")
+        elif tree[-1] == "tree closed":
+            text += ", which closed"
+        else:
+            text += f"; it ended: {tree[-1]}"
+        return text
     if iterations == 0:
         said = [n for n in notes if n and n != "start"]
         if said and status == "optimal":
