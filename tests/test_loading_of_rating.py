@@ -83,7 +83,8 @@ def test_dopf_loading_is_pandapowers_percent_of_the_rating(dopf_run: tuple) -> N
 def test_the_verdict_still_holds_the_limit() -> None:
     """Below the loading the limit is broken, above it kept; the loading stays pandapower's
     either way, on the user's net (origin) and on feederopt's own export (the DOPF's AC net),
-    and the violation gives the share of the limit."""
+    and the violation gives the loading in % of the rating too, with the limit beside it
+    (``limit_percent``; ut46_core #1: it gave the share of the limit)."""
     expected = _pandapower_trafo_loading(0)
     net = feederopt.load(_oltc_net())
     for limit, within in ((expected - 1.0, False), (expected + 1.0, True)):
@@ -96,8 +97,8 @@ def test_the_verdict_still_holds_the_limit() -> None:
             if not within:
                 over = verdict["over_rating"][0]
                 assert over["id"] == "trafo:0"
-                assert over["loading_percent"] == pytest.approx(100.0 * expected / limit,
-                                                                rel=1e-6)
+                assert over["loading_percent"] == pytest.approx(expected, rel=1e-6)
+                assert over["limit_percent"] == pytest.approx(limit)
 
 
 RATING_KA, LIMIT = 0.06, 80.0

@@ -120,7 +120,8 @@ def test_solve_reports_the_base_case_overload(tmp_path: Path) -> None:
     assert result.ac_check is not None and result.ac_check.within_limits
     assert result.ac_check.losses_kw > base["losses_kw"]
     note = feederopt.base_limits_note(base, -22.7)
-    assert note == ("the base case overloads L3 (102.6 %): the reduction is negative because "
+    assert note == ("the base case overloads L3 (102.6 % of its rating): the reduction is "
+                    "negative because "
                     "the answer holds the limits")
 
 
@@ -153,14 +154,16 @@ def test_console_json_and_report_say_it(tmp_path: Path) -> None:
                                    str(out), "--report"], env={"COLUMNS": "300"})
     assert res.exit_code == 0, res.output
     assert "base case vs limits (AC)" in res.output
-    assert "overloads L3 (102.6 %)" in res.output
-    assert ("note: the base case overloads L3 (102.6 %): the reduction is negative because "
+    assert "overloads L3 (102.6 % of its rating)" in res.output
+    assert ("note: the base case overloads L3 (102.6 % of its rating): the reduction "
+            "is negative because "
             "the answer holds the limits") in res.output
     doc = json.loads((out / "result.json").read_text())
     assert doc["base"]["within_limits"] is False
     assert [d["id"] for d in doc["base"]["rating_limits"]["over_rating"]] == ["L3"]
     html = (out / "report.html").read_text()
-    assert ("the base case overloads L3 (102.6 %): the reduction is negative because the "
+    assert ("the base case overloads L3 (102.6 % of its rating): the reduction is "
+            "negative because the "
             "answer holds the limits") in html
 
 

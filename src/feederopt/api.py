@@ -763,11 +763,19 @@ def _held_cause(net: Network, opts: SolveOptions, held: Held) -> str:
 
 def _no_held_topology(net: Network, opts: SolveOptions, e: NoHeldTopology) -> Result:
     """The result of holds that leave no radial topology: status ``infeasible`` without a
-    topology (the CLI's exit code 3), the reason naming the held branches."""
+    topology (the CLI's exit code 3), the reason naming the held branches and saying that
+    the limits play no part, and ``no_radial_topology`` true (the JSON's, for the
+    console's closing line)."""
     full = to_per_unit(net, opts.s_base_mva)
     method = opts.method.value if isinstance(opts.method, Method) else str(opts.method)
+    # structural: the holds alone leave no radial topology, the limits play no part (the
+    # console said "no radial configuration with the held branches ... meets the limits"
+    # beside a reason that they join two sources; user test ut46_core #3)
+    reason = (f"no radial topology exists with the held branches ({e.held.text()}), "
+              f"whatever the limits: {e.reason}")
     raw = RawSolution(Status.INFEASIBLE, method, None, math.nan, math.inf, math.inf, 0, 0.0,
-                      extra={"infeasible_reason": e.reason}, within_limits=False)
+                      extra={"infeasible_reason": reason, "no_radial_topology": True},
+                      within_limits=False)
     return _result(net, full, raw, opts.ac_check)
 
 
@@ -1684,6 +1692,10 @@ def _solve_nominal(net: Network, opts: SolveOptions, progress: ProgressCallback 
           and _polish_skipped(result, raw, prep) is None):  # only advice it would follow
         result.ac_check = replace(result.ac_check, warnings=(
             *result.ac_check.warnings, POLISH_HINT))
+    if result.status is Status.INFEASIBLE and result.ac_check is not None:
+        fixed = unswitchable_overloads(net, prep.full, result.ac_check.limit_violations)
+        if fixed:
+            result.extra["unswitchable_overloads"] = fixed
     note = heuristic_note(str(opts.method), result.has_topology)
     if note is not None:  # as its iteration log and the command line say (ut44_nb #5)
         result.extra["notes"] = [*result.extra.get("notes", []), note]
@@ -1691,6 +1703,38 @@ def _solve_nominal(net: Network, opts: SolveOptions, progress: ProgressCallback 
     if breakdown is not None:  # the switching part joins in solve(), with its record
         result.extra["cost_breakdown"] = breakdown
     return _with_literature(result, raw, net, given, prep, opts)
+
+
+def unswitchable_overloads(net: Network, pu: PerUnitNetwork,
+                           violations: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The branches over their rating in the AC power flow (``violations``: the AC check's
+    ``limit_violations`` of an infeasible run's least-violating topology) that no switch
+    affects: each feeds the same buses in every radial topology
+    (:func:`~feederopt.network.topology.fixed_flow_side`: a bridge of the branches that can
+    close, with no source beyond it), so its flow is the same but for the losses beyond it,
+    and no configuration relieves it. Each with its ``id``, AC ``loading_percent`` (of its
+    own rating), ``limit_percent`` (``--max-loading``; 100 without it) and ``buses_beyond``
+    (how many buses it feeds). A three-phase solve leaves such elements out of the model's
+    ratings (``fixed_overloads``, exit 4); a balanced one keeps them (status infeasible, exit
+    3) and names them so that the user can relax them (user test ut46_core #2)."""
+    from feederopt.network.topology import fixed_flow_side
+    from feederopt.validation.ac_limits import of_rating
+
+    index = {b: k for k, b in enumerate(pu.branch_ids)}
+    usable = pu.switchable | ~pu.normally_open
+    out = []
+    for v in violations:
+        e = index.get(str(v.get("id")))
+        if v.get("component") != "branches" or e is None or v.get("limit") != "i_max":
+            continue
+        side = fixed_flow_side(pu.n_bus, pu.f, pu.t, usable, pu.is_source, e)
+        if side is None:
+            continue
+        row = of_rating(v, net.loading_limit_percent)
+        out.append({"id": str(v["id"]), "loading_percent": row.get("loading_percent"),
+                    "limit_percent": row.get("limit_percent"),
+                    "buses_beyond": int(side.sum())})
+    return out
 
 
 def cost_breakdown(net: Network, problem: ReconfigurationProblem,

@@ -169,7 +169,9 @@ def rating_verdict_text(verdict: dict[str, Any]) -> str:
         w = over[0]
         return (f"breaks them: {len(over)} branch(es) over their rating (worst {w['id']}: "
                 f"{w['value']:.4g} {w['unit']} on {w['rating']:.4g} {w['unit']}, "
-                f"{w['loading_percent']:.1f} %)")
+                f"{w['loading_percent']:.1f} % of its rating" + (
+                    f", limit {w['limit_percent']:g} %" if w.get("limit_percent") not in
+                    (None, 100.0) else "") + ")")
     if verdict["max_loading_element"] is None:
         return "no branch rated"
     return (f"within (largest {verdict['max_loading_percent']:.2f} % of its rating, "

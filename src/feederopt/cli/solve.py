@@ -60,7 +60,7 @@ def iterations_text(result: Any) -> str:
     from feederopt import iterations_text as text
 
     return text(result.iterations, str(getattr(result, "status", "")),
-                [r.note for r in (result.log or [])])
+                [r.note for r in (result.log or [])], getattr(result, "engine_stats", None))
 
 
 def _within(path: str | Path, folder: str | Path) -> bool:
@@ -264,6 +264,12 @@ def print_result(result: Any) -> None:
         if result.status.value == "infeasible" and _heuristic(result):
             out.print("[red]LinDistFlow found no radial configuration within its linearised "
                       "limits[/] (a heuristic: not a proof; --method benders decides).")
+        elif result.status.value == "infeasible" and result.extra.get("no_radial_topology"):
+            # the holds alone rule out every radial topology (api._no_held_topology): no
+            # limit is involved, and "meets the limits" said otherwise (ut46_core #3)
+            out.print(f"[red]No radial topology exists{_with_holds(result)}[/], whatever the "
+                      "limits: the holds alone rule out every radial configuration (the "
+                      "reason is above); release one of them.")
         elif result.status.value == "infeasible":
             out.print(f"[red]No radial configuration{_with_holds(result)} meets the limits[/] "
                       "(proven); the solver returned no topology.")
@@ -292,6 +298,30 @@ def print_result(result: Any) -> None:
                       + f"; it needs slack at {len(result.diagnosis)} limits:")
         for line in violation_lines(result.diagnosis, "diagnosis"):
             out.print(line, markup=False)
+    if result.extra.get("unswitchable_overloads"):
+        out.print(unswitchable_text(result.extra["unswitchable_overloads"]), markup=False)
+
+
+def unswitchable_text(rows: list[dict[str, Any]]) -> str:
+    """The branches of an infeasible run that no switch affects (``unswitchable_overloads``,
+    :func:`feederopt.api.unswitchable_overloads`), with their AC loading and how to relax
+    them: ``No switch affects trafo:1 (108.1 % of its rating in AC, limit 100 %): ...``.
+    Before, a balanced solve said only "No radial configuration meets the limits" where
+    a three-phase solve named the element and judged the rest (user test ut46_core #2)."""
+    def one(r: dict[str, Any]) -> str:
+        pct, lim = r.get("loading_percent"), r.get("limit_percent")
+        load = f"{pct:.1f} % of its rating in AC" if isinstance(pct, int | float) else "over"
+        return f"{r['id']} ({load}" + (f", limit {lim:g} %" if lim is not None else "") + (
+            f"; feeds {r.get('buses_beyond')} bus(es))")
+
+    each, it = ("it", "it") if len(rows) == 1 else ("each", "them")
+    return (f"No switch affects {', '.join(one(r) for r in rows)}: {each} feeds the same buses "
+            "in every radial topology (no other path reaches them and no source is beyond "
+            "it; only the losses beyond it change with the switches), so no configuration "
+            f"relieves {it}. Raise the limit (--max-loading PCT above the loading) or drop "
+            "the ratings (--no-thermal-limits) to let the search judge the rest. (A "
+            "three-phase solve leaves such elements out of its judgement and exits 4; a "
+            "balanced one keeps them in its proof: infeasible, exit 3.)")
 
 
 def redispatch_text(result: Any, most: int = 4) -> str:

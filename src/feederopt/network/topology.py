@@ -29,6 +29,33 @@ def components_of(
     return np.asarray(labels)
 
 
+def fixed_flow_side(n: int, f: np.ndarray, t: np.ndarray, usable: np.ndarray,
+                    is_source: np.ndarray, e: int) -> np.ndarray | None:
+    """The buses that branch ``e`` feeds in every radial topology, or None when a switch can
+    change them. ``usable`` marks the branches that can be closed (in service; switchable or
+    normally closed), ``e`` among them. ``e`` feeds a fixed set of buses when it is a bridge
+    of the graph of the usable branches (removing it separates its ends: no other path, over
+    any switch, joins them) and one side of it holds no source: every radial topology that
+    supplies those buses supplies them through ``e``, so its flow is theirs (their loads and
+    generators, and the losses beyond it, which alone change with the switches beyond it).
+    That side's bus mask; None when ``e`` is on a cycle of the usable branches or both of its
+    sides (or neither) hold a source. Cf. three-phase
+    :func:`feederopt.algorithms.threephase.fixed_flow_elements` (Tarjan's bridges, 1974)."""
+    keep = np.asarray(usable, dtype=bool).copy()
+    if not keep[e]:
+        return None
+    keep[e] = False
+    labels = components_of(n, np.asarray(f)[keep], np.asarray(t)[keep])
+    a, b = labels[int(f[e])], labels[int(t[e])]
+    if a == b:
+        return None
+    src = np.asarray(is_source, dtype=bool)
+    fed_a, fed_b = bool(src[labels == a].any()), bool(src[labels == b].any())
+    if fed_a == fed_b:
+        return None
+    return np.asarray(labels == (b if fed_a else a))
+
+
 def switch_blocks(n: int, f: np.ndarray, t: np.ndarray, switchable: np.ndarray,
                   is_source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The buses that no switch separates, merged into blocks (as PowerModelsONM's load

@@ -384,10 +384,13 @@ def summary_iterations(r: Mapping[str, Any]) -> str:
     """The summary's iterations (:func:`~feederopt.results.result.iterations_text`, the
     console's text), and what the log's rows numbered 0 are when it has them."""
     log = [row for row in r.get("iteration_log") or [] if isinstance(row, Mapping)]
-    text = iterations_text(r.get("iterations", "-"), str(r.get("status", "")),
-                           [str(row.get("note") or "") for row in log])
+    notes = [str(row.get("note") or "") for row in log]
+    stats = r.get("engine_stats")
+    text = iterations_text(r.get("iterations", "-"), str(r.get("status", "")), notes,
+                           stats if isinstance(stats, Mapping) else None)
     zero = sum(row.get("iteration") == 0 for row in log)
-    if zero and r.get("iterations") == 0:
+    single_tree = any(n.startswith("tree ") for n in notes)  # no master iterations at all
+    if zero and r.get("iterations") == 0 and not single_tree:
         text += (f"; the iteration log's {zero} row(s) numbered 0 are the steps before the "
                  "first master solve (the start topologies, probing)")
     return text

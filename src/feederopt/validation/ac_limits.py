@@ -181,18 +181,43 @@ def rating_verdict(network: Network, ac: Any, *,
     ``max_loading_percent``: of the data's rating, also when ``network``'s ratings were
     scaled by ``--max-loading``) and its branch ``max_loading_element`` (None without a rated
     branch), and the branches ``over_rating``, worst first, each with its ``id``, ``limit``
-    (``i_max`` or ``s_max``), AC ``value``, ``rating`` (the limit held), ``unit`` and
-    ``loading_percent`` (value / rating: of the limit). ``feederopt info`` said nothing of a
+    (``i_max`` or ``s_max``), AC ``value``, ``rating`` (the branch's own rating, the data's:
+    not scaled by ``--max-loading``), ``unit``, ``loading_percent`` (``100 value / rating``:
+    of the rating, as pandapower's ``loading_percent`` and ``max_loading_percent``), and the
+    limit held: ``limit_percent`` (``--max-loading``, 100 without it:
+    :attr:`~feederopt.network.container.Network.loading_limit_percent`) and ``limit_value``
+    (``rating limit_percent / 100``, in ``unit``). Before, ``rating`` was the limit held and
+    ``loading_percent`` the share of that limit (118.0 % of a 48 % limit beside a largest
+    loading of 56.65 % of the rating; user test ut46_core #1); ``loading_percent /
+    limit_percent * 100`` is that old share. ``feederopt info`` said nothing of a
     SimBench LV grid's transformer at 316 % in its base case, which every solve then
     reported infeasible (user test ut_sb #3). ``pu``: ``to_per_unit(network)``, when the
     caller has it."""
     pu = to_per_unit(network) if pu is None else pu
-    over = limit_rows(ac_limit_violations(pu, ac, network.bus_id_out))["over_rating"]
+    over = [of_rating(row, network.loading_limit_percent) for row in
+            limit_rows(ac_limit_violations(pu, ac, network.bus_id_out))["over_rating"]]
     largest = float(ac.max_loading_percent)
     return {"within": not over,
             "max_loading_percent": largest if math.isfinite(largest) else None,
             "max_loading_element": ac.max_loading_element,
             "over_rating": over}
+
+
+def of_rating(row: Mapping[str, Any], limit_percent: float | None) -> dict[str, Any]:
+    """An ``over_rating`` row of :func:`limit_rows` (``rating`` the limit held, the ratings
+    scaled to ``limit_percent`` % of themselves by ``--max-loading``:
+    :meth:`~feederopt.network.container.Network.with_limits`) in the rating's terms: ``rating``
+    the branch's own ``limit_value / (limit_percent / 100)``, ``loading_percent`` ``100 value /
+    rating``, with ``limit_percent`` and ``limit_value`` (the limit held) beside them. A row
+    of a run without ratings (``limit_percent`` None) cannot occur; it is returned as it is."""
+    if limit_percent is None or not limit_percent > 0.0:
+        return dict(row)
+    k = float(limit_percent) / 100.0
+    held, value = float(row["rating"]), float(row["value"])
+    rating = held / k
+    return {**row, "rating": rating,
+            "loading_percent": 100.0 * value / rating if rating > 0.0 else math.inf,
+            "limit_percent": float(limit_percent), "limit_value": held}
 
 
 def limits_verdict(network: Network, ac: Any) -> dict[str, Any]:
