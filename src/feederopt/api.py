@@ -1422,6 +1422,12 @@ def start_and_run(algo: Any, evaluator: TopologyEvaluator, time_limit_s: float,
         total = value + float(algo.y_cost @ y) + algo.y_const
         return total - bound <= algo.stop.gap * max(abs(total), 1e-9)
 
+    if hasattr(algo, "assess_first"):
+        # the grid's own topology (when radial) before the heuristics, which may use up the
+        # limit on a large grid: a time-limited run then has it (ut46_simb #2)
+        if hasattr(algo, "phase"):
+            algo.phase("slave of the grid's own topology")
+        algo.assess_first(initial)
     if hasattr(algo, "phase"):
         algo.phase("start heuristics")
     starts, known = start_topologies(evaluator, start_budget(left), fallback=initial,
