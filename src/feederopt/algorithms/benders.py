@@ -426,9 +426,10 @@ class Benders(MasterLoop):
         test ut46_simb #2: a 10,458-bus SimBench grid ended after 120 s with "No topology was
         found", its own radial topology never evaluated). :meth:`run` takes its evaluation
         instead of solving its slave again. A slave that reaches the deadline sets
-        :attr:`first_unfinished`; one that fails is left to the run, which meets it again."""
+        :attr:`first_unfinished`; one that fails is left to the run, which meets it again. Not
+        after a stop request."""
         radial = self._radial_starts([y])
-        if not radial:
+        if not radial or self.interrupted():  # a stop request (Ctrl-C) during the relaxation
             return
         y = radial[0]
         try:
