@@ -128,19 +128,27 @@ def test_operated_by_is_there_for_ties_without_switch_elements() -> None:
 
 def test_cli_interrupted_before_any_topology_does_not_point_at_one(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """A stop request (what Ctrl-C's handler makes) before the start heuristics found anything:
-    exit 130, no topology, and stderr does not say that "the best topology found so far is
-    above" (ut_docs, 1)."""
+    """A stop request (what Ctrl-C's handler makes) before any topology was evaluated (the
+    grid's own, which Benders evaluates first, nor the start heuristics'): exit 130, no
+    topology, and stderr does not say that "the best topology found so far is above"
+    (ut_docs, 1)."""
     import signal
 
     import feederopt.api as api
+    from feederopt.algorithms.benders import Benders
     from feederopt.solvers import interrupt
 
-    def stop_at_the_start(*args: Any, **kwargs: Any) -> tuple[list[Any], list[Any]]:
-        interrupt.request(signal.SIGINT)
+    first = Benders.assess_first
+
+    def stop_before_the_base(self: Any, y: Any) -> None:
+        interrupt.request(signal.SIGINT)  # during the relaxation: the base is not evaluated
+        first(self, y)
+
+    def no_starts(*args: Any, **kwargs: Any) -> tuple[list[Any], list[Any]]:
         return [], []
 
-    monkeypatch.setattr(api, "start_topologies", stop_at_the_start)
+    monkeypatch.setattr(Benders, "assess_first", stop_before_the_base)
+    monkeypatch.setattr(api, "start_topologies", no_starts)
     out = tmp_path / "r.json"
     try:
         res = CliRunner().invoke(app, ["solve", "case33bw", "--time-limit", "60",

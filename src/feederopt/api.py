@@ -1558,6 +1558,12 @@ def start_and_run(algo: Any, evaluator: TopologyEvaluator, time_limit_s: float,
         total = value + float(algo.y_cost @ y) + algo.y_const
         return total - bound <= algo.stop.gap * max(abs(total), 1e-9)
 
+    if hasattr(algo, "assess_first"):
+        # the grid's own topology (when radial) before the heuristics, which may use up the
+        # limit on a large grid: a time-limited run then has it (ut46_simb #2)
+        if hasattr(algo, "phase"):
+            algo.phase("slave of the grid's own topology")
+        algo.assess_first(initial)
     if hasattr(algo, "phase"):
         algo.phase("start heuristics")
     starts, known = start_topologies(evaluator, start_budget(left), fallback=initial,
@@ -1974,7 +1980,8 @@ def _nominal_answer_in_ac(net: Network, opts: SolveOptions, prep: Prepared, raw:
     holding = [r for r in record["candidates"]
                if float(r.get("violation_total", math.inf)) <= 0.0]
     timings = {**raw.timings, "ac_choice_s": record["time_s"]}
-    what = (f"the model's optimum (open {', '.join(map(str, model_open))}) holds every limit "
+    answer = model_answer_name(raw.status)
+    what = (f"{answer} (open {', '.join(map(str, model_open))}) holds every limit "
             "in the SOCP model but breaks them in the AC power flow (the relaxation is not "
             "exact there)")
     of = f"{n} of the {len(candidates)} topologies the search met within the model's limits"
@@ -1992,13 +1999,25 @@ def _nominal_answer_in_ac(net: Network, opts: SolveOptions, prep: Prepared, raw:
     else:
         raw = replace(raw, timings=timings)
         result.timings = {**result.timings, "ac_choice_s": record["time_s"]}
-        note = (f"{what}; judged in AC among {of}, none breaks the limits less: the model's "
-                "optimum stays the answer")
+        note = (f"{what}; judged in AC among {of}, none breaks the limits less: "
+                f"{model_answer_name(raw.status, short=True)} stays the answer")
     if not holding:
         note += f"; none of the {n} topologies judged holds every limit in AC"
     result.extra["ac_choice"] = {**record, "note": note}
     result.extra["notes"] = [*result.extra.get("notes", []), note]
     return result, raw
+
+
+def model_answer_name(status: Status, short: bool = False) -> str:
+    """What the AC-choice notes call the model's answer: ``the model's optimum`` when the run
+    proved it (status ``optimal``), else ``the incumbent (the best topology found, status
+    <status>)`` (``short``: ``the incumbent``): a time-limited run's answer is no optimum
+    (user test ut46_simb #3: a ``time_limit`` run at a 58 % gap was told "the model's
+    optimum ... stays the answer")."""
+    if status is Status.OPTIMAL:
+        return "the model's optimum"
+    return "the incumbent" if short else (
+        f"the incumbent (the best topology found, status {status.value})")
 
 
 def _with_literature(result: Result, raw: RawSolution, net: Network, given: Network,
@@ -2520,7 +2539,8 @@ def _scenario_answer_in_ac(opts: SolveOptions, prep: Prepared, raw: RawSolution,
     every = radial is not None and n >= int(radial)
     of = (f"all {n} radial topologies" if every else
           f"{n} of the {len(candidates)} topologies the search met")
-    what = (f"the model's optimum (open {', '.join(map(str, model_open))}) holds every limit "
+    answer = model_answer_name(raw.status)
+    what = (f"{answer} (open {', '.join(map(str, model_open))}) holds every limit "
             f"in every scenario in the SOCP model but breaks them in the AC power flow in "
             f"scenario(s) {', '.join(broken)} (the relaxation is not exact there)")
     if chosen:
@@ -2534,8 +2554,8 @@ def _scenario_answer_in_ac(opts: SolveOptions, prep: Prepared, raw: RawSolution,
                 f"{', '.join(map(str, now))}, which {how}; status feasible: the lower bound "
                 "is the model's, and the answer is not proven optimal in AC")
     else:
-        note = (f"{what}; judged in AC among {of}, none breaks the limits less: the model's "
-                "optimum stays the answer")
+        note = (f"{what}; judged in AC among {of}, none breaks the limits less: "
+                f"{model_answer_name(raw.status, short=True)} stays the answer")
     if nobody:
         record["no_topology_holds_in_ac"] = nobody
         note += (f"; no radial topology holds scenario(s) {', '.join(nobody)} in AC"

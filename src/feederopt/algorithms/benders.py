@@ -155,6 +155,13 @@ class Benders(MasterLoop):
         self.within_pool = CandidatePool(WITHIN_CANDIDATES)
         # The continuous relaxation, once solved: (bound, optimum); (-inf, None) if it failed.
         self._relaxed: tuple[float, dict[str, np.ndarray] | None] | None = None
+        #: Start topologies assessed before the run (:meth:`assess_first`: the grid's own
+        #: topology, before the start heuristics), by their switch states: (evaluation, cut
+        #: value, optimality?).
+        self._first: dict[bytes, tuple[Evaluation, float, bool]] = {}
+        #: :meth:`assess_first`'s slave reached the run's deadline: the grid's own topology
+        #: was not evaluated in time (the result's ``extra["base_unfinished"]``).
+        self.first_unfinished = False
 
     # ----- master -----------------------------------------------------------------------
     #: The master's solver, for the result's ``solver`` label.
@@ -412,6 +419,26 @@ class Benders(MasterLoop):
         self._last_slave_s = ev.solve_time_s
         return ev, value, optimality
 
+    def assess_first(self, y: np.ndarray) -> None:
+        """Evaluate start topology ``y`` (the grid's own) now, before the start heuristics, when
+        it is radial: a time-limited run then has it as its incumbent (or, when it breaks a
+        limit, as the least-violating answer) although the heuristics use up the limit (user
+        test ut46_simb #2: a 10,458-bus SimBench grid ended after 120 s with "No topology was
+        found", its own radial topology never evaluated). :meth:`run` takes its evaluation
+        instead of solving its slave again. A slave that reaches the deadline sets
+        :attr:`first_unfinished`; one that fails is left to the run, which meets it again. Not
+        after a stop request."""
+        radial = self._radial_starts([y])
+        if not radial or self.interrupted():  # a stop request (Ctrl-C) during the relaxation
+            return
+        y = radial[0]
+        try:
+            self._first[y.astype(np.int8).tobytes()] = self._assess(y)
+        except OutOfTime:
+            self.first_unfinished = True
+        except SlaveFailure:
+            pass
+
     def _adopt_known(self) -> None:
         """Make the best radial topology among the slave solutions computed before the run
         (``known``: the start heuristics' flows, on this evaluator) the incumbent when it beats
@@ -475,7 +502,20 @@ class Benders(MasterLoop):
         # master's root (a minute on a 1000-bus feeder); their cuts go in once it is built.
         radial = self._radial_starts(initial)
         self.phase(f"slaves of {len(radial)} start topolog{'y' if len(radial) == 1 else 'ies'}")
-        starts = [(y, *self._assess(y)) for y in radial]
+        # Those assessed before the run (assess_first) first, without a second slave solve:
+        # their incumbent holds although a later start's slave reaches the deadline.
+        first = {} if minimize_violation else self._first
+        starts: list[tuple[np.ndarray, Evaluation, float, bool]] = []
+        for y in radial:
+            done = first.get(y.astype(np.int8).tobytes())
+            if done is not None:
+                ev, value, optimality = done
+                total = value + float(self.y_cost @ y) + self.y_const
+                if optimality and self.update_upper(total):
+                    self.incumbent, self.incumbent_y = ev, y.copy()
+                starts.append((y, ev, value, optimality))
+        starts += [(y, *self._assess(y)) for y in radial
+                   if y.astype(np.int8).tobytes() not in first]
         if not minimize_violation:
             self.record(0.0, sum(ev.solve_time_s for _, ev, _, _ in starts), "start")
         # Stopped before the master (seconds to build on large grids), or the starts already
@@ -576,6 +616,8 @@ class Benders(MasterLoop):
         lower = to_kw(self.lower) if math.isfinite(self.lower) else -math.inf
         upper = to_kw(self.upper) if math.isfinite(self.upper) else math.nan
         extra: dict[str, object] = {}
+        if self.first_unfinished:
+            extra["base_unfinished"] = True
         candidates: list[ViolatingCandidate] = []
         violating = minimize_violation or ev is None
         if violating and self.least_violating is not None:

@@ -99,12 +99,83 @@ def _built_net(code: str) -> Any:
         return sb.get_simbench_net(code)
 
 
-def apply_study_case(net: Any, study_case: str) -> Any:
+#: SimBench's voltage levels (``simbench.get_voltlvl``: 1 EHV, 3 HV, 5 MV, 7 LV; the even
+#: levels are the transformations between them) by the names a SimBench code uses.
+LEVELS = {"EHV": 1, "HV": 3, "MV": 5, "LV": 7}
+LEVEL_NAMES = {v: k for k, v in LEVELS.items()}
+
+
+def study_case_table(code: str) -> Any:
+    """SimBench's study-case factors of every voltage level for grid ``code``: the
+    ``StudyCases.csv`` of the complete data set the grid is cut from
+    (``simbench.complete_data_path(scenario)``), indexed by ``(voltLvl, Study Case)``, with
+    columns ``pload``, ``qload``, ``Wind_p``, ``PV_p``, ``RES_p``, ``Slack_vm``; ``None`` when
+    the file cannot be read.
+
+    ``simbench.get_simbench_net`` keeps of this table only the rows of the LOWEST voltage level
+    that has more than two buses (``simbench.networks.loadcases.filter_loadcases_df``), so a
+    combined grid's ``net.loadcases`` (``1-MVLV-*-all-*``: LV's, ``1-HVMV-*``: MV's) is not
+    the level of its source.
+    """
+    import os
+
+    import pandas as pd
+
+    sb = _module()
+    try:
+        scenario = sb.get_simbench_code_and_parameters(code)[1][5]
+        path = os.path.join(sb.complete_data_path(int(scenario)), "StudyCases.csv")
+        table = pd.read_csv(path, sep=";")
+        return table.set_index(["voltLvl", "Study Case"])
+    except Exception:  # an absent or unreadable file: SimBench's filtered table
+        return None
+
+
+def source_level(code: str) -> int | None:
+    """The voltage level whose study-case slack voltage belongs to the source of SimBench grid
+    ``code``: the code's upper level (``1-MVLV-urban-all-0-sw``: MV, 5; ``1-HVMV-...``: HV,
+    3), the grid the external grid feeds (SimBench's MV grids have their source on the 110 kV
+    side of the HV/MV substation and their own level's ``Slack_vm``; Meinecke et al. 2020,
+    section 4.3); ``None`` when the code names no level (``complete_data``)."""
+    try:
+        return LEVELS.get(str(_module().get_simbench_code_and_parameters(code)[1][1]))
+    except Exception:  # not a code simbench parses: no level
+        return None
+
+
+def _filtered_level(net: Any) -> int:
+    """The level of SimBench's own ``net.loadcases``: the lowest voltage level with more than
+    two buses (``simbench.networks.loadcases.filter_loadcases_df``)."""
+    from simbench import get_voltlvl
+
+    counts = net.bus.vn_kv.value_counts()
+    return int(get_voltlvl(float(counts.loc[counts > 2].index.min())))
+
+
+def _bus_levels(net: Any, element: str) -> Any:
+    """SimBench's voltage level (1, 3, 5, 7) of each ``element`` row's bus."""
+    from simbench import get_voltlvl
+
+    return get_voltlvl(net.bus.vn_kv.loc[net[element].bus].to_numpy())
+
+
+def apply_study_case(net: Any, study_case: str, code: str | None = None,
+                     notes: list[str] | None = None) -> Any:
     """A copy of SimBench ``net`` in one of its study cases (``hL``, ``n1``, ``hW``, ``hPV``,
     ``lW``, ``lPV``; ``bc`` is the net as built): SimBench's own absolute values
     (``simbench.get_absolute_values(net, profiles_instead_of_study_cases=False)``): the loads'
     p and q scaled by ``pload``/``qload``, the sgens' p by ``Wind_p``, ``PV_p`` or ``RES_p``
     by their type, and the slack voltage ``Slack_vm`` (Meinecke et al. 2020, section 4.3).
+
+    SimBench defines the factors per voltage level, and its net keeps only the lowest level's
+    (:func:`study_case_table`). With the grid's ``code`` given, a combined grid takes the
+    level each value belongs to from the full table: the external grids' ``vm_pu`` is the
+    ``Slack_vm`` of :func:`source_level` (``1-MVLV-urban-all-0-sw@hL``: MV's 1.035 at the
+    110 kV source, not LV's 0.965), and each load and sgen is scaled by the factors of its
+    bus's level (``1-HVMV-*@lW``: ``pload`` 0.25 at 110 kV, 0.1 at MV). Single-level grids
+    are SimBench's values unchanged. A value the full table does not hold stays SimBench's,
+    and ``notes`` (when given) gets a line naming the level it belongs to and the source's kV;
+    a slack voltage that differs from SimBench's own gets a line too.
 
     Raises :class:`InputError` (``UNKNOWN_CASE``) for a study case the net does not have.
     """
@@ -123,9 +194,48 @@ def apply_study_case(net: Any, study_case: str) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         values = sb.get_absolute_values(out, profiles_instead_of_study_cases=False)
-    for (element, column), table in values.items():
-        row = table.loc[study_case]
+    for (element, column), rows in values.items():
+        row = rows.loc[study_case]
         out[element].loc[row.index, column] = row.to_numpy()
+    if code is None:
+        return out
+    full = study_case_table(code)
+    own = _filtered_level(net)
+    src = source_level(code)
+    held = set() if full is None else {int(lv) for lv, c in full.index if c == study_case}
+    kv = sorted({float(v) for v in net.bus.vn_kv.loc[net.ext_grid.bus]})
+    kv_text = "/".join(f"{v:g}" for v in kv) + " kV"
+    slack = float(table.loc[study_case, "Slack_vm"])
+    if src is not None and src != own:
+        if src in held:
+            mine = float(full.loc[(src, study_case), "Slack_vm"])
+            out.ext_grid["vm_pu"] = mine
+            if notes is not None and mine != slack:
+                notes.append(
+                    f"@{study_case}: the source ({kv_text}) takes {LEVEL_NAMES[src]}'s "
+                    f"Slack_vm {mine:g}, the level it feeds; SimBench's net.loadcases (and "
+                    f"simbench.get_absolute_values) holds only {LEVEL_NAMES[own]}'s "
+                    f"({slack:g}), the grid's lowest level")
+        elif notes is not None:
+            notes.append(
+                f"@{study_case}: the source ({kv_text}) takes Slack_vm {slack:g}, SimBench's "
+                f"value of the {LEVEL_NAMES.get(own, own)} level (its net.loadcases holds no "
+                f"other); SimBench's data hold no {LEVEL_NAMES[src]} row for {study_case}, the "
+                "level the source feeds")
+    levels = {int(lv) for el in ("load", "sgen") if len(out[el]) for lv in _bus_levels(out, el)}
+    scaled = sorted(lv for lv in levels if lv != own and lv in held)
+    scratch = copy.deepcopy(net) if scaled and full is not None else None
+    for level in scaled:
+        if scratch is None or full is None:
+            break
+        scratch.loadcases = full.xs(level, level="voltLvl")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            per_level = sb.get_absolute_values(scratch, profiles_instead_of_study_cases=False)
+        for (element, column), rows in per_level.items():
+            if element in ("load", "sgen"):
+                idx = net[element].index[_bus_levels(net, element) == level]
+                out[element].loc[idx, column] = rows.loc[study_case, idx].to_numpy()
     return out
 
 
@@ -142,11 +252,14 @@ def load_simbench(name: str, *, check: bool = True) -> Network:
         if table is not None and "hL" in table.index and "n1" in table.index and bool(
                 (table.loc["n1"] == table.loc["hL"]).all()):
             same = ", the same as hL's on this grid"
+    notes: list[str] = []
     if study_case:
-        net = apply_study_case(net, study_case)
+        net = apply_study_case(net, study_case, code=code, notes=notes)
     label = f"{code}@{study_case}" if study_case else code
     network = from_pandapower(net, name=label)
     network.meta.setdefault("case", f"{PREFIX}{label}")
+    if notes:
+        network.meta.setdefault("warnings", []).extend(f"{PREFIX}{code}{n}" for n in notes)
     if study_case == "n1":
         network.meta.setdefault("warnings", []).append(N1_NOTE.format(name=name, same=same))
     return network.check() if check else network
@@ -237,7 +350,11 @@ def study_case_scenarios(name: str, study_cases: Sequence[str],
 
     gen0 = gen_by_bus(base)
     for case, weight in zip(cases, w, strict=True):
-        study = from_pandapower(apply_study_case(net, case), name=f"{code}@{case}")
+        notes: list[str] = []
+        study = from_pandapower(apply_study_case(net, case, code=code, notes=notes),
+                                name=f"{code}@{case}")
+        for note in notes:
+            warnings.warn(f"{name}{note}", FeederoptWarning, stacklevel=2)
         loads = study.loads.filter(pl.col("in_service"))
         for r in loads.iter_rows(named=True):
             row(case, "load", str(r["id"]), "load", float(r["p_mw"]), float(r["q_mvar"]), None,

@@ -572,9 +572,14 @@ def _no_topology_hint(result: Any) -> str:
                 "cause; --method misocp solves the same model with another solver.")
     if reason:
         return "The run was stopped (the reason is below): more time would not help."
+    if result.extra.get("base_unfinished"):
+        return ("The slave of the grid's own topology, evaluated first, did not finish within "
+                "the time limit, so the run has no topology: a longer --time-limit gives it "
+                "that time.")
     if "benders" in method or "cutting-plane" in method:
         return (f"A longer --time-limit may find one: {method} has a topology as soon as the "
-                "grid's own topology or a start heuristic's has been evaluated.")
+                "grid's own topology (when radial) or a start heuristic's has been "
+                "evaluated.")
     return ("A longer --time-limit, or --method benders (which starts from the grid's own "
             "topology and the start heuristics), may find one.")
 
