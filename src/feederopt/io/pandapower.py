@@ -116,7 +116,8 @@ not positive, a line's ``parallel`` below 1 or NaN ``c_nf_per_km``/``g_us_per_km
 transformer's ``sn_mva``, ``vn_hv_kv``, ``vn_lv_kv`` or ``vk_percent`` that is not positive, a
 ``vkr_percent`` outside 0..``vk_percent``, a NaN or negative ``pfe_kw``/``i0_percent``, a NaN
 ``shift_degree``, ``parallel`` below 1 (a trafo3w's ratings and ``vk_*_percent`` alike), a bus
-``vn_kv`` that is not positive, a trafo's ``tap_pos`` outside ``tap_min..tap_max``, an
+``vn_kv`` that is not positive, a trafo's ``tap_pos`` outside ``tap_min..tap_max`` or not a
+whole number, an
 "Ideal" tap changer with both ``tap_step_percent`` and ``tap_step_degree`` or a
 ``tap_dependency_table`` without ``id_characteristic_table`` (:func:`_tap_changer_problems`) or
 with one but no ``net.trafo_characteristic_table`` (or one without a column that pandapower
@@ -1709,8 +1710,8 @@ _TRAFO_HINTS = {
                     "fails on NaN",
     "parallel": "give the number of parallel transformers, a whole number >= 1 (put the "
                 "transformer out of service to remove it)",
-    "tap_pos": "give the tap changer's position within tap_min..tap_max (pandapower's power "
-               "flow would take a ratio the changer does not have)",
+    "tap_pos": "give the tap changer's position, a whole number within tap_min..tap_max "
+               "(pandapower's power flow would take a ratio the changer does not have)",
     "tap_min": "swap net.trafo.tap_min and tap_max (the tap changer's lowest and highest "
                "positions)",
 }
@@ -1766,6 +1767,12 @@ def _trafo_problems(idx: int, tr: Any, table: Any
         out.append((ProblemKind.INVALID_VALUE, tid, "tap_pos",
                     f"tap_pos {pos:g} is outside tap_min..tap_max ({lo:g}..{hi:g})",
                     _TRAFO_HINTS["tap_pos"]))
+    elif math.isfinite(pos) and pos != round(pos):
+        # A tap changer has whole positions: at 1.5 the OLTC's base position (the one the
+        # DOPF counts its moves from) was the nearest, "was 1", and the data's ratio was one
+        # the changer does not have (user test ut46_dopf #2).
+        out.append((ProblemKind.INVALID_VALUE, tid, "tap_pos",
+                    f"tap_pos {pos:g} is not a whole position", _TRAFO_HINTS["tap_pos"]))
     return (out + _tap_changer_problems(tid, tr, ("tap", "tap2"))
             + _tap_table_problems(tid, tr, table, TAP_TABLE_COLUMNS_2W, row_needed=False))
 
