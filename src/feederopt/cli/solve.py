@@ -511,7 +511,8 @@ def print_devices(result: Any) -> None:
         costs = summary_table(f"Costs [per h, losses at {c['loss_price_per_mwh']:g} per MWh]")
         for key, label in (("losses_per_h", "losses"), ("dg_per_h", "DG"),
                            ("import_per_h", "import"), ("flexibility_per_h", "flexibility"),
-                           ("switching_per_h", "switching"), ("total_per_h", "total")):
+                           ("switching_per_h", "switching"),
+                           ("tap_changes_per_h", "tap changes"), ("total_per_h", "total")):
             if key in c:  # import_per_h: since session 42 (a result saved before has none)
                 costs.add_row(label, fmt(c[key], ".4f"))
         out.print(costs)

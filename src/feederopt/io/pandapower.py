@@ -116,7 +116,8 @@ not positive, a line's ``parallel`` below 1 or NaN ``c_nf_per_km``/``g_us_per_km
 transformer's ``sn_mva``, ``vn_hv_kv``, ``vn_lv_kv`` or ``vk_percent`` that is not positive, a
 ``vkr_percent`` outside 0..``vk_percent``, a NaN or negative ``pfe_kw``/``i0_percent``, a NaN
 ``shift_degree``, ``parallel`` below 1 (a trafo3w's ratings and ``vk_*_percent`` alike), a bus
-``vn_kv`` that is not positive, a trafo's ``tap_pos`` outside ``tap_min..tap_max``, an
+``vn_kv`` that is not positive, a trafo's ``tap_pos`` outside ``tap_min..tap_max`` or not a
+whole number, an
 "Ideal" tap changer with both ``tap_step_percent`` and ``tap_step_degree`` or a
 ``tap_dependency_table`` without ``id_characteristic_table`` (:func:`_tap_changer_problems`) or
 with one but no ``net.trafo_characteristic_table`` (or one without a column that pandapower
@@ -1031,6 +1032,9 @@ def from_pandapower(
                           *_poly_cost_problems(net, "sgen", int(idx))]
                 if limits:  # validation's problems of the same limits and costs go
                     sgen_limits.extend(limits)
+                    if any(pr.message.startswith(_SGEN_NEGATIVE) and "is negative" in pr.message
+                           for pr in limits):
+                        superseded.setdefault(("generators", "p_mw"), set()).add(f"sgen:{idx}")
                     for col in ("p_min_mw", "p_max_mw", "q_min_mvar", "q_max_mvar",
                                 "cost_per_mwh", "cost_per_mw2_per_h", "fixed_cost_per_h",
                                 "cost_per_mvarh", "cost_per_mvar2_per_h"):
@@ -1713,15 +1717,16 @@ _TRAFO_HINTS = {
                     "fails on NaN",
     "parallel": "give the number of parallel transformers, a whole number >= 1 (put the "
                 "transformer out of service to remove it)",
-    "tap_pos": "give the tap changer's position within tap_min..tap_max (pandapower's power "
-               "flow would take a ratio the changer does not have)",
+    "tap_pos": "give the tap changer's position, a whole number within tap_min..tap_max "
+               "(pandapower's power flow would take a ratio the changer does not have)",
     "tap_min": "swap net.trafo.tap_min and tap_max (the tap changer's lowest and highest "
                "positions)",
 }
 
 #: The derived branch fields that validation checks, dropped for a branch whose bad input
 #: field the reader reports (``derived_bad`` in :func:`from_pandapower`).
-_DERIVED_BRANCH_FIELDS = ("r_ohm", "x_ohm", "b_us", "i_max_ka", "tap_ratio", "tap_min_ratio")
+_DERIVED_BRANCH_FIELDS = ("r_ohm", "x_ohm", "b_us", "i_max_ka", "tap_ratio", "tap_min_ratio",
+                          "tap_steps")
 
 
 def _trafo_problems(idx: int, tr: Any, table: Any
@@ -1770,8 +1775,44 @@ def _trafo_problems(idx: int, tr: Any, table: Any
         out.append((ProblemKind.INVALID_VALUE, tid, "tap_pos",
                     f"tap_pos {pos:g} is outside tap_min..tap_max ({lo:g}..{hi:g})",
                     _TRAFO_HINTS["tap_pos"]))
+    elif math.isfinite(pos) and pos != round(pos):
+        # A tap changer has whole positions: at 1.5 the OLTC's base position (the one the
+        # DOPF counts its moves from) was the nearest, "was 1", and the data's ratio was one
+        # the changer does not have (user test ut46_dopf #2).
+        out.append((ProblemKind.INVALID_VALUE, tid, "tap_pos",
+                    f"tap_pos {pos:g} is not a whole position", _TRAFO_HINTS["tap_pos"]))
+    out += _oltc_ratio_problems(tid, tr, lo, hi)
     return (out + _tap_changer_problems(tid, tr, ("tap", "tap2"))
             + _tap_table_problems(tid, tr, table, TAP_TABLE_COLUMNS_2W, row_needed=False))
+
+
+def _oltc_ratio_problems(tid: str, tr: Any, lo: float, hi: float
+                         ) -> list[tuple[ProblemKind, str, str, str, str]]:
+    """An ``oltc`` trafo whose hv-side ratio changer (the OLTC of the DOPF, :func:`_trafo_row`)
+    reaches a ratio factor ``1 + (p - tap_neutral) tap_step_percent / 100 <= 0`` at an end
+    ``p`` of ``tap_min..tap_max``: a voltage ratio no transformer has, named by the user's
+    fields (validation's words named the table folder's ``branches.tap_steps`` and hinted
+    "tap_steps 17 from 0.9 to 1.1": user test ut46_dopf #4c, ``tap_step_percent`` 20 with
+    ``tap_min`` -6)."""
+    step = _f(tr.get("tap_step_percent", math.nan), math.nan)
+    neutral = _f(tr.get("tap_neutral", 0.0), 0.0)
+    degree = _f(tr.get("tap_step_degree", math.nan), 0.0)
+    if not (_flag(tr.get("oltc", False)) and tr.get("tap_side") == "hv"
+            and tap_changer_kind(tr) in ("Ratio", "Symmetrical") and degree == 0
+            and math.isfinite(step) and step != 0 and math.isfinite(neutral)
+            and math.isfinite(lo) and math.isfinite(hi) and hi > lo):
+        return []
+    end, field = (lo, "tap_min") if step > 0 else (hi, "tap_max")
+    factor = 1 + (end - neutral) * step / 100.0
+    if factor > 0:
+        return []
+    return [(ProblemKind.INVALID_VALUE, tid, "tap_step_percent",
+             f"tap_step_percent {step:g} at {field} {end:g} (tap_neutral {neutral:g}) gives the "
+             f"ratio factor 1 + ({end:g} - {neutral:g}) x {step:g} / 100 = {factor:g}, not "
+             "positive: no voltage ratio",
+             f"give net.trafo.tap_step_percent and {field} with 1 + ({field} - tap_neutral) x "
+             "tap_step_percent / 100 > 0 (e.g. tap_step_percent 1.5 over -6..6, ratios "
+             "0.91..1.09)")]
 
 
 def _tap_changer_problems(tid: str, tr: Any, prefixes: tuple[str, ...] = ("tap",)
@@ -3110,7 +3151,23 @@ def _sgen_limit_problems(idx: int, g: Any) -> list[Problem]:
                 ProblemKind.INVERTED_LIMITS, "generators",
                 f"{lo} {a:g} is above {hi} {b:g} on a controllable sgen", ids=(gid,),
                 field=lo, hint=f"swap net.sgen.{lo} and {hi} (the sgen's OPF limits)"))
+    a, b = values.get("min_p_mw", math.nan), values.get("max_p_mw", math.nan)
+    if math.isfinite(a) and math.isfinite(b) and a <= b and a < 0:
+        # validation's words named the table folder's p_min_mw/p_max_mw (user test
+        # ut46_dopf #4b); the sgen's p_mw outside them is a consequence (_SGEN_NEGATIVE)
+        out.append(Problem(
+            ProblemKind.INVALID_VALUE, "generators",
+            f"min_p_mw {a:g} (max_p_mw {b:g}) of a controllable sgen is negative: the DOPF "
+            "runs it within min_p_mw..max_p_mw, and an sgen injects p (below 0 it would "
+            "consume power)", ids=(gid,), field="min_p_mw",
+            hint="give 0 <= net.sgen.min_p_mw <= max_p_mw in MW, with p_mw within them; a "
+                 "consumer is a net.load (a controllable one is a flexible load)"))
     return out
+
+
+#: The message start of :func:`_sgen_limit_problems`'s negative active limits: validation's
+#: "p_mw outside the limits given" of that sgen is its consequence and goes with it.
+_SGEN_NEGATIVE = "min_p_mw "
 
 
 def to_pandapower(

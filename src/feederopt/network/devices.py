@@ -203,7 +203,8 @@ def device_problems(net: Network) -> list[Problem]:
         # Off it produces nothing: p <= p_max on, the master's big-M row, needs a finite
         # p_max (an infinite one reached the solvers as inf and failed with a ValueError).
         add(ProblemKind.INVALID_VALUE, "generators",
-            _ids(g, pl.col("committable").fill_null(False) & _not_finite("p_max_mw")),
+            _ids(g, pl.col("committable").fill_null(False) & _not_finite("p_max_mw")
+                 & ~pl.col("p_max_mw").cast(pl.Float64, strict=False).is_nan().fill_null(False)),
             "p_max_mw", "a committable generator needs a finite p_max_mw (off it must produce "
             "nothing: p <= p_max_mw x on)",
             "give the unit's rated active power in MW, or make it not committable")

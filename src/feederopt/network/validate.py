@@ -1591,15 +1591,29 @@ def _generator_problems(gens: pl.DataFrame) -> list[Problem]:
                 ProblemKind.INVALID_VALUE, "generators", f"{col} is infinite", ids=ids,
                 field=col, hint="give the generator's active-power range in MW (finite); an "
                 "unlimited supply is a source bus (is_source=true in the buses table)"))
+    # A NaN limit is a value to give, not an inverted range: "swap the limits" sent the user
+    # to the other column (user test ut46_dopf #4a); as the other NaN limits, invalid_value.
+    nan_hints = {
+        "p_min_mw": "give the limit as a number in MW, or leave both p_min_mw and p_max_mw "
+                    "empty for a fixed injection at p_mw",
+        "q_min_mvar": "give the limit as a number in MVAr (-inf or inf: no limit), or leave "
+                      "both q_min_mvar and q_max_mvar empty for a fixed injection at q_mvar"}
     for lo, hi in (("p_min_mw", "p_max_mw"), ("q_min_mvar", "q_max_mvar")):
-        inverted = pl.col(lo).is_nan() | pl.col(hi).is_nan() | (pl.col(lo) > pl.col(hi))
-        ids = _ids(gens, inverted)
+        for col in (lo, hi):
+            ids = _ids(gens, pl.col(col).is_nan()) if col in gens.columns else ()
+            if ids:
+                problems.append(Problem(
+                    ProblemKind.INVALID_VALUE, "generators", f"{col} is NaN (not a number)",
+                    ids=ids, field=col, hint=nan_hints[lo].replace(
+                        "give the limit", f"give {col}")))
+        ids = _ids(gens, (pl.col(lo) > pl.col(hi)) & ~pl.col(lo).is_nan()
+                   & ~pl.col(hi).is_nan())  # polars orders NaN above every number
         if ids:
             problems.append(
                 Problem(
                     ProblemKind.INVERTED_LIMITS,
                     "generators",
-                    f"{lo} is above {hi} (or NaN)",
+                    f"{lo} is above {hi}",
                     ids=ids,
                     field=lo,
                     hint="swap the limits",

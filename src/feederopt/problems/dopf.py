@@ -292,7 +292,11 @@ class DopfProblem:
     # ----- reading a solution -------------------------------------------------------------
     def costs(self, point: dict[str, np.ndarray], setting: dict[str, np.ndarray]) -> dict[
             str, float]:
-        """The cost terms of a solution, in money per hour and in kW-equivalent."""
+        """The cost terms of a solution, in money per hour and in kW-equivalent: ``switching``
+        the branch actions (``switch_cost_kw`` each), ``tap_changes`` the OLTCs' moves
+        (``tap_cost_kw`` per position away from the base ratio), each ``kW x lambda / 1000``
+        per hour at the loss price ``lambda``; ``total_per_h`` their sum with the losses, DG,
+        import and flexibility."""
         lam = self.loss_price_per_mwh
         losses_kw = self.recon.losses_kw(point) + sum(
             float(c @ point[g]) for g, c in branch_tap_loss_terms(self.pu, self.dev).items()
@@ -324,8 +328,10 @@ class DopfProblem:
                 point.get("flexq", np.zeros(len(self.dev.flex_q))), float))
         c, const = self.recon.y_cost()  # the switching cost alone (y_cost adds the must-run)
         switching_kw = float(c @ setting["y"]) + const
-        if "tap" in setting and "tap" in self.fixed_cost():
-            switching_kw += float(self.fixed_cost()["tap"] @ setting["tap"])
+        # the tap changes (tap_cost_kw per position moved) are their own part, not switching,
+        # which is the branch actions alone (user test ut46_dopf #3)
+        tap_kw = (float(self.fixed_cost()["tap"] @ setting["tap"])
+                  if "tap" in setting and "tap" in self.fixed_cost() else 0.0)
         out = {
             "loss_price_per_mwh": lam,
             "losses_kw": losses_kw,
@@ -336,7 +342,10 @@ class DopfProblem:
             "flexibility_mw": float(np.sum(point.get("flex", np.zeros(0)))) * s,
             "switching_kw": switching_kw,
             "switching_per_h": switching_kw * lam / 1000.0,
+            "tap_changes_kw": tap_kw,
+            "tap_changes_per_h": tap_kw * lam / 1000.0,
         }
         out["total_per_h"] = (out["losses_per_h"] + out["dg_per_h"] + out["import_per_h"]
-                              + out["flexibility_per_h"] + out["switching_per_h"])
+                              + out["flexibility_per_h"] + out["switching_per_h"]
+                              + out["tap_changes_per_h"])
         return out
