@@ -672,6 +672,10 @@ class StochasticBenders(MasterLoop):
             # the enumeration's proof, per scenario: every radial topology needs slack there
             extra["unsupplied_scenarios"] = list(self.unsupplied)
             proven = self.unsupplied[0] if proven is None else proven
+        elif proven is not None:
+            # the MILP's proof names one scenario no topology supplies (it stops at the first
+            # it proves): listed as the enumeration's are (ut46_scen #1)
+            extra["unsupplied_scenarios"] = [proven]
         if proven is not None:
             extra["infeasible_scenario"] = proven
         # Every radial topology enumerated needs slack in some scenario: the SOCP is a

@@ -123,10 +123,12 @@ def apply_verdict(result: Result, raw: RawSolution, shown: RawSolution,
         named = [labels[s] if 0 <= s < len(labels) else s
                  for s in map(int, result.extra["unsupplied_scenarios"])]
         result.extra["unsupplied_scenarios"] = named
-        result.extra.setdefault("infeasible_reason", SCENARIO_UNSUPPLIED.format(
-            scenarios=("scenario " if len(named) == 1 else "scenarios ")
-            + ", ".join(map(str, named)),
-            n=result.extra.get("radial_topologies_evaluated")))
+        if result.extra.get("radial_topologies_evaluated") is not None:
+            # the enumeration's proof (an MILP's proof, below, names its one scenario)
+            result.extra.setdefault("infeasible_reason", SCENARIO_UNSUPPLIED.format(
+                scenarios=("scenario " if len(named) == 1 else "scenarios ")
+                + ", ".join(map(str, named)),
+                n=result.extra.get("radial_topologies_evaluated")))
     if "infeasible_scenario" in result.extra:
         s = int(result.extra["infeasible_scenario"])
         result.extra["infeasible_scenario"] = labels[s] if 0 <= s < len(labels) else s
