@@ -64,7 +64,7 @@ import os
 import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 
@@ -889,11 +889,31 @@ def _write_folder_problems(network: Network, path: Path, fmt: str) -> list[Probl
     return []
 
 
+#: The formats :func:`write_folder` writes (``fmt``), as the tables' file extensions.
+FOLDER_FORMATS = ("parquet", "csv")
+
+
+def folder_format(fmt: object) -> str:
+    """``fmt`` of :func:`write_folder` as one of :data:`FOLDER_FORMATS` (any case:
+    ``"Parquet"`` is ``"parquet"``), or a typed ``invalid_value`` problem naming it. Checked
+    before anything is deleted or written: ``fmt="Parquet"`` with ``force`` deleted an earlier
+    Parquet export's tables (``"Parquet" != "parquet"``, so ``.parquet`` was "the other format")
+    and wrote CSV text as ``buses.Parquet``; ``"xlsx"``, ``"json"`` and ``None`` wrote CSV text
+    under those extensions (user test ut46_iobad #1)."""
+    if isinstance(fmt, str) and fmt.strip().lower() in FOLDER_FORMATS:
+        return fmt.strip().lower()
+    raise InputError([Problem(
+        ProblemKind.INVALID_VALUE, "options",
+        f"{option_ref('fmt', repr(fmt))} is not a table format: a "
+        "network folder is written as Parquet or CSV tables", (str(fmt),), "fmt",
+        hint="use fmt=\"parquet\" or fmt=\"csv\"")])
+
+
 def write_folder(
     network: Network,
     path: str | Path,
     *,
-    fmt: Literal["parquet", "csv"] = "parquet",
+    fmt: str = "parquet",
     force: bool = False,
 ) -> Path:
     """Write ``network`` as a folder of ``fmt`` tables and a ``meta.json``; return the folder.
@@ -901,9 +921,12 @@ def write_folder(
     An existing non-empty folder is never overwritten unless ``force``; with ``force``, only the
     table files and ``meta.json`` in it are replaced (so a folder's own tables can be saved back
     in their format after an edit). A file, or the network's own source folder in the other
-    format, is never replaced: a typed ``bad_output_path`` problem.
+    format, is never replaced: a typed ``bad_output_path`` problem. ``fmt`` is ``"parquet"`` or
+    ``"csv"`` in any case (:func:`folder_format`); any other value is a typed ``invalid_value``
+    problem, raised before anything in ``path`` is touched.
     """
     path = Path(path)
+    fmt = folder_format(fmt)  # before anything is deleted or written
     problems = _write_folder_problems(network, path, fmt)
     if problems:
         raise InputError(problems)
