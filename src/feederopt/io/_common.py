@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -95,6 +96,31 @@ def unknown_file_type(path: str | Path, known: str, message: str | None = None) 
             )
         ]
     )
+
+
+def result_document(path: Path) -> dict[str, Any] | None:
+    """The JSON object of ``path`` when it is a feederopt result (a solve's ``result.json``: a
+    ``status`` with ``open_branches``, a ``kind`` or a ``schedule``), else None (no such file,
+    not JSON, another document)."""
+    import json
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if isinstance(doc, dict) and "status" in doc and ("open_branches" in doc
+                                                       or "kind" in doc or "schedule" in doc):
+        return doc
+    return None
+
+
+def result_not_network(source: object) -> str:
+    """Why a feederopt result (its file, or the folder of ``solve --out``) given where a network
+    is wanted is not read, naming the network it was solved on (the result's ``source``)."""
+    solved_on = (f": give the network it was solved on ({source})"
+                 if isinstance(source, str) and source else
+                 ": give the network it was solved on (its 'source' field names it)")
+    return f"a feederopt result (result.json), not a network{solved_on}"
 
 
 def read_text(path: Path) -> str:

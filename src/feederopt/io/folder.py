@@ -76,6 +76,8 @@ from feederopt.io._common import (
     not_csv_text,
     raise_with_validation,
     read_user_parquet,
+    result_document,
+    result_not_network,
     unreadable,
 )
 from feederopt.io.parallel import merge_parallel_table
@@ -731,16 +733,52 @@ def _defines_circuit(file: Path) -> bool:
     return re.search(r"^\s*new\s+(object\s*=\s*)?circuit\.", text, re.MULTILINE) is not None
 
 
+def _network_header(path: Path, name: str) -> list[str] | None:
+    """The column names of the folder's ``name`` table (Parquet or CSV), or None when there is
+    no such table or it cannot be read."""
+    try:
+        if (path / f"{name}.parquet").is_file():
+            return list(pl.read_parquet_schema(path / f"{name}.parquet"))
+        if (path / f"{name}.csv").is_file():
+            with open(path / f"{name}.csv", encoding="utf-8-sig") as file:
+                return [c.strip() for c in file.readline().split(",")]
+    except (OSError, ValueError, pl.exceptions.PolarsError):
+        return None
+    return None
+
+
+def result_folder_error(path: Path) -> InputError | None:
+    """The typed problem of a result folder (``solve --out DIR``: a ``result.json`` beside
+    tables of the solution) given where a network is wanted, or None. Its ``buses.parquet`` made
+    it look like a network folder, and ``feederopt info DIR`` said "required column 'r_ohm' is
+    missing", with did-you-mean hints from the result's columns (user test ut46_iobad #3); it
+    now says what ``info DIR/result.json`` says. A network folder with a ``result.json`` saved
+    beside its tables (whose branches have ``r_ohm``) is read as the network it is."""
+    doc = result_document(path / "result.json")
+    if doc is None:
+        return None
+    header = _network_header(path, "branches")
+    if header is not None and "r_ohm" in header:
+        return None
+    return unreadable(path, result_not_network(doc.get("source")).replace(
+        "a feederopt result (result.json)", "a feederopt result folder (it holds result.json)"),
+        hint="give the network file or folder it was solved on (result.json's 'source')")
+
+
 def read_folder(path: str | Path) -> Network:
     """Read a network folder (see the module docstring). The network is not validated here.
 
     A table given twice (``branches.parquet`` and ``branches.csv``) is refused, for every such
     table at once, before any table is read: the two may differ, and reading one of them
-    silently would ignore the user's edits to the other.
+    silently would ignore the user's edits to the other. A result folder (``solve --out``) is
+    refused as one (:func:`result_folder_error`).
     """
     path = Path(path)
     if not path.is_dir():
         raise missing(path, "folder")
+    result = result_folder_error(path)
+    if result is not None:
+        raise result
     tables: dict[str, pl.DataFrame] = {}
     problems: list[Problem] = []
     # a table's name (or meta.json) that exists but is no readable file (a dangling link, a

@@ -160,7 +160,7 @@ import numpy as np
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind, option_ref
-from feederopt.io._common import missing, unreadable
+from feederopt.io._common import missing, result_document, result_not_network, unreadable
 from feederopt.io.pandapower_pf_options import line_temperature_factors, pf_options
 from feederopt.io.pandapower_schema import structure_problems
 from feederopt.io.pandapower_shunt_table import shunt_table, table_bank, uses_table
@@ -273,10 +273,8 @@ def _not_a_net(path: Path, exc: Exception) -> str:
         doc = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, ValueError):
         return "not a JSON file (pandapower.to_json writes one)"
-    if isinstance(doc, dict) and "status" in doc and ("open_branches" in doc
-                                                       or "kind" in doc or "schedule" in doc):
-        return ("a feederopt result (result.json), not a network: give the network it was "
-                "solved on (its 'source' field names it)")
+    if result_document(path) is not None:
+        return result_not_network(doc.get("source"))
     if not (isinstance(doc, dict) and doc.get("_module") == "pandapower.auxiliary"):
         return "a JSON file without a pandapower net (pandapower.to_json(net, path) writes one)"
     return f"not a pandapower JSON net ({type(exc).__name__}: {exc})"
