@@ -68,7 +68,7 @@ from typing import Any
 
 import polars as pl
 
-from feederopt.errors import InputError, Problem, ProblemKind, option_ref
+from feederopt.errors import InputError, Problem, ProblemKind, option_ref, warn_user
 from feederopt.io._common import (
     is_broken_link,
     missing,
@@ -83,7 +83,7 @@ from feederopt.io._common import (
 from feederopt.io.parallel import merge_parallel_table
 from feederopt.io.per_km import from_per_km
 from feederopt.io.writing import atomic_file, write_text
-from feederopt.network.container import READ_NOTES_KEY, Network
+from feederopt.network.container import APPROXIMATIONS_KEY, READ_NOTES_KEY, Network
 from feederopt.network.float_ids import BUS_ID_COLUMNS, ID_COLUMNS, float_ids
 from feederopt.network.float_ids import shown as _shown
 from feederopt.network.schemas import (
@@ -947,6 +947,22 @@ def folder_format(fmt: object) -> str:
         hint="use fmt=\"parquet\" or fmt=\"csv\"")])
 
 
+def approximations_note(network: Network) -> str | None:
+    """The note of a folder written from ``network`` when its importer approximated the
+    source's data (:data:`~feederopt.network.container.APPROXIMATIONS_KEY`: a pandapower
+    trafo3w's negative star resistance taken as 0), else None. Without it, the folder of
+    pandapower's ``example_multivoltage`` was the model's approximation stored as the grid's
+    data: ``info`` of it reported AC losses of 1998.08 kW against pandapower's own 1995.22 kW,
+    without a word (user test ut46_iobad #2)."""
+    approximations = [str(a) for a in network.meta.get(APPROXIMATIONS_KEY) or []]
+    if not approximations:
+        return None
+    source = str(network.meta.get("source_format") or "source")
+    return (f"the tables hold feederopt's model of the {source} network, not its data "
+            f"unchanged: {'; '.join(approximations)}; a power flow of these tables differs "
+            f"from one of the original {source} network")
+
+
 def write_folder(
     network: Network,
     path: str | Path,
@@ -961,7 +977,10 @@ def write_folder(
     in their format after an edit). A file, or the network's own source folder in the other
     format, is never replaced: a typed ``bad_output_path`` problem. ``fmt`` is ``"parquet"`` or
     ``"csv"`` in any case (:func:`folder_format`); any other value is a typed ``invalid_value``
-    problem, raised before anything in ``path`` is touched.
+    problem, raised before anything in ``path`` is touched. A network whose importer
+    approximated its source's data (:func:`approximations_note`) is written with a
+    :class:`~feederopt.errors.FeederoptWarning` and that note in ``meta.json``'s warnings, which
+    ``feederopt info FOLDER`` prints.
     """
     path = Path(path)
     fmt = folder_format(fmt)  # before anything is deleted or written
@@ -1004,6 +1023,13 @@ def write_folder(
     read_notes = network.meta.get(READ_NOTES_KEY) or []
     if read_notes and "warnings" in meta:
         meta["warnings"] = [w for w in meta["warnings"] if w not in read_notes]
+    note = approximations_note(network)
+    if note:
+        # the folder's tables are the model, not the source's data: said when written, and
+        # in meta.json, whose warnings `feederopt info FOLDER` prints
+        if note not in meta.get("warnings", []):
+            meta["warnings"] = [*meta.get("warnings", []), note]
+        warn_user(f"{path}: {note}")
     info = {
         "format_version": FORMAT_VERSION,
         "name": network.name,

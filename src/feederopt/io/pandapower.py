@@ -166,7 +166,7 @@ from feederopt.io.pandapower_schema import structure_problems
 from feederopt.io.pandapower_shunt_table import shunt_table, table_bank, uses_table
 from feederopt.io.pandapower_source_angles import Source, source_angle_note
 from feederopt.io.parallel import merge_parallel_branches
-from feederopt.network.container import Network
+from feederopt.network.container import APPROXIMATIONS_KEY, Network
 from feederopt.network.devices import load_q_range, pp_tap_pos
 from feederopt.network.topology import dead_islands, without_buses
 
@@ -372,6 +372,7 @@ def from_pandapower(
     if malformed:
         raise InputError(malformed)
     warnings: list[str] = []
+    approximations: list[str] = []  # where the tables differ from the net's data on purpose
     f_hz = _f(net.get("f_hz", 50.0), 50.0)
     # the net's own power-flow options (net.user_pf_options), which the user's pp.runpp and
     # the AC check follow: modelled, or named in a note (user test ut37_realg #1)
@@ -703,8 +704,10 @@ def from_pandapower(
             if note:
                 warnings.append(note.replace("trafo ", "trafo3w "))
             if row["r_ohm"] < 0:  # a star equivalent may have one; the losses may not
-                warnings.append(f"trafo3w {idx}: the negative star resistance of its {side} "
-                                "winding is taken as 0")
+                note = (f"trafo3w {idx}: the negative star resistance of its {side} winding "
+                        f"({row['r_ohm']:.6g} Ohm) is taken as 0")
+                warnings.append(note)
+                approximations.append(note)
                 row["r_ohm"] = 0.0
             row.update(id=f"trafo3w:{idx}:{side}", pp_element="trafo3w", switchable=False,
                        normally_open=False, in_service=bool(t3["in_service"]),
@@ -1182,6 +1185,7 @@ def from_pandapower(
                            # holds its vm_pu whatever its q, as runpp does
                            "enforce_q_lims": bool(pf.enforce_q_lims)},
             "warnings": warnings,
+            **({APPROXIMATIONS_KEY: approximations} if approximations else {}),
             "operated_by": _merged_operated_by(operated_by(net, plan), rows),
             # the same switches as pandapower indices (ut43_ppgrid #2: the text had to be
             # parsed with a regex)
