@@ -48,13 +48,18 @@ def _schema_problems(name: str, model: type[pt.Model], df: pl.DataFrame) -> list
     for col in model.columns:
         field = model.model_fields[col]
         if col not in df.columns and field.is_required():
+            # the column given in other letters (P_MW): named, not "add a 'p_mw' column"
+            cased = [c for c in df.columns if c.casefold() == col.casefold()]
             problems.append(
                 Problem(
                     ProblemKind.MISSING_COLUMN,
                     name,
-                    f"required column '{col}' is missing",
+                    f"required column '{col}' is missing"
+                    + (f" (the table has '{cased[0]}': column names are case-sensitive)"
+                       if cased else ""),
                     field=col,
-                    hint=f"add a '{col}' column: {field.description or ''}".strip(),
+                    hint=(f"did you mean '{col}'? rename '{cased[0]}' to '{col}'" if cased
+                          else f"add a '{col}' column: {field.description or ''}".strip()),
                 )
             )
     if "id" not in df.columns:
@@ -157,12 +162,20 @@ def nearest_name(name: str, known: Sequence[str]) -> str | None:
     name that begins with it or that it begins, from four characters on: ``prob`` <->
     ``probability``), or None. The
     one "did you mean" rule on the names of columns and fields (:func:`unknown_fields`, a
-    missing column's hint)."""
-    close = difflib.get_close_matches(name, list(known), n=1)
+    missing column's hint). Letter case is no difference here (``P_MW`` -> ``p_mw``, user test
+    ut46_iobad #4: a name in capitals got no hint), though the names themselves are
+    case-sensitive: the hint names the one to write."""
+    folded: dict[str, str] = {}
+    for k in known:
+        folded.setdefault(k.casefold(), k)
+    wanted = name.casefold()
+    if wanted in folded:
+        return folded[wanted]
+    close = difflib.get_close_matches(wanted, list(folded), n=1)
     if close:
-        return close[0]
-    begun = [k for k in known if min(len(name), len(k)) >= 4
-             and (k.startswith(name) or name.startswith(k))]
+        return folded[close[0]]
+    begun = [k for f, k in folded.items() if min(len(wanted), len(f)) >= 4
+             and (f.startswith(wanted) or wanted.startswith(f))]
     return begun[0] if len(begun) == 1 else None
 
 
