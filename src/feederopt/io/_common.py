@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -140,20 +141,25 @@ def read_text(path: Path) -> str:
 
 
 def raise_with_validation(
-    net: Network, problems: list[Problem], superseded: tuple[ProblemKind, ...] = ()
+    net: Network, problems: list[Problem], superseded: tuple[ProblemKind, ...] = (),
+    covered: Mapping[tuple[str, str], set[str]] | None = None,
 ) -> None:
     """Raise the reader's own ``problems`` together with every problem that validation finds in
     what could be read (all problems at once); do nothing when the reader found none.
 
-    Validation problems on a (component, field) that the reader reported already, and those of
-    a kind in ``superseded`` (consequences of the reader's problems), are left out.
+    Validation problems on a (component, field) that the reader reported already, those of
+    a kind in ``superseded`` (consequences of the reader's problems), and those on a
+    (component, field) of ``covered`` whose every id is among its ids (rows whose value the
+    reader could not compute, for a reason it named already) are left out.
     """
     if not problems:
         return
     seen = {(p.component, p.field) for p in problems}
+    covered = covered or {}
     more = [
         p for p in net.validate()
         if (p.component, p.field) not in seen and p.kind not in superseded
+        and not (p.ids and set(p.ids) <= covered.get((p.component, p.field or ""), set()))
     ]
     raise InputError(sorted([*problems, *more], key=lambda p: p.is_error, reverse=True))
 

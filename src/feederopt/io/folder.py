@@ -862,8 +862,12 @@ def read_folder(path: str | Path) -> Network:
         default_notes += empty_default_notes(name, tables[name], bad)
     problems += [p for p in decimal_references(tables) if (p.component, p.field) not in refused]
     # a GIS export's length_km and r_ohm_per_km, x_ohm_per_km (user test ut44_gis #21)
-    tables["branches"], km_problems, km_notes = from_per_km(tables["branches"])
+    # a row whose per-km value has no positive length has no total either: its "no value for
+    # r_ohm" is the length's problem again, left out (user test ut46_iobad #6)
+    no_total: dict[str, set[str]] = {}
+    tables["branches"], km_problems, km_notes = from_per_km(tables["branches"], no_total)
     problems += km_problems
+    uncomputed = {("branches", total): ids for total, ids in no_total.items()}
     default_notes += km_notes
     # a double circuit (two lines that never open between two buses): one branch L1+L1b
     merged_notes: list[str] = []
@@ -901,7 +905,7 @@ def read_folder(path: str | Path) -> Network:
         integer_ids=bool(info.get("integer_ids", False)),
         meta=meta,
     )
-    raise_with_validation(net, problems)
+    raise_with_validation(net, problems, covered=uncomputed)
     return net
 
 

@@ -22,6 +22,8 @@ from feederopt.network.devices import device_problems
 from feederopt.network.limits import held_by_generator
 from feederopt.network.schemas import (
     EXTENSION_COLUMNS,
+    LENGTH_COLUMN,
+    PER_KM_COLUMNS,
     TABLES,
     BranchKind,
     null_is_refused,
@@ -152,8 +154,20 @@ def unknown_columns(name: str, columns: list[str]) -> list[Problem]:
     (:data:`~feederopt.network.schemas.EXTENSION_COLUMNS`) knows, with the nearest known column
     as the hint (:func:`unknown_fields`): a misspelt ``normaly_open`` would otherwise be
     ignored and every branch take the default."""
-    return unknown_fields(name, columns, [*TABLES[name].columns,
-                                          *EXTENSION_COLUMNS.get(name, ())])
+    known = [*TABLES[name].columns, *EXTENSION_COLUMNS.get(name, ())]
+    problems = unknown_fields(name, [c for c in columns if name != "branches"
+                                     or c not in PER_KM_COLUMNS], known)
+    if name == "branches":
+        # read by a table folder's reader (feederopt.io.per_km), which consumes them: one that
+        # reaches here was given in memory (Network.from_tables takes the totals)
+        problems += [Problem(
+            ProblemKind.UNKNOWN_COLUMN, name, f"per-km column '{c}' is ignored here: a table "
+            f"folder's reader computes {PER_KM_COLUMNS[c]} = {c} x {LENGTH_COLUMN} from it, "
+            "tables given in memory take the totals", field=c,
+            hint=f"give {PER_KM_COLUMNS[c]} (the line's total), or write the tables to a "
+            "folder and load it", severity=Severity.WARNING)
+            for c in columns if c in PER_KM_COLUMNS]
+    return problems
 
 
 def nearest_name(name: str, known: Sequence[str]) -> str | None:
