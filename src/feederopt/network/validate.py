@@ -1174,18 +1174,26 @@ def _controllable_gen_bus(gens: pl.DataFrame | None) -> pl.Expr:
 
 def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list[Problem]:
     problems: list[Problem] = []
-    bad_v = (
-        pl.col("v_min_pu").is_nan()
-        | pl.col("v_max_pu").is_nan()
-        | (pl.col("v_min_pu") > pl.col("v_max_pu"))
-    )
-    ids = _ids(buses, bad_v)
+    # a NaN limit or set-point is said as such: it was "v_min_pu is above v_max_pu (or NaN)"
+    # with the hint "swap the limits", and a NaN v_set_pu "infinite or negative" (user test
+    # ut46_iobad #7)
+    for col, what in (("v_min_pu", "voltage limit"), ("v_max_pu", "voltage limit"),
+                      ("v_set_pu", "source voltage set-point")):
+        ids = _ids(buses, pl.col(col).is_nan())
+        if ids:
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "buses", f"{col} is NaN", ids=ids, field=col,
+                hint=f"give the {what} in p.u., e.g. 0.9 to 1.1 (an empty cell: the default)"
+                if col != "v_set_pu" else f"give the {what} in p.u., e.g. 1.0"))
+    # (Polars orders NaN above every number: a NaN limit is left to its own problem above)
+    ids = _ids(buses, (pl.col("v_min_pu") > pl.col("v_max_pu")) & ~pl.col("v_min_pu").is_nan()
+               & ~pl.col("v_max_pu").is_nan())
     if ids:
         problems.append(
             Problem(
                 ProblemKind.INVERTED_LIMITS,
                 "buses",
-                "v_min_pu is above v_max_pu (or NaN)",
+                "v_min_pu is above v_max_pu",
                 ids=ids,
                 field="v_min_pu",
                 hint="swap the limits; typical values are 0.9 and 1.1 p.u.",
@@ -1193,9 +1201,7 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
         )
     for col, what in (("v_min_pu", "voltage limit"), ("v_max_pu", "voltage limit"),
                       ("v_set_pu", "source voltage set-point")):
-        # (v_min/v_max NaN is reported with the inverted limits.)
-        ids = _ids(buses, pl.col(col).is_infinite() | (pl.col(col) < 0)
-                   | (pl.col(col).is_nan() & (col == "v_set_pu")))
+        ids = _ids(buses, pl.col(col).is_infinite() | (pl.col(col) < 0))
         if ids:
             problems.append(
                 Problem(
@@ -1246,7 +1252,9 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
         )
     problems += _optional_positive(buses, "buses", ("source_p_max_mw", "source_s_max_mva"),
                                    "leave the capacity empty when the source has none")
-    ids = _ids(buses, pl.col("is_source") & ~(pl.col("v_set_pu") > 0))
+    # (a NaN set-point is named above as NaN)
+    ids = _ids(buses, pl.col("is_source") & ~(pl.col("v_set_pu") > 0)
+               & ~pl.col("v_set_pu").is_nan().fill_null(False))
     if ids:
         problems.append(
             Problem(
