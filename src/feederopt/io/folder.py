@@ -765,6 +765,45 @@ def result_folder_error(path: Path) -> InputError | None:
         hint="give the network file or folder it was solved on (result.json's 'source')")
 
 
+#: The keys of a folder's ``meta.json`` that feederopt reads, each with the JSON type it must
+#: have (null is the key left out) and an example.
+_META_KEYS: dict[str, tuple[type | tuple[type, ...], str, str]] = {
+    "name": (str, "a text", '"my_feeder"'),
+    "integer_ids": (bool, "true or false", "false"),
+    "meta": (dict, "a JSON object", '{"source_format": "folder"}'),
+    "format_version": (int, "a whole number", str(FORMAT_VERSION)),
+}
+
+
+def _meta_json_problems(meta_file: Path, info: dict[str, Any]) -> list[Problem]:
+    """A typed problem for each key of ``meta.json`` that is not of its type
+    (:data:`_META_KEYS`): ``{"integer_ids": "yes"}`` was read as true (``bool("yes")``), ``{"name":
+    5}`` as the name "5", and ``{"meta": []}`` as no meta, without a word (user test ut46_iobad
+    #8). JSON's true and false are no numbers here, nor numbers true and false."""
+    problems: list[Problem] = []
+    for key, (kind, what, example) in _META_KEYS.items():
+        value = info.get(key)
+        if value is None:
+            continue
+        if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+            continue
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "meta.json",
+            f"'{key}' must be {what}, not {json.dumps(value)[:60]}", ids=(str(meta_file),),
+            field=key, hint=f'write "{key}": {example}, or leave the key out'))
+    given = info.get("meta")
+    notes = given.get("warnings") if isinstance(given, dict) else None
+    if notes is not None and not (isinstance(notes, list)
+                                  and all(isinstance(n, str) for n in notes)):
+        # its notes are printed one per line: a text was printed a character per line
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "meta.json",
+            f"'meta.warnings' must be a list of texts, not {json.dumps(notes)[:60]}",
+            ids=(str(meta_file),), field="meta.warnings",
+            hint='write "warnings": ["a note", ...] in "meta", or leave the key out'))
+    return problems
+
+
 def read_folder(path: str | Path) -> Network:
     """Read a network folder (see the module docstring). The network is not validated here.
 
@@ -881,6 +920,9 @@ def read_folder(path: str | Path) -> Network:
             raise unreadable(meta_file, str(exc)) from None
         if not isinstance(info, dict):
             raise unreadable(meta_file, "expected a JSON object")
+        wrong = _meta_json_problems(meta_file, info)
+        if wrong:
+            raise InputError(wrong)
     meta = dict(info.get("meta") or {})
     meta.setdefault("source_format", "folder")
     meta["path"] = str(path)
