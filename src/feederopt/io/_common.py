@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -97,6 +99,31 @@ def unknown_file_type(path: str | Path, known: str, message: str | None = None) 
     )
 
 
+def result_document(path: Path) -> dict[str, Any] | None:
+    """The JSON object of ``path`` when it is a feederopt result (a solve's ``result.json``: a
+    ``status`` with ``open_branches``, a ``kind`` or a ``schedule``), else None (no such file,
+    not JSON, another document)."""
+    import json
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if isinstance(doc, dict) and "status" in doc and ("open_branches" in doc
+                                                       or "kind" in doc or "schedule" in doc):
+        return doc
+    return None
+
+
+def result_not_network(source: object) -> str:
+    """Why a feederopt result (its file, or the folder of ``solve --out``) given where a network
+    is wanted is not read, naming the network it was solved on (the result's ``source``)."""
+    solved_on = (f": give the network it was solved on ({source})"
+                 if isinstance(source, str) and source else
+                 ": give the network it was solved on (its 'source' field names it)")
+    return f"a feederopt result (result.json), not a network{solved_on}"
+
+
 def read_text(path: Path) -> str:
     """The text of a file; UTF-8, falling back to Latin-1 (older MATPOWER files). A UTF-8
     byte order mark (``EF BB BF``, which Windows editors such as Notepad write) is dropped, as
@@ -114,20 +141,25 @@ def read_text(path: Path) -> str:
 
 
 def raise_with_validation(
-    net: Network, problems: list[Problem], superseded: tuple[ProblemKind, ...] = ()
+    net: Network, problems: list[Problem], superseded: tuple[ProblemKind, ...] = (),
+    covered: Mapping[tuple[str, str], set[str]] | None = None,
 ) -> None:
     """Raise the reader's own ``problems`` together with every problem that validation finds in
     what could be read (all problems at once); do nothing when the reader found none.
 
-    Validation problems on a (component, field) that the reader reported already, and those of
-    a kind in ``superseded`` (consequences of the reader's problems), are left out.
+    Validation problems on a (component, field) that the reader reported already, those of
+    a kind in ``superseded`` (consequences of the reader's problems), and those on a
+    (component, field) of ``covered`` whose every id is among its ids (rows whose value the
+    reader could not compute, for a reason it named already) are left out.
     """
     if not problems:
         return
     seen = {(p.component, p.field) for p in problems}
+    covered = covered or {}
     more = [
         p for p in net.validate()
         if (p.component, p.field) not in seen and p.kind not in superseded
+        and not (p.ids and set(p.ids) <= covered.get((p.component, p.field or ""), set()))
     ]
     raise InputError(sorted([*problems, *more], key=lambda p: p.is_error, reverse=True))
 

@@ -64,11 +64,11 @@ import os
 import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import polars as pl
 
-from feederopt.errors import InputError, Problem, ProblemKind, option_ref
+from feederopt.errors import InputError, Problem, ProblemKind, option_ref, warn_user
 from feederopt.io._common import (
     is_broken_link,
     missing,
@@ -76,12 +76,14 @@ from feederopt.io._common import (
     not_csv_text,
     raise_with_validation,
     read_user_parquet,
+    result_document,
+    result_not_network,
     unreadable,
 )
 from feederopt.io.parallel import merge_parallel_table
 from feederopt.io.per_km import from_per_km
 from feederopt.io.writing import atomic_file, write_text
-from feederopt.network.container import READ_NOTES_KEY, Network
+from feederopt.network.container import APPROXIMATIONS_KEY, READ_NOTES_KEY, Network
 from feederopt.network.float_ids import BUS_ID_COLUMNS, ID_COLUMNS, float_ids
 from feederopt.network.float_ids import shown as _shown
 from feederopt.network.schemas import (
@@ -738,16 +740,91 @@ def _defines_circuit(file: Path) -> bool:
     return re.search(r"^\s*new\s+(object\s*=\s*)?circuit\.", text, re.MULTILINE) is not None
 
 
+def _network_header(path: Path, name: str) -> list[str] | None:
+    """The column names of the folder's ``name`` table (Parquet or CSV), or None when there is
+    no such table or it cannot be read."""
+    try:
+        if (path / f"{name}.parquet").is_file():
+            return list(pl.read_parquet_schema(path / f"{name}.parquet"))
+        if (path / f"{name}.csv").is_file():
+            with open(path / f"{name}.csv", encoding="utf-8-sig") as file:
+                return [c.strip() for c in file.readline().split(",")]
+    except (OSError, ValueError, pl.exceptions.PolarsError):
+        return None
+    return None
+
+
+def result_folder_error(path: Path) -> InputError | None:
+    """The typed problem of a result folder (``solve --out DIR``: a ``result.json`` beside
+    tables of the solution) given where a network is wanted, or None. Its ``buses.parquet`` made
+    it look like a network folder, and ``feederopt info DIR`` said "required column 'r_ohm' is
+    missing", with did-you-mean hints from the result's columns (user test ut46_iobad #3); it
+    now says what ``info DIR/result.json`` says. A network folder with a ``result.json`` saved
+    beside its tables (whose branches have ``r_ohm``) is read as the network it is."""
+    doc = result_document(path / "result.json")
+    if doc is None:
+        return None
+    header = _network_header(path, "branches")
+    if header is not None and "r_ohm" in header:
+        return None
+    return unreadable(path, result_not_network(doc.get("source")).replace(
+        "a feederopt result (result.json)", "a feederopt result folder (it holds result.json)"),
+        hint="give the network file or folder it was solved on (result.json's 'source')")
+
+
+#: The keys of a folder's ``meta.json`` that feederopt reads, each with the JSON type it must
+#: have (null is the key left out) and an example.
+_META_KEYS: dict[str, tuple[type | tuple[type, ...], str, str]] = {
+    "name": (str, "a text", '"my_feeder"'),
+    "integer_ids": (bool, "true or false", "false"),
+    "meta": (dict, "a JSON object", '{"source_format": "folder"}'),
+    "format_version": (int, "a whole number", str(FORMAT_VERSION)),
+}
+
+
+def _meta_json_problems(meta_file: Path, info: dict[str, Any]) -> list[Problem]:
+    """A typed problem for each key of ``meta.json`` that is not of its type
+    (:data:`_META_KEYS`): ``{"integer_ids": "yes"}`` was read as true (``bool("yes")``), ``{"name":
+    5}`` as the name "5", and ``{"meta": []}`` as no meta, without a word (user test ut46_iobad
+    #8). JSON's true and false are no numbers here, nor numbers true and false."""
+    problems: list[Problem] = []
+    for key, (kind, what, example) in _META_KEYS.items():
+        value = info.get(key)
+        if value is None:
+            continue
+        if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+            continue
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "meta.json",
+            f"'{key}' must be {what}, not {json.dumps(value)[:60]}", ids=(str(meta_file),),
+            field=key, hint=f'write "{key}": {example}, or leave the key out'))
+    given = info.get("meta")
+    notes = given.get("warnings") if isinstance(given, dict) else None
+    if notes is not None and not (isinstance(notes, list)
+                                  and all(isinstance(n, str) for n in notes)):
+        # its notes are printed one per line: a text was printed a character per line
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "meta.json",
+            f"'meta.warnings' must be a list of texts, not {json.dumps(notes)[:60]}",
+            ids=(str(meta_file),), field="meta.warnings",
+            hint='write "warnings": ["a note", ...] in "meta", or leave the key out'))
+    return problems
+
+
 def read_folder(path: str | Path) -> Network:
     """Read a network folder (see the module docstring). The network is not validated here.
 
     A table given twice (``branches.parquet`` and ``branches.csv``) is refused, for every such
     table at once, before any table is read: the two may differ, and reading one of them
-    silently would ignore the user's edits to the other.
+    silently would ignore the user's edits to the other. A result folder (``solve --out``) is
+    refused as one (:func:`result_folder_error`).
     """
     path = Path(path)
     if not path.is_dir():
         raise missing(path, "folder")
+    result = result_folder_error(path)
+    if result is not None:
+        raise result
     tables: dict[str, pl.DataFrame] = {}
     problems: list[Problem] = []
     # a table's name (or meta.json) that exists but is no readable file (a dangling link, a
@@ -831,8 +908,12 @@ def read_folder(path: str | Path) -> Network:
         default_notes += empty_default_notes(name, tables[name], bad)
     problems += [p for p in decimal_references(tables) if (p.component, p.field) not in refused]
     # a GIS export's length_km and r_ohm_per_km, x_ohm_per_km (user test ut44_gis #21)
-    tables["branches"], km_problems, km_notes = from_per_km(tables["branches"])
+    # a row whose per-km value has no positive length has no total either: its "no value for
+    # r_ohm" is the length's problem again, left out (user test ut46_iobad #6)
+    no_total: dict[str, set[str]] = {}
+    tables["branches"], km_problems, km_notes = from_per_km(tables["branches"], no_total)
     problems += km_problems
+    uncomputed = {("branches", total): ids for total, ids in no_total.items()}
     default_notes += km_notes
     # a double circuit (two lines that never open between two buses): one branch L1+L1b
     merged_notes: list[str] = []
@@ -846,6 +927,9 @@ def read_folder(path: str | Path) -> Network:
             raise unreadable(meta_file, str(exc)) from None
         if not isinstance(info, dict):
             raise unreadable(meta_file, "expected a JSON object")
+        wrong = _meta_json_problems(meta_file, info)
+        if wrong:
+            raise InputError(wrong)
     meta = dict(info.get("meta") or {})
     meta.setdefault("source_format", "folder")
     meta["path"] = str(path)
@@ -870,7 +954,7 @@ def read_folder(path: str | Path) -> Network:
         integer_ids=bool(info.get("integer_ids", False)),
         meta=meta,
     )
-    raise_with_validation(net, problems)
+    raise_with_validation(net, problems, covered=uncomputed)
     return net
 
 
@@ -896,11 +980,47 @@ def _write_folder_problems(network: Network, path: Path, fmt: str) -> list[Probl
     return []
 
 
+#: The formats :func:`write_folder` writes (``fmt``), as the tables' file extensions.
+FOLDER_FORMATS = ("parquet", "csv")
+
+
+def folder_format(fmt: object) -> str:
+    """``fmt`` of :func:`write_folder` as one of :data:`FOLDER_FORMATS` (any case:
+    ``"Parquet"`` is ``"parquet"``), or a typed ``invalid_value`` problem naming it. Checked
+    before anything is deleted or written: ``fmt="Parquet"`` with ``force`` deleted an earlier
+    Parquet export's tables (``"Parquet" != "parquet"``, so ``.parquet`` was "the other format")
+    and wrote CSV text as ``buses.Parquet``; ``"xlsx"``, ``"json"`` and ``None`` wrote CSV text
+    under those extensions (user test ut46_iobad #1)."""
+    if isinstance(fmt, str) and fmt.strip().lower() in FOLDER_FORMATS:
+        return fmt.strip().lower()
+    raise InputError([Problem(
+        ProblemKind.INVALID_VALUE, "options",
+        f"{option_ref('fmt', repr(fmt))} is not a table format: a "
+        "network folder is written as Parquet or CSV tables", (str(fmt),), "fmt",
+        hint="use fmt=\"parquet\" or fmt=\"csv\"")])
+
+
+def approximations_note(network: Network) -> str | None:
+    """The note of a folder written from ``network`` when its importer approximated the
+    source's data (:data:`~feederopt.network.container.APPROXIMATIONS_KEY`: a pandapower
+    trafo3w's negative star resistance taken as 0), else None. Without it, the folder of
+    pandapower's ``example_multivoltage`` was the model's approximation stored as the grid's
+    data: ``info`` of it reported AC losses of 1998.08 kW against pandapower's own 1995.22 kW,
+    without a word (user test ut46_iobad #2)."""
+    approximations = [str(a) for a in network.meta.get(APPROXIMATIONS_KEY) or []]
+    if not approximations:
+        return None
+    source = str(network.meta.get("source_format") or "source")
+    return (f"the tables hold feederopt's model of the {source} network, not its data "
+            f"unchanged: {'; '.join(approximations)}; a power flow of these tables differs "
+            f"from one of the original {source} network")
+
+
 def write_folder(
     network: Network,
     path: str | Path,
     *,
-    fmt: Literal["parquet", "csv"] = "parquet",
+    fmt: str = "parquet",
     force: bool = False,
 ) -> Path:
     """Write ``network`` as a folder of ``fmt`` tables and a ``meta.json``; return the folder.
@@ -908,9 +1028,15 @@ def write_folder(
     An existing non-empty folder is never overwritten unless ``force``; with ``force``, only the
     table files and ``meta.json`` in it are replaced (so a folder's own tables can be saved back
     in their format after an edit). A file, or the network's own source folder in the other
-    format, is never replaced: a typed ``bad_output_path`` problem.
+    format, is never replaced: a typed ``bad_output_path`` problem. ``fmt`` is ``"parquet"`` or
+    ``"csv"`` in any case (:func:`folder_format`); any other value is a typed ``invalid_value``
+    problem, raised before anything in ``path`` is touched. A network whose importer
+    approximated its source's data (:func:`approximations_note`) is written with a
+    :class:`~feederopt.errors.FeederoptWarning` and that note in ``meta.json``'s warnings, which
+    ``feederopt info FOLDER`` prints.
     """
     path = Path(path)
+    fmt = folder_format(fmt)  # before anything is deleted or written
     problems = _write_folder_problems(network, path, fmt)
     if problems:
         raise InputError(problems)
@@ -950,6 +1076,13 @@ def write_folder(
     read_notes = network.meta.get(READ_NOTES_KEY) or []
     if read_notes and "warnings" in meta:
         meta["warnings"] = [w for w in meta["warnings"] if w not in read_notes]
+    note = approximations_note(network)
+    if note:
+        # the folder's tables are the model, not the source's data: said when written, and
+        # in meta.json, whose warnings `feederopt info FOLDER` prints
+        if note not in meta.get("warnings", []):
+            meta["warnings"] = [*meta.get("warnings", []), note]
+        warn_user(f"{path}: {note}")
     info = {
         "format_version": FORMAT_VERSION,
         "name": network.name,

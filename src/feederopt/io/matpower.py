@@ -190,6 +190,8 @@ _MATRIX_OPEN = re.compile(r"mpc\.(?P<name>\w+)\s*=\s*\[")
 #: A comma between two digits ("0,7320") and two elements separated by blanks alone.
 _DIGIT_COMMA = re.compile(r"[-+\w.]*\d,\d[\w.]*")
 _BLANK_SEPARATED = re.compile(r"[^,\s]\s+[^,\s]")
+#: An assignment at the start of a line (``mpc.gen = [``, ``x = 3``): no row of a matrix.
+_STATEMENT = re.compile(r"^[ \t]*[A-Za-z_][\w.]*\s*(\([^)\n]*\))?\s*=(?!=)[^\n]*", re.M)
 
 
 def _blank_separators(text: str) -> str:
@@ -260,6 +262,20 @@ def _check_structure(text: str, path: Path) -> None:
                 "truncated",
                 hint="use the complete case file",
             )
+        # a statement before the matrix's ']' (its '];' left out: the rows of the next
+        # matrix were read as its own, "row(s) 34, 35 of mpc.bus have a different number of
+        # columns", user test ut46_iobad #7)
+        body = code[opened.end():code.index("]", opened.end())]
+        statement = _STATEMENT.search(body)
+        if statement:
+            name = opened.group("name")
+            opened_at = code.count("\n", 0, opened.start()) + 1
+            at = code.count("\n", 0, opened.end() + statement.start()) + 1
+            raise unreadable(
+                path,
+                f"the mpc.{name} matrix (line {opened_at}) is not closed: line {at} "
+                f"('{statement.group(0).strip()} ...') starts a new statement inside it",
+                hint=f"end mpc.{name} with '];' after its last row, before line {at}")
     _refuse_decimal_commas(code, path)
     gen = re.search(r"mpc\.gen\s*=\s*\[(?P<data>[^\]]*)\]", code)
     if gen and not gen.group("data").replace(";", " ").split():

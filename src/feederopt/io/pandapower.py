@@ -161,13 +161,13 @@ import numpy as np
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind, option_ref
-from feederopt.io._common import missing, unreadable
+from feederopt.io._common import missing, result_document, result_not_network, unreadable
 from feederopt.io.pandapower_pf_options import line_temperature_factors, pf_options
 from feederopt.io.pandapower_schema import structure_problems
 from feederopt.io.pandapower_shunt_table import shunt_table, table_bank, uses_table
 from feederopt.io.pandapower_source_angles import Source, source_angle_note
 from feederopt.io.parallel import merge_parallel_branches
-from feederopt.network.container import Network
+from feederopt.network.container import APPROXIMATIONS_KEY, Network
 from feederopt.network.devices import load_q_range, pp_tap_pos
 from feederopt.network.topology import dead_islands, without_buses
 from feederopt.network.validate import RATING_PLACEHOLDER_KA
@@ -275,10 +275,8 @@ def _not_a_net(path: Path, exc: Exception) -> str:
         doc = json.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, ValueError):
         return "not a JSON file (pandapower.to_json writes one)"
-    if isinstance(doc, dict) and "status" in doc and ("open_branches" in doc
-                                                       or "kind" in doc or "schedule" in doc):
-        return ("a feederopt result (result.json), not a network: give the network it was "
-                "solved on (its 'source' field names it)")
+    if result_document(path) is not None:
+        return result_not_network(doc.get("source"))
     if not (isinstance(doc, dict) and doc.get("_module") == "pandapower.auxiliary"):
         return "a JSON file without a pandapower net (pandapower.to_json(net, path) writes one)"
     return f"not a pandapower JSON net ({type(exc).__name__}: {exc})"
@@ -376,6 +374,7 @@ def from_pandapower(
     if malformed:
         raise InputError(malformed)
     warnings: list[str] = []
+    approximations: list[str] = []  # where the tables differ from the net's data on purpose
     f_hz = _f(net.get("f_hz", 50.0), 50.0)
     # the net's own power-flow options (net.user_pf_options), which the user's pp.runpp and
     # the AC check follow: modelled, or named in a note (user test ut37_realg #1)
@@ -710,8 +709,10 @@ def from_pandapower(
             if note:
                 warnings.append(note.replace("trafo ", "trafo3w "))
             if row["r_ohm"] < 0:  # a star equivalent may have one; the losses may not
-                warnings.append(f"trafo3w {idx}: the negative star resistance of its {side} "
-                                "winding is taken as 0")
+                note = (f"trafo3w {idx}: the negative star resistance of its {side} winding "
+                        f"({row['r_ohm']:.6g} Ohm) is taken as 0")
+                warnings.append(note)
+                approximations.append(note)
                 row["r_ohm"] = 0.0
             row.update(id=f"trafo3w:{idx}:{side}", pp_element="trafo3w", switchable=False,
                        normally_open=False, in_service=bool(t3["in_service"]),
@@ -1192,6 +1193,7 @@ def from_pandapower(
                            # holds its vm_pu whatever its q, as runpp does
                            "enforce_q_lims": bool(pf.enforce_q_lims)},
             "warnings": warnings,
+            **({APPROXIMATIONS_KEY: approximations} if approximations else {}),
             "operated_by": _merged_operated_by(operated_by(net, plan), rows),
             # the same switches as pandapower indices (ut43_ppgrid #2: the text had to be
             # parsed with a regex)

@@ -24,11 +24,7 @@ import math
 import polars as pl
 
 from feederopt.errors import Problem, ProblemKind
-
-#: The per-km columns of the branches table and the totals they give.
-PER_KM_COLUMNS = {"r_ohm_per_km": "r_ohm", "x_ohm_per_km": "x_ohm",
-                  "b_us_per_km": "b_us", "g_us_per_km": "g_us"}
-LENGTH_COLUMN = "length_km"
+from feederopt.network.schemas import LENGTH_COLUMN, PER_KM_COLUMNS
 
 #: Relative difference from which a row's total and per-km x length disagree (rounding of a
 #: 6-digit export stays far below it).
@@ -47,11 +43,16 @@ def _numbers(col: pl.Series) -> pl.Series:
     return col.cast(pl.Float64, strict=False)
 
 
-def from_per_km(branches: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem], list[str]]:
+def from_per_km(branches: pl.DataFrame, no_total: dict[str, set[str]] | None = None
+                ) -> tuple[pl.DataFrame, list[Problem], list[str]]:
     """``branches`` with ``r_ohm`` (``x_ohm``, ``b_us``, ``g_us``) filled in from the per-km
     columns times ``length_km`` (see the module docstring), the problems of rows that cannot
     be read so, and a note of what was computed. A table without per-km columns is returned
-    as it is (``length_km`` alone is left to the unknown-column warning)."""
+    as it is (``length_km`` alone is kept, a column known to the branches table:
+    :data:`~feederopt.network.schemas.EXTENSION_COLUMNS`). ``no_total``, when given, gets per
+    total the ids of the rows left without it because their per-km value has no positive
+    length (a problem here names them; validation's "no value for 'r_ohm'" on them repeats
+    it)."""
     given = [c for c in PER_KM_COLUMNS if c in branches.columns]
     if not given:
         return branches, [], []
@@ -85,6 +86,10 @@ def from_per_km(branches: pl.DataFrame) -> tuple[pl.DataFrame, list[Problem], li
                 f"{int(no_length.sum())} row(s) give {col} without a positive {LENGTH_COLUMN}",
                 ids=_ids(branches, no_length), field=LENGTH_COLUMN,
                 hint=f"give the line's length in km, or its total {total} instead of {col}"))
+            if no_total is not None:
+                unset = no_length & (branches[total].is_null() if total in branches.columns
+                                     else pl.Series([True] * branches.height))
+                no_total.setdefault(total, set()).update(_ids(branches, unset))
         computed = per_km * length
         usable = has & ~no_length
         if total in branches.columns:

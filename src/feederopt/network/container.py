@@ -36,6 +36,12 @@ LOADING_LIMIT_KEY = "loading_limit_percent"
 #: ``meta["warnings"]``; not about the network itself, so a folder written from it
 #: (:func:`feederopt.io.folder.write_folder`, which stores the ids as text) leaves them out.
 READ_NOTES_KEY = "read_notes"
+#: ``Network.meta`` key of the importer's modelling approximations: where the tables differ
+#: from the source's data on purpose (a pandapower trafo3w's negative star resistance taken as
+#: 0, README "pandapower"), each a sentence, also in ``meta["warnings"]``. A folder written from
+#: the network (:func:`feederopt.io.folder.write_folder`) stores the approximated tables, so it
+#: warns and says so in its ``meta.json`` (user test ut46_iobad #2).
+APPROXIMATIONS_KEY = "approximations"
 
 
 @dataclass

@@ -214,6 +214,15 @@ def device_problems(net: Network) -> list[Problem]:
             _ids(ld, (pl.col("flex_share") < 0) | (pl.col("flex_share") > 1)
                  | pl.col("flex_share").is_nan()), "flex_share",
             "the flexible share must lie in [0, 1]", "e.g. 0.2 for 20 % of the load")
+    if ld.height and _col(ld, "id") and _col(ld, "priority"):
+        # the weight of the load's shed power in restore's and plan's objective (sum of
+        # priority x shed p): `info` said "problems: none" for a NaN, -1 or inf that restore
+        # then refused (user test ut46_iobad #5); a missing value is the default 1.0
+        prio = pl.col("priority").cast(pl.Float64, strict=False)
+        add(ProblemKind.INVALID_VALUE, "loads", _ids(ld, _not_finite("priority") | (prio < 0)),
+            "priority", "priority must be a finite number >= 0 (the weight of the load's shed "
+            "power in restore and plan)", "e.g. 1 (the default), 10 for a critical load; "
+            "sheddable=false keeps a load supplied")
     if ld.height and _col(ld, "id") and _col(ld, "flex_price_per_mwh"):
         add(ProblemKind.INVALID_VALUE, "loads", _ids(ld, pl.col("flex_price_per_mwh") < 0),
             "flex_price_per_mwh", "the flexibility price is negative",

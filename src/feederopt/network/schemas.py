@@ -287,11 +287,20 @@ TABLES: dict[str, type[pt.Model]] = {
 }
 
 
+#: The per-km columns of a table folder's branches table and the totals they give
+#: (:mod:`feederopt.io.per_km`: total = per-km value x ``length_km``; docs/columns.md).
+PER_KM_COLUMNS = {"r_ohm_per_km": "r_ohm", "x_ohm_per_km": "x_ohm",
+                  "b_us_per_km": "b_us", "g_us_per_km": "g_us"}
+#: The line length column [km] that the per-km columns go with.
+LENGTH_COLUMN = "length_km"
+
 #: Columns beyond the schema that importers write and read back (a folder written from a
 #: pandapower or MATPOWER network keeps them): where each row came from in pandapower, and
-#: MATPOWER's phase shift. Any other column is reported as unknown (a warning).
+#: MATPOWER's phase shift; and a line's ``length_km`` (docs/columns.md: a folder's per-km
+#: impedances go with it; given with the totals alone it is kept as it is, user test
+#: ut46_iobad #6 was told it was unknown). Any other column is reported as unknown (a warning).
 EXTENSION_COLUMNS: dict[str, tuple[str, ...]] = {
-    "branches": ("pp_element", "pp_index", "shift_deg"),
+    "branches": ("pp_element", "pp_index", "shift_deg", LENGTH_COLUMN),
     "loads": ("pp_element", "pp_index"),
     "generators": ("pp_element", "pp_index"),
     "shunts": ("pp_element", "pp_index"),

@@ -22,6 +22,8 @@ from feederopt.network.devices import device_problems
 from feederopt.network.limits import held_by_generator
 from feederopt.network.schemas import (
     EXTENSION_COLUMNS,
+    LENGTH_COLUMN,
+    PER_KM_COLUMNS,
     TABLES,
     BranchKind,
     null_is_refused,
@@ -48,13 +50,18 @@ def _schema_problems(name: str, model: type[pt.Model], df: pl.DataFrame) -> list
     for col in model.columns:
         field = model.model_fields[col]
         if col not in df.columns and field.is_required():
+            # the column given in other letters (P_MW): named, not "add a 'p_mw' column"
+            cased = [c for c in df.columns if c.casefold() == col.casefold()]
             problems.append(
                 Problem(
                     ProblemKind.MISSING_COLUMN,
                     name,
-                    f"required column '{col}' is missing",
+                    f"required column '{col}' is missing"
+                    + (f" (the table has '{cased[0]}': column names are case-sensitive)"
+                       if cased else ""),
                     field=col,
-                    hint=f"add a '{col}' column: {field.description or ''}".strip(),
+                    hint=(f"did you mean '{col}'? rename '{cased[0]}' to '{col}'" if cased
+                          else f"add a '{col}' column: {field.description or ''}".strip()),
                 )
             )
     if "id" not in df.columns:
@@ -147,8 +154,20 @@ def unknown_columns(name: str, columns: list[str]) -> list[Problem]:
     (:data:`~feederopt.network.schemas.EXTENSION_COLUMNS`) knows, with the nearest known column
     as the hint (:func:`unknown_fields`): a misspelt ``normaly_open`` would otherwise be
     ignored and every branch take the default."""
-    return unknown_fields(name, columns, [*TABLES[name].columns,
-                                          *EXTENSION_COLUMNS.get(name, ())])
+    known = [*TABLES[name].columns, *EXTENSION_COLUMNS.get(name, ())]
+    problems = unknown_fields(name, [c for c in columns if name != "branches"
+                                     or c not in PER_KM_COLUMNS], known)
+    if name == "branches":
+        # read by a table folder's reader (feederopt.io.per_km), which consumes them: one that
+        # reaches here was given in memory (Network.from_tables takes the totals)
+        problems += [Problem(
+            ProblemKind.UNKNOWN_COLUMN, name, f"per-km column '{c}' is ignored here: a table "
+            f"folder's reader computes {PER_KM_COLUMNS[c]} = {c} x {LENGTH_COLUMN} from it, "
+            "tables given in memory take the totals", field=c,
+            hint=f"give {PER_KM_COLUMNS[c]} (the line's total), or write the tables to a "
+            "folder and load it", severity=Severity.WARNING)
+            for c in columns if c in PER_KM_COLUMNS]
+    return problems
 
 
 def nearest_name(name: str, known: Sequence[str]) -> str | None:
@@ -157,12 +176,20 @@ def nearest_name(name: str, known: Sequence[str]) -> str | None:
     name that begins with it or that it begins, from four characters on: ``prob`` <->
     ``probability``), or None. The
     one "did you mean" rule on the names of columns and fields (:func:`unknown_fields`, a
-    missing column's hint)."""
-    close = difflib.get_close_matches(name, list(known), n=1)
+    missing column's hint). Letter case is no difference here (``P_MW`` -> ``p_mw``, user test
+    ut46_iobad #4: a name in capitals got no hint), though the names themselves are
+    case-sensitive: the hint names the one to write."""
+    folded: dict[str, str] = {}
+    for k in known:
+        folded.setdefault(k.casefold(), k)
+    wanted = name.casefold()
+    if wanted in folded:
+        return folded[wanted]
+    close = difflib.get_close_matches(wanted, list(folded), n=1)
     if close:
-        return close[0]
-    begun = [k for k in known if min(len(name), len(k)) >= 4
-             and (k.startswith(name) or name.startswith(k))]
+        return folded[close[0]]
+    begun = [k for f, k in folded.items() if min(len(wanted), len(f)) >= 4
+             and (f.startswith(wanted) or wanted.startswith(f))]
     return begun[0] if len(begun) == 1 else None
 
 
@@ -1147,18 +1174,26 @@ def _controllable_gen_bus(gens: pl.DataFrame | None) -> pl.Expr:
 
 def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list[Problem]:
     problems: list[Problem] = []
-    bad_v = (
-        pl.col("v_min_pu").is_nan()
-        | pl.col("v_max_pu").is_nan()
-        | (pl.col("v_min_pu") > pl.col("v_max_pu"))
-    )
-    ids = _ids(buses, bad_v)
+    # a NaN limit or set-point is said as such: it was "v_min_pu is above v_max_pu (or NaN)"
+    # with the hint "swap the limits", and a NaN v_set_pu "infinite or negative" (user test
+    # ut46_iobad #7)
+    for col, what in (("v_min_pu", "voltage limit"), ("v_max_pu", "voltage limit"),
+                      ("v_set_pu", "source voltage set-point")):
+        ids = _ids(buses, pl.col(col).is_nan())
+        if ids:
+            problems.append(Problem(
+                ProblemKind.INVALID_VALUE, "buses", f"{col} is NaN", ids=ids, field=col,
+                hint=f"give the {what} in p.u., e.g. 0.9 to 1.1 (an empty cell: the default)"
+                if col != "v_set_pu" else f"give the {what} in p.u., e.g. 1.0"))
+    # (Polars orders NaN above every number: a NaN limit is left to its own problem above)
+    ids = _ids(buses, (pl.col("v_min_pu") > pl.col("v_max_pu")) & ~pl.col("v_min_pu").is_nan()
+               & ~pl.col("v_max_pu").is_nan())
     if ids:
         problems.append(
             Problem(
                 ProblemKind.INVERTED_LIMITS,
                 "buses",
-                "v_min_pu is above v_max_pu (or NaN)",
+                "v_min_pu is above v_max_pu",
                 ids=ids,
                 field="v_min_pu",
                 hint="swap the limits; typical values are 0.9 and 1.1 p.u.",
@@ -1166,9 +1201,7 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
         )
     for col, what in (("v_min_pu", "voltage limit"), ("v_max_pu", "voltage limit"),
                       ("v_set_pu", "source voltage set-point")):
-        # (v_min/v_max NaN is reported with the inverted limits.)
-        ids = _ids(buses, pl.col(col).is_infinite() | (pl.col(col) < 0)
-                   | (pl.col(col).is_nan() & (col == "v_set_pu")))
+        ids = _ids(buses, pl.col(col).is_infinite() | (pl.col(col) < 0))
         if ids:
             problems.append(
                 Problem(
@@ -1219,7 +1252,9 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
         )
     problems += _optional_positive(buses, "buses", ("source_p_max_mw", "source_s_max_mva"),
                                    "leave the capacity empty when the source has none")
-    ids = _ids(buses, pl.col("is_source") & ~(pl.col("v_set_pu") > 0))
+    # (a NaN set-point is named above as NaN)
+    ids = _ids(buses, pl.col("is_source") & ~(pl.col("v_set_pu") > 0)
+               & ~pl.col("v_set_pu").is_nan().fill_null(False))
     if ids:
         problems.append(
             Problem(
