@@ -132,3 +132,24 @@ def test_negative_seed_is_a_typed_problem_and_no_emoji(tmp_path) -> None:
         console.file = io.StringIO()
         console.print("nonsense_host:1234: Name or service not known", markup=False)
         assert "nonsense_host:1234:" in console.file.getvalue()
+
+
+def test_an_milp_proof_lists_the_scenario_in_unsupplied_scenarios() -> None:
+    """case33bw (too many radial topologies to enumerate, so the MILP proves it), scenario
+    ``big``: 150 MW + 75 MVAr at bus 2, which line 1 (r 0.0922, x 0.047 Ohm, the only branch
+    at the source bus 1) alone feeds. Even the lossless LinDistFlow voltage, above DistFlow's
+    on a passive feeder, is v_2^2 = 1 - 2 (0.0922 * 150 + 0.047 * 75) / 12.66^2 = 0.784 <
+    0.9^2 (by hand): no topology supplies it. README: the scenarios no topology supplies are
+    listed in ``unsupplied_scenarios``; an MILP proof set only ``infeasible_scenario``
+    (ut46_scen #1)."""
+    import feederopt
+
+    net = feederopt.load("case33bw")
+    assert 1 - 2 * (0.0922 * 150 + 0.047 * 75) / 12.66**2 < 0.9**2
+    table = _scen([("ok", "load", "2", 0.1, 0.06, 1.0), ("big", "load", "2", 150.0, 75.0, 1.0)])
+    r = feederopt.solve(net, scenarios=table, time_limit=5, workers=1, ac_check=False)
+    d = r.to_dict()
+    assert d["status"] == "infeasible"
+    assert d["infeasible_scenario"] == "big"
+    assert d["unsupplied_scenarios"] == ["big"]
+    assert "MILP" in d["infeasible_reason"] and "None" not in d["infeasible_reason"]
