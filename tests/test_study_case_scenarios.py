@@ -161,3 +161,24 @@ def test_n1_in_study_cases_says_no_n1_analysis(raw, tmp_path):
                                    "--out", str(tmp_path / "e.csv")])
     assert res.exit_code == 2
     assert "drop '@hL'" in " ".join(res.output.split())
+
+
+def test_study_case_generation_rows_are_labelled_as_a_change_not_an_output() -> None:
+    """A study case's sgen change is written as a ``bus`` row (positive draws): the grid's own
+    sgen output at that bus less the case's. Its ``der`` was ``generator``, whose ``p_mw`` is an
+    output (positive injects), so a planner summing the generator rows read hL's switched-off
+    PV as +0.16 MW of generation (ut46_scen #2). Truth: simbench's own hL net's sgens against
+    the grid's as built, per bus."""
+    net = sb.get_simbench_net(CODE)
+    ref = _simbench_case(net, "hL")
+    own = net.sgen[net.sgen["in_service"]].groupby("bus")["p_mw"].sum()
+    case = ref.sgen[ref.sgen["in_service"]].groupby("bus")["p_mw"].sum()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = feederopt.study_case_scenarios(f"simbench:{CODE}", ["hL"])
+    rows = table.filter(pl.col("kind") == "bus")
+    assert rows.height > 0
+    assert set(rows["der"].to_list()) == {"generator_change"}
+    for bus, p in zip(rows["element"].to_list(), rows["p_mw"].to_list(), strict=True):
+        b = int(bus)
+        assert p == pytest.approx(float(own.get(b, 0.0)) - float(case.get(b, 0.0)), abs=1e-12)

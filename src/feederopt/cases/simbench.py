@@ -364,7 +364,10 @@ def study_case_scenarios(name: str, study_cases: Sequence[str],
             p0, q0 = gen0.get(bus, (0.0, 0.0))
             p1, q1 = gen1.get(bus, (0.0, 0.0))
             if p0 != p1 or q0 != q1:
-                row(case, "bus", bus, "generator", p0 - p1, q0 - q1, None, weight / total)
+                # extra demand (a bus row: positive draws) = the grid's own generation less
+                # the case's; labelled generator_change, not generator, whose p_mw is an
+                # output (positive injects: ut46_scen #2)
+                row(case, "bus", bus, "generator_change", p0 - p1, q0 - q1, None, weight / total)
         for r in study.buses.filter(pl.col("is_source")).iter_rows(named=True):
             row(case, "source", str(r["id"]), None, None, None, float(r["v_set_pu"]),
                 weight / total)

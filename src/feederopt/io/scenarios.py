@@ -111,7 +111,7 @@ SYNONYMS = {"weight": ("probability", "prob", "probabilities", "weights", "p", "
             "element": ("id", "element_id", "load", "name"),
             "scenario": ("scenario_name", "name", "case", "id")}
 #: The ``der`` values of a DER added at a bus (a kind-less row with one is a ``bus`` row).
-BUS_DERS = ("pv", "ev", "hp", "generator", "storage")
+BUS_DERS = ("pv", "ev", "hp", "generator", "storage", "generator_change")
 
 
 @dataclass(frozen=True)
