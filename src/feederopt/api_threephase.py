@@ -149,6 +149,41 @@ def _cutting_switches(net: ThreePhaseNetwork) -> str:
     return f" ({_names(names)})" if names else ""
 
 
+def base_loops(net: ThreePhaseNetwork) -> int:
+    """The independent loops of the base topology: ``E - N + C`` (the cyclomatic number: edges,
+    nodes, connected components) of the graph of the buses joined by the in-service lines that
+    the base case has closed (a switch not ``normally_open``) and the in-service transformers,
+    the single-phase units of one bank between the same two buses one edge (IEEE 13's three
+    regulators 650-rg60). 0 for a radial feeder."""
+    ids = net.buses["id"].to_list()
+    index = {b: i for i, b in enumerate(ids)}
+    lines = net.lines.filter(pl.col("in_service") & ~(pl.col("switchable")
+                                                      & pl.col("normally_open")))
+    trafos = net.transformers.filter(pl.col("in_service"))
+    banks = {tuple(sorted(pair)) for pair in trafos.select("from_bus", "to_bus").iter_rows()}
+    ends = [(index[a], index[b]) for a, b in (
+        *lines.select("from_bus", "to_bus").iter_rows(), *sorted(banks))
+        if a in index and b in index]
+    f = np.array([a for a, _ in ends], int)
+    t = np.array([b for _, b in ends], int)
+    n_comp = len(set(components_of(len(ids), f, t).tolist()))
+    return len(ends) - len(ids) + n_comp
+
+
+def _all_closed_note(net: ThreePhaseNetwork, n_switchable: int) -> str:
+    """The note of a feeder whose switchable lines are all normally closed, worded by its
+    base topology (user test ut46_dss3 #4: IEEE 13mod with its tie enabled was called radial,
+    "a radial feeder keeps its base topology", while the solve opened 801675): radial, it
+    keeps its base topology; meshed, the search opens switches on its loops."""
+    loops = base_loops(net)
+    head = f"all {n_switchable} switchable lines are normally closed (no tie switch)"
+    if loops == 0:
+        return f"{head}: the base topology is radial, so it is the only radial state"
+    return (f"{head}, and the base topology is meshed ({loops} loop(s) of closed lines and "
+            "transformers): the search opens switches on its loops (a loop that no switch "
+            "opens stays closed)")
+
+
 def three_phase_info(source: Any) -> dict[str, Any]:
     """Counts, OpenDSS's base-case solution and LinDist3Flow's voltage error of a three-phase
     feeder (a ``.dss`` path or a built-in three-phase case name)."""
@@ -554,8 +589,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         notes.append("the feeder has no switchable lines (Switch=yes or a SwtControl): there "
                      "is nothing to reconfigure, the answer is the base topology")
     elif not base_open:
-        notes.append(f"all {switchable.height} switchable lines are normally closed (no tie "
-                     "switch): a radial feeder keeps its base topology; only loops can be opened")
+        notes.append(_all_closed_note(net, switchable.height))
     if voltage_feedback and not net.meta.get("source_path"):
         voltage_feedback = False
         notes.append("the voltage feedback needs OpenDSS's file of the feeder, which this "
