@@ -30,6 +30,7 @@ from feederopt.api_threephase_feedback import (
     _range,
     _scenario_feedback,
     _voltage_feedback,
+    base_case_solution,
     opendss_fixed_overloads,
     opendss_least_losses,
     opendss_least_overloading,
@@ -117,8 +118,11 @@ def lindist3flow_vs_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] |
     pu = to_per_unit_3ph(net, open_switches=open_switches)
     flow = lindist3flow_power_flow(pu)
     floating = {pu.bus_ids[b] for b in range(len(pu.bus_ids)) if pu.floating[b]}
-    sol = solve_opendss(net, open_switches=open_switches, floating_buses=floating,
-                        model_voltages=flow.voltages_pu, with_controls=False)
+    if open_switches is None:  # the base case: solve's own base-case solve (info, ut46_dss3)
+        sol = base_case_solution(net, floating, model_voltages=flow.voltages_pu)
+    else:
+        sol = solve_opendss(net, open_switches=open_switches, floating_buses=floating,
+                            model_voltages=flow.voltages_pu, with_controls=False)
     err, node = max_voltage_error(flow.voltages_pu, sol)
     return err, node, sol
 
@@ -212,7 +216,7 @@ def three_phase_info(source: Any) -> dict[str, Any]:
     cut = unsupplied_elements(net, base_case=True)
     notes = []
     if cut:
-        sol = solve_opendss(net, floating_buses=floating_buses(net), with_controls=False)
+        sol = base_case_solution(net, floating_buses(net))
         err, node = math.nan, ""
         notes.append(f"the base case's open switches{_cutting_switches(net)} cut {len(cut)} "
                      "load(s) or generator(s) "
@@ -225,7 +229,7 @@ def three_phase_info(source: Any) -> dict[str, Any]:
         except SolverError as exc:
             # no LinDist3Flow power flow (a load far beyond what reaches its bus: the squared
             # voltages it gives fall below zero); info ended with exit 1 on it
-            sol = solve_opendss(net, floating_buses=floating_buses(net), with_controls=False)
+            sol = base_case_solution(net, floating_buses(net))
             err, node = math.nan, ""
             notes.append(f"LinDist3Flow has no power flow of the base case ({exc}), so it is "
                          "not compared with OpenDSS"
@@ -272,9 +276,8 @@ def base_case_of(net: ThreePhaseNetwork, *, thermal_limits: bool = True,
     three-phase solve's (``feederopt partition`` has it from here)."""
     switchable = net.lines.filter(net.lines["switchable"])
     base_open = switchable.filter(switchable["normally_open"])["id"].to_list()
-    sol = solve_opendss(net, floating_buses=floating_buses(net), with_controls=False,
-                        solve_again=True, thermal_limits=thermal_limits,
-                        max_loading_percent=max_loading_percent)
+    sol = base_case_solution(net, floating_buses(net), thermal_limits=thermal_limits,
+                             max_loading_percent=max_loading_percent)
     return opendss_base_case(sol, base_open)
 
 
@@ -687,9 +690,8 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         if base is None:
             # solved once more, as the answer is: its losses are the reduction's reference,
             # its limits those the answer's check holds
-            base = solve_opendss(net, floating_buses=floating, with_controls=False,
-                                 solve_again=True, thermal_limits=thermal_limits,
-                                 max_loading_percent=max_loading_percent)
+            base = base_case_solution(net, floating, thermal_limits=thermal_limits,
+                                      max_loading_percent=max_loading_percent)
         # the user's own switch states against the limits (validation.base_case, as a
         # balanced solve's `base`)
         base_case = opendss_base_case(base, base_open)

@@ -29,6 +29,7 @@ from feederopt.cli.app import (
     stderr,
     stdout,
     summary_table,
+    time_text,
     wall_clock_s,
 )
 
@@ -182,7 +183,6 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
     table; the exit code says whether every scenario keeps the limits) are
     :func:`feederopt.api_threephase.solve_three_phase`'s."""
     from feederopt import solve_three_phase
-    from feederopt.cli.solve import time_text
 
     data = solve_three_phase(source, time_limit_s=time_limit, gap=gap, ac_check=ac_check,
                              thermal_limits=thermal_limits, max_loading_percent=max_loading,
