@@ -682,11 +682,14 @@ def solve(
         help="Comma-separated switchable branches held closed in every "
         "method, the network unchanged: ids as `feederopt info` and the result tables print "
         "them (line:11, trafo:0, switch:0, a MATPOWER branch number); for a pandapower net "
-        "also a switch element, switch:K or its unique name."),
+        "also a switch element, switch:K or its unique name. Balanced grids only: on a .dss "
+        "feeder lock the switch in the file instead (its state there, and New "
+        "SwtControl.hold_X SwitchedObj=Line.X Lock=yes)."),
     hold_open: str | None = typer.Option(
         None, "--hold-open", metavar=IDS,
         help="Comma-separated switchable branches held open (ids as for "
-        "--hold-closed)."),
+        "--hold-closed). Balanced grids only: on a .dss feeder open the switch in the file "
+        "(enabled=no) and lock it (SwtControl Lock=yes)."),
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
 ) -> None:

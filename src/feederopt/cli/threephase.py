@@ -33,6 +33,13 @@ from feederopt.cli.app import (
     wall_clock_s,
 )
 
+#: How to hold a switch of a .dss feeder, which --hold-closed/--hold-open do not take: a
+#: SwtControl with Lock=yes holds it in the state the file leaves it in (io.opendss; the
+#: reader makes it not switchable, docs/threephase.md "Switches with an impedance").
+HOLD_IN_FILE = ("to hold a switch of a .dss feeder, set its state in the file (enabled=yes "
+                "closed, enabled=no open) and lock it there: New SwtControl.hold_X "
+                "SwitchedObj=Line.X Lock=yes")
+
 
 def unsupported_problem(unsupported: list[str]) -> Problem:
     """The options a three-phase solve does not have, as one typed problem; ``--controls`` and
@@ -42,12 +49,16 @@ def unsupported_problem(unsupported: list[str]) -> Problem:
             "file's OpenDSS solve (plain reconfiguration, as --fix-devices does), and the AC "
             "check reports what OpenDSS's own controls would do from there"
             if {"--controls", "--fix-devices"} & set(unsupported) else "")
+    # the documented way to hold a switch of a .dss feeder (user test ut46_dss3 #3)
+    lock = (f"; {HOLD_IN_FILE}" if {"--hold-closed", "--hold-open"} & set(unsupported)
+            else "")
     return Problem(
         ProblemKind.INVALID_VALUE, "options",
         f"{', '.join(unsupported)} not available for three-phase feeders yet{held}",
         tuple(unsupported), hint="three-phase solve: LinDist3Flow MILP; use --json FILE, "
         "--out DIR, --time-limit, --gap, --no-ac-check, --max-loading, --no-thermal-limits, "
-        "--v-min, --v-max, --no-voltage-feedback, --ac-polish, --switch-cost, --scenarios")
+        "--v-min, --v-max, --no-voltage-feedback, --ac-polish, --switch-cost, --scenarios"
+        + lock)
 
 
 def _limit(value: float | LimitSpread) -> str:
