@@ -80,8 +80,16 @@ def test_ieee37_matches_opendss_and_published_figures() -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["phases"] == 117
-    assert data["base_losses_kw"] == pytest.approx(ref["losses_kw"], rel=1e-6)
-    assert data["opendss_source_kw"] == pytest.approx(ref["source_kw"], rel=1e-6)
+    # info's base case is solve's, solved once more after the file's own solve (user test
+    # ut46_dss3 #5): OpenDSS converged to 1e-9 at the file's taps, 152.345 kW (the file's own
+    # solve stops at 152.357 kW within its tolerance)
+    dss.Text.Command("Set ControlMode=OFF")
+    dss.Text.Command("Set Tolerance=1e-9")
+    dss.Text.Command("Set MaxIterations=1000")
+    dss.Solution.Solve()
+    assert dss.Solution.Converged()
+    assert data["base_losses_kw"] == pytest.approx(dss.Circuit.Losses()[0] / 1000, abs=0.01)
+    assert data["opendss_source_kw"] == pytest.approx(-dss.Circuit.TotalPower()[0], abs=0.05)
     assert data["lindist3flow_max_voltage_error_pu"] < 0.035
 
 

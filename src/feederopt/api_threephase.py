@@ -30,6 +30,7 @@ from feederopt.api_threephase_feedback import (
     _range,
     _scenario_feedback,
     _voltage_feedback,
+    base_case_solution,
     opendss_fixed_overloads,
     opendss_least_losses,
     opendss_least_overloading,
@@ -117,8 +118,11 @@ def lindist3flow_vs_opendss(net: ThreePhaseNetwork, *, open_switches: set[str] |
     pu = to_per_unit_3ph(net, open_switches=open_switches)
     flow = lindist3flow_power_flow(pu)
     floating = {pu.bus_ids[b] for b in range(len(pu.bus_ids)) if pu.floating[b]}
-    sol = solve_opendss(net, open_switches=open_switches, floating_buses=floating,
-                        model_voltages=flow.voltages_pu, with_controls=False)
+    if open_switches is None:  # the base case: solve's own base-case solve (info, ut46_dss3)
+        sol = base_case_solution(net, floating, model_voltages=flow.voltages_pu)
+    else:
+        sol = solve_opendss(net, open_switches=open_switches, floating_buses=floating,
+                            model_voltages=flow.voltages_pu, with_controls=False)
     err, node = max_voltage_error(flow.voltages_pu, sol)
     return err, node, sol
 
@@ -149,6 +153,41 @@ def _cutting_switches(net: ThreePhaseNetwork) -> str:
     return f" ({_names(names)})" if names else ""
 
 
+def base_loops(net: ThreePhaseNetwork) -> int:
+    """The independent loops of the base topology: ``E - N + C`` (the cyclomatic number: edges,
+    nodes, connected components) of the graph of the buses joined by the in-service lines that
+    the base case has closed (a switch not ``normally_open``) and the in-service transformers,
+    the single-phase units of one bank between the same two buses one edge (IEEE 13's three
+    regulators 650-rg60). 0 for a radial feeder."""
+    ids = net.buses["id"].to_list()
+    index = {b: i for i, b in enumerate(ids)}
+    lines = net.lines.filter(pl.col("in_service") & ~(pl.col("switchable")
+                                                      & pl.col("normally_open")))
+    trafos = net.transformers.filter(pl.col("in_service"))
+    banks = {tuple(sorted(pair)) for pair in trafos.select("from_bus", "to_bus").iter_rows()}
+    ends = [(index[a], index[b]) for a, b in (
+        *lines.select("from_bus", "to_bus").iter_rows(), *sorted(banks))
+        if a in index and b in index]
+    f = np.array([a for a, _ in ends], int)
+    t = np.array([b for _, b in ends], int)
+    n_comp = len(set(components_of(len(ids), f, t).tolist()))
+    return len(ends) - len(ids) + n_comp
+
+
+def _all_closed_note(net: ThreePhaseNetwork, n_switchable: int) -> str:
+    """The note of a feeder whose switchable lines are all normally closed, worded by its
+    base topology (user test ut46_dss3 #4: IEEE 13mod with its tie enabled was called radial,
+    "a radial feeder keeps its base topology", while the solve opened 801675): radial, it
+    keeps its base topology; meshed, the search opens switches on its loops."""
+    loops = base_loops(net)
+    head = f"all {n_switchable} switchable lines are normally closed (no tie switch)"
+    if loops == 0:
+        return f"{head}: the base topology is radial, so it is the only radial state"
+    return (f"{head}, and the base topology is meshed ({loops} loop(s) of closed lines and "
+            "transformers): the search opens switches on its loops (a loop that no switch "
+            "opens stays closed)")
+
+
 def three_phase_info(source: Any) -> dict[str, Any]:
     """Counts, OpenDSS's base-case solution and LinDist3Flow's voltage error of a three-phase
     feeder (a ``.dss`` path or a built-in three-phase case name)."""
@@ -177,7 +216,7 @@ def three_phase_info(source: Any) -> dict[str, Any]:
     cut = unsupplied_elements(net, base_case=True)
     notes = []
     if cut:
-        sol = solve_opendss(net, floating_buses=floating_buses(net), with_controls=False)
+        sol = base_case_solution(net, floating_buses(net))
         err, node = math.nan, ""
         notes.append(f"the base case's open switches{_cutting_switches(net)} cut {len(cut)} "
                      "load(s) or generator(s) "
@@ -190,7 +229,7 @@ def three_phase_info(source: Any) -> dict[str, Any]:
         except SolverError as exc:
             # no LinDist3Flow power flow (a load far beyond what reaches its bus: the squared
             # voltages it gives fall below zero); info ended with exit 1 on it
-            sol = solve_opendss(net, floating_buses=floating_buses(net), with_controls=False)
+            sol = base_case_solution(net, floating_buses(net))
             err, node = math.nan, ""
             notes.append(f"LinDist3Flow has no power flow of the base case ({exc}), so it is "
                          "not compared with OpenDSS"
@@ -237,9 +276,8 @@ def base_case_of(net: ThreePhaseNetwork, *, thermal_limits: bool = True,
     three-phase solve's (``feederopt partition`` has it from here)."""
     switchable = net.lines.filter(net.lines["switchable"])
     base_open = switchable.filter(switchable["normally_open"])["id"].to_list()
-    sol = solve_opendss(net, floating_buses=floating_buses(net), with_controls=False,
-                        solve_again=True, thermal_limits=thermal_limits,
-                        max_loading_percent=max_loading_percent)
+    sol = base_case_solution(net, floating_buses(net), thermal_limits=thermal_limits,
+                             max_loading_percent=max_loading_percent)
     return opendss_base_case(sol, base_open)
 
 
@@ -554,8 +592,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         notes.append("the feeder has no switchable lines (Switch=yes or a SwtControl): there "
                      "is nothing to reconfigure, the answer is the base topology")
     elif not base_open:
-        notes.append(f"all {switchable.height} switchable lines are normally closed (no tie "
-                     "switch): a radial feeder keeps its base topology; only loops can be opened")
+        notes.append(_all_closed_note(net, switchable.height))
     if voltage_feedback and not net.meta.get("source_path"):
         voltage_feedback = False
         notes.append("the voltage feedback needs OpenDSS's file of the feeder, which this "
@@ -653,9 +690,8 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         if base is None:
             # solved once more, as the answer is: its losses are the reduction's reference,
             # its limits those the answer's check holds
-            base = solve_opendss(net, floating_buses=floating, with_controls=False,
-                                 solve_again=True, thermal_limits=thermal_limits,
-                                 max_loading_percent=max_loading_percent)
+            base = base_case_solution(net, floating, thermal_limits=thermal_limits,
+                                      max_loading_percent=max_loading_percent)
         # the user's own switch states against the limits (validation.base_case, as a
         # balanced solve's `base`)
         base_case = opendss_base_case(base, base_open)

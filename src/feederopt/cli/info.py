@@ -40,6 +40,8 @@ def unit_phases_text(unit: dict[str, Any]) -> str:
     phases = str(unit["phases"])
     if unit.get("conn") == "delta" and len(phases) == 2:
         return f"{phases[0]}-{phases[1]} (between phases)"
+    if unit.get("conn") == "delta":
+        return f"{phases} (delta)"
     return phases
 
 

@@ -45,6 +45,7 @@ from feederopt.cli.app import (
     stdout,
     summary_table,
     time_limit_help,
+    time_text,
     verdict_exit_code,
     violation_lines,
     volt_range,
@@ -401,20 +402,6 @@ def not_exact_note(ac: Any, losses_kw: float | None) -> str:
     return f" (relaxation not exact: AC {fmt(ac.losses_kw, '.3f', ' kW')})"
 
 
-def time_text(solve_s: float | None, wall_s: float | None) -> str:
-    """The console's time row: the optimisation's time, which ``--time-limit`` bounds, and
-    beside it the wall-clock time since the command started, which adds reading the network,
-    the base-case and AC power flows and writing the outputs (user test ut34_realgrid #3: a
-    120 s limit, 122.57 s shown, 289 s taken); ``0.81 s optimisation; 4.32 s wall-clock in
-    all``."""
-    text = fmt(solve_s, ".2f", " s")
-    if wall_s is None:
-        return text
-    # short: a long row widened the table's value column until rich wrapped the labels of a
-    # 120-column console (the label "objective (worst-case losses plus switching cost)" split)
-    return f"{text} optimisation; {wall_s:.2f} s wall-clock in all"
-
-
 def model_off_note(ac: Any) -> str:
     """What follows the SOCP losses in a headline when the model's own power flow of the
     topology is materially off pandapower's (``ac.model_fidelity["material"]``:
@@ -731,11 +718,14 @@ def solve(
         help="Comma-separated switchable branches held closed in every "
         "method, the network unchanged: ids as `feederopt info` and the result tables print "
         "them (line:11, trafo:0, switch:0, a MATPOWER branch number); for a pandapower net "
-        "also a switch element, switch:K or its unique name."),
+        "also a switch element, switch:K or its unique name. Balanced grids only: on a .dss "
+        "feeder lock the switch in the file instead (its state there, and New "
+        "SwtControl.hold_X SwitchedObj=Line.X Lock=yes)."),
     hold_open: str | None = typer.Option(
         None, "--hold-open", metavar=IDS,
         help="Comma-separated switchable branches held open (ids as for "
-        "--hold-closed)."),
+        "--hold-closed). Balanced grids only: on a .dss feeder open the switch in the file "
+        "(enabled=no) and lock it (SwtControl Lock=yes)."),
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
 ) -> None:

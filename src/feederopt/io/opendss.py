@@ -44,11 +44,14 @@ What is read, and how (OpenDSS manual, "Circuit element reference"):
   its reserve), and ``meta["der_derated"]`` says why for each DER below its nameplate; a
   1-phase DER whose second conductor is another phase (``bus1=x.2.3``) is one unit between
   the two phases (``conn`` delta, ``phases`` ``"bc"``), one of two or three phases so
-  connected ``unsupported_element``; a DER of one or two phases whose neutral is on a node 4+
-  that nothing else connects (``bus1=x.2.4``: the node floats, and the unit sees no voltage)
-  is ``invalid_value`` on its ``bus1`` (:func:`_floating_der_problem`); a
-  **series capacitor** (``bus2`` another bus, on phase nodes) is a
-  zero-length line of kind ``capacitor`` from OpenDSS's primitive admittance matrix
+  connected ``unsupported_element``; a 3-phase DER with ``Conn=Delta`` is ``conn`` delta with
+  ``phases`` ``"abc"`` (three branches between the phases); a generator whose ``kV`` does not
+  match its bus, which OpenDSS runs as an impedance, is listed in
+  ``meta["der_impedance_mode"]`` (the model holds it at its solved output); a DER of one or two
+  phases whose neutral is on a node 4+ that nothing else connects (``bus1=x.2.4``: the node
+  floats, and the unit sees no voltage) is ``invalid_value`` on its ``bus1``
+  (:func:`_floating_der_problem`); a **series capacitor** (``bus2`` another bus, on phase nodes)
+  is a zero-length line of kind ``capacitor`` from OpenDSS's primitive admittance matrix
   (``X = -kV^2 / Mvar`` per phase over the steps that are in, plus ``R`` and ``XL``; ``Cuf``,
   ``Cmatrix`` as OpenDSS applies them), rated by its ``NormAmps``; until user test ut34 it was
   read as a shunt on ``bus1`` and the connection to ``bus2`` vanished; a **shunt capacitor**
@@ -1578,6 +1581,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             "file: OpenDSS takes it without an error")])
     gen_rows = []
     derated: dict[str, str] = {}  # DERs delivering less than their nameplate now, and why
+    impedance_mode: list[str] = []  # generators OpenDSS runs as an impedance (kV mismatch)
     grid_forming = _grid_forming(settings)
     for cls, kind, coll in (("generator", "generator", dss.Generators),
                             ("pvsystem", "pv", dss.PVsystems), ("storage", "storage",
@@ -1623,6 +1627,12 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                     "line-to-neutral kV, or as a 1-phase unit between two phases (phases=1 "
                     f"bus1={bus}.1.2)"))
                 continue
+            if (unit is None and not second and nph == 3
+                    and dss.Properties.Value("conn").strip().lower().startswith("d")):
+                # a 3-phase unit with Conn=Delta (ieee37mod's seven DERs at kV=4.8, user
+                # test ut46_dss3 #1): read as wye it was written back by model_script as a
+                # grounded wye unit, 41.19 kW of losses against the file's 44.51 kW
+                conn = "delta"
             if unit is not None:
                 if not set(nodes[:nph]) <= set(unit.hot):
                     problems.append(_on_secondary(full, "generators", el, bus, sec))
@@ -1647,6 +1657,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                 warnings.append(
                     f"{full} is set to {p_max * 1000:.0f} kW but OpenDSS's solution has it at "
                     f"{p_out * 1000 + 0.0:.0f} kW ({why}); the solved output is used")
+                if live:
+                    impedance_mode.append(full)
             gen_rows.append({
                 "id": full, "bus": bus, "phases": _letters(nodes[:nph + (conn == "delta")]),
                 "conn": conn, "kind": kind,
@@ -1713,6 +1725,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
               "unitless_lengths": unitless, "series_elements": series_elements,
               # DERs whose p_max_mw is below their nameplate in the file's state (_ratings)
               "der_derated": derated,
+              "der_impedance_mode": impedance_mode,
               # loads re-rated at their bus's voltage by OpenDSS's law: [P/kW, Q/kvar] held
               # (opendss_rated_kv), which a daily shape's rows scale too (opendss_shapes)
               "rerated_loads": rerated,

@@ -29,7 +29,13 @@ Elements, in OpenDSS's terms (OpenDSS manual, "Circuit element reference"):
   delta bank (one branch, ``phases=1 conn=delta``, on two phases);
 * a generator, PV system or storage: a ``Generator`` at its base-case output (``model=1``);
   one between two phases (``conn`` delta) a 1-phase ``Generator`` on both phase nodes
-  (``bus1=x.2.3``) at the line-line ``kv``.
+  (``bus1=x.2.3``) at the line-line ``kv``; a 3-phase delta one (``phases`` ``"abc"``)
+  ``phases=3 conn=delta``. A generator the file has at a ``kV`` that does not match its bus
+  (``meta["der_impedance_mode"]``: OpenDSS runs it as an impedance, IEEE 13's
+  ``Generator.675``) is written at its solved output as constant power, with a ``!`` comment
+  line saying so: the file's unit shares its output by its phases' unbalanced voltages (IEEE
+  13mod: 435, 492, 426 kW), the script equally, so its losses differ (59.3 against the file's
+  62.4 kW; 62.3 with the file's per-phase output).
 """
 
 from __future__ import annotations
@@ -148,15 +154,23 @@ def model_script(net: ThreePhaseNetwork, *, open_switches: Iterable[str] | None 
         out.append(f"New Reactor.{_name(sh['id'])} bus1={sh['bus']}.{_nodes(ph)} "
                    f"phases={n_branch} conn={'delta' if delta else 'wye'} "
                    f"R={z.real:.12g} X={z.imag:.12g} enabled={on}")
+    impedance_mode = set(net.meta.get("der_impedance_mode", []))
     for g in net.generators.iter_rows(named=True):
         ph = g["phases"]
         n = len(ph)
         kv = base.get(g["bus"], 0.0) / (1.0 if n > 1 else math.sqrt(3))
-        if g.get("conn") == "delta":  # one unit between two phases, at the line-line kV
+        delta = g.get("conn") == "delta"
+        if delta and n == 2:  # one unit between two phases, at the line-line kV
             n = 1
+        if g["id"] in impedance_mode:
+            out.append(f"! {g['id']}: its kV does not match its bus, so OpenDSS runs it as an "
+                       "impedance in the file (its output per phase follows the phase's "
+                       "voltage); written here as constant power at the total OpenDSS solved "
+                       "the file with, shared equally by its phases")
         out.append(f"New Generator.{_name(g['id'])} bus1={g['bus']}.{_nodes(ph)} phases={n} "
                    f"kv={kv:.12g} kw={g['p_mw'] * 1000:.12g} kvar={g['q_mvar'] * 1000:.12g} "
-                   f"model=1 enabled={'yes' if g['in_service'] else 'no'}")
+                   + ("conn=delta " if delta else "")
+                   + f"model=1 enabled={'yes' if g['in_service'] else 'no'}")
     bases = sorted({round(v, 6) for v in base.values() if v > 0})
     out += [f"Set VoltageBases=[{' '.join(f'{v:g}' for v in bases)}]", "CalcVoltageBases",
             "Set ControlMode=OFF", "Set MaxIterations=100", "Solve"]

@@ -148,14 +148,16 @@ class PhaseGenerator(pt.Model):
     """A generator, PV system or storage unit, balanced over its phases (``conn`` ``wye``:
     phase to ground), or a single-phase unit between two phases (``conn`` ``delta``,
     ``phases`` the pair, e.g. ``"bc"``: OpenDSS's ``phases=1 bus1=x.2.3``), which injects its
-    ``s`` as ``s V_i / V_ik`` into phase ``i`` and ``-s V_k / V_ik`` into phase ``k``."""
+    ``s`` as ``s V_i / V_ik`` into phase ``i`` and ``-s V_k / V_ik`` into phase ``k``, or a
+    balanced 3-phase delta unit (``conn`` ``delta``, ``phases`` ``"abc"``: OpenDSS's
+    ``phases=3 conn=delta``), ``s / 3`` on each branch between two phases."""
 
     id: str = pt.Field(description="Unique id, e.g. 'Generator.675' or 'Storage.b1'.")
     bus: str = pt.Field(description="Bus id.")
     phases: str = pt.Field(description="Phases it connects to.")
     conn: Literal["wye", "delta"] = pt.Field(default="wye", description=(
         "wye: phase to ground, the output split equally over its phases; delta: one unit "
-        "between the two phases of 'phases'."))
+        "between the two phases of 'phases', or with 'abc' a 3-phase delta unit."))
     kind: Literal["generator", "pv", "storage"] = pt.Field(description="The element class.")
     p_mw: float = pt.Field(default=0.0, description="Base-case output [MW] (all phases).")
     q_mvar: float = pt.Field(default=0.0, description="Base-case output [MVAr].")
@@ -624,7 +626,7 @@ def _rewired_spec(bus: str, phases: str, conn: str, vn_kv: float) -> str:
     line-to-line ``vn_kv`` (OpenDSS's kV of an element of several phases, and across a
     1-phase one between two phases, ``conn`` delta, whose ``phases`` stays 1)."""
     nodes = ".".join(str(PHASES.index(p) + 1) for p in phases)
-    n_phases = 1 if conn == "delta" or len(phases) == 1 else len(phases)
+    n_phases = 1 if (conn == "delta" and len(phases) == 2) or len(phases) == 1 else len(phases)
     kv = vn_kv / math.sqrt(3) if len(phases) == 1 else vn_kv
     rating = f" kV={kv:.4g}" if vn_kv > 0 else ""
     return f"phases={n_phases} bus1={bus}.{nodes}{rating}"
@@ -909,10 +911,12 @@ def validate_three_phase(net: ThreePhaseNetwork) -> list[Problem]:
                             "phase"))
     gens = net.generators
     if "conn" in gens.columns:
+        # a unit between phases names two different ones, or all three (a 3-phase delta)
         bad_gen = gens.filter((pl.col("conn") == "delta")
                               & ((pl.col("phases").str.len_chars() != 2)
                                  | (pl.col("phases").str.slice(0, 1)
-                                    == pl.col("phases").str.slice(1, 1))))["id"].to_list()
+                                    == pl.col("phases").str.slice(1, 1)))
+                              & (pl.col("phases") != "abc"))["id"].to_list()
         if bad_gen:
             out.append(_problem(ProblemKind.INVALID_VALUE, "generators",
                                 "a unit between phases (conn delta) names two different "

@@ -513,11 +513,17 @@ def to_per_unit_3ph(net: ThreePhaseNetwork, *, open_switches: set[str] | None = 
     for g in net.generators.filter(pl.col("in_service")).iter_rows(named=True):
         b = bld.bus_index[g["bus"]]
         # a unit between two phases is one entry over both nodes (delta_shares); a wye unit
-        # one entry per phase, its output and ratings split equally
+        # one entry per phase, its output and ratings split equally; a 3-phase delta unit
+        # one entry per phase with the shares its two branches give that phase
+        # (three_phase_delta_shares)
         gph: str = g["phases"]
-        parts: list[tuple[str, complex, complex]] = (
-            [(gph, *delta_shares(PHASES.index(gph[0]), PHASES.index(gph[1])))]
-            if g.get("conn") == "delta" else [(c, 1.0 + 0j, 0j) for c in gph])
+        parts: list[tuple[str, complex, complex]]
+        if g.get("conn") == "delta" and len(gph) == 2:
+            parts = [(gph, *delta_shares(PHASES.index(gph[0]), PHASES.index(gph[1])))]
+        elif g.get("conn") == "delta":
+            parts = [(c, three_phase_delta_shares()[PHASES.index(c)], 0j) for c in gph]
+        else:
+            parts = [(c, 1.0 + 0j, 0j) for c in gph]
         k = len(parts)
         for pair, c1, c2 in parts:
             ni = nd_of(b, PHASES.index(pair[0]))
@@ -561,6 +567,25 @@ def delta_shares(i: int, k: int) -> tuple[complex, complex]:
     output so (PowerModelsDistribution's linear models)."""
     d = A[i] - A[k]
     return complex(A[i] / d), complex(-A[k] / d)
+
+
+def three_phase_delta_shares() -> tuple[complex, complex, complex]:
+    """The share of phases a, b, c in the output ``s`` of a balanced 3-phase delta unit
+    (OpenDSS's ``phases=3 conn=delta``): ``s / 3`` on each branch ab, bc, ca, each branch
+    split as :func:`delta_shares`, so phase ``i`` gets ``s / 3 (A_i / (A_i - A_k) + A_i /
+    (A_i - A_m))`` from its two branches. With ``A_i - A_k = sqrt 3 A_i e^{j30}`` (``k`` the
+    lagging phase) and ``A_i - A_m = sqrt 3 A_i e^{-j30}`` each sum is ``2 cos 30 / sqrt 3 =
+    1``: at the balanced point of the linearisation (LinDist3Flow; Sankur et al., "A linearized
+    power flow model for optimization in unbalanced distribution systems", 2016) a balanced
+    delta unit injects ``s / 3`` into each phase, as a wye one does; the two differ in
+    OpenDSS's exact power flow (the delta unit has no neutral current), which model_script
+    keeps (``conn=delta``). Returned per phase over ``s / 3``: 1, 1, 1 up to rounding."""
+    shares = [0j, 0j, 0j]
+    for i, k in ((0, 1), (1, 2), (2, 0)):
+        si, sk = delta_shares(i, k)
+        shares[i] += si
+        shares[k] += sk
+    return shares[0], shares[1], shares[2]
 
 
 def _delta_part(d_p0: np.ndarray, d_q0: np.ndarray, kp: sp.lil_matrix, kq: sp.lil_matrix,

@@ -950,7 +950,10 @@ def _between_phases_problems(net: ThreePhaseNetwork, gf_set: set[str]) -> list[P
     gens = net.generators.filter(pl.col("in_service"))
     if "conn" not in gens.columns:
         return []
-    ids = [d for d in gens.filter(pl.col("conn") == "delta")["id"].to_list() if d in gf_set]
+    # a 3-phase delta unit ("abc") forms a balanced set of phase voltages as a wye one does
+    ids = [d for d in gens.filter((pl.col("conn") == "delta")
+                                  & (pl.col("phases").str.len_chars() == 2))["id"].to_list()
+           if d in gf_set]
     if not ids:
         return []
     return [Problem(

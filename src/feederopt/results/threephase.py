@@ -712,6 +712,32 @@ class ThreePhaseResult:
         return ac_verdict(self.ac_check.to_dict() if self.ac_check else None,
                           self.loss_proxy_kw)
 
+    @property
+    def unrelieved_verdict(self) -> str | None:
+        """The console's AC verdict when the only limits OpenDSS's check breaks are ratings
+        that no switch relieves (every overloaded element in ``opendss_fixed_overloads``: a
+        bridge of the feeder's graph, its flow the same in every radial state; voltages within
+        their limits, every load served): ``optimal among the radial states; the limits cannot
+        hold in any state: Transformer.xfm1 104.8 % (no switch relieves it)`` (without the
+        head when the status is not ``optimal``). User test ut46_dss3 #6: IEEE 13, 37 and Iowa
+        240 printed "optimal" beside "the model's answer is no operating point within the
+        limits", which reads as a failure of the optimisation. None otherwise."""
+        ac = self.ac_check
+        if ac is None:
+            return None
+        d = ac.to_dict()
+        if (not d.get("converged") or d.get("within_limits") is not False
+                or d.get("within_voltage_limits") is False or d.get("passed") is False):
+            return None
+        over = (d.get("loading") or {}).get("overloads") or []
+        fixed = set(self.opendss_fixed_overloads)
+        if not over or any(o.get("element") not in fixed for o in over):
+            return None
+        items = ", ".join(f"{o['element']} {float(o['loading_percent']):.1f} %" for o in over)
+        head = "optimal among the radial states; " if self.status == "optimal" else ""
+        return (f"{head}the limits cannot hold in any state: {items} (no switch relieves "
+                f"{'it' if len(over) == 1 else 'them'})")
+
     def __repr__(self) -> str:
         from feederopt.results.result import figures_repr
 
