@@ -81,11 +81,11 @@ from feederopt.io._common import (
     unreadable,
 )
 from feederopt.io.parallel import merge_parallel_table
-from feederopt.io.per_km import from_per_km
 from feederopt.io.writing import atomic_file, write_text
 from feederopt.network.container import APPROXIMATIONS_KEY, READ_NOTES_KEY, Network
 from feederopt.network.float_ids import BUS_ID_COLUMNS, ID_COLUMNS, float_ids
 from feederopt.network.float_ids import shown as _shown
+from feederopt.network.per_km import from_per_km
 from feederopt.network.schemas import (
     SET_POINT_RANGES,
     TABLES,

@@ -158,14 +158,14 @@ def unknown_columns(name: str, columns: list[str]) -> list[Problem]:
     problems = unknown_fields(name, [c for c in columns if name != "branches"
                                      or c not in PER_KM_COLUMNS], known)
     if name == "branches":
-        # read by a table folder's reader (feederopt.io.per_km), which consumes them: one that
-        # reaches here was given in memory (Network.from_tables takes the totals)
+        # consumed by typed_tables (feederopt.network.per_km): one that reaches here was set
+        # on a network by hand and validated without Network.check
         problems += [Problem(
-            ProblemKind.UNKNOWN_COLUMN, name, f"per-km column '{c}' is ignored here: a table "
-            f"folder's reader computes {PER_KM_COLUMNS[c]} = {c} x {LENGTH_COLUMN} from it, "
-            "tables given in memory take the totals", field=c,
-            hint=f"give {PER_KM_COLUMNS[c]} (the line's total), or write the tables to a "
-            "folder and load it", severity=Severity.WARNING)
+            ProblemKind.UNKNOWN_COLUMN, name, f"per-km column '{c}' is ignored here: "
+            f"Network.from_tables, replace and check compute {PER_KM_COLUMNS[c]} = {c} x "
+            f"{LENGTH_COLUMN} from it, validate alone does not", field=c,
+            hint=f"give {PER_KM_COLUMNS[c]} (the line's total), or call net.check() or "
+            "Network.from_tables", severity=Severity.WARNING)
             for c in columns if c in PER_KM_COLUMNS]
     return problems
 
