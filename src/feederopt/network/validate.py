@@ -1185,9 +1185,13 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
                 ProblemKind.INVALID_VALUE, "buses", f"{col} is NaN", ids=ids, field=col,
                 hint=f"give the {what} in p.u., e.g. 0.9 to 1.1 (an empty cell: the default)"
                 if col != "v_set_pu" else f"give the {what} in p.u., e.g. 1.0"))
-    # (Polars orders NaN above every number: a NaN limit is left to its own problem above)
-    ids = _ids(buses, (pl.col("v_min_pu") > pl.col("v_max_pu")) & ~pl.col("v_min_pu").is_nan()
-               & ~pl.col("v_max_pu").is_nan())
+    # (Polars orders NaN above every number: a NaN limit is left to its own problem above;
+    # an infinite one too, to its "is infinite" below: v_min_pu = inf was also "swap the
+    # limits", user test ut46_recheck iobad/bad4/v_min_pu_inf)
+    # (and a negative one to its "is negative": swapping would not mend it)
+    ids = _ids(buses, (pl.col("v_min_pu") > pl.col("v_max_pu"))
+               & pl.col("v_min_pu").is_finite() & pl.col("v_max_pu").is_finite()
+               & (pl.col("v_max_pu") >= 0))
     if ids:
         problems.append(
             Problem(
@@ -1201,18 +1205,14 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
         )
     for col, what in (("v_min_pu", "voltage limit"), ("v_max_pu", "voltage limit"),
                       ("v_set_pu", "source voltage set-point")):
-        ids = _ids(buses, pl.col(col).is_infinite() | (pl.col(col) < 0))
-        if ids:
-            problems.append(
-                Problem(
-                    ProblemKind.INVALID_VALUE,
-                    "buses",
-                    f"{col} is infinite or negative",
-                    ids=ids,
-                    field=col,
-                    hint=f"give the {what} in p.u., e.g. 0.9 to 1.1",
-                )
-            )
+        for bad, said in ((pl.col(col).is_infinite(), "infinite"),
+                          (pl.col(col).is_finite() & (pl.col(col) < 0), "negative")):
+            ids = _ids(buses, bad)
+            if ids:
+                problems.append(Problem(
+                    ProblemKind.INVALID_VALUE, "buses", f"{col} is {said}", ids=ids,
+                    field=col, hint=f"give the {what} in p.u., e.g. "
+                    + ("0.9 to 1.1" if col != "v_set_pu" else "1.0")))
     # Limits given in percent (105 for 1.05 p.u.): a band that binds nothing, or none that any
     # power flow meets (90 to 110), silently (user test ut44_gis #39)
     for col in ("v_min_pu", "v_max_pu"):
@@ -1252,9 +1252,11 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
         )
     problems += _optional_positive(buses, "buses", ("source_p_max_mw", "source_s_max_mva"),
                                    "leave the capacity empty when the source has none")
-    # (a NaN set-point is named above as NaN)
+    # (a NaN, infinite or negative set-point is named above as such)
     ids = _ids(buses, pl.col("is_source") & ~(pl.col("v_set_pu") > 0)
-               & ~pl.col("v_set_pu").is_nan().fill_null(False))
+               & ~pl.col("v_set_pu").is_nan().fill_null(False)
+               & ~pl.col("v_set_pu").is_infinite().fill_null(False)
+               & ~(pl.col("v_set_pu") < 0).fill_null(False))
     if ids:
         problems.append(
             Problem(
