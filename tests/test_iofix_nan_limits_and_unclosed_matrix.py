@@ -39,7 +39,7 @@ def test_nan_set_point_is_named_nan() -> None:
     got = _problems(v_set_pu=[math.nan, None, None, None, -1.0])
     assert got == [
         (ProblemKind.INVALID_VALUE, ("s",), "v_set_pu", "v_set_pu is NaN"),
-        (ProblemKind.INVALID_VALUE, ("d",), "v_set_pu", "v_set_pu is infinite or negative")]
+        (ProblemKind.INVALID_VALUE, ("d",), "v_set_pu", "v_set_pu is negative")]
 
 
 def test_matrix_without_its_closing_bracket(tmp_path) -> None:

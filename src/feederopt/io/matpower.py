@@ -201,7 +201,13 @@ def _blank_separators(text: str) -> str:
     separator in MATLAB (MATLAB Language Fundamentals, "Creating, Concatenating, and Expanding
     Matrices"). Commas in comments and inside parentheses (the arguments of a function in a
     cell) are kept; a decimal comma (``0,7320``) is refused before, by
-    :func:`_check_structure`."""
+    :func:`_check_structure`.
+
+    A matrix closed with ``]`` alone at the end of its line (no ``;``, valid MATLAB: the
+    semicolon only suppresses the display) is closed with ``];`` here: matpowercaseframes
+    reads a matrix up to the next ``];``, and took the rows of the next matrix into this one
+    ("setting an array element with a sequence ... inhomogeneous shape", user test
+    ut46_recheck iobad/nosemi_13.m)."""
     chars = list(text)
     for opened in _MATRIX_OPEN.finditer(text):
         line_start = text.rfind("\n", 0, opened.start()) + 1
@@ -219,6 +225,10 @@ def _blank_separators(text: str) -> str:
             elif ch == ")":
                 depth -= 1
             elif ch == "]":
+                line_end = text.find("\n", i)
+                rest = text[i + 1:len(text) if line_end < 0 else line_end]
+                if not rest.split("%", 1)[0].strip():
+                    chars[i] = "];"
                 break
             elif ch == "," and depth == 0:
                 chars[i] = " "

@@ -15,6 +15,7 @@ from feederopt.errors import InputError, OptionNameError, Problem, ProblemKind
 from feederopt.forking import check_not_forked
 from feederopt.network.float_ids import float_ids
 from feederopt.network.limits import held_by_generator, held_set_points
+from feederopt.network.per_km import from_per_km
 from feederopt.network.schemas import (
     RENAMED_COLUMNS,
     SET_POINT_RANGES,
@@ -554,7 +555,10 @@ def typed_tables(given: Mapping[str, Any], context: Mapping[str, pl.DataFrame] |
 
     1. a pandas frame converted to Polars (anything else is a problem naming the table);
     2. a column under an earlier name (:data:`~feederopt.network.schemas.RENAMED_COLUMNS`)
-       renamed, with a note;
+       renamed, with a note; a branches table's per-km impedances (``r_ohm_per_km`` ..,
+       ``length_km``) turned into the totals, ``r_ohm = r_ohm_per_km * length_km`` as
+       pandapower's ``create_line_from_parameters``, by the folder reader's own
+       :func:`~feederopt.network.per_km.from_per_km`, with a note;
     3. whole-number float ids read as text (7.0 as ``"7"``) with a note, a float id that is
        no whole number a problem (:func:`~feederopt.network.float_ids.float_ids`, the folder
        reader's rule; ``context`` holds the network's other tables, whose bus ids the given
@@ -577,6 +581,12 @@ def typed_tables(given: Mapping[str, Any], context: Mapping[str, pl.DataFrame] |
             if df is not None and old in df.columns and new not in df.columns:
                 df = df.rename({old: new})
                 notes.append(f"{key}.{old} read as {new} (the name with its unit)")
+        if key == "branches" and df is not None:
+            # r_ohm_per_km, x_ohm_per_km and length_km: the totals computed as the folder
+            # reader computes them (user test ut46_recheck perkm_mem: ColumnNotFoundError)
+            df, km_problems, km_notes = from_per_km(df)
+            problems += km_problems
+            notes += km_notes
         frames[key] = df
     converted, id_notes, id_problems = float_ids({**(context or {}), **frames})
     notes += id_notes

@@ -288,7 +288,7 @@ TABLES: dict[str, type[pt.Model]] = {
 
 
 #: The per-km columns of a table folder's branches table and the totals they give
-#: (:mod:`feederopt.io.per_km`: total = per-km value x ``length_km``; docs/columns.md).
+#: (:mod:`feederopt.network.per_km`: total = per-km value x ``length_km``; docs/columns.md).
 PER_KM_COLUMNS = {"r_ohm_per_km": "r_ohm", "x_ohm_per_km": "x_ohm",
                   "b_us_per_km": "b_us", "g_us_per_km": "g_us"}
 #: The line length column [km] that the per-km columns go with.

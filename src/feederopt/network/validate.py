@@ -158,14 +158,14 @@ def unknown_columns(name: str, columns: list[str]) -> list[Problem]:
     problems = unknown_fields(name, [c for c in columns if name != "branches"
                                      or c not in PER_KM_COLUMNS], known)
     if name == "branches":
-        # read by a table folder's reader (feederopt.io.per_km), which consumes them: one that
-        # reaches here was given in memory (Network.from_tables takes the totals)
+        # consumed by typed_tables (feederopt.network.per_km): one that reaches here was set
+        # on a network by hand and validated without Network.check
         problems += [Problem(
-            ProblemKind.UNKNOWN_COLUMN, name, f"per-km column '{c}' is ignored here: a table "
-            f"folder's reader computes {PER_KM_COLUMNS[c]} = {c} x {LENGTH_COLUMN} from it, "
-            "tables given in memory take the totals", field=c,
-            hint=f"give {PER_KM_COLUMNS[c]} (the line's total), or write the tables to a "
-            "folder and load it", severity=Severity.WARNING)
+            ProblemKind.UNKNOWN_COLUMN, name, f"per-km column '{c}' is ignored here: "
+            f"Network.from_tables, replace and check compute {PER_KM_COLUMNS[c]} = {c} x "
+            f"{LENGTH_COLUMN} from it, validate alone does not", field=c,
+            hint=f"give {PER_KM_COLUMNS[c]} (the line's total), or call net.check() or "
+            "Network.from_tables", severity=Severity.WARNING)
             for c in columns if c in PER_KM_COLUMNS]
     return problems
 
@@ -1185,9 +1185,13 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
                 ProblemKind.INVALID_VALUE, "buses", f"{col} is NaN", ids=ids, field=col,
                 hint=f"give the {what} in p.u., e.g. 0.9 to 1.1 (an empty cell: the default)"
                 if col != "v_set_pu" else f"give the {what} in p.u., e.g. 1.0"))
-    # (Polars orders NaN above every number: a NaN limit is left to its own problem above)
-    ids = _ids(buses, (pl.col("v_min_pu") > pl.col("v_max_pu")) & ~pl.col("v_min_pu").is_nan()
-               & ~pl.col("v_max_pu").is_nan())
+    # (Polars orders NaN above every number: a NaN limit is left to its own problem above;
+    # an infinite one too, to its "is infinite" below: v_min_pu = inf was also "swap the
+    # limits", user test ut46_recheck iobad/bad4/v_min_pu_inf)
+    # (and a negative one to its "is negative": swapping would not mend it)
+    ids = _ids(buses, (pl.col("v_min_pu") > pl.col("v_max_pu"))
+               & pl.col("v_min_pu").is_finite() & pl.col("v_max_pu").is_finite()
+               & (pl.col("v_max_pu") >= 0))
     if ids:
         problems.append(
             Problem(
@@ -1201,18 +1205,14 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
         )
     for col, what in (("v_min_pu", "voltage limit"), ("v_max_pu", "voltage limit"),
                       ("v_set_pu", "source voltage set-point")):
-        ids = _ids(buses, pl.col(col).is_infinite() | (pl.col(col) < 0))
-        if ids:
-            problems.append(
-                Problem(
-                    ProblemKind.INVALID_VALUE,
-                    "buses",
-                    f"{col} is infinite or negative",
-                    ids=ids,
-                    field=col,
-                    hint=f"give the {what} in p.u., e.g. 0.9 to 1.1",
-                )
-            )
+        for bad, said in ((pl.col(col).is_infinite(), "infinite"),
+                          (pl.col(col).is_finite() & (pl.col(col) < 0), "negative")):
+            ids = _ids(buses, bad)
+            if ids:
+                problems.append(Problem(
+                    ProblemKind.INVALID_VALUE, "buses", f"{col} is {said}", ids=ids,
+                    field=col, hint=f"give the {what} in p.u., e.g. "
+                    + ("0.9 to 1.1" if col != "v_set_pu" else "1.0")))
     # Limits given in percent (105 for 1.05 p.u.): a band that binds nothing, or none that any
     # power flow meets (90 to 110), silently (user test ut44_gis #39)
     for col in ("v_min_pu", "v_max_pu"):
@@ -1252,9 +1252,11 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
         )
     problems += _optional_positive(buses, "buses", ("source_p_max_mw", "source_s_max_mva"),
                                    "leave the capacity empty when the source has none")
-    # (a NaN set-point is named above as NaN)
+    # (a NaN, infinite or negative set-point is named above as such)
     ids = _ids(buses, pl.col("is_source") & ~(pl.col("v_set_pu") > 0)
-               & ~pl.col("v_set_pu").is_nan().fill_null(False))
+               & ~pl.col("v_set_pu").is_nan().fill_null(False)
+               & ~pl.col("v_set_pu").is_infinite().fill_null(False)
+               & ~(pl.col("v_set_pu") < 0).fill_null(False))
     if ids:
         problems.append(
             Problem(
