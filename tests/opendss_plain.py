@@ -103,3 +103,30 @@ def load_power(path: Path, load: str) -> tuple[float, float, float]:
     pw = dss.CktElement.Powers()
     return (float(sum(pw[0:2 * n:2])), float(sum(pw[1:2 * n:2])),
             float(dss.CktElement.VoltagesMagAng()[0]) / 1000.0)
+
+
+def converged_losses_kw() -> float:
+    """The active circuit's losses [kW], its solve continued to 1e-9 at the taps it reached
+    (controls off), as info's and solve's base case solve it once more after the file's own
+    solve, which stops within the file's tolerance (user test ut46_dss3 #5)."""
+    dss.Text.Command("Set ControlMode=OFF")
+    dss.Text.Command("Set Tolerance=1e-9")
+    dss.Text.Command("Set MaxIterations=1000")
+    dss.Solution.Solve()
+    assert dss.Solution.Converged()
+    return float(dss.Circuit.Losses()[0]) / 1000
+
+
+def two_terminal_edges() -> list[tuple[str, str, str]]:
+    """The active circuit's lines and transformers between two distinct buses, as (name, bus,
+    bus): a line by its own name, a transformer by its full name (``transformer.xfm1``), for
+    the graph of its radial states."""
+    edges = []
+    for element in dss.Circuit.AllElementNames():
+        cls, _, name = element.lower().partition(".")
+        if cls in ("line", "transformer"):
+            dss.Circuit.SetActiveElement(element)
+            buses = [b.split(".")[0].lower() for b in dss.CktElement.BusNames()]
+            if len(set(buses)) == 2:
+                edges.append((name if cls == "line" else element.lower(), buses[0], buses[1]))
+    return edges

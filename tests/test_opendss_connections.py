@@ -18,6 +18,7 @@ from feederopt.api_threephase import three_phase_info
 from feederopt.cases.threephase import three_phase_case_path
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.io.opendss import _spec_nodes, read_opendss
+from opendss_plain import converged_losses_kw
 
 #: IEEE 13's command before which elements are added (the end of the element definitions).
 ANCHOR = "Set Voltagebases=[115, 4.16, .48]"
@@ -50,12 +51,7 @@ def _opendss_losses_kw(path: Path) -> float:
     try:
         dss.Text.Command("clear")
         dss.Text.Command(f'redirect "{path}"')
-        dss.Text.Command("Set ControlMode=OFF")
-        dss.Text.Command("Set Tolerance=1e-9")
-        dss.Text.Command("Set MaxIterations=1000")
-        dss.Solution.Solve()
-        assert dss.Solution.Converged()
-        return float(dss.Circuit.Losses()[0]) / 1000
+        return converged_losses_kw()
     finally:
         os.chdir(cwd)
 

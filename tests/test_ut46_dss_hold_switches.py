@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from feederopt import solve_three_phase
 from feederopt.cases.threephase import three_phase_case_path
 from feederopt.io.opendss import compile_circuit
+from opendss_plain import two_terminal_edges
 
 runner = CliRunner()
 SWITCHES = ["swsub", "sw3", "sw4", "sw6", "sw8", "sw28", "sw32", "swt1", "swt2", "swt3"]
@@ -56,14 +57,7 @@ def _brute_force(path: Path) -> tuple[float, tuple[str, ...]]:
     """OpenDSS's least losses over the radial states (a tree of every bus, all energised)
     with sw32 closed, by the states' own solves (controls off)."""
     compile_circuit(path)
-    edges = []
-    for element in dss.Circuit.AllElementNames():
-        cls, _, name = element.lower().partition(".")
-        if cls in ("line", "transformer"):
-            dss.Circuit.SetActiveElement(element)
-            buses = [b.split(".")[0].lower() for b in dss.CktElement.BusNames()]
-            if len(set(buses)) == 2:
-                edges.append((name if cls == "line" else element.lower(), buses[0], buses[1]))
+    edges = two_terminal_edges()
     nodes = {e[1] for e in edges} | {e[2] for e in edges}
     best: tuple[float, tuple[str, ...]] = (float("inf"), ())
     others = [s for s in SWITCHES if s != "sw32"]

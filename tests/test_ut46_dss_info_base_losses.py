@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 
-import opendssdirect as dss
 import pytest
 from typer.testing import CliRunner
 
@@ -19,18 +18,14 @@ from feederopt import solve_three_phase
 from feederopt.cases.threephase import three_phase_case_path
 from feederopt.cli import app
 from feederopt.io.opendss import compile_circuit
+from opendss_plain import converged_losses_kw
 
 runner = CliRunner()
 
 
 def _converged_losses_kw() -> float:
     compile_circuit(three_phase_case_path("ieee13mod"))
-    dss.Text.Command("Set ControlMode=OFF")
-    dss.Text.Command("Set Tolerance=1e-9")
-    dss.Text.Command("Set MaxIterations=1000")
-    dss.Solution.Solve()
-    assert dss.Solution.Converged()
-    return float(dss.Circuit.Losses()[0]) / 1000
+    return converged_losses_kw()
 
 
 def test_info_and_solve_agree_on_the_base_case() -> None:

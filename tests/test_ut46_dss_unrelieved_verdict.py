@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from feederopt.cases.threephase import three_phase_case_path
 from feederopt.cli import app
 from feederopt.io.opendss import compile_circuit
+from opendss_plain import two_terminal_edges
 
 runner = CliRunner()
 SWITCHES = ["cb_101", "671692", "671700", "701702", "703800", "800801", "801675"]
@@ -38,14 +39,7 @@ def _xfm1_loading(opened: tuple[str, ...]) -> float:
 
 def _radial_states() -> list[tuple[str, ...]]:
     compile_circuit(three_phase_case_path("ieee13mod"))
-    edges = []
-    for element in dss.Circuit.AllElementNames():
-        cls, _, name = element.lower().partition(".")
-        if cls in ("line", "transformer"):
-            dss.Circuit.SetActiveElement(element)
-            buses = [b.split(".")[0].lower() for b in dss.CktElement.BusNames()]
-            if len(set(buses)) == 2:
-                edges.append((name, buses[0], buses[1]))
+    edges = two_terminal_edges()
     nodes = {e[1] for e in edges} | {e[2] for e in edges}
     states = []
     for k in range(len(SWITCHES)):
