@@ -463,10 +463,18 @@ def print_uncertain_verdict(result: Any) -> None:
                 + "; it needs slack at:")
     elif isinstance(summary, RobustSummary):
         n = summary.topologies_evaluated
+        # a topology cut away uncertified (the worst-case search stopped before deciding it)
+        # was not compared: "least-violating of the 2 evaluated" counted one (ut46_robust F1)
+        unc = summary.uncertified_topologies or 0
+        decided = None if n is None else max(n - unc, 0)
         head = (f"The topology breaks the limits in some {what}s (status {status}: no topology "
                 "within them was found before the run stopped; this is the least-violating of "
-                + ("the topologies" if n is None else f"the {n} topolog"
-                   + ("y" if n == 1 else "ies")) + " evaluated"
+                + ("the topologies" if decided is None else f"the {decided} topolog"
+                   + ("y" if decided == 1 else "ies"))
+                + (" evaluated" if not unc else " whose worst case the search decided; "
+                   f"{unc} more {'was' if unc == 1 else 'were'} cut away uncertified, the "
+                   "worst-case search stopping before it proved a violation or feasibility, "
+                   "and not compared: they may hold the limits")
                 + (" in AC, the worst AC violation over the extreme points checked among the "
                    "candidates (least_violating_ac)" if ac_chosen(least_ac) else "")
                 + "; infeasibility is not proven). It needs slack at:")
