@@ -115,3 +115,39 @@ def test_every_extreme_point_of_a_small_grid_gets_an_ac_power_flow(solved: Path)
     check = summary["robust_summary"]
     assert check["ac_checked_vertices"] == 280
     assert summary["ac_within_limits_all"] is True
+
+
+def test_robust_zero_is_one_nominal_point(tmp_path: Path) -> None:
+    """ut46_robust F4: ``--robust 0`` enumerated 2^7 = 128 identical extreme points; X = 0 is
+    one point, the nominal loads. Truth: pandapower's losses at the nominal loads in the
+    chosen topology are the worst case (the only case)."""
+    pp.to_json(mesh9(), str(tmp_path / "mesh9.json"))
+    out = runner.invoke(app, ["solve", str(tmp_path / "mesh9.json"), "--robust", "0",
+                              "--v-min", "0.905", "--no-thermal-limits", "--workers", "1",
+                              "--json", str(tmp_path / "r0.json")])
+    assert out.exit_code == 0, out.output
+    data = json.loads((tmp_path / "r0.json").read_text())
+    assert data["robust_summary"]["extreme_points"] == 1
+    net = mesh9()
+    opened = {str(b["id"]) for b in data["open_branches"]}
+    net.line["in_service"] = [f"line:{k}" not in opened for k in net.line.index]
+    pp.runpp(net, algorithm="nr", init="flat")
+    assert data["robust_summary"]["worst_case_losses_kw"] == pytest.approx(
+        net.res_line.pl_mw.sum() * 1e3, rel=1e-4)
+
+
+def test_check_of_a_robust_result_without_topology_hints_at_robust_options(
+        solved: Path, tmp_path: Path) -> None:
+    """ut46_robust F4: the hint said "or with --method benders", which a robust solve does not
+    take."""
+    data = json.loads((solved / "result.json").read_text())
+    data["has_topology"] = False
+    data["status"] = "time_limit"
+    path = tmp_path / "none.json"
+    path.write_text(json.dumps(data))
+    out = runner.invoke(app, ["check", str(path), "-n", "5"])
+    assert out.exit_code != 0
+    text = " ".join(out.output.split())
+    assert "holds no topology" in text
+    assert "--method benders" not in text
+    assert "a smaller --budget" in text

@@ -197,7 +197,16 @@ class UncertaintySet:
     def gamma(self) -> int:
         return self.size if self.budget is None else min(int(self.budget), self.size)
 
+    @property
+    def nominal_only(self) -> bool:
+        """Whether the load set is one point: ``X = 0`` (or no uncertain load), every sign
+        vector the nominal loads (user test ut46_robust F4: ``--robust 0`` enumerated 128
+        identical extreme points)."""
+        return self.fraction == 0 or self.size == 0
+
     def vertex_count(self) -> int:
+        if self.nominal_only:
+            return 2**self.source_count
         g = self.gamma
         return math.comb(self.size, g) * 2**g * 2**self.source_count
 
@@ -210,6 +219,10 @@ class UncertaintySet:
         signs from all ``-1`` to all ``+1``; with a source band, each followed by its source
         corners, from every source at ``a`` to every one at ``b``)."""
         d, g = self.size, self.gamma
+        if self.nominal_only:  # X = 0: one load point, the nominal loads
+            for src in self.source_signs():
+                yield self.with_source(np.zeros(d), src)
+            return
         for support in itertools.combinations(range(d), g):
             for signs in itertools.product((-1.0, 1.0), repeat=g):
                 for src in self.source_signs():

@@ -1678,10 +1678,17 @@ def result_problems(data: dict[str, Any], *, checkable: bool = True) -> None:
                                 hint='as `feederopt solve --json` writes: [{"id": "7", ...}]'))
     status = data.get("status")
     if checkable and data.get("has_topology") is False:
+        # --method does not apply to a robust solve (its own cutting plane): its hint names
+        # what shortens one (ut46_robust F4)
+        robust = (isinstance(data.get("robust_summary"), dict)
+                  or str(data.get("method") or "").startswith("robust"))
         problems.append(Problem(ProblemKind.INVALID_VALUE, "result",
                                 f"the result (status {status!r}) holds no topology: the run "
                                 "ended before it found one", field="has_topology",
-                                hint="solve again with a longer --time-limit, or with "
+                                hint="solve again with a longer --time-limit, or with fewer "
+                                "--uncertain-loads or a smaller --budget (fewer extreme "
+                                "points to search)" if robust else
+                                "solve again with a longer --time-limit, or with "
                                 "--method benders"))
     elif checkable and status is not None and status not in CHECKABLE \
             and not holds_least_violating(data):
