@@ -760,7 +760,10 @@ class RobustCuttingPlane(MasterLoop):
                        if math.isfinite(left) else self.options.stop.time_limit_s)
         sub = RobustCuttingPlane(
             self.problem, replace(self.uset, budget=None), self.nominal,
-            replace(self.options, oracle=WorstCaseOracle.MONOTONE, stop=stop),
+            # no least-violating search when the box has no robust topology: the budgeted
+            # run goes on without a start
+            replace(self.options, oracle=WorstCaseOracle.MONOTONE, stop=stop,
+                    diagnosis_time_s=0.0, diagnosis_iterations=0),
             executor=self.executor)
         try:
             raw = sub.run(initial, known)
