@@ -23,6 +23,7 @@ import pytest
 
 import feederopt
 import feederopt.algorithms.dopf as dopf_module
+import feederopt.algorithms.robust as robust_module
 import feederopt.algorithms.worstcase as worstcase
 from feederopt.algorithms.base import StopOptions
 from feederopt.algorithms.dopf import DopfBenders, DopfOptions
@@ -121,6 +122,9 @@ def no_maximiser(real: Any) -> Any:
 def test_robust_worst_case_search_without_a_maximiser_is_stated_as_unknown(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(worstcase, "worst_case", no_maximiser(worstcase.worst_case))
+    # without the passive feeder's upper-corner bound (ut46_robust F1), which would price it
+    monkeypatch.setattr(robust_module.RobustCuttingPlane, "box_dominates",
+                        property(lambda self: False))
     result = feederopt.solve(meshed(20), robust=0.3, budget=2, oracle="dual", ac_check=False,
                              time_limit=30, workers=1)
     assert result.status is not Status.OPTIMAL

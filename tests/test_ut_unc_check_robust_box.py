@@ -6,7 +6,7 @@ and then ran ``feederopt check robust.json --uncertainty 0.3`` without repeating
 the check silently sampled all 32 loads, a box the robust solve never certified, and without
 ``--uncertainty`` it refused to run although the result records its box. Now the result's own
 box (uncertainty, loads) is the default, as for a partition result, and a check of another box
-(or of a budgeted solve, whose samples move every load) carries a note.
+(or of a budgeted solve, sampled in its budgeted set) carries a note.
 """
 
 from __future__ import annotations

@@ -146,11 +146,13 @@ from feederopt.results.mapping import GRID_INFEASIBLE, LEAST_IN_MODEL, to_result
 from feederopt.results.result import HEURISTIC_METHODS, Result, finite_json, heuristic_note
 from feederopt.results.threephase import ThreePhaseResult
 from feederopt.results.uncertain import (
+    MAX_AC_SCENARIOS,
     RobustSummary,
     ScenarioOutcome,
     StochasticSummary,
     UncertainSummary,
     VertexOutcome,
+    ac_point_cap,
 )
 from feederopt.results.uncertain_verdict import NOMINAL_NOTE
 from feederopt.solvers.detect import default_misocp_solver, require_solver
@@ -2395,7 +2397,8 @@ def _finish(net: Network, prep: Prepared, raw: RawSolution, summary: UncertainSu
     result = uv.apply_verdict(result, raw, shown, labels, nominal_ok)
     if opts.ac_check and loads is not None:
         checks = uv.scenario_ac_checks(result, net, loads[0], loads[1], loads[2], dispatch,
-                                       source_vm=source_vm)
+                                       source_vm=source_vm,
+                                       cap=max(MAX_AC_SCENARIOS, len(ac_order or ())))
         summary = uv.with_ac(summary, checks, ac_order)
         result.within_limits = result.within_limits and uv.ac_within_limits(summary)
     # the summary's notes (one wording each; the console prints the same text)
@@ -2622,7 +2625,6 @@ def _realisation_checks(net: Network, prep: Prepared, raw: RawSolution, labels: 
     them for the result (at most :data:`~feederopt.results.uncertain.MAX_AC_SCENARIOS`, the
     limits of ``to_per_unit(net)``); None when the clock passes ``deadline`` or a stop is
     requested before the last."""
-    from feederopt.results.uncertain import MAX_AC_SCENARIOS
     from feederopt.solvers import interrupt
     from feederopt.validation.scenario_ac import scenario_ac
 
@@ -2892,7 +2894,8 @@ def _vertex_ac_loads(pu: PerUnitNetwork, uset: Any, raw: RawSolution, summary: R
     from feederopt.results import uncertain_verdict as uv
 
     rob = raw.outcome
-    order = uv.vertex_ac_order(summary) if isinstance(rob, RobustOutcome) else []
+    order = (uv.vertex_ac_order(summary, ac_point_cap(pu.n_bus))
+             if isinstance(rob, RobustOutcome) else [])
     if not order or not isinstance(rob, RobustOutcome):
         return order, None, [], None
     pq = [uset.loads(pu, rob.vertices[i]) for i in order]

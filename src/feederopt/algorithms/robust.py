@@ -79,7 +79,15 @@ must hold at ``b`` and the upper corner is evaluated at each of the ``2^S`` sour
 robust problem is the deterministic one at the upper corner, and the ``monotone`` oracle
 evaluates that one extreme point only (``oracle="auto"`` chooses it whenever (i)-(v) hold).
 With a budget the worst point still has all deviations at ``+1``, but which ``Gamma`` loads
-deviate is not known, so the search below is used.
+deviate is not known, so the search below is used. The full box's upper corner still
+dominates the budgeted set (a subset of the box) when (i)-(iii) and (v) hold
+(:attr:`RobustCuttingPlane.box_dominates`): a topology feasible there is robustly feasible
+over the budgeted set and ``max_{d in U} f(y, d) <= f(y, d(1))``. So such a budgeted run
+first solves the full box (the ``monotone`` oracle, within half the time left) and offers its
+topology first, and the dual search of any topology feasible at the upper corner skips the
+violation search and prices its worst case at most ``f(y, d(1))`` when the penalised search
+stops: a time-limited run keeps a topology, with status ``time_limit`` and that bound (user
+test ut46_robust F1: case33bw ``--budget 3`` returned no topology in 40 s).
 
 Otherwise the extreme points are enumerated when there are at
 most ``max_vertices`` of them (1024 by default; with a source band, the load points times the
@@ -189,7 +197,16 @@ class UncertaintySet:
     def gamma(self) -> int:
         return self.size if self.budget is None else min(int(self.budget), self.size)
 
+    @property
+    def nominal_only(self) -> bool:
+        """Whether the load set is one point: ``X = 0`` (or no uncertain load), every sign
+        vector the nominal loads (user test ut46_robust F4: ``--robust 0`` enumerated 128
+        identical extreme points)."""
+        return self.fraction == 0 or self.size == 0
+
     def vertex_count(self) -> int:
+        if self.nominal_only:
+            return 2**self.source_count
         g = self.gamma
         return math.comb(self.size, g) * 2**g * 2**self.source_count
 
@@ -202,6 +219,10 @@ class UncertaintySet:
         signs from all ``-1`` to all ``+1``; with a source band, each followed by its source
         corners, from every source at ``a`` to every one at ``b``)."""
         d, g = self.size, self.gamma
+        if self.nominal_only:  # X = 0: one load point, the nominal loads
+            for src in self.source_signs():
+                yield self.with_source(np.zeros(d), src)
+            return
         for support in itertools.combinations(range(d), g):
             for signs in itertools.product((-1.0, 1.0), repeat=g):
                 for src in self.source_signs():
@@ -403,6 +424,8 @@ class RobustCuttingPlane(MasterLoop):
                 "(C(|D|, G) * 2^G extreme points), or the dual worst-case search",
             )])
         self.oracle = oracle
+        self._box_dominates = (uset.gamma < uset.size and not [
+            r for r in not_monotone if r != "the set has a budget"])
         self.vertices: list[np.ndarray] = (
             list(uset.vertices()) if oracle == "enumerate"
             else [uset.with_source(np.ones(uset.size), s) for s in uset.source_signs()]
@@ -446,6 +469,12 @@ class RobustCuttingPlane(MasterLoop):
         #: not run).
         self.exchange_rounds = 0
         self.exchange_local_optimum: bool | None = None
+
+    @property
+    def box_dominates(self) -> bool:
+        """Whether the full box's upper corner dominates the budgeted set: conditions
+        (i)-(iii) and (v) of the module docstring hold and the budget is below |D|."""
+        return self._box_dominates
 
     # ----- master -----------------------------------------------------------------------
     def _build_master(self) -> tuple[HighsModel, MasterHelper]:
@@ -507,7 +536,25 @@ class RobustCuttingPlane(MasterLoop):
         points: list[np.ndarray] = []
         res: list[SlaveResult] = []
         certified = True
+        # per source corner, the full box's upper corner's value when it is feasible there
+        # (an upper bound on the worst case over the budgeted set, :attr:`box_dominates`)
+        caps = dict.fromkeys(corners, math.inf)
         for signs in corners:
+            if self.box_dominates:
+                top = self.executor.map(evaluate_task, [
+                    self._item(us.with_source(np.ones(us.size), signs), y, False)])
+                self.n_slave_solves += 1
+                if top[0].feasible:
+                    # feasible at the box's upper corner: at every point of the box, hence of
+                    # the budgeted set (the lemma of load_monotonicity_violations); one point
+                    # of the set (the most loaded one) gives a value y attains there
+                    caps[signs] = float(top[0].objective)
+                    u = us.with_source(us.most_loaded(self.nominal)[: us.size], signs)
+                    got = self.executor.map(evaluate_task, [self._item(u, y, True)])
+                    self.n_slave_solves += 1
+                    points.append(u)
+                    res += got
+                    continue
             problem = self.problem_at(us.with_source(np.zeros(us.size), signs))
             limit = min(self.options.oracle_time_limit_s, max(self.remaining(), 1.0))
             wc = worst_case(problem, y, self.nominal, us.load_index, us.fraction, us.budget,
@@ -536,15 +583,16 @@ class RobustCuttingPlane(MasterLoop):
             if wf.status != "optimal" and not math.isfinite(wf.value):
                 # stopped without a maximiser (its u would be the nominal point, no extreme
                 # point): the worst case found is the violation search's point's, unbounded
-                # above
-                bound = math.inf
+                # above but for the box's upper corner's value (when it dominates)
+                bound = max(bound, caps[signs])
                 continue
             u = us.with_source(wf.u, signs)
             got = self.executor.map(evaluate_task, [self._item(u, y, True)])
             self.n_slave_solves += 1
             points.append(u)
             res += got
-            bound = max(bound, wf.value if wf.status == "optimal" else wf.bound)
+            bound = max(bound, wf.value if wf.status == "optimal"
+                        else min(wf.bound, caps[signs]))
         return points, res, True, bound
 
     def _at_extreme_points(self, y: np.ndarray
@@ -688,11 +736,44 @@ class RobustCuttingPlane(MasterLoop):
         if self.options.master_physics and known:
             self.timings["warm_cuts"] = helper.warm_cuts(
                 known, self.options.warm_topologies, self.options.warm_rows)
-        self._offer_initial(helper, initial or [])
+        box_y = self._box_start(initial or [], known)
+        self._offer_initial(helper, ([box_y] if box_y is not None else []) + list(initial or []))
         infeasible_master = self._master_loop(master, helper, y_const=self.y_const)
         if self.incumbent_y is None and (infeasible_master or self.converged()):
             self.least_violating_search(candidates)
         return self._solution(infeasible_master)
+
+    def _box_start(self, initial: list[np.ndarray],
+                   known: Sequence[tuple[np.ndarray, Any]]) -> np.ndarray | None:
+        """When the full box's upper corner dominates the budgeted set
+        (:attr:`box_dominates`): the robust topology of the full box, by the ``monotone``
+        oracle (the deterministic problem at the upper corner), within half the time left;
+        None otherwise or when it finds none. It is robustly feasible over the budgeted set
+        (a subset of the box) and its upper corner's value bounds its worst case there, so it
+        is offered first: a time-limited run keeps it, with its bound (user test ut46_robust
+        F1: case33bw --budget 3 found no topology in 40 s, the SCIP search spending the limit
+        on the first topology, while the full box is solved in 8 s)."""
+        if not self.box_dominates:
+            return None
+        left = self.remaining()
+        stop = replace(self.options.stop, time_limit_s=max(left / 2.0, 1.0)
+                       if math.isfinite(left) else self.options.stop.time_limit_s)
+        sub = RobustCuttingPlane(
+            self.problem, replace(self.uset, budget=None), self.nominal,
+            # no least-violating search when the box has no robust topology: the budgeted
+            # run goes on without a start
+            replace(self.options, oracle=WorstCaseOracle.MONOTONE, stop=stop,
+                    diagnosis_time_s=0.0, diagnosis_iterations=0),
+            executor=self.executor)
+        try:
+            raw = sub.run(initial, known)
+        except Interrupted:
+            return None
+        finally:
+            self.n_slave_solves += sub.n_slave_solves
+            self.timings["slave_s"] += sub.timings["slave_s"]
+            self.timings["master_s"] += sub.timings["master_s"]
+        return None if sub.incumbent_y is None or raw is None else sub.incumbent_y.copy()
 
     def least_violating_search(
             self, candidates: Callable[[float], Sequence[np.ndarray]] | None = None) -> None:

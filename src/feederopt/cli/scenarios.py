@@ -463,10 +463,18 @@ def print_uncertain_verdict(result: Any) -> None:
                 + "; it needs slack at:")
     elif isinstance(summary, RobustSummary):
         n = summary.topologies_evaluated
+        # a topology cut away uncertified (the worst-case search stopped before deciding it)
+        # was not compared: "least-violating of the 2 evaluated" counted one (ut46_robust F1)
+        unc = summary.uncertified_topologies or 0
+        decided = None if n is None else max(n - unc, 0)
         head = (f"The topology breaks the limits in some {what}s (status {status}: no topology "
                 "within them was found before the run stopped; this is the least-violating of "
-                + ("the topologies" if n is None else f"the {n} topolog"
-                   + ("y" if n == 1 else "ies")) + " evaluated"
+                + ("the topologies" if decided is None else f"the {decided} topolog"
+                   + ("y" if decided == 1 else "ies"))
+                + (" evaluated" if not unc else " whose worst case the search decided; "
+                   f"{unc} more {'was' if unc == 1 else 'were'} cut away uncertified, the "
+                   "worst-case search stopping before it proved a violation or feasibility, "
+                   "and not compared: they may hold the limits")
                 + (" in AC, the worst AC violation over the extreme points checked among the "
                    "candidates (least_violating_ac)" if ac_chosen(least_ac) else "")
                 + "; infeasibility is not proven). It needs slack at:")
@@ -942,7 +950,9 @@ def check(
         problems += exc.problems
     if box is not None:
         uncertainty, loads_arg = box.uncertainty, box.uncertain_loads
-    box_note = " (the robust solve's box)" if box is not None and box.own else ""
+    box_note = ("" if box is None else " (the robust solve's budgeted set)" if box.budget
+                is not None else " (the robust solve's box)" if box.own
+                else " (inside the robust solve's budgeted set)" if box.inside else "")
     # printed once the options are known valid (ut32_cli #4: "+--20 %")
     box_notes: tuple[str, ...] = box.notes if box is not None else ()
     notes = [f"note: {n}" for n in box_notes]
@@ -1015,6 +1025,10 @@ def check(
             f"{d['samples']} sample(s))" for d in drawn[:8])
             + (f" ... ({len(drawn) - 8} more in the JSON)" if len(drawn) > 8 else "")
             + f"; read again from {mc.scenarios.get('file')}"))
+    elif box is not None and box.budget is not None:
+        table.add_row("sampling", f"each load drawn independently, then the deviations "
+                      f"scaled radially into the budget (sum |deviation| / X <= {box.budget}); "
+                      "draws beyond it land on its face")
     else:
         table.add_row("sampling", "each load drawn independently (a uniform growth of all "
                       "loads together is not sampled: the corners below)")
@@ -1048,7 +1062,10 @@ def check(
              else f"the {len(mc.uncertain_loads)} uncertain load(s)")
     for corner in mc.corners:
         at = str(corner.get("label") or "").partition(" at ")[2]  # several source voltages
-        table.add_row(f"corner: {which} x{corner['factor']:g}{' at ' + at if at else ''} "
+        moved = corner.get("moved_loads")
+        who = (which if not moved else f"the {len(moved)} largest uncertain load(s) "
+               f"({', '.join(map(str, moved))}; budget {corner.get('budget')})")
+        table.add_row(f"corner: {who} x{corner['factor']:g}{' at ' + at if at else ''} "
                       "(not a sample)", corner_text(corner))
     if mc.growth_margin:
         table.add_row(f"growth margin ({mc.growth_margin['of']})",

@@ -153,6 +153,18 @@ def inexact_note(named: list[tuple[str, str]], where: str, consequence: str) -> 
 #: each (:func:`feederopt.results.uncertain_verdict.scenario_ac_checks`).
 MAX_AC_SCENARIOS = 200
 
+#: On a small grid more extreme points get one: every one up to this many extreme points
+#: times buses (:func:`ac_point_cap`; user test ut46_robust F3: mesh9's 280 points, 9 buses,
+#: had 80 without an AC power flow).
+MAX_AC_BUS_POINTS = 20_000
+
+
+def ac_point_cap(n_bus: int) -> int:
+    """How many extreme points get an AC power flow on a grid of ``n_bus`` buses:
+    ``max(MAX_AC_SCENARIOS, MAX_AC_BUS_POINTS // n_bus)`` (a power flow's cost grows with the
+    buses)."""
+    return max(MAX_AC_SCENARIOS, MAX_AC_BUS_POINTS // max(int(n_bus), 1))
+
 
 def ac_all_label(what: str) -> str:
     """The console's and the report's label of :class:`AcAllVerdict` (``what``: "scenario"
@@ -255,9 +267,10 @@ def ac_all_verdict(rows: Sequence[tuple[Any, str, Any]], what: str, points: int,
                             f"({why})")
     if n < k or (what == "scenario" and k < points):
         return AcAllVerdict(None, what, points, k, n, [], (
-            f"not checked at every {what}: AC power flows at {n} of the {total} {plural} "
-            f"(at most {MAX_AC_SCENARIOS} are run), none breaks a limit; the other "
-            f"{points - n} have none"))
+            f"not checked at every {what}: AC power flows at {n} of the {total} {plural}, "
+            f"none breaks a limit; the other {points - n} were not run (the AC check runs at "
+            f"most {MAX_AC_SCENARIOS} {plural}, more on a small grid: up to "
+            f"{MAX_AC_BUS_POINTS} {plural} x buses)"))
     scope = (f"{'of' if what == 'scenario' else 'at'} all {n} {plural}" if n == points else
              f"at the {n} {what}(s) the solve evaluated (of {total}; the others have no AC "
              f"power flow{': ' + not_evaluated if not_evaluated else ''})")

@@ -150,10 +150,12 @@ def scenario_ac_checks(result: Result, net: Network, bus_ids: Sequence[str],
                        p_mw: np.ndarray, q_mvar: np.ndarray,
                        dispatch: Sequence[tuple[np.ndarray, np.ndarray] | None], *,
                        pu: PerUnitNetwork | None = None,
-                       source_vm: np.ndarray | None = None) -> list[Any]:
+                       source_vm: np.ndarray | None = None,
+                       cap: int = MAX_AC_SCENARIOS) -> list[Any]:
     """One AC power flow per load vector (rows of ``p_mw``, ``q_mvar`` [MW, MVAr] over
     ``bus_ids``) at the result's topology, with the generators at ``dispatch`` [MW, MVAr]
-    where given (at most :data:`MAX_AC_SCENARIOS`; None beyond, and without a topology), each
+    where given (at most ``cap``, :data:`MAX_AC_SCENARIOS` by default; None beyond, and
+    without a topology), each
     held to the limits of ``pu``, the run's per-unit model of ``net`` (the limits the
     optimisation held, after ``--v-min``/``--v-max``/``--max-loading``; default
     ``to_per_unit(net)``, the same model when ``net`` has the run's limits applied);
@@ -166,7 +168,7 @@ def scenario_ac_checks(result: Result, net: Network, bus_ids: Sequence[str],
     model = pu if pu is not None else to_per_unit(net)
     out: list[Any] = []
     for s in range(p_mw.shape[0]):
-        if closed is None or s >= MAX_AC_SCENARIOS:
+        if closed is None or s >= cap:
             out.append(None)
             continue
         given = dispatch[s] if s < len(dispatch) else None
@@ -202,15 +204,16 @@ def with_ac(summary: UncertainSummary, checks: Sequence[Any],
     return summary
 
 
-def vertex_ac_order(summary: RobustSummary) -> list[int]:
-    """The extreme points that get an AC power flow, at most :data:`MAX_AC_SCENARIOS`: the
-    worst first, then those where the relaxation is not exact (their model losses are not a
-    power flow's), then the others in order."""
+def vertex_ac_order(summary: RobustSummary, cap: int = MAX_AC_SCENARIOS) -> list[int]:
+    """The extreme points that get an AC power flow, at most ``cap`` (default
+    :data:`MAX_AC_SCENARIOS`; :func:`~feederopt.results.uncertain.ac_point_cap` of the grid):
+    the worst first, then those where the relaxation is not exact (their model losses are not
+    a power flow's), then the others in order."""
     worst = summary.worst_vertex
     first = ([] if worst is None else [worst]) + [
         v.vertex for v in summary.inexact_vertices if v.vertex != worst]
     rest = [v.vertex for v in summary.vertices if v.vertex not in set(first)]
-    return (first + rest)[:MAX_AC_SCENARIOS]
+    return (first + rest)[:max(int(cap), 0)]
 
 
 def ac_within_limits(summary: UncertainSummary) -> bool:

@@ -31,6 +31,15 @@ together, are therefore evaluated apart (:attr:`MonteCarloResult.corners`: feasi
 convex model and in the AC power flow, the AC V min/max, the largest loading and the limits the
 AC power flow breaks, as the solve's AC check names them), and not counted as samples.
 
+A robust result solved with a budget ``Gamma`` (``--budget``, fewer than its uncertain loads)
+was certified for the set ``{u in [-1, 1]^D : sum_k |u_k| <= Gamma}`` only (Bertsimas & Sim
+2004; :mod:`feederopt.algorithms.robust`): the default check of it draws each ``u`` in the box
+and scales it radially into that set (:func:`sample_factors`), and its two corners are the
+set's, ``1 -+ X`` on the ``Gamma`` uncertain loads of largest apparent power (the uniform
+corners lie outside the set, user test ut46_robust F2). Another box (``--uncertain-loads``,
+``-u``) is sampled as given; it is inside the solved set when its loads are among the solve's,
+``X' <= X`` and ``|D'| X' <= Gamma X`` (:func:`check_box`).
+
 Source voltage (:class:`SourceVoltages`): a sample's convex model fixes ``v = vm^2`` at each
 source bus (:meth:`~feederopt.network.perunit.PerUnitNetwork.with_source_voltage`) and its AC
 power flow holds the ext_grid (and slack gen) there at ``vm_pu``
@@ -106,6 +115,13 @@ from feederopt.validation.ac_limits import AC_LIMIT_TOLERANCE, ac_limit_violatio
 #: How the samples are drawn, as ``feederopt check`` and its JSON (``sampling``) say it.
 SAMPLING = ("each uncertain load drawn independently, uniform in nominal +- X (a uniform "
             "growth of all loads together is not sampled: see the corners)")
+
+#: How the samples of a budgeted robust result are drawn (:func:`sample_factors`).
+BUDGET_SAMPLING = ("each uncertain load drawn independently, uniform in nominal +- X, then the "
+                   "deviations u (in units of X) scaled radially by min(1, {budget} / sum |u|) "
+                   "into the robust solve's budgeted set sum |u| <= {budget} (draws outside it "
+                   "land on its face); the corners move the {budget} largest uncertain loads "
+                   "together")
 
 #: How the samples of a scenario result are drawn (:class:`ScenarioLoads`).
 SCENARIO_SAMPLING = ("each sample draws one of the result's scenarios by its weight, then each "
@@ -338,10 +354,20 @@ def clopper_pearson(successes: int, trials: int,
 
 
 def sample_factors(pu: PerUnitNetwork, load_index: np.ndarray, uncertainty: float, samples: int,
-                   seed: int) -> np.ndarray:
-    """``(samples, n_loads)`` multipliers ``1 + X u`` (1 for loads outside ``load_index``)."""
+                   seed: int, budget: int | None = None) -> np.ndarray:
+    """``(samples, n_loads)`` multipliers ``1 + X u`` (1 for loads outside ``load_index``).
+
+    ``budget`` Gamma (a budgeted robust result's, Bertsimas & Sim 2004: the set
+    ``{u in [-1, 1]^D : sum_k |u_k| <= Gamma}`` of :mod:`feederopt.algorithms.robust`): each
+    ``u`` drawn uniform in the box is scaled radially, ``u <- u min(1, Gamma / sum_k |u_k|)``,
+    onto the budgeted set; the draws inside it are kept as they are, those outside land on
+    its face ``sum_k |u_k| = Gamma`` (so the distribution is not uniform in the set: the
+    box's mass outside it sits on that face). None (or Gamma >= |D|): the box."""
     rng = np.random.default_rng(seed)
     u = rng.uniform(-1.0, 1.0, size=(samples, len(load_index)))
+    if budget is not None and budget < len(load_index):
+        size = np.abs(u).sum(axis=1)
+        u *= np.minimum(1.0, budget / np.maximum(size, 1e-300))[:, None]
     f = np.ones((samples, len(pu.load_ids)))
     f[:, load_index] += uncertainty * u
     return f
@@ -912,6 +938,7 @@ def out_of_sample(
     sources: SourceVoltages | None = None,
     scenarios: ScenarioLoads | None = None,
     margin_of: str | None = None,
+    budget: int | None = None,
 ) -> MonteCarloResult:
     """Count the samples for which topology ``closed`` is feasible (module docstring);
     ``progress(done, feasible in the convex model)`` after each sample. ``limits`` replace
@@ -925,7 +952,13 @@ def out_of_sample(
     (:class:`ScenarioLoads`, a scenario result's): each sample draws one scenario by its
     weight and takes that scenario's loads in +- ``uncertainty``, its bus rows (DER) and its
     source voltage (``sources.settings[scenarios.setting[s]]``); the two corners are
-    evaluated per scenario; None: the network's nominal loads."""
+    evaluated per scenario; None: the network's nominal loads. ``budget`` Gamma (a budgeted
+    robust result's, :func:`check_box`): the samples are drawn in the budgeted set
+    (:func:`sample_factors`) and, when Gamma is below the number of uncertain loads, the two
+    corners judged are that set's: ``1 -+ X`` on the Gamma uncertain loads of largest
+    apparent power (the point the robust master carries, ``UncertaintySet.most_loaded``), the
+    others at nominal (the uniform corners, every load at ``1 -+ X``, lie outside the set
+    and are not judged)."""
     check_options(samples, uncertainty)
     limited = network
     if limits is not None and limits.changes_network:
@@ -952,11 +985,17 @@ def out_of_sample(
                                   "stays open")])
     inner, keep = without_fixed_open(pu)
     idx = resolve_loads(pu, uncertain_loads)
-    factors = sample_factors(pu, idx, uncertainty, samples, seed)
+    budgeted = budget is not None and budget < len(idx)
+    factors = sample_factors(pu, idx, uncertainty, samples, seed,
+                             budget if budgeted else None)
+    moved = idx
+    if budgeted:  # the budgeted set's corners: the Gamma largest loads move
+        size = np.hypot(pu.load_p, pu.load_q)[idx]
+        moved = idx[np.sort(np.argsort(-size, kind="stable")[:budget])]
     lo = np.ones(len(pu.load_ids))
-    lo[idx] -= uncertainty
+    lo[moved] -= uncertainty
     hi = np.ones(len(pu.load_ids))
-    hi[idx] += uncertainty
+    hi[moved] += uncertainty
     s_base = pu.s_base_mva
     # per scenario (one: the nominal loads) each load's demand [MW, MVAr] and the bus rows'
     # net demand [p.u.] over the model's buses
@@ -1059,7 +1098,10 @@ def out_of_sample(
                                     <= FEASIBILITY_TOL),
             "feasible_ac": None, "ac_within_tolerance_only": None, "ac_converged": None,
             "min_voltage_pu": None, "min_voltage_bus": None, "max_voltage_pu": None,
-            "max_loading_percent": None, "max_loading_element": None, "limit_violations": []}
+            "max_loading_percent": None, "max_loading_element": None, "limit_violations": [],
+            # with a budget, the loads the corner moves (the others at nominal)
+            "budget": int(budget) if budgeted and budget is not None else None,
+            "moved_loads": [pu.load_ids[k] for k in moved] if budgeted else None}
         if ac:
             ok, conv, flow = ac_sample(network, np.asarray(closed, bool),
                                        base_p[sc] * f, base_q[sc] * f,
@@ -1097,7 +1139,8 @@ def out_of_sample(
         sample_scenarios=[] if scenarios is None else [
             scenarios.names[s] for s in scen_of[:len(convex_ok)]],
         sample_total_p_mw=totals,
-        sampling=SAMPLING if scenarios is None else SCENARIO_SAMPLING,
+        sampling=(SCENARIO_SAMPLING if scenarios is not None else
+                  BUDGET_SAMPLING.format(budget=budget) if budgeted else SAMPLING),
     )
 
 
@@ -1347,6 +1390,10 @@ class CheckBox:
     uncertain_loads: list[str] | None
     own: bool = False
     notes: tuple[str, ...] = ()
+    #: the budget the samples keep (the robust solve's, when its own set is checked)
+    budget: int | None = None
+    #: another box than the robust solve's that lies inside its budgeted set
+    inside: bool = False
 
 
 def check_box(data: dict[str, Any], uncertainty: float | None,
@@ -1370,14 +1417,33 @@ def check_box(data: dict[str, Any], uncertainty: float | None,
     same = (number and math.isclose(x, own.uncertainty, rel_tol=1e-9, abs_tol=1e-12)
             and {str(v) for v in loads} == set(own.loads))
     notes: list[str] = []
-    if not same and number:
+    budgeted = own.budget is not None and own.budget < len(own.loads)
+    # a box of the loads L' at +-X' lies in the budgeted set {|xi_k| <= 1, sum |xi_k| <= G}
+    # (xi = deviation / X) iff L' is among the solve's loads, X' <= X and |L'| X' <= G X
+    inside = (budgeted and not same and number and own.budget is not None
+              and {str(v) for v in loads} <= set(own.loads)
+              and x <= own.uncertainty * (1 + 1e-9)
+              and len(set(map(str, loads))) * x <= own.budget * own.uncertainty * (1 + 1e-9))
+    if inside:
+        notes.append(f"this check samples +-{x * 100:g} % on {len(loads)} load(s), inside "
+                     f"the set the robust solve was certified for (+-"
+                     f"{own.uncertainty * 100:g} % on {len(own.loads)} load(s), at most "
+                     f"{own.budget} deviating at once: every point of this box fits its "
+                     "budget)")
+    elif not same and number:
         notes.append(f"the robust solve was certified for +-{own.uncertainty * 100:g} % on "
                      f"{len(own.loads)} load(s); this check samples +-{x * 100:g} % on "
                      f"{len(loads)} load(s), a box it was not solved for")
-    if own.budget is not None:
-        notes.append(f"the robust solve let at most {own.budget} load(s) deviate at once "
-                     "(its budget); the samples move every uncertain load")
-    return CheckBox(x, loads, own=same, notes=tuple(notes))
+        if budgeted:
+            notes.append(f"the robust solve let at most {own.budget} load(s) deviate at "
+                         "once (its budget); the samples move every load of this box")
+    elif budgeted:
+        notes.append(f"the robust solve let at most {own.budget} load(s) deviate at once (its "
+                     f"budget): the samples are drawn in that budgeted set and the corners "
+                     f"move its {own.budget} largest uncertain loads, not all "
+                     f"{len(own.loads)}")
+    return CheckBox(x, loads, own=same, notes=tuple(notes),
+                    budget=own.budget if same and budgeted else None, inside=bool(inside))
 
 
 def uncertainty_required_problem(data: dict[str, Any]) -> Problem:
@@ -1612,10 +1678,17 @@ def result_problems(data: dict[str, Any], *, checkable: bool = True) -> None:
                                 hint='as `feederopt solve --json` writes: [{"id": "7", ...}]'))
     status = data.get("status")
     if checkable and data.get("has_topology") is False:
+        # --method does not apply to a robust solve (its own cutting plane): its hint names
+        # what shortens one (ut46_robust F4)
+        robust = (isinstance(data.get("robust_summary"), dict)
+                  or str(data.get("method") or "").startswith("robust"))
         problems.append(Problem(ProblemKind.INVALID_VALUE, "result",
                                 f"the result (status {status!r}) holds no topology: the run "
                                 "ended before it found one", field="has_topology",
-                                hint="solve again with a longer --time-limit, or with "
+                                hint="solve again with a longer --time-limit, or with fewer "
+                                "--uncertain-loads or a smaller --budget (fewer extreme "
+                                "points to search)" if robust else
+                                "solve again with a longer --time-limit, or with "
                                 "--method benders"))
     elif checkable and status is not None and status not in CHECKABLE \
             and not holds_least_violating(data):
@@ -2000,7 +2073,7 @@ def check_result(
     hook = sample_progress(progress, "feasible in the convex model", samples)
     notes.extend(box.notes)
     mc = out_of_sample(network, closed, box.uncertainty, samples, seed, box.uncertain_loads, ac,
-                       progress=hook,
+                       progress=hook, budget=box.budget,
                        limits=result_limits(data, v_min=v_min, v_max=v_max,
                                             max_loading_percent=max_loading_percent),
                        sources=sources, scenarios=scen, margin_of=growth_margin_of)
