@@ -197,11 +197,19 @@ def test_plan_console_and_report_show_loads_shed(tmp_path: Path) -> None:
 
 # ----- 4. a bad priority prints the plain number ---------------------------------------------
 def test_bad_priority_message_plain_number(tmp_path: Path) -> None:
-    d = _folder(tmp_path, [("LA", 0.08, -1.0, True), ("LB", 0.06, 10.0, True)])
+    # the network check refuses a negative priority since ut46_iobad #5 (info said "problems:
+    # none"), so the folder is written with a valid one and the CSV edited as a user would
+    d = _folder(tmp_path, [("LA", 0.08, 1.0, True), ("LB", 0.06, 10.0, True)])
+    loads = pl.read_csv(d / "loads.csv").with_columns(
+        pl.when(pl.col("id") == "LA").then(-1.0).otherwise(pl.col("priority"))
+        .alias("priority"))
+    loads.write_csv(d / "loads.csv")
     res = CliRunner().invoke(app, ["restore", str(d), "--broken", "c"],
                              env={"COLUMNS": "200"})
     assert res.exit_code == 2
-    assert "not -1.0" in res.output and "np.float64" not in res.output
+    flat = " ".join(res.output.split())
+    assert "[LA].priority" in flat and "finite number >= 0" in flat
+    assert "np.float64" not in res.output and "Traceback" not in res.output
 
 
 # ----- 5. docs: EEV and VSS are shown as "-" / null, not "infinite" -----------------------

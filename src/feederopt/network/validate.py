@@ -1635,9 +1635,14 @@ def _generator_problems(gens: pl.DataFrame) -> list[Problem]:
                     "empty for a fixed injection at p_mw",
         "q_min_mvar": "give the limit as a number in MVAr (-inf or inf: no limit), or leave "
                       "both q_min_mvar and q_max_mvar empty for a fixed injection at q_mvar"}
-    for lo, hi in (("p_min_mw", "p_max_mw"), ("q_min_mvar", "q_max_mvar")):
+    for lo, hi, at in (("p_min_mw", "p_max_mw", "p_mw"), ("q_min_mvar", "q_max_mvar", "q_mvar")):
+        # a fixed unit's limits are its set-point (pandapower's sgen without a range): a NaN
+        # set-point is named once, on its own column, not again on the limits it fills
+        fills = (pl.col(at).cast(pl.Float64, strict=False).is_nan() if at in gens.columns
+                 else pl.lit(False))
         for col in (lo, hi):
-            ids = _ids(gens, pl.col(col).is_nan()) if col in gens.columns else ()
+            ids = (_ids(gens, pl.col(col).is_nan() & ~fills.fill_null(False))
+                   if col in gens.columns else ())
             if ids:
                 problems.append(Problem(
                     ProblemKind.INVALID_VALUE, "generators", f"{col} is NaN (not a number)",

@@ -85,6 +85,9 @@ FIELDS: dict[str, Shape] = {
     "timings": FIGURES, "engine_stats": FIGURES,
     "base": OBJECT, "ac_check": OBJECT,
     "within_limits": FLAG, "has_topology": FLAG,
+    # a network given as an object, not a file (feederopt.cases.IN_MEMORY_KEY): check and
+    # report read it, so a wrong type is named rather than read as true
+    "source_in_memory": FLAG,
     "diagnosis": LIST, "literature": LIST,
 }
 
