@@ -348,6 +348,8 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             # the same flow's DER phases outside their bands or over their kVA ratings (the
             # validity verdict names them: validation.partition.validity_text)
             "der_breaches": list(ac.der_breaches),
+            # and its lines and transformers over their current ratings (ut47_part #1)
+            "branch_overloads": list(ac.branch_overloads),
             "opendss_load_kw": drawn,
             "opendss_loads_below_vminpu": below,
             "opendss_loads_above_vmaxpu": above,

@@ -236,8 +236,8 @@ def short_dark_note(short: ShortBlock) -> str:
     if short.phase is None:
         return (f"{head}: its DERs' per-phase active limits cover its loads on every phase, so "
                 "other limits rule out serving it as a microgrid of its own (voltage limits, "
-                "kVA ratings with its loads' reactive power, line ratings, or the "
-                "uncertainty box), and no networked microgrid takes it")
+                "kVA ratings with its loads' reactive power, line and transformer ratings, or "
+                "the uncertainty box), and no networked microgrid takes it")
     each = ", ".join(f"{d} {kw:,.1f} kW" for d, kw in short.limits) or "none"
     return (f"{head}: on phase {short.phase} its loads draw at least {short.draw_kw:,.1f} kW, "
             f"more than the {short.limit_kw:,.1f} kW that its DERs' per-phase active limits "

@@ -574,7 +574,11 @@ def recourse_block(data: PartitionData, scale: np.ndarray) -> Block:
     total_q = data.load_q @ size if data.load_q.shape[1] else np.zeros(n)
     model_pu = replace(pu, w_min=np.zeros(n), gen_p=gen_cap + np.abs(total_p),
                        gen_q=gen_cap + np.abs(total_q))
-    b = lindist3flow(model_pu, voltage_limits=True, der_variables=True, thermal_limits=True)
+    # the lines' and the transformer banks' ratings alike (the three-phase reconfiguration's
+    # rows, feederopt.problems.threephase; user test ut47_part #1: a 300 kVA bank carried
+    # 600 kW + 100 kvar, 212 % of its rated current in OpenDSS)
+    b = lindist3flow(model_pu, voltage_limits=True, der_variables=True, thermal_limits=True,
+                     transformer_limits=True)
     b.groups["pg"].lb[:] = -np.inf
     b.groups["pg"].ub[:] = np.inf
     b.groups["qg"].lb[:] = -np.inf

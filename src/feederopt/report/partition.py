@@ -355,10 +355,12 @@ def feedback_section(result: Mapping[str, Any]) -> str:
 #: :func:`feederopt.validation.partition.AcIsland.solve`'s breaches).
 SAMPLE_LIMITS = {"v_min": "voltage below its minimum", "v_max": "voltage above its maximum",
                  "s_max": "apparent power above the DER phase's kVA rating",
-                 "p_band": "active output outside the DER phase's re-dispatch band"}
+                 "p_band": "active output outside the DER phase's re-dispatch band",
+                 "i_max": "current above the line's or transformer's rating"}
 
 #: An element of a breach named in the singular ("bus b2.1", not "buses b2.1").
-SAMPLE_ELEMENTS = {"buses": "bus", "der": "DER"}
+SAMPLE_ELEMENTS = {"buses": "bus", "der": "DER", "lines": "line",
+                   "transformers": "transformer"}
 
 
 def ac_failure_rows(result: Mapping[str, Any]) -> list[dict[str, str]]:

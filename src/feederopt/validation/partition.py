@@ -331,8 +331,14 @@ class AcSample:
     #: (BAND_TOL_KW, RATING_TOL_KVA), in words ("PVSystem.pv4.b 56.71 kVA over its 56.67
     #: kVA rating")
     der_breaches: list[str] = field(default_factory=list)
+    #: each rated line or transformer whose current in this flow is above its rating beyond
+    #: :data:`LOADING_TOL` (:func:`feederopt.validation.opendss.branch_loading`: OpenDSS's
+    #: currents against the file's normamps and normhkva), in words ("Transformer.t 88.2 A
+    #: over its 41.6 A rating (212.0 %)"); user test ut47_part #1
+    branch_overloads: list[str] = field(default_factory=list)
+    within_branch_ratings: bool = False
     #: every limit this flow breaks, one dict each as the solve's AC check lists them
-    #: (``component``, ``id``, ``limit`` v_min / v_max / s_max / p_band, ``value``,
+    #: (``component``, ``id``, ``limit`` v_min / v_max / s_max / p_band / i_max, ``value``,
     #: ``rating`` the limit broken, ``amount`` beyond it, ``unit``); user test ut45b_part #3
     limit_violations: list[dict[str, Any]] = field(default_factory=list)
     taps_moved: int = 0
@@ -582,6 +588,18 @@ class AcIsland:
         self.taps0 = {tr: t for tr, t in taps0.items() if tr_bus.get(tr) in on_bus}
         self.caps0 = caps0
         self.live_caps = [c for c in caps0 if _capacitor_bus(c) in on_bus]
+        # the lines, series elements and transformers with a terminal in an energised block
+        # (OpenDSS's element names, lower case): the branches whose ratings the check judges
+        # (the lost substation's block keeps its source in OpenDSS; its currents are no plan's)
+        series = net.meta.get("series_elements") or {}
+        self.live_branches = {
+            name.lower() for frame, prefix in ((net.lines, "Line."),
+                                               (net.transformers, "Transformer."))
+            for r in frame.select("id", "from_bus", "to_bus").iter_rows(named=True)
+            if r["from_bus"] in on_bus or r["to_bus"] in on_bus
+            for name in [prefix + str(r["id"]), *([series[r["id"]]]
+                                                  if prefix == "Line." and r["id"] in series
+                                                  else [])]}
         # the uncertain loads, which a realisation scales (the others stay nominal)
         self.scaled = [(lid, data.load_ids.index(lid)) for lid in
                        (data.load_ids[i] for i in np.flatnonzero(data.uncertain))]
@@ -611,7 +629,9 @@ class AcIsland:
         import opendssdirect as dss
 
         from feederopt.validation.opendss import (
+            LOADING_TOL,
             TAP_TOL,
+            branch_loading,
             capacitor_states,
             hold_taps,
             load_nameplate,
@@ -790,7 +810,22 @@ class AcIsland:
                     res.limit_violations.append(_breach("buses", node, "v_min", v, vmin, "p.u."))
                 elif v > vmax + V_TOL:
                     res.limit_violations.append(_breach("buses", node, "v_max", v, vmax, "p.u."))
-        res.feasible = res.within_bands and res.within_ratings and res.within_voltage_limits
+        # every rated line and transformer within its current rating (OpenDSS's currents, the
+        # three-phase check's loading: feederopt.validation.opendss.branch_loading); the model
+        # holds both ratings (formulations.partition.recourse_block), so a breach here is the
+        # lossless model's error or the polygon's, and the plan is not within the limits
+        over_rated = sorted((r for r in branch_loading(self.net)
+                             if r[1] > 100.0 * (1 + LOADING_TOL)
+                             and r[0].lower() in self.live_branches), key=lambda r: -r[1])
+        res.within_branch_ratings = not over_rated
+        res.branch_overloads = [f"{e} {amps:.1f} A over its {rating:.1f} A rating ({pct:.1f} %)"
+                                for e, pct, amps, rating in over_rated]
+        for e, _, amps, rating in over_rated:
+            res.limit_violations.append(_breach(
+                "transformers" if e.startswith("Transformer.") else "lines", e, "i_max", amps,
+                rating, "A"))
+        res.feasible = (res.within_bands and res.within_ratings and res.within_voltage_limits
+                        and res.within_branch_ratings)
         return res
 
 
@@ -831,7 +866,9 @@ def nominal_breaches(voltage_feedback: Mapping[str, Any] | None) -> list[str]:
     converge"`` when OpenDSS found no operating point; else ``"voltages outside the limits
     ..."`` when an energised node is outside its limits beyond :data:`V_TOL`, and one entry
     per DER phase outside its band beyond :data:`BAND_TOL_KW` or over its kVA rating
-    (``sqrt(P^2 + Q^2) > s_max + RATING_TOL_KVA``), as the round's ``der_breaches`` name them.
+    (``sqrt(P^2 + Q^2) > s_max + RATING_TOL_KVA``), as the round's ``der_breaches`` name them,
+    and one per rated line or transformer whose OpenDSS current is above its rating (the
+    round's ``branch_overloads``, :attr:`AcSample.branch_overloads`; user test ut47_part #1).
     Empty when the check holds, or did not run (``--no-voltage-feedback``: nothing judged).
 
     This is the verdict behind ``feederopt partition``'s exit code 4 (a plan that breaks a
@@ -850,6 +887,7 @@ def nominal_breaches(voltage_feedback: Mapping[str, Any] | None) -> list[str]:
             or voltage_feedback.get("within_voltage_limits") is False:
         found.append("voltages break the voltage limits (see the voltage feedback row)")
     found += [str(b) for b in kept.get("der_breaches") or []]
+    found += [str(b) for b in kept.get("branch_overloads") or []]
     return found
 
 
