@@ -34,16 +34,21 @@ reason too (:func:`short_dark_blocks`, user test ut36_tph #3: 0 of 400 kW served
 no word why): the first phase on which its loads draw more than its DERs' per-phase active
 limits there (``ph_p_max``) can give, at the box's upper corner and the lowest voltage the
 limits allow (the least draw a robust plan must meet on that phase, so no plan can serve the
-block alone); else its phases are covered and other limits (voltages, kVA, line ratings, the
-uncertainty box) rule it out alone. The phase test is skipped in a block holding a
-transformer bank, whose windings move power between phases.
+block alone); else its phases are covered and other limits (voltages, kVA, line and
+transformer ratings, the uncertainty box) rule it out alone. Before both, a phase with load
+that none of the block's grid-forming DERs holds (ut47_part #2): a microgrid holds only the
+phases of its grid formers (docs/partition-phases.md), so the block cannot run alone whatever
+its grid followers give there; the note names the phase, the grid formers' phases and the fix
+(a DER with that phase made grid-forming, and ``k_der`` for one more grid former). The phase
+tests are skipped in a block holding a transformer bank, whose windings move power between
+phases.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -169,6 +174,16 @@ class ShortBlock:
     draw_kw: float  # its loads' least draw on that phase [kW]
     limit_kw: float  # its DERs' per-phase active limits on that phase, summed [kW]
     limits: list[tuple[str, float]]  # each DER's per-phase active limit there [kW]
+    #: the first phase with load that none of its grid-forming DERs holds (None: each loaded
+    #: phase has one), and the block's other DERs with that phase (ut47_part #2)
+    unformed: str | None = None
+    holders: list[str] = field(default_factory=list)
+    #: the grid-forming DERs of the block with their phases ("Generator.g: a")
+    formers: list[str] = field(default_factory=list)
+    #: the block's grid formers plus one: the k_der a networked microgrid of its own with a
+    #: holder of the unformed phase made grid-forming needs (above k_der: name the option)
+    k_needed: int = 1
+    k_der: int = 1
 
 
 def short_dark_blocks(data: PartitionData, plan: PartitionPlan,
@@ -198,6 +213,28 @@ def short_dark_blocks(data: PartitionData, plan: PartitionPlan,
         short = ShortBlock(b, load_kw, [data.der_ids[d] for d in gf], None, 0.0, 0.0, [])
         if b not in bank_blocks:
             nodes = np.flatnonzero(data.block_of_node == b)
+            # a live phase is a phase a grid former holds (docs/partition-phases.md): a
+            # phase with load that no grid-forming DER of the block has cannot be served
+            # by the block alone, whatever the followers on it give (ut47_part #2)
+            on = {d: [k for k in range(len(PHASES))
+                      if any(_phase_limit(data, int(i), k) is not None
+                             for i in np.flatnonzero(data.ph_der == d))]
+                  for d in ders}
+            for k, phase in enumerate(PHASES):
+                at = nodes[data.pu.node_phase[nodes] == k]
+                if float(draw[at].sum()) <= 0 or any(k in on[d] for d in gf):
+                    continue
+                short = replace(
+                    short, unformed=phase, draw_kw=1000.0 * float(draw[at].sum()),
+                    holders=[data.der_ids[d] for d in ders if d not in gf and k in on[d]
+                             and data.der_p_max_kw[d] > 0],
+                    formers=[f"{data.der_ids[d]} ({''.join(PHASES[j] for j in on[d])})"
+                             for d in gf],
+                    k_needed=len(gf) + 1, k_der=int(data.settings.k_der))
+                break
+            if short.unformed is not None:
+                out.append(short)
+                continue
             for k, phase in enumerate(PHASES):
                 at = nodes[data.pu.node_phase[nodes] == k]
                 need = 1000.0 * float(draw[at].sum())
@@ -233,6 +270,23 @@ def short_dark_note(short: ShortBlock) -> str:
     """The result's note on a block of :func:`short_dark_blocks`: why no plan energises it."""
     head = (f"block {short.block} ({short.load_kw:,.1f} kW) holds grid-forming "
             f"{', '.join(short.grid_forming)} but the plan leaves it de-energised")
+    if short.unformed is not None:
+        if short.holders:
+            k_opt = (f", and --k-der {short.k_needed} (settings partition.k_der; now "
+                     f"{short.k_der}) so that {short.k_needed} grid formers may share one "
+                     "microgrid" if short.k_needed > short.k_der else "")
+            fix = (f"mark one of its DERs with phase {short.unformed} grid-forming (settings "
+                   f"{{\"dss\": {{\"{short.holders[0]}\": {{\"inverter\": \"gfm\"}}}}}}; "
+                   f"on phase {short.unformed}: {', '.join(short.holders)}){k_opt}")
+        else:
+            fix = (f"add a grid-forming DER with phase {short.unformed} (none of its DERs has "
+                   "it)")
+        return (f"{head}: its loads draw {short.draw_kw:,.1f} kW on phase {short.unformed}, "
+                f"which none of its grid-forming DERs holds ({', '.join(short.formers)}); a "
+                "microgrid holds only the phases of its grid formers (docs/partition-phases.md),"
+                " whatever a grid-following DER gives on it, so the block cannot run as "
+                "a microgrid of its own; to serve it, " + fix
+                + ", or let a networked microgrid with a grid former on that phase take it")
     if short.phase is None:
         return (f"{head}: its DERs' per-phase active limits cover its loads on every phase, so "
                 "other limits rule out serving it as a microgrid of its own (voltage limits, "
