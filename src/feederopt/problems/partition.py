@@ -315,10 +315,27 @@ def read_settings(path: str | Path, net: ThreePhaseNetwork,
         elif _flag(val.get("dispatchable", "YES")) in ("NO", "0"):
             (fixed_open if _flag(val.get("state", "CLOSED")) == "OPEN"
              else fixed_closed).append(sw)
+    # a line of the network without switch=y is named as such, as the dss section names a
+    # load that is no DER (user test ut47_part #3: Line.632670 was "not in the network")
+    plain = {str(i).lower(): str(i) for i in
+             net.lines.filter(~pl.col("switchable"))["id"].to_list()}
+    not_sw = sorted(k for k in missing_sw if k.lower() in plain)
+    if not_sw:
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "settings",
+            "settings name a line that is not a switch: " + "; ".join(
+                f"Line.{plain[k.lower()]} is a line without switch=y" for k in not_sw),
+            tuple(not_sw), "switch",
+            "the partition opens and closes switches only: give the line switch=y in the "
+            ".dss file to make it one, or name a switch; "
+            + _known_hint(not_sw, list(switches.values()), "the network's switches")))
+    missing_sw = sorted(k for k in missing_sw if k.lower() not in plain)
     if missing_sw:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "settings",
                                 "settings name a switch that is not in the network",
-                                tuple(sorted(missing_sw)), "switch", "name a line with switch=y"))
+                                tuple(missing_sw), "switch", "name a line with switch=y; "
+                                + _known_hint(missing_sw, list(switches.values()),
+                                              "the network's switches")))
     part = _section(data, "partition")
     extra: dict[str, Any] = {}
     for key in ("k_der", "ramp", "omega", "uncertainty", "load_model"):
@@ -337,7 +354,10 @@ def read_settings(path: str | Path, net: ThreePhaseNetwork,
         if missing:
             problems.append(Problem(ProblemKind.INVALID_VALUE, "settings",
                                     "settings name a load that is not in the network",
-                                    tuple(missing), "partition.uncertain_loads"))
+                                    tuple(missing), "partition.uncertain_loads",
+                                    "use load ids as `feederopt info` lists them (any case); "
+                                    + _known_hint(missing, list(loads.values()),
+                                                  "the network's loads")))
         extra["uncertain_loads"] = tuple(loads[x.lower()] for x in wanted if x.lower() in loads)
     bus_limits, crossed = _bus_voltage_limits(_section(data, "bus"), net, base.bus_v_limits_pu)
     problems += crossed
@@ -553,17 +573,40 @@ _UNKNOWN_HINTS = {
 }
 
 
+#: How many of the network's ids :func:`_known_hint` lists.
+KNOWN_LISTED = 8
+
+
+def _known_hint(names: list[str], ids: list[Any], what: str) -> str:
+    """The did-you-mean part of a hint for ``names`` that are no id of ``ids``: the nearest
+    id of each (``difflib``, case-insensitive) where one is near, else the first
+    :data:`KNOWN_LISTED` of ``ids`` (``what``: "the network's buses: 632, 633, ..."); the
+    network's ids as they are spelled."""
+    spelled = {str(x).lower(): str(x) for x in ids}
+    near = [f"{n!r}: did you mean {spelled[c[0]]!r}?" for n in names
+            for c in [difflib.get_close_matches(str(n).lower(), sorted(spelled), n=1)] if c]
+    if near:
+        return "; ".join(near)
+    listed = [str(x) for x in ids][:KNOWN_LISTED]
+    return (f"{what}: {', '.join(listed)}{' ...' if len(ids) > KNOWN_LISTED else ''}"
+            if listed else f"{what}: none")
+
+
 def _unknown_names(sec: dict[str, Any], ids: list[Any], what: str,
                    hint: str = "") -> list[Problem]:
     """A problem naming the keys of the settings section ``sec`` that are no ``what`` id of
-    the network (case-insensitive, as OpenDSS names are)."""
+    the network (case-insensitive, as OpenDSS names are), its hint ``hint`` and the nearest
+    ids or a list of them (:func:`_known_hint`; user test ut47_part #3: the bus section's had
+    none)."""
     known = {str(x).lower() for x in ids}
     missing = sorted(k for k in sec if str(k).lower() not in known)
     if not missing:
         return []
+    plural = {"bus": "buses", "switch": "switches"}.get(what, f"{what}s")
+    more = _known_hint(missing, ids, f"the network's {plural}")
     return [Problem(ProblemKind.INVALID_VALUE, "settings",
                     f"settings name a {what} that is not in the network", tuple(missing), what,
-                    hint)]
+                    f"{hint}; {more}" if hint else more)]
 
 
 def _bad_value(section: str, key: str, name: str, value: Any, message: str,
@@ -724,8 +767,8 @@ def _partition_problems(part: dict[str, Any]) -> list[Problem]:
 
     def bad(name: str, message: str, hint: str = "") -> None:
         out.append(Problem(ProblemKind.INVALID_VALUE, "settings",
-                           f"partition {name}: {part[name]!r} {message}", (str(part[name]),),
-                           f"partition.{name}", hint))
+                           f"partition {name}: {part[name]!r} {message}", (),
+                           f"partition.{name}", hint))  # no id: the field is named (ut47 #4)
 
     for key in part:
         if key not in PARTITION_KEYS:
