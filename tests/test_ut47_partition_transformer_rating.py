@@ -108,17 +108,26 @@ def test_opendss_check_names_the_overloaded_transformer():
     assert nominal_breaches(fb) == ac.branch_overloads
 
 
-def test_opendss_check_holds_the_lines_of_the_lost_substation_out(tmp_path):
-    """Only branches of energised blocks are judged: the same plan with T large enough
-    breaks no rating (the lost substation's block has no current to judge)."""
+def test_opendss_check_judges_the_energised_blocks_only(tmp_path):
+    """Only branches with a terminal in an energised block are judged: the lost substation
+    keeps its source in OpenDSS (validation.partition.AcIsland), so a 1 A line feeding a
+    100 kW load in its block carries about 14 A there (100 kW / (sqrt(3) 4.16 kV)), which is
+    no plan's current; with T large enough the plan breaks no rating."""
     from feederopt.algorithms.partition import solve_extensive
+    from feederopt.validation.opendss import branch_loading
     from feederopt.validation.partition import AcIsland
 
-    src = (DATA / "tiny.dss").read_text().replace("kva=300", "kva=2000")
-    path = tmp_path / "tiny2000.dss"
+    lost = ("New Line.l0x Phases=3 Bus1=b0 Bus2=bx Linecode=lc Length=0.1 normamps=1 "
+            "emergamps=1\nNew Load.Lx Phases=3 Bus1=bx kv=4.16 kW=100 kvar=10 model=1\n")
+    src = (DATA / "tiny.dss").read_text().replace("kva=300", "kva=2000").replace(
+        "New Generator.G", lost + "New Generator.G")
+    path = tmp_path / "tinylost.dss"
     path.write_text(src)
     net, data = _data(path)
     plan = solve_extensive(data).plan
-    assert plan is not None and plan.energised[1]
+    assert plan is not None and plan.energised[1] and data.lost[0]
     ac = AcIsland(net, data, plan).solve(np.ones(len(data.load_ids)))
+    # the lost block's line is over its 1 A in OpenDSS (the hand figure: 13.9 A at 1 p.u.)
+    [(_, _, amps, _)] = [r for r in branch_loading(net) if r[0] == "Line.l0x"]
+    assert amps > 100.0 / (math.sqrt(3) * 4.16) * 0.9
     assert ac.converged and ac.within_branch_ratings and not ac.branch_overloads
