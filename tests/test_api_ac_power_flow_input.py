@@ -63,3 +63,19 @@ def test_a_network_is_checked_and_a_pandapower_net_refused_with_the_hint() -> No
     assert p.field == "vn_kv"  # type: ignore[attr-defined]
     p = _problem(lambda: feederopt.ac_power_flow(pp.create_empty_network()))
     assert "feederopt.load(net)" in p.hint  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("closed", ["l2,,l3", "l2,l3,", ",l3", ["l2", "", "l3"], ("l3", " ")])
+def test_an_empty_entry_of_closed_is_refused_by_its_position_as_solve_refuses_it(
+        closed: object) -> None:
+    """User test ut47_docs #2: ``"7,,9"`` and ``"7,9,"`` were accepted with the empty entry
+    dropped, and ``["7", "", "9"]`` refused as an unknown blank id. The entry's position is
+    the user's own input's; the message is the one ``solve``'s ``hold_open`` gives for it."""
+    entries = closed.split(",") if isinstance(closed, str) else list(closed)
+    position = next(k + 1 for k, x in enumerate(entries) if not x.strip())
+    p = _problem(lambda: feederopt.ac_power_flow(tiny(), closed))
+    assert p.field == "closed"  # type: ignore[attr-defined]
+    assert p.message == f"closed: entry {position} is empty"  # type: ignore[attr-defined]
+    held = _problem(lambda: feederopt.solve(tiny(), hold_open=closed))
+    assert held.message == f"hold_open: entry {position} is empty"  # type: ignore[attr-defined]
+    assert p.hint == held.hint  # type: ignore[attr-defined]

@@ -90,7 +90,7 @@ from feederopt.network.devices import (
     running_fixed_cost_per_h,
     running_fixed_costs,
 )
-from feederopt.network.id_lists import split_ids
+from feederopt.network.id_lists import blank_entry_problems, split_ids
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.options import (
     Box,
@@ -1242,7 +1242,10 @@ def ac_power_flow(network: Network, closed: Any = None, gen_p: np.ndarray | None
     first). ``closed`` is None (the base case: every in-service branch closed but the
     normally open ones), one True/False (or 1/0) per in-service branch in table order, or
     the ids of the in-service branches to open (``["L-FG", "T-BE"]``; a comma-separated
-    string too), every other in-service branch closed. ``gen_p``/``gen_q`` [MW, MVAr]
+    string too), every other in-service branch closed; an empty entry (``"7,,9"``, ``"7,9,"``,
+    ``["7", "", "9"]``) is refused as :func:`solve`'s ``hold_open`` refuses it
+    (:func:`~feederopt.network.id_lists.blank_entry_problems`: "closed: entry 2 is empty"),
+    never dropped (user test ut47_docs #2). ``gen_p``/``gen_q`` [MW, MVAr]
     replace the in-service generators' set-points. A bad input is an
     :class:`~feederopt.errors.InputError` naming it (user test ut41_pyapi #3: a short
     ``closed`` was a bare ``ValueError``, a network without ``vn_kv`` a polars error, a
@@ -1270,6 +1273,9 @@ def _closed_states(net: Network, closed: Any) -> np.ndarray | None:
                f"to open), or one True/False per in-service branch ({len(ids)})")
     if isinstance(closed, str) or (isinstance(closed, list | tuple) and closed
                                    and all(isinstance(b, str) for b in closed)):
+        blank = blank_entry_problems("closed", closed)
+        if blank:
+            raise InputError(blank)
         opened = list(split_ids(closed) if isinstance(closed, str) else closed)
         unknown = [b for b in opened if b not in set(ids)]
         if unknown:

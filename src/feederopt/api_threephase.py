@@ -869,7 +869,8 @@ def search_label(topo: ThreePhaseTopology) -> str:
     ``"enumeration (N radial states)"`` when every radial switch state was evaluated
     (:mod:`feederopt.algorithms.radial_enumeration`)."""
     if topo.method == "enumeration":
-        return f"enumeration ({topo.radial_states} radial states)"
+        n = topo.radial_states
+        return f"enumeration ({n} radial state{'' if n == 1 else 's'})"
     return topo.method
 
 

@@ -1193,6 +1193,12 @@ def opendss_least_losses(net: ThreePhaseNetwork, topo: ThreePhaseTopology, float
         topo.overloaded = model_overloads(net, opened, max_loading_percent,
                                           fixed_flow_elements(pu))
     topo.status = "optimal"
+    if len(states) == 1:  # user test ut47_docs #4: "optimal over the 1 radial states"
+        topo.notes.append(
+            "optimal, the only radial state: nothing to switch; OpenDSS solved it as the check "
+            f"solves an answer, within every {limits} with every load served, OpenDSS "
+            f"losses{value}{was} (voltage_feedback.opendss_states)")
+        return sol, record
     topo.notes.append(
         f"optimal over the {len(states)} radial states by OpenDSS: each solved by OpenDSS as "
         f"the check solves an answer; of the {len(found)} within every {limits} with every "

@@ -35,7 +35,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -337,6 +337,25 @@ THREE_PHASE_HINT = ("three-phase feeders are read with feederopt.cases.load_thre
                     "them")
 
 
+def _study_case_hint(name: str, names: Sequence[str]) -> str:
+    """The hint for a case name with a study case after ``@`` (``case33bw@hL``), as
+    :func:`feederopt.io._common.no_such_path` gives it for a file (``mv.json@hL``): a study case
+    applies only to SimBench grids (``simbench:<code>@<study case>``), and the part before
+    ``@``, when it is a built-in case, is named as one, given by its name alone (user test
+    ut47_docs #3: the hint was the list of cases, ``e.g. case33bw, case33mg``). Empty for a
+    name without ``@``."""
+    if "@" not in name:
+        return ""
+    from feederopt.cases.threephase import has_three_phase_case
+
+    base, _, study = name.rpartition("@")
+    hint = (f"a study case after '@' ('@{study}') applies only to SimBench grids, "
+            "simbench:<code>@<study case>")
+    if base in names or has_three_phase_case(base):
+        return hint + f"; '{base}' is a built-in case, given by its name alone"
+    return hint + "; `feederopt cases` lists the built-in cases"
+
+
 def load_case(name: str, *, check: bool = True) -> Network:
     """The built-in case ``name``, validated unless ``check=False``.
 
@@ -360,7 +379,8 @@ def load_case(name: str, *, check: bool = True) -> Network:
                     "case",
                     f"'{name}' is neither a built-in case nor an existing file",
                     ids=(name,),
-                    hint=f"`feederopt cases` lists the cases; e.g. {', '.join(close[:6])}",
+                    hint=_study_case_hint(name, names) or (
+                        f"`feederopt cases` lists the cases; e.g. {', '.join(close[:6])}"),
                 )
             ]
         )

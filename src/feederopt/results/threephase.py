@@ -219,6 +219,11 @@ OPTIMAL_FOR = {
                           "proven",
 }
 
+#: The words of ``opendss_enumeration`` for a feeder of one radial state (no switchable line,
+#: IEEE 37): nothing was chosen among states (user test ut47_docs #4: "optimal over the 1
+#: radial states by OpenDSS").
+ONLY_RADIAL_STATE = "optimal, the only radial state: nothing to switch (OpenDSS solved it)"
+
 
 def optimal_for(status: str, voltage_feedback: Mapping[str, Any] | None) -> str | None:
     """The key of :data:`OPTIMAL_FOR` for a result's ``status`` and its voltage feedback's
@@ -235,8 +240,11 @@ def status_words(result: Mapping[str, Any]) -> str:
     """The status as the console's and the report's status row say it: an ``optimal`` one
     with what it proves (:data:`OPTIMAL_FOR`: "optimal over the 46 radial states by OpenDSS",
     "optimal for the LinDist3Flow loss proxy; OpenDSS's optimum not proven"); any other as
-    it is. ``result`` is the JSON (a ``result.json`` written before ``optimal_for`` existed
-    gets it from its status and voltage feedback)."""
+    it is. A feeder of one radial state (no switchable line: IEEE 37) says
+    :data:`ONLY_RADIAL_STATE` ("the only radial state: nothing to switch"), not "over the 1
+    radial states" (user test ut47_docs #4); its JSON's ``status`` and ``optimal_for`` stay
+    ``optimal`` and ``opendss_enumeration``. ``result`` is the JSON (a ``result.json``
+    written before ``optimal_for`` existed gets it from its status and voltage feedback)."""
     status = str(result.get("status", "-"))
     key = (result["optimal_for"] if "optimal_for" in result
            else optimal_for(status, result.get("voltage_feedback")))
@@ -244,6 +252,8 @@ def status_words(result: Mapping[str, Any]) -> str:
         return status
     n = ((result.get("voltage_feedback") or {}).get("opendss_states") or {}).get(
         "radial_states")
+    if key == "opendss_enumeration" and n == 1:
+        return ONLY_RADIAL_STATE
     words = OPTIMAL_FOR[key].format(n=n if n is not None else "all")
     if key == "lindist3flow_proxy" and result.get("scenarios"):
         words = words.replace("the LinDist3Flow loss proxy",
