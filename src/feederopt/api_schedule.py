@@ -108,6 +108,7 @@ from feederopt.validation.schedule import (
     ac_violations,
     ac_within_limits,
     band_diagnosis,
+    losses_above_base_note,
     sample_budget_set,
     sample_check_within_limits,
     sampling_description,
@@ -538,6 +539,10 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
         # first tangent; ut33: an LV feeder under the fixed 0.05 MW point)
         *unpriced_loss_notes(d, {"forecast": sol.nominal_point,
                                  **({"worst case": point} if searched else {})})]
+    # a schedule that loses more in AC than the network as operated (ut47_sched #1)
+    if (above := losses_above_base_note(ac, base, loss_tol=st.loss_tol,
+                                        status=sol.status.value)) is not None:
+        notes.append(above)
     return ScheduleResult(
         case=case, method=sol.method, status=sol.status.value, hours=d.hours,
         settings=settings, objective=sol.objective, lower_bound=sol.lower_bound, gap=sol.gap,
