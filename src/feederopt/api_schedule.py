@@ -567,6 +567,14 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
         # first tangent; ut33: an LV feeder under the fixed 0.05 MW point)
         *unpriced_loss_notes(d, {"forecast": sol.nominal_point,
                                  **({"worst case": point} if searched else {})})]
+    # the moves from the network's present switch states to the day's (hour 0's) topology:
+    # reported, not priced (ut47_sched #6)
+    present = pu.initial_closed()
+    first = np.asarray(sol.closed[0]) > 0.5
+    moves = {"to_open": [branch_ids[b] for b in np.flatnonzero(present & ~first)],
+             "to_close": [branch_ids[b] for b in np.flatnonzero(~present & first)]}
+    switching = {**moves, "moves": len(moves["to_open"]) + len(moves["to_close"]),
+                 "topology": "hour 0's topology" if st.hourly else "the day's topology"}
     # a schedule that loses more in AC than the network as operated (ut47_sched #1)
     if (above := losses_above_base_note(ac, base, loss_tol=st.loss_tol,
                                         status=sol.status.value)) is not None:
@@ -589,7 +597,8 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
                        for j, i in enumerate(ids["dg"])} if sol.commitment is not None else {},
         open_branches=branches_by_hour[0], open_branches_by_hour=branches_by_hour,
         ess_limits_mwh={i: {"e_max_mwh": float(d.ess_e[j]), "soc0_mwh": float(d.soc0[j])}
-                        for j, i in enumerate(ids["ess"])}, ac_within_limits=within, base=base)
+                        for j, i in enumerate(ids["ess"])}, ac_within_limits=within, base=base,
+        switching_from_present=switching)
 
 
 def _result_settings(doc: dict[str, Any], where: str | None = None) -> ScheduleSettings:

@@ -36,6 +36,7 @@ from feederopt.results.schedule import (
     ac_check_rows,
     ac_losses_mwh,
     loss_rows,
+    present_switching_text,
     pwl_loss_text,
     schedule_switching_text,
     schedule_verdict_rows,
@@ -601,6 +602,9 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
         # first-stage cost of the JSON (user test ut34_schedule #6)
         **({"switching actions (hourly topology)": schedule_switching_text(r)}
            if schedule_switching_text(r) is not None else {}),
+        # the moves from the network's present state, reported only (ut47_sched #6)
+        **({"switching from the present state": present_switching_text(r)}
+           if present_switching_text(r) is not None else {}),
         **({"DG committed day-ahead (1 on, per hour)": "; ".join(
             f"{k}: {''.join(str(v) for v in on)}" for k, on in r["dg_commitment"].items())}
            if r.get("dg_commitment") else {}),
