@@ -42,6 +42,7 @@ from feederopt.errors import (
 )
 from feederopt.forking import check_not_forked
 from feederopt.formulations.schedule import ScheduleData, nominal
+from feederopt.io._common import read_long_table
 from feederopt.io.digests import input_change_problems, input_digests
 from feederopt.io.frames import as_polars, is_frame, source_problems
 from feederopt.io.pandapower import TieRule
@@ -108,6 +109,7 @@ from feederopt.validation.schedule import (
     ac_violations,
     ac_within_limits,
     band_diagnosis,
+    losses_above_base_note,
     sample_budget_set,
     sample_check_within_limits,
     sampling_description,
@@ -164,8 +166,16 @@ def schedule_inputs(source: Any, profiles: str | Path | pl.DataFrame | None = No
     # a table of the user's in place of a built-in case's: the hints say it replaces it
     replaced = (replaced_table(name, prof_file) if builtin and profiles is not None
                 and devices is None and prof_file is not None else "")
-    prof = load_profiles(profiles if profiles is not None else prof_file, net,  # type: ignore[arg-type]
-                         dev, need_hours=hours, builtin=replaced)
+    table: Any = profiles if profiles is not None else prof_file
+    if profiles is None and devices is not None and dev_dir is not None and prof_file is not None:
+        # the built-in profiles with the user's devices folder: rows of built-in units that
+        # the folder does not define are not the user's to correct (ut47_sched #3)
+        table, dropped = _builtin_rows_of_own_units(prof_file, load_devices(dev_dir, net), dev)
+        if dropped and notes is not None:
+            notes.append(f"the built-in profiles of {name} have rows for {len(dropped)} unit(s) "
+                         f"that the devices folder {devices} does not define: "
+                         f"{', '.join(dropped)}; left out")
+    prof = load_profiles(table, net, dev, need_hours=hours, builtin=replaced)
     if notes is not None and not prof.elements:  # a header-only table (ut_sched4 #5)
         notes.append(f"the profile table {profiles if profiles is not None else prof_file} has "
                      "no rows: every load keeps factor 1 (its nominal p_mw and q_mvar) in every "
@@ -178,6 +188,25 @@ def schedule_inputs(source: Any, profiles: str | Path | pl.DataFrame | None = No
         notes += [str(p) for p in (*load_factor_warnings(prof, [str(x) for x in net.loads[
             "id"].to_list()]), *device_rating_warnings(dev, net))]
     return net, dev, prof
+
+
+def _builtin_rows_of_own_units(prof_file: str | Path, builtin: Devices, own: Devices
+                               ) -> tuple[str | Path | pl.DataFrame, list[str]]:
+    """The built-in profile table ``prof_file`` without the rows of the built-in devices
+    (``builtin``) that the user's devices folder (``own``) does not define, and their ids in
+    the table's order; the file itself when there are none. Before (user test ut47_sched #3),
+    a devices folder with no wind units (``dev_nodg``) was refused with "profiles [WT11, WT19,
+    WT26].element: unknown element", rows the user never wrote."""
+    ours = {i for k in DeviceKind for i in own.ids(k)}
+    theirs = [i for k in DeviceKind for i in builtin.ids(k) if i not in ours]
+    if not theirs:
+        return prof_file, []
+    df = read_long_table(prof_file, "profile table")
+    elements = df["element"].cast(pl.String).str.strip_chars()
+    gone = [e for e in dict.fromkeys(elements.to_list()) if e in set(theirs)]
+    if not gone:
+        return prof_file, []
+    return df.filter(~elements.is_in(gone)), gone
 
 
 def _unused_profile_notes(devices: Path, read: Any, case: str) -> list[str]:
@@ -538,6 +567,18 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
         # first tangent; ut33: an LV feeder under the fixed 0.05 MW point)
         *unpriced_loss_notes(d, {"forecast": sol.nominal_point,
                                  **({"worst case": point} if searched else {})})]
+    # the moves from the network's present switch states to the day's (hour 0's) topology:
+    # reported, not priced (ut47_sched #6)
+    present = pu.initial_closed()
+    first = np.asarray(sol.closed[0]) > 0.5
+    moves = {"to_open": [branch_ids[b] for b in np.flatnonzero(present & ~first)],
+             "to_close": [branch_ids[b] for b in np.flatnonzero(~present & first)]}
+    switching = {**moves, "moves": len(moves["to_open"]) + len(moves["to_close"]),
+                 "topology": "hour 0's topology" if st.hourly else "the day's topology"}
+    # a schedule that loses more in AC than the network as operated (ut47_sched #1)
+    if (above := losses_above_base_note(ac, base, loss_tol=st.loss_tol,
+                                        status=sol.status.value)) is not None:
+        notes.append(above)
     return ScheduleResult(
         case=case, method=sol.method, status=sol.status.value, hours=d.hours,
         settings=settings, objective=sol.objective, lower_bound=sol.lower_bound, gap=sol.gap,
@@ -556,7 +597,8 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
                        for j, i in enumerate(ids["dg"])} if sol.commitment is not None else {},
         open_branches=branches_by_hour[0], open_branches_by_hour=branches_by_hour,
         ess_limits_mwh={i: {"e_max_mwh": float(d.ess_e[j]), "soc0_mwh": float(d.soc0[j])}
-                        for j, i in enumerate(ids["ess"])}, ac_within_limits=within, base=base)
+                        for j, i in enumerate(ids["ess"])}, ac_within_limits=within, base=base,
+        switching_from_present=switching)
 
 
 def _result_settings(doc: dict[str, Any], where: str | None = None) -> ScheduleSettings:

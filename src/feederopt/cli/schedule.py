@@ -253,6 +253,10 @@ def schedule(
     switching = schedule_switching_text(data)  # --hourly-topology (ut34_schedule #6)
     if switching is not None:
         t.add_row("switching actions (hourly topology)", switching)
+    from feederopt import present_switching_text
+
+    if (present := present_switching_text(data)) is not None:  # ut47_sched #6
+        t.add_row("switching from the present state", present)
     if res.dg_commitment:
         t.add_row("DG committed (hours on)", ", ".join(
             f"{k}: {''.join(str(v) for v in on)}" for k, on in res.dg_commitment.items()))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -441,6 +441,8 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
                                     else ")"), tuple(above[:10]), "value"))
     if hrs is None:
         return None, problems
+    if (coarse := _coarse_step_problem(hrs, bool(stamps), hours)) is not None:
+        return None, [*problems, coarse]
     # a 25-hour day (summer to winter time, timestamps with their UTC offsets): its last hour
     # is hour 24; --hours N (need_hours) schedules its first N hours, the rest noted as left
     # out. Before (user test ut37_errs2 #7), "time outside the day's hours 0..23" even with
@@ -492,7 +494,11 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
         # for 00:00, 01:00, 03:00 with --hours 3 the advice --hours 2, which drops 03:00
         skipped = _skipped_hour(stamps, hrs)
         hint = (one_based if one_based else
-                _skipped_hour_hint(skipped, len(set(hrs.tolist()))) if skipped is not None
+                _skipped_hour_hint(skipped, len(set(hrs.tolist())))
+                if skipped is not None and _clock_change_plausible(skipped)
+                else _missing_hour_hint(skipped, round((skipped - min(stamps))
+                                                           / timedelta(hours=1)))
+                if skipped is not None
                 else f"the table gives every element the hours 0..{full - 1} only: --hours "
                 f"{full} (hours={full} from Python) schedules those" if shorter else "")
         problems.append(_problem("profiles", f"missing hour(s): every element needs a value at "
@@ -596,6 +602,51 @@ def _skipped_hour(stamps: list[datetime], hrs: np.ndarray) -> datetime | None:
         return None
     (gap,) = missing
     return min(stamps) + timedelta(hours=gap)
+
+
+#: The months in which a clock changes to summer time: March (the EU's last Sunday, the US's
+#: second Sunday), April (e.g. Iran before 2022, Morocco), September to November (the southern
+#: hemisphere: New Zealand's last Sunday of September, Australia's and Paraguay's first Sunday
+#: of October, Brazil's November until 2019).
+SUMMER_TIME_MONTHS = frozenset({3, 4, 9, 10, 11})
+
+
+def _clock_change_plausible(skipped: datetime) -> bool:
+    """Whether a naive local clock may skip the hour ``skipped`` for the change to summer
+    time: it starts between 01:00 and 03:00 (the EU at 01:00 UTC, 02:00 CET; the US, Australia
+    and New Zealand at 02:00 local) in a month of :data:`SUMMER_TIME_MONTHS`. Any other hole
+    (user test ut47_sched #2: 07:00 on 1 June) is a plain missing hour."""
+    return (skipped.time() >= time(1) and skipped.time() <= time(3)
+            and skipped.month in SUMMER_TIME_MONTHS)
+
+
+def _coarse_step_problem(hrs: np.ndarray, stamps: bool, hours: int) -> Problem | None:
+    """The problem of a table whose times are evenly ``k > 1`` hours apart (``k`` the
+    greatest common divisor of the steps between its distinct hours, ``hrs``), or None. User
+    test ut47_sched #4: time 0, 2, ..., 46 was refused as "outside the day's hours" with the
+    hint "the table gives every element the hours 0..0 only: --hours 1"."""
+    uniq = np.unique(hrs)
+    if len(uniq) < 2:
+        return None
+    step = int(np.gcd.reduce(np.diff(uniq).astype(int)))
+    if step <= 1:
+        return None
+    shown = ", ".join(str(int(h)) for h in uniq[:4]) + (", ..." if len(uniq) > 4 else "")
+    top = int(uniq[-1])
+    what = "hours since the first timestamp" if stamps else "time"
+    return _problem(
+        "profiles", f"time steps are {step} hours apart ({what} "
+        f"{shown}{f', {top}' if len(uniq) > 4 else ''}): the schedule needs hourly steps, one "
+        f"value per element at each hour 0..{hours - 1}", (), "time",
+        f"give every element a row at each hour (resample the table to 1 h: repeat or "
+        f"interpolate each value over its {step} hours)")
+
+
+def _missing_hour_hint(skipped: datetime, hour: int) -> str:
+    """The hint for a table whose timestamps leave out the one hour ``hour`` (at
+    ``skipped``) where no clock change is plausible (:func:`_clock_change_plausible`)."""
+    return (f"the table has no row at {skipped:%Y-%m-%d %H:%M} (hour {hour}) for any element: "
+            "add that hour's rows")
 
 
 def _skipped_hour_hint(skipped: datetime, hours: int) -> str:

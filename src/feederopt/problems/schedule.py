@@ -155,8 +155,14 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
     # options that act only together with another one are refused alone, never ignored
     load_set = st.budget > 0 or st.budget_kind is BudgetKind.AGGREGATE
     if st.c_switch > 0 and not st.hourly:
-        bad("c_switch", "the switching cost acts only with a topology per hour: one topology "
-            "for the day switches nothing", f"add {option_ref('hourly', True)}, or leave "
+        # it covers the moves between consecutive hours; before (ut47_sched #6) the refusal
+        # said that one topology for the day "switches nothing", while the switching from
+        # the network's present state to the day's topology is there (reported, not priced)
+        bad("c_switch", "the switching cost prices the moves between consecutive hours of a "
+            "topology per hour (c_sw |y_{b,h} - y_{b,h-1}|), which one topology for the day "
+            "does not have; the switching from the network's present state to the day's "
+            "topology is not priced by it (the result reports it as 'switching from the "
+            "present state')", f"add {option_ref('hourly', True)}, or leave "
             f"{option_ref('c_switch')} out")
     if 0 < st.gamma < 1 and not load_set:
         bad("gamma", "the load deviation share gamma acts only with a load budget",

@@ -36,6 +36,7 @@ from feederopt.results.schedule import (
     ac_check_rows,
     ac_losses_mwh,
     loss_rows,
+    present_switching_text,
     pwl_loss_text,
     schedule_switching_text,
     schedule_verdict_rows,
@@ -517,7 +518,10 @@ def setpoint_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     the DG's P and Q, the storage's charge, discharge and SOC at the hour's end, the PV or
     wind unit's used power, the EV station's charging, the network generators' P and Q and
     each bus's DSM shift (``pdr - pd``), each ``<id>_<quantity>_<unit>``. Before (user test
-    ut45_sched #9) the report and ``--out`` held them only in result.json."""
+    ut45_sched #9) the report and ``--out`` held them only in result.json. With
+    ``--hourly-topology`` (``settings.hourly``) the second column, ``open_branches``, is the
+    hour's open branch ids joined by commas (``8,9,16,24,33``), the switching plan beside the
+    dispatch (user test ut47_sched #5: the set-points held no topology)."""
     s = result.get("series") or {}
     purchase = s.get("substation_p_mw") or []
     hours = len(purchase)
@@ -537,9 +541,14 @@ def setpoint_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
                 if values is not None:
                     columns[f"dsm_bus{unit}_{suffix}" if key == "dsm_shift_mw"
                             else f"{unit}_{suffix}"] = values
+    by_hour = result.get("open_lines_by_hour") or []
+    hourly = bool((result.get("settings") or {}).get("hourly")) and bool(by_hour)
     rows = []
     for h in range(hours):
         row: dict[str, Any] = {"hour": h, **({"clock": clock[h]} if clock else {})}
+        if hourly:
+            row["open_branches"] = (",".join(str(b) for b in by_hour[h])
+                                    if h < len(by_hour) else None)
         row.update({c: (v[h] if h < len(v) else None) for c, v in columns.items()})
         rows.append(row)
     return rows
@@ -593,6 +602,9 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
         # first-stage cost of the JSON (user test ut34_schedule #6)
         **({"switching actions (hourly topology)": schedule_switching_text(r)}
            if schedule_switching_text(r) is not None else {}),
+        # the moves from the network's present state, reported only (ut47_sched #6)
+        **({"switching from the present state": present_switching_text(r)}
+           if present_switching_text(r) is not None else {}),
         **({"DG committed day-ahead (1 on, per hour)": "; ".join(
             f"{k}: {''.join(str(v) for v in on)}" for k, on in r["dg_commitment"].items())}
            if r.get("dg_commitment") else {}),

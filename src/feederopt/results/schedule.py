@@ -284,6 +284,28 @@ def schedule_switching_text(result: Mapping[str, Any]) -> str | None:
             f"{n} (no switching cost: --switch-cost 0)")
 
 
+def present_switching_text(result: Mapping[str, Any]) -> str | None:
+    """The console's and the report's line on ``switching_from_present``: the moves from the
+    network's present switch states (its normally-open branches) to the day's topology (hour
+    0's with ``--hourly-topology``), ``4 moves to the day's topology: open 7, 9; close 33, 35
+    (not in the objective)``, or that there are none. None for a result without the block
+    (written before user test ut47_sched #6, when these moves were neither counted nor
+    reported)."""
+    block = result.get("switching_from_present")
+    if not isinstance(block, Mapping) or not block:
+        return None
+    to_open = [str(b) for b in block.get("to_open") or []]
+    to_close = [str(b) for b in block.get("to_close") or []]
+    target = str(block.get("topology") or "the day's topology")
+    if not to_open and not to_close:
+        return f"none: {target} is the network's present state"
+    parts = ([f"open {', '.join(to_open)}"] if to_open else []) + (
+        [f"close {', '.join(to_close)}"] if to_close else [])
+    n = len(to_open) + len(to_close)
+    return (f"{n} move{'s' if n != 1 else ''} to {target}: {'; '.join(parts)} (not in the "
+            "objective)")
+
+
 @dataclass
 class HourlySeries:
     """Per-hour series of one realisation (lists over hours, per device where named).
@@ -397,6 +419,12 @@ class ScheduleResult:
     #: (each broken limit once, at its worst ``hour``), ``hours_breaking``; empty without an
     #: AC check.
     base: dict[str, Any] = field(default_factory=dict)
+    #: The switch moves from the network's present state (its normally-open branches) to
+    #: the day's topology (hour 0's with ``--hourly-topology``): ``to_open`` and ``to_close``
+    #: (branch ids), ``moves`` and ``topology`` (which one, in words). Reported only: the
+    #: objective (and ``--switch-cost``, the moves between hours) does not price them (user
+    #: test ut47_sched #6). :func:`present_switching_text` is its line.
+    switching_from_present: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return figures_repr("ScheduleResult", {

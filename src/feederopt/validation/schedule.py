@@ -512,3 +512,45 @@ def schedule_verdict_causes(ac_within_limits: bool | None,
                    "check, sample_check)")
     return out
 
+
+
+def losses_above_base_note(checks: list[AcHourCheck], base: Mapping[str, Any] | None, *,
+                           loss_tol: float | None = None, status: str | None = None,
+                           rel_tol: float = 1e-6) -> str | None:
+    """The note for a schedule whose day of AC losses (pandapower, ``sum_h`` of
+    :attr:`AcHourCheck.losses_ac_mw` over 1 h) exceeds its base case's (``base``, the block of
+    :func:`feederopt.validation.base_case.hourly_base_case`: the network's own switch states
+    at the same injections), by more than ``rel_tol`` of the base's; None otherwise, or when
+    an hour of either did not converge. The objective prices the losses by the
+    piecewise-linear tangents of ``r (P^2 + Q^2)`` (:mod:`feederopt.formulations.schedule`),
+    which under-estimate it by up to ``((a2 - a1) / (a2 + a1))^2`` between two tangent points
+    (25 % with the default points), so that two topologies can be ranked the wrong way round;
+    a finer ``--loss-tol`` bounds that share. User test ut47_sched #1: case33bw with hourly
+    prices, 1.9731 MWh against the base's 1.9295 MWh ("loss reduction vs base case -2.26 %")
+    with every check holding and no word; with ``--loss-tol 0.04``, 1.5634 MWh."""
+    if not checks or not isinstance(base, Mapping) or not base:
+        return None
+    before = base.get("losses_mwh")
+    if not isinstance(before, int | float) or not math.isfinite(before):
+        return None
+    if not all(c.converged for c in checks):
+        return None
+    after = float(sum(c.losses_ac_mw for c in checks))
+    if not math.isfinite(after) or after <= before * (1.0 + rel_tol):
+        return None
+    more = 100.0 * (after - before) / before if before > 0 else math.inf
+    tol = ("the default tangents under-estimate it by up to 25 % between two tangent points: "
+           "a finer --loss-tol (e.g. 0.04, at most 4 %; docs/schedule.md, 'loss-tol') "
+           "tightens them, at a longer solve" if loss_tol is None else
+           f"--loss-tol {loss_tol:g} lets them under-estimate it by up to "
+           f"{100.0 * loss_tol:g} %: a smaller --loss-tol tightens them, at a longer solve")
+    why = [f"the schedule's AC losses {after:.4f} MWh exceed the base case's {before:.4f} MWh "
+           f"(the network's own switch states at the same injections) by {more:.2f} %: the "
+           "model ranks topologies by piecewise-linear loss tangents, which under-estimate "
+           "the losses r(P^2+Q^2), so a topology it ranks first can lose more in AC; " + tol]
+    if base.get("within_limits") is False:
+        why.append("the base case breaks a limit (above), which the schedule is held to")
+    if status in ("time_limit", "interrupted"):
+        why.append("the run stopped at its time limit, before its gap closed: a longer "
+                   "--time-limit may find a better topology")
+    return "; ".join(why)
