@@ -47,6 +47,7 @@ from feederopt.results.uncertain import (
     UNRECORDED_NOTE,
     WORST_CASE_BOUND_LABEL,
     ac_all_label,
+    deviation_text,
     expected_objective_terms,
     worst_case_bound_text,
 )
@@ -354,15 +355,20 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
     return section("scenarios", "Scenarios", body)
 
 
-def _signs(u: Any) -> str:
+def _signs(u: Any, loads: Sequence[Any]) -> str:
+    """The loads that deviate at an extreme point with their signs, as the console names them
+    (:func:`~feederopt.results.uncertain.deviation_text`, every one named); the bare signs
+    in the order of the uncertain loads when those are not recorded; "-" without ``u``."""
     if not isinstance(u, Sequence) or isinstance(u, str):
         return "-"
-    return " ".join({1: "+", -1: "-", 0: "0"}.get(x, str(x)) for x in u)
+    if len(loads) != len(u):
+        return " ".join({1: "+", -1: "-", 0: "0"}.get(x, str(x)) for x in u)
+    return deviation_text(loads, u, shown=None)
 
 
 #: The extreme-point table's columns.
 ROBUST_COLUMNS = (
-    "extreme point", "deviations (per uncertain load)", "model losses [kW]",
+    "extreme point", "deviating loads (others at nominal)", "model losses [kW]",
     "model slack (sum)", "model V min [p.u.]", "model V max [p.u.]", "model within limits",
     "model relaxation", "AC losses [kW]", "AC V min [p.u.] (bus)", "AC V max [p.u.]",
     "AC within limits",
@@ -412,13 +418,14 @@ def _held_text(held: Any) -> str:
     return "; source " + source_vm_text(held)
 
 
-def _vertex_row(v: Mapping[str, Any]) -> list[str]:
+def _vertex_row(v: Mapping[str, Any], loads: Sequence[Any] = ()) -> list[str]:
     """An extreme point's row of :data:`ROBUST_COLUMNS` (AC ``-`` where none ran; the AC
     power flow's lowest voltage with its bus beside its highest: before, only "AC V max" was
     shown, user test ut46_pyapi)."""
     ac = v.get("ac") if isinstance(v.get("ac"), Mapping) else None
     acv = ac or {}
-    return [str(v.get("vertex", "-")), _signs(v.get("u")) + _held_text(v.get("source_vm_pu")),
+    return [str(v.get("vertex", "-")),
+            _signs(v.get("u"), loads) + _held_text(v.get("source_vm_pu")),
             fmt(v.get("losses_kw"), ".3f"),
             fmt(v.get("violation_pu"), ".3g"), fmt(v.get("min_voltage_pu"), ".4f"),
             fmt(v.get("max_voltage_pu"), ".4f"), _yes_no(v.get("feasible")), _relaxation(v),
@@ -452,7 +459,7 @@ def robust_section(r: Mapping[str, Any]) -> str:
            if isinstance(summ.get("source_vm_band_pu"), list) else "")
         + "). Model: the SOCP relaxation at the chosen topology. The headline figures above "
         f"are the nominal load's. AC max loading: {_loading_note(r)}.")
-    body += text_table(ROBUST_COLUMNS, [_vertex_row(v) for v in rows])
+    body += text_table(ROBUST_COLUMNS, [_vertex_row(v, loads) for v in rows])
     if summ:
         unc = _finite(summ.get("uncertainty"))
         body += "<h3>Robust totals</h3>" + kv_table({

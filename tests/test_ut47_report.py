@@ -1,0 +1,70 @@
+"""User test ut47_report: the result folders' and reports' wording.
+
+#1 ``solve case33bw --robust 0.1 --budget 2`` printed "worst-case losses found 148.542 kW at
+extreme point 1 (loads 2 0 3 0 4 0 ... 13 0 ... (20 more))": the first 12 uncertain loads
+whatever their sign, while the point moves loads 30 and 32 (+1 in its ``u`` in
+extreme_points.parquet; pandapower: case33bw with 7, 9, 14, 32, 37 open and loads 30, 32 at
++10 % loses 148.5418 kW, the tester's check). The loads named are now those with ``u != 0``,
+with their signs, on the console and in the report's extreme-point table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import feederopt
+from feederopt.cli.scenarios import print_uncertain
+from feederopt.report.scenarios import robust_section
+from feederopt.results.uncertain import deviation_text
+from netbuild import tiny
+from test_fixb_report_scenarios import records, section, tables
+
+
+@pytest.fixture(scope="module")
+def budget_one() -> Any:
+    """tiny (4 loads) at +-30 % with a budget of 1: each extreme point moves one load."""
+    r = feederopt.solve(tiny(), robust=0.3, budget=1, time_limit=30, workers=1)
+    assert r.has_topology and r.uncertain is not None and r.uncertain.vertices
+    return r
+
+
+def _moved(loads: Any, u: Any) -> set[str]:
+    """The loads a point moves, with their signs, straight from its ``u`` (the truth)."""
+    return {f"{load}{'+' if x > 0 else '-'}" for load, x in zip(loads, u, strict=True) if x}
+
+
+def test_the_tester_s_point_names_loads_30_and_32() -> None:
+    """The tester's extreme point 1 (rob33/extreme_points.parquet): loads 2-33, ``u`` +1 at
+    loads 30 and 32, 0 elsewhere."""
+    loads = [str(b) for b in range(2, 34)]
+    u = [1 if b in (30, 32) else 0 for b in range(2, 34)]
+    assert deviation_text(loads, u) == "30+, 32+; the others at nominal"
+    assert deviation_text(loads, [0] * len(loads)) == "every load at nominal"
+    assert deviation_text(["a", "b"], [1, -1]) == "a+, b-"
+    many = deviation_text(loads, [1] * len(loads), shown=3)
+    assert many == "2+, 3+, 4+ ... (29 more)"
+
+
+def test_the_console_names_the_worst_point_s_deviating_loads(
+        budget_one: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    summary = budget_one.uncertain
+    hit = next(v for v in summary.vertices if v.vertex == summary.worst_vertex)
+    moved = _moved(summary.uncertain_loads, hit.u)
+    assert len(moved) == 1  # the budget: one load deviates
+    print_uncertain(budget_one)
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"(loads {moved.pop()}; the others at nominal)" in out
+    assert " 0 " not in out.split("(loads ", 1)[1].split(")", 1)[0]
+
+
+def test_the_report_names_each_point_s_deviating_loads(budget_one: Any) -> None:
+    doc = budget_one.to_dict()
+    loads = doc["robust_summary"]["uncertain_loads"]
+    rows = records(tables(section(robust_section(doc), "robust"))[0])
+    assert len(rows) == len(doc["robust"])
+    for row, point in zip(rows, doc["robust"], strict=True):
+        cell = row["deviating loads (others at nominal)"]
+        named = set(cell.split(";")[0].split(", "))
+        assert named == _moved(loads, point["u"]), (cell, point["u"])
