@@ -68,3 +68,42 @@ def test_the_report_names_each_point_s_deviating_loads(budget_one: Any) -> None:
         cell = row["deviating loads (others at nominal)"]
         named = set(cell.split(";")[0].split(", "))
         assert named == _moved(loads, point["u"]), (cell, point["u"])
+
+
+# #3 Python's booleans in human text: "within limits (AC, every scenario) True: ...", "AC
+# check: within limits True", "within limits (AC check) True", "converged True" beside
+# "yes"/"no" in every other row.
+
+def test_the_console_says_yes_or_no_not_true(budget_one: Any,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from feederopt.cli.solve import print_result
+
+    print_result(budget_one)
+    out = capsys.readouterr().out
+    words = set(out.replace("│", " ").split())
+    assert not words & {"True", "False", "True:", "False:"}, out
+    flat = " ".join(out.split())
+    ac = budget_one.ac_check
+    assert ac.converged is True and ac.within_limits is True  # tiny at +-30 %: within
+    assert "converged │ yes" in flat and "within limits (AC) │ yes" in flat
+    assert "within limits (AC, every extreme point checked) │ yes: the AC power flows" in flat
+
+
+def test_the_schedule_rows_say_yes_or_no() -> None:
+    from feederopt.results.schedule import ac_check_rows, schedule_verdict_rows
+
+    hour = {"converged": True, "max_v_error_pu": 0.001, "v_min_ac": 0.95, "v_max_ac": 1.0}
+    assert ac_check_rows([hour], True)[-1] == ("AC check: within limits", "yes")
+    assert ac_check_rows([hour], False)[-1] == ("AC check: within limits", "no")
+    assert schedule_verdict_rows({"ac_within_limits": True, "within_limits": True}) == [
+        ("within limits (AC check)", "yes")]
+
+
+def test_an_older_file_s_verdict_reads_yes_in_the_report(budget_one: Any) -> None:
+    """A result JSON written before the fix keeps "True: ..." in ``ac_all_check.text``: the
+    report words it "yes: ..." as well."""
+    doc = budget_one.to_dict()
+    assert doc["ac_all_check"]["text"].startswith("yes: ")
+    doc["ac_all_check"]["text"] = "True: " + doc["ac_all_check"]["text"][5:]
+    page = robust_section(doc)
+    assert "True" not in page and "yes: the AC power flows" in page

@@ -20,6 +20,7 @@ from feederopt import (
     ThreePhaseResult,
     kept_state_label,
     write_text,
+    yes_no,  # yes/no as the other rows, not True (ut47_report #3)
 )
 from feederopt.cli.app import (
     EXIT_INFEASIBLE,
@@ -110,7 +111,7 @@ def bound_line(data: ThreePhaseResult) -> str:
 def _with_controls_table(ctl: Mapping[str, Any]) -> Table:
     """The check's second solve, with OpenDSS's controls acting (for information)."""
     table = summary_table(f"OpenDSS with its controls acting (ControlMode={ctl['control_mode']})")
-    table.add_row("converged", str(ctl["converged"]))
+    table.add_row("converged", yes_no(ctl["converged"]))
     table.add_row("losses", fmt(ctl["losses_kw"], ".3f", " kW"))
     for ph in sorted(ctl["min_voltage_pu"]):
         table.add_row(f"voltage phase {ph}", f"{fmt(ctl['min_voltage_pu'][ph], '.4f')} - "
@@ -298,7 +299,7 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
         out.print(table)
         if ac is not None:
             acs = summary_table("AC check (OpenDSS, the model's taps and capacitors held)")
-            acs.add_row("converged", str(ac.converged))
+            acs.add_row("converged", yes_no(ac.converged))
             acs.add_row("losses", fmt(ac.losses_kw, ".3f", " kW"))
             lows, highs = ac.min_voltage_pu, ac.max_voltage_pu
             for ph in sorted(lows):
@@ -330,7 +331,7 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                         else f"no: {load.get('overloaded', 0)} overloaded"
                         + (f" ({len(data.opendss_fixed_overloads)} that no switching "
                            "relieves)" if data.opendss_fixed_overloads else ""))
-            acs.add_row("passed (converged, every load served)", str(ac.passed))
+            acs.add_row("passed (converged, every load served)", yes_no(ac.passed))
             out.print(acs)
             if ac.with_controls:
                 out.print(_with_controls_table(ac.with_controls))

@@ -47,6 +47,7 @@ from feederopt.results.uncertain import (
     UNRECORDED_NOTE,
     WORST_CASE_BOUND_LABEL,
     ac_all_label,
+    ac_all_text,
     deviation_text,
     expected_objective_terms,
     worst_case_bound_text,
@@ -159,10 +160,18 @@ def ac_all_row(r: Mapping[str, Any]) -> tuple[str, str] | None:
     every = r.get("ac_all_check")
     if not isinstance(every, Mapping) or not every.get("text"):
         return None
-    text = escape(str(every["text"]))
+    text = escape(ac_all_text(every["text"]))
     if r.get("ac_within_limits_all") is not True:
         text = f'<span class="warn">{text}</span>'
     return escape(ac_all_label(str(every.get("of") or "scenario"))), text
+
+
+def _ac_all_cell(r: Mapping[str, Any]) -> str | None:
+    """The one AC verdict's text for a totals table (``yes: ...``/``no: ...``, an older
+    file's ``True:``/``False:`` read as such); None without one."""
+    every = r.get("ac_all_check")
+    text = every.get("text") if isinstance(every, Mapping) else None
+    return None if text is None else ac_all_text(text)
 
 
 def _robust_summary(r: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -323,8 +332,7 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
     if isinstance(st, Mapping):
         body += "<h3>Expected values</h3>" + kv_table({
             "scenarios": st.get("scenario_count"),
-            "within the limits in AC (every scenario)": (r.get("ac_all_check") or {}).get(
-                "text"),
+            "within the limits in AC (every scenario)": _ac_all_cell(r),
             "expected losses (model) [kW]": st.get("expected_losses_kw"),
             "expected losses (AC power flows) [kW]": st.get("expected_ac_losses_kw"),
             "scenarios where the relaxation is not exact":
@@ -472,8 +480,7 @@ def robust_section(r: Mapping[str, Any]) -> str:
                 _robust_feasible(summ) if r.get("has_topology", True)
                 else "- (no topology found)"),
             # the AC power flows' verdict beside the model's (the summary's row as well)
-            "within the limits in AC (every extreme point checked)":
-                (r.get("ac_all_check") or {}).get("text"),
+            "within the limits in AC (every extreme point checked)": _ac_all_cell(r),
             "worst-case losses (model) [kW]": summ.get("worst_case_losses_kw"),
             # found at the topology, and proven above it (equal unless the search stopped)
             "worst case found (objective without switching cost) [kW]":

@@ -234,6 +234,17 @@ class AcAllVerdict:
                                  "text": self.text}}
 
 
+def ac_all_text(text: Any) -> str:
+    """An :class:`AcAllVerdict`'s ``text`` as read back from a result JSON, for a person: a
+    file written before user test ut47_report #3 began it with Python's ``True:`` or
+    ``False:``, now ``yes:`` / ``no:`` as every other verdict row."""
+    words = str(text)
+    for old, new in (("True:", "yes:"), ("False:", "no:")):
+        if words.startswith(old):
+            return new + words[len(old):]
+    return words
+
+
 def ac_all_verdict(rows: Sequence[tuple[Any, str, Any]], what: str, points: int,
                    points_text: str | None = None, not_evaluated: str = "") -> AcAllVerdict:
     """The :class:`AcAllVerdict` of ``rows``, one ``(id, name, ac)`` per scenario (extreme
@@ -255,7 +266,7 @@ def ac_all_verdict(rows: Sequence[tuple[Any, str, Any]], what: str, points: int,
         shown = "; ".join(f"{b['name']}: {b['text']}" for b in breaking[:10])
         more = f"; ... ({len(breaking) - 10} more)" if len(breaking) > 10 else ""
         scope = f" (AC power flows at {n} of the {total} {plural})" if n < points else ""
-        text = (f"False: {len(breaking)} of the {n} {plural} checked "
+        text = (f"no: {len(breaking)} of the {n} {plural} checked "
                 f"break{'s' if len(breaking) == 1 else ''} a limit in the AC power flow at the "
                 f"chosen topology{scope}: {shown}{more}")
         return AcAllVerdict(False, what, points, k, n, breaking, text)
@@ -275,7 +286,7 @@ def ac_all_verdict(rows: Sequence[tuple[Any, str, Any]], what: str, points: int,
              f"at the {n} {what}(s) the solve evaluated (of {total}; the others have no AC "
              f"power flow{': ' + not_evaluated if not_evaluated else ''})")
     return AcAllVerdict(True, what, points, k, n, [],
-                        f"True: the AC power flows {scope} keep every limit")
+                        f"yes: the AC power flows {scope} keep every limit")
 
 
 def expected_objective_terms(objective_kw: float | None, losses_kw: float | None,
