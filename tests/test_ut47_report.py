@@ -10,6 +10,7 @@ with their signs, on the console and in the report's extreme-point table.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -107,3 +108,25 @@ def test_an_older_file_s_verdict_reads_yes_in_the_report(budget_one: Any) -> Non
     doc["ac_all_check"]["text"] = "True: " + doc["ac_all_check"]["text"][5:]
     page = robust_section(doc)
     assert "True" not in page and "yes: the AC power flows" in page
+
+
+# #4 report of a restore --json file: the hint kept "--broken ..." though the file records
+# "broken": ["2"]. The truth is the command line the user ran.
+
+@pytest.mark.parametrize("given", [["--broken", "2"],
+                                   ["--broken", "2,11", "--radiality", "seed"]])
+def test_report_of_a_restore_json_hints_its_own_command(tmp_path: Path,
+                                                       given: list[str]) -> None:
+    from typer.testing import CliRunner
+
+    from feederopt.cli import app
+
+    runner = CliRunner()
+    rj = tmp_path / "rj.json"
+    done = runner.invoke(app, ["restore", "zhang13", *given, "--json", str(rj)])
+    assert done.exit_code == 0, done.output
+    out = runner.invoke(app, ["report", str(rj)], env={"COLUMNS": "400"})
+    assert out.exit_code == 2, out.output
+    flat = " ".join(out.output.split())
+    assert f"run 'feederopt restore zhang13 {' '.join(given)} --out DIR'" in flat, flat
+    assert "..." not in flat.split("run '", 1)[1].split("'", 1)[0]
