@@ -130,3 +130,41 @@ def test_report_of_a_restore_json_hints_its_own_command(tmp_path: Path,
     flat = " ".join(out.output.split())
     assert f"run 'feederopt restore zhang13 {' '.join(given)} --out DIR'" in flat, flat
     assert "..." not in flat.split("run '", 1)[1].split("'", 1)[0]
+
+
+# #5 the balanced solve's branch table had only the model's loss_kw; the restoration's has
+# pandapower's loss_ac_kw and q_from_ac_kvar. Truth: pandapower's own case33bw with the
+# answer's lines out of service (branch k is net.line k-1, as the tester's pp33.py has it).
+
+def test_the_solve_branch_table_has_pandapower_s_losses_and_flows(tmp_path: Path) -> None:
+    import json
+
+    import pandapower as pp
+    import pandapower.networks as pn
+    import polars as pl
+
+    r = feederopt.solve("case33bw", time_limit=30)
+    folder = feederopt.save(r, tmp_path / "s33", report=False)
+    table = pl.read_parquet(folder / "branches.parquet")
+    doc = json.loads((folder / "result.json").read_text(encoding="utf-8"))
+    assert {"loss_ac_kw", "q_from_ac_mvar"} <= set(table.columns)
+    net = pn.case33bw()
+    net.line["in_service"] = True
+    opened = {int(b["id"]) for b in doc["open_branches"]}
+    for k in opened:
+        net.line.at[k - 1, "in_service"] = False
+    pp.runpp(net)
+    rows = {int(i): row for i, row in zip(table["id"], table.iter_rows(named=True),
+                                          strict=True)}
+    for k, row in rows.items():
+        if k in opened:
+            assert row["loss_ac_kw"] == pytest.approx(0.0, abs=1e-9)
+            continue
+        assert row["loss_ac_kw"] == pytest.approx(
+            float(net.res_line.pl_mw.at[k - 1]) * 1e3, rel=1e-6, abs=1e-9)
+        assert row["q_from_ac_mvar"] == pytest.approx(
+            float(net.res_line.q_from_mvar.at[k - 1]), rel=1e-6, abs=1e-9)
+    assert float(table["loss_ac_kw"].sum()) == pytest.approx(doc["ac_check"]["losses_kw"],
+                                                             rel=1e-9)
+    assert float(table["loss_ac_kw"].sum()) == pytest.approx(
+        float(net.res_line.pl_mw.sum()) * 1e3, rel=1e-6)

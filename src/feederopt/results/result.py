@@ -783,9 +783,10 @@ class Result:
     has none: pandapower's ``net.bus.name``, ``net.line.name``, ..., a table folder's
     ``name`` column): ``buses`` (``vm_pu`` the model's, ``vm_ac_pu`` the AC check's, the load, the
     band), ``branches`` (``closed``, the model's flows ``p_from_mw``, ``q_from_mvar``, series
-    current ``i_ka``, ``loss_kw``, and pandapower's ``p_from_ac_mw``, ``i_ac_ka``,
-    ``loading_ac_percent``), ``switches`` (``closed``, ``initially_closed``, ``changed``,
-    ``operated_by``) and ``generators``. A value that does not exist (the loading of a branch
+    current ``i_ka``, ``loss_kw``, and pandapower's ``p_from_ac_mw``, ``q_from_ac_mvar``,
+    ``i_ac_ka``, ``loading_ac_percent``, ``loss_ac_kw``), ``switches`` (``closed``,
+    ``initially_closed``, ``changed``, ``operated_by``) and ``generators``. A value that does
+    not exist (the loading of a branch
     without a rating, every AC column without the AC check) is **null**, never NaN, exactly
     as in the Parquet files that :func:`feederopt.save` writes (``pl.read_parquet(folder /
     "branches.parquet")`` equals ``branches``): to Polars a NaN is a number above every other,
