@@ -136,15 +136,21 @@ def test_report_of_a_restore_json_hints_its_own_command(tmp_path: Path,
 # pandapower's loss_ac_kw and q_from_ac_kvar. Truth: pandapower's own case33bw with the
 # answer's lines out of service (branch k is net.line k-1, as the tester's pp33.py has it).
 
-def test_the_solve_branch_table_has_pandapower_s_losses_and_flows(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def s33(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``feederopt solve case33bw --out DIR --report``'s folder (via :func:`feederopt.save`)."""
+    r = feederopt.solve("case33bw", time_limit=30)
+    return feederopt.save(r, tmp_path_factory.mktemp("ut47") / "s33", report=True)
+
+
+def test_the_solve_branch_table_has_pandapower_s_losses_and_flows(s33: Path) -> None:
     import json
 
     import pandapower as pp
     import pandapower.networks as pn
     import polars as pl
 
-    r = feederopt.solve("case33bw", time_limit=30)
-    folder = feederopt.save(r, tmp_path / "s33", report=False)
+    folder = s33
     table = pl.read_parquet(folder / "branches.parquet")
     doc = json.loads((folder / "result.json").read_text(encoding="utf-8"))
     assert {"loss_ac_kw", "q_from_ac_mvar"} <= set(table.columns)
@@ -168,3 +174,32 @@ def test_the_solve_branch_table_has_pandapower_s_losses_and_flows(tmp_path: Path
                                                              rel=1e-9)
     assert float(table["loss_ac_kw"].sum()) == pytest.approx(
         float(net.res_line.pl_mw.sum()) * 1e3, rel=1e-6)
+
+
+def test_the_report_labels_timings_engine_counts_and_costs(s33: Path) -> None:
+    """The Timings and Engine-counts sections printed result.json's keys (``build_s``,
+    ``warm_cuts``), the DOPF's Costs too (``losses_per_h``, ``tap_changes_kw``): each row is
+    now words with the unit (the unit by hand from the key's suffix and the docstring of
+    :meth:`feederopt.problems.dopf` ``costs``: per hour at the loss price, kW-equivalent)."""
+    import json
+    import re
+
+    from feederopt.report.labels import labelled
+
+    doc = json.loads((s33 / "result.json").read_text(encoding="utf-8"))
+    page = (s33 / "report.html").read_text(encoding="utf-8")
+    secs = re.search(r'<section id="timings">(.*?)</section>', page, re.S)
+    assert secs is not None and doc["timings"]
+    heads = re.findall(r'<th scope="row">(.*?)</th>', secs.group(1))
+    assert len(heads) == len(doc["timings"])
+    for key, head in zip(doc["timings"], heads, strict=True):
+        assert head != key and head.endswith(f"[s] ({key})"), head
+    assert "building the model [s] (build_s)" in heads
+    engine = re.search(r'<section id="engine">(.*?)</section>', page, re.S)
+    if doc.get("engine_stats"):
+        assert engine is not None
+        rows = re.findall(r'<th scope="row">(.*?)</th>', engine.group(1))
+        assert not set(rows) & set(doc["engine_stats"]), rows
+    assert list(labelled({"losses_per_h": 1.0, "tap_changes_kw": 2.0, "warm_cuts": 3.0})) == [
+        "losses [per h] (losses_per_h)", "tap changes [kW] (tap_changes_kw)",
+        "warm-start cuts (count; warm_cuts)"]
