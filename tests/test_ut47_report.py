@@ -203,3 +203,81 @@ def test_the_report_labels_timings_engine_counts_and_costs(s33: Path) -> None:
     assert list(labelled({"losses_per_h": 1.0, "tap_changes_kw": 2.0, "warm_cuts": 3.0})) == [
         "losses [per h] (losses_per_h)", "tap changes [kW] (tap_changes_kw)",
         "warm-start cuts (count; warm_cuts)"]
+
+
+# #6 partition's microgrids.png (the tester's plan of ieee37mod, result.json trimmed to what the
+# figure draws): the closed tie SWT2 (718-718t2) ran straight through bus 775, whose position
+# is the segment's midpoint (by hand: 718 at (2, -10), 718t2 at (14, -12), 775 at (8, -11)),
+# so its switch marker sat under 775's; g701 and g738, grid-forming (the case's settings:
+# ``can_grid_form``) in dark blocks, had no star.
+
+DATA = Path(__file__).parent / "data" / "ut47_report"
+
+
+@pytest.fixture(scope="module")
+def partition_axes() -> Any:
+    import json
+
+    from feederopt.cases import load_three_phase
+    from feederopt.report.partition import microgrid_figure
+
+    net = load_three_phase("ieee37mod")
+    doc = json.loads((DATA / "partition_ieee37mod.json").read_text(encoding="utf-8"))
+    return net, doc, microgrid_figure(net, doc).axes[0]
+
+
+def _bus_positions(net: Any, ax: Any) -> dict[str, Any]:
+    import numpy as np
+
+    from feederopt.report.partition import BUS_GID
+
+    (buses,) = [c for c in ax.collections if c.get_gid() == BUS_GID]
+    ids = [str(b) for b in net.buses["id"].to_list()]
+    return dict(zip(ids, np.asarray(buses.get_offsets(), float), strict=True))
+
+
+def test_no_switch_marker_sits_on_a_bus(partition_axes: Any) -> None:
+    import numpy as np
+
+    from feederopt.report.partition import BUS_GID, SWITCH_GID
+    from feederopt.report.plot import clearance
+
+    net, doc, ax = partition_axes
+    assert "swt2" in doc["closed_switches"]
+    at = _bus_positions(net, ax)
+    assert np.allclose((at["718"] + at["718t2"]) / 2, at["775"])  # the straight tie's middle
+    pos = np.array(list(at.values()))
+    gap = clearance(pos)
+    marks = [c for c in ax.collections if c.get_gid() == SWITCH_GID]
+    (bus_layer,) = [c for c in ax.collections if c.get_gid() == BUS_GID]
+    assert marks and all(c.get_zorder() > bus_layer.get_zorder() for c in marks)
+    points = np.vstack([np.asarray(c.get_offsets(), float) for c in marks])
+    assert len(points) == 10  # ieee37mod's switches (4 closed, 6 open in the plan)
+    nearest = np.hypot(*(points[:, None, :] - pos[None, :, :]).transpose(2, 0, 1)).min(axis=1)
+    assert (nearest >= gap).all(), nearest
+
+
+def test_every_grid_forming_der_has_a_star(partition_axes: Any) -> None:
+    import numpy as np
+
+    from feederopt.report.partition import FORMING_GID, IDLE_GID
+
+    net, doc, ax = partition_axes
+    at = _bus_positions(net, ax)
+    gens = net.generators.filter(net.generators["can_grid_form"])
+    capable = {str(b) for b in gens["bus"].to_list()}
+    assert {"701", "738"} <= capable  # the dark blocks' DERs the tester named
+    forming = {g for blk in doc["blocks"] for g in blk["grid_forming"]}
+
+    def starred(gid: str) -> set[str]:
+        pts = [np.asarray(c.get_offsets(), float) for c in ax.collections
+               if c.get_gid() == gid]
+        return {b for b, p in at.items() for q in pts for x in q if np.allclose(x, p)}
+
+    gold, hollow = starred(FORMING_GID), starred(IDLE_GID)
+    by_id = dict(zip(gens["id"].to_list(), map(str, gens["bus"].to_list()), strict=True))
+    assert gold == {by_id[g] for g in forming}
+    assert gold | hollow == capable and not gold & hollow
+    assert {"701", "738"} <= hollow
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "grid-forming DER" in labels and any("forming none" in x for x in labels)
