@@ -18,7 +18,6 @@ import pytest
 import feederopt
 from feederopt.cli.scenarios import print_uncertain
 from feederopt.report.scenarios import robust_section
-from feederopt.results.uncertain import deviation_text
 from netbuild import tiny
 from test_fixb_report_scenarios import records, section, tables
 
@@ -39,6 +38,8 @@ def _moved(loads: Any, u: Any) -> set[str]:
 def test_the_tester_s_point_names_loads_30_and_32() -> None:
     """The tester's extreme point 1 (rob33/extreme_points.parquet): loads 2-33, ``u`` +1 at
     loads 30 and 32, 0 elsewhere."""
+    from feederopt.results.uncertain import deviation_text
+
     loads = [str(b) for b in range(2, 34)]
     u = [1 if b in (30, 32) else 0 for b in range(2, 34)]
     assert deviation_text(loads, u) == "30+, 32+; the others at nominal"
