@@ -433,12 +433,12 @@ def test_schedule_samples_not_served_make_the_one_verdict_false(tmp_path: Path) 
     assert (doc["within_limits"], res.exit_code) == (False, 4), res.output
     text = _flat(res.output)
     (row,) = [x for x in res.output.splitlines() if "within limits (AC check and samples)" in x]
-    assert f"False: {n_not} of {SCHED_N} realisation(s)" in row
+    assert f"no: {n_not} of {SCHED_N} realisation(s)" in row
     assert (f"the schedule is not within the limits: {n_not} of {SCHED_N} realisation(s)"
             in text)
     assert "hourly AC check breaks a limit" not in text
     report = (folder / "report.html").read_text()
-    assert "limits_broken" in report and f"False: {n_not} of {SCHED_N} realisation" in report
+    assert "limits_broken" in report and f"no: {n_not} of {SCHED_N} realisation" in report
 
 
 def test_check_carries_the_schedules_own_samples_into_its_verdict(tmp_path: Path) -> None:

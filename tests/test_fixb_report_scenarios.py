@@ -206,5 +206,6 @@ def test_robust_run_shows_its_extreme_points_and_the_worst_ones_ac(tmp_path: Pat
     assert close(ac["AC max loading [%]"], float(net.res_line.loading_percent.max()), 6e-3)
     assert ac["AC within limits"] == "yes" and ac["AC limits broken"] == "none"
     rows = records(points)
-    assert "+ + + +" in {r["deviations (per uncertain load)"] for r in rows}
+    every_up = ", ".join(f"{load}+" for load in doc["robust_summary"]["uncertain_loads"])
+    assert every_up in {r["deviating loads (others at nominal)"] for r in rows}
     assert "(nominal load)" in section(page, "summary")

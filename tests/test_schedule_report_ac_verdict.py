@@ -70,7 +70,8 @@ def test_report_summary_has_the_console_ac_rows(run: tuple[Path, str]) -> None:
     assert summary[LABELS[1]] == f"{v_min:.4f} / {v_max:.4f} p.u."
     assert summary[LABELS[0]] == f"{err:.4f} p.u."
     within = v_min >= 0.9 and v_max <= 1.1 and not any(a["limit_violations"] for a in hours)
-    assert summary[LABELS[2]] == str(within) == "True"
+    assert within  # by hand, the voltages above
+    assert summary[LABELS[2]] == "yes"  # not Python's "True" (ut47_report #3)
 
 
 def test_report_command_rebuilds_the_same_rows(run: tuple[Path, str], tmp_path: Path) -> None:

@@ -125,7 +125,7 @@ def test_a_scenario_that_breaks_v_min_in_ac_is_named(scenario_run) -> None:
     assert worst["limit"] == "v_min" and worst["component"] == "buses"
     assert truth["heavy"][worst["id"]] == pytest.approx(truth["heavy"][lowest], abs=1e-9)
     assert worst["amount"] == pytest.approx(V_MIN - truth["heavy"][lowest], rel=1e-6)
-    assert every["text"].startswith("False: 1 of the 2 scenarios checked breaks a limit")
+    assert every["text"].startswith("no: 1 of the 2 scenarios checked breaks a limit")
     assert f"scenario heavy: {len(below['heavy'])} limit(s) broken, the largest v_min at bus " \
            f"{worst['id']} by {V_MIN - truth['heavy'][lowest]:.4g} p.u." in every["text"]
     assert "light" not in every["text"]
@@ -161,7 +161,7 @@ def test_a_robust_run_within_the_limits_at_every_corner_says_so(robust_run) -> N
     assert (every["of"], every["points"], every["evaluated"], every["checked"]) == (
         "extreme point", 4, 4, 4)
     assert every["breaking"] == []
-    text = "True: the AC power flows at all 4 extreme points keep every limit"
+    text = "yes: the AC power flows at all 4 extreme points keep every limit"
     assert every["text"] == text
     assert doc["within_limits"] is True and res.exit_code == 0, res.output
     out = _flat(res.output)
@@ -231,6 +231,6 @@ def test_the_upper_corner_alone_says_the_others_were_not_evaluated() -> None:
                       None, 16, True, oracle="monotone")
     v = r.ac_all
     assert v.within_limits_all is True and (v.points, v.checked) == (16, 1)
-    assert v.text.startswith("True: the AC power flows at the 1 extreme point(s) the solve "
+    assert v.text.startswith("yes: the AC power flows at the 1 extreme point(s) the solve "
                              "evaluated (of 16; the others have no AC power flow: on this "
                              "passive feeder the model's worst case is the upper corner")

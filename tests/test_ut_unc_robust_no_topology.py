@@ -75,7 +75,7 @@ def test_the_worst_extreme_point_shows_its_signs(solved: Any,
     hit = next(v for v in summary.vertices if v.vertex == summary.worst_vertex)
     assert all(u > 0 for u in hit.u)
     out = _console(solved, capsys)
-    expected = " ".join(f"{load}+" for load in summary.uncertain_loads)
+    expected = ", ".join(f"{load}+" for load in summary.uncertain_loads)
     assert f"(loads {expected})" in out
 
 

@@ -116,6 +116,7 @@ if TYPE_CHECKING:
         loading_limit_text,
         switching_text,
         within_limits_text,
+        yes_no,
     )
     from feederopt.results.schedule import (
         ac_check_rows,
@@ -142,6 +143,7 @@ if TYPE_CHECKING:
         RobustSummary,
         StochasticSummary,
         ac_all_label,
+        ac_all_text,
         ac_broken_text,
     )
     from feederopt.solvers import interrupt
@@ -249,11 +251,13 @@ _FOR_CLI = {
     "distinct_places": "feederopt.results.result",
     "kept_state_label": "feederopt.results.result",
     "within_limits_text": "feederopt.results.result",
+    "yes_no": "feederopt.results.result",
     "loading_limit_text": "feederopt.results.result",
     "RobustSummary": "feederopt.results.uncertain",
     "AcAllVerdict": "feederopt.results.uncertain",
     "ac_broken_text": "feederopt.results.uncertain",
     "ac_all_label": "feederopt.results.uncertain",
+    "ac_all_text": "feederopt.results.uncertain",
     "StochasticSummary": "feederopt.results.uncertain",
     "WORST_CASE_BOUND_LABEL": "feederopt.results.uncertain",
     "three_phase_info": "feederopt.api_threephase",
@@ -348,6 +352,7 @@ __all__ = [
     "ThreePhaseResult",
     "__version__",
     "ac_all_label",
+    "ac_all_text",
     "ac_broken_text",
     "ac_check_rows",
     "ac_losses_mwh",
@@ -450,6 +455,7 @@ __all__ = [
     "write_scenarios",
     "write_text",
     "write_three_phase_folder",
+    "yes_no",
 ]
 
 

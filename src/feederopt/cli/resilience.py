@@ -217,7 +217,9 @@ def _exit_if_not_within(res: Any, what: str, *, quiet: bool) -> None:
 def _ac_table(ac: dict[str, Any]) -> Table:
     """A restoration's AC check (``feederopt.validation.restoration``) as a table."""
     t = summary_table("AC check (pandapower Newton-Raphson): the true operating point")
-    t.add_row("converged", str(ac["converged"]))
+    from feederopt import yes_no  # yes/no as the other rows, not True (ut47_report #3)
+
+    t.add_row("converged", yes_no(ac["converged"]))
     t.add_row("losses (AC; the model has none)", fmt(ac["losses_kw"], ".3f", " kW"))
     t.add_row("voltage (AC, true)", volt_range(ac["min_voltage_pu"], ac["max_voltage_pu"]))
     t.add_row("voltage (model: LinDistFlow, lossless)",
@@ -230,7 +232,7 @@ def _ac_table(ac: dict[str, Any]) -> Table:
         if bus in kvar:
             text += ", " + fmt(kvar[bus], ",.2f", " kvar")
         t.add_row(f"backup DG {bus} forming its island (AC)", text)
-    t.add_row("limits hold in AC", str(ac["limits_hold"]))
+    t.add_row("limits hold in AC", yes_no(ac["limits_hold"]))
     return t
 
 

@@ -1307,7 +1307,7 @@ def result_verdict(data: dict[str, Any]) -> dict[str, Any]:
 
 def _verdict_rows(verdict: dict[str, Any]) -> list[tuple[str, str]]:
     """The check table's rows on the result's own verdict (:func:`result_verdict`)."""
-    from feederopt import ac_all_label
+    from feederopt import ac_all_label, ac_all_text
 
     rows = [("result within limits (its solve)",
              "yes" if verdict["within_limits"] else
@@ -1325,7 +1325,7 @@ def _verdict_rows(verdict: dict[str, Any]) -> list[tuple[str, str]]:
         # judged by the solve at its own limits, not at this check's --v-min/--max-loading
         # (user test ut_growth: read as this check's verdict at another --max-loading)
         rows.append((f"result's {ac_all_label(str(every.get('of')))} (at its solve's limits)",
-                     str(every["text"])))
+                     ac_all_text(every["text"])))
     elif verdict["scenarios_ac_checked"]:
         # judged by the solve at its own limits, not at this check's --v-min/--max-loading
         # (user test ut_growth: read as this check's verdict at another --max-loading)

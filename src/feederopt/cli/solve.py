@@ -208,7 +208,9 @@ def print_result(result: Any) -> None:
     if ac is not None:
         acs = summary_table("AC check (pandapower Newton-Raphson): the true operating point"
                             + (" at the nominal load" if uncertain else ""))
-        acs.add_row("converged", str(ac.converged))
+        from feederopt import yes_no  # yes/no as the other rows, not True (ut47_report #3)
+
+        acs.add_row("converged", yes_no(ac.converged))
         acs.add_row("losses (AC, true)", fmt(ac.losses_kw, ".3f", " kW"))
         acs.add_row("voltage (AC, true)", volt_range(ac.min_voltage_pu, ac.max_voltage_pu))
         acs.add_row("largest loading (AC, true)", loading_text(ac))
@@ -222,7 +224,7 @@ def print_result(result: Any) -> None:
                     + (" (the least-violating point's slack, not a model error)"
                        if slack_point else ""))
         acs.add_row("relaxation exact", "- (not compared: the least-violating point)"
-                    if slack_point else str(ac.exact))
+                    if slack_point else yes_no(ac.exact))
         if ac.within_limits is not None:
             from feederopt import within_limits_text
 

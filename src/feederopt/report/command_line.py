@@ -139,12 +139,38 @@ def partition_options(doc: Mapping[str, Any]) -> list[str]:
     return out
 
 
+#: ``feederopt restore``'s default ``--radiality`` (:mod:`feederopt.cli.resilience`).
+RESTORE_RADIALITY = "forest"
+
+
+def restore_options(doc: Mapping[str, Any]) -> list[str]:
+    """The options of ``feederopt restore`` that the restoration result ``doc`` records:
+    ``--broken`` (its ``broken`` ids; ``""`` for none), ``--dg-sites`` (its ``dg_sites``, when
+    any) and ``--radiality`` where it is not the default ``forest``. ``--dg-size``,
+    ``--switch-penalty`` and ``--time-limit`` are not recorded and not guessed; without a
+    recorded ``broken`` the template's ``--broken ...`` stays. Before (user test ut47_report
+    #4), the hint kept ``--broken ...`` though the file records ``"broken": ["2"]``."""
+    out: list[str] = []
+    broken = doc.get("broken")
+    if isinstance(broken, list) and all(isinstance(b, str | int) for b in broken):
+        out += ["--broken", shlex.quote(",".join(map(str, broken)))]
+    sites = doc.get("dg_sites")
+    if isinstance(sites, list) and sites and all(isinstance(b, str | int) for b in sites):
+        out += ["--dg-sites", shlex.quote(",".join(map(str, sites)))]
+    radiality = doc.get("radiality")
+    if isinstance(radiality, str) and radiality and radiality != RESTORE_RADIALITY:
+        out += ["--radiality", shlex.quote(radiality)]
+    return out
+
+
 def command_again(doc: Mapping[str, Any], kind: str, template: str) -> str:
     """The command line that writes the folder of the ``--json`` document ``doc`` of ``kind``,
     from the command's ``template`` (``feederopt solve CASE --out DIR``): the placeholder
     filled with :func:`recorded_source` (kept where the document records none), the input
     files it records (:func:`input_file_options`), a balanced solve's :func:`solve_options`
-    and its ``--report`` (a partition's :func:`partition_options`), before ``--out DIR``."""
+    and its ``--report`` (a partition's :func:`partition_options`, a restoration's
+    :func:`restore_options` in place of the template's ``--broken ...``), before ``--out
+    DIR``."""
     source = recorded_source(doc)
     out = template
     if source is not None:
@@ -154,4 +180,9 @@ def command_again(doc: Mapping[str, Any], kind: str, template: str) -> str:
     options = input_file_options(doc, kind) + (solve_options(doc) if kind == "solve" else
                                                 partition_options(doc) if kind == "partition"
                                                 else [])
+    if kind == "resilience_restore":
+        recorded = restore_options(doc)
+        if recorded[:1] == ["--broken"]:  # the recorded ids replace the placeholder
+            head = head.replace(" --broken ...", "")
+        options += recorded
     return " ".join([head, *options, "--out", tail, *(["--report"] if kind == "solve" else [])])

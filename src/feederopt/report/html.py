@@ -43,6 +43,7 @@ from feederopt.errors import InputError, OutputNotWrittenError, Problem, Problem
 from feederopt.forking import check_not_forked
 from feederopt.io.writing import add_to_manifest, check_output, owned_by_feederopt, write_text
 from feederopt.report.command_line import command_again
+from feederopt.report.labels import labelled
 from feederopt.report.output import read_iterations
 from feederopt.report.page import (
     CSP,
@@ -935,7 +936,8 @@ def devices_section(r: Mapping[str, Any]) -> str:
     body = _note("The setting the optimiser chose for every controllable device; they are "
                  "marked on the grid.") + records_table(rows)
     if r.get("costs"):
-        body += "<h3>Costs (per hour at the loss price)</h3>" + kv_table(r["costs"])
+        body += ("<h3>Costs (per hour at the loss price)</h3>"
+                 + kv_table(labelled(r["costs"])))
     return section("devices", "Devices", body)
 
 
@@ -1080,11 +1082,12 @@ def render_report(folder: ResultFolder) -> str:
         secs = {k: v for k, v in timings.items() if k.endswith("_s")}
         other = {**{k: v for k, v in timings.items() if not k.endswith("_s")},
                  **(r.get("engine_stats") or {})}
+        # labelled with their units, the JSON key after each (ut47_report #5: the keys alone)
         if secs:
-            parts.append(generic_section("timings", "Timings [s]", secs))
+            parts.append(generic_section("timings", "Timings", labelled(secs)))
         if other:
-            parts.append(generic_section("engine", "Engine counts and bounds (cuts, probed "
-                                         "switches, solves; *_kw in kW)", other))
+            parts.append(generic_section("engine", "Engine counts and bounds",
+                                         labelled(other)))
     parts.append(notes_section(r))
     title = f"feederopt report: {r.get('case', folder.path.name)}"
     sub = f"{r.get('method', '')} with {r.get('solver', '')}"

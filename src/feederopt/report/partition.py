@@ -59,6 +59,11 @@ GREY = "#9ca3af"
 BUS_GID = "buses"
 #: The ``gid`` of the discs in the bus colours under the grid-forming stars.
 GRID_FORMING_GID = "grid_forming_buses"
+#: The ``gid`` of the gold stars (grid-forming DERs that form their microgrid), of the hollow
+#: ones (grid-forming DERs that form none in the plan) and of the switch markers.
+FORMING_GID = "grid_forming_ders"
+IDLE_GID = "grid_forming_idle_ders"
+SWITCH_GID = "switches"
 
 
 def palette(k: int) -> str:
@@ -111,10 +116,15 @@ def _normally_closed(net: ThreePhaseNetwork, br: pl.DataFrame) -> np.ndarray:
 
 def microgrid_figure(net: ThreePhaseNetwork, result: Mapping[str, Any]) -> Figure:
     """The feeder with each energised microgrid in its own colour (:func:`bus_colours`),
-    de-energised buses grey, open switches dashed (bent around buses they do not connect),
-    grid-forming DERs as stars on a disc in their bus's colour, the grid-following DERs of
-    energised blocks (those the plan dispatches) as triangles. The legend lists only what is
-    drawn."""
+    de-energised buses grey, open switches dashed, every switch (open or closed) bent around
+    the buses it does not connect (:func:`~feederopt.report.plot.branch_path`) with its
+    marker drawn above the bus markers; every grid-forming DER (``can_grid_form``, or named
+    by a block's ``grid_forming``) as a star on a disc in its bus's colour: gold where it
+    forms its microgrid, hollow where it does not (its block dark, or another DER forms the
+    microgrid); the grid-following DERs of energised blocks (those the plan dispatches) as
+    triangles. The legend lists only what is drawn. User test ut47_report #6: the closed tie
+    SWT2 (718-718t2) ran straight through bus 775 with its marker under 775's, and the
+    grid-forming DERs of dark blocks (g701, g738) had no star."""
     plt = _pyplot()
     ids = [str(b) for b in net.buses["id"].to_list()]
     index = {b: i for i, b in enumerate(ids)}
@@ -126,8 +136,16 @@ def microgrid_figure(net: ThreePhaseNetwork, result: Mapping[str, Any]) -> Figur
     switch = br["switch"].to_numpy().astype(bool)
     gf_ids = {g for blk in result.get("blocks", []) for g in blk.get("grid_forming", [])}
     gens = net.generators
+    capable = (gens["can_grid_form"].fill_null(False).to_list() if "can_grid_form" in
+               gens.columns else [False] * gens.height)
     gf_buses = [str(b) for d, b in zip(gens["id"].to_list(), gens["bus"].to_list(), strict=True)
                 if d in gf_ids and str(b) in index]
+    # grid-forming DERs that form nothing in this plan (a dark block's, or one beside the
+    # DER that forms its microgrid): hollow stars, at buses without a forming one
+    idle_buses = list(dict.fromkeys(
+        str(b) for d, b, c in zip(gens["id"].to_list(), gens["bus"].to_list(), capable,
+                                  strict=True)
+        if c and d not in gf_ids and str(b) in index and str(b) not in gf_buses))
     gfl_ids = {g for blk in result.get("blocks", []) if blk.get("energised")
                for g in blk.get("der_set_points_kw", {}) if g not in gf_ids}
     gfl_buses = [str(b) for d, b in zip(gens["id"].to_list(), gens["bus"].to_list(),
@@ -148,18 +166,21 @@ def microgrid_figure(net: ThreePhaseNetwork, result: Mapping[str, Any]) -> Figur
     mid = (pos[f] + pos[t]) / 2
     gap = clearance(pos)
     for i, (a, b, c) in enumerate(zip(f, t, closed, strict=True)):
-        path = pos[[a, b]] if c else branch_path(pos, a, b, gap)
-        mid[i] = path[len(path) // 2] if not c else mid[i]
+        # a switch, closed or open, bends around a bus it would cross: a closed tie drawn
+        # straight through an unrelated bus read as a connection there, its marker hidden
+        path = branch_path(pos, a, b, gap) if switch[i] or not c else pos[[a, b]]
+        mid[i] = path[len(path) // 2] if switch[i] or not c else mid[i]
         same = face[a] == face[b] and face[a] != GREY and c
         ax.plot(path[:, 0], path[:, 1], color=face[a] if same else "0.55",
                 lw=2.0 if same else 1.0, ls="-" if c else "--", zorder=1)
     on, off = switch & closed, switch & ~closed
     # a legend entry only for what is drawn (an empty scatter keeps its label: user test ut35)
-    ax.scatter(mid[on, 0], mid[on, 1], marker="s", s=22, c="k", zorder=2,
-               label="closed switch" if on.any() else "_nolegend_")
+    # above the bus markers (zorder 3) and the grid-forming discs, under the stars
+    ax.scatter(mid[on, 0], mid[on, 1], marker="s", s=22, c="k", zorder=3.8,
+               label="closed switch" if on.any() else "_nolegend_", gid=SWITCH_GID)
     ax.scatter(mid[off, 0], mid[off, 1], marker="s", s=22, facecolors="white",
-               edgecolors="k", zorder=2, label="open switch (dashed)" if off.any() else
-               "_nolegend_")
+               edgecolors="k", zorder=3.8, label="open switch (dashed)" if off.any() else
+               "_nolegend_", gid=SWITCH_GID)
     ax.scatter(pos[:, 0], pos[:, 1], c=face, s=60, zorder=3, edgecolors="k", linewidths=0.4,
                gid=BUS_GID)
     if gf_buses:
@@ -170,13 +191,21 @@ def microgrid_figure(net: ThreePhaseNetwork, result: Mapping[str, Any]) -> Figur
         ax.scatter(pos[g, 0], pos[g, 1], s=440, c=[face[i] for i in g], edgecolors="k",
                    linewidths=0.4, zorder=3.5, gid=GRID_FORMING_GID)
         ax.scatter(pos[g, 0], pos[g, 1], marker="*", s=260, c="gold", edgecolors="k",
-                   zorder=4.5, label="grid-forming DER")
+                   zorder=4.5, label="grid-forming DER",
+                   gid=FORMING_GID)
+    if idle_buses:
+        g = [index[b] for b in idle_buses]
+        ax.scatter(pos[g, 0], pos[g, 1], s=440, c=[face[i] for i in g], edgecolors="k",
+                   linewidths=0.4, zorder=3.5, gid=GRID_FORMING_GID)
+        ax.scatter(pos[g, 0], pos[g, 1], marker="*", s=260, facecolors="white",
+                   edgecolors="k", linewidths=1.0, zorder=4.5, gid=IDLE_GID,
+                   label="grid-forming DER, forming none (dark block, or another forms)")
     if gfl_buses:
         # under the star and shifted right where a bus has both (a grid-forming unit beside a
         # grid-following one), so that neither marker hides the other (ut_docs #2)
         from matplotlib.transforms import offset_copy
 
-        both = set(gf_buses or ())
+        both = set(gf_buses or ()) | set(idle_buses)
         for shared, dx in ((False, 0.0), (True, 9.0)):
             g = [index[b] for b in gfl_buses if (b in both) is shared]
             if g:
@@ -286,8 +315,10 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
                 f"{len(r.get('blocks', []))} blocks energised, "
                 f"{len(r.get('microgrids') or [])} microgrid(s)", "One colour per energised "
                 "microgrid; "
-                "de-energised blocks grey; open switches dashed; stars: grid-forming DERs, on "
-                "a disc in their bus's colour."))
+                "de-energised blocks grey; open switches dashed, every switch bent around the "
+                "buses it does not connect; stars: grid-forming DERs, on a disc in their "
+                "bus's colour, gold where one forms its microgrid, hollow where it forms "
+                "none (its block dark, or another DER forms the microgrid)."))
             + section("blocks", "Blocks", records_table(blocks) if blocks else "-")
             + section("der_phases", "DER set-points per phase",
                       records_table(der_rows) if der_rows else "-")

@@ -47,6 +47,8 @@ from feederopt.results.uncertain import (
     UNRECORDED_NOTE,
     WORST_CASE_BOUND_LABEL,
     ac_all_label,
+    ac_all_text,
+    deviation_text,
     expected_objective_terms,
     worst_case_bound_text,
 )
@@ -158,10 +160,18 @@ def ac_all_row(r: Mapping[str, Any]) -> tuple[str, str] | None:
     every = r.get("ac_all_check")
     if not isinstance(every, Mapping) or not every.get("text"):
         return None
-    text = escape(str(every["text"]))
+    text = escape(ac_all_text(every["text"]))
     if r.get("ac_within_limits_all") is not True:
         text = f'<span class="warn">{text}</span>'
     return escape(ac_all_label(str(every.get("of") or "scenario"))), text
+
+
+def _ac_all_cell(r: Mapping[str, Any]) -> str | None:
+    """The one AC verdict's text for a totals table (``yes: ...``/``no: ...``, an older
+    file's ``True:``/``False:`` read as such); None without one."""
+    every = r.get("ac_all_check")
+    text = every.get("text") if isinstance(every, Mapping) else None
+    return None if text is None else ac_all_text(text)
 
 
 def _robust_summary(r: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -322,8 +332,7 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
     if isinstance(st, Mapping):
         body += "<h3>Expected values</h3>" + kv_table({
             "scenarios": st.get("scenario_count"),
-            "within the limits in AC (every scenario)": (r.get("ac_all_check") or {}).get(
-                "text"),
+            "within the limits in AC (every scenario)": _ac_all_cell(r),
             "expected losses (model) [kW]": st.get("expected_losses_kw"),
             "expected losses (AC power flows) [kW]": st.get("expected_ac_losses_kw"),
             "scenarios where the relaxation is not exact":
@@ -354,15 +363,20 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
     return section("scenarios", "Scenarios", body)
 
 
-def _signs(u: Any) -> str:
+def _signs(u: Any, loads: Sequence[Any]) -> str:
+    """The loads that deviate at an extreme point with their signs, as the console names them
+    (:func:`~feederopt.results.uncertain.deviation_text`, every one named); the bare signs
+    in the order of the uncertain loads when those are not recorded; "-" without ``u``."""
     if not isinstance(u, Sequence) or isinstance(u, str):
         return "-"
-    return " ".join({1: "+", -1: "-", 0: "0"}.get(x, str(x)) for x in u)
+    if len(loads) != len(u):
+        return " ".join({1: "+", -1: "-", 0: "0"}.get(x, str(x)) for x in u)
+    return deviation_text(loads, u, shown=None)
 
 
 #: The extreme-point table's columns.
 ROBUST_COLUMNS = (
-    "extreme point", "deviations (per uncertain load)", "model losses [kW]",
+    "extreme point", "deviating loads (others at nominal)", "model losses [kW]",
     "model slack (sum)", "model V min [p.u.]", "model V max [p.u.]", "model within limits",
     "model relaxation", "AC losses [kW]", "AC V min [p.u.] (bus)", "AC V max [p.u.]",
     "AC within limits",
@@ -412,13 +426,14 @@ def _held_text(held: Any) -> str:
     return "; source " + source_vm_text(held)
 
 
-def _vertex_row(v: Mapping[str, Any]) -> list[str]:
+def _vertex_row(v: Mapping[str, Any], loads: Sequence[Any] = ()) -> list[str]:
     """An extreme point's row of :data:`ROBUST_COLUMNS` (AC ``-`` where none ran; the AC
     power flow's lowest voltage with its bus beside its highest: before, only "AC V max" was
     shown, user test ut46_pyapi)."""
     ac = v.get("ac") if isinstance(v.get("ac"), Mapping) else None
     acv = ac or {}
-    return [str(v.get("vertex", "-")), _signs(v.get("u")) + _held_text(v.get("source_vm_pu")),
+    return [str(v.get("vertex", "-")),
+            _signs(v.get("u"), loads) + _held_text(v.get("source_vm_pu")),
             fmt(v.get("losses_kw"), ".3f"),
             fmt(v.get("violation_pu"), ".3g"), fmt(v.get("min_voltage_pu"), ".4f"),
             fmt(v.get("max_voltage_pu"), ".4f"), _yes_no(v.get("feasible")), _relaxation(v),
@@ -452,7 +467,7 @@ def robust_section(r: Mapping[str, Any]) -> str:
            if isinstance(summ.get("source_vm_band_pu"), list) else "")
         + "). Model: the SOCP relaxation at the chosen topology. The headline figures above "
         f"are the nominal load's. AC max loading: {_loading_note(r)}.")
-    body += text_table(ROBUST_COLUMNS, [_vertex_row(v) for v in rows])
+    body += text_table(ROBUST_COLUMNS, [_vertex_row(v, loads) for v in rows])
     if summ:
         unc = _finite(summ.get("uncertainty"))
         body += "<h3>Robust totals</h3>" + kv_table({
@@ -465,8 +480,7 @@ def robust_section(r: Mapping[str, Any]) -> str:
                 _robust_feasible(summ) if r.get("has_topology", True)
                 else "- (no topology found)"),
             # the AC power flows' verdict beside the model's (the summary's row as well)
-            "within the limits in AC (every extreme point checked)":
-                (r.get("ac_all_check") or {}).get("text"),
+            "within the limits in AC (every extreme point checked)": _ac_all_cell(r),
             "worst-case losses (model) [kW]": summ.get("worst_case_losses_kw"),
             # found at the topology, and proven above it (equal unless the search stopped)
             "worst case found (objective without switching cost) [kW]":

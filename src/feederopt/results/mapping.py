@@ -85,9 +85,14 @@ def _reported(ac: Any, own: np.ndarray, open_value: np.ndarray) -> np.ndarray:
 
 
 def _ac_branch_columns(ac: Any, pu: PerUnitNetwork) -> dict[str, np.ndarray]:
-    """The branch table's AC columns (pandapower's, as the README says): the from-end flow,
-    the current and the loading in % of the rating. The current is the from end's, but the to
-    end's where the branch's currents are given there (:meth:`~feederopt.network.perunit.
+    """The branch table's AC columns (pandapower's, as the README says): the from-end flow
+    (``p_from_ac_mw``, ``q_from_ac_mvar``), the current, the loading in % of the rating and
+    the branch's losses ``loss_ac_kw`` (pandapower's ``pl_mw`` x 1000 of the element: a
+    line's ``I^2 R`` with its charging, a transformer's copper and iron losses), which sum to
+    the AC check's ``losses_kw`` but for a closed bus-bus switch's (as a restoration's table
+    had them, user test ut47_report #5: the solve's had only the model's ``loss_kw``). The
+    current is the from end's, but the to end's where the branch's currents are given there
+    (:meth:`~feederopt.network.perunit.
     PerUnitNetwork.current_end`: a three-winding transformer's mv and lv windings, whose from
     end is the internal star point, at pandapower's ``i_mv_ka``/``i_lv_ka``; their from-end
     flow at the star is none pandapower reports: null). An open branch of the user's pandapower
@@ -98,13 +103,16 @@ def _ac_branch_columns(ac: Any, pu: PerUnitNetwork) -> dict[str, np.ndarray]:
     n_branch = pu.n_branch
     if ac is None:
         nan = np.full(n_branch, np.nan)
-        return {"p_from_ac_mw": nan, "i_ac_ka": nan.copy(), "loading_ac_percent": nan.copy()}
+        return {"p_from_ac_mw": nan, "q_from_ac_mvar": nan.copy(), "i_ac_ka": nan.copy(),
+                "loading_ac_percent": nan.copy(), "loss_ac_kw": nan.copy()}
     at_to = pu.current_end() != pu.f
     return {"p_from_ac_mw": _reported(ac, ac.p_from_mw, ac.open_p_from_mw),
+            "q_from_ac_mvar": _reported(ac, ac.q_from_mvar, ac.open_q_from_mvar),
             "i_ac_ka": _reported(ac, np.where(at_to, ac.i_to_ka, ac.i_ka)
                                  if len(ac.i_to_ka) == len(ac.i_ka) else ac.i_ka,
                                  ac.open_i_ka),
-            "loading_ac_percent": _reported(ac, ac.loading_percent, ac.open_loading_percent)}
+            "loading_ac_percent": _reported(ac, ac.loading_percent, ac.open_loading_percent),
+            "loss_ac_kw": np.asarray(ac.loss_kw, dtype=float)}
 
 
 def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool = True, *,

@@ -371,6 +371,13 @@ def distinct_places(value: float, limit: float, least: int = 4, most: int = 8) -
     return most
 
 
+def yes_no(x: Any) -> str:
+    """A verdict for a person: ``yes``, ``no``, ``-`` when unknown (None), never Python's
+    ``True``/``False`` (user test ut47_report #3: "within limits (AC) True" on the console
+    beside "yes" elsewhere)."""
+    return "-" if x is None else ("yes" if x else "no")
+
+
 def within_limits_text(within: Any, tolerated: Sequence[Mapping[str, Any]],
                        tolerance: Mapping[str, Any] | None = None) -> str:
     """The AC check's verdict on the limits for a person (``AcCheck.within_limits``):
@@ -380,9 +387,10 @@ def within_limits_text(within: Any, tolerated: Sequence[Mapping[str, Any]],
     ``within the tolerance only (0.0001 p.u.): bus 3 at 0.96399 p.u., 5.611e-06 p.u. below
     v_min 0.96400 p.u.; the limit itself is broken, as the model found``, the tolerance
     :data:`AC_LIMIT_TOLERANCE` unless given. "True" beside "the grid is infeasible" read as
-    a contradiction (user test ut36_core #1)."""
+    a contradiction (user test ut36_core #1). ``yes``/``no`` (``-`` unknown), as the other
+    rows, not Python's ``True``/``False`` (user test ut47_report #3)."""
     if within is not True or not tolerated:
-        return str(within)
+        return yes_no(within)
     d = tolerated[0]
     one = {"buses": "bus", "branches": "branch"}.get(str(d["component"]), str(d["component"]))
     places = distinct_places(float(d["value"]), float(d["rating"]))
@@ -775,9 +783,10 @@ class Result:
     has none: pandapower's ``net.bus.name``, ``net.line.name``, ..., a table folder's
     ``name`` column): ``buses`` (``vm_pu`` the model's, ``vm_ac_pu`` the AC check's, the load, the
     band), ``branches`` (``closed``, the model's flows ``p_from_mw``, ``q_from_mvar``, series
-    current ``i_ka``, ``loss_kw``, and pandapower's ``p_from_ac_mw``, ``i_ac_ka``,
-    ``loading_ac_percent``), ``switches`` (``closed``, ``initially_closed``, ``changed``,
-    ``operated_by``) and ``generators``. A value that does not exist (the loading of a branch
+    current ``i_ka``, ``loss_kw``, and pandapower's ``p_from_ac_mw``, ``q_from_ac_mvar``,
+    ``i_ac_ka``, ``loading_ac_percent``, ``loss_ac_kw``), ``switches`` (``closed``,
+    ``initially_closed``, ``changed``, ``operated_by``) and ``generators``. A value that does
+    not exist (the loading of a branch
     without a rating, every AC column without the AC check) is **null**, never NaN, exactly
     as in the Parquet files that :func:`feederopt.save` writes (``pl.read_parquet(folder /
     "branches.parquet")`` equals ``branches``): to Polars a NaN is a number above every other,

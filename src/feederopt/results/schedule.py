@@ -14,7 +14,7 @@ import numpy as np
 from feederopt._version import stamped
 from feederopt.algorithms.ccg import ScheduleSolution
 from feederopt.formulations.schedule import ScheduleData, realised
-from feederopt.results.result import figures_repr
+from feederopt.results.result import figures_repr, yes_no
 from feederopt.validation.schedule import (
     AcHourCheck,
     schedule_verdict_causes,
@@ -140,7 +140,7 @@ def ac_check_rows(checks: Any, within_limits: bool | None) -> list[tuple[str, st
     return [("AC check: max |V_AC - V_model|", f"{text(err, max)} p.u." if err else "-"),
             ("AC check: V min / V max (AC, true)",
              f"{text(numbers('v_min_ac'), min)} / {text(numbers('v_max_ac'), max)} p.u."),
-            ("AC check: within limits", "-" if within_limits is None else str(within_limits))]
+            ("AC check: within limits", yes_no(within_limits))]
 
 
 def recorded_checks(result: Any) -> tuple[bool | None, Mapping[str, Any] | None]:
@@ -173,7 +173,7 @@ def schedule_verdict_rows(result: Any) -> list[tuple[str, str]]:
     """The console's and the report's row of a schedule result's one verdict
     (:attr:`ScheduleResult.within_limits`, or a result dict's ``within_limits``, the AC
     check's ``ac_within_limits`` and ``sample_check``), naming the checks that fail:
-    ``[("within limits (AC check and samples)", "False: 3 of 12 sampled ...")]``; none when
+    ``[("within limits (AC check and samples)", "no: 3 of 12 sampled ...")]``; none when
     neither check ran. A result dict written before smalls41 has the AC check's verdict
     as its ``within_limits`` and no ``ac_within_limits``: that one is read as the AC's."""
     ac, sc = recorded_checks(result)
@@ -183,7 +183,7 @@ def schedule_verdict_rows(result: Any) -> list[tuple[str, str]]:
     causes = schedule_verdict_causes(ac, sc)
     ran = " and ".join(x for x, on in (("AC check", ac is not None),
                                         ("samples", bool(sc))) if on)
-    return [(f"within limits ({ran})", str(verdict) + (f": {'; '.join(causes)}" if causes
+    return [(f"within limits ({ran})", yes_no(verdict) + (f": {'; '.join(causes)}" if causes
                                                       else ""))]
 
 

@@ -234,6 +234,17 @@ class AcAllVerdict:
                                  "text": self.text}}
 
 
+def ac_all_text(text: Any) -> str:
+    """An :class:`AcAllVerdict`'s ``text`` as read back from a result JSON, for a person: a
+    file written before user test ut47_report #3 began it with Python's ``True:`` or
+    ``False:``, now ``yes:`` / ``no:`` as every other verdict row."""
+    words = str(text)
+    for old, new in (("True:", "yes:"), ("False:", "no:")):
+        if words.startswith(old):
+            return new + words[len(old):]
+    return words
+
+
 def ac_all_verdict(rows: Sequence[tuple[Any, str, Any]], what: str, points: int,
                    points_text: str | None = None, not_evaluated: str = "") -> AcAllVerdict:
     """The :class:`AcAllVerdict` of ``rows``, one ``(id, name, ac)`` per scenario (extreme
@@ -255,7 +266,7 @@ def ac_all_verdict(rows: Sequence[tuple[Any, str, Any]], what: str, points: int,
         shown = "; ".join(f"{b['name']}: {b['text']}" for b in breaking[:10])
         more = f"; ... ({len(breaking) - 10} more)" if len(breaking) > 10 else ""
         scope = f" (AC power flows at {n} of the {total} {plural})" if n < points else ""
-        text = (f"False: {len(breaking)} of the {n} {plural} checked "
+        text = (f"no: {len(breaking)} of the {n} {plural} checked "
                 f"break{'s' if len(breaking) == 1 else ''} a limit in the AC power flow at the "
                 f"chosen topology{scope}: {shown}{more}")
         return AcAllVerdict(False, what, points, k, n, breaking, text)
@@ -275,7 +286,7 @@ def ac_all_verdict(rows: Sequence[tuple[Any, str, Any]], what: str, points: int,
              f"at the {n} {what}(s) the solve evaluated (of {total}; the others have no AC "
              f"power flow{': ' + not_evaluated if not_evaluated else ''})")
     return AcAllVerdict(True, what, points, k, n, [],
-                        f"True: the AC power flows {scope} keep every limit")
+                        f"yes: the AC power flows {scope} keep every limit")
 
 
 def expected_objective_terms(objective_kw: float | None, losses_kw: float | None,
@@ -461,6 +472,28 @@ class StochasticSummary:
                 "executor": self.executor,
             },
         }
+
+
+def deviation_text(loads: Sequence[Any], u: Sequence[Any], shown: int | None = 12) -> str:
+    """The loads that deviate at an extreme point (``u != 0``), each with its sign: ``+`` at
+    ``nominal x (1 + X)``, ``-`` at ``nominal x (1 - X)``, e.g. ``30+, 32+; the others at
+    nominal``; ``every load at nominal`` when none deviates. At most ``shown`` named (None:
+    all), then how many more. ``loads`` and ``u`` pair up in order (the JSON's
+    ``uncertain_loads`` and a point's ``u``); a ``u`` that is no number is named as it is."""
+    parts: list[str] = []
+    for load, x in zip(loads, u, strict=False):
+        if isinstance(x, bool) or not isinstance(x, int | float):
+            parts.append(f"{load} {x}")
+        elif x != 0:
+            parts.append(f"{load}{'+' if x > 0 else '-'}")
+    if not parts:
+        return "every load at nominal"
+    more = 0 if shown is None else len(parts) - shown
+    text = ", ".join(parts if shown is None else parts[:shown])
+    text += f" ... ({more} more)" if more > 0 else ""
+    if len(parts) < len(loads):
+        text += "; the others at nominal"
+    return text
 
 
 @dataclass(frozen=True)
@@ -654,18 +687,15 @@ class RobustSummary:
                                                  _key(v.outcome.losses_kw))).vertex
 
     def vertex_text(self, vertex: int | None, shown: int = 12) -> str:
-        """Which way each uncertain load deviates at extreme point ``vertex``: ``16+ 17- 18 0``
-        (``+`` at ``1 + X``, ``-`` at ``1 - X``, ``0`` at nominal, within a budget), the first
-        ``shown`` loads and how many more; "" when the point is not known. The console named
-        only the point's number (user test ut_growth), its signs were in the JSON's ``u``."""
+        """The uncertain loads that deviate at extreme point ``vertex``, with their sign
+        (:func:`deviation_text`: ``30+, 32+; the others at nominal``); "" when the point is not
+        known. The console named only the point's number (user test ut_growth), its signs were
+        in the JSON's ``u``; then the first 12 loads whatever their sign, hiding the deviating
+        ones behind "0"s (user test ut47_report #1)."""
         hit = next((v for v in self.vertices if v.vertex == vertex), None)
         if hit is None or len(hit.u) != len(self.uncertain_loads):
             return ""
-        mark = {1: "+", -1: "-", 0: " 0"}  # the sign of the deviation
-        parts = [f"{load}{mark.get((u > 0) - (u < 0), '?')}"
-                 for load, u in zip(self.uncertain_loads, hit.u, strict=True)]
-        more = len(parts) - shown
-        text = " ".join(parts[:shown]) + (f" ... ({more} more)" if more > 0 else "")
+        text = deviation_text(self.uncertain_loads, hit.u, shown)
         if hit.source_vm_pu:
             text += "; source " + ", ".join(f"{b} at {v:.4f} p.u."
                                             for b, v in hit.source_vm_pu.items())

@@ -127,6 +127,8 @@ class AcResult:
     #: load), which the limit checks use; the result tables write these, since their AC
     #: columns are pandapower's. Empty where not computed (a failed run).
     open_p_from_mw: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: pandapower's ``q_from_mvar`` of such an open branch (its charging), NaN elsewhere.
+    open_q_from_mvar: np.ndarray = field(default_factory=lambda: np.zeros(0))
     open_i_ka: np.ndarray = field(default_factory=lambda: np.zeros(0))
     open_loading_percent: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
@@ -427,8 +429,8 @@ def _run(
     # What pandapower reports for an open line or transformer of the user's net (charged from
     # one end), before the arrays below are zeroed.
     reported = np.isin(element, ("line", "trafo")) & ~state if origin else np.zeros(n_br, bool)
-    open_p, open_i, open_loading = (np.where(reported, a, np.nan)
-                                    for a in (p_from, i_ka, pp_loading))
+    open_p, open_q, open_i, open_loading = (np.where(reported, a, np.nan)
+                                            for a in (p_from, q_from, i_ka, pp_loading))
     # An open branch carries nothing; its losses stay (a line opened at one end still charges).
     for arr in (p_from, q_from, i_ka, i_to):
         arr[~state] = 0.0
@@ -498,6 +500,7 @@ def _run(
         message=message,
         user_bus=user,
         open_p_from_mw=open_p,
+        open_q_from_mvar=open_q,
         open_i_ka=open_i,
         open_loading_percent=open_loading,
     )
