@@ -1827,6 +1827,7 @@ def _least_violating_in_ac(net: Network, opts: SolveOptions, prep: Prepared, raw
     from feederopt.validation.ac_least import (
         LEAST_IN_AC,
         choice_budget_s,
+        converged_any,
         least_violating_in_ac,
     )
     from feederopt.validation.ac_polish import NO_KEY, AcKey, key_of_check
@@ -1887,7 +1888,7 @@ def _least_violating_in_ac(net: Network, opts: SolveOptions, prep: Prepared, raw
         raw = replace(raw, extra={**raw.extra, "least_violating_ac": record}, timings=timings)
         result.extra["least_violating_ac"] = record
         result.timings = timings
-    if record["evaluated"] > 1 and result.ac_check is not None:
+    if record["evaluated"] > 1 and converged_any(record) and result.ac_check is not None:
         result.ac_check = replace(result.ac_check, warnings=tuple(
             w.replace(LEAST_IN_MODEL, LEAST_IN_AC) for w in result.ac_check.warnings))
     return result, raw
@@ -2695,6 +2696,7 @@ def _uncertain_choice_in_ac(opts: SolveOptions, prep: Prepared, raw: RawSolution
         ROBUST_MEASURE,
         SCENARIO_MEASURE,
         choice_budget_s,
+        converged_any,
         least_violating_in_ac,
         realisation_key,
     )
@@ -2741,7 +2743,7 @@ def _uncertain_choice_in_ac(opts: SolveOptions, prep: Prepared, raw: RawSolution
         result = finish(trials[chosen])
     result.extra["least_violating_ac"] = record
     result.timings = {**result.timings, "least_violating_ac_s": record["time_s"]}
-    if record["evaluated"] > 1 and result.ac_check is not None:
+    if record["evaluated"] > 1 and converged_any(record) and result.ac_check is not None:
         result.ac_check = replace(result.ac_check, warnings=tuple(
             w.replace(LEAST_IN_MODEL, LEAST_IN_AC) for w in result.ac_check.warnings))
     return chosen, record, result

@@ -177,6 +177,14 @@ def least_violating_in_ac(candidates: Sequence[tuple[dict[str, Any], Any]],
     return chosen, record
 
 
+def converged_any(rec: Any) -> bool:
+    """Whether a ``least_violating_ac`` record holds a candidate whose AC power flow converged
+    (a finite ``violation_total``): without one, nothing was compared in AC."""
+    rows = rec.get("candidates") if isinstance(rec, dict) else None
+    return any(isinstance(r, dict) and r.get("violation_total") is not None
+               for r in rows or ())
+
+
 def least_violating_ac_text(rec: Any) -> str | None:
     """A result's ``least_violating_ac`` record in one line for the console and the report
     (the measure, the relaxation's choice and its AC violation beside the answer's); None
@@ -216,6 +224,11 @@ def least_violating_ac_text(rec: Any) -> str | None:
         return (f"{viol(row.get('violation_total'))} ({losses} "
                 f"{kw(row.get('ac_losses_kw'))}{worst})")
 
+    if not converged_any(rec):
+        # every candidate's key NO_KEY: no comparison happened (user test ut47_ppgrid #3)
+        return (f"no candidate's AC power flow converged ({of}), so none was compared in AC: "
+                f"the answer is the relaxation's least-violating topology (its {slack} "
+                f"{viol(first.get('relaxation_violation_pu'))} p.u.)")
     if rec.get("changed"):
         moved = chosen.get("differs") or {}
         how = "; ".join(f"{what} {', '.join(map(str, ids))}" for what, ids in
