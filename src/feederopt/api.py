@@ -2315,8 +2315,39 @@ def _solve_dopf(net: Network, opts: SolveOptions,
         # use, is said, not only a flag in the JSON
         if "note" in summary.ac_opf:
             result.extra["notes"] = [*result.extra.get("notes", []), summary.ac_opf["note"]]
+    free = unpriced_curtailment_note(dev, summary)
+    if free is not None:
+        result.extra["notes"] = [*result.extra.get("notes", []), free]
     result.dopf = summary
     return result
+
+
+#: A load reduction [kW] below this is none to the note on unpriced curtailment.
+UNPRICED_CURTAILMENT_KW = 0.05
+
+
+def unpriced_curtailment_note(dev: Any, summary: Any) -> str | None:
+    """A note when the DOPF reduced flexible loads whose price ``flex_price_per_mwh`` is 0 (a
+    pandapower ``controllable`` load without a ``poly_cost`` row): the reduction costs nothing
+    in the objective ``losses + sum_j price_j dP_j`` while it lowers the losses (they fall with
+    the load, about as its square on a feeder), so the optimiser cuts such loads as far as it
+    may and the loss reduction includes load not served (user test ut47_ppgrid #5: load:18
+    reduced by 500 kW at cost 0, losses 200.069 -> 164.352 kW). None without one."""
+    if summary is None or not len(getattr(dev, "flex_ids", ())):
+        return None
+    cut = [(lid, summary.settings.load_reduction.get(lid, 0.0) * 1e3)
+           for j, lid in enumerate(dev.flex_ids) if not float(dev.flex_price[j]) > 0.0]
+    cut = [(lid, kw) for lid, kw in cut if kw > UNPRICED_CURTAILMENT_KW]
+    if not cut:
+        return None
+    shown = ", ".join(f"{lid} by {kw:.1f} kW" for lid, kw in cut[:10]) + (
+        f" and {len(cut) - 10} more" if len(cut) > 10 else "")
+    total = sum(kw for _, kw in cut)
+    return (f"flexible loads reduced at no cost (flexibility price 0): {shown} "
+            f"({total:.1f} kW in all); the loss reduction includes this load not served, "
+            "which costs nothing in the objective; give the reduction a price (pandapower: a "
+            "poly_cost row of the load, cp1_eur_per_mw negative; tables: "
+            "loads.flex_price_per_mwh) or make the load not controllable (docs/dopf.md)")
 
 
 def _breaks_voltage(result: Result) -> bool:
