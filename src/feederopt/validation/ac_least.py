@@ -200,7 +200,10 @@ def least_violating_ac_text(rec: Any) -> str | None:
 
     first, chosen = rec["relaxation_choice"], rec.get("chosen") or rec["relaxation_choice"]
     n, offered = int(rec.get("evaluated", 0)), int(rec.get("offered", 0))
+    near = int(rec.get("base_neighbours") or 0)
     of = f"{n} candidate topolog{'y' if n == 1 else 'ies'} the search met" + (
+        f" or that open a branch of each of the base case's loops ({near} offered)"
+        if near else "") + (
         f" ({offered - n} left out: {rec.get('stopped', '')})" if n < offered else "")
     total = ("voltage beyond the band [p.u.] + loading beyond the ratings [%] / 100")
     aggregate = rec.get("aggregate")
