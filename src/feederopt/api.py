@@ -41,11 +41,13 @@ from feederopt.algorithms.base import (
     ProgressCallback,
     RawSolution,
     StopOptions,
+    ViolatingCandidate,
     on_all_branches,
 )
 from feederopt.algorithms.benders import Benders, BendersOptions, least_violating_after_proof
 from feederopt.algorithms.dopf import DopfBenders, DopfOptions, solve_dopf_misocp
 from feederopt.algorithms.heuristics import start_budget, start_topologies
+from feederopt.algorithms.least_violating import base_neighbours, topology_key
 from feederopt.algorithms.monolithic import (
     MISOCP_INFEASIBLE,
     solve_fixed,
@@ -1828,18 +1830,37 @@ def _least_violating_in_ac(net: Network, opts: SolveOptions, prep: Prepared, raw
     answer with its phase-1 point, violated limits and ``total_violation_pu``; the status
     and bound stay the search's. The record is ``extra["least_violating_ac"]``, and the AC
     check's warning then says that least is measured in AC among the candidates. Nothing
-    happens without an AC check, without a rival candidate, or after a stop request."""
+    happens without an AC check, without a rival candidate, or after a stop request.
+
+    The radial neighbours of the base case (:func:`~feederopt.algorithms.least_violating.
+    base_neighbours`: one branch of each of its loops opened) are candidates too, judged
+    right after the answer by their AC power flow at the set-points (no SOCP; the phase-1
+    point only for the one chosen), so that the answer never breaks the limits in AC by more
+    than such a trivial repair (user test ut47_ppgrid #2); and a warning
+    (:func:`_worse_than_base`) says when the answer still breaks them by more than the base
+    case itself."""
     from feederopt.algorithms.slaves import SlaveFailure
     from feederopt.validation.ac_least import (
         LEAST_IN_AC,
         choice_budget_s,
+        converged_any,
         least_violating_in_ac,
     )
     from feederopt.validation.ac_polish import NO_KEY, AcKey, key_of_check
 
     check = result.ac_check
-    if (not opts.ac_check or raw.within_limits or raw.y is None or len(raw.candidates) < 2
+    if (not opts.ac_check or raw.within_limits or raw.y is None or not raw.candidates
             or raw.status is Status.INTERRUPTED or check is None):
+        return result, raw
+    # The radial neighbours of the base case (one branch of each of its loops opened) join
+    # the search's candidates, right after its answer: cheap, and the answer then never breaks
+    # the limits in AC by more than they do (user test ut47_ppgrid #2)
+    met = {topology_key(c.y) for c in raw.candidates}
+    near = [ViolatingCandidate(y.astype(float), math.nan, math.inf)
+            for y in base_neighbours(prep.problem.pu) if topology_key(y) not in met]
+    cands = [raw.candidates[0], *near, *raw.candidates[1:]]
+    neighbour = {1 + k for k in range(len(near))}
+    if len(cands) < 2:
         return result, raw
     full, keep = prep.full, prep.keep
     first = raw.y > 0.5
@@ -1849,7 +1870,7 @@ def _least_violating_in_ac(net: Network, opts: SolveOptions, prep: Prepared, raw
 
     def trial(i: int) -> RawSolution | None:
         """Candidate ``i`` as the answer (on the search's branches), its phase-1 point."""
-        c = raw.candidates[i]
+        c = cands[i]
         ev = c.evaluation
         if ev is None:  # a second-stage tie: its phase-1 point, as the answer's
             nonlocal evaluator
@@ -1867,21 +1888,31 @@ def _least_violating_in_ac(net: Network, opts: SolveOptions, prep: Prepared, raw
         if i == 0:  # the answer: its own AC check
             return key_of_check(full, result.branches["closed"].to_numpy().astype(bool),
                                 check)
+        if i in neighbour:  # its AC power flow at the set-points, no SOCP (a few flows)
+            closed = np.zeros(full.n_branch, dtype=bool)
+            closed[keep] = cands[i].y > 0.5
+            return _set_point_ac_key(net, full, closed)
         t = trial(i)
         if t is None:
             return NO_KEY
         return _nominal_ac_key(net, full, on_all_branches(t, keep, full.n_branch))
 
     def row(i: int) -> dict[str, Any]:
-        y = raw.candidates[i].y > 0.5
-        return {"relaxation_violation_pu": float(raw.candidates[i].violation),
+        y = cands[i].y > 0.5
+        v = float(cands[i].violation)
+        return {"relaxation_violation_pu": v if math.isfinite(v) else None,
+                **({"source": "base-case neighbour"} if i in neighbour else {}),
                 "differs": {"closes": [ids[k] for k in np.flatnonzero(y & ~first)],
                             "opens": [ids[k] for k in np.flatnonzero(~y & first)]}}
 
     budget = choice_budget_s(opts.stop.time_limit_s, raw.solve_time_s)
-    chosen, record = least_violating_in_ac([(row(i), i) for i in range(len(raw.candidates))],
+    chosen, record = least_violating_in_ac([(row(i), i) for i in range(len(cands))],
                                            judge, budget_s=budget)
+    record["base_neighbours"] = len(near)
     timings = {**raw.timings, "least_violating_ac_s": record["time_s"]}
+    if chosen and chosen not in trials and trial(chosen) is None:  # a neighbour, no point
+        chosen = 0
+        record.update(chosen=record["relaxation_choice"], changed=False)
     if chosen:
         new_raw = replace(trials[chosen], extra={**trials[chosen].extra,
                                                  "least_violating_ac": record},
@@ -1893,10 +1924,56 @@ def _least_violating_in_ac(net: Network, opts: SolveOptions, prep: Prepared, raw
         raw = replace(raw, extra={**raw.extra, "least_violating_ac": record}, timings=timings)
         result.extra["least_violating_ac"] = record
         result.timings = timings
-    if record["evaluated"] > 1 and result.ac_check is not None:
+    if record["evaluated"] > 1 and converged_any(record) and result.ac_check is not None:
         result.ac_check = replace(result.ac_check, warnings=tuple(
             w.replace(LEAST_IN_MODEL, LEAST_IN_AC) for w in result.ac_check.warnings))
+    worse = _worse_than_base(net, full, record)
+    if worse is not None and result.ac_check is not None:
+        result.ac_check = replace(result.ac_check,
+                                  warnings=(*result.ac_check.warnings, worse))
     return result, raw
+
+
+def _set_point_ac_key(net: Network, full: PerUnitNetwork, closed: np.ndarray) -> Any:
+    """The AC choice's key (:class:`~feederopt.validation.ac_polish.AcKey`) of the topology
+    ``closed`` (all branches of ``full``) at the generators' set-points: the AC check's power
+    flow of the user's net, its violated limits, AC losses and switching cost; ``NO_KEY``
+    when it does not converge."""
+    from feederopt.validation.ac_limits import ac_limit_violations
+    from feederopt.validation.ac_polish import NO_KEY, AcKey, switching_kw, violation_parts
+
+    ac = _ac_power_flow(net, closed, None, None)
+    if not ac.converged:
+        return NO_KEY
+    volt, rating = violation_parts(ac_limit_violations(full, ac, net.bus_id_out))
+    return AcKey(volt, rating, float(ac.losses_kw), switching_kw(full, closed))
+
+
+def _worse_than_base(net: Network, full: PerUnitNetwork, record: dict[str, Any]) -> str | None:
+    """A warning when the least-violating answer chosen in AC (``record["chosen"]``) breaks the
+    limits by more than the base case does (its AC violation total, the AC choice's measure
+    :data:`~feederopt.validation.ac_least.MEASURE`, of the user's switch states at the
+    generators' set-points, beyond :data:`~feederopt.validation.ac_polish.VIOLATION_TOL`);
+    None otherwise or when either power flow did not converge."""
+    from feederopt.validation.ac_polish import VIOLATION_TOL
+
+    chosen = record.get("chosen") or {}
+    answer = chosen.get("violation_total")
+    if answer is None:
+        return None
+    key = _set_point_ac_key(net, full, full.initial_closed())
+    if not math.isfinite(key.violation):
+        return None
+    held = key.violation
+    record["base_violation_total"] = held
+    if not float(answer) > held + VIOLATION_TOL:
+        return None
+    return (f"this answer breaks the limits by more in AC than the base case does (AC "
+            f"violation total {float(answer):.4g} against the base case's "
+            f"{held:.4g}; {record.get('evaluated', 0)} radial topologies judged in AC: the "
+            "search's and those opening one branch of each of the base case's loops); keeping "
+            "the base case's switch states may be the better choice, or try a longer "
+            "--time-limit (time_limit)")
 
 
 def _nominal_ac_key(net: Network, full: PerUnitNetwork, trial: RawSolution) -> Any:
@@ -2244,8 +2321,39 @@ def _solve_dopf(net: Network, opts: SolveOptions,
         # use, is said, not only a flag in the JSON
         if "note" in summary.ac_opf:
             result.extra["notes"] = [*result.extra.get("notes", []), summary.ac_opf["note"]]
+    free = unpriced_curtailment_note(dev, summary)
+    if free is not None:
+        result.extra["notes"] = [*result.extra.get("notes", []), free]
     result.dopf = summary
     return result
+
+
+#: A load reduction [kW] below this is none to the note on unpriced curtailment.
+UNPRICED_CURTAILMENT_KW = 0.05
+
+
+def unpriced_curtailment_note(dev: Any, summary: Any) -> str | None:
+    """A note when the DOPF reduced flexible loads whose price ``flex_price_per_mwh`` is 0 (a
+    pandapower ``controllable`` load without a ``poly_cost`` row): the reduction costs nothing
+    in the objective ``losses + sum_j price_j dP_j`` while it lowers the losses (they fall with
+    the load, about as its square on a feeder), so the optimiser cuts such loads as far as it
+    may and the loss reduction includes load not served (user test ut47_ppgrid #5: load:18
+    reduced by 500 kW at cost 0, losses 200.069 -> 164.352 kW). None without one."""
+    if summary is None or not len(getattr(dev, "flex_ids", ())):
+        return None
+    cut = [(lid, summary.settings.load_reduction.get(lid, 0.0) * 1e3)
+           for j, lid in enumerate(dev.flex_ids) if not float(dev.flex_price[j]) > 0.0]
+    cut = [(lid, kw) for lid, kw in cut if kw > UNPRICED_CURTAILMENT_KW]
+    if not cut:
+        return None
+    shown = ", ".join(f"{lid} by {kw:.1f} kW" for lid, kw in cut[:10]) + (
+        f" and {len(cut) - 10} more" if len(cut) > 10 else "")
+    total = sum(kw for _, kw in cut)
+    return (f"flexible loads reduced at no cost (flexibility price 0): {shown} "
+            f"({total:.1f} kW in all); the loss reduction includes this load not served, "
+            "which costs nothing in the objective; give the reduction a price (pandapower: a "
+            "poly_cost row of the load, cp1_eur_per_mw negative; tables: "
+            "loads.flex_price_per_mwh) or make the load not controllable (docs/dopf.md)")
 
 
 def _breaks_voltage(result: Result) -> bool:
@@ -2701,6 +2809,7 @@ def _uncertain_choice_in_ac(opts: SolveOptions, prep: Prepared, raw: RawSolution
         ROBUST_MEASURE,
         SCENARIO_MEASURE,
         choice_budget_s,
+        converged_any,
         least_violating_in_ac,
         realisation_key,
     )
@@ -2747,7 +2856,7 @@ def _uncertain_choice_in_ac(opts: SolveOptions, prep: Prepared, raw: RawSolution
         result = finish(trials[chosen])
     result.extra["least_violating_ac"] = record
     result.timings = {**result.timings, "least_violating_ac_s": record["time_s"]}
-    if record["evaluated"] > 1 and result.ac_check is not None:
+    if record["evaluated"] > 1 and converged_any(record) and result.ac_check is not None:
         result.ac_check = replace(result.ac_check, warnings=tuple(
             w.replace(LEAST_IN_MODEL, LEAST_IN_AC) for w in result.ac_check.warnings))
     return chosen, record, result

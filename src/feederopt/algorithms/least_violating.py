@@ -32,6 +32,7 @@ import numpy as np
 from feederopt.algorithms.base import StopOptions, ViolatingCandidate
 from feederopt.algorithms.heuristics import sweep_decides
 from feederopt.network.perunit import PerUnitNetwork
+from feederopt.network.topology import components_of, is_radial_forest
 from feederopt.problems.reconfiguration import ReconfigurationProblem
 from feederopt.problems.sweep import sweep
 
@@ -43,6 +44,10 @@ VIOLATION_ABS_TOL = 1e-6
 #: The most candidate topologies (the answer included) whose AC power flows decide a
 #: least-violating answer (:class:`CandidatePool`).
 AC_CANDIDATES = 10
+
+#: The most radial neighbours of the base case (:func:`base_neighbours`) offered to the AC
+#: choice beside the search's candidates.
+BASE_NEIGHBOURS = 30
 
 #: The most topologies within the limits in the model kept as the rivals of an answer that
 #: the model holds within the limits but whose AC power flow breaks them (the nominal
@@ -166,3 +171,52 @@ class CandidatePool:
         out += [c for k, c in sorted(self._kept.items(), key=lambda kv: self._order(*kv))
                 if k != skip]
         return out[:max(self.size, 1)]
+
+
+def _loops(n: int, f: np.ndarray, t: np.ndarray, closed: np.ndarray,
+           sources: np.ndarray) -> int:
+    """How far ``closed`` is from radial: closed branches minus buses plus connected parts
+    (the independent loops, ``m - n + c``), plus per part its sources beyond the first."""
+    labels = components_of(n, f[closed], t[closed])
+    parts = int(labels.max()) + 1 if n else 0
+    per_part = np.bincount(labels[sources], minlength=parts)
+    return int(closed.sum()) - n + parts + int(np.sum(np.maximum(per_part - 1, 0)))
+
+
+def base_neighbours(pu: PerUnitNetwork, limit: int = BASE_NEIGHBOURS) -> list[np.ndarray]:
+    """The radial topologies next to the base case (``pu.initial_closed()``), closed per
+    branch: the base itself when it is radial, else the ones that open one switchable branch
+    on each of its loops (``k`` loops, :func:`_loops`: each opening lowers ``k`` by one, so
+    it lies on a loop), in branch order, at most ``limit``. With one loop these are all
+    the radial topologies that open a single branch of it: the trivial repairs of a meshed
+    base case that the AC choice of a least-violating answer compares with the search's
+    candidates, so that the answer never breaks the limits in AC by more than them (user test
+    ut47_ppgrid #2: lv_schutterwald, one loop; the search's answer V min 0.8873 p.u. where
+    opening one switch of the loop gives 0.951)."""
+    n = len(pu.bus_ids)
+    f, t = np.asarray(pu.f, int), np.asarray(pu.t, int)
+    sources = np.asarray(pu.is_source, bool)
+    switchable = np.asarray(pu.switchable, bool)
+    base = np.asarray(pu.initial_closed(), bool).copy()
+    k0 = _loops(n, f, t, base, sources)
+    if k0 <= 0:
+        return [base] if is_radial_forest(n, f, t, base, sources)[0] else []
+    out: list[np.ndarray] = []
+
+    def opened(closed: np.ndarray, start: int, k: int) -> None:
+        if k == 0:
+            if is_radial_forest(n, f, t, closed, sources)[0]:
+                out.append(closed.copy())
+            return
+        for e in range(start, len(f)):
+            if len(out) >= limit:
+                return
+            if not (closed[e] and switchable[e]):
+                continue
+            closed[e] = False
+            if _loops(n, f, t, closed, sources) == k - 1:
+                opened(closed, e + 1, k - 1)
+            closed[e] = True
+
+    opened(base, 0, k0)
+    return out

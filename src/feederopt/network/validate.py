@@ -1502,16 +1502,28 @@ def _branch_problems(branches: pl.DataFrame, buses: pl.DataFrame) -> list[Proble
     return problems
 
 
-#: Relative difference of nominal voltages above which a line or switch joins two voltage
-#: levels (a transformer's job).
+#: Relative difference of nominal voltages above which a line or switch gets a warning: the
+#: ends are on slightly different bases (20 kV and 21 kV), which the model reads as an
+#: off-nominal ratio ``vn_from / vn_to`` that the user's own power flow does not have.
 VN_KV_LEVEL_TOL = 0.05
+
+#: Relative difference of nominal voltages, ``|vn_f - vn_t| / max(vn_f, vn_t)``, above which a
+#: line or switch joins two voltage levels, which only a transformer does: an error. pandapower's
+#: diagnostic (``DifferentVoltageLevelsConnected`` in ``pandapower/diagnostic``) flags any
+#: inequality of ``vn_kv``; 10 % is the tolerance it uses for nominal-voltage mismatches, and
+#: leaves room for 10 kV / 10.5 kV or 20 kV / 21 kV bus labels on one level (a warning).
+VN_KV_LEVEL_ERROR_TOL = 0.10
 
 
 def _voltage_level_problems(branches: pl.DataFrame, buses: pl.DataFrame) -> list[Problem]:
-    """A warning for the lines and switches whose end buses have nominal voltages more than
-    :data:`VN_KV_LEVEL_TOL` apart (a 20 kV bus tied to a 0.4 kV bus): the per-unit model
-    puts each end on its own base, so such a branch is a transformer of ratio
-    ``vn_from / vn_to`` in the model and something else in the user's own power flow."""
+    """The lines and switches whose end buses have nominal voltages apart by
+    ``d = |vn_f - vn_t| / max(vn_f, vn_t)``: an error when ``d`` >
+    :data:`VN_KV_LEVEL_ERROR_TOL` (a 20 kV bus tied to a 0.4 kV bus: two voltage levels,
+    pandapower's diagnostic ``different_voltage_levels_connected``, and its power flow does not
+    converge), a warning when :data:`VN_KV_LEVEL_TOL` < ``d`` <= it. The per-unit model puts
+    each end on its own base, so such a branch is a transformer of ratio ``vn_from / vn_to`` in
+    the model and something else in the user's own power flow (user test ut47_ppgrid #1: a
+    solve ran on it and blamed a bus behind it)."""
     vn = buses.select(pl.col("id").cast(pl.Utf8), pl.col("vn_kv").cast(pl.Float64))
     ends = (branches.filter(pl.col("kind").is_in(["line", "switch"]))
             .select(pl.col("id").cast(pl.Utf8), pl.col("from_bus").cast(pl.Utf8),
@@ -1519,20 +1531,42 @@ def _voltage_level_problems(branches: pl.DataFrame, buses: pl.DataFrame) -> list
             .join(vn.rename({"id": "from_bus", "vn_kv": "vn_f"}), on="from_bus", how="inner")
             .join(vn.rename({"id": "to_bus", "vn_kv": "vn_t"}), on="to_bus", how="inner")
             .filter((pl.col("vn_f") > 0) & (pl.col("vn_t") > 0)  # NaN, inf: said apart
-                    & pl.col("vn_f").is_finite() & pl.col("vn_t").is_finite()
-                    & ((pl.col("vn_f") - pl.col("vn_t")).abs()
-                       > VN_KV_LEVEL_TOL * pl.max_horizontal("vn_f", "vn_t"))))
-    if not ends.height:
-        return []
-    first = ends.row(0, named=True)
-    return [Problem(
-        ProblemKind.INVALID_VALUE, "branches",
-        f"{ends.height} line(s)/switch(es) join buses of different nominal voltage, e.g. "
-        f"{first['id']}: bus {first['from_bus']} at {first['vn_f']:g} kV and bus "
-        f"{first['to_bus']} at {first['vn_t']:g} kV",
-        ids=tuple(ends["id"].to_list()), field="to_bus", severity=Severity.WARNING,
-        hint="join the two voltage levels by a transformer (kind 'transformer' with its "
-        "ratio), or correct the bus or the vn_kv")]
+                    & pl.col("vn_f").is_finite() & pl.col("vn_t").is_finite())
+            .with_columns(d=(pl.col("vn_f") - pl.col("vn_t")).abs()
+                          / pl.max_horizontal("vn_f", "vn_t"))
+            .filter(pl.col("d") > VN_KV_LEVEL_TOL))
+    problems: list[Problem] = []
+    for rows, severity in ((ends.filter(pl.col("d") > VN_KV_LEVEL_ERROR_TOL), Severity.ERROR),
+                           (ends.filter(pl.col("d") <= VN_KV_LEVEL_ERROR_TOL),
+                            Severity.WARNING)):
+        if not rows.height:
+            continue
+        listed = rows.head(10).iter_rows(named=True)
+        each = "; ".join(f"{shown_id(r['id'])}: bus {shown_id(r['from_bus'])} at {r['vn_f']:g} "
+                         f"kV and bus {shown_id(r['to_bus'])} at {r['vn_t']:g} kV"
+                         for r in listed) + ("; ..." if rows.height > 10 else "")
+        # The bus at the other level than all its neighbours (a mistyped vn_kv) is on each
+        common = set(rows["from_bus"].to_list()) | set(rows["to_bus"].to_list())
+        for r in rows.iter_rows(named=True):
+            common &= {r["from_bus"], r["to_bus"]}
+        odd = (f"; bus {shown_id(next(iter(common)))} is on each of them"
+               if len(common) == 1 and rows.height > 1 else "")
+        if severity is Severity.ERROR:
+            message = (f"{rows.height} line(s)/switch(es) join two voltage levels (nominal "
+                       f"voltages more than {VN_KV_LEVEL_ERROR_TOL:.0%} apart), which only a "
+                       f"transformer does: {each}{odd}")
+            hint = ("correct the bus's vn_kv if it is a typing error (net.bus.vn_kv in "
+                    "pandapower), or join the two voltage levels by a transformer (kind "
+                    "'transformer' with its ratio; a pandapower trafo)")
+        else:
+            message = (f"{rows.height} line(s)/switch(es) join buses of different nominal "
+                       f"voltage: {each}{odd}")
+            hint = ("correct the bus's vn_kv, or join the two voltage levels by a transformer "
+                    "(kind 'transformer' with its ratio)")
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "branches", message, ids=tuple(rows["id"].to_list()),
+            field="to_bus", severity=severity, hint=hint))
+    return problems
 
 
 def _non_finite(df: pl.DataFrame, table: str, kind: ProblemKind, hint: str) -> list[Problem]:

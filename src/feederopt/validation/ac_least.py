@@ -177,6 +177,14 @@ def least_violating_in_ac(candidates: Sequence[tuple[dict[str, Any], Any]],
     return chosen, record
 
 
+def converged_any(rec: Any) -> bool:
+    """Whether a ``least_violating_ac`` record holds a candidate whose AC power flow converged
+    (a finite ``violation_total``): without one, nothing was compared in AC."""
+    rows = rec.get("candidates") if isinstance(rec, dict) else None
+    return any(isinstance(r, dict) and r.get("violation_total") is not None
+               for r in rows or ())
+
+
 def least_violating_ac_text(rec: Any) -> str | None:
     """A result's ``least_violating_ac`` record in one line for the console and the report
     (the measure, the relaxation's choice and its AC violation beside the answer's); None
@@ -192,8 +200,12 @@ def least_violating_ac_text(rec: Any) -> str | None:
 
     first, chosen = rec["relaxation_choice"], rec.get("chosen") or rec["relaxation_choice"]
     n, offered = int(rec.get("evaluated", 0)), int(rec.get("offered", 0))
+    near = int(rec.get("base_neighbours") or 0)
     of = f"{n} candidate topolog{'y' if n == 1 else 'ies'} the search met" + (
         f" ({offered - n} left out: {rec.get('stopped', '')})" if n < offered else "")
+    # the base case's radial neighbours among them (api._least_violating_in_ac), said last
+    tail = (f"; {near} of the {offered} offered open a branch of each of the base case's "
+            "loops" if near else "")
     total = ("voltage beyond the band [p.u.] + loading beyond the ratings [%] / 100")
     aggregate = rec.get("aggregate")
     losses, slack = "AC losses", "total slack"
@@ -216,6 +228,11 @@ def least_violating_ac_text(rec: Any) -> str | None:
         return (f"{viol(row.get('violation_total'))} ({losses} "
                 f"{kw(row.get('ac_losses_kw'))}{worst})")
 
+    if not converged_any(rec):
+        # every candidate's key NO_KEY: no comparison happened (user test ut47_ppgrid #3)
+        return (f"no candidate's AC power flow converged ({of}), so none was compared in AC: "
+                f"the answer is the relaxation's least-violating topology (its {slack} "
+                f"{viol(first.get('relaxation_violation_pu'))} p.u.){tail}")
     if rec.get("changed"):
         moved = chosen.get("differs") or {}
         how = "; ".join(f"{what} {', '.join(map(str, ids))}" for what, ids in
@@ -224,9 +241,9 @@ def least_violating_ac_text(rec: Any) -> str | None:
         return (f"chosen in AC among {of} ({measure}): {figures(chosen)}, against "
                 f"{figures(first)} of the relaxation's least-violating "
                 f"topology ({slack} {viol(first.get('relaxation_violation_pu'))} p.u.)"
-                + (f"; from it this answer {how}" if how else ""))
+                + (f"; from it this answer {how}" if how else "") + tail)
     return (f"the relaxation's least-violating topology is also the least violating in AC "
-            f"among {of} ({measure}): {figures(first)}")
+            f"among {of} ({measure}): {figures(first)}{tail}")
 
 
 #: The AC check's words on what "least" measures once the AC choice compared candidates
