@@ -156,7 +156,7 @@ def restore(
               "total (shed + penalty, as the seed reports)", fmt(res.objective_kw, ",.2f", " kW"))
     t.add_row("lower bound / gap", f"{bound_fmt(res.lower_bound_kw, ',.2f', ' kW')} / "
               f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
-    t.add_row("within the limits (AC check)", resilience_within_text(res.within_limits))
+    t.add_row("within the limits (AC check)", resilience_within_text(res.within_limits, res.status))
     t.add_row("closed lines", ", ".join(op.closed_lines) or "-")
     # the shed-all fallback of a run out of time opens every switchable line: labelled, and
     # its rows counted past MAX_SWITCH_OPS (all in the JSON), not listed as a plan
@@ -382,7 +382,8 @@ def plan(
     t.add_row("expected total cost", fmt(res.expected_total, ",.2f", " $"))
     t.add_row("lower bound / gap", f"{bound_fmt(res.lower_bound, ',.2f', ' $')} / "
               f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
-    t.add_row("within the limits (AC checks)", resilience_within_text(res.within_limits))
+    t.add_row("within the limits (AC checks)",
+              resilience_within_text(res.within_limits, res.status))
     t.add_row("time", fmt(res.solve_time_s, ".2f", " s"))
     if res.measures is not None:
         m = res.measures
