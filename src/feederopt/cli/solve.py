@@ -895,6 +895,10 @@ def solve(
     # One that cannot be written now (its folder made read-only during the solve, the file
     # created by another run) does not lose the answer: it is printed, then the failure is
     # said, exit code 5 (late_outputs; its paths were checked before the solve)
+    # the wall-clock time from the command's start until its outputs are written (reading
+    # the network, the base case's and the AC check's power flows, beside the optimisation's
+    # solve_time_s), as a three-phase solve's JSON has it (user test ut47_cli #6)
+    result.extra["wall_clock_s"] = wall_clock_s()
     late = late_outputs()
     if json_file is not None:
         late.write(save_json, result, json_file, force=force)
