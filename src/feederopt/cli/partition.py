@@ -69,10 +69,10 @@ def partition(
         "the settings' partition.uncertain_loads, else every load]."),
     k_der: int | None = typer.Option(
         None, "--k-der", help="Most grid-forming DERs per microgrid [default: the settings' "
-        "partition.k_der, else 1, the seed's]."),
+        "partition.k_der, else 1, as in Moring et al.]."),
     constant_power_loads: bool | None = typer.Option(
         None, "--constant-power-loads/--voltage-dependent-loads", help="Take every load at its "
-        "nominal kW/kvar whatever the voltage (the seed's constant s_d), or as its OpenDSS "
+        "nominal kW/kvar whatever the voltage (Moring et al.'s constant s_d), or as its OpenDSS "
         "model: then a plan may lower the voltage to shrink the loads, and 'served load at the "
         "plan's voltages' says by how much [default: the settings' partition.load_model, else "
         "voltage-dependent]."),

@@ -53,10 +53,11 @@ def _output_problems(json_file: str | None, out_dir: str | None, force: bool,
 
 RADIALITY_OPT = typer.Option(
     "forest", "--radiality", metavar=choices_metavar("forest", "seed"),
-    help="forest: the closed lines form a spanning forest; seed: the seed's 'sum of closed "
-    "lines <= N-1' (loops possible) with its switching penalty.")
+    help="forest: the closed lines form a spanning forest; seed: 'sum of closed lines <= "
+    "N-1' (loops possible) with a switching penalty, the model of Hu and Wang's course "
+    "project on the resilience planning of Zhang et al. 2020.")
 #: The default of --switch-penalty, in the unit of each command's help.
-PENALTY_DEFAULT = "[default: 0; the seed's 0.01 with --radiality seed]"
+PENALTY_DEFAULT = "[default: 0; 0.01 with --radiality seed, as that model has it]"
 #: How long restore and plan may run: their limits count from the call, reading the network
 #: included (docs/resilience.md, "The whole command"; user test ut39_mixed #2: the help said
 #: "of the optimisation alone", reading and power flows on top).
@@ -103,9 +104,9 @@ def restore(
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
 ) -> None:
-    """Phase 1 of seed 003: with the given lines broken, switch the others to shed the least
-    load (big-M LinDistFlow MILP on HiGHS), with the fewest switch changes from the normal
-    state."""
+    """Restoration after a disaster (phase 1 of the resilience planning of Zhang et al. 2020):
+    with the given lines broken, switch the others to shed the least load (big-M LinDistFlow
+    MILP on HiGHS), with the fewest switch changes from the normal state."""
     from feederopt import (
         MAX_SWITCH_OPS,
         dg_output_text,
@@ -282,8 +283,8 @@ def plan(
     dg_budget: int | None = typer.Option(None, "--dg-budget",
                                          help="Most backup DGs (G) [default: 1]."),
     dg_cost: float | None = typer.Option(
-        None, "--dg-cost", help="DG cost [$/kW]: 1.5 (the seed's code and figure) or 1500 (the "
-        "seed's text) [default: 1.5]."),
+        None, "--dg-cost", help="DG cost [$/kW]: 1.5 (the code and figures of Hu and "
+        "Wang's course project on Zhang et al. 2020) or 1500 (its text) [default: 1.5]."),
     dg_size: float | None = typer.Option(None, "--dg-size", help="DG size [kW] [default: 100]."),
     harden_cost: float | None = typer.Option(None, "--harden-cost",
                                              help="Hardening cost [$ per line] [default: 400]."),
@@ -323,8 +324,9 @@ def plan(
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
 ) -> None:
-    """Phases 2 and 3 of seed 003: harden lines and site backup DGs within budgets to minimise
-    investment plus the expected cost of shed load over disaster scenarios."""
+    """Harden lines and site backup DGs within budgets to minimise investment plus the
+    expected cost of shed load over disaster scenarios (phases 2 and 3 of the resilience
+    planning of Zhang et al. 2020)."""
     from feederopt import (
         DISCONNECTED_NOTE,
         MAX_SWITCH_OPS,
