@@ -738,6 +738,35 @@ def iteration_line(rec: IterationRecord) -> str:
             f"UB {fmt(high, '.4g')}  gap {gap_txt}")
 
 
+def progress_columns(width: int = 120) -> tuple[Any, ...]:
+    """The progress bar's columns: the title and phase, the bar, the last iteration's figures
+    (``it k  LB  UB  gap``) and the elapsed time. On a narrow terminal the title and phase
+    are shortened (an ellipsis) and the bar narrowed, never the figures nor the time: those
+    two columns do not wrap, and rich's table shrinks only the columns that may (user test
+    ut47_cli #4: on 80 columns the line ended "it 0 LB 78.06 UB 98.6 gap 20.…", the gap
+    and the time cut)."""
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+    from rich.table import Column
+    from rich.text import Text
+
+    class _Shortened(TextColumn):
+        """A text column cut with an ellipsis where the table narrows it, not wrapped."""
+
+        def render(self, task: Any) -> Text:
+            text = super().render(task)
+            text.no_wrap, text.overflow = True, "ellipsis"
+            return text
+
+    # the bar 40 wide (rich's default) on a wide terminal (``width`` columns), down to 6 on a
+    # narrow one, where the phase's text has the room (rich's Progress makes every column
+    # no_wrap unless it has its own table column: the description's may shrink)
+    return (_Shortened("[bold]{task.description}", table_column=Column()),
+            BarColumn(bar_width=max(6, min(40, width - 100))),
+            TextColumn("{task.fields[info]}", markup=False,
+                       table_column=Column(no_wrap=True)),
+            TimeElapsedColumn(table_column=Column(no_wrap=True)))
+
+
 @contextmanager
 def progress_display(title: str, *, quiet: bool = False,
                      verbose: bool = False) -> Iterator[ProgressCallback]:
@@ -753,16 +782,15 @@ def progress_display(title: str, *, quiet: bool = False,
     :class:`~feederopt.solvers.status.SampleRecord`). With ``verbose`` each iteration, and each
     finished check, also prints a line that stays."""
     from rich.markup import escape
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress
 
     from feederopt import IterationRecord, PhaseRecord, SampleRecord
 
     console = stderr()
     # no bar where stderr is not a terminal (a pipe, a log file): there it would leave an
     # empty line; the --verbose lines are printed all the same
-    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                   TextColumn("{task.fields[info]}", markup=False), TimeElapsedColumn(),
-                   console=console, disable=quiet or not console.is_terminal, transient=True,
+    bar = Progress(*progress_columns(console.width), console=console,
+                   disable=quiet or not console.is_terminal, transient=True,
                    redirect_stdout=False)
     lines = verbose and not quiet
     last = ""  # the last iteration's line, kept while a later phase runs
