@@ -237,7 +237,9 @@ def partition(
                   ", ".join(blk.grid_forming) or "-",
                   ", ".join(f"{k}: {v:.1f}" for k, v in blk.der_set_points_kw.items()) or "-",
                   f"{blk.load_kw:.1f}", _fmt(blk.load_at_plan_kw, ".1f"))
-    out.print(b)
+    from feederopt.cli.app import keep_figures  # figures whole on a narrow terminal
+
+    out.print(keep_figures(b, out))
     if vf is not None and vf.get("enabled") and len(vf["rounds"]) > 1:
         ft = Table(title="voltage feedback", title_justify="left")
         for col in ("round", "objective [$]", "grid-forming V [p.u.]", "largest shift [p.u.]",

@@ -409,7 +409,9 @@ def plan(
                   f"{sc.shed_cost:,.2f}", f"{sc.penalty_cost:,.2f}",
                   ", ".join(sc.operation.closed_lines) or "-",
                   disconnected_text(sc.operation))
-    out.print(s)
+    from feederopt.cli.app import keep_figures  # figures whole on a narrow terminal
+
+    out.print(keep_figures(s, out))
     out.print("weighted shed cost = value of lost load x sum over the loads of "
               "priority x shed kW")
     out.print(DISCONNECTED_NOTE, markup=False)
@@ -434,7 +436,7 @@ def plan(
         sw.add_row(sc.name, f"{sc.served_kw:,.2f}", f"{sc.operation.shed_kw:,.2f}",
                    switch_operations_text(sc.switching, branch_names,
                                           fallback=sc.fallback))
-    out.print(sw)
+    out.print(keep_figures(sw, out))
     if any(len(sc.switching) > MAX_SWITCH_OPS for sc in res.scenarios):
         out.print(f"(at most {MAX_SWITCH_OPS} switch operations a scenario are shown; all of "
                   "them are in the JSON: scenarios[].switching)", markup=False)
