@@ -58,3 +58,26 @@ def test_a_stopped_restore_does_not_claim_exit_code_4(monkeypatch: Any, tmp_path
     page = (tmp_path / "r" / "report.html").read_text()
     assert "breaks a limit" in page and "(exit code 4)" not in page
     assert f"{res.exit_code}" in page.split("breaks a limit", 1)[1].split("</td>", 1)[0]
+
+
+def test_a_stopped_plan_does_not_claim_exit_code_4(monkeypatch: Any, tmp_path: Path) -> None:
+    src = tmp_path / "heavy.json"
+    pp.to_json(feeder(1.0), str(src))
+    real = feederopt.plan
+
+    def stopped(*args: Any, **kwargs: Any) -> Any:
+        res = real(*args, **kwargs)
+        interrupt.request(signal.SIGINT)
+        return dataclasses.replace(res, status="interrupted")
+
+    monkeypatch.setattr(feederopt, "plan", stopped)
+    try:
+        res = runner.invoke(app, ["plan", str(src), "--broken", "line:0", "--harden-budget",
+                                  "0", "--dg-budget", "0"])
+    finally:
+        interrupt.clear()
+    assert res.exit_code == 130, res.output
+    out = " ".join(res.stdout.split())
+    row = out.split("within the limits (AC checks) │", 1)[1].split("│", 1)[0]
+    assert row.strip().startswith("no") and "exit code 4" not in row, row
+    assert "130" in row, row
