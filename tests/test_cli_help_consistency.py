@@ -158,7 +158,8 @@ def test_the_switching_penalty_s_seed_default_is_the_code_s() -> None:
 
     for command, seed in (("restore", SEED_PENALTY_PU), ("plan", SEED_PENALTY_USD)):
         _, text = _help_rows(command)["--switch-penalty"]
-        found = re.search(r"\[default: 0; the seed's ([\d.]+) with --radiality seed\]", text)
+        found = re.search(r"\[default: 0; ([\d.]+) with --radiality seed, as that model has "
+                          r"it\]", text)
         assert found and float(found.group(1)) == seed, text
 
 

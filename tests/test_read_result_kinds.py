@@ -117,7 +117,7 @@ def test_check_result_names_the_kind_and_what_checks_it(name: str) -> None:
         read_for_check(DATA / name)
     text = str(err.value)
     assert f"(kind '{STORED[name]}')" in text and "no open_branches" not in text
-    assert "feederopt.read_result reads it" in text
+    assert "feederopt.read_result reads this one" in text
     if name in ("partition", "schedule"):
         assert f"check_{name}_result" in text
 

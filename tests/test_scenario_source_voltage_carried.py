@@ -159,7 +159,8 @@ def test_check_source_vm_holds_every_sample_there(solved, tmp_path) -> None:
     # out of range: a typed problem naming the option, exit 2, no traceback
     bad = runner.invoke(app, ["check", str(out), "-u", "0.1", "-n", "3", "--source-vm", "103"])
     assert bad.exit_code == 2, bad.output
-    assert "--source-vm must be a voltage" in bad.output and "Traceback" not in bad.output
+    assert "--source-vm 103 p.u. is outside the allowed range 0.8 - 1.2" in " ".join(
+        bad.output.split()) and "Traceback" not in bad.output
 
 
 def test_robust_with_a_scenario_file_says_why_and_what_to_do(tmp_path) -> None:

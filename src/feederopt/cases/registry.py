@@ -330,6 +330,30 @@ def is_builtin(name: str) -> bool:
     return spec is not None and spec.builtin
 
 
+def close_case_names(name: str, names: list[str] | None = None, n: int = 6) -> list[str]:
+    """The case names nearest to ``name``, for the hint of an unknown case: the close
+    matches of :func:`difflib.get_close_matches` (Ratcliff/Obershelp similarity
+    ``2 M / (|a| + |b|)`` of at least 0.75, best first) of the lowercased name among the
+    lowercased single-phase and three-phase case names, then those that start with its
+    first 6 characters, case-insensitively; at most ``n``, and every single-phase case when
+    none is near; the one case that differs only in letter case, alone. Before (user test
+    ut47_cli #3), only a case-sensitive prefix counted: ``Case33BW`` and ``ieee_13`` got
+    "e.g. case10ba, case118zh, ..." (the first six)."""
+    import difflib
+
+    from feederopt.cases.threephase import THREE_PHASE_CASES
+
+    names = case_names() if names is None else names
+    every = list(dict.fromkeys([*names, *THREE_PHASE_CASES]))
+    lower = {c.lower(): c for c in every}
+    key = name.lower()
+    if key in lower:  # the name but for its case: that one alone
+        return [lower[key]]
+    near = [lower[c] for c in difflib.get_close_matches(key, list(lower), n=n, cutoff=0.75)]
+    near += [c for c in every if c.lower().startswith(key[:6]) and c not in near]
+    return near[:n] or names
+
+
 #: The hint for a three-phase case where a single-phase network is needed (``feederopt restore``,
 #: ``schedule``, ``plan``, or :func:`load` in Python): right for both the CLI and Python users.
 THREE_PHASE_HINT = ("three-phase feeders are read with feederopt.cases.load_three_phase (or "
@@ -371,7 +395,7 @@ def load_case(name: str, *, check: bool = True) -> Network:
             f"'{name}' is a three-phase (OpenDSS) case; this needs a single-phase network",
             ids=(name,), hint=THREE_PHASE_HINT)])
     if spec is None:
-        close = [n for n in names if n.startswith(name[:6])] or names
+        close = close_case_names(name, names)
         raise InputError(
             [
                 Problem(

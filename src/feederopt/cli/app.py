@@ -21,6 +21,7 @@ import functools
 import json
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -655,6 +656,45 @@ def _root(
     """Exact radial reconfiguration of power-distribution feeders."""
 
 
+#: A cell that is a figure (``793.38``, ``1,234.5``, ``-0.2``, ``2.1e-05``, ``12.5 %``), or
+#: the ``-`` of a figure that is missing.
+_FIGURE = re.compile(r"[-+]?(\d[\d,]*)?\.?\d+([eE][-+]?\d+)?( ?%)?|-")
+
+
+def keep_figures(table: Table, console: Console) -> Table:
+    """``table`` set so that ``console`` never cuts its figures. A table that fits its width
+    is left as it is; else a column whose every cell is a figure (:data:`_FIGURE`) gets the
+    fixed width of its longest cell (or of its header's longest word; the header wraps),
+    which rich never narrows, and the text columns wrap into what is left (a word longer than
+    the column folded, not cut); when even that does not fit the borders, the table is drawn
+    with a header rule alone and no padding between columns. Before (user test ut47_cli #5),
+    on 60 columns rich cut 793.38 to "79…", 2453.1 to "2453…", and a column of ``feederopt
+    cases`` shrank to nothing."""
+    from rich import box
+    from rich.measure import Measurement
+
+    width = console.width
+    # its natural width (measured unbounded: a measure within the console's is clamped)
+    if Measurement.get(console, console.options.update_width(10_000), table).maximum <= width:
+        return table
+    fixed = 0
+    for col in table.columns:
+        cells = [str(c) for c in col._cells]
+        if cells and all(_FIGURE.fullmatch(c.strip()) for c in cells):
+            words = str(col.header).split() or [""]
+            col.width = max(max(len(c) for c in cells), max(len(w) for w in words))
+            col.no_wrap, col.justify = False, "right"  # the header wraps at its words
+        if col.width is not None or col.no_wrap:
+            fixed += max([col.width or 0, col.min_width or 0,
+                          *(len(str(c)) for c in col._cells)])
+        else:
+            fixed += 4  # a text column wraps down to a few characters, a long word folded
+            col.overflow = "fold"
+    if fixed + 3 * len(table.columns) + 1 > width:
+        table.box, table.collapse_padding, table.pad_edge = box.SIMPLE_HEAD, True, False
+    return table
+
+
 def summary_table(title: str) -> Table:
     """The two-column what/value table every command prints its summary in; the title is
     text, not markup (a unit in brackets or a path must be shown as written)."""
@@ -746,6 +786,35 @@ def iteration_line(rec: IterationRecord) -> str:
             f"UB {fmt(high, '.4g')}  gap {gap_txt}")
 
 
+def progress_columns(width: int = 120) -> tuple[Any, ...]:
+    """The progress bar's columns: the title and phase, the bar, the last iteration's figures
+    (``it k  LB  UB  gap``) and the elapsed time. On a narrow terminal the title and phase
+    are shortened (an ellipsis) and the bar narrowed, never the figures nor the time: those
+    two columns do not wrap, and rich's table shrinks only the columns that may (user test
+    ut47_cli #4: on 80 columns the line ended "it 0 LB 78.06 UB 98.6 gap 20.…", the gap
+    and the time cut)."""
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+    from rich.table import Column
+    from rich.text import Text
+
+    class _Shortened(TextColumn):
+        """A text column cut with an ellipsis where the table narrows it, not wrapped."""
+
+        def render(self, task: Any) -> Text:
+            text = super().render(task)
+            text.no_wrap, text.overflow = True, "ellipsis"
+            return text
+
+    # the bar 40 wide (rich's default) on a wide terminal (``width`` columns), down to 6 on a
+    # narrow one, where the phase's text has the room (rich's Progress makes every column
+    # no_wrap unless it has its own table column: the description's may shrink)
+    return (_Shortened("[bold]{task.description}", table_column=Column()),
+            BarColumn(bar_width=max(6, min(40, width - 100))),
+            TextColumn("{task.fields[info]}", markup=False,
+                       table_column=Column(no_wrap=True)),
+            TimeElapsedColumn(table_column=Column(no_wrap=True)))
+
+
 @contextmanager
 def progress_display(title: str, *, quiet: bool = False,
                      verbose: bool = False) -> Iterator[ProgressCallback]:
@@ -761,16 +830,15 @@ def progress_display(title: str, *, quiet: bool = False,
     :class:`~feederopt.solvers.status.SampleRecord`). With ``verbose`` each iteration, and each
     finished check, also prints a line that stays."""
     from rich.markup import escape
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress
 
     from feederopt import IterationRecord, PhaseRecord, SampleRecord
 
     console = stderr()
     # no bar where stderr is not a terminal (a pipe, a log file): there it would leave an
     # empty line; the --verbose lines are printed all the same
-    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                   TextColumn("{task.fields[info]}", markup=False), TimeElapsedColumn(),
-                   console=console, disable=quiet or not console.is_terminal, transient=True,
+    bar = Progress(*progress_columns(console.width), console=console,
+                   disable=quiet or not console.is_terminal, transient=True,
                    redirect_stdout=False)
     lines = verbose and not quiet
     last = ""  # the last iteration's line, kept while a later phase runs

@@ -567,6 +567,8 @@ def cases(json_output: bool = JSON_OPT) -> None:
             f"{c.load_mw:.3f}",
             f"{where} ({c.origin})" if where else c.origin,
         )
-    stdout().print(table)
+    from feederopt.cli.app import keep_figures  # the source not squeezed out (ut47_cli #5)
+
+    stdout().print(keep_figures(table, stdout()))
     stdout().print("Also any SimBench grid by its code, e.g. simbench:1-MV-rural--0-sw "
                    '(needs pip install "feederopt[simbench]")', highlight=False, markup=False)

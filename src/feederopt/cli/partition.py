@@ -69,10 +69,10 @@ def partition(
         "the settings' partition.uncertain_loads, else every load]."),
     k_der: int | None = typer.Option(
         None, "--k-der", help="Most grid-forming DERs per microgrid [default: the settings' "
-        "partition.k_der, else 1, the seed's]."),
+        "partition.k_der, else 1, as in Moring et al.]."),
     constant_power_loads: bool | None = typer.Option(
         None, "--constant-power-loads/--voltage-dependent-loads", help="Take every load at its "
-        "nominal kW/kvar whatever the voltage (the seed's constant s_d), or as its OpenDSS "
+        "nominal kW/kvar whatever the voltage (Moring et al.'s constant s_d), or as its OpenDSS "
         "model: then a plan may lower the voltage to shrink the loads, and 'served load at the "
         "plan's voltages' says by how much [default: the settings' partition.load_model, else "
         "voltage-dependent]."),
@@ -237,7 +237,9 @@ def partition(
                   ", ".join(blk.grid_forming) or "-",
                   ", ".join(f"{k}: {v:.1f}" for k, v in blk.der_set_points_kw.items()) or "-",
                   f"{blk.load_kw:.1f}", _fmt(blk.load_at_plan_kw, ".1f"))
-    out.print(b)
+    from feederopt.cli.app import keep_figures  # figures whole on a narrow terminal
+
+    out.print(keep_figures(b, out))
     if vf is not None and vf.get("enabled") and len(vf["rounds"]) > 1:
         ft = Table(title="voltage feedback", title_justify="left")
         for col in ("round", "objective [$]", "grid-forming V [p.u.]", "largest shift [p.u.]",

@@ -33,8 +33,16 @@ def report(
     devices and generators, and the scenario and robust tables when present; a schedule,
     partition, plan, restore or three-phase solve folder gets the report.html that command
     writes, rebuilt from result.json and its figures (and a restore folder's tables)."""
-    from feederopt import write_report
+    from feederopt import InputError, ProblemKind, write_report
 
-    path = write_report(result_dir, out, force=force)
+    try:
+        path = write_report(result_dir, out, force=force)
+    except InputError as exc:
+        if out != "-":
+            raise
+        # an HTML file's name in the hint of "-", not result.json (user test ut47_cli #8)
+        raise InputError([p.with_hint("give a file name, e.g. report.html")
+                          if p.kind is ProblemKind.BAD_OUTPUT_PATH and p.ids == ("-",) else p
+                          for p in exc.problems]) from None
     if not quiet:
         stdout().print(f"report: {path}", markup=False)

@@ -53,10 +53,11 @@ def _output_problems(json_file: str | None, out_dir: str | None, force: bool,
 
 RADIALITY_OPT = typer.Option(
     "forest", "--radiality", metavar=choices_metavar("forest", "seed"),
-    help="forest: the closed lines form a spanning forest; seed: the seed's 'sum of closed "
-    "lines <= N-1' (loops possible) with its switching penalty.")
+    help="forest: the closed lines form a spanning forest; seed: 'sum of closed lines <= "
+    "N-1' (loops possible) with a switching penalty, the model of Hu and Wang's course "
+    "project on the resilience planning of Zhang et al. 2020.")
 #: The default of --switch-penalty, in the unit of each command's help.
-PENALTY_DEFAULT = "[default: 0; the seed's 0.01 with --radiality seed]"
+PENALTY_DEFAULT = "[default: 0; 0.01 with --radiality seed, as that model has it]"
 #: How long restore and plan may run: their limits count from the call, reading the network
 #: included (docs/resilience.md, "The whole command"; user test ut39_mixed #2: the help said
 #: "of the optimisation alone", reading and power flows on top).
@@ -103,9 +104,9 @@ def restore(
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
 ) -> None:
-    """Phase 1 of seed 003: with the given lines broken, switch the others to shed the least
-    load (big-M LinDistFlow MILP on HiGHS), with the fewest switch changes from the normal
-    state."""
+    """Restoration after a disaster (phase 1 of the resilience planning of Zhang et al. 2020):
+    with the given lines broken, switch the others to shed the least load (big-M LinDistFlow
+    MILP on HiGHS), with the fewest switch changes from the normal state."""
     from feederopt import (
         MAX_SWITCH_OPS,
         dg_output_text,
@@ -156,7 +157,7 @@ def restore(
               "total (shed + penalty, as the seed reports)", fmt(res.objective_kw, ",.2f", " kW"))
     t.add_row("lower bound / gap", f"{bound_fmt(res.lower_bound_kw, ',.2f', ' kW')} / "
               f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
-    t.add_row("within the limits (AC check)", resilience_within_text(res.within_limits))
+    t.add_row("within the limits (AC check)", resilience_within_text(res.within_limits, res.status))
     t.add_row("closed lines", ", ".join(op.closed_lines) or "-")
     # the shed-all fallback of a run out of time opens every switchable line: labelled, and
     # its rows counted past MAX_SWITCH_OPS (all in the JSON), not listed as a plan
@@ -284,8 +285,8 @@ def plan(
     dg_budget: int | None = typer.Option(None, "--dg-budget",
                                          help="Most backup DGs (G) [default: 1]."),
     dg_cost: float | None = typer.Option(
-        None, "--dg-cost", help="DG cost [$/kW]: 1.5 (the seed's code and figure) or 1500 (the "
-        "seed's text) [default: 1.5]."),
+        None, "--dg-cost", help="DG cost [$/kW]: 1.5 (the code and figures of Hu and "
+        "Wang's course project on Zhang et al. 2020) or 1500 (its text) [default: 1.5]."),
     dg_size: float | None = typer.Option(None, "--dg-size", help="DG size [kW] [default: 100]."),
     harden_cost: float | None = typer.Option(None, "--harden-cost",
                                              help="Hardening cost [$ per line] [default: 400]."),
@@ -325,8 +326,9 @@ def plan(
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
 ) -> None:
-    """Phases 2 and 3 of seed 003: harden lines and site backup DGs within budgets to minimise
-    investment plus the expected cost of shed load over disaster scenarios."""
+    """Harden lines and site backup DGs within budgets to minimise investment plus the
+    expected cost of shed load over disaster scenarios (phases 2 and 3 of the resilience
+    planning of Zhang et al. 2020)."""
     from feederopt import (
         DISCONNECTED_NOTE,
         MAX_SWITCH_OPS,
@@ -384,7 +386,8 @@ def plan(
     t.add_row("expected total cost", fmt(res.expected_total, ",.2f", " $"))
     t.add_row("lower bound / gap", f"{bound_fmt(res.lower_bound, ',.2f', ' $')} / "
               f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
-    t.add_row("within the limits (AC checks)", resilience_within_text(res.within_limits))
+    t.add_row("within the limits (AC checks)",
+              resilience_within_text(res.within_limits, res.status))
     t.add_row("time", fmt(res.solve_time_s, ".2f", " s"))
     if res.measures is not None:
         m = res.measures
@@ -408,7 +411,9 @@ def plan(
                   f"{sc.shed_cost:,.2f}", f"{sc.penalty_cost:,.2f}",
                   ", ".join(sc.operation.closed_lines) or "-",
                   disconnected_text(sc.operation))
-    out.print(s)
+    from feederopt.cli.app import keep_figures  # figures whole on a narrow terminal
+
+    out.print(keep_figures(s, out))
     out.print("weighted shed cost = value of lost load x sum over the loads of "
               "priority x shed kW")
     out.print(DISCONNECTED_NOTE, markup=False)
@@ -433,7 +438,7 @@ def plan(
         sw.add_row(sc.name, f"{sc.served_kw:,.2f}", f"{sc.operation.shed_kw:,.2f}",
                    switch_operations_text(sc.switching, branch_names,
                                           fallback=sc.fallback))
-    out.print(sw)
+    out.print(keep_figures(sw, out))
     if any(len(sc.switching) > MAX_SWITCH_OPS for sc in res.scenarios):
         out.print(f"(at most {MAX_SWITCH_OPS} switch operations a scenario are shown; all of "
                   "them are in the JSON: scenarios[].switching)", markup=False)

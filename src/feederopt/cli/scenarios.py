@@ -768,8 +768,8 @@ def check(
     uncertainty: float | None = typer.Option(
         None, "--uncertainty", "-u", help="Relative load uncertainty X (loads in nominal +- X; "
         "a scenario result's samples: the loads of a scenario drawn by weight +- X); "
-        "required for a result without one of its own [default: a partition, robust or "
-        "schedule result's own]."),
+        "required for a solve result without one of its own [default: a partition or robust "
+        "result's own]; a schedule result takes none (it is checked in its own budget set)."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     uncertain_loads: str | None = typer.Option(
         None, "--uncertain-loads", metavar=IDS, help="Comma-separated load ids that vary "
@@ -812,9 +812,10 @@ def check(
 ) -> None:
     """Out-of-sample check: the share of random loads in the box for which the result's
     topology is feasible in the convex model (SOCP, no slack) and in the AC power flow. For a
-    partition result (`feederopt partition --json FILE`): the seed's IV-D (the deterministic
-    plan in LinDist3Flow) and IV-E (the plan in OpenDSS), and the plan in LinDist3Flow. For a
-    schedule result: the share of its budget set's realisations served without slack.
+    partition result (`feederopt partition --json FILE`): Moring et al.'s section IV-D (the
+    deterministic plan in LinDist3Flow) and IV-E (the plan in OpenDSS), and the plan in
+    LinDist3Flow. For a schedule result: the share of its budget set's realisations served
+    without slack.
     The limits are those the solve used (its --v-min, --v-max, --max-loading,
     --no-thermal-limits, recorded in the result), else the network's own. The source voltage
     (the row "source voltage") is the network's set-point; a scenario result whose file has

@@ -84,7 +84,7 @@ def schedule(
         "GAMMA > 0 or --aggregate) [default: 0.1]."),
     aggregate: str | None = typer.Option(
         None, "--aggregate", metavar="<low,high>",
-        help="LOW,HIGH: the seed's aggregate-ratio reading of the budget "
+        help="LOW,HIGH: the aggregate-ratio reading of the budget (Sci. Rep. 14:23041) "
         "(per hour, LOW <= total realised / forecast load <= HIGH) instead of the temporal one "
         "[default: none, the temporal reading]."),
     hours: int | None = typer.Option(
@@ -96,7 +96,7 @@ def schedule(
                                       help="Cost of each switching action [$], with "
                                       "--hourly-topology."),
     physical_soc: bool = typer.Option(False, "--physical-soc", help="SOC loses pdis/eta_dis "
-                                      "(physical) instead of the seed's eta_dis * pdis."),
+                                      "(physical) instead of eta_dis * pdis (Sci. Rep. 14:23041)."),
     dg_commitment: bool = typer.Option(
         False, "--dg-commitment", help="Commit the fossil DG day-ahead (first stage: on/off "
         "per hour, p_min_mw when on, no_load_cost per hour on; dg table columns)."),
@@ -141,8 +141,9 @@ def schedule(
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
 ) -> None:
-    """Schedule a feeder for the next day (seed 004): topology, fossil DG, storage, EV
-    charging, PV/wind use and DSM; robust to load and renewable deviations by C&CG."""
+    """Schedule a feeder for the next day (the two-stage robust dynamic reconfiguration of
+    Sci. Rep. 14:23041, 2024): topology, fossil DG, storage, EV charging, PV/wind use and DSM;
+    robust to load and renewable deviations by C&CG."""
     from feederopt import schedule as run
     from feederopt import schedule_result_json, split_ids
 

@@ -90,6 +90,17 @@ def _base_limits_note(result: Any) -> str | None:
                             within_limits=result.within_limits)
 
 
+def _cut_short(result: Any) -> bool:
+    """Whether a Ctrl-C or SIGTERM came after the proof of infeasibility, during the search
+    for the least-violating topology (README "When no topology meets the limits"): the
+    status stays ``infeasible`` (the proof stands, the search keeps the best it found), and
+    the command ends as a stopped run, exit code 130 or 143, not 3 (user test ut47_cli #2:
+    exit 3, and only the JSON's ``least_violating_ac.stopped`` said so). A stop for a reason
+    (a dead worker, :func:`~feederopt.solvers.interrupt.reason`) is not a signal."""
+    return (result.status.value == "infeasible" and interrupt.requested()
+            and interrupt.reason() is None)
+
+
 def print_result(result: Any) -> None:
     """A summary table of a solve, and the AC check."""
     out = stdout()
@@ -235,8 +246,9 @@ def print_result(result: Any) -> None:
             out.print("[yellow]warning:[/] ", end="")
             out.print(w, markup=False)
         if ac.limit_violations:
-            code = verdict_exit_code(result.status.value, str(result.method),
-                                     within_limits=False, has_topology=result.has_topology)
+            code = (interrupt.exit_code() if _cut_short(result) else
+                    verdict_exit_code(result.status.value, str(result.method),
+                                      within_limits=False, has_topology=result.has_topology))
             held = ("the model needed slack as well, listed below" if result.diagnosis else
                     "the model held them only through its inexact relaxation (losses no "
                     "power flow has), so it did not hold them; the AC power flow is the true "
@@ -876,11 +888,19 @@ def solve(
             warnings.filterwarnings("ignore", re.escape(loading_note), FeederoptWarning)
         warnings.showwarning = _notes_shown(warnings.showwarning, quiet)
         result = run_solve(net, options=options, progress=progress)
+    # a Ctrl-C or SIGTERM after the proof of infeasibility, during the search for the
+    # least-violating topology: the status stays infeasible (the proof stands), the search
+    # keeps what it found, and the run ends as a stopped one (130/143; ut47_cli #2)
+    cut_short = _cut_short(result)
     result.source = source_of(source)  # for `feederopt check`
     # The outputs first, then the console: a reader that stops early (`| head`) loses nothing.
     # One that cannot be written now (its folder made read-only during the solve, the file
     # created by another run) does not lose the answer: it is printed, then the failure is
     # said, exit code 5 (late_outputs; its paths were checked before the solve)
+    # the wall-clock time from the command's start until its outputs are written (reading
+    # the network, the base case's and the AC check's power flows, beside the optimisation's
+    # solve_time_s), as a three-phase solve's JSON has it (user test ut47_cli #6)
+    result.extra["wall_clock_s"] = wall_clock_s()
     late = late_outputs()
     if json_file is not None:
         late.write(save_json, result, json_file, force=force)
@@ -918,6 +938,13 @@ def solve(
             stderr().print(f"{what} before any topology was found"
                            + (" (the result is written all the same)" if written else ""))
         raise typer.Exit(1 if why else interrupt.exit_code())
+    if cut_short:
+        if not quiet:
+            stderr().print("[yellow]interrupted:[/] the search for the least-violating "
+                           "topology was cut short; the least violating found so far is "
+                           "above" + (", and written" if written else "")
+                           + " (infeasibility is proven all the same)")
+        raise typer.Exit(interrupt.exit_code())
     code = verdict_exit_code(result.status.value, str(result.method),
                              within_limits=result.within_limits,
                              has_topology=result.has_topology)

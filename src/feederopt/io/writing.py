@@ -255,6 +255,25 @@ def _through_link(problems: list[Problem], path: Path, target: Path) -> list[Pro
                     (str(path),), p.field, p.unspelled[1], p.severity) for p in problems]
 
 
+def dash_problem(option: str | None, *, folder: bool = False,
+                 example: str = "result.json") -> Problem:
+    """The problem of ``-`` given as an output (the Unix "standard output" convention, which
+    feederopt does not follow), its hint fitting the output: a folder's name for a folder; for
+    a file, ``example`` (``report.html`` for ``feederopt report -o``), and for ``--json`` also
+    ``/dev/stdout``, which receives the document (README "Output paths"). Before (user test
+    ut47_cli #8) every hint was "give a file name, e.g. result.json", for a folder and an
+    HTML report too, and ``--json -`` was not told of ``/dev/stdout``."""
+    if folder:
+        hint = "give a folder name, e.g. results"
+    elif option == "json":
+        hint = (f"give a file name, e.g. {example}, or --json /dev/stdout to write the JSON "
+                "to standard output")
+    else:
+        hint = f"give a file name, e.g. {example}"
+    return _problem(ProblemKind.BAD_OUTPUT_PATH, Path("-"), "'-' is not written to standard "
+                    "output: results are written to a named file or folder", option, hint)
+
+
 def output_problems(path: str | Path, *, force: bool, folder: bool = False,
                     option: str | None = None,
                     inputs: Sequence[str | Path] = (),
@@ -270,9 +289,7 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
     before the solve: found after it, the results were already replaced when the command
     stopped (user test ut_out #2)."""
     if str(path) == "-":  # the Unix "standard output" convention, which we do not follow
-        return [_problem(ProblemKind.BAD_OUTPUT_PATH, Path("-"), "'-' is not written to "
-                         "standard output: results are written to a named file or folder",
-                         option, "give a file name, e.g. result.json")]
+        return [dash_problem(option, folder=folder)]
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
     what = "folder" if folder else "file"

@@ -471,13 +471,20 @@ def document_within_limits(doc: Mapping[str, Any]) -> bool | None:
     return restoration_within_limits(checks)
 
 
-def resilience_within_text(within: bool | None) -> str:
+def resilience_within_text(within: bool | None, status: str | None = None) -> str:
     """The "within the limits" row of restore's and plan's console and report: ``yes``,
     ``no: an AC check breaks a limit (exit code 4)``, or ``not checked`` (no AC check ran:
-    ``--no-ac-check``)."""
+    ``--no-ac-check``). A run that a signal stopped (``status`` ``interrupted``) exits with
+    the signal's code, 128 + its number (130 for Ctrl-C, 143 for SIGTERM), not 4, and the
+    row says so (user test ut47_cli #1: it said "exit code 4" beside exit code 130)."""
     if within is None:
         return "not checked (no AC check ran)"
-    return "yes" if within else "no: an AC check breaks a limit (exit code 4)"
+    if within:
+        return "yes"
+    if status == "interrupted":
+        return ("no: an AC check breaks a limit (the run was stopped: exit code 130 for "
+                "Ctrl-C, 143 for SIGTERM, not 4)")
+    return "no: an AC check breaks a limit (exit code 4)"
 
 
 def scenario_failed(doc: Mapping[str, Any], sc: Mapping[str, Any]) -> list[str]:

@@ -571,6 +571,13 @@ def source_vm_problem(source_vm: Any) -> Problem | None:
                        "bus id, or one voltage for all")
     if ok(value):
         return None
+    if is_real(value) and math.isfinite(value):
+        # a number outside the range: say so (user test ut47_cli #7: "not '1.5' (a str)")
+        return Problem(ProblemKind.INVALID_VALUE, "options",
+                       f"{option_ref('source_vm')} {value:g} p.u. is outside the allowed range "
+                       f"{lo:g} - {hi:g} p.u.", field="source_vm",
+                       hint=f"e.g. {_SOURCE_VM_EXAMPLE}: every source bus (ext_grid) at 1.03 "
+                       f"p.u.; or one per source bus, {_SOURCE_VM_PER_BUS}")
     text = isinstance(source_vm, str)
     return Problem(ProblemKind.INVALID_VALUE, "options",
                    f"{option_ref('source_vm')} must be a voltage [p.u.] in {lo:g} - {hi:g}"
@@ -1606,10 +1613,13 @@ def read_result_to_check(path: str | Path) -> dict[str, Any]:
     if kind in OTHER_KINDS:
         # a feederopt result all the same (user tests ut_cli #5, ut34: "not a feederopt
         # result (no open_branches)" of a plan, a partition, a three-phase solve)
-        raise unreadable(path, other_kind_text(kind, "solve", "check_result checks a solve's "
+        # the command first, then Python's names (user test ut47_cli #7: a CLI error named
+        # check_result and feederopt.read_result alone)
+        raise unreadable(path, other_kind_text(kind, "solve", "`feederopt check` "
+                                               "(check_result in Python) checks a solve's "
                                                "topology"),
-                         hint="feederopt.read_result reads it; check the JSON that "
-                         "`feederopt solve --json FILE` writes")
+                         hint="`feederopt check` takes the JSON that `feederopt solve --json "
+                         "FILE` writes; in Python, feederopt.read_result reads this one")
     if "open_branches" not in data and kind == "solve":
         # a solve's result.json whose open_branches was deleted by hand: before, "its kind
         # 'solve' is none that feederopt writes", which it is
