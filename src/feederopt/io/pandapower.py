@@ -276,7 +276,7 @@ def _not_a_net(path: Path, exc: Exception) -> str:
     except (OSError, UnicodeDecodeError, ValueError):
         return "not a JSON file (pandapower.to_json writes one)"
     if result_document(path) is not None:
-        return result_not_network(doc.get("source"))
+        return result_not_network(doc)
     if not (isinstance(doc, dict) and doc.get("_module") == "pandapower.auxiliary"):
         return "a JSON file without a pandapower net (pandapower.to_json(net, path) writes one)"
     return f"not a pandapower JSON net ({type(exc).__name__}: {exc})"
