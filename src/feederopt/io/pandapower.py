@@ -373,6 +373,7 @@ def from_pandapower(
     malformed = structure_problems(net)
     if malformed:
         raise InputError(malformed)
+    net = _whole_taps(net)
     warnings: list[str] = []
     approximations: list[str] = []  # where the tables differ from the net's data on purpose
     f_hz = _f(net.get("f_hz", 50.0), 50.0)
@@ -1788,12 +1789,46 @@ def _trafo_problems(idx: int, tr: Any, table: Any
     elif math.isfinite(pos) and pos != round(pos):
         # A tap changer has whole positions: at 1.5 the OLTC's base position (the one the
         # DOPF counts its moves from) was the nearest, "was 1", and the data's ratio was one
-        # the changer does not have (user test ut46_dopf #2).
+        # the changer does not have (user test ut46_dopf #2). Shown in full (repr): "tap_pos
+        # 1 is not a whole position" was 1.0000001 (user test ut47_recheck #5); a position
+        # within TAP_POS_TOLERANCE of a whole one is rounded before (_whole_taps).
         out.append((ProblemKind.INVALID_VALUE, tid, "tap_pos",
-                    f"tap_pos {pos:g} is not a whole position", _TRAFO_HINTS["tap_pos"]))
+                    f"tap_pos {pos!r} is not a whole position", _TRAFO_HINTS["tap_pos"]))
     out += _oltc_ratio_problems(tid, tr, lo, hi)
     return (out + _tap_changer_problems(tid, tr, ("tap", "tap2"))
             + _tap_table_problems(tid, tr, table, TAP_TABLE_COLUMNS_2W, row_needed=False))
+
+
+#: How far a pandapower ``tap_pos`` may lie from a whole position and be read as it (rounded):
+#: the float noise of a computed position (``example_multivoltage``'s trafo 0 has
+#: 1.0000000001), not a position between two.
+TAP_POS_TOLERANCE = 1e-9
+
+
+def _whole_taps(net: pandapowerNet) -> pandapowerNet:
+    """``net``, or a copy of it whose ``trafo``/``trafo3w`` ``tap_pos`` within
+    :data:`TAP_POS_TOLERANCE` of a whole number (and not one) is that number; the user's net
+    is left as it is. Before, ``example_multivoltage()``'s ``tap_pos`` 1.0000000001 was
+    refused as "tap_pos 1 is not a whole position" (user test ut47_recheck #5); a position
+    farther off (1.5, 1.0000001) is still refused (:func:`_trafo_problems`)."""
+    near: dict[str, Any] = {}
+    for table in ("trafo", "trafo3w"):
+        if table not in net or not len(net[table]) or "tap_pos" not in net[table]:
+            continue
+        pos = np.array([_f(v, math.nan) for v in net[table]["tap_pos"]], dtype=float)
+        whole = np.round(pos)
+        with np.errstate(invalid="ignore"):
+            mask = (np.isfinite(pos) & (pos != whole)
+                    & (np.abs(pos - whole) <= TAP_POS_TOLERANCE))
+        if mask.any():
+            near[table] = (net[table].index[mask], whole[mask])
+    if not near:
+        return net
+    out = copy.deepcopy(net)
+    for table, (rows, values) in near.items():
+        out[table]["tap_pos"] = out[table]["tap_pos"].astype(float)
+        out[table].loc[rows, "tap_pos"] = values
+    return out
 
 
 def _oltc_ratio_problems(tid: str, tr: Any, lo: float, hi: float
