@@ -109,6 +109,36 @@ FILE = "<file>"
 FOLDER = "<folder>"
 IDS = "<ids>"
 
+#: The end of the help of every option that takes a comma-separated list: each such option is
+#: declared ``list[str] | None`` (click's ``multiple``) and read with :func:`joined_list`.
+REPEATABLE = " (comma-separated; may be repeated)"
+
+
+def joined_list(given: Sequence[str] | None, *, unique: bool = True) -> str | None:
+    """The one comma-separated text of a list option given once per occurrence (``given``,
+    click's values of a ``multiple`` option: ``--hold-open 7,9 --hold-open 8`` gives
+    ``["7,9", "8"]``): None when the option is absent, one occurrence as typed, several joined
+    in order: ``"7,9,8"``. With ``unique`` (an id list) an entry that an earlier occurrence
+    gave is kept once, at its first place (``--broken 7 --broken 7,9``: ``"7,9"``); one
+    repeated inside an occurrence (``7,7``) is kept, for the command's check that refuses it
+    as it refuses it given once. A list of numbers (``--weights``, ``unique=False``) keeps
+    every entry, and its positions. An occurrence that is blank (``--broken ""``: none) adds
+    nothing beside the others; empty entries inside one (``7,,9``) are kept for the
+    command's check, which refuses them. Before, click kept the last occurrence only:
+    ``--hold-open 7,9 --hold-open 8`` held 8 alone (user test ut47_recheck #1)."""
+    if not given:
+        return None
+    texts = [t for t in given if t.strip()] or [given[0]]
+    if len(texts) == 1:
+        return texts[0]
+    entries: list[str] = []
+    seen: set[str] = set()
+    for text in texts:
+        mine = text.split(",")
+        entries += [e for e in mine if not (unique and e.strip() in seen)]
+        seen.update(e.strip() for e in mine if e.strip())
+    return ",".join(entries)
+
 
 def choices_metavar(*choices: str) -> str:
     """``<a|b|c>``: an option's choices as typer shows an Enum option's (``--load-shapes

@@ -29,12 +29,14 @@ from feederopt.cli.app import (
     FORCE_OPT,
     IDS,
     QUIET_OPT,
+    REPEATABLE,
     THREE_PHASE_SOURCE_ARG,
     VERBOSE_OPT,
     app,
     cli_command,
     exit_if_interrupted,
     fmt,
+    joined_list,
     late_outputs,
     progress_display,
     stderr,
@@ -44,6 +46,13 @@ from feederopt.cli.app import (
 )
 
 _fmt = fmt
+
+
+#: partition's list options: each may be repeated, the occurrences joined (cli.app.joined_list)
+UNCERTAIN_LOADS_OPT = typer.Option(
+    None, "--uncertain-loads", metavar=IDS, help=f"The load ids that vary{REPEATABLE} (at "
+    "most 12, 8 with --extensive: the worst case enumerates 2^n extreme points) [default: "
+    "the settings' partition.uncertain_loads, else every load].")
 
 
 @app.command()
@@ -63,10 +72,7 @@ def partition(
     uncertainty: float | None = typer.Option(
         None, "--uncertainty", help="Load uncertainty as a share: 0.1 is a +-10 % box "
         "[default: the settings' partition.uncertainty, else 0]."),
-    uncertain_loads: str | None = typer.Option(
-        None, "--uncertain-loads", metavar=IDS, help="Comma-separated load ids that vary (at "
-        "most 12, 8 with --extensive: the worst case enumerates 2^n extreme points) [default: "
-        "the settings' partition.uncertain_loads, else every load]."),
+    uncertain_loads: list[str] | None = UNCERTAIN_LOADS_OPT,
     k_der: int | None = typer.Option(
         None, "--k-der", help="Most grid-forming DERs per microgrid [default: the settings' "
         "partition.k_der, else 1, as in Moring et al.]."),
@@ -124,7 +130,8 @@ def partition(
     from feederopt import OutputNotWrittenError, blank_entry_problems, output_problems, split_ids
     from feederopt import partition as run
 
-    loads = list(split_ids(uncertain_loads)) if uncertain_loads is not None else None
+    loads_text = joined_list(uncertain_loads)
+    loads = list(split_ids(loads_text)) if loads_text is not None else None
     kwargs: dict[str, Any] = dict(
         settings=settings, uncertainty=uncertainty, uncertain_loads=loads, k_der=k_der,
         load_model=None if constant_power_loads is None else
@@ -139,7 +146,7 @@ def partition(
         try:
             # an empty entry of --uncertain-loads ("a,,b") is a load left out: refused
             res = run(source, **kwargs, prior_problems=[
-                *blank_entry_problems("uncertain_loads", uncertain_loads),
+                *blank_entry_problems("uncertain_loads", loads_text),
                 *(output_problems(json_file, force=force, option="json", inputs=[
                     x for x in (source, settings) if x is not None])
                   if json_file is not None else [])],

@@ -19,6 +19,7 @@ from feederopt.cli.app import (
     FORCE_OPT,
     IDS,
     QUIET_OPT,
+    REPEATABLE,
     TIES_OPT,
     VERBOSE_OPT,
     app,
@@ -27,6 +28,7 @@ from feederopt.cli.app import (
     cli_command,
     exit_if_interrupted,
     fmt,
+    joined_list,
     late_outputs,
     progress_display,
     stderr,
@@ -74,16 +76,22 @@ PLAN_TIME_LIMIT_HELP = time_limit_help(
     "line open), labelled so")
 
 
+#: restore's list options: each may be repeated, the occurrences joined (cli.app.joined_list)
+RESTORE_BROKEN_OPT = typer.Option(
+    ..., "--broken", metavar=IDS,
+    help=f"The ids of the broken lines{REPEATABLE} (\"\": none, the normal topology serving "
+    "every load).")
+DG_SITES_OPT = typer.Option(None, "--dg-sites", metavar=IDS,
+                            help=f"The buses with a backup DG{REPEATABLE}.")
+
+
 @app.command()
 @cli_command
 def restore(
     source: str = BALANCED_SOURCE_ARG,
     ties: str = TIES_OPT,
-    broken: str = typer.Option(..., "--broken", metavar=IDS,
-                               help="Comma-separated ids of the broken lines (\"\": none, "
-                               "the normal topology serving every load)."),
-    dg_sites: str | None = typer.Option(None, "--dg-sites", metavar=IDS,
-                                        help="Comma-separated buses with a backup DG."),
+    broken: list[str] = RESTORE_BROKEN_OPT,
+    dg_sites: list[str] | None = DG_SITES_OPT,
     dg_size: float | None = typer.Option(
         None, "--dg-size", help="Backup DG size [kW], with --dg-sites [default: 100]."),
     radiality: str = RADIALITY_OPT,
@@ -118,7 +126,8 @@ def restore(
 
     with progress_display(f"restore {source}", quiet=quiet, verbose=verbose) as progress:
         # the text as given: the api reads it (an empty entry, "2,,11", is refused there)
-        res = run(source, broken, dg_sites=dg_sites or (), radiality=radiality,
+        res = run(source, joined_list(broken) or "", dg_sites=joined_list(dg_sites) or (),
+                  radiality=radiality,
                   switch_penalty_pu=penalty, dg_p_max_kw=dg_size, time_limit_s=time_limit,
                   prior_problems=_output_problems(json_file, out_dir, force, [source],
                                                   "restore"),
@@ -268,6 +277,13 @@ def _shed_table(what: str, shed_kw: dict[str, float],
         s.add_row(key, *(((names or {}).get(key) or "-",) if named else ()), f"{kw:,.2f}")
     return s
 
+
+#: plan's list options: each may be repeated, the occurrences joined (cli.app.joined_list)
+PLAN_BROKEN_OPT = typer.Option(
+    None, "--broken", metavar=IDS,
+    help=f"One certain attack instead (Phase 2): the broken lines{REPEATABLE}.")
+
+
 @app.command()
 @cli_command
 def plan(
@@ -277,9 +293,7 @@ def plan(
         None, "--scenarios", metavar="<file|name>",
         help="Disaster scenarios: a .json/.csv file, or the name of a "
         "file shipped with the case (zhang13: A_C_p1 ... B611_C_p3)."),
-    broken: str | None = typer.Option(
-        None, "--broken", metavar=IDS,
-        help="One certain attack instead (Phase 2): comma-separated lines."),
+    broken: list[str] | None = PLAN_BROKEN_OPT,
     harden_budget: int | None = typer.Option(None, "--harden-budget",
                                              help="Most lines hardened (H) [default: 2]."),
     dg_budget: int | None = typer.Option(None, "--dg-budget",
@@ -348,7 +362,7 @@ def plan(
                        radiality=radiality, switch_penalty=penalty)
     with progress_display(f"plan {source}", quiet=quiet, verbose=verbose) as progress:
         res = run(source, scenarios=scenarios,
-                  broken=broken, settings=st,
+                  broken=joined_list(broken), settings=st,
                   method=method, measures=measures, workers=workers, ray_address=ray,
                   gap=gap, time_limit_s=time_limit,
                   prior_problems=_output_problems(

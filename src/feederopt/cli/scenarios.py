@@ -25,6 +25,7 @@ from feederopt.cli.app import (
     FORCE_OPT,
     IDS,
     QUIET_OPT,
+    REPEATABLE,
     SIMBENCH_FORM,
     SOURCE_ARG,
     TIES_OPT,
@@ -32,6 +33,7 @@ from feederopt.cli.app import (
     app,
     cli_command,
     fmt,
+    joined_list,
     late_outputs,
     load_checked,
     progress_display,
@@ -519,6 +521,20 @@ def exhaustive_text(extra: dict[str, Any]) -> str:
 # ----------------------------------------------------------------------------------------------
 
 
+#: scenarios's list options: each may be repeated, the occurrences joined (cli.app.joined_list)
+STUDY_CASES_OPT = typer.Option(
+    None, "--study-cases", metavar="CASES",
+    help="A SimBench grid (simbench:<code>): one scenario per study case listed (hL, n1 "
+    "(its loadcase factors only: no (n-1) analysis), hW, hPV, lW, lPV, bc; e.g. hL,lW), "
+    "its loads and sgens scaled by the case's factors "
+    "as simbench's get_absolute_values does and its source voltage Slack_vm (a source row), "
+    f"instead of random growth and DER{REPEATABLE}.")
+WEIGHTS_OPT = typer.Option(
+    None, "--weights", metavar="W1,W2,...",
+    help="With --study-cases: one weight per study case (normalised to sum to 1); "
+    f"without it, equal weights{REPEATABLE}.")
+
+
 @app.command()
 @cli_command
 def scenarios(
@@ -548,17 +564,8 @@ def scenarios(
                                 "(0: every load grows alike)."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
     load_shapes: LoadShapes | None = LOAD_SHAPES_OPT,
-    study_cases: str | None = typer.Option(
-        None, "--study-cases", metavar="CASES",
-        help="A SimBench grid (simbench:<code>): one scenario per study case listed (hL, n1 "
-        "(its loadcase factors only: no (n-1) analysis), hW, hPV, lW, lPV, bc; e.g. hL,lW), "
-        "its loads and sgens scaled by the case's factors "
-        "as simbench's get_absolute_values does and its source voltage Slack_vm (a source row), "
-        "instead of random growth and DER."),
-    weights: str | None = typer.Option(
-        None, "--weights", metavar="W1,W2,...",
-        help="With --study-cases: one weight per study case (normalised to sum to 1); "
-        "without it, equal weights."),
+    study_cases: list[str] | None = STUDY_CASES_OPT,
+    weights: list[str] | None = WEIGHTS_OPT,
     force: bool = FORCE_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
@@ -587,7 +594,8 @@ def scenarios(
                      hp_share=(hp_share, 0.1), growth=(growth, 0.2), noise=(noise, 0.05),
                      seed=(seed, 0), growth_fixed=(growth_fixed, False))
     if study_cases is not None or weights is not None:
-        _study_case_scenarios(source, path, study_cases, weights, problems, ties,
+        _study_case_scenarios(source, path, joined_list(study_cases),
+                              joined_list(weights, unique=False), problems, ties,
                               {**generator, "load_shapes": (load_shapes, None)},
                               force=force, quiet=quiet)
         return
@@ -756,6 +764,20 @@ def _shape_scenarios(source: str, path: Path, three_phase: bool, shapes: LoadSha
 # ----------------------------------------------------------------------------------------------
 
 
+#: check's list options: each may be repeated, the occurrences joined (cli.app.joined_list)
+CHECK_UNCERTAIN_LOADS_OPT = typer.Option(
+    None, "--uncertain-loads", metavar=IDS, help=f"The load ids that vary{REPEATABLE} "
+    "[default: a robust result's own, else all].")
+SOURCE_VM_OPT = typer.Option(
+    None, "--source-vm", metavar="<VM|BUS=VM,...>",
+    help="Solve results: hold every source bus (ext_grid) at this "
+    "voltage [p.u., 0.8 - 1.2] in every sample, or each source bus named at its own "
+    "(BUS=VM,BUS=VM by the network's bus ids; the others at their set-points; "
+    "comma-separated; may be repeated) [default: a scenario result whose file "
+    "has source rows: each sample at the source voltage of a scenario drawn by weight; "
+    "else the network's set-point].")
+
+
 @app.command()
 @cli_command
 def check(
@@ -771,9 +793,7 @@ def check(
         "required for a solve result without one of its own [default: a partition or robust "
         "result's own]; a schedule result takes none (it is checked in its own budget set)."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
-    uncertain_loads: str | None = typer.Option(
-        None, "--uncertain-loads", metavar=IDS, help="Comma-separated load ids that vary "
-        "[default: a robust result's own, else all]."),
+    uncertain_loads: list[str] | None = CHECK_UNCERTAIN_LOADS_OPT,
     case: str | None = typer.Option(
         None, "--case", metavar="<case_or_file>", help="The network, if not the result's own "
         f"source/case: a built-in case, {SIMBENCH_FORM} or a file or folder, as solve's "
@@ -795,14 +815,7 @@ def check(
     max_loading: float | None = typer.Option(
         None, "--max-loading", help="Loading limit of every line and transformer, in % of its "
         "rating [default: the solve's --max-loading, else 100]."),
-    source_vm: str | None = typer.Option(
-        None, "--source-vm", metavar="<VM|BUS=VM,...>",
-        help="Solve results: hold every source bus (ext_grid) at this "
-        "voltage [p.u., 0.8 - 1.2] in every sample, or each source bus named at its own "
-        "(BUS=VM,BUS=VM by the network's bus ids; the others at their set-points) "
-        "[default: a scenario result whose file "
-        "has source rows: each sample at the source voltage of a scenario drawn by weight; "
-        "else the network's set-point]."),
+    source_vm: list[str] | None = SOURCE_VM_OPT,
     growth_margin: GrowthOf | None = GROWTH_MARGIN_OPT,
     json_file: str | None = typer.Option(None, "--json", metavar=FILE,
                                          help="Write the counts as JSON here."),
@@ -938,7 +951,7 @@ def check(
         data = read_result_to_check(result_file)
     except InputError as exc:
         raise InputError([*problems, *exc.problems]) from None
-    loads_arg, blank = parse_ids(uncertain_loads)
+    loads_arg, blank = parse_ids(joined_list(uncertain_loads))
     problems += blank
     # A robust result records the box it was certified for: that box is the default, and a
     # check of another box says so (ut_unc #6: `check robust.json --uncertainty 0.3` without
@@ -959,7 +972,8 @@ def check(
     notes = [f"note: {n}" for n in box_notes]
     problems += check_option_problems(samples, uncertainty, v_min=v_min, v_max=v_max,
                                       max_loading_percent=max_loading)  # the seed: above
-    problems += [p for p in [source_vm_problem(source_vm)] if p is not None]
+    vm_text = joined_list(source_vm, unique=False)  # BUS=VM entries: a repeated bus refused
+    problems += [p for p in [source_vm_problem(vm_text)] if p is not None]
     if problems or uncertainty is None:  # (a missing --uncertainty is among the problems)
         # with the loads of --uncertain-loads that the network lacks, when it can be read
         # (the network of --case, else the result's own); its error alone if it cannot
@@ -981,7 +995,7 @@ def check(
         mc = check_result(data, samples, uncertainty, seed, network=net,
                           uncertain_loads=loads_arg, ac=not no_ac,
                           progress=progress, v_min=v_min, v_max=v_max,
-                          max_loading_percent=max_loading, source_vm=source_vm,
+                          max_loading_percent=max_loading, source_vm=vm_text,
                           growth_margin_of=None if growth_margin is None
                           else str(growth_margin))
     for note in [] if quiet else mc.notes:  # its network's files cannot be verified

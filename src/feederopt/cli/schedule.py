@@ -19,6 +19,7 @@ from feederopt.cli.app import (
     FORCE_OPT,
     IDS,
     QUIET_OPT,
+    REPEATABLE,
     TIES_OPT,
     VERBOSE_OPT,
     app,
@@ -26,6 +27,7 @@ from feederopt.cli.app import (
     cli_command,
     exit_if_interrupted,
     fmt,
+    joined_list,
     late_outputs,
     progress_display,
     stderr,
@@ -57,6 +59,22 @@ def _gap_pct(gap: float | None) -> str:
     return fmt(_pct(gap), ".4f", " %")
 
 
+#: schedule's list options: each may be repeated, the occurrences joined (cli.app.joined_list)
+ROBUST_BUDGET_OPT = typer.Option(
+    None, "--robust-budget", metavar="<gamma[,gamma_res]>",
+    help="GAMMA[,GAMMA_RES]: hours per bus (and per renewable "
+    "unit) that may deviate, whole numbers; with --gamma, a robust schedule by C&CG"
+    f"{REPEATABLE} [default: none, a deterministic schedule].")
+AGGREGATE_OPT = typer.Option(
+    None, "--aggregate", metavar="<low,high>",
+    help="LOW,HIGH: the aggregate-ratio reading of the budget (Sci. Rep. 14:23041) "
+    "(per hour, LOW <= total realised / forecast load <= HIGH) instead of the temporal one"
+    f"{REPEATABLE} [default: none, the temporal reading].")
+UNCERTAIN_BUSES_OPT = typer.Option(
+    None, "--uncertain-buses", metavar=IDS, help="BUS,BUS,...: the buses whose load may "
+    f"deviate, each with a load (not the substation's bus){REPEATABLE} [default: every load bus].")
+
+
 @app.command()
 @cli_command
 def schedule(
@@ -74,19 +92,11 @@ def schedule(
         help="Folder of device tables dg/ess/pv/wind/ev (.csv/.parquet). "
         "Built-in cases bring their own; a network of yours without it has no devices."),
     dsm: float = typer.Option(0.0, "--dsm", help="DSM share epsilon (0.1 = +-10 %)."),
-    robust_budget: str | None = typer.Option(
-        None, "--robust-budget", metavar="<gamma[,gamma_res]>",
-        help="GAMMA[,GAMMA_RES]: hours per bus (and per renewable "
-        "unit) that may deviate, whole numbers; with --gamma, a robust schedule by C&CG "
-        "[default: none, a deterministic schedule]."),
+    robust_budget: list[str] | None = ROBUST_BUDGET_OPT,
     gamma: float | None = typer.Option(
         None, "--gamma", help="Load deviation share with a load budget (--robust-budget "
         "GAMMA > 0 or --aggregate) [default: 0.1]."),
-    aggregate: str | None = typer.Option(
-        None, "--aggregate", metavar="<low,high>",
-        help="LOW,HIGH: the aggregate-ratio reading of the budget (Sci. Rep. 14:23041) "
-        "(per hour, LOW <= total realised / forecast load <= HIGH) instead of the temporal one "
-        "[default: none, the temporal reading]."),
+    aggregate: list[str] | None = AGGREGATE_OPT,
     hours: int | None = typer.Option(
         None, "--hours", help="Horizon [h]: the first hours of the profiles (a 25-hour DST "
         "day runs with --hours 24, its last hour left out) [default: 24]."),
@@ -118,9 +128,7 @@ def schedule(
         "[default: 500]."),
     spill_price: float | None = typer.Option(
         None, "--spill-price", help="Price of spilled PV/wind energy [$/MWh] [default: 0]."),
-    uncertain_buses: str | None = typer.Option(
-        None, "--uncertain-buses", metavar=IDS, help="BUS,BUS,...: the buses whose load may "
-        "deviate, each with a load (not the substation's bus) [default: every load bus]."),
+    uncertain_buses: list[str] | None = UNCERTAIN_BUSES_OPT,
     deterministic: bool = typer.Option(
         False, "--deterministic", help="Solve the forecast only, also with --robust-budget "
         "(the deterministic counterpart; the result keeps the budget set for `check`)."),
@@ -149,12 +157,16 @@ def schedule(
 
     if switch_cost == 0:
         switch_cost = 0.0  # "-0" is 0: -0.0 would be written as -0.0
-    budget = _floats(robust_budget, "robust_budget")
-    band = _floats(aggregate, "aggregate")
+    # each option given once or repeated, its occurrences joined (numbers keep every entry)
+    budget_text = joined_list(robust_budget, unique=False)
+    aggregate_text = joined_list(aggregate, unique=False)
+    buses_text = joined_list(uncertain_buses)
+    budget = _floats(budget_text, "robust_budget")
+    band = _floats(aggregate_text, "aggregate")
     if len(budget) > 2:  # before, a third number was dropped without a word
         raise InputError([Problem(
             ProblemKind.INVALID_VALUE, "options", f"--robust-budget takes GAMMA[,GAMMA_RES], "
-            f"{len(budget)} numbers given", (str(robust_budget),), "robust_budget",
+            f"{len(budget)} numbers given", (str(budget_text),), "robust_budget",
             hint="e.g. --robust-budget 4 (hours per bus) or 4,4 (and per renewable unit)")])
     changes: dict[str, Any] = {"eps": dsm, "hourly": hourly_topology,
                                   "c_switch": switch_cost,
@@ -170,8 +182,8 @@ def schedule(
             changes[field] = value
     if loss_tol is not None:
         changes["loss_tol"] = loss_tol
-    if uncertain_buses:
-        changes["uncertain_buses"] = split_ids(uncertain_buses)
+    if buses_text:
+        changes["uncertain_buses"] = split_ids(buses_text)
     if budget or band:
         changes["budget"] = budget[0] if budget else 0.0
         changes["budget_res"] = budget[1] if len(budget) > 1 else 0.0
@@ -182,7 +194,7 @@ def schedule(
     if band:
         if len(band) != 2:
             raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
-                                      "--aggregate takes LOW,HIGH", (str(aggregate),),
+                                      "--aggregate takes LOW,HIGH", (str(aggregate_text),),
                                       "aggregate")])
         changes["budget_kind"] = "aggregate"
         changes["aggregate"] = (band[0], band[1])
@@ -206,7 +218,7 @@ def schedule(
             res = run(source, profiles=profiles, devices=devices, time_limit_s=time_limit,
                       gap=gap, ac_check=ac_check, samples=samples, out=out_dir, force=force,
                       deterministic=deterministic, prior_problems=[
-                          *blank_entry_problems("uncertain_buses", uncertain_buses),
+                          *blank_entry_problems("uncertain_buses", buses_text),
                           *(output_problems(json_file, force=force, option="json", inputs=[
                               x for x in (source, profiles, devices) if x is not None])
                             if json_file is not None else [])],

@@ -29,6 +29,7 @@ from feederopt.cli.app import (
     FORCE_OPT,
     IDS,
     QUIET_OPT,
+    REPEATABLE,
     SOURCE_ARG,
     TIES_OPT,
     VERBOSE_OPT,
@@ -38,6 +39,7 @@ from feederopt.cli.app import (
     cli_command,
     fmt,
     is_heuristic,
+    joined_list,
     late_outputs,
     load_checked,
     progress_display,
@@ -618,6 +620,29 @@ def _notes_shown(show: Any, quiet: bool) -> Any:
     return shown
 
 
+#: solve's list options: each may be repeated, the occurrences joined (cli.app.joined_list)
+UNCERTAIN_LOADS_OPT = typer.Option(
+    None, "--uncertain-loads", metavar=IDS, help="With --robust: the load ids that vary"
+    f"{REPEATABLE} [default: all].")
+CONTROLS_OPT = typer.Option(
+    None, "--controls", metavar="<kinds>",
+    help=f"The devices the optimiser may set: caps, taps, dg, flex{REPEATABLE} [default: "
+    "every kind the case has].")
+HOLD_CLOSED_OPT = typer.Option(
+    None, "--hold-closed", metavar=IDS,
+    help=f"Switchable branches held closed{REPEATABLE} in every "
+    "method, the network unchanged: ids as `feederopt info` and the result tables print "
+    "them (line:11, trafo:0, switch:0, a MATPOWER branch number); for a pandapower net "
+    "also a switch element, switch:K or its unique name. Balanced grids only: on a .dss "
+    "feeder lock the switch in the file instead (its state there, and New "
+    "SwtControl.hold_X SwitchedObj=Line.X Lock=yes).")
+HOLD_OPEN_OPT = typer.Option(
+    None, "--hold-open", metavar=IDS,
+    help=f"Switchable branches held open{REPEATABLE} (ids as for "
+    "--hold-closed). Balanced grids only: on a .dss feeder open the switch in the file "
+    "(enabled=no) and lock it (SwtControl Lock=yes).")
+
+
 @app.command()
 @cli_command
 def solve(
@@ -695,9 +720,7 @@ def solve(
     robust: float | None = typer.Option(
         None, "--robust", help="Robust: feasible for all loads in nominal +- X (e.g. 0.1), "
         "minimising worst-case losses [default: none, not robust]."),
-    uncertain_loads: str | None = typer.Option(
-        None, "--uncertain-loads", metavar=IDS, help="With --robust: comma-separated load ids "
-        "that vary [default: all]."),
+    uncertain_loads: list[str] | None = UNCERTAIN_LOADS_OPT,
     budget: int | None = typer.Option(
         None, "--budget", help="With --robust: at most this many loads deviate (Gamma) "
         "[default: none, all may]."),
@@ -723,23 +746,9 @@ def solve(
         "and Q where it holds no voltage), as MATPOWER's runpf injects PG (PG + j QG at a PQ "
         "bus), instead of dispatching it within its range (MATPOWER's PMIN..PMAX, "
         "QMIN..QMAX) at no cost; committable generators are devices (--fix-devices)."),
-    controls: str | None = typer.Option(
-        None, "--controls", metavar="<kinds>",
-        help="Comma-separated devices the optimiser may set: caps, taps, "
-        "dg, flex [default: every kind the case has]."),
-    hold_closed: str | None = typer.Option(
-        None, "--hold-closed", metavar=IDS,
-        help="Comma-separated switchable branches held closed in every "
-        "method, the network unchanged: ids as `feederopt info` and the result tables print "
-        "them (line:11, trafo:0, switch:0, a MATPOWER branch number); for a pandapower net "
-        "also a switch element, switch:K or its unique name. Balanced grids only: on a .dss "
-        "feeder lock the switch in the file instead (its state there, and New "
-        "SwtControl.hold_X SwitchedObj=Line.X Lock=yes)."),
-    hold_open: str | None = typer.Option(
-        None, "--hold-open", metavar=IDS,
-        help="Comma-separated switchable branches held open (ids as for "
-        "--hold-closed). Balanced grids only: on a .dss feeder open the switch in the file "
-        "(enabled=no) and lock it (SwtControl Lock=yes)."),
+    controls: list[str] | None = CONTROLS_OPT,
+    hold_closed: list[str] | None = HOLD_CLOSED_OPT,
+    hold_open: list[str] | None = HOLD_OPEN_OPT,
     quiet: bool = QUIET_OPT,
     verbose: bool = VERBOSE_OPT,
 ) -> None:
@@ -765,10 +774,11 @@ def solve(
         ac_check=not no_ac_check, switch_cost_kw=switch_cost, loss_price_per_mwh=loss_price,
         v_min=v_min, v_max=v_max, max_loading_percent=max_loading,
         thermal_limits=not no_thermal_limits, scenarios=scenarios, robust=robust,
-        uncertain_loads=uncertain_loads, budget=budget, source_vm_band=source_vm_band,
+        uncertain_loads=joined_list(uncertain_loads), budget=budget, source_vm_band=source_vm_band,
         workers=workers, ray_address=ray,
-        fix_devices=fix_devices, controls=controls, hold_closed=hold_closed,
-        hold_open=hold_open, ac_polish=ac_polish, probing=not no_probing,
+        fix_devices=fix_devices, controls=joined_list(controls),
+        hold_closed=joined_list(hold_closed), hold_open=joined_list(hold_open),
+        ac_polish=ac_polish, probing=not no_probing,
         fixed_generation=fixed_generation)
     problems: list[Problem] = []
     if report and out_dir is None:

@@ -115,12 +115,28 @@ def result_document(path: Path) -> dict[str, Any] | None:
     return None
 
 
-def result_not_network(source: object) -> str:
-    """Why a feederopt result (its file, or the folder of ``solve --out``) given where a network
-    is wanted is not read, naming the network it was solved on (the result's ``source``)."""
-    solved_on = (f": give the network it was solved on ({source})"
-                 if isinstance(source, str) and source else
-                 ": give the network it was solved on (its 'source' field names it)")
+def result_source(doc: Mapping[str, Any]) -> str | None:
+    """The network a result document names as the one it was solved on: its ``source`` (a
+    solve's, three-phase too), else its ``inputs.source`` (schedule, partition), else its
+    ``case`` (restore and plan record the case alone: a built-in case's name, else the
+    network's name); None when it names none. Before, only ``source`` was looked at, and a
+    restore folder was refused with "its 'source' field names it", a field it does not have
+    (user test ut47_recheck #3)."""
+    inputs = doc.get("inputs")
+    for value in (doc.get("source"), inputs.get("source") if isinstance(inputs, dict)
+                  else None, doc.get("case")):
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
+def result_not_network(doc: Mapping[str, Any]) -> str:
+    """Why a feederopt result (its file, or the folder of ``solve``, ``restore``,
+    ``schedule``, ``partition`` or ``plan --out``) given where a network is wanted is not
+    read, naming the network it was solved on (:func:`result_source`)."""
+    source = result_source(doc)
+    solved_on = (f": give the network it was solved on ({source})" if source is not None
+                 else ": give the network it was solved on")
     return f"a feederopt result (result.json), not a network{solved_on}"
 
 

@@ -767,9 +767,9 @@ def result_folder_error(path: Path) -> InputError | None:
     header = _network_header(path, "branches")
     if header is not None and "r_ohm" in header:
         return None
-    return unreadable(path, result_not_network(doc.get("source")).replace(
+    return unreadable(path, result_not_network(doc).replace(
         "a feederopt result (result.json)", "a feederopt result folder (it holds result.json)"),
-        hint="give the network file or folder it was solved on (result.json's 'source')")
+        hint="give the network file or folder it was solved on")
 
 
 #: The keys of a folder's ``meta.json`` that feederopt reads, each with the JSON type it must

@@ -190,6 +190,9 @@ _MATRIX_OPEN = re.compile(r"mpc\.(?P<name>\w+)\s*=\s*\[")
 #: A comma between two digits ("0,7320") and two elements separated by blanks alone.
 _DIGIT_COMMA = re.compile(r"[-+\w.]*\d,\d[\w.]*")
 _BLANK_SEPARATED = re.compile(r"[^,\s]\s+[^,\s]")
+#: What may follow a matrix's closing ``]`` on its line, its comment cut off: blanks and at
+#: most one ``;`` (the group ``semi``).
+_CLOSING = re.compile(r"\s*(?P<semi>;)?\s*")
 #: An assignment at the start of a line (``mpc.gen = [``, ``x = 3``): no row of a matrix.
 _STATEMENT = re.compile(r"^[ \t]*[A-Za-z_][\w.]*\s*(\([^)\n]*\))?\s*=(?!=)[^\n]*", re.M)
 
@@ -203,11 +206,14 @@ def _blank_separators(text: str) -> str:
     cell) are kept; a decimal comma (``0,7320``) is refused before, by
     :func:`_check_structure`.
 
-    A matrix closed with ``]`` alone at the end of its line (no ``;``, valid MATLAB: the
-    semicolon only suppresses the display) is closed with ``];`` here: matpowercaseframes
-    reads a matrix up to the next ``];``, and took the rows of the next matrix into this one
-    ("setting an array element with a sequence ... inhomogeneous shape", user test
-    ut46_recheck iobad/nosemi_13.m)."""
+    A matrix closed with ``]`` followed on its line by blanks, at most one ``;`` and a
+    comment (:data:`_CLOSING`: ``]``, ``] ;``, ``]  ;  % end``; valid MATLAB: blanks around
+    an operator are free and the semicolon only suppresses the display) is closed with
+    ``];`` here: matpowercaseframes reads a matrix up to the next ``];`` (the characters
+    together), and took the rows of the next matrix into this one ("setting an array element
+    with a sequence ... inhomogeneous shape", user test ut46_recheck iobad/nosemi_13.m) or,
+    with ``] ;`` throughout, found no matrix at all ("no mpc.bus matrix found", user test
+    ut47_recheck #2)."""
     chars = list(text)
     for opened in _MATRIX_OPEN.finditer(text):
         line_start = text.rfind("\n", 0, opened.start()) + 1
@@ -227,8 +233,11 @@ def _blank_separators(text: str) -> str:
             elif ch == "]":
                 line_end = text.find("\n", i)
                 rest = text[i + 1:len(text) if line_end < 0 else line_end]
-                if not rest.split("%", 1)[0].strip():
+                closing = _CLOSING.fullmatch(rest.split("%", 1)[0])
+                if closing:  # "]", "] ;", "];  % ...": one "];" for matpowercaseframes
                     chars[i] = "];"
+                    if closing.group("semi"):
+                        chars[i + 1 + closing.start("semi")] = " "
                 break
             elif ch == "," and depth == 0:
                 chars[i] = " "

@@ -1188,10 +1188,11 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
     # (Polars orders NaN above every number: a NaN limit is left to its own problem above;
     # an infinite one too, to its "is infinite" below: v_min_pu = inf was also "swap the
     # limits", user test ut46_recheck iobad/bad4/v_min_pu_inf)
-    # (and a negative one to its "is negative": swapping would not mend it)
+    # (and a negative one to its "is negative": swapping would not mend it; nor a zero
+    # v_max_pu, its "must be positive": swapping made v_min_pu 0, user test ut47_recheck #6)
     ids = _ids(buses, (pl.col("v_min_pu") > pl.col("v_max_pu"))
                & pl.col("v_min_pu").is_finite() & pl.col("v_max_pu").is_finite()
-               & (pl.col("v_max_pu") >= 0))
+               & (pl.col("v_max_pu") > 0))
     if ids:
         problems.append(
             Problem(
@@ -1213,6 +1214,15 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
                     ProblemKind.INVALID_VALUE, "buses", f"{col} is {said}", ids=ids,
                     field=col, hint=f"give the {what} in p.u., e.g. "
                     + ("0.9 to 1.1" if col != "v_set_pu" else "1.0")))
+    # An upper limit of 0 p.u. holds no bus (every voltage is above it): a value to give, not
+    # limits to swap (a v_min_pu of 0 is no lower limit, and a source's v_set_pu of 0 is
+    # named below)
+    ids = _ids(buses, pl.col("v_max_pu") == 0)
+    if ids:
+        problems.append(Problem(
+            ProblemKind.INVALID_VALUE, "buses", "v_max_pu is 0: an upper voltage limit must be "
+            "positive", ids=ids, field="v_max_pu",
+            hint="give the voltage limit in p.u., e.g. 0.9 to 1.1 (an empty cell: the default)"))
     # Limits given in percent (105 for 1.05 p.u.): a band that binds nothing, or none that any
     # power flow meets (90 to 110), silently (user test ut44_gis #39)
     for col in ("v_min_pu", "v_max_pu"):
@@ -1234,7 +1244,7 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
     # So is a controllable gen's bus (committable, v_set_pu given): the DOPF chooses its
     # voltage within the band, which the gen's q holds, a zero-width one included.
     ids = _ids(buses, ~pl.col("is_source").fill_null(False) & ~_pv_held(buses, gens)
-               & ~_controllable_gen_bus(gens)
+               & ~_controllable_gen_bus(gens) & (pl.col("v_max_pu") != 0)
                & ((pl.col("v_max_pu") - pl.col("v_min_pu")).abs() < 1e-9))
     if ids:
         problems.append(
