@@ -392,6 +392,9 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
         if nxt.plan is None:
             stopped = "no plan"
             break
+        if nxt.trivial_plan:  # the re-solve stopped before any plan: its all-dark fallback
+            stopped = "time limit"
+            break
         cur, cur_data, cur_shifts = nxt, nxt_data, nxt_shifts
         if cur.status == "time_limit":
             rows[-1]["next_stopped_at_time_limit"] = True
@@ -685,7 +688,9 @@ def _post_analyses(net: Any, st: PartitionSettings, data: Any, plan: PartitionPl
     if x > 0:
         report_phase(progress, "deterministic plan (IV-D)")
         nominal = build_partition_data(net, replace(st, uncertainty=0.0))
-        det_plan = solve_robust(nominal, case=case, time_limit_s=time_limit_s).plan
+        det_res = solve_robust(nominal, case=case, time_limit_s=time_limit_s)
+        # stopped before any plan: the all-dark fallback is no deterministic plan to compare
+        det_plan = None if det_res.trivial_plan else det_res.plan
         if det_plan is not None:
             det = in_sample_share(data, det_plan, uncertainty=x, samples=samples, seed=seed,
                                   progress=sample_progress(
