@@ -106,11 +106,13 @@ def test_a_run_stopped_before_any_plan_answers_the_all_dark_plan(tmp_path, metho
 
 
 def test_a_master_plan_holding_every_extreme_point_is_kept_at_the_limit(monkeypatch) -> None:
-    """Iowa 240 at ``--time-limit 5``: the master MILP had found the optimum (its bound,
-    1,966.32 $, printed) when the time limit dropped its round of slaves, and the run said
-    "before any robustly feasible partition was found". With every extreme point in the
-    master (the deterministic problem: one), the master's plan is robustly feasible without
-    its slaves and is the answer. The dropped round is forced here (every round overruns), on
+    """A master MILP that found a plan just before the time limit dropped its round of
+    slaves: the run said "before any robustly feasible partition was found". With every
+    extreme point in the master (the deterministic problem: one), the master's plan is
+    robustly feasible without its slaves and is the answer (the MILP incumbent, before the
+    all-dark fallback). (Iowa 240 at ``--time-limit 5`` is not this case: its first master
+    MILP stops with no incumbent, its bound 1,966.32 $ already the optimum, so it answers the
+    all-dark plan with that bound.) The dropped round is forced here (every round overruns), on
     the tester's IEEE 37 at 0 %; the truth is the recourse's least total slack of the plan at
     the nominal load, 0 (the seed's feasibility test), and the cost of the plan from its own
     set-points and blocks by the objective's formula."""

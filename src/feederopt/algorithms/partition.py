@@ -1050,8 +1050,8 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
                     # every extreme point has its slack-free recourse copy in the master (the
                     # deterministic problem's one, say): the master's plan is robustly
                     # feasible without its slaves, and theta bounds its re-dispatch cost as
-                    # in the extensive form (ut47_part: Iowa 240 at --time-limit 5 had its
-                    # optimum in the master and answered nothing)
+                    # in the extensive form (ut47_part follow-up #1: the MILP's incumbent
+                    # before the all-dark fallback)
                     value = sol.objective + const
                     if best is None or value < best[1] - 1e-9:
                         best = (_plan_from(data, vals), value, theta)
