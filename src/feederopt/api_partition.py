@@ -88,7 +88,7 @@ FEEDBACK_ROUNDS = 4
 
 #: Equal-cost alternatives tried at most when OpenDSS does not converge at the plan
 #: (:func:`_alternatives`), and the relative tolerance of "equal cost" (the cutting plane's).
-ALTERNATIVES = 2
+ALTERNATIVES = 3
 ALTERNATIVE_TOL = 1e-6
 
 
@@ -459,8 +459,8 @@ def _alternatives(net: Any, data: Any, res: PartitionResult, plan_data: Any,
     try up to :data:`ALTERNATIVES` other plans of equal cost (within
     :data:`ALTERNATIVE_TOL`, relative, of the first plan's objective) before the run ends
     with exit code 4 (user test ut47_part, follow-up #2: Iowa 240's tie between closing
-    cb_204/cb_303 and another switch set). Each is the optimum with a no-good cut on the
-    block and switch states of every plan tried so far (``PartitionData.no_goods``), solved
+    cb_204/cb_303 and another switch set). Each is the optimum with a no-good cut on every
+    plan tried so far (:func:`_no_good`, ``PartitionData.no_goods``), solved
     and checked as the first (:func:`_voltage_feedback`) within the run's ``deadline``. The
     first whose kept round OpenDSS solves is the answer, with a note naming the plans tried;
     else the first plan stays, with the tries in ``voltage_feedback.alternatives`` and a
@@ -483,7 +483,7 @@ def _alternatives(net: Any, data: Any, res: PartitionResult, plan_data: Any,
             stopped = "time limit"
             break
         assert cur.plan is not None
-        no_goods.append((cur.plan.energised.astype(float), cur.plan.closed.astype(float)))
+        no_goods.append(_no_good(data, cur.plan))
         alt_data = replace(data, no_goods=tuple(no_goods))
         report_phase(progress, f"alternative {i + 1}: an equal-cost plan OpenDSS may solve")
         try:
@@ -526,22 +526,37 @@ def _alternatives(net: Any, data: Any, res: PartitionResult, plan_data: Any,
             alt.notes.append(
                 f"OpenDSS did not converge at the first optimal plan ({res.objective:,.2f} $, "
                 f"closing {', '.join(res.closed_switches) or 'no switch'}, grid-forming "
-                f"{', '.join(gf) or 'none'}); this plan is an equal-cost alternative (a "
-                f"no-good cut on the block and switch states of {len(no_goods)} plan(s) "
-                "tried, docs/partition-tiebreak.md, \"OpenDSS does not converge\"), and "
-                "OpenDSS converges at it")
+                f"{', '.join(gf) or 'none'}; "
+                + _non_convergence_causes(net, data, res.plan)
+                + "); this plan is an equal-cost alternative (a no-good cut on each of the "
+                f"{len(no_goods)} plan(s) tried: one of its closed ties open, else another "
+                "block or switch state; docs/partition-tiebreak.md, \"OpenDSS does not "
+                "converge\"), and OpenDSS converges at it")
             return alt, alt_pd
         cur = alt
     fb["alternatives"] = tried
     fb["alternatives_stopped"] = stopped
     res.notes.append(
         f"OpenDSS did not converge at the plan; {len(tried)} equal-cost alternative(s) tried "
-        "(no-good cuts on the block and switch states, docs/partition-tiebreak.md), "
+        "(no-good cuts: a closed tie of each plan tried open, else another block or switch "
+        "state; docs/partition-tiebreak.md), "
         + ("; ".join(f"closing {', '.join(t['closed_switches']) or 'no switch'}: "
                      + ("converged" if t["opendss_converged"] else "did not converge")
                      for t in tried) + "; " if tried else "")
         + f"stopped: {stopped}")
     return res, plan_data
+
+
+def _no_good(data: Any, plan: PartitionPlan) -> tuple[np.ndarray, np.ndarray]:
+    """The no-good cut of ``plan`` for :func:`_alternatives` (``PartitionData.no_goods``):
+    when it closes normally open switches (ties, :func:`closed_ties`), one of them open
+    (the non-convergence note's advice, a stronger cut: a plan that only changes a block
+    elsewhere and keeps the ties closed is excluded too); else its block and switch states."""
+    ties = set(closed_ties(data, plan))
+    if ties:
+        zs = np.array([1.0 if sid in ties else np.nan for sid in data.switch_ids])
+        return np.full(data.n_blocks, np.nan), zs
+    return plan.energised.astype(float), plan.closed.astype(float)
 
 
 def delta_island_buses(net: Any, data: Any, plan: PartitionPlan) -> list[str]:
