@@ -48,6 +48,7 @@ from feederopt.errors import (
     OutputNotWrittenError,
     Problem,
     ProblemKind,
+    SolverError,
     option_ref,
 )
 from feederopt.forking import check_not_forked
@@ -84,6 +85,11 @@ from feederopt.validation.partition import plan_within_limits
 
 #: The voltage feedback's re-solves at most (:func:`_voltage_feedback`).
 FEEDBACK_ROUNDS = 4
+
+#: Equal-cost alternatives tried at most when OpenDSS does not converge at the plan
+#: (:func:`_alternatives`), and the relative tolerance of "equal cost" (the cutting plane's).
+ALTERNATIVES = 3
+ALTERNATIVE_TOL = 1e-6
 
 
 def default_settings_path(source: Any) -> Path | None:
@@ -191,6 +197,9 @@ def partition(source: Any, *, settings: str | Path | None = None,
         if net.meta.get("source_path"):
             res, plan_data = _voltage_feedback(net, data, res, solve, deadline=deadline,
                                                rounds=feedback_rounds, progress=progress)
+            res, plan_data = _alternatives(net, data, res, plan_data, solve,
+                                           deadline=deadline, rounds=feedback_rounds,
+                                           progress=progress)
             res.run_time_s = time.perf_counter() - t_start
         else:
             res.voltage_feedback = {"enabled": False, "rounds": [], "stopped":
@@ -392,6 +401,9 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
         if nxt.plan is None:
             stopped = "no plan"
             break
+        if nxt.trivial_plan:  # the re-solve stopped before any plan: its all-dark fallback
+            stopped = "time limit"
+            break
         cur, cur_data, cur_shifts = nxt, nxt_data, nxt_shifts
         if cur.status == "time_limit":
             rows[-1]["next_stopped_at_time_limit"] = True
@@ -437,6 +449,114 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
            f"({feedback_stop_text(kept.voltage_feedback)})")
         + "; --no-voltage-feedback gives the pure LinDist3Flow plan")
     return kept, kept_data
+
+
+def _alternatives(net: Any, data: Any, res: PartitionResult, plan_data: Any,
+                  solve: Callable[[Any, float], PartitionResult], *, deadline: float,
+                  rounds: int, progress: ProgressCallback | None = None
+                  ) -> tuple[PartitionResult, Any]:
+    """When OpenDSS does not converge at the plan the voltage feedback kept (at no round),
+    try up to :data:`ALTERNATIVES` other plans of equal cost (within
+    :data:`ALTERNATIVE_TOL`, relative, of the first plan's objective) before the run ends
+    with exit code 4 (user test ut47_part, follow-up #2: Iowa 240's tie between closing
+    cb_204/cb_303 and another switch set). Each is the optimum with a no-good cut on every
+    plan tried so far (:func:`_no_good`, ``PartitionData.no_goods``), solved
+    and checked as the first (:func:`_voltage_feedback`) within the run's ``deadline``. The
+    first whose kept round OpenDSS solves is the answer, with a note naming the plans tried;
+    else the first plan stays, with the tries in ``voltage_feedback.alternatives`` and a
+    note. A dearer next plan, none, or the time limit ends the tries."""
+    fb = res.voltage_feedback or {}
+    if not fb.get("enabled") or res.plan is None or fb["rounds"][fb["kept_round"]][
+            "opendss_converged"]:
+        return res, plan_data
+    cap = res.objective + ALTERNATIVE_TOL * (1 + abs(res.objective))
+    tried: list[dict[str, Any]] = []
+    no_goods = list(data.no_goods)
+    cur = res
+    stopped = f"{ALTERNATIVES} alternative(s) tried"
+    for i in range(ALTERNATIVES):
+        left = deadline - time.perf_counter()
+        if interrupt.requested():
+            stopped = "interrupted"
+            break
+        if left <= 0:
+            stopped = "time limit"
+            break
+        assert cur.plan is not None
+        no_goods.append(_no_good(data, cur.plan))
+        alt_data = replace(data, no_goods=tuple(no_goods))
+        report_phase(progress, f"alternative {i + 1}: an equal-cost plan OpenDSS may solve")
+        try:
+            alt = solve(alt_data, left)
+        except interrupt.Interrupted:
+            stopped = "interrupted"
+            break
+        except SolverError:  # infeasible: every plan excluded
+            stopped = "no other plan"
+            break
+        if alt.plan is None or alt.trivial_plan:
+            stopped = "time limit"
+            break
+        if alt.objective > cap:
+            stopped = f"the next plan costs more ({alt.objective:,.2f} $)"
+            break
+        alt, alt_pd = _voltage_feedback(net, alt_data, alt, solve, deadline=deadline,
+                                        rounds=rounds, progress=progress)
+        if alt.plan is None:
+            stopped = "no plan"
+            break
+        afb = alt.voltage_feedback or {}
+        ok = bool(afb.get("rounds")) and afb["rounds"][afb["kept_round"]]["opendss_converged"]
+        tried.append({"objective": alt.objective, "closed_switches": list(alt.closed_switches),
+                      "grid_forming": [d for d, g in zip(alt_data.der_ids, alt.plan.grid_forming,
+                                                         strict=True) if g],
+                      "opendss_converged": ok})
+        if ok:
+            # the cuts make the re-solve a restriction: its bound is not the problem's; the
+            # first plan's is (and its status, when that was not proven)
+            lb = min(res.lower_bound, alt.objective)  # nan stays nan
+            alt.lower_bound = lb
+            alt.gap = ((alt.objective - lb) / max(abs(alt.objective), 1e-9)
+                       if math.isfinite(lb) else math.nan)
+            if res.status != "optimal":
+                alt.status = res.status
+            afb["alternatives"] = tried
+            afb["alternatives_stopped"] = "converged"
+            gf = [d for d, g in zip(data.der_ids, res.plan.grid_forming, strict=True) if g]
+            alt.notes.append(
+                f"OpenDSS did not converge at the first optimal plan ({res.objective:,.2f} $, "
+                f"closing {', '.join(res.closed_switches) or 'no switch'}, grid-forming "
+                f"{', '.join(gf) or 'none'}; "
+                + _non_convergence_causes(net, data, res.plan)
+                + "); this plan is an equal-cost alternative (a no-good cut on each of the "
+                f"{len(no_goods)} plan(s) tried: one of its closed ties open, else another "
+                "block or switch state; docs/partition-tiebreak.md, \"OpenDSS does not "
+                "converge\"), and OpenDSS converges at it")
+            return alt, alt_pd
+        cur = alt
+    fb["alternatives"] = tried
+    fb["alternatives_stopped"] = stopped
+    res.notes.append(
+        f"OpenDSS did not converge at the plan; {len(tried)} equal-cost alternative(s) tried "
+        "(no-good cuts: a closed tie of each plan tried open, else another block or switch "
+        "state; docs/partition-tiebreak.md), "
+        + ("; ".join(f"closing {', '.join(t['closed_switches']) or 'no switch'}: "
+                     + ("converged" if t["opendss_converged"] else "did not converge")
+                     for t in tried) + "; " if tried else "")
+        + f"stopped: {stopped}")
+    return res, plan_data
+
+
+def _no_good(data: Any, plan: PartitionPlan) -> tuple[np.ndarray, np.ndarray]:
+    """The no-good cut of ``plan`` for :func:`_alternatives` (``PartitionData.no_goods``):
+    when it closes normally open switches (ties, :func:`closed_ties`), one of them open
+    (the non-convergence note's advice, a stronger cut: a plan that only changes a block
+    elsewhere and keeps the ties closed is excluded too); else its block and switch states."""
+    ties = set(closed_ties(data, plan))
+    if ties:
+        zs = np.array([1.0 if sid in ties else np.nan for sid in data.switch_ids])
+        return np.full(data.n_blocks, np.nan), zs
+    return plan.energised.astype(float), plan.closed.astype(float)
 
 
 def delta_island_buses(net: Any, data: Any, plan: PartitionPlan) -> list[str]:
@@ -685,7 +805,9 @@ def _post_analyses(net: Any, st: PartitionSettings, data: Any, plan: PartitionPl
     if x > 0:
         report_phase(progress, "deterministic plan (IV-D)")
         nominal = build_partition_data(net, replace(st, uncertainty=0.0))
-        det_plan = solve_robust(nominal, case=case, time_limit_s=time_limit_s).plan
+        det_res = solve_robust(nominal, case=case, time_limit_s=time_limit_s)
+        # stopped before any plan: the all-dark fallback is no deterministic plan to compare
+        det_plan = None if det_res.trivial_plan else det_res.plan
         if det_plan is not None:
             det = in_sample_share(data, det_plan, uncertainty=x, samples=samples, seed=seed,
                                   progress=sample_progress(

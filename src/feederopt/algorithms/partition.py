@@ -447,6 +447,14 @@ def canonical_grid_forming(data: PartitionData, energised: np.ndarray, closed: n
 #: :func:`tie_broken`, and the grid-forming check, :func:`verified_grid_forming`) was not run or
 #: was cut short by the time limit: the plan is optimal, its set-points and grid-forming DERs
 #: are the MILP's vertex, one of its optimal points.
+#: The note on a cutting-plane plan taken from a master whose round of slaves the time limit
+#: dropped (every extreme point in the master, so the plan is robustly feasible).
+MASTER_PLAN_UNCHECKED = (
+    "the time limit came before the slaves evaluated the master's plan; every extreme point "
+    "has a recourse copy in the master, so the plan is robustly feasible as the master solved "
+    "it, its worst re-dispatch cost the master's theta; the set-point tie-break and the "
+    "grid-forming check (docs/partition-tiebreak.md) did not run")
+
 POST_OPTIMAL_SKIPPED = (
     "the time limit came before the set-point tie-break and the grid-forming check "
     "(docs/partition-tiebreak.md) could run: the plan is optimal, its set-points and "
@@ -735,15 +743,46 @@ def _theta_group(block: Block) -> None:
 
 # ---------------------------------------------------------------------------------------------
 class PartitionStopped(SolverError):
-    """A partitioning run stopped at its time limit before any plan was found (exit code 4,
-    as ``feederopt solve`` and ``schedule`` end a run that stopped before an answer);
-    ``bound`` is the lower bound proven so far [$] (nan when none)."""
+    """A partitioning MILP that stopped without any plan for a reason other than a limit
+    (HiGHS's error, say; exit code 4, as ``feederopt solve`` and ``schedule`` end a run that
+    stopped before an answer); ``bound`` is the lower bound proven so far [$] (nan when
+    none). A run stopped at its time limit before any plan answers the all-dark plan instead
+    (:func:`stopped_result`)."""
 
     exit_code = 4
 
     def __init__(self, message: str, bound: float = math.nan) -> None:
         super().__init__(message)
         self.bound = bound
+
+
+def all_dark_plan(data: PartitionData) -> PartitionPlan:
+    """Every block de-energised: the switches held closed by the settings closed, every other
+    one open, no grid-forming DER, zero set-points. Robustly feasible in every realisation
+    (seed 001, section II: a dark block serves no load and holds no DER output, and a closed
+    switch joins two dark blocks, eq. 2), so it is the fallback of a run stopped before any
+    plan was found. Its objective is the load shed of every block,
+    ``shed_scale * sum_k alpha_k`` (docs/partition-settings.md: ``1000 (10 + 0.01 loads)``
+    per block by default), with no generation and no re-dispatch cost."""
+    n_ph = len(data.ph_der)
+    return PartitionPlan(np.zeros(data.n_blocks, bool), np.asarray(data.switch_fixed == 1),
+                         np.zeros(len(data.der_ids), bool), np.zeros(n_ph), np.zeros(n_ph))
+
+
+def stopped_result(data: PartitionData, case: str, method: str, status: str, why: str, *,
+                   t0: float, n_points: int, iterations: list[IterationLog] | None = None,
+                   lower_bound: float = math.nan) -> PartitionResult:
+    """The result of a run stopped (``status``: ``time_limit``, ``iteration_limit``) before
+    any plan was found: the all-dark plan (:func:`all_dark_plan`), always robustly feasible,
+    with the bound proven so far; ``why`` (what stopped, and when) is its first note. When a
+    grid-forming DER could energise a block and the bound does not prove it optimal it is the
+    trivial plan (:attr:`PartitionResult.trivial_plan`, exit code 4), written all the same.
+    Before (user test ut47_part): :class:`PartitionStopped`, nothing written."""
+    res = _result(data, case, method, status, all_dark_plan(data), 0.0, t0, time.perf_counter(),
+                  0.0, list(iterations or []), n_points, lower_bound=lower_bound)
+    res.notes.insert(0, why + "; the plan is the all-dark fallback (every block "
+                     "de-energised), always robustly feasible")
+    return res
 
 
 class _Deadline(Exception):
@@ -784,24 +823,25 @@ def solve_extensive(data: PartitionData, *, scales: list[np.ndarray] | None = No
     of IEEE 37's recourse take seconds): HiGHS gets what is left. At the limit the incumbent
     is the result, with status ``time_limit`` and HiGHS's dual bound (plus the first stage's
     constant) as ``lower_bound``; without an incumbent (or when the building alone used the
-    time) :class:`PartitionStopped` (exit code 4)."""
+    time) the all-dark plan (:func:`stopped_result`), with that bound if any."""
     t0 = time.perf_counter()
     deadline = t0 + time_limit_s
     scales = scales if scales is not None else data.extreme_points()
     const = first_stage_block(data)[1]
     stopped = (f"the extensive form ({len(scales)} recourse copies) stopped at the time limit "
                f"({time_limit_s:g} s)")
+    advice = "give more time, or leave --extensive out for the cutting plane"
     try:
         model = HighsModel(with_copies(data, scales, deadline))
     except _Deadline:
-        raise PartitionStopped(f"{stopped} while it was being built, before any partition was "
-                               "found; nothing is written; give more time or leave "
-                               "--extensive out (the cutting plane)") from None
+        return stopped_result(data, case, "extensive", "time_limit",
+                              f"{stopped} while it was being built, before any partition was "
+                              f"found ({advice})", t0=t0, n_points=len(scales))
     left = deadline - time.perf_counter()
     if left <= 0:
-        raise PartitionStopped(f"{stopped} once built, before any partition was found; "
-                               "nothing is written; give more time or leave --extensive out "
-                               "(the cutting plane)")
+        return stopped_result(data, case, "extensive", "time_limit",
+                              f"{stopped} once built, before any partition was found "
+                              f"({advice})", t0=t0, n_points=len(scales))
     model.h.setOptionValue("mip_rel_gap", gap)
     model.h.setOptionValue("presolve", MIP_PRESOLVE)
     model.set_time_limit(left)
@@ -810,6 +850,11 @@ def solve_extensive(data: PartitionData, *, scales: list[np.ndarray] | None = No
     if not sol.has_solution:
         if sol.status == "infeasible":
             raise SolverError("the partitioning MILP is infeasible")
+        if sol.status in ("time_limit", "iteration_limit", "solution_limit"):
+            return stopped_result(
+                data, case, "extensive", "time_limit" if sol.status == "time_limit"
+                else "iteration_limit", f"{stopped} before HiGHS found any partition "
+                f"({advice})", t0=t0, n_points=len(scales), lower_bound=bound)
         raise PartitionStopped(
             f"{stopped} before any partition was found ({sol.status}"
             + (f"; lower bound {bound:,.2f} $" if math.isfinite(bound) else "")
@@ -1001,6 +1046,17 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
                 rv = ex.map(_evaluate, [(e, x, eps) for e in reps], deadline=round_deadline)
             except interrupt.RoundOverran:  # past the limit and its grace: the plan so far
                 status = "time_limit"
+                if len(in_master) == len(scales):
+                    # every extreme point has its slack-free recourse copy in the master (the
+                    # deterministic problem's one, say): the master's plan is robustly
+                    # feasible without its slaves, and theta bounds its re-dispatch cost as
+                    # in the extensive form (ut47_part follow-up #1: the MILP's incumbent
+                    # before the all-dark fallback)
+                    value = sol.objective + const
+                    if best is None or value < best[1] - 1e-9:
+                        best = (_plan_from(data, vals), value, theta)
+                        t_best = time.perf_counter()
+                        notes.append(MASTER_PLAN_UNCHECKED)
                 break
             except interrupt.Interrupted:  # Ctrl-C: the incumbent so far is the answer
                 status = "interrupted"
@@ -1086,12 +1142,14 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
             raise interrupt.Interrupted("interrupted before any robustly feasible partition "
                                         "was found")
         if status in ("time_limit", "iteration_limit"):
-            raise PartitionStopped(
+            # the master's incumbent, if any, is not robustly feasible until its slaves say
+            # so (their round was dropped at the deadline): the all-dark plan is the answer
+            return stopped_result(
+                data, case, "cutting_plane", status,
                 f"the cutting plane stopped at its {status.replace('_', ' ')} "
                 f"({time_limit_s:g} s, {len(log)} iterations) before any robustly feasible "
-                "partition was found" + (f" (lower bound {bound:,.2f} $)"
-                                         if math.isfinite(bound) else "")
-                + "; nothing is written; give more time", bound)
+                "partition was found (give more time)", t0=t0, n_points=len(scales),
+                iterations=log, lower_bound=bound)
         raise SolverError(f"no robustly feasible partition found ({status})")
     plan, value, redispatch = best
     if status in ("time_limit", "iteration_limit") and math.isfinite(bound) \
@@ -1099,7 +1157,8 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
         # the limit came after the proof: the plan meets the bound (user test ut_part #4:
         # objective = bound, gap 0.0000 %, labelled time_limit)
         status = "optimal"
-    worst_slack = log[-1].total_slack if log else math.nan
+    worst_slack = log[-1].total_slack if log else (
+        0.0 if MASTER_PLAN_UNCHECKED in notes else math.nan)
     res = _result(data, case, "cutting_plane", status, plan, redispatch, t0, t_best,
                   worst_slack, log, len(scales), lower_bound=bound)
     res.notes.extend(notes)

@@ -177,6 +177,12 @@ class PartitionData:
     #: node with :func:`~feederopt.network.threephase_perunit.delta_shares`), -1 for an
     #: entry phase to ground; empty: every entry is phase to ground
     ph_node2: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    #: Plans excluded from the first stage, each its block states ``zbl`` and switch states
+    #: ``zsw`` (0/1 arrays; NaN: an entry the cut leaves free): a no-good cut per entry
+    #: (:func:`first_stage_block`). The
+    #: partition's alternative to a plan OpenDSS does not converge at
+    #: (:func:`feederopt.api_partition.partition`, docs/partition-tiebreak.md); empty else.
+    no_goods: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
 
     @property
     def n_switches(self) -> int:
@@ -547,6 +553,15 @@ def first_stage_block(data: PartitionData) -> tuple[Block, float]:
     for sign, name in ((1.0, "gam_up"), (-1.0, "gam_dn")):
         b.add_rows(name, {"gam": sign * eye_s, "zsw": -k * eye_s}, Sense.LE, np.zeros(ns))
     b.add_rows("groot_max", {"groot": eye_b, "rho": -k * eye_b}, Sense.LE, np.zeros(nb))
+    # no-good cuts (Balas & Jeroslow, SIAM J. Appl. Math. 23(1), 1972): an excluded plan's
+    # block and switch states y* (those given, not NaN) differ from the answer's in at least
+    # one entry, sum_{y*=0} y + sum_{y*=1} (1 - y) >= 1, i.e. -sum (1 - 2 y*) y <= sum y* - 1
+    for i, (zb, zs) in enumerate(data.no_goods):
+        zb, zs = np.asarray(zb, float), np.asarray(zs, float)
+        cb, cs = np.nan_to_num(2.0 * zb - 1.0), np.nan_to_num(2.0 * zs - 1.0)
+        b.add_rows(f"no_good_{i}", {"zbl": sp.csr_matrix(cb[None, :]),
+                                    "zsw": sp.csr_matrix(cs[None, :])},
+                   Sense.LE, np.array([np.nansum(zb) + np.nansum(zs) - 1.0]))
     # objective (16a), in $: shed cost and generation cost
     der_c0_block = gsum.multiply(data.der_c0[None, :]).sum(axis=1).A1 if nd else np.zeros(nb)
     b.add_objective("zbl", -st.shed_scale * data.alpha + der_c0_block)
