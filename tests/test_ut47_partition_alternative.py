@@ -6,7 +6,8 @@ Since the transformer ratings (041a9cf7), ``feederopt partition iowa240 --settin
 served) at which OpenDSS does not converge, and exited 4, while plans of the same cost exist
 that OpenDSS solves (the one before 041a9cf7 exited 0). The run now excludes the plan by a
 no-good cut (one of its closed ties open, else another block or switch state) and solves
-again, up to ``ALTERNATIVES`` times within the time limit (docs/partition-tiebreak.md, "OpenDSS does not converge").
+again, up to ``ALTERNATIVES`` times within the time limit (docs/partition-tiebreak.md,
+"OpenDSS does not converge").
 
 Truths: OpenDSS's own convergence (the voltage feedback's power flow of the plan) and the
 definition of the no-good cut (a plan excluded is never returned again; a cut cannot lower
