@@ -23,6 +23,8 @@ def _hint(name: str) -> list[str]:
     res = runner.invoke(app, ["info", name])
     assert res.exit_code == 2, res.output
     text = " ".join(res.output.split())
+    if "did you mean " in text:  # a near name: "did you mean case33bw or case33mg?"
+        return text.split("did you mean ", 1)[1].split("?", 1)[0].split(" or ")
     return text.split("e.g. ", 1)[1].split(")", 1)[0].split(", ")
 
 

@@ -404,6 +404,8 @@ def load_case(name: str, *, check: bool = True) -> Network:
                     f"'{name}' is neither a built-in case nor an existing file",
                     ids=(name,),
                     hint=_study_case_hint(name, names) or (
+                        f"did you mean {' or '.join(close[:3])}? (`feederopt cases` lists the "
+                        "cases)" if close != names else
                         f"`feederopt cases` lists the cases; e.g. {', '.join(close[:6])}"),
                 )
             ]
