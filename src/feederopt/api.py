@@ -2126,8 +2126,11 @@ def _with_literature(result: Result, raw: RawSolution, net: Network, given: Netw
     within = result.has_topology and result.within_limits
     found = (result.ac_check.losses_kw if result.ac_check else result.losses_kw) if within else (
         math.nan)
+    # proven optimal within the stop's gap (the status is the final one: an AC choice or a
+    # repair that leaves the model's optimum reads feasible): a figure it attains is confirmed
+    proven = opts.stop.gap if result.status is Status.OPTIMAL else None
     result.literature = [*base_comparison(case, result.base),
-                         *classify(case, raw.lower_bound, found)]
+                         *classify(case, raw.lower_bound, found, proven)]
     return result
 
 
