@@ -73,7 +73,8 @@ def test_published_configuration_by_an_independent_power_flow() -> None:
 
 @pytest.mark.parametrize(("lb", "found", "verdict"), [
     (279.1425, 280.298, "undecided"),     # the user's 240 s run (ut35_bench)
-    (280.1925, 280.1932, "attainable"),   # the proof at 600 s: the figure's own configuration
+    (280.1925, 280.1932, "attainable"),   # the figure's own configuration, unproven (proven:
+    #                                       "confirmed", tests/test_ut47_optima_verdicts.py)
     (280.17, 280.1932, "attainable"),
     (280.20, 280.30, "unattainable"),     # above 280.195, the most 280.19 can stand for
 ])

@@ -443,7 +443,10 @@ def solve_fixed(problem: ReconfigurationProblem, method: str,
     ev = evaluator.evaluate(y, need_gradient=False)
     elapsed = time.perf_counter() - t0
     timings = {"build_s": evaluator.build_time_s, "slave_s": evaluator.solve_time_s}
-    note = {"note": "every branch is fixed: the fixed topology is evaluated"}
+    # evaluated_only: the status "optimal" is the optimum of the problem posed (its one
+    # topology), not a choice among topologies (user test ut47_optima #3)
+    note = {"note": "every branch is fixed: the fixed topology is evaluated",
+            "evaluated_only": True}
     if ev.feasible:
         # plus the switching cost: every branch fixed, so its constant (held changes)
         value = problem.to_kw(ev.objective) + problem.y_cost()[1]

@@ -103,13 +103,27 @@ def _cut_short(result: Any) -> bool:
             and interrupt.reason() is None)
 
 
+def status_text(result: Any) -> str:
+    """The status cell of the summary: the status, and for a run that had nothing to choose
+    (``evaluated_only``: every branch fixed, by holds or by the network) that its "optimal"
+    is the evaluation of the one topology left, not a choice among topologies (user test
+    ut47_optima #3)."""
+    status = str(getattr(result.status, "value", result.status))
+    extra = getattr(result, "extra", None)
+    if not (isinstance(extra, dict) and extra.get("evaluated_only")) or status != "optimal":
+        return status
+    if extra.get("held"):
+        return "optimal: the only topology the holds leave, evaluated"
+    return "optimal: the only topology (no switchable branch), evaluated"
+
+
 def print_result(result: Any) -> None:
     """A summary table of a solve, and the AC check."""
     out = stdout()
     uncertain = result.uncertain is not None
     table = summary_table(f"{result.case}: {result.method}"
                           + (" (losses and voltages at the nominal load)" if uncertain else ""))
-    table.add_row("status", result.status.value)
+    table.add_row("status", escape(status_text(result)))
     verdict = result.ac_verdict  # the model's status is not the AC check's (ut34_fuzz #4)
     if verdict:
         table.add_row("AC verdict" + (", nominal load" if uncertain else ""),
