@@ -22,10 +22,18 @@ Optimization*, 2nd ed., Springer 2005, sec. 5.1):
    little more for nothing, and the LP's vertex on those rows did (user test ut43_resil #7).
    An LP that HiGHS's presolve calls infeasible is solved again without presolve
    (:func:`_fixed_solve`; ut43_resil #1).
-2. **Island set-points** (an LP, the topology, every binary and the shed fixed): each sited
+2. **Dispatch of the DGs fed from a source** (two LPs, the topology, every binary, the shed
+   and the island DGs fixed): the largest least margin from the model's voltage and line
+   limits (:func:`~feederopt.formulations.resilience.margin_rows`, the max-min margin), then
+   at that margin (to :data:`MARGIN_TOL`) the least model losses ``sum r (P^2 + Q^2)``
+   (:func:`~feederopt.formulations.resilience.loss_rows`). Before, such a DG kept the first
+   phase's dispatch, any point of the optimal face: at 222.87 of 300 kW on the tester's own8
+   with line:8 at its rating, 100.38 % in AC (user test ut47_resil #1).
+3. **Island set-points** (an LP, the topology, every binary and the shed fixed): each sited
    DG that no closed path joins to a source forms its island; ``sum |U_b - U_ref,b|`` over
    their buses is minimised (:func:`~feederopt.formulations.resilience.island_reference`:
-   the sources' set-point within the band). A DG fed from a source keeps its dispatch.
+   the sources' set-point within the band). A DG fed from a source keeps its dispatch of
+   step 2.
 
 The shed never grows beyond the solver's tolerance (:func:`shed_growth_tol_kw`, at least
 1e-3 kW): a result that would is dropped for the first phase's operation (checked after the
@@ -48,8 +56,11 @@ from feederopt.algorithms.resilience import MIP_GAP, Operation, PlanOutcome, _co
 from feederopt.formulations.blocks import Block
 from feederopt.formulations.resilience import (
     DEVIATION,
+    LOSS,
+    MARGIN,
     FirstPhase,
     RadialityKind,
+    loss_costs,
     shed_costs,
     switch_changes,
 )
@@ -61,6 +72,10 @@ from feederopt.solvers.status import SolverStatus, Status
 #: The first phase's shed (weighted and plain) may grow by at most this in the second [kW]:
 #: above HiGHS's primal feasibility tolerance (1e-7 on rows in kW), far below a printed digit.
 TOL_KW = 1e-6
+
+#: The least margin of the losses' step may fall short of the largest by this (a share of
+#: the limits, :func:`~feederopt.formulations.resilience.margin_rows`): HiGHS's tolerance.
+MARGIN_TOL = 1e-6
 
 #: The least growth of the shed [kW] that counts as the second phase shedding more
 #: (:data:`SHED_GROWS`, :func:`shed_growth_tol_kw`), and its share of the total load: the
@@ -209,7 +224,31 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
         return kept(NOT_RESOLVED)
     values = got
     islands = island_dgs(problem, np.round(values["v"]), site)
-    if len(islands):  # step 2: the island DGs' set-points, the shed and the rest as they are
+    fed = (site > 0.5) & ~np.isin(g.dg_bus, islands)
+    if fed.any():  # step 2: the dispatch of the DGs fed from a source, at the least losses
+        fixed["shed"] = values["shed"]
+        for name in ("pg", "qg"):
+            fixed[name] = np.where(fed, np.nan, values[name])
+        # lexicographic (module docstring): the largest least margin, then at that margin the
+        # least losses; a model of its own (its rows would move the MILP's tolerances)
+        dblk = problem.second_phase_block(broken, site, first, TOL_KW, dispatch=True)
+        dmodel = HighsModel(dblk)
+        for rows in dblk.rows:  # the shed is fixed at the least shed's (as freed above)
+            if rows.name in ("keep_weighted_shed", "keep_shed"):
+                dmodel.set_row_bounds(rows.name, -math.inf, math.inf)
+        dmodel.set_costs({MARGIN: np.array([-1.0])})
+        got = _fixed_solve(dmodel, dblk, fixed)
+        if interrupt.requested():
+            return kept(INTERRUPTED)
+        if got is not None:
+            mu = dblk.groups[MARGIN]
+            dmodel.set_bounds(MARGIN, np.maximum(got[MARGIN] - MARGIN_TOL, 0.0), mu.ub)
+            dmodel.set_costs({LOSS: loss_costs(g)})
+            best = _fixed_solve(dmodel, dblk, fixed)
+            if interrupt.requested():
+                return kept(INTERRUPTED)
+            values = got if best is None else best
+    if len(islands):  # step 3: the island DGs' set-points, the shed and the rest as they are
         fixed["shed"] = values["shed"]
         free = np.isin(g.dg_bus, islands)  # a DG fed from a source keeps its dispatch
         for name in ("pg", "qg"):
