@@ -100,3 +100,21 @@ def test_case33bw_dg_keeps_the_most_voltage_margin() -> None:
                      .res_bus.vm_pu.min())
                for pp_, qq in itertools.product((0.0, 750.0, 1500.0), repeat=2))
     assert v_got >= best - 1e-4, (p, q, v_got, best)
+
+
+def test_seed_loop_warning_names_the_ac_verdict() -> None:
+    """ut47_resil #3: ``--radiality seed`` on own8 with line:1 broken closes a loop; the
+    warning says the model's flows around it are not the AC flows and names the AC verdict,
+    which pandapower's own run of the operation (here) finds broken: a line over its rating."""
+    net = own8()
+    r = restore(own8(), "line:1", radiality="seed", time_limit_s=60)
+    op = r.operation
+    closed = {int(x.split(":")[1]) for x in op.closed_lines}
+    n = ac_run(net, closed, {1}, dict(op.shed_per_load_kw), {}, via_switches=True)
+    over = [f"line:{k}" for k in n.line.index if n.res_line.loading_percent[k] > 100.0]
+    assert over  # the premise: the loop's operation breaks a rating in AC
+    warned = [x for x in r.notes if "not radial" in x]
+    assert len(warned) == 1, r.notes
+    assert "not the AC flows" in warned[0] and "may not be reachable" in warned[0]
+    assert "AC check: limits broken in AC" in warned[0]
+    assert all(k in warned[0] for k in over), (over, warned[0])
