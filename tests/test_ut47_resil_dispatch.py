@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import warnings
 
 import pandapower as pp
@@ -118,3 +119,34 @@ def test_seed_loop_warning_names_the_ac_verdict() -> None:
     assert "not the AC flows" in warned[0] and "may not be reachable" in warned[0]
     assert "AC check: limits broken in AC" in warned[0]
     assert all(k in warned[0] for k in over), (over, warned[0])
+
+
+def test_island_dg_keeps_room_for_its_island_losses() -> None:
+    """ut47_resil #2: own8 with line:1 and line:4 broken and a 500-kW DG at B6 forms an
+    island that the lossless model served with the DG at exactly 500 kW; in AC the DG also
+    supplies the island's losses (500.27 kW). pandapower's run of the returned operation,
+    the DG grid-forming (an ext_grid at the feeder's 1.0 p.u., the model's island set-point)
+    has it within its size; the shed grows by about those losses, no more."""
+    net = own8()
+    r = restore(own8(), "line:1,line:4", dg_sites="6", dg_p_max_kw=500, time_limit_s=60)
+    op = r.operation
+    closed = {int(x.split(":")[1]) for x in op.closed_lines}
+    n = ac_run(net, closed, {1, 4}, dict(op.shed_per_load_kw), {}, via_switches=True)
+    assert math.isnan(n.res_bus.vm_pu[6])  # the premise: B6 has no source without its DG
+    n2 = copy.deepcopy(n)
+    pp.create_ext_grid(n2, 6, vm_pu=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pp.runpp(n2, numba=False)
+    p_kw = float(n2.res_ext_grid.p_mw.iloc[-1]) * 1e3
+    assert p_kw <= 500.0, p_kw
+    # the island's load: 500 kW of DG less its losses (< 1 kW here) is what is served there
+    assert 499.0 < p_kw - float(n2.res_line.pl_mw.sum()) * 1e3 <= 500.0
+    assert any("held below their size" in x for x in r.notes), r.notes
+    # the DG absorbs the island's line charging in AC (every load at Q = 0), below the
+    # [0, Qmax] it is given: the verdict names its kvar, pandapower's, and the cause
+    q_kvar = float(n2.res_ext_grid.q_mvar.iloc[-1]) * 1e3
+    assert q_kvar < 0
+    assert r.ac_check is not None
+    verdict = r.ac_check["verdict"]
+    assert f"6 at {q_kvar:.2f} kvar" in verdict and "line charging" in verdict, verdict

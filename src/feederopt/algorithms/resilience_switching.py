@@ -60,8 +60,10 @@ from feederopt.formulations.resilience import (
     MARGIN,
     FirstPhase,
     RadialityKind,
+    generator_buses,
     loss_costs,
     shed_costs,
+    shunt_buses,
     switch_changes,
 )
 from feederopt.problems.resilience import ResilienceProblem, Scenario, reachable
@@ -392,3 +394,55 @@ def settle_plan(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
     return replace(out, operations=ops, recourse=rec, objective=obj,
                    gap=max(obj - out.lower_bound, 0.0) / max(abs(obj), 1e-9)
                    if math.isfinite(out.lower_bound) else out.gap)
+
+
+def reserve_island_losses(problem: ResilienceProblem, broken: tuple[int, ...] | list[int],
+                          sites: np.ndarray | None, op: Operation,
+                          reserve_kw: dict[int, float]) -> Operation | None:
+    """``op`` with room kept for its islands' AC losses, which the lossless LinDistFlow has
+    not (user test ut47_resil #2: zhang13 with lines 11, 10 and 1 broken had DG 8 at its
+    100 kW in the model and 100.107 kW in AC, its island's losses). ``reserve_kw``: per DG
+    candidate position, the kW its island's AC run needed beyond the model's output (the
+    grid-forming DG's AC P less its model P, from a first AC check). The operation is
+    re-solved with the topology, the orientation and the connections of generators and
+    shunts fixed, each such DG's P at most ``Pmax - reserve``, the shed at its least (the
+    first phase's shed costs), then the island set-points (module docstring, step 3). None
+    when no such operation exists (the caller keeps ``op``)."""
+    g = problem.grid
+    site = np.zeros(len(g.dg_bus)) if sites is None else np.asarray(sites, float)
+    first = FirstPhase(op.weighted_shed_pu, float(np.sum(op.shed_load_pu)), None,
+                       float(len(op.gen_off) + len(op.shunt_off)))
+    blk = problem.second_phase_block(tuple(broken), site, first, TOL_KW)
+    model = HighsModel(blk)
+    for rows in blk.rows:  # the shed may grow: the losses are served or shed
+        if rows.name in ("keep_weighted_shed", "keep_shed", "keep_connected"):
+            model.set_row_bounds(rows.name, -math.inf, math.inf)
+    fixed: dict[str, np.ndarray] = {"v": np.round(op.closed)}
+    if problem.settings.radiality is RadialityKind.FOREST:
+        fixed.update(orientation(problem, op.closed, site))
+    for key, at, off in (("goff", generator_buses(g), op.gen_off),
+                         ("soff", shunt_buses(g), op.shunt_off)):
+        if key in blk.groups:
+            fixed[key] = np.isin(at, np.asarray(off, int)).astype(float)
+    pg = blk.groups["pg"]
+    hi = pg.ub.copy()
+    for k, kw in reserve_kw.items():
+        hi[k] = max(hi[k] - kw / problem.kw_per_pu, 0.0)
+    model.set_bounds("pg", pg.lb, hi)
+    model.set_costs({"shed": problem.kw_per_pu * shed_costs(g)})
+    values = _fixed_solve(model, blk, fixed)
+    if values is None or interrupt.requested():
+        return None
+    islands = island_dgs(problem, np.round(values["v"]), site)
+    if len(islands):
+        fixed["shed"] = values["shed"]
+        free = np.isin(g.dg_bus, islands)
+        for name in ("pg", "qg"):
+            fixed[name] = np.where(free, np.nan, values[name])
+        sited = g.dg_bus[site > 0.5]
+        model.set_costs({DEVIATION: np.isin(sited, islands).astype(float)})
+        got = _fixed_solve(model, blk, fixed)
+        if got is not None:
+            values = got
+    return _operation(model, "", problem, op.status, op.objective, op.bound,
+                      op.solve_time_s, values)
