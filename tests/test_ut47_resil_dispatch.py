@@ -150,3 +150,30 @@ def test_island_dg_keeps_room_for_its_island_losses() -> None:
     assert r.ac_check is not None
     verdict = r.ac_check["verdict"]
     assert f"6 at {q_kvar:.2f} kvar" in verdict and "line charging" in verdict, verdict
+
+
+def test_plan_island_dg_keeps_room_for_its_island_losses() -> None:
+    """ut47_resil #2 in ``plan``: own8, one scenario breaking line:1 and line:4, one 500-kW DG
+    to site, no hardening: the scenario's island DG is within its size in pandapower's run of
+    the scenario's operation (the DG grid-forming at the feeder's 1.0 p.u.)."""
+    import polars as pl
+
+    from feederopt.api_resilience import plan
+    from feederopt.problems.resilience import PlanSettings
+
+    net = own8()
+    scen = pl.DataFrame({"name": ["s3"], "probability": [1.0], "broken": ["line:1;line:4"]})
+    r = plan(own8(), scenarios=scen, time_limit_s=120, measures=False,
+             settings=PlanSettings(harden_budget=0, dg_budget=1, dg_p_max_kw=500.0))
+    (sc,) = r.scenarios
+    op = sc.operation
+    closed = {int(x.split(":")[1]) for x in op.closed_lines}
+    n = ac_run(net, closed, {1, 4}, dict(op.shed_per_load_kw), {}, via_switches=True)
+    (site,) = r.dg_sites
+    assert math.isnan(n.res_bus.vm_pu[int(site)])  # the premise: the DG forms an island
+    pp.create_ext_grid(n, int(site), vm_pu=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pp.runpp(n, numba=False)
+    p_kw = float(n.res_ext_grid.p_mw.iloc[-1]) * 1e3
+    assert 499.0 < p_kw <= 500.0, p_kw

@@ -49,6 +49,7 @@ from feederopt.algorithms.resilience_switching import (
     run_status,
     second_phase_limit,
     settle_plan,
+    with_operations,
 )
 from feederopt.cases import load, tie_rule_problems
 from feederopt.cases.disasters import load_disasters
@@ -621,15 +622,22 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
     if ac_check and len(out.operations) == len(scs):
         report_phase(progress, f"AC check of the {len(scs)} scenario operations (pandapower)")
         acs = []
-        for sc, op in zip(scs, out.operations, strict=True):
+        ops = list(out.operations)
+        for i, (sc, op) in enumerate(zip(scs, out.operations, strict=True)):
             # within the limit: a power flow per scenario (tens of ms each) past it would
             # overrun it by their number; those left are named in a note
             if time.perf_counter() >= deadline:
                 acs.append(None)
                 skipped.append(sc.name)
                 continue
-            acs.append(restoration_ac(net, problem, op, out.site,
-                                      list(problem.out_of_service(sc, out.harden))))
+            out_now = problem.out_of_service(sc, out.harden)
+            ac = restoration_ac(net, problem, op, out.site, list(out_now))
+            # an island DG over its size by its island's AC losses: held below it (as restore)
+            ops[i], ac, held = _reserve_losses(net, problem, tuple(out_now), out.site, op, ac)
+            adopted += [f"{sc.name}: {x}" for x in held]
+            acs.append(ac)
+        if any(a is not b for a, b in zip(ops, out.operations, strict=True)):
+            out = with_operations(problem, scs, out, ops)
     res = plan_result(problem, scs, out, sm, acs)
     adopted += shed_all_note(scs, out.operations, interrupt.requested()) + _ac_skipped_note(skipped)
     views = [replace(v, switching=switching(net, problem, op.closed,

@@ -387,7 +387,16 @@ def settle_plan(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
         limit = second_phase_limit(share, 0.0) if math.isfinite(share) else SECOND_PHASE_CAP_S
         new = fewest_switches(problem, problem.out_of_service(sc, out.harden), out.site, op,
                               keep_closed=problem.settings.penalty > 0, time_limit_s=limit)
-        ops.append(replace(new, objective=_cost(problem, new)))
+        ops.append(new)
+    return with_operations(problem, scenarios, out, ops)
+
+
+def with_operations(problem: ResilienceProblem, scenarios: list[Scenario], out: PlanOutcome,
+                    ops: list[Operation]) -> PlanOutcome:
+    """The plan ``out`` with the scenario operations ``ops``, its costs re-read from them
+    (each operation's cost, the expected recourse, the objective and the gap to the plan's
+    lower bound)."""
+    ops = [replace(op, objective=_cost(problem, op)) for op in ops]
     rec = [op.objective for op in ops]
     obj = out.investment + float(sum(sc.probability * q for sc, q in zip(scenarios, rec,
                                                                           strict=True)))
