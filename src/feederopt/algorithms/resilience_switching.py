@@ -453,5 +453,7 @@ def reserve_island_losses(problem: ResilienceProblem, broken: tuple[int, ...] | 
         got = _fixed_solve(model, blk, fixed)
         if got is not None:
             values = got
-    return _operation(model, "", problem, op.status, op.objective, op.bound,
-                      op.solve_time_s, values)
+    new = _operation(model, "", problem, op.status, op.objective, op.bound, op.solve_time_s,
+                     values)
+    # the second phase's verdict and a shed-all fallback stay the operation's
+    return replace(new, switching=op.switching, shed_all=op.shed_all)
