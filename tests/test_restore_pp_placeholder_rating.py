@@ -67,6 +67,19 @@ def _checks(net: feederopt.Network, r: Any, size_kw: float = SIZE_KW) -> None:
         assert kw == pytest.approx(op.dg_output_kw[b], abs=0.05 * size_kw + ac["losses_kw"])
 
 
+def _lossless_shed_or_reserve(r: Any, want_kw: float) -> None:
+    """The shed is the lossless one ``want_kw`` (by hand or brute force), or, where an island
+    DG was held below its size for its island's AC losses (a note, user test ut47_resil #2),
+    at most 1.1 times the AC losses of each of the three rounds more (the reserve is served
+    load shed: never less than lossless)."""
+    if not any("held below their size" in n for n in r.notes):
+        assert r.shed_kw == pytest.approx(want_kw, abs=1e-3)
+        return
+    assert r.ac_check is not None
+    assert want_kw - 1e-3 <= r.shed_kw <= want_kw + 3 * (1.1 * r.ac_check["losses_kw"]
+                                                          + 1e-3) + 1e-3
+
+
 def test_pp33_backup_dgs_consistent(tmp_path: Any) -> None:
     """The reproducer: line 0 (the substation's) and line 10 broken, DGs at 5, 20, 30. The
     DGs' 3,000 kW can serve at most 3,000 of the 3,715 kW (lossless): the shed is 715 kW
@@ -77,7 +90,7 @@ def test_pp33_backup_dgs_consistent(tmp_path: Any) -> None:
     r = restore(str(path), broken=["line:0", "line:10"], dg_sites=["5", "20", "30"],
                 dg_p_max_kw=SIZE_KW, time_limit_s=120)
     assert r.status == "optimal"
-    assert r.shed_kw == pytest.approx(715.0, abs=1e-3)  # 3,715 kW load - 3 x 1,000 kW DG
+    _lossless_shed_or_reserve(r, 715.0)  # 3,715 kW load - 3 x 1,000 kW DG
     _checks(net, r)
     assert not any("no time was left" in n for n in r.notes)
 
@@ -135,7 +148,7 @@ def test_small_pp_net_brute_force(tmp_path: Any, broken: tuple[int, ...], sites:
     r = restore(str(path), broken=[f"line:{k}" for k in broken],
                 dg_sites=[str(s) for s in sorted(sites)], dg_p_max_kw=size_kw, time_limit_s=60)
     want = _brute_shed_kw(pnet, set(broken), sites, size_kw)
-    assert r.shed_kw == pytest.approx(want, abs=1e-3)
+    _lossless_shed_or_reserve(r, want)
     _checks(net, r, size_kw)
 
 

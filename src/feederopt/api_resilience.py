@@ -45,9 +45,11 @@ from feederopt.algorithms.resilience_measures import (
 from feederopt.algorithms.resilience_switching import (
     fewest_switches,
     normal_operation,
+    reserve_island_losses,
     run_status,
     second_phase_limit,
     settle_plan,
+    with_operations,
 )
 from feederopt.cases import load, tie_rule_problems
 from feederopt.cases.disasters import load_disasters
@@ -203,13 +205,16 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
     if ac_check:
         report_phase(progress, "AC check (pandapower)")
         ac = restoration_ac(net, problem, op, sites, idx)
+        op, ac, reserved = _reserve_losses(net, problem, idx, sites, op, ac)
+    else:
+        reserved = []
     res = restore_result(problem, idx, op, rad.value, pen, sites, ac)
     return replace(res, network=net, source_in_memory=_in_memory(source, net),
                    switching=switching(net, problem, op.closed, idx,
                                        fallback=op.shed_all),
                    notes=_warnings(repeats) + _no_line_note(problem, idx, normal)
                    + restore_shed_all_note(op, setup_s, time_limit_s, interrupt.requested())
-                   + res.notes,
+                   + reserved + res.notes,
                    status=interrupted_label(run_status(res.status, [op])))
 
 
@@ -373,6 +378,53 @@ def _radiality_problems(value: Any) -> list[Problem]:
         kinds = ", ".join(k.value for k in RadialityKind)
         return [_bad("radiality", f"radiality must be one of {kinds}", ids=(str(value),))]
     return []
+
+
+#: Rounds of :func:`_reserve_losses` at most (each an LP and an AC power flow).
+LOSS_RESERVE_ROUNDS = 3
+
+#: The share by which a loss reserve exceeds the AC losses it was measured from: the losses of
+#: the re-dispatched island differ a little from the first run's.
+LOSS_RESERVE_SHARE = 0.1
+
+
+def _reserve_losses(net: Any, problem: Any, idx: tuple[int, ...], sites: np.ndarray | None,
+                    op: Any, ac: RestorationAcCheck) -> tuple[Any, RestorationAcCheck,
+                                                              list[str]]:
+    """The operation ``op`` and its AC check ``ac`` after keeping room for the islands' AC
+    losses (user test ut47_resil #2): while a grid-forming backup DG is over its size in AC
+    (``dg_over_size``: its island's losses, which the lossless model has not, on top of a
+    model output at its size), the operation is re-solved with that DG's P at most its size
+    less ``(1 + LOSS_RESERVE_SHARE)`` times the overshoot summed over the rounds
+    (:func:`~feederopt.algorithms.resilience_switching.reserve_island_losses`: the topology
+    kept, the shed at its least), and checked again; at most :data:`LOSS_RESERVE_ROUNDS`
+    rounds. Returns the operation kept, its check and a note naming the reserve (none when
+    nothing changed)."""
+    g = problem.grid
+    pos = {problem.bus_ids[int(b)]: k for k, b in enumerate(g.dg_bus)}
+    reserve: dict[int, float] = {}
+    shed0 = float(np.sum(op.shed_load_pu)) * problem.kw_per_pu
+    for _ in range(LOSS_RESERVE_ROUNDS):
+        if not ac.converged or not ac.dg_over_size or interrupt.requested():
+            break
+        for bus_id in ac.dg_over_size:
+            k = pos[bus_id]
+            over = ac.dg_island_kw[bus_id] - float(g.dg_p_max[k]) * problem.kw_per_pu
+            reserve[k] = reserve.get(k, 0.0) + (1 + LOSS_RESERVE_SHARE) * max(over, 0.0) + 1e-3
+        new = reserve_island_losses(problem, idx, sites, op, reserve)
+        if new is None:
+            break
+        op, ac = new, restoration_ac(net, problem, new, sites, idx)
+    if not reserve:
+        return op, ac, []
+    shed = float(np.sum(op.shed_load_pu)) * problem.kw_per_pu
+    held = ", ".join(f"{problem.bus_ids[int(g.dg_bus[k])]} by {kw:.3f} kW"
+                     for k, kw in sorted(reserve.items()))
+    return op, ac, [
+        "backup DGs that form islands were held below their size for their island's "
+        f"AC losses, which the lossless model has not (measured by a first AC run): {held}; "
+        f"the shed is {shed - shed0:.3f} kW more than the lossless model's "
+        '(docs/resilience.md, "AC check")']
 
 
 def restore_problems(broken: Any, *, dg_sites: Any = (),
@@ -570,15 +622,22 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
     if ac_check and len(out.operations) == len(scs):
         report_phase(progress, f"AC check of the {len(scs)} scenario operations (pandapower)")
         acs = []
-        for sc, op in zip(scs, out.operations, strict=True):
+        ops = list(out.operations)
+        for i, (sc, op) in enumerate(zip(scs, out.operations, strict=True)):
             # within the limit: a power flow per scenario (tens of ms each) past it would
             # overrun it by their number; those left are named in a note
             if time.perf_counter() >= deadline:
                 acs.append(None)
                 skipped.append(sc.name)
                 continue
-            acs.append(restoration_ac(net, problem, op, out.site,
-                                      list(problem.out_of_service(sc, out.harden))))
+            out_now = problem.out_of_service(sc, out.harden)
+            ac = restoration_ac(net, problem, op, out.site, list(out_now))
+            # an island DG over its size by its island's AC losses: held below it (as restore)
+            ops[i], ac, held = _reserve_losses(net, problem, tuple(out_now), out.site, op, ac)
+            adopted += [f"{sc.name}: {x}" for x in held]
+            acs.append(ac)
+        if any(a is not b for a, b in zip(ops, out.operations, strict=True)):
+            out = with_operations(problem, scs, out, ops)
     res = plan_result(problem, scs, out, sm, acs)
     adopted += shed_all_note(scs, out.operations, interrupt.requested()) + _ac_skipped_note(skipped)
     views = [replace(v, switching=switching(net, problem, op.closed,

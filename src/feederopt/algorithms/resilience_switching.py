@@ -22,10 +22,18 @@ Optimization*, 2nd ed., Springer 2005, sec. 5.1):
    little more for nothing, and the LP's vertex on those rows did (user test ut43_resil #7).
    An LP that HiGHS's presolve calls infeasible is solved again without presolve
    (:func:`_fixed_solve`; ut43_resil #1).
-2. **Island set-points** (an LP, the topology, every binary and the shed fixed): each sited
+2. **Dispatch of the DGs fed from a source** (two LPs, the topology, every binary, the shed
+   and the island DGs fixed): the largest least margin from the model's voltage and line
+   limits (:func:`~feederopt.formulations.resilience.margin_rows`, the max-min margin), then
+   at that margin (to :data:`MARGIN_TOL`) the least model losses ``sum r (P^2 + Q^2)``
+   (:func:`~feederopt.formulations.resilience.loss_rows`). Before, such a DG kept the first
+   phase's dispatch, any point of the optimal face: at 222.87 of 300 kW on the tester's own8
+   with line:8 at its rating, 100.38 % in AC (user test ut47_resil #1).
+3. **Island set-points** (an LP, the topology, every binary and the shed fixed): each sited
    DG that no closed path joins to a source forms its island; ``sum |U_b - U_ref,b|`` over
    their buses is minimised (:func:`~feederopt.formulations.resilience.island_reference`:
-   the sources' set-point within the band). A DG fed from a source keeps its dispatch.
+   the sources' set-point within the band). A DG fed from a source keeps its dispatch of
+   step 2.
 
 The shed never grows beyond the solver's tolerance (:func:`shed_growth_tol_kw`, at least
 1e-3 kW): a result that would is dropped for the first phase's operation (checked after the
@@ -48,9 +56,14 @@ from feederopt.algorithms.resilience import MIP_GAP, Operation, PlanOutcome, _co
 from feederopt.formulations.blocks import Block
 from feederopt.formulations.resilience import (
     DEVIATION,
+    LOSS,
+    MARGIN,
     FirstPhase,
     RadialityKind,
+    generator_buses,
+    loss_costs,
     shed_costs,
+    shunt_buses,
     switch_changes,
 )
 from feederopt.problems.resilience import ResilienceProblem, Scenario, reachable
@@ -61,6 +74,10 @@ from feederopt.solvers.status import SolverStatus, Status
 #: The first phase's shed (weighted and plain) may grow by at most this in the second [kW]:
 #: above HiGHS's primal feasibility tolerance (1e-7 on rows in kW), far below a printed digit.
 TOL_KW = 1e-6
+
+#: The least margin of the losses' step may fall short of the largest by this (a share of
+#: the limits, :func:`~feederopt.formulations.resilience.margin_rows`): HiGHS's tolerance.
+MARGIN_TOL = 1e-6
 
 #: The least growth of the shed [kW] that counts as the second phase shedding more
 #: (:data:`SHED_GROWS`, :func:`shed_growth_tol_kw`), and its share of the total load: the
@@ -209,7 +226,31 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
         return kept(NOT_RESOLVED)
     values = got
     islands = island_dgs(problem, np.round(values["v"]), site)
-    if len(islands):  # step 2: the island DGs' set-points, the shed and the rest as they are
+    fed = (site > 0.5) & ~np.isin(g.dg_bus, islands)
+    if fed.any():  # step 2: the dispatch of the DGs fed from a source, at the least losses
+        fixed["shed"] = values["shed"]
+        for name in ("pg", "qg"):
+            fixed[name] = np.where(fed, np.nan, values[name])
+        # lexicographic (module docstring): the largest least margin, then at that margin the
+        # least losses; a model of its own (its rows would move the MILP's tolerances)
+        dblk = problem.second_phase_block(broken, site, first, TOL_KW, dispatch=True)
+        dmodel = HighsModel(dblk)
+        for rows in dblk.rows:  # the shed is fixed at the least shed's (as freed above)
+            if rows.name in ("keep_weighted_shed", "keep_shed"):
+                dmodel.set_row_bounds(rows.name, -math.inf, math.inf)
+        dmodel.set_costs({MARGIN: np.array([-1.0])})
+        got = _fixed_solve(dmodel, dblk, fixed)
+        if interrupt.requested():
+            return kept(INTERRUPTED)
+        if got is not None:
+            mu = dblk.groups[MARGIN]
+            dmodel.set_bounds(MARGIN, np.maximum(got[MARGIN] - MARGIN_TOL, 0.0), mu.ub)
+            dmodel.set_costs({LOSS: loss_costs(g)})
+            best = _fixed_solve(dmodel, dblk, fixed)
+            if interrupt.requested():
+                return kept(INTERRUPTED)
+            values = got if best is None else best
+    if len(islands):  # step 3: the island DGs' set-points, the shed and the rest as they are
         fixed["shed"] = values["shed"]
         free = np.isin(g.dg_bus, islands)  # a DG fed from a source keeps its dispatch
         for name in ("pg", "qg"):
@@ -346,10 +387,73 @@ def settle_plan(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
         limit = second_phase_limit(share, 0.0) if math.isfinite(share) else SECOND_PHASE_CAP_S
         new = fewest_switches(problem, problem.out_of_service(sc, out.harden), out.site, op,
                               keep_closed=problem.settings.penalty > 0, time_limit_s=limit)
-        ops.append(replace(new, objective=_cost(problem, new)))
+        ops.append(new)
+    return with_operations(problem, scenarios, out, ops)
+
+
+def with_operations(problem: ResilienceProblem, scenarios: list[Scenario], out: PlanOutcome,
+                    ops: list[Operation]) -> PlanOutcome:
+    """The plan ``out`` with the scenario operations ``ops``, its costs re-read from them
+    (each operation's cost, the expected recourse, the objective and the gap to the plan's
+    lower bound)."""
+    ops = [replace(op, objective=_cost(problem, op)) for op in ops]
     rec = [op.objective for op in ops]
     obj = out.investment + float(sum(sc.probability * q for sc, q in zip(scenarios, rec,
                                                                           strict=True)))
     return replace(out, operations=ops, recourse=rec, objective=obj,
                    gap=max(obj - out.lower_bound, 0.0) / max(abs(obj), 1e-9)
                    if math.isfinite(out.lower_bound) else out.gap)
+
+
+def reserve_island_losses(problem: ResilienceProblem, broken: tuple[int, ...] | list[int],
+                          sites: np.ndarray | None, op: Operation,
+                          reserve_kw: dict[int, float]) -> Operation | None:
+    """``op`` with room kept for its islands' AC losses, which the lossless LinDistFlow has
+    not (user test ut47_resil #2: zhang13 with lines 11, 10 and 1 broken had DG 8 at its
+    100 kW in the model and 100.107 kW in AC, its island's losses). ``reserve_kw``: per DG
+    candidate position, the kW its island's AC run needed beyond the model's output (the
+    grid-forming DG's AC P less its model P, from a first AC check). The operation is
+    re-solved with the topology, the orientation and the connections of generators and
+    shunts fixed, each such DG's P at most ``Pmax - reserve``, the shed at its least (the
+    first phase's shed costs), then the island set-points (module docstring, step 3). None
+    when no such operation exists (the caller keeps ``op``)."""
+    g = problem.grid
+    site = np.zeros(len(g.dg_bus)) if sites is None else np.asarray(sites, float)
+    first = FirstPhase(op.weighted_shed_pu, float(np.sum(op.shed_load_pu)), None,
+                       float(len(op.gen_off) + len(op.shunt_off)))
+    blk = problem.second_phase_block(tuple(broken), site, first, TOL_KW)
+    model = HighsModel(blk)
+    for rows in blk.rows:  # the shed may grow: the losses are served or shed
+        if rows.name in ("keep_weighted_shed", "keep_shed", "keep_connected"):
+            model.set_row_bounds(rows.name, -math.inf, math.inf)
+    fixed: dict[str, np.ndarray] = {"v": np.round(op.closed)}
+    if problem.settings.radiality is RadialityKind.FOREST:
+        fixed.update(orientation(problem, op.closed, site))
+    for key, at, off in (("goff", generator_buses(g), op.gen_off),
+                         ("soff", shunt_buses(g), op.shunt_off)):
+        if key in blk.groups:
+            fixed[key] = np.isin(at, np.asarray(off, int)).astype(float)
+    pg = blk.groups["pg"]
+    hi = pg.ub.copy()
+    for k, kw in reserve_kw.items():
+        hi[k] = max(hi[k] - kw / problem.kw_per_pu, 0.0)
+    model.set_bounds("pg", pg.lb, hi)
+    model.set_costs({"shed": problem.kw_per_pu * shed_costs(g)})
+    values = _fixed_solve(model, blk, fixed)
+    if values is None or interrupt.requested():
+        return None
+    islands = island_dgs(problem, np.round(values["v"]), site)
+    if len(islands):
+        fixed["shed"] = values["shed"]
+        free = np.isin(g.dg_bus, islands)
+        for name in ("pg", "qg"):
+            fixed[name] = np.where(free, np.nan, values[name])
+        sited = g.dg_bus[site > 0.5]
+        model.set_costs({DEVIATION: np.isin(sited, islands).astype(float)})
+        got = _fixed_solve(model, blk, fixed)
+        if got is not None:
+            values = got
+    new = _operation(model, "", problem, op.status, op.objective, op.bound, op.solve_time_s,
+                     values)
+    # the second phase's verdict and a shed-all fallback stay the operation's
+    return replace(new, switching=op.switching, shed_all=op.shed_all)

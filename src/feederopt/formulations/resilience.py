@@ -472,6 +472,16 @@ class FirstPhase:
 #: (:func:`second_phase_block`).
 DEVIATION = "dev"
 
+#: The group of the second phase's line losses, one per line (:func:`second_phase_block`).
+LOSS = "loss"
+
+#: The group of the second phase's least margin, one entry (:func:`margin_rows`).
+MARGIN = "margin"
+
+#: Tangents per sign of ``P^2`` (and ``Q^2``) in the second phase's losses
+#: (:func:`loss_rows`), at ``j / LOSS_TANGENTS`` of the line's capacity, ``j = 1..``.
+LOSS_TANGENTS = 8
+
 
 def shed_costs(g: GridArrays) -> np.ndarray:
     """The first phase's objective per shed share, ``w_k + eps P_k`` (:func:`shed_epsilon`),
@@ -513,7 +523,7 @@ def switch_changes(g: GridArrays, closed: np.ndarray, v_lb: np.ndarray,
 
 def second_phase_block(g: GridArrays, broken: np.ndarray, sites_fixed: np.ndarray,
                        radiality: RadialityKind, first: FirstPhase, *, scale: float,
-                       tol: float) -> Block:
+                       tol: float, dispatch: bool = False) -> Block:
     """The second phase of an operation (Phase 1 restoration or a plan's scenario, the plan
     fixed: ``broken`` the lines out of service, ``sites_fixed`` the DGs): among the
     operations that are as good as the first phase's ``first``, the one with the fewest
@@ -534,7 +544,11 @@ def second_phase_block(g: GridArrays, broken: np.ndarray, sites_fixed: np.ndarra
     group :data:`DEVIATION`, ``d_k >= |U_b - U_ref,b|`` at each sited DG's bus ``b``
     (:func:`island_reference`), with no cost here: the caller prices the DGs that form an
     island once the topology is chosen (their set-point is otherwise any point of an LP's
-    optimal face, often at a band edge)."""
+    optimal face, often at a band edge). ``dispatch``: also the groups :data:`LOSS`
+    (:func:`loss_rows`) and :data:`MARGIN` (:func:`margin_rows`), with no cost here either:
+    the caller prices them for the dispatch of the DGs fed from a source, every binary fixed
+    (a block of its own, so that the MILP of the fewest switches and its LPs are as they
+    were: their HiGHS tolerances, their vertices)."""
     blk = operation_block(g, "", np.asarray(broken, int), sites_fixed=sites_fixed,
                           radiality=radiality, shed_weight=0.0, line_weight=0.0)
     blk.objective.clear()
@@ -562,7 +576,86 @@ def second_phase_block(g: GridArrays, broken: np.ndarray, sites_fixed: np.ndarra
         at = select(sited, g.n)
         blk.add_rows("dev_hi", {"U": at, DEVIATION: -one}, Sense.LE, ref)
         blk.add_rows("dev_lo", {"U": -at, DEVIATION: -one}, Sense.LE, -ref)
+    if dispatch:
+        loss_rows(blk, g)
+        margin_rows(blk, g)
     return blk
+
+
+def margin_rows(blk: Block, g: GridArrays) -> None:
+    """The group :data:`MARGIN`, one ``mu`` in ``[0, 1]``: the least margin, as a share, of
+    every limit the dispatch of a DG may move away from. At each bus ``b`` that is not a
+    source ``U_b >= u_min,b + mu (U_ref - u_min,b)`` and ``U_b <= u_max,b - mu (u_max,b -
+    U_ref)`` (``U_ref`` :func:`island_reference`, within the band: ``mu = 1`` is the
+    feeder's set-point); at each line ``|P_k|, |Q_k| <= (1 - mu) P_cap,k`` and each face of
+    the rating polygon (:func:`~feederopt.formulations.rating.rating_polygon`)
+    ``cos(t) P_k + sin(t) Q_k <= (1 - mu) share P_cap,k``. ``mu = 0`` is every operation of
+    the model; maximising ``mu`` is the max-min margin (the Chebyshev point of the limits,
+    Boyd and Vandenberghe, *Convex Optimization*, 2004, sec. 8.5.1). A de-energised bus has
+    no line to bind it (its ``U`` is free in the band, ``U_ref`` meets both rows), an open
+    line no flow."""
+    n, m = g.n, g.m
+    blk.add_group(Group.new(MARGIN, 1, 0.0, 1.0))
+    col = np.ones((1, 1))
+    load = np.flatnonzero(~np.asarray(g.is_source, bool))
+    if len(load):
+        ref = island_reference(g)[load]
+        lo = np.asarray(g.u_min, float)[load]
+        hi = np.asarray(g.u_max, float)[load]
+        at = select(load, n)
+        ones = sp.csr_matrix(np.ones((len(load), 1)))
+        # u_min + mu (ref - u_min) - U <= 0;  U + mu (u_max - ref) <= u_max
+        blk.add_rows("margin_v_lo", {"U": -at, MARGIN: sp.diags(np.maximum(ref - lo, 0.0))
+                                     @ ones}, Sense.LE, -lo)
+        blk.add_rows("margin_v_hi", {"U": at, MARGIN: sp.diags(np.maximum(hi - ref, 0.0))
+                                     @ ones}, Sense.LE, hi)
+    if not m:
+        return
+    cap = np.asarray(g.p_cap, float)
+    eye = sp.identity(m, format="csr")
+    caps = sp.csr_matrix(cap[:, None] * col)
+    for name, grp in (("p", "P"), ("q", "Q")):
+        for sign, tag in ((1.0, "hi"), (-1.0, "lo")):
+            blk.add_rows(f"margin_{name}_{tag}", {grp: sign * eye, MARGIN: caps}, Sense.LE, cap)
+    if g.rating_sides:
+        cos_t, sin_t, share = rating_polygon(g.rating_sides)
+        for j, (c, sn) in enumerate(zip(cos_t, sin_t, strict=True)):
+            blk.add_rows(f"margin_s{j}", {"P": diag(np.full(m, c), m),
+                                          "Q": diag(np.full(m, sn), m),
+                                          MARGIN: share * caps}, Sense.LE, share * cap)
+
+
+def loss_rows(blk: Block, g: GridArrays) -> None:
+    """The group :data:`LOSS`, ``l_k >= r_k (P_k^2 + Q_k^2)`` per line ``k`` in p.u., from
+    below by tangents: ``l_k >= r_k (2 a P_k - a^2 + 2 b Q_k - b^2)`` for every pair of
+    points ``a, b`` in ``{0, +-j/N P_cap,k}`` (``N`` :data:`LOSS_TANGENTS`), written as
+    ``l_k = lp_k + lq_k`` with ``lp_k >= r_k (2 a P_k - a^2)`` and the same for ``Q``.
+    ``r (P^2 + Q^2)`` is DistFlow's series loss of a line at 1 p.u. (Baran and Wu, IEEE
+    TPWRD 4(2), 1989, eq. (1): ``r (P^2 + Q^2) / v^2``), which LinDistFlow drops; with every
+    tangent at most ``P_cap / N`` apart the cut's error is at most ``r (P_cap / 2N)^2`` a
+    flow. Costed by the caller (the dispatch of the DGs fed from a source, a minimum of the
+    model's losses: flows, so margins, away from the line ratings and the voltage band)."""
+    m = g.m
+    blk.add_group(Group.new(LOSS, 2 * m, 0.0, np.inf))
+    if not m:
+        return
+    eye = sp.identity(m, format="csr")
+    pick = (sp.hstack([eye, sp.csr_matrix((m, m))]).tocsr(),
+            sp.hstack([sp.csr_matrix((m, m)), eye]).tocsr())
+    r = np.asarray(g.r, float)
+    for (name, grp), at in zip((("p", "P"), ("q", "Q")), pick, strict=True):
+        for j in range(1, LOSS_TANGENTS + 1):
+            for sign in (1.0, -1.0):
+                a = sign * j / LOSS_TANGENTS * np.asarray(g.p_cap, float)
+                # r (2 a P - a^2) <= l  <=>  2 r a P - l <= r a^2
+                blk.add_rows(f"loss_{name}_{j}_{'+' if sign > 0 else '-'}",
+                             {grp: diag(2.0 * r * a, m), LOSS: -at}, Sense.LE, r * a * a)
+
+
+def loss_costs(g: GridArrays) -> np.ndarray:
+    """The objective per entry of :data:`LOSS` (:func:`loss_rows`): 1 each, the model's
+    series losses in p.u."""
+    return np.ones(2 * g.m)
 
 
 def connect_epsilon(p: np.ndarray, w: np.ndarray, n_choices: int) -> float:

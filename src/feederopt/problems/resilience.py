@@ -605,14 +605,16 @@ class ResilienceProblem:
                                line_weight=penalty_pu * self.kw_per_pu)
 
     def second_phase_block(self, broken: tuple[int, ...] | list[int], sites: np.ndarray,
-                           first: FirstPhase, tol_kw: float) -> Block:
+                           first: FirstPhase, tol_kw: float, *,
+                           dispatch: bool = False) -> Block:
         """The second phase of an operation with ``broken`` lines out of service and DGs at
         ``sites``: the fewest switch changes from the normal state among the operations as
         good as ``first`` (:func:`~feederopt.formulations.resilience.second_phase_block`; its
-        shed rows in kW, within ``tol_kw``)."""
+        shed rows in kW, within ``tol_kw``; ``dispatch``: with the rows of the dispatch of the
+        DGs fed from a source)."""
         return second_phase_block(self.grid, np.asarray(broken, int), np.asarray(sites, float),
                                   self.settings.radiality, first, scale=self.kw_per_pu,
-                                  tol=tol_kw)
+                                  tol=tol_kw, dispatch=dispatch)
 
     def out_of_service(self, scenario: Scenario, harden: np.ndarray) -> tuple[int, ...]:
         """The lines ``scenario`` breaks that the plan ``harden`` does not harden: out of

@@ -287,24 +287,40 @@ def closed_loop(problem: ResilienceProblem, op: Operation) -> list[str]:
     return [problem.branch_ids[int(k)] for _, _, k in cycle]
 
 
-def loop_note(problem: ResilienceProblem, ops: Sequence[tuple[str, Operation]]) -> list[str]:
+def loop_note(problem: ResilienceProblem, ops: Sequence[tuple[str, Operation]],
+              checks: Sequence[Mapping[str, Any] | None] | None = None) -> list[str]:
     """A warning naming a loop of closed lines in each operation that has one (per scenario
     when there are several), or none: the result prescribes a meshed operation, which the
     model's LinDistFlow (radial flows) does not describe exactly. ``--radiality seed`` only
     caps the count of closed lines (n - 1 with the switch penalty), so it can close a loop
     and leave a bus dead (user test ut45b_resil #3: own10b with line:1 broken closed lines
     3, 9, 10, 11 and 6, a loop, and shed 834.35 kW where the best radial operation sheds
-    862.81 kW)."""
+    862.81 kW).
+
+    The warning also says that the model's flows around a loop are not the AC flows: its
+    lossless, linear voltage drops (``U_f - U_t = 2 (r P + x Q)``) hold around the loop for
+    any circulating flow whose ``sum r P + x Q`` is zero, so the model may send power (own8
+    with line:1 broken: 153.87 kvar, every load at Q = 0) around the loop that no AC
+    operating point has, and the shed may not be reachable; ``checks`` (per operation, its
+    ``ac_check`` or None) give each loop's AC verdict (user test ut47_resil #3: shed 200 kW
+    with line:8 at 135.8 % in AC, where the forest's radial answer sheds 303.59 kW)."""
     parts = []
-    for name, op in ops:
+    for k, (name, op) in enumerate(ops):
         loop = closed_loop(problem, op)
         if loop:
-            parts.append((f"{name}: " if name else "") + ", ".join(loop))
+            check = checks[k] if checks is not None and k < len(checks) else None
+            verdict = (check or {}).get("verdict")
+            parts.append((f"{name}: " if name else "") + ", ".join(loop)
+                         + (f" (AC check: {verdict})" if verdict else
+                            " (no AC check ran)"))
     if not parts:
         return []
     seed = problem.settings.radiality is RadialityKind.SEED
     return ["warning: the operation is not radial: these closed lines form a loop: "
             + shown_list(parts, sep="; ")
+            + ". The model's flows around a loop are not the AC flows (its lossless linear "
+            "voltage drops let power circulate around it), so its shed may not be reachable "
+            "within the limits"
             + (" (--radiality seed does not enforce a radial operation; --radiality forest "
                "does)" if seed else "")]
 
@@ -839,7 +855,8 @@ def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
         gap=_num(restore_gap(objective_kw, bound_kw)),
         dg_sites=_sites(problem, sites) if sites is not None else [], operation=view,
         solve_time_s=op.solve_time_s, notes=list(problem.notes) + island_note([("", view)])
-        + loop_note(problem, [("", op)]) + second_phase_note([("", op)]),
+        + loop_note(problem, [("", op)], [ac.to_dict() if ac is not None else None])
+        + second_phase_note([("", op)]),
         ac_check=ac.to_dict() if ac is not None else None, buses=buses, branches=branches,
         names=result_names(problem), fallback=op.shed_all)
 
@@ -894,7 +911,7 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
                    "worker_memory_mb": out.worker_memory_mb},
         notes=list(problem.notes) + island_note([(v.name, v.operation) for v in views])
         + loop_note(problem, list(zip([sc.name for sc in scenarios], out.operations,
-                                      strict=True)))
+                                      strict=True)), [v.ac_check for v in views])
         + second_phase_note([(sc.name, op) for sc, op in zip(scenarios, out.operations,
                                                               strict=True)])
         + (measures_note(mv) if mv is not None else []), names=result_names(problem))
