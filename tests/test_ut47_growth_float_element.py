@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandapower.networks as pn
 import pandas as pd
+import polars as pl
 import pytest
 
 import feederopt
@@ -105,5 +106,22 @@ def test_one_empty_element_cell_is_the_only_problem(net, user, tmp_path, suffix)
     d.to_csv(path, index=False) if suffix == ".csv" else d.to_parquet(path)
     (p,) = problems_of(net, path)
     assert p.field == "element"
+    assert "1 row(s) without an element" in p.message
+    assert list(p.ids) == ["row 3"]
+
+
+def test_in_memory_float_frames(net, user) -> None:
+    # a pandas frame with a float id column, as the tester's merge left it: the integer ids
+    d = user.copy()
+    d["element"] = d["element"].astype(float)
+    sc = load_scenarios(net, d)
+    today = user[user["scenario"] == "today"]
+    assert sc.p_mw[sc.names.index("today")].sum() == pytest.approx(today["p_mw"].sum(),
+                                                                   abs=1e-9)
+    # a polars frame whose float id column holds a NaN (not a null): an empty cell only
+    frame = pl.from_pandas(d, nan_to_null=False).with_columns(
+        pl.when(pl.int_range(pl.len()) == 2).then(float("nan")).otherwise(pl.col("element"))
+        .alias("element"))
+    (p,) = problems_of(net, frame)
     assert "1 row(s) without an element" in p.message
     assert list(p.ids) == ["row 3"]
