@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -309,3 +310,20 @@ def read_long_table(path: str | Path, what: str) -> pl.DataFrame:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise unreadable(path, reason) from None
     raise unknown_file_type(path, f"a .parquet or .csv {what}")
+
+
+def match_id(value: str, known: set[str]) -> str | None:
+    """``value`` as one of the ``known`` ids: itself, or an integral number written as a float
+    (``15.0``, what pandas or Excel write for an integer column that held a NaN) as the integer
+    id ``15``; None when it matches none (``15.5``, ``16`` where no bus 16 is)."""
+    if value in known:
+        return value
+    whole = _INTEGRAL_FLOAT.fullmatch(value.strip())
+    if whole is None:
+        return None
+    as_int = str(int(whole.group(1)))
+    return as_int if as_int in known else None
+
+
+#: An integer written as a float: ``15.0``, ``15.``, ``-3.00`` (not ``1e1``, not ``15.5``).
+_INTEGRAL_FLOAT = re.compile(r"([+-]?\d+)\.0*")

@@ -38,6 +38,7 @@ from feederopt.errors import (
 from feederopt.io._common import (
     duplicate_columns,
     is_broken_link,
+    match_id,
     missing,
     not_a_readable_file,
     read_long_table,
@@ -64,23 +65,6 @@ SUFFIXES = (".csv", ".parquet")
 #: A profile table beside the device tables (the built-in cases' layout), which
 #: :func:`load_devices` passes over.
 PROFILE_FILES = tuple(f"profiles{s}" for s in SUFFIXES)
-
-
-def match_id(value: str, known: set[str]) -> str | None:
-    """``value`` as one of the ``known`` ids: itself, or an integral number written as a float
-    (``15.0``, what pandas or Excel write for an integer column that held a NaN) as the integer
-    id ``15``; None when it matches none (``15.5``, ``16`` where no bus 16 is)."""
-    if value in known:
-        return value
-    whole = _INTEGRAL_FLOAT.fullmatch(value.strip())
-    if whole is None:
-        return None
-    as_int = str(int(whole.group(1)))
-    return as_int if as_int in known else None
-
-
-#: An integer written as a float: ``15.0``, ``15.``, ``-3.00`` (not ``1e1``, not ``15.5``).
-_INTEGRAL_FLOAT = re.compile(r"([+-]?\d+)\.0*")
 
 
 #: How a message names the device kinds.
