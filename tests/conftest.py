@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,3 +32,16 @@ def local_ray() -> Iterator[None]:
     yield
     if started:
         ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def nine_bus_json(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """The meshed nine-bus pandapower net of ``netbuild.nine_bus_pandapower`` written as a
+    pandapower JSON file (the path) for a test module's CLI runs, and the net itself."""
+    pp = pytest.importorskip("pandapower")
+    from netbuild import nine_bus_pandapower
+
+    net = nine_bus_pandapower()
+    path = tmp_path_factory.mktemp("nine_bus") / "net9.json"
+    pp.to_json(net, str(path))
+    return path, net

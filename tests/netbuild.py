@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -467,3 +468,28 @@ def own10_pandapower(loads: list[tuple[int, float, float, bool, float]]) -> Any:
     for bus, p, name in ((4, 0.3, "PV4"), (7, 0.25, "PV7"), (9, 0.2, "WT9")):
         pp.create_sgen(net, b[bus], p_mw=p, q_mvar=0.0, name=name)
     return net
+
+
+def write_base4(folder: Path, loads: dict[str, tuple[str, float, float]]) -> Path:
+    """A 4-bus table folder (user test ut_sched's base4) in ``folder``: source S, buses A, B, C
+    at 12.66 kV, lines S-A, A-B, S-C and the open tie C-B (one loop), and ``loads`` as
+    ``{id: (bus, p_mw, q_mvar)}``; returns ``folder``."""
+    (folder / "buses.csv").write_text("id,vn_kv,is_source\nS,12.66,true\nA,12.66,false\n"
+                                      "B,12.66,false\nC,12.66,false\n")
+    (folder / "branches.csv").write_text(
+        "id,from_bus,to_bus,r_ohm,x_ohm,switchable,normally_open\nL1,S,A,0.5,0.3,true,false\n"
+        "L2,A,B,0.6,0.4,true,false\nL3,S,C,0.4,0.3,true,false\nL4,C,B,0.7,0.5,true,true\n")
+    (folder / "loads.csv").write_text("id,bus,p_mw,q_mvar\n" + "".join(
+        f"{i},{b},{p},{q}\n" for i, (b, p, q) in loads.items()))
+    return folder
+
+
+def bus_errors(**cols: list[float | None]) -> list[tuple[Any, tuple[str, ...], str, str]]:
+    """The bus errors (kind, ids, field, message) that validation finds in :func:`tiny_tables`
+    with the bus columns ``cols`` (one float per bus, None for an empty cell) replaced."""
+    t = tiny_tables()
+    t["buses"] = t["buses"].with_columns(
+        pl.Series(c, v, dtype=pl.Float64) for c, v in cols.items())
+    return [(p.kind, p.ids, p.field or "", p.message)
+            for p in Network.from_tables(**t).validate()
+            if p.component == "buses" and p.is_error]

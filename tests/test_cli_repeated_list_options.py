@@ -26,7 +26,6 @@ from typer.testing import CliRunner
 
 from feederopt.cli import app
 from feederopt.cli.app import joined_list
-from netbuild import nine_bus_pandapower
 
 pp = pytest.importorskip("pandapower")
 
@@ -35,11 +34,9 @@ ENV = {"COLUMNS": "400"}
 
 
 @pytest.fixture(scope="module")
-def grid(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
-    net = nine_bus_pandapower()
-    path = tmp_path_factory.mktemp("repeated") / "net9.json"
-    pp.to_json(net, str(path))
-    return path, net
+def grid(nine_bus_json: tuple[Path, object]) -> tuple[Path, object]:
+    """The nine-bus net as a pandapower JSON file (conftest's ``nine_bus_json``)."""
+    return nine_bus_json
 
 
 def _refused(args: list[str]) -> str:

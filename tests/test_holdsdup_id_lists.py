@@ -18,7 +18,6 @@ import pytest
 from typer.testing import CliRunner
 
 from feederopt.cli import app
-from netbuild import nine_bus_pandapower
 
 pp = pytest.importorskip("pandapower")
 
@@ -27,11 +26,9 @@ ENV = {"COLUMNS": "400"}
 
 
 @pytest.fixture(scope="module")
-def grid(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
-    net = nine_bus_pandapower()
-    path = tmp_path_factory.mktemp("holdsdup") / "net9.json"
-    pp.to_json(net, str(path))
-    return path, net
+def grid(nine_bus_json: tuple[Path, object]) -> tuple[Path, object]:
+    """The nine-bus net as a pandapower JSON file (conftest's ``nine_bus_json``)."""
+    return nine_bus_json
 
 
 def _refused(args: list[str]) -> str:

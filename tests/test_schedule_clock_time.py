@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 from feederopt.api_schedule import schedule, schedule_inputs
 from feederopt.cli import app
 from feederopt.errors import InputError
+from netbuild import write_base4
 
 LOADS = {"dA": ("A", 0.5, 0.2), "dB": ("B", 0.8, 0.3), "dC": ("C", 0.3, 0.1)}
 
@@ -33,15 +34,7 @@ LOADS = {"dA": ("A", 0.5, 0.2), "dB": ("B", 0.8, 0.3), "dC": ("C", 0.3, 0.1)}
 @pytest.fixture(scope="module")
 def net(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tester's 4-bus feeder (base4): one loop, tie C-B open, three loads."""
-    d = tmp_path_factory.mktemp("base4")
-    (d / "buses.csv").write_text("id,vn_kv,is_source\nS,12.66,true\nA,12.66,false\n"
-                                 "B,12.66,false\nC,12.66,false\n")
-    (d / "branches.csv").write_text(
-        "id,from_bus,to_bus,r_ohm,x_ohm,switchable,normally_open\nL1,S,A,0.5,0.3,true,false\n"
-        "L2,A,B,0.6,0.4,true,false\nL3,S,C,0.4,0.3,true,false\nL4,C,B,0.7,0.5,true,true\n")
-    (d / "loads.csv").write_text("id,bus,p_mw,q_mvar\n" + "".join(
-        f"{i},{b},{p},{q}\n" for i, (b, p, q) in LOADS.items()))
-    return d
+    return write_base4(tmp_path_factory.mktemp("base4"), LOADS)
 
 
 def _write(path: Path, stamps: list[str]) -> Path:

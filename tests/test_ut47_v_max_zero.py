@@ -15,16 +15,11 @@ from feederopt.cli import app
 from feederopt.errors import ProblemKind
 from feederopt.io import write_folder
 from feederopt.network import Network
-from netbuild import tiny_tables
+from netbuild import bus_errors, tiny_tables
 
 
 def _problems(**cols: list[float | None]) -> list[tuple[ProblemKind, tuple[str, ...], str, str]]:
-    t = tiny_tables()
-    t["buses"] = t["buses"].with_columns(
-        pl.Series(c, v, dtype=pl.Float64) for c, v in cols.items())
-    return [(p.kind, p.ids, p.field or "", p.message)
-            for p in Network.from_tables(**t).validate()
-            if p.component == "buses" and p.is_error]
+    return bus_errors(**cols)
 
 
 def test_a_zero_upper_limit_is_invalid_value_on_it() -> None:

@@ -292,6 +292,17 @@ def partition(source: Any, *, settings: str | Path | None = None,
     return res
 
 
+def _stop_reason(deadline: float) -> str | None:
+    """Why a loop of re-solves (the voltage feedback's rounds, the equal-cost alternatives)
+    stops before its next solve: ``"interrupted"`` after a Ctrl-C or SIGTERM, ``"time limit"``
+    once ``deadline`` (:func:`time.perf_counter`) has passed, else None."""
+    if interrupt.requested():
+        return "interrupted"
+    if deadline - time.perf_counter() <= 0:
+        return "time limit"
+    return None
+
+
 def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
                       solve: Callable[[Any, float], PartitionResult], *, deadline: float,
                       rounds: int, progress: ProgressCallback | None = None
@@ -379,13 +390,11 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             break
         if k == rounds:
             break
+        reason = _stop_reason(deadline)
+        if reason is not None:
+            stopped = reason
+            break
         left = deadline - time.perf_counter()
-        if interrupt.requested():
-            stopped = "interrupted"
-            break
-        if left <= 0:
-            stopped = "time limit"
-            break
         shifts.update(ac.voltages_pu, vm, limits)
         nxt_data = shifts.apply(data)
         nxt_shifts = shifts.nonzero()
@@ -475,13 +484,11 @@ def _alternatives(net: Any, data: Any, res: PartitionResult, plan_data: Any,
     cur = res
     stopped = f"{ALTERNATIVES} alternative(s) tried"
     for i in range(ALTERNATIVES):
+        reason = _stop_reason(deadline)
+        if reason is not None:
+            stopped = reason
+            break
         left = deadline - time.perf_counter()
-        if interrupt.requested():
-            stopped = "interrupted"
-            break
-        if left <= 0:
-            stopped = "time limit"
-            break
         assert cur.plan is not None
         no_goods.append(_no_good(data, cur.plan))
         alt_data = replace(data, no_goods=tuple(no_goods))
