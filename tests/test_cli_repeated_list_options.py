@@ -33,12 +33,6 @@ runner = CliRunner()
 ENV = {"COLUMNS": "400"}
 
 
-@pytest.fixture(scope="module")
-def grid(nine_bus_json: tuple[Path, object]) -> tuple[Path, object]:
-    """The nine-bus net as a pandapower JSON file (conftest's ``nine_bus_json``)."""
-    return nine_bus_json
-
-
 def _refused(args: list[str]) -> str:
     res = runner.invoke(app, args, env=ENV)
     assert res.exit_code == 2, res.output
@@ -46,8 +40,8 @@ def _refused(args: list[str]) -> str:
     return " ".join(res.output.split())
 
 
-def test_the_premises(grid) -> None:
-    _, net = grid
+def test_the_premises(nine_bus_json) -> None:
+    _, net = nine_bus_json
     assert 1 in net.line.index and 77 not in net.line.index
     assert 3 in net.bus.index and 99 not in net.bus.index
     assert 1 in net.load.index and 77 not in net.load.index
@@ -93,22 +87,23 @@ def test_restore_combines_repeated_broken_lines(tmp_path: Path) -> None:
     assert not {"7", "9"} & set(doc["operation"]["closed_lines"])
 
 
-def test_restore_combines_repeated_dg_sites(grid) -> None:
-    path, _ = grid
+def test_restore_combines_repeated_dg_sites(nine_bus_json) -> None:
+    path, _ = nine_bus_json
     out = _refused(["restore", str(path), "--broken", "line:1", "--dg-sites", "99",
                     "--dg-sites", "3", "--no-ac-check", "-q"])
     assert "DG sites that are not buses of the network (given: 99)" in out
 
 
-def test_plan_combines_repeated_broken_lines(grid) -> None:
-    path, _ = grid
+def test_plan_combines_repeated_broken_lines(nine_bus_json) -> None:
+    path, _ = nine_bus_json
     out = _refused(["plan", str(path), "--broken", "line:77", "--broken", "line:1",
                     "--no-ac-check", "--no-measures", "--time-limit", "5", "-q"])
     assert "branch ids that the network does not have (given: line:77)" in out
 
 
-def test_check_combines_repeated_uncertain_loads_and_source_vm(grid, tmp_path: Path) -> None:
-    path, _ = grid
+def test_check_combines_repeated_uncertain_loads_and_source_vm(nine_bus_json,
+                                                               tmp_path: Path) -> None:
+    path, _ = nine_bus_json
     result = tmp_path / "r.json"
     res = runner.invoke(app, ["solve", str(path), "--no-ac-check", "-q", "--json",
                               str(result)], env=ENV)
