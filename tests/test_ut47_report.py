@@ -77,9 +77,11 @@ def test_the_report_names_each_point_s_deviating_loads(budget_one: Any) -> None:
 # "yes"/"no" in every other row.
 
 def test_the_console_says_yes_or_no_not_true(budget_one: Any,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+                                              capsys: pytest.CaptureFixture[str],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
     from feederopt.cli.solve import print_result
 
+    monkeypatch.setenv("COLUMNS", "300")  # each label on one line, whatever the CI's width
     print_result(budget_one)
     out = capsys.readouterr().out
     words = set(out.replace("│", " ").split())

@@ -37,7 +37,12 @@ class Bus(pt.Model):
     name: str | None = pt.Field(
         default=None, description="The element's name as its source calls it (pandapower's "
         "name column: 'MV1.101 Bus 14'), carried into the results beside the id; null: none.")
-    vn_kv: float = pt.Field(gt=0, description="Nominal line-to-line voltage [kV].")
+    vn_kv: float = pt.Field(gt=0, description=(
+        "Nominal line-to-line voltage [kV]. A line or switch whose two buses are more than "
+        "10 % apart (`|vn_f - vn_t| / max`; a 20 kV bus tied to a 0.4 kV one, pandapower's "
+        "diagnostic `different_voltage_levels_connected`) is an `invalid_value` error naming "
+        "the branch, both buses and their kV (only a transformer joins two levels); 5..10 % "
+        "apart is a warning."))
     v_min_pu: float = pt.Field(default=0.9, description="Lower voltage limit [p.u.], not %: "
                                "a value from 20 to 200 is refused as a percentage.")
     v_max_pu: float = pt.Field(default=1.1, description="Upper voltage limit [p.u.], not %: "
