@@ -89,6 +89,17 @@ def verdict_exit_code(status: str, method: str, *, within_limits: bool,
         return 1
     return 0
 
+def cut_short(result: Any) -> bool:
+    """Whether a Ctrl-C or SIGTERM came after the proof of infeasibility, during the search
+    for the least-violating topology (README "When no topology meets the limits"): the
+    status stays ``infeasible`` (the proof stands, the search keeps the best it found), and
+    the command ends as a stopped run, exit code 130 or 143, not 3 (user test ut47_cli #2:
+    exit 3, and only the JSON's ``least_violating_ac.stopped`` said so). A stop for a reason
+    (a dead worker, :func:`~feederopt.solvers.interrupt.reason`) is not a signal."""
+    return (result.status.value == "infeasible" and interrupt.requested()
+            and interrupt.reason() is None)
+
+
 P = ParamSpec("P")
 R = TypeVar("R")
 

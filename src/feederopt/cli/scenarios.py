@@ -17,7 +17,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from feederopt import InputError, Problem, ProblemKind, check_schema_version
+from feederopt import InputError, Problem, ProblemKind, check_schema_version, interrupt
 from feederopt.cli.app import (
     EXIT_INFEASIBLE,
     EXIT_LIMITS_BROKEN,
@@ -32,6 +32,7 @@ from feederopt.cli.app import (
     VERBOSE_OPT,
     app,
     cli_command,
+    cut_short,
     fmt,
     joined_list,
     late_outputs,
@@ -410,8 +411,11 @@ def print_uncertain_verdict(result: Any) -> None:
         return
     # the exit code the command returns: 3 for a proof of infeasibility, else 4 (ut36_core #2:
     # "Exit code 4." was printed whatever the status, beside exit code 3)
-    code = verdict_exit_code(result.status.value, str(result.method),
-                             within_limits=False, has_topology=result.has_topology)
+    # a Ctrl-C after the proof, in the search for the least-violating topology, ends the run
+    # as a stopped one (130/143), as the command exits (ut47_cli #2's note, for scenarios)
+    code = (interrupt.exit_code() if cut_short(result) else
+            verdict_exit_code(result.status.value, str(result.method),
+                              within_limits=False, has_topology=result.has_topology))
     slack = summary.with_slack if summary is not None else []
     if not result.diagnosis and slack:
         # Slack without named limits: never "no slack" beside a table that shows it (ut35:

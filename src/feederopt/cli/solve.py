@@ -37,6 +37,7 @@ from feederopt.cli.app import (
     bound_fmt,
     choices_metavar,
     cli_command,
+    cut_short,
     fmt,
     is_heuristic,
     joined_list,
@@ -90,17 +91,6 @@ def _base_limits_note(result: Any) -> str | None:
     return base_limits_note(result.base, reduction, str(status), method=result.method,
                             has_topology=result.has_topology,
                             within_limits=result.within_limits)
-
-
-def _cut_short(result: Any) -> bool:
-    """Whether a Ctrl-C or SIGTERM came after the proof of infeasibility, during the search
-    for the least-violating topology (README "When no topology meets the limits"): the
-    status stays ``infeasible`` (the proof stands, the search keeps the best it found), and
-    the command ends as a stopped run, exit code 130 or 143, not 3 (user test ut47_cli #2:
-    exit 3, and only the JSON's ``least_violating_ac.stopped`` said so). A stop for a reason
-    (a dead worker, :func:`~feederopt.solvers.interrupt.reason`) is not a signal."""
-    return (result.status.value == "infeasible" and interrupt.requested()
-            and interrupt.reason() is None)
 
 
 def status_text(result: Any) -> str:
@@ -262,7 +252,7 @@ def print_result(result: Any) -> None:
             out.print("[yellow]warning:[/] ", end="")
             out.print(w, markup=False)
         if ac.limit_violations:
-            code = (interrupt.exit_code() if _cut_short(result) else
+            code = (interrupt.exit_code() if cut_short(result) else
                     verdict_exit_code(result.status.value, str(result.method),
                                       within_limits=False, has_topology=result.has_topology))
             held = ("the model needed slack as well, listed below" if result.diagnosis else
@@ -915,7 +905,7 @@ def solve(
     # a Ctrl-C or SIGTERM after the proof of infeasibility, during the search for the
     # least-violating topology: the status stays infeasible (the proof stands), the search
     # keeps what it found, and the run ends as a stopped one (130/143; ut47_cli #2)
-    cut_short = _cut_short(result)
+    stopped_search = cut_short(result)
     result.source = source_of(source)  # for `feederopt check`
     # The outputs first, then the console: a reader that stops early (`| head`) loses nothing.
     # One that cannot be written now (its folder made read-only during the solve, the file
@@ -962,7 +952,7 @@ def solve(
             stderr().print(f"{what} before any topology was found"
                            + (" (the result is written all the same)" if written else ""))
         raise typer.Exit(1 if why else interrupt.exit_code())
-    if cut_short:
+    if stopped_search:
         if not quiet:
             stderr().print("[yellow]interrupted:[/] the search for the least-violating "
                            "topology was cut short; the least violating found so far is "
