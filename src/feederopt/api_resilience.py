@@ -210,6 +210,9 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
         reserved = []
     res = restore_result(problem, idx, op, rad.value, pen, sites, ac)
     return replace(res, network=net, source_in_memory=_in_memory(source, net),
+                   settings={"dg_p_max_kw": size, "switch_penalty_pu": pen,
+                             "switch_penalty_given": switch_penalty_pu is not None,
+                             "time_limit_s": time_limit_s, "ac_check": ac_check},
                    switching=switching(net, problem, op.closed, idx,
                                        fallback=op.shed_all),
                    notes=_warnings(repeats) + _no_line_note(problem, idx, normal)

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
@@ -98,6 +99,13 @@ def cut_short(result: Any) -> bool:
     (a dead worker, :func:`~feederopt.solvers.interrupt.reason`) is not a signal."""
     return (result.status.value == "infeasible" and interrupt.requested()
             and interrupt.reason() is None)
+
+
+def source_of(source: str) -> str:
+    """What ``feederopt check`` can load the network from again: an absolute path for a file
+    or folder, else the case name."""
+    path = Path(source)
+    return str(path.resolve()) if path.exists() else source
 
 
 P = ParamSpec("P")

@@ -98,13 +98,6 @@ def parse_ids(text: str | None) -> tuple[list[str] | None, list[Problem]]:
     return (ids or None), problems
 
 
-def source_of(source: str) -> str:
-    """What ``feederopt check`` can load the network from again: an absolute path for a file
-    or folder, else the case name."""
-    path = Path(source)
-    return str(path.resolve()) if path.exists() else source
-
-
 def loading_cell(ac: Any) -> str:
     """A scenario's (or extreme point's) largest AC loading and its branch:
     ``61.70 % line:3``; ``-`` when the power flow failed or no closed branch is rated."""

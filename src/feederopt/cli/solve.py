@@ -44,6 +44,7 @@ from feederopt.cli.app import (
     late_outputs,
     load_checked,
     progress_display,
+    source_of,
     stderr,
     stdout,
     summary_table,
@@ -54,7 +55,7 @@ from feederopt.cli.app import (
     volt_range,
     wall_clock_s,
 )
-from feederopt.cli.scenarios import print_uncertain, source_of
+from feederopt.cli.scenarios import print_uncertain
 
 
 def iterations_text(result: Any) -> str:

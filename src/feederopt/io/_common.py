@@ -119,8 +119,9 @@ def result_document(path: Path) -> dict[str, Any] | None:
 def result_source(doc: Mapping[str, Any]) -> str | None:
     """The network a result document names as the one it was solved on: its ``source`` (a
     solve's, three-phase too), else its ``inputs.source`` (schedule, partition), else its
-    ``case`` (restore and plan record the case alone: a built-in case's name, else the
-    network's name); None when it names none. Before, only ``source`` was looked at, and a
+    ``case`` (a restore or plan result written before session 48, or through the Python
+    API, records the case alone: a built-in case's name, else the network's name); None when
+    it names none. Before, only ``source`` was looked at, and a
     restore folder was refused with "its 'source' field names it", a field it does not have
     (user test ut47_recheck #3)."""
     inputs = doc.get("inputs")

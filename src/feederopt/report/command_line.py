@@ -81,7 +81,7 @@ def solve_options(doc: Mapping[str, Any]) -> list[str]:
     if gap is not None and gap != stop.gap:
         out += ["--gap", f"{gap:g}"]
     if limit is not None and limit != stop.time_limit_s:
-        out += ["--time-limit", f"{limit:g}"]
+        out += ["--time-limit", f"{limit:.12g}"]
     radiality = s.get("radiality")
     if isinstance(radiality, str) and radiality != DEFAULT_RADIALITY.value:
         out += ["--radiality", shlex.quote(radiality)]
@@ -141,15 +141,21 @@ def partition_options(doc: Mapping[str, Any]) -> list[str]:
 
 #: ``feederopt restore``'s default ``--radiality`` (:mod:`feederopt.cli.resilience`).
 RESTORE_RADIALITY = "forest"
+#: ``feederopt restore``'s default ``--dg-size`` [kW] and ``--time-limit`` [s].
+RESTORE_DG_SIZE_KW = 100.0
+RESTORE_TIME_LIMIT_S = 600.0
 
 
 def restore_options(doc: Mapping[str, Any]) -> list[str]:
     """The options of ``feederopt restore`` that the restoration result ``doc`` records:
     ``--broken`` (its ``broken`` ids; ``""`` for none), ``--dg-sites`` (its ``dg_sites``, when
-    any) and ``--radiality`` where it is not the default ``forest``. ``--dg-size``,
-    ``--switch-penalty`` and ``--time-limit`` are not recorded and not guessed; without a
-    recorded ``broken`` the template's ``--broken ...`` stays. Before (user test ut47_report
-    #4), the hint kept ``--broken ...`` though the file records ``"broken": ["2"]``."""
+    any) and ``--radiality`` where it is not the default ``forest``; from its ``settings``
+    (results written since session 48), ``--dg-size`` (with DG sites, when not the default
+    100 kW), ``--switch-penalty`` (when it was given), ``--time-limit`` (when not the default
+    600 s) and ``--no-ac-check``. Older files record none of these, and they are not
+    guessed. Without a recorded ``broken`` the template's ``--broken ...`` stays. Before
+    (user test ut47_report #4), the hint kept ``--broken ...`` though the file records
+    ``"broken": ["2"]``."""
     out: list[str] = []
     broken = doc.get("broken")
     if isinstance(broken, list) and all(isinstance(b, str | int) for b in broken):
@@ -160,6 +166,20 @@ def restore_options(doc: Mapping[str, Any]) -> list[str]:
     radiality = doc.get("radiality")
     if isinstance(radiality, str) and radiality and radiality != RESTORE_RADIALITY:
         out += ["--radiality", shlex.quote(radiality)]
+    settings = doc.get("settings")
+    if not isinstance(settings, Mapping):
+        return out
+    size = _number(settings.get("dg_p_max_kw"))
+    if out.count("--dg-sites") and size is not None and size != RESTORE_DG_SIZE_KW:
+        out += ["--dg-size", f"{size:.12g}"]
+    penalty = _number(settings.get("switch_penalty_pu"))
+    if settings.get("switch_penalty_given") is True and penalty is not None:
+        out += ["--switch-penalty", f"{penalty:.12g}"]
+    limit = _number(settings.get("time_limit_s"))
+    if limit is not None and limit != RESTORE_TIME_LIMIT_S:
+        out += ["--time-limit", f"{limit:.12g}"]
+    if settings.get("ac_check") is False:
+        out += ["--no-ac-check"]
     return out
 
 

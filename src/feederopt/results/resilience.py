@@ -419,6 +419,17 @@ class RestoreResult:
     #: memory), whose ``case`` (its name) is no built-in case to run again: the JSON's
     #: ``source_in_memory`` (:data:`feederopt.cases.IN_MEMORY_KEY`), left out when False.
     source_in_memory: bool = field(default=False, repr=False)
+    #: The options the restoration was found under, as the command takes them:
+    #: ``dg_p_max_kw`` (each backup DG's size [kW], also its Q limit [kvar]),
+    #: ``switch_penalty_pu`` (per closed line, the default's value when not given),
+    #: ``switch_penalty_given``, ``time_limit_s`` (null: none) and ``ac_check``; what
+    #: ``feederopt report FILE.json`` fills its command line from (session 47's known list:
+    #: ``--dg-size`` and ``--switch-penalty`` were recorded nowhere).
+    settings: dict[str, Any] = field(default_factory=dict)
+    #: The network as ``feederopt restore`` names it again: the absolute path of the file or
+    #: folder it was read from, or the built-in case's name (set by the command line; None,
+    #: left out of the JSON, for a network given as an object or through the Python API).
+    source: str | None = None
 
     @property
     def objective(self) -> float:
@@ -456,6 +467,8 @@ class RestoreResult:
             doc.pop(name)
         if not self.source_in_memory:
             doc.pop("source_in_memory")
+        if self.source is None:
+            doc.pop("source")
         return stamped("resilience_restore", with_common_keys(
             doc, objective=self.objective, lower_bound=self.lower_bound,
             within_limits=self.within_limits))
@@ -756,6 +769,9 @@ class PlanResult:
     names: dict[str, dict[str, str]] = field(default_factory=dict)
     #: As :attr:`RestoreResult.source_in_memory`: the JSON's ``source_in_memory`` when True.
     source_in_memory: bool = field(default=False, repr=False)
+    #: As :attr:`RestoreResult.source`: the file's absolute path or the case's name (the
+    #: command line sets it; None, left out of the JSON, otherwise).
+    source: str | None = None
 
     @property
     def objective(self) -> float:
@@ -789,6 +805,8 @@ class PlanResult:
         doc = asdict(self)
         if not self.source_in_memory:
             doc.pop("source_in_memory")
+        if self.source is None:
+            doc.pop("source")
         return stamped("resilience_plan", with_common_keys(
             doc, objective=self.objective, lower_bound=self.lower_bound,
             within_limits=self.within_limits))
