@@ -1,5 +1,5 @@
-"""``feederopt.save`` / ``save_json`` write a partition's, restoration's and schedule's result
-as their commands' ``--out DIR`` / ``--json FILE`` do (user test ut46_pyapi t9: both refused
+"""``feederopt.save`` / ``save_json`` write a partition's, restoration's, plan's and schedule's
+result as their commands' ``--out DIR`` / ``--json FILE`` do (user test ut46_pyapi t9: both refused
 a RestoreResult with the hint "give what feederopt.solve (or solve_three_phase) returned", so
 a notebook user could not save after solving).
 
@@ -32,6 +32,11 @@ RUNS: dict[str, tuple[Callable[[], Any], list[str], tuple[str, ...]]] = {
     "partition": (lambda: feederopt.partition("ieee13", time_limit_s=60),
                   ["partition", "ieee13", "--time-limit", "60"],
                   ("closed_switches", "energised_blocks")),
+    # a plan: session 47's known list (save() refused it, pointing to
+    # write_resilience_folder)
+    "plan": (lambda: feederopt.plan("case33bw", broken=["7"], time_limit_s=60),
+             ["plan", "case33bw", "--broken", "7", "--time-limit", "60"],
+             ("hardened", "dg_sites", "expected_total", "scenarios")),
     "schedule": (lambda: feederopt.schedule("case33bw", hours=2, time_limit_s=60),
                  ["schedule", "case33bw", "--hours", "2", "--time-limit", "60"],
                  ("open_lines_by_hour",)),
@@ -64,8 +69,7 @@ def test_save_writes_the_folder_that_out_writes(kind: str, tmp_path: Path) -> No
     assert exc.value.problems[0].kind.value == "output_exists"
 
 
-def test_a_plan_is_named_with_the_function_that_writes_it() -> None:
-    plan = feederopt.plan("case33bw", broken=["7"], time_limit_s=30)
+def test_something_else_is_refused_naming_the_results_save_writes() -> None:
     with pytest.raises(InputError) as exc:
-        feederopt.save(plan, "x")
-    assert "write_resilience_folder" in exc.value.problems[0].hint
+        feederopt.save({"kind": "resilience_plan"}, "x")
+    assert "plan" in exc.value.problems[0].hint

@@ -1006,12 +1006,12 @@ def _check_path(path: Any, name: str, what: str) -> None:
 
 def _other_kinds() -> tuple[type, ...]:
     """The result kinds besides a solve's that :func:`save` and :func:`save_json` write: a
-    partition's, a restoration's and a schedule's."""
+    partition's, a restoration's, a plan's and a schedule's."""
     from feederopt.algorithms.partition import PartitionResult
-    from feederopt.results.resilience import RestoreResult
+    from feederopt.results.resilience import PlanResult, RestoreResult
     from feederopt.results.schedule import ScheduleResult
 
-    return (PartitionResult, RestoreResult, ScheduleResult)
+    return (PartitionResult, RestoreResult, PlanResult, ScheduleResult)
 
 
 def _check_result(result: Any, what: str) -> None:
@@ -1020,16 +1020,11 @@ def _check_result(result: Any, what: str) -> None:
     named with the function that writes its folder."""
     if isinstance(result, (Result, ThreePhaseResult, *_other_kinds())):
         return
-    from feederopt.results.resilience import PlanResult
-
-    plan = isinstance(result, PlanResult)
     raise InputError([Problem(
         ProblemKind.INVALID_VALUE, "options", f"{what} takes a result, not a "
         f"{type(result).__name__}", field="result",
-        hint="write a plan's folder with feederopt.write_resilience_folder(out, source, "
-        "result.to_dict()), its JSON with feederopt.write_text(path, json.dumps("
-        "result.to_dict()))" if plan else "give what feederopt.solve, solve_three_phase, "
-        "partition, restore or schedule returned")])
+        hint="give what feederopt.solve, solve_three_phase, partition, restore, plan or "
+        "schedule returned")])
 
 
 def _other_inputs(result: Any) -> list[str]:
@@ -1060,10 +1055,11 @@ def _save_other(result: Any, out_dir: str | Path, *, force: bool) -> Path:
     from its ``inputs.source`` when it has none."""
     from feederopt.algorithms.partition import PartitionResult
     from feederopt.io.writing import check_output
-    from feederopt.results.resilience import RestoreResult
+    from feederopt.results.resilience import PlanResult, RestoreResult
 
     command = ("partition" if isinstance(result, PartitionResult) else
-               "restore" if isinstance(result, RestoreResult) else "schedule")
+               "restore" if isinstance(result, RestoreResult) else
+               "plan" if isinstance(result, PlanResult) else "schedule")
     check_output(out_dir, force=force, folder=True, inputs=_other_inputs(result),
                  command=command)
     if isinstance(result, PartitionResult):
@@ -1081,6 +1077,12 @@ def _save_other(result: Any, out_dir: str | Path, *, force: bool) -> Path:
         net = result.network if result.network is not None else _recorded_network(
             result.case, "restoration")
         return write_restore_folder(out_dir, net, result, force=force)
+    if isinstance(result, PlanResult):
+        from feederopt.report.resilience import write_resilience_folder
+
+        net = result.network if result.network is not None else _recorded_network(
+            result.source or result.case, "plan")
+        return write_resilience_folder(out_dir, net, result.to_dict(), force=force)
     from feederopt.report.schedule import write_schedule_folder
 
     return write_schedule_folder(out_dir, result.to_dict(), force=force)
@@ -1092,13 +1094,13 @@ def _other_json(result: Any) -> str:
     ``json.dumps(result.to_dict(), indent=2)``,
     :func:`~feederopt.report.schedule.schedule_result_json`)."""
     from feederopt.algorithms.partition import PartitionResult
-    from feederopt.results.resilience import RestoreResult
+    from feederopt.results.resilience import PlanResult, RestoreResult
 
     if isinstance(result, PartitionResult):
         from feederopt.report.partition import partition_result_json
 
         return partition_result_json(result.to_dict())
-    if isinstance(result, RestoreResult):
+    if isinstance(result, RestoreResult | PlanResult):
         import json
 
         return json.dumps(result.to_dict(), indent=2) + "\n"

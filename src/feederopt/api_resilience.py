@@ -647,7 +647,7 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
                                             problem.out_of_service(sc, out.harden),
                                             fallback=op.shed_all))
              for v, sc, op in zip(res.scenarios, scs, out.operations, strict=True)]
-    return replace(res, scenarios=views, source_in_memory=_in_memory(source, net),
+    return replace(res, scenarios=views, network=net, source_in_memory=_in_memory(source, net),
                    notes=warned + _candidate_warnings(st) + adopted + res.notes,
                    status=interrupted_label(run_status(res.status, out.operations)))
 

@@ -772,6 +772,9 @@ class PlanResult:
     #: As :attr:`RestoreResult.source`: the file's absolute path or the case's name (the
     #: command line sets it; None, left out of the JSON, otherwise).
     source: str | None = None
+    #: The network planned (set by :func:`feederopt.plan`), which :func:`feederopt.save`
+    #: draws the folder's figure on; not in :meth:`to_dict`.
+    network: Any = field(default=None, repr=False, compare=False)
 
     @property
     def objective(self) -> float:
@@ -802,7 +805,8 @@ class PlanResult:
         return shown_list(self.verdict_causes, sep="; ")
 
     def to_dict(self) -> dict[str, Any]:
-        doc = asdict(self)
+        doc = asdict(replace(self, network=None))
+        doc.pop("network")
         if not self.source_in_memory:
             doc.pop("source_in_memory")
         if self.source is None:
