@@ -1929,7 +1929,7 @@ def _least_violating_in_ac(net: Network, opts: SolveOptions, prep: Prepared, raw
     if record["evaluated"] > 1 and converged_any(record) and result.ac_check is not None:
         result.ac_check = replace(result.ac_check, warnings=tuple(
             w.replace(LEAST_IN_MODEL, LEAST_IN_AC) for w in result.ac_check.warnings))
-    worse = _worse_than_base(net, full, record)
+    worse = _worse_than_base(net, full, record, proven=raw.status is Status.INFEASIBLE)
     if worse is not None and result.ac_check is not None:
         result.ac_check = replace(result.ac_check,
                                   warnings=(*result.ac_check.warnings, worse))
@@ -1951,19 +1951,26 @@ def _set_point_ac_key(net: Network, full: PerUnitNetwork, closed: np.ndarray) ->
     return AcKey(volt, rating, float(ac.losses_kw), switching_kw(full, closed))
 
 
-def _worse_than_base(net: Network, full: PerUnitNetwork, record: dict[str, Any]) -> str | None:
+def _worse_than_base(net: Network, full: PerUnitNetwork, record: dict[str, Any], *,
+                     proven: bool) -> str | None:
     """A warning when the least-violating answer chosen in AC (``record["chosen"]``) breaks the
     limits by more than the base case does (its AC violation total, the AC choice's measure
     :data:`~feederopt.validation.ac_least.MEASURE`, of the user's switch states at the
     generators' set-points, beyond :data:`~feederopt.validation.ac_polish.VIOLATION_TOL`);
-    None otherwise or when either power flow did not converge."""
+    None otherwise, when either power flow did not converge, or when the base case breaks a
+    hold (user test ut48_core #3: ``--hold-open trafo:1`` was told that "keeping the base
+    case's switch states", with trafo:1 closed, "may be the better choice"). After a proof
+    of infeasibility (``proven``) it suggests no longer time limit, which cannot help."""
     from feederopt.validation.ac_polish import VIOLATION_TOL
 
     chosen = record.get("chosen") or {}
     answer = chosen.get("violation_total")
     if answer is None:
         return None
-    key = _set_point_ac_key(net, full, full.initial_closed())
+    base = full.initial_closed()
+    if not _keeps_holds(full, base, held_of(net)):
+        return None
+    key = _set_point_ac_key(net, full, base)
     if not math.isfinite(key.violation):
         return None
     held = key.violation
@@ -1974,8 +1981,16 @@ def _worse_than_base(net: Network, full: PerUnitNetwork, record: dict[str, Any])
             f"violation total {float(answer):.4g} against the base case's "
             f"{held:.4g}; {record.get('evaluated', 0)} radial topologies judged in AC: the "
             "search's and those opening one branch of each of the base case's loops); keeping "
-            "the base case's switch states may be the better choice, or try a longer "
-            "--time-limit (time_limit)")
+            "the base case's switch states may be the better choice"
+            + ("" if proven else ", or try a longer --time-limit (time_limit)"))
+
+
+def _keeps_holds(full: PerUnitNetwork, closed: np.ndarray, held: Held) -> bool:
+    """Whether the switch states ``closed`` (all branches of ``full``) keep the holds
+    ``held``: every branch held closed closed, every branch held open open."""
+    index = {b: k for k, b in enumerate(full.branch_ids)}
+    return (all(bool(closed[index[b]]) for b in held.closed if b in index)
+            and not any(bool(closed[index[b]]) for b in held.open if b in index))
 
 
 def _nominal_ac_key(net: Network, full: PerUnitNetwork, trial: RawSolution) -> Any:
