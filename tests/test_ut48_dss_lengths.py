@@ -111,6 +111,17 @@ def test_a_disabled_plain_line_between_live_buses_is_noted() -> None:
         out.output.split())
 
 
+def test_solve_says_both_notes_too() -> None:
+    """``solve`` lists them among its notes, as ``info`` does (the item: "vanishes from
+    info/solve without a note")."""
+    out = CliRunner().invoke(app, ["solve", str(HERE / "b_units.dss"), "--no-ac-check",
+                                   "--no-voltage-feedback"], env={"COLUMNS": "400"})
+    assert out.exit_code in (0, 4), out.output
+    flat = " ".join(out.output.split())
+    assert "Line.ldis (b1 - b4) is disabled (enabled=no) and is not a switch" in flat
+    assert "Line.l4 units=furlong" in flat
+
+
 def test_length_units_written_follows_the_script(tmp_path: Path) -> None:
     """The text scan behind the warning: ``New``/``Edit``, continuation lines, assignments,
     ``Redirect`` (in the script's folder) and ``Clear``; the last value wins."""

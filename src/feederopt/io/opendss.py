@@ -1188,6 +1188,9 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     controlled: dict[str, bool] = {}  # line -> normally open
     locked: dict[str, str] = {}  # line -> its SwtControl, Lock=yes: OpenDSS never operates it
     held_notes: list[str] = []  # the locked switches, held in their state (meta["held"])
+    # what info and solve both say of the file's lines (meta["reductions"]): a disabled plain
+    # line between live buses, a length unit OpenDSS does not know (ut48_dss3 #6)
+    line_notes: list[str] = []
     for ctl in _iterate(dss.SwtControls):
         obj = dss.SwtControls.SwitchedObj().lower()
         if obj.startswith("line."):
@@ -1306,7 +1309,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                 + (f"in its line code's unit, {_UNIT_NAMES[units]}: {length * UNIT_M[units]:g} m)"
                    if units else "without a unit, as the unit of its impedances)"))
         if not enabled and not is_switch:
-            warnings.append(
+            line_notes.append(
                 f"Line.{line} ({b1} - {b2}) is disabled (enabled=no) and is not a switch: it "
                 "is out of service, not a tie that the search may close; to make it one, "
                 f"give it a SwtControl (New SwtControl.{line} SwitchedObj=Line.{line} "
@@ -1347,7 +1350,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                                "x_ohm": float(z[i, j].imag), "b_us": float(b[i, j] * 1e6)})
 
     if unknown_units:
-        warnings.append(
+        line_notes.append(
             f"{len(unknown_units)} length unit(s) that OpenDSS does not know, so reads as "
             f"none: {'; '.join(unknown_units[:5])}{' ...' if len(unknown_units) > 5 else ''}; "
             f"give units= one of {KNOWN_UNITS}")
@@ -1766,7 +1769,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         warnings.append(_disabled_out_note(disabled_out))
     _drop_dangling_ties(bus_rows, line_rows, z_rows, tr_rows,
                         [*src_rows, *load_rows, *gen_rows, *sh_rows], warnings)
-    reductions = _reduction_notes(sec, load_rows) + held_notes
+    reductions = _reduction_notes(sec, load_rows) + held_notes + line_notes
     warnings[:0] = reductions
     _repair_bases(bus_rows, src_rows, line_rows, tr_rows, warnings)
     band_rows: list[dict[str, Any]] = []  # rows re-rated at OpenDSS's solution, as they were
@@ -1780,6 +1783,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     net = ThreePhaseNetwork.from_tables(
         name=name or circuit or path.stem,
         meta={"source_format": "opendss", "source_path": str(path), "circuit": circuit,
+              # what solve lists among its notes too (info says every warning)
               "warnings": warnings, "reductions": reductions,
               "secondaries": sec.meta(), "center_tapped": sorted(sec.units),
               # lines whose length has no unit in the file (length_m is the bare number)
