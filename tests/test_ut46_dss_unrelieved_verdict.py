@@ -10,6 +10,8 @@ current over its NormAmps)."""
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
 
 import networkx as nx
 import opendssdirect as dss
@@ -65,3 +67,28 @@ def test_a_rating_no_switch_relieves_is_said_plainly() -> None:
     assert (f"AC verdict │ optimal among the radial states; the limits cannot hold in any "
             f"state: Transformer.xfm1 {loading:.1f} % (no switch relieves it)") in flat
     assert "no operating point within the limits" not in flat
+
+
+def test_the_verdict_claims_no_ranking_opendss_did_not_make(tmp_path: Path) -> None:
+    """User test ut48_dss3 #4: Iowa 240 at ``--time-limit 10`` said "optimal among the radial
+    states" in its AC verdict beside a status row (and a note) saying OpenDSS's ranking did
+    not finish. ``--no-voltage-feedback`` leaves the ranking to the model's loss proxy: no
+    OpenDSS solve of the radial states (the JSON's voltage feedback has no
+    ``opendss_states``), so the verdict says the optimum is the proxy's, as the status row
+    does; what it says of xfm1 is OpenDSS's own loading in every radial state."""
+    states = _radial_states()
+    assert all(_xfm1_loading(s) > 100.0 for s in states)
+    out = runner.invoke(app, ["solve", "ieee13mod", "--no-voltage-feedback", "--json",
+                              str(tmp_path / "r.json")], env={"COLUMNS": "300"})
+    assert out.exit_code == 4, out.output
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["status"] == "optimal"
+    assert not (data.get("voltage_feedback") or {}).get("opendss_states")  # nothing ranked
+    flat = " ".join(out.output.split())
+    loading = _xfm1_loading(tuple(data["open_switches"]))
+    assert ("status │ optimal for the LinDist3Flow loss proxy; OpenDSS's optimum not proven"
+            in flat)
+    assert ("AC verdict │ optimal for the LinDist3Flow loss proxy (OpenDSS did not rank the "
+            f"radial states); the limits cannot hold in any state: Transformer.xfm1 "
+            f"{loading:.1f} % (no switch relieves it)") in flat
+    assert "optimal among the radial states" not in flat

@@ -584,9 +584,10 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     rows = scenario_rows(net, scenarios) if scenarios is not None else None
     switchable = net.lines.filter(net.lines["switchable"])
     base_open = sorted(switchable.filter(switchable["normally_open"])["id"].to_list())
-    # what the reader reduced (centre-tapped service transformers and their secondaries), and
-    # the loads that no power flow can supply (kW typed with zeros too many: the MILP is then
-    # infeasible)
+    # what the reader reduced (centre-tapped service transformers and their secondaries), the
+    # switches it holds, the disabled plain lines and unknown length units it found
+    # (meta["reductions"]), and the loads that no power flow can supply (kW typed with zeros
+    # too many: the MILP is then infeasible)
     notes: list[str] = [*net.meta.get("reductions", []), *net.meta.get("load_warnings", [])]
     if switchable.height == 0:
         notes.append("the feeder has no switchable lines (Switch=yes or a SwtControl): there "

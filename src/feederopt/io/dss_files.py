@@ -10,7 +10,9 @@ Also the script's **output commands** (:data:`OUTPUT_COMMANDS`: ``Show``, ``Expo
 ``Plot``, ``Save``, ...), which write report files and open the editor when OpenDSS runs them;
 the reader (:func:`feederopt.io.opendss.compile_circuit`) skips them
 (:func:`has_output_commands`, :func:`command_word`, :func:`script_target`), and its
-commands line by line (:func:`numbered_commands`)."""
+commands line by line (:func:`numbered_commands`); and the length ``units`` it gives each
+Line and LineCode (:func:`length_units_written`), so that the reader can name a word that
+OpenDSS does not know and reads as none (``units=furlong``)."""
 
 from __future__ import annotations
 
@@ -206,3 +208,75 @@ def numbered_commands(lines: list[str]) -> Iterator[tuple[int, str]]:
         text = re.split(r"!|//", text, maxsplit=1)[0].strip()
         if text and text not in ("{", "}"):
             yield number, text
+
+
+#: The classes whose ``units`` is a length unit that :func:`length_units_written` records.
+_LENGTH_UNIT_CLASSES = ("line", "linecode")
+
+
+def _units_property(name: str | None) -> bool:
+    """Is ``name`` OpenDSS's ``units`` of a Line or LineCode, as OpenDSS reads a property's
+    name (any prefix of it: the first property of the class that the word starts; no other
+    property of either class starts with ``u``)?"""
+    return name is not None and len(name) >= 1 and "units".startswith(name.lower())
+
+
+def length_units_written(path: str | Path, _seen: set[Path] | None = None,
+                         _macros: Macros | None = None,
+                         _out: dict[str, str] | None = None) -> dict[str, str]:
+    """The ``units`` value the script ``path`` (and each script it runs with ``Redirect`` or
+    ``Compile``, in place) last gives each Line and LineCode, as written (quotes removed):
+    ``{"line.l4": "furlong", "linecode.lck": "kft"}``, keys lower case. Read from ``New`` and
+    ``Edit`` of ``Line.<name>``/``LineCode.<name>`` (the object positional or ``object=``),
+    their continuation lines (``~``, ``More``, ``M``) and ``Line.<name>.units=...``
+    assignments, ``var`` macros expanded (:class:`Macros`). A text scan, not OpenDSS: a
+    ``units`` set by ``Like=``, ``BatchEdit`` or a bare name after ``Select`` is not seen.
+    The reader compares it with the unit OpenDSS took (``Lines.Units()``: 0, none, for a
+    word it does not know, such as ``furlong``) to warn of a unit OpenDSS ignored."""
+    seen = _seen if _seen is not None else set()
+    macros = _macros if _macros is not None else Macros()
+    out = _out if _out is not None else {}
+    path = Path(path).resolve()
+    if path in seen or not path.is_file():
+        return out
+    seen.add(path)
+    active: str | None = None  # the object a continuation line edits
+    for _, raw in numbered_commands(path.read_text(errors="replace").splitlines()):
+        command = macros.expand(raw)
+        target = script_target(command)
+        if target is not None:
+            length_units_written(path.parent / target, seen, macros, out)
+            continue
+        word = command_word(command)
+        params = split_params(command)
+        if word in ("new", "edit"):
+            rest = params[1:]
+            obj = next((v for k, v in rest if k is not None and "object".startswith(
+                k.lower())), None)
+            if obj is None and rest and rest[0][0] is None:
+                obj = rest[0][1]
+            active = obj.lower() if obj else None
+            props = rest
+        elif word in ("~", "more", "m"):
+            props = params[1:]
+        elif "." in word:  # Line.l4.units=furlong
+            head, _, prop = command.strip().partition("=")[0].strip().rpartition(".")
+            if _units_property(prop.strip()) and len(params) >= 1:
+                obj = head.lower()
+                if obj.partition(".")[0] in _LENGTH_UNIT_CLASSES:
+                    out[obj] = params[0][1]
+            continue
+        else:
+            if word == "clear":
+                out.clear()
+            if word == "select":
+                active = params[1][1].lower() if len(params) > 1 else None
+            elif word != "set":
+                active = None
+            continue
+        if active is None or active.partition(".")[0] not in _LENGTH_UNIT_CLASSES:
+            continue
+        for key, value in props:
+            if _units_property(key):
+                out[active] = value
+    return out

@@ -17,10 +17,14 @@ What is read, and how (OpenDSS manual, "Circuit element reference"):
   includes line codes, lengths and units as OpenDSS applies them; ``Switch=yes`` lines and lines
   under a ``SwtControl`` are switchable; a disabled switch, or one open at either terminal
   (``Open Line.X term=2``, read from OpenDSS's terminal state), is normally open, and a line
-  that is not a switch but disabled or open at a terminal is out of service; every disabled or
-  open series element (lines, transformers, series reactors and capacitors, also those left
-  out) is recorded in ``meta["out_of_service"]`` (:func:`out_of_service_record`), so that the
-  supply check names the one that cuts buses off the source;
+  that is not a switch but disabled or open at a terminal is out of service (a disabled one
+  between live buses with a warning: no tie the search may close); a line's ``length_m`` is
+  its ``Length`` in its own ``units`` or, without one, its line code's
+  (:func:`_length_units`), and a ``units`` word that OpenDSS does not know (``furlong``,
+  read as none) is warned of (:func:`~feederopt.io.dss_files.length_units_written`); every
+  disabled or open series element (lines, transformers, series reactors and capacitors, also
+  those left out) is recorded in ``meta["out_of_service"]`` (:func:`out_of_service_record`),
+  so that the supply check names the one that cuts buses off the source;
 * **transformers**: two-winding units (wye/delta, kV, kVA, %R, X_HL, taps as solved; out of
   service when disabled or open at a terminal, ``Open Transformer.X term=2``); those
   under a ``RegControl`` are regulators; a transformer's no-load branch (``%noloadloss``,
@@ -116,6 +120,7 @@ from feederopt.io.dss_files import (
     Macros,
     command_word,
     has_output_commands,
+    length_units_written,
     numbered_commands,
     script_target,
 )
@@ -1012,6 +1017,31 @@ def _line_matrices(n: int) -> tuple[np.ndarray, np.ndarray] | None:
 _UNIT_NAMES = {0: "unit length", 1: "mi", 2: "kft", 3: "km", 4: "m", 5: "ft", 6: "in", 7: "cm",
                8: "mm"}
 
+#: Metres per OpenDSS length unit, by its code (``Lines.Units()``, ``LineCodes.Units()``: 0 none,
+#: 1 mi, 2 kft, 3 km, 4 m, 5 ft, 6 in, 7 cm, 8 mm); none is read as 1 (the bare number).
+UNIT_M = {0: 1.0, 1: 1609.344, 2: 304.8, 3: 1000.0, 4: 1.0, 5: 0.3048, 6: 0.0254, 7: 0.01,
+          8: 0.001}
+
+#: The length units OpenDSS knows, as the reader's hint names them.
+KNOWN_UNITS = "none, mi, kft, km, m, ft, in, cm, mm"
+
+
+def _length_units(code_units: Mapping[str, int]) -> int:
+    """OpenDSS's unit of the active line's ``Length`` (a code of :data:`UNIT_M`): the line's
+    own ``units``, or, when it gives none, its line code's. OpenDSS manual, Line, ``units``:
+    "Default is None - assumes length units match impedance units", and a line code's
+    impedances are per its ``units`` (checked with OpenDSSDirect.py: ``Linecode.lck
+    units=kft`` with ``Line.L4 linecode=lck length=1.2`` and no unit has ``Lines.Units()`` 0,
+    ``R1`` 0.1 per kft and the series impedance of 1.2 kft). ``code_units`` maps each line
+    code (lower case) to its ``LineCodes.Units()``. User test ut48_dss3 #5: L4 was 1.2 m
+    long, not 365.76 m, and IEEE 37 (line codes per kft, lines without a unit) had no
+    length unit at all."""
+    dss = _dss()
+    units = int(dss.Lines.Units())
+    if units == 0:
+        units = code_units.get((dss.Lines.LineCode() or "").lower(), 0)
+    return units
+
 
 def _sequence_mode(line: str) -> bool:
     """Is the active line given by sequence impedances (``r1``, ``x1``, ``r0``, ``x0``)?
@@ -1022,7 +1052,8 @@ def _sequence_mode(line: str) -> bool:
     return dss.Text.Result().strip() != "----"
 
 
-def _line_value_problems(line: str, n: int) -> list[Problem]:
+def _line_value_problems(line: str, n: int,
+                         code_units: Mapping[str, int] | None = None) -> list[Problem]:
     """Negative or NaN length and impedances of the active line, as ``bad_impedance`` problems
     on the property that the file sets: ``length``; the line's ``linecode`` when it has one;
     else ``r1``/``x1``/``r0``/``x0`` for a line given by sequence impedances, or
@@ -1034,7 +1065,7 @@ def _line_value_problems(line: str, n: int) -> list[Problem]:
     element = f"Line.{line}"
     out: list[Problem] = []
     length = float(dss.Lines.Length())
-    unit = _UNIT_NAMES.get(int(dss.Lines.Units()), "unit length")
+    unit = _UNIT_NAMES.get(_length_units(code_units or {}), "unit length")
     if not length >= 0:  # NaN too
         out.append(Problem(
             ProblemKind.BAD_IMPEDANCE, "lines",
@@ -1157,6 +1188,9 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     controlled: dict[str, bool] = {}  # line -> normally open
     locked: dict[str, str] = {}  # line -> its SwtControl, Lock=yes: OpenDSS never operates it
     held_notes: list[str] = []  # the locked switches, held in their state (meta["held"])
+    # what info and solve both say of the file's lines (meta["reductions"]): a disabled plain
+    # line between live buses, a length unit OpenDSS does not know (ut48_dss3 #6)
+    line_notes: list[str] = []
     for ctl in _iterate(dss.SwtControls):
         obj = dss.SwtControls.SwitchedObj().lower()
         if obj.startswith("line."):
@@ -1179,15 +1213,26 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     # the series elements out of service, why and how to put them back (meta["out_of_service"])
     out_of_service: dict[str, dict[str, str]] = {}
     dead_ties: list[str] = []  # open lines to a phase their bus does not have
-    unit_m = {0: 1.0, 1: 1609.344, 2: 304.8, 3: 1000.0, 4: 1.0, 5: 0.3048, 6: 0.0254,
-              7: 0.01, 8: 0.001}
-    unitless = 0  # lines with a length but no unit (OpenDSS's units=none): read as metres
+    # each line code's length unit: a line without one takes it (_length_units)
+    code_units = {code.lower(): int(dss.LineCodes.Units()) for code in _iterate(dss.LineCodes)}
+    # the units the script writes, to name one that OpenDSS did not know (units=furlong)
+    written = length_units_written(path)
+    unknown_units: list[str] = []
+    for code, code_unit in code_units.items():
+        given = written.get(f"linecode.{code}")
+        if code_unit == 0 and given and not "none".startswith(given.lower()):
+            unknown_units.append(
+                f"LineCode.{code} units={given} (its impedances are taken per the length "
+                "unit of each line that uses it)")
+    # lines with a length but no unit, neither their own nor their line code's (OpenDSS's
+    # units=none): read as metres
+    unitless = 0
     for line in _iterate(dss.Lines):
         n = int(dss.Lines.Phases())
         (b1, n1), (b2, n2) = terminals()
         enabled = bool(dss.CktElement.Enabled())
         is_switch = bool(dss.Lines.IsSwitch()) or line in controlled
-        problems += _line_value_problems(line, n)
+        problems += _line_value_problems(line, n, code_units)
         unit = sec.unit_of(b1) if line in sec.lines else None
         if unit is None and (_letters(n1) != _letters(n2) or len(set(_letters(n1))) != n
                              or len(n1) != n):
@@ -1254,8 +1299,22 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             z, b, phases = np.array([[eq[0]]]), np.array([[eq[1]]]), unit.phase
             if i_max is not None and n == 1:
                 i_max /= 2  # a 120 V conductor's current is twice the 240 V equivalent's
-        units = int(dss.Lines.Units())
+        units = _length_units(code_units)
         unitless += units == 0 and float(dss.Lines.Length()) > 0 and not is_switch
+        given = written.get(f"line.{line}")
+        if int(dss.Lines.Units()) == 0 and given and not "none".startswith(given.lower()):
+            length = float(dss.Lines.Length())
+            unknown_units.append(
+                f"Line.{line} units={given} (its length {length:g} is read "
+                + (f"in its line code's unit, {_UNIT_NAMES[units]}: {length * UNIT_M[units]:g} m)"
+                   if units else "without a unit, as the unit of its impedances)"))
+        if not enabled and not is_switch:
+            line_notes.append(
+                f"Line.{line} ({b1} - {b2}) is disabled (enabled=no) and is not a switch: it "
+                "is out of service, not a tie that the search may close; to make it one, "
+                f"give it a SwtControl (New SwtControl.{line} SwitchedObj=Line.{line} "
+                "Normal=open), which keeps its impedance (Switch=yes would give it OpenDSS's "
+                "switch impedance), or enable it (enabled=yes) to put it in service")
         normally_open = (not enabled or term_open) if is_switch else False
         if line in controlled:
             normally_open = controlled[line] or term_open
@@ -1275,7 +1334,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                             "switch: it is taken as out of service")
         line_rows.append({
             "id": line, "from_bus": b1, "to_bus": b2, "phases": phases,
-            "length_m": float(dss.Lines.Length()) * unit_m.get(units, 1.0),
+            "length_m": float(dss.Lines.Length()) * UNIT_M.get(units, 1.0),
             "kind": "switch" if is_switch else "line",
             "switchable": is_switch and not held, "normally_open": normally_open,
             # a held-open switch is out of service, as an open line that is no switch
@@ -1290,6 +1349,11 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                 z_rows.append({"line": line, "row": pi, "col": pj, "r_ohm": float(z[i, j].real),
                                "x_ohm": float(z[i, j].imag), "b_us": float(b[i, j] * 1e6)})
 
+    if unknown_units:
+        line_notes.append(
+            f"{len(unknown_units)} length unit(s) that OpenDSS does not know, so reads as "
+            f"none: {'; '.join(unknown_units[:5])}{' ...' if len(unknown_units) > 5 else ''}; "
+            f"give units= one of {KNOWN_UNITS}")
     if dead_ties:
         warnings.append(
             f"{len(dead_ties)} open or disabled line(s) or switch(es) end on a bus or phase that "
@@ -1705,7 +1769,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         warnings.append(_disabled_out_note(disabled_out))
     _drop_dangling_ties(bus_rows, line_rows, z_rows, tr_rows,
                         [*src_rows, *load_rows, *gen_rows, *sh_rows], warnings)
-    reductions = _reduction_notes(sec, load_rows) + held_notes
+    reductions = _reduction_notes(sec, load_rows) + held_notes + line_notes
     warnings[:0] = reductions
     _repair_bases(bus_rows, src_rows, line_rows, tr_rows, warnings)
     band_rows: list[dict[str, Any]] = []  # rows re-rated at OpenDSS's solution, as they were
@@ -1719,6 +1783,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     net = ThreePhaseNetwork.from_tables(
         name=name or circuit or path.stem,
         meta={"source_format": "opendss", "source_path": str(path), "circuit": circuit,
+              # what solve lists among its notes too (info says every warning)
               "warnings": warnings, "reductions": reductions,
               "secondaries": sec.meta(), "center_tapped": sorted(sec.units),
               # lines whose length has no unit in the file (length_m is the bare number)

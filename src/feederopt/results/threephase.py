@@ -225,6 +225,15 @@ OPTIMAL_FOR = {
 ONLY_RADIAL_STATE = "optimal, the only radial state: nothing to switch (OpenDSS solved it)"
 
 
+#: The head of :attr:`ThreePhaseResult.unrelieved_verdict` by :data:`OPTIMAL_FOR`'s key: what
+#: the ``optimal`` status proves, as the status row says it (user test ut48_dss3 #4).
+UNRELIEVED_HEAD = {
+    "opendss_enumeration": "optimal among the radial states; ",
+    "lindist3flow_proxy": "optimal for the LinDist3Flow loss proxy (OpenDSS did not rank the "
+                          "radial states); ",
+}
+
+
 def optimal_for(status: str, voltage_feedback: Mapping[str, Any] | None) -> str | None:
     """The key of :data:`OPTIMAL_FOR` for a result's ``status`` and its voltage feedback's
     record: None unless the status is ``optimal``; ``opendss_enumeration`` when OpenDSS's
@@ -728,10 +737,19 @@ class ThreePhaseResult:
         that no switch relieves (every overloaded element in ``opendss_fixed_overloads``: a
         bridge of the feeder's graph, its flow the same in every radial state; voltages within
         their limits, every load served): ``optimal among the radial states; the limits cannot
-        hold in any state: Transformer.xfm1 104.8 % (no switch relieves it)`` (without the
-        head when the status is not ``optimal``). User test ut46_dss3 #6: IEEE 13, 37 and Iowa
-        240 printed "optimal" beside "the model's answer is no operating point within the
-        limits", which reads as a failure of the optimisation. None otherwise."""
+        hold in any state: Transformer.xfm1 104.8 % (no switch relieves it)``. User test
+        ut46_dss3 #6: IEEE 13, 37 and Iowa 240 printed "optimal" beside "the model's answer is
+        no operating point within the limits", which reads as a failure of the optimisation.
+        None otherwise.
+
+        The head says what the status row says (:attr:`optimal_for`, :data:`UNRELIEVED_HEAD`):
+        "optimal among the radial states" only when OpenDSS ranked every radial state
+        (``opendss_enumeration``); "optimal for the LinDist3Flow loss proxy (OpenDSS did not
+        rank the radial states)" when the optimum is the model's (``lindist3flow_proxy``:
+        the MILP, ``--no-voltage-feedback``, a ranking cut short by the time limit; user test
+        ut48_dss3 #4, Iowa 240 at ``--time-limit 10`` said "optimal among the radial states"
+        beside a note that the ranking stopped after 12 of 43 states); no head when the
+        status is not ``optimal``."""
         ac = self.ac_check
         if ac is None:
             return None
@@ -744,7 +762,7 @@ class ThreePhaseResult:
         if not over or any(o.get("element") not in fixed for o in over):
             return None
         items = ", ".join(f"{o['element']} {float(o['loading_percent']):.1f} %" for o in over)
-        head = "optimal among the radial states; " if self.status == "optimal" else ""
+        head = UNRELIEVED_HEAD.get(str(self.optimal_for), "")
         return (f"{head}the limits cannot hold in any state: {items} (no switch relieves "
                 f"{'it' if len(over) == 1 else 'them'})")
 
