@@ -197,6 +197,8 @@ def feedback_loop(
         record: dict[str, Any], feedback: bool = True,
         base: Callable[[], tuple[ThreePhaseTopology, Solutions] | None] | None = None,
         ok: Callable[[OpenDSSSolution], bool] | None = None,
+        probe: Callable[[ThreePhaseTopology, Offsets, set[frozenset[str]], float],
+                        ThreePhaseTopology | None] | None = None,
 ) -> tuple[ThreePhaseTopology, Solutions | None, dict[str, Any]]:
     """The fixed point of the voltage feedback (:func:`_voltage_feedback`,
     :func:`_scenario_feedback`), on callables.
@@ -241,6 +243,21 @@ def feedback_loop(
     user's limit and the seconds that were left for it (the base case's OpenDSS solves come
     first).
 
+    **Probes.** An infeasible MILP proves nothing about OpenDSS: its limits were shifted by
+    the offsets of one topology (first the base case's), and another topology has other
+    offsets (user test ut48_dss3 #1: 650 radial states, the base's offsets, 0.014 p.u. at the
+    far bus, left no topology within ``v_min`` 0.917 and the solve said infeasible, exit 3,
+    where OpenDSS puts two states within every limit; the loss-minimal topology without the
+    voltage limits has offsets of 0.011 p.u., with which the next MILP finds one of them).
+    When the MILP has no answer (status ``infeasible``) and ``probe(topo, offsets, seen,
+    seconds)`` gives a topology not in ``seen`` (those whose offsets were used: the base and
+    each answer), OpenDSS solves it, its row is appended (``answer_row``, with ``"probe":
+    True``), its offsets are the next MILP's and the loop goes on (a round as a MILP's is).
+    A probe is a candidate answer as an answer is when ``ok`` accepts it (its status becomes
+    ``feasible``: within every limit by OpenDSS, not the model's optimum); one that breaks a
+    limit is never the kept answer (the last MILP's infeasibility then stands, with
+    ``probes`` in the record).
+
     Returns the kept topology, its OpenDSS solutions and ``record`` followed by
     ``iterations``, ``kept_iteration`` (the first answer row of the kept topology; None
     without OpenDSS's solutions of it, or the base kept), ``stopped``,
@@ -258,6 +275,7 @@ def feedback_loop(
     accept = ok or volts_ok
     seen = {frozenset(base_open)}
     answers: list[tuple[ThreePhaseTopology, Solutions]] = []
+    probed: list[ThreePhaseTopology] = []  # the probes among the answers
     last: ThreePhaseTopology | None = None
     milp_s = 0.0
     stopped = "iteration cap" if feedback else "no feedback"
@@ -285,7 +303,26 @@ def feedback_loop(
             if topo.flow is None:
                 iterations.append(answer_row(topo, offsets, None))
                 stopped = "no answer"
-                break
+                left = time_limit_s - (time.perf_counter() - t0)
+                found = (probe(topo, offsets, seen, max(left, min(1.0, time_limit_s)))
+                         if probe is not None and feedback and topo.status == "infeasible"
+                         else None)
+                if found is None or found.flow is None \
+                        or frozenset(found.open_switches) in seen:
+                    break
+                # another topology's offsets: the infeasibility was of the first ones only
+                milp_s += found.solve_time_s
+                sols = opendss(found)
+                iterations.append({**answer_row(found, offsets, sols), "probe": True})
+                answers.append((found, sols))
+                probed.append(found)
+                seen.add(frozenset(found.open_switches))
+                if not all(x.converged for x in sols):
+                    stopped = "OpenDSS did not converge"
+                    break
+                stopped = "iteration cap"
+                offsets = next_offsets(found, sols)
+                continue
             if not feedback:
                 iterations.append(answer_row(topo, offsets, None))
                 break
@@ -302,13 +339,17 @@ def feedback_loop(
                 break
             seen.add(key)
             offsets = next_offsets(topo, sols)
-    within = [(t, x) for t, x in answers if all(volts_ok(y) for y in x)]
-    good = [(t, x) for t, x in within if all(accept(y) for y in x)]
+    within = [(t, x) for t, x in answers if all(volts_ok(y) for y in x)
+              and not any(t is p for p in probed)]
+    good = [(t, x) for t, x in answers if all(volts_ok(y) and accept(y) for y in x)]
+    mine = [(t, x) for t, x in answers if not any(t is p for p in probed)]
     kept: Solutions | None
     if good or within:
         keep, kept = min(good or within, key=lambda tx: loss(*tx))
-    elif answers:
-        keep, kept = answers[-1]
+        if any(keep is p for p in probed):
+            keep.status = "feasible"  # by OpenDSS; the MILP's optimum it is not
+    elif mine:
+        keep, kept = mine[-1]
     else:
         assert last is not None
         keep, kept = last, None
@@ -343,6 +384,7 @@ def feedback_loop(
                         "within_limits": bool(good) or base_kept,
                         "base_kept": base_kept, "base_kept_why": why,
                         "displaced_answer": displaced,
+                        "probes": [sorted(p.open_switches) for p in probed],
                         "milp_time_s": milp_s, "time_s": time.perf_counter() - t0}
 
 
@@ -505,13 +547,45 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
         # the loss tangents found so far, valid whatever the limits
         return topo, topo.tangents or tangents
 
+    # every topology OpenDSS solved in the loop (answers and probes), by its open switches
+    solved: dict[frozenset[str], tuple[ThreePhaseTopology, OpenDSSSolution]] = {}
+
+    def probe(topo: ThreePhaseTopology, offsets: Offsets2, seen: set[frozenset[str]],
+              seconds: float) -> ThreePhaseTopology | None:
+        """Another topology to measure offsets at, when the MILP with the voltage limits
+        shifted by ``offsets`` has none (no radial topology within them by those offsets):
+        the loss-minimal one within the unshifted limits (``--no-voltage-feedback``'s, which
+        holds the lossless voltages to them), else the one without the voltage limits, the
+        first not in ``seen``. Not for the
+        enumeration (OpenDSS then judges every radial state after the feedback,
+        :func:`opendss_within_voltage_states`), nor for an infeasibility of the ratings."""
+        if topo.method == "enumeration" or not topo.reason.startswith(
+                "infeasible: no radial topology keeps every voltage"):
+            return None
+        t1 = time.perf_counter()
+        for limits in (True, False):  # within the unshifted limits; without any
+            left = seconds - (time.perf_counter() - t1)
+            if left <= 0:
+                return None
+            found = reconfigure_three_phase(
+                net, time_limit_s=left, gap=gap, voltage_limits=limits,
+                thermal_limits=thermal_limits, max_loading_percent=max_loading_percent,
+                switch_cost_kw=switch_cost_kw,
+                rating_factors=offsets[1] or None)
+            if found.flow is not None and frozenset(found.open_switches) not in seen:
+                found.reason = ""
+                return found
+        return None
+
     def opendss(topo: ThreePhaseTopology) -> Solutions:
         nonlocal answered
         assert topo.flow is not None
         answered = True
-        return [solve_opendss(net, open_switches=set(topo.open_switches),
-                              floating_buses=floating, model_voltages=topo.flow.voltages_pu,
-                              with_controls=False, solve_again=True, **rated)]
+        sol = solve_opendss(net, open_switches=set(topo.open_switches),
+                            floating_buses=floating, model_voltages=topo.flow.voltages_pu,
+                            with_controls=False, solve_again=True, **rated)
+        solved[frozenset(topo.open_switches)] = (topo, sol)
+        return [sol]
 
     def next_offsets(topo: ThreePhaseTopology, sols: Solutions) -> Offsets2:
         assert topo.flow is not None
@@ -558,10 +632,11 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
         offsets=(voltage_offsets(flow0, base) if flow0 else {}, dict(factors)),
         tangents=no_tangents, iterations=iterations, base_open=base_open,
         time_limit_s=time_limit_s, max_iterations=max_iterations, t0=t0,
-        record={"enabled": True}, base=base_answer, ok=judged)
+        record={"enabled": True}, base=base_answer, ok=judged, probe=probe)
     record["rating_factors"] = {_element_name(net, k): round(f, 6)
                                 for k, f in sorted(factors.items())}
     rows = record["iterations"]
+    model_why = keep.reason
     if (record["stopped"] == "no answer" and not record["within_limits"] and kept is not None
             and keep.flow is not None and keep.status in ("optimal", "feasible")
             and rows and rows[-1].get("status") == "infeasible"):
@@ -583,7 +658,32 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
             "the voltage feedback found no radial topology within the limits: the MILP with "
             "the limits corrected by OpenDSS's power flow is infeasible (voltage_feedback."
             "stopped 'no answer'); --max-loading or --v-min may admit one")
-    if kept is None and keep.reason.startswith(
+    probes = [solved[frozenset(p)] for p in record["probes"] if frozenset(p) in solved]
+    if kept is None and probes and keep.reason.startswith(
+            "infeasible: no radial topology keeps every voltage"):
+        # user test ut48_dss3 #1: the MILP's infeasibility rests on the offsets of the
+        # topologies measured, not on OpenDSS; the probe nearest to the limits by OpenDSS is
+        # the answer, which breaks them (exit 4), and the infeasibility is not claimed
+        keep, sol = max(probes, key=lambda ts: _margin(ts[1], net))
+        kept = [sol]
+        record["kept_iteration"] = _first_row(rows, keep.open_switches)
+        record["infeasibility_proven"] = False
+        lo, hi = _range(sol)
+        # a radial topology, not the optimum of a model: "feasible", its OpenDSS verdict (the
+        # voltage feedback's row, within_limits False) breaking the limits
+        keep.status, keep.reason = "feasible", ""
+        keep.notes.append(
+            "not proven infeasible: the voltage feedback's MILP, its voltage limits shifted by "
+            "OpenDSS's offsets V_OpenDSS - V_LinDist3Flow of each topology measured (the base "
+            f"case and {len(probes)} probe(s): voltage_feedback.probes), found no radial "
+            f"topology within them ({model_why.removeprefix('infeasible: ')}); those offsets "
+            "are of the topologies measured, not of every radial state, so this proves "
+            "nothing about OpenDSS. The answer is the probe nearest to the limits by OpenDSS "
+            f"({', '.join(keep.open_switches) or 'none'} open: "
+            + (f"{lo:.4f} - {hi:.4f} p.u." if lo is not None and hi is not None else "no "
+               "voltages")
+            + "), which breaks them; --v-min/--v-max or --max-loading may admit a topology")
+    elif kept is None and keep.reason.startswith(
             "infeasible: no radial topology keeps every voltage"):
         # the nodes named say their shifted limits (algorithms.threephase._voltage_breaches)
         keep.reason += (("" if "held in the model as" in keep.reason else
