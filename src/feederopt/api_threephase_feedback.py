@@ -975,8 +975,16 @@ def opendss_least_overloading(net: ThreePhaseNetwork, topo: ThreePhaseTopology,
     call) passes first. Returns OpenDSS's solution of the chosen state (None when LinDist3Flow
     ranked) and the record for the JSON (``least_overloading``: ``ranked_by``,
     ``radial_states``, ``why``, per state ``open_switches``, ``opendss_max_loading_percent``
-    and ``_element`` (of the switched elements), ``candidate``, ``loss_proxy_kw``, and
-    ``chosen``, ``lindist3flow_pick``: open switches)."""
+    and ``_element`` (of the switched elements), ``opendss_min_voltage_pu`` and ``_max_``,
+    ``candidate`` (with ``why_not_candidate`` when not), ``loss_proxy_kw``, and ``chosen``,
+    ``lindist3flow_pick``: open switches).
+
+    The reason names the ranking as it went: when some states are no candidates, that the
+    candidates come first (the only one of them: "this is the only one of the N radial states
+    that OpenDSS puts within every voltage limit ...", not "overloads least"), and each other
+    state with its worst node and largest loading (user test ut48_dss3 #2); the search's note
+    on LinDist3Flow's own pick (its lambda) says that OpenDSS's ranking chose
+    (:func:`_model_pick_note`)."""
     pick = sorted(topo.open_switches)
     record: dict[str, Any] = {"ranked_by": "LinDist3Flow", "radial_states": None,
                               "lindist3flow_pick": pick, "chosen": pick, "states": []}
@@ -1021,9 +1029,12 @@ def opendss_least_overloading(net: ThreePhaseNetwork, topo: ThreePhaseTopology,
         cost = flow.loss_proxy_kw + switching if flow is not None else math.nan
         # within every limit: no rating that switching changes broken, besides the above
         within = ok and not switched_overloads(sol, unswitched)
+        lo, hi = _range(sol) if sol.converged else (None, None)
         rows.append({"open_switches": sorted(opened),
                      "opendss_max_loading_percent": _num(top[1]) if sol.converged else None,
                      "opendss_max_loading_element": top[0] if sol.converged else None,
+                     "opendss_min_voltage_pu": lo, "opendss_max_voltage_pu": hi,
+                     "why_not_candidate": None if ok else _not_candidate(flow, sol, top[1]),
                      "candidate": ok, "within_limits": within,
                      "opendss_losses_kw": _num(sol.losses_kw) if sol.converged else None,
                      "loss_proxy_kw": _num(cost)})
@@ -1081,20 +1092,93 @@ def opendss_least_overloading(net: ThreePhaseNetwork, topo: ThreePhaseTopology,
             "(least_overloading.states: within_limits); the answer is the one of least "
             "OpenDSS losses among them. Not proven optimal: no bound on the loss proxy "
             "(lower_bound_source opendss)")
+        _model_pick_note(topo, pick)
         return sol, record
-    verdict = (f"this one overloads least in OpenDSS: {element} {load:.1f} %" if load > limit
-               else f"OpenDSS finds this one within every rating that switching changes "
-                    f"(largest {element} {load:.1f} %, limit {limit:g} %)")
+    # user test ut48_dss3 #2: "this one overloads least ... over the 3 radial states" named
+    # the most overloaded state, the only one of the 3 within the voltage limits; the ranking
+    # is of the candidates (within every voltage limit, every load served), and says so
+    others = [r for r in rows if not r["candidate"]]
+    if load <= limit:
+        verdict = (f"OpenDSS finds this one within every rating that switching changes "
+                   f"(largest {element} {load:.1f} %, limit {limit:g} %)")
+    elif not others:
+        verdict = f"this one overloads least in OpenDSS: {element} {load:.1f} %"
+    elif len(found) == 1:
+        verdict = (f"this is the only one of the {len(states)} radial states that OpenDSS "
+                   f"puts within every voltage limit with every load served, and it loads "
+                   f"{element} at {load:.1f} % (limit {limit:g} %)")
+    else:
+        verdict = (f"of the {len(found)} of the {len(states)} radial states that OpenDSS puts "
+                   f"within every voltage limit with every load served, this one overloads "
+                   f"least in OpenDSS: {element} {load:.1f} %")
+    if others and load > limit:
+        verdict += ("; the other " + ("state breaks" if len(others) == 1 else
+                                      f"{len(others)} states break")
+                    + " a voltage limit (or leave load unserved) in OpenDSS, which the ranking "
+                    "puts before any overload: " + "; ".join(
+                        f"{', '.join(r['open_switches']) or 'none'} open"
+                        + (" (the base case)" if r["open_switches"] == sorted(
+                            _base_open(net)) else "") + f": {r['why_not_candidate']}"
+                        for r in others))
     was = ""
     if chosen != pick and before is not None \
             and before["opendss_max_loading_percent"] is not None:
         was = (f"; LinDist3Flow's pick ({', '.join(pick) or 'none'} open) has "
                f"{before['opendss_max_loading_element']} at "
                f"{before['opendss_max_loading_percent']:.1f} % in OpenDSS")
-    topo.reason = (f"{head} (LinDist3Flow); {verdict} (ranked by OpenDSS: its largest loading "
-                   f"of the elements that switching changes, over the {len(states)} radial "
-                   f"states{was})")
+    first = ("" if not others else "those within every voltage limit with every load "
+             "served first, then ")
+    topo.reason = (f"{head} (LinDist3Flow); {verdict} (ranked by OpenDSS over the "
+                   f"{len(states)} radial states: {first}the least largest loading of the "
+                   f"elements that switching changes{was})")
+    _model_pick_note(topo, pick)
     return sol, record
+
+
+def _base_open(net: ThreePhaseNetwork) -> list[str]:
+    """The switches that ``net``'s own states leave open (the base case's)."""
+    sw = net.lines.filter(net.lines["switchable"])
+    return sorted(sw.filter(sw["normally_open"])["id"].to_list())
+
+
+def _not_candidate(flow: ThreePhaseFlow | None, sol: OpenDSSSolution, loading: float) -> str:
+    """Why OpenDSS's ranking of the least-overloading answer leaves a radial state out
+    (:func:`opendss_least_overloading`): OpenDSS does not converge, leaves load unserved or
+    puts a node outside its voltage limits (the worst named, with the state's largest
+    ``loading`` [%] of the elements that switching changes, to compare), or LinDist3Flow has
+    no flow of it."""
+    if not sol.converged:
+        return "OpenDSS does not converge"
+    if not sol.passed:
+        return f"OpenDSS leaves {sol.unserved_load_kw:.1f} kW of load unserved"
+    if sol.voltage_violations:
+        node, v, lim, kind = sol.voltage_violations[0]
+        more = len(sol.voltage_violations) - 1
+        return (f"{node} at {v:.4f} p.u. {'<' if kind == 'v_min' else '>'} {kind} {lim:.4f}"
+                + (f" and {more} more node(s)" if more else "")
+                + f" in OpenDSS, its largest loading {loading:.1f} %")
+    if flow is None:
+        return "LinDist3Flow has no flow of it"
+    return "outside the limits"
+
+
+def _model_pick_note(topo: ThreePhaseTopology, pick: list[str]) -> None:
+    """The note of LinDist3Flow's least-overloading topology (:func:`feederopt.algorithms.
+    threephase._least_overloading`: "least-overloading topology by LinDist3Flow's loadings
+    ... lambda") said once OpenDSS has ranked the radial states: it was the model's pick, and
+    OpenDSS's ranking chose the answer (user test ut48_dss3 #2: the note and the reason named
+    two rankings, neither saying which one chose)."""
+    head = "least-overloading topology by LinDist3Flow's loadings: "
+    for i, note in enumerate(topo.notes):
+        if note.startswith(head):
+            scale = note.removeprefix(head).split(" for a radial topology to exist", 1)[0]
+            topo.notes[i] = (
+                f"LinDist3Flow's own least-overloading pick ({', '.join(pick) or 'none'} "
+                f"open; by its loadings {scale} for a radial topology to exist) is not the "
+                "ranking that chose the answer: OpenDSS's ranking of the radial states did "
+                "(least_overloading.ranked_by OpenDSS; the reason says how); OpenDSS's check "
+                "reports its own loadings; --max-loading or --no-thermal-limits accept the "
+                "overload")
 
 
 StateFound = tuple[float, int, ThreePhaseFlow, OpenDSSSolution]
