@@ -9,7 +9,13 @@ reason said "this one overloads least in OpenDSS: Line.l5 128.9 % (... over the 
 states)" beside states at 91.4 and 115.7 %, and a note said "least-overloading topology by
 LinDist3Flow's loadings": two rankings, the one that chose not named. The truth is
 opendssdirect's solve of every radial state (no feederopt code): its voltage range and its
-largest line loading."""
+largest line loading.
+
+``f7.dss`` (the same feeder at LoadMult 7, the default 0.9-1.1 p.u.): OpenDSS puts no radial
+state within the voltage limits; the MILP is infeasible with the voltage limits alone and
+with the ratings alone, and the reason said "the current and voltage limits bind together;
+try --max-loading PCT (e.g. 200) or --no-thermal-limits", which admit none (user test
+ut48_dss3 #3): the voltage limits come first now, with OpenDSS's verdict."""
 
 from __future__ import annotations
 
@@ -18,10 +24,14 @@ from pathlib import Path
 
 import networkx as nx
 import opendssdirect as dss
+from typer.testing import CliRunner
 
 from feederopt import solve_three_phase
+from feederopt.cli import app
+from feederopt.cli.app import EXIT_INFEASIBLE
 
 F3_3 = Path(__file__).parent / "data" / "ut48_dss3" / "f3_3.dss"
+F7 = Path(__file__).parent / "data" / "ut48_dss3" / "f7.dss"
 SWITCHES = ["sw1", "sw2", "tie1", "tie2"]
 V_MIN = 0.95
 
@@ -96,3 +106,19 @@ def test_the_only_state_within_the_voltage_limits_is_said_to_be_that() -> None:
     assert "OpenDSS's ranking of the radial states did" in notes
     assert result.least_overloading is not None
     assert result.least_overloading.record["ranked_by"] == "OpenDSS"
+
+
+def test_voltage_limits_alone_infeasible_are_named_first() -> None:
+    truth = _opendss_states(F7)
+    assert len(truth) == 3
+    # the premise (the tester's 0.866 / 0.845 / 0.801 p.u.): every state below 0.9 p.u.
+    assert all(v < 0.9 for v, _ in truth.values()), truth
+    res = CliRunner().invoke(app, ["solve", str(F7)])
+    assert res.exit_code == EXIT_INFEASIBLE, res.output
+    text = " ".join(res.output.split())
+    assert "bind together" not in text, text
+    assert ("infeasible: no radial topology keeps every voltage within its limits "
+            "(LinDist3Flow), whatever the ratings") in text, text
+    # OpenDSS's verdict over every radial state follows, as for the voltage limits alone
+    assert "OpenDSS confirms it: none of the 3 radial states" in text, text
+    assert "--max-loading or --no-thermal-limits alone does not make it feasible" in text
