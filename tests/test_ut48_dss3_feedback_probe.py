@@ -12,6 +12,7 @@ feedback must end at one of those states. The fake-callable tests pin the probe'
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -19,10 +20,14 @@ from typing import Any
 import networkx as nx
 import opendssdirect as dss
 import pytest
+from typer.testing import CliRunner
 
 from feederopt import solve_three_phase
 from feederopt.algorithms.threephase import ThreePhaseTopology
 from feederopt.api_threephase_feedback import feedback_loop
+from feederopt.cli import app
+from feederopt.cli.app import EXIT_LIMITS_BROKEN
+from test_ut48_dss3_infeasible_reasons import opendss_radial_states
 
 G2 = Path(__file__).parent / "data" / "ut48_dss3" / "g2.dss"
 V_MIN = 0.917
@@ -147,3 +152,34 @@ def test_infeasibility_stands_without_a_probe_within_the_limits(probes: list[Any
     assert keep.status == "infeasible" and keep.flow is None and kept is None
     assert record["stopped"] == "no answer"
     assert record["probes"] == ([["p"]] if probes else [])
+
+
+def test_no_state_within_the_limits_is_not_claimed_infeasible_on_the_milp_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The MILP path on a small feeder (the enumeration switched off): ``f3_3.dss`` without
+    ratings at ``v_min`` 0.97, which OpenDSS puts no radial state within. The MILP with the
+    base's offsets has no answer, nor with the probe's; that proves nothing about OpenDSS, so
+    the solve says "not proven infeasible" and answers the probe nearest to the limits, which
+    breaks them: exit 4, not 3."""
+    import feederopt.algorithms.threephase as algorithms
+
+    monkeypatch.setattr(algorithms, "ENUMERATION_MAX_STATES", 0)  # the MILP path
+    path = Path(__file__).parent / "data" / "ut48_dss3" / "f3_3.dss"
+    truth = opendss_radial_states(path)
+    assert len(truth) == 3 and all(v < 0.97 for v, _ in truth.values()), truth
+    out = tmp_path / "r.json"
+    res = CliRunner().invoke(app, ["solve", str(path), "--v-min", "0.97", "--no-ac-check",
+                                   "--no-thermal-limits", "--json", str(out)])
+    assert res.exit_code == EXIT_LIMITS_BROKEN, res.output
+    doc = json.loads(out.read_text())
+    assert doc["status"] != "infeasible" and doc["has_solution"]
+    assert doc["search"] == "milp"
+    fb = doc["voltage_feedback"]
+    assert fb["infeasibility_proven"] is False and fb["probes"]
+    answer = frozenset(doc["open_switches"])
+    row = fb["iterations"][fb["kept_iteration"]]
+    # OpenDSS's (opendssdirect's) least voltage of the answer, below the limit
+    assert row["opendss_min_voltage_pu"] == pytest.approx(truth[answer][0], abs=1e-3)
+    base = frozenset(doc["base_open_switches"])
+    assert truth[answer][0] >= truth[base][0]  # nearer to the limit than the base
+    assert any(n.startswith("not proven infeasible") for n in doc["notes"])

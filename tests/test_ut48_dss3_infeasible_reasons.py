@@ -36,7 +36,7 @@ SWITCHES = ["sw1", "sw2", "tie1", "tie2"]
 V_MIN = 0.95
 
 
-def _opendss_states(path: Path) -> dict[frozenset[str], tuple[float, float]]:
+def opendss_radial_states(path: Path) -> dict[frozenset[str], tuple[float, float]]:
     """Per radial state (open switches): OpenDSS's least live node voltage [p.u.] and the
     largest loading [%] of an enabled line (terminal-1 conductor current over NormAmps),
     controls off, every other switch closed."""
@@ -77,7 +77,7 @@ def _opendss_states(path: Path) -> dict[frozenset[str], tuple[float, float]]:
 
 
 def test_the_only_state_within_the_voltage_limits_is_said_to_be_that() -> None:
-    truth = _opendss_states(F3_3)
+    truth = opendss_radial_states(F3_3)
     assert len(truth) == 3
     within = [s for s, (v, _) in truth.items() if v >= V_MIN]
     # the premise: one state within the voltage limits, and it overloads, the most of the three
@@ -109,7 +109,7 @@ def test_the_only_state_within_the_voltage_limits_is_said_to_be_that() -> None:
 
 
 def test_voltage_limits_alone_infeasible_are_named_first() -> None:
-    truth = _opendss_states(F7)
+    truth = opendss_radial_states(F7)
     assert len(truth) == 3
     # the premise (the tester's 0.866 / 0.845 / 0.801 p.u.): every state below 0.9 p.u.
     assert all(v < 0.9 for v, _ in truth.values()), truth

@@ -672,6 +672,7 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
         # a radial topology, not the optimum of a model: "feasible", its OpenDSS verdict (the
         # voltage feedback's row, within_limits False) breaking the limits
         keep.status, keep.reason = "feasible", ""
+        keep.bound_kw = math.nan  # the probe's MILP bounds another model (its limits unshifted)
         keep.notes.append(
             "not proven infeasible: the voltage feedback's MILP, its voltage limits shifted by "
             "OpenDSS's offsets V_OpenDSS - V_LinDist3Flow of each topology measured (the base "
