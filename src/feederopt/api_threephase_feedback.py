@@ -570,7 +570,7 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
             found = reconfigure_three_phase(
                 net, time_limit_s=left, gap=gap, voltage_limits=limits,
                 thermal_limits=thermal_limits, max_loading_percent=max_loading_percent,
-                switch_cost_kw=switch_cost_kw,
+                switch_cost_kw=switch_cost_kw, least_overloading=False,
                 rating_factors=offsets[1] or None)
             if found.flow is not None and frozenset(found.open_switches) not in seen:
                 found.reason = ""
