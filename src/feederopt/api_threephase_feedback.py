@@ -247,8 +247,8 @@ def feedback_loop(
     the offsets of one topology (first the base case's), and another topology has other
     offsets (user test ut48_dss3 #1: 650 radial states, the base's offsets, 0.014 p.u. at the
     far bus, left no topology within ``v_min`` 0.917 and the solve said infeasible, exit 3,
-    where OpenDSS puts two states within every limit; the loss-minimal topology without the
-    voltage limits has offsets of 0.011 p.u., with which the next MILP finds one of them).
+    where OpenDSS puts two states within every limit; the loss-minimal topology within the
+    unshifted limits has offsets of 0.011 p.u., with which the next MILP finds one of them).
     When the MILP has no answer (status ``infeasible``) and ``probe(topo, offsets, seen,
     seconds)`` gives a topology not in ``seen`` (those whose offsets were used: the base and
     each answer), OpenDSS solves it, its row is appended (``answer_row``, with ``"probe":
@@ -470,6 +470,15 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
     then is solved again without them. :func:`_scenario_feedback` applies the same rule per
     scenario (``f_e,s``).
 
+    **No answer.** When a MILP (the MILP path, not the enumeration) has no topology within
+    the voltage limits as shifted, another topology is probed (:func:`feedback_loop`'s
+    ``probe``: the loss-minimal one within the unshifted limits, else without voltage limits)
+    and the search goes on with its offsets. When the loop still ends without an answer, the
+    infeasibility rests on the offsets of the topologies measured, not on OpenDSS: the answer
+    is the probe nearest to the limits by OpenDSS (:func:`_margin`), status ``feasible`` with
+    its OpenDSS verdict breaking them (exit 4), no bound, ``infeasibility_proven`` False in
+    the record and a note "not proven infeasible" (user test ut48_dss3 #1).
+
     Returns the kept topology, OpenDSS's base-case solution (controls off), OpenDSS's
     solution of the kept topology (None without one) and the record for the JSON (its rows
     also give each answer's ratings verdict and the factors its MILP had)."""
@@ -556,9 +565,9 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
         shifted by ``offsets`` has none (no radial topology within them by those offsets):
         the loss-minimal one within the unshifted limits (``--no-voltage-feedback``'s, which
         holds the lossless voltages to them), else the one without the voltage limits, the
-        first not in ``seen``. Not for the
-        enumeration (OpenDSS then judges every radial state after the feedback,
-        :func:`opendss_within_voltage_states`), nor for an infeasibility of the ratings."""
+        first not in ``seen``. Not for the enumeration (OpenDSS then judges every radial state
+        after the feedback, :func:`opendss_within_voltage_states`), nor for an infeasibility
+        of the ratings."""
         if topo.method == "enumeration" or not topo.reason.startswith(
                 "infeasible: no radial topology keeps every voltage"):
             return None
@@ -1113,10 +1122,11 @@ def opendss_least_overloading(net: ThreePhaseNetwork, topo: ThreePhaseTopology,
                    f"within every voltage limit with every load served, this one overloads "
                    f"least in OpenDSS: {element} {load:.1f} %")
     if others and load > limit:
-        verdict += ("; the other " + ("state breaks" if len(others) == 1 else
-                                      f"{len(others)} states break")
-                    + " a voltage limit (or leave load unserved) in OpenDSS, which the ranking "
-                    "puts before any overload: " + "; ".join(
+        verdict += ("; the other " + ("state breaks a voltage limit (or leaves"
+                                      if len(others) == 1 else
+                                      f"{len(others)} states break a voltage limit (or leave")
+                    + " load unserved) in OpenDSS, which the ranking puts before any "
+                    "overload: " + "; ".join(
                         f"{', '.join(r['open_switches']) or 'none'} open"
                         + (" (the base case)" if r["open_switches"] == sorted(
                             _base_open(net)) else "") + f": {r['why_not_candidate']}"
