@@ -100,7 +100,8 @@ def test_a_repeated_topology_stops_and_is_not_solved_again() -> None:
     assert keep.solve_time_s == record["milp_time_s"] == 1.5  # three MILPs of 0.5 s
     assert list(record) == ["enabled", "iterations", "kept_iteration", "stopped",
                             "within_voltage_limits", "within_limits", "base_kept",
-                            "base_kept_why", "displaced_answer", "milp_time_s", "time_s"]
+                            "base_kept_why", "displaced_answer", "probes", "milp_time_s",
+                            "time_s"]
     assert record["base_kept_why"] is None and record["displaced_answer"] is None
 
 

@@ -643,6 +643,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
             kept, kept_by = decided, "OpenDSS's solve of the answer over the radial states"
     if feedback is not None and feedback.get("base_kept"):
         notes.append(base_kept_note(time_limit_s, feedback))
+    searched = len(notes)
     notes.extend(topo.notes)  # the search's own: the base kept without the feedback's loop
     least: dict[str, Any] | None = None
     if topo.status == "infeasible" and topo.flow is not None and thermal_limits:
@@ -653,6 +654,9 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
             net, topo, floating, max_loading_percent=max_loading_percent,
             switch_cost_kw=cost, deadline=t_start + time_limit_s,
             opendss=ac_check or voltage_feedback or ac_polish)
+        # the search's notes as the ranking left them (its least-overloading note says that
+        # OpenDSS's ranking chose: user test ut48_dss3 #2), then the ranking's own
+        notes[searched:searched + said] = topo.notes[:said]
         notes.extend(topo.notes[said:])
         if ranked is not None:
             kept = ranked

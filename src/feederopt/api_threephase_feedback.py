@@ -197,6 +197,8 @@ def feedback_loop(
         record: dict[str, Any], feedback: bool = True,
         base: Callable[[], tuple[ThreePhaseTopology, Solutions] | None] | None = None,
         ok: Callable[[OpenDSSSolution], bool] | None = None,
+        probe: Callable[[ThreePhaseTopology, Offsets, set[frozenset[str]], float],
+                        ThreePhaseTopology | None] | None = None,
 ) -> tuple[ThreePhaseTopology, Solutions | None, dict[str, Any]]:
     """The fixed point of the voltage feedback (:func:`_voltage_feedback`,
     :func:`_scenario_feedback`), on callables.
@@ -241,6 +243,21 @@ def feedback_loop(
     user's limit and the seconds that were left for it (the base case's OpenDSS solves come
     first).
 
+    **Probes.** An infeasible MILP proves nothing about OpenDSS: its limits were shifted by
+    the offsets of one topology (first the base case's), and another topology has other
+    offsets (user test ut48_dss3 #1: 650 radial states, the base's offsets, 0.014 p.u. at the
+    far bus, left no topology within ``v_min`` 0.917 and the solve said infeasible, exit 3,
+    where OpenDSS puts two states within every limit; the loss-minimal topology within the
+    unshifted limits has offsets of 0.011 p.u., with which the next MILP finds one of them).
+    When the MILP has no answer (status ``infeasible``) and ``probe(topo, offsets, seen,
+    seconds)`` gives a topology not in ``seen`` (those whose offsets were used: the base and
+    each answer), OpenDSS solves it, its row is appended (``answer_row``, with ``"probe":
+    True``), its offsets are the next MILP's and the loop goes on (a round as a MILP's is).
+    A probe is a candidate answer as an answer is when ``ok`` accepts it (its status becomes
+    ``feasible``: within every limit by OpenDSS, not the model's optimum); one that breaks a
+    limit is never the kept answer (the last MILP's infeasibility then stands, with
+    ``probes`` in the record).
+
     Returns the kept topology, its OpenDSS solutions and ``record`` followed by
     ``iterations``, ``kept_iteration`` (the first answer row of the kept topology; None
     without OpenDSS's solutions of it, or the base kept), ``stopped``,
@@ -258,6 +275,7 @@ def feedback_loop(
     accept = ok or volts_ok
     seen = {frozenset(base_open)}
     answers: list[tuple[ThreePhaseTopology, Solutions]] = []
+    probed: list[ThreePhaseTopology] = []  # the probes among the answers
     last: ThreePhaseTopology | None = None
     milp_s = 0.0
     stopped = "iteration cap" if feedback else "no feedback"
@@ -285,7 +303,26 @@ def feedback_loop(
             if topo.flow is None:
                 iterations.append(answer_row(topo, offsets, None))
                 stopped = "no answer"
-                break
+                left = time_limit_s - (time.perf_counter() - t0)
+                found = (probe(topo, offsets, seen, max(left, min(1.0, time_limit_s)))
+                         if probe is not None and feedback and topo.status == "infeasible"
+                         else None)
+                if found is None or found.flow is None \
+                        or frozenset(found.open_switches) in seen:
+                    break
+                # another topology's offsets: the infeasibility was of the first ones only
+                milp_s += found.solve_time_s
+                sols = opendss(found)
+                iterations.append({**answer_row(found, offsets, sols), "probe": True})
+                answers.append((found, sols))
+                probed.append(found)
+                seen.add(frozenset(found.open_switches))
+                if not all(x.converged for x in sols):
+                    stopped = "OpenDSS did not converge"
+                    break
+                stopped = "iteration cap"
+                offsets = next_offsets(found, sols)
+                continue
             if not feedback:
                 iterations.append(answer_row(topo, offsets, None))
                 break
@@ -302,13 +339,17 @@ def feedback_loop(
                 break
             seen.add(key)
             offsets = next_offsets(topo, sols)
-    within = [(t, x) for t, x in answers if all(volts_ok(y) for y in x)]
-    good = [(t, x) for t, x in within if all(accept(y) for y in x)]
+    within = [(t, x) for t, x in answers if all(volts_ok(y) for y in x)
+              and not any(t is p for p in probed)]
+    good = [(t, x) for t, x in answers if all(volts_ok(y) and accept(y) for y in x)]
+    mine = [(t, x) for t, x in answers if not any(t is p for p in probed)]
     kept: Solutions | None
     if good or within:
         keep, kept = min(good or within, key=lambda tx: loss(*tx))
-    elif answers:
-        keep, kept = answers[-1]
+        if any(keep is p for p in probed):
+            keep.status = "feasible"  # by OpenDSS; the MILP's optimum it is not
+    elif mine:
+        keep, kept = mine[-1]
     else:
         assert last is not None
         keep, kept = last, None
@@ -343,6 +384,7 @@ def feedback_loop(
                         "within_limits": bool(good) or base_kept,
                         "base_kept": base_kept, "base_kept_why": why,
                         "displaced_answer": displaced,
+                        "probes": [sorted(p.open_switches) for p in probed],
                         "milp_time_s": milp_s, "time_s": time.perf_counter() - t0}
 
 
@@ -428,6 +470,15 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
     then is solved again without them. :func:`_scenario_feedback` applies the same rule per
     scenario (``f_e,s``).
 
+    **No answer.** When a MILP (the MILP path, not the enumeration) has no topology within
+    the voltage limits as shifted, another topology is probed (:func:`feedback_loop`'s
+    ``probe``: the loss-minimal one within the unshifted limits, else without voltage limits)
+    and the search goes on with its offsets. When the loop still ends without an answer, the
+    infeasibility rests on the offsets of the topologies measured, not on OpenDSS: the answer
+    is the probe nearest to the limits by OpenDSS (:func:`_margin`), status ``feasible`` with
+    its OpenDSS verdict breaking them (exit 4), no bound, ``infeasibility_proven`` False in
+    the record and a note "not proven infeasible" (user test ut48_dss3 #1).
+
     Returns the kept topology, OpenDSS's base-case solution (controls off), OpenDSS's
     solution of the kept topology (None without one) and the record for the JSON (its rows
     also give each answer's ratings verdict and the factors its MILP had)."""
@@ -505,13 +556,45 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
         # the loss tangents found so far, valid whatever the limits
         return topo, topo.tangents or tangents
 
+    # every topology OpenDSS solved in the loop (answers and probes), by its open switches
+    solved: dict[frozenset[str], tuple[ThreePhaseTopology, OpenDSSSolution]] = {}
+
+    def probe(topo: ThreePhaseTopology, offsets: Offsets2, seen: set[frozenset[str]],
+              seconds: float) -> ThreePhaseTopology | None:
+        """Another topology to measure offsets at, when the MILP with the voltage limits
+        shifted by ``offsets`` has none (no radial topology within them by those offsets):
+        the loss-minimal one within the unshifted limits (``--no-voltage-feedback``'s, which
+        holds the lossless voltages to them), else the one without the voltage limits, the
+        first not in ``seen``. Not for the enumeration (OpenDSS then judges every radial state
+        after the feedback, :func:`opendss_within_voltage_states`), nor for an infeasibility
+        of the ratings."""
+        if topo.method == "enumeration" or not topo.reason.startswith(
+                "infeasible: no radial topology keeps every voltage"):
+            return None
+        t1 = time.perf_counter()
+        for limits in (True, False):  # within the unshifted limits; without any
+            left = seconds - (time.perf_counter() - t1)
+            if left <= 0:
+                return None
+            found = reconfigure_three_phase(
+                net, time_limit_s=left, gap=gap, voltage_limits=limits,
+                thermal_limits=thermal_limits, max_loading_percent=max_loading_percent,
+                switch_cost_kw=switch_cost_kw, least_overloading=False,
+                rating_factors=offsets[1] or None)
+            if found.flow is not None and frozenset(found.open_switches) not in seen:
+                found.reason = ""
+                return found
+        return None
+
     def opendss(topo: ThreePhaseTopology) -> Solutions:
         nonlocal answered
         assert topo.flow is not None
         answered = True
-        return [solve_opendss(net, open_switches=set(topo.open_switches),
-                              floating_buses=floating, model_voltages=topo.flow.voltages_pu,
-                              with_controls=False, solve_again=True, **rated)]
+        sol = solve_opendss(net, open_switches=set(topo.open_switches),
+                            floating_buses=floating, model_voltages=topo.flow.voltages_pu,
+                            with_controls=False, solve_again=True, **rated)
+        solved[frozenset(topo.open_switches)] = (topo, sol)
+        return [sol]
 
     def next_offsets(topo: ThreePhaseTopology, sols: Solutions) -> Offsets2:
         assert topo.flow is not None
@@ -558,10 +641,11 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
         offsets=(voltage_offsets(flow0, base) if flow0 else {}, dict(factors)),
         tangents=no_tangents, iterations=iterations, base_open=base_open,
         time_limit_s=time_limit_s, max_iterations=max_iterations, t0=t0,
-        record={"enabled": True}, base=base_answer, ok=judged)
+        record={"enabled": True}, base=base_answer, ok=judged, probe=probe)
     record["rating_factors"] = {_element_name(net, k): round(f, 6)
                                 for k, f in sorted(factors.items())}
     rows = record["iterations"]
+    model_why = keep.reason
     if (record["stopped"] == "no answer" and not record["within_limits"] and kept is not None
             and keep.flow is not None and keep.status in ("optimal", "feasible")
             and rows and rows[-1].get("status") == "infeasible"):
@@ -583,7 +667,33 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
             "the voltage feedback found no radial topology within the limits: the MILP with "
             "the limits corrected by OpenDSS's power flow is infeasible (voltage_feedback."
             "stopped 'no answer'); --max-loading or --v-min may admit one")
-    if kept is None and keep.reason.startswith(
+    probes = [solved[frozenset(p)] for p in record["probes"] if frozenset(p) in solved]
+    if kept is None and probes and keep.reason.startswith(
+            "infeasible: no radial topology keeps every voltage"):
+        # user test ut48_dss3 #1: the MILP's infeasibility rests on the offsets of the
+        # topologies measured, not on OpenDSS; the probe nearest to the limits by OpenDSS is
+        # the answer, which breaks them (exit 4), and the infeasibility is not claimed
+        keep, sol = max(probes, key=lambda ts: _margin(ts[1], net))
+        kept = [sol]
+        record["kept_iteration"] = _first_row(rows, keep.open_switches)
+        record["infeasibility_proven"] = False
+        lo, hi = _range(sol)
+        # a radial topology, not the optimum of a model: "feasible", its OpenDSS verdict (the
+        # voltage feedback's row, within_limits False) breaking the limits
+        keep.status, keep.reason = "feasible", ""
+        keep.bound_kw = math.nan  # the probe's MILP bounds another model (its limits unshifted)
+        keep.notes.append(
+            "not proven infeasible: the voltage feedback's MILP, its voltage limits shifted by "
+            "OpenDSS's offsets V_OpenDSS - V_LinDist3Flow of each topology measured (the base "
+            f"case and {len(probes)} probe(s): voltage_feedback.probes), found no radial "
+            f"topology within them ({model_why.removeprefix('infeasible: ')}); those offsets "
+            "are of the topologies measured, not of every radial state, so this proves "
+            "nothing about OpenDSS. The answer is the probe nearest to the limits by OpenDSS "
+            f"({', '.join(keep.open_switches) or 'none'} open: "
+            + (f"{lo:.4f} - {hi:.4f} p.u." if lo is not None and hi is not None else "no "
+               "voltages")
+            + "), which breaks them; --v-min/--v-max or --max-loading may admit a topology")
+    elif kept is None and keep.reason.startswith(
             "infeasible: no radial topology keeps every voltage"):
         # the nodes named say their shifted limits (algorithms.threephase._voltage_breaches)
         keep.reason += (("" if "held in the model as" in keep.reason else
@@ -875,8 +985,16 @@ def opendss_least_overloading(net: ThreePhaseNetwork, topo: ThreePhaseTopology,
     call) passes first. Returns OpenDSS's solution of the chosen state (None when LinDist3Flow
     ranked) and the record for the JSON (``least_overloading``: ``ranked_by``,
     ``radial_states``, ``why``, per state ``open_switches``, ``opendss_max_loading_percent``
-    and ``_element`` (of the switched elements), ``candidate``, ``loss_proxy_kw``, and
-    ``chosen``, ``lindist3flow_pick``: open switches)."""
+    and ``_element`` (of the switched elements), ``opendss_min_voltage_pu`` and ``_max_``,
+    ``candidate`` (with ``why_not_candidate`` when not), ``loss_proxy_kw``, and ``chosen``,
+    ``lindist3flow_pick``: open switches).
+
+    The reason names the ranking as it went: when some states are no candidates, that the
+    candidates come first (the only one of them: "this is the only one of the N radial states
+    that OpenDSS puts within every voltage limit ...", not "overloads least"), and each other
+    state with its worst node and largest loading (user test ut48_dss3 #2); the search's note
+    on LinDist3Flow's own pick (its lambda) says that OpenDSS's ranking chose
+    (:func:`_model_pick_note`)."""
     pick = sorted(topo.open_switches)
     record: dict[str, Any] = {"ranked_by": "LinDist3Flow", "radial_states": None,
                               "lindist3flow_pick": pick, "chosen": pick, "states": []}
@@ -921,9 +1039,12 @@ def opendss_least_overloading(net: ThreePhaseNetwork, topo: ThreePhaseTopology,
         cost = flow.loss_proxy_kw + switching if flow is not None else math.nan
         # within every limit: no rating that switching changes broken, besides the above
         within = ok and not switched_overloads(sol, unswitched)
+        lo, hi = _range(sol) if sol.converged else (None, None)
         rows.append({"open_switches": sorted(opened),
                      "opendss_max_loading_percent": _num(top[1]) if sol.converged else None,
                      "opendss_max_loading_element": top[0] if sol.converged else None,
+                     "opendss_min_voltage_pu": lo, "opendss_max_voltage_pu": hi,
+                     "why_not_candidate": None if ok else _not_candidate(flow, sol, top[1]),
                      "candidate": ok, "within_limits": within,
                      "opendss_losses_kw": _num(sol.losses_kw) if sol.converged else None,
                      "loss_proxy_kw": _num(cost)})
@@ -981,20 +1102,94 @@ def opendss_least_overloading(net: ThreePhaseNetwork, topo: ThreePhaseTopology,
             "(least_overloading.states: within_limits); the answer is the one of least "
             "OpenDSS losses among them. Not proven optimal: no bound on the loss proxy "
             "(lower_bound_source opendss)")
+        _model_pick_note(topo, pick)
         return sol, record
-    verdict = (f"this one overloads least in OpenDSS: {element} {load:.1f} %" if load > limit
-               else f"OpenDSS finds this one within every rating that switching changes "
-                    f"(largest {element} {load:.1f} %, limit {limit:g} %)")
+    # user test ut48_dss3 #2: "this one overloads least ... over the 3 radial states" named
+    # the most overloaded state, the only one of the 3 within the voltage limits; the ranking
+    # is of the candidates (within every voltage limit, every load served), and says so
+    others = [r for r in rows if not r["candidate"]]
+    if load <= limit:
+        verdict = (f"OpenDSS finds this one within every rating that switching changes "
+                   f"(largest {element} {load:.1f} %, limit {limit:g} %)")
+    elif not others:
+        verdict = f"this one overloads least in OpenDSS: {element} {load:.1f} %"
+    elif len(found) == 1:
+        verdict = (f"this is the only one of the {len(states)} radial states that OpenDSS "
+                   f"puts within every voltage limit with every load served, and it loads "
+                   f"{element} at {load:.1f} % (limit {limit:g} %)")
+    else:
+        verdict = (f"of the {len(found)} of the {len(states)} radial states that OpenDSS puts "
+                   f"within every voltage limit with every load served, this one overloads "
+                   f"least in OpenDSS: {element} {load:.1f} %")
+    if others and load > limit:
+        verdict += ("; the other " + ("state breaks a voltage limit (or leaves"
+                                      if len(others) == 1 else
+                                      f"{len(others)} states break a voltage limit (or leave")
+                    + " load unserved) in OpenDSS, which the ranking puts before any "
+                    "overload: " + "; ".join(
+                        f"{', '.join(r['open_switches']) or 'none'} open"
+                        + (" (the base case)" if r["open_switches"] == sorted(
+                            _base_open(net)) else "") + f": {r['why_not_candidate']}"
+                        for r in others))
     was = ""
     if chosen != pick and before is not None \
             and before["opendss_max_loading_percent"] is not None:
         was = (f"; LinDist3Flow's pick ({', '.join(pick) or 'none'} open) has "
                f"{before['opendss_max_loading_element']} at "
                f"{before['opendss_max_loading_percent']:.1f} % in OpenDSS")
-    topo.reason = (f"{head} (LinDist3Flow); {verdict} (ranked by OpenDSS: its largest loading "
-                   f"of the elements that switching changes, over the {len(states)} radial "
-                   f"states{was})")
+    first = ("" if not others else "those within every voltage limit with every load "
+             "served first, then ")
+    topo.reason = (f"{head} (LinDist3Flow); {verdict} (ranked by OpenDSS over the "
+                   f"{len(states)} radial states: {first}the least largest loading of the "
+                   f"elements that switching changes{was})")
+    _model_pick_note(topo, pick)
     return sol, record
+
+
+def _base_open(net: ThreePhaseNetwork) -> list[str]:
+    """The switches that ``net``'s own states leave open (the base case's)."""
+    sw = net.lines.filter(net.lines["switchable"])
+    return sorted(sw.filter(sw["normally_open"])["id"].to_list())
+
+
+def _not_candidate(flow: ThreePhaseFlow | None, sol: OpenDSSSolution, loading: float) -> str:
+    """Why OpenDSS's ranking of the least-overloading answer leaves a radial state out
+    (:func:`opendss_least_overloading`): OpenDSS does not converge, leaves load unserved or
+    puts a node outside its voltage limits (the worst named, with the state's largest
+    ``loading`` [%] of the elements that switching changes, to compare), or LinDist3Flow has
+    no flow of it."""
+    if not sol.converged:
+        return "OpenDSS does not converge"
+    if not sol.passed:
+        return f"OpenDSS leaves {sol.unserved_load_kw:.1f} kW of load unserved"
+    if sol.voltage_violations:
+        node, v, lim, kind = sol.voltage_violations[0]
+        more = len(sol.voltage_violations) - 1
+        return (f"{node} at {v:.4f} p.u. {'<' if kind == 'v_min' else '>'} {kind} {lim:.4f}"
+                + (f" and {more} more node(s)" if more else "")
+                + f" in OpenDSS, its largest loading {loading:.1f} %")
+    if flow is None:
+        return "LinDist3Flow has no flow of it"
+    return "outside the limits"
+
+
+def _model_pick_note(topo: ThreePhaseTopology, pick: list[str]) -> None:
+    """The note of LinDist3Flow's least-overloading topology (:func:`feederopt.algorithms.
+    threephase._least_overloading`: "least-overloading topology by LinDist3Flow's loadings
+    ... lambda") said once OpenDSS has ranked the radial states: it was the model's pick, and
+    OpenDSS's ranking chose the answer (user test ut48_dss3 #2: the note and the reason named
+    two rankings, neither saying which one chose)."""
+    head = "least-overloading topology by LinDist3Flow's loadings: "
+    for i, note in enumerate(topo.notes):
+        if note.startswith(head):
+            scale = note.removeprefix(head).split(" for a radial topology to exist", 1)[0]
+            topo.notes[i] = (
+                f"LinDist3Flow's own least-overloading pick ({', '.join(pick) or 'none'} "
+                f"open; by its loadings {scale} for a radial topology to exist) is not the "
+                "ranking that chose the answer: OpenDSS's ranking of the radial states did "
+                "(least_overloading.ranked_by OpenDSS; the reason says how); OpenDSS's check "
+                "reports its own loadings; --max-loading or --no-thermal-limits accept the "
+                "overload")
 
 
 StateFound = tuple[float, int, ThreePhaseFlow, OpenDSSSolution]

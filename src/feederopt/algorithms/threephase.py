@@ -462,8 +462,12 @@ def _why_infeasible(pu: PerUnitThreePhase, *, time_limit_s: float, gap: float,
                     voltage_limits: bool, thermal_limits: bool) -> tuple[str, list[str]]:
     """Which limits make the MILP infeasible: it is solved again without the thermal limits,
     then without the voltage limits, then without both; the first that is feasible names the
-    binding limits. When none is, no limit is to blame (a load that no radial topology
-    reaches on its phase)."""
+    binding limits. Feasible only without both, each set of limits alone admits no topology:
+    the voltage limits are named first (they bind whatever the ratings; the reason starts as
+    the voltage limits' alone do, so that OpenDSS's verdict over the radial states follows,
+    :func:`feederopt.api_threephase_feedback.opendss_within_voltage_states`), with the
+    ratings' overloads after. When none is, no limit is to blame (a load that no radial
+    topology reaches on its phase)."""
     hint = "--max-loading PCT (e.g. 200) or --no-thermal-limits"
     if thermal_limits:
         model, sol, _ = _milp(pu, time_limit_s=time_limit_s, gap=gap,
@@ -482,11 +486,20 @@ def _why_infeasible(pu: PerUnitThreePhase, *, time_limit_s: float, gap: float,
             return ("infeasible: no radial topology keeps every voltage within its limits "
                     "(LinDist3Flow)" + _voltage_breaches(pu, model.values().get("w")), [])
     if thermal_limits and voltage_limits:
-        _, sol, _ = _milp(pu, time_limit_s=time_limit_s, gap=gap, voltage_limits=False,
-                          thermal_limits=False)
+        model, sol, _ = _milp(pu, time_limit_s=time_limit_s, gap=gap, voltage_limits=False,
+                              thermal_limits=False)
         if sol.has_solution:
-            return ("infeasible: the current and voltage limits bind together; try " + hint,
-                    [])
+            # each alone admits no topology (both MILPs above were infeasible): the voltage
+            # limits bind whatever the ratings, so they come first (user test ut48_dss3 #3:
+            # "the current and voltage limits bind together; try --max-loading ..." where
+            # --no-thermal-limits then said "no radial topology keeps every voltage")
+            vals = model.values()
+            over = _overloads(pu, vals["p"], vals["q"], vals.get("pt"), vals.get("qt"))
+            named = f" ({', '.join(over[:5])}{' ...' if len(over) > 5 else ''})" if over else ""
+            return ("infeasible: no radial topology keeps every voltage within its limits "
+                    "(LinDist3Flow), whatever the ratings" + _voltage_breaches(pu, vals.get("w"))
+                    + f"; the ratings alone admit none either{named}, so --max-loading or "
+                    "--no-thermal-limits alone does not make it feasible", [])
     return ("infeasible: no radial topology feeds every load on its phases, with or without "
             "the voltage and current limits"), []
 
