@@ -183,3 +183,16 @@ def test_python_keywords_are_checked() -> None:
     said = {p.field: str(p) for p in err.value.problems}
     assert "the loading limit must be a number" in said["max_loading_percent"]
     assert "thermal_limits must be True or False, not 'no'" in said["thermal_limits"]
+
+
+def test_a_limit_well_below_the_loading_refuses_the_plan_and_names_it(tmp_path,
+                                                                       serving) -> None:
+    """At 150 % (OpenDSS's loading is above it) the block stays dark, and the note on it names
+    the ratings among the causes at the limit they were held at."""
+    _, loading, _ = serving
+    assert loading > 150.0
+    code, doc, console = _partition(tmp_path, "at150", "--max-loading", "150")
+    assert code == 0, console
+    assert doc["served_load_kw"] == pytest.approx(0.0, abs=1e-6)
+    assert any("line and transformer ratings (held at 150 %, --max-loading)" in n
+               for n in doc["notes"]), doc["notes"]

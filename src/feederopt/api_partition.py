@@ -293,8 +293,8 @@ def partition(source: Any, *, settings: str | Path | None = None,
         dark = cost_dark_blocks(plan_data, res.plan, deadline=deadline)
         res.notes.extend(cost_dark_note(d, plan_data) for d in dark)
         # a dark block that its grid-forming DER cannot carry: why (ut36_tph #3)
-        res.notes.extend(short_dark_note(b) for b in short_dark_blocks(
-            plan_data, res.plan, skip={d.block for d in dark}))
+        res.notes.extend(short_dark_note(b, st.loading_limit_percent) for b in
+                         short_dark_blocks(plan_data, res.plan, skip={d.block for d in dark}))
     res.status = interrupted_label(res.status)  # Ctrl-C: the incumbent, as at a time limit
     if samples and res.plan is not None and not interrupt.requested():
         res.checks = _post_analyses(net, st, data, res.plan, case=case, samples=samples,
