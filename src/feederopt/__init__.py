@@ -166,6 +166,7 @@ if TYPE_CHECKING:
         uncertain_load_list_problems,
     )
     from feederopt.validation.partition import (
+        current_ratings_text,
         nominal_breaches,
         nominal_check_text,
         nominal_verdict,
@@ -275,6 +276,7 @@ _FOR_CLI = {
     "feedback_stop_text": "feederopt.algorithms.partition",
     "validity_text": "feederopt.validation.partition",
     "voltage_limits_text": "feederopt.validation.partition",
+    "current_ratings_text": "feederopt.validation.partition",
     "nominal_breaches": "feederopt.validation.partition",
     "nominal_check_text": "feederopt.validation.partition",
     "nominal_verdict": "feederopt.validation.partition",
@@ -373,6 +375,7 @@ __all__ = [
     "check_result",
     "check_schedule_result",
     "check_schema_version",
+    "current_ratings_text",
     "daily_scenarios",
     "dg_output_text",
     "disconnected_text",

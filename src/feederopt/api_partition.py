@@ -61,6 +61,8 @@ from feederopt.options import (
     VOLTAGE_LIMITS_PU,
     crossed_limit_problems,
     id_list,
+    loading_factor_note,
+    loading_problems,
     option_names,
     time_limit_problems,
     voltage_limit_problems,
@@ -78,7 +80,7 @@ from feederopt.problems.partition import (
     voltage_feedback_setting,
     with_voltage_limits,
 )
-from feederopt.scalars import is_real, is_whole
+from feederopt.scalars import is_real, is_switch, is_whole
 from feederopt.solvers import interrupt
 from feederopt.validation.montecarlo import samples_problem
 from feederopt.validation.partition import plan_within_limits
@@ -112,6 +114,7 @@ def partition(source: Any, *, settings: str | Path | None = None,
               voltage_feedback: bool | None = None,
               feedback_rounds: int = FEEDBACK_ROUNDS,
               v_min_pu: float | None = None, v_max_pu: float | None = None,
+              thermal_limits: bool = True, max_loading_percent: float | None = None,
               out: str | Path | None = None, force: bool = False,
               prior_problems: Sequence[Problem] = (),
               progress: ProgressCallback | None = None) -> PartitionResult:
@@ -143,6 +146,16 @@ def partition(source: Any, *, settings: str | Path | None = None,
     (:func:`~feederopt.problems.partition.with_voltage_limits`); ``inputs`` records them for
     ``feederopt check``, and ``inputs.voltage_limits`` the limits used.
 
+    ``max_loading_percent`` (the command line's ``--max-loading PCT``, default 100: the
+    ratings as given) scales the lines' and transformer banks' current ratings, in the model
+    (``|s| <= PCT/100 s_max`` per phase, LinDist3Flow's (16e)-(16f) of seed 001) and in every
+    OpenDSS check of the plan (the voltage feedback's, the samples', the base case's: a
+    loading above PCT % of the rating is an overload); ``thermal_limits=False``
+    (``--no-thermal-limits``) drops them: the model holds no rating and the checks judge none.
+    Both have the three-phase solve's meaning (:func:`~feederopt.api_threephase.
+    solve_three_phase`, :func:`~feederopt.algorithms.threephase.scale_ratings`); ``inputs``
+    records them for ``feederopt check``.
+
     Ctrl-C or SIGTERM (in the main thread) stops the run as its time limit would, with status
     ``interrupted`` and no feedback rounds or post-analyses after it
     (:mod:`feederopt.solvers.interrupt`)."""
@@ -153,7 +166,8 @@ def partition(source: Any, *, settings: str | Path | None = None,
     uncertain_loads = None if uncertain_loads is None else list(id_list(uncertain_loads) or ())
     problems += option_problems(method=method, workers=workers, ray_address=ray_address,
                                time_limit_s=time_limit_s, samples=samples, ac_check=ac_check)
-    problems += voltage_limit_problems(v_min_pu, v_max_pu)
+    problems += voltage_limit_problems(v_min_pu, v_max_pu) + loading_problems(
+        max_loading_percent) + thermal_limits_problems(thermal_limits)
     wrong = source_problems(settings, "settings", "the path of a settings file (JSON)",
                             frames=False)  # named by type (a bare TypeError before)
     if wrong:
@@ -170,6 +184,7 @@ def partition(source: Any, *, settings: str | Path | None = None,
                                                  load_model=load_model,
                                                  extensive=method == "extensive",
                                                  v_min_pu=v_min_pu, v_max_pu=v_max_pu)
+    st = replace(st, loading_limit_percent=loading_limit(thermal_limits, max_loading_percent))
     # the feeder's and the settings' files as read: `feederopt check` reads them again and
     # refuses them when they changed since (io.digests; ut34_schedule #3, as for a schedule)
     digests = input_digests([x for x in (source, path) if isinstance(x, str | Path)])
@@ -178,7 +193,7 @@ def partition(source: Any, *, settings: str | Path | None = None,
         if voltage_feedback is None:  # the case's own, under a user's file
             voltage_feedback = voltage_feedback_setting(default_settings_path(source))
     voltage_feedback = True if voltage_feedback is None else bool(voltage_feedback)
-    data = build_partition_data(net, st)
+    data = partition_data(net, st)
     case = str(net.meta.get("case") or net.name)
     deadline = t_start + time_limit_s
 
@@ -213,15 +228,22 @@ def partition(source: Any, *, settings: str | Path | None = None,
         # OpenDSS against the same limits: what the grid breaks before any partition
         from feederopt.api_threephase import base_case_of
 
-        res.base = base_case_of(net)
+        res.base = base_case_of(net, thermal_limits=bool(thermal_limits),
+                                max_loading_percent=max_loading_percent)
     res.inputs = {"source": _where(source) if isinstance(source, str | Path) else None,
                   "settings": _where(path) if path is not None else None,
                   "uncertain_loads": list(st.uncertain_loads) if st.uncertain_loads else None,
                   "k_der": st.k_der, "load_model": st.load_model,
                   "v_min_pu": v_min_pu, "v_max_pu": v_max_pu,
                   "voltage_limits": voltage_limits_used(net, st, v_min_pu, v_max_pu),
+                  "thermal_limits": bool(thermal_limits),
+                  "max_loading_percent": (None if max_loading_percent is None
+                                          else float(max_loading_percent)),
                   "sha256": digests}
-    res.notes.extend(notes)  # what the settings file gives that the model does not apply
+    res.notes.extend(notes)
+    factor = loading_factor_note(max_loading_percent) if thermal_limits else None
+    if factor:  # --max-loading 1.2 meant as 120 % (ut36_api #3), as the solve says
+        res.notes.append(factor)  # what the settings file gives that the model does not apply
     if not bool(np.any(data.der_gf)):  # no microgrid can form: nothing is served
         res.notes.append(
             f"no grid-forming DER is defined ({len(data.der_ids)} DER(s), none grid-forming): "
@@ -271,8 +293,8 @@ def partition(source: Any, *, settings: str | Path | None = None,
         dark = cost_dark_blocks(plan_data, res.plan, deadline=deadline)
         res.notes.extend(cost_dark_note(d, plan_data) for d in dark)
         # a dark block that its grid-forming DER cannot carry: why (ut36_tph #3)
-        res.notes.extend(short_dark_note(b) for b in short_dark_blocks(
-            plan_data, res.plan, skip={d.block for d in dark}))
+        res.notes.extend(short_dark_note(b, st.loading_limit_percent) for b in
+                         short_dark_blocks(plan_data, res.plan, skip={d.block for d in dark}))
     res.status = interrupted_label(res.status)  # Ctrl-C: the incumbent, as at a time limit
     if samples and res.plan is not None and not interrupt.requested():
         res.checks = _post_analyses(net, st, data, res.plan, case=case, samples=samples,
@@ -609,6 +631,41 @@ def closed_ties(data: Any, plan: PartitionPlan) -> list[str]:
             if plan.closed[s] and pu.edges[int(data.switch_edge[s])].normally_open]
 
 
+def loading_limit(thermal_limits: bool, max_loading_percent: float | None) -> float | None:
+    """The loading limit [% of each rating] that the partition model holds and its OpenDSS
+    checks judge (:attr:`~feederopt.formulations.partition.PartitionSettings.
+    loading_limit_percent`): ``max_loading_percent`` (default 100, the ratings as given),
+    None with ``thermal_limits=False`` (no rating held or judged)."""
+    if not thermal_limits:
+        return None
+    return 100.0 if max_loading_percent is None else float(max_loading_percent)
+
+
+def thermal_limits_problems(thermal_limits: Any) -> list[Problem]:
+    """``thermal_limits`` is a switch, True or False (a string ``"false"`` would read as
+    true), as :meth:`~feederopt.options.SolveOptions.check` refuses one for a solve."""
+    if is_switch(thermal_limits):
+        return []
+    return [_bad_option("thermal_limits", f"thermal_limits must be True or False, not "
+                        f"{thermal_limits!r}", "pass thermal_limits=True or "
+                        "thermal_limits=False (--no-thermal-limits)")]
+
+
+def partition_data(net: Any, st: PartitionSettings) -> Any:
+    """The partitioning problem of ``net`` with the settings ``st``
+    (:func:`~feederopt.problems.partition.build_partition_data`), its lines' and transformer
+    banks' ratings held at ``st.loading_limit_percent`` % of themselves, or dropped when it is
+    None (:func:`~feederopt.algorithms.threephase.scale_ratings`: ``--max-loading``,
+    ``--no-thermal-limits``, as for the three-phase solve)."""
+    from feederopt.algorithms.threephase import scale_ratings
+
+    data = build_partition_data(net, st)
+    limit = st.loading_limit_percent
+    if limit != 100.0:
+        scale_ratings(data.pu, thermal_limits=limit is not None, max_loading_percent=limit)
+    return data
+
+
 def _bad_option(name: str, message: str, hint: str = "") -> Problem:
     return Problem(ProblemKind.INVALID_VALUE, "options", message, field=name, hint=hint)
 
@@ -811,7 +868,7 @@ def _post_analyses(net: Any, st: PartitionSettings, data: Any, plan: PartitionPl
     det = None
     if x > 0:
         report_phase(progress, "deterministic plan (IV-D)")
-        nominal = build_partition_data(net, replace(st, uncertainty=0.0))
+        nominal = partition_data(net, replace(st, uncertainty=0.0))
         det_res = solve_robust(nominal, case=case, time_limit_s=time_limit_s)
         # stopped before any plan: the all-dark fallback is no deterministic plan to compare
         det_plan = None if det_res.trivial_plan else det_res.plan
@@ -846,7 +903,8 @@ def check_partition_result(doc: Mapping[str, Any] | str | Path, *, samples: int,
     result's). ``path`` names the result in the problems (default: the file read, else
     ``"result"``). The problem is rebuilt from the result's ``inputs`` (source,
     settings, uncertain loads, k_der, the voltage limits ``v_min_pu``/``v_max_pu`` of its
-    ``--v-min``/``--v-max``); a result that cannot be rebuilt raises
+    ``--v-min``/``--v-max``, the ratings ``thermal_limits``/``max_loading_percent`` of its
+    ``--no-thermal-limits``/``--max-loading``); a result that cannot be rebuilt raises
     :class:`InputError`. ``progress`` gets each sample, as :func:`partition`'s. The feeder and
     settings files are read again: one that changed since the partition (its SHA-256 against
     the result's ``inputs.sha256``) is refused with a typed problem naming it; a result that
@@ -895,6 +953,14 @@ def check_partition_result(doc: Mapping[str, Any] | str | Path, *, samples: int,
         changes["load_model"] = str(inputs["load_model"])
     if inputs.get("k_der") is not None:
         changes["k_der"] = int(inputs["k_der"])
+    # the run's ratings: its --max-loading / --no-thermal-limits (older results: the ratings)
+    thermal = inputs.get("thermal_limits", True)
+    loading = inputs.get("max_loading_percent")
+    if not is_switch(thermal) or loading_problems(loading):
+        raise _bad_result(path, "the partition result's ratings (inputs.thermal_limits, "
+                          "inputs.max_loading_percent) are not a switch and a positive "
+                          "percentage")
+    changes["loading_limit_percent"] = loading_limit(thermal, loading)
     st = replace(st, **changes)
     problems = settings_problems(st, net)
     if problems:
@@ -906,7 +972,7 @@ def check_partition_result(doc: Mapping[str, Any] | str | Path, *, samples: int,
                           "inputs.v_max_pu) are not numbers")
     net = with_voltage_limits(net, st, **{k: None if v is None else float(v)
                                           for k, v in limits.items()})
-    data = build_partition_data(net, st)
+    data = partition_data(net, st)
     try:
         plan = PartitionPlan(
             energised=np.asarray(plan_doc["energised"], bool),

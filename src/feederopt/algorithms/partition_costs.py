@@ -266,8 +266,11 @@ def _phase_limit(data: PartitionData, i: int, phase: int) -> float | None:
     return None
 
 
-def short_dark_note(short: ShortBlock) -> str:
-    """The result's note on a block of :func:`short_dark_blocks`: why no plan energises it."""
+def short_dark_note(short: ShortBlock, loading_limit_percent: float | None = 100.0) -> str:
+    """The result's note on a block of :func:`short_dark_blocks`: why no plan energises it.
+    ``loading_limit_percent`` is the settings' (``--max-loading``, None with
+    ``--no-thermal-limits``): the line and transformer ratings are named among the causes with
+    the limit they were held at, and not at all when none was held."""
     head = (f"block {short.block} ({short.load_kw:,.1f} kW) holds grid-forming "
             f"{', '.join(short.grid_forming)} but the plan leaves it de-energised")
     if short.unformed is not None:
@@ -288,10 +291,14 @@ def short_dark_note(short: ShortBlock) -> str:
                 "a microgrid of its own; to serve it, " + fix
                 + ", or let a networked microgrid with a grid former on that phase take it")
     if short.phase is None:
+        limit = loading_limit_percent
+        ratings = ("" if limit is None else "line and transformer ratings"
+                   + ("" if limit == 100.0 else f" (held at {limit:g} %, --max-loading)")
+                   + ", ")
         return (f"{head}: its DERs' per-phase active limits cover its loads on every phase, so "
                 "other limits rule out serving it as a microgrid of its own (voltage limits, "
-                "kVA ratings with its loads' reactive power, line and transformer ratings, or "
-                "the uncertainty box), and no networked microgrid takes it")
+                f"kVA ratings with its loads' reactive power, {ratings}or the uncertainty box), "
+                "and no networked microgrid takes it")
     each = ", ".join(f"{d} {kw:,.1f} kW" for d, kw in short.limits) or "none"
     return (f"{head}: on phase {short.phase} its loads draw at least {short.draw_kw:,.1f} kW, "
             f"more than the {short.limit_kw:,.1f} kW that its DERs' per-phase active limits "

@@ -174,6 +174,13 @@ SIMBENCH_FORM = ("a SimBench grid simbench:<code>[@<study case>] (e.g. "
 #: Shared argument and option declarations, so that every command spells them alike.
 FORCE_OPT = typer.Option(False, "--force",
                          help="Replace existing output files and folders (never without it).")
+#: ``--max-loading`` and ``--no-thermal-limits`` of ``solve`` and ``partition``: one meaning
+#: (the ratings scaled or dropped in the model and in the OpenDSS check alike) and one wording
+MAX_LOADING_OPT = typer.Option(
+    None, "--max-loading", help="Loading limit of every line and transformer, in % of its "
+    "rating (e.g. 120) [default: 100, the ratings as given].")
+NO_THERMAL_LIMITS_OPT = typer.Option(False, "--no-thermal-limits",
+                                     help="Ignore every current and thermal rating.")
 SOURCE_ARG = typer.Argument(
     ...,
     metavar="CASE_OR_FILE",

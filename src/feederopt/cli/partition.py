@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from feederopt import (
+    current_ratings_text,
     feedback_stop_text,
     nominal_breaches,
     nominal_check_text,
@@ -28,6 +29,8 @@ from feederopt.cli.app import (
     FOLDER,
     FORCE_OPT,
     IDS,
+    MAX_LOADING_OPT,
+    NO_THERMAL_LIMITS_OPT,
     QUIET_OPT,
     REPEATABLE,
     THREE_PHASE_SOURCE_ARG,
@@ -109,6 +112,8 @@ def partition(
         "and in every OpenDSS check of its plan (the voltage feedback, --samples, the base "
         "case); it wins over the settings file's bus vm_ub [default: the settings file's bus "
         "vm_ub where it gives one, else each bus's v_max_pu, 1.1 as read from OpenDSS]."),
+    max_loading: float | None = MAX_LOADING_OPT,
+    no_thermal_limits: bool = NO_THERMAL_LIMITS_OPT,
     time_limit: float = typer.Option(600.0, "--time-limit", help=time_limit_help(
         "(a deadline for the solves and the voltage feedback together)")),
     json_file: str | None = typer.Option(None, "--json", metavar=FILE,
@@ -138,7 +143,8 @@ def partition(
         "constant_power" if constant_power_loads else "voltage_dependent",
         method="extensive" if extensive else "cutting_plane", workers=workers,
         time_limit_s=time_limit, samples=samples, ac_check=ac_check, out=out_dir, force=force,
-        voltage_feedback=voltage_feedback, v_min_pu=v_min, v_max_pu=v_max)
+        voltage_feedback=voltage_feedback, v_min_pu=v_min, v_max_pu=v_max,
+        max_loading_percent=max_loading, thermal_limits=not no_thermal_limits)
     # the --json path is checked before the solve, with every other problem
     # an output that cannot be written after the run: the answer printed, then exit 5
     late = late_outputs()
@@ -173,6 +179,7 @@ def partition(
               f"{_fmt(res.lower_bound, ',.2f', ' $')} (gap "
               f"{_fmt(100 * res.gap, '.4f', ' %')})")
     t.add_row("voltage limits", voltage_limits_text(res.inputs.get("voltage_limits")))
+    t.add_row("current ratings", current_ratings_text(res.inputs))
     t.add_row("generation cost", _fmt(res.generation_cost, ",.2f", " $"))
     t.add_row("load-shed cost", _fmt(res.load_shed_cost, ",.2f", " $"))
     t.add_row("worst re-dispatch cost", _fmt(res.redispatch_cost, ",.2f", " $"))

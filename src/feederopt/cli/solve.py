@@ -28,6 +28,8 @@ from feederopt.cli.app import (
     FOLDER,
     FORCE_OPT,
     IDS,
+    MAX_LOADING_OPT,
+    NO_THERMAL_LIMITS_OPT,
     QUIET_OPT,
     REPEATABLE,
     SOURCE_ARG,
@@ -690,11 +692,8 @@ def solve(
         "its set-point: a source's (v_set_pu; a source bus with an OLTC is held to it too), "
         "a gen's whose q limits are not enforced [default: "
         "each bus's v_max_pu, 1.1 where the data give none]."),
-    max_loading: float | None = typer.Option(
-        None, "--max-loading", help="Loading limit of every line and transformer, in % of its "
-        "rating (e.g. 120) [default: 100, the ratings as given]."),
-    no_thermal_limits: bool = typer.Option(False, "--no-thermal-limits",
-                                           help="Ignore every current and thermal rating."),
+    max_loading: float | None = MAX_LOADING_OPT,
+    no_thermal_limits: bool = NO_THERMAL_LIMITS_OPT,
     no_voltage_feedback: bool = typer.Option(
         False, "--no-voltage-feedback", help="Three-phase (.dss): hold the lossless "
         "LinDist3Flow voltages to the limits, without the correction by OpenDSS's voltages."),

@@ -94,6 +94,12 @@ class PartitionSettings:
     ``(lower, upper)``, None where the file gives none or agrees with the network), which
     :func:`feederopt.problems.partition.with_voltage_limits` writes into the network's buses
     (the command line's ``--v-min``/``--v-max`` win over them).
+    ``loading_limit_percent``: the share [% of each rating] up to which the model holds the
+    lines' and transformer banks' current ratings and the OpenDSS check of a plan judges
+    them (``--max-loading``, default 100: the ratings as given); None holds and judges none
+    (``--no-thermal-limits``). The model's ratings are scaled where the problem is built
+    (:func:`feederopt.api_partition.partition_data`, by
+    :func:`feederopt.algorithms.threephase.scale_ratings`, as the three-phase solve's).
     """
 
     k_der: int = 1
@@ -113,6 +119,7 @@ class PartitionSettings:
     load_model: str = "voltage_dependent"
     bus_v_limits_pu: dict[str, tuple[float | None, float | None]] = field(
         default_factory=dict)
+    loading_limit_percent: float | None = 100.0
 
 
 @dataclass

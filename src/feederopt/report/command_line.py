@@ -6,7 +6,8 @@ JSON records (a solve's ``source``, a schedule's or partition's ``inputs.source`
 ``case`` when that is a built-in case) and, for a balanced solve, the options its ``settings``
 record where they differ from the command line's defaults (``--method``, ``--gap``,
 ``--time-limit``, ...), and the input files that a schedule or partition records (``--profiles``,
-``--devices``, ``--settings``; a partition's ``--v-min``/``--v-max`` too). Before, the hint was
+``--devices``, ``--settings``; a partition's ``--v-min``/``--v-max``, ``--max-loading`` and
+``--no-thermal-limits`` too). Before, the hint was
 the template ``feederopt solve CASE --out DIR --report`` (user test ut38_cli #3). Options that
 the JSON does not record are not guessed.
 """
@@ -126,8 +127,10 @@ def input_file_options(doc: Mapping[str, Any], kind: str) -> list[str]:
 
 
 def partition_options(doc: Mapping[str, Any]) -> list[str]:
-    """``--v-min``/``--v-max`` of the partition result ``doc``, as its ``inputs`` record
-    them (``v_min_pu``, ``v_max_pu``: the options given; none when not given)."""
+    """``--v-min``/``--v-max``, ``--max-loading`` and ``--no-thermal-limits`` of the
+    partition result ``doc``, as its ``inputs`` record them (``v_min_pu``, ``v_max_pu``,
+    ``max_loading_percent``: the options given, none when not given or at 100 %;
+    ``thermal_limits`` false)."""
     inputs = doc.get("inputs")
     if not isinstance(inputs, Mapping):
         return []
@@ -136,6 +139,11 @@ def partition_options(doc: Mapping[str, Any]) -> list[str]:
         value = _number(inputs.get(key))
         if value is not None:
             out += [option, f"{value:g}"]
+    if inputs.get("thermal_limits") is False:
+        out.append("--no-thermal-limits")
+    elif (loading := _number(inputs.get("max_loading_percent"))) is not None \
+            and loading != 100.0:
+        out += ["--max-loading", f"{loading:g}"]
     return out
 
 

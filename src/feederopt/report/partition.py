@@ -43,6 +43,7 @@ from feederopt.report.plot import (
 )
 from feederopt.results.result import base_verdict_rows
 from feederopt.validation.partition import (
+    current_ratings_text,
     nominal_verdict,
     plan_within_limits,
     sample_breaches,
@@ -246,6 +247,7 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
         "uncertainty": fmt(100 * float(r.get("uncertainty") or 0.0), "g", " %"),
         "k_der": r.get("k_der"), "extreme points": r.get("extreme_points"),
         "voltage limits": voltage_limits_text((r.get("inputs") or {}).get("voltage_limits")),
+        "current ratings": current_ratings_text(r.get("inputs")),
         "objective / lower bound [$]": f"{fmt(r.get('objective'), ',.2f')} / "
                                         f"{fmt(r.get('lower_bound'), ',.2f')} (gap "
                                         f"{fmt(_pct(r.get('gap')), '.4f', ' %')})",

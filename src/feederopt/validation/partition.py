@@ -331,10 +331,12 @@ class AcSample:
     #: (BAND_TOL_KW, RATING_TOL_KVA), in words ("PVSystem.pv4.b 56.71 kVA over its 56.67
     #: kVA rating")
     der_breaches: list[str] = field(default_factory=list)
-    #: each rated line or transformer whose current in this flow is above its rating beyond
+    #: each rated line or transformer whose current in this flow is above its rating (times
+    #: the settings' ``loading_limit_percent`` / 100, ``--max-loading``) beyond
     #: :data:`LOADING_TOL` (:func:`feederopt.validation.opendss.branch_loading`: OpenDSS's
     #: currents against the file's normamps and normhkva), in words ("Transformer.t 88.2 A
-    #: over its 41.6 A rating (212.0 %)"); user test ut47_part #1
+    #: over its 41.6 A rating (212.0 %)", :func:`branch_overload_text`); none judged with
+    #: ``--no-thermal-limits``; user test ut47_part #1
     branch_overloads: list[str] = field(default_factory=list)
     within_branch_ratings: bool = False
     #: every limit this flow breaks, one dict each as the solve's AC check lists them
@@ -811,22 +813,35 @@ class AcIsland:
                 elif v > vmax + V_TOL:
                     res.limit_violations.append(_breach("buses", node, "v_max", v, vmax, "p.u."))
         # every rated line and transformer within its current rating (OpenDSS's currents, the
-        # three-phase check's loading: feederopt.validation.opendss.branch_loading); the model
-        # holds both ratings (formulations.partition.recourse_block), so a breach here is the
-        # lossless model's error or the polygon's, and the plan is not within the limits
-        over_rated = sorted((r for r in branch_loading(self.net)
-                             if r[1] > 100.0 * (1 + LOADING_TOL)
-                             and r[0].lower() in self.live_branches), key=lambda r: -r[1])
+        # three-phase check's loading: feederopt.validation.opendss.branch_loading), up to the
+        # settings' loading limit (--max-loading, % of the rating; none judged with
+        # --no-thermal-limits); the model holds both ratings at that limit
+        # (formulations.partition.recourse_block), so a breach here is the lossless model's
+        # error or the polygon's, and the plan is not within the limits
+        limit = self.data.settings.loading_limit_percent
+        over_rated = [] if limit is None else sorted(
+            (r for r in branch_loading(self.net) if r[1] > limit * (1 + LOADING_TOL)
+             and r[0].lower() in self.live_branches), key=lambda r: -r[1])
         res.within_branch_ratings = not over_rated
-        res.branch_overloads = [f"{e} {amps:.1f} A over its {rating:.1f} A rating ({pct:.1f} %)"
+        res.branch_overloads = [branch_overload_text(e, pct, amps, rating, limit)
                                 for e, pct, amps, rating in over_rated]
-        for e, _, amps, rating in over_rated:
+        for e, _, amps, rating in over_rated:  # the limit broken: the scaled rating [A]
             res.limit_violations.append(_breach(
                 "transformers" if e.startswith("Transformer.") else "lines", e, "i_max", amps,
-                rating, "A"))
+                rating * (limit or 100.0) / 100.0, "A"))
         res.feasible = (res.within_bands and res.within_ratings and res.within_voltage_limits
                         and res.within_branch_ratings)
         return res
+
+
+def branch_overload_text(element: str, pct: float, amps: float, rating: float,
+                         limit: float | None) -> str:
+    """One line or transformer over its loading limit in OpenDSS's flow, in words:
+    "Transformer.t 88.2 A over its 41.6 A rating (212.0 %)" at the rating itself, and with
+    a ``--max-loading`` limit other than 100 % "Transformer.t 88.2 A over 120 % of its 41.6 A
+    rating (212.0 %)"."""
+    of = "" if limit is None or limit == 100.0 else f"{limit:g} % of "
+    return f"{element} {amps:.1f} A over {of}its {rating:.1f} A rating ({pct:.1f} %)"
 
 
 def _breach(component: str, name: str, limit: str, value: float, rating: float,
@@ -997,6 +1012,23 @@ def _capacitor_bus(name: str) -> str:
 
     dss.Circuit.SetActiveElement(f"Capacitor.{name}")
     return str(dss.CktElement.BusNames()[0]).split(".")[0].lower()
+
+
+def current_ratings_text(inputs: Any) -> str:
+    """The current ratings a partition run held and judged (``inputs.thermal_limits`` and
+    ``inputs.max_loading_percent`` of its result: ``--no-thermal-limits``,
+    ``--max-loading``) in one cell, for the console and the report, in the three-phase
+    solve's words: ``ignored (--no-thermal-limits)``, else ``the lines' and transformers'
+    ratings`` with `` at 120 %`` after ``--max-loading 120``; the same for a result written
+    before the options (which held the ratings as given); ``-`` without ``inputs``."""
+    if not isinstance(inputs, dict):
+        return "-"
+    if inputs.get("thermal_limits") is False:
+        return "ignored (--no-thermal-limits): not held by the model, not judged by OpenDSS"
+    loading = inputs.get("max_loading_percent")
+    at = (f" at {loading:g} % (--max-loading)" if isinstance(loading, int | float)
+          and not isinstance(loading, bool) and loading != 100 else "")
+    return f"the lines' and transformers' ratings{at}, in the model and the OpenDSS check"
 
 
 def voltage_limits_text(limits: Any) -> str:
