@@ -544,11 +544,16 @@ def scenarios(
                             help="The scenario file (.parquet or .csv)."),
     count: int = typer.Option(10, "--count", "-n", help="Number of scenarios."),
     pv_share: float = typer.Option(0.3, "--pv-share",
-                                   help="Highest share of load buses with PV (each scenario "
-                                   "draws its level in [0, share])."),
-    ev_share: float = typer.Option(0.2, "--ev-share", help="Highest share of buses with EVs."),
+                                   help="Highest PV penetration level: each scenario draws its "
+                                   "level in [0, share], and round(level x load buses), "
+                                   "rounded to the nearest bus count, host PV (so up to half "
+                                   "a bus above the share: 13 of 32 at 0.4)."),
+    ev_share: float = typer.Option(0.2, "--ev-share",
+                                   help="Highest EV penetration level, as --pv-share: the "
+                                   "host count is rounded to the nearest bus count."),
     hp_share: float = typer.Option(0.1, "--hp-share",
-                                   help="Highest share of buses with heat pumps."),
+                                   help="Highest heat-pump penetration level, as --pv-share: "
+                                   "the host count is rounded to the nearest bus count."),
     growth: float = typer.Option(0.2, "--growth",
                                  help="Highest load growth (each scenario draws in [0, growth], "
                                  "the same for every load); negative: a decline, drawn in "
