@@ -493,3 +493,27 @@ def bus_errors(**cols: list[float | None]) -> list[tuple[Any, tuple[str, ...], s
     return [(p.kind, p.ids, p.field or "", p.message)
             for p in Network.from_tables(**t).validate()
             if p.component == "buses" and p.is_error]
+
+
+#: The 7-bus 10 kV meshed net of user test ut48_scen (``mesh7.json``): line k joins these
+#: buses (km as given; 0.4 + j0.35 Ohm/km, rated 0.3 kA, all in service: 79 radial
+#: topologies), loads ``load:0``..``load:5`` at buses 1-6 (:data:`MESH7_LOADS`: p MW, q MVAr).
+MESH7_LINES = [(0, 1, 2.0), (1, 2, 1.5), (2, 3, 2.0), (0, 4, 3.0), (4, 5, 1.0), (5, 6, 2.5),
+               (1, 4, 2.0), (2, 5, 1.8), (3, 6, 1.2), (6, 2, 3.0)]
+MESH7_LOADS = [(1, 0.8, 0.3), (2, 0.6, 0.2), (3, 1.0, 0.4), (4, 0.5, 0.2), (5, 0.9, 0.3),
+               (6, 0.7, 0.3)]
+
+
+def mesh7_pandapower() -> Any:
+    """The meshed 7-bus net of user test ut48_scen (:data:`MESH7_LINES`), 4.5 MW of load."""
+    import pandapower as pp
+
+    net = pp.create_empty_network(sn_mva=1)
+    b = [pp.create_bus(net, vn_kv=10.0, name=f"B{i}") for i in range(7)]
+    pp.create_ext_grid(net, b[0], vm_pu=1.0)
+    for f, t, km in MESH7_LINES:
+        pp.create_line_from_parameters(net, f, t, length_km=km, r_ohm_per_km=0.4,
+                                       x_ohm_per_km=0.35, c_nf_per_km=0, max_i_ka=0.3)
+    for bus, p, q in MESH7_LOADS:
+        pp.create_load(net, bus, p_mw=p, q_mvar=q)
+    return net

@@ -2529,7 +2529,7 @@ def _finish(net: Network, prep: Prepared, raw: RawSolution, summary: UncertainSu
         ev.set_loads(pu.p_load, pu.q_load)
         nominal = ev.evaluate(raw.y, need_gradient=False)
         point, nominal_ok = nominal.point, bool(nominal.feasible)
-    shown = on_all_branches(replace(raw, point=point, extra={}, outcome=None,
+    shown = on_all_branches(replace(raw, point=point, outcome=None,
                                     **uv.nominal_view(raw, nominal_ok)), prep.keep,
                             prep.full.n_branch)
     result = _result(net, prep.full, shown, opts.ac_check, model_pu=prep.model_pu(prep.pu))

@@ -174,7 +174,10 @@ def print_uncertain(result: Any) -> None:
             out.print(f"note: {summary.weights_note}", style="yellow", markup=False)
         worst = summary.worst
         ac0 = result.ac_check
+        # the nominal load's least-violating point (it needs slack there) is not compared
+        # with the AC power flow: no inexactness to report (ut48_scen #1)
         inexact = (ac0 is not None and ac0.converged and not ac0.exact
+                   and math.isfinite(result.losses_kw)
                    and summary.expected_losses_kw is not None
                    and math.isfinite(summary.expected_losses_kw))
         expected_ac = summary.expected_ac_losses_kw
@@ -541,11 +544,16 @@ def scenarios(
                             help="The scenario file (.parquet or .csv)."),
     count: int = typer.Option(10, "--count", "-n", help="Number of scenarios."),
     pv_share: float = typer.Option(0.3, "--pv-share",
-                                   help="Highest share of load buses with PV (each scenario "
-                                   "draws its level in [0, share])."),
-    ev_share: float = typer.Option(0.2, "--ev-share", help="Highest share of buses with EVs."),
+                                   help="Highest PV penetration level: each scenario draws its "
+                                   "level in [0, share], and round(level x load buses), "
+                                   "rounded to the nearest bus count, host PV (so up to half "
+                                   "a bus above the share: 13 of 32 at 0.4)."),
+    ev_share: float = typer.Option(0.2, "--ev-share",
+                                   help="Highest EV penetration level, as --pv-share: the "
+                                   "host count is rounded to the nearest bus count."),
     hp_share: float = typer.Option(0.1, "--hp-share",
-                                   help="Highest share of buses with heat pumps."),
+                                   help="Highest heat-pump penetration level, as --pv-share: "
+                                   "the host count is rounded to the nearest bus count."),
     growth: float = typer.Option(0.2, "--growth",
                                  help="Highest load growth (each scenario draws in [0, growth], "
                                  "the same for every load); negative: a decline, drawn in "

@@ -80,7 +80,7 @@ def _base_limits_note(result: Any) -> str | None:
     """:func:`~feederopt.results.result.base_limits_note` of a solve's base case, beside the
     reduction from its AC losses to the answer's (AC, else the model's), as the report gives
     it."""
-    from feederopt import base_limits_note
+    from feederopt import base_limits_note, nominal_breaks_limits
 
     if not result.base:
         return None
@@ -93,7 +93,9 @@ def _base_limits_note(result: Any) -> str | None:
     status = getattr(result.status, "value", result.status)
     return base_limits_note(result.base, reduction, str(status), method=result.method,
                             has_topology=result.has_topology,
-                            within_limits=result.within_limits)
+                            within_limits=result.within_limits,
+                            nominal_breaks=nominal_breaks_limits(
+                                {**result.extra, "ac_check": result.ac_check}))
 
 
 def status_text(result: Any) -> str:
@@ -127,7 +129,13 @@ def print_result(result: Any) -> None:
         table.add_row(every.label, f"[{style}]{escape(every.text)}[/]" if style
                       else escape(every.text))
     table.add_row("losses (SOCP model)" + (", nominal load" if uncertain else ""),
-                  fmt(result.losses_kw, ".3f", " kW") + not_exact_note(result.ac_check,
+                  fmt(result.losses_kw, ".3f", " kW")
+                  # the nominal load is not a scenario: where the topology needs slack there,
+                  # its point minimises slack, and has no losses to show (ut48_scen #1)
+                  + (" (the topology needs slack at the nominal load, not a scenario)"
+                     if uncertain and result.has_topology
+                     and result.extra.get("nominal_within_limits") is False else "")
+                  + not_exact_note(result.ac_check,
                                                                        result.losses_kw)
                   + model_off_note(result.ac_check))
     # kW-equivalent: the losses plus the priced switching, DG and flexibility (and, for
@@ -254,11 +262,26 @@ def print_result(result: Any) -> None:
         for w in ac.warnings:
             out.print("[yellow]warning:[/] ", end="")
             out.print(w, markup=False)
-        if ac.limit_violations:
+        if ac.limit_violations and uncertain:
+            # the nominal load is not a scenario: the verdict (and the exit code) is the
+            # scenarios', printed after their table (ut48_scen #1: "Exit code 4" and "the
+            # model held them only through its inexact relaxation" at a slack point)
+            held = ("the model needed slack there as well" if slack_point else
+                    "the model held them only through its inexact relaxation (losses no "
+                    "power flow has)" if not ac.exact else
+                    "the model held them, the true operating point does not")
+            out.print("[yellow]At the nominal load (not a scenario), the AC power flow of "
+                      f"this topology breaks the limits[/] ({held}; the verdict is the "
+                      "scenarios'). It is outside at:")
+            for line in violation_lines(ac.limit_violations, "ac_check.limit_violations"):
+                out.print(line, markup=False)
+        elif ac.limit_violations:
             code = (interrupt.exit_code() if cut_short(result) else
                     verdict_exit_code(result.status.value, str(result.method),
                                       within_limits=False, has_topology=result.has_topology))
             held = ("the model needed slack as well, listed below" if result.diagnosis else
+                    "the model needed slack there as well (its least-violating point)"
+                    if slack_point else
                     "the model held them only through its inexact relaxation (losses no "
                     "power flow has), so it did not hold them; the AC power flow is the true "
                     "operating point" if not ac.exact else

@@ -788,7 +788,8 @@ def generate_scenarios(
       q_k^0)(1 + g_s)(1 + e_k)`` with ``e_k ~ U(-noise, noise)``;
     * per technology a penetration level ``lambda ~ U(0, share)`` (the level itself is the
       deep uncertainty of DER growth) and ``round(lambda * B)`` host buses sampled without
-      replacement among the ``B`` load buses;
+      replacement among the ``B`` load buses (rounded to the nearest count, so the hosts'
+      share may exceed ``share`` by up to ``0.5 / B``: 13 of 32 buses at 0.4);
     * **PV** (a midday snapshot): nameplate ``c ~ U(pv_size) x`` the bus's nominal load, output
       ``-c * cf_s`` with one capacity factor ``cf_s ~ U(pv_capacity_factor)`` per scenario,
       unity power factor; PV larger than the local load makes the bus's net demand negative;

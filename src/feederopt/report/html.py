@@ -88,6 +88,7 @@ from feederopt.results.result import (
     iterations_text,
     kept_state_label,
     largest_loading_text,
+    nominal_breaks_limits,
     switching_text,
     within_limits_text,
 )
@@ -504,7 +505,8 @@ def summary_section(r: Mapping[str, Any]) -> str:
             if (note := base_limits_note(
                 r.get("base"), k["reduction_pct"], r.get("status"), method=r.get("method"),
                 has_topology=r.get("has_topology", True) is not False,
-                within_limits=r.get("within_limits", True) is not False))
+                within_limits=r.get("within_limits", True) is not False,
+                nominal_breaks=nominal_breaks_limits(r)))
             else "")),
         (f"minimum voltage before (AC{on})", fmt(k["min_voltage_before_pu"], ".4f", " p.u.")),
         (f"minimum voltage after (AC, true{on})" if _finite((r.get("ac_check") or {}).get(

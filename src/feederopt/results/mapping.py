@@ -262,6 +262,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
                           compare=not violating, proven=raw.status is Status.INFEASIBLE
                           and raw.method not in HEURISTIC_METHODS,
                           heuristic=raw.method in HEURISTIC_METHODS,
+                          nominal_of_scenarios=raw.extra.get("headline_load") == "nominal",
                           bus_out=bus_out, lower_bound_kw=bound,
                           loading_limit_percent=(ac_net or net).loading_limit_percent,
                           cone_pu=model_pu)
@@ -486,6 +487,12 @@ def reactive_sink_text(pu: PerUnitNetwork, point: dict[str, np.ndarray], closed:
 #: names the holds instead when the proof rests on them).
 GRID_INFEASIBLE = "the grid is infeasible"
 
+#: The AC check's words for the nominal load's point of a scenario or robust run where the
+#: chosen topology needs slack at the nominal load (which is not a scenario).
+NOMINAL_NEEDS_SLACK = (
+    "the chosen topology needs slack at the nominal load (the network's own loads, not a "
+    "scenario; the verdict is the scenarios')")
+
 #: What "least-violating" measures (user test ut42_journey #2: the topology shown broke the
 #: limits by more in AC than the model said, and by more than another radial topology).
 LEAST_IN_MODEL = (
@@ -499,6 +506,7 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
               closed: np.ndarray, ac: Any, fidelity: ModelFidelity | None = None,
               notes: list[str] | None = None, compare: bool = True,
               proven: bool = True, heuristic: bool = False,
+              nominal_of_scenarios: bool = False,
               bus_out: Callable[[str], Any] | None = None,
               lower_bound_kw: float = math.nan,
               loading_limit_percent: float | None = 100.0,
@@ -508,7 +516,11 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
     against the AC one on the same topology; ``notes``: what the reader could not model).
     ``compare=False`` (the least-violating point of an infeasible grid, ``proven``, or of a run
     that found no topology within the limits, which minimises slack, not losses) skips the
-    comparison of the SOCP point with the AC power flow.
+    comparison of the SOCP point with the AC power flow. ``nominal_of_scenarios``: the point is
+    a scenario or robust run's at the nominal load, which is not a scenario: where it needs
+    slack, it is the nominal load's least-violating point at the chosen topology (ut48_scen
+    #1: "no topology within the limits was found" beside a topology within the limits in
+    every scenario).
 
     The AC operating point is held to the model's limits
     (:func:`feederopt.validation.ac_limits.ac_limit_violations`):
@@ -548,7 +560,7 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
     if not compare:
         # a heuristic's "infeasible" proves nothing (user test ut_feas #3: LinDistFlow said
         # "the grid is infeasible" where brute force finds feasible topologies)
-        why = (GRID_INFEASIBLE if proven else
+        why = (NOMINAL_NEEDS_SLACK if nominal_of_scenarios else GRID_INFEASIBLE if proven else
                "the heuristic's topology breaks the limits (not a proof that none meets "
                "them; --method benders decides)" if heuristic else
                "no topology within the limits was found (infeasibility not proven)")

@@ -225,10 +225,23 @@ def base_verdict_rows(base: Any, *, engine: str = "AC", unit: str = "kW",
     return rows
 
 
+def nominal_breaks_limits(doc: Mapping[str, Any]) -> bool:
+    """Whether a scenario or robust result (its JSON ``doc``, or a Result's ``extra`` beside
+    ``ac_check``) breaks the limits at the nominal load (not a scenario): the model needs
+    slack there (``nominal_within_limits`` false) or its AC check breaks a limit."""
+    if doc.get("headline_load") != "nominal":
+        return False
+    ac = doc.get("ac_check")
+    ac_within = ac.get("within_limits") if isinstance(ac, Mapping) else getattr(
+        ac, "within_limits", None)
+    return doc.get("nominal_within_limits") is False or ac_within is False
+
+
 def base_limits_note(base: Any, reduction_pct: float | None,
                      status: str | None = None, *, method: str | None = None,
                      has_topology: bool = True,
-                     within_limits: bool = True) -> str | None:
+                     within_limits: bool = True,
+                     nominal_breaks: bool = False) -> str | None:
     """:func:`base_limits_text` beside the loss reduction (``reduction_pct``, of the base
     case's losses; None when there is none): ``the base case overloads L3 (102.6 %): the
     reduction is negative because the answer holds the limits``. The base case's losses are
@@ -244,10 +257,17 @@ def base_limits_note(base: Any, reduction_pct: float | None,
     (``within_limits`` false, no proof of infeasibility) holds none: the note says so, and
     nothing about whether a topology within the limits exists (user test ut43_optima #1:
     LinDistFlow's ``infeasible`` on a grid with one said "no topology holds the limits
-    either")."""
+    either"). ``nominal_breaks``: a scenario or robust run whose answer, within the limits in
+    every scenario, breaks them at the nominal load (not a scenario), where the reduction is
+    taken (ut48_scen #1: "the reduction is negative because the answer holds the limits"
+    beside the nominal load's AC power flow breaking them)."""
     text = base_limits_text(base)
     if text is None:
         return None
+    if nominal_breaks and within_limits and has_topology and status != "infeasible":
+        return (f"{text}; the answer holds the limits in every scenario but not at the nominal "
+                "load (not a scenario), so the reduction there compares two operating points "
+                "outside them")
     if status == "infeasible" and method not in HEURISTIC_METHODS:
         return (f"{text}; no topology holds the limits either (status infeasible), "
                 + ("so the reduction compares two operating points outside them"

@@ -84,24 +84,29 @@ def by_scenario(diagnosis: Sequence[Any]) -> dict[int, list[Any]]:
 def nominal_view(raw: RawSolution, nominal_feasible: bool) -> dict[str, Any]:
     """The fields of ``raw`` that the mapping of the nominal-load point sees: its own
     feasibility (not the scenarios'), so that a feasible nominal point keeps its losses and
-    its comparison with the AC power flow."""
+    its comparison with the AC power flow. Its ``extra`` says that the point is the nominal
+    load's (``headline_load``): where it needs slack, the AC check words it as the nominal
+    load's least-violating point, not as a run that found no topology within the limits."""
     status = raw.status
     if status is Status.INFEASIBLE and raw.y is not None:
         status = Status.FEASIBLE if nominal_feasible else Status.INFEASIBLE
-    return {"status": status, "within_limits": nominal_feasible}
+    return {"status": status, "within_limits": nominal_feasible,
+            "extra": {"headline_load": "nominal"}}
 
 
 def apply_verdict(result: Result, raw: RawSolution, shown: RawSolution,
                   labels: Sequence[str], nominal_feasible: bool) -> Result:
     """``result`` (mapped from ``shown``, the nominal-load view of ``raw``) with the status,
     the limits verdict and the diagnosis of ``raw`` (the scenarios'); each diagnosis entry
-    names its scenario (``labels``: a name per scenario index). The verdict is also not within
-    the limits when the nominal load's AC power flow breaks one (as for a single solve);
-    :func:`ac_within_limits` adds the scenarios' AC power flows."""
+    names its scenario (``labels``: a name per scenario index); :func:`ac_within_limits` adds
+    the scenarios' AC power flows. The nominal load (the network's own loads) is not a
+    scenario: where it needs slack in the model or breaks a limit in AC at the chosen
+    topology, that is a note (:func:`nominal_note`), not the verdict (README: "The verdict of a
+    scenario or robust run is the scenarios'"; ut48_scen #1: a topology within the limits in
+    every scenario's AC power flow read "not within the limits", exit 4, because the nominal
+    load, 1/0.6 of the scenarios', broke them)."""
     result.status = raw.status
-    nominal_ac_broken = result.ac_check is not None and result.ac_check.within_limits is False
-    result.within_limits = bool(raw.within_limits and result.has_topology
-                                and not nominal_ac_broken)
+    result.within_limits = bool(raw.within_limits and result.has_topology)
     for entry, d in zip(result.diagnosis, shown.diagnosis, strict=True):
         s = int(getattr(d, "scenario", -1))
         if 0 <= s < len(labels):
@@ -136,7 +141,33 @@ def apply_verdict(result: Result, raw: RawSolution, shown: RawSolution,
             scenario=result.extra["infeasible_scenario"]))
     result.extra["headline_load"] = "nominal"
     result.extra["nominal_within_limits"] = bool(nominal_feasible)
+    note = nominal_note(result, nominal_feasible)
+    if note is not None:
+        result.extra["nominal_note"] = note
+        result.extra["notes"] = [*result.extra.get("notes", []), note]
     return result
+
+
+def nominal_note(result: Result, nominal_feasible: bool) -> str | None:
+    """The note on a nominal load (not a scenario) that breaks the limits at the chosen
+    topology: it needs slack in the SOCP model (``nominal_feasible`` False; its point shown is
+    then the least-violating one there) or its AC power flow breaks a limit. None when it
+    holds them, or without a topology."""
+    if not result.has_topology:
+        return None
+    ac = result.ac_check
+    ac_broken = ac is not None and ac.within_limits is False
+    if nominal_feasible and not ac_broken:
+        return None
+    where = []
+    if not nominal_feasible:
+        where.append("needs slack in the SOCP model (the point shown there is the "
+                     "least-violating one, not a loss-minimising operating point)")
+    if ac_broken:
+        where.append("its AC power flow breaks the limits (ac_check.limit_violations)")
+    return ("the nominal load (the network's own loads, not a scenario) "
+            + " and ".join(where) + " at the chosen topology; the verdict is the scenarios' "
+            "(the scenarios' table), not the nominal load's")
 
 
 def closed_of(result: Result) -> np.ndarray | None:

@@ -62,7 +62,8 @@ Scenario results (:class:`ScenarioLoads`, :func:`scenario_loads`): the result's 
 (``numpy.random.default_rng([seed, 1])``), then its loads ``(p, q) = (p_k^s, q_k^s)(1 + X
 u_k)`` around that scenario's demands, with the scenario's bus rows (DER) and its source
 voltage as they are; the two corners are evaluated per scenario. The samples' expected total
-demand is therefore ``sum_s w_s D_s`` (``D_s``: the scenario's total, loads and DER).
+demand is therefore ``sum_s w_s D_s`` (``D_s``: the scenario's total, loads and DER, net of
+the network's own generating units of fixed output, which the bus rows add to).
 """
 
 
@@ -184,12 +185,13 @@ class MonteCarloResult:
     least_violating: bool = False
     #: The scenarios of a scenario result that the samples were drawn around
     #: (:class:`ScenarioLoads`): ``file`` (the scenario file read again), and per scenario its
-    #: ``name``, ``probability``, total demand ``total_p_mw`` (loads and DER) and the
+    #: ``name``, ``probability``, total demand ``total_p_mw`` (loads and DER, net of the
+    #: network's units of fixed output: :meth:`ScenarioLoads.totals`) and the
     #: ``samples`` drawn in it; empty for any other result (nominal loads).
     scenarios: dict[str, Any] = field(default_factory=dict)
     #: Per sample: the scenario it was drawn in (empty without scenarios) and its total
-    #: active demand [MW] (loads and the scenario's bus rows); in the JSON with
-    #: ``per_sample`` only.
+    #: active demand [MW] (loads and the scenario's bus rows, net of the network's units of
+    #: fixed output: :meth:`ScenarioLoads.totals`); in the JSON with ``per_sample`` only.
     sample_scenarios: list[str] = field(default_factory=list)
     sample_total_p_mw: list[float] = field(default_factory=list)
     #: The growth margin (:func:`growth_margin`) when asked for: the largest factor of the
@@ -380,7 +382,11 @@ class ScenarioLoads:
     in-service load's demand ``load_p_mw[s, k]``, ``load_q_mvar[s, k]`` [MW, MVAr] (the
     per-unit model's load order) and the bus rows' net demand ``extra_p_mw[s, j]``,
     ``extra_q_mvar[s, j]`` over ``bus_ids`` (the scenario's DER, not scaled by the box), and
-    ``setting[s]``: the index of its source voltage in :attr:`SourceVoltages.settings`.
+    ``setting[s]``: the index of its source voltage in :attr:`SourceVoltages.settings`;
+    ``fixed_generation_p_mw``: the network's in-service generating units of fixed output
+    (:func:`fixed_output_units`, sgens) [MW], which inject in every scenario beside its bus
+    rows (a SimBench study case's ``generator_change`` row is the set-point minus the case's
+    output, so the output is ``p_set - change``).
     A sample draws one scenario ``s`` with probability ``weights[s]`` and its loads
     ``load_p_mw[s, k] (1 + X u_k)``; a corner is every uncertain load of one scenario at
     ``1 - X`` or ``1 + X``."""
@@ -394,6 +400,7 @@ class ScenarioLoads:
     extra_p_mw: np.ndarray
     extra_q_mvar: np.ndarray
     setting: tuple[int, ...]
+    fixed_generation_p_mw: float = 0.0
 
     def draw(self, samples: int, seed: int) -> np.ndarray:
         """The scenario of each sample, drawn by :attr:`weights` from
@@ -403,8 +410,17 @@ class ScenarioLoads:
                                                             p=w / w.sum())
 
     def totals(self) -> np.ndarray:
-        """Each scenario's total active demand [MW]: its loads and its bus rows."""
-        return self.load_p_mw.sum(axis=1) + self.extra_p_mw.sum(axis=1)
+        """Each scenario's total active demand [MW], net of the generation of fixed output:
+
+            D_s = sum_k p_k^s + sum_j e_j^s - sum_g p_g
+
+        its loads ``p_k^s``, its bus rows ``e_j^s`` (DER as demand, negative when injecting)
+        and the network's units of fixed output ``p_g`` (:attr:`fixed_generation_p_mw`),
+        which inject in every scenario. Before, ``p_g`` was left out: a SimBench study case
+        whose PV was off (``generator_change`` rows +0.160 MW) read 0.240 MW of demand for its
+        0.080 MW of load (user test ut48_scen #2)."""
+        return (self.load_p_mw.sum(axis=1) + self.extra_p_mw.sum(axis=1)
+                - float(self.fixed_generation_p_mw))
 
     def to_dict(self, counts: Sequence[int] | None = None) -> dict[str, Any]:
         """The answer's ``scenarios`` (:attr:`MonteCarloResult.scenarios`)."""
@@ -702,7 +718,8 @@ def scenario_loads(data: dict[str, Any], network: Network,
                          np.asarray(sset.weights, float), np.asarray(sset.load_p_mw, float),
                          np.asarray(sset.load_q_mvar, float), tuple(sset.bus_ids),
                          np.asarray(sset.extra_p_mw, float), np.asarray(sset.extra_q_mvar, float),
-                         setting)
+                         setting,
+                         float(fixed_output_units(network)["p_mw"].fill_null(0.0).sum()))
 
 
 def _robust_source_band(data: dict[str, Any]) -> tuple[float, float] | None:
@@ -1048,6 +1065,10 @@ def out_of_sample(
         scen_of = np.zeros(len(factors), dtype=int)
         which = sources.draw(len(factors), seed)
     y = np.asarray(closed, float)[keep]  # the fixed-open branches are out of the model
+    # a sample's total demand is net of the network's units of fixed output, as a scenario's
+    # (ScenarioLoads.totals): they inject beside the loads and bus rows
+    fixed_mw = (scenarios.fixed_generation_p_mw if scenarios is not None else
+                float(fixed_output_units(network)["p_mw"].fill_null(0.0).sum()))
     totals: list[float] = []
     convex_ok: list[bool] = []
     ac_ok: list[bool] = []
@@ -1057,7 +1078,7 @@ def out_of_sample(
         if interrupt.requested():
             break
         p, q = at(sc, f)
-        totals.append(float(p.sum() * s_base))
+        totals.append(float(p.sum() * s_base) - fixed_mw)
         evaluator = evaluators[k]
         evaluator.set_loads(p, q)
         ev = evaluator.evaluate_violation(y)
