@@ -1035,7 +1035,9 @@ def from_pandapower(
                 limits = [*_sgen_limit_problems(int(idx), g, p),
                           *_poly_cost_problems(net, "sgen", int(idx))]
                 absent = [c for c in _OPF_LIMITS if c not in g]
-                if absent:
+                if absent and _flag(g.get("controllable", False)):
+                    # only a controllable sgen reads the OPF limits; one without the flag
+                    # (pandapower's create_sgen default False) is held at its set-point
                     defaulted.append((f"sgen:{idx}", absent, row))
                 if limits:  # validation's problems of the same limits and costs go
                     sgen_limits.extend(limits)
