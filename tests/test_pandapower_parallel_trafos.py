@@ -84,3 +84,28 @@ def test_units_of_different_ratios_are_not_merged() -> None:
     info = network_info(_two_units(tap_pos_t2=3))
     assert any(p["kind"] == "not_radial" and set(p["ids"]) == {"trafo:0", "trafo:1"}
                for p in info["problems"]), info["problems"]
+
+
+def test_the_readers_notes_are_not_quoted_as_model_approximations() -> None:
+    """ut48_simb #1/#3: the model-is-not-exact warning quotes the reader's notes as its
+    causes; the merged transformers' note and a controllable sgen's absent-OPF-limit note
+    are none (the base case runs the sgen at its p_mw, as runpp does). Truth: runpp of the
+    net, whose losses the model reproduces with both notes present."""
+    from feederopt.cli.info import network_info
+    from feederopt.validation.fidelity import inexact_notes
+
+    def net():  # type: ignore[no-untyped-def]
+        n = _two_units()
+        pp.create_sgen(n, 5, p_mw=0.3, controllable=True, min_p_mw=0.0, min_q_mvar=-0.1,
+                       max_q_mvar=0.1)  # no max_p_mw column: a note
+        return n
+
+    truth = net()
+    pp.runpp(truth)
+    pp_kw = float(truth.res_line.pl_mw.sum() + truth.res_trafo.pl_mw.sum()) * 1000
+    info = network_info(net())
+    assert info["model"]["model_losses_kw"] == pytest.approx(pp_kw, rel=1e-9)
+    notes = feederopt.load(net()).meta["warnings"]
+    ours = [w for w in notes if "trafo:0+trafo:1" in w or "controllable sgen" in w]
+    assert len(ours) == 2, notes
+    assert inexact_notes(ours) == []
