@@ -196,3 +196,16 @@ def test_every_balanced_command_lists_ties(command) -> None:
     out = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
     assert out.exit_code == 0
     assert "--ties <auto|switches|out_of_service>" in out.output
+
+
+def test_ties_on_a_simbench_case_does_not_deny_it_is_a_pandapower_net() -> None:
+    """ut48_simb #4: ``info simbench:... --ties out_of_service`` said the option "applies to
+    pandapower nets only" of a SimBench grid, which is a pandapower net (README; simbench's
+    get_simbench_net returns one). Refused all the same, before any download, saying why."""
+    out = CliRunner().invoke(app, ["info", "simbench:1-LV-rural1--0-sw", "--ties",
+                                   "out_of_service"])
+    assert out.exit_code == 2, out.output
+    text = _flat(out.output)
+    assert "pandapower nets only" not in text
+    assert "a SimBench case is a pandapower net too" in text
+    assert ".json file" in text

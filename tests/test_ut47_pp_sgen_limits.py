@@ -67,3 +67,41 @@ def test_an_absent_max_p_mw_column_is_said_in_a_note() -> None:
     assert "sgen:0: max_p_mw 0.9" in notes[0] and "runopp" in notes[0]
     full = feederopt.load(_net(p_mw=0.4))  # every column given: no such note
     assert not [w for w in full.meta.get("warnings", []) if "column" in w and "sgen" in w]
+
+
+def _plain_sgen_net(drop_flag: bool):
+    """The tester's repro (ut48_simb #1): an sgen of ``create_sgen``'s defaults, no OPF
+    limit column; with ``drop_flag`` no ``controllable`` column either (pn.mv_oberrhein)."""
+    n = pp.create_empty_network()
+    b0, b1 = pp.create_bus(n, 20), pp.create_bus(n, 20)
+    pp.create_ext_grid(n, b0)
+    pp.create_line(n, b0, b1, 1, "NA2XS2Y 1x95 RM/25 12/20 kV")
+    pp.create_load(n, b1, 1.0, 0.2)
+    pp.create_sgen(n, b1, 0.5)
+    if drop_flag:
+        n.sgen = n.sgen.drop(columns="controllable")
+    return n
+
+
+@pytest.mark.parametrize("drop_flag", [False, True])
+def test_an_sgen_not_controllable_has_no_opf_limit_note(drop_flag: bool) -> None:
+    """ut48_simb #1: every sgen without OPF limit columns was called a "controllable sgen"
+    whose limits were read at defaults, and "pandapower's OPF (runopp) fails on such a
+    net". Truth: pandapower's own flag (False, or no column) and runopp converging."""
+    n = _plain_sgen_net(drop_flag)
+    assert "min_p_mw" not in n.sgen.columns  # the premise: no OPF limit column
+    assert drop_flag or n.sgen.controllable.tolist() == [False]
+    pp.runopp(n)
+    assert n.OPF_converged  # the note's claim was false
+    read = feederopt.load(_plain_sgen_net(drop_flag))
+    assert not [w for w in read.meta.get("warnings", []) if "controllable sgen" in w], \
+        read.meta.get("warnings")
+    row = read.generators.filter(read.generators["id"] == "sgen:0")
+    assert (row["p_min_mw"][0], row["p_max_mw"][0]) == (0.5, 0.5)  # held at its p_mw
+    # the same sgen made controllable with only min_p_mw given does get the note
+    n = _plain_sgen_net(False)
+    n.sgen["controllable"] = True
+    n.sgen["min_p_mw"], n.sgen["min_q_mvar"], n.sgen["max_q_mvar"] = 0.0, -0.1, 0.1
+    read = feederopt.load(n)
+    notes = [w for w in read.meta.get("warnings", []) if "controllable sgen" in w]
+    assert len(notes) == 1 and "sgen:0: max_p_mw 0.5" in notes[0], notes

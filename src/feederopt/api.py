@@ -130,6 +130,7 @@ from feederopt.problems.holds import (
 )
 from feederopt.problems.presolve import (
     fixed_loop,
+    must_close,
     on_all_branches_model,
     presolve,
     without_fixed_open,
@@ -1507,6 +1508,21 @@ class Prepared:
                                      self.keep)
 
 
+def switchable_bridges(net: Network) -> list[str]:
+    """The switchable in-service branches that every radial configuration energising all
+    buses closes: bridges whose opening leaves buses without a source
+    (:func:`~feederopt.problems.presolve.must_close`, on the network without its fixed-open
+    branches); a solve fixes them closed, so a network whose switchable branches are all
+    such has one topology (user test ut48_simb #2: SimBench's 1-LV-rural1 has 14 switchable
+    branches on a tree). Empty where the network has no per-unit model (its problems are
+    reported elsewhere)."""
+    try:
+        pu, _ = without_fixed_open(to_per_unit(net))
+    except (InputError, ValueError, KeyError):
+        return []
+    return [str(pu.branch_ids[k]) for k in np.flatnonzero(must_close(pu))]
+
+
 def decidable(net: Network, s_base_mva: float = 1.0) -> tuple[PerUnitNetwork, PerUnitNetwork,
                                                                 np.ndarray]:
     """The per-unit model, the model without its fixed-open branches and the indices kept;
@@ -1702,6 +1718,15 @@ def _solve_nominal(net: Network, opts: SolveOptions, progress: ProgressCallback 
     raw = _run_nominal(prep.problem, opts, progress)
     result = _result(net, prep.full, on_all_branches(raw, prep.keep, prep.full.n_branch),
                      opts.ac_check, model_pu=prep.model_pu())
+    if raw.extra.get("evaluated_only") and prep.pu.switchable.any():
+        # switchable branches that presolve fixed closed, every one a bridge (opening it
+        # islands load): "no switchable branch" beside info's count misled (ut48_simb #2)
+        n_sw = int(prep.pu.switchable.sum())
+        result.extra["bridges"] = n_sw
+        result.extra["note"] = (
+            f"{n_sw} switchable branch{'' if n_sw == 1 else 'es'}, none can open without "
+            "islanding load (each is a bridge to buses with load): the one topology is "
+            "evaluated")
     result, raw = _least_violating_in_ac(net, opts, prep, raw, result)
     result, raw = _nominal_answer_in_ac(net, opts, prep, raw, result)
     if opts.ac_polish:

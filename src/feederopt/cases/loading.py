@@ -104,6 +104,17 @@ def tie_rule_problems(ties: Any, source: Any) -> list[Problem]:
     if ties == "auto" or _takes_tie_rule(source):
         return []
     named = option_ref("ties", repr(ties), cli=f"--ties {ties}")
+    if isinstance(source, str) and is_simbench_name(source):
+        # a SimBench grid is a pandapower net (README): "pandapower nets only" contradicted
+        # it (user test ut48_simb #4)
+        return [Problem(
+            ProblemKind.INVALID_VALUE, "options", f"{named} applies to a pandapower net "
+            "given as a net or a .json file; a SimBench case is a pandapower net too, but "
+            "read by its name with the switches SimBench gives it",
+            (source,), "ties",
+            hint=f"leave {option_ref('ties')} out; to read the grid with another tie rule, "
+            "write its net to a .json file (simbench.get_simbench_net, pandapower.to_json) "
+            "and give that file")]
     return [Problem(
         ProblemKind.INVALID_VALUE, "options", f"{named} "
         "applies to pandapower nets only (a net or a .json file)",

@@ -92,8 +92,14 @@ def network_info(source: Any, ties: str = "auto") -> dict[str, Any]:
     band = verdict["voltage_limits"] if verdict is not None else None
     ratings = verdict["rating_limits"] if verdict is not None else None
 
+    from feederopt.api import switchable_bridges
+
     return {
         **summary,
+        # switchable branches that every radial configuration closes (opening one islands
+        # load): solve fixes them, so "switchable 14" beside solve's one topology misled
+        # (user test ut48_simb #2)
+        "switchable_bridges": len(switchable_bridges(net)),
         # what `feederopt solve` may set (--controls caps,taps,dg,flex), by kind and one by one
         # (a switched reactor only where the network has one)
         "device_counts": {kind: n for kind in DEVICE_KINDS
@@ -123,6 +129,19 @@ def network_info(source: Any, ties: str = "auto") -> dict[str, Any]:
         "warnings": [str(p) for p in net.warnings()] + notes
         + ([model_warning] if model_warning else []) + ([base_note] if base_note else []),
     }
+
+
+def _count_text(data: dict[str, Any], key: str) -> str:
+    """A count of ``info``'s table; the switchable branches with how many of them are
+    bridges (opening one islands load, so every radial configuration closes it: solve
+    evaluates the one topology when all are)."""
+    n = data[key]
+    bridges = data.get("switchable_bridges") if key == "switchable" else None
+    if not isinstance(bridges, int) or not bridges or not n:
+        return str(n)
+    if bridges >= n:
+        return f"{n} (all bridges: opening any islands load)"
+    return f"{n} ({bridges} of them bridges: opening one islands load)"
 
 
 def _dispatchable(net: Any) -> dict[str, Any]:
@@ -393,7 +412,7 @@ def info(source: str = SOURCE_ARG, ties: str = TIES_OPT, json_output: bool = JSO
     for key in ("buses", "phases", "branches", "switchable", "normally_open", "sources",
                 "loads"):
         if key in data:
-            table.add_row(key.replace("_", " "), str(data[key]))
+            table.add_row(key.replace("_", " "), _count_text(data, key))
     table.add_row("generators", str(data["generators"]))
     if "device_counts" in data:
         counts = data["device_counts"]

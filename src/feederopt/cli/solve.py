@@ -109,6 +109,10 @@ def status_text(result: Any) -> str:
         return status
     if extra.get("held"):
         return "optimal: the only topology the holds leave, evaluated"
+    bridges = extra.get("bridges")
+    if isinstance(bridges, int) and bridges > 0:  # switchable, but each a bridge to load
+        return (f"optimal: the only topology ({bridges} switchable, none can open without "
+                "islanding load), evaluated")
     return "optimal: the only topology (no switchable branch), evaluated"
 
 

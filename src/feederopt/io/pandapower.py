@@ -818,9 +818,12 @@ def from_pandapower(
     # (user test ut_balanced #3); the AC check runs on the user's own net, both lines
     # and one with a switch on each circuit, all in the same state: one switchable branch
     # (user test ut43_ppgrid #1), whose circuits the writer of states operates together
+    # (user test ut43_ppgrid #1); two trafos of the same ratio between the same buses, no
+    # switch (a SimBench -no_sw grid's 110/20 kV pair): one branch trafo:0+trafo:1 (ut48_simb
+    # #3), the AC check on the user's net reading both
     rows = merge_parallel_branches(_named(net, rows), warnings, noun="lines",
-                                   eligible=lambda r: r.get("pp_element") == "line",
-                                   switched=True)
+                                   eligible=lambda r: r.get("pp_element") in ("line", "trafo"),
+                                   switched=True, transformers=True)
     buses = _with_internal_buses(buses, aux_buses, vn)
     branches = (
         pl.DataFrame(rows, schema_overrides=_BRANCH_DTYPES, infer_schema_length=None)
@@ -1035,7 +1038,9 @@ def from_pandapower(
                 limits = [*_sgen_limit_problems(int(idx), g, p),
                           *_poly_cost_problems(net, "sgen", int(idx))]
                 absent = [c for c in _OPF_LIMITS if c not in g]
-                if absent:
+                if absent and _flag(g.get("controllable", False)):
+                    # only a controllable sgen reads the OPF limits; one without the flag
+                    # (pandapower's create_sgen default False) is held at its set-point
                     defaulted.append((f"sgen:{idx}", absent, row))
                 if limits:  # validation's problems of the same limits and costs go
                     sgen_limits.extend(limits)

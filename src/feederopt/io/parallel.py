@@ -13,8 +13,16 @@ alike). The current divides as the admittances, ``I_k = I |z / z_k|``, so the me
 reaches the rating of circuit ``k`` at ``I = i_max_k / |z / z_k|``: its rating is the smallest
 of these over the rated circuits (``s_max_mva`` likewise). Only plain lines are merged: in
 service, closed and not switchable, a finite non-zero impedance, no tap (``tap_ratio`` 1) and
-no asymmetric shunt, whose merge is exact; parallel transformers and switchable circuits keep
-their own branches.
+no asymmetric shunt, whose merge is exact; switchable circuits keep their own branches.
+
+A reader may also merge parallel transformers (``transformers``: pandapower, whose SimBench
+grids run two identical 110/20 kV units in parallel without a switch, user test ut48_simb #3):
+two-port pi models from the same hv bus to the same lv bus with the same off-nominal ratio
+``tap_ratio`` (and the same rated ratio and tap range, not a DOPF OLTC) have bus admittance
+matrices ``Y_k = [[(y_k + y_from_k) / a^2, -y_k / a], [-y_k / a, y_k + y_to_k]]`` (``a`` the
+common ratio, e.g. MATPOWER's ``makeYbus``), linear in the admittances, so their sum is the
+pi model of the summed series admittances ``y = sum_k y_k`` and summed end shunts (``b_us``,
+``g_us``, ``g_asym_us``, ``b_asym_us`` each linear in them): exact, as for lines.
 """
 
 from __future__ import annotations
@@ -65,6 +73,28 @@ def _plain(row: dict[str, Any]) -> bool:
             and row.get("from_bus") != row.get("to_bus"))
 
 
+#: The columns of a transformer branch that parallel units must share to be one branch: the
+#: same orientation (hv bus first), the same ratio and the same rated ratio and tap range.
+_TRAFO_SAME = ("from_bus", "to_bus", "tap_ratio", "tap_rated_ratio", "tap_min_ratio",
+               "tap_max_ratio", "tap_steps")
+
+
+def _parallel_trafo(row: dict[str, Any]) -> bool:
+    """A transformer that never opens, whose pi model merges exactly with a parallel one of
+    the same :data:`_TRAFO_SAME` (see the module docstring): in service, closed and not
+    switchable, a finite non-zero impedance, finite shunts, not an OLTC of the DOPF."""
+    r, x = _number(row.get("r_ohm")), _number(row.get("x_ohm"))
+    return (r is not None and x is not None and complex(r, x) != 0
+            and _get(row, "kind") == "transformer" and bool(_get(row, "in_service"))
+            and not _get(row, "switchable") and not _get(row, "normally_open")
+            and not row.get("tap_controllable")
+            and _number(_get(row, "tap_ratio")) is not None
+            and all(_number(_get(row, c)) is not None
+                    for c in ("b_us", "g_us", "g_asym_us", "b_asym_us"))
+            and row.get("from_bus") is not None and row.get("to_bus") is not None
+            and row.get("from_bus") != row.get("to_bus"))
+
+
 def _rating(parts: list[dict[str, Any]], zs: list[complex], z: complex, key: str
             ) -> float | None:
     """The merged branch's rating ``key``: the total at which the first circuit reaches its
@@ -78,7 +108,8 @@ def merge_parallel_branches(rows: list[dict[str, Any]], warnings: list[str], *,
                             eligible: Callable[[dict[str, Any]], bool] = mergeable,
                             noun: str = "branches",
                             problems: list[Problem] | None = None,
-                            switched: bool = False) -> list[dict[str, Any]]:
+                            switched: bool = False,
+                            transformers: bool = False) -> list[dict[str, Any]]:
     """``rows`` (branch table rows, as dicts) with each group of :func:`mergeable` (and
     ``eligible``) rows that join the same two buses replaced by one row in the first one's
     place: the id ``a+b``, the parallel impedance and the summed shunts, the rating at which
@@ -99,15 +130,24 @@ def merge_parallel_branches(rows: list[dict[str, Any]], warnings: list[str], *,
     breaker on each circuit is closed or opened as a whole. Two closed circuits between two
     buses form no loop of buses, and the optimiser had to open one of them, which no operator
     does and which cost losses (user test ut43_ppgrid #1). Circuits in different states (one
-    open, one closed) keep their own branches."""
+    open, one closed) keep their own branches.
+
+    With ``transformers``, parallel transformers that never open, from the same hv bus to the
+    same lv bus with the same ratio (:func:`_parallel_trafo`), are one branch too (the module
+    docstring: exact); its row keeps the first unit's other columns (``pp_element``,
+    ``pp_index``), its id names every unit (``trafo:0+trafo:1``)."""
     # a row whose id another row has too is left for validation to refuse (a row pasted
     # twice is no double circuit)
     seen: dict[str, int] = {}
     for r in rows:
         seen[str(r.get("id"))] = seen.get(str(r.get("id")), 0) + 1
-    groups: dict[tuple[str, str, str], list[int]] = {}
+    groups: dict[tuple[Any, ...], list[int]] = {}
     for k, r in enumerate(rows):
         if r.get("id") is None or seen[str(r["id"])] != 1 or not eligible(r):
+            continue
+        if transformers and _parallel_trafo(r):
+            # oriented (hv bus first) and keyed by the ratio: only units of one ratio merge
+            groups.setdefault(("trafo", *(_get(r, c) for c in _TRAFO_SAME)), []).append(k)
             continue
         if mergeable(r):
             kind = "fixed"
@@ -123,9 +163,10 @@ def merge_parallel_branches(rows: list[dict[str, Any]], warnings: list[str], *,
     merged: dict[int, dict[str, Any]] = {}
     drop: set[int] = set()
     clashes: list[Problem] = []
-    for (_, _, kind), members in groups.items():
+    for key, members in groups.items():
         if len(members) < 2:
             continue
+        kind = "trafo" if key[0] == "trafo" else str(key[2])
         parts = [rows[k] for k in members]
         name = "+".join(str(r["id"]) for r in parts)
         if name in seen:
@@ -146,6 +187,9 @@ def merge_parallel_branches(rows: list[dict[str, Any]], warnings: list[str], *,
             "id": name, "r_ohm": z.real, "x_ohm": z.imag,
             "b_us": sum(float(_get(r, "b_us")) for r in parts),
             "g_us": sum(float(_get(r, "g_us")) for r in parts),
+            # 0 for lines (mergeable); a transformer's end shunts add alike
+            "g_asym_us": sum(float(_get(r, "g_asym_us")) for r in parts),
+            "b_asym_us": sum(float(_get(r, "b_asym_us")) for r in parts),
             "i_max_ka": _rating(parts, zs, z, "i_max_ka"), "open_end_energised": None})
         if any(r.get("name") for r in parts):  # the circuits' names, as their ids
             first["name"] = "+".join(str(r.get("name") or r["id"]) for r in parts)
@@ -153,6 +197,14 @@ def merge_parallel_branches(rows: list[dict[str, Any]], warnings: list[str], *,
             first["s_max_mva"] = _rating(parts, zs, z, "s_max_mva")
         merged[members[0]] = first
         drop.update(members[1:])
+        if kind == "trafo":
+            warnings.append(
+                f"transformers {', '.join(str(r['id']) for r in parts)} join buses "
+                f"{parts[0]['from_bus']} and {parts[0]['to_bus']} in parallel with the same "
+                f"ratio and never open: one branch {first['id']} in the model (their parallel "
+                "impedance and summed magnetising admittance, exact; the rating at which the "
+                "first of them is fully loaded)")
+            continue
         if kind != "fixed":
             warnings.append(
                 f"{noun} {', '.join(str(r['id']) for r in parts)} join buses "

@@ -293,14 +293,17 @@ def fixed_loop(pu: PerUnitNetwork) -> Problem | None:
     ends = {frozenset((int(pu.f[pos[b]]), int(pu.t[pos[b]]))) for b in problem.ids if b in pos}
     if len(problem.ids) == 2 and len(ends) == 1:
         # Two branches between the same buses: a double circuit that the readers did not
-        # merge (:mod:`feederopt.io.parallel` merges plain lines only; user test ut_io #4).
+        # merge (:mod:`feederopt.io.parallel` merges plain lines, and pandapower
+        # transformers of one ratio; user tests ut_io #4, ut48_simb #3).
         a, b = sorted(pu.bus_ids[k] for k in next(iter(ends)))
         return replace(problem, message=problem.message + " that cannot open: a double "
                        f"circuit between buses {a} and {b}, which is merged into one branch "
-                       "only where both are plain lines (no transformer, tap or asymmetric "
-                       "shunt) read from a file", field="switchable",
-                       hint="make one of them switchable or normally open, or give them as "
-                       "one branch (their parallel impedance)")
+                       "only where both are plain lines (no tap or asymmetric shunt) read "
+                       "from a file, or pandapower transformers from the same hv bus at the "
+                       "same ratio", field="switchable",
+                       hint="make one of them switchable or normally open, give them as "
+                       "one branch (their parallel impedance), or give parallel transformers "
+                       "the same tap position")
     which = "it" if len(problem.ids) == 1 else "one of them"
     return replace(problem, message=problem.message + " that cannot open", field="switchable",
                    hint=f"make {which} switchable or normally open")

@@ -608,19 +608,25 @@ def _merged_circuits(net: Any, branch_ids: list[str], index: np.ndarray,
     :func:`feederopt.io.parallel.merge_parallel_branches`): the flows, currents and losses of
     all its lines (user test ut_io #4: the row gave the first circuit's only, half the
     model's), each line's ends taken as the first's, and the loading of the most loaded
-    line (the merged rating is where the first of them is fully loaded)."""
+    line (the merged rating is where the first of them is fully loaded). Parallel
+    transformers merged alike (``trafo:0+trafo:1``, user test ut48_simb #3) are read from
+    ``res_trafo``, from their hv end."""
     p_from, q_from, i_from, i_to, loss, loading = arrays
-    res = net.res_line
     for k, bid in enumerate(branch_ids):
         if "+" not in bid:
             continue
+        table = bid.split("+")[0].split(":")[0]
+        if table not in ("line", "trafo"):
+            continue
+        res, tab = net[f"res_{table}"], net[table]
+        ends = ("from", "to") if table == "line" else ("hv", "lv")
         members = [int(m.split(":")[1]) for m in bid.split("+")]
-        first_from = int(net.line.at[int(index[k]), "from_bus"])
+        first_from = int(tab.at[int(index[k]), f"{ends[0]}_bus"])
         p = q = i_a = i_b = pl_mw = 0.0
         worst = -math.inf
         for m in members:
-            same = int(net.line.at[m, "from_bus"]) == first_from
-            a, b = ("from", "to") if same else ("to", "from")
+            same = int(tab.at[m, f"{ends[0]}_bus"]) == first_from
+            a, b = ends if same else ends[::-1]
             p += float(res.at[m, f"p_{a}_mw"])
             q += float(res.at[m, f"q_{a}_mvar"])
             i_a += float(res.at[m, f"i_{a}_ka"])

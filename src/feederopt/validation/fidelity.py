@@ -44,8 +44,9 @@ MATERIAL_VOLTAGE_PU = 0.005
 #: unsupplied buses left out, a dcline's ends, an xward's internal losses (loss bookkeeping,
 #: taken out of the comparison: :attr:`ModelFidelity.outside_ac_kw`), ZIP columns that
 #: pandapower's power flow does not read, an untyped tap it does not apply, asymmetric elements
-#: summed. The warning that the model is not exact quotes the other notes only (user test
-#: ut43_ppgrid #5: it quoted all of them, 2,000 characters).
+#: summed, parallel transformers of one ratio merged, a controllable sgen's OPF limits (the
+#: power flow runs it at its set-point). The warning that the model is not exact quotes the
+#: other notes only (user test ut43_ppgrid #5: it quoted all of them, 2,000 characters).
 EXACT_NOTES = tuple(re.compile(p) for p in (
     r"join buses .* \(a double circuit\): one (switchable )?branch",
     r"out-of-service line\(s\) between in-service buses .* stay out of service",
@@ -55,6 +56,11 @@ EXACT_NOTES = tuple(re.compile(p) for p in (
     r"in columns that pandapower \S+ power flow does not read",
     r"tap_changer_type (is )?not set.*take no tap step",
     r"are read as balanced \(the sum of their phases\)",
+    # parallel transformers of one ratio: an exact pi-model sum (user test ut48_simb #3)
+    r"in parallel with the same ratio and never open: one branch",
+    # OPF limits: the DOPF's range, not the power flow's (at p_mw; ut48_simb #1)
+    r"controllable sgen\(s\) have OPF limits but net\.sgen has no",
+    r"are controllable but have no OPF limit",
 ))
 
 
