@@ -153,3 +153,22 @@ def test_every_device_number_gets_the_same_rule(table: str, column: str, value: 
         "invalid_value", table, (row,), column)
     said = "NaN (not a number)" if math.isnan(value) else "infinite"
     assert problem.message == f"{column} is {said}"
+
+
+def test_a_pandapower_shunt_without_a_voltage_is_one_problem() -> None:
+    """A shunt's ``vn_kv`` 0 makes both its powers NaN when scaled to its bus: the root cause
+    (``net.shunt.vn_kv``) is said, not the rule's NaN ``q_mvar_per_step`` and
+    ``p_mw_per_step`` beside it. Truth: the net's own shunt, whose vn_kv is 0."""
+    import pandapower as pp
+
+    net = pp.create_empty_network()
+    hv, lv, far = pp.create_bus(net, 110), pp.create_bus(net, 20), pp.create_bus(net, 20)
+    pp.create_ext_grid(net, hv, vm_pu=1.0)
+    pp.create_transformer(net, hv, lv, "25 MVA 110/20 kV")
+    pp.create_line(net, lv, far, 2.0, "NA2XS2Y 1x95 RM/25 12/20 kV")
+    pp.create_load(net, far, p_mw=2.0, q_mvar=0.5)
+    pp.create_shunt(net, far, q_mvar=-0.4, p_mw=0.01, step=1, max_step=3, vn_kv=0.0)
+    with pytest.raises(InputError) as err:
+        feederopt.load(net)
+    (problem,) = err.value.problems
+    assert (problem.component, problem.ids, problem.field) == ("shunts", ("shunt:0",), "vn_kv")
