@@ -53,7 +53,9 @@ def test_a_non_finite_number_is_a_typed_problem(table: str, column: str, value: 
     assert len(found) == 1, err.value.problems
     p = found[0]
     assert (p.kind.value, p.component, p.ids) == ("invalid_value", table, (row,))
-    assert "NaN or infinite" in p.message and "negative" not in p.message
+    # said as what it is (the one rule of the device numbers, user test ut48_dopf)
+    assert p.message == f"{column} is " + ("NaN (not a number)" if math.isnan(value)
+                                           else "infinite")
     assert [q.field for q in err.value.problems] == [column]  # nothing else, misleadingly
 
 

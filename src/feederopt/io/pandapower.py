@@ -1112,7 +1112,8 @@ def from_pandapower(
                 ProblemKind.INVALID_VALUE, "shunts", "vn_kv must be a positive number",
                 ids=(f"shunt:{idx}",), field="vn_kv", hint="give the voltage that the shunt's "
                 "p_mw and q_mvar refer to, in kV (net.shunt.vn_kv)"))
-            superseded.setdefault(("shunts", "q_mvar_per_step"), set()).add(f"shunt:{idx}")
+            for col in ("q_mvar_per_step", "p_mw_per_step"):  # both NaN by it
+                superseded.setdefault(("shunts", col), set()).add(f"shunt:{idx}")
         # Its powers at its vn_kv, scaled to its bus's: a missing bus (validation's
         # unknown_bus) has no vn_kv, which made them NaN, a spurious second problem
         # "q_mvar_per_step is NaN" beside the root cause (user test ut33_dopf #4).
@@ -1130,7 +1131,8 @@ def from_pandapower(
             by_step = shunt_table(net, idx, sh, step)
             if isinstance(by_step, Problem):
                 problems.append(by_step)
-                superseded.setdefault(("shunts", "q_mvar_per_step"), set()).add(f"shunt:{idx}")
+                for col in ("q_mvar_per_step", "p_mw_per_step"):  # both NaN by it
+                    superseded.setdefault(("shunts", col), set()).add(f"shunt:{idx}")
             else:
                 bank = table_bank(f"shunt:{idx}", by_step, step, max_step, controllable)
                 q_mvar, p_mw, step, max_step = bank.q_mvar, bank.p_mw, bank.step, bank.max_steps

@@ -68,14 +68,153 @@ def _ids(df: pl.DataFrame, mask: pl.Expr) -> tuple[str, ...]:
     return tuple(str(i) for i in df.filter(mask.fill_null(False))["id"].to_list())
 
 
-def device_problems(net: Network) -> list[Problem]:
-    """Every problem of the device columns (all at once), as typed problems."""
+@dataclass(frozen=True)
+class DeviceNumber:
+    """A numeric device column, for the one rule of :func:`non_finite_device_numbers`: what
+    to give instead of a NaN or an infinity (``hint``; ``inf_hint`` for an infinity where it
+    differs), whether an infinity is a limit that does not bind (``unbounded``: a generator's
+    reactive limit, ``q_min_mvar = -inf``), and the set-point a fixed injection's limits are
+    filled from (``filled_from``: a NaN ``p_mw`` fills ``p_min_mw`` and ``p_max_mw`` of a row
+    that gives neither, :data:`~feederopt.network.schemas.SET_POINT_RANGES`; it is named once,
+    on ``p_mw``)."""
+
+    hint: str
+    unbounded: bool = False
+    filled_from: str | None = None
+    inf_hint: str | None = None
+
+
+_P_RANGE = ("give {col} as a number in MW, or leave both p_min_mw and p_max_mw empty for a "
+            "fixed injection at p_mw")
+_P_INF = ("give the generator's active-power range in MW (finite); an unlimited supply is a "
+          "source bus (is_source=true in the buses table)")
+_Q_RANGE = ("give {col} as a number in MVAr (-inf or inf: no limit), or leave both q_min_mvar "
+            "and q_max_mvar empty for a fixed injection at q_mvar")
+
+#: Every numeric device column, per table: a NaN in any of them, or an infinity where
+#: ``unbounded`` is not set, is an ``invalid_value`` naming that column
+#: (:func:`non_finite_device_numbers`), and the range and sign checks of
+#: :func:`device_problems` look at finite values only (Polars orders NaN above every number,
+#: so ``NaN > hi`` "inverted" a NaN tap limit; a NaN ``p_mw_per_step`` or ``tap_max_ratio``
+#: passed every check and reached the solver as "Problem data contains NaN or Inf", user test
+#: ut48_dopf #1 to #4). A null is "not given" (a column's default or an absent range), no
+#: number: the required and the paired columns say so by their own checks.
+DEVICE_NUMBERS: dict[str, dict[str, DeviceNumber]] = {
+    "shunts": {
+        "q_mvar_per_step": DeviceNumber("give the reactive power of one step in MVAr"),
+        "p_mw_per_step": DeviceNumber("give the active consumption of one step in MW at 1 p.u. "
+                                      "(0 for a lossless bank)"),
+    },
+    "branches": {
+        "tap_min_ratio": DeviceNumber("give the lowest tap ratio in p.u., e.g. 0.9 (empty "
+                                      "cells: no tap range)"),
+        "tap_max_ratio": DeviceNumber("give the highest tap ratio in p.u., e.g. 1.1 (empty "
+                                      "cells: no tap range)"),
+    },
+    "buses": {
+        "tap_min_pu": DeviceNumber("give a finite value, e.g. 0.96"),
+        "tap_max_pu": DeviceNumber("give a finite value, e.g. 1.04"),
+        "tap_step_pu": DeviceNumber("give a finite value, e.g. 0.0125"),
+        "tap_cost_kw": DeviceNumber("give a cost >= 0 in kW per position (0: no cost)"),
+        "import_price_per_mwh": DeviceNumber("give a finite price per MWh (0: not priced)"),
+        "import_cost_per_mw2_per_h": DeviceNumber(
+            "give a finite cost >= 0 per MW^2 per hour (0: none)"),
+        "import_fixed_cost_per_h": DeviceNumber("give a finite cost per hour (0: none)"),
+        "import_q_price_per_mvarh": DeviceNumber("give a finite cost per MVAr h (0: none)"),
+        "import_q_cost_per_mvar2_per_h": DeviceNumber(
+            "give a finite cost >= 0 per MVAr^2 per hour (0: none)"),
+    },
+    "generators": {
+        "p_mw": DeviceNumber("give every generator a finite set-point in MW"),
+        "q_mvar": DeviceNumber("give every generator a finite set-point in MVAr"),
+        "p_min_mw": DeviceNumber(_P_RANGE, filled_from="p_mw", inf_hint=_P_INF),
+        "p_max_mw": DeviceNumber(_P_RANGE, filled_from="p_mw", inf_hint=_P_INF),
+        "q_min_mvar": DeviceNumber(_Q_RANGE, unbounded=True, filled_from="q_mvar"),
+        "q_max_mvar": DeviceNumber(_Q_RANGE, unbounded=True, filled_from="q_mvar"),
+        "cost_per_mwh": DeviceNumber("give a finite cost per MWh (0: free)"),
+        "cost_per_mw2_per_h": DeviceNumber(
+            "give a finite cost >= 0 per MW^2 per hour (0: none)"),
+        "cost_per_mvarh": DeviceNumber("give a finite cost per MVAr h (0: none)"),
+        "cost_per_mvar2_per_h": DeviceNumber(
+            "give a finite cost >= 0 per MVAr^2 per hour (0: none)"),
+        "fixed_cost_per_h": DeviceNumber("give a finite cost >= 0 per hour (0: none)"),
+    },
+    "loads": {
+        "flex_share": DeviceNumber("give the share in [0, 1], e.g. 0.2 for 20 % of the load "
+                                   "(0: not flexible)"),
+        "flex_price_per_mwh": DeviceNumber("give a finite price >= 0 per MWh"),
+        "flex_q_min_mvar": DeviceNumber("give finite ends in MVAr, or leave both "
+                                        "flex_q_min_mvar and flex_q_max_mvar empty (q follows "
+                                        "p)"),
+        "flex_q_max_mvar": DeviceNumber("give finite ends in MVAr, or leave both "
+                                        "flex_q_min_mvar and flex_q_max_mvar empty (q follows "
+                                        "p)"),
+        "flex_q_price_per_mvarh": DeviceNumber("give a finite number (0: none)"),
+        "flex_q_cost_per_mvar2_per_h": DeviceNumber("give a finite number (0: none)"),
+        "flex_q_fixed_cost_per_h": DeviceNumber("give a finite number (0: none)"),
+    },
+}
+
+
+def sound_number(table: str, col: str) -> pl.Expr:
+    """The rows whose ``col`` of ``table`` passes :func:`non_finite_device_numbers`: finite,
+    or infinite where :data:`DEVICE_NUMBERS` lets it be unbounded (null: not a number, false);
+    the range and sign checks look at these rows only."""
+    x = pl.col(col).cast(pl.Float64, strict=False)
+    rule = DEVICE_NUMBERS.get(table, {}).get(col)
+    return (~x.is_nan() if rule is not None and rule.unbounded else x.is_finite()).fill_null(
+        False)
+
+
+def non_finite_device_numbers(tables: dict[str, pl.DataFrame]) -> list[Problem]:
+    """The one rule for the numbers of the devices (:data:`DEVICE_NUMBERS`): per table and
+    column, an ``invalid_value`` naming the rows whose value is NaN ("``col`` is NaN (not a
+    number)") and one naming those whose value is infinite where no infinity is allowed
+    ("``col`` is infinite"). A limit filled from a non-finite set-point is named on the
+    set-point alone."""
     out: list[Problem] = []
+    for table, columns in DEVICE_NUMBERS.items():
+        df = tables.get(table)
+        if df is None or not df.height or "id" not in df.columns:
+            continue
+        for col, rule in columns.items():
+            if col not in df.columns:
+                continue
+            x = pl.col(col).cast(pl.Float64, strict=False)
+            same: pl.Expr = pl.lit(False)
+            if rule.filled_from is not None and rule.filled_from in df.columns:
+                src = pl.col(rule.filled_from).cast(pl.Float64, strict=False)
+                same = ~src.is_finite() & ((x == src) | (x.is_nan() & src.is_nan()))
+            found = [(x.is_nan(), "NaN (not a number)", rule.hint)]
+            if not rule.unbounded:
+                found.append((x.is_infinite(), "infinite", rule.inf_hint or rule.hint))
+            for bad, said, hint in found:
+                ids = _ids(df, bad & ~same.fill_null(False))
+                if ids:
+                    out.append(Problem(ProblemKind.INVALID_VALUE, table, f"{col} is {said}",
+                                       ids=ids, field=col, hint=hint.format(col=col)))
+    return out
+
+
+def device_problems(net: Network) -> list[Problem]:
+    """Every problem of the device columns (all at once), as typed problems: first the one
+    rule for their numbers (:func:`non_finite_device_numbers`: a NaN or an infinity is
+    ``invalid_value`` on its column), then the checks of ranges, signs and positions, which
+    look at sound numbers only (:func:`sound_number`), so that a NaN is not also "above
+    tap_max_ratio" or an infinity also "negative"."""
+    out: list[Problem] = non_finite_device_numbers(net.tables())
 
     def add(kind: ProblemKind, table: str, ids: tuple[str, ...], field_: str, message: str,
             hint: str) -> None:
         if ids:
             out.append(Problem(kind, table, message, ids=ids, field=field_, hint=hint))
+
+    def ok(table: str, *cols: str) -> pl.Expr:
+        """The rows whose ``cols`` are all sound numbers."""
+        expr = pl.lit(True)
+        for c in cols:
+            expr = expr & sound_number(table, c)
+        return expr
 
     sh = net.shunts
     if sh.height and _col(sh, "id") and _col(sh, "step") and _col(sh, "max_steps"):
@@ -83,24 +222,12 @@ def device_problems(net: Network) -> list[Problem]:
             "step", "the step is outside the bank (above max_steps)",
             "a bank with max_steps N has the steps 0..N")
     b = net.buses
-    if b.height and _col(b, "id") and _col(b, "import_price_per_mwh"):
-        add(ProblemKind.INVALID_VALUE, "buses", _ids(b, _not_finite("import_price_per_mwh")),
-            "import_price_per_mwh", "the import price is NaN or infinite",
-            "give a finite price per MWh (0: not priced)")
     if b.height and _col(b, "id") and _col(b, "import_cost_per_mw2_per_h"):
         add(ProblemKind.INVALID_VALUE, "buses",
-            _ids(b, _not_finite("import_cost_per_mw2_per_h")), "import_cost_per_mw2_per_h",
-            "the quadratic import cost is NaN or infinite",
-            "give a finite cost >= 0 per MW^2 per hour (0: none)")
-        add(ProblemKind.INVALID_VALUE, "buses",
-            _ids(b, pl.col("import_cost_per_mw2_per_h") < 0), "import_cost_per_mw2_per_h",
+            _ids(b, ok("buses", "import_cost_per_mw2_per_h")
+                 & (pl.col("import_cost_per_mw2_per_h") < 0)), "import_cost_per_mw2_per_h",
             "the quadratic import cost is negative: a concave (non-convex) cost, which the "
             "convex model cannot hold", "give a cost >= 0 per MW^2 per hour (0: a linear cost)")
-    if b.height and _col(b, "id") and _col(b, "import_fixed_cost_per_h"):
-        add(ProblemKind.INVALID_VALUE, "buses",
-            _ids(b, _not_finite("import_fixed_cost_per_h")), "import_fixed_cost_per_h",
-            "the source's fixed cost is NaN or infinite",
-            "give a finite cost per hour (0: none)")
     if b.height and _col(b, "id") and _col(b, "tap_min_pu"):
         lo, hi, st = pl.col("tap_min_pu"), pl.col("tap_max_pu"), pl.col("tap_step_pu")
         given = lo.is_not_null() | hi.is_not_null() | st.is_not_null()
@@ -108,31 +235,24 @@ def device_problems(net: Network) -> list[Problem]:
             _ids(b, given & (lo.is_null() | hi.is_null() | st.is_null())), "tap_min_pu",
             "an OLTC needs tap_min_pu, tap_max_pu and tap_step_pu together",
             "give all three, e.g. 0.96, 1.04 and 0.0125")
-        for col, eg in (("tap_min_pu", "0.96"), ("tap_max_pu", "1.04"),
-                        ("tap_step_pu", "0.0125")):
-            add(ProblemKind.INVALID_VALUE, "buses", _ids(b, _not_finite(col)), col,
-                f"{col} is NaN or infinite", f"give a finite value, e.g. {eg}")
-        if _col(b, "tap_cost_kw"):
-            add(ProblemKind.INVALID_VALUE, "buses", _ids(b, _not_finite("tap_cost_kw")),
-                "tap_cost_kw", "the tap-change cost is NaN or infinite",
-                "give a cost >= 0 in kW per position (0: no cost)")
         add(ProblemKind.INVALID_VALUE, "buses", _source_band_misses(b), "tap_min_pu",
             "no tap position of the source OLTC holds its bus within the bus's own voltage "
             "band (v_set_pu x ratio outside v_min_pu..v_max_pu at every position)",
             "widen the bus's v_min_pu..v_max_pu or the tap range so that some position "
             "1 + k x tap_step_pu lies in it")
-        add(ProblemKind.INVERTED_LIMITS, "buses",
-            _ids(b, (lo > hi) & ~_not_finite("tap_min_pu") & ~_not_finite("tap_max_pu")),
-            "tap_min_pu",
+        limits = ok("buses", "tap_min_pu", "tap_max_pu")
+        add(ProblemKind.INVERTED_LIMITS, "buses", _ids(b, limits & (lo > hi)), "tap_min_pu",
             "tap_min_pu is above tap_max_pu", "swap the tap limits")
         add(ProblemKind.INVALID_VALUE, "buses",
-            _ids(b, (lo <= hi) & ((lo > 1.0) | (hi < 1.0) | (lo <= 0))), "tap_min_pu",
+            _ids(b, limits & (lo <= hi) & ((lo > 1.0) | (hi < 1.0) | (lo <= 0))), "tap_min_pu",
             "the OLTC range must hold the neutral ratio 1.0 and be positive",
             "e.g. tap_min_pu 0.96, tap_max_pu 1.04")
-        add(ProblemKind.INVALID_VALUE, "buses", _ids(b, pl.col("tap_cost_kw") < 0),
-            "tap_cost_kw", "the tap-change cost is negative", "give a cost >= 0 in kW")
-        add(ProblemKind.INVALID_VALUE, "buses", _ids(b, st <= 0), "tap_step_pu",
-            "the tap step must be positive", "e.g. 0.0125 (1.25 % per position)")
+        if _col(b, "tap_cost_kw"):
+            add(ProblemKind.INVALID_VALUE, "buses",
+                _ids(b, ok("buses", "tap_cost_kw") & (pl.col("tap_cost_kw") < 0)),
+                "tap_cost_kw", "the tap-change cost is negative", "give a cost >= 0 in kW")
+        add(ProblemKind.INVALID_VALUE, "buses", _ids(b, ok("buses", "tap_step_pu") & (st <= 0)),
+            "tap_step_pu", "the tap step must be positive", "e.g. 0.0125 (1.25 % per position)")
         add(ProblemKind.INVALID_VALUE, "buses", _ids(b, given & ~pl.col("is_source")),
             "tap_min_pu", "an OLTC is modelled at a source (substation) bus only",
             "put the OLTC on the substation's source bus")
@@ -144,75 +264,64 @@ def device_problems(net: Network) -> list[Problem]:
             _ids(br, oltc & (lo.is_null() | hi.is_null() | st.is_null())), "tap_min_ratio",
             "a controllable tap needs tap_min_ratio, tap_max_ratio and tap_steps",
             "give all three, e.g. 0.9, 1.1 and 17")
-        add(ProblemKind.INVERTED_LIMITS, "branches", _ids(br, oltc & (lo > hi)), "tap_min_ratio",
+        # each value on its own column: a tap_min_ratio of 0 or -0.5 was "a controllable tap
+        # needs positive ratios and at least 2 positions" on a sound tap_steps 11 (ut48_dopf #4)
+        for col, ratio, eg in (("tap_min_ratio", lo, "0.9"), ("tap_max_ratio", hi, "1.1")):
+            add(ProblemKind.INVALID_VALUE, "branches",
+                _ids(br, oltc & ok("branches", col) & (ratio <= 0)), col,
+                f"{col} must be positive (a ratio in p.u.)", f"e.g. {col} {eg}")
+        add(ProblemKind.INVERTED_LIMITS, "branches",
+            _ids(br, oltc & ok("branches", "tap_min_ratio", "tap_max_ratio") & (hi > 0)
+                 & (lo > hi)), "tap_min_ratio",
             "tap_min_ratio is above tap_max_ratio", "swap the tap limits")
-        add(ProblemKind.INVALID_VALUE, "branches", _ids(br, oltc & ((lo <= 0) | (st < 2))),
-            "tap_steps", "a controllable tap needs positive ratios and at least 2 positions",
+        add(ProblemKind.INVALID_VALUE, "branches", _ids(br, oltc & (st < 2)),
+            "tap_steps", "a controllable tap needs at least 2 positions",
             "e.g. tap_steps 17 from 0.9 to 1.1")
         add(ProblemKind.INVALID_VALUE, "branches",
             _ids(br, oltc & (pl.col("kind") != "transformer")),
             "tap_controllable", "a controllable tap sits on a transformer branch",
             "set kind transformer, or drop the tap")
     g = net.generators
-    if g.height and _col(g, "id") and _col(g, "cost_per_mwh"):
-        add(ProblemKind.INVALID_VALUE, "generators", _ids(g, _not_finite("cost_per_mwh")),
-            "cost_per_mwh", "the energy cost is NaN or infinite",
-            "give a finite cost per MWh (0: free)")
     if g.height and _col(g, "id") and _col(g, "cost_per_mw2_per_h"):
         add(ProblemKind.INVALID_VALUE, "generators",
-            _ids(g, _not_finite("cost_per_mw2_per_h")), "cost_per_mw2_per_h",
-            "the quadratic energy cost is NaN or infinite",
-            "give a finite cost >= 0 per MW^2 per hour (0: none)")
-        add(ProblemKind.INVALID_VALUE, "generators", _ids(g, pl.col("cost_per_mw2_per_h") < 0),
+            _ids(g, ok("generators", "cost_per_mw2_per_h") & (pl.col("cost_per_mw2_per_h") < 0)),
             "cost_per_mw2_per_h", "the quadratic energy cost is negative: a concave "
             "(non-convex) cost, which the convex model cannot hold",
             "give a cost >= 0 per MW^2 per hour (0: a linear cost)")
-    # the reactive costs (pandapower's cq1, cq2): a finite linear one, a convex quadratic one
-    for table, frame, lin, quad in (("generators", g, "cost_per_mvarh", "cost_per_mvar2_per_h"),
-                                    ("buses", b, "import_q_price_per_mvarh",
-                                     "import_q_cost_per_mvar2_per_h")):
-        if frame.height and _col(frame, "id") and _col(frame, lin):
-            add(ProblemKind.INVALID_VALUE, table, _ids(frame, _not_finite(lin)), lin,
-                "the reactive cost is NaN or infinite", "give a finite cost per MVAr h (0: none)")
+    # the reactive costs (pandapower's cq1, cq2): a convex quadratic one
+    for table, frame, quad in (("generators", g, "cost_per_mvar2_per_h"),
+                               ("buses", b, "import_q_cost_per_mvar2_per_h")):
         if frame.height and _col(frame, "id") and _col(frame, quad):
-            add(ProblemKind.INVALID_VALUE, table, _ids(frame, _not_finite(quad)), quad,
-                "the quadratic reactive cost is NaN or infinite",
-                "give a finite cost >= 0 per MVAr^2 per hour (0: none)")
-            add(ProblemKind.INVALID_VALUE, table, _ids(frame, pl.col(quad) < 0), quad,
+            add(ProblemKind.INVALID_VALUE, table,
+                _ids(frame, ok(table, quad) & (pl.col(quad) < 0)), quad,
                 "the quadratic reactive cost is negative: a concave (non-convex) cost, which "
                 "the convex model cannot hold", "give a cost >= 0 per MVAr^2 per hour (0: a "
                 "linear cost)")
     if g.height and _col(g, "id") and _col(g, "fixed_cost_per_h"):
-        add(ProblemKind.INVALID_VALUE, "generators", _ids(g, _not_finite("fixed_cost_per_h")),
-            "fixed_cost_per_h", "the fixed cost is NaN or infinite",
-            "give a finite cost >= 0 per hour (0: none)")
-        add(ProblemKind.INVALID_VALUE, "generators", _ids(g, pl.col("fixed_cost_per_h") < 0),
+        add(ProblemKind.INVALID_VALUE, "generators",
+            _ids(g, ok("generators", "fixed_cost_per_h") & (pl.col("fixed_cost_per_h") < 0)),
             "fixed_cost_per_h", "the fixed cost is negative", "give a cost >= 0 per hour")
         add(ProblemKind.INVALID_VALUE, "generators",
-            _ids(g, pl.col("committable") & (pl.col("cost_per_mwh") < 0)), "cost_per_mwh",
+            _ids(g, pl.col("committable") & ok("generators", "cost_per_mwh")
+                 & (pl.col("cost_per_mwh") < 0)), "cost_per_mwh",
             "a committable generator has a negative energy cost", "give a cost >= 0 per MWh")
     if g.height and _col(g, "id") and _col(g, "committable") and _col(g, "p_min_mw"):
         # A generator produces (the data model has no absorbing generator: p_mw is injected);
-        # on, a committable unit runs within p_min_mw..p_max_mw, off at 0.
+        # on, a committable unit runs within p_min_mw..p_max_mw, off at 0. (Off it produces
+        # nothing: p <= p_max on, the master's big-M row, needs a finite p_max, which the
+        # rule of DEVICE_NUMBERS asks of every generator.)
         add(ProblemKind.INVALID_VALUE, "generators",
             _ids(g, pl.col("committable").fill_null(False)
+                 & ok("generators", "p_min_mw", "p_max_mw")
                  & ((pl.col("p_min_mw") < 0) | (pl.col("p_max_mw") < 0))), "p_min_mw",
             "a committable generator has a negative active limit (a generator injects p; "
             "running it would consume power)",
             "give 0 <= p_min_mw <= p_max_mw in MW; a consumer is a load")
-        # Off it produces nothing: p <= p_max on, the master's big-M row, needs a finite
-        # p_max (an infinite one reached the solvers as inf and failed with a ValueError).
-        add(ProblemKind.INVALID_VALUE, "generators",
-            _ids(g, pl.col("committable").fill_null(False) & _not_finite("p_max_mw")
-                 & ~pl.col("p_max_mw").cast(pl.Float64, strict=False).is_nan().fill_null(False)),
-            "p_max_mw", "a committable generator needs a finite p_max_mw (off it must produce "
-            "nothing: p <= p_max_mw x on)",
-            "give the unit's rated active power in MW, or make it not committable")
     ld = net.loads
     if ld.height and _col(ld, "id") and _col(ld, "flex_share"):
         add(ProblemKind.INVALID_VALUE, "loads",
-            _ids(ld, (pl.col("flex_share") < 0) | (pl.col("flex_share") > 1)
-                 | pl.col("flex_share").is_nan()), "flex_share",
+            _ids(ld, ok("loads", "flex_share")
+                 & ((pl.col("flex_share") < 0) | (pl.col("flex_share") > 1))), "flex_share",
             "the flexible share must lie in [0, 1]", "e.g. 0.2 for 20 % of the load")
     if ld.height and _col(ld, "id") and _col(ld, "priority"):
         # the weight of the load's shed power in restore's and plan's objective (sum of
@@ -224,33 +333,26 @@ def device_problems(net: Network) -> list[Problem]:
             "power in restore and plan)", "e.g. 1 (the default), 10 for a critical load; "
             "sheddable=false keeps a load supplied")
     if ld.height and _col(ld, "id") and _col(ld, "flex_price_per_mwh"):
-        add(ProblemKind.INVALID_VALUE, "loads", _ids(ld, pl.col("flex_price_per_mwh") < 0),
+        add(ProblemKind.INVALID_VALUE, "loads",
+            _ids(ld, ok("loads", "flex_price_per_mwh") & (pl.col("flex_price_per_mwh") < 0)),
             "flex_price_per_mwh", "the flexibility price is negative",
             "give a price >= 0 per MWh")
-        add(ProblemKind.INVALID_VALUE, "loads", _ids(ld, _not_finite("flex_price_per_mwh")),
-            "flex_price_per_mwh", "the flexibility price is NaN or infinite",
-            "give a finite price >= 0 per MWh")
     if ld.height and _col(ld, "id") and _col(ld, "flex_q_min_mvar") and _col(
             ld, "flex_q_max_mvar"):
         lo, hi = pl.col("flex_q_min_mvar"), pl.col("flex_q_max_mvar")
-        add(ProblemKind.INVALID_VALUE, "loads", _ids(ld, lo.is_null() != hi.is_null()),
+        add(ProblemKind.INVALID_VALUE, "loads",
+            _ids(ld, (lo.is_null() & ok("loads", "flex_q_max_mvar"))
+                 | (hi.is_null() & ok("loads", "flex_q_min_mvar"))),
             "flex_q_min_mvar", "a flexible load's reactive range needs both ends",
             "give flex_q_min_mvar and flex_q_max_mvar, or neither (q follows p)")
-        add(ProblemKind.INVALID_VALUE, "loads", _ids(ld, (lo.is_not_null() & ~lo.is_finite())
-                                                     | (hi.is_not_null() & ~hi.is_finite())),
-            "flex_q_min_mvar", "a flexible load's reactive range is NaN or infinite",
-            "give finite ends in MVAr")
-        add(ProblemKind.INVERTED_LIMITS, "loads", _ids(ld, lo > hi), "flex_q_min_mvar",
-            "flex_q_min_mvar is above flex_q_max_mvar", "give flex_q_min_mvar <= flex_q_max_mvar")
-    for col, text in (("flex_q_price_per_mvarh", "reactive cost"),
-                      ("flex_q_cost_per_mvar2_per_h", "quadratic reactive cost"),
-                      ("flex_q_fixed_cost_per_h", "reactive constant cost")):
-        if ld.height and _col(ld, "id") and _col(ld, col):
-            add(ProblemKind.INVALID_VALUE, "loads", _ids(ld, _not_finite(col)), col,
-                f"the load's {text} is NaN or infinite", "give a finite number (0: none)")
+        add(ProblemKind.INVERTED_LIMITS, "loads",
+            _ids(ld, ok("loads", "flex_q_min_mvar", "flex_q_max_mvar") & (lo > hi)),
+            "flex_q_min_mvar", "flex_q_min_mvar is above flex_q_max_mvar",
+            "give flex_q_min_mvar <= flex_q_max_mvar")
     if ld.height and _col(ld, "id") and _col(ld, "flex_q_cost_per_mvar2_per_h"):
-        add(ProblemKind.INVALID_VALUE, "loads", _ids(ld, pl.col("flex_q_cost_per_mvar2_per_h")
-                                                     < 0), "flex_q_cost_per_mvar2_per_h",
+        add(ProblemKind.INVALID_VALUE, "loads",
+            _ids(ld, ok("loads", "flex_q_cost_per_mvar2_per_h")
+                 & (pl.col("flex_q_cost_per_mvar2_per_h") < 0)), "flex_q_cost_per_mvar2_per_h",
             "the load's quadratic reactive cost is negative: a concave (non-convex) cost, which "
             "the convex model cannot hold", "give a cost >= 0 per MVAr^2 per hour")
     return out

@@ -18,7 +18,7 @@ import patito as pt
 import polars as pl
 
 from feederopt.errors import Problem, ProblemKind, Severity, shown_id, visible_id
-from feederopt.network.devices import device_problems
+from feederopt.network.devices import device_problems, sound_number
 from feederopt.network.limits import held_by_generator
 from feederopt.network.schemas import (
     EXTENSION_COLUMNS,
@@ -1646,11 +1646,12 @@ def _load_problems(loads: pl.DataFrame) -> list[Problem]:
 
 
 def _generator_problems(gens: pl.DataFrame) -> list[Problem]:
-    problems = _non_finite(gens, "generators", ProblemKind.INVALID_VALUE,
-                           "give every generator a finite set-point")
+    # a NaN or infinite set-point, limit or cost is the one rule of the device numbers
+    # (feederopt.network.devices.DEVICE_NUMBERS, said by device_problems); the checks here
+    # look at sound numbers only
     # a 1e300 MW set-point or limit overflowed the model's flow bounds (OverflowError, exit 1;
     # session 38); an infinite limit stays an unbounded one
-    problems += _huge_power_problems(
+    problems = _huge_power_problems(
         gens, "generators", ProblemKind.INVALID_VALUE, (("p_mw", "MW"), ("q_mvar", "MVAr")),
         "{col} is in {unit}: 500 kW is written 0.5; check the value and its unit")
     problems += _huge_power_problems(
@@ -1662,38 +1663,13 @@ def _generator_problems(gens: pl.DataFrame) -> list[Problem]:
         (("q_min_mvar", "MVAr"), ("q_max_mvar", "MVAr")),
         "{col} is in {unit}: 500 kvar is written 0.5; check the value and its unit (a "
         "reactive limit without bound is -inf or inf)", same_as="q_mvar")
-    for col in ("p_min_mw", "p_max_mw"):
-        # an infinite active limit reached the solver as Inf ("Problem data contains NaN or
-        # Inf", exit 1; session 38); reactive limits may be infinite (unbounded q)
-        ids = (_ids(gens, pl.col(col).cast(pl.Float64, strict=False).is_infinite())
-               if col in gens.columns else ())
-        if ids:
-            problems.append(Problem(
-                ProblemKind.INVALID_VALUE, "generators", f"{col} is infinite", ids=ids,
-                field=col, hint="give the generator's active-power range in MW (finite); an "
-                "unlimited supply is a source bus (is_source=true in the buses table)"))
     # A NaN limit is a value to give, not an inverted range: "swap the limits" sent the user
-    # to the other column (user test ut46_dopf #4a); as the other NaN limits, invalid_value.
-    nan_hints = {
-        "p_min_mw": "give the limit as a number in MW, or leave both p_min_mw and p_max_mw "
-                    "empty for a fixed injection at p_mw",
-        "q_min_mvar": "give the limit as a number in MVAr (-inf or inf: no limit), or leave "
-                      "both q_min_mvar and q_max_mvar empty for a fixed injection at q_mvar"}
-    for lo, hi, at in (("p_min_mw", "p_max_mw", "p_mw"), ("q_min_mvar", "q_max_mvar", "q_mvar")):
-        # a fixed unit's limits are its set-point (pandapower's sgen without a range): a NaN
-        # set-point is named once, on its own column, not again on the limits it fills
-        fills = (pl.col(at).cast(pl.Float64, strict=False).is_nan() if at in gens.columns
-                 else pl.lit(False))
-        for col in (lo, hi):
-            ids = (_ids(gens, pl.col(col).is_nan() & ~fills.fill_null(False))
-                   if col in gens.columns else ())
-            if ids:
-                problems.append(Problem(
-                    ProblemKind.INVALID_VALUE, "generators", f"{col} is NaN (not a number)",
-                    ids=ids, field=col, hint=nan_hints[lo].replace(
-                        "give the limit", f"give {col}")))
-        ids = _ids(gens, (pl.col(lo) > pl.col(hi)) & ~pl.col(lo).is_nan()
-                   & ~pl.col(hi).is_nan())  # polars orders NaN above every number
+    # to the other column (user test ut46_dopf #4a); nor is an infinite active limit
+    for lo, hi in (("p_min_mw", "p_max_mw"), ("q_min_mvar", "q_max_mvar")):
+        if not _has(gens, lo, hi):
+            continue
+        ids = _ids(gens, (pl.col(lo) > pl.col(hi)) & sound_number("generators", lo)
+                   & sound_number("generators", hi))  # polars orders NaN above every number
         if ids:
             problems.append(
                 Problem(
@@ -1727,7 +1703,7 @@ def _consumer_sign_generators(gens: pl.DataFrame) -> list[Problem]:
     if "pp_element" in gens.columns:  # a dcline's sending end, a storage: negative by design
         live = live & (pl.col("pp_element").is_null()
                        | pl.col("pp_element").cast(pl.String).is_in(["sgen", "gen"]))
-    ids = _ids(gens, live & (p < 0) & fixed)
+    ids = _ids(gens, live & (p < 0) & p.is_finite() & fixed)  # -inf: the rule's
     if not ids:
         return []
     return [Problem(
@@ -1768,9 +1744,13 @@ def _set_points_outside_limits(gens: pl.DataFrame) -> list[Problem]:
         x, a, b = pl.col(point), pl.col(lo).fill_null(0.0), pl.col(hi).fill_null(0.0)
         tol = SET_POINT_LIMIT_TOLERANCE * pl.max_horizontal(pl.lit(1.0), a.abs(), b.abs())
         outside = ((x < a - tol) | (x > b + tol)).fill_null(False)
-        # inverted limits (a > b) hold no set-point at all: their own problem says so
-        mask = (live & which & outside & ~(off & (x == 0)) & ~a.is_nan() & ~b.is_nan()
-                & (a <= b))
+        # inverted limits (a > b) hold no set-point at all: their own problem says so; a NaN
+        # or infinite set-point or limit is the one rule's (DEVICE_NUMBERS), said once: a NaN
+        # p_mw was also "p_mw nan outside p_min_mw..p_max_mw" (user test ut48_dopf #5)
+        sound = (sound_number("generators", point)
+                 & (pl.col(lo).is_null() | sound_number("generators", lo))
+                 & (pl.col(hi).is_null() | sound_number("generators", hi)))
+        mask = live & which & outside & ~(off & (x == 0)) & sound & (a <= b)
         rows = gens.filter(mask)
         if not rows.height:
             continue
@@ -1791,13 +1771,9 @@ def _set_points_outside_limits(gens: pl.DataFrame) -> list[Problem]:
 
 
 def _shunt_problems(shunts: pl.DataFrame) -> list[Problem]:
+    # (a NaN or infinite q_mvar_per_step or p_mw_per_step is the one rule of the device
+    # numbers: feederopt.network.devices.DEVICE_NUMBERS)
     problems: list[Problem] = []
-    ids = _ids(shunts, ~pl.col("q_mvar_per_step").is_finite())
-    if ids:
-        problems.append(Problem(ProblemKind.INVALID_VALUE, "shunts",
-                                "q_mvar_per_step is NaN or infinite", ids=ids,
-                                field="q_mvar_per_step",
-                                hint="give the reactive power of one step in MVAr"))
     # P = step * p_mw_per_step * |V|^2 is consumption (a lossy bank): a negative one
     # generates active power (user test ut38_mixed #2). A bank whose step the optimiser
     # chooses would be a free generator it switches in to "lower the losses": refused. A fixed
@@ -1806,7 +1782,8 @@ def _shunt_problems(shunts: pl.DataFrame) -> list[Problem]:
     # line open at its far end (open_branch_end) takes its P from the line's data.
     own = ~pl.col("open_branch_end").fill_null(False) if "open_branch_end" in shunts.columns \
         else pl.lit(True)
-    negative = own & (pl.col("p_mw_per_step").cast(pl.Float64, strict=False) < 0)
+    negative = own & sound_number("shunts", "p_mw_per_step") & (
+        pl.col("p_mw_per_step").cast(pl.Float64, strict=False) < 0)
     chosen = (pl.col("controllable").fill_null(False) if "controllable" in shunts.columns
               else pl.lit(False))
     for mask, severity, what in ((negative & chosen, Severity.ERROR,
