@@ -299,15 +299,11 @@ class SolveOptions:
         if parts:  # the checks below read the parts' fields: refused typed, not an
             return out + parts  # AttributeError from inside check()
         # a switch given as a string ("false") was taken as true (user test ut_io #5)
-        for name, value in (("ac_check", self.ac_check), ("ac_polish", self.ac_polish),
-                            ("master_physics", self.master_physics),
-                            ("probing", self.probing),
-                            ("thermal_limits", self.limits.thermal_limits),
-                            ("fix_devices", self.devices.fixed),
-                            ("fixed_generation", self.fixed_generation)):
-            if not is_switch(value):
-                bad(name, f"{name} must be True or False, not {value!r}",
-                    f"pass {name}=True or {name}=False")
+        out += switch_problems(ac_check=self.ac_check, ac_polish=self.ac_polish,
+                               master_physics=self.master_physics, probing=self.probing,
+                               thermal_limits=self.limits.thermal_limits,
+                               fix_devices=self.devices.fixed,
+                               fixed_generation=self.fixed_generation)
         method = _enum(Method, self.method)
         if method is None:
             bad("method", f"unknown method {self.method!r}",
@@ -571,7 +567,7 @@ class SolveOptions:
                 f"{option_ref('robust')} solves", field="ray",
                 hint=f"a deterministic solve runs in one process; leave {flag} out or add "
                 f"{option_ref('scenarios', 'FILE')} or {option_ref('robust', 'X')}"))
-        return out + workers_problems(ex.workers)
+        return out + ray_address_problems(ex.ray_address) + workers_problems(ex.workers)
 
 
 _P = ParamSpec("_P")
@@ -1167,8 +1163,58 @@ __all__ = [
 ]
 
 
-def seed_problem(seed: int) -> Problem:
-    """The problem of a negative random seed (numpy's generators take seeds >= 0)."""
+def seed_problem(seed: Any, option: str = "seed") -> Problem:
+    """The problem of a random seed that is not a whole number >= 0 (numpy's generators,
+    :class:`numpy.random.SeedSequence`, take whole numbers >= 0 only)."""
     return Problem(ProblemKind.INVALID_VALUE, "options",
-                   f"the seed must be a non-negative integer, not {seed}", field="seed",
-                   hint=f"e.g. {option_ref('seed', 0)}")
+                   f"{option_ref(option)} must be a non-negative whole number, not "
+                   f"{shown_value(seed)}", field=option, hint=f"e.g. {option_ref(option, 0)}")
+
+
+def seed_problems(seed: Any, option: str = "seed") -> list[Problem]:
+    """``[]`` for a seed that numpy takes (a whole number >= 0, ``np.int64`` too, not a bool),
+    else its problem (:func:`seed_problem`): the one check of every entry point's ``seed``,
+    made before any work (user test ut48_pyapi #1: ``partition(seed=-1, samples=5)`` failed
+    in numpy's ``SeedSequence`` after the solve)."""
+    return [] if is_whole(seed) and seed >= 0 else [seed_problem(seed, option)]
+
+
+def count_problems(option: str, value: Any, *, least: int = 0, example: Any = None,
+                   note: str = "") -> list[Problem]:
+    """``[]`` for a count that is a whole number >= ``least`` (``np.int64`` too, never a bool
+    nor ``2.5``), else its problem naming ``option`` as the caller spells it
+    (:func:`~feederopt.errors.option_ref`) and the value as given (:func:`shown_value`:
+    ``'5' (a str)``); ``example`` (default ``least``) and ``note`` (", or 0 for ...") make
+    the hint."""
+    if is_whole(value) and value >= least:
+        return []
+    what = f">= {least}" if is_whole(value) else f"a whole number >= {least}"
+    return [_option_problem(option, f"{option_ref(option)} must be {what}, not "
+                            f"{shown_value(value)}",
+                            f"e.g. {option_ref(option, least if example is None else example)}"
+                            f"{note}")]
+
+
+def switch_problems(**switches: Any) -> list[Problem]:
+    """One problem per on/off option that is not ``True``/``False`` (``np.True_``/
+    ``np.False_`` too: :func:`~feederopt.scalars.is_switch`); None counts as "not given" and
+    passes. The one rule of every entry point's switches (``ac_check="no"`` was read as true
+    by restore, partition, schedule and solve_three_phase: user test ut48_pyapi #5)."""
+    return [_option_problem(name, f"{option_ref(name)} must be True or False, not "
+                            f"{shown_value(value)}",
+                            f"pass {option_ref(name, True)} or {option_ref(name, False)}")
+            for name, value in switches.items()
+            if value is not None and not is_switch(value)]
+
+
+def ray_address_problems(ray_address: Any, option: str = "ray_address") -> list[Problem]:
+    """``[]`` for None (no Ray) or a non-blank string (``"auto"``, ``"local"``,
+    ``host:port``: :func:`~feederopt.execution.executors.make_executor` probes it), else the
+    problem naming the option: ``ray_address=5`` was an ``AttributeError`` from inside the
+    executor, after the network was built (user test ut48_pyapi #2)."""
+    if ray_address is None or (isinstance(ray_address, str) and ray_address.strip()):
+        return []
+    return [_option_problem(option, f"{option_ref(option)} must be a Ray address (a string: "
+                            "'auto', 'local' or host:port), not "
+                            f"{shown_value(ray_address, typed=True)}",
+                            f"e.g. {option_ref(option, repr('auto'))}, or leave it out")]

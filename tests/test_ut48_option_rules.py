@@ -1,0 +1,140 @@
+"""User test ut48_pyapi #1, #2, #5, #6: every entry point checks its seed, Ray address, switches
+and counts by one rule (:mod:`feederopt.options`: ``seed_problems``, ``ray_address_problems``,
+``switch_problems``, ``count_problems``), before any work.
+
+The truth is the README's contract: a switch takes ``True``/``False`` only, a count a whole
+number and never a bool, a seed what numpy's ``SeedSequence`` takes (a whole number >= 0), a
+Ray address a string; anything else is an :class:`InputError` naming the option, raised before
+the solve. "Before any work" is checked by replacing the first step of the work with one that
+fails the test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import feederopt
+import feederopt.api_partition as api_partition
+import feederopt.api_resilience as api_resilience
+import feederopt.api_schedule as api_schedule
+import feederopt.api_threephase as api_threephase
+from feederopt.errors import InputError, ProblemKind
+
+DATA = Path(__file__).parent / "data"
+PARTITION_RESULT = DATA / "result_kinds" / "partition"
+SCHEDULE_RESULT = DATA / "result_kinds" / "schedule"
+
+
+def _no_work(*_: Any, **__: Any) -> Any:
+    raise AssertionError("the work ran: the option was not refused before it")
+
+
+@pytest.fixture
+def no_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first step of each entry point's work, after its option checks, fails the test."""
+    monkeypatch.setattr(api_partition, "build_partition_data", _no_work)
+    monkeypatch.setattr(api_partition, "_post_analyses", _no_work)
+    monkeypatch.setattr(api_threephase, "load_three_phase", _no_work)
+    monkeypatch.setattr(api_schedule, "input_digests", _no_work)
+    monkeypatch.setattr(api_schedule, "sample_budget_set", _no_work)
+    for work in ("_restore", "normal_operation", "make_executor", "solve_extensive",
+                 "expected_value_plan"):
+        monkeypatch.setattr(api_resilience, work, _no_work)
+
+
+def _refused(call: Callable[[], Any], field: str) -> str:
+    """The one problem of ``call``, which names ``field``: its message."""
+    with pytest.raises(InputError) as exc:
+        call()
+    problems = [p for p in exc.value.problems if p.is_error]
+    assert [p.field for p in problems] == [field], problems
+    assert problems[0].kind is ProblemKind.INVALID_VALUE
+    assert problems[0].component == "options"
+    return problems[0].message
+
+
+# ----- 1. the seed --------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", [-1, 2.5, "1"])
+def test_partition_refuses_a_seed_numpy_does_not_take(no_work: None, seed: Any) -> None:
+    message = _refused(lambda: feederopt.partition("ieee13mod", seed=seed, samples=5,
+                                                   time_limit_s=30), "seed")
+    assert "non-negative whole number" in message
+    with pytest.raises((ValueError, TypeError)):  # the truth: numpy refuses it too
+        np.random.SeedSequence(seed)
+
+
+def test_a_bool_is_no_seed(no_work: None) -> None:
+    """numpy takes True as 1; the README's one rule takes no bool for a number."""
+    _refused(lambda: feederopt.partition("ieee13mod", seed=True, samples=5), "seed")
+
+
+@pytest.mark.parametrize("seed", [-1, 2.5])
+def test_check_partition_result_refuses_the_seed_first(no_work: None, seed: Any) -> None:
+    _refused(lambda: feederopt.check_partition_result(PARTITION_RESULT, samples=5, seed=seed),
+             "seed")
+
+
+@pytest.mark.parametrize("seed", [-1, 2.5])
+def test_schedule_and_its_check_refuse_the_seed_first(no_work: None, seed: Any) -> None:
+    _refused(lambda: feederopt.schedule("case33bw", seed=seed, time_limit_s=10), "seed")
+    _refused(lambda: feederopt.check_schedule_result(SCHEDULE_RESULT, samples=5, seed=seed),
+             "seed")
+
+
+def test_a_numpy_seed_is_a_seed(no_work: None) -> None:
+    with pytest.raises(AssertionError, match="the work ran"):
+        feederopt.partition("ieee13mod", seed=np.int64(3), samples=5, time_limit_s=30)
+
+
+# ----- 2. the Ray address -------------------------------------------------------------------
+@pytest.mark.parametrize("address", [5, "  ", ["auto"]])
+def test_a_ray_address_that_is_no_string_is_refused_typed(no_work: None, address: Any) -> None:
+    _refused(lambda: feederopt.partition("ieee13mod", ray_address=address, time_limit_s=10),
+             "ray_address")
+    _refused(lambda: feederopt.plan("zhang13", broken="2", method="lshaped",
+                                    ray_address=address, time_limit_s=10), "ray_address")
+
+
+def test_solve_refuses_a_ray_address_that_is_no_string() -> None:
+    message = _refused(lambda: feederopt.solve("case33bw", robust=0.1, ray_address=5,
+                                               time_limit=10), "ray_address")
+    assert "ray_address" in message and "5 (an int)" in message
+
+
+# ----- 5. switches and counts: one rule --------------------------------------------------------
+@pytest.mark.parametrize(("call", "field"), [
+    (lambda: feederopt.restore("case33bw", "7", time_limit_s=30, ac_check="no"), "ac_check"),
+    (lambda: feederopt.solve_three_phase("ieee13", ac_check="no"), "ac_check"),
+    (lambda: feederopt.solve_three_phase("ieee13", thermal_limits="no"), "thermal_limits"),
+    (lambda: feederopt.solve_three_phase("ieee13", voltage_feedback=0), "voltage_feedback"),
+    (lambda: feederopt.partition("ieee13mod", ac_check="no", samples=5), "ac_check"),
+    (lambda: feederopt.partition("ieee13mod", voltage_feedback="no"), "voltage_feedback"),
+    (lambda: feederopt.schedule("case33bw", ac_check="no"), "ac_check"),
+    (lambda: feederopt.plan("zhang13", broken="2", measures="no"), "measures"),
+])
+def test_a_switch_takes_true_or_false_only(no_work: None, call: Callable[[], Any],
+                                           field: str) -> None:
+    assert "must be True or False" in _refused(call, field)
+
+
+def test_numpy_bools_are_switches(no_work: None) -> None:
+    with pytest.raises(AssertionError, match="the work ran"):
+        feederopt.partition("ieee13mod", ac_check=np.False_, samples=5,
+                            voltage_feedback=np.True_)
+
+
+@pytest.mark.parametrize("k_der", [True, -1, 0, 2.5])
+def test_k_der_is_a_count_never_a_bool(no_work: None, k_der: Any) -> None:
+    _refused(lambda: feederopt.partition("ieee13mod", k_der=k_der), "k_der")
+
+
+# ----- 6. the messages of a count --------------------------------------------------------------
+def test_a_count_that_is_no_whole_number_is_told_so(no_work: None) -> None:
+    message = _refused(lambda: feederopt.partition("ieee13mod", samples=2.5), "samples")
+    assert message == "samples must be a whole number >= 0, not 2.5"
+    message = _refused(lambda: feederopt.schedule("case33bw", samples="5"), "samples")
+    assert message == "samples must be a whole number >= 0, not '5' (a str)"
