@@ -1405,11 +1405,24 @@ def _write_switch_states(pp_net: Any, network: Network, closed: dict[str, bool],
     answer's, but ``pp.runpp`` on the copy is then no longer the result's AC check (the net
     lacks the edits, which the user has to make in it too). Not refused: writing the states
     into a net the user edits alike is what such a user wants."""
-    from feederopt.io.pandapower import origin_edits, write_operating_point, write_switch_states
+    from feederopt.io.pandapower import (
+        is_pandapower_net,
+        lasting_edits,
+        net_edits,
+        operating_point_edits,
+        origin_edits,
+        write_operating_point,
+        write_switch_states,
+    )
 
     out = write_switch_states(pp_net, network, closed)
+    # the net as given against the copy of it that the network was read from: loads or
+    # set-points changed in it since are written anew (every row), other changes are warned
+    # of (user test ut48_pyapi #3: loads x 1.5 and a line's r x 3 in pp_net after load, and
+    # pp.runpp gave 288.69 kW against the result's 139.55 kW, without a word)
+    given = net_edits(pp_net, network.origin) if is_pandapower_net(network.origin) else []
     p, q = _dispatch(network, generators)
-    write_operating_point(out, network, p, q)
+    write_operating_point(out, network, p, q, every_row=bool(operating_point_edits(given)))
     edits = origin_edits(network)
     if edits:
         warn_user(
@@ -1417,6 +1430,14 @@ def _write_switch_states(pp_net: Any, network: Network, closed: dict[str, bool],
             f"({', '.join(edits[:6])}{' ...' if len(edits) > 6 else ''}): the switch states "
             "are written into a net that lacks these edits, so pp.runpp on it is not the "
             "result's AC check; make the same edits in the net")
+    lasting = lasting_edits(given)
+    if lasting:
+        warn_user(
+            "the net was changed after feederopt.load read it "
+            f"({', '.join(lasting[:6])}{' ...' if len(lasting) > 6 else ''}): the result "
+            "was solved and checked without these changes, which stay in the copy, so "
+            "pp.runpp on it is not the result's AC check; solve the changed net "
+            "(feederopt.load(net) again) for its own answer")
     return out
 
 
