@@ -138,3 +138,88 @@ def test_a_count_that_is_no_whole_number_is_told_so(no_work: None) -> None:
     assert message == "samples must be a whole number >= 0, not 2.5"
     message = _refused(lambda: feederopt.schedule("case33bw", samples="5"), "samples")
     assert message == "samples must be a whole number >= 0, not '5' (a str)"
+
+
+def test_an_unknown_keyword_names_the_public_function_and_no_far_option() -> None:
+    with pytest.raises(InputError) as exc:
+        feederopt.solve_options(foo=1)
+    (p,) = exc.value.problems
+    assert p.message == "solve_options() has no option 'foo'" and "_flat" not in p.hint
+    with pytest.raises(InputError) as exc:
+        feederopt.solve("case33bw", out="x")
+    (p,) = exc.value.problems
+    assert p.field == "out" and "robust" not in p.hint and "feederopt.save(" in p.hint
+    with pytest.raises(InputError) as exc:  # a near miss is still suggested
+        feederopt.solve("case33bw", time_limt=5)
+    assert exc.value.problems[0].hint == "did you mean 'time_limit'?"
+
+
+# ----- 7. the option named as the caller gave it, in Python's spelling ------------------------
+@pytest.mark.parametrize(("call", "field", "hint"), [
+    (lambda: feederopt.partition("ieee13mod", method="foo"), "method", "method='extensive'"),
+    (lambda: feederopt.partition("ieee13mod", samples=-1), "samples", "samples=1000"),
+    (lambda: feederopt.partition("ieee13mod", k_der=-1), "k_der", "k_der=2"),
+    (lambda: feederopt.partition("ieee13mod", uncertainty=2), "uncertainty", "uncertainty"),
+    (lambda: feederopt.partition("ieee13mod", v_min_pu=95), "v_min_pu", "v_min_pu=0.9"),
+    (lambda: feederopt.partition("ieee13mod", v_min=95), "v_min", "v_min=0.9"),
+    (lambda: feederopt.restore("case33bw", "7", time_limit_s=-1), "time_limit_s",
+     "time_limit_s=600"),
+    (lambda: feederopt.solve("case33bw", time_limit_s=-1), "time_limit_s", "time_limit_s=600"),
+    (lambda: feederopt.solve("case33bw", time_limit=-1), "time_limit", "time_limit=600"),
+])
+def test_python_callers_get_their_own_keywords(no_work: None, call: Callable[[], Any],
+                                               field: str, hint: str) -> None:
+    with pytest.raises(InputError) as exc:
+        call()
+    (p,) = [p for p in exc.value.problems if p.is_error]
+    assert p.field == field and hint in p.hint, p
+    assert "--" not in p.message + p.hint, p  # no flag of the command line
+
+
+def test_the_command_line_keeps_its_flags() -> None:
+    from typer.testing import CliRunner
+
+    from feederopt.cli import app
+
+    out = CliRunner().invoke(app, ["partition", "ieee13mod", "--v-min", "95"])
+    assert out.exit_code == 2
+    text = out.output + (out.stderr if out.stderr_bytes is not None else "")
+    assert "options.v_min:" in text and "--v-min 0.9" in text and "v_min_pu" not in text
+
+
+# ----- 8. the classes of the API at the top level --------------------------------------------
+def test_the_classes_the_entry_points_take_and_return_are_at_the_top_level() -> None:
+    from feederopt.algorithms.partition import PartitionResult
+    from feederopt.options import Limits, Stop
+    from feederopt.problems.resilience import PlanSettings
+    from feederopt.problems.schedule import ScheduleSettings
+    from feederopt.results.resilience import PlanResult, RestoreResult
+    from feederopt.results.result import AcCheck
+    from feederopt.results.schedule import ScheduleResult
+
+    for cls in (PartitionResult, RestoreResult, ScheduleResult, PlanResult, ScheduleSettings,
+                PlanSettings, AcCheck, Limits, Stop):
+        assert getattr(feederopt, cls.__name__) is cls
+        assert cls.__name__ in feederopt.__all__ and cls.__name__ in dir(feederopt)
+    # the README's SolveOptions(stop=Stop(...), limits=Limits(...)) from the package alone
+    opts = feederopt.SolveOptions(stop=feederopt.Stop(time_limit_s=60),
+                                  limits=feederopt.Limits(v_min=0.95))
+    assert opts.check() == []
+
+
+# ----- 12. method names in any case ------------------------------------------------------------
+def test_method_names_are_case_insensitive() -> None:
+    from netbuild import tiny
+
+    # the truth: the lower-case name's own answer
+    want = feederopt.solve(tiny(), method="misocp", time_limit=30)
+    got = feederopt.solve(tiny(), method="MISOCP", time_limit=30)
+    assert got.method == "misocp" and got.losses_kw == pytest.approx(want.losses_kw)
+    assert feederopt.solve_options(method=" Benders ").checked().method == "benders"
+    with pytest.raises(InputError):
+        feederopt.solve_options(method="misocpx")
+
+
+def test_partition_method_names_are_case_insensitive(no_work: None) -> None:
+    with pytest.raises(AssertionError, match="the work ran"):  # accepted, so the work starts
+        feederopt.partition("ieee13mod", method="Extensive")

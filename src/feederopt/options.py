@@ -39,6 +39,7 @@ from feederopt.errors import (
     ProblemKind,
     option_ref,
     percent_hint,
+    python_caller,
 )
 from feederopt.formulations.distflow import is_passive
 from feederopt.io.frames import value_text
@@ -360,8 +361,8 @@ class SolveOptions:
         problems = self.check()
         if problems:
             raise InputError(problems)
-        return replace(self, method=Method(self.method),
-                       radiality=RadialityModel(self.radiality))
+        return replace(self, method=_enum(Method, self.method),
+                       radiality=_enum(RadialityModel, self.radiality))
 
     # ------------------------------------------------------------------------------------------
     def _part_problems(self) -> list[Problem]:
@@ -589,6 +590,36 @@ VOLTAGE_LIMITS_PU = {"v_min": "v_min_pu", "v_max": "v_max_pu"}
 VOLTAGE_LIMITS = {"v_min_pu": "v_min", "v_max_pu": "v_max"}
 
 
+#: The two spellings of one option across the entry points (the balanced solve's, the
+#: unit-suffixed one of the others and of result.json): :func:`given_spellings`.
+SPELLINGS = (("time_limit", "time_limit_s"), ("v_min", "v_min_pu"), ("v_max", "v_max_pu"),
+             ("oracle_time_limit", "oracle_time_limit_s"))
+
+
+def given_spellings(keywords: Mapping[str, Any]) -> dict[str, str]:
+    """For the keywords a Python caller gave, the renaming (keyword -> keyword) of the
+    options of :data:`SPELLINGS` into the caller's spelling, for the problems an entry point
+    raises (:meth:`~feederopt.errors.Problem.renamed`): an option given is named as given
+    (``restore(time_limit_s=-1)`` was told of ``options.time_limit``), one not given in the
+    spelling of the others given (``v_max`` as ``v_max_pu`` beside ``v_min_pu=95``). Empty
+    for the command line (its flags are one spelling) and without such keywords."""
+    if not python_caller():
+        return {}
+    out: dict[str, str] = {}
+    styles = set()
+    for pair in SPELLINGS:
+        for k, name in enumerate(pair):
+            if name in keywords and pair[1 - k] not in keywords:
+                out[pair[1 - k]] = name
+                styles.add(k)
+    if len(styles) == 1:
+        (k,) = styles
+        for pair in SPELLINGS:
+            if pair[0] not in keywords and pair[1] not in keywords:
+                out[pair[1 - k]] = pair[k]
+    return out
+
+
 def _keyword_names(target: Callable[..., Any]) -> set[str]:
     """The keywords ``target`` takes: a dataclass's init fields, else a function's named
     parameters (with the aliases it accepts, when it is wrapped by :func:`option_names`)."""
@@ -599,8 +630,20 @@ def _keyword_names(target: Callable[..., Any]) -> set[str]:
     return names | set(getattr(target, _ALIASES, {}))
 
 
+#: How close (:class:`difflib.SequenceMatcher` ratio) an unknown keyword must be to an option
+#: for the problem to suggest it: ``time_limt`` is 0.95 of ``time_limit``, ``max_loading``
+#: 0.73 of ``max_loading_percent``, ``out`` 0.67 of ``robust`` (suggested before, user test
+#: ut48_pyapi #6).
+CLOSE_ENOUGH = 0.7
+
+#: The hints of keywords that ask a function returning a result to write files.
+_WRITERS = {k: "this function returns the result and writes no files: "
+               "feederopt.save(result, PATH) writes its folder (the command line's --out), "
+               "feederopt.save_json(result, PATH) its JSON (--json)" for k in ("out", "json")}
+
+
 def option_names(aliases: Mapping[str, str] | None = None, *,
-                 passes_to: Callable[..., Any] | None = None,
+                 passes_to: Callable[..., Any] | None = None, name: str | None = None,
                  ) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
     """A decorator for the public API's entry points: ``aliases`` (alias -> canonical keyword,
     e.g. :data:`TIME_LIMIT_S`) are taken for their canonical keyword, so that
@@ -611,7 +654,11 @@ def option_names(aliases: Mapping[str, str] | None = None, *,
     spellings at once (naming both), and when a keyword names no option: neither a parameter
     nor an alias nor, for a function with ``**keywords``, a keyword of ``passes_to`` (the
     function or dataclass they go to); the problem's hint names the closest keyword
-    (:func:`difflib.get_close_matches`). The aliases are appended to the docstring."""
+    (:func:`difflib.get_close_matches`, at a ratio of :data:`CLOSE_ENOUGH`: ``out`` was "did
+    you mean 'robust'?"); ``out`` and ``json`` to a function that writes no files point to
+    :func:`feederopt.save`. ``name``: the public name of the function, when it is not its
+    ``__name__`` (``solve_options``, built from ``_flat_options``, was named by the latter).
+    The aliases are appended to the docstring."""
     own = dict(aliases or {})
 
     def decorate(fn: Callable[_P, _R]) -> Callable[_P, _R]:
@@ -629,6 +676,7 @@ def option_names(aliases: Mapping[str, str] | None = None, *,
         @functools.wraps(fn)
         def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
             problems: list[Problem] = []
+            as_given = given_spellings(kwargs)
             for alias, canonical in own.items():
                 if alias not in kwargs:
                     continue
@@ -640,21 +688,33 @@ def option_names(aliases: Mapping[str, str] | None = None, *,
                         f"{alias}=..., its alias), not both"))
                 else:
                     kwargs[canonical] = kwargs.pop(alias)
-            for name in [] if known is None else [k for k in kwargs if k not in known]:
-                close = difflib.get_close_matches(name, choices, n=1)
+            public = name or fn.__name__
+            for key in [] if known is None else [k for k in kwargs if k not in known]:
+                close = difflib.get_close_matches(key, choices, n=1, cutoff=CLOSE_ENOUGH)
                 problems.append(Problem(
                     ProblemKind.INVALID_VALUE, "options",
-                    f"{fn.__name__}() has no option {name!r}", field=name,
-                    hint=f"did you mean {close[0]!r}?" if close else
-                    f"see help(feederopt.{fn.__name__}) for its options"))
+                    f"{public}() has no option {key!r}", field=key,
+                    hint=f"did you mean {close[0]!r}?" if close else _WRITERS.get(
+                        key, f"see help(feederopt.{public}) for its options")))
             if problems:
                 raise OptionNameError(problems)
             # NumPy scalars as Python's, for every check and for what is passed on
             # (feederopt.scalars; user test ut41_pyapi #1)
             args = tuple(plain(a) for a in args)  # type: ignore[assignment]
             kwargs = {k: plain(v) for k, v in kwargs.items()}  # type: ignore[assignment]
-            return fn(*args, **kwargs)
+            if not as_given:
+                return fn(*args, **kwargs)
+            try:
+                return fn(*args, **kwargs)
+            except InputError as exc:
+                # the options named as the caller gave them (v_min_pu=95 to partition was
+                # told of options.v_min, hint v_min=0.9: user test ut48_pyapi #7)
+                exc.problems = [p.renamed(as_given) for p in exc.problems]
+                exc.args = (str(exc),)
+                raise
 
+        if name is not None:
+            wrapper.__name__ = wrapper.__qualname__ = name
         setattr(wrapper, _ALIASES, shown)
         if shown and wrapper.__doc__:
             pairs = ", ".join(f"``{a}`` for ``{c}``" for a, c in sorted(shown.items()))
@@ -797,8 +857,9 @@ def _validated(build: Callable[_P, SolveOptions]) -> Callable[_P, SolveOptions]:
 
 #: The aliases that :func:`solve_options` takes (``time_limit_s`` for ``time_limit``, ...).
 _SOLVE_ALIASES = {**TIME_LIMIT, **VOLTAGE_LIMITS, "oracle_time_limit_s": "oracle_time_limit"}
-unchecked_solve_options = option_names(_SOLVE_ALIASES)(_flat_options)
-solve_options = option_names(_SOLVE_ALIASES)(_validated(_flat_options))
+unchecked_solve_options = option_names(_SOLVE_ALIASES, name="unchecked_solve_options")(
+    _flat_options)
+solve_options = option_names(_SOLVE_ALIASES, name="solve_options")(_validated(_flat_options))
 
 
 def id_list(ids: Sequence[str] | str | int | float | None) -> tuple[str, ...] | None:
@@ -827,9 +888,17 @@ def _hold_list(ids: Sequence[str] | str | int | float | None) -> tuple[str, ...]
 
 
 def _enum(kind: type[StrEnum], value: Any) -> Any:
+    """``value`` as a member of ``kind``, a name in any case and with blanks around taken
+    (``method="MISOCP"`` was an "unknown method": user test ut48_pyapi #12); None when it is
+    none."""
     try:
         return kind(value)
     except ValueError:
+        if isinstance(value, str):
+            try:
+                return kind(value.strip().lower())
+            except ValueError:
+                return None
         return None
 
 
@@ -931,11 +1000,13 @@ def voltage_limit_problems(v_min: Any, v_max: Any) -> list[Problem]:
     for name, value in (("v_min", v_min), ("v_max", v_max)):
         if value is not None and not (is_finite(value) and 0.0 < value < 2.0):
             out.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                               f"{name} must be a voltage in p.u. between 0 and 2",
+                               f"{option_ref(name)} must be a voltage in p.u. between 0 "
+                               "and 2",
                                field=name, hint=_BAND_EXAMPLE))
     if v_min is not None and v_max is not None and not out and v_min >= v_max:
         out.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                           f"v_min ({v_min}) must be below v_max ({v_max})",
+                           f"{option_ref('v_min')} ({v_min}) must be below "
+                           f"{option_ref('v_max')} ({v_max})",
                            field="v_min", hint=_BAND_EXAMPLE))
     return out
 
@@ -1111,8 +1182,9 @@ def time_limit_problems(time_limit_s: Any, option: str = "time_limit") -> list[P
         return []
     if not is_number(time_limit_s):
         return [_option_problem(option, "the time limit must be a number of seconds, not "
-                                f"{time_limit_s!r}", "e.g. 600")]
-    return [_option_problem(option, "the time limit must be positive", "e.g. 600")]
+                                f"{time_limit_s!r}", f"e.g. {option_ref(option, 600)}")]
+    return [_option_problem(option, "the time limit must be positive",
+                            f"e.g. {option_ref(option, 600)}")]
 
 
 def workers_problems(workers: Any, option: str = "workers") -> list[Problem]:
