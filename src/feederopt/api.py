@@ -1291,6 +1291,15 @@ def _closed_states(net: Network, closed: Any) -> np.ndarray | None:
     states = np.asarray(closed)
     ok = (states.ndim == 1 and (states.dtype == bool or (
         np.issubdtype(states.dtype, np.number) and bool(np.isin(states, (0, 1)).all()))))
+    if states.ndim == 0:  # one value, not a list of states (ut48_pyapi #6: "closed has a
+        # 0-dimensional array" for ac_power_flow(net, 5))
+        from feederopt.options import shown_value
+
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "ac_power_flow", f"closed is {shown_value(closed)}, "
+            f"not a list of states: it takes one True/False per in-service branch ({len(ids)} "
+            "in this network), the ids of the branches to open, or None (the base case)",
+            field="closed", hint=example)])
     if not ok or len(states) != len(ids):
         given = (f"{len(states)} entries" if states.ndim == 1 else
                  f"a {states.ndim}-dimensional array")
