@@ -40,3 +40,26 @@ def test_a_top_level_call_of_an_ipython_script_runs_serially_with_a_warning(
     assert "FeederoptWarning" in run.stderr and "top.ipy calls feederopt at its top level" \
         in run.stderr
     assert "RuntimeError" not in run.stderr  # no worker started, so none died
+
+
+def test_a_solve_stopped_by_a_dead_worker_says_so() -> None:
+    """A worker's death stops the solve as a stop request (``interrupt.stop_for``, what the
+    pool's map raises on ``BrokenProcessPool``): the status is ``interrupted``, and a Python
+    caller is told why, not only in ``extra["stop_reason"]``."""
+    import warnings
+
+    from feederopt.errors import FeederoptWarning
+    from feederopt.solvers import interrupt
+
+    why = "a worker process of the pool died (simulated)"
+
+    def dies(_: object) -> None:
+        interrupt.stop_for(why)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = feederopt.solve("case33bw", robust=0.05, time_limit=60, workers=1,
+                                 progress=dies)
+    assert result.status.value == "interrupted" and result.extra["stop_reason"] == why
+    told = [str(w.message) for w in caught if issubclass(w.category, FeederoptWarning)]
+    assert any(why in t and "not a Ctrl-C" in t for t in told), told

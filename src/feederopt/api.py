@@ -68,6 +68,7 @@ from feederopt.errors import (
     ProblemKind,
     Severity,
     option_ref,
+    python_caller,
     warn_user,
 )
 from feederopt.execution import Executor, make_executor
@@ -385,6 +386,11 @@ def solve(
             result.extra["infeasible_reason"] = (f"{reason}; " if reason else "") + loading_note
     if result.status is Status.INTERRUPTED and interrupt_reason() is not None:
         result.extra["stop_reason"] = interrupt_reason()  # a worker died, not a signal
+        if python_caller():  # the command line prints it with the status (cli/solve.py)
+            # status 'interrupted' with no word of why read as a Ctrl-C (ut48_pyapi #4)
+            warn_user(f"the solve stopped before its end because {interrupt_reason()}: "
+                      "its status 'interrupted' is that failure, not a Ctrl-C; the result "
+                      "holds what was found before it (result.extra['stop_reason'] says why)")
     switching = switching_record(net, result, held)
     if switching is not None:
         result.extra["switching"] = switching
