@@ -223,3 +223,9 @@ def test_method_names_are_case_insensitive() -> None:
 def test_partition_method_names_are_case_insensitive(no_work: None) -> None:
     with pytest.raises(AssertionError, match="the work ran"):  # accepted, so the work starts
         feederopt.partition("ieee13mod", method="Extensive")
+
+
+def test_plan_method_names_are_case_insensitive(no_work: None) -> None:
+    with pytest.raises(AssertionError, match="the work ran"):  # accepted, so the work starts
+        feederopt.plan("zhang13", broken="2", method="LShaped", measures=False)
+    _refused(lambda: feederopt.plan("zhang13", broken="2", method="lshapedx"), "method")

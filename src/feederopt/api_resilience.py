@@ -571,6 +571,9 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
     blanks = blank_entry_problems("broken", broken)  # "2,,11": a line left out
     broken = None if broken is None else list(id_list(broken) or ())
     ties_bad = tie_rule_problems(ties, source)
+    # a method's name in any case, as solve's and partition's (ut48_pyapi #12)
+    method = method.strip().lower() if isinstance(method, str) and \
+        method.strip().lower() in PLAN_METHODS else method
     problems = [*prior_problems, *blanks, *plan_problems(
         scenarios=scenarios, broken=broken, method=method, workers=workers,
         ray_address=ray_address, gap=gap, time_limit_s=time_limit_s, settings=settings),
