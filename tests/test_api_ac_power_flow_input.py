@@ -79,3 +79,13 @@ def test_an_empty_entry_of_closed_is_refused_by_its_position_as_solve_refuses_it
     held = _problem(lambda: feederopt.solve(tiny(), hold_open=closed))
     assert held.message == f"hold_open: entry {position} is empty"  # type: ignore[attr-defined]
     assert p.hint == held.hint  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("closed", [5, True, np.float64(1.0)])
+def test_one_value_for_closed_is_told_to_be_no_list(closed: object) -> None:
+    """ut48_pyapi #6: ``ac_power_flow(net, 5)`` said "closed has a 0-dimensional array"."""
+    with pytest.raises(InputError) as exc:
+        feederopt.ac_power_flow(tiny(), closed)
+    (p,) = exc.value.problems
+    assert p.field == "closed" and "not a list of states" in p.message
+    assert "dimensional" not in p.message

@@ -65,7 +65,7 @@ def test_solve_three_phase_records_the_limits_of_either_spelling(
 @pytest.mark.parametrize("keyword", ["time_limit", "time_limit_s"])
 def test_solve_three_phase_checks_the_time_limit_of_either_spelling(keyword: str) -> None:
     problems = _problems(lambda: feederopt.solve_three_phase("ieee13", **{keyword: 0.0}))
-    assert [p.field for p in problems] == ["time_limit_s"]
+    assert [p.field for p in problems] == [keyword]  # named as given (ut48_pyapi #7)
     assert "time limit" in problems[0].message
 
 
@@ -81,6 +81,8 @@ def test_the_other_entry_points_check_the_time_limit_of_either_spelling(
     # a non-positive time limit is refused before any work: the keyword reached the check
     problems = _problems(lambda: call({keyword: -1.0}))
     assert [p.message for p in problems] == ["the time limit must be positive"]
+    assert [p.field for p in problems] == [keyword]  # named as given (ut48_pyapi #7)
+    assert problems[0].hint == f"e.g. {keyword}=600"
 
 
 def test_check_result_records_the_limits_of_either_spelling() -> None:

@@ -130,7 +130,7 @@ def test_check_names_bad_options_and_the_unknown_loads_in_one_run(solved: Path) 
                     "-q", "--uncertain-loads", "3,999"])
     assert "3 problems in the input" in out
     assert "samples must be at least 1, not 0" in out
-    assert "the seed must be a non-negative integer, not -1" in out
+    assert "--seed must be a non-negative whole number, not -1" in out
     assert "unknown (or out-of-service) load id(s) (given: 999)" in out
 
 

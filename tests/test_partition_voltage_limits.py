@@ -159,8 +159,8 @@ def test_feederopt_check_holds_the_results_own_limits(files) -> None:
 
 @pytest.mark.parametrize(("options", "words"), [
     (("--v-min", "1.12"), "--v-min 1.12 is not below the network's own v_max"),
-    (("--v-min", "0.95", "--v-max", "0.9"), "v_min (0.95) must be below v_max (0.9)"),
-    (("--v-max", "2.5"), "v_max must be a voltage in p.u. between 0 and 2"),
+    (("--v-min", "0.95", "--v-max", "0.9"), "--v-min (0.95) must be below --v-max (0.9)"),
+    (("--v-max", "2.5"), "--v-max must be a voltage in p.u. between 0 and 2"),
 ])
 def test_bad_limits_are_typed_problems(files, options, words) -> None:
     feeder, settings = files

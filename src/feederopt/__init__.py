@@ -37,7 +37,7 @@ _keep_ignored_sigint()  # Polars' SIGINT handler, installed by the import above,
 
 if TYPE_CHECKING:
     from feederopt.algorithms.base import ProgressCallback
-    from feederopt.algorithms.partition import feedback_stop_text
+    from feederopt.algorithms.partition import PartitionResult, feedback_stop_text
     from feederopt.api import (
         ac_power_flow,
         generate_scenarios,
@@ -77,9 +77,21 @@ if TYPE_CHECKING:
     from feederopt.network.id_lists import blank_entry_problems, split_ids
     from feederopt.network.limits import operating_limits
     from feederopt.network.topology import base_case_unsupplied
-    from feederopt.options import Method, SolveOptions, solve_options
+    from feederopt.options import (
+        Box,
+        Costs,
+        Execution,
+        Limits,
+        Method,
+        Scenarios,
+        SolveOptions,
+        Stop,
+        solve_options,
+    )
     from feederopt.problems.holds import held_text
     from feederopt.problems.reconfiguration import DEFAULT_RADIALITY
+    from feederopt.problems.resilience import PlanSettings
+    from feederopt.problems.schedule import ScheduleSettings
     from feederopt.report.html import ResultFolder, write_report
     from feederopt.report.partition import partition_result_json
     from feederopt.report.resilience import write_resilience_folder, write_restore_folder
@@ -93,6 +105,8 @@ if TYPE_CHECKING:
     from feederopt.results.resilience import (
         DISCONNECTED_NOTE,
         MAX_SWITCH_OPS,
+        PlanResult,
+        RestoreResult,
         dg_output_text,
         disconnected_text,
         measure_caveats,
@@ -103,6 +117,7 @@ if TYPE_CHECKING:
     )
     from feederopt.results.result import (
         HEURISTIC_METHODS,
+        AcCheck,
         Result,
         base_case_kind,
         base_limits_note,
@@ -120,6 +135,7 @@ if TYPE_CHECKING:
         yes_no,
     )
     from feederopt.results.schedule import (
+        ScheduleResult,
         ac_check_rows,
         ac_losses_mwh,
         loss_rows,
@@ -184,6 +200,26 @@ _LAZY = {
     "solve": "feederopt.api",
     "save": "feederopt.api",
     "write_report": "feederopt.report.html",
+}
+
+#: The result and settings classes that the entry points return and take, and the parts of
+#: :class:`SolveOptions` (``SolveOptions(stop=Stop(...), limits=Limits(...))``), at the top
+#: level as the README uses them (user test ut48_pyapi #8: ``feederopt.Limits`` and
+#: ``feederopt.PartitionResult`` were AttributeErrors).
+_TYPES = {
+    "PartitionResult": "feederopt.algorithms.partition",
+    "RestoreResult": "feederopt.results.resilience",
+    "PlanResult": "feederopt.results.resilience",
+    "ScheduleResult": "feederopt.results.schedule",
+    "ScheduleSettings": "feederopt.problems.schedule",
+    "PlanSettings": "feederopt.problems.resilience",
+    "AcCheck": "feederopt.results.result",
+    "Limits": "feederopt.options",
+    "Stop": "feederopt.options",
+    "Costs": "feederopt.options",
+    "Scenarios": "feederopt.options",
+    "Box": "feederopt.options",
+    "Execution": "feederopt.options",
 }
 
 #: What the CLI needs beyond load, solve and save (issue 12: the CLI uses only the package root
@@ -329,30 +365,43 @@ __all__ = [
     "TIE_RULES",
     "WORST_CASE_BOUND_LABEL",
     "AcAllVerdict",
+    "AcCheck",
+    "Box",
+    "Costs",
+    "Execution",
     "FeederoptError",
     "FeederoptWarning",
     "InfeasibleError",
     "InputError",
     "IterationRecord",
     "LimitSpread",
+    "Limits",
     "Method",
     "Network",
     "OpenDssCheck",
     "OptionNameError",
     "OptionRef",
     "OutputNotWrittenError",
+    "PartitionResult",
     "PhaseRecord",
+    "PlanResult",
+    "PlanSettings",
     "Problem",
     "ProblemKind",
     "ProgressCallback",
+    "RestoreResult",
     "Result",
     "ResultFolder",
     "RobustSummary",
     "SampleRecord",
     "ScenarioSummary",
+    "Scenarios",
+    "ScheduleResult",
+    "ScheduleSettings",
     "SolveOptions",
     "Status",
     "StochasticSummary",
+    "Stop",
     "ThreePhaseResult",
     "__version__",
     "ac_all_label",
@@ -469,6 +518,8 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         return value
+    if name in _TYPES:
+        return getattr(importlib.import_module(_TYPES[name]), name)
     if name in _FOR_CLI:
         module = importlib.import_module(_FOR_CLI[name])
         return module if _FOR_CLI[name].endswith("." + name) else getattr(module, name)
@@ -476,4 +527,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY) | set(_FOR_CLI))
+    return sorted(set(globals()) | set(_LAZY) | set(_TYPES) | set(_FOR_CLI))

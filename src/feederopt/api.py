@@ -68,6 +68,7 @@ from feederopt.errors import (
     ProblemKind,
     Severity,
     option_ref,
+    python_caller,
     warn_user,
 )
 from feederopt.execution import Executor, make_executor
@@ -386,6 +387,11 @@ def solve(
             result.extra["infeasible_reason"] = (f"{reason}; " if reason else "") + loading_note
     if result.status is Status.INTERRUPTED and interrupt_reason() is not None:
         result.extra["stop_reason"] = interrupt_reason()  # a worker died, not a signal
+        if python_caller():  # the command line prints it with the status (cli/solve.py)
+            # status 'interrupted' with no word of why read as a Ctrl-C (ut48_pyapi #4)
+            warn_user(f"the solve stopped before its end because {interrupt_reason()}: "
+                      "its status 'interrupted' is that failure, not a Ctrl-C; the result "
+                      "holds what was found before it (result.extra['stop_reason'] says why)")
     switching = switching_record(net, result, held)
     if switching is not None:
         result.extra["switching"] = switching
@@ -1292,6 +1298,15 @@ def _closed_states(net: Network, closed: Any) -> np.ndarray | None:
     states = np.asarray(closed)
     ok = (states.ndim == 1 and (states.dtype == bool or (
         np.issubdtype(states.dtype, np.number) and bool(np.isin(states, (0, 1)).all()))))
+    if states.ndim == 0:  # one value, not a list of states (ut48_pyapi #6: "closed has a
+        # 0-dimensional array" for ac_power_flow(net, 5))
+        from feederopt.options import shown_value
+
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "ac_power_flow", f"closed is {shown_value(closed)}, "
+            f"not a list of states: it takes one True/False per in-service branch ({len(ids)} "
+            "in this network), the ids of the branches to open, or None (the base case)",
+            field="closed", hint=example)])
     if not ok or len(states) != len(ids):
         given = (f"{len(states)} entries" if states.ndim == 1 else
                  f"a {states.ndim}-dimensional array")
@@ -1406,11 +1421,24 @@ def _write_switch_states(pp_net: Any, network: Network, closed: dict[str, bool],
     answer's, but ``pp.runpp`` on the copy is then no longer the result's AC check (the net
     lacks the edits, which the user has to make in it too). Not refused: writing the states
     into a net the user edits alike is what such a user wants."""
-    from feederopt.io.pandapower import origin_edits, write_operating_point, write_switch_states
+    from feederopt.io.pandapower import (
+        is_pandapower_net,
+        lasting_edits,
+        net_edits,
+        operating_point_edits,
+        origin_edits,
+        write_operating_point,
+        write_switch_states,
+    )
 
     out = write_switch_states(pp_net, network, closed)
+    # the net as given against the copy of it that the network was read from: loads or
+    # set-points changed in it since are written anew (every row), other changes are warned
+    # of (user test ut48_pyapi #3: loads x 1.5 and a line's r x 3 in pp_net after load, and
+    # pp.runpp gave 288.69 kW against the result's 139.55 kW, without a word)
+    given = net_edits(pp_net, network.origin) if is_pandapower_net(network.origin) else []
     p, q = _dispatch(network, generators)
-    write_operating_point(out, network, p, q)
+    write_operating_point(out, network, p, q, every_row=bool(operating_point_edits(given)))
     edits = origin_edits(network)
     if edits:
         warn_user(
@@ -1418,6 +1446,14 @@ def _write_switch_states(pp_net: Any, network: Network, closed: dict[str, bool],
             f"({', '.join(edits[:6])}{' ...' if len(edits) > 6 else ''}): the switch states "
             "are written into a net that lacks these edits, so pp.runpp on it is not the "
             "result's AC check; make the same edits in the net")
+    lasting = lasting_edits(given)
+    if lasting:
+        warn_user(
+            "the net was changed after feederopt.load read it "
+            f"({', '.join(lasting[:6])}{' ...' if len(lasting) > 6 else ''}): the result "
+            "was solved and checked without these changes, which stay in the copy, so "
+            "pp.runpp on it is not the result's AC check; solve the changed net "
+            "(feederopt.load(net) again) for its own answer")
     return out
 
 

@@ -59,11 +59,16 @@ from feederopt.network.id_lists import blank_entry_problems, id_list_problems
 from feederopt.options import (
     TIME_LIMIT_S,
     VOLTAGE_LIMITS_PU,
+    count_problems,
     crossed_limit_problems,
     id_list,
     loading_factor_note,
     loading_problems,
     option_names,
+    ray_address_problems,
+    seed_problems,
+    shown_value,
+    switch_problems,
     time_limit_problems,
     voltage_limit_problems,
     workers_problems,
@@ -165,9 +170,11 @@ def partition(source: Any, *, settings: str | Path | None = None,
     problems = [*prior_problems, *blank_entry_problems("uncertain_loads", uncertain_loads)]
     uncertain_loads = None if uncertain_loads is None else list(id_list(uncertain_loads) or ())
     problems += option_problems(method=method, workers=workers, ray_address=ray_address,
-                               time_limit_s=time_limit_s, samples=samples, ac_check=ac_check)
+                               time_limit_s=time_limit_s, samples=samples, ac_check=ac_check,
+                               seed=seed, voltage_feedback=voltage_feedback, k_der=k_der)
+    method = _method(method) or method  # "Extensive" is the extensive form
     problems += voltage_limit_problems(v_min_pu, v_max_pu) + loading_problems(
-        max_loading_percent) + thermal_limits_problems(thermal_limits)
+        max_loading_percent) + switch_problems(thermal_limits=thermal_limits)
     wrong = source_problems(settings, "settings", "the path of a settings file (JSON)",
                             frames=False)  # named by type (a bare TypeError before)
     if wrong:
@@ -176,9 +183,7 @@ def partition(source: Any, *, settings: str | Path | None = None,
         problems += output_problems(out, force=force, folder=True, option="out", inputs=[
             x for x in (source, settings) if isinstance(x, (str, Path))],
             command="partition")
-    if not (is_whole(feedback_rounds) and feedback_rounds >= 0):
-        problems.append(_bad_option("feedback_rounds", "feedback_rounds must be an integer "
-                                    ">= 0", "e.g. 4"))
+    problems += count_problems("feedback_rounds", feedback_rounds, example=FEEDBACK_ROUNDS)
     net, st, path, notes = _network_and_settings(source, settings, uncertainty,
                                                  uncertain_loads, k_der, problems,
                                                  load_model=load_model,
@@ -641,16 +646,6 @@ def loading_limit(thermal_limits: bool, max_loading_percent: float | None) -> fl
     return 100.0 if max_loading_percent is None else float(max_loading_percent)
 
 
-def thermal_limits_problems(thermal_limits: Any) -> list[Problem]:
-    """``thermal_limits`` is a switch, True or False (a string ``"false"`` would read as
-    true), as :meth:`~feederopt.options.SolveOptions.check` refuses one for a solve."""
-    if is_switch(thermal_limits):
-        return []
-    return [_bad_option("thermal_limits", f"thermal_limits must be True or False, not "
-                        f"{thermal_limits!r}", "pass thermal_limits=True or "
-                        "thermal_limits=False (--no-thermal-limits)")]
-
-
 def partition_data(net: Any, st: PartitionSettings) -> Any:
     """The partitioning problem of ``net`` with the settings ``st``
     (:func:`~feederopt.problems.partition.build_partition_data`), its lines' and transformer
@@ -671,31 +666,58 @@ def _bad_option(name: str, message: str, hint: str = "") -> Problem:
 
 
 def option_problems(*, method: str = "cutting_plane", workers: Any = 1,
-                    ray_address: str | None = None, time_limit_s: Any = 600.0,
-                    samples: Any = 0, ac_check: bool = True) -> list[Problem]:
+                    ray_address: Any = None, time_limit_s: Any = 600.0,
+                    samples: Any = 0, ac_check: Any = True, seed: Any = 0,
+                    voltage_feedback: Any = None, k_der: Any = None) -> list[Problem]:
     """Every problem of :func:`partition`'s run options (not of its case or settings), each
-    naming its option: an option either acts or is refused here."""
+    naming its option as the caller spells it (:func:`~feederopt.errors.option_ref`): an
+    option either acts or is refused here, before any work. The switches, counts, seed and
+    Ray address by the one rule of every entry point (:func:`~feederopt.options.
+    switch_problems`, :func:`~feederopt.options.count_problems`,
+    :func:`~feederopt.options.seed_problems`, :func:`~feederopt.options.ray_address_problems`)."""
     problems: list[Problem] = []
-    if method not in ("cutting_plane", "extensive"):
-        problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                                "method must be cutting_plane or extensive", (str(method),),
-                                "method", "leave --extensive out, or add it"))
-    elif method == "extensive" and (workers != 1 or ray_address is not None):
+    if _method(method) is None:
         problems.append(_bad_option(
-            "workers" if workers != 1 else "ray",
-            "workers and ray act on the cutting plane's slaves only, not on the extensive form "
-            "(one MILP)", "leave --workers out with --extensive"))
+            "method", f"unknown method {shown_value(method)}",
+            f"use one of {option_ref('method', repr('cutting_plane'))} (the default) or "
+            f"{option_ref('method', repr('extensive'))}"))
+    elif _method(method) == "extensive" and (workers != 1 or ray_address is not None):
+        problems.append(_bad_option(
+            "workers" if workers != 1 else "ray_address",
+            f"{option_ref('workers')} and {option_ref('ray_address')} act on the cutting "
+            "plane's slaves only, not on the extensive form (one MILP)",
+            f"leave {option_ref('workers')} and {option_ref('ray_address')} out with "
+            f"{option_ref('method', repr('extensive'), cli='--extensive')}"))
     problems += workers_problems(workers)
+    problems += ray_address_problems(ray_address)
     problems += time_limit_problems(time_limit_s)
-    if not (is_whole(samples) and samples >= 0):
-        problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "samples must be >= 0",
-                                (str(samples),), "samples", "e.g. --samples 1000, or 0 for "
-                                "no post-analyses"))
-    elif not ac_check and samples == 0:
+    problems += switch_problems(ac_check=ac_check, voltage_feedback=voltage_feedback)
+    problems += seed_problems(seed)
+    if k_der is not None:
+        # at least one grid-forming DER (settings_problems' rule for the merged settings)
+        problems += count_problems("k_der", k_der, least=1, example=2)
+    bad_samples = count_problems("samples", samples, example=1000,
+                                 note=", or 0 for no post-analyses")
+    problems += bad_samples
+    if not bad_samples and ac_check is False and samples == 0:
         problems.append(_bad_option(
-            "ac_check", "--no-ac-check applies to the post-analyses of --samples only",
-            "leave --no-ac-check out, or add --samples N"))
+            "ac_check", f"{option_ref('ac_check', False)} applies to the post-analyses of "
+            f"{option_ref('samples')} only",
+            f"leave {option_ref('ac_check', False)} out, or add {option_ref('samples', 'N')}"))
     return problems
+
+
+#: The partition's methods (``method=``; case-insensitive, as the balanced solve's).
+PARTITION_METHODS = ("cutting_plane", "extensive")
+
+
+def _method(method: Any) -> str | None:
+    """``method`` as one of :data:`PARTITION_METHODS` (any case, surrounding blanks
+    dropped), None when it is none of them."""
+    if not isinstance(method, str):
+        return None
+    name = method.strip().lower()
+    return name if name in PARTITION_METHODS else None
 
 
 def _network_and_settings(source: Any, settings: str | Path | None, uncertainty: float | None,
@@ -744,7 +766,7 @@ def _network_and_settings(source: Any, settings: str | Path | None, uncertainty:
         changes["uncertainty"] = uncertainty
     if uncertain_loads is not None:
         changes["uncertain_loads"] = canonical_loads(uncertain_loads, net)
-    if k_der is not None:
+    if k_der is not None and is_whole(k_der) and k_der >= 1:  # else refused by option_problems
         changes["k_der"] = k_der
     if load_model is not None:
         changes["load_model"] = load_model
@@ -921,6 +943,10 @@ def check_partition_result(doc: Mapping[str, Any] | str | Path, *, samples: int,
     bad_samples = samples_problem(samples)
     if bad_samples is not None:
         problems.append(bad_samples)
+    # numpy's SeedSequence takes seeds >= 0: refused before the network is read (it failed
+    # after the work, user test ut48_pyapi #1)
+    problems += seed_problems(seed)
+    problems += switch_problems(ac_check=ac_check)
     x = doc.get("uncertainty") if uncertainty is None else uncertainty
     xf = float(x) if x is not None and is_real(x) else math.nan
     if not (math.isfinite(xf) and xf >= 0):

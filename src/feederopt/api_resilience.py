@@ -79,6 +79,8 @@ from feederopt.options import (
     gap_problems,
     id_list,
     option_names,
+    ray_address_problems,
+    switch_problems,
     time_limit_problems,
     workers_problems,
 )
@@ -168,7 +170,8 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
     ties_bad = tie_rule_problems(ties, source)
     problems = [*prior_problems, *blanks, *restore_problems(
         given, dg_sites=dg_sites, radiality=radiality, switch_penalty_pu=switch_penalty_pu,
-        dg_p_max_kw=dg_p_max_kw, time_limit_s=time_limit_s), *ties_bad]
+        dg_p_max_kw=dg_p_max_kw, time_limit_s=time_limit_s), *ties_bad,
+        *switch_problems(ac_check=ac_check)]
     # a repeated id counts once (a warning), and is named with the other problems
     repeats = _repeats("broken", broken) + _repeats("dg_sites", dg_sites)
     if problems:
@@ -504,6 +507,7 @@ def plan_problems(*, scenarios: Any = None, broken: Any = None, method: str = "e
                                 hint=f"add {option_ref('method', 'lshaped')}, or leave them "
                                 "out"))
     problems += workers_problems(workers)
+    problems += ray_address_problems(ray_address)
     if gap is not None:
         problems += gap_problems(gap)
     problems += time_limit_problems(time_limit_s)
@@ -567,10 +571,13 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
     blanks = blank_entry_problems("broken", broken)  # "2,,11": a line left out
     broken = None if broken is None else list(id_list(broken) or ())
     ties_bad = tie_rule_problems(ties, source)
+    # a method's name in any case, as solve's and partition's (ut48_pyapi #12)
+    method = method.strip().lower() if isinstance(method, str) and \
+        method.strip().lower() in PLAN_METHODS else method
     problems = [*prior_problems, *blanks, *plan_problems(
         scenarios=scenarios, broken=broken, method=method, workers=workers,
         ray_address=ray_address, gap=gap, time_limit_s=time_limit_s, settings=settings),
-        *ties_bad]
+        *ties_bad, *switch_problems(ac_check=ac_check, measures=measures)]
     st = settings or PlanSettings()
     repeats = _repeats("broken", broken)
     if problems:

@@ -62,9 +62,12 @@ from feederopt.network.id_lists import blank_entry_problems
 from feederopt.network.timeseries import DeviceKind, Devices
 from feederopt.options import (
     TIME_LIMIT_S,
+    count_problems,
     gap_problems,
     id_list,
     option_names,
+    seed_problems,
+    switch_problems,
     time_limit_problems,
 )
 from feederopt.problems.schedule import (
@@ -277,6 +280,10 @@ def schedule(source: Any, *, profiles: str | Path | pl.DataFrame | Any = None,
     problems = [*prior_problems, *problems, *tie_rule_problems(ties, source)]
     problems += run_problems(st, time_limit_s=time_limit_s, gap=gap, samples=samples,
                              deterministic=deterministic, sub_time_s=sub_time_s)
+    # by the one rule of every entry point, before any work (ac_check="no" was read as true;
+    # seed=-1 failed in numpy after the solve: user test ut48_pyapi #1, #5)
+    problems += switch_problems(ac_check=ac_check, deterministic=deterministic,
+                                force=force) + seed_problems(seed)
     if out is not None:
         problems += output_problems(out, force=force, folder=True, option="out", inputs=[
             x for x in (source, profiles, devices) if isinstance(x, (str, Path))],
@@ -462,16 +469,16 @@ def run_problems(st: ScheduleSettings, *, time_limit_s: Any = 900.0, gap: Any = 
     if sub_time_s is not None:
         out += time_limit_problems(sub_time_s, option="sub_time")
     out += gap_problems(gap)
-    if not (is_whole(samples) and samples >= 0):
-        bad("samples", f"{option_ref('samples')} must be >= 0, not {samples}",
-            f"e.g. {option_ref('samples', 100)}, or 0 for no sample check")
-    elif samples > 0 and not st.robust:
+    bad_samples = count_problems("samples", samples, example=100,
+                                 note=", or 0 for no sample check")
+    out += bad_samples
+    if not bad_samples and samples > 0 and not st.robust:
         bad("samples", f"{option_ref('samples')} draws realisations of the budget set, and "
             "this schedule has none (no load budget with gamma > 0, no renewable budget): "
             "every sample would be the forecast", f"add {budget_refs()} "
             f"(with {option_ref('deterministic', True)} for the deterministic schedule in "
             f"that set), or leave {option_ref('samples')} out")
-    if deterministic and not st.robust:
+    if deterministic is True and not st.robust:
         bad("deterministic", f"{option_ref('deterministic', True)} keeps a budget set beside "
             "the forecast schedule, and there is none: the schedule is deterministic already",
             f"add {budget_refs()}, or leave {option_ref('deterministic', True)} out")
@@ -771,7 +778,8 @@ def check_schedule_result(doc: Mapping[str, Any] | str | Path, *, samples: int, 
         path = str(result_json_path(doc))
     doc = result_document(doc, function="check_schedule_result", argument="doc",
                           kind="schedule")
-    problems = [*prior_problems, *check_schedule_problems(doc, samples=samples, path=path)]
+    problems = [*prior_problems, *check_schedule_problems(doc, samples=samples, path=path),
+                *seed_problems(seed)]
     # (an inputs or a path of another type is among the problems: not read here)
     recorded = doc.get("inputs")
     inputs: Mapping[str, Any] = recorded if isinstance(recorded, Mapping) else {}

@@ -43,7 +43,7 @@ from feederopt.api_threephase_feedback import voltage_offsets as voltage_offsets
 from feederopt.cases import load_three_phase
 from feederopt.cases.loading import opendss_file
 from feederopt.cases.threephase import has_three_phase_case
-from feederopt.errors import InputError, Problem, ProblemKind, SolverError
+from feederopt.errors import InputError, Problem, ProblemKind, SolverError, option_ref
 from feederopt.forking import check_not_forked
 from feederopt.io.opendss_shapes import daily_load_scenarios
 from feederopt.io.scenarios import (
@@ -68,11 +68,13 @@ from feederopt.options import (
     MAX_SWITCH_COST_KW,
     TIME_LIMIT_S,
     VOLTAGE_LIMITS_PU,
+    count_problems,
     crossed_limit_problems,
     gap_problems,
     loading_problems,
     option_names,
     switch_cost_problems,
+    switch_problems,
     time_limit_problems,
     voltage_limit_problems,
 )
@@ -86,7 +88,6 @@ from feederopt.results.threephase import (
     VoltageFeedback,
     VoltageLimits,
 )
-from feederopt.scalars import is_whole
 from feederopt.validation.base_case import opendss_base_case, scenario_base_case
 from feederopt.validation.opendss import (
     OpenDSSSolution,
@@ -565,12 +566,14 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     problems = time_limit_problems(time_limit_s, "time_limit_s") + gap_problems(gap) + (
         voltage_limit_problems(v_min_pu, v_max_pu) + loading_problems(max_loading_percent)
         + switch_cost_problems(switch_cost_kw, MAX_SWITCH_COST_KW))
-    if not is_whole(feedback_iterations) or feedback_iterations < 1:
-        problems.append(Problem(
-            ProblemKind.INVALID_VALUE, "options", "feedback_iterations must be a whole number "
-            f">= 1 (MILPs of the voltage feedback), not {feedback_iterations!r}",
-            field="feedback_iterations",
-            hint=f"e.g. {FEEDBACK_ITERATIONS}; voltage_feedback=False switches it off"))
+    # the switches and the count by the one rule of every entry point (ac_check="no" was
+    # read as true, voltage_feedback=0 taken: user test ut48_pyapi #5)
+    problems += switch_problems(ac_check=ac_check, thermal_limits=thermal_limits,
+                                voltage_feedback=voltage_feedback, ac_polish=ac_polish)
+    problems += count_problems(
+        "feedback_iterations", feedback_iterations, least=1, example=FEEDBACK_ITERATIONS,
+        note=f" (MILPs of the voltage feedback); {option_ref('voltage_feedback', False)} "
+        "switches it off")
     if scenarios is not None:
         problems += scenario_source_problems(scenarios)
     if problems:

@@ -14,7 +14,7 @@ import re
 import sys
 import unicodedata
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
@@ -236,6 +236,12 @@ def caller_spelling(spelling: Spelling) -> Iterator[None]:
         _CALLER_SPELLING.reset(token)
 
 
+def python_caller() -> bool:
+    """Whether the layer that called feederopt spells options as Python's keywords (not the
+    command line, :func:`caller_spelling`)."""
+    return _CALLER_SPELLING.get() is python_spelling
+
+
 def note_text(text: str) -> str:
     """``text`` (a note or warning a result keeps as text, which may name options by
     :func:`option_ref`) with its options written as the calling layer writes them
@@ -290,6 +296,24 @@ class Problem:
         out = replace(self, hint=hint)
         object.__setattr__(out, "_template", (self._template[0], hint))
         return out
+
+    def renamed(self, names: Mapping[str, str]) -> Problem:
+        """This problem with the options of ``names`` (keyword -> keyword) named otherwise:
+        its ``field`` and every option reference (:func:`option_ref`) in its message and hint.
+        For :func:`feederopt.options.option_names`, which names an option as the caller gave
+        it (``v_min_pu=`` to :func:`feederopt.partition`, whose checks name ``v_min``)."""
+        if not names:
+            return self
+
+        def swap(text: str) -> str:
+            return _REF.sub(lambda m: m[0].replace(f"{_REF_START}{m[1]}{_REF_SEP}",
+                                                   f"{_REF_START}{names[m[1]]}{_REF_SEP}", 1)
+                            if m[1] in names else m[0], text)
+
+        message, hint = (swap(t) for t in self._template)
+        field = names.get(self.field, self.field) if self.field is not None else None
+        return Problem(self.kind, self.component, message, self.ids, field, hint,
+                       self.severity)
 
     @property
     def is_error(self) -> bool:

@@ -39,6 +39,7 @@ from feederopt.errors import (
     ProblemKind,
     option_ref,
     percent_hint,
+    python_caller,
 )
 from feederopt.formulations.distflow import is_passive
 from feederopt.io.frames import value_text
@@ -299,15 +300,11 @@ class SolveOptions:
         if parts:  # the checks below read the parts' fields: refused typed, not an
             return out + parts  # AttributeError from inside check()
         # a switch given as a string ("false") was taken as true (user test ut_io #5)
-        for name, value in (("ac_check", self.ac_check), ("ac_polish", self.ac_polish),
-                            ("master_physics", self.master_physics),
-                            ("probing", self.probing),
-                            ("thermal_limits", self.limits.thermal_limits),
-                            ("fix_devices", self.devices.fixed),
-                            ("fixed_generation", self.fixed_generation)):
-            if not is_switch(value):
-                bad(name, f"{name} must be True or False, not {value!r}",
-                    f"pass {name}=True or {name}=False")
+        out += switch_problems(ac_check=self.ac_check, ac_polish=self.ac_polish,
+                               master_physics=self.master_physics, probing=self.probing,
+                               thermal_limits=self.limits.thermal_limits,
+                               fix_devices=self.devices.fixed,
+                               fixed_generation=self.fixed_generation)
         method = _enum(Method, self.method)
         if method is None:
             bad("method", f"unknown method {self.method!r}",
@@ -364,8 +361,8 @@ class SolveOptions:
         problems = self.check()
         if problems:
             raise InputError(problems)
-        return replace(self, method=Method(self.method),
-                       radiality=RadialityModel(self.radiality))
+        return replace(self, method=_enum(Method, self.method),
+                       radiality=_enum(RadialityModel, self.radiality))
 
     # ------------------------------------------------------------------------------------------
     def _part_problems(self) -> list[Problem]:
@@ -571,7 +568,7 @@ class SolveOptions:
                 f"{option_ref('robust')} solves", field="ray",
                 hint=f"a deterministic solve runs in one process; leave {flag} out or add "
                 f"{option_ref('scenarios', 'FILE')} or {option_ref('robust', 'X')}"))
-        return out + workers_problems(ex.workers)
+        return out + ray_address_problems(ex.ray_address) + workers_problems(ex.workers)
 
 
 _P = ParamSpec("_P")
@@ -593,6 +590,36 @@ VOLTAGE_LIMITS_PU = {"v_min": "v_min_pu", "v_max": "v_max_pu"}
 VOLTAGE_LIMITS = {"v_min_pu": "v_min", "v_max_pu": "v_max"}
 
 
+#: The two spellings of one option across the entry points (the balanced solve's, the
+#: unit-suffixed one of the others and of result.json): :func:`given_spellings`.
+SPELLINGS = (("time_limit", "time_limit_s"), ("v_min", "v_min_pu"), ("v_max", "v_max_pu"),
+             ("oracle_time_limit", "oracle_time_limit_s"))
+
+
+def given_spellings(keywords: Mapping[str, Any]) -> dict[str, str]:
+    """For the keywords a Python caller gave, the renaming (keyword -> keyword) of the
+    options of :data:`SPELLINGS` into the caller's spelling, for the problems an entry point
+    raises (:meth:`~feederopt.errors.Problem.renamed`): an option given is named as given
+    (``restore(time_limit_s=-1)`` was told of ``options.time_limit``), one not given in the
+    spelling of the others given (``v_max`` as ``v_max_pu`` beside ``v_min_pu=95``). Empty
+    for the command line (its flags are one spelling) and without such keywords."""
+    if not python_caller():
+        return {}
+    out: dict[str, str] = {}
+    styles = set()
+    for pair in SPELLINGS:
+        for k, name in enumerate(pair):
+            if name in keywords and pair[1 - k] not in keywords:
+                out[pair[1 - k]] = name
+                styles.add(k)
+    if len(styles) == 1:
+        (k,) = styles
+        for pair in SPELLINGS:
+            if pair[0] not in keywords and pair[1] not in keywords:
+                out[pair[1 - k]] = pair[k]
+    return out
+
+
 def _keyword_names(target: Callable[..., Any]) -> set[str]:
     """The keywords ``target`` takes: a dataclass's init fields, else a function's named
     parameters (with the aliases it accepts, when it is wrapped by :func:`option_names`)."""
@@ -603,8 +630,20 @@ def _keyword_names(target: Callable[..., Any]) -> set[str]:
     return names | set(getattr(target, _ALIASES, {}))
 
 
+#: How close (:class:`difflib.SequenceMatcher` ratio) an unknown keyword must be to an option
+#: for the problem to suggest it: ``time_limt`` is 0.95 of ``time_limit``, ``max_loading``
+#: 0.73 of ``max_loading_percent``, ``out`` 0.67 of ``robust`` (suggested before, user test
+#: ut48_pyapi #6).
+CLOSE_ENOUGH = 0.7
+
+#: The hints of keywords that ask a function returning a result to write files.
+_WRITERS = {k: "this function returns the result and writes no files: "
+               "feederopt.save(result, PATH) writes its folder (the command line's --out), "
+               "feederopt.save_json(result, PATH) its JSON (--json)" for k in ("out", "json")}
+
+
 def option_names(aliases: Mapping[str, str] | None = None, *,
-                 passes_to: Callable[..., Any] | None = None,
+                 passes_to: Callable[..., Any] | None = None, name: str | None = None,
                  ) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
     """A decorator for the public API's entry points: ``aliases`` (alias -> canonical keyword,
     e.g. :data:`TIME_LIMIT_S`) are taken for their canonical keyword, so that
@@ -615,7 +654,11 @@ def option_names(aliases: Mapping[str, str] | None = None, *,
     spellings at once (naming both), and when a keyword names no option: neither a parameter
     nor an alias nor, for a function with ``**keywords``, a keyword of ``passes_to`` (the
     function or dataclass they go to); the problem's hint names the closest keyword
-    (:func:`difflib.get_close_matches`). The aliases are appended to the docstring."""
+    (:func:`difflib.get_close_matches`, at a ratio of :data:`CLOSE_ENOUGH`: ``out`` was "did
+    you mean 'robust'?"); ``out`` and ``json`` to a function that writes no files point to
+    :func:`feederopt.save`. ``name``: the public name of the function, when it is not its
+    ``__name__`` (``solve_options``, built from ``_flat_options``, was named by the latter).
+    The aliases are appended to the docstring."""
     own = dict(aliases or {})
 
     def decorate(fn: Callable[_P, _R]) -> Callable[_P, _R]:
@@ -633,6 +676,7 @@ def option_names(aliases: Mapping[str, str] | None = None, *,
         @functools.wraps(fn)
         def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
             problems: list[Problem] = []
+            as_given = given_spellings(kwargs)
             for alias, canonical in own.items():
                 if alias not in kwargs:
                     continue
@@ -644,21 +688,33 @@ def option_names(aliases: Mapping[str, str] | None = None, *,
                         f"{alias}=..., its alias), not both"))
                 else:
                     kwargs[canonical] = kwargs.pop(alias)
-            for name in [] if known is None else [k for k in kwargs if k not in known]:
-                close = difflib.get_close_matches(name, choices, n=1)
+            public = name or fn.__name__
+            for key in [] if known is None else [k for k in kwargs if k not in known]:
+                close = difflib.get_close_matches(key, choices, n=1, cutoff=CLOSE_ENOUGH)
                 problems.append(Problem(
                     ProblemKind.INVALID_VALUE, "options",
-                    f"{fn.__name__}() has no option {name!r}", field=name,
-                    hint=f"did you mean {close[0]!r}?" if close else
-                    f"see help(feederopt.{fn.__name__}) for its options"))
+                    f"{public}() has no option {key!r}", field=key,
+                    hint=f"did you mean {close[0]!r}?" if close else _WRITERS.get(
+                        key, f"see help(feederopt.{public}) for its options")))
             if problems:
                 raise OptionNameError(problems)
             # NumPy scalars as Python's, for every check and for what is passed on
             # (feederopt.scalars; user test ut41_pyapi #1)
             args = tuple(plain(a) for a in args)  # type: ignore[assignment]
             kwargs = {k: plain(v) for k, v in kwargs.items()}  # type: ignore[assignment]
-            return fn(*args, **kwargs)
+            if not as_given:
+                return fn(*args, **kwargs)
+            try:
+                return fn(*args, **kwargs)
+            except InputError as exc:
+                # the options named as the caller gave them (v_min_pu=95 to partition was
+                # told of options.v_min, hint v_min=0.9: user test ut48_pyapi #7)
+                exc.problems = [p.renamed(as_given) for p in exc.problems]
+                exc.args = (str(exc),)
+                raise
 
+        if name is not None:
+            wrapper.__name__ = wrapper.__qualname__ = name
         setattr(wrapper, _ALIASES, shown)
         if shown and wrapper.__doc__:
             pairs = ", ".join(f"``{a}`` for ``{c}``" for a, c in sorted(shown.items()))
@@ -801,8 +857,9 @@ def _validated(build: Callable[_P, SolveOptions]) -> Callable[_P, SolveOptions]:
 
 #: The aliases that :func:`solve_options` takes (``time_limit_s`` for ``time_limit``, ...).
 _SOLVE_ALIASES = {**TIME_LIMIT, **VOLTAGE_LIMITS, "oracle_time_limit_s": "oracle_time_limit"}
-unchecked_solve_options = option_names(_SOLVE_ALIASES)(_flat_options)
-solve_options = option_names(_SOLVE_ALIASES)(_validated(_flat_options))
+unchecked_solve_options = option_names(_SOLVE_ALIASES, name="unchecked_solve_options")(
+    _flat_options)
+solve_options = option_names(_SOLVE_ALIASES, name="solve_options")(_validated(_flat_options))
 
 
 def id_list(ids: Sequence[str] | str | int | float | None) -> tuple[str, ...] | None:
@@ -831,9 +888,17 @@ def _hold_list(ids: Sequence[str] | str | int | float | None) -> tuple[str, ...]
 
 
 def _enum(kind: type[StrEnum], value: Any) -> Any:
+    """``value`` as a member of ``kind``, a name in any case and with blanks around taken
+    (``method="MISOCP"`` was an "unknown method": user test ut48_pyapi #12); None when it is
+    none."""
     try:
         return kind(value)
     except ValueError:
+        if isinstance(value, str):
+            try:
+                return kind(value.strip().lower())
+            except ValueError:
+                return None
         return None
 
 
@@ -935,11 +1000,13 @@ def voltage_limit_problems(v_min: Any, v_max: Any) -> list[Problem]:
     for name, value in (("v_min", v_min), ("v_max", v_max)):
         if value is not None and not (is_finite(value) and 0.0 < value < 2.0):
             out.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                               f"{name} must be a voltage in p.u. between 0 and 2",
+                               f"{option_ref(name)} must be a voltage in p.u. between 0 "
+                               "and 2",
                                field=name, hint=_BAND_EXAMPLE))
     if v_min is not None and v_max is not None and not out and v_min >= v_max:
         out.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                           f"v_min ({v_min}) must be below v_max ({v_max})",
+                           f"{option_ref('v_min')} ({v_min}) must be below "
+                           f"{option_ref('v_max')} ({v_max})",
                            field="v_min", hint=_BAND_EXAMPLE))
     return out
 
@@ -1115,8 +1182,9 @@ def time_limit_problems(time_limit_s: Any, option: str = "time_limit") -> list[P
         return []
     if not is_number(time_limit_s):
         return [_option_problem(option, "the time limit must be a number of seconds, not "
-                                f"{time_limit_s!r}", "e.g. 600")]
-    return [_option_problem(option, "the time limit must be positive", "e.g. 600")]
+                                f"{time_limit_s!r}", f"e.g. {option_ref(option, 600)}")]
+    return [_option_problem(option, "the time limit must be positive",
+                            f"e.g. {option_ref(option, 600)}")]
 
 
 def workers_problems(workers: Any, option: str = "workers") -> list[Problem]:
@@ -1167,8 +1235,58 @@ __all__ = [
 ]
 
 
-def seed_problem(seed: int) -> Problem:
-    """The problem of a negative random seed (numpy's generators take seeds >= 0)."""
+def seed_problem(seed: Any, option: str = "seed") -> Problem:
+    """The problem of a random seed that is not a whole number >= 0 (numpy's generators,
+    :class:`numpy.random.SeedSequence`, take whole numbers >= 0 only)."""
     return Problem(ProblemKind.INVALID_VALUE, "options",
-                   f"the seed must be a non-negative integer, not {seed}", field="seed",
-                   hint=f"e.g. {option_ref('seed', 0)}")
+                   f"{option_ref(option)} must be a non-negative whole number, not "
+                   f"{shown_value(seed)}", field=option, hint=f"e.g. {option_ref(option, 0)}")
+
+
+def seed_problems(seed: Any, option: str = "seed") -> list[Problem]:
+    """``[]`` for a seed that numpy takes (a whole number >= 0, ``np.int64`` too, not a bool),
+    else its problem (:func:`seed_problem`): the one check of every entry point's ``seed``,
+    made before any work (user test ut48_pyapi #1: ``partition(seed=-1, samples=5)`` failed
+    in numpy's ``SeedSequence`` after the solve)."""
+    return [] if is_whole(seed) and seed >= 0 else [seed_problem(seed, option)]
+
+
+def count_problems(option: str, value: Any, *, least: int = 0, example: Any = None,
+                   note: str = "") -> list[Problem]:
+    """``[]`` for a count that is a whole number >= ``least`` (``np.int64`` too, never a bool
+    nor ``2.5``), else its problem naming ``option`` as the caller spells it
+    (:func:`~feederopt.errors.option_ref`) and the value as given (:func:`shown_value`:
+    ``'5' (a str)``); ``example`` (default ``least``) and ``note`` (", or 0 for ...") make
+    the hint."""
+    if is_whole(value) and value >= least:
+        return []
+    what = f">= {least}" if is_whole(value) else f"a whole number >= {least}"
+    return [_option_problem(option, f"{option_ref(option)} must be {what}, not "
+                            f"{shown_value(value)}",
+                            f"e.g. {option_ref(option, least if example is None else example)}"
+                            f"{note}")]
+
+
+def switch_problems(**switches: Any) -> list[Problem]:
+    """One problem per on/off option that is not ``True``/``False`` (``np.True_``/
+    ``np.False_`` too: :func:`~feederopt.scalars.is_switch`); None counts as "not given" and
+    passes. The one rule of every entry point's switches (``ac_check="no"`` was read as true
+    by restore, partition, schedule and solve_three_phase: user test ut48_pyapi #5)."""
+    return [_option_problem(name, f"{option_ref(name)} must be True or False, not "
+                            f"{shown_value(value)}",
+                            f"pass {option_ref(name, True)} or {option_ref(name, False)}")
+            for name, value in switches.items()
+            if value is not None and not is_switch(value)]
+
+
+def ray_address_problems(ray_address: Any, option: str = "ray_address") -> list[Problem]:
+    """``[]`` for None (no Ray) or a non-blank string (``"auto"``, ``"local"``,
+    ``host:port``: :func:`~feederopt.execution.executors.make_executor` probes it), else the
+    problem naming the option: ``ray_address=5`` was an ``AttributeError`` from inside the
+    executor, after the network was built (user test ut48_pyapi #2)."""
+    if ray_address is None or (isinstance(ray_address, str) and ray_address.strip()):
+        return []
+    return [_option_problem(option, f"{option_ref(option)} must be a Ray address (a string: "
+                            "'auto', 'local' or host:port), not "
+                            f"{shown_value(ray_address, typed=True)}",
+                            f"e.g. {option_ref(option, repr('auto'))}, or leave it out")]

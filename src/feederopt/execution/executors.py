@@ -916,6 +916,15 @@ def _guarded_lines(source: str) -> list[tuple[int, int]] | None:
             for node in ast.walk(tree) if isinstance(node, ast.If) and _is_main_guard(node)]
 
 
+def _is_cell(filename: str) -> bool:
+    """A code object's file name that IPython gives the code it runs from a script
+    (``ipython script.ipy`` runs the file as one cell, ``<ipython-input-1-...>``, whose line
+    numbers are the file's) or a cell: the main module's top level run from no file of its
+    own (user test ut48_pyapi #4: the script's top-level call was not found, and every
+    worker died running it again)."""
+    return filename.startswith("<ipython-input-") or "/ipykernel_" in filename
+
+
 def spawn_main_problem() -> str | None:
     """Why a ``spawn`` process pool started now would die, or None.
 
@@ -950,7 +959,8 @@ def spawn_main_problem() -> str | None:
     here = os.path.realpath(path)
     while frame is not None:
         if (frame.f_globals is vars(main) and frame.f_code.co_name == "<module>"
-                and os.path.realpath(frame.f_code.co_filename) == here):
+                and (os.path.realpath(frame.f_code.co_filename) == here
+                     or _is_cell(frame.f_code.co_filename))):
             break
         frame = frame.f_back  # type: ignore[assignment]
     else:
@@ -961,7 +971,11 @@ def spawn_main_problem() -> str | None:
     except (OSError, UnicodeDecodeError):
         return None
     line = frame.f_lineno
-    if spans is None or any(a <= line <= b for a, b in spans):
+    if spans is None:
+        # the worker runs the file as Python (runpy), and it is none: IPython's magics
+        return (f"{os.path.basename(path)}, the main module, is not Python that the pool's "
+                "worker processes can import (IPython syntax?)")
+    if any(a <= line <= b for a, b in spans):
         return None
     return (f"{os.path.basename(path)} calls feederopt at its top level (line {line}) "
             "without the `if __name__ == \"__main__\":` guard, so each worker process "

@@ -1315,6 +1315,89 @@ def origin_edits(network: Network) -> list[str]:
     return edits
 
 
+#: The element tables of a pandapower net that its power flow reads: :func:`net_edits`
+#: compares them between the net a result is written into and the net it was read from.
+_POWER_FLOW_TABLES = ("bus", "line", "trafo", "trafo3w", "impedance", "switch", "load",
+                      "asymmetric_load", "motor", "storage", "ward", "xward", "sgen",
+                      "asymmetric_sgen", "gen", "ext_grid", "shunt", "dcline", "svc", "tcsc")
+
+#: The tables that hold the operating point (the loads and the generators' set-points), and
+#: their columns that :func:`write_operating_point` writes (with ``every_row``), so that an
+#: edit of them in the net is undone by the writing, not a difference left in the copy.
+OPERATING_POINT_COLUMNS: dict[str, frozenset[str]] = {
+    **{t: frozenset({"p_mw", "q_mvar", "in_service", "scaling"})
+       for t in ("load", "storage", "sgen", "gen")},
+    **{t: frozenset({"ps_mw", "qs_mvar", "in_service"}) for t in ("ward", "xward")},
+    **{t: frozenset({"p_a_mw", "p_b_mw", "p_c_mw", "q_a_mvar", "q_b_mvar", "q_c_mvar",
+                     "in_service", "scaling"})
+       for t in ("asymmetric_load", "asymmetric_sgen")},
+    "motor": frozenset({"pn_mech_mw", "loading_percent", "in_service", "scaling"}),
+}
+
+#: The columns that the writer of switch states writes (:func:`write_switch_states`).
+_STATE_COLUMNS = {"switch": frozenset({"closed"}), "line": frozenset({"in_service"}),
+                  "trafo": frozenset({"in_service"})}
+
+
+def _same_column(a: Any, b: Any) -> bool:
+    """Two pandas columns of one length hold the same values (numbers within 1e-12
+    relative; NaN equal to NaN; anything else by ``==``)."""
+    if a.equals(b):
+        return True
+    try:
+        x = np.asarray(a, dtype=float)
+        y = np.asarray(b, dtype=float)
+    except (TypeError, ValueError):
+        xs, ys = a.astype(object).tolist(), b.astype(object).tolist()
+        return all(u == v or (u != u and v != v) for u, v in zip(xs, ys, strict=True))
+    return bool(np.allclose(x, y, rtol=1e-12, atol=0.0, equal_nan=True))
+
+
+def net_edits(net: pandapowerNet, origin: pandapowerNet) -> list[str]:
+    """The columns (``table.column``, or ``table (rows)``) of the power-flow tables of ``net``
+    that differ from those of ``origin`` (the copy of the net a network was read from, kept as
+    ``network.origin``): what the user changed in their net after :func:`feederopt.load`.
+
+    Why: ``result.to_pandapower(pp_net)`` of a net whose loads were scaled and a line's
+    resistance tripled after it was read wrote the switch states into it, kept its loads and
+    warned of nothing: ``pp.runpp`` gave 288.69 kW against the result's AC check 139.55 kW
+    (user test ut48_pyapi #3)."""
+    edits: list[str] = []
+    for key in _POWER_FLOW_TABLES:
+        before = origin.get(key) if key in origin else None
+        now = net.get(key) if key in net else None
+        if before is None and now is None:
+            continue
+        if before is None or now is None or not hasattr(now, "index"):
+            edits.append(f"{key} (rows)")
+            continue
+        if len(before) == 0 and len(now) == 0:
+            continue
+        if not now.index.equals(before.index):
+            edits.append(f"{key} (rows)")
+            continue
+        for col in before.columns:
+            if col not in now.columns or not _same_column(now[col], before[col]):
+                edits.append(f"{key}.{col}")
+    return edits
+
+
+def operating_point_edits(edits: list[str]) -> list[str]:
+    """Of :func:`net_edits`, those that :func:`write_operating_point` (``every_row``) writes
+    anew: the loads' and generators' powers, ``in_service`` and ``scaling``."""
+    return [e for e in edits if "." in e
+            and e.split(".", 1)[1] in OPERATING_POINT_COLUMNS.get(e.split(".", 1)[0], ())]
+
+
+def lasting_edits(edits: list[str]) -> list[str]:
+    """Of :func:`net_edits`, those that the result's writing leaves in the copy (neither the
+    operating point, :func:`operating_point_edits`, nor the switch states): with them,
+    ``pp.runpp`` on the copy is not the result's AC check."""
+    done = set(operating_point_edits(edits))
+    return [e for e in edits if e not in done and not (
+        "." in e and e.split(".", 1)[1] in _STATE_COLUMNS.get(e.split(".", 1)[0], ()))]
+
+
 def origin_edited_note(edits: list[str]) -> str:
     """The note of a network edited after it was read from pandapower (:func:`origin_edits`)."""
     shown = ", ".join(edits[:6]) + (" ..." if len(edits) > 6 else "")
@@ -4137,6 +4220,8 @@ def write_operating_point(
     network: Network,
     gen_p_mw: np.ndarray | None = None,
     gen_q_mvar: np.ndarray | None = None,
+    *,
+    every_row: bool = False,
 ) -> pandapowerNet:
     """Write ``network``'s loads and its in-service generators' set-points into ``net`` (a
     copy of the net it was read from, changed in place), as the AC check writes them into its
@@ -4149,13 +4234,15 @@ def write_operating_point(
 
     Only the rows that differ from the tables as read from the net (``network.origin_tables``)
     are written, so that an unedited element keeps its own ``scaling`` and columns (a motor its
-    ``loading_percent``); without those tables, every row is.
+    ``loading_percent``); without those tables, or with ``every_row`` (``net`` is not the net
+    as read: its operating point was edited since, :func:`operating_point_edits`), every row
+    is.
 
     Why: ``result.to_pandapower(net)`` wrote the switch states only, so that the loads and
     set-points of a network edited with ``network.replace(loads=...)`` were the net's old
     ones, silently (user test ut39_api: 139.55 kW by ``pp.runpp`` against the AC check's
     330.72 kW, loads x 1.5)."""
-    read = network.origin_tables or {}
+    read = {} if every_row else (network.origin_tables or {})
     loads = network.loads
     _write_loads(net, loads.filter(_changed(loads, read.get("loads"),
                                             ("p_mw", "q_mvar", "in_service"))))

@@ -62,7 +62,7 @@ import polars as pl
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind, option_ref
 from feederopt.formulations.partition import (
     MAX_EXTENSIVE_UNCERTAIN,
     MAX_UNCERTAIN_LOADS,
@@ -105,8 +105,8 @@ def enumeration_problems(settings: PartitionSettings, net: ThreePhaseNetwork, *,
             + f": the worst case runs over all 2^{n_unc} = {2 ** n_unc:,} extreme points of "
             f"the box, beyond the {MAX_UNCERTAIN_LOADS} loads ({2 ** MAX_UNCERTAIN_LOADS:,} "
             "points) this tool enumerates", (str(n_unc),), "uncertain_loads",
-            "name the loads that vary, e.g. --uncertain-loads L1,L2,L3, or the settings' "
-            "partition.uncertain_loads (the seed: 6 of 30)"))
+            f"name the loads that vary, e.g. {option_ref('uncertain_loads', ('L1', 'L2', 'L3'))}"
+            ", or the settings' partition.uncertain_loads (the seed: 6 of 30)"))
     elif extensive and n_unc > MAX_EXTENSIVE_UNCERTAIN:
         out.append(Problem(
             ProblemKind.INVALID_VALUE, "options",
@@ -114,7 +114,8 @@ def enumeration_problems(settings: PartitionSettings, net: ThreePhaseNetwork, *,
             f"loads make 2^{n_unc} = {2 ** n_unc:,} copies, beyond the "
             f"{2 ** MAX_EXTENSIVE_UNCERTAIN} ({MAX_EXTENSIVE_UNCERTAIN} loads) it builds (IEEE "
             "37: about 8 MB each)", field="extensive",
-            hint="leave --extensive out (the cutting plane) or name fewer uncertain loads"))
+            hint=f"{option_ref('method', repr('cutting_plane'), cli='leave --extensive out')} "
+            "(the cutting plane) or name fewer uncertain loads"))
     return out
 
 
@@ -134,7 +135,7 @@ def settings_problems(settings: PartitionSettings, net: ThreePhaseNetwork) -> li
         # value may come from the command line as well as from the file)
         out.append(Problem(ProblemKind.INVALID_VALUE, "settings",
                            f"{message} (given: {value!r})", (), f"partition.{name}",
-                           (f"--{name.replace('_', '-')} or " if name in ("k_der", "uncertainty")
+                           (f"{option_ref(name)} or " if name in ("k_der", "uncertainty")
                             else "") + f"the settings' partition.{name}"
                            + (f": {hint}" if hint else "")))
 
