@@ -927,8 +927,10 @@ def solve(
     if not quiet or not late.ok:  # a failed write prints the answer, --quiet or not
         held = result.extra.get("held")
         if held:  # the options' holds, and why they leave no topology
-            stderr().print("held by --hold-closed/--hold-open: " + "; ".join(
-                f"{k} {', '.join(v)}" for k, v in held.items() if v), markup=False)
+            from feederopt import held_text
+
+            stderr().print("held by --hold-closed/--hold-open: " + held_text(held),
+                           markup=False)
         if result.extra.get("infeasible_reason"):
             # a heuristic's reason says that it proves nothing: no "infeasible:" before it
             heuristic = _heuristic(result)
