@@ -296,7 +296,8 @@ def _switch_holds(net: Network, resolved: dict[str, list[tuple[str, str]]],
     for option, target in (("hold_open", held_open), ("hold_closed", held_closed)):
         for ref, bid in resolved[option]:
             k = named_switch.get((option, ref))
-            if k is not None and every(bid) is not None:
+            # a branch with one switch: holding the switch is holding the branch
+            if k is not None and len(every(bid) or ()) > 1:
                 target.setdefault(bid, set()).add(k)
     opening: dict[str, tuple[int, ...]] = {b: tuple(sorted(ks)) for b, ks in held_open.items()}
     for bid, ks in held_closed.items():

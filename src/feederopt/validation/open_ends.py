@@ -63,11 +63,13 @@ def choose_open_ends(net: Network, pu: PerUnitNetwork, closed: np.ndarray,
     generators' ``gen_p``/``gen_q`` [MW, MVAr]) favours: the other end is taken when its
     violations of ``pu``'s limits (:func:`ac_limit_violations`) are no larger and its losses
     lower by more than :data:`LOSS_TOLERANCE_KW`, or its violations smaller. Branches whose
-    opening switches a hold fixed (``meta[OPENING_KEY]``) keep them. Returns the network
-    (``net`` itself when nothing changed) and one record per branch moved: ``branch``,
-    ``switches`` (now opened), ``instead_of`` (the net's), ``losses_kw`` and
-    ``losses_kw_before`` (AC, the whole grid). Nothing is tried for a network not read from a
-    pandapower net, or edited since."""
+    opening switches a hold fixed (``meta[OPENING_KEY]``) keep them, and so do branches with a
+    switch cost (the objective charges no operation for the end: moving the end of a branch
+    open in the base case is two operations, closing one switch and opening the other).
+    Returns the network (``net`` itself when nothing changed) and one record per branch moved:
+    ``branch``, ``switches`` (now opened), ``instead_of`` (the net's), ``losses_kw``,
+    ``losses_kw_before`` (AC, the whole grid) and ``open_in_base_case``. Nothing is tried for
+    a network not read from a pandapower net, or edited since."""
     origin = net.origin
     if not is_pandapower_net(origin) or origin_edits(net) or "pp_element" not in \
             net.branches.columns:
@@ -75,9 +77,11 @@ def choose_open_ends(net: Network, pu: PerUnitNetwork, closed: np.ndarray,
     closed = np.asarray(closed, dtype=bool)
     fixed = set(net.meta.get(OPENING_KEY) or {})
     plan = switch_plan(origin)
-    tried: list[tuple[str, list[int], list[int]]] = []
+    tried: list[tuple[str, list[int], list[int], bool]] = []
+    initially = pu.initial_closed()
     for k, bid in enumerate(pu.branch_ids):
-        if closed[k] or bid in fixed:
+        # a switch cost: the model charges no operation for the end, so it is not moved
+        if closed[k] or bid in fixed or (pu.switch_cost.size and pu.switch_cost[k] > 0):
             continue
         element, _, idx = bid.partition(":")
         et = {"line": "l", "trafo": "t"}.get(element)
@@ -89,14 +93,14 @@ def choose_open_ends(net: Network, pu: PerUnitNetwork, closed: np.ndarray,
         now = sorted(plan[(et, int(idx))][1])
         for other in ends:
             if sorted(other) != now and not set(other) >= set(now):
-                tried.append((bid, other, now))
+                tried.append((bid, other, now, not bool(initially[k])))
     if not tried:
         return net, []
     best = _key(pu, ac_power_flow(net, closed, gen_p, gen_q))
     if best is None:
         return net, []
     moved: list[dict[str, Any]] = []
-    for bid, other, now in tried:
+    for bid, other, now, base_open in tried:
         trial = with_opening_switches(net, {bid: other})
         key = _key(pu, ac_power_flow(trial, closed, gen_p, gen_q))
         if key is None:
@@ -105,7 +109,8 @@ def choose_open_ends(net: Network, pu: PerUnitNetwork, closed: np.ndarray,
             key[0] <= best[0] + 1e-9 and key[1] < best[1] - LOSS_TOLERANCE_KW)
         if better:
             moved.append({"branch": bid, "switches": other, "instead_of": now,
-                          "losses_kw": key[1], "losses_kw_before": best[1]})
+                          "losses_kw": key[1], "losses_kw_before": best[1],
+                          "open_in_base_case": base_open})
             net, best = trial, key
     return net, moved
 
@@ -119,11 +124,14 @@ def open_end_note(moved: Collection[dict[str, Any]], lower_bound_kw: float | Non
              f"instead of switch {'+'.join(str(s) for s in m['instead_of'])}"
              for m in moved]
     first, last = next(iter(moved)), list(moved)[-1]
+    ops = [m["branch"] for m in moved if m.get("open_in_base_case")]
+    operations = (f"; {', '.join(ops)} open in the base case at the other switch: closing "
+                  "that one and opening this one are two switching operations" if ops else "")
     bound = (f" (the bound: {lower_bound_kw:.6g} kW)" if lower_bound_kw is not None
              and math.isfinite(lower_bound_kw) else "")
     return ("open end chosen in AC: " + ", ".join(parts)
             + f" (pandapower's power flow: {last['losses_kw']:.3f} kW against "
             f"{first['losses_kw_before']:.3f} kW; the open line stays charged from its closed "
-            "end). The optimum and the lower bound are the model's with each open branch "
-            f"charged from the end of the net's own opening switch{bound}: they do not cover "
-            "the choice of the open end, so the bound may lie above these AC losses")
+            f"end{operations}). The optimum and the lower bound are the model's with each open "
+            f"branch charged from the end of the net's own opening switch{bound}: they do not "
+            "cover the choice of the open end, so the bound may lie above these AC losses")
