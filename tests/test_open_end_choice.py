@@ -50,3 +50,9 @@ def test_a_bound_above_the_ac_losses_is_explained(result) -> None:
     assert any("do not cover the choice of the open end" in n for n in result.extra["notes"])
     # the base case keeps the net's own open switch (5): pandapower's 58.885 kW
     assert result.base["losses_kw"] == pytest.approx(_losses_kw([5]), abs=1e-3)
+
+
+def test_the_json_names_the_switch_that_opens_the_line(result) -> None:
+    # the switch whose opening pandapower's power flow favours (test above: switch 4)
+    best = min((4, 5), key=lambda k: _losses_kw([k]))
+    assert result.extra["opening_switches"] == {"line:2": [best]}

@@ -1481,6 +1481,11 @@ def _result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool, 
                                   g_dangle=chosen_pu.g_dangle, b_dangle=chosen_pu.b_dangle)
     result = to_result(net, pu, raw, ac_check, model_pu=model_pu, ac_net=ac_net,
                        fidelity_pu=fidelity_pu)
+    from feederopt.io.pandapower import OPENING_KEY
+
+    recorded = (ac_net or net).meta.get(OPENING_KEY)
+    if recorded:  # the switches that open these branches (a hold's, or the end chosen in AC)
+        result.extra["opening_switches"] = {str(b): list(ks) for b, ks in recorded.items()}
     if moved:
         from feederopt.validation.open_ends import open_end_note
 
