@@ -286,8 +286,11 @@ def solve(
     * ``hold_closed``, ``hold_open`` (branch ids as the tool prints them, ``line:11``,
       ``trafo:0``; for a pandapower net also a switch element, ``switch:K`` or its unique
       name): switchable branches held in that state in every method, without editing the
-      network (:mod:`feederopt.problems.holds`); listed in ``result.extra["held"]``. Holds
-      that leave no radial topology give status ``infeasible`` with no topology;
+      network (:mod:`feederopt.problems.holds`); listed in ``result.extra["held"]``. A
+      switch element of a line or trafo with other switches holds that switch: held open,
+      the branch is open at it; held closed, the branch stays switchable, opened by its other
+      switches. Holds that leave no radial topology give status ``infeasible`` with no
+      topology;
     * ``ac_check=False`` skips the AC power flow of the chosen topology;
     * ``ac_polish=True`` then moves the answer by single branch exchanges judged by that AC
       power flow, limits first, then AC losses plus switching cost
