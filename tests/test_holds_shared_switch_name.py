@@ -68,9 +68,17 @@ def test_the_api_names_both_switches(option: str) -> None:
 def test_switch_k_still_holds_its_line() -> None:
     from feederopt.problems.holds import resolve_holds
 
-    held, problems = resolve_holds(feederopt.load(_net()), ["switch:4"], ["switch 0"])
+    net = _net()
+    held, problems = resolve_holds(feederopt.load(net), ["switch:4"], ["switch 0"])
     assert not problems
-    assert (held.closed, held.open) == (("line:14",), ("line:12",))
+    # switch 0 held open holds line 12 open at switch 0; switch 4 held closed keeps switch 4
+    # closed, and line 14, which has a switch at its other end too (net.switch), stays
+    # switchable there (ut48_core #2)
+    others = sorted(int(k) for k in net.switch.index[(net.switch["et"] == "l")
+                                                      & (net.switch["element"] == 14)] if k != 4)
+    assert others
+    assert (held.closed, held.open) == ((), ("line:12",))
+    assert dict(held.opening) == {"line:12": (0,), "line:14": tuple(others)}
 
 
 def test_restore_broken_hints_both_switches() -> None:

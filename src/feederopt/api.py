@@ -288,8 +288,11 @@ def solve(
     * ``hold_closed``, ``hold_open`` (branch ids as the tool prints them, ``line:11``,
       ``trafo:0``; for a pandapower net also a switch element, ``switch:K`` or its unique
       name): switchable branches held in that state in every method, without editing the
-      network (:mod:`feederopt.problems.holds`); listed in ``result.extra["held"]``. Holds
-      that leave no radial topology give status ``infeasible`` with no topology;
+      network (:mod:`feederopt.problems.holds`); listed in ``result.extra["held"]``. A
+      switch element of a line or trafo with other switches holds that switch: held open,
+      the branch is open at it; held closed, the branch stays switchable, opened by its other
+      switches. Holds that leave no radial topology give status ``infeasible`` with no
+      topology;
     * ``ac_check=False`` skips the AC power flow of the chosen topology;
     * ``ac_polish=True`` then moves the answer by single branch exchanges judged by that AC
       power flow, limits first, then AC losses plus switching cost
@@ -1486,8 +1489,49 @@ def _write_devices(pp_net: Any, network: Network, settings: DeviceSettings) -> A
 
 def _result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool, *,
             model_pu: PerUnitNetwork | None = None, ac_net: Network | None = None) -> Result:
-    """:func:`~feederopt.results.mapping.to_result`, with the pandapower export handed in."""
-    result = to_result(net, pu, raw, ac_check, model_pu=model_pu, ac_net=ac_net)
+    """:func:`~feederopt.results.mapping.to_result`, with the pandapower export handed in.
+    With the AC check, an answer within the limits first gets the open end of each open
+    branch with a switch at each end that pandapower's power flow favours
+    (:func:`~feederopt.validation.open_ends.choose_open_ends`, ut48_core #1), with a note and
+    ``extra["open_ends"]`` when one moved."""
+    moved: list[dict[str, Any]] = []
+    if ac_check and raw.y is not None and raw.within_limits and \
+            raw.status is not Status.INFEASIBLE:
+        from feederopt.io.pandapower import with_opening_switches
+        from feederopt.validation.open_ends import choose_open_ends
+
+        point, s = raw.point, pu.s_base_mva
+        gen_p = point["pg"] * s if pu.n_gen and "pg" in point else None
+        gen_q = point["qg"] * s if pu.n_gen and "qg" in point else None
+        chosen, moved = choose_open_ends(ac_net or net, pu, raw.y > 0.5, gen_p, gen_q)
+        if moved:
+            opening = {m["branch"]: m["switches"] for m in moved}
+            if ac_net is not None:
+                ac_net = chosen
+                net = with_opening_switches(net, opening)
+            else:
+                net = chosen
+    fidelity_pu = None
+    if moved:
+        # the model's own power flow of the answer (its fidelity to AC) with each open
+        # branch charged from the end chosen, as the AC check has it
+        chosen_pu = to_per_unit(ac_net or net, pu.s_base_mva)
+        if chosen_pu.branch_ids == pu.branch_ids:
+            fidelity_pu = replace(pu, dangle_bus=chosen_pu.dangle_bus,
+                                  g_dangle=chosen_pu.g_dangle, b_dangle=chosen_pu.b_dangle)
+    result = to_result(net, pu, raw, ac_check, model_pu=model_pu, ac_net=ac_net,
+                       fidelity_pu=fidelity_pu)
+    from feederopt.io.pandapower import OPENING_KEY
+
+    recorded = (ac_net or net).meta.get(OPENING_KEY)
+    if recorded:  # the switches that open these branches (a hold's, or the end chosen in AC)
+        result.extra["opening_switches"] = {str(b): list(ks) for b, ks in recorded.items()}
+    if moved:
+        from feederopt.validation.open_ends import open_end_note
+
+        result.extra["open_ends"] = moved
+        result.extra["notes"] = [*result.extra.get("notes", []),
+                                 open_end_note(moved, raw.lower_bound)]
     result.switch_writer = _write_switch_states
     result.device_writer = _write_devices
     return result

@@ -168,6 +168,9 @@ def print_result(result: Any) -> None:
     repair = result.extra.get("ac_repair")
     if isinstance(repair, dict) and repair.get("note"):  # a DOPF answer repaired in AC
         table.add_row("AC repair (pandapower)", str(repair["note"]))
+    moved = result.extra.get("open_ends")
+    if isinstance(moved, list) and moved:  # the open end of a two-ended branch, chosen in AC
+        table.add_row("open end, chosen in AC (pandapower)", escape(_open_ends_text(moved)))
     table.add_row("lower bound" + (" (model's)" if _polish_kept(result) else ""),
                   bound_fmt(result.lower_bound, ".4f", " kW-eq"))
     penalised = result.extra.get("penalised_lower_bound_kw")  # a proof beside a penalised run
@@ -411,11 +414,30 @@ def redispatch_text(result: Any, most: int = 4) -> str:
     return ", ".join(moved[:most]) + more
 
 
+def _open_ends_text(moved: list[Any]) -> str:
+    """``line:2 by switch 4, not switch 5: 58.851 kW against 58.885 kW; ...``: the open ends
+    that pandapower's power flow chose (``extra["open_ends"]``, ut48_core #1), and that the
+    bound does not cover the choice."""
+    def sws(ks: Any) -> str:
+        return "switch " + "+".join(str(k) for k in ks)
+
+    parts = [f"{m['branch']} by {sws(m['switches'])}, not {sws(m['instead_of'])}"
+             for m in moved if isinstance(m, dict)]
+    first, last = moved[0], moved[-1]
+    return (", ".join(parts) + f": {float(last['losses_kw']):.3f} kW against "
+            f"{float(first['losses_kw_before']):.3f} kW (the open line charged from its "
+            "closed end); the lower bound is the model's with the net's open ends and does "
+            "not cover this choice, so it may lie above the AC losses")
+
+
 def _polish_kept(result: Any) -> bool:
     """--ac-polish, or the AC choice of a nominal answer the AC power flow contradicts
-    (``ac_choice``), moved the answer: its bound is the model's, its gap relative to it."""
+    (``ac_choice``), or the open end of a two-ended branch chosen in AC (``open_ends``) moved
+    the answer: its bound is the model's, its gap relative to it."""
     rec = result.extra.get("polish")
     choice = result.extra.get("ac_choice")
+    if result.extra.get("open_ends"):
+        return True
     return (isinstance(rec, dict) and bool(rec.get("kept"))) or (
         isinstance(choice, dict) and bool(choice.get("changed"))
         and getattr(result, "uncertain", None) is None)
@@ -953,8 +975,10 @@ def solve(
     if not quiet or not late.ok:  # a failed write prints the answer, --quiet or not
         held = result.extra.get("held")
         if held:  # the options' holds, and why they leave no topology
-            stderr().print("held by --hold-closed/--hold-open: " + "; ".join(
-                f"{k} {', '.join(v)}" for k, v in held.items() if v), markup=False)
+            from feederopt import held_text
+
+            stderr().print("held by --hold-closed/--hold-open: " + held_text(held),
+                           markup=False)
         if result.extra.get("infeasible_reason"):
             # a heuristic's reason says that it proves nothing: no "infeasible:" before it
             heuristic = _heuristic(result)

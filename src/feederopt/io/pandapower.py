@@ -1307,6 +1307,9 @@ def origin_edits(network: Network) -> list[str]:
             edits.append(f"{key} (rows)")
             continue
         free = _ORIGIN_FREE_COLUMNS.get(key, frozenset())
+        if key == "branches" and network.meta.get(OPENING_KEY):
+            # the open ends chosen for a solve: the writers open those switches
+            free = free | {"open_end_energised"}
         for col in before.columns:
             if col in free:
                 continue
@@ -3801,7 +3804,7 @@ def write_switch_states(
         )
     _check_same_net(original_net, br.filter(pl.col("id").is_in(list(closed_by_branch_id))))
     out = copy.deepcopy(original_net)
-    _write_branch_states(out, where, closed_by_branch_id, switch_plan(original_net))
+    _write_branch_states(out, where, closed_by_branch_id, _answer_plan(original_net, network))
     return out
 
 
@@ -3968,15 +3971,17 @@ def operated_by(net: pandapowerNet, plan: SwitchPlan) -> dict[str, str]:
     itself, a line's or trafo's opening switches (:func:`switch_plan`). Branches without a
     switch (ties stored as out-of-service lines) are not listed: ``in_service`` opens them."""
     sw = net.switch
-
-    def one(k: int) -> str:
-        text = element_name(net, "switch", k)
-        return f"switch {k}" + (f" '{text}'" if text else "")
-
-    out = {f"switch:{int(k)}": one(int(k)) for k in sw.index[sw["et"] == "b"]}
+    out = {f"switch:{int(k)}": _switch_text(net, int(k)) for k in sw.index[sw["et"] == "b"]}
     for (et, element), (_, opening) in plan.items():
-        out[f"{'line' if et == 'l' else 'trafo'}:{element}"] = " + ".join(one(k) for k in opening)
+        out[f"{'line' if et == 'l' else 'trafo'}:{element}"] = " + ".join(
+            _switch_text(net, k) for k in opening)
     return out
+
+
+def _switch_text(net: pandapowerNet, k: int) -> str:
+    """``switch 3 'tie1_a'``: a switch element as a person operates it (index and name)."""
+    text = element_name(net, "switch", k)
+    return f"switch {k}" + (f" '{text}'" if text else "")
 
 
 def _merged_operated_by(operated: dict[str, str], rows: list[dict[str, Any]]
@@ -4055,6 +4060,100 @@ def _named(net: pandapowerNet, rows: list[dict[str, Any]]) -> list[dict[str, Any
     for row in rows:
         row["name"] = element_name(net, str(row.get("pp_element")), row.get("pp_index"))
     return rows
+
+
+#: ``network.meta`` key: per branch id (a line or trafo with switches), the pandapower switches
+#: that open it in this solve when they are not :func:`switch_plan`'s: a hold named by a switch
+#: (:func:`feederopt.problems.holds.resolve_holds`) or the open end chosen in AC
+#: (:func:`feederopt.validation.open_ends.choose_open_ends`). :func:`with_opening_switches`
+#: sets it together with the branch's ``open_end_energised`` (where the model puts the open
+#: line's charging), and the writers of the answer's states (:func:`write_switch_states`, the AC
+#: check's :class:`OriginModel`) open the branch by these switches.
+OPENING_KEY = "opening_switches"
+
+
+def energised_end_of(et: str, from_bus: int, to_bus: int, switch_buses: list[int]) -> str | None:
+    """The end of a line ('l') or trafo ('t') that stays connected when the switches at
+    ``switch_buses`` are open: as pandapower's power flow (``_gather_branch_switch_info``) has
+    it, a switch opens a line's to end when it sits at the to bus and its from end otherwise,
+    a trafo's hv (from) end when it sits at the hv bus and its lv end otherwise; None when
+    both ends are open."""
+    first, second = (to_bus, from_bus) if et == "l" else (from_bus, to_bus)
+    at = {first if b == first else second for b in switch_buses}
+    if from_bus in at and to_bus in at:
+        return None
+    return "from" if to_bus in at else "to" if from_bus in at else None
+
+
+def two_ended(net: pandapowerNet, et: str, element: int) -> tuple[list[int], list[int]] | None:
+    """(the switches at the from end, at the to end) of line ('l') or trafo ('t') ``element``
+    (a trafo's from end is its hv side), when it has switches at both ends; else None."""
+    sw = net.switch
+    mine = sw[(sw["et"] == et) & (sw["element"] == element)]
+    if not len(mine):
+        return None
+    table, cols = ("line", ("from_bus", "to_bus")) if et == "l" else ("trafo", ("hv_bus", "lv_bus"))
+    fb, tb = (int(net[table].at[element, c]) for c in cols)
+    ends: dict[str, list[int]] = {"from": [], "to": []}
+    for k, b in mine["bus"].items():
+        # the end a switch opens (energised_end_of: the one that is not left energised)
+        left = energised_end_of(et, fb, tb, [int(b)])
+        ends["to" if left == "from" else "from"].append(int(k))
+    return (sorted(ends["from"]), sorted(ends["to"])) if ends["from"] and ends["to"] else None
+
+
+def with_opening_switches(network: Network, opening: Mapping[str, list[int]]) -> Network:
+    """``network`` with the branches of ``opening`` (branch id -> pandapower switch indices, of
+    a line or trafo of ``network.origin``) opened by those switches when open: their
+    ``open_end_energised`` (the end that stays charged, where the model puts the open branch's
+    shunt admittance), ``meta[OPENING_KEY]`` (what the writers open) and the switches of
+    ``operated_by``/``operated_by_switches``. ``network`` itself is not changed; an empty
+    ``opening`` returns it."""
+    origin = network.origin
+    if not opening or not is_pandapower_net(origin):
+        return network
+    br = network.branches
+    plan = switch_plan(origin)
+    neglect = pf_options(origin)[0].neglect_open_switch_branches
+    ends = dict(zip(br["id"].cast(pl.String).to_list(), br["open_end_energised"].to_list(),
+                    strict=True))
+    operated = dict(network.meta.get("operated_by") or {})
+    indices = dict(network.meta.get("operated_by_switches") or {})
+    given = {**(network.meta.get(OPENING_KEY) or {})}
+    sw = origin.switch
+    for bid, ks in opening.items():
+        element, _, idx = bid.partition(":")
+        et = {"line": "l", "trafo": "t"}.get(element)
+        if et is None or not idx.isdigit() or (et, int(idx)) not in plan:
+            continue
+        table, cols = (("line", ("from_bus", "to_bus")) if et == "l"
+                       else ("trafo", ("hv_bus", "lv_bus")))
+        fb, tb = (int(origin[table].at[int(idx), c]) for c in cols)
+        ks = sorted(int(k) for k in ks)
+        ends[bid] = None if neglect else energised_end_of(
+            et, fb, tb, [int(sw.at[k, "bus"]) for k in ks])
+        given[bid] = ks
+        operated[bid] = " + ".join(_switch_text(origin, k) for k in ks)
+        indices[bid] = ks
+    branches = br.with_columns(pl.Series("open_end_energised", [
+        ends[b] for b in br["id"].cast(pl.String).to_list()], dtype=pl.String))
+    out = network.replace(branches=branches, meta={
+        **network.meta, OPENING_KEY: given, "operated_by": operated,
+        "operated_by_switches": indices})
+    out.origin_tables = network.origin_tables
+    return out
+
+
+def _answer_plan(origin: pandapowerNet, network: Network) -> SwitchPlan:
+    """:func:`switch_plan` of ``origin`` with the opening switches that ``network`` records
+    for this solve (``meta[OPENING_KEY]``, :func:`with_opening_switches`)."""
+    plan = switch_plan(origin)
+    for bid, ks in (network.meta.get(OPENING_KEY) or {}).items():
+        element, _, idx = str(bid).partition(":")
+        key = ({"line": "l", "trafo": "t"}.get(element, ""), int(idx) if idx.isdigit() else -1)
+        if key in plan:
+            plan[key] = (plan[key][0], [int(k) for k in ks])
+    return plan
 
 
 def switch_plan(net: pandapowerNet) -> SwitchPlan:
@@ -4140,6 +4239,9 @@ class OriginModel(_StatefulNet):
     gen_p_mw: np.ndarray
     gen_q_mvar: np.ndarray
     load_rows: list[tuple[str, int]] = field(default_factory=list)  # per network load row
+    #: the net's own opening switches (:func:`switch_plan`), for the base case
+    base_plan: SwitchPlan | None = None
+    _base: bool = False
 
     def load_values(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The demands [MW, MVAr] of the network's load rows at ``positions``."""
@@ -4199,7 +4301,8 @@ class OriginModel(_StatefulNet):
             branch_element=[str(e) for e in live["pp_element"].to_list()],
             branch_index=live["pp_index"].to_numpy().astype(int),
             where=where,
-            plan=switch_plan(origin),
+            plan=_answer_plan(origin, network),
+            base_plan=switch_plan(origin),
             base_closed=~live["normally_open"].to_numpy().astype(bool),
             gen_rows=gen_rows,
             gen_p_mw=gens["p_mw"].cast(pl.Float64).to_numpy(),
@@ -4209,9 +4312,23 @@ class OriginModel(_StatefulNet):
             if "pp_element" in ld.columns else [],
         )
 
+    def set_state(
+        self,
+        closed: np.ndarray | None = None,
+        *,
+        gen_p_mw: np.ndarray | None = None,
+        gen_q_mvar: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """:meth:`_StatefulNet.set_state`; the base case (``closed`` None) opens its branches
+        by the net's own switches (``base_plan``), an answer by ``plan`` (the ends chosen for
+        this solve, :data:`OPENING_KEY`)."""
+        self._base = closed is None
+        return super().set_state(closed, gen_p_mw=gen_p_mw, gen_q_mvar=gen_q_mvar)
+
     def _write(self, state: np.ndarray, p: np.ndarray, q: np.ndarray) -> None:
+        plan = self.base_plan if self._base and self.base_plan is not None else self.plan
         _write_branch_states(self.net, self.where,
-                             dict(zip(self.branch_ids, state.tolist(), strict=True)), self.plan)
+                             dict(zip(self.branch_ids, state.tolist(), strict=True)), plan)
         _write_set_points(self.net, self.gen_rows, p, q)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -41,23 +42,49 @@ class Held:
 
     closed: tuple[str, ...] = ()
     open: tuple[str, ...] = ()
+    #: Per branch held through its switch elements (``--hold-open switch:4``,
+    #: ``--hold-closed switch:4`` on a line with a switch at each end), the switches that open
+    #: it: the named one held open, or the others when the named one is held closed (the
+    #: branch then stays switchable, opened at its other end).
+    opening: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    #: The switch elements named, each as (``switch:K``, ``"closed"``/``"open"``, its branch).
+    switches: tuple[tuple[str, str, str], ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.closed or self.open)
+        return bool(self.closed or self.open or self.opening)
 
-    def to_dict(self) -> dict[str, list[str]]:
-        return {"closed": list(self.closed), "open": list(self.open)}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"closed": list(self.closed), "open": list(self.open)}
+        if self.switches:
+            out["switches"] = [{"switch": k, "state": st, "branch": b}
+                               for k, st, b in self.switches]
+        return out
 
     def text(self) -> str:
         """``line:13 closed; line:4, line:7 open``: the holds as a message names them."""
         return held_text(self.to_dict())
 
 
-def held_text(held: dict[str, list[str]]) -> str:
-    """The holds of a result's ``held`` (``{"closed": [...], "open": [...]}``) as a message
-    names them: ``line:13 closed; line:4, line:7 open``."""
-    return "; ".join(f"{', '.join(ids)} {state}" for state in ("closed", "open")
-                     if (ids := held.get(state)))
+def held_text(held: dict[str, Any]) -> str:
+    """The holds of a result's ``held`` (``{"closed": [...], "open": [...]}``, with
+    ``switches`` when held through switch elements) as a message names them: ``line:13
+    closed; line:4, line:7 open``, ``line:2 (switch:4) open``, ``switch:4 closed (line:2
+    opens only at its other end)``."""
+    by_switch: dict[tuple[str, str], list[str]] = {}
+    for entry in held.get("switches") or ():
+        by_switch.setdefault((str(entry["branch"]), str(entry["state"])), []).append(
+            str(entry["switch"]))
+
+    def named(b: str, state: str) -> str:
+        ks = by_switch.get((b, state))
+        return f"{b} ({', '.join(ks)})" if ks else b
+
+    parts = [f"{', '.join(named(b, state) for b in ids)} {state}"
+             for state in ("closed", "open") if (ids := held.get(state))]
+    listed = set(held.get("closed") or ()) | set(held.get("open") or ())
+    parts += [f"{', '.join(ks)} closed ({b} opens only at its other end)"
+              for (b, state), ks in by_switch.items() if state == "closed" and b not in listed]
+    return "; ".join(parts)
 
 
 def held_infeasible_reason(held: Held) -> str:
@@ -143,6 +170,7 @@ def resolve_holds(net: Network, closed: Sequence[str] | None, open_: Sequence[st
     pandapower = net.meta.get("source_format") == "pandapower" or bool(by_index)
     problems: list[Problem] = []
     resolved: dict[str, list[tuple[str, str]]] = {}
+    named_switch: dict[tuple[str, str], int] = {}  # (option, reference) -> switch element
     for option, refs in (("hold_closed", closed), ("hold_open", open_)):
         flag = option_ref(option)
         out: list[tuple[str, str]] = []
@@ -157,8 +185,12 @@ def resolve_holds(net: Network, closed: Sequence[str] | None, open_: Sequence[st
                 bid = members[ref]
             elif m and m.group(1) in by_index:
                 bid = by_index[m.group(1)]
+                named_switch[(option, ref)] = int(m.group(1))
             elif ref in by_name:
                 bid = by_name[ref]
+                ks = _switches_named(net, ref)
+                if len(ks) == 1:
+                    named_switch[(option, ref)] = ks[0]
             elif ref in refs_of.shared:  # a name of switches on different branches
                 shared.append(ref)
                 continue
@@ -195,6 +227,7 @@ def resolve_holds(net: Network, closed: Sequence[str] | None, open_: Sequence[st
                 "info`; a pandapower line or trafo is switchable when a switch element "
                 "switches it)"))
         resolved[option] = out
+    opening, switches = _switch_holds(net, resolved, named_switch)
     # one reference in both lists is the options' own problem (SolveOptions.check), which
     # the command line reports with these: said once, not twice
     same = {r for r, _ in resolved["hold_closed"]} & {r for r, _ in resolved["hold_open"]}
@@ -222,7 +255,63 @@ def resolve_holds(net: Network, closed: Sequence[str] | None, open_: Sequence[st
     def ids(option: str) -> tuple[str, ...]:
         return tuple(sorted({b for _, b in resolved[option]}, key=order.__getitem__))
 
-    return Held(ids("hold_closed"), ids("hold_open")), problems
+    return Held(ids("hold_closed"), ids("hold_open"), opening, switches), problems
+
+
+def _switches_named(net: Network, name: str) -> list[int]:
+    """The switch elements of the pandapower net ``net.origin`` named ``name``."""
+    sw = getattr(net.origin, "switch", None)
+    if sw is None or "name" not in getattr(sw, "columns", ()):
+        return []
+    return [int(k) for k, n in zip(sw.index, sw["name"], strict=True)
+            if isinstance(n, str) and n.strip() == name]
+
+
+def _switch_holds(net: Network, resolved: dict[str, list[tuple[str, str]]],
+                  named_switch: dict[tuple[str, str], int]
+                  ) -> tuple[tuple[tuple[str, tuple[int, ...]], ...],
+                             tuple[tuple[str, str, str], ...]]:
+    """The holds named by a line's or trafo's switch element hold that switch (README: the
+    pandapower switch element that operates it): ``--hold-open switch:K`` holds the branch open
+    at K (K open, its other switches closed); ``--hold-closed switch:K`` on a branch with other
+    switches keeps K closed and leaves the branch switchable, opened by the others (at its other
+    end), so it is taken out of ``resolved["hold_closed"]`` here (a branch whose only switches
+    are held closed stays held closed). Returns the opening switches per branch
+    (:attr:`Held.opening`) and the switches named (:attr:`Held.switches`); ``resolved`` is
+    changed in place."""
+    if not named_switch:
+        return (), ()
+    from feederopt.io.pandapower import switch_plan
+
+    plan = switch_plan(net.origin)
+
+    def every(bid: str) -> list[int] | None:
+        element, _, idx = bid.partition(":")
+        et = {"line": "l", "trafo": "t"}.get(element)
+        entry = plan.get((et, int(idx))) if et and idx.isdigit() else None
+        return entry[0] if entry else None
+
+    held_open: dict[str, set[int]] = {}
+    held_closed: dict[str, set[int]] = {}
+    for option, target in (("hold_open", held_open), ("hold_closed", held_closed)):
+        for ref, bid in resolved[option]:
+            k = named_switch.get((option, ref))
+            # a branch with one switch: holding the switch is holding the branch
+            if k is not None and len(every(bid) or ()) > 1:
+                target.setdefault(bid, set()).add(k)
+    opening: dict[str, tuple[int, ...]] = {b: tuple(sorted(ks)) for b, ks in held_open.items()}
+    for bid, ks in held_closed.items():
+        others = sorted(set(every(bid) or ()) - ks)
+        if others and bid not in opening:
+            opening[bid] = tuple(others)
+        if others:  # switchable still, at its other end: no branch hold
+            resolved["hold_closed"] = [(r, b) for r, b in resolved["hold_closed"]
+                                       if not (b == bid and (("hold_closed", r) in named_switch))]
+    switches = tuple((f"switch:{k}", state, b)
+                     for state, given in (("closed", held_closed), ("open", held_open))
+                     for b, ks in given.items() for k in sorted(ks))
+    order = {b: n for n, b in enumerate(str(x) for x in net.branches["id"].to_list())}
+    return tuple(sorted(opening.items(), key=lambda kv: order.get(kv[0], 0))), switches
 
 
 def held_of(net: Network) -> Held:
@@ -232,9 +321,17 @@ def held_of(net: Network) -> Held:
 
 
 def with_held(net: Network, held: Held) -> Network:
-    """A copy of ``net`` that records ``held`` (its tables unchanged)."""
+    """A copy of ``net`` that records ``held``; a branch held through a switch element
+    (:attr:`Held.opening`) is opened by the switches of the hold
+    (:func:`feederopt.io.pandapower.with_opening_switches`: its ``open_end_energised``, so
+    that the model charges the open line from the end that stays closed, and the switches
+    that the answer's AC check and written net open)."""
     if not held:
         return net
+    if held.opening:
+        from feederopt.io.pandapower import with_opening_switches
+
+        net = with_opening_switches(net, {b: list(ks) for b, ks in held.opening})
     return net.replace(meta={**net.meta, META_KEY: held.to_dict()})
 
 

@@ -116,12 +116,16 @@ def _ac_branch_columns(ac: Any, pu: PerUnitNetwork) -> dict[str, np.ndarray]:
 
 
 def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool = True, *,
-              model_pu: PerUnitNetwork | None = None, ac_net: Network | None = None) -> Result:
+              model_pu: PerUnitNetwork | None = None, ac_net: Network | None = None,
+              fidelity_pu: PerUnitNetwork | None = None) -> Result:
     """Map an algorithm's per-unit answer to user ids and SI units, and run the AC check.
     ``model_pu`` is the model the point belongs to when presolve changed which branches are
     switchable (its copies ``u``, ``d`` follow the switchable branches); default ``pu``.
     ``ac_net`` is the network that the AC check runs on (the devices at their chosen settings,
-    :func:`feederopt.network.device_settings.with_settings`); default ``net``."""
+    :func:`feederopt.network.device_settings.with_settings`); default ``net``.
+    ``fidelity_pu`` is ``pu`` as the AC check's topology has it where the two differ (an open
+    branch's charging at the end chosen in AC, :mod:`feederopt.validation.open_ends`), for
+    the model's power flow that the fidelity compares with AC; default ``pu``."""
     from feederopt.validation.ac import ac_power_flow
     from feederopt.validation.fidelity import model_fidelity
 
@@ -251,8 +255,13 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         # generator set-points, not the file's): a generator re-dispatched from 0.7 to
         # 0.12 MW changes the losses by a third, which is no modelling error (user test
         # ut_io #1).
-        fidelity = model_fidelity(net, closed, pu=dispatched_model(pu, point), ac=ac) if (
+        fidelity = model_fidelity(net, closed, pu=dispatched_model(fidelity_pu or pu, point),
+                                  ac=ac) if (
             ac.converged and ac_net is None) else None
+        # the bound is the model's with the net's own open ends: what the model's power flow
+        # counts beyond AC is measured with those (the open end chosen in AC is no error of it)
+        bound_fidelity = model_fidelity(net, closed, pu=dispatched_model(pu, point), ac=ac) if (
+            fidelity is not None and fidelity_pu is not None) else None
         # The lower bound bounds the losses when the objective is the losses alone.
         bound = raw.lower_bound if (
             math.isfinite(raw.objective) and math.isfinite(losses_kw)
@@ -265,7 +274,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
                           nominal_of_scenarios=raw.extra.get("headline_load") == "nominal",
                           bus_out=bus_out, lower_bound_kw=bound,
                           loading_limit_percent=(ac_net or net).loading_limit_percent,
-                          cone_pu=model_pu)
+                          cone_pu=model_pu, bound_fidelity=bound_fidelity)
     # the user's own operating point judged as the answer is (validation.base_case: the one
     # computation of every kind of result's base case)
     base = balanced_base_case(net, pu, base_ac, bus_out) if base_ac is not None else {}
@@ -510,7 +519,8 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
               bus_out: Callable[[str], Any] | None = None,
               lower_bound_kw: float = math.nan,
               loading_limit_percent: float | None = 100.0,
-              cone_pu: PerUnitNetwork | None = None) -> AcCheck:
+              cone_pu: PerUnitNetwork | None = None,
+              bound_fidelity: ModelFidelity | None = None) -> AcCheck:
     """Compare the SOCP point with the AC power flow; flag an inexact relaxation, and a model
     that does not represent every element exactly (``fidelity``: the model's own power flow
     against the AC one on the same topology; ``notes``: what the reader could not model).
@@ -599,9 +609,12 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
         not compare and not violations) else []
     # The bound is on the model's losses: compare it with the AC losses plus what the model
     # counts beyond them on this topology (its own power flow's losses minus the AC ones).
-    offset = (fidelity.model_losses_kw - fidelity.ac_losses_kw if fidelity is not None
-              and fidelity.measured and math.isfinite(fidelity.model_losses_kw)
-              and math.isfinite(fidelity.ac_losses_kw) else 0.0)
+    # ``bound_fidelity``: the model's power flow with the open ends the bound is for, where
+    # the AC check opens a two-ended branch at its other end (validation.open_ends)
+    by = bound_fidelity if bound_fidelity is not None else fidelity
+    offset = (by.model_losses_kw - by.ac_losses_kw if by is not None
+              and by.measured and math.isfinite(by.model_losses_kw)
+              and math.isfinite(by.ac_losses_kw) else 0.0)
     if math.isfinite(lower_bound_kw) and ac.losses_kw + offset < lower_bound_kw - 1e-6 * max(
             1.0, abs(lower_bound_kw)):
         # Any radial AC operating point within the limits has an SOCP point of the same
