@@ -261,7 +261,8 @@ class StochasticBenders(MasterLoop):
         #: answer's rivals in the AC choice of :attr:`RawSolution.candidates`.
         self.pool = CandidatePool()
         #: The best topologies evaluated in every scenario that need no slack in any, by the
-        #: expected objective ``c_sw @ y + sum_s w_s F(y, d_s)``: the rivals of an answer
+        #: run's objective (:meth:`value`: ``c_sw @ y + sum_s w_s F(y, d_s)``, or the
+        #: maximum over ``s`` with ``objective="worst"``): the rivals of an answer
         #: whose AC power flows break the limits although the model held them
         #: (:meth:`alternatives`; the SOCP relaxation is not exact under reverse flow).
         self.within_pool = CandidatePool(WITHIN_CANDIDATES)
@@ -692,7 +693,8 @@ class StochasticBenders(MasterLoop):
         slack in the model but its AC power flows break the limits (the SOCP relaxation not
         exact: under reverse flow its losses that no power flow has can hold ``v_max``; Gan,
         Li, Topcu & Low, IEEE TAC 60(1), 2015): first the topologies within the limits in
-        the model (:attr:`within_pool`, least expected objective first), then those that
+        the model (:attr:`within_pool`, least objective first: expected or worst-case,
+        ``options.objective``), then those that
         need slack (:attr:`pool`, least expected slack first). After an enumeration, the
         topologies it dropped at the cutoff are first evaluated in their other scenarios,
         least bound first, for ``seconds`` at most and until a stop request, so that they
