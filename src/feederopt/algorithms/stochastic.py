@@ -460,6 +460,11 @@ class StochasticBenders(MasterLoop):
         method, :mod:`feederopt.algorithms.radial_enumeration`). A complete enumeration sets
         :attr:`exhaustive`: the number of topologies and whether each needs slack in a
         scenario (one dropped before any scenario with slack counts as not needing it).
+
+        With ``objective="worst"`` the value is ``c_sw @ y + max_s F(y, d_s)`` and a
+        topology's bound after some scenarios is ``c_sw @ y + max(L, max_{s done}
+        F(y, d_s))`` (the maximum over all scenarios is at least that over those done); the
+        scenarios are taken largest incumbent value first.
         """
         low = self.problem.cost_lower_bound()
         left = [y for y in topologies
