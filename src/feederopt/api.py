@@ -279,6 +279,8 @@ def solve(
       the generators' ``cost_per_mwh`` against losses;
     * ``scenarios`` (a table, its path or a ScenarioSet; ``penalty``): one topology for every
       scenario, minimising expected losses (:mod:`feederopt.algorithms.stochastic`);
+      ``objective="worst"`` minimises the worst scenario's instead, ``max_s (losses_s +
+      penalty * slack_s)`` plus the switching cost (default ``"expected"``);
     * ``robust`` (a fraction; ``uncertain_loads``, ``budget``, ``oracle``,
       ``oracle_time_limit``, ``max_vertices``, ``source_vm_band`` ``(a, b)``: every source
       anywhere in that band, each at either end at the extreme points): feasible for every
@@ -657,7 +659,8 @@ def solve_settings(net: Network, opts: SolveOptions) -> dict[str, Any]:
     ``iteration_limit``), the method, the solver option, the radiality model, whether the AC
     check ran and whether the generators were held at their set-points (``fixed_generation``;
     else ``dispatched_generators`` and where their ranges come from, ``dispatch_ranges``),
-    and ``switch_cost_kw`` when the cost per switching action was given as an option."""
+    ``switch_cost_kw`` when the cost per switching action was given as an option, and a
+    scenario run's ``scenario_objective`` (``expected`` or ``worst``)."""
 
     # over the user's buses: the pandapower reader's internal ones (a trafo3w's star point, an
     # xward's auxiliary bus) hold 0.5..1.5 p.u., which is no band of the user's (ut_fresh);
@@ -709,6 +712,10 @@ def solve_settings(net: Network, opts: SolveOptions) -> dict[str, Any]:
         # branches' own switch_cost column was used
         **({"switch_cost_kw": float(opts.costs.switch_cost_kw)}
            if opts.costs.switch_cost_kw is not None else {}),
+        # what a scenario run minimised over its scenarios (--objective): the expected or
+        # the worst penalised losses, which the report's command line repeats
+        **({"scenario_objective": opts.uncertainty.objective}
+           if isinstance(opts.uncertainty, Scenarios) else {}),
     }
 
 
@@ -2678,7 +2685,8 @@ def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
                                  StochasticOptions(stop=_stop(opts), penalty=unc.penalty,
                                                    master_physics=opts.master_physics,
                                                    solver=solver,
-                                                   complete_candidates=opts.ac_check),
+                                                   complete_candidates=opts.ac_check,
+                                                   objective=unc.objective),
                                  executor=ex, progress=progress, vm=vm)
         # The heuristics start on the expected loads (the scenarios' weighted mean), with the
         # sources at the scenarios' mean voltage.
@@ -2842,6 +2850,8 @@ def _scenario_result(net: Network, opts: SolveOptions, prep: Prepared, sset: Sce
         expected_losses_kw=None if out is None else out.expected_losses_kw,
         expected_violation_pu=None if out is None else out.expected_violation_pu,
         penalty_kw_per_pu=unc.penalty,
+        objective=unc.objective,
+        worst_objective_kw=None if out is None else out.worst_objective_kw,
         slave_solves=None if out is None else out.execution.slave_solves,
         workers=None if out is None else out.execution.workers,
         executor=None if out is None else out.execution.executor,

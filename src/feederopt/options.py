@@ -155,14 +155,22 @@ class Costs:
         plain_fields(self)  # NumPy scalars as Python's (feederopt.scalars)
 
 
+#: What a scenario run minimises over its scenarios (:class:`Scenarios`): ``expected``, the
+#: probability-weighted sum, or ``worst``, the largest (:mod:`feederopt.algorithms.stochastic`).
+SCENARIO_OBJECTIVES = ("expected", "worst")
+
+
 @dataclass(frozen=True)
 class Scenarios:
     """Stochastic: one topology for the scenarios of ``table`` (a ScenarioSet, a long table or
     its path), minimising expected losses plus ``penalty`` [kW per p.u.] times the expected
-    slack."""
+    slack (``objective="expected"``: ``sum_s w_s (losses_s + penalty * slack_s)``), or the
+    worst scenario's (``objective="worst"``: ``max_s (losses_s + penalty * slack_s)``); the
+    switching cost is added once, outside the expectation or the maximum."""
 
     table: Any
     penalty: float = DEFAULT_PENALTY
+    objective: str = "expected"
 
     def __post_init__(self) -> None:
         plain_fields(self)  # NumPy scalars as Python's (feederopt.scalars)
@@ -475,6 +483,11 @@ class SolveOptions:
                 out += scenario_source_problems(unc.table)
             if not (is_finite(unc.penalty) and unc.penalty > 0):
                 bad("penalty", f"the penalty must be positive, not {unc.penalty}", "e.g. 1e5")
+            if unc.objective not in SCENARIO_OBJECTIVES:
+                bad("objective", f"the objective must be one of "
+                    f"{', '.join(SCENARIO_OBJECTIVES)}, not {unc.objective!r}",
+                    f"{option_ref('objective', 'expected')} (the probability-weighted "
+                    f"losses) or {option_ref('objective', 'worst')} (the worst scenario's)")
         else:
             if not (is_finite(unc.fraction) and unc.fraction >= 0):
                 bad("robust", f"the uncertainty must be a fraction >= 0, not {unc.fraction}",
@@ -746,6 +759,7 @@ def _flat_options(
     thermal_limits: bool = True,
     scenarios: Any = None,
     penalty: float | None = None,
+    objective: str | None = None,
     robust: float | None = None,
     uncertain_loads: Sequence[str] | str | None = None,
     budget: int | None = None,
@@ -790,9 +804,16 @@ def _flat_options(
                           f"voltages give {_BAND_REF}; a check of a result "
                           f"takes {option_ref('source_vm', 'VM')} to hold every source at VM"))
     if scenarios is not None:
-        uncertainty = Scenarios(scenarios, DEFAULT_PENALTY if penalty is None else penalty)
-    elif penalty is not None:
-        misplaced.append(("penalty", "penalty needs scenarios", "add scenarios=TABLE"))
+        uncertainty = Scenarios(scenarios, DEFAULT_PENALTY if penalty is None else penalty,
+                                "expected" if objective is None else objective)
+    else:
+        if penalty is not None:
+            misplaced.append(("penalty", "penalty needs scenarios", "add scenarios=TABLE"))
+        if objective is not None:
+            misplaced.append(("objective", f"{option_ref('objective')} needs "
+                              f"{option_ref('scenarios')}",
+                              f"add {option_ref('scenarios', 'FILE')}; a robust run always "
+                              "minimises the worst case over its box"))
     robust_only = {"uncertain_loads": uncertain_loads, "budget": budget, "oracle": oracle,
                    "oracle_time_limit": oracle_time_limit, "max_vertices": max_vertices,
                    "source_vm_band": source_vm_band}
@@ -1217,6 +1238,7 @@ def shown_value(value: Any, *, typed: bool = False) -> str:
 
 
 __all__ = [
+    "SCENARIO_OBJECTIVES",
     "WORKERS_PER_CORE",
     "Box",
     "Costs",

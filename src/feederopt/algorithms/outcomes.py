@@ -34,6 +34,10 @@ class StochasticOutcome:
     expected_violation_pu: float
     penalty_kw_per_pu: float
     execution: Execution
+    #: What the run minimised: ``expected`` (``expected_objective_kw``) or ``worst``
+    #: (``worst_objective_kw``, ``c_sw @ y + max_s F(y, d_s)``).
+    objective: str = "expected"
+    worst_objective_kw: float | None = None
 
 
 @dataclass(frozen=True)

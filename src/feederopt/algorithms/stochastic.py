@@ -8,6 +8,18 @@ with ``F`` the penalised slave of :mod:`feederopt.problems.uncertain` (losses [k
 ``omega`` [kW per p.u.] times the total slack on balance, voltage and current limits), which is
 finite for every topology (complete recourse), and ``w_s`` the normalised scenario weights.
 
+With ``objective="worst"`` the same topology minimises the worst scenario instead:
+
+    min_y  c_sw @ y + max_s F(y, d_s)           s.t. radiality(y),  y binary
+
+(the maximum is over each scenario's whole penalised slave value, losses plus ``omega`` times
+its slack; the switching cost does not depend on the scenario and stays outside it). The master
+then minimises ``eta + c_sw @ y`` with ``eta >= theta_s`` for every ``s`` and the same
+per-scenario cuts on ``theta_s``; the L-shaped cut bounds ``eta`` by ``max_s F(y_k, d_s)``.
+The maximum of convex value functions is convex, so the cuts stay valid and the master's bound
+is a proven lower bound of the worst-case objective (minimax two-stage programs, e.g. Takriti
+& Ahmed, "On robust optimization of two-stage systems", Math. Program. 99, 2004).
+
 Master (persistent HiGHS MILP, rows only added):
 
     min   sum_s w_s theta_s + c_sw @ y
@@ -66,6 +78,7 @@ from feederopt.algorithms.slaves import SlaveFactory, SlaveResult, evaluate_task
 from feederopt.execution import Executor, SerialExecutor
 from feederopt.formulations.blocks import Block, Cones, Group, Rows
 from feederopt.network.topology import radial_topologies
+from feederopt.options import SCENARIO_OBJECTIVES
 from feederopt.problems.reconfiguration import (
     FEASIBILITY_TOL,
     ReconfigurationProblem,
@@ -107,12 +120,20 @@ class StochasticOptions(MasterOptions):
     #: scenario: evaluate the topologies it dropped in every scenario, for the AC choice's
     #: candidates (:meth:`StochasticBenders._complete_candidates`; off without an AC check).
     complete_candidates: bool = True
+    #: ``expected`` (``sum_s w_s F(y, d_s)``) or ``worst`` (``max_s F(y, d_s)``): what the
+    #: topology minimises beside its switching cost (module docstring).
+    objective: str = "expected"
 
 
 #: ``RawSolution.extra`` key (and the result JSON's): how many evaluations after an
 #: enumeration (the per-scenario proof, the completion of the dropped topologies for the AC
 #: choice) were left out because their conic solve failed (:meth:`StochasticBenders._map_after`).
 SKIPPED_NOTE = "evaluations_skipped_conic_failure"
+
+#: What a scenario run minimises (:attr:`StochasticOptions.objective`).
+OBJECTIVES = SCENARIO_OBJECTIVES
+#: The worst-case master's column ``eta >= theta_s`` for every scenario ``s``.
+ETA = "eta"
 
 
 @dataclass(frozen=True)
@@ -212,7 +233,13 @@ class StochasticBenders(MasterLoop):
         self.n_s = self.p.shape[0]
         self.executor = executor or SerialExecutor(
             SlaveFactory(self.pu, "penalized", self.options.penalty, self.options.solver))
-        self.thetas = {f"theta_{s}": float(self.weights[s]) for s in range(self.n_s)}
+        if self.options.objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, not "
+                             f"{self.options.objective!r}")
+        self.worst = self.options.objective == "worst"
+        #: the theta columns' objective coefficients (0 for worst: eta carries the objective)
+        self.thetas = {f"theta_{s}": 0.0 if self.worst else float(self.weights[s])
+                       for s in range(self.n_s)}
         self.timings = {"build_s": 0.0, "master_s": 0.0, "slave_s": 0.0, "slave_wall_s": 0.0}
         self.incumbent_y: np.ndarray | None = None
         self.incumbent_results: list[SlaveResult] = []
@@ -234,7 +261,8 @@ class StochasticBenders(MasterLoop):
         #: answer's rivals in the AC choice of :attr:`RawSolution.candidates`.
         self.pool = CandidatePool()
         #: The best topologies evaluated in every scenario that need no slack in any, by the
-        #: expected objective ``c_sw @ y + sum_s w_s F(y, d_s)``: the rivals of an answer
+        #: run's objective (:meth:`value`: ``c_sw @ y + sum_s w_s F(y, d_s)``, or the
+        #: maximum over ``s`` with ``objective="worst"``): the rivals of an answer
         #: whose AC power flows break the limits although the model held them
         #: (:meth:`alternatives`; the SOCP relaxation is not exact under reverse flow).
         self.within_pool = CandidatePool(WITHIN_CANDIDATES)
@@ -275,11 +303,17 @@ class StochasticBenders(MasterLoop):
                                            w @ self.q[idx], slack=True), sfx))
         low = self.problem.cost_lower_bound()
         extra = {name: (low, math.inf, w) for name, w in self.thetas.items()}
+        if self.worst:
+            extra[ETA] = (low, math.inf, 1.0)  # eta >= max_s theta_s (rows below)
         master = HighsModel(block, objective={"y": self.y_cost}, extra_columns=extra,
                             threads=self.options.threads)
         self._configure(master)
         master.set_gap(max(self.stop.gap * self.options.master_gap_share, 1e-9))
         helper = MasterHelper(master, self.sw, copies)
+        if self.worst:
+            for name in self.thetas:  # eta - theta_s >= 0
+                master.add_cut({ETA: (np.array([0]), np.array([1.0])),
+                                name: (np.array([0]), np.array([-1.0]))}, 0.0, math.inf)
         for sfx, idx in zip(copies, groups, strict=True):
             # sum_{s in G} w_s theta_s >= W_G (c @ l + omega * sum(slack)) at G's mean (Jensen)
             wg = float(self.weights[idx].sum())
@@ -310,6 +344,16 @@ class StochasticBenders(MasterLoop):
         values = np.array([r.objective for r in results])
         return float(self.weights @ values) + float(self.y_cost @ y) + self.y_const
 
+    def worst_value(self, y: np.ndarray, results: Sequence[SlaveResult]) -> float:
+        """``c_sw @ y + max_s F(y, d_s)`` [kW-equivalent]."""
+        values = np.array([r.objective for r in results])
+        return float(values.max()) + float(self.y_cost @ y) + self.y_const
+
+    def value(self, y: np.ndarray, results: Sequence[SlaveResult]) -> float:
+        """The run's objective at ``y``: :meth:`expected` or :meth:`worst_value`
+        (``options.objective``)."""
+        return self.worst_value(y, results) if self.worst else self.expected(y, results)
+
     def _offer_candidate(self, y: np.ndarray, results: Sequence[SlaveResult]) -> None:
         """Offer topology ``y``, evaluated in every scenario (``results``), to :attr:`pool`
         when some scenario needs slack there: ranked by its expected total slack
@@ -318,7 +362,7 @@ class StochasticBenders(MasterLoop):
         slack in any scenario goes to :attr:`within_pool` instead, ranked by its expected
         objective (:meth:`expected`)."""
         if all(r.violation <= FEASIBILITY_TOL for r in results):
-            self.within_pool.offer(y, 0.0, self.expected(y, results), list(results))
+            self.within_pool.offer(y, 0.0, self.value(y, results), list(results))
             return
         w = self.weights
         self.pool.offer(y, float(w @ np.array([r.violation for r in results])),
@@ -328,15 +372,20 @@ class StochasticBenders(MasterLoop):
         results = self.evaluate(y)
         self._last_results = results
         self._offer_candidate(y, results)
-        total = self.expected(y, results)
+        total = self.value(y, results)
         if self.update_upper(total):
             self.incumbent_y, self.incumbent_results = y.copy(), results
         if helper is not None:
             for s, r in enumerate(results):
                 helper.linear_cut({f"theta_{s}": 1.0}, y, r.objective, r.gradient)
             if self.options.combinatorial_cuts:
-                fbar = float(self.weights @ np.array([r.objective for r in results]))
-                helper.l_shaped_cut(self.thetas, y, fbar, self.problem.cost_lower_bound())
+                values = np.array([r.objective for r in results])
+                if self.worst:  # eta >= max_s F(y_k, d_s) at y_k
+                    helper.l_shaped_cut({ETA: 1.0}, y, float(values.max()),
+                                        self.problem.cost_lower_bound())
+                else:
+                    helper.l_shaped_cut(self.thetas, y, float(self.weights @ values),
+                                        self.problem.cost_lower_bound())
             for sfx, idx in zip(helper.copies, self.clusters, strict=True):
                 point = weighted_point([results[s] for s in idx], self.weights[idx])
                 helper.point_cuts({**point, "y": y}, y > 0.5, copy=sfx)
@@ -411,17 +460,24 @@ class StochasticBenders(MasterLoop):
         method, :mod:`feederopt.algorithms.radial_enumeration`). A complete enumeration sets
         :attr:`exhaustive`: the number of topologies and whether each needs slack in a
         scenario (one dropped before any scenario with slack counts as not needing it).
+
+        With ``objective="worst"`` the value is ``c_sw @ y + max_s F(y, d_s)`` and a
+        topology's bound after some scenarios is ``c_sw @ y + max(L, max_{s done}
+        F(y, d_s))`` (the maximum over all scenarios is at least that over those done); the
+        scenarios are taken largest incumbent value first.
         """
         low = self.problem.cost_lower_bound()
         left = [y for y in topologies
                 if np.round(y).astype(np.int8).tobytes() not in self._started]
         base = np.array([float(self.y_cost @ y) + self.y_const for y in left])
-        partial = base + low * float(self.weights.sum())
+        partial = base + low * (1.0 if self.worst else float(self.weights.sum()))
         results: list[list[SlaveResult | None]] = [[None] * self.n_s for _ in left]
+        # worst: each scenario weighs fully (the largest value first prunes most)
+        weights = np.ones(self.n_s) if self.worst else self.weights
         if self.incumbent_results:
-            share = self.weights * np.array([r.objective for r in self.incumbent_results])
+            share = weights * np.array([r.objective for r in self.incumbent_results])
         else:
-            share = self.weights.copy()
+            share = weights.copy()
         order = [int(s) for s in np.argsort(-share, kind="stable")]
         alive = np.ones(len(left), dtype=bool)
         slack = np.zeros(len(left), dtype=bool)  # needs slack in a scenario evaluated
@@ -470,7 +526,10 @@ class StochasticBenders(MasterLoop):
                 for k, r in zip(part, got, strict=True):
                     results[k][s] = r
                     slack[k] |= r.violation > FEASIBILITY_TOL
-                    partial[k] += self.weights[s] * (r.objective - low)
+                    if self.worst:  # c_sw @ y + max over the scenarios done (and L)
+                        partial[k] = max(partial[k], base[k] + r.objective)
+                    else:
+                        partial[k] += self.weights[s] * (r.objective - low)
                     if done == self.n_s:
                         full = [x for x in results[k] if x is not None]
                         self._offer_candidate(left[k], full)
@@ -639,7 +698,8 @@ class StochasticBenders(MasterLoop):
         slack in the model but its AC power flows break the limits (the SOCP relaxation not
         exact: under reverse flow its losses that no power flow has can hold ``v_max``; Gan,
         Li, Topcu & Low, IEEE TAC 60(1), 2015): first the topologies within the limits in
-        the model (:attr:`within_pool`, least expected objective first), then those that
+        the model (:attr:`within_pool`, least objective first: expected or worst-case,
+        ``options.objective``), then those that
         need slack (:attr:`pool`, least expected slack first). After an enumeration, the
         topologies it dropped at the cutoff are first evaluated in their other scenarios,
         least bound first, for ``seconds`` at most and until a stop request, so that they
@@ -787,14 +847,16 @@ class StochasticBenders(MasterLoop):
         y = np.asarray(candidate.y, float)
         results = list(candidate.evaluation)
         w = self.weights
-        objective = self.expected(y, results)
+        objective = self.value(y, results)
         outcome = StochasticOutcome(
             scenario_results=results,
-            expected_objective_kw=objective,
+            expected_objective_kw=self.expected(y, results),
             expected_losses_kw=float(w @ np.array([r.losses_kw for r in results])),
             expected_violation_pu=float(w @ np.array([r.violation for r in results])),
             penalty_kw_per_pu=self.options.penalty,
             execution=Execution(self.n_slave_solves, self.executor.workers, self.executor.kind),
+            objective=self.options.objective,
+            worst_objective_kw=self.worst_value(y, results),
         )
         gap = (max(objective - raw.lower_bound, 0.0) / max(abs(objective), 1e-9)
                if math.isfinite(raw.lower_bound) else math.inf)
@@ -816,11 +878,13 @@ class StochasticBenders(MasterLoop):
         w = self.weights
         outcome = StochasticOutcome(
             scenario_results=results,
-            expected_objective_kw=self.upper,
+            expected_objective_kw=self.expected(self.incumbent_y, results),
             expected_losses_kw=float(w @ np.array([r.losses_kw for r in results])),
             expected_violation_pu=float(w @ np.array([r.violation for r in results])),
             penalty_kw_per_pu=self.options.penalty,
             execution=Execution(self.n_slave_solves, self.executor.workers, self.executor.kind),
+            objective=self.options.objective,
+            worst_objective_kw=self.worst_value(self.incumbent_y, results),
         )
         # Some scenario needs slack: the candidates of the AC choice (the API's, when the
         # verdict proves that no topology meets the limits in every scenario)

@@ -197,6 +197,13 @@ def print_uncertain(result: Any) -> None:
                      f"{fmt(o.losses_kw, '.3f', ' kW')}, model slack (sum) "
                      f"{fmt(o.violation_pu, '.3g')}")
         out.print(line, markup=False)
+        if summary.objective == "worst":
+            # what the run minimised: its objective, bound and gap are of the worst scenario
+            out.print(f"{summary.objective_text}: the largest scenario value (losses plus "
+                      "the slack penalty) plus the switching cost, "
+                      f"{fmt(summary.worst_objective_kw, '.3f', ' kW')}", markup=False)
+        else:
+            out.print(summary.objective_text, markup=False)
         top = summary.ac_max_loading
         if top is not None:
             out.print(f"largest AC loading over the scenarios: {top[0]:.2f} % of its rating "
@@ -481,8 +488,10 @@ def print_uncertain_verdict(result: Any) -> None:
                    "candidates (least_violating_ac)" if ac_chosen(least_ac) else "")
                 + "; infeasibility is not proven). It needs slack at:")
     else:
+        worst = getattr(result.uncertain, "objective", "expected") == "worst"
         head = (f"The topology breaks the limits in some {what}s (status {status}: the "
-                f"penalised objective's; {exhaustive_text(result.extra)}). It needs slack at:")
+                f"penalised objective's; {exhaustive_text(result.extra, worst)}). It needs "
+                "slack at:")
     out.print(head, style="red", markup=False)
     for d in result.diagnosis[:20]:
         where = d.get("scenario")
@@ -492,7 +501,7 @@ def print_uncertain_verdict(result: Any) -> None:
         out.print(f"  ... and {len(result.diagnosis) - 20} more (all in the JSON's diagnosis)")
 
 
-def exhaustive_text(extra: dict[str, Any]) -> str:
+def exhaustive_text(extra: dict[str, Any], worst: bool = False) -> str:
     """What the scenario search proves about the limits when its topology needs slack: after
     an enumeration of every radial topology (``radial_topologies_evaluated``,
     :meth:`~feederopt.algorithms.stochastic.StochasticBenders.enumerate`) that each needs
@@ -512,7 +521,8 @@ def exhaustive_text(extra: dict[str, Any]) -> str:
                 "slack in some scenario: no radial topology keeps the limits in every "
                 "scenario in the model")
     return (f"every one of the grid's {n} radial topologies was evaluated: one that keeps the "
-            "limits in the model, if any, has a higher expected value than this one's losses "
+            "limits in the model, if any, has a higher "
+            + ("worst-case" if worst else "expected") + " value than this one's losses "
             "plus its slack penalty")
 
 

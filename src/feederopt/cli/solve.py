@@ -770,6 +770,11 @@ def solve(
         None, "--scenarios", metavar=FILE,
         help="Stochastic: one topology for the scenarios of this file "
         "(.parquet/.csv, see `feederopt scenarios`), minimising expected losses."),
+    objective: str | None = typer.Option(
+        None, "--objective", metavar="<expected|worst>",
+        help="With --scenarios: minimise the probability-weighted sum over the scenarios "
+        "('expected') or the worst scenario ('worst'), each of losses plus the slack "
+        "penalty, plus the switching cost once [default: expected]."),
     robust: float | None = typer.Option(
         None, "--robust", help="Robust: feasible for all loads in nominal +- X (e.g. 0.1), "
         "minimising worst-case losses [default: none, not robust]."),
@@ -826,8 +831,9 @@ def solve(
         method, solver=solver, gap=gap, time_limit=time_limit, radiality=radiality,
         ac_check=not no_ac_check, switch_cost_kw=switch_cost, loss_price_per_mwh=loss_price,
         v_min=v_min, v_max=v_max, max_loading_percent=max_loading,
-        thermal_limits=not no_thermal_limits, scenarios=scenarios, robust=robust,
-        uncertain_loads=joined_list(uncertain_loads), budget=budget, source_vm_band=source_vm_band,
+        thermal_limits=not no_thermal_limits, scenarios=scenarios, objective=objective,
+        robust=robust, uncertain_loads=joined_list(uncertain_loads), budget=budget,
+        source_vm_band=source_vm_band,
         workers=workers, ray_address=ray,
         fix_devices=fix_devices, controls=joined_list(controls),
         hold_closed=joined_list(hold_closed), hold_open=joined_list(hold_open),
@@ -880,7 +886,7 @@ def solve(
                                     "v_max", "switch_cost_kw")]
         unsupported = {"--method": method not in ("benders", "lindistflow"),
                        "--fix-devices": fix_devices, "--controls": controls is not None,
-                       "--robust": robust is not None,
+                       "--robust": robust is not None, "--objective": objective is not None,
                        "--loss-price": loss_price is not None, "--solver": solver is not None,
                        "--uncertain-loads": uncertain_loads is not None,
                        "--budget": budget is not None, "--workers": workers is not None,

@@ -52,10 +52,11 @@ def _number(x: Any) -> float | None:
 def solve_options(doc: Mapping[str, Any]) -> list[str]:
     """The options of ``feederopt solve`` that the solve result ``doc`` records in its
     ``settings`` (and its uncertainty), each where it differs from the command line's default:
-    ``--method`` (a nominal solve's, always), ``--scenarios FILE`` or ``--robust X``
-    (``--uncertain-loads``, ``--budget``), ``--gap``, ``--time-limit``, ``--radiality``,
-    ``--solver``, ``--v-min``/``--v-max`` (when given as options), ``--max-loading``,
-    ``--no-thermal-limits``, ``--no-ac-check``, ``--ac-polish`` and ``--switch-cost``."""
+    ``--method`` (a nominal solve's, always), ``--scenarios FILE`` (``--objective worst``)
+    or ``--robust X`` (``--uncertain-loads``, ``--budget``), ``--gap``, ``--time-limit``,
+    ``--radiality``, ``--solver``, ``--v-min``/``--v-max`` (when given as options),
+    ``--max-loading``, ``--no-thermal-limits``, ``--no-ac-check``, ``--ac-polish`` and
+    ``--switch-cost``."""
     settings = doc.get("settings")
     s: Mapping[str, Any] = settings if isinstance(settings, Mapping) else {}
     out: list[str] = []
@@ -63,6 +64,8 @@ def solve_options(doc: Mapping[str, Any]) -> list[str]:
     scenarios = doc.get("scenarios_file")
     if isinstance(scenarios, str) and scenarios:
         out += ["--scenarios", shlex.quote(scenarios)]
+        if s.get("scenario_objective") == "worst":  # the default is expected
+            out += ["--objective", "worst"]
     elif isinstance(robust, Mapping) and _number(robust.get("uncertainty")) is not None:
         out += ["--robust", f"{robust['uncertainty']:g}"]
         loads = robust.get("uncertain_loads")

@@ -330,8 +330,19 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
         body += text_table(SCENARIO_COLUMNS, table)
     st = r.get("stochastic")
     if isinstance(st, Mapping):
-        body += "<h3>Expected values</h3>" + kv_table({
+        worst_run = st.get("objective") == "worst"
+        body += ("<h3>Worst-case objective and expected values</h3>" if worst_run
+                 else "<h3>Expected values</h3>") + kv_table({
             "scenarios": st.get("scenario_count"),
+            # what the run minimised (its objective, bound and gap); absent before it was
+            # recorded (an expected-value run)
+            "objective (minimised)": (
+                f"worst case over {st.get('scenario_count')} scenarios: the largest scenario "
+                "value (losses plus the slack penalty) plus the switching cost"
+                if worst_run else
+                f"expected value over {st.get('scenario_count')} scenarios"),
+            **({"worst-case objective [kW]": st.get("worst_objective_kw")}
+               if worst_run else {}),
             "within the limits in AC (every scenario)": _ac_all_cell(r),
             "expected losses (model) [kW]": st.get("expected_losses_kw"),
             "expected losses (AC power flows) [kW]": st.get("expected_ac_losses_kw"),

@@ -333,6 +333,19 @@ class StochasticSummary:
     #: Whether the scenario file set a source voltage (a ``source`` row) in some scenario;
     #: each scenario's voltages are its :attr:`ScenarioOutcome.source_vm_pu`.
     source_rows: bool = False
+    #: What the topology minimised: ``expected`` (:attr:`expected_objective_kw`, ``c_sw @ y +
+    #: sum_s w_s F_s``) or ``worst`` (:attr:`worst_objective_kw`, ``c_sw @ y + max_s F_s``),
+    #: ``F_s`` a scenario's losses plus the penalty times its slack (the run's objective,
+    #: lower bound and gap are of it).
+    objective: str = "expected"
+    worst_objective_kw: float | None = None
+
+    @property
+    def objective_text(self) -> str:
+        """``objective: expected value over N scenarios`` or ``objective: worst case over N
+        scenarios``: what the run minimised, as the console and the report say it."""
+        what = "worst case" if self.objective == "worst" else "expected value"
+        return f"objective: {what} over {self.scenario_count} scenarios"
 
     @property
     def weights_normalised(self) -> bool:
@@ -457,7 +470,10 @@ class StochasticSummary:
                 "given_weight_sum": self.given_weight_sum,
                 # a source row in the file (scenarios[].source_vm_pu: each one's voltages)
                 "source_rows": self.source_rows,
+                # what the run minimised (its objective, bound and gap): expected or worst
+                "objective": self.objective,
                 "expected_objective_kw": self.expected_objective_kw,
+                "worst_objective_kw": _num(self.worst_objective_kw),
                 "expected_losses_kw": self.expected_losses_kw,
                 # the same expectation over the scenarios' AC power flows (the true losses)
                 "expected_ac_losses_kw": _num(self.expected_ac_losses_kw),

@@ -1,0 +1,153 @@
+"""``solve --scenarios FILE --objective worst``: one topology minimising the worst scenario's
+losses (user test ut48_scen #5), beside the default expected losses.
+
+The grid is the user test's mesh7 (``netbuild.mesh7_pandapower``: 7 buses, 10 lines, 79
+radial topologies) with three load scenarios: an even light load (weight 0.2), a heavy load at
+buses 3 and 6 (weight 0.6) and one at buses 5 and 6 (weight 0.2). Truth by pandapower alone:
+``runpp`` of every radial topology in every scenario gives each topology's AC losses; the
+expected-optimal topology minimises ``sum_s w_s L_s`` and the worst-optimal one ``max_s L_s``
+(no limit binds, no switching cost: the objective is the losses), and the two differ (opening
+lines 6-9 against lines 5-8), by tens of kW in each objective. The SOCP is exact on this
+net, so the run's objective agrees with the brute force's AC value to ~1e-3 kW.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from feederopt.cli import app
+from feederopt.report.scenarios import scenarios_section
+from netbuild import mesh7_pandapower, pandapower_radial_line_sets
+
+pp = pytest.importorskip("pandapower")
+
+#: scenario -> (weight, (p MW, q MVAr) of load:0..load:5 at buses 1..6)
+SCENARIOS: dict[str, tuple[float, list[tuple[float, float]]]] = {
+    "even": (0.2, [(0.6, 0.2)] * 6),
+    "east": (0.6, [(0.2, 0.1), (0.2, 0.1), (1.8, 0.6), (0.2, 0.1), (0.2, 0.1), (1.5, 0.5)]),
+    "south": (0.2, [(0.2, 0.1), (0.2, 0.1), (0.2, 0.1), (0.2, 0.1), (1.8, 0.6), (1.8, 0.6)]),
+}
+#: no limit binds: the objective is the losses alone
+LIMITS = ["--v-min", "0.5", "--no-thermal-limits"]
+
+
+def _csv() -> str:
+    rows = ["scenario,kind,element,p_mw,q_mvar,weight"]
+    for name, (w, loads) in SCENARIOS.items():
+        rows += [f"{name},load,load:{k},{p},{q},{w}" for k, (p, q) in enumerate(loads)]
+    return "\n".join(rows) + "\n"
+
+
+def _brute_force(net: Any) -> tuple[list[frozenset[int]], np.ndarray]:
+    """Every radial topology (its opened lines) and its AC losses [kW] per scenario."""
+    sets = [frozenset(o) for o in pandapower_radial_line_sets(net)]
+    losses = np.zeros((len(SCENARIOS), len(sets)))
+    for s, (_w, loads) in enumerate(SCENARIOS.values()):
+        n = copy.deepcopy(net)
+        for k, (p, q) in enumerate(loads):
+            n.load.loc[k, ["p_mw", "q_mvar"]] = [p, q]
+        for j, opened in enumerate(sets):
+            n.line["in_service"] = [k not in opened for k in n.line.index]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                pp.runpp(n, numba=False)
+            losses[s, j] = float(n.res_line.pl_mw.sum()) * 1e3
+    return sets, losses
+
+
+def _solve(tmp_path: Path, name: str, *extra: str) -> tuple[dict[str, Any], str]:
+    res = CliRunner().invoke(app, [
+        "solve", str(tmp_path / "mesh7.json"), "--ties", "out_of_service",
+        "--scenarios", str(tmp_path / "s.csv"), *LIMITS, "--workers", "1", "--gap", "0",
+        *extra, "--json", str(tmp_path / name)], env={"COLUMNS": "300"})
+    assert res.exit_code == 0, res.output
+    return json.loads((tmp_path / name).read_text()), res.output
+
+
+def _opened(doc: dict[str, Any]) -> frozenset[int]:
+    return frozenset(int(b["id"].split(":")[1]) for b in doc["open_branches"])
+
+
+@pytest.fixture(scope="module")
+def truth() -> tuple[list[frozenset[int]], np.ndarray]:
+    return _brute_force(mesh7_pandapower())
+
+
+@pytest.mark.parametrize("path", ["enumeration", "master"])
+def test_worst_objective_minimises_the_largest_scenario_losses(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str,
+        truth: tuple[list[frozenset[int]], np.ndarray]) -> None:
+    if path == "master":
+        # the Benders master with the eta >= theta_s rows, not the enumeration that the 79
+        # topologies x 3 scenarios would take
+        import feederopt.api as api
+        from feederopt.algorithms.stochastic import StochasticOptions
+
+        monkeypatch.setattr(api, "StochasticOptions",
+                            functools.partial(StochasticOptions, enumeration_max_solves=0))
+    net = mesh7_pandapower()
+    pp.to_json(net, str(tmp_path / "mesh7.json"))
+    (tmp_path / "s.csv").write_text(_csv())
+    sets, losses = truth
+    w = np.array([w for w, _ in SCENARIOS.values()])
+    expected, worst = w @ losses, losses.max(axis=0)
+    j_exp, j_worst = int(np.argmin(expected)), int(np.argmin(worst))
+    assert sets[j_exp] != sets[j_worst]  # the case of the test: the two optima differ
+    # each optimum is unique by a wide margin (tens of kW)
+    assert np.sort(expected)[1] - expected[j_exp] > 1.0
+    assert np.sort(worst)[1] - worst[j_worst] > 1.0
+
+    doc, out = _solve(tmp_path, "worst.json", "--objective", "worst")
+    assert _opened(doc) == sets[j_worst]
+    st = doc["stochastic"]
+    assert st["objective"] == "worst"
+    assert doc["settings"]["scenario_objective"] == "worst"
+    # the run's objective and bound are of the maximum (not the expectation)
+    assert st["worst_objective_kw"] == pytest.approx(worst[j_worst], abs=1e-2)
+    assert doc["objective"] == pytest.approx(worst[j_worst], abs=1e-2)
+    assert worst[j_worst] * (1 - 1e-3) <= doc["lower_bound"] <= worst[j_worst] + 1e-2
+    # the expected value at that topology, recorded beside it
+    assert st["expected_objective_kw"] == pytest.approx(expected[j_worst], abs=1e-2)
+    assert "objective: worst case over 3 scenarios" in out
+    if path == "master":
+        assert doc["solver"].startswith("HiGHS (master)")
+    # `feederopt report` writes the command line again with the objective
+    rep = CliRunner().invoke(app, ["report", str(tmp_path / "worst.json")],
+                             env={"COLUMNS": "300"})
+    # (a file, not a folder: refused with the command that writes the folder)
+    assert "--scenarios" in rep.output and "--objective worst" in rep.output, rep.output
+    # the report says what was minimised, and its value
+    html = scenarios_section(doc)
+    assert "worst case over 3 scenarios" in html
+    assert (f'worst-case objective [kW]</th><td class="num">{worst[j_worst]:.3f}</td>'
+            in html), html
+
+    doc, out = _solve(tmp_path, "expected.json")  # the default: expected
+    assert _opened(doc) == sets[j_exp]
+    st = doc["stochastic"]
+    assert st["objective"] == "expected"
+    assert doc["settings"]["scenario_objective"] == "expected"
+    assert doc["objective"] == pytest.approx(expected[j_exp], abs=1e-2)
+    assert "objective: expected value over 3 scenarios" in out
+
+
+def test_objective_is_refused_without_scenarios_or_unknown() -> None:
+    import feederopt
+    from feederopt.errors import InputError
+
+    with pytest.raises(InputError, match="objective needs scenarios"):
+        feederopt.solve_options(robust=0.1, objective="worst")
+    with pytest.raises(InputError, match="must be one of expected, worst, not 'max'"):
+        feederopt.solve_options(scenarios="s.csv", objective="max")
+    opts = feederopt.solve_options(scenarios="s.csv", objective="worst")
+    assert opts.uncertainty.objective == "worst"
+    assert feederopt.solve_options(scenarios="s.csv").uncertainty.objective == "expected"
