@@ -891,6 +891,11 @@ def read_folder(path: str | Path) -> Network:
         # topology alike (user test ut36_errs #3); said, not refused (a folder may be meant so)
         unread = [*unread, "the folder has no loads table: the network carries no load (add "
                   "loads.parquet or loads.csv for its loads)"]
+    elif "loads" in raw and raw["loads"][0].height == 0:
+        # a header-only loads.csv or a 0-row Parquet: "problems: none" and 0 MW without a
+        # word (user test ut48_iobad #5)
+        unread = [*unread, f"the loads table {raw['loads'][1].name} has no row: the network "
+                  "carries no load (give one row per load)"]
     # ids that pandas stored as floats (7.0): read as "7", or refused when not whole
     as_text, id_notes, id_problems = float_ids(
         {name: df for name, (df, _) in raw.items()},
