@@ -155,8 +155,16 @@ def unknown_columns(name: str, columns: list[str]) -> list[Problem]:
     as the hint (:func:`unknown_fields`): a misspelt ``normaly_open`` would otherwise be
     ignored and every branch take the default."""
     known = [*TABLES[name].columns, *EXTENSION_COLUMNS.get(name, ())]
-    problems = unknown_fields(name, [c for c in columns if name != "branches"
-                                     or c not in PER_KM_COLUMNS], known)
+    if name == "branches":  # read by the folder reader (feederopt.network.per_km)
+        known += [c for c in PER_KM_COLUMNS if c not in known]
+    foreign = {c: h for c in columns if c not in known
+               and (h := foreign_column_hint(c, known)) is not None}
+    problems = [Problem(ProblemKind.UNKNOWN_COLUMN, name, f"unknown column '{c}' is ignored",
+                        field=c, hint=h, severity=Severity.WARNING)
+                for c, h in foreign.items()]
+    problems += unknown_fields(name, [c for c in columns if c not in foreign and (
+        name != "branches" or c not in PER_KM_COLUMNS)], known)
+    problems.sort(key=lambda p: columns.index(p.field) if p.field in columns else -1)
     if name == "branches":
         # consumed by typed_tables (feederopt.network.per_km): one that reaches here was set
         # on a network by hand and validated without Network.check
@@ -168,6 +176,32 @@ def unknown_columns(name: str, columns: list[str]) -> list[Problem]:
             "Network.from_tables", severity=Severity.WARNING)
             for c in columns if c in PER_KM_COLUMNS]
     return problems
+
+
+#: A column in other units than the schema's same quantity: its suffix, the schema's suffix
+#: and the factor from the one to the other.
+_OTHER_UNITS = (("_kw", "_mw", "MW", 1e-3, "kW"), ("_kvar", "_mvar", "MVAr", 1e-3, "kVAr"),
+                ("_kva", "_mva", "MVA", 1e-3, "kVA"), ("_a", "_ka", "kA", 1e-3, "A"))
+
+
+def foreign_column_hint(column: str, known: Sequence[str]) -> str | None:
+    """The hint for a column that holds a known quantity in other units, or in pandapower's
+    terms, when following "did you mean" would be wrong (user test ut48_iobad #6, #7):
+    ``p_kw`` is in kW ("convert to MW (/1000) as p_mw"; renaming it would keep kW values in
+    an MW column), ``c_nf_per_km`` (pandapower's line capacitance) is given as
+    ``b_us_per_km = 2 pi f c_nf_per_km 1e-3`` (the susceptance of a capacitance,
+    B = omega C, in uS/km with C in nF/km; docs/columns.md). None for any other column."""
+    low = column.casefold()
+    if low == "c_nf_per_km" and "b_us_per_km" in known:
+        return ("c_nf_per_km is pandapower's line capacitance [nF/km]: give b_us_per_km = "
+                "2 pi f c_nf_per_km 1e-3 [uS/km] (f the grid's frequency, 50 or 60 Hz), or "
+                "b_us, the line's total [uS]")
+    for suffix, ours, unit, factor, theirs in _OTHER_UNITS:
+        target = low[: -len(suffix)] + ours if low.endswith(suffix) else None
+        if target is not None and target in known:
+            return (f"{column} is in {theirs}: convert it to {unit} (x {factor:g}, i.e. "
+                    f"/{1 / factor:g}) and name the column {target}")
+    return None
 
 
 def nearest_name(name: str, known: Sequence[str]) -> str | None:
