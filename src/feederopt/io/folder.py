@@ -187,6 +187,17 @@ def _read_raw(path: Path, name: str, notes: list[str] | None = None
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         hint = "save the file as UTF-8" if "utf-8" in reason.lower() else ""
+        # in the user's terms, not polars' (user test ut48_iobad #9: "NoDataError: empty
+        # CSV", "ComputeError: parquet: File out of specification ...")
+        if isinstance(exc, pl.exceptions.NoDataError):
+            raise unreadable(path, "the file is empty: no header row, no data",
+                             hint=f"write the {name} table with its header row, or remove "
+                             "the file") from None
+        if path.suffix == ".parquet" and isinstance(exc, pl.exceptions.PolarsError):
+            raise unreadable(path, "it is not a readable Parquet file (truncated, damaged, or "
+                             f"another format named .parquet; the reader says: {reason})",
+                             hint=f"write the {name} table again as Parquet, or give it as "
+                             f"{name}.csv") from None
         raise unreadable(path, f"{type(exc).__name__}: {reason}", hint=hint) from None
     if df.columns:
         blank = pl.all_horizontal(

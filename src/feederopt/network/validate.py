@@ -1224,9 +1224,13 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
     # limits", user test ut46_recheck iobad/bad4/v_min_pu_inf)
     # (and a negative one to its "is negative": swapping would not mend it; nor a zero
     # v_max_pu, its "must be positive": swapping made v_min_pu 0, user test ut47_recheck #6)
+    # (nor a limit given in percent, named below: "swap the limits" beside "write 0.9 for
+    # 90 %" for a v_min_pu of 90, user test ut48_iobad #9)
     ids = _ids(buses, (pl.col("v_min_pu") > pl.col("v_max_pu"))
                & pl.col("v_min_pu").is_finite() & pl.col("v_max_pu").is_finite()
-               & (pl.col("v_max_pu") > 0))
+               & (pl.col("v_max_pu") > 0)
+               & ~pl.col("v_min_pu").is_between(*PERCENT_PU_RANGE)
+               & ~pl.col("v_max_pu").is_between(*PERCENT_PU_RANGE))
     if ids:
         problems.append(
             Problem(
@@ -1417,13 +1421,22 @@ def _branch_problems(branches: pl.DataFrame, buses: pl.DataFrame) -> list[Proble
         negative = pl.col(col) < 0
         if col == "x_ohm":
             negative = negative & (pl.col("kind") != "transformer")
-        ids = _ids(branches, pl.col(col).is_nan() | pl.col(col).is_infinite() | negative)
+        bad = pl.col(col).is_nan() | pl.col(col).is_infinite() | negative
+        ids = _ids(branches, bad)
         if ids:
+            # which, and the value (user test ut48_iobad #9: "negative, infinite or NaN")
+            values = [float(v) for v in branches.filter(bad)[col].to_list()]
+            below = sorted({v for v in values if math.isfinite(v)})
+            said = [w for w, hit in (
+                ("NaN", any(math.isnan(v) for v in values)),
+                ("infinite", any(math.isinf(v) for v in values)),
+                ("negative (" + ", ".join(f"{v:g}" for v in below[:5])
+                 + (" ..." if len(below) > 5 else "") + ")", bool(below))) if hit]
             problems.append(
                 Problem(
                     ProblemKind.BAD_IMPEDANCE,
                     "branches",
-                    f"{col} is negative, infinite or NaN",
+                    f"{col} is {' or '.join(said)}",
                     ids=ids,
                     field=col,
                     hint="series impedances must be finite and non-negative (a series "
