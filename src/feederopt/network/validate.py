@@ -652,11 +652,19 @@ def transformer_rating_plausibility(net: Network) -> list[Problem]:
         s_rating = math.sqrt(3.0) * va * i_max
         s_max = row.get("s_max_mva")
         z = abs(complex(row["r_ohm"] or 0.0, row["x_ohm"] or 0.0))
-        if s_max is not None and math.isfinite(s_max) and s_max > 0:
+        z_ref = TYPICAL_VK * va**2 / z if math.isfinite(z) and z > 0 else math.nan
+        # an s_max_mva that transformer_s_max_plausibility names (kVA for MVA) is no
+        # reference: i_max_ka was then told to be 0.02386 kA, wrong advice for a right
+        # rating (user test ut48_iobad #9); the impedance is
+        s_max_said = (s_max is not None and math.isfinite(z_ref)
+                      and float(s_max) > TRAFO_RATING_FACTOR * z_ref
+                      and float(s_max) < S_MAX_PLACEHOLDER_MVA
+                      and float(s_max) not in S_MAX_PLACEHOLDERS_MVA)
+        if s_max is not None and math.isfinite(s_max) and s_max > 0 and not s_max_said:
             ref = float(s_max)
             what = f"its s_max_mva ({ref:.4g} MVA)"
-        elif math.isfinite(z) and z > 0:
-            ref = TYPICAL_VK * va**2 / z
+        elif math.isfinite(z_ref):
+            ref = z_ref
             what = (f"the {ref:.4g} MVA that its impedance ({z:.4g} Ohm at {va:g} kV) gives at "
                     f"a {100 * TYPICAL_VK:g} % short-circuit voltage (this rating implies "
                     f"{100 * s_rating * z / va**2:.3g} %)")
