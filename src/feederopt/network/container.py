@@ -286,7 +286,35 @@ class Network:
             "generators": self.generators.filter(pl.col("in_service")).height,
             "total_load_mw": float(ld["p_mw"].sum()),
             "total_load_mvar": float(ld["q_mvar"].sum()),
+            "base_case_loops": self.base_case_loops(),
         }
+
+    def base_case_loops(self) -> int:
+        """The loops that the base case closes: its closed in-service branches (not
+        ``normally_open``) less those of a spanning forest, the sources taken as one node (a
+        closed path between two sources is one loop, as the solve's base-case verdict counts
+        it: :func:`feederopt.validation.base_case.balanced_base_case`). 0 for a radial base
+        case; a misspelt ``normaly_open`` column closes every tie (user test ut48_iobad #9)."""
+        parent: dict[str, str] = {}
+
+        def root(b: str) -> str:
+            while parent.get(b, b) != b:
+                parent[b] = parent.get(parent[b], parent[b])
+                b = parent[b]
+            return b
+
+        sources = [str(b) for b in self.buses.filter(pl.col("is_source"))["id"].to_list()]
+        for b in sources[1:]:
+            parent[root(b)] = root(sources[0])
+        loops = 0
+        closed = self.branches.filter(pl.col("in_service") & ~pl.col("normally_open"))
+        for f, t in closed.select("from_bus", "to_bus").iter_rows():
+            a, b = root(str(f)), root(str(t))
+            if a == b:
+                loops += 1
+            else:
+                parent[a] = b
+        return loops
 
     def internal_bus_ids(self) -> set[str]:
         """The buses the pandapower reader adds that are not in the user's net: a

@@ -165,6 +165,19 @@ def unknown_columns(name: str, columns: list[str]) -> list[Problem]:
     problems += unknown_fields(name, [c for c in columns if c not in foreign and (
         name != "branches" or c not in PER_KM_COLUMNS)], known)
     problems.sort(key=lambda p: columns.index(p.field) if p.field in columns else -1)
+    # what ignoring it means: where the column meant is not given, every row takes its default
+    # (a misspelt normaly_open closed every tie without saying so; user test ut48_iobad #9)
+    defaults = TABLES[name].defaults
+    for k, p in enumerate(problems):
+        meant = nearest_name(p.field or "", known) if p.field not in foreign else None
+        if meant and meant in defaults:  # (the network's tables hold every column)
+            value = defaults[meant]
+            told = "none (an empty cell)" if value is None else str(value).lower()
+            extra = (": every branch is closed, the ties too, so the base case is meshed "
+                     "wherever the network has a tie" if meant == "normally_open" else "")
+            problems[k] = dataclasses.replace(p, hint=(
+                f"{p.hint} Where no '{meant}' is given, every row takes its default, {told}"
+                f"{extra}"))
     if name == "branches":
         # consumed by typed_tables (feederopt.network.per_km): one that reaches here was set
         # on a network by hand and validated without Network.check
