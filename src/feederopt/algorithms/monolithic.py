@@ -33,6 +33,7 @@ from feederopt.algorithms.base import (
     OutOfTime,
     RawSolution,
     StopOptions,
+    relative_gap,
     stopped_status,
 )
 from feederopt.algorithms.oa import OA_CONES, RING_DIRECTIONS, seed_points
@@ -124,7 +125,7 @@ def solve_misocp(
     objective = to_kw(sol.objective) + const
     bound = mip_lower_bound(sol.objective, sol.dual_bound, sol.status == "optimal", stop.gap)
     bound = min(to_kw(bound) + const, objective) if math.isfinite(bound) else -math.inf
-    gap = (objective - bound) / max(abs(objective), 1e-9) if math.isfinite(bound) else math.inf
+    gap = relative_gap(objective, bound)
     if sol.status == "user_limit":
         status = stopped_status()
     else:
@@ -200,7 +201,7 @@ def _solve_misocp_scip(
         extra["scip_objective_kw"] = objective
         objective = value
     bound = min(bound, objective)
-    gap = (objective - bound) / max(abs(objective), 1e-9) if math.isfinite(bound) else math.inf
+    gap = relative_gap(objective, bound)
     if sol.status in ("time_limit", "interrupted"):
         status = stopped_status(sol.status)
     else:
@@ -229,13 +230,11 @@ def _scip_log(sol: ScipSolution, to_kw: Callable[[float], float], start_s: float
         if rows and math.isclose(lo, rows[-1].lower_bound, rel_tol=1e-9) and math.isclose(
                 up, rows[-1].upper_bound, rel_tol=1e-9):
             continue  # moved by less than what the kW show
-        gap = ((up - lo) / max(abs(up), 1e-9) if math.isfinite(up) and math.isfinite(lo)
-               else math.inf)
+        gap = relative_gap(up, lo)
         best = rows[-1].upper_bound if rows else math.inf
         note = "SCIP: incumbent" if up < best else "SCIP: bound"
         rows.append(IterationRecord(1, lo, up, gap, start_s + t, 0.0, 0.0, note))
-    gap = ((upper - lower) / max(abs(upper), 1e-9)
-           if math.isfinite(upper) and math.isfinite(lower) else math.inf)
+    gap = relative_gap(upper, lower)
     rows.append(IterationRecord(1, lower, upper, gap, elapsed, sol.solve_time_s, 0.0,
                                 "final bounds"))
     return rows

@@ -78,6 +78,13 @@ def network_info(source: Any, ties: str = "auto") -> dict[str, Any]:
     base_note = unsupplied.warning()
     fidelity = model_fidelity(net, ac=ac) if ac.converged else None
     notes = list(net.meta.get("warnings", []))
+    if summary.get("base_case_loops"):
+        # info said nothing of a meshed base case, solve did (user test ut48_iobad #9: a
+        # misspelt normaly_open column closed every tie)
+        notes.append(f"the base case is not radial: its closed branches form "
+                     f"{summary['base_case_loops']} loop(s) ({summary['normally_open']} "
+                     "branch(es) normally open); solve's answers are radial, and its base-case "
+                     "losses are a meshed operating point's")
     model_warning = fidelity.warning(notes) if fidelity is not None else None
     from feederopt.api import device_list
 

@@ -178,7 +178,7 @@ def _read_raw(path: Path, name: str, notes: list[str] | None = None
         _too_many_fields(path, records)
         _duplicate_columns(path, name)
         blank_heads = _blank_header_columns(records)
-        data = text.encode("utf-8")
+        data = _blank_wide_lines(text, records).encode("utf-8")
         columns = pl.read_csv(data, n_rows=0).columns
         as_text = {c: pl.String for c in columns if c in schema}
         df = pl.read_csv(data, schema_overrides=as_text, null_values=[""])
@@ -187,6 +187,17 @@ def _read_raw(path: Path, name: str, notes: list[str] | None = None
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         hint = "save the file as UTF-8" if "utf-8" in reason.lower() else ""
+        # in the user's terms, not polars' (user test ut48_iobad #9: "NoDataError: empty
+        # CSV", "ComputeError: parquet: File out of specification ...")
+        if isinstance(exc, pl.exceptions.NoDataError):
+            raise unreadable(path, "the file is empty: no header row, no data",
+                             hint=f"write the {name} table with its header row, or remove "
+                             "the file") from None
+        if path.suffix == ".parquet" and isinstance(exc, pl.exceptions.PolarsError):
+            raise unreadable(path, "it is not a readable Parquet file (truncated, damaged, or "
+                             f"another format named .parquet; the reader says: {reason})",
+                             hint=f"write the {name} table again as Parquet, or give it as "
+                             f"{name}.csv") from None
         raise unreadable(path, f"{type(exc).__name__}: {reason}", hint=hint) from None
     if df.columns:
         blank = pl.all_horizontal(
@@ -244,23 +255,40 @@ def _too_many_fields(path: Path, records: list[tuple[int, list[str]]]) -> None:
     if not records:
         return
     width = len(records[0][1])
-
-    def used(record: list[str]) -> int:
-        n = len(record)
-        while n > width and not record[n - 1].strip():
-            n -= 1
-        return n
-
-    over = [(line, used(r)) for line, r in records[1:] if used(r) > width]
+    # a record whose every field is empty is no row (skipped, _blank_wide_lines), whatever
+    # its width; any other with more fields than the header is refused, its extra fields
+    # empty or not (user test ut48_iobad #3: a row ending in ',' got polars' "found more
+    # fields than defined in 'Schema'", without file or line)
+    over = [(line, r) for line, r in records[1:]
+            if len(r) > width and any(c.strip() for c in r)]
     if not over:
         return
     lines = ", ".join(str(line) for line, _ in over[:10]) + (" ..." if len(over) > 10 else "")
-    first_line, first_n = over[0]
+    first_line, first = over[0]
+    empty_tail = all(not c.strip() for _, r in over for c in r[width:])
     raise unreadable(
         path, f"{len(over)} line(s) have more fields than the header's {width} (line "
-        f"{first_line}: {first_n} fields" + (f"; lines {lines})" if len(over) > 1 else ")"),
-        hint="a number with a decimal comma (0,5) is split in two by the comma: write it with "
+        f"{first_line}: {len(first)} fields" + (f"; lines {lines})" if len(over) > 1 else ")")
+        + (": each ends with an empty extra field (a trailing comma)" if empty_tail else ""),
+        hint="remove the comma at the end of the line" if empty_tail else
+        "a number with a decimal comma (0,5) is split in two by the comma: write it with "
         "a decimal point (0.5), or quote it (\"0,5\"); else remove the extra field")
+
+
+def _blank_wide_lines(text: str, records: list[tuple[int, list[str]]]) -> str:
+    """``text`` without the lines of its records whose every field is empty and that have
+    more fields than the header (``,,,,`` below a shorter header): no row, as a blank line is
+    none, but polars refuses the whole file for them ("found more fields than defined in
+    'Schema'"; user test ut48_iobad #3)."""
+    if not records:
+        return text
+    width = len(records[0][1])
+    drop = {line for line, r in records[1:]
+            if len(r) > width and not any(c.strip() for c in r)}
+    if not drop:
+        return text
+    return "".join(ln for k, ln in enumerate(text.splitlines(keepends=True), start=1)
+                   if k not in drop)
 
 
 def _blank_header_columns(records: list[tuple[int, list[str]]]) -> list[int]:
@@ -891,6 +919,11 @@ def read_folder(path: str | Path) -> Network:
         # topology alike (user test ut36_errs #3); said, not refused (a folder may be meant so)
         unread = [*unread, "the folder has no loads table: the network carries no load (add "
                   "loads.parquet or loads.csv for its loads)"]
+    elif "loads" in raw and raw["loads"][0].height == 0:
+        # a header-only loads.csv or a 0-row Parquet: "problems: none" and 0 MW without a
+        # word (user test ut48_iobad #5)
+        unread = [*unread, f"the loads table {raw['loads'][1].name} has no row: the network "
+                  "carries no load (give one row per load)"]
     # ids that pandas stored as floats (7.0): read as "7", or refused when not whole
     as_text, id_notes, id_problems = float_ids(
         {name: df for name, (df, _) in raw.items()},

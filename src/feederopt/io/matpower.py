@@ -48,11 +48,18 @@ Mapping to the SI tables (MATPOWER User's Manual 8.1, Appendix B):
   ``invalid_value`` problem on ``mpc.gen`` naming both rows and set-points, as two at a PV bus
   are.
 
-Refused as typed problems: a REF bus without an in-service generator (``no_source`` naming the
-bus: MATPOWER's ``bustypes.m`` runs such a bus as PQ, so it is not a source there), a file whose
-``mpc.gen`` has no row (``no_source``), ``mpc.baseMVA`` <= 0 or not finite (``invalid_value``
-on ``baseMVA``, instead of every branch's impedance), a negative or NaN ``RATE_A`` and a VG at
-a REF or PV bus that is not a positive number (``invalid_value`` naming the row).
+A branch with BR_R = BR_X = BR_B = 0 (and no transformer) is read as a switch, kind
+``switch``, with a note naming its mpc.branch row: MATPOWER's ``runpf`` cannot solve a
+zero-impedance branch, and the folder and pandapower readers refuse one on a line.
+
+Refused as typed problems: a file without ``mpc.baseMVA`` (``missing_column`` on
+``baseMVA``: it scales every impedance, and MATPOWER's ``loadcase`` needs it too), one without
+its ``function mpc = NAME`` line (``unreadable_file``), a REF bus without an in-service
+generator (``no_source`` naming the bus: MATPOWER's ``bustypes.m`` runs such a bus as PQ, so
+it is not a source there), a file whose ``mpc.gen`` has no row (``no_source``),
+``mpc.baseMVA`` <= 0 or not finite (``invalid_value`` on ``baseMVA``, instead of every
+branch's impedance), a negative or NaN ``RATE_A`` and a VG at a REF or PV bus that is not a
+positive number (``invalid_value`` naming the row).
 """
 
 from __future__ import annotations
@@ -109,6 +116,12 @@ def read_matpower(path: str | Path, name: str | None = None) -> Network:
     path = Path(path)
     text = read_text(path)
     _check_structure(text, path)
+    if not _FUNCTION_LINE.search(re.sub(r"%[^\n]*", "", text)):
+        # matpowercaseframes failed on it with "'NoneType' object has no attribute
+        # 'groupdict'" (ut48_iobad #9); MATPOWER's loadcase runs the case as a function
+        raise unreadable(
+            path, "no 'function mpc = NAME' line: a MATPOWER case file is a function that "
+            "returns the case", hint=f"make 'function mpc = {path.stem}' the file's first line")
     try:
         from matpowercaseframes import CaseFrames
 
@@ -127,6 +140,15 @@ def read_matpower(path: str | Path, name: str | None = None) -> Network:
     for attr in ("bus", "branch"):
         if not isinstance(getattr(cf, attr, None), pd.DataFrame):
             raise unreadable(path, f"no mpc.{attr} matrix found")
+    if getattr(cf, "baseMVA", None) is None:
+        # every impedance is per unit on Zbase = BASE_KV^2 / baseMVA: 100 by guess read
+        # case18.m (baseMVA 10) with impedances ten times too small (ut48_iobad #1)
+        raise InputError([Problem(
+            ProblemKind.MISSING_COLUMN, "mpc", f"'{path.name}': the file sets no mpc.baseMVA, "
+            "the per-unit system's power base that scales every impedance (Zbase = BASE_KV^2 / "
+            "baseMVA) and every rating", field="baseMVA",
+            hint="add the case's 'mpc.baseMVA = ...;' line (MATPOWER's loadcase needs it too: "
+            "usually 100, or 10 for distribution cases)")])
 
     matrices: dict[str, np.ndarray] = {}
     columns: dict[str, list[str]] = {}
@@ -186,6 +208,8 @@ def read_matpower(path: str | Path, name: str | None = None) -> Network:
     )
 
 
+#: The line that makes a .m file a MATPOWER case: ``function mpc = case18``.
+_FUNCTION_LINE = re.compile(r"function\s*mpc\s*=")
 _MATRIX_OPEN = re.compile(r"mpc\.(?P<name>\w+)\s*=\s*\[")
 #: A comma between two digits ("0,7320") and two elements separated by blanks alone.
 _DIGIT_COMMA = re.compile(r"[-+\w.]*\d,\d[\w.]*")
@@ -699,6 +723,17 @@ def _to_network(
             hint="give RATE_A in MVA (column 6 of mpc.branch); 0 for no limit"))
     is_trafo = (tap != 0) | (shift != 0) | ~np.isclose(vn_f, vn_t)
     is_switch = ~is_trafo & (r == 0) & (x == 0) & (b == 0)
+    zero_z = np.flatnonzero(ok & is_switch)
+    if len(zero_z):
+        # the folder and pandapower readers refuse r = x = 0 on a line; MATPOWER's runpf
+        # cannot solve it (1 / (r + jx)); read here as an ideal closed switch, and said so
+        # (ut48_iobad #8: 'problems: none', kind switch and no word)
+        rows = ", ".join(f"row {k + 1} ({int(f[k])}-{int(t[k])})" for k in zero_z[:10])
+        warnings.append(
+            f"{len(zero_z)} branch(es) with BR_R = BR_X = BR_B = 0 read as switches (kind "
+            f"'switch', an ideal closed switch with no impedance): mpc.branch {rows}"
+            f"{' ...' if len(zero_z) > 10 else ''}; MATPOWER's runpf cannot solve a "
+            "zero-impedance branch, so check that the file means a switch there")
     if np.any(shift[ok] != 0):
         warnings.append("phase shifts (SHIFT) are kept in column shift_deg but not modelled")
     n_br = len(branch)

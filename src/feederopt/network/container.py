@@ -32,6 +32,11 @@ from feederopt.scalars import is_finite
 #: ``Network.meta`` key of :attr:`Network.loading_limit_percent` (set by
 #: :meth:`Network.with_limits`; absent: the data's ratings, 100 %).
 LOADING_LIMIT_KEY = "loading_limit_percent"
+#: ``Network.meta`` key of the data's ratings that :meth:`Network.with_limits` dropped
+#: (``thermal_limits=False``, ``--no-thermal-limits``): ``{branch id: [i_max_ka, s_max_mva]}``
+#: of each rated branch, so that the AC check still reports the loading against them
+#: (:attr:`Network.data_ratings`; user test ut48_iobad #2).
+DATA_RATINGS_KEY = "data_ratings"
 #: ``Network.meta`` key of the notes on how the tables were given (float ids read as whole
 #: numbers, a column read under its name with its unit, a folder's files not read), also in
 #: ``meta["warnings"]``; not about the network itself, so a folder written from it
@@ -281,7 +286,35 @@ class Network:
             "generators": self.generators.filter(pl.col("in_service")).height,
             "total_load_mw": float(ld["p_mw"].sum()),
             "total_load_mvar": float(ld["q_mvar"].sum()),
+            "base_case_loops": self.base_case_loops(),
         }
+
+    def base_case_loops(self) -> int:
+        """The loops that the base case closes: its closed in-service branches (not
+        ``normally_open``) less those of a spanning forest, the sources taken as one node (a
+        closed path between two sources is one loop, as the solve's base-case verdict counts
+        it: :func:`feederopt.validation.base_case.balanced_base_case`). 0 for a radial base
+        case; a misspelt ``normaly_open`` column closes every tie (user test ut48_iobad #9)."""
+        parent: dict[str, str] = {}
+
+        def root(b: str) -> str:
+            while parent.get(b, b) != b:
+                parent[b] = parent.get(parent[b], parent[b])
+                b = parent[b]
+            return b
+
+        sources = [str(b) for b in self.buses.filter(pl.col("is_source"))["id"].to_list()]
+        for b in sources[1:]:
+            parent[root(b)] = root(sources[0])
+        loops = 0
+        closed = self.branches.filter(pl.col("in_service") & ~pl.col("normally_open"))
+        for f, t in closed.select("from_bus", "to_bus").iter_rows():
+            a, b = root(str(f)), root(str(t))
+            if a == b:
+                loops += 1
+            else:
+                parent[a] = b
+        return loops
 
     def internal_bus_ids(self) -> set[str]:
         """The buses the pandapower reader adds that are not in the user's net: a
@@ -410,6 +443,8 @@ class Network:
                 buses = buses.with_columns(pl.when(held).then(pl.col(col))
                                            .otherwise(pl.lit(float(value))).alias(col))
         if not thermal_limits:
+            if DATA_RATINGS_KEY not in meta:
+                meta[DATA_RATINGS_KEY] = self.data_ratings
             branches = branches.with_columns(
                 pl.lit(None, dtype=pl.Float64).alias("i_max_ka"),
                 pl.lit(None, dtype=pl.Float64).alias("s_max_mva"),
@@ -422,6 +457,23 @@ class Network:
             if held_at is not None:
                 meta[LOADING_LIMIT_KEY] = held_at * k
         return self.replace(buses=buses, branches=branches, meta=meta)
+
+    @property
+    def data_ratings(self) -> dict[str, list[float | None]]:
+        """The data's rating of every rated branch, ``{id: [i_max_ka, s_max_mva]}`` (None
+        where the branch has not that one): the tables' own, or, after :meth:`with_limits`
+        dropped them (``thermal_limits=False``), the ones it dropped. A loading in % of these
+        is what pandapower's ``loading_percent`` reports, limits held or not."""
+        kept = self.meta.get(DATA_RATINGS_KEY)
+        if isinstance(kept, dict):
+            return {str(k): list(v) for k, v in kept.items()}
+        out: dict[str, list[float | None]] = {}
+        k = (self.loading_limit_percent or 100.0) / 100.0
+        for bid, i_max, s_max in self.branches.select("id", "i_max_ka", "s_max_mva").iter_rows():
+            if i_max is not None or s_max is not None:
+                out[str(bid)] = [None if i_max is None else float(i_max) / k,
+                                 None if s_max is None else float(s_max) / k]
+        return out
 
     @property
     def loading_limit_percent(self) -> float | None:

@@ -155,8 +155,29 @@ def unknown_columns(name: str, columns: list[str]) -> list[Problem]:
     as the hint (:func:`unknown_fields`): a misspelt ``normaly_open`` would otherwise be
     ignored and every branch take the default."""
     known = [*TABLES[name].columns, *EXTENSION_COLUMNS.get(name, ())]
-    problems = unknown_fields(name, [c for c in columns if name != "branches"
-                                     or c not in PER_KM_COLUMNS], known)
+    if name == "branches":  # read by the folder reader (feederopt.network.per_km)
+        known += [c for c in PER_KM_COLUMNS if c not in known]
+    foreign = {c: h for c in columns if c not in known
+               and (h := foreign_column_hint(c, known)) is not None}
+    problems = [Problem(ProblemKind.UNKNOWN_COLUMN, name, f"unknown column '{c}' is ignored",
+                        field=c, hint=h, severity=Severity.WARNING)
+                for c, h in foreign.items()]
+    problems += unknown_fields(name, [c for c in columns if c not in foreign and (
+        name != "branches" or c not in PER_KM_COLUMNS)], known)
+    problems.sort(key=lambda p: columns.index(p.field) if p.field in columns else -1)
+    # what ignoring it means: where the column meant is not given, every row takes its default
+    # (a misspelt normaly_open closed every tie without saying so; user test ut48_iobad #9)
+    defaults = TABLES[name].defaults
+    for k, p in enumerate(problems):
+        meant = nearest_name(p.field or "", known) if p.field not in foreign else None
+        if meant and meant in defaults:  # (the network's tables hold every column)
+            value = defaults[meant]
+            told = "none (an empty cell)" if value is None else str(value).lower()
+            extra = (": every branch is closed, the ties too, so the base case is meshed "
+                     "wherever the network has a tie" if meant == "normally_open" else "")
+            problems[k] = dataclasses.replace(p, hint=(
+                f"{p.hint} Where no '{meant}' is given, every row takes its default, {told}"
+                f"{extra}"))
     if name == "branches":
         # consumed by typed_tables (feederopt.network.per_km): one that reaches here was set
         # on a network by hand and validated without Network.check
@@ -168,6 +189,32 @@ def unknown_columns(name: str, columns: list[str]) -> list[Problem]:
             "Network.from_tables", severity=Severity.WARNING)
             for c in columns if c in PER_KM_COLUMNS]
     return problems
+
+
+#: A column in other units than the schema's same quantity: its suffix, the schema's suffix
+#: and the factor from the one to the other.
+_OTHER_UNITS = (("_kw", "_mw", "MW", 1e-3, "kW"), ("_kvar", "_mvar", "MVAr", 1e-3, "kVAr"),
+                ("_kva", "_mva", "MVA", 1e-3, "kVA"), ("_a", "_ka", "kA", 1e-3, "A"))
+
+
+def foreign_column_hint(column: str, known: Sequence[str]) -> str | None:
+    """The hint for a column that holds a known quantity in other units, or in pandapower's
+    terms, when following "did you mean" would be wrong (user test ut48_iobad #6, #7):
+    ``p_kw`` is in kW ("convert to MW (/1000) as p_mw"; renaming it would keep kW values in
+    an MW column), ``c_nf_per_km`` (pandapower's line capacitance) is given as
+    ``b_us_per_km = 2 pi f c_nf_per_km 1e-3`` (the susceptance of a capacitance,
+    B = omega C, in uS/km with C in nF/km; docs/columns.md). None for any other column."""
+    low = column.casefold()
+    if low == "c_nf_per_km" and "b_us_per_km" in known:
+        return ("c_nf_per_km is pandapower's line capacitance [nF/km]: give b_us_per_km = "
+                "2 pi f c_nf_per_km 1e-3 [uS/km] (f the grid's frequency, 50 or 60 Hz), or "
+                "b_us, the line's total [uS]")
+    for suffix, ours, unit, factor, theirs in _OTHER_UNITS:
+        target = low[: -len(suffix)] + ours if low.endswith(suffix) else None
+        if target is not None and target in known:
+            return (f"{column} is in {theirs}: convert it to {unit} (x {factor:g}, i.e. "
+                    f"/{1 / factor:g}) and name the column {target}")
+    return None
 
 
 def nearest_name(name: str, known: Sequence[str]) -> str | None:
@@ -618,11 +665,19 @@ def transformer_rating_plausibility(net: Network) -> list[Problem]:
         s_rating = math.sqrt(3.0) * va * i_max
         s_max = row.get("s_max_mva")
         z = abs(complex(row["r_ohm"] or 0.0, row["x_ohm"] or 0.0))
-        if s_max is not None and math.isfinite(s_max) and s_max > 0:
+        z_ref = TYPICAL_VK * va**2 / z if math.isfinite(z) and z > 0 else math.nan
+        # an s_max_mva that transformer_s_max_plausibility names (kVA for MVA) is no
+        # reference: i_max_ka was then told to be 0.02386 kA, wrong advice for a right
+        # rating (user test ut48_iobad #9); the impedance is
+        s_max_said = (s_max is not None and math.isfinite(z_ref)
+                      and float(s_max) > TRAFO_RATING_FACTOR * z_ref
+                      and float(s_max) < S_MAX_PLACEHOLDER_MVA
+                      and float(s_max) not in S_MAX_PLACEHOLDERS_MVA)
+        if s_max is not None and math.isfinite(s_max) and s_max > 0 and not s_max_said:
             ref = float(s_max)
             what = f"its s_max_mva ({ref:.4g} MVA)"
-        elif math.isfinite(z) and z > 0:
-            ref = TYPICAL_VK * va**2 / z
+        elif math.isfinite(z_ref):
+            ref = z_ref
             what = (f"the {ref:.4g} MVA that its impedance ({z:.4g} Ohm at {va:g} kV) gives at "
                     f"a {100 * TYPICAL_VK:g} % short-circuit voltage (this rating implies "
                     f"{100 * s_rating * z / va**2:.3g} %)")
@@ -1190,9 +1245,13 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
     # limits", user test ut46_recheck iobad/bad4/v_min_pu_inf)
     # (and a negative one to its "is negative": swapping would not mend it; nor a zero
     # v_max_pu, its "must be positive": swapping made v_min_pu 0, user test ut47_recheck #6)
+    # (nor a limit given in percent, named below: "swap the limits" beside "write 0.9 for
+    # 90 %" for a v_min_pu of 90, user test ut48_iobad #9)
     ids = _ids(buses, (pl.col("v_min_pu") > pl.col("v_max_pu"))
                & pl.col("v_min_pu").is_finite() & pl.col("v_max_pu").is_finite()
-               & (pl.col("v_max_pu") > 0))
+               & (pl.col("v_max_pu") > 0)
+               & ~pl.col("v_min_pu").is_between(*PERCENT_PU_RANGE)
+               & ~pl.col("v_max_pu").is_between(*PERCENT_PU_RANGE))
     if ids:
         problems.append(
             Problem(
@@ -1383,13 +1442,22 @@ def _branch_problems(branches: pl.DataFrame, buses: pl.DataFrame) -> list[Proble
         negative = pl.col(col) < 0
         if col == "x_ohm":
             negative = negative & (pl.col("kind") != "transformer")
-        ids = _ids(branches, pl.col(col).is_nan() | pl.col(col).is_infinite() | negative)
+        bad = pl.col(col).is_nan() | pl.col(col).is_infinite() | negative
+        ids = _ids(branches, bad)
         if ids:
+            # which, and the value (user test ut48_iobad #9: "negative, infinite or NaN")
+            values = [float(v) for v in branches.filter(bad)[col].to_list()]
+            below = sorted({v for v in values if math.isfinite(v)})
+            said = [w for w, hit in (
+                ("NaN", any(math.isnan(v) for v in values)),
+                ("infinite", any(math.isinf(v) for v in values)),
+                ("negative (" + ", ".join(f"{v:g}" for v in below[:5])
+                 + (" ..." if len(below) > 5 else "") + ")", bool(below))) if hit]
             problems.append(
                 Problem(
                     ProblemKind.BAD_IMPEDANCE,
                     "branches",
-                    f"{col} is negative, infinite or NaN",
+                    f"{col} is {' or '.join(said)}",
                     ids=ids,
                     field=col,
                     hint="series impedances must be finite and non-negative (a series "

@@ -443,9 +443,19 @@ def _run(
     # (Network.loading_limit_percent), and a loading of the limit read as one of the rating
     # (user test ut35_dopf #1: 83.24 % for pandapower's 49.95 % at --max-loading 60).
     held_at = network.loading_limit_percent
+    if held_at is None:
+        # --no-thermal-limits dropped the ratings from the tables: the loading is still of
+        # the data's (Network.data_ratings), as pandapower's loading_percent of a pandapower
+        # net's is (user test ut48_iobad #2: a table folder's trafo at 101.41 % read
+        # "no rated branch")
+        data = network.data_ratings
+        no_rating: list[float | None] = [None, None]
+        i_max, s_max = (np.array([math.nan if (v := data.get(str(b), no_rating)[j]) is None
+                                  else float(v) for b in live["id"].to_list()])
+                        for j in (0, 1))
+        held_at = 100.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        loading = np.where(np.isfinite(i_max), i_rated / i_max, s_from / s_max) * (
-            100.0 if held_at is None else held_at)
+        loading = np.where(np.isfinite(i_max), i_rated / i_max, s_from / s_max) * held_at
     total_loss_kw = float(loss.sum())
     if origin:
         # pandapower's own loading (current-based for transformers, with df) and every
