@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandapower as pp
 import pandapower.networks as pn
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -31,7 +32,9 @@ import feederopt
 from feederopt.algorithms import benders, monolithic
 from feederopt.algorithms.base import RawSolution
 from feederopt.cli import app
+from feederopt.problems.reconfiguration import RadialityModel
 from feederopt.solvers.status import Status
+from netbuild import tiny, tiny_pandapower_losses_kw, tiny_tables
 
 api = importlib.import_module("feederopt.api")
 LIMIT = 1.0  # [s]
@@ -95,3 +98,48 @@ def test_time_up_before_any_incumbent_answers_the_base_case(
         assert lower <= doc["objective"]
     assert "No topology was found" not in res.output
 
+
+
+@pytest.mark.parametrize("method", ["benders", "misocp"])
+def test_base_case_that_breaks_the_limits_exits_by_the_ac_verdict(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, method: str) -> None:
+    """With ``--v-min 0.92`` the base case breaks a limit (pandapower's V_min of case33bw's
+    base case is 0.9131 p.u.): it is still the answer, as the least-violating one, and the
+    exit code is the AC check's, 4."""
+    net = pn.case33bw()
+    pp.runpp(net)
+    assert float(net.res_bus.vm_pu.min()) < 0.92  # the truth the exit code rests on
+    _time_up_before_any_incumbent(monkeypatch, method)
+    out = tmp_path / "t.json"
+    res = CliRunner(env={"COLUMNS": "240"}).invoke(app, [
+        "solve", "case33bw", "--method", method, "--time-limit", str(LIMIT), "--v-min", "0.92",
+        "--json", str(out)])
+    assert res.exit_code == 4, res.output
+    doc = json.loads(out.read_text())
+    assert doc["status"] == "time_limit"
+    assert doc["has_topology"] is True and doc["within_limits"] is False
+    assert sorted(str(b["id"]) for b in doc["open_branches"]) == [
+        "33", "34", "35", "36", "37"]  # case33bw's five ties (Baran & Wu 1989)
+    assert doc["ac_check"]["min_voltage_pu"] == pytest.approx(
+        float(net.res_bus.vm_pu.min()), abs=1e-4)
+
+
+def _time_limit_without_topology(status: Status = Status.TIME_LIMIT) -> RawSolution:
+    return RawSolution(status, "misocp", None, math.nan, -math.inf, math.inf, 1, 0.3,
+                       within_limits=False)
+
+
+def test_no_fallback_for_a_meshed_base_case_nor_a_stop_request() -> None:
+    """A base case with a loop is no answer (the tiny feeder's tie closed: s-a-b-c-s); a
+    stopped run (``interrupted``) keeps what it has."""
+    br = tiny_tables()["branches"].with_columns(pl.lit(False).alias("normally_open"))
+    meshed = api.prepare(tiny(branches=br), RadialityModel.PARENT_CHILD).problem
+    raw = _time_limit_without_topology()
+    assert monolithic.base_fallback(raw, meshed) is raw
+    radial = api.prepare(tiny(), RadialityModel.PARENT_CHILD).problem
+    stopped = _time_limit_without_topology(Status.INTERRUPTED)
+    assert monolithic.base_fallback(stopped, radial) is stopped
+    # the radial base case of the same feeder is the answer (the check above is not vacuous)
+    got = monolithic.base_fallback(raw, radial)
+    assert got.y is not None and got.status is Status.TIME_LIMIT and got.within_limits
+    assert got.objective == pytest.approx(tiny_pandapower_losses_kw({"tie1"}), rel=1e-3)
