@@ -100,7 +100,7 @@ def test_time_up_before_any_incumbent_answers_the_base_case(
 
 
 
-@pytest.mark.parametrize("method", ["benders", "misocp"])
+@pytest.mark.parametrize("method", ["benders", "misocp", "lindistflow"])
 def test_base_case_that_breaks_the_limits_exits_by_the_ac_verdict(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path, method: str) -> None:
     """With ``--v-min 0.92`` the base case breaks a limit (pandapower's V_min of case33bw's

@@ -1683,7 +1683,9 @@ def _run_nominal(problem: ReconfigurationProblem, opts: SolveOptions,
                               solver=solver), **searched.extra})
         return raw
     if opts.method is Method.LINDISTFLOW:
-        return solve_lindistflow(problem, stop)
+        # its own fallback keeps a base case within the limits; one that breaks them is the
+        # least-violating answer (base_fallback)
+        return base_fallback(solve_lindistflow(problem, stop), problem)
     evaluator = TopologyEvaluator(problem, _conic(opts))
     algo: Benders
     # probing=False: no conic probing nor loop branch-and-bound, the master proves alone
