@@ -50,6 +50,7 @@ from feederopt.algorithms.heuristics import start_budget, start_topologies
 from feederopt.algorithms.least_violating import base_neighbours, topology_key
 from feederopt.algorithms.monolithic import (
     MISOCP_INFEASIBLE,
+    base_fallback,
     solve_fixed,
     solve_lindistflow,
     solve_misocp,
@@ -1748,7 +1749,10 @@ def _run_nominal(problem: ReconfigurationProblem, opts: SolveOptions,
         solver = require_solver(opts.solver, mixed_integer=True) if opts.solver else (
             default_misocp_solver()
         )
+        # time up before any incumbent: the base case, when radial (base_fallback)
         raw = solve_misocp(problem, solver, stop)
+        if raw.y is None and raw.status is Status.TIME_LIMIT:
+            raw = base_fallback(raw, problem, TopologyEvaluator(problem, _conic(opts)))
         if raw.status is Status.INFEASIBLE and raw.y is None:
             # proven: no radial topology meets the limits; the least-violating one, as Benders
             # reports it after its proof (the same search), with its violated limits
@@ -1766,7 +1770,9 @@ def _run_nominal(problem: ReconfigurationProblem, opts: SolveOptions,
                               solver=solver), **searched.extra})
         return raw
     if opts.method is Method.LINDISTFLOW:
-        return solve_lindistflow(problem, stop)
+        # its own fallback keeps a base case within the limits; one that breaks them is the
+        # least-violating answer (base_fallback)
+        return base_fallback(solve_lindistflow(problem, stop), problem)
     evaluator = TopologyEvaluator(problem, _conic(opts))
     algo: Benders
     # probing=False: no conic probing nor loop branch-and-bound, the master proves alone
@@ -1781,8 +1787,11 @@ def _run_nominal(problem: ReconfigurationProblem, opts: SolveOptions,
                                                probe_time_share=share),
                        progress=progress, evaluator=evaluator)
     # The rounding of the continuous relaxation (Benders' first bound) is one of the starts.
-    return start_and_run(algo, evaluator, opts.stop.time_limit_s,
-                         problem.pu.initial_closed().astype(float), relaxed=algo.relaxation())
+    raw = start_and_run(algo, evaluator, opts.stop.time_limit_s,
+                        problem.pu.initial_closed().astype(float), relaxed=algo.relaxation())
+    # time up before any incumbent (the base case's slave cut short by the limit, ut48_core
+    # #4): the base case, when radial, evaluated after the limit (base_fallback)
+    return base_fallback(raw, problem, evaluator)
 
 
 def _conic(opts: SolveOptions) -> str:

@@ -25,6 +25,7 @@ import contextlib
 import math
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import numpy as np
 
@@ -33,11 +34,12 @@ from feederopt.algorithms.base import (
     OutOfTime,
     RawSolution,
     StopOptions,
+    ViolatingCandidate,
     relative_gap,
     stopped_status,
 )
 from feederopt.algorithms.oa import OA_CONES, RING_DIRECTIONS, seed_points
-from feederopt.algorithms.slaves import TopologyEvaluator
+from feederopt.algorithms.slaves import SlaveFailure, TopologyEvaluator
 from feederopt.formulations.distflow import add_rating_polygons
 from feederopt.network.topology import is_radial_forest
 from feederopt.problems.reconfiguration import Evaluation, ReconfigurationProblem
@@ -426,6 +428,61 @@ def _base_case(problem: ReconfigurationProblem, evaluator: TopologyEvaluator | N
         return None
     value0, ev0 = _evaluation(problem, y0, evaluator)
     return (y0, value0, ev0) if ev0.feasible else None
+
+
+#: The note of a run whose time was up before any incumbent, answered by the base case
+#: (:func:`base_fallback`).
+BASE_FALLBACK_NOTE = ("the base case is the answer: the time limit was up before any topology "
+                      "was found, so the grid's own (radial) topology was evaluated by the "
+                      "SOCP slave after the limit; a longer --time-limit may find a better one")
+
+
+def base_fallback(raw: RawSolution, problem: ReconfigurationProblem,
+                  evaluator: TopologyEvaluator | None = None) -> RawSolution:
+    """``raw`` answered by the base case when the run's time was up before any incumbent
+    (status ``time_limit``, no topology) and the grid's own topology is radial: the one SOCP
+    slave of that topology, solved to its end after the limit (as the restore command's
+    shed-all fallback and the partition's all-dark plan are for theirs), gives its point and
+    its objective ``f(y0) + c @ y0 + const`` [kW]. Its bound stays the run's (``-inf`` when
+    none: gap ``inf``, else ``(UB - LB) / max(|UB|, 1e-9)``); the status stays
+    ``time_limit``. A base case that needs slack in the model is a least-violating answer (its
+    violated limits the diagnosis). Otherwise (a topology found, another status, a meshed base
+    case, a failed slave) ``raw`` as it is."""
+    if raw.y is not None or raw.status is not Status.TIME_LIMIT or interrupt.requested():
+        return raw
+    pu = problem.pu
+    y0 = pu.initial_closed().astype(float)
+    if not is_radial_forest(pu.n_bus, pu.f, pu.t, y0 > 0.5, pu.is_source)[0]:
+        return raw
+    t0 = time.perf_counter()
+    evaluator = evaluator or TopologyEvaluator(problem)
+    before = evaluator.deadline
+    evaluator.deadline = None  # the one solve after the limit runs to its end
+    try:
+        value, ev = _evaluation(problem, y0, evaluator)
+    except SlaveFailure:
+        return raw
+    finally:
+        evaluator.deadline = before
+    spent = time.perf_counter() - t0
+    elapsed = raw.solve_time_s + spent
+    extra = {**{k: v for k, v in raw.extra.items() if k != "base_unfinished"},
+             "note": BASE_FALLBACK_NOTE, "base_fallback": True}
+    timings = {**raw.timings, "base_fallback_s": spent}
+    if not ev.feasible:
+        return replace(raw, y=y0, objective=math.nan, gap=math.inf, solve_time_s=elapsed,
+                       point=ev.point, diagnosis=list(ev.violations), within_limits=False,
+                       timings=timings,
+                       extra={**extra, "total_violation_pu": ev.violation},
+                       candidates=[ViolatingCandidate(y0.copy(), ev.violation, math.inf, ev)])
+    upper = problem.to_kw(value)
+    lower = min(raw.lower_bound, upper) if math.isfinite(raw.lower_bound) else -math.inf
+    gap = relative_gap(upper, lower)  # inf without a bound (base.relative_gap)
+    log = [*raw.log, IterationRecord(raw.iterations, lower, upper, gap, elapsed, 0.0,
+                                     ev.solve_time_s, "base case (time up before any topology)")]
+    return replace(raw, y=y0, objective=upper, lower_bound=lower, gap=gap,
+                   solve_time_s=elapsed, point=ev.point, within_limits=True, timings=timings,
+                   extra=extra, log=log, diagnosis=[], candidates=[])
 
 
 def solve_fixed(problem: ReconfigurationProblem, method: str,
