@@ -76,3 +76,18 @@ def test_a_plan_on_a_file_records_its_path(tmp_path: Path) -> None:
     assert json.loads(pj.read_text())["source"] == str(grid)
     hint = runner.invoke(app, ["report", str(pj)])
     assert f"feederopt plan {shlex.quote(str(grid))}" in " ".join(hint.output.split())
+
+
+def test_the_python_api_records_the_network_as_the_command_line_does(tmp_path: Path) -> None:
+    """``feederopt.restore`` / ``plan`` of a file record its absolute path, of a built-in case
+    its name, as ``feederopt.solve`` does (user test ut48_recheck #3: ``source: null``, and the
+    report's hint said ``feederopt plan CASE``)."""
+    import feederopt
+
+    grid = _user_copy(tmp_path)
+    restored = feederopt.restore(str(grid), "2", time_limit_s=60)
+    assert restored.to_dict()["source"] == str(grid)
+    assert feederopt.restore("zhang13", "2", time_limit_s=60).to_dict()["source"] == "zhang13"
+    plan = feederopt.plan(str(grid), broken=["2"], time_limit_s=60)
+    written = json.loads(feederopt.save_json(plan, tmp_path / "p.json").read_text())
+    assert written["source"] == str(grid)

@@ -347,7 +347,7 @@ def solve(
     given = _load(network)
     # the files of the network as read: `feederopt check` reads them again and refuses them
     # when they changed since (io.digests; user test ut34_schedule #3, the same for solve)
-    digests = input_digests([_source(network, given)])
+    digests = input_digests([network_source(network, given)])
     _warn_once(given, skip_band=opts.limits.v_min is not None and opts.limits.v_max is not None)
     net = _apply(given, opts)
     problems = network_option_problems(net, opts)
@@ -407,7 +407,7 @@ def solve(
         parts["switching_kw"] = sw
         parts["total_kw"] = parts["losses_kw"] + sw + sum(
             parts[f"{n}_kw"] for n in ("fixed", "linear", "quadratic", "reactive", "import"))
-    result.source = _source(network, given)  # what `feederopt check` loads the network from
+    result.source = network_source(network, given)  # what `feederopt check` loads
     if result.source is None:
         # a net given as an object: its name (pandapower's case33bw() is named 'case33bw') is
         # no case to load again, and check/report must not take it for the built-in case
@@ -943,7 +943,7 @@ def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
     return out
 
 
-def _source(network: Any, net: Network) -> str | None:
+def network_source(network: Any, net: Network) -> str | None:
     """Where ``feederopt check`` loads the network from again, as the command line records
     it: the absolute path of the file or folder read, or the built-in case name (which
     :func:`load` records in ``meta["source"]``); None for a network built in memory or from a

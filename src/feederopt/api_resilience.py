@@ -212,7 +212,10 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
     else:
         reserved = []
     res = restore_result(problem, idx, op, rad.value, pen, sites, ac)
+    from feederopt.api import network_source
+
     return replace(res, network=net, source_in_memory=_in_memory(source, net),
+                   source=network_source(source, net),
                    settings={"dg_p_max_kw": size, "switch_penalty_pu": pen,
                              "switch_penalty_given": switch_penalty_pu is not None,
                              "time_limit_s": time_limit_s, "ac_check": ac_check},
@@ -654,7 +657,10 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
                                             problem.out_of_service(sc, out.harden),
                                             fallback=op.shed_all))
              for v, sc, op in zip(res.scenarios, scs, out.operations, strict=True)]
+    from feederopt.api import network_source
+
     return replace(res, scenarios=views, network=net, source_in_memory=_in_memory(source, net),
+                   source=network_source(source, net),
                    notes=warned + _candidate_warnings(st) + adopted + res.notes,
                    status=interrupted_label(run_status(res.status, out.operations)))
 

@@ -5,7 +5,6 @@ resilience planning (seed 003); the commands join :data:`feederopt.cli.app.app` 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 import typer
@@ -32,7 +31,6 @@ from feederopt.cli.app import (
     joined_list,
     late_outputs,
     progress_display,
-    source_of,
     stderr,
     stdout,
     summary_table,
@@ -135,8 +133,6 @@ def restore(
                                                   "restore"),
                   progress=progress, ac_check=not no_ac_check,
                   ties=ties)  # type: ignore[arg-type]  # the api checks the value
-    # the network as the command line names it again (`feederopt report FILE.json`)
-    res = replace(res, source=source_of(source))
     late = late_outputs()  # a write that fails now: the answer printed, then exit 5
     if json_file is not None:
         late.write(write_text, json_file, json.dumps(res.to_dict(), indent=2) + "\n",
@@ -374,7 +370,6 @@ def plan(
                       [x for x in (source, scenarios) if x is not None], "plan"),
                   progress=progress, ac_check=not no_ac_check,
                   ties=ties)  # type: ignore[arg-type]  # the api checks the value
-    res = replace(res, source=source_of(source))  # as a command line names it again
     data = res.to_dict()
     late = late_outputs()  # a write that fails now: the answer printed, then exit 5
     if json_file is not None:

@@ -99,15 +99,14 @@ def classify(case: str, lower_bound_kw: float, found_kw: float,
         elif found and top >= found_kw and proven:
             verdict = "confirmed"
             reason = (f"the proven optimum: the configuration found has {found_kw:.3f} kW (AC), "
-                      f"proven optimal within a gap of {closed:.2%} (lower bound "
-                      f"{lower_bound_kw:.3f} kW), which the figure rounds "
-                      f"(± {pub.rounding_kw:g} kW)")
+                      f"which the figure rounds (± {pub.rounding_kw:g} kW), proven optimal "
+                      f"within a gap of {closed:.4%} (lower bound {lower_bound_kw:.3f} kW)")
         elif found and top >= found_kw:
             verdict = "attainable"
             reason = (f"the configuration found has {found_kw:.3f} kW (AC), which the figure "
                       f"rounds (± {pub.rounding_kw:g} kW)"
                       + (f"; attained, not proven the optimum: the proven lower bound "
-                         f"{lower_bound_kw:.3f} kW is {closed:.2%} below (a gap of at most "
+                         f"{lower_bound_kw:.3f} kW is {closed:.4%} below (a gap of at most "
                          f"{CONFIRM_GAP:.2%} confirms it)" if bound and math.isfinite(closed)
                          else ""))
         else:

@@ -427,8 +427,8 @@ class RestoreResult:
     #: ``--dg-size`` and ``--switch-penalty`` were recorded nowhere).
     settings: dict[str, Any] = field(default_factory=dict)
     #: The network as ``feederopt restore`` names it again: the absolute path of the file or
-    #: folder it was read from, or the built-in case's name (set by the command line; None,
-    #: left out of the JSON, for a network given as an object or through the Python API).
+    #: folder it was read from, or the built-in case's name (:func:`feederopt.api.
+    #: network_source`; None, left out of the JSON, for a network given as an object).
     source: str | None = None
 
     @property
@@ -769,8 +769,8 @@ class PlanResult:
     names: dict[str, dict[str, str]] = field(default_factory=dict)
     #: As :attr:`RestoreResult.source_in_memory`: the JSON's ``source_in_memory`` when True.
     source_in_memory: bool = field(default=False, repr=False)
-    #: As :attr:`RestoreResult.source`: the file's absolute path or the case's name (the
-    #: command line sets it; None, left out of the JSON, otherwise).
+    #: As :attr:`RestoreResult.source`: the file's absolute path or the case's name (None,
+    #: left out of the JSON, for a network given as an object).
     source: str | None = None
     #: The network planned (set by :func:`feederopt.plan`), which :func:`feederopt.save`
     #: draws the folder's figure on; not in :meth:`to_dict`.
