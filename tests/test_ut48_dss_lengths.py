@@ -140,3 +140,37 @@ def test_length_units_written_follows_the_script(tmp_path: Path) -> None:
         "New Load.l bus1=y kw=1 units=what\n")
     assert length_units_written(tmp_path / "main.dss") == {
         "linecode.c1": "furlong", "line.a": "miles", "line.b": "parsec"}
+
+
+SWITCH_AFTER_UNITS = """Clear
+New Circuit.swu basekv=12.47 pu=1.0 bus1=src phases=3
+New Line.l1 bus1=src bus2=b1 r1=0.2 x1=0.4 length=1 units=km normamps=400
+New Line.l2 bus1=b1 bus2=b2 r1=0.2 x1=0.4 length=1 units=km normamps=400
+New Line.l3 bus1=src bus2=b3 r1=0.2 x1=0.4 length=1 units=km normamps=400
+New Line.tie bus1=b2 bus2=b3 length=1 units=km switch=yes enabled=yes
+New SwtControl.ct SwitchedObj=Line.tie Normal=open Action=open
+New Load.a bus1=b2 kv=12.47 kw=500 kvar=100
+New Load.b bus1=b3 kv=12.47 kw=300 kvar=100
+Set voltagebases=[12.47]
+Calcvoltagebases
+"""
+
+
+def test_switch_yes_after_a_known_unit_is_no_unknown_unit(tmp_path: Path) -> None:
+    """``units=km switch=yes``: OpenDSS's Switch=yes resets the length and units (to 0.001,
+    none), so the line reads "none" in OpenDSS, but km is no unit OpenDSS does not know
+    (user test ut48_recheck #2: the warning told the user to give units= one of ..., km)."""
+    path = tmp_path / "sw_units.dss"
+    path.write_text(SWITCH_AFTER_UNITS)
+    compile_circuit(path)
+    dss.Lines.Name("tie")
+    assert int(dss.Lines.Units()) == 0 and dss.Lines.Length() == pytest.approx(0.001)
+    warnings = read_opendss(path).meta["warnings"]
+    assert not [w for w in warnings if "does not know" in w], warnings
+    # written after switch=yes, the unit stands (km = 3 in OpenDSS): no warning either
+    path.write_text(SWITCH_AFTER_UNITS.replace("length=1 units=km switch=yes",
+                                               "switch=yes length=1 units=km"))
+    compile_circuit(path)
+    dss.Lines.Name("tie")
+    assert int(dss.Lines.Units()) == 3
+    assert not [w for w in read_opendss(path).meta["warnings"] if "does not know" in w]

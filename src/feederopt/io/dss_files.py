@@ -279,4 +279,16 @@ def length_units_written(path: str | Path, _seen: set[Path] | None = None,
         for key, value in props:
             if _units_property(key):
                 out[active] = value
+            elif _switch_on(key, value) and active.startswith("line."):
+                # OpenDSS's Switch=yes resets the line's length and units (to 0.001 and
+                # none), so a unit written before it is not lost by mistake (user test
+                # ut48_recheck #2: ``units=km switch=yes`` was "a unit OpenDSS does not know")
+                out.pop(active, None)
     return out
+
+
+def _switch_on(key: str | None, value: str) -> bool:
+    """Whether ``key=value`` is a Line's ``Switch=yes`` (``sw``, ``swi``, ... abbreviate it;
+    yes/true/y/t switch it on, as OpenDSS reads a boolean)."""
+    return (key is not None and len(key) >= 2 and "switch".startswith(key.lower())
+            and value.strip().lower()[:1] in ("y", "t"))
