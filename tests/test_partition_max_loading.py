@@ -120,9 +120,15 @@ def test_max_loading_above_opendss_loading_allows_the_plan(tmp_path, serving) ->
     assert f"ratings at {limit} % (--max-loading)" in html
     # feederopt check rebuilds the problem with the result's limit: the nominal sample
     # (uncertainty 0) is served within it in OpenDSS
-    chk = runner.invoke(app, ["check", str(tmp_path / "above.json"), "--samples", "1"])
+    chk = runner.invoke(app, ["check", str(tmp_path / "above.json"), "--samples", "1",
+                              "--json", str(tmp_path / "chk.json")])
     assert chk.exit_code == 0, chk.output
     assert "AC-feasible, OpenDSS (IV-E) 100.00 %" in _text(chk.output)
+    # and says which limit it judged (ut48_recheck #5: nothing in its console or JSON)
+    assert f"current ratings the lines' and transformers' ratings at {limit} %" in _text(
+        chk.output)
+    judged = json.loads((tmp_path / "chk.json").read_text())
+    assert judged["max_loading_percent"] == limit and judged["thermal_limits"] is True
     # and `feederopt report FILE.json`'s command line gives the option back
     rep = runner.invoke(app, ["report", str(tmp_path / "above.json")])
     assert rep.exit_code == 2 and f"--max-loading {limit}" in rep.output, rep.output

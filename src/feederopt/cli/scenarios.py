@@ -1533,7 +1533,12 @@ def _check_partition(doc: dict[str, Any], result_file: str, samples: int,
                                    seed=seed, path=result_file, progress=progress,
                                    notice=None if quiet else lambda text: stderr().print(
                                        f"note: {text}", style="yellow", markup=False))
-    from feederopt import nominal_check_text, plan_within_limits, sample_breaches
+    from feederopt import (
+        current_ratings_text,
+        nominal_check_text,
+        plan_within_limits,
+        sample_breaches,
+    )
     from feederopt.cli.partition import exit_if_not_within
 
     x = doc.get("uncertainty") if uncertainty is None else uncertainty
@@ -1543,8 +1548,13 @@ def _check_partition(doc: dict[str, Any], result_file: str, samples: int,
     vf = doc.get("voltage_feedback") if isinstance(doc.get("voltage_feedback"), dict) else None
     trivial = bool(doc.get("trivial_plan"))
     within = plan_within_limits(vf, c, trivial_plan=trivial)
+    given = doc.get("inputs")
+    inputs: dict[str, Any] = given if isinstance(given, dict) else {}
+    # the ratings the check judged, those the result was found under (ut48_recheck #5)
+    ratings = {"thermal_limits": inputs.get("thermal_limits", True),
+               "max_loading_percent": inputs.get("max_loading_percent")}
     payload = stamped("partition", {"case": doc.get("case"), "uncertainty": x, "seed": seed,
-                                    **asdict(c), **check_verdict(
+                                    **ratings, **asdict(c), **check_verdict(
                                         within, EXIT_LIMITS_BROKEN if within is False else 0)})
     if json_file is not None:  # a file that cannot be written now: printed, then exit 5
         late_outputs().write(write_text, json_file, json.dumps(payload, indent=2) + "\n",
@@ -1560,6 +1570,7 @@ def _check_partition(doc: dict[str, Any], result_file: str, samples: int,
         return
     table = summary_table(f"partition check: {doc.get('case')} (+-{100 * float(x or 0):g} %)")
     table.add_row("samples", f"{c.samples} (seed {seed})")
+    table.add_row("current ratings", current_ratings_text(doc.get("inputs")))
     table.add_row("plan LinDist3Flow-feasible", fmt(c.lindist3flow_pct, ".2f", " %"))
     table.add_row("plan AC-feasible, OpenDSS (IV-E)", fmt(c.ac_pct, ".2f", " %"))
     for der, v in sorted((c.grid_forming_v_pu or {}).items()):
