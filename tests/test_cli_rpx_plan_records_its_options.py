@@ -130,3 +130,26 @@ def test_a_restore_with_ties_is_hinted_with_its_tie_rule(one_switch_json: str,
         assert redone[key] == pytest.approx(doc[key], abs=1e-6), key
     assert redone["operation"]["closed_lines"] == doc["operation"]["closed_lines"]
     assert json.loads(auto.read_text())["shed_kw"] > doc["shed_kw"] + 1.0
+
+
+@pytest.mark.parametrize("given", [
+    ["--broken", "2", "--radiality", "seed", "--method", "lshaped", "--no-ac-check"],
+    ["--broken", "2", "--switch-penalty", "0.5", "--harden-cost", "300", "--dg-cost", "2",
+     "--gap", "0.001", "--dg-budget", "2"],
+])
+def test_a_plan_s_hint_holds_exactly_the_options_given(given: list[str],
+                                                        tmp_path: Path) -> None:
+    """Each option the user gave is in the hint with its value, and no other: the default
+    switch penalty of ``--radiality seed`` ($0.01) is not hinted as if given."""
+    pj = tmp_path / "pl.json"
+    done = runner.invoke(app, ["plan", "zhang13", *given, "--json", str(pj)])
+    assert done.exit_code in (0, 4), done.output
+    argv = _hinted(pj)
+    assert argv[:3] == ["feederopt", "plan", "zhang13"] and argv[-2:] == ["--out", "DIR"]
+    flags = [a for a in given if a.startswith("--") and a not in ("--no-ac-check",)]
+    assert sorted(a for a in argv[3:-2] if a.startswith("--")) == sorted(
+        [*flags, *(["--no-ac-check"] if "--no-ac-check" in given else [])]), argv
+    for option in flags:
+        value = given[given.index(option) + 1]
+        assert _has(argv, option, value) or float(argv[argv.index(option) + 1]) == \
+            pytest.approx(float(value)), (option, argv)
