@@ -52,7 +52,7 @@ from feederopt.algorithms.resilience_switching import (
     with_operations,
 )
 from feederopt.cases import load, tie_rule_problems
-from feederopt.cases.disasters import load_disasters
+from feederopt.cases.disasters import disaster_path, load_disasters
 from feederopt.errors import (
     InputError,
     Problem,
@@ -218,7 +218,8 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
                    source=network_source(source, net),
                    settings={"dg_p_max_kw": size, "switch_penalty_pu": pen,
                              "switch_penalty_given": switch_penalty_pu is not None,
-                             "time_limit_s": time_limit_s, "ac_check": ac_check},
+                             "time_limit_s": time_limit_s, "ac_check": ac_check,
+                             "ties": ties},
                    switching=switching(net, problem, op.closed, idx,
                                        fallback=op.shed_all),
                    notes=_warnings(repeats) + _no_line_note(problem, idx, normal)
@@ -589,6 +590,7 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
             source, ties, broken, ())), *repeats])
     net, case = _network(source, ties)
     problem = ResilienceProblem.from_network(net, st)
+    scenarios_file: str | None = None
     if broken is not None:
         scs = [Scenario("attack", 1.0, _resolved(problem, broken, (), repeats)[0])]
         warned = _warnings(repeats)
@@ -596,6 +598,8 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
         ds = (scenarios if isinstance(scenarios, DisasterSet) else
               frame_disasters(scenarios, net) if is_frame(scenarios) else
               load_disasters(scenarios, net, case))
+        if isinstance(scenarios, str | Path):  # the file read, as a command line names it
+            scenarios_file = str(disaster_path(scenarios, case).resolve())
         scs = scenarios_of(problem, ds)
         warned = disaster_warnings(ds)
     with_measures = measures and len(scs) > 1
@@ -661,6 +665,9 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
 
     return replace(res, scenarios=views, network=net, source_in_memory=_in_memory(source, net),
                    source=network_source(source, net),
+                   broken=broken, scenarios_file=scenarios_file,
+                   settings={**res.settings, "time_limit_s": time_limit_s, "gap": gap,
+                             "measures": measures, "ac_check": ac_check, "ties": ties},
                    notes=warned + _candidate_warnings(st) + adopted + res.notes,
                    status=interrupted_label(run_status(res.status, out.operations)))
 

@@ -7,7 +7,8 @@ JSON records (a solve's ``source``, a schedule's or partition's ``inputs.source`
 record where they differ from the command line's defaults (``--method``, ``--gap``,
 ``--time-limit``, ...), and the input files that a schedule or partition records (``--profiles``,
 ``--devices``, ``--settings``; a partition's ``--v-min``/``--v-max``, ``--max-loading`` and
-``--no-thermal-limits`` too). Before, the hint was
+``--no-thermal-limits`` too; a restoration's and a plan's options, their ``--broken`` or
+``--scenarios FILE`` and ``--ties``). Before, the hint was
 the template ``feederopt solve CASE --out DIR --report`` (user test ut38_cli #3). Options that
 the JSON does not record are not guessed.
 """
@@ -17,10 +18,13 @@ from __future__ import annotations
 import math
 import shlex
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from feederopt.cases import names_built_in_case
+from feederopt.formulations.resilience import RadialityKind
 from feederopt.options import DEFAULT_RADIALITY, Method, Stop
+from feederopt.problems.resilience import PlanSettings
 
 #: The most uncertain loads a hint lists (``--uncertain-loads``); more are written ``...``.
 MAX_LISTED = 20
@@ -163,9 +167,10 @@ def restore_options(doc: Mapping[str, Any]) -> list[str]:
     any) and ``--radiality`` where it is not the default ``forest``; from its ``settings``
     (results written since session 48), ``--dg-size`` (with DG sites, when not the default
     100 kW), ``--switch-penalty`` (when it was given), ``--time-limit`` (when not the default
-    600 s) and ``--no-ac-check``. Older files record none of these, and they are not
-    guessed. Without a recorded ``broken`` the template's ``--broken ...`` stays. Before
-    (user test ut47_report #4), the hint kept ``--broken ...`` though the file records
+    600 s), ``--no-ac-check`` and ``--ties`` (when not the default ``auto``: the tie rule
+    decides a pandapower file's switchable branches). Older files record none of these, and
+    they are not guessed. Without a recorded ``broken`` the template's ``--broken ...``
+    stays. Before (user test ut47_report #4), the hint kept ``--broken ...`` though the file records
     ``"broken": ["2"]``."""
     out: list[str] = []
     broken = doc.get("broken")
@@ -191,6 +196,78 @@ def restore_options(doc: Mapping[str, Any]) -> list[str]:
         out += ["--time-limit", f"{limit:.12g}"]
     if settings.get("ac_check") is False:
         out += ["--no-ac-check"]
+    return out + _ties(settings)
+
+
+#: ``feederopt plan``'s defaults: ``--method`` and ``--time-limit`` [s] (the settings' are
+#: :class:`~feederopt.problems.resilience.PlanSettings`'s).
+PLAN_METHOD = "extensive"
+PLAN_METHODS = ("extensive", "lshaped")
+PLAN_TIME_LIMIT_S = 600.0
+#: The :class:`~feederopt.problems.resilience.PlanSettings` a plan's ``settings`` record and
+#: the options of ``feederopt plan`` that set them (``--dg-size`` sets P and Q max alike).
+PLAN_SETTINGS = (("harden_budget", "--harden-budget"), ("dg_budget", "--dg-budget"),
+                 ("dg_cost_per_kw", "--dg-cost"), ("dg_p_max_kw", "--dg-size"),
+                 ("harden_cost", "--harden-cost"), ("voll", "--voll"))
+
+
+#: ``--ties``'s default (:data:`feederopt.io.pandapower.TIE_RULES`' first).
+DEFAULT_TIES = "auto"
+
+
+def _ties(settings: Mapping[str, Any]) -> list[str]:
+    """``--ties RULE`` where the recorded tie rule is not the default ``auto``."""
+    ties = settings.get("ties")
+    return ["--ties", shlex.quote(ties)] if isinstance(ties, str) and ties and \
+        ties != DEFAULT_TIES else []
+
+
+def plan_options(doc: Mapping[str, Any]) -> list[str]:
+    """The options of ``feederopt plan`` that the plan result ``doc`` records, each where it
+    differs from the command's default: first how the scenarios were given, ``--broken IDS``
+    (its ``broken``) or ``--scenarios FILE`` (its ``scenarios_file``, an absolute path);
+    then ``--ties``, from its ``settings`` the budgets and costs (:data:`PLAN_SETTINGS`),
+    ``--radiality``, ``--switch-penalty`` (where not the radiality's default penalty),
+    ``--method``, ``--gap``, ``--time-limit``, ``--no-measures`` and ``--no-ac-check``.
+    A file written before these were recorded gets only what it records (user test: the hint
+    was ``feederopt plan case33bw --scenarios ... --out DIR`` for a ``--broken 2,10`` run,
+    without its budgets, ``--dg-size`` and ``--voll``)."""
+    out: list[str] = []
+    broken = doc.get("broken")
+    scenarios = doc.get("scenarios_file")
+    if isinstance(broken, list) and broken and all(isinstance(b, str | int) for b in broken):
+        out += ["--broken", shlex.quote(",".join(map(str, broken)))]
+    elif isinstance(scenarios, str) and scenarios:
+        out += ["--scenarios", shlex.quote(scenarios)]
+    settings = doc.get("settings")
+    s: Mapping[str, Any] = settings if isinstance(settings, Mapping) else {}
+    out += _ties(s)
+    default = PlanSettings()
+    for key, option in PLAN_SETTINGS:
+        value = _number(s.get(key))
+        if value is not None and value != float(getattr(default, key)):
+            out += [option, f"{value:.12g}"]
+    radiality = s.get("radiality")
+    kinds = {k.value: k for k in RadialityKind}
+    if isinstance(radiality, str) and radiality in kinds and \
+            radiality != default.radiality.value:
+        out += ["--radiality", radiality]
+    penalty = _number(s.get("switch_penalty"))
+    at = replace(default, radiality=kinds.get(str(radiality), default.radiality))
+    if penalty is not None and penalty != at.penalty:
+        out += ["--switch-penalty", f"{penalty:.12g}"]
+    method = doc.get("method")
+    if isinstance(method, str) and method in PLAN_METHODS and method != PLAN_METHOD:
+        out += ["--method", method]
+    if (gap := _number(s.get("gap"))) is not None:
+        out += ["--gap", f"{gap:.12g}"]
+    limit = _number(s.get("time_limit_s"))
+    if limit is not None and limit != PLAN_TIME_LIMIT_S:
+        out += ["--time-limit", f"{limit:.12g}"]
+    if s.get("measures") is False:
+        out.append("--no-measures")
+    if s.get("ac_check") is False:
+        out.append("--no-ac-check")
     return out
 
 
@@ -200,8 +277,8 @@ def command_again(doc: Mapping[str, Any], kind: str, template: str) -> str:
     filled with :func:`recorded_source` (kept where the document records none), the input
     files it records (:func:`input_file_options`), a balanced solve's :func:`solve_options`
     and its ``--report`` (a partition's :func:`partition_options`, a restoration's
-    :func:`restore_options` in place of the template's ``--broken ...``), before ``--out
-    DIR``."""
+    :func:`restore_options` in place of the template's ``--broken ...``, a plan's
+    :func:`plan_options` in place of its ``--scenarios ...``), before ``--out DIR``."""
     source = recorded_source(doc)
     out = template
     if source is not None:
@@ -215,5 +292,10 @@ def command_again(doc: Mapping[str, Any], kind: str, template: str) -> str:
         recorded = restore_options(doc)
         if recorded[:1] == ["--broken"]:  # the recorded ids replace the placeholder
             head = head.replace(" --broken ...", "")
+        options += recorded
+    if kind == "resilience_plan":
+        recorded = plan_options(doc)
+        if recorded[:1] in (["--broken"], ["--scenarios"]):  # given: replaces the placeholder
+            head = head.replace(" --scenarios ...", "")
         options += recorded
     return " ".join([head, *options, "--out", tail, *(["--report"] if kind == "solve" else [])])

@@ -253,6 +253,8 @@ SETTING_LABELS = {
     "voll": "value of lost load [$/kW]", "radiality": "radiality",
     "switch_penalty": "switch penalty [$ per closed line]",
     "dg_candidates": "DG candidate buses", "harden_candidates": "hardening candidate lines",
+    "time_limit_s": "time limit [s]", "gap": "relative gap", "measures": "measures (WS, EEV)",
+    "ac_check": "AC check", "ties": "tie rule (pandapower)",
 }
 
 
@@ -261,7 +263,8 @@ def settings_shown(settings: Mapping[str, Any]) -> dict[str, Any]:
     non-source bus and every line: :class:`~feederopt.problems.resilience.PlanSettings`)
     as ``all (N buses)`` / ``all (N lines)`` with the count the result recorded (``all``
     alone in a result written before it), not ``-``, which reads as none (user test
-    ut45b_resil #5); the counts themselves are not rows of their own."""
+    ut45b_resil #5); the counts themselves are not rows of their own. A ``gap`` not given
+    (null) is shown as the method's default."""
     out = {k: v for k, v in settings.items()
            if k not in ("dg_candidate_count", "harden_candidate_count")}
     for key, count, unit in (("dg_candidates", "dg_candidate_count", "buses"),
@@ -269,6 +272,8 @@ def settings_shown(settings: Mapping[str, Any]) -> dict[str, Any]:
         if key in out and out[key] is None:
             n = settings.get(count)
             out[key] = f"all ({n} {unit})" if isinstance(n, int) else "all"
+    if "gap" in out and out["gap"] is None:  # not given: the method's own, not none
+        out["gap"] = "the method's default"
     return out
 
 

@@ -422,9 +422,11 @@ class RestoreResult:
     #: The options the restoration was found under, as the command takes them:
     #: ``dg_p_max_kw`` (each backup DG's size [kW], also its Q limit [kvar]),
     #: ``switch_penalty_pu`` (per closed line, the default's value when not given),
-    #: ``switch_penalty_given``, ``time_limit_s`` (null: none) and ``ac_check``; what
-    #: ``feederopt report FILE.json`` fills its command line from (session 47's known list:
-    #: ``--dg-size`` and ``--switch-penalty`` were recorded nowhere).
+    #: ``switch_penalty_given``, ``time_limit_s`` (null: none), ``ac_check`` and ``ties`` (the
+    #: tie rule the network was read with: ``--ties``); what ``feederopt report FILE.json``
+    #: fills its command line from (session 47's known list: ``--dg-size`` and
+    #: ``--switch-penalty`` were recorded nowhere; ``--ties`` was left out, so that the rerun
+    #: of a pandapower file read other switchable branches).
     settings: dict[str, Any] = field(default_factory=dict)
     #: The network as ``feederopt restore`` names it again: the absolute path of the file or
     #: folder it was read from, or the built-in case's name (:func:`feederopt.api.
@@ -744,7 +746,12 @@ def measures_note(m: MeasuresView) -> list[str]:
 
 @dataclass(frozen=True)
 class PlanResult:
-    """Phases 2 and 3: hardening and DG siting against disaster scenarios."""
+    """Phases 2 and 3: hardening and DG siting against disaster scenarios.
+
+    ``settings``: the :class:`~feederopt.problems.resilience.PlanSettings` (``switch_penalty``
+    the one in effect), the candidate counts and, set by :func:`feederopt.plan`, the options
+    of the run: ``time_limit_s``, ``gap`` (null: the method's default), ``measures``,
+    ``ac_check`` and ``ties``."""
 
     case: str
     method: str
@@ -775,6 +782,14 @@ class PlanResult:
     #: The network planned (set by :func:`feederopt.plan`), which :func:`feederopt.save`
     #: draws the folder's figure on; not in :meth:`to_dict`.
     network: Any = field(default=None, repr=False, compare=False)
+    #: How the scenarios were given (set by :func:`feederopt.plan`): ``broken``, the ids of
+    #: one certain attack (``--broken``), or ``scenarios_file``, the absolute path of the
+    #: disaster file read (``--scenarios``; a shipped name's file too); both None for
+    #: scenarios given as an object (a DisasterSet, a data frame). What ``feederopt report
+    #: FILE.json`` names the scenarios by (user test: its hint said ``--scenarios ...`` for
+    #: a ``--broken`` run).
+    broken: list[str] | None = None
+    scenarios_file: str | None = None
 
     @property
     def objective(self) -> float:
