@@ -622,6 +622,16 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
     violations = ac_limit_violations(pu, ac, bus_out)
     if violations:
         warnings.append(_limits_warning(violations))
+    dead = ac_unsupplied(pu, closed, ac.vm_pu)
+    if dead:
+        # a bus the answer connects to a source that the AC power flow leaves without a
+        # voltage is no operating point within the limits (user test ut48: a closed tie left
+        # out of service in AC read "within limits (AC): yes" with bus 6's 1.2 MW dead)
+        out_id: Callable[[str], Any] = bus_out or (lambda b: b)
+        warnings.append(
+            f"the AC power flow leaves {len(dead)} bus(es) without supply that the answer "
+            f"connects to a source: {', '.join(str(out_id(b)) for b in dead[:20])} (NaN "
+            "voltage in pandapower's power flow): the limits are not met")
     # The model found that this topology breaks the limits (its least-violating point): the
     # AC power flow may break them by less than the tolerance, which "within limits: True"
     # alone contradicted (ut36_core #1); those are named.
@@ -654,10 +664,34 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
                     "warning": fidelity.headline(notes)}
     return AcCheck(True, ac.losses_kw, ac.min_voltage_pu, ac.max_voltage_pu, dv, cone_gap,
                    diff_pct, exact, tuple(warnings), ac.message,
-                   within_limits=not violations, limit_violations=tuple(violations),
+                   within_limits=not violations and not dead,
+                   limit_violations=tuple(violations),
                    max_loading_percent=loading, max_loading_element=element,
                    loading_limit_percent=loading_limit_percent, model_fidelity=measured,
                    broken_within_tolerance=tuple(tolerated), reactive_relaxation_gap=q_gap)
+
+
+def ac_unsupplied(pu: PerUnitNetwork, closed: np.ndarray, vm_pu: np.ndarray) -> list[str]:
+    """The buses of ``pu`` that the closed branches connect to a source (``is_source``; a
+    breadth-first search over ``closed``) but whose AC voltage ``vm_pu`` is not finite:
+    pandapower's power flow gives a bus without a path to an ext_grid NaN, so the AC net
+    does not have the answer's topology there."""
+    vm = np.asarray(vm_pu, dtype=float)
+    if vm.size != pu.n_bus or np.all(np.isfinite(vm)):
+        return []
+    adj: dict[int, list[int]] = {}
+    for k in np.flatnonzero(np.asarray(closed, dtype=bool)):
+        a, b = int(pu.f[k]), int(pu.t[k])
+        adj.setdefault(a, []).append(b)
+        adj.setdefault(b, []).append(a)
+    seen = {int(r) for r in np.flatnonzero(pu.is_source)}
+    stack = list(seen)
+    while stack:
+        for w in adj.get(stack.pop(), []):
+            if w not in seen:
+                seen.add(w)
+                stack.append(w)
+    return [str(pu.bus_ids[k]) for k in sorted(seen) if not np.isfinite(vm[k])]
 
 
 def max_loading(branch_ids: list[str], closed: np.ndarray,
