@@ -626,7 +626,9 @@ def from_pandapower(
                 "normally_open": normally_open,
                 "in_service": in_service,
                 "tap_ratio": 1.0,
-                "open_end_energised": energised_end(
+                # an out-of-service tie is opened at both ends (_write_branch_states)
+                "open_end_energised": None if ties == "out_of_service"
+                and not bool(ln["in_service"]) else energised_end(
                     "l", int(idx), int(ln["from_bus"]), int(ln["to_bus"])),
                 "pp_element": "line",
                 "pp_index": int(idx),
@@ -3804,7 +3806,8 @@ def write_switch_states(
         )
     _check_same_net(original_net, br.filter(pl.col("id").is_in(list(closed_by_branch_id))))
     out = copy.deepcopy(original_net)
-    _write_branch_states(out, where, closed_by_branch_id, _answer_plan(original_net, network))
+    _write_branch_states(out, where, closed_by_branch_id, _answer_plan(original_net, network),
+                         original_net)
     return out
 
 
@@ -4177,9 +4180,16 @@ def switch_plan(net: pandapowerNet) -> SwitchPlan:
 
 def _write_branch_states(
     out: pandapowerNet, where: Mapping[str, tuple[str, int]], closed: Mapping[str, bool],
-    plan: SwitchPlan,
+    plan: SwitchPlan, original: pandapowerNet,
 ) -> None:
-    """Write branch states into the net ``out`` in place (see :func:`write_switch_states`)."""
+    """Write branch states into the net ``out`` in place (see :func:`write_switch_states`).
+
+    A closed line or trafo with switches is put in service with all its switches closed: under
+    ``ties="out_of_service"`` a tie stored as an out-of-service line with (closed) switches is
+    closed by ``in_service`` (user test ut48: closed in the model, it stayed out of service in
+    the AC check and in net.json, leaving bus 6 unsupplied). An open one that is out of service
+    in the ``original`` net stays so, its switches as there (the model opens it at both ends,
+    ``open_end_energised`` null); else it is opened by its opening switches (``plan``)."""
     sw = out.switch
     for bid, state in closed.items():
         element, idx = where[bid]
@@ -4195,6 +4205,11 @@ def _write_branch_states(
                 out[element].at[k, "in_service"] = bool(state)
                 continue
             every, opening = entry
+            if not state and not bool(original[element].at[k, "in_service"]):
+                out[element].at[k, "in_service"] = False
+                sw.loc[every, "closed"] = original.switch.loc[every, "closed"].to_numpy()
+                continue
+            out[element].at[k, "in_service"] = True
             sw.loc[every, "closed"] = True
             if not state:
                 sw.loc[opening, "closed"] = False
@@ -4241,6 +4256,8 @@ class OriginModel(_StatefulNet):
     load_rows: list[tuple[str, int]] = field(default_factory=list)  # per network load row
     #: the net's own opening switches (:func:`switch_plan`), for the base case
     base_plan: SwitchPlan | None = None
+    #: the user's net as read (untouched): the lines' own ``in_service`` and switch states
+    origin: Any = None
     _base: bool = False
 
     def load_values(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -4303,6 +4320,7 @@ class OriginModel(_StatefulNet):
             where=where,
             plan=_answer_plan(origin, network),
             base_plan=switch_plan(origin),
+            origin=origin,
             base_closed=~live["normally_open"].to_numpy().astype(bool),
             gen_rows=gen_rows,
             gen_p_mw=gens["p_mw"].cast(pl.Float64).to_numpy(),
@@ -4328,7 +4346,8 @@ class OriginModel(_StatefulNet):
     def _write(self, state: np.ndarray, p: np.ndarray, q: np.ndarray) -> None:
         plan = self.base_plan if self._base and self.base_plan is not None else self.plan
         _write_branch_states(self.net, self.where,
-                             dict(zip(self.branch_ids, state.tolist(), strict=True)), plan)
+                             dict(zip(self.branch_ids, state.tolist(), strict=True)), plan,
+                             self.origin)
         _write_set_points(self.net, self.gen_rows, p, q)
 
 
