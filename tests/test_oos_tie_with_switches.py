@@ -17,7 +17,7 @@ from feederopt.io.pandapower import (  # noqa: E402
     write_switch_states,
 )
 from feederopt.network.perunit import to_per_unit  # noqa: E402
-from feederopt.results.mapping import ac_unsupplied  # noqa: E402
+from feederopt.validation.ac_limits import ac_unsupplied  # noqa: E402
 
 
 def _net() -> object:

@@ -19,7 +19,7 @@ from feederopt.network.perunit import PerUnitNetwork
 from feederopt.results.result import GENERATOR_SCHEMA, HEURISTIC_METHODS, AcCheck, Result
 from feederopt.results.uncertain import SlaveOutcome
 from feederopt.solvers.status import Status
-from feederopt.validation.ac_limits import STRICT, ac_limit_violations
+from feederopt.validation.ac_limits import STRICT, ac_limit_violations, ac_unsupplied
 from feederopt.validation.base_case import balanced_base_case
 from feederopt.validation.base_case import base_loops as base_loops
 from feederopt.validation.fidelity import losses_diff_pct
@@ -669,29 +669,6 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
                    max_loading_percent=loading, max_loading_element=element,
                    loading_limit_percent=loading_limit_percent, model_fidelity=measured,
                    broken_within_tolerance=tuple(tolerated), reactive_relaxation_gap=q_gap)
-
-
-def ac_unsupplied(pu: PerUnitNetwork, closed: np.ndarray, vm_pu: np.ndarray) -> list[str]:
-    """The buses of ``pu`` that the closed branches connect to a source (``is_source``; a
-    breadth-first search over ``closed``) but whose AC voltage ``vm_pu`` is not finite:
-    pandapower's power flow gives a bus without a path to an ext_grid NaN, so the AC net
-    does not have the answer's topology there."""
-    vm = np.asarray(vm_pu, dtype=float)
-    if vm.size != pu.n_bus or np.all(np.isfinite(vm)):
-        return []
-    adj: dict[int, list[int]] = {}
-    for k in np.flatnonzero(np.asarray(closed, dtype=bool)):
-        a, b = int(pu.f[k]), int(pu.t[k])
-        adj.setdefault(a, []).append(b)
-        adj.setdefault(b, []).append(a)
-    seen = {int(r) for r in np.flatnonzero(pu.is_source)}
-    stack = list(seen)
-    while stack:
-        for w in adj.get(stack.pop(), []):
-            if w not in seen:
-                seen.add(w)
-                stack.append(w)
-    return [str(pu.bus_ids[k]) for k in sorted(seen) if not np.isfinite(vm[k])]
 
 
 def max_loading(branch_ids: list[str], closed: np.ndarray,
