@@ -108,3 +108,13 @@ def test_nan_bus_connected_by_the_answer_is_unsupplied() -> None:
     # the answer that leaves line 3 open does not connect bus 6: nothing to flag there
     left = np.array([b not in ("line:2", "line:3") for b in pu.branch_ids])
     assert ac_unsupplied(pu, left, vm[order]) == []
+
+
+def test_closed_switches_do_not_operate_the_out_of_service_tie() -> None:
+    """Switches 6 and 7 of line 3 are closed in the user's net: closing the tie is putting it
+    in service, no switch operation (as a tie without a switch, operated_by null)."""
+    net = _net()
+    network = from_pandapower(net, ties="out_of_service")
+    assert "line:3" not in network.meta["operated_by"]
+    assert "line:3" not in network.meta["operated_by_switches"]
+    assert network.meta["operated_by_switches"]["line:2"]  # line 2 is opened by a switch

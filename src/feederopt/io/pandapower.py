@@ -585,6 +585,12 @@ def from_pandapower(
             cut_off.append(row)
 
     placeholders: list[str] = []  # the lines whose max_i_ka is pandapower's "no rating"
+    # out-of-service lines with switches, none open, under ties="out_of_service": ties that
+    # in_service operates (_write_branch_states), not their closed switches (ut48: "close
+    # line:3 'Line 4' (switch 6)" named a switch that was closed already)
+    oos_ties = {f"line:{int(i)}" for i, ln in net.line.iterrows()
+                if ties == "out_of_service" and not bool(ln["in_service"])
+                and ("l", int(i)) in plan and not set(plan[("l", int(i))][0]) & open_switch}
     for idx, ln in net.line.iterrows():
         if not ok(ln["from_bus"], ln["to_bus"]):
             row = _line_charged_from_one_end(int(idx), ln, live_set, known, ties, sw,
@@ -1212,10 +1218,12 @@ def from_pandapower(
                            "enforce_q_lims": bool(pf.enforce_q_lims)},
             "warnings": warnings,
             **({APPROXIMATIONS_KEY: approximations} if approximations else {}),
-            "operated_by": _merged_operated_by(operated_by(net, plan), rows),
+            "operated_by": _merged_operated_by(_but_ties(operated_by(net, plan), oos_ties),
+                                               rows),
             # the same switches as pandapower indices (ut43_ppgrid #2: the text had to be
             # parsed with a regex)
-            "operated_by_switches": _merged_switches(operating_switches(net, plan), rows),
+            "operated_by_switches": _merged_switches(
+                _but_ties(operating_switches(net, plan), oos_ties), rows),
             "cut_off_branches": cut_off,
         },
         origin=copy.deepcopy(net),
@@ -3985,6 +3993,11 @@ def _switch_text(net: pandapowerNet, k: int) -> str:
     """``switch 3 'tie1_a'``: a switch element as a person operates it (index and name)."""
     text = element_name(net, "switch", k)
     return f"switch {k}" + (f" '{text}'" if text else "")
+
+
+def _but_ties(found: dict[str, Any], ties: set[str]) -> dict[str, Any]:
+    """``found`` (per branch id) without the ``ties`` that ``in_service`` operates."""
+    return {b: v for b, v in found.items() if b not in ties}
 
 
 def _merged_operated_by(operated: dict[str, str], rows: list[dict[str, Any]]
