@@ -585,6 +585,12 @@ def from_pandapower(
             cut_off.append(row)
 
     placeholders: list[str] = []  # the lines whose max_i_ka is pandapower's "no rating"
+    # out-of-service lines with switches, none open, under ties="out_of_service": ties that
+    # in_service operates (_write_branch_states), not their closed switches (ut48: "close
+    # line:3 'Line 4' (switch 6)" named a switch that was closed already)
+    oos_ties = {f"line:{int(i)}" for i, ln in net.line.iterrows()
+                if ties == "out_of_service" and not bool(ln["in_service"])
+                and ("l", int(i)) in plan and not set(plan[("l", int(i))][0]) & open_switch}
     for idx, ln in net.line.iterrows():
         if not ok(ln["from_bus"], ln["to_bus"]):
             row = _line_charged_from_one_end(int(idx), ln, live_set, known, ties, sw,
@@ -626,7 +632,9 @@ def from_pandapower(
                 "normally_open": normally_open,
                 "in_service": in_service,
                 "tap_ratio": 1.0,
-                "open_end_energised": energised_end(
+                # an out-of-service tie is opened at both ends (_write_branch_states)
+                "open_end_energised": None if ties == "out_of_service"
+                and not bool(ln["in_service"]) else energised_end(
                     "l", int(idx), int(ln["from_bus"]), int(ln["to_bus"])),
                 "pp_element": "line",
                 "pp_index": int(idx),
@@ -1210,10 +1218,12 @@ def from_pandapower(
                            "enforce_q_lims": bool(pf.enforce_q_lims)},
             "warnings": warnings,
             **({APPROXIMATIONS_KEY: approximations} if approximations else {}),
-            "operated_by": _merged_operated_by(operated_by(net, plan), rows),
+            "operated_by": _merged_operated_by(_but_ties(operated_by(net, plan), oos_ties),
+                                               rows),
             # the same switches as pandapower indices (ut43_ppgrid #2: the text had to be
             # parsed with a regex)
-            "operated_by_switches": _merged_switches(operating_switches(net, plan), rows),
+            "operated_by_switches": _merged_switches(
+                _but_ties(operating_switches(net, plan), oos_ties), rows),
             "cut_off_branches": cut_off,
         },
         origin=copy.deepcopy(net),
@@ -3804,7 +3814,8 @@ def write_switch_states(
         )
     _check_same_net(original_net, br.filter(pl.col("id").is_in(list(closed_by_branch_id))))
     out = copy.deepcopy(original_net)
-    _write_branch_states(out, where, closed_by_branch_id, _answer_plan(original_net, network))
+    _write_branch_states(out, where, closed_by_branch_id, _answer_plan(original_net, network),
+                         original_net)
     return out
 
 
@@ -3982,6 +3993,11 @@ def _switch_text(net: pandapowerNet, k: int) -> str:
     """``switch 3 'tie1_a'``: a switch element as a person operates it (index and name)."""
     text = element_name(net, "switch", k)
     return f"switch {k}" + (f" '{text}'" if text else "")
+
+
+def _but_ties(found: dict[str, Any], ties: set[str]) -> dict[str, Any]:
+    """``found`` (per branch id) without the ``ties`` that ``in_service`` operates."""
+    return {b: v for b, v in found.items() if b not in ties}
 
 
 def _merged_operated_by(operated: dict[str, str], rows: list[dict[str, Any]]
@@ -4177,9 +4193,16 @@ def switch_plan(net: pandapowerNet) -> SwitchPlan:
 
 def _write_branch_states(
     out: pandapowerNet, where: Mapping[str, tuple[str, int]], closed: Mapping[str, bool],
-    plan: SwitchPlan,
+    plan: SwitchPlan, original: pandapowerNet,
 ) -> None:
-    """Write branch states into the net ``out`` in place (see :func:`write_switch_states`)."""
+    """Write branch states into the net ``out`` in place (see :func:`write_switch_states`).
+
+    A closed line or trafo with switches is put in service with all its switches closed: under
+    ``ties="out_of_service"`` a tie stored as an out-of-service line with (closed) switches is
+    closed by ``in_service`` (user test ut48: closed in the model, it stayed out of service in
+    the AC check and in net.json, leaving bus 6 unsupplied). An open one that is out of service
+    in the ``original`` net stays so, its switches as there (the model opens it at both ends,
+    ``open_end_energised`` null); else it is opened by its opening switches (``plan``)."""
     sw = out.switch
     for bid, state in closed.items():
         element, idx = where[bid]
@@ -4195,6 +4218,11 @@ def _write_branch_states(
                 out[element].at[k, "in_service"] = bool(state)
                 continue
             every, opening = entry
+            if not state and not bool(original[element].at[k, "in_service"]):
+                out[element].at[k, "in_service"] = False
+                sw.loc[every, "closed"] = original.switch.loc[every, "closed"].to_numpy()
+                continue
+            out[element].at[k, "in_service"] = True
             sw.loc[every, "closed"] = True
             if not state:
                 sw.loc[opening, "closed"] = False
@@ -4241,6 +4269,8 @@ class OriginModel(_StatefulNet):
     load_rows: list[tuple[str, int]] = field(default_factory=list)  # per network load row
     #: the net's own opening switches (:func:`switch_plan`), for the base case
     base_plan: SwitchPlan | None = None
+    #: the user's net as read (untouched): the lines' own ``in_service`` and switch states
+    origin: Any = None
     _base: bool = False
 
     def load_values(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -4303,6 +4333,7 @@ class OriginModel(_StatefulNet):
             where=where,
             plan=_answer_plan(origin, network),
             base_plan=switch_plan(origin),
+            origin=origin,
             base_closed=~live["normally_open"].to_numpy().astype(bool),
             gen_rows=gen_rows,
             gen_p_mw=gens["p_mw"].cast(pl.Float64).to_numpy(),
@@ -4328,7 +4359,8 @@ class OriginModel(_StatefulNet):
     def _write(self, state: np.ndarray, p: np.ndarray, q: np.ndarray) -> None:
         plan = self.base_plan if self._base and self.base_plan is not None else self.plan
         _write_branch_states(self.net, self.where,
-                             dict(zip(self.branch_ids, state.tolist(), strict=True)), plan)
+                             dict(zip(self.branch_ids, state.tolist(), strict=True)), plan,
+                             self.origin)
         _write_set_points(self.net, self.gen_rows, p, q)
 
 

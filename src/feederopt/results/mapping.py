@@ -19,7 +19,7 @@ from feederopt.network.perunit import PerUnitNetwork
 from feederopt.results.result import GENERATOR_SCHEMA, HEURISTIC_METHODS, AcCheck, Result
 from feederopt.results.uncertain import SlaveOutcome
 from feederopt.solvers.status import Status
-from feederopt.validation.ac_limits import STRICT, ac_limit_violations
+from feederopt.validation.ac_limits import STRICT, ac_limit_violations, ac_unsupplied
 from feederopt.validation.base_case import balanced_base_case
 from feederopt.validation.base_case import base_loops as base_loops
 from feederopt.validation.fidelity import losses_diff_pct
@@ -622,6 +622,16 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
     violations = ac_limit_violations(pu, ac, bus_out)
     if violations:
         warnings.append(_limits_warning(violations))
+    dead = ac_unsupplied(pu, closed, ac.vm_pu)
+    if dead:
+        # a bus the answer connects to a source that the AC power flow leaves without a
+        # voltage is no operating point within the limits (user test ut48: a closed tie left
+        # out of service in AC read "within limits (AC): yes" with bus 6's 1.2 MW dead)
+        out_id: Callable[[str], Any] = bus_out or (lambda b: b)
+        warnings.append(
+            f"the AC power flow leaves {len(dead)} bus(es) without supply that the answer "
+            f"connects to a source: {', '.join(str(out_id(b)) for b in dead[:20])} (NaN "
+            "voltage in pandapower's power flow): the limits are not met")
     # The model found that this topology breaks the limits (its least-violating point): the
     # AC power flow may break them by less than the tolerance, which "within limits: True"
     # alone contradicted (ut36_core #1); those are named.
@@ -654,7 +664,8 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
                     "warning": fidelity.headline(notes)}
     return AcCheck(True, ac.losses_kw, ac.min_voltage_pu, ac.max_voltage_pu, dv, cone_gap,
                    diff_pct, exact, tuple(warnings), ac.message,
-                   within_limits=not violations, limit_violations=tuple(violations),
+                   within_limits=not violations and not dead,
+                   limit_violations=tuple(violations),
                    max_loading_percent=loading, max_loading_element=element,
                    loading_limit_percent=loading_limit_percent, model_fidelity=measured,
                    broken_within_tolerance=tuple(tolerated), reactive_relaxation_gap=q_gap)
