@@ -83,7 +83,12 @@ def test_reconfiguring_an_mv_ring_is_checked_by_pandapower():
     mine = result.to_pandapower(net)
     _runpp(mine)
     assert result.ac_check.losses_kw == pytest.approx(_pp_losses_kw(mine), rel=1e-9)
-    assert result.losses_kw == pytest.approx(result.ac_check.losses_kw, rel=LOSSES_REL)
+    if result.extra.get("open_ends"):
+        # the open end of a two-switch line chosen in AC (ut48_core #1): moved only where
+        # pandapower's losses fall, so the AC losses are at most the model's (its net's ends)
+        assert result.ac_check.losses_kw <= result.losses_kw * (1 + LOSSES_REL)
+    else:
+        assert result.losses_kw == pytest.approx(result.ac_check.losses_kw, rel=LOSSES_REL)
     assert result.ac_check.losses_kw <= base_kw * (1 + 1e-9)
     assert result.lower_bound <= result.losses_kw * (1 + 1e-9)
     # every bus still supplied, and radial: as many closed branches as buses minus sources

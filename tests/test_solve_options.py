@@ -55,6 +55,7 @@ COVERED = {
     "loss_price": ["test_loss_price_is_refused_under_uncertainty", "test_dg.py"],
     "report": ["test_report_needs_out", "test_report.py"],
     "scenarios": ["test_switching_cost_acts_under_scenarios_and_robust", "test_stochastic.py"],
+    "objective": ["test_scenario_worst_objective.py (worst against brute force, refusals)"],
     "robust": ["test_switching_cost_acts_under_scenarios_and_robust", "test_robust.py"],
     "uncertain_loads": ["test_robust_only_options_need_robust", "test_robust.py"],
     "budget": ["test_robust_only_options_need_robust", "test_robust.py"],
@@ -227,7 +228,7 @@ def test_bad_values_are_all_refused_at_once(ring_b: Path) -> None:
     out = _refused([str(ring_b), "--gap", "-1", "--time-limit", "0", "--radiality", "tree",
                     "--v-min", "3", "--max-loading", "-5", "--switch-cost", "-1"],
                    "gap must be", "time limit must be positive", "unknown radiality",
-                   "v_min must be", "loading limit", "switching cost")
+                   "--v-min must be", "loading limit", "switching cost")
     assert out
 
 

@@ -1840,7 +1840,7 @@ _TRAFO_HINTS = {
 #: The derived branch fields that validation checks, dropped for a branch whose bad input
 #: field the reader reports (``derived_bad`` in :func:`from_pandapower`).
 _DERIVED_BRANCH_FIELDS = ("r_ohm", "x_ohm", "b_us", "i_max_ka", "tap_ratio", "tap_min_ratio",
-                          "tap_steps")
+                          "tap_max_ratio", "tap_steps")
 
 
 def _trafo_problems(idx: int, tr: Any, table: Any
