@@ -29,6 +29,26 @@ def components_of(
     return np.asarray(labels)
 
 
+def reachable(f: Sequence[int] | np.ndarray, t: Sequence[int] | np.ndarray,
+              closed: np.ndarray, roots: Sequence[int] | np.ndarray) -> set[int]:
+    """The nodes reached from ``roots`` over the edges (f, t) that are ``closed`` (a
+    breadth-first search; the roots included)."""
+    fa, ta = np.asarray(f, dtype=int), np.asarray(t, dtype=int)
+    adj: dict[int, list[int]] = {}
+    for k in np.flatnonzero(np.asarray(closed, dtype=bool)):
+        a, b = int(fa[k]), int(ta[k])
+        adj.setdefault(a, []).append(b)
+        adj.setdefault(b, []).append(a)
+    seen = {int(r) for r in roots}
+    stack = list(seen)
+    while stack:
+        for w in adj.get(stack.pop(), []):
+            if w not in seen:
+                seen.add(w)
+                stack.append(w)
+    return seen
+
+
 def fixed_flow_side(n: int, f: np.ndarray, t: np.ndarray, usable: np.ndarray,
                     is_source: np.ndarray, e: int) -> np.ndarray | None:
     """The buses that branch ``e`` feeds in every radial topology, or None when a switch can

@@ -112,21 +112,12 @@ def ac_unsupplied(pu: PerUnitNetwork, closed: np.ndarray, vm_pu: np.ndarray) -> 
     breadth-first search over ``closed``) but whose AC voltage ``vm_pu`` is not finite:
     pandapower's power flow gives a bus without a path to an ext_grid NaN, so the AC net
     does not have the answer's topology there."""
+    from feederopt.network.topology import reachable
+
     vm = np.asarray(vm_pu, dtype=float)
     if vm.size != pu.n_bus or np.all(np.isfinite(vm)):
         return []
-    adj: dict[int, list[int]] = {}
-    for k in np.flatnonzero(np.asarray(closed, dtype=bool)):
-        a, b = int(pu.f[k]), int(pu.t[k])
-        adj.setdefault(a, []).append(b)
-        adj.setdefault(b, []).append(a)
-    seen = {int(r) for r in np.flatnonzero(pu.is_source)}
-    stack = list(seen)
-    while stack:
-        for w in adj.get(stack.pop(), []):
-            if w not in seen:
-                seen.add(w)
-                stack.append(w)
+    seen = reachable(pu.f, pu.t, closed, np.flatnonzero(pu.is_source))
     return [str(pu.bus_ids[k]) for k in sorted(seen) if not np.isfinite(vm[k])]
 
 

@@ -417,16 +417,6 @@ def _wards_as_modelled(network: Network, dead: set[str], island: set[str],
 
 
 def _reachable(g: Any, closed: np.ndarray, roots: np.ndarray) -> set[int]:
-    adj: dict[int, list[int]] = {}
-    for k in np.flatnonzero(closed):
-        a, b = int(g.f[k]), int(g.t[k])
-        adj.setdefault(a, []).append(b)
-        adj.setdefault(b, []).append(a)
-    seen = {int(r) for r in roots}
-    stack = list(seen)
-    while stack:
-        for w in adj.get(stack.pop(), []):
-            if w not in seen:
-                seen.add(w)
-                stack.append(w)
-    return seen
+    from feederopt.network.topology import reachable
+
+    return reachable(g.f, g.t, closed, roots)
