@@ -117,14 +117,29 @@ def _in_memory(source: Any, net: Network) -> bool:
     return not isinstance(source, str | Path) and net.meta.get("source") is None
 
 
-def _radiality(value: RadialityKind | str) -> RadialityKind:
+def _radiality_kind(value: Any) -> RadialityKind | None:
+    """``value`` as a :class:`RadialityKind`, a name in any case and with blanks around taken
+    as solve's options take theirs (``radiality="Forest"`` was refused: session 48's known
+    list); None when it is none."""
     try:
         return RadialityKind(value)
     except ValueError:
+        if isinstance(value, str):
+            try:
+                return RadialityKind(value.strip().lower())
+            except ValueError:
+                return None
+        return None
+
+
+def _radiality(value: RadialityKind | str) -> RadialityKind:
+    kind = _radiality_kind(value)
+    if kind is None:
         kinds = ", ".join(k.value for k in RadialityKind)
         raise InputError([Problem(ProblemKind.INVALID_VALUE, "options",
                                   f"radiality must be one of {kinds}", (str(value),),
-                                  "radiality")]) from None
+                                  "radiality")])
+    return kind
 
 
 #: ``dg_size_kw`` for ``dg_p_max_kw``: the command line's ``--dg-size`` spelt as a keyword (it
@@ -178,7 +193,7 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
         # with the ids that the network lacks, when it can be read: all in one run
         raise InputError([*problems, *([] if ties_bad else _id_problems(
             source, ties, broken, dg_sites)), *repeats])
-    rad = RadialityKind(radiality)
+    rad = _radiality(radiality)
     net, _ = _network(source, ties)
     pen = switch_penalty_pu if switch_penalty_pu is not None else \
         (SEED_PENALTY_PU if rad is RadialityKind.SEED else 0.0)
@@ -382,9 +397,7 @@ def _bad(name: str, message: str, hint: str = "", ids: tuple[str, ...] = ()) -> 
 
 
 def _radiality_problems(value: Any) -> list[Problem]:
-    try:
-        RadialityKind(value)
-    except ValueError:
+    if _radiality_kind(value) is None:
         kinds = ", ".join(k.value for k in RadialityKind)
         return [_bad("radiality", f"radiality must be one of {kinds}", ids=(str(value),))]
     return []
