@@ -143,3 +143,18 @@ def test_no_fallback_for_a_meshed_base_case_nor_a_stop_request() -> None:
     got = monolithic.base_fallback(raw, radial)
     assert got.y is not None and got.status is Status.TIME_LIMIT and got.within_limits
     assert got.objective == pytest.approx(tiny_pandapower_losses_kw({"tie1"}), rel=1e-3)
+
+
+def test_fallback_solve_has_a_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The base case's one solve after the limit stops at its cap (session 48's known list: it
+    ran to its end however long that took): with a cap already spent the run keeps no
+    topology and says the base case was unfinished; the cap is half the run's time, at least
+    BASE_FALLBACK_MIN_S."""
+    assert monolithic.base_fallback_cap(10.0) == monolithic.BASE_FALLBACK_MIN_S
+    assert monolithic.base_fallback_cap(600.0) == pytest.approx(300.0)
+    radial = api.prepare(tiny(), RadialityModel.PARENT_CHILD).problem
+    raw = _time_limit_without_topology()
+    monkeypatch.setattr(monolithic, "base_fallback_cap", lambda run_s: 0.0)
+    got = monolithic.base_fallback(raw, radial)
+    assert got.y is None and got.status is Status.TIME_LIMIT
+    assert got.extra["base_unfinished"] is True and got.extra["base_fallback_cap_s"] == 0.0

@@ -436,18 +436,31 @@ BASE_FALLBACK_NOTE = ("the base case is the answer: the time limit was up before
                       "was found, so the grid's own (radial) topology was evaluated by the "
                       "SOCP slave after the limit; a longer --time-limit may find a better one")
 
+#: The base case's one solve after the limit may take half the run's time again, at least this
+#: many seconds [s] (:func:`base_fallback`; before, it ran to its end however long that was:
+#: session 48's known list).
+BASE_FALLBACK_MIN_S = 30.0
+
+
+def base_fallback_cap(run_s: float) -> float:
+    """Seconds the base-case fallback's solve may take after a run of ``run_s`` seconds:
+    ``max(BASE_FALLBACK_MIN_S, run_s / 2)``."""
+    return max(BASE_FALLBACK_MIN_S, 0.5 * run_s)
+
 
 def base_fallback(raw: RawSolution, problem: ReconfigurationProblem,
                   evaluator: TopologyEvaluator | None = None) -> RawSolution:
     """``raw`` answered by the base case when the run's time was up before any incumbent
     (status ``time_limit``, no topology) and the grid's own topology is radial: the one SOCP
     slave of that topology, solved to its end after the limit (as the restore command's
-    shed-all fallback and the partition's all-dark plan are for theirs), gives its point and
+    shed-all fallback and the partition's all-dark plan are for theirs) within
+    :func:`base_fallback_cap` seconds, gives its point and
     its objective ``f(y0) + c @ y0 + const`` [kW]. Its bound stays the run's (``-inf`` when
     none: gap ``inf``, else ``(UB - LB) / max(|UB|, 1e-9)``); the status stays
     ``time_limit``. A base case that needs slack in the model is a least-violating answer (its
     violated limits the diagnosis). Otherwise (a topology found, another status, a meshed base
-    case, a failed slave) ``raw`` as it is."""
+    case, a failed slave) ``raw`` as it is; a solve past the cap too leaves ``raw`` with a
+    note (``base_unfinished``, ``base_fallback_cap_s``) saying so."""
     if raw.y is not None or raw.status is not Status.TIME_LIMIT or interrupt.requested():
         return raw
     pu = problem.pu
@@ -457,11 +470,16 @@ def base_fallback(raw: RawSolution, problem: ReconfigurationProblem,
     t0 = time.perf_counter()
     evaluator = evaluator or TopologyEvaluator(problem)
     before = evaluator.deadline
-    evaluator.deadline = None  # the one solve after the limit runs to its end
+    cap = base_fallback_cap(raw.solve_time_s)
+    evaluator.deadline = Deadline(cap)  # the one solve after the limit, within its cap
     try:
         value, ev = _evaluation(problem, y0, evaluator)
     except SlaveFailure:
         return raw
+    except OutOfTime:
+        # as Benders' unfinished first slave: the run has no topology (cli.solve's reason)
+        return replace(raw, extra={**raw.extra, "base_unfinished": True,
+                                   "base_fallback_cap_s": cap})
     finally:
         evaluator.deadline = before
     spent = time.perf_counter() - t0
