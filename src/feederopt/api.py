@@ -2810,7 +2810,9 @@ def _scenario_answer_in_ac(opts: SolveOptions, prep: Prepared, raw: RawSolution,
     if chosen:
         now = [b for b, c in zip(result.branches["id"], result.branches["closed"],
                                  strict=True) if not c]
-        how = ("holds every limit in every scenario checked in AC, the least expected AC "
+        least = ("worst-scenario" if getattr(opts.uncertainty, "objective", None) == "worst"
+                 else "expected")
+        how = (f"holds every limit in every scenario checked in AC, the least {least} AC "
                "losses among those that do" if holding else
                "breaks the limits least in AC (none judged holds every limit in every "
                "scenario)")
@@ -2948,15 +2950,19 @@ def _uncertain_choice_in_ac(opts: SolveOptions, prep: Prepared, raw: RawSolution
                             answer_checks: Callable[[Result], list[tuple[str, Any]]],
                             weights: np.ndarray | None) -> tuple[int, dict[str, Any], Result]:
     """The AC choice among ``candidates`` (the answer first) of an uncertain run
-    (:func:`_uncertain_least_in_ac`): the chosen index, the record (with, per realisation,
+    (:func:`_uncertain_least_in_ac`), ranked by the worst realisation (a robust run's, a
+    scenario run's with ``objective="worst"``) or probability-weighted (a scenario run's
+    expected objective): the chosen index, the record (with, per realisation,
     ``held_by``: how many candidates judged hold every limit there in AC) and the result
     (``finish`` of the chosen candidate when it is not the answer)."""
     from feederopt.validation.ac_least import (
         AGGREGATE_EXPECTED,
         AGGREGATE_WORST,
+        AGGREGATE_WORST_SCENARIO,
         LEAST_IN_AC,
         ROBUST_MEASURE,
         SCENARIO_MEASURE,
+        SCENARIO_WORST_MEASURE,
         choice_budget_s,
         converged_any,
         least_violating_in_ac,
@@ -2968,6 +2974,10 @@ def _uncertain_choice_in_ac(opts: SolveOptions, prep: Prepared, raw: RawSolution
     full, keep = prep.full, prep.keep
     ids = prep.problem.pu.branch_ids
     first = raw.y > 0.5
+    # the worst realisation's AC violation and losses: a robust run's, and a scenario run's
+    # with objective="worst" (it minimises the worst scenario: the AC choice ranks as its
+    # objective does; session 48's known list had it probability-weighted)
+    worst = weights is None or getattr(opts.uncertainty, "objective", None) == "worst"
     budget = choice_budget_s(opts.stop.time_limit_s, raw.solve_time_s)
     deadline = time.perf_counter() + budget
     trials: dict[int, RawSolution] = {0: raw}
@@ -2987,7 +2997,8 @@ def _uncertain_choice_in_ac(opts: SolveOptions, prep: Prepared, raw: RawSolution
                     bool(ac.converged) and not ac.violations)
         closed = np.asarray(on_all_branches(trials[i], keep, full.n_branch).y) > 0.5
         return realisation_key(got, switching_kw(full, closed),
-                               None if weights is None else [float(x) for x in weights])
+                               None if worst or weights is None
+                               else [float(x) for x in weights])
 
     def row(i: int) -> dict[str, Any]:
         y = candidates[i].y > 0.5
@@ -2995,11 +3006,12 @@ def _uncertain_choice_in_ac(opts: SolveOptions, prep: Prepared, raw: RawSolution
                 "differs": {"closes": [ids[k] for k in np.flatnonzero(y & ~first)],
                             "opens": [ids[k] for k in np.flatnonzero(~y & first)]}}
 
-    robust = weights is None
     chosen, record = least_violating_in_ac(
         [(row(i), i) for i in range(len(candidates))], judge, budget_s=budget,
-        measure=ROBUST_MEASURE if robust else SCENARIO_MEASURE,
-        aggregate=AGGREGATE_WORST if robust else AGGREGATE_EXPECTED)
+        measure=(ROBUST_MEASURE if weights is None else SCENARIO_WORST_MEASURE if worst
+                 else SCENARIO_MEASURE),
+        aggregate=(AGGREGATE_WORST if weights is None else AGGREGATE_WORST_SCENARIO if worst
+                   else AGGREGATE_EXPECTED))
     record["held_by"] = held_by
     if chosen:
         result = finish(trials[chosen])

@@ -38,7 +38,10 @@ result's AC check, :mod:`feederopt.validation.scenario_ac`), and the key aggrega
 * ``--scenarios`` (:data:`SCENARIO_MEASURE`): the expectation ``sum_s w_s v_s`` with the
   scenarios' probabilities ``w_s`` (normalised over the scenarios checked), then the expected
   AC losses ``sum_s w_s losses_s`` plus the switching cost: the stochastic objective's terms.
-  The worst scenario's ``v_s`` is recorded beside it (``worst_violation_total``).
+  The worst scenario's ``v_s`` is recorded beside it (``worst_violation_total``);
+* ``--scenarios --objective worst`` (:data:`SCENARIO_WORST_MEASURE`): the worst scenario's,
+  ``max_s v_s``, then the worst AC losses ``max_s losses_s`` plus the switching cost, as its
+  objective ``max_s (losses_s + penalty * slack_s)`` ranks.
 
 A realisation whose power flow does not converge makes the key infinite (never chosen).
 """
@@ -76,9 +79,17 @@ SCENARIO_MEASURE = ("the probability-weighted AC violation total over the scenar
                     "branches, the AC check's limits and tolerance), then the expected AC "
                     "losses plus switching cost [kW]; the worst scenario's v_s is recorded "
                     "beside it")
+#: What the choice measures under ``--scenarios --objective worst`` (the record's ``measure``).
+SCENARIO_WORST_MEASURE = ("the worst over the scenarios checked in AC of the AC violation "
+                          "total, max_s v_s (v_s: the voltage beyond the band [p.u.] summed "
+                          "over buses plus the loading beyond the rating [% of it] / 100 summed "
+                          "over branches, the AC check's limits and tolerance), then the worst "
+                          "AC losses over them plus switching cost [kW]: the run's objective "
+                          "is the worst scenario's")
 #: The record's ``aggregate`` of each kind of run (None: the nominal solve's single point).
 AGGREGATE_WORST = "worst over the extreme points"
 AGGREGATE_EXPECTED = "expected over the scenarios"
+AGGREGATE_WORST_SCENARIO = "worst over the scenarios"
 
 
 def realisation_key(checks: Sequence[tuple[str, Any]], switching_kw: float,
@@ -209,8 +220,9 @@ def least_violating_ac_text(rec: Any) -> str | None:
     total = ("voltage beyond the band [p.u.] + loading beyond the ratings [%] / 100")
     aggregate = rec.get("aggregate")
     losses, slack = "AC losses", "total slack"
-    if aggregate == AGGREGATE_WORST:
-        measure = (f"the worst AC violation total over the extreme points checked ({total}), "
+    if aggregate in (AGGREGATE_WORST, AGGREGATE_WORST_SCENARIO):
+        over = ("the extreme points" if aggregate == AGGREGATE_WORST else "the scenarios")
+        measure = (f"the worst AC violation total over {over} checked ({total}), "
                    "then the worst AC losses")
         losses, slack = "worst-case AC losses", "worst-case total slack"
     elif aggregate == AGGREGATE_EXPECTED:
