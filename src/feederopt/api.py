@@ -159,7 +159,7 @@ from feederopt.results.uncertain import (
     VertexOutcome,
     ac_point_cap,
 )
-from feederopt.results.uncertain_verdict import NOMINAL_NOTE
+from feederopt.results.uncertain_verdict import NOMINAL_NOTE, NOMINAL_NOTE_ROBUST
 from feederopt.solvers.detect import default_misocp_solver, require_solver
 from feederopt.solvers.interrupt import handle_signals
 from feederopt.solvers.interrupt import reason as interrupt_reason
@@ -170,6 +170,7 @@ from feederopt.validation.montecarlo import source_vm_problem
 
 __all__ = [
     "NOMINAL_NOTE",
+    "NOMINAL_NOTE_ROBUST",
     "Method",
     "SolveOptions",
     "device_list",

@@ -125,7 +125,7 @@ def print_uncertain(result: Any) -> None:
     losses and slack (SOCP) and its AC power flow, the expected values, the worst scenario's
     losses and slack apart, and the limits verdict with the binding limits."""
     from feederopt import RobustSummary, StochasticSummary
-    from feederopt.api import NOMINAL_NOTE, source_vm_text
+    from feederopt.api import NOMINAL_NOTE, NOMINAL_NOTE_ROBUST, source_vm_text
     from feederopt.cli.app import volt_range
 
     out = stdout()
@@ -272,7 +272,9 @@ def print_uncertain(result: Any) -> None:
         if isinstance(choice, dict) and choice.get("note"):  # the model's answer broke AC
             out.print(f"note: {choice['note']}", style="yellow", markup=False)
         if result.has_topology:
-            out.print(f"note: {NOMINAL_NOTE}", style="dim", markup=False)
+            nominal = (NOMINAL_NOTE_ROBUST if isinstance(summary, RobustSummary)
+                       else NOMINAL_NOTE)
+            out.print(f"note: {nominal}", style="dim", markup=False)
         note = stopped_bound_note(result)
         if note is not None:
             out.print(f"note: {note}", style="yellow", markup=False)

@@ -36,6 +36,9 @@ from feederopt.solvers.status import Status
 #: What the headline figures of an uncertain result are.
 NOMINAL_NOTE = ("the headline losses, voltages, AC check, tables and plots are the chosen "
                 "topology's at the nominal load (the network's own loads), not a scenario's")
+#: :data:`NOMINAL_NOTE` of a robust run, whose realisations are extreme points (user test
+#: ut49_journey #4).
+NOMINAL_NOTE_ROBUST = NOMINAL_NOTE.replace("not a scenario's", "not an extreme point's")
 
 #: What a proof that no topology supplies a scenario rests on (JSON ``infeasible_reason``;
 #: :func:`feederopt.algorithms.stochastic.scenario_infeasible` proves it).
