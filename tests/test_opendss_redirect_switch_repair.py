@@ -21,6 +21,7 @@ import pytest
 from feederopt.api_partition import partition
 from feederopt.cases import load_three_phase
 from feederopt.io.opendss import compile_circuit
+from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.validation.opendss import solve_opendss
 
 DATA = Path(__file__).parents[1] / "src/feederopt/cases/data/opendss"
@@ -31,9 +32,10 @@ SETTINGS = DATA / "settings.ieee13mod.json"
 EXTRA = "New Load.extra Bus1=671.1.2.3 Phases=3 Conn=Wye Model=1 kV=4.16 kW={kw} kvar=20"
 
 
-def _tables_equal(a: object, b: object) -> None:
-    for key in a.tables:  # type: ignore[attr-defined]
-        assert a.tables[key].equals(b.tables[key]), key  # type: ignore[attr-defined]
+def _tables_equal(a: ThreePhaseNetwork, b: ThreePhaseNetwork) -> None:
+    assert set(a.tables) == set(b.tables)
+    for key in a.tables:
+        assert a.tables[key].equals(b.tables[key]), key
 
 
 def test_a_master_that_redirects_the_feeder_reads_as_the_feeder(tmp_path: Path) -> None:
