@@ -39,10 +39,10 @@ ratings there (:func:`_kva_short`, user test ut49_part #6); else its phases are 
 other limits (voltages, line and transformer ratings, the uncertainty box) rule it out alone.
 Before both, a phase with load that none of the block's grid-forming DERs holds (ut47_part
 #2): a microgrid holds only the phases of its grid formers (docs/partition-phases.md), so the
-block cannot run alone whatever its grid followers give there; the note names the phase, the grid formers' phases and the fix
-(a DER with that phase made grid-forming, and ``k_der`` for one more grid former). The phase
-tests are skipped in a block holding a transformer bank, whose windings move power between
-phases.
+block cannot run alone whatever its grid followers give there; the note names the phase, the
+grid formers' phases and the fix (a DER with that phase made grid-forming, and ``k_der`` for
+one more grid former). The phase tests are skipped in a block holding a transformer bank,
+whose windings move power between phases.
 """
 
 from __future__ import annotations
