@@ -79,6 +79,7 @@ from feederopt.problems.partition import (
     build_partition_data,
     canonical_loads,
     enumeration_problems,
+    is_count_problem,
     read_settings,
     settings_from_file,
     settings_problems,
@@ -812,12 +813,12 @@ def _option_problems(problems: list[Problem], given: set[str]) -> list[Problem]:
     (``given``: the keywords of :func:`partition` that override the file) located at the
     option, ``options.uncertainty``, not the settings file's ``settings.partition.uncertainty``
     nor ``settings [L9].uncertain_loads`` (user test ut45b_part #7); the count of uncertain
-    loads (its ids the count, which read as an index, ``settings [20]``) falls to
+    loads (:func:`~feederopt.problems.partition.is_count_problem`) falls to
     ``uncertain_loads`` when the option gives the box or the loads."""
     out = []
     for p in problems:
         name = (p.field or "").removeprefix("partition.")
-        count = name == "uncertain_loads" and p.ids and p.ids[0].isdigit()
+        count = is_count_problem(p)
         if p.component != "settings" or not (
                 name in given or (count and given & {"uncertainty", "uncertain_loads"})):
             out.append(p)

@@ -34,14 +34,15 @@ reason too (:func:`short_dark_blocks`, user test ut36_tph #3: 0 of 400 kW served
 no word why): the first phase on which its loads draw more than its DERs' per-phase active
 limits there (``ph_p_max``) can give, at the box's upper corner and the lowest voltage the
 limits allow (the least draw a robust plan must meet on that phase, so no plan can serve the
-block alone); else its phases are covered and other limits (voltages, kVA, line and
-transformer ratings, the uncertainty box) rule it out alone. Before both, a phase with load
-that none of the block's grid-forming DERs holds (ut47_part #2): a microgrid holds only the
-phases of its grid formers (docs/partition-phases.md), so the block cannot run alone whatever
-its grid followers give there; the note names the phase, the grid formers' phases and the fix
-(a DER with that phase made grid-forming, and ``k_der`` for one more grid former). The phase
-tests are skipped in a block holding a transformer bank, whose windings move power between
-phases.
+block alone); then the first phase whose least apparent draw exceeds its DERs' per-phase kVA
+ratings there (:func:`_kva_short`, user test ut49_part #6); else its phases are covered and
+other limits (voltages, line and transformer ratings, the uncertainty box) rule it out alone.
+Before both, a phase with load that none of the block's grid-forming DERs holds (ut47_part
+#2): a microgrid holds only the phases of its grid formers (docs/partition-phases.md), so the
+block cannot run alone whatever its grid followers give there; the note names the phase, the
+grid formers' phases and the fix (a DER with that phase made grid-forming, and ``k_der`` for
+one more grid former). The phase tests are skipped in a block holding a transformer bank,
+whose windings move power between phases.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import scipy.sparse as sp
 
 from feederopt.algorithms.partition import live_groups, with_copies
 from feederopt.formulations.partition import (
@@ -184,6 +186,17 @@ class ShortBlock:
     #: holder of the unformed phase made grid-forming needs (above k_der: name the option)
     k_needed: int = 1
     k_der: int = 1
+    #: its phases covered in kW, the first phase whose least apparent draw exceeds its DERs'
+    #: per-phase kVA ratings there (None: none), that draw [kW, kvar, kVA], the ratings
+    #: summed [kVA] and each DER's [kVA] (ut49_part #6)
+    kva_phase: str | None = None
+    draw_kvar: float = 0.0
+    draw_kva: float = 0.0
+    limit_kva: float = 0.0
+    kva_limits: list[tuple[str, float]] = field(default_factory=list)
+    #: the box's half-width [%] when the block holds an uncertain load (its draws are at the
+    #: box's top), else 0 (at the nominal load)
+    top_pct: float = 0.0
 
 
 def short_dark_blocks(data: PartitionData, plan: PartitionPlan,
@@ -235,6 +248,9 @@ def short_dark_blocks(data: PartitionData, plan: PartitionPlan,
             if short.unformed is not None:
                 out.append(short)
                 continue
+            uncertain = data.uncertain & (data.load_block == b)
+            top = 100.0 * float(data.settings.uncertainty) if uncertain.any() else 0.0
+            short = replace(short, top_pct=top)
             for k, phase in enumerate(PHASES):
                 at = nodes[data.pu.node_phase[nodes] == k]
                 need = 1000.0 * float(draw[at].sum())
@@ -245,8 +261,63 @@ def short_dark_blocks(data: PartitionData, plan: PartitionPlan,
                     short = replace(short, phase=phase, draw_kw=need, limit_kw=have, limits=[
                         (data.der_ids[data.ph_der[i]], 1000.0 * float(lim)) for i, lim in phs])
                     break
+            if short.phase is None:
+                short = _kva_short(data, short, nodes, ders, scale)
         out.append(short)
     return out
+
+
+def _least(const: float, kmats: list[tuple[float, sp.csr_matrix]], rows: np.ndarray,
+           w_lo: np.ndarray, w_hi: np.ndarray) -> float:
+    """The least ``|x|`` of ``x = const + sum_j a_j 1_rows' K_j w`` over the squared voltages
+    ``w_lo <= w <= w_hi`` (each node on its own): the distance of 0 from the interval the
+    sum spans."""
+    lo = hi = const
+    for a, k in kmats:
+        c = a * np.asarray(k[rows].sum(axis=0)).ravel()
+        lo += float(np.minimum(c * w_lo, c * w_hi).sum())
+        hi += float(np.maximum(c * w_lo, c * w_hi).sum())
+    return lo if lo > 0 else -hi if hi < 0 else 0.0
+
+
+def _kva_short(data: PartitionData, short: ShortBlock, nodes: np.ndarray, ders: np.ndarray,
+               scale: np.ndarray) -> ShortBlock:
+    """``short`` with the first phase whose least apparent draw exceeds the block's DERs'
+    per-phase kVA ratings there (:func:`_phase_kva`), when one does (user test ut49_part #6).
+
+    Alone, a block's phase ``k`` is balanced on its own (LinDist3Flow is lossless and has a
+    power balance per phase; no transformer bank moves power between phases): its DERs'
+    outputs ``s_i`` on that phase sum to the demand ``S_k = P_k + j Q_k`` of its loads (at
+    the box's upper corner ``scale``) and shunts (a capacitor's negative ``Q`` included),
+    so ``sum_i |s_i| >= |S_k|`` and each ``|s_i|`` is at most its rating (the capability
+    polygon, :func:`~feederopt.formulations.partition.capability_rows`, inscribed in the
+    circle). ``|S_k|`` is at least ``sqrt(Pmin^2 + Qmin^2)``, each the least magnitude of
+    its sum over the voltages the limits allow (:func:`_least`). E.g. IEEE 13's Load.801,
+    200 kW + j120 kvar wye, at +10 %: 73.3 kW + j44.0 kvar = 85.5 kVA per phase, above
+    Storage.battery_mg1c's 250 / 3 = 83.3 kVA."""
+    w_lo, w_hi = np.asarray(data.pu.w_min, float), np.asarray(data.pu.w_max, float)
+    p_draw = data.load_p @ scale if data.load_p.shape[1] else np.zeros(len(w_lo))
+    q_draw = data.load_q @ scale if data.load_q.shape[1] else np.zeros(len(w_lo))
+    for k, phase in enumerate(PHASES):
+        at = nodes[data.pu.node_phase[nodes] == k]
+        if not len(at):
+            continue
+        p = _least(float(p_draw[at].sum() + data.shunt_p[at].sum()),
+                   [*((float(scale[d]), m) for d, m in enumerate(data.load_kp)),
+                    (1.0, data.shunt_kp)], at, w_lo, w_hi)
+        q = _least(float(q_draw[at].sum() + data.shunt_q[at].sum()),
+                   [*((float(scale[d]), m) for d, m in enumerate(data.load_kq)),
+                    (1.0, data.shunt_kq)], at, w_lo, w_hi)
+        need = 1000.0 * math.hypot(p, q)
+        phs = [(i, lim) for i in range(len(data.ph_der)) if data.ph_der[i] in ders
+               for lim in [_phase_kva(data, i, k)] if lim is not None]
+        have = 1000.0 * float(sum(lim for _, lim in phs))
+        if need > have * (1 + 1e-6) + 1e-6:
+            return replace(short, kva_phase=phase, draw_kw=1000.0 * p, draw_kvar=1000.0 * q,
+                           draw_kva=need, limit_kva=have, kva_limits=[
+                               (data.der_ids[data.ph_der[i]], 1000.0 * float(lim))
+                               for i, lim in phs])
+    return short
 
 
 def _phase_limit(data: PartitionData, i: int, phase: int) -> float | None:
@@ -263,6 +334,20 @@ def _phase_limit(data: PartitionData, i: int, phase: int) -> float | None:
             c = complex(share)
             return max(c.real, 0.0) * float(data.ph_p_max[i]) + abs(c.imag) * float(
                 data.ph_s_max[i])
+    return None
+
+
+def _phase_kva(data: PartitionData, i: int, phase: int) -> float | None:
+    """The most apparent power [p.u.] DER phase entry ``i`` puts on ``phase`` (None: none of
+    its nodes is on it): its rating ``s_max``; for a unit between two phases, whose ``s``
+    goes into the phase with share ``c`` (``delta_shares``), ``|c| s_max``."""
+    pu = data.pu
+    node2 = int(data.second_nodes()[i])
+    if node2 < 0:
+        return float(data.ph_s_max[i]) if pu.node_phase[data.ph_node[i]] == phase else None
+    for node, share in ((data.ph_node[i], pu.der_share[i]), (node2, pu.der_share2[i])):
+        if pu.node_phase[node] == phase:
+            return abs(complex(share)) * float(data.ph_s_max[i])
     return None
 
 
@@ -290,6 +375,16 @@ def short_dark_note(short: ShortBlock, loading_limit_percent: float | None = 100
                 " whatever a grid-following DER gives on it, so the block cannot run as "
                 "a microgrid of its own; to serve it, " + fix
                 + ", or let a networked microgrid with a grid former on that phase take it")
+    at = (f" at the top of the uncertainty box (+{short.top_pct:g} % on its uncertain loads)"
+          if short.top_pct > 0 else "")
+    if short.kva_phase is not None:
+        each = ", ".join(f"{d} {kva:,.1f} kVA" for d, kva in short.kva_limits) or "none"
+        return (f"{head}: on phase {short.kva_phase} its loads{at} draw at least "
+                f"{short.draw_kw:,.1f} kW + j{short.draw_kvar:,.1f} kvar = "
+                f"{short.draw_kva:,.1f} kVA, more than the {short.limit_kva:,.1f} kVA that its "
+                f"DERs' per-phase kVA ratings give on that phase ({each}), so it cannot run as "
+                "a microgrid of its own; only a networked microgrid with more power on that "
+                "phase could take it")
     if short.phase is None:
         limit = loading_limit_percent
         ratings = ("" if limit is None else "line and transformer ratings"
@@ -300,7 +395,8 @@ def short_dark_note(short: ShortBlock, loading_limit_percent: float | None = 100
                 f"kVA ratings with its loads' reactive power, {ratings}or the uncertainty box), "
                 "and no networked microgrid takes it")
     each = ", ".join(f"{d} {kw:,.1f} kW" for d, kw in short.limits) or "none"
-    return (f"{head}: on phase {short.phase} its loads draw at least {short.draw_kw:,.1f} kW, "
+    return (f"{head}: on phase {short.phase} its loads{at} draw at least "
+            f"{short.draw_kw:,.1f} kW, "
             f"more than the {short.limit_kw:,.1f} kW that its DERs' per-phase active limits "
             f"give on that phase ({each}), so it cannot run as a microgrid of its own; only a "
             "networked microgrid with more power on that phase could take it")

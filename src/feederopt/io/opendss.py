@@ -381,8 +381,10 @@ def compile_circuit(path: str | Path) -> list[str]:
 
     A switch line with zero impedance (``Switch=y r1=0 x1=0``, as PowerModelsONM writes them) makes
     OpenDSS's Y matrix singular; such switches get OpenDSS's own ``Switch=yes`` impedance
-    (:data:`SWITCH_DEFAULT`) and the script is run again. Raises :class:`InputError` with OpenDSS's
-    message for any other error.
+    (:data:`SWITCH_DEFAULT`) and the rest of the script is run (:func:`_resume_script`), also
+    when the switch is defined in a file the script reaches by ``Redirect``/``Compile`` (user
+    test ut49_part #2). The user's files are not changed. Raises :class:`InputError` with
+    OpenDSS's message for any other error.
     """
     dss = _dss()
     path = Path(path).resolve()
@@ -404,11 +406,14 @@ def compile_circuit(path: str | Path) -> list[str]:
             if exc.number == 485 or "max control iterations" in exc.message.lower():
                 raise _control_problem(path, exc.message, where) from None
             bad = _zero_impedance_switches() if "Matrix Inversion" in exc.message else []
-            if not bad or (where is not None and Path(where.group(1)).resolve() != path):
+            frames = _failure_frames(exc.message)
+            if not bad or (frames and not _same_file(str(frames[-1][0]), path)):
                 raise _file_problem(path, exc.number, exc.message) from None
             # Repair the zero-impedance switches, then run the rest of the script from the
             # command that failed, one command at a time (none when the failure was the
-            # solve after the script, which has no file position).
+            # solve after the script, which has no file position): the rest of the file that
+            # failed, then the rest of each file that redirected to it, innermost first
+            # (user test ut49_part #2: a switch of a Redirected file was refused).
             for name in bad:
                 _run(f"edit Line.{name} {SWITCH_DEFAULT}")
             warnings.append(
@@ -417,8 +422,7 @@ def compile_circuit(path: str | Path) -> list[str]:
                 "switches as ideal"
             )
             try:
-                if where is not None:
-                    _run_script(path, skipped, start=int(where.group(2)))
+                _resume_script(frames, skipped)
                 _snapshot_mode(warnings)
                 _fold_load_mult(warnings)
                 _solve_unless_solved(warnings)
@@ -461,8 +465,39 @@ def _neutral_output() -> Iterator[None]:
                 dss.Basic.DataPath(before)
 
 
+def _failure_frames(message: str) -> list[tuple[Path, int]]:
+    """The file positions of an OpenDSS error, innermost first: ``Redirect`` (OpenDSS's own,
+    and :func:`_run_script`'s) adds ``[file: "...", line: n]`` for the command that failed and
+    then one for each ``Redirect``/``Compile`` that ran its file, up to the top-level script
+    (checked with OpenDSSDirect.py: a master file that only Redirects IEEE 13 mod fails with
+    ``[file: ".../network.ieee13mod.dss", line: 166] [file: ".../master.dss", line: 1]``)."""
+    return [(Path(name).resolve(), int(line))
+            for name, line in re.findall(r'\[file: "([^"]+)", line: (\d+)\]', message)]
+
+
+def _resume_script(frames: list[tuple[Path, int]], skipped: list[str]) -> None:
+    """Run the rest of a script that failed at ``frames`` (:func:`_failure_frames`, innermost
+    first): the innermost file from the command that failed (run again), then each file that
+    ran it from the command after its ``Redirect``/``Compile``, as OpenDSS would have gone on.
+    The ``var`` macros the outer files define before their ``Redirect`` are read first, in
+    the order OpenDSS reads them (:class:`~feederopt.io.dss_files.Macros`)."""
+    if not frames:
+        return
+    macros = Macros()
+    for file, line in reversed(frames[1:]):
+        text = file.read_text(errors="replace").splitlines()
+        for number, raw in numbered_commands(text):
+            if number >= line:
+                break
+            macros.expand(raw)
+    inner, line = frames[0]
+    _run_script(inner, skipped, start=line, macros=macros)
+    for file, line in frames[1:]:
+        _run_script(file, skipped, start=line + 1, macros=macros, read_before=False)
+
+
 def _run_script(path: Path, skipped: list[str], start: int = 1,
-                macros: Macros | None = None) -> None:
+                macros: Macros | None = None, read_before: bool = True) -> None:
     """Run the script ``path`` (from its line ``start``) in OpenDSS, as ``Redirect`` runs it,
     without its output commands (:data:`~feederopt.io.dss_files.OUTPUT_COMMANDS`), each
     recorded in ``skipped`` with its file and line.
@@ -474,7 +509,8 @@ def _run_script(path: Path, skipped: list[str], start: int = 1,
     ``Redirect`` adds to it (``[file: "...", line: n]``). A command is judged with its
     ``var`` macros expanded (:class:`~feederopt.io.dss_files.Macros`: ``@x voltages f.csv``
     with ``var @x=Export`` wrote ``f.csv`` beside the script) and run as written (OpenDSS
-    expands it itself).
+    expands it itself). The commands before ``start`` are not run; their macros are recorded
+    unless ``read_before`` is False (the caller has recorded them).
     """
     if start <= 1 and not has_output_commands(path, _macros=macros):  # records its macros
         _run(f'redirect "{path}"')
@@ -484,6 +520,8 @@ def _run_script(path: Path, skipped: list[str], start: int = 1,
     with _keep_cwd():
         os.chdir(path.parent)
         for number, raw in numbered_commands(lines):
+            if number < start and not read_before:
+                continue
             command = macros.expand(raw)
             if number < start:
                 continue
@@ -497,8 +535,7 @@ def _run_script(path: Path, skipped: list[str], start: int = 1,
                 else:
                     _run(raw)
             except DSSFailure as exc:
-                if "[file:" in exc.message:
-                    raise
+                # this file's position after those of the files it ran, as OpenDSS adds them
                 raise DSSFailure(exc.number,
                                  f'{exc.message} [file: "{path}", line: {number}]') from None
 
