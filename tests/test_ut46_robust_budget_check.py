@@ -151,3 +151,32 @@ def test_check_of_a_robust_result_without_topology_hints_at_robust_options(
     assert "holds no topology" in text
     assert "--method benders" not in text
     assert "a smaller --budget" in text
+
+
+def test_corner_violations_are_headed_by_the_loads_the_corner_moved(solved: Path,
+                                                                    tmp_path: Path) -> None:
+    """ut49_robust #1: the violations printed below the table were headed "corner: the 7
+    uncertain load(s) x1.3" for a budgeted corner that moved 3; they now carry the table
+    row's label. Truth: pandapower at the upper corner's moved loads x1.3 breaks v_min 0.95
+    (so the header is printed), all 7 loads x1.3 is another, lower, point."""
+    chk_json = tmp_path / "chk.json"
+    out = runner.invoke(app, ["check", str(solved), "-n", "2", "--v-min", "0.95",
+                              "--json", str(chk_json)], env={"COLUMNS": "250"})
+    chk = json.loads(chk_json.read_text())
+    upper = next(c for c in chk["corners"] if c["factor"] > 1)
+    moved = [str(x) for x in upper["moved_loads"]]
+    assert len(moved) == 3
+    data = json.loads((solved / "result.json").read_text())
+    opened = {b if isinstance(b, str) else b["id"] for b in data["open_branches"]}
+    net = mesh9()
+    net.line["in_service"] = [f"line:{k}" not in opened for k in net.line.index]
+    f = [1.3 if f"load:{k}" in moved else 1.0 for k in net.load.index]
+    at_corner = min_voltage(net, f)
+    assert at_corner < 0.95 - 1e-4
+    assert min_voltage(net, [1.3] * 7) < at_corner - 1e-4  # the two points differ
+    heads = [line for line in out.output.splitlines() if "its AC power flow breaks" in line]
+    assert heads, out.output
+    upper_head = [h for h in heads if "x1.3" in h]
+    assert upper_head and all(f"the 3 largest uncertain load(s) ({', '.join(moved)}; budget 3)"
+                              in h for h in upper_head), heads
+    assert not any("7 uncertain load(s)" in h for h in heads)

@@ -1094,9 +1094,7 @@ def check(
              else f"the {len(mc.uncertain_loads)} uncertain load(s)")
     for corner in mc.corners:
         at = str(corner.get("label") or "").partition(" at ")[2]  # several source voltages
-        moved = corner.get("moved_loads")
-        who = (which if not moved else f"the {len(moved)} largest uncertain load(s) "
-               f"({', '.join(map(str, moved))}; budget {corner.get('budget')})")
+        who = corner_who(corner, which)
         table.add_row(f"corner: {who} x{corner['factor']:g}{' at ' + at if at else ''} "
                       "(not a sample)", corner_text(corner))
     if mc.growth_margin:
@@ -1285,9 +1283,20 @@ def _short_violation(d: dict[str, Any]) -> str:
             f"{'<' if d['limit'] == 'v_min' else '>'} {d['limit']} {d['rating']:g}")
 
 
+def corner_who(corner: dict[str, Any], which: str) -> str:
+    """The loads a corner moves in words: ``which`` (every load, the N uncertain loads), or
+    the budgeted corner's ``the 2 largest uncertain load(s) (load:3, load:7; budget 2)``: the
+    one label of the table's row and of its violations below it (user test ut49_robust #1:
+    the violations were headed by all 4 loads for the 2 the corner moved)."""
+    moved = corner.get("moved_loads")
+    return (which if not moved else f"the {len(moved)} largest uncertain load(s) "
+            f"({', '.join(map(str, moved))}; budget {corner.get('budget')})")
+
+
 def _print_corner_violations(corners: list[dict[str, Any]], label: str) -> None:
     """The limits that each corner's AC power flow breaks, one line each, as the solve
-    prints its AC check's (:func:`feederopt.cli.app.violation_lines`)."""
+    prints its AC check's (:func:`feederopt.cli.app.violation_lines`); ``label`` the loads
+    moved, a budgeted corner's own (:func:`corner_who`)."""
     from feederopt.cli.app import violation_lines
 
     out = stdout()
@@ -1296,7 +1305,7 @@ def _print_corner_violations(corners: list[dict[str, Any]], label: str) -> None:
         if not broken:
             continue
         at = str(corner.get("label") or "").partition(" at ")[2]  # a scenario, a source V
-        out.print(f"[red]corner: {escape(label)} x{corner['factor']:g}"
+        out.print(f"[red]corner: {escape(corner_who(corner, label))} x{corner['factor']:g}"
                   f"{' at ' + escape(at) if at else ''}[/]: its AC power flow breaks "
                   "the limits at:")
         for line in violation_lines(broken, f"corners[{k}].limit_violations", most=10):
