@@ -180,3 +180,17 @@ def test_corner_violations_are_headed_by_the_loads_the_corner_moved(solved: Path
     assert upper_head and all(f"the 3 largest uncertain load(s) ({', '.join(moved)}; budget 3)"
                               in h for h in upper_head), heads
     assert not any("7 uncertain load(s)" in h for h in heads)
+
+
+def test_check_at_a_source_voltage_outside_the_certified_set_says_so(solved: Path) -> None:
+    """ut49_robust #2: a check held at --source-vm outside what the robust solve was certified
+    for (here the net's own ext_grid set-point, 1.0 p.u., no --source-vm-band) says so, as a
+    load box outside the set does; at the set-point itself it does not."""
+    net = mesh9()
+    assert float(net.ext_grid.vm_pu.iloc[0]) == 1.0
+    out = runner.invoke(app, ["check", str(solved), "-n", "2", "--source-vm", "0.97"],
+                        env={"COLUMNS": "250"})
+    assert "outside that set" in out.output and "0.97 p.u." in out.output, out.output
+    same = runner.invoke(app, ["check", str(solved), "-n", "2", "--source-vm", "1.0"],
+                         env={"COLUMNS": "250"})
+    assert "outside that set" not in same.output, same.output

@@ -733,6 +733,37 @@ def _robust_source_band(data: dict[str, Any]) -> tuple[float, float] | None:
     return None
 
 
+def source_band_note(data: dict[str, Any], network: Network,
+                     sources: SourceVoltages) -> str | None:
+    """The note of a robust result checked at source voltages (``--source-vm``) outside the
+    ones it was certified for: its ``source_vm_band_pu``, or without one the network's own
+    set-points (user test ut49_robust #2: a check at 0.95 p.u. of a result solved for
+    0.98-1.02 read "(the robust solve's budgeted set)" and found every sample infeasible,
+    with no word that the source lay outside that set, as a load box outside it gets); None
+    otherwise."""
+    own = robust_box(data)
+    if own is None or sources.how != "given":
+        return None
+    band = _robust_source_band(data)
+    held = {b: v for setting in sources.settings for b, v in setting.items()}
+    if band is not None:
+        lo, hi = band
+        off = {b: v for b, v in held.items() if not lo - 1e-9 <= v <= hi + 1e-9}
+        certified = f"source voltages within {lo:g}-{hi:g} p.u. (its --source-vm-band)"
+    else:
+        base = network_source_voltages(network).settings[0]
+        off = {b: v for b, v in held.items()
+               if b in base and not math.isclose(v, base[b], abs_tol=1e-9)}
+        certified = ("the network's own source voltage(s) (" + ", ".join(
+            f"{b} at {base[b]:g} p.u." for b in list(base)[:5]) + "; no --source-vm-band)")
+    if not off:
+        return None
+    given = ", ".join(f"{b} at {v:g} p.u." for b, v in list(off.items())[:5])
+    return (f"the robust solve was certified for {certified}; this check holds source(s) "
+            f"{given}, outside that set: its samples are not points the solve was certified "
+            "for")
+
+
 @contextmanager
 def sources_held(network: Network, setting: dict[str, float] | None) -> Iterator[None]:
     """Temporarily hold the ext_grids (and slack gens) of the cached pandapower model of
@@ -2092,6 +2123,9 @@ def check_result(
             "network has none", field="growth_margin_of",
             hint="scale the loads (load), or add the PV as sgens")])
     sources = check_source_voltages(data, network, source_vm)
+    outside = source_band_note(data, network, sources)
+    if outside is not None:
+        notes.append(outside)
     scen = scenario_loads(data, network, sources)
     if scen is None and data.get("scenarios"):
         notes.append("the result's scenarios were given as a table in memory (no scenario "
