@@ -194,3 +194,23 @@ def test_check_at_a_source_voltage_outside_the_certified_set_says_so(solved: Pat
     same = runner.invoke(app, ["check", str(solved), "-n", "2", "--source-vm", "1.0"],
                          env={"COLUMNS": "250"})
     assert "outside that set" not in same.output, same.output
+
+
+def test_the_nominal_point_and_sub_boxes_are_inside_the_certified_set() -> None:
+    """ut49_robust #5a: `-u 0` (no deviation: the nominal point, inside any robust set) on a
+    load outside the solve's was "a box it was not solved for", and so was a sub-box of a
+    robust box solved without a budget (loads among its own, a smaller deviation)."""
+    from feederopt.validation.montecarlo import check_box
+
+    box = {"robust_summary": {"uncertainty": 0.5, "uncertain_loads": ["load:1", "load:3"]}}
+    nominal = check_box(box, 0.0, ["load:2"])
+    assert nominal.inside and not any("not solved for" in n for n in nominal.notes)
+    sub = check_box(box, 0.3, ["load:1"])
+    assert sub.inside and "inside the box" in " ".join(sub.notes)
+    wider = check_box(box, 0.6, ["load:1"])
+    assert not wider.inside and "not solved for" in " ".join(wider.notes)
+    budgeted = {"robust_summary": {**box["robust_summary"], "budget": 1,
+                                   "uncertain_loads": ["load:1", "load:3", "load:5"]}}
+    # 2 loads x 0.3 > 1 x 0.5: outside the budget
+    assert not check_box(budgeted, 0.3, ["load:1", "load:3"]).inside
+    assert check_box(budgeted, 0.25, ["load:1", "load:3"]).inside

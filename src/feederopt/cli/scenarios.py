@@ -983,7 +983,8 @@ def check(
         uncertainty, loads_arg = box.uncertainty, box.uncertain_loads
     box_note = ("" if box is None else " (the robust solve's budgeted set)" if box.budget
                 is not None else " (the robust solve's box)" if box.own
-                else " (inside the robust solve's budgeted set)" if box.inside else "")
+                else (" (inside the robust solve's budgeted set)" if "budget" in " ".join(
+                    box.notes) else " (inside the robust solve's box)") if box.inside else "")
     # printed once the options are known valid (ut32_cli #4: "+--20 %")
     box_notes: tuple[str, ...] = box.notes if box is not None else ()
     notes = [f"note: {n}" for n in box_notes]

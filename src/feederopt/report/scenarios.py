@@ -469,9 +469,16 @@ def robust_section(r: Mapping[str, Any]) -> str:
     raw = r.get("robust_summary")
     summ: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     loads = summ.get("uncertain_loads") or []
+    budget = summ.get("budget")
+    budgeted = (isinstance(budget, int) and not isinstance(budget, bool)
+                and budget < len(loads))
+    # a budgeted set's extreme points are not the box's vertices (user test ut49_robust #5c)
+    where = ("of the budgeted set (nominal x (1 + u x uncertainty), u in {-1, 0, 1} per "
+             f"uncertain load with at most {budget} nonzero" if budgeted else
+             "of the load box (nominal x (1 + u x uncertainty), u the signs per uncertain "
+             "load")
     body = _note(
-        "One row per extreme point of the load box (nominal x (1 + u x uncertainty), u the "
-        "signs per uncertain load"
+        f"One row per extreme point {where}"
         + (f": {', '.join(str(x) for x in loads[:50])}" if loads else "")
         + (" ..." if len(loads) > 50 else "")
         + (_band_clause(summ.get("source_vm_band_pu"))

@@ -1479,16 +1479,22 @@ def check_box(data: dict[str, Any], uncertainty: float | None,
     budgeted = own.budget is not None and own.budget < len(own.loads)
     # a box of the loads L' at +-X' lies in the budgeted set {|xi_k| <= 1, sum |xi_k| <= G}
     # (xi = deviation / X) iff L' is among the solve's loads, X' <= X and |L'| X' <= G X
-    inside = (budgeted and not same and number and own.budget is not None
-              and {str(v) for v in loads} <= set(own.loads)
-              and x <= own.uncertainty * (1 + 1e-9)
-              and len(set(map(str, loads))) * x <= own.budget * own.uncertainty * (1 + 1e-9))
-    if inside:
+    # (without a budget: iff L' is among the solve's loads and X' <= X; X' = 0 is the nominal
+    # point, inside any set: user test ut49_robust #5a)
+    inside = (not same and number and (x == 0 or (
+        {str(v) for v in loads} <= set(own.loads) and x <= own.uncertainty * (1 + 1e-9)
+        and (not budgeted or own.budget is None
+             or len(set(map(str, loads))) * x <= own.budget * own.uncertainty * (1 + 1e-9)))))
+    if inside and budgeted:
         notes.append(f"this check samples +-{x * 100:g} % on {len(loads)} load(s), inside "
                      f"the set the robust solve was certified for (+-"
                      f"{own.uncertainty * 100:g} % on {len(own.loads)} load(s), at most "
                      f"{own.budget} deviating at once: every point of this box fits its "
                      "budget)")
+    elif inside:
+        notes.append(f"this check samples +-{x * 100:g} % on {len(loads)} load(s), inside "
+                     f"the box the robust solve was certified for (+-"
+                     f"{own.uncertainty * 100:g} % on {len(own.loads)} load(s))")
     elif not same and number:
         notes.append(f"the robust solve was certified for +-{own.uncertainty * 100:g} % on "
                      f"{len(own.loads)} load(s); this check samples +-{x * 100:g} % on "
