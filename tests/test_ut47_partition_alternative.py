@@ -55,9 +55,12 @@ def test_a_no_good_cut_excludes_the_plan_and_no_better_one_appears() -> None:
 
 @pytest.mark.slow
 def test_iowa240_tries_an_equal_cost_plan_opendss_solves(tmp_path) -> None:
-    """The tester's command: 80-100 s on 2 shared cores (the first plan, its OpenDSS check,
-    one alternative with a closed tie of the first opened). Before: exit 4, "OpenDSS did not
-    converge"."""
+    """The tester's command (60-100 s on 2 shared cores). Before 041a9cf7's follow-up: exit 4,
+    "OpenDSS did not converge". Until user test ut49_part the first plan (closing cb_202,
+    cb_203, cb_204, cb_303) still did not converge and the first alternative (cb_202, cb_203,
+    cb_302) was the answer, with Generator.gen3 at the 1.1 p.u. ceiling; since the grid
+    formers' voltages are held nearest 1 p.u. (docs/partition-tiebreak.md, stage 0) the first
+    plan, its formers at 1.0 p.u., converges, and no alternative is needed."""
     out = tmp_path / "p.json"
     res = CliRunner().invoke(app, ["partition", "iowa240", "--settings",
                                    str(DATA / "siowa.json"), "--json", str(out)])
@@ -66,9 +69,13 @@ def test_iowa240_tries_an_equal_cost_plan_opendss_solves(tmp_path) -> None:
     kept = fb["rounds"][fb["kept_round"]]
     assert kept["opendss_converged"], res.output  # OpenDSS's own verdict
     assert res.exit_code == (0 if doc["within_limits"] else 4), res.output
-    tried = fb["alternatives"]
-    assert tried and tried[-1]["opendss_converged"]
+    tried = fb.get("alternatives") or []
     assert all(not t["opendss_converged"] for t in tried[:-1])
-    # equal cost: the lower bound (the first plan's proof) meets the alternative's objective
+    if tried:
+        assert tried[-1]["opendss_converged"]
+        assert any("equal-cost alternative" in n for n in doc["notes"])
+    # equal cost: the lower bound (the first plan's proof) meets the answer's objective
     assert doc["objective"] == pytest.approx(doc["lower_bound"], rel=1e-6)
-    assert any("equal-cost alternative" in n for n in doc["notes"])
+    # OpenDSS serves the plan's load: no load above its Vmaxpu (ut49_part: 2,256.6 kW)
+    assert doc["served_load_opendss_kw"] == pytest.approx(doc["served_load_at_plan_kw"],
+                                                          abs=0.5)

@@ -1410,10 +1410,14 @@ def open_empty_leaves(data: PartitionData, vals: dict[str, np.ndarray]
     return {**vals, "zbl": zbl, "zsw": zsw, "rho": rho, "zph": zph}
 
 
-def canonical_roots(data: PartitionData, vals: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def canonical_roots(data: PartitionData, vals: dict[str, np.ndarray],
+                    p_set: np.ndarray | None = None, *,
+                    any_voltage: bool = False) -> dict[str, np.ndarray]:
     """``vals`` with its grid-forming DERs those of :func:`canonical_grid_forming` by size
     alone (the set-points are not final yet: this only fixes the set-point stage's other
-    columns; the plan's own choice is made on its final set-points, :func:`_plan_from`) and
+    columns; the plan's own choice is made on its final set-points, :func:`_plan_from`), or
+    by room at the set-points ``p_set`` when given, free of the one-voltage restriction with
+    ``any_voltage`` (:func:`tie_broken`'s second pass, as :func:`verified_grid_forming`), and
     the forest's roots ``rho`` to match: one root per component of the blocks joined by the closed
     switches ``zsw``, the block of the chosen grid-forming DER in an energised component
     (``rho_l <= sum_g zinv_g + 1 - z_l``), the first block of a de-energised one. Both are
@@ -1426,7 +1430,8 @@ def canonical_roots(data: PartitionData, vals: dict[str, np.ndarray]) -> dict[st
     zbl = np.round(vals["zbl"])
     closed = np.round(vals["zsw"]) > 0.5
     on = zbl > 0.5
-    zinv = canonical_grid_forming(data, on, closed, vals["zinv"] > 0.5)
+    zinv = canonical_grid_forming(data, on, closed, vals["zinv"] > 0.5, p_set,
+                                  any_voltage=any_voltage)
     rho = np.zeros(data.n_blocks)
     plan = PartitionPlan(energised=on, closed=closed, grid_forming=zinv, p_set=np.zeros(0),
                          q_set=np.zeros(0))
@@ -1465,7 +1470,45 @@ def tie_broken(data: PartitionData, model: HighsModel, vals: dict[str, np.ndarra
     """The tie-break of an optimal plan: first the binaries (:func:`open_empty_leaves`, kept
     only if the set-point stage finds the pruned plan within ``rel_tol`` of the optimum), then
     the set-points (:func:`least_norm_setpoints`). Its notes on the plan returned go to
-    ``notes``."""
+    ``notes``.
+
+    With ``nominal_copy`` (the deterministic plan, whose stage 0 takes the grid formers'
+    voltages nearest 1 p.u.) the grid formers whose voltages stage 0 held are ``vals``'s,
+    the largest of each microgrid (:func:`canonical_roots`), while the plan names the one
+    with the most room at its final set-points (:func:`_plan_from`,
+    :func:`verified_grid_forming`). When those differ the stage runs again with the plan's
+    formers (:func:`canonical_roots` at the set-points found, ``any_voltage``: the QP fixes
+    ``zinv`` and holds the cost cap, so a choice that is no tie finds no point), and its
+    point is taken when the plan then names the formers it held: else the
+    published former was not the one held nearest 1 p.u. (user test ut49_part: on Iowa 240
+    stage 0 held Storage.bat3 at 1.0 p.u., the rule named Generator.gen3, reported at 1.038
+    p.u.; with the second pass Generator.gen3 is at 1.0)."""
+    first = _tie_broken_once(data, model, vals, objective, rel_tol, nominal_copy, notes)
+    if first is None or nominal_copy is None:
+        return None if first is None else first[1]
+    used, out, _ = first
+    again = canonical_roots(data, used, _clean_x(data, out)["ps"], any_voltage=True)
+    if np.array_equal(np.round(again["zinv"]), np.round(used["zinv"])):
+        return out
+    said: list[str] = []
+    second = _tie_broken_once(data, model, again, objective, rel_tol, nominal_copy, said)
+    if second is not None:
+        used2, out2, _ = second
+        named = canonical_roots(data, used2, _clean_x(data, out2)["ps"], any_voltage=True)
+        if np.array_equal(np.round(named["zinv"]), np.round(used2["zinv"])):
+            if notes is not None:
+                notes[len(notes) - len(first[2]):] = said
+            return out2
+    return out
+
+
+def _tie_broken_once(data: PartitionData, model: HighsModel, vals: dict[str, np.ndarray],
+                     objective: float, rel_tol: float, nominal_copy: str | None,
+                     notes: list[str] | None
+                     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], list[str]] | None:
+    """One pass of :func:`tie_broken`: the binaries used (``vals`` or its pruned plan), the
+    stage's values and the notes it added to ``notes`` (also in that list)."""
+    before = len(notes) if notes is not None else 0
     pruned = open_empty_leaves(data, vals)
     if pruned is not None:
         tried: list[str] = []
@@ -1474,9 +1517,11 @@ def tie_broken(data: PartitionData, model: HighsModel, vals: dict[str, np.ndarra
         if out is not None:
             if notes is not None:
                 notes.extend(tried)
-            return out
-    return least_norm_setpoints(model, vals, objective, rel_tol, nominal_copy, notes,
-                                former_nodes(data, vals))
+            return pruned, out, tried
+    out = least_norm_setpoints(model, vals, objective, rel_tol, nominal_copy, notes,
+                               former_nodes(data, vals))
+    added = notes[before:] if notes is not None else []
+    return (vals, out, added) if out is not None else None
 
 
 def former_nodes(data: PartitionData, vals: dict[str, np.ndarray]) -> np.ndarray:
@@ -1545,7 +1590,9 @@ def least_norm_setpoints(model: HighsModel, vals: dict[str, np.ndarray], objecti
     their Vmaxpu 1.05 as constant impedance (961 kW for 880) and the grid former's phase c
     left its band; at 1.0 p.u. it stays inside. The optimum (the cap) is unchanged; the stage
     is skipped, with the set-point stage as before, when its QP or the held set-point stage
-    finds no point."""
+    finds no point, and a note (:data:`STAGE0_FAILED`) then says so and why (user test
+    ut49_part: it had been skipped without a word, and Iowa 240's Generator.gen3 was planned
+    at the 1.1 p.u. ceiling)."""
     fixed = {g: np.round(vals[g]) for g in _integer_groups(model)}
     cap = objective + rel_tol * (1.0 + abs(objective))
     why = ""
@@ -1555,7 +1602,10 @@ def least_norm_setpoints(model: HighsModel, vals: dict[str, np.ndarray], objecti
         first = _setpoints_near_nominal(model, {**fixed, **zero}, cap, f"{nominal_copy}w",
                                         formers)
         if first.x is None:
+            stage0 = first
             first = model.least_squares_stage({**fixed, **zero}, cap, SETPOINT_GROUPS)
+            if notes is not None and first.x is not None and stage0.status != "skipped":
+                notes.append(STAGE0_FAILED.format(stage0.reason or stage0.status))
         if first.x is not None:
             if notes is not None and first.accuracy == "certified":
                 notes.append(f"the set-point tie-break's QP ({first.reason}): tie-break rule 1 "
@@ -1579,6 +1629,17 @@ def least_norm_setpoints(model: HighsModel, vals: dict[str, np.ndarray], objecti
                      "set-points are the MILP's, one of its optimal points")
     return model.values_of(out.x) if out.x is not None else None
 
+
+#: The note of a deterministic plan whose stage 0 (the grid formers' voltages nearest 1 p.u.,
+#: :func:`least_norm_setpoints`) found no point while rules 1 and 2 did (user test ut49_part:
+#: on Iowa 240 the set-point stage with the voltages held stopped at Clarabel's
+#: ``AlmostSolved``, the stage was dropped without a word, and Generator.gen3's set-point
+#: went to the 1.1 p.u. ceiling though the same cost was open at 1.0).
+STAGE0_FAILED = (
+    "tie-break stage 0 (the grid formers' voltages nearest 1 p.u.; docs/partition-tiebreak.md) "
+    "could not be applied: {}; the set-points are rules 1 and 2's alone, at whatever "
+    "voltage level their least norm takes (it may be at a voltage limit), and at the "
+    "reported voltages they may then miss the nominal load")
 
 #: [p.u.^2] How far the set-point stage may move a grid former's squared voltage from the
 #: point of stage 0 (:func:`least_norm_setpoints`): Clarabel's accuracy, about 1e-8, with room.

@@ -41,7 +41,17 @@ point was thrown away, and the fallback published q = 0 for 180 kvar of load):
    the bound; measured 2.4e-8 p.u. against the unperturbed QP solved to full accuracy, and
    ``Solved`` in 30 of 30 trials with the bounds perturbed by up to 1e-9, against 4 of 30
    without the term);
-2. **certified point**: else the reduced point is kept when it meets every row and bound
+2. **unscaled**: else the QP (without the proximal term) is solved again with Clarabel's
+   Ruiz equilibration off (``equilibrate_enable = False``), and its point kept when Clarabel
+   reports ``Solved`` and it meets every row and bound within :data:`FEAS_TOL`. User test
+   ut49_part (Iowa 240, the tester's grid formers, the plan closing cb_202, cb_203, cb_302):
+   the set-point stage with the grid formers' voltages held near 1 p.u.
+   (``partition.least_norm_setpoints``, stage 0) stopped at ``AlmostSolved`` with and without
+   the proximal term (its point 2.1e-6 p.u.^2 above the dual bound, against 1e-6), the stage
+   was dropped, and the least norm alone put Generator.gen3 at the 1.1 p.u. ceiling;
+   unscaled, Clarabel reports ``Solved`` there, its set-points 7.5e-7 p.u. from the polish
+   with a proximal term of 1e-6;
+3. **certified point**: else the reduced point is kept when it meets every row and bound
    within :data:`FEAS_TOL` (HiGHS's primal feasibility tolerance, which the first-stage
    points meet: rule 1 then holds) and its objective is within :data:`GAP_TOL` of Clarabel's
    dual objective, a lower bound on the optimum ``f*`` (up to the dual residual Clarabel
@@ -68,7 +78,7 @@ import scipy.sparse as sp
 FEAS_TOL = 1e-7
 #: [p.u.^2] The largest ``f(x) - dual`` (objective less Clarabel's dual objective, a lower
 #: bound on the optimum) of a point of reduced accuracy that is kept: its set-points are
-#: then within ``sqrt(GAP_TOL)`` = 1e-3 p.u. of the least-norm point (module docstring, 2).
+#: then within ``sqrt(GAP_TOL)`` = 1e-3 p.u. of the least-norm point (module docstring, 3).
 GAP_TOL = 1e-6
 #: The proximal weight on the free columns outside ``J`` of the polish (module docstring, 1),
 #: against 1 on the columns of ``J``.
@@ -86,8 +96,8 @@ class StageOutcome:
     x: np.ndarray | None
     status: str
     reason: str = ""
-    #: how the point was kept: ``full`` (Clarabel's ``Solved``), ``polished`` or
-    #: ``certified`` (module docstring, 1 and 2); ``""`` without a point
+    #: how the point was kept: ``full`` (Clarabel's ``Solved``), ``polished``, ``unscaled``
+    #: or ``certified`` (module docstring, 1 to 3); ``""`` without a point
     accuracy: str = "full"
 
 
@@ -134,9 +144,10 @@ def least_norm_point(a: sp.csr_matrix, rlo: np.ndarray, rhi: np.ndarray, clo: np
     lin = np.zeros(n) if target is None else -diag * np.asarray(target, float)
     cones = [clarabel.ZeroConeT(zero.shape[0]), clarabel.NonnegativeConeT(nonneg.shape[0])]
 
-    def solve(weights: np.ndarray) -> tuple[str, Any]:
+    def solve(weights: np.ndarray, equilibrate: bool = True) -> tuple[str, Any]:
         settings = clarabel.DefaultSettings()
         settings.verbose = False
+        settings.equilibrate_enable = equilibrate
         sol = clarabel.DefaultSolver(sp.diags(weights, format="csc"), lin[free],
                                      amat, b, cones, settings).solve()
         return _status_name(sol.status), sol
@@ -163,6 +174,17 @@ def least_norm_point(a: sp.csr_matrix, rlo: np.ndarray, rhi: np.ndarray, clo: np
         first += f"; the polish's point misses the rows by {vp:.2g}"
     else:
         first += f"; the polish stopped at {polish}"
+    plain, usol = solve(diag[free], equilibrate=False)
+    if plain == "Solved":
+        xu = _full(x0, free, usol.x)
+        vu = violation(xu)
+        if vu <= FEAS_TOL:
+            return StageOutcome(xu, status, f"{first}; re-solved without Clarabel's "
+                                f"equilibration (Clarabel status Solved, rows met within "
+                                f"{vu:.2g})", "unscaled")
+        first += f"; unscaled, its point misses the rows by {vu:.2g}"
+    else:
+        first += f"; unscaled, Clarabel stopped at {plain}"
     x = _full(x0, free, sol.x)
     viol = violation(x)
     primal, dual = float(sol.obj_val), float(sol.obj_val_dual)
