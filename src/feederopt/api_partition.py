@@ -244,6 +244,9 @@ def partition(source: Any, *, settings: str | Path | None = None,
                   "thermal_limits": bool(thermal_limits),
                   "max_loading_percent": (None if max_loading_percent is None
                                           else float(max_loading_percent)),
+                  # what the report's command line repeats (user test ut49_part #3)
+                  "voltage_feedback": voltage_feedback,
+                  "time_limit_s": float(time_limit_s), "ac_check": bool(ac_check),
                   "sha256": digests}
     res.notes.extend(notes)
     factor = loading_factor_note(max_loading_percent) if thermal_limits else None
