@@ -996,6 +996,11 @@ def _no_number(x: Any) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
+def _four(x: Any) -> str:
+    """``x`` to 4 decimals, ``-`` when it is no number."""
+    return "-" if _no_number(x) or not isinstance(x, int | float) else f"{float(x):.4f}"
+
+
 def feedback_row(voltage_feedback: Mapping[str, Any] | None) -> tuple[str, str] | None:
     """The voltage feedback's summary row, label and value, of the console and the HTML
     report alike: ``N re-solve(s), stopped: <reason>; plan of round K: OpenDSS
@@ -1014,7 +1019,7 @@ def feedback_row(voltage_feedback: Mapping[str, Any] | None) -> tuple[str, str] 
             # user test ut_part #5: "no energised node" for a plan of five blocks whose
             # OpenDSS power flow failed
             "no energised node") if _no_number(lo) and _no_number(hi) else (
-        f"OpenDSS {float(lo):.4f}-{float(hi):.4f} p.u., "
+        f"OpenDSS {_four(lo)}-{_four(hi)} p.u., "
         + ("within the limits" if vf.get("within_voltage_limits") else "outside the limits"))
     return ("voltage feedback (OpenDSS at the nominal load)",
             f"{len(rows) - 1} re-solve(s), {feedback_stop_text(vf)}; plan of round "
