@@ -184,6 +184,7 @@ if TYPE_CHECKING:
     )
     from feederopt.validation.partition import (
         current_ratings_text,
+        feedback_row,
         nominal_breaches,
         nominal_check_text,
         nominal_verdict,
@@ -317,6 +318,7 @@ _FOR_CLI = {
     "current_ratings_text": "feederopt.validation.partition",
     "nominal_breaches": "feederopt.validation.partition",
     "nominal_check_text": "feederopt.validation.partition",
+    "feedback_row": "feederopt.validation.partition",
     "nominal_verdict": "feederopt.validation.partition",
     "plan_within_limits": "feederopt.validation.partition",
     "sample_breaches": "feederopt.validation.partition",
@@ -431,6 +433,7 @@ __all__ = [
     "dg_output_text",
     "disconnected_text",
     "distinct_places",
+    "feedback_row",
     "feedback_stop_text",
     "generate_scenarios",
     "generation_by_bus",

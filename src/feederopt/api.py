@@ -661,8 +661,10 @@ def solve_settings(net: Network, opts: SolveOptions) -> dict[str, Any]:
     ``iteration_limit``), the method, the solver option, the radiality model, whether the AC
     check ran and whether the generators were held at their set-points (``fixed_generation``;
     else ``dispatched_generators`` and where their ranges come from, ``dispatch_ranges``),
-    ``switch_cost_kw`` when the cost per switching action was given as an option, and a
-    scenario run's ``scenario_objective`` (``expected`` or ``worst``)."""
+    ``switch_cost_kw`` when the cost per switching action was given as an option,
+    ``probing`` false (``--no-probing``), ``fix_devices``, ``controls`` and
+    ``loss_price_per_mwh`` when given, and a scenario run's ``scenario_objective``
+    (``expected`` or ``worst``)."""
 
     # over the user's buses: the pandapower reader's internal ones (a trafo3w's star point, an
     # xward's auxiliary bus) hold 0.5..1.5 p.u., which is no band of the user's (ut_fresh);
@@ -709,6 +711,13 @@ def solve_settings(net: Network, opts: SolveOptions) -> dict[str, Any]:
             "dispatch_ranges": dispatch_ranges_text(net)}),
         **({"ac_polish": True} if opts.ac_polish else {}),
         **({"probing": False} if not opts.probing else {}),
+        # the device options the report's command line repeats (--fix-devices, --controls,
+        # --loss-price; user test ut49_journey #1): absent when not given
+        **({"fix_devices": True} if opts.devices.fixed else {}),
+        **({"controls": list(opts.devices.controls)} if opts.devices.controls is not None
+           else {}),
+        **({"loss_price_per_mwh": float(opts.costs.loss_price_per_mwh)}
+           if opts.costs.loss_price_per_mwh is not None else {}),
         # the cost per switching action given as an option (--switch-cost), which the report's
         # command line repeats (user test ut46_pyapi t9: it was dropped); absent when the
         # branches' own switch_cost column was used

@@ -245,6 +245,9 @@ def partition(source: Any, *, settings: str | Path | None = None,
                   "thermal_limits": bool(thermal_limits),
                   "max_loading_percent": (None if max_loading_percent is None
                                           else float(max_loading_percent)),
+                  # what the report's command line repeats (user test ut49_part #3)
+                  "voltage_feedback": voltage_feedback,
+                  "time_limit_s": float(time_limit_s), "ac_check": bool(ac_check),
                   "sha256": digests}
     res.notes.extend(notes)
     factor = loading_factor_note(max_loading_percent) if thermal_limits else None
@@ -500,14 +503,22 @@ def _alternatives(net: Any, data: Any, res: PartitionResult, plan_data: Any,
     plan tried so far (:func:`_no_good`, ``PartitionData.no_goods``), solved
     and checked as the first (:func:`_voltage_feedback`) within the run's ``deadline``. The
     first whose kept round OpenDSS solves is the answer, with a note naming the plans tried;
-    else the first plan stays, with the tries in ``voltage_feedback.alternatives`` and a
-    note. A dearer next plan, none, or the time limit ends the tries."""
+    else the first plan stays, with a note. ``voltage_feedback.alternatives`` lists every
+    plan tried, the first (``first`` true, ``opendss_converged`` false) included. A dearer
+    next plan, none, or the time limit ends the tries."""
     fb = res.voltage_feedback or {}
     if not fb.get("enabled") or res.plan is None or fb["rounds"][fb["kept_round"]][
             "opendss_converged"]:
         return res, plan_data
     cap = res.objective + ALTERNATIVE_TOL * (1 + abs(res.objective))
-    tried: list[dict[str, Any]] = []
+    # every plan tried, the first (at which OpenDSS did not converge) included: before (user
+    # test ut49_part #5) the list began with the first alternative
+    tried: list[dict[str, Any]] = [{
+        "first": True, "objective": res.objective,
+        "closed_switches": list(res.closed_switches),
+        "grid_forming": [d for d, g in zip(data.der_ids, res.plan.grid_forming, strict=True)
+                         if g],
+        "opendss_converged": False}]
     no_goods = list(data.no_goods)
     cur = res
     stopped = f"{ALTERNATIVES} alternative(s) tried"
@@ -542,7 +553,8 @@ def _alternatives(net: Any, data: Any, res: PartitionResult, plan_data: Any,
             break
         afb = alt.voltage_feedback or {}
         ok = bool(afb.get("rounds")) and afb["rounds"][afb["kept_round"]]["opendss_converged"]
-        tried.append({"objective": alt.objective, "closed_switches": list(alt.closed_switches),
+        tried.append({"first": False, "objective": alt.objective,
+                      "closed_switches": list(alt.closed_switches),
                       "grid_forming": [d for d, g in zip(alt_data.der_ids, alt.plan.grid_forming,
                                                          strict=True) if g],
                       "opendss_converged": ok})
@@ -572,12 +584,12 @@ def _alternatives(net: Any, data: Any, res: PartitionResult, plan_data: Any,
     fb["alternatives"] = tried
     fb["alternatives_stopped"] = stopped
     res.notes.append(
-        f"OpenDSS did not converge at the plan; {len(tried)} equal-cost alternative(s) tried "
-        "(no-good cuts: a closed tie of each plan tried open, else another block or switch "
-        "state; docs/partition-tiebreak.md), "
+        f"OpenDSS did not converge at the plan; {len(tried) - 1} equal-cost alternative(s) "
+        "tried (no-good cuts: a closed tie of each plan tried open, else another block or "
+        "switch state; docs/partition-tiebreak.md), "
         + ("; ".join(f"closing {', '.join(t['closed_switches']) or 'no switch'}: "
                      + ("converged" if t["opendss_converged"] else "did not converge")
-                     for t in tried) + "; " if tried else "")
+                     for t in tried[1:]) + "; " if tried[1:] else "")
         + f"stopped: {stopped}")
     return res, plan_data
 

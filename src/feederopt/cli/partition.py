@@ -12,6 +12,7 @@ from rich.table import Table
 
 from feederopt import (
     current_ratings_text,
+    feedback_row,
     feedback_stop_text,
     nominal_breaches,
     nominal_check_text,
@@ -200,21 +201,8 @@ def partition(
                   f"{', '.join(mg.grid_forming) or '-'} at {_fmt(mg.v_set_pu, '.4f', ' p.u.')}"
                   f"; nodes {_fmt(mg.v_min_pu, '.4f')}-{_fmt(mg.v_max_pu, '.4f')} p.u.")
     vf = res.voltage_feedback
-    if vf is not None and vf.get("enabled"):
-        rows = vf["rounds"]
-        kept = rows[vf["kept_round"]]
-        lo, hi = kept["opendss_v_min_pu"], kept["opendss_v_max_pu"]
-        seen = ("OpenDSS did not converge" if kept.get("opendss_converged") is False else
-                # user test ut_part #5: "no energised node" for a plan of five blocks whose
-                # OpenDSS power flow failed
-                "no energised node") if _missing(lo) and _missing(hi) else (
-            f"OpenDSS {_fmt(lo, '.4f')}-{_fmt(hi, '.4f')} p.u., "
-            + ("within the limits" if vf["within_voltage_limits"] else "outside the limits"))
-        t.add_row("voltage feedback (OpenDSS at the nominal load)",
-                  f"{len(rows) - 1} re-solve(s), {feedback_stop_text(vf)}; plan of round "
-                  f"{vf['kept_round']}: {seen}")
-    elif vf is not None:
-        t.add_row("voltage feedback", f"off ({vf.get('stopped')})")
+    if (row := feedback_row(vf)) is not None:  # the HTML report's row too
+        t.add_row(*row)
     t.add_row("run time / to best", f"{_fmt(res.run_time_s, '.2f', ' s')} / "
               f"{_fmt(res.time_to_best_s, '.2f', ' s')}")
     t.add_row("extreme points", str(res.extreme_points))

@@ -5,10 +5,10 @@ tables and figures), and its hint is the command line that writes the folder: th
 JSON records (a solve's ``source``, a schedule's or partition's ``inputs.source``, else its
 ``case`` when that is a built-in case) and, for a balanced solve, the options its ``settings``
 record where they differ from the command line's defaults (``--method``, ``--gap``,
-``--time-limit``, ...), and the input files that a schedule or partition records (``--profiles``,
-``--devices``, ``--settings``; a partition's ``--v-min``/``--v-max``, ``--max-loading`` and
-``--no-thermal-limits`` too; a restoration's and a plan's options, their ``--broken`` or
-``--scenarios FILE`` and ``--ties``). Before, the hint was
+``--time-limit``, ..., and its held branches), and the input files that a schedule or
+partition records (``--profiles``, ``--devices``, ``--settings``; every option a partition
+records too, :func:`partition_options`; a restoration's and a plan's options, their
+``--broken`` or ``--scenarios FILE`` and ``--ties``). Before, the hint was
 the template ``feederopt solve CASE --out DIR --report`` (user test ut38_cli #3). Options that
 the JSON does not record are not guessed.
 """
@@ -59,8 +59,11 @@ def solve_options(doc: Mapping[str, Any]) -> list[str]:
     ``--method`` (a nominal solve's, always), ``--scenarios FILE`` (``--objective worst``)
     or ``--robust X`` (``--uncertain-loads``, ``--budget``), ``--gap``, ``--time-limit``,
     ``--radiality``, ``--solver``, ``--v-min``/``--v-max`` (when given as options),
-    ``--max-loading``, ``--no-thermal-limits``, ``--no-ac-check``, ``--ac-polish`` and
-    ``--switch-cost``."""
+    ``--max-loading``, ``--no-thermal-limits``, ``--no-ac-check``, ``--ac-polish``,
+    ``--switch-cost``, ``--no-probing``, ``--fixed-generation``, ``--fix-devices``,
+    ``--controls``, ``--loss-price``, ``--ties`` (the result's ``ties``, when not ``auto``)
+    and the held branches (:func:`held_options`). User test ut49_journey #1: the holds and
+    ``--no-probing`` were dropped."""
     settings = doc.get("settings")
     s: Mapping[str, Any] = settings if isinstance(settings, Mapping) else {}
     out: list[str] = []
@@ -95,7 +98,14 @@ def solve_options(doc: Mapping[str, Any]) -> list[str]:
         out += ["--radiality", shlex.quote(radiality)]
     if isinstance(s.get("solver_option"), str) and s["solver_option"]:
         out += ["--solver", shlex.quote(s["solver_option"])]
-    if s.get("voltage_band_from") in ("options", "options and network"):
+    limits = doc.get("limits")
+    if isinstance(limits, Mapping):  # the options given, exactly (the settings' band may
+        # hold the network's value beside one option's: "options and network")
+        for key, option in (("v_min_pu", "--v-min"), ("v_max_pu", "--v-max")):
+            value = _number(limits.get(key))
+            if value is not None:
+                out += [option, f"{value:.12g}"]
+    elif s.get("voltage_band_from") in ("options", "options and network"):
         for key, option in (("v_min_pu", "--v-min"), ("v_max_pu", "--v-max")):
             value = _number(s.get(key))  # one value: the option's (a spread is the network's)
             if value is not None:
@@ -110,6 +120,32 @@ def solve_options(doc: Mapping[str, Any]) -> list[str]:
         out.append("--ac-polish")
     if (cost := _number(s.get("switch_cost_kw"))) is not None:
         out += ["--switch-cost", f"{cost:g}"]
+    if s.get("probing") is False:
+        out.append("--no-probing")
+    if s.get("fixed_generation") is True:
+        out.append("--fixed-generation")
+    if s.get("fix_devices") is True:
+        out.append("--fix-devices")
+    controls = s.get("controls")
+    if isinstance(controls, list) and all(isinstance(c, str) for c in controls):
+        out += ["--controls", shlex.quote(",".join(controls))]
+    if (price := _number(s.get("loss_price_per_mwh"))) is not None:
+        out += ["--loss-price", f"{price:.12g}"]
+    return out + _ties(doc) + held_options(doc)
+
+
+def held_options(doc: Mapping[str, Any]) -> list[str]:
+    """``--hold-closed IDS`` and ``--hold-open IDS`` of the branches the solve result ``doc``
+    held (its ``held``: ``{"closed": [...], "open": [...]}``). Before (user test ut49_journey
+    #1) the hint dropped them, and the command it gave opened other branches."""
+    held = doc.get("held")
+    if not isinstance(held, Mapping):
+        return []
+    out: list[str] = []
+    for key, option in (("closed", "--hold-closed"), ("open", "--hold-open")):
+        ids = held.get(key)
+        if isinstance(ids, list) and ids and all(isinstance(b, str | int) for b in ids):
+            out += [option, shlex.quote(",".join(map(str, ids)))]
     return out
 
 
@@ -133,24 +169,68 @@ def input_file_options(doc: Mapping[str, Any], kind: str) -> list[str]:
     return out
 
 
+#: ``feederopt partition``'s default ``--time-limit`` [s] (:mod:`feederopt.cli.partition`).
+PARTITION_TIME_LIMIT_S = 600.0
+
+
 def partition_options(doc: Mapping[str, Any]) -> list[str]:
-    """``--v-min``/``--v-max``, ``--max-loading`` and ``--no-thermal-limits`` of the
-    partition result ``doc``, as its ``inputs`` record them (``v_min_pu``, ``v_max_pu``,
-    ``max_loading_percent``: the options given, none when not given or at 100 %;
-    ``thermal_limits`` false)."""
+    """The options of ``feederopt partition`` that the partition result ``doc`` records.
+    Those a settings file may also set (its ``partition`` section) are written whatever their
+    value, so that the command does not depend on the file's: ``--uncertainty`` (the result's
+    ``uncertainty``), ``--uncertain-loads`` (``inputs.uncertain_loads``, when the run named
+    some), ``--k-der``, ``--constant-power-loads`` or ``--voltage-dependent-loads``
+    (``inputs.load_model``) and ``--voltage-feedback`` or ``--no-voltage-feedback``
+    (``inputs.voltage_feedback``; for older files, ``voltage_feedback.stopped`` ``off`` or
+    ``enabled``). Then ``--extensive`` (``method``), ``--v-min``/``--v-max``,
+    ``--max-loading`` and ``--no-thermal-limits`` (``inputs``: the options given, none when
+    not given or at 100 %; ``thermal_limits`` false), ``--time-limit`` (when not the default
+    600 s), ``--samples N`` (``checks.samples``) and ``--no-ac-check``. Before (user test
+    ut49_part #3) the hint had only the limits: the ``--uncertainty 0.1 --k-der 2`` of a run
+    were dropped, and the command given found another plan."""
     inputs = doc.get("inputs")
-    if not isinstance(inputs, Mapping):
-        return []
+    i: Mapping[str, Any] = inputs if isinstance(inputs, Mapping) else {}
     out: list[str] = []
+    if (x := _number(doc.get("uncertainty"))) is not None:
+        out += ["--uncertainty", f"{x:.12g}"]
+    loads = i.get("uncertain_loads")
+    if isinstance(loads, list) and loads:
+        out += ["--uncertain-loads", shlex.quote(",".join(map(str, loads)))
+                if len(loads) <= MAX_LISTED else "..."]
+    k = i.get("k_der", doc.get("k_der"))
+    if isinstance(k, int) and not isinstance(k, bool):
+        out += ["--k-der", str(k)]
+    model = i.get("load_model", doc.get("load_model"))
+    if model in ("constant_power", "voltage_dependent"):
+        out.append("--constant-power-loads" if model == "constant_power"
+                   else "--voltage-dependent-loads")
+    feedback = i.get("voltage_feedback")
+    fb = doc.get("voltage_feedback")
+    if not isinstance(feedback, bool) and isinstance(fb, Mapping):  # written before it
+        feedback = True if fb.get("enabled") is True else False if fb.get(
+            "stopped") == "off" else None
+    if isinstance(feedback, bool):
+        out.append("--voltage-feedback" if feedback else "--no-voltage-feedback")
+    if doc.get("method") == "extensive":
+        out.append("--extensive")
     for key, option in (("v_min_pu", "--v-min"), ("v_max_pu", "--v-max")):
-        value = _number(inputs.get(key))
+        value = _number(i.get(key))
         if value is not None:
             out += [option, f"{value:g}"]
-    if inputs.get("thermal_limits") is False:
+    if i.get("thermal_limits") is False:
         out.append("--no-thermal-limits")
-    elif (loading := _number(inputs.get("max_loading_percent"))) is not None \
+    elif (loading := _number(i.get("max_loading_percent"))) is not None \
             and loading != 100.0:
         out += ["--max-loading", f"{loading:g}"]
+    limit = _number(i.get("time_limit_s"))
+    if limit is not None and limit != PARTITION_TIME_LIMIT_S:
+        out += ["--time-limit", f"{limit:.12g}"]
+    checks = doc.get("checks")
+    c: Mapping[str, Any] = checks if isinstance(checks, Mapping) else {}
+    n = c.get("samples")
+    if isinstance(n, int) and not isinstance(n, bool) and n > 0:
+        out += ["--samples", str(n)]
+        if i.get("ac_check") is False or c.get("ac_pct", 0) is None:
+            out.append("--no-ac-check")
     return out
 
 

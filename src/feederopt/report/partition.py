@@ -43,7 +43,9 @@ from feederopt.report.plot import (
 )
 from feederopt.results.result import base_verdict_rows
 from feederopt.validation.partition import (
+    alternatives_rows,
     current_ratings_text,
+    feedback_row,
     nominal_verdict,
     plan_within_limits,
     sample_breaches,
@@ -234,9 +236,11 @@ def microgrid_figure(net: ThreePhaseNetwork, result: Mapping[str, Any]) -> Figur
 
 
 def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) -> str:
-    """The page: summary, microgrid drawing, per-block table, iteration log, the voltage
-    feedback's rounds and the failing OpenDSS samples of ``--samples`` with the limits each
-    breaks (:func:`ac_failures_section`)."""
+    """The page: summary (with the voltage feedback's row, as the console's), microgrid
+    drawing, per-block table, iteration log, the voltage feedback's rounds, the equal-cost
+    plans tried when OpenDSS did not converge (:func:`alternatives_section`) and the failing
+    OpenDSS samples of ``--samples`` with the limits each breaks
+    (:func:`ac_failures_section`)."""
     r = result
     summary = {
         "status": r.get("status"),
@@ -270,6 +274,8 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
             "in OpenDSS)" if r.get("loads_above_vmaxpu") else ""),
         "run time / to best [s]": f"{fmt(r.get('run_time_s'), '.2f')} / "
                                   f"{fmt(r.get('time_to_best_s'), '.2f')}",
+        # the console's row (user test ut49_part #4: the page had none)
+        **dict([row] if (row := feedback_row(r.get("voltage_feedback"))) else []),
         "worst total slack [p.u.]": fmt(r.get("worst_total_slack"), ".2e"),
         "validity": validity_text(r.get("violations") or [], r.get("voltage_feedback")),
         # the feeder as operated today (the file's switch states) by OpenDSS (validation.base_case)
@@ -328,6 +334,7 @@ def render_partition_report(result: Mapping[str, Any], png: bytes, source: str) 
                       records_table(iters) if iters else '<p class="note">none (extensive '
                       "form)</p>")
             + feedback_section(r)
+            + alternatives_section(r)
             + ac_failures_section(r)
             + notes_section(r))
     title = f"feederopt partition: {r.get('case', '')}"
@@ -382,6 +389,21 @@ def feedback_section(result: Mapping[str, Any]) -> str:
             "limits are the model's tightened by up to the shift shown; "
             f"{escape(feedback_stop_text(fb))}.</p>")
     return section("voltage-feedback", "Voltage feedback", note + records_table(rows))
+
+
+def alternatives_section(result: Mapping[str, Any]) -> str:
+    """The plans tried when OpenDSS did not converge at the first optimal plan
+    (:func:`~feederopt.validation.partition.alternatives_rows`, docs/partition-tiebreak.md,
+    "OpenDSS does not converge") as a section, with why the tries ended; empty when none was
+    tried. User test ut49_part #4: the page did not show them."""
+    rows = alternatives_rows(result.get("voltage_feedback"))
+    if not rows:
+        return ""
+    fb = result.get("voltage_feedback") or {}
+    note = ('<p class="note">OpenDSS did not converge at the first optimal plan; the plans of '
+            "equal cost tried (a no-good cut on each plan before), in order; stopped: "
+            f"{escape(str(fb.get('alternatives_stopped', '-')))}.</p>")
+    return section("alternatives", "Equal-cost plans tried", note + records_table(rows))
 
 
 #: What each limit of a failing sample's ``limit_violations`` is (the AC check's ``limit``:

@@ -29,6 +29,7 @@ import polars as pl
 import scipy.sparse as sp
 
 from feederopt.algorithms.base import SampleCallback
+from feederopt.algorithms.partition import feedback_stop_text
 from feederopt.errors import SolverError
 from feederopt.formulations.partition import (
     X_GROUPS,
@@ -988,6 +989,62 @@ def nominal_verdict(voltage_feedback: Mapping[str, Any] | None) -> str | None:
                 "verified; exit code 4")
     return ("the plan breaks a limit in OpenDSS at the nominal load (named under validity); "
             "exit code 4")
+
+
+def _no_number(x: Any) -> bool:
+    """No number: None (JSON's null) or NaN."""
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def _four(x: Any) -> str:
+    """``x`` to 4 decimals, ``-`` when it is no number."""
+    return "-" if _no_number(x) or not isinstance(x, int | float) else f"{float(x):.4f}"
+
+
+def feedback_row(voltage_feedback: Mapping[str, Any] | None) -> tuple[str, str] | None:
+    """The voltage feedback's summary row, label and value, of the console and the HTML
+    report alike: ``N re-solve(s), stopped: <reason>; plan of round K: OpenDSS
+    V_lo-V_hi p.u., within the limits`` (or that OpenDSS did not converge), ``off (<why>)``
+    when it did not run, None when the result records none. Before (user test ut49_part #4)
+    only the console printed it."""
+    vf = voltage_feedback
+    if not isinstance(vf, Mapping):
+        return None
+    rows = vf.get("rounds") or []
+    if not vf.get("enabled") or not rows:
+        return "voltage feedback", f"off ({vf.get('stopped')})"
+    kept = rows[int(vf.get("kept_round") or 0)]
+    lo, hi = kept.get("opendss_v_min_pu"), kept.get("opendss_v_max_pu")
+    seen = ("OpenDSS did not converge" if kept.get("opendss_converged") is False else
+            # user test ut_part #5: "no energised node" for a plan of five blocks whose
+            # OpenDSS power flow failed
+            "no energised node") if _no_number(lo) and _no_number(hi) else (
+        f"OpenDSS {_four(lo)}-{_four(hi)} p.u., "
+        + ("within the limits" if vf.get("within_voltage_limits") else "outside the limits"))
+    return ("voltage feedback (OpenDSS at the nominal load)",
+            f"{len(rows) - 1} re-solve(s), {feedback_stop_text(vf)}; plan of round "
+            f"{vf.get('kept_round')}: {seen}")
+
+
+def alternatives_rows(voltage_feedback: Mapping[str, Any] | None) -> list[dict[str, str]]:
+    """The plans tried when OpenDSS did not converge at the first one
+    (``voltage_feedback.alternatives``, :func:`feederopt.api_partition._alternatives`), one
+    row each: the plan (``first`` or ``alternative i``), its cost, the switches it closes,
+    its grid-forming DERs and whether OpenDSS converged at it; empty when none was tried."""
+    vf = voltage_feedback if isinstance(voltage_feedback, Mapping) else {}
+    out: list[dict[str, str]] = []
+    n = 0
+    for t in (x for x in vf.get("alternatives") or [] if isinstance(x, Mapping)):
+        obj = t.get("objective")
+        n += not t.get("first")
+        out.append({
+            "plan": "first" if t.get("first") else f"alternative {n}",
+            "total cost [$]": f"{float(obj):,.2f}" if isinstance(obj, int | float)
+            and not _no_number(obj) else "-",
+            "closed switches": ", ".join(map(str, t.get("closed_switches") or [])) or "-",
+            "grid-forming": ", ".join(map(str, t.get("grid_forming") or [])) or "-",
+            "OpenDSS converged": "yes" if t.get("opendss_converged") else "no"})
+    return out
 
 
 def validity_text(violations: list[str], voltage_feedback: Mapping[str, Any] | None) -> str:

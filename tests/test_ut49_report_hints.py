@@ -1,0 +1,103 @@
+"""``feederopt report FILE.json`` rebuilds the command with every option the file records
+(user tests ut49_part #3 and ut49_journey #1).
+
+Before, a partition's hint had only ``--settings`` and the limits: ``partition ieee37mod
+--uncertainty 0.1 --k-der 2`` was hinted as ``partition ieee37mod --settings ... --out DIR``,
+which finds another plan (32,907.54 $ against 40,601.17 $); and a solve's hint dropped the
+held branches (``--hold-open``/``--hold-closed``) and ``--no-probing``, so that the command
+given opened 7, 9, 14, 32, 37 of case33bw instead of the held 7, 8, 9.
+
+Independent truth: the user's own run. The hint is run as it is (DIR replaced by a folder)
+and must give the same answer as the command the user typed; the holds are checked against
+the user's command line too (the held branches open or closed in the answer).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from feederopt.cli import app
+
+ENV = {"COLUMNS": "400"}
+
+
+def _hint(output: str) -> str:
+    found = re.search(r"run '([^']*)'", " ".join(output.split()))
+    assert found, output
+    return found.group(1)
+
+
+def _run_hint(runner: CliRunner, file: Path, folder: Path) -> tuple[str, dict]:
+    refused = runner.invoke(app, ["report", str(file)], env=ENV)
+    assert refused.exit_code == 2 and "Traceback" not in refused.output, refused.output
+    hint = _hint(refused.output)
+    argv = shlex.split(hint.replace(" DIR", f" {shlex.quote(str(folder))}"))
+    assert argv[0] == "feederopt", hint
+    again = runner.invoke(app, argv[1:], env=ENV)
+    assert again.exit_code in (0, 4), (hint, again.output)
+    return hint, json.loads((folder / "result.json").read_text())
+
+
+def test_solve_hint_repeats_the_holds_and_no_probing(tmp_path: Path) -> None:
+    runner = CliRunner()
+    file = tmp_path / "h.json"
+    run = runner.invoke(app, ["solve", "case33bw", "--hold-open", "7,9", "--hold-open", "8",
+                              "--hold-closed", "37", "--no-probing", "--v-min", "0.93",
+                              "--gap", "0.01", "--time-limit", "60", "--json", str(file)],
+                        env=ENV)
+    assert run.exit_code == 0, run.output
+    first = json.loads(file.read_text())
+    opened = {b["id"] for b in first["open_branches"]}
+    assert {"7", "8", "9"} <= opened and "37" not in opened  # the user's holds
+    hint, second = _run_hint(runner, file, tmp_path / "again")
+    assert "--no-probing" in hint, hint
+    assert {b["id"] for b in second["open_branches"]} == opened, hint
+    assert second["held"] == first["held"]
+    assert second["settings"] == first["settings"]
+    assert second["losses_kw"] == pytest.approx(first["losses_kw"], rel=1e-6)
+
+
+def test_partition_hint_repeats_uncertainty_and_k_der(tmp_path: Path) -> None:
+    runner = CliRunner()
+    file = tmp_path / "p37k2.json"
+    run = runner.invoke(app, ["partition", "ieee37mod", "--uncertainty", "0.1", "--k-der", "2",
+                              "--time-limit", "300", "--json", str(file)], env=ENV)
+    assert run.exit_code in (0, 4), run.output
+    first = json.loads(file.read_text())
+    hint, second = _run_hint(runner, file, tmp_path / "again")
+    assert "--uncertainty 0.1" in hint and "--k-der 2" in hint, hint
+    assert second["uncertainty"] == pytest.approx(0.1) and second["k_der"] == 2
+    assert second["closed_switches"] == first["closed_switches"], hint
+    assert [b["energised"] for b in second["blocks"]] == [
+        b["energised"] for b in first["blocks"]]
+    assert second["objective"] == pytest.approx(first["objective"], rel=1e-5), hint
+    assert second["inputs"]["load_model"] == first["inputs"]["load_model"]
+
+
+def test_partition_hint_names_the_load_model_and_limits() -> None:
+    """A file with constant-power loads and --v-max 1.05 (the tester's piowa_v105.json, its
+    recorded fields): the hint repeats both, and the time limit and samples it records."""
+    from feederopt.report.command_line import command_again
+
+    doc = {"kind": "partition", "case": "iowa240", "uncertainty": 0.0, "k_der": 1,
+           "method": "cutting_plane", "checks": {"samples": 50, "ac_pct": None},
+           "voltage_feedback": {"enabled": False, "rounds": [], "stopped": "off"},
+           "inputs": {"source": "iowa240", "settings": "/tmp/s.json", "uncertain_loads": None,
+                      "k_der": 1, "load_model": "constant_power", "v_min_pu": None,
+                      "v_max_pu": 1.05, "thermal_limits": True, "max_loading_percent": None,
+                      "time_limit_s": 120.0}}
+    argv = shlex.split(command_again(doc, "partition", "feederopt partition FEEDER.dss "
+                                     "--out DIR"))
+    for option in (["--settings", "/tmp/s.json"], ["--constant-power-loads"],
+                   ["--v-max", "1.05"], ["--no-voltage-feedback"], ["--time-limit", "120"],
+                   ["--samples", "50"], ["--no-ac-check"], ["--uncertainty", "0"],
+                   ["--k-der", "1"]):
+        at = argv.index(option[0])
+        assert argv[at:at + len(option)] == option, argv
+    assert "--v-min" not in argv and "--extensive" not in argv
