@@ -153,6 +153,12 @@ class ScenarioSet:
     load_q_mvar: np.ndarray | None = None
     extra_p_mw: np.ndarray | None = None
     extra_q_mvar: np.ndarray | None = None
+    #: Per scenario, its ``generator`` rows of a balanced network: the output ``(p^s, q^s)``
+    #: [MW, MVAr] of each unit of fixed output it names (by unit id); a unit without a row
+    #: keeps its set-point. ``extra_p_mw`` holds them as ``-(p^s - p^0)`` at the unit's bus
+    #: (:func:`_generator_rows`); ``feederopt check --growth-margin generation`` scales the
+    #: output itself (``lambda p^s``). Empty for a set without such rows.
+    generator_outputs: tuple[dict[str, tuple[float, float]], ...] = ()
 
     def source_voltage(self, v_set: np.ndarray) -> np.ndarray | None:
         """Per scenario and bus the source set-point [p.u.]: the scenario's ``source`` row,
@@ -473,7 +479,8 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
     return ScenarioSet(rows.names, rows.weights, list(pu.bus_ids), p_all, q_all,
                        rows.given_weight_sum,
                        missing_loads(rows.names, [list(r) for r in rows.loads], pu.load_ids),
-                       source_vm, rows.notes, load_p, load_q, extra_p, extra_q)
+                       source_vm, rows.notes, load_p, load_q, extra_p, extra_q,
+                       tuple(dict(rows.generator_outputs(k)) for k in range(n_s)))
 
 
 def _generator_rows(network: Network, rows: ScenarioRows, bus_index: Mapping[str, int],
