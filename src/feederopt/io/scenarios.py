@@ -46,7 +46,9 @@ applied to it (the nominal value it replaces is ``p_mw * scaling``, as the reade
 :func:`generate_scenarios` writes it), so a row filled from ``net.load.p_mw`` of a load with
 ``scaling`` s is 1/s times the demand meant (user test ut40_realg5 #3); a ``bus`` row is an
 extra net demand at the bus (a DER: PV negative, EV chargers and heat pumps positive), and
-several ``bus`` rows at one bus add up. A ``generator`` row gives the unit's output in the
+several ``bus`` rows at one bus add up (rows of one scenario identical in bus, ``p_mw``,
+``q_mvar`` and ``der``, most likely a copy, too, with a note:
+:func:`identical_bus_rows_notes`). A ``generator`` row gives the unit's output in the
 scenario and replaces its snapshot output (units without a row keep theirs); the three-phase
 network's ``generators``
 table holds it, and OpenDSS's check of the scenario sets it. On a balanced network a
@@ -1347,10 +1349,14 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     by_load: list[dict[str, tuple[float, float]]] = [{} for _ in names]
     by_bus: list[dict[str, tuple[float, float]]] = [{} for _ in names]
     by_unit: list[dict[str, tuple[float, float]]] = [{} for _ in names]
+    same_rows: dict[tuple[Any, ...], list[int]] = {}  # identical bus rows (ut49_growth #2)
     for i, s in enumerate(scen):
         tg = target[i]
         if tg is None:
             continue
+        if tg[0] == "bus":
+            same_rows.setdefault((s, tg[1], float(nums["p_mw"][i]), float(nums["q_mvar"][i]),
+                                  ders[i] or None), []).append(i)
         if tg[0] == "source":
             by_source[seen[s]][tg[1]] = float(vm[i])
             continue
@@ -1363,8 +1369,36 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
             old = by_bus[seen[s]].get(tg[1], (0.0, 0.0))
             by_bus[seen[s]][tg[1]] = (old[0] + pq[0], old[1] + pq[1])
     return ScenarioRows(names, weights / weights.sum(), by_load, by_bus, by_unit,
-                        float(weights.sum()), notes=tuple(str(p) for p in column_warnings(df)),
+                        float(weights.sum()),
+                        notes=(*(str(p) for p in column_warnings(df)),
+                               *identical_bus_rows_notes(same_rows, {
+                                   (k[0], k[1]): by_bus[seen[k[0]]][k[1]]
+                                   for k in same_rows})),
                         sources=by_source)
+
+
+def identical_bus_rows_notes(same: Mapping[tuple[Any, ...], Sequence[int]],
+                             totals: Mapping[tuple[Any, str], tuple[float, float]],
+                             ) -> list[str]:
+    """Notes on the ``bus`` rows of one scenario that are identical (same bus, ``p_mw``,
+    ``q_mvar`` and ``der``; ``same`` maps ``(scenario, bus, p, q, der)`` to the rows' 0-based
+    indices; ``totals``: each ``(scenario, bus)``'s sum of its bus rows), most likely a
+    copied row: bus rows at one bus add up (the format's rule: a PV
+    and an EV charger at one bus are two rows), so they are read, and the note says what the
+    bus then gets. Before (user test ut49_growth #2), a second copy of a 0.25 MW PV row was
+    summed into 0.5 MW without a word, while a load named twice is refused."""
+    out = []
+    for (scen, bus, p, q, der), rows in same.items():
+        if len(rows) < 2:
+            continue
+        total = totals.get((scen, bus))
+        at = (f"; bus {bus} gets {total[0]:g} MW, {total[1]:g} MVAr in all"
+              if total is not None else "")
+        out.append(f"scenario {scen}: {len(rows)} identical bus rows at bus {bus} (rows "
+                   f"{', '.join(str(i + 1) for i in rows)}: p_mw {p:g}, q_mvar {q:g}"
+                   + (f", der {der}" if der else "") + "): bus rows at one bus add up, so "
+                   f"they count {len(rows)} times{at}; remove the copies if one was meant")
+    return out
 
 
 def _source_row_problems(scen: Sequence[object], elem: Sequence[object], is_src: Sequence[bool],
