@@ -275,9 +275,19 @@ def unknown_load_problem(given: Sequence[str], load_ids: Sequence[str]) -> Probl
     unknown = list(dict.fromkeys(str(x) for x in given if str(x) not in known))
     if not unknown:
         return None
+    units = [u for u in unknown if u.lower().startswith(UNIT_ID_PREFIXES)]
     return Problem(ProblemKind.INVALID_VALUE, "options", "unknown (or out-of-service) load id(s)",
                    ids=tuple(unknown), field="uncertain_loads",
-                   hint=load_id_hint(unknown, list(load_ids)))
+                   hint=load_id_hint(unknown, list(load_ids)) + (
+                       f"; {', '.join(units[:3])}: a generating unit's id, and the box varies "
+                       "loads only: give DER output per scenario as generator rows of a "
+                       "scenario table (--scenarios)" if units else ""))
+
+
+#: How a generating unit's id begins (a pandapower sgen, gen or storage; an OpenDSS
+#: PVSystem, Generator or Storage), for the hint of such an id among ``--uncertain-loads``,
+#: whose box varies loads only (user test ut49_growth #3).
+UNIT_ID_PREFIXES = ("sgen:", "gen:", "storage:", "pvsystem.", "generator.")
 
 
 # ----- reading and writing ----------------------------------------------------------------------
