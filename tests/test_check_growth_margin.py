@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -104,3 +105,30 @@ def test_cli_growth_margin_row_and_refusals(solved, tmp_path) -> None:
     assert got["growth_margin"]["of"] == "load" and got["growth_margin"]["factor"] > 1
     bad = runner.invoke(app, ["check", str(result), "-u", "0.01", "--growth-margin", "pv"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_printed_factor_is_rounded_down(solved, tmp_path) -> None:
+    """User test ut49_growth #4: 1.5546875 was printed x1.555, at which pandapower broke V min
+    by 1.17e-4 p.u. (beyond the 1e-4 tolerance). The console rounds the factor that holds
+    down and the one that breaks up (by hand: floor(1554.6875) / 1000 = 1.554, ceil(1555.6640625)
+    / 1000 = 1.556); the JSON keeps the exact value."""
+    from feederopt.cli.scenarios import growth_margin_text
+
+    text = growth_margin_text({"of": "load", "scaled": "every load", "factor": 1.5546875,
+                               "first_failing_factor": 1.5556640625, "tolerance": 1e-3,
+                               "converged_at_first_failing": True, "breaks": []})
+    assert "up to x1.554 " in text and "at x1.556 " in text
+    # on a solved net: the printed factor holds in pandapower, the printed failing one not
+    net, result = solved
+    opened = {int(b["id"].split(":")[1])
+              for b in json.loads(result.read_text())["open_branches"]}
+    res = runner.invoke(app, ["check", str(result), "-u", "0.01", "-n", "1", "--v-min",
+                              str(V_MIN), "--v-max", str(V_MAX), "--growth-margin", "load",
+                              "--json", str(tmp_path / "c.json")], env={"COLUMNS": "400"})
+    flat = " ".join(res.output.split())
+    got = re.search(r"up to x(\d+\.\d{3}) .*? at x(\d+\.\d{3}) first breaks", flat)
+    assert got, flat
+    exact = json.loads((tmp_path / "c.json").read_text())["growth_margin"]["factor"]
+    assert float(got.group(1)) <= exact
+    assert holds(net, opened, float(got.group(1)), "load")[0]
+    assert not holds(net, opened, float(got.group(2)), "load")[0]

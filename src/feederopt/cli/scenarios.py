@@ -64,8 +64,10 @@ GROWTH_MARGIN_OPT = typer.Option(
     None, "--growth-margin", help="Solve results: also the largest uniform factor of "
     "every load (load) or of every generating unit of fixed output: PV, wind and the like "
     "(generation), "
-    "that the topology withstands in the AC power flow at the nominal loads, by "
-    "bisection to 0.001 up to x10, and the limit that breaks first beyond it.")
+    "that the topology withstands in the AC power flow at the nominal loads (a scenario "
+    "result: at each scenario's own loads, scaling its own generation; none to scale: not "
+    "applicable), by bisection to 0.001 up to x10 (printed rounded down, a safe bound), and "
+    "the limit that breaks first beyond it.")
 
 
 class LoadShapes(StrEnum):
@@ -1154,20 +1156,55 @@ def _interval_text(ci: list[float] | None) -> str:
 
 
 def growth_margin_text(margin: dict[str, Any]) -> str:
-    """``check --growth-margin``'s row: the factor, and what breaks first beyond it."""
+    """``check --growth-margin``'s row: the factor, and what breaks first beyond it. The
+    factor that holds is printed rounded down and the first failing one rounded up
+    (:func:`floor_factor`, :func:`ceil_factor`): a safe bound, the JSON keeps the exact
+    values (user test ut49_growth #4: x1.555 printed for 1.5546875, at which V min is
+    0.899883 p.u. on a limit of 0.9). Of the generation, the units' output at the printed
+    factor is said in MW (``output x factor``), and generation of zero is not applicable."""
     lo, hi = margin.get("factor"), margin.get("first_failing_factor")
     what = margin.get("scaled")
+    if margin.get("applicable") is False:
+        return (f"not applicable: {what} produce 0 MW (0 x lambda = 0), there is no "
+                "generation to grow")
     if lo is None:
         return f"none: {what} breaks a limit at any factor from 0 to 1"
+    shown = floor_factor(float(lo))
+    mw = _unit_mw_text(margin, shown)
     if hi is None:
-        return (f"{what} x{lo:.3f} holds every limit (searched up to "
+        return (f"{what} x{shown:.3f}{mw} holds every limit (searched up to "
                 f"x{margin.get('searched_up_to'):g}; no limit breaks)")
     breaks = margin.get("breaks") or []
     first = ("the AC power flow does not converge" if not margin.get(
         "converged_at_first_failing") else ", ".join(
         f"{_short_violation(d)}" for d in breaks[:2]) or "a limit")
-    return (f"{what} up to x{lo:.3f} (bisection, +-{margin.get('tolerance'):g}); at "
-            f"x{hi:.3f} first breaks: {first}")
+    return (f"{what} up to x{shown:.3f}{mw} (bisection, +-{margin.get('tolerance'):g}); at "
+            f"x{ceil_factor(float(hi)):.3f} first breaks: {first}")
+
+
+def floor_factor(x: float, places: int = 3) -> float:
+    """``x`` rounded down to ``places`` decimals, ``floor(x 10^places) / 10^places``: a factor
+    that holds, printed no larger than it is."""
+    return math.floor(x * 10 ** places) / 10 ** places
+
+
+def ceil_factor(x: float, places: int = 3) -> float:
+    """``x`` rounded up to ``places`` decimals: a factor that breaks, printed no smaller."""
+    return math.ceil(x * 10 ** places) / 10 ** places
+
+
+def _unit_mw_text(margin: dict[str, Any], factor: float) -> str:
+    """The units' output at ``factor`` [MW], ``p_g x factor``: `` (1.125 MW per unit)`` when
+    they are alike, else each unit's (the first five); empty for the loads."""
+    ids, out = margin.get("unit_ids") or [], margin.get("unit_output_mw") or []
+    if margin.get("of") != "generation" or not out:
+        return ""
+    at = [float(p) * factor for p in out]
+    if max(at) - min(at) <= 1e-9:
+        return f" ({at[0]:.3f} MW per unit, {sum(at):.3f} MW in all)"
+    parts = [f"{u} {p:.3f} MW" for u, p in zip(ids, at, strict=False)][:5]
+    more = f", ... ({len(at) - 5} more)" if len(at) > 5 else ""
+    return f" ({', '.join(parts)}{more}; {sum(at):.3f} MW in all)"
 
 
 def check_exit_code(result_code: int, samples_within_limits: bool | None) -> int:

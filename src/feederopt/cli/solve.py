@@ -679,7 +679,8 @@ def _notes_shown(show: Any, quiet: bool) -> Any:
 #: solve's list options: each may be repeated, the occurrences joined (cli.app.joined_list)
 UNCERTAIN_LOADS_OPT = typer.Option(
     None, "--uncertain-loads", metavar=IDS, help="With --robust: the load ids that vary"
-    f"{REPEATABLE} [default: all].")
+    f"{REPEATABLE}; loads only, not generating units (sgens, PV): give DER output per "
+    "scenario with --scenarios [default: all loads].")
 CONTROLS_OPT = typer.Option(
     None, "--controls", metavar="<kinds>",
     help=f"The devices the optimiser may set: caps, taps, dg, flex{REPEATABLE} [default: "
@@ -777,7 +778,8 @@ def solve(
         "penalty, plus the switching cost once [default: expected]."),
     robust: float | None = typer.Option(
         None, "--robust", help="Robust: feasible for all loads in nominal +- X (e.g. 0.1), "
-        "minimising worst-case losses [default: none, not robust]."),
+        "minimising worst-case losses; the box varies loads only, DER output (sgens, PV) "
+        "stays at its set-point (vary it with --scenarios) [default: none, not robust]."),
     uncertain_loads: list[str] | None = UNCERTAIN_LOADS_OPT,
     budget: int | None = typer.Option(
         None, "--budget", help="With --robust: at most this many loads deviate (Gamma) "

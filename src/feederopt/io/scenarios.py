@@ -46,7 +46,9 @@ applied to it (the nominal value it replaces is ``p_mw * scaling``, as the reade
 :func:`generate_scenarios` writes it), so a row filled from ``net.load.p_mw`` of a load with
 ``scaling`` s is 1/s times the demand meant (user test ut40_realg5 #3); a ``bus`` row is an
 extra net demand at the bus (a DER: PV negative, EV chargers and heat pumps positive), and
-several ``bus`` rows at one bus add up. A ``generator`` row gives the unit's output in the
+several ``bus`` rows at one bus add up (rows of one scenario identical in bus, ``p_mw``,
+``q_mvar`` and ``der``, most likely a copy, too, with a note:
+:func:`identical_bus_rows_notes`). A ``generator`` row gives the unit's output in the
 scenario and replaces its snapshot output (units without a row keep theirs); the three-phase
 network's ``generators``
 table holds it, and OpenDSS's check of the scenario sets it. On a balanced network a
@@ -153,6 +155,12 @@ class ScenarioSet:
     load_q_mvar: np.ndarray | None = None
     extra_p_mw: np.ndarray | None = None
     extra_q_mvar: np.ndarray | None = None
+    #: Per scenario, its ``generator`` rows of a balanced network: the output ``(p^s, q^s)``
+    #: [MW, MVAr] of each unit of fixed output it names (by unit id); a unit without a row
+    #: keeps its set-point. ``extra_p_mw`` holds them as ``-(p^s - p^0)`` at the unit's bus
+    #: (:func:`_generator_rows`); ``feederopt check --growth-margin generation`` scales the
+    #: output itself (``lambda p^s``). Empty for a set without such rows.
+    generator_outputs: tuple[dict[str, tuple[float, float]], ...] = ()
 
     def source_voltage(self, v_set: np.ndarray) -> np.ndarray | None:
         """Per scenario and bus the source set-point [p.u.]: the scenario's ``source`` row,
@@ -267,9 +275,19 @@ def unknown_load_problem(given: Sequence[str], load_ids: Sequence[str]) -> Probl
     unknown = list(dict.fromkeys(str(x) for x in given if str(x) not in known))
     if not unknown:
         return None
+    units = [u for u in unknown if u.lower().startswith(UNIT_ID_PREFIXES)]
     return Problem(ProblemKind.INVALID_VALUE, "options", "unknown (or out-of-service) load id(s)",
                    ids=tuple(unknown), field="uncertain_loads",
-                   hint=load_id_hint(unknown, list(load_ids)))
+                   hint=load_id_hint(unknown, list(load_ids)) + (
+                       f"; {', '.join(units[:3])}: a generating unit's id, and the box varies "
+                       "loads only: give DER output per scenario as generator rows of a "
+                       "scenario table (--scenarios)" if units else ""))
+
+
+#: How a generating unit's id begins (a pandapower sgen, gen or storage; an OpenDSS
+#: PVSystem, Generator or Storage), for the hint of such an id among ``--uncertain-loads``,
+#: whose box varies loads only (user test ut49_growth #3).
+UNIT_ID_PREFIXES = ("sgen:", "gen:", "storage:", "pvsystem.", "generator.")
 
 
 # ----- reading and writing ----------------------------------------------------------------------
@@ -473,7 +491,8 @@ def resolve_scenarios(network: Network, df: pl.DataFrame) -> ScenarioSet:
     return ScenarioSet(rows.names, rows.weights, list(pu.bus_ids), p_all, q_all,
                        rows.given_weight_sum,
                        missing_loads(rows.names, [list(r) for r in rows.loads], pu.load_ids),
-                       source_vm, rows.notes, load_p, load_q, extra_p, extra_q)
+                       source_vm, rows.notes, load_p, load_q, extra_p, extra_q,
+                       tuple(dict(rows.generator_outputs(k)) for k in range(n_s)))
 
 
 def _generator_rows(network: Network, rows: ScenarioRows, bus_index: Mapping[str, int],
@@ -1340,10 +1359,14 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
     by_load: list[dict[str, tuple[float, float]]] = [{} for _ in names]
     by_bus: list[dict[str, tuple[float, float]]] = [{} for _ in names]
     by_unit: list[dict[str, tuple[float, float]]] = [{} for _ in names]
+    same_rows: dict[tuple[Any, ...], list[int]] = {}  # identical bus rows (ut49_growth #2)
     for i, s in enumerate(scen):
         tg = target[i]
         if tg is None:
             continue
+        if tg[0] == "bus":
+            same_rows.setdefault((s, tg[1], float(nums["p_mw"][i]), float(nums["q_mvar"][i]),
+                                  ders[i] or None), []).append(i)
         if tg[0] == "source":
             by_source[seen[s]][tg[1]] = float(vm[i])
             continue
@@ -1356,8 +1379,36 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
             old = by_bus[seen[s]].get(tg[1], (0.0, 0.0))
             by_bus[seen[s]][tg[1]] = (old[0] + pq[0], old[1] + pq[1])
     return ScenarioRows(names, weights / weights.sum(), by_load, by_bus, by_unit,
-                        float(weights.sum()), notes=tuple(str(p) for p in column_warnings(df)),
+                        float(weights.sum()),
+                        notes=(*(str(p) for p in column_warnings(df)),
+                               *identical_bus_rows_notes(same_rows, {
+                                   (k[0], k[1]): by_bus[seen[k[0]]][k[1]]
+                                   for k in same_rows})),
                         sources=by_source)
+
+
+def identical_bus_rows_notes(same: Mapping[tuple[Any, ...], Sequence[int]],
+                             totals: Mapping[tuple[Any, str], tuple[float, float]],
+                             ) -> list[str]:
+    """Notes on the ``bus`` rows of one scenario that are identical (same bus, ``p_mw``,
+    ``q_mvar`` and ``der``; ``same`` maps ``(scenario, bus, p, q, der)`` to the rows' 0-based
+    indices; ``totals``: each ``(scenario, bus)``'s sum of its bus rows), most likely a
+    copied row: bus rows at one bus add up (the format's rule: a PV
+    and an EV charger at one bus are two rows), so they are read, and the note says what the
+    bus then gets. Before (user test ut49_growth #2), a second copy of a 0.25 MW PV row was
+    summed into 0.5 MW without a word, while a load named twice is refused."""
+    out = []
+    for (scen, bus, p, q, der), rows in same.items():
+        if len(rows) < 2:
+            continue
+        total = totals.get((scen, bus))
+        at = (f"; bus {bus} gets {total[0]:g} MW, {total[1]:g} MVAr in all"
+              if total is not None else "")
+        out.append(f"scenario {scen}: {len(rows)} identical bus rows at bus {bus} (rows "
+                   f"{', '.join(str(i + 1) for i in rows)}: p_mw {p:g}, q_mvar {q:g}"
+                   + (f", der {der}" if der else "") + "): bus rows at one bus add up, so "
+                   f"they count {len(rows)} times{at}; remove the copies if one was meant")
+    return out
 
 
 def _source_row_problems(scen: Sequence[object], elem: Sequence[object], is_src: Sequence[bool],

@@ -73,7 +73,7 @@ import itertools
 import json
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -401,6 +401,12 @@ class ScenarioLoads:
     extra_q_mvar: np.ndarray
     setting: tuple[int, ...]
     fixed_generation_p_mw: float = 0.0
+    #: ``unit_p_mw[s, g]``, ``unit_q_mvar[s, g]``: the output [MW, MVAr] of each unit of
+    #: fixed output (:func:`fixed_output_units`' order) in scenario ``s``: its ``generator``
+    #: row, else the network's set-point; what ``--growth-margin generation`` scales in that
+    #: scenario (:func:`scenario_margins`). None: every unit at its set-point.
+    unit_p_mw: np.ndarray | None = None
+    unit_q_mvar: np.ndarray | None = None
 
     def draw(self, samples: int, seed: int) -> np.ndarray:
         """The scenario of each sample, drawn by :attr:`weights` from
@@ -714,12 +720,31 @@ def scenario_loads(data: dict[str, Any], network: Network,
         setting = tuple(where.get(str(n), 0) for n in sset.names)
     else:
         setting = tuple(0 for _ in sset.names)
+    units = fixed_output_units(network)
+    unit_p, unit_q = scenario_unit_outputs(units, sset.generator_outputs, len(sset.names))
     return ScenarioLoads(str(path), tuple(str(n) for n in sset.names),
                          np.asarray(sset.weights, float), np.asarray(sset.load_p_mw, float),
                          np.asarray(sset.load_q_mvar, float), tuple(sset.bus_ids),
                          np.asarray(sset.extra_p_mw, float), np.asarray(sset.extra_q_mvar, float),
-                         setting,
-                         float(fixed_output_units(network)["p_mw"].fill_null(0.0).sum()))
+                         setting, float(units["p_mw"].fill_null(0.0).sum()), unit_p, unit_q)
+
+
+def scenario_unit_outputs(units: pl.DataFrame,
+                          rows: Sequence[Mapping[str, tuple[float, float]]], count: int,
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """Per scenario ``s`` and unit of fixed output ``g`` (``units``, :func:`fixed_output_units`)
+    its output ``(p_g^s, q_g^s)`` [MW, MVAr]: the scenario's ``generator`` row ``rows[s]``
+    (unit id -> output), else the unit's set-point ``(p_g^0, q_g^0)``."""
+    ids = [str(u) for u in units["id"].to_list()]
+    p0 = units["p_mw"].fill_null(0.0).to_numpy().astype(float)
+    q0 = units["q_mvar"].fill_null(0.0).to_numpy().astype(float)
+    p = np.tile(p0, (count, 1))
+    q = np.tile(q0, (count, 1))
+    for s in range(min(count, len(rows))):
+        for g, uid in enumerate(ids):
+            if uid in rows[s]:
+                p[s, g], q[s, g] = rows[s][uid]
+    return p, q
 
 
 def _robust_source_band(data: dict[str, Any]) -> tuple[float, float] | None:
@@ -1221,30 +1246,45 @@ def scenario_margins(network: Network, pu: PerUnitNetwork, closed: np.ndarray, o
                      held: Sequence[dict[str, float] | None], base_p: np.ndarray,
                      base_q: np.ndarray) -> dict[str, Any]:
     """The growth margin of a scenario result: :func:`growth_margin` at each scenario's own
-    operating point (its loads, its bus rows, its source voltages ``held``), and the
+    operating point (its loads, its bus rows, its source voltages ``held``; of the
+    generation, its own units' output ``ScenarioLoads.unit_p_mw``), and the
     scenario whose factor is smallest as the answer (its fields at the top, ``scenario``
     naming it, ``per_scenario`` every scenario's factor, first failing factor and first
     broken limit). Before (session 43's note), a scenario result's margin was taken at the
     network's nominal loads, which no scenario of the run might have: a growth file whose
-    every scenario loads the feeder more reported the margin of a load none of them has."""
+    every scenario loads the feeder more reported the margin of a load none of them has.
+
+    Of the generation, a scenario whose units produce nothing (``applicable`` False: ``0 x
+    lambda = 0``) has no margin and is not the answer; when no scenario has generation, the
+    answer is that of the first, not applicable. Before (user test ut49_growth #1), only
+    the network's set-points were scaled and a scenario's ``generator`` rows stayed a fixed
+    offset at their bus: the factor printed as the scenario's own PV's was not (x1.813 at
+    a scenario of twice the set-point, whose own limit is x1.406), and a scenario with no
+    PV at all got a bounded factor."""
     per: list[dict[str, Any]] = []
     for sc, name in enumerate(scenarios.names):
+        outputs = (None if scenarios.unit_p_mw is None or scenarios.unit_q_mvar is None
+                   else (scenarios.unit_p_mw[sc], scenarios.unit_q_mvar[sc]))
         m = growth_margin(network, pu, closed, of, limits, held[scenarios.setting[sc]],
                           loads_mw=(base_p[sc], base_q[sc]),
                           rows=(scenarios.bus_ids, scenarios.extra_p_mw[sc],
-                                scenarios.extra_q_mvar[sc]))
+                                scenarios.extra_q_mvar[sc]), outputs=outputs)
         per.append({"scenario": name, **m})
 
     def key(m: dict[str, Any]) -> tuple[float, float]:
         lo, hi = m["factor"], m["first_failing_factor"]
         return (-1.0 if lo is None else float(lo), np.inf if hi is None else float(hi))
 
-    worst = min(per, key=key)
+    applicable = [m for m in per if m.get("applicable", True)]
+    worst = min(applicable, key=key) if applicable else per[0]
     scaled = f"{worst['scaled']} of scenario {worst['scenario']}"
     return {**worst, "scaled": scaled, "per_scenario": [
         {"scenario": m["scenario"], "factor": m["factor"],
          "first_failing_factor": m["first_failing_factor"], "bounded": m["bounded"],
          "converged_at_first_failing": m["converged_at_first_failing"],
+         "applicable": m["applicable"], "unit_ids": m["unit_ids"],
+         "unit_output_mw": m["unit_output_mw"],
+         "unit_output_at_factor_mw": m["unit_output_at_factor_mw"],
          "breaks": m["breaks"][:1]} for m in per]}
 
 
@@ -1253,35 +1293,55 @@ def growth_margin(network: Network, pu: PerUnitNetwork, closed: np.ndarray, of: 
                   most: float = 10.0, tolerance: float = 1e-3,
                   loads_mw: tuple[np.ndarray, np.ndarray] | None = None,
                   rows: tuple[Sequence[str], np.ndarray, np.ndarray] | None = None,
+                  outputs: tuple[np.ndarray, np.ndarray] | None = None,
                   ) -> dict[str, Any]:
-    """The largest uniform factor ``lambda`` of the loads (``of = "load"``: every in-service
-    load at ``lambda (p_k^0, q_k^0)``) or of the generation (``"generation"``: every unit of
-    fixed output, :func:`fixed_output_units`, at ``lambda (p_g^0, q_g^0)``, the change a bus
-    row at its bus) at which the AC power flow of topology ``closed`` still holds the limits
-    (:func:`ac_sample`: converged, voltages and loadings within the limits and the AC check's
-    tolerances), by bisection on ``[0, most]`` to ``tolerance``: ``lambda = 1`` first; when it
-    holds, the factor is doubled until one breaks a limit (or ``most`` holds: ``bounded``
-    False), then the interval halved. The bisection assumes that a limit, once broken, stays
-    broken as ``lambda`` grows (voltage drop and loading grow with the load; reverse flows
-    with PV); between ``factor`` and ``first_failing_factor`` lies the boundary, and
-    ``breaks`` names the limits broken at ``first_failing_factor``, worst first (as the AC
-    check names them), or the power flow's failure to converge there.
+    """The largest uniform factor ``lambda`` of the loads (``of = "load"``: every in-service load
+    at ``lambda (p_k^0, q_k^0)``) or of the generation (``"generation"``: every unit of
+    fixed output, :func:`fixed_output_units`, at ``lambda (p_g, q_g)`` of its output, the
+    change a bus row at its bus) at which the AC power flow of topology ``closed`` still
+    holds the limits (:func:`ac_sample`: converged, voltages and loadings within the limits
+    and the AC check's tolerances), by bisection on ``[0, most]`` to ``tolerance``: ``lambda
+    = 1`` first; when it holds, the factor is doubled until one breaks a limit (or ``most``
+    holds: ``bounded`` False), then the interval halved. The bisection assumes that a limit,
+    once broken, stays broken as ``lambda`` grows (voltage drop and loading grow with the
+    load; reverse flows with PV); between ``factor`` and ``first_failing_factor`` lies the
+    boundary, and ``breaks`` names the limits broken at ``first_failing_factor``, worst
+    first (as the AC check names them), or the power flow's failure to converge there.
 
     ``loads_mw`` (each in-service load's ``(p, q)`` [MW, MVAr], the per-unit model's order)
-    and ``rows`` (bus ids and the net demand [MW, MVAr] of a scenario's bus rows, its DER)
-    give a scenario's operating point instead of the network's (:func:`scenario_margins`):
-    its loads are scaled (``"load"``), or the fixed units with its loads and rows as they
-    are (``"generation"``); its rows are never scaled."""
+    and ``rows`` (bus ids and the net demand [MW, MVAr] of a scenario's bus rows, its DER,
+    its ``generator`` rows as ``-(p_g^s - p_g^0)`` at the unit's bus) give a scenario's
+    operating point instead of the network's (:func:`scenario_margins`): its loads are
+    scaled (``"load"``; its rows are not), or (``"generation"``) its units' outputs
+    ``outputs`` ``(p_g^s, q_g^s)`` (:func:`fixed_output_units`' order; None: the
+    set-points ``p_g^0``), the other rows and the loads as they are: the injection of unit
+    ``g`` is then ``p_g^0 + (p_g^s - p_g^0) + (lambda - 1) p_g^s = lambda p_g^s``.
+    Generation that is zero (every ``p_g = q_g = 0``) has no margin (``0 x lambda = 0``):
+    ``applicable`` False, ``factor`` and ``first_failing_factor`` None, no power flow run.
+    ``unit_ids``, ``unit_output_mw`` (``p_g``) and ``unit_output_at_factor_mw`` (``lambda
+    p_g`` at ``factor``) say what the factor means in MW (empty for the loads)."""
     s_base = pu.s_base_mva
     p0, q0 = ((pu.load_p * s_base, pu.load_q * s_base) if loads_mw is None
               else (np.asarray(loads_mw[0], float), np.asarray(loads_mw[1], float)))
     units = fixed_output_units(network)
     g_bus = [str(b) for b in units["bus"].to_list()]
-    g_p = units["p_mw"].fill_null(0.0).to_numpy()
-    g_q = units["q_mvar"].fill_null(0.0).to_numpy()
+    g_p = (units["p_mw"].fill_null(0.0).to_numpy().astype(float) if outputs is None
+           else np.asarray(outputs[0], float))
+    g_q = (units["q_mvar"].fill_null(0.0).to_numpy().astype(float) if outputs is None
+           else np.asarray(outputs[1], float))
     state = np.asarray(closed, bool)
     r_bus, r_p, r_q = ([], np.zeros(0), np.zeros(0)) if rows is None else (
         [str(b) for b in rows[0]], np.asarray(rows[1], float), np.asarray(rows[2], float))
+    what = ("every load" if of == "load" else
+            f"the {units.height} generating unit(s) of fixed output")
+    gen = of != "load"
+    ids = [str(u) for u in units["id"].to_list()] if gen else []
+    if gen and not np.any(np.abs(g_p) + np.abs(g_q) > 0.0):
+        return {"of": of, "scaled": what, "factor": None, "first_failing_factor": None,
+                "bounded": False, "applicable": False, "searched_up_to": float(most),
+                "tolerance": float(tolerance), "converged_at_first_failing": None,
+                "breaks": [], "unit_ids": ids, "unit_output_mw": [float(x) for x in g_p],
+                "unit_output_at_factor_mw": []}
 
     def run(lam: float) -> tuple[bool, bool, Any]:
         if of == "load":
@@ -1322,12 +1382,13 @@ def growth_margin(network: Network, pu: PerUnitNetwork, closed: np.ndarray, of: 
         _, converged, flow = run(hi)
         if converged:
             breaks = corner_limits(pu, network, flow)["limit_violations"][:5]
-    what = ("every load" if of == "load" else
-            f"the {units.height} generating unit(s) of fixed output")
     return {"of": of, "scaled": what, "factor": lo, "first_failing_factor": hi,
-            "bounded": hi is not None, "searched_up_to": float(most),
+            "bounded": hi is not None, "applicable": True, "searched_up_to": float(most),
             "tolerance": float(tolerance), "converged_at_first_failing": converged,
-            "breaks": breaks}
+            "breaks": breaks, "unit_ids": ids,
+            "unit_output_mw": [float(x) for x in g_p] if gen else [],
+            "unit_output_at_factor_mw": ([float(x) * lo for x in g_p] if gen and lo is not None
+                                         else [])}
 
 
 def corner_limits(pu: PerUnitNetwork, network: Network, flow: Any) -> dict[str, Any]:
