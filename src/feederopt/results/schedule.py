@@ -321,7 +321,11 @@ class HourlySeries:
     losses in the model; the network's shunts at 1 p.u., with the hour's topology). The
     hourly AC check injects exactly these set-points (DG ``P`` and ``Q`` included)."""
 
-    substation_p_mw: list[float]  # ps: the purchase, without the losses (priced separately)
+    #: ps: the purchase, without the losses (priced separately). The name is kept for
+    #: compatibility; ``purchase_p_mw`` holds the same values under the name setpoints.csv
+    #: gives them (there ``substation_p_mw`` is the import with the losses, this series'
+    #: ``import_p_mw``; user test ut49_sched #5: one name, two meanings across files).
+    substation_p_mw: list[float]
     substation_q_mvar: list[float]
     dg_mw: dict[str, list[float]]
     ess_charge_mw: dict[str, list[float]]
@@ -361,6 +365,9 @@ class HourlySeries:
     # the network's shunts at 1 p.u. with the hour's topology: drawn [MW], injected [MVAr]
     shunt_p_mw: list[float] = field(default_factory=list)
     shunt_q_mvar: list[float] = field(default_factory=list)
+    #: ps: the purchase without the losses, the same values as ``substation_p_mw`` under the
+    #: unambiguous name of setpoints.csv's column (user test ut49_sched #5)
+    purchase_p_mw: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -613,6 +620,7 @@ def series(d: ScheduleData, ids: dict[str, list[str]], bus_ids: list[str],
     moving = np.flatnonzero(np.abs(shift).max(0) > 1e-6)
     return HourlySeries(
         substation_p_mw=point["ps"].round(DIGITS).tolist(),
+        purchase_p_mw=point["ps"].round(DIGITS).tolist(),
         substation_q_mvar=point["qs"].round(DIGITS).tolist(),
         dg_mw=per("pdg", "dg"), ess_charge_mw=per("pch", "ess"),
         ess_discharge_mw=per("pdis", "ess"), ess_soc_mwh=per("soc", "ess"),
