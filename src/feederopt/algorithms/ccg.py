@@ -1001,13 +1001,10 @@ class ColumnConstraintGeneration(AlgorithmBase):
         the worse (by the LP) of its two candidates as ``xi0``. The first master has the
         copies ``[forecast (inactive, lazy), xi0 (active)]``; ``xis[0]`` stays the forecast.
         ``x0`` with the policy bound is also a first upper bound, ``c1(x0) + max(bound,
-        Q(x0, xi0))``. Without the policy bound (the aggregate-ratio set, a policy not proven
-        feasible) the start is the forecast's, as before."""
+        Q(x0, xi0))``. Without the policy bound (a policy not proven feasible) the start is the
+        forecast's, as before."""
         d = self.d
         forecast = nominal(d)
-        if d.aggregate is not None:
-            notes.append("start: the forecast master (aggregate-ratio set: no policy bound)")
-            return [forecast], [0], None
         self.phase("start: a radial first stage")
         try:
             rs = radial_start(d, min(60.0, max(self.remaining() / 5, 1.0)))
@@ -1081,11 +1078,9 @@ class ColumnConstraintGeneration(AlgorithmBase):
     def _sorted(self, x: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
         """The budget set's maximiser of the forecast's LP gradient at ``x`` (per bus and
         renewable unit its best ``Gamma`` hours, a sort:
-        :func:`~feederopt.algorithms.policy_bound.maximise_linear`); None on the
-        aggregate-ratio set."""
+        :func:`~feederopt.algorithms.policy_bound.maximise_linear`; on the aggregate-ratio set
+        a binary point near the band's LP maximum)."""
         d = self.d
-        if d.aggregate is not None:
-            return None
         grad = self._recourse(x).solve(nominal(d)).gradient
         return maximise_linear(d, {g: v.reshape(d.hours, -1) for g, v in grad.items()})[1]
 
@@ -1257,7 +1252,10 @@ class ColumnConstraintGeneration(AlgorithmBase):
                              f"({pb.reason or 'no realisation'}), so no upper bound: the "
                              "incumbent stays")
                 break
-            if pb.terms is not None and not cut and not self._closes(c1 + pb_ub):
+            # (not on the aggregate-ratio set: the policy's MILP maximum is built over the
+            # temporal budget set)
+            if pb.terms is not None and d.aggregate is None and not cut \
+                    and not self._closes(c1 + pb_ub):
                 # the policy's maximum (module policy_max): one MILP when it is small enough
                 # to converge, otherwise by hours (Lagrangian relaxation of the budgets)
                 cap = min(self.remaining(), self.POLICY_MAX_SHARE * self.stop.time_limit_s)
