@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from typing import Any
 
 import numpy as np
 import pytest
@@ -128,3 +129,42 @@ def test_ccg_objective_on_the_aggregate_set_is_a_usable_upper_bound(agg: Schedul
     assert sol.objective >= brute - 1e-7
     assert sol.objective <= 1.04 * brute  # before: no bound but the MILP's
     assert sol.lower_bound <= sol.objective
+    assert not sol.objective_is_milp_bound  # the policy's bound, a usable one
+
+
+def test_an_unproven_milp_bound_is_called_so(agg: ScheduleData,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where no policy bound holds (simulated: the bound refused) and the MILP subproblem
+    stops at its limit with a weak McCormick bound (simulated: its dual bound 400 times its
+    value, as the tester's 664.55 $ against 1.63 $), the objective is that bound: valid (above
+    the brute-force worst case at the schedule) but no cost, and the run says so; and the
+    subproblem gets the time left at the schedule (a second search at its first stage)."""
+    import feederopt.algorithms.ccg as ccg
+    from feederopt.algorithms.policy_bound import PolicyBound
+    from feederopt.results.schedule import worst_found_text
+
+    monkeypatch.setattr(ccg, "policy_bound", lambda *a, **k: PolicyBound(
+        None, None, float("nan"), "refused (test)", 0.0))
+    real = ccg.worst_case
+    calls: list[float] = []
+
+    def weak(*a: Any, **k: Any) -> Any:
+        calls.append(k.get("time_limit_s", 0.0))
+        wc = real(*a, **k)
+        return dataclasses.replace(wc, bound=400.0 * max(wc.value, wc.bound), optimal=False)
+
+    monkeypatch.setattr(ccg, "worst_case", weak)
+    sol = solve_ccg(agg, gap=1e-4, time_limit_s=30, sub_time_s=2.0)
+    x = {"y": sol.closed[0], "z": sol.z}
+    brute = _brute(agg, x)
+    assert sol.objective >= brute - 1e-7
+    assert sol.objective > 100 * brute  # the McCormick bound: no cost of the schedule
+    assert sol.objective_is_milp_bound
+    assert any("not a cost of this schedule" in n for n in sol.notes)
+    # the worst case found at the schedule is the brute force's here (the real subproblem)
+    assert sol.first_stage_cost + sol.worst_cost == pytest.approx(brute, rel=1e-6)
+    # the subproblem ran again at the schedule with the time left, beyond its 2 s cap
+    assert max(calls) > 2.0
+    assert any("the subproblem at the schedule's first stage again" in n for n in sol.notes)
+    text = worst_found_text(sol.objective, sol.first_stage_cost, sol.worst_cost, True)
+    assert text is not None and "not a cost" in text

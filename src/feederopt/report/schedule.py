@@ -590,7 +590,8 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
     # the console's statement of the worst case found at this schedule (between it and the
     # objective lies the exact worst-case cost), in the same words
     found = worst_found_text(r.get("objective"), r.get("first_stage_cost"),
-                             worst.get("cost") if isinstance(worst, Mapping) else None)
+                             worst.get("cost") if isinstance(worst, Mapping) else None,
+                             bool(r.get("objective_is_milp_bound")))
     clock = profile_clock(r)
     summary: dict[str, Any] = {
         "status": r.get("status"), "method": r.get("method"), "hours": r.get("hours"),
