@@ -119,18 +119,17 @@ def test_policy_cost_above_lp_with_spill_absorbers(inputs) -> None:  # type: ign
 
 def test_policy_not_used_where_unproven(inputs) -> None:  # type: ignore[no-untyped-def]
     """A flow limit just above the forecast's largest flow: a load increase of 30 % could
-    exceed it under the policy, so no bound (the MILP's is used); nor on the aggregate set."""
+    exceed it under the policy, so no bound (the MILP's is used). (The aggregate-ratio set
+    has the bound since user test ut49_sched #1: tests/test_ut49_sched_aggregate_bound.py.)"""
     d = two_hour_instance(inputs, ("12", "18", "25"), [])
     det = solve_deterministic(d, gap=1e-7)
     x = {"y": det.closed[0], "z": det.z}
-    q0, y0 = evaluate(d, x, nominal(d))
+    _, y0 = evaluate(d, x, nominal(d))
     tight = dataclasses.replace(d, flow_max=float(np.abs(y0["P"]).max()) * 1.0001)
     q0t, y0t = evaluate(tight, x, nominal(tight))
     pb = policy_bound(tight, x, closed_by_hour(tight, x), y0t, q0t)
     assert pb.value is None and pb.xi is None
     assert "flow limit" in pb.reason
-    agg = dataclasses.replace(d, aggregate=(0.95, 1.05))
-    assert policy_bound(agg, x, closed_by_hour(agg, x), y0, q0).value is None
 
 
 def test_tree_paths_against_networkx(inputs) -> None:  # type: ignore[no-untyped-def]

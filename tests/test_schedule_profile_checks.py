@@ -79,3 +79,34 @@ def test_a_constant_price_reads_as_one_price() -> None:
     assert "30 $/MWh in each of the 3 h" in note and "30 to 30" not in note
     varied = Profiles(3, ["price"], np.array([[30.0], [45.0], [120.0]]))
     assert "30 to 120 $/MWh over the 3 h" in price_notes(varied, st)[0]
+
+
+def test_a_whole_missing_hour_lists_ids_naturally_with_a_hint(inputs, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """User test ut49_sched #4: hour 5 removed for every element listed ``10: hour 5, 11:
+    hour 5, ...`` (ids as strings; loads 2-9 never shown) and, with hour indices, no hint
+    (with timestamps: "the table has no row at ... for any element")."""
+    net, devices, df = inputs
+    no5 = df.filter(pl.col("time").cast(pl.Int64) != 5)
+    with pytest.raises(InputError) as exc:
+        load_profiles(no5, net, devices)
+    (p,) = exc.value.problems
+    # the truth: the user's table's load ids (numbers; its PV/WT units named after them),
+    # ordered by their number
+    expected = sorted({e for e in no5["element"].to_list() if e.isdigit()}, key=int)
+    assert expected[:3] == ["2", "3", "4"]
+    assert [i.split(":")[0] for i in p.ids][:len(expected)] == expected
+    assert p.ids[0] == f"{expected[0]}: hour 5"
+    assert p.hint == "the table has no row at hour 5 for any element: add that hour's rows"
+    # two whole hours: both named
+    no57 = no5.filter(pl.col("time").cast(pl.Int64) != 7)
+    with pytest.raises(InputError) as exc:
+        load_profiles(no57, net, devices)
+    assert exc.value.problems[0].hint == ("the table has no row at hours 5, 7 for any "
+                                          "element: add those hours' rows")
+    path = tmp_path / "no5.csv"
+    no5.write_csv(path)
+    r = CliRunner().invoke(app, ["schedule", "case33bw", "--profiles", str(path)], env=ENV)
+    assert r.exit_code == 2, r.output
+    out = " ".join(r.output.split())
+    assert f"[{expected[0]}: hour 5, {expected[1]}: hour 5" in out
+    assert "no row at hour 5 for any element" in out

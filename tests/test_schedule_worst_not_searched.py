@@ -20,6 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 import feederopt.algorithms.ccg as ccg
+from feederopt.algorithms.policy_bound import PolicyBound
 from feederopt.cli import app
 
 
@@ -30,6 +31,11 @@ def test_a_worst_case_not_searched_is_not_printed(tmp_path: Path,
                                   1.25)
 
     monkeypatch.setattr(ccg, "solve_lazy_master", no_solution)
+    # no policy bound at the start either (so no incumbent before the master): the aggregate
+    # set had none until user test ut49_sched #1; now a feeder whose policy is not proven
+    # feasible, simulated
+    monkeypatch.setattr(ccg, "policy_bound", lambda *a, **k: PolicyBound(
+        None, None, float("nan"), "refused (test)", 0.0))
     out, folder = tmp_path / "r.json", tmp_path / "sched"
     r = CliRunner(env={"COLUMNS": "200"}).invoke(app, [
         "schedule", "case33bw", "--hours", "2", "--robust-budget", "0,1", "--aggregate",

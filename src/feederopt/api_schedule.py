@@ -596,6 +596,7 @@ def to_schedule_result(net: Network, dev: Devices, d: ScheduleData, st: Schedule
         series=series(d, ids, pu.bus_ids, point, xi_w, sol.closed),
         worst_case=worst_case_summary(d, pu.bus_ids, ids["res"], xi_w) if searched else None,
         worst_searched=searched if robust else None,
+        objective_is_milp_bound=sol.objective_is_milp_bound if robust else None,
         iterations=iteration_dicts(sol), run_time_s=sol.run_time_s, violations=violations,
         notes=notes, ac_check=ac,
         ess_discharge_mode={i: sol.z.reshape(d.hours, -1)[:, j].astype(int).tolist()

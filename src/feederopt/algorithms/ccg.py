@@ -149,6 +149,11 @@ class ScheduleSolution:
     #: the subproblem found nothing), so ``worst_point`` is the forecast's, not a worst case
     #: (user test ut32_time #3: "worst case" rows equal to the forecast's were printed)
     worst_searched: bool = True
+    #: True: the objective is the MILP worst-case subproblem's dual bound at its time limit
+    #: (its McCormick relaxation), not proven and not a cost of the schedule: no policy bound
+    #: and no subproblem finished in time (user test ut49_sched #1: 664.55 $ against a worst
+    #: case found of 1.63 $). The notes, the console and the JSON say so.
+    objective_is_milp_bound: bool = False
 
 
 # ----- building blocks ---------------------------------------------------------------------------
@@ -1001,13 +1006,10 @@ class ColumnConstraintGeneration(AlgorithmBase):
         the worse (by the LP) of its two candidates as ``xi0``. The first master has the
         copies ``[forecast (inactive, lazy), xi0 (active)]``; ``xis[0]`` stays the forecast.
         ``x0`` with the policy bound is also a first upper bound, ``c1(x0) + max(bound,
-        Q(x0, xi0))``. Without the policy bound (the aggregate-ratio set, a policy not proven
-        feasible) the start is the forecast's, as before."""
+        Q(x0, xi0))``. Without the policy bound (a policy not proven feasible) the start is the
+        forecast's, as before."""
         d = self.d
         forecast = nominal(d)
-        if d.aggregate is not None:
-            notes.append("start: the forecast master (aggregate-ratio set: no policy bound)")
-            return [forecast], [0], None
         self.phase("start: a radial first stage")
         try:
             rs = radial_start(d, min(60.0, max(self.remaining() / 5, 1.0)))
@@ -1081,11 +1083,9 @@ class ColumnConstraintGeneration(AlgorithmBase):
     def _sorted(self, x: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
         """The budget set's maximiser of the forecast's LP gradient at ``x`` (per bus and
         renewable unit its best ``Gamma`` hours, a sort:
-        :func:`~feederopt.algorithms.policy_bound.maximise_linear`); None on the
-        aggregate-ratio set."""
+        :func:`~feederopt.algorithms.policy_bound.maximise_linear`; on the aggregate-ratio set
+        a binary point near the band's LP maximum)."""
         d = self.d
-        if d.aggregate is not None:
-            return None
         grad = self._recourse(x).solve(nominal(d)).gradient
         return maximise_linear(d, {g: v.reshape(d.hours, -1) for g, v in grad.items()})[1]
 
@@ -1157,6 +1157,8 @@ class ColumnConstraintGeneration(AlgorithmBase):
         fell_back = False  # the master found nothing in time: the radial start is the schedule
         unsearched = False  # the schedule's worst case was not searched (forecast only)
         cut = False  # the last master stopped at its time limit (the run ends after it)
+        # the incumbent's UB is the MILP subproblem's dual bound at its time limit (unproven)
+        milp_ub_open = False
         # the start's recourse at (x0, xi0) as a master point: the loss tangents it needs are
         # in the first master from the beginning (case33bw: one solve instead of two)
         hints = []
@@ -1172,6 +1174,12 @@ class ColumnConstraintGeneration(AlgorithmBase):
             # it stop at its limit (ut_sched2 #4): a cut master's incumbent is a radial first
             # stage too, often better than the one the run holds
             reserve = self._reserve() if best is not None else 0.0
+            if milp_ub_open:
+                # the incumbent's UB is the MILP subproblem's unproven bound: half the time
+                # left stays for that subproblem at the incumbent (_final_search; user test
+                # ut49_sched #1: the second master used the rest of the limit and the bound
+                # 664.55 $ of a 10 s subproblem stood against a worst case of 1.63 $)
+                reserve = max(reserve, 0.5 * self.remaining())
             try:
                 lm = solve_lazy_master(d, xis, active, max(self.remaining() - reserve, 1.0),
                                        min(self.stop.gap / 4, 1e-4), start, rows_from=hints,
@@ -1257,7 +1265,10 @@ class ColumnConstraintGeneration(AlgorithmBase):
                              f"({pb.reason or 'no realisation'}), so no upper bound: the "
                              "incumbent stays")
                 break
-            if pb.terms is not None and not cut and not self._closes(c1 + pb_ub):
+            # (not on the aggregate-ratio set: the policy's MILP maximum is built over the
+            # temporal budget set)
+            if pb.terms is not None and d.aggregate is None and not cut \
+                    and not self._closes(c1 + pb_ub):
                 # the policy's maximum (module policy_max): one MILP when it is small enough
                 # to converge, otherwise by hours (Lagrangian relaxation of the budgets)
                 cap = min(self.remaining(), self.POLICY_MAX_SHARE * self.stop.time_limit_s)
@@ -1366,6 +1377,7 @@ class ColumnConstraintGeneration(AlgorithmBase):
             kept = self.update_upper(ub)
             if kept or best is None:
                 best = (x, wc)
+                milp_ub_open = source == "MILP" and not wc.optimal
             if cut:
                 notes.append(f"iteration {self.iteration}: the master stopped "
                              + stop_cause("at its time limit", "on the stop request")
@@ -1401,6 +1413,9 @@ class ColumnConstraintGeneration(AlgorithmBase):
             start = _with_copy({**vals, **x}, len(xis) - 1, y_new, q_new, first)
         if best is None:
             raise SolverError("C&CG ended without a schedule")
+        if milp_ub_open and not fell_back:
+            best = self._final_search(best, notes)
+            milp_ub_open = not best[1].optimal
         self.record_if_moved("final bounds")  # a stop after a bound moved: the log ends on it
         x, wc = best
         # the run's other realisations at x too, while time is left (each one LP)
@@ -1427,11 +1442,57 @@ class ColumnConstraintGeneration(AlgorithmBase):
                          "term of the schedule is a non-negative price on a non-negative "
                          "quantity, so no schedule costs less")
         lower = max(self.lower, floor)
+        c1 = _first_stage_cost(d, x)
+        milp_bound = milp_ub_open and self.upper > c1 + worst_cost + 1e-6 * max(1.0, abs(
+            worst_cost))
+        if milp_bound:
+            notes.append(
+                f"the objective, {self.upper:.6g} $, is the MILP worst-case subproblem's dual "
+                "bound at its time limit (its McCormick relaxation, M = "
+                f"{self.dual_bound:g} $/MWh), not a cost of this schedule: no recourse policy "
+                "bound held and the subproblem did not finish; the worst case found at the "
+                f"schedule costs {c1 + worst_cost:.6g} $, and the exact worst-case cost lies "
+                "between the two (a longer --time-limit tightens the bound)")
         return ScheduleSolution(
             status, "ccg", self.upper, lower, _rel_gap(self.upper, lower), closed_by_hour(d, x),
             x["z"],
             nom_point, nom_cost, worst_point, worst_xi, worst_cost, _first_stage_cost(d, x),
-            self.iters, self.elapsed, len(active), notes, x.get("u"), worst_searched=searched)
+            self.iters, self.elapsed, len(active), notes, x.get("u"), worst_searched=searched,
+            objective_is_milp_bound=milp_bound)
+
+    #: seconds kept for the final evaluations (the realisations at the schedule, the
+    #: forecast) when the subproblem gets the time left (:meth:`_final_search`)
+    FINAL_EVAL_S = 2.0
+
+    def _final_search(self, best: tuple[dict[str, np.ndarray], WorstCase], notes: list[str]
+                      ) -> tuple[dict[str, np.ndarray], WorstCase]:
+        """The MILP subproblem at the schedule's first stage again, with the time left, when
+        the run's UB is that subproblem's unproven dual bound (user test ut49_sched #1: with
+        the aggregate set and no policy bound the subproblem stopped at its 10 s cap, bound
+        664.55 $, and the run ended 21 s into a 45 s limit). Its bound (or optimum) lowers
+        the UB when smaller; a worse realisation replaces the worst case found."""
+        x, wc = best
+        left = self.remaining() - self.FINAL_EVAL_S
+        if left < 1.0 or interrupt.requested():
+            return best
+        self.phase("worst-case search at the schedule (MILP, the time left)")
+        try:
+            again = worst_case(self.d, x, dual_bound=self.dual_bound, time_limit_s=left)
+        except SolverError:
+            return best
+        q_old = self._q(x, wc.xi)[0]
+        q_new = self._q(x, again.xi)[0]
+        value = max(q_old, q_new)
+        sub_ub = max(again.value if again.optimal else again.bound, value)
+        c1 = _first_stage_cost(self.d, x)
+        lowered = self.update_upper(c1 + sub_ub)
+        notes.append(f"the subproblem at the schedule's first stage again, with the time left "
+                     f"({left:.1f} s): " + ("optimal" if again.optimal else "stopped at its "
+                     "time limit") + f", bound {again.bound:.6g} $, worst case {q_new:.6g} $"
+                     + (f"; UB {c1 + sub_ub:.6g} $" if lowered else "; the UB stays"))
+        xi = again.xi if q_new > q_old else wc.xi
+        return x, WorstCase(xi, value, sub_ub, again.optimal, wc.big_m,
+                            wc.solve_s + again.solve_s)
 
 
 def _same_first_stage(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:

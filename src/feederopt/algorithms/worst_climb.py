@@ -120,7 +120,9 @@ def climb(d: ScheduleData, x: dict[str, np.ndarray], xi: dict[str, np.ndarray], 
           max_steps: int = 30, time_limit_s: float = math.inf,
           lp: RecourseLp | None = None) -> Climb:
     """Mountain climbing from ``xi`` at the first stage ``x`` (module docstring). Only on the
-    temporal budget set (the aggregate-ratio set returns ``xi`` unchanged after one LP).
+    temporal budget set and on the aggregate-ratio set (there the step's point is a binary
+    point near the band's LP maximum of ``g^T xi'``, not its exact maximiser, and a step is
+    kept only when the LP value rises, as always).
     Every step solves ``lp`` (:class:`RecourseLp` at ``x``, built here when None) at the next
     realisation: one LP per first stage, its right-hand sides set per step."""
     t0 = time.perf_counter()
@@ -128,8 +130,6 @@ def climb(d: ScheduleData, x: dict[str, np.ndarray], xi: dict[str, np.ndarray], 
         lp = RecourseLp(d, x)
     cur = lp.solve(xi)
     path = [cur.value]
-    if d.aggregate is not None:
-        return Climb(xi, cur.value, path, time.perf_counter() - t0)
     for _ in range(max_steps):
         if time.perf_counter() - t0 > time_limit_s:
             break

@@ -241,7 +241,10 @@ def schedule(
                       f"{100 * float(res.settings['eps']):g} %)")
     t.add_row("status", res.status)
     t.add_row("objective / lower bound", f"{fmt(res.objective, ',.4f', ' $')} / "
-              f"{bound_fmt(res.lower_bound, ',.4f', ' $')} (gap {_gap_pct(res.gap)})")
+              f"{bound_fmt(res.lower_bound, ',.4f', ' $')} (gap {_gap_pct(res.gap)})"
+              # the MILP subproblem's unproven dual bound (user test ut49_sched #1)
+              + ("; the objective is the MILP bound, not a cost"
+                 if res.objective_is_milp_bound else ""))
     # the worst case found at *this* schedule's first stage (the JSON's worst.cost, plus the
     # first-stage cost as in the objective): a cost the schedule meets in the budget set, so
     # its exact worst case lies between it and the objective (an upper bound). The C&CG log's
@@ -250,7 +253,8 @@ def schedule(
     from feederopt import worst_found_text
 
     found = worst_found_text(res.objective, res.first_stage_cost,
-                             res.worst.cost if res.worst is not None else None)
+                             res.worst.cost if res.worst is not None else None,
+                             bool(res.objective_is_milp_bound))
     if found is not None:
         t.add_row("worst case found", found)
     from feederopt import open_lines_text, pwl_loss_text, topology_by_hour

@@ -465,8 +465,11 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
             "rows (a block pasted twice?), or correct their time (with timestamps: two that "
             "fall in one hour, or a time zone offset that moves one)"))
     need = hours if need_hours is None else need_hours
+    # in natural id order (2, 3, ..., 10), not as strings (10, 11, ..., 19 first and loads
+    # 2-9 past the first ten shown; user test ut49_sched #4)
     gaps = [f"{names[j]}: hour {int(np.flatnonzero(seen[:need, j] == 0)[0])}"
-            for j in range(len(names)) if (seen[:need, j] == 0).any()]
+            for j in sorted(range(len(names)), key=lambda j: natural_key(names[j]))
+            if (seen[:need, j] == 0).any()]
     if gaps:
         # a shorter table (12 hours against the default --hours 24): the horizon it covers
         # (user test ut33_sched #6: no hint that --hours 12 would run it)
@@ -484,7 +487,8 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
                                                            / timedelta(hours=1)))
                 if skipped is not None
                 else f"the table gives every element the hours 0..{full - 1} only: --hours "
-                f"{full} (hours={full} from Python) schedules those" if shorter else "")
+                f"{full} (hours={full} from Python) schedules those" if shorter
+                else _empty_hours_hint(np.flatnonzero(~covered.any(1))))
         problems.append(_problem("profiles", f"missing hour(s): every element needs a value at "
                                  f"each of the {need} hours of the horizon", tuple(gaps),
                                  "time", hint))
@@ -631,6 +635,25 @@ def _missing_hour_hint(skipped: datetime, hour: int) -> str:
     ``skipped``) where no clock change is plausible (:func:`_clock_change_plausible`)."""
     return (f"the table has no row at {skipped:%Y-%m-%d %H:%M} (hour {hour}) for any element: "
             "add that hour's rows")
+
+
+def _empty_hours_hint(empty: np.ndarray) -> str:
+    """The hint for a table of hour indices with no row at the hours ``empty`` for any
+    element (a whole hour left out), as :func:`_missing_hour_hint` gives for timestamps (user
+    test ut49_sched #4: with timestamps the hint, with hour indices none); empty if none."""
+    if not len(empty):
+        return ""
+    shown = ", ".join(str(int(h)) for h in empty[:5]) + (", ..." if len(empty) > 5 else "")
+    one = len(empty) == 1
+    return (f"the table has no row at hour{'' if one else 's'} {shown} for any element: add "
+            f"{'that hour' + chr(39) + 's' if one else 'those hours' + chr(39)} rows")
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """The key that orders ids naturally: the runs of digits as numbers, so ``2 < 10`` and
+    ``load2 < load10`` (a digit run before a letter run at the same place)."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part)
+                 for part in re.findall(r"\d+|\D+", text))
 
 
 def _skipped_hour_hint(skipped: datetime, hours: int) -> str:

@@ -513,8 +513,10 @@ def setpoint_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     timestamps), ``substation_p_mw`` (the substation's import with the model's losses,
     ``ps + sum_b (lp + lq)``, the series' ``import_p_mw``: the hourly balance of
     :class:`~feederopt.results.schedule.HourlySeries`), ``substation_q_mvar`` and
-    ``purchase_p_mw`` (the purchase ``ps``, without the losses, which are priced apart), then
-    per unit
+    ``purchase_p_mw`` (the purchase ``ps``, without the losses, which are priced apart; the
+    series' ``purchase_p_mw``, alias ``substation_p_mw``), ``import_p_mw`` (the same values
+    as ``substation_p_mw`` here, under the series' name: user test ut49_sched #5, the series'
+    ``substation_p_mw`` is the purchase), then per unit
     the DG's P and Q, the storage's charge, discharge and SOC at the hour's end, the PV or
     wind unit's used power, the EV station's charging, the network generators' P and Q and
     each bus's DSM shift (``pdr - pd``), each ``<id>_<quantity>_<unit>``. Before (user test
@@ -523,16 +525,17 @@ def setpoint_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     hour's open branch ids joined by commas (``8,9,16,24,33``), the switching plan beside the
     dispatch (user test ut47_sched #5: the set-points held no topology)."""
     s = result.get("series") or {}
-    purchase = s.get("substation_p_mw") or []
+    purchase = s.get("purchase_p_mw") or s.get("substation_p_mw") or []
     hours = len(purchase)
     clock = profile_clock(result, hours)
     # the substation's P is its import with the modelled losses, ps + sum_b (lp + lq) (the
     # series' import_p_mw); the purchase ps alone leaves the losses out (user test ut45b B2:
     # 0.0 MW each hour while the AC check imported 8.06 kW). Older results without
     # import_p_mw keep the purchase there.
-    columns: dict[str, Sequence[Any]] = {"substation_p_mw": s.get("import_p_mw") or purchase,
+    imported = s.get("import_p_mw") or purchase
+    columns: dict[str, Sequence[Any]] = {"substation_p_mw": imported,
                                          "substation_q_mvar": s.get("substation_q_mvar") or [],
-                                         "purchase_p_mw": purchase}
+                                         "purchase_p_mw": purchase, "import_p_mw": imported}
     for family in _SETPOINT_SERIES:
         units = dict.fromkeys(u for key, _ in family for u in (s.get(key) or {}))
         for unit in units:
@@ -587,7 +590,8 @@ def render_schedule_report(result: Mapping[str, Any], png: bytes, source: str) -
     # the console's statement of the worst case found at this schedule (between it and the
     # objective lies the exact worst-case cost), in the same words
     found = worst_found_text(r.get("objective"), r.get("first_stage_cost"),
-                             worst.get("cost") if isinstance(worst, Mapping) else None)
+                             worst.get("cost") if isinstance(worst, Mapping) else None,
+                             bool(r.get("objective_is_milp_bound")))
     clock = profile_clock(r)
     summary: dict[str, Any] = {
         "status": r.get("status"), "method": r.get("method"), "hours": r.get("hours"),

@@ -188,14 +188,16 @@ def schedule_verdict_rows(result: Any) -> list[tuple[str, str]]:
 
 
 def worst_found_text(objective: float | None, first_stage_cost: float | None,
-                     worst_cost: float | None) -> str | None:
+                     worst_cost: float | None, milp_bound: bool = False) -> str | None:
     """What a robust schedule says of the worst case found at *its own* first stage, when
     the objective lies above it: ``first_stage_cost + worst_cost`` is a cost the schedule
     meets in the budget set, and the objective is an upper bound (the policy's or the
     subproblem's), so the schedule's exact worst-case cost ``Q*`` lies between the two:
     ``first_stage + worst.cost <= Q* <= objective``. None when there is no such gap (or no
     worst case). The console's summary and the report's print this same text (the C&CG
-    log's "worst Q" values are each at their own iteration's first stage: ut_sched2 #2)."""
+    log's "worst Q" values are each at their own iteration's first stage: ut_sched2 #2).
+    ``milp_bound``: the objective is the MILP subproblem's unproven dual bound, which the text
+    says is not a cost (user test ut49_sched #1)."""
     def number(v: Any) -> float | None:
         ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
         return float(v) if ok else None
@@ -206,6 +208,10 @@ def worst_found_text(objective: float | None, first_stage_cost: float | None,
     seen = first + worst
     if not upper > seen + 1e-9 * max(1.0, abs(worst)):
         return None
+    if milp_bound:
+        return (f"{seen:,.4f} $ (at this schedule; the objective above is the MILP worst-case "
+                "subproblem's dual bound at its time limit, not a cost: the schedule's exact "
+                "worst-case cost lies between the two; see the notes)")
     return (f"{seen:,.4f} $ (at this schedule; the objective above is an upper bound: the "
             "schedule's exact worst-case cost lies between the two; see the notes)")
 
@@ -321,7 +327,11 @@ class HourlySeries:
     losses in the model; the network's shunts at 1 p.u., with the hour's topology). The
     hourly AC check injects exactly these set-points (DG ``P`` and ``Q`` included)."""
 
-    substation_p_mw: list[float]  # ps: the purchase, without the losses (priced separately)
+    #: ps: the purchase, without the losses (priced separately). The name is kept for
+    #: compatibility; ``purchase_p_mw`` holds the same values under the name setpoints.csv
+    #: gives them (there ``substation_p_mw`` is the import with the losses, this series'
+    #: ``import_p_mw``; user test ut49_sched #5: one name, two meanings across files).
+    substation_p_mw: list[float]
     substation_q_mvar: list[float]
     dg_mw: dict[str, list[float]]
     ess_charge_mw: dict[str, list[float]]
@@ -361,6 +371,9 @@ class HourlySeries:
     # the network's shunts at 1 p.u. with the hour's topology: drawn [MW], injected [MVAr]
     shunt_p_mw: list[float] = field(default_factory=list)
     shunt_q_mvar: list[float] = field(default_factory=list)
+    #: ps: the purchase without the losses, the same values as ``substation_p_mw`` under the
+    #: unambiguous name of setpoints.csv's column (user test ut49_sched #5)
+    purchase_p_mw: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -405,6 +418,11 @@ class ScheduleResult:
     #: nothing in time): ``worst`` and ``worst_case`` are then null, ``series`` the forecast's,
     #: and no "worst case" rows are printed (there is none). None: deterministic.
     worst_searched: bool | None = None
+    #: Robust runs: True when ``objective`` is the MILP worst-case subproblem's dual bound at
+    #: its time limit (a McCormick relaxation), not a cost: no recourse policy bound held and
+    #: the subproblem did not finish (user test ut49_sched #1: 664.55 $ against a worst case
+    #: found of 1.63 $). The console, the report and the notes say so. None: deterministic.
+    objective_is_milp_bound: bool | None = None
     #: The hourly AC check's verdict alone: whether the hourly AC operating points keep the
     #: limits the model held (bus voltage bands, branch ratings, the import limit:
     #: :func:`feederopt.validation.schedule.ac_within_limits`). None: no AC check
@@ -613,6 +631,7 @@ def series(d: ScheduleData, ids: dict[str, list[str]], bus_ids: list[str],
     moving = np.flatnonzero(np.abs(shift).max(0) > 1e-6)
     return HourlySeries(
         substation_p_mw=point["ps"].round(DIGITS).tolist(),
+        purchase_p_mw=point["ps"].round(DIGITS).tolist(),
         substation_q_mvar=point["qs"].round(DIGITS).tolist(),
         dg_mw=per("pdg", "dg"), ess_charge_mw=per("pch", "ess"),
         ess_discharge_mw=per("pdis", "ess"), ess_soc_mwh=per("soc", "ess"),
