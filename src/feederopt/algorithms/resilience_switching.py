@@ -28,7 +28,10 @@ Optimization*, 2nd ed., Springer 2005, sec. 5.1):
    at that margin (to :data:`MARGIN_TOL`) the least model losses ``sum r (P^2 + Q^2)``
    (:func:`~feederopt.formulations.resilience.loss_rows`). Before, such a DG kept the first
    phase's dispatch, any point of the optimal face: at 222.87 of 300 kW on the tester's own8
-   with line:8 at its rating, 100.38 % in AC (user test ut47_resil #1).
+   with line:8 at its rating, 100.38 % in AC (user test ut47_resil #1). It runs also when
+   no switch changes: only an operation with no switch to change and no DG sited skips the
+   phase (ut49_resil #1: own9 with an open tie broken kept 158.23 of 300 kW, AC V_min
+   0.94837 p.u.).
 3. **Island set-points** (an LP, the topology, every binary and the shed fixed): each sited
    DG that no closed path joins to a source forms its island; ``sum |U_b - U_ref,b|`` over
    their buses is minimised (:func:`~feederopt.formulations.resilience.island_reference`:
@@ -176,7 +179,7 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
         movable = np.ones(g.m, bool) if g.no_switch is None else ~np.asarray(g.no_switch, bool)
         movable[np.asarray(broken, int)] = False
         changes = switch_changes(g, op.closed, np.zeros(g.m), movable.astype(float))
-        done = changes == 0 and not len(island_dgs(problem, op.closed, site))
+        done = changes == 0 and not np.any(site > 0.5)
         return kept(FEWEST if done else INTERRUPTED if stopped else NO_TIME)
     first = FirstPhase(op.weighted_shed_pu, float(np.sum(op.shed_load_pu)),
                        float(np.count_nonzero(op.closed > 0.5)) if keep_closed else None,
@@ -184,7 +187,10 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
     blk = problem.second_phase_block(broken, site, first, TOL_KW)
     v = blk.groups["v"]
     changes = switch_changes(g, op.closed, v.lb, v.ub)
-    if changes == 0 and not len(island_dgs(problem, op.closed, site)):
+    if changes == 0 and not np.any(site > 0.5):
+        # nothing to do: no switch to change and no backup DG to dispatch (a DG fed from a
+        # source needs step 2 even when no switch changes: user test ut49_resil #1, where
+        # it kept the first phase's 158.23 of 300 kW and the AC check broke v_min)
         return kept(FEWEST)
     deadline = t0 + time_limit_s
     model = HighsModel(blk)
