@@ -109,3 +109,35 @@ def test_plan_dispatches_a_fed_dg_in_a_scenario_without_switching() -> None:
             assert kw == pytest.approx(b.operation.dg_output_kw[bus], abs=1e-3), a.name
             assert a.operation.dg_output_kvar.get(bus, 0.0) == pytest.approx(
                 b.operation.dg_output_kvar.get(bus, 0.0), abs=1e-3), a.name
+
+
+def test_reserve_note_says_when_the_island_load_cannot_be_shed() -> None:
+    """#2: line:1, line:2 and line:10 broken cut buses 2 and 8 off; a 100-kW DG at B2 forms
+    their island, whose load:7 (100 kW at B8) cannot be shed (the tester's file). In
+    pandapower, the DG as the island's slack supplies more than its 100 kW (the island's
+    losses), so no reserve for them can be kept: the note says so and names load:7, and no
+    longer claims the DG was held below its size."""
+    net = own9()
+    assert not bool(net.load.sheddable[7]) and net.load.bus[7] == 8  # the premise
+    r = restore(own9(), "line:1,line:2,line:10", dg_sites="2", dg_p_max_kw=100,
+                time_limit_s=60)
+    op = r.operation
+    n = copy.deepcopy(net)
+    closed = {int(x.split(":")[1]) for x in op.closed_lines}
+    n.line["in_service"] = [i in closed for i in n.line.index]
+    n.switch["closed"] = True
+    for k, kw in op.shed_per_load_kw.items():
+        j = int(k.split(":")[1])
+        keep = 1 - kw / (n.load.p_mw[j] * 1e3)
+        n.load.at[j, "p_mw"] *= keep
+        n.load.at[j, "q_mvar"] *= keep
+    pp.create_ext_grid(n, 2, vm_pu=op.voltage_pu["2"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pp.runpp(n, numba=False)
+    island_p_kw = float(n.res_ext_grid.p_mw.iloc[-1]) * 1e3
+    assert island_p_kw > 100.0  # the premise: over its size in AC, the load firm
+    assert op.dg_output_kw["2"] == pytest.approx(100.0, abs=1e-3)
+    assert not any("were held below their size" in x for x in r.notes), r.notes
+    (note,) = [x for x in r.notes if "could not be held below their size" in x]
+    assert "load:7" in note and "non-sheddable" in note, note
