@@ -141,3 +141,39 @@ def test_reserve_note_says_when_the_island_load_cannot_be_shed() -> None:
     assert not any("were held below their size" in x for x in r.notes), r.notes
     (note,) = [x for x in r.notes if "could not be held below their size" in x]
     assert "load:7" in note and "non-sheddable" in note, note
+
+
+@pytest.mark.parametrize("row_b", [["2", "6", "11", "15"], ("2", "6", "11", "15"),
+                                   "2;6;11;15"])
+def test_pandas_scenarios_mix_the_two_broken_forms(row_b: object) -> None:
+    """#3: a pandas ``scenarios=`` table whose ``broken`` column holds ``"2;11"`` in one row
+    and a list of ids in another (both documented forms) is read row by row: each scenario
+    breaks the ids the user's table gives (before, the list was read as its text,
+    ``"['2', '6', '11', '15']"``, an unknown branch id)."""
+    import numpy as np
+    import pandas as pd
+
+    from feederopt.api import load
+    from feederopt.io.disasters import frame_disasters
+
+    net = load("zhang13")
+    for cell in (row_b, np.array(["2", "6", "11", "15"])):
+        table = pd.DataFrame({"name": ["a", "b"], "probability": [0.5, 0.5],
+                              "broken": ["2;11", cell]})
+        ds = frame_disasters(table, net)
+        assert [(d.name, d.probability, d.broken) for d in ds.scenarios] == [
+            ("a", 0.5, ("2", "11")), ("b", 0.5, ("2", "6", "11", "15"))]
+
+
+def test_pandas_scenarios_mixed_forms_plan_as_the_text_form() -> None:
+    """#3 in ``plan``: the mixed table plans as the all-``;`` one (the tester's 800 $)."""
+    import pandas as pd
+
+    def run(b: object) -> Any:
+        return plan("zhang13", scenarios=pd.DataFrame(
+            {"name": ["a", "b"], "probability": [0.5, 0.5], "broken": ["2;11", b]}),
+            measures=False, time_limit_s=60)
+
+    mixed, text = run(["2", "6", "11", "15"]), run("2;6;11;15")
+    assert mixed.status == text.status == "optimal"
+    assert mixed.objective == pytest.approx(text.objective)
