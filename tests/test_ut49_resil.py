@@ -177,3 +177,36 @@ def test_pandas_scenarios_mixed_forms_plan_as_the_text_form() -> None:
     mixed, text = run(["2", "6", "11", "15"]), run("2;6;11;15")
     assert mixed.status == text.status == "optimal"
     assert mixed.objective == pytest.approx(text.objective)
+
+
+def test_dead_part_needs_no_switch_operation() -> None:
+    """#4: example_multivoltage with trafo:0 (EHV-HV) broken: everything below it is dead,
+    every load shed. The forest radiality had opened HV Line1, HV Line2 and HV Line5 of the
+    dead, normally meshed 110-kV ring; a dead part's lines need no operation
+    (docs/resilience.md, "Second phase"). The truth is pandapower's own topology of the
+    user's net with trafo:0 out: the buses the ext_grid supplies (the 380-kV part) are the
+    energised ones, and no switch operation touches a line between two unsupplied buses."""
+    import pandapower.networks as pn
+    import pandapower.topology as top
+
+    net = pn.example_multivoltage()
+    cut = copy.deepcopy(net)
+    cut.trafo.at[0, "in_service"] = False
+    supplied = set(top.connected_component(top.create_nxgraph(cut),
+                                           int(cut.ext_grid.bus.iloc[0])))
+    r = restore(pn.example_multivoltage(), "trafo:0", time_limit_s=120)
+    for k in net.load.index:  # every load of the user's is below trafo:0: all shed
+        assert int(net.load.bus[k]) not in supplied
+        assert r.operation.shed_per_load_kw[f"load:{k}"] == pytest.approx(
+            float(net.load.p_mw[k]) * 1e3, rel=1e-9)
+    assert {int(b) for b in r.operation.energised_buses} == supplied
+    dead = set(net.bus.index) - supplied
+    for row in r.switching:
+        k = int(row["branch"].split(":")[1]) if row["branch"].startswith("line:") else None
+        assert k is None or not {int(net.line.from_bus[k]), int(net.line.to_bus[k])} <= dead, \
+            row
+    # HV Line1, 2 and 5 (both ends dead) at the user's normal state: closed
+    for k in (0, 1, 4):
+        assert {int(net.line.from_bus[k]), int(net.line.to_bus[k])} <= dead  # the premise
+        assert f"line:{k}" in r.operation.closed_lines
+    assert not any("not radial" in x for x in r.notes), r.notes

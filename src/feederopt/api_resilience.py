@@ -43,6 +43,7 @@ from feederopt.algorithms.resilience_measures import (
     stochastic_measures,
 )
 from feederopt.algorithms.resilience_switching import (
+    dead_at_normal,
     fewest_switches,
     normal_operation,
     reserve_island_losses,
@@ -227,6 +228,8 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
         op, ac, reserved = _reserve_losses(net, problem, idx, sites, op, ac)
     else:
         reserved = []
+    # a dead part's lines at their normal state: they need no operation (ut49_resil #4)
+    op = dead_at_normal(problem, idx, op, priced=pen > 0)
     res = restore_result(problem, idx, op, rad.value, pen, sites, ac)
     from feederopt.api import network_source
 
@@ -703,6 +706,12 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
             acs.append(ac)
         if any(a is not b for a, b in zip(ops, out.operations, strict=True)):
             out = with_operations(problem, scs, out, ops)
+    if len(out.operations) == len(scs):
+        # a dead part's lines at their normal state: they need no operation (ut49_resil #4)
+        out = replace(out, operations=[
+            dead_at_normal(problem, problem.out_of_service(sc, out.harden), op,
+                           priced=problem.settings.penalty > 0)
+            for sc, op in zip(scs, out.operations, strict=True)])
     res = plan_result(problem, scs, out, sm, acs)
     adopted += shed_all_note(scs, out.operations, interrupt.requested()) + _ac_skipped_note(skipped)
     views = [replace(v, switching=switching(net, problem, op.closed,

@@ -38,6 +38,9 @@ Optimization*, 2nd ed., Springer 2005, sec. 5.1):
    the sources' set-point within the band). A DG fed from a source keeps its dispatch of
    step 2.
 
+After the AC check (and its loss reserve), a dead part's lines are put back at their normal
+state (:func:`dead_at_normal`): they carry nothing and need no operation.
+
 The shed never grows beyond the solver's tolerance (:func:`shed_growth_tol_kw`, at least
 1e-3 kW): a result that would is dropped for the first phase's operation (checked after the
 solve, not only by the rows); a smaller difference is numerical and the result is kept. The
@@ -463,3 +466,42 @@ def reserve_island_losses(problem: ResilienceProblem, broken: tuple[int, ...] | 
                      values)
     # the second phase's verdict and a shed-all fallback stay the operation's
     return replace(new, switching=op.switching, shed_all=op.shed_all)
+
+
+def energised(problem: ResilienceProblem, closed: np.ndarray, dg_p: np.ndarray) -> set[int]:
+    """The buses that the closed lines join to a source or to a producing backup DG
+    (``dg_p`` above 1e-6 kW): those an operation supplies (the results' ``energised_buses``,
+    :func:`feederopt.results.resilience.operation_view`); the rest are dead."""
+    g = problem.grid
+    roots = set(np.flatnonzero(g.is_source).tolist())
+    on = np.flatnonzero(np.asarray(dg_p, float) * problem.kw_per_pu > 1e-6)
+    roots |= {int(g.dg_bus[k]) for k in on}
+    return reachable(g, closed, roots)
+
+
+def dead_at_normal(problem: ResilienceProblem, broken: tuple[int, ...] | list[int],
+                   op: Operation, *, priced: bool) -> Operation:
+    """``op`` with each working line whose two ends are dead (neither a source nor a
+    producing DG joined to them, :func:`energised`) at its normal state (closed unless
+    normally open): a dead part carries nothing, so its lines need no operation
+    (``docs/resilience.md``, "Second phase"). The forest radiality has every closed line in
+    a tree, a dead part's too, so a dead part that is meshed in the normal state was opened
+    where nothing asks for it (user test ut49_resil #4: example_multivoltage with trafo:0
+    broken shed everything and prescribed opening HV Line1, HV Line2 and HV Line5 of the dead
+    110-kV ring). Closing a line between two dead buses joins no source, so the energised
+    buses, the shed and the flows stay. Kept as it is when a switching penalty prices each
+    closed line (``priced``: its cost would change) and for the shed-all fallback (not a
+    restoration plan)."""
+    g = problem.grid
+    if priced or op.shed_all:
+        return op
+    closed = np.asarray(op.closed, float)
+    live = energised(problem, closed, op.dg_p)
+    normal = np.ones(g.m) if g.normally_open is None else \
+        (~np.asarray(g.normally_open, bool)).astype(float)
+    dead = np.array([int(g.f[k]) not in live and int(g.t[k]) not in live
+                     for k in range(g.m)], bool)
+    dead[np.asarray(list(broken), int)] = False
+    if not dead.any() or np.array_equal(closed[dead] > 0.5, normal[dead] > 0.5):
+        return op
+    return replace(op, closed=np.where(dead, normal, closed))
