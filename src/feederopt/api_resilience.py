@@ -43,6 +43,7 @@ from feederopt.algorithms.resilience_measures import (
     stochastic_measures,
 )
 from feederopt.algorithms.resilience_switching import (
+    dead_at_normal,
     fewest_switches,
     normal_operation,
     reserve_island_losses,
@@ -90,6 +91,7 @@ from feederopt.problems.resilience import (
     PlanSettings,
     ResilienceProblem,
     Scenario,
+    reachable,
 )
 from feederopt.results.resilience import PlanResult, RestoreResult, plan_result, restore_result
 from feederopt.scalars import is_finite, is_number
@@ -226,6 +228,8 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
         op, ac, reserved = _reserve_losses(net, problem, idx, sites, op, ac)
     else:
         reserved = []
+    # a dead part's lines at their normal state: they need no operation (ut49_resil #4)
+    op = dead_at_normal(problem, idx, op, priced=pen > 0)
     res = restore_result(problem, idx, op, rad.value, pen, sites, ac)
     from feederopt.api import network_source
 
@@ -421,11 +425,17 @@ def _reserve_losses(net: Any, problem: Any, idx: tuple[int, ...], sites: np.ndar
     less ``(1 + LOSS_RESERVE_SHARE)`` times the overshoot summed over the rounds
     (:func:`~feederopt.algorithms.resilience_switching.reserve_island_losses`: the topology
     kept, the shed at its least), and checked again; at most :data:`LOSS_RESERVE_ROUNDS`
-    rounds. Returns the operation kept, its check and a note naming the reserve (none when
-    nothing changed)."""
+    rounds. Returns the operation kept, its check and the notes: one naming the reserve
+    applied (none when nothing changed), one naming the DGs whose reserve could not be
+    applied (no operation of the topology with that DG below its size: its island's
+    non-sheddable loads, which the note names, need more than the DG's size less the
+    reserve; user test ut49_resil #2, where the note had claimed a reserve the operation
+    did not have)."""
     g = problem.grid
     pos = {problem.bus_ids[int(b)]: k for k, b in enumerate(g.dg_bus)}
     reserve: dict[int, float] = {}
+    applied: dict[int, float] = {}  # the reserve of the operation kept
+    failed: dict[int, float] = {}  # the reserve that no operation of the topology has
     shed0 = float(np.sum(op.shed_load_pu)) * problem.kw_per_pu
     for _ in range(LOSS_RESERVE_ROUNDS):
         if not ac.converged or not ac.dg_over_size or interrupt.requested():
@@ -436,18 +446,46 @@ def _reserve_losses(net: Any, problem: Any, idx: tuple[int, ...], sites: np.ndar
             reserve[k] = reserve.get(k, 0.0) + (1 + LOSS_RESERVE_SHARE) * max(over, 0.0) + 1e-3
         new = reserve_island_losses(problem, idx, sites, op, reserve)
         if new is None:
+            failed = {k: kw for k, kw in reserve.items() if applied.get(k) != kw}
             break
+        applied = dict(reserve)
         op, ac = new, restoration_ac(net, problem, new, sites, idx)
-    if not reserve:
-        return op, ac, []
-    shed = float(np.sum(op.shed_load_pu)) * problem.kw_per_pu
-    held = ", ".join(f"{problem.bus_ids[int(g.dg_bus[k])]} by {kw:.3f} kW"
-                     for k, kw in sorted(reserve.items()))
-    return op, ac, [
-        "backup DGs that form islands were held below their size for their island's "
-        f"AC losses, which the lossless model has not (measured by a first AC run): {held}; "
-        f"the shed is {shed - shed0:.3f} kW more than the lossless model's "
-        '(docs/resilience.md, "AC check")']
+    notes = []
+    if applied:
+        shed = float(np.sum(op.shed_load_pu)) * problem.kw_per_pu
+        held = ", ".join(f"{problem.bus_ids[int(g.dg_bus[k])]} by {kw:.3f} kW"
+                         for k, kw in sorted(applied.items()))
+        notes.append(
+            "backup DGs that form islands were held below their size for their island's "
+            f"AC losses, which the lossless model has not (measured by a first AC run): "
+            f"{held}; the shed is {shed - shed0:.3f} kW more than the lossless model's "
+            '(docs/resilience.md, "AC check")')
+    if failed:
+        notes.append(_reserve_failed_note(problem, op, failed))
+    return op, ac, notes
+
+
+def _reserve_failed_note(problem: Any, op: Any, failed: dict[int, float]) -> str:
+    """The note of the backup DGs (candidate positions -> the reserve [kW] tried) that could
+    not be held below their size for their island's AC losses: no operation of the topology
+    has them there. Names, per DG, its island's non-sheddable loads and their P [kW] (the
+    usual cause: they need the DG's size, which the reserve would take from them)."""
+    g = problem.grid
+    parts = []
+    for k, kw in sorted(failed.items()):
+        bus = int(g.dg_bus[k])
+        island = reachable(g, np.round(op.closed), [bus])
+        firm = [(lid, problem.firm_p.get(lid, 0.0) * problem.kw_per_pu)
+                for lid, b in problem.firm_loads if int(b) in island]
+        size = float(g.dg_p_max[k]) * problem.kw_per_pu
+        why = (f"its island's non-sheddable loads need {sum(p for _, p in firm):.3f} kW ("
+               + ", ".join(f"{lid} {p:.3f} kW" for lid, p in firm) + ")") if firm else \
+            "no operation of its topology has it there"
+        parts.append(f"{problem.bus_ids[bus]} (at most {size - kw:.3f} of {size:.3f} kW: {why})")
+    return ("backup DGs that form islands could not be held below their size for their "
+            "island's AC losses, which the lossless model has not: " + "; ".join(parts)
+            + "; they stay at the model's output, over their size in AC (the AC check names "
+            'them; docs/resilience.md, "AC check")')
 
 
 def restore_problems(broken: Any, *, dg_sites: Any = (),
@@ -668,6 +706,12 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
             acs.append(ac)
         if any(a is not b for a, b in zip(ops, out.operations, strict=True)):
             out = with_operations(problem, scs, out, ops)
+    if len(out.operations) == len(scs):
+        # a dead part's lines at their normal state: they need no operation (ut49_resil #4)
+        out = replace(out, operations=[
+            dead_at_normal(problem, problem.out_of_service(sc, out.harden), op,
+                           priced=problem.settings.penalty > 0)
+            for sc, op in zip(scs, out.operations, strict=True)])
     res = plan_result(problem, scs, out, sm, acs)
     adopted += shed_all_note(scs, out.operations, interrupt.requested()) + _ac_skipped_note(skipped)
     views = [replace(v, switching=switching(net, problem, op.closed,

@@ -28,12 +28,18 @@ Optimization*, 2nd ed., Springer 2005, sec. 5.1):
    at that margin (to :data:`MARGIN_TOL`) the least model losses ``sum r (P^2 + Q^2)``
    (:func:`~feederopt.formulations.resilience.loss_rows`). Before, such a DG kept the first
    phase's dispatch, any point of the optimal face: at 222.87 of 300 kW on the tester's own8
-   with line:8 at its rating, 100.38 % in AC (user test ut47_resil #1).
+   with line:8 at its rating, 100.38 % in AC (user test ut47_resil #1). It runs also when
+   no switch changes: only an operation with no switch to change and no DG sited skips the
+   phase (ut49_resil #1: own9 with an open tie broken kept 158.23 of 300 kW, AC V_min
+   0.94837 p.u.).
 3. **Island set-points** (an LP, the topology, every binary and the shed fixed): each sited
    DG that no closed path joins to a source forms its island; ``sum |U_b - U_ref,b|`` over
    their buses is minimised (:func:`~feederopt.formulations.resilience.island_reference`:
    the sources' set-point within the band). A DG fed from a source keeps its dispatch of
    step 2.
+
+After the AC check (and its loss reserve), a dead part's lines are put back at their normal
+state (:func:`dead_at_normal`): they carry nothing and need no operation.
 
 The shed never grows beyond the solver's tolerance (:func:`shed_growth_tol_kw`, at least
 1e-3 kW): a result that would is dropped for the first phase's operation (checked after the
@@ -176,7 +182,7 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
         movable = np.ones(g.m, bool) if g.no_switch is None else ~np.asarray(g.no_switch, bool)
         movable[np.asarray(broken, int)] = False
         changes = switch_changes(g, op.closed, np.zeros(g.m), movable.astype(float))
-        done = changes == 0 and not len(island_dgs(problem, op.closed, site))
+        done = changes == 0 and not np.any(site > 0.5)
         return kept(FEWEST if done else INTERRUPTED if stopped else NO_TIME)
     first = FirstPhase(op.weighted_shed_pu, float(np.sum(op.shed_load_pu)),
                        float(np.count_nonzero(op.closed > 0.5)) if keep_closed else None,
@@ -184,7 +190,10 @@ def fewest_switches(problem: ResilienceProblem, broken: tuple[int, ...], sites: 
     blk = problem.second_phase_block(broken, site, first, TOL_KW)
     v = blk.groups["v"]
     changes = switch_changes(g, op.closed, v.lb, v.ub)
-    if changes == 0 and not len(island_dgs(problem, op.closed, site)):
+    if changes == 0 and not np.any(site > 0.5):
+        # nothing to do: no switch to change and no backup DG to dispatch (a DG fed from a
+        # source needs step 2 even when no switch changes: user test ut49_resil #1, where
+        # it kept the first phase's 158.23 of 300 kW and the AC check broke v_min)
         return kept(FEWEST)
     deadline = t0 + time_limit_s
     model = HighsModel(blk)
@@ -457,3 +466,42 @@ def reserve_island_losses(problem: ResilienceProblem, broken: tuple[int, ...] | 
                      values)
     # the second phase's verdict and a shed-all fallback stay the operation's
     return replace(new, switching=op.switching, shed_all=op.shed_all)
+
+
+def energised(problem: ResilienceProblem, closed: np.ndarray, dg_p: np.ndarray) -> set[int]:
+    """The buses that the closed lines join to a source or to a producing backup DG
+    (``dg_p`` above 1e-6 kW): those an operation supplies (the results' ``energised_buses``,
+    :func:`feederopt.results.resilience.operation_view`); the rest are dead."""
+    g = problem.grid
+    roots = set(np.flatnonzero(g.is_source).tolist())
+    on = np.flatnonzero(np.asarray(dg_p, float) * problem.kw_per_pu > 1e-6)
+    roots |= {int(g.dg_bus[k]) for k in on}
+    return reachable(g, closed, roots)
+
+
+def dead_at_normal(problem: ResilienceProblem, broken: tuple[int, ...] | list[int],
+                   op: Operation, *, priced: bool) -> Operation:
+    """``op`` with each working line whose two ends are dead (neither a source nor a
+    producing DG joined to them, :func:`energised`) at its normal state (closed unless
+    normally open): a dead part carries nothing, so its lines need no operation
+    (``docs/resilience.md``, "Second phase"). The forest radiality has every closed line in
+    a tree, a dead part's too, so a dead part that is meshed in the normal state was opened
+    where nothing asks for it (user test ut49_resil #4: example_multivoltage with trafo:0
+    broken shed everything and prescribed opening HV Line1, HV Line2 and HV Line5 of the dead
+    110-kV ring). Closing a line between two dead buses joins no source, so the energised
+    buses, the shed and the flows stay. Kept as it is when a switching penalty prices each
+    closed line (``priced``: its cost would change) and for the shed-all fallback (not a
+    restoration plan)."""
+    g = problem.grid
+    if priced or op.shed_all:
+        return op
+    closed = np.asarray(op.closed, float)
+    live = energised(problem, closed, op.dg_p)
+    normal = np.ones(g.m) if g.normally_open is None else \
+        (~np.asarray(g.normally_open, bool)).astype(float)
+    dead = np.array([int(g.f[k]) not in live and int(g.t[k]) not in live
+                     for k in range(g.m)], bool)
+    dead[np.asarray(list(broken), int)] = False
+    if not dead.any() or np.array_equal(closed[dead] > 0.5, normal[dead] > 0.5):
+        return op
+    return replace(op, closed=np.where(dead, normal, closed))

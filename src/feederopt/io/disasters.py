@@ -30,7 +30,7 @@ from typing import Any
 
 from feederopt.errors import InputError, Problem, ProblemKind, share_hint
 from feederopt.io._common import missing, read_text, unknown_file_type, unreadable
-from feederopt.io.frames import as_polars
+from feederopt.io.frames import as_polars, is_pandas_frame
 from feederopt.network.container import Network
 from feederopt.network.id_hints import branch_ends, id_hint, name_aliases, shared_names
 from feederopt.network.id_lists import repeated_ids
@@ -428,21 +428,39 @@ def _absent(key: str, meant: dict[str, str]) -> str:
 def frame_disasters(table: Any, net: Network) -> DisasterSet:
     """Validate the disaster scenarios of a table in memory, polars or pandas
     (:func:`feederopt.io.frames.as_polars`), with the CSV file's columns: ``name`` (optional),
-    ``probability`` and ``broken`` (the ids separated by ``;``, or a list of ids)."""
+    ``probability`` and ``broken`` (the ids separated by ``;``, or a list of ids), each row
+    read in its own form. A pandas ``broken`` column is read from pandas, cell by cell: its
+    conversion to polars turns an object column that mixes the two forms into text, a list
+    into its repr (``"['2', '6']"``: user test ut49_resil #3)."""
+    raw: list[Any] | None = None
+    if is_pandas_frame(table) and [str(c) for c in table.columns].count("broken") == 1:
+        at = [str(c) for c in table.columns].index("broken")
+        raw = table.iloc[:, at].tolist()
+        table = table.drop(columns=table.columns[at])
     df = as_polars(table, "scenarios")
-    _missing([str(c) for c in df.columns], None, "columns")
+    _missing([str(c) for c in df.columns] + (["broken"] if raw is not None else []), None,
+             "columns")
     rows = []
-    for row in df.to_dicts():
-        broken = row.get("broken")
-        if isinstance(broken, str):
-            ids = _split_ids(broken)
-        elif broken is None:
-            ids = []
-        else:
-            ids = [str(b) for b in (broken if isinstance(broken, list) else [broken])]
+    for i, row in enumerate(df.to_dicts()):
+        broken = row.get("broken") if raw is None else raw[i]
         rows.append({k: v for k, v in row.items() if v is not None or k == "probability"}
-                    | {"broken": ids})
+                    | {"broken": _cell_ids(broken)})
     return parse_disasters(rows, net, "", IN_MEMORY)
+
+
+def _cell_ids(cell: Any) -> list[str]:
+    """The ids of one ``broken`` cell of a table in memory: text split at ``;``, a list (a
+    tuple, a NumPy array, a polars Series) entry by entry, a missing value (None, NaN, pandas
+    NA) none, any other value its text."""
+    if isinstance(cell, str):
+        return _split_ids(cell)
+    if cell is None or (isinstance(cell, float) and math.isnan(cell)) or \
+            type(cell).__name__ in ("NAType", "NaTType"):
+        return []
+    items = cell.tolist() if hasattr(cell, "tolist") else cell  # a NumPy scalar: its value
+    if isinstance(items, list | tuple):
+        return [str(b) for b in items]
+    return [str(items)]
 
 
 def read_disasters(path: str | Path, net: Network) -> DisasterSet:

@@ -20,6 +20,7 @@ from feederopt.algorithms.resilience_switching import (
     NOT_RESOLVED,
     SHED_GROWS,
     TIME_LIMIT,
+    energised,
 )
 from feederopt.errors import shown_list
 from feederopt.formulations.resilience import RadialityKind
@@ -273,13 +274,17 @@ def closed_loop(problem: ResilienceProblem, op: Operation) -> list[str]:
     closed branches, parallel branches included), or none when the closed branches form a
     forest (a radial operation). ``networkx.find_cycle`` on the multigraph of the closed
     branches; a graph is a forest exactly when it has no cycle (Diestel, Graph Theory,
-    Thm. 1.5.1)."""
+    Thm. 1.5.1). A loop of a dead part (no source, no producing DG) carries nothing and is
+    not counted: a dead part's lines stay at their normal state, meshed or not
+    (:func:`~feederopt.algorithms.resilience_switching.dead_at_normal`)."""
     import networkx as nx
 
     g = problem.grid
+    live = energised(problem, np.asarray(op.closed, float), op.dg_p)
     graph = nx.MultiGraph()
     for k in np.flatnonzero(np.asarray(op.closed) > 0.5):
-        graph.add_edge(int(g.f[k]), int(g.t[k]), key=int(k))
+        if int(g.f[k]) in live or int(g.t[k]) in live:
+            graph.add_edge(int(g.f[k]), int(g.t[k]), key=int(k))
     try:
         cycle = nx.find_cycle(graph)
     except nx.NetworkXNoCycle:
