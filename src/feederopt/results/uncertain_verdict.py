@@ -126,7 +126,7 @@ def apply_verdict(result: Result, raw: RawSolution, shown: RawSolution,
                          if k in ("scenarios_with_slack", "infeasible_scenario",
                                   "infeasible_reason", "radial_topologies_evaluated",
                                   "every_radial_topology_needs_slack",
-                                  "unsupplied_scenarios")})
+                                  "unsupplied_scenarios", "note", "base_fallback")})
     if "unsupplied_scenarios" in result.extra:  # indices to the scenarios' labels
         named = [labels[s] if 0 <= s < len(labels) else s
                  for s in map(int, result.extra["unsupplied_scenarios"])]
