@@ -3204,6 +3204,14 @@ def _robust_result(net: Network, opts: SolveOptions, prep: Prepared, uset: Any, 
     result = _finish(net, prep, raw, summary, opts, solver,
                      labels=[f"extreme point {i}" for i in range(len(summary.vertices))],
                      loads=vertex_loads, dispatch=dispatch, ac_order=order, source_vm=vm)
+    rob = raw.outcome
+    if raw.status is Status.INFEASIBLE and isinstance(rob, RobustOutcome) and rob.unsupplied:
+        from feederopt.results import uncertain_verdict as uv
+
+        uv.apply_unsupplied_points(result, prep.full, net, prep.keep,
+                                   [prep.pu.load_ids[k] for k in uset.load_index],
+                                   rob.vertices, rob.unsupplied, rob.radial_topologies,
+                                   rob.unsupplied_undecided)
     if summary.budget_binds_nothing:  # the user may have meant fewer loads at once (ut_unc)
         result.extra["notes"] = [*result.extra.get("notes", []), (
             f"the budget ({uset.budget}) is not below the number of uncertain loads "

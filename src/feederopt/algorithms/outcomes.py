@@ -8,7 +8,8 @@ uncertain methods used to fill.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -69,3 +70,11 @@ class RobustOutcome:
     #: Whether its branch exchange ended at a topology none of whose single branch exchanges
     #: needs less slack (None: the exchange did not run).
     exchange_local_optimum: bool | None = None
+    #: After that proof: the extreme points that no radial topology serves on its own
+    #: (``RobustCuttingPlane.unsupplied_points``), each ``(index, least slack over the radial
+    #: topologies [p.u.], the violated limits of a topology that needs that least slack)``,
+    #: and the number of radial topologies evaluated there (None: not enumerated).
+    unsupplied: list[tuple[int, float, list[Any]]] = field(default_factory=list)
+    radial_topologies: int | None = None
+    #: Extreme points that enumeration left undecided (its time ran out): not named.
+    unsupplied_undecided: int = 0

@@ -460,7 +460,13 @@ def print_uncertain_verdict(result: Any) -> None:
     if status == "infeasible":
         n_all = result.extra.get("radial_topologies_evaluated")
         unsupplied = [str(x) for x in result.extra.get("unsupplied_scenarios") or ()]
-        why = (f": each of the grid's {n_all} radial topologies needs slack in scenario"
+        points = result.extra.get("unsupplied_extreme_points") or []
+        why = (f": each of the grid's {n_all} radial topologies needs slack at extreme point"
+               + ("s " if len(points) > 1 else " ")
+               + ", ".join(str(p["extreme_point"]) for p in points)
+               + ", each on its own: lower the uncertainty, the budget or the limit there"
+               if points and n_all is not None else
+               f": each of the grid's {n_all} radial topologies needs slack in scenario"
                + ("s " if len(unsupplied) > 1 else " ") + ", ".join(unsupplied)
                if unsupplied and n_all is not None else
                f": none supplies scenario {proven}" if proven is not None else
@@ -497,6 +503,20 @@ def print_uncertain_verdict(result: Any) -> None:
                 f"penalised objective's; {exhaustive_text(result.extra, worst)}). It needs "
                 "slack at:")
     out.print(head, style="red", markup=False)
+    for p in result.extra.get("unsupplied_extreme_points") or [] if status == "infeasible" \
+            else []:
+        # the robust enumeration's proof per extreme point, with the binding limit (ut49_robust
+        # #3): the least slack any radial topology needs there, and where the closest one
+        # needs it
+        limits = p.get("closest_limits") or []
+        out.print(f"  - extreme point {p['extreme_point']} ({p.get('loads') or 'nominal'}): "
+                  f"every radial topology needs at least {p['least_slack_pu']:.4g} p.u. of "
+                  "slack" + ("; the closest: " + "; ".join(describe_violation(d)
+                                                          for d in limits[:3])
+                             if limits else ""), markup=False)
+    if result.extra.get("unsupplied_extreme_points") and status == "infeasible":
+        out.print("The least-violating topology above needs slack at:", style="red",
+                  markup=False)
     for d in result.diagnosis[:20]:
         where = d.get("scenario")
         out.print(f"  - {where + ': ' if where is not None else ''}{describe_violation(d)}",

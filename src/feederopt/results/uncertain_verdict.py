@@ -47,6 +47,14 @@ SCENARIO_UNSUPPLIED = (
     "no radial topology supplies {scenarios} within the limits (proven: each of "
     "the grid's {n} radial topologies was evaluated there and needs slack in the SOCP "
     "relaxation, which contains every AC operating point)")
+#: The reason of a robust run's enumeration proof per extreme point
+#: (``unsupplied_extreme_points``; :meth:`feederopt.algorithms.robust.RobustCuttingPlane.
+#: unsupplied_points`).
+ROBUST_UNSUPPLIED = (
+    "no radial topology meets the limits at {points}, each on its own (proven: each of the "
+    "grid's {n} radial topologies was evaluated there and needs slack in the SOCP relaxation, "
+    "which contains every AC operating point), so none meets them at every extreme point of "
+    "the uncertainty set: lower the uncertainty, the budget or the binding limit")
 SCENARIO_INFEASIBLE = (
     "no radial topology supplies scenario {scenario} within the limits (proven: an MILP over "
     "radiality and DistFlow without slack at its loads, its cones outer-approximated, a "
@@ -126,7 +134,7 @@ def apply_verdict(result: Result, raw: RawSolution, shown: RawSolution,
                          if k in ("scenarios_with_slack", "infeasible_scenario",
                                   "infeasible_reason", "radial_topologies_evaluated",
                                   "every_radial_topology_needs_slack",
-                                  "unsupplied_scenarios")})
+                                  "unsupplied_scenarios", "note", "base_fallback")})
     if "unsupplied_scenarios" in result.extra:  # indices to the scenarios' labels
         named = [labels[s] if 0 <= s < len(labels) else s
                  for s in map(int, result.extra["unsupplied_scenarios"])]
@@ -259,3 +267,44 @@ def ac_within_limits(summary: UncertainSummary) -> bool:
 
 def fmt_num(x: float | None, spec: str) -> str:
     return "-" if x is None or not math.isfinite(x) else format(x, spec)
+
+
+def apply_unsupplied_points(result: Result, pu: PerUnitNetwork, net: Network,
+                            keep: np.ndarray, loads: Sequence[str],
+                            vertices: Sequence[np.ndarray],
+                            unsupplied: Sequence[tuple[int, float, Sequence[Any]]],
+                            radial_topologies: int | None, undecided: int = 0) -> None:
+    """A proven-infeasible robust ``result`` with the extreme points that no radial topology
+    serves on its own (``unsupplied``: index, least slack over the radial topologies [p.u.],
+    the violated limits of a topology that needs that least slack, in the indices of the
+    model's branches ``keep`` of ``pu``'s), as ``extra["unsupplied_extreme_points"]``: per
+    point its signs (``u``, one per uncertain load of ``loads``: -1, 0, +1), the least slack
+    and those limits in the user's ids and units (:func:`_diagnosis_entry`, most first); and
+    ``infeasible_reason`` :data:`ROBUST_UNSUPPLIED`, naming them (user test ut49_robust #3).
+    ``undecided`` points that the enumeration's time left open are counted
+    (``unsupplied_points_undecided``), not named."""
+    if not unsupplied or radial_topologies is None:
+        return
+    bus_out = net.bus_id_out
+    rows = []
+    for i, slack, limits in unsupplied:
+        u = [int(x) for x in np.asarray(vertices[i])[: len(loads)]]
+        entries = [_diagnosis_entry(pu, replace(v, index=int(keep[v.index]))
+                                    if v.component == "branches" else v, bus_out)
+                   for v in sorted(limits, key=lambda v: -float(v.amount))]
+        rows.append({"extreme_point": int(i), "u": u,
+                     "loads": ", ".join(f"{load}{'+' if x > 0 else '-'}"
+                                        for load, x in zip(loads, u, strict=True) if x),
+                     "least_slack_pu": float(slack), "closest_limits": entries})
+    result.extra["unsupplied_extreme_points"] = rows
+    result.extra["radial_topologies_evaluated"] = int(radial_topologies)
+    result.extra["every_radial_topology_needs_slack"] = True
+    named = ", ".join(str(r["extreme_point"]) for r in rows)
+    result.extra["infeasible_reason"] = ROBUST_UNSUPPLIED.format(
+        points=("extreme point " if len(rows) == 1 else "extreme points ") + named,
+        n=radial_topologies)
+    if undecided:
+        result.extra["unsupplied_points_undecided"] = int(undecided)
+        result.extra["infeasible_reason"] += (
+            f" ({undecided} more extreme point{'s' if undecided > 1 else ''} not decided "
+            "within the enumeration's time)")
