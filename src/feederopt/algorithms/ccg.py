@@ -652,7 +652,11 @@ def solve_lazy_master(d: ScheduleData, xis: list[dict[str, np.ndarray]],
 #: case33bw, ``--switch-cost 5 --time-limit 60``: the hourly master found nothing in time and
 #: the schedule was the tree of least total resistance, 18.1863 $, against 14.2857 $ for the
 #: one-topology run in the same 60 s; 6 h, 5 s: 42.8872 $ (modes repaired after a time-limited
-#: storage-mode loop) against 1.9454 $.
+#: storage-mode loop) against 1.9454 $. With half the limit (shared 2-core machine): 24 h
+#: 14.3305 $ (the one-topology schedule of 30 s, which the hourly master kept, proving no
+#: bound in the 27.6 s left), 6 h at 5 s 1.9862 $; the price is the hourly master's time (3 h
+#: at 8 s: optimal before, ``time_limit`` at the same cost now; 12 h at 10 s: the same
+#: 6.0222 $, the lower bound 0 $ against the master's 5.6805 $ before).
 ONE_TOPOLOGY_SHARE = 0.5
 
 
