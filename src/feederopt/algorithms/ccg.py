@@ -715,6 +715,8 @@ def _one_topology(d: ScheduleData, xis: list[dict[str, np.ndarray]], time_limit_
         for g, v in point.items():
             if g not in first:
                 start[f"e{e}.{g}"] = v
+        for g, v in xis[e].items():  # the realisation, fixed columns of the copy
+            start[f"e{e}.{g}"] = np.asarray(v, float)
     start["theta"] = np.array([q])
     return OneTopology(x, start, _first_stage_cost(d, x) + q, values, status,
                        time.perf_counter() - t0)
