@@ -41,7 +41,9 @@ def test_cli_hourly_master_without_solution_writes_the_radial_start(tmp_path: Pa
     assert doc["status"] == "time_limit"
     assert doc["violations"] == []
     assert doc["objective"] is not None and np.isfinite(doc["objective"])
-    assert any("radial start" in n for n in doc["notes"])
+    # the radial start, or (ut49_sched #2) the one-topology schedule solved first when it
+    # found one in its half of the limit
+    assert any("radial start" in n or "one-topology schedule" in n for n in doc["notes"])
 
 
 def test_ccg_master_without_solution_falls_back_to_the_radial_start(monkeypatch) -> None:  # type: ignore[no-untyped-def]

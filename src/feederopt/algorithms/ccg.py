@@ -651,6 +651,82 @@ def solve_lazy_master(d: ScheduleData, xis: list[dict[str, np.ndarray]],
     return LazyMaster(sol, vals, time.perf_counter() - t0, active, added, solves)
 
 
+#: Share of the time limit in which an hourly-topology schedule (``--hourly-topology``)
+#: first solves the one-topology schedule (:func:`_one_topology`), whose topology held every
+#: hour is the hourly master's MIP start and the fallback. User test ut49_sched #2: 24 h
+#: case33bw, ``--switch-cost 5 --time-limit 60``: the hourly master found nothing in time and
+#: the schedule was the tree of least total resistance, 18.1863 $, against 14.2857 $ for the
+#: one-topology run in the same 60 s; 6 h, 5 s: 42.8872 $ (modes repaired after a time-limited
+#: storage-mode loop) against 1.9454 $. With half the limit (shared 2-core machine): 24 h
+#: 14.3305 $ (the one-topology schedule of 30 s, which the hourly master kept, proving no
+#: bound in the 27.6 s left), 6 h at 5 s 1.9862 $; the price is the hourly master's time (3 h
+#: at 8 s: optimal before, ``time_limit`` at the same cost now; 12 h at 10 s: the same
+#: 6.0222 $, the lower bound 0 $ against the master's 5.6805 $ before).
+ONE_TOPOLOGY_SHARE = 0.5
+
+
+@dataclass
+class OneTopology:
+    """The one-topology schedule of an hourly-topology problem (:func:`_one_topology`): its
+    first stage as an hourly one (the day's topology in every hour, no switching action),
+    the hourly master's warm start built from it, and its cost ``c1(x) + max_e Q(x, xi_e)``."""
+
+    x: dict[str, np.ndarray]
+    start: dict[str, np.ndarray]
+    cost: float
+    values: list[tuple[float, dict[str, np.ndarray]]]  # Q(x, xi_e) and its recourse, per e
+    status: str  # the one-topology master's: optimal or time_limit
+    seconds: float
+
+
+def _one_topology(d: ScheduleData, xis: list[dict[str, np.ndarray]], time_limit_s: float,
+                  gap: float) -> OneTopology | None:
+    """The one-topology master (``d`` with ``hourly=False``) within ``time_limit_s``, its first
+    stage held for every hour of the hourly problem ``d``. One topology for the day is a
+    restriction of one per hour: its ``y`` in every hour is a radial hourly topology with
+    ``|y_h - y_{h-1}| = 0``, so no switching cost (docs/schedule.md, model item 8), and the
+    second stage at it is the same LP, so its cost in the hourly problem is
+    ``c0 u + max_e Q(x, xi_e)`` (evaluated here by the LP, :func:`evaluate`). The hourly
+    master's optimum is therefore at most this cost. The warm start is that first stage with
+    the radiality columns of the one-topology master in every hour (``h{h}.``), no switching
+    action, each copy's recourse at that first stage and ``theta`` its largest value: a
+    feasible point of the hourly master (HiGHS checks it; a point it rejects only loses the
+    start). None when the one-topology master found nothing in time."""
+    t0 = time.perf_counter()
+    d1 = replace(d, hourly=False)
+    try:
+        sol1, vals1, _ = _solve_master(d1, xis, time_limit_s, gap)
+        status = ("optimal" if sol1.status == "optimal" and not math.isnan(sol1.objective)
+                  else "time_limit")
+    except MasterTimeLimit:
+        return None
+    x1 = _first_stage(d1, vals1)
+    x = {g: x1["y"].copy() for g in d.y_groups()}
+    for g in d.first_stage_groups():
+        if g not in x:
+            x[g] = x1[g]
+    values = [evaluate(d, x, xi) for xi in xis]
+    q = max(v[0] for v in values)
+    start: dict[str, np.ndarray] = dict(x)
+    skip = {"theta", "y", "z", "u"}
+    for g, v in vals1.items():
+        if g in skip or g.startswith("e"):
+            continue
+        for h in range(d.hours):  # the radiality columns, hour by hour
+            start[f"h{h}.{g}"] = np.round(v) if g.startswith("beta") else v
+    start["act"] = np.zeros((d.hours - 1) * d.m)
+    first = d.first_stage_groups()
+    for e, (_q, point) in enumerate(values):
+        for g, v in point.items():
+            if g not in first:
+                start[f"e{e}.{g}"] = v
+        for g, v in xis[e].items():  # the realisation, fixed columns of the copy
+            start[f"e{e}.{g}"] = np.asarray(v, float)
+    start["theta"] = np.array([q])
+    return OneTopology(x, start, _first_stage_cost(d, x) + q, values, status,
+                       time.perf_counter() - t0)
+
+
 def solve_extensive(d: ScheduleData, xis: list[dict[str, np.ndarray]] | None = None, *,
                     time_limit_s: float = 600.0, gap: float = 1e-6,
                     method: str = "extensive",
@@ -658,40 +734,82 @@ def solve_extensive(d: ScheduleData, xis: list[dict[str, np.ndarray]] | None = N
     """One MILP with a copy per realisation in ``xis`` (default: every extreme point of the
     budget set, :func:`extreme_points`); with ``[nominal(d)]`` the deterministic schedule.
     With ``active`` only those copies start in the MILP and the others are added lazily
-    (:func:`solve_lazy_master`; the same optimum)."""
+    (:func:`solve_lazy_master`; the same optimum).
+
+    With an hourly topology the one-topology schedule comes first, within
+    :data:`ONE_TOPOLOGY_SHARE` of the limit (:func:`_one_topology`): its topology held every
+    hour is the hourly master's MIP start, and the schedule whenever the hourly master finds
+    nothing or only a dearer first stage in the time left (a restriction's feasible point:
+    the hourly optimum is never above it)."""
     t0 = time.perf_counter()
     xis = xis if xis is not None else extreme_points(d)
     lazy: LazyMaster | None = None
     fallback: str | None = None
+    one: OneTopology | None = None
+    start: dict[str, np.ndarray] | None = None
+    limit = time_limit_s
+    if d.hourly:
+        one = _one_topology(d, xis, ONE_TOPOLOGY_SHARE * time_limit_s, gap)
+        if one is not None:
+            start = one.start
+        limit = max(time_limit_s - (time.perf_counter() - t0), 1.0)
     try:
         if active is None:
-            sol, vals, _ = _solve_master(d, xis, time_limit_s, gap)
+            sol, vals, _ = _solve_master(d, xis, limit, gap, start)
         else:
-            lazy = solve_lazy_master(d, xis, active, time_limit_s, gap)
+            lazy = solve_lazy_master(d, xis, active, limit, gap, start)
             sol, vals = lazy.sol, lazy.vals
         x = _first_stage(d, vals)
     except MasterTimeLimit as exc:
-        # no master solution within the limit: the radial start is the schedule (a feasible
-        # first stage), with the master's bound
-        rs = _fallback_start(d, time_limit_s, exc, _fallback_budget(time_limit_s))
-        x, lazy = rs.x, None
         sol = MilpSolution(SolverStatus.TIME_LIMIT, math.nan, exc.bound,
                            time.perf_counter() - t0, True)
-        fallback = ("the master found no solution "
-                    + stop_cause(f"within the time limit ({time_limit_s:g} s)",
-                                 "before the stop request")
-                    + f": the schedule is the radial start ({rs.how}, {rs.seconds:.1f} s "
-                    f"after {stop_cause('the limit', 'the request')}), the lower bound the "
-                    "master's")
+        # the bound shown: the master's when it proved one above the cost floor, else the
+        # floor (0 $; user test ut49_sched #2 read "the master's" beside 0 $)
+        floor = cost_floor(d)
+        whose = ("the master's" if math.isfinite(exc.bound) and exc.bound > floor else
+                 f"the cost floor ({floor:g} $: every cost a price >= 0 on a quantity >= 0; "
+                 "the master proved none)")
+        found = ("the master found no solution "
+                 + stop_cause(f"within the time limit ({time_limit_s:g} s)",
+                              "before the stop request"))
+        if one is not None:
+            # the one-topology schedule held every hour (no switching action)
+            x, lazy = one.x, None
+            fallback = (f"the hourly-topology {found}: the schedule is the one-topology "
+                        f"schedule ({one.status} in {one.seconds:.1f} s, solved first) held "
+                        f"for every hour, 0 switching actions; the lower bound {whose}")
+        else:
+            # no master solution within the limit: the radial start is the schedule (a
+            # feasible first stage)
+            rs = _fallback_start(d, time_limit_s, exc, _fallback_budget(time_limit_s))
+            x, lazy = rs.x, None
+            fallback = (f"{found}: the schedule is the radial start ({rs.how}, "
+                        f"{rs.seconds:.1f} s after "
+                        f"{stop_cause('the limit', 'the request')}), the lower bound {whose}")
     status = Status.OPTIMAL if sol.status == "optimal" else Status.TIME_LIMIT
-    nom_cost, nom_point = evaluate(d, x, nominal(d))
-    values = [evaluate(d, x, xi) for xi in xis] if len(xis) > 1 else [(nom_cost, nom_point)]
+    held = one is not None and x is one.x  # the one-topology schedule, evaluated already
+    values = one.values if one is not None and held else [evaluate(d, x, xi) for xi in xis]
+    nom_cost, nom_point = values[0] if len(xis) == 1 else evaluate(d, x, nominal(d))
     worst = int(np.argmax([v[0] for v in values]))
     objective = float(sol.objective)
     if math.isnan(objective) or (lazy is not None and sol.status != "optimal"):
         # a time-limited answer (or a lazy master's, whose objective covers its active
         # copies only): the cost of the first stage returned, over every realisation
         objective = _first_stage_cost(d, x) + values[worst][0]
+    cheaper = None
+    if one is not None and x is not one.x and one.cost < objective - 1e-9 * max(1.0,
+                                                                                  objective):
+        # the hourly master's answer (time-limited) is dearer than the one-topology schedule
+        # held every hour: that is the schedule (ut49_sched #2)
+        cheaper = (f"the hourly-topology master's schedule "
+                   f"{'(time limit) ' if status is Status.TIME_LIMIT else ''}cost "
+                   f"{objective:.4f} $, the one-topology schedule ({one.status} in "
+                   f"{one.seconds:.1f} s, solved first) held for every hour {one.cost:.4f} $ "
+                   "with 0 switching actions: the schedule is the latter")
+        # the status stays: the bound is the hourly master's either way, and the gap narrower
+        x, values, objective, lazy = one.x, one.values, one.cost, None
+        worst = int(np.argmax([v[0] for v in values]))
+        nom_cost, nom_point = values[0] if len(xis) == 1 else evaluate(d, x, nominal(d))
     # no bound proven (nan or -inf from a master stopped early): the model's own floor,
     # every cost term a price >= 0 on a quantity >= 0 (cost_floor, 0)
     bound = max(float(sol.bound), cost_floor(d)) if not math.isnan(sol.bound) else cost_floor(d)
@@ -708,13 +826,34 @@ def solve_extensive(d: ScheduleData, xis: list[dict[str, np.ndarray]] | None = N
         values[worst][1]
     if fallback is not None:
         out.notes.append(fallback)
+    elif cheaper is not None:
+        out.notes.append(cheaper)
     elif math.isnan(sol.objective):
-        # by its cause: a Ctrl-C ends the loop as a time limit does (user test ut41_cli #6)
-        out.notes.append(f"{stop_cause('time limit', 'interrupted (stop request)')} in the "
-                         "lazy storage-mode loop: the modes of the last relaxed master made "
-                         "binary (discharge where the forecast copy discharges); objective "
-                         "evaluated, bound from the relaxed masters")
+        out.notes.append(_cut_loop_note(d))
+    if one is not None and fallback is None and bound <= cost_floor(d) < objective:
+        # the hourly master kept its MIP start (or found a schedule) without proving a bound
+        out.notes.append(f"the hourly-topology master proved no lower bound in the "
+                         f"{limit:.1f} s left after the one-topology schedule ({one.status} "
+                         f"in {one.seconds:.1f} s, its MIP start): the lower bound shown is "
+                         f"the cost floor ({cost_floor(d):g} $: every cost a price >= 0 on a "
+                         "quantity >= 0), not the master's")
     return out
+
+
+def _cut_loop_note(d: ScheduleData) -> str:
+    """The note on a master whose later solve (:func:`_solve_master`: a loss-tangent row set
+    added back, or storage modes made binary) found nothing in the time left: the previous
+    solve's first stage evaluated. The storage-mode loop only where there is storage (user
+    test ut49_sched #3: a run without devices blamed "the lazy storage-mode loop")."""
+    cause = stop_cause("time limit", "interrupted (stop request)")
+    if len(d.ess_bus):
+        # by its cause: a Ctrl-C ends the loop as a time limit does (user test ut41_cli #6)
+        return (f"{cause} in the lazy storage-mode loop: the modes of the last relaxed "
+                "master made binary (discharge where the forecast copy discharges); "
+                "objective evaluated, bound from the relaxed masters")
+    return (f"{cause} in the master's re-solve after the loss tangents it violated were "
+            "added back: the previous solve's topology evaluated (objective by the LP), "
+            "bound from the earlier solves")
 
 
 def solve_deterministic(d: ScheduleData, *, time_limit_s: float = 600.0,
