@@ -286,7 +286,7 @@ def write_markdown(rows: list[dict[str, Any]], args: argparse.Namespace) -> None
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--worker", nargs=3, metavar=("CASE", "EXECUTOR", "WORKERS"))
     ap.add_argument("--result-file")
     ap.add_argument("--cases", nargs="+", default=CASES)
