@@ -1734,11 +1734,15 @@ def read_result_to_check(path: str | Path) -> dict[str, Any]:
         # result (no open_branches)" of a plan, a partition, a three-phase solve)
         # the command first, then Python's names (user test ut47_cli #7: a CLI error named
         # check_result and feederopt.read_result alone)
-        raise unreadable(path, other_kind_text(kind, "solve", "`feederopt check` "
-                                               "(check_result in Python) checks a solve's "
-                                               "topology"),
-                         hint="`feederopt check` takes the JSON that `feederopt solve --json "
-                         "FILE` writes; in Python, feederopt.read_result reads this one")
+        # read, and its kind known: a wrong kind, not an unreadable file (user test
+        # ut49_docs #2: "unreadable_file ... cannot read" of a restore folder)
+        raise InputError([Problem(
+            ProblemKind.INVALID_VALUE, "result", f"'{path}' is " + other_kind_text(
+                kind, "solve", "`feederopt check` (check_result in Python) checks a solve's "
+                "topology"), (str(path),), "kind",
+            "`feederopt check` takes the JSON that `feederopt solve --json FILE` writes "
+            "(and partition and schedule results); in Python, feederopt.read_result reads "
+            "this one")])
     if "open_branches" not in data and kind == "solve":
         # a solve's result.json whose open_branches was deleted by hand: before, "its kind
         # 'solve' is none that feederopt writes", which it is
