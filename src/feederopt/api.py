@@ -1131,7 +1131,9 @@ def _other_json(result: Any) -> str:
     if isinstance(result, RestoreResult | PlanResult):
         import json
 
-        return json.dumps(result.to_dict(), indent=2) + "\n"
+        # non-finite numbers as null, as every result's JSON (user test ut49_cli #2:
+        # --time-limit inf wrote Infinity)
+        return json.dumps(finite_json(result.to_dict()), indent=2, allow_nan=False) + "\n"
     from feederopt.report.schedule import schedule_result_json
 
     return schedule_result_json(result.to_dict())

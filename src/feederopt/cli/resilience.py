@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from feederopt import Problem, output_problems, write_text
+from feederopt.api import finite_json
 from feederopt.cli.app import (
     BALANCED_SOURCE_ARG,
     EXIT_LIMITS_BROKEN,
@@ -135,8 +136,8 @@ def restore(
                   ties=ties)  # type: ignore[arg-type]  # the api checks the value
     late = late_outputs()  # a write that fails now: the answer printed, then exit 5
     if json_file is not None:
-        late.write(write_text, json_file, json.dumps(res.to_dict(), indent=2) + "\n",
-                   force=force)
+        late.write(write_text, json_file, json.dumps(
+            finite_json(res.to_dict()), indent=2, allow_nan=False) + "\n", force=force)
     answer = res.operation is not None
     if out_dir is not None and answer:
         from feederopt import write_restore_folder
@@ -373,7 +374,8 @@ def plan(
     data = res.to_dict()
     late = late_outputs()  # a write that fails now: the answer printed, then exit 5
     if json_file is not None:
-        late.write(write_text, json_file, json.dumps(data, indent=2) + "\n", force=force)
+        late.write(write_text, json_file, json.dumps(
+            finite_json(data), indent=2, allow_nan=False) + "\n", force=force)
     if out_dir is not None:
         from feederopt import write_resilience_folder
 

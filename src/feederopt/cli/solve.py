@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 import warnings
 from dataclasses import replace
@@ -59,6 +60,16 @@ from feederopt.cli.app import (
 )
 from feederopt.cli.scenarios import print_uncertain
 
+
+def _not_a_regular_file(path: str | Path) -> bool:
+    """Whether ``path`` exists and is no regular file (a pipe, a device such as
+    ``/dev/stdout``, a FIFO): such an output can be written only once."""
+    import stat
+
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 def iterations_text(result: Any) -> str:
     """The console's iterations row of ``result`` (a Result, or anything with its
@@ -976,16 +987,21 @@ def solve(
     # and grid.png: user test ut49_bigrid #2)
     result.extra["wall_clock_s"] = wall_clock_s()
     late = late_outputs()
-    if json_file is not None:
+    # a pipe or device (/dev/stdout) gets the document once, after the folder: written twice
+    # it got two documents (user test ut49_cli #1: `--json /dev/stdout | jq` read both)
+    stream = json_file is not None and _not_a_regular_file(json_file)
+    if json_file is not None and not stream:
         late.write(save_json, result, json_file, force=force)
     folder = None
     if out_dir is not None:
         # tables, grid.png, report
         folder = late.write(save, result, out_dir, force=force, report=report)
-    if late.ok and (json_file is not None or folder is not None):
+    if stream and not late.ok:
+        late.write(save_json, result, json_file, force=force)  # the answer all the same
+    elif late.ok and (json_file is not None or folder is not None):
         result.extra["wall_clock_s"] = wall_clock_s()
         if json_file is not None:
-            late.write(save_json, result, json_file, force=True)
+            late.write(save_json, result, json_file, force=force if stream else True)
         if folder is not None:
             late.write(save_json, result, Path(folder) / "result.json", force=True)
     written = (json_file is not None or out_dir is not None) and late.ok

@@ -54,6 +54,7 @@ from feederopt.results.resilience import (
     shed_loads_text,
     switch_operations_text,
 )
+from feederopt.results.result import finite_json
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -495,8 +496,8 @@ def write_resilience_folder(out: str | Path, source: Any, result: Mapping[str, A
     png = figure_png(fig)
     _pyplot().close(fig)
     with atomic_folder(out, force=force) as tmp:
-        (tmp / "result.json").write_text(json.dumps(result, indent=2) + "\n",
-                                         encoding="utf-8")
+        (tmp / "result.json").write_text(json.dumps(
+            finite_json(result), indent=2, allow_nan=False) + "\n", encoding="utf-8")
         write_table(plan_switching_frame(result), tmp / "switching.parquet")
         write_table(plan_shed_frame(result), tmp / "shed.parquet")
         (tmp / "plan.png").write_bytes(png)
@@ -654,7 +655,8 @@ def write_restore_folder(out: str | Path, source: Any, result: RestoreResult, *,
     png = figure_png(fig)
     _pyplot().close(fig)
     with atomic_folder(out, force=force) as tmp:
-        (tmp / "result.json").write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        (tmp / "result.json").write_text(json.dumps(
+            finite_json(data), indent=2, allow_nan=False) + "\n", encoding="utf-8")
         if result.buses is not None:
             write_table(result.buses, tmp / "buses.parquet")
         if result.branches is not None:
