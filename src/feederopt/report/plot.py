@@ -619,7 +619,14 @@ def _bounds_panel(ax: Any, it: np.ndarray, log: Sequence[Mapping[str, Any]], low
     # a series with no finite value draws nothing: it gets no legend entry (an infeasible
     # run's log has no upper bound, so "upper bound" and "gap" were listed but not drawn)
     if np.any(np.isfinite(lb) & np.isfinite(ub)):
-        ax.fill_between(it, lb, ub, color="tab:blue", alpha=0.12, step="post", label="gap")
+        # the band runs on past the last row (half an iteration, or 5 % of the time span) so
+        # that the last row's gap shows: a step band ends at its last x, and a log of one row
+        # drew none, two dots only (user test ut49_report #3)
+        span = float(it.max() - it.min()) if len(it) else 0.0
+        tail = 0.5 if steps or span <= 0 else 0.05 * span
+        ax.fill_between(np.append(it, it[-1] + tail), np.append(lb, lb[-1]),
+                        np.append(ub, ub[-1]), color="tab:blue", alpha=0.12, step="post",
+                        label="gap")
     for values, colour, name in ((ub, "tab:red", "upper bound"),
                                  (lb, "tab:blue", "lower bound")):
         ax.step(it, values, where="post", marker="o", ms=4, color=colour,
