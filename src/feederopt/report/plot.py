@@ -390,7 +390,10 @@ DEVICE_MARKS = {"capacitor": ("^", "tab:blue", "capacitor bank"),
 def _mark_devices(ax: Any, pos: np.ndarray, index: Mapping[str, int],
                   devices: Sequence[Mapping[str, Any]]) -> None:
     """Device markers beside their buses (a generator that is off hollow; a flexible load only
-    where its flexibility is used)."""
+    where its flexibility is used), each joined to its bus by a thin leader line and labelled
+    with its id (user test ut49_report #4: the DOPF's capacitor triangles and DG stars sat
+    offset from buses 49, 64, 15, 29 with nothing to say whose they were). The leader lines
+    carry ``gid`` ``"device-leader:<kind>:<id>"``, the labels ``"device-label:<kind>:<id>"``."""
     span = np.ptp(pos, axis=0) if len(pos) else np.ones(2)
     span = np.where(span > 0, span, 1.0)
     offsets = {"capacitor": (0.03, 0.03), "reactor": (0.03, 0.03), "oltc": (0.0, 0.045),
@@ -410,6 +413,14 @@ def _mark_devices(ax: Any, pos: np.ndarray, index: Mapping[str, int],
         if (~filled).any():
             ax.scatter(at[~filled, 0], at[~filled, 1], marker=marker, s=90,
                        facecolors="white", edgecolors=colour, zorder=5)
+        for d, (x, y) in zip(rows, at, strict=True):
+            bx, by = pos[index[str(d["bus"])]]
+            dev = str(d.get("id", d["bus"]))
+            (leader,) = ax.plot([bx, x], [by, y], color=colour, lw=0.6, alpha=0.7, zorder=4)
+            leader.set_gid(f"device-leader:{kind}:{dev}")
+            text = ax.annotate(dev, (x, y), xytext=(4, 3), textcoords="offset points",
+                               fontsize=6, color=colour, zorder=6)
+            text.set_gid(f"device-label:{kind}:{dev}")
 
 
 def grid_title(case: Any, method: Any, status: str, ac_losses_kw: Any,
