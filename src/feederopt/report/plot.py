@@ -200,7 +200,7 @@ def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | N
                 devices: Sequence[Mapping[str, Any]] = (),
                 out_of_service: Sequence[Mapping[str, Any]] = ()) -> Figure:
     """The topology: closed branches solid, closed switches with a green square, open branches
-    dashed red with a hollow square and their id in small red text (up to
+    dashed red with a hollow square and their id in small red text on a white box (up to
     :data:`OPEN_LABELS_MAX` of them; bent around buses they do not connect:
     :func:`branch_path`), the branches in ``changed`` (ids) drawn thick; buses
     coloured by voltage; the ``devices`` of a DOPF (result JSON rows with ``kind`` and
@@ -248,10 +248,14 @@ def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | N
                            branch_ids)
     opened = np.flatnonzero(off & ~hidden)
     if len(opened) <= OPEN_LABELS_MAX:
-        # each open branch's id at its marker, so that a printed figure matches the list
+        # each open branch's id at its marker, so that a printed figure matches the list; on
+        # a white box above the lines (user test ut49_report #4: on case33bw the dashed red
+        # path of open line 14 ran through the label of open branch 9, hiding it)
         for k in opened.tolist():
-            ax.annotate(str(branch_ids[k]), mid[k], fontsize=6, color="tab:red",
-                        xytext=(3, -7), textcoords="offset points", zorder=5)
+            text = ax.annotate(str(branch_ids[k]), mid[k], fontsize=6, color="tab:red",
+                               xytext=(3, -7), textcoords="offset points", zorder=5,
+                               bbox=OPEN_LABEL_BOX)
+            text.set_gid(f"open-label:{branch_ids[k]}")
     oos = [(index[str(r["from_bus"])], index[str(r["to_bus"])], str(r.get("id")))
            for r in out_of_service
            if str(r.get("from_bus")) in index and str(r.get("to_bus")) in index]
@@ -289,6 +293,10 @@ def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | N
     fig.tight_layout()
     return fig
 
+
+#: The box under an open branch's id on the grid figure: white, so that no line drawn
+#: under it (zorder 1) runs through the text.
+OPEN_LABEL_BOX = {"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.9}
 
 #: The source's square marker size (points^2) on the grid figure.
 SOURCE_MARKER_SIZE = 120
