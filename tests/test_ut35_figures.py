@@ -67,8 +67,10 @@ def test_the_microgrid_legend_lists_only_what_is_drawn() -> None:
 def _expected(net: Any, ops: list[tuple[dict[str, Any], list[str]]], hardened: set[str],
               sites: list[str]) -> set[str]:
     """The legend entries the documents call for: a line kind that some operation has, a
-    shedding bus, a backup DG."""
+    shedding bus, a backup DG, the source (a network with a source bus: ut49_report #4)."""
     out = {"hardened line"} if hardened else set()
+    if any(net.buses["is_source"].to_list()):
+        out.add("source")
     for op, broken in ops:
         for line in (str(b) for b in net.branches["id"].to_list()):
             if line in broken and line not in hardened:  # a hardened line survives

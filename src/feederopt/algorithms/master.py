@@ -54,13 +54,20 @@ from feederopt.solvers.status import master_infeasible_note
 MASTER_NO_TIME_S = 0.5
 
 
+def master_not_searched(status: str, left_s: float) -> bool:
+    """Whether a master that stopped without a topology had no time to search: stopped at
+    the time limit, started with less than :data:`MASTER_NO_TIME_S` left. Such a call is no
+    master MILP solve: it counts as no iteration."""
+    return status == "time_limit" and left_s < MASTER_NO_TIME_S
+
+
 def master_stopped_note(status: str, left_s: float) -> str:
     """The iteration note of a master that stopped without a topology: ``master <status>``,
     or, for a master started with less than :data:`MASTER_NO_TIME_S` of the time limit
     left, that the limit was reached before it (user test ut44_ray #5: "master time_limit"
     for a master that ran 0.03 s, the time having gone to the start heuristics and a
     dropped round of slaves)."""
-    if status == "time_limit" and left_s < MASTER_NO_TIME_S:
+    if master_not_searched(status, left_s):
         return (f"time limit reached before the master ({max(left_s, 0.0):.2f} s left): "
                 "no master search")
     return f"master {status}"
@@ -142,7 +149,9 @@ class MasterHelper:
             if math.isfinite(remaining()):
                 self.master.set_time_limit(remaining())
             sol = self.master.solve()
-            timings["master_s"] += sol.solve_time_s
+            # LP solves of the master's relaxation, before the loop: no master MILP solve
+            # (user test ut49_report #1: they were summed into "master MILP solves [s]")
+            timings["master_lp_s"] = timings.get("master_lp_s", 0.0) + sol.solve_time_s
             if not sol.has_solution:
                 break
             point = self.master.values()
@@ -354,6 +363,17 @@ class MasterLoop(AlgorithmBase, ABC):
                 master.set_cutoff(cutoff - y_const, first_improving=first)
             self.phase(f"master {self.iteration}")
             ms = master.solve()
+            if not ms.has_solution and master_not_searched(ms.status, left):
+                # The time limit came before the master: no master MILP solve ran, so it is
+                # no iteration (user test ut49_report #1: "iterations 1" beside a log whose
+                # only row said "no master search"); its seconds are HiGHS's set-up.
+                self.iteration -= 1
+                self.timings["master_setup_s"] = (self.timings.get("master_setup_s", 0.0)
+                                                  + ms.solve_time_s)
+                if math.isfinite(ms.bound):
+                    self.update_lower(min(ms.bound + y_const, cutoff))
+                self.record(ms.solve_time_s, 0.0, master_stopped_note(ms.status, left))
+                return False
             self.timings["master_s"] += ms.solve_time_s
             self.timings["master_nodes"] = self.timings.get("master_nodes", 0) + ms.nodes
             self.timings["master_lp_iterations"] = (

@@ -913,7 +913,9 @@ class RobustCuttingPlane(MasterLoop):
         finally:
             self.n_slave_solves += sub.n_slave_solves
             self.timings["slave_s"] += sub.timings["slave_s"]
-            self.timings["master_s"] += sub.timings["master_s"]
+            for key in ("master_s", "master_lp_s", "master_setup_s"):
+                if key in sub.timings:
+                    self.timings[key] = self.timings.get(key, 0.0) + sub.timings[key]
         return None if sub.incumbent_y is None or raw is None else sub.incumbent_y.copy()
 
     def least_violating_search(

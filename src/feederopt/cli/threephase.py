@@ -305,6 +305,10 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
             for ph in sorted(lows):
                 acs.add_row(f"voltage phase {ph}", f"{fmt(lows[ph], '.4f')} - "
                             f"{fmt(highs[ph], '.4f')} p.u.")
+            if ac.voltage_note:
+                n_zs = len(ac.record.get("zero_sequence_removed_buses") or [])
+                acs.add_row("voltages at ungrounded buses",
+                            f"{n_zs} bus(es): phase voltages less the zero sequence (note)")
             acs.add_row("unbalance (max)", fmt(ac.unbalance_pct, ".2f", " %"))
             acs.add_row("max |V_model - V_OpenDSS|",
                         fmt(ac.max_voltage_diff_pu, ".4f", " p.u."))
@@ -342,6 +346,8 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
         err = stderr()
         for note in data.notes:
             err.print(f"note: {note}", markup=False)
+        if ac is not None and ac.voltage_note:
+            err.print(f"note (OpenDSS check): {ac.voltage_note}", markup=False)
         # OpenDSS's own warnings about the circuit it checked (the page shows them too)
         controls = (ac.with_controls or {}) if ac is not None else {}
         held = list(ac.warnings) if ac is not None else []

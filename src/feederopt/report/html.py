@@ -537,7 +537,7 @@ def summary_section(r: Mapping[str, Any]) -> str:
     if r.get("out_of_service_branches"):  # outside the model: open in every answer
         rows.append(("out of service (open, not switched)",
                      escape(_branch_list(r.get("out_of_service_branches")))))
-    rows += settings_rows(r.get("settings"))
+    rows += settings_rows(r.get("settings"), method=r.get("method"))
     table = "<table>" + "".join(
         f'<tr><th scope="row">{escape(a)}</th><td>{b}</td></tr>' for a, b in rows
     ) + "</table>"
@@ -582,9 +582,13 @@ def _band(x: Any) -> str:
     return fmt(x, ".4f", " p.u.")
 
 
-def settings_rows(st: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+def settings_rows(st: Mapping[str, Any] | None,
+                  method: Any = None) -> list[tuple[str, str]]:
     """The summary's rows for result.json's ``settings``: the limits the result respects and
-    how it was searched (results written before ``settings`` have none)."""
+    how it was searched (results written before ``settings`` have none). ``method`` is the
+    run's own (result.json's ``method``): a robust or scenario run's ``settings`` keep the
+    ``--method`` of its master loop, ``benders``, which the row printed beside a method row
+    and a grid title saying robust-cutting-plane (user test ut49_report #3)."""
     if not st:
         return []
     if st.get("thermal_limits"):
@@ -612,7 +616,7 @@ def settings_rows(st: Mapping[str, Any] | None) -> list[tuple[str, str]]:
         ("gap tolerance", fmt(gap * 100 if gap is not None else None, ".4g", " %")),
         ("time limit", fmt(st.get("time_limit_s"), ".4g", " s")),
         ("method, solver option, radiality",
-         escape(f"{st.get('method', '-')}, {st.get('solver_option') or 'default'}, "
+         escape(f"{method or st.get('method', '-')}, {st.get('solver_option') or 'default'}, "
                 f"{st.get('radiality', '-')}")),
     ]
     return [*generation, *rows]
@@ -748,6 +752,15 @@ LOG_NOTE = ("iteration: the master MILP solves so far. A row that is no master s
             "branch-and-bound), and a phase's start row; so rows may share a number.")
 
 
+def convergence_title(method: Any) -> str:
+    """The convergence section's and plot's title: "Benders convergence" for a plain Benders
+    run, else the run's method's (``robust-cutting-plane convergence``, ``stochastic-benders
+    convergence``; user test ut49_report #3: a robust run's section said Benders)."""
+    if not method or method == "benders":
+        return "Benders convergence"
+    return f"{method} convergence"
+
+
 def convergence_section(r: Mapping[str, Any]) -> str:
     from feederopt.report.plot import (
         ITERATION_AXIS,
@@ -766,7 +779,8 @@ def convergence_section(r: Mapping[str, Any]) -> str:
             f"{bound_text(r.get('lower_bound'), '.4f')}, objective "
             f"{fmt(r.get('objective'), '.4f')}."
         ))
-    png = figure_png(convergence_figure(log))
+    title = convergence_title(r.get("method"))
+    png = figure_png(convergence_figure(log, title))
     def pct(x: Any) -> float | None:
         g = _finite(x)
         return g * 100 if g is not None else None
@@ -806,7 +820,7 @@ def convergence_section(r: Mapping[str, Any]) -> str:
         if any(row.get("phase") == TIE_PHASE for row in log):
             caption += (" Then, among the topologies that violate as little, the least "
                         "losses: its bounds [kW] in the third panel.")
-    return section("convergence", "Benders convergence",
+    return section("convergence", title,
                    image(png, convergence_alt(r, log), caption)
                    + f"<details><summary>Iteration log</summary>{table}</details>")
 

@@ -24,6 +24,8 @@ LABELS = {
     # timings [s]
     "build_s": "building the model",
     "master_s": "master MILP solves",
+    "master_lp_s": "master LP relaxation rounds before the loop (Kelley's cuts)",
+    "master_setup_s": "master set-up, stopped by the time limit before any search",
     "slave_s": "slave (SOCP) solves, summed",
     "slave_wall_s": "slave solves, wall-clock",
     "slave_in_tree_s": "slave solves inside the master's branch-and-bound",

@@ -200,7 +200,7 @@ def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | N
                 devices: Sequence[Mapping[str, Any]] = (),
                 out_of_service: Sequence[Mapping[str, Any]] = ()) -> Figure:
     """The topology: closed branches solid, closed switches with a green square, open branches
-    dashed red with a hollow square and their id in small red text (up to
+    dashed red with a hollow square and their id in small red text on a white box (up to
     :data:`OPEN_LABELS_MAX` of them; bent around buses they do not connect:
     :func:`branch_path`), the branches in ``changed`` (ids) drawn thick; buses
     coloured by voltage; the ``devices`` of a DOPF (result JSON rows with ``kind`` and
@@ -248,10 +248,14 @@ def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | N
                            branch_ids)
     opened = np.flatnonzero(off & ~hidden)
     if len(opened) <= OPEN_LABELS_MAX:
-        # each open branch's id at its marker, so that a printed figure matches the list
+        # each open branch's id at its marker, so that a printed figure matches the list; on
+        # a white box above the lines (user test ut49_report #4: on case33bw the dashed red
+        # path of open line 14 ran through the label of open branch 9, hiding it)
         for k in opened.tolist():
-            ax.annotate(str(branch_ids[k]), mid[k], fontsize=6, color="tab:red",
-                        xytext=(3, -7), textcoords="offset points", zorder=5)
+            text = ax.annotate(str(branch_ids[k]), mid[k], fontsize=6, color="tab:red",
+                               xytext=(3, -7), textcoords="offset points", zorder=5,
+                               bbox=OPEN_LABEL_BOX)
+            text.set_gid(f"open-label:{branch_ids[k]}")
     oos = [(index[str(r["from_bus"])], index[str(r["to_bus"])], str(r.get("id")))
            for r in out_of_service
            if str(r.get("from_bus")) in index and str(r.get("to_bus")) in index]
@@ -289,6 +293,10 @@ def grid_figure(buses: pl.DataFrame, branches: pl.DataFrame, pos: np.ndarray | N
     fig.tight_layout()
     return fig
 
+
+#: The box under an open branch's id on the grid figure: white, so that no line drawn
+#: under it (zorder 1) runs through the text.
+OPEN_LABEL_BOX = {"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.9}
 
 #: The source's square marker size (points^2) on the grid figure.
 SOURCE_MARKER_SIZE = 120
@@ -390,7 +398,10 @@ DEVICE_MARKS = {"capacitor": ("^", "tab:blue", "capacitor bank"),
 def _mark_devices(ax: Any, pos: np.ndarray, index: Mapping[str, int],
                   devices: Sequence[Mapping[str, Any]]) -> None:
     """Device markers beside their buses (a generator that is off hollow; a flexible load only
-    where its flexibility is used)."""
+    where its flexibility is used), each joined to its bus by a thin leader line and labelled
+    with its id (user test ut49_report #4: the DOPF's capacitor triangles and DG stars sat
+    offset from buses 49, 64, 15, 29 with nothing to say whose they were). The leader lines
+    carry ``gid`` ``"device-leader:<kind>:<id>"``, the labels ``"device-label:<kind>:<id>"``."""
     span = np.ptp(pos, axis=0) if len(pos) else np.ones(2)
     span = np.where(span > 0, span, 1.0)
     offsets = {"capacitor": (0.03, 0.03), "reactor": (0.03, 0.03), "oltc": (0.0, 0.045),
@@ -410,6 +421,14 @@ def _mark_devices(ax: Any, pos: np.ndarray, index: Mapping[str, int],
         if (~filled).any():
             ax.scatter(at[~filled, 0], at[~filled, 1], marker=marker, s=90,
                        facecolors="white", edgecolors=colour, zorder=5)
+        for d, (x, y) in zip(rows, at, strict=True):
+            bx, by = pos[index[str(d["bus"])]]
+            dev = str(d.get("id", d["bus"]))
+            (leader,) = ax.plot([bx, x], [by, y], color=colour, lw=0.6, alpha=0.7, zorder=4)
+            leader.set_gid(f"device-leader:{kind}:{dev}")
+            text = ax.annotate(dev, (x, y), xytext=(4, 3), textcoords="offset points",
+                               fontsize=6, color=colour, zorder=6)
+            text.set_gid(f"device-label:{kind}:{dev}")
 
 
 def grid_title(case: Any, method: Any, status: str, ac_losses_kw: Any,
@@ -619,7 +638,14 @@ def _bounds_panel(ax: Any, it: np.ndarray, log: Sequence[Mapping[str, Any]], low
     # a series with no finite value draws nothing: it gets no legend entry (an infeasible
     # run's log has no upper bound, so "upper bound" and "gap" were listed but not drawn)
     if np.any(np.isfinite(lb) & np.isfinite(ub)):
-        ax.fill_between(it, lb, ub, color="tab:blue", alpha=0.12, step="post", label="gap")
+        # the band runs on past the last row (half an iteration, or 5 % of the time span) so
+        # that the last row's gap shows: a step band ends at its last x, and a log of one row
+        # drew none, two dots only (user test ut49_report #3)
+        span = float(it.max() - it.min()) if len(it) else 0.0
+        tail = 0.5 if steps or span <= 0 else 0.05 * span
+        ax.fill_between(np.append(it, it[-1] + tail), np.append(lb, lb[-1]),
+                        np.append(ub, ub[-1]), color="tab:blue", alpha=0.12, step="post",
+                        label="gap")
     for values, colour, name in ((ub, "tab:red", "upper bound"),
                                  (lb, "tab:blue", "lower bound")):
         ax.step(it, values, where="post", marker="o", ms=4, color=colour,

@@ -9,7 +9,8 @@ operations from the normal state), ``restoration.png`` and ``report.html``.
 hardened lines thick (dark blue), the backup-DG sites as green squares, the lines the scenario
 breaks red and dotted (a broken line that was hardened stays thick blue: it survives), the
 closed lines black, the open ones light grey dashed, and the buses that shed load red (the shed
-area), sized by the shed share. Buses sit at the network's ``x``/``y`` when it has them (zhang13
+area), sized by the shed share; the source bus is an orange square (``restoration.png`` too).
+Buses sit at the network's ``x``/``y`` when it has them (zhang13
 does), else on the tree layout of :mod:`feederopt.report.plot` from the sources.
 """
 
@@ -64,6 +65,8 @@ MAX_PANELS = 6
 HARDENED = "#1d4ed8"
 DG = "#16a34a"
 SHED = "#dc2626"
+#: The source's colour, the grid figure's (matplotlib's tab:orange).
+SOURCE = "tab:orange"
 
 
 def _layout(net: Network) -> np.ndarray:
@@ -90,6 +93,8 @@ class _Grid:
     #: An xward's internal branch (the reader's model of it, no user line): drawn closed
     #: where the xward's bus is energised, as the operation's lists leave it out.
     internal: set[str]
+    #: The source (substation) buses, by id.
+    sources: tuple[str, ...] = ()
 
     @property
     def small(self) -> bool:
@@ -107,8 +112,10 @@ def _grid(net: Network) -> _Grid:
     internal = ({str(b) for b, e in zip(net.branches["id"].to_list(),
                                         net.branches["pp_element"].to_list(), strict=True)
                  if e == "xward"} if "pp_element" in net.branches.columns else set())
+    sources = tuple(b for b, src in zip(ids, net.buses["is_source"].to_list(), strict=True)
+                    if src)
     return _Grid(_layout(net), ids, {b: i for i, b in enumerate(ids)}, branches, loads,
-                 internal)
+                 internal, sources)
 
 
 def _draw_operation(ax: Any, grid: _Grid, op: Mapping[str, Any], broken: set[str],
@@ -153,6 +160,14 @@ def _draw_operation(ax: Any, grid: _Grid, op: Mapping[str, Any], broken: set[str
         ax.scatter(pos[site_idx, 0], pos[site_idx, 1], marker="s", s=120 if small else 40,
                    facecolors="none", edgecolors=DG, linewidths=2.0, zorder=6)
         drawn.add("dg")
+    # the source: an orange square under the bus (user test ut49_report #4: restoration.png
+    # did not mark it), as the grid figure marks it
+    for b in grid.sources:
+        art = ax.scatter(pos[index[b], 0], pos[index[b], 1], marker="s",
+                         s=150 if small else 60, c=SOURCE, edgecolors="0.2", linewidths=0.6,
+                         zorder=3.5)
+        art.set_gid(f"source:{b}")
+        drawn.add("source")
     if small:
         for i, b in enumerate(grid.ids):
             ax.annotate(b, pos[i], xytext=(4, 4), textcoords="offset points", fontsize=7)
@@ -161,7 +176,8 @@ def _draw_operation(ax: Any, grid: _Grid, op: Mapping[str, Any], broken: set[str
 
 #: The legend's entries, in its order: what :func:`_draw_operation` draws, by key, and its
 #: label.
-LEGEND = {"hardened": "hardened line", "broken": "broken line", "closed": "closed line",
+LEGEND = {"source": "source", "hardened": "hardened line", "broken": "broken line",
+          "closed": "closed line",
           "open": "open line", "dg": "backup DG", "shed": "bus shedding load"}
 
 
@@ -171,6 +187,7 @@ def _legend(fig: Any, drawn: set[str]) -> None:
     from matplotlib.lines import Line2D
 
     style: dict[str, dict[str, Any]] = {
+        "source": {"marker": "s", "color": SOURCE, "ls": "", "mec": "0.2"},
         "hardened": {"color": HARDENED, "lw": 4.5},
         "broken": {"color": SHED, "lw": 1.6, "ls": ":"},
         "closed": {"color": "black", "lw": 1.4},

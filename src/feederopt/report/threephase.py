@@ -376,7 +376,8 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("reduction", fmt(reduction, ".2f", " %")),
         ("loss proxy (LinDist3Flow)", fmt(r.get("loss_proxy_kw"), ".2f", " kW")),
         ("lowest voltage after (OpenDSS)", fmt(_min_over(ac.get("min_voltage_pu")), ".4f",
-                                               " p.u.")),
+                                               " p.u.")
+         + _zero_sequence_mark(ac, ac.get("min_voltage_node"))),
         ("OpenDSS check", check),
         ("time", time_words(r)),
     ]
@@ -706,6 +707,15 @@ def scenarios_section(r: Mapping[str, Any]) -> str:
                    note + _rows(head) + records_table(table) + warn)
 
 
+def _zero_sequence_mark(ac: Mapping[str, Any], node: Any) -> str:
+    """`` (799: phase voltage less the zero sequence, ungrounded bus)`` when ``node``'s bus
+    is one whose OpenDSS voltages the check gives less the zero sequence; else empty."""
+    bus = str(node or "").split(".")[0]
+    if not bus or bus not in (ac.get("zero_sequence_removed_buses") or []):
+        return ""
+    return f" ({bus}: phase voltage less the zero sequence, ungrounded bus)"
+
+
 def check_section(r: Mapping[str, Any]) -> str:
     """OpenDSS's check of the answer, and the second solve with its controls acting; the
     per-scenario check (:func:`scenarios_section`) for a scenario run."""
@@ -734,7 +744,8 @@ def check_section(r: Mapping[str, Any]) -> str:
         ("max |V_model - V_OpenDSS| (LinDist3Flow's error)",
          fmt(ac.get("max_voltage_diff_pu"), ".4f", " p.u.")
          + (f" at {escape(str(node))}" if node else "")),
-        ("lowest voltage at", escape(str(ac.get("min_voltage_node") or "-"))),
+        ("lowest voltage at", escape(str(ac.get("min_voltage_node") or "-")
+                                     + _zero_sequence_mark(ac, ac.get("min_voltage_node")))),
         ("de-energised nodes", escape(str(ac.get("dead_nodes", "-")))
          + (f" ({_names(ac.get('dead_node_names'))})" if ac.get("dead_nodes") else "")),
         ("load not served", fmt(ac.get("unserved_load_kw"), ".3f", " kW")),
@@ -751,6 +762,8 @@ def check_section(r: Mapping[str, Any]) -> str:
                "max |V| [p.u.]": fmt((ac.get("max_voltage_pu") or {}).get(ph), ".4f")}
               for ph in sorted(ac.get("min_voltage_pu") or {})]
     body = truth + _rows(rows) + "<h3>Voltage range per phase</h3>" + records_table(phases)
+    if ac.get("voltage_note"):
+        body += _note(f"Voltages: {ac['voltage_note']}.")
     body += "".join(f'<p class="warn">warning: {escape(str(w))}</p>'
                     for w in ac.get("warnings") or [])
     ctl = ac.get("with_controls")

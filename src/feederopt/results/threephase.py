@@ -123,6 +123,14 @@ class OpenDssCheck(_Record):
         return self.within_voltage_limits and self.within_thermal_limits
 
     @property
+    def voltage_note(self) -> str | None:
+        """At which buses the voltages are phase voltages less the zero sequence
+        (:meth:`~feederopt.validation.opendss.OpenDSSSolution.zero_sequence_note`); None
+        when none is, or for a record from before the key."""
+        note = self.record.get("voltage_note")
+        return str(note) if note else None
+
+    @property
     def loading(self) -> Mapping[str, Any]:
         """The largest loading, the limit and the overloads
         (:meth:`~feederopt.validation.opendss.OpenDSSSolution.loading_summary`)."""

@@ -91,6 +91,9 @@ class OpenDSSSolution:
     open_switches: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     phasors_pu: dict[str, complex] = field(default_factory=dict)
+    #: The buses whose :attr:`voltages_pu` are phase voltages less the zero sequence
+    #: (:meth:`comparable_voltages`), not OpenDSS's line-to-neutral magnitudes.
+    zero_sequence_buses: list[str] = field(default_factory=list)
     dead_nodes: list[str] = field(default_factory=list)  # below DEAD_PU
     unserved_load_kw: float = 0.0  # nominal kW of the loads on dead nodes
     control_mode: str = "OFF"  # OpenDSS's control mode in this solve
@@ -176,13 +179,33 @@ class OpenDSSSolution:
         (delta) winding, the phase-to-ground phasors less their zero sequence (the neutral
         shift that a three-wire network leaves to stray admittances), elsewhere as solved."""
         out = dict(self.voltages_pu)
-        for bus in floating_buses:
+        for bus in self.zero_sequence_removed(floating_buses):
             keys = [f"{bus}.{ph}" for ph in PHASES]
-            if all(k in self.phasors_pu for k in keys):
-                v0 = sum(self.phasors_pu[k] for k in keys) / 3
-                for k in keys:
-                    out[k] = abs(self.phasors_pu[k] - v0)
+            v0 = sum(self.phasors_pu[k] for k in keys) / 3
+            for k in keys:
+                out[k] = abs(self.phasors_pu[k] - v0)
         return out
+
+    def zero_sequence_removed(self, floating_buses: set[str]) -> list[str]:
+        """The buses of ``floating_buses`` whose voltages :meth:`comparable_voltages` gives
+        less the zero sequence ``V0 = (Va + Vb + Vc) / 3`` (the three phases solved), sorted:
+        their figures are ``|V_ph - V0|``, not OpenDSS's line-to-neutral magnitudes (user
+        test ut49_report #2: 799.a 0.9335 p.u. where OpenDSS's own is 0.8935 p.u.)."""
+        return sorted(bus for bus in floating_buses
+                      if all(f"{bus}.{ph}" in self.phasors_pu for ph in PHASES))
+
+    def zero_sequence_note(self) -> str | None:
+        """What the voltages at :attr:`zero_sequence_buses` are, for a person; None when none
+        is adjusted."""
+        buses = self.zero_sequence_buses
+        if not buses:
+            return None
+        return (f"at {len(buses)} ungrounded (delta-fed, three-wire) bus(es) "
+                f"({', '.join(buses)}) the "
+                "voltages are phase voltages less the zero sequence, |V - V0| with V0 = "
+                "(Va + Vb + Vc) / 3, not OpenDSS's line-to-neutral magnitudes: the neutral "
+                "shift a three-wire network leaves to stray admittances, which the model "
+                "does not have")
 
     def moved_taps(self) -> dict[str, tuple[float, float]]:
         """The regulators whose tap OpenDSS's controls move: ``(held, with controls)``."""
@@ -227,6 +250,8 @@ class OpenDSSSolution:
             "loading": self.loading_summary(),
             "control_mode": self.control_mode,
             "regulator_taps": self.regulator_taps,
+            "zero_sequence_removed_buses": list(self.zero_sequence_buses),
+            "voltage_note": self.zero_sequence_note(),
             "with_controls": None if ctl is None else {
                 "control_mode": ctl.control_mode,
                 "converged": ctl.converged,
@@ -246,6 +271,7 @@ class OpenDSSSolution:
                 "within_thermal_limits": ctl.within_thermal_limits,
                 "loading": ctl.loading_summary(),
                 "regulator_taps": ctl.regulator_taps,
+                "voltage_note": ctl.zero_sequence_note(),
                 "taps_moved": {tr: {"held": a, "with_controls": b}
                                for tr, (a, b) in self.moved_taps().items()},
                 "capacitors_switched": {c: {"held": a, "with_controls": b}
@@ -696,6 +722,7 @@ def _solution(net: ThreePhaseNetwork, converged: bool, warnings: list[str],
     )
     if floating_buses:
         sol.voltages_pu = sol.comparable_voltages(floating_buses)
+        sol.zero_sequence_buses = sol.zero_sequence_removed(floating_buses)
     _dead(sol, load_nodes)
     _summarise(sol, net, model_voltages)
     return sol
