@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -108,6 +108,50 @@ def interrupted_label(status: str) -> str:
     if interrupt.requested() and status not in ("optimal", "infeasible"):
         return Status.INTERRUPTED.value
     return status
+
+
+#: Topologies evaluated per round of a sweep (:func:`sweep_topologies`).
+SWEEP_CHUNK = 32
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What :func:`sweep_topologies` found at one realisation: whether some topology
+    ``held`` it (needed no slack), whether every topology was evaluated (``decided``), and
+    the least violating result seen (``best``, None when none was)."""
+
+    held: bool
+    decided: bool
+    best: Any = None
+
+
+def sweep_topologies(trees: Sequence[Any], evaluate: Callable[[Any], list[Any] | None],
+                     holds: Callable[[Any], bool], stop: Callable[[], bool],
+                     chunk: int = SWEEP_CHUNK) -> Sweep:
+    """Every topology of ``trees`` evaluated at one realisation (a scenario, an extreme
+    point), ``chunk`` at a time (``evaluate(part)``: their results, or None when a stop or a
+    failure cuts the sweep short), until one ``holds`` (needs no slack), ``stop()`` asks to
+    end (the clock, a stop request) or all were evaluated: an enumeration proof that no
+    radial topology serves the realisation when ``decided`` and not ``held`` (the SOCP
+    relaxes the AC equations). One sweep for the scenario runs' proof
+    (:meth:`~feederopt.algorithms.stochastic.StochasticBenders`) and the robust runs'
+    unsupplied extreme points (:mod:`~feederopt.algorithms.robust`); results have a
+    ``violation``."""
+    best = None
+    decided = False
+    for j in range(0, len(trees), chunk):
+        if stop():
+            break
+        got = evaluate(trees[j:j + chunk])
+        if got is None:
+            break
+        if any(holds(r) for r in got):
+            return Sweep(True, False, best)
+        for r in got:
+            if best is None or r.violation < best.violation:
+                best = r
+        decided = j + chunk >= len(trees)
+    return Sweep(False, decided, best)
 
 
 class OutOfTime(Exception):

@@ -133,6 +133,7 @@ from feederopt.algorithms.base import (
     RawSolution,
     ViolatingCandidate,
     stopped_status,
+    sweep_topologies,
 )
 from feederopt.algorithms.least_violating import (
     CandidatePool,
@@ -818,26 +819,22 @@ class RobustCuttingPlane(MasterLoop):
         complete = True
         for i in todo:
             u, loads = self.vertices[i], self.vertex_loads[i]
-            best: SlaveResult | None = None
-            held = decided = False
-            for j in range(0, len(trees), 32):
-                if self.elapsed >= end or self.interrupted():
-                    break
-                part = trees[j:j + 32]
+
+            def evaluate(part: list[np.ndarray], u: Any = u, loads: Any = loads
+                         ) -> list[SlaveResult] | None:
                 try:
                     got: list[SlaveResult] = self.executor.map(evaluate_task, [
                         self._item(u, y.astype(float), False, loads) for y in part])
                 except (Interrupted, SlaveFailure):
-                    break
+                    return None
                 self.n_slave_solves += len(got)
                 self.timings["slave_s"] += sum(r.solve_time_s for r in got)
-                if any(robust_feasible([r]) for r in got):
-                    held = True
-                    break
-                for r in got:
-                    if best is None or r.violation < best.violation:
-                        best = r
-                decided = j + len(part) >= len(trees)
+                return got
+
+            sweep = sweep_topologies(
+                trees, evaluate, lambda r: robust_feasible([r]),
+                lambda: self.elapsed >= end or self.interrupted())
+            held, decided, best = sweep.held, sweep.decided, sweep.best
             if held:
                 self.held_at[i] = True
             elif decided and best is not None:

@@ -70,7 +70,12 @@ from typing import Any
 
 import numpy as np
 
-from feederopt.algorithms.base import ProgressCallback, RawSolution, ViolatingCandidate
+from feederopt.algorithms.base import (
+    ProgressCallback,
+    RawSolution,
+    ViolatingCandidate,
+    sweep_topologies,
+)
 from feederopt.algorithms.least_violating import WITHIN_CANDIDATES, CandidatePool
 from feederopt.algorithms.master import MasterHelper, MasterLoop, MasterOptions
 from feederopt.algorithms.outcomes import Execution, StochasticOutcome
@@ -610,25 +615,19 @@ class StochasticBenders(MasterLoop):
         proven: list[int] = []
         undecided: list[int] = []
         for s in scenarios:
-            held = decided = False
-            for j in range(0, len(trees), 32):
-                if self.elapsed >= end or self.interrupted():
-                    break
-                part = trees[j:j + 32]
+            def evaluate(part: list[np.ndarray], s: int = s) -> list[SlaveResult] | None:
                 try:
-                    got = self._map_after([(self.p[s], self.q[s], y, False, self.source_vm(s))
-                                           for y in part])
+                    return self._map_after([(self.p[s], self.q[s], y, False,
+                                             self.source_vm(s)) for y in part])
                 except Interrupted:
-                    got = None
-                if got is None:
-                    break
-                if any(r.violation <= FEASIBILITY_TOL for r in got):
-                    held = True
-                    break
-                decided = j + len(part) >= len(trees)
-            if held:
+                    return None
+
+            sweep = sweep_topologies(trees, evaluate,
+                                     lambda r: r.violation <= FEASIBILITY_TOL,
+                                     lambda: self.elapsed >= end or self.interrupted())
+            if sweep.held:
                 continue
-            (proven if decided else undecided).append(s)
+            (proven if sweep.decided else undecided).append(s)
         return proven, undecided
 
     def _complete_candidates(self) -> bool:
