@@ -8,7 +8,8 @@ openings as "switching (from the normal state)" and only the second phase's note
 had a note for such scenarios, ``restore`` none. Now ``restore`` notes it (console, JSON),
 and the fallback's switching is labelled: ``fallback`` in the JSON (the result's, each
 scenario's, each switching row's), a ``fallback`` column in ``switching.parquet`` (restore's
-and plan's), and "shed-all fallback (no time)" on the console and in the reports.
+and plan's), and "shed-all fallback (stopped before a restoration)" on the console and in the
+reports.
 
 The net: ut39_mixed's ``res2.json`` (``tests/ut39_res2.py``), a 10-bus 10 kV feeder:
 source bus 0, lines 0-1-2-3-4, 0-5-6-7, 4-8, 7-9 with switches, normally open ties 3-7,
@@ -35,7 +36,7 @@ from ut39_res2 import LOADS_MW, res2
 
 runner = CliRunner(env={"COLUMNS": "240"})
 BROKEN = ["line:0"]
-LABEL = "shed-all fallback (no time)"
+LABEL = "shed-all fallback (stopped before a restoration)"
 
 
 @pytest.fixture(scope="module")

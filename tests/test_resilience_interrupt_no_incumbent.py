@@ -115,3 +115,36 @@ def test_a_stop_before_any_restoration_gives_the_shed_all_one(monkeypatch: Any) 
     assert shed_kw == pytest.approx(_total_load_kw(net), rel=1e-6)
     assert math.isfinite(op.bound) and op.bound >= 0.0
     assert notes and "stop request" in notes[0] and "give more time" not in notes[0]
+
+
+def test_the_interrupted_shed_all_one_is_not_called_the_first_phase_s(
+        monkeypatch: Any) -> None:
+    """ut49_cli #3: an interrupted restore whose answer is the shed-all operation also got the
+    second phase's note "the switch operations are the first phase's ... the shed, its bound
+    and gap are the first phase's", and the label "(no time)": the fallback has no first-phase
+    operation, and no time limit stopped it."""
+    from feederopt.results.resilience import second_phase_note, switch_operations_text
+
+    net, scen = random_grid(1)
+    problem = ResilienceProblem.from_network(net, SETTINGS)
+    broken = tuple(int(i) for i in problem.branch_index(sorted(scen[0][1])))
+    highs_solve = highs_backend.HighsModel.solve
+    calls = {"n": 0}
+
+    def solve(model: Any) -> highs_backend.MilpSolution:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            interrupt.request(signal.SIGINT)
+        if interrupt.requested():
+            return _STOPPED
+        return highs_solve(model)
+
+    monkeypatch.setattr(highs_backend.HighsModel, "solve", solve)
+    try:
+        op = alg.restore(problem, broken)
+    finally:
+        interrupt.clear()
+    assert op.shed_all
+    assert second_phase_note([("", op)]) == []
+    text = switch_operations_text([{"branch": "1", "action": "open", "fallback": True}])
+    assert "no time" not in text and "stopped" in text

@@ -46,6 +46,22 @@ def test_json_to_a_pipe_is_one_document(tmp_path: Path) -> None:
     assert folder["objective"] == doc["objective"]
 
 
+@pytest.mark.skipif(not Path("/dev/stdout").exists(), reason="no /dev/stdout")
+def test_json_to_stdout_redirected_to_a_file_is_one_document(tmp_path: Path) -> None:
+    """ut49_recheck #1: `--json /dev/stdout > q.out` still held two documents (the link
+    /dev/stdout resolves to the regular file q.out)."""
+    env = {**os.environ, "PYTHONPATH": SRC}
+    target = tmp_path / "q.out"
+    with target.open("w") as fh:
+        run = subprocess.run(
+            [sys.executable, "-m", "feederopt", "solve", "case33bw", "--time-limit", "30",
+             "-q", "--json", "/dev/stdout"],
+            stdout=fh, stderr=subprocess.PIPE, text=True, env=env, timeout=600, check=False)
+    assert run.returncode == 0, run.stderr
+    doc = json.loads(target.read_text())
+    assert doc["kind"] == "solve" and "wall_clock_s" in doc
+
+
 @pytest.mark.parametrize("command", [
     ["restore", "zhang13", "--broken", "2"],
     ["plan", "zhang13", "--broken", "2,6"],

@@ -359,8 +359,9 @@ def shed_all_note(scenarios: list[Scenario], operations: list[Operation],
 
 
 #: How the console and the reports label the switching of a shed-all operation
-#: (:func:`_shed_all`): the fallback of a run out of time, not a restoration plan.
-FALLBACK_LABEL = "shed-all fallback (no time)"
+#: (:func:`_shed_all`): the fallback of a run out of time or stopped (Ctrl-C, SIGTERM), not a
+#: restoration plan (user test ut49_cli #3: "(no time)" of an interrupted run).
+FALLBACK_LABEL = "shed-all fallback (stopped before a restoration)"
 
 
 def restore_shed_all_note(op: Operation, used_s: float | None = None,

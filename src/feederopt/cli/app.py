@@ -264,7 +264,9 @@ def time_text(solve_s: float | None, wall_s: float | None,
 
 
 JSON_OPT = typer.Option(False, "--json", help="Print the result as JSON.")
-QUIET_OPT = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
+QUIET_OPT = typer.Option(False, "--quiet", "-q", help=(
+    "Print nothing but errors (when an output cannot be written, the answer is printed too, "
+    "so that it is not lost)."))
 VERBOSE_OPT = typer.Option(False, "--verbose", "-v",
                            help="More output, and the traceback of an error.")
 

@@ -62,12 +62,17 @@ from feederopt.cli.scenarios import print_uncertain
 
 
 def _not_a_regular_file(path: str | Path) -> bool:
-    """Whether ``path`` exists and is no regular file (a pipe, a device such as
-    ``/dev/stdout``, a FIFO): such an output can be written only once."""
+    """Whether ``path`` exists and is no regular file (a pipe, a device, a FIFO), or names
+    one through a link (``/dev/stdout`` redirected to a file is a link to that file: the
+    second write appended a second document, user test ut49_recheck #1): such an output is
+    written only once."""
     import stat
 
+    text = str(path)
+    if text.startswith(("/dev/", "/proc/")):
+        return True
     try:
-        return not stat.S_ISREG(os.stat(path).st_mode)
+        return not (stat.S_ISREG(os.lstat(path).st_mode) and stat.S_ISREG(os.stat(path).st_mode))
     except OSError:
         return False
 

@@ -141,8 +141,8 @@ def switch_operations_text(rows: Sequence[Mapping[str, Any]],
     ``operated_by``, each row's switches in brackets), at most ``most`` of them (None: all)
     and then ``"... (+4 more)"``, or ``"-"``. The shed-all operation of a run out of time
     (``fallback``, or rows marked ``"fallback"``) is labelled as such:
-    ``"shed-all fallback (no time): 79 operations: open line:2; ..."``, no restoration
-    plan."""
+    ``"shed-all fallback (stopped before a restoration): 79 operations: open line:2; ..."``,
+    no restoration plan."""
     shown = rows if most is None else rows[:most]
     text = "; ".join(f"{r['action']} {named_id(str(r['branch']), names)}"
                      + (f" ({r['operated_by']})" if operated_by and r.get("operated_by")
@@ -363,7 +363,10 @@ def second_phase_note(ops: list[tuple[str, Operation]]) -> list[str]:
                        (SHED_GROWS, "the first phase's: the second phase's answer would shed "
                         "more than the first phase's (by more than the solver's tolerance, "
                         f"max(1e-3 kW, 1e-6 of the load)), {kept}")):
-        names = [name for name, op in ops if op.switching == kind]
+        # not a shed-all fallback's: it has no first-phase operation (its own note says what
+        # it is; user test ut49_cli #3: "the first phase's" beside "the answer is the shed-all
+        # fallback")
+        names = [name for name, op in ops if op.switching == kind and not op.shed_all]
         if names:
             who = (f" of scenario(s) {shown_list(names)}" if any(names) else "")
             out.append(f"the switch operations{who} are {text} (docs/resilience.md, "
