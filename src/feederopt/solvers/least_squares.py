@@ -163,28 +163,25 @@ def least_norm_point(a: sp.csr_matrix, rlo: np.ndarray, rhi: np.ndarray, clo: np
     if status not in REDUCED_ACCURACY or len(sol.x) != len(free):
         return StageOutcome(None, status, f"Clarabel status {status}", "")
     first = f"Clarabel status {status}"
-    polish, psol = solve(np.where(diag[free] > 0, diag[free], 2.0 * PROX))
-    if polish == "Solved":
-        xp = _full(x0, free, psol.x)
-        vp = violation(xp)
-        if vp <= FEAS_TOL:
-            return StageOutcome(xp, status, f"{first}; polished: re-solved with a proximal "
-                                f"term {PROX:g} x^2 on the other free columns (Clarabel "
-                                f"status Solved, rows met within {vp:.2g})", "polished")
-        first += f"; the polish's point misses the rows by {vp:.2g}"
-    else:
-        first += f"; the polish stopped at {polish}"
-    plain, usol = solve(diag[free], equilibrate=False)
-    if plain == "Solved":
-        xu = _full(x0, free, usol.x)
-        vu = violation(xu)
-        if vu <= FEAS_TOL:
-            return StageOutcome(xu, status, f"{first}; re-solved without Clarabel's "
-                                f"equilibration (Clarabel status Solved, rows met within "
-                                f"{vu:.2g})", "unscaled")
-        first += f"; unscaled, its point misses the rows by {vu:.2g}"
-    else:
-        first += f"; unscaled, Clarabel stopped at {plain}"
+    # Two retries, in order: a proximal term on the other free columns, then no equilibration.
+    retries = (
+        ("polished", np.where(diag[free] > 0, diag[free], 2.0 * PROX), True,
+         f"polished: re-solved with a proximal term {PROX:g} x^2 on the other free columns",
+         "the polish's point", "the polish stopped at"),
+        ("unscaled", diag[free], False, "re-solved without Clarabel's equilibration",
+         "unscaled, its point", "unscaled, Clarabel stopped at"),
+    )
+    for how, weights, equilibrate, done, point, stopped in retries:
+        retry, rsol = solve(weights, equilibrate)
+        if retry != "Solved":
+            first += f"; {stopped} {retry}"
+            continue
+        xr = _full(x0, free, rsol.x)
+        vr = violation(xr)
+        if vr <= FEAS_TOL:
+            return StageOutcome(xr, status, f"{first}; {done} (Clarabel status Solved, rows "
+                                f"met within {vr:.2g})", how)
+        first += f"; {point} misses the rows by {vr:.2g}"
     x = _full(x0, free, sol.x)
     viol = violation(x)
     primal, dual = float(sol.obj_val), float(sol.obj_val_dual)
