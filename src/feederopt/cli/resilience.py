@@ -118,6 +118,7 @@ def restore(
     MILP on HiGHS), with the fewest switch changes from the normal state."""
     from feederopt import (
         MAX_SWITCH_OPS,
+        broken_title,
         dg_output_text,
         named_id,
         resilience_within_text,
@@ -154,10 +155,9 @@ def restore(
     op = res.operation
     # the user's names beside the ids (a pandapower net's net.line.name, ...), as solve's
     branch_names = res.names.get("branches") or {}
-    broken_text = ", ".join(named_id(b, branch_names) for b in res.broken)
-    t = summary_table(f"{res.case}: restore with "
-                      + (f"lines {broken_text} broken" if broken_text else "no line broken")
-                      + f" ({res.radiality})")
+    shown = [named_id(b, branch_names) for b in res.broken]
+    t = summary_table(f"{res.case}: restore with {broken_title(shown, res.broken)} "
+                      f"({res.radiality})")
     t.add_row("status", res.status)
     t.add_row("load", fmt(res.total_load_kw, ",.2f", " kW"))
     t.add_row("shed", fmt(res.shed_kw, ",.2f", " kW"))

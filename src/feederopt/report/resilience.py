@@ -45,6 +45,7 @@ from feederopt.report.plot import _pyplot, coordinates, figure_png, tree_layout
 from feederopt.results.resilience import (
     DISCONNECTED_NOTE,
     RestoreResult,
+    broken_title,
     dg_output_text,
     disconnected_text,
     document_within_limits,
@@ -241,9 +242,8 @@ def restoration_figure(net: Network, result: Mapping[str, Any]) -> Figure:
     drawn = _draw_operation(ax, grid, op, set(result.get("broken", [])), set(),
                             set(result.get("dg_sites", [])))
     _legend(fig, drawn)
-    broken = ", ".join(result.get("broken", []))
-    fig.suptitle(f"{result.get('case', '')}: "
-                 + (f"lines {broken} broken" if broken else "no line broken")
+    broken = list(result.get("broken", []))
+    fig.suptitle(f"{result.get('case', '')}: {broken_title(broken, broken)}"
                  + f"; shed {fmt(op.get('shed_kw'), ',.1f', ' kW')}", fontsize=11)
     fig.tight_layout(rect=(0, 0.06, 1, 0.95))
     return fig

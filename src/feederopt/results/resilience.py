@@ -41,6 +41,21 @@ def named_id(element_id: str, names: Mapping[str, str] | None) -> str:
     return f"{element_id} '{name}'" if name else element_id
 
 
+def broken_title(shown: Sequence[str], ids: Sequence[str]) -> str:
+    """The title's phrase for the broken branches ``ids`` (shown as ``shown``, the same order):
+    "line 7 broken", "lines 7, 37 broken", "transformer trafo:0 broken", "branches 7, trafo:0
+    broken" (a pandapower transformer's id starts ``trafo:``/``trafo3w:``, an impedance's
+    ``impedance:``); "no line broken" for none."""
+    if not ids:
+        return "no line broken"
+    kinds = {"transformer" if i.startswith(("trafo:", "trafo3w")) else
+             "impedance" if i.startswith("impedance:") else "line" for i in ids}
+    word = kinds.pop() if len(kinds) == 1 else "branch"
+    if len(ids) > 1:
+        word = "branches" if word == "branch" else f"{word}s"
+    return f"{word} {', '.join(shown)} broken"
+
+
 def result_names(problem: ResilienceProblem) -> dict[str, dict[str, str]]:
     """The ``names`` of a restore or plan result: the user's name per bus, branch, load,
     generator and shunt id (``{"buses": {"3": "Bus Nord"}, "branches": {"line:12":

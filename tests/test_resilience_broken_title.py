@@ -1,0 +1,29 @@
+"""Restoration titles name the kind of the broken branch: a pandapower transformer is not a
+"line" (user test ut49_recheck #2: "lines trafo:0 broken")."""
+from __future__ import annotations
+
+import pandapower as pp
+import pandapower.networks as pn
+from typer.testing import CliRunner
+
+from feederopt.cli import app
+from feederopt.results.resilience import broken_title
+
+
+def test_broken_title_words() -> None:
+    assert broken_title([], []) == "no line broken"
+    assert broken_title(["7"], ["7"]) == "line 7 broken"
+    assert broken_title(["7", "37"], ["7", "37"]) == "lines 7, 37 broken"
+    assert broken_title(["trafo:0"], ["trafo:0"]) == "transformer trafo:0 broken"
+    assert broken_title(["7", "trafo:0"], ["7", "trafo:0"]) == "branches 7, trafo:0 broken"
+
+
+def test_restore_title_of_a_broken_transformer(tmp_path) -> None:
+    net = pn.example_simple()
+    path = tmp_path / "simple.json"
+    pp.to_json(net, str(path))
+    out = CliRunner().invoke(app, ["restore", str(path), "--broken", "trafo:0"])
+    assert out.exit_code == 0, out.output
+    title = out.output.splitlines()[0]
+    assert "transformer trafo:0" in title
+    assert "lines trafo:0" not in title
