@@ -54,3 +54,23 @@ def test_an_oscillating_control_is_named(tmp_path: Path) -> None:
     assert prob.message.count("osc.dss") == 1
     assert "enabled=no" in prob.hint
 
+
+
+def test_the_line_number_is_given_with_its_own_file(tmp_path: Path) -> None:
+    """A master file that Redirects the feeder: OpenDSS's error position is the inner file's
+    line, and the message names that file beside it (session 49's known list: the top file's
+    name with the inner file's line number)."""
+    (tmp_path / "feeder.dss").write_text(FEEDER.format(off="OFFsetting=-50"))
+    master = tmp_path / "master.dss"
+    master.write_text("Redirect feeder.dss\n")
+    try:  # OpenDSS's own position of the failure: the Solve on line 11 of feeder.dss
+        dss.Text.Command("clear")
+        dss.Text.Command(f'compile "{master}"')
+        raise AssertionError("OpenDSS solved the oscillating feeder")
+    except Exception as exc:  # DSSException(number, message)
+        assert int(exc.args[0]) == 485
+        assert "feeder.dss" in str(exc.args[1]) and "line: 11" in str(exc.args[1])
+    with pytest.raises(InputError) as err:
+        read_opendss(master)
+    [prob] = err.value.problems
+    assert "'master.dss' at line 11 of 'feeder.dss'" in prob.message, prob.message

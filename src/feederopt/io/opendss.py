@@ -583,7 +583,12 @@ def _control_problem(path: Path, message: str, where: re.Match[str] | None) -> I
     loop does not settle (user test ut32_3ph D: it read "OpenDSS cannot read" with the file
     named twice), naming the controls without which it settles (:func:`_unsettled_controls`)."""
     culprits = _unsettled_controls()
-    line = f", line {where.group(2)}" if where is not None else ""
+    # the line number belongs to the file OpenDSS names (a Redirected one: session 49's
+    # known list), not necessarily the top file
+    line = ""
+    if where is not None:
+        inner = "" if _same_file(where.group(1), path) else f" of '{Path(where.group(1)).name}'"
+        line = f" at line {where.group(2)}{inner}"
     who = (f": {', '.join(culprits)} keep{'s' if len(culprits) == 1 else ''} switching (the "
            "solve settles without "
            f"{'it' if len(culprits) == 1 else 'any one of them'})" if culprits else "")
