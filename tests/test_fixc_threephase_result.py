@@ -48,19 +48,21 @@ _BOUND = ["milp_objective_kw", "lower_bound_kw", "lower_bound_source", "lower_bo
           "gap", "objective", "lower_bound", "base_kept", "solve_time_s", "milp_solves",
           "tangents_added", "search"]
 _SWITCHING = ["voltage_feedback", "switch_cost_kw", "switching_actions", "switching_cost_kw"]
-#: The keys of the old dict, in order (with ``ac_verdict``, OpenDSS's check's verdict as a
+#: The keys of the old dict, in order (with ``settings``, the options as given, before
+#: ``grid``) (with ``ac_verdict``, OpenDSS's check's verdict as a
 #: balanced result's, after ``ac_check``; null without a check): a balanced solve with
 #: OpenDSS's check ...
 KEYS_CHECKED = [*_HEAD, "loss_proxy_source_kw", *_BOUND, "lindist3flow_min_voltage_pu",
                 "lindist3flow_max_voltage_pu", *_SWITCHING, "base_losses_kw",
                 "base_unserved_load_kw", "base", "ac_check", "ac_verdict", "node_voltages_pu",
-                "grid"]
+                "settings", "grid"]
 #: ... an infeasible one (no flow, no check) ...
 KEYS_INFEASIBLE = [*_HEAD, "loss_proxy_source_kw", *_BOUND, "lindist3flow_min_voltage_pu",
-                   "lindist3flow_max_voltage_pu", *_SWITCHING, "ac_verdict", "grid"]
+                   "lindist3flow_max_voltage_pu", *_SWITCHING, "ac_verdict", "settings", "grid"]
 #: ... and one with scenarios and --ac-polish (skipped, at the end)
 KEYS_SCENARIOS_POLISH = [*_HEAD, *_BOUND, *_SWITCHING, "node_voltages_pu",
-                         "node_voltages_scenario", "scenarios", "grid", "ac_polish"]
+                         "node_voltages_scenario", "scenarios", "settings", "grid",
+                         "ac_polish"]
 TIMES = {"solve_time_s", "time_s", "milp_time_s", "budget_s"}
 
 

@@ -101,3 +101,23 @@ def test_partition_hint_names_the_load_model_and_limits() -> None:
         at = argv.index(option[0])
         assert argv[at:at + len(option)] == option, argv
     assert "--v-min" not in argv and "--extensive" not in argv
+
+
+def test_three_phase_hint_repeats_the_options(tmp_path: Path) -> None:
+    """A three-phase solve's hint said only ``feederopt solve ieee13 --out DIR`` ("add any
+    other options it had", session 49's known list): the rerun lost the voltage band, the
+    rating factor, the switching cost and the voltage feedback's switch."""
+    runner = CliRunner()
+    file = tmp_path / "t.json"
+    run = runner.invoke(app, ["solve", "ieee13", "--time-limit", "45", "--v-min", "0.93",
+                              "--switch-cost", "0.5", "--no-voltage-feedback",
+                              "--max-loading", "90", "--json", str(file)], env=ENV)
+    assert run.exit_code in (0, 4), run.output
+    first = json.loads(file.read_text())
+    hint, second = _run_hint(runner, file, tmp_path / "again")
+    for key in ("voltage_limits", "max_loading_percent", "switch_cost_kw", "open_switches"):
+        assert second[key] == first[key], (key, hint)
+    assert first["voltage_limits"]["v_min_pu"] == 0.93  # the user's command line
+    assert first["switch_cost_kw"] == 0.5 and first["max_loading_percent"] == 90.0
+    assert second["voltage_feedback"]["enabled"] is False, hint
+    assert "--time-limit 45" in hint, hint

@@ -578,6 +578,15 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         problems += scenario_source_problems(scenarios)
     if problems:
         raise InputError(problems)
+    # the options as given, for the result's ``settings`` (report FILE.json's hint)
+    settings: dict[str, Any] = {
+        "time_limit_s": float(time_limit_s), "gap": float(gap), "ac_check": ac_check,
+        "ac_polish": ac_polish, "voltage_feedback": voltage_feedback,
+        "feedback_iterations": feedback_iterations, "thermal_limits": thermal_limits,
+        "max_loading_percent": max_loading_percent, "v_min_pu": v_min_pu,
+        "v_max_pu": v_max_pu, "switch_cost_kw": switch_cost_kw}
+    if isinstance(scenarios, str | Path):
+        settings["scenarios_file"] = str(Path(scenarios).resolve())
     cost = float(switch_cost_kw or 0.0)
     net = load_three_phase(source)
     problems = crossed_limit_problems(net.buses, v_min_pu, v_max_pu)
@@ -613,7 +622,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
             limits_given=v_min_pu is not None or v_max_pu is not None)
         if ac_polish:
             result = replace(result, ac_polish=AcPolish({"enabled": False, "skipped": skip}))
-        return replace(result, source=_source_path(source))
+        return replace(result, source=_source_path(source), settings=settings)
     t_start = time.perf_counter()
     floating = floating_buses(net) if ac_check or voltage_feedback or ac_polish else set()
     base: OpenDSSSolution | None = None
@@ -775,7 +784,7 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
         node_voltages_pu=volts or None,
         grid=report_grid(net, set(topo.open_switches) if solved else set(base_open),
                          set(base_open)),
-    ), source=_source_path(source))
+    ), source=_source_path(source), settings=settings)
 
 
 def _switching_fields(topo: ThreePhaseTopology, base_open: list[str],

@@ -134,6 +134,43 @@ def solve_options(doc: Mapping[str, Any]) -> list[str]:
     return out + _ties(doc) + held_options(doc)
 
 
+def three_phase_options(doc: Mapping[str, Any]) -> list[str]:
+    """The options of ``feederopt solve FEEDER.dss`` that the three-phase result ``doc``
+    records in its ``settings`` (the options as given,
+    :attr:`~feederopt.results.threephase.ThreePhaseResult.settings`), each where it differs
+    from the command line's default: ``--scenarios FILE``, ``--time-limit``, ``--gap``,
+    ``--v-min``/``--v-max``, ``--max-loading``, ``--no-thermal-limits``, ``--no-ac-check``,
+    ``--no-voltage-feedback``, ``--ac-polish`` and ``--switch-cost``. A result written before
+    it recorded them gets none (session 49's known list)."""
+    settings = doc.get("settings")
+    s: Mapping[str, Any] = settings if isinstance(settings, Mapping) else {}
+    out: list[str] = []
+    if isinstance(s.get("scenarios_file"), str) and s["scenarios_file"]:
+        out += ["--scenarios", shlex.quote(s["scenarios_file"])]
+    stop = Stop()
+    limit, gap = _number(s.get("time_limit_s")), _number(s.get("gap"))
+    if limit is not None and limit != stop.time_limit_s:
+        out += ["--time-limit", f"{limit:.12g}"]
+    if gap is not None and gap != stop.gap:
+        out += ["--gap", f"{gap:g}"]
+    for key, option in (("v_min_pu", "--v-min"), ("v_max_pu", "--v-max")):
+        if (value := _number(s.get(key))) is not None:
+            out += [option, f"{value:.12g}"]
+    if s.get("thermal_limits") is False:
+        out.append("--no-thermal-limits")
+    elif (loading := _number(s.get("max_loading_percent"))) is not None:
+        out += ["--max-loading", f"{loading:g}"]
+    if s.get("ac_check") is False:
+        out.append("--no-ac-check")
+    if s.get("voltage_feedback") is False:
+        out.append("--no-voltage-feedback")
+    if s.get("ac_polish") is True:
+        out.append("--ac-polish")
+    if (cost := _number(s.get("switch_cost_kw"))) is not None:
+        out += ["--switch-cost", f"{cost:g}"]
+    return out
+
+
 def held_options(doc: Mapping[str, Any]) -> list[str]:
     """``--hold-closed IDS`` and ``--hold-open IDS`` of the branches the solve result ``doc``
     held (its ``held``: ``{"closed": [...], "open": [...]}``). Before (user test ut49_journey
@@ -356,7 +393,8 @@ def command_again(doc: Mapping[str, Any], kind: str, template: str) -> str:
     from the command's ``template`` (``feederopt solve CASE --out DIR``): the placeholder
     filled with :func:`recorded_source` (kept where the document records none), the input
     files it records (:func:`input_file_options`), a balanced solve's :func:`solve_options`
-    and its ``--report`` (a partition's :func:`partition_options`, a restoration's
+    and its ``--report`` (a partition's :func:`partition_options`, a three-phase solve's
+    :func:`three_phase_options`, a restoration's
     :func:`restore_options` in place of the template's ``--broken ...``, a plan's
     :func:`plan_options` in place of its ``--scenarios ...``), before ``--out DIR``."""
     source = recorded_source(doc)
@@ -365,9 +403,10 @@ def command_again(doc: Mapping[str, Any], kind: str, template: str) -> str:
         for placeholder in _PLACEHOLDERS:
             out = out.replace(placeholder, shlex.quote(source))
     head, _, tail = out.partition(" --out ")
-    options = input_file_options(doc, kind) + (solve_options(doc) if kind == "solve" else
-                                                partition_options(doc) if kind == "partition"
-                                                else [])
+    options = input_file_options(doc, kind) + (
+        solve_options(doc) if kind == "solve" else partition_options(doc)
+        if kind == "partition" else three_phase_options(doc) if kind == "three_phase_solve"
+        else [])
     if kind == "resilience_restore":
         recorded = restore_options(doc)
         if recorded[:1] == ["--broken"]:  # the recorded ids replace the placeholder

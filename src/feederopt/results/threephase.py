@@ -630,6 +630,12 @@ class ThreePhaseResult:
     #: The feeder file solved (absolute path; None for a built-in case or a network in
     #: memory): no output of the result replaces it (``report --out``, ``feederopt.save``).
     source: str | None = None
+    #: The options the solve was given, as given (``time_limit_s``, ``gap``, ``ac_check``,
+    #: ``ac_polish``, ``voltage_feedback``, ``feedback_iterations``, ``thermal_limits``,
+    #: ``max_loading_percent``, ``v_min_pu``, ``v_max_pu``, ``switch_cost_kw`` and a scenario
+    #: file's ``scenarios_file``): ``feederopt report FILE.json`` repeats them in the command
+    #: it hints (session 49's known list: a three-phase hint said only "add any other options").
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
     # ----- what the command line decides on ------------------------------------------
     @property
@@ -888,6 +894,8 @@ class ThreePhaseResult:
             out["node_voltages_scenario"] = self.node_voltages_scenario
         if self.scenarios is not None:
             out["scenarios"] = self.scenarios.to_dict()
+        if self.settings:
+            out["settings"] = dict(self.settings)
         out["grid"] = copy.deepcopy(dict(self.grid))
         if not balanced and self.ac_polish is not None:
             out["ac_polish"] = self.ac_polish.to_dict()
@@ -946,6 +954,7 @@ class ThreePhaseResult:
             node_voltages_pu=data.get("node_voltages_pu"),
             node_voltages_scenario=data.get("node_voltages_scenario"),
             scenarios=rec(ScenarioSummary, "scenarios"),
+            settings=dict(data.get("settings") or {}),
         )
 
     # ----- the dict of earlier versions -------------------------------------------------
