@@ -121,3 +121,30 @@ def test_three_phase_hint_repeats_the_options(tmp_path: Path) -> None:
     assert first["switch_cost_kw"] == 0.5 and first["max_loading_percent"] == 90.0
     assert second["voltage_feedback"]["enabled"] is False, hint
     assert "--time-limit 45" in hint, hint
+
+
+def test_robust_hint_repeats_workers_and_runs_over_every_load(tmp_path: Path) -> None:
+    """``--workers`` was not repeated (session 49's known list); and a robust run over every
+    load (no ``--uncertain-loads``) of more than 20 loads was hinted ``--uncertain-loads ...``,
+    which no shell runs as the user's command."""
+    runner = CliRunner()
+    file = tmp_path / "z.json"
+    run = runner.invoke(app, ["solve", "zhang13", "--robust", "0.05", "--workers", "2",
+                              "--time-limit", "60", "--json", str(file)], env=ENV)
+    assert run.exit_code == 0, run.output
+    first = json.loads(file.read_text())
+    hint, second = _run_hint(runner, file, tmp_path / "again")
+    assert "--workers 2" in hint and "--uncertain-loads" not in hint, hint
+    assert second["robust_summary"]["workers"] == 2
+    assert second["robust_summary"]["uncertain_loads"] == first["robust_summary"][
+        "uncertain_loads"]
+    assert {b["id"] for b in second["open_branches"]} == {b["id"] for b in
+                                                          first["open_branches"]}
+    # a run over case33bw's 32 loads: the hint leaves the option out, as the user did
+    doc = dict(first, case="case33bw", source="case33bw")
+    doc["robust_summary"] = dict(first["robust_summary"],
+                                 uncertain_loads=[str(i) for i in range(2, 34)])
+    from feederopt.report.command_line import command_again
+
+    again = command_again(doc, "solve", "feederopt solve CASE --out DIR")
+    assert "--uncertain-loads" not in again and "..." not in again, again

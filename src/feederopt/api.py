@@ -727,6 +727,16 @@ def solve_settings(net: Network, opts: SolveOptions) -> dict[str, Any]:
         # the worst penalised losses, which the report's command line repeats
         **({"scenario_objective": opts.uncertainty.objective}
            if isinstance(opts.uncertainty, Scenarios) else {}),
+        # where the slaves ran (--workers, --ray), when given: the report's command line
+        # repeats them (session 49's known list)
+        # whether a robust run was given its uncertain loads (--uncertain-loads): without it
+        # every load varies, and the report's command line leaves the option out
+        **({"uncertain_loads_given": opts.uncertainty.uncertain_loads is not None}
+           if isinstance(opts.uncertainty, Box) else {}),
+        **({"workers": int(opts.execution.workers)} if opts.execution.workers is not None
+           else {}),
+        **({"ray_address": str(opts.execution.ray_address)}
+           if opts.execution.ray_address is not None else {}),
     }
 
 

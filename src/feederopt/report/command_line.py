@@ -61,9 +61,11 @@ def solve_options(doc: Mapping[str, Any]) -> list[str]:
     ``--radiality``, ``--solver``, ``--v-min``/``--v-max`` (when given as options),
     ``--max-loading``, ``--no-thermal-limits``, ``--no-ac-check``, ``--ac-polish``,
     ``--switch-cost``, ``--no-probing``, ``--fixed-generation``, ``--fix-devices``,
-    ``--controls``, ``--loss-price``, ``--ties`` (the result's ``ties``, when not ``auto``)
-    and the held branches (:func:`held_options`). User test ut49_journey #1: the holds and
-    ``--no-probing`` were dropped."""
+    ``--controls``, ``--loss-price``, ``--workers``, ``--ray``, ``--ties`` (the result's
+    ``ties``, when not ``auto``) and the held branches (:func:`held_options`). User test
+    ut49_journey #1: the holds and ``--no-probing`` were dropped; a robust run over every
+    load was hinted ``--uncertain-loads ...``, which no shell runs (``uncertain_loads_given``
+    false: the option is left out)."""
     settings = doc.get("settings")
     s: Mapping[str, Any] = settings if isinstance(settings, Mapping) else {}
     out: list[str] = []
@@ -76,6 +78,8 @@ def solve_options(doc: Mapping[str, Any]) -> list[str]:
     elif isinstance(robust, Mapping) and _number(robust.get("uncertainty")) is not None:
         out += ["--robust", f"{robust['uncertainty']:g}"]
         loads = robust.get("uncertain_loads")
+        if s.get("uncertain_loads_given") is False:  # every load varied: the default
+            loads = None
         if isinstance(loads, list) and loads:  # the loads that varied (all, when not given)
             out += ["--uncertain-loads", shlex.quote(",".join(map(str, loads)))
                     if len(loads) <= MAX_LISTED else "..."]
@@ -131,6 +135,11 @@ def solve_options(doc: Mapping[str, Any]) -> list[str]:
         out += ["--controls", shlex.quote(",".join(controls))]
     if (price := _number(s.get("loss_price_per_mwh"))) is not None:
         out += ["--loss-price", f"{price:.12g}"]
+    workers = s.get("workers")
+    if isinstance(workers, int) and not isinstance(workers, bool):
+        out += ["--workers", str(workers)]
+    if isinstance(s.get("ray_address"), str) and s["ray_address"]:
+        out += ["--ray", shlex.quote(s["ray_address"])]
     return out + _ties(doc) + held_options(doc)
 
 
