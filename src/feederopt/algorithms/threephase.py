@@ -458,8 +458,16 @@ def _voltage_breaches(pu: PerUnitThreePhase, w: np.ndarray | None, most: int = 5
             + ", ".join(parts) + (f" and {more} more node(s)" if more > 0 else ""))
 
 
-def _why_infeasible(pu: PerUnitThreePhase, *, time_limit_s: float, gap: float,
-                    voltage_limits: bool, thermal_limits: bool) -> tuple[str, list[str]]:
+def _time_left(deadline: float) -> float | None:
+    """The seconds left before ``deadline`` for one more diagnosis MILP; None when too few
+    (under 0.05 s) to start one."""
+    left = deadline - time.perf_counter()
+    return left if left > 0.05 else None
+
+
+def _why_infeasible(pu: PerUnitThreePhase, *, deadline: float, gap: float,
+                    voltage_limits: bool, thermal_limits: bool,
+                    ) -> tuple[str, list[str], float]:
     """Which limits make the MILP infeasible: it is solved again without the thermal limits,
     then without the voltage limits, then without both; the first that is feasible names the
     binding limits. Feasible only without both, each set of limits alone admits no topology:
@@ -467,41 +475,69 @@ def _why_infeasible(pu: PerUnitThreePhase, *, time_limit_s: float, gap: float,
     the voltage limits' alone do, so that OpenDSS's verdict over the radial states follows,
     :func:`feederopt.api_threephase_feedback.opendss_within_voltage_states`), with the
     ratings' overloads after. When none is, no limit is to blame (a load that no radial
-    topology reaches on its phase)."""
+    topology reaches on its phase).
+
+    The re-solves share what is left of the run's time, up to ``deadline`` (each gets the
+    time left, none starts with under 0.05 s left: user test ut50_dss3 #1, where each got the
+    whole --time-limit again and a 60 s run took 148 s); when one runs out of time unproven,
+    the reason says that the time limit cut the diagnosis short instead of blaming a limit it
+    did not prove. Returns the reason, the overloads the ratings bind (for
+    :func:`_least_overloading`) and the re-solves' solver seconds (the time row counts them)."""
     hint = "--max-loading PCT (e.g. 200) or --no-thermal-limits"
+    seconds = 0.0
+    unproven = False
+
+    def resolve(voltage: bool, thermal: bool) -> tuple[HighsModel, Any] | None:
+        nonlocal seconds, unproven
+        left = _time_left(deadline)
+        if left is None:
+            unproven = True
+            return None
+        model, sol, _ = _milp(pu, time_limit_s=left, gap=gap, voltage_limits=voltage,
+                              thermal_limits=thermal)
+        seconds += sol.solve_time_s
+        if not sol.has_solution and sol.status != "infeasible":
+            unproven = True
+        return (model, sol) if sol.has_solution else None
+
     if thermal_limits:
-        model, sol, _ = _milp(pu, time_limit_s=time_limit_s, gap=gap,
-                              voltage_limits=voltage_limits, thermal_limits=False)
-        if sol.has_solution:
-            vals = model.values()
+        found = resolve(voltage_limits, False)
+        if found is not None:
+            vals = found[0].values()
             over = _overloads(pu, vals["p"], vals["q"], vals.get("pt"), vals.get("qt"))
             named = f" ({', '.join(over[:5])}{' ...' if len(over) > 5 else ''})" if over else ""
             return (f"infeasible: the current limits bind{named}; OpenDSS rates a line "
                     "400 A unless the file sets NormAmps, a transformer at its normhkva "
-                    f"(110 % of kVA unless set); try {hint}", over)
+                    f"(110 % of kVA unless set); try {hint}", over, seconds)
     if voltage_limits:
-        model, sol, _ = _milp(pu, time_limit_s=time_limit_s, gap=gap, voltage_limits=False,
-                              thermal_limits=thermal_limits)
-        if sol.has_solution:
+        found = resolve(False, thermal_limits)
+        if found is not None:
             return ("infeasible: no radial topology keeps every voltage within its limits "
-                    "(LinDist3Flow)" + _voltage_breaches(pu, model.values().get("w")), [])
-    if thermal_limits and voltage_limits:
-        model, sol, _ = _milp(pu, time_limit_s=time_limit_s, gap=gap, voltage_limits=False,
-                              thermal_limits=False)
-        if sol.has_solution:
+                    "(LinDist3Flow)" + _voltage_breaches(pu, found[0].values().get("w")), [],
+                    seconds)
+    if thermal_limits and voltage_limits and not unproven:
+        found = resolve(False, False)
+        if found is not None:
             # each alone admits no topology (both MILPs above were infeasible): the voltage
             # limits bind whatever the ratings, so they come first (user test ut48_dss3 #3:
             # "the current and voltage limits bind together; try --max-loading ..." where
             # --no-thermal-limits then said "no radial topology keeps every voltage")
-            vals = model.values()
+            vals = found[0].values()
             over = _overloads(pu, vals["p"], vals["q"], vals.get("pt"), vals.get("qt"))
             named = f" ({', '.join(over[:5])}{' ...' if len(over) > 5 else ''})" if over else ""
             return ("infeasible: no radial topology keeps every voltage within its limits "
                     "(LinDist3Flow), whatever the ratings" + _voltage_breaches(pu, vals.get("w"))
                     + f"; the ratings alone admit none either{named}, so --max-loading or "
-                    "--no-thermal-limits alone does not make it feasible", [])
+                    "--no-thermal-limits alone does not make it feasible", [], seconds)
+    if unproven:
+        lifted = " and ".join(x for x, on in (("the current limits", thermal_limits),
+                                              ("the voltage limits", voltage_limits)) if on)
+        return ("infeasible: no radial topology is within the limits (LinDist3Flow); the time "
+                f"limit ran out before the re-solves without {lifted or 'them'} named which "
+                "bind; raise --time-limit to learn which, or try --no-voltage-feedback, "
+                f"{hint}", [], seconds)
     return ("infeasible: no radial topology feeds every load on its phases, with or without "
-            "the voltage and current limits"), []
+            "the voltage and current limits"), [], seconds
 
 
 #: The least-overloading topology of an infeasible solve (:func:`_least_overloading`): at
@@ -586,6 +622,7 @@ def _least_overloading(net: ThreePhaseNetwork, pu: PerUnitThreePhase,
     the time left."""
     deadline = t0 + time_limit_s
     exact = states is not None
+    spent = 0.0  # the bisection's solver seconds, counted in the answer's
     if states is not None:
         loads = [max(_loadings(pu, v["p"], v["q"], v.get("pt"), v.get("qt")).values(),
                      default=0.0)
@@ -597,6 +634,7 @@ def _least_overloading(net: ThreePhaseNetwork, pu: PerUnitThreePhase,
     else:
         model, sol, _ = _milp(pu, time_limit_s=max(deadline - time.perf_counter(), 0.5),
                               gap=gap, voltage_limits=voltage_limits, thermal_limits=False)
+        spent += sol.solve_time_s
         if not sol.has_solution:
             return None
         vals = model.values()
@@ -610,6 +648,7 @@ def _least_overloading(net: ThreePhaseNetwork, pu: PerUnitThreePhase,
             mid = math.sqrt(lo * hi)
             _, s, _ = _milp(_scaled(pu, mid), time_limit_s=left, gap=gap,
                             voltage_limits=voltage_limits, thermal_limits=True)
+            spent += s.solve_time_s
             if s.has_solution:
                 hi = mid
             elif s.status == "infeasible":
@@ -632,6 +671,7 @@ def _least_overloading(net: ThreePhaseNetwork, pu: PerUnitThreePhase,
         unrated=unrated or set())
     if topo.flow is None:
         return None
+    topo.solve_time_s += spent
     names = ", ".join(b.rsplit(" (", 1)[0].replace("Transformer ", "Transformer.")
                       for b in binding[:5]) or "every element"
     of = f" of {base_pct:g} %" if max_loading_percent is not None else ""
@@ -1054,12 +1094,15 @@ def _reconfigure(net: ThreePhaseNetwork, pu: PerUnitThreePhase, *, t0: float,
             topo.scenario_flows, topo.scenario_tangents = [], []
             return topo
         why: tuple[str, list[str]] = ("", [])
+        seconds = ev.seconds
         if ev.status == "time_limit":
             why = (f"the time limit ({time_limit_s:g} s) ran out before a topology was "
                    "found; raise --time-limit", [])
         elif ev.status == "infeasible":
-            why = _why_infeasible(pu, time_limit_s=time_limit_s, gap=gap,
-                                  voltage_limits=voltage_limits, thermal_limits=thermal_limits)
+            told, named, spent = _why_infeasible(pu, deadline=t0 + time_limit_s, gap=gap,
+                                                 voltage_limits=voltage_limits,
+                                                 thermal_limits=thermal_limits)
+            why, seconds = (told, named), seconds + spent
             least = _least_overloading(
                 net, pu, states, why[1], t0=t0, time_limit_s=time_limit_s, gap=gap,
                 voltage_limits=voltage_limits, max_loading_percent=max_loading_percent,
@@ -1067,23 +1110,27 @@ def _reconfigure(net: ThreePhaseNetwork, pu: PerUnitThreePhase, *, t0: float,
                 switch_cost_kw=switch_cost_kw, max_enumerated_states=max_enumerated_states,
                 unrated=unrated) if least_overloading and why[1] else None
             if least is not None:
+                least.solve_time_s += seconds  # the first solve's and the diagnosis'
                 return least
-        return ThreePhaseTopology(ev.status, [], math.nan, ev.bound_kw, ev.seconds, None,
+        return ThreePhaseTopology(ev.status, [], math.nan, ev.bound_kw, seconds, None,
                                   why[0], why[1], loops, milp_solves=0, method="enumeration",
                                   radial_states=len(states), lp_solves=ev.lp_solves,
                                   bound_source=source)
-    model, sol, prob = _milp(pu, time_limit_s=time_limit_s, gap=gap,
-                             voltage_limits=voltage_limits, thermal_limits=thermal_limits,
-                             tangents=known, switch_cost_kw=switch_cost_kw)
+    model, sol, prob = _milp(pu, time_limit_s=max(t0 + time_limit_s - time.perf_counter(), 0.05),
+                             gap=gap, voltage_limits=voltage_limits,
+                             thermal_limits=thermal_limits, tangents=known,
+                             switch_cost_kw=switch_cost_kw)
     const = switch_cost_objective(pu, switch_cost_kw)[1]
     if not sol.has_solution:
         reason: str = ""
         over: list[str] = []
         bound, source = sol.bound + const, "milp"
-        if sol.status == "infeasible":
-            reason, over = _why_infeasible(pu, time_limit_s=time_limit_s, gap=gap,
-                                           voltage_limits=voltage_limits,
-                                           thermal_limits=thermal_limits)
+        seconds = sol.solve_time_s
+        if sol.status == "infeasible":  # the diagnosis shares the time left (ut50_dss3 #1)
+            reason, over, spent = _why_infeasible(pu, deadline=t0 + time_limit_s, gap=gap,
+                                                  voltage_limits=voltage_limits,
+                                                  thermal_limits=thermal_limits)
+            seconds += spent
             least = _least_overloading(
                 net, pu, None, over, t0=t0, time_limit_s=time_limit_s, gap=gap,
                 voltage_limits=voltage_limits, max_loading_percent=max_loading_percent,
@@ -1091,6 +1138,7 @@ def _reconfigure(net: ThreePhaseNetwork, pu: PerUnitThreePhase, *, t0: float,
                 switch_cost_kw=switch_cost_kw, max_enumerated_states=max_enumerated_states,
                 unrated=unrated) if least_overloading and over else None
             if least is not None:
+                least.solve_time_s += seconds  # the first solve's and the diagnosis'
                 return least
         elif sol.status == "time_limit":
             reason = (f"the time limit ({time_limit_s:g} s) ran out before a topology was "
@@ -1107,7 +1155,7 @@ def _reconfigure(net: ThreePhaseNetwork, pu: PerUnitThreePhase, *, t0: float,
                     bound_source=source, base_kept=True, notes=[_base_kept_note(
                         time_limit_s, kept[1].proxy_kw,
                         "the MILP found no topology in that time")])
-        return ThreePhaseTopology(sol.status, [], math.nan, bound, sol.solve_time_s, None,
+        return ThreePhaseTopology(sol.status, [], math.nan, bound, seconds, None,
                                   reason, over, loops, bound_source=source)
     sol, vals, met, solves, added, seconds = _lazy_tangents(prob, model, sol,
                                                             t0 + time_limit_s, tangent_tol,
@@ -1210,7 +1258,7 @@ def _scenarios_infeasible(pus: list[PerUnitThreePhase], alone: list[int],
     if alone:  # what binds in the first of them, as a plain solve says it
         first = str(alone[0]) if names is None else str(names[alone[0]])
         why = f" (in {first}: " + _why_infeasible(
-            pus[alone[0]], time_limit_s=max(time_limit_s / len(pus), 1.0),
+            pus[alone[0]], deadline=time.perf_counter() + max(time_limit_s / len(pus), 1.0),
             gap=gap, voltage_limits=voltage_limits, thermal_limits=thermal_limits,
         )[0].removeprefix("infeasible: ") + ")"
     which = (", ".join(str(s) for s in alone) + " (by position, from 0)"
