@@ -362,6 +362,11 @@ def summary_section(r: Mapping[str, Any]) -> str:
         before, after = _feedback_losses(r, "opendss_losses_kw")
         where = "OpenDSS, in the voltage feedback"
     reduction = (before - after) / before * 100 if before and after is not None else None
+    dark = _finite(r.get("base_unserved_load_kw"))
+    # a base case that leaves load unserved has the losses of a smaller load (ut50_dss3 #4)
+    reduction_text = (f"not comparable (the base case leaves {dark:.1f} kW unserved)"
+                      if reduction is not None and dark is not None and dark > 1e-6
+                      else fmt(reduction, ".2f", " %"))
     passed = ac.get("passed")
     check = ("-" if passed is None else "passed" if passed else "not passed") + (
         ", voltage limits broken" if ac.get("within_voltage_limits") is False else "") + (
@@ -373,7 +378,7 @@ def summary_section(r: Mapping[str, Any]) -> str:
     cards = [
         (f"losses before ({where}, base case)", fmt(before, ".2f", " kW")),
         (f"losses after ({where})", fmt(after, ".2f", " kW")),
-        ("reduction", fmt(reduction, ".2f", " %")),
+        ("reduction", reduction_text),
         ("loss proxy (LinDist3Flow)", fmt(r.get("loss_proxy_kw"), ".2f", " kW")),
         ("lowest voltage after (OpenDSS)", fmt(_min_over(ac.get("min_voltage_pu")), ".4f",
                                                " p.u.")

@@ -190,7 +190,11 @@ def base_verdict_rows(base: Any, *, engine: str = "AC", unit: str = "kW",
     that the console and the HTML report print, as ``(label, value)``: ``base case losses
     (engine)``, ``base case vs limits (engine)`` (what it breaks,
     :func:`base_limits_text`, or "within them") and, given the answer's AC losses in the same
-    ``unit`` (``answer_losses``), ``loss reduction vs base case``. Empty without a base case
+    ``unit`` (``answer_losses``), ``loss reduction vs base case`` (``100 (base - answer) /
+    base``, :func:`~feederopt.validation.base_case.loss_reduction_pct`). A base case that
+    leaves load unserved (``unserved_load_kw`` above 1e-6 kW) is not "within them" (the
+    verdict names the unserved kW), and its losses, of a smaller load, give no reduction: the
+    row says why it is not comparable. Empty without a base case
     (no AC check ran). A three-phase solve's, a partition's (OpenDSS) and a schedule's
     (pandapower, the day's MWh) alike, so that the user's grid as operated and the answer
     are judged side by side. A three-phase scenario run's base case (``per_scenario`` given,
@@ -208,19 +212,30 @@ def base_verdict_rows(base: Any, *, engine: str = "AC", unit: str = "kW",
              (f"{before:{digits}} {unit}" if isinstance(before, int | float)
               and math.isfinite(before) else "-")
              + (f" (its power flow {no_flow})" if no_flow else ""))]
-    if base.get("within_limits") is not None:
-        broken = base_limits_text(base)
-        rows.append((f"base case vs limits ({engine})",
-                     broken.removeprefix("the base case ") if broken else "within them"))
     dark = base.get("unserved_load_kw")  # OpenDSS's: loads on de-energised nodes
-    if isinstance(dark, int | float) and dark > 1e-6:
-        where = (f" in scenario {base['unserved_scenario']}, the most of any"
-                 if base.get("unserved_scenario") is not None else "")
+    unserved = isinstance(dark, int | float) and dark > 1e-6
+    where = (f" in scenario {base['unserved_scenario']}, the most of any"
+             if unserved and base.get("unserved_scenario") is not None else "")
+    if base.get("within_limits") is not None:
+        # load left unserved is no state "within" the limits: they hold on the energised part
+        # only (user test ut50_dss3 #4: "within them" beside 2527 kW unfed)
+        broken = (base_limits_text(base) or "").removeprefix("the base case ")
+        dead = f"{dark:.3f} kW of load unserved{where}" if unserved else ""
+        rows.append((f"base case vs limits ({engine})",
+                     f"{broken}; and {dead}" if broken and dead
+                     else broken or (f"not within them: {dead} (the energised part is within "
+                                     "them)" if dead else "within them")))
+    if unserved:
         rows.append((f"base case unsupplied ({engine})",
                      f"{dark:.3f} kW of load on de-energised nodes{where} (not in its "
                      "losses)"))
     reduction = loss_reduction_pct(before, answer_losses)
-    if reduction is not None:
+    if reduction is not None and unserved:
+        # its losses are of a smaller load: a "reduction" against them misleads (ut50_dss3 #4)
+        rows.append(("loss reduction vs base case",
+                     f"not comparable: the base case leaves {dark:.3f} kW of load "
+                     f"unserved{where}, so its losses are of a smaller load"))
+    elif reduction is not None:
         rows.append(("loss reduction vs base case", f"{reduction:.2f} %"))
     return rows
 
