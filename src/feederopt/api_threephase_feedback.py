@@ -666,7 +666,7 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
         keep.notes.append(
             "the voltage feedback found no radial topology within the limits: the MILP with "
             "the limits corrected by OpenDSS's power flow is infeasible (voltage_feedback."
-            "stopped 'no answer'); --max-loading or --v-min may admit one")
+            "stopped 'no answer'); " + broken_limits_hint(net, kept[0]))
     probes = [solved[frozenset(p)] for p in record["probes"] if frozenset(p) in solved]
     if kept is None and probes and keep.reason.startswith(
             "infeasible: no radial topology keeps every voltage"):
@@ -702,6 +702,49 @@ def _voltage_feedback(net: ThreePhaseNetwork, floating: set[str], base_open: lis
                         + "; --no-voltage-feedback holds the lossless model's voltages to "
                         "the limits instead")
     return keep, base, kept[0] if kept is not None else None, record
+
+
+def regulator_taps_at_limit(net: ThreePhaseNetwork) -> dict[str, str]:
+    """``{"reg1": "1.1, its maximum"}`` for each regulator (``transformers.is_regulator``)
+    whose held tap (either winding's, as OpenDSS solved the file) is at its tap limit
+    ``tap_max`` or ``tap_min`` (within 1e-6): a tap the file's own solve ran into its limit,
+    which the model holds there."""
+    out: dict[str, str] = {}
+    tr = net.transformers
+    if tr.is_empty() or "is_regulator" not in tr.columns:
+        return out
+    for row in tr.filter(tr["is_regulator"]).iter_rows(named=True):
+        for tap in (row["tap_to"], row["tap_from"]):
+            if abs(tap - row["tap_max"]) <= 1e-6 or abs(tap - row["tap_min"]) <= 1e-6:
+                side = "maximum" if abs(tap - row["tap_max"]) <= 1e-6 else "minimum"
+                out[str(row["id"])] = f"{tap:g}, its {side}"
+                break
+    return out
+
+
+def broken_limits_hint(net: ThreePhaseNetwork, sol: OpenDSSSolution) -> str:
+    """What may admit a topology, from the limits OpenDSS's solve ``sol`` of the answer kept
+    actually breaks: ``--v-min`` for nodes below v_min, ``--v-max`` for nodes above v_max,
+    ``--max-loading`` for overloads (``sol.voltage_violations``, ``sol.overloads``); and,
+    when regulator taps are held at a tap limit (:func:`regulator_taps_at_limit`), that they
+    are. User test ut50_dss3 #2: "--max-loading or --v-min may admit one" was said of 10
+    nodes above v_max, with reg1-3 held at tap 1.1 (their maximum) that OpenDSS's controls
+    move to 1.00625."""
+    low = sum(1 for v in sol.voltage_violations if v[3] == "v_min")
+    high = sum(1 for v in sol.voltage_violations if v[3] == "v_max")
+    broken = [(opt, f"{n} {what}") for opt, n, what in (
+        ("--v-min", low, "node(s) below v_min"), ("--v-max", high, "node(s) above v_max"),
+        ("--max-loading", len(sol.overloads), "element(s) over their rating")) if n]
+    text = ("OpenDSS's solve of the answer kept has " + ", ".join(w for _, w in broken)
+            + ": " + " or ".join(o for o, _ in broken) + " may admit one" if broken else
+            "OpenDSS's solve of the answer kept breaks none of the check's limits")
+    held = regulator_taps_at_limit(net)
+    if held:
+        text += ("; regulator taps held at a tap limit, as OpenDSS solved the file: "
+                 + ", ".join(f"{k} at {v}" for k, v in sorted(held.items()))
+                 + " (the model holds taps; \"OpenDSS with its controls acting\" shows "
+                 "where the regulators would move them)")
+    return text
 
 
 def base_is_radial(net: ThreePhaseNetwork) -> bool:
