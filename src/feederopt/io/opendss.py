@@ -407,20 +407,30 @@ def compile_circuit(path: str | Path) -> list[str]:
                 raise _control_problem(path, exc.message, where) from None
             bad = _zero_impedance_switches() if "Matrix Inversion" in exc.message else []
             frames = _failure_frames(exc.message)
-            if not bad or (frames and not _same_file(str(frames[-1][0]), path)):
+            coords = "bus coordinate file" in exc.message.lower() and bool(frames)
+            if not coords and (not bad or (frames and not _same_file(str(frames[-1][0]),
+                                                                     path))):
                 raise _file_problem(path, exc.number, exc.message) from None
-            # Repair the zero-impedance switches, then run the rest of the script from the
-            # command that failed, one command at a time (none when the failure was the
-            # solve after the script, which has no file position): the rest of the file that
-            # failed, then the rest of each file that redirected to it, innermost first
-            # (user test ut49_part #2: a switch of a Redirected file was refused).
-            for name in bad:
-                _run(f"edit Line.{name} {SWITCH_DEFAULT}")
-            warnings.append(
-                f"{len(bad)} switch line(s) with zero impedance ({', '.join(bad)}) get OpenDSS's "
-                "switch impedance (1 mOhm + j1 mOhm) for OpenDSS's solution; the models take "
-                "switches as ideal"
-            )
+            if coords:
+                # coordinates only place the buses in the plots: a missing or unreadable
+                # BusCoords file is a warning, and the script goes on after that command
+                # (user test ut50_dss3 #5: refused, exit 2)
+                warnings.append(_coords_warning(exc.message, frames[0]))
+                frames = [(frames[0][0], frames[0][1] + 1), *frames[1:]]
+            else:
+                # Repair the zero-impedance switches, then run the rest of the script from
+                # the command that failed, one command at a time (none when the failure was
+                # the solve after the script, which has no file position): the rest of the
+                # file that failed, then the rest of each file that redirected to it,
+                # innermost first (user test ut49_part #2: a switch of a Redirected file was
+                # refused).
+                for name in bad:
+                    _run(f"edit Line.{name} {SWITCH_DEFAULT}")
+                warnings.append(
+                    f"{len(bad)} switch line(s) with zero impedance ({', '.join(bad)}) get "
+                    "OpenDSS's switch impedance (1 mOhm + j1 mOhm) for OpenDSS's solution; the "
+                    "models take switches as ideal"
+                )
             try:
                 _resume_script(frames, skipped)
                 _snapshot_mode(warnings)
@@ -617,13 +627,64 @@ def _negative_impedance(line: str) -> list[Problem]:
         return []
 
 
+def _undefined_spacing(text: str) -> tuple[str, str] | None:
+    """``(line, spacing)`` of OpenDSS's "You must assign the LineSpacing before the Wires
+    Property ("Line.l67")": the ``spacing=`` that the failing command (its file and line,
+    ``[file: "...", line: n]``) gives the line, which OpenDSS does not know (it drops an
+    unknown spacing silently and fails on the wires). None when the command cannot be read
+    back or names no spacing."""
+    line = re.search(r'Wires Property \("?Line\.([^")]+)"?\)', text, re.I)
+    at = re.search(r'\[file: "([^"]+)", line: (\d+)\]', text)
+    if line is None or at is None:
+        return None
+    try:
+        rows = Path(at.group(1)).read_text(errors="replace").splitlines()
+        command = rows[int(at.group(2)) - 1]
+    except (OSError, IndexError):
+        return None
+    named = re.search(r"\bspacing\s*=\s*([^\s,\]]+)", command, re.I)
+    return (line.group(1), named.group(1)) if named else None
+
+
+def _coords_warning(message: str, frame: tuple[Path, int]) -> str:
+    """The warning for a ``BusCoords`` file that OpenDSS cannot read (``message``, its error
+    at ``frame``: the script and the line of the command)."""
+    text = " ".join(message.split())
+    why = re.search(r'Unable to open file "([^"]+)":?\s*([^\[]*)', text)
+    what = (f"'{why.group(1)}' ({why.group(2).strip() or 'unreadable'})" if why
+            else "its file")
+    return (f"the BusCoords command at line {frame[1]} of '{frame[0].name}' cannot read "
+            f"{what}: the feeder is read without those bus coordinates, which only the plots "
+            "use (the rest of the script was run)")
+
+
 def _file_problem(path: Path, number: int, message: str, hint: str = "") -> InputError:
     text = " ".join(message.split())
     # error 401 is any object named before it is defined: a load's shape as well as a line code
     shape = re.search(r"(\w+)\.(daily|yearly|duty)\b", text, re.I) \
         if "loadshape object" in text.lower() else None
     field: str | None = "line_code" if number == 401 else None
-    if shape is not None:
+    # error 401 of a line's geometry, and OpenDSS's "assign the LineSpacing before the Wires"
+    # for a spacing it does not know: the undefined object named (user test ut50_dss3 #5: the
+    # line code blamed, and "check the file with OpenDSS")
+    geometry = re.search(r'(\w+)\.Geometry: LineGeometry object "([^"]+)" not found', text,
+                         re.I)
+    spacing = _undefined_spacing(text) if "linespacing before the wires" in text.lower() \
+        else None
+    if geometry is not None:
+        kind, comp, field = ProblemKind.INVALID_VALUE, "lines", "geometry"
+        hint = hint or (f"LineGeometry.{geometry.group(2)} (Line.{geometry.group(1)}'s "
+                        "geometry=) is not defined before the line: define it (New "
+                        f"LineGeometry.{geometry.group(2)} ...) above the line, or check its "
+                        "name and the Redirects")
+    elif spacing is not None:
+        kind, comp, field = ProblemKind.INVALID_VALUE, "lines", "spacing"
+        text += f" (Line.{spacing[0]} names spacing={spacing[1]}, which is not defined)"
+        hint = hint or (f"LineSpacing.{spacing[1]} (Line.{spacing[0]}'s spacing=) is not "
+                        "defined before the line: define it (New LineSpacing."
+                        f"{spacing[1]} ...) above the line, or check its name and the "
+                        "Redirects")
+    elif shape is not None:
         kind, comp, field = ProblemKind.INVALID_VALUE, "loadshapes", shape.group(2).lower()
         hint = hint or ("the load shape is not defined before the load that names it; check "
                         "its name and the Redirects")
