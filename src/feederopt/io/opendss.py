@@ -177,6 +177,38 @@ def _held_controls_note(held: dict[str, list[str]]) -> str:
             "acting\", lets them act from the answer's topology")
 
 
+#: The controls of DERs (an InvControl's volt-var or volt-watt curve, an ExpControl): their
+#: DERs' output is held as OpenDSS solved the file (:func:`_der_controls_note`).
+DER_CONTROLS = ("invcontrol", "expcontrol")
+
+
+def _der_controls_note(held: dict[str, list[str]], gen_rows: list[dict[str, Any]]) -> str:
+    """One note on the InvControl and ExpControl elements (``held``: class as the file spells
+    it, names): their curves are not modelled; the DERs they control (their ``DERList``, which
+    OpenDSS fills with every PV system and storage unit when the file leaves it empty) are
+    held at the output OpenDSS solved the file with (``gen_rows``: the read DERs, their
+    solved ``p_mw``, ``q_mvar``), as the regulator taps are. User test ut50_dss3 #6: "1
+    InvControl element(s) ignored", while the PV's volt-var Q of the file's solve (38.3 kvar)
+    was held."""
+    dss = _dss()
+    controlled: list[str] = []
+    for cls, names in held.items():
+        for name in names:
+            dss.Text.Command(f"? {cls}.{name}.DERList")
+            listed = [x.strip().lower() for x in dss.Text.Result().strip(" []").split(",")
+                      if x.strip()]
+            controlled += [x for x in listed if x not in controlled]
+    rows = {str(r["id"]).lower(): r for r in gen_rows}
+    ders = [f"{rows[d]['id']} {rows[d]['p_mw'] * 1000:.1f} kW, "
+            f"{rows[d]['q_mvar'] * 1000:.1f} kvar" for d in controlled if d in rows]
+    parts = [f"{len(els)} {cls} ({', '.join(els[:6])}{' ...' if len(els) > 6 else ''})"
+             for cls, els in sorted(held.items())]
+    return (f"{' and '.join(parts)}: their curves are not modelled: in the model the DERs "
+            "they control are held at their output as OpenDSS solved the file ("
+            + ("; ".join(ders[:6]) or "none read") + (" ..." if len(ders) > 6 else "")
+            + "), as the regulator taps are")
+
+
 #: OpenDSS's impedance for ``Switch=yes`` (r1 = x1 = 1 Ohm per unit length, length 0.001).
 SWITCH_DEFAULT = "r1=1 r0=1 x1=1 x0=1 c1=1.1 c0=1 length=0.001 units=none"
 
@@ -1749,6 +1781,7 @@ def read_opendss(path: str | Path, *, name: str | None = None,
     gen_rows = []
     derated: dict[str, str] = {}  # DERs delivering less than their nameplate now, and why
     impedance_mode: list[str] = []  # generators OpenDSS runs as an impedance (kV mismatch)
+    voltage_held: list[str] = []  # voltage-controlled generators (model 3), held as solved
     grid_forming = _grid_forming(settings)
     for cls, kind, coll in (("generator", "generator", dss.Generators),
                             ("pvsystem", "pv", dss.PVsystems), ("storage", "storage",
@@ -1833,15 +1866,33 @@ def read_opendss(path: str | Path, *, name: str | None = None,
                 "energy_mwh": energy, "can_grid_form": full.lower() in grid_forming,
                 "in_service": bool(dss.CktElement.Enabled()),
             })
+            if cls == "generator" and int(dss.Generators.Model()) == 3:
+                # a voltage-controlled unit (OpenDSS's model 3: P and |V| = Vpu, Q between
+                # minkvar and maxkvar): held at its solved Q (user test ut50_dss3 #6: read as
+                # a fixed output without a word)
+                dss.Text.Command(f"? generator.{el}.vpu")
+                voltage_held.append(
+                    f"{full} (model=3, Vpu={dss.Text.Result().strip()}: {p_out * 1000:.1f} kW, "
+                    f"{q_out * 1000:.1f} kvar)")
+    if voltage_held:
+        warnings.append(
+            f"{len(voltage_held)} voltage-controlled generator(s) ({'; '.join(voltage_held[:6])}"
+            f"{' ...' if len(voltage_held) > 6 else ''}): their voltage control is not "
+            "modelled: in the model each is held at its output as OpenDSS solved the file, "
+            "as the regulator taps are")
 
     # ---- anything else ------------------------------------------------------------------
     ignored: dict[str, list[str]] = {}
     held_controls: dict[str, list[str]] = {}  # RegControl, CapControl: held as solved
+    der_controls: dict[str, list[str]] = {}  # InvControl, ExpControl: their DERs' Q held
     for element in dss.Circuit.AllElementNames():
         cls, _, el = element.partition(".")
         low = cls.lower()
         if low in HELD_CONTROLS:
             held_controls.setdefault(cls, []).append(el)
+            continue
+        if low in DER_CONTROLS:
+            der_controls.setdefault(cls, []).append(el)
             continue
         if low in READ_CLASSES or low == "swtcontrol":
             continue
@@ -1855,6 +1906,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
             "capacitor, reactor, generator, PV system, storage)"))
     if held_controls:
         warnings.append(_held_controls_note(held_controls))
+    if der_controls:
+        warnings.append(_der_controls_note(der_controls, gen_rows))
     for cls, els in sorted(ignored.items()):
         warnings.append(f"{len(els)} {cls} element(s) ignored (control/protection): "
                         f"{', '.join(els[:8])}{' ...' if len(els) > 8 else ''}")
