@@ -6,11 +6,11 @@ without the voltage limits and without both, each with the whole ``--time-limit`
 60 s run of a 50-bus feeder took 148 s, and its time row counted the first MILP only.
 
 ``f7.dss`` (data/ut48_dss3, LoadMult 7) with v_min 0.95 is infeasible with the voltage limits
-alone and with the ratings alone, so every diagnosis MILP runs (four MILPs in all). Each MILP is slowed here by a sleep (a
-stand-in for a large feeder's MILP) and the truth is the wall clock: no MILP may be given a
-limit that ends after the run's deadline (start + limit <= t0 + time limit, with a margin for
-the conversion before the first one), and when the first MILP alone outlasts the limit no
-diagnosis MILP starts and the reason blames the time, not a limit."""
+alone and with the ratings alone, so every diagnosis MILP runs (four MILPs in all). Each MILP
+is slowed here by a sleep (a stand-in for a large feeder's MILP) and the truth is the wall
+clock: no MILP may be given a limit that ends after the run's deadline (start + limit <= t0 +
+time limit, with a margin for the conversion before the first one), and when the first MILP
+alone outlasts the limit no diagnosis MILP starts and the reason blames the time, not a limit."""
 
 from __future__ import annotations
 
