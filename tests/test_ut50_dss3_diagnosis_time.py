@@ -72,3 +72,22 @@ def test_no_diagnosis_once_the_time_is_out(monkeypatch: pytest.MonkeyPatch) -> N
     assert time.perf_counter() - t0 < limit + 2.5 + 1.0
     assert "time limit ran out" in topo.reason and "raise --time-limit" in topo.reason
     assert "voltage" not in topo.reason.split(";")[0].replace("voltage limits", "")
+
+
+def test_what_was_proven_before_the_time_ran_out_is_said(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first MILP and the re-solve without the ratings end, infeasible, after which the
+    time is out: the voltage limits alone admit no topology, proven, and the reason says so
+    (OpenDSS agrees: every radial state of f7 has a node below 0.95 p.u.) and that the time
+    cut the rest short."""
+    from test_ut48_dss3_infeasible_reasons import opendss_radial_states
+
+    truth = opendss_radial_states(F7)
+    assert truth and all(v < 0.95 for v, _ in truth.values())
+    net = with_voltage_limits(read_opendss(F7), 0.95)
+    calls = _slowed(monkeypatch, 0.8)
+    topo = reconfigure_three_phase(net, time_limit_s=1.5, max_enumerated_states=0)
+    assert topo.status == "infeasible"
+    assert [c["status"] for c in calls] == ["infeasible", "infeasible"], calls
+    assert topo.reason.startswith("infeasible: no radial topology keeps every voltage")
+    assert "time limit ran out" in topo.reason

@@ -486,6 +486,7 @@ def _why_infeasible(pu: PerUnitThreePhase, *, deadline: float, gap: float,
     hint = "--max-loading PCT (e.g. 200) or --no-thermal-limits"
     seconds = 0.0
     unproven = False
+    proven: list[tuple[bool, bool]] = []  # (voltage, thermal) limits proven infeasible alone
 
     def resolve(voltage: bool, thermal: bool) -> tuple[HighsModel, Any] | None:
         nonlocal seconds, unproven
@@ -496,7 +497,9 @@ def _why_infeasible(pu: PerUnitThreePhase, *, deadline: float, gap: float,
         model, sol, _ = _milp(pu, time_limit_s=left, gap=gap, voltage_limits=voltage,
                               thermal_limits=thermal)
         seconds += sol.solve_time_s
-        if not sol.has_solution and sol.status != "infeasible":
+        if sol.status == "infeasible":
+            proven.append((voltage, thermal))
+        elif not sol.has_solution:
             unproven = True
         return (model, sol) if sol.has_solution else None
 
@@ -529,6 +532,17 @@ def _why_infeasible(pu: PerUnitThreePhase, *, deadline: float, gap: float,
                     "(LinDist3Flow), whatever the ratings" + _voltage_breaches(pu, vals.get("w"))
                     + f"; the ratings alone admit none either{named}, so --max-loading or "
                     "--no-thermal-limits alone does not make it feasible", [], seconds)
+    if unproven and voltage_limits and (True, False) in proven:
+        # the voltage limits alone admit none (proven); whether the ratings do is not known
+        return ("infeasible: no radial topology keeps every voltage within its limits "
+                "(LinDist3Flow), whatever the ratings: the MILP without the current limits is "
+                "infeasible too; the time limit ran out before the re-solve without the "
+                "voltage limits ended, so whether the ratings alone admit one is not known",
+                [], seconds)
+    if unproven and thermal_limits and (False, True) in proven:
+        return ("infeasible: the current limits alone admit no radial topology (the MILP "
+                "without the voltage limits is infeasible too; the time limit ran out before "
+                f"the re-solve without the current limits ended); try {hint}", [], seconds)
     if unproven:
         lifted = " and ".join(x for x, on in (("the current limits", thermal_limits),
                                               ("the voltage limits", voltage_limits)) if on)
