@@ -51,6 +51,7 @@ from feederopt.algorithms.least_violating import base_neighbours, topology_key
 from feederopt.algorithms.monolithic import (
     MISOCP_INFEASIBLE,
     base_fallback,
+    base_only_answer,
     solve_fixed,
     solve_lindistflow,
     solve_misocp,
@@ -1812,8 +1813,9 @@ def _run_nominal(problem: ReconfigurationProblem, opts: SolveOptions,
     raw = start_and_run(algo, evaluator, opts.stop.time_limit_s,
                         problem.pu.initial_closed().astype(float), relaxed=algo.relaxation())
     # time up before any incumbent (the base case's slave cut short by the limit, ut48_core
-    # #4): the base case, when radial, evaluated after the limit (base_fallback)
-    return base_fallback(raw, problem, evaluator)
+    # #4): the base case, when radial, evaluated after the limit (base_fallback); or the
+    # base case, evaluated first, the only topology before the limit (ut50_core #1)
+    return base_only_answer(base_fallback(raw, problem, evaluator), problem)
 
 
 def _conic(opts: SolveOptions) -> str:
