@@ -311,6 +311,10 @@ def print_result(result: Any) -> None:
             code = (interrupt.exit_code() if cut_short(result) else
                     verdict_exit_code(result.status.value, str(result.method),
                                       within_limits=False, has_topology=result.has_topology))
+            from feederopt.api import POLISH_HINT, charging_overloads
+
+            charged = ([] if slack_point or not ac.exact or result.network is None else
+                       charging_overloads(result.network, ac.limit_violations))
             held = ("the model needed slack as well, listed below" if result.diagnosis else
                     f"the model needed slack there as well ({point.replace('the ', 'its ', 1)})"
                     if slack_point else
@@ -318,8 +322,17 @@ def print_result(result: Any) -> None:
                     "power flow has), so it did not hold them; the AC power flow is the true "
                     "operating point" if not ac.exact else
                     "the model held them, the true operating point does not")
+            if charged:  # the model's series current within the rating (ut50_core #2)
+                held += (": the model holds a rating on the series current, and the charging "
+                         f"current of {', '.join(charged)} adds to the current at its ends, "
+                         "which the AC check compares with the rating")
+            # the remedy where it applies (api: POLISH_HINT only when --ac-polish would search)
+            remedy = (" Remedy: --ac-polish (ac_polish=True) searches single branch exchanges "
+                      "from this topology for one that the AC power flow keeps within the "
+                      "limits." if POLISH_HINT in ac.warnings else "")
             out.print("[red]The AC power flow of this topology breaks the limits[/] (beyond "
-                      f"the AC check's tolerance; {held}). Exit code {code}. It is outside at:")
+                      f"the AC check's tolerance; {held}). Exit code {code}.{remedy} It is "
+                      "outside at:")
             for line in violation_lines(ac.limit_violations, "ac_check.limit_violations"):
                 out.print(line, markup=False)
     print_devices(result)
