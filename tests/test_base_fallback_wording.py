@@ -96,6 +96,14 @@ def test_base_case_answer_is_called_the_base_case_fallback(
     html = feederopt.write_report(folder, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "base-case fallback" in html
     assert "least-violating" not in html
+    # and so does the check of the result (the topology it checks is the grid's own)
+    checked = CliRunner(env={"COLUMNS": "240"}).invoke(app, [
+        "check", str(folder / "result.json"), "-u", "0.05", "-n", "4", "--seed", "1"])
+    assert "Traceback" not in checked.output
+    said = " ".join(checked.output.split())
+    assert "open branches (base-case fallback, breaks the limits)" in said
+    assert "the only one evaluated before the run stopped" in said
+    assert "least-violating" not in said
 
 
 def test_a_searched_least_violating_answer_keeps_its_name() -> None:
