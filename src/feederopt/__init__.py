@@ -166,11 +166,13 @@ if TYPE_CHECKING:
     )
     from feederopt.solvers import interrupt
     from feederopt.solvers.status import (
+        BASE_FALLBACK_WHAT,
         IterationRecord,
         PhaseRecord,
         SampleRecord,
         Status,
         holds_least_violating_state,
+        kept_state_name,
     )
     from feederopt.validation.ac_least import least_violating_ac_text
     from feederopt.validation.ac_polish import polish_text
@@ -235,6 +237,8 @@ _FOR_CLI = {
     "PhaseRecord": "feederopt.solvers.status",
     "SampleRecord": "feederopt.solvers.status",
     "holds_least_violating_state": "feederopt.solvers.status",
+    "kept_state_name": "feederopt.solvers.status",
+    "BASE_FALLBACK_WHAT": "feederopt.solvers.status",
     "ProgressCallback": "feederopt.algorithms.base",
     "DEFAULT_RADIALITY": "feederopt.problems.reconfiguration",
     "TIE_RULES": "feederopt.io.pandapower",
@@ -359,6 +363,7 @@ _FOR_CLI = {
 }
 
 __all__ = [
+    "BASE_FALLBACK_WHAT",
     "DEFAULT_RADIALITY",
     "DISCONNECTED_NOTE",
     "HEURISTIC_METHODS",
@@ -446,6 +451,7 @@ __all__ = [
     "interrupt",
     "is_three_phase",
     "kept_state_label",
+    "kept_state_name",
     "largest_loading_text",
     "least_violating_ac_text",
     "limits_verdict",

@@ -51,6 +51,7 @@ from feederopt.algorithms.least_violating import base_neighbours, topology_key
 from feederopt.algorithms.monolithic import (
     MISOCP_INFEASIBLE,
     base_fallback,
+    base_only_answer,
     solve_fixed,
     solve_lindistflow,
     solve_misocp,
@@ -1812,8 +1813,9 @@ def _run_nominal(problem: ReconfigurationProblem, opts: SolveOptions,
     raw = start_and_run(algo, evaluator, opts.stop.time_limit_s,
                         problem.pu.initial_closed().astype(float), relaxed=algo.relaxation())
     # time up before any incumbent (the base case's slave cut short by the limit, ut48_core
-    # #4): the base case, when radial, evaluated after the limit (base_fallback)
-    return base_fallback(raw, problem, evaluator)
+    # #4): the base case, when radial, evaluated after the limit (base_fallback); or the
+    # base case, evaluated first, the only topology before the limit (ut50_core #1)
+    return base_only_answer(base_fallback(raw, problem, evaluator), problem)
 
 
 def _conic(opts: SolveOptions) -> str:
@@ -2304,6 +2306,30 @@ POLISH_HINT = ("try --ac-polish (ac_polish=True): it searches single branch exch
                "this topology for one that the AC power flow keeps within the limits (or breaks "
                "them less), then with lower AC losses")
 
+
+
+def charging_overloads(net: Network, violations: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The branches among the AC check's ``violations`` that break their current rating
+    (``i_max``) and carry a shunt (line charging: ``b_us`` or ``b_asym_us`` not 0). The model
+    holds a rating on the series current ``|I_s|``; pandapower's loading, which the AC check
+    compares with it, is the larger end current, ``I_from = I_s + j (b/2) V_from`` (the
+    pi model's shunt half at that end; pandapower's ``res_line.i_ka`` is the larger of
+    ``i_from_ka`` and ``i_to_ka``). The charging current adds to the end current of any cable
+    near its rating, so the model's optimum can break the rating in AC by up to about
+    ``(b/2) |V|`` (user test ut50_core #2: a 2 km 95 mm2 20 kV cable, 0.8 A of charging,
+    at 66.767 % of its rating against a 66.7 % limit)."""
+    ids = {str(d.get("id")) for d in violations
+           if d.get("component") == "branches" and d.get("limit") == "i_max"}
+    if not ids:
+        return []
+    br = net.branches
+    shunt = [c for c in ("b_us", "b_asym_us") if c in br.columns]
+    if not shunt:
+        return []
+    charged = br.filter(pl.col("id").cast(pl.Utf8).is_in(sorted(ids))
+                        & (pl.sum_horizontal(*(pl.col(c).fill_null(0.0).abs()
+                                               for c in shunt)) > 0.0))
+    return [str(i) for i in charged["id"].to_list()]
 
 def _polish_skipped(result: Result, raw: RawSolution, prep: Prepared) -> str | None:
     """Why ``ac_polish`` would not search from this answer (None: it would): the reason

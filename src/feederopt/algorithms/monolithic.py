@@ -503,6 +503,36 @@ def base_fallback(raw: RawSolution, problem: ReconfigurationProblem,
                    extra=extra, log=log, diagnosis=[], candidates=[])
 
 
+
+#: The note of a stopped run whose only topology evaluated is the grid's own, which breaks
+#: the limits (:func:`base_only_answer`).
+BASE_ONLY_NOTE = ("the base case is the answer: the run stopped ({why}) before any topology "
+                  "but the grid's own (radial) one, evaluated first, was evaluated; it breaks "
+                  "the limits and was not chosen for least violation; a longer --time-limit "
+                  "may find a better one")
+
+
+def base_only_answer(raw: RawSolution, problem: ReconfigurationProblem) -> RawSolution:
+    """``raw`` marked as the base-case fallback (``base_fallback`` true, the note
+    :data:`BASE_ONLY_NOTE`) when the run stopped (status ``time_limit`` or ``interrupted``)
+    with no topology within the limits, and the topology it holds is the grid's own and the
+    only one it evaluated (at most one violating candidate: a search keeps every violating
+    topology it evaluated among its candidates, up to their number). Benders evaluates the
+    grid's own topology first (``assess_first``), so a run whose time is up after it holds
+    that topology as its "least-violating" answer, one of one (user test ut50_core #1:
+    ``case84tpc --time-limit 0.5`` said "the least-violating one found"). Otherwise ``raw``
+    as it is."""
+    if (raw.y is None or raw.within_limits or raw.extra.get("base_fallback")
+            or raw.status not in (Status.TIME_LIMIT, Status.INTERRUPTED)
+            or len(raw.candidates) > 1):
+        return raw
+    y0 = problem.pu.initial_closed()
+    if not np.array_equal(np.round(raw.y) > 0.5, y0 > 0.5):
+        return raw
+    why = "the time limit was up" if raw.status is Status.TIME_LIMIT else "interrupted"
+    return replace(raw, extra={**raw.extra, "note": BASE_ONLY_NOTE.format(why=why),
+                               "base_fallback": True})
+
 def solve_fixed(problem: ReconfigurationProblem, method: str,
                 solver: str = "CLARABEL") -> RawSolution:
     """Nothing to decide (no branch can switch): the fixed topology's SOCP.

@@ -898,6 +898,7 @@ def check(
         check_option_problems,
         check_result,
         kept_state_label,
+        kept_state_name,
         network_folder_given_as_result,
         output_problems,
         read_result_to_check,
@@ -1089,7 +1090,7 @@ def check(
                       "loads together is not sampled: the corners below)")
     # an infeasible result's topology is its least-violating one (ut39_uncert #1)
     table.add_row(kept_state_label("open branches", str(data.get("status")),
-                                   "least-violating state",
+                                   kept_state_name(mc.base_fallback),
                                    least_violating=mc.least_violating),
                   ", ".join(mc.open_branches) or "-")
     table.add_row("limits", _limits_text(mc.limits, _limit_options(v_min, v_max, max_loading)))

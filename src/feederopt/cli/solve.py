@@ -224,12 +224,20 @@ def print_result(result: Any) -> None:
         if dead:
             table.add_row("base case unsupplied", f"{len(dead['buses'])} bus(es), "
                           f"{dead['load_mw']:.4f} MW (not in the base losses)")
-    from feederopt import branch_label, holds_least_violating_state, kept_state_label
+    from feederopt import (
+        BASE_FALLBACK_WHAT,
+        branch_label,
+        holds_least_violating_state,
+        kept_state_label,
+        kept_state_name,
+    )
 
+    # the grid's own topology taken because time was up: not "least-violating" (ut50_core #1)
+    fallback = bool(result.extra.get("base_fallback"))
     opened = ", ".join(branch_label(b) for b in result.open_branches)
     # an infeasible run's topology is the least-violating one, not a plan (ut37_tph2)
     table.add_row(kept_state_label("open branches", result.status.value,
-                                   "least-violating state",
+                                   kept_state_name(fallback),
                                    least_violating=holds_least_violating_state(
                                        result.status.value, result.has_topology,
                                        result.objective)), opened or "-")
@@ -270,11 +278,12 @@ def print_result(result: Any) -> None:
         # "False" read as an inexact relaxation (user test ut_fresh #3); its voltages are
         # those of the slack (load not served, limits moved), not the model's error either
         slack_point = not _finite(result.losses_kw)
+        point = "the base case's point" if fallback else "the least-violating point"
         acs.add_row("max |V_socp - V_ac|" + ("" if slack_point else " (model error)"),
                     fmt(ac.max_voltage_diff_pu, ".2e", " p.u.")
-                    + (" (the least-violating point's slack, not a model error)"
+                    + (f" ({'the base case' if fallback else point}'s slack, not a model error)"
                        if slack_point else ""))
-        acs.add_row("relaxation exact", "- (not compared: the least-violating point)"
+        acs.add_row("relaxation exact", f"- (not compared: {point}, which needs slack)"
                     if slack_point else yes_no(ac.exact))
         if ac.within_limits is not None:
             from feederopt import within_limits_text
@@ -302,15 +311,28 @@ def print_result(result: Any) -> None:
             code = (interrupt.exit_code() if cut_short(result) else
                     verdict_exit_code(result.status.value, str(result.method),
                                       within_limits=False, has_topology=result.has_topology))
+            from feederopt.api import POLISH_HINT, charging_overloads
+
+            charged = ([] if slack_point or not ac.exact or result.network is None else
+                       charging_overloads(result.network, ac.limit_violations))
             held = ("the model needed slack as well, listed below" if result.diagnosis else
-                    "the model needed slack there as well (its least-violating point)"
+                    f"the model needed slack there as well ({point.replace('the ', 'its ', 1)})"
                     if slack_point else
                     "the model held them only through its inexact relaxation (losses no "
                     "power flow has), so it did not hold them; the AC power flow is the true "
                     "operating point" if not ac.exact else
                     "the model held them, the true operating point does not")
+            if charged:  # the model's series current within the rating (ut50_core #2)
+                held += (": the model holds a rating on the series current, and the charging "
+                         f"current of {', '.join(charged)} adds to the current at its ends, "
+                         "which the AC check compares with the rating")
+            # the remedy where it applies (api: POLISH_HINT only when --ac-polish would search)
+            remedy = (" Remedy: --ac-polish (ac_polish=True) searches single branch exchanges "
+                      "from this topology for one that the AC power flow keeps within the "
+                      "limits." if POLISH_HINT in ac.warnings else "")
             out.print("[red]The AC power flow of this topology breaks the limits[/] (beyond "
-                      f"the AC check's tolerance; {held}). Exit code {code}. It is outside at:")
+                      f"the AC check's tolerance; {held}). Exit code {code}.{remedy} It is "
+                      "outside at:")
             for line in violation_lines(ac.limit_violations, "ac_check.limit_violations"):
                 out.print(line, markup=False)
     print_devices(result)
@@ -361,11 +383,15 @@ def print_result(result: Any) -> None:
                       "The least-violating one needs slack at:")
         else:
             total = result.extra.get("total_violation_pu")
+            slack = f" (total slack {total:.4g} p.u.)" if total is not None else ""
+            # the grid's own topology taken because time was up is no least-violating one
+            # (user test ut50_core #1)
+            what = (f"the base case{slack}: {BASE_FALLBACK_WHAT}" if fallback else
+                    f"the least-violating one found{slack}")
             out.print("[red]No radial configuration within the limits was found[/] before the "
                       f"run stopped ({result.status.value}; infeasibility is not proven). The "
-                      "open branches above are the least-violating one found"
-                      + (f" (total slack {total:.4g} p.u.)" if total is not None else "")
-                      + f"; it needs slack at {len(result.diagnosis)} limits:")
+                      f"open branches above are {what}; it needs slack at "
+                      f"{len(result.diagnosis)} limits:")
         for line in violation_lines(result.diagnosis, "diagnosis"):
             out.print(line, markup=False)
     if result.extra.get("unswitchable_overloads"):

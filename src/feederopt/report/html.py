@@ -93,10 +93,12 @@ from feederopt.results.result import (
     within_limits_text,
 )
 from feederopt.solvers.status import (
+    BASE_FALLBACK_WHAT,
     LOSS_PHASE,
     TIE_PHASE,
     VIOLATION_PHASE,
     holds_least_violating_state,
+    kept_state_name,
     master_infeasible_note,
 )
 from feederopt.validation.ac_least import least_violating_ac_text
@@ -350,6 +352,14 @@ def least_violating(r: Mapping[str, Any]) -> bool:
 LEAST_VIOLATING = "least-violating state"
 
 
+def kept_name(r: Mapping[str, Any]) -> str:
+    """The name of the solve result ``r``'s state that breaks the limits: "base-case
+    fallback" when it is the grid's own topology, taken because the time was up
+    (``base_fallback``; user test ut50_core #1), else :data:`LEAST_VIOLATING`
+    (:func:`~feederopt.solvers.status.kept_state_name`, as the console)."""
+    return kept_state_name(bool(r.get("base_fallback")))
+
+
 def ac_breaks_limits(r: Mapping[str, Any]) -> bool:
     """Whether the AC check of the solve result ``r`` finds its topology outside the limits
     (``ac_check.within_limits`` false)."""
@@ -377,7 +387,9 @@ def least_violating_text(r: Mapping[str, Any]) -> str:
     why = ("no radial topology meets the limits (status infeasible)" if status == "infeasible"
            else f"the run stopped (status {status}) before it found a topology within the "
                 "limits")
-    return (f"{why}: the state after is the least-violating one, which breaks the limits; "
+    state = ("the base-case fallback, " + BASE_FALLBACK_WHAT + "; it breaks the limits"
+             if r.get("base_fallback") else "the least-violating one, which breaks the limits")
+    return (f"{why}: the state after is {state}; "
             "the figures after, the open branches and the switching actions are that "
             "state's, not a switching plan within the limits")
 
@@ -459,7 +471,7 @@ def summary_section(r: Mapping[str, Any]) -> str:
     at = " (nominal load)" if nominal else ""
     # the figures after of a least-violating state: named so, not as a plan's (ut42_report #1)
     least = least_violating(r)
-    after = f" ({LEAST_VIOLATING}, breaks the limits)" if least else ""
+    after = f" ({kept_name(r)}, breaks the limits)" if least else ""
     cards = [
         ("losses before" + at + (" (meshed base case)" if base_case_kind(r.get("base"))
                                  else ""), fmt(k["losses_before_kw"], ".2f", " kW")),
@@ -529,7 +541,7 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("iterations (master MILP solves)", escape(summary_iterations(r))),
         ("solve time", fmt(r.get("solve_time_s"), ".2f", " s")),
         ("open before", escape(_branch_list((r.get("base") or {}).get("open_branches")))),
-        (kept_state_label("open after", str(r.get("status", "")), LEAST_VIOLATING,
+        (kept_state_label("open after", str(r.get("status", "")), kept_name(r),
                           least_violating=least),
          escape(_branch_list(r.get("open_branches")))
          if not _no_topology(r) else "no topology found"),
@@ -848,8 +860,10 @@ def ac_section(r: Mapping[str, Any]) -> str:
     for key, (label, spec) in labels.items():
         value = ac.get(key)
         if key == "exact" and slack_point:
+            point = ("base case's point, which needs slack" if r.get("base_fallback")
+                     else "least-violating point")
             rows.append(f'<tr><th scope="row">{escape(label)}</th><td>- (not compared: the '
-                        "least-violating point)</td></tr>")
+                        f"{point})</td></tr>")
             continue
         text = fmt(value, *spec) if spec else cell(value) if value != "" else "-"
         rows.append(f'<tr><th scope="row">{escape(label)}</th><td>{text}</td></tr>')
@@ -896,6 +910,10 @@ def switches_heading(r: Mapping[str, Any]) -> tuple[str, str]:
     power flow breaks the limits (an optimal or time-limited run's whose AC check fails) a
     warning that the actions lead to no operating point within them."""
     if least_violating(r):
+        if r.get("base_fallback"):  # the grid's own topology (ut50_core #1)
+            return SWITCHES_LEAST_VIOLATING.replace("the least-violating state",
+                                                    "the base-case fallback"), (
+                '<p class="warn">warning: ' + escape(least_violating_text(r)) + ".</p>")
         return SWITCHES_LEAST_VIOLATING, (
             '<p class="warn">warning: ' + escape(least_violating_text(r)) + ".</p>")
     if ac_breaks_limits(r):
@@ -1086,9 +1104,11 @@ def render_report(folder: ResultFolder) -> str:
         parts.append(robust_section(r) if _records(r["robust"], "vertex")
                      else generic_section("robust", "Robust", r["robust"]))
     if r.get("diagnosis"):
-        title = "Diagnosis: least-violating configuration"
+        which = ("base-case fallback (the grid's own topology)" if r.get("base_fallback")
+                 else "least-violating configuration")
+        title = f"Diagnosis: {which}"
         parts.append(section("diagnosis", title, _note(
-            "The limits that the least-violating configuration needs slack at, in the model.")
+            f"The limits that the {which} needs slack at, in the model.")
             + violations_table(r["diagnosis"])) if _records(r["diagnosis"], "limit")
             else generic_section("diagnosis", title, r["diagnosis"]))
     if r.get("timings") or r.get("engine_stats"):

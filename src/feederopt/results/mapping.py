@@ -18,7 +18,7 @@ from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork
 from feederopt.results.result import GENERATOR_SCHEMA, HEURISTIC_METHODS, AcCheck, Result
 from feederopt.results.uncertain import SlaveOutcome
-from feederopt.solvers.status import Status
+from feederopt.solvers.status import BASE_FALLBACK_STATE, BASE_FALLBACK_WHAT, Status
 from feederopt.validation.ac_limits import STRICT, ac_limit_violations, ac_unsupplied
 from feederopt.validation.base_case import balanced_base_case
 from feederopt.validation.base_case import base_loops as base_loops
@@ -291,6 +291,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
                           compare=not violating, proven=raw.status is Status.INFEASIBLE
                           and raw.method not in HEURISTIC_METHODS,
                           heuristic=raw.method in HEURISTIC_METHODS,
+                          base_fallback=bool(raw.extra.get("base_fallback")),
                           nominal_of_scenarios=raw.extra.get("headline_load") == "nominal",
                           bus_out=bus_out, lower_bound_kw=bound,
                           loading_limit_percent=(ac_net or net).loading_limit_percent,
@@ -535,6 +536,7 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
               closed: np.ndarray, ac: Any, fidelity: ModelFidelity | None = None,
               notes: list[str] | None = None, compare: bool = True,
               proven: bool = True, heuristic: bool = False,
+              base_fallback: bool = False,
               nominal_of_scenarios: bool = False,
               bus_out: Callable[[str], Any] | None = None,
               lower_bound_kw: float = math.nan,
@@ -592,10 +594,17 @@ def _ac_check(pu: PerUnitNetwork, point: dict[str, np.ndarray], v: np.ndarray, l
         # "the grid is infeasible" where brute force finds feasible topologies)
         why = (NOMINAL_NEEDS_SLACK if nominal_of_scenarios else GRID_INFEASIBLE if proven else
                "the heuristic's topology breaks the limits (not a proof that none meets "
-               "them; --method benders decides)" if heuristic else
+               "them; --method benders decides)" if heuristic and not base_fallback else
                "no topology within the limits was found (infeasibility not proven)")
-        warnings.append(f"{why}: the SOCP point shown is the least-violating "
-                        "one, not a loss-minimising operating point; " + LEAST_IN_MODEL)
+        if base_fallback:
+            # the grid's own topology, taken because time was up: chosen for nothing, so not
+            # "the least-violating one" (user test ut50_core #1)
+            warnings.append(f"{why}: the SOCP point shown is that of the {BASE_FALLBACK_STATE}, "
+                            f"{BASE_FALLBACK_WHAT}; it is not a loss-minimising operating "
+                            "point (the model needs slack at it)")
+        else:
+            warnings.append(f"{why}: the SOCP point shown is the least-violating "
+                            "one, not a loss-minimising operating point; " + LEAST_IN_MODEL)
     elif relaxation_exact(cone_gap) is False:
         warnings.append(
             f"the SOCP relaxation is not exact: it adds {cone_gap:.2%} to the losses"

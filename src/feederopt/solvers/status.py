@@ -71,6 +71,28 @@ def holds_least_violating_state(status: str, has_topology: bool | None,
     return status in STOPPED_STATUSES and no_objective
 
 
+#: The name of a kept state that breaks the limits: the least-violating one a search chose.
+LEAST_VIOLATING_STATE = "least-violating state"
+
+#: The name of a stopped run's answer that is the grid's own topology, taken because the time
+#: was up before any other topology was evaluated (the result's ``base_fallback``): it was not
+#: chosen for least violation, so "least-violating" misnamed it (user test ut50_core #1).
+BASE_FALLBACK_STATE = "base-case fallback"
+
+#: What a base-case fallback is, in the sentences that name it (:data:`BASE_FALLBACK_STATE`).
+BASE_FALLBACK_WHAT = ("the grid's own (base) topology, the only one evaluated before the run "
+                      "stopped; it was not chosen for least violation, and another radial "
+                      "topology may break the limits less or meet them")
+
+
+def kept_state_name(base_fallback: bool) -> str:
+    """The name of a kept state that breaks the limits: :data:`BASE_FALLBACK_STATE` for a
+    result answered by the grid's own topology (``base_fallback`` true), else
+    :data:`LEAST_VIOLATING_STATE`. One name for the console's row "open branches (...,
+    breaks the limits)", its warnings and the report."""
+    return BASE_FALLBACK_STATE if base_fallback else LEAST_VIOLATING_STATE
+
+
 #: The phase of a row of the iteration log: the objective's (losses plus costs, bounds in kW)
 #: and, after a proof that no radial topology meets the limits, the search for the
 #: least-violating topology (bounds on the total slack, in p.u.; Benders' phase 1), then its

@@ -110,7 +110,11 @@ from feederopt.problems.reconfiguration import FEASIBILITY_TOL, ReconfigurationP
 from feederopt.problems.uncertain import envelope
 from feederopt.scalars import is_real, is_whole
 from feederopt.solvers import interrupt
-from feederopt.solvers.status import holds_least_violating_state
+from feederopt.solvers.status import (
+    BASE_FALLBACK_STATE,
+    BASE_FALLBACK_WHAT,
+    holds_least_violating_state,
+)
 from feederopt.validation.ac_limits import AC_LIMIT_TOLERANCE, ac_limit_violations
 
 #: How the samples are drawn, as ``feederopt check`` and its JSON (``sampling``) say it.
@@ -183,6 +187,9 @@ class MonteCarloResult:
     #: limits at the result's own loads, so its shares measure how often it happens to hold
     #: them, not a plan's reliability (user test ut39_uncert #1).
     least_violating: bool = False
+    #: True when that topology is the grid's own, a stopped run's base-case fallback (the
+    #: result's ``base_fallback``), not chosen for least violation (user test ut50_core #1).
+    base_fallback: bool = False
     #: The scenarios of a scenario result that the samples were drawn around
     #: (:class:`ScenarioLoads`): ``file`` (the scenario file read again), and per scenario its
     #: ``name``, ``probability``, total demand ``total_p_mw`` (loads and DER, net of the
@@ -1621,15 +1628,19 @@ LEAST_VIOLATING_NOTE = (
     "sampled, it is no plan within them")
 
 
-def least_violating_note(status: str) -> str:
+def least_violating_note(status: str, base_fallback: bool = False) -> str:
     """:data:`LEAST_VIOLATING_NOTE` for an infeasible result; for one that stopped before it
     found a topology within the limits (status ``time_limit``, ``interrupted``), the same
-    warning with what the status says: infeasibility is not proven."""
+    warning with what the status says: infeasibility is not proven. A stopped result answered
+    by the grid's own topology (``base_fallback``) says so: that topology was chosen for
+    nothing, it is no least-violating one (user test ut50_core #1)."""
     if status == "infeasible":
         return LEAST_VIOLATING_NOTE
+    which = (f"its {BASE_FALLBACK_STATE}, {BASE_FALLBACK_WHAT}; it breaks" if base_fallback
+             else "the least-violating one it evaluated, which breaks")
     return (f"the result found no topology within the limits before it stopped (status "
-            f"'{status}'; infeasibility not proven): the topology checked is the "
-            "least-violating one it evaluated, which breaks the limits at the loads it was "
+            f"'{status}'; infeasibility not proven): the topology checked is {which} "
+            "the limits at the loads it was "
             "solved for (its diagnosis says where); the shares say how often that topology "
             "holds them in the box sampled, it is no plan within them")
 
@@ -2214,7 +2225,9 @@ def check_result(
                                             max_loading_percent=max_loading_percent),
                        sources=sources, scenarios=scen, margin_of=growth_margin_of)
     if holds_least_violating(data):  # said first: the shares are no plan's (ut39_uncert #1)
-        notes.insert(0, least_violating_note(str(data.get("status"))))
+        fallback = bool(data.get("base_fallback"))
+        notes.insert(0, least_violating_note(str(data.get("status")), fallback))
         mc.least_violating = True
+        mc.base_fallback = fallback
     mc.notes = notes
     return mc
