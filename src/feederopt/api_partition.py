@@ -756,7 +756,7 @@ def _network_and_settings(source: Any, settings: str | Path | None, uncertainty:
         fold=str.casefold)]
     try:
         # islands run far from the file's operating point: its loads at their model and kV
-        net = load_three_phase(source).nameplate_band_loads()
+        net = load_three_phase(source, purpose="partition").nameplate_band_loads()
     except InputError as exc:
         raise InputError([*problems, *_single_phase_problems(source, exc.problems)]) from None
     own = default_settings_path(source)

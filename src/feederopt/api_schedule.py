@@ -30,6 +30,7 @@ from feederopt.algorithms.base import (
 )
 from feederopt.algorithms.ccg import ScheduleSolution, solve_ccg, solve_deterministic
 from feederopt.cases import load, recorded_tie_rule, reread_tie_rule, tie_rule_problems
+from feederopt.cases.registry import has_case
 from feederopt.cases.schedule import has_schedule, schedule_paths
 from feederopt.errors import (
     FeederoptError,
@@ -38,6 +39,7 @@ from feederopt.errors import (
     OutputNotWrittenError,
     Problem,
     ProblemKind,
+    note_text,
     option_ref,
 )
 from feederopt.forking import check_not_forked
@@ -142,20 +144,22 @@ def schedule_inputs(source: Any, profiles: str | Path | pl.DataFrame | None = No
     :func:`~feederopt.io.timeseries.device_rating_warnings`). ``ties``: the tie rule of a
     pandapower net or ``.json`` file (:func:`feederopt.load`)."""
     net = load(source, ties=ties)
-    name = source if isinstance(source, str) else ""
+    name = _schedule_case(source, net)
     builtin = has_schedule(name)
     if profiles is None and not builtin:
         raise InputError([Problem(
             ProblemKind.INVALID_VALUE, "options",
-            "this case has no built-in schedule data", (str(source),), "profiles",
-            "give --profiles FILE (and --devices FOLDER for devices; case33bw and case69bw "
-            "have built-in ones)")])
+            f"{_network_named(source, net)} has no built-in schedule data",
+            (str(source),) if isinstance(source, str | Path) else (), "profiles",
+            f"give {option_ref('profiles', 'FILE')} (and {option_ref('devices', 'FOLDER')} "
+            "for devices; case33bw and case69bw have built-in ones)")])
     dev_dir, prof_file = schedule_paths(name) if builtin else (None, None)
     if devices is None and not builtin:
         dev = Devices.empty()
         if notes is not None:
-            notes.append("no --devices: no devices (DG, storage, PV, wind, EV) are modelled, "
-                         "only the network's own loads and generators")
+            notes.append(note_text(f"no {option_ref('devices')} given: no devices (DG, "
+                                   "storage, PV, wind, EV) are modelled, only the "
+                                   "network's own loads and generators"))
     else:
         beside = tuple(p for p in (profiles, prof_file) if isinstance(p, (str, Path)))
         dev = load_devices(devices if devices is not None else dev_dir, net,  # type: ignore[arg-type]
@@ -191,6 +195,29 @@ def schedule_inputs(source: Any, profiles: str | Path | pl.DataFrame | None = No
         notes += [str(p) for p in (*load_factor_warnings(prof, [str(x) for x in net.loads[
             "id"].to_list()]), *device_rating_warnings(dev, net))]
     return net, dev, prof
+
+
+def _schedule_case(source: Any, net: Network) -> str:
+    """The built-in case whose schedule data (devices, profiles) ``source`` takes: a name as
+    given, or the case that a :class:`Network` was read from by its name (``meta["source"]``,
+    which :func:`feederopt.load` records: ``schedule(feederopt.load("case33bw"))`` is
+    ``schedule("case33bw")``; user test ut50_pyapi #3 refused it); else ``""``. A
+    pandapower net is none, even one named like a case (its tables are the user's)."""
+    if isinstance(source, str):
+        return source
+    named = net.meta.get("source") if isinstance(source, Network) else None
+    return named if isinstance(named, str) and has_case(named) else ""
+
+
+def _network_named(source: Any, net: Network) -> str:
+    """``source`` in a few words for a problem: the name or path given, else the kind of
+    object and the network's name (never its repr: a Network's is thousands of characters of
+    table art)."""
+    if isinstance(source, str | Path):
+        return repr(str(source))
+    what = "a Network" if isinstance(source, Network) else "a pandapower net"
+    called = net.meta.get("case") or net.name
+    return f"{what} ({called!r})" if called else what
 
 
 def _builtin_rows_of_own_units(prof_file: str | Path, builtin: Devices, own: Devices

@@ -193,7 +193,7 @@ def three_phase_info(source: Any) -> dict[str, Any]:
     """Counts, OpenDSS's base-case solution and LinDist3Flow's voltage error of a three-phase
     feeder (a ``.dss`` path or a built-in three-phase case name)."""
     check_not_forked("feederopt.three_phase_info")
-    net = load_three_phase(source, check=False)
+    net = load_three_phase(source, check=False, purpose="three_phase_info")
     problems = net.validate()
     summary = net.summary()
     for key in ("total_load_mw", "total_load_mvar"):

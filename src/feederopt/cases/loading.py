@@ -16,6 +16,7 @@ from typing import Any, cast
 from feederopt.cases.registry import has_case, load_case
 from feederopt.cases.simbench import is_simbench_name, load_simbench
 from feederopt.cases.threephase import (
+    THREE_PHASE_CASES,
     has_three_phase_case,
     load_three_phase_case,
     three_phase_case_path,
@@ -175,12 +176,54 @@ def is_three_phase(source: Any) -> bool:
     return False
 
 
+def not_three_phase(source: Any, purpose: str) -> InputError | None:
+    """The typed problem of giving ``source`` where a three-phase feeder is needed (by
+    ``purpose``: ``"the three-phase solve"``, ``"partition"``), or None when it may be one
+    (a :class:`ThreePhaseNetwork`, a path, a name that is no balanced case).
+
+    A balanced network (a :class:`Network`, a pandapower net, a built-in balanced or SimBench
+    case name) is said to be one; anything else that names no feeder (an ``int``, ``None``,
+    ``bytes``, a DataFrame) is refused as :func:`load` refuses it: "cannot load a int". Before,
+    ``Path(source)`` raised a raw ``TypeError`` (user test ut50_pyapi #2)."""
+    if isinstance(source, ThreePhaseNetwork):
+        return None
+    cases = ", ".join(THREE_PHASE_CASES)
+    hint = (f"give an OpenDSS .dss file or a built-in three-phase case ({cases}); "
+            "a balanced network is solved by feederopt.solve")
+    balanced = None
+    if isinstance(source, Network):
+        name = source.meta.get("case")
+        balanced = f"a Network{f' ({name!r})' if isinstance(name, str) and name else ''}"
+    elif is_pandapower_net(source):
+        balanced = "a pandapower net"
+    elif isinstance(source, str) and not looks_like_path(source) and not Path(
+            source).exists() and (has_case(source) or is_simbench_name(source)):
+        balanced = f"{source!r}"
+    if balanced is not None:
+        return InputError([Problem(
+            ProblemKind.UNKNOWN_FILE_TYPE, "case", f"{purpose} needs a three-phase feeder (an "
+            f"OpenDSS file or a built-in three-phase case); {balanced} is a balanced "
+            "(single-phase) network", (source,) if isinstance(source, str) else (),
+            hint=hint)])
+    if isinstance(source, str | Path):
+        return None
+    shown = repr(source)  # not a DataFrame's table art
+    return InputError([Problem(
+        ProblemKind.UNKNOWN_FILE_TYPE, "case", f"cannot load a {type(source).__name__}",
+        (shown[:60],) if "\n" not in shown else (), hint=hint)])
+
+
 def load_three_phase(source: Any, *, check: bool = True,
-                     settings: str | Path | None = None) -> ThreePhaseNetwork:
+                     settings: str | Path | None = None,
+                     purpose: str = "the three-phase solve") -> ThreePhaseNetwork:
     """A validated three-phase network from a ``.dss`` path or a built-in three-phase case name
     (``ieee13``, ``ieee13mod``, ``ieee37``, ``iowa240``); ``settings`` is a PowerModelsONM
-    settings file for a ``.dss`` path."""
+    settings file for a ``.dss`` path. Anything else is an :class:`InputError`
+    (:func:`not_three_phase`, which names ``purpose``)."""
 
+    bad = not_three_phase(source, purpose)
+    if bad is not None:
+        raise bad
     if isinstance(source, ThreePhaseNetwork):
         net = source
     elif isinstance(source, str) and not looks_like_path(source) and has_three_phase_case(

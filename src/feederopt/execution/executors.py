@@ -994,6 +994,21 @@ def spawn_main_problem() -> str | None:
             "would run that call again while it starts")
 
 
+def daemon_problem() -> str | None:
+    """Why this process cannot start a process pool of its own, or None.
+
+    A daemonic process may not have children: :mod:`multiprocessing` refuses to start one
+    (``AssertionError: daemonic processes are not allowed to have children``,
+    ``multiprocessing.process.BaseProcess.start``). The workers of a ``multiprocessing.Pool``
+    are daemonic, so a solve called from a Pool's worker died with that bare assertion at its
+    first round of slaves (user test ut50_pyapi #1)."""
+    proc = mp.current_process()
+    if not proc.daemon:
+        return None
+    return (f"this process ({proc.name}) is daemonic, a worker of a multiprocessing.Pool say, "
+            "and multiprocessing does not let a daemonic process start processes of its own")
+
+
 def make_executor(factory: StateFactory, workers: int | None = None,
                   ray_address: str | None = None) -> Executor:
     """The executor the CLI options ask for.
@@ -1003,7 +1018,8 @@ def make_executor(factory: StateFactory, workers: int | None = None,
     CPUs (all cores by default), ``"local"`` always starts one; anything else is a cluster
     address to join (:class:`RayExecutor`).
     Without Ray, ``workers == 1`` runs serially and ``workers > 1`` (default: all cores) uses a
-    local process pool, unless its workers could not start (:func:`spawn_main_problem`: a
+    local process pool, unless its workers could not start (:func:`daemon_problem`: this
+    process is a worker of a ``multiprocessing.Pool``; :func:`spawn_main_problem`: a
     script fed on standard input, or one without the ``if __name__ == "__main__":`` guard):
     then the work runs serially in this process, with a
     :class:`~feederopt.errors.FeederoptWarning` that says why and how to get the pool.
@@ -1014,6 +1030,14 @@ def make_executor(factory: StateFactory, workers: int | None = None,
         return RayExecutor(factory, ray_address, workers=workers)
     n = workers if workers is not None else (os.cpu_count() or 1)
     if n <= 1:
+        return SerialExecutor(factory)
+    why = daemon_problem()
+    if why is not None:
+        warn_user(
+            f"feederopt runs the work of its {n} worker processes serially in this process: "
+            f"{why}. To use feederopt's process pool, call it from a process that is not "
+            "daemonic (a concurrent.futures.ProcessPoolExecutor's workers are not); workers=1 "
+            "asks for the serial run (and silences this warning)")
         return SerialExecutor(factory)
     why = spawn_main_problem()
     if why is not None:

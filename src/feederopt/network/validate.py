@@ -149,7 +149,8 @@ def _misspelt_reference_hint(missing: Sequence[str], bus_ids: set[str]) -> str |
     return None
 
 
-def unknown_columns(name: str, columns: list[str]) -> list[Problem]:
+def unknown_columns(name: str, columns: list[str],
+                    table: pl.DataFrame | None = None) -> list[Problem]:
     """A warning for each column that neither the schema nor an importer
     (:data:`~feederopt.network.schemas.EXTENSION_COLUMNS`) knows, with the nearest known column
     as the hint (:func:`unknown_fields`): a misspelt ``normaly_open`` would otherwise be
@@ -158,7 +159,7 @@ def unknown_columns(name: str, columns: list[str]) -> list[Problem]:
     if name == "branches":  # read by the folder reader (feederopt.network.per_km)
         known += [c for c in PER_KM_COLUMNS if c not in known]
     foreign = {c: h for c in columns if c not in known
-               and (h := foreign_column_hint(c, known)) is not None}
+               and (h := foreign_column_hint(c, known, columns, table)) is not None}
     problems = [Problem(ProblemKind.UNKNOWN_COLUMN, name, f"unknown column '{c}' is ignored",
                         field=c, hint=h, severity=Severity.WARNING)
                 for c, h in foreign.items()]
@@ -197,14 +198,45 @@ _OTHER_UNITS = (("_kw", "_mw", "MW", 1e-3, "kW"), ("_kvar", "_mvar", "MVAr", 1e-
                 ("_kva", "_mva", "MVA", 1e-3, "kVA"), ("_a", "_ka", "kA", 1e-3, "A"))
 
 
-def foreign_column_hint(column: str, known: Sequence[str]) -> str | None:
+def foreign_column_hint(column: str, known: Sequence[str], given: Sequence[str] = (),
+                        table: pl.DataFrame | None = None) -> str | None:
     """The hint for a column that holds a known quantity in other units, or in pandapower's
     terms, when following "did you mean" would be wrong (user test ut48_iobad #6, #7):
     ``p_kw`` is in kW ("convert to MW (/1000) as p_mw"; renaming it would keep kW values in
     an MW column), ``c_nf_per_km`` (pandapower's line capacitance) is given as
     ``b_us_per_km = 2 pi f c_nf_per_km 1e-3`` (the susceptance of a capacitance,
-    B = omega C, in uS/km with C in nF/km; docs/columns.md). None for any other column."""
+    B = omega C, in uS/km with C in nF/km; docs/columns.md), ``closed`` (the state of
+    feederopt's result tables and of pandapower's ``net.switch``) is
+    ``normally_open = not closed``, which decides where the table (``given``: its columns;
+    ``table``: its rows, for the rows where the two disagree) has it; without it every branch
+    is closed (user test ut50_pyapi #5: the generic "known
+    columns" hint, and the base case silently meshed). None for any other column."""
     low = column.casefold()
+    if low == "closed" and "normally_open" in known:
+        told = ("did you mean normally_open (= not closed)? feederopt says which branches are "
+                "open in the base case by normally_open, the negation of closed (the state "
+                "in feederopt's result tables and pandapower's net.switch)")
+        fix = ("give normally_open = not closed (in Polars, "
+               "branches.with_columns(normally_open=~pl.col('closed')))")
+        if "normally_open" not in given:
+            return (f"{told}: {fix}. Where no 'normally_open' is given, every row takes its "
+                    "default, false: every branch is closed, the ties too, so the base case "
+                    "is meshed wherever the network has a tie")
+        if table is None or "closed" not in table.columns:
+            return f"{told}; the normally_open given decides"
+        try:  # a Boolean or 0/1 column; text is read by neither (its warning says so)
+            closed = table["closed"].cast(pl.Boolean, strict=False)
+        except pl.exceptions.PolarsError:
+            return f"{told}; the normally_open given decides"
+        clash = table.filter((closed == table["normally_open"]).fill_null(True))
+        if clash.height == 0:
+            return f"{told}; normally_open agrees with it in every row: drop closed"
+        ids = [str(x) for x in clash["id"].to_list()] if "id" in clash.columns else []
+        shown = ", ".join(ids[:8]) + (", ..." if len(ids) > 8 else "")
+        meshed = (": no branch is normally open, so the base case is meshed wherever the "
+                  "network has a tie" if not table["normally_open"].any() else "")
+        return (f"{told}; normally_open, which decides, is not the negation of closed in "
+                f"{clash.height} row(s) ({shown}){meshed}; {fix}")
     if low == "c_nf_per_km" and "b_us_per_km" in known:
         return ("c_nf_per_km is pandapower's line capacitance [nF/km]: give b_us_per_km = "
                 "2 pi f c_nf_per_km 1e-3 [uS/km] (f the grid's frequency, 50 or 60 Hz), or "
@@ -282,7 +314,7 @@ def validate(net: Network) -> list[Problem]:
     tables = net.tables()
     for name, model in TABLES.items():
         problems += _schema_problems(name, model, tables[name])
-        problems += unknown_columns(name, tables[name].columns)
+        problems += unknown_columns(name, tables[name].columns, tables[name])
 
     buses, branches, loads, gens = net.buses, net.branches, net.loads, net.generators
 
