@@ -893,13 +893,18 @@ def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
         _, pu, _ = decidable(net, opts.s_base_mva)
         missing = sorted(c.value for c in opts.devices.kinds()
                          if per_unit_devices(net, pu, frozenset({c})).is_empty())
+        # why a transformer marked oltc is no tap control (a NaN tap_neutral, no tap range:
+        # the reader's notes; user test ut50_dopf #1)
+        held = [str(w) for w in net.meta.get("warnings", [])
+                if "taps" in missing and "oltc is set but its tap is held" in str(w)]
         if missing:
             out.append(Problem(
                 ProblemKind.INVALID_VALUE, "options",
                 f"{option_ref('controls', tuple(missing))}: the network has no such device "
                 "(caps: "
                 "controllable shunts; taps: tap-changing transformers or regulated buses; dg: "
-                "committable generators; flex: flexible loads)", ids=tuple(missing),
+                "committable generators; flex: flexible loads)"
+                + "".join(f"; {w}" for w in held[:3]), ids=tuple(missing),
                 field="controls", hint=f"leave them out of {option_ref('controls')}; `feederopt "
                 "info` lists "
                 "the network's devices"))

@@ -1,0 +1,88 @@
+"""User test ut50_dopf: what the DOPF takes as a control must be what pandapower's power flow
+(or the user's file) takes.
+
+1. A "Ratio" changer whose ``tap_neutral`` is NaN: pandapower's power flow takes no tap step at
+   any ``tap_pos`` (3.x), so the tap is held (not a control, with a note); the DOPF moved it
+   before and runpp of the written net disagreed with the AC check.
+
+References: pandapower's runpp of the net ``result.to_pandapower`` writes, and the same net
+with ``tap_neutral = 0``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandapower as pp
+import pytest
+
+import feederopt
+from feederopt.errors import InputError
+from feederopt.io import from_pandapower
+
+warnings.filterwarnings("ignore", message=".*numba.*")
+
+
+def _oltc_net() -> pp.pandapowerNet:
+    """110/20 kV transformer with an hv "Ratio" changer -9..9 of 1.5 % (oltc), a two-line
+    feeder under it whose voltages rise with a lower ratio, a 4-step bank at its end."""
+    n = pp.create_empty_network(sn_mva=1.0)
+    hv = pp.create_bus(n, 110, name="HV")
+    s = pp.create_bus(n, 20, name="S", min_vm_pu=0.95, max_vm_pu=1.05)
+    pp.create_ext_grid(n, hv, vm_pu=1.0)
+    pp.create_transformer_from_parameters(
+        n, hv, s, sn_mva=25, vn_hv_kv=110, vn_lv_kv=20, vkr_percent=0.4, vk_percent=12,
+        pfe_kw=14, i0_percent=0.07, tap_side="hv", tap_neutral=0, tap_min=-9, tap_max=9,
+        tap_step_percent=1.5, tap_pos=0, tap_changer_type="Ratio", oltc=True)
+    a = pp.create_bus(n, 20, name="A", min_vm_pu=0.95, max_vm_pu=1.05)
+    b = pp.create_bus(n, 20, name="B", min_vm_pu=0.95, max_vm_pu=1.05)
+    pp.create_line_from_parameters(n, s, a, 3.0, 0.16, 0.11, 250, 0.4)
+    pp.create_line_from_parameters(n, a, b, 3.0, 0.25, 0.12, 250, 0.4)
+    pp.create_load(n, a, p_mw=2.5, q_mvar=1.2)
+    pp.create_load(n, b, p_mw=2.5, q_mvar=1.2)
+    pp.create_shunt(n, b, q_mvar=-0.3, p_mw=0.0, step=0, max_step=4, controllable=True)
+    return n
+
+
+def _runpp_losses_kw(net: pp.pandapowerNet) -> float:
+    pp.runpp(net, tolerance_mva=1e-10)
+    return 1000 * float(net.res_line.pl_mw.sum() + net.res_trafo.pl_mw.sum())
+
+
+def test_tap_neutral_nan_is_held_and_runpp_of_the_written_net_agrees() -> None:
+    # The truth first: pandapower ignores the tap at any position once tap_neutral is NaN,
+    # while with tap_neutral 0 the position matters.
+    moved = _oltc_net()
+    moved.trafo.at[0, "tap_pos"] = -4
+    with_neutral = _runpp_losses_kw(moved)
+    moved.trafo.at[0, "tap_neutral"] = np.nan
+    nan_at_minus4 = _runpp_losses_kw(moved)
+    moved.trafo.at[0, "tap_pos"] = 0
+    assert _runpp_losses_kw(moved) == pytest.approx(nan_at_minus4, rel=1e-9)
+    assert abs(with_neutral - nan_at_minus4) > 1.0  # the tap matters when it is applied
+
+    net = _oltc_net()
+    net.trafo.at[0, "tap_neutral"] = np.nan
+    network = from_pandapower(net)
+    trafo = network.branches.filter(network.branches["id"] == "trafo:0")
+    assert not trafo["tap_controllable"].fill_null(False).item()
+    assert math.isnan(trafo["tap_min_ratio"].fill_null(math.nan).item())
+    notes = " ".join(str(x) for x in network.meta.get("warnings", []))
+    assert "tap_neutral is NaN" in notes and "not a control" in notes
+
+    # Naming taps is refused as for any network without that device, with the reason.
+    with pytest.raises(InputError) as err:
+        feederopt.solve(network, controls=("caps", "taps"), time_limit=60)
+    assert "tap_neutral is NaN" in str(err.value)
+    result = feederopt.solve(network, controls=("caps",), time_limit=60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = result.to_pandapower(net)
+    doc = result.to_dict()
+    assert not [d for d in doc.get("devices", []) if d.get("kind") == "oltc"]
+    # runpp of the written net is the result's AC check (it differed by 9 kW before).
+    written = _runpp_losses_kw(out)
+    assert int(out.trafo.at[0, "tap_pos"]) == 0  # the net's position, held
+    assert doc["ac_check"]["losses_kw"] == pytest.approx(written, rel=1e-5)
