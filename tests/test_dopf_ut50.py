@@ -5,24 +5,35 @@
    any ``tap_pos`` (3.x), so the tap is held (not a control, with a note); the DOPF moved it
    before and runpp of the written net disagreed with the AC check.
 
+2. A folder transformer OLTC's ``tap_ratio`` outside ``tap_min_ratio..tap_max_ratio`` (the
+   user's ring folder, bad2/tapratio_out, and its 1.05..1.05 variant) is ``invalid_value`` on
+   ``tap_ratio`` (exit 2), as a pandapower ``tap_pos`` outside ``tap_min..tap_max`` is; it was
+   accepted (the base case ran at 1.5).
+
 References: pandapower's runpp of the net ``result.to_pandapower`` writes, and the same net
 with ``tap_neutral = 0``.
 """
 
 from __future__ import annotations
 
+import csv
 import math
+import shutil
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandapower as pp
 import pytest
+from typer.testing import CliRunner
 
 import feederopt
+from feederopt.cli import app
 from feederopt.errors import InputError
 from feederopt.io import from_pandapower
 
 warnings.filterwarnings("ignore", message=".*numba.*")
+runner = CliRunner()
 
 
 def _oltc_net() -> pp.pandapowerNet:
@@ -86,3 +97,44 @@ def test_tap_neutral_nan_is_held_and_runpp_of_the_written_net_agrees() -> None:
     written = _runpp_losses_kw(out)
     assert int(out.trafo.at[0, "tap_pos"]) == 0  # the net's position, held
     assert doc["ac_check"]["losses_kw"] == pytest.approx(written, rel=1e-5)
+
+
+# ------------------------------------------------------------------------------------------
+# 2. A folder transformer OLTC whose tap_ratio lies outside tap_min_ratio..tap_max_ratio.
+
+DATA = Path(__file__).parent / "data" / "ut50_dopf"
+TRAFO_OUT = ",1.5,,0.8650000000000001,1.135,19,"  # the user's trafo:0: tap_ratio 1.5
+
+
+def _ring(tmp_path: Path, trafo_fields: str | None = None) -> Path:
+    """The tester's ring folder (bad2/tapratio_out), its trafo:0's tap fields replaced by
+    ``trafo_fields`` (",tap_ratio,tap_rated_ratio,tap_min_ratio,tap_max_ratio,tap_steps,")."""
+    out = tmp_path / "ring"
+    shutil.copytree(DATA / "ring_tapratio_out", out)
+    if trafo_fields is not None:
+        path = out / "branches.csv"
+        text = path.read_text()
+        assert TRAFO_OUT in text
+        path.write_text(text.replace(TRAFO_OUT, trafo_fields))
+    return out
+
+
+@pytest.mark.parametrize(("fields", "ratio", "lo", "hi"), [
+    (None, 1.5, 0.865, 1.135),  # bad2/tapratio_out
+    (",1.0,,1.05,1.05,19,", 1.0, 1.05, 1.05),  # bad2/ratioeq_off
+])
+def test_tap_ratio_outside_its_range_is_invalid_value(tmp_path: Path, fields: str | None,
+                                                      ratio: float, lo: float,
+                                                      hi: float) -> None:
+    folder = _ring(tmp_path, fields)
+    rows = list(csv.DictReader((folder / "branches.csv").open()))
+    trafo = next(r for r in rows if r["id"] == "trafo:0")
+    # the user's file: the base-case ratio is no position of the tap
+    assert float(trafo["tap_ratio"]) == ratio
+    assert not lo <= float(trafo["tap_ratio"]) <= hi
+    for args in (["info", str(folder)], ["solve", str(folder), "--fix-devices"],
+                 ["solve", str(folder), "--controls", "taps"]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2, res.output
+        text = " ".join(res.output.split())
+        assert "invalid_value: branches [trafo:0].tap_ratio" in text, text

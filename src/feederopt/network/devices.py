@@ -277,6 +277,19 @@ def device_problems(net: Network) -> list[Problem]:
         add(ProblemKind.INVALID_VALUE, "branches", _ids(br, oltc & (st < 2)),
             "tap_steps", "a controllable tap needs at least 2 positions",
             "e.g. tap_steps 17 from 0.9 to 1.1")
+        # the base case's ratio is one of the tap's positions: a tap_ratio outside its range
+        # ran the base case at a ratio the tap cannot take and was "was 19; 13 positions
+        # down" (user test ut50_dopf #2; pandapower's tap_pos outside tap_min..tap_max is the
+        # same problem)
+        if _col(br, "tap_ratio"):
+            tr = pl.col("tap_ratio")
+            add(ProblemKind.INVALID_VALUE, "branches",
+                _ids(br, oltc & ok("branches", "tap_min_ratio", "tap_max_ratio", "tap_ratio")
+                     & (lo > 0) & (lo <= hi)
+                     & ((tr < lo * (1 - 1e-9)) | (tr > hi * (1 + 1e-9)))), "tap_ratio",
+                "the tap's ratio tap_ratio (its base-case position) lies outside its range "
+                "tap_min_ratio..tap_max_ratio",
+                "give a tap_ratio within tap_min_ratio..tap_max_ratio, or widen the range")
         add(ProblemKind.INVALID_VALUE, "branches",
             _ids(br, oltc & (pl.col("kind") != "transformer")),
             "tap_controllable", "a controllable tap sits on a transformer branch",

@@ -138,7 +138,9 @@ class Branch(pt.Model):
         description="When open, the end that stays connected (its shunts then still load that "
         "bus, as a line whose switch opens at one end only); null: open at both ends.",
     )
-    tap_ratio: float = pt.Field(default=1.0, description="Off-nominal tap ratio [p.u.].")
+    tap_ratio: float = pt.Field(default=1.0, description="Off-nominal tap ratio [p.u.]; on "
+                                "an OLTC (tap_controllable) its base-case position, within "
+                                "tap_min_ratio..tap_max_ratio.")
     tap_rated_ratio: float | None = pt.Field(
         default=None, description="A transformer's ratio at its rated winding voltages "
         "(untapped) [p.u.], where it differs from tap_ratio: the rating i_max_ka (of the "
