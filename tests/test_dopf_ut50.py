@@ -10,6 +10,12 @@
    ``tap_ratio`` (exit 2), as a pandapower ``tap_pos`` outside ``tap_min..tap_max`` is; it was
    accepted (the base case ran at 1.5).
 
+3. A tap range with a single position, a folder source's ``tap_step_pu`` of 0 or one too
+   large for its range (the user's tapstephuge: 0.5 in 0.96..1.04), a folder transformer's
+   ``tap_min_ratio = tap_max_ratio`` (ratioeq) or pandapower's ``tap_min = tap_max``, is held
+   with a note saying "only one position" (exit 0); a step of 0 at a source was exit 2, the
+   others were listed as devices.
+
 References: pandapower's runpp of the net ``result.to_pandapower`` writes, and the same net
 with ``tap_neutral = 0``.
 """
@@ -17,10 +23,12 @@ with ``tap_neutral = 0``.
 from __future__ import annotations
 
 import csv
+import json
 import math
 import shutil
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandapower as pp
@@ -138,3 +146,60 @@ def test_tap_ratio_outside_its_range_is_invalid_value(tmp_path: Path, fields: st
         assert res.exit_code == 2, res.output
         text = " ".join(res.output.split())
         assert "invalid_value: branches [trafo:0].tap_ratio" in text, text
+
+
+# ------------------------------------------------------------------------------------------
+# 3. One rule for a tap range with a single position: a note, the tap held, exit 0.
+
+SOURCE_HUGE = "1,,11.0,0.96,1.04,true,1.0,,,0.96,1.04,0.5,"  # the user's bus 1 (tapstephuge)
+
+
+def _info(path: Path) -> tuple[int, dict[str, Any]]:
+    res = runner.invoke(app, ["info", str(path), "--json"])
+    return res.exit_code, json.loads(res.stdout) if res.exit_code == 0 else {}
+
+
+def _one_position(step: float, lo: float = 0.96, hi: float = 1.04) -> list[float]:
+    """The ratios 1 + k step (integer k) in lo..hi, by hand (a step of 0: ratio 1 only)."""
+    if step == 0:
+        return [1.0]
+    return [1 + k * step for k in range(-100, 101) if lo - 1e-12 <= 1 + k * step <= hi + 1e-12]
+
+
+@pytest.mark.parametrize("step", ["0.5", "0.0"])
+def test_source_oltc_with_one_position_is_held_with_a_note(tmp_path: Path, step: str) -> None:
+    folder = tmp_path / "khodr"
+    shutil.copytree(DATA / "khodr_tapstephuge", folder)
+    buses = folder / "buses.csv"
+    text = buses.read_text()
+    assert SOURCE_HUGE in text
+    buses.write_text(text.replace(SOURCE_HUGE, SOURCE_HUGE.replace(",0.5,", f",{step},")))
+    assert _one_position(float(step)) == [1.0]  # the user's range holds ratio 1 alone
+    code, doc = _info(folder)
+    assert code == 0  # tap_step_pu 0 was "the tap step must be positive", exit 2
+    ids = [d["id"] for d in doc["devices"]]
+    assert "oltc:1" not in ids and "oltc:70" in ids  # 70 has 0.0125: seven positions
+    assert any("buses [1].tap_step_pu" in w and "only one position" in w and "held" in w
+               for w in doc["warnings"])
+
+
+def test_transformer_oltc_with_one_ratio_is_held_with_a_note(tmp_path: Path) -> None:
+    folder = _ring(tmp_path, ",1.0,,1.0,1.0,19,")  # bad2/ratioeq: 1..1 in 19 positions
+    code, doc = _info(folder)
+    assert code == 0
+    assert "oltc:trafo:0" not in [d["id"] for d in doc["devices"]]
+    assert any("[trafo:0].tap_min_ratio" in w and "only one position" in w
+               for w in doc["warnings"])
+    out = tmp_path / "out.json"
+    res = runner.invoke(app, ["solve", str(folder), "--controls", "caps", "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    assert not [d for d in json.loads(out.read_text()).get("devices", [])
+                if d["kind"] == "oltc"]
+
+
+def test_pandapower_tap_with_one_position_says_so() -> None:
+    net = _oltc_net()
+    net.trafo.at[0, "tap_min"] = net.trafo.at[0, "tap_max"] = 0
+    network = from_pandapower(net)
+    notes = " ".join(str(x) for x in network.meta.get("warnings", []))
+    assert "only one position" in notes and "held" in notes

@@ -2767,6 +2767,12 @@ def _why_not_oltc(kind: str, side: Any, degree: float, step: float, t_lo: float,
     if math.isnan(neutral):
         return ("its tap_neutral is NaN, so pandapower's power flow takes no tap step at any "
                 "tap_pos (the tap is not a control; give tap_neutral to make it one)")
+    if step == 0 or (not math.isnan(t_lo) and t_lo == t_hi):
+        # the one rule for a range of one position (feederopt.network.devices.
+        # one_position_sources; user test ut50_dopf #3)
+        why = "tap_step_percent 0 makes every tap_pos" if step == 0 else "tap_min = tap_max is"
+        return (f"it has no tap range: only one position ({why} the same ratio), held, not a "
+                "control")
     return ("it has no tap range (tap_min < tap_max and tap_step_percent are needed; "
             f"tap_min {t_lo:g}, tap_max {t_hi:g}, tap_step_percent {step:g})")
 
