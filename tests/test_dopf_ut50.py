@@ -16,6 +16,10 @@
    with a note saying "only one position" (exit 0); a step of 0 at a source was exit 2, the
    others were listed as devices.
 
+4. A lossy bank (pandapower's shunt ``p_mw`` per step) gives the power it dissipates at the
+   chosen step in its device row (``p_mw``, the setting's text) and a note that the loss
+   objective does not count it; only ``q_mvar`` was given.
+
 References: pandapower's runpp of the net ``result.to_pandapower`` writes, and the same net
 with ``tap_neutral = 0``.
 """
@@ -203,3 +207,42 @@ def test_pandapower_tap_with_one_position_says_so() -> None:
     network = from_pandapower(net)
     notes = " ".join(str(x) for x in network.meta.get("warnings", []))
     assert "only one position" in notes and "held" in notes
+
+
+# ------------------------------------------------------------------------------------------
+# 4. A lossy bank's own dissipation: its device row's p_mw and a note.
+
+
+def _lossy_feeder() -> pp.pandapowerNet:
+    """A 20 kV radial feeder of three 4 km lines, 4.5 MW of load, and at its end a 4-step
+    bank of 600 kvar and 30 kW per step (pandapower's lossy shunt)."""
+    net = pp.create_empty_network(sn_mva=1.0)
+    b = [pp.create_bus(net, 20, min_vm_pu=0.9, max_vm_pu=1.1) for _ in range(4)]
+    pp.create_ext_grid(net, b[0], vm_pu=1.0)
+    for f, t in [(0, 1), (1, 2), (2, 3)]:
+        pp.create_line_from_parameters(net, b[f], b[t], 4.0, 0.161, 0.117, 0.0, max_i_ka=0.45)
+    for bus, p in [(1, 1.0), (2, 1.5), (3, 2.0)]:
+        pp.create_load(net, b[bus], p_mw=p, q_mvar=0.5 * p)
+    pp.create_shunt(net, b[3], q_mvar=-0.6, p_mw=0.03, step=0, max_step=4)
+    net.shunt["controllable"] = True
+    return net
+
+
+def test_lossy_bank_reports_what_pandapower_says_it_dissipates() -> None:
+    net = _lossy_feeder()
+    result = feederopt.solve(from_pandapower(net), controls=("caps",), time_limit=60)
+    row = next(d for d in result.to_dict()["devices"] if d["id"] == "shunt:0")
+    assert row["step"] > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = result.to_pandapower(net)
+    pp.runpp(out, tolerance_mva=1e-10)
+    bank_kw = 1000 * float(out.res_shunt.p_mw.sum())
+    assert bank_kw > 50  # the truth: the chosen step dissipates
+    assert 1000 * row["p_mw"] == pytest.approx(bank_kw, rel=1e-4)
+    assert f"{bank_kw:.1f} kW dissipated" in row["setting"]
+    # the losses are the lines' alone (pandapower's res_line), the bank not among them
+    assert result.to_dict()["losses_kw"] == pytest.approx(
+        1000 * float(out.res_line.pl_mw.sum()), rel=1e-4)
+    note = [n for n in result.notes if "lossy capacitor banks" in n]
+    assert note and f"{bank_kw:.1f} kW" in note[0] and "do not count" in note[0]

@@ -140,7 +140,7 @@ from feederopt.problems.presolve import (
 from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
 from feederopt.problems.uncertain import envelope, presolve_for
 from feederopt.report.scenarios import source_vm_text
-from feederopt.results.dopf import DopfSummary, dopf_summary, held_devices
+from feederopt.results.dopf import DopfSummary, dopf_summary, held_devices, lossy_bank_note
 from feederopt.results.literature import (
     base_comparison,
     classify,
@@ -2497,6 +2497,9 @@ def _solve_dopf(net: Network, opts: SolveOptions,
     free = unpriced_curtailment_note(dev, summary)
     if free is not None:
         result.extra["notes"] = [*result.extra.get("notes", []), free]
+    lossy = lossy_bank_note(summary)
+    if lossy is not None:
+        result.extra["notes"] = [*result.extra.get("notes", []), lossy]
     result.dopf = summary
     return result
 
