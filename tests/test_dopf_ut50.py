@@ -20,6 +20,11 @@
    chosen step in its device row (``p_mw``, the setting's text) and a note that the loss
    objective does not count it; only ``q_mvar`` was given.
 
+5. A negative ``max_steps`` is one problem (not also "step above max_steps"); the pandapower
+   reader's shunt problems all name the ``shunts`` table (the structure check said
+   ``shunt``); ``to_pandapower`` writes a committable sgen unscaled at ``scaling`` 1, as
+   docs/dopf.md now says (it said "divided by scaling").
+
 References: pandapower's runpp of the net ``result.to_pandapower`` writes, and the same net
 with ``tap_neutral = 0``.
 """
@@ -246,3 +251,58 @@ def test_lossy_bank_reports_what_pandapower_says_it_dissipates() -> None:
         1000 * float(out.res_line.pl_mw.sum()), rel=1e-4)
     note = [n for n in result.notes if "lossy capacitor banks" in n]
     assert note and f"{bank_kw:.1f} kW" in note[0] and "do not count" in note[0]
+
+
+# ------------------------------------------------------------------------------------------
+# 5. One problem for a negative max_steps, one table name for shunts, written sgen scaling.
+
+
+def test_negative_max_steps_is_one_problem(tmp_path: Path) -> None:
+    folder = tmp_path / "khodr"
+    shutil.copytree(DATA / "khodr_tapstephuge", folder)
+    shunts = folder / "shunts.csv"
+    text = shunts.read_text()
+    assert "cap49,,49,0.15,0.0,4,0," in text
+    shunts.write_text(text.replace("cap49,,49,0.15,0.0,4,0,", "cap49,,49,0.15,0.0,-1,0,"))
+    res = runner.invoke(app, ["info", str(folder)])
+    assert res.exit_code == 2
+    text = " ".join(res.output.split())
+    assert "1 problem in the input" in text
+    assert "shunts [cap49].max_steps" in text
+    assert "above max_steps" not in text  # step 0 of a bank of -1 steps: a consequence
+
+
+def test_pandapower_shunt_problems_name_the_shunts_table() -> None:
+    net = _lossy_feeder()
+    net.shunt.at[0, "step"] = np.nan  # the structure check (was "shunt [shunt:0]")
+    with pytest.raises(InputError) as err:
+        from_pandapower(net)
+    assert [p.component for p in err.value.problems] == ["shunts"]
+    assert "shunts [shunt:0].step" in str(err.value)
+    net = _lossy_feeder()
+    net.shunt.at[0, "q_mvar"] = np.nan  # a value check: "shunts" already
+    with pytest.raises(InputError) as err:
+        from_pandapower(net)
+    assert {p.component for p in err.value.problems} == {"shunts"}
+
+
+def test_written_sgen_is_unscaled_as_the_docs_say() -> None:
+    net = _lossy_feeder()
+    sg = pp.create_sgen(net, 3, p_mw=0.0, q_mvar=0.0, controllable=True, min_p_mw=0.0,
+                        max_p_mw=3.0, min_q_mvar=-1.0, max_q_mvar=1.0, scaling=0.5)
+    pp.create_poly_cost(net, sg, "sgen", cp1_eur_per_mw=0.0)
+    result = feederopt.solve(from_pandapower(net), controls=("dg",), time_limit=60)
+    row = next(d for d in result.to_dict()["devices"] if d["id"] == f"sgen:{sg}")
+    assert row["on"] and row["p_mw"] > 0.1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = result.to_pandapower(net)
+    # pandapower injects p_mw x scaling: the written net injects the dispatch
+    assert float(out.sgen.at[sg, "scaling"]) == 1.0
+    assert float(out.sgen.at[sg, "p_mw"]) == pytest.approx(row["p_mw"], rel=1e-9)
+    pp.runpp(out, tolerance_mva=1e-10)
+    assert float(out.res_sgen.at[sg, "p_mw"]) == pytest.approx(row["p_mw"], rel=1e-9)
+    # and docs/dopf.md says so (it said "divided by scaling": p_mw 6.0 at 0.5)
+    docs = " ".join((Path(__file__).parents[1] / "docs" / "dopf.md").read_text().split())
+    assert "(divided by `scaling`)" not in docs
+    assert "written unscaled, at `scaling` 1" in docs

@@ -1192,7 +1192,7 @@ def from_pandapower(
         warnings.append(_shunt_step_note(above_max))
     if above_max_controllable:
         problems.append(Problem(
-            ProblemKind.INVALID_VALUE, "shunt", "step is above max_step on a controllable "
+            ProblemKind.INVALID_VALUE, "shunts", "step is above max_step on a controllable "
             "shunt: the bank's steps are 0..max_step", ids=tuple(above_max_controllable),
             field="max_step", hint="raise net.shunt.max_step to the largest step the bank "
             "has, or lower net.shunt.step (pandapower's create_shunt sets max_step 1 unless "

@@ -218,7 +218,10 @@ def device_problems(net: Network) -> list[Problem]:
 
     sh = net.shunts
     if sh.height and _col(sh, "id") and _col(sh, "step") and _col(sh, "max_steps"):
-        add(ProblemKind.INVALID_VALUE, "shunts", _ids(sh, pl.col("step") > pl.col("max_steps")),
+        # a negative max_steps is reported as such (validate._shunt_problems): every step
+        # lies "above" it, a consequence, not a second problem (user test ut50_dopf #5)
+        add(ProblemKind.INVALID_VALUE, "shunts",
+            _ids(sh, (pl.col("step") > pl.col("max_steps")) & (pl.col("max_steps") >= 0)),
             "step", "the step is outside the bank (above max_steps)",
             "a bank with max_steps N has the steps 0..N")
     b = net.buses
