@@ -74,7 +74,7 @@ def test_a_controllable_shunt_above_max_step_is_refused_on_its_own_fields():
     with pytest.raises(InputError) as e:
         from_pandapower(feeder(controllable=True))
     (p,) = e.value.problems
-    assert (p.component, p.ids, p.field) == ("shunt", ("shunt:0",), "max_step")
+    assert (p.component, p.ids, p.field) == ("shunts", ("shunt:0",), "max_step")
     assert "step is above max_step" in str(e.value)
 
 

@@ -115,7 +115,7 @@ def test_no_id_characteristic_is_a_typed_problem():
     with pytest.raises(InputError) as e:
         from_pandapower(feeder(ref=float("nan")))
     (p,) = e.value.problems
-    assert (p.component, p.ids, p.field) == ("shunt", ("shunt:0",), "id_characteristic_table")
+    assert (p.component, p.ids, p.field) == ("shunts", ("shunt:0",), "id_characteristic_table")
 
 
 def test_a_step_without_a_row_is_a_typed_problem():
@@ -126,5 +126,5 @@ def test_a_step_without_a_row_is_a_typed_problem():
     with pytest.raises(InputError) as e:
         from_pandapower(feeder(step=3, steps=(1, 2, 4)))
     (p,) = e.value.problems
-    assert (p.component, p.ids, p.field) == ("shunt", ("shunt:0",), "step")
+    assert (p.component, p.ids, p.field) == ("shunts", ("shunt:0",), "step")
     assert "no row for id_characteristic 0 at the shunt's step 3" in str(e.value)

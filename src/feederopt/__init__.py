@@ -101,6 +101,7 @@ if TYPE_CHECKING:
         topology_by_hour,
     )
     from feederopt.report.threephase import write_three_phase_folder
+    from feederopt.results.dopf import lossy_bank_note
     from feederopt.results.literature import literature_title, not_compared_note
     from feederopt.results.resilience import (
         DISCONNECTED_NOTE,
@@ -347,6 +348,7 @@ _FOR_CLI = {
     "present_switching_text": "feederopt.results.schedule",
     "schedule_switching_text": "feederopt.results.schedule",
     "schedule_verdict_rows": "feederopt.results.schedule",
+    "lossy_bank_note": "feederopt.results.dopf",
     "literature_title": "feederopt.results.literature",
     "not_compared_note": "feederopt.results.literature",
     "DISCONNECTED_NOTE": "feederopt.results.resilience",
@@ -461,6 +463,7 @@ __all__ = [
     "load_result",
     "loading_limit_text",
     "loss_rows",
+    "lossy_bank_note",
     "measure_caveats",
     "model_fidelity",
     "named_id",

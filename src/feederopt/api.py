@@ -141,7 +141,7 @@ from feederopt.problems.presolve import (
 from feederopt.problems.reconfiguration import RadialityModel, ReconfigurationProblem
 from feederopt.problems.uncertain import envelope, presolve_for
 from feederopt.report.scenarios import source_vm_text
-from feederopt.results.dopf import DopfSummary, dopf_summary, held_devices
+from feederopt.results.dopf import DopfSummary, dopf_summary, held_devices, lossy_bank_note
 from feederopt.results.literature import (
     base_comparison,
     classify,
@@ -894,13 +894,18 @@ def network_option_problems(net: Network, opts: SolveOptions) -> list[Problem]:
         _, pu, _ = decidable(net, opts.s_base_mva)
         missing = sorted(c.value for c in opts.devices.kinds()
                          if per_unit_devices(net, pu, frozenset({c})).is_empty())
+        # why a transformer marked oltc is no tap control (a NaN tap_neutral, no tap range:
+        # the reader's notes; user test ut50_dopf #1)
+        held = [str(w) for w in net.meta.get("warnings", [])
+                if "taps" in missing and "oltc is set but its tap is held" in str(w)]
         if missing:
             out.append(Problem(
                 ProblemKind.INVALID_VALUE, "options",
                 f"{option_ref('controls', tuple(missing))}: the network has no such device "
                 "(caps: "
                 "controllable shunts; taps: tap-changing transformers or regulated buses; dg: "
-                "committable generators; flex: flexible loads)", ids=tuple(missing),
+                "committable generators; flex: flexible loads)"
+                + "".join(f"; {w}" for w in held[:3]), ids=tuple(missing),
                 field="controls", hint=f"leave them out of {option_ref('controls')}; `feederopt "
                 "info` lists "
                 "the network's devices"))
@@ -2518,6 +2523,9 @@ def _solve_dopf(net: Network, opts: SolveOptions,
     free = unpriced_curtailment_note(dev, summary)
     if free is not None:
         result.extra["notes"] = [*result.extra.get("notes", []), free]
+    lossy = lossy_bank_note(summary)
+    if lossy is not None:
+        result.extra["notes"] = [*result.extra.get("notes", []), lossy]
     result.dopf = summary
     return result
 

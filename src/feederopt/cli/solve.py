@@ -617,6 +617,12 @@ def print_devices(result: Any) -> None:
             if key in c:  # import_per_h: since session 42 (a result saved before has none)
                 costs.add_row(label, fmt(c[key], ".4f"))
         out.print(costs)
+        from feederopt import lossy_bank_note
+
+        lossy = lossy_bank_note(result.dopf)  # a bank's own dissipation (ut50_dopf #4)
+        if lossy:
+            out.print("[yellow]note:[/] ", end="")
+            out.print(lossy, markup=False)
         polish = result.dopf.ac_opf
         if isinstance(polish, dict) and polish.get("note"):  # failed (why), or better in AC
             out.print("[yellow]note:[/] ", end="")

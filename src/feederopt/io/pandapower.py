@@ -134,7 +134,8 @@ is not an end of its element (``pandapower.create_switch`` refuses it; pandapowe
 opens the element at its from or lv end, not at the switch's bus), and a
 net without an in-service ``ext_grid`` or slack ``gen``. The derived branch values of such an
 element are not reported again. A NaN ``tap_pos`` (or ``tap_neutral``) is taken at neutral, as
-pandapower's power flow takes it, with a note; the net's controllers (``net.controller``,
+pandapower's power flow takes it, with a note (a NaN ``tap_neutral`` makes an ``oltc`` tap no
+control: pandapower takes no step at any ``tap_pos``); the net's controllers (``net.controller``,
 pandapower's ``run_control`` loop) are ignored with a note: the taps stay at ``tap_pos``.
 
 Every branch, load and generator row carries ``pp_element`` and ``pp_index`` columns,
@@ -1191,7 +1192,7 @@ def from_pandapower(
         warnings.append(_shunt_step_note(above_max))
     if above_max_controllable:
         problems.append(Problem(
-            ProblemKind.INVALID_VALUE, "shunt", "step is above max_step on a controllable "
+            ProblemKind.INVALID_VALUE, "shunts", "step is above max_step on a controllable "
             "shunt: the bank's steps are 0..max_step", ids=tuple(above_max_controllable),
             field="max_step", hint="raise net.shunt.max_step to the largest step the bank "
             "has, or lower net.shunt.step (pandapower's create_shunt sets max_step 1 unless "
@@ -2531,7 +2532,7 @@ def _trafo_row(
     t_lo, t_hi = _f(tr.get("tap_min", math.nan), math.nan), _f(tr.get("tap_max", math.nan),
                                                                 math.nan)
     if (side == "hv" and kind in ("Ratio", "Symmetrical") and degree == 0
-            and not math.isnan(step) and step != 0
+            and not math.isnan(step) and step != 0 and not math.isnan(neutral)
             and not math.isnan(t_lo) and not math.isnan(t_hi) and t_hi > t_lo
             and not (isinstance(dependency, bool | np.bool_) and bool(dependency))):
         # An hv-side ratio changer: the ratio is linear in the position and the impedance
@@ -2553,7 +2554,7 @@ def _trafo_row(
                      "tap_steps": round(t_hi - t_lo) + 1,
                      "tap_controllable": _flag(tr.get("oltc", False))}
     elif _flag(tr.get("oltc", False)):
-        why = _why_not_oltc(kind, side, degree, step, t_lo, t_hi, dependency)
+        why = _why_not_oltc(kind, side, degree, step, t_lo, t_hi, dependency, neutral)
         notes.append(f"trafo {idx}: oltc is set but its tap is held at tap_pos "
                      f"{_fmt_pos(tap_pos)}: {why}")
     return (
@@ -2737,10 +2738,13 @@ def _fmt_pos(pos: float) -> str:
 
 
 def _why_not_oltc(kind: str, side: Any, degree: float, step: float, t_lo: float, t_hi: float,
-                  dependency: Any) -> str:
+                  dependency: Any, neutral: float = 0.0) -> str:
     """Why a trafo with ``oltc`` set is not an OLTC of the DOPF (its tap stays at tap_pos):
     the DOPF's transformer OLTC is a ratio at the hv end with a fixed impedance, which only an
-    hv-side "Ratio" (or "Symmetrical") changer without a phase step is."""
+    hv-side "Ratio" (or "Symmetrical") changer without a phase step is. A NaN ``tap_neutral``
+    makes pandapower's power flow take no tap step at any ``tap_pos`` (pandapower 3.x), so such
+    a tap is held: a position the DOPF chose would not be the one runpp of the written net
+    takes (user test ut50_dopf #1)."""
     if isinstance(dependency, bool | np.bool_) and bool(dependency):
         return "its tap-dependency table is not modelled"
     if kind not in ("Ratio", "Symmetrical", "Ideal"):
@@ -2760,6 +2764,15 @@ def _why_not_oltc(kind: str, side: Any, degree: float, step: float, t_lo: float,
                 "is a ratio at the hv end with a fixed impedance (an hv-side changer)")
     if side != "hv":
         return "tap_side is not set (hv or lv)"
+    if math.isnan(neutral):
+        return ("its tap_neutral is NaN, so pandapower's power flow takes no tap step at any "
+                "tap_pos (the tap is not a control; give tap_neutral to make it one)")
+    if step == 0 or (not math.isnan(t_lo) and t_lo == t_hi):
+        # the one rule for a range of one position (feederopt.network.devices.
+        # one_position_sources; user test ut50_dopf #3)
+        why = "tap_step_percent 0 makes every tap_pos" if step == 0 else "tap_min = tap_max is"
+        return (f"it has no tap range: only one position ({why} the same ratio), held, not a "
+                "control")
     return ("it has no tap range (tap_min < tap_max and tap_step_percent are needed; "
             f"tap_min {t_lo:g}, tap_max {t_hi:g}, tap_step_percent {step:g})")
 

@@ -97,6 +97,13 @@ def _ok(kind: str, v: Any) -> bool:
     return isinstance(v, str) or v is None or (_is_number(v) and math.isnan(float(v)))
 
 
+#: The name a problem gives a pandapower table where the reader's other problems on its
+#: elements name the data model's table: a shunt's are ``shunts [shunt:0]`` everywhere (the
+#: structure check said ``shunt [shunt:0]``, the value checks ``shunts [shunt:0]``; user test
+#: ut50_dopf #5).
+COMPONENT_OF_TABLE = {"shunt": "shunts"}
+
+
 def structure_problems(net: Any) -> list[Problem]:
     """Every missing column, duplicate index and value of the wrong kind in the element tables
     that the reader uses (see the module docstring)."""
@@ -104,6 +111,7 @@ def structure_problems(net: Any) -> list[Problem]:
     for table, columns in TABLE_COLUMNS.items():
         if table not in net:
             continue
+        component = COMPONENT_OF_TABLE.get(table, table)
         df = net[table]
         if not isinstance(df, pd.DataFrame):
             problems.append(Problem(ProblemKind.INVALID_VALUE, table,
@@ -114,14 +122,14 @@ def structure_problems(net: Any) -> list[Problem]:
             continue
         if not df.index.is_unique:
             dup = sorted({str(i) for i in df.index[df.index.duplicated()]})
-            problems.append(Problem(ProblemKind.DUPLICATE_ID, table,
+            problems.append(Problem(ProblemKind.DUPLICATE_ID, component,
                                     f"{len(dup)} index value(s) occur more than once",
                                     ids=tuple(f"{table}:{i}" for i in dup), field="index",
                                     hint="give every element its own index"))
         for col in columns:
             if col.name not in df.columns:
                 if col.required:
-                    problems.append(Problem(ProblemKind.MISSING_COLUMN, table,
+                    problems.append(Problem(ProblemKind.MISSING_COLUMN, component,
                                             f"required column '{col.name}' is missing",
                                             field=col.name,
                                             hint=f"add net.{table}.{col.name}"))
@@ -129,7 +137,7 @@ def structure_problems(net: Any) -> list[Problem]:
             bad = [(i, v) for i, v in df[col.name].items() if not _ok(col.kind, v)]
             if bad:
                 shown = ", ".join(repr(v) for _, v in bad[:5]) + (" ..." if len(bad) > 5 else "")
-                problems.append(Problem(ProblemKind.INVALID_VALUE, table,
+                problems.append(Problem(ProblemKind.INVALID_VALUE, component,
                                         f"{len(bad)} value(s) are not a {col.kind}: {shown}",
                                         ids=tuple(f"{table}:{i}" for i, _ in bad),
                                         field=col.name, hint=_HINTS[col.kind]))

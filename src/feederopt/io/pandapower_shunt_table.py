@@ -76,7 +76,7 @@ def shunt_table(net: Any, idx: Any, sh: Any, step: int) -> dict[int, list[Row]] 
         ref_ok = False
     if not ref_ok:
         return Problem(
-            ProblemKind.INVALID_VALUE, "shunt", "step_dependency_table is set but "
+            ProblemKind.INVALID_VALUE, "shunts", "step_dependency_table is set but "
             "id_characteristic_table is not (pandapower's power flow refuses it)", ids=(sid,),
             field="id_characteristic_table", hint="give the id_characteristic of the shunt's "
             "rows in net.shunt_characteristic_table, or set step_dependency_table to False "
@@ -85,7 +85,7 @@ def shunt_table(net: Any, idx: Any, sh: Any, step: int) -> dict[int, list[Row]] 
     columns = ("id_characteristic", "step", "q_mvar", "p_mw")
     if table is None or not all(c in getattr(table, "columns", ()) for c in columns):
         return Problem(
-            ProblemKind.INVALID_VALUE, "shunt", "step_dependency_table is set but the net has "
+            ProblemKind.INVALID_VALUE, "shunts", "step_dependency_table is set but the net has "
             "no shunt_characteristic_table with the columns id_characteristic, step, q_mvar, "
             "p_mw (pandapower's power flow fails on it)", ids=(sid,),
             field="step_dependency_table", hint="add net.shunt_characteristic_table, or set "
@@ -101,14 +101,14 @@ def shunt_table(net: Any, idx: Any, sh: Any, step: int) -> dict[int, list[Row]] 
     if len(at) != 1:
         found = "no row" if not at else f"{len(at)} rows"
         return Problem(
-            ProblemKind.INVALID_VALUE, "shunt", f"net.shunt_characteristic_table has {found} "
+            ProblemKind.INVALID_VALUE, "shunts", f"net.shunt_characteristic_table has {found} "
             f"for id_characteristic {_g(ref)} at the shunt's step {step} (pandapower's power "
             "flow needs exactly one: it fails or gives the shunt NaN)", ids=(sid,),
             field="step", hint="give the table one row (id_characteristic, step, q_mvar, "
             "p_mw) for each step of the shunt, or set its step to one that has a row")
     if not all(math.isfinite(v) for v in at[0]):
         return Problem(
-            ProblemKind.INVALID_VALUE, "shunt", f"the row of net.shunt_characteristic_table "
+            ProblemKind.INVALID_VALUE, "shunts", f"the row of net.shunt_characteristic_table "
             f"for id_characteristic {_g(ref)} at step {step} has a NaN or infinite q_mvar or "
             "p_mw", ids=(sid,), field="step", hint="give the row finite q_mvar and p_mw")
     return rows

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.errors import InputError, Problem, ProblemKind, Severity
 
 if TYPE_CHECKING:
     from feederopt.network.container import Network
@@ -218,7 +218,10 @@ def device_problems(net: Network) -> list[Problem]:
 
     sh = net.shunts
     if sh.height and _col(sh, "id") and _col(sh, "step") and _col(sh, "max_steps"):
-        add(ProblemKind.INVALID_VALUE, "shunts", _ids(sh, pl.col("step") > pl.col("max_steps")),
+        # a negative max_steps is reported as such (validate._shunt_problems): every step
+        # lies "above" it, a consequence, not a second problem (user test ut50_dopf #5)
+        add(ProblemKind.INVALID_VALUE, "shunts",
+            _ids(sh, (pl.col("step") > pl.col("max_steps")) & (pl.col("max_steps") >= 0)),
             "step", "the step is outside the bank (above max_steps)",
             "a bank with max_steps N has the steps 0..N")
     b = net.buses
@@ -251,8 +254,17 @@ def device_problems(net: Network) -> list[Problem]:
             add(ProblemKind.INVALID_VALUE, "buses",
                 _ids(b, ok("buses", "tap_cost_kw") & (pl.col("tap_cost_kw") < 0)),
                 "tap_cost_kw", "the tap-change cost is negative", "give a cost >= 0 in kW")
-        add(ProblemKind.INVALID_VALUE, "buses", _ids(b, ok("buses", "tap_step_pu") & (st <= 0)),
-            "tap_step_pu", "the tap step must be positive", "e.g. 0.0125 (1.25 % per position)")
+        add(ProblemKind.INVALID_VALUE, "buses", _ids(b, ok("buses", "tap_step_pu") & (st < 0)),
+            "tap_step_pu", "the tap step is negative", "e.g. 0.0125 (1.25 % per position)")
+        one = one_position_sources(b.filter(pl.col("is_source").fill_null(False))
+                                   if _col(b, "is_source") else b.clear())
+        if one:
+            out.append(Problem(
+                ProblemKind.INVALID_VALUE, "buses", "the source OLTC has only one position "
+                "(ratio 1: no other 1 + k x tap_step_pu lies in tap_min_pu..tap_max_pu): held "
+                "at ratio 1, not a control", ids=one, field="tap_step_pu",
+                hint="give a tap_step_pu that fits the range (e.g. 0.0125 in 0.96..1.04), or "
+                     "leave the OLTC's columns empty", severity=Severity.WARNING))
         add(ProblemKind.INVALID_VALUE, "buses", _ids(b, given & ~pl.col("is_source")),
             "tap_min_pu", "an OLTC is modelled at a source (substation) bus only",
             "put the OLTC on the substation's source bus")
@@ -274,9 +286,32 @@ def device_problems(net: Network) -> list[Problem]:
             _ids(br, oltc & ok("branches", "tap_min_ratio", "tap_max_ratio") & (hi > 0)
                  & (lo > hi)), "tap_min_ratio",
             "tap_min_ratio is above tap_max_ratio", "swap the tap limits")
-        add(ProblemKind.INVALID_VALUE, "branches", _ids(br, oltc & (st < 2)),
+        one = one_position_taps(br)
+        single = pl.col("id").is_in(list(one))
+        add(ProblemKind.INVALID_VALUE, "branches",
+            _ids(br, oltc & ((st < 1) | ((st < 2) & ~single))),
             "tap_steps", "a controllable tap needs at least 2 positions",
             "e.g. tap_steps 17 from 0.9 to 1.1")
+        if one:
+            out.append(Problem(
+                ProblemKind.INVALID_VALUE, "branches", "the transformer OLTC has only one "
+                "position (tap_min_ratio = tap_max_ratio: every one of its tap_steps is that "
+                "ratio): held at tap_ratio, not a control", ids=one, field="tap_min_ratio",
+                hint="give tap_min_ratio below tap_max_ratio (e.g. 0.9 and 1.1), or set "
+                     "tap_controllable false", severity=Severity.WARNING))
+        # the base case's ratio is one of the tap's positions: a tap_ratio outside its range
+        # ran the base case at a ratio the tap cannot take and was "was 19; 13 positions
+        # down" (user test ut50_dopf #2; pandapower's tap_pos outside tap_min..tap_max is the
+        # same problem)
+        if _col(br, "tap_ratio"):
+            tr = pl.col("tap_ratio")
+            add(ProblemKind.INVALID_VALUE, "branches",
+                _ids(br, oltc & ok("branches", "tap_min_ratio", "tap_max_ratio", "tap_ratio")
+                     & (lo > 0) & (lo <= hi)
+                     & ((tr < lo * (1 - 1e-9)) | (tr > hi * (1 + 1e-9)))), "tap_ratio",
+                "the tap's ratio tap_ratio (its base-case position) lies outside its range "
+                "tap_min_ratio..tap_max_ratio",
+                "give a tap_ratio within tap_min_ratio..tap_max_ratio, or widen the range")
         add(ProblemKind.INVALID_VALUE, "branches",
             _ids(br, oltc & (pl.col("kind") != "transformer")),
             "tap_controllable", "a controllable tap sits on a transformer branch",
@@ -420,6 +455,43 @@ def _source_band_misses(b: pl.DataFrame) -> tuple[str, ...]:
     return tuple(out)
 
 
+def one_position_sources(b: pl.DataFrame) -> tuple[str, ...]:
+    """The source OLTCs of sound data with a single position: ``tap_step_pu`` 0, or a step so
+    large that no ``1 + k step`` but 1 lies in ``tap_min_pu..tap_max_pu`` (0.5 in 0.96..1.04).
+    Such a tap is no control: it is held at ratio 1, with a note (the one rule for a tap range
+    with one position, as a folder transformer's ``tap_min_ratio = tap_max_ratio`` and
+    pandapower's ``tap_step_percent`` 0 or ``tap_min = tap_max``; user test ut50_dopf #3)."""
+    need = ("tap_min_pu", "tap_max_pu", "tap_step_pu")
+    if not b.height or not all(_col(b, c) for c in (*need, "id")):
+        return ()
+    out = []
+    for r in b.filter(pl.col("tap_min_pu").is_not_null()).iter_rows(named=True):
+        vals = [r[c] for c in need]
+        if any(x is None or not math.isfinite(float(x)) for x in vals):
+            continue
+        lo, hi, st = map(float, vals)
+        if st < 0 or lo > hi or lo > 1.0 or hi < 1.0 or lo <= 0:
+            continue  # reported as such
+        if st == 0 or len(tap_positions(lo, hi, st)) == 1:
+            out.append(str(r["id"]))
+    return tuple(out)
+
+
+def one_position_taps(br: pl.DataFrame) -> tuple[str, ...]:
+    """The transformer OLTCs (``tap_controllable``) of sound data whose range has a single
+    ratio, ``tap_min_ratio = tap_max_ratio`` (to 1e-9 relative): whatever ``tap_steps`` says,
+    every position is that ratio, so the tap is held at ``tap_ratio`` with a note
+    (:func:`one_position_sources`)."""
+    need = ("tap_min_ratio", "tap_max_ratio", "tap_controllable", "id")
+    if not br.height or not all(_col(br, c) for c in need):
+        return ()
+    lo = pl.col("tap_min_ratio").cast(pl.Float64, strict=False)
+    hi = pl.col("tap_max_ratio").cast(pl.Float64, strict=False)
+    return _ids(br, pl.col("tap_controllable").fill_null(False) & lo.is_finite().fill_null(False)
+                & hi.is_finite().fill_null(False) & (lo > 0)
+                & ((hi - lo).abs() <= 1e-9 * hi.abs()))
+
+
 def _g(x: Any) -> str:
     """A number for a person: ``0.3``, ``-1``, ``1.0375`` (no float noise)."""
     return f"{float(x):.6g}" if x is not None else "-"
@@ -447,7 +519,9 @@ def device_list(net: Network) -> list[dict[str, object]]:
                         "base": f"step {int(r['step'])}"})
     b = net.buses
     if b.height and _col(b, "tap_min_pu"):
-        for r in b.filter(pl.col("tap_min_pu").is_not_null()).iter_rows(named=True):
+        held = list(one_position_sources(b))  # no control (a note says so)
+        for r in b.filter(pl.col("tap_min_pu").is_not_null() & ~pl.col("id").is_in(held)
+                          ).iter_rows(named=True):
             out.append({"id": f"oltc:{r['id']}", "kind": "oltc", "bus": at(str(r["id"])),
                         "control": Control.TAPS.value, "tap_min_pu": r["tap_min_pu"],
                         "tap_max_pu": r["tap_max_pu"], "tap_step_pu": r["tap_step_pu"],
@@ -457,8 +531,9 @@ def device_list(net: Network) -> list[dict[str, object]]:
     br = net.branches
     if br.height and _col(br, "tap_controllable"):
         origin = net.origin
+        held = list(one_position_taps(br))
         for r in br.filter(pl.col("tap_controllable").fill_null(False) & pl.col("in_service")
-                           ).iter_rows(named=True):
+                           & ~pl.col("id").is_in(held)).iter_rows(named=True):
             row: dict[str, object] = {
                 "id": f"oltc:{r['id']}", "kind": "oltc", "bus": at(str(r["from_bus"])),
                 "control": Control.TAPS.value, "branch": str(r["id"]),
@@ -658,9 +733,12 @@ def per_unit_devices(net: Network, pu: PerUnitNetwork,
             cap_max_steps=sh["max_steps"].cast(pl.Int64).to_numpy(),
             cap_base_step=sh["step"].cast(pl.Int64).to_numpy(),
         )
-    b = net.buses.filter(pl.col("tap_min_pu").is_not_null())
+    # a tap with a single position is no control (held: one_position_sources/_taps)
+    b = net.buses.filter(pl.col("tap_min_pu").is_not_null()
+                         & ~pl.col("id").is_in(list(one_position_sources(net.buses))))
     br = net.branches
-    br = br.filter(pl.col("tap_controllable").fill_null(False) & pl.col("in_service")) if (
+    br = br.filter(pl.col("tap_controllable").fill_null(False) & pl.col("in_service")
+                   & ~pl.col("id").is_in(list(one_position_taps(br)))) if (
         "tap_controllable" in br.columns) else br.clear()
     br_index = {b_: i for i, b_ in enumerate(pu.branch_ids)}
     br = br.filter(pl.col("id").is_in(list(br_index)))

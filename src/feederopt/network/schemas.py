@@ -62,7 +62,8 @@ class Bus(pt.Model):
         default=None, description="Substation OLTC: highest ratio [p.u.].")
     tap_step_pu: float | None = pt.Field(
         default=None, description="Substation OLTC: ratio change per tap position [p.u.]; the "
-        "positions are 1 + k x step within tap_min_pu..tap_max_pu.")
+        "positions are 1 + k x step within tap_min_pu..tap_max_pu; a step of 0, or one that "
+        "leaves ratio 1 alone in the range, is one position: held, with a warning.")
     tap_cost_kw: float = pt.Field(
         default=0.0, description="Substation OLTC: cost of each position moved away from the "
         "neutral ratio, in kW of losses (as a branch's switch_cost_kw).")
@@ -138,7 +139,9 @@ class Branch(pt.Model):
         description="When open, the end that stays connected (its shunts then still load that "
         "bus, as a line whose switch opens at one end only); null: open at both ends.",
     )
-    tap_ratio: float = pt.Field(default=1.0, description="Off-nominal tap ratio [p.u.].")
+    tap_ratio: float = pt.Field(default=1.0, description="Off-nominal tap ratio [p.u.]; on "
+                                "an OLTC (tap_controllable) its base-case position, within "
+                                "tap_min_ratio..tap_max_ratio.")
     tap_rated_ratio: float | None = pt.Field(
         default=None, description="A transformer's ratio at its rated winding voltages "
         "(untapped) [p.u.], where it differs from tap_ratio: the rating i_max_ka (of the "
@@ -150,7 +153,8 @@ class Branch(pt.Model):
     tap_steps: int | None = pt.Field(default=None, description="Number of tap positions.")
     tap_controllable: bool = pt.Field(
         default=False, description="Transformer OLTC / voltage regulator that the DOPF sets: "
-        "tap_steps positions evenly spaced from tap_min_ratio to tap_max_ratio.")
+        "tap_steps positions evenly spaced from tap_min_ratio to tap_max_ratio; "
+        "tap_min_ratio = tap_max_ratio is one position: held, with a warning.")
     switch_cost_kw: float = pt.Field(
         default=0.0, description="Cost of one switching action, in kW of losses (the column "
         "was named switch_cost before; that name is still read).")

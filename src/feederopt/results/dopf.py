@@ -27,8 +27,9 @@ DEVICES_FILE = "devices.parquet"
 #: ``ratio_pu`` its ratio, ``v_set_pu`` a source OLTC's set-point or the voltage chosen for a
 #: generator whose voltage is a decision (pandapower's controllable gen); ``on``, ``p_mw``,
 #: ``q_mvar`` a committable generator's (and the reactive demand chosen for a flexible load
-#: whose q is a decision: pandapower's controllable load with ``min/max_q_mvar``);
-#: ``reduction_mw`` a flexible load's; ``held`` a
+#: whose q is a decision: pandapower's controllable load with ``min/max_q_mvar``); ``p_mw`` of
+#: a bank the active power a lossy bank consumes at the chosen step and the point's voltage
+#: (pandapower's ``res_shunt.p_mw``); ``reduction_mw`` a flexible load's; ``held`` a
 #: device that ``--controls`` left at the data's setting; ``open`` a transformer OLTC whose
 #: branch the answer opens (its ``tap_pos``, ``ratio_pu`` the data's: out of service, its tap
 #: has no meaning), false on a closed one.
@@ -96,13 +97,17 @@ def dopf_summary(net: Network, problem: DopfProblem, point: dict[str, np.ndarray
             k = int(chosen[c])
             bus = int(dev.cap_bus[c])
             q = k * dev.cap_q[c] * s
+            # a lossy bank (pandapower's shunt p_mw per step) consumes k p_step |V|^2, as
+            # pandapower's res_shunt.p_mw gives it (user test ut50_dopf #4: invisible before)
+            p = k * float(dev.cap_p[c]) * s * float(v[bus]) ** 2 if len(dev.cap_p) else 0.0
             settings.cap_steps[sid] = k
             rows.append({"id": sid, "kind": bank_kind(float(dev.cap_q[c])),
                          "bus": bus_out(pu.bus_ids[bus]),
                          "step": k, "max_steps": int(dev.cap_max_steps[c]),
-                         "q_mvar_at_1pu": q, "q_mvar": q * v[bus] ** 2,
+                         "q_mvar_at_1pu": q, "q_mvar": q * v[bus] ** 2, "p_mw": p,
                          "setting": f"step {k}/{int(dev.cap_max_steps[c])}: "
-                                    f"{bank_kvar(q * 1000)}"})
+                                    f"{bank_kvar(q * 1000)}"
+                                    + (f", {p * 1000:.1f} kW dissipated" if p > 0 else "")})
     if dev.n_tap and "tap" in point:
         _which, ratio = tap_options(dev)
         chosen_r = ratio[point["tap"] > 0.5]
@@ -265,6 +270,35 @@ def held_devices(net: Network, controls: frozenset[str],
         row["setting"] = f"held: {text} (not in --controls)"
         rows.append(row)
     return rows
+
+
+#: A bank's dissipation [kW] below this is none to :func:`lossy_bank_note`.
+LOSSY_BANK_KW = 0.05
+
+
+def lossy_bank_note(summary: DopfSummary | None) -> str | None:
+    """A note when the chosen steps of lossy banks (pandapower's shunt ``p_mw`` per step, a
+    table's ``p_mw_per_step``) dissipate power: ``sum_c k_c p_c |V_c|^2`` (pandapower's
+    ``res_shunt.p_mw``). The model takes it as a load of the bank, so it raises the line
+    losses it causes but is not itself in the loss objective (line and transformer losses,
+    ``losses_kw``, as pandapower's ``res_line``/``res_trafo``); a step that saves a few kW
+    of line losses may cost the bank more (user test ut50_dopf #4: step 4 chose 89.740 kW of
+    losses and 86.5 kW in the bank, step 3 90.65 kW and about 65 kW). None without one."""
+    if summary is None:
+        return None
+    lossy = [(str(d["id"]), float(d["p_mw"]) * 1000) for d in summary.devices
+             if d.get("kind") in ("capacitor", "reactor") and not d.get("held")
+             and isinstance(d.get("p_mw"), int | float) and float(d["p_mw"]) * 1000
+             > LOSSY_BANK_KW]
+    if not lossy:
+        return None
+    shown = ", ".join(f"{i} {kw:.1f} kW" for i, kw in lossy[:10]) + (
+        f" and {len(lossy) - 10} more" if len(lossy) > 10 else "")
+    total = sum(kw for _, kw in lossy)
+    return (f"lossy capacitor banks dissipate {total:.1f} kW at the chosen steps ({shown}; "
+            "p_mw of their device rows, pandapower's res_shunt.p_mw): the losses (line and "
+            "transformer) and the objective do not count it, the model takes it as a load of "
+            "the bank (docs/dopf.md)")
 
 
 def bank_kind(q_per_step: float) -> str:
