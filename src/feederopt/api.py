@@ -2678,7 +2678,10 @@ def _finish(net: Network, prep: Prepared, raw: RawSolution, summary: UncertainSu
     result = _result(net, prep.full, shown, opts.ac_check, model_pu=prep.model_pu(prep.pu))
     result = uv.apply_verdict(result, raw, shown, labels, nominal_ok)
     if opts.ac_check and loads is not None:
-        checks = uv.scenario_ac_checks(result, net, loads[0], loads[1], loads[2], dispatch,
+        # the answer's switches: each two-ended open branch at the end chosen in AC, as the
+        # nominal AC check and the written net have it (ut50_simb #1)
+        checks = uv.scenario_ac_checks(result, _answer_network(net, result), loads[0],
+                                       loads[1], loads[2], dispatch,
                                        source_vm=source_vm,
                                        cap=max(MAX_AC_SCENARIOS, len(ac_order or ())))
         summary = uv.with_ac(summary, checks, ac_order)
@@ -2690,6 +2693,20 @@ def _finish(net: Network, prep: Prepared, raw: RawSolution, summary: UncertainSu
             result.extra["notes"] = [*result.extra.get("notes", []), note]
     result.uncertain = summary
     return result
+
+
+def _answer_network(net: Network, result: Result) -> Network:
+    """``net`` with each branch that the answer's AC check opened at its other end
+    (``result.extra["open_ends"]``, :func:`~feederopt.validation.open_ends.choose_open_ends`)
+    opened by those switches (:func:`~feederopt.io.pandapower.with_opening_switches`): the
+    switch states of the written net, for the scenarios' AC power flows; ``net`` itself when
+    no end moved."""
+    moved = result.extra.get("open_ends") or []
+    if not moved:
+        return net
+    from feederopt.io.pandapower import with_opening_switches
+
+    return with_opening_switches(net, {str(m["branch"]): list(m["switches"]) for m in moved})
 
 
 def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,
