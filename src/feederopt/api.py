@@ -1645,7 +1645,12 @@ def decidable(net: Network, s_base_mva: float = 1.0) -> tuple[PerUnitNetwork, Pe
     pu, keep = without_fixed_open(held_model(full, held_of(net)))
     loop = fixed_loop(pu)
     if loop is not None:
-        raise InputError([loop])
+        from feederopt.cases.simbench import fixed_loop_hint
+
+        # a SimBench grid read by its name cannot be made switchable (ut50_simb #2)
+        case = net.meta.get("case") if isinstance(net.meta, dict) else None
+        hint = fixed_loop_hint(case) if isinstance(case, str) else None
+        raise InputError([loop if hint is None else replace(loop, hint=hint)])
     return full, pu, keep
 
 

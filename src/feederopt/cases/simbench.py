@@ -262,7 +262,48 @@ def load_simbench(name: str, *, check: bool = True) -> Network:
         network.meta.setdefault("warnings", []).extend(f"{PREFIX}{code}{n}" for n in notes)
     if study_case == "n1":
         network.meta.setdefault("warnings", []).append(N1_NOTE.format(name=name, same=same))
+    if code.endswith("-no_sw") and network.branches.height:
+        switchable = network.branches["switchable"].fill_null(False)
+        network.meta.setdefault("warnings", []).append(NO_SW_NOTE.format(
+            name=name, ties=int(switchable.sum()), branches=network.branches.height,
+            variant=_variant_text(code, study_case)))
     return network.check() if check else network
+
+
+#: What a ``-no_sw`` grid says (user test ut50_simb #2): SimBench's grids without switches
+#: keep switch elements only at their normally-open ties.
+NO_SW_NOTE = (
+    "{name}: SimBench's no_sw grids keep switches only at their normally-open ties "
+    "({ties} switchable branch(es) of {branches}): little or nothing can be "
+    "reconfigured; {variant}")
+
+
+def _variant_text(code: str, study_case: str) -> str:
+    """Where a ``-no_sw`` grid's switches are: its ``-sw`` variant when SimBench has one, and
+    the .json route (every line switchable under ``--ties out_of_service``)."""
+    at = f"@{study_case}" if study_case else ""
+    sw = code[:-len("no_sw")] + "sw" if code.endswith("-no_sw") else None
+    variant = (f"take the grid with its switches, {PREFIX}{sw}{at}, or " if sw is not None
+               and sw in simbench_codes() else "")
+    return (variant + "write the net to a .json file (simbench.get_simbench_net, "
+            "pandapower.to_json) and give that file with --ties out_of_service (every line "
+            "switchable, the out-of-service ones normally open; ties=\"out_of_service\" in "
+            "Python)")
+
+
+def fixed_loop_hint(name: str) -> str | None:
+    """The hint of a loop of branches that cannot open (``not_radial``) in SimBench grid
+    ``name`` (``simbench:<code>[@<study case>]``): a grid read by its name cannot be edited
+    (\"make one of them switchable\" cannot be done), so the hint names the ``-sw`` variant
+    of a ``-no_sw`` grid and the .json route with ``--ties out_of_service``
+    (:func:`_variant_text`; user test ut50_simb #2); None for another name."""
+    if not is_simbench_name(name):
+        return None
+    code, _, study_case = name[len(PREFIX):].partition("@")
+    head = ("a SimBench grid read by its name cannot be edited; "
+            + ("its no_sw variant keeps switches only at the normally-open ties, so little or "
+               "nothing in it can be reconfigured: " if code.endswith("-no_sw") else ""))
+    return head + _variant_text(code, study_case)
 
 
 def study_case_scenarios(name: str, study_cases: Sequence[str],
