@@ -778,9 +778,9 @@ class Result:
       optimiser's dispatch against the model (None with ``ac_check=False``).
     * ``base``: the network's own base case (its normally open branches) in the AC power flow:
       ``losses_kw``, ``min_voltage_pu``, ``min_voltage_bus``, ``max_voltage_pu``,
-      ``open_branches``, and where they apply ``unsupplied``, ``loops``, ``warning``,
-      ``ac_power_flow``/``ac_message`` (why the base case has no losses); empty without the AC
-      check.
+      ``max_voltage_bus``, ``open_branches``, and where they apply ``unsupplied``, ``loops``,
+      ``warning``, ``ac_power_flow``/``ac_message`` (why the base case has no losses); empty
+      without the AC check.
     * ``extra``: what else the method reported, merged into the JSON as it is: ``settings``
       (the options as used), ``notes``, ``held``, ``switching``, ``solver_status``,
       ``polish``, the scenarios' or extreme points' rows, ...
