@@ -159,6 +159,13 @@ def _bus_levels(net: Any, element: str) -> Any:
     return get_voltlvl(net.bus.vn_kv.loc[net[element].bus].to_numpy())
 
 
+def study_cases_of(net: Any) -> list[str]:
+    """The study cases of SimBench ``net``: ``bc`` (the net as built) and those of its
+    ``net.loadcases`` table."""
+    table = net.get("loadcases", None)
+    return ["bc", *[str(c) for c in table.index]] if table is not None else ["bc"]
+
+
 def apply_study_case(net: Any, study_case: str, code: str | None = None,
                      notes: list[str] | None = None) -> Any:
     """A copy of SimBench ``net`` in one of its study cases (``hL``, ``n1``, ``hW``, ``hPV``,
@@ -183,7 +190,7 @@ def apply_study_case(net: Any, study_case: str, code: str | None = None,
 
     sb = _module()
     table = net.get("loadcases", None)
-    cases = ["bc", *[str(c) for c in table.index]] if table is not None else ["bc"]
+    cases = study_cases_of(net)
     if study_case not in cases:
         raise InputError([Problem(
             ProblemKind.UNKNOWN_CASE, "case", f"'{study_case}' is not a study case of this "
@@ -244,8 +251,13 @@ def load_simbench(name: str, *, check: bool = True) -> Network:
     ``check=False``."""
     from feederopt.io.pandapower import from_pandapower
 
-    code, _, study_case = name[len(PREFIX):].partition("@")
+    code, at, study_case = name[len(PREFIX):].partition("@")
     net = simbench_net(code)
+    if at and not study_case:  # "simbench:<code>@" was read as the base case (ut50_simb #4)
+        raise InputError([Problem(
+            ProblemKind.UNKNOWN_CASE, "case", f"'{name}' names no study case after '@'",
+            ids=(name,), hint=f"one of {', '.join(study_cases_of(net))} after '@' "
+            f"({PREFIX}{code}@hL), or no '@' for the grid as built ({PREFIX}{code})")])
     same = ""
     if study_case == "n1":  # SimBench's grids give it hL's factors: said when so
         table = net.get("loadcases", None)
