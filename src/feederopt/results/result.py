@@ -368,6 +368,23 @@ def branch_label(row: Any) -> str:
     return f"{row.get('id')}{name} ({row.get('from_bus')}-{row.get('to_bus')}{extra})"
 
 
+#: At most this many items of a list are shown in a console cell (:func:`listed_text`).
+LISTED_MOST = 10
+
+
+def listed_text(labels: Sequence[str], where: str, most: int = LISTED_MOST) -> str:
+    """A list for a console cell: all of ``labels`` (comma-separated) up to ``most``; beyond,
+    their count, the first ``most`` and how many more the JSON's ``where`` lists (``243:
+    switch:0 ..., ... and 233 more (all in the JSON's open_branches)``), as the limit
+    violations are listed (user test ut50_simb #5: 243 switches with their names in the
+    "open branches" cell); ``-`` for none."""
+    items = [str(x) for x in labels]
+    if len(items) <= most:
+        return ", ".join(items) or "-"
+    return (f"{len(items)}: " + ", ".join(items[:most])
+            + f", ... and {len(items) - most} more (all in the JSON's {where})")
+
+
 def loading_limit_text(limit_percent: Any) -> str:
     """What follows a loading in % of the rating when the ratings were held to another limit
     (``AcCheck.loading_limit_percent``, ``settings.max_loading_percent``): ``limit 60 %``
