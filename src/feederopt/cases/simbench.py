@@ -313,7 +313,7 @@ def fixed_loop_hint(name: str) -> str | None:
         return None
     code, _, study_case = name[len(PREFIX):].partition("@")
     head = ("a SimBench grid read by its name cannot be edited; "
-            + ("its no_sw variant keeps switches only at the normally-open ties, so little or "
+            + ("a no_sw grid keeps switches only at its normally-open ties, so little or "
                "nothing in it can be reconfigured: " if code.endswith("-no_sw") else ""))
     return head + _variant_text(code, study_case)
 
