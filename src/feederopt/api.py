@@ -1651,7 +1651,12 @@ def decidable(net: Network, s_base_mva: float = 1.0) -> tuple[PerUnitNetwork, Pe
     pu, keep = without_fixed_open(held_model(full, held_of(net)))
     loop = fixed_loop(pu)
     if loop is not None:
-        raise InputError([loop])
+        from feederopt.cases.simbench import fixed_loop_hint
+
+        # a SimBench grid read by its name cannot be made switchable (ut50_simb #2)
+        case = net.meta.get("case") if isinstance(net.meta, dict) else None
+        hint = fixed_loop_hint(case) if isinstance(case, str) else None
+        raise InputError([loop if hint is None else replace(loop, hint=hint)])
     return full, pu, keep
 
 
@@ -2712,7 +2717,10 @@ def _finish(net: Network, prep: Prepared, raw: RawSolution, summary: UncertainSu
     result = _result(net, prep.full, shown, opts.ac_check, model_pu=prep.model_pu(prep.pu))
     result = uv.apply_verdict(result, raw, shown, labels, nominal_ok)
     if opts.ac_check and loads is not None:
-        checks = uv.scenario_ac_checks(result, net, loads[0], loads[1], loads[2], dispatch,
+        # the answer's switches: each two-ended open branch at the end chosen in AC, as the
+        # nominal AC check and the written net have it (ut50_simb #1)
+        checks = uv.scenario_ac_checks(result, _answer_network(net, result), loads[0],
+                                       loads[1], loads[2], dispatch,
                                        source_vm=source_vm,
                                        cap=max(MAX_AC_SCENARIOS, len(ac_order or ())))
         summary = uv.with_ac(summary, checks, ac_order)
@@ -2724,6 +2732,20 @@ def _finish(net: Network, prep: Prepared, raw: RawSolution, summary: UncertainSu
             result.extra["notes"] = [*result.extra.get("notes", []), note]
     result.uncertain = summary
     return result
+
+
+def _answer_network(net: Network, result: Result) -> Network:
+    """``net`` with each branch that the answer's AC check opened at its other end
+    (``result.extra["open_ends"]``, :func:`~feederopt.validation.open_ends.choose_open_ends`)
+    opened by those switches (:func:`~feederopt.io.pandapower.with_opening_switches`): the
+    switch states of the written net, for the scenarios' AC power flows; ``net`` itself when
+    no end moved."""
+    moved = result.extra.get("open_ends") or []
+    if not moved:
+        return net
+    from feederopt.io.pandapower import with_opening_switches
+
+    return with_opening_switches(net, {str(m["branch"]): list(m["switches"]) for m in moved})
 
 
 def _solve_scenarios(net: Network, opts: SolveOptions, unc: Scenarios,

@@ -249,6 +249,7 @@ def three_phase_info(source: Any) -> dict[str, Any]:
         "base_min_voltage_pu": _num(vmin),
         "base_min_voltage_bus": sol.min_voltage_node,
         "base_max_voltage_pu": _num(vmax),
+        "base_max_voltage_bus": sol.max_voltage_node or None,
         "base_message": "" if sol.converged else "OpenDSS did not converge",
         "opendss_source_kw": _num(sol.source_kw),
         "opendss_load_kw": _num(sol.load_kw),

@@ -159,6 +159,13 @@ def _bus_levels(net: Any, element: str) -> Any:
     return get_voltlvl(net.bus.vn_kv.loc[net[element].bus].to_numpy())
 
 
+def study_cases_of(net: Any) -> list[str]:
+    """The study cases of SimBench ``net``: ``bc`` (the net as built) and those of its
+    ``net.loadcases`` table."""
+    table = net.get("loadcases", None)
+    return ["bc", *[str(c) for c in table.index]] if table is not None else ["bc"]
+
+
 def apply_study_case(net: Any, study_case: str, code: str | None = None,
                      notes: list[str] | None = None) -> Any:
     """A copy of SimBench ``net`` in one of its study cases (``hL``, ``n1``, ``hW``, ``hPV``,
@@ -183,7 +190,7 @@ def apply_study_case(net: Any, study_case: str, code: str | None = None,
 
     sb = _module()
     table = net.get("loadcases", None)
-    cases = ["bc", *[str(c) for c in table.index]] if table is not None else ["bc"]
+    cases = study_cases_of(net)
     if study_case not in cases:
         raise InputError([Problem(
             ProblemKind.UNKNOWN_CASE, "case", f"'{study_case}' is not a study case of this "
@@ -244,8 +251,13 @@ def load_simbench(name: str, *, check: bool = True) -> Network:
     ``check=False``."""
     from feederopt.io.pandapower import from_pandapower
 
-    code, _, study_case = name[len(PREFIX):].partition("@")
+    code, at, study_case = name[len(PREFIX):].partition("@")
     net = simbench_net(code)
+    if at and not study_case:  # "simbench:<code>@" was read as the base case (ut50_simb #4)
+        raise InputError([Problem(
+            ProblemKind.UNKNOWN_CASE, "case", f"'{name}' names no study case after '@'",
+            ids=(name,), hint=f"one of {', '.join(study_cases_of(net))} after '@' "
+            f"({PREFIX}{code}@hL), or no '@' for the grid as built ({PREFIX}{code})")])
     same = ""
     if study_case == "n1":  # SimBench's grids give it hL's factors: said when so
         table = net.get("loadcases", None)
@@ -262,7 +274,48 @@ def load_simbench(name: str, *, check: bool = True) -> Network:
         network.meta.setdefault("warnings", []).extend(f"{PREFIX}{code}{n}" for n in notes)
     if study_case == "n1":
         network.meta.setdefault("warnings", []).append(N1_NOTE.format(name=name, same=same))
+    if code.endswith("-no_sw") and network.branches.height:
+        switchable = network.branches["switchable"].fill_null(False)
+        network.meta.setdefault("warnings", []).append(NO_SW_NOTE.format(
+            name=name, ties=int(switchable.sum()), branches=network.branches.height,
+            variant=_variant_text(code, study_case)))
     return network.check() if check else network
+
+
+#: What a ``-no_sw`` grid says (user test ut50_simb #2): SimBench's grids without switches
+#: keep switch elements only at their normally-open ties.
+NO_SW_NOTE = (
+    "{name}: SimBench's no_sw grids keep switches only at their normally-open ties "
+    "({ties} switchable branch(es) of {branches}): little or nothing can be "
+    "reconfigured; {variant}")
+
+
+def _variant_text(code: str, study_case: str) -> str:
+    """Where a ``-no_sw`` grid's switches are: its ``-sw`` variant when SimBench has one, and
+    the .json route (every line switchable under ``--ties out_of_service``)."""
+    at = f"@{study_case}" if study_case else ""
+    sw = code[:-len("no_sw")] + "sw" if code.endswith("-no_sw") else None
+    variant = (f"take the grid with its switches, {PREFIX}{sw}{at}, or " if sw is not None
+               and sw in simbench_codes() else "")
+    return (variant + "write the net to a .json file (simbench.get_simbench_net, "
+            "pandapower.to_json) and give that file with --ties out_of_service (every line "
+            "switchable, the out-of-service ones normally open; ties=\"out_of_service\" in "
+            "Python)")
+
+
+def fixed_loop_hint(name: str) -> str | None:
+    """The hint of a loop of branches that cannot open (``not_radial``) in SimBench grid
+    ``name`` (``simbench:<code>[@<study case>]``): a grid read by its name cannot be edited
+    (\"make one of them switchable\" cannot be done), so the hint names the ``-sw`` variant
+    of a ``-no_sw`` grid and the .json route with ``--ties out_of_service``
+    (:func:`_variant_text`; user test ut50_simb #2); None for another name."""
+    if not is_simbench_name(name):
+        return None
+    code, _, study_case = name[len(PREFIX):].partition("@")
+    head = ("a SimBench grid read by its name cannot be edited; "
+            + ("a no_sw grid keeps switches only at its normally-open ties, so little or "
+               "nothing in it can be reconfigured: " if code.endswith("-no_sw") else ""))
+    return head + _variant_text(code, study_case)
 
 
 def study_case_scenarios(name: str, study_cases: Sequence[str],

@@ -147,6 +147,7 @@ def network_info(source: Any, ties: str = "auto",
         "base_min_voltage_pu": num(ac.min_voltage_pu),
         "base_min_voltage_bus": ac.min_voltage_bus,
         "base_max_voltage_pu": num(ac.max_voltage_pu),
+        "base_max_voltage_bus": ac.max_voltage_bus,
         "base_voltage_limits": band,
         "base_rating_limits": ratings,
         "base_message": ac.message,
@@ -481,7 +482,10 @@ def info(source: str = SOURCE_ARG, ties: str = TIES_OPT, json_output: bool = JSO
             # a voltage that OpenDSS's solution does not give is null (no TypeError)
             f"{fmt(data['base_min_voltage_pu'], '.4f')} p.u. (bus "
             f"{data['base_min_voltage_bus'] or '-'}) - "
-            f"{fmt(data['base_max_voltage_pu'], '.4f')} p.u.",
+            f"{fmt(data['base_max_voltage_pu'], '.4f')} p.u."
+            # the maximum's bus too (ut50_simb #3); a three-phase info has none
+            + (f" (bus {data['base_max_voltage_bus']})"
+               if data.get("base_max_voltage_bus") else ""),
         )
         if data.get("base_voltage_limits") is not None:
             table.add_row("base-case voltage vs limits (AC)",

@@ -383,6 +383,23 @@ def branch_label(row: Any) -> str:
     return f"{row.get('id')}{name} ({row.get('from_bus')}-{row.get('to_bus')}{extra})"
 
 
+#: At most this many items of a list are shown in a console cell (:func:`listed_text`).
+LISTED_MOST = 10
+
+
+def listed_text(labels: Sequence[str], where: str, most: int = LISTED_MOST) -> str:
+    """A list for a console cell: all of ``labels`` (comma-separated) up to ``most``; beyond,
+    their count, the first ``most`` and how many more the JSON's ``where`` lists (``243:
+    switch:0 ..., ... and 233 more (all in the JSON's open_branches)``), as the limit
+    violations are listed (user test ut50_simb #5: 243 switches with their names in the
+    "open branches" cell); ``-`` for none."""
+    items = [str(x) for x in labels]
+    if len(items) <= most:
+        return ", ".join(items) or "-"
+    return (f"{len(items)}: " + ", ".join(items[:most])
+            + f", ... and {len(items) - most} more (all in the JSON's {where})")
+
+
 def loading_limit_text(limit_percent: Any) -> str:
     """What follows a loading in % of the rating when the ratings were held to another limit
     (``AcCheck.loading_limit_percent``, ``settings.max_loading_percent``): ``limit 60 %``
@@ -793,9 +810,9 @@ class Result:
       optimiser's dispatch against the model (None with ``ac_check=False``).
     * ``base``: the network's own base case (its normally open branches) in the AC power flow:
       ``losses_kw``, ``min_voltage_pu``, ``min_voltage_bus``, ``max_voltage_pu``,
-      ``open_branches``, and where they apply ``unsupplied``, ``loops``, ``warning``,
-      ``ac_power_flow``/``ac_message`` (why the base case has no losses); empty without the AC
-      check.
+      ``max_voltage_bus``, ``open_branches``, and where they apply ``unsupplied``, ``loops``,
+      ``warning``, ``ac_power_flow``/``ac_message`` (why the base case has no losses); empty
+      without the AC check.
     * ``extra``: what else the method reported, merged into the JSON as it is: ``settings``
       (the options as used), ``notes``, ``held``, ``switching``, ``solver_status``,
       ``polish``, the scenarios' or extreme points' rows, ...

@@ -116,7 +116,8 @@ class AcResult:
     #: dangling reference, say): the check could not run, which says nothing about convergence.
     failed: bool = False
     #: Per bus: the user's (:meth:`~feederopt.network.container.Network.user_bus_mask`), over
-    #: which ``min_voltage_pu``/``max_voltage_pu`` and :attr:`min_voltage_bus` are taken (a
+    #: which ``min_voltage_pu``/``max_voltage_pu``, :attr:`min_voltage_bus` and
+    #: :attr:`max_voltage_bus` are taken (a
     #: trafo3w's star and an xward's auxiliary bus are not in pandapower's ``res_bus``).
     #: Empty: every bus.
     user_bus: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
@@ -138,6 +139,16 @@ class AcResult:
         if not self.converged or np.all(np.isnan(vm)):
             return None
         return self.bus_ids[int(np.nanargmin(vm))]
+
+    @property
+    def max_voltage_bus(self) -> str | None:
+        """The bus of :attr:`max_voltage_pu` (over the user's buses, as
+        :attr:`min_voltage_bus`); None when the power flow failed (user test ut50_simb #3:
+        ``info`` named the minimum's bus only)."""
+        vm = np.where(self.user_bus, self.vm_pu, np.nan) if self.user_bus.size else self.vm_pu
+        if not self.converged or np.all(np.isnan(vm)):
+            return None
+        return self.bus_ids[int(np.nanargmax(vm))]
 
     @property
     def max_loading_percent(self) -> float:

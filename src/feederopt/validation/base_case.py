@@ -125,6 +125,9 @@ def balanced_base_case(net: Network, pu: PerUnitNetwork, base_ac: Any,
         "min_voltage_bus": bus_out(bus_ids[int(np.nanargmin(base_ac.vm_pu))])
         if np.any(np.isfinite(base_ac.vm_pu)) else None,
         "max_voltage_pu": base_ac.max_voltage_pu,
+        # the maximum's bus, as the minimum's (ut50_simb #3)
+        "max_voltage_bus": bus_out(bus_ids[int(np.nanargmax(base_ac.vm_pu))])
+        if np.any(np.isfinite(base_ac.vm_pu)) else None,
         "open_branches": [
             {"id": bid, "from_bus": bus_out(bus_ids[fb]), "to_bus": bus_out(bus_ids[tb]),
              **({"name": branch_names[bid]} if bid in branch_names else {})}

@@ -85,6 +85,8 @@ class OpenDSSSolution:
     min_voltage_pu: dict[str, float] = field(default_factory=dict)  # per phase
     max_voltage_pu: dict[str, float] = field(default_factory=dict)
     min_voltage_node: str = ""
+    #: The node of the highest live voltage (as :attr:`min_voltage_node`; ut50_simb #3).
+    max_voltage_node: str = ""
     unbalance_pct: float = math.nan
     max_voltage_diff_pu: float | None = None
     max_voltage_diff_node: str | None = None
@@ -882,6 +884,7 @@ def _summarise(sol: OpenDSSSolution, net: ThreePhaseNetwork,
             sol.max_voltage_pu[ph] = max(vals)
     if live:
         sol.min_voltage_node = min(live, key=lambda k: live[k])
+        sol.max_voltage_node = max(live, key=lambda k: live[k])
     worst = 0.0
     for bus in net.buses.filter(pl.col("phases") == "abc")["id"].to_list():
         keys = [f"{bus}.{ph}" for ph in PHASES]
