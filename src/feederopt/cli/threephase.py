@@ -68,8 +68,8 @@ def three_phase_workers_note(workers: int | None, ray: str | None,
     """The note for ``--workers``/``--ray`` given to a three-phase solve, None without them:
     taken (checked as on a balanced solve) and ignored, since the three-phase solve runs in
     this process, its scenarios too (one LinDist3Flow model over every scenario, or one
-    enumeration of the radial states, not slaves the workers could share). Refused, they made scripts that always
-    pass a worker count fail on a .dss feeder (user test ut50_scen #2)."""
+    enumeration of the radial states, not slaves the workers could share). Refused, they
+    made scripts that always pass a worker count fail on a .dss feeder (ut50_scen #2)."""
     given = [f"--workers {workers}"] * (workers is not None) + [f"--ray {ray}"] * (
         ray is not None)
     if not given:
