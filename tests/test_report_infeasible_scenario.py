@@ -46,3 +46,15 @@ def test_the_diagnosis_rows_say_their_scenario(page: str, result: dict) -> None:
     cells = [re.findall(r"<td[^>]*>(.*?)</td>", r)
              for r in re.findall(r"<tr>(.*?)</tr>", section) if "<td" in r]
     assert [c[0] for c in cells] == [d["scenario"] for d in result["diagnosis"]]
+
+
+def test_the_iterations_say_they_are_enumeration_steps(page: str, result: dict) -> None:
+    # the user's log: one "enumeration: scenario k of 4" row per scenario, no master solve
+    steps = [row for row in result["iteration_log"]
+             if str(row["note"]).startswith("enumeration: scenario")]
+    assert len(steps) == result["iterations"] == 4
+    assert all(row["master_s"] == 0 for row in result["iteration_log"])
+    row = re.search(r'<th scope="row">(iterations[^<]*)</th><td>(.*?)</td>', page)
+    assert row is not None
+    assert "master MILP" not in row.group(1) and "enumeration steps" in row.group(1)
+    assert row.group(2).startswith("4 enumeration steps (one per scenario")

@@ -84,6 +84,7 @@ from feederopt.results.result import (
     bound_value,
     branch_label,
     distinct_places,
+    enumerated,
     heuristic_note,
     iterations_text,
     kept_state_label,
@@ -405,6 +406,16 @@ def least_violating_text(r: Mapping[str, Any]) -> str:
             "state's, not a switching plan within the limits")
 
 
+def iterations_label(r: Mapping[str, Any]) -> str:
+    """The summary's label of the iterations: what was counted, master MILP solves, or a
+    scenario run's enumeration steps (one per scenario, no master: :func:`~feederopt.results.
+    result.enumerated`; ut50_scen #4 labelled 4 enumeration steps master MILP solves)."""
+    log = [row for row in r.get("iteration_log") or [] if isinstance(row, Mapping)]
+    if enumerated([str(row.get("note") or "") for row in log]):
+        return "iterations (enumeration steps, one per scenario)"
+    return "iterations (master MILP solves)"
+
+
 def summary_iterations(r: Mapping[str, Any]) -> str:
     """The summary's iterations (:func:`~feederopt.results.result.iterations_text`, the
     console's text), and what the log's rows numbered 0 are when it has them."""
@@ -549,7 +560,7 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("lower bound" + (" (the model's)" if _polish_kept(r) else ""),
          escape(bound_text(r.get("lower_bound"), ".4f", " kW-eq"))),
         ("gap", fmt(gap * 100 if gap is not None else None, ".4f", " %")),
-        ("iterations (master MILP solves)", escape(summary_iterations(r))),
+        (iterations_label(r), escape(summary_iterations(r))),
         ("solve time", fmt(r.get("solve_time_s"), ".2f", " s")),
         ("open before", escape(_branch_list((r.get("base") or {}).get("open_branches")))),
         (kept_state_label("open after", str(r.get("status", "")), LEAST_VIOLATING,
