@@ -89,7 +89,7 @@ import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.forking import check_not_forked
-from feederopt.io._common import duplicate_columns, match_id, read_long_table
+from feederopt.io._common import duplicate_columns, match_id, natural_key, read_long_table
 from feederopt.io.frames import as_polars, is_frame, source_problems, table_problem
 from feederopt.io.writing import atomic_file, format_name
 from feederopt.network.container import Network
@@ -1273,10 +1273,17 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
                                  "load " + ", ".join(b for b in star_ids if b in loads)
                                  if any(b in loads for b in star_ids) else "")))
     if ambiguous:
+        # element ids in their natural order (2 before 10), said to be elements: sorted as
+        # text and alone in the brackets they read "scenarios [10, 11, ... 19 ...]" (ut50_scen
+        # #6)
+        both = sorted(set(ambiguous), key=natural_key)
+        one = len(both) == 1
         problems.append(_problem(
-            "row(s) without a kind name an element that is both a load id and a bus id: a "
-            "load row replaces the load's demand, a bus row adds to the bus (a DER)",
-            ids=sorted(set(ambiguous)), field="kind",
+            f"row(s) without a kind name {len(both)} element{'' if one else 's'} (the "
+            f"id{'' if one else 's'} in brackets), {'which is' if one else 'each'} both a "
+            "load id and a bus id: a load row replaces the load's demand, a bus row adds to "
+            "the bus (a DER)",
+            ids=both, field="kind",
             hint="give each such row a kind (load or bus), or a der (load, pv, ev, hp)"))
     negative = sorted({f"{scen[i]}/{tg[1]}" for i, tg in enumerate(target)
                        if tg is not None and tg[0] == "load"
