@@ -146,3 +146,26 @@ def test_a_changed_scenario_file_is_refused(solved, tmp_path) -> None:
     assert res.exit_code == 2, res.output
     text = " ".join(res.output.split())
     assert "scenario file is changed" in text and "Traceback" not in text
+
+
+@pytest.mark.parametrize("via", ["cli", "python"])
+def test_a_gone_scenario_file_is_said_with_the_options_problems(solved, tmp_path,
+                                                                  via: str) -> None:
+    # the README: check reports all the problems of an input at once (user test ut50_scen
+    # #5: with -u 1.5 only the uncertainty's was said, the gone file's on the next run)
+    _, result, _ = solved
+    doc = json.loads(result.read_text())
+    doc["scenarios_file"] = str(tmp_path / "deleted.csv")  # no such file
+    (tmp_path / "r.json").write_text(json.dumps(doc))
+    if via == "cli":
+        res = runner.invoke(app, ["check", str(tmp_path / "r.json"), "-n", "5", "-u", "1.5"])
+        assert res.exit_code == 2, res.output
+        text = " ".join(res.output.split())
+        assert "2 problems in the input" in text
+        assert "uncertainty must be a number in [0, 1]" in text
+        assert "scenario file is gone" in text and "Traceback" not in text
+    else:
+        with pytest.raises(feederopt.InputError) as exc:
+            feederopt.check_result(str(tmp_path / "r.json"), 5, 1.5)
+        assert sorted(p.field for p in exc.value.problems) == ["scenarios_file",
+                                                                 "uncertainty"]

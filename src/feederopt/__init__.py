@@ -185,6 +185,7 @@ if TYPE_CHECKING:
         check_options,
         check_result,
         read_result_to_check,
+        result_scenario_file_problems,
         uncertain_load_list_problems,
     )
     from feederopt.validation.partition import (
@@ -281,6 +282,7 @@ _FOR_CLI = {
     "check_options": "feederopt.validation.montecarlo",
     "check_option_problems": "feederopt.validation.montecarlo",
     "uncertain_load_list_problems": "feederopt.validation.montecarlo",
+    "result_scenario_file_problems": "feederopt.validation.montecarlo",
     "check_result": "feederopt.validation.montecarlo",
     "read_result_to_check": "feederopt.validation.montecarlo",
     "read_result": "feederopt.api",
@@ -494,6 +496,7 @@ __all__ = [
     "resolve_scenarios",
     "restore",
     "result_json_path",
+    "result_scenario_file_problems",
     "sample_breaches",
     "save",
     "save_json",

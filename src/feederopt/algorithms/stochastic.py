@@ -898,6 +898,7 @@ class StochasticBenders(MasterLoop):
 
     def _solver_name(self) -> str:
         if "enumerated_topologies" in self.timings:
-            return (f"enumeration of {int(self.timings['enumerated_topologies'])} radial "
-                    f"topologies + {self.options.solver} (scenario slaves)")
+            n = int(self.timings["enumerated_topologies"])
+            return (f"enumeration of {n} radial {'topology' if n == 1 else 'topologies'} + "
+                    f"{self.options.solver} (scenario slaves)")
         return f"HiGHS (master) + {self.options.solver} (scenario slaves)"

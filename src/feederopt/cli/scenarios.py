@@ -903,6 +903,7 @@ def check(
         output_problems,
         read_result_to_check,
         result_json_path,
+        result_scenario_file_problems,
         stamped,
         uncertain_load_list_problems,
         write_text,
@@ -1027,6 +1028,8 @@ def check(
                 found = list(exc.problems)
         if not found and (case is None or net is not None):
             found = uncertain_load_list_problems(data, loads_arg, net)
+        # the result's scenario file gone or changed, with the options' (ut50_scen #5)
+        found += result_scenario_file_problems(data)
         raise InputError([*problems, *found])
     for note in [] if quiet else notes:
         stderr().print(note, style="yellow", markup=False)

@@ -842,8 +842,8 @@ def solve(
         "set-points]."),
     workers: int | None = typer.Option(
         None, "--workers", help="Processes for the scenario/extreme-point slaves "
-        "of a balanced network (--scenarios, --robust); a three-phase .dss feeder refuses "
-        "it [default: all cores]."),
+        "of a balanced network (--scenarios, --robust); a three-phase .dss feeder takes "
+        "it with a note and solves in one process [default: all cores]."),
     ray: str | None = typer.Option(
         None, "--ray", metavar="<auto|local|address>",
         help="Run the slaves on Ray: 'auto' joins the running local cluster (RAY_ADDRESS, "
@@ -930,21 +930,28 @@ def solve(
     from feederopt import is_three_phase, tie_rule_problems
 
     if is_three_phase(source):  # an OpenDSS feeder: LinDist3Flow MILP, checked by OpenDSS
-        from feederopt.cli.threephase import solve_three_phase_command, unsupported_problem
+        from feederopt.cli.threephase import (
+            solve_three_phase_command,
+            three_phase_workers_note,
+            unsupported_problem,
+        )
 
         # The options that apply to a three-phase solve are checked as for the others, and
         # reported with the ones it does not have, all at once.
+        # --workers and --ray are taken as on a balanced solve (a script may always pass a
+        # worker count: ut50_scen #2), checked, and ignored with a note below
         problems += [p for p in options.check()
                      if p.field in ("gap", "time_limit", "max_loading_percent", "v_min",
-                                    "v_max", "switch_cost_kw")]
+                                    "v_max", "switch_cost_kw", "workers", "ray",
+                                    "ray_address")]
         unsupported = {"--method": method not in ("benders", "lindistflow"),
                        "--fix-devices": fix_devices, "--controls": controls is not None,
                        "--robust": robust is not None, "--objective": objective is not None,
                        "--loss-price": loss_price is not None, "--solver": solver is not None,
                        "--uncertain-loads": uncertain_loads is not None,
-                       "--budget": budget is not None, "--workers": workers is not None,
+                       "--budget": budget is not None,
                        "--source-vm-band": source_vm_band is not None,
-                       "--ray": ray is not None, "--hold-closed": hold_closed is not None,
+                       "--hold-closed": hold_closed is not None,
                        "--hold-open": hold_open is not None,
                        "--no-probing": no_probing,
                        "--fixed-generation": fixed_generation,
@@ -955,6 +962,9 @@ def solve(
         problems += tie_rule_problems(ties, source)  # a .dss feeder says what switches
         if problems:
             raise InputError(problems)
+        one_process = three_phase_workers_note(workers, ray, scenarios is not None)
+        if one_process and not quiet:
+            stderr().print(f"note: {one_process}", style="yellow", markup=False)
         solve_three_phase_command(source, time_limit=time_limit, gap=gap, json_file=json_file,
                                   out_dir=out_dir,
                                   force=force, ac_check=not no_ac_check, quiet=quiet,

@@ -58,8 +58,27 @@ def unsupported_problem(unsupported: list[str]) -> Problem:
         f"{', '.join(unsupported)} not available for three-phase feeders yet{held}",
         tuple(unsupported), hint="three-phase solve: LinDist3Flow MILP; use --json FILE, "
         "--out DIR, --time-limit, --gap, --no-ac-check, --max-loading, --no-thermal-limits, "
-        "--v-min, --v-max, --no-voltage-feedback, --ac-polish, --switch-cost, --scenarios"
+        "--v-min, --v-max, --no-voltage-feedback, --ac-polish, --switch-cost, --scenarios "
+        "(--workers and --ray are taken and ignored: one process)"
         + lock)
+
+
+def three_phase_workers_note(workers: int | None, ray: str | None,
+                             scenarios: bool) -> str | None:
+    """The note for ``--workers``/``--ray`` given to a three-phase solve, None without them:
+    taken (checked as on a balanced solve) and ignored, since the three-phase solve runs in
+    this process, its scenarios too (one LinDist3Flow model over every scenario, or one
+    enumeration of the radial states, not slaves the workers could share). Refused, they
+    made scripts that always pass a worker count fail on a .dss feeder (ut50_scen #2)."""
+    given = [f"--workers {workers}"] * (workers is not None) + [f"--ray {ray}"] * (
+        ray is not None)
+    if not given:
+        return None
+    what = (" (its scenarios are solved together, in one LinDist3Flow model or one "
+            "enumeration of the radial states, not as slaves for workers to share)"
+            if scenarios else "")
+    return (f"{' and '.join(given)} ignored: a three-phase solve runs in this process"
+            f"{what}")
 
 
 def _limit(value: float | LimitSpread) -> str:

@@ -328,3 +328,10 @@ def match_id(value: str, known: set[str]) -> str | None:
 
 #: An integer written as a float: ``15.0``, ``15.``, ``-3.00`` (not ``1e1``, not ``15.5``).
 _INTEGRAL_FLOAT = re.compile(r"([+-]?\d+)\.0*")
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """The key that orders ids naturally: the runs of digits as numbers, so ``2 < 10`` and
+    ``load2 < load10`` (a digit run before a letter run at the same place)."""
+    return tuple((0, int(part)) if part.isdigit() else (1, part)
+                 for part in re.findall(r"\d+|\D+", text))

@@ -89,7 +89,7 @@ import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.forking import check_not_forked
-from feederopt.io._common import duplicate_columns, match_id, read_long_table
+from feederopt.io._common import duplicate_columns, match_id, natural_key, read_long_table
 from feederopt.io.frames import as_polars, is_frame, source_problems, table_problem
 from feederopt.io.writing import atomic_file, format_name
 from feederopt.network.container import Network
@@ -781,6 +781,53 @@ def generator_problems(network: Any, count: Any, seed: Any, **shares: Any) -> li
     return problems
 
 
+#: The size ranges of :func:`generate_scenarios` and the highest value each may reach: the
+#: DER sizes (times the bus's nominal load) any finite non-negative number, the PV capacity
+#: factor a share of the nameplate in [0, 1].
+RANGE_LIMITS = {"pv_size": math.inf, "ev_size": math.inf, "hp_size": math.inf,
+                "pv_capacity_factor": 1.0}
+#: Their defaults (:func:`generate_scenarios`' signature), for the hints.
+RANGE_DEFAULTS = {"pv_size": (0.5, 1.5), "ev_size": (0.1, 0.4), "hp_size": (0.1, 0.3),
+                  "pv_capacity_factor": (0.6, 1.0)}
+
+
+def range_problems(**ranges: Any) -> list[Problem]:
+    """The problems of :func:`generate_scenarios`' size ranges (``pv_size``, ``ev_size``,
+    ``hp_size``, ``pv_capacity_factor``), one per argument: each must be a pair ``(low,
+    high)`` of finite real numbers with ``0 <= low <= high`` (at most 1 for the capacity
+    factor: :data:`RANGE_LIMITS`), the bounds of ``numpy.random.Generator.uniform(low,
+    high)``. Unchecked, ``(0.1,)`` drew up to numpy's default high 1.0, ``(-1, 1)`` turned PV
+    into demand, ``(2.0, 1.0)`` and ``(0.1, nan)`` were numpy's raw ValueError and
+    OverflowError, a triple a TypeError (user test ut50_scen #1)."""
+    problems = []
+    for name, v in ranges.items():
+        most = RANGE_LIMITS.get(name, math.inf)
+        span = "[0, 1]" if most == 1.0 else "finite numbers >= 0"
+        hint = f"e.g. {name}={RANGE_DEFAULTS[name]!r}" if name in RANGE_DEFAULTS else ""
+        if isinstance(v, (str, bytes)) or not isinstance(v, (Sequence, np.ndarray)):
+            problems.append(_problem(f"{name} is {_shown(v)}, must be a pair (low, high) of "
+                                     f"{span}", field=name, hint=hint))
+            continue
+        pair = list(v)
+        if len(pair) != 2:
+            problems.append(_problem(f"{name} has {len(pair)} value(s), must be a pair (low, "
+                                     f"high) of {span}", field=name, hint=hint))
+            continue
+        low, high = pair
+        if not (is_finite(low) and is_finite(high)):
+            problems.append(_problem(f"{name} is ({_shown(low)}, {_shown(high)}), must be "
+                                     f"finite numbers", field=name, hint=hint))
+        elif not (low >= 0 and high <= most):
+            problems.append(_problem(f"{name} is ({_shown(low)}, {_shown(high)}), must lie in "
+                                     f"{'[0, 1]' if most == 1.0 else '[0, inf)'}",
+                                     field=name, hint=hint))
+        elif low > high:
+            problems.append(_problem(f"{name} is ({_shown(low)}, {_shown(high)}): its low "
+                                     "bound is above its high one", field=name,
+                                     hint=f"e.g. {name}=({_shown(high)}, {_shown(low)})"))
+    return problems
+
+
 def generate_scenarios(
     network: Network,
     count: int = 10,
@@ -821,6 +868,8 @@ def generate_scenarios(
     check_not_forked("feederopt.generate_scenarios")
     problems = generator_problems(network, count, seed, pv_share=pv_share, ev_share=ev_share,
                                   hp_share=hp_share, growth=growth, noise=noise)
+    problems += range_problems(pv_size=pv_size, ev_size=ev_size, hp_size=hp_size,
+                               pv_capacity_factor=pv_capacity_factor)
     if problems:  # every one at once
         raise InputError(problems)
     rng = np.random.default_rng(seed)
@@ -1224,10 +1273,17 @@ def _validated_rows(df: pl.DataFrame, load_ids: Sequence[str], bus_ids: Sequence
                                  "load " + ", ".join(b for b in star_ids if b in loads)
                                  if any(b in loads for b in star_ids) else "")))
     if ambiguous:
+        # element ids in their natural order (2 before 10), said to be elements: sorted as
+        # text and alone in the brackets they read "scenarios [10, 11, ... 19 ...]" (ut50_scen
+        # #6)
+        both = sorted(set(ambiguous), key=natural_key)
+        one = len(both) == 1
         problems.append(_problem(
-            "row(s) without a kind name an element that is both a load id and a bus id: a "
-            "load row replaces the load's demand, a bus row adds to the bus (a DER)",
-            ids=sorted(set(ambiguous)), field="kind",
+            f"row(s) without a kind name {len(both)} element{'' if one else 's'} (the "
+            f"id{'' if one else 's'} in brackets), {'which is' if one else 'each'} both a "
+            "load id and a bus id: a load row replaces the load's demand, a bus row adds to "
+            "the bus (a DER)",
+            ids=both, field="kind",
             hint="give each such row a kind (load or bus), or a der (load, pv, ev, hp)"))
     negative = sorted({f"{scen[i]}/{tg[1]}" for i, tg in enumerate(target)
                        if tg is not None and tg[0] == "load"

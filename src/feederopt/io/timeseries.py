@@ -40,6 +40,7 @@ from feederopt.io._common import (
     is_broken_link,
     match_id,
     missing,
+    natural_key,
     not_a_readable_file,
     read_long_table,
 )
@@ -647,13 +648,6 @@ def _empty_hours_hint(empty: np.ndarray) -> str:
     one = len(empty) == 1
     return (f"the table has no row at hour{'' if one else 's'} {shown} for any element: add "
             f"{'that hour' + chr(39) + 's' if one else 'those hours' + chr(39)} rows")
-
-
-def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
-    """The key that orders ids naturally: the runs of digits as numbers, so ``2 < 10`` and
-    ``load2 < load10`` (a digit run before a letter run at the same place)."""
-    return tuple((0, int(part)) if part.isdigit() else (1, part)
-                 for part in re.findall(r"\d+|\D+", text))
 
 
 def _skipped_hour_hint(skipped: datetime, hours: int) -> str:

@@ -84,6 +84,7 @@ from feederopt.results.result import (
     bound_value,
     branch_label,
     distinct_places,
+    enumerated,
     heuristic_note,
     iterations_text,
     kept_state_label,
@@ -379,12 +380,35 @@ def first_violation_text(d: Mapping[str, Any]) -> str:
             + (f" ({LIMITS[limit]})" if limit in LIMITS else ""))
 
 
+def infeasible_reason(r: Mapping[str, Any]) -> str:
+    """Why no topology meets the limits, as the console's "infeasible: ..." line says it:
+    the result's ``infeasible_reason`` (a scenario run's names the scenario that no radial
+    topology supplies: "no radial topology supplies scenario d within the limits (proven:
+    ...)"), else "no radial topology meets the limits". The report said only the latter,
+    never which scenario (user test ut50_scen #3)."""
+    reason = r.get("infeasible_reason")
+    if isinstance(reason, str) and reason.strip():
+        return reason.strip()
+    return "no radial topology meets the limits"
+
+
+def unsupplied_row(r: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The summary's row of the scenarios that no radial topology supplies within the
+    limits (the result's ``unsupplied_scenarios``), None without them."""
+    names = r.get("unsupplied_scenarios")
+    if not isinstance(names, list | tuple) or not names:
+        return None
+    label = ("scenario no radial topology supplies" if len(names) == 1
+             else "scenarios no radial topology supplies")
+    return label, '<span class="warn">' + escape(", ".join(str(x) for x in names)) + "</span>"
+
+
 def least_violating_text(r: Mapping[str, Any]) -> str:
     """The summary's warning over a least-violating state (:func:`least_violating`): what the
     figures after and the switching actions are, as the console's row "open branches
     (least-violating state, breaks the limits)" says."""
     status = str(r.get("status", ""))
-    why = ("no radial topology meets the limits (status infeasible)" if status == "infeasible"
+    why = (f"{infeasible_reason(r)} (status infeasible)" if status == "infeasible"
            else f"the run stopped (status {status}) before it found a topology within the "
                 "limits")
     state = ("the base-case fallback, " + BASE_FALLBACK_WHAT + "; it breaks the limits"
@@ -392,6 +416,16 @@ def least_violating_text(r: Mapping[str, Any]) -> str:
     return (f"{why}: the state after is {state}; "
             "the figures after, the open branches and the switching actions are that "
             "state's, not a switching plan within the limits")
+
+
+def iterations_label(r: Mapping[str, Any]) -> str:
+    """The summary's label of the iterations: what was counted, master MILP solves, or a
+    scenario run's enumeration steps (one per scenario, no master: :func:`~feederopt.results.
+    result.enumerated`; ut50_scen #4 labelled 4 enumeration steps master MILP solves)."""
+    log = [row for row in r.get("iteration_log") or [] if isinstance(row, Mapping)]
+    if enumerated([str(row.get("note") or "") for row in log]):
+        return "iterations (enumeration steps, one per scenario)"
+    return "iterations (master MILP solves)"
 
 
 def summary_iterations(r: Mapping[str, Any]) -> str:
@@ -538,7 +572,7 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("lower bound" + (" (the model's)" if _polish_kept(r) else ""),
          escape(bound_text(r.get("lower_bound"), ".4f", " kW-eq"))),
         ("gap", fmt(gap * 100 if gap is not None else None, ".4f", " %")),
-        ("iterations (master MILP solves)", escape(summary_iterations(r))),
+        (iterations_label(r), escape(summary_iterations(r))),
         ("solve time", fmt(r.get("solve_time_s"), ".2f", " s")),
         ("open before", escape(_branch_list((r.get("base") or {}).get("open_branches")))),
         (kept_state_label("open after", str(r.get("status", "")), kept_name(r),
@@ -546,6 +580,8 @@ def summary_section(r: Mapping[str, Any]) -> str:
          escape(_branch_list(r.get("open_branches")))
          if not _no_topology(r) else "no topology found"),
     ]
+    if (row := unsupplied_row(r)) is not None:  # which scenario (ut50_scen #3)
+        rows.append(row)
     if r.get("out_of_service_branches"):  # outside the model: open in every answer
         rows.append(("out of service (open, not switched)",
                      escape(_branch_list(r.get("out_of_service_branches")))))
@@ -561,8 +597,10 @@ def summary_section(r: Mapping[str, Any]) -> str:
     if off:
         warn = f'<p class="warn">warning: {escape(str(off))}</p>' + warn
     if _no_topology(r):
+        reason = (f": {infeasible_reason(r)}" if r.get("status") == "infeasible"
+                  and r.get("infeasible_reason") else "")
         warn = (f'<p class="warn">{escape(NO_TOPOLOGY)} (status '
-                f'{escape(str(r.get("status", "-")))}).</p>') + warn
+                f'{escape(str(r.get("status", "-")))}){escape(reason)}.</p>') + warn
     elif least:
         warn = f'<p class="warn">warning: {escape(least_violating_text(r))}</p>' + warn
     if nominal:

@@ -105,7 +105,8 @@ def violations_table(items: Any) -> str:
     """Broken limits (the AC check's ``limit_violations``, a diagnosis) as a table with
     readable headers: the element, the limit broken, its value, the limit's value (a bus's
     ``v_min``/``v_max``, a branch's rating as held), by how much and, for a rating, the
-    loading in % of the limit. The unit goes into the headers when every row has the same,
+    loading in % of the limit; first each row's scenario when a row has one (a scenario
+    run's diagnosis). The unit goes into the headers when every row has the same,
     else into each cell."""
     rows = [d for d in items or [] if isinstance(d, Mapping)]
     units = {str(d.get("unit") or "") for d in rows}
@@ -117,13 +118,19 @@ def violations_table(items: Any) -> str:
         return fmt(x, spec, "" if one is not None or not unit else f" {unit}")
 
     loading = any(_finite(d.get("loading_percent")) is not None for d in rows)
-    columns = ["element", "limit broken", f"value{head}", f"limit{head}",
-               f"exceeded by{head}"] + (["loading [% of the limit]"] if loading else [])
+    # a scenario run's diagnosis: each row's scenario (ut50_scen #3: every row was scenario
+    # d's, which the table did not say)
+    scenario = any(d.get("scenario") is not None for d in rows)
+    columns = (["scenario"] if scenario else []) + [
+        "element", "limit broken", f"value{head}", f"limit{head}",
+        f"exceeded by{head}"] + (["loading [% of the limit]"] if loading else [])
     body = []
     for d in rows:
         comp, limit, unit = str(d.get("component", "")), str(d.get("limit", "?")), \
             str(d.get("unit") or "")
-        cells = [f"{SINGULAR.get(comp, comp)} {d.get('id', '?')}",
+        cells = ([str(d["scenario"]) if d.get("scenario") is not None else "-"]
+                 if scenario else []) + [
+                 f"{SINGULAR.get(comp, comp)} {d.get('id', '?')}",
                  f"{limit} ({LIMITS[limit]})" if limit in LIMITS else limit,
                  num(d.get("value"), unit), num(d.get("rating"), unit),
                  fmt(d.get("amount"), ".4g", "" if one is not None or not unit

@@ -57,6 +57,15 @@ def kept_state_label(label: str, status: str, state: str, *,
     return f"{label} ({state}, breaks the limits)" if kept else label
 
 
+def enumerated(notes: Sequence[str]) -> bool:
+    """Whether a run's iteration log (``notes``, in order) is a scenario run's enumeration of
+    the radial topologies (:meth:`feederopt.algorithms.stochastic.StochasticBenders.
+    enumerate`: rows "enumeration: scenario k of S", "enumeration stopped"), whose iterations
+    are enumeration steps, one per scenario, not master MILP solves."""
+    return any(n and n.startswith(("enumeration: scenario ", "enumeration stopped"))
+               for n in notes)
+
+
 def iterations_text(iterations: Any, status: str, notes: Sequence[str],
                     stats: Mapping[str, Any] | None = None) -> str:
     """A run's iterations for a person: the master iterations (master MILP solves; the
@@ -69,7 +78,9 @@ def iterations_text(iterations: Any, status: str, notes: Sequence[str],
     (``--time-limit 0.01``: status ``time_limit``, no objective) says that it stopped, with its
     status (ut37 #2 printed "closed ... final bounds"). One text for the console and the
     report (user test ut42_report #4: the report said "iterations 0" beside two log rows
-    numbered 0).
+    numbered 0). A scenario run that enumerated the radial topologies (:func:`enumerated`)
+    counts enumeration steps, one per scenario: "4 enumeration steps (one per scenario, ...;
+    no master MILP solve)".
 
     A single-tree run (``benders-scip``: a log note ``tree closed``, ``tree time_limit``, ...)
     has no master iterations: its SCIP tree is the master, and its ``iterations`` are the
@@ -79,6 +90,15 @@ def iterations_text(iterations: Any, status: str, notes: Sequence[str],
     the tree proved optimal``. Before, "0 (closed before any master
     iteration: tree closed)" after 24 s of tree search (user test ut46_core #4)."""
     text = str(iterations)
+    if enumerated(notes) and isinstance(iterations, int) and not isinstance(iterations, bool):
+        # no master ran: one step per scenario (ut50_scen #4 read "iterations (master MILP
+        # solves) 4" beside 4 "enumeration: scenario k of 4" rows)
+        text += (f" enumeration step{'' if iterations == 1 else 's'} (one per scenario, each "
+                 "evaluating there every radial topology still in the running; no master "
+                 "MILP solve)")
+        if "enumeration stopped" in notes:
+            text += f"; the enumeration stopped before its end ({status or 'gap open'})"
+        return text
     tree = [n for n in notes if n and n.startswith("tree ")]
     if tree and isinstance(iterations, int) and not isinstance(iterations, bool):
         nodes = _num((stats or {}).get("master_nodes"))

@@ -689,6 +689,32 @@ def check_source_voltages(data: dict[str, Any], network: Network,
                           tuple(weights))
 
 
+def result_scenario_file_problems(data: dict[str, Any]) -> list[Problem]:
+    """The problem of a scenario result's scenario file (``scenarios_file``) that is gone, or
+    whose SHA-256 differs from the one the result records (``scenarios_sha256``): the
+    scenarios checked would not be the ones solved for; none for any other result. A check
+    reports it with the problems of its options, all at once (user test ut50_scen #5:
+    ``check mv.json -n 5 -u 1.5`` said only the uncertainty's, the file's on the next run)."""
+    from feederopt.io.digests import file_digest
+
+    if not data.get("scenarios") or not isinstance(data.get("stochastic"), dict):
+        return []
+    path = data.get("scenarios_file")
+    if not isinstance(path, str) or not path:
+        return []
+    now = file_digest(path)
+    recorded = data.get("scenarios_sha256")
+    if now is not None and not (isinstance(recorded, str) and recorded != now):
+        return []
+    return [Problem(
+        ProblemKind.INVALID_VALUE, "result", "the result's scenario file is "
+        + ("gone" if now is None else "changed since the solve (its SHA-256 differs from "
+           "the result's scenarios_sha256)") + ": the check draws its samples around the "
+        "scenarios' loads, DER and source voltages", ids=(path,), field="scenarios_file",
+        hint="put the file the result was solved with back in place, or solve again with "
+        "the file as it is now")]
+
+
 def scenario_loads(data: dict[str, Any], network: Network,
                    sources: SourceVoltages) -> ScenarioLoads | None:
     """The scenarios of the scenario result ``data`` for ``feederopt check``
@@ -699,8 +725,7 @@ def scenario_loads(data: dict[str, Any], network: Network,
     scenarios, or whose scenarios were given as a table in memory (no file: the check draws
     around the nominal loads, and says so in its notes). A file that is gone, or whose
     SHA-256 differs from the one the result records (``scenarios_sha256``), is an
-    :class:`InputError` naming it: the scenarios checked would not be the ones solved for."""
-    from feederopt.io.digests import file_digest
+    :class:`InputError` naming it (:func:`result_scenario_file_problems`)."""
     from feederopt.io.scenarios import load_scenarios
 
     if not data.get("scenarios") or not isinstance(data.get("stochastic"), dict):
@@ -708,16 +733,9 @@ def scenario_loads(data: dict[str, Any], network: Network,
     path = data.get("scenarios_file")
     if not isinstance(path, str) or not path:
         return None
-    now = file_digest(path)
-    recorded = data.get("scenarios_sha256")
-    if now is None or (isinstance(recorded, str) and recorded != now):
-        raise InputError([Problem(
-            ProblemKind.INVALID_VALUE, "result", "the result's scenario file is "
-            + ("gone" if now is None else "changed since the solve (its SHA-256 differs from "
-               "the result's scenarios_sha256)") + ": the check draws its samples around the "
-            "scenarios' loads, DER and source voltages", ids=(path,), field="scenarios_file",
-            hint="put the file the result was solved with back in place, or solve again with "
-            "the file as it is now")])
+    problems = result_scenario_file_problems(data)
+    if problems:
+        raise InputError(problems)
     sset = load_scenarios(network, path)
     if sset.load_p_mw is None or sset.load_q_mvar is None or sset.extra_p_mw is None \
             or sset.extra_q_mvar is None:
@@ -2155,10 +2173,11 @@ def check_result(
         data = read_result_to_check(result)
     result_problems(data)
     box = check_box(data, uncertainty, uncertain_loads)
-    check_options(samples, box.uncertainty)
+    # every problem at once: the options' and a scenario file gone or changed (ut50_scen #5)
+    problems = check_option_problems(samples, box.uncertainty)
     given = Limits(v_min=v_min, v_max=v_max, max_loading_percent=max_loading_percent)
     # the values, as `solve` checks them
-    problems = SolveOptions(limits=given, validate=False).check()
+    problems += SolveOptions(limits=given, validate=False).check()
     problems += [p for p in [source_vm_problem(source_vm)] if p is not None]
     if growth_margin_of is not None and growth_margin_of not in GROWTH_OF:
         ref = option_ref("growth_margin_of", cli="--growth-margin")
@@ -2166,7 +2185,7 @@ def check_result(
                                 f"{ref} must be one of {', '.join(GROWTH_OF)}",
                                 field="growth_margin_of", hint="e.g. load"))
     if problems:
-        raise InputError(problems)
+        raise InputError(problems + result_scenario_file_problems(data))
     notes: list[str] = []
     network = check_network(data, network)
     # a network given by the caller (--case): the one the result was solved on? (user test
