@@ -118,6 +118,9 @@ def test_worst_objective_minimises_the_largest_scenario_losses(
     # the expected value at that topology, recorded beside it
     assert st["expected_objective_kw"] == pytest.approx(expected[j_worst], abs=1e-2)
     assert "objective: worst case over 3 scenarios" in out
+    # the objective row says worst case (user test ut50_recheck #2: it read "expected")
+    row = next(line for line in out.splitlines() if "objective (" in line)
+    assert "objective (worst case, penalised)" in row and f"{worst[j_worst]:.4f}" in row, row
     if path == "master":
         assert doc["solver"].startswith("HiGHS (master)")
     # `feederopt report` writes the command line again with the objective
@@ -138,6 +141,8 @@ def test_worst_objective_minimises_the_largest_scenario_losses(
     assert doc["settings"]["scenario_objective"] == "expected"
     assert doc["objective"] == pytest.approx(expected[j_exp], abs=1e-2)
     assert "objective: expected value over 3 scenarios" in out
+    row = next(line for line in out.splitlines() if "objective (" in line)
+    assert "objective (expected, penalised)" in row and f"{expected[j_exp]:.4f}" in row, row
 
 
 def test_objective_is_refused_without_scenarios_or_unknown() -> None:

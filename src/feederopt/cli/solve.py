@@ -551,7 +551,10 @@ def _objective_label(result: Any) -> str:
     from feederopt import StochasticSummary
 
     if isinstance(summary, StochasticSummary):
-        return "objective (expected, penalised)"
+        # --objective worst minimises the worst scenario's (user test ut50_recheck #2: it was
+        # labelled "expected" beside the worst scenario's own figure)
+        what = "worst case" if summary.objective == "worst" else "expected"
+        return f"objective ({what}, penalised)"
     # the worst case found, not proven, when the search stopped first (the bound's row says)
     found = " found" if summary.worst_case_proven is False else ""
     rec = result.extra.get("switching") if isinstance(result.extra, dict) else None
