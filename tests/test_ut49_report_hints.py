@@ -148,3 +148,19 @@ def test_robust_hint_repeats_workers_and_runs_over_every_load(tmp_path: Path) ->
 
     again = command_again(doc, "solve", "feederopt solve CASE --out DIR")
     assert "--uncertain-loads" not in again and "..." not in again, again
+
+
+def test_robust_hint_lists_every_given_load() -> None:
+    """A robust run given all 32 of case33bw's loads by --uncertain-loads was hinted
+    ``--uncertain-loads ...`` (user test ut50_recheck #5): the hint lists every id the user
+    gave, so that it runs as it is."""
+    from feederopt.report.command_line import command_again
+
+    given = [str(i) for i in range(2, 34)]
+    doc = {"kind": "solve", "case": "case33bw", "source": "case33bw",
+           "settings": {"uncertain_loads_given": True},
+           "robust_summary": {"uncertainty": 0.1, "uncertain_loads": given}}
+    again = command_again(doc, "solve", "feederopt solve CASE --out DIR")
+    argv = shlex.split(again)
+    assert "..." not in argv, again
+    assert argv[argv.index("--uncertain-loads") + 1].split(",") == given, again

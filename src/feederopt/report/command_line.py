@@ -26,9 +26,6 @@ from feederopt.formulations.resilience import RadialityKind
 from feederopt.options import DEFAULT_RADIALITY, Method, Stop
 from feederopt.problems.resilience import PlanSettings
 
-#: The most uncertain loads a hint lists (``--uncertain-loads``); more are written ``...``.
-MAX_LISTED = 20
-
 #: What the templates of :data:`feederopt.report.html.REPORTS` call the network.
 _PLACEHOLDERS = ("CASE", "FEEDER.dss")
 
@@ -81,8 +78,9 @@ def solve_options(doc: Mapping[str, Any]) -> list[str]:
         if s.get("uncertain_loads_given") is False:  # every load varied: the default
             loads = None
         if isinstance(loads, list) and loads:  # the loads that varied (all, when not given)
-            out += ["--uncertain-loads", shlex.quote(",".join(map(str, loads)))
-                    if len(loads) <= MAX_LISTED else "..."]
+            # every id, however many: a hint is a command to run (user test ut50_recheck #5:
+            # "--uncertain-loads ..." past 20 loads)
+            out += ["--uncertain-loads", shlex.quote(",".join(map(str, loads)))]
         if _number(robust.get("budget")) is not None:
             out += ["--budget", f"{robust['budget']:g}"]
         band = robust.get("source_vm_band_pu")
@@ -240,8 +238,7 @@ def partition_options(doc: Mapping[str, Any]) -> list[str]:
         out += ["--uncertainty", f"{x:.12g}"]
     loads = i.get("uncertain_loads")
     if isinstance(loads, list) and loads:
-        out += ["--uncertain-loads", shlex.quote(",".join(map(str, loads)))
-                if len(loads) <= MAX_LISTED else "..."]
+        out += ["--uncertain-loads", shlex.quote(",".join(map(str, loads)))]
     k = i.get("k_der", doc.get("k_der"))
     if isinstance(k, int) and not isinstance(k, bool):
         out += ["--k-der", str(k)]
