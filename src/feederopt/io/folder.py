@@ -93,6 +93,7 @@ from feederopt.network.schemas import (
     polars_schema,
     without_limits,
 )
+from feederopt.network.validate import without_placeholder_ratings
 
 FORMAT_VERSION = 1
 _REQUIRED = ("buses", "branches")
@@ -948,6 +949,10 @@ def read_folder(path: str | Path) -> Network:
     problems += km_problems
     uncomputed = {("branches", total): ids for total, ids in no_total.items()}
     default_notes += km_notes
+    # 99999 kA (or inf): no rating, as pandapower's max_i_ka (user test ut50_iobad #2)
+    tables["branches"], placeholder_note = without_placeholder_ratings(tables["branches"])
+    if placeholder_note:
+        default_notes.append(placeholder_note)
     # a double circuit (two lines that never open between two buses): one branch L1+L1b
     merged_notes: list[str] = []
     tables["branches"] = merge_parallel_table(tables["branches"], merged_notes, problems)

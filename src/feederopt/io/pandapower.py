@@ -170,7 +170,11 @@ from feederopt.io.parallel import merge_parallel_branches
 from feederopt.network.container import APPROXIMATIONS_KEY, Network
 from feederopt.network.devices import load_q_range, pp_tap_pos
 from feederopt.network.topology import dead_islands, without_buses
-from feederopt.network.validate import RATING_PLACEHOLDER_KA, SET_POINT_LIMIT_TOLERANCE
+from feederopt.network.validate import (
+    SET_POINT_LIMIT_TOLERANCE,
+    is_placeholder_rating,
+)
+from feederopt.network.validate import placeholder_rating_note as _placeholder_note
 
 if TYPE_CHECKING:
     from pandapower.auxiliary import pandapowerNet
@@ -3140,7 +3144,7 @@ def _line_rating_ka(ln: Any, par: float, placeholders: list[str], idx: Any) -> f
     branches)" and "largest loading 0.00 %"; user test ut46_pyapi), its id then added to
     ``placeholders``."""
     rating = _f(ln["max_i_ka"], math.nan)
-    if math.isfinite(rating) and rating >= RATING_PLACEHOLDER_KA:
+    if is_placeholder_rating(rating):
         placeholders.append(f"line:{idx}")
         return math.nan
     return rating * _f(ln.get("df", 1.0), 1.0) * par
@@ -3149,9 +3153,7 @@ def _line_rating_ka(ln: Any, par: float, placeholders: list[str], idx: Any) -> f
 def placeholder_rating_note(ids: list[str]) -> str:
     """The reader's note on the lines whose ``max_i_ka`` is a placeholder
     (:func:`_line_rating_ka`)."""
-    return (f"{len(ids)} line(s) have max_i_ka >= {RATING_PLACEHOLDER_KA:g} kA, pandapower's "
-            "placeholder for no rating (e.g. 99999): read as unrated, no thermal limit "
-            f"({_short_list(ids)})")
+    return _placeholder_note("max_i_ka", ids, "line(s)")
 
 
 #: How the reader's note on the ext_grids' import prices (:func:`_import_prices`) begins: it

@@ -385,6 +385,41 @@ RATING_AMPERES_KA = 20.0
 RATING_PLACEHOLDER_KA = 9999.0
 
 
+def is_placeholder_rating(value: float) -> bool:
+    """A current rating [kA] that stands for "no rating": :data:`RATING_PLACEHOLDER_KA` or more,
+    ``inf`` included (pandapower's networks write 99999 kA, a CSV export ``inf``). The one rule
+    of every reader (pandapower's ``max_i_ka``, a folder's ``i_max_ka``, CSV or Parquet): such
+    a rating is read as unrated, with :func:`placeholder_rating_note`; NaN is no placeholder
+    (a missing number: refused, "NaN found")."""
+    return not math.isnan(value) and value >= RATING_PLACEHOLDER_KA
+
+
+def placeholder_rating_note(column: str, ids: list[str], what: str = "branch(es)") -> str:
+    """The reader's note on the rows whose rating ``column`` is a placeholder
+    (:func:`is_placeholder_rating`), read as unrated."""
+    shown = ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+    return (f"{len(ids)} {what} have {column} >= {RATING_PLACEHOLDER_KA:g} kA (or inf), the "
+            "placeholder for no rating (e.g. pandapower's 99999): read as unrated, no thermal "
+            f"limit ({shown})")
+
+
+def without_placeholder_ratings(branches: pl.DataFrame) -> tuple[pl.DataFrame, str | None]:
+    """``branches`` with every placeholder ``i_max_ka`` (:func:`is_placeholder_rating`) made
+    empty (no rating), and the note naming them (None when there is none): a folder's 99999
+    kA was held as a rating ("37 of 37 branches rated ... 1e+05 kA", "largest loading 0.00
+    %") where pandapower's was read as unrated (user test ut50_iobad #2)."""
+    if "i_max_ka" not in branches.columns or "id" not in branches.columns:
+        return branches, None
+    col = pl.col("i_max_ka").cast(pl.Float64, strict=False)
+    mask = col.is_not_null() & ~col.is_nan() & (col >= RATING_PLACEHOLDER_KA)
+    ids = [str(i) for i in branches.filter(mask)["id"].to_list()]
+    if not ids:
+        return branches, None
+    fixed = branches.with_columns(
+        pl.when(mask).then(None).otherwise(pl.col("i_max_ka")).alias("i_max_ka"))
+    return fixed, placeholder_rating_note("i_max_ka", ids)
+
+
 def rating_plausibility(branches: pl.DataFrame) -> list[Problem]:
     """A warning naming the branches whose current rating looks given in amperes (400 typed
     into ``i_max_ka`` for 400 A: a limit that never binds, silently; user test ut_io #8, where
@@ -1247,6 +1282,14 @@ def _set_point_problems(table: str, what: str, ids: list[Any], values: list[floa
                     ids=tuple(str(b[0]) for b in bad), field="v_set_pu", hint=hint)]
 
 
+def _value_text(value: object) -> str:
+    """A cell's value as a message shows it: NaN as ``NaN`` (a missing number, not a value one
+    typed), a number by ``:g``."""
+    if isinstance(value, float):
+        return "NaN" if math.isnan(value) else f"{value:g}"
+    return repr(value)
+
+
 def _optional_positive(df: pl.DataFrame, table: str, columns: tuple[str, ...],
                        hint: str) -> list[Problem]:
     """A problem for each column whose given (non-null) values are not all positive numbers.
@@ -1256,8 +1299,12 @@ def _optional_positive(df: pl.DataFrame, table: str, columns: tuple[str, ...],
         bad = pl.col(col).is_not_null() & (~(pl.col(col) > 0) | pl.col(col).is_nan())
         ids = _ids(df, bad)
         if ids:
+            values = df.filter(bad)[col].to_list()
+            found = list(dict.fromkeys(_value_text(v) for v in values))
+            shown = ", ".join(found[:5]) + (" ..." if len(found) > 5 else "")
             problems.append(Problem(ProblemKind.INVALID_VALUE, table,
-                                    f"{col} must be positive (or empty for no limit)",
+                                    f"{col} must be positive (or empty for no limit): "
+                                    f"{shown} found",
                                     ids=ids, field=col, hint=hint))
     return problems
 
