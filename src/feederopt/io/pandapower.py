@@ -857,6 +857,9 @@ def from_pandapower(
     lrows = []
     zip_loads: dict[str, list[str]] = {}  # the ZIP columns given -> the loads that give them
     negative_loads: dict[str, list[str]] = {}
+    # the first negative load's (index, bus, p_mw, q_mvar) as pandapower computes its power
+    # (p_mw x scaling): the injection that the hint writes as an sgen
+    negative_first: list[tuple[int, int, float, float]] = []
     load_flex: list[Problem] = []
     bad_shed: dict[str, list[str]] = {}  # column -> loads whose value is no bool / number
     for idx, ld in net.load.iterrows():
@@ -867,6 +870,9 @@ def from_pandapower(
         if _f(ld["p_mw"], 0.0) * scale < 0:
             column = "p_mw" if _f(ld["p_mw"], 0.0) < 0 else "scaling"
             negative_loads.setdefault(column, []).append(f"load:{idx}")
+            if not negative_first:
+                negative_first.append((int(idx), int(ld["bus"]), _f(ld["p_mw"], 0.0) * scale,
+                                       _f(ld.get("q_mvar", 0.0), 0.0) * scale))
             superseded.setdefault(("loads", "p_mw"), set()).add(f"load:{idx}")
         if bool(ld["in_service"]) and pf.voltage_depend_loads:
             # runpp's voltage_depend_loads=False takes ZIP loads at constant power
@@ -1261,8 +1267,9 @@ def from_pandapower(
         problems.append(Problem(
             ProblemKind.BAD_LOAD, "loads",
             f"{column} is negative: the load would inject power", ids=tuple(ids), field=column,
-            hint="model an injection as an sgen (pandapower.create_sgen) with a positive "
-            "p_mw" + ("" if column == "p_mw" else ", and keep scaling >= 0")))
+            hint=_sgen_hint(negative_first[0] if negative_first and any(
+                i.startswith("load:") for i in ids) else None)
+            + ("" if column == "p_mw" else ", and keep scaling >= 0")))
     _raise_with_validation(network, problems, superseded)
     # what the origin net describes: an edit of these tables since (network.replace) is not
     # in it, and the AC check then builds its own net (origin_edits)
@@ -3133,6 +3140,19 @@ def _import_prices(net: pandapowerNet, v_set: dict[int, float]) -> tuple[
                  "the objective prices the imported power as pandapower's runopp does "
                  "(costs.import_per_h), besides the losses at the loss price, so the losses "
                  "are priced twice over (once as kW, once inside the import: docs/dopf.md)"]
+
+
+def _sgen_hint(first: tuple[int, int, float, float] | None) -> str:
+    """How to write a negative load as the injection it is: an sgen of the opposite power
+    (``p_mw = -p``, ``q_mvar = -q``) in the load's place, with the call for ``first`` (index,
+    bus, p_mw, q_mvar of the first negative load; user test ut50_iobad #5)."""
+    text = "model an injection as an sgen (pandapower.create_sgen) with a positive p_mw"
+    if first is None:
+        return text
+    idx, bus, p, q = first
+    return (f"{text}: pp.create_sgen(net, bus={bus}, p_mw={-p:g}, q_mvar={-q + 0.0:g}) in "
+            f"place of load {idx} (net.load.drop({idx}, inplace=True)); a negative load is "
+            "refused, not turned round, so that a sign slip is not read as generation")
 
 
 def _line_rating_ka(ln: Any, par: float, placeholders: list[str], idx: Any) -> float:

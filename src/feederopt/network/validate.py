@@ -1813,10 +1813,28 @@ def _load_problems(loads: pl.DataFrame) -> list[Problem]:
                 "p_mw is negative",
                 ids=ids,
                 field="p_mw",
-                hint="model an injection as a row of the generators table",
+                hint=_injection_hint(loads.filter(pl.col("p_mw") < 0)),
             )
         )
     return problems
+
+
+def _injection_hint(negative: pl.DataFrame) -> str:
+    """How to write the first negative load of ``negative`` as the injection it is: a row of
+    the generators table with the opposite power (``p_mw = -p``, ``q_mvar = -q``), the loads
+    row removed (user test ut50_iobad #5: the hint said only "a row of the generators
+    table"). A negative load is refused rather than turned round, so that a sign slip is not
+    read as generation; MATPOWER's negative ``Pd`` is converted, its own convention."""
+    row = negative.row(0, named=True)
+    p = -float(row["p_mw"])
+    q = row.get("q_mvar")
+    q = -float(q) if isinstance(q, int | float) and math.isfinite(q) and q != 0 else None
+    header = "id,bus,p_mw" + (",q_mvar" if q is not None else "")
+    values = f"{row.get('id')},{row.get('bus')},{p:g}" + (f",{q:g}" if q is not None else "")
+    return (f"write the injection as a row of the generators table with a positive p_mw, and "
+            f"remove the load's row: generators.csv '{header}' with '{values}' (a fixed "
+            "injection; add p_min_mw and p_max_mw for a range); a negative load is refused, "
+            "not turned round, so that a sign slip is not read as generation")
 
 
 def _generator_problems(gens: pl.DataFrame) -> list[Problem]:
