@@ -45,7 +45,7 @@ def test_a_row_without_an_id_is_named_by_its_file_line(folder: Path) -> None:
     loads = folder / "loads.csv"
     lines = _lines(loads)
     lines[2:2] = [""]  # a blank line before it: the line numbers count it
-    lines.append(",b,0.1,0.05")
+    lines.append(",,b,0.1,0.05")  # no id and no name; bus, p_mw, q_mvar in their columns
     loads.write_text("\n".join(lines) + "\n")
     line = len(lines)  # the row just appended, 1-based
     with pytest.raises(InputError) as exc:

@@ -366,6 +366,12 @@ class FeederoptError(Exception):
     exit_code = 1
 
 
+#: The kinds of problem that concern an output path (``--json`` onto an existing file, onto
+#: the input, a link to it, a file inside the input folder): headed "in the output", not "in
+#: the input" (user test ut50_iobad #6).
+OUTPUT_KINDS = frozenset({ProblemKind.OUTPUT_EXISTS, ProblemKind.BAD_OUTPUT_PATH})
+
+
 @dataclass
 class InputError(FeederoptError):
     """Bad input: one or more :class:`Problem` values. The CLI exits with code 2."""
@@ -392,7 +398,10 @@ class InputError(FeederoptError):
         them (``and 1 warning``; None without warnings), as :meth:`split` parts them: the
         command line prints the same words."""
         errors, warnings = self.split()
-        return (f"{plural(len(errors), 'problem')} in the input",
+        output = [p.kind in OUTPUT_KINDS for p in errors]
+        where = ("the output" if all(output) else "the input and the output" if any(output)
+                 else "the input")
+        return (f"{plural(len(errors), 'problem')} in {where}",
                 f"and {plural(len(warnings), 'warning')}" if warnings else None)
 
     def __str__(self) -> str:

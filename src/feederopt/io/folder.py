@@ -93,6 +93,7 @@ from feederopt.network.schemas import (
     polars_schema,
     without_limits,
 )
+from feederopt.network.validate import without_placeholder_ratings
 
 FORMAT_VERSION = 1
 _REQUIRED = ("buses", "branches")
@@ -176,6 +177,7 @@ def _read_raw(path: Path, name: str, notes: list[str] | None = None
                              hint="feederopt reads comma-separated CSV with a decimal point: "
                              "save the table as CSV (comma delimited), UTF-8")
         _too_many_fields(path, records)
+        _too_few_fields(path, records, name)
         _duplicate_columns(path, name)
         blank_heads = _blank_header_columns(records)
         data = _blank_wide_lines(text, records).encode("utf-8")
@@ -273,6 +275,37 @@ def _too_many_fields(path: Path, records: list[tuple[int, list[str]]]) -> None:
         hint="remove the comma at the end of the line" if empty_tail else
         "a number with a decimal comma (0,5) is split in two by the comma: write it with "
         "a decimal point (0.5), or quote it (\"0,5\"); else remove the extra field")
+
+
+def _too_few_fields(path: Path, records: list[tuple[int, list[str]]], name: str) -> None:
+    """An :class:`InputError` naming the file and the lines whose records have fewer fields
+    than its header and so leave a required column of table ``name`` without its field (a
+    blank line, no field, is no row): a field left out shifts the ones after it into the
+    wrong columns, or leaves the last ones empty, which read as "loads [d2].q_mvar: no value
+    for 'q_mvar'" by id, without the line (user test ut50_iobad #6; a line with too many
+    fields is named by :func:`_too_many_fields`). A short line that leaves out optional
+    columns only (a row added by hand below a written folder's wide header) is read, its
+    missing fields empty, as before."""
+    if not records:
+        return
+    header = [c.strip() for c in records[0][1]]
+    width = len(header)
+    model = TABLES[name].model_fields
+    required = [k for k, c in enumerate(header) if c in model and model[c].is_required()]
+    short = [(line, r) for line, r in records[1:]
+             if r and len(r) < width and any(c.strip() for c in r)
+             and any(k >= len(r) for k in required)]
+    if not short:
+        return
+    lines = ", ".join(str(line) for line, _ in short[:10]) + (" ..." if len(short) > 10 else "")
+    first_line, first = short[0]
+    raise unreadable(
+        path, f"{len(short)} line(s) have fewer fields than the header's {width} (line "
+        f"{first_line}: {len(first)} field{'s' if len(first) != 1 else ''}, no "
+        f"{', '.join(repr(c) for c in header[len(first):][:5])}"
+        + (f"; lines {lines})" if len(short) > 1 else ")"),
+        hint=f"give every line the header's {width} fields, in its order; an empty value is "
+        "nothing between two commas (a,b,,d)")
 
 
 def _blank_wide_lines(text: str, records: list[tuple[int, list[str]]]) -> str:
@@ -948,6 +981,10 @@ def read_folder(path: str | Path) -> Network:
     problems += km_problems
     uncomputed = {("branches", total): ids for total, ids in no_total.items()}
     default_notes += km_notes
+    # 99999 kA (or inf): no rating, as pandapower's max_i_ka (user test ut50_iobad #2)
+    tables["branches"], placeholder_note = without_placeholder_ratings(tables["branches"])
+    if placeholder_note:
+        default_notes.append(placeholder_note)
     # a double circuit (two lines that never open between two buses): one branch L1+L1b
     merged_notes: list[str] = []
     tables["branches"] = merge_parallel_table(tables["branches"], merged_notes, problems)

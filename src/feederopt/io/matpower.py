@@ -300,6 +300,37 @@ def _refuse_decimal_commas(code: str, path: Path) -> None:
                 )
 
 
+def _refuse_unbalanced_brackets(code: str, path: Path) -> None:
+    """Refuse a matrix whose brackets do not balance between its ``mpc.NAME = [`` and the next
+    matrix (or the end of ``code``, comments removed): ``mpc.bus = [[`` closed by one ``];``
+    was "row(s) 1 of mpc.bus have a different number of columns than the others" (the row
+    ``[ 1 3 0 ...``), not the bracket (user test ut50_iobad #6). Each ``[`` opens one that a
+    ``]`` closes, as in MATLAB; a nested, balanced ``[[1 2]; [3 4]]`` passes."""
+    opened = list(_MATRIX_OPEN.finditer(code))
+    for k, m in enumerate(opened):
+        end = opened[k + 1].start() if k + 1 < len(opened) else len(code)
+        body = code[m.end():end]
+        depth, extra_at = 1, -1
+        for i, ch in enumerate(body):
+            if ch == "[":
+                depth += 1
+                if extra_at < 0:
+                    extra_at = i
+            elif ch == "]":
+                depth -= 1
+                if depth == 0:
+                    break
+        if depth > 0 and extra_at >= 0:
+            name = m.group("name")
+            line = code.count("\n", 0, m.end() + extra_at) + 1
+            raise unreadable(
+                path,
+                f"the brackets of mpc.{name} do not balance: the '[' at line {line} is never "
+                f"closed ({depth} '[' more than ']' before the next matrix)",
+                hint=f"write mpc.{name} = [ ... ]; with one '[' and one '];' (a doubled '[[' "
+                "is a typing slip)")
+
+
 def _check_structure(text: str, path: Path) -> None:
     """Refuse an empty file, one without bus or branch matrix, and one whose matrix is not
     closed with ``]`` (a truncated file), naming what is missing."""
@@ -328,6 +359,7 @@ def _check_structure(text: str, path: Path) -> None:
                 f"the mpc.{name} matrix (line {opened_at}) is not closed: line {at} "
                 f"('{statement.group(0).strip()} ...') starts a new statement inside it",
                 hint=f"end mpc.{name} with '];' after its last row, before line {at}")
+    _refuse_unbalanced_brackets(code, path)
     _refuse_decimal_commas(code, path)
     gen = re.search(r"mpc\.gen\s*=\s*\[(?P<data>[^\]]*)\]", code)
     if gen and not gen.group("data").replace(";", " ").split():

@@ -227,6 +227,8 @@ _ERROR_HINTS = {
     243: "the Redirect/Compile target does not exist; check the path beside the file",
     263: "an element or property name is unknown: check the element type's spelling, e.g. "
          "Line, Load, PVSystem",
+    301: "the file defines no circuit before its first command: an OpenDSS script starts "
+         "with New Circuit.<name> (or Redirects a file that does); is it an OpenDSS file?",
     302: "a command name is unknown: check its spelling, e.g. New, Edit, Open, Redirect",
     401: "the line code is not defined before the line; check its name and the Redirects",
     8888: "the file must define a circuit (New Circuit.<name> ...)",
@@ -740,7 +742,12 @@ def _file_problem(path: Path, number: int, message: str, hint: str = "") -> Inpu
     else:
         kind, comp = ProblemKind.UNREADABLE_FILE, "file"
     ids = [str(path)]
-    m = re.search(r'"([^"]+)"', text)
+    # the ids of a file's problem are files: the one OpenDSS names at "[file: ...]" (a
+    # Redirected file), not the first quoted text, which is often an example command
+    # ('"new circuit.mycktname"' of error 301 was listed as a file; user test ut50_iobad #6)
+    quoted = re.search(r'"([^"]+)"', text)
+    missing = number == 243 or ("not found" in text.lower() and "redirect" in text.lower())
+    m = (quoted if comp != "file" or missing else re.search(r'\[file: "([^"]+)"', text))
     if m and not _same_file(m.group(1), path):  # the file itself is named once
         ids.append(m.group(1))
     where = f" (OpenDSS error {number})" if number >= 0 else ""

@@ -171,7 +171,11 @@ from feederopt.io.parallel import merge_parallel_branches
 from feederopt.network.container import APPROXIMATIONS_KEY, Network
 from feederopt.network.devices import load_q_range, pp_tap_pos
 from feederopt.network.topology import dead_islands, without_buses
-from feederopt.network.validate import RATING_PLACEHOLDER_KA, SET_POINT_LIMIT_TOLERANCE
+from feederopt.network.validate import (
+    SET_POINT_LIMIT_TOLERANCE,
+    is_placeholder_rating,
+)
+from feederopt.network.validate import placeholder_rating_note as _placeholder_note
 
 if TYPE_CHECKING:
     from pandapower.auxiliary import pandapowerNet
@@ -854,6 +858,9 @@ def from_pandapower(
     lrows = []
     zip_loads: dict[str, list[str]] = {}  # the ZIP columns given -> the loads that give them
     negative_loads: dict[str, list[str]] = {}
+    # the first negative load's (index, bus, p_mw, q_mvar) as pandapower computes its power
+    # (p_mw x scaling): the injection that the hint writes as an sgen
+    negative_first: list[tuple[int, int, float, float]] = []
     load_flex: list[Problem] = []
     bad_shed: dict[str, list[str]] = {}  # column -> loads whose value is no bool / number
     for idx, ld in net.load.iterrows():
@@ -864,6 +871,9 @@ def from_pandapower(
         if _f(ld["p_mw"], 0.0) * scale < 0:
             column = "p_mw" if _f(ld["p_mw"], 0.0) < 0 else "scaling"
             negative_loads.setdefault(column, []).append(f"load:{idx}")
+            if not negative_first:
+                negative_first.append((int(idx), int(ld["bus"]), _f(ld["p_mw"], 0.0) * scale,
+                                       _f(ld.get("q_mvar", 0.0), 0.0) * scale))
             superseded.setdefault(("loads", "p_mw"), set()).add(f"load:{idx}")
         if bool(ld["in_service"]) and pf.voltage_depend_loads:
             # runpp's voltage_depend_loads=False takes ZIP loads at constant power
@@ -1258,8 +1268,9 @@ def from_pandapower(
         problems.append(Problem(
             ProblemKind.BAD_LOAD, "loads",
             f"{column} is negative: the load would inject power", ids=tuple(ids), field=column,
-            hint="model an injection as an sgen (pandapower.create_sgen) with a positive "
-            "p_mw" + ("" if column == "p_mw" else ", and keep scaling >= 0")))
+            hint=_sgen_hint(negative_first[0] if negative_first and any(
+                i.startswith("load:") for i in ids) else None)
+            + ("" if column == "p_mw" else ", and keep scaling >= 0")))
     _raise_with_validation(network, problems, superseded)
     # what the origin net describes: an edit of these tables since (network.replace) is not
     # in it, and the AC check then builds its own net (origin_edits)
@@ -3144,6 +3155,19 @@ def _import_prices(net: pandapowerNet, v_set: dict[int, float]) -> tuple[
                  "are priced twice over (once as kW, once inside the import: docs/dopf.md)"]
 
 
+def _sgen_hint(first: tuple[int, int, float, float] | None) -> str:
+    """How to write a negative load as the injection it is: an sgen of the opposite power
+    (``p_mw = -p``, ``q_mvar = -q``) in the load's place, with the call for ``first`` (index,
+    bus, p_mw, q_mvar of the first negative load; user test ut50_iobad #5)."""
+    text = "model an injection as an sgen (pandapower.create_sgen) with a positive p_mw"
+    if first is None:
+        return text
+    idx, bus, p, q = first
+    return (f"{text}: pp.create_sgen(net, bus={bus}, p_mw={-p:g}, q_mvar={-q + 0.0:g}) in "
+            f"place of load {idx} (net.load.drop({idx}, inplace=True)); a negative load is "
+            "refused, not turned round, so that a sign slip is not read as generation")
+
+
 def _line_rating_ka(ln: Any, par: float, placeholders: list[str], idx: Any) -> float:
     """The current rating [kA] of the pandapower line ``ln``: ``max_i_ka x df x parallel``
     (pandapower's ``loading_percent`` is ``i / (max_i_ka df parallel)``), or NaN (no rating)
@@ -3153,7 +3177,7 @@ def _line_rating_ka(ln: Any, par: float, placeholders: list[str], idx: Any) -> f
     branches)" and "largest loading 0.00 %"; user test ut46_pyapi), its id then added to
     ``placeholders``."""
     rating = _f(ln["max_i_ka"], math.nan)
-    if math.isfinite(rating) and rating >= RATING_PLACEHOLDER_KA:
+    if is_placeholder_rating(rating):
         placeholders.append(f"line:{idx}")
         return math.nan
     return rating * _f(ln.get("df", 1.0), 1.0) * par
@@ -3162,9 +3186,7 @@ def _line_rating_ka(ln: Any, par: float, placeholders: list[str], idx: Any) -> f
 def placeholder_rating_note(ids: list[str]) -> str:
     """The reader's note on the lines whose ``max_i_ka`` is a placeholder
     (:func:`_line_rating_ka`)."""
-    return (f"{len(ids)} line(s) have max_i_ka >= {RATING_PLACEHOLDER_KA:g} kA, pandapower's "
-            "placeholder for no rating (e.g. 99999): read as unrated, no thermal limit "
-            f"({_short_list(ids)})")
+    return _placeholder_note("max_i_ka", ids, "line(s)")
 
 
 #: How the reader's note on the ext_grids' import prices (:func:`_import_prices`) begins: it

@@ -127,8 +127,9 @@ class Network:
         * ``shunts`` (None: none): ``id``, ``bus``, ``q_mvar_per_step`` [MVAr at 1 p.u.].
 
         ``name`` is the network's name (a result's ``case``). ``integer_ids``: the ids were
-        integers where they came from (MATPOWER bus numbers, pandapower indices), so that
-        results and write-backs give them as numbers; the tables still hold them as text.
+        integers where they came from (MATPOWER bus numbers, pandapower indices): a record
+        that the folder format keeps, nothing more; the tables, every result and every
+        write-back give the ids as text whatever its value (docs/columns.md).
         ``meta``: what a reader recorded (``source_format``, notes, warnings, pandapower's
         ``operated_by``), carried along and copied. ``origin``: the object the network was
         read from (a pandapower net, for the AC check on the user's own net and

@@ -123,7 +123,11 @@ class Branch(pt.Model):
         "sqrt(3) x the from bus's kV, whichever side that is: a 0.63 MVA 20/0.4 kV "
         "transformer from its 20 kV bus is 0.0182 kA, not its 0.4 kV nameplate 0.909 kA "
         "(which reads as 31.5 MVA; a warning names a rating more than 10 times off its "
-        "s_max_mva, or the rating its impedance gives at a 6 % short-circuit voltage).")
+        "s_max_mva, or the rating its impedance gives at a 6 % short-circuit voltage). "
+        "9999 or more, or inf, is a placeholder for no rating (pandapower's 99999): read as "
+        "empty, with a note naming the branches, as pandapower's max_i_ka; from 20 up to that "
+        "a warning says it looks given in A; NaN, 0 or a negative value is refused, the "
+        "message naming the value found (NaN found).")
     s_max_mva: float | None = pt.Field(
         default=None, description="Thermal rating [MVA], not kVA: a warning names a "
         "transformer whose s_max_mva is more than 10 times the rating its impedance gives at a "

@@ -401,6 +401,7 @@ def validate(net: Network) -> list[Problem]:
     problems += device_problems(net)
     if not any(p.is_error for p in problems):  # the per-unit model needs sound tables
         problems += load_plausibility(net)
+        problems += generator_plausibility(net)
         problems += transformer_rating_plausibility(net)
         problems += transformer_s_max_plausibility(net)
     if _has(branches, "id", "i_max_ka"):
@@ -414,6 +415,41 @@ def validate(net: Network) -> list[Problem]:
 #: networks write 99999 kA), which no constraint binds.
 RATING_AMPERES_KA = 20.0
 RATING_PLACEHOLDER_KA = 9999.0
+
+
+def is_placeholder_rating(value: float) -> bool:
+    """A current rating [kA] that stands for "no rating": :data:`RATING_PLACEHOLDER_KA` or more,
+    ``inf`` included (pandapower's networks write 99999 kA, a CSV export ``inf``). The one rule
+    of every reader (pandapower's ``max_i_ka``, a folder's ``i_max_ka``, CSV or Parquet): such
+    a rating is read as unrated, with :func:`placeholder_rating_note`; NaN is no placeholder
+    (a missing number: refused, "NaN found")."""
+    return not math.isnan(value) and value >= RATING_PLACEHOLDER_KA
+
+
+def placeholder_rating_note(column: str, ids: list[str], what: str = "branch(es)") -> str:
+    """The reader's note on the rows whose rating ``column`` is a placeholder
+    (:func:`is_placeholder_rating`), read as unrated."""
+    shown = ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+    return (f"{len(ids)} {what} have {column} >= {RATING_PLACEHOLDER_KA:g} kA (or inf), the "
+            "placeholder for no rating (e.g. pandapower's 99999): read as unrated, no thermal "
+            f"limit ({shown})")
+
+
+def without_placeholder_ratings(branches: pl.DataFrame) -> tuple[pl.DataFrame, str | None]:
+    """``branches`` with every placeholder ``i_max_ka`` (:func:`is_placeholder_rating`) made
+    empty (no rating), and the note naming them (None when there is none): a folder's 99999
+    kA was held as a rating ("37 of 37 branches rated ... 1e+05 kA", "largest loading 0.00
+    %") where pandapower's was read as unrated (user test ut50_iobad #2)."""
+    if "i_max_ka" not in branches.columns or "id" not in branches.columns:
+        return branches, None
+    col = pl.col("i_max_ka").cast(pl.Float64, strict=False)
+    mask = col.is_not_null() & ~col.is_nan() & (col >= RATING_PLACEHOLDER_KA)
+    ids = [str(i) for i in branches.filter(mask)["id"].to_list()]
+    if not ids:
+        return branches, None
+    fixed = branches.with_columns(
+        pl.when(mask).then(None).otherwise(pl.col("i_max_ka")).alias("i_max_ka"))
+    return fixed, placeholder_rating_note("i_max_ka", ids)
 
 
 def rating_plausibility(branches: pl.DataFrame) -> list[Problem]:
@@ -924,6 +960,64 @@ def load_plausibility(net: Network) -> list[Problem]:
     return found
 
 
+def generator_plausibility(net: Network) -> list[Problem]:
+    """A warning naming the generators of each bus whose forced injection no power flow can
+    carry away: almost always kW given as MW (a 500 kW unit typed as ``p_mw`` = 500 on
+    case33bw's 12.66 kV bus b10 left ``info`` at "did not converge ... problems: none" and the
+    solve at "infeasible"; user test ut50_iobad #1). :func:`load_plausibility`'s rule for a
+    load, turned round for a unit.
+
+    A bus ``j``'s forced injection is ``P_inj = sum p_min_mw - p_load`` over its in-service
+    generators and loads (``p_min_mw``: the least a unit must give; ``p_mw`` alone is read as
+    ``p_min_mw = p_max_mw``). Exporting ``P`` through ``Z`` to a source at ``V`` needs
+    ``|V_j - V_src| = |Z| P / |V_j|`` (:class:`SupplyCapacity`), which above
+    ``S_sc = V_n^2/|Z|`` (the lowest-impedance path to the nearest source, every branch
+    closed) is more than ``1/|V_j|`` p.u.: no operating point near nominal voltage. What the
+    other buses draw (``p_load``, at most) is taken off on the spot, so the bound is
+    ``P_inj > S_sc + sum_{k != j} p_load_k``; a generator's own voltage set-point does not
+    count (it holds a voltage, it takes no active power). A warning: the network is used."""
+    from feederopt.network.perunit import to_per_unit
+
+    try:
+        pu = to_per_unit(net)
+    except Exception:
+        return []
+    if not len(pu.gen_ids):
+        return []
+    cap = SupplyCapacity.of(pu)
+    if cap is None:
+        return []
+    n, s = pu.n_bus, pu.s_base_mva
+    p_min = np.nan_to_num(np.clip(pu.gen_p_min, 0, None), nan=0.0, posinf=0.0)
+    forced = np.bincount(pu.gen_bus, weights=p_min, minlength=n)
+    p_load = np.nan_to_num(np.asarray(pu.p_load, dtype=float), nan=0.0, posinf=0.0)
+    draw = np.clip(p_load, 0, None)
+    inject = forced - p_load
+    sink = cap.s_ext + (float(draw.sum()) - draw)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(inject > 0, inject / sink, 0.0)
+    over = np.flatnonzero(~pu.is_source & (ratio > 1.0))
+    if not len(over):
+        return []
+    at = set(over.tolist())
+    ids = tuple(g for g, b in zip(pu.gen_ids, pu.gen_bus.tolist(), strict=True) if b in at)
+    worst = int(over[np.argmax(ratio[over])])
+    here = [k for k, b in enumerate(pu.gen_bus.tolist()) if b == worst]
+    k = max(here, key=lambda i: float(p_min[i]))
+    gid, g_mw = pu.gen_ids[k], float(p_min[k]) * s
+    other = float(sink[worst] - cap.s_ext[worst]) * s
+    return [Problem(
+        ProblemKind.BAD_LOAD, "generators",
+        f"the generation at {len(over)} bus(es) is more than the network can take, so no power "
+        f"flow carries it away: {gid} ({g_mw:.4g} MW) at bus {pu.bus_ids[worst]} must inject "
+        f"{inject[worst] * s:.4g} MW where S_sc = V_n^2/|Z| from the nearest source is "
+        f"{cap.s_ext[worst] * s:.4g} MVA and the other buses draw {other:.4g} MW in all; the "
+        "value looks given in kW",
+        ids=ids, field="p_mw", severity=Severity.WARNING,
+        hint=f"p_mw, p_min_mw and p_max_mw are in MW: 500 kW is written 0.5; if {gid}'s "
+        f"{g_mw:.4g} is in kW, write {g_mw / 1000:.4g}")]
+
+
 def three_phase_load_plausibility(net: ThreePhaseNetwork) -> list[Problem]:
     """:func:`load_plausibility` of a three-phase feeder: a warning naming the loads of each
     bus whose net demand (its in-service loads' nominal ``p_mw``, ``q_mvar`` over their
@@ -1220,6 +1314,14 @@ def _set_point_problems(table: str, what: str, ids: list[Any], values: list[floa
                     ids=tuple(str(b[0]) for b in bad), field="v_set_pu", hint=hint)]
 
 
+def _value_text(value: object) -> str:
+    """A cell's value as a message shows it: NaN as ``NaN`` (a missing number, not a value one
+    typed), a number by ``:g``."""
+    if isinstance(value, float):
+        return "NaN" if math.isnan(value) else f"{value:g}"
+    return repr(value)
+
+
 def _optional_positive(df: pl.DataFrame, table: str, columns: tuple[str, ...],
                        hint: str) -> list[Problem]:
     """A problem for each column whose given (non-null) values are not all positive numbers.
@@ -1229,8 +1331,12 @@ def _optional_positive(df: pl.DataFrame, table: str, columns: tuple[str, ...],
         bad = pl.col(col).is_not_null() & (~(pl.col(col) > 0) | pl.col(col).is_nan())
         ids = _ids(df, bad)
         if ids:
+            values = df.filter(bad)[col].to_list()
+            found = list(dict.fromkeys(_value_text(v) for v in values))
+            shown = ", ".join(found[:5]) + (" ..." if len(found) > 5 else "")
             problems.append(Problem(ProblemKind.INVALID_VALUE, table,
-                                    f"{col} must be positive (or empty for no limit)",
+                                    f"{col} must be positive (or empty for no limit): "
+                                    f"{shown} found",
                                     ids=ids, field=col, hint=hint))
     return problems
 
@@ -1739,10 +1845,28 @@ def _load_problems(loads: pl.DataFrame) -> list[Problem]:
                 "p_mw is negative",
                 ids=ids,
                 field="p_mw",
-                hint="model an injection as a row of the generators table",
+                hint=_injection_hint(loads.filter(pl.col("p_mw") < 0)),
             )
         )
     return problems
+
+
+def _injection_hint(negative: pl.DataFrame) -> str:
+    """How to write the first negative load of ``negative`` as the injection it is: a row of
+    the generators table with the opposite power (``p_mw = -p``, ``q_mvar = -q``), the loads
+    row removed (user test ut50_iobad #5: the hint said only "a row of the generators
+    table"). A negative load is refused rather than turned round, so that a sign slip is not
+    read as generation; MATPOWER's negative ``Pd`` is converted, its own convention."""
+    row = negative.row(0, named=True)
+    p = -float(row["p_mw"])
+    q = row.get("q_mvar")
+    q = -float(q) if isinstance(q, int | float) and math.isfinite(q) and q != 0 else None
+    header = "id,bus,p_mw" + (",q_mvar" if q is not None else "")
+    values = f"{row.get('id')},{row.get('bus')},{p:g}" + (f",{q:g}" if q is not None else "")
+    return (f"write the injection as a row of the generators table with a positive p_mw, and "
+            f"remove the load's row: generators.csv '{header}' with '{values}' (a fixed "
+            "injection; add p_min_mw and p_max_mw for a range); a negative load is refused, "
+            "not turned round, so that a sign slip is not read as generation")
 
 
 def _generator_problems(gens: pl.DataFrame) -> list[Problem]:
