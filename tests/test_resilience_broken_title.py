@@ -27,3 +27,30 @@ def test_restore_title_of_a_broken_transformer(tmp_path) -> None:
     title = out.output.splitlines()[0]
     assert "transformer trafo:0" in title
     assert "lines trafo:0" not in title
+
+
+def test_report_rows_name_the_kinds(tmp_path) -> None:
+    """The report's rows and the console's closed row (user test ut50_recheck #7: "broken
+    lines: trafo:0", "closed lines" listing trafo:1): cigre_mv with its HV/MV transformer 0
+    broken, as pandapower names its transformers (net.trafo)."""
+    import json
+
+    import pandapower.networks as pn
+
+    from feederopt.report.resilience import restore_summary
+
+    net = pn.create_cigre_network_mv(with_der=False)
+    assert len(net.trafo) == 2  # trafo:0 and trafo:1, pandapower's two HV/MV transformers
+    path = tmp_path / "cigre.json"
+    pp.to_json(net, str(path))
+    out = CliRunner().invoke(app, ["restore", str(path), "--broken", "trafo:0",
+                                   "--json", str(tmp_path / "r.json")],
+                             env={"COLUMNS": "300"})
+    assert out.exit_code in (0, 4), out.output
+    doc = json.loads((tmp_path / "r.json").read_text())
+    closed = doc["operation"]["closed_lines"]
+    rows = restore_summary(doc)
+    assert "broken lines" not in rows and "trafo:0" in rows["broken transformers"]
+    assert "trafo:1" in closed  # the other transformer feeds the grid
+    assert "closed branches" in rows and "closed lines" not in rows
+    assert "closed branches" in out.output

@@ -118,6 +118,7 @@ def restore(
     MILP on HiGHS), with the fewest switch changes from the normal state."""
     from feederopt import (
         MAX_SWITCH_OPS,
+        branch_word,
         broken_title,
         dg_output_text,
         named_id,
@@ -168,7 +169,7 @@ def restore(
     t.add_row("lower bound / gap", f"{bound_fmt(res.lower_bound_kw, ',.2f', ' kW')} / "
               f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
     t.add_row("within the limits (AC check)", resilience_within_text(res.within_limits, res.status))
-    t.add_row("closed lines", ", ".join(op.closed_lines) or "-")
+    t.add_row(f"closed {branch_word(op.closed_lines)}", ", ".join(op.closed_lines) or "-")
     # the shed-all fallback of a run out of time opens every switchable line: labelled, and
     # its rows counted past MAX_SWITCH_OPS (all in the JSON), not listed as a plan
     t.add_row("switching (from the normal state)", switch_operations_text(
@@ -187,7 +188,7 @@ def restore(
         out.print(_shed_table("bus", op.shed_per_bus_kw))
     if op.shed_per_load_kw and op.shed_per_load_kw != op.shed_per_bus_kw:
         out.print(_shed_table("load", op.shed_per_load_kw, res.names.get("loads")))
-    f = Table(title="flows on closed lines", title_justify="left")
+    f = Table(title=f"flows on closed {branch_word(op.closed_lines)}", title_justify="left")
     with_names = any(line in branch_names for line in op.flows_kw)
     for col in ("line", *(("name",) if with_names else ()), "P (kW)", "Q (kVAr)"):
         f.add_column(col, justify="left" if col == "name" else "right")

@@ -45,6 +45,7 @@ from feederopt.report.plot import _pyplot, coordinates, figure_png, tree_layout
 from feederopt.results.resilience import (
     DISCONNECTED_NOTE,
     RestoreResult,
+    branch_word,
     broken_title,
     dg_output_text,
     disconnected_text,
@@ -182,9 +183,10 @@ LEGEND = {"source": "source", "hardened": "hardened line", "broken": "broken lin
           "open": "open line", "dg": "backup DG", "shed": "bus shedding load"}
 
 
-def _legend(fig: Any, drawn: set[str]) -> None:
+def _legend(fig: Any, drawn: set[str], labels: Mapping[str, str] | None = None) -> None:
     """The figure's legend: an entry for each thing drawn in some panel, none for the others
-    (user test ut35: a restoration without backup DGs listed "backup DG")."""
+    (user test ut35: a restoration without backup DGs listed "backup DG"); ``labels`` replace
+    :data:`LEGEND`'s (a broken transformer is no "broken line", user test ut50_recheck #7)."""
     from matplotlib.lines import Line2D
 
     style: dict[str, dict[str, Any]] = {
@@ -195,8 +197,8 @@ def _legend(fig: Any, drawn: set[str]) -> None:
         "open": {"color": "0.75", "lw": 1.0, "ls": "--"},
         "dg": {"marker": "s", "color": DG, "ls": "", "mfc": "none"},
         "shed": {"marker": "o", "color": SHED, "ls": ""}}
-    handles = [Line2D([], [], label=label, **style[key]) for key, label in LEGEND.items()
-               if key in drawn]
+    handles = [Line2D([], [], label=(labels or {}).get(key, label), **style[key])
+               for key, label in LEGEND.items() if key in drawn]
     if handles:
         fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
                    frameon=False)
@@ -241,8 +243,9 @@ def restoration_figure(net: Network, result: Mapping[str, Any]) -> Figure:
     op = result.get("operation") or {}
     drawn = _draw_operation(ax, grid, op, set(result.get("broken", [])), set(),
                             set(result.get("dg_sites", [])))
-    _legend(fig, drawn)
     broken = list(result.get("broken", []))
+    _legend(fig, drawn, {"broken": f"broken {branch_word(broken, plural=False)}"}
+            if broken else None)
     fig.suptitle(f"{result.get('case', '')}: {broken_title(broken, broken)}"
                  + f"; shed {fmt(op.get('shed_kw'), ',.1f', ' kW')}", fontsize=11)
     fig.tight_layout(rect=(0, 0.06, 1, 0.95))
@@ -554,7 +557,8 @@ def restore_summary(result: Mapping[str, Any]) -> dict[str, Any]:
         result.get("penalty_kw") or 0.0) - float(result.get("shed_kw") or 0.0)) > 1e-6
     return {
         "status": result.get("status"),
-        "broken lines": _named(result, "branches", result.get("broken")),
+        f"broken {branch_word(result.get('broken') or [])}":
+            _named(result, "branches", result.get("broken")),
         "radiality": result.get("radiality"),
         "load [kW]": fmt(result.get("total_load_kw"), ",.2f"),
         "shed [kW]": fmt(result.get("shed_kw"), ",.2f"),
@@ -568,7 +572,8 @@ def restore_summary(result: Mapping[str, Any]) -> dict[str, Any]:
                                                                result.get("status")),
         "backup DG sites": _named(result, "buses", result.get("dg_sites")),
         "backup DG output (model)": dg_output_text(op),
-        "closed lines": ", ".join(op.get("closed_lines") or []) or "-",
+        f"closed {branch_word(op.get('closed_lines') or [])}":
+            ", ".join(op.get("closed_lines") or []) or "-",
         "disconnected": disconnected_text(op),
         "solve time [s]": fmt(result.get("solve_time_s"), ".2f"),
     }
@@ -617,8 +622,9 @@ def render_restore(result: Mapping[str, Any], png: bytes, source: str,
     op = result.get("operation") or {}
     body = section("summary", "Restoration", kv_table(restore_summary(result)))
     body += section("grid", "Restored topology and shed area",
-                    image(png, "restoration: broken lines "
-                          f"{', '.join(result.get('broken') or []) or 'none'}; closed lines "
+                    image(png, f"restoration: broken {branch_word(result.get('broken') or [])} "
+                          f"{', '.join(result.get('broken') or []) or 'none'}; closed "
+                          f"{branch_word(op.get('closed_lines') or [])} "
                           f"{', '.join(op.get('closed_lines') or []) or 'none'}",
                           "Red dotted: broken; black: closed; grey dashed: open; red buses: "
                           "shedding load; green squares: backup DGs."))

@@ -41,19 +41,26 @@ def named_id(element_id: str, names: Mapping[str, str] | None) -> str:
     return f"{element_id} '{name}'" if name else element_id
 
 
+def branch_word(ids: Sequence[str], plural: bool = True) -> str:
+    """What the branches ``ids`` are, in a word: "lines", "transformers", "impedances" when
+    all are of one kind (a pandapower transformer's id starts ``trafo:``/``trafo3w:``, an
+    impedance's ``impedance:``), else "branches" (the singular with ``plural=False``); "lines"
+    for none."""
+    kinds = {"transformer" if str(i).startswith(("trafo:", "trafo3w")) else
+             "impedance" if str(i).startswith("impedance:") else "line" for i in ids}
+    word = kinds.pop() if len(kinds) == 1 else "line" if not kinds else "branch"
+    if not plural:
+        return word
+    return "branches" if word == "branch" else f"{word}s"
+
+
 def broken_title(shown: Sequence[str], ids: Sequence[str]) -> str:
     """The title's phrase for the broken branches ``ids`` (shown as ``shown``, the same order):
     "line 7 broken", "lines 7, 37 broken", "transformer trafo:0 broken", "branches 7, trafo:0
-    broken" (a pandapower transformer's id starts ``trafo:``/``trafo3w:``, an impedance's
-    ``impedance:``); "no line broken" for none."""
+    broken" (:func:`branch_word`); "no line broken" for none."""
     if not ids:
         return "no line broken"
-    kinds = {"transformer" if i.startswith(("trafo:", "trafo3w")) else
-             "impedance" if i.startswith("impedance:") else "line" for i in ids}
-    word = kinds.pop() if len(kinds) == 1 else "branch"
-    if len(ids) > 1:
-        word = "branches" if word == "branch" else f"{word}s"
-    return f"{word} {', '.join(shown)} broken"
+    return f"{branch_word(ids, plural=len(ids) > 1)} {', '.join(shown)} broken"
 
 
 def result_names(problem: ResilienceProblem) -> dict[str, dict[str, str]]:
