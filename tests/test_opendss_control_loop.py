@@ -74,3 +74,16 @@ def test_the_line_number_is_given_with_its_own_file(tmp_path: Path) -> None:
         read_opendss(master)
     [prob] = err.value.problems
     assert "'master.dss' at line 11 of 'feeder.dss'" in prob.message, prob.message
+
+
+def test_a_redirected_file_in_a_subfolder_is_named_by_its_path(tmp_path: Path) -> None:
+    """``Redirect sub/feeder.dss``: the message names ``sub/feeder.dss``, not ``feeder.dss``
+    (user test ut50_recheck #8: two files of one name in different folders)."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "feeder.dss").write_text(FEEDER.format(off="OFFsetting=-50"))
+    master = tmp_path / "master.dss"
+    master.write_text("Redirect sub/feeder.dss\n")
+    with pytest.raises(InputError) as err:
+        read_opendss(master)
+    [prob] = err.value.problems
+    assert "'master.dss' at line 11 of 'sub/feeder.dss'" in prob.message, prob.message

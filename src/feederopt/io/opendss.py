@@ -584,6 +584,15 @@ def _run_script(path: Path, skipped: list[str], start: int = 1,
                                  f'{exc.message} [file: "{path}", line: {number}]') from None
 
 
+def _relative_to(file: Path, folder: Path) -> str:
+    """``file`` as a path from ``folder`` (``sub/feeder.dss``; user test ut50_recheck #8: two
+    files of one name in different folders), else as it is."""
+    try:
+        return file.resolve().relative_to(folder.resolve()).as_posix()
+    except (OSError, ValueError):
+        return str(file)
+
+
 def _same_file(name: str, path: Path) -> bool:
     try:
         return Path(name).resolve() == path.resolve()
@@ -631,7 +640,8 @@ def _control_problem(path: Path, message: str, where: re.Match[str] | None) -> I
     # known list), not necessarily the top file
     line = ""
     if where is not None:
-        inner = "" if _same_file(where.group(1), path) else f" of '{Path(where.group(1)).name}'"
+        inner = "" if _same_file(where.group(1), path) else \
+            f" of '{_relative_to(Path(where.group(1)), path.parent)}'"
         line = f" at line {where.group(2)}{inner}"
     who = (f": {', '.join(culprits)} keep{'s' if len(culprits) == 1 else ''} switching (the "
            "solve settles without "
