@@ -50,6 +50,28 @@ def _number(x: Any) -> float | None:
     return float(x) if ok else None
 
 
+def _stop_options(s: Mapping[str, Any]) -> list[str]:
+    """``--gap`` and ``--time-limit`` of the settings ``s`` where they differ from
+    :class:`~feederopt.options.Stop`'s defaults (the command line's)."""
+    stop, out = Stop(), []
+    gap, limit = _number(s.get("gap")), _number(s.get("time_limit_s"))
+    if gap is not None and gap != stop.gap:
+        out += ["--gap", f"{gap:g}"]
+    if limit is not None and limit != stop.time_limit_s:
+        out += ["--time-limit", f"{limit:.12g}"]
+    return out
+
+
+def _check_options(s: Mapping[str, Any]) -> list[str]:
+    """``--no-ac-check``, ``--ac-polish`` and ``--switch-cost`` of the settings ``s``."""
+    out = ["--no-ac-check"] if s.get("ac_check") is False else []
+    if s.get("ac_polish") is True:
+        out.append("--ac-polish")
+    if (cost := _number(s.get("switch_cost_kw"))) is not None:
+        out += ["--switch-cost", f"{cost:g}"]
+    return out
+
+
 def solve_options(doc: Mapping[str, Any]) -> list[str]:
     """The options of ``feederopt solve`` that the solve result ``doc`` records in its
     ``settings`` (and its uncertainty), each where it differs from the command line's default:
@@ -89,12 +111,7 @@ def solve_options(doc: Mapping[str, Any]) -> list[str]:
             out += ["--source-vm-band", f"{band[0]:g}:{band[1]:g}"]
     elif s.get("method") in {m.value for m in Method}:
         out += ["--method", str(s["method"])]
-    stop = Stop()
-    gap, limit = _number(s.get("gap")), _number(s.get("time_limit_s"))
-    if gap is not None and gap != stop.gap:
-        out += ["--gap", f"{gap:g}"]
-    if limit is not None and limit != stop.time_limit_s:
-        out += ["--time-limit", f"{limit:.12g}"]
+    out += _stop_options(s)
     radiality = s.get("radiality")
     if isinstance(radiality, str) and radiality != DEFAULT_RADIALITY.value:
         out += ["--radiality", shlex.quote(radiality)]
@@ -116,12 +133,7 @@ def solve_options(doc: Mapping[str, Any]) -> list[str]:
         out.append("--no-thermal-limits")
     elif (loading := _number(s.get("max_loading_percent"))) is not None and loading != 100.0:
         out += ["--max-loading", f"{loading:g}"]
-    if s.get("ac_check") is False:
-        out.append("--no-ac-check")
-    if s.get("ac_polish") is True:
-        out.append("--ac-polish")
-    if (cost := _number(s.get("switch_cost_kw"))) is not None:
-        out += ["--switch-cost", f"{cost:g}"]
+    out += _check_options(s)
     if s.get("probing") is False:
         out.append("--no-probing")
     if s.get("fixed_generation") is True:
@@ -154,12 +166,7 @@ def three_phase_options(doc: Mapping[str, Any]) -> list[str]:
     out: list[str] = []
     if isinstance(s.get("scenarios_file"), str) and s["scenarios_file"]:
         out += ["--scenarios", shlex.quote(s["scenarios_file"])]
-    stop = Stop()
-    limit, gap = _number(s.get("time_limit_s")), _number(s.get("gap"))
-    if limit is not None and limit != stop.time_limit_s:
-        out += ["--time-limit", f"{limit:.12g}"]
-    if gap is not None and gap != stop.gap:
-        out += ["--gap", f"{gap:g}"]
+    out += _stop_options(s)
     for key, option in (("v_min_pu", "--v-min"), ("v_max_pu", "--v-max")):
         if (value := _number(s.get(key))) is not None:
             out += [option, f"{value:.12g}"]
@@ -167,15 +174,9 @@ def three_phase_options(doc: Mapping[str, Any]) -> list[str]:
         out.append("--no-thermal-limits")
     elif (loading := _number(s.get("max_loading_percent"))) is not None:
         out += ["--max-loading", f"{loading:g}"]
-    if s.get("ac_check") is False:
-        out.append("--no-ac-check")
     if s.get("voltage_feedback") is False:
         out.append("--no-voltage-feedback")
-    if s.get("ac_polish") is True:
-        out.append("--ac-polish")
-    if (cost := _number(s.get("switch_cost_kw"))) is not None:
-        out += ["--switch-cost", f"{cost:g}"]
-    return out
+    return out + _check_options(s)
 
 
 def held_options(doc: Mapping[str, Any]) -> list[str]:
