@@ -684,8 +684,9 @@ def _result(data: PartitionData, case: str, method: str, status: str, plan: Part
     if math.isfinite(lower_bound):
         lower_bound = min(lower_bound, objective)  # a bound above by rounding only
         gap = (objective - lower_bound) / max(abs(objective), 1e-9)
-    w = operating_point(data, plan)["w"]
-    served = served_at_voltages(data, plan.energised, w)
+    with interrupt.shielded():  # short LPs: a stopped run still reports its plan
+        w = operating_point(data, plan)["w"]
+        served = served_at_voltages(data, plan.energised, w)
     res = PartitionResult(
         case=case, method=method, status=status, uncertainty=data.settings.uncertainty,
         k_der=data.settings.k_der, extreme_points=n_points,
@@ -705,7 +706,9 @@ def _result(data: PartitionData, case: str, method: str, status: str, plan: Part
             math.isfinite(gap) and gap <= TRIVIAL_GAP):
         res.trivial_plan = True
         res.notes.append(
-            f"the plan found by the time limit ({status}) de-energises every block (the "
+            ("the plan found before the stop (interrupted)" if status == "interrupted" else
+             f"the plan found by the time limit ({status})")
+            + " de-energises every block (the "
             "trivial plan, always feasible); it is no answer: "
             + (f"the lower bound is {lower_bound:,.2f} $ (gap {100 * gap:.2f} %)"
                if math.isfinite(lower_bound) else "no lower bound is known")
@@ -772,7 +775,8 @@ def all_dark_plan(data: PartitionData) -> PartitionPlan:
 def stopped_result(data: PartitionData, case: str, method: str, status: str, why: str, *,
                    t0: float, n_points: int, iterations: list[IterationLog] | None = None,
                    lower_bound: float = math.nan) -> PartitionResult:
-    """The result of a run stopped (``status``: ``time_limit``, ``iteration_limit``) before
+    """The result of a run stopped (``status``: ``time_limit``, ``iteration_limit``,
+    ``interrupted`` by Ctrl-C or SIGTERM) before
     any plan was found: the all-dark plan (:func:`all_dark_plan`), always robustly feasible,
     with the bound proven so far; ``why`` (what stopped, and when) is its first note. When a
     grid-forming DER could energise a block and the bound does not prove it optimal it is the
@@ -855,6 +859,12 @@ def solve_extensive(data: PartitionData, *, scales: list[np.ndarray] | None = No
                 data, case, "extensive", "time_limit" if sol.status == "time_limit"
                 else "iteration_limit", f"{stopped} before HiGHS found any partition "
                 f"({advice})", t0=t0, n_points=len(scales), lower_bound=bound)
+        if sol.status == "interrupted" or interrupt.requested():
+            # Ctrl-C or SIGTERM: the all-dark plan, as at a time limit (ut50_par #2)
+            return stopped_result(
+                data, case, "extensive", "interrupted", f"the extensive form ({len(scales)} "
+                "recourse copies) was stopped (Ctrl-C or SIGTERM) before HiGHS found any "
+                "partition", t0=t0, n_points=len(scales), lower_bound=bound)
         raise PartitionStopped(
             f"{stopped} before any partition was found ({sol.status}"
             + (f"; lower bound {bound:,.2f} $" if math.isfinite(bound) else "")
@@ -1139,8 +1149,14 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
     bound = lower if math.isfinite(lower) else math.nan
     if best is None:
         if status == "interrupted" or interrupt.requested():
-            raise interrupt.Interrupted("interrupted before any robustly feasible partition "
-                                        "was found")
+            # Ctrl-C or SIGTERM: the all-dark plan, as at a time limit (README
+            # "Interruption"; user test ut50_par #2: "nothing written" after the stop line
+            # had promised the plan so far "reported and written")
+            return stopped_result(
+                data, case, "cutting_plane", "interrupted",
+                f"the cutting plane was stopped (Ctrl-C or SIGTERM) after {len(log)} "
+                "iterations, before any robustly feasible partition was found", t0=t0,
+                n_points=len(scales), iterations=log, lower_bound=bound)
         if status in ("time_limit", "iteration_limit"):
             # the master's incumbent, if any, is not robustly feasible until its slaves say
             # so (their round was dropped at the deadline): the all-dark plan is the answer
