@@ -611,9 +611,9 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
     ``ray_address``, ``"auto"`` for a local one; with the extensive form a worker count is
     taken and noted as not used, a Ray address refused). ``gap``: the relative optimality
     gap at which the run stops (default: the extensive form's MILP at 1e-7, HiGHS's
-    ``mip_rel_gap``; the L-shaped method at 1e-6). With ``measures`` (two or more scenarios), the wait-and-see
-    value, the expected-value solution's cost, EVPI and VSS are added (by extensive forms;
-    :mod:`feederopt.algorithms.resilience_measures`).
+    ``mip_rel_gap``; the L-shaped method at 1e-6). With ``measures`` (two or more
+    scenarios), the wait-and-see value, the expected-value solution's cost, EVPI and VSS
+    are added (by extensive forms; :mod:`feederopt.algorithms.resilience_measures`).
 
     ``time_limit_s`` bounds the plan and the measures together: with the measures on, the
     expected-value plan is made first (within :data:`EV_PLAN_SHARE` of the limit) and given
