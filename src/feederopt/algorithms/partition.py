@@ -267,6 +267,13 @@ class PartitionResult:
     #: them (IV-E); False when either breaks a limit, or the plan is the trivial one; None
     #: when no AC check ran. ``feederopt partition`` exits 4 exactly when it is False.
     within_limits: bool | None = None
+    #: Where the cutting plane's slaves ran: ``kind`` (``serial``, ``process`` for the
+    #: local pool, ``ray``), ``workers`` (the count applied: on Ray the actors the cluster's
+    #: CPUs allow) and each worker's peak ``worker_memory_mb``, as a plan's ``execution``
+    #: (:class:`~feederopt.results.resilience.PlanResult`); the extensive form runs in this
+    #: process (serial, 1). User test ut50_par #1: a partition recorded nothing of it.
+    execution: dict[str, Any] = field(default_factory=lambda: {
+        "kind": "serial", "workers": 1, "worker_memory_mb": []})
     #: The three-phase network partitioned (set by :func:`feederopt.partition`), which
     #: :func:`feederopt.save` draws the folder's figure on; not in :meth:`to_dict`.
     network: Any = field(default=None, repr=False, compare=False)
@@ -1146,6 +1153,22 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
                 notes.append(POST_OPTIMAL_SKIPPED)
             else:
                 best = (kept_plan, best[1] - best[2] + kept_worst, kept_worst)
+        execution = {"kind": ex.kind, "workers": int(ex.workers),
+                     "worker_memory_mb": [round(float(mb), 1) for mb in
+                                          ex.worker_memory_mb()]}
+    res = _robust_result(data, case, status, best, lower, log, notes, scales, t0, t_best,
+                         time_limit_s, tol)
+    res.execution = execution
+    return res
+
+
+def _robust_result(data: PartitionData, case: str, status: str,
+                   best: tuple[PartitionPlan, float, float] | None, lower: float,
+                   log: list[IterationLog], notes: list[str], scales: list[np.ndarray],
+                   t0: float, t_best: float, time_limit_s: float, tol: float
+                   ) -> PartitionResult:
+    """The result of :func:`solve_robust`'s loop: its best plan, or the all-dark plan of a
+    run stopped before any (:func:`stopped_result`)."""
     bound = lower if math.isfinite(lower) else math.nan
     if best is None:
         if status == "interrupted" or interrupt.requested():
