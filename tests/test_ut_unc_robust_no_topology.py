@@ -95,3 +95,24 @@ def test_a_stochastic_run_without_topology_evaluated_no_scenario(
     none = dataclasses.replace(r, has_topology=False, within_limits=False)
     out = _console(none, capsys)
     assert "need slack" not in out and "no scenario was evaluated" in out
+
+
+def test_a_stochastic_run_without_topology_prints_no_empty_scenario_table(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """User test ut50_par #2 (cosmetic): a scenario solve interrupted before its first
+    topology evaluated no scenario (its summary holds no row) and printed the scenario
+    table's title and headers with no row. Now one line says that none was evaluated."""
+    import polars as pl
+
+    net = tiny()
+    loads = net.loads["id"].to_list()
+    table = pl.DataFrame({"scenario": ["a"] * len(loads), "kind": ["load"] * len(loads),
+                          "element": loads, "p_mw": [0.1] * len(loads),
+                          "q_mvar": [0.02] * len(loads), "weight": [1.0] * len(loads)})
+    r = feederopt.solve(net, scenarios=table, time_limit=30, workers=1)
+    assert "scenarios (one topology for all)" in _console(r, capsys)  # the table, evaluated
+    none = dataclasses.replace(r, has_topology=False, within_limits=False,
+                               uncertain=dataclasses.replace(r.uncertain, scenarios=[]))
+    out = _console(none, capsys)
+    assert "one topology for all" not in out and "weight" not in out  # no headers
+    assert "none evaluated (no topology)" in out

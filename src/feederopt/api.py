@@ -647,7 +647,15 @@ def _with_limits_recorded(result: Result, opts: SolveOptions, net: Network | Non
     if recorded:
         result.extra["limits"] = recorded
     if net is not None:
-        result.extra["settings"] = solve_settings(net, opts)
+        settings = solve_settings(net, opts)
+        # on Ray, the slaves' count as applied (the summary's actors): the cluster's CPUs
+        # decide it when --workers is not given, or cap it (user test ut50_par #3: Ray runs
+        # recorded ray_address but no workers, the pool's runs their --workers)
+        applied = getattr(result.uncertain, "workers", None)
+        if isinstance(applied, int) and not isinstance(applied, bool) and applied >= 1 \
+                and opts.execution.ray_address is not None:
+            settings["workers"] = applied
+        result.extra["settings"] = settings
     return result
 
 

@@ -162,8 +162,14 @@ def partition(source: Any, *, settings: str | Path | None = None,
     solve_three_phase`, :func:`~feederopt.algorithms.threephase.scale_ratings`); ``inputs``
     records them for ``feederopt check``.
 
+    The cutting plane's slaves run on ``workers`` local processes or, with ``ray_address``
+    (``"auto"``, ``"local"`` or a cluster's address; the command line's ``--ray``), on Ray;
+    ``result.execution`` records where (kind, the workers applied, their peak memory) and
+    ``inputs`` the options as given (user test ut50_par #1).
+
     Ctrl-C or SIGTERM (in the main thread) stops the run as its time limit would, with status
-    ``interrupted`` and no feedback rounds or post-analyses after it
+    ``interrupted`` and no feedback rounds or post-analyses after it; stopped before any
+    robustly feasible plan, the all-dark plan (every block de-energised), as at a time limit
     (:mod:`feederopt.solvers.interrupt`)."""
     check_not_forked("feederopt.partition")
     t_start = time.perf_counter()
@@ -248,6 +254,9 @@ def partition(source: Any, *, settings: str | Path | None = None,
                   # what the report's command line repeats (user test ut49_part #3)
                   "voltage_feedback": voltage_feedback,
                   "time_limit_s": float(time_limit_s), "ac_check": bool(ac_check),
+                  # the slaves' options as given (the report's command line repeats them;
+                  # ``execution`` records what ran: ut50_par #1)
+                  "workers": int(workers), "ray_address": ray_address,
                   "sha256": digests}
     res.notes.extend(notes)
     factor = loading_factor_note(max_loading_percent) if thermal_limits else None

@@ -555,11 +555,14 @@ def plan_problems(*, scenarios: Any = None, broken: Any = None, method: str = "e
             scenarios, "scenarios", "a disaster-scenario file (its path or a shipped name), "
             "a DisasterSet, or a polars or pandas DataFrame with its columns",
             "columns name, probability, broken (ids separated by ';' or a list)")
-    if method == "extensive" and (workers != 1 or ray_address is not None):
+    if method == "extensive" and ray_address is not None:
+        # a worker count is taken and noted as not used (extensive_workers_note), as a
+        # balanced solve takes it: a script may always pass one (user test ut50_par #5); a
+        # Ray address is refused, as a balanced solve refuses one without scenarios
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",
-                                f"{option_ref('workers')} and {option_ref('ray_address')} act "
-                                "on the L-shaped method's subproblems only", field="workers",
-                                hint=f"add {option_ref('method', 'lshaped')}, or leave them "
+                                f"{option_ref('ray_address')} acts on the L-shaped method's "
+                                "subproblems only", field="ray_address",
+                                hint=f"add {option_ref('method', 'lshaped')}, or leave it "
                                 "out"))
     problems += workers_problems(workers)
     problems += ray_address_problems(ray_address)
@@ -568,6 +571,19 @@ def plan_problems(*, scenarios: Any = None, broken: Any = None, method: str = "e
     problems += time_limit_problems(time_limit_s)
     problems += (settings or PlanSettings()).problems()
     return problems
+
+
+def extensive_workers_note(method: str, workers: int | None) -> list[str]:
+    """The note for a worker count other than 1 given to the extensive form: taken, not
+    used (one MILP in this process; the L-shaped method's scenario subproblems are what
+    workers share). User test ut50_par #5: refused, it failed scripts that always pass
+    one."""
+    if method != "extensive" or workers is None or workers == 1:
+        return []
+    return [note_text(f"{option_ref('workers', workers)} not used: the extensive form is "
+                      "one MILP solved in this process; "
+                      f"{option_ref('method', 'lshaped')} spreads its scenario subproblems "
+                      "over the workers")]
 
 
 def scenarios_of(problem: ResilienceProblem, disasters: DisasterSet) -> list[Scenario]:
@@ -592,11 +608,12 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
     ``broken`` (one
     certain attack: Phase 2). ``method``: ``extensive`` (one MILP on HiGHS) or ``lshaped``
     (integer L-shaped; its scenario subproblems run on ``workers`` local processes or on Ray at
-    ``ray_address``, ``"auto"`` for a local one). ``gap``: the relative optimality gap at which
-    the run stops (default: the extensive form's MILP at 1e-7, HiGHS's ``mip_rel_gap``; the
-    L-shaped method at 1e-6). With ``measures`` (two or more scenarios), the wait-and-see
-    value, the expected-value solution's cost, EVPI and VSS are added (by extensive forms;
-    :mod:`feederopt.algorithms.resilience_measures`).
+    ``ray_address``, ``"auto"`` for a local one; with the extensive form a worker count is
+    taken and noted as not used, a Ray address refused). ``gap``: the relative optimality
+    gap at which the run stops (default: the extensive form's MILP at 1e-7, HiGHS's
+    ``mip_rel_gap``; the L-shaped method at 1e-6). With ``measures`` (two or more
+    scenarios), the wait-and-see value, the expected-value solution's cost, EVPI and VSS
+    are added (by extensive forms; :mod:`feederopt.algorithms.resilience_measures`).
 
     ``time_limit_s`` bounds the plan and the measures together: with the measures on, the
     expected-value plan is made first (within :data:`EV_PLAN_SHARE` of the limit) and given
@@ -725,7 +742,8 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
                    broken=broken, scenarios_file=scenarios_file,
                    settings={**res.settings, "time_limit_s": time_limit_s, "gap": gap,
                              "measures": measures, "ac_check": ac_check, "ties": ties},
-                   notes=warned + _candidate_warnings(st) + adopted + res.notes,
+                   notes=warned + extensive_workers_note(method, workers)
+                   + _candidate_warnings(st) + adopted + res.notes,
                    status=interrupted_label(run_status(res.status, out.operations)))
 
 

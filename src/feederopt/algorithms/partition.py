@@ -267,6 +267,13 @@ class PartitionResult:
     #: them (IV-E); False when either breaks a limit, or the plan is the trivial one; None
     #: when no AC check ran. ``feederopt partition`` exits 4 exactly when it is False.
     within_limits: bool | None = None
+    #: Where the cutting plane's slaves ran: ``kind`` (``serial``, ``process`` for the
+    #: local pool, ``ray``), ``workers`` (the count applied: on Ray the actors the cluster's
+    #: CPUs allow) and each worker's peak ``worker_memory_mb``, as a plan's ``execution``
+    #: (:class:`~feederopt.results.resilience.PlanResult`); the extensive form runs in this
+    #: process (serial, 1). User test ut50_par #1: a partition recorded nothing of it.
+    execution: dict[str, Any] = field(default_factory=lambda: {
+        "kind": "serial", "workers": 1, "worker_memory_mb": []})
     #: The three-phase network partitioned (set by :func:`feederopt.partition`), which
     #: :func:`feederopt.save` draws the folder's figure on; not in :meth:`to_dict`.
     network: Any = field(default=None, repr=False, compare=False)
@@ -684,8 +691,9 @@ def _result(data: PartitionData, case: str, method: str, status: str, plan: Part
     if math.isfinite(lower_bound):
         lower_bound = min(lower_bound, objective)  # a bound above by rounding only
         gap = (objective - lower_bound) / max(abs(objective), 1e-9)
-    w = operating_point(data, plan)["w"]
-    served = served_at_voltages(data, plan.energised, w)
+    with interrupt.shielded():  # short LPs: a stopped run still reports its plan
+        w = operating_point(data, plan)["w"]
+        served = served_at_voltages(data, plan.energised, w)
     res = PartitionResult(
         case=case, method=method, status=status, uncertainty=data.settings.uncertainty,
         k_der=data.settings.k_der, extreme_points=n_points,
@@ -705,7 +713,9 @@ def _result(data: PartitionData, case: str, method: str, status: str, plan: Part
             math.isfinite(gap) and gap <= TRIVIAL_GAP):
         res.trivial_plan = True
         res.notes.append(
-            f"the plan found by the time limit ({status}) de-energises every block (the "
+            ("the plan found before the stop (interrupted)" if status == "interrupted" else
+             f"the plan found by the time limit ({status})")
+            + " de-energises every block (the "
             "trivial plan, always feasible); it is no answer: "
             + (f"the lower bound is {lower_bound:,.2f} $ (gap {100 * gap:.2f} %)"
                if math.isfinite(lower_bound) else "no lower bound is known")
@@ -772,7 +782,8 @@ def all_dark_plan(data: PartitionData) -> PartitionPlan:
 def stopped_result(data: PartitionData, case: str, method: str, status: str, why: str, *,
                    t0: float, n_points: int, iterations: list[IterationLog] | None = None,
                    lower_bound: float = math.nan) -> PartitionResult:
-    """The result of a run stopped (``status``: ``time_limit``, ``iteration_limit``) before
+    """The result of a run stopped (``status``: ``time_limit``, ``iteration_limit``,
+    ``interrupted`` by Ctrl-C or SIGTERM) before
     any plan was found: the all-dark plan (:func:`all_dark_plan`), always robustly feasible,
     with the bound proven so far; ``why`` (what stopped, and when) is its first note. When a
     grid-forming DER could energise a block and the bound does not prove it optimal it is the
@@ -855,6 +866,12 @@ def solve_extensive(data: PartitionData, *, scales: list[np.ndarray] | None = No
                 data, case, "extensive", "time_limit" if sol.status == "time_limit"
                 else "iteration_limit", f"{stopped} before HiGHS found any partition "
                 f"({advice})", t0=t0, n_points=len(scales), lower_bound=bound)
+        if sol.status == "interrupted" or interrupt.requested():
+            # Ctrl-C or SIGTERM: the all-dark plan, as at a time limit (ut50_par #2)
+            return stopped_result(
+                data, case, "extensive", "interrupted", f"the extensive form ({len(scales)} "
+                "recourse copies) was stopped (Ctrl-C or SIGTERM) before HiGHS found any "
+                "partition", t0=t0, n_points=len(scales), lower_bound=bound)
         raise PartitionStopped(
             f"{stopped} before any partition was found ({sol.status}"
             + (f"; lower bound {bound:,.2f} $" if math.isfinite(bound) else "")
@@ -1136,11 +1153,33 @@ def solve_robust(data: PartitionData, *, case: str = "network", workers: int = 1
                 notes.append(POST_OPTIMAL_SKIPPED)
             else:
                 best = (kept_plan, best[1] - best[2] + kept_worst, kept_worst)
+        execution = {"kind": ex.kind, "workers": int(ex.workers),
+                     "worker_memory_mb": [round(float(mb), 1) for mb in
+                                          ex.worker_memory_mb()]}
+    res = _robust_result(data, case, status, best, lower, log, notes, scales, t0, t_best,
+                         time_limit_s, tol)
+    res.execution = execution
+    return res
+
+
+def _robust_result(data: PartitionData, case: str, status: str,
+                   best: tuple[PartitionPlan, float, float] | None, lower: float,
+                   log: list[IterationLog], notes: list[str], scales: list[np.ndarray],
+                   t0: float, t_best: float, time_limit_s: float, tol: float
+                   ) -> PartitionResult:
+    """The result of :func:`solve_robust`'s loop: its best plan, or the all-dark plan of a
+    run stopped before any (:func:`stopped_result`)."""
     bound = lower if math.isfinite(lower) else math.nan
     if best is None:
         if status == "interrupted" or interrupt.requested():
-            raise interrupt.Interrupted("interrupted before any robustly feasible partition "
-                                        "was found")
+            # Ctrl-C or SIGTERM: the all-dark plan, as at a time limit (README
+            # "Interruption"; user test ut50_par #2: "nothing written" after the stop line
+            # had promised the plan so far "reported and written")
+            return stopped_result(
+                data, case, "cutting_plane", "interrupted",
+                f"the cutting plane was stopped (Ctrl-C or SIGTERM) after {len(log)} "
+                "iterations, before any robustly feasible partition was found", t0=t0,
+                n_points=len(scales), iterations=log, lower_bound=bound)
         if status in ("time_limit", "iteration_limit"):
             # the master's incumbent, if any, is not robustly feasible until its slaves say
             # so (their round was dropped at the deadline): the all-dark plan is the answer

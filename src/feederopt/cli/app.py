@@ -936,3 +936,23 @@ def progress_display(title: str, *, quiet: bool = False,
                                       highlight=False)
 
         yield show
+
+
+def notes_shown(show: Any, quiet: bool) -> Any:
+    """``warnings.showwarning`` for a solve (or partition) run from the command line: a
+    :class:`FeederoptWarning` raised while it runs (the executor's, e.g. ``--workers 3``
+    capped at a Ray cluster's 2 CPUs) is printed as the command's other notes are, ``note:
+    ...`` (nothing with ``--quiet``), not as Python's ``file:line: FeederoptWarning: ...``
+    attributed to typer's frame (user test ut40_par #1); any other warning as ``show`` does."""
+
+    def shown(message: Any, category: type[Warning], filename: str, lineno: int,
+              file: Any = None, line: str | None = None) -> None:
+        from feederopt import FeederoptWarning
+
+        if issubclass(category, FeederoptWarning):
+            if not quiet:
+                stderr().print(f"note: {message}", style="yellow", markup=False)
+            return
+        show(message, category, filename, lineno, file, line)
+
+    return shown

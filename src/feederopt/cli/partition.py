@@ -89,7 +89,12 @@ def partition(
     extensive: bool = typer.Option(
         False, "--extensive", help="Solve the extensive form (one MILP) instead of the cutting "
         "plane (small cases)."),
-    workers: int = typer.Option(1, "--workers", help="Processes for the slaves."),
+    workers: int = typer.Option(1, "--workers", help="Processes for the cutting plane's "
+                                "slaves (with --ray: Ray actors)."),
+    ray: str | None = typer.Option(None, "--ray", metavar="<auto|local|address>",
+                                   help="Run the cutting plane's slaves on Ray: auto (the "
+                                   "running local cluster, else a local Ray), local (a "
+                                   "Ray of its own) or a cluster address."),
     samples: int = typer.Option(
         0, "--samples", help="Post-analyses on this many uniform in-box samples: the plan in "
         "LinDist3Flow and OpenDSS (IV-E), the deterministic plan in LinDist3Flow (IV-D). A "
@@ -142,14 +147,22 @@ def partition(
         settings=settings, uncertainty=uncertainty, uncertain_loads=loads, k_der=k_der,
         load_model=None if constant_power_loads is None else
         "constant_power" if constant_power_loads else "voltage_dependent",
-        method="extensive" if extensive else "cutting_plane", workers=workers,
+        method="extensive" if extensive else "cutting_plane", workers=workers, ray_address=ray,
         time_limit_s=time_limit, samples=samples, ac_check=ac_check, out=out_dir, force=force,
         voltage_feedback=voltage_feedback, v_min_pu=v_min, v_max_pu=v_max,
         max_loading_percent=max_loading, thermal_limits=not no_thermal_limits)
     # the --json path is checked before the solve, with every other problem
     # an output that cannot be written after the run: the answer printed, then exit 5
     late = late_outputs()
-    with progress_display(f"partition {source}", quiet=quiet, verbose=verbose) as progress:
+    import warnings
+
+    from feederopt.cli.app import notes_shown
+
+    with progress_display(f"partition {source}", quiet=quiet, verbose=verbose) as progress, \
+            warnings.catch_warnings():
+        # the executor's notes (a local Ray started, --workers capped at a cluster's CPUs)
+        # as the command's other notes, not as Python's "file:line: FeederoptWarning"
+        warnings.showwarning = notes_shown(warnings.showwarning, quiet)
         try:
             # an empty entry of --uncertain-loads ("a,,b") is a load left out: refused
             res = run(source, **kwargs, prior_problems=[

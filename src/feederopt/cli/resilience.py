@@ -315,7 +315,9 @@ def plan(
     method: str = typer.Option("extensive", "--method",
                                metavar=choices_metavar("extensive", "lshaped"),
                                help="extensive (one MILP) or lshaped (integer L-shaped)."),
-    workers: int = typer.Option(1, "--workers", help="Processes for the L-shaped subproblems."),
+    workers: int = typer.Option(1, "--workers", help="Processes for the L-shaped "
+                                "subproblems (with the extensive method: taken, not used, "
+                                "with a note)."),
     ray: str | None = typer.Option(None, "--ray", metavar="<auto|local|address>",
                                    help="Run the L-shaped subproblems on Ray: auto (the "
                                    "running local cluster, else a local Ray), local (a "

@@ -157,19 +157,27 @@ def print_uncertain(result: Any) -> None:
                           "-" if ac is None else "diverged" if not ac.converged
                           else "ok" if not ac.violations
                           else f"{len(ac.violations)} off")
-        out.print(table)
-        inexact = any(r.outcome.relaxation_exact is False for r in shown)
         limit = loading_limit(result)
-        out.print("losses and V min [p.u.]: the SOCP model's"
-                  + (" (marked not exact: the relaxation adds losses no power flow has: note "
-                     "below)" if inexact else "") + "; " + MODEL_SLACK_LEGEND
-                  + "; AC: pandapower's power "
-                  "flow at the scenario's loads and source voltage (max loading: the most "
-                  f"loaded line or transformer, % of its rating{'; ' + limit if limit else ''}; "
-                  "ok: within every limit; n off: n limits broken"
-                  + ("; source V: the scenario's source voltage [p.u.], its source row's or "
-                     "the network's set-point" if sources else "") + ")", style="dim",
-                  markup=False)
+        if not (shown and result.has_topology):
+            # stopped before any topology: no scenario was evaluated, so no table (it printed
+            # its headers and no row; user test ut50_par #2)
+            out.print(f"{summary.scenario_count} scenarios: none evaluated (no topology)",
+                      markup=False)
+        else:
+            out.print(table)
+        inexact = any(r.outcome.relaxation_exact is False for r in shown)
+        if shown and result.has_topology:
+            out.print("losses and V min [p.u.]: the SOCP model's"
+                      + (" (marked not exact: the relaxation adds losses no power flow has: note "
+                         "below)" if inexact else "") + "; " + MODEL_SLACK_LEGEND
+                      + "; AC: pandapower's power "
+                      "flow at the scenario's loads and source voltage (max loading: the "
+                      "most loaded line or transformer, % of its rating"
+                      f"{'; ' + limit if limit else ''}; "
+                      "ok: within every limit; n off: n limits broken"
+                      + ("; source V: the scenario's source voltage [p.u.], its source row's or "
+                         "the network's set-point" if sources else "") + ")", style="dim",
+                      markup=False)
         if len(rows) > len(shown):
             out.print(f"({len(rows) - len(shown)} more scenarios in the JSON)")
         if summary.weights_note is not None:  # also in the result's notes

@@ -46,6 +46,7 @@ from feederopt.cli.app import (
     joined_list,
     late_outputs,
     load_checked,
+    notes_shown,
     progress_display,
     source_of,
     stderr,
@@ -712,24 +713,6 @@ def _heuristic(result: Any) -> bool:
     return is_heuristic(str(result.method))
 
 
-def _notes_shown(show: Any, quiet: bool) -> Any:
-    """``warnings.showwarning`` for a solve run from the command line: a
-    :class:`FeederoptWarning` raised while it runs (the executor's, e.g. ``--workers 3``
-    capped at a Ray cluster's 2 CPUs) is printed as the command's other notes are, ``note:
-    ...`` (nothing with ``--quiet``), not as Python's ``file:line: FeederoptWarning: ...``
-    attributed to typer's frame (user test ut40_par #1); any other warning as ``show`` does."""
-
-    def shown(message: Any, category: type[Warning], filename: str, lineno: int,
-              file: Any = None, line: str | None = None) -> None:
-        if issubclass(category, FeederoptWarning):
-            if not quiet:
-                stderr().print(f"note: {message}", style="yellow", markup=False)
-            return
-        show(message, category, filename, lineno, file, line)
-
-    return shown
-
-
 #: solve's list options: each may be repeated, the occurrences joined (cli.app.joined_list)
 UNCERTAIN_LOADS_OPT = typer.Option(
     None, "--uncertain-loads", metavar=IDS, help="With --robust: the load ids that vary"
@@ -1021,7 +1004,7 @@ def solve(
             warnings.catch_warnings():
         if loading_note:  # printed above: not again as a Python warning
             warnings.filterwarnings("ignore", re.escape(loading_note), FeederoptWarning)
-        warnings.showwarning = _notes_shown(warnings.showwarning, quiet)
+        warnings.showwarning = notes_shown(warnings.showwarning, quiet)
         result = run_solve(net, options=options, progress=progress)
     # a Ctrl-C or SIGTERM after the proof of infeasibility, during the search for the
     # least-violating topology: the status stays infeasible (the proof stands), the search

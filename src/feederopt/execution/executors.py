@@ -19,7 +19,14 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol, TypeVar
 
-from feederopt.errors import InputError, Problem, ProblemKind, warn_user
+from feederopt.errors import (
+    InputError,
+    Problem,
+    ProblemKind,
+    note_text,
+    option_ref,
+    warn_user,
+)
 from feederopt.solvers import interrupt
 
 T = TypeVar("T")
@@ -636,7 +643,8 @@ class RayExecutor(Executor):
     initialised in this process its connection is used, for a named address only when it
     is that cluster (else a typed problem: the address was ignored before); a note
     (:attr:`cluster_note`, also as a :class:`~feederopt.errors.FeederoptWarning`) says which
-    cluster runs the slaves, unless ``"local"`` or a named address started or joined it.
+    cluster runs the slaves, unless a named address joined it (``"local"``: the local Ray
+    started and its CPUs; user test ut50_par #3).
     The number of actors is
     ``workers`` or, by default, the cluster's available CPU count (:func:`ray_actor_count`:
     never more actors than available CPUs, with a note when ``workers`` asked for more). Items
@@ -722,6 +730,11 @@ class RayExecutor(Executor):
                         self.cluster_note += (
                             f"no running Ray cluster found (RAY_ADDRESS, `ray start`): the "
                             f"slaves run on a local Ray of {cpus} CPUs started for this run")
+                    else:  # said too: it takes seconds and a share of memory (ut50_par #3)
+                        local = option_ref("ray_address", repr("local"), cli="--ray local")
+                        self.cluster_note = note_text(
+                            f"{local}: the slaves run on a local Ray of {cpus} CPUs started "
+                            "for this run")
                 else:
                     with _stderr_held() as held:
                         try:

@@ -229,7 +229,8 @@ def partition_options(doc: Mapping[str, Any]) -> list[str]:
     ``enabled``). Then ``--extensive`` (``method``), ``--v-min``/``--v-max``,
     ``--max-loading`` and ``--no-thermal-limits`` (``inputs``: the options given, none when
     not given or at 100 %; ``thermal_limits`` false), ``--time-limit`` (when not the default
-    600 s), ``--samples N`` (``checks.samples``) and ``--no-ac-check``. Before (user test
+    600 s), ``--samples N`` (``checks.samples``), ``--no-ac-check``, ``--workers`` (when
+    not 1) and ``--ray`` (``inputs.workers``, ``inputs.ray_address``). Before (user test
     ut49_part #3) the hint had only the limits: the ``--uncertainty 0.1 --k-der 2`` of a run
     were dropped, and the command given found another plan."""
     inputs = doc.get("inputs")
@@ -275,6 +276,11 @@ def partition_options(doc: Mapping[str, Any]) -> list[str]:
         out += ["--samples", str(n)]
         if i.get("ac_check") is False or c.get("ac_pct", 0) is None:
             out.append("--no-ac-check")
+    workers = i.get("workers")  # as given (ut50_par #1)
+    if isinstance(workers, int) and not isinstance(workers, bool) and workers != 1:
+        out += ["--workers", str(workers)]
+    if isinstance(i.get("ray_address"), str) and i["ray_address"]:
+        out += ["--ray", shlex.quote(i["ray_address"])]
     return out
 
 
