@@ -71,6 +71,7 @@ from feederopt.options import (
     count_problems,
     crossed_limit_problems,
     gap_problems,
+    loading_factor_note,
     loading_problems,
     option_names,
     switch_cost_problems,
@@ -602,6 +603,9 @@ def solve_three_phase(source: Any, *, time_limit_s: float = 300.0, gap: float = 
     # (meta["reductions"]), and the loads that no power flow can supply (kW typed with zeros
     # too many: the MILP is then infeasible)
     notes: list[str] = [*net.meta.get("reductions", []), *net.meta.get("load_warnings", [])]
+    factor = loading_factor_note(max_loading_percent) if thermal_limits else None
+    if factor:  # --max-loading 1.2 meant as 120 %: the balanced solve's rule (ut50_recheck #6)
+        notes.append(factor)
     if switchable.height == 0:
         notes.append("the feeder has no switchable lines (Switch=yes or a SwtControl): there "
                      "is nothing to reconfigure, the answer is the base topology")

@@ -30,7 +30,12 @@ from feederopt.algorithms.radial_enumeration import (
     state_flows,
 )
 from feederopt.errors import SolverError
-from feederopt.formulations.lindist3flow import bank_flow_terms, edge_phases, lindist3flow
+from feederopt.formulations.lindist3flow import (
+    W_UNBOUNDED,
+    bank_flow_terms,
+    edge_phases,
+    lindist3flow,
+)
 from feederopt.network.threephase import ThreePhaseNetwork
 from feederopt.network.threephase_perunit import PerUnitThreePhase, to_per_unit_3ph
 from feederopt.problems.threephase import (
@@ -417,7 +422,8 @@ def _lazy_tangents(prob: ThreePhaseReconfiguration, model: HighsModel, sol: Any,
         sol = new
 
 
-def _voltage_breaches(pu: PerUnitThreePhase, w: np.ndarray | None, most: int = 5) -> str:
+def _voltage_breaches(pu: PerUnitThreePhase, w: np.ndarray | None, most: int = 5,
+                      without: str = "the voltage limits") -> str:
     """The nodes that the best topology without voltage limits puts outside them, the worst
     first, as ``"; without the voltage limits the best topology has, by LinDist3Flow, 675.b
     at 1.1371 p.u. (v_max 1.1000), ..."`` (user test ut_3ph #6: the message named no node);
@@ -427,7 +433,10 @@ def _voltage_breaches(pu: PerUnitThreePhase, w: np.ndarray | None, most: int = 5
     (:func:`shift_voltage_limits`), each node says so: the limit given, the shifted limit
     that the model held (``v_min - d``, ``v_max - d``) and the voltage the offset predicts
     for OpenDSS (``V_LinDist3Flow + d``); user test ut45 dssday #2: "(limit 0.9957)" for a
-    v_min of 0.993, with nothing saying that it was shifted."""
+    v_min of 0.993, with nothing saying that it was shifted. No OpenDSS voltage is quoted: the
+    offset was measured at the topology OpenDSS solved, and ``V_LinDist3Flow + d`` at another
+    topology is an extrapolation that OpenDSS need not come near (user test ut50_recheck #1:
+    "OpenDSS at about 0.7567 p.u." where no radial state's OpenDSS solve goes below 0.8246)."""
     if w is None or len(w) != len(pu.w_min):
         return ""
     v = np.sqrt(np.maximum(np.asarray(w, float), 0.0))
@@ -448,14 +457,64 @@ def _voltage_breaches(pu: PerUnitThreePhase, w: np.ndarray | None, most: int = 5
         if abs(held - given) > 5e-5:  # shown to 4 decimals
             d = given - held
             text += (f"; held in the model as {held:.4f}, the limit shifted by OpenDSS's "
-                     f"offset V_OpenDSS - V_LinDist3Flow = {d:+.4f}, which puts OpenDSS at "
-                     f"about {v[i] + d:.4f} p.u." if not any("held in" in x for x in parts)
-                     else f"; held as {held:.4f}, offset {d:+.4f}, OpenDSS about "
-                     f"{v[i] + d:.4f} p.u.")
+                     f"offset V_OpenDSS - V_LinDist3Flow = {d:+.4f}, measured at the "
+                     "topology OpenDSS solved, not this one" if not any(
+                         "held in" in x for x in parts)
+                     else f"; held as {held:.4f}, offset {d:+.4f}")
         parts.append(text + ")")
     more = int(np.sum((excess > 1e-6) & live)) - len(idx)
-    return ("; without the voltage limits the best topology has, by LinDist3Flow, "
+    return (f"; without {without} the best topology has, by LinDist3Flow, "
             + ", ".join(parts) + (f" and {more} more node(s)" if more > 0 else ""))
+
+
+def _lift_side(pu: PerUnitThreePhase, side: str) -> PerUnitThreePhase:
+    """A copy of ``pu`` whose upper (``side="v_max"``) or lower (``"v_min"``) voltage limit is
+    lifted to +-W_UNBOUNDED on every node but the sources', the other limit kept (the limits
+    as given too, for :func:`_voltage_breaches`)."""
+    out = deepcopy(pu)
+    if out.w_min_given is None or out.w_max_given is None:
+        out.w_min_given, out.w_max_given = out.w_min.copy(), out.w_max.copy()
+    keep = np.zeros(out.n_nodes, bool)
+    keep[out.source_nodes] = True
+    if side == "v_max":
+        out.w_max = np.where(keep, out.w_max, W_UNBOUNDED)
+        out.w_max_given = np.where(keep, out.w_max_given, W_UNBOUNDED)
+    else:
+        out.w_min = np.where(keep, out.w_min, 0.0)
+        out.w_min_given = np.where(keep, out.w_min_given, 0.0)
+    return out
+
+
+def _one_voltage_side(pu: PerUnitThreePhase, *, deadline: float, gap: float,
+                      thermal_limits: bool) -> tuple[str, np.ndarray | None, float, str]:
+    """Which voltage limit is broken, when the MILP is infeasible with both and feasible with
+    neither: it is solved again with only v_max lifted (v_min kept), then with only v_min
+    lifted; a side whose lifting alone admits a topology is named, as the option that sets it
+    (``--v-max``, ``--v-min``), with that topology's ``w`` (its breaches of the lifted side,
+    :func:`_voltage_breaches`, follow). User test ut50_recheck #1: ``--v-max 1.03`` on IEEE 13,
+    which every radial state's OpenDSS solve breaks (1.069-1.090 p.u.), was blamed on nodes
+    below v_min at 0.76 p.u. of the loss-minimal topology with no voltage limit at all.
+    Returns the text (empty when neither side alone admits one, or out of time), the ``w``
+    (None then), the solver seconds and the side lifted ("" when none is named)."""
+    seconds = 0.0
+    admits: list[tuple[str, np.ndarray | None]] = []
+    for side in ("v_max", "v_min"):
+        left = _time_left(deadline)
+        if left is None:
+            return "", None, seconds, ""
+        model, sol, _ = _milp(_lift_side(pu, side), time_limit_s=left, gap=gap,
+                              voltage_limits=True, thermal_limits=thermal_limits)
+        seconds += sol.solve_time_s
+        if sol.has_solution:
+            admits.append((side, model.values().get("w")))
+    if len(admits) != 1:  # neither side alone, or either side alone: no one side to blame
+        text = ("; lifting v_max or v_min alone admits no topology: both bind"
+                if not admits else "")
+        return text, None, seconds, ""
+    side, w = admits[0]
+    other = "v_min" if side == "v_max" else "v_max"
+    return (f"; the {side} limit is the one broken (--{side.replace('_', '-')}): with only "
+            f"{side} lifted, {other} kept, a radial topology exists", w, seconds, side)
 
 
 def _time_left(deadline: float) -> float | None:
@@ -515,8 +574,13 @@ def _why_infeasible(pu: PerUnitThreePhase, *, deadline: float, gap: float,
     if voltage_limits:
         found = resolve(False, thermal_limits)
         if found is not None:
+            side = _one_voltage_side(pu, deadline=deadline, gap=gap,
+                                     thermal_limits=thermal_limits)
+            seconds += side[2]
+            w = found[0].values().get("w") if side[1] is None else side[1]
+            lifted = "the voltage limits" if side[1] is None else side[3]
             return ("infeasible: no radial topology keeps every voltage within its limits "
-                    "(LinDist3Flow)" + _voltage_breaches(pu, found[0].values().get("w")), [],
+                    "(LinDist3Flow)" + side[0] + _voltage_breaches(pu, w, without=lifted), [],
                     seconds)
     if thermal_limits and voltage_limits and not unproven:
         found = resolve(False, False)

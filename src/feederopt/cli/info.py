@@ -89,7 +89,8 @@ def network_info(source: Any, ties: str = "auto",
             raise
         net, refused = shown, list(exc.problems)
     summary = net.summary()
-    for key in ("total_load_mw", "total_load_mvar"):  # no float noise such as 3.715000000000001
+    for key in ("total_load_mw", "total_load_mvar", "load_nominal_mw", "load_nominal_mvar"):
+        # no float noise such as 3.715000000000001
         summary[key] = round(summary[key], 9)
     from feederopt import base_case_unsupplied, model_fidelity
 
@@ -461,15 +462,20 @@ def info(source: str = SOURCE_ARG, ties: str = TIES_OPT, json_output: bool = JSO
                       f"{' ...' if len(ids) > 8 else ''}): solve dispatches them within "
                       f"{dispatchable['ranges']} at no cost unless --loss-price; "
                       "--fixed-generation holds them at their set-points")
-    drawn, nominal = data.get("load_drawn_mw"), data["total_load_mw"]
+    drawn = data.get("load_drawn_mw")
+    # the nameplate sum: a load re-rated at its bus's voltage (model 1 outside its band,
+    # ut50_recheck #4) holds its drawn kW in total_load_mw, its nameplate in load_nominal_mw
+    nominal = data.get("load_nominal_mw", data["total_load_mw"])
+    nominal_q = data.get("load_nominal_mvar", data["total_load_mvar"])
     if isinstance(drawn, int | float) and abs(drawn - nominal) > 5e-3 * max(abs(nominal), 1e-3):
         # a load rated at a kV far from its bus's draws another kW at 1 p.u. (ut50_dss3 #3:
         # "total load 4.5000 MW" beside a note that one 300 kW load draws 2696 kW)
         table.add_row(
             "total load (drawn at 1 p.u.)",
             f"{drawn:.4f} MW, {data['load_drawn_mvar']:.4f} MVAr as the model "
-            f"draws it at 1 p.u. of the buses; the loads' nominal kW and kvar sum to "
-            f"{nominal:.4f} MW, {data['total_load_mvar']:.4f} MVAr (a load rated at a kV "
+            f"draws it at 1 p.u. of the buses (OpenDSS's solve draws it at the buses' "
+            f"voltages there); the loads' nominal kW and kvar sum to "
+            f"{nominal:.4f} MW, {nominal_q:.4f} MVAr (a load rated at a kV "
             "far from its bus's: see the note)")
     else:
         table.add_row(

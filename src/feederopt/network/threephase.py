@@ -328,8 +328,26 @@ class ThreePhaseNetwork:
             "total_load_mw": float(ld["p_mw"].sum()),
             "total_load_mvar": float(ld["q_mvar"].sum()),
             **self.load_drawn_at_nominal(),
+            **self.load_nameplate(),
             "load_mw_by_phase": by_phase,
         }
+
+    def load_nameplate(self) -> dict[str, float]:
+        """``load_nominal_mw`` and ``load_nominal_mvar``: the in-service loads' nameplate kW and
+        kvar as the file gives them. A load that the reader re-rated at its bus's voltage by
+        OpenDSS's law (``meta["rerated_loads"]``: ``{id: [P share, Q share]}``, the draw at
+        1 p.u. of the bus as a share of the nameplate, :mod:`feederopt.io.opendss_rated_kv`)
+        holds ``kW x share`` in its rows; it counts ``p_mw / share`` here. User test
+        ut50_recheck #4: ``Load.ld1 kV=4.16`` (model 1) on a 12.47 kV bus held 2445 of its
+        300 kW, and ``info`` gave "total load 3.3451 MW" with no nominal sum (1.2 MW)."""
+        ld = self.loads.filter(pl.col("in_service"))
+        shares = self.meta.get("rerated_loads") or {}
+        p = q = 0.0
+        for row in ld.iter_rows(named=True):
+            sp_, sq_ = (shares.get(row["id"]) or [1.0, 1.0])[:2]
+            p += row["p_mw"] / sp_ if sp_ and sp_ > 0 else row["p_mw"]
+            q += row["q_mvar"] / sq_ if sq_ and sq_ > 0 else row["q_mvar"]
+        return {"load_nominal_mw": p, "load_nominal_mvar": q}
 
     def load_drawn_at_nominal(self) -> dict[str, float]:
         """``load_drawn_mw`` and ``load_drawn_mvar``: what the in-service loads draw at 1 p.u.
