@@ -27,7 +27,7 @@ V_MIN = 0.97
 #: (here the same topology and load) to about this
 PREDICTION_TOL = 2e-3
 NODE = re.compile(r"(\w+)\.([abc]) at ([\d.]+) p\.u\. \(v_min ([\d.]+); held (?:in the model )?"
-                  r"as ([\d.]+)[^)]*?about ([\d.]+) p\.u\.\)")
+                  r"as ([\d.]+)")
 
 
 def _opendss_volts(path: Path) -> dict[str, float]:
@@ -55,8 +55,13 @@ def test_scenario_infeasibility_names_given_and_shifted_limits(tmp_path: Path) -
     assert "OpenDSS's offset V_OpenDSS - V_LinDist3Flow" in reason
     nodes = NODE.findall(reason)
     assert nodes, reason
-    for bus, ph, v_model, given, held, predicted in nodes:
+    for bus, ph, v_model, given, held in nodes:
         assert float(given) == pytest.approx(V_MIN)  # the user's limit, as given
         assert float(held) != pytest.approx(V_MIN, abs=5e-5)  # the shifted one, named apart
         assert float(v_model) < float(held)  # the model's breach of the limit it held
-        assert float(predicted) == pytest.approx(volts[f"{bus}.{ph}"], abs=PREDICTION_TOL)
+        # the model's voltage plus the offset (measured here at this feeder's only radial
+        # state) is OpenDSS's voltage; the message no longer quotes that sum, since at another
+        # topology it is an extrapolation (user test ut50_recheck #1)
+        offset = float(held) - float(given)
+        assert float(v_model) - offset == pytest.approx(volts[f"{bus}.{ph}"],
+                                                        abs=PREDICTION_TOL)

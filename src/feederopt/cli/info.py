@@ -90,8 +90,9 @@ def network_info(source: Any, ties: str = "auto",
         net, refused = shown, list(exc.problems)
     summary = net.summary()
     for key in ("total_load_mw", "total_load_mvar", "load_nominal_mw", "load_nominal_mvar"):
-        # no float noise such as 3.715000000000001
-        summary[key] = round(summary[key], 9)
+        # no float noise such as 3.715000000000001 (the nameplate sums: three-phase only)
+        if key in summary:
+            summary[key] = round(summary[key], 9)
     from feederopt import base_case_unsupplied, model_fidelity
 
     phase(INFO_PHASES[1])
