@@ -71,6 +71,7 @@ from feederopt.errors import (
     Severity,
     option_ref,
     python_caller,
+    shown_list,
     warn_user,
 )
 from feederopt.execution import Executor, make_executor
@@ -2561,8 +2562,7 @@ def unpriced_curtailment_note(dev: Any, summary: Any) -> str | None:
     cut = [(lid, kw) for lid, kw in cut if kw > UNPRICED_CURTAILMENT_KW]
     if not cut:
         return None
-    shown = ", ".join(f"{lid} by {kw:.1f} kW" for lid, kw in cut[:10]) + (
-        f" and {len(cut) - 10} more" if len(cut) > 10 else "")
+    shown = shown_list([f"{lid} by {kw:.1f} kW" for lid, kw in cut])
     total = sum(kw for _, kw in cut)
     return (f"flexible loads reduced at no cost (flexibility price 0): {shown} "
             f"({total:.1f} kW in all); the loss reduction includes this load not served, "

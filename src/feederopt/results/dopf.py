@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from feederopt.errors import shown_list
 from feederopt.formulations.devices import cap_options, tap_options
 from feederopt.network.container import Network
 from feederopt.network.device_settings import DeviceSettings
@@ -292,8 +293,7 @@ def lossy_bank_note(summary: DopfSummary | None) -> str | None:
              > LOSSY_BANK_KW]
     if not lossy:
         return None
-    shown = ", ".join(f"{i} {kw:.1f} kW" for i, kw in lossy[:10]) + (
-        f" and {len(lossy) - 10} more" if len(lossy) > 10 else "")
+    shown = shown_list([f"{i} {kw:.1f} kW" for i, kw in lossy])
     total = sum(kw for _, kw in lossy)
     return (f"lossy capacitor banks dissipate {total:.1f} kW at the chosen steps ({shown}; "
             "p_mw of their device rows, pandapower's res_shunt.p_mw): the losses (line and "
