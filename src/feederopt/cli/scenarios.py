@@ -488,6 +488,14 @@ def print_uncertain_verdict(result: Any) -> None:
                    else SCENARIO_AC_CHOICE if ac_chosen(least_ac) else
                    "The topology above is the best one found for the penalised objective")
                 + "; it needs slack at:")
+    elif isinstance(summary, RobustSummary) and result.extra.get("base_fallback"):
+        # the time limit was up before any topology was found: the grid's own topology was
+        # evaluated, chosen for nothing, so "least-violating of the N evaluated" misnamed it
+        head = (f"The topology breaks the limits in some {what}s (status {status}: the time "
+                "limit was up before any topology was found, so this is the grid's own "
+                "topology, the base-case fallback, evaluated at the extreme points; it was not "
+                "chosen for least violation and infeasibility is not proven). It needs slack "
+                "at:")
     elif isinstance(summary, RobustSummary):
         n = summary.topologies_evaluated
         # a topology cut away uncertified (the worst-case search stopped before deciding it)
