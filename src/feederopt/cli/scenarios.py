@@ -915,6 +915,7 @@ def check(
         check_result,
         kept_state_label,
         kept_state_name,
+        listed_text,
         network_folder_given_as_result,
         output_problems,
         read_result_to_check,
@@ -1111,7 +1112,7 @@ def check(
     table.add_row(kept_state_label("open branches", str(data.get("status")),
                                    kept_state_name(mc.base_fallback),
                                    least_violating=mc.least_violating),
-                  ", ".join(mc.open_branches) or "-")
+                  listed_text(list(mc.open_branches), "open_branches"))
     table.add_row("limits", _limits_text(mc.limits, _limit_options(v_min, v_max, max_loading)))
     if mc.source_voltage:  # what the ext_grids are held at (the JSON's source_voltage)
         table.add_row("source voltage", escape(str(mc.source_voltage.get("text"))))

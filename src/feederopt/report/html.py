@@ -89,6 +89,7 @@ from feederopt.results.result import (
     iterations_text,
     kept_state_label,
     largest_loading_text,
+    listed_text,
     nominal_breaks_limits,
     switching_text,
     within_limits_text,
@@ -322,10 +323,14 @@ def _no_topology(r: Mapping[str, Any]) -> bool:
     return r.get("has_topology") is False
 
 
-def _branch_list(rows: Sequence[Mapping[str, Any]] | None) -> str:
+def _branch_list(rows: Sequence[Mapping[str, Any]] | None, where: str) -> str:
+    """The branches of ``rows`` for a summary cell: up to ten, beyond their count, the first
+    ten and how many more result.json's ``where`` lists (:func:`~feederopt.results.result.
+    listed_text`, the console's rule; the report listed a SimBench grid's hundreds of open
+    switches in one cell); ``none`` for none."""
     if not rows:
         return "none"
-    return ", ".join(branch_label(r) for r in rows)
+    return listed_text([branch_label(r) for r in rows], where)
 
 
 def bound_text(x: Any, spec: str = ".4f", unit: str = "") -> str:
@@ -574,17 +579,19 @@ def summary_section(r: Mapping[str, Any]) -> str:
         ("gap", fmt(gap * 100 if gap is not None else None, ".4f", " %")),
         (iterations_label(r), escape(summary_iterations(r))),
         ("solve time", fmt(r.get("solve_time_s"), ".2f", " s")),
-        ("open before", escape(_branch_list((r.get("base") or {}).get("open_branches")))),
+        ("open before", escape(_branch_list((r.get("base") or {}).get("open_branches"),
+                                          "base.open_branches"))),
         (kept_state_label("open after", str(r.get("status", "")), kept_name(r),
                           least_violating=least),
-         escape(_branch_list(r.get("open_branches")))
+         escape(_branch_list(r.get("open_branches"), "open_branches"))
          if not _no_topology(r) else "no topology found"),
     ]
     if (row := unsupplied_row(r)) is not None:  # which scenario (ut50_scen #3)
         rows.append(row)
     if r.get("out_of_service_branches"):  # outside the model: open in every answer
         rows.append(("out of service (open, not switched)",
-                     escape(_branch_list(r.get("out_of_service_branches")))))
+                     escape(_branch_list(r.get("out_of_service_branches"),
+                                         "out_of_service_branches"))))
     rows += settings_rows(r.get("settings"), method=r.get("method"))
     table = "<table>" + "".join(
         f'<tr><th scope="row">{escape(a)}</th><td>{b}</td></tr>' for a, b in rows
