@@ -135,11 +135,12 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
         if not 0 <= getattr(st, f) < 1:
             bad(f, f"{_named(f)} is {getattr(st, f):g}, must be within 0..1 (a share)",
                 "e.g. 0.1 for +-10 %")
-    if hours_ok:  # the budgets are counted in hours: checked against a valid horizon only
-        for f in ("budget", "budget_res"):
-            if not 0 <= getattr(st, f) <= st.hours:
-                bad(f, f"{_named(f)} is {getattr(st, f):g}, must be within 0..hours "
-                    f"({st.hours})")
+    for f in ("budget", "budget_res"):  # counted in hours: the top against a valid horizon
+        if hours_ok and not 0 <= getattr(st, f) <= st.hours:
+            bad(f, f"{_named(f)} is {getattr(st, f):g}, must be within 0..hours "
+                f"({st.hours})")
+        elif not hours_ok and not getattr(st, f) >= 0:  # NaN too
+            bad(f, f"{_named(f)} is {getattr(st, f):g}, must be >= 0 (hours per bus)")
     out += fractional_budget_problems(st)
     for f in ("c_loss", "c_buy", "c_shed", "c_spill", "c_switch"):  # prices: finite too
         if not 0 <= getattr(st, f) < math.inf:
@@ -154,6 +155,10 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
             "(1.22 times)")
     # options that act only together with another one are refused alone, never ignored
     load_set = st.budget > 0 or st.budget_kind is BudgetKind.AGGREGATE
+    # a load budget given but out of range (negative, NaN) is its own problem above: the
+    # rules "acts only with a load budget" are left out for it (before, ut51_sched #1,
+    # --robust-budget -1 --gamma 0.1 was also told to "add a load budget")
+    load_given = load_set or st.budget != 0
     if st.c_switch > 0 and not st.hourly:
         # it covers the moves between consecutive hours; before (ut47_sched #6) the refusal
         # said that one topology for the day "switches nothing", while the switching from
@@ -164,7 +169,7 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
             "topology is not priced by it (the result reports it as 'switching from the "
             "present state')", f"add {option_ref('hourly', True)}, or leave "
             f"{option_ref('c_switch')} out")
-    if 0 < st.gamma < 1 and not load_set:
+    if 0 < st.gamma < 1 and not load_given:
         bad("gamma", "the load deviation share gamma acts only with a load budget",
             f"add a load budget ({option_ref('budget', 'GAMMA', cli='--robust-budget GAMMA')}"
             f" with GAMMA > 0 hours per bus) or {option_ref('aggregate', ('LOW', 'HIGH'))}; "
@@ -176,7 +181,7 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
     # not set: neither a budget nor the band (a gamma of 0 or outside 0..1 with a budget set
     # is gamma's own problem above; before, --robust-budget 1 --gamma -1 was told that no
     # budget was set, user test ut40_recheck_b #2)
-    if st.uncertain_buses and not load_set:
+    if st.uncertain_buses and not load_given:
         out.append(Problem(ProblemKind.INVALID_VALUE, "options", "the uncertain buses act only "
                            "with a load budget set", st.uncertain_buses, "uncertain_buses",
                            "add a load budget ("
