@@ -13,10 +13,14 @@ user's own cell (``inf``, written by the test)."""
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+import feederopt
+from feederopt.cases.schedule import schedule_paths
 from feederopt.cli import app
+from feederopt.errors import InputError
 
 runner = CliRunner()
 ARGS = ["schedule", "case33bw", "--no-ac-check", "--time-limit", "5"]
@@ -50,3 +54,16 @@ def test_a_negative_budget_is_named_beside_a_bad_horizon() -> None:
     assert "--hours is 0, must be within 1..24" in out
     assert "--robust-budget is -1, must be >= 0" in out
     assert "error: 2 problems in the input" in out
+
+
+def test_hours_25_on_a_table_of_24_hour_indices_is_not_told_of_a_dst_day() -> None:
+    _, prof = schedule_paths("case33bw")
+    times = pl.read_csv(prof)["time"]
+    assert times.dtype.is_integer() and sorted(set(times.to_list())) == list(range(24))
+    with pytest.raises(InputError) as err:
+        feederopt.schedule("case33bw", hours=25, ac_check=False)
+    (p,) = err.value.problems
+    assert (p.field, p.message) == ("hours", "hours is 25, must be within 1..24")
+    hint = p.hint or ""
+    assert "at most one day of 24 hours: hours=24 for the whole day" in hint
+    assert "merge" not in hint and not hint.startswith("a 25-hour day")

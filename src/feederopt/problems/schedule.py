@@ -128,8 +128,9 @@ def settings_problems(st: ScheduleSettings, net: Network | None = None) -> list[
     hours_ok = is_whole(st.hours) and 1 <= st.hours <= 24
     if not hours_ok:
         bad("hours", f"{_named('hours')} is {st.hours}, must be within 1..24",
-            f"a 25-hour day (DST): {option_ref('hours', 24)} schedules its first 24 hours, "
-            "the last one left out (or merge the repeated hour)" if st.hours == 25 else
+            f"the horizon is at most one day of 24 hours: {option_ref('hours', 24)} for the "
+            "whole day (a 25-hour day's table, the change to winter time, then runs its "
+            "first 24 hours, the last one left out)" if st.hours == 25 else
             f"e.g. {option_ref('hours', 24)}")
     for f in ("eps", "gamma"):
         if not 0 <= getattr(st, f) < 1:
