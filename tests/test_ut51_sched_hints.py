@@ -13,11 +13,14 @@ user's own cell (``inf``, written by the test)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 from typer.testing import CliRunner
 
 import feederopt
+from feederopt.api_schedule import schedule_inputs
 from feederopt.cases.schedule import schedule_paths
 from feederopt.cli import app
 from feederopt.errors import InputError
@@ -67,3 +70,17 @@ def test_hours_25_on_a_table_of_24_hour_indices_is_not_told_of_a_dst_day() -> No
     hint = p.hint or ""
     assert "at most one day of 24 hours: hours=24 for the whole day" in hint
     assert "merge" not in hint and not hint.startswith("a 25-hour day")
+
+
+@pytest.mark.parametrize("cell", ["inf", "-inf"])
+def test_an_infinite_profile_value_is_echoed_with_a_hint(tmp_path: Path, cell: str) -> None:
+    _, prof = schedule_paths("case33bw")
+    rows = [r for r in prof.read_text().splitlines() if r.split(",")[:2] != ["1", "8"]]
+    path = tmp_path / "p.csv"
+    path.write_text("\n".join([*rows, f"1,8,{cell}"]) + "\n")
+    with pytest.raises(InputError) as err:
+        schedule_inputs("case33bw", path, None, 2)
+    (p,) = err.value.problems
+    assert (p.ids, p.field) == (("8@1",), "value")
+    assert f"value is not finite (element@hour: 8@1 = '{cell}')" in p.message
+    assert "give every row a finite number" in (p.hint or "")

@@ -326,25 +326,25 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
             return f"row {i + 1}" + (f" (hour {hrs[i]})" if hrs is not None else "")
         return f"{elements[i]}@{hrs[i]}" if hrs is not None else str(elements[i])
 
-    nan = np.isnan(values)
-    if nan.any():
-        cells = raw.to_list()
-        rows = {at(int(i)): cells[int(i)] for i in np.flatnonzero(nan)}
+    cells = raw.to_list()
+    # not a number, then not finite (inf: before, accepted, then numpy warnings and "master
+    # ended infeasible"); both echo the cells and give the same hint (before, ut51_sched #3,
+    # an inf had neither)
+    for flags, what, number in ((np.isnan(values), "not a number", "a number"),
+                                (np.isinf(values), "not finite", "a finite number")):
+        if not flags.any():
+            continue
+        rows = {at(int(i)): cells[int(i)] for i in np.flatnonzero(flags)}
         bad = sorted(rows)
         shown = ", ".join(f"{b} = {rows[b]!r}" if rows[b] else f"{b} empty" for b in bad[:5])
         problems.append(_problem(
-            "profiles", f"value is not a number (element@hour: {shown}"
+            "profiles", f"value is {what} (element@hour: {shown}"
             + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "") + ")",
-            tuple(bad[:10]), "value", "give every row a number: a factor of the load's nominal "
-            "p_mw and q_mvar (1 for the nominal load) or of a PV, wind or EV unit's p_max_mw "
-            f"(0..1), or for {PRICE!r} the purchase price in $/MWh"
+            tuple(bad[:10]), "value", f"give every row {number}: a factor of the load's "
+            "nominal p_mw and q_mvar (1 for the nominal load) or of a PV, wind or EV unit's "
+            f"p_max_mw (0..1), or for {PRICE!r} the purchase price in $/MWh"
             + _number_meant([rows[b] for b in bad])))
-    inf = np.isinf(values)
-    if inf.any():  # before: accepted, then numpy warnings and "master ended infeasible"
-        bad = sorted({at(int(i)) for i in np.flatnonzero(inf)})
-        problems.append(_problem("profiles", "value is not finite (element@hour)",
-                                 tuple(bad[:10]), "value"))
-    nan = nan | inf
+    nan = ~np.isfinite(values)
     kinds = devices.kind_of()
     # only loads, the network's generators, PV, wind and EV units and ``price`` take a
     # profile: a fossil DG or storage unit has none, and its rows were read and ignored
