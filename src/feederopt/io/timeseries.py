@@ -330,7 +330,7 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
     # not a number, then not finite (inf: before, accepted, then numpy warnings and "master
     # ended infeasible"); both echo the cells and give the same hint (before, ut51_sched #3,
     # an inf had neither)
-    for flags, what, number in ((np.isnan(values), "not a number", "a number"),
+    for flags, kind, number in ((np.isnan(values), "not a number", "a number"),
                                 (np.isinf(values), "not finite", "a finite number")):
         if not flags.any():
             continue
@@ -338,7 +338,7 @@ def profile_problems(df: pl.DataFrame, load_ids: list[str], devices: Devices,
         bad = sorted(rows)
         shown = ", ".join(f"{b} = {rows[b]!r}" if rows[b] else f"{b} empty" for b in bad[:5])
         problems.append(_problem(
-            "profiles", f"value is {what} (element@hour: {shown}"
+            "profiles", f"value is {kind} (element@hour: {shown}"
             + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "") + ")",
             tuple(bad[:10]), "value", f"give every row {number}: a factor of the load's "
             "nominal p_mw and q_mvar (1 for the nominal load) or of a PV, wind or EV unit's "
