@@ -1786,10 +1786,14 @@ def _line_problems(idx: int, ln: Any, length: float, in_service: bool,
     out = []
     r_km, x_km = _f(ln["r_ohm_per_km"], math.nan), _f(ln["x_ohm_per_km"], math.nan)
     derived: list[str] = []
-    if not length > 0:  # NaN too
+    if not (math.isfinite(length) and length > 0):  # NaN and infinite too
         out.append((ProblemKind.BAD_IMPEDANCE, lid, "length_km",
                     "length_km must be a positive number", _LINE_HINTS["length_km"]))
         derived += [col for col, v in (("r_ohm", r_km), ("x_ohm", x_km)) if math.isfinite(v)]
+        # b_us, g_us are length x c_nf_per_km, g_us_per_km: NaN with a NaN length, on fields
+        # the user does not have and with a hint ("0 when unknown") they cannot follow (user
+        # test ut51_journey #2)
+        derived += ["b_us", "g_us"]
     for col, v, derived_col in (("r_ohm_per_km", r_km, "r_ohm"),
                                 ("x_ohm_per_km", x_km, "x_ohm")):
         if not v >= 0 or math.isinf(v):  # named by the user's field, not the derived one
