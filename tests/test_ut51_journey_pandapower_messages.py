@@ -43,6 +43,22 @@ def test_the_net_itself_loads() -> None:
     feederopt.load(_net())  # the control: the problems below are the edits'
 
 
+@pytest.mark.parametrize("field", ["element", "bus"])
+def test_bus_bus_switch_to_a_missing_bus_names_the_switch_field(field: str) -> None:
+    net = _net()
+    assert net.switch.at[0, "et"] == "b"
+    missing = int(net.bus.index.max()) + 990
+    net.switch.at[0, field] = missing
+    problems = _problems(net)
+    assert len(problems) == 1, problems
+    (p,) = problems
+    assert p.kind == ProblemKind.UNKNOWN_BUS
+    assert (p.component, p.ids, p.field) == ("switch", ("switch:0",), field)
+    assert str(missing) in p.message
+    assert f"net.switch.{field}" in (p.hint or "")
+    assert "to_bus" not in p.message + (p.hint or "")
+
+
 @pytest.mark.parametrize("length", [math.nan, math.inf, -1.0])
 def test_a_bad_length_is_one_problem_on_length_km(length: float) -> None:
     net = _net()
