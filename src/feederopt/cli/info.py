@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from collections.abc import Callable
@@ -394,7 +395,9 @@ def transformer_table(limits: dict[str, Any]) -> Table:
     three_phase = "line_ratings" in limits
     title = ("transformers (held at normhkva per phase: --max-loading scales it, "
              "--no-thermal-limits drops it; kVA is the nameplate)" if three_phase else
-             "transformers (rating: the lesser of s_max and sqrt(3) x vn x i_max)")
+             "transformers (rating: the lesser of s_max and sqrt(3) x vn x i_max; s_max "
+             "'(as i_max)': a rating held as its current at vn, as a pandapower trafo's "
+             "sn_mva)")
     table = Table(title=title, title_justify="left")
     table.add_column("id", no_wrap=True)
     cols = (["from bus", "to bus", "phases", "kV from", "kV to", "kVA", "normhkva [kVA]",
@@ -412,10 +415,22 @@ def transformer_table(limits: dict[str, Any]) -> Table:
                           _g(t["i_norm_a"]))
         else:
             table.add_row(t["id"], t["from_bus"], t["to_bus"], _g(t["vn_kv"]),
-                          _g(t["s_max_mva"]), _g(t["i_max_ka"]), _g(t["rating_mva"]))
+                          _s_max_text(t), _g(t["i_max_ka"]), _g(t["rating_mva"]))
     if len(trs) > MAX_TRANSFORMER_ROWS:
         table.caption = f"{len(trs) - MAX_TRANSFORMER_ROWS} more in --json"
     return table
+
+
+def _s_max_text(t: dict[str, Any]) -> str:
+    """A transformer's apparent-power rating for the table: its ``s_max_mva``, or, when it
+    has none and its rating is held as a current, ``S = sqrt(3) vn_kv i_max_ka`` marked
+    ``(as i_max)``. A pandapower trafo's ``sn_mva`` is held so (the reader's ``i_max_ka`` at
+    the hv side): its s_max read "-" next to a rating of 25 MVA, as if ``sn_mva`` had not been
+    read (user test ut51_journey #3)."""
+    s, i, v = t["s_max_mva"], t["i_max_ka"], t["vn_kv"]
+    if s is not None or i is None or v is None or not i > 0:
+        return _g(s)
+    return f"{_g(math.sqrt(3.0) * v * i)} (as i_max)"
 
 
 @app.command()

@@ -528,7 +528,7 @@ def from_pandapower(
             warnings.append(tie_note)
 
     plan = switch_plan(net)
-    problems += _switch_reference_problems(net, known)
+    problems += _switch_reference_problems(net, known, superseded)
 
     open_switch = {int(k) for k in sw.index[~sw["closed"].astype(bool)]}
     switch_bus = {int(k): int(b) for k, b in sw["bus"].items()}
@@ -1786,10 +1786,14 @@ def _line_problems(idx: int, ln: Any, length: float, in_service: bool,
     out = []
     r_km, x_km = _f(ln["r_ohm_per_km"], math.nan), _f(ln["x_ohm_per_km"], math.nan)
     derived: list[str] = []
-    if not length > 0:  # NaN too
+    if not (math.isfinite(length) and length > 0):  # NaN and infinite too
         out.append((ProblemKind.BAD_IMPEDANCE, lid, "length_km",
                     "length_km must be a positive number", _LINE_HINTS["length_km"]))
         derived += [col for col, v in (("r_ohm", r_km), ("x_ohm", x_km)) if math.isfinite(v)]
+        # b_us, g_us are length x c_nf_per_km, g_us_per_km: NaN with a NaN length, on fields
+        # the user does not have and with a hint ("0 when unknown") they cannot follow (user
+        # test ut51_journey #2)
+        derived += ["b_us", "g_us"]
     for col, v, derived_col in (("r_ohm_per_km", r_km, "r_ohm"),
                                 ("x_ohm_per_km", x_km, "x_ohm")):
         if not v >= 0 or math.isinf(v):  # named by the user's field, not the derived one
@@ -2171,13 +2175,17 @@ def _trafo3w_problems(idx: int, t3: Any, table: Any
 _SWITCH_TABLES = {"l": "line", "t": "trafo", "t3": "trafo3w"}
 
 
-def _switch_reference_problems(net: pandapowerNet, known: set[int]) -> list[Problem]:
+def _switch_reference_problems(net: pandapowerNet, known: set[int],
+                               superseded: dict[tuple[str, str], set[str]]) -> list[Problem]:
     """A line, trafo or trafo3w switch whose ``element`` is not a row of its table, or whose
     ``bus`` is not a bus of the net: pandapower's own power flow fails on it (a KeyError for
     the element, an IndexError for an open switch's bus), so the AC check could not run; and
     one whose ``bus`` is not an end of its element (``pandapower.create_switch`` refuses it).
-    One problem per table and field, naming the switches and the missing indices. (A bus-bus
-    switch's buses become a branch's ``from_bus``/``to_bus``, which validation checks.)"""
+    One problem per table and field, naming the switches and the missing indices. A bus-bus
+    switch (``et='b'``) whose ``bus`` or ``element`` is not a bus of the net is named by that
+    field of ``net.switch``; validation's problem on the derived branch's ``from_bus`` /
+    ``to_bus`` (a table and columns the user does not have) is entered in ``superseded``
+    (user test ut51_journey #1)."""
     sw = net.switch
     missing: dict[tuple[str, str], list[tuple[int, Any]]] = {}
     unknown_et: list[tuple[int, Any]] = []
@@ -2188,6 +2196,12 @@ def _switch_reference_problems(net: pandapowerNet, known: set[int]) -> list[Prob
         if table is None:
             if str(s["et"]) != "b":
                 unknown_et.append((int(idx), s["et"]))
+                continue
+            for col, branch_col in (("bus", "from_bus"), ("element", "to_bus")):
+                if _bus_key(s[col]) not in known:
+                    missing.setdefault(("bus", col), []).append((int(idx), s[col]))
+                    superseded.setdefault(("branches", branch_col), set()).add(
+                        f"switch:{int(idx)}")
             continue
         rows = net[table].index if table in net else ()
         element = _bus_key(s["element"])
@@ -2219,6 +2233,14 @@ def _switch_reference_problems(net: pandapowerNet, known: set[int]) -> list[Prob
     for (table, col), found in missing.items():
         refs = ", ".join(f"switch {k} -> {'bus' if col == 'bus' else table} {_bus_key(v)}"
                          for k, v in found[:10]) + (" ..." if len(found) > 10 else "")
+        if table == "bus":  # a bus-bus switch: its bus or element (a bus) does not exist
+            problems.append(Problem(
+                ProblemKind.UNKNOWN_BUS, "switch",
+                f"a bus-bus switch (et='b') refers by its {col} to a bus that does not exist "
+                f"({refs})", ids=tuple(f"switch:{k}" for k, _ in found), field=col,
+                hint=f"set net.switch.{col} to the index of an existing bus (net.bus.index), "
+                "or remove the switch"))
+            continue
         what = (f"a {table} switch's bus does not exist" if col == "bus" else
                 f"a {table} switch (et='{_ET[table]}') names a {table} that does not exist")
         problems.append(Problem(
