@@ -225,12 +225,15 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
     if ac_check:
         report_phase(progress, "AC check (pandapower)")
         ac = restoration_ac(net, problem, op, sites, idx)
+        lossless = op.weighted_shed_pu
         op, ac, reserved = _reserve_losses(net, problem, idx, sites, op, ac)
+        # the weighted shed the reserve adds: part of the reported gap (ut51_resil #1)
+        reserve_kw = max(op.weighted_shed_pu - lossless, 0.0) * problem.kw_per_pu
     else:
-        reserved = []
+        reserved, reserve_kw = [], 0.0
     # a dead part's lines at their normal state: they need no operation (ut49_resil #4)
     op = dead_at_normal(problem, idx, op, priced=pen > 0)
-    res = restore_result(problem, idx, op, rad.value, pen, sites, ac)
+    res = restore_result(problem, idx, op, rad.value, pen, sites, ac, reserve_kw=reserve_kw)
     from feederopt.api import network_source
 
     return replace(res, network=net, source_in_memory=_in_memory(source, net),
@@ -702,6 +705,8 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
     # note says so and the run ends interrupted (run_status)
     report_phase(progress, "second phase: fewest switch changes, island set-points")
     out = settle_plan(problem, scs, out, deadline)
+    # the plan's cost and gap before the islands' AC loss reserve (ut51_resil #1)
+    lossless, lossless_gap = out.objective, out.gap
     acs: list[RestorationAcCheck | None] | None = None
     skipped: list[str] = []
     if ac_check and len(out.operations) == len(scs):
@@ -729,7 +734,9 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
             dead_at_normal(problem, problem.out_of_service(sc, out.harden), op,
                            priced=problem.settings.penalty > 0)
             for sc, op in zip(scs, out.operations, strict=True)])
-    res = plan_result(problem, scs, out, sm, acs)
+    if sm is not None:  # one RP: the expected total the result reports (ut51_resil #1)
+        sm = sm.against(out, lossless)
+    res = plan_result(problem, scs, out, sm, acs, lossless=lossless, lossless_gap=lossless_gap)
     adopted += shed_all_note(scs, out.operations, interrupt.requested()) + _ac_skipped_note(skipped)
     views = [replace(v, switching=switching(net, problem, op.closed,
                                             problem.out_of_service(sc, out.harden),

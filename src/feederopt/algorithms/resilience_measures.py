@@ -101,6 +101,13 @@ class StochasticMeasures:
     #: defined.
     eev_undefined: str = ""
 
+    #: The part of ``rp`` [$] that is the islands' AC loss reserve (:meth:`against`): 0 when
+    #: no backup DG island was held below its size; WS and EEV are the lossless model's.
+    loss_reserve: float = 0.0
+    #: True: the expected-value plan is the plan RP is the cost of, and EEV, its cost, is RP
+    #: with its loss reserve (:meth:`against`).
+    eev_is_rp: bool = False
+
     @property
     def evpi(self) -> float | None:
         return None if self.ws is None else self.rp - self.ws
@@ -109,9 +116,24 @@ class StochasticMeasures:
     def vss(self) -> float | None:
         return None if self.eev is None else self.eev - self.rp
 
-    def against(self, out: PlanOutcome) -> StochasticMeasures:
-        """The measures of the plan ``out`` (RP its expected total cost, its status)."""
-        return replace(self, rp=float(out.objective), rp_status=str(out.status))
+    def against(self, out: PlanOutcome, lossless: float | None = None) -> StochasticMeasures:
+        """The measures of the plan ``out`` (RP its expected total cost, its status), so that
+        EVPI = RP - WS and VSS = EEV - RP hold with the RP the result reports.
+
+        ``lossless``: the plan's expected total cost before its scenario operations kept room
+        for their islands' AC losses (:func:`feederopt.api_resilience.plan`; user test
+        ut51_resil #1: the measures kept the lossless 4,740 $ against a reported 4,741.41 $).
+        The reserve ``out.objective - lossless`` is then part of RP and so of EVPI, while WS
+        and EEV stay the lossless model's (their operations are not checked in AC); when the
+        expected-value plan is ``out``'s plan, EEV is its cost as reported: RP (VSS 0, not
+        minus the reserve)."""
+        rp = float(out.objective)
+        reserve = 0.0 if lossless is None else max(rp - float(lossless), 0.0)
+        same = (reserve > 0 and self.eev is not None and math.isfinite(self.eev)
+                and self.ev_harden is not None and self.ev_site is not None
+                and _same_plan(out, self.ev_harden, self.ev_site))
+        return replace(self, rp=rp, rp_status=str(out.status), loss_reserve=reserve,
+                       eev=rp if same else self.eev, eev_is_rp=same)
 
 
 def _cost(problem: ResilienceProblem, op: Operation) -> float:

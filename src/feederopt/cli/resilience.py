@@ -121,6 +121,7 @@ def restore(
         branch_word,
         broken_title,
         dg_output_text,
+        gap_explained,
         named_id,
         resilience_within_text,
         switch_operations_text,
@@ -167,7 +168,8 @@ def restore(
     t.add_row("total (priority-weighted shed + penalty)" if weighted else
               "total (shed + penalty, as the seed reports)", fmt(res.objective_kw, ",.2f", " kW"))
     t.add_row("lower bound / gap", f"{bound_fmt(res.lower_bound_kw, ',.2f', ' kW')} / "
-              f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
+              f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}"
+              + gap_explained(res.loss_reserve_kw, res.model_gap, " kW"))
     t.add_row("within the limits (AC check)", resilience_within_text(res.within_limits, res.status))
     t.add_row(f"closed {branch_word(op.closed_lines)}", ", ".join(op.closed_lines) or "-")
     # the shed-all fallback of a run out of time opens every switchable line: labelled, and
@@ -351,6 +353,7 @@ def plan(
         DISCONNECTED_NOTE,
         MAX_SWITCH_OPS,
         disconnected_text,
+        gap_explained,
         measure_caveats,
         named_id,
         plan_settings,
@@ -404,7 +407,8 @@ def plan(
               fmt(res.expected_recourse, ",.2f", " $"))
     t.add_row("expected total cost", fmt(res.expected_total, ",.2f", " $"))
     t.add_row("lower bound / gap", f"{bound_fmt(res.lower_bound, ',.2f', ' $')} / "
-              f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}")
+              f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}"
+              + gap_explained(res.loss_reserve, res.model_gap, " $"))
     t.add_row("within the limits (AC checks)",
               resilience_within_text(res.within_limits, res.status))
     t.add_row("time", fmt(res.solve_time_s, ".2f", " s"))

@@ -50,6 +50,7 @@ from feederopt.results.resilience import (
     dg_output_text,
     disconnected_text,
     document_within_limits,
+    gap_explained,
     measure_caveats,
     named_id,
     resilience_within_text,
@@ -318,7 +319,8 @@ def plan_summary(result: Mapping[str, Any]) -> dict[str, Any]:
             result.get("expected_recourse")),
         "expected total cost [$]": _money(result.get("expected_total")),
         "lower bound [$]": _money(result.get("lower_bound")),
-        "gap [%]": fmt(None if gap is None else 100 * float(gap), ".4f"),
+        "gap [%]": fmt(None if gap is None else 100 * float(gap), ".4f") + gap_explained(
+            result.get("loss_reserve"), result.get("model_gap"), " $"),
         "within the limits (AC checks)": resilience_within_text(document_within_limits(result),
                                                                result.get("status")),
         "solve time [s]": fmt(result.get("solve_time_s"), ".2f"),
@@ -343,6 +345,7 @@ def measures_rows(m: Mapping[str, Any]) -> dict[str, Any]:
         "expected-value solution cost (EEV) [$]": val("EEV", "expected_value_solution_cost"),
         "EVPI = RP - WS [$]": val("EVPI", "evpi"),
         "VSS = EEV - RP [$]": val("VSS", "vss"),
+        "basis of RP, WS and EEV": m.get("basis") or "-",
         "wait-and-see cost per scenario [$]": ", ".join(
             f"{k}: {_money(v)}" for k, v in per.items()) or "-",
         "expected-value scenario: broken lines": ", ".join(
@@ -567,7 +570,8 @@ def restore_summary(result: Mapping[str, Any]) -> dict[str, Any]:
          "total (shed + penalty, as the seed reports) [kW]"):
             fmt(result.get("objective_kw"), ",.2f"),
         "lower bound [kW]": fmt(result.get("lower_bound_kw"), ",.2f"),
-        "gap [%]": fmt(None if gap is None else 100 * float(gap), ".4f"),
+        "gap [%]": fmt(None if gap is None else 100 * float(gap), ".4f") + gap_explained(
+            result.get("loss_reserve_kw"), result.get("model_gap"), " kW"),
         "within the limits (AC check)": resilience_within_text(document_within_limits(result),
                                                                result.get("status")),
         "backup DG sites": _named(result, "buses", result.get("dg_sites")),

@@ -462,6 +462,15 @@ class RestoreResult:
     #: folder it was read from, or the built-in case's name (:func:`feederopt.api.
     #: network_source`; None, left out of the JSON, for a network given as an object).
     source: str | None = None
+    #: The part of ``objective_kw`` [kW] that is the islands' AC loss reserve: the weighted
+    #: shed added when backup DGs that form islands were held below their size for their
+    #: islands' AC losses (``docs/resilience.md``, "AC check"), 0 when none was. The bound is
+    #: the lossless model's, so ``gap`` holds the reserve (user test ut51_resil #1: 0.0371 %
+    #: of an ``optimal`` restoration was the reserve alone).
+    loss_reserve_kw: float = 0.0
+    #: The gap of the lossless model's objective (``objective_kw - loss_reserve_kw``) to
+    #: ``lower_bound_kw``: the solve's own; ``gap`` when there is no reserve.
+    model_gap: float | None = None
 
     @property
     def objective(self) -> float:
@@ -504,6 +513,21 @@ class RestoreResult:
         return stamped("resilience_restore", with_common_keys(
             doc, objective=self.objective, lower_bound=self.lower_bound,
             within_limits=self.within_limits))
+
+
+def gap_explained(loss_reserve: float | None, model_gap: float | None, unit: str) -> str:
+    """What the reported gap holds beyond the solve's own, for the console's and the HTML
+    report's gap rows: "" without an islands' AC loss reserve, else ``" (the islands' AC
+    loss reserve, 1.41 $, over the lossless model's bound: not a solver gap; the solve's own
+    gap 0.0000 %)"``. The bound is the lossless model's; the reported objective is
+    ``objective = lossless + reserve``, so ``gap = (objective - bound) / |objective|`` holds
+    the reserve (user test ut51_resil #1: an ``optimal`` plan showed 0.0297 %, the 1.41 $
+    reserve alone, where ``--gap`` was 1e-7)."""
+    if not loss_reserve or loss_reserve <= 0:
+        return ""
+    own = "-" if model_gap is None else f"{100 * model_gap:.4f} %"
+    return (f" (the islands' AC loss reserve, {loss_reserve:,.2f}{unit}, over the lossless "
+            f"model's bound: not a solver gap; the solve's own gap {own})")
 
 
 def with_common_keys(doc: dict[str, Any], *, objective: float | None,
@@ -720,6 +744,29 @@ class MeasuresView:
     #: a non-sheddable load unsupplied: "the expected-value plan leaves d4 unsupplied in
     #: s2"); empty when all are defined.
     undefined: dict[str, str] = field(default_factory=dict)
+    #: The part of RP [$] that is the islands' AC loss reserve (0: none); WS and EEV are the
+    #: lossless model's, so EVPI = RP - WS holds the reserve (``basis`` says so).
+    loss_reserve: float = 0.0
+    #: What RP, WS and EEV are the costs of (:func:`measures_basis`), the basis of the
+    #: identities EVPI = RP - WS and VSS = EEV - RP.
+    basis: str = ""
+
+
+def measures_basis(rp: float, loss_reserve: float, eev_is_rp: bool) -> str:
+    """The basis of the measures: RP is the plan's expected total cost as reported, with
+    its islands' AC loss reserve when there is one; WS and EEV are the lossless model's
+    (their operations are not checked in AC), except EEV when the expected-value plan is
+    the plan (then RP). User test ut51_resil #1: EVPI and VSS came from the lossless RP
+    (4,740 $) below a reported expected total of 4,741.41 $."""
+    if loss_reserve <= 0:
+        return ("RP is the plan's expected total cost; RP, WS and EEV are the model's "
+                "(lossless) costs")
+    eev = ("EEV is RP: the expected-value plan is the plan" if eev_is_rp else
+           "EEV is the lossless model's, so VSS = EEV - RP is lowered by the reserve")
+    return (f"RP is the plan's expected total cost, {rp:,.2f} $, which holds the islands' AC "
+            f"loss reserve, {loss_reserve:,.2f} $ over the lossless model's "
+            f"{rp - loss_reserve:,.2f} $; WS is the lossless model's (its operations are not "
+            f"checked in AC), so EVPI = RP - WS holds the reserve; {eev}")
 
 
 def measure_caveats(m: MeasuresView | Mapping[str, Any]) -> dict[str, str]:
@@ -756,6 +803,8 @@ def measures_note(m: MeasuresView) -> list[str]:
         return "come" if len(names) > 1 else "comes"
 
     notes = []
+    if m.loss_reserve > 0:
+        notes.append(f"stochastic measures: {m.basis}")
     if m.not_computed:
         notes.append(f"{', '.join(m.not_computed)} not computed: the time limit left no time "
                      f"for {'them' if len(m.not_computed) > 1 else 'it'} (the measures share "
@@ -820,6 +869,11 @@ class PlanResult:
     #: a ``--broken`` run).
     broken: list[str] | None = None
     scenarios_file: str | None = None
+    #: The part of ``expected_total`` [$] that is the islands' AC loss reserve of the
+    #: scenario operations (as :attr:`RestoreResult.loss_reserve_kw`), 0 when none; ``gap``
+    #: holds it, ``model_gap`` is the lossless plan's to ``lower_bound``, the solve's own.
+    loss_reserve: float = 0.0
+    model_gap: float | None = None
 
     @property
     def objective(self) -> float:
@@ -903,7 +957,10 @@ def restore_gap(objective_kw: float, bound_kw: float) -> float:
 
 def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Operation,
                    radiality: str, penalty_pu: float, sites: np.ndarray | None,
-                   ac: RestorationAcCheck | None = None) -> RestoreResult:
+                   ac: RestorationAcCheck | None = None, *,
+                   reserve_kw: float = 0.0) -> RestoreResult:
+    """The restoration's result; ``reserve_kw``: the weighted shed the islands' AC loss
+    reserve added to ``op``'s (:attr:`RestoreResult.loss_reserve_kw`)."""
     view = operation_view(problem, op)
     buses, branches = restore_tables(problem, broken, op, ac)
     penalty_kw = penalty_pu * problem.kw_per_pu * _n_closed(op)
@@ -920,6 +977,8 @@ def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
         shed_kw=view.shed_kw, penalty_kw=round(penalty_kw, 6),
         objective_kw=objective_kw, lower_bound_kw=_num(bound_kw),
         gap=_num(restore_gap(objective_kw, bound_kw)),
+        loss_reserve_kw=round(reserve_kw, 6),
+        model_gap=_num(restore_gap(objective_kw - round(reserve_kw, 6), bound_kw)),
         dg_sites=_sites(problem, sites) if sites is not None else [], operation=view,
         solve_time_s=op.solve_time_s, notes=list(problem.notes) + island_note([("", view)])
         + loop_note(problem, [("", op)], [ac.to_dict() if ac is not None else None])
@@ -930,7 +989,12 @@ def restore_result(problem: ResilienceProblem, broken: tuple[int, ...], op: Oper
 
 def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: PlanOutcome,
                 measures: StochasticMeasures | None = None,
-                acs: list[RestorationAcCheck | None] | None = None) -> PlanResult:
+                acs: list[RestorationAcCheck | None] | None = None, *,
+                lossless: float | None = None,
+                lossless_gap: float | None = None) -> PlanResult:
+    """The plan's result; ``lossless`` and ``lossless_gap``: the plan's expected total cost
+    and gap before its operations kept room for their islands' AC losses (None: as
+    ``out``'s), whence :attr:`PlanResult.loss_reserve` and ``model_gap``."""
     st = problem.settings
     load_kw = total_load_kw(problem)
     views = []
@@ -959,7 +1023,8 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
             [] if measures.ev_site is None else _sites(problem, measures.ev_site),
             measures.rp_status, list(measures.not_computed), list(measures.not_proven),
             {k: measures.eev_undefined for k in ("EEV", "VSS")} if measures.eev_undefined
-            else {})
+            else {}, _r(measures.loss_reserve),
+            measures_basis(measures.rp, measures.loss_reserve, measures.eev_is_rp))
     settings = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(st).items()}
     settings["switch_penalty"] = st.penalty
     # how many candidates the default (None: every non-source bus, every line) stands for
@@ -972,6 +1037,9 @@ def plan_result(problem: ResilienceProblem, scenarios: list[Scenario], out: Plan
         expected_recourse=round(exp_rec, 6),
         expected_total=round(out.investment + exp_rec, 6),
         lower_bound=_num(min(out.lower_bound, out.investment + exp_rec)), gap=_num(out.gap),
+        loss_reserve=round(max(out.objective - lossless, 0.0), 6)
+        if lossless is not None else 0.0,
+        model_gap=_num(out.gap if lossless_gap is None else lossless_gap),
         solve_time_s=out.solve_time_s,
         iterations=out.iterations, scenarios=views, measures=mv,
         execution={"kind": out.executor, "workers": out.workers,
