@@ -47,3 +47,28 @@ def test_a_good_range_is_kept_by_the_draws() -> None:
     assert len(hp) > 0
     ratio = hp["p_mw"].to_numpy() / loads.loc[hp["element"].astype(loads.index.dtype)].to_numpy()
     assert ((ratio >= 0.2) & (ratio <= 0.25)).all()
+
+
+@pytest.mark.parametrize("value", ["no", "false", 0, 1, None])
+def test_growth_fixed_takes_only_true_or_false(value: Any) -> None:
+    """``growth_fixed="no"`` was truthy: every scenario got exactly +growth, silently (user test
+    ut51_growth #1); like every switch of the API it must be True or False."""
+    with pytest.raises(InputError) as exc:
+        feederopt.generate_scenarios("case33bw", count=3, seed=3, growth_fixed=value)
+    assert [p.field for p in exc.value.problems] == ["growth_fixed"]
+
+
+def test_growth_fixed_true_gives_every_scenario_the_growth() -> None:
+    """Hand arithmetic of the documented formula: with growth_fixed and no noise every load is
+    its nominal p times 1 + growth."""
+    import numpy as np
+
+    net = feederopt.load("case33bw")
+    table = feederopt.generate_scenarios(net, count=3, seed=3, growth=0.3, noise=0.0,
+                                         pv_share=0.0, ev_share=0.0, hp_share=0.0,
+                                         growth_fixed=np.True_)
+    nominal = dict(zip(net.loads["id"].cast(str), net.loads["p_mw"], strict=True))
+    loads = table.filter(table["kind"] == "load")
+    assert loads.height == 3 * len(nominal)
+    for element, p in zip(loads["element"], loads["p_mw"], strict=True):
+        assert p == pytest.approx(1.3 * nominal[element], rel=1e-12)

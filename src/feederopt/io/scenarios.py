@@ -97,7 +97,7 @@ from feederopt.network.id_hints import meant_ids
 from feederopt.network.perunit import PerUnitNetwork, to_per_unit
 from feederopt.network.schemas import nan_as_null
 from feederopt.network.validate import nearest_name, unknown_fields
-from feederopt.scalars import is_finite, is_real, is_whole
+from feederopt.scalars import is_finite, is_real, is_switch, is_whole
 
 if TYPE_CHECKING:
     from feederopt.network.threephase import ThreePhaseNetwork
@@ -870,6 +870,10 @@ def generate_scenarios(
                                   hp_share=hp_share, growth=growth, noise=noise)
     problems += range_problems(pv_size=pv_size, ev_size=ev_size, hp_size=hp_size,
                                pv_capacity_factor=pv_capacity_factor)
+    if not is_switch(growth_fixed):  # "no" was truthy: every scenario at +growth (ut51_growth)
+        problems.append(_problem(f"growth_fixed is {_shown(growth_fixed)}, must be True or "
+                                 "False", field="growth_fixed",
+                                 hint="pass growth_fixed=True or growth_fixed=False"))
     if problems:  # every one at once
         raise InputError(problems)
     rng = np.random.default_rng(seed)
