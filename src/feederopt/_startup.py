@@ -9,6 +9,14 @@ standard library only; a caller of the Python API (``import feederopt``) gets it
 
 A SIGTERM in that window ends the process by Python's default action (return code -15, no
 traceback): no handler is installed before the command runs.
+
+:data:`PROCESS_STARTED_AT` is the earliest clock the package has: when the process began, on
+the ``time.perf_counter()`` scale, from Linux's ``/proc/self/stat`` (its start in clock ticks
+since boot) against ``/proc/uptime`` (10 ms resolution); elsewhere, or where they cannot be
+read, ``time.perf_counter()`` when this module, the first of ``import feederopt``, began
+(:data:`IMPORTED_AT`). The command counts its wall-clock time from it
+(:func:`feederopt.cli.app.wall_clock_s`), so that the interpreter's start and the imports (13 s
+on a loaded machine, user test ut51_bigrid #1) are in the time row.
 """
 
 from __future__ import annotations
@@ -17,6 +25,30 @@ import os
 import signal
 import sys
 import threading
+import time
+
+#: ``time.perf_counter()`` when ``import feederopt`` began (this module is its first).
+IMPORTED_AT = time.perf_counter()
+
+
+def _process_age_s() -> float:
+    """The seconds since this process began (Linux's ``/proc``), 0.0 where unknown."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as f:
+            # after the command's name in parentheses, which may hold spaces: field 22 is
+            # the 20th after it, the start in clock ticks since boot (proc(5))
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open("/proc/uptime", encoding="ascii") as f:
+            uptime = float(f.read().split()[0])
+        age = uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return age if 0.0 <= age < 86400.0 else 0.0
+
+
+#: ``time.perf_counter()`` when the process began (:func:`_process_age_s` before
+#: :data:`IMPORTED_AT`; :data:`IMPORTED_AT` where unknown).
+PROCESS_STARTED_AT = IMPORTED_AT - _process_age_s()
 
 #: What the command prints when stopped while starting.
 STARTING_MESSAGE = ("feederopt: interrupted (Ctrl-C) while starting, before the network was "

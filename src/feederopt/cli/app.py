@@ -24,7 +24,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -229,16 +229,50 @@ def time_limit_help(what: str = "of the optimisation alone", after: str = "",
     return f"Time limit [s] {what}; {scope}{after}."
 
 
-#: When the running command started (``time.perf_counter()``; set by :func:`cli_command`).
+#: When the running command started (``time.perf_counter()``; set by :func:`cli_command`):
+#: for the process's first command in the ``feederopt`` command itself, when the process
+#: began (:data:`feederopt._startup.PROCESS_STARTED_AT`), so that its start-up counts.
 _STARTED: list[float] = []
+#: Per command under way: the seconds of the process's start-up before it, the interpreter
+#: and the imports (None but for the process's first command in the ``feederopt`` command;
+#: ``timings["startup_s"]``).
+_STARTUP: list[float | None] = []
+#: Whether a command has started in this process (only the first counts the imports).
+_ONE_STARTED: list[bool] = []
 #: Per command under way: :func:`feederopt.solvers.interrupt.answered` when it began.
 _ANSWERED: list[int] = []
 
 
 def wall_clock_s() -> float | None:
     """The wall-clock time [s] since the running command started (None outside a
-    command)."""
+    command): in the ``feederopt`` command, since the process began, the interpreter's
+    start and the imports included (user test ut51_bigrid #1: 13 s of imports were in no
+    figure)."""
     return time.perf_counter() - _STARTED[-1] if _STARTED else None
+
+
+def startup_s() -> float | None:
+    """The seconds of the process's start-up before the running command (the interpreter,
+    ``import feederopt`` and the command line's modules), which :func:`wall_clock_s` counts;
+    None in a command run in-process (a test's CliRunner), whose imports were done long
+    before."""
+    return _STARTUP[-1] if _STARTUP else None
+
+
+def _command_start() -> tuple[float, float | None]:
+    """When the command starts counting, and the start-up's seconds before it: the
+    ``feederopt`` command's first command counts from the process's start
+    (:data:`feederopt._startup.PROCESS_STARTED_AT`: the interpreter and the imports), any
+    other from now."""
+    from feederopt._startup import PROCESS_STARTED_AT, as_command
+
+    now = time.perf_counter()
+    first = not _ONE_STARTED
+    if first:
+        _ONE_STARTED.append(True)
+    if first and as_command() and now >= PROCESS_STARTED_AT:
+        return PROCESS_STARTED_AT, now - PROCESS_STARTED_AT
+    return now, None
 
 
 def time_text(solve_s: float | None, wall_s: float | None,
@@ -261,6 +295,36 @@ def time_text(solve_s: float | None, wall_s: float | None,
         return (f"{text} optimisation; {answer_s:.2f} s to the answer; {wall_s:.2f} s with "
                 "writing")
     return f"{text} optimisation; {wall_s:.2f} s wall-clock in all"
+
+
+#: The steps of a balanced solve outside the optimiser, as its ``timings`` keys them, with
+#: the console's words (user test ut51_bigrid #2: 880 s of a 1001 s run were in no figure).
+OUTSIDE_STEPS = (("startup_s", "start-up (Python, imports)"), ("read_s", "reading the network"),
+                 ("base_case_s", "base-case power flow"), ("ac_check_s", "AC check"),
+                 ("ac_end_choice_s", "open ends chosen in AC"),
+                 ("ac_choice_s", "answer chosen in AC"),
+                 ("least_violating_ac_s", "least-violating chosen in AC"),
+                 ("ac_polish_s", "AC polish"), ("write_s", "writing the outputs"))
+
+
+def outside_steps_text(timings: Mapping[str, Any], wall_s: float | None, *,
+                       every: bool) -> str | None:
+    """The console's row of the time outside the optimisation: with ``every`` (``-v``) each
+    step of :data:`OUTSIDE_STEPS` that took time, the largest first (``writing the outputs
+    30.52 s, reading the network 13.20 s, ...``); else only the largest, and only where it
+    dominates, more than half of the wall-clock time ``wall_s`` (``reading the network
+    880.20 s of 1001.01 s (-v: every step)``); None where there is nothing to say."""
+    steps = sorted(((float(timings[k]), words) for k, words in OUTSIDE_STEPS
+                    if isinstance(timings.get(k), int | float) and timings[k] > 0.0
+                    and math.isfinite(timings[k])), reverse=True)
+    if not steps:
+        return None
+    if every:
+        return ", ".join(f"{words} {t:.2f} s" for t, words in steps)
+    t, words = steps[0]
+    if wall_s is None or t <= 0.5 * wall_s:
+        return None
+    return f"{words} {t:.2f} s of {wall_s:.2f} s (-v: every step)"
 
 
 JSON_OPT = typer.Option(False, "--json", help="Print the result as JSON.")
@@ -596,7 +660,9 @@ def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         token = _LATE.set(LateOutputs())
-        _STARTED.append(time.perf_counter())
+        start, imports = _command_start()
+        _STARTED.append(start)
+        _STARTUP.append(imports)
         _ANSWERED.append(interrupt.answered())
         try:
             # the notes a result carries as text name the options as flags (note_text)
@@ -605,6 +671,7 @@ def cli_command(fn: Callable[P, R]) -> Callable[P, R]:
                 return _run_command(fn, args, kwargs)
         finally:
             _STARTED.pop()
+            _STARTUP.pop()
             _ANSWERED.pop()
             _LATE.reset(token)
 

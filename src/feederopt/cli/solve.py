@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import time
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -47,8 +48,10 @@ from feederopt.cli.app import (
     late_outputs,
     load_checked,
     notes_shown,
+    outside_steps_text,
     progress_display,
     source_of,
+    startup_s,
     stderr,
     stdout,
     summary_table,
@@ -133,8 +136,12 @@ def status_text(result: Any) -> str:
     return "optimal: the only topology (no switchable branch), evaluated"
 
 
-def print_result(result: Any) -> None:
-    """A summary table of a solve, and the AC check."""
+def print_result(result: Any, *, verbose: bool = False) -> None:
+    """A summary table of a solve, and the AC check. The time row names the optimisation's
+    time, and, of a command, the wall-clock time: with outputs written, at the answer and
+    with writing (``extra["answer_wall_clock_s"]``, user test ut51_bigrid #1); the steps
+    outside the optimisation (:func:`~feederopt.cli.app.outside_steps_text`) follow in a row
+    of their own with ``verbose``, or where one of them takes more than half the time."""
     out = stdout()
     uncertain = result.uncertain is not None
     table = summary_table(f"{result.case}: {result.method}"
@@ -199,7 +206,14 @@ def print_result(result: Any) -> None:
     fixed = result.extra.get("note")
     if fixed:  # nothing decided (every branch fixed): "benders, 0 iterations" did not say so
         table.add_row("note", str(fixed))
-    table.add_row("time", time_text(result.solve_time_s, wall_clock_s()))
+    wall = wall_clock_s()
+    answer = result.extra.get("answer_wall_clock_s")
+    table.add_row("time", time_text(result.solve_time_s, wall,
+                                    answer if _finite(answer) and "write_s" in result.timings
+                                    else None))
+    outside = outside_steps_text(result.timings, wall, every=verbose)
+    if outside:
+        table.add_row("time outside the optimisation", outside)
     table.add_row("solver", result.solver)
     table.add_row("voltage (SOCP model)", volt_range(result.min_voltage_pu,
                                                      result.max_voltage_pu))
@@ -971,8 +985,10 @@ def solve(
     # beside one named twice were reported one run after the other: ut39_uncert #3)
     from feederopt.api import option_id_problems
 
+    read_started = time.perf_counter()
     net = load_checked(source, [*options.check(), *problems], ties,
                        more=lambda n: option_id_problems(n, options))
+    read_s = time.perf_counter() - read_started
     if not quiet:
         for warning in net.warnings():
             if warning.field == "v_min_pu" and v_min is not None and v_max is not None:
@@ -1021,7 +1037,17 @@ def solve(
     # more after the folder's grid.png, net.json and report.html, and the JSON files written
     # again with it (they were written first, and it left out the 74 s of a 24 MB net.json
     # and grid.png: user test ut49_bigrid #2)
-    result.extra["wall_clock_s"] = wall_clock_s()
+    # the steps outside the optimiser (user test ut51_bigrid #2): the command's imports
+    # before it started, and its reading of the network on top of the solve's check of it
+    result.timings["read_s"] = read_s + result.timings.get("read_s", 0.0)
+    imports = startup_s()
+    if imports is not None:
+        result.timings["startup_s"] = imports
+    result.extra["wall_clock_s"] = answer_s = wall_clock_s()
+    # the same time kept apart: wall_clock_s becomes the time with writing below
+    # (the console's "... s to the answer; ... s with writing": ut51_bigrid #1)
+    result.extra["answer_wall_clock_s"] = answer_s
+    write_started = time.perf_counter()
     late = late_outputs()
     # a pipe or device (/dev/stdout) gets the document once, after the folder: written twice
     # it got two documents (user test ut49_cli #1: `--json /dev/stdout | jq` read both)
@@ -1035,6 +1061,8 @@ def solve(
     if stream and not late.ok:
         late.write(save_json, result, json_file, force=force)  # the answer all the same
     elif late.ok and (json_file is not None or folder is not None):
+        # writing the outputs but the JSON's last write, which comes after its figure
+        result.timings["write_s"] = time.perf_counter() - write_started
         result.extra["wall_clock_s"] = wall_clock_s()
         if json_file is not None:
             late.write(save_json, result, json_file, force=force if stream else True)
@@ -1054,7 +1082,7 @@ def solve(
             stderr().print(("" if heuristic else "infeasible: ")
                            + str(result.extra["infeasible_reason"]),
                            style="yellow" if heuristic else "red", markup=False)
-        print_result(result)
+        print_result(result, verbose=verbose)
         if options.uncertainty is not None:
             print_uncertain(result)
         if folder is not None and report:

@@ -35,6 +35,15 @@ LABELS = {
     "least_violating_topology_s": "least-violating topology search",
     "candidates_completed_s": "completing the dropped candidate topologies",
     "ac_polish_s": "AC polish",
+    # the steps outside the optimiser (user test ut51_bigrid #2)
+    "startup_s": "start-up of the command (Python, imports)",
+    "read_s": "reading the network",
+    "base_case_s": "base case's AC power flow",
+    "ac_check_s": "AC check of the answer",
+    "ac_end_choice_s": "open ends chosen in AC",
+    "ac_choice_s": "answer chosen in AC",
+    "least_violating_ac_s": "least-violating topology chosen in AC",
+    "write_s": "writing the outputs (but result.json's last write)",
     # engine counts and bounds
     "warm_cuts": "warm-start cuts",
     "probed": "switches probed",

@@ -4,6 +4,7 @@ mapping (:func:`to_result`, :func:`slave_summary`), with the AC check of the cho
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -164,13 +165,20 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
     # no topology at all has none within the limits either.
     violating = raw.status is Status.INFEASIBLE or not raw.within_limits or not has_topology
 
+    # the seconds of the base case's and the AC check's power flows, in ``timings``
+    # (base_case_s, ac_check_s: user test ut51_bigrid #2), added to those of an earlier call
+    # for the same answer (its raw.timings carry them: an answer chosen in AC is mapped again)
+    t0 = time.perf_counter()
     base_ac = ac_power_flow(net) if ac_check else None
+    base_s = time.perf_counter() - t0
     ac = None
+    t0 = time.perf_counter()
     if ac_check and raw.y is not None:
         # The same loads and the DG set-points that the optimiser chose.
         gen_p = point["pg"] * s if pu.n_gen and "pg" in point else None
         gen_q = point["qg"] * s if pu.n_gen and "qg" in point else None
         ac = ac_power_flow(ac_net or net, closed, gen_p, gen_q)
+    check_s = time.perf_counter() - t0
 
     bus_ids = pu.bus_ids
     # The band held: a source's bus without an OLTC, or a bus that a voltage-controlling
@@ -270,6 +278,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         for r in net.meta.get("cut_off_branches") or ()]
 
     check = None
+    t0 = time.perf_counter()
     if ac is not None:
         # The model's own power flow at the same dispatch as the AC check (the optimiser's
         # generator set-points, not the file's): a generator re-dispatched from 0.7 to
@@ -298,7 +307,15 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
                           cone_pu=model_pu, bound_fidelity=bound_fidelity)
     # the user's own operating point judged as the answer is (validation.base_case: the one
     # computation of every kind of result's base case)
+    check_s += time.perf_counter() - t0
+    t0 = time.perf_counter()
     base = balanced_base_case(net, pu, base_ac, bus_out) if base_ac is not None else {}
+    base_s += time.perf_counter() - t0
+    timings = dict(raw.timings)
+    if base_ac is not None:
+        timings["base_case_s"] = timings.get("base_case_s", 0.0) + base_s
+    if ac is not None:
+        timings["ac_check_s"] = timings.get("ac_check_s", 0.0) + check_s
     diagnosis = [_diagnosis_entry(pu, d, bus_out) for d in raw.diagnosis]
     has_point = raw.y is not None and "v" in point
     # the voltage range over the user's buses, not the reader's internal ones (a trafo3w's
@@ -328,7 +345,7 @@ def to_result(net: Network, pu: PerUnitNetwork, raw: RawSolution, ac_check: bool
         ac_check=check,
         base=base,
         log=raw.log,
-        timings=raw.timings,
+        timings=timings,
         diagnosis=diagnosis,
         # an AC check that could not run (pandapower raised) or did not converge leaves the
         # limits unverified (user test ut36_api #2: "optimal", within_limits True beside an

@@ -785,9 +785,12 @@ class Result:
       ``solver``, ``status`` (:class:`~feederopt.solvers.status.Status`: ``optimal``,
       ``feasible``, ``time_limit``, ``interrupted``, ``infeasible``, ``error``),
       ``solve_time_s`` (wall time), ``timings`` (seconds per step: ``build_s``, ``master_s``,
-      ``slave_s``, ...; every key ends in ``_s``) and ``engine_stats`` (the engine's counts and
-      bounds: ``master_nodes``, ``master_lp_iterations``, ``warm_cuts``, ``probed``, ...; a key
-      ending in ``_kw`` in kW), apart so that no count reads as seconds (user test ut36_api #5).
+      ``slave_s``, ... within ``solve_time_s``; outside it ``read_s``, ``base_case_s``,
+      ``ac_check_s``, ``ac_end_choice_s``, ``ac_choice_s``, ... and, from the command line,
+      ``startup_s`` and ``write_s``: user test ut51_bigrid #2; every key ends in ``_s``) and
+      ``engine_stats`` (the engine's counts and bounds: ``master_nodes``,
+      ``master_lp_iterations``, ``warm_cuts``, ``probed``, ...; a key ending in ``_kw`` in
+      kW), apart so that no count reads as seconds (user test ut36_api #5).
     * ``objective`` [kW-equivalent]: what the method minimised at the chosen topology: the
       losses plus the switching cost ``sum_{changed switches} c_s`` (``switch_cost_kw``, its
       constant part included; ``extra["switching"]`` itemises it) plus, with
