@@ -1209,8 +1209,6 @@ def growth_margin_text(margin: dict[str, Any]) -> str:
     V min is 0.899993 p.u. on a limit of 0.9). Of the generation, the units' output at the
     printed factor is said in MW (``output x factor``), and generation of zero is not
     applicable."""
-    from feederopt.validation.ac_limits import AC_LIMIT_TOLERANCE
-
     lo, hi = margin.get("factor"), margin.get("first_failing_factor")
     what = margin.get("scaled")
     if margin.get("applicable") is False:
@@ -1227,7 +1225,7 @@ def growth_margin_text(margin: dict[str, Any]) -> str:
                    or (s_hi is None) != (hi is None)):
         beyond = (f", broken beyond it from x{ceil_factor(float(hi)):.3f}" if hi is not None
                   else f", and to x{margin.get('searched_up_to'):g}, where none breaks")
-        tolerance = margin.get("ac_tolerance") or AC_LIMIT_TOLERANCE
+        tolerance = margin.get("ac_tolerance") or {}
         tolerated = (f"; within the AC check's tolerance ({tolerance_text(tolerance)}) up "
                      f"to x{floor_factor(float(lo)):.3f}{beyond}")
     breaks = margin.get(f"breaks{suffix}") or []
