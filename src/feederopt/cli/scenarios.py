@@ -66,8 +66,9 @@ GROWTH_MARGIN_OPT = typer.Option(
     "(generation), "
     "that the topology withstands in the AC power flow at the nominal loads (a scenario "
     "result: at each scenario's own loads, scaling its own generation; none to scale: not "
-    "applicable), by bisection to 0.001 up to x10 (printed rounded down, a safe bound), and "
-    "the limit that breaks first beyond it.")
+    "applicable), by bisection to 0.001 up to x10 (the limits themselves: printed rounded "
+    "down, a safe bound; the factor within the AC check's tolerance beside it where it "
+    "differs), and the limit that breaks first beyond it.")
 
 
 class LoadShapes(StrEnum):
@@ -1201,8 +1202,13 @@ def growth_margin_text(margin: dict[str, Any]) -> str:
     factor that holds is printed rounded down and the first failing one rounded up
     (:func:`floor_factor`, :func:`ceil_factor`): a safe bound, the JSON keeps the exact
     values (user test ut49_growth #4: x1.555 printed for 1.5546875, at which V min is
-    0.899883 p.u. on a limit of 0.9). Of the generation, the units' output at the printed
-    factor is said in MW (``output x factor``), and generation of zero is not applicable."""
+    0.899883 p.u. on a limit of 0.9). The factor printed is the one at which the limits
+    themselves hold (``factor_strict``), and what breaks them first beyond it; the factor
+    within the AC check's tolerance (``factor``, as the samples are judged) is said beside it
+    where it reads otherwise (user test ut51_robust #2: x1.641 was printed as safe, at which
+    V min is 0.899993 p.u. on a limit of 0.9). Of the generation, the units' output at the
+    printed factor is said in MW (``output x factor``), and generation of zero is not
+    applicable."""
     lo, hi = margin.get("factor"), margin.get("first_failing_factor")
     what = margin.get("scaled")
     if margin.get("applicable") is False:
@@ -1210,17 +1216,32 @@ def growth_margin_text(margin: dict[str, Any]) -> str:
                 "generation to grow")
     if lo is None:
         return f"none: {what} breaks a limit at any factor from 0 to 1"
-    shown = floor_factor(float(lo))
+    strict = "factor_strict" in margin  # a margin without the strict bisection: as before
+    s_lo, s_hi = ((margin.get("factor_strict"), margin.get("first_failing_factor_strict"))
+                  if strict else (lo, hi))
+    suffix = "_strict" if strict else ""
+    tolerated = ""
+    if strict and (s_lo is None or floor_factor(float(s_lo)) != floor_factor(float(lo))
+                   or (s_hi is None) != (hi is None)):
+        beyond = (f", broken beyond it from x{ceil_factor(float(hi)):.3f}" if hi is not None
+                  else f", and to x{margin.get('searched_up_to'):g}, where none breaks")
+        tolerance = margin.get("ac_tolerance") or {}
+        tolerated = (f"; within the AC check's tolerance ({tolerance_text(tolerance)}) up "
+                     f"to x{floor_factor(float(lo)):.3f}{beyond}")
+    breaks = margin.get(f"breaks{suffix}") or []
+    first = ("the AC power flow does not converge" if not margin.get(
+        f"converged_at_first_failing{suffix}") else ", ".join(
+        f"{_short_violation(d)}" for d in breaks[:2]) or "a limit")
+    if s_lo is None:
+        return (f"none: {what} breaks a limit itself at any factor from 0 to 1 ({first})"
+                f"{tolerated}")
+    shown = floor_factor(float(s_lo))
     mw = _unit_mw_text(margin, shown)
-    if hi is None:
+    if s_hi is None:
         return (f"{what} x{shown:.3f}{mw} holds every limit (searched up to "
                 f"x{margin.get('searched_up_to'):g}; no limit breaks)")
-    breaks = margin.get("breaks") or []
-    first = ("the AC power flow does not converge" if not margin.get(
-        "converged_at_first_failing") else ", ".join(
-        f"{_short_violation(d)}" for d in breaks[:2]) or "a limit")
     return (f"{what} up to x{shown:.3f}{mw} (bisection, +-{margin.get('tolerance'):g}); at "
-            f"x{ceil_factor(float(hi)):.3f} first breaks: {first}")
+            f"x{ceil_factor(float(s_hi)):.3f} first breaks: {first}{tolerated}")
 
 
 def floor_factor(x: float, places: int = 3) -> float:
@@ -1357,9 +1378,20 @@ def _short_violation(d: dict[str, Any]) -> str:
     """A broken limit in a few words: ``line:11 at 113.3 % of its i_max``, ``bus 12 at
     0.8912 p.u. < v_min 0.9``."""
     if d.get("loading_percent") is not None:
-        return f"{d['id']} at {d['loading_percent']:.1f} % of its {d['limit']}"
-    return (f"bus {d['id']} at {d['value']:.4f} {d['unit']} "
-            f"{'<' if d['limit'] == 'v_min' else '>'} {d['limit']} {d['rating']:g}")
+        return (f"{d['id']} at {_beside(float(d['loading_percent']), 100.0, 1)} % of its "
+                f"{d['limit']}")
+    return (f"bus {d['id']} at {_beside(float(d['value']), float(d['rating']), 4)} "
+            f"{d['unit']} {'<' if d['limit'] == 'v_min' else '>'} {d['limit']} "
+            f"{d['rating']:g}")
+
+
+def _beside(value: float, limit: float, places: int) -> str:
+    """``value`` to ``places`` decimals, or to as many more (up to 7) as it takes to differ
+    from ``limit``: a limit broken by less than the rounding (the growth margin's strict
+    limit, user test ut51_robust #2) reads ``0.899993 p.u. < v_min 0.9``, not ``0.9000``."""
+    while places < 7 and f"{value:.{places}f}" == f"{limit:.{places}f}":
+        places += 1
+    return f"{value:.{places}f}"
 
 
 def corner_who(corner: dict[str, Any], which: str) -> str:

@@ -467,11 +467,17 @@ def _run(
         held_at = 100.0
     with np.errstate(invalid="ignore", divide="ignore"):
         loading = np.where(np.isfinite(i_max), i_rated / i_max, s_from / s_max) * held_at
+    # A branch read as unrated (a placeholder max_i_ka such as pandapower's 99999 kA, made
+    # NaN by the reader) has no loading "of its rating": pandapower's loading_percent against
+    # the placeholder is none (user test ut51_robust #1: "0.00 % of its rating (line:0)"
+    # under the note that the 37 lines are unrated), closed or open.
+    rated = np.isfinite(i_max) | np.isfinite(s_max)
+    open_loading[~rated] = np.nan
     total_loss_kw = float(loss.sum())
     if origin:
         # pandapower's own loading (current-based for transformers, with df) and every
-        # branch element's losses, iron losses included.
-        sel = np.isin(element, ("line", "trafo", "trafo3w")) & state
+        # branch element's losses, iron losses included; the loading of a rated branch only.
+        sel = np.isin(element, ("line", "trafo", "trafo3w")) & state & rated
         loading[sel] = pp_loading[sel]
         total_loss_kw = 1e3 * (sum(
             float(np.nansum(net[f"res_{t}"]["pl_mw"].to_numpy(dtype=float)))

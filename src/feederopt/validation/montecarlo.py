@@ -73,7 +73,7 @@ import itertools
 import json
 import math
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -115,7 +115,7 @@ from feederopt.solvers.status import (
     BASE_FALLBACK_WHAT,
     holds_least_violating_state,
 )
-from feederopt.validation.ac_limits import AC_LIMIT_TOLERANCE, ac_limit_violations
+from feederopt.validation.ac_limits import AC_LIMIT_TOLERANCE, STRICT, ac_limit_violations
 
 #: How the samples are drawn, as ``feederopt check`` and its JSON (``sampling``) say it.
 SAMPLING = ("each uncertain load drawn independently, uniform in nominal +- X (a uniform "
@@ -1310,7 +1310,11 @@ def scenario_margins(network: Network, pu: PerUnitNetwork, closed: np.ndarray, o
          "applicable": m["applicable"], "unit_ids": m["unit_ids"],
          "unit_output_mw": m["unit_output_mw"],
          "unit_output_at_factor_mw": m["unit_output_at_factor_mw"],
-         "breaks": m["breaks"][:1]} for m in per]}
+         "breaks": m["breaks"][:1], "factor_strict": m["factor_strict"],
+         "first_failing_factor_strict": m["first_failing_factor_strict"],
+         "converged_at_first_failing_strict": m["converged_at_first_failing_strict"],
+         "unit_output_at_factor_strict_mw": m["unit_output_at_factor_strict_mw"],
+         "breaks_strict": m["breaks_strict"][:1]} for m in per]}
 
 
 def growth_margin(network: Network, pu: PerUnitNetwork, closed: np.ndarray, of: str,
@@ -1333,6 +1337,16 @@ def growth_margin(network: Network, pu: PerUnitNetwork, closed: np.ndarray, of: 
     boundary, and ``breaks`` names the limits broken at ``first_failing_factor``, worst
     first (as the AC check names them), or the power flow's failure to converge there.
 
+    ``factor`` holds the limits within the AC check's tolerance (as the samples are judged:
+    a voltage 1e-4 p.u. below ``v_min`` passes), so a limit itself may already be broken
+    there; ``factor_strict`` and ``first_failing_factor_strict`` bracket, by the same
+    bisection with no tolerance (:func:`sample_holds` with 0), the largest factor at which
+    the limits themselves hold, ``breaks_strict`` naming what breaks them at
+    ``first_failing_factor_strict`` (user test ut51_robust #2: case33bw's x1.6416 gave V min
+    0.89995 p.u. on a limit of 0.9; the limit holds to x1.6409). ``factor_strict`` is the
+    bound a planner reads as safe; the two bisections share their power flows until their
+    brackets part.
+
     ``loads_mw`` (each in-service load's ``(p, q)`` [MW, MVAr], the per-unit model's order)
     and ``rows`` (bus ids and the net demand [MW, MVAr] of a scenario's bus rows, its DER,
     its ``generator`` rows as ``-(p_g^s - p_g^0)`` at the unit's bus) give a scenario's
@@ -1343,8 +1357,9 @@ def growth_margin(network: Network, pu: PerUnitNetwork, closed: np.ndarray, of: 
     ``g`` is then ``p_g^0 + (p_g^s - p_g^0) + (lambda - 1) p_g^s = lambda p_g^s``.
     Generation that is zero (every ``p_g = q_g = 0``) has no margin (``0 x lambda = 0``):
     ``applicable`` False, ``factor`` and ``first_failing_factor`` None, no power flow run.
-    ``unit_ids``, ``unit_output_mw`` (``p_g``) and ``unit_output_at_factor_mw`` (``lambda
-    p_g`` at ``factor``) say what the factor means in MW (empty for the loads)."""
+    ``unit_ids``, ``unit_output_mw`` (``p_g``), ``unit_output_at_factor_mw`` (``lambda
+    p_g`` at ``factor``) and ``unit_output_at_factor_strict_mw`` (at ``factor_strict``) say
+    what the factor means in MW (empty for the loads)."""
     s_base = pu.s_base_mva
     p0, q0 = ((pu.load_p * s_base, pu.load_q * s_base) if loads_mw is None
               else (np.asarray(loads_mw[0], float), np.asarray(loads_mw[1], float)))
@@ -1365,8 +1380,11 @@ def growth_margin(network: Network, pu: PerUnitNetwork, closed: np.ndarray, of: 
         return {"of": of, "scaled": what, "factor": None, "first_failing_factor": None,
                 "bounded": False, "applicable": False, "searched_up_to": float(most),
                 "tolerance": float(tolerance), "converged_at_first_failing": None,
-                "breaks": [], "unit_ids": ids, "unit_output_mw": [float(x) for x in g_p],
-                "unit_output_at_factor_mw": []}
+                "breaks": [], "factor_strict": None, "first_failing_factor_strict": None,
+                "converged_at_first_failing_strict": None, "breaks_strict": [],
+                "ac_tolerance": dict(AC_LIMIT_TOLERANCE), "unit_ids": ids,
+                "unit_output_mw": [float(x) for x in g_p], "unit_output_at_factor_mw": [],
+                "unit_output_at_factor_strict_mw": []}
 
     def run(lam: float) -> tuple[bool, bool, Any]:
         if of == "load":
@@ -1378,42 +1396,77 @@ def growth_margin(network: Network, pu: PerUnitNetwork, closed: np.ndarray, of: 
                                 np.concatenate([-(lam - 1.0) * g_p, r_p]),
                                 np.concatenate([-(lam - 1.0) * g_q, r_q])))
 
-    ok, _, _ = run(1.0)
-    lo, hi = (1.0, None) if ok else (None, 1.0)
-    if ok:
-        step = 2.0
+    # factor -> (holds within the AC check's tolerance, holds the limits themselves,
+    # converged, the power flow): the two bisections share their power flows (the same
+    # points until their brackets part)
+    held: dict[float, tuple[bool, bool, bool, Any]] = {}
+
+    def holds(lam: float) -> tuple[bool, bool, bool, Any]:
+        if lam not in held:
+            ok, converged, flow = run(lam)
+            held[lam] = (ok, ok and sample_holds(network, flow, 0.0, limits), converged, flow)
+        return held[lam]
+
+    strict_lo, strict_hi = _bisect(lambda lam: holds(lam)[1], most, tolerance)
+    lo, hi = _bisect(lambda lam: holds(lam)[0], most, tolerance)
+    breaks: list[dict[str, Any]] = []
+    converged = None
+    if hi is not None:
+        _, _, converged, flow = holds(hi)
+        if converged:
+            breaks = corner_limits(pu, network, flow)["limit_violations"][:5]
+    breaks_strict: list[dict[str, Any]] = []
+    converged_strict = None
+    if strict_hi is not None:
+        _, _, converged_strict, flow = holds(strict_hi)
+        if converged_strict:
+            breaks_strict = ac_limit_violations(pu, flow, network.bus_id_out,
+                                                tolerance=STRICT)[:5]
+    return {"of": of, "scaled": what, "factor": lo, "first_failing_factor": hi,
+            "bounded": hi is not None, "applicable": True, "searched_up_to": float(most),
+            "tolerance": float(tolerance), "converged_at_first_failing": converged,
+            "breaks": breaks, "factor_strict": strict_lo,
+            "first_failing_factor_strict": strict_hi,
+            "converged_at_first_failing_strict": converged_strict,
+            "breaks_strict": breaks_strict, "ac_tolerance": dict(AC_LIMIT_TOLERANCE),
+            "unit_ids": ids,
+            "unit_output_mw": [float(x) for x in g_p] if gen else [],
+            "unit_output_at_factor_mw": ([float(x) * lo for x in g_p] if gen and lo is not None
+                                         else []),
+            "unit_output_at_factor_strict_mw": (
+                [float(x) * strict_lo for x in g_p] if gen and strict_lo is not None else [])}
+
+
+def _bisect(holds: Callable[[float], bool], most: float, tolerance: float
+            ) -> tuple[float | None, float | None]:
+    """``(lo, hi)`` around the largest factor in ``[0, most]`` at which ``holds``, for a rule
+    that, once broken, stays broken as the factor grows (:func:`growth_margin`): ``1`` first;
+    when it holds, doubled until one breaks (``hi``; None when ``most`` holds), else ``0``
+    (``lo`` None when it breaks too); then the interval ``[lo, hi]`` halved until it is at
+    most ``tolerance`` wide."""
+    lo: float | None
+    hi: float | None
+    if holds(1.0):
+        lo, hi, step = 1.0, None, 2.0
         while True:
-            ok_hi, _, _ = run(min(step, most))
-            if not ok_hi:
-                hi = min(step, most)
+            at = min(step, most)
+            if not holds(at):
+                hi = at
                 break
-            lo = min(step, most)
+            lo = at
             if lo >= most:
                 break
             step *= 2.0
     else:
-        ok0, _, _ = run(0.0)
-        lo = 0.0 if ok0 else None
+        lo, hi = (0.0 if holds(0.0) else None), 1.0
     if lo is not None and hi is not None:
         while hi - lo > tolerance:
             mid = 0.5 * (lo + hi)
-            if run(mid)[0]:
+            if holds(mid):
                 lo = mid
             else:
                 hi = mid
-    breaks: list[dict[str, Any]] = []
-    converged = None
-    if hi is not None:
-        _, converged, flow = run(hi)
-        if converged:
-            breaks = corner_limits(pu, network, flow)["limit_violations"][:5]
-    return {"of": of, "scaled": what, "factor": lo, "first_failing_factor": hi,
-            "bounded": hi is not None, "applicable": True, "searched_up_to": float(most),
-            "tolerance": float(tolerance), "converged_at_first_failing": converged,
-            "breaks": breaks, "unit_ids": ids,
-            "unit_output_mw": [float(x) for x in g_p] if gen else [],
-            "unit_output_at_factor_mw": ([float(x) * lo for x in g_p] if gen and lo is not None
-                                         else [])}
+    return lo, hi
 
 
 def corner_limits(pu: PerUnitNetwork, network: Network, flow: Any) -> dict[str, Any]:
