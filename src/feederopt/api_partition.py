@@ -306,6 +306,18 @@ def partition(source: Any, *, settings: str | Path | None = None,
             "no plan can serve it, and the objective leaves it out (its weight is 0, so its "
             f"load is no load-shed cost){ders}; only a switch (switch=y) between the "
             "substation and those loads and DERs would let a microgrid take them")
+    # a switch the settings fix CLOSED at the lost substation's block is opened with every
+    # switch of that block (user test ut51_part #2: opened silently)
+    at_lost = [sid for s, sid in enumerate(data.switch_ids)
+               if sid in st.fixed_closed and data.lost[data.switch_blocks[s]].any()]
+    if at_lost:
+        lost_blocks = [str(b) for b in np.flatnonzero(data.lost)]
+        res.notes.append(
+            f"settings not applied: switch {', '.join(at_lost)} state CLOSED (dispatchable "
+            f"NO): {'they join' if len(at_lost) > 1 else 'it joins'} block "
+            f"{', '.join(lost_blocks)}, the lost substation's, which no microgrid energises, "
+            f"so every plan opens {'them' if len(at_lost) > 1 else 'it'} "
+            "(docs/partition-settings.md, \"switch\")")
     if res.plan is not None and res.status == "optimal" and not interrupt.requested():
         # a block a grid-forming DER could carry alone, shed for the DERs' cost (ut34 #3)
         dark = cost_dark_blocks(plan_data, res.plan, deadline=deadline)
