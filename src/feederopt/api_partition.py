@@ -35,6 +35,7 @@ from feederopt.algorithms.partition import (
     model_voltages,
     solve_extensive,
     solve_robust,
+    within_voltage_stop,
 )
 from feederopt.algorithms.partition_costs import (
     cost_dark_blocks,
@@ -435,7 +436,9 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             stopped = STOPPED_ALL_OFF
             break
         if ac.converged and ac.within_voltage_limits:
-            stopped = "within limits"
+            # the voltages end the loop; a DER's or a branch's rating broken in the same flow
+            # is named, not called "within limits" (ut51_part #3)
+            stopped = within_voltage_stop(ac.der_breaches, ac.branch_overloads)
             break
         if not ac.converged:
             stopped = "OpenDSS did not converge"
