@@ -507,7 +507,10 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
            f"{rows[kept_k]['largest_shift_pu']:.4f} p.u.) has "
            + (f"{rows[kept_k]['opendss_v_min_pu']:.4f}-{rows[kept_k]['opendss_v_max_pu']:.4f} "
               "p.u." if rows[kept_k]["opendss_converged"] else "no OpenDSS power flow either")
-           + (", within the limits" if within else
+           + ((", within the limits" if not (rows[kept_k]["der_breaches"]
+                                             or rows[kept_k]["branch_overloads"])
+               else ", within the voltage limits, not the ratings (named under validity)")
+              if within else
               f", still outside them ({feedback_stop_text(kept.voltage_feedback)})")
            if kept_k else f"{len(rows) - 1} re-solve(s) and none came nearer the limits "
            f"({feedback_stop_text(kept.voltage_feedback)})")
