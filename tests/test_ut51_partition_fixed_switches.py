@@ -154,3 +154,17 @@ def test_a_fixed_closed_substation_switch_is_opened_with_a_note():
     [note] = [n for n in res.notes if "swsub" in n]
     assert note.startswith("settings not applied: switch swsub state CLOSED")
     assert "lost substation" in note
+
+
+def test_a_built_in_case_s_own_fixed_substation_breaker_is_not_noted():
+    """ieee13mod's own PowerModelsONM settings fix cb_101 (dispatchable NO, no state: CLOSED),
+    the substation breaker the seed opens: the case's model, not a user's setting."""
+    from feederopt.api_partition import partition
+
+    own = json.loads((Path(__file__).parents[1] / "src" / "feederopt" / "cases" / "data"
+                      / "opendss" / "settings.ieee13mod.json").read_text())
+    assert own["switch"]["cb_101"]["dispatchable"] == "NO"
+    assert "state" not in own["switch"]["cb_101"]
+    res = partition("ieee13mod", time_limit_s=60, voltage_feedback=False)
+    assert "cb_101" not in res.closed_switches
+    assert not [n for n in res.notes if "cb_101" in n]
