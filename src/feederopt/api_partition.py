@@ -35,6 +35,7 @@ from feederopt.algorithms.partition import (
     model_voltages,
     solve_extensive,
     solve_robust,
+    within_voltage_stop,
 )
 from feederopt.algorithms.partition_costs import (
     cost_dark_blocks,
@@ -306,6 +307,23 @@ def partition(source: Any, *, settings: str | Path | None = None,
             "no plan can serve it, and the objective leaves it out (its weight is 0, so its "
             f"load is no load-shed cost){ders}; only a switch (switch=y) between the "
             "substation and those loads and DERs would let a microgrid take them")
+    # a switch the settings fix CLOSED at the lost substation's block is opened with every
+    # switch of that block (user test ut51_part #2: opened silently); a built-in case's own
+    # settings are its documented model, not a user's setting (ieee13mod's PowerModelsONM
+    # file fixes its substation breaker cb_101, the switch the seed opens): not noted
+    own = default_settings_path(source)
+    case_closed = set(read_settings(own, net)[0].fixed_closed) if own is not None else set()
+    at_lost = [sid for s, sid in enumerate(data.switch_ids)
+               if sid in st.fixed_closed and sid not in case_closed
+               and data.lost[data.switch_blocks[s]].any()]
+    if at_lost:
+        lost_blocks = [str(b) for b in np.flatnonzero(data.lost)]
+        res.notes.append(
+            f"settings not applied: switch {', '.join(at_lost)} state CLOSED (dispatchable "
+            f"NO): {'they join' if len(at_lost) > 1 else 'it joins'} block "
+            f"{', '.join(lost_blocks)}, the lost substation's, which no microgrid energises, "
+            f"so every plan opens {'them' if len(at_lost) > 1 else 'it'} "
+            "(docs/partition-settings.md, \"switch\")")
     if res.plan is not None and res.status == "optimal" and not interrupt.requested():
         # a block a grid-forming DER could carry alone, shed for the DERs' cost (ut34 #3)
         dark = cost_dark_blocks(plan_data, res.plan, deadline=deadline)
@@ -423,7 +441,9 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             stopped = STOPPED_ALL_OFF
             break
         if ac.converged and ac.within_voltage_limits:
-            stopped = "within limits"
+            # the voltages end the loop; a DER's or a branch's rating broken in the same flow
+            # is named, not called "within limits" (ut51_part #3)
+            stopped = within_voltage_stop(ac.der_breaches, ac.branch_overloads)
             break
         if not ac.converged:
             stopped = "OpenDSS did not converge"
@@ -492,7 +512,10 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
            f"{rows[kept_k]['largest_shift_pu']:.4f} p.u.) has "
            + (f"{rows[kept_k]['opendss_v_min_pu']:.4f}-{rows[kept_k]['opendss_v_max_pu']:.4f} "
               "p.u." if rows[kept_k]["opendss_converged"] else "no OpenDSS power flow either")
-           + (", within the limits" if within else
+           + ((", within the limits" if not (rows[kept_k]["der_breaches"]
+                                             or rows[kept_k]["branch_overloads"])
+               else ", within the voltage limits, not the ratings (named under validity)")
+              if within else
               f", still outside them ({feedback_stop_text(kept.voltage_feedback)})")
            if kept_k else f"{len(rows) - 1} re-solve(s) and none came nearer the limits "
            f"({feedback_stop_text(kept.voltage_feedback)})")

@@ -65,7 +65,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -74,7 +74,7 @@ import scipy.sparse as sp
 
 from feederopt._version import stamped
 from feederopt.algorithms.base import ProgressCallback, report_phase
-from feederopt.errors import SolverError
+from feederopt.errors import SolverError, shown_list
 from feederopt.execution import make_executor, round_end
 from feederopt.formulations.blocks import Block, Group, Sense
 from feederopt.formulations.partition import (
@@ -1716,6 +1716,25 @@ SECANT_RANGE = (0.2, 1.0)
 #: serves nothing, so the round nearest the limits before it is kept (user test ut38_tph: it
 #: said "within limits" beside ``within_voltage_limits: false`` and the kept round 1).
 STOPPED_ALL_OFF = "every block de-energised"
+
+
+#: The voltage feedback's stop when the plan's OpenDSS check holds every limit.
+STOPPED_WITHIN = "within limits"
+
+
+def within_voltage_stop(der_breaches: Sequence[str], branch_overloads: Sequence[str]) -> str:
+    """The voltage feedback's stop reason for a round whose OpenDSS voltages are within their
+    limits: :data:`STOPPED_WITHIN` when the same power flow also holds every DER band and
+    kVA rating and every line and transformer rating; else ``voltages within limits`` and
+    what that flow breaks (the round's ``der_breaches`` and ``branch_overloads``), which the
+    feedback does not re-solve for: it tightens the model's voltage limits only
+    (:class:`VoltageShifts`). User test ut51_part #3: "stopped: within limits" beside
+    ``Generator.g732.a 141.24 kVA over its 141.00 kVA rating`` and exit code 4."""
+    broken = [*map(str, der_breaches), *map(str, branch_overloads)]
+    if not broken:
+        return STOPPED_WITHIN
+    return ("voltages within limits, but the same OpenDSS flow breaks "
+            f"{shown_list(broken, 3, sep='; ')} (the feedback re-solves for voltages only)")
 
 
 def feedback_stop_text(feedback: Mapping[str, Any]) -> str:

@@ -1062,6 +1062,9 @@ def build_partition_data(net: ThreePhaseNetwork, settings: PartitionSettings) ->
             fixed[s] = 0
         elif sid in settings.fixed_closed:
             fixed[s] = 1
+    loops = fixed_closed_loop_problems(switch_ids, ends, fixed, block_buses)
+    if loops:
+        raise InputError(loops)
     # ---- DERs --------------------------------------------------------------------------------
     der_ids = gens["id"].to_list()
     index = {d: i for i, d in enumerate(der_ids)}
@@ -1129,6 +1132,67 @@ def build_partition_data(net: ThreePhaseNetwork, settings: PartitionSettings) ->
         shunt_kp=pu.demand_kp.tocsr(), shunt_kq=pu.demand_kq.tocsr(), uncertain=unc,
         **slots,
     )
+
+
+def fixed_closed_loop_problems(switch_ids: list[str], ends: np.ndarray, fixed: np.ndarray,
+                               block_buses: list[list[str]]) -> list[Problem]:
+    """The loops that the switches fixed closed (``fixed == 1``; the settings' ``switch``
+    section with ``dispatchable`` NO and ``state`` CLOSED) close between the blocks
+    (``ends``: each switch's two blocks), one typed problem each naming the loop's switches
+    and blocks. The model's radiality is a spanning forest over *all* closed switches,
+    energised or not (``forest_edges``: ``sum z_sw + sum rho = |blocks|``, the seed's
+    reference [18]), so such a loop makes every plan infeasible, the all-dark one too; it
+    was reported as a solver failure, exit 1 (user test ut51_part #1). Found by a
+    union-find over the fixed-closed switches' blocks: a switch whose two blocks are already
+    joined by fixed-closed switches closes a loop (the path between them by a breadth-first
+    search; a switch with both ends in one block is a loop alone)."""
+    parent = list(range(len(block_buses)))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    adj: dict[int, list[tuple[int, int]]] = {}
+    out: list[Problem] = []
+    for s in np.flatnonzero(fixed == 1):
+        a, b = int(ends[s, 0]), int(ends[s, 1])
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[ra] = rb
+            adj.setdefault(a, []).append((b, int(s)))
+            adj.setdefault(b, []).append((a, int(s)))
+            continue
+        # the path a -> b over the fixed-closed switches already taken (a tree)
+        came: dict[int, tuple[int, int]] = {a: (a, -1)}
+        queue = [a]
+        while queue and b not in came:
+            x = queue.pop(0)
+            for y, sw in adj.get(x, []):
+                if y not in came:
+                    came[y] = (x, sw)
+                    queue.append(y)
+        path, blocks, x = [int(s)], [b], b
+        while x != a:
+            x, sw = came[x]
+            path.append(sw)
+            blocks.append(x)
+        ids = tuple(sorted(switch_ids[k] for k in path))
+        blk = sorted(set(blocks))
+        where = "; ".join(f"block {k}: bus{'es' if len(block_buses[k]) > 1 else ''} "
+                          f"{', '.join(block_buses[k][:3])}"
+                          + (", ..." if len(block_buses[k]) > 3 else "") for k in blk)
+        out.append(Problem(
+            ProblemKind.NOT_RADIAL, "settings",
+            f"switches fixed CLOSED (dispatchable NO) close a loop: {', '.join(ids)} "
+            f"between block{'s' if len(blk) > 1 else ''} {', '.join(map(str, blk))} "
+            f"({where}); every plan of the partition is radial (a spanning forest of the "
+            "closed switches, energised or not), so no plan can keep them all closed",
+            ids, "switch.state",
+            "give one of them \"state\": \"OPEN\" or \"dispatchable\": \"YES\" in the "
+            "settings' switch section"))
+    return out
 
 
 #: [p.u.] A node's constant demand above this needs its phase live (:func:`_phase_slots`).

@@ -1020,7 +1020,11 @@ def feedback_row(voltage_feedback: Mapping[str, Any] | None) -> tuple[str, str] 
             # OpenDSS power flow failed
             "no energised node") if _no_number(lo) and _no_number(hi) else (
         f"OpenDSS {_four(lo)}-{_four(hi)} p.u., "
-        + ("within the limits" if vf.get("within_voltage_limits") else "outside the limits"))
+        + ("outside the limits" if not vf.get("within_voltage_limits") else
+           "within the limits" if not (kept.get("der_breaches") or kept.get("branch_overloads"))
+           # the p.u. range is the voltages': a rating the same flow breaks is not "within"
+           # (ut51_part #3)
+           else "within the voltage limits, not the ratings (named under validity)"))
     return ("voltage feedback (OpenDSS at the nominal load)",
             f"{len(rows) - 1} re-solve(s), {feedback_stop_text(vf)}; plan of round "
             f"{vf.get('kept_round')}: {seen}")
