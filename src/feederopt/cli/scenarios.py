@@ -639,8 +639,9 @@ def scenarios(
     )
 
     path = Path(out)
-    problems = output_problems(path, force=force, option="out", inputs=[source])
-    problems += scenario_file_problems(path, "out")  # a link: by its target's name
+    problems = output_problems(out, force=force, option="out", inputs=[source])
+    if out.strip():  # an empty one is output_problems's (not '.': ut51_cli #5)
+        problems += scenario_file_problems(path, "out")  # a link: by its target's name
     if seed < 0:
         from feederopt.api import seed_problem
 
