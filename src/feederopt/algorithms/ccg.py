@@ -756,6 +756,12 @@ def solve_extensive(d: ScheduleData, xis: list[dict[str, np.ndarray]] | None = N
             start = one.start
         limit = max(time_limit_s - (time.perf_counter() - t0), 1.0)
     try:
+        if d.hourly and interrupt.requested():
+            # the request came during the one-topology stage: the hourly master would stop at
+            # once, after its build and switch probing (tens of seconds on 24 h; user test
+            # ut51_cli #3: 55 s from Ctrl-C to exit), so it is not started
+            raise MasterTimeLimit("the schedule master was not started after the stop "
+                                  "request", -math.inf)
         if active is None:
             sol, vals, _ = _solve_master(d, xis, limit, gap, start)
         else:
