@@ -57,7 +57,7 @@ if TYPE_CHECKING:
         three_phase_info,
     )
     from feederopt.cases import is_three_phase, list_cases, tie_rule_problems
-    from feederopt.cases.simbench import study_case_scenarios
+    from feederopt.cases.simbench import study_case_problems, study_case_scenarios
     from feederopt.errors import FeederoptError, InfeasibleError
     from feederopt.io.folder import network_folder_given_as_result
     from feederopt.io.pandapower import TIE_RULES
@@ -268,6 +268,7 @@ _FOR_CLI = {
     "network_folder_given_as_result": "feederopt.io.folder",
     "solve_folder_command": "feederopt.io.writing",
     "generate_scenarios": "feederopt.api",
+    "study_case_problems": "feederopt.cases.simbench",
     "study_case_scenarios": "feederopt.cases.simbench",
     "generation_by_bus": "feederopt.io.scenarios",
     "resolve_scenarios": "feederopt.io.scenarios",
@@ -517,6 +518,7 @@ __all__ = [
     "solve_three_phase",
     "split_ids",
     "stamped",
+    "study_case_problems",
     "study_case_scenarios",
     "switch_operations_text",
     "switching_text",

@@ -675,7 +675,7 @@ class OneTopology:
     start: dict[str, np.ndarray]
     cost: float
     values: list[tuple[float, dict[str, np.ndarray]]]  # Q(x, xi_e) and its recourse, per e
-    status: str  # the one-topology master's: optimal or time_limit
+    status: str  # the one-topology master's: optimal, time_limit or interrupted
     seconds: float
 
 
@@ -696,8 +696,10 @@ def _one_topology(d: ScheduleData, xis: list[dict[str, np.ndarray]], time_limit_
     d1 = replace(d, hourly=False)
     try:
         sol1, vals1, _ = _solve_master(d1, xis, time_limit_s, gap)
+        # stopped by a request (Ctrl-C, SIGTERM): "interrupted", not a time limit that was
+        # never reached (user test ut51_cli #2)
         status = ("optimal" if sol1.status == "optimal" and not math.isnan(sol1.objective)
-                  else "time_limit")
+                  else stop_cause("time_limit", "interrupted"))
     except MasterTimeLimit:
         return None
     x1 = _first_stage(d1, vals1)
@@ -754,6 +756,12 @@ def solve_extensive(d: ScheduleData, xis: list[dict[str, np.ndarray]] | None = N
             start = one.start
         limit = max(time_limit_s - (time.perf_counter() - t0), 1.0)
     try:
+        if d.hourly and interrupt.requested():
+            # the request came during the one-topology stage: the hourly master would stop at
+            # once, after its build and switch probing (tens of seconds on 24 h; user test
+            # ut51_cli #3: 55 s from Ctrl-C to exit), so it is not started
+            raise MasterTimeLimit("the schedule master was not started after the stop "
+                                  "request", -math.inf)
         if active is None:
             sol, vals, _ = _solve_master(d, xis, limit, gap, start)
         else:
@@ -832,8 +840,12 @@ def solve_extensive(d: ScheduleData, xis: list[dict[str, np.ndarray]] | None = N
         out.notes.append(_cut_loop_note(d))
     if one is not None and fallback is None and bound <= cost_floor(d) < objective:
         # the hourly master kept its MIP start (or found a schedule) without proving a bound
-        out.notes.append(f"the hourly-topology master proved no lower bound in the "
-                         f"{limit:.1f} s left after the one-topology schedule ({one.status} "
+        # after a stop request the master had no time left, whatever ``limit`` said
+        # (user test ut51_cli #2: "in the 585.5 s left" of a run stopped by SIGTERM)
+        when = stop_cause(f"proved no lower bound in the {limit:.1f} s left",
+                          "was stopped by the stop request before it proved a lower bound")
+        out.notes.append(f"the hourly-topology master {when}, after "
+                         f"the one-topology schedule ({one.status} "
                          f"in {one.seconds:.1f} s, its MIP start): the lower bound shown is "
                          f"the cost floor ({cost_floor(d):g} $: every cost a price >= 0 on a "
                          "quantity >= 0), not the master's")

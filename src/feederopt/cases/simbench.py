@@ -318,33 +318,15 @@ def fixed_loop_hint(name: str) -> str | None:
     return head + _variant_text(code, study_case)
 
 
-def study_case_scenarios(name: str, study_cases: Sequence[str],
-                         weights: Sequence[float] | None = None) -> pl.DataFrame:
-    """A scenario table (:mod:`feederopt.io.scenarios`) of SimBench grid ``name``
-    (``simbench:<code>``) with one scenario per study case of ``study_cases`` (``hL``, ``n1``,
-    ``hW``, ``hPV``, ``lW``, ``lPV``, ``bc``), weighted by ``weights`` (default: equal).
-
-    Each scenario is :func:`apply_study_case`'s net, read as the grid itself is read
-    (:func:`~feederopt.io.pandapower.from_pandapower`), against the grid as built (the base
-    case, which ``feederopt solve simbench:<code> --scenarios FILE`` optimises):
-
-    * one ``load`` row per in-service load: its demand in the study case, ``p = pload x
-      p_mw``, ``q = qload x q_mvar`` (``simbench.get_absolute_values(net,
-      profiles_instead_of_study_cases=False)``);
-    * one ``bus`` row (``der`` ``generator``) per bus whose sgens change: the base case's output
-      less the study case's, ``sum_g p_g^bc - sum_g p_g^case`` with ``p_g^case = f x p_g``
-      and ``f`` the case's ``Wind_p``, ``PV_p`` or ``RES_p`` by the sgen's type (a demand row:
-      the network's own sgens stay at their base output in the model, so the bus's net
-      injection is the study case's);
-    * one ``source`` row per source bus with ``vm_pu`` the case's ``Slack_vm`` (Meinecke et
-      al. 2020, section 4.3).
-
-    Raises :class:`InputError` for a name that is not a SimBench grid without a study case,
-    an unknown or repeated study case, and weights that are not one positive number per case.
-    """
+def study_case_problems(name: str, study_cases: Sequence[str],
+                        weights: Sequence[float] | None = None) -> list[Problem]:
+    """The problems of :func:`study_case_scenarios`'s arguments, found without reading the
+    grid: a ``name`` that is not ``simbench:<code>`` (or has a study case), an empty study-case
+    list or entry, a study case given twice, weights that are not one positive number per
+    study case. ``feederopt scenarios --study-cases`` reports them with its option problems,
+    all at once (before, ``-n 3 --study-cases hL`` on a MATPOWER case named only ``--count``;
+    user test ut51_cli #1)."""
     import math
-
-    from feederopt.io.pandapower import from_pandapower
 
     problems: list[Problem] = []
     code = name[len(PREFIX):] if is_simbench_name(name) else ""
@@ -373,8 +355,41 @@ def study_case_scenarios(name: str, study_cases: Sequence[str],
             ProblemKind.INVALID_VALUE, "options", f"{len(w)} weight(s) for {len(cases)} study "
             "case(s): give one positive weight per study case", ids=tuple(str(x) for x in w),
             field="weights", hint="e.g. --weights 0.3,0.7 (normalised to sum to 1)"))
+    return problems
+
+
+def study_case_scenarios(name: str, study_cases: Sequence[str],
+                         weights: Sequence[float] | None = None) -> pl.DataFrame:
+    """A scenario table (:mod:`feederopt.io.scenarios`) of SimBench grid ``name``
+    (``simbench:<code>``) with one scenario per study case of ``study_cases`` (``hL``, ``n1``,
+    ``hW``, ``hPV``, ``lW``, ``lPV``, ``bc``), weighted by ``weights`` (default: equal).
+
+    Each scenario is :func:`apply_study_case`'s net, read as the grid itself is read
+    (:func:`~feederopt.io.pandapower.from_pandapower`), against the grid as built (the base
+    case, which ``feederopt solve simbench:<code> --scenarios FILE`` optimises):
+
+    * one ``load`` row per in-service load: its demand in the study case, ``p = pload x
+      p_mw``, ``q = qload x q_mvar`` (``simbench.get_absolute_values(net,
+      profiles_instead_of_study_cases=False)``);
+    * one ``bus`` row (``der`` ``generator``) per bus whose sgens change: the base case's output
+      less the study case's, ``sum_g p_g^bc - sum_g p_g^case`` with ``p_g^case = f x p_g``
+      and ``f`` the case's ``Wind_p``, ``PV_p`` or ``RES_p`` by the sgen's type (a demand row:
+      the network's own sgens stay at their base output in the model, so the bus's net
+      injection is the study case's);
+    * one ``source`` row per source bus with ``vm_pu`` the case's ``Slack_vm`` (Meinecke et
+      al. 2020, section 4.3).
+
+    Raises :class:`InputError` for a name that is not a SimBench grid without a study case,
+    an unknown or repeated study case, and weights that are not one positive number per case.
+    """
+    from feederopt.io.pandapower import from_pandapower
+
+    problems = study_case_problems(name, study_cases, weights)
     if problems:
         raise InputError(problems)
+    code = name[len(PREFIX):]
+    cases = [str(c).strip() for c in study_cases]
+    w = [1.0] * len(cases) if weights is None else [float(x) for x in weights]
     net = simbench_net(code)
     if "n1" in cases:  # as @n1 says it (user test ut42_docs #1: the scenario was taken silently)
         table = net.get("loadcases", None)

@@ -640,8 +640,9 @@ def scenarios(
     )
 
     path = Path(out)
-    problems = output_problems(path, force=force, option="out", inputs=[source])
-    problems += scenario_file_problems(path, "out")  # a link: by its target's name
+    problems = output_problems(out, force=force, option="out", inputs=[source])
+    if out.strip():  # an empty one is output_problems's (not '.': ut51_cli #5)
+        problems += scenario_file_problems(path, "out")  # a link: by its target's name
     if seed < 0:
         from feederopt.api import seed_problem
 
@@ -649,12 +650,17 @@ def scenarios(
     generator = dict(count=(count, 10), pv_share=(pv_share, 0.3), ev_share=(ev_share, 0.2),
                      hp_share=(hp_share, 0.1), growth=(growth, 0.2), noise=(noise, 0.05),
                      seed=(seed, 0), growth_fixed=(growth_fixed, False))
-    if study_cases is not None or weights is not None:
-        _study_case_scenarios(source, path, joined_list(study_cases),
+    if study_cases is not None:
+        _study_case_scenarios(source, path, joined_list(study_cases) or "",
                               joined_list(weights, unique=False), problems, ties,
                               {**generator, "load_shapes": (load_shapes, None)},
                               force=force, quiet=quiet)
         return
+    if weights is not None:  # the one problem; the others are the random run's (ut51_cli #1)
+        problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "--weights needs "
+                                "--study-cases", field="weights",
+                                hint="e.g. --study-cases hL,lW --weights 0.3,0.7, or leave "
+                                "--weights out"))
     three_phase = is_three_phase(source)
     if load_shapes is not None:  # the generator's options do not apply: refused, not ignored
         problems += _not_applying(generator, "--load-shapes", "the scenarios are the shapes' "
@@ -710,14 +716,20 @@ def _not_applying(options: dict[str, tuple[Any, Any]], flag: str, why: str,
                     hint=f"leave {', '.join(given)} out")]
 
 
-def _study_case_scenarios(source: str, path: Path, cases: str | None, weights: str | None,
+def _study_case_scenarios(source: str, path: Path, cases: str, weights: str | None,
                           problems: list[Problem], ties: str,
                           others: dict[str, tuple[Any, Any]], *, force: bool,
                           quiet: bool) -> None:
     """``feederopt scenarios simbench:<code> --study-cases hL,lW``: the grid's study cases as
-    scenarios (:func:`feederopt.study_case_scenarios`); the random generator's options, a
-    tie rule and --weights without --study-cases are refused, not ignored."""
-    from feederopt import blank_entry_problems, split_ids, study_case_scenarios, write_scenarios
+    scenarios (:func:`feederopt.study_case_scenarios`); the random generator's options and a
+    tie rule are refused, not ignored."""
+    from feederopt import (
+        blank_entry_problems,
+        split_ids,
+        study_case_problems,
+        study_case_scenarios,
+        write_scenarios,
+    )
 
     problems += _not_applying(others, "--study-cases", "the scenarios are the grid's study "
                               "cases", "study_cases")
@@ -728,21 +740,23 @@ def _study_case_scenarios(source: str, path: Path, cases: str | None, weights: s
             ProblemKind.INVALID_VALUE, "options", "--ties does not apply with --study-cases "
             "(the scenario file holds loads, DER and the source voltage)", (ties,), "ties",
             hint="give --ties to `feederopt solve`"))
-    if cases is None:
-        problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "--weights needs "
-                                "--study-cases", field="weights",
-                                hint="e.g. --study-cases hL,lW --weights 0.3,0.7"))
-    names = list(split_ids(cases or ""))
-    problems += blank_entry_problems("study_cases", cases or "")
+    names = list(split_ids(cases))
+    problems += blank_entry_problems("study_cases", cases)
     w: list[float] | None = None
+    parsed = True
     if weights is not None:
         problems += blank_entry_problems("weights", weights)
         try:
             w = [float(x) for x in split_ids(weights)]
         except ValueError:
+            parsed = False
             problems.append(Problem(ProblemKind.INVALID_VALUE, "options", "--weights must be "
                                     "numbers separated by commas", (weights,), "weights",
                                     hint="e.g. --weights 0.3,0.7"))
+    # the grid name, the list and the weights' count, with the problems above: all at once
+    # (before, -n 3 --study-cases hL on case33bw named only --count; user test ut51_cli #1)
+    problems += [p for p in study_case_problems(source, names, w)
+                 if parsed or p.field != "weights"]
     if problems:
         raise InputError(problems)
     import warnings

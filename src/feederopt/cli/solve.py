@@ -980,6 +980,14 @@ def solve(
                                 "only", field="voltage_feedback",
                                 hint="leave it out: a balanced solve's AC check is not fed "
                                 "back"))
+    if scenarios is not None and robust is not None and \
+            Path(scenarios).suffix.lower() in (".csv", ".parquet") and \
+            not Path(scenarios).exists():
+        # the clash stops the run before the file is read: its absence said beside it, not
+        # only on the next run (user test ut51_cli #6)
+        problems.append(Problem(ProblemKind.UNREADABLE_FILE, "file",
+                                f"cannot read '{scenarios}': no such file", ids=(scenarios,),
+                                hint="check the path"))
     # Every problem of the options, the output paths and the network, all at once.
     # with the options that name elements of the network (an unknown uncertain load or hold
     # beside one named twice were reported one run after the other: ut39_uncert #3)

@@ -290,6 +290,12 @@ def output_problems(path: str | Path, *, force: bool, folder: bool = False,
     stopped (user test ut_out #2)."""
     if str(path) == "-":  # the Unix "standard output" convention, which we do not follow
         return [dash_problem(option, folder=folder)]
+    if isinstance(path, str) and not path.strip():
+        # "" is Path("."): said as the empty path given, not as '.' (user test ut51_cli #5)
+        kind = "folder" if folder else "file"
+        return [Problem(ProblemKind.BAD_OUTPUT_PATH, "output", f"the {kind} path is empty",
+                        ids=(path,), field=option,
+                        hint=f"give the {kind}'s name")]
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
     what = "folder" if folder else "file"

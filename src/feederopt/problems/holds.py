@@ -28,7 +28,7 @@ from feederopt.errors import Problem, ProblemKind, option_ref, spelled
 from feederopt.network.container import Network, member_map
 from feederopt.network.id_hints import BranchEnds, branch_ends, did_you_mean, switch_refs
 from feederopt.network.perunit import PerUnitNetwork
-from feederopt.network.topology import components_of, radiality_problem
+from feederopt.network.topology import bridges, components_of, radiality_problem
 
 #: ``net.meta`` key under which :func:`feederopt.api.solve` records the resolved holds.
 META_KEY = "held"
@@ -134,10 +134,82 @@ def empty_hold_example(option: str) -> str:
             "`feederopt info` and the result tables print them")
 
 
+def hold_example_ids(net: Network, option: str, count: int = 2) -> list[str]:
+    """Up to ``count`` switchable branch ids of ``net`` that ``option`` (``hold_open``,
+    ``hold_closed``) can hold together and still leave a radial topology (limits aside), for
+    the example of a hint. Taken greedily, each kept only if the ones kept so far allow one:
+
+    * ``hold_open``: the normally-open branches first (the ties; the base case keeps them
+      open), then the others. Held open, every part of the grid that the other in-service
+      branches join still holds a source (a spanning forest with one source per tree exists:
+      every source merged into one node, a spanning tree of each part).
+    * ``hold_closed``: the normally-closed branches that are no bridge first (a bridge is
+      closed in every radial topology: no example), then the others. Held closed, they close
+      no loop, sources merged into one node (a forest, which a spanning forest extends).
+
+    Before, the hint gave the first two ids in text order, for case33bw ``--hold-open 1,10``,
+    whose line 1 is the only link to the substation: infeasible when pasted (user test
+    ut51_cli #4)."""
+    br = net.branches.filter(pl.col("in_service"))
+    bus_ids = [str(b) for b in net.buses["id"].to_list()]
+    index = {b: k for k, b in enumerate(bus_ids)}
+    src = [index[str(b)] for b in net.buses.filter(pl.col("is_source"))["id"].to_list()]
+    root = src[0] if src else -1
+
+    def node(b: object) -> int:  # every source merged into the first
+        k = index.get(str(b), -1)
+        return root if k in src else k
+
+    rows = [(str(r["id"]), node(r["from_bus"]), node(r["to_bus"]), bool(r["switchable"]),
+             bool(r["normally_open"])) for r in br.iter_rows(named=True)]
+    if root < 0 or any(a < 0 or b < 0 for _, a, b, _, _ in rows):
+        return []
+    n = len(bus_ids)
+    f = np.array([a for _, a, _, _, _ in rows], dtype=np.int64)
+    t = np.array([b for _, _, b, _, _ in rows], dtype=np.int64)
+    ids = [r[0] for r in rows]
+    keep: list[int] = []
+    if option == "hold_open":
+        order = sorted((k for k, r in enumerate(rows) if r[3]),
+                       key=lambda k: (not rows[k][4], ids[k]))
+        for k in order:
+            usable = np.ones(len(rows), bool)
+            usable[[*keep, k]] = False
+            labels = components_of(n, f[usable], t[usable])
+            fed = labels[root]
+            # every bus with a load or not: each part needs a source; only root is one
+            if (labels == fed).all():
+                keep.append(k)
+            if len(keep) == count:
+                break
+    else:
+        bridge = bridges(n, f, t)
+        order = sorted((k for k, r in enumerate(rows) if r[3]),
+                       key=lambda k: (bool(rows[k][4] or bridge[k]), ids[k]))
+        parent = list(range(n))
+
+        def find(a: int) -> int:
+            while parent[a] != a:
+                parent[a] = parent[parent[a]]
+                a = parent[a]
+            return a
+
+        for k in order:
+            a, b = find(int(f[k])), find(int(t[k]))
+            if a != b:
+                parent[a] = b
+                keep.append(k)
+            if len(keep) == count:
+                break
+    return sorted((ids[k] for k in keep), key=ids.index)
+
+
 def with_hold_examples(net: Network, problems: Sequence[Problem]) -> list[Problem]:
     """``problems`` with the hint of an empty hold list (:func:`empty_hold_example`) giving
-    ids of ``net``: two of its switchable branches, as the hint of an unknown id lists them
-    (``e.g. --hold-open 1,10: the network's switchable branch ids are 1, 10, 11, ...``)."""
+    ids of ``net``: two of its switchable branches that the option can hold and still leave a
+    radial topology (:func:`hold_example_ids`; for case33bw ``--hold-open 33,34``, two ties),
+    and the first ids as the hint of an unknown id lists them (``e.g. --hold-open 33,34: the
+    network's switchable branch ids are 1, 10, 11, ...``)."""
     br = net.branches.filter(pl.col("in_service"))
     ids = sorted(str(x) for x in br.filter(pl.col("switchable"))["id"].to_list())
     out = []
@@ -145,8 +217,12 @@ def with_hold_examples(net: Network, problems: Sequence[Problem]) -> list[Proble
         if p.field in HOLD_OPTIONS and not p.ids and ids and \
                 p.hint == spelled(empty_hold_example(p.field)):
             sample = ", ".join(ids[:3]) + (", ..." if len(ids) > 3 else "")
-            p = p.with_hint(f"e.g. {option_ref(p.field, tuple(ids[:2]))}: the network's "
-                            f"switchable branch ids are {sample}")
+            example = hold_example_ids(net, p.field)
+            p = p.with_hint(
+                (f"e.g. {option_ref(p.field, tuple(example))}: " if example else
+                 "every switchable branch is the only link of some buses to a source (held "
+                 "open, it cuts them off); ")
+                + f"the network's switchable branch ids are {sample}")
         out.append(p)
     return out
 
