@@ -503,11 +503,17 @@ def print_uncertain_verdict(result: Any) -> None:
         # was not compared: "least-violating of the 2 evaluated" counted one (ut46_robust F1)
         unc = summary.uncertified_topologies or 0
         decided = None if n is None else max(n - unc, 0)
+        # one topology evaluated (a run stopped after its first round): it was compared with
+        # none, so "the least-violating of the 1 topology evaluated" misnamed it (ut51_recheck)
+        only = decided == 1 and not unc and not ac_chosen(least_ac)
         head = (f"The topology breaks the limits in some {what}s (status {status}: no topology "
-                "within them was found before the run stopped; this is the least-violating of "
-                + ("the topologies" if decided is None else f"the {decided} topolog"
-                   + ("y" if decided == 1 else "ies"))
-                + (" evaluated" if not unc else " whose worst case the search decided; "
+                "within them was found before the run stopped; this is "
+                + ("the only topology evaluated, compared with no other" if only else
+                   "the least-violating of "
+                   + ("the topologies" if decided is None else f"the {decided} topolog"
+                      + ("y" if decided == 1 else "ies")))
+                + ("" if only else " evaluated" if not unc else
+                   " whose worst case the search decided; "
                    f"{unc} more {'was' if unc == 1 else 'were'} cut away uncertified, the "
                    "worst-case search stopping before it proved a violation or feasibility, "
                    "and not compared: they may hold the limits")
