@@ -403,6 +403,15 @@ def from_pandapower(
         warnings.append(f"{len(oos)} out-of-service bus(es) left out ({_short_list(oos, 8)})")
 
     known = {int(i) for i in bus.index}
+    if len(net.switch):  # a bus-bus switch from a bus to itself joins nothing (ut51_recheck #5)
+        sw = net.switch
+        loop = (sw["et"].astype(str) == "b") & (sw["bus"] == sw["element"])  # NaN never equals
+        self_loops = [str(i) for i in sw.index[loop.to_numpy(bool)]]
+        if self_loops:
+            warnings.append(
+                f"{len(self_loops)} bus-bus switch(es) join a bus to itself and connect "
+                f"nothing (switch {_short_list(self_loops, 8)}: net.switch's bus equals its "
+                "element); set element to the bus the switch should join")
 
     def ok(*buses: Any) -> bool:
         """Not on an out-of-service bus. An element on a bus that does not exist is kept, for
