@@ -8,7 +8,7 @@ scenario with no time left, and the AC check ran a power flow per scenario past 
 22.9 s in all at ``--time-limit 3``. Now the limit counts from the call, the extensive form
 is not built when its build would not fit (the plan is then the least costly of the
 candidates evaluated, bound 0: a note says so), and the AC checks past the limit are left
-out (null, a note). Truth: the run's CPU time within 7 s of the limit and its wall clock within
+out (null, a note). Truth: the run's CPU time within 9.5 s of the limit and its wall clock within
 ``time_limit_checks.WALL_MARGIN_S`` (the machine is shared: ``tests/time_limit_checks.py``;
 measured at load 8: before 15.6 s of CPU and 47.5 s of wall clock, after 3.4 s and 9.5 s),
 status ``time_limit`` (never ``optimal``), a finite lower bound at most the
@@ -42,7 +42,9 @@ from time_limit_checks import assert_kept, clock
 runner = CliRunner(env={"COLUMNS": "200"})
 
 LIMIT_S = 3.0
-CPU_MARGIN_S = 7.0
+#: The CPU past the limit: 2 s here, 7.7 s on the CI machine (slower per core: 10.7 s of CPU in
+#: 10.7 s of wall clock); the run that ignored its limit took 15.6 s here.
+CPU_MARGIN_S = 9.5
 
 
 @pytest.fixture(scope="module")

@@ -28,8 +28,10 @@ def test_a_local_ray_run_records_its_workers_and_says_it_started_ray(monkeypatch
     cluster = _Fresh(cpus=3)
     monkeypatch.setitem(sys.modules, "ray", cluster)
     monkeypatch.setattr(ex_mod, "RAY_SETTLE_S", 0.2)
-    # the stub's head is a socket nobody accepts on: its probes would fill the backlog
-    monkeypatch.setattr(ex_mod.RayExecutor, "_head_lost", lambda self: None)
+    # the stub's head is a socket nobody accepts on: its probes would fill the backlog, and
+    # on a loaded machine the head watcher's probe (a thread, every RAY_HEAD_CHECK_S) found
+    # it lost and stopped the run (exit 130 in CI): no probe, from the rounds or the watcher
+    monkeypatch.setattr(ex_mod.RayExecutor, "_probe_head", lambda self: None)
     net = tiny()
     loads = net.loads["id"].to_list()
     rows = [(s, load, 0.1 * f, 0.02 * f) for s, f in (("a", 1.0), ("b", 1.2)) for load in loads]

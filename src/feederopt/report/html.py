@@ -1160,7 +1160,9 @@ def render_report(folder: ResultFolder) -> str:
         # seconds (keys ending _s) apart from the engine's counts and bounds, which a result
         # written before engine_stats kept in its timings
         timings = r.get("timings") or {}
-        secs = {k: v for k, v in timings.items() if k.endswith("_s")}
+        # but write_s, the writing of the outputs that this page is one of: known only after
+        # it, so that the page `feederopt report` makes from the folder is the one solve wrote
+        secs = {k: v for k, v in timings.items() if k.endswith("_s") and k != "write_s"}
         other = {**{k: v for k, v in timings.items() if not k.endswith("_s")},
                  **(r.get("engine_stats") or {})}
         # labelled with their units, the JSON key after each (ut47_report #5: the keys alone)
