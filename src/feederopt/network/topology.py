@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import numpy as np
 import polars as pl
@@ -16,6 +16,8 @@ from feederopt.forking import check_not_forked
 
 if TYPE_CHECKING:
     from feederopt.network.container import Network
+
+_K = TypeVar("_K", bound=Hashable)
 
 
 def components_of(
@@ -266,12 +268,59 @@ def merge_sources(f: np.ndarray, t: np.ndarray,
     return np.where(sources[f], hub, f), np.where(sources[t], hub, t)
 
 
-def _root(parent: np.ndarray, a: int) -> int:
-    """The representative of ``a`` in a union-find forest, halving the path on the way."""
-    while parent[a] != a:
-        parent[a] = parent[parent[a]]
-        a = int(parent[a])
-    return a
+class DisjointSets(Generic[_K]):
+    """Disjoint sets of hashable items (union-find; Tarjan, J. ACM 22(2), 1975): which items
+    the unions so far have joined. An item not seen yet is a set of its own.
+
+    :meth:`find` halves the path to the representative on the way (``parent[x] <-
+    parent[parent[x]]``) and :meth:`union` hangs the smaller set below the larger one (union
+    by size), so ``m`` operations on ``n`` items take ``O(m alpha(m, n))`` (Tarjan & van
+    Leeuwen, J. ACM 31(2), 1984). Which item represents a set is an implementation detail:
+    compare representatives (:meth:`connected`), never keep one as a particular item.
+    """
+
+    __slots__ = ("_parent", "_size")
+
+    def __init__(self, items: Iterable[_K] = ()) -> None:
+        self._parent: dict[_K, _K] = {x: x for x in items}
+        self._size: dict[_K, int] = dict.fromkeys(self._parent, 1)
+
+    def find(self, x: _K) -> _K:
+        """The representative of the set that holds ``x`` (``x`` itself when no union has
+        touched it; a new item is added as a set of its own)."""
+        parent = self._parent
+        if x not in parent:
+            parent[x] = x
+            self._size[x] = 1
+            return x
+        while (up := parent[x]) != x:
+            parent[x] = parent[up]
+            x = parent[x]
+        return x
+
+    def union(self, a: _K, b: _K) -> bool:
+        """Join the sets of ``a`` and ``b``; True when they were apart (the union merged two
+        sets), False when they were one already (an edge ``a-b`` closes a loop)."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        if self._size[ra] < self._size[rb]:
+            ra, rb = rb, ra
+        self._parent[rb] = ra
+        self._size[ra] += self._size.pop(rb)
+        return True
+
+    def connected(self, a: _K, b: _K) -> bool:
+        """Whether ``a`` and ``b`` are in one set."""
+        return self.find(a) == self.find(b)
+
+    def groups(self) -> list[list[_K]]:
+        """The sets of the items seen so far, each in the order the items were first seen,
+        ordered by their first item."""
+        out: dict[_K, list[_K]] = {}
+        for x in list(self._parent):
+            out.setdefault(self.find(x), []).append(x)
+        return list(out.values())
 
 
 def max_spanning_forest(n: int, f: np.ndarray, t: np.ndarray, weight: np.ndarray,
@@ -281,17 +330,10 @@ def max_spanning_forest(n: int, f: np.ndarray, t: np.ndarray, weight: np.ndarray
     then the others by decreasing ``weight``. Returns a boolean mask over the edges; it spans
     every node joined to a source at all."""
     fm, tm = merge_sources(f, t, sources)
-    parent = np.arange(n)
-
-    def find(a: int) -> int:
-        return _root(parent, a)
-
+    sets: DisjointSets[int] = DisjointSets(range(n))
     chosen = np.zeros(len(f), dtype=bool)
     for k in np.lexsort((-np.asarray(weight, float), ~np.asarray(fixed, bool))):
-        a, b = find(int(fm[k])), find(int(tm[k]))
-        if a != b:
-            parent[a] = b
-            chosen[k] = True
+        chosen[k] = sets.union(int(fm[k]), int(tm[k]))
     return chosen
 
 
@@ -311,13 +353,11 @@ def bottleneck_loop(n: int, f: np.ndarray, t: np.ndarray, weight: np.ndarray,
     the first loop in Kruskal's order and the path between its ends in the forest of the
     edges before it (an empty list when the graph is a forest)."""
     fm, tm = merge_sources(f, t, sources)
-    parent = np.arange(n)
+    sets: DisjointSets[int] = DisjointSets(range(n))
     adj: dict[int, list[tuple[int, int]]] = {}
     for k in (int(e) for e in np.argsort(-np.asarray(weight, float), kind="stable")):
-        a, b = _root(parent, int(fm[k])), _root(parent, int(tm[k]))
-        if a == b:
+        if not sets.union(int(fm[k]), int(tm[k])):
             return float(weight[k]), [k, *_forest_path(adj, int(fm[k]), int(tm[k]))]
-        parent[a] = b
         adj.setdefault(int(fm[k]), []).append((int(tm[k]), k))
         adj.setdefault(int(tm[k]), []).append((int(fm[k]), k))
     return -np.inf, []
@@ -361,16 +401,11 @@ def radiality_problem(
     """
     n = len(bus_ids)
     fm, tm = merge_sources(np.asarray(f, int), np.asarray(t, int), np.asarray(sources, bool))
-    parent = np.arange(n)
-
-    def find(a: int) -> int:
-        return _root(parent, a)
-
+    sets: DisjointSets[int] = DisjointSets(range(n))
     adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
     for k in (int(e) for e in np.flatnonzero(closed)):
         a, b = int(fm[k]), int(tm[k])
-        ra, rb = find(a), find(b)
-        if ra == rb:
+        if not sets.union(a, b):
             loop = [*_tree_path(adj, a, b), k]
             ends = {int(x) for e in loop for x in (f[e], t[e])}
             joins = sum(bool(sources[j]) for j in ends) >= 2
@@ -394,16 +429,15 @@ def radiality_problem(
                       "same state, or open one circuit" if parallel else
                       "open one branch of the loop"),
             )
-        parent[ra] = rb
         adj[a].append((b, k))
         adj[b].append((a, k))
     if not spanning or not np.any(sources):
         return None
     # Every source is the merged hub (no edge of the merged graph touches a second source's
     # own index, so it is supplied by being a source, not by union-find).
-    hub = find(int(np.flatnonzero(sources)[0]))
+    hub = sets.find(int(np.flatnonzero(sources)[0]))
     src = np.asarray(sources, bool)
-    cut = [str(bus_ids[j]) for j in range(n) if not src[j] and find(j) != hub]
+    cut = [str(bus_ids[j]) for j in range(n) if not src[j] and sets.find(j) != hub]
     if cut:
         return Problem(
             ProblemKind.NOT_RADIAL,
