@@ -75,6 +75,7 @@ from feederopt.io.frames import is_frame, source_problems
 from feederopt.io.pandapower import TieRule
 from feederopt.network.container import Network
 from feederopt.network.id_lists import blank_entry_problems, id_list_problems
+from feederopt.network.topology import DisjointSets
 from feederopt.options import (
     TIME_LIMIT_S,
     gap_problems,
@@ -268,19 +269,10 @@ def _no_line_note(problem: ResilienceProblem, broken: tuple[int, ...],
     g = problem.grid
     closed = np.ones(g.m, bool) if g.normally_open is None else \
         ~np.asarray(g.normally_open, bool)
-    root = list(range(g.n))
-
-    def find(b: int) -> int:
-        while root[b] != b:
-            root[b] = root[root[b]]
-            b = root[b]
-        return b
-
+    sets: DisjointSets[int] = DisjointSets(range(g.n))
     loop = False
     for k in np.flatnonzero(closed).tolist():
-        a, b = find(int(g.f[k])), find(int(g.t[k]))
-        loop = loop or a == b
-        root[a] = b
+        loop = not sets.union(int(g.f[k]), int(g.t[k])) or loop
     count = int(np.count_nonzero(closed))
     if problem.settings.radiality is RadialityKind.SEED and count > g.n - 1:
         why = (f"its {count} closed lines exceed the {g.n - 1} (buses less one) that the "

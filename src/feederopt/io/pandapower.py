@@ -170,7 +170,7 @@ from feederopt.io.pandapower_source_angles import Source, source_angle_note
 from feederopt.io.parallel import merge_parallel_branches
 from feederopt.network.container import APPROXIMATIONS_KEY, Network
 from feederopt.network.devices import load_q_range, pp_tap_pos
-from feederopt.network.topology import dead_islands, without_buses
+from feederopt.network.topology import DisjointSets, dead_islands, without_buses
 from feederopt.network.validate import (
     SET_POINT_LIMIT_TOLERANCE,
     is_placeholder_rating,
@@ -2716,28 +2716,20 @@ def _phase_shift_note(rows: list[dict[str, Any]], shifts: dict[str, tuple[float,
     says whether the base case closes such a loop."""
     if not shifts:
         return ""
-    parent: dict[str, str] = {}
-
-    def find(b: str) -> str:
-        while parent.get(b, b) != b:
-            b = parent[b]
-        return b
-
-    def union(rows_in: list[dict[str, Any]]) -> None:
-        parent.clear()
+    def parts(rows_in: list[dict[str, Any]]) -> DisjointSets[str]:
+        sets: DisjointSets[str] = DisjointSets()
         for r in rows_in:
-            a, b = find(str(r["from_bus"])), find(str(r["to_bus"]))
-            if a != b:
-                parent[a] = b
+            sets.union(str(r["from_bus"]), str(r["to_bus"]))
+        return sets
 
     live = [r for r in rows if r.get("in_service", True)]
     others = [r for r in live if r.get("pp_element") != "trafo"]
     trafos = [r for r in live if r.get("pp_element") == "trafo" and r["id"] in shifts]
-    union(others)
-    pair = {r["id"]: frozenset((find(str(r["from_bus"])), find(str(r["to_bus"]))))
+    every = parts(others)
+    pair = {r["id"]: frozenset((every.find(str(r["from_bus"])), every.find(str(r["to_bus"]))))
             for r in trafos}
-    union([r for r in others if not r.get("normally_open")])
-    base_pair = {r["id"]: frozenset((find(str(r["from_bus"])), find(str(r["to_bus"]))))
+    base = parts([r for r in others if not r.get("normally_open")])
+    base_pair = {r["id"]: frozenset((base.find(str(r["from_bus"])), base.find(str(r["to_bus"]))))
                  for r in trafos if not r.get("normally_open")}
 
     def differ(a: float, b: float) -> bool:

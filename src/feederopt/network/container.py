@@ -27,6 +27,7 @@ from feederopt.network.schemas import (
     polars_schema,
     without_limits,
 )
+from feederopt.network.topology import DisjointSets
 from feederopt.scalars import is_finite
 
 #: ``Network.meta`` key of :attr:`Network.loading_limit_percent` (set by
@@ -296,26 +297,13 @@ class Network:
         closed path between two sources is one loop, as the solve's base-case verdict counts
         it: :func:`feederopt.validation.base_case.balanced_base_case`). 0 for a radial base
         case; a misspelt ``normaly_open`` column closes every tie (user test ut48_iobad #9)."""
-        parent: dict[str, str] = {}
-
-        def root(b: str) -> str:
-            while parent.get(b, b) != b:
-                parent[b] = parent.get(parent[b], parent[b])
-                b = parent[b]
-            return b
-
+        sets: DisjointSets[str] = DisjointSets()
         sources = [str(b) for b in self.buses.filter(pl.col("is_source"))["id"].to_list()]
         for b in sources[1:]:
-            parent[root(b)] = root(sources[0])
-        loops = 0
+            sets.union(b, sources[0])
         closed = self.branches.filter(pl.col("in_service") & ~pl.col("normally_open"))
-        for f, t in closed.select("from_bus", "to_bus").iter_rows():
-            a, b = root(str(f)), root(str(t))
-            if a == b:
-                loops += 1
-            else:
-                parent[a] = b
-        return loops
+        return sum(not sets.union(str(f), str(t))
+                   for f, t in closed.select("from_bus", "to_bus").iter_rows())
 
     def internal_bus_ids(self) -> set[str]:
         """The buses the pandapower reader adds that are not in the user's net: a

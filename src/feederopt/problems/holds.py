@@ -28,7 +28,12 @@ from feederopt.errors import Problem, ProblemKind, option_ref, spelled
 from feederopt.network.container import Network, member_map
 from feederopt.network.id_hints import BranchEnds, branch_ends, did_you_mean, switch_refs
 from feederopt.network.perunit import PerUnitNetwork
-from feederopt.network.topology import bridges, components_of, radiality_problem
+from feederopt.network.topology import (
+    DisjointSets,
+    bridges,
+    components_of,
+    radiality_problem,
+)
 
 #: ``net.meta`` key under which :func:`feederopt.api.solve` records the resolved holds.
 META_KEY = "held"
@@ -186,18 +191,9 @@ def hold_example_ids(net: Network, option: str, count: int = 2) -> list[str]:
         bridge = bridges(n, f, t)
         order = sorted((k for k, r in enumerate(rows) if r[3]),
                        key=lambda k: (bool(rows[k][4] or bridge[k]), ids[k]))
-        parent = list(range(n))
-
-        def find(a: int) -> int:
-            while parent[a] != a:
-                parent[a] = parent[parent[a]]
-                a = parent[a]
-            return a
-
+        sets: DisjointSets[int] = DisjointSets(range(n))
         for k in order:
-            a, b = find(int(f[k])), find(int(t[k]))
-            if a != b:
-                parent[a] = b
+            if sets.union(int(f[k]), int(t[k])):
                 keep.append(k)
             if len(keep) == count:
                 break

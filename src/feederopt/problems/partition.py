@@ -74,6 +74,7 @@ from feederopt.formulations.partition import (
 from feederopt.network.id_lists import repeated_ids
 from feederopt.network.threephase import PHASES, ThreePhaseNetwork
 from feederopt.network.threephase_perunit import PerUnitThreePhase, to_per_unit_3ph
+from feederopt.network.topology import DisjointSets
 from feederopt.scalars import is_real, is_whole
 
 #: The load models of :class:`PartitionSettings` (``load_model``).
@@ -1146,21 +1147,12 @@ def fixed_closed_loop_problems(switch_ids: list[str], ends: np.ndarray, fixed: n
     union-find over the fixed-closed switches' blocks: a switch whose two blocks are already
     joined by fixed-closed switches closes a loop (the path between them by a breadth-first
     search; a switch with both ends in one block is a loop alone)."""
-    parent = list(range(len(block_buses)))
-
-    def root(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
+    sets: DisjointSets[int] = DisjointSets(range(len(block_buses)))
     adj: dict[int, list[tuple[int, int]]] = {}
     out: list[Problem] = []
     for s in np.flatnonzero(fixed == 1):
         a, b = int(ends[s, 0]), int(ends[s, 1])
-        ra, rb = root(a), root(b)
-        if ra != rb:
-            parent[ra] = rb
+        if sets.union(a, b):
             adj.setdefault(a, []).append((b, int(s)))
             adj.setdefault(b, []).append((a, int(s)))
             continue

@@ -41,6 +41,7 @@ import numpy as np
 
 from feederopt.network.container import Network
 from feederopt.network.perunit import PerUnitNetwork
+from feederopt.network.topology import DisjointSets
 from feederopt.validation.ac_limits import limit_rows, limits_verdict
 
 
@@ -83,27 +84,17 @@ def base_loops(f: np.ndarray, t: np.ndarray, closed: np.ndarray,
     source per tree. Branches without impedance (``zero``: bus-bus switches) join their buses
     first, so a ring of busbar couplers is no loop (it carries no losses); a loop through
     them and a line is one."""
-    parent = list(range(len(is_source)))
+    sets: DisjointSets[int] = DisjointSets(range(len(is_source)))
     zero = np.zeros(len(f), dtype=bool) if zero is None else zero
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
     loops = 0
     for first in (True, False):
         pick = closed & (zero if first else ~zero)
         for a, b in zip(f[pick].tolist(), t[pick].tolist(), strict=True):
-            ra, rb = find(int(a)), find(int(b))
-            if ra != rb:
-                parent[ra] = rb
-            elif not first:
+            if not sets.union(int(a), int(b)) and not first:
                 loops += 1
     roots: dict[int, int] = {}
     for k in np.flatnonzero(is_source).tolist():
-        r = find(int(k))
+        r = sets.find(int(k))
         roots[r] = roots.get(r, 0) + 1
     return loops + sum(n - 1 for n in roots.values())
 
