@@ -107,8 +107,13 @@ def _network(source: Any, ties: TieRule = "auto") -> tuple[Network, str | None]:
     """The network of ``source`` (read with the tie rule ``ties``, :func:`feederopt.load`) and
     the built-in case it names, if any (whose shipped disaster files ``scenarios`` may name)."""
     net = source if isinstance(source, Network) else load(source, ties=ties)
-    case = source if isinstance(source, str) and not Path(source).exists() else None
-    return net, case
+    return net, _case_of(source)
+
+
+def _case_of(source: Any) -> str | None:
+    """The built-in case that ``source`` names (a string that is no existing path), whose
+    shipped disaster files ``scenarios`` may name; None for a path or a network."""
+    return source if isinstance(source, str) and not Path(source).exists() else None
 
 
 def _in_memory(source: Any, net: Network) -> bool:
@@ -395,7 +400,11 @@ def _bad(name: str, message: str, hint: str = "", ids: tuple[str, ...] = ()) -> 
     return Problem(ProblemKind.INVALID_VALUE, "options", message, ids, name, hint)
 
 
-def _radiality_problems(value: Any) -> list[Problem]:
+def radiality_problems(value: Any) -> list[Problem]:
+    """The problem of a radiality that is none of :class:`RadialityKind` (``forest``,
+    ``seed``, in any case), named ``radiality``; empty when it is one. ``feederopt plan``
+    reports it with the others (:func:`plan`'s ``prior_problems``), not alone before them as
+    :func:`plan_settings` raises it."""
     if _radiality_kind(value) is None:
         kinds = ", ".join(k.value for k in RadialityKind)
         return [_bad("radiality", f"radiality must be one of {kinds}", ids=(str(value),))]
@@ -489,7 +498,7 @@ def restore_problems(broken: Any, *, dg_sites: Any = (),
                      time_limit_s: float | None = 600.0) -> list[Problem]:
     """Every problem of :func:`restore`'s options (not of the network), each naming its
     option: an option either acts or is refused here."""
-    out = _radiality_problems(radiality)
+    out = radiality_problems(radiality)
     if broken is None or (not _no_line_broken(broken) and not id_list(broken)):
         # None, or only empty entries (" , ", [""]): a typo, not "no broken line"
         none = option_ref("broken", (), cli='--broken ""')
@@ -542,7 +551,7 @@ def plan_problems(*, scenarios: Any = None, broken: Any = None, method: str = "e
                                 f"{option_ref('broken')} (one attack)", field="scenarios",
                                 hint=f"{option_ref('scenarios', 'FILE')} or "
                                 f"{option_ref('broken', (2, 6, 11))}"))
-    elif broken is not None and len(broken) == 0:
+    if broken is not None and len(broken) == 0:  # also beside the clash: every problem
         problems.append(_bad("broken", f"{option_ref('broken')} names no line: the attack must "
                              "break at least one", f"e.g. {option_ref('broken', (2, 6, 11))}"))
     if not isinstance(scenarios, DisasterSet):  # named by type, never by value
@@ -566,6 +575,54 @@ def plan_problems(*, scenarios: Any = None, broken: Any = None, method: str = "e
     problems += time_limit_problems(time_limit_s)
     problems += (settings or PlanSettings()).problems()
     return problems
+
+
+def _disaster_path_problems(source: Any, scenarios: Any) -> list[Problem]:
+    """The problem of a ``scenarios`` path or shipped name that names no file
+    (:func:`~feederopt.cases.disasters.disaster_path`, for the built-in case ``source``
+    names), found without the network, so that :func:`plan` reports it with the other bad
+    input (the clash of ``scenarios`` with ``broken``, a negative budget), not on the next
+    run; empty for another kind of ``scenarios`` (a table, a :class:`DisasterSet`)."""
+    if not isinstance(scenarios, str | Path):
+        return []
+    try:
+        disaster_path(scenarios, _case_of(source))
+    except InputError as e:
+        return list(e.problems)
+    return []
+
+
+def _plan_input_problems(source: Any, ties: TieRule, broken: Sequence[Any] | None,
+                         scenarios: Any, file_found: bool) -> list[Problem]:
+    """For a plan that other problems stop (its options, its output paths, the clash of
+    ``scenarios`` with ``broken``): the network's own problems when it cannot be read (its
+    error alone); else the lines of ``broken`` that it lacks (:func:`_resolved`) and the
+    problems of the disaster scenarios read for it (a file's rows, the lines they break;
+    ``file_found``: its path or shipped name was found), so that the command line names them
+    all in one run, each by its option."""
+    try:
+        net, case = _network(source, ties)
+        problem = ResilienceProblem.from_network(net, PlanSettings())
+    except InputError as e:
+        return list(e.problems)
+    out: list[Problem] = []
+    if broken:
+        try:
+            _resolved(problem, broken, (), ())
+        except InputError as e:
+            out += e.problems
+    if scenarios is None or isinstance(scenarios, DisasterSet) or (
+            isinstance(scenarios, str | Path) and not file_found):
+        return out
+    try:
+        ds = (frame_disasters(scenarios, net) if is_frame(scenarios) else
+              load_disasters(scenarios, net, case) if isinstance(scenarios, str | Path)
+              else None)
+        if ds is not None:
+            scenarios_of(problem, ds)
+    except InputError as e:
+        out += e.problems
+    return out
 
 
 def extensive_workers_note(method: str, workers: int | None) -> list[str]:
@@ -645,12 +702,17 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
         scenarios=scenarios, broken=broken, method=method, workers=workers,
         ray_address=ray_address, gap=gap, time_limit_s=time_limit_s, settings=settings),
         *ties_bad, *switch_problems(ac_check=ac_check, measures=measures)]
+    # a scenario file that is not there: with the rest, found without the network
+    no_file = _disaster_path_problems(source, scenarios)
+    problems += no_file
     st = settings or PlanSettings()
     repeats = _repeats("broken", broken)
     if problems:
-        # with the lines of --broken that the network lacks, when it can be read
-        raise InputError([*problems, *([] if ties_bad or not broken else _id_problems(
-            source, ties, broken, ())), *repeats])
+        # with the network's own problems, the lines of --broken that it lacks and the
+        # scenario file's, when it can be read: every problem in one run, also beside the
+        # clash of --scenarios with --broken
+        raise InputError([*problems, *([] if ties_bad else _plan_input_problems(
+            source, ties, broken, scenarios, not no_file)), *repeats])
     net, case = _network(source, ties)
     problem = ResilienceProblem.from_network(net, st)
     scenarios_file: str | None = None

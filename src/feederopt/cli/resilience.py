@@ -362,19 +362,23 @@ def plan(
         unproven_note,
     )
     from feederopt import plan as run
+    from feederopt.api_resilience import radiality_problems
 
+    # a bad --radiality among the other problems (plan_settings raises it alone): the
+    # default kept meanwhile, the run refused with every problem
+    bad_radiality = radiality_problems(radiality)
     st = plan_settings(harden_budget=harden_budget, dg_budget=dg_budget,
                        dg_cost_per_kw=dg_cost, dg_p_max_kw=dg_size,
                        dg_q_max_kvar=dg_size, harden_cost=harden_cost, voll=voll,
-                       radiality=radiality, switch_penalty=penalty)
+                       radiality=None if bad_radiality else radiality, switch_penalty=penalty)
     with progress_display(f"plan {source}", quiet=quiet, verbose=verbose) as progress:
         res = run(source, scenarios=scenarios,
                   broken=joined_list(broken), settings=st,
                   method=method, measures=measures, workers=workers, ray_address=ray,
                   gap=gap, time_limit_s=time_limit,
-                  prior_problems=_output_problems(
+                  prior_problems=[*bad_radiality, *_output_problems(
                       json_file, out_dir, force,
-                      [x for x in (source, scenarios) if x is not None], "plan"),
+                      [x for x in (source, scenarios) if x is not None], "plan")],
                   progress=progress, ac_check=not no_ac_check,
                   ties=ties)  # type: ignore[arg-type]  # the api checks the value
     data = res.to_dict()

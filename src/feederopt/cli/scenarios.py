@@ -399,6 +399,23 @@ def ac_chosen(least_ac: Any) -> bool:
     return isinstance(least_ac, dict) and bool(least_ac.get("changed"))
 
 
+def robust_only_evaluated(result: Any) -> bool:
+    """Whether the robust ``result`` answers with the only topology its run evaluated,
+    compared with no other (:func:`~feederopt.solvers.status.only_topology_evaluated`: a run
+    stopped after its first round; user test ut51_recheck #1). One rule for the verdict
+    (:func:`print_uncertain_verdict`) and the row "open branches (only topology evaluated,
+    breaks the limits)"; a base-case fallback is named as such, not so."""
+    from feederopt import RobustSummary
+    from feederopt.solvers.status import only_topology_evaluated
+
+    summary = result.uncertain
+    if not isinstance(summary, RobustSummary) or result.extra.get("base_fallback"):
+        return False
+    return only_topology_evaluated(result.status.value, summary.topologies_evaluated,
+                                   summary.uncertified_topologies,
+                                   ac_chosen(result.extra.get("least_violating_ac")))
+
+
 #: What the topology of a proven-infeasible scenario run is when the AC choice moved it.
 SCENARIO_AC_CHOICE = (
     "The topology above is the least violating in AC (the probability-weighted AC violation "
@@ -505,7 +522,7 @@ def print_uncertain_verdict(result: Any) -> None:
         decided = None if n is None else max(n - unc, 0)
         # one topology evaluated (a run stopped after its first round): it was compared with
         # none, so "the least-violating of the 1 topology evaluated" misnamed it (ut51_recheck)
-        only = decided == 1 and not unc and not ac_chosen(least_ac)
+        only = robust_only_evaluated(result)
         head = (f"The topology breaks the limits in some {what}s (status {status}: no topology "
                 "within them was found before the run stopped; this is "
                 + ("the only topology evaluated, compared with no other" if only else
@@ -1131,7 +1148,7 @@ def check(
                       "loads together is not sampled: the corners below)")
     # an infeasible result's topology is its least-violating one (ut39_uncert #1)
     table.add_row(kept_state_label("open branches", str(data.get("status")),
-                                   kept_state_name(mc.base_fallback),
+                                   kept_state_name(mc.base_fallback, mc.only_evaluated),
                                    least_violating=mc.least_violating),
                   listed_text(list(mc.open_branches), "open_branches"))
     table.add_row("limits", _limits_text(mc.limits, _limit_options(v_min, v_max, max_loading)))

@@ -62,7 +62,7 @@ from feederopt.cli.app import (
     volt_range,
     wall_clock_s,
 )
-from feederopt.cli.scenarios import print_uncertain
+from feederopt.cli.scenarios import print_uncertain, robust_only_evaluated
 
 
 def _not_a_regular_file(path: str | Path) -> bool:
@@ -253,8 +253,10 @@ def print_result(result: Any, *, verbose: bool = False) -> None:
     # a count and the first few past LISTED_MOST, all in the JSON (ut50_simb #5: 243 switches)
     opened = listed_text([branch_label(b) for b in result.open_branches], "open_branches")
     # an infeasible run's topology is the least-violating one, not a plan (ut37_tph2)
+    # a stopped robust run's one topology evaluated, compared with none: not "least-violating"
+    # either (ut51_recheck #1, as the verdict says it)
     table.add_row(kept_state_label("open branches", result.status.value,
-                                   kept_state_name(fallback),
+                                   kept_state_name(fallback, robust_only_evaluated(result)),
                                    least_violating=holds_least_violating_state(
                                        result.status.value, result.has_topology,
                                        result.objective)), opened)

@@ -97,11 +97,13 @@ from feederopt.results.result import (
 from feederopt.solvers.status import (
     BASE_FALLBACK_WHAT,
     LOSS_PHASE,
+    ONLY_EVALUATED_WHAT,
     TIE_PHASE,
     VIOLATION_PHASE,
     holds_least_violating_state,
     kept_state_name,
     master_infeasible_note,
+    only_topology_evaluated_in,
 )
 from feederopt.validation.ac_least import least_violating_ac_text
 from feederopt.validation.ac_polish import polish_text
@@ -361,9 +363,12 @@ LEAST_VIOLATING = "least-violating state"
 def kept_name(r: Mapping[str, Any]) -> str:
     """The name of the solve result ``r``'s state that breaks the limits: "base-case
     fallback" when it is the grid's own topology, taken because the time was up
-    (``base_fallback``; user test ut50_core #1), else :data:`LEAST_VIOLATING`
-    (:func:`~feederopt.solvers.status.kept_state_name`, as the console)."""
-    return kept_state_name(bool(r.get("base_fallback")))
+    (``base_fallback``; user test ut50_core #1), "only topology evaluated" when a stopped
+    robust run compared its one topology with no other
+    (:func:`~feederopt.solvers.status.only_topology_evaluated_in`; ut51_recheck #1), else
+    :data:`LEAST_VIOLATING` (:func:`~feederopt.solvers.status.kept_state_name`, as the
+    console)."""
+    return kept_state_name(bool(r.get("base_fallback")), only_topology_evaluated_in(r))
 
 
 def ac_breaks_limits(r: Mapping[str, Any]) -> bool:
@@ -417,7 +422,9 @@ def least_violating_text(r: Mapping[str, Any]) -> str:
            else f"the run stopped (status {status}) before it found a topology within the "
                 "limits")
     state = ("the base-case fallback, " + BASE_FALLBACK_WHAT + "; it breaks the limits"
-             if r.get("base_fallback") else "the least-violating one, which breaks the limits")
+             if r.get("base_fallback") else
+             ONLY_EVALUATED_WHAT + "; it breaks the limits" if only_topology_evaluated_in(r)
+             else "the least-violating one, which breaks the limits")
     return (f"{why}: the state after is {state}; "
             "the figures after, the open branches and the switching actions are that "
             "state's, not a switching plan within the limits")
@@ -955,9 +962,11 @@ def switches_heading(r: Mapping[str, Any]) -> tuple[str, str]:
     power flow breaks the limits (an optimal or time-limited run's whose AC check fails) a
     warning that the actions lead to no operating point within them."""
     if least_violating(r):
-        if r.get("base_fallback"):  # the grid's own topology (ut50_core #1)
+        if r.get("base_fallback") or only_topology_evaluated_in(r):
+            # the grid's own topology (ut50_core #1), or a robust run's one topology
+            # evaluated (ut51_recheck #1): neither chosen for least violation
             return SWITCHES_LEAST_VIOLATING.replace("the least-violating state",
-                                                    "the base-case fallback"), (
+                                                    "the " + kept_name(r)), (
                 '<p class="warn">warning: ' + escape(least_violating_text(r)) + ".</p>")
         return SWITCHES_LEAST_VIOLATING, (
             '<p class="warn">warning: ' + escape(least_violating_text(r)) + ".</p>")
@@ -1150,7 +1159,8 @@ def render_report(folder: ResultFolder) -> str:
                      else generic_section("robust", "Robust", r["robust"]))
     if r.get("diagnosis"):
         which = ("base-case fallback (the grid's own topology)" if r.get("base_fallback")
-                 else "least-violating configuration")
+                 else "only topology evaluated (compared with no other)"
+                 if only_topology_evaluated_in(r) else "least-violating configuration")
         title = f"Diagnosis: {which}"
         parts.append(section("diagnosis", title, _note(
             f"The limits that the {which} needs slack at, in the model.")

@@ -113,7 +113,9 @@ from feederopt.solvers import interrupt
 from feederopt.solvers.status import (
     BASE_FALLBACK_STATE,
     BASE_FALLBACK_WHAT,
+    ONLY_EVALUATED_WHAT,
     holds_least_violating_state,
+    only_topology_evaluated_in,
 )
 from feederopt.validation.ac_limits import AC_LIMIT_TOLERANCE, STRICT, ac_limit_violations
 
@@ -190,6 +192,10 @@ class MonteCarloResult:
     #: True when that topology is the grid's own, a stopped run's base-case fallback (the
     #: result's ``base_fallback``), not chosen for least violation (user test ut50_core #1).
     base_fallback: bool = False
+    #: True when that topology is the only one a stopped robust run evaluated, compared with
+    #: no other (:func:`~feederopt.solvers.status.only_topology_evaluated_in`), not chosen for
+    #: least violation either (user test ut51_recheck #1).
+    only_evaluated: bool = False
     #: The scenarios of a scenario result that the samples were drawn around
     #: (:class:`ScenarioLoads`): ``file`` (the scenario file read again), and per scenario its
     #: ``name``, ``probability``, total demand ``total_p_mw`` (loads and DER, net of the
@@ -1699,15 +1705,19 @@ LEAST_VIOLATING_NOTE = (
     "sampled, it is no plan within them")
 
 
-def least_violating_note(status: str, base_fallback: bool = False) -> str:
+def least_violating_note(status: str, base_fallback: bool = False,
+                         only_evaluated: bool = False) -> str:
     """:data:`LEAST_VIOLATING_NOTE` for an infeasible result; for one that stopped before it
     found a topology within the limits (status ``time_limit``, ``interrupted``), the same
     warning with what the status says: infeasibility is not proven. A stopped result answered
     by the grid's own topology (``base_fallback``) says so: that topology was chosen for
-    nothing, it is no least-violating one (user test ut50_core #1)."""
+    nothing, it is no least-violating one (user test ut50_core #1); nor is a stopped robust
+    run's only topology evaluated (``only_evaluated``), compared with no other (ut51_recheck
+    #1)."""
     if status == "infeasible":
         return LEAST_VIOLATING_NOTE
     which = (f"its {BASE_FALLBACK_STATE}, {BASE_FALLBACK_WHAT}; it breaks" if base_fallback
+             else f"{ONLY_EVALUATED_WHAT}; it breaks" if only_evaluated
              else "the least-violating one it evaluated, which breaks")
     return (f"the result found no topology within the limits before it stopped (status "
             f"'{status}'; infeasibility not proven): the topology checked is {which} "
@@ -2298,8 +2308,10 @@ def check_result(
                        sources=sources, scenarios=scen, margin_of=growth_margin_of)
     if holds_least_violating(data):  # said first: the shares are no plan's (ut39_uncert #1)
         fallback = bool(data.get("base_fallback"))
-        notes.insert(0, least_violating_note(str(data.get("status")), fallback))
+        only = only_topology_evaluated_in(data)
+        notes.insert(0, least_violating_note(str(data.get("status")), fallback, only))
         mc.least_violating = True
         mc.base_fallback = fallback
+        mc.only_evaluated = only
     mc.notes = notes
     return mc
