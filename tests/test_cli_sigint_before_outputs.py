@@ -7,9 +7,11 @@ whole, tests/test_cli_sigint_after_run.py), a SIGINT raises Python's ``KeyboardI
 the command said "interrupted: (Ctrl-C) before the run started; nothing written", though the
 run had finished. Now the line says that the run had finished and that nothing was written.
 
-A hook sends the signal in that window (inside ``PlanResult.to_dict``, which the command calls
-on ``plan``'s returned result before it writes anything). Truth: the hook ran, so the run had
-returned its answer; no JSON file exists; the process's return code.
+A hook sends the signal in that window (inside ``clock_answer``, which the command calls on
+``plan``'s returned result before it writes anything, to take its wall-clock time at the
+answer; the hook was in ``PlanResult.to_dict``, which the command now calls after the
+outputs began, with that time). Truth: the hook ran, so the run had returned its answer; no
+JSON file exists; the process's return code.
 """
 
 from __future__ import annotations
@@ -22,15 +24,15 @@ from pathlib import Path
 _HOOKED = textwrap.dedent("""
     import os, signal, sys, time
     from feederopt.cli import app
-    from feederopt.results.resilience import PlanResult
-    to_dict = PlanResult.to_dict
-    def hooked(self, *args, **kwargs):
-        sys.stderr.write(f"hook: the run returned, status {self.status}\\n")
+    from feederopt.cli import resilience as cli_res
+    clock_answer = cli_res.clock_answer
+    def hooked(res, *args, **kwargs):
+        sys.stderr.write(f"hook: the run returned, status {res.status}\\n")
         sys.stderr.flush()
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(0.2)
-        return to_dict(self, *args, **kwargs)
-    PlanResult.to_dict = hooked
+        return clock_answer(res, *args, **kwargs)
+    cli_res.clock_answer = hooked
     sys.argv = ["feederopt", *sys.argv[1:]]
     app()
 """)

@@ -180,7 +180,9 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
     :class:`~feederopt.solvers.status.PhaseRecord` before the MILP (one solve: no
     iterations). ``ac_check``: run pandapower's AC power flow of the restored operation
     (:mod:`feederopt.validation.restoration`; ``ac_check`` of the result). ``ties``: the
-    tie rule of a pandapower net or ``.json`` file (:func:`feederopt.load`)."""
+    tie rule of a pandapower net or ``.json`` file (:func:`feederopt.load`). The result's
+    ``timings`` hold the seconds of reading the network (``read_s``) and of the AC check
+    (``ac_check_s``), beside ``solve_time_s`` (both phases' MILPs)."""
     check_not_forked("feederopt.restore")
     t0 = time.perf_counter()  # the limit counts from the call, the network's read included
     # a string is one comma-separated list, as on the command line (user test ut_dopfres
@@ -202,7 +204,9 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
         raise InputError([*problems, *([] if ties_bad else _id_problems(
             source, ties, broken, dg_sites)), *repeats])
     rad = _radiality(radiality)
+    read_started = time.perf_counter()
     net, _ = _network(source, ties)
+    timings = {"read_s": time.perf_counter() - read_started}
     pen = switch_penalty_pu if switch_penalty_pu is not None else \
         (SEED_PENALTY_PU if rad is RadialityKind.SEED else 0.0)
     size = 100.0 if dg_p_max_kw is None else dg_p_max_kw
@@ -230,9 +234,11 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
     ac = None
     if ac_check:
         report_phase(progress, "AC check (pandapower)")
+        ac_started = time.perf_counter()
         ac = restoration_ac(net, problem, op, sites, idx)
         lossless = op.weighted_shed_pu
         op, ac, reserved = _reserve_losses(net, problem, idx, sites, op, ac)
+        timings["ac_check_s"] = time.perf_counter() - ac_started
         # the weighted shed the reserve adds: part of the reported gap (ut51_resil #1)
         reserve_kw = max(op.weighted_shed_pu - lossless, 0.0) * problem.kw_per_pu
     else:
@@ -253,7 +259,7 @@ def restore(source: Any, broken: str | list[str] | tuple[str, ...], *,
                    notes=_warnings(repeats) + _no_line_note(problem, idx, normal)
                    + restore_shed_all_note(op, setup_s, time_limit_s, interrupt.requested())
                    + reserved + res.notes,
-                   status=interrupted_label(run_status(res.status, [op])))
+                   status=interrupted_label(run_status(res.status, [op])), timings=timings)
 
 
 def _no_line_note(problem: ResilienceProblem, broken: tuple[int, ...],
@@ -687,7 +693,11 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
     :func:`restore`'s second phase (the fewest switch changes, island set-points) in the time
     left. ``ac_check``: pandapower's AC power flow of each scenario's operation
     (:mod:`feederopt.validation.restoration`; each scenario's ``ac_check``). ``ties``: the
-    tie rule of a pandapower net or ``.json`` file (:func:`feederopt.load`)."""
+    tie rule of a pandapower net or ``.json`` file (:func:`feederopt.load`). The result's
+    ``timings`` hold the seconds outside ``solve_time_s`` (the plan's solve): reading the
+    network and the scenarios (``read_s``), the expected-value plan and the measures
+    (``measures_s``), the second phase (``second_phase_s``) and the AC checks
+    (``ac_check_s``)."""
     check_not_forked("feederopt.plan")
     # the limit counts from the call: reading the network, building the problem and the
     # models, the solve, the second phase and the AC checks all fall within it
@@ -713,9 +723,12 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
         # clash of --scenarios with --broken
         raise InputError([*problems, *([] if ties_bad else _plan_input_problems(
             source, ties, broken, scenarios, not no_file)), *repeats])
+    read_started = time.perf_counter()
     net, case = _network(source, ties)
+    read_s = time.perf_counter() - read_started
     problem = ResilienceProblem.from_network(net, st)
     scenarios_file: str | None = None
+    scenarios_started = time.perf_counter()  # reading the scenarios: part of read_s
     if broken is not None:
         scs = [Scenario("attack", 1.0, _resolved(problem, broken, (), repeats)[0])]
         warned = _warnings(repeats)
@@ -727,13 +740,17 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
             scenarios_file = str(disaster_path(scenarios, case).resolve())
         scs = scenarios_of(problem, ds)
         warned = disaster_warnings(ds)
+    # the seconds outside the solve's solve_time_s, keyed as a solve's timings
+    timings = {"read_s": read_s + time.perf_counter() - scenarios_started}
     with_measures = measures and len(scs) > 1
     ev: ExpectedValuePlan | None = None
     if with_measures:
+        measures_started = time.perf_counter()
         ev = expected_value_plan(
             problem, scs, time_limit_s=min(EV_PLAN_SHARE * time_limit_s,
                                            max(deadline - time.perf_counter(), 0.0)),
             progress=progress)
+        timings["measures_s"] = time.perf_counter() - measures_started
     start = [] if ev is None else ev.candidates()
     solve_s = max(deadline - time.perf_counter(), 0.0)
     if method == "extensive":
@@ -749,22 +766,28 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
     sm = None
     adopted: list[str] = list(out.notes)
     if with_measures and not interrupt.requested():
+        measures_started = time.perf_counter()
         sm = stochastic_measures(problem, scs, out, deadline=deadline, progress=progress,
                                  ev=ev)
         out, better = adopt_better(problem, scs, out, sm.ev_outcome)
         adopted = list(out.notes) + better
         sm = sm.against(out)
+        timings["measures_s"] = timings.get("measures_s", 0.0) + (
+            time.perf_counter() - measures_started)
     # after a stop request too: each operation is then the first phase's at once, marked
     # (resilience_switching.INTERRUPTED) where the second phase had work to do, so that the
     # note says so and the run ends interrupted (run_status)
     report_phase(progress, "second phase: fewest switch changes, island set-points")
+    second_started = time.perf_counter()
     out = settle_plan(problem, scs, out, deadline)
+    timings["second_phase_s"] = time.perf_counter() - second_started
     # the plan's cost and gap before the islands' AC loss reserve (ut51_resil #1)
     lossless, lossless_gap = out.objective, out.gap
     acs: list[RestorationAcCheck | None] | None = None
     skipped: list[str] = []
     if ac_check and len(out.operations) == len(scs):
         report_phase(progress, f"AC check of the {len(scs)} scenario operations (pandapower)")
+        ac_started = time.perf_counter()
         acs = []
         ops = list(out.operations)
         for i, (sc, op) in enumerate(zip(scs, out.operations, strict=True)):
@@ -782,6 +805,7 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
             acs.append(ac)
         if any(a is not b for a, b in zip(ops, out.operations, strict=True)):
             out = with_operations(problem, scs, out, ops)
+        timings["ac_check_s"] = time.perf_counter() - ac_started
     if len(out.operations) == len(scs):
         # a dead part's lines at their normal state: they need no operation (ut49_resil #4)
         out = replace(out, operations=[
@@ -805,7 +829,8 @@ def plan(source: Any, *, scenarios: str | Path | DisasterSet | Any = None,
                              "measures": measures, "ac_check": ac_check, "ties": ties},
                    notes=warned + extensive_workers_note(method, workers)
                    + _candidate_warnings(st) + adopted + res.notes,
-                   status=interrupted_label(run_status(res.status, out.operations)))
+                   status=interrupted_label(run_status(res.status, out.operations)),
+                   timings=timings)
 
 
 def _ac_skipped_note(names: list[str]) -> list[str]:

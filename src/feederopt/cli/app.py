@@ -297,14 +297,17 @@ def time_text(solve_s: float | None, wall_s: float | None,
     return f"{text} optimisation; {wall_s:.2f} s wall-clock in all"
 
 
-#: The steps of a balanced solve outside the optimiser, as its ``timings`` keys them, with
-#: the console's words (user test ut51_bigrid #2: 880 s of a 1001 s run were in no figure).
+#: The steps of a balanced solve, a plan and a restoration outside the optimiser, as their
+#: ``timings`` key them, with the console's words (user test ut51_bigrid #2: 880 s of a
+#: 1001 s run were in no figure).
 OUTSIDE_STEPS = (("startup_s", "start-up (Python, imports)"), ("read_s", "reading the network"),
                  ("base_case_s", "base-case power flow"), ("ac_check_s", "AC check"),
                  ("ac_end_choice_s", "open ends chosen in AC"),
                  ("ac_choice_s", "answer chosen in AC"),
                  ("least_violating_ac_s", "least-violating chosen in AC"),
-                 ("ac_polish_s", "AC polish"), ("write_s", "writing the outputs"))
+                 ("ac_polish_s", "AC polish"),
+                 ("measures_s", "expected-value plan and measures"),
+                 ("second_phase_s", "second phase"), ("write_s", "writing the outputs"))
 
 
 def outside_steps_text(timings: Mapping[str, Any], wall_s: float | None, *,
@@ -325,6 +328,65 @@ def outside_steps_text(timings: Mapping[str, Any], wall_s: float | None, *,
     if wall_s is None or t <= 0.5 * wall_s:
         return None
     return f"{words} {t:.2f} s of {wall_s:.2f} s (-v: every step)"
+
+
+def clock_answer(result: Any) -> float:
+    """Mark the answer of the running command, before any output is written: into
+    ``result.timings`` (a dict of seconds) its start-up (``startup_s``, where the process's
+    imports are known: :func:`startup_s`), into ``result.extra`` (a dict, top-level keys of
+    the JSON) the wall-clock time since it started (:func:`wall_clock_s`) as
+    ``answer_wall_clock_s`` and, until :func:`clock_written`, ``wall_clock_s``. Returns the
+    ``time.perf_counter()`` at which the writing starts. ``solve``, ``plan`` and ``restore``
+    record their whole time by it (user tests ut51_bigrid #1, where 13 s of imports were in
+    no figure; a ``plan`` that showed its solver's 0.31 s of a 4.2 s run)."""
+    imports = startup_s()
+    if imports is not None:
+        result.timings["startup_s"] = imports
+    result.extra["wall_clock_s"] = answer = wall_clock_s()
+    # the same time kept apart: wall_clock_s becomes the time with writing (clock_written;
+    # the console's "... s to the answer; ... s with writing": ut51_bigrid #1)
+    result.extra["answer_wall_clock_s"] = answer
+    return time.perf_counter()
+
+
+def clock_written(result: Any, write_started: float) -> None:
+    """Mark the outputs written since ``write_started`` (:func:`clock_answer`'s return):
+    ``result.timings["write_s"]``, and ``result.extra["wall_clock_s"]`` the wall-clock time
+    with the writing. Called before the JSON's last write, which then carries both."""
+    result.timings["write_s"] = time.perf_counter() - write_started
+    result.extra["wall_clock_s"] = wall_clock_s()
+
+
+def add_time_rows(table: Table, result: Any, *, verbose: bool) -> None:
+    """The console's time rows of ``result`` (``solve_time_s``, ``timings``, ``extra``, as
+    :func:`clock_answer` and :func:`clock_written` left them): ``time``, the optimisation's
+    time and the wall-clock time (:func:`time_text`; "... s to the answer; ... s with
+    writing" once outputs were written), and ``time outside the optimisation``
+    (:func:`outside_steps_text`) where there is something to say."""
+    wall = wall_clock_s()
+    answer = result.extra.get("answer_wall_clock_s")
+    written = isinstance(answer, int | float) and math.isfinite(answer) \
+        and "write_s" in result.timings
+    table.add_row("time", time_text(result.solve_time_s, wall, answer if written else None))
+    outside = outside_steps_text(result.timings, wall, every=verbose)
+    if outside:
+        table.add_row("time outside the optimisation", outside)
+
+
+def not_a_regular_file(path: str | Path) -> bool:
+    """Whether ``path`` exists and is no regular file (a pipe, a device, a FIFO), or names
+    one through a link (``/dev/stdout`` redirected to a file is a link to that file: the
+    second write appended a second document, user test ut49_recheck #1): such an output is
+    written only once."""
+    import stat
+
+    text = str(path)
+    if text.startswith(("/dev/", "/proc/")):
+        return True
+    try:
+        return not (stat.S_ISREG(os.lstat(path).st_mode) and stat.S_ISREG(os.stat(path).st_mode))
+    except OSError:
+        return False
 
 
 JSON_OPT = typer.Option(False, "--json", help="Print the result as JSON.")

@@ -5,7 +5,9 @@ resilience planning (seed 003); the commands join :data:`feederopt.cli.app.app` 
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -23,14 +25,18 @@ from feederopt.cli.app import (
     REPEATABLE,
     TIES_OPT,
     VERBOSE_OPT,
+    add_time_rows,
     app,
     bound_fmt,
     choices_metavar,
     cli_command,
+    clock_answer,
+    clock_written,
     exit_if_interrupted,
     fmt,
     joined_list,
     late_outputs,
+    not_a_regular_file,
     progress_display,
     stderr,
     stdout,
@@ -38,6 +44,9 @@ from feederopt.cli.app import (
     time_limit_help,
     volt_range,
 )
+
+if TYPE_CHECKING:
+    from feederopt import PlanResult, RestoreResult
 
 
 def _output_problems(json_file: str | None, out_dir: str | None, force: bool,
@@ -52,6 +61,42 @@ def _output_problems(json_file: str | None, out_dir: str | None, force: bool,
         problems += output_problems(out_dir, force=force, folder=True, option="out",
                                     inputs=inputs, command=command)
     return problems
+
+
+def _json_text(res: RestoreResult | PlanResult) -> str:
+    """The JSON document of ``res``, as ``--json FILE`` and the folder's result.json have
+    it."""
+    return json.dumps(finite_json(res.to_dict()), indent=2, allow_nan=False) + "\n"
+
+
+def _write_outputs(res: RestoreResult | PlanResult, json_file: str | None, force: bool,
+                   folder: Callable[[], Path | None] | None) -> bool:
+    """Write ``res``'s ``--json`` file and its ``--out`` folder (``folder`` writes it and
+    returns its path; None: none asked), timed as ``solve`` writes its own: the start-up and
+    the wall-clock time to the answer first (:func:`~feederopt.cli.app.clock_answer`), then
+    the outputs; once written, ``timings["write_s"]`` and the wall-clock time with the
+    writing (:func:`~feederopt.cli.app.clock_written`), and the JSON files written again
+    with them: the folder's result.json, not its report.html, which shows the time to the
+    answer and leaves out ``write_s`` (``feederopt report`` remakes the same page). A
+    stream (``--json /dev/stdout``) gets its document once, after the folder, with them.
+    Returns whether every output was written; one that could not be is the command's exit
+    code 5 (:func:`~feederopt.cli.app.late_outputs`)."""
+    write_started = clock_answer(res)
+    late = late_outputs()  # a write that fails now: the answer printed, then exit 5
+    stream = json_file is not None and not_a_regular_file(json_file)
+    if json_file is not None and not stream:
+        late.write(write_text, json_file, _json_text(res), force=force)
+    written = None if folder is None else late.write(folder)
+    if stream and not late.ok:
+        late.write(write_text, json_file, _json_text(res), force=force)  # the answer
+    elif late.ok and (json_file is not None or written is not None):
+        clock_written(res, write_started)
+        if json_file is not None:
+            late.write(write_text, json_file, _json_text(res),
+                       force=force if stream else True)
+        if written is not None:
+            late.write(write_text, Path(written) / "result.json", _json_text(res), force=True)
+    return late.ok
 
 
 RADIALITY_OPT = typer.Option(
@@ -137,18 +182,19 @@ def restore(
                                                   "restore"),
                   progress=progress, ac_check=not no_ac_check,
                   ties=ties)  # type: ignore[arg-type]  # the api checks the value
-    late = late_outputs()  # a write that fails now: the answer printed, then exit 5
-    if json_file is not None:
-        late.write(write_text, json_file, json.dumps(
-            finite_json(res.to_dict()), indent=2, allow_nan=False) + "\n", force=force)
     answer = res.operation is not None
+    folder: Callable[[], Path] | None = None
     if out_dir is not None and answer:
         from feederopt import write_restore_folder
 
-        late.write(write_restore_folder, out_dir, source, res, force=force,
-                   ties=ties)
-    written = (json_file is not None or (out_dir is not None and answer)) and late.ok
-    if quiet and late.ok:  # a failed write prints the answer all the same
+        def write_folder() -> Path:
+            return write_restore_folder(out_dir, source, res, force=force,
+                                        ties=ties)  # type: ignore[arg-type]  # api-checked
+
+        folder = write_folder
+    ok = _write_outputs(res, json_file, force, folder)
+    written = (json_file is not None or folder is not None) and ok
+    if quiet and ok:  # a failed write prints the answer all the same
         exit_if_interrupted(res.status, has_answer=answer, what="restoration",
                             written=written, quiet=True)
         _exit_if_not_within(res, "restoration", quiet=True)
@@ -171,6 +217,9 @@ def restore(
               f"{fmt(None if res.gap is None else 100 * res.gap, '.4f', ' %')}"
               + gap_explained(res.loss_reserve_kw, res.model_gap, " kW"))
     t.add_row("within the limits (AC check)", resilience_within_text(res.within_limits, res.status))
+    # the solve's time, and the wall-clock time from the process's start to the answer and
+    # with writing, as solve's (its time was in no row)
+    add_time_rows(t, res, verbose=verbose)
     t.add_row(f"closed {branch_word(op.closed_lines)}", ", ".join(op.closed_lines) or "-")
     # the shed-all fallback of a run out of time opens every switchable line: labelled, and
     # its rows counted past MAX_SWITCH_OPS (all in the JSON), not listed as a plan
@@ -381,18 +430,20 @@ def plan(
                       [x for x in (source, scenarios) if x is not None], "plan")],
                   progress=progress, ac_check=not no_ac_check,
                   ties=ties)  # type: ignore[arg-type]  # the api checks the value
-    data = res.to_dict()
-    late = late_outputs()  # a write that fails now: the answer printed, then exit 5
-    if json_file is not None:
-        late.write(write_text, json_file, json.dumps(
-            finite_json(data), indent=2, allow_nan=False) + "\n", force=force)
+    folder: Callable[[], Path] | None = None
     if out_dir is not None:
         from feederopt import write_resilience_folder
 
-        late.write(write_resilience_folder, out_dir, source, data, force=force,
-                   ties=ties)
-    written = (json_file is not None or out_dir is not None) and late.ok
-    if quiet and late.ok:  # a failed write prints the answer all the same
+        def write_folder() -> Path:
+            # the document at the answer (its clock_answer figures): the page's
+            return write_resilience_folder(
+                out_dir, source, res.to_dict(), force=force,
+                ties=ties)  # type: ignore[arg-type]  # the api checked the value
+
+        folder = write_folder
+    ok = _write_outputs(res, json_file, force, folder)
+    written = (json_file is not None or out_dir is not None) and ok
+    if quiet and ok:  # a failed write prints the answer all the same
         exit_if_interrupted(res.status, has_answer=True, what="plan", written=written,
                             quiet=True)
         _exit_if_not_within(res, "plan", quiet=True)
@@ -415,7 +466,9 @@ def plan(
               + gap_explained(res.loss_reserve, res.model_gap, " $"))
     t.add_row("within the limits (AC checks)",
               resilience_within_text(res.within_limits, res.status))
-    t.add_row("time", fmt(res.solve_time_s, ".2f", " s"))
+    # the solve's time, and the wall-clock time from the process's start to the answer and
+    # with writing, as solve's (a plan showed its solver's 0.31 s of a 4.2 s run)
+    add_time_rows(t, res, verbose=verbose)
     if res.measures is not None:
         m = res.measures
         why = measure_caveats(m)

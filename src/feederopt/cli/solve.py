@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-import os
 import re
 import time
 import warnings
@@ -37,48 +36,33 @@ from feederopt.cli.app import (
     SOURCE_ARG,
     TIES_OPT,
     VERBOSE_OPT,
+    add_time_rows,
     app,
     bound_fmt,
     choices_metavar,
     cli_command,
+    clock_answer,
+    clock_written,
     cut_short,
     fmt,
     is_heuristic,
     joined_list,
     late_outputs,
     load_checked,
+    not_a_regular_file,
     notes_shown,
-    outside_steps_text,
     progress_display,
     source_of,
-    startup_s,
     stderr,
     stdout,
     summary_table,
     time_limit_help,
-    time_text,
     verdict_exit_code,
     violation_lines,
     volt_range,
-    wall_clock_s,
 )
 from feederopt.cli.scenarios import print_uncertain, robust_only_evaluated
 
-
-def _not_a_regular_file(path: str | Path) -> bool:
-    """Whether ``path`` exists and is no regular file (a pipe, a device, a FIFO), or names
-    one through a link (``/dev/stdout`` redirected to a file is a link to that file: the
-    second write appended a second document, user test ut49_recheck #1): such an output is
-    written only once."""
-    import stat
-
-    text = str(path)
-    if text.startswith(("/dev/", "/proc/")):
-        return True
-    try:
-        return not (stat.S_ISREG(os.lstat(path).st_mode) and stat.S_ISREG(os.stat(path).st_mode))
-    except OSError:
-        return False
 
 def iterations_text(result: Any) -> str:
     """The console's iterations row of ``result`` (a Result, or anything with its
@@ -206,14 +190,7 @@ def print_result(result: Any, *, verbose: bool = False) -> None:
     fixed = result.extra.get("note")
     if fixed:  # nothing decided (every branch fixed): "benders, 0 iterations" did not say so
         table.add_row("note", str(fixed))
-    wall = wall_clock_s()
-    answer = result.extra.get("answer_wall_clock_s")
-    table.add_row("time", time_text(result.solve_time_s, wall,
-                                    answer if _finite(answer) and "write_s" in result.timings
-                                    else None))
-    outside = outside_steps_text(result.timings, wall, every=verbose)
-    if outside:
-        table.add_row("time outside the optimisation", outside)
+    add_time_rows(table, result, verbose=verbose)
     table.add_row("solver", result.solver)
     table.add_row("voltage (SOCP model)", volt_range(result.min_voltage_pu,
                                                      result.max_voltage_pu))
@@ -1050,18 +1027,13 @@ def solve(
     # the steps outside the optimiser (user test ut51_bigrid #2): the command's imports
     # before it started, and its reading of the network on top of the solve's check of it
     result.timings["read_s"] = read_s + result.timings.get("read_s", 0.0)
-    imports = startup_s()
-    if imports is not None:
-        result.timings["startup_s"] = imports
-    result.extra["wall_clock_s"] = answer_s = wall_clock_s()
-    # the same time kept apart: wall_clock_s becomes the time with writing below
-    # (the console's "... s to the answer; ... s with writing": ut51_bigrid #1)
-    result.extra["answer_wall_clock_s"] = answer_s
-    write_started = time.perf_counter()
+    # the start-up and the wall-clock time to the answer (wall_clock_s becomes the time with
+    # writing below: the console's "... s to the answer; ... s with writing", ut51_bigrid #1)
+    write_started = clock_answer(result)
     late = late_outputs()
     # a pipe or device (/dev/stdout) gets the document once, after the folder: written twice
     # it got two documents (user test ut49_cli #1: `--json /dev/stdout | jq` read both)
-    stream = json_file is not None and _not_a_regular_file(json_file)
+    stream = json_file is not None and not_a_regular_file(json_file)
     if json_file is not None and not stream:
         late.write(save_json, result, json_file, force=force)
     folder = None
@@ -1072,8 +1044,7 @@ def solve(
         late.write(save_json, result, json_file, force=force)  # the answer all the same
     elif late.ok and (json_file is not None or folder is not None):
         # writing the outputs but the JSON's last write, which comes after its figure
-        result.timings["write_s"] = time.perf_counter() - write_started
-        result.extra["wall_clock_s"] = wall_clock_s()
+        clock_written(result, write_started)
         if json_file is not None:
             late.write(save_json, result, json_file, force=force if stream else True)
         if folder is not None:

@@ -60,6 +60,7 @@ from feederopt.report.page import (
     page,
     records_table,
     section,
+    timings_section,
 )
 from feederopt.report.scenarios import (
     LIMITS,
@@ -1172,12 +1173,13 @@ def render_report(folder: ResultFolder) -> str:
         timings = r.get("timings") or {}
         # but write_s, the writing of the outputs that this page is one of: known only after
         # it, so that the page `feederopt report` makes from the folder is the one solve wrote
-        secs = {k: v for k, v in timings.items() if k.endswith("_s") and k != "write_s"}
+        # (timings_section); labelled with their units, the JSON key after each (ut47_report
+        # #5: the keys alone)
+        secs = timings_section(r)
         other = {**{k: v for k, v in timings.items() if not k.endswith("_s")},
                  **(r.get("engine_stats") or {})}
-        # labelled with their units, the JSON key after each (ut47_report #5: the keys alone)
         if secs:
-            parts.append(generic_section("timings", "Timings", labelled(secs)))
+            parts.append(secs)
         if other:
             parts.append(generic_section("engine", "Engine counts and bounds",
                                          labelled(other)))

@@ -43,6 +43,9 @@ LABELS = {
     "ac_end_choice_s": "open ends chosen in AC",
     "ac_choice_s": "answer chosen in AC",
     "least_violating_ac_s": "least-violating topology chosen in AC",
+    # plan's steps outside its solve (feederopt.plan)
+    "measures_s": "expected-value plan and measures (WS, EEV)",
+    "second_phase_s": "second phase (fewest switch changes, island set-points)",
     "write_s": "writing the outputs (but result.json's last write)",
     # engine counts and bounds
     "warm_cuts": "warm-start cuts",

@@ -20,6 +20,8 @@ from typing import Any
 
 import polars as pl
 
+from feederopt.report.labels import labelled
+
 #: Longest list rendered as a table; the rest is counted in a note (result.json has it all).
 MAX_ROWS = 500
 
@@ -171,6 +173,35 @@ def notes_section(r: Mapping[str, Any]) -> str:
         return ""
     return section("notes", "Notes", "<ul>" + "".join(f"<li>{escape(str(n))}</li>"
                                                       for n in notes) + "</ul>")
+
+
+def timings_section(r: Mapping[str, Any]) -> str:
+    """The result's ``timings`` in seconds (keys ending ``_s``) as a "Timings" section,
+    labelled with their units and keys (:func:`~feederopt.report.labels.labelled`); empty
+    when there are none. ``write_s``, the writing of the outputs that the page is one of,
+    is left out: it is known only after the page is written, and a page that ``feederopt
+    report`` remakes from the folder's result.json (which the command writes again with it)
+    must be the page the command wrote. Every kind's page that has timings (solve, plan,
+    restore) shows them by it."""
+    timings = r.get("timings") or {}
+    secs = {k: v for k, v in timings.items() if k.endswith("_s") and k != "write_s"}
+    if not secs:
+        return ""
+    return section("timings", "Timings", kv_table(labelled(secs)))
+
+
+def answer_time_rows(r: Mapping[str, Any]) -> dict[str, str]:
+    """The summary row of the wall-clock time to the answer, from the command's start
+    (``answer_wall_clock_s``: the start-up, reading the network, the solve, the power
+    flows) with the writing of the outputs not counted, as the console's "... s to the
+    answer"; none for a result that does not record it (written by a Python call, or
+    before plan and restore recorded it)."""
+    answer = _finite(r.get("answer_wall_clock_s"))
+    if answer is None:
+        return {}
+    return {"wall-clock time":
+            f"{answer:.2f} s to the answer (from the command's start; writing the outputs "
+            "not counted)"}
 
 
 def _note(text: str) -> str:

@@ -32,6 +32,7 @@ from feederopt.io.writing import atomic_folder, check_output, write_table
 from feederopt.network.container import Network
 from feederopt.report.page import (
     MAX_ROWS,
+    answer_time_rows,
     check_writer_arguments,
     fmt,
     image,
@@ -40,6 +41,7 @@ from feederopt.report.page import (
     page,
     records_table,
     section,
+    timings_section,
 )
 from feederopt.report.plot import _pyplot, coordinates, figure_png, tree_layout
 from feederopt.results.resilience import (
@@ -324,6 +326,8 @@ def plan_summary(result: Mapping[str, Any]) -> dict[str, Any]:
         "within the limits (AC checks)": resilience_within_text(document_within_limits(result),
                                                                result.get("status")),
         "solve time [s]": fmt(result.get("solve_time_s"), ".2f"),
+        # the command's whole time to the answer beside the solve's, as its console row
+        **answer_time_rows(result),
         "iterations": result.get("iterations"),
     }
 
@@ -454,6 +458,8 @@ def render_plan(result: Mapping[str, Any], png: bytes, source: str) -> str:
     if result.get("measures"):
         body += section("measures", "Value of the stochastic solution",
                         kv_table(measures_rows(result["measures"])))
+    # the steps outside the solve (reading, measures, AC checks, ...), but write_s
+    body += timings_section(result)
     if result.get("notes"):
         body += section("notes", "What the operation model leaves out",
                         "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in result["notes"])
@@ -580,6 +586,8 @@ def restore_summary(result: Mapping[str, Any]) -> dict[str, Any]:
             ", ".join(op.get("closed_lines") or []) or "-",
         "disconnected": disconnected_text(op),
         "solve time [s]": fmt(result.get("solve_time_s"), ".2f"),
+        # the command's whole time to the answer beside the solve's, as its console row
+        **answer_time_rows(result),
     }
 
 
@@ -654,6 +662,8 @@ def render_restore(result: Mapping[str, Any], png: bytes, source: str,
                     _table(buses, "buses.parquet"))
     body += section("branches", "Branches (flows at the from end)",
                     _table(branches, "branches.parquet"))
+    # the steps outside the solve (reading, the AC check, ...), but write_s
+    body += timings_section(result)
     body += notes_section(result)
     return page(f"{result.get('case', '')}: restoration", resilience_badge(result),
                 "Least load shedding after line failures (seed 003, Phase 1)", body, source)

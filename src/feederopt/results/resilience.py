@@ -471,6 +471,16 @@ class RestoreResult:
     #: The gap of the lossless model's objective (``objective_kw - loss_reserve_kw``) to
     #: ``lower_bound_kw``: the solve's own; ``gap`` when there is no reserve.
     model_gap: float | None = None
+    #: The seconds of the steps outside ``solve_time_s``, keyed as a solve's ``timings``:
+    #: :func:`feederopt.restore` times reading the network (``read_s``) and the AC check
+    #: (``ac_check_s``); the command adds its start-up (``startup_s``) and the writing of
+    #: its outputs (``write_s``).
+    timings: dict[str, float] = field(default_factory=dict)
+    #: Set by the command (:func:`feederopt.cli.app.clock_answer`), as a solve's
+    #: ``extra``: ``answer_wall_clock_s``, the wall-clock time from the process's start to
+    #: the answer, and ``wall_clock_s``, with the outputs written; top-level keys of the
+    #: JSON (none from a Python call).
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def objective(self) -> float:
@@ -506,6 +516,7 @@ class RestoreResult:
         doc = asdict(replace(self, buses=None, branches=None, network=None))
         for name in (*RESTORE_TABLES, "network"):
             doc.pop(name)
+        doc.update(doc.pop("extra"))
         if not self.source_in_memory:
             doc.pop("source_in_memory")
         if self.source is None:
@@ -874,6 +885,14 @@ class PlanResult:
     #: holds it, ``model_gap`` is the lossless plan's to ``lower_bound``, the solve's own.
     loss_reserve: float = 0.0
     model_gap: float | None = None
+    #: As :attr:`RestoreResult.timings`: :func:`feederopt.plan` times reading the network
+    #: and the scenarios (``read_s``), the expected-value plan and the measures
+    #: (``measures_s``), the second phase (``second_phase_s``) and the AC checks
+    #: (``ac_check_s``).
+    timings: dict[str, float] = field(default_factory=dict)
+    #: As :attr:`RestoreResult.extra`: the command's ``wall_clock_s`` and
+    #: ``answer_wall_clock_s``.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def objective(self) -> float:
@@ -906,6 +925,7 @@ class PlanResult:
     def to_dict(self) -> dict[str, Any]:
         doc = asdict(replace(self, network=None))
         doc.pop("network")
+        doc.update(doc.pop("extra"))
         if not self.source_in_memory:
             doc.pop("source_in_memory")
         if self.source is None:
