@@ -19,7 +19,6 @@ user's folder. Truth: OpenDSS alone (OpenDSSDirect.py in a subprocess) on each f
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,7 @@ from feederopt.errors import InputError
 from feederopt.io.dss_files import script_files
 from feederopt.io.opendss import compile_circuit, read_opendss
 from feederopt.io.opendss_guard import crashing_capacitors
-from test_opendss_capacitor_guard import _opendss_alone, _write
+from test_opendss_capacitor_guard import _opendss_alone, _opendss_alone_each, _write
 
 CM = "cmatrix=[20 | 0 20 | 0 0 20]"
 KVAR = "New Capacitor.c bus1=b1 phases=3 kV=12.47 kvar=600"
@@ -78,21 +77,29 @@ REFUSED_BY_OPENDSS = {
 }
 
 
-def test_opendss_alone_dies_on_each_file(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def alone(tmp_path_factory: pytest.TempPathFactory
+          ) -> dict[str, subprocess.CompletedProcess[str]]:
+    """OpenDSS alone on each file of :data:`CRASHING` and :data:`REFUSED_BY_OPENDSS` (one
+    interpreter that imports OpenDSSDirect.py once and forks a fresh engine per file), by
+    form; each form's file in a folder of its own."""
+    tmp = tmp_path_factory.mktemp("alone")
+    forms = {**{form: spec for form, (spec, _) in CRASHING.items()}, **REFUSED_BY_OPENDSS}
+    paths = []
+    for form, spec in forms.items():
+        (tmp / form).mkdir()
+        paths.append(_write(tmp / form, spec))
+    return dict(zip(forms, _opendss_alone_each(paths), strict=True))
+
+
+def test_opendss_alone_dies_on_each_file(
+        alone: dict[str, subprocess.CompletedProcess[str]]) -> None:
     """The truth the refusals rest on: OpenDSS alone dies by a signal (SIGABRT) on each file
-    and never prints 'survived' (one process per file, run side by side)."""
-    code = ("import os, sys, opendssdirect as d; os.chdir(os.path.dirname(sys.argv[1])); "
-            "d.Text.Command('redirect \"' + sys.argv[1] + '\"'); print('survived')")
-    runs = {}
-    for form, (spec, _) in CRASHING.items():
-        (tmp_path / form).mkdir()
-        runs[form] = subprocess.Popen(
-            [sys.executable, "-c", code, str(_write(tmp_path / form, spec))],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for form, run in runs.items():
-        out, _ = run.communicate(timeout=120)
-        assert run.returncode < 0 or run.returncode == 134, (form, run.returncode, out)
-        assert "survived" not in out, form
+    and never prints 'survived' (a fresh engine per file)."""
+    for form in CRASHING:
+        run = alone[form]
+        assert run.returncode < 0 or run.returncode == 134, (form, run.returncode, run.stdout)
+        assert "survived" not in run.stdout, form
 
 
 @pytest.mark.parametrize("form", sorted(CRASHING))
@@ -109,13 +116,14 @@ def test_the_scan_refuses_each_naming_the_line(tmp_path: Path, form: str) -> Non
 
 
 @pytest.mark.parametrize("form", sorted(REFUSED_BY_OPENDSS))
-def test_what_opendss_refuses_itself_is_left_to_it(tmp_path: Path, form: str) -> None:
+def test_what_opendss_refuses_itself_is_left_to_it(
+        alone: dict[str, subprocess.CompletedProcess[str]], form: str) -> None:
     """OpenDSS alone stops on each file with an error (a Python exception, exit 1, no
     signal); the scan lets it through and the reader reports OpenDSS's error (a typed
-    problem: exit 2 on the command line)."""
-    path = _write(tmp_path, REFUSED_BY_OPENDSS[form])
-    alone = _opendss_alone(path)
-    assert alone.returncode == 1 and "survived" not in alone.stdout, alone
+    problem: exit 2 on the command line). The file is the one OpenDSS ran (:func:`alone`)."""
+    run = alone[form]
+    assert run.returncode == 1 and "survived" not in run.stdout, run
+    path = Path(run.args)
     crashing_capacitors(path)
     with pytest.raises(InputError) as err:
         read_opendss(path)  # in this process: OpenDSS stops on the file, it does not crash
