@@ -56,19 +56,32 @@ def pv_net(pv_p: float = 2.0, pv_q: float = 4.0, one_loop: bool = False) -> Any:
     return net
 
 
-def brute_force(net: Any) -> dict[tuple[int, ...], tuple[bool, float]]:
+def ac_runs(net: Any) -> dict[tuple[int, ...], tuple[bool, float, float]]:
     """pandapower's Newton-Raphson of every radial topology (open lines -> (within the band,
-    losses [kW])); "within" with the AC check's voltage tolerance."""
+    losses [kW], highest voltage [p.u.])); "within" with the AC check's voltage tolerance.
+    One copy of the net: each topology sets every line's state."""
     out = {}
+    n = copy.deepcopy(net)
     for opened in pandapower_radial_line_sets(net):
-        n = copy.deepcopy(net)
         n.line["in_service"] = True
         n.line.loc[list(opened), "in_service"] = False
         pp.runpp(n, numba=False)
         vm = n.res_bus["vm_pu"]
         within = bool(((vm <= V_MAX + TOL_V) & (vm >= V_MIN - TOL_V)).all())
-        out[tuple(sorted(opened))] = (within, float(n.res_line["pl_mw"].sum() * 1e3))
+        out[tuple(sorted(opened))] = (within, float(n.res_line["pl_mw"].sum() * 1e3),
+                                      float(vm.max()))
     return out
+
+
+def brute_force(net: Any) -> dict[tuple[int, ...], tuple[bool, float]]:
+    """:func:`ac_runs` without the voltages: open lines -> (within the band, losses [kW])."""
+    return {k: (within, losses) for k, (within, losses, _) in ac_runs(net).items()}
+
+
+@pytest.fixture(scope="module")
+def pv_truth() -> dict[tuple[int, ...], tuple[bool, float]]:
+    """:func:`brute_force` of :func:`pv_net`, once for the tests that solve that net."""
+    return brute_force(pv_net())
 
 
 def open_lines(result: Any) -> tuple[int, ...]:
@@ -88,9 +101,10 @@ def best_within(truth: dict[tuple[int, ...], tuple[bool, float]],
 
 
 @pytest.fixture(scope="module")
-def two_loops() -> tuple[Any, dict[tuple[int, ...], tuple[bool, float]], Any, Any]:
+def two_loops(pv_truth: dict[tuple[int, ...], tuple[bool, float]]
+              ) -> tuple[Any, dict[tuple[int, ...], tuple[bool, float]], Any, Any]:
     net = pv_net()
-    truth = brute_force(net)
+    truth = pv_truth
     plain = feederopt.solve(net, time_limit=60)
     polished = feederopt.solve(net, time_limit=60, ac_polish=True)
     return net, truth, plain, polished
@@ -170,9 +184,9 @@ def test_answer_within_limits_is_not_changed() -> None:
     assert rec["exchanges"] == [] and rec["kept"] is False and rec["moves_tried"] > 0
 
 
-def test_holds_are_respected() -> None:
+def test_holds_are_respected(pv_truth: dict[tuple[int, ...], tuple[bool, float]]) -> None:
     net = pv_net()
-    truth = brute_force(net)
+    truth = pv_truth
     result = feederopt.solve(net, time_limit=60, ac_polish=True, hold_closed="line:0",
                              hold_open="line:6")
     mine = open_lines(result)
@@ -185,12 +199,13 @@ def test_holds_are_respected() -> None:
     assert result.ac_check.losses_kw == pytest.approx(truth[best][1], rel=1e-6)
 
 
-def test_switch_cost_enters_the_key() -> None:
+def test_switch_cost_enters_the_key(pv_truth: dict[tuple[int, ...], tuple[bool, float]]
+                                    ) -> None:
     """At a switching cost far above the losses, the polish keeps, of the states within
     limits it reaches, the one of fewest actions against the base case (lines 5 and 6 open)
     rather than the least-loss one (lines 0 and 3 open: four actions)."""
     net = pv_net()
-    truth = brute_force(net)
+    truth = pv_truth
     cost = 1000.0  # kW per action
     result = feederopt.solve(net, time_limit=60, ac_polish=True, switch_cost_kw=cost)
     ok = {k: v[1] for k, v in truth.items() if v[0]}
@@ -270,16 +285,9 @@ def test_two_substations_local_optimum_against_brute_force() -> None:
 
     net = pv_net()
     pp.create_ext_grid(net, 4, vm_pu=1.0)
-    truth = brute_force(net)
-
-    def worst_voltage(opened: tuple[int, ...]) -> float:
-        n = copy.deepcopy(net)
-        n.line["in_service"] = True
-        n.line.loc[list(opened), "in_service"] = False
-        pp.runpp(n, numba=False)
-        return float(n.res_bus["vm_pu"].max())
-
-    start_open = max(truth, key=worst_voltage)
+    runs = ac_runs(net)
+    truth = {k: (within, losses) for k, (within, losses, _) in runs.items()}
+    start_open = max(truth, key=lambda k: runs[k][2])  # the highest voltage of all
     assert truth[start_open][0] is False
     fo = feederopt.load(net)
     pu = to_per_unit(fo)
