@@ -191,25 +191,35 @@ class HighsModel:
 
     # ----- rows -----------------------------------------------------------------------------
     def _matrix(self, terms: Terms, m: int) -> tuple[sp.csr_matrix, np.ndarray]:
-        """Columns of the variables, and the constant that data groups contribute."""
-        blocks = []
+        """Columns of the variables, and the constant that data groups contribute.
+
+        ``A = sum_g A_g P_g`` with ``P_g`` the group's columns (offset ``offset[g]``): the
+        entries of every term gathered once as coordinates and summed by the one conversion to
+        CSR (duplicates added), explicit zeros dropped. Before, a sparse sum per term: as many
+        passes over the growing matrix as terms, a third of the time of building a
+        restoration's recourse model."""
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
         const = np.zeros(m)
         for g, a in terms.items():
             grp = self.block.groups[g]
             if grp.role is Role.DATA:
                 const += a @ np.asarray(grp.value, float)
                 continue
-            a = sp.csr_matrix(a)
-            coo = a.tocoo()
-            blocks.append(
-                sp.csr_matrix(
-                    (coo.data, (coo.row, coo.col + self.offset[g])), shape=(m, self.n)
-                )
-            )
-        total = blocks[0] if blocks else sp.csr_matrix((m, self.n))
-        for b in blocks[1:]:
-            total = total + b
-        return sp.csr_matrix(total), const
+            coo = sp.coo_matrix(a)
+            rows.append(coo.row)
+            cols.append(coo.col.astype(np.int64) + self.offset[g])
+            vals.append(coo.data.astype(float))
+        if not vals:
+            return sp.csr_matrix((m, self.n)), const
+        total = sp.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(m, self.n),
+        )
+        total.sum_duplicates()
+        total.eliminate_zeros()
+        return total, const
 
     def _add_rows(self, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray) -> None:
         a.sum_duplicates()
