@@ -73,11 +73,12 @@ def test_reconfiguring_an_mv_ring_is_checked_by_pandapower():
     """The MV rural grid's 6 open rings: within a short time limit the answer is radial, no
     worse than the grid as operated, and its AC check is pandapower's power flow of the
     user's net with the result's switch states (its losses equal the model's: the SOCP is
-    exact here)."""
+    exact here). The solve runs to its time limit (the grid is not proved optimal in any
+    short one), so the limit is kept short: none of the checks needs the optimum."""
     net = simbench_net("1-MV-rural--0-sw")
     _runpp(net)
     base_kw = _pp_losses_kw(net)
-    result = feederopt.solve(feederopt.load("simbench:1-MV-rural--0-sw"), time_limit=40)
+    result = feederopt.solve(feederopt.load("simbench:1-MV-rural--0-sw"), time_limit=10)
     assert result.status.value in ("optimal", "time_limit")
     assert result.ac_check.converged
     mine = result.to_pandapower(net)
