@@ -8,6 +8,8 @@ feeders joined by an open tie, loads and a PV sgen); one field is broken per tes
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import math
 from pathlib import Path
@@ -28,7 +30,13 @@ LINE_TYPE = "NA2XS2Y 1x185 RM/25 12/20 kV"
 def _net() -> Any:
     """HV bus 0 - trafo 0 - MV bus 1; feeders 1-2-3-4 and 1-5-6-7 (lines 0..5), tie line 6
     (4-7) open by switch 0; lines 1..5 have a closed switch at their from bus; loads on buses
-    2..7, a PV sgen at bus 6."""
+    2..7, a PV sgen at bus 6. A fresh copy each time (pandapower's create functions take
+    half a second for it; a copy, a few ms)."""
+    return copy.deepcopy(_built())
+
+
+@functools.cache
+def _built() -> Any:
     net = pp.create_empty_network()
     hv = pp.create_bus(net, 110.0)
     mv = [pp.create_bus(net, 20.0) for _ in range(7)]

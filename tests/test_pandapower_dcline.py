@@ -9,6 +9,7 @@ case's losses, and the best radial topology by brute force over the switch state
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 
 import networkx as nx
@@ -29,7 +30,14 @@ SPEC = [(1, 2, 2.0), (2, 3, 2.5), (3, 4, 3.0), (1, 5, 2.0), (5, 6, 2.0), (6, 7, 
 
 def base():
     """The user test's 20 kV grid: a 110/20 kV transformer into bus 1, two feeders
-    1-2-3-4 and 1-5-6-7 and ties 4-7 (line 6) and 3-6 (line 7), loads on buses 2..7."""
+    1-2-3-4 and 1-5-6-7 and ties 4-7 (line 6) and 3-6 (line 7), loads on buses 2..7. A fresh
+    copy each time (pandapower's create functions take half a second for it; a copy, a few
+    ms)."""
+    return copy.deepcopy(_built())
+
+
+@functools.cache
+def _built():
     net = pp.create_empty_network(sn_mva=1.0)
     b0 = pp.create_bus(net, 110)
     for _ in range(7):

@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 import feederopt
+from feederopt.cases import simbench as sbcase
 from feederopt.cases.simbench import apply_study_case, simbench_net
 from feederopt.cli import app
 from feederopt.errors import InputError, ProblemKind
@@ -73,11 +74,12 @@ def test_reconfiguring_an_mv_ring_is_checked_by_pandapower():
     """The MV rural grid's 6 open rings: within a short time limit the answer is radial, no
     worse than the grid as operated, and its AC check is pandapower's power flow of the
     user's net with the result's switch states (its losses equal the model's: the SOCP is
-    exact here)."""
+    exact here). The solve runs to its time limit (the grid is not proved optimal in any
+    short one), so the limit is kept short: none of the checks needs the optimum."""
     net = simbench_net("1-MV-rural--0-sw")
     _runpp(net)
     base_kw = _pp_losses_kw(net)
-    result = feederopt.solve(feederopt.load("simbench:1-MV-rural--0-sw"), time_limit=40)
+    result = feederopt.solve(feederopt.load("simbench:1-MV-rural--0-sw"), time_limit=10)
     assert result.status.value in ("optimal", "time_limit")
     assert result.ac_check.converged
     mine = result.to_pandapower(net)
@@ -133,3 +135,48 @@ def test_unknown_study_case_is_a_typed_problem():
     assert out.exit_code == 2
     assert "not a study case" in out.output and "lPV" in out.output
     assert "Traceback" not in out.output
+
+
+def test_built_nets_are_kept_on_disk_between_runs(tmp_path, monkeypatch):
+    """A SimBench net is built once and kept in ``FEEDEROPT_CACHE_DIR``: a new process (the
+    in-process cache cleared) reads it from there without simbench building it, and gets
+    simbench's own net; a torn file is built again; ``off`` keeps nothing. The truth is the net
+    that ``simbench.get_simbench_net`` returned, compared element by element."""
+    import copy
+    import pickle
+
+    import pandapower.toolbox as tb
+    import simbench
+
+    code = "1-LV-rural1--0-sw"
+    built = []
+    real = simbench.get_simbench_net
+
+    def spy(c):  # simbench builds the grid once; a rebuild is counted and given a copy
+        built.append(c)
+        return real(c) if len(built) == 1 else copy.deepcopy(own)
+
+    monkeypatch.setattr(simbench, "get_simbench_net", spy)
+    monkeypatch.setenv("FEEDEROPT_CACHE_DIR", str(tmp_path))
+    sbcase._built_net.cache_clear()
+    try:
+        own = sbcase._built_net(code)  # simbench's net as built (simbench_net gives copies)
+        assert built == [code]
+        (path,) = tmp_path.glob(f"*/{code}.pkl")
+        sbcase._built_net.cache_clear()  # a new process
+        again = simbench_net(code)
+        assert built == [code]  # read from disk, not built
+        assert tb.nets_equal(again, own, check_only_results=False, exclude_elms=None)
+        assert len(again.line) == len(own.line) > 0 and again is not own  # a grid, read again
+        path.write_bytes(b"torn")
+        sbcase._built_net.cache_clear()
+        assert tb.nets_equal(simbench_net(code), own, check_only_results=False)
+        assert built == [code, code]
+        assert pickle.loads(path.read_bytes()) is not None  # rewritten whole
+        monkeypatch.setenv("FEEDEROPT_CACHE_DIR", "off")
+        path.unlink()
+        sbcase._built_net.cache_clear()
+        simbench_net(code)
+        assert built == [code] * 3 and not list(tmp_path.glob("*/*.pkl"))
+    finally:
+        sbcase._built_net.cache_clear()

@@ -163,13 +163,14 @@ def test_n1_in_study_cases_says_no_n1_analysis(raw, tmp_path):
     assert "drop '@hL'" in " ".join(res.output.split())
 
 
-def test_study_case_generation_rows_are_labelled_as_a_change_not_an_output() -> None:
+def test_study_case_generation_rows_are_labelled_as_a_change_not_an_output(raw) -> None:
     """A study case's sgen change is written as a ``bus`` row (positive draws): the grid's own
     sgen output at that bus less the case's. Its ``der`` was ``generator``, whose ``p_mw`` is an
     output (positive injects), so a planner summing the generator rows read hL's switched-off
     PV as +0.16 MW of generation (ut46_scen #2). Truth: simbench's own hL net's sgens against
-    the grid's as built, per bus."""
-    net = sb.get_simbench_net(CODE)
+    the grid's as built, per bus (simbench's own net of the module, built once: it takes
+    seconds)."""
+    net = copy.deepcopy(raw)
     ref = _simbench_case(net, "hL")
     own = net.sgen[net.sgen["in_service"]].groupby("bus")["p_mw"].sum()
     case = ref.sgen[ref.sgen["in_service"]].groupby("bus")["p_mw"].sum()

@@ -101,14 +101,23 @@ def test_a_net_object_is_not_taken_for_the_built_in_case(solved: feederopt.Resul
     assert hint is not None and "feederopt solve CASE " in hint.group(1), refused.output
 
 
-def test_a_built_in_case_name_is_still_checked_on_the_built_in_case() -> None:
-    r = feederopt.solve("case33bw", time_limit=30, ac_check=False)
+@pytest.fixture(scope="module")
+def named() -> feederopt.Result:
+    """The built-in case33bw solved by its name, with a switch cost (one solve for the two
+    tests below: the cost changes neither the source recorded nor the sampled check)."""
+    return feederopt.solve("case33bw", time_limit=30, ac_check=False, switch_cost_kw=2.5)
+
+
+def test_a_built_in_case_name_is_still_checked_on_the_built_in_case(
+        named: feederopt.Result) -> None:
+    r = named
     assert "source_in_memory" not in r.to_dict()
     mc = feederopt.check_result(r, samples=3, uncertainty=0.05, ac=False)
     assert mc.feasible_convex == 3
 
 
-def test_the_report_command_line_repeats_the_switch_cost(tmp_path: Path) -> None:
+def test_the_report_command_line_repeats_the_switch_cost(tmp_path: Path,
+                                                        named: feederopt.Result) -> None:
     file = tmp_path / "s.json"
     run = runner.invoke(app, ["solve", "case33bw", "--switch-cost", "5", "--no-ac-check",
                               "--json", str(file)], env=ENV)
@@ -117,8 +126,7 @@ def test_the_report_command_line_repeats_the_switch_cost(tmp_path: Path) -> None
     refused = runner.invoke(app, ["report", str(file)], env=ENV)
     hint = re.search(r"run '([^']*)'", " ".join(refused.output.split()))
     assert hint is not None and "--switch-cost 5 " in hint.group(1), refused.output
-    r = feederopt.solve("case33bw", time_limit=30, ac_check=False, switch_cost_kw=2.5)
-    assert r.to_dict()["settings"]["switch_cost_kw"] == 2.5
+    assert named.to_dict()["settings"]["switch_cost_kw"] == 2.5
 
 
 def _report_hint(file: Path) -> str:

@@ -20,14 +20,24 @@ and set the slack voltage (:func:`apply_study_case`); the net as built is the ba
 The MV grids with switches (``1-MV-rural--0-sw``, ``-semiurb-``, ``-urban-``, ``-comm-``)
 are open rings whose normally-open switches make them reconfigurable; the LV grids are
 radial (nothing to reconfigure, but their base case and AC check work the same way).
+
+Building a grid takes simbench 5-30 s (it reads its complete data set and cuts the grid out),
+so a built net is kept on disk (``$XDG_CACHE_HOME/feederopt`` or ``~/.cache/feederopt``, by
+simbench, pandapower and pandas version; ``FEEDEROPT_CACHE_DIR`` names another folder, ``off``
+turns it off) and read back in well under a second by the next command.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import os
+import pickle
+import tempfile
 import warnings
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -89,14 +99,75 @@ def simbench_net(code: str) -> Any:
     return copy.deepcopy(_built_net(code))
 
 
+#: The environment variable naming the folder of feederopt's cache of built SimBench nets;
+#: ``off`` (or ``0``, ``no``, ``false``) turns the cache off. Unset: ``$XDG_CACHE_HOME/feederopt``
+#: or ``~/.cache/feederopt``.
+CACHE_ENV = "FEEDEROPT_CACHE_DIR"
+
+
+def _cache_file(code: str) -> Path | None:
+    """Where the built net of ``code`` is kept between runs: one pickle per code, in a folder
+    named by the simbench, pandapower and pandas versions (another version builds its own); ``None``
+    when the cache is off."""
+    root = os.environ.get(CACHE_ENV)
+    if root is not None and root.strip().lower() in ("off", "0", "no", "false"):
+        return None
+    if not root:
+        root = str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+                   / "feederopt")
+    try:
+        import pandapower
+        import pandas
+
+        versions = (f"simbench-{_module().__version__}-pandapower-{pandapower.__version__}"
+                    f"-pandas-{pandas.__version__}")
+    except Exception:  # a package without a version: no cache
+        return None
+    return Path(root) / versions / f"{code}.pkl"
+
+
 @lru_cache(maxsize=4)
 def _built_net(code: str) -> Any:
-    """``simbench.get_simbench_net(code)``, built once per process (it takes seconds: a solve
-    and the ``check`` of its result, or a test's several runs, read the same grid again);
-    :func:`simbench_net` hands out copies."""
+    """``simbench.get_simbench_net(code)``, built once per process and kept on disk
+    (:func:`_cache_file`) between processes: simbench reads its complete data set's tables
+    (``simbench.complete_data_path``) and cuts the grid from them, which takes 5-30 s for every
+    code, and each ``feederopt`` command, a solve and the ``check`` of its result, or a test's
+    several runs read the same grid again. A cached net is the pickle of the built one, read in
+    well under a second; an unreadable one is built again. :func:`simbench_net` hands out
+    copies."""
+    path = _cache_file(code)
+    if path is not None and path.is_file():
+        try:
+            with path.open("rb") as f:
+                return pickle.load(f)
+        except Exception:  # a torn or stale file: built again and rewritten below
+            pass
     sb = _module()
     with quiet_pandapower():
-        return sb.get_simbench_net(code)
+        net = sb.get_simbench_net(code)
+    if path is not None:
+        _write_cache(path, net)
+    return net
+
+
+def _write_cache(path: Path, net: Any) -> None:
+    """Pickle ``net`` to ``path`` through a temporary file renamed into place (two processes
+    building the same grid never leave a half-written file); a folder that cannot be written
+    leaves the cache empty, never an error."""
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(net, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+        tmp = None
+    except Exception:  # read-only home, full disk, an unpicklable net: no cache
+        pass
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 #: SimBench's voltage levels (``simbench.get_voltlvl``: 1 EHV, 3 HV, 5 MV, 7 LV; the even
