@@ -32,7 +32,6 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
-import pickle
 import tempfile
 import warnings
 from collections.abc import Sequence
@@ -106,9 +105,9 @@ CACHE_ENV = "FEEDEROPT_CACHE_DIR"
 
 
 def _cache_file(code: str) -> Path | None:
-    """Where the built net of ``code`` is kept between runs: one pickle per code, in a folder
-    named by the simbench, pandapower and pandas versions (another version builds its own); ``None``
-    when the cache is off."""
+    """Where the built net of ``code`` is kept between runs: one pandapower JSON file per
+    code, in a folder named by the simbench, pandapower and pandas versions (another version
+    builds its own); ``None`` when the cache is off."""
     root = os.environ.get(CACHE_ENV)
     if root is not None and root.strip().lower() in ("off", "0", "no", "false"):
         return None
@@ -123,7 +122,7 @@ def _cache_file(code: str) -> Path | None:
                     f"-pandas-{pandas.__version__}")
     except Exception:  # a package without a version: no cache
         return None
-    return Path(root) / versions / f"{code}.pkl"
+    return Path(root) / versions / f"{code}.json"
 
 
 @lru_cache(maxsize=4)
@@ -132,14 +131,15 @@ def _built_net(code: str) -> Any:
     (:func:`_cache_file`) between processes: simbench reads its complete data set's tables
     (``simbench.complete_data_path``) and cuts the grid from them, which takes 5-30 s for every
     code, and each ``feederopt`` command, a solve and the ``check`` of its result, or a test's
-    several runs read the same grid again. A cached net is the pickle of the built one, read in
-    well under a second; an unreadable one is built again. :func:`simbench_net` hands out
+    several runs read the same grid again. A cached net is pandapower's JSON of the built one
+    (``pandapower.to_json``; not a pickle, which would run whatever code a file put in the cache
+    holds), read in about a second; an unreadable one is built again. :func:`simbench_net` hands out
     copies."""
     path = _cache_file(code)
     if path is not None and path.is_file():
         try:
-            with path.open("rb") as f:
-                return pickle.load(f)
+            with quiet_pandapower():
+                return _pandapower().from_json(str(path))
         except Exception:  # a torn or stale file: built again and rewritten below
             pass
     sb = _module()
@@ -150,19 +150,26 @@ def _built_net(code: str) -> Any:
     return net
 
 
+def _pandapower() -> Any:
+    """pandapower, imported when a cached net is read or written."""
+    import pandapower
+
+    return pandapower
+
+
 def _write_cache(path: Path, net: Any) -> None:
-    """Pickle ``net`` to ``path`` through a temporary file renamed into place (two processes
-    building the same grid never leave a half-written file); a folder that cannot be written
-    leaves the cache empty, never an error."""
+    """Write ``net`` to ``path`` (pandapower's JSON) through a temporary file renamed into
+    place (two processes building the same grid never leave a half-written file); a folder
+    that cannot be written leaves the cache empty, never an error."""
     tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(net, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.close(fd)
+        _pandapower().to_json(net, tmp)
         os.replace(tmp, path)
         tmp = None
-    except Exception:  # read-only home, full disk, an unpicklable net: no cache
+    except Exception:  # read-only home, full disk, a net pandapower cannot write: no cache
         pass
     finally:
         if tmp is not None:
