@@ -385,15 +385,23 @@ def test_grid_forming_count_per_component(net, k_der, feasible):
         assert HighsModel(block).solve().status == "infeasible"
 
 
-def test_ieee37mod_has_the_seeds_numbers():
-    """Section IV of the seed: 10 switches (3 on redundant lines), at most 7 blocks, the
-    substation switch open, 7 DERs of 2180 kW, 30 loads of 2542 kW, 6 uncertain, k_der = 1,
-    ramp 30 %, omega 705."""
+@pytest.fixture(scope="module")
+def ieee37():
+    """IEEE 37mod with the seed's settings file, its deterministic (0 %) problem and that
+    problem's extensive-form plan (one copy at 0 %), shared by the two tests below."""
     from feederopt.api_partition import default_settings_path
 
     net = load_three_phase("ieee37mod")
     st = settings_from_file(default_settings_path("ieee37mod"), net)
     data = build_partition_data(net, st)
+    return net, st, data, solve_extensive(data)
+
+
+def test_ieee37mod_has_the_seeds_numbers(ieee37):
+    """Section IV of the seed: 10 switches (3 on redundant lines), at most 7 blocks, the
+    substation switch open, 7 DERs of 2180 kW, 30 loads of 2542 kW, 6 uncertain, k_der = 1,
+    ramp 30 %, omega 705."""
+    net, st, data, res = ieee37
     assert data.n_switches == 10
     assert int((~data.lost).sum()) == 7 and int(data.lost.sum()) == 1
     assert data.switch_fixed[data.switch_ids.index("swsub")] == 0
@@ -402,25 +410,21 @@ def test_ieee37mod_has_the_seeds_numbers():
     assert len(data.load_ids) == 30 and data.load_p_kw.sum() == pytest.approx(2542.0)
     assert len(st.uncertain_loads) == 6
     assert (st.k_der, st.ramp, st.omega) == (1, 0.3, 705.0)
-    res = solve_extensive(data)
     assert res.status == "optimal" and res.violations == []
     assert check_partition(data, res.plan) == []
 
 
-def test_ieee37mod_table_i_structure_at_0_and_10_percent():
+def test_ieee37mod_table_i_structure_at_0_and_10_percent(ieee37):
     """The seed's Table I in structure, between its first two rows: the robust 10 % plan
     energises fewer blocks than the deterministic (0 %) plan, serves less load, at a higher
     total cost; its energised blocks are among the deterministic plan's; both pass the
     model-validity checks. Out of sample (IV-D) the deterministic plan fails part of 100
     uniform in-box draws at 10 % (the seed: 74.75 % feasible) while the robust plan meets
-    every one (convexity: the box is the hull of its extreme points)."""
-    from feederopt.api_partition import default_settings_path
-
-    net = load_three_phase("ieee37mod")
-    st = settings_from_file(default_settings_path("ieee37mod"), net)
-    nominal = build_partition_data(net, st)
+    every one (convexity: the box is the hull of its extreme points). The deterministic plan
+    is the extensive form's at 0 % (one copy: the nominal problem itself), solved once for
+    this test and the one above."""
+    net, st, nominal, det = ieee37
     box = build_partition_data(net, replace(st, uncertainty=0.1))
-    det = solve_robust(nominal)
     rob = solve_robust(box)
     for data, res in ((nominal, det), (box, rob)):
         assert res.status == "optimal" and check_partition(data, res.plan) == []
