@@ -89,7 +89,10 @@ class _FixedValue:
     once (a fresh build per topology took 0.1 s, 30 s for the enumeration); each call fixes
     ``zbl`` and ``zsw`` by their bounds and re-solves (the same LP as built afresh: only
     ``zbl`` and ``zsw`` differ between calls and both are set anew each time; HiGHS starts
-    from the last basis, which changes the path, not the optimum)."""
+    from the last basis, without presolve). The 105 topologies evaluated below got the values
+    of fresh builds to 1e-6 when this was written; of the ones skipped, one (two energised
+    blocks, one without a grid former) a fresh build's presolve called infeasible where the
+    simplex, warm or without presolve, finds an optimum."""
 
     def __init__(self, data):
         block, self.const = first_stage_block(data)
