@@ -8,6 +8,8 @@ is given twice."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -154,8 +156,10 @@ def test_every_load_uncertain_beyond_the_enumeration_is_refused(tmp_path: Path) 
     ``--uncertain-loads`` made every load (30) uncertain; the worst case enumerates all 2^30
     extreme points, which took the memory of the machine until the run was killed (exit
     137). Now more uncertain loads than the enumeration takes are a typed problem giving the
-    count, exit 2, before any solve; within the limit the run goes ahead. The count is the
-    file's: 2 loads + 12 (14), or 2 + 10 (12)."""
+    count, exit 2, before any solve; within the limit the run goes ahead (here 2 + 1 loads,
+    8 extreme points: the count is checked before any solve, so a small run within the limit
+    shows it goes ahead as well as a larger one, at an eighth of the slaves of 2 + 4). The
+    count is the file's: 2 loads + 12 (14), or 13 named."""
     from feederopt.formulations.partition import MAX_UNCERTAIN_LOADS
 
     assert MAX_UNCERTAIN_LOADS == 12
@@ -169,11 +173,11 @@ def test_every_load_uncertain_beyond_the_enumeration_is_refused(tmp_path: Path) 
                               "--settings", settings, "--uncertainty", "0.1",
                               "--uncertain-loads", named])
     assert res.exit_code == 2 and "13 uncertain loads" in res.output, res.output
-    res = runner.invoke(app, ["partition", str(_many_loads_feeder(tmp_path, 4)),
+    res = runner.invoke(app, ["partition", str(_many_loads_feeder(tmp_path, 1)),
                               "--settings", settings, "--uncertainty", "0.1", "--time-limit",
                               "120", "--json", str(tmp_path / "p.json"), "-q"])
     assert res.exit_code == 0, res.output
-    assert json.loads((tmp_path / "p.json").read_text())["extreme_points"] == 2 ** 6
+    assert json.loads((tmp_path / "p.json").read_text())["extreme_points"] == 2 ** 3
 
 
 def test_the_extensive_form_refuses_more_copies_than_it_builds(tmp_path: Path) -> None:
@@ -249,7 +253,38 @@ def _island(net: Any, data: Any, plan: Any, *, grounded: bool) -> Any:
     return island
 
 
-def test_a_floating_delta_load_no_longer_makes_samples_diverge(my37_plan: Any) -> None:
+@contextmanager
+def _operating_point_once(data: Any, plan: Any) -> Iterator[None]:
+    """Every AcIsland of ``plan`` built meanwhile takes the plan's nominal operating point
+    (the grid formers' voltage set-points: a pure LP of the data and plan, the same for each
+    island; 0.45 s of each 0.5 s island) solved once here; the circuit is still compiled
+    afresh for each, so no sample starts from an earlier one's voltages."""
+    from feederopt.algorithms import partition as algo
+
+    real = algo.operating_point
+    point = real(data, plan)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(algo, "operating_point", lambda d, p, scale=None: (
+            point if d is data and p is plan and scale is None else real(d, p, scale)))
+        yield
+
+
+@pytest.fixture(scope="module")
+def my37_samples(my37_plan: Any) -> tuple[Any, list[Any]]:
+    """The first 40 in-box samples of the plan (15 %, seed 0), and each one's power flow
+    solved alone in a freshly compiled circuit without the grounding: the truth of both tests
+    below, computed once."""
+    from feederopt.validation.partition import draw_scales
+
+    net, data, plan = my37_plan
+    scales = draw_scales(data, 0.15, 40, 0)
+    with _operating_point_once(data, plan):
+        alone = [_island(net, data, plan, grounded=False).solve(s) for s in scales]
+    return scales, alone
+
+
+def test_a_floating_delta_load_no_longer_makes_samples_diverge(
+        my37_plan: Any, my37_samples: Any) -> None:
     """The plan leaves bus 701 de-energised: its switches open, no source, three delta
     loads and nothing else, so no path to ground. OpenDSS's power flow of 4 of the first 40
     samples diverged (NaN at bus 701 only), each of them solved alone in a freshly compiled
@@ -258,13 +293,11 @@ def test_a_floating_delta_load_no_longer_makes_samples_diverge(my37_plan: Any) -
     1 MOhm: every sample converges, and a sample that converged before gets the same voltages
     at every energised node and the same verdict (the floating bus is no part of any
     energised island)."""
-    from feederopt.validation.partition import draw_scales
-
     net, data, plan = my37_plan
     assert not plan.energised[data.block_of_bus[data.pu.bus_ids.index("701")]]
-    scales = draw_scales(data, 0.15, 40, 0)
-    old = [_island(net, data, plan, grounded=False).solve(s) for s in scales]
-    new = [_island(net, data, plan, grounded=True).solve(s) for s in scales]
+    scales, old = my37_samples
+    with _operating_point_once(data, plan):
+        new = [_island(net, data, plan, grounded=True).solve(s) for s in scales]
     assert sum(not r.converged for r in old) >= 2  # the premise: the floating loads diverge
     assert all(r.converged for r in new)
     for o, n in zip(old, new, strict=True):
@@ -275,7 +308,8 @@ def test_a_floating_delta_load_no_longer_makes_samples_diverge(my37_plan: Any) -
                 assert n.voltages_pu[k] == pytest.approx(v, abs=1e-6)
 
 
-def test_a_diverged_sample_does_not_spoil_the_next(my37_plan: Any) -> None:
+def test_a_diverged_sample_does_not_spoil_the_next(my37_plan: Any,
+                                                  my37_samples: Any) -> None:
     """ut_part #6: OpenDSS starts each power flow from the last one's voltages; after a sample
     whose power flow diverged, every later sample of the AC check (IV-E) diverged too, from
     the garbage voltages (3.5 % of 200 samples AC-feasible, where each sample solved alone
@@ -283,11 +317,8 @@ def test_a_diverged_sample_does_not_spoil_the_next(my37_plan: Any) -> None:
     again (see the test above): the first 40 samples solved one after the other in one
     circuit, as :func:`ac_sample_share` solves them, must each give what that sample gives in
     a freshly compiled circuit (no earlier solution to start from)."""
-    from feederopt.validation.partition import draw_scales
-
     net, data, plan = my37_plan
-    scales = draw_scales(data, 0.15, 40, 0)
-    alone = [_island(net, data, plan, grounded=False).solve(s) for s in scales]
+    scales, alone = my37_samples
     assert not all(r.converged for r in alone)  # the premise: some sample diverges
     island = _island(net, data, plan, grounded=False)
     in_turn = [island.solve(s) for s in scales]

@@ -188,16 +188,42 @@ class AcSampleShare:
 
 def _water_fill(total: float, setp: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                 weight: np.ndarray) -> np.ndarray:
-    """Outputs ``setp + weight * t`` clipped to ``[lo, hi]`` whose deviations sum to ``total``
-    (as nearly as the bounds allow), ``t`` found by bisection."""
-    def dev(t: float) -> float:
-        return float((np.clip(setp + weight * t, lo, hi) - setp).sum())
+    """Outputs ``x(t) = clip(setp + weight * t, lo, hi)`` whose deviations sum to ``total``
+    (as nearly as the bounds allow).
 
-    a, b = -1e9, 1e9
-    for _ in range(100):
-        mid = (a + b) / 2
-        a, b = (mid, b) if dev(mid) < total else (a, mid)
-    return np.clip(setp + weight * (a + b) / 2, lo, hi)
+    ``dev(t) = sum_i (x_i(t) - setp_i)`` is nondecreasing and piecewise linear in ``t`` (for
+    ``weight >= 0``), with its breakpoints where an entry meets a bound, ``t = (lo_i -
+    setp_i) / w_i`` and ``(hi_i - setp_i) / w_i`` (``w_i > 0``); ``t`` is found exactly on the
+    segment whose ends bracket ``total`` (linear interpolation), or at the first (last)
+    breakpoint when ``total`` is below (above) every reachable sum, where every entry is at
+    its bound. (It was a bisection of 100 evaluations over ``[-1e9, 1e9]``, half the time of
+    an AC sample of :func:`ac_sample_share`, which could not reach a ``t`` beyond 1e9, i.e.
+    a weight below ``gap / 1e9``.) Negative weights or non-finite values: that bisection."""
+    def out(t: float) -> np.ndarray:
+        return np.clip(setp + weight * t, lo, hi)
+
+    def dev(t: float) -> float:
+        return float((out(t) - setp).sum())
+
+    moving = weight > 0
+    values = (setp, lo, hi, weight)
+    if (not moving.any() or (weight < 0).any() or not math.isfinite(total)
+            or not all(np.isfinite(v).all() for v in values)):
+        a, b = -1e9, 1e9
+        for _ in range(100):
+            mid = (a + b) / 2
+            a, b = (mid, b) if dev(mid) < total else (a, mid)
+        return out((a + b) / 2)
+    ends = np.unique(np.concatenate(((lo - setp)[moving] / weight[moving],
+                                     (hi - setp)[moving] / weight[moving])))
+    devs = np.maximum.accumulate(np.array([dev(t) for t in ends]))
+    if total <= devs[0]:
+        return out(float(ends[0]))
+    if total >= devs[-1]:
+        return out(float(ends[-1]))
+    k = int(np.searchsorted(devs, total, side="right")) - 1  # devs[k] <= total < devs[k+1]
+    t = ends[k] + (total - devs[k]) / (devs[k + 1] - devs[k]) * (ends[k + 1] - ends[k])
+    return out(float(t))
 
 
 def _circle_q_band(qlo: np.ndarray, qhi: np.ndarray, smax: np.ndarray, p: np.ndarray,
