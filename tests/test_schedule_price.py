@@ -28,6 +28,7 @@ Truth, independent of the package's model code:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,16 @@ def test_a_dear_hour_buys_less(high: dict[str, Any], flat: dict[str, Any]) -> No
 
 
 # ----- the deterministic optimum against an LP built here ------------------------------------
+@functools.cache
+def _lp_inputs(feeder: Path) -> tuple[Any, Any]:
+    """The pandapower net and the model's data (voltage band, tangent points) that the LPs
+    read, once per feeder folder: reading the net's JSON takes pandapower 1.3 s, and the test
+    builds eight LPs (read twice each, that was 20 s of its 23)."""
+    net = pp.from_json(str(feeder / "net.json"))
+    inputs = schedule_inputs(str(feeder / "net.json"), feeder / "high.csv", feeder / "dev", 3)
+    return net, build_schedule_data(*inputs, ScheduleSettings(hours=3))
+
+
 def _own_lp(feeder: Path, prices: tuple[float, ...], open_line: int) -> float:
     """The deterministic schedule's LP with ``line:open_line`` open, from the pandapower net
     (impedances on a 1 MVA base) and the documented model: LinDistFlow, ``ps >= 0`` at the
@@ -149,9 +160,7 @@ def _own_lp(feeder: Path, prices: tuple[float, ...], open_line: int) -> float:
     curtailment at ``c_shed``, the losses ``lp >= r (2 a P - a^2)`` at the model's tangent
     points ``+-a``, the cables' charging at 1 p.u. The voltage band and the tangent points are
     the model's data."""
-    net = pp.from_json(str(feeder / "net.json"))
-    inputs = schedule_inputs(str(feeder / "net.json"), feeder / "high.csv", feeder / "dev", 3)
-    d = build_schedule_data(*inputs, ScheduleSettings(hours=3))
+    net, d = _lp_inputs(feeder)
     st = ScheduleSettings()
     H, n = 3, 7
     zb = 20.0 ** 2  # ohm on a 1 MVA base at 20 kV
@@ -274,7 +283,10 @@ def test_deterministic_optimum_equals_own_lp(feeder: Path, high: dict[str, Any])
 
 
 # ----- the robust bound --------------------------------------------------------------------
+@functools.cache
 def _robust_data(feeder: Path) -> Any:
+    """The two-hour robust instance's data, read once per feeder folder (two tests use it;
+    the data is frozen: a test changes it by ``dataclasses.replace``)."""
     inputs = schedule_inputs(str(feeder / "net.json"), feeder / "dear1.csv", feeder / "dev", 2)
     return build_schedule_data(*inputs, ScheduleSettings(hours=2, **ROBUST))
 
