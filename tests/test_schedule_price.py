@@ -410,29 +410,26 @@ def test_console_and_json_show_the_purchase_cost(feeder: Path, tmp_path: Path) -
     assert f"purchase cost (each hour's price) │ {hand:,.4f} $" in text, text
 
 
-def test_hourly_plot_draws_a_varying_price(feeder: Path, tmp_path: Path) -> None:
+def test_hourly_plot_draws_a_varying_price(high: dict[str, Any],
+                                           flat: dict[str, Any]) -> None:
     """The substation panel carries the hourly price on its own axis when it varies (the
-    profile's values, drawn as steps), and no price axis at one flat price."""
+    profile's values, drawn as steps), and no price axis at one flat price. The documents
+    are the module's two runs of these profiles (the JSON as a user reads it), not two more
+    solves."""
     from feederopt.report.schedule import hourly_figure
 
-    def price_lines(profile: str) -> list[Any]:
-        out = tmp_path / f"{profile}.json"
-        r = CliRunner().invoke(app, ["schedule", str(feeder / "net.json"), "--profiles",
-                                     str(feeder / f"{profile}.csv"), "--devices",
-                                     str(feeder / "dev"), "--hours", "3", "--no-ac-check",
-                                     "--json", str(out)])
-        assert r.exit_code == 0, r.output
+    def price_lines(doc: dict[str, Any]) -> list[Any]:
         import matplotlib.pyplot as plt
 
-        fig = hourly_figure(json.loads(out.read_text()))
+        fig = hourly_figure(doc)
         lines = [ln for ax in fig.axes for ln in ax.get_lines()
                  if ln.get_label().startswith("price")]
         plt.close(fig)  # pyplot keeps every figure it made until closed
         return lines
 
-    (line,) = price_lines("high")
+    (line,) = price_lines(high)
     assert list(line.get_ydata()[:3]) == list(HIGH)  # the steps over hours 0..2
-    assert price_lines("flat") == []
+    assert price_lines(flat) == []
 
 
 C_SHED = 500.0  # the curtailment price's default ($/MWh, ScheduleSettings.c_shed)
