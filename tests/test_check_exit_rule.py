@@ -24,7 +24,10 @@ Independent truth per kind:
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
+import shutil
 import sys
 import warnings
 from pathlib import Path
@@ -57,10 +60,18 @@ TIES = (32, 33, 34, 35, 36)  # pandapower's line indices of case33bw's five ties
 V_MIN_SOLVE = 0.91  # the solve's --v-min, recorded in the result (nominal: 0.9131 p.u.)
 
 
-def _ac_ok(grid: str, x: float) -> list[bool]:
+@functools.cache
+def _grid_net(grid: str) -> Any:
+    """The grid file as pandapower reads it, once (1.3 s a read; callers change a copy)."""
+    return pp.from_json(grid)
+
+
+@functools.cache
+def _ac_ok(grid: str, x: float) -> tuple[bool, ...]:
     """pandapower, per sample: every non-slack voltage within [V_MIN_SOLVE, max_vm_pu] up to
-    the AC check's 1e-4 p.u. and every line within its rating (case33bw: none)."""
-    net = pp.from_json(grid)
+    the AC check's 1e-4 p.u. and every line within its rating (case33bw: none). Once per
+    ``(grid, x)``: several tests judge the same draws."""
+    net = copy.deepcopy(_grid_net(grid))
     net.line["in_service"] = [i not in TIES for i in net.line.index]
     p0, q0 = net.load.p_mw.to_numpy().copy(), net.load.q_mvar.to_numpy().copy()
     u = np.random.default_rng(SOLVE_SEED).uniform(-1, 1, size=(SOLVE_N, len(p0)))
@@ -74,7 +85,7 @@ def _ac_ok(grid: str, x: float) -> list[bool]:
         vm = net.res_bus.vm_pu[other]
         ok.append(bool((vm >= V_MIN_SOLVE - 1e-4).all()
                        and (vm <= net.bus.max_vm_pu[other] + 1e-4).all()))
-    return ok
+    return tuple(ok)
 
 
 @pytest.fixture(scope="module")
@@ -133,10 +144,11 @@ def test_solve_result_without_ac_is_judged_by_the_relaxation(solve_result,
     assert res.exit_code == 4 and doc["within_limits"] is False, res.output
 
 
+@functools.cache
 def _corner_ok(grid: str, factor: float) -> bool:
     """pandapower: every load x ``factor`` together, within [V_MIN_SOLVE, max_vm_pu] up to the
-    AC check's 1e-4 p.u."""
-    net = pp.from_json(grid)
+    AC check's 1e-4 p.u. (once per ``(grid, factor)``)."""
+    net = copy.deepcopy(_grid_net(grid))
     net.line["in_service"] = [i not in TIES for i in net.line.index]
     net.load["p_mw"] *= factor
     net.load["q_mvar"] *= factor
@@ -283,7 +295,17 @@ SCHED_N = 12
 EDGES = [(0, 1), (1, 2), (2, 3), (3, 4), (2, 4)]  # a chain and the tie 2-4
 
 
-def _chain(tmp: Path) -> tuple[Path, Path, float]:
+Chain = tuple[Path, Path, float]
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory: pytest.TempPathFactory) -> Chain:
+    """The chain's files, written once for the module's schedule tests (each writes its
+    outputs into its own folder)."""
+    return _chain(tmp_path_factory.mktemp("chkexit_chain"))
+
+
+def _chain(tmp: Path) -> Chain:
     """The 5-bus chain with its tie, its 2-hour profile, and the largest line resistance
     [ohm] from pandapower's own table."""
     net = pp.create_empty_network()
@@ -303,19 +325,26 @@ def _chain(tmp: Path) -> tuple[Path, Path, float]:
     return grid, prof, r_ohm
 
 
-def _realisations(grid: Path, prof: Path, limit: float, n: int = SCHED_N, seed: int = 0
-                  ) -> list[dict[str, np.ndarray]]:
-    """The check's ``n`` draws (its documented budget-set sampling, ``seed``) of this
-    instance."""
+@functools.cache
+def _data(grid: Path, prof: Path, limit: float) -> Any:
+    """The instance's schedule data, read once per limit (the draws depend on it alone)."""
     from feederopt.api_schedule import schedule_inputs
     from feederopt.problems.schedule import ScheduleSettings, build_schedule_data
-    from feederopt.validation.schedule import sample_budget_set
 
     d = build_schedule_data(*schedule_inputs(str(grid), prof, None, 2),
                             ScheduleSettings(hours=2, gamma=GAMMA, budget=2.0,
                                              ps_max_mw=limit))
     assert np.allclose(d.pd, [[0, *(LOAD_P * f,) * 4] for f in FACTORS])  # the bus order
-    return sample_budget_set(d, n, seed=seed)
+    return d
+
+
+def _realisations(grid: Path, prof: Path, limit: float, n: int = SCHED_N, seed: int = 0
+                  ) -> list[dict[str, np.ndarray]]:
+    """The check's ``n`` draws (its documented budget-set sampling, ``seed``) of this
+    instance."""
+    from feederopt.validation.schedule import sample_budget_set
+
+    return sample_budget_set(_data(grid, prof, limit), n, seed=seed)
 
 
 def _by_hand(xi: dict[str, np.ndarray], r_ohm: float, limit: float) -> bool | None:
@@ -332,10 +361,10 @@ def _by_hand(xi: dict[str, np.ndarray], r_ohm: float, limit: float) -> bool | No
     return True if sure else None
 
 
-def _schedule(tmp: Path, limit: float) -> tuple[Path, Path, Path, float]:
+def _schedule(chain: Chain, tmp: Path, limit: float) -> tuple[Path, Path, Path, float]:
     """``feederopt schedule`` of the chain (deterministic, in its budget set): the result, the
     network and profile files and the largest line resistance."""
-    grid, prof, r_ohm = _chain(tmp)
+    grid, prof, r_ohm = chain
     out = tmp / "s.json"
     res = runner.invoke(app, ["schedule", str(grid), "--profiles", str(prof), "--hours", "2",
                               "--robust-budget", "2", "--gamma", str(GAMMA), "--import-limit",
@@ -344,9 +373,9 @@ def _schedule(tmp: Path, limit: float) -> tuple[Path, Path, Path, float]:
     return out, grid, prof, r_ohm
 
 
-def test_schedule_result_a_realisation_not_served_exits_4(tmp_path: Path) -> None:
+def test_schedule_result_a_realisation_not_served_exits_4(chain: Chain, tmp_path: Path) -> None:
     limit = 2.03  # MW: between the two hours' forecast totals plus losses
-    result, grid, prof, r_ohm = _schedule(tmp_path, limit)
+    result, grid, prof, r_ohm = _schedule(chain, tmp_path, limit)
     truth = [_by_hand(xi, r_ohm, limit) for xi in _realisations(grid, prof, limit)]
     surely_not = truth.count(False)
     assert surely_not >= 1, truth  # the premise: some realisation exceeds the limit
@@ -364,9 +393,9 @@ def test_schedule_result_a_realisation_not_served_exits_4(tmp_path: Path) -> Non
             f"({100 * n_not / SCHED_N:.2f} %) not served without slack") in _flat(res.output)
 
 
-def test_schedule_result_every_realisation_served_exits_0(tmp_path: Path) -> None:
+def test_schedule_result_every_realisation_served_exits_0(chain: Chain, tmp_path: Path) -> None:
     limit = 5.0  # MW: far above any realisation plus its losses
-    result, grid, prof, r_ohm = _schedule(tmp_path, limit)
+    result, grid, prof, r_ohm = _schedule(chain, tmp_path, limit)
     assert all(_by_hand(xi, r_ohm, limit) for xi in _realisations(grid, prof, limit))
     out = tmp_path / "c.json"
     res = runner.invoke(app, ["check", str(result), "--samples", str(SCHED_N), "--json",
@@ -400,21 +429,40 @@ def test_schedule_result_every_realisation_served_exits_0(tmp_path: Path) -> Non
     assert json.loads(out.read_text())["result_within_limits"] is False
 
 
-def test_schedule_samples_not_served_make_the_one_verdict_false(tmp_path: Path) -> None:
+Sampled = tuple[int, str, Path, Path]
+
+
+def _sampled(chain: Chain, tmp: Path, limit: float) -> Sampled:
+    """``feederopt schedule --samples SCHED_N`` of the chain (deterministic, in its budget
+    set) with ``--json`` and ``--out``: its exit code, console, JSON file and folder."""
+    grid, prof, _ = chain
+    out, folder = tmp / "s.json", tmp / "run"
+    res = runner.invoke(app, ["schedule", str(grid), "--profiles", str(prof), "--hours", "2",
+                              "--robust-budget", "2", "--gamma", str(GAMMA), "--import-limit",
+                              str(limit), "--deterministic", "--samples", str(SCHED_N),
+                              "--json", str(out), "--out", str(folder)])
+    return res.exit_code, res.output, out, folder
+
+
+@pytest.fixture(scope="module")
+def sampled_203(chain: Chain, tmp_path_factory: pytest.TempPathFactory) -> Sampled:
+    """The run at an import limit of 2.03 MW, which three tests judge (the verdict and its
+    text, the report, and a check of the result): one run for the three."""
+    return _sampled(chain, tmp_path_factory.mktemp("chkexit_sampled"), 2.03)
+
+
+def test_schedule_samples_not_served_make_the_one_verdict_false(
+        chain: Chain, sampled_203: Sampled) -> None:
     """``schedule --samples N`` whose hourly AC check holds and one of whose samples is not
     served (by hand: its load alone exceeds the import limit): the JSON's one verdict
     ``within_limits`` is false, as the exit code 4 says, and ``ac_within_limits`` keeps the
     AC check's true; the summary and the report name the samples as the cause. Before
     (smalls41), ``within_limits`` was the AC check's alone: true beside exit code 4."""
     limit = 2.03
-    grid, prof, r_ohm = _chain(tmp_path)
+    grid, prof, r_ohm = chain
     truth = [_by_hand(xi, r_ohm, limit) for xi in _realisations(grid, prof, limit)]
     assert False in truth  # the premise: a realisation the schedule cannot serve
-    out, folder = tmp_path / "s.json", tmp_path / "run"
-    res = runner.invoke(app, ["schedule", str(grid), "--profiles", str(prof), "--hours", "2",
-                              "--robust-budget", "2", "--gamma", str(GAMMA), "--import-limit",
-                              str(limit), "--deterministic", "--samples", str(SCHED_N),
-                              "--json", str(out), "--out", str(folder)])
+    exit_code, output, out, folder = sampled_203
     doc = json.loads(out.read_text())
     n_not = SCHED_N - doc["sample_check"]["served"]
     assert n_not >= truth.count(False)
@@ -430,9 +478,9 @@ def test_schedule_samples_not_served_make_the_one_verdict_false(tmp_path: Path) 
         assert float(net.res_ext_grid.p_mw.sum()) < limit
         assert net.res_bus.vm_pu.between(0.9, 1.1).all()
     assert doc["ac_within_limits"] is True
-    assert (doc["within_limits"], res.exit_code) == (False, 4), res.output
-    text = _flat(res.output)
-    (row,) = [x for x in res.output.splitlines() if "within limits (AC check and samples)" in x]
+    assert (doc["within_limits"], exit_code) == (False, 4), output
+    text = _flat(output)
+    (row,) = [x for x in output.splitlines() if "within limits (AC check and samples)" in x]
     assert f"no: {n_not} of {SCHED_N} realisation(s)" in row
     assert (f"the schedule is not within the limits: {n_not} of {SCHED_N} realisation(s)"
             in text)
@@ -441,7 +489,8 @@ def test_schedule_samples_not_served_make_the_one_verdict_false(tmp_path: Path) 
     assert "limits_broken" in report and f"no: {n_not} of {SCHED_N} realisation" in report
 
 
-def test_check_carries_the_schedules_own_samples_into_its_verdict(tmp_path: Path) -> None:
+def test_check_carries_the_schedules_own_samples_into_its_verdict(
+        chain: Chain, sampled_203: Sampled, tmp_path: Path) -> None:
     """``check`` of a schedule result whose own ``--samples`` were not all served (by hand:
     a realisation's load alone exceeds the import limit; its ``within_limits`` false, exit 4
     of ``schedule``), with a check sample that is served (by hand: load plus an upper bound
@@ -450,16 +499,12 @@ def test_check_carries_the_schedules_own_samples_into_its_verdict(tmp_path: Path
     counted: ``within_limits: true``, ``result_within_limits: true``, exit 0. A result written
     before smalls41 (schema 3: ``within_limits`` the AC check's alone) reads the same."""
     limit = 2.03
-    grid, prof, r_ohm = _chain(tmp_path)
+    grid, prof, r_ohm = chain
     assert False in [_by_hand(xi, r_ohm, limit) for xi in _realisations(grid, prof, limit)]
     # a seed whose one draw the schedule surely serves, by hand
     seed = next(s for s in range(50)
                 if _by_hand(_realisations(grid, prof, limit, 1, s)[0], r_ohm, limit))
-    result = tmp_path / "s.json"
-    runner.invoke(app, ["schedule", str(grid), "--profiles", str(prof), "--hours", "2",
-                        "--robust-budget", "2", "--gamma", str(GAMMA), "--import-limit",
-                        str(limit), "--deterministic", "--samples", str(SCHED_N), "--json",
-                        str(result), "-q"])
+    result = Path(shutil.copy(sampled_203[2], tmp_path / "s.json"))  # changed below
     own = json.loads(result.read_text())
     n_not = SCHED_N - own["sample_check"]["served"]
     assert n_not >= 1 and own["ac_within_limits"] is True
@@ -488,26 +533,24 @@ def test_check_carries_the_schedules_own_samples_into_its_verdict(tmp_path: Path
 
 
 @pytest.mark.parametrize("limit", [2.03, 5.0])
-def test_schedule_samples_follow_the_same_rule(tmp_path: Path, limit: float) -> None:
+def test_schedule_samples_follow_the_same_rule(chain: Chain, request: pytest.FixtureRequest,
+                                               tmp_path: Path, limit: float) -> None:
     """``feederopt schedule --samples N`` judges its own samples as ``check`` does: exit 4 when
     one realisation is not served without slack (by hand: its load alone exceeds the import
     limit), 0 when all are (by hand: load plus an upper bound of the losses below it). Before,
     it printed the share and exited 0 whatever it was."""
-    grid, prof, r_ohm = _chain(tmp_path)
+    grid, prof, r_ohm = chain
     truth = [_by_hand(xi, r_ohm, limit) for xi in _realisations(grid, prof, limit)]
-    out = tmp_path / "s.json"
-    res = runner.invoke(app, ["schedule", str(grid), "--profiles", str(prof), "--hours", "2",
-                              "--robust-budget", "2", "--gamma", str(GAMMA), "--import-limit",
-                              str(limit), "--deterministic", "--samples", str(SCHED_N),
-                              "--json", str(out)])
+    exit_code, output, out, _ = (request.getfixturevalue("sampled_203") if limit == 2.03
+                                 else _sampled(chain, tmp_path, limit))
     sc = json.loads(out.read_text())["sample_check"]
     assert truth.count(True) <= sc["served"] <= SCHED_N - truth.count(False)
     if False in truth:
-        assert res.exit_code == 4, res.output
+        assert exit_code == 4, output
         n_not = SCHED_N - sc["served"]
         assert (f"the schedule is not within the limits: {n_not} of {SCHED_N} realisation(s)"
-                in _flat(res.output))
+                in _flat(output))
     else:
         assert all(truth)
-        assert res.exit_code == 0, res.output
-        assert "not within the limits" not in res.output
+        assert exit_code == 0, output
+        assert "not within the limits" not in output

@@ -28,6 +28,7 @@ Truth, independent of the package's model code:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,16 @@ def test_a_dear_hour_buys_less(high: dict[str, Any], flat: dict[str, Any]) -> No
 
 
 # ----- the deterministic optimum against an LP built here ------------------------------------
+@functools.cache
+def _lp_inputs(feeder: Path) -> tuple[Any, Any]:
+    """The pandapower net and the model's data (voltage band, tangent points) that the LPs
+    read, once per feeder folder: reading the net's JSON takes pandapower 1.3 s, and the test
+    builds eight LPs (read twice each, that was 20 s of its 23)."""
+    net = pp.from_json(str(feeder / "net.json"))
+    inputs = schedule_inputs(str(feeder / "net.json"), feeder / "high.csv", feeder / "dev", 3)
+    return net, build_schedule_data(*inputs, ScheduleSettings(hours=3))
+
+
 def _own_lp(feeder: Path, prices: tuple[float, ...], open_line: int) -> float:
     """The deterministic schedule's LP with ``line:open_line`` open, from the pandapower net
     (impedances on a 1 MVA base) and the documented model: LinDistFlow, ``ps >= 0`` at the
@@ -149,9 +160,7 @@ def _own_lp(feeder: Path, prices: tuple[float, ...], open_line: int) -> float:
     curtailment at ``c_shed``, the losses ``lp >= r (2 a P - a^2)`` at the model's tangent
     points ``+-a``, the cables' charging at 1 p.u. The voltage band and the tangent points are
     the model's data."""
-    net = pp.from_json(str(feeder / "net.json"))
-    inputs = schedule_inputs(str(feeder / "net.json"), feeder / "high.csv", feeder / "dev", 3)
-    d = build_schedule_data(*inputs, ScheduleSettings(hours=3))
+    net, d = _lp_inputs(feeder)
     st = ScheduleSettings()
     H, n = 3, 7
     zb = 20.0 ** 2  # ohm on a 1 MVA base at 20 kV
@@ -274,7 +283,10 @@ def test_deterministic_optimum_equals_own_lp(feeder: Path, high: dict[str, Any])
 
 
 # ----- the robust bound --------------------------------------------------------------------
+@functools.cache
 def _robust_data(feeder: Path) -> Any:
+    """The two-hour robust instance's data, read once per feeder folder (two tests use it;
+    the data is frozen: a test changes it by ``dataclasses.replace``)."""
     inputs = schedule_inputs(str(feeder / "net.json"), feeder / "dear1.csv", feeder / "dev", 2)
     return build_schedule_data(*inputs, ScheduleSettings(hours=2, **ROBUST))
 
@@ -398,29 +410,26 @@ def test_console_and_json_show_the_purchase_cost(feeder: Path, tmp_path: Path) -
     assert f"purchase cost (each hour's price) │ {hand:,.4f} $" in text, text
 
 
-def test_hourly_plot_draws_a_varying_price(feeder: Path, tmp_path: Path) -> None:
+def test_hourly_plot_draws_a_varying_price(high: dict[str, Any],
+                                           flat: dict[str, Any]) -> None:
     """The substation panel carries the hourly price on its own axis when it varies (the
-    profile's values, drawn as steps), and no price axis at one flat price."""
+    profile's values, drawn as steps), and no price axis at one flat price. The documents
+    are the module's two runs of these profiles (the JSON as a user reads it), not two more
+    solves."""
     from feederopt.report.schedule import hourly_figure
 
-    def price_lines(profile: str) -> list[Any]:
-        out = tmp_path / f"{profile}.json"
-        r = CliRunner().invoke(app, ["schedule", str(feeder / "net.json"), "--profiles",
-                                     str(feeder / f"{profile}.csv"), "--devices",
-                                     str(feeder / "dev"), "--hours", "3", "--no-ac-check",
-                                     "--json", str(out)])
-        assert r.exit_code == 0, r.output
+    def price_lines(doc: dict[str, Any]) -> list[Any]:
         import matplotlib.pyplot as plt
 
-        fig = hourly_figure(json.loads(out.read_text()))
+        fig = hourly_figure(doc)
         lines = [ln for ax in fig.axes for ln in ax.get_lines()
                  if ln.get_label().startswith("price")]
         plt.close(fig)  # pyplot keeps every figure it made until closed
         return lines
 
-    (line,) = price_lines("high")
+    (line,) = price_lines(high)
     assert list(line.get_ydata()[:3]) == list(HIGH)  # the steps over hours 0..2
-    assert price_lines("flat") == []
+    assert price_lines(flat) == []
 
 
 C_SHED = 500.0  # the curtailment price's default ($/MWh, ScheduleSettings.c_shed)
