@@ -56,7 +56,7 @@ def _brute(scale: float = 1.0, cost: float = COST_KW, hold_closed: AbstractSet[i
         if opened & hold_closed or not opened >= hold_open:
             continue
         actions = len(opened ^ base)
-        total = _losses_kw(net, opened, scale) + cost * actions
+        total = _losses_kw(opened, scale) + cost * actions
         if best is None or total < best[1]:
             best = (opened, total, actions)
     assert best is not None
