@@ -57,10 +57,20 @@ def robust(grid):
 
 
 @pytest.fixture(scope="module")
+def deterministic(grid):
+    """The deterministic optimum (nominal loads), solved once for the tests that compare it."""
+    net, _ = grid
+    return feederopt.solve(net, ac_check=False)
+
+
+@pytest.fixture(scope="module")
 def vertex_evaluators(grid):
-    """A fresh slave per extreme point, each built on that realisation's own network."""
+    """A fresh slave per extreme point, each built on that realisation's own network (with
+    that network, for the AC check). Built once for the file: compiling a slave (cvxpy's
+    canonicalisation) costs far more than a solve, and each slave stays independent of the
+    robust method (its own network, its own problem)."""
     net, loads = grid
-    return [(signs, TopologyEvaluator(ReconfigurationProblem(to_per_unit(vnet))))
+    return [(signs, vnet, TopologyEvaluator(ReconfigurationProblem(to_per_unit(vnet))))
             for signs, vnet in extreme_points(net, loads)]
 
 
@@ -73,7 +83,7 @@ def radial_topologies(pu):
             yield closed
 
 
-def test_robust_feasible_at_every_extreme_point(grid, robust) -> None:
+def test_robust_feasible_at_every_extreme_point(grid, robust, vertex_evaluators) -> None:
     net, loads = grid
     assert robust.status is Status.OPTIMAL
     assert robust.to_dict()["robust_summary"]["extreme_points"] == 2 ** len(loads)
@@ -82,9 +92,8 @@ def test_robust_feasible_at_every_extreme_point(grid, robust) -> None:
     assert radial(pu.n_bus, pu.f, pu.t, closed, pu.is_source)
     v_min = net.buses["v_min_pu"].to_numpy()
     worst = 0.0
-    for k, (signs, vnet) in enumerate(extreme_points(net, loads)):
-        vpu = to_per_unit(vnet)
-        ev = TopologyEvaluator(ReconfigurationProblem(vpu))  # a fresh slave per realisation
+    assert len(vertex_evaluators) == 2 ** len(loads)
+    for k, (signs, vnet, ev) in enumerate(vertex_evaluators):  # a slave per realisation
         res = ev.evaluate_violation(closed.astype(float))
         assert res.violation <= FEASIBILITY_TOL
         phase2 = ev.evaluate(closed.astype(float), need_gradient=False)
@@ -99,7 +108,8 @@ def test_robust_feasible_at_every_extreme_point(grid, robust) -> None:
     assert all(r["feasible"] for r in robust.to_dict()["robust"])
 
 
-def test_robust_is_the_brute_force_optimum(grid, robust, vertex_evaluators) -> None:
+def test_robust_is_the_brute_force_optimum(grid, robust, vertex_evaluators,
+                                           deterministic) -> None:
     """Enumeration of every radial topology at every extreme point gives the robust optimum.
     On the way it checks the lemma behind the monotone oracle on this passive grid: no
     extreme point has larger losses than the upper corner, and a topology feasible at the
@@ -107,10 +117,10 @@ def test_robust_is_the_brute_force_optimum(grid, robust, vertex_evaluators) -> N
     net, _ = grid
     pu = to_per_unit(net)
     best, feasible_count, some_infeasible = math.inf, 0, False
-    upper = next(k for k, (signs, _) in enumerate(vertex_evaluators) if min(signs) > 0)
+    upper = next(k for k, (signs, _, _) in enumerate(vertex_evaluators) if min(signs) > 0)
     for closed in radial_topologies(pu):
         res = [ev.evaluate(closed.astype(float), need_gradient=False)
-               for _, ev in vertex_evaluators]
+               for _, _, ev in vertex_evaluators]
         worst = max(r.objective if r.feasible else math.inf for r in res)
         some_infeasible |= not all(r.feasible for r in res)
         if res[upper].feasible:
@@ -122,7 +132,7 @@ def test_robust_is_the_brute_force_optimum(grid, robust, vertex_evaluators) -> N
     assert some_infeasible  # the grid does test the feasibility half of the lemma
     assert robust.objective == pytest.approx(best, rel=1e-5)
     # The deterministic optimum differs: it is not feasible at every extreme point.
-    det = feederopt.solve(net, ac_check=False)
+    det = deterministic
     assert sorted(b["id"] for b in det.open_branches) != sorted(
         b["id"] for b in robust.open_branches)
     assert det.losses_kw < best
@@ -145,21 +155,25 @@ def test_no_robust_topology_is_infeasible_and_too_many_vertices_refused() -> Non
         solve_robust(net, X, uncertain_loads=["nope"], ac_check=False)
 
 
-def test_out_of_sample_counts_agree_with_a_direct_loop(grid, robust, tmp_path) -> None:
+def test_out_of_sample_counts_agree_with_a_direct_loop(grid, robust, deterministic,
+                                                      tmp_path) -> None:
     net, loads = grid
     pu = to_per_unit(net)
-    det = feederopt.solve(net, ac_check=False)
+    det = deterministic
     n, seed = 12, 4
+    # The direct loop: the same draws, a fresh network, SOCP and AC per sample (the samples'
+    # networks and slaves built once, both topologies are checked on the same draws).
+    u = np.random.default_rng(seed).uniform(-1, 1, size=(n, len(loads)))
+    samples = []
+    for row in u:
+        vnet = vertex_network(net, {k: 1 + X * s for k, s in zip(loads, row, strict=True)})
+        samples.append((vnet, TopologyEvaluator(ReconfigurationProblem(to_per_unit(vnet)))))
+    v_min, v_max = net.buses["v_min_pu"].to_numpy(), net.buses["v_max_pu"].to_numpy()
     for res in (det, robust):
         closed = closed_from_open(pu, [b["id"] for b in res.open_branches])
         mc = out_of_sample(net, closed, X, n, seed=seed)
-        # The direct loop: the same draws, a fresh network, SOCP and AC per sample.
-        u = np.random.default_rng(seed).uniform(-1, 1, size=(n, len(loads)))
         conv, ac_ok = [], []
-        v_min, v_max = net.buses["v_min_pu"].to_numpy(), net.buses["v_max_pu"].to_numpy()
-        for row in u:
-            vnet = vertex_network(net, {k: 1 + X * s for k, s in zip(loads, row, strict=True)})
-            ev = TopologyEvaluator(ReconfigurationProblem(to_per_unit(vnet)))
+        for vnet, ev in samples:
             conv.append(ev.evaluate_violation(closed.astype(float)).violation <= FEASIBILITY_TOL)
             ac = ac_power_flow(vnet, closed)
             ac_ok.append(bool(ac.converged and np.all(ac.vm_pu >= v_min - 1e-6)
@@ -184,7 +198,7 @@ def test_out_of_sample_counts_agree_with_a_direct_loop(grid, robust, tmp_path) -
     assert data["feasible_share_ac"] == mc.feasible_share_ac
 
 
-def test_dual_worst_case_search_matches_enumeration(grid, robust) -> None:
+def test_dual_worst_case_search_matches_enumeration(grid, robust, deterministic) -> None:
     """The exact worst-case MISOCP (SCIP on the slave's conic dual) finds the enumeration's
     maxima, and the robust method run with it returns the same topology."""
     from feederopt.algorithms.robust import uncertainty_set
@@ -198,7 +212,7 @@ def test_dual_worst_case_search_matches_enumeration(grid, robust) -> None:
     lo, hi = uset.extremes(pu)
     problem = ReconfigurationProblem(envelope(pu, lo, hi))
     slave = SlaveFactory(problem.pu, "two_phase")()
-    det = feederopt.solve(net, ac_check=False)
+    det = deterministic
     for res in (det, robust):
         y = closed_from_open(pu, [b["id"] for b in res.open_branches]).astype(float)
         phi, f = [], []
