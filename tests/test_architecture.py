@@ -8,6 +8,7 @@ run)."""
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,10 @@ ALIASES = {
 }
 
 
+@functools.cache
 def _modules() -> dict[str, Path]:
+    """Every module of the package and its file (read once per test file: the tests only read
+    the map)."""
     modules = {}
     for path in PACKAGE.rglob("*.py"):
         parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
@@ -93,13 +97,24 @@ def _type_checking_nodes(tree: ast.AST) -> set[int]:
     return out
 
 
+@functools.cache
+def _import_nodes(path: Path) -> tuple[list[ast.Import | ast.ImportFrom], set[int]]:
+    """The import statements of ``path`` (inside functions too) and the ids of those under
+    ``if TYPE_CHECKING:``: the file parsed and walked once per test file (the 180 modules'
+    parse is most of this file's time, and four tests read the graph)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    nodes = [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
+    under = _type_checking_nodes(tree)  # ids of live nodes only: the tree is dropped after
+    return nodes, {id(n) for n in nodes if id(n) in under}
+
+
 def _imports(module: str, path: Path, modules: dict[str, Path], *,
              type_checking: bool = True) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    nodes, under_type_checking = _import_nodes(path)
     is_package = path.name == "__init__.py"
-    skip = set() if type_checking else _type_checking_nodes(tree)
+    skip = set() if type_checking else under_type_checking
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if id(node) in skip:
             continue
         names: list[str] = []
@@ -125,7 +140,10 @@ def _imports(module: str, path: Path, modules: dict[str, Path], *,
     return found
 
 
+@functools.cache
 def _graph(*, type_checking: bool = True) -> dict[str, set[str]]:
+    """The import graph of the package, built once per kind and test file (the tests only
+    read it)."""
     modules = _modules()
     return {module: _imports(module, path, modules, type_checking=type_checking)
             for module, path in modules.items()}

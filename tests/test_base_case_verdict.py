@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import opendssdirect as dss
@@ -135,21 +136,38 @@ def test_three_phase_solve_names_what_the_base_case_breaks(tmp_path: Path, kb: f
 
 
 # --- partition -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def partitioned(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """``partitioned(km, kw)``: the microgrid file of ``km`` and ``kw``, OpenDSS's truth of it,
+    and its partition's console text, JSON and report, run once per file (the breaking case
+    feeds the JSON and report test and the console row test)."""
+    done: dict[tuple[float, float], tuple[tuple[str, float, float], str, dict, str]] = {}
+
+    def get(km: float, kw: float) -> tuple[tuple[str, float, float], str, dict, str]:
+        if (km, kw) not in done:
+            folder = tmp_path_factory.mktemp("mg")
+            path = folder / "mg.dss"
+            path.write_text(MICROGRID.format(km=km, kw=kw, kvar=kw / 3))
+            settings = folder / "s.json"
+            settings.write_text(json.dumps({"dss": {"Generator.g1": {"inverter": "gfm"}}}))
+            truth = _opendss_truth(path)
+            out = folder / "r.json"
+            _, text = _run(["partition", str(path), "--settings", str(settings), "--json",
+                            str(out), "--out", str(folder / "rep")])
+            done[km, kw] = (truth, text, json.loads(out.read_text()),
+                            (folder / "rep" / "report.html").read_text())
+        return done[km, kw]
+
+    return get
+
+
 @pytest.mark.parametrize("km, kw, breaks", [(6, 3000, True), (1, 300, False)])
-def test_partition_names_what_the_feeder_as_operated_breaks(tmp_path: Path, km: float,
+def test_partition_names_what_the_feeder_as_operated_breaks(partitioned: Any, km: float,
                                                             kw: float, breaks: bool) -> None:
-    path = tmp_path / "mg.dss"
-    path.write_text(MICROGRID.format(km=km, kw=kw, kvar=kw / 3))
-    settings = tmp_path / "s.json"
-    settings.write_text(json.dumps({"dss": {"Generator.g1": {"inverter": "gfm"}}}))
-    node, v, losses = _opendss_truth(path)
+    (node, v, losses), _, res, html = partitioned(km, kw)
     assert (v < 0.9) is breaks  # the feeder's own band is 0.9-1.1 p.u.
-    out = tmp_path / "r.json"
-    _run(["partition", str(path), "--settings", str(settings), "--json", str(out),
-          "--out", str(tmp_path / "rep")])
-    base = json.loads(out.read_text())["base"]
+    base = res["base"]
     assert base["losses_kw"] == pytest.approx(losses, rel=1e-3)
-    html = (tmp_path / "rep" / "report.html").read_text()
     assert "base case vs limits (OpenDSS, as operated)" in html
     if breaks:
         assert base["within_limits"] is False
@@ -161,13 +179,10 @@ def test_partition_names_what_the_feeder_as_operated_breaks(tmp_path: Path, km: 
         assert base["voltage_limits"]["below_v_min"] == []
 
 
-def test_partition_console_row(tmp_path: Path) -> None:
-    path = tmp_path / "mg.dss"
-    path.write_text(MICROGRID.format(km=6, kw=3000, kvar=1000))
-    settings = tmp_path / "s.json"
-    settings.write_text(json.dumps({"dss": {"Generator.g1": {"inverter": "gfm"}}}))
-    node, v, _ = _opendss_truth(path)
-    _, text = _run(["partition", str(path), "--settings", str(settings)])
+def test_partition_console_row(partitioned: Any) -> None:
+    """The console row of the breaking case (the run above: --json and --out leave the console
+    tables as they are)."""
+    (node, v, _), text, _, _ = partitioned(6, 3000)
     row = _row(text, "base case vs limits (OpenDSS, as operated)")
     assert row.startswith("puts bus(es) below v_min: ") and f"{node} at {v:.4f}" in row
 

@@ -15,10 +15,12 @@ solve's own AC check).
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pandapower as pp
 import pandapower.networks as pn
@@ -76,41 +78,62 @@ def _check(tmp_path: Path) -> dict:
     return data
 
 
-@pytest.mark.parametrize("kind", ["simbench_study_case", "pandapower_case", "matpower_case",
-                                  "pandapower_json", "matpower_file", "folder_from_pandapower"])
+KINDS = ["simbench_study_case", "pandapower_case", "matpower_case", "pandapower_json",
+         "matpower_file", "folder_from_pandapower"]
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """``solved(kind)``: the source of ``kind``, its solve's result and the folder holding it
+    (result.json), solved once per file: three tests read the solves of the case name, the
+    .json file and the folder."""
+    done: dict[str, tuple[str, dict, Path]] = {}
+
+    def get(kind: str) -> tuple[str, dict, Path]:
+        if kind not in done:
+            folder = tmp_path_factory.mktemp(kind)
+            source = _source(kind, folder)
+            done[kind] = (source, _solve(source, folder), folder)
+        source, data, folder = done[kind]
+        return source, copy.deepcopy(data), folder
+
+    return get
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_check_reads_the_solves_network_again_whatever_its_source(kind: str,
-                                                                  tmp_path: Path) -> None:
-    source = _source(kind, tmp_path)
-    data = _solve(source, tmp_path)
+                                                                  solved: Any) -> None:
+    source, data, folder = solved(kind)
     opened = [b["id"] for b in data["open_branches"]]
-    checked = _check(tmp_path)
+    checked = _check(folder)
     assert [b["id"] if isinstance(b, dict) else b for b in checked["open_branches"]] == opened
     # the check's network is the solve's: the same branch table, and pandapower's power flow
     # of the result's topology on it gives the solve's AC losses
     again, _ = result_network(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        solved = feederopt.load(source)
-    assert again.branches.equals(solved.branches)
+        solved_net = feederopt.load(source)
+    assert again.branches.equals(solved_net.branches)
     in_service = again.branches.filter(again.branches["in_service"])["id"].to_list()
     ac = feederopt.ac_power_flow(again, [b not in opened for b in in_service])
     # (rel 1e-6: the two Newton-Raphson runs stop at their tolerance, 1e-8 MVA)
     assert ac.losses_kw == pytest.approx(data["ac_check"]["losses_kw"], rel=1e-6)
 
 
-def test_a_pandapower_file_still_records_its_tie_rule(tmp_path: Path) -> None:
+def test_a_pandapower_file_still_records_its_tie_rule(solved: Any) -> None:
     """The rule is recorded where it applies: a .json file (here the reader's automatic rule
     resolved to "switches"); for a case name, a folder or a MATPOWER file nothing."""
-    ring = _source("pandapower_json", tmp_path)
-    assert _solve(ring, tmp_path)["ties"] == "switches"
-    assert "ties" not in _solve("mv_open_ring", tmp_path)
-    assert "ties" not in _solve(_source("folder_from_pandapower", tmp_path), tmp_path)
+    assert solved("pandapower_json")[1]["ties"] == "switches"
+    assert "ties" not in solved("pandapower_case")[1]
+    assert "ties" not in solved("folder_from_pandapower")[1]
 
 
-def test_a_result_that_recorded_a_rule_for_a_case_name_is_still_checked(tmp_path: Path) -> None:
+def test_a_result_that_recorded_a_rule_for_a_case_name_is_still_checked(tmp_path: Path,
+                                                                        solved: Any) -> None:
     """A result written before the fix recorded "switches" for a built-in or SimBench case:
     read again with the rule the solve read it with, not refused."""
-    data = _solve("mv_open_ring", tmp_path)
+    source, data, _ = solved("pandapower_case")
+    assert source == "mv_open_ring"
     data["ties"] = "switches"
     (tmp_path / "result.json").write_text(json.dumps(data))
     _check(tmp_path)

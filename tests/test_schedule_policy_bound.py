@@ -2,18 +2,19 @@
 
 On two-hour instances of the tie-33 loop (tests/schedule_loop.py) with gamma 30 %, Gamma 1 at a
 few buses (and at one renewable unit), every extreme point of the budget set is evaluated by
-the second-stage LP (``extreme_points`` + ``evaluate``): the policy bound must be at least the
-largest value, and within 4 % of it (measured: no DSM, 1.2972 against 1.2925 $; DSM 10 %,
-1.0802 or 1.1032 against 1.0678 $: the master's storage modes, and the forecast recourse that
-the policy starts from, are ties of equal cost 0.965433 $, and the tie the solver returns moved
-the bound between these two values when the master's lazy loss tangents came in). Checked by
-hand once: with the curvature term of the chord bound
-dropped the bound falls BELOW the brute-force worst case on both (1.0671 against 1.0678;
-1.2734 against 1.2925), scaled by 0.5 on the second (1.2852), so this test fails on a broken
-bound. The two loss
+the second-stage LP (``extreme_points``, and ``RecourseLp``: the LP ``evaluate`` builds, built
+once per first stage and re-solved per point, a tenth of the time): the policy bound must be
+at least the largest value, and within 4 % of it (measured: no DSM, 1.2972 against 1.2925 $;
+DSM 10 %, 1.0802 or 1.1032 against 1.0678 $: the master's storage modes, and the forecast
+recourse that the policy starts from, are ties of equal cost 0.965433 $, and the tie the solver
+returns moved the bound between these two values when the master's lazy loss tangents came
+in). Checked by hand once: with the curvature term of the chord bound dropped the bound falls
+BELOW the brute-force worst case on both (1.0671 against 1.0678; 1.2734 against 1.2925), scaled
+by 0.5 on the second (1.2852), so this test fails on a broken bound. The two loss
 linearisations are also checked alone against every 0/1 choice of 10 random columns; dropping
 the running sum of the telescoped increments, or halving the chord's curvature term, fails
-that test (checked by hand once).
+that test (checked by hand once). Each first stage is solved once per file (module fixtures)
+for the tests that check it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from feederopt.algorithms.ccg import (
     solve_deterministic,
 )
 from feederopt.algorithms.policy_bound import policy_bound, policy_cost, tree_paths
+from feederopt.algorithms.worst_climb import RecourseLp
 from feederopt.api_schedule import schedule_inputs
 from feederopt.formulations.schedule import nominal
 from schedule_loop import two_hour_instance
@@ -43,15 +45,48 @@ def inputs():  # type: ignore[no-untyped-def]
     return schedule_inputs("case33bw")
 
 
-@pytest.mark.parametrize(("buses", "units", "eps"),
-                         [(("12", "18", "25"), [], 0.1), (("18", "25"), [3], 0.0)])
-def test_policy_bound_above_brute_force(inputs, buses, units, eps) -> None:  # type: ignore[no-untyped-def]
-    d = two_hour_instance(inputs, buses, units, eps=eps)
-    det = solve_deterministic(d, gap=1e-7)
-    x = {"y": det.closed[0], "z": det.z}
+def _brute(d, x):  # type: ignore[no-untyped-def]
+    """Every extreme point of ``d``'s budget set, ``Q(x, xi)`` at each (one LP re-solved per
+    point: ``RecourseLp``, the rows and columns of ``evaluate``'s) and the LP."""
+    lp = RecourseLp(d, x)
     points = extreme_points(d)
-    assert len(points) == 5 ** len(buses) * 3 ** len(units)
-    brute = max(evaluate(d, x, p)[0] for p in points)
+    return points, [lp.solve(p).value for p in points], lp
+
+
+def _first_stage(d):  # type: ignore[no-untyped-def]
+    det = solve_deterministic(d, gap=1e-7)
+    return {"y": det.closed[0], "z": det.z}
+
+
+@pytest.fixture(scope="module")
+def three_buses(inputs):  # type: ignore[no-untyped-def]
+    """Gamma 1 at buses 12, 18 and 25 (eps 0.1): its first stage, brute force and forecast
+    bound, solved once for the two tests that check them."""
+    d = two_hour_instance(inputs, ("12", "18", "25"), [], eps=0.1)
+    x = _first_stage(d)
+    points, values, lp = _brute(d, x)
+    return d, x, points, values, lp
+
+
+@pytest.fixture(scope="module")
+def with_unit(inputs):  # type: ignore[no-untyped-def]
+    """Gamma 1 at buses 18 and 25 and at renewable unit 3 (eps 0): its first stage, solved
+    once for the brute-force and the import-limit tests."""
+    d = two_hour_instance(inputs, ("18", "25"), [3], eps=0.0)
+    return d, _first_stage(d)
+
+
+@pytest.mark.parametrize(("which", "n_buses", "n_units"),
+                         [("three_buses", 3, 0), ("with_unit", 2, 1)])
+def test_policy_bound_above_brute_force(request, which, n_buses, n_units) -> None:  # type: ignore[no-untyped-def]
+    got = request.getfixturevalue(which)
+    if which == "three_buses":
+        d, x, points, values, _ = got
+    else:
+        d, x = got
+        points, values, _ = _brute(d, x)
+    assert len(points) == 5 ** n_buses * 3 ** n_units
+    brute = max(values)
     q0, y0 = evaluate(d, x, nominal(d))
     pb = policy_bound(d, x, closed_by_hour(d, x), y0, q0)
     assert pb.value is not None, pb.reason
@@ -65,7 +100,7 @@ def test_policy_bound_above_brute_force(inputs, buses, units, eps) -> None:  # t
     assert pb.nominal_cost <= q0 + 1e-9
 
 
-def test_centred_policy_bound_above_brute_force(inputs) -> None:  # type: ignore[no-untyped-def]
+def test_centred_policy_bound_above_brute_force(three_buses) -> None:  # type: ignore[no-untyped-def]
     """The policy around the storage schedule of a realisation (``centred_policy_bound``): its
     own cost is at least the LP's at every extreme point, and its bound at least the brute-force
     worst case for every fifth extreme point as the centre and for the worst one. Centred at the
@@ -73,23 +108,19 @@ def test_centred_policy_bound_above_brute_force(inputs) -> None:  # type: ignore
     brute force 1.0678 $). Centred bounds were checked at every one of the 125 points once
     (1.0788-1.1229 $). Starting the policy from the recourse at the worst case itself (not
     feasible at the forecast) gives 1.2570 $ and fails the comparison (checked by hand once)."""
-    d = two_hour_instance(inputs, ("12", "18", "25"), [], eps=0.1)
-    det = solve_deterministic(d, gap=1e-7)
-    x = {"y": det.closed[0], "z": det.z}
-    points = extreme_points(d)
-    values = [evaluate(d, x, p)[0] for p in points]
+    d, x, points, values, lp = three_buses
     brute = max(values)
     worst = points[int(np.argmax(values))]
     q0, y0 = evaluate(d, x, nominal(d))
     forecast = policy_bound(d, x, closed_by_hour(d, x), y0, q0)
-    centred = centred_policy_bound(d, x, worst)
+    centred = centred_policy_bound(d, x, worst, lp)
     assert centred.value is not None and centred.terms is not None, centred.reason
     assert forecast.value is not None
     assert brute - 1e-9 <= centred.value < forecast.value - 0.01
     for p, q in zip(points, values, strict=True):
         assert policy_cost(d, centred.terms, p) >= q - 1e-9
     for p in points[::5]:
-        other = centred_policy_bound(d, x, p)
+        other = centred_policy_bound(d, x, p, lp)
         assert other.value is not None
         assert other.value >= brute - 1e-9
 
@@ -109,11 +140,9 @@ def test_policy_cost_above_lp_with_spill_absorbers(inputs) -> None:  # type: ign
     assert (y0["spill"] > 0.1).sum() >= 3
     pb = policy_bound(d, x, closed_by_hour(d, x), y0, q0)
     assert pb.value is not None and pb.terms is not None, pb.reason
-    values = []
-    for p in extreme_points(d):
-        q = evaluate(d, x, p)[0]
+    points, values, _ = _brute(d, x)
+    for p, q in zip(points, values, strict=True):
         assert policy_cost(d, pb.terms, p) >= q - 1e-9
-        values.append(q)
     assert pb.value >= max(values) - 1e-9
 
 
@@ -182,22 +211,20 @@ def test_loss_linearisations_over_every_subset(inputs) -> None:  # type: ignore[
 
 
 @pytest.mark.parametrize("extra", [1e-4, 0.05])
-def test_policy_bound_with_a_binding_import_limit(inputs, extra) -> None:  # type: ignore[no-untyped-def]
+def test_policy_bound_with_a_binding_import_limit(with_unit, extra) -> None:  # type: ignore[no-untyped-def]
     """The import row ``ps + sum_b (lp + lq) <= S`` (the substation supplies the losses): with
     ``S`` just above the forecast's import (its losses: the DG covers the load) a deviation
     raises the losses beyond ``S``, so no bound; without the policy's import check the bound
     was 40.258 $ against the brute-force worst case 86.359 $ (checked by hand once). With 0.05
     MW of room the policy is feasible and its bound at least brute force (measured 1.4115
     against 1.4069 $)."""
-    d = two_hour_instance(inputs, ("18", "25"), [3], eps=0.0)
-    det = solve_deterministic(d, gap=1e-7)
-    x = {"y": det.closed[0], "z": det.z}
+    d, x = with_unit
     _, y0 = evaluate(d, x, nominal(d))
     imp = y0["ps"] + (y0["lp"] + y0["lq"]).reshape(d.hours, d.m).sum(1)
     tight = dataclasses.replace(d, ps_max=float(imp.max()) + extra)
     q0, y0 = evaluate(tight, x, nominal(tight))
     pb = policy_bound(tight, x, closed_by_hour(tight, x), y0, q0)
-    brute = max(evaluate(tight, x, p)[0] for p in extreme_points(tight))
+    brute = max(_brute(tight, x)[1])
     if extra < 1e-3:
         assert pb.value is None and "import limit" in pb.reason
     else:
