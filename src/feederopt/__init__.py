@@ -49,7 +49,7 @@ if TYPE_CHECKING:
         solve,
     )
     from feederopt.api_partition import check_partition_result, partition
-    from feederopt.api_resilience import plan, plan_settings, restore
+    from feederopt.api_resilience import plan, plan_settings, radiality_problems, restore
     from feederopt.api_schedule import check_schedule_result, schedule
     from feederopt.api_threephase import (
         daily_scenarios,
@@ -177,6 +177,7 @@ if TYPE_CHECKING:
         Status,
         holds_least_violating_state,
         kept_state_name,
+        only_topology_evaluated,
     )
     from feederopt.validation.ac_least import least_violating_ac_text
     from feederopt.validation.ac_polish import polish_text
@@ -254,6 +255,8 @@ _FOR_CLI = {
     "HEURISTIC_METHODS": "feederopt.results.result",
     "iterations_text": "feederopt.results.result",
     "held_text": "feederopt.problems.holds",
+    "radiality_problems": "feederopt.api_resilience",
+    "only_topology_evaluated": "feederopt.solvers.status",
     "is_three_phase": "feederopt.cases",
     "tie_rule_problems": "feederopt.cases",
     "base_case_unsupplied": "feederopt.network.topology",
@@ -485,6 +488,7 @@ __all__ = [
     "nominal_check_text",
     "nominal_verdict",
     "not_compared_note",
+    "only_topology_evaluated",
     "open_lines_text",
     "operating_limits",
     "output_problems",
@@ -496,6 +500,7 @@ __all__ = [
     "polish_text",
     "present_switching_text",
     "pwl_loss_text",
+    "radiality_problems",
     "rating_verdict",
     "read_result",
     "read_result_to_check",

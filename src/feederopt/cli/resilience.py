@@ -406,12 +406,12 @@ def plan(
         measure_caveats,
         named_id,
         plan_settings,
+        radiality_problems,
         resilience_within_text,
         switch_operations_text,
         unproven_note,
     )
     from feederopt import plan as run
-    from feederopt.api_resilience import radiality_problems
 
     # a bad --radiality among the other problems (plan_settings raises it alone): the
     # default kept meanwhile, the run refused with every problem

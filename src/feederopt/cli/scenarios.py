@@ -405,8 +405,7 @@ def robust_only_evaluated(result: Any) -> bool:
     stopped after its first round; user test ut51_recheck #1). One rule for the verdict
     (:func:`print_uncertain_verdict`) and the row "open branches (only topology evaluated,
     breaks the limits)"; a base-case fallback is named as such, not so."""
-    from feederopt import RobustSummary
-    from feederopt.solvers.status import only_topology_evaluated
+    from feederopt import RobustSummary, only_topology_evaluated
 
     summary = result.uncertain
     if not isinstance(summary, RobustSummary) or result.extra.get("base_fallback"):
