@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from test_ut51_bigrid_timings import _times  # the console's time row, parsed
 
 #: The commands on the smallest inputs, as tests/test_report_kinds.py runs them: the zhang13
 #: restoration with three lines broken, and its plan over the two disaster scenarios (A and C)
@@ -55,14 +56,6 @@ def _run(args: list[str]) -> tuple[subprocess.CompletedProcess[str], float]:
     done = subprocess.run([sys.executable, "-m", "feederopt", *args], capture_output=True,
                           text=True, env=env, timeout=600)
     return done, time.perf_counter() - t0
-
-
-def _times(output: str) -> tuple[float, float, float]:
-    flat = " ".join(output.split())
-    found = re.search(r"time │ ([\d.]+) s optimisation; ([\d.]+) s to the answer; ([\d.]+) s "
-                      r"with writing", flat)
-    assert found, flat
-    return float(found.group(1)), float(found.group(2)), float(found.group(3))
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
