@@ -145,37 +145,48 @@ def test_the_extreme_points_take_every_source_at_either_end_independently() -> N
     assert corners == set(itertools.product(BAND, repeat=2))
 
 
+@pytest.fixture(scope="module")
+def ring_json(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ring written once as a pandapower JSON file for the module's command lines."""
+    import pandapower as pp
+
+    path = tmp_path_factory.mktemp("ring") / "ring.json"
+    pp.to_json(ring_net(), str(path))
+    return path
+
+
 @pytest.mark.parametrize(("band", "words"), [
     ("1.05:1.0", "lower end 1.05 is above its upper end"),
     ("0.5:1.0", "must lie within 0.8 - 1.2"),
     ("abc", "must be two voltages"),
 ])
-def test_a_bad_band_is_refused_typed(tmp_path: Path, band: str, words: str) -> None:
-    import pandapower as pp
+def test_a_bad_band_is_refused_typed(ring_json: Path, tmp_path: Path, band: str, words: str
+                                     ) -> None:
     from typer.testing import CliRunner
 
     from feederopt.cli import app
 
-    pp.to_json(ring_net(), str(tmp_path / "ring.json"))
     out = CliRunner(env={"COLUMNS": "200"}).invoke(
-        app, ["solve", str(tmp_path / "ring.json"), "--robust", "0.1", "--source-vm-band",
+        app, ["solve", str(ring_json), "--robust", "0.1", "--source-vm-band",
               band, "--json", str(tmp_path / "r.json")])
     assert out.exit_code == 2, out.output
     assert "source_vm_band" in out.output and words in out.output
     assert "Traceback" not in out.output and not (tmp_path / "r.json").exists()
+
+
+def test_a_band_without_robust_is_refused_typed() -> None:
+    """The API's refusal, once (it was repeated, the same call, under each bad band above)."""
     with pytest.raises(InputError, match="source_vm_band needs robust"):
         feederopt.solve(ring_net(), source_vm_band=BAND)
 
 
-def test_the_console_and_json_record_the_band(tmp_path: Path) -> None:
-    import pandapower as pp
+def test_the_console_and_json_record_the_band(ring_json: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from feederopt.cli import app
 
-    pp.to_json(ring_net(), str(tmp_path / "ring.json"))
     out = CliRunner(env={"COLUMNS": "200"}).invoke(
-        app, ["solve", str(tmp_path / "ring.json"), "--robust", "0.1", "--source-vm-band",
+        app, ["solve", str(ring_json), "--robust", "0.1", "--source-vm-band",
               "0.98:1.02", "--workers", "1", "--out", str(tmp_path / "r")])
     assert out.exit_code == 0, out.output
     assert "every source anywhere in 0.9800-1.0200 p.u." in out.output
