@@ -119,15 +119,34 @@ def test_api_run_without_a_topology(no_solution: str) -> None:
         r.to_pandapower(pp_net)
 
 
+def _ring_with_an_out_of_service_tie() -> Any:
+    """A 4-bus pandapower ring stored as pandapower's case33bw stores its grid: the tie an
+    out-of-service line, no switch element. Small, so that the solve takes a fraction of a
+    second: the test is about the reader's switch columns, which are the same for 4 buses as
+    for case33bw's 37 branches."""
+    import pandapower as pp
+
+    net = pp.create_empty_network(sn_mva=1.0)
+    b = [pp.create_bus(net, vn_kv=12.66) for _ in range(4)]
+    pp.create_ext_grid(net, b[0], vm_pu=1.0)
+    for i, j in [(0, 1), (1, 2), (0, 3), (3, 2)]:
+        pp.create_line_from_parameters(net, b[i], b[j], length_km=1.0, r_ohm_per_km=0.5,
+                                       x_ohm_per_km=0.3, c_nf_per_km=0.0, max_i_ka=1.0)
+    net.line.loc[3, "in_service"] = False  # the tie, as case33bw's five
+    for k, p in ((1, 0.3), (2, 0.5), (3, 0.2)):
+        pp.create_load(net, b[k], p_mw=p, q_mvar=0.4 * p)
+    return net
+
+
 def test_operated_by_is_there_for_ties_without_switch_elements() -> None:
     """pandapower's case33bw stores its five ties as out-of-service lines and has no switch
-    element: no switch operates any branch, so the column is there and null throughout."""
-    import pandapower.networks as pn
-
-    pp_net = pn.case33bw()
+    element: no switch operates any branch, so the column is there and null throughout.
+    The net is a 4-bus ring stored the same way (:func:`_ring_with_an_out_of_service_tie`)."""
+    pp_net = _ring_with_an_out_of_service_tie()
     assert len(pp_net.switch) == 0
     r = feederopt.solve(feederopt.load(pp_net), method="lindistflow", time_limit=30,
                         ac_check=False)
+    assert r.has_topology and len(r.open_branches) == 1  # the ring is cut once: a tie works
     assert "operated_by" in r.switches.columns
     assert r.switches["operated_by"].dtype == pl.String
     assert r.switches["operated_by"].null_count() == r.switches.height
@@ -179,7 +198,9 @@ def test_switches_table_always_has_operated_by():
     from feederopt import SolveOptions, load, solve
     from feederopt.options import Stop
 
-    r = solve(load("case33bw"), SolveOptions(method="lindistflow", stop=Stop(time_limit_s=60),
+    # case15da (MATPOWER's, 15 buses) rather than case33bw: any built-in case is not a
+    # pandapower net, and this one solves in a tenth of a second
+    r = solve(load("case15da"), SolveOptions(method="lindistflow", stop=Stop(time_limit_s=60),
                                              ac_check=False))
     assert "operated_by" in r.switches.columns
     assert r.switches["operated_by"].null_count() == r.switches.height
