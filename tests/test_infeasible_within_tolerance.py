@@ -176,7 +176,9 @@ def test_open_branches_carry_exactly_nothing_in_the_model() -> None:
 
 @pytest.fixture(scope="module")
 def robust_966() -> Any:
-    return feederopt.solve(grid_a(), robust=0.1, v_min=0.966, time_limit=60)
+    """The robust solve, its extreme points' slaves run in this process (``workers=1``): the
+    verdict is the pool's, without the seconds of starting and stopping worker processes."""
+    return feederopt.solve(grid_a(), robust=0.1, v_min=0.966, time_limit=60, workers=1)
 
 
 def test_robust_proof_states_plus_inf_and_a_reason(robust_966: Any,
