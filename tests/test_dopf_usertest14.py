@@ -116,7 +116,8 @@ def test_lv_side_changer_is_held_at_tap_pos_with_a_note() -> None:
     assert not tr["tap_controllable"].fill_null(False)[0]
     with pytest.raises(InputError, match="no such device"):  # no OLTC to set
         feederopt.solve(read, controls="taps", time_limit=10)
-    result = feederopt.solve(read, controls="caps", time_limit=10)
+    # the devices and the notes are the reader's and the model's: no AC check needed
+    result = feederopt.solve(read, controls="caps", time_limit=10, ac_check=False)
     assert all(d["kind"] != "oltc" for d in result.dopf.devices)
     assert notes[0] in result.to_dict()["notes"]
 
