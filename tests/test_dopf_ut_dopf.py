@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pandapower as pp
 import pytest
@@ -158,13 +159,28 @@ def _flexible(net: pp.pandapowerNet) -> pp.pandapowerNet:
     return net
 
 
-@pytest.mark.parametrize("make", [_net, lambda: _flexible(_net())], ids=["tap_cap", "dg_flex"])
-def test_to_pandapower_writes_the_settings_that_runpp_checks(make: object) -> None:
+@pytest.fixture(scope="module")
+def tap_cap() -> tuple[pp.pandapowerNet, str, Any]:
+    """The DOPF of the tester's net with every control (tap, bank, sgen): the net, its JSON
+    before the solve and the result, solved once for the two tests that write it back."""
     import feederopt
 
-    net = make()  # type: ignore[operator]
+    net = _net()
     before = pp.to_json(net)
-    result = feederopt.solve(from_pandapower(net), time_limit=30)
+    return net, before, feederopt.solve(from_pandapower(net), time_limit=30)
+
+
+@pytest.mark.parametrize("make", [_net, lambda: _flexible(_net())], ids=["tap_cap", "dg_flex"])
+def test_to_pandapower_writes_the_settings_that_runpp_checks(
+        make: object, tap_cap: tuple[pp.pandapowerNet, str, Any]) -> None:
+    import feederopt
+
+    if make is _net:  # the module's solve of the same net
+        net, before, result = tap_cap
+    else:
+        net = make()  # type: ignore[operator]
+        before = pp.to_json(net)
+        result = feederopt.solve(from_pandapower(net), time_limit=30)
     assert result.status.value == "optimal"
     out = result.to_pandapower(net)
     assert out is not net and pp.to_json(net) == before  # the user's net is unchanged
@@ -177,8 +193,9 @@ def test_to_pandapower_writes_the_settings_that_runpp_checks(make: object) -> No
     assert out.sgen.p_mw[0] == pytest.approx(gen["p_mw"], abs=1e-12)
     # pandapower's power flow of the written net has the AC check's losses (the old writer
     # kept tap_pos 0 and step 0: 349.48 kW against 267.16 kW on the first net)
-    assert _ac_losses_kw(out) == pytest.approx(result.ac_check.losses_kw, abs=1e-3)
-    assert _ac_losses_kw(net) > result.ac_check.losses_kw + 10.0  # the settings matter
+    ac_kw = result.ac_check.losses_kw
+    assert _ac_losses_kw(out) == pytest.approx(ac_kw, abs=1e-3)
+    assert _ac_losses_kw(pp.from_json_string(before)) > ac_kw + 10.0  # the settings matter
     assert ("load:5" in dev) is (make is not _net)
     if "load:5" in dev:
         red = dev["load:5"]["reduction_mw"]
@@ -188,12 +205,13 @@ def test_to_pandapower_writes_the_settings_that_runpp_checks(make: object) -> No
         assert gen["on"] and gen["p_mw"] > 1.0
 
 
-def test_api_to_pandapower_writes_the_settings_too() -> None:
-    import feederopt
+def test_api_to_pandapower_writes_the_settings_too(
+        tap_cap: tuple[pp.pandapowerNet, str, Any]) -> None:
+    """:func:`feederopt.api.to_pandapower`, the function form, on the module's solve (every
+    control: the bank's step is written with the tap's and the sgen's)."""
     from feederopt.api import to_pandapower
 
-    net = _net()
-    result = feederopt.solve(from_pandapower(net), controls="caps", time_limit=30)
+    net, _, result = tap_cap
     out = to_pandapower(result, net)
     (cap,) = [d for d in result.dopf.devices if d["kind"] == "capacitor"]
     assert cap["step"] > 0 and out.shunt.step[0] == cap["step"] and net.shunt.step[0] == 0
