@@ -72,7 +72,9 @@ def power_flow(net: Any, opened: list[int]) -> dict[str, Any]:
     least voltage and its bus (not the source's), line flows and losses."""
     for idx, row in net.switch.iterrows():
         net.switch.at[idx, "closed"] = int(row.element) not in opened
-    pp.runpp(net, tolerance_mva=1e-10, numba=False)
+    # init="dc": what runpp's "auto" picks here (flat magnitudes at the ext_grid's 1.0 p.u.,
+    # dc angles; the same voltages to the last bit), without the pandas queries "auto" runs
+    pp.runpp(net, tolerance_mva=1e-10, numba=False, init="dc")
     vm = net.res_bus.vm_pu.drop(index=list(net.ext_grid.bus))
     return {"open": sorted(opened), "v_min": float(vm.min()), "bus": int(vm.idxmin()),
             "p_from_mw": net.res_line.p_from_mw.to_dict(),
