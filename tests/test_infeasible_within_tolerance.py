@@ -26,11 +26,11 @@ Open branches carry nothing in the model: their model columns in the branch tabl
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import json
 import math
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -103,8 +103,33 @@ def truth() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def solved() -> Any:
-    return feederopt.solve(grid_a(1.1), v_min=V_FLOOR, time_limit=60)
+def console(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
+    """One console run of the ``x1.1`` grid (``solve --v-min 0.964``): its output, and the
+    :class:`~feederopt.Result` the command printed, taken as ``feederopt.api.solve`` (which the
+    command calls) returns it. The API tests and the console test read the same run, so the
+    verdict, the diagnosis and the exit code are those of one solve."""
+    path = tmp_path_factory.mktemp("x11") / "grid_a_x11.json"
+    pp.to_json(grid_a(1.1), str(path))
+    api = importlib.import_module("feederopt.api")
+    real, returned = api.solve, []
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        returned.append(real(*args, **kwargs))
+        return returned[-1]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(api, "solve", spy)
+        res = runner.invoke(app, ["solve", str(path), "--v-min", str(V_FLOOR), "--time-limit",
+                                  "60"], env={"COLUMNS": "300"})
+    assert len(returned) == 1, res.output
+    return res, returned[0]
+
+
+@pytest.fixture(scope="module")
+def solved(console: tuple[Any, Any]) -> Any:
+    """The result of ``feederopt.solve(grid_a(1.1), v_min=V_FLOOR, time_limit=60)``, as the
+    console run (:func:`console`) got it."""
+    return console[1]
 
 
 def test_brute_force_misses_the_floor_within_the_tolerance(truth: dict[str, Any]) -> None:
@@ -143,12 +168,9 @@ def test_the_ac_check_says_within_the_tolerance_only(solved: Any, truth: dict[st
     assert doc["diagnosis"]
 
 
-def test_console_exit_code_diagnosis_and_ac_row_agree(tmp_path: Path,
+def test_console_exit_code_diagnosis_and_ac_row_agree(console: tuple[Any, Any],
                                                       truth: dict[str, Any]) -> None:
-    path = tmp_path / "grid_a_x11.json"
-    pp.to_json(grid_a(1.1), str(path))
-    res = runner.invoke(app, ["solve", str(path), "--v-min", str(V_FLOOR), "--time-limit",
-                              "60"], env={"COLUMNS": "300"})
+    res = console[0]
     assert res.exit_code == 3, res.output
     bus = truth["best"]["bus"]
     row = next(line for line in res.output.splitlines() if "within limits (AC)" in line)
