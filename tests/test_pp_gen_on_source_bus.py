@@ -63,11 +63,21 @@ def test_the_gen_injects_its_p_and_the_source_imports_the_rest() -> None:
         float(net.res_ext_grid.p_mw[0]), abs=1e-9)
 
 
+@pytest.fixture(scope="module")
+def runopp_of() -> dict[bool, pp.pandapowerNet]:
+    """runopp's answer on :func:`_net` for each ``controllable``, run once for the module (the
+    Benders and the MISOCP tests of the controllable gen read the same one)."""
+    return {}
+
+
 @pytest.mark.parametrize(("controllable", "method"),
                          [(False, "benders"), (True, "benders"), (True, "misocp")])
-def test_the_dopfs_cost_is_runopps(controllable: bool, method: str) -> None:
-    net = _net(controllable)
-    pp.runopp(net, init="pf", **TIGHT)
+def test_the_dopfs_cost_is_runopps(controllable: bool, method: str,
+                                   runopp_of: dict[bool, pp.pandapowerNet]) -> None:
+    if controllable not in runopp_of:
+        runopp_of[controllable] = _net(controllable)
+        pp.runopp(runopp_of[controllable], init="pf", **TIGHT)
+    net = runopp_of[controllable]
     assert net.OPF_converged
     result, sgen = dopf_at_runopps_cost(from_pandapower(_net(controllable)), net, method)
     assert result.dopf is not None
