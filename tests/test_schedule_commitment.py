@@ -52,10 +52,6 @@ GAMMA = 0.48  # the most the commitment check admits: 1.8 MW p_min <= 3.49 (1 - 
 LOOP34 = ("9", "10", "11", "12", "13", "14", "34")
 OTHER_TIES = ("33", "35", "36", "37")
 SAMPLES, SEED = 30, 0
-# the deterministic schedule's check draws the first 10 of the same samples (seed 0): each
-# needs three pandapower power flows for its bounds, and the first 10 hold the one that surely
-# fails (the 7th) and one ambiguous (README); the robust schedule's check draws all 30
-SAMPLES_DET = 10
 FAC = np.array([0.94, 0.99, 1.00])
 
 
@@ -160,26 +156,27 @@ def test_deterministic_fails_samples_the_robust_schedule_serves(runs, tmp_path) 
     # total plus the upper loss bound stays within the limit, surely not if some hour's total
     # plus the lower bound exceeds it; the check's share lies between; the robust schedule
     # serves them all
-    xis = sample_budget_set(d, SAMPLES_DET, SEED)
+    xis = sample_budget_set(d, SAMPLES, SEED)
     sure_ok = sure_fail = 0
     for xi in xis:
         lo, hi = bounds(realised(d, xi)[0], det_open)
         sure_ok += bool((hi <= RATING).all())
         sure_fail += bool((lo > RATING).any())
-    assert sure_ok + sure_fail >= SAMPLES_DET - 2  # at most two ambiguous samples (README)
+    assert sure_ok + sure_fail >= SAMPLES - 2  # at most two ambiguous samples (README)
     assert sure_fail >= 1
     runner = CliRunner()
     shares = []
-    for name, doc, n in (("det", det, SAMPLES_DET), ("rob", rob, SAMPLES)):
+    for name, doc in (("det", det), ("rob", rob)):
         f = tmp_path / f"{name}.json"
         f.write_text(json.dumps(doc))
-        r = runner.invoke(app, ["check", str(f), "--samples", str(n), "--seed", str(SEED)])
+        r = runner.invoke(app, ["check", str(f), "--samples", str(SAMPLES), "--seed",
+                                str(SEED)])
         # a realisation surely not served by the deterministic schedule (sure_fail >= 1):
         # exit 4 since chkexit (before, 0 whatever the share); the robust one serves them all
         assert r.exit_code == (4 if name == "det" else 0), r.output
         shares.append(float(r.output.split("%")[0].split()[-1]))
     # printed to 0.1 %
-    lo, hi = 100.0 * sure_ok / SAMPLES_DET, 100.0 - 100.0 * sure_fail / SAMPLES_DET
+    lo, hi = 100.0 * sure_ok / SAMPLES, 100.0 - 100.0 * sure_fail / SAMPLES
     assert lo - 0.05 <= shares[0] <= hi + 0.05
     assert shares[0] < 100.0
     assert shares[1] == 100.0
