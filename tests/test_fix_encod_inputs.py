@@ -8,6 +8,7 @@ separators reads to identical tables; and the AC losses of MATPOWER's case33bw (
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -34,12 +35,16 @@ def _same_tables(variant: Path, clean: Path) -> None:
     assert got.name == want.name
 
 
+@functools.cache
 def _pandapower_losses_kw() -> float:
+    """pandapower's own AC losses of its case33bw [kW], computed once per file (four tests
+    compare against it) and without numba (the same Newton-Raphson; numba's first compile
+    took ~10 s of this file)."""
     import pandapower as pp
     import pandapower.networks as pn
 
     net = pn.case33bw()
-    pp.runpp(net)
+    pp.runpp(net, numba=False)
     return float(net.res_line.pl_mw.sum() * 1e3)
 
 

@@ -204,25 +204,34 @@ def test_schedule_problems_at_once_with_the_json_path(tmp_path: Path) -> None:
     assert _fields(list(err.value.problems)) == ["c_switch", "time_limit_s"]  # as given
 
 
-def test_schedule_valid_calls_still_work() -> None:
+def test_schedule_valid_calls_still_work(schedules: dict[str, Path]) -> None:
+    """The valid robust-budget call (``--robust-budget 1 --gamma 0.1 --deterministic``) is the
+    module's ``set`` schedule (run once, exit 0 asserted there); here its settings are read
+    back: the options given are the ones it ran with."""
     r = runner.invoke(app, [*SCHED, "--hourly-topology", "--switch-cost", "5", "--gap", "0.01",
                             "--time-limit", "120", "-q"])
     assert r.exit_code == 0, r.output
-    r = runner.invoke(app, [*SCHED, "--robust-budget", "1", "--gamma", "0.1",
-                            "--deterministic", "--time-limit", "120", "-q"])
-    assert r.exit_code == 0, r.output
+    doc = json.loads(schedules["set"].read_text())
+    assert doc["method"] == "deterministic"
+    assert doc["settings"]["gamma"] == 0.1 and doc["settings"]["budget"] == 1.0
 
 
-# ----- check of a schedule result (B1, B2) and of a three-phase result (B12) ----------------
 @pytest.fixture(scope="module")
 def schedules(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two valid schedules, run once for the module: ``det`` (no budget set) and ``set`` (a
+    budget set, solved deterministically; also the valid call of
+    :func:`test_schedule_valid_calls_still_work`)."""
     d = tmp_path_factory.mktemp("sched")
     out = {"det": d / "det.json", "set": d / "set.json"}
     for name, extra in (("det", ["--dsm", "0.1"]),
-                        ("set", ["--robust-budget", "1", "--deterministic"])):
+                        ("set", ["--robust-budget", "1", "--gamma", "0.1", "--deterministic",
+                                 "--time-limit", "120"])):
         r = runner.invoke(app, [*SCHED, *extra, "--json", str(out[name]), "-q"])
         assert r.exit_code == 0, r.output
     return out
+
+
+# ----- check of a schedule result (B1, B2) and of a three-phase result (B12) ----------------
 
 
 def test_check_schedule_refuses_options_of_other_results(schedules: dict[str, Path],

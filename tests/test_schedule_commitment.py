@@ -18,8 +18,10 @@ whose largest total of the budget set surely exceeds the limit.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -58,23 +60,45 @@ def _ac_losses(p: np.ndarray, q: np.ndarray, open_ids: set[str] | None = None) -
     order = pandapower's) and the branches ``open_ids`` open (branch id k = line k - 1; None:
     the base radial topology)."""
     import pandapower as pp
-    import pandapower.networks as pn
 
-    net = pn.case33bw()
+    net, base_in_service = _case33bw()
     bus = net.load.bus.to_numpy()
     net.load["p_mw"], net.load["q_mvar"] = p[bus], q[bus]
-    if open_ids is not None:
-        net.line["in_service"] = [str(k + 1) not in open_ids for k in net.line.index]
+    net.line["in_service"] = (base_in_service if open_ids is None else
+                              [str(k + 1) not in open_ids for k in net.line.index])
     pp.runpp(net, numba=False)
     return float(net.res_line.pl_mw.sum())
+
+
+@functools.cache
+def _pristine() -> Any:
+    """pandapower's case33bw as built (``pn.case33bw()`` took ~0.7 s a call): read, never
+    changed; who changes a net takes a copy (:func:`_fresh`)."""
+    import pandapower.networks as pn
+
+    return pn.case33bw()
+
+
+def _fresh() -> Any:
+    """A copy of pandapower's case33bw as built, to change (a deep copy takes ~10 ms)."""
+    import copy
+
+    return copy.deepcopy(_pristine())
+
+
+@functools.cache
+def _case33bw() -> tuple[Any, list[bool]]:
+    """pandapower's case33bw, copied once for the ~100 power flows of this file (every call of
+    :func:`_ac_losses` sets all the loads and every line's state it uses), and its base
+    radial topology (the lines in service as built)."""
+    net = _fresh()
+    return net, net.line["in_service"].tolist()
 
 
 def _rating() -> float:
     """The import limit: the forecast peak plus 1.1 x its AC losses (base radial topology)
     plus MARGIN: the forecast fits with its losses in any topology of the loop."""
-    import pandapower.networks as pn
-
-    net = pn.case33bw()
+    net = _pristine()
     n = len(net.bus)
     p, q = np.zeros(n), np.zeros(n)
     np.add.at(p, net.load.bus.to_numpy(), net.load.p_mw.to_numpy())
@@ -150,7 +174,7 @@ def test_deterministic_fails_samples_the_robust_schedule_serves(runs, tmp_path) 
         lo, hi = bounds(realised(d, xi)[0], det_open)
         sure_ok += bool((hi <= RATING).all())
         sure_fail += bool((lo > RATING).any())
-    assert sure_ok + sure_fail >= SAMPLES - 2  # at most two ambiguous sample (README)
+    assert sure_ok + sure_fail >= SAMPLES - 2  # at most two ambiguous samples (README)
     assert sure_fail >= 1
     runner = CliRunner()
     shares = []
@@ -231,9 +255,8 @@ def test_commitment_equals_enumeration(tmp_path) -> None:  # type: ignore[no-unt
     # hour 1: 0.94 x 3.715 MW plus pandapower's losses of case33bw at that load exceeds 3.5 MW
     # even with the model's tangents under-estimating the losses by up to 25 %
     import pandapower as pp
-    import pandapower.networks as pn
 
-    ref = pn.case33bw()
+    ref = _fresh()
     ref.load[["p_mw", "q_mvar"]] *= 0.94
     pp.runpp(ref, numba=False)
     assert 0.94 * PEAK + 0.75 * float(ref.res_line.pl_mw.sum()) > 3.5
@@ -248,11 +271,9 @@ def test_minimum_output_check_lowers_only_the_uncertain_loads(tmp_path) -> None:
     0.94 x (3.715 - 0.9 x 0.84) = 2.781 MW (Baran & Wu's loads, hand computed), above the
     three units' 1.8 MW of minimum output; the check applied -90 % to every load (0.349 MW)
     and refused the input. With every bus uncertain it still refuses."""
-    import pandapower.networks as pn
-
     from feederopt.problems.schedule import smallest_realised_load
 
-    ref = pn.case33bw().load
+    ref = _pristine().load
     by_bus = dict(zip((ref.bus + 1).astype(str), ref.p_mw, strict=True))  # bus ids 1..33
     hand = 0.94 * (ref.p_mw.sum() - 0.9 * (by_bus["24"] + by_bus["25"]))
     net, dev, prof = schedule_inputs("case33bw", DATA / "profiles.csv", DATA)

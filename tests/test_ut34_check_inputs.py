@@ -49,11 +49,15 @@ def _sha(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:  # type: ignore[type-arg]
-    """A 2-hour robust schedule of the user's feeder (its files in a folder of their own)."""
+    """A 2-hour robust schedule of the user's feeder (its files in a folder of their own),
+    made from that folder with the paths as typed there (relative), as a user does: the one
+    run serves the hash checks and the check from another folder (relative paths)."""
     folder = tmp_path_factory.mktemp("made")
-    net, prof, dev = _copy(folder)
-    res = schedule(str(net), profiles=prof, devices=dev, hours=2, ac_check=False,
-                   time_limit_s=60, gamma=0.3, budget=1.0, uncertain_buses=("3", "4"))
+    _copy(folder)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(folder)
+        res = schedule("net1.json", profiles="p.csv", devices="dev", hours=2, ac_check=False,
+                       time_limit_s=60, gamma=0.3, budget=1.0, uncertain_buses=("3", "4"))
     return folder, res.to_dict()
 
 
@@ -181,20 +185,19 @@ def test_check_of_a_partition_result_refuses_an_edited_feeder(tmp_path: Path) ->
 
 
 def test_a_schedule_of_relative_paths_is_checked_from_another_folder(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        made, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """The schedule records the network's absolute path, as it does the profiles' and the
     devices' (before, the network's path as typed: ``check`` run from another folder refused
-    it as "not read when it was made"). Truth: the copied file's own absolute path."""
-    net, prof, _dev = _copy(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    res = schedule("net1.json", profiles="p.csv", devices="dev", hours=2, ac_check=False,
-                   time_limit_s=60)
-    assert res.inputs["source"] == str(net.resolve())
-    assert res.inputs["profiles"] == str(prof.resolve())
+    it as "not read when it was made"). Truth: the copied file's own absolute path. The
+    schedule is the module's (made with relative paths from its folder); the built-in case
+    runs one hour, enough to record its source."""
+    folder, doc = made
+    assert doc["inputs"]["source"] == str((folder / "net1.json").resolve())
+    assert doc["inputs"]["profiles"] == str((folder / "p.csv").resolve())
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    checked = check_schedule_result(res.to_dict(), samples=2, seed=1)
+    checked = check_schedule_result(doc, samples=2, seed=1)
     assert checked is not None
-    builtin = schedule("case33bw", hours=2, ac_check=False, time_limit_s=60)
+    builtin = schedule("case33bw", hours=1, ac_check=False, time_limit_s=60)
     assert builtin.inputs["source"] == "case33bw"  # a built-in case name stays a name

@@ -565,13 +565,23 @@ def operating_point(data: PartitionData, plan: PartitionPlan,
             m.set_bounds(g, x[g], x[g])
         return m
 
-    m = fixed_model(recourse_block(data, sc))
+    # the recourse block is built once for the three stages (it was built three times, a
+    # third of a partition run's voltage feedback): each stage takes a copy of its lists, to
+    # which it adds its own rows, groups and objective; the groups, rows and cones themselves
+    # are shared and never changed (HighsModel reads them)
+    base = recourse_block(data, sc)
+
+    def fresh() -> Block:
+        return Block(groups=dict(base.groups), rows=list(base.rows), cones=list(base.cones),
+                     objective=dict(base.objective), on_off=list(base.on_off))
+
+    m = fixed_model(fresh())
     m.set_costs(costs)
     value = PartitionSlaves._solve(m, -1).objective
     cap = value + 1e-9 * abs(value) + OPERATING_VALUE_TOL
 
     def capped(extra_q: float | None) -> Block:
-        b = recourse_block(data, sc)
+        b = fresh()
         b.objective.clear()
         b.add_rows("value_cap", {g: sp.csr_matrix(np.atleast_2d(c)) for g, c in costs.items()},
                    Sense.LE, np.array([cap]))

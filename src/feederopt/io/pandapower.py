@@ -153,6 +153,7 @@ import io
 import json
 import math
 import re
+import sys
 from collections import OrderedDict, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -263,6 +264,11 @@ def _oltc_fields(br: pl.DataFrame, sel: np.ndarray, tap: np.ndarray) -> dict[str
 
 
 def is_pandapower_net(obj: object) -> bool:
+    """Whether ``obj`` is a ``pandapower.auxiliary.pandapowerNet``. An instance exists only
+    once pandapower was imported, so a case name, a path or a :class:`Network` is answered
+    without importing it: the import took ~2 s of every ``feederopt solve case33bw``."""
+    if "pandapower.auxiliary" not in sys.modules:
+        return False
     try:
         from pandapower.auxiliary import pandapowerNet
     except ImportError:
