@@ -153,6 +153,7 @@ import io
 import json
 import math
 import re
+import sys
 from collections import OrderedDict, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -263,11 +264,16 @@ def _oltc_fields(br: pl.DataFrame, sel: np.ndarray, tap: np.ndarray) -> dict[str
 
 
 def is_pandapower_net(obj: object) -> bool:
-    try:
-        from pandapower.auxiliary import pandapowerNet
-    except ImportError:
-        return False
-    return isinstance(obj, pandapowerNet)
+    """Whether ``obj`` is a pandapower net, without importing pandapower.
+
+    A ``pandapowerNet`` exists only once ``pandapower.auxiliary`` has been imported, so while
+    it is not in :data:`sys.modules` nothing is a net. Importing pandapower to ask (it pulls in
+    matplotlib through ``pandapower.plotting``: 2-4 s) made every ``load("case33bw")`` and
+    every command on a case name pay for it, also those that never run a power flow.
+    """
+    aux = sys.modules.get("pandapower.auxiliary")
+    net_class = getattr(aux, "pandapowerNet", None) if aux is not None else None
+    return net_class is not None and isinstance(obj, net_class)
 
 
 def _not_a_net(path: Path, exc: Exception) -> str:
