@@ -125,6 +125,10 @@ def ring_b(tmp_path: Path) -> Path:
 @pytest.fixture
 def scenario_file(tmp_path: Path) -> Path:
     """Two scenarios: every load at 90 % and at 110 % of nominal."""
+    return _write_scenarios(tmp_path)
+
+
+def _write_scenarios(tmp_path: Path) -> Path:
     net = ring(tie="b")
     rows = []
     for name, scale in (("low", 0.9), ("high", 1.1)):
@@ -140,6 +144,24 @@ def _solve(args: list[str], tmp_path: Path, name: str = "r.json") -> tuple[int, 
     res = runner.invoke(app, ["solve", *args, "--json", str(out), "--quiet"])
     doc = json.loads(out.read_text()) if out.exists() else {}
     return res.exit_code, doc, res.output
+
+
+@pytest.fixture(scope="module")
+def plain_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict, str]:
+    """``solve RING_B --no-ac-check`` run once: one test reads the solver it names, another
+    that it skipped the AC check."""
+    tmp = tmp_path_factory.mktemp("plain")
+    return _solve([str(write_folder(ring(tie="b"), tmp / "ring_b")), "--no-ac-check"], tmp)
+
+
+@pytest.fixture(scope="module")
+def scenario_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, dict, str]:
+    """``solve RING_B --scenarios S --workers 2 --no-ac-check`` run once: one test reads that
+    the workers acted, another its topology without a switching cost (no AC check read)."""
+    tmp = tmp_path_factory.mktemp("scen")
+    folder = write_folder(ring(tie="b"), tmp / "ring_b")
+    return _solve([str(folder), "--scenarios", str(_write_scenarios(tmp)), "--workers", "2",
+                   "--no-ac-check"], tmp)
 
 
 # ----- refused ------------------------------------------------------------------------------
@@ -246,8 +268,9 @@ def test_check_lists_every_problem_of_the_options_object() -> None:
 
 
 # ----- acts ---------------------------------------------------------------------------------
-def test_switching_cost_acts_under_scenarios_and_robust(ring_b: Path, scenario_file: Path,
-                                                        tmp_path: Path) -> None:
+def test_switching_cost_acts_under_scenarios_and_robust(
+        ring_b: Path, scenario_file: Path, tmp_path: Path,
+        scenario_run: tuple[int, dict, str]) -> None:
     """Opening c instead of b is best at 90 % and at 110 % load (AC power flow); a switching
     cost above the saving keeps b open, under --scenarios and under --robust alike."""
     net = ring(tie="b")
@@ -260,7 +283,9 @@ def test_switching_cost_acts_under_scenarios_and_robust(ring_b: Path, scenario_f
         saving = max(saving, by_open["b"] - by_open["c"])
     cost = str(10 * saving + 10 * _losses(net, "b"))
     for k, mode in enumerate((["--scenarios", str(scenario_file)], ["--robust", "0.05"])):
-        code, doc, out = _solve([str(ring_b), *mode, "--workers", "1"], tmp_path, f"{k}.json")
+        # without a cost: the scenario run is the one of test_workers_act_under_scenarios
+        code, doc, out = scenario_run if k == 0 else _solve(
+            [str(ring_b), *mode, "--workers", "1"], tmp_path, f"{k}.json")
         assert code == 0, out
         assert [b["id"] for b in doc["open_branches"]] == ["c"]
         code, doc, out = _solve([str(ring_b), *mode, "--workers", "1", "--switch-cost", cost],
@@ -269,25 +294,25 @@ def test_switching_cost_acts_under_scenarios_and_robust(ring_b: Path, scenario_f
         assert [b["id"] for b in doc["open_branches"]] == ["b"], mode
 
 
-def test_workers_act_under_scenarios(ring_b: Path, scenario_file: Path,
-                                     tmp_path: Path) -> None:
-    code, doc, out = _solve([str(ring_b), "--scenarios", str(scenario_file), "--workers", "2",
-                             "--no-ac-check"], tmp_path)
+def test_workers_act_under_scenarios(scenario_run: tuple[int, dict, str]) -> None:
+    code, doc, out = scenario_run
     assert code == 0, out
     assert doc["stochastic"]["workers"] == 2
 
 
-def test_the_result_names_the_solver_given(ring_b: Path, tmp_path: Path) -> None:
+def test_the_result_names_the_solver_given(ring_b: Path, tmp_path: Path,
+                                           plain_run: tuple[int, dict, str]) -> None:
     code, doc, out = _solve([str(ring_b), "--solver", "SCS", "--no-ac-check"], tmp_path)
     assert code in (0, 3), out
     assert "SCS" in doc["solver"] and "Clarabel" not in doc["solver"]
-    code, doc, out = _solve([str(ring_b), "--no-ac-check"], tmp_path, "default.json")
+    code, doc, out = plain_run
     assert code == 0, out
     assert doc["solver"] == "HiGHS (master) + Clarabel (slave)"
 
 
-def test_no_ac_check_skips_the_ac_power_flow(ring_b: Path, tmp_path: Path) -> None:
-    code, doc, _ = _solve([str(ring_b), "--no-ac-check"], tmp_path)
+def test_no_ac_check_skips_the_ac_power_flow(ring_b: Path, tmp_path: Path,
+                                            plain_run: tuple[int, dict, str]) -> None:
+    code, doc, _ = plain_run
     assert code == 0 and doc["ac_check"] is None
     code, doc, _ = _solve([str(ring_b)], tmp_path, "ac.json")
     assert code == 0 and doc["ac_check"]["converged"]

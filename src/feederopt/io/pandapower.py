@@ -264,16 +264,16 @@ def _oltc_fields(br: pl.DataFrame, sel: np.ndarray, tap: np.ndarray) -> dict[str
 
 
 def is_pandapower_net(obj: object) -> bool:
-    """Whether ``obj`` is a ``pandapower.auxiliary.pandapowerNet``. An instance exists only
-    once pandapower was imported, so a case name, a path or a :class:`Network` is answered
-    without importing it: the import took ~2 s of every ``feederopt solve case33bw``."""
-    if "pandapower.auxiliary" not in sys.modules:
-        return False
-    try:
-        from pandapower.auxiliary import pandapowerNet
-    except ImportError:
-        return False
-    return isinstance(obj, pandapowerNet)
+    """Whether ``obj`` is a pandapower net, without importing pandapower.
+
+    A ``pandapowerNet`` exists only once ``pandapower.auxiliary`` has been imported, so while
+    it is not in :data:`sys.modules` nothing is a net. Importing pandapower to ask (it pulls in
+    matplotlib through ``pandapower.plotting``: 2-4 s) made every ``load("case33bw")`` and
+    every command on a case name pay for it, also those that never run a power flow.
+    """
+    aux = sys.modules.get("pandapower.auxiliary")
+    net_class = getattr(aux, "pandapowerNet", None) if aux is not None else None
+    return net_class is not None and isinstance(obj, net_class)
 
 
 def _not_a_net(path: Path, exc: Exception) -> str:
