@@ -516,7 +516,7 @@ class RestoreResult:
         doc = asdict(replace(self, buses=None, branches=None, network=None))
         for name in (*RESTORE_TABLES, "network"):
             doc.pop(name)
-        doc.update(doc.pop("extra"))
+        doc.update(doc.pop("extra") or {})
         if not self.source_in_memory:
             doc.pop("source_in_memory")
         if self.source is None:
@@ -925,7 +925,7 @@ class PlanResult:
     def to_dict(self) -> dict[str, Any]:
         doc = asdict(replace(self, network=None))
         doc.pop("network")
-        doc.update(doc.pop("extra"))
+        doc.update(doc.pop("extra") or {})
         if not self.source_in_memory:
             doc.pop("source_in_memory")
         if self.source is None:
