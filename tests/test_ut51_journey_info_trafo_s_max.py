@@ -41,7 +41,9 @@ def test_info_shows_each_trafos_sn_mva_under_s_max(tmp_path: Path) -> None:
     net = _net()
     path = tmp_path / "net.json"
     pp.to_json(net, str(path))
-    res = CliRunner().invoke(app, ["info", str(path)], terminal_width=250)
+    # rich takes its width from COLUMNS (terminal_width is click's alone): without it, 80 columns
+    # wrapped the header "s_max [MVA]" in CI
+    res = CliRunner(env={"COLUMNS": "250"}).invoke(app, ["info", str(path)])
     assert res.exit_code == 0, res.output
     header = next(line for line in res.output.splitlines() if "s_max [MVA]" in line)
     names = [c.strip() for c in re.split(r"[┃│]", header)[1:-1]]
