@@ -8,6 +8,14 @@ derivatives) and against the convexity inequality at every extreme point of the 
 a sign error in ``g = -B^T y`` fails both (the deviations here move the cost by 10 % and
 more). Climbing never lowers the LP value and ends at a realisation of the set whose value
 is at most the brute-force maximum.
+
+The LP values (the 375 extreme points of the brute force and the perturbed realisations of the
+finite differences) come from one :class:`~feederopt.algorithms.worst_climb.RecourseLp` at the
+first stage, only the right-hand sides in ``xi`` set per solve, instead of an LP built anew for
+each: building was 50 of the file's 52 s. tests/test_schedule_recourse_reuse.py shows on this
+same instance that those values equal the LP built anew at every extreme point (1e-9); here
+the brute-force maximum and the climb's end are still checked against a fresh build. The
+climb builds its own model, not this one.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import numpy as np
 import pytest
 
 from feederopt.algorithms.ccg import evaluate, extreme_points, solve_deterministic
-from feederopt.algorithms.worst_climb import climb, second_stage
+from feederopt.algorithms.worst_climb import RecourseLp, climb, second_stage
 from feederopt.api_schedule import schedule_inputs
 from feederopt.formulations.schedule import UNCERTAIN, ScheduleData, nominal
 from schedule_loop import one_loop_data
@@ -34,7 +42,11 @@ def case():  # type: ignore[no-untyped-def]
     det = solve_deterministic(d, gap=1e-7)
     x = {"y": det.closed[0], "z": det.z}
     points = extreme_points(d)
-    return d, x, points, [evaluate(d, x, p)[0] for p in points]
+    resolve = RecourseLp(d, x)  # one model, the right-hand sides set per realisation
+    values = [resolve.solve(p).value for p in points]
+    worst = points[int(np.argmax(values))]
+    assert max(values) == pytest.approx(evaluate(d, x, worst)[0], rel=1e-9)  # a fresh build
+    return d, x, points, values, resolve
 
 
 def _flat(xi: dict[str, np.ndarray]) -> np.ndarray:
@@ -50,7 +62,7 @@ def _unflat(d: ScheduleData, v: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def test_subgradient_against_lp_values(case) -> None:  # type: ignore[no-untyped-def]
-    d, x, points, values = case
+    d, x, points, values, resolve = case
     for at in (nominal(d), points[int(np.argmax(values))]):
         lp = second_stage(d, x, at)
         g = _flat(lp.gradient)
@@ -62,11 +74,11 @@ def test_subgradient_against_lp_values(case) -> None:  # type: ignore[no-untyped
             e = np.zeros_like(base)
             e[j] = step
             if base[j] < 1:
-                right = (evaluate(d, x, _unflat(d, base + e))[0] - lp.value) / step
+                right = (resolve.solve(_unflat(d, base + e)).value - lp.value) / step
                 assert g[j] <= right + 1e-4, (j, g[j], right)
                 checked += 1
             if base[j] > 0:
-                left = (lp.value - evaluate(d, x, _unflat(d, base - e))[0]) / step
+                left = (lp.value - resolve.solve(_unflat(d, base - e)).value) / step
                 assert left - 1e-4 <= g[j], (j, left, g[j])
                 checked += 1
         assert checked >= 3
@@ -75,7 +87,7 @@ def test_subgradient_against_lp_values(case) -> None:  # type: ignore[no-untyped
 
 
 def test_climb_rises_and_stays_in_the_set(case) -> None:  # type: ignore[no-untyped-def]
-    d, x, points, values = case
+    d, x, points, values, _ = case
     brute = max(values)
     keys = {_flat(p).tobytes() for p in points}
     c = climb(d, x, nominal(d))
