@@ -13,11 +13,17 @@ so that this sentence is printed.
 The Ctrl-C is made as the signal handler makes it (``interrupt.request``) when the AC choice
 begins, after the proof; the truth is the convention 128 + signal number and the process's own
 exit code.
+
+The run's time limit is 10 s (was 60): the stochastic search's master MILP ran to the limit
+whatever it was, and the proof of infeasibility (the verdict's per-scenario MILP) has its own
+budget after the search, so a shorter search reaches the same proof and AC choice; the JSON's
+status "infeasible" is checked so that a run which missed the proof fails the test.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import re
 import signal
 from pathlib import Path
@@ -65,11 +71,12 @@ def test_ctrl_c_after_a_stochastic_proof_prints_the_exit_code_it_exits_with(
     monkeypatch.setattr(cli_scenarios, "print_uncertain_verdict", without_diagnosis)
     try:
         res = runner.invoke(app, ["solve", "case33bw", "--scenarios", str(scen), "--v-min",
-                                  "0.97", "--time-limit", "60", "--workers", "1",
+                                  "0.97", "--time-limit", "10", "--workers", "1",
                                   "--json", str(tmp_path / "inf.json")])
     finally:
         interrupt.clear()
     assert seen  # the premise: the run reached the AC choice after its proof
+    assert json.loads((tmp_path / "inf.json").read_text())["status"] == "infeasible"  # proven
     assert res.exit_code == 128 + signal.SIGINT, res.output
     said = re.findall(r"Exit code (\d+)", " ".join(res.stdout.split()))
     assert said, res.stdout
