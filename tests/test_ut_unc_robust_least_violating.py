@@ -15,9 +15,10 @@ its worst over the points. Nothing is taken from feederopt's own numbers.
 
 The command runs in-process (typer's ``CliRunner``: the test is about the command's exit code,
 JSON and console text, not about a fresh interpreter), and the power flows reuse one net with
-its loads rewritten at each point instead of a deep copy per point. Its time limit is 45 s
+its loads rewritten at each point instead of a deep copy per point. Its time limit is 60 s
 (was 120): the proof comes at ~10-15 s and the search's candidates stage at ~12-18 s already
-holds {7, 9, 14, 28, 32}; the rest of the 120 s went to the branch exchange's 30 s budget,
+holds {7, 9, 14, 28, 32} (measured at 45 s; 60 s leaves room on the slower CI machine);
+the rest of the 120 s went to the branch exchange's 30 s budget,
 the second stage and the AC choice, which did not change the answer. A shorter search that
 answered worse would fail the pandapower check below, not pass it.
 """
@@ -68,7 +69,7 @@ def test_infeasible_robust_solve_reports_a_searched_least_violating_topology(
     out = tmp_path / "rob.json"
     cmd = ["solve", "case33bw", "--robust", "0.5",
            "--uncertain-loads", ",".join(map(str, UNCERTAIN)), "--budget", "2",
-           "--v-min", str(V_MIN), "--time-limit", "45", "--workers", "2",
+           "--v-min", str(V_MIN), "--time-limit", "60", "--workers", "2",
            "--json", str(out)]
     run = CliRunner(env={"COLUMNS": "200"}).invoke(app, cmd)
     assert run.exit_code == 3, run.output
