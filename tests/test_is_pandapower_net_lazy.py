@@ -34,7 +34,12 @@ def test_loading_a_builtin_case_does_not_import_pandapower() -> None:
 
 def test_a_pandapower_net_is_still_recognised() -> None:
     import pandapower as pp
+    import pandapower.networks as pn
 
-    net = pp.create_empty_network()
-    assert is_pandapower_net(net)
+    from feederopt import load
+
+    assert is_pandapower_net(pp.create_empty_network())
     assert not is_pandapower_net("case33bw") and not is_pandapower_net({"bus": []})
+    net = pn.case33bw()
+    assert is_pandapower_net(net) and not is_pandapower_net(dict(net))
+    assert len(load(net).buses) == 33  # read as a pandapower net, not as a case name
