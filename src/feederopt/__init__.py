@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from feederopt.io.folder import network_folder_given_as_result
     from feederopt.io.pandapower import TIE_RULES
     from feederopt.io.scenarios import (
+        bounding_problems,
         generation_by_bus,
         resolve_scenarios,
         scenario_file_problems,
@@ -274,6 +275,7 @@ _FOR_CLI = {
     "study_case_problems": "feederopt.cases.simbench",
     "study_case_scenarios": "feederopt.cases.simbench",
     "generation_by_bus": "feederopt.io.scenarios",
+    "bounding_problems": "feederopt.io.scenarios",
     "resolve_scenarios": "feederopt.io.scenarios",
     "write_scenarios": "feederopt.io.scenarios",
     "scenario_file_problems": "feederopt.io.scenarios",
@@ -439,6 +441,7 @@ __all__ = [
     "base_limits_text",
     "base_verdict_rows",
     "blank_entry_problems",
+    "bounding_problems",
     "branch_label",
     "branch_word",
     "broken_title",

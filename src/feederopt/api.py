@@ -224,9 +224,12 @@ def generate_scenarios(network: Any, count: int = 10, pv_share: float = 0.3,
                        ev_size: tuple[float, float] = (0.1, 0.4),
                        hp_size: tuple[float, float] = (0.1, 0.3),
                        pv_capacity_factor: tuple[float, float] = (0.6, 1.0),
-                       growth_fixed: bool = False) -> pl.DataFrame:
+                       growth_fixed: bool = False, bounding: bool = False,
+                       bounding_weight: float | None = None) -> pl.DataFrame:
     """:func:`feederopt.io.scenarios.generate_scenarios` (``count`` scenarios of load growth
-    and DER adoption, the formulas there) of ``network``: a Network, or what :func:`load`
+    and DER adoption, with ``bounding`` also the bounding futures ``peak`` and ``valley`` at
+    weight ``bounding_weight`` each, default 1 %; the formulas there) of ``network``: a
+    Network, or what :func:`load`
     takes (a built-in case name, a path, a pandapower net), as :func:`solve` does (user test
     ut44_nb: ``generate_scenarios("case33bw")`` raised an AttributeError)."""
     from feederopt.io.scenarios import generate_scenarios as _generate
@@ -235,7 +238,8 @@ def generate_scenarios(network: Any, count: int = 10, pv_share: float = 0.3,
     return _generate(net, count=count, pv_share=pv_share, ev_share=ev_share,
                      hp_share=hp_share, growth=growth, noise=noise, seed=seed,
                      pv_size=pv_size, ev_size=ev_size, hp_size=hp_size,
-                     pv_capacity_factor=pv_capacity_factor, growth_fixed=growth_fixed)
+                     pv_capacity_factor=pv_capacity_factor, growth_fixed=growth_fixed,
+                     bounding=bounding, bounding_weight=bounding_weight)
 
 
 def _warn_once(net: Network, *, skip_band: bool = False) -> None:

@@ -641,6 +641,20 @@ def scenarios(
                                 "x(1 + e), e drawn in [-noise, noise] per load and scenario "
                                 "(0: every load grows alike)."),
     seed: int = typer.Option(0, "--seed", help="Random seed."),
+    bounding: bool = typer.Option(False, "--bounding",
+                                  help="Also the two bounding futures of these ranges, not "
+                                  "drawn: 'peak' (every load at growth max and +noise, EV and "
+                                  "heat pumps at their largest share and size on the largest "
+                                  "load buses, no PV) and 'valley' (every load at growth min "
+                                  "and -noise, PV at its largest share, size and capacity "
+                                  "factor on the largest load buses, no EV or heat pump); the "
+                                  "drawn scenarios stay those of the same seed."),
+    bounding_weight: float | None = typer.Option(
+        None, "--bounding-weight", metavar="W",
+        help="With --bounding: the weight of each of peak and valley, in (0, 0.5); the drawn "
+        "scenarios share 1 - 2W equally. They count W each in the expected objective (losses "
+        "and slack penalty), while the verdict needs every scenario served "
+        "[default: 0.01]."),
     load_shapes: LoadShapes | None = LOAD_SHAPES_OPT,
     study_cases: list[str] | None = STUDY_CASES_OPT,
     weights: list[str] | None = WEIGHTS_OPT,
@@ -652,6 +666,7 @@ def scenarios(
     OpenDSS feeder, its daily load shapes (--load-shapes daily); of a SimBench grid, its study
     cases (--study-cases hL,lW,...)."""
     from feederopt import (
+        bounding_problems,
         generate_scenarios,
         generation_by_bus,
         is_three_phase,
@@ -671,7 +686,8 @@ def scenarios(
         problems.append(seed_problem(seed))
     generator = dict(count=(count, 10), pv_share=(pv_share, 0.3), ev_share=(ev_share, 0.2),
                      hp_share=(hp_share, 0.1), growth=(growth, 0.2), noise=(noise, 0.05),
-                     seed=(seed, 0), growth_fixed=(growth_fixed, False))
+                     seed=(seed, 0), growth_fixed=(growth_fixed, False),
+                     bounding=(bounding, False), bounding_weight=(bounding_weight, None))
     if study_cases is not None:
         _study_case_scenarios(source, path, joined_list(study_cases) or "",
                               joined_list(weights, unique=False), problems, ties,
@@ -694,17 +710,26 @@ def scenarios(
         _shape_scenarios(source, path, three_phase, load_shapes, problems, force=force,
                          quiet=quiet)
         return
+    # with the output's and the network's problems, all at once (as options, by their flags)
+    problems += bounding_problems(bounding, bounding_weight, flags=True)
     net = load_checked(source, problems, ties)
     table = generate_scenarios(net, count=count, pv_share=pv_share, ev_share=ev_share,
                                hp_share=hp_share, growth=growth, noise=noise, seed=seed,
-                               growth_fixed=growth_fixed)
+                               growth_fixed=growth_fixed, bounding=bounding,
+                               bounding_weight=bounding_weight)
     # a file that cannot be written now: the summary printed, then exit 5 (late_outputs)
     late_outputs().write(write_scenarios, table, path, force=force)
     if not quiet:
         sset = resolve_scenarios(net, table)
         totals = sset.p_mw.sum(axis=1)
         out_c = stdout()
-        out_c.print(f"{count} scenarios, {table.height} rows -> {path}", markup=False)
+        if bounding:
+            w = table.filter(table["scenario"] == "peak")["weight"][0]
+            out_c.print(f"{count} drawn scenarios (weight {(1 - 2 * w) / count:.4g} each) and "
+                        f"the bounding peak and valley (weight {w:g} each), {table.height} "
+                        f"rows -> {path}", markup=False)
+        else:
+            out_c.print(f"{count} scenarios, {table.height} rows -> {path}", markup=False)
         out_c.print(f"net demand per scenario (loads and the scenarios' DER): "
                     f"{totals.min():.3f} - {totals.max():.3f} MW "
                     f"(nominal {net.summary()['total_load_mw']:.3f} MW); "

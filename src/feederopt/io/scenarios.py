@@ -73,7 +73,13 @@ with ``BAD_SCENARIO`` problems (the CLI exits with code 2).
 
 The generator (:func:`generate_scenarios`) draws, per scenario, a load growth, a penetration
 level per DER technology and the buses where the DERs sit (see its docstring). Seeded: the same
-arguments give the same table.
+arguments give the same table. Random draws rarely reach the corners of these ranges, so
+``bounding=True`` (``feederopt scenarios --bounding``) adds the two bounding futures, not
+drawn: ``peak`` (every load at the top of its range, EV and heat pumps at their largest share
+and size on the largest load buses, no PV) and ``valley`` (every load at the bottom, PV at
+its largest share, size and capacity factor on the largest load buses, no EV or heat pump),
+each at weight ``bounding_weight`` (default 1 %), the drawn scenarios sharing the rest; the
+drawn rows stay those of the same seed.
 """
 
 from __future__ import annotations
@@ -828,6 +834,51 @@ def range_problems(**ranges: Any) -> list[Problem]:
     return problems
 
 
+#: The weight of each bounding scenario of :func:`generate_scenarios` (``peak``,
+#: ``valley``) when ``bounding_weight`` is not given: 1 %, the drawn ones sharing 98 %.
+BOUNDING_WEIGHT = 0.01
+
+
+def bounding_hosts(host_p: np.ndarray, share: float) -> list[int]:
+    """The hosts of a technology of share ``share`` in :func:`generate_scenarios`' bounding
+    scenarios, as indices into ``host_p`` (the nominal loads of the ``B`` load buses with a
+    positive one, in the order of their first loads): the ``round(share * B)`` buses with the
+    largest nominal load, ties in that order (a stable sort), returned in that order. ``round`` is the drawn scenarios'
+    (Python's, half to even), so no draw has more hosts."""
+    k = round(share * len(host_p))
+    order = np.argsort(-np.asarray(host_p, float), kind="stable")
+    return sorted(int(i) for i in order[:k])
+
+
+def bounding_problems(bounding: Any, bounding_weight: Any, *,
+                      flags: bool = False) -> list[Problem]:
+    """The problems of :func:`generate_scenarios`' ``bounding`` (True or False) and
+    ``bounding_weight`` (None, or with ``bounding`` a finite number in (0, 0.5): each bounding
+    scenario's weight, the drawn ones sharing the rest, which must stay above 0). ``flags``:
+    named as the CLI's options (``--bounding-weight``)."""
+    weight, switch = (("--bounding-weight", "--bounding") if flags
+                      else ("bounding_weight", "bounding=True"))
+    problems = []
+    if not is_switch(bounding):
+        problems.append(_problem(f"bounding is {_shown(bounding)}, must be True or False",
+                                 field="bounding",
+                                 hint="pass bounding=True or bounding=False"))
+    if bounding_weight is None:
+        return problems
+    if not (is_finite(bounding_weight) and 0 < bounding_weight < 0.5):
+        problems.append(_problem(
+            f"{weight} is {_shown(bounding_weight)}, must be a finite number in (0, 0.5): "
+            "each of peak and valley gets it, the drawn scenarios share 1 - 2 x it",
+            field="bounding_weight",
+            hint=f"e.g. {weight}{' ' if flags else '='}{BOUNDING_WEIGHT}"))
+    elif is_switch(bounding) and not bounding:
+        problems.append(_problem(
+            f"{weight} is given without {switch.removesuffix('=True')}: there is no "
+            "bounding scenario to weight", field="bounding_weight",
+            hint=f"add {switch}, or leave {weight} out"))
+    return problems
+
+
 def generate_scenarios(
     network: Network,
     count: int = 10,
@@ -842,8 +893,11 @@ def generate_scenarios(
     hp_size: tuple[float, float] = (0.1, 0.3),
     pv_capacity_factor: tuple[float, float] = (0.6, 1.0),
     growth_fixed: bool = False,
+    bounding: bool = False,
+    bounding_weight: float | None = None,
 ) -> pl.DataFrame:
-    """``count`` equally weighted scenarios of load growth and DER adoption (a long table).
+    """``count`` equally weighted scenarios of load growth and DER adoption (a long table),
+    and with ``bounding`` the two bounding futures of the same ranges, ``peak`` and ``valley``.
 
     For scenario ``s`` (all draws from ``numpy.random.default_rng(seed)``):
 
@@ -864,6 +918,41 @@ def generate_scenarios(
 
     Rows: one ``load`` row per load and one ``bus`` row per DER, with ``der`` naming the
     technology; weights ``1 / count``.
+
+    **Bounding futures** (``bounding=True``; no random draw, so the drawn scenarios ``s00``,
+    ... are the same rows as without it, only their weight changes): two more scenarios at
+    the corners of the ranges above, after the drawn ones.
+
+    * ``peak`` (an evening peak): every load at the top of its range, ``(p, q) = (p_k^0,
+      q_k^0)(1 + g_max)(1 + noise)``; EV chargers at ``ev_size[1] x`` and heat pumps at
+      ``hp_size[1] x`` the bus's nominal load on their hosts; no PV (no rows);
+    * ``valley`` (a sunny midday at low load): every load at the bottom,
+      ``(p_k^0, q_k^0)(1 + g_min)(1 - noise)``; PV of nameplate ``pv_size[1] x`` the bus's
+      nominal load at capacity factor ``pv_capacity_factor[1]`` on its hosts; no EV or heat
+      pump;
+
+    with ``g_max = max(0, growth)``, ``g_min = min(0, growth)`` (both ``growth`` with
+    ``growth_fixed``). The hosts of a technology of share ``a`` are the ``round(a * B)``
+    load buses (:func:`bounding_hosts`) with the largest nominal load (ties in the order of
+    the buses' first loads in the network's load table, the drawn scenarios' bus order): the
+    most hosts a draw can pick (``round`` is monotone and every drawn level
+    is below ``a``) on the buses where a unit is largest, so that the total net demand ``sum_j
+    d_s(j)`` of ``peak`` is at least, and that of ``valley`` at most, every drawn scenario's,
+    and every load's demand in ``peak`` (``valley``) at least (at most) its demand in every
+    drawn one (for ``q`` where ``q_k^0 >= 0``). Per bus the net demand is bounded so only
+    where the bounding scenario places its units: a draw can put an EV charger on a small bus
+    that ``peak`` leaves without one (bounding every bus at once would take every bus as a
+    host, beyond the shares).
+
+    Weights: the drawn scenarios are equally likely futures and share ``1 - 2 w``
+    (``(1 - 2 w) / count`` each); ``peak`` and ``valley`` get ``w = bounding_weight`` each
+    (default :data:`BOUNDING_WEIGHT`, 1 %; in (0, 0.5)). In the expected objective ``sum_s
+    w_s F_s`` they count ``w`` each, losses and slack penalty alike, so that they barely move
+    the expected losses; the verdict (``within_limits``) still needs every scenario, these two
+    included, served without slack, whatever its weight. A topology that needs a little slack
+    in ``peak`` to save losses in the drawn futures costs only ``w`` times the penalty there:
+    ``--objective worst`` (the weights left out) or a larger ``bounding_weight`` insist on
+    serving them.
     """
     check_not_forked("feederopt.generate_scenarios")
     problems = generator_problems(network, count, seed, pv_share=pv_share, ev_share=ev_share,
@@ -874,9 +963,12 @@ def generate_scenarios(
         problems.append(_problem(f"growth_fixed is {_shown(growth_fixed)}, must be True or "
                                  "False", field="growth_fixed",
                                  hint="pass growth_fixed=True or growth_fixed=False"))
+    problems += bounding_problems(bounding, bounding_weight)
     if problems:  # every one at once
         raise InputError(problems)
     rng = np.random.default_rng(seed)
+    w_bound = BOUNDING_WEIGHT if bounding_weight is None else float(bounding_weight)
+    w_drawn = (1.0 - 2.0 * w_bound) / count if bounding else 1.0 / count
     ld = network.loads.filter(pl.col("in_service"))
     load_ids = [str(x) for x in ld["id"].to_list()]
     load_bus = [str(x) for x in ld["bus"].to_list()]
@@ -893,14 +985,15 @@ def generate_scenarios(
                                               "q_mvar", "weight")}
     width = len(str(count - 1))
 
-    def row(s: str, kind: str, element: str, der: str, p: float, q: float) -> None:
+    def row(s: str, kind: str, element: str, der: str, p: float, q: float,
+            weight: float = w_drawn) -> None:
         cols["scenario"].append(s)
         cols["kind"].append(kind)
         cols["element"].append(element)
         cols["der"].append(der)
         cols["p_mw"].append(float(p))
         cols["q_mvar"].append(float(q))
-        cols["weight"].append(1.0 / count)
+        cols["weight"].append(weight)
 
     for s in range(count):
         name = f"s{s:0{width}d}"
@@ -927,6 +1020,23 @@ def generate_scenarios(
                     row(name, "bus", hosts[idx], der, base, 0.0)
                 else:
                     row(name, "bus", hosts[idx], der, base, base * tan_hp)
+    if bounding:
+        g_max, g_min = (growth, growth) if growth_fixed else (max(0.0, growth),
+                                                              min(0.0, growth))
+        f = (1 + g_max) * (1 + noise)
+        for lid, p, q in zip(load_ids, p0, q0, strict=True):
+            row("peak", "load", lid, "load", p * f, q * f, w_bound)
+        for idx in bounding_hosts(host_p, ev_share):
+            row("peak", "bus", hosts[idx], "ev", host_p[idx] * ev_size[1], 0.0, w_bound)
+        for idx in bounding_hosts(host_p, hp_share):
+            base = host_p[idx] * hp_size[1]
+            row("peak", "bus", hosts[idx], "hp", base, base * tan_hp, w_bound)
+        f = (1 + g_min) * (1 - noise)
+        for lid, p, q in zip(load_ids, p0, q0, strict=True):
+            row("valley", "load", lid, "load", p * f, q * f, w_bound)
+        for idx in bounding_hosts(host_p, pv_share):
+            row("valley", "bus", hosts[idx], "pv",
+                -host_p[idx] * pv_size[1] * pv_capacity_factor[1], 0.0, w_bound)
     return pl.DataFrame(cols, schema={"scenario": pl.String, "kind": pl.String,
                                       "element": pl.String, "der": pl.String,
                                       "p_mw": pl.Float64, "q_mvar": pl.Float64,
