@@ -843,8 +843,8 @@ def bounding_hosts(host_p: np.ndarray, share: float) -> list[int]:
     """The hosts of a technology of share ``share`` in :func:`generate_scenarios`' bounding
     scenarios, as indices into ``host_p`` (the nominal loads of the ``B`` load buses with a
     positive one, in the order of their first loads): the ``round(share * B)`` buses with the
-    largest nominal load, ties in that order (a stable sort), returned in that order. ``round`` is the drawn scenarios'
-    (Python's, half to even), so no draw has more hosts."""
+    largest nominal load, ties in that order (a stable sort), returned in that order.
+    ``round`` is the drawn scenarios' (Python's, half to even), so no draw has more hosts."""
     k = round(share * len(host_p))
     order = np.argsort(-np.asarray(host_p, float), kind="stable")
     return sorted(int(i) for i in order[:k])
