@@ -172,6 +172,7 @@ from feederopt.io.pandapower_source_angles import Source, source_angle_note
 from feederopt.io.parallel import merge_parallel_branches
 from feederopt.network.container import APPROXIMATIONS_KEY, Network
 from feederopt.network.devices import load_q_range, pp_tap_pos
+from feederopt.network.limits import RATED_KV_KEY
 from feederopt.network.topology import DisjointSets, dead_islands, without_buses
 from feederopt.network.validate import (
     SET_POINT_LIMIT_TOLERANCE,
@@ -387,6 +388,29 @@ def _nz(value: float) -> float:
     return math.nan if value == 0 else value
 
 
+def _note_rated_kv(rated_kv: dict[str, tuple[float, float]], branch_id: str,
+                   tr: Any) -> None:
+    """Record the rated winding voltages of the transformer branch ``branch_id`` (``tr``: a
+    ``net.trafo`` row, or a trafo3w winding of :func:`_trafo3w_windings`), hv then lv, the
+    branch's from and to ends, where both are positive numbers."""
+    hv, lv = _f(tr["vn_hv_kv"], math.nan), _f(tr["vn_lv_kv"], math.nan)
+    if math.isfinite(hv) and math.isfinite(lv) and hv > 0 and lv > 0:
+        rated_kv[branch_id] = (hv, lv)
+
+
+def _merged_rated_kv(rated_kv: dict[str, tuple[float, float]],
+                     ids: list[str]) -> dict[str, list[float]]:
+    """The rated winding voltages of the branches ``ids`` (:data:`~feederopt.network.
+    limits.RATED_KV_KEY`): a merged branch of parallel units (``trafo:0+trafo:1``) has
+    them where every unit has the same."""
+    out: dict[str, list[float]] = {}
+    for bid in ids:
+        kv = {rated_kv.get(part) for part in bid.split("+")}
+        if len(kv) == 1 and (pair := kv.pop()) is not None:
+            out[bid] = list(pair)
+    return out
+
+
 def _bad_positive(value: Any) -> bool:
     """Not a positive finite number (NaN, 0, negative, infinite, missing)."""
     v = _f(value, math.nan)
@@ -598,6 +622,9 @@ def from_pandapower(
         return "from" if to_bus in at else "to" if from_bus in at else None
 
     rows: list[dict[str, Any]] = []
+    # each transformer branch's rated winding voltages [kV] (from end, to end): info's rated
+    # currents at each side (meta RATED_KV_KEY)
+    rated_kv: dict[str, tuple[float, float]] = {}
     line_problems: list[tuple[ProblemKind, str, str, str, str]] = []
     # NaN (or infinite) values that the reader would otherwise replace by a default, which
     # pandapower's power flow does not: (component, pandapower table, field) -> element ids.
@@ -720,6 +747,7 @@ def from_pandapower(
             pf.trafo_model)
         if note:
             warnings.append(note)
+        _note_rated_kv(rated_kv, row["id"], tr)
         shifts[f"trafo:{idx}"] = _trafo_shift(tr)
         has_sw, sw_open = switch_state("t", int(idx))
         row.update(switchable=has_sw, normally_open=sw_open, in_service=bool(tr["in_service"]),
@@ -771,6 +799,7 @@ def from_pandapower(
             row.update(id=f"trafo3w:{idx}:{side}", pp_element="trafo3w", switchable=False,
                        normally_open=False, in_service=bool(t3["in_service"]),
                        open_end_energised=None)
+            _note_rated_kv(rated_kv, row["id"], tr3)
             rows.append(row)
         if bool(t3.get("tap_at_star_point", False) is True):
             warnings.append(f"trafo3w {idx}: a tap changer at the star point is not modelled")
@@ -1276,6 +1305,7 @@ def from_pandapower(
             "operated_by_switches": _merged_switches(
                 _but_ties(operating_switches(net, plan), oos_ties), rows),
             "cut_off_branches": cut_off,
+            RATED_KV_KEY: _merged_rated_kv(rated_kv, [str(r["id"]) for r in rows]),
         },
         origin=copy.deepcopy(net),
     )
