@@ -1956,9 +1956,10 @@ def _line_problems(idx: int, ln: Any, length: float, in_service: bool,
                     _LINE_HINTS["max_i_ka"]))
         derived.append("i_max_ka")
     if not any(f in _LINE_SIZE_FIELDS for _, _, f, _, _ in out):  # each field sound alone
-        for named, derived_cols in _line_size_problems(ln, length, par, vn_kv, f_hz).items():
-            out.append((ProblemKind.BAD_IMPEDANCE, lid, named, _LINE_SIZE_MESSAGES[named],
-                        _LINE_SIZE_HINTS[named]))
+        for (named, size), derived_cols in _line_size_problems(ln, length, par, vn_kv,
+                                                               f_hz).items():
+            out.append((ProblemKind.BAD_IMPEDANCE, lid, named,
+                        _LINE_SIZE_MESSAGES[named, size], _LINE_SIZE_HINTS[named]))
             derived += derived_cols
     for col in derived:
         superseded.setdefault(("branches", col), set()).add(lid)
@@ -1977,21 +1978,29 @@ _LINE_FIELD_MAX = {"length_km": 1e4, "r_ohm_per_km": 1e3, "x_ohm_per_km": 1e3,
 _LINE_LENGTH_MIN_KM = 1e-6
 _SIZE_TEXT = (f"absurdly large (above {IMPEDANCE_PU_MAX:g} p.u. of the impedance base "
               f"vn_kv^2 / {MAGNITUDE_BASE_MVA:g} MVA) or overflows to infinity")
+_NEGLIGIBLE_TEXT = (f"negligible (below {IMPEDANCE_PU_MIN:g} p.u. of the impedance base "
+                    f"vn_kv^2 / {MAGNITUDE_BASE_MVA:g} MVA)")
+#: The message of each (field, "large" | "small") of :func:`_line_size_problems`.
 _LINE_SIZE_MESSAGES = {
-    "length_km": "length_km is so large (or so small) that the line's series impedance "
-                 "(r_ohm_per_km or x_ohm_per_km x length_km / parallel) or shunt admittance "
-                 f"is {_SIZE_TEXT} (or negligible)",
-    "r_ohm_per_km": "r_ohm_per_km is so large that the line's resistance (r_ohm_per_km x "
-                    f"length_km / parallel) is {_SIZE_TEXT}",
-    "x_ohm_per_km": "x_ohm_per_km is so large that the line's reactance (x_ohm_per_km x "
-                    f"length_km / parallel) is {_SIZE_TEXT}",
-    "c_nf_per_km": "c_nf_per_km is so large that the line's susceptance (2 pi f c_nf_per_km "
-                   "x length_km x parallel) overflows to infinity",
-    "g_us_per_km": "g_us_per_km is so large that the line's conductance (g_us_per_km x "
-                   "length_km x parallel) overflows to infinity",
-    "parallel": "parallel is so large that the line's series impedance (per km x length_km / "
-                "parallel) is negligible or its shunt admittance (per km x length_km x "
-                "parallel) overflows to infinity",
+    ("length_km", "large"): "length_km is so large that the line's series impedance "
+                            "(r_ohm_per_km or x_ohm_per_km x length_km / parallel) is "
+                            f"{_SIZE_TEXT}, or its shunt admittance (per km x length_km x "
+                            "parallel) overflows to infinity",
+    ("length_km", "small"): "length_km is so small that the line's series impedance "
+                            "(r_ohm_per_km or x_ohm_per_km x length_km / parallel) is "
+                            f"{_NEGLIGIBLE_TEXT}",
+    ("r_ohm_per_km", "large"): "r_ohm_per_km is so large that the line's resistance "
+                               f"(r_ohm_per_km x length_km / parallel) is {_SIZE_TEXT}",
+    ("x_ohm_per_km", "large"): "x_ohm_per_km is so large that the line's reactance "
+                               f"(x_ohm_per_km x length_km / parallel) is {_SIZE_TEXT}",
+    ("c_nf_per_km", "large"): "c_nf_per_km is so large that the line's susceptance (2 pi f "
+                              "c_nf_per_km x length_km x parallel) overflows to infinity",
+    ("g_us_per_km", "large"): "g_us_per_km is so large that the line's conductance "
+                              "(g_us_per_km x length_km x parallel) overflows to infinity",
+    ("parallel", "large"): "parallel is so large that the line's shunt admittance (per km x "
+                           "length_km x parallel) overflows to infinity",
+    ("parallel", "small"): "parallel is so large that the line's series impedance (per km x "
+                           f"length_km / parallel) is {_NEGLIGIBLE_TEXT}",
 }
 _LINE_SIZE_HINTS = {
     "length_km": "give the line's length in km (a distribution line is some hundred metres to "
@@ -2007,7 +2016,7 @@ _LINE_SIZE_HINTS = {
 
 
 def _line_size_problems(ln: Any, length: float, par: float, vn_kv: float, f_hz: float
-                        ) -> dict[str, list[str]]:
+                        ) -> dict[tuple[str, str], list[str]]:
     """The user fields of a line whose fields are each sound (finite, of the right sign) but
     whose products are not, each with the derived branch fields it spoils: the branch's
     ``r_ohm = r_ohm_per_km length_km / parallel`` (``x_ohm`` alike) not finite or above
@@ -2018,11 +2027,12 @@ def _line_size_problems(ln: Any, length: float, par: float, vn_kv: float, f_hz: 
     validation), ``b_us = 2 pi f c_nf_per_km 1e-3 length_km parallel`` or ``g_us =
     g_us_per_km length_km parallel`` not finite. A ``length_km`` of 1e300 was reported on
     ``r_ohm`` and ``x_ohm``, fields the user does not have. The field named is the one of the
-    product beyond :data:`_LINE_FIELD_MAX` (the length first), else the per-km one."""
+    product beyond :data:`_LINE_FIELD_MAX` (the length first), else the per-km one; each
+    key is (field, "large" or "small": the derived value too large or negligible)."""
     r_km, x_km = _f(ln["r_ohm_per_km"], math.nan), _f(ln["x_ohm_per_km"], math.nan)
     c_km, g_km = _f(ln.get("c_nf_per_km", 0.0), 0.0), _f(ln.get("g_us_per_km", 0.0), 0.0)
     base = vn_kv * vn_kv / MAGNITUDE_BASE_MVA if math.isfinite(vn_kv) and vn_kv > 0 else math.nan
-    out: dict[str, list[str]] = {}
+    out: dict[tuple[str, str], list[str]] = {}
     sizes = {"length_km": length, "parallel": par}
     for per_km, value, factors, derived_col in (
             ("r_ohm_per_km", r_km, ("length_km",), "r_ohm"),
@@ -2041,14 +2051,14 @@ def _line_size_problems(ln: Any, length: float, par: float, vn_kv: float, f_hz: 
             continue
         beyond = [f for f in (*factors, per_km)
                   if {**sizes, per_km: abs(value)}[f] > _LINE_FIELD_MAX[f]]
-        out.setdefault(beyond[0] if beyond else per_km, []).append(derived_col)
+        out.setdefault((beyond[0] if beyond else per_km, "large"), []).append(derived_col)
     z = math.hypot(r_km * length / par, x_km * length / par)
     if math.isfinite(z) and z / base < IMPEDANCE_PU_MIN and (r_km or x_km):
         # validation's "zero or negligible impedance" (on r_ohm), of a field the user has
         tiny = ("parallel" if par > _LINE_FIELD_MAX["parallel"] else "length_km"
                 if length < _LINE_LENGTH_MIN_KM else None)
         if tiny:
-            out.setdefault(tiny, []).append("r_ohm")
+            out.setdefault((tiny, "small"), []).append("r_ohm")
     return out
 
 
