@@ -131,9 +131,13 @@ injection is an ``sgen``; storage and wards with a negative p are injections alr
 line, trafo or trafo3w switch (``et`` 'l', 't', 't3') whose ``element`` or ``bus`` does not
 exist (pandapower's power flow fails on it with a KeyError or IndexError), or whose ``bus``
 is not an end of its element (``pandapower.create_switch`` refuses it; pandapower's power flow
-opens the element at its from or lv end, not at the switch's bus), and a
-net without an in-service ``ext_grid`` or slack ``gen``. The derived branch values of such an
-element are not reported again. A NaN ``tap_pos`` (or ``tap_neutral``) is taken at neutral, as
+opens the element at its from or lv end, not at the switch's bus), a
+net without an in-service ``ext_grid`` or slack ``gen``, and fields each sound whose derived
+values are absurd or overflow: a line's ``length_km``, ``r_ohm_per_km``, ... of 1e300
+(:func:`_line_size_problems`), a trafo's ``vk_percent`` against its ``sn_mva``, its
+``pfe_kw`` or ``i0_percent`` (:func:`_trafo_size_problems`), a load's power x ``scaling``
+(:func:`_power_size`). The derived branch values of such an element are not reported
+again. A NaN ``tap_pos`` (or ``tap_neutral``) is taken at neutral, as
 pandapower's power flow takes it, with a note (a NaN ``tap_neutral`` makes an ``oltc`` tap no
 control: pandapower takes no step at any ``tap_pos``); the net's controllers (``net.controller``,
 pandapower's ``run_control`` loop) are ignored with a note: the taps stay at ``tap_pos``.
