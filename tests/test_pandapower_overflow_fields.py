@@ -54,6 +54,10 @@ CASES = {
     "x_ohm_per_km": (_set("line", x_ohm_per_km=1e305), "branches", "line:0", "x_ohm_per_km"),
     "c_nf_per_km": (_set("line", length_km=10.0, c_nf_per_km=1e307), "branches", "line:0",
                     "c_nf_per_km"),
+    # finite (3e304 uS) but 1e301 p.u.: no bound of validation's, "problems: none" and a
+    # power flow that did not converge
+    "c_nf_per_km_finite": (_set("line", c_nf_per_km=1e305), "branches", "line:0",
+                           "c_nf_per_km"),
     "vk_percent": (_set("trafo", vk_percent=1e307), "branches", "trafo:0", "vk_percent"),
     "sn_mva": (_set("trafo", sn_mva=1e-300), "branches", "trafo:0", "sn_mva"),
     "pfe_kw": (_set("trafo", pfe_kw=1e308), "branches", "trafo:0", "pfe_kw"),

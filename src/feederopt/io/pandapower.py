@@ -1982,6 +1982,8 @@ _LINE_FIELD_MAX = {"length_km": 1e4, "r_ohm_per_km": 1e3, "x_ohm_per_km": 1e3,
 _LINE_LENGTH_MIN_KM = 1e-6
 _SIZE_TEXT = (f"absurdly large (above {IMPEDANCE_PU_MAX:g} p.u. of the impedance base "
               f"vn_kv^2 / {MAGNITUDE_BASE_MVA:g} MVA) or overflows to infinity")
+_ADMITTANCE_TEXT = (f"absurdly large (above {IMPEDANCE_PU_MAX:g} p.u. of the admittance base "
+                    f"{MAGNITUDE_BASE_MVA:g} MVA / vn_kv^2) or overflows to infinity")
 _NEGLIGIBLE_TEXT = (f"negligible (below {IMPEDANCE_PU_MIN:g} p.u. of the impedance base "
                     f"vn_kv^2 / {MAGNITUDE_BASE_MVA:g} MVA)")
 #: The message of each (field, "large" | "small") of :func:`_line_size_problems`.
@@ -1989,7 +1991,7 @@ _LINE_SIZE_MESSAGES = {
     ("length_km", "large"): "length_km is so large that the line's series impedance "
                             "(r_ohm_per_km or x_ohm_per_km x length_km / parallel) is "
                             f"{_SIZE_TEXT}, or its shunt admittance (per km x length_km x "
-                            "parallel) overflows to infinity",
+                            f"parallel) is {_ADMITTANCE_TEXT}",
     ("length_km", "small"): "length_km is so small that the line's series impedance "
                             "(r_ohm_per_km or x_ohm_per_km x length_km / parallel) is "
                             f"{_NEGLIGIBLE_TEXT}",
@@ -1998,11 +2000,11 @@ _LINE_SIZE_MESSAGES = {
     ("x_ohm_per_km", "large"): "x_ohm_per_km is so large that the line's reactance "
                                f"(x_ohm_per_km x length_km / parallel) is {_SIZE_TEXT}",
     ("c_nf_per_km", "large"): "c_nf_per_km is so large that the line's susceptance (2 pi f "
-                              "c_nf_per_km x length_km x parallel) overflows to infinity",
+                              f"c_nf_per_km x length_km x parallel) is {_ADMITTANCE_TEXT}",
     ("g_us_per_km", "large"): "g_us_per_km is so large that the line's conductance "
-                              "(g_us_per_km x length_km x parallel) overflows to infinity",
+                              f"(g_us_per_km x length_km x parallel) is {_ADMITTANCE_TEXT}",
     ("parallel", "large"): "parallel is so large that the line's shunt admittance (per km x "
-                           "length_km x parallel) overflows to infinity",
+                           f"length_km x parallel) is {_ADMITTANCE_TEXT}",
     ("parallel", "small"): "parallel is so large that the line's series impedance (per km x "
                            f"length_km / parallel) is {_NEGLIGIBLE_TEXT}",
 }
@@ -2029,7 +2031,9 @@ def _line_size_problems(ln: Any, length: float, par: float, vn_kv: float, f_hz: 
     :data:`~feederopt.network.validate.IMPEDANCE_PU_MIN` p.u. by a huge ``parallel`` or a
     ``length_km`` below a millimetre (both named so; a small per-km value is left to
     validation), ``b_us = 2 pi f c_nf_per_km 1e-3 length_km parallel`` or ``g_us =
-    g_us_per_km length_km parallel`` not finite. A ``length_km`` of 1e300 was reported on
+    g_us_per_km length_km parallel`` not finite or above ``IMPEDANCE_PU_MAX`` p.u. of
+    ``1 MVA / vn_kv^2`` (no bound of validation's: ``c_nf_per_km = 1e305`` ran into a power
+    flow that did not converge, "problems: none"). A ``length_km`` of 1e300 was reported on
     ``r_ohm`` and ``x_ohm``, fields the user does not have. The field named is the one of the
     product beyond :data:`_LINE_FIELD_MAX` (the length first), else the per-km one; each
     key is (field, "large" or "small": the derived value too large or negligible)."""
@@ -2050,7 +2054,7 @@ def _line_size_problems(ln: Any, length: float, par: float, vn_kv: float, f_hz: 
             # as the branch row computes it (left to right: 2 pi f c overflows first)
             total = (2 * math.pi * f_hz * value * 1e-3 * length * par if derived_col == "b_us"
                      else value * length * par)
-            bad = not math.isfinite(total)
+            bad = not math.isfinite(total) or abs(total) * 1e-6 * base > IMPEDANCE_PU_MAX
         if not bad:
             continue
         beyond = [f for f in (*factors, per_km)
