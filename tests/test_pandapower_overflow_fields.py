@@ -100,3 +100,19 @@ def test_cli_exits_2_naming_the_field(case: str, tmp_path: Path) -> None:
     for other in DERIVED:
         assert f" {other} " not in line and f"{other}:" not in line, line
     assert "NaN" not in line, line  # the user's value is finite
+
+
+def test_trafo3w_short_circuit_voltage_is_named() -> None:
+    # vk_hv_percent 1e200: the star split squared it, OverflowError (a traceback)
+    net = pp.create_empty_network()
+    hv, mv, lv = (pp.create_bus(net, vn) for vn in (110.0, 20.0, 10.0))
+    pp.create_ext_grid(net, hv)
+    pp.create_transformer3w(net, hv, mv, lv, std_type="63/25/38 MVA 110/20/10 kV")
+    pp.create_load(net, mv, p_mw=1.0)
+    net.trafo3w["vk_hv_percent"] = 1e200
+    with pytest.raises(InputError) as err:
+        load(net)
+    problems = err.value.problems
+    assert [(p.ids, p.field) for p in problems if "trafo3w:0" in p.ids] == [
+        (("trafo3w:0",), "vk_hv_percent")], [str(p) for p in problems]
+    assert not [str(p) for p in problems if p.field in DERIVED], problems
