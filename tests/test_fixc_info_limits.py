@@ -148,9 +148,9 @@ def test_pandapower_limits(tmp_path):
     assert ratings["by_kind"]["line"] == {"branches": 3, "rated": 3}
     (tr,) = lim["transformers"]
     assert tr["rating_mva"] == pytest.approx(want["sn_mva"], rel=1e-9)
-    # its current rating at its from (110 kV) bus: sn / (sqrt(3) 110 kV)
-    assert tr["i_max_ka"] == pytest.approx(want["sn_mva"] / (math.sqrt(3) * 110.0))
-    assert i_max["min"] == pytest.approx(min([*lines, tr["i_max_ka"]]))
+    # its rated current at its hv (110 kV) side: sn / (sqrt(3) 110 kV)
+    assert tr["i_max_hv_ka"] == pytest.approx(want["sn_mva"] / (math.sqrt(3) * 110.0))
+    assert i_max["min"] == pytest.approx(min([*lines, tr["i_max_hv_ka"]]))
     # the voltage band of net.bus; the hv bus (pandapower 3 fills in 0 - 2 for it) is the
     # ext_grid's, held at its vm_pu
     bands = {(b["v_min_pu"], b["v_max_pu"]): b["buses"] for b in lim["voltage"]["bands"]}

@@ -82,8 +82,15 @@ def test_info_gives_each_winding_at_its_own_voltage() -> None:
     rows = {t["id"]: t for t in operating_limits(load(_grid()))["transformers"]}
     for side, vn, sn in (("hv", 110.0, 63.0), ("mv", 20.0, 8.0), ("lv", 10.0, 38.0)):
         row = rows[f"trafo3w:0:{side}"]
-        assert row["vn_kv"] == pytest.approx(vn)
-        assert row["i_max_ka"] == pytest.approx(sn / (math.sqrt(3.0) * vn), rel=1e-9)
+        # each winding's terminal (its hv bus for the hv winding, else its own bus); the
+        # star point (at the hv rated kV) has no current of the user's
+        own = "hv" if side == "hv" else "lv"
+        star = "lv" if side == "hv" else "hv"
+        assert row[f"vn_{own}_kv"] == pytest.approx(vn)
+        assert row[f"i_max_{own}_ka"] == pytest.approx(sn / (math.sqrt(3.0) * vn), rel=1e-9)
+        assert row[f"{star}_bus"] == "trafo3w:0" and row[f"i_max_{star}_ka"] is None
+        assert row[f"vn_{star}_kv"] == pytest.approx(110.0)
+        assert row["rating_mva"] == pytest.approx(sn, rel=1e-9)
 
 
 def test_branch_table_ac_columns_of_the_windings_are_pandapowers() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import re
 import time
 from collections.abc import Callable
@@ -390,20 +389,30 @@ MAX_TRANSFORMER_ROWS = 20
 
 def transformer_table(limits: dict[str, Any]) -> Table:
     """The transformers' ratings one by one (a three-phase feeder's units: nameplate kVA, the
-    normhkva held and its rated current at winding 1)."""
+    normhkva held and its rated current at winding 1). A balanced network's transformer: its
+    hv and lv sides (buses, kV: the rated winding voltages where the data gives them, a
+    pandapower trafo's ``vn_hv_kv``/``vn_lv_kv``), the rated current at each side (a pandapower
+    trafo's ``sn_mva / (sqrt(3) vn_hv_kv)`` and ``/ (sqrt(3) vn_lv_kv)``, times ``parallel`` and
+    ``df``), s_max and the rating in MVA
+    (:func:`feederopt.network.limits.operating_limits`). One "vn [kV]" column beside one
+    "i_max [kA]" gave the current referred to the hv bus's kV: a 0.63 MVA 20/0.4 kV trafo on
+    a 0.41 kV bus read 0.01864 kA and 0.6458 MVA."""
     trs = limits["transformers"]
     three_phase = "line_ratings" in limits
+    rated_kv = any(t.get("vn_rated") for t in trs)
     title = ("transformers (held at normhkva per phase: --max-loading scales it, "
              "--no-thermal-limits drops it; kVA is the nameplate)" if three_phase else
-             "transformers (rating: the lesser of s_max and sqrt(3) x vn x i_max; s_max "
-             "'(as i_max)': a rating held as its current at vn, as a pandapower trafo's "
-             "sn_mva)")
+             "transformers (kV: " + ("the rated winding voltages (a pandapower trafo's "
+                                     "vn_hv_kv, vn_lv_kv)" if rated_kv else "the buses' vn_kv")
+             + "; i_max: the rated current at that side, '-' at a star point; rating: the "
+             "lesser of s_max and sqrt(3) x kV x i_max; s_max '(as i_max)': a rating held as "
+             "a current, as a pandapower trafo's sn_mva)")
     table = Table(title=title, title_justify="left")
     table.add_column("id", no_wrap=True)
     cols = (["from bus", "to bus", "phases", "kV from", "kV to", "kVA", "normhkva [kVA]",
              "I rated [A]"] if three_phase
-            else ["from bus", "to bus", "vn [kV]", "s_max [MVA]", "i_max [kA]",
-                  "rating [MVA]"])
+            else ["hv bus", "lv bus", "kV hv/lv", "i_max hv [kA]", "i_max lv [kA]",
+                  "s_max [MVA]", "rating [MVA]"])
     for col in cols:
         table.add_column(escape(col), justify="left" if "bus" in col else "right",
                          overflow="fold")
@@ -414,8 +423,9 @@ def transformer_table(limits: dict[str, Any]) -> Table:
                           _g(t["s_norm_kva"]) if t["s_norm_kva"] else "unrated",
                           _g(t["i_norm_a"]))
         else:
-            table.add_row(t["id"], t["from_bus"], t["to_bus"], _g(t["vn_kv"]),
-                          _s_max_text(t), _g(t["i_max_ka"]), _g(t["rating_mva"]))
+            table.add_row(t["id"], t["hv_bus"], t["lv_bus"],
+                          f"{_g(t['vn_hv_kv'])}/{_g(t['vn_lv_kv'])}", _g(t["i_max_hv_ka"]),
+                          _g(t["i_max_lv_ka"]), _s_max_text(t), _g(t["rating_mva"]))
     if len(trs) > MAX_TRANSFORMER_ROWS:
         table.caption = f"{len(trs) - MAX_TRANSFORMER_ROWS} more in --json"
     return table
@@ -423,14 +433,14 @@ def transformer_table(limits: dict[str, Any]) -> Table:
 
 def _s_max_text(t: dict[str, Any]) -> str:
     """A transformer's apparent-power rating for the table: its ``s_max_mva``, or, when it
-    has none and its rating is held as a current, ``S = sqrt(3) vn_kv i_max_ka`` marked
-    ``(as i_max)``. A pandapower trafo's ``sn_mva`` is held so (the reader's ``i_max_ka`` at
-    the hv side): its s_max read "-" next to a rating of 25 MVA, as if ``sn_mva`` had not been
-    read (user test ut51_journey #3)."""
-    s, i, v = t["s_max_mva"], t["i_max_ka"], t["vn_kv"]
-    if s is not None or i is None or v is None or not i > 0:
+    has none and its rating is held as a current, that rating, ``S = sqrt(3) kV i_max`` at a
+    side, marked ``(as i_max)``. A pandapower trafo's ``sn_mva`` is held so: its s_max read
+    "-" next to a rating of 25 MVA, as if ``sn_mva`` had not been read (user test
+    ut51_journey #3)."""
+    s, rating = t["s_max_mva"], t["rating_mva"]
+    if s is not None or rating is None:
         return _g(s)
-    return f"{_g(math.sqrt(3.0) * v * i)} (as i_max)"
+    return f"{_g(rating)} (as i_max)"
 
 
 @app.command()

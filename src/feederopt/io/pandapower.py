@@ -131,9 +131,13 @@ injection is an ``sgen``; storage and wards with a negative p are injections alr
 line, trafo or trafo3w switch (``et`` 'l', 't', 't3') whose ``element`` or ``bus`` does not
 exist (pandapower's power flow fails on it with a KeyError or IndexError), or whose ``bus``
 is not an end of its element (``pandapower.create_switch`` refuses it; pandapower's power flow
-opens the element at its from or lv end, not at the switch's bus), and a
-net without an in-service ``ext_grid`` or slack ``gen``. The derived branch values of such an
-element are not reported again. A NaN ``tap_pos`` (or ``tap_neutral``) is taken at neutral, as
+opens the element at its from or lv end, not at the switch's bus), a
+net without an in-service ``ext_grid`` or slack ``gen``, and fields each sound whose derived
+values are absurd or overflow: a line's ``length_km``, ``r_ohm_per_km``, ... of 1e300
+(:func:`_line_size_problems`), a trafo's ``vk_percent`` against its ``sn_mva``, its
+``pfe_kw`` or ``i0_percent`` (:func:`_trafo_size_problems`), a load's power x ``scaling``
+(:func:`_power_size`). The derived branch values of such an element are not reported
+again. A NaN ``tap_pos`` (or ``tap_neutral``) is taken at neutral, as
 pandapower's power flow takes it, with a note (a NaN ``tap_neutral`` makes an ``oltc`` tap no
 control: pandapower takes no step at any ``tap_pos``); the net's controllers (``net.controller``,
 pandapower's ``run_control`` loop) are ignored with a note: the taps stay at ``tap_pos``.
@@ -172,8 +176,13 @@ from feederopt.io.pandapower_source_angles import Source, source_angle_note
 from feederopt.io.parallel import merge_parallel_branches
 from feederopt.network.container import APPROXIMATIONS_KEY, Network
 from feederopt.network.devices import load_q_range, pp_tap_pos
+from feederopt.network.limits import RATED_KV_KEY
 from feederopt.network.topology import DisjointSets, dead_islands, without_buses
 from feederopt.network.validate import (
+    IMPEDANCE_PU_MAX,
+    IMPEDANCE_PU_MIN,
+    LOAD_PU_MAX,
+    MAGNITUDE_BASE_MVA,
     SET_POINT_LIMIT_TOLERANCE,
     is_placeholder_rating,
 )
@@ -351,6 +360,37 @@ def _f(value: Any, default: float) -> float:
     return default if math.isnan(v) else v
 
 
+_POWER_SIZE_MESSAGE = (f"{{field}} is absurdly large: the load's power ({{col}} x scaling) "
+                       f"would be above {LOAD_PU_MAX * MAGNITUDE_BASE_MVA:g} MW/MVAr "
+                       f"({LOAD_PU_MAX:g} p.u. of {MAGNITUDE_BASE_MVA:g} MVA) or overflow")
+_POWER_SIZE_HINT = ("give the power in MW / MVAr (500 kW is 0.5); check the value and its unit",
+                    "give scaling as the factor of the element's power (1.0: as given)")
+
+
+def _power_size(eid: str, ld: Any, cols: tuple[str, ...], scale: float,
+                found: dict[tuple[str, str], list[str]],
+                superseded: dict[tuple[str, str], set[str]]) -> None:
+    """Record in ``found`` the load row ``eid`` (a pandapower load, storage, ward or xward
+    ``ld``) whose finite power ``cols`` times its finite ``scale`` is not finite, or whose
+    ``scaling`` alone takes a sound power above validation's bound
+    (:data:`~feederopt.network.validate.LOAD_PU_MAX` p.u. of 1 MVA), on the user's field:
+    the power column where it is beyond the bound itself, else ``scaling``; validation's
+    problem on the derived ``p_mw``/``q_mvar`` ("NaN or infinite" of a finite 1e308 x 2) is
+    superseded. A power beyond the bound at a finite product is validation's own ("p_mw is
+    absurdly large", the user's field)."""
+    limit = LOAD_PU_MAX * MAGNITUDE_BASE_MVA
+    for k, col in enumerate(cols):
+        value = _f(ld.get(col, 0.0), math.nan)
+        if not (math.isfinite(value) and math.isfinite(scale)):
+            continue  # NaN and infinite fields are named as such
+        total = value * scale
+        if math.isfinite(total) and (abs(total) <= limit or abs(value) > limit):
+            continue
+        named = col if abs(value) > limit else "scaling"
+        found.setdefault((named, col), []).append(eid)
+        superseded.setdefault(("loads", ("p_mw", "q_mvar")[k]), set()).add(eid)
+
+
 def _shedding_columns(ld: Any, load_id: str, bad: dict[str, list[str]]) -> dict[str, Any]:
     """A pandapower load's ``sheddable`` and ``priority`` (columns a user adds to
     ``net.load`` for ``restore`` and ``plan``, as in a table folder's loads): a cell that is
@@ -385,6 +425,34 @@ def _nz(value: float) -> float:
     """``value``, NaN where it is 0: a divisor that the reader reports as a problem gives NaN
     derived values instead of a ZeroDivisionError."""
     return math.nan if value == 0 else value
+
+
+def _note_rated_kv(rated_kv: dict[str, tuple[float, float]], branch_id: str,
+                   tr: Any) -> None:
+    """Record the rated winding voltages of the transformer branch ``branch_id`` (``tr``: a
+    ``net.trafo`` row, or a trafo3w winding of :func:`_trafo3w_windings`), hv then lv, the
+    branch's from and to ends, where both are positive numbers."""
+    hv, lv = _f(tr["vn_hv_kv"], math.nan), _f(tr["vn_lv_kv"], math.nan)
+    if math.isfinite(hv) and math.isfinite(lv) and hv > 0 and lv > 0:
+        rated_kv[branch_id] = (hv, lv)
+
+
+def _merged_rated_kv(rated_kv: dict[str, tuple[float, float]],
+                     ids: list[str]) -> dict[str, list[float]]:
+    """The rated winding voltages of the branches ``ids`` (:data:`~feederopt.network.
+    limits.RATED_KV_KEY`): a merged branch of parallel units (``trafo:0+trafo:1``) has
+    them where every unit has the same."""
+    out: dict[str, list[float]] = {}
+    for bid in ids:
+        kv = {rated_kv.get(part) for part in bid.split("+")}
+        if len(kv) == 1 and (pair := kv.pop()) is not None:
+            out[bid] = list(pair)
+    return out
+
+
+def _sq(x: float) -> float:
+    """``x * x``: inf where ``x ** 2`` raises OverflowError (a float above 1.3e154)."""
+    return x * x
 
 
 def _bad_positive(value: Any) -> bool:
@@ -598,6 +666,9 @@ def from_pandapower(
         return "from" if to_bus in at else "to" if from_bus in at else None
 
     rows: list[dict[str, Any]] = []
+    # each transformer branch's rated winding voltages [kV] (from end, to end): info's rated
+    # currents at each side (meta RATED_KV_KEY)
+    rated_kv: dict[str, tuple[float, float]] = {}
     line_problems: list[tuple[ProblemKind, str, str, str, str]] = []
     # NaN (or infinite) values that the reader would otherwise replace by a default, which
     # pandapower's power flow does not: (component, pandapower table, field) -> element ids.
@@ -657,7 +728,8 @@ def from_pandapower(
             in_service = True
         else:
             switchable, normally_open = has_sw, sw_open
-        line_problems.extend(_line_problems(int(idx), ln, length, in_service, superseded))
+        line_problems.extend(_line_problems(int(idx), ln, length, in_service, superseded,
+                                            vn.get(int(ln["from_bus"]), math.nan), f_hz))
         rows.append(
             {
                 "id": f"line:{idx}",
@@ -697,6 +769,10 @@ def from_pandapower(
             cut("trafo", idx, tr["hv_bus"], tr["lv_bus"], bool(tr["in_service"]))
             continue
         found = _trafo_problems(int(idx), tr, tap_table)
+        found = found or _trafo_size_problems(
+            f"trafo:{idx}", [("vk_percent", tr["vk_percent"], "sn_mva",
+                              _f(tr["sn_mva"], math.nan) * _f(tr.get("parallel", 1), 1.0))],
+            tr, _f(tr["sn_mva"], math.nan) * _f(tr.get("parallel", 1), 1.0))
         table_note = None if found else _tap_table_note(int(idx), tr, tap_table)
         if table_note:
             warnings.append(table_note)
@@ -720,6 +796,7 @@ def from_pandapower(
             pf.trafo_model)
         if note:
             warnings.append(note)
+        _note_rated_kv(rated_kv, row["id"], tr)
         shifts[f"trafo:{idx}"] = _trafo_shift(tr)
         has_sw, sw_open = switch_state("t", int(idx))
         row.update(switchable=has_sw, normally_open=sw_open, in_service=bool(tr["in_service"]),
@@ -745,6 +822,12 @@ def from_pandapower(
         star = f"trafo3w:{idx}"
         vn[star] = _f(t3["vn_hv_kv"], vn[int(t3["hv_bus"])])
         found = _trafo3w_problems(int(idx), t3, tap_table)
+        found = found or _trafo_size_problems(
+            f"trafo3w:{idx}", [(f"vk_{k}_percent", t3[f"vk_{k}_percent"], *min(
+                ((f"sn_{w}_mva", _f(t3[f"sn_{w}_mva"], math.nan)) for w in pair),
+                key=lambda c: c[1])) for k, pair in (("hv", ("hv", "mv")), ("mv", ("mv", "lv")),
+                                                      ("lv", ("hv", "lv")))],
+            t3, _f(t3[f"sn_{_loss_side(t3, pf.trafo3w_losses)}_mva"], math.nan))
         if not found:
             found, note = _rated_voltage_check(int(idx), t3, vn, "trafo3w", ("hv", "mv", "lv"))
             if note:
@@ -771,6 +854,7 @@ def from_pandapower(
             row.update(id=f"trafo3w:{idx}:{side}", pp_element="trafo3w", switchable=False,
                        normally_open=False, in_service=bool(t3["in_service"]),
                        open_end_energised=None)
+            _note_rated_kv(rated_kv, row["id"], tr3)
             rows.append(row)
         if bool(t3.get("tap_at_star_point", False) is True):
             warnings.append(f"trafo3w {idx}: a tap changer at the star point is not modelled")
@@ -903,11 +987,14 @@ def from_pandapower(
     negative_first: list[tuple[int, int, float, float]] = []
     load_flex: list[Problem] = []
     bad_shed: dict[str, list[str]] = {}  # column -> loads whose value is no bool / number
+    # (user field, load table column) -> loads whose power x scaling is absurd or overflows
+    huge_powers: dict[tuple[str, str], list[str]] = {}
     for idx, ld in net.load.iterrows():
         if not ok(ld["bus"]):
             continue
         finite("loads", "load", idx, ld, "scaling")
         scale = _f(ld.get("scaling", 1.0), 1.0)
+        _power_size(f"load:{idx}", ld, ("p_mw", "q_mvar"), scale, huge_powers, superseded)
         if _f(ld["p_mw"], 0.0) * scale < 0:
             column = "p_mw" if _f(ld["p_mw"], 0.0) < 0 else "scaling"
             negative_loads.setdefault(column, []).append(f"load:{idx}")
@@ -940,6 +1027,10 @@ def from_pandapower(
                         "flex_q_price_per_mvarh", "flex_q_cost_per_mvar2_per_h"):
                 superseded.setdefault(("loads", col), set()).add(f"load:{idx}")
     problems.extend(_merged(load_flex))
+    for (named, column), ids in huge_powers.items():
+        problems.append(Problem(
+            ProblemKind.BAD_LOAD, "loads", _POWER_SIZE_MESSAGE.format(field=named, col=column),
+            ids=tuple(ids), field=named, hint=_POWER_SIZE_HINT[named == "scaling"]))
     for column, ids in bad_shed.items():
         problems.append(Problem(
             ProblemKind.INVALID_VALUE, "loads", f"net.load.{column} is not "
@@ -961,6 +1052,7 @@ def from_pandapower(
                 continue
             finite("loads", element, idx, ld, p_col, q_col, "scaling")
             scale = _f(ld.get("scaling", 1.0), 1.0)
+            _power_size(f"{element}:{idx}", ld, (p_col, q_col), scale, huge_powers, superseded)
             row = {
                 "id": f"{element}:{idx}",
                 "bus": str(int(ld["bus"])),
@@ -1276,6 +1368,7 @@ def from_pandapower(
             "operated_by_switches": _merged_switches(
                 _but_ties(operating_switches(net, plan), oos_ties), rows),
             "cut_off_branches": cut_off,
+            RATED_KV_KEY: _merged_rated_kv(rated_kv, [str(r["id"]) for r in rows]),
         },
         origin=copy.deepcopy(net),
     )
@@ -1816,12 +1909,14 @@ def _controller_note(net: pandapowerNet) -> str:
 
 
 def _line_problems(idx: int, ln: Any, length: float, in_service: bool,
-                   superseded: dict[tuple[str, str], set[str]],
-                   ) -> list[tuple[ProblemKind, str, str, str, str]]:
+                   superseded: dict[tuple[str, str], set[str]], vn_kv: float = math.nan,
+                   f_hz: float = 50.0) -> list[tuple[ProblemKind, str, str, str, str]]:
     """The checks of a line on the fields the user wrote, as (kind, id, field, message, hint):
     validation would see only the derived branch (a negative ``length_km`` as negative
-    ``r_ohm`` and ``x_ohm``), or nothing (a NaN ``max_i_ka`` reads as no limit). The derived
-    validation problems of the line are entered in ``superseded``."""
+    ``r_ohm`` and ``x_ohm``, a finite ``length_km`` of 1e300 as an ``r_ohm`` absurdly large
+    or overflowing: :func:`_line_size_problems`), or nothing (a NaN ``max_i_ka`` reads as no
+    limit). The derived validation problems of the line are entered in ``superseded``;
+    ``vn_kv`` is its from bus's (the impedance base of the size check), ``f_hz`` the net's."""
     lid = f"line:{idx}"
     out = []
     r_km, x_km = _f(ln["r_ohm_per_km"], math.nan), _f(ln["x_ohm_per_km"], math.nan)
@@ -1864,8 +1959,114 @@ def _line_problems(idx: int, ln: Any, length: float, in_service: bool,
         out.append((ProblemKind.INVALID_VALUE, lid, "max_i_ka", "max_i_ka must be positive",
                     _LINE_HINTS["max_i_ka"]))
         derived.append("i_max_ka")
+    if not any(f in _LINE_SIZE_FIELDS for _, _, f, _, _ in out):  # each field sound alone
+        for (named, size), derived_cols in _line_size_problems(ln, length, par, vn_kv,
+                                                               f_hz).items():
+            out.append((ProblemKind.BAD_IMPEDANCE, lid, named,
+                        _LINE_SIZE_MESSAGES[named, size], _LINE_SIZE_HINTS[named]))
+            derived += derived_cols
     for col in derived:
         superseded.setdefault(("branches", col), set()).add(lid)
+    return out
+
+
+#: The fields of a line whose product is a derived branch value (:func:`_line_size_problems`).
+_LINE_SIZE_FIELDS = ("length_km", "r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km",
+                     "g_us_per_km", "parallel")
+#: Above these a field is no line's (a line of 10,000 km, 1000 Ohm/km, 1000 parallel systems,
+#: 1e6 nF/km or uS/km): where a derived value is absurd, the field that is beyond its bound is
+#: named, else the per-km field.
+_LINE_FIELD_MAX = {"length_km": 1e4, "r_ohm_per_km": 1e3, "x_ohm_per_km": 1e3,
+                   "c_nf_per_km": 1e6, "g_us_per_km": 1e6, "parallel": 1e3}
+#: Below it [km] (a millimetre) a line's length is named where its impedance is negligible.
+_LINE_LENGTH_MIN_KM = 1e-6
+_SIZE_TEXT = (f"absurdly large (above {IMPEDANCE_PU_MAX:g} p.u. of the impedance base "
+              f"vn_kv^2 / {MAGNITUDE_BASE_MVA:g} MVA) or overflows to infinity")
+_ADMITTANCE_TEXT = (f"absurdly large (above {IMPEDANCE_PU_MAX:g} p.u. of the admittance base "
+                    f"{MAGNITUDE_BASE_MVA:g} MVA / vn_kv^2) or overflows to infinity")
+_NEGLIGIBLE_TEXT = (f"negligible (below {IMPEDANCE_PU_MIN:g} p.u. of the impedance base "
+                    f"vn_kv^2 / {MAGNITUDE_BASE_MVA:g} MVA)")
+#: The message of each (field, "large" | "small") of :func:`_line_size_problems`.
+_LINE_SIZE_MESSAGES = {
+    ("length_km", "large"): "length_km is so large that the line's series impedance "
+                            "(r_ohm_per_km or x_ohm_per_km x length_km / parallel) is "
+                            f"{_SIZE_TEXT}, or its shunt admittance (per km x length_km x "
+                            f"parallel) is {_ADMITTANCE_TEXT}",
+    ("length_km", "small"): "length_km is so small that the line's series impedance "
+                            "(r_ohm_per_km or x_ohm_per_km x length_km / parallel) is "
+                            f"{_NEGLIGIBLE_TEXT}",
+    ("r_ohm_per_km", "large"): "r_ohm_per_km is so large that the line's resistance "
+                               f"(r_ohm_per_km x length_km / parallel) is {_SIZE_TEXT}",
+    ("x_ohm_per_km", "large"): "x_ohm_per_km is so large that the line's reactance "
+                               f"(x_ohm_per_km x length_km / parallel) is {_SIZE_TEXT}",
+    ("c_nf_per_km", "large"): "c_nf_per_km is so large that the line's susceptance (2 pi f "
+                              f"c_nf_per_km x length_km x parallel) is {_ADMITTANCE_TEXT}",
+    ("g_us_per_km", "large"): "g_us_per_km is so large that the line's conductance "
+                              f"(g_us_per_km x length_km x parallel) is {_ADMITTANCE_TEXT}",
+    ("parallel", "large"): "parallel is so large that the line's shunt admittance (per km x "
+                           f"length_km x parallel) is {_ADMITTANCE_TEXT}",
+    ("parallel", "small"): "parallel is so large that the line's series impedance (per km x "
+                           f"length_km / parallel) is {_NEGLIGIBLE_TEXT}",
+}
+_LINE_SIZE_HINTS = {
+    "length_km": "give the line's length in km (a distribution line is some hundred metres to "
+                 "some ten km: 1.5 for 1.5 km)",
+    "r_ohm_per_km": "give the resistance in Ohm per km (a cable or overhead line has some 0.01 "
+                    "to 2 Ohm/km)",
+    "x_ohm_per_km": "give the reactance in Ohm per km (a cable or overhead line has some 0.05 "
+                    "to 0.5 Ohm/km)",
+    "c_nf_per_km": "give the capacitance in nF per km (some 10 to 1000 nF/km), 0 when unknown",
+    "g_us_per_km": "give the dielectric conductance in uS per km, 0 when unknown",
+    "parallel": "give the number of parallel systems, a small whole number >= 1",
+}
+
+
+def _line_size_problems(ln: Any, length: float, par: float, vn_kv: float, f_hz: float
+                        ) -> dict[tuple[str, str], list[str]]:
+    """The user fields of a line whose fields are each sound (finite, of the right sign) but
+    whose products are not, each with the derived branch fields it spoils: the branch's
+    ``r_ohm = r_ohm_per_km length_km / parallel`` (``x_ohm`` alike) not finite or above
+    :data:`~feederopt.network.validate.IMPEDANCE_PU_MAX` p.u. of ``vn_kv^2 / 1 MVA``
+    (validation's bound; without a sound ``vn_kv`` only the infinite), their ``|z|`` below
+    :data:`~feederopt.network.validate.IMPEDANCE_PU_MIN` p.u. by a huge ``parallel`` or a
+    ``length_km`` below a millimetre (both named so; a small per-km value is left to
+    validation), ``b_us = 2 pi f c_nf_per_km 1e-3 length_km parallel`` or ``g_us =
+    g_us_per_km length_km parallel`` not finite or above ``IMPEDANCE_PU_MAX`` p.u. of
+    ``1 MVA / vn_kv^2`` (no bound of validation's: ``c_nf_per_km = 1e305`` ran into a power
+    flow that did not converge, "problems: none"). A ``length_km`` of 1e300 was reported on
+    ``r_ohm`` and ``x_ohm``, fields the user does not have. The field named is the one of the
+    product beyond :data:`_LINE_FIELD_MAX` (the length first), else the per-km one; each
+    key is (field, "large" or "small": the derived value too large or negligible)."""
+    r_km, x_km = _f(ln["r_ohm_per_km"], math.nan), _f(ln["x_ohm_per_km"], math.nan)
+    c_km, g_km = _f(ln.get("c_nf_per_km", 0.0), 0.0), _f(ln.get("g_us_per_km", 0.0), 0.0)
+    base = vn_kv * vn_kv / MAGNITUDE_BASE_MVA if math.isfinite(vn_kv) and vn_kv > 0 else math.nan
+    out: dict[tuple[str, str], list[str]] = {}
+    sizes = {"length_km": length, "parallel": par}
+    for per_km, value, factors, derived_col in (
+            ("r_ohm_per_km", r_km, ("length_km",), "r_ohm"),
+            ("x_ohm_per_km", x_km, ("length_km",), "x_ohm"),
+            ("c_nf_per_km", c_km, ("length_km", "parallel"), "b_us"),
+            ("g_us_per_km", g_km, ("length_km", "parallel"), "g_us")):
+        if derived_col in ("r_ohm", "x_ohm"):
+            total = value * length / par
+            bad = not math.isfinite(total) or abs(total) / base > IMPEDANCE_PU_MAX
+        else:
+            # as the branch row computes it (left to right: 2 pi f c overflows first)
+            total = (2 * math.pi * f_hz * value * 1e-3 * length * par if derived_col == "b_us"
+                     else value * length * par)
+            bad = not math.isfinite(total) or abs(total) * 1e-6 * base > IMPEDANCE_PU_MAX
+        if not bad:
+            continue
+        beyond = [f for f in (*factors, per_km)
+                  if {**sizes, per_km: abs(value)}[f] > _LINE_FIELD_MAX[f]]
+        out.setdefault((beyond[0] if beyond else per_km, "large"), []).append(derived_col)
+    z = math.hypot(r_km * length / par, x_km * length / par)
+    if math.isfinite(z) and z / base < IMPEDANCE_PU_MIN and (r_km or x_km):
+        # validation's "zero or negligible impedance" (on r_ohm), of a field the user has
+        tiny = ("parallel" if par > _LINE_FIELD_MAX["parallel"] else "length_km"
+                if length < _LINE_LENGTH_MIN_KM else None)
+        if tiny:
+            out.setdefault((tiny, "small"), []).append("r_ohm")
     return out
 
 
@@ -2192,6 +2393,62 @@ def _rated_voltage_check(idx: int, tr: Any, vn: dict[Any, float], element: str =
     return out, note
 
 
+#: The bounds of a transformer's figures beyond which the reader names the field whose
+#: derived impedance is absurd or overflows (:func:`_trafo_size_problems`): a rating below
+#: 1 VA, a short-circuit voltage above 100 %.
+_TRAFO_SN_MIN_MVA, _TRAFO_VK_MAX_PERCENT = 1e-6, 100.0
+
+
+def _loss_side(t3: Any, default: str) -> str:
+    """The winding of a trafo3w's magnetising branch (:func:`_trafo3w_windings`)."""
+    side = t3.get("loss_side", default)
+    return side if side in ("hv", "mv", "lv") else "hv"
+
+
+def _trafo_size_problems(tid: str, pairs: list[tuple[str, Any, str, float]], tr: Any,
+                         sn_loss: float) -> list[tuple[ProblemKind, str, str, str, str]]:
+    """A transformer whose fields are each sound (positive, finite) but whose derived
+    impedances are absurd or overflow, named on the user's field (kind, id, field, message,
+    hint), as :func:`_trafo_problems` names a bad field; validation named the derived
+    ``r_ohm``, ``x_ohm``, ``b_us`` (NaN), fields the user does not have, and a ``pfe_kw`` of
+    1e308 raised OverflowError. ``pairs``: each short-circuit voltage's field and value
+    with the field and value of the rating [MVA] it is on (``sn_mva`` x ``parallel``; a
+    trafo3w's pair's smaller one), its series impedance ``vk/100 / sn`` in p.u. of the rated
+    kV squared over 1 MVA, above :data:`~feederopt.network.validate.IMPEDANCE_PU_MAX`
+    (validation's bound on ``r_ohm``, ``x_ohm``) or not finite: ``sn_mva`` is named where
+    it is below :data:`_TRAFO_SN_MIN_MVA`, else the ``vk`` field. ``pfe_kw`` / 1000 and
+    ``i0_percent`` / 100 x ``sn_loss`` (the magnetising winding's rating) above
+    :data:`~feederopt.network.validate.LOAD_PU_MAX` MW / MVA (validation's bound on a
+    load) are named too."""
+    out: list[tuple[ProblemKind, str, str, str, str]] = []
+    too_big = (f"absurdly large (above {IMPEDANCE_PU_MAX:g} p.u. of the rated kV^2 / "
+               f"{MAGNITUDE_BASE_MVA:g} MVA) or overflows to infinity")
+    for vk_field, vk_value, sn_field, sn in pairs:
+        z = _f(vk_value, math.nan) / 100.0 / sn
+        if math.isfinite(_sq(z)) and z <= IMPEDANCE_PU_MAX:
+            continue
+        if sn < _TRAFO_SN_MIN_MVA or _f(vk_value, math.nan) <= _TRAFO_VK_MAX_PERCENT:
+            out.append((ProblemKind.BAD_IMPEDANCE, tid, sn_field,
+                        f"{sn_field} is so small that the short-circuit impedance "
+                        f"({vk_field}/100 x kV^2 / {sn_field}) is {too_big}",
+                        "give the rated power in MVA (a 630 kVA transformer is 0.63)"))
+        else:
+            out.append((ProblemKind.BAD_IMPEDANCE, tid, vk_field,
+                        f"{vk_field} is so large that the short-circuit impedance "
+                        f"({vk_field}/100 x kV^2 / {sn_field}) is {too_big}",
+                        "give the short-circuit voltage in percent (typically 4 to 20)"))
+    limit = LOAD_PU_MAX * MAGNITUDE_BASE_MVA
+    for col, size, what in (
+            ("pfe_kw", _f(tr.get("pfe_kw", 0.0), 0.0) / 1e3, "iron losses (pfe_kw / 1000)"),
+            ("i0_percent", _f(tr.get("i0_percent", 0.0), 0.0) / 100.0 * sn_loss,
+             "magnetising power (i0_percent / 100 x the rating)")):
+        if not (math.isfinite(_sq(size)) and size <= limit):
+            out.append((ProblemKind.INVALID_VALUE, tid, col,
+                        f"{col} is absurdly large: the {what} would be above {limit:g} MW or "
+                        "overflow", _TRAFO_HINTS[col]))
+    return out
+
+
 def _trafo3w_problems(idx: int, t3: Any, table: Any
                       ) -> list[tuple[ProblemKind, str, str, str, str]]:
     """The checks of a three-winding transformer's ratings and short-circuit voltages (each
@@ -2433,7 +2690,7 @@ def _trafo3w_windings(t3: Any, star: str, default_loss_side: str = "hv"
           for k in sides}
     vkr = {k: _f(t3[f"vkr_{k}_percent"], 0.0) * sn["hv"] / _nz(min(sn[a] for a in pair[k]))
            for k in sides}
-    vki = {k: math.sqrt(max(vk[k] ** 2 - vkr[k] ** 2, 0.0)) for k in sides}
+    vki = {k: math.sqrt(max(_sq(vk[k]) - _sq(vkr[k]), 0.0)) for k in sides}
 
     def star_split(z: dict[str, float]) -> dict[str, float]:
         return {"hv": 0.5 * (z["hv"] + z["lv"] - z["mv"]),
@@ -2579,14 +2836,16 @@ def _trafo_row(
                      "take no tap step; set tap_changer_type='Ratio' to apply it")
     if not math.isnan(_f(tr.get("tap2_pos", math.nan), math.nan)):
         notes.append(f"trafo {idx}: a second tap changer (tap2_*) is not modelled")
-    lv_scale = (vn_lv_kv / vn[lv]) ** 2 * sn_sys / sn / par  # p.u. per unit of vk/100
+    # squares as products: a float's ** 2 raises OverflowError where x * x is inf, which the
+    # reader reports on the user's field (_trafo_size_problems)
+    lv_scale = _sq(vn_lv_kv / vn[lv]) * sn_sys / sn / par  # p.u. per unit of vk/100
     z_abs = _f(tr["vk_percent"], math.nan) / 100.0 * lv_scale
     r = _f(tr["vkr_percent"], math.nan) / 100.0 * lv_scale
     z = complex(r, math.copysign(math.sqrt(max(z_abs * z_abs - r * r, 0.0)), z_abs))
     pfe = _f(tr.get("pfe_kw", 0.0), 0.0) / 1e3
     ym_mva = _f(tr.get("i0_percent", 0.0), 0.0) / 100.0 * sn
-    y_scale = vn[lv] ** 2 / sn_sys * par / vn_lv_rated**2 / (vn_lv_kv / vn_lv_rated) ** 2
-    y_m = complex(pfe, -math.sqrt(max(ym_mva**2 - pfe**2, 0.0))) * y_scale
+    y_scale = _sq(vn[lv]) / sn_sys * par / _sq(vn_lv_rated) / _sq(vn_lv_kv / vn_lv_rated)
+    y_m = complex(pfe, -math.sqrt(max(_sq(ym_mva) - _sq(pfe), 0.0))) * y_scale
     y_from = y_to = 0j
     if y_m != 0 and z != 0 and trafo_model != "pi":
         k_r = _f(tr.get("leakage_resistance_ratio_hv", 0.5), 0.5)
@@ -2598,7 +2857,7 @@ def _trafo_row(
         z, y_from, y_to = total / z_c, z_b / total, z_a / total
     elif y_m != 0:
         y_from = y_to = y_m / 2
-    z_base = vn[hv] ** 2 / sn_sys  # Ohm per p.u. at the hv bus
+    z_base = _sq(vn[hv]) / sn_sys  # Ohm per p.u. at the hv bus
     ratio = (vn_hv_kv / vn[hv]) / (vn_lv_kv / vn[lv])
     rated_ratio = (vn_hv_rated / vn[hv]) / (vn_lv_rated / vn[lv])
     tap_range: dict[str, Any] = {}

@@ -12,8 +12,9 @@ Balanced network (:class:`~feederopt.network.container.Network`): the model hold
 hold whatever their reactive power), the series current ``|I| <= i_max_ka`` and the
 apparent power ``|S| <= s_max_mva`` of every rated branch (a transformer's too: the pandapower
 reader gives it the rated current, referred to its from bus; MATPOWER's ``RATE_A`` is its
-``s_max_mva``). A transformer's rating in MVA is the lesser of ``s_max_mva`` and
-``sqrt(3) * vn_kv(from bus) * i_max_ka``, the current rating at nominal voltage.
+``s_max_mva``). A transformer's rating in MVA is the lesser of ``s_max_mva`` and the
+current rating at its rated voltage, ``sqrt(3) kV_side i_side`` (a pandapower trafo's
+``sn_mva``), with its rated current at each side (:func:`_transformer_limits`).
 
 Three-phase network (:class:`~feederopt.network.threephase.ThreePhaseNetwork`): the
 LinDist3Flow model holds every bus's phase voltages within its band and every line's current
@@ -37,6 +38,14 @@ from feederopt.forking import check_not_forked
 if TYPE_CHECKING:
     from feederopt.network.container import Network
     from feederopt.network.threephase import ThreePhaseNetwork
+
+#: ``Network.meta`` key of the transformers' rated winding voltages where the source gives
+#: them apart from the buses' ``vn_kv`` (a pandapower trafo's ``vn_hv_kv``/``vn_lv_kv``, a
+#: trafo3w winding's star at ``vn_hv_kv`` and its own ``vn_<side>_kv``): ``{branch id:
+#: [kV at the from end, kV at the to end]}``. ``feederopt info`` gives each side's rated
+#: current and the rating at them (:func:`feederopt.network.limits.operating_limits`); none
+#: of the models reads it (``i_max_ka`` and ``tap_rated_ratio`` hold the rating).
+RATED_KV_KEY = "transformer_rated_kv"
 
 #: The schema's voltage band where a bus gives none [p.u.].
 DEFAULT_BAND = (0.9, 1.1)
@@ -192,11 +201,14 @@ def operating_limits(net: Network) -> dict[str, Any]:
     (``branches``), how many have a rating (``rated``) and, for ``i_max_ka`` [kA] and
     ``s_max_mva`` [MVA], how many give one with their least and greatest (None: no branch
     does); ``by_kind`` the same counts per kind. ``transformers``: each in-service
-    transformer's ``s_max_mva``, ``i_max_ka``, ``vn_kv`` and ``rating_mva``
-    (the lesser of ``s_max_mva`` and ``sqrt(3) vn_kv i_max_ka``; None when it has no rating).
-    Currents are at the nominal voltage ``vn_kv`` of the end they are given at
-    (:meth:`~feederopt.network.container.Network.current_end_bus_ids`): the from bus, a
-    three-winding transformer's mv or lv winding's own bus (not its star point).
+    transformer's sides (``hv_bus``, ``lv_bus``), their kV (``vn_hv_kv``, ``vn_lv_kv``: the
+    rated winding voltages where the data gives them, ``vn_rated``), the rated current at
+    each (``i_max_hv_ka``, ``i_max_lv_ka``), ``s_max_mva`` and ``rating_mva`` (the lesser of
+    ``s_max_mva`` and the current rating's MVA; None when it has no rating):
+    :func:`_transformer_limits`. Branch currents are at the nominal voltage of the end they
+    are given at (:meth:`~feederopt.network.container.Network.current_end_bus_ids`): the
+    from bus, a three-winding transformer's mv or lv winding's own bus (not its star point);
+    a transformer's is its rated current at that side.
     ``sources``: the source buses' ``p_max_mw`` and ``s_max_mva`` where given (the others are
     unlimited)."""
     check_not_forked("feederopt.operating_limits")
@@ -217,20 +229,22 @@ def operating_limits(net: Network) -> dict[str, Any]:
     # trafo3w's 8 MVA 20 kV winding read "vn 110 kV, i_max 0.04199 kA", at its star point's
     # voltage, for the 0.2309 kA of its nameplate (user test ut40_realg5 #1).
     ends = net.current_end_bus_ids()
-    i_max = [_at_end(i, vn.get(str(f)), vn.get(e)) for i, f, e in
-             zip(i_max, live["from_bus"].to_list(), ends, strict=True)]
+    given_kv = net.meta.get(RATED_KV_KEY) or {}
+    internal = net.internal_bus_ids()
     transformers = []
-    for row, i, s, end in zip(live.iter_rows(named=True), i_max, s_max, ends, strict=True):
+    for k, (row, i, s) in enumerate(zip(live.iter_rows(named=True), i_max, s_max,
+                                        strict=True)):
         if row["kind"] != "transformer":
             continue
-        v = vn.get(end)
-        options = [x for x in (s if s is not None and s > 0 else None,
-                               math.sqrt(3.0) * v * i if i is not None and i > 0
-                               and v is not None else None) if x is not None]
-        transformers.append({
-            "id": str(row["id"]), "from_bus": str(row["from_bus"]),
-            "to_bus": str(row["to_bus"]), "vn_kv": v, "s_max_mva": s, "i_max_ka": i,
-            "rating_mva": min(options) if options else None})
+        tr = _transformer_limits(row, i, s, vn, given_kv.get(str(row["id"])), internal)
+        transformers.append(tr)
+        # its rated current at the end it is given at (a pandapower trafo's hv side: sn /
+        # (sqrt(3) vn_hv_kv), not the hv bus's kV)
+        end = "hv" if ends[k] == tr["hv_bus"] else "lv"
+        i_max[k] = tr[f"i_max_{end}_ka"]
+    i_max = [i if row["kind"] == "transformer" else _at_end(i, vn.get(str(f)), vn.get(e))
+             for i, row, f, e in zip(i_max, live.iter_rows(named=True),
+                                     live["from_bus"].to_list(), ends, strict=True)]
     sources = []
     for row in net.buses.filter(pl.col("is_source")).iter_rows(named=True):
         p, s = _num(row.get("source_p_max_mw")), _num(row.get("source_s_max_mva"))
@@ -244,6 +258,56 @@ def operating_limits(net: Network) -> dict[str, Any]:
         "transformers": transformers,
         "sources": sources,
     }
+
+
+def _transformer_limits(row: dict[str, Any], i_ka: float | None, s_mva: float | None,
+                        vn: dict[str, float | None], given_kv: Any,
+                        internal: set[str]) -> dict[str, Any]:
+    """One transformer's ratings at each side, as ``info`` shows them. ``i_ka`` is its
+    ``i_max_ka`` (the series, to-end current's rating, referred to the from bus's
+    ``vn_kv``: :class:`~feederopt.network.schemas.Branch`), ``s_mva`` its ``s_max_mva``.
+
+    The kV of each side are its rated winding voltages ``given_kv`` (``[from, to]``, meta
+    :data:`RATED_KV_KEY`: a pandapower trafo's ``vn_hv_kv``,
+    ``vn_lv_kv``), else the buses' ``vn_kv`` (``vn_rated`` False). The rated current at the to
+    end is ``i_to = i_max vn_from / vn_to`` (the buses' kV, which the rating is referred to)
+    and at the from end ``i_from = i_max / n_r`` (``n_r`` the ratio at the rated winding
+    voltages, ``tap_rated_ratio``, else ``tap_ratio``), as the model and the AC check hold
+    them (:func:`feederopt.validation.ac.rating_current`). For a pandapower trafo these are
+    ``sn_mva parallel df / (sqrt(3) vn_lv_kv)`` and ``/ (sqrt(3) vn_hv_kv)``, the currents at
+    which pandapower's current-based loading is 100 % (``results_branch._get_trafo_results``:
+    ``i vn sqrt(3) / sn_mva`` per side), whatever the buses' kV; ``rating_mva`` is the lesser
+    of ``s_max_mva`` and ``sqrt(3) kV_to i_to`` (``sn_mva parallel df``). Before, ``info``
+    gave the current referred to the hv bus's kV, so a 0.63 MVA 20/0.4 kV trafo on a 0.41 kV
+    bus read 0.01864 kA and 0.6458 MVA for its 0.01819 kA and 0.63 MVA.
+
+    The sides are named hv and lv by their kV (the from end where they are equal: a
+    trafo3w's hv winding runs to its star point at the same rated kV); a side at an internal
+    bus (a trafo3w's star point) has no current of the user's (None)."""
+    f, t = str(row["from_bus"]), str(row["to_bus"])
+    vf, vt = vn.get(f), vn.get(t)
+    kv: tuple[float | None, float | None] = (vf, vt)
+    rated = False
+    if isinstance(given_kv, list | tuple) and len(given_kv) == 2:
+        pair = (_num(given_kv[0]), _num(given_kv[1]))
+        if all(x is not None and x > 0 for x in pair):
+            kv, rated = pair, True
+    n_r = _num(row.get("tap_rated_ratio")) or _num(row.get("tap_ratio")) or 1.0
+    current = i_ka is not None and i_ka > 0
+    i_from = i_ka / n_r if current and i_ka is not None and n_r > 0 else None
+    i_to = i_ka * vf / vt if current and i_ka is not None and vf and vt else None
+    options = [x for x in (s_mva if s_mva is not None and s_mva > 0 else None,
+                           math.sqrt(3.0) * kv[1] * i_to if i_to is not None
+                           and kv[1] is not None else None) if x is not None]
+    sides = {"from": (f, kv[0], None if f in internal else i_from),
+             "to": (t, kv[1], None if t in internal else i_to)}
+    hv, lv = (("to", "from") if kv[0] is not None and kv[1] is not None and kv[1] > kv[0]
+              else ("from", "to"))
+    return {"id": str(row["id"]), "from_bus": f, "to_bus": t,
+            "hv_bus": sides[hv][0], "lv_bus": sides[lv][0],
+            "vn_hv_kv": sides[hv][1], "vn_lv_kv": sides[lv][1], "vn_rated": rated,
+            "i_max_hv_ka": sides[hv][2], "i_max_lv_ka": sides[lv][2],
+            "s_max_mva": s_mva, "rating_mva": min(options) if options else None}
 
 
 def _at_end(i_ka: float | None, vn_from: float | None, vn_end: float | None) -> float | None:
