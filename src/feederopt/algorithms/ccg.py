@@ -165,12 +165,19 @@ def master_block(d: ScheduleData, xis: list[dict[str, np.ndarray]],
                  active: Sequence[int] | None = None) -> Block:
     """First stage, ``theta`` and one recourse copy per realisation in ``xis`` (only those
     whose indices are in ``active``, when given); the copy of ``xis[e]`` has the prefix
-    ``e{e}.`` whichever copies are present."""
+    ``e{e}.`` whichever copies are present.
+
+    A stop request (Ctrl-C, SIGTERM) made meanwhile ends the building between its parts (the
+    first stage, each copy) with :class:`MasterTimeLimit` (:func:`_stop_if_requested`): the
+    master would only be stopped at HiGHS's first callback, after its building and presolve
+    (seconds on 24 hourly topologies)."""
+    _stop_if_requested("while the schedule master was built")
     block = first_stage_block(d)
     block.add_group(Group.new("theta", 1, -np.inf, np.inf))
     block.add_objective("theta", np.ones(1))
     keep = tuple(d.first_stage_groups())
     for e in (range(len(xis)) if active is None else active):
+        _stop_if_requested("while the schedule master was built")
         xi = xis[e]
         rb = recourse_block(d, xi)
         copy = rename(rb, f"e{e}.", keep=keep)
@@ -180,6 +187,21 @@ def master_block(d: ScheduleData, xis: list[dict[str, np.ndarray]],
         cost["theta"] = -sp.csr_matrix(np.ones((1, 1)))
         block.add_rows(f"theta_{e}", cost, Sense.LE, np.zeros(1))
     return block
+
+
+def _stop_if_requested(when: str, bound: float = -math.inf) -> None:
+    """Raise :class:`MasterTimeLimit` (``bound``: the master's lower bound proved so far)
+    when a stop was requested (Ctrl-C, SIGTERM: :mod:`feederopt.solvers.interrupt`): the
+    checks between the steps that build a schedule master and before its solve. Before (our
+    notes: "Ctrl-C on --hourly-topology: master building has no interrupt checks") a request
+    made while a master was built was seen only at HiGHS's first callback, after the whole
+    building and the MIP presolve: 24 h case136ma, about 1.4 s to build the hourly master and
+    3.5 s of presolve, and C&CG's radial start built and presolved two such masters more and
+    a third for its LP relaxation. The callers treat it as a master stopped before its first
+    solution (the radial or instant start, or the one-topology schedule, with the bound)."""
+    if interrupt.requested():
+        raise MasterTimeLimit(f"the schedule master was stopped by the stop request {when}",
+                              bound)
 
 
 def _first_stage(d: ScheduleData, vals: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -483,6 +505,7 @@ def _solve_master(d: ScheduleData, xis: list[dict[str, np.ndarray]], time_limit_
     full = master_block(d, xis, ids)
     lazy = _LazyTangents(full)
     model = HighsModel(lazy.block)
+    _stop_if_requested("while the schedule master was built")
     model.set_gap(gap)
     # a loose integrality tolerance lets an "open" branch carry F * 1e-6 and shifts the
     # objective by ~1e-4 against the LP of the rounded first stage
@@ -504,6 +527,8 @@ def _solve_master(d: ScheduleData, xis: list[dict[str, np.ndarray]], time_limit_
     # master points, e.g. the start's recourse) violate, before the first solve
     for point in ([start] if start is not None else []) + list(rows_from):
         lazy.add_violated(model, point)
+    # a request during the switch probing: the master is not started, its loop bound kept
+    _stop_if_requested("before the schedule master's first solve", loop_bound)
     prev: tuple[MilpSolution, dict[str, np.ndarray]] | None = None
     while True:
         left = time_limit_s - (time.perf_counter() - t0)
@@ -643,7 +668,8 @@ def solve_lazy_master(d: ScheduleData, xis: list[dict[str, np.ndarray]],
                 worst, q_worst, p_worst = e, q, point
         if p_worst is None or q_worst <= theta + eps:
             break
-        if time_limit_s - (time.perf_counter() - t0) < 0.05:
+        if time_limit_s - (time.perf_counter() - t0) < 0.05 or interrupt.requested():
+            # (after a stop request the next master would not start: _stop_if_requested)
             break
         active = sorted([*active, worst])
         added.append(worst)
@@ -749,6 +775,8 @@ def solve_extensive(d: ScheduleData, xis: list[dict[str, np.ndarray]] | None = N
     fallback: str | None = None
     one: OneTopology | None = None
     start: dict[str, np.ndarray] | None = None
+    floor = math.nan  # cost_floor(d), once it is needed
+    fallback_lp: RecourseLp | None = None  # the radial start's LP at x, when it is the schedule
     limit = time_limit_s
     if d.hourly:
         one = _one_topology(d, xis, ONE_TOPOLOGY_SHARE * time_limit_s, gap)
@@ -790,14 +818,25 @@ def solve_extensive(d: ScheduleData, xis: list[dict[str, np.ndarray]] | None = N
             # no master solution within the limit: the radial start is the schedule (a
             # feasible first stage)
             rs = _fallback_start(d, time_limit_s, exc, _fallback_budget(time_limit_s))
-            x, lazy = rs.x, None
+            x, lazy, fallback_lp = rs.x, None, rs.lp
             fallback = (f"{found}: the schedule is the radial start ({rs.how}, "
                         f"{rs.seconds:.1f} s after "
                         f"{stop_cause('the limit', 'the request')}), the lower bound {whose}")
     status = Status.OPTIMAL if sol.status == "optimal" else Status.TIME_LIMIT
     held = one is not None and x is one.x  # the one-topology schedule, evaluated already
-    values = one.values if one is not None and held else [evaluate(d, x, xi) for xi in xis]
-    nom_cost, nom_point = values[0] if len(xis) == 1 else evaluate(d, x, nominal(d))
+
+    def q_of(xi: dict[str, np.ndarray]) -> tuple[float, dict[str, np.ndarray]]:
+        """``Q(x, xi)``: with the radial start as the schedule, its own second-stage LP at x
+        (built and solved at the forecast by _fallback_start), each realisation only setting
+        its right-hand sides; before, the same LP was built and solved again per realisation
+        (24 h case136ma, after a stop request: 1.7 s each). Else the LP built at x."""
+        if fallback_lp is None:
+            return evaluate(d, x, xi)
+        st = fallback_lp.solve(xi)
+        return st.value, st.values
+
+    values = one.values if one is not None and held else [q_of(xi) for xi in xis]
+    nom_cost, nom_point = values[0] if len(xis) == 1 else q_of(nominal(d))
     worst = int(np.argmax([v[0] for v in values]))
     objective = float(sol.objective)
     if math.isnan(objective) or (lazy is not None and sol.status != "optimal"):
@@ -820,7 +859,11 @@ def solve_extensive(d: ScheduleData, xis: list[dict[str, np.ndarray]] | None = N
         nom_cost, nom_point = values[0] if len(xis) == 1 else evaluate(d, x, nominal(d))
     # no bound proven (nan or -inf from a master stopped early): the model's own floor,
     # every cost term a price >= 0 on a quantity >= 0 (cost_floor, 0)
-    bound = max(float(sol.bound), cost_floor(d)) if not math.isnan(sol.bound) else cost_floor(d)
+    # (built once: cost_floor builds the first-stage and recourse blocks, 0.7-1.2 s with 24
+    # hourly topologies, and a stopped run waited for it up to four times)
+    if math.isnan(floor):
+        floor = cost_floor(d)
+    bound = max(float(sol.bound), floor) if not math.isnan(sol.bound) else floor
     out = ScheduleSolution(status, method, objective, bound,
                            _rel_gap(objective, bound), closed_by_hour(d, x), x["z"],
                            nom_point, nom_cost, first_stage_cost=_first_stage_cost(d, x),
@@ -838,7 +881,7 @@ def solve_extensive(d: ScheduleData, xis: list[dict[str, np.ndarray]] | None = N
         out.notes.append(cheaper)
     elif math.isnan(sol.objective):
         out.notes.append(_cut_loop_note(d))
-    if one is not None and fallback is None and bound <= cost_floor(d) < objective:
+    if one is not None and fallback is None and bound <= floor < objective:
         # the hourly master kept its MIP start (or found a schedule) without proving a bound
         # after a stop request the master had no time left, whatever ``limit`` said
         # (user test ut51_cli #2: "in the 585.5 s left" of a run stopped by SIGTERM)
@@ -847,7 +890,7 @@ def solve_extensive(d: ScheduleData, xis: list[dict[str, np.ndarray]] | None = N
         out.notes.append(f"the hourly-topology master {when}, after "
                          f"the one-topology schedule ({one.status} "
                          f"in {one.seconds:.1f} s, its MIP start): the lower bound shown is "
-                         f"the cost floor ({cost_floor(d):g} $: every cost a price >= 0 on a "
+                         f"the cost floor ({floor:g} $: every cost a price >= 0 on a "
                          "quantity >= 0), not the master's")
     return out
 
@@ -1017,7 +1060,10 @@ def radial_start(d: ScheduleData, time_limit_s: float = 60.0) -> RadialStart:
     branch of a loop and carry little information). ``d`` carries no normally-open switch
     states, so the case's own radial configuration is not a candidate."""
     t0 = time.perf_counter()
+    # after a stop request (also one made while its LP relaxation is built) nothing is
+    # solved: MasterTimeLimit, as when no tree's master found a solution in time
     model = HighsModel(master_block(d, [nominal(d)]))
+    _stop_if_requested("while the radial start was built")
     cols = np.flatnonzero(model.integer).astype(np.int32)
     model.set_integrality(cols, False)
     model.set_time_limit(max(time_limit_s / 2, 1.0))
@@ -1165,7 +1211,8 @@ class ColumnConstraintGeneration(AlgorithmBase):
         try:
             rs = radial_start(d, min(60.0, max(self.remaining() / 5, 1.0)))
         except MasterTimeLimit:
-            notes.append("start: the forecast master (no radial start within its time)")
+            notes.append("start: the forecast master (no radial start "
+                         + stop_cause("within its time", "before the stop request") + ")")
             return [forecast], [0], None
         self._x0 = rs
         if rs.lp is not None:  # its forecast LP: the first stage's evaluations start there
@@ -1349,6 +1396,9 @@ class ColumnConstraintGeneration(AlgorithmBase):
                     self.update_lower(exc.bound)
                     rs = self._x0 or _fallback_start(d, self.stop.time_limit_s, exc,
                                                      _fallback_budget(self.stop.time_limit_s))
+                    if rs.lp is not None and rs is not self._x0:
+                        # its LP at the forecast, solved: the evaluations at x start there
+                        self._lps = [(rs.x, rs.lp), *self._lps][: self.RECOURSE_LPS_KEPT]
                     q_nom = self._q(rs.x, xis[0])[0]
                     best = (rs.x, WorstCase(xis[0], q_nom, math.inf, False, self.dual_bound,
                                             0.0))

@@ -47,6 +47,7 @@ from feederopt.network.topology import (
     max_spanning_forest,
     tree_order,
 )
+from feederopt.solvers import interrupt
 from feederopt.solvers.highs_backend import HighsModel
 
 
@@ -174,7 +175,10 @@ def probe_switches(d: ScheduleData, master: HighsModel, budget_s: float,
     may = np.flatnonzero((~always_closed(d)) & (lb < 0.5) & (ub > 0.5))
 
     def left() -> float:
-        return budget_s - (time.perf_counter() - t0)
+        # a stop request (Ctrl-C, SIGTERM) ends the probing as its budget would: the probes
+        # and trees left are not tried (each LP would stop at its first callback anyway,
+        # but the loops would go on through every branch)
+        return 0.0 if interrupt.requested() else budget_s - (time.perf_counter() - t0)
 
     try:
         root = _lp(model, max(left(), 0.01))

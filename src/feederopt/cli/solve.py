@@ -951,7 +951,7 @@ def solve(
                                   max_loading=max_loading, v_min=v_min, v_max=v_max,
                                   voltage_feedback=not no_voltage_feedback,
                                   switch_cost=switch_cost, scenarios=scenarios,
-                                  ac_polish=ac_polish)
+                                  ac_polish=ac_polish, workers=workers, ray=ray)
         return
     if no_voltage_feedback:
         problems.append(Problem(ProblemKind.INVALID_VALUE, "options",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import typer
@@ -197,9 +198,15 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                               max_loading: float | None = None, v_min: float | None = None,
                               v_max: float | None = None,
                               voltage_feedback: bool = True, switch_cost: float | None = None,
-                              scenarios: str | None = None, ac_polish: bool = False) -> None:
+                              scenarios: str | None = None, ac_polish: bool = False,
+                              workers: int | None = None, ray: str | None = None) -> None:
     """Solve, print a summary and the OpenDSS check, write ``json_file``. The options that the
     three-phase path does not have were refused before (:func:`unsupported_problem`).
+
+    ``workers`` and ``ray`` (``--workers``, ``--ray``: taken, checked and ignored, the solve
+    runs in this process; :func:`three_phase_workers_note`) are recorded in the result's
+    ``settings`` as given (``workers``, ``ray_address``), as a balanced solve records its
+    own, so that ``feederopt report FILE.json`` repeats them in the command it hints.
 
     ``out_dir`` is the folder of result.json, the voltage profile and grid PNGs and report.html
     (:mod:`feederopt.report.threephase`); its path, like ``json_file``'s, was checked before.
@@ -220,6 +227,10 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
                              v_min_pu=v_min, v_max_pu=v_max, voltage_feedback=voltage_feedback,
                              switch_cost_kw=switch_cost, scenarios=scenarios,
                              ac_polish=ac_polish)
+    given = {**({"workers": int(workers)} if workers is not None else {}),
+             **({"ray_address": str(ray)} if ray is not None else {})}
+    if given:  # as given (ignored: one process), as a balanced solve records them
+        data = replace(data, settings={**data.settings, **given})
     # the wall-clock time at the answer, before anything is written: result.json's
     # wall_clock_s and report.html's "to the answer" (ut47_report #2)
     answer_s = wall_clock_s()

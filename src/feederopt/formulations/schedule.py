@@ -295,8 +295,9 @@ def first_stage_block(d: ScheduleData) -> Block:
                 block.add_rows(f"act_{h}_{sign:+.0f}", {
                     f"h{h}.y": sign * eye, f"h{h - 1}.y": -sign * eye, "act": -sel},
                     Sense.LE, np.zeros(m))
+    sets = loop_sets(d)  # once: the same sets for every hour's y (24 enumerations before)
     for g in d.y_groups():
-        loop_rows(d, block, g)
+        loop_rows(d, block, g, sets)
     s = len(d.ess_bus)
     block.add_group(Group.new("z", d.hours * s, 0.0, 1.0, integer=True))
     if d.commit:
@@ -662,12 +663,14 @@ def _is_simple_cycle(nb: int, a: np.ndarray, c: np.ndarray) -> bool:
     return len(np.unique(lab[np.concatenate([a, c])])) == 1
 
 
-def loop_rows(d: ScheduleData, block: Block, group: str) -> None:
+def loop_rows(d: ScheduleData, block: Block, group: str,
+              known: tuple[list[np.ndarray], list[np.ndarray]] | None = None) -> None:
     """The rows of :func:`loop_sets` on the branch-state group ``group`` of ``block``:
     ``sum_{e in C} y_e <= |C| - 1`` per cycle, ``sum_{e in chain} y_e >= |chain| - 1`` per
     chain. Valid for every radial topology that serves every bus (so the optimum is
-    unchanged); they cut fractional ``y`` of the LP relaxation."""
-    cycles, chains = loop_sets(d)
+    unchanged); they cut fractional ``y`` of the LP relaxation. ``known``: ``loop_sets(d)``
+    when the caller has them (one enumeration for the 24 groups of an hourly topology)."""
+    cycles, chains = known if known is not None else loop_sets(d)
     for name, sets, sign in (("loop", cycles, 1.0), ("chain", chains, -1.0)):
         if not sets:
             continue

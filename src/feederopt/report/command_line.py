@@ -145,12 +145,7 @@ def solve_options(doc: Mapping[str, Any]) -> list[str]:
         out += ["--controls", shlex.quote(",".join(controls))]
     if (price := _number(s.get("loss_price_per_mwh"))) is not None:
         out += ["--loss-price", f"{price:.12g}"]
-    workers = s.get("workers")
-    if isinstance(workers, int) and not isinstance(workers, bool):
-        out += ["--workers", str(workers)]
-    if isinstance(s.get("ray_address"), str) and s["ray_address"]:
-        out += ["--ray", shlex.quote(s["ray_address"])]
-    return out + _ties(doc) + held_options(doc)
+    return out + _execution_options(s) + _ties(doc) + held_options(doc)
 
 
 def three_phase_options(doc: Mapping[str, Any]) -> list[str]:
@@ -159,8 +154,10 @@ def three_phase_options(doc: Mapping[str, Any]) -> list[str]:
     :attr:`~feederopt.results.threephase.ThreePhaseResult.settings`), each where it differs
     from the command line's default: ``--scenarios FILE``, ``--time-limit``, ``--gap``,
     ``--v-min``/``--v-max``, ``--max-loading``, ``--no-thermal-limits``, ``--no-ac-check``,
-    ``--no-voltage-feedback``, ``--ac-polish`` and ``--switch-cost``. A result written before
-    it recorded them gets none (session 49's known list)."""
+    ``--no-voltage-feedback``, ``--ac-polish``, ``--switch-cost``, and ``--workers`` and
+    ``--ray`` when given (recorded as given though the solve runs in one process, as a
+    balanced solve's). A result written before it recorded them gets none (session 49's
+    known list)."""
     settings = doc.get("settings")
     s: Mapping[str, Any] = settings if isinstance(settings, Mapping) else {}
     out: list[str] = []
@@ -176,7 +173,19 @@ def three_phase_options(doc: Mapping[str, Any]) -> list[str]:
         out += ["--max-loading", f"{loading:g}"]
     if s.get("voltage_feedback") is False:
         out.append("--no-voltage-feedback")
-    return out + _check_options(s)
+    return out + _check_options(s) + _execution_options(s)
+
+
+def _execution_options(s: Mapping[str, Any]) -> list[str]:
+    """``--workers N`` and ``--ray ADDRESS`` of the settings ``s`` (``workers``,
+    ``ray_address``), where recorded."""
+    out: list[str] = []
+    workers = s.get("workers")
+    if isinstance(workers, int) and not isinstance(workers, bool):
+        out += ["--workers", str(workers)]
+    if isinstance(s.get("ray_address"), str) and s["ray_address"]:
+        out += ["--ray", shlex.quote(s["ray_address"])]
+    return out
 
 
 def held_options(doc: Mapping[str, Any]) -> list[str]:

@@ -632,9 +632,11 @@ class ThreePhaseResult:
     source: str | None = None
     #: The options the solve was given, as given (``time_limit_s``, ``gap``, ``ac_check``,
     #: ``ac_polish``, ``voltage_feedback``, ``feedback_iterations``, ``thermal_limits``,
-    #: ``max_loading_percent``, ``v_min_pu``, ``v_max_pu``, ``switch_cost_kw`` and a scenario
-    #: file's ``scenarios_file``): ``feederopt report FILE.json`` repeats them in the command
-    #: it hints (session 49's known list: a three-phase hint said only "add any other options").
+    #: ``max_loading_percent``, ``v_min_pu``, ``v_max_pu``, ``switch_cost_kw``, a scenario
+    #: file's ``scenarios_file`` and, from the command line, ``workers`` and ``ray_address``
+    #: when given, as a balanced solve records them, though the solve runs in one process):
+    #: ``feederopt report FILE.json`` repeats them in the command it hints (session 49's known
+    #: list: a three-phase hint said only "add any other options").
     settings: Mapping[str, Any] = field(default_factory=dict)
 
     # ----- what the command line decides on ------------------------------------------
