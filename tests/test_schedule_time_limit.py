@@ -85,10 +85,12 @@ def test_ccg_evaluates_nothing_past_the_deadline(monkeypatch) -> None:  # type: 
     t0 = time.perf_counter()
     real_master = ccg.solve_lazy_master
     after_master: list[str] = []
+    ended: list[float] = []  # when the master returned (past the limit on a loaded machine)
 
     def slow_master(*a, **k):  # type: ignore[no-untyped-def]
         out = real_master(*a, **k)
         time.sleep(max(limit - (time.perf_counter() - t0), 0.0) + 0.05)  # the time left
+        ended.append(time.perf_counter() - t0)
         after_master.append("master")
         return out
 
@@ -106,5 +108,6 @@ def test_ccg_evaluates_nothing_past_the_deadline(monkeypatch) -> None:  # type: 
     assert after_master == ["master"]  # nothing evaluated after the deadline
     assert sol.status.value == "time_limit"
     assert np.isfinite(sol.objective) and sol.lower_bound <= sol.objective + 1e-9
-    assert sol.run_time_s < limit + 1.0
+    # the run ends within a second of the master's return, however long the master took
+    assert sol.run_time_s < max(limit, ended[0]) + 1.0
     assert any("not evaluated" in n for n in sol.notes)
