@@ -1911,12 +1911,16 @@ class DerCuts:
     ``S^LD3F_j`` at the plan's nominal operating point (the recourse LP with the plan fixed,
     :func:`operating_point`), and ``m = DER_MARGIN s_max,j``:
 
-        c_j <- max(c_j, S^AC_j - S^LD3F_j + m, c_j + S^AC_j - s_max,j + m),
+        c_j <- max(c_j, S^AC_j - S^LD3F_j + m, c_j + (S^AC_j - s_max,j + m) / s_j),
 
     and likewise ``e_j`` with ``P`` and ``p_max,j``: the voltage rule of
-    :class:`VoltageShifts` applied to a rating (the offset correction holds the model's
-    prediction ``S^LD3F_j + (S^AC_j - S^LD3F_j)`` within the rating less the margin; the
-    third term moves the limit by what OpenDSS still exceeds). The cuts only grow.
+    :class:`VoltageShifts` applied to a rating. The second term is the offset correction (the
+    model's prediction ``S^LD3F_j + (S^AC_j - S^LD3F_j)`` held within the rating less the
+    margin); the third moves the limit by what OpenDSS still exceeds, over the secant
+    ``s_j = (S^AC_j,k-1 - S^AC_j,k) / (c_j,k - c_j,k-1)`` clipped to :data:`SECANT_RANGE`
+    (1 in the first round): the AC check's re-dispatch holds a grid-forming source at its
+    band's top while the followers have room (:class:`~feederopt.validation.partition.
+    AcIsland`), so its OpenDSS output can move less than the model's. The cuts only grow.
 
     Not every breach has a limit of the model to tighten: a grid-forming source outside its
     set-point +- its ramp (it takes the island's imbalance, the losses the lossless model
@@ -1925,6 +1929,7 @@ class DerCuts:
 
     s_kva: dict[str, float] = field(default_factory=dict)
     p_kw: dict[str, float] = field(default_factory=dict)
+    _last: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def update(self, records: Sequence[Mapping[str, Any]], data: PartitionData,
                pg_kw: np.ndarray, qg_kvar: np.ndarray) -> tuple[list[str], list[str]]:
@@ -1951,7 +1956,17 @@ class DerCuts:
                 cuts, unit = self.p_kw, "kW"
             m = DER_MARGIN * rating
             old = cuts.get(name, 0.0)
-            new = max(old, value - model + m, old + value - rating + m, 0.0)
+            # the secant step (VoltageShifts'): how far OpenDSS's output moved per unit of
+            # the cut since the last round, clipped to SECANT_RANGE (1 in the first round)
+            sens = 1.0
+            key = f"{kind}:{name}"
+            if key in self._last:
+                old0, value0 = self._last[key]
+                if old - old0 > 1e-12:
+                    sens = min(max((value0 - value) / (old - old0), SECANT_RANGE[0]),
+                               SECANT_RANGE[1])
+            self._last[key] = (old, value)
+            new = max(old, value - model + m, old + (value - rating + m) / sens, 0.0)
             if new >= rating:
                 causes.setdefault("no_room", []).append(name)
                 continue
