@@ -200,3 +200,39 @@ def test_a_breach_the_model_cannot_correct_is_named_not_looped(tmp_path: Path) -
     text = validity_text(doc["violations"], vf)
     assert "Generator.g1.a" in text and "not correctable in the model" in text
     assert "set-point +- its ramp" in text
+
+
+def test_the_cut_rule_and_what_it_cannot_correct() -> None:
+    """DerCuts.update on records of the AC check's form, against the rule worked by hand
+    (docs/partition-ac-check.md): c = max(c, S_AC - S_model + m, c + (S_AC - s_max + m) / s),
+    m = 0.001 s_max; the breaches no model limit holds are named, not cut."""
+    from types import SimpleNamespace
+
+    data = SimpleNamespace(ph_s_max=np.array([0.05, 0.05]), ph_p_max=np.array([0.05, 0.04]))
+    cuts = DerCuts()
+
+    def rec(entry: int, limit: str, value: float, rating: float) -> dict:
+        return {"name": f"G.{'ab'[entry] if entry >= 0 else 'c'}", "entry": entry,
+                "limit": limit, "value": value, "rating": rating, "set_point": 30.0}
+
+    # 50.2 kVA on a 50 kVA phase the model had at 49.9 kVA: the offset term, 0.3 + 0.05
+    fixed, left = cuts.update([rec(0, "s_max", 50.2, 50.0)], data,
+                              np.array([49.9, 0.0]), np.zeros(2))
+    assert fixed and not left and cuts.s_kva["G.a"] == pytest.approx(0.35)
+    # the model moved by the cut, OpenDSS not at all: the secant clips at 0.2, so the third
+    # term is 0.35 + (0.2 + 0.05) / 0.2
+    cuts.update([rec(0, "s_max", 50.2, 50.0)], data, np.array([49.65, 0.0]), np.zeros(2))
+    assert cuts.s_kva["G.a"] == pytest.approx(0.35 + 0.25 / 0.2)
+    # an active limit: the band's top where it is p_max (40 kW on phase b)
+    cuts.update([rec(1, "p_max", 40.5, 40.0)], data, np.array([0.0, 40.0]), np.zeros(2))
+    assert cuts.p_kw["G.b"] == pytest.approx(0.5 + 0.04)
+    # what no limit of the model holds: a source beyond its ramp band, below 0 kW, on a phase
+    # its DER lacks, or a cut beyond the whole rating
+    before = DerCuts(dict(cuts.s_kva), dict(cuts.p_kw))
+    fixed, left = cuts.update([rec(0, "ramp_up", 45.0, 44.0), rec(1, "p_min", -2.0, 0.0),
+                               rec(-1, "p_max", 3.0, 0.0), rec(1, "s_max", 120.0, 50.0)],
+                              data, np.array([30.0, 30.0]), np.zeros(2))
+    assert not fixed and len(left) == 4
+    assert "set-point +- its ramp" in left[0] and "surplus" in left[1]
+    assert "does not have" in left[2] and "no capacity" in left[3]
+    assert cuts.s_kva == before.s_kva and cuts.p_kw == before.p_kw

@@ -392,7 +392,8 @@ def feedback_section(result: Mapping[str, Any]) -> str:
     fb = result.get("voltage_feedback") or {}
     note = (f'<p class="note">OpenDSS power flow of each plan at the nominal load (the plan\'s '
             "switch states, its grid-forming DERs sources at their set-points); a round's "
-            "limits are the model's tightened by up to the shift shown; "
+            "limits are the model's tightened by up to the shift shown, its DER phases' "
+            "ratings by up to the DER cut shown, for what the round was solved for; "
             f"{escape(feedback_stop_text(fb))}.</p>")
     return section("voltage-feedback", "Voltage feedback", note + records_table(rows))
 
