@@ -27,11 +27,13 @@ from feederopt.algorithms.base import (
 )
 from feederopt.algorithms.partition import (
     STOPPED_ALL_OFF,
+    DerCuts,
     PartitionResult,
     PartitionStopped,
     SampleChecks,
     VoltageShifts,
     feedback_stop_text,
+    model_der_outputs,
     model_voltages,
     solve_extensive,
     solve_robust,
@@ -51,6 +53,7 @@ from feederopt.errors import (
     ProblemKind,
     SolverError,
     option_ref,
+    shown_list,
 )
 from feederopt.forking import check_not_forked
 from feederopt.io.digests import input_change_problems, input_digests
@@ -365,32 +368,45 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
                       solve: Callable[[Any, float], PartitionResult], *, deadline: float,
                       rounds: int, progress: ProgressCallback | None = None
                       ) -> tuple[PartitionResult, Any]:
-    """Correct the model's voltage limits by OpenDSS's power flow of the plan (the three-phase
-    solve's voltage feedback, docs/threephase.md, applied to a partition plan;
-    docs/partition-ac-check.md, "Voltage feedback").
+    """Correct the model's voltage limits and DER ratings by OpenDSS's power flow of the plan
+    (the three-phase solve's voltage feedback, docs/threephase.md, applied to a partition
+    plan; docs/partition-ac-check.md, "Voltage feedback" and "DER breaches start a round").
 
     LinDist3Flow is lossless: its voltages miss the drops of the losses, and a plan that
     lowers the voltage to shrink voltage-dependent loads holds its nodes at exactly ``v_min``
-    in the model, below it in OpenDSS. After each plan, OpenDSS solves the plan's microgrids
-    at the nominal load as the AC check does (:class:`~feederopt.validation.partition.
-    AcIsland`: the plan's switch states, each grid-forming DER a source at the plan's voltage
-    set-point, the followers' shares settled); when every energised node is within its
-    limits (the check's tolerance) the plan is kept. Otherwise the per-node limits are
-    tightened by :class:`~feederopt.algorithms.partition.VoltageShifts` from the offsets
-    ``d_n = V_OpenDSS,n - V_LinDist3Flow,n`` and the problem is solved again, at most
-    ``rounds`` times, within the ``deadline`` (``time.perf_counter()``). The plan kept is
-    the first within the limits; when none is (round cap, time, OpenDSS not converging), the
-    one whose OpenDSS voltages come nearest the limits. Returns it (with
+    in the model, below it in OpenDSS; likewise a grid-forming DER at its rating in the model
+    delivers the losses on top in OpenDSS. After each plan, OpenDSS solves the plan's
+    microgrids at the nominal load as the AC check does (:class:`~feederopt.validation.
+    partition.AcIsland`: the plan's switch states, each grid-forming DER a source at the
+    plan's voltage set-point, the followers' shares settled); when every energised node is
+    within its limits (the check's tolerance) and no DER phase is beyond a limit the model
+    can tighten, the plan is kept. Otherwise the per-node limits are tightened by
+    :class:`~feederopt.algorithms.partition.VoltageShifts` from the offsets
+    ``d_n = V_OpenDSS,n - V_LinDist3Flow,n``, the DER phases over their kVA rating or active
+    limit by :class:`~feederopt.algorithms.partition.DerCuts`, and the problem is solved
+    again, at most ``rounds`` times, within the ``deadline`` (``time.perf_counter()``); each
+    round records why it ran (``ran_for``). The plan kept is the first within every limit;
+    when none is (round cap, time, OpenDSS not converging, a DER breach the model cannot
+    correct), the one nearest them (:func:`_round_rank`). Returns it (with
     ``voltage_feedback`` filled and a note) and the problem it was solved in."""
+    from copy import deepcopy
+
     from feederopt.validation.partition import AcIsland, load_draw
 
     limits = {r["id"]: (r["v_min_pu"], r["v_max_pu"]) for r in net.buses.iter_rows(named=True)}
     shifts = VoltageShifts()
+    cuts = DerCuts()
     rows: list[dict[str, Any]] = []
     cur, cur_data = res, data
     cur_shifts: dict[str, dict[str, float]] = {"lower": {}, "upper": {}}
-    best: tuple[float, int, PartitionResult, Any, dict[str, dict[str, float]]] | None = None
+    cur_cuts: dict[str, dict[str, float]] = cuts.nonzero()
+    best: tuple[tuple[Any, ...], int, PartitionResult, Any, dict[str, dict[str, float]],
+                dict[str, dict[str, float]]] | None = None
     stopped = "round cap"
+    ran_for = ["the first plan"]
+    # the DER breaches of each round that the model cannot correct (DerCuts.update)
+    left_by_round: list[list[str]] = []
+    fixable_by_round: list[list[str]] = []
     for k in range(rounds + 1):
         report_phase(progress, f"voltage feedback {k}: OpenDSS at the plan")
         assert cur.plan is not None
@@ -408,6 +424,16 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
                       for n, v in ac.voltages_pu.items()), default=math.nan) \
             if ac.converged else -math.inf
         live = [n for n in ac.voltages_pu if n in vm]
+        # the DER breaches the model can correct (their limits tightened for the next round,
+        # in a copy kept only when there is one) and those it cannot
+        trial = deepcopy(cuts)
+        fixable: list[str] = []
+        left: list[str] = []
+        if ac.converged and ac.der_breach_records:
+            pg, qg = model_der_outputs(cur_data, cur.plan)
+            fixable, left = trial.update(ac.der_breach_records, data, pg, qg)
+        left_by_round.append(left)
+        fixable_by_round.append(fixable)
         rows.append({
             "round": k, "status": cur.status, "objective": cur.objective,
             "generation_cost": cur.generation_cost, "load_shed_cost": cur.load_shed_cost,
@@ -415,7 +441,13 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             "closed_switches": list(cur.closed_switches),
             "served_load_kw": cur.served_load_kw,
             "grid_forming": {cur_data.der_ids[d]: v for d, v in island.v_set.items()},
+            # why this round's plan was solved: the first plan, or what the previous round's
+            # OpenDSS flow broke that the model was corrected for
+            "ran_for": list(ran_for),
             "largest_shift_pu": shifts.largest_pu,
+            # the largest tightening of a DER phase's kVA rating or active limit it was
+            # solved with [kVA or kW] (DerCuts)
+            "largest_der_cut": cuts.largest,
             "model_v_min_pu": min((vm[n] for n in live), default=math.nan),
             "model_v_max_pu": max((vm[n] for n in live), default=math.nan),
             "opendss_converged": ac.converged,
@@ -426,24 +458,34 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             # the same flow's DER phases outside their bands or over their kVA ratings (the
             # validity verdict names them: validation.partition.validity_text)
             "der_breaches": list(ac.der_breaches),
+            # and those of them that the model cannot correct, with why (DerCuts.update)
+            "der_breaches_uncorrectable": list(left),
             # and its lines and transformers over their current ratings (ut47_part #1)
             "branch_overloads": list(ac.branch_overloads),
+            # each DER phase's output in that flow [kW, kvar] (a follower's settled share,
+            # a grid-forming source's what OpenDSS asked of it), by "Generator.g1.a"
+            "opendss_der_kw": dict(ac.der_phase_kw),
+            "opendss_der_kvar": dict(ac.der_phase_kvar),
             "opendss_load_kw": drawn,
             "opendss_loads_below_vminpu": below,
             "opendss_loads_above_vmaxpu": above,
             "solve_time_s": cur.run_time_s, "opendss_time_s": time.perf_counter() - t})
-        if best is None or margin > best[0]:
-            best = (margin, k, cur, cur_data, cur_shifts)
-        if k and ac.converged and not ac.voltages_pu:
+        all_off = bool(k and ac.converged and not ac.voltages_pu)
+        rank = _round_rank(ac, margin)
+        if not all_off and (best is None or rank > best[0]):
+            best = (rank, k, cur, cur_data, cur_shifts, cur_cuts)
+        if all_off:
             # the re-solve de-energised every block: "within" the limits only because no node
             # is energised; further tightening cannot bring a plan back, and the round kept
             # is the one nearest the limits before it (``best``)
             stopped = STOPPED_ALL_OFF
             break
-        if ac.converged and ac.within_voltage_limits:
-            # the voltages end the loop; a DER's or a branch's rating broken in the same flow
-            # is named, not called "within limits" (ut51_part #3)
-            stopped = within_voltage_stop(ac.der_breaches, ac.branch_overloads)
+        volt_ok = ac.converged and ac.within_voltage_limits
+        if volt_ok and not fixable:
+            # the voltages end the loop when no DER breach is left that the model can
+            # correct; what the same flow still breaks is named, not called "within
+            # limits" (ut51_part #3)
+            stopped = within_voltage_stop(ac.der_breaches, ac.branch_overloads, left)
             break
         if not ac.converged:
             stopped = "OpenDSS did not converge"
@@ -454,13 +496,21 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
         if reason is not None:
             stopped = reason
             break
-        left = deadline - time.perf_counter()
-        shifts.update(ac.voltages_pu, vm, limits)
-        nxt_data = shifts.apply(data)
-        nxt_shifts = shifts.nonzero()
-        report_phase(progress, f"voltage feedback {k + 1}: solve with the shifted limits")
+        left_s = deadline - time.perf_counter()
+        ran_for = []
+        if not volt_ok:
+            shifts.update(ac.voltages_pu, vm, limits)
+            ran_for.append(f"voltages {ac.low_pu:.4f}-{ac.high_pu:.4f} p.u. outside the limits")
+        if fixable:
+            cuts = trial
+            ran_for += fixable
+        nxt_data = cuts.apply(shifts.apply(data))
+        nxt_shifts, nxt_cuts = shifts.nonzero(), cuts.nonzero()
+        report_phase(progress, f"voltage feedback {k + 1}: solve with the "
+                     + ("shifted limits" if not fixable else "tightened DER ratings"
+                        if volt_ok else "shifted limits and tightened DER ratings"))
         try:
-            nxt = solve(nxt_data, left)
+            nxt = solve(nxt_data, left_s)
         except PartitionStopped:
             stopped = "time limit"
             break
@@ -473,15 +523,27 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
         if nxt.trivial_plan:  # the re-solve stopped before any plan: its all-dark fallback
             stopped = "time limit"
             break
-        cur, cur_data, cur_shifts = nxt, nxt_data, nxt_shifts
+        cur, cur_data, cur_shifts, cur_cuts = nxt, nxt_data, nxt_shifts, nxt_cuts
         if cur.status == "time_limit":
             rows[-1]["next_stopped_at_time_limit"] = True
     assert best is not None
-    _, kept_k, kept, kept_data, kept_shifts = best
+    _, kept_k, kept, kept_data, kept_shifts, kept_cuts = best
     within = rows[kept_k]["within_voltage_limits"]
     kept.voltage_feedback = {"enabled": True, "rounds": rows, "kept_round": kept_k,
                              "re_solves": len(rows) - 1, "stopped": stopped,
-                             "within_voltage_limits": within, "limit_shifts_pu": kept_shifts}
+                             "within_voltage_limits": within, "limit_shifts_pu": kept_shifts,
+                             "der_cuts": kept_cuts}
+    kept_breaches = rows[kept_k]["der_breaches"]
+    if kept_breaches:
+        # why the kept plan's DER breaches stand (the validity row says it:
+        # validation.partition.validity_text)
+        why = ([f"not correctable in the model: {'; '.join(left_by_round[kept_k])}"]
+               if left_by_round[kept_k] else [])
+        if fixable_by_round[kept_k] or not why:
+            why.append(("the others " if why else "")
+                       + "not corrected by the feedback's re-solves ("
+                       + feedback_stop_text(kept.voltage_feedback) + ")")
+        kept.voltage_feedback["der_breaches_why"] = "; ".join(why)
     kept.served_load_opendss_kw = rows[kept_k]["opendss_load_kw"]
     kept.loads_below_vminpu = rows[kept_k]["opendss_loads_below_vminpu"]
     kept.loads_above_vmaxpu = rows[kept_k]["opendss_loads_above_vmaxpu"]
@@ -494,26 +556,41 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
                 f"which OpenDSS draws as constant impedance whatever their model, so it "
                 f"serves {kept.served_load_opendss_kw:,.1f} kW where the model serves "
                 f"{kept.served_load_at_plan_kw:,.1f} kW at the plan's voltages")
-    if kept_k == 0 and within:
+    if len(rows) == 1 and within:  # no re-solve: the validity row gives the first plan's
         return kept, kept_data
     first = rows[0]
     first_data, first_plan = first_round
+    first_volt_ok = first["within_voltage_limits"]
+    kept_row = rows[kept_k]
+    tightened = " and ".join(
+        [f"the model's voltage limits tightened by up to {rows[-1]['largest_shift_pu']:.4f} "
+         "p.u."] * (rows[-1]["largest_shift_pu"] > 0)
+        + [f"DER ratings tightened by up to {rows[-1]['largest_der_cut']:.2f} kVA/kW"]
+        * (rows[-1]["largest_der_cut"] > 0)) or "the model corrected"
+    clean = within and not (kept_row["der_breaches"] or kept_row["branch_overloads"])
     kept.notes.append(
-        f"voltage feedback: the LinDist3Flow plan ({first['objective']:,.2f} $) has OpenDSS "
-        + (f"voltages {first['opendss_v_min_pu']:.4f}-{first['opendss_v_max_pu']:.4f} p.u. at "
-           "the nominal load, outside the limits; " if first["opendss_converged"] else
+        "voltage feedback: the LinDist3Flow plan "
+        f"({first['objective']:,.2f} $) has OpenDSS "
+        + ((f"voltages {first['opendss_v_min_pu']:.4f}-{first['opendss_v_max_pu']:.4f} p.u. at "
+            "the nominal load, "
+            + ("outside the limits; " if not first_volt_ok else
+               # a DER breach started the rounds (docs/partition-ac-check.md)
+               "within the limits, but "
+               + shown_list(first["der_breaches"], 2, sep="; ") + "; "))
+           if first["opendss_converged"] else
            # user test ut_3ph #2: "voltages nan-nan p.u. ... outside the limits"
            "no power flow: OpenDSS did not converge at it ("
            + _non_convergence_causes(net, first_data, first_plan)
            + "), so its voltages are unknown; ")
-        + (f"after {len(rows) - 1} re-solve(s) with the model's voltage limits tightened by "
-           f"up to {rows[-1]['largest_shift_pu']:.4f} p.u., the plan kept (round {kept_k}, "
-           f"{kept.objective:,.2f} $, limits tightened by up to "
-           f"{rows[kept_k]['largest_shift_pu']:.4f} p.u.) has "
-           + (f"{rows[kept_k]['opendss_v_min_pu']:.4f}-{rows[kept_k]['opendss_v_max_pu']:.4f} "
-              "p.u." if rows[kept_k]["opendss_converged"] else "no OpenDSS power flow either")
-           + ((", within the limits" if not (rows[kept_k]["der_breaches"]
-                                             or rows[kept_k]["branch_overloads"])
+        + (f"after {len(rows) - 1} re-solve(s) with {tightened}, the plan kept (round "
+           f"{kept_k}, {kept.objective:,.2f} $, limits tightened by up to "
+           f"{kept_row['largest_shift_pu']:.4f} p.u."
+           + (f", DER ratings by up to {kept_row['largest_der_cut']:.2f} kVA/kW"
+              if kept_row["largest_der_cut"] > 0 else "")
+           + ") has "
+           + (f"{kept_row['opendss_v_min_pu']:.4f}-{kept_row['opendss_v_max_pu']:.4f} "
+              "p.u." if kept_row["opendss_converged"] else "no OpenDSS power flow either")
+           + ((", within the limits" if clean
                else ", within the voltage limits, not the ratings (named under validity)")
               if within else
               f", still outside them ({feedback_stop_text(kept.voltage_feedback)})")
@@ -521,6 +598,21 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
            f"({feedback_stop_text(kept.voltage_feedback)})")
         + "; --no-voltage-feedback gives the pure LinDist3Flow plan")
     return kept, kept_data
+
+
+def _round_rank(ac: Any, margin: float) -> tuple[Any, ...]:
+    """How near a round's OpenDSS flow ``ac`` (:class:`~feederopt.validation.partition.
+    AcSample`) comes to the limits, for the feedback's choice of the plan kept (the larger
+    the nearer): a flow within every limit first; then one within the voltage limits, the
+    smaller its DER phases' total excess over their limits [kW, kVA] the nearer; then by the
+    voltage margin ``margin`` [p.u.] (the least distance of an energised node inside its
+    limits, negative outside; ``-inf`` when OpenDSS did not converge), as before the DER
+    rounds."""
+    volt_ok = bool(ac.converged and ac.within_voltage_limits)
+    clean = volt_ok and not ac.der_breaches and not ac.branch_overloads
+    excess = sum(abs(float(r["value"]) - float(r["rating"]))
+                 for r in getattr(ac, "der_breach_records", []))
+    return (clean, volt_ok, -excess if volt_ok else margin)
 
 
 def _alternatives(net: Any, data: Any, res: PartitionResult, plan_data: Any,
@@ -1070,7 +1162,9 @@ def result_plan_data(doc: dict[str, Any], data: Any, *, path: str = "result") ->
     """The problem a result's plan was solved in: ``data`` (rebuilt from the result's
     ``inputs``) with the voltage feedback's limit shifts of the kept plan applied
     (``voltage_feedback.limit_shifts_pu``, :meth:`~feederopt.algorithms.partition.
-    VoltageShifts.apply`: ``v_min + a_n <= V_n <= v_max - b_n``); ``data`` itself when the
+    VoltageShifts.apply`: ``v_min + a_n <= V_n <= v_max - b_n``) and its DER rating cuts
+    (``voltage_feedback.der_cuts``, :meth:`~feederopt.algorithms.partition.DerCuts.apply`);
+    ``data`` itself when the
     result has none (feedback off, not needed, or kept at its first plan). Shifts that are
     not readable or name a node the case does not have raise :class:`InputError`; an older
     result whose kept plan was a re-solve but that stores no shifts too (its plan cannot be
@@ -1099,4 +1193,15 @@ def result_plan_data(doc: dict[str, Any], data: Any, *, path: str = "result") ->
         raise _bad_result(path, "the voltage feedback's limit shifts name nodes the case does "
                           f"not have: {', '.join(unknown[:5])}"
                           + (f" (+{len(unknown) - 5} more)" if len(unknown) > 5 else ""))
-    return shifts.apply(data) if shifts.lower or shifts.upper else data
+    data = shifts.apply(data) if shifts.lower or shifts.upper else data
+    # and the DER phases' tightened ratings (voltage_feedback.der_cuts, DerCuts.apply); a
+    # result written before them has none
+    raw_cuts = fb.get("der_cuts")
+    if raw_cuts is None:
+        return data
+    try:
+        cuts = DerCuts.from_dict(raw_cuts)
+        return cuts.apply(data) if cuts.s_kva or cuts.p_kw else data
+    except ValueError as exc:
+        raise _bad_result(path, f"the voltage feedback's DER rating cuts are not readable "
+                          f"({exc})") from None

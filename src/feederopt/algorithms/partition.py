@@ -1380,8 +1380,8 @@ def _clean_x(data: PartitionData, vals: dict[str, np.ndarray]) -> dict[str, np.n
     on = data.der_states(data.node_states(z, zph))
     # + 0.0: a clip to [-0.0, 0.0] may give -0.0, written as such to JSON (ut38_tph)
     return {"zbl": z, "zsw": np.round(vals["zsw"]),
-            "ps": np.clip(vals["ps"], 0.0, on * data.ph_p_max) + 0.0,
-            "qs": np.clip(vals["qs"], -on * data.ph_s_max, on * data.ph_s_max) + 0.0,
+            "ps": np.clip(vals["ps"], 0.0, on * data.model_p_max()) + 0.0,
+            "qs": np.clip(vals["qs"], -on * data.model_s_max(), on * data.model_s_max()) + 0.0,
             "zph": zph, "zinv": np.round(vals["zinv"])}
 
 
@@ -1732,19 +1732,26 @@ STOPPED_ALL_OFF = "every block de-energised"
 STOPPED_WITHIN = "within limits"
 
 
-def within_voltage_stop(der_breaches: Sequence[str], branch_overloads: Sequence[str]) -> str:
+def within_voltage_stop(der_breaches: Sequence[str], branch_overloads: Sequence[str],
+                        uncorrectable: Sequence[str] = ()) -> str:
     """The voltage feedback's stop reason for a round whose OpenDSS voltages are within their
-    limits: :data:`STOPPED_WITHIN` when the same power flow also holds every DER band and
-    kVA rating and every line and transformer rating; else ``voltages within limits`` and
-    what that flow breaks (the round's ``der_breaches`` and ``branch_overloads``), which the
-    feedback does not re-solve for: it tightens the model's voltage limits only
-    (:class:`VoltageShifts`). User test ut51_part #3: "stopped: within limits" beside
+    limits and whose DER breaches, if any, the model cannot correct (:class:`DerCuts`):
+    :data:`STOPPED_WITHIN` when the same power flow also holds every DER band and kVA rating
+    and every line and transformer rating; else ``voltages within limits`` and what that
+    flow breaks (the round's ``der_breaches`` and ``branch_overloads``) and why the feedback
+    does not re-solve for it: ``uncorrectable`` (:meth:`DerCuts.update`'s reasons) for the
+    DERs', and for a branch's that the feedback tightens the voltage limits and the DER
+    ratings, not the branch ratings. User test ut51_part #3: "stopped: within limits" beside
     ``Generator.g732.a 141.24 kVA over its 141.00 kVA rating`` and exit code 4."""
     broken = [*map(str, der_breaches), *map(str, branch_overloads)]
     if not broken:
         return STOPPED_WITHIN
+    why = [f"not correctable in the model: {'; '.join(map(str, uncorrectable))}"
+           if uncorrectable else "",
+           "the feedback re-solves for voltages and DER ratings, not branch ratings"
+           if branch_overloads else ""]
     return ("voltages within limits, but the same OpenDSS flow breaks "
-            f"{shown_list(broken, 3, sep='; ')} (the feedback re-solves for voltages only)")
+            f"{shown_list(broken, 3, sep='; ')} ({'; '.join(w for w in why if w)})")
 
 
 def feedback_stop_text(feedback: Mapping[str, Any]) -> str:
@@ -1863,6 +1870,173 @@ class VoltageShifts:
             hi = max(math.sqrt(max(w_max[k], 0.0)) - self.upper.get(name, 0.0), lo)
             w_min[k], w_max[k] = lo * lo, hi * hi
         return replace(data, pu=replace(pu, w_min=w_min, w_max=w_max))
+
+
+#: The DER feedback aims this share of a DER phase's rating inside it (:class:`DerCuts`), so
+#: that a plan whose OpenDSS output approaches the rating as the rounds go on ends within it
+#: (the check's tolerances are 0.001 kW and 0.001 kVA).
+DER_MARGIN = 1e-3
+
+
+#: Why the model cannot correct a DER breach of :class:`DerCuts`, by its cause.
+UNCORRECTABLE = {
+    "ramp": "beyond the grid-forming source's set-point +- its ramp: it takes the island's "
+            "imbalance (the losses and voltage effects the lossless model leaves out) beyond "
+            "what the followers' bands absorb, and no limit of the model holds that",
+    "p_min": "the grid-forming source absorbs the island's surplus, and no limit of the model "
+             "holds that",
+    "absent": "the grid-forming source feeds a phase its DER does not have",
+    "no_room": "holding it within its rating in OpenDSS would leave it no capacity in the "
+               "model",
+}
+
+
+def _uncorrectable_text(causes: Mapping[str, list[str]]) -> list[str]:
+    """The breaches the model cannot correct (DER phase names by cause, :data:`UNCORRECTABLE`)
+    in words, one phrase per cause."""
+    return [f"{shown_list(list(dict.fromkeys(names)), 4)}: {UNCORRECTABLE[cause]}"
+            for cause, names in causes.items() if names]
+
+
+@dataclass
+class DerCuts:
+    """The voltage feedback's tightening of DER phases' limits in the model, for the DER
+    phases that OpenDSS's power flow of a plan finds beyond their kVA rating or above their
+    active limit (``AcSample.der_breach_records``; docs/partition-ac-check.md, "DER breaches
+    start a round"): the model holds entry ``j`` within ``s_max,j - c_j`` (its capability
+    polygon, its reactive bounds) and ``p_max,j - e_j`` (set-point and re-dispatch), with
+    ``c_j, e_j >= 0`` [kVA, kW] by DER phase name (``"Generator.g1.a"``; :meth:`apply`).
+
+    After each plan, with OpenDSS's ``S^AC_j = sqrt(P^2 + Q^2)`` of the phase and the model's
+    ``S^LD3F_j`` at the plan's nominal operating point (the recourse LP with the plan fixed,
+    :func:`operating_point`), and ``m = DER_MARGIN s_max,j``:
+
+        c_j <- max(c_j, S^AC_j - S^LD3F_j + m, c_j + (S^AC_j - s_max,j + m) / s_j),
+
+    and likewise ``e_j`` with ``P`` and ``p_max,j``: the voltage rule of
+    :class:`VoltageShifts` applied to a rating. The second term is the offset correction (the
+    model's prediction ``S^LD3F_j + (S^AC_j - S^LD3F_j)`` held within the rating less the
+    margin); the third moves the limit by what OpenDSS still exceeds, over the secant
+    ``s_j = (S^AC_j,k-1 - S^AC_j,k) / (c_j,k - c_j,k-1)`` clipped to :data:`SECANT_RANGE`
+    (1 in the first round): the AC check's re-dispatch holds a grid-forming source at its
+    band's top while the followers have room (:class:`~feederopt.validation.partition.
+    AcIsland`), so its OpenDSS output can move less than the model's. The cuts only grow.
+
+    Not every breach has a limit of the model to tighten: a grid-forming source outside its
+    set-point +- its ramp (it takes the island's imbalance, the losses the lossless model
+    leaves out, beyond the followers' bands), below 0 kW, on a phase its DER lacks, or a cut
+    that would leave the phase no rating. :meth:`update` returns those, in words."""
+
+    s_kva: dict[str, float] = field(default_factory=dict)
+    p_kw: dict[str, float] = field(default_factory=dict)
+    _last: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def update(self, records: Sequence[Mapping[str, Any]], data: PartitionData,
+               pg_kw: np.ndarray, qg_kvar: np.ndarray) -> tuple[list[str], list[str]]:
+        """Tighten the cuts for the breaches ``records`` of one plan's OpenDSS flow, with the
+        model's outputs ``pg_kw``, ``qg_kvar`` per DER phase entry at that plan's nominal
+        operating point. Returns the breaches tightened (their names and limits, in words)
+        and those the model cannot correct, one phrase per cause (:data:`UNCORRECTABLE`)."""
+        fixed: list[str] = []
+        causes: dict[str, list[str]] = {}
+        for rec in records:
+            j, kind = int(rec.get("entry", -1)), str(rec["limit"])
+            name, value = str(rec["name"]), float(rec["value"])
+            if j < 0 or kind not in ("s_max", "p_max"):
+                cause = ("absent" if j < 0 else "p_min" if kind == "p_min" else "ramp")
+                causes.setdefault(cause, []).append(name)
+                continue
+            if kind == "s_max":
+                rating = float(data.ph_s_max[j]) * 1000.0
+                model = math.hypot(float(pg_kw[j]), float(qg_kvar[j]))
+                cuts, unit = self.s_kva, "kVA"
+            else:
+                rating = float(data.ph_p_max[j]) * 1000.0
+                model = float(pg_kw[j])
+                cuts, unit = self.p_kw, "kW"
+            m = DER_MARGIN * rating
+            old = cuts.get(name, 0.0)
+            # the secant step (VoltageShifts'): how far OpenDSS's output moved per unit of
+            # the cut since the last round, clipped to SECANT_RANGE (1 in the first round)
+            sens = 1.0
+            key = f"{kind}:{name}"
+            if key in self._last:
+                old0, value0 = self._last[key]
+                if old - old0 > 1e-12:
+                    sens = min(max((value0 - value) / (old - old0), SECANT_RANGE[0]),
+                               SECANT_RANGE[1])
+            self._last[key] = (old, value)
+            new = max(old, value - model + m, old + (value - rating + m) / sens, 0.0)
+            if new >= rating:
+                causes.setdefault("no_room", []).append(name)
+                continue
+            cuts[name] = new
+            fixed.append(f"{name} {value:.2f} {unit} over its {rating:.2f} {unit} "
+                         f"{'rating' if unit == 'kVA' else 'active limit'}")
+        return fixed, _uncorrectable_text(causes)
+
+    @property
+    def largest(self) -> float:
+        """The largest cut of any DER phase [kVA or kW]."""
+        return max([0.0, *self.s_kva.values(), *self.p_kw.values()])
+
+    def nonzero(self) -> dict[str, dict[str, float]]:
+        """The nonzero cuts by DER phase name, as the result JSON's
+        ``voltage_feedback.der_cuts`` holds them: ``{"s_max_kva": {name: c_j}, "p_max_kw":
+        {name: e_j}}`` (a copy; :meth:`from_dict` reads it back)."""
+        return {"s_max_kva": {n: float(c) for n, c in self.s_kva.items() if c > 0.0},
+                "p_max_kw": {n: float(c) for n, c in self.p_kw.items() if c > 0.0}}
+
+    @classmethod
+    def from_dict(cls, doc: Any) -> DerCuts:
+        """The cuts of :meth:`nonzero`'s dict (a result's ``der_cuts``); a ``ValueError``
+        naming what is wrong when it is not one."""
+        if not isinstance(doc, dict) or set(doc) - {"s_max_kva", "p_max_kw"}:
+            raise ValueError("der_cuts must be {\"s_max_kva\": {DER phase: kVA}, "
+                             "\"p_max_kw\": {DER phase: kW}}")
+        sides: dict[str, dict[str, float]] = {}
+        for side in ("s_max_kva", "p_max_kw"):
+            part = doc.get(side) or {}
+            if not isinstance(part, dict):
+                raise ValueError(f"der_cuts.{side} must map DER phase names to numbers")
+            for n, v in part.items():
+                if isinstance(v, bool) or not isinstance(v, int | float) \
+                        or not math.isfinite(v) or v < 0:
+                    raise ValueError(f"der_cuts.{side}[{n!r}] = {v!r} is no finite number "
+                                     ">= 0")
+            sides[side] = {str(n): float(v) for n, v in part.items()}
+        return cls(s_kva=sides["s_max_kva"], p_kw=sides["p_max_kw"])
+
+    def apply(self, data: PartitionData) -> PartitionData:
+        """``data`` with the cuts as its ``ph_s_cut`` / ``ph_p_cut`` [p.u.]
+        (:meth:`PartitionData.model_s_max`); a ``ValueError`` for a DER phase name the data
+        has not."""
+        names = der_phase_names(data)
+        index = {n: j for j, n in enumerate(names)}
+        unknown = sorted((set(self.s_kva) | set(self.p_kw)) - set(index))
+        if unknown:
+            raise ValueError(f"der_cuts names DER phase(s) the feeder has not: "
+                             f"{', '.join(unknown)}")
+        s_cut, p_cut = np.zeros(len(names)), np.zeros(len(names))
+        for n, c in self.s_kva.items():
+            s_cut[index[n]] = c / 1000.0
+        for n, c in self.p_kw.items():
+            p_cut[index[n]] = c / 1000.0
+        return replace(data, ph_s_cut=s_cut, ph_p_cut=p_cut)
+
+
+def der_phase_names(data: PartitionData) -> list[str]:
+    """Each DER phase entry's name, ``"Generator.g1.a"`` (``"...bc"`` for a unit between two
+    phases), as the AC check names it (``AcSample.der_breaches``)."""
+    return [f"{data.der_ids[int(d)]}.{der_entry_phases(data, j)}"
+            for j, d in enumerate(data.ph_der)]
+
+
+def model_der_outputs(data: PartitionData, plan: PartitionPlan) -> tuple[np.ndarray, np.ndarray]:
+    """Each DER phase entry's active [kW] and reactive [kvar] output in the model at the
+    plan's nominal operating point (:func:`operating_point`)."""
+    op = operating_point(data, plan)
+    return np.asarray(op["pg"], float) * 1000.0, np.asarray(op["qg"], float) * 1000.0
 
 
 def model_voltages(data: PartitionData, plan: PartitionPlan) -> dict[str, float]:

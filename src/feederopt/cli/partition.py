@@ -19,6 +19,8 @@ from feederopt import (
     nominal_verdict,
     partition_result_json,
     plan_within_limits,
+    round_reason_text,
+    round_within_text,
     sample_breaches,
     validity_text,
     voltage_limits_text,
@@ -257,17 +259,19 @@ def partition(
     out.print(keep_figures(b, out))
     if vf is not None and vf.get("enabled") and len(vf["rounds"]) > 1:
         ft = Table(title="voltage feedback", title_justify="left")
-        for col in ("round", "objective [$]", "grid-forming V [p.u.]", "largest shift [p.u.]",
-                    "model V [p.u.]", "OpenDSS V [p.u.]", "within"):
+        for col in ("round", "solved for", "objective [$]", "grid-forming V [p.u.]",
+                    "largest shift [p.u.]", "DER cut [kVA/kW]", "model V [p.u.]",
+                    "OpenDSS V [p.u.]", "within"):
             ft.add_column(escape(col), justify="right")
         for r in vf["rounds"]:
-            ft.add_row(str(r["round"]), _fmt(r["objective"], ",.2f"),
+            ft.add_row(str(r["round"]), round_reason_text(r), _fmt(r["objective"], ",.2f"),
                        ", ".join(f"{v:.4f}" for v in r["grid_forming"].values()) or "-",
                        _fmt(r["largest_shift_pu"], ".4f"),
+                       _fmt(r.get("largest_der_cut", 0.0), ".3f"),
                        f"{_fmt(r['model_v_min_pu'], '.4f')}-{_fmt(r['model_v_max_pu'], '.4f')}",
                        f"{_fmt(r['opendss_v_min_pu'], '.4f')}-"
                        f"{_fmt(r['opendss_v_max_pu'], '.4f')}",
-                       "yes" if r["within_voltage_limits"] else "no")
+                       round_within_text(r))
         out.print(ft)
     if res.iterations:
         it = Table(title="iterations (Algorithm 1)", title_justify="left")

@@ -190,6 +190,32 @@ class PartitionData:
     #: partition's alternative to a plan OpenDSS does not converge at
     #: (:func:`feederopt.api_partition.partition`, docs/partition-tiebreak.md); empty else.
     no_goods: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+    #: The voltage feedback's tightening of each DER phase entry's kVA rating (``ph_s_cut``)
+    #: and active limit (``ph_p_cut``) in the model [p.u.], by entry (``ph_der`` order): the
+    #: model holds the entry within ``ph_s_max - ph_s_cut`` and ``ph_p_max - ph_p_cut``
+    #: (:meth:`model_s_max`, :meth:`model_p_max`) where OpenDSS's power flow of a plan found
+    #: it beyond its rating (:class:`feederopt.algorithms.partition.DerCuts`); the ratings
+    #: themselves, the ramp bands ``ramp * ph_s_max`` and every check keep ``ph_s_max`` and
+    #: ``ph_p_max``. Empty: no tightening.
+    ph_s_cut: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    ph_p_cut: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def model_s_max(self) -> np.ndarray:
+        """Each DER phase entry's kVA rating as the model holds it [p.u.]: ``ph_s_max`` less
+        the feedback's ``ph_s_cut`` (at least 0)."""
+        if len(self.ph_s_cut) != len(self.ph_s_max):
+            return self.ph_s_max
+        return np.maximum(self.ph_s_max - self.ph_s_cut, 0.0)
+
+    def model_p_max(self) -> np.ndarray:
+        """Each DER phase entry's active limit as the model holds it [p.u.]: ``ph_p_max``
+        less the feedback's ``ph_p_cut`` (at least 0), and within :meth:`model_s_max`."""
+        p = self.ph_p_max
+        if len(self.ph_p_cut) == len(p):
+            p = np.maximum(p - self.ph_p_cut, 0.0)
+        if len(self.ph_s_cut) == len(self.ph_s_max):
+            p = np.minimum(p, self.model_s_max())
+        return p
 
     @property
     def n_switches(self) -> int:
@@ -506,8 +532,11 @@ def first_stage_block(data: PartitionData) -> tuple[Block, float]:
     b.add_group(Group.new("froot", nb, 0.0, float(nb)))
     b.add_group(Group.new("gam", ns, -k, k))
     b.add_group(Group.new("groot", nb, 0.0, k))
-    b.add_group(Group.new("ps", nph, 0.0, data.ph_p_max))
-    b.add_group(Group.new("qs", nph, -data.ph_s_max, data.ph_s_max))
+    # the DER phases' limits as the model holds them: the ratings, less the voltage
+    # feedback's tightening where OpenDSS found a phase beyond its rating (model_s_max)
+    p_cap, s_cap = data.model_p_max(), data.model_s_max()
+    b.add_group(Group.new("ps", nph, 0.0, p_cap))
+    b.add_group(Group.new("qs", nph, -s_cap, s_cap))
 
     ends_f, ends_t = data.switch_blocks[:, 0], data.switch_blocks[:, 1]
     sel_f = select(ends_f, nb) if ns else sp.csr_matrix((0, nb))
@@ -530,13 +559,13 @@ def first_stage_block(data: PartitionData) -> tuple[Block, float]:
         sfx = f"_{ks + 1}" if ks else ""
         m = len(idx)
         b.add_rows(f"der_p_max{sfx}", {"ps": eye_p[idx],
-                                       **_scaled(zsel, -data.ph_p_max[idx])},
+                                       **_scaled(zsel, -p_cap[idx])},
                    Sense.LE, np.zeros(m))
         for sign, name in ((1.0, "der_q_max"), (-1.0, "der_q_min")):
             b.add_rows(name + sfx, {"qs": sign * eye_p[idx],
-                                    **_scaled(zsel, -data.ph_s_max[idx])},
+                                    **_scaled(zsel, -s_cap[idx])},
                        Sense.LE, np.zeros(m))
-        capability_rows(b, f"der_s_max{sfx}", "ps", "qs", zsel, data.ph_s_max, idx)
+        capability_rows(b, f"der_s_max{sfx}", "ps", "qs", zsel, s_cap, idx)
     # (4) grid-forming DERs of a block
     gsum = incidence(nb, data.der_block) if nd else sp.csr_matrix((nb, 0))
     inc_sw = (incidence(nb, ends_f) + incidence(nb, ends_t)) if ns else sp.csr_matrix((nb, 0))
@@ -612,8 +641,9 @@ def recourse_block(data: PartitionData, scale: np.ndarray) -> Block:
     ns = data.n_switches
     b.add_group(Group.new("zbl", nb, 0.0, 1.0))  # integral in the first stage
     b.add_group(Group.new("zsw", ns, 0.0, 1.0))
-    b.add_group(Group.new("ps", nph, 0.0, data.ph_p_max))
-    b.add_group(Group.new("qs", nph, -data.ph_s_max, data.ph_s_max))
+    p_cap, s_cap = data.model_p_max(), data.model_s_max()  # less the feedback's cuts
+    b.add_group(Group.new("ps", nph, 0.0, p_cap))
+    b.add_group(Group.new("qs", nph, -s_cap, s_cap))
     b.add_group(Group.new("zph", data.n_slots, 0.0, 1.0))  # integral in the first stage
     b.add_group(Group.new("zinv", len(data.der_ids), 0.0, 1.0))  # integral in the first stage
     if ns:
@@ -661,8 +691,7 @@ def recourse_block(data: PartitionData, scale: np.ndarray) -> Block:
     eye_p = sp.identity(nph, format="csr")
     ramp = st.ramp * data.ph_s_max
     states = data.der_state_sets()
-    for kind, cap_lo, cap_hi in (("p", np.zeros(nph), data.ph_p_max),
-                                 ("q", -data.ph_s_max, data.ph_s_max)):
+    for kind, cap_lo, cap_hi in (("p", np.zeros(nph), p_cap), ("q", -s_cap, s_cap)):
         up, dn = f"o{kind}_up", f"o{kind}_dn"
         b.add_group(Group.new(up, nph, 0.0, ramp))
         b.add_group(Group.new(dn, nph, 0.0, ramp))
@@ -679,7 +708,7 @@ def recourse_block(data: PartitionData, scale: np.ndarray) -> Block:
                        Sense.LE, np.zeros(len(idx)))
     for ks, (idx, zsel) in enumerate(states):
         capability_rows(b, "redispatch_s_max" + (f"_{ks + 1}" if ks else ""), "pg", "qg", zsel,
-                        data.ph_s_max, idx)
+                        s_cap, idx)
     for g, c in recourse_cost_terms(data).items():
         b.add_objective(g, c)
     # coefficients below TINY (rounding residue of the bank and load linearisations) made

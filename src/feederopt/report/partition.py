@@ -48,6 +48,7 @@ from feederopt.validation.partition import (
     feedback_row,
     nominal_verdict,
     plan_within_limits,
+    round_within_text,
     sample_breaches,
     validity_text,
     voltage_limits_text,
@@ -358,10 +359,11 @@ def partition_badge(r: Mapping[str, Any]) -> str:
 
 def feedback_rounds(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The rows of the voltage feedback's section (``voltage_feedback.rounds`` of the result,
-    docs/partition-ac-check.md "Voltage feedback"): per round the plan's cost, the largest
-    limit shift it was solved with and OpenDSS's lowest and highest energised node voltage at
-    the nominal load; none when the feedback was off or not needed (one round, its plan
-    within the limits)."""
+    docs/partition-ac-check.md "Voltage feedback"): per round what it was solved for, the
+    plan's cost, the largest limit shift and DER rating cut it was solved with, OpenDSS's
+    lowest and highest energised node voltage at the nominal load and whether that flow holds
+    the limits (:func:`~feederopt.validation.partition.round_within_text`); none when the
+    feedback was off or not needed (one round, its plan within the limits)."""
     fb = result.get("voltage_feedback") or {}
     rounds = [x for x in fb.get("rounds") or [] if isinstance(x, Mapping)]
     if not fb.get("enabled") or not rounds or (
@@ -373,7 +375,11 @@ def feedback_rounds(result: Mapping[str, Any]) -> list[dict[str, Any]]:
              "largest limit shift [p.u.]": fmt(x.get("largest_shift_pu"), ".5f"),
              "OpenDSS lowest V [p.u.]": fmt(x.get("opendss_v_min_pu"), ".5f"),
              "OpenDSS highest V [p.u.]": fmt(x.get("opendss_v_max_pu"), ".5f"),
-             "within limits": "yes" if x.get("within_voltage_limits") else "no"}
+             "within limits": round_within_text(x),
+             "largest DER cut [kVA/kW]": fmt(x.get("largest_der_cut", 0.0), ".3f"),
+             # what the round was solved for (the first plan, or what the previous round's
+             # OpenDSS flow broke: docs/partition-ac-check.md, "DER breaches start a round")
+             "solved for": "; ".join(map(str, x.get("ran_for") or [])) or "-"}
             for x in rounds]
 
 
@@ -386,7 +392,8 @@ def feedback_section(result: Mapping[str, Any]) -> str:
     fb = result.get("voltage_feedback") or {}
     note = (f'<p class="note">OpenDSS power flow of each plan at the nominal load (the plan\'s '
             "switch states, its grid-forming DERs sources at their set-points); a round's "
-            "limits are the model's tightened by up to the shift shown; "
+            "limits are the model's tightened by up to the shift shown, its DER phases' "
+            "ratings by up to the DER cut shown, for what the round was solved for; "
             f"{escape(feedback_stop_text(fb))}.</p>")
     return section("voltage-feedback", "Voltage feedback", note + records_table(rows))
 

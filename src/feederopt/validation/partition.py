@@ -358,6 +358,14 @@ class AcSample:
     #: (BAND_TOL_KW, RATING_TOL_KVA), in words ("PVSystem.pv4.b 56.71 kVA over its 56.67
     #: kVA rating")
     der_breaches: list[str] = field(default_factory=list)
+    #: the same breaches as records, for the voltage feedback's correction
+    #: (:class:`feederopt.algorithms.partition.DerCuts`): ``name`` (as in ``der_breaches``),
+    #: ``entry`` (the model's DER phase entry, ``PartitionData.ph_der`` order; -1 for a phase
+    #: the grid-forming source feeds but its DER lacks), ``limit`` (``s_max``: over the kVA
+    #: rating; ``p_max``: above the active limit; ``ramp_up`` / ``ramp_down``: beyond the
+    #: set-point +- the ramp band, inside ``0..p_max``; ``p_min``: below 0 kW), ``value``
+    #: [kW or kVA], ``rating`` the bound broken, ``set_point`` [kW]
+    der_breach_records: list[dict[str, Any]] = field(default_factory=list)
     #: each rated line or transformer whose current in this flow is above its rating (times
     #: the settings' ``loading_limit_percent`` / 100, ``--max-loading``) beyond
     #: :data:`LOADING_TOL` (:func:`feederopt.validation.opendss.branch_loading`: OpenDSS's
@@ -804,14 +812,29 @@ class AcIsland:
             for k in off_band] + [
             f"{name_of.get(k, str(k))} {math.hypot(out[k], qout[k]):.2f} kVA over its "
             f"{self.e_smax[k]:.2f} kVA rating" for k in over]
+        n_model = len(self.data.ph_der)
         for k in off_band:
             bound = lo[k] if out[k] < lo[k] else hi[k]
             res.limit_violations.append(_breach("der", name_of.get(k, str(k)), "p_band",
                                                 float(out[k]), float(bound), "kW"))
+            # which end of the band: the active limit (p_max) or 0, or the set-point +- the
+            # ramp inside them (the grid-forming source's share of the island's imbalance)
+            if out[k] > hi[k]:
+                kind = "p_max" if hi[k] >= self.e_pmax[k] - 1e-9 else "ramp_up"
+            else:
+                kind = "p_min" if lo[k] <= 1e-9 else "ramp_down"
+            res.der_breach_records.append({
+                "name": name_of.get(k, str(k)), "entry": k if k < n_model else -1,
+                "limit": kind, "value": float(out[k]), "rating": float(bound),
+                "set_point": float(setp[k])})
         for k in over:
             res.limit_violations.append(_breach(
                 "der", name_of.get(k, str(k)), "s_max", math.hypot(out[k], qout[k]),
                 float(self.e_smax[k]), "kVA"))
+            res.der_breach_records.append({
+                "name": name_of.get(k, str(k)), "entry": k if k < n_model else -1,
+                "limit": "s_max", "value": math.hypot(out[k], qout[k]),
+                "rating": float(self.e_smax[k]), "set_point": float(setp[k])})
         res.within_voltage_limits = True
         for bus, (vmin, vmax) in self.limits.items():
             dss.Circuit.SetActiveBus(bus)
@@ -992,13 +1015,19 @@ def plan_within_limits(voltage_feedback: Mapping[str, Any] | None,
 def nominal_check_text(voltage_feedback: Mapping[str, Any] | None) -> str:
     """:func:`nominal_breaches` in one phrase, "OpenDSS at the nominal load: PVSystem.pv4.b
     56.74 kVA over its 56.67 kVA rating (tolerance 0.001 kW, 0.001 kVA)" (the tolerances
-    only beside a DER's breach); empty when the check holds or did not run."""
+    only beside a DER's breach), and beside a DER's breach why the voltage feedback left it
+    (``der_breaches_why``: "not correctable in the model: ..." or "not corrected by the
+    feedback's re-solves (stopped: ...)"); empty when the check holds or did not run."""
     found = nominal_breaches(voltage_feedback)
     if not found:
         return ""
     ders = _kept_round(voltage_feedback or {}).get("der_breaches")
+    # why the voltage feedback left the DER breaches standing (the model cannot correct
+    # them, or its re-solves did not: api_partition._voltage_feedback)
+    why = (voltage_feedback or {}).get("der_breaches_why") if ders else None
     return ("OpenDSS at the nominal load: " + "; ".join(found)
-            + (f" (tolerance {BAND_TOL_KW:g} kW, {RATING_TOL_KVA:g} kVA)" if ders else ""))
+            + (f" (tolerance {BAND_TOL_KW:g} kW, {RATING_TOL_KVA:g} kVA)" if ders else "")
+            + (f"; the DER breach(es) {why}" if isinstance(why, str) and why else ""))
 
 
 def nominal_verdict(voltage_feedback: Mapping[str, Any] | None) -> str | None:
@@ -1054,6 +1083,28 @@ def feedback_row(voltage_feedback: Mapping[str, Any] | None) -> tuple[str, str] 
     return ("voltage feedback (OpenDSS at the nominal load)",
             f"{len(rows) - 1} re-solve(s), {feedback_stop_text(vf)}; plan of round "
             f"{vf.get('kept_round')}: {seen}")
+
+
+def round_within_text(row: Mapping[str, Any]) -> str:
+    """Whether one round of the voltage feedback (a ``voltage_feedback.rounds`` record) holds
+    the limits in its OpenDSS flow: ``yes`` (every limit), ``voltages only`` (its voltages,
+    not a DER's or a branch's rating: ``der_breaches``, ``branch_overloads``) or ``no``."""
+    if not row.get("within_voltage_limits"):
+        return "no"
+    return "voltages only" if row.get("der_breaches") or row.get("branch_overloads") else "yes"
+
+
+def round_reason_text(row: Mapping[str, Any]) -> str:
+    """What one round of the voltage feedback was solved for, in a few words for the
+    console: ``first plan``, ``voltages``, ``DER ratings (3)`` (the number of DER phases
+    tightened) or both, from the record's ``ran_for``."""
+    why = [str(x) for x in row.get("ran_for") or []]
+    if not why or why == ["the first plan"]:
+        return "first plan" if why else "-"
+    volts = [x for x in why if x.startswith("voltages")]
+    ders = len(why) - len(volts)
+    return ", ".join((["voltages"] if volts else [])
+                     + ([f"DER ratings ({ders})"] if ders else []))
 
 
 def alternatives_rows(voltage_feedback: Mapping[str, Any] | None) -> list[dict[str, str]]:
