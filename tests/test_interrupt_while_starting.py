@@ -39,6 +39,9 @@ AS_MODULE = "import runpy\nrunpy.run_module('feederopt', run_name='__main__', al
     ("feederopt.network", "/usr/local/bin/feederopt", CONSOLE),  # the package's own import
     ("feederopt.io", "/usr/local/bin/feederopt", CONSOLE),  # the tester's: the CLI's imports
     ("feederopt.io", "-m", AS_MODULE),  # python -m feederopt
+    # the solvers, imported when the command starts, after the command line
+    # (cli.app._command_start): a Ctrl-C there is still one of the start
+    ("feederopt.api", "/usr/local/bin/feederopt", CONSOLE),
 ])
 def test_ctrl_c_while_starting(module: str, arg0: str, run: str) -> None:
     env = dict(os.environ, PYTHONPATH=SRC)

@@ -14,6 +14,13 @@
 A new command group is a new module that registers its commands on
 :data:`~feederopt.cli.app.app` and is imported below. The modules import ``app`` and the shared
 helpers from :mod:`feederopt.cli.app` and never each other upwards, so they form no cycle.
+
+Importing this package builds the app and every command's signature without the solvers and
+the engines (cvxpy, HiGHS, SCIP, pandapower, OpenDSS, Ray, matplotlib): ``--help`` and a
+mistyped option answer at once. A module imports at module level only the package root's light
+names and the constants that option defaults need; the rest, :mod:`feederopt.api` included,
+inside the function that uses it (types under ``TYPE_CHECKING``;
+``tests/test_cli_import_lazy.py``, docs/architecture.md "Start-up of the command line").
 """
 
 from __future__ import annotations

@@ -263,13 +263,29 @@ def _command_start() -> tuple[float, float | None]:
     """When the command starts counting, and the start-up's seconds before it: the
     ``feederopt`` command's first command counts from the process's start
     (:data:`feederopt._startup.PROCESS_STARTED_AT`: the interpreter and the imports), any
-    other from now."""
+    other from now.
+
+    The command line is imported without :mod:`feederopt.api` and the solvers behind it
+    (``--help`` and a mistyped option answer without them; docs/architecture.md, "Start-up
+    of the command line"); the ``feederopt`` command's first command imports it here, before
+    taking the time, so that its start-up (``timings["startup_s"]``) still counts every
+    import before the command's work, as when the command line imported it. A Ctrl-C in
+    this import is one of the start (:func:`feederopt._startup.interrupted_at_start`: one
+    line, exit code 130)."""
     from feederopt._startup import PROCESS_STARTED_AT, as_command
 
-    now = time.perf_counter()
     first = not _ONE_STARTED
     if first:
         _ONE_STARTED.append(True)
+    if first and as_command():
+        from feederopt import _interrupted_at_start
+
+        try:
+            import feederopt.api  # noqa: F401  (the solvers: cvxpy, HiGHS, SCIP)
+        except KeyboardInterrupt:
+            _interrupted_at_start()
+            raise
+    now = time.perf_counter()
     if first and as_command() and now >= PROCESS_STARTED_AT:
         return PROCESS_STARTED_AT, now - PROCESS_STARTED_AT
     return now, None

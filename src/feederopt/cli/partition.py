@@ -10,22 +10,6 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from feederopt import (
-    current_ratings_text,
-    feedback_row,
-    feedback_stop_text,
-    nominal_breaches,
-    nominal_check_text,
-    nominal_verdict,
-    partition_result_json,
-    plan_within_limits,
-    round_reason_text,
-    round_within_text,
-    sample_breaches,
-    validity_text,
-    voltage_limits_text,
-    write_text,
-)
 from feederopt.cli.app import (
     EXIT_LIMITS_BROKEN,
     FILE,
@@ -140,7 +124,22 @@ def partition(
     uncertainty at the least generation cost (Moring et al.; LinDist3Flow, Algorithm 1).
     With the default DER costs serving load comes first; costs given in the settings are
     weighed against the blocks' load-shed cost (about 10,000 $ per block)."""
-    from feederopt import OutputNotWrittenError, blank_entry_problems, output_problems, split_ids
+    from feederopt import (
+        OutputNotWrittenError,
+        blank_entry_problems,
+        current_ratings_text,
+        feedback_row,
+        nominal_verdict,
+        output_problems,
+        partition_result_json,
+        round_reason_text,
+        round_within_text,
+        sample_breaches,
+        split_ids,
+        validity_text,
+        voltage_limits_text,
+        write_text,
+    )
     from feederopt import partition as run
 
     loads_text = joined_list(uncertain_loads)
@@ -320,6 +319,14 @@ def exit_if_not_within(voltage_feedback: Any, checks: Any, *, trivial_plan: bool
     its result's fields; ``feederopt check`` of a partition result passes the result's
     ``voltage_feedback`` and its own samples (``checks_where``, ``feedback_where``: where
     the user finds them, named in the line)."""
+    from feederopt import (
+        feedback_stop_text,
+        nominal_breaches,
+        nominal_check_text,
+        plan_within_limits,
+        sample_breaches,
+    )
+
     if plan_within_limits(voltage_feedback, checks, trivial_plan=trivial_plan) is not False:
         return
     if trivial_plan:

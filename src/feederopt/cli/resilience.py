@@ -13,7 +13,6 @@ import typer
 from rich.table import Table
 
 from feederopt import Problem, output_problems, write_text
-from feederopt.api import finite_json
 from feederopt.cli.app import (
     BALANCED_SOURCE_ARG,
     EXIT_LIMITS_BROKEN,
@@ -66,6 +65,8 @@ def _output_problems(json_file: str | None, out_dir: str | None, force: bool,
 def _json_text(res: RestoreResult | PlanResult) -> str:
     """The JSON document of ``res``, as ``--json FILE`` and the folder's result.json have
     it."""
+    from feederopt.api import finite_json
+
     return json.dumps(finite_json(res.to_dict()), indent=2, allow_nan=False) + "\n"
 
 

@@ -21,7 +21,6 @@ from feederopt import (
     InputError,
     Problem,
     ProblemKind,
-    heuristic_note,
     interrupt,
 )
 from feederopt.cli.app import (
@@ -126,6 +125,8 @@ def print_result(result: Any, *, verbose: bool = False) -> None:
     with writing (``extra["answer_wall_clock_s"]``, user test ut51_bigrid #1); the steps
     outside the optimisation (:func:`~feederopt.cli.app.outside_steps_text`) follow in a row
     of their own with ``verbose``, or where one of them takes more than half the time."""
+    from feederopt import heuristic_note
+
     out = stdout()
     uncertain = result.uncertain is not None
     table = summary_table(f"{result.case}: {result.method}"

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from feederopt import (
-    INFEASIBLE_BOUND_WORDS,
-    KEPT_STATE,
-    LimitSpread,
-    OpenDssCheck,
-    Problem,
-    ProblemKind,
-    ScenarioSummary,
-    ThreePhaseResult,
-    kept_state_label,
-    write_text,
-    yes_no,  # yes/no as the other rows, not True (ut47_report #3)
-)
+from feederopt import Problem, ProblemKind
 from feederopt.cli.app import (
     EXIT_INFEASIBLE,
     EXIT_LIMITS_BROKEN,
@@ -34,6 +22,9 @@ from feederopt.cli.app import (
     time_text,
     wall_clock_s,
 )
+
+if TYPE_CHECKING:
+    from feederopt import LimitSpread, OpenDssCheck, ScenarioSummary, ThreePhaseResult
 
 #: How to hold a switch of a .dss feeder, which --hold-closed/--hold-open do not take: a
 #: SwtControl with Lock=yes holds it in the state the file leaves it in (io.opendss; the
@@ -84,6 +75,8 @@ def three_phase_workers_note(workers: int | None, ray: str | None,
 
 def _limit(value: float | LimitSpread) -> str:
     """A voltage limit of the result: one number, or the range of the buses' own."""
+    from feederopt import LimitSpread
+
     if isinstance(value, LimitSpread):
         return f"[{value.min:.4g}, {value.max:.4g}]"
     return f"{value:.4g}"
@@ -117,6 +110,8 @@ def bound_line(data: ThreePhaseResult) -> str:
     """The lower bound of a result, what it rests on and the gap it proves; a trivial bound
     (``lower_bound_source``) says so instead of a gap of 100 %; an infeasible result shows
     neither (:data:`~feederopt.results.threephase.INFEASIBLE_BOUND_WORDS`)."""
+    from feederopt import INFEASIBLE_BOUND_WORDS
+
     if data.status == "infeasible":
         return INFEASIBLE_BOUND_WORDS
     text = fmt(data.lower_bound_kw, ".3f", " kW") + " (loss proxy plus switching cost"
@@ -130,6 +125,8 @@ def bound_line(data: ThreePhaseResult) -> str:
 
 def _with_controls_table(ctl: Mapping[str, Any]) -> Table:
     """The check's second solve, with OpenDSS's controls acting (for information)."""
+    from feederopt import yes_no  # yes/no as the other rows, not True (ut47_report #3)
+
     table = summary_table(f"OpenDSS with its controls acting (ControlMode={ctl['control_mode']})")
     table.add_row("converged", yes_no(ctl["converged"]))
     table.add_row("losses", fmt(ctl["losses_kw"], ".3f", " kW"))
@@ -153,6 +150,8 @@ def scenario_table(scen: ScenarioSummary) -> Table:
     sum), LinDist3Flow loss proxy, OpenDSS's losses, voltage range and largest loading of a
     rated line or transformer, within the limits (voltages, ratings, every load served; what
     is broken when not); and the weighted losses and the worst scenarios below."""
+    from feederopt import ScenarioSummary
+
     table = Table(title=f"{scen.count} scenarios (one topology; OpenDSS per scenario)")
     der = any(r.get("generation_mw") is not None for r in scen.per_scenario)
     der_dss = der and any(r.get("opendss_generation_mw") is not None for r in scen.per_scenario)
@@ -220,7 +219,14 @@ def solve_three_phase_command(source: Any, *, time_limit: float, gap: float,
     switching action] and ``scenarios`` (a scenario file: one topology for all, a per-scenario
     table; the exit code says whether every scenario keeps the limits) are
     :func:`feederopt.api_threephase.solve_three_phase`'s."""
-    from feederopt import solve_three_phase
+    from feederopt import (
+        KEPT_STATE,
+        ScenarioSummary,
+        kept_state_label,
+        solve_three_phase,
+        write_text,
+        yes_no,  # yes/no as the other rows, not True (ut47_report #3)
+    )
 
     data = solve_three_phase(source, time_limit_s=time_limit, gap=gap, ac_check=ac_check,
                              thermal_limits=thermal_limits, max_loading_percent=max_loading,
