@@ -222,8 +222,10 @@ def radial_parents(n: int, f: np.ndarray, t: np.ndarray, closed: np.ndarray,
     nodes with ``V - 1`` edges has no cycle, parallel edges and self-loops included)."""
     k = np.flatnonzero(closed)
     src = np.flatnonzero(sources)
-    if len(k) + len(src) != n or not n:
+    if len(k) + len(src) != n:
         return None
+    if not n:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
     fk, tk = f[k], t[k]
     graph = csr_matrix((np.ones(n), (np.concatenate((fk, np.full(len(src), n))),
                                      np.concatenate((tk, src)))), shape=(n + 1, n + 1))
