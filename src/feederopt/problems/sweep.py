@@ -15,9 +15,11 @@ of the bus and of the ends of its closed branches), sources hold their set-point
 ``v_f / tap^2`` (:mod:`feederopt.network.perunit`), on whichever side of the tree the from end
 lies. The losses are ``sum_e r_e l_e`` plus the branches' shunt ``g v`` (what a bus shunt
 consumes is a load). With fixed injections this is the power flow that the SOCP slave
-reproduces when its relaxation is exact, at a few milliseconds instead of a conic solve,
+reproduces when its relaxation is exact, at well under a millisecond instead of a conic
+solve (0.6-0.7 ms of CPU on case33bw to case136ma, 5.5 ms on the 2940-bus lv_schutterwald),
 which is what the heuristics need to screen many candidate topologies (the SOCP confirms
-the ones they keep).
+the ones they keep). Both sweeps are sums over the tree (:class:`_TreeSums`, one
+``np.bincount`` each), with no Python loop over the buses.
 
 PV buses (a generator holding its bus voltage, :meth:`PerUnitNetwork.pv_buses`) get, after each
 forward sweep, the reactive injection that restores ``v = v_set^2`` by the sensitivity of the
