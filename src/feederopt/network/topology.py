@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 import numpy as np
 import polars as pl
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import breadth_first_order
 from scipy.sparse.csgraph import connected_components as _cc
 
 from feederopt.errors import Problem, ProblemKind
@@ -206,6 +207,66 @@ def tree_order(n: int, f: np.ndarray, t: np.ndarray, closed: np.ndarray,
     if len(order) != n:
         return None
     return np.asarray(order), parent_edge, depth
+
+
+def radial_parents(n: int, f: np.ndarray, t: np.ndarray, closed: np.ndarray,
+                   sources: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per node, the edge to its parent and the parent node (-1 at sources) of the closed
+    forest rooted at the ``sources``; None unless the closed graph is a forest with one source
+    per tree that reaches every node (as :func:`tree_order`, whose ``parent_edge`` this is,
+    without the Python loop over the nodes).
+
+    One breadth-first search (scipy's csgraph) from a super root joined to every source: the
+    closed edges and those joins make a tree exactly when there are ``n`` of them (``n - #sources``
+    closed edges) and the search reaches all ``n + 1`` nodes (a connected multigraph on ``V``
+    nodes with ``V - 1`` edges has no cycle, parallel edges and self-loops included)."""
+    k = np.flatnonzero(closed)
+    src = np.flatnonzero(sources)
+    if len(k) + len(src) != n:
+        return None
+    if not n:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    fk, tk = f[k], t[k]
+    graph = csr_matrix((np.ones(n), (np.concatenate((fk, np.full(len(src), n))),
+                                     np.concatenate((tk, src)))), shape=(n + 1, n + 1))
+    order, pred = breadth_first_order(graph, n, directed=False, return_predecessors=True)
+    if len(order) != n + 1:
+        return None
+    parent = np.where(pred[:n] == n, -1, pred[:n])
+    parent_edge = np.full(n, -1)
+    parent_edge[np.where(parent[tk] == fk, tk, fk)] = k
+    return parent_edge, parent
+
+
+def exchanged_parents(f: np.ndarray, t: np.ndarray, parents: tuple[np.ndarray, np.ndarray],
+                      close: int, open_: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The tree (:func:`radial_parents`) after the branch exchange "close ``close``, open
+    ``open_``" of the tree ``parents``, in O(loop length): opening ``open_`` cuts off the
+    subtree below it, which the closed branch joins at its end ``a`` in that subtree, so the
+    parent pointers on the path from ``a`` up to the lower end of ``open_`` turn round and
+    ``a`` hangs from the other end. None when ``open_`` is not on the loop that ``close``
+    makes (not a radial exchange)."""
+    parent_edge, parent = parents
+    for a, b in ((int(f[close]), int(t[close])), (int(t[close]), int(f[close]))):
+        path = [a]
+        while parent_edge[path[-1]] != open_:
+            up = int(parent[path[-1]])
+            if up < 0:
+                break
+            path.append(up)
+        else:
+            cut, up = path[-1], b
+            while up >= 0:  # the other end below the cut too: a loop within the subtree
+                if up == cut:
+                    return None
+                up = int(parent[up])
+            new_edge, new_parent = parent_edge.copy(), parent.copy()
+            idx = np.asarray(path)
+            new_parent[idx[1:]] = idx[:-1]
+            new_edge[idx[1:]] = parent_edge[idx[:-1]]
+            new_parent[a], new_edge[a] = b, close
+            return new_edge, new_parent
+    return None
 
 
 def branch_exchanges(n: int, f: np.ndarray, t: np.ndarray, sources: np.ndarray,
