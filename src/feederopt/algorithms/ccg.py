@@ -593,6 +593,9 @@ class LazyMaster:
     active: list[int]  # indices into xis with a copy in the last solve
     added: list[int]  # the copies activated by the lazy loop, in order
     solves: int
+    #: stopped (time limit, stop request) with this inactive copy still violated (None:
+    #: not stopped so); ``sol`` is then time-limited or interrupted, not optimal
+    violated: int | None = None
 
 
 def _with_copy(vals: dict[str, np.ndarray], e: int, point: dict[str, np.ndarray],
@@ -636,7 +639,12 @@ def solve_lazy_master(d: ScheduleData, xis: list[dict[str, np.ndarray]],
     The lazy storage modes of :func:`_solve_master` run inside each solve, with the modes made
     binary so far kept binary in the next one (a mode conflict is between copies, and the
     copies only grow). A time-limited solve ends the loop: its bound is still valid, its first
-    stage feasible, its objective that of the active copies only (the caller evaluates).
+    stage feasible, its objective that of the active copies only (the caller evaluates). So
+    does the time limit or a stop request between solves while an inactive copy is still
+    violated: the last solve is then returned with the status ``time_limit`` or
+    ``interrupted`` (not ``optimal``: it is optimal for the active copies only), its bound
+    (valid, ``M_A <= M_all``) and ``violated``, the copy left violated; the upper bound is the
+    caller's evaluation of its first stage over every realisation, ``c1(x) + max_e Q(x, xi_e)``.
     ``rows_from``: master points whose violated lazy loss rows the first solve starts with
     (:class:`_LazyTangents`). ``q_of(x, xi)``: ``(Q(x, xi), recourse)`` for the inactive
     copies (default :func:`evaluate`, the LP built per call; C&CG passes its one LP per first
@@ -670,7 +678,16 @@ def solve_lazy_master(d: ScheduleData, xis: list[dict[str, np.ndarray]],
             break
         if time_limit_s - (time.perf_counter() - t0) < 0.05 or interrupt.requested():
             # (after a stop request the next master would not start: _stop_if_requested)
-            break
+            # stopped with a copy still violated: the solve is optimal for the active copies
+            # only, so not for the master (before, the schedule said "optimal" with the
+            # active copies' objective, below the first stage's true cost). Its bound stays
+            # valid (M_A <= M_all); its objective, an active-copies value, is kept for the
+            # caller, which evaluates the first stage over every realisation (the UB)
+            why = (SolverStatus.INTERRUPTED if interrupt.requested()
+                   else SolverStatus.TIME_LIMIT)
+            sol = replace(sol, status=why)
+            return LazyMaster(sol, vals, time.perf_counter() - t0, active, added, solves,
+                              violated=worst)
         active = sorted([*active, worst])
         added.append(worst)
         start = _with_copy({**vals, **x}, worst, p_worst, q_worst, first)
@@ -822,7 +839,11 @@ def solve_extensive(d: ScheduleData, xis: list[dict[str, np.ndarray]] | None = N
             fallback = (f"{found}: the schedule is the radial start ({rs.how}, "
                         f"{rs.seconds:.1f} s after "
                         f"{stop_cause('the limit', 'the request')}), the lower bound {whose}")
-    status = Status.OPTIMAL if sol.status == "optimal" else Status.TIME_LIMIT
+    # a lazy loop cut short by a stop request with a copy still violated: interrupted (the
+    # other stopped answers stay time_limit here; the commands label them, interrupted_label)
+    status = (Status.OPTIMAL if sol.status == "optimal" else
+              Status.INTERRUPTED if lazy is not None and lazy.violated is not None
+              and sol.status == "interrupted" else Status.TIME_LIMIT)
     held = one is not None and x is one.x  # the one-topology schedule, evaluated already
 
     def q_of(xi: dict[str, np.ndarray]) -> tuple[float, dict[str, np.ndarray]]:
@@ -873,6 +894,13 @@ def solve_extensive(d: ScheduleData, xis: list[dict[str, np.ndarray]] | None = N
     if lazy is not None:
         out.notes.append(f"lazy recourse copies: {len(lazy.active)} of {len(xis)} in the "
                          f"last of {lazy.solves} solves (activated {lazy.added})")
+        if lazy.violated is not None:
+            out.notes.append(
+                "lazy recourse copies "
+                + stop_cause("stopped at the time limit", "stopped by the stop request")
+                + f" with realisation {lazy.violated} still violated: the master's solve is "
+                "optimal for its active copies only; objective evaluated over every "
+                "realisation (upper bound), bound from the relaxed master")
     out.worst_xi, out.worst_cost, out.worst_point = xis[worst], values[worst][0], \
         values[worst][1]
     if fallback is not None:
