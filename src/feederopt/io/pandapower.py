@@ -2096,8 +2096,9 @@ _TRAFO_HINTS = {
 
 #: The derived branch fields that validation checks, dropped for a branch whose bad input
 #: field the reader reports (``derived_bad`` in :func:`from_pandapower`).
-_DERIVED_BRANCH_FIELDS = ("r_ohm", "x_ohm", "b_us", "i_max_ka", "tap_ratio", "tap_min_ratio",
-                          "tap_max_ratio", "tap_steps")
+_DERIVED_BRANCH_FIELDS = ("r_ohm", "x_ohm", "b_us", "g_us", "b_asym_us", "g_asym_us",
+                          "i_max_ka", "tap_ratio", "tap_min_ratio", "tap_max_ratio",
+                          "tap_steps")
 
 
 def _trafo_problems(idx: int, tr: Any, table: Any

@@ -1571,6 +1571,58 @@ def _huge_impedance_problems(pu: pl.DataFrame) -> list[Problem]:
     return problems
 
 
+#: The shunt admittance columns of a branch and the total each is (:func:`_huge_shunt_problems`).
+_SHUNT_COLUMNS = (("b_us", "shunt susceptance"), ("g_us", "shunt conductance"),
+                  ("b_asym_us", "to-end shunt susceptance"),
+                  ("g_asym_us", "to-end shunt conductance"))
+
+
+def _huge_shunt_problems(branches: pl.DataFrame, buses: pl.DataFrame) -> list[Problem]:
+    """``bad_impedance`` for each of ``b_us``, ``g_us`` (``b_asym_us``, ``g_asym_us``) whose
+    per-unit magnitude ``|y| 1e-6 vn_kv^2 / MAGNITUDE_BASE_MVA`` (the admittance base
+    ``1 MVA / vn_kv^2`` S, the from bus's ``vn_kv``) is above :data:`IMPEDANCE_PU_MAX` in some
+    rows, the bound of the series impedance and of the pandapower reader's line check
+    (:mod:`feederopt.io.pandapower`, on ``c_nf_per_km``, ``g_us_per_km``). Without it a folder
+    or MATPOWER network with ``b = 1e300`` loaded, and its power flow did not converge. A
+    non-finite value is the finite check's; a row without a sound from-bus ``vn_kv`` is
+    skipped (its bus is a problem of its own)."""
+    cols = [c for c, _ in _SHUNT_COLUMNS if c in branches.columns]
+    if not cols or not branches.height or not _has(buses, "id", "vn_kv") \
+            or not _has(branches, "id", "from_bus"):
+        return []
+    vn = (buses.select(pl.col("id").cast(pl.Utf8).alias("from_bus"),
+                       pl.col("vn_kv").cast(pl.Float64, strict=False))
+          .filter(pl.col("vn_kv").is_finite() & (pl.col("vn_kv") > 0))
+          .unique("from_bus", keep="first"))
+    rows = (branches.select(pl.col("id").cast(pl.Utf8), pl.col("from_bus").cast(pl.Utf8),
+                            *(pl.col(c).cast(pl.Float64, strict=False) for c in cols))
+            .join(vn, on="from_bus", how="inner", maintain_order="left"))
+    y_base = MAGNITUDE_BASE_MVA / pl.col("vn_kv") ** 2  # S
+    problems: list[Problem] = []
+    for col, what in _SHUNT_COLUMNS:
+        if col not in cols:
+            continue
+        pu = (pl.col(col) * 1e-6 / y_base).abs()
+        huge = rows.filter(pl.col(col).is_finite() & (pu > IMPEDANCE_PU_MAX)).with_columns(
+            pu.alias("pu"))
+        if not huge.height:
+            continue
+        first = huge.row(0, named=True)
+        problems.append(Problem(
+            ProblemKind.BAD_IMPEDANCE, "branches",
+            f"{col} is absurdly large: above {IMPEDANCE_PU_MAX:g} p.u. of the admittance base "
+            f"{MAGNITUDE_BASE_MVA:g} MVA / vn_kv^2 (e.g. {shown_id(first['id'])}: "
+            f"{first[col]:.4g} uS = {first['pu']:.3g} p.u.)",
+            ids=tuple(huge["id"].to_list()), field=col,
+            hint=f"a branch's {what} is its total in microsiemens (uS): "
+            + ("a distribution line's charging is some uS to some thousand uS (b_us_per_km x "
+               "length_km, 2 pi f C); check the value and its unit (from MATPOWER: BR_B, in "
+               "p.u. of baseMVA)" if col.startswith("b") else
+               "a line's dielectric conductance is next to nothing, 0 when unknown; check "
+               "the value and its unit")))
+    return problems
+
+
 def _branch_problems(branches: pl.DataFrame, buses: pl.DataFrame) -> list[Problem]:
     problems: list[Problem] = []
     pu = _per_unit_impedances(branches, buses)
@@ -1643,6 +1695,7 @@ def _branch_problems(branches: pl.DataFrame, buses: pl.DataFrame) -> list[Proble
                 hint="the end that stays connected when the branch opens at the other one; "
                 "null: it opens at both ends"))
     problems += _huge_impedance_problems(pu)
+    problems += _huge_shunt_problems(branches, buses)
     # |z| below IMPEDANCE_PU_MIN is zero (np.hypot: r^2 of 1e-300 underflows, 1e300 overflows)
     rest = pu.filter((pl.col("kind") != "switch") & ((pl.col("r_ohm") != 0)
                                                      | (pl.col("x_ohm") != 0)))
