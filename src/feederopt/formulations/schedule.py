@@ -162,6 +162,10 @@ class ScheduleData:
     dg_c0: np.ndarray | None = None  # (G,) $ per committed hour
     tangents: tuple[float, ...] = (0.05, 0.15, 0.4, 1.0, 2.5)
     fixed_open: np.ndarray | None = None  # (m,) bool: branches kept open all day
+    # radiality by the cycle rows alone when every simple cycle is enumerated
+    # (:func:`radiality_cycles`, opt-in: measured not faster, docs/schedule.md "Speed",
+    # session 53); False: parent-child
+    cycle_radiality: bool = False
     # the network's own generators (pandapower sgens, gen at the substation) as fixed hourly
     # injections [MW, MVAr], (H, n); None: none
     p_fix: np.ndarray | None = None
@@ -270,20 +274,29 @@ def _kron_hours(h: int, a: sp.spmatrix) -> sp.csr_matrix:
 
 def first_stage_block(d: ScheduleData) -> Block:
     """Radiality of the topology (per day or per hour; parent-child on the switch-block graph,
-    the :func:`always_closed` branches fixed), the loop and chain rows of :func:`loop_rows`, the
+    or with ``d.cycle_radiality`` the cycle rows alone (:func:`tree_by_cycles`) when
+    :func:`radiality_cycles` enumerates every simple cycle of that graph; the
+    :func:`always_closed` branches fixed), the loop and chain rows of :func:`loop_rows`, the
     storage modes and, hourly, the switching actions and their cost."""
     is_source = np.zeros(d.n, bool)
     is_source[d.root] = True
     block = Block()
     may_open = ~always_closed(d)
+    tree_cycles = radiality_cycles(d)
+    by_cycles = tree_cycles is not None
+
+    def radial() -> Block:
+        if tree_cycles is not None:
+            return tree_by_cycles(d, tree_cycles)
+        return parent_child(d.n, d.f, d.t, is_source, may_open, contract=True)
+
     if not d.hourly:
-        block.merge(parent_child(d.n, d.f, d.t, is_source, may_open, contract=True))
+        block.merge(radial())
     else:
         from feederopt.formulations.partition import rename
 
         for h in range(d.hours):
-            rad = parent_child(d.n, d.f, d.t, is_source, may_open, contract=True)
-            block.merge(rename(rad, f"h{h}.", keep=()))
+            block.merge(rename(radial(), f"h{h}.", keep=()))
         m = d.m
         block.add_group(Group.new("act", (d.hours - 1) * m, 0.0, 1.0))
         block.add_objective("act", np.full((d.hours - 1) * m, d.c_switch))
@@ -297,7 +310,7 @@ def first_stage_block(d: ScheduleData) -> Block:
                     Sense.LE, np.zeros(m))
     sets = loop_sets(d)  # once: the same sets for every hour's y (24 enumerations before)
     for g in d.y_groups():
-        loop_rows(d, block, g, sets)
+        loop_rows(d, block, g, sets, cycles=not by_cycles)
     s = len(d.ess_bus)
     block.add_group(Group.new("z", d.hours * s, 0.0, 1.0, integer=True))
     if d.commit:
@@ -553,6 +566,64 @@ def _fixed_open(d: ScheduleData) -> np.ndarray:
 
 
 def loop_sets(d: ScheduleData, max_basis: int = 10) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """The cycles and the chains of :func:`_loop_sets` (its docstring)."""
+    cycles, chains, _ = _loop_sets(d, max_basis)
+    return cycles, chains
+
+
+#: The most simple cycles for which the master's radiality is the cycle rows alone
+#: (:func:`tree_by_cycles`); above it, or when the cycles are not all enumerated, parent-child.
+CYCLE_RADIALITY_MAX = 1023
+
+
+def radiality_cycles(d: ScheduleData) -> list[np.ndarray] | None:
+    """Every simple cycle of the switch-block graph (:func:`loop_sets`) when they are all
+    enumerated (cyclomatic number at most 10), at most :data:`CYCLE_RADIALITY_MAX` of them
+    and ``d.cycle_radiality``; else None (the master's radiality is then parent-child)."""
+    if not d.cycle_radiality:
+        return None
+    cycles, _, complete = _loop_sets(d)
+    return cycles if complete and len(cycles) <= CYCLE_RADIALITY_MAX else None
+
+
+def tree_by_cycles(d: ScheduleData, cycles: list[np.ndarray]) -> Block:
+    """Radiality by edge count and cycles alone: the branch states ``y`` (the
+    :func:`always_closed` ones fixed closed) with ``sum_{e may open} y_e = B - 1`` on the
+    switch-block graph (``B`` blocks: buses joined by always-closed branches merged,
+    :func:`~feederopt.network.topology.switch_blocks`) and the row ``sum_{e in C} y_e <=
+    |C| - 1`` of each of ``cycles``. With EVERY simple cycle ``C`` of that graph
+    (:func:`radiality_cycles`; they include the branches with both ends in one block, length
+    one, and parallel pairs; branches fixed open are in none, their ``y`` is 0) this is
+    exact: the closed edges are acyclic (every cycle of a graph contains a simple one) and
+    number ``B - 1``, and an acyclic graph on ``B`` nodes with ``B - 1`` edges is connected
+    (a forest with ``k`` trees has ``B - k`` edges), i.e. a spanning tree of the blocks: every
+    bus is served from the one substation and the grid is radial. Conversely every radial
+    topology that serves every bus is such a tree. These are the integer points of the
+    cycle-elimination (subtour) form of the spanning-tree polytope (Magnanti & Wolsey,
+    Handbook in OR&MS 7, 1995), which is all the master needs: no orientation binaries or
+    depth labels (cf. :func:`parent_child`). With
+    several sources the same holds after merging every source block into one super-root
+    node: the simple cycles of the merged graph include every path between two sources, the
+    count is ``B - S`` (``S`` source blocks), and a spanning tree of the merged graph is a
+    forest of the blocks with exactly one source per tree; the schedule has one substation
+    (``d.root``), so no merge is needed here. Exact only with every simple cycle: a fundamental
+    basis alone admits a closed cycle (the sum of two basis cycles) with a cut-off part."""
+    is_source = np.zeros(d.n, bool)
+    is_source[d.root] = True
+    may_open = ~always_closed(d)
+    _, has_source = switch_blocks(d.n, d.f, d.t, may_open, is_source)
+    block = Block()
+    block.add_group(Group.new("y", d.m, lb=np.where(may_open, 0.0, 1.0),
+                              ub=np.where(_fixed_open(d), 0.0, 1.0), integer=True))
+    k = float(len(has_source) - int(has_source.sum()))
+    row = sp.csr_matrix(may_open.astype(float)[None, :])
+    block.add_rows("rad_count", {"y": row}, Sense.EQ, np.array([k]))
+    _set_rows(block, "y", "rad_cycle", cycles, 1.0, d.m)
+    return block
+
+
+def _loop_sets(d: ScheduleData, max_basis: int = 10
+               ) -> tuple[list[np.ndarray], list[np.ndarray], bool]:
     """The cycles and the chains of the branches that may open (index arrays over branches).
 
     On the graph of the switch blocks (buses joined by :func:`always_closed` branches merged,
@@ -566,7 +637,9 @@ def loop_sets(d: ScheduleData, max_basis: int = 10) -> tuple[list[np.ndarray], l
     * every chain (a maximal path through blocks with two such edges), for ``sum_{e in chain}
       (1 - y_e) <= 1``: two open branches of a chain cut off the blocks between them (one
       side then has no source), the series-branch argument of the core's switch-block
-      contraction (Taylor & Hover, IEEE TPWRS 27(3), 2012)."""
+      contraction (Taylor & Hover, IEEE TPWRS 27(3), 2012).
+
+    The third value: whether the cycles are every simple cycle of that graph."""
     may = ~always_closed(d) & ~_fixed_open(d)
     is_source = np.zeros(d.n, bool)
     is_source[d.root] = True
@@ -623,7 +696,7 @@ def loop_sets(d: ScheduleData, max_basis: int = 10) -> tuple[list[np.ndarray], l
     else:
         vecs = [np.flatnonzero(cyc) for cyc in basis]
     cycles += [np.sort(edges[v]) for v in vecs]
-    return cycles, chains
+    return cycles, chains, len(basis) <= max_basis
 
 
 def _cycle_of(nb: int, a: np.ndarray, c: np.ndarray, tree: np.ndarray, k: int) -> np.ndarray:
@@ -664,21 +737,30 @@ def _is_simple_cycle(nb: int, a: np.ndarray, c: np.ndarray) -> bool:
 
 
 def loop_rows(d: ScheduleData, block: Block, group: str,
-              known: tuple[list[np.ndarray], list[np.ndarray]] | None = None) -> None:
+              known: tuple[list[np.ndarray], list[np.ndarray]] | None = None,
+              cycles: bool = True) -> None:
     """The rows of :func:`loop_sets` on the branch-state group ``group`` of ``block``:
     ``sum_{e in C} y_e <= |C| - 1`` per cycle, ``sum_{e in chain} y_e >= |chain| - 1`` per
     chain. Valid for every radial topology that serves every bus (so the optimum is
-    unchanged); they cut fractional ``y`` of the LP relaxation. ``known``: ``loop_sets(d)``
-    when the caller has them (one enumeration for the 24 groups of an hourly topology)."""
-    cycles, chains = known if known is not None else loop_sets(d)
-    for name, sets, sign in (("loop", cycles, 1.0), ("chain", chains, -1.0)):
-        if not sets:
-            continue
-        rows = np.concatenate([np.full(len(s), i) for i, s in enumerate(sets)])
-        cols = np.concatenate(sets)
-        a = sp.csr_matrix((np.full(len(cols), sign), (rows, cols)), shape=(len(sets), d.m))
-        rhs = np.array([sign * (len(s) - 1.0) for s in sets])
-        block.add_rows(f"{group}.{name}", {group: a}, Sense.LE, rhs)
+    unchanged); they cut fractional ``y`` of the LP relaxation. With every simple cycle they
+    are also the radiality itself (:func:`tree_by_cycles`). ``known``: ``loop_sets(d)`` when
+    the caller has them (one enumeration for the 24 groups of an hourly topology)."""
+    loops, chains = known if known is not None else loop_sets(d)
+    if cycles:
+        _set_rows(block, group, f"{group}.loop", loops, 1.0, d.m)
+    _set_rows(block, group, f"{group}.chain", chains, -1.0, d.m)
+
+
+def _set_rows(block: Block, group: str, name: str, sets: list[np.ndarray], sign: float,
+              m: int) -> None:
+    """``sign sum_{e in S} y_e <= sign (|S| - 1)`` per set ``S`` on ``group``."""
+    if not sets:
+        return
+    rows = np.concatenate([np.full(len(s), i) for i, s in enumerate(sets)])
+    cols = np.concatenate(sets)
+    a = sp.csr_matrix((np.full(len(cols), sign), (rows, cols)), shape=(len(sets), m))
+    rhs = np.array([sign * (len(s) - 1.0) for s in sets])
+    block.add_rows(name, {group: a}, Sense.LE, rhs)
 
 
 def flow_bounds(d: ScheduleData) -> tuple[np.ndarray, np.ndarray]:
