@@ -141,8 +141,10 @@ from feederopt.io.opendss_shunts import (
 )
 from feederopt.network.threephase import OUT_OF_SERVICE, PHASES, ThreePhaseNetwork
 from feederopt.network.validate import (
+    IMPEDANCE_PU_MAX,
     LOAD_PU_MAX,
     MAGNITUDE_BASE_MVA,
+    VN_KV_MAX,
     three_phase_load_plausibility,
 )
 
@@ -1205,14 +1207,104 @@ def _sequence_mode(line: str) -> bool:
 
 
 def _line_value_problems(line: str, n: int,
-                         code_units: Mapping[str, int] | None = None) -> list[Problem]:
+                         code_units: Mapping[str, int] | None = None,
+                         vn_kv: float = 0.0) -> list[Problem]:
     """Negative or NaN length and impedances of the active line, as ``bad_impedance`` problems
     on the property that the file sets: ``length``; the line's ``linecode`` when it has one;
     else ``r1``/``x1``/``r0``/``x0`` for a line given by sequence impedances, or
     ``rmatrix``/``xmatrix`` (a negative self term, a NaN anywhere; a mutual term may be
     negative). OpenDSS accepts them, and a negative resistance gives negative losses (a
     negative length scales the whole impedance). Zero is allowed: switches and jumpers may
-    have zero length or impedance."""
+    have zero length or impedance. Sound values that are absurdly large are the problems of
+    :func:`_huge_line_problems` (``vn_kv``: the from bus's nominal voltage, 0 unknown)."""
+    out = _line_sign_problems(line, n, code_units)
+    unit = _UNIT_NAMES.get(_length_units(code_units or {}), "unit length")
+    return out or _huge_line_problems(line, vn_kv, unit)
+
+
+#: How a line's property is said in a problem of :func:`_huge_line_problems`: its quantity, the
+#: unit per unit length, and whether it is a shunt capacitance (else a series impedance).
+_LINE_MAGNITUDES = {"r1": ("resistance", "Ohm", False), "x1": ("reactance", "Ohm", False),
+                    "r0": ("resistance", "Ohm", False), "x0": ("reactance", "Ohm", False),
+                    "c1": ("capacitance", "nF", True), "c0": ("capacitance", "nF", True),
+                    "rmatrix": ("resistance", "Ohm", False),
+                    "xmatrix": ("reactance", "Ohm", False),
+                    "cmatrix": ("capacitance", "nF", True)}
+
+
+def _huge_line_problems(line: str, vn_kv: float = 0.0, unit: str = "unit length",
+                        ) -> list[Problem]:
+    """``bad_impedance`` problems of the active line whose whole-line series impedance or
+    shunt admittance is absurdly large: above
+    :data:`~feederopt.network.validate.IMPEDANCE_PU_MAX` p.u., the bound of the balanced
+    checks (:mod:`feederopt.network.validate`, ``_huge_impedance_problems``,
+    ``_huge_shunt_problems``), on :data:`~feederopt.network.validate.MAGNITUDE_BASE_MVA`:
+
+        z_pu = |r| L / Z_b,   y_pu = 2 pi f |c| 1e-9 L Z_b,   Z_b = vn_kv^2 / S_b
+
+    with ``r`` [Ohm per unit length] each of ``r1``, ``x1``, ``r0``, ``x0`` (or the terms of
+    ``rmatrix``/``xmatrix``), ``c`` [nF per unit length] ``c1``, ``c0`` (``cmatrix``), ``L``
+    the ``length``, ``f`` = 60 Hz, ``vn_kv`` the from bus's nominal voltage
+    (:data:`~feederopt.network.validate.VN_KV_MAX` when unknown, which errs towards
+    accepting). OpenDSS takes ``c1=1e300`` as it is and solves a circuit whose every node is
+    de-energised (``info`` said "problems: none", exit 0); ``r1=1e300`` failed in its matrix
+    inversion and was reported as a line without impedance. The problem names the property
+    that the file sets: the line's ``linecode`` when it has one, ``length`` when the values
+    per unit length are sound and the length makes them huge, else the property; ``unit`` is
+    the name of the line's length unit."""
+    dss = _dss()
+    length = float(dss.Lines.Length())
+    if not math.isfinite(length):
+        return []
+    z_base = (vn_kv if math.isfinite(vn_kv) and vn_kv > 0 else VN_KV_MAX) ** 2 \
+        / MAGNITUDE_BASE_MVA
+    omega = 2 * math.pi * 60.0
+    if _sequence_mode(line):
+        values = {"r1": [dss.Lines.R1()], "x1": [dss.Lines.X1()], "r0": [dss.Lines.R0()],
+                  "x0": [dss.Lines.X0()], "c1": [dss.Lines.C1()], "c0": [dss.Lines.C0()]}
+    else:
+        values = {"rmatrix": dss.Lines.RMatrix(), "xmatrix": dss.Lines.XMatrix(),
+                  "cmatrix": dss.Lines.CMatrix()}
+    out: list[Problem] = []
+    code = str(dss.Lines.LineCode() or "")
+    for key, raw in values.items():
+        m = np.abs(np.asarray(raw, float))
+        if m.size == 0 or not np.all(np.isfinite(m)):
+            continue
+        what, quantity, shunt = _LINE_MAGNITUDES[key]
+        per_length = float(m.max())
+        scale = omega * 1e-9 * z_base if shunt else 1.0 / z_base
+        pu = per_length * abs(length) * scale
+        if not pu > IMPEDANCE_PU_MAX:
+            continue
+        base = (f"the admittance base {MAGNITUDE_BASE_MVA:g} MVA / vn_kv^2" if shunt else
+                f"the impedance base vn_kv^2 / {MAGNITUDE_BASE_MVA:g} MVA") + \
+            (f", vn_kv {vn_kv:g} kV" if vn_kv > 0 else
+             f", the from bus's vn_kv not known, taken as {VN_KV_MAX:g} kV")
+        said = f"{key}={per_length:.4g}" if len(raw) == 1 else f"{key} up to {per_length:.4g}"
+        message = (f"Line.{line} has {said} {quantity} per {unit} and Length={length:g}: its "
+                   f"{'shunt' if shunt else 'series'} {what} is absurdly large")
+        message += f", {pu:.3g} p.u., above {IMPEDANCE_PU_MAX:g} p.u. of {base}"
+        typical = ("a line's capacitance is some nF per unit length (c1 of an overhead line "
+                   "about 10-15 nF/km, a cable some hundred nF/km)" if shunt else
+                   "a line's resistance and reactance are a fraction of an Ohm per km")
+        if code:
+            field, hint = "linecode", f"correct LineCode.{code}'s {key}: {typical}"
+            message = message.replace(f"Line.{line} has", f"Line.{line} (LineCode.{code}) has")
+        elif per_length * scale <= IMPEDANCE_PU_MAX:
+            # the length makes every sound value huge: said once, on the length
+            return [Problem(ProblemKind.BAD_IMPEDANCE, "lines", message, (line,), "length",
+                            f"check Line.{line}'s length and its units: {typical}, a "
+                            "feeder's line some m to some km long")]
+        else:
+            field, hint = key, f"check {key} and its unit ({quantity} per {unit}): {typical}"
+        out.append(Problem(ProblemKind.BAD_IMPEDANCE, "lines", message, (line,), field, hint))
+    return out
+
+
+def _line_sign_problems(line: str, n: int,
+                        code_units: Mapping[str, int] | None = None) -> list[Problem]:
+    """The negative and NaN problems of :func:`_line_value_problems`."""
     dss = _dss()
     element = f"Line.{line}"
     out: list[Problem] = []
@@ -1384,7 +1476,8 @@ def read_opendss(path: str | Path, *, name: str | None = None,
         (b1, n1), (b2, n2) = terminals()
         enabled = bool(dss.CktElement.Enabled())
         is_switch = bool(dss.Lines.IsSwitch()) or line in controlled
-        problems += _line_value_problems(line, n, code_units)
+        problems += _line_value_problems(
+            line, n, code_units, float(buses_by_id.get(b1, {}).get("vn_kv") or 0.0))
         unit = sec.unit_of(b1) if line in sec.lines else None
         if unit is None and (_letters(n1) != _letters(n2) or len(set(_letters(n1))) != n
                              or len(n1) != n):
