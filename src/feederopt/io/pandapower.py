@@ -360,7 +360,8 @@ def _f(value: Any, default: float) -> float:
     return default if math.isnan(v) else v
 
 
-_POWER_SIZE_MESSAGE = (f"{{field}} is absurdly large: the load's power ({{col}} x scaling) "
+_POWER_SIZE_MESSAGE = (f"{{field}} is absurdly large: the {{element}}'s power ({{col}} x "
+                       "scaling) "
                        f"would be above {LOAD_PU_MAX * MAGNITUDE_BASE_MVA:g} MW/MVAr "
                        f"({LOAD_PU_MAX:g} p.u. of {MAGNITUDE_BASE_MVA:g} MVA) or overflow")
 _POWER_SIZE_HINT = ("give the power in MW / MVAr (500 kW is 0.5); check the value and its unit",
@@ -368,7 +369,7 @@ _POWER_SIZE_HINT = ("give the power in MW / MVAr (500 kW is 0.5); check the valu
 
 
 def _power_size(eid: str, ld: Any, cols: tuple[str, ...], scale: float,
-                found: dict[tuple[str, str], list[str]],
+                found: dict[tuple[str, str, str], list[str]],
                 superseded: dict[tuple[str, str], set[str]]) -> None:
     """Record in ``found`` the load row ``eid`` (a pandapower load, storage, ward or xward
     ``ld``) whose finite power ``cols`` times its finite ``scale`` is not finite, or whose
@@ -376,19 +377,30 @@ def _power_size(eid: str, ld: Any, cols: tuple[str, ...], scale: float,
     (:data:`~feederopt.network.validate.LOAD_PU_MAX` p.u. of 1 MVA), on the user's field:
     the power column where it is beyond the bound itself, else ``scaling``; validation's
     problem on the derived ``p_mw``/``q_mvar`` ("NaN or infinite" of a finite 1e308 x 2) is
-    superseded. A power beyond the bound at a finite product is validation's own ("p_mw is
-    absurdly large", the user's field)."""
+    superseded. A power of a load beyond the bound at a finite product is validation's own
+    ("p_mw is absurdly large", the user's field); a storage's or ward's is recorded too, since
+    validation sees it as a derived row (a ward's ``ps_mw`` is the row's ``p_mw``, and a
+    storage or ward with a negative p is a fixed generator row, ``p_mw = -p x scaling``), whose
+    problems (on ``loads`` or ``generators``: set-point and limits) are superseded. ``found``
+    is keyed by (field named, power column, element: ``eid``'s prefix)."""
     limit = LOAD_PU_MAX * MAGNITUDE_BASE_MVA
+    element = eid.split(":", 1)[0]
     for k, col in enumerate(cols):
         value = _f(ld.get(col, 0.0), math.nan)
         if not (math.isfinite(value) and math.isfinite(scale)):
             continue  # NaN and infinite fields are named as such
         total = value * scale
-        if math.isfinite(total) and (abs(total) <= limit or abs(value) > limit):
+        if math.isfinite(total) and (abs(total) <= limit
+                                     or (abs(value) > limit and element == "load")):
             continue
         named = col if abs(value) > limit else "scaling"
-        found.setdefault((named, col), []).append(eid)
-        superseded.setdefault(("loads", ("p_mw", "q_mvar")[k]), set()).add(eid)
+        found.setdefault((named, col, element), []).append(eid)
+        derived = ("p_mw", "q_mvar")[k]
+        superseded.setdefault(("loads", derived), set()).add(eid)
+        if element != "load":  # an injection's generator row: set-point and limits
+            limits = (("p_min_mw", "p_max_mw") if k == 0 else ("q_min_mvar", "q_max_mvar"))
+            for gcol in (derived, *limits):
+                superseded.setdefault(("generators", gcol), set()).add(eid)
 
 
 def _shedding_columns(ld: Any, load_id: str, bad: dict[str, list[str]]) -> dict[str, Any]:
@@ -988,7 +1000,7 @@ def from_pandapower(
     load_flex: list[Problem] = []
     bad_shed: dict[str, list[str]] = {}  # column -> loads whose value is no bool / number
     # (user field, load table column) -> loads whose power x scaling is absurd or overflows
-    huge_powers: dict[tuple[str, str], list[str]] = {}
+    huge_powers: dict[tuple[str, str, str], list[str]] = {}
     for idx, ld in net.load.iterrows():
         if not ok(ld["bus"]):
             continue
@@ -1027,10 +1039,6 @@ def from_pandapower(
                         "flex_q_price_per_mvarh", "flex_q_cost_per_mvar2_per_h"):
                 superseded.setdefault(("loads", col), set()).add(f"load:{idx}")
     problems.extend(_merged(load_flex))
-    for (named, column), ids in huge_powers.items():
-        problems.append(Problem(
-            ProblemKind.BAD_LOAD, "loads", _POWER_SIZE_MESSAGE.format(field=named, col=column),
-            ids=tuple(ids), field=named, hint=_POWER_SIZE_HINT[named == "scaling"]))
     for column, ids in bad_shed.items():
         problems.append(Problem(
             ProblemKind.INVALID_VALUE, "loads", f"net.load.{column} is not "
@@ -1069,6 +1077,13 @@ def from_pandapower(
                     negative_loads.setdefault(p_col, []).append(row["id"])
                     superseded.setdefault(("loads", "p_mw"), set()).add(row["id"])
                 lrows.append(row)
+    # said after the storage and wards, whose fields are recorded there too (a storage's 1e300
+    # MW was said as its derived generator row's p_mw)
+    for (named, column, element), ids in huge_powers.items():
+        problems.append(Problem(
+            ProblemKind.BAD_LOAD, "loads", _POWER_SIZE_MESSAGE.format(
+                field=named, col=column, element=element),
+            ids=tuple(ids), field=named, hint=_POWER_SIZE_HINT[named == "scaling"]))
     # Motors: a constant-power load in pandapower's power flow (build_bus._get_motor_pq).
     for idx, mt in (net.motor.iterrows() if "motor" in net else ()):
         if not ok(mt["bus"]):

@@ -36,6 +36,7 @@ import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
 from feederopt.network.schemas import complete_table, empty_table
+from feederopt.network.validate import IMPEDANCE_PU_MAX, LOAD_PU_MAX, MAGNITUDE_BASE_MVA
 
 PHASES = "abc"
 
@@ -417,6 +418,66 @@ def _impedance_problems(net: ThreePhaseNetwork) -> list[Problem]:
         out.append(_problem(ProblemKind.BAD_IMPEDANCE, "transformers",
                             "r_pct is negative or NaN, or x_pct is not finite", ids, "r_pct",
                             "give the resistance of both windings in percent, >= 0"))
+    return out
+
+
+def _huge_magnitude_problems(net: ThreePhaseNetwork) -> list[Problem]:
+    """``bad_impedance`` for a line whose whole-line series impedance ``|r_ohm|``, ``|x_ohm|``
+    or shunt susceptance ``|b_us|`` (any matrix entry) is above
+    :data:`~feederopt.network.validate.IMPEDANCE_PU_MAX` p.u., and ``bad_load`` /
+    ``invalid_value`` for a load, generator or shunt whose ``|p_mw|`` or ``|q_mvar|`` is above
+    :data:`~feederopt.network.validate.LOAD_PU_MAX` p.u., the bounds of the balanced checks
+    (:mod:`feederopt.network.validate`), on
+    :data:`~feederopt.network.validate.MAGNITUDE_BASE_MVA` and the from bus's ``vn_kv``:
+    ``z_pu = |z| S_b / vn_kv^2``, ``y_pu = |b| 1e-6 vn_kv^2 / S_b``. The OpenDSS reader
+    names the file's property first (``c1``, ``r1``, ``kW``); this holds a network built
+    otherwise. Non-finite values are the finite checks'."""
+    out: list[Problem] = []
+    vn = {b: float(v) for b, v in zip(net.buses["id"].to_list(), net.buses["vn_kv"].to_list(),
+                                      strict=True) if v is not None and math.isfinite(v) and v > 0}
+    from_bus = dict(zip(net.lines["id"].to_list(), net.lines["from_bus"].to_list(), strict=True))
+    z = net.impedances
+    for col, shunt in (("r_ohm", False), ("x_ohm", False), ("b_us", True)):
+        if col not in z.columns or not z.height:
+            continue
+        huge: list[str] = []
+        worst = (0.0, "", 0.0)
+        for line, value in zip(z["line"].to_list(), z[col].to_list(), strict=True):
+            kv = vn.get(from_bus.get(line, ""))
+            if kv is None or value is None or not math.isfinite(value):
+                continue
+            pu = (abs(value) * 1e-6 * kv ** 2 / MAGNITUDE_BASE_MVA if shunt
+                  else abs(value) * MAGNITUDE_BASE_MVA / kv ** 2)
+            if pu > IMPEDANCE_PU_MAX:
+                if line not in huge:
+                    huge.append(line)
+                if pu > worst[0]:
+                    worst = (pu, line, float(value))
+        if huge:
+            unit = "uS" if shunt else "Ohm"
+            out.append(_problem(
+                ProblemKind.BAD_IMPEDANCE, "impedances",
+                f"{col} is absurdly large: above {IMPEDANCE_PU_MAX:g} p.u. of the "
+                + (f"admittance base {MAGNITUDE_BASE_MVA:g} MVA / vn_kv^2" if shunt else
+                   f"impedance base vn_kv^2 / {MAGNITUDE_BASE_MVA:g} MVA")
+                + f" (e.g. line {worst[1]}: {worst[2]:.4g} {unit} = {worst[0]:.3g} p.u.)",
+                huge, col, "a line's shunt susceptance is its total in microsiemens, some uS "
+                "to some thousand uS" if shunt else "a line's series impedance is a fraction "
+                "of an Ohm to some hundred Ohm (its length in km times its Ohm/km)"))
+    limit = LOAD_PU_MAX * MAGNITUDE_BASE_MVA
+    for table, kind in (("loads", ProblemKind.BAD_LOAD), ("generators", ProblemKind.INVALID_VALUE),
+                        ("shunts", ProblemKind.INVALID_VALUE)):
+        df = net.tables[table]
+        for col, unit in (("p_mw", "MW"), ("q_mvar", "MVAr")):
+            if col not in df.columns:
+                continue
+            ids = sorted(set(df.filter(pl.col(col).is_finite() & (pl.col(col).abs() > limit)
+                                       )["id"].to_list()))
+            if ids:
+                out.append(_problem(kind, table, f"{col} is absurdly large: above {limit:g} "
+                                    f"{unit} ({LOAD_PU_MAX:g} p.u. of {MAGNITUDE_BASE_MVA:g} "
+                                    "MVA)", ids, col, f"{col} is in {unit}: 500 kW is written "
+                                    "0.5; check the value and its unit"))
     return out
 
 
@@ -858,7 +919,8 @@ def validate_three_phase(net: ThreePhaseNetwork) -> list[Problem]:
     phases, phases that an element uses but its bus lacks, lines from a bus to itself, loads,
     generators and shunts on a node that nothing connects to a source
     (:func:`supplied_nodes`), lines without impedances, negative or NaN lengths and
-    impedances, bad voltages and ratings, and a network without a source."""
+    impedances, absurdly large impedances and powers (:func:`_huge_magnitude_problems`), bad
+    voltages and ratings, and a network without a source."""
     out: list[Problem] = []
     buses = net.buses
     phases_of = dict(zip(buses["id"].to_list(), buses["phases"].to_list(), strict=True))
@@ -933,6 +995,7 @@ def validate_three_phase(net: ThreePhaseNetwork) -> list[Problem]:
         out.append(_problem(ProblemKind.BAD_IMPEDANCE, "lines", "line has no impedance matrix",
                             no_z, "impedances", "give a line code or r/x values"))
     out += _impedance_problems(net)
+    out += _huge_magnitude_problems(net)
     bad_s = net.transformers.filter(~(pl.col("s_kva") > 0) | ~(pl.col("kv_from") > 0)
                                     | ~(pl.col("kv_to") > 0))["id"].to_list()
     if bad_s:
