@@ -35,8 +35,8 @@ import patito as pt
 import polars as pl
 
 from feederopt.errors import InputError, Problem, ProblemKind
+from feederopt.network.magnitudes import IMPEDANCE_PU_MAX, LOAD_PU_MAX, MAGNITUDE_BASE_MVA
 from feederopt.network.schemas import complete_table, empty_table
-from feederopt.network.validate import IMPEDANCE_PU_MAX, LOAD_PU_MAX, MAGNITUDE_BASE_MVA
 
 PHASES = "abc"
 

@@ -20,6 +20,7 @@ import polars as pl
 from feederopt.errors import Problem, ProblemKind, Severity, shown_id, visible_id
 from feederopt.network.devices import device_problems, sound_number
 from feederopt.network.limits import held_by_generator
+from feederopt.network.magnitudes import IMPEDANCE_PU_MAX, LOAD_PU_MAX, MAGNITUDE_BASE_MVA
 from feederopt.network.schemas import (
     EXTENSION_COLUMNS,
     LENGTH_COLUMN,
@@ -1503,29 +1504,11 @@ def _bus_problems(buses: pl.DataFrame, gens: pl.DataFrame | None = None) -> list
     return problems
 
 
-#: The power base [MVA] on which the magnitude bounds below are per unit: the options' default
-#: ``s_base_mva``, so that the bounds do not move with that option. A branch's impedance base is
-#: then ``vn_kv(from)**2 / 1 MVA`` Ohm (:mod:`feederopt.network.perunit`), a load's power base
-#: 1 MW.
-MAGNITUDE_BASE_MVA = 1.0
-
-#: Largest series resistance or reactance ``|r|``, ``|x|`` [p.u. on :data:`MAGNITUDE_BASE_MVA`]
-#: of a branch. No grid comes near it (the built-in cases reach 1.5 p.u., a small transformer at
-#: 0.4 kV; a 100 km 11 kV line is about 0.3 p.u.), and beyond about 1e154 p.u. the squares of
-#: the models (``r^2 + x^2``, ``r l``) overflow a float: 1e300 Ohm crashed the solver with
-#: "Problem data contains NaN or Inf".
-IMPEDANCE_PU_MAX = 1e6
-
 #: Smallest series impedance ``|z| = hypot(r, x)`` [p.u. on :data:`MAGNITUDE_BASE_MVA`] of a
 #: branch that is not a switch: below it the impedance is taken as zero (refused with the same
 #: hint), since the AC power flow cannot converge on it (``1e-300`` Ohm). case16am's 1e-8 Ohm
 #: branch at 12.66 kV is 6e-11 p.u. and converges; 1e-6 Ohm stays accepted up to 900 kV.
 IMPEDANCE_PU_MIN = 1e-12
-
-#: Largest ``|p_mw|``, ``|q_mvar|`` of a load [p.u. on :data:`MAGNITUDE_BASE_MVA`]: 1e6 MW, ten
-#: times the demand of the largest synchronous grids, where the built-in cases reach 38 MW; a
-#: load of 1e300 MW overflowed the solver's arithmetic (``OverflowError``).
-LOAD_PU_MAX = 1e6
 
 
 def _per_unit_impedances(branches: pl.DataFrame, buses: pl.DataFrame) -> pl.DataFrame:
