@@ -35,6 +35,9 @@ SOUND = "r1=0.3 x1=0.6 r0=0.6 x0=1.2"
     (f"{SOUND} c1=1e300 c0=10 length=1", "100", "650632", "c1"),
     ("r1=1e300 x1=0.6 r0=0.6 x0=1.2 length=1", "100", "650632", "r1"),
     ("r1=0.3 x1=1e300 r0=0.6 x0=1.2 length=1", "100", "650632", "x1"),
+    # just above the bound: 2e8 Ohm / (12.47^2 Ohm) = 1.29e6 p.u., where the phase matrix's
+    # largest term, (2 r1 + r0) / 3, is 0.86e6 p.u.
+    ("r1=2e8 x1=0.6 r0=0.6 x0=1.2 length=1", "100", "650632", "r1"),
     ("rmatrix=[1e300 |0 1e300 |0 0 1e300] xmatrix=[1 |0 1 |0 0 1] length=1", "100", "650632",
      "rmatrix"),
     (f"{SOUND} length=1e300", "100", "650632", "length"),
