@@ -33,6 +33,7 @@ from feederopt.algorithms.partition import BRANCH_MARGIN, BranchCuts, within_vol
 from feederopt.api_partition import _network_and_settings, partition_data, result_plan_data
 from feederopt.cli import app
 from feederopt.errors import InputError
+from feederopt.validation.partition import nominal_check_text, round_reason_text
 
 runner = CliRunner()
 
@@ -205,3 +206,45 @@ def test_the_stop_says_why_an_overload_stands() -> None:
     assert text.startswith("voltages within limits") and "Line.l9" in text
     assert "not correctable in the model: Line.l9: a branch the model does not rate" in text
     assert "not branch ratings" not in text
+    # the console's "solved for" counts the branches tightened
+    assert round_reason_text({"ran_for": ["voltages 0.89-1.0 p.u. outside the limits",
+                                          "Line.l12 100.5 % of its rating"]}) \
+        == "voltages, branch ratings (1)"
+
+
+def test_the_validity_text_says_why_a_kept_overload_stands() -> None:
+    row = {"round": 0, "within_voltage_limits": True, "opendss_converged": True,
+           "der_breaches": [], "branch_overloads": ["Line.l12 17.1 A over its 17.0 A rating "
+                                                    "(100.5 %)"]}
+    vf = {"enabled": True, "rounds": [row], "kept_round": 0, "stopped": "round cap",
+          "branch_overloads_why": "not corrected by the feedback's re-solves (stopped: "
+                                  "round cap)"}
+    text = nominal_check_text(vf)
+    assert "Line.l12" in text
+    assert text.endswith("the branch overload(s) not corrected by the feedback's re-solves "
+                         "(stopped: round cap)")
+
+
+def test_a_transformer_cut_scales_both_windings_in_the_model_only() -> None:
+    """tests/data/ut47_part/tiny.dss: the 300 kVA bank T and the 400 A line l12; a cut of
+    "Transformer.T" scales the model's ratings of the bank's phases on both windings, and the
+    recourse rows hold that (the 12-gon's right-hand side), the file's ratings unchanged."""
+    from feederopt.formulations.partition import recourse_block
+
+    data_dir = Path(__file__).parent / "data" / "ut47_part"
+    net, st, _, _ = _network_and_settings(str(data_dir / "tiny.dss"),
+                                          str(data_dir / "stiny.json"), None, None, None, [])
+    data = partition_data(net, st)
+    cut = BranchCuts.from_dict({"Transformer.T": 0.25}).apply(data)
+    (bank,) = data.pu.banks
+    (held,) = cut.model_pu(cut.pu).banks
+    assert np.allclose(held.s_max_pri, 0.75 * bank.s_max_pri)
+    assert np.allclose(held.s_max_sec, 0.75 * bank.s_max_sec)
+    assert cut.pu.banks[0].s_max_pri is bank.s_max_pri  # the file's rating kept
+    scale = data.upper_corner()
+    rhs0 = recourse_block(data, scale).row("thermal_bank_0").rhs
+    rhs1 = recourse_block(cut, scale).row("thermal_bank_0").rhs
+    assert np.allclose(rhs1, 0.75 * rhs0) and rhs0.max() > 0
+    # the line beside it keeps its rating
+    assert np.allclose(recourse_block(cut, scale).row("thermal_0").rhs,
+                       recourse_block(data, scale).row("thermal_0").rhs)
