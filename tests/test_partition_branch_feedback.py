@@ -29,7 +29,12 @@ import opendssdirect as dss
 import pytest
 from typer.testing import CliRunner
 
-from feederopt.algorithms.partition import BRANCH_MARGIN, BranchCuts, within_voltage_stop
+from feederopt.algorithms.partition import (
+    BRANCH_MARGIN,
+    BranchCuts,
+    branch_model_ids,
+    within_voltage_stop,
+)
 from feederopt.api_partition import _network_and_settings, partition_data, result_plan_data
 from feederopt.cli import app
 from feederopt.errors import InputError
@@ -248,3 +253,19 @@ def test_a_transformer_cut_scales_both_windings_in_the_model_only() -> None:
     # the line beside it keeps its rating
     assert np.allclose(recourse_block(cut, scale).row("thermal_0").rhs,
                        recourse_block(data, scale).row("thermal_0").rhs)
+
+
+def test_a_unit_of_a_bank_names_the_bank() -> None:
+    """A bank of single-phase units is one bank of the model ("t1+t2", its units' ids
+    joined); OpenDSS names the unit, whose overload cuts the bank. Unrated branches and
+    the transformer's own impedance edge are not named."""
+    from types import SimpleNamespace
+
+    pu = SimpleNamespace(
+        edges=[SimpleNamespace(id="l1", kind="line", s_max_pu=0.1),
+               SimpleNamespace(id="l2", kind="line", s_max_pu=None),
+               SimpleNamespace(id="t1+t2", kind="transformer", s_max_pu=None)],
+        banks=[SimpleNamespace(id="t1+t2", s_max_pri=np.ones(2), s_max_sec=np.ones(2))])
+    ids = branch_model_ids(SimpleNamespace(pu=pu), {"l1": "Capacitor.c1"})
+    assert ids == {"line.l1": "l1", "capacitor.c1": "l1", "transformer.t1+t2": "t1+t2",
+                   "transformer.t1": "t1+t2", "transformer.t2": "t1+t2"}

@@ -2036,7 +2036,8 @@ BRANCH_SECANT_MAX = 5.0
 def branch_model_ids(data: PartitionData, series: Mapping[str, str] | None = None
                      ) -> dict[str, str]:
     """The model's edge or bank id of each rated branch by OpenDSS's element name, in lower
-    case (``"line.l12"`` -> ``"l12"``, ``"transformer.t"`` -> ``"T"``), as
+    case (``"line.l12"`` -> ``"l12"``, ``"transformer.t"`` -> ``"T"``, each unit of a bank
+    of single-phase units -> the bank, ``"transformer.t1"`` -> ``"t1+t2+t3"``), as
     ``AcSample.branch_overloads`` names them; ``series`` (the network's
     ``meta["series_elements"]``, ``{line id: "Capacitor.c1"}``) adds the series capacitors
     and reactors, lines of the model."""
@@ -2048,6 +2049,10 @@ def branch_model_ids(data: PartitionData, series: Mapping[str, str] | None = Non
     for b in pu.banks:
         if b.s_max_pri is not None or b.s_max_sec is not None:
             out[f"transformer.{b.id}".lower()] = b.id
+            # a bank of single-phase units is one bank of the model, "t1+t2+t3"
+            # (network.threephase_perunit): each unit's overload cuts the bank's ratings
+            for unit in b.id.split("+"):
+                out[f"transformer.{unit}".lower()] = b.id
     rated = {e.id for e in pu.edges if e.s_max_pu}
     for line_id, element in (series or {}).items():
         if line_id in rated:
