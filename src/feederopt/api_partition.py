@@ -27,11 +27,13 @@ from feederopt.algorithms.base import (
 )
 from feederopt.algorithms.partition import (
     STOPPED_ALL_OFF,
+    BranchCuts,
     DerCuts,
     PartitionResult,
     PartitionStopped,
     SampleChecks,
     VoltageShifts,
+    branch_model_ids,
     feedback_stop_text,
     model_der_outputs,
     model_voltages,
@@ -396,17 +398,26 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
     limits = {r["id"]: (r["v_min_pu"], r["v_max_pu"]) for r in net.buses.iter_rows(named=True)}
     shifts = VoltageShifts()
     cuts = DerCuts()
+    # the lines' and transformers' ratings tightened where OpenDSS found them overloaded
+    # (docs/partition-ac-check.md, "Branch overloads start a round")
+    bcuts = BranchCuts()
+    series = net.meta.get("series_elements") or {}
+    rated = branch_model_ids(data, series)
     rows: list[dict[str, Any]] = []
     cur, cur_data = res, data
     cur_shifts: dict[str, dict[str, float]] = {"lower": {}, "upper": {}}
     cur_cuts: dict[str, dict[str, float]] = cuts.nonzero()
+    cur_bcuts: dict[str, float] = bcuts.nonzero()
     best: tuple[tuple[Any, ...], int, PartitionResult, Any, dict[str, dict[str, float]],
-                dict[str, dict[str, float]]] | None = None
+                dict[str, dict[str, float]], dict[str, float]] | None = None
     stopped = "round cap"
     ran_for = ["the first plan"]
     # the DER breaches of each round that the model cannot correct (DerCuts.update)
     left_by_round: list[list[str]] = []
     fixable_by_round: list[list[str]] = []
+    # and the branch overloads' (BranchCuts.update)
+    bleft_by_round: list[list[str]] = []
+    bfixable_by_round: list[list[str]] = []
     for k in range(rounds + 1):
         report_phase(progress, f"voltage feedback {k}: OpenDSS at the plan")
         assert cur.plan is not None
@@ -434,6 +445,13 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             fixable, left = trial.update(ac.der_breach_records, data, pg, qg)
         left_by_round.append(left)
         fixable_by_round.append(fixable)
+        btrial = deepcopy(bcuts)
+        bfixable: list[str] = []
+        bleft: list[str] = []
+        if ac.converged and ac.branch_overload_records:
+            bfixable, bleft = btrial.update(ac.branch_overload_records, rated)
+        bleft_by_round.append(bleft)
+        bfixable_by_round.append(bfixable)
         rows.append({
             "round": k, "status": cur.status, "objective": cur.objective,
             "generation_cost": cur.generation_cost, "load_shed_cost": cur.load_shed_cost,
@@ -448,6 +466,8 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             # the largest tightening of a DER phase's kVA rating or active limit it was
             # solved with [kVA or kW] (DerCuts)
             "largest_der_cut": cuts.largest,
+            # and of a line's or transformer's rating [% of the rating] (BranchCuts)
+            "largest_branch_cut": bcuts.largest,
             "model_v_min_pu": min((vm[n] for n in live), default=math.nan),
             "model_v_max_pu": max((vm[n] for n in live), default=math.nan),
             "opendss_converged": ac.converged,
@@ -462,6 +482,8 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             "der_breaches_uncorrectable": list(left),
             # and its lines and transformers over their current ratings (ut47_part #1)
             "branch_overloads": list(ac.branch_overloads),
+            # and those of them that the model cannot correct, with why (BranchCuts.update)
+            "branch_overloads_uncorrectable": list(bleft),
             # each DER phase's output in that flow [kW, kvar] (a follower's settled share,
             # a grid-forming source's what OpenDSS asked of it), by "Generator.g1.a"
             "opendss_der_kw": dict(ac.der_phase_kw),
@@ -473,7 +495,7 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
         all_off = bool(k and ac.converged and not ac.voltages_pu)
         rank = _round_rank(ac, margin)
         if not all_off and (best is None or rank > best[0]):
-            best = (rank, k, cur, cur_data, cur_shifts, cur_cuts)
+            best = (rank, k, cur, cur_data, cur_shifts, cur_cuts, cur_bcuts)
         if all_off:
             # the re-solve de-energised every block: "within" the limits only because no node
             # is energised; further tightening cannot bring a plan back, and the round kept
@@ -481,11 +503,12 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             stopped = STOPPED_ALL_OFF
             break
         volt_ok = ac.converged and ac.within_voltage_limits
-        if volt_ok and not fixable:
-            # the voltages end the loop when no DER breach is left that the model can
-            # correct; what the same flow still breaks is named, not called "within
-            # limits" (ut51_part #3)
-            stopped = within_voltage_stop(ac.der_breaches, ac.branch_overloads, left)
+        if volt_ok and not fixable and not bfixable:
+            # the voltages end the loop when no DER breach or branch overload is left that
+            # the model can correct; what the same flow still breaks is named, not called
+            # "within limits" (ut51_part #3)
+            stopped = within_voltage_stop(ac.der_breaches, ac.branch_overloads,
+                                          [*left, *bleft])
             break
         if not ac.converged:
             stopped = "OpenDSS did not converge"
@@ -504,11 +527,15 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
         if fixable:
             cuts = trial
             ran_for += fixable
-        nxt_data = cuts.apply(shifts.apply(data))
-        nxt_shifts, nxt_cuts = shifts.nonzero(), cuts.nonzero()
+        if bfixable:
+            bcuts = btrial
+            ran_for += bfixable
+        nxt_data = bcuts.apply(cuts.apply(shifts.apply(data)), series)
+        nxt_shifts, nxt_cuts, nxt_bcuts = shifts.nonzero(), cuts.nonzero(), bcuts.nonzero()
         report_phase(progress, f"voltage feedback {k + 1}: solve with the "
-                     + ("shifted limits" if not fixable else "tightened DER ratings"
-                        if volt_ok else "shifted limits and tightened DER ratings"))
+                     + " and ".join(["shifted limits"] * (not volt_ok)
+                                    + ["tightened DER ratings"] * bool(fixable)
+                                    + ["tightened branch ratings"] * bool(bfixable)))
         try:
             nxt = solve(nxt_data, left_s)
         except PartitionStopped:
@@ -524,15 +551,16 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             stopped = "time limit"
             break
         cur, cur_data, cur_shifts, cur_cuts = nxt, nxt_data, nxt_shifts, nxt_cuts
+        cur_bcuts = nxt_bcuts
         if cur.status == "time_limit":
             rows[-1]["next_stopped_at_time_limit"] = True
     assert best is not None
-    _, kept_k, kept, kept_data, kept_shifts, kept_cuts = best
+    _, kept_k, kept, kept_data, kept_shifts, kept_cuts, kept_bcuts = best
     within = rows[kept_k]["within_voltage_limits"]
     kept.voltage_feedback = {"enabled": True, "rounds": rows, "kept_round": kept_k,
                              "re_solves": len(rows) - 1, "stopped": stopped,
                              "within_voltage_limits": within, "limit_shifts_pu": kept_shifts,
-                             "der_cuts": kept_cuts}
+                             "der_cuts": kept_cuts, "branch_cuts": kept_bcuts}
     kept_breaches = rows[kept_k]["der_breaches"]
     if kept_breaches:
         # why the kept plan's DER breaches stand (the validity row says it:
@@ -544,6 +572,15 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
                        + "not corrected by the feedback's re-solves ("
                        + feedback_stop_text(kept.voltage_feedback) + ")")
         kept.voltage_feedback["der_breaches_why"] = "; ".join(why)
+    if rows[kept_k]["branch_overloads"]:
+        # likewise for its lines and transformers over their ratings (BranchCuts)
+        why = ([f"not correctable in the model: {'; '.join(bleft_by_round[kept_k])}"]
+               if bleft_by_round[kept_k] else [])
+        if bfixable_by_round[kept_k] or not why:
+            why.append(("the others " if why else "")
+                       + "not corrected by the feedback's re-solves ("
+                       + feedback_stop_text(kept.voltage_feedback) + ")")
+        kept.voltage_feedback["branch_overloads_why"] = "; ".join(why)
     kept.served_load_opendss_kw = rows[kept_k]["opendss_load_kw"]
     kept.loads_below_vminpu = rows[kept_k]["opendss_loads_below_vminpu"]
     kept.loads_above_vmaxpu = rows[kept_k]["opendss_loads_above_vmaxpu"]
@@ -566,7 +603,9 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
         [f"the model's voltage limits tightened by up to {rows[-1]['largest_shift_pu']:.4f} "
          "p.u."] * (rows[-1]["largest_shift_pu"] > 0)
         + [f"DER ratings tightened by up to {rows[-1]['largest_der_cut']:.2f} kVA/kW"]
-        * (rows[-1]["largest_der_cut"] > 0)) or "the model corrected"
+        * (rows[-1]["largest_der_cut"] > 0)
+        + [f"line/transformer ratings tightened by up to {rows[-1]['largest_branch_cut']:.2f} %"]
+        * (rows[-1]["largest_branch_cut"] > 0)) or "the model corrected"
     clean = within and not (kept_row["der_breaches"] or kept_row["branch_overloads"])
     kept.notes.append(
         "voltage feedback: the LinDist3Flow plan "
@@ -576,7 +615,8 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
             + ("outside the limits; " if not first_volt_ok else
                # a DER breach started the rounds (docs/partition-ac-check.md)
                "within the limits, but "
-               + shown_list(first["der_breaches"], 2, sep="; ") + "; "))
+               + shown_list([*first["der_breaches"], *first["branch_overloads"]], 2,
+                            sep="; ") + "; "))
            if first["opendss_converged"] else
            # user test ut_3ph #2: "voltages nan-nan p.u. ... outside the limits"
            "no power flow: OpenDSS did not converge at it ("
@@ -587,6 +627,8 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
            f"{kept_row['largest_shift_pu']:.4f} p.u."
            + (f", DER ratings by up to {kept_row['largest_der_cut']:.2f} kVA/kW"
               if kept_row["largest_der_cut"] > 0 else "")
+           + (f", line/transformer ratings by up to {kept_row['largest_branch_cut']:.2f} %"
+              if kept_row["largest_branch_cut"] > 0 else "")
            + ") has "
            + (f"{kept_row['opendss_v_min_pu']:.4f}-{kept_row['opendss_v_max_pu']:.4f} "
               "p.u." if kept_row["opendss_converged"] else "no OpenDSS power flow either")
@@ -1151,14 +1193,16 @@ def check_partition_result(doc: Mapping[str, Any] | str | Path, *, samples: int,
     wrong = [k for k, n in shapes.items() if getattr(plan, k).shape != (n,)]
     if wrong:
         raise _bad_result(path, f"the plan does not fit the case ({', '.join(wrong)})")
-    plan_data = result_plan_data(doc, data, path=path)
+    plan_data = result_plan_data(doc, data, path=path,
+                                 series=net.meta.get("series_elements") or {})
     case = str(net.meta.get("case") or net.name)
     return _post_analyses(net, st, data, plan, case=case, samples=samples, ac_check=ac_check,
                           seed=seed, time_limit_s=time_limit_s, progress=progress,
                           plan_data=plan_data)
 
 
-def result_plan_data(doc: dict[str, Any], data: Any, *, path: str = "result") -> Any:
+def result_plan_data(doc: dict[str, Any], data: Any, *, path: str = "result",
+                     series: Mapping[str, str] | None = None) -> Any:
     """The problem a result's plan was solved in: ``data`` (rebuilt from the result's
     ``inputs``) with the voltage feedback's limit shifts of the kept plan applied
     (``voltage_feedback.limit_shifts_pu``, :meth:`~feederopt.algorithms.partition.
@@ -1197,11 +1241,21 @@ def result_plan_data(doc: dict[str, Any], data: Any, *, path: str = "result") ->
     # and the DER phases' tightened ratings (voltage_feedback.der_cuts, DerCuts.apply); a
     # result written before them has none
     raw_cuts = fb.get("der_cuts")
-    if raw_cuts is None:
+    if raw_cuts is not None:
+        try:
+            cuts = DerCuts.from_dict(raw_cuts)
+            data = cuts.apply(data) if cuts.s_kva or cuts.p_kw else data
+        except ValueError as exc:
+            raise _bad_result(path, f"the voltage feedback's DER rating cuts are not "
+                              f"readable ({exc})") from None
+    # and the lines' and transformers' tightened ratings (voltage_feedback.branch_cuts,
+    # BranchCuts.apply); a result written before them has none
+    raw_b = fb.get("branch_cuts")
+    if raw_b is None:
         return data
     try:
-        cuts = DerCuts.from_dict(raw_cuts)
-        return cuts.apply(data) if cuts.s_kva or cuts.p_kw else data
+        bcuts = BranchCuts.from_dict(raw_b)
+        return bcuts.apply(data, series) if bcuts.scale else data
     except ValueError as exc:
-        raise _bad_result(path, f"the voltage feedback's DER rating cuts are not readable "
+        raise _bad_result(path, f"the voltage feedback's branch rating cuts are not readable "
                           f"({exc})") from None

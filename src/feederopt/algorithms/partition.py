@@ -1739,19 +1739,18 @@ def within_voltage_stop(der_breaches: Sequence[str], branch_overloads: Sequence[
     :data:`STOPPED_WITHIN` when the same power flow also holds every DER band and kVA rating
     and every line and transformer rating; else ``voltages within limits`` and what that
     flow breaks (the round's ``der_breaches`` and ``branch_overloads``) and why the feedback
-    does not re-solve for it: ``uncorrectable`` (:meth:`DerCuts.update`'s reasons) for the
-    DERs', and for a branch's that the feedback tightens the voltage limits and the DER
-    ratings, not the branch ratings. User test ut51_part #3: "stopped: within limits" beside
+    does not re-solve for it: ``uncorrectable``, the reasons of :meth:`DerCuts.update` and
+    :meth:`BranchCuts.update` (since branchfb a branch overload starts a round as a DER
+    breach does; before, "the feedback re-solves for voltages and DER ratings, not branch
+    ratings"). User test ut51_part #3: "stopped: within limits" beside
     ``Generator.g732.a 141.24 kVA over its 141.00 kVA rating`` and exit code 4."""
     broken = [*map(str, der_breaches), *map(str, branch_overloads)]
     if not broken:
         return STOPPED_WITHIN
-    why = [f"not correctable in the model: {'; '.join(map(str, uncorrectable))}"
-           if uncorrectable else "",
-           "the feedback re-solves for voltages and DER ratings, not branch ratings"
-           if branch_overloads else ""]
+    why = (f"not correctable in the model: {'; '.join(map(str, uncorrectable))}"
+           if uncorrectable else "not corrected by the feedback")
     return ("voltages within limits, but the same OpenDSS flow breaks "
-            f"{shown_list(broken, 3, sep='; ')} ({'; '.join(w for w in why if w)})")
+            f"{shown_list(broken, 3, sep='; ')} ({why})")
 
 
 def feedback_stop_text(feedback: Mapping[str, Any]) -> str:
@@ -2023,6 +2022,141 @@ class DerCuts:
         for n, c in self.p_kw.items():
             p_cut[index[n]] = c / 1000.0
         return replace(data, ph_s_cut=s_cut, ph_p_cut=p_cut)
+
+
+#: The branch feedback aims this share of a line's or transformer's rating inside it in
+#: OpenDSS (:class:`BranchCuts`): the check's tolerance is 1e-6 of the rating.
+BRANCH_MARGIN = 1e-3
+
+#: How far one secant step of :class:`BranchCuts` may go, in multiples of the proportional
+#: step of that round.
+BRANCH_SECANT_MAX = 5.0
+
+
+def branch_model_ids(data: PartitionData, series: Mapping[str, str] | None = None
+                     ) -> dict[str, str]:
+    """The model's edge or bank id of each rated branch by OpenDSS's element name, in lower
+    case (``"line.l12"`` -> ``"l12"``, ``"transformer.t"`` -> ``"T"``, each unit of a bank
+    of single-phase units -> the bank, ``"transformer.t1"`` -> ``"t1+t2+t3"``), as
+    ``AcSample.branch_overloads`` names them; ``series`` (the network's
+    ``meta["series_elements"]``, ``{line id: "Capacitor.c1"}``) adds the series capacitors
+    and reactors, lines of the model."""
+    pu = data.pu
+    out: dict[str, str] = {}
+    for e in pu.edges:
+        if e.s_max_pu and e.kind != "transformer":
+            out[f"line.{e.id}".lower()] = e.id
+    for b in pu.banks:
+        if b.s_max_pri is not None or b.s_max_sec is not None:
+            out[f"transformer.{b.id}".lower()] = b.id
+            # a bank of single-phase units is one bank of the model, "t1+t2+t3"
+            # (network.threephase_perunit): each unit's overload cuts the bank's ratings
+            for unit in b.id.split("+"):
+                out[f"transformer.{unit}".lower()] = b.id
+    rated = {e.id for e in pu.edges if e.s_max_pu}
+    for line_id, element in (series or {}).items():
+        if line_id in rated:
+            out[str(element).lower()] = line_id
+    return out
+
+
+@dataclass
+class BranchCuts:
+    """The voltage feedback's tightening of line and transformer ratings in the model, for
+    the branches that OpenDSS's power flow of a plan finds over their current rating
+    (``AcSample.branch_overload_records``; docs/partition-ac-check.md, "Branch overloads
+    start a round"): the model holds every rated phase of branch ``e`` (a bank's on both
+    windings) within ``k_e s_max`` (the 12-gon of (16e)-(16f), Moring et al., seed 001),
+    ``0 < k_e <= 1`` by OpenDSS's element name (``"Line.l12"``; :meth:`apply`).
+
+    After each plan, with OpenDSS's loading ``r_e = I_e / (L I_max,e)`` of the branch (its
+    worst conductor's current over its rating at the loading limit ``L``) and the margin
+    ``m = BRANCH_MARGIN``:
+
+        k_e <- min(k_e / r_e - m, k_e - (r_e - 1 + m) / s_e),
+
+    the proportional step (OpenDSS's current scales with the flow the model allows), and a
+    secant step with ``s_e = (r_e' - r_e) / (k_e' - k_e)`` the change of the loading per
+    unit of ``k`` between the previous round ``'`` and this one (only when the previous cut
+    moved it, ``s_e > 0``; at most :data:`BRANCH_SECANT_MAX` proportional steps). The cuts
+    only grow; the ratings themselves and every check keep the file's values. A branch the
+    model does not rate, or a cut that would leave it no rating, cannot be corrected
+    (:meth:`update` returns those in words)."""
+
+    scale: dict[str, float] = field(default_factory=dict)
+    #: the previous round's ``(k_e, r_e)`` per branch, for the secant step
+    last: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def update(self, records: Sequence[Mapping[str, Any]], known: Mapping[str, str]
+               ) -> tuple[list[str], list[str]]:
+        """Tighten the cuts for the overloads ``records`` of one plan's OpenDSS flow;
+        ``known`` the branches the model rates (:func:`branch_model_ids`). Returns the
+        overloads tightened (in words, "Line.l12 100.5 % of its rating") and those the model
+        cannot correct, one phrase per cause."""
+        fixed: list[str] = []
+        absent: list[str] = []
+        no_room: list[str] = []
+        for rec in records:
+            name = str(rec["name"])
+            r = float(rec["loading_pct"]) / float(rec.get("limit_pct") or 100.0)
+            if name.lower() not in known:
+                absent.append(name)
+                continue
+            k = self.scale.get(name, 1.0)
+            new = k / r - BRANCH_MARGIN
+            prev = self.last.get(name)
+            if prev is not None and prev[0] > k:
+                slope = (prev[1] - r) / (prev[0] - k)
+                if slope > 0:
+                    sec = k - (r - 1.0 + BRANCH_MARGIN) / slope
+                    new = min(new, max(sec, k - BRANCH_SECANT_MAX * (k - new)))
+            new = min(new, k)
+            if new <= 0.0:
+                no_room.append(name)
+                continue
+            self.last[name] = (k, r)
+            self.scale[name] = new
+            fixed.append(f"{name} {100.0 * r:.1f} % of its rating")
+        why = ([f"{shown_list(absent, 4)}: a branch the model does not rate"] if absent
+               else []) + ([f"{shown_list(no_room, 4)}: holding it within its rating in "
+                            "OpenDSS would leave it no capacity in the model"]
+                           if no_room else [])
+        return fixed, why
+
+    @property
+    def largest(self) -> float:
+        """The largest cut of any branch [% of its rating]."""
+        return max([0.0, *(100.0 * (1.0 - k) for k in self.scale.values())])
+
+    def nonzero(self) -> dict[str, float]:
+        """The cuts by element name as the result JSON's ``voltage_feedback.branch_cuts``
+        holds them, ``{"Line.l12": 1 - k}`` (the share of the rating cut; a copy,
+        :meth:`from_dict` reads it back)."""
+        return {n: float(1.0 - k) for n, k in self.scale.items() if k < 1.0}
+
+    @classmethod
+    def from_dict(cls, doc: Any) -> BranchCuts:
+        """The cuts of :meth:`nonzero`'s dict; a ``ValueError`` naming what is wrong."""
+        if not isinstance(doc, dict):
+            raise ValueError("branch_cuts must map line and transformer names to the share "
+                             "of their rating cut, {\"Line.l12\": 0.01}")
+        for n, v in doc.items():
+            if isinstance(v, bool) or not isinstance(v, int | float) \
+                    or not math.isfinite(v) or not 0.0 <= v < 1.0:
+                raise ValueError(f"branch_cuts[{n!r}] = {v!r} is no number in [0, 1)")
+        return cls(scale={str(n): 1.0 - float(v) for n, v in doc.items()})
+
+    def apply(self, data: PartitionData, series: Mapping[str, str] | None = None
+              ) -> PartitionData:
+        """``data`` with the cuts as its ``branch_scale`` (:meth:`PartitionData.model_pu`);
+        a ``ValueError`` for a name the model rates no branch of."""
+        known = branch_model_ids(data, series)
+        unknown = sorted(n for n in self.scale if n.lower() not in known)
+        if unknown:
+            raise ValueError(f"branch_cuts names line(s) or transformer(s) the feeder does "
+                             f"not rate: {', '.join(unknown)}")
+        return replace(data, branch_scale={known[n.lower()]: float(k)
+                                           for n, k in self.scale.items() if k < 1.0})
 
 
 def der_phase_names(data: PartitionData) -> list[str]:

@@ -259,7 +259,8 @@ def partition(
     if vf is not None and vf.get("enabled") and len(vf["rounds"]) > 1:
         ft = Table(title="voltage feedback", title_justify="left")
         for col in ("round", "solved for", "objective [$]", "grid-forming V [p.u.]",
-                    "largest shift [p.u.]", "DER cut [kVA/kW]", "model V [p.u.]",
+                    "largest shift [p.u.]", "DER cut [kVA/kW]", "branch cut [%]",
+                    "model V [p.u.]",
                     "OpenDSS V [p.u.]", "within"):
             ft.add_column(escape(col), justify="right")
         for r in vf["rounds"]:
@@ -267,6 +268,7 @@ def partition(
                        ", ".join(f"{v:.4f}" for v in r["grid_forming"].values()) or "-",
                        _fmt(r["largest_shift_pu"], ".4f"),
                        _fmt(r.get("largest_der_cut", 0.0), ".3f"),
+                       _fmt(r.get("largest_branch_cut", 0.0), ".2f"),
                        f"{_fmt(r['model_v_min_pu'], '.4f')}-{_fmt(r['model_v_max_pu'], '.4f')}",
                        f"{_fmt(r['opendss_v_min_pu'], '.4f')}-"
                        f"{_fmt(r['opendss_v_max_pu'], '.4f')}",

@@ -199,6 +199,26 @@ class PartitionData:
     #: ``ph_p_max``. Empty: no tightening.
     ph_s_cut: np.ndarray = field(default_factory=lambda: np.zeros(0))
     ph_p_cut: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: The voltage feedback's tightening of rated lines' and transformer banks' ratings in
+    #: the model, by the model's edge or bank id: the model holds every rated phase (both
+    #: windings of a bank) of that branch within ``k s_max`` (``0 < k <= 1``,
+    #: :meth:`model_pu`) where OpenDSS's power flow of a plan found it over its current
+    #: rating (:class:`feederopt.algorithms.partition.BranchCuts`); the ratings themselves
+    #: (``pu``) and every check keep the file's. Empty: no tightening.
+    branch_scale: dict[str, float] = field(default_factory=dict)
+
+    def model_pu(self, pu: PerUnitThreePhase) -> PerUnitThreePhase:
+        """``pu`` with the rated edges' ``s_max_pu`` and the banks' ``s_max_pri`` /
+        ``s_max_sec`` scaled by :attr:`branch_scale` (the ratings the model holds)."""
+        if not self.branch_scale:
+            return pu
+        k = self.branch_scale
+        edges = [replace(e, s_max_pu=e.s_max_pu * k[e.id])
+                 if e.s_max_pu and e.id in k else e for e in pu.edges]
+        banks = [replace(b, s_max_pri=None if b.s_max_pri is None else b.s_max_pri * k[b.id],
+                         s_max_sec=None if b.s_max_sec is None else b.s_max_sec * k[b.id])
+                 if b.id in k else b for b in pu.banks]
+        return replace(pu, edges=edges, banks=banks)
 
     def model_s_max(self) -> np.ndarray:
         """Each DER phase entry's kVA rating as the model holds it [p.u.]: ``ph_s_max`` less
@@ -623,7 +643,9 @@ def recourse_block(data: PartitionData, scale: np.ndarray) -> Block:
     size = np.maximum(np.abs(scale), data.upper_corner())
     total_p = data.load_p @ size if data.load_p.shape[1] else np.zeros(n)
     total_q = data.load_q @ size if data.load_q.shape[1] else np.zeros(n)
-    model_pu = replace(pu, w_min=np.zeros(n), gen_p=gen_cap + np.abs(total_p),
+    # the ratings as the model holds them: the file's, less the voltage feedback's
+    # tightening where OpenDSS found a branch over its rating (PartitionData.branch_scale)
+    model_pu = replace(data.model_pu(pu), w_min=np.zeros(n), gen_p=gen_cap + np.abs(total_p),
                        gen_q=gen_cap + np.abs(total_q))
     # the lines' and the transformer banks' ratings alike (the three-phase reconfiguration's
     # rows, feederopt.problems.threephase; user test ut47_part #1: a 300 kVA bank carried

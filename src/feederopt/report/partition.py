@@ -360,10 +360,11 @@ def partition_badge(r: Mapping[str, Any]) -> str:
 def feedback_rounds(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The rows of the voltage feedback's section (``voltage_feedback.rounds`` of the result,
     docs/partition-ac-check.md "Voltage feedback"): per round what it was solved for, the
-    plan's cost, the largest limit shift and DER rating cut it was solved with, OpenDSS's
-    lowest and highest energised node voltage at the nominal load and whether that flow holds
-    the limits (:func:`~feederopt.validation.partition.round_within_text`); none when the
-    feedback was off or not needed (one round, its plan within the limits)."""
+    plan's cost, the largest limit shift, DER rating cut and branch rating cut [% of the
+    rating] it was solved with, OpenDSS's lowest and highest energised node voltage at the
+    nominal load and whether that flow holds the limits
+    (:func:`~feederopt.validation.partition.round_within_text`); none when the feedback was
+    off or not needed (one round, its plan within the limits)."""
     fb = result.get("voltage_feedback") or {}
     rounds = [x for x in fb.get("rounds") or [] if isinstance(x, Mapping)]
     if not fb.get("enabled") or not rounds or (
@@ -377,6 +378,8 @@ def feedback_rounds(result: Mapping[str, Any]) -> list[dict[str, Any]]:
              "OpenDSS highest V [p.u.]": fmt(x.get("opendss_v_max_pu"), ".5f"),
              "within limits": round_within_text(x),
              "largest DER cut [kVA/kW]": fmt(x.get("largest_der_cut", 0.0), ".3f"),
+             # a line's or transformer's rating cut in the model (BranchCuts, branchfb)
+             "largest branch cut [%]": fmt(x.get("largest_branch_cut", 0.0), ".2f"),
              # what the round was solved for (the first plan, or what the previous round's
              # OpenDSS flow broke: docs/partition-ac-check.md, "DER breaches start a round")
              "solved for": "; ".join(map(str, x.get("ran_for") or [])) or "-"}

@@ -373,6 +373,12 @@ class AcSample:
     #: over its 41.6 A rating (212.0 %)", :func:`branch_overload_text`); none judged with
     #: ``--no-thermal-limits``; user test ut47_part #1
     branch_overloads: list[str] = field(default_factory=list)
+    #: the same overloads as records, for the voltage feedback's correction
+    #: (:class:`feederopt.algorithms.partition.BranchCuts`): ``name`` (OpenDSS's element,
+    #: ``"Line.l12"``, ``"Transformer.t"``), ``loading_pct`` (its worst conductor's current
+    #: in % of the file's rating), ``limit_pct`` (the loading limit judged, ``--max-loading``),
+    #: ``amps`` and ``rating_a``
+    branch_overload_records: list[dict[str, Any]] = field(default_factory=list)
     within_branch_ratings: bool = False
     #: every limit this flow breaks, one dict each as the solve's AC check lists them
     #: (``component``, ``id``, ``limit`` v_min / v_max / s_max / p_band / i_max, ``value``,
@@ -875,6 +881,10 @@ class AcIsland:
         res.within_branch_ratings = not over_rated
         res.branch_overloads = [branch_overload_text(e, pct, amps, rating, limit)
                                 for e, pct, amps, rating in over_rated]
+        res.branch_overload_records = [
+            {"name": e, "loading_pct": float(pct), "limit_pct": float(limit or 100.0),
+             "amps": float(amps), "rating_a": float(rating)}
+            for e, pct, amps, rating in over_rated]
         for e, _, amps, rating in over_rated:  # the limit broken: the scaled rating [A]
             res.limit_violations.append(_breach(
                 "transformers" if e.startswith("Transformer.") else "lines", e, "i_max", amps,
@@ -1025,9 +1035,12 @@ def nominal_check_text(voltage_feedback: Mapping[str, Any] | None) -> str:
     # why the voltage feedback left the DER breaches standing (the model cannot correct
     # them, or its re-solves did not: api_partition._voltage_feedback)
     why = (voltage_feedback or {}).get("der_breaches_why") if ders else None
+    # and why it left the line and transformer overloads (branchfb)
+    bwhy = (voltage_feedback or {}).get("branch_overloads_why")
     return ("OpenDSS at the nominal load: " + "; ".join(found)
             + (f" (tolerance {BAND_TOL_KW:g} kW, {RATING_TOL_KVA:g} kVA)" if ders else "")
-            + (f"; the DER breach(es) {why}" if isinstance(why, str) and why else ""))
+            + (f"; the DER breach(es) {why}" if isinstance(why, str) and why else "")
+            + (f"; the branch overload(s) {bwhy}" if isinstance(bwhy, str) and bwhy else ""))
 
 
 def nominal_verdict(voltage_feedback: Mapping[str, Any] | None) -> str | None:
@@ -1097,14 +1110,18 @@ def round_within_text(row: Mapping[str, Any]) -> str:
 def round_reason_text(row: Mapping[str, Any]) -> str:
     """What one round of the voltage feedback was solved for, in a few words for the
     console: ``first plan``, ``voltages``, ``DER ratings (3)`` (the number of DER phases
-    tightened) or both, from the record's ``ran_for``."""
+    tightened), ``branch ratings (1)`` (lines and transformers tightened) or several, from the
+    record's ``ran_for``."""
     why = [str(x) for x in row.get("ran_for") or []]
     if not why or why == ["the first plan"]:
         return "first plan" if why else "-"
     volts = [x for x in why if x.startswith("voltages")]
-    ders = len(why) - len(volts)
+    # a branch tightened: "Line.l12 100.5 % of its rating" (BranchCuts.update)
+    branches = [x for x in why if x.endswith("% of its rating")]
+    ders = len(why) - len(volts) - len(branches)
     return ", ".join((["voltages"] if volts else [])
-                     + ([f"DER ratings ({ders})"] if ders else []))
+                     + ([f"DER ratings ({ders})"] if ders else [])
+                     + ([f"branch ratings ({len(branches)})"] if branches else []))
 
 
 def alternatives_rows(voltage_feedback: Mapping[str, Any] | None) -> list[dict[str, str]]:
