@@ -1765,6 +1765,27 @@ def feedback_stop_text(feedback: Mapping[str, Any]) -> str:
     return f"stopped: {stopped}"
 
 
+def _two_sided_map(doc: Any, key: str, sides: tuple[str, str], shape: str,
+                   maps: str) -> dict[str, dict[str, float]]:
+    """A feedback correction read back from a result's JSON (``voltage_feedback.<key>``):
+    ``{side: {name: value}}`` for the two ``sides``, every value a finite number >= 0; a
+    ``ValueError`` naming the entry otherwise (``shape`` the whole map's form, ``maps`` what
+    a side maps)."""
+    if not isinstance(doc, dict) or set(doc) - set(sides):
+        raise ValueError(f"{key} must be {shape}")
+    out: dict[str, dict[str, float]] = {}
+    for side in sides:
+        part = doc.get(side) or {}
+        if not isinstance(part, dict):
+            raise ValueError(f"{key}.{side} must map {maps}")
+        for n, v in part.items():
+            if isinstance(v, bool) or not isinstance(v, int | float) \
+                    or not math.isfinite(v) or v < 0:
+                raise ValueError(f"{key}.{side}[{n!r}] = {v!r} is no finite number >= 0")
+        out[side] = {str(n): float(v) for n, v in part.items()}
+    return out
+
+
 @dataclass
 class VoltageShifts:
     """The per-node tightening of the model's voltage limits by the voltage feedback
@@ -1838,20 +1859,9 @@ class VoltageShifts:
         """The shifts of :meth:`nonzero`'s dict (a result's ``limit_shifts_pu``); a
         ``ValueError`` naming what is wrong when it is not one (a side other than
         ``lower``/``upper``, a shift that is no finite number >= 0)."""
-        if not isinstance(doc, dict) or set(doc) - {"lower", "upper"}:
-            raise ValueError("limit_shifts_pu must be {\"lower\": {node: p.u.}, "
-                             "\"upper\": {node: p.u.}}")
-        sides: dict[str, dict[str, float]] = {}
-        for side in ("lower", "upper"):
-            part = doc.get(side) or {}
-            if not isinstance(part, dict):
-                raise ValueError(f"limit_shifts_pu.{side} must map node names to p.u.")
-            for n, v in part.items():
-                if isinstance(v, bool) or not isinstance(v, int | float) \
-                        or not math.isfinite(v) or v < 0:
-                    raise ValueError(f"limit_shifts_pu.{side}[{n!r}] = {v!r} is no finite "
-                                     "number >= 0")
-            sides[side] = {str(n): float(v) for n, v in part.items()}
+        sides = _two_sided_map(
+            doc, "limit_shifts_pu", ("lower", "upper"),
+            "{\"lower\": {node: p.u.}, \"upper\": {node: p.u.}}", "node names to p.u.")
         return cls(lower=sides["lower"], upper=sides["upper"])
 
     def apply(self, data: PartitionData) -> PartitionData:
@@ -1990,20 +2000,10 @@ class DerCuts:
     def from_dict(cls, doc: Any) -> DerCuts:
         """The cuts of :meth:`nonzero`'s dict (a result's ``der_cuts``); a ``ValueError``
         naming what is wrong when it is not one."""
-        if not isinstance(doc, dict) or set(doc) - {"s_max_kva", "p_max_kw"}:
-            raise ValueError("der_cuts must be {\"s_max_kva\": {DER phase: kVA}, "
-                             "\"p_max_kw\": {DER phase: kW}}")
-        sides: dict[str, dict[str, float]] = {}
-        for side in ("s_max_kva", "p_max_kw"):
-            part = doc.get(side) or {}
-            if not isinstance(part, dict):
-                raise ValueError(f"der_cuts.{side} must map DER phase names to numbers")
-            for n, v in part.items():
-                if isinstance(v, bool) or not isinstance(v, int | float) \
-                        or not math.isfinite(v) or v < 0:
-                    raise ValueError(f"der_cuts.{side}[{n!r}] = {v!r} is no finite number "
-                                     ">= 0")
-            sides[side] = {str(n): float(v) for n, v in part.items()}
+        sides = _two_sided_map(
+            doc, "der_cuts", ("s_max_kva", "p_max_kw"),
+            "{\"s_max_kva\": {DER phase: kVA}, \"p_max_kw\": {DER phase: kW}}",
+            "DER phase names to numbers")
         return cls(s_kva=sides["s_max_kva"], p_kw=sides["p_max_kw"])
 
     def apply(self, data: PartitionData) -> PartitionData:
