@@ -561,26 +561,16 @@ def _voltage_feedback(net: Any, data: Any, res: PartitionResult,
                              "re_solves": len(rows) - 1, "stopped": stopped,
                              "within_voltage_limits": within, "limit_shifts_pu": kept_shifts,
                              "der_cuts": kept_cuts, "branch_cuts": kept_bcuts}
-    kept_breaches = rows[kept_k]["der_breaches"]
-    if kept_breaches:
+    stop_text = feedback_stop_text(kept.voltage_feedback)
+    if rows[kept_k]["der_breaches"]:
         # why the kept plan's DER breaches stand (the validity row says it:
         # validation.partition.validity_text)
-        why = ([f"not correctable in the model: {'; '.join(left_by_round[kept_k])}"]
-               if left_by_round[kept_k] else [])
-        if fixable_by_round[kept_k] or not why:
-            why.append(("the others " if why else "")
-                       + "not corrected by the feedback's re-solves ("
-                       + feedback_stop_text(kept.voltage_feedback) + ")")
-        kept.voltage_feedback["der_breaches_why"] = "; ".join(why)
+        kept.voltage_feedback["der_breaches_why"] = _why_kept(
+            left_by_round[kept_k], bool(fixable_by_round[kept_k]), stop_text)
     if rows[kept_k]["branch_overloads"]:
         # likewise for its lines and transformers over their ratings (BranchCuts)
-        why = ([f"not correctable in the model: {'; '.join(bleft_by_round[kept_k])}"]
-               if bleft_by_round[kept_k] else [])
-        if bfixable_by_round[kept_k] or not why:
-            why.append(("the others " if why else "")
-                       + "not corrected by the feedback's re-solves ("
-                       + feedback_stop_text(kept.voltage_feedback) + ")")
-        kept.voltage_feedback["branch_overloads_why"] = "; ".join(why)
+        kept.voltage_feedback["branch_overloads_why"] = _why_kept(
+            bleft_by_round[kept_k], bool(bfixable_by_round[kept_k]), stop_text)
     kept.served_load_opendss_kw = rows[kept_k]["opendss_load_kw"]
     kept.loads_below_vminpu = rows[kept_k]["opendss_loads_below_vminpu"]
     kept.loads_above_vmaxpu = rows[kept_k]["opendss_loads_above_vmaxpu"]
@@ -1259,3 +1249,13 @@ def result_plan_data(doc: dict[str, Any], data: Any, *, path: str = "result",
     except ValueError as exc:
         raise _bad_result(path, f"the voltage feedback's branch rating cuts are not readable "
                           f"({exc})") from None
+
+
+def _why_kept(left: list[str], fixable: bool, stop_text: str) -> str:
+    """Why the kept round's breaches (DER or branch) stand: those the model cannot correct,
+    and, for the others, that the feedback's re-solves did not (with why it stopped)."""
+    why = [f"not correctable in the model: {'; '.join(left)}"] if left else []
+    if fixable or not why:
+        why.append(("the others " if why else "") + "not corrected by the feedback's re-solves ("
+                   + stop_text + ")")
+    return "; ".join(why)
